@@ -1,0 +1,42 @@
+# PGXS build of the strata extension: the shared library, the versioned install script and the
+# pg_regress / isolation suites. The PostgreSQL-free core in src/core is also built (with its
+# tests, benchmarks and fuzzers) by CMakeLists.txt.
+EXTENSION   = strata
+EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" strata.control)
+MODULE_big  = strata
+
+CORE_SRCS := $(sort $(filter-out src/core/tests/% src/core/fuzz/% src/core/bench/%,\
+               $(wildcard src/core/*.cpp src/core/*/*.cpp)))
+GLUE_SRCS := $(sort $(filter-out src/core/%,$(wildcard src/*/*.cpp)))
+OBJS       = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
+
+SQL_SRCS  := $(sort $(wildcard src/sql/*.sql))
+DATA_built = strata--$(EXTVERSION).sql
+DATA       = $(wildcard src/sql/updates/*--*.sql)
+
+REGRESS      = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --outputdir=build/regress --load-extension=strata $(EXTRA_REGRESS_OPTS)
+ISOLATION      = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=build/isolation --load-extension=strata $(EXTRA_REGRESS_OPTS)
+
+PG_CPPFLAGS = -Isrc -Isrc/core
+PG_CXXFLAGS = -std=c++20 -Werror -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+              -Wno-cast-function-type -fvisibility=hidden -fno-omit-frame-pointer
+PG_CFLAGS   = -Werror
+SHLIB_LINK  = -lzstd -lstdc++
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# The install script is concatenated from src/sql/*.sql in name order.
+$(DATA_built): $(SQL_SRCS) strata.control
+	@echo "-- generated from src/sql/*.sql; edit those files, not this one" > $@
+	@for f in $(SQL_SRCS); do echo "-- ---- $$f" >> $@; cat $$f >> $@; echo >> $@; done
+
+# Every object depends on every header: simple and always right for a project of this size.
+HEADERS := $(wildcard src/*/*.hpp src/*/*.h src/core/*/*.hpp src/core/*.hpp)
+$(OBJS): $(HEADERS)
+
+# Our sources are C++, and PGXS's bitcode rules for them would need clang; skip them.
+with_llvm = no
