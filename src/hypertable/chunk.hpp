@@ -1,0 +1,31 @@
+// Chunks: creation on demand (under a per-hypertable lock, exactly once), and cloning of the
+// hypertable's indexes, foreign keys, row triggers, owner and privileges onto a chunk.
+#pragma once
+
+#include "catalog/catalog.hpp"
+
+namespace strata {
+
+// The chunk holding `value` (internal axis), created if missing. Safe against concurrent creators:
+// takes ShareUpdateExclusiveLock on the hypertable and re-checks the catalog before creating.
+// Returns a palloc'd ChunkInfo with relid set.
+ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value);
+
+// Creates on the chunk the index implementing hypertable index `ht_index_oid` (including the
+// constraint for a unique / primary key index) and records it in _strata_catalog.chunk_index.
+void chunk_clone_index(const Hypertable* ht, const ChunkInfo* chunk, Oid ht_index_oid);
+// Adds to the chunk the foreign key constraint `constraint_oid` of the hypertable.
+void chunk_clone_foreign_key(const ChunkInfo* chunk, Oid constraint_oid);
+// Creates on the chunk a copy of the hypertable's row trigger `trigger_oid`.
+void chunk_clone_trigger(const ChunkInfo* chunk, Oid trigger_oid);
+// Gives the chunk the hypertable's owner and privileges.
+void chunk_copy_owner_and_acl(Oid chunk_relid, Oid ht_relid);
+
+// Whether a trigger of the hypertable is one that chunks should carry (user row triggers).
+bool trigger_is_cloned_to_chunks(Oid trigger_oid);
+
+// Runs `sql` through SPI as the bootstrap superuser in a restricted security context; used for
+// the DDL that builds chunks (inserters need not own the hypertable).
+void run_internal_ddl(const char* sql);
+
+}  // namespace strata
