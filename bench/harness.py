@@ -1,0 +1,521 @@
+#!/usr/bin/env python3
+"""Benchmark harness of strata (driven by bench/run.sh): loads each workload of
+bench/workloads/ into every target (a plain PostgreSQL table and a strata hypertable), times
+COPY, batched INSERTs, the workload's queries and planning, checks that every target returns the
+same query results, prints the figures and writes them as JSON.
+
+Everything a workload is (tables, data, queries, parameters per scale) lives in its directory;
+this file only knows how to run them. Targets are listed in TARGETS: a later variant (compressed
+chunks, continuous aggregates) is one more entry there, and shows up in every table of figures
+with its ratio to the plain table.
+"""
+
+import argparse
+import configparser
+import csv
+import datetime
+import difflib
+import hashlib
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORKLOADS = BENCH / "workloads"
+DATA_WORKLOADS = ["devops", "fleet"]
+ALL_WORKLOADS = DATA_WORKLOADS + ["planning"]
+INSERT_BATCH_ROWS = 1000
+INSERT_CLIENTS = 2
+INSERT_SCHEMA = "bench_insert"
+
+
+def pg_bindir():
+    pg_config = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
+    try:
+        return subprocess.run([pg_config, "--bindir"], check=True, capture_output=True,
+                              text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "/usr/lib/postgresql/15/bin"
+
+
+PSQL = os.environ.get("PSQL") or os.path.join(pg_bindir(), "psql")
+
+
+@dataclass
+class Target:
+    """One way of storing a workload's table. The first target is the baseline of ratios."""
+    name: str
+    description: str
+    extension: bool   # CREATE EXTENSION strata in its database
+    hypertable: bool  # passed to schema.sql as :hypertable
+
+
+TARGETS = [
+    Target("plain", "PostgreSQL table", extension=False, hypertable=False),
+    Target("strata", "strata hypertable", extension=True, hypertable=True),
+]
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    print(f"==> {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# psql
+
+def psql(db, script, variables=None, stdout=None, env=None):
+    """Runs `script` (psql input) in database `db`; returns stdout as text unless redirected."""
+    cmd = [PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f", "-"]
+    for key, value in (variables or {}).items():
+        cmd += ["-v", f"{key}={value}"]
+    proc = subprocess.run(cmd, input=script, text=True, env=env,
+                          stdout=stdout if stdout is not None else subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+    if proc.returncode != 0:
+        raise BenchError(f"psql failed in database {db}:\n{proc.stderr.strip()}")
+    return proc.stdout if stdout is None else None
+
+
+def psql_value(db, sql):
+    return psql(db, f"\\pset tuples_only on\n\\pset format unaligned\n{sql};\n").strip()
+
+
+def recreate_database(db, target):
+    psql("postgres", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE);\nCREATE DATABASE "{db}";\n')
+    if target.extension:
+        psql(db, "SET client_min_messages = error;\nCREATE EXTENSION strata;\n")
+
+
+def include(path):
+    return f"\\i '{path}'\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# workloads
+
+class Workload:
+    def __init__(self, name, scale):
+        self.name = name
+        self.scale = scale
+        self.dir = WORKLOADS / name
+        conf = configparser.ConfigParser(inline_comment_prefixes=None)
+        conf.read(self.dir / "workload.conf")
+        if scale not in conf:
+            raise BenchError(f"workload {name} has no scale {scale}")
+        self.vars = dict(conf["common"])
+        self.vars.update(conf[scale])
+
+    def file(self, name):
+        return self.dir / name
+
+    def queries(self, filename="queries.sql"):
+        """(preamble, [(name, text)]) of a queries file: a "-- query: NAME" line starts each."""
+        parts = re.split(r"^-- query: *(\S+)[ \t]*$", self.file(filename).read_text(), flags=re.M)
+        return parts[0], [(parts[i], parts[i + 1].strip() + "\n") for i in range(1, len(parts), 2)]
+
+    def data_key(self):
+        """Identifies the generated data: changes with generate.sql or the scale's settings."""
+        digest = hashlib.sha256(self.file("generate.sql").read_bytes())
+        digest.update(json.dumps(self.vars, sort_keys=True).encode())
+        return digest.hexdigest()[:12]
+
+
+def timings_ms(output):
+    return [float(m) for m in re.findall(r"^Time: ([0-9.]+) ms", output, flags=re.M)]
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def ratio(value, base):
+    return value / base if value is not None and base else None
+
+
+# ---------------------------------------------------------------------------------------------
+# data workloads: devops, fleet
+
+def ensure_csv(w, db, data_dir):
+    path = data_dir / f"{w.name}-{w.scale}-{w.data_key()}.csv"
+    if not path.exists():
+        log(f"{w.name}: generating data into {path}")
+        tmp = path.with_suffix(".tmp")
+        start = time.monotonic()
+        with open(tmp, "w") as out:
+            psql(db, include(w.file("generate.sql")), w.vars, stdout=out)
+        tmp.rename(path)
+        log(f"{w.name}: generated in {time.monotonic() - start:.1f} s")
+    with open(path) as f:
+        rows = sum(1 for _ in f)
+    return path, rows
+
+
+def sql_literal(value):
+    return "NULL" if value == "" else "'" + value.replace("'", "''") + "'"
+
+
+def ensure_insert_files(w, csv_path, data_dir):
+    """One file per client of 1,000-row multi-row INSERT statements (literal VALUES), taken from
+    the start of the data in time order; client c gets batches c, c + 2, ..."""
+    batches = int(w.vars["insert_batches"])
+    files = [data_dir / f"{w.name}-{w.scale}-{w.data_key()}-insert-{c}.sql"
+             for c in range(INSERT_CLIENTS)]
+    if all(f.exists() for f in files):
+        return files, sum(f.read_text().count("\n(") for f in files)
+    outs = [open(f, "w") for f in files]
+    total = 0
+    try:
+        with open(csv_path, newline="") as f:
+            reader = csv.reader(f)
+            for batch in range(batches * INSERT_CLIENTS):
+                rows = []
+                for row in reader:
+                    rows.append("(" + ",".join(sql_literal(v) for v in row) + ")")
+                    if len(rows) == INSERT_BATCH_ROWS:
+                        break
+                if not rows:
+                    break
+                outs[batch % INSERT_CLIENTS].write(
+                    f"INSERT INTO {w.vars['table']} VALUES\n" + ",\n".join(rows) + ";\n")
+                total += len(rows)
+    finally:
+        for out in outs:
+            out.close()
+    return files, total
+
+
+def table_size_sql(table):
+    # The table and every table inheriting from it (a hypertable's chunks), indexes and TOAST.
+    return (f"WITH RECURSIVE tree(relid) AS (SELECT '{table}'::regclass::oid "
+            "UNION ALL SELECT i.inhrelid FROM pg_inherits AS i JOIN tree ON i.inhparent = tree.relid) "
+            "SELECT sum(pg_total_relation_size(relid))::bigint FROM tree")
+
+
+def load_target(w, target, db, csv_path, expected_rows):
+    variables = dict(w.vars, hypertable="true" if target.hypertable else "false")
+    psql(db, "SET client_min_messages = warning;\n" + include(w.file("schema.sql")), variables)
+    table = w.vars["table"]
+    start = time.monotonic()
+    psql(db, f"\\copy {table} FROM '{csv_path}' WITH (FORMAT csv)\n")
+    copy_s = time.monotonic() - start
+    start = time.monotonic()
+    psql(db, "VACUUM (ANALYZE);\n")
+    vacuum_s = time.monotonic() - start
+    rows = int(psql_value(db, f"SELECT count(*) FROM {table}"))
+    if rows != expected_rows:
+        raise BenchError(f"{w.name}/{target.name}: {rows} rows after COPY, expected {expected_rows}")
+    return {
+        "copy_seconds": copy_s,
+        "copy_rows_per_s": expected_rows / copy_s,
+        "vacuum_analyze_seconds": vacuum_s,
+        "total_bytes": int(psql_value(db, table_size_sql(table))),
+        "chunks": int(psql_value(db, f"SELECT count(*) FROM pg_inherits WHERE inhparent = '{table}'::regclass")),
+    }
+
+
+def run_query(w, db, preamble, query, runs, out_path):
+    """Runs the query once with its output saved (the warm-up), then `runs` times timed."""
+    script = ("\\pset format unaligned\n\\pset pager off\n" + preamble +
+              f"\n\\o '{out_path}'\n" + query + "\\o /dev/null\n\\timing on\n" +
+              query * runs + "\\timing off\n\\o\n")
+    times = timings_ms(psql(db, script, w.vars))
+    if len(times) != runs:
+        raise BenchError(f"expected {runs} timings, got {len(times)}")
+    return times
+
+
+def insert_target(w, target, db, files, expected_rows):
+    variables = dict(w.vars, hypertable="true" if target.hypertable else "false")
+    psql(db, f"SET client_min_messages = warning;\nCREATE SCHEMA {INSERT_SCHEMA};\n"
+             f"SET search_path = {INSERT_SCHEMA}, public;\n" + include(w.file("schema.sql")),
+         variables)
+    env = dict(os.environ, PGOPTIONS=f"-c search_path={INSERT_SCHEMA},public")
+    cmd = [PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-o", "/dev/null", "-f"]
+    start = time.monotonic()
+    procs = [subprocess.Popen(cmd + [str(f)], env=env, stderr=subprocess.PIPE, text=True)
+             for f in files]
+    errors = [p.communicate()[1] for p in procs]
+    seconds = time.monotonic() - start
+    for p, err in zip(procs, errors):
+        if p.returncode != 0:
+            raise BenchError(f"{w.name}/{target.name}: batched INSERT failed:\n{err.strip()}")
+    rows = int(psql_value(db, f"SELECT count(*) FROM {INSERT_SCHEMA}.{w.vars['table']}"))
+    if rows != expected_rows:
+        raise BenchError(f"{w.name}/{target.name}: {rows} rows after INSERT, expected {expected_rows}")
+    return {"insert_seconds": seconds, "insert_rows_per_s": expected_rows / seconds,
+            "insert_rows": expected_rows}
+
+
+def run_data_workload(w, targets, args, data_dir):
+    dbs = {t.name: f"strata_bench_{w.name}_{t.name}" for t in targets}
+    for t in targets:
+        recreate_database(dbs[t.name], t)
+    base_db = dbs[targets[0].name]
+    csv_path, rows = ensure_csv(w, base_db, data_dir)
+    insert_files, insert_rows = ensure_insert_files(w, csv_path, data_dir)
+    figures = {t.name: {} for t in targets}
+
+    for t in targets:
+        log(f"{w.name}/{t.name}: COPY of {rows} rows")
+        figures[t.name].update(load_target(w, t, dbs[t.name], csv_path, rows))
+
+    preamble, queries = w.queries()
+    out_dir = data_dir / f"results-{w.name}-{w.scale}"
+    out_dir.mkdir(exist_ok=True)
+    query_figures = {t.name: {} for t in targets}
+    identical = {}
+    for name, query in queries:
+        outputs = {}
+        for t in targets:
+            out_path = out_dir / f"{name}.{t.name}.out"
+            times = run_query(w, dbs[t.name], preamble, query, args.runs, out_path)
+            query_figures[t.name][name] = {"median_ms": median(times), "runs_ms": times}
+            outputs[t.name] = out_path.read_text()
+        base = outputs[targets[0].name]
+        identical[name] = all(o == base for o in outputs.values())
+        result_rows = base.count("\n") - 2  # header and footer lines
+        for t in targets:
+            query_figures[t.name][name]["result_rows"] = result_rows
+        if not identical[name]:
+            for t in targets[1:]:
+                diff = difflib.unified_diff(base.splitlines(), outputs[t.name].splitlines(),
+                                            targets[0].name, t.name, lineterm="", n=1)
+                log(f"{w.name}: {name}: results differ between {targets[0].name} and {t.name}:\n"
+                    + "\n".join(list(diff)[:30]))
+        log(f"{w.name}: {name}: " + ", ".join(
+            f"{t.name} {query_figures[t.name][name]['median_ms']:.2f} ms" for t in targets)
+            + ("" if identical[name] else "  RESULTS DIFFER"))
+    for t in targets:
+        figures[t.name]["queries"] = query_figures[t.name]
+
+    if not args.skip_insert:
+        for t in targets:
+            log(f"{w.name}/{t.name}: batched INSERT of {insert_rows} rows")
+            figures[t.name].update(insert_target(w, t, dbs[t.name], insert_files, insert_rows))
+
+    base = figures[targets[0].name]
+    ratios = {}
+    for t in targets[1:]:
+        f = figures[t.name]
+        ratios[t.name] = {
+            key: ratio(f.get(key), base.get(key))
+            for key in ("copy_rows_per_s", "insert_rows_per_s", "total_bytes")
+        }
+        ratios[t.name]["queries"] = {
+            name: ratio(f["queries"][name]["median_ms"], base["queries"][name]["median_ms"])
+            for name, _ in queries
+        }
+    return {
+        "rows": rows,
+        "parameters": w.vars,
+        "targets": figures,
+        "ratios": ratios,
+        "results_identical": identical,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# planning workload
+
+PLANNING_KINDS = [
+    # (kind, which target's database, setup file)
+    ("hypertable", "strata", "hypertable.sql"),
+    ("inheritance", "plain", "inheritance.sql"),
+    ("declarative", "plain", "declarative.sql"),
+]
+
+
+def run_planning(w, targets, args):
+    by_name = {t.name: t for t in targets}
+    dbs = {name: f"strata_bench_planning_{name}" for name in ("plain", "strata")}
+    for name, db in dbs.items():
+        recreate_database(db, by_name[name])
+    kinds = [k for k in PLANNING_KINDS if k[0] != "hypertable" or by_name["strata"].extension]
+    preamble, queries = w.queries("query.sql")
+    (_, query), = queries
+    runs = int(w.vars["runs"])
+    figures = {}
+    for n in [int(x) for x in w.vars["chunks"].split()]:
+        row = {}
+        for kind, target_name, setup in kinds:
+            db = dbs[target_name]
+            variables = dict(w.vars, n=n, name=f"{kind}_{n}")
+            start = time.monotonic()
+            psql(db, "SET client_min_messages = warning;\n\\o /dev/null\n" +
+                 include(w.file(setup)), variables)
+            setup_s = time.monotonic() - start
+            psql(db, f"ANALYZE {kind}_{n};\n")
+            output = psql(db, "\\pset format unaligned\n\\pset pager off\n" + preamble + "\n" +
+                          query * (runs + 1), variables)
+            plans = [p for p in output.split("QUERY PLAN\n") if p.strip()]
+            times = [float(m) for m in re.findall(r"^Planning Time: ([0-9.]+) ms", output, flags=re.M)]
+            if len(times) != runs + 1:
+                raise BenchError(f"planning {kind}_{n}: expected {runs + 1} timings:\n{output}")
+            scanned = len(re.findall(r"Scan on ", plans[-1]))
+            row[kind] = {"setup_seconds": setup_s, "median_ms": median(times[1:]),
+                         "runs_ms": times[1:], "relations_scanned": scanned}
+            log(f"planning: {kind} of {n} chunks: created in {setup_s:.1f} s, planning "
+                f"{row[kind]['median_ms']:.3f} ms, {scanned} relation(s) scanned")
+        figures[str(n)] = row
+    return {"parameters": w.vars, "chunks": figures}
+
+
+# ---------------------------------------------------------------------------------------------
+# reporting
+
+def machine_info(targets):
+    cpu = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal:"):
+                mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    settings = {}
+    for line in psql_value("postgres", """
+        SELECT string_agg(name || '=' || setting || coalesce(unit, ''), E'\\n' ORDER BY name)
+        FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'maintenance_work_mem',
+          'effective_cache_size', 'max_parallel_workers_per_gather', 'max_worker_processes',
+          'jit', 'fsync', 'synchronous_commit', 'full_page_writes', 'max_wal_size',
+          'checkpoint_timeout', 'random_page_cost', 'shared_preload_libraries')""").splitlines():
+        key, _, value = line.partition("=")
+        settings[key] = value
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = None
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem_gb, "os": platform.platform(),
+        "postgresql": psql_value("postgres", "SELECT version()"),
+        "settings": settings, "strata_commit": commit,
+        "targets": {t.name: t.description for t in targets},
+    }
+
+
+def fmt(value, digits=2):
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}"
+
+
+def markdown_data(name, scale, result, targets):
+    names = [t.name for t in targets]
+    others = names[1:]
+    head = ["figure"] + names + [f"{o}/{names[0]}" for o in others]
+    lines = [f"#### {name} ({scale} scale, {result['rows']:,} rows)", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    figs, ratios = result["targets"], result["ratios"]
+
+    def row(label, key, scale_by=1.0, digits=0):
+        cells = [fmt(figs[n].get(key) and figs[n][key] / scale_by, digits) for n in names]
+        cells += [fmt(ratios[o].get(key), 2) for o in others]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    row("COPY (rows/s)", "copy_rows_per_s")
+    row("batched INSERT, 1,000-row statements, 2 clients (rows/s)", "insert_rows_per_s")
+    row("total size with indexes (MB)", "total_bytes", 1024 * 1024, 1)
+    for q in figs[names[0]]["queries"]:
+        cells = [fmt(figs[n]["queries"][q]["median_ms"], 2) for n in names]
+        cells += [fmt(ratios[o]["queries"][q], 2) for o in others]
+        same = "" if result["results_identical"][q] else " (RESULTS DIFFER)"
+        lines.append(f"| {q} (ms){same} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def markdown_planning(scale, result):
+    lines = [f"#### planning time of a 1-chunk query ({scale} scale, median ms)", "",
+             "| chunks | strata hypertable | inheritance + CHECK | declarative partitioning "
+             "| hypertable/declarative | hypertable/inheritance |",
+             "|---|---|---|---|---|---|"]
+    for n, row in result["chunks"].items():
+        ht, inh, decl = (row[k]["median_ms"] if k in row else None
+                         for k in ("hypertable", "inheritance", "declarative"))
+        scanned = row.get("hypertable", {}).get("relations_scanned", 0)
+        note = "" if scanned <= 1 else f" ({scanned} chunks scanned)"
+        lines.append(f"| {int(n):,} | {fmt(ht, 3)}{note} | {fmt(inh, 3)} | {fmt(decl, 3)} "
+                     f"| {fmt(ratio(ht, decl))} | {fmt(ratio(ht, inh))} |")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="small", choices=["tiny", "small", "full"])
+    parser.add_argument("--workload", default="all", choices=ALL_WORKLOADS + ["all"])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per query (after a warm-up)")
+    parser.add_argument("--results-dir", type=Path, default=BENCH / "results")
+    parser.add_argument("--data-dir", type=Path, default=BENCH / "data",
+                        help="where generated CSV and INSERT files are kept between runs")
+    parser.add_argument("--skip-insert", action="store_true", help="skip the batched INSERT figure")
+    parser.add_argument("--no-extension", action="store_true",
+                        help="make the strata target a plain table (to test the harness itself)")
+    args = parser.parse_args()
+
+    targets = list(TARGETS)
+    if args.no_extension:
+        targets = [Target(t.name, t.description + " (no extension: plain table)", False, False)
+                   for t in targets]
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    workloads = ALL_WORKLOADS if args.workload == "all" else [args.workload]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    machine = machine_info(targets)
+    failed = False
+    report = []
+    for name in workloads:
+        w = Workload(name, args.scale)
+        log(f"workload {name}, scale {args.scale}")
+        started = time.monotonic()
+        if name == "planning":
+            result = run_planning(w, targets, args)
+            report.append(markdown_planning(args.scale, result))
+        else:
+            result = run_data_workload(w, targets, args, args.data_dir)
+            report.append(markdown_data(name, args.scale, result, targets))
+            if not all(result["results_identical"].values()):
+                failed = True
+        doc = {"workload": name, "scale": args.scale, "date": now.isoformat(timespec="seconds"),
+               "seconds": round(time.monotonic() - started, 1), "machine": machine}
+        doc.update(result)
+        suffix = "" if args.scale == "full" else f"-{args.scale}"
+        out = args.results_dir / f"{now.date().isoformat()}-{name}{suffix}.json"
+        out.write_text(json.dumps(doc, indent=2) + "\n")
+        log(f"{name}: figures written to {out}")
+    print()
+    print("\n".join(report))
+    if failed:
+        print("FAILED: query results differ between targets", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)

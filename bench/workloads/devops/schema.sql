@@ -1,0 +1,25 @@
+-- devops workload: the TSBS cpu table, a plain table or (with -v hypertable=true) a strata
+-- hypertable; both targets get the same indexes (TSBS's (hostname, time DESC) and the time index).
+CREATE TABLE cpu (
+  time              timestamptz NOT NULL,
+  tags_id           integer,
+  hostname          text,
+  region            text,
+  datacenter        text,
+  usage_user        double precision,
+  usage_system      double precision,
+  usage_idle        double precision,
+  usage_nice        double precision,
+  usage_iowait      double precision,
+  usage_irq         double precision,
+  usage_softirq     double precision,
+  usage_steal       double precision,
+  usage_guest       double precision,
+  usage_guest_nice  double precision
+);
+\if :hypertable
+SELECT create_hypertable('cpu', 'time', chunk_time_interval => :'chunk_interval'::interval,
+                         create_default_indexes => false);
+\endif
+CREATE INDEX cpu_time_idx ON cpu (time DESC);
+CREATE INDEX cpu_hostname_time_idx ON cpu (hostname, time DESC);
