@@ -23,6 +23,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,15 +226,71 @@ def load_target(w, target, db, csv_path, expected_rows):
     }
 
 
-def run_query(w, db, preamble, query, runs, out_path):
-    """Runs the query once with its output saved (the warm-up), then `runs` times timed."""
-    script = ("\\pset format unaligned\n\\pset pager off\n" + preamble +
-              f"\n\\o '{out_path}'\n" + query + "\\o /dev/null\n\\timing on\n" +
-              query * runs + "\\timing off\n\\o\n")
-    times = timings_ms(psql(db, script, w.vars))
-    if len(times) != runs:
-        raise BenchError(f"expected {runs} timings, got {len(times)}")
-    return times
+class Session:
+    """A psql session kept open across queries, so that timed runs of several targets can be
+    interleaved without reconnecting (psql flushes stdout before reading each input line)."""
+    DONE = "@@bench-session-done@@"
+
+    def __init__(self, db, variables):
+        self.db = db
+        self.err = tempfile.TemporaryFile(mode="w+")
+        cmd = [PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db]
+        for key, value in variables.items():
+            cmd += ["-v", f"{key}={value}"]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.err, text=True)
+
+    def run(self, script):
+        self.proc.stdin.write(script + f"\n\\echo {self.DONE}\n")
+        self.proc.stdin.flush()
+        lines = []
+        for line in self.proc.stdout:
+            if line.rstrip("\n") == self.DONE:
+                return "".join(lines)
+            lines.append(line)
+        self.proc.wait()
+        self.err.seek(0)
+        raise BenchError(f"psql failed in database {self.db}:\n{self.err.read().strip()}")
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+        self.err.close()
+
+
+def run_queries(w, targets, dbs, runs, out_dir):
+    """Per query: one run per target with its output saved (the warm-up), then `runs` timed
+    rounds, each running the query once on every target (alternating which goes first)."""
+    preamble, queries = w.queries()
+    sessions = {t.name: Session(dbs[t.name], w.vars) for t in targets}
+    figures = {t.name: {} for t in targets}
+    outputs = {}
+    try:
+        for t in targets:
+            sessions[t.name].run("\\pset format unaligned\n\\pset pager off\n" + preamble)
+        for name, query in queries:
+            outputs[name] = {}
+            for t in targets:
+                out_path = out_dir / f"{name}.{t.name}.out"
+                sessions[t.name].run(f"\\o '{out_path}'\n{query}\\o\n")
+                outputs[name][t.name] = out_path.read_text()
+            times = {t.name: [] for t in targets}
+            for i in range(runs):
+                order = targets if i % 2 == 0 else list(reversed(targets))
+                for t in order:
+                    out = sessions[t.name].run(f"\\o /dev/null\n\\timing on\n{query}"
+                                               "\\timing off\n\\o\n")
+                    timing = timings_ms(out)
+                    if len(timing) != 1:
+                        raise BenchError(f"{w.name}: {name}: no timing in psql output: {out!r}")
+                    times[t.name] += timing
+            for t in targets:
+                figures[t.name][name] = {"median_ms": median(times[t.name]),
+                                         "runs_ms": times[t.name]}
+    finally:
+        for session in sessions.values():
+            session.close()
+    return queries, figures, outputs
 
 
 def insert_target(w, target, db, files, expected_rows):
@@ -271,26 +328,19 @@ def run_data_workload(w, targets, args, data_dir):
         log(f"{w.name}/{t.name}: COPY of {rows} rows")
         figures[t.name].update(load_target(w, t, dbs[t.name], csv_path, rows))
 
-    preamble, queries = w.queries()
     out_dir = data_dir / f"results-{w.name}-{w.scale}"
     out_dir.mkdir(exist_ok=True)
-    query_figures = {t.name: {} for t in targets}
+    queries, query_figures, outputs = run_queries(w, targets, dbs, args.runs, out_dir)
     identical = {}
-    for name, query in queries:
-        outputs = {}
-        for t in targets:
-            out_path = out_dir / f"{name}.{t.name}.out"
-            times = run_query(w, dbs[t.name], preamble, query, args.runs, out_path)
-            query_figures[t.name][name] = {"median_ms": median(times), "runs_ms": times}
-            outputs[t.name] = out_path.read_text()
-        base = outputs[targets[0].name]
-        identical[name] = all(o == base for o in outputs.values())
+    for name, _ in queries:
+        base = outputs[name][targets[0].name]
+        identical[name] = all(o == base for o in outputs[name].values())
         result_rows = base.count("\n") - 2  # header and footer lines
         for t in targets:
             query_figures[t.name][name]["result_rows"] = result_rows
         if not identical[name]:
             for t in targets[1:]:
-                diff = difflib.unified_diff(base.splitlines(), outputs[t.name].splitlines(),
+                diff = difflib.unified_diff(base.splitlines(), outputs[name][t.name].splitlines(),
                                             targets[0].name, t.name, lineterm="", n=1)
                 log(f"{w.name}: {name}: results differ between {targets[0].name} and {t.name}:\n"
                     + "\n".join(list(diff)[:30]))
@@ -446,17 +496,16 @@ def markdown_data(name, scale, result, targets):
 
 
 def markdown_planning(scale, result):
+    kinds = ("hypertable", "inheritance", "declarative")
     lines = [f"#### planning time of a 1-chunk query ({scale} scale, median ms)", "",
              "| chunks | strata hypertable | inheritance + CHECK | declarative partitioning "
-             "| hypertable/declarative | hypertable/inheritance |",
-             "|---|---|---|---|---|---|"]
+             "| hypertable/declarative | hypertable/inheritance | relations scanned |",
+             "|---|---|---|---|---|---|---|"]
     for n, row in result["chunks"].items():
-        ht, inh, decl = (row[k]["median_ms"] if k in row else None
-                         for k in ("hypertable", "inheritance", "declarative"))
-        scanned = row.get("hypertable", {}).get("relations_scanned", 0)
-        note = "" if scanned <= 1 else f" ({scanned} chunks scanned)"
-        lines.append(f"| {int(n):,} | {fmt(ht, 3)}{note} | {fmt(inh, 3)} | {fmt(decl, 3)} "
-                     f"| {fmt(ratio(ht, decl))} | {fmt(ratio(ht, inh))} |")
+        ht, inh, decl = (row[k]["median_ms"] if k in row else None for k in kinds)
+        scanned = " / ".join(str(row[k]["relations_scanned"]) if k in row else "-" for k in kinds)
+        lines.append(f"| {int(n):,} | {fmt(ht, 3)} | {fmt(inh, 3)} | {fmt(decl, 3)} "
+                     f"| {fmt(ratio(ht, decl))} | {fmt(ratio(ht, inh))} | {scanned} |")
     return "\n".join(lines) + "\n"
 
 
