@@ -28,7 +28,7 @@ COPY (
   SELECT :'start'::timestamptz + make_interval(secs => s * 120 + phase_s) AS "timestamp",
          account_id, device_id,
          (ARRAY['ams', 'fra', 'lhr', 'cdg', 'iad', 'ord', 'dfw', 'sjc', 'gru', 'nrt', 'sin', 'syd'])
-           [1 + pg_temp.pick(d * 1000 + s / 180, 6, 12)] AS colo,
+           [1 + pg_temp.pick(d::bigint * 1000 + s / 180, 6, 12)] AS colo,
          CASE WHEN r < 90 THEN 'connected' WHEN r < 96 THEN 'reconnecting'
               ELSE 'disconnected' END AS status,
          mode,
@@ -36,6 +36,6 @@ COPY (
          platform AS client_platform
   FROM devices
   CROSS JOIN generate_series(0, :hours * 30 - 1) AS s
-  CROSS JOIN LATERAL (SELECT pg_temp.pick(d * 1000000 + s, 7, 100) AS r) AS roll
+  CROSS JOIN LATERAL (SELECT pg_temp.pick(d::bigint * 1000000 + s, 7, 100) AS r) AS roll
   ORDER BY 1, 3
 ) TO STDOUT WITH (FORMAT csv);
