@@ -443,7 +443,7 @@ def machine_info(targets):
         pass
     settings = {}
     for line in psql_value("postgres", """
-        SELECT string_agg(name || '=' || setting || coalesce(unit, ''), E'\\n' ORDER BY name)
+        SELECT string_agg(name || '=' || current_setting(name), E'\\n' ORDER BY name)
         FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'maintenance_work_mem',
           'effective_cache_size', 'max_parallel_workers_per_gather', 'max_worker_processes',
           'jit', 'fsync', 'synchronous_commit', 'full_page_writes', 'max_wal_size',
