@@ -512,7 +512,7 @@ def markdown_planning(scale, result):
 # ---------------------------------------------------------------------------------------------
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Benchmark harness of strata (see bench/run.sh).")
     parser.add_argument("--scale", default="small", choices=["tiny", "small", "full"])
     parser.add_argument("--workload", default="all", choices=ALL_WORKLOADS + ["all"])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per query (after a warm-up)")

@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     --own-cluster) own_cluster=1 ;;
     --port) port=$2; shift ;;
     --port=*) port=${1#--port=} ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exec python3 "$HERE/harness.py" --help ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exec python3 "$HERE/harness.py" --help ;;
     *) args+=("$1") ;;
   esac
   shift
