@@ -83,6 +83,21 @@ Oid any_arg(FunctionCallInfo fcinfo, int argno, Oid as_type, Datum* value) {
   pg_unreachable();
 }
 
+// An interval (now() minus it), timestamptz, timestamp or date as an instant (timestamps and
+// dates in the session time zone). False for any other type.
+bool instant_from_arg(Oid type, Datum v, TimestampTz* out) {
+  const Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+  switch (type) {
+    case INTERVALOID: v = DirectFunctionCall2(timestamptz_mi_interval, now, v); break;
+    case TIMESTAMPTZOID: break;
+    case TIMESTAMPOID: v = DirectFunctionCall1(timestamp_timestamptz, v); break;
+    case DATEOID: v = DirectFunctionCall1(date_timestamptz, v); break;
+    default: return false;
+  }
+  *out = DatumGetTimestampTz(v);
+  return true;
+}
+
 // older_than / newer_than as a point on the hypertable's internal time axis. Time columns take
 // an interval (now() minus it) or a timestamptz / timestamp / date; integer columns take an
 // integer of any width.
@@ -98,26 +113,21 @@ int64 time_bound_arg(FunctionCallInfo fcinfo, int argno, const char* arg, const 
                          : "Integer time columns take an integer.");
     return strata::time_datum_to_internal(v, type);
   }
-  const Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
   if (ht->kind == TimeKind::timestamptz) {
-    // Everything is read as an instant: timestamps and dates in the session time zone.
-    switch (type) {
-      case INTERVALOID: v = DirectFunctionCall2(timestamptz_mi_interval, now, v); break;
-      case TIMESTAMPTZOID: break;
-      case TIMESTAMPOID: v = DirectFunctionCall1(timestamp_timestamptz, v); break;
-      case DATEOID: v = DirectFunctionCall1(date_timestamptz, v); break;
-      default:
-        wrong_arg_type(arg, type, ht, "Use an interval or a value of type timestamptz, timestamp or date.");
-    }
-    return strata::time_datum_to_internal(v, TIMESTAMPTZOID);
+    TimestampTz instant;
+    if (!instant_from_arg(type, v, &instant))
+      wrong_arg_type(arg, type, ht, "Use an interval or a value of type timestamptz, timestamp or date.");
+    return strata::time_datum_to_internal(TimestampTzGetDatum(instant), TIMESTAMPTZOID);
   }
   // timestamp and date columns share the wall-clock axis: instants are read in the session zone.
   switch (type) {
     case INTERVALOID:
-      v = DirectFunctionCall2(timestamp_mi_interval, DirectFunctionCall1(timestamptz_timestamp, now), v);
-      return strata::time_datum_to_internal(v, TIMESTAMPOID);
-    case TIMESTAMPTZOID:
-      return strata::time_datum_to_internal(DirectFunctionCall1(timestamptz_timestamp, v), TIMESTAMPOID);
+    case TIMESTAMPTZOID: {
+      TimestampTz instant;
+      instant_from_arg(type, v, &instant);
+      return strata::time_datum_to_internal(
+          DirectFunctionCall1(timestamptz_timestamp, TimestampTzGetDatum(instant)), TIMESTAMPOID);
+    }
     case TIMESTAMPOID:
     case DATEOID:
       return strata::time_datum_to_internal(v, type);
@@ -128,23 +138,16 @@ int64 time_bound_arg(FunctionCallInfo fcinfo, int argno, const char* arg, const 
 
 // created_before / created_after as a timestamptz: an interval (now() minus it), a timestamptz,
 // timestamp or date.
-TimestampTz creation_bound_arg(FunctionCallInfo fcinfo, int argno, const char* arg, const Hypertable* ht) {
+TimestampTz creation_bound_arg(FunctionCallInfo fcinfo, int argno, const char* arg) {
   Datum v;
   const Oid type = any_arg(fcinfo, argno, TIMESTAMPTZOID, &v);
-  const Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-  switch (type) {
-    case INTERVALOID: v = DirectFunctionCall2(timestamptz_mi_interval, now, v); break;
-    case TIMESTAMPTZOID: break;
-    case TIMESTAMPOID: v = DirectFunctionCall1(timestamp_timestamptz, v); break;
-    case DATEOID: v = DirectFunctionCall1(date_timestamptz, v); break;
-    default:
-      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-                      errmsg("invalid type %s for argument \"%s\"", format_type_be(type), arg),
-                      errhint("Chunk creation times are compared with an interval (before now()) or a "
-                              "timestamptz, timestamp or date.")));
-  }
-  (void)ht;
-  return DatumGetTimestampTz(v);
+  TimestampTz instant;
+  if (!instant_from_arg(type, v, &instant))
+    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                    errmsg("invalid type %s for argument \"%s\"", format_type_be(type), arg),
+                    errhint("Chunk creation times are compared with an interval (before now()) or a "
+                            "timestamptz, timestamp or date.")));
+  return instant;
 }
 
 // Which chunks a call selects. Unset bounds match everything.
@@ -167,8 +170,8 @@ ChunkFilter read_filter(FunctionCallInfo fcinfo, const Hypertable* ht, int older
   f.has_after = !PG_ARGISNULL(after);
   if (f.has_older) f.older_than = time_bound_arg(fcinfo, older, "older_than", ht);
   if (f.has_newer) f.newer_than = time_bound_arg(fcinfo, newer, "newer_than", ht);
-  if (f.has_before) f.created_before = creation_bound_arg(fcinfo, before, "created_before", ht);
-  if (f.has_after) f.created_after = creation_bound_arg(fcinfo, after, "created_after", ht);
+  if (f.has_before) f.created_before = creation_bound_arg(fcinfo, before, "created_before");
+  if (f.has_after) f.created_after = creation_bound_arg(fcinfo, after, "created_after");
   return f;
 }
 
@@ -219,6 +222,17 @@ List* selected_chunks(const Hypertable* ht, const ChunkFilter& f) {
   return result;
 }
 
+// A materialized set result (one column) and adding a value to it.
+ReturnSetInfo* begin_set_result(FunctionCallInfo fcinfo) {
+  InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+  return reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+}
+
+void put_result(ReturnSetInfo* rsinfo, Datum value) {
+  bool isnull = false;
+  tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+}
+
 }  // namespace
 
 // show_chunks(relation regclass, older_than "any" = NULL, newer_than "any" = NULL,
@@ -227,15 +241,11 @@ STRATA_FUNCTION(strata_show_chunks) {
   Hypertable* ht = hypertable_arg(fcinfo, 0, "show_chunks");
   const ChunkFilter f = read_filter(fcinfo, ht, 1, 2, 3, 4);
   List* chunks = selected_chunks(ht, f);
-  InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  ReturnSetInfo* rsinfo = begin_set_result(fcinfo);
   ListCell* lc;
   foreach (lc, chunks) {
     const ChunkInfo* c = static_cast<ChunkInfo*>(lfirst(lc));
-    if (!OidIsValid(c->relid)) continue;
-    Datum value = ObjectIdGetDatum(c->relid);
-    bool isnull = false;
-    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+    if (OidIsValid(c->relid)) put_result(rsinfo, ObjectIdGetDatum(c->relid));
   }
   return (Datum)0;
 }
@@ -264,8 +274,7 @@ STRATA_FUNCTION(strata_drop_chunks) {
   LockRelationOid(ht->relid, ShareUpdateExclusiveLock);
   List* chunks = selected_chunks(ht, f);
 
-  InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  ReturnSetInfo* rsinfo = begin_set_result(fcinfo);
   ListCell* lc;
   foreach (lc, chunks) {
     const ChunkInfo* c = static_cast<ChunkInfo*>(lfirst(lc));
@@ -284,9 +293,7 @@ STRATA_FUNCTION(strata_drop_chunks) {
       ObjectAddressSet(addr, RelationRelationId, c->relid);
       performDeletion(&addr, DROP_RESTRICT, 0);
     }
-    Datum value = CStringGetTextDatum(name);
-    bool isnull = false;
-    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+    put_result(rsinfo, CStringGetTextDatum(name));
   }
   strata::catalog_invalidate();
   return (Datum)0;

@@ -85,6 +85,17 @@ int64 bucket_ts(const Width& w, int64 ts, int64 origin) {
   return *r;
 }
 
+// The bucket of a finite date: whole-day or month widths, aligned to `origin` (a date).
+DateADT bucket_date(const Width& w, int64 width_days, int64 date, int64 origin) {
+  std::optional<int64_t> r = w.months != 0
+                                 ? strata::core::bucket_months(w.months, date, origin, kMinDate, kMaxDate)
+                                 : strata::core::bucket_aligned(width_days, date, origin, kMinDate, kMaxDate);
+  if (!r)
+    ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("date out of range"),
+                    errdetail("The time bucket starts outside the range of the date type.")));
+  return static_cast<DateADT>(*r);
+}
+
 // ts + sign * iv for a timestamp without time zone (calendar arithmetic, as PostgreSQL's '+').
 int64 timestamp_add(int64 ts, Interval* iv, bool subtract) {
   return DatumGetTimestamp(DirectFunctionCall2(subtract ? timestamp_mi_interval : timestamp_pl_interval,
@@ -163,13 +174,7 @@ STRATA_FUNCTION(strata_time_bucket_date) {
     check_finite_origin(origin, !DATE_NOT_FINITE(origin));
   }
   if (DATE_NOT_FINITE(date)) PG_RETURN_DATEADT(date);
-  std::optional<int64_t> r = w.months != 0
-                                 ? strata::core::bucket_months(w.months, date, origin, kMinDate, kMaxDate)
-                                 : strata::core::bucket_aligned(width_days, date, origin, kMinDate, kMaxDate);
-  if (!r)
-    ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("date out of range"),
-                    errdetail("The time bucket starts outside the range of the date type.")));
-  PG_RETURN_DATEADT(static_cast<DateADT>(*r));
+  PG_RETURN_DATEADT(bucket_date(w, width_days, date, origin));
 }
 
 // time_bucket(interval, date, "offset" interval): the bucket of date - offset, plus offset. The
@@ -185,13 +190,8 @@ STRATA_FUNCTION(strata_time_bucket_date_offset) {
   if (DATE_NOT_FINITE(date)) PG_RETURN_DATEADT(date);
   const Datum shifted_ts = DirectFunctionCall2(date_mi_interval, DateADTGetDatum(date), IntervalPGetDatum(offset));
   const DateADT shifted = DatumGetDateADT(DirectFunctionCall1(timestamp_date, shifted_ts));
-  std::optional<int64_t> r =
-      w.months != 0 ? strata::core::bucket_months(w.months, shifted, kBucketDefaultOriginDays, kMinDate, kMaxDate)
-                    : strata::core::bucket_aligned(width_days, shifted, kBucketDefaultOriginDays, kMinDate, kMaxDate);
-  if (!r)
-    ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("date out of range"),
-                    errdetail("The time bucket starts outside the range of the date type.")));
-  const Datum back = DirectFunctionCall2(date_pl_interval, DateADTGetDatum(static_cast<DateADT>(*r)),
+  const DateADT r = bucket_date(w, width_days, shifted, kBucketDefaultOriginDays);
+  const Datum back = DirectFunctionCall2(date_pl_interval, DateADTGetDatum(r),
                                          IntervalPGetDatum(offset));
   PG_RETURN_DATUM(DirectFunctionCall1(timestamp_date, back));
 }
