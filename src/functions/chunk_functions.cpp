@@ -254,10 +254,11 @@ STRATA_FUNCTION(strata_show_chunks) {
 //             verbose boolean = false, created_before "any" = NULL, created_after "any" = NULL)
 //   RETURNS SETOF text
 // Drops the selected chunks and their catalog rows and returns their qualified names. Needs
-// ownership of the hypertable (42501) and at least one bound (22023). The hypertable is locked
-// against chunk creation and other drop_chunks calls (ShareUpdateExclusiveLock, the lock chunk
-// creation takes), and each chunk with AccessExclusiveLock before it is dropped, so that
-// inserts and queries running on it finish first.
+// ownership of the hypertable (42501) and at least one bound (22023). Each chunk is locked
+// with AccessExclusiveLock before it is dropped, in range order, so that transactions writing
+// or reading it finish first, and inserts arriving meanwhile wait and then go to a new chunk
+// (chunk_get_or_create looks again after locking). A chunk another drop removed while we
+// waited is skipped.
 STRATA_FUNCTION(strata_drop_chunks) {
   Hypertable* ht = hypertable_arg(fcinfo, 0, "drop_chunks");
   if (PG_ARGISNULL(1) && PG_ARGISNULL(2) && PG_ARGISNULL(4) && PG_ARGISNULL(5))
@@ -269,9 +270,10 @@ STRATA_FUNCTION(strata_drop_chunks) {
   check_owner(ht);
   const ChunkFilter f = read_filter(fcinfo, ht, 1, 2, 4, 5);
 
-  // Taking the lock processes pending invalidations, so the catalog read below sees chunks that
-  // a creator we waited for has committed.
-  LockRelationOid(ht->relid, ShareUpdateExclusiveLock);
+  // The hypertable itself only gets AccessShareLock (against DROP/ALTER TABLE): a lock that
+  // conflicts with chunk creation would deadlock with a transaction that has written to a chunk
+  // we wait for and then needs a new chunk.
+  LockRelationOid(ht->relid, AccessShareLock);
   List* chunks = selected_chunks(ht, f);
 
   ReturnSetInfo* rsinfo = begin_set_result(fcinfo);
