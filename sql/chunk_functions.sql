@@ -193,6 +193,12 @@ SELECT q, pg_temp.err(q) FROM (VALUES
 ) v(q);
 RESET ROLE;
 SELECT count(*) AS still_there FROM show_chunks('conditions');
+-- Reading functions need no ownership.
+SET ROLE chunk_functions_other;
+SELECT count(*) AS other_sees_chunks, hypertable_size('conditions') > 0 AS other_sees_size,
+       approximate_row_count('conditions') >= 0 AS other_sees_rows
+  FROM show_chunks('conditions');
+RESET ROLE;
 
 -- set_integer_now_func: integer time columns only; the function returns the column's type,
 -- takes no arguments and is not VOLATILE.

@@ -61,11 +61,12 @@ CREATE FUNCTION _strata_internal.chunk_tables(hypertable regclass)
    ORDER BY k.range_start
 $$;
 
+-- Sizes are VOLATILE like pg_total_relation_size, which they call.
 -- The disk space of one table, split as TimescaleDB does: the table (heap, free space map and
 -- visibility map), its indexes, and its TOAST table with the TOAST index.
 CREATE FUNCTION _strata_internal.relation_size(relation regclass,
     OUT table_bytes bigint, OUT index_bytes bigint, OUT toast_bytes bigint, OUT total_bytes bigint)
-  LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE sql VOLATILE STRICT SET search_path = pg_catalog, pg_temp AS $$
   SELECT s.total - s.indexes - s.toast, s.indexes, s.toast, s.total
     FROM (SELECT pg_catalog.pg_total_relation_size(c.oid) AS total,
                  pg_catalog.pg_indexes_size(c.oid) AS indexes,
@@ -79,7 +80,7 @@ $$;
 CREATE FUNCTION @extschema@.hypertable_detailed_size(hypertable regclass)
   RETURNS TABLE (table_bytes bigint, index_bytes bigint, toast_bytes bigint, total_bytes bigint,
                  node_name name)
-  LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE sql VOLATILE STRICT SET search_path = pg_catalog, pg_temp AS $$
   SELECT pg_catalog.sum(s.table_bytes)::bigint, pg_catalog.sum(s.index_bytes)::bigint,
          pg_catalog.sum(s.toast_bytes)::bigint, pg_catalog.sum(s.total_bytes)::bigint, NULL::name
     FROM (SELECT hypertable AS relid
@@ -91,7 +92,7 @@ $$;
 
 -- Total disk space of a hypertable and its chunks; NULL for a relation that is not a hypertable.
 CREATE FUNCTION @extschema@.hypertable_size(hypertable regclass) RETURNS bigint
-  LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE sql VOLATILE STRICT SET search_path = pg_catalog, pg_temp AS $$
   SELECT d.total_bytes FROM @extschema@.hypertable_detailed_size(hypertable) d
 $$;
 
@@ -99,7 +100,7 @@ $$;
 CREATE FUNCTION @extschema@.chunks_detailed_size(hypertable regclass)
   RETURNS TABLE (chunk_schema name, chunk_name name, table_bytes bigint, index_bytes bigint,
                  toast_bytes bigint, total_bytes bigint, node_name name)
-  LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE sql VOLATILE STRICT SET search_path = pg_catalog, pg_temp AS $$
   SELECT t.chunk_schema, t.chunk_name, s.table_bytes, s.index_bytes, s.toast_bytes, s.total_bytes,
          NULL::name
     FROM _strata_internal.chunk_tables(hypertable) t
