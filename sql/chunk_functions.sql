@@ -252,7 +252,7 @@ SELECT q, pg_temp.err(q) FROM (VALUES
   ($$SELECT set_chunk_time_interval('daily', interval '12 hours')$$),
   ($$SELECT set_chunk_time_interval('events', interval '1 day')$$),
   ($$SELECT set_chunk_time_interval('events', 0)$$),
-  ($$SELECT set_chunk_time_interval('events', 3000000000::bigint)$$),
+  ($$SELECT set_chunk_time_interval('events', -5::bigint)$$),
   ($$SELECT set_chunk_time_interval('conditions', 1.5)$$),
   ($$SELECT set_chunk_time_interval('conditions', NULL::interval)$$),
   ($$SELECT set_chunk_time_interval('conditions', interval '1 day', 'device')$$),

@@ -2,6 +2,7 @@
 // set_chunk_time_interval (the size functions are SQL, in src/sql/45_chunk_functions.sql).
 #include "catalog/catalog.hpp"
 #include "core/time/chunk_range.hpp"
+#include "hypertable/chunk.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
 
@@ -357,10 +358,10 @@ STRATA_FUNCTION(strata_set_integer_now_func) {
 
 // set_chunk_time_interval(hypertable regclass, chunk_time_interval anyelement,
 //                         dimension_name name = NULL) RETURNS void
-// Validated like create_hypertable's interval: an INTERVAL (a month counts as 30 days) for time
-// columns, an integer for integer columns (and also for time columns, read as microseconds);
-// positive; at least 1 second for timestamps and 1 day for dates. Chunks created from now on
-// use it; existing chunks keep their ranges.
+// Validated by create_hypertable's rules (interval_to_internal): an INTERVAL (a month counts as
+// 30 days) for time columns, an integer for integer columns (and also for time columns, read as
+// microseconds); positive; at least 1 second for timestamps and 1 day for dates. Chunks created
+// from now on use it; existing chunks keep their ranges.
 STRATA_FUNCTION(strata_set_chunk_time_interval) {
   Hypertable* ht = hypertable_arg(fcinfo, 0, "set_chunk_time_interval");
   if (PG_ARGISNULL(1))
@@ -371,51 +372,16 @@ STRATA_FUNCTION(strata_set_chunk_time_interval) {
                            NameStr(*PG_GETARG_NAME(2))),
                     errhint("Its time dimension is \"%s\".", NameStr(ht->time_column))));
   check_owner(ht);
-  const bool time_column = !is_integer_kind(ht->kind);
   Oid type = get_fn_expr_argtype(fcinfo->flinfo, 1);
   Datum v = PG_GETARG_DATUM(1);
-  if (type == TEXTOID || type == UNKNOWNOID) {
-    // A quoted literal ('1 day', '1000') resolves anyelement to text: read it as the column needs.
-    const char* literal = type == TEXTOID ? TextDatumGetCString(v) : DatumGetCString(v);
-    type = time_column ? INTERVALOID : INT8OID;
+  if (type == TEXTOID) {
+    // A text value ('1 day'::text, '1000'::text): read it as the column needs.
+    type = is_integer_kind(ht->kind) ? INT8OID : INTERVALOID;
     Oid input, ioparam;
     getTypeInputInfo(type, &input, &ioparam);
-    v = OidInputFunctionCall(input, const_cast<char*>(literal), ioparam, -1);
+    v = OidInputFunctionCall(input, TextDatumGetCString(v), ioparam, -1);
   }
-  __int128 interval;
-  if (type == INTERVALOID) {
-    if (!time_column)
-      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-                      errmsg("an integer time column takes an integer chunk interval, not an interval"),
-                      errdetail("The time column \"%s\" has type %s.", NameStr(ht->time_column),
-                                format_type_be(ht->time_type))));
-    const Interval* iv = DatumGetIntervalP(v);
-    interval = static_cast<__int128>(iv->time) + static_cast<__int128>(iv->day) * USECS_PER_DAY +
-               static_cast<__int128>(iv->month) * DAYS_PER_MONTH * USECS_PER_DAY;
-  } else if (is_integer_type(type)) {
-    interval = strata::time_datum_to_internal(v, type);
-  } else {
-    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-                    errmsg("invalid chunk interval type %s", format_type_be(type)),
-                    errhint("Use an INTERVAL for time columns and an integer for integer columns.")));
-  }
-  if (interval <= 0)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("chunk interval must be positive")));
-  if (interval > PG_INT64_MAX)
-    ereport(ERROR, (errcode(ERRCODE_INTERVAL_FIELD_OVERFLOW), errmsg("chunk interval out of range")));
-  if ((ht->kind == TimeKind::timestamptz || ht->kind == TimeKind::timestamp) && interval < USECS_PER_SEC)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("chunk interval must be at least 1 second for a timestamp column"),
-                    errhint("Integers given for timestamp columns are read as microseconds.")));
-  if (ht->kind == TimeKind::date && interval < USECS_PER_DAY)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("chunk interval must be at least 1 day for a date column")));
-  if (ht->kind == TimeKind::int16 && interval > PG_INT16_MAX)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("chunk interval must fit in the smallint time column")));
-  if (ht->kind == TimeKind::int32 && interval > PG_INT32_MAX)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("chunk interval must fit in the integer time column")));
-  strata::catalog_update_interval(ht->dimension_id, static_cast<int64>(interval));
+  const int64 interval = strata::interval_to_internal(v, type, false, ht->time_type, NameStr(ht->time_column));
+  strata::catalog_update_interval(ht->dimension_id, interval);
   PG_RETURN_VOID();
 }
