@@ -132,7 +132,7 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
   return c;
 }
 
-CopyChunk* find_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
+CopyChunk* find_chunk(CopyRun* run, const Hypertable* ht, int64 v, TupleTableSlot* row) {
   if (run->last >= 0 && chunk_contains(run->chunks[run->last], v)) return &run->chunks[run->last];
   int lo = 0, hi = run->nchunks - 1;
   while (lo <= hi) {
@@ -146,7 +146,9 @@ CopyChunk* find_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
     else
       lo = mid + 1;
   }
-  // Creating a chunk moves entries of the array: write out everything buffered first.
+  // Creating a chunk moves entries of the array: write out everything buffered first. Flushing
+  // resets the per-tuple memory that holds the row just parsed, so give the row its own copy.
+  ExecMaterializeSlot(row);
   flush_all(run);
   return open_chunk(run, ht, v);
 }
@@ -273,7 +275,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
                       errmsg("NULL value in column \"%s\" violates not-null constraint", NameStr(ht->time_column)),
                       errhint("Columns used for time partitioning cannot be NULL.")));
     int64 v = time_datum_to_internal(row->tts_values[tattno - 1], ht->time_type);
-    CopyChunk* c = find_chunk(&run, ht, v);
+    CopyChunk* c = find_chunk(&run, ht, v, row);
 
     if (c->single) {
       if (c->single_slot == nullptr)

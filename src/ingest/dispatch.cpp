@@ -399,8 +399,10 @@ Plan* wrap_insert(Plan* plan, PlannedStmt* stmt) {
   foreach (lc, sub->targetlist) {
     auto* tle = static_cast<TargetEntry*>(lfirst(lc));
     Node* e = reinterpret_cast<Node*>(tle->expr);
-    Var* v = makeVar(OUTER_VAR, tle->resno, exprType(e), exprTypmod(e), exprCollation(e), 0);
-    tlist = lappend(tlist, makeTargetEntry(reinterpret_cast<Expr*>(v), tle->resno, tle->resname, tle->resjunk));
+    // Constants stay (ExecCheckPlanOutput wants a NULL Const for a dropped column).
+    Expr* out = IsA(e, Const) ? static_cast<Expr*>(copyObjectImpl(e))
+                              : reinterpret_cast<Expr*>(makeVar(OUTER_VAR, tle->resno, exprType(e), exprTypmod(e), exprCollation(e), 0));
+    tlist = lappend(tlist, makeTargetEntry(out, tle->resno, tle->resname, tle->resjunk));
   }
   tlist = lappend(tlist, makeTargetEntry(reinterpret_cast<Expr*>(makeVar(INDEX_VAR, junk, OIDOID, -1, InvalidOid, 0)),
                                          junk, pstrdup("tableoid"), true));
