@@ -230,3 +230,14 @@ TEST(MonthBucket, EveryDayFallsInItsMonth) {
     EXPECT_EQ(first, days_from_civil(c.year, c.month, 1));
   }
 }
+
+TEST(MonthBucket, HugeWidthsDoNotOverflow) {
+  // A width of INT32_MAX months: every date after the origin is in the first bucket, and the
+  // bucket before the origin starts ~179 million years earlier, outside the timestamp range.
+  EXPECT_EQ(tbm(INT32_MAX, ts(2024, 7, 1)), ts(2000, 1, 1));
+  EXPECT_FALSE(bucket_timestamp_months(INT32_MAX, ts(1999, 12, 31), 0, kMinTs, kMaxTs).has_value());
+  EXPECT_FALSE(bucket_months(INT32_MAX, -1, 0, -2451545, INT64_MAX).has_value());
+  // The last representable month of the timestamp range (294276-12).
+  EXPECT_EQ(tbm(1, kMaxTs), ts(294276, 12, 1));
+  EXPECT_EQ(tbm(12, kMaxTs), ts(294276, 1, 1));
+}
