@@ -96,10 +96,12 @@ SELECT count(*) AS checked,
 SELECT time_bucket('1 week', date '2021-06-06') AS week, time_bucket('7 days', date '2021-06-07') AS week2,
        time_bucket('2 days', date '2000-01-02') AS two_days, time_bucket('24 hours', date '2021-06-06') AS hours24;
 
--- Time zones: buckets in the local time of the zone, whatever the session time zone.
+-- Time zones: buckets in the local time of the zone, whatever the session time zone; without a
+-- zone, timestamptz values (and offsets) are bucketed in UTC.
 SET TimeZone = 'Asia/Tokyo';
 SELECT time_bucket('1 day', timestamptz '2020-11-02 20:31:05+00', 'Europe/Berlin') AS berlin_day,
        time_bucket('1 day', timestamptz '2020-11-02 20:31:05+00') AS utc_day,
+       time_bucket('1 day', timestamptz '2020-11-02 20:31:05+00', interval '6 hours') AS utc_day_from_6,
        time_bucket('1 week', timestamptz '2024-06-16 23:30+00', 'Europe/Berlin') AS berlin_week,
        time_bucket('1 month', timestamptz '2024-03-01 03:00+00', 'America/New_York') AS ny_month;
 SET TimeZone = 'UTC';
