@@ -9,6 +9,7 @@
 extern "C" {
 #include "executor/executor.h"
 #include "nodes/execnodes.h"
+#include "utils/acl.h"
 }
 
 namespace strata::compat {
@@ -17,5 +18,9 @@ namespace strata::compat {
 // RTEPermissionInfo); callers ask here whether a range table entry needs INSERT checking.
 inline AclMode rte_required_perms(const RangeTblEntry* rte) { return rte->requiredPerms; }
 inline void rte_clear_required_perms(RangeTblEntry* rte) { rte->requiredPerms = 0; }
+
+// PG15 has one ownership check per object class (PG16 replaced them with object_ownercheck).
+inline bool relation_owned_by(Oid relid, Oid role) { return pg_class_ownercheck(relid, role); }
+inline bool namespace_owned_by(Oid nspid, Oid role) { return pg_namespace_ownercheck(nspid, role); }
 
 }  // namespace strata::compat
