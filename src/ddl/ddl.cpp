@@ -310,7 +310,7 @@ void drop_tables(const UtilityCall* c, DropStmt* stmt) {
         !compat::namespace_owned_by(get_rel_namespace(relid), GetUserId())) {
       aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, rv->relname);
     }
-    lock_relation(relid);
+    lock_relation(relid, AccessExclusiveLock);
     Hypertable* ht = hypertable_get(relid);
     if (ht == nullptr) continue;
     // The chunks go first, so that the hypertable drops without CASCADE.
@@ -511,7 +511,6 @@ void process_grant(const UtilityCall* c, GrantStmt* stmt) {
       if (OidIsValid(nspid)) schemas = lappend_oid(schemas, nspid);
     }
   }
-  run_standard(c);
   if (schemas != NIL) {
     foreach (lc, hypertable_list_all()) {
       Hypertable* ht = (Hypertable*)lfirst(lc);
@@ -519,6 +518,11 @@ void process_grant(const UtilityCall* c, GrantStmt* stmt) {
         targets = lappend(targets, ht);
     }
   }
+  // GRANT itself locks nothing. Chunk creators hold this self-conflicting lock while they copy the
+  // hypertable's privileges, so a chunk is either created (and seen below) before the GRANT or
+  // created after it commits, with the new privileges.
+  foreach (lc, targets) lock_relation(((Hypertable*)lfirst(lc))->relid, ShareUpdateExclusiveLock);
+  run_standard(c);
   if (targets == NIL) return;
   CommandCounterIncrement();
   foreach (lc, targets) copy_acl_to_chunks((Hypertable*)lfirst(lc));

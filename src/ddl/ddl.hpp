@@ -11,8 +11,8 @@ extern "C" {
 
 namespace strata::ddl {
 
-// Takes AccessExclusiveLock on a table (held to the end of the transaction).
-void lock_relation(Oid relid);
+// Locks a table in `mode` until the end of the transaction.
+void lock_relation(Oid relid, LOCKMODE mode);
 
 // OIDs of the indexes / foreign key constraints of a table (an oid List).
 List* index_oids(Oid relid);

@@ -18,7 +18,7 @@ extern "C" {
 
 namespace strata::ddl {
 
-void lock_relation(Oid relid) { table_close(table_open(relid, AccessExclusiveLock), NoLock); }
+void lock_relation(Oid relid, LOCKMODE mode) { table_close(table_open(relid, mode), NoLock); }
 
 List* index_oids(Oid relid) {
   Relation rel = table_open(relid, AccessShareLock);
@@ -133,7 +133,7 @@ void drop_chunk_indexes(const Hypertable* ht, const char* ht_index_name, DropBeh
     Oid nspid = chunk_namespace(&chunk);
     Oid index_oid = OidIsValid(nspid) ? get_relname_relid((const char*)lfirst(ln), nspid) : InvalidOid;
     if (!OidIsValid(index_oid)) continue;
-    lock_relation(chunk.relid);
+    lock_relation(chunk.relid, AccessExclusiveLock);
     ObjectAddress object;
     Oid conoid = get_index_constraint(index_oid);
     if (OidIsValid(conoid)) {
@@ -160,7 +160,7 @@ void drop_chunk_constraints(const Hypertable* ht, const char* name, DropBehavior
     if (!OidIsValid(chunk->relid)) continue;
     Oid conoid = constraint_of(chunk->relid, name, CONSTRAINT_FOREIGN);
     if (!OidIsValid(conoid)) continue;
-    lock_relation(chunk->relid);
+    lock_relation(chunk->relid, AccessExclusiveLock);
     ObjectAddress object;
     ObjectAddressSet(object, ConstraintRelationId, conoid);
     add_exact_object_address(&object, objects);
@@ -213,7 +213,7 @@ void drop_chunk_triggers(const Hypertable* ht, const char* name, DropBehavior be
     if (!OidIsValid(chunk->relid)) continue;
     Oid trigger_oid = get_trigger_oid(chunk->relid, name, true);
     if (!OidIsValid(trigger_oid)) continue;
-    lock_relation(chunk->relid);
+    lock_relation(chunk->relid, AccessExclusiveLock);
     ObjectAddress object;
     ObjectAddressSet(object, TriggerRelationId, trigger_oid);
     add_exact_object_address(&object, objects);
