@@ -306,8 +306,8 @@ void drop_tables(const UtilityCall* c, DropStmt* stmt) {
     Oid relid = RangeVarGetRelid(rv, NoLock, true);
     if (!OidIsValid(relid) || !is_hypertable(relid)) continue;
     // DROP TABLE is for the table's owner or its schema's owner; check before dropping chunks.
-    if (!compat::relation_owned_by(relid, GetUserId()) &&
-        !compat::namespace_owned_by(get_rel_namespace(relid), GetUserId())) {
+    if (!compat::is_table_owner(relid, GetUserId()) &&
+        !compat::is_schema_owner(get_rel_namespace(relid), GetUserId())) {
       aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, rv->relname);
     }
     lock_relation(relid, AccessExclusiveLock);

@@ -19,8 +19,21 @@ namespace strata::compat {
 inline AclMode rte_required_perms(const RangeTblEntry* rte) { return rte->requiredPerms; }
 inline void rte_clear_required_perms(RangeTblEntry* rte) { rte->requiredPerms = 0; }
 
-// PG15 has one ownership check per object class (PG16 replaced them with object_ownercheck).
-inline bool relation_owned_by(Oid relid, Oid role) { return pg_class_ownercheck(relid, role); }
-inline bool namespace_owned_by(Oid nspid, Oid role) { return pg_namespace_ownercheck(nspid, role); }
+// PG16 replaced pg_class_ownercheck() with object_ownercheck(RelationRelationId, ...).
+inline bool is_table_owner(Oid relid, Oid roleid) { return pg_class_ownercheck(relid, roleid); }
+inline bool is_schema_owner(Oid nspid, Oid roleid) { return pg_namespace_ownercheck(nspid, roleid); }
+
+// ModifyTableState's result-relation hash (nodeModifyTable.c, PG14-15): entries keyed by relation
+// OID giving the index into resultRelInfo[]. Mirrored here so that chunk dispatch can add the
+// result relations it creates while the statement runs.
+struct MTTargetRelLookup {
+  Oid relationOid;
+  int relationIndex;
+};
+
+// PG16 added an `onlySummarizing` argument.
+inline List* insert_index_tuples(ResultRelInfo* rri, TupleTableSlot* slot, EState* estate) {
+  return ExecInsertIndexTuples(rri, slot, estate, false, false, nullptr, NIL);
+}
 
 }  // namespace strata::compat
