@@ -34,13 +34,14 @@ $$;
 CREATE FUNCTION ddl_triggers(ht regclass) RETURNS TABLE(chunks bigint, name name, enabled "char", def text)
 LANGUAGE sql STABLE AS $$
   SELECT 0::bigint, tgname, tgenabled, ddl_mask(regexp_replace(pg_get_triggerdef(oid), ' ON \S+', ' ON tbl'))
-    FROM pg_trigger WHERE tgrelid = ht AND NOT tgisinternal
+    FROM pg_trigger WHERE tgrelid = ht AND NOT tgisinternal AND tgname !~ '^_strata'
   UNION ALL
   SELECT count(*), t.tgname, t.tgenabled, ddl_mask(regexp_replace(pg_get_triggerdef(t.oid), ' ON \S+', ' ON tbl'))
     FROM ddl_chunks(ht) c JOIN pg_trigger t ON t.tgrelid = c
    WHERE NOT t.tgisinternal GROUP BY 2, 3, 4
   ORDER BY 2, 1
 $$;
+-- (strata's own triggers on the hypertable are left out.)
 -- Chunks whose owner or privileges differ from the hypertable's.
 CREATE FUNCTION ddl_acl_mismatches(ht regclass) RETURNS bigint LANGUAGE sql STABLE AS $$
   SELECT count(*) FROM ddl_chunks(ht) c, pg_class cc, pg_class hc
@@ -52,7 +53,7 @@ BEGIN
   EXECUTE sql;
   RETURN 'no error';
 EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
+  RETURN SQLSTATE || ': ' || regexp_replace(SQLERRM, '_hyper_\d+_\d+_chunk\w*', 'chunk', 'g');
 END
 $$;
 
@@ -79,10 +80,10 @@ SELECT ci.hypertable_index_name, count(*)
   FROM _strata_catalog.chunk_index ci JOIN _strata_catalog.hypertable h ON h.id = ci.hypertable_id
  WHERE h.table_name = 'metrics' GROUP BY 1 ORDER BY 1;
 -- The unique index is enforced on each chunk.
-INSERT INTO metrics VALUES ('2024-01-01', 1, 0);
+SELECT ddl_error($$INSERT INTO metrics VALUES ('2024-01-01', 1, 0)$$);
 -- Unique indexes and primary keys must include the time column.
 SELECT ddl_error('CREATE UNIQUE INDEX ON metrics (device)');
-SELECT ddl_error('CREATE UNIQUE INDEX ON metrics ((time::date), device)');
+SELECT ddl_error($$CREATE UNIQUE INDEX ON metrics (date_trunc('hour', time AT TIME ZONE 'UTC'), device)$$);
 SELECT ddl_error('ALTER TABLE metrics ADD CONSTRAINT metrics_value_key UNIQUE (value)');
 SELECT ddl_error('ALTER TABLE metrics ADD PRIMARY KEY (device)');
 SELECT ddl_error('ALTER TABLE metrics ADD COLUMN id int UNIQUE');
@@ -91,7 +92,7 @@ CREATE INDEX CONCURRENTLY metrics_conc_idx ON metrics (device);
 -- A new chunk gets every index.
 INSERT INTO metrics VALUES ('2024-01-10', 1, 1);
 SELECT count(*) AS chunks FROM ddl_chunks('metrics');
-SELECT * FROM ddl_indexes('metrics') WHERE def LIKE '%partial%' OR def LIKE '%expr%';
+SELECT * FROM ddl_indexes('metrics');
 
 -- ALTER INDEX RENAME: the mapping follows the hypertable index's name.
 ALTER INDEX metrics_partial_idx RENAME TO metrics_value_partial_idx;
@@ -147,7 +148,7 @@ ALTER TABLE metrics ADD CONSTRAINT metrics_device_check CHECK (device > 0);
 ALTER TABLE metrics ADD CONSTRAINT metrics_pkey PRIMARY KEY (device, time);
 ALTER TABLE metrics ADD CONSTRAINT metrics_device_fkey FOREIGN KEY (device) REFERENCES devices (id);
 SELECT * FROM ddl_constraints('metrics');
-SELECT * FROM ddl_indexes('metrics') WHERE def LIKE '%pkey%' OR def LIKE '%device, "time")%';
+SELECT * FROM ddl_indexes('metrics') WHERE def LIKE '%(device, "time")';
 -- Each chunk enforces them.
 SELECT ddl_error($$INSERT INTO metrics VALUES ('2024-01-01 12:00', 99, 0)$$);
 SELECT ddl_error($$INSERT INTO metrics VALUES ('2024-01-01 12:00', -1, 0)$$);

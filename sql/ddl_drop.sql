@@ -49,7 +49,7 @@ SELECT * FROM ddl_catalog('drops');
 SELECT ddl_error((SELECT format('DROP INDEX %I.%I', c.schema_name, ci.index_name)
                     FROM _strata_catalog.chunk_index ci JOIN _strata_catalog.chunk c ON c.id = ci.chunk_id
                     JOIN _strata_catalog.hypertable h ON h.id = c.hypertable_id
-                   WHERE h.table_name = 'drops' ORDER BY c.range_start LIMIT 1));
+                   WHERE h.table_name = 'drops' ORDER BY c.range_start, ci.index_name LIMIT 1));
 SELECT * FROM ddl_catalog('drops');
 
 -- DROP COLUMN takes the indexes on it, on the hypertable and on the chunks alike.

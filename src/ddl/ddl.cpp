@@ -481,7 +481,7 @@ void process_create_trigger(const UtilityCall* c, CreateTrigStmt* stmt) {
     bool cloned = OidIsValid(trigger_oid) && trigger_is_cloned_to_chunks(trigger_oid);
     // OR REPLACE may turn a row trigger into a statement trigger: chunks lose their copy.
     if (stmt->replace && !cloned) drop_chunk_triggers(ht, stmt->trigname, DROP_RESTRICT);
-    if (cloned) clone_trigger_to_chunks(ht, trigger_oid, stmt->replace);
+    if (cloned) clone_trigger_to_chunks(ht, trigger_oid, stmt->trigname, stmt->replace);
     return;
   }
   ChunkInfo chunk;

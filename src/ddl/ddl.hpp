@@ -36,7 +36,8 @@ void forget_chunk_indexes(const Hypertable* ht, const char* ht_index_name);
 // Chunk constraints and triggers that carry a hypertable object's name.
 void drop_chunk_constraints(const Hypertable* ht, const char* name, DropBehavior behavior);
 void rename_chunk_constraints(const Hypertable* ht, const char* old_name, const char* new_name);
-void clone_trigger_to_chunks(const Hypertable* ht, Oid trigger_oid, bool replace);
+// `name` is the trigger's name (chunk copies carry the same name).
+void clone_trigger_to_chunks(const Hypertable* ht, Oid trigger_oid, const char* name, bool replace);
 void drop_chunk_triggers(const Hypertable* ht, const char* name, DropBehavior behavior);
 void rename_chunk_triggers(const Hypertable* ht, const char* old_name, const char* new_name);
 // Applies ALTER TABLE ... ENABLE/DISABLE TRIGGER `cmd` to every chunk.

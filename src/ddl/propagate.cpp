@@ -180,14 +180,7 @@ void rename_chunk_constraints(const Hypertable* ht, const char* old_name, const 
   }
 }
 
-void clone_trigger_to_chunks(const Hypertable* ht, Oid trigger_oid, bool replace) {
-  const char* name = nullptr;
-  {
-    HeapTuple tuple = SearchSysCache1(TRIGGEROID, ObjectIdGetDatum(trigger_oid));
-    if (!HeapTupleIsValid(tuple)) elog(ERROR, "cache lookup failed for trigger %u", trigger_oid);
-    name = pstrdup(NameStr(((Form_pg_trigger)GETSTRUCT(tuple))->tgname));
-    ReleaseSysCache(tuple);
-  }
+void clone_trigger_to_chunks(const Hypertable* ht, Oid trigger_oid, const char* name, bool replace) {
   ListCell* lc;
   foreach (lc, chunk_list_all(ht)) {
     ChunkInfo* chunk = (ChunkInfo*)lfirst(lc);
