@@ -7,18 +7,18 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 
 SRC=ddl_dump_src
 DST=ddl_dump_dst
-DUMP=$(mktemp -d)/ddl.dump
+TMPDIR_DUMP=$(mktemp -d)
+DUMP=$TMPDIR_DUMP/ddl.dump
 q() { "$SYS_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -At "$@"; }
-cleanup() {
+drop_all() {
   q -d postgres -c "DROP DATABASE IF EXISTS $SRC" -c "DROP DATABASE IF EXISTS $DST" \
     -c "DROP ROLE IF EXISTS ddl_dump_reader" >/dev/null 2>&1 || true
-  rm -rf "$(dirname "$DUMP")"
 }
-trap cleanup EXIT
-cleanup
+trap 'drop_all; rm -rf "$TMPDIR_DUMP"' EXIT
+drop_all
 
 q -d postgres -c "CREATE DATABASE $SRC" -c "CREATE DATABASE $DST" -c "CREATE ROLE ddl_dump_reader"
-q -d $SRC <<'SQL'
+(q -d $SRC <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION strata;
 CREATE TABLE devices (id int PRIMARY KEY);
@@ -34,7 +34,17 @@ CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; 
 CREATE TRIGGER a_row BEFORE INSERT ON m FOR EACH ROW EXECUTE FUNCTION noop();
 CREATE TRIGGER z_row BEFORE UPDATE ON m FOR EACH ROW EXECUTE FUNCTION noop();
 GRANT SELECT ON m TO ddl_dump_reader;
+-- pg_dump orders objects by schema name: "Early" sorts before _strata_internal, so here the
+-- hypertable's indexes, constraints and triggers are restored before the chunks' own.
+CREATE SCHEMA "Early";
+CREATE TABLE "Early".e (time timestamptz NOT NULL, device int REFERENCES devices (id));
+SELECT create_hypertable('"Early".e', 'time', chunk_time_interval => interval '1 day');
+INSERT INTO "Early".e SELECT t, 1 FROM generate_series('2024-01-01'::timestamptz, '2024-01-03', '1 day') t;
+CREATE UNIQUE INDEX e_key ON "Early".e (device, time);
+ALTER TABLE "Early".e ADD CONSTRAINT e_fk FOREIGN KEY (device) REFERENCES devices (id);
+CREATE TRIGGER e_row BEFORE INSERT ON "Early".e FOR EACH ROW EXECUTE FUNCTION noop();
 SQL
+) >/dev/null
 
 # What every chunk carries, with chunk names masked; identical before and after the restore.
 summary() {
@@ -58,6 +68,8 @@ UNION ALL
 SELECT 'mapping ' || hypertable_index_name, count(*) FROM _strata_catalog.chunk_index GROUP BY 1
 UNION ALL
 SELECT 'rows', count(*) FROM m
+UNION ALL
+SELECT 'rows early', count(*) FROM "Early".e
 ORDER BY 1;
 SQL
 }
@@ -74,5 +86,6 @@ fi
 # The restored hypertable keeps working: new chunks get the indexes, constraints and triggers.
 q -d $DST -c "INSERT INTO m VALUES ('2024-02-01', 1, 1)" >/dev/null
 [ "$(q -d $DST -c "SELECT count(*) FROM _strata_catalog.chunk_index WHERE hypertable_index_name = 'm_device_idx'")" = \
-  "$(q -d $DST -c "SELECT count(*) FROM _strata_catalog.chunk")" ] || { echo "FAIL: new chunk lacks indexes" >&2; exit 1; }
+  "$(q -d $DST -c "SELECT count(*) FROM _strata_catalog.chunk c JOIN _strata_catalog.hypertable h
+                     ON h.id = c.hypertable_id WHERE h.table_name = 'm'")" ] || { echo "FAIL: new chunk lacks indexes" >&2; exit 1; }
 echo "ok: pg_dump / pg_restore keeps chunk DDL ($(echo "$before" | wc -l) properties checked)"
