@@ -133,6 +133,28 @@ SELECT ddl_error('ALTER TABLE metrics DROP COLUMN time');
 SELECT ddl_error('ALTER TABLE metrics ALTER COLUMN time DROP NOT NULL');
 SELECT ddl_error('ALTER TABLE metrics ALTER COLUMN time TYPE text');
 SELECT ddl_error('ALTER TABLE metrics ALTER COLUMN time TYPE bigint USING 0');
+SELECT ddl_error('ALTER TABLE metrics ALTER COLUMN time TYPE timestamp');
+-- Changes that keep the chunk bounds' meaning are allowed, and the dimension follows.
+CREATE TABLE readings (day date NOT NULL, n int NOT NULL);
+SELECT true AS created FROM create_hypertable('readings', 'day', chunk_time_interval => interval '7 days');
+INSERT INTO readings VALUES ('2024-01-01', 1), ('2024-01-20', 2);
+ALTER TABLE readings ALTER COLUMN day TYPE timestamp;
+INSERT INTO readings VALUES ('2024-01-02 12:00', 3);
+SELECT column_type FROM _strata_catalog.dimension d JOIN _strata_catalog.hypertable h ON h.id = d.hypertable_id
+ WHERE h.table_name = 'readings';
+SELECT * FROM readings ORDER BY day;
+SELECT ddl_error('ALTER TABLE readings ALTER COLUMN day TYPE timestamptz');
+DROP TABLE readings;
+CREATE TABLE counters (t int NOT NULL, v int);
+SELECT true AS created FROM create_hypertable('counters', 't', chunk_time_interval => 100);
+INSERT INTO counters VALUES (1, 1), (150, 2);
+ALTER TABLE counters ALTER COLUMN t TYPE bigint;
+INSERT INTO counters VALUES (5000000000, 3);
+SELECT column_type FROM _strata_catalog.dimension d JOIN _strata_catalog.hypertable h ON h.id = d.hypertable_id
+ WHERE h.table_name = 'counters';
+SELECT count(*) AS chunks FROM ddl_chunks('counters');
+SELECT ddl_error('ALTER TABLE counters ALTER COLUMN t TYPE date USING NULL');
+DROP TABLE counters;
 -- Renaming the time column updates the dimension.
 ALTER TABLE metrics RENAME COLUMN time TO ts;
 SELECT column_name FROM _strata_catalog.dimension d JOIN _strata_catalog.hypertable h ON h.id = d.hypertable_id
@@ -165,6 +187,12 @@ ALTER TABLE metrics DROP CONSTRAINT metrics_device_fk;
 ALTER TABLE metrics DROP CONSTRAINT IF EXISTS metrics_no_such_constraint;
 SELECT * FROM ddl_constraints('metrics');
 SELECT count(*) AS pk_mappings FROM _strata_catalog.chunk_index WHERE hypertable_index_name LIKE 'metrics_pk%';
+-- With ONLY, index-backed and foreign key constraints stay on the hypertable (as pg_dump
+-- restores them: each chunk's own constraints are restored separately).
+ALTER TABLE ONLY metrics ADD CONSTRAINT metrics_only_fk FOREIGN KEY (device) REFERENCES devices (id);
+ALTER TABLE ONLY metrics ADD CONSTRAINT metrics_only_key UNIQUE (device, time);
+SELECT * FROM ddl_constraints('metrics');
+ALTER TABLE metrics DROP CONSTRAINT metrics_only_fk, DROP CONSTRAINT metrics_only_key;
 -- Foreign keys referencing a hypertable cannot work (its own table is empty).
 SELECT ddl_error('CREATE TABLE refs (t timestamptz REFERENCES metrics (time))');
 SELECT ddl_error('ALTER TABLE devices ADD COLUMN t timestamptz REFERENCES metrics (time)');
@@ -214,8 +242,14 @@ SELECT count(*) FROM ddl_chunks('metrics') c WHERE has_table_privilege('ddl_read
 REVOKE INSERT ON metrics FROM ddl_reader;
 SELECT ddl_acl_mismatches('metrics');
 SELECT count(*) FROM ddl_chunks('metrics') c WHERE has_table_privilege('ddl_reader', c, 'INSERT');
-GRANT UPDATE ON ALL TABLES IN SCHEMA public TO ddl_reader;
-SELECT ddl_acl_mismatches('metrics');
+-- GRANT ON ALL TABLES IN SCHEMA reaches the chunks of the hypertables in that schema.
+CREATE SCHEMA ddl_grants;
+CREATE TABLE ddl_grants.g (time timestamptz NOT NULL);
+SELECT true AS created FROM create_hypertable('ddl_grants.g', 'time', chunk_time_interval => interval '1 day');
+INSERT INTO ddl_grants.g VALUES ('2024-01-01'), ('2024-01-02');
+GRANT UPDATE ON ALL TABLES IN SCHEMA ddl_grants TO ddl_reader;
+SELECT count(*) AS chunks, ddl_acl_mismatches('ddl_grants.g') FROM ddl_chunks('ddl_grants.g');
+DROP SCHEMA ddl_grants CASCADE;
 ALTER TABLE metrics OWNER TO ddl_owner;
 SELECT ddl_acl_mismatches('metrics');
 SELECT DISTINCT relowner::regrole FROM pg_class WHERE oid IN (SELECT ddl_chunks('metrics'));
@@ -240,6 +274,27 @@ TRUNCATE metrics;
 SELECT count(*) FROM metrics;
 SELECT count(*) AS chunks FROM ddl_chunks('metrics');
 
+-- Renaming or moving a chunk, or renaming a chunk index, updates the catalog.
+DO $$ BEGIN
+  EXECUTE format('ALTER TABLE %s RENAME TO my_chunk', (SELECT min(c::text) FROM ddl_chunks('metrics') c));
+END $$;
+SELECT schema_name, table_name FROM _strata_catalog.chunk WHERE table_name = 'my_chunk';
+CREATE SCHEMA ddl_chunks;
+ALTER TABLE _strata_internal.my_chunk SET SCHEMA ddl_chunks;
+SELECT schema_name, table_name FROM _strata_catalog.chunk WHERE table_name = 'my_chunk';
+DO $$ BEGIN
+  EXECUTE (SELECT format('ALTER INDEX ddl_chunks.%I RENAME TO my_chunk_index', ci.index_name)
+             FROM _strata_catalog.chunk_index ci JOIN _strata_catalog.chunk c ON c.id = ci.chunk_id
+            WHERE c.table_name = 'my_chunk' AND ci.hypertable_index_name = 'metrics_device_idx');
+END $$;
+SELECT ci.index_name, ci.hypertable_index_name
+  FROM _strata_catalog.chunk_index ci JOIN _strata_catalog.chunk c ON c.id = ci.chunk_id
+ WHERE c.table_name = 'my_chunk' AND ci.hypertable_index_name = 'metrics_device_idx';
+-- The renamed chunk index is still found: DROP INDEX on the hypertable drops it.
+DROP INDEX metrics_device_idx;
+SELECT to_regclass('ddl_chunks.my_chunk_index') IS NULL AS chunk_index_dropped;
+ALTER TABLE ddl_chunks.my_chunk SET SCHEMA _strata_internal;
+DROP SCHEMA ddl_chunks;
 -- Renaming and moving the hypertable updates the catalog.
 CREATE SCHEMA ddl_other;
 ALTER TABLE metrics RENAME TO measurements;

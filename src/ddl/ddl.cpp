@@ -152,12 +152,19 @@ void refuse_inheritance_change(Oid relid, const AlterTableCmd* cmd, Hypertable* 
   }
 }
 
-// Whether two time kinds share an axis: time types (microseconds) or integers.
-bool same_axis(TimeKind a, TimeKind b) {
-  auto is_time = [](TimeKind k) {
-    return k == TimeKind::timestamptz || k == TimeKind::timestamp || k == TimeKind::date;
-  };
-  return is_time(a) == is_time(b);
+// Type changes of the time column that keep every chunk's range constraint meaning the same:
+// integers among themselves, date and timestamp among themselves. Anything involving timestamptz
+// would compare chunk bounds through the session time zone.
+int time_family(TimeKind k) {
+  switch (k) {
+    case TimeKind::timestamptz:
+      return 0;
+    case TimeKind::timestamp:
+    case TimeKind::date:
+      return 1;
+    default:
+      return 2;
+  }
 }
 
 Oid check_time_type_change(const Hypertable* ht, const ColumnDef* def) {
@@ -170,12 +177,13 @@ Oid check_time_type_change(const Hypertable* ht, const ColumnDef* def) {
                     errdetail("The time column of a hypertable must be of type timestamptz, timestamp, "
                               "date, smallint, integer or bigint.")));
   }
-  if (!same_axis(kind, ht->kind)) {
+  if (new_type != ht->time_type && time_family(kind) != time_family(ht->kind)) {
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("cannot change the type of column \"%s\" from %s to %s",
                            NameStr(ht->time_column), format_type_be(ht->time_type),
                            format_type_be(new_type)),
-                    errdetail("The chunk interval would change meaning between time and integer types.")));
+                    errdetail("The time column can change only among smallint, integer and bigint, or "
+                              "between date and timestamp.")));
   }
   return new_type;
 }
