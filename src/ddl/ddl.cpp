@@ -139,7 +139,6 @@ void refuse_partitioning(Oid relid, const AlterTableCmd* cmd, Hypertable* ht, bo
 }
 
 void refuse_inheritance_change(Oid relid, const AlterTableCmd* cmd, Hypertable* ht, bool chunk) {
-  if (IsBinaryUpgrade) return;  // pg_upgrade links chunks to their hypertable this way
   if (ht != nullptr || chunk) {
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("cannot change the inheritance of %s \"%s\"",
@@ -582,7 +581,8 @@ void strata_process_utility(PlannedStmt* pstmt, const char* query_string, bool r
                             ProcessUtilityContext context, ParamListInfo params,
                             QueryEnvironment* query_env, DestReceiver* dest, QueryCompletion* qc) {
   UtilityCall call{pstmt, query_string, read_only_tree, context, params, query_env, dest, qc};
-  if (!extension_is_active()) return run_standard(&call);
+  // pg_upgrade restores every chunk object itself, exactly as it was.
+  if (IsBinaryUpgrade || !extension_is_active()) return run_standard(&call);
   pg::cpp_entry([&] { process_utility(&call); });
 }
 
