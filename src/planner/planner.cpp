@@ -373,6 +373,10 @@ void add_ordered_paths(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
 
 void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte,
                        const Hypertable* ht) {
+  // The plan depends on the set of chunks: every catalog change (a new chunk, a dropped one)
+  // invalidates the hypertable catalog's relcache entry, and with it this plan.
+  root->glob->relationOids = lappend_oid(root->glob->relationOids, catalog_oids().hypertable);
+
   TimeRestriction restriction;
   time_restriction_analyze(rel, ht, &restriction);
   List* runtime = guc_enable_runtime_exclusion ? restriction.runtime : NIL;
