@@ -2,6 +2,7 @@
 #include "planner/restrict.hpp"
 
 #include "pg/pg.hpp"
+#include "core/time/chunk_range.hpp"
 
 extern "C" {
 #include "access/nbtree.h"
@@ -118,6 +119,8 @@ TimeSet set_for_scalar(int strategy, Datum value, Oid value_type, Oid column_typ
   if (!core::interval_for_comparison(static_cast<core::CmpStrategy>(strategy), x, &iv))
     return time_set_all();
   if (margin != 0) iv = core::widen(iv, margin);
+  // Dates sit on whole days of the axis: `date_col > '2020-01-03'` starts at the next day.
+  if (column_type == DATEOID) iv = core::snap_to_multiples(iv, core::kUsecPerDay);
   TimeSet s = make_set(1);
   s.iv[0] = iv;
   s.n = static_cast<int>(core::normalize(s.iv, 1));

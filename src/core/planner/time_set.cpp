@@ -44,6 +44,23 @@ TimeInterval widen(TimeInterval in, int64_t margin) {
   return r;
 }
 
+TimeInterval snap_to_multiples(TimeInterval in, int64_t step) {
+  TimeInterval r = in;
+  if (in.lo != INT64_MIN) {
+    __int128 q = in.lo / step;
+    if (in.lo % step != 0 && in.lo > 0) ++q;
+    const __int128 lo = q * step;
+    r.lo = lo > INT64_MAX ? INT64_MAX : static_cast<int64_t>(lo);
+  }
+  if (in.hi != INT64_MAX) {
+    __int128 q = in.hi / step;
+    if (in.hi % step != 0 && in.hi < 0) --q;
+    const __int128 hi = q * step;
+    r.hi = hi < INT64_MIN ? INT64_MIN : static_cast<int64_t>(hi);
+  }
+  return r;
+}
+
 size_t normalize(TimeInterval* v, size_t n) {
   size_t k = 0;
   for (size_t i = 0; i < n; ++i)

@@ -31,6 +31,10 @@ bool interval_for_comparison(CmpStrategy s, int64_t x, TimeInterval* out);
 // [lo - margin, hi + margin], saturating.
 TimeInterval widen(TimeInterval in, int64_t margin);
 
+// Narrows [lo, hi] to the multiples of step (> 0) it contains, for columns whose axis values are
+// all multiples of step (dates). The axis ends stand for infinities and are kept.
+TimeInterval snap_to_multiples(TimeInterval in, int64_t step);
+
 // Sorts v, drops empty intervals and merges overlapping or adjacent ones; returns the new count.
 size_t normalize(TimeInterval* v, size_t n);
 

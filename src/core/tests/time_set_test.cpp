@@ -81,3 +81,13 @@ TEST(TimeSet, OverlapsHalfOpenChunkRanges) {
   EXPECT_TRUE(overlaps_range(top.data(), top.size(), 100, INT64_MAX));
   EXPECT_FALSE(overlaps_range(top.data(), top.size(), 100, 200));
 }
+
+TEST(TimeSet, SnapNarrowsToMultiples) {
+  EXPECT_EQ(snap_to_multiples({1, 19}, 10), (TimeInterval{10, 10}));
+  EXPECT_EQ(snap_to_multiples({-19, -1}, 10), (TimeInterval{-10, -10}));
+  EXPECT_EQ(snap_to_multiples({10, 20}, 10), (TimeInterval{10, 20}));
+  EXPECT_EQ(snap_to_multiples({11, 19}, 10), (TimeInterval{20, 10}));  // empty
+  EXPECT_EQ(snap_to_multiples({-5, 5}, 10), (TimeInterval{0, 0}));
+  EXPECT_EQ(snap_to_multiples(kWholeAxis, 10), kWholeAxis);
+  EXPECT_EQ(snap_to_multiples({INT64_MAX - 1, INT64_MAX}, 1000), (TimeInterval{INT64_MAX, INT64_MAX}));
+}
