@@ -244,6 +244,13 @@ SELECT * FROM m WHERE time < 20 ORDER BY time, device LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT max(time) FROM m;
 SELECT min(time), max(time) FROM m;
 SELECT min(time), max(time) FROM tz;
+-- Merge joins on time read the chunks in order too.
+SET enable_hashjoin = off;
+SET enable_nestloop = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM m a JOIN m b ON a.time = b.time WHERE a.time < 25;
+SELECT count(*) FROM m a JOIN m b ON a.time = b.time WHERE a.time < 25;
+RESET enable_hashjoin;
+RESET enable_nestloop;
 SET strata.enable_ordered_append = off;
 EXPLAIN (COSTS OFF) SELECT * FROM m ORDER BY time DESC LIMIT 3;
 RESET strata.enable_ordered_append;

@@ -328,6 +328,53 @@ Path* ordered_child_path(PlannerInfo* root, RelOptInfo* child, List* pathkeys,
   return sorted;
 }
 
+// Replaces MergeAppend paths ordered by time first (PostgreSQL builds them for every ordering
+// the chunks' indexes provide, e.g. for merge joins) with ordered ChunkAppend paths over the same
+// children: the chunks do not overlap, so reading them one after another in range order gives the
+// same order without merging, and lets a LIMIT stop early.
+void merge_appends_to_chunk_appends(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
+                                    ChildRel* kids, int n, List* runtime) {
+  List* keep = NIL;
+  List* replacements = NIL;
+  ListCell* lc;
+  foreach (lc, rel->pathlist) {
+    Path* path = (Path*)lfirst(lc);
+    if (!IsA(path, MergeAppendPath) || path->param_info != nullptr || path->pathkeys == NIL ||
+        !pathkey_is_time((PathKey*)linitial(path->pathkeys), rel, ht)) {
+      keep = lappend(keep, path);
+      continue;
+    }
+    MergeAppendPath* map = (MergeAppendPath*)path;
+    const int nsub = list_length(map->subpaths);
+    const bool descending =
+        ((PathKey*)linitial(path->pathkeys))->pk_strategy == BTGreaterStrategyNumber;
+    ChunkAppendChild* children = (ChunkAppendChild*)palloc(sizeof(ChunkAppendChild) * (nsub + 1));
+    int k = 0;
+    // kids are in ascending range order; pick each one's subpath in the wanted direction.
+    for (int i = 0; i < n; ++i) {
+      ChildRel* kid = &kids[descending ? n - 1 - i : i];
+      ListCell* sc;
+      foreach (sc, map->subpaths) {
+        Path* sub = (Path*)lfirst(sc);
+        if (sub->parent != kid->rel) continue;
+        if (!pathkeys_contained_in(path->pathkeys, sub->pathkeys))
+          sub = (Path*)create_sort_path(root, kid->rel, sub, path->pathkeys, -1.0);
+        children[k++] = ChunkAppendChild{sub, kid->range_start, kid->range_end};
+        break;
+      }
+    }
+    if (k != nsub) {
+      keep = lappend(keep, path);
+      continue;
+    }
+    replacements = lappend(replacements,
+                           chunk_append_path_create(root, rel, children, k, runtime, ht->time_type,
+                                                    path->pathkeys, nullptr, nullptr));
+  }
+  rel->pathlist = keep;
+  foreach (lc, replacements) add_path(rel, (Path*)lfirst(lc));
+}
+
 // Ordered ChunkAppend paths when the query wants rows ordered by time: the chunks do not overlap,
 // so reading them one after the other in range order is ordered.
 void add_ordered_paths(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, ChildRel* kids,
@@ -420,6 +467,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   for (int i = 0; i < n; ++i) live = lappend(live, kids[i].rel);
   add_paths_to_append_rel(root, rel, live);
   if (runtime != NIL) use_chunk_append_for_appends(root, rel, ht, kids, n, runtime);
+  if (guc_enable_ordered_append && (n > 1 || runtime != NIL))
+    merge_appends_to_chunk_appends(root, rel, ht, kids, n, runtime);
   add_ordered_paths(root, rel, ht, kids, n, runtime);
 }
 
