@@ -223,6 +223,19 @@ INSERT INTO b VALUES (7777, 1);
 EXECUTE after(4800);
 RESET plan_cache_mode;
 
+-- Clauses on executor parameters (initplan results, outer references) exclude chunks when the
+-- scan runs, again at each rescan; the excluded chunks are initialized but never executed.
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT * FROM m WHERE time > (SELECT max(time) / 100 + 40 FROM b WHERE time < 5000);
+SELECT count(*) FROM m WHERE time > (SELECT max(time) / 100 + 40 FROM b WHERE time < 5000);
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT g, (SELECT count(*) FROM m WHERE time >= g AND time < g + 3) FROM generate_series(0, 40, 20) g;
+SELECT q, same_results(q) FROM (VALUES
+  ('SELECT * FROM m WHERE time > (SELECT max(time) / 100 + 40 FROM b WHERE time < 5000)'),
+  ('SELECT g, (SELECT count(*) FROM m WHERE time >= g AND time < g + 3) FROM generate_series(0, 99, 7) g'),
+  ('SELECT g, (SELECT max(time) FROM tz WHERE time < g) FROM generate_series(''2019-12-31''::timestamptz, ''2020-01-07'', ''12 hours'') g')
+) v(q);
+
 -- Ordered append: ORDER BY time reads chunks in time order and stops early under LIMIT.
 RESET enable_indexscan;
 RESET enable_bitmapscan;

@@ -175,10 +175,17 @@ bool is_time_var(const MatchContext& m, Node* node) {
   return var->varno == (int)m.relid && var->varattno == m.time_attno && var->varlevelsup == 0;
 }
 
-// True for nodes whose value is not known once the executor has started: row values, executor
-// parameters (subplan results, nestloop parameters), sub-selects.
-bool not_startup_evaluable_walker(Node* node, void* context) {
+// Walks a comparison value: `bad` for anything not computable without a row (row values,
+// sub-selects, aggregates), `exec_param` for executor parameters (initplan results, values from
+// an outer query level), which are known only once the node runs.
+struct ValueCheck {
+  bool bad;
+  bool exec_param;
+};
+
+bool value_check_walker(Node* node, void* context) {
   if (node == nullptr) return false;
+  ValueCheck* check = (ValueCheck*)context;
   switch (nodeTag(node)) {
     case T_Var:
     case T_PlaceHolderVar:
@@ -190,17 +197,18 @@ bool not_startup_evaluable_walker(Node* node, void* context) {
     case T_GroupingFunc:
     case T_CurrentOfExpr:
     case T_NextValueExpr:
+      check->bad = true;
       return true;
     case T_Param:
-      return ((Param*)node)->paramkind != PARAM_EXTERN;
+      if (((Param*)node)->paramkind == PARAM_EXEC)
+        check->exec_param = true;
+      else if (((Param*)node)->paramkind != PARAM_EXTERN)
+        check->bad = true;
+      return check->bad;
     default:
       break;
   }
-  return expression_tree_walker(node, (bool (*)())not_startup_evaluable_walker, context);
-}
-
-bool startup_evaluable(Node* expr) {
-  return !not_startup_evaluable_walker(expr, nullptr) && !contain_volatile_functions(expr);
+  return expression_tree_walker(node, (bool (*)())value_check_walker, context);
 }
 
 struct ClauseMatch {
@@ -210,6 +218,7 @@ struct ClauseMatch {
   Oid value_type;
   Expr* value;
   bool constant;  // value is a Const and the operator immutable: usable at plan time
+  bool exec_time;  // value needs executor parameters: usable once the scan runs
 };
 
 // Recognizes `time_col OP value`, `value OP time_col` and `time_col OP ANY/ALL (array)` with OP a
@@ -267,7 +276,13 @@ bool match_clause(const MatchContext& m, Node* clause, ClauseMatch* out) {
   out->value_type = value_type;
   out->value = (Expr*)other;
   out->constant = IsA(other, Const) && op_volatile(opno) == PROVOLATILE_IMMUTABLE;
-  if (!out->constant && !startup_evaluable(other)) return false;
+  out->exec_time = false;
+  if (!out->constant) {
+    ValueCheck check{false, false};
+    value_check_walker(other, &check);
+    if (check.bad || contain_volatile_functions(other)) return false;
+    out->exec_time = check.exec_param;
+  }
   return true;
 }
 
@@ -321,6 +336,7 @@ void time_restriction_analyze(RelOptInfo* rel, const Hypertable* ht, TimeRestric
       rc->use_or = cm.use_or;
       rc->value_type = cm.value_type;
       rc->value = cm.value;
+      rc->exec_time = cm.exec_time;
       out->runtime = lappend(out->runtime, rc);
       continue;
     }

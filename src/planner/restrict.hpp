@@ -27,13 +27,16 @@ TimeSet time_set_intersect(TimeSet a, TimeSet b);
 TimeSet time_set_union(TimeSet a, TimeSet b);
 bool time_set_overlaps(TimeSet s, int64 range_start, int64 range_end);
 
-// A clause `time_col OP value` (or `time_col OP ANY/ALL (array)`) to evaluate at executor start.
+// A clause `time_col OP value` (or `time_col OP ANY/ALL (array)`) to evaluate at executor start,
+// or, when it uses executor parameters (initplan results, outer references), each time the scan
+// starts (again).
 struct RuntimeClause {
   int strategy;     // btree strategy for `col OP value`
   bool is_array;    // value is an array: OP ANY (use_or) or OP ALL
   bool use_or;
   Oid value_type;   // element type for arrays
-  Expr* value;      // no Vars, no PARAM_EXEC, no volatile functions
+  Expr* value;      // no Vars, no sub-selects, no volatile functions
+  bool exec_time;   // value uses PARAM_EXEC parameters
 };
 
 struct TimeRestriction {
