@@ -296,6 +296,20 @@ EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
     LATERAL (SELECT v FROM tz WHERE tz.v = d.id AND time > now() ORDER BY time LIMIT 1) x;
 SELECT d.id, x.v FROM device d,
   LATERAL (SELECT v FROM tz WHERE tz.v = d.id AND time > now() - interval '100 years' ORDER BY time LIMIT 1) x;
+-- A nested loop whose inner side is parameterized by time excludes chunks for each outer row.
+CREATE TABLE windows (s int, e int);
+INSERT INTO windows VALUES (3, 5), (41, 44);
+ANALYZE windows;
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET enable_seqscan = off;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT * FROM windows w JOIN m ON m.time BETWEEN w.s AND w.e;
+SELECT * FROM windows w JOIN m ON m.time BETWEEN w.s AND w.e ORDER BY m.time;
+SELECT same_results('SELECT * FROM windows w JOIN m ON m.time BETWEEN w.s AND w.e');
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+RESET enable_seqscan;
 SELECT q, same_results(q) FROM (VALUES
   ('SELECT m.*, device.name FROM m JOIN device ON m.device = device.id WHERE m.time < 25'),
   ('SELECT * FROM device d, LATERAL (SELECT * FROM m WHERE m.device = d.id ORDER BY time DESC LIMIT 2) x'),

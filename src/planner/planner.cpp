@@ -255,8 +255,9 @@ ChildRel* find_child(ChildRel* kids, int n, Index relid) {
   return nullptr;
 }
 
-// Replaces the unordered Append paths with ChunkAppend paths that also exclude chunks at
-// executor start.
+// Replaces the unordered Append paths with ChunkAppend paths when there are clauses to exclude
+// chunks with at executor start or at each (re)scan: `runtime` from the restrictions, and for
+// parameterized paths the join clauses on time.
 void use_chunk_append_for_appends(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
                                   ChildRel* kids, int n, List* runtime) {
   ListCell* lc;
@@ -266,6 +267,10 @@ void use_chunk_append_for_appends(PlannerInfo* root, RelOptInfo* rel, const Hype
     AppendPath* ap = (AppendPath*)path;
     const int nsub = list_length(ap->subpaths);
     if (nsub == 0 || ap->path.parallel_aware) continue;
+    List* clauses = runtime;
+    if (ap->path.param_info != nullptr)
+      clauses = list_concat_copy(runtime, time_join_clauses(root, rel, ht, PATH_REQ_OUTER(path)));
+    if (clauses == NIL) continue;
     ChunkAppendChild* children = (ChunkAppendChild*)palloc(sizeof(ChunkAppendChild) * nsub);
     bool ok = true;
     int i = 0;
@@ -280,7 +285,7 @@ void use_chunk_append_for_appends(PlannerInfo* root, RelOptInfo* rel, const Hype
       children[i++] = ChunkAppendChild{sub, kid->range_start, kid->range_end};
     }
     if (!ok) continue;
-    lfirst(lc) = chunk_append_path_create(root, rel, children, nsub, runtime, ht->time_type,
+    lfirst(lc) = chunk_append_path_create(root, rel, children, nsub, clauses, ht->time_type,
                                           ap->path.pathkeys, ap->path.param_info, &ap->path);
   }
 }
@@ -466,7 +471,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   List* live = NIL;
   for (int i = 0; i < n; ++i) live = lappend(live, kids[i].rel);
   add_paths_to_append_rel(root, rel, live);
-  if (runtime != NIL) use_chunk_append_for_appends(root, rel, ht, kids, n, runtime);
+  if (guc_enable_runtime_exclusion) use_chunk_append_for_appends(root, rel, ht, kids, n, runtime);
   if (guc_enable_ordered_append && (n > 1 || runtime != NIL))
     merge_appends_to_chunk_appends(root, rel, ht, kids, n, runtime);
   add_ordered_paths(root, rel, ht, kids, n, runtime);

@@ -12,6 +12,7 @@ extern "C" {
 #include "commands/defrem.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 #include "utils/array.h"
 #include "utils/date.h"
@@ -165,7 +166,8 @@ struct MatchContext {
   Index relid;
   AttrNumber time_attno;
   Oid time_type;
-  Oid opfamily;  // btree family of the time column's type
+  Oid opfamily;         // btree family of the time column's type
+  Relids outer_relids;  // rels whose Vars a value may use (join clauses of a parameterized scan)
 };
 
 bool is_time_var(const MatchContext& m, Node* node) {
@@ -179,6 +181,7 @@ bool is_time_var(const MatchContext& m, Node* node) {
 // sub-selects, aggregates), `exec_param` for executor parameters (initplan results, values from
 // an outer query level), which are known only once the node runs.
 struct ValueCheck {
+  Relids outer_relids;  // Vars of these rels become executor parameters (nestloop parameters)
   bool bad;
   bool exec_param;
 };
@@ -187,7 +190,15 @@ bool value_check_walker(Node* node, void* context) {
   if (node == nullptr) return false;
   ValueCheck* check = (ValueCheck*)context;
   switch (nodeTag(node)) {
-    case T_Var:
+    case T_Var: {
+      Var* var = (Var*)node;
+      if (var->varlevelsup == 0 && bms_is_member(var->varno, check->outer_relids)) {
+        check->exec_param = true;
+        return false;
+      }
+      check->bad = true;
+      return true;
+    }
     case T_PlaceHolderVar:
     case T_SubLink:
     case T_SubPlan:
@@ -278,7 +289,7 @@ bool match_clause(const MatchContext& m, Node* clause, ClauseMatch* out) {
   out->constant = IsA(other, Const) && op_volatile(opno) == PROVOLATILE_IMMUTABLE;
   out->exec_time = false;
   if (!out->constant) {
-    ValueCheck check{false, false};
+    ValueCheck check{m.outer_relids, false, false};
     value_check_walker(other, &check);
     if (check.bad || contain_volatile_functions(other)) return false;
     out->exec_time = check.exec_param;
@@ -323,7 +334,7 @@ void time_restriction_analyze(RelOptInfo* rel, const Hypertable* ht, TimeRestric
   out->runtime = NIL;
   Oid opclass = GetDefaultOpClass(ht->time_type, BTREE_AM_OID);
   if (!OidIsValid(opclass)) return;
-  MatchContext m{rel->relid, ht->time_attno, ht->time_type, get_opclass_family(opclass)};
+  MatchContext m{rel->relid, ht->time_attno, ht->time_type, get_opclass_family(opclass), nullptr};
   ListCell* lc;
   foreach (lc, rel->baserestrictinfo) {
     RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
@@ -342,6 +353,45 @@ void time_restriction_analyze(RelOptInfo* rel, const Hypertable* ht, TimeRestric
     }
     out->plan_set = time_set_intersect(out->plan_set, plan_time_set(m, (Node*)rinfo->clause));
   }
+}
+
+}  // namespace strata
+
+namespace strata {
+
+List* time_join_clauses(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
+                        Relids required_outer) {
+  if (bms_is_empty(required_outer)) return NIL;
+  Oid opclass = GetDefaultOpClass(ht->time_type, BTREE_AM_OID);
+  if (!OidIsValid(opclass)) return NIL;
+  MatchContext m{rel->relid, ht->time_attno, ht->time_type, get_opclass_family(opclass),
+                 required_outer};
+  // The join clauses a scan of rel parameterized by required_outer enforces, as
+  // get_baserel_parampathinfo collects them.
+  Relids join_relids = bms_union(rel->relids, required_outer);
+  List* clauses = generate_join_implied_equalities(root, join_relids, required_outer, rel);
+  ListCell* lc;
+  foreach (lc, rel->joininfo) {
+    RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
+    if (join_clause_is_movable_into(rinfo, rel->relids, join_relids))
+      clauses = lappend(clauses, rinfo);
+  }
+  List* result = NIL;
+  foreach (lc, clauses) {
+    RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
+    ClauseMatch cm;
+    if (rinfo->pseudoconstant || !match_clause(m, (Node*)rinfo->clause, &cm) || cm.constant)
+      continue;
+    RuntimeClause* rc = (RuntimeClause*)palloc(sizeof(RuntimeClause));
+    rc->strategy = cm.strategy;
+    rc->is_array = cm.is_array;
+    rc->use_or = cm.use_or;
+    rc->value_type = cm.value_type;
+    rc->value = cm.value;
+    rc->exec_time = true;
+    result = lappend(result, rc);
+  }
+  return result;
 }
 
 }  // namespace strata

@@ -47,6 +47,12 @@ struct TimeRestriction {
 // Analyzes rel->baserestrictinfo of the hypertable parent rel.
 void time_restriction_analyze(RelOptInfo* rel, const Hypertable* ht, TimeRestriction* out);
 
+// The join clauses `time_col OP expr(outer rels)` that a scan of rel parameterized by
+// required_outer enforces, as RuntimeClauses evaluated each time the scan (re)starts (their outer
+// Vars become nestloop parameters in the plan).
+List* time_join_clauses(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
+                        Relids required_outer);
+
 // The set allowed by `col OP value` for an evaluated value (NULL allows nothing).
 TimeSet time_set_for_value(int strategy, bool is_array, bool use_or, Datum value, bool isnull,
                            Oid value_type, Oid column_type);
