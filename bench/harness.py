@@ -466,6 +466,8 @@ def machine_info(targets):
 def fmt(value, digits=2):
     if value is None:
         return "-"
+    if isinstance(value, float) and digits == 2 and abs(value) < 0.1:
+        return f"{value:.2g}"
     if isinstance(value, float):
         return f"{value:,.{digits}f}"
     return f"{value:,}"
@@ -522,7 +524,16 @@ def main():
     parser.add_argument("--skip-insert", action="store_true", help="skip the batched INSERT figure")
     parser.add_argument("--no-extension", action="store_true",
                         help="make the strata target a plain table (to test the harness itself)")
+    parser.add_argument("--report", type=Path, nargs="+", metavar="JSON",
+                        help="only print the tables of figures of earlier runs")
     args = parser.parse_args()
+    if args.report:
+        for path in args.report:
+            doc = json.loads(path.read_text())
+            print(markdown_planning(doc["scale"], doc) if doc["workload"] == "planning" else
+                  markdown_data(doc["workload"], doc["scale"], doc,
+                                [Target(n, d, False, False) for n, d in doc["machine"]["targets"].items()]))
+        return 0
 
     targets = list(TARGETS)
     if args.no_extension:
