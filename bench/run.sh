@@ -6,10 +6,10 @@
 #                [--port N] [harness options: --runs N, --results-dir DIR, --data-dir DIR,
 #                 --skip-insert, --no-extension]
 #
-# It connects with the usual libpq settings (PGHOST, PGPORT, PGUSER; PGUSER defaults to
-# postgres), which must reach a superuser on a cluster that preloads strata. With --own-cluster,
-# or when nothing answers there, it builds strata, starts a throwaway cluster of its own
-# (scripts/lib.sh) on port --port (default 55431) and stops it at the end.
+# It connects with the usual libpq settings (PGHOST, PGPORT, PGUSER), by default to the local
+# cluster of scripts/setup.sh (port 5433, user postgres), as a superuser on a cluster that
+# preloads strata. With --own-cluster, or when nothing answers there, it builds strata, starts a
+# throwaway cluster of its own (scripts/lib.sh) on port --port (default 55431) and stops it.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,9 +28,14 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-export PGUSER=${PGUSER:-postgres}
+# Defaults: the cluster scripts/setup.sh starts.
+setup_sock=${STRATA_DATA:-/var/lib/postgresql/strata/data}.sock
+if [ -z "${PGHOST:-}" ]; then
+  if [ -d "$setup_sock" ]; then export PGHOST=$setup_sock; else export PGHOST=localhost; fi
+fi
+export PGPORT=${PGPORT:-${STRATA_PORT:-5433}} PGUSER=${PGUSER:-postgres}
 if [ $own_cluster = 0 ] && ! "$("$PG_CONFIG" --bindir)/pg_isready" -q -d postgres; then
-  echo "==> no cluster answers at PGHOST=${PGHOST:-(default)} PGPORT=${PGPORT:-(default)}: starting one" >&2
+  echo "==> no cluster answers at PGHOST=$PGHOST PGPORT=$PGPORT: starting one" >&2
   own_cluster=1
 fi
 
