@@ -477,7 +477,7 @@ def markdown_data(name, scale, result, targets):
     names = [t.name for t in targets]
     others = names[1:]
     head = ["figure"] + names + [f"{o}/{names[0]}" for o in others]
-    lines = [f"#### {name} ({scale} scale, {result['rows']:,} rows)", "",
+    lines = [f"**{name}** ({scale} scale, {result['rows']:,} rows)", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     figs, ratios = result["targets"], result["ratios"]
 
@@ -499,7 +499,7 @@ def markdown_data(name, scale, result, targets):
 
 def markdown_planning(scale, result):
     kinds = ("hypertable", "inheritance", "declarative")
-    lines = [f"#### planning time of a 1-chunk query ({scale} scale, median ms)", "",
+    lines = [f"**planning time of a 1-chunk query** ({scale} scale, median ms)", "",
              "| chunks | strata hypertable | inheritance + CHECK | declarative partitioning "
              "| hypertable/declarative | hypertable/inheritance | relations scanned |",
              "|---|---|---|---|---|---|---|"]
