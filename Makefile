@@ -21,9 +21,13 @@ ISOLATION_OPTS = --inputdir=test/isolation --outputdir=build/isolation --load-ex
 
 PG_CPPFLAGS = -Isrc -Isrc/core
 PG_CXXFLAGS = -std=c++20 -Werror -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-              -Wno-cast-function-type -fvisibility=hidden -fno-omit-frame-pointer
+              -Wno-cast-function-type -Wno-register -fno-omit-frame-pointer
 PG_CFLAGS   = -Werror
 SHLIB_LINK  = -lzstd -lstdc++
+
+# Our sources are C++20; PGXS's LLVM bitcode rules (for JIT inlining) would compile them with an
+# older clang, so they are turned off.
+override with_llvm = no
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -38,5 +42,3 @@ $(DATA_built): $(SQL_SRCS) strata.control
 HEADERS := $(wildcard src/*/*.hpp src/*/*.h src/core/*/*.hpp src/core/*.hpp)
 $(OBJS): $(HEADERS)
 
-# Our sources are C++, and PGXS's bitcode rules for them would need clang; skip them.
-with_llvm = no

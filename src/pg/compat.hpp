@@ -19,3 +19,22 @@ inline AclMode rte_required_perms(const RangeTblEntry* rte) { return rte->requir
 inline void rte_clear_required_perms(RangeTblEntry* rte) { rte->requiredPerms = 0; }
 
 }  // namespace strata::compat
+
+// Shared memory requests: PG15 added shmem_request_hook (before it, RequestAddinShmemSpace was
+// called directly from _PG_init). `fn` runs in the postmaster when it sizes shared memory.
+extern "C" {
+#include "miscadmin.h"
+}
+namespace strata::compat {
+inline shmem_request_hook_type prev_shmem_request_hook = nullptr;
+inline void (*shmem_request_fn)() = nullptr;
+inline void shmem_request_trampoline() {
+  if (prev_shmem_request_hook) prev_shmem_request_hook();
+  if (shmem_request_fn) shmem_request_fn();
+}
+inline void install_shmem_request(void (*fn)()) {
+  shmem_request_fn = fn;
+  prev_shmem_request_hook = shmem_request_hook;
+  shmem_request_hook = shmem_request_trampoline;
+}
+}  // namespace strata::compat
