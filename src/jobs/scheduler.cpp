@@ -320,6 +320,9 @@ static void scheduler_loop() {
     int64 sleep_usec = 60 * INT64CONST(1000000);
     for (int i = 0; i < n && !scheduler_stop; i++) {
       const DueJob& j = jobs[i];
+      // A running job's max_runtime may have been changed by alter_job since it started.
+      for (int k = 0; k < nrunning; k++)
+        if (running[k].job_id == j.id) running[k].max_runtime_usec = j.max_runtime_usec;
       if (!j.scheduled || is_running_here(j.id)) continue;
       if (j.next_start > now) {
         sleep_usec = Min(sleep_usec, j.next_start - now);
