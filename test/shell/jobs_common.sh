@@ -25,7 +25,7 @@ expect() {
 start_test_cluster() {
   rm -rf "$DATA" "$DATA.sock" "$DATA.log"
   stage_install
-  cluster_start "$DATA" "$PORT" "$@"
+  cluster_start "$DATA" "$PORT" "synchronous_commit = on" "$@"
 }
 finish() {
   cluster_stop "$DATA"
