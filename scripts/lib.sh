@@ -50,7 +50,6 @@ cluster_start() {
       echo "unix_socket_directories = '$sock'"
       echo "shared_preload_libraries = 'strata'"
       echo "fsync = off"
-      echo "synchronous_commit = off"
       echo "full_page_writes = on"
       echo "max_worker_processes = 32"
       echo "log_min_messages = warning"

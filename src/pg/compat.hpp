@@ -9,6 +9,7 @@
 extern "C" {
 #include "executor/executor.h"
 #include "nodes/execnodes.h"
+#include "utils/acl.h"
 }
 
 namespace strata::compat {
@@ -17,6 +18,22 @@ namespace strata::compat {
 // RTEPermissionInfo); callers ask here whether a range table entry needs INSERT checking.
 inline AclMode rte_required_perms(const RangeTblEntry* rte) { return rte->requiredPerms; }
 inline void rte_clear_required_perms(RangeTblEntry* rte) { rte->requiredPerms = 0; }
+
+// PG16 replaced pg_class_ownercheck() with object_ownercheck(RelationRelationId, ...).
+inline bool is_table_owner(Oid relid, Oid roleid) { return pg_class_ownercheck(relid, roleid); }
+
+// ModifyTableState's result-relation hash (nodeModifyTable.c, PG14-15): entries keyed by relation
+// OID giving the index into resultRelInfo[]. Mirrored here so that chunk dispatch can add the
+// result relations it creates while the statement runs.
+struct MTTargetRelLookup {
+  Oid relationOid;
+  int relationIndex;
+};
+
+// PG16 added an `onlySummarizing` argument.
+inline List* insert_index_tuples(ResultRelInfo* rri, TupleTableSlot* slot, EState* estate) {
+  return ExecInsertIndexTuples(rri, slot, estate, false, false, nullptr, NIL);
+}
 
 }  // namespace strata::compat
 

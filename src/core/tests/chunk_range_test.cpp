@@ -86,3 +86,14 @@ TEST(TimeAxis, DateConversions) {
   EXPECT_EQ(pg_date_to_unix_usec(INT32_MAX), INT64_MAX);
   EXPECT_EQ(pg_date_to_unix_usec(INT32_MIN), INT64_MIN);
 }
+
+TEST(ChunkRange, CutAroundChunksOfAnEarlierInterval) {
+  // Chunks of 10 existed; the interval is now 100: the new range fills the gap only.
+  const ChunkRange existing[] = {{40, 50}, {60, 70}};
+  EXPECT_EQ(cut_range(chunk_range_for(55, 100), 55, existing, 2), (ChunkRange{50, 60}));
+  EXPECT_EQ(cut_range(chunk_range_for(10, 100), 10, existing, 2), (ChunkRange{0, 40}));
+  EXPECT_EQ(cut_range(chunk_range_for(75, 100), 75, existing, 2), (ChunkRange{70, 100}));
+  const ChunkRange open_above[] = {{120, kOpenEnd}};
+  EXPECT_EQ(cut_range(chunk_range_for(110, 100), 110, open_above, 1), (ChunkRange{100, 120}));
+  EXPECT_THROW(cut_range(chunk_range_for(45, 100), 45, existing, 2), Error);
+}

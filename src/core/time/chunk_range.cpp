@@ -25,6 +25,19 @@ ChunkRange chunk_range_for(int64_t value, int64_t interval, Domain domain) {
   return r;
 }
 
+ChunkRange cut_range(ChunkRange r, int64_t value, const ChunkRange* existing, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const ChunkRange& e = existing[i];
+    if (e.contains(value)) throw Error(Errc::internal, "value already covered by a chunk");
+    if (e.start > value) {
+      if (e.start < r.end || r.end == kOpenEnd) r.end = e.start;
+    } else if (e.end != kOpenEnd && e.end > r.start) {
+      r.start = e.end;
+    }
+  }
+  return r;
+}
+
 int64_t sat_add(int64_t a, int64_t b) {
   int64_t r;
   if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;

@@ -10,6 +10,7 @@
 // (end == kOpenEnd).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 
@@ -44,6 +45,11 @@ inline constexpr Domain kDomainTime{INT64_MIN, INT64_MAX};
 // The aligned range of `interval` (> 0) holding `value`, clipped to the domain: a range that
 // reaches past the domain's minimum or maximum is open on that side.
 ChunkRange chunk_range_for(int64_t value, int64_t interval, Domain domain = kDomainInt64);
+
+// Shrinks `r` (which holds `value`) so that it overlaps none of `existing`, ranges of chunks
+// created earlier (possibly with another interval): the new chunk gets what remains around
+// `value`. Throws if `value` itself lies inside one of the existing ranges.
+ChunkRange cut_range(ChunkRange r, int64_t value, const ChunkRange* existing, size_t n);
 
 // Floor division and modulo for a positive divisor (C++ truncates toward zero).
 int64_t floor_div(int64_t a, int64_t b);

@@ -1,0 +1,327 @@
+// COPY FROM into a hypertable: PostgreSQL parses the input (BeginCopyFrom/NextCopyFrom, every
+// format and option), strata routes each row to its chunk and writes per-chunk batches with
+// table_multi_insert, then maintains indexes and fires triggers as PostgreSQL's own COPY does.
+#include "ingest/ingest.hpp"
+
+#include "hypertable/chunk.hpp"
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "commands/copy.h"
+#include "commands/copyfrom_internal.h"
+#include "commands/trigger.h"
+#include "catalog/pg_authid.h"
+#include "executor/executor.h"
+#include "executor/nodeModifyTable.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_relation.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/rls.h"
+}
+
+namespace strata {
+
+namespace {
+
+constexpr int kMaxBufferedRows = 1000;             // per chunk
+constexpr int64 kMaxBufferedBytes = 1024 * 1024;   // per chunk
+constexpr int kMaxBufferedTotal = 10000;           // across chunks
+
+struct CopyChunk {
+  int64 start;
+  int64 end;
+  Oid relid;
+  ResultRelInfo* rri;
+  TupleConversionMap* map;   // hypertable layout -> chunk layout, or NULL when identical
+  bool single;               // BEFORE/INSTEAD row triggers: insert row by row
+  TupleTableSlot* single_slot;
+  BulkInsertState bistate;
+  TupleTableSlot** slots;
+  uint64* linenos;
+  int nused;
+  int64 bytes;
+};
+
+struct CopyRun {
+  EState* estate;
+  ResultRelInfo* root;
+  CopyFromState cstate;
+  TransitionCaptureState* tcs;
+  CommandId cid;
+  CopyChunk* chunks;  // sorted by start
+  int nchunks;
+  int capacity;
+  int last;
+  int total_buffered;
+  uint64 processed;
+};
+
+bool chunk_contains(const CopyChunk& c, int64 v) { return v >= c.start && (c.end == PG_INT64_MAX || v < c.end); }
+
+void after_insert(CopyRun* run, CopyChunk* c, TupleTableSlot* slot) {
+  ResultRelInfo* rri = c->rri;
+  List* recheck = NIL;
+  if (rri->ri_NumIndices > 0) recheck = compat::insert_index_tuples(rri, slot, run->estate);
+  if ((rri->ri_TrigDesc != nullptr && rri->ri_TrigDesc->trig_insert_after_row) || run->tcs != nullptr)
+    ExecARInsertTriggers(run->estate, rri, slot, recheck, run->tcs);
+  list_free(recheck);
+}
+
+void flush_chunk(CopyRun* run, CopyChunk* c) {
+  if (c->nused == 0) return;
+  MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(run->estate));
+  uint64 save_lineno = run->cstate->cur_lineno;
+  table_multi_insert(c->rri->ri_RelationDesc, c->slots, c->nused, run->cid, 0, c->bistate);
+  for (int i = 0; i < c->nused; i++) {
+    run->cstate->cur_lineno = c->linenos[i];
+    after_insert(run, c, c->slots[i]);
+    ExecClearTuple(c->slots[i]);
+    ResetPerTupleExprContext(run->estate);
+  }
+  run->cstate->cur_lineno = save_lineno;
+  MemoryContextSwitchTo(old);
+  run->total_buffered -= c->nused;
+  c->nused = 0;
+  c->bytes = 0;
+}
+
+void flush_all(CopyRun* run) {
+  for (int i = 0; i < run->nchunks; i++) flush_chunk(run, &run->chunks[i]);
+}
+
+CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
+  MemoryContext old = MemoryContextSwitchTo(run->estate->es_query_cxt);
+  ChunkInfo* info = chunk_get_or_create(ht, v);
+  Relation rel = table_open(info->relid, RowExclusiveLock);
+  auto* rri = makeNode(ResultRelInfo);
+  InitResultRelInfo(rri, rel, 0, run->root, 0);
+  ExecOpenIndices(rri, false);
+  run->estate->es_opened_result_relations = lappend(run->estate->es_opened_result_relations, rri);
+
+  if (run->nchunks == run->capacity) {
+    run->capacity *= 2;
+    run->chunks = static_cast<CopyChunk*>(repalloc(run->chunks, sizeof(CopyChunk) * run->capacity));
+  }
+  int pos = run->nchunks;
+  while (pos > 0 && run->chunks[pos - 1].start > info->range_start) {
+    run->chunks[pos] = run->chunks[pos - 1];
+    --pos;
+  }
+  CopyChunk* c = &run->chunks[pos];
+  memset(c, 0, sizeof(*c));
+  c->start = info->range_start;
+  c->end = info->range_end;
+  c->relid = info->relid;
+  c->rri = rri;
+  c->map = convert_tuples_by_name(RelationGetDescr(run->root->ri_RelationDesc), RelationGetDescr(rel));
+  c->single = rri->ri_TrigDesc != nullptr &&
+              (rri->ri_TrigDesc->trig_insert_before_row || rri->ri_TrigDesc->trig_insert_instead_row);
+  c->bistate = GetBulkInsertState();
+  c->slots = static_cast<TupleTableSlot**>(palloc0(sizeof(TupleTableSlot*) * kMaxBufferedRows));
+  c->linenos = static_cast<uint64*>(palloc0(sizeof(uint64) * kMaxBufferedRows));
+  run->nchunks++;
+  run->last = pos;
+  MemoryContextSwitchTo(old);
+  return c;
+}
+
+CopyChunk* find_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
+  if (run->last >= 0 && chunk_contains(run->chunks[run->last], v)) return &run->chunks[run->last];
+  int lo = 0, hi = run->nchunks - 1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    if (chunk_contains(run->chunks[mid], v)) {
+      run->last = mid;
+      return &run->chunks[mid];
+    }
+    if (v < run->chunks[mid].start)
+      hi = mid - 1;
+    else
+      lo = mid + 1;
+  }
+  // Creating a chunk moves entries of the array: write out everything buffered first.
+  flush_all(run);
+  return open_chunk(run, ht, v);
+}
+
+// Fills `slot` (the chunk's) from the parsed row in `row` (hypertable layout).
+void store_row(CopyChunk* c, TupleTableSlot* row, TupleTableSlot* slot) {
+  if (c->map != nullptr) {
+    execute_attr_map_slot(c->map->attrMap, row, slot);
+  } else {
+    ExecClearTuple(slot);
+    int natts = slot->tts_tupleDescriptor->natts;
+    memcpy(slot->tts_values, row->tts_values, sizeof(Datum) * natts);
+    memcpy(slot->tts_isnull, row->tts_isnull, sizeof(bool) * natts);
+    ExecStoreVirtualTuple(slot);
+  }
+  slot->tts_tableOid = c->relid;
+}
+
+bool check_row(CopyRun* run, CopyChunk* c, TupleTableSlot* slot) {
+  Relation rel = c->rri->ri_RelationDesc;
+  if (rel->rd_att->constr != nullptr && rel->rd_att->constr->has_generated_stored)
+    ExecComputeStoredGenerated(c->rri, run->estate, slot, CMD_INSERT);
+  if (rel->rd_att->constr != nullptr) ExecConstraints(c->rri, slot, run->estate);
+  return true;
+}
+
+Node* transform_where(ParseState* pstate, ParseNamespaceItem* nsitem, Relation rel, Node* where) {
+  addNSItemToQuery(pstate, nsitem, false, true, true);
+  Node* expr = transformExpr(pstate, where, EXPR_KIND_COPY_WHERE);
+  expr = coerce_to_boolean(pstate, expr, "WHERE");
+  assign_expr_collations(pstate, expr);
+  Bitmapset* attrs = nullptr;
+  pull_varattnos(expr, 1, &attrs);
+  int i = -1;
+  while ((i = bms_next_member(attrs, i)) >= 0) {
+    AttrNumber attno = i + FirstLowInvalidHeapAttributeNumber;
+    if (attno > 0 && TupleDescAttr(RelationGetDescr(rel), attno - 1)->attgenerated)
+      ereport(ERROR, (errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+                      errmsg("generated columns are not supported in COPY FROM WHERE conditions")));
+  }
+  expr = eval_const_expressions(nullptr, expr);
+  expr = reinterpret_cast<Node*>(canonicalize_qual(reinterpret_cast<Expr*>(expr), false));
+  return reinterpret_cast<Node*>(make_ands_implicit(reinterpret_cast<Expr*>(expr)));
+}
+
+}  // namespace
+
+uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
+  PreventCommandIfReadOnly("COPY FROM");
+  PreventCommandIfParallelMode("COPY FROM");
+  PreventCommandDuringRecovery("COPY FROM");
+  if (stmt->filename != nullptr) {
+    if (stmt->is_program && !has_privs_of_role(GetUserId(), ROLE_PG_EXECUTE_SERVER_PROGRAM))
+      ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                      errmsg("must be superuser or have privileges of the pg_execute_server_program role to COPY from an external program"),
+                      errhint("Anyone can COPY from stdin. psql's \\copy command also works for anyone.")));
+    if (!stmt->is_program && !has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+      ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                      errmsg("must be superuser or have privileges of the pg_read_server_files role to COPY from a file"),
+                      errhint("Anyone can COPY from stdin. psql's \\copy command also works for anyone.")));
+  }
+  Relation rel = table_open(relid, RowExclusiveLock);
+  Hypertable* ht = hypertable_get(relid);
+  if (ht == nullptr) elog(ERROR, "relation %u is not a hypertable", relid);
+  ParseNamespaceItem* nsitem = addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, nullptr, false, false);
+  RangeTblEntry* rte = nsitem->p_rte;
+  rte->requiredPerms = ACL_INSERT;
+  Node* where = stmt->whereClause ? transform_where(pstate, nsitem, rel, stmt->whereClause) : nullptr;
+  List* attnums = CopyGetAttnums(RelationGetDescr(rel), rel, stmt->attlist);
+  ListCell* lc;
+  foreach (lc, attnums) rte->insertedCols = bms_add_member(rte->insertedCols, lfirst_int(lc) - FirstLowInvalidHeapAttributeNumber);
+  ExecCheckRTPerms(pstate->p_rtable, true);
+  if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("COPY FROM not supported with row-level security"),
+                    errhint("Use INSERT statements instead.")));
+
+  CopyRun run{};
+  run.estate = CreateExecutorState();
+  run.cid = GetCurrentCommandId(true);
+  run.capacity = 16;
+  run.chunks = static_cast<CopyChunk*>(palloc(sizeof(CopyChunk) * run.capacity));
+  run.last = -1;
+  ExecInitRangeTable(run.estate, pstate->p_rtable);
+  run.root = makeNode(ResultRelInfo);
+  ExecInitResultRelation(run.estate, run.root, 1);
+  run.estate->es_output_cid = run.cid;
+
+  run.cstate = BeginCopyFrom(pstate, rel, where, stmt->filename, stmt->is_program, nullptr, stmt->attlist, stmt->options);
+  if (run.cstate->opts.freeze)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("COPY FREEZE is not supported on hypertables")));
+  ExprState* qual = where != nullptr ? ExecInitQual(castNode(List, where), nullptr) : nullptr;
+
+  run.tcs = MakeTransitionCaptureState(rel->trigdesc, relid, CMD_INSERT);
+  AfterTriggerBeginQuery();
+  ExecBSInsertTriggers(run.estate, run.root);
+
+  ErrorContextCallback errcallback;
+  errcallback.callback = CopyFromErrorCallback;
+  errcallback.arg = run.cstate;
+  errcallback.previous = error_context_stack;
+  error_context_stack = &errcallback;
+
+  ExprContext* econtext = GetPerTupleExprContext(run.estate);
+  TupleTableSlot* row = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
+  MemoryContext query_cxt = CurrentMemoryContext;
+  AttrNumber tattno = ht->time_attno;
+  for (;;) {
+    CHECK_FOR_INTERRUPTS();
+    ResetPerTupleExprContext(run.estate);
+    MemoryContextSwitchTo(GetPerTupleMemoryContext(run.estate));
+    ExecClearTuple(row);
+    bool more = NextCopyFrom(run.cstate, econtext, row->tts_values, row->tts_isnull);
+    MemoryContextSwitchTo(query_cxt);
+    if (!more) break;
+    ExecStoreVirtualTuple(row);
+    row->tts_tableOid = relid;
+    if (qual != nullptr) {
+      econtext->ecxt_scantuple = row;
+      if (!ExecQual(qual, econtext)) continue;
+    }
+    if (row->tts_isnull[tattno - 1])
+      ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+                      errmsg("NULL value in column \"%s\" violates not-null constraint", NameStr(ht->time_column)),
+                      errhint("Columns used for time partitioning cannot be NULL.")));
+    int64 v = time_datum_to_internal(row->tts_values[tattno - 1], ht->time_type);
+    CopyChunk* c = find_chunk(&run, ht, v);
+
+    if (c->single) {
+      if (c->single_slot == nullptr)
+        c->single_slot = table_slot_create(c->rri->ri_RelationDesc, &run.estate->es_tupleTable);
+      TupleTableSlot* slot = c->single_slot;
+      store_row(c, row, slot);
+      if (!ExecBRInsertTriggers(run.estate, c->rri, slot)) continue;
+      check_row(&run, c, slot);
+      table_tuple_insert(c->rri->ri_RelationDesc, slot, run.cid, 0, c->bistate);
+      after_insert(&run, c, slot);
+      run.processed++;
+      continue;
+    }
+    if (c->slots[c->nused] == nullptr) {
+      MemoryContext old = MemoryContextSwitchTo(run.estate->es_query_cxt);
+      c->slots[c->nused] = table_slot_create(c->rri->ri_RelationDesc, &run.estate->es_tupleTable);
+      MemoryContextSwitchTo(old);
+    }
+    TupleTableSlot* slot = c->slots[c->nused];
+    store_row(c, row, slot);
+    check_row(&run, c, slot);
+    ExecMaterializeSlot(slot);
+    c->linenos[c->nused] = run.cstate->cur_lineno;
+    c->nused++;
+    c->bytes += run.cstate->line_buf.len;
+    run.total_buffered++;
+    run.processed++;
+    if (c->nused == kMaxBufferedRows || c->bytes >= kMaxBufferedBytes) flush_chunk(&run, c);
+    if (run.total_buffered >= kMaxBufferedTotal) flush_all(&run);
+  }
+  flush_all(&run);
+  error_context_stack = errcallback.previous;
+
+  ExecASInsertTriggers(run.estate, run.root, run.tcs);
+  AfterTriggerEndQuery(run.estate);
+  ExecDropSingleTupleTableSlot(row);
+  for (int i = 0; i < run.nchunks; i++) {
+    table_finish_bulk_insert(run.chunks[i].rri->ri_RelationDesc, 0);
+    FreeBulkInsertState(run.chunks[i].bistate);
+  }
+  EndCopyFrom(run.cstate);
+  ExecResetTupleTable(run.estate->es_tupleTable, false);
+  ExecCloseResultRelations(run.estate);  // the chunks' indexes; the chunk tables are closed here:
+  for (int i = 0; i < run.nchunks; i++) table_close(run.chunks[i].rri->ri_RelationDesc, NoLock);
+  ExecCloseRangeTableRelations(run.estate);
+  FreeExecutorState(run.estate);
+  table_close(rel, NoLock);
+  return run.processed;
+}
+
+}  // namespace strata

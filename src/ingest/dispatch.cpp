@@ -1,0 +1,450 @@
+// Row routing for INSERT into a hypertable.
+//
+// The plan `ModifyTable(INSERT hypertable) <- subplan` becomes
+//   StrataModify (CustomScan) <- ModifyTable <- ChunkDispatch (CustomScan) <- subplan
+// ChunkDispatch passes each row through and appends a junk "tableoid" column naming the chunk the
+// row belongs to (creating the chunk when missing). PostgreSQL's ModifyTable already selects its
+// result relation by a "tableoid" junk column (the mechanism of inherited UPDATE/DELETE), so it
+// inserts into the chunk with all its native behaviour: constraints, indexes, triggers, RETURNING,
+// ON CONFLICT. ChunkDispatch adds a ResultRelInfo for each chunk to the ModifyTableState as the
+// chunk is first seen; StrataModify exists only to hand ChunkDispatch that ModifyTableState.
+#include "ingest/dispatch.hpp"
+
+#include "hypertable/chunk.hpp"
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "access/attmap.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "executor/nodeCustom.h"
+#include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/hsearch.h"
+}
+
+namespace strata {
+
+namespace {
+
+// A chunk this statement has routed to.
+struct RoutedChunk {
+  int64 start;
+  int64 end;  // core::kOpenEnd (INT64_MAX) means open above
+  Oid relid;
+};
+
+struct DispatchState {
+  CustomScanState css;
+  ModifyTableState* mtstate;
+  Hypertable* ht;
+  int natts;             // columns of the subplan's output (excluding our junk column)
+  RoutedChunk* chunks;   // sorted by start
+  int nchunks;
+  int capacity;
+  int last;              // index of the chunk used for the previous row, or -1
+  int rri_capacity;      // allocated length of mtstate->resultRelInfo
+  List* opened;          // chunk Relations we opened (closed at end; their indexes are closed
+                         // by ExecCloseResultRelations)
+};
+
+struct ModifyState {
+  CustomScanState css;
+};
+
+CustomScanMethods dispatch_plan_methods;
+CustomScanMethods modify_plan_methods;
+CustomExecMethods dispatch_exec_methods;
+CustomExecMethods modify_exec_methods;
+
+bool contains(const RoutedChunk& c, int64 v) { return v >= c.start && (c.end == PG_INT64_MAX || v < c.end); }
+
+int find_routed(DispatchState* ds, int64 v) {
+  int lo = 0, hi = ds->nchunks - 1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    if (contains(ds->chunks[mid], v)) return mid;
+    if (v < ds->chunks[mid].start)
+      hi = mid - 1;
+    else
+      lo = mid + 1;
+  }
+  return -1;
+}
+
+OnConflictAction on_conflict(ModifyTableState* mt) {
+  return reinterpret_cast<ModifyTable*>(mt->ps.plan)->onConflictAction;
+}
+
+bool same_layout(TupleDesc a, TupleDesc b) {
+  if (a->natts != b->natts) return false;
+  for (int i = 0; i < a->natts; i++) {
+    Form_pg_attribute x = TupleDescAttr(a, i), y = TupleDescAttr(b, i);
+    if (x->attisdropped != y->attisdropped || x->atttypid != y->atttypid || x->attlen != y->attlen ||
+        x->attalign != y->attalign || x->attbyval != y->attbyval)
+      return false;
+  }
+  return true;
+}
+
+// Grows mtstate->resultRelInfo, keeping every pointer into the array valid.
+void grow_result_rels(DispatchState* ds, EState* estate) {
+  ModifyTableState* mt = ds->mtstate;
+  int newcap = ds->rri_capacity * 2;
+  ResultRelInfo* old = mt->resultRelInfo;
+  auto* fresh = static_cast<ResultRelInfo*>(MemoryContextAllocZero(estate->es_query_cxt, sizeof(ResultRelInfo) * newcap));
+  memcpy(fresh, old, sizeof(ResultRelInfo) * mt->mt_nrels);
+  auto remap = [&](ResultRelInfo* p) -> ResultRelInfo* {
+    if (p >= old && p < old + mt->mt_nrels) return fresh + (p - old);
+    return p;
+  };
+  ListCell* lc;
+  foreach (lc, estate->es_opened_result_relations)
+    lfirst(lc) = remap(static_cast<ResultRelInfo*>(lfirst(lc)));
+  for (Index i = 0; i < estate->es_range_table_size; i++)
+    if (estate->es_result_relations != nullptr && estate->es_result_relations[i] != nullptr)
+      estate->es_result_relations[i] = remap(estate->es_result_relations[i]);
+  mt->rootResultRelInfo = remap(mt->rootResultRelInfo);
+  for (int i = 0; i < mt->mt_nrels; i++) fresh[i].ri_RootResultRelInfo = remap(fresh[i].ri_RootResultRelInfo);
+  mt->resultRelInfo = fresh;
+  ds->rri_capacity = newcap;
+  mt->mt_lastResultOid = InvalidOid;  // ExecModifyTable's cached pointer must be looked up again
+  mt->mt_lastResultIndex = 0;
+}
+
+void add_to_oid_hash(ModifyTableState* mt, Oid relid, int index) {
+  if (mt->mt_resultOidHash == nullptr) {
+    if (mt->mt_nrels < 32) return;  // a linear search is fine below this
+    HASHCTL ctl;
+    memset(&ctl, 0, sizeof ctl);
+    ctl.keysize = sizeof(Oid);
+    ctl.entrysize = sizeof(compat::MTTargetRelLookup);
+    ctl.hcxt = CurrentMemoryContext;
+    mt->mt_resultOidHash = hash_create("strata chunk result relations", 256, &ctl,
+                                       HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+    for (int i = 0; i < mt->mt_nrels; i++) {
+      Oid r = RelationGetRelid(mt->resultRelInfo[i].ri_RelationDesc);
+      bool found;
+      auto* e = static_cast<compat::MTTargetRelLookup*>(hash_search(mt->mt_resultOidHash, &r, HASH_ENTER, &found));
+      e->relationIndex = i;
+    }
+    return;
+  }
+  bool found;
+  auto* e = static_cast<compat::MTTargetRelLookup*>(hash_search(mt->mt_resultOidHash, &relid, HASH_ENTER, &found));
+  e->relationIndex = index;
+}
+
+// Arbiter indexes of the hypertable, translated to the chunk's indexes.
+List* chunk_arbiters(const ChunkInfo* chunk, List* ht_arbiters) {
+  List* result = NIL;
+  ListCell* lc;
+  foreach (lc, ht_arbiters) {
+    char* name = get_rel_name(lfirst_oid(lc));
+    char* chunk_index = name ? catalog_chunk_index_for(chunk->id, name) : nullptr;
+    Oid idx = chunk_index ? get_relname_relid(chunk_index, get_rel_namespace(chunk->relid)) : InvalidOid;
+    if (!OidIsValid(idx))
+      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                      errmsg("chunk \"%s\" has no index implementing \"%s\"", NameStr(chunk->table_name),
+                             name ? name : "?"),
+                      errhint("Recreate the index on the hypertable.")));
+    result = lappend_oid(result, idx);
+  }
+  return result;
+}
+
+// Projection from the dispatch output (hypertable layout) to a chunk whose physical layout
+// differs (the hypertable had dropped columns when the chunk was created).
+void build_mapped_projection(ModifyTableState* mt, ResultRelInfo* rri, Relation parent, EState* estate) {
+  TupleDesc cdesc = RelationGetDescr(rri->ri_RelationDesc);
+  AttrMap* map = build_attrmap_by_name(RelationGetDescr(parent), cdesc);  // chunk attno -> parent attno
+  List* tlist = NIL;
+  for (int i = 0; i < cdesc->natts; i++) {
+    Form_pg_attribute att = TupleDescAttr(cdesc, i);
+    Expr* e;
+    if (att->attisdropped || map->attnums[i] == 0)
+      e = reinterpret_cast<Expr*>(makeNullConst(att->attisdropped ? INT4OID : att->atttypid, -1, InvalidOid));
+    else
+      e = reinterpret_cast<Expr*>(makeVar(OUTER_VAR, map->attnums[i], att->atttypid, att->atttypmod, att->attcollation, 0));
+    tlist = lappend(tlist, makeTargetEntry(e, i + 1, nullptr, false));
+  }
+  if (mt->ps.ps_ExprContext == nullptr) ExecAssignExprContext(estate, &mt->ps);
+  rri->ri_newTupleSlot = table_slot_create(rri->ri_RelationDesc, &estate->es_tupleTable);
+  rri->ri_projectNew = ExecBuildProjectionInfo(tlist, mt->ps.ps_ExprContext, rri->ri_newTupleSlot, &mt->ps, cdesc);
+  rri->ri_projectNewInfoValid = true;
+}
+
+void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* estate) {
+  ModifyTableState* mt = ds->mtstate;
+  if (mt == nullptr) elog(ERROR, "chunk dispatch is not under a strata ModifyTable");
+  if (mt->mt_nrels == ds->rri_capacity) grow_result_rels(ds, estate);
+  ResultRelInfo* root = &mt->resultRelInfo[0];
+  Relation parent = root->ri_RelationDesc;
+  Relation rel = table_open(chunk->relid, RowExclusiveLock);
+  ds->opened = lappend(ds->opened, rel);
+  ResultRelInfo* rri = &mt->resultRelInfo[mt->mt_nrels];
+  InitResultRelInfo(rri, rel, 0, root, estate->es_instrument);
+  ExecOpenIndices(rri, on_conflict(mt) != ONCONFLICT_NONE);
+  estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, rri);
+
+  bool identical = same_layout(RelationGetDescr(parent), RelationGetDescr(rel));
+  if (!identical) build_mapped_projection(mt, rri, parent, estate);
+
+  if (on_conflict(mt) != ONCONFLICT_NONE) {
+    rri->ri_onConflictArbiterIndexes = chunk_arbiters(chunk, root->ri_onConflictArbiterIndexes);
+    if (on_conflict(mt) == ONCONFLICT_UPDATE) {
+      if (!identical)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("ON CONFLICT DO UPDATE is not supported on chunk \"%s\"", NameStr(chunk->table_name)),
+                        errdetail("The chunk was created after columns were dropped from the hypertable, so its row layout differs.")));
+      OnConflictSetState* oc = makeNode(OnConflictSetState);
+      oc->oc_Existing = table_slot_create(rel, &estate->es_tupleTable);
+      oc->oc_ProjSlot = root->ri_onConflict->oc_ProjSlot;
+      oc->oc_ProjInfo = root->ri_onConflict->oc_ProjInfo;
+      oc->oc_WhereClause = root->ri_onConflict->oc_WhereClause;
+      rri->ri_onConflict = oc;
+    }
+  }
+  if (root->ri_returningList != NIL) {
+    if (identical) {
+      rri->ri_returningList = root->ri_returningList;
+      rri->ri_projectReturning = root->ri_projectReturning;
+    } else {
+      AttrMap* map = build_attrmap_by_name(RelationGetDescr(rel), RelationGetDescr(parent));
+      bool found_whole_row;
+      Index rti = root->ri_RangeTableIndex;
+      List* rlist = reinterpret_cast<List*>(map_variable_attnos(reinterpret_cast<Node*>(root->ri_returningList), rti, 0,
+                                                                map, RelationGetForm(parent)->reltype, &found_whole_row));
+      rri->ri_returningList = rlist;
+      rri->ri_projectReturning = ExecBuildProjectionInfo(rlist, root->ri_projectReturning->pi_exprContext,
+                                                         mt->ps.ps_ResultTupleSlot, &mt->ps, RelationGetDescr(rel));
+    }
+  }
+  if (root->ri_WithCheckOptions != NIL) {
+    if (!identical)
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("row-level security checks are not supported on chunk \"%s\"", NameStr(chunk->table_name)),
+                      errdetail("The chunk was created after columns were dropped from the hypertable, so its row layout differs.")));
+    rri->ri_WithCheckOptions = root->ri_WithCheckOptions;
+    rri->ri_WithCheckOptionExprs = root->ri_WithCheckOptionExprs;
+  }
+  int index = mt->mt_nrels++;
+  add_to_oid_hash(mt, chunk->relid, index);
+  mt->mt_lastResultOid = InvalidOid;
+}
+
+int route(DispatchState* ds, int64 v) {
+  if (ds->last >= 0 && contains(ds->chunks[ds->last], v)) return ds->last;
+  int i = find_routed(ds, v);
+  if (i >= 0) return ds->last = i;
+
+  EState* estate = ds->css.ss.ps.state;
+  MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+  ChunkInfo* chunk = chunk_get_or_create(ds->ht, v);
+  add_chunk_result_rel(ds, chunk, estate);
+  if (ds->nchunks == ds->capacity) {
+    ds->capacity *= 2;
+    ds->chunks = static_cast<RoutedChunk*>(repalloc(ds->chunks, sizeof(RoutedChunk) * ds->capacity));
+  }
+  int pos = ds->nchunks;
+  while (pos > 0 && ds->chunks[pos - 1].start > chunk->range_start) {
+    ds->chunks[pos] = ds->chunks[pos - 1];
+    --pos;
+  }
+  ds->chunks[pos] = RoutedChunk{chunk->range_start, chunk->range_end, chunk->relid};
+  ds->nchunks++;
+  MemoryContextSwitchTo(old);
+  return ds->last = pos;
+}
+
+Node* create_dispatch_state(CustomScan* cscan) {
+  auto* ds = reinterpret_cast<DispatchState*>(newNode(sizeof(DispatchState), T_CustomScanState));
+  ds->css.methods = &dispatch_exec_methods;
+  return reinterpret_cast<Node*>(ds);
+}
+
+void dispatch_begin(CustomScanState* node, EState* estate, int eflags) {
+  auto* ds = reinterpret_cast<DispatchState*>(node);
+  auto* cscan = reinterpret_cast<CustomScan*>(node->ss.ps.plan);
+  Oid ht_relid = static_cast<Oid>(intVal(linitial(cscan->custom_private)));
+  ds->ht = hypertable_get(ht_relid);
+  if (ds->ht == nullptr) elog(ERROR, "relation %u is no longer a hypertable", ht_relid);
+  ds->natts = list_length(cscan->scan.plan.targetlist) - 1;
+  ds->capacity = 16;
+  ds->chunks = static_cast<RoutedChunk*>(palloc(sizeof(RoutedChunk) * ds->capacity));
+  ds->last = -1;
+  ds->rri_capacity = 1;  // ExecInitModifyTable allocated exactly one ResultRelInfo
+  node->custom_ps = list_make1(ExecInitNode(static_cast<Plan*>(linitial(cscan->custom_plans)), estate, eflags));
+}
+
+TupleTableSlot* dispatch_exec(CustomScanState* node) {
+  auto* ds = reinterpret_cast<DispatchState*>(node);
+  TupleTableSlot* in = ExecProcNode(static_cast<PlanState*>(linitial(node->custom_ps)));
+  if (TupIsNull(in)) return nullptr;
+  slot_getallattrs(in);
+  AttrNumber t = ds->ht->time_attno;
+  if (t > ds->natts || in->tts_isnull[t - 1])
+    ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+                    errmsg("NULL value in column \"%s\" violates not-null constraint", NameStr(ds->ht->time_column)),
+                    errhint("Columns used for time partitioning cannot be NULL.")));
+  int64 v = time_datum_to_internal(in->tts_values[t - 1], ds->ht->time_type);
+  int i = route(ds, v);
+
+  TupleTableSlot* out = node->ss.ps.ps_ResultTupleSlot;
+  ExecClearTuple(out);
+  memcpy(out->tts_values, in->tts_values, sizeof(Datum) * ds->natts);
+  memcpy(out->tts_isnull, in->tts_isnull, sizeof(bool) * ds->natts);
+  out->tts_values[ds->natts] = ObjectIdGetDatum(ds->chunks[i].relid);
+  out->tts_isnull[ds->natts] = false;
+  return ExecStoreVirtualTuple(out);
+}
+
+void dispatch_end(CustomScanState* node) {
+  auto* ds = reinterpret_cast<DispatchState*>(node);
+  ExecEndNode(static_cast<PlanState*>(linitial(node->custom_ps)));
+  ListCell* lc;
+  foreach (lc, ds->opened) table_close(static_cast<Relation>(lfirst(lc)), NoLock);
+  ds->opened = NIL;
+}
+
+void modify_end(CustomScanState* node) { ExecEndNode(static_cast<PlanState*>(linitial(node->custom_ps))); }
+
+void dispatch_rescan(CustomScanState* node) { ExecReScan(static_cast<PlanState*>(linitial(node->custom_ps))); }
+
+Node* create_modify_state(CustomScan* cscan) {
+  auto* ms = reinterpret_cast<ModifyState*>(newNode(sizeof(ModifyState), T_CustomScanState));
+  ms->css.methods = &modify_exec_methods;
+  return reinterpret_cast<Node*>(ms);
+}
+
+void modify_begin(CustomScanState* node, EState* estate, int eflags) {
+  auto* cscan = reinterpret_cast<CustomScan*>(node->ss.ps.plan);
+  PlanState* ps = ExecInitNode(static_cast<Plan*>(linitial(cscan->custom_plans)), estate, eflags);
+  node->custom_ps = list_make1(ps);
+  auto* mt = castNode(ModifyTableState, ps);
+  PlanState* sub = outerPlanState(mt);
+  if (sub != nullptr && IsA(sub, CustomScanState) &&
+      reinterpret_cast<CustomScanState*>(sub)->methods == &dispatch_exec_methods)
+    reinterpret_cast<DispatchState*>(sub)->mtstate = mt;
+}
+
+TupleTableSlot* modify_exec(CustomScanState* node) {
+  return ExecProcNode(static_cast<PlanState*>(linitial(node->custom_ps)));
+}
+
+// Output columns of a wrapper node: Vars over custom_scan_tlist, which holds the wrapped node's
+// expressions (so EXPLAIN VERBOSE can print them).
+List* index_var_tlist(List* tlist) {
+  List* out = NIL;
+  ListCell* lc;
+  foreach (lc, tlist) {
+    auto* tle = static_cast<TargetEntry*>(lfirst(lc));
+    Var* v = makeVar(INDEX_VAR, tle->resno, exprType(reinterpret_cast<Node*>(tle->expr)),
+                     exprTypmod(reinterpret_cast<Node*>(tle->expr)), exprCollation(reinterpret_cast<Node*>(tle->expr)), 0);
+    out = lappend(out, makeTargetEntry(reinterpret_cast<Expr*>(v), tle->resno, tle->resname, tle->resjunk));
+  }
+  return out;
+}
+
+void copy_costs(Plan* to, const Plan* from) {
+  to->startup_cost = from->startup_cost;
+  to->total_cost = from->total_cost;
+  to->plan_rows = from->plan_rows;
+  to->plan_width = from->plan_width;
+  to->parallel_aware = false;
+  to->parallel_safe = false;
+}
+
+Plan* wrap_insert(Plan* plan, PlannedStmt* stmt) {
+  if (plan == nullptr || !IsA(plan, ModifyTable)) return plan;
+  auto* mt = reinterpret_cast<ModifyTable*>(plan);
+  if (mt->operation != CMD_INSERT || list_length(mt->resultRelations) != 1) return plan;
+  Index rti = static_cast<Index>(linitial_int(mt->resultRelations));
+  RangeTblEntry* rte = rt_fetch(rti, stmt->rtable);
+  Hypertable* ht = hypertable_get(rte->relid);
+  if (ht == nullptr) return plan;
+
+  Plan* sub = outerPlan(mt);
+  CustomScan* dispatch = makeNode(CustomScan);
+  dispatch->methods = &dispatch_plan_methods;
+  dispatch->custom_plans = list_make1(sub);
+  dispatch->custom_private = list_make1(makeInteger(static_cast<int>(ht->relid)));
+  copy_costs(&dispatch->scan.plan, sub);
+  List* scan_tlist = NIL;
+  ListCell* lc;
+  foreach (lc, sub->targetlist) {
+    auto* tle = static_cast<TargetEntry*>(lfirst(lc));
+    Oid type = exprType(reinterpret_cast<Node*>(tle->expr));
+    Expr* e;
+    if (!tle->resjunk && get_attname(rte->relid, tle->resno, true) != nullptr)
+      e = reinterpret_cast<Expr*>(makeVar(rti, tle->resno, type, exprTypmod(reinterpret_cast<Node*>(tle->expr)),
+                                          exprCollation(reinterpret_cast<Node*>(tle->expr)), 0));
+    else
+      e = reinterpret_cast<Expr*>(makeNullConst(type, -1, InvalidOid));
+    scan_tlist = lappend(scan_tlist, makeTargetEntry(e, tle->resno, tle->resname, tle->resjunk));
+  }
+  AttrNumber junk = static_cast<AttrNumber>(list_length(sub->targetlist) + 1);
+  scan_tlist = lappend(scan_tlist, makeTargetEntry(reinterpret_cast<Expr*>(makeVar(rti, TableOidAttributeNumber, OIDOID, -1, InvalidOid, 0)),
+                                                   junk, pstrdup("tableoid"), true));
+  dispatch->custom_scan_tlist = scan_tlist;
+  // Output columns are OUTER_VAR references to the subplan's output: ModifyTable builds its insert
+  // projection from these expressions, evaluated against our output slot as the outer tuple. The
+  // subplan is also set as lefttree (never initialised from there) so EXPLAIN VERBOSE can resolve
+  // them; the junk tableoid column comes from custom_scan_tlist.
+  List* tlist = NIL;
+  foreach (lc, sub->targetlist) {
+    auto* tle = static_cast<TargetEntry*>(lfirst(lc));
+    Node* e = reinterpret_cast<Node*>(tle->expr);
+    // Constants stay (ExecCheckPlanOutput wants a NULL Const for a dropped column).
+    Expr* out = IsA(e, Const) ? static_cast<Expr*>(copyObjectImpl(e))
+                              : reinterpret_cast<Expr*>(makeVar(OUTER_VAR, tle->resno, exprType(e), exprTypmod(e), exprCollation(e), 0));
+    tlist = lappend(tlist, makeTargetEntry(out, tle->resno, tle->resname, tle->resjunk));
+  }
+  tlist = lappend(tlist, makeTargetEntry(reinterpret_cast<Expr*>(makeVar(INDEX_VAR, junk, OIDOID, -1, InvalidOid, 0)),
+                                         junk, pstrdup("tableoid"), true));
+  dispatch->scan.plan.targetlist = tlist;
+  dispatch->scan.plan.lefttree = sub;
+  mt->plan.lefttree = &dispatch->scan.plan;
+
+  CustomScan* modify = makeNode(CustomScan);
+  modify->methods = &modify_plan_methods;
+  modify->custom_plans = list_make1(mt);
+  copy_costs(&modify->scan.plan, &mt->plan);
+  modify->custom_scan_tlist = static_cast<List*>(copyObjectImpl(mt->plan.targetlist));
+  modify->scan.plan.targetlist = index_var_tlist(mt->plan.targetlist);
+  return &modify->scan.plan;
+}
+
+}  // namespace
+
+void dispatch_register_methods() {
+  dispatch_plan_methods.CustomName = "ChunkDispatch";
+  dispatch_plan_methods.CreateCustomScanState = create_dispatch_state;
+  modify_plan_methods.CustomName = "StrataModify";
+  modify_plan_methods.CreateCustomScanState = create_modify_state;
+  dispatch_exec_methods.CustomName = "ChunkDispatch";
+  dispatch_exec_methods.BeginCustomScan = dispatch_begin;
+  dispatch_exec_methods.ExecCustomScan = dispatch_exec;
+  dispatch_exec_methods.EndCustomScan = dispatch_end;
+  dispatch_exec_methods.ReScanCustomScan = dispatch_rescan;
+  modify_exec_methods.CustomName = "StrataModify";
+  modify_exec_methods.BeginCustomScan = modify_begin;
+  modify_exec_methods.ExecCustomScan = modify_exec;
+  modify_exec_methods.EndCustomScan = modify_end;
+  modify_exec_methods.ReScanCustomScan = dispatch_rescan;
+  RegisterCustomScanMethods(&dispatch_plan_methods);
+  RegisterCustomScanMethods(&modify_plan_methods);
+}
+
+void dispatch_rewrite_plan(PlannedStmt* stmt) {
+  if (stmt->commandType == CMD_UTILITY) return;
+  stmt->planTree = wrap_insert(stmt->planTree, stmt);
+  ListCell* lc;
+  foreach (lc, stmt->subplans) lfirst(lc) = wrap_insert(static_cast<Plan*>(lfirst(lc)), stmt);
+}
+
+}  // namespace strata
