@@ -190,7 +190,7 @@ EXCEPTION WHEN invalid_parameter_value OR feature_not_supported THEN
 END
 $$;
 
-CREATE FUNCTION add_job(
+CREATE FUNCTION @extschema@.add_job(
     proc regproc,
     schedule_interval interval,
     config jsonb DEFAULT NULL,
@@ -239,7 +239,7 @@ CREATE TYPE _strata_internal.alter_job_result AS (
   retry_period interval, scheduled boolean, config jsonb, next_start timestamptz,
   check_config text, fixed_schedule boolean, initial_start timestamptz, timezone text);
 
-CREATE FUNCTION alter_job(
+CREATE FUNCTION @extschema@.alter_job(
     job_id integer,
     schedule_interval interval DEFAULT NULL,
     max_runtime interval DEFAULT NULL,
@@ -318,7 +318,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION delete_job(job_id integer) RETURNS void
+CREATE FUNCTION @extschema@.delete_job(job_id integer) RETURNS void
   LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   PERFORM _strata_internal.job_check_access(job_id, false);
@@ -327,7 +327,7 @@ END
 $$;
 
 -- Runs a job now in the calling session, as the calling role; a procedure, so the job may commit.
-CREATE PROCEDURE run_job(job_id integer)
+CREATE PROCEDURE @extschema@.run_job(job_id integer)
   AS 'MODULE_PATHNAME', 'strata_run_job' LANGUAGE C;
 
 -- The retention policy job: drops the chunks of a hypertable entirely older than drop_after
@@ -340,7 +340,7 @@ DECLARE
   now_value bigint;
 BEGIN
   PERFORM _strata_internal.policy_retention_check(config);
-  ht := _strata_internal.job_hypertable_info((config->>'hypertable_id')::integer);
+  SELECT * INTO ht FROM _strata_internal.job_hypertable_info((config->>'hypertable_id')::integer);
   SELECT n.nspname INTO extschema FROM pg_catalog.pg_extension e
     JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'strata';
   IF config ? 'drop_created_before' THEN
@@ -367,7 +367,7 @@ BEGIN
     RAISE EXCEPTION 'retention policy config must contain "hypertable_id"'
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  ht := _strata_internal.job_hypertable_info((config->>'hypertable_id')::integer);
+  SELECT * INTO ht FROM _strata_internal.job_hypertable_info((config->>'hypertable_id')::integer);
   IF ht.relation IS NULL THEN
     RAISE EXCEPTION 'hypertable with id % does not exist', config->>'hypertable_id'
       USING ERRCODE = 'undefined_table';
@@ -392,7 +392,7 @@ $$;
 
 -- add_retention_policy takes drop_after as "any" (an interval, or an integer for integer time);
 -- the C entry point turns it into text and its type and calls the implementation below.
-CREATE FUNCTION add_retention_policy(
+CREATE FUNCTION @extschema@.add_retention_policy(
     relation regclass,
     drop_after "any" DEFAULT NULL,
     if_not_exists boolean DEFAULT false,
@@ -406,7 +406,8 @@ CREATE FUNCTION _strata_internal.add_retention_policy(
     relation regclass, drop_after text, drop_after_type regtype, if_not_exists boolean,
     schedule_interval interval, initial_start timestamptz, timezone text,
     drop_created_before interval)
-  RETURNS integer LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+  RETURNS integer LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp SET intervalstyle = 'postgres' AS $$
 DECLARE
   ht_id integer;
   ht record;
@@ -424,7 +425,7 @@ BEGIN
   IF NOT pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = relation), 'USAGE') THEN
     RAISE EXCEPTION 'must be owner of hypertable "%"', relation USING ERRCODE = 'insufficient_privilege';
   END IF;
-  ht := _strata_internal.job_hypertable_info(ht_id);
+  SELECT * INTO ht FROM _strata_internal.job_hypertable_info(ht_id);
   is_integer := ht.time_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype);
   IF (drop_after IS NULL) = (drop_created_before IS NULL) THEN
     RAISE EXCEPTION 'need exactly one of drop_after and drop_created_before'
@@ -471,7 +472,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION remove_retention_policy(relation regclass, if_exists boolean DEFAULT false)
+CREATE FUNCTION @extschema@.remove_retention_policy(relation regclass, if_exists boolean DEFAULT false)
   RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   ht_id integer;
@@ -498,6 +499,24 @@ BEGIN
   PERFORM _strata_internal.job_delete(id);
 END
 $$;
+
+-- Dropping a hypertable (or its schema) deletes its jobs.
+CREATE FUNCTION _strata_internal.jobs_drop_orphans() RETURNS event_trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() o
+              WHERE o.object_type IN ('table', 'schema')) THEN
+    DELETE FROM _strata_catalog.bgw_job j
+     WHERE j.hypertable_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM _strata_catalog.hypertable h
+                         JOIN pg_catalog.pg_namespace n ON n.nspname = h.schema_name
+                         JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = h.table_name
+                        WHERE h.id = j.hypertable_id);
+  END IF;
+END
+$$;
+CREATE EVENT TRIGGER strata_jobs_drop_orphans ON sql_drop
+  EXECUTE FUNCTION _strata_internal.jobs_drop_orphans();
 
 CREATE VIEW strata_information.jobs AS
   SELECT j.id AS job_id, j.application_name, j.schedule_interval, j.max_runtime, j.max_retries,
