@@ -269,3 +269,21 @@ void delete_jobs_of_hypertable(int32 hypertable_id) {
 }
 
 }  // namespace strata::jobs
+
+// _strata_internal.job_next_start(initial_start, schedule_interval, retry_period, max_retries,
+//   fixed_schedule, timezone, finish, consecutive_failures): the next start the scheduler would
+//   record after a run that ended at `finish` (a success when consecutive_failures is 0).
+STRATA_FUNCTION(strata_job_next_start) {
+  for (int i : {1, 2, 3, 4, 6, 7})
+    if (PG_ARGISNULL(i)) PG_RETURN_NULL();
+  strata::core::JobSchedule s;
+  const TimestampTz finish = PG_GETARG_TIMESTAMPTZ(6);
+  s.initial_start = PG_ARGISNULL(0) ? finish : PG_GETARG_TIMESTAMPTZ(0);
+  s.schedule_interval = strata::jobs::to_job_interval(PG_GETARG_DATUM(1));
+  s.retry_period = strata::jobs::to_job_interval(PG_GETARG_DATUM(2));
+  s.max_retries = PG_GETARG_INT32(3);
+  s.fixed_schedule = PG_GETARG_BOOL(4);
+  text* tz = PG_ARGISNULL(5) ? nullptr : PG_GETARG_TEXT_PP(5);
+  const int32 failures = PG_GETARG_INT32(7);
+  PG_RETURN_TIMESTAMPTZ(strata::jobs::compute_next_start(&s, failures == 0, failures, finish, tz));
+}

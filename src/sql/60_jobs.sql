@@ -97,6 +97,13 @@ CREATE FUNCTION _strata_internal.job_check_access(job_id integer, if_exists bool
 CREATE FUNCTION _strata_internal.jobs_start_scheduler() RETURNS void
   AS 'MODULE_PATHNAME', 'strata_jobs_start_scheduler' LANGUAGE C VOLATILE;
 
+-- The next start the scheduler records after a run that ended at `finish` (consecutive_failures
+-- = 0 for a success): exposed for tests and for anyone wondering when a job will run.
+CREATE FUNCTION _strata_internal.job_next_start(initial_start timestamptz,
+    schedule_interval interval, retry_period interval, max_retries integer,
+    fixed_schedule boolean, timezone text, finish timestamptz, consecutive_failures integer)
+  RETURNS timestamptz AS 'MODULE_PATHNAME', 'strata_job_next_start' LANGUAGE C STABLE;
+
 -- What a retention policy needs to know about a hypertable (readable by anyone, like \d).
 CREATE FUNCTION _strata_internal.job_hypertable_info(hypertable_id integer,
     OUT relation regclass, OUT time_type regtype, OUT now_func_schema name, OUT now_func name)
