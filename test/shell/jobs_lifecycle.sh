@@ -69,6 +69,17 @@ if poll db_b "SELECT count(*) >= 1 FROM runs r JOIN strata_information.jobs j ON
 if q -d postgres -c "ALTER DATABASE db_b RENAME TO db_c" 2>/dev/null; then ok "RENAME with a scheduler"; else fail "RENAME failed"; fi
 if poll postgres "SELECT count(*) = 1 FROM pg_stat_activity WHERE datname = 'db_c' AND backend_type = 'strata job scheduler'" 10; then ok "scheduler back after RENAME"; else fail "no scheduler after RENAME"; fi
 
+# ALTER EXTENSION ... UPDATE: the scheduler steps aside and comes back.
+q -d db_c -c "SELECT pg_backend_pid()" >/dev/null
+old=$(q -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = 'db_c' AND backend_type = 'strata job scheduler'")
+if q -d db_c -c "SET client_min_messages = warning" -c "ALTER EXTENSION strata UPDATE" 2>/dev/null; then ok "ALTER EXTENSION UPDATE"; else fail "ALTER EXTENSION UPDATE failed"; fi
+if poll postgres "SELECT count(*) = 1 FROM pg_stat_activity WHERE datname = 'db_c' AND backend_type = 'strata job scheduler' AND pid <> $old" 10; then ok "a new scheduler after ALTER EXTENSION UPDATE"; else fail "no new scheduler after ALTER EXTENSION UPDATE"; fi
+
+# A scheduler that is terminated (or fails) is started again by the launcher.
+old=$(q -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = 'db_c' AND backend_type = 'strata job scheduler'")
+q -d postgres -c "SELECT pg_terminate_backend($old)" >/dev/null
+if poll postgres "SELECT count(*) = 1 FROM pg_stat_activity WHERE datname = 'db_c' AND backend_type = 'strata job scheduler' AND pid <> $old" 10; then ok "terminated scheduler restarted"; else fail "terminated scheduler not restarted"; fi
+
 # DROP DATABASE while a job runs: not blocked.
 q -d db_a -c "SELECT add_job('sleeper', '1 hour')" >/dev/null
 if poll db_a "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name LIKE 'strata job 1%' AND datname = 'db_a' AND backend_type = 'strata job'" 10; then ok "db_a sleeper running"; else fail "db_a sleeper did not start"; fi
