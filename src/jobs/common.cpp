@@ -8,6 +8,7 @@
 
 extern "C" {
 #include "catalog/pg_authid.h"
+#include "commands/dbcommands.h"
 #include "utils/acl.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
@@ -214,6 +215,11 @@ bool owner_can_run(Oid owner, const char** sqlstate, const char** message) {
   if (!ok) {
     *sqlstate = "28000";
     *message = psprintf("role \"%s\" that owns the job is not permitted to log in", NameStr(role->rolname));
+  } else if (!role->rolsuper && pg_database_aclcheck(MyDatabaseId, owner, ACL_CONNECT) != ACLCHECK_OK) {
+    ok = false;
+    *sqlstate = "42501";
+    *message = psprintf("role \"%s\" that owns the job may not connect to database \"%s\"",
+                        NameStr(role->rolname), get_database_name(MyDatabaseId));
   }
   ReleaseSysCache(tup);
   return ok;
