@@ -82,6 +82,19 @@ expect jobsdb "SELECT sqlerrcode || ' ' || err_message FROM strata_information.j
   '28000 role "jobs_nologin" that owns the job is not permitted to log in' "the error names the owner"
 expect jobsdb "SELECT count(*) FROM runs WHERE job = 1003" 0 "the job did not run"
 q -d jobsdb -c "SELECT delete_job(1003)" >/dev/null
+# An owner that may no longer connect to the database: same.
+q -d jobsdb >/dev/null <<'SQL'
+ALTER ROLE jobs_nologin LOGIN;
+SET ROLE jobs_nologin;
+SELECT add_job('mine', '1 hour', scheduled => false);
+RESET ROLE;
+REVOKE CONNECT ON DATABASE jobsdb FROM PUBLIC;
+SELECT alter_job(1004, scheduled => true, next_start => now());
+SQL
+if poll jobsdb "SELECT count(*) = 1 FROM strata_information.job_errors WHERE job_id = 1004" 10; then ok "owner without CONNECT: job failed"; else fail "owner without CONNECT: not recorded in 10 s"; fi
+expect jobsdb "SELECT sqlerrcode || ' ' || err_message FROM strata_information.job_errors WHERE job_id = 1004" \
+  '42501 role "jobs_nologin" that owns the job may not connect to database "jobsdb"' "the error says why"
+q -d jobsdb -c "SELECT delete_job(1004)" -c "GRANT CONNECT ON DATABASE jobsdb TO PUBLIC" >/dev/null
 
 # 5. strata.max_background_workers = 1: two due jobs never run at the same time.
 q -d jobsdb -c "ALTER SYSTEM SET strata.max_background_workers = 1" -c "SELECT pg_reload_conf()" >/dev/null
@@ -93,15 +106,15 @@ for _ in $(seq 1 25); do
   ((n > max)) && max=$n
   sleep 0.2
 done
-if poll jobsdb "SELECT count(*) = 2 FROM strata_information.job_stats WHERE job_id IN (1004, 1005) AND last_run_status = 'Success'" 10; then ok "both capped jobs ran"; else fail "capped jobs did not both run"; fi
+if poll jobsdb "SELECT count(*) = 2 FROM strata_information.job_stats WHERE job_id IN (1005, 1006) AND last_run_status = 'Success'" 10; then ok "both capped jobs ran"; else fail "capped jobs did not both run"; fi
 if ((max == 1)); then ok "at most one job ran at a time"; else fail "$max jobs ran at once with max_background_workers = 1"; fi
 q -d jobsdb -c "ALTER SYSTEM RESET strata.max_background_workers" -c "SELECT pg_reload_conf()" >/dev/null
 
 # 6. alter_job and delete_job while the job runs: neither waits for it.
 q -d jobsdb -c "SELECT add_job('sleeper', '1 hour', '{\"seconds\": 20}')" >/dev/null
-if poll jobsdb "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'strata job 1006'" 10; then ok "long job running"; else fail "long job did not start"; fi
-expect jobsdb "SET statement_timeout = '2s'; SELECT schedule_interval FROM alter_job(1006, schedule_interval => '2 hours')" "02:00:00" "alter_job while running"
-expect jobsdb "SET statement_timeout = '2s'; SELECT delete_job(1006); SELECT count(*) FROM strata_information.jobs WHERE job_id = 1006" "
+if poll jobsdb "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'strata job 1007'" 10; then ok "long job running"; else fail "long job did not start"; fi
+expect jobsdb "SET statement_timeout = '2s'; SELECT schedule_interval FROM alter_job(1007, schedule_interval => '2 hours')" "02:00:00" "alter_job while running"
+expect jobsdb "SET statement_timeout = '2s'; SELECT delete_job(1007); SELECT count(*) FROM strata_information.jobs WHERE job_id = 1007" "
 0" "delete_job while running"
 
 # The scheduler survived everything above.
