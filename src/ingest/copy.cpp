@@ -11,6 +11,8 @@ extern "C" {
 #include "access/tableam.h"
 #include "commands/copy.h"
 #include "commands/copyfrom_internal.h"
+#include "commands/progress.h"
+#include "pgstat.h"
 #include "commands/trigger.h"
 #include "catalog/pg_authid.h"
 #include "executor/executor.h"
@@ -132,7 +134,7 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
   return c;
 }
 
-CopyChunk* find_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
+CopyChunk* find_chunk(CopyRun* run, const Hypertable* ht, int64 v, TupleTableSlot* row) {
   if (run->last >= 0 && chunk_contains(run->chunks[run->last], v)) return &run->chunks[run->last];
   int lo = 0, hi = run->nchunks - 1;
   while (lo <= hi) {
@@ -146,7 +148,9 @@ CopyChunk* find_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
     else
       lo = mid + 1;
   }
-  // Creating a chunk moves entries of the array: write out everything buffered first.
+  // Creating a chunk moves entries of the array: write out everything buffered first. Flushing
+  // resets the per-tuple memory that holds the row just parsed, so give the row its own copy.
+  ExecMaterializeSlot(row);
   flush_all(run);
   return open_chunk(run, ht, v);
 }
@@ -254,6 +258,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
   TupleTableSlot* row = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
   MemoryContext query_cxt = CurrentMemoryContext;
   AttrNumber tattno = ht->time_attno;
+  uint64 excluded = 0;
   for (;;) {
     CHECK_FOR_INTERRUPTS();
     ResetPerTupleExprContext(run.estate);
@@ -266,14 +271,17 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
     row->tts_tableOid = relid;
     if (qual != nullptr) {
       econtext->ecxt_scantuple = row;
-      if (!ExecQual(qual, econtext)) continue;
+      if (!ExecQual(qual, econtext)) {
+        pgstat_progress_update_param(PROGRESS_COPY_TUPLES_EXCLUDED, static_cast<int64>(++excluded));
+        continue;
+      }
     }
     if (row->tts_isnull[tattno - 1])
       ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
                       errmsg("NULL value in column \"%s\" violates not-null constraint", NameStr(ht->time_column)),
                       errhint("Columns used for time partitioning cannot be NULL.")));
     int64 v = time_datum_to_internal(row->tts_values[tattno - 1], ht->time_type);
-    CopyChunk* c = find_chunk(&run, ht, v);
+    CopyChunk* c = find_chunk(&run, ht, v, row);
 
     if (c->single) {
       if (c->single_slot == nullptr)
@@ -285,6 +293,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
       table_tuple_insert(c->rri->ri_RelationDesc, slot, run.cid, 0, c->bistate);
       after_insert(&run, c, slot);
       run.processed++;
+      pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, static_cast<int64>(run.processed));
       continue;
     }
     if (c->slots[c->nused] == nullptr) {
@@ -301,6 +310,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
     c->bytes += run.cstate->line_buf.len;
     run.total_buffered++;
     run.processed++;
+    pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, static_cast<int64>(run.processed));
     if (c->nused == kMaxBufferedRows || c->bytes >= kMaxBufferedBytes) flush_chunk(&run, c);
     if (run.total_buffered >= kMaxBufferedTotal) flush_all(&run);
   }

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The whole test suite: core (GoogleTest, sanitizers, fuzzers), pg_regress, isolation, pgTAP and
+# shell tests (crash recovery, dump/restore, jobs, benchmark smoke test) against throwaway
+# clusters. Ends with one line "N passed, N failed"; exits non-zero on any failure.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+set +e
+
+PASSED=0
+FAILED=0
+FAILURES=()
+pass() { PASSED=$((PASSED + ${2:-1})); }
+fail() { FAILED=$((FAILED + ${2:-1})); FAILURES+=("$1"); }
+section() { printf '\n==== %s ====\n' "$*"; }
+START=$(date +%s)
+
+section "dependencies"
+bash "$ROOT/scripts/install-deps.sh" || { echo "dependency installation failed"; echo "0 passed, 1 failed"; exit 1; }
+
+section "core (src/core)"
+if [ -x "$ROOT/scripts/core-checks.sh" ]; then
+  out=$(bash "$ROOT/scripts/core-checks.sh" 2>&1); rc=$?
+  echo "$out" | tail -40
+  line=$(echo "$out" | grep -E '^core-checks: [0-9]+ passed, [0-9]+ failed' | tail -1)
+  p=$(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+  [ -n "$p" ] && pass core "$p"
+  if [ -n "$f" ] && [ "$f" -gt 0 ]; then fail "core-checks" "$f"; elif [ $rc -ne 0 ]; then fail "core-checks"; fi
+else
+  cmake -S "$ROOT" -B "$ROOT/build/core" -DSTRATA_BENCH=OFF >/dev/null && cmake --build "$ROOT/build/core" -j"$JOBS" >/dev/null
+  out=$(cd "$ROOT/build/core" && ctest --output-on-failure 2>&1); rc=$?
+  echo "$out" | tail -5
+  n=$(echo "$out" | grep -oE 'out of [0-9]+' | grep -oE '[0-9]+'); nf=$(echo "$out" | grep -oE '[0-9]+ tests failed' | grep -oE '^[0-9]+')
+  pass ctest $(( ${n:-0} - ${nf:-0} )); [ "${nf:-0}" -gt 0 ] || [ $rc -ne 0 ] && fail "ctest" "${nf:-1}"
+fi
+
+section "build and stage the extension"
+if ! stage_install; then
+  echo "extension build failed"; echo "$PASSED passed, $((FAILED + 1)) failed"; exit 1
+fi
+
+TMP=$(mktemp -d /tmp/strata-test.XXXXXX)
+chmod 755 "$TMP"; chown postgres "$TMP" 2>/dev/null || true
+DATA=$TMP/data
+PORT=${TEST_PORT:-55399}
+trap 'cluster_stop "$DATA"; rm -rf "$TMP"' EXIT
+cluster_start "$DATA" "$PORT" || { cat "$DATA.log"; echo "$PASSED passed, $((FAILED + 1)) failed"; exit 1; }
+export PGHOST=$DATA.sock PGPORT=$PORT PGUSER=postgres
+
+section "pg_regress and isolation (make installcheck)"
+rm -rf "$ROOT/build/regress" "$ROOT/build/isolation"
+out=$(make -C "$ROOT" installcheck PG_CONFIG="$PG_CONFIG" 2>&1)
+echo "$out" | grep -E '^(ok|not ok|test|     ) |\.\.\. |^#' | sed 's/^/  /'
+ok=$(echo "$out" | grep -cE '\.\.\. ok|^ok [0-9]+')
+bad=$(echo "$out" | grep -E '\.\.\. FAILED|^not ok [0-9]+' | grep -vc 'ignored')
+pass regress "$ok"
+if [ "$bad" -gt 0 ]; then
+  fail "pg_regress/isolation" "$bad"
+  for d in "$ROOT/build/regress" "$ROOT/build/isolation"; do [ -f "$d/regression.diffs" ] && head -150 "$d/regression.diffs"; done
+elif ! echo "$out" | grep -q 'All [0-9]* tests passed\|tests passed'; then
+  echo "$out" | tail -20
+  fail "make installcheck"
+fi
+
+section "pgTAP"
+if ls "$ROOT"/test/pgtap/*.sql >/dev/null 2>&1; then
+  psql_at "$DATA" "$PORT" -q -c "CREATE DATABASE pgtap_test" postgres
+  out=$(pg_prove -h "$DATA.sock" -p "$PORT" -U postgres -d pgtap_test "$ROOT"/test/pgtap/*.sql 2>&1); rc=$?
+  echo "$out" | tail -15
+  nfiles=$(ls "$ROOT"/test/pgtap/*.sql | wc -l)
+  if [ $rc -eq 0 ]; then pass pgtap "$nfiles"; else fail "pgTAP" 1; fi
+fi
+
+section "shell tests"
+for t in "$ROOT"/test/shell/*.sh; do
+  [ -f "$t" ] || continue
+  name=$(basename "$t" .sh)
+  t0=$(date +%s)
+  out=$(STAGE="$STAGE" bash "$t" 2>&1); rc=$?
+  echo "$out" | tail -8 | sed 's/^/  /'
+  if [ $rc -eq 0 ]; then pass "$name"; echo "  $name ... ok ($(( $(date +%s) - t0 )) s)"; else fail "$name"; echo "  $name ... FAILED ($(( $(date +%s) - t0 )) s)"; fi
+done
+
+section "summary ($(( $(date +%s) - START )) s)"
+for f in "${FAILURES[@]}"; do echo "failed: $f"; done
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
