@@ -24,7 +24,7 @@ expect() {
 }
 start_test_cluster() {
   rm -rf "$DATA" "$DATA.sock" "$DATA.log"
-  stage_install
+  [ -x "$STAGE_BINDIR/postgres" ] && [ -f "$STAGE$SYS_PKGLIBDIR/strata.so" ] || stage_install
   cluster_start "$DATA" "$PORT" "synchronous_commit = on" "$@"
 }
 finish() {
