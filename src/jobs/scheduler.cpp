@@ -8,6 +8,7 @@
 extern "C" {
 #include <signal.h>
 
+#include "catalog/pg_database.h"
 #include "commands/extension.h"
 #include "pgstat.h"
 #include "postmaster/interrupt.h"
@@ -277,7 +278,13 @@ static void stop_all_workers() {
 static bool confirm_extension(uint64 generation) {
   for (;;) {
     StartTransactionCommand();
-    const bool present = OidIsValid(get_extension_oid("strata", true));
+    // No scheduler in a template database: it would keep CREATE DATABASE from copying it.
+    bool present = OidIsValid(get_extension_oid("strata", true));
+    HeapTuple tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(my_db));
+    if (HeapTupleIsValid(tup)) {
+      if (reinterpret_cast<Form_pg_database>(GETSTRUCT(tup))->datistemplate) present = false;
+      ReleaseSysCache(tup);
+    }
     CommitTransactionCommand();
     SpinLockAcquire(&shared->mutex);
     DbEntry* e = find_db_locked(my_db);

@@ -257,8 +257,9 @@ static void process_utility(PlannedStmt* pstmt, const char* query, bool read_onl
         break;
       }
       case T_CreatedbStmt: {
-        char* tmpl = option_string(castNode(CreatedbStmt, stmt)->options, "template");
-        if (tmpl) stop_scheduler(get_database_oid(tmpl, true), Pending::resume);
+        // The template (template1 unless named) must have no other connections.
+        const char* tmpl = option_string(castNode(CreatedbStmt, stmt)->options, "template");
+        stop_scheduler(get_database_oid(tmpl ? tmpl : "template1", true), Pending::resume);
         break;
       }
       default:
@@ -269,6 +270,10 @@ static void process_utility(PlannedStmt* pstmt, const char* query, bool read_onl
     prev_process_utility(pstmt, query, read_only_tree, context, params, qenv, dest, qc);
   else
     standard_ProcessUtility(pstmt, query, read_only_tree, context, params, qenv, dest, qc);
+  // A database copied from a template that has strata gets a scheduler too (it exits at once
+  // if the template had no strata).
+  if (shared != nullptr && IsA(stmt, CreatedbStmt))
+    add_pending(get_database_oid(castNode(CreatedbStmt, stmt)->dbname, true), Pending::start);
 }
 
 static void register_launcher() {

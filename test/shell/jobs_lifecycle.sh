@@ -80,6 +80,16 @@ old=$(q -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = 'db_c' 
 q -d postgres -c "SELECT pg_terminate_backend($old)" >/dev/null
 if poll postgres "SELECT count(*) = 1 FROM pg_stat_activity WHERE datname = 'db_c' AND backend_type = 'strata job scheduler' AND pid <> $old" 10; then ok "terminated scheduler restarted"; else fail "terminated scheduler not restarted"; fi
 
+# strata in template1: no scheduler there (CREATE DATABASE must be able to copy it), and a
+# database created from it gets one.
+q -d template1 -c "SET client_min_messages = warning" -c "CREATE EXTENSION strata"
+sleep 1
+expect postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'template1'" 0 "no scheduler in template1"
+if q -d postgres -c "CREATE DATABASE db_t"; then ok "CREATE DATABASE from template1 with strata"; else fail "CREATE DATABASE failed"; fi
+if poll postgres "SELECT count(*) = 1 FROM pg_stat_activity WHERE datname = 'db_t' AND backend_type = 'strata job scheduler'" 10; then ok "scheduler for the copy"; else fail "no scheduler for db_t"; fi
+q -d postgres -c "DROP DATABASE db_t"
+q -d template1 -c "DROP EXTENSION strata"
+
 # DROP DATABASE while a job runs: not blocked.
 q -d db_a -c "SELECT add_job('sleeper', '1 hour')" >/dev/null
 if poll db_a "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name LIKE 'strata job 1%' AND datname = 'db_a' AND backend_type = 'strata job'" 10; then ok "db_a sleeper running"; else fail "db_a sleeper did not start"; fi
