@@ -105,7 +105,8 @@ static bool wake_on_commit = false;
 static void add_pending(Oid dboid, Pending on_commit) {
   for (int i = 0; i < npending; i++)
     if (pending[i].dboid == dboid) {
-      // A stop outranks a start; "forget" (drop) outranks "resume".
+      // Of "start" (CREATE EXTENSION) and "forget" (a drop) the later wins; "resume" never
+      // overrides either.
       if (on_commit == Pending::forget || pending[i].on_commit == Pending::none)
         pending[i].on_commit = on_commit;
       else if (on_commit == Pending::start)
@@ -154,7 +155,8 @@ static void xact_callback(XactEvent event, void*) {
       SpinLockRelease(&shared->mutex);
       if (latch) SetLatch(latch);
     }
-  } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) {
+  } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+             event == XACT_EVENT_PREPARE) {
     for (int i = 0; i < npending; i++) clear_stop(pending[i].dboid);
     if (npending > 0) wake_launcher();
   } else {
