@@ -21,6 +21,7 @@ inline void rte_clear_required_perms(RangeTblEntry* rte) { rte->requiredPerms = 
 
 // PG16 replaced pg_class_ownercheck() with object_ownercheck(RelationRelationId, ...).
 inline bool is_table_owner(Oid relid, Oid roleid) { return pg_class_ownercheck(relid, roleid); }
+inline bool is_schema_owner(Oid nspid, Oid roleid) { return pg_namespace_ownercheck(nspid, roleid); }
 
 // ModifyTableState's result-relation hash (nodeModifyTable.c, PG14-15): entries keyed by relation
 // OID giving the index into resultRelInfo[]. Mirrored here so that chunk dispatch can add the

@@ -1,0 +1,599 @@
+// The ProcessUtility hook: DDL on a hypertable reaches every chunk, unsupported DDL is refused,
+// and the catalog follows renames and drops. PostgreSQL inheritance already carries column
+// changes, CHECK constraints and TRUNCATE to the chunks; this hook adds what it does not.
+#include "ddl/ddl.hpp"
+
+#include "hypertable/chunk.hpp"
+#include "pg/guard.hpp"
+#include "pg/init.hpp"
+#include "pg/pg.hpp"
+
+extern "C" {
+#include "catalog/index.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "commands/trigger.h"
+#include "nodes/parsenodes.h"
+#include "parser/parse_type.h"
+#include "tcop/utility.h"
+#include "utils/acl.h"
+}
+
+namespace strata::ddl {
+namespace {
+
+ProcessUtility_hook_type prev_process_utility = nullptr;
+
+// The arguments of one ProcessUtility call, passed on unchanged to the standard processing.
+struct UtilityCall {
+  PlannedStmt* pstmt;
+  const char* query_string;
+  bool read_only_tree;
+  ProcessUtilityContext context;
+  ParamListInfo params;
+  QueryEnvironment* query_env;
+  DestReceiver* dest;
+  QueryCompletion* qc;
+};
+
+void run_standard(const UtilityCall* c) {
+  if (prev_process_utility != nullptr) {
+    prev_process_utility(c->pstmt, c->query_string, c->read_only_tree, c->context, c->params,
+                         c->query_env, c->dest, c->qc);
+  } else {
+    standard_ProcessUtility(c->pstmt, c->query_string, c->read_only_tree, c->context, c->params,
+                            c->query_env, c->dest, c->qc);
+  }
+}
+
+// A hypertable (or other object) together with a name recorded before standard processing.
+struct Named {
+  Hypertable* ht;
+  char* name;
+  char* extra;  // for a constraint: the name of its index, if it has one
+  char contype;
+  DropBehavior behavior;
+};
+
+Named* make_named(Hypertable* ht, const char* name) {
+  Named* n = (Named*)palloc0(sizeof(Named));
+  n->ht = ht;
+  n->name = pstrdup(name);
+  return n;
+}
+
+Oid relid_of(const RangeVar* rv) {
+  return rv != nullptr ? RangeVarGetRelid(rv, NoLock, true) : InvalidOid;
+}
+
+Hypertable* hypertable_of(const RangeVar* rv) {
+  Oid relid = relid_of(rv);
+  return OidIsValid(relid) ? hypertable_get(relid) : nullptr;
+}
+
+bool is_chunk(Oid relid) {
+  ChunkInfo chunk;
+  return OidIsValid(relid) && chunk_get_by_relid(relid, &chunk);
+}
+
+bool is_time_column(const Hypertable* ht, const char* column) {
+  return column != nullptr && strcmp(column, NameStr(ht->time_column)) == 0;
+}
+
+// ---- foreign keys referencing hypertables -------------------------------------------------------
+
+void check_foreign_key_target(const Constraint* constraint) {
+  if (constraint == nullptr || constraint->contype != CONSTR_FOREIGN) return;
+  Oid target = relid_of(constraint->pktable);
+  if (OidIsValid(target) && (is_hypertable(target) || is_chunk(target))) {
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("foreign keys referencing hypertable \"%s\" are not supported",
+                           constraint->pktable->relname),
+                    errdetail("The rows of a hypertable live in its chunks, which a foreign key "
+                              "cannot reference.")));
+  }
+}
+
+void check_column_constraints(const ColumnDef* column) {
+  ListCell* lc;
+  foreach (lc, column->constraints) check_foreign_key_target((Constraint*)lfirst(lc));
+}
+
+void check_table_elements(List* elements) {
+  ListCell* lc;
+  foreach (lc, elements) {
+    Node* node = (Node*)lfirst(lc);
+    if (IsA(node, ColumnDef)) check_column_constraints((ColumnDef*)node);
+    if (IsA(node, Constraint)) check_foreign_key_target((Constraint*)node);
+  }
+}
+
+// ---- CREATE INDEX ---------------------------------------------------------------------------
+
+void process_index(const UtilityCall* c, IndexStmt* stmt) {
+  // Index statements that ALTER TABLE / CREATE TABLE generate are handled by their parent.
+  Hypertable* ht = c->context == PROCESS_UTILITY_SUBCOMMAND ? nullptr : hypertable_of(stmt->relation);
+  if (ht == nullptr) return run_standard(c);
+  if (stmt->concurrent) {
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("CREATE INDEX CONCURRENTLY is not supported on hypertables"),
+                    errhint("Create the index without CONCURRENTLY, or create it on each chunk "
+                            "concurrently and then on the hypertable.")));
+  }
+  List* before = index_oids(ht->relid);
+  bool to_chunks = stmt->relation->inh;
+  run_standard(c);
+  CommandCounterIncrement();
+  clone_new_indexes(ht, before, to_chunks);
+}
+
+// ---- ALTER TABLE ----------------------------------------------------------------------------
+
+void refuse_partitioning(Oid relid, const AlterTableCmd* cmd, Hypertable* ht, bool chunk) {
+  Oid partition = relid_of(castNode(PartitionCmd, cmd->def)->name);
+  if (ht != nullptr || chunk || is_hypertable(partition) || is_chunk(partition)) {
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("hypertables and chunks do not support declarative partitioning"),
+                    errdetail("A hypertable partitions its rows into chunks by itself.")));
+  }
+}
+
+void refuse_inheritance_change(Oid relid, const AlterTableCmd* cmd, Hypertable* ht, bool chunk) {
+  if (ht != nullptr || chunk) {
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("cannot change the inheritance of %s \"%s\"",
+                           ht != nullptr ? "hypertable" : "chunk", get_rel_name(relid)),
+                    errdetail("Chunks inherit from their hypertable; strata maintains that link.")));
+  }
+  if (cmd->subtype == AT_AddInherit && is_hypertable(relid_of((RangeVar*)cmd->def))) {
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("cannot inherit from hypertable \"%s\"", ((RangeVar*)cmd->def)->relname)));
+  }
+}
+
+// Type changes of the time column that keep every chunk's range constraint meaning the same:
+// integers among themselves, date and timestamp among themselves. Anything involving timestamptz
+// would compare chunk bounds through the session time zone.
+int time_family(TimeKind k) {
+  switch (k) {
+    case TimeKind::timestamptz:
+      return 0;
+    case TimeKind::timestamp:
+    case TimeKind::date:
+      return 1;
+    default:
+      return 2;
+  }
+}
+
+Oid check_time_type_change(const Hypertable* ht, const ColumnDef* def) {
+  Oid new_type = typenameTypeId(nullptr, def->typeName);
+  TimeKind kind;
+  if (!time_type_supported(new_type, &kind)) {
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("cannot change the type of column \"%s\" to %s", NameStr(ht->time_column),
+                           format_type_be(new_type)),
+                    errdetail("The time column of a hypertable must be of type timestamptz, timestamp, "
+                              "date, smallint, integer or bigint.")));
+  }
+  if (new_type != ht->time_type && time_family(kind) != time_family(ht->kind)) {
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("cannot change the type of column \"%s\" from %s to %s",
+                           NameStr(ht->time_column), format_type_be(ht->time_type),
+                           format_type_be(new_type)),
+                    errdetail("The time column can change only among smallint, integer and bigint, or "
+                              "between date and timestamp.")));
+  }
+  return new_type;
+}
+
+// A constraint dropped from the hypertable: what its chunks carry for it.
+Named* record_dropped_constraint(Hypertable* ht, const char* name) {
+  Oid conoid = get_relation_constraint_oid(ht->relid, name, true);
+  if (!OidIsValid(conoid)) return nullptr;
+  HeapTuple tuple = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+  if (!HeapTupleIsValid(tuple)) return nullptr;
+  Form_pg_constraint con = (Form_pg_constraint)GETSTRUCT(tuple);
+  Named* n = make_named(ht, name);
+  n->contype = con->contype;
+  if (OidIsValid(con->conindid) && con->contype != CONSTRAINT_FOREIGN) n->extra = get_rel_name(con->conindid);
+  ReleaseSysCache(tuple);
+  return n;
+}
+
+void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
+  Oid relid = relid_of(stmt->relation);
+  Hypertable* ht = OidIsValid(relid) ? hypertable_get(relid) : nullptr;
+  bool chunk = ht == nullptr && is_chunk(relid);
+  bool recurse = stmt->relation->inh;
+  List* drops = NIL;
+  List* trigger_cmds = NIL;
+  bool owner_changed = false;
+  Oid new_time_type = InvalidOid;
+
+  ListCell* lc;
+  foreach (lc, stmt->cmds) {
+    AlterTableCmd* cmd = lfirst_node(AlterTableCmd, lc);
+    switch (cmd->subtype) {
+      case AT_AddConstraint:
+        check_foreign_key_target((Constraint*)cmd->def);
+        break;
+      case AT_AddColumn:
+        check_column_constraints(castNode(ColumnDef, cmd->def));
+        break;
+      case AT_AddInherit:
+      case AT_DropInherit:
+        refuse_inheritance_change(relid, cmd, ht, chunk);
+        break;
+      case AT_AttachPartition:
+      case AT_DetachPartition:
+      case AT_DetachPartitionFinalize:
+        refuse_partitioning(relid, cmd, ht, chunk);
+        break;
+      case AT_DropColumn:
+        if (ht != nullptr && is_time_column(ht, cmd->name)) {
+          ereport(ERROR, (errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+                          errmsg("cannot drop column \"%s\" (used in partitioning)", cmd->name),
+                          errdetail("Chunks of hypertable \"%s\" are partitioned by this column.",
+                                    get_rel_name(relid))));
+        }
+        break;
+      case AT_DropNotNull:
+        if (ht != nullptr && is_time_column(ht, cmd->name)) {
+          ereport(ERROR, (errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+                          errmsg("cannot drop not-null constraint from column \"%s\" (used in "
+                                 "partitioning)",
+                                 cmd->name)));
+        }
+        break;
+      case AT_AlterColumnType:
+        if (ht != nullptr && is_time_column(ht, cmd->name)) {
+          new_time_type = check_time_type_change(ht, castNode(ColumnDef, cmd->def));
+        }
+        break;
+      case AT_DropConstraint:
+        if (ht != nullptr) {
+          Named* n = record_dropped_constraint(ht, cmd->name);
+          if (n != nullptr) {
+            n->behavior = cmd->behavior;
+            drops = lappend(drops, n);
+          }
+        }
+        break;
+      case AT_ChangeOwner:
+        owner_changed = true;
+        break;
+      case AT_EnableTrig:
+      case AT_EnableAlwaysTrig:
+      case AT_EnableReplicaTrig:
+      case AT_EnableTrigAll:
+      case AT_EnableTrigUser:
+      case AT_DisableTrig:
+      case AT_DisableTrigAll:
+      case AT_DisableTrigUser:
+        trigger_cmds = lappend(trigger_cmds, (AlterTableCmd*)copyObjectImpl(cmd));
+        break;
+      default:
+        break;
+    }
+  }
+  if (ht == nullptr) return run_standard(c);
+
+  List* indexes_before = index_oids(ht->relid);
+  List* foreign_keys_before = foreign_key_oids(ht->relid);
+  run_standard(c);
+  CommandCounterIncrement();
+
+  foreach (lc, drops) {
+    Named* n = (Named*)lfirst(lc);
+    if (n->extra != nullptr) {
+      if (recurse) {
+        drop_chunk_indexes(ht, n->extra, n->behavior);
+      } else {
+        forget_chunk_indexes(ht, n->extra);
+      }
+    } else if (n->contype == CONSTRAINT_FOREIGN && recurse) {
+      drop_chunk_constraints(ht, n->name, n->behavior);
+    }
+  }
+  clone_new_indexes(ht, indexes_before, recurse);
+  clone_new_foreign_keys(ht, foreign_keys_before, recurse);
+  if (OidIsValid(new_time_type) && new_time_type != ht->time_type) catalog_set_time_type(ht, new_time_type);
+  if (owner_changed) copy_acl_to_chunks(ht);
+  foreach (lc, trigger_cmds) alter_chunk_triggers(ht, (AlterTableCmd*)lfirst(lc));
+}
+
+// ---- DROP -----------------------------------------------------------------------------------
+
+void drop_tables(const UtilityCall* c, DropStmt* stmt) {
+  List* dropped = NIL;
+  ListCell* lc;
+  foreach (lc, stmt->objects) {
+    RangeVar* rv = makeRangeVarFromNameList(castNode(List, lfirst(lc)));
+    Oid relid = RangeVarGetRelid(rv, NoLock, true);
+    if (!OidIsValid(relid) || !is_hypertable(relid)) continue;
+    // DROP TABLE is for the table's owner or its schema's owner; check before dropping chunks.
+    if (!compat::is_table_owner(relid, GetUserId()) &&
+        !compat::is_schema_owner(get_rel_namespace(relid), GetUserId())) {
+      aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, rv->relname);
+    }
+    lock_relation(relid, AccessExclusiveLock);
+    Hypertable* ht = hypertable_get(relid);
+    if (ht == nullptr) continue;
+    // The chunks go first, so that the hypertable drops without CASCADE.
+    drop_chunks(ht, stmt->behavior);
+    dropped = lappend_int(dropped, ht->id);
+  }
+  run_standard(c);
+  foreach (lc, dropped) catalog_delete_hypertable(lfirst_int(lc));
+}
+
+void drop_indexes(const UtilityCall* c, DropStmt* stmt) {
+  List* dropped = NIL;
+  ListCell* lc;
+  foreach (lc, stmt->objects) {
+    RangeVar* rv = makeRangeVarFromNameList(castNode(List, lfirst(lc)));
+    Oid index_oid = RangeVarGetRelid(rv, NoLock, true);
+    if (!OidIsValid(index_oid) || get_rel_relkind(index_oid) != RELKIND_INDEX) continue;
+    Hypertable* ht = hypertable_get(IndexGetRelation(index_oid, false));
+    if (ht == nullptr) continue;
+    if (stmt->concurrent) {
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("DROP INDEX CONCURRENTLY is not supported on hypertables"),
+                      errhint("Drop the index without CONCURRENTLY.")));
+    }
+    dropped = lappend(dropped, make_named(ht, get_rel_name(index_oid)));
+  }
+  run_standard(c);
+  if (dropped != NIL) CommandCounterIncrement();
+  foreach (lc, dropped) {
+    Named* n = (Named*)lfirst(lc);
+    drop_chunk_indexes(n->ht, n->name, stmt->behavior);
+  }
+}
+
+void drop_triggers(const UtilityCall* c, DropStmt* stmt) {
+  List* dropped = NIL;
+  ListCell* lc;
+  foreach (lc, stmt->objects) {
+    List* names = castNode(List, lfirst(lc));
+    if (list_length(names) < 2) continue;
+    const char* trigger = strVal(llast(names));
+    List* table = list_truncate(list_copy(names), list_length(names) - 1);
+    Hypertable* ht = hypertable_of(makeRangeVarFromNameList(table));
+    if (ht != nullptr) dropped = lappend(dropped, make_named(ht, trigger));
+  }
+  run_standard(c);
+  if (dropped != NIL) CommandCounterIncrement();
+  foreach (lc, dropped) {
+    Named* n = (Named*)lfirst(lc);
+    drop_chunk_triggers(n->ht, n->name, stmt->behavior);
+  }
+}
+
+void process_drop(const UtilityCall* c, DropStmt* stmt) {
+  switch (stmt->removeType) {
+    case OBJECT_TABLE:
+      return drop_tables(c, stmt);
+    case OBJECT_INDEX:
+      return drop_indexes(c, stmt);
+    case OBJECT_TRIGGER:
+      return drop_triggers(c, stmt);
+    default:
+      return run_standard(c);
+  }
+}
+
+// ---- RENAME / SET SCHEMA --------------------------------------------------------------------
+
+void rename_relation(const UtilityCall* c, RenameStmt* stmt) {
+  Oid relid = relid_of(stmt->relation);
+  if (!OidIsValid(relid)) return run_standard(c);
+  char relkind = get_rel_relkind(relid);
+  if (relkind == RELKIND_INDEX) {
+    Oid table = IndexGetRelation(relid, true);
+    char* old_name = get_rel_name(relid);
+    Hypertable* ht = OidIsValid(table) ? hypertable_get(table) : nullptr;
+    ChunkInfo chunk;
+    bool on_chunk = ht == nullptr && OidIsValid(table) && chunk_get_by_relid(table, &chunk);
+    run_standard(c);
+    if (ht != nullptr) catalog_rename_hypertable_index(ht->id, old_name, stmt->newname);
+    if (on_chunk) catalog_rename_chunk_index(chunk.id, old_name, stmt->newname);
+    return;
+  }
+  Hypertable* ht = hypertable_get(relid);
+  ChunkInfo chunk;
+  bool on_chunk = ht == nullptr && chunk_get_by_relid(relid, &chunk);
+  run_standard(c);
+  if (ht != nullptr) {
+    catalog_rename_hypertable(ht->id, get_namespace_name(get_rel_namespace(relid)), stmt->newname);
+  }
+  if (on_chunk) catalog_rename_chunk(chunk.id, NameStr(chunk.schema_name), stmt->newname);
+}
+
+void rename_constraint(const UtilityCall* c, RenameStmt* stmt) {
+  Hypertable* ht = hypertable_of(stmt->relation);
+  Named* n = ht != nullptr ? record_dropped_constraint(ht, stmt->subname) : nullptr;
+  run_standard(c);
+  if (n == nullptr) return;
+  CommandCounterIncrement();
+  // Renaming an index-backed constraint renames its index too.
+  if (n->extra != nullptr) catalog_rename_hypertable_index(ht->id, n->extra, stmt->newname);
+  if (n->contype == CONSTRAINT_FOREIGN) rename_chunk_constraints(ht, n->name, stmt->newname);
+}
+
+void rename_schema(const UtilityCall* c, RenameStmt* stmt) {
+  List* moved = NIL;
+  ListCell* lc;
+  foreach (lc, hypertable_list_all()) {
+    Hypertable* ht = (Hypertable*)lfirst(lc);
+    if (strcmp(NameStr(ht->schema_name), stmt->subname) == 0) moved = lappend(moved, ht);
+  }
+  run_standard(c);
+  foreach (lc, moved) {
+    Hypertable* ht = (Hypertable*)lfirst(lc);
+    catalog_rename_hypertable(ht->id, stmt->newname, NameStr(ht->table_name));
+  }
+}
+
+void process_rename(const UtilityCall* c, RenameStmt* stmt) {
+  switch (stmt->renameType) {
+    case OBJECT_TABLE:
+    case OBJECT_INDEX:
+      return rename_relation(c, stmt);
+    case OBJECT_COLUMN: {
+      Hypertable* ht = hypertable_of(stmt->relation);
+      run_standard(c);
+      if (ht != nullptr && is_time_column(ht, stmt->subname)) catalog_rename_time_column(ht, stmt->newname);
+      return;
+    }
+    case OBJECT_TABCONSTRAINT:
+      return rename_constraint(c, stmt);
+    case OBJECT_TRIGGER: {
+      Hypertable* ht = hypertable_of(stmt->relation);
+      run_standard(c);
+      if (ht != nullptr) {
+        CommandCounterIncrement();
+        rename_chunk_triggers(ht, stmt->subname, stmt->newname);
+      }
+      return;
+    }
+    case OBJECT_SCHEMA:
+      return rename_schema(c, stmt);
+    default:
+      return run_standard(c);
+  }
+}
+
+void process_set_schema(const UtilityCall* c, AlterObjectSchemaStmt* stmt) {
+  if (stmt->objectType != OBJECT_TABLE) return run_standard(c);
+  Oid relid = relid_of(stmt->relation);
+  Hypertable* ht = OidIsValid(relid) ? hypertable_get(relid) : nullptr;
+  ChunkInfo chunk;
+  bool on_chunk = ht == nullptr && OidIsValid(relid) && chunk_get_by_relid(relid, &chunk);
+  run_standard(c);
+  if (ht != nullptr) catalog_rename_hypertable(ht->id, stmt->newschema, get_rel_name(relid));
+  if (on_chunk) catalog_rename_chunk(chunk.id, stmt->newschema, NameStr(chunk.table_name));
+}
+
+// ---- triggers, privileges, truncate, create table -------------------------------------------
+
+void process_create_trigger(const UtilityCall* c, CreateTrigStmt* stmt) {
+  Oid relid = relid_of(stmt->relation);
+  Hypertable* ht = OidIsValid(relid) ? hypertable_get(relid) : nullptr;
+  if (ht != nullptr) {
+    run_standard(c);
+    CommandCounterIncrement();
+    Oid trigger_oid = get_trigger_oid(ht->relid, stmt->trigname, true);
+    bool cloned = OidIsValid(trigger_oid) && trigger_is_cloned_to_chunks(trigger_oid);
+    // OR REPLACE may turn a row trigger into a statement trigger: chunks lose their copy.
+    if (stmt->replace && !cloned) drop_chunk_triggers(ht, stmt->trigname, DROP_RESTRICT);
+    if (cloned) clone_trigger_to_chunks(ht, trigger_oid, stmt->trigname, stmt->replace);
+    return;
+  }
+  ChunkInfo chunk;
+  if (!stmt->replace && OidIsValid(relid) && chunk_get_by_relid(relid, &chunk) &&
+      OidIsValid(get_trigger_oid(relid, stmt->trigname, true))) {
+    // pg_restore re-creating a chunk's copy of a hypertable trigger that the hypertable's own
+    // CREATE TRIGGER already cloned: nothing to do.
+    Hypertable* parent = hypertable_get_by_id(chunk.hypertable_id);
+    if (parent != nullptr && OidIsValid(get_trigger_oid(parent->relid, stmt->trigname, true))) return;
+  }
+  run_standard(c);
+}
+
+void process_grant(const UtilityCall* c, GrantStmt* stmt) {
+  if (stmt->objtype != OBJECT_TABLE) return run_standard(c);
+  List* targets = NIL;
+  List* schemas = NIL;
+  ListCell* lc;
+  if (stmt->targtype == ACL_TARGET_OBJECT) {
+    foreach (lc, stmt->objects) {
+      Hypertable* ht = hypertable_of(lfirst_node(RangeVar, lc));
+      if (ht != nullptr) targets = lappend(targets, ht);
+    }
+  } else if (stmt->targtype == ACL_TARGET_ALL_IN_SCHEMA) {
+    foreach (lc, stmt->objects) {
+      Oid nspid = get_namespace_oid(strVal(lfirst(lc)), true);
+      if (OidIsValid(nspid)) schemas = lappend_oid(schemas, nspid);
+    }
+  }
+  if (schemas != NIL) {
+    foreach (lc, hypertable_list_all()) {
+      Hypertable* ht = (Hypertable*)lfirst(lc);
+      if (OidIsValid(ht->relid) && list_member_oid(schemas, get_rel_namespace(ht->relid)))
+        targets = lappend(targets, ht);
+    }
+  }
+  // GRANT itself locks nothing. Chunk creators hold this self-conflicting lock while they copy the
+  // hypertable's privileges, so a chunk is either created (and seen below) before the GRANT or
+  // created after it commits, with the new privileges.
+  foreach (lc, targets) lock_relation(((Hypertable*)lfirst(lc))->relid, ShareUpdateExclusiveLock);
+  run_standard(c);
+  if (targets == NIL) return;
+  CommandCounterIncrement();
+  foreach (lc, targets) copy_acl_to_chunks((Hypertable*)lfirst(lc));
+}
+
+void process_truncate(const UtilityCall* c, TruncateStmt* stmt) {
+  ListCell* lc;
+  foreach (lc, stmt->relations) {
+    RangeVar* rv = lfirst_node(RangeVar, lc);
+    if (!rv->inh && hypertable_of(rv) != nullptr) {
+      ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                      errmsg("cannot truncate only hypertable \"%s\"", rv->relname),
+                      errdetail("The rows of a hypertable are in its chunks; its own table is always "
+                                "empty."),
+                      errhint("Truncate without ONLY, or truncate chunks directly.")));
+    }
+  }
+  run_standard(c);
+}
+
+void process_utility(const UtilityCall* c) {
+  Node* stmt = c->pstmt->utilityStmt;
+  switch (nodeTag(stmt)) {
+    case T_IndexStmt:
+      return process_index(c, (IndexStmt*)stmt);
+    case T_AlterTableStmt:
+      return process_alter_table(c, (AlterTableStmt*)stmt);
+    case T_DropStmt:
+      return process_drop(c, (DropStmt*)stmt);
+    case T_RenameStmt:
+      return process_rename(c, (RenameStmt*)stmt);
+    case T_AlterObjectSchemaStmt:
+      return process_set_schema(c, (AlterObjectSchemaStmt*)stmt);
+    case T_CreateTrigStmt:
+      return process_create_trigger(c, (CreateTrigStmt*)stmt);
+    case T_GrantStmt:
+      return process_grant(c, (GrantStmt*)stmt);
+    case T_TruncateStmt:
+      return process_truncate(c, (TruncateStmt*)stmt);
+    case T_CreateStmt:
+      check_table_elements(((CreateStmt*)stmt)->tableElts);
+      return run_standard(c);
+    default:
+      return run_standard(c);
+  }
+}
+
+void strata_process_utility(PlannedStmt* pstmt, const char* query_string, bool read_only_tree,
+                            ProcessUtilityContext context, ParamListInfo params,
+                            QueryEnvironment* query_env, DestReceiver* dest, QueryCompletion* qc) {
+  UtilityCall call{pstmt, query_string, read_only_tree, context, params, query_env, dest, qc};
+  // pg_upgrade restores every chunk object itself, exactly as it was.
+  if (IsBinaryUpgrade || !extension_is_active()) return run_standard(&call);
+  pg::cpp_entry([&] { process_utility(&call); });
+}
+
+}  // namespace
+}  // namespace strata::ddl
+
+namespace strata {
+
+void ddl_init() {
+  ddl::prev_process_utility = ProcessUtility_hook;
+  ProcessUtility_hook = ddl::strata_process_utility;
+}
+
+}  // namespace strata

@@ -1,0 +1,59 @@
+// DDL propagation: the operations that carry a change made on a hypertable over to its chunks, and
+// the catalog updates that follow renames and drops. Used by the ProcessUtility hook (ddl.cpp).
+// C-style glue: every function may ereport.
+#pragma once
+
+#include "catalog/catalog.hpp"
+
+extern "C" {
+#include "nodes/parsenodes.h"
+}
+
+namespace strata::ddl {
+
+// Locks a table in `mode` until the end of the transaction.
+void lock_relation(Oid relid, LOCKMODE mode);
+
+// OIDs of the indexes / foreign key constraints of a table (an oid List).
+List* index_oids(Oid relid);
+List* foreign_key_oids(Oid relid);
+
+// Raises 42P16 when `index_oid` is a unique or exclusion index whose key lacks the time column.
+void check_unique_index(const Hypertable* ht, Oid index_oid);
+
+// For every index / foreign key of the hypertable that is not in `before`: checks it (unique
+// indexes must cover the time column) and, when `to_chunks`, clones it onto every chunk that does
+// not already carry it (pg_restore creates chunk indexes and constraints itself).
+void clone_new_indexes(const Hypertable* ht, List* before, bool to_chunks);
+void clone_new_foreign_keys(const Hypertable* ht, List* before, bool to_chunks);
+
+// Drops the chunk indexes (or the chunk constraints they implement) that implement hypertable
+// index `ht_index_name`, and forgets them in _strata_catalog.chunk_index.
+void drop_chunk_indexes(const Hypertable* ht, const char* ht_index_name, DropBehavior behavior);
+// Only forgets the mapping (the hypertable index went away but its chunk indexes stay).
+void forget_chunk_indexes(const Hypertable* ht, const char* ht_index_name);
+
+// Chunk constraints and triggers that carry a hypertable object's name.
+void drop_chunk_constraints(const Hypertable* ht, const char* name, DropBehavior behavior);
+void rename_chunk_constraints(const Hypertable* ht, const char* old_name, const char* new_name);
+// `name` is the trigger's name (chunk copies carry the same name).
+void clone_trigger_to_chunks(const Hypertable* ht, Oid trigger_oid, const char* name, bool replace);
+void drop_chunk_triggers(const Hypertable* ht, const char* name, DropBehavior behavior);
+void rename_chunk_triggers(const Hypertable* ht, const char* old_name, const char* new_name);
+// Applies ALTER TABLE ... ENABLE/DISABLE TRIGGER `cmd` to every chunk.
+void alter_chunk_triggers(const Hypertable* ht, const AlterTableCmd* cmd);
+
+// Gives every chunk the hypertable's owner and privileges.
+void copy_acl_to_chunks(const Hypertable* ht);
+
+// Drops every chunk table of the hypertable and its catalog rows (DROP TABLE of the hypertable).
+void drop_chunks(const Hypertable* ht, DropBehavior behavior);
+
+// Catalog updates that have no catalog_* writer; run as internal SQL.
+void catalog_delete_hypertable(int32 hypertable_id);
+void catalog_rename_time_column(const Hypertable* ht, const char* new_name);
+void catalog_set_time_type(const Hypertable* ht, Oid new_type);
+void catalog_rename_chunk(int32 chunk_id, const char* schema, const char* table);
+void catalog_rename_chunk_index(int32 chunk_id, const char* old_name, const char* new_name);
+
+}  // namespace strata::ddl

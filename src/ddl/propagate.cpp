@@ -1,0 +1,327 @@
+// Carries DDL made on a hypertable over to its chunks (indexes, constraints, triggers, privileges,
+// drops) and keeps _strata_catalog in step with renames.
+#include "ddl/ddl.hpp"
+
+#include "hypertable/chunk.hpp"
+#include "pg/pg.hpp"
+
+extern "C" {
+#include "catalog/dependency.h"
+#include "catalog/index.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
+#include "lib/stringinfo.h"
+}
+
+namespace strata::ddl {
+
+void lock_relation(Oid relid, LOCKMODE mode) { table_close(table_open(relid, mode), NoLock); }
+
+List* index_oids(Oid relid) {
+  Relation rel = table_open(relid, AccessShareLock);
+  List* result = RelationGetIndexList(rel);  // a copy
+  table_close(rel, AccessShareLock);
+  return result;
+}
+
+List* foreign_key_oids(Oid relid) {
+  Relation rel = table_open(relid, AccessShareLock);
+  List* result = NIL;
+  ListCell* lc;
+  foreach (lc, RelationGetFKeyList(rel)) {
+    result = lappend_oid(result, lfirst_node(ForeignKeyCacheInfo, lc)->conoid);
+  }
+  table_close(rel, AccessShareLock);
+  return result;
+}
+
+void check_unique_index(const Hypertable* ht, Oid index_oid) {
+  HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index_oid));
+  if (!HeapTupleIsValid(tuple)) elog(ERROR, "cache lookup failed for index %u", index_oid);
+  Form_pg_index index = (Form_pg_index)GETSTRUCT(tuple);
+  bool unique = index->indisunique;
+  bool exclusion = index->indisexclusion;
+  bool has_time = false;
+  for (int i = 0; i < index->indnkeyatts; i++) {
+    if (index->indkey.values[i] == ht->time_attno) has_time = true;
+  }
+  ReleaseSysCache(tuple);
+  if ((unique || exclusion) && !has_time) {
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+             errmsg("cannot create a %s without the column \"%s\" (used in partitioning)",
+                    exclusion ? "exclusion constraint" : "unique index", NameStr(ht->time_column)),
+             errhint("Chunks enforce uniqueness separately; add \"%s\" to the key columns.",
+                     NameStr(ht->time_column))));
+  }
+}
+
+static Oid chunk_namespace(const ChunkInfo* chunk) {
+  return get_namespace_oid(NameStr(chunk->schema_name), true);
+}
+
+static char* chunk_qualified_name(const ChunkInfo* chunk) {
+  return quote_qualified_identifier(NameStr(chunk->schema_name), NameStr(chunk->table_name));
+}
+
+void clone_new_indexes(const Hypertable* ht, List* before, bool to_chunks) {
+  List* after = index_oids(ht->relid);
+  List* chunks = NIL;
+  ListCell* lc;
+  foreach (lc, after) {
+    Oid index_oid = lfirst_oid(lc);
+    if (list_member_oid(before, index_oid)) continue;
+    check_unique_index(ht, index_oid);
+    if (!to_chunks) continue;
+    const char* index_name = get_rel_name(index_oid);
+    if (chunks == NIL) chunks = chunk_list_all(ht);
+    ListCell* cc;
+    foreach (cc, chunks) {
+      ChunkInfo* chunk = (ChunkInfo*)lfirst(cc);
+      if (!OidIsValid(chunk->relid)) continue;
+      // A mapping row means the chunk has (or, during pg_restore, will get) this index.
+      if (catalog_chunk_index_for(chunk->id, index_name) != nullptr) continue;
+      chunk_clone_index(ht, chunk, index_oid);
+    }
+  }
+}
+
+// The constraint named `name` on `relid` with type `contype`, or InvalidOid.
+static Oid constraint_of(Oid relid, const char* name, char contype) {
+  Oid conoid = get_relation_constraint_oid(relid, name, true);
+  if (!OidIsValid(conoid)) return InvalidOid;
+  HeapTuple tuple = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+  if (!HeapTupleIsValid(tuple)) return InvalidOid;
+  char type = ((Form_pg_constraint)GETSTRUCT(tuple))->contype;
+  ReleaseSysCache(tuple);
+  return type == contype ? conoid : InvalidOid;
+}
+
+void clone_new_foreign_keys(const Hypertable* ht, List* before, bool to_chunks) {
+  if (!to_chunks) return;
+  List* after = foreign_key_oids(ht->relid);
+  List* chunks = NIL;
+  ListCell* lc;
+  foreach (lc, after) {
+    Oid conoid = lfirst_oid(lc);
+    if (list_member_oid(before, conoid)) continue;
+    char* name = get_constraint_name(conoid);
+    if (chunks == NIL) chunks = chunk_list_all(ht);
+    ListCell* cc;
+    foreach (cc, chunks) {
+      ChunkInfo* chunk = (ChunkInfo*)lfirst(cc);
+      if (!OidIsValid(chunk->relid)) continue;
+      // Already there: pg_restore re-created it, or ALTER COLUMN TYPE rebuilt it on both sides.
+      if (OidIsValid(get_relation_constraint_oid(chunk->relid, name, true))) continue;
+      chunk_clone_foreign_key(chunk, conoid);
+    }
+  }
+}
+
+void drop_chunk_indexes(const Hypertable* ht, const char* ht_index_name, DropBehavior behavior) {
+  List* chunk_ids = NIL;
+  List* names = catalog_chunk_indexes_of(ht->id, ht_index_name, &chunk_ids);
+  ObjectAddresses* objects = new_object_addresses();
+  ListCell* ln;
+  ListCell* lc;
+  forboth (ln, names, lc, chunk_ids) {
+    ChunkInfo chunk;
+    if (!chunk_get_by_id(lfirst_int(lc), &chunk) || !OidIsValid(chunk.relid)) continue;
+    Oid nspid = chunk_namespace(&chunk);
+    Oid index_oid = OidIsValid(nspid) ? get_relname_relid((const char*)lfirst(ln), nspid) : InvalidOid;
+    if (!OidIsValid(index_oid)) continue;
+    lock_relation(chunk.relid, AccessExclusiveLock);
+    ObjectAddress object;
+    Oid conoid = get_index_constraint(index_oid);
+    if (OidIsValid(conoid)) {
+      ObjectAddressSet(object, ConstraintRelationId, conoid);
+    } else {
+      ObjectAddressSet(object, RelationRelationId, index_oid);
+    }
+    add_exact_object_address(&object, objects);
+  }
+  performMultipleDeletions(objects, behavior, 0);
+  free_object_addresses(objects);
+  catalog_delete_chunk_indexes_of(ht->id, ht_index_name);
+}
+
+void forget_chunk_indexes(const Hypertable* ht, const char* ht_index_name) {
+  catalog_delete_chunk_indexes_of(ht->id, ht_index_name);
+}
+
+void drop_chunk_constraints(const Hypertable* ht, const char* name, DropBehavior behavior) {
+  ObjectAddresses* objects = new_object_addresses();
+  ListCell* lc;
+  foreach (lc, chunk_list_all(ht)) {
+    ChunkInfo* chunk = (ChunkInfo*)lfirst(lc);
+    if (!OidIsValid(chunk->relid)) continue;
+    Oid conoid = constraint_of(chunk->relid, name, CONSTRAINT_FOREIGN);
+    if (!OidIsValid(conoid)) continue;
+    lock_relation(chunk->relid, AccessExclusiveLock);
+    ObjectAddress object;
+    ObjectAddressSet(object, ConstraintRelationId, conoid);
+    add_exact_object_address(&object, objects);
+  }
+  performMultipleDeletions(objects, behavior, 0);
+  free_object_addresses(objects);
+}
+
+void rename_chunk_constraints(const Hypertable* ht, const char* old_name, const char* new_name) {
+  ListCell* lc;
+  foreach (lc, chunk_list_all(ht)) {
+    ChunkInfo* chunk = (ChunkInfo*)lfirst(lc);
+    if (!OidIsValid(chunk->relid) || !OidIsValid(constraint_of(chunk->relid, old_name, CONSTRAINT_FOREIGN)))
+      continue;
+    run_internal_ddl(psprintf("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", chunk_qualified_name(chunk),
+                              quote_identifier(old_name), quote_identifier(new_name)));
+  }
+}
+
+void clone_trigger_to_chunks(const Hypertable* ht, Oid trigger_oid, const char* name, bool replace) {
+  ListCell* lc;
+  foreach (lc, chunk_list_all(ht)) {
+    ChunkInfo* chunk = (ChunkInfo*)lfirst(lc);
+    if (!OidIsValid(chunk->relid)) continue;
+    Oid existing = get_trigger_oid(chunk->relid, name, true);
+    if (OidIsValid(existing)) {
+      // Without OR REPLACE an existing trigger of that name is the clone pg_restore made.
+      if (!replace) continue;
+      ObjectAddress object;
+      ObjectAddressSet(object, TriggerRelationId, existing);
+      performDeletion(&object, DROP_RESTRICT, 0);
+      CommandCounterIncrement();
+    }
+    chunk_clone_trigger(chunk, trigger_oid);
+  }
+}
+
+void drop_chunk_triggers(const Hypertable* ht, const char* name, DropBehavior behavior) {
+  ObjectAddresses* objects = new_object_addresses();
+  ListCell* lc;
+  foreach (lc, chunk_list_all(ht)) {
+    ChunkInfo* chunk = (ChunkInfo*)lfirst(lc);
+    if (!OidIsValid(chunk->relid)) continue;
+    Oid trigger_oid = get_trigger_oid(chunk->relid, name, true);
+    if (!OidIsValid(trigger_oid)) continue;
+    lock_relation(chunk->relid, AccessExclusiveLock);
+    ObjectAddress object;
+    ObjectAddressSet(object, TriggerRelationId, trigger_oid);
+    add_exact_object_address(&object, objects);
+  }
+  performMultipleDeletions(objects, behavior, 0);
+  free_object_addresses(objects);
+}
+
+void rename_chunk_triggers(const Hypertable* ht, const char* old_name, const char* new_name) {
+  ListCell* lc;
+  foreach (lc, chunk_list_all(ht)) {
+    ChunkInfo* chunk = (ChunkInfo*)lfirst(lc);
+    if (!OidIsValid(chunk->relid) || !OidIsValid(get_trigger_oid(chunk->relid, old_name, true))) continue;
+    run_internal_ddl(psprintf("ALTER TRIGGER %s ON %s RENAME TO %s", quote_identifier(old_name),
+                              chunk_qualified_name(chunk), quote_identifier(new_name)));
+  }
+}
+
+void alter_chunk_triggers(const Hypertable* ht, const AlterTableCmd* cmd) {
+  const char* action = nullptr;
+  switch (cmd->subtype) {
+    case AT_EnableTrig:
+    case AT_EnableTrigAll:
+    case AT_EnableTrigUser:
+      action = "ENABLE";
+      break;
+    case AT_EnableAlwaysTrig:
+      action = "ENABLE ALWAYS";
+      break;
+    case AT_EnableReplicaTrig:
+      action = "ENABLE REPLICA";
+      break;
+    case AT_DisableTrig:
+    case AT_DisableTrigAll:
+    case AT_DisableTrigUser:
+      action = "DISABLE";
+      break;
+    default:
+      return;
+  }
+  const char* target;
+  switch (cmd->subtype) {
+    case AT_EnableTrigAll:
+    case AT_DisableTrigAll:
+      target = "ALL";
+      break;
+    case AT_EnableTrigUser:
+    case AT_DisableTrigUser:
+      target = "USER";
+      break;
+    default:
+      target = nullptr;
+      break;
+  }
+  ListCell* lc;
+  foreach (lc, chunk_list_all(ht)) {
+    ChunkInfo* chunk = (ChunkInfo*)lfirst(lc);
+    if (!OidIsValid(chunk->relid)) continue;
+    if (target == nullptr && !OidIsValid(get_trigger_oid(chunk->relid, cmd->name, true))) continue;
+    run_internal_ddl(psprintf("ALTER TABLE %s %s TRIGGER %s", chunk_qualified_name(chunk), action,
+                              target != nullptr ? target : quote_identifier(cmd->name)));
+  }
+}
+
+void copy_acl_to_chunks(const Hypertable* ht) {
+  ListCell* lc;
+  foreach (lc, chunk_list_all(ht)) {
+    ChunkInfo* chunk = (ChunkInfo*)lfirst(lc);
+    if (OidIsValid(chunk->relid)) chunk_copy_owner_and_acl(chunk->relid, ht->relid);
+  }
+}
+
+void drop_chunks(const Hypertable* ht, DropBehavior behavior) {
+  List* chunks = chunk_list_all(ht);
+  ObjectAddresses* objects = new_object_addresses();
+  ListCell* lc;
+  foreach (lc, chunks) {
+    ChunkInfo* chunk = (ChunkInfo*)lfirst(lc);
+    if (!OidIsValid(chunk->relid)) continue;
+    ObjectAddress object;
+    ObjectAddressSet(object, RelationRelationId, chunk->relid);
+    add_exact_object_address(&object, objects);
+  }
+  performMultipleDeletions(objects, behavior, 0);
+  free_object_addresses(objects);
+  foreach (lc, chunks) catalog_delete_chunk(((ChunkInfo*)lfirst(lc))->id);
+  CommandCounterIncrement();
+}
+
+void catalog_delete_hypertable(int32 hypertable_id) {
+  // The foreign keys of the catalog cascade to dimension, chunk and chunk_index.
+  run_internal_ddl(psprintf("DELETE FROM _strata_catalog.hypertable WHERE id = %d", hypertable_id));
+}
+
+void catalog_rename_time_column(const Hypertable* ht, const char* new_name) {
+  run_internal_ddl(psprintf("UPDATE _strata_catalog.dimension SET column_name = %s WHERE id = %d",
+                            quote_literal_cstr(new_name), ht->dimension_id));
+}
+
+void catalog_set_time_type(const Hypertable* ht, Oid new_type) {
+  run_internal_ddl(psprintf(
+      "UPDATE _strata_catalog.dimension SET column_type = %u::pg_catalog.oid::pg_catalog.regtype "
+      "WHERE id = %d",
+      new_type, ht->dimension_id));
+}
+
+void catalog_rename_chunk(int32 chunk_id, const char* schema, const char* table) {
+  run_internal_ddl(psprintf("UPDATE _strata_catalog.chunk SET schema_name = %s, table_name = %s WHERE id = %d",
+                            quote_literal_cstr(schema), quote_literal_cstr(table), chunk_id));
+}
+
+void catalog_rename_chunk_index(int32 chunk_id, const char* old_name, const char* new_name) {
+  run_internal_ddl(psprintf(
+      "UPDATE _strata_catalog.chunk_index SET index_name = %s WHERE chunk_id = %d AND index_name = %s",
+      quote_literal_cstr(new_name), chunk_id, quote_literal_cstr(old_name)));
+}
+
+}  // namespace strata::ddl
