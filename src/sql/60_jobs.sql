@@ -511,6 +511,11 @@ $$;
 CREATE FUNCTION _strata_internal.jobs_drop_orphans() RETURNS event_trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+  -- Nothing to do while the extension itself (and so the catalog) is being dropped.
+  IF pg_catalog.to_regclass('_strata_catalog.bgw_job') IS NULL
+     OR pg_catalog.to_regclass('_strata_catalog.hypertable') IS NULL THEN
+    RETURN;
+  END IF;
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() o
               WHERE o.object_type IN ('table', 'schema')) THEN
     DELETE FROM _strata_catalog.bgw_job j
