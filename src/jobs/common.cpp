@@ -197,6 +197,12 @@ bool record_finish(int32 job_id, bool success, bool crashed, const char* sqlstat
         "  finish_time, sqlerrcode, err_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         8, types3, values3, nulls3, false, 0);
     spi_check(rc, SPI_OK_INSERT, "recording a job error");
+    // Keep a month of errors per job.
+    rc = SPI_execute_with_args(
+        "DELETE FROM _strata_catalog.job_errors WHERE job_id = $1"
+        "   AND finish_time < $2 - interval '1 month'",
+        2, types2, values2, nullptr, false, 0);
+    spi_check(rc, SPI_OK_DELETE, "pruning old job errors");
   }
   leave_catalog_context(&cx);
   SPI_finish();
