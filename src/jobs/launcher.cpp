@@ -147,5 +147,7 @@ void strata_jobs_launcher_main(Datum) {
     ResetLatch(MyLatch);
     CHECK_FOR_INTERRUPTS();
   }
-  proc_exit(0);
+  // A non-zero exit makes the postmaster start the launcher again (unless it is shutting down):
+  // a launcher terminated by hand comes back and finds the running schedulers in shared memory.
+  proc_exit(1);
 }

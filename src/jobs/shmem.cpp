@@ -283,7 +283,7 @@ static void register_launcher() {
   memset(&w, 0, sizeof w);
   w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
   w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-  w.bgw_restart_time = 5;
+  w.bgw_restart_time = 2;
   strlcpy(w.bgw_library_name, "strata", BGW_MAXLEN);
   strlcpy(w.bgw_function_name, "strata_jobs_launcher_main", BGW_MAXLEN);
   strlcpy(w.bgw_name, "strata job launcher", BGW_MAXLEN);

@@ -80,6 +80,15 @@ old=$(q -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = 'db_c' 
 q -d postgres -c "SELECT pg_terminate_backend($old)" >/dev/null
 if poll postgres "SELECT count(*) = 1 FROM pg_stat_activity WHERE datname = 'db_c' AND backend_type = 'strata job scheduler' AND pid <> $old" 10; then ok "terminated scheduler restarted"; else fail "terminated scheduler not restarted"; fi
 
+# So is a terminated launcher; it then looks after the schedulers already running.
+old=$(q -d postgres -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'strata job launcher'")
+q -d postgres -c "SELECT pg_terminate_backend($old)" >/dev/null
+if poll postgres "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'strata job launcher' AND pid <> $old" 10; then ok "terminated launcher restarted"; else fail "terminated launcher not restarted"; fi
+expect postgres "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'strata job scheduler' AND datname = 'db_c'" 1 "still one scheduler for db_c"
+old=$(q -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = 'db_c' AND backend_type = 'strata job scheduler'")
+q -d postgres -c "SELECT pg_terminate_backend($old)" >/dev/null
+if poll postgres "SELECT count(*) = 1 FROM pg_stat_activity WHERE datname = 'db_c' AND backend_type = 'strata job scheduler' AND pid <> $old" 10; then ok "the new launcher restarts schedulers"; else fail "the new launcher did not restart the scheduler"; fi
+
 # strata in template1: no scheduler there (CREATE DATABASE must be able to copy it), and a
 # database created from it gets one.
 q -d template1 -c "SET client_min_messages = warning" -c "CREATE EXTENSION strata"
