@@ -139,6 +139,8 @@ STRATA_FUNCTION(strata_job_delete) {
   spi_exec("DELETE FROM _strata_catalog.bgw_job WHERE id = $1", 1, types, values, nullptr, SPI_OK_DELETE);
   leave_catalog_context(&cx);
   SPI_finish();
+  // As in TimescaleDB, a run in progress is stopped (once the deletion commits).
+  terminate_job_on_commit(job_id);
   PG_RETURN_VOID();
 }
 

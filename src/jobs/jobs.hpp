@@ -59,6 +59,10 @@ DbEntry* find_db_locked(Oid dboid);
 bool request_scheduler(Oid dboid);
 void wake_launcher();
 
+// Terminates the background worker running job_id (in this database), if any, when the current
+// transaction commits (delete_job).
+void terminate_job_on_commit(int32 job_id);
+
 // Advisory lock key that a running job holds (in the worker and in run_job).
 void job_lock_tag(LOCKTAG* tag, int32 job_id);
 

@@ -101,6 +101,26 @@ struct PendingDb {
 static PendingDb pending[8];
 static int npending = 0;
 static bool wake_on_commit = false;
+static int32 terminate_jobs[16];
+static int nterminate = 0;
+
+void terminate_job_on_commit(int32 job_id) {
+  if (shared == nullptr) return;
+  if (nterminate < static_cast<int>(lengthof(terminate_jobs))) terminate_jobs[nterminate++] = job_id;
+}
+
+static void terminate_pending_jobs() {
+  for (int k = 0; k < nterminate; k++) {
+    pid_t pid = 0;
+    SpinLockAcquire(&shared->mutex);
+    for (int i = 0; i < shared->nslots && pid == 0; i++) {
+      const JobSlot& s = shared->slots[i];
+      if (s.in_use && s.dboid == MyDatabaseId && s.job_id == terminate_jobs[k]) pid = s.pid;
+    }
+    SpinLockRelease(&shared->mutex);
+    if (pid != 0) kill(pid, SIGTERM);
+  }
+}
 
 static void add_pending(Oid dboid, Pending on_commit) {
   for (int i = 0; i < npending; i++)
@@ -148,6 +168,7 @@ static void xact_callback(XactEvent event, void*) {
           break;
       }
     }
+    terminate_pending_jobs();
     if (wake_on_commit) {
       SpinLockAcquire(&shared->mutex);
       DbEntry* e = find_db_locked(MyDatabaseId);
@@ -163,6 +184,7 @@ static void xact_callback(XactEvent event, void*) {
     return;
   }
   npending = 0;
+  nterminate = 0;
   wake_on_commit = false;
 }
 

@@ -116,6 +116,7 @@ if poll jobsdb "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name
 expect jobsdb "SET statement_timeout = '2s'; SELECT schedule_interval FROM alter_job(1007, schedule_interval => '2 hours')" "02:00:00" "alter_job while running"
 expect jobsdb "SET statement_timeout = '2s'; SELECT delete_job(1007); SELECT count(*) FROM strata_information.jobs WHERE job_id = 1007" "
 0" "delete_job while running"
+if poll jobsdb "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'strata job 1007'" 5; then ok "delete_job stopped the run"; else fail "the deleted job's run goes on"; fi
 
 # The scheduler survived everything above.
 expect jobsdb "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'strata job scheduler' AND datname = 'jobsdb'" 1 "scheduler still running"
