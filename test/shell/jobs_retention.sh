@@ -5,7 +5,7 @@
 # Usage: test/shell/jobs_retention.sh   (prints PASS or FAIL; exit status 0 on PASS)
 DATA=/tmp/strata-jobs-ret-data
 PORT=55424
-source "$(dirname "${BASH_SOURCE[0]}")/jobs_common.bash"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/jobs_common.sh"
 trap 'cluster_stop "$DATA"' EXIT
 start_test_cluster
 

@@ -1,6 +1,6 @@
 # Helpers shared by the jobs_*.sh shell tests (sourced): a private cluster, bounded polling and
 # PASS/FAIL reporting. Not a test by itself.
-source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib.sh"
 
 FAILURES=0
 q() { psql_at "$DATA" "$PORT" -q -At "$@"; }
