@@ -267,19 +267,6 @@ bool check_job_access(int32 job_id, bool if_exists) {
   return false;
 }
 
-void delete_jobs_of_hypertable(int32 hypertable_id) {
-  CatalogContext cx;
-  spi_check(SPI_connect(), SPI_OK_CONNECT, "SPI_connect");
-  enter_catalog_context(&cx);
-  Oid types[1] = {INT4OID};
-  Datum values[1] = {Int32GetDatum(hypertable_id)};
-  int rc = SPI_execute_with_args("DELETE FROM _strata_catalog.bgw_job WHERE hypertable_id = $1", 1,
-                                 types, values, nullptr, false, 0);
-  spi_check(rc, SPI_OK_DELETE, "deleting the jobs of a hypertable");
-  leave_catalog_context(&cx);
-  SPI_finish();
-}
-
 }  // namespace strata::jobs
 
 // _strata_internal.job_next_start(initial_start, schedule_interval, retry_period, max_retries,

@@ -105,9 +105,6 @@ bool owner_can_run(Oid owner, const char** sqlstate, const char** message);
 // otherwise. Returns false if the job does not exist and if_exists.
 bool check_job_access(int32 job_id, bool if_exists);
 
-// Deletes the jobs of a hypertable (for the hypertable drop path).
-void delete_jobs_of_hypertable(int32 hypertable_id);
-
 }  // namespace strata::jobs
 
 STRATA_EXPORT void strata_jobs_launcher_main(Datum arg);

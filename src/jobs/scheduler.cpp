@@ -48,6 +48,7 @@ static void scheduler_detach(int, Datum) {
 // A run this scheduler started.
 struct Running {
   int32 job_id;
+  Oid owner;
   BackgroundWorkerHandle* handle;
   TimestampTz started;
   int64 max_runtime_usec;  // 0: no limit
@@ -155,10 +156,14 @@ static void reap_workers() {
         (void)record_finish(r.job_id, false, false, "57014",
                             psprintf("job %d was cancelled after running longer than its max_runtime", r.job_id),
                             r.pid);
-      else
-        (void)record_finish(r.job_id, false, true, "XX000",
-                            psprintf("job %d's background worker exited without recording a result", r.job_id),
-                            r.pid);
+      else {
+        // A worker that could not even connect: most likely its owner was dropped or lost its
+        // login (or CONNECT) after the scheduler checked.
+        const char* sqlstate = "XX000";
+        const char* message = psprintf("job %d's background worker exited without recording a result", r.job_id);
+        (void)owner_can_run(r.owner, &sqlstate, &message);
+        (void)record_finish(r.job_id, false, true, sqlstate, message, r.pid);
+      }
     }
     PopActiveSnapshot();
     CommitTransactionCommand();
@@ -368,7 +373,7 @@ static void scheduler_loop() {
         continue;
       }
       MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-      running[nrunning++] = Running{j.id, handle, start, j.max_runtime_usec, false, false, slot, generation, 0};
+      running[nrunning++] = Running{j.id, j.owner, handle, start, j.max_runtime_usec, false, false, slot, generation, 0};
       MemoryContextSwitchTo(old);
     }
 
