@@ -67,6 +67,15 @@ SELECT remove_retention_policy('jobs_owned');
 SELECT remove_retention_policy('jobs_owned');
 SELECT remove_retention_policy('jobs_owned', if_exists => true);
 RESET ROLE;
+-- A policy another role (here a superuser) created on the table: its owner may remove it, but
+-- not alter or run it (that would choose what another role's job does).
+SELECT add_retention_policy('jobs_owned', interval '2 days', initial_start => '2100-01-01 00:00+00') AS su_job \gset
+SET ROLE jobs_owner;
+SELECT scheduled FROM alter_job(:su_job, scheduled => false);
+CALL run_job(:su_job);
+SELECT remove_retention_policy('jobs_owned');
+SELECT count(*) FROM strata_information.jobs WHERE hypertable_name = 'jobs_owned';
+RESET ROLE;
 
 SELECT remove_retention_policy('jobs_metrics');
 SELECT count(*) FROM strata_information.jobs;

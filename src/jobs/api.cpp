@@ -130,7 +130,7 @@ STRATA_FUNCTION(strata_job_update) {
 
 STRATA_FUNCTION(strata_job_delete) {
   const int32 job_id = PG_GETARG_INT32(0);
-  (void)check_job_access(job_id, false);
+  (void)check_job_access(job_id, false, true);
   SPI_connect();
   CatalogContext cx;
   enter_catalog_context(&cx);

@@ -231,7 +231,7 @@ bool owner_can_run(Oid owner, const char** sqlstate, const char** message) {
   return ok;
 }
 
-bool check_job_access(int32 job_id, bool if_exists) {
+bool check_job_access(int32 job_id, bool if_exists, bool for_delete) {
   CatalogContext cx;
   const Oid caller = GetUserId();
   spi_check(SPI_connect(), SPI_OK_CONNECT, "SPI_connect");
@@ -259,11 +259,11 @@ bool check_job_access(int32 job_id, bool if_exists) {
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("job %d not found", job_id)));
   }
   if (superuser_arg(caller) || has_privs_of_role(caller, owner) ||
-      (OidIsValid(table_owner) && has_privs_of_role(caller, table_owner)))
+      (for_delete && OidIsValid(table_owner) && has_privs_of_role(caller, table_owner)))
     return true;
   ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                   errmsg("insufficient permissions to alter job %d", job_id),
-                  errdetail("Only the owner of a job (or of its hypertable) and superusers can change or run it.")));
+                  errdetail("Only the owner of a job and superusers can change or run it.")));
   return false;
 }
 

@@ -101,9 +101,11 @@ bool record_finish(int32 job_id, bool success, bool crashed, const char* sqlstat
 // Whether the job's owner may still run it; if not, *sqlstate/*message say why (palloc'd).
 bool owner_can_run(Oid owner, const char** sqlstate, const char** message);
 
-// The caller may change job_id (owner, owner of the job's hypertable, or superuser); errors
-// otherwise. Returns false if the job does not exist and if_exists.
-bool check_job_access(int32 job_id, bool if_exists);
+// The caller may alter or run job_id (a member of its owner, or a superuser); errors otherwise.
+// With for_delete, the owner of the job's hypertable may too (to remove a policy created by a
+// previous owner of the table; altering it would let them choose what another role's job does).
+// Returns false if the job does not exist and if_exists.
+bool check_job_access(int32 job_id, bool if_exists, bool for_delete = false);
 
 }  // namespace strata::jobs
 

@@ -328,7 +328,6 @@ $$;
 CREATE FUNCTION @extschema@.delete_job(job_id integer) RETURNS void
   LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  PERFORM _strata_internal.job_check_access(job_id, false);
   PERFORM _strata_internal.job_delete(job_id);
 END
 $$;
