@@ -318,7 +318,8 @@ static void register_launcher() {
 namespace strata {
 
 void jobs_init() {
-  if (!process_shared_preload_libraries_in_progress) return;
+  // Jobs need the preload (shared memory, the launcher); none run during pg_upgrade.
+  if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade) return;
   compat::install_shmem_request(jobs::request_shmem);
   jobs::prev_shmem_startup_hook = shmem_startup_hook;
   shmem_startup_hook = jobs::startup_shmem;
