@@ -94,6 +94,8 @@ void strata_jobs_launcher_main(Datum) {
   // for any reason other than a drop, it is started again (after a pause if it failed fast).
   BackgroundWorkerHandle* handles[kMaxDatabases] = {};
   TimestampTz started_at[kMaxDatabases] = {};
+  Oid started_db[kMaxDatabases] = {};
+  int quick_exits[kMaxDatabases] = {};  // schedulers in a row that stopped within 10 s
   constexpr int kMaxUnconfirmed = 4;
 
   while (!launcher_stop) {
@@ -109,6 +111,10 @@ void strata_jobs_launcher_main(Datum) {
         if (GetBackgroundWorkerPid(handles[i], &pid) == BGWH_STOPPED) {
           pfree(handles[i]);
           handles[i] = nullptr;
+          if (TimestampDifferenceExceeds(started_at[i], now, 10000))
+            quick_exits[i] = 0;
+          else
+            quick_exits[i] = Min(quick_exits[i] + 1, 6);
         }
       }
     }
@@ -126,18 +132,22 @@ void strata_jobs_launcher_main(Datum) {
       SpinLockRelease(&shared->mutex);
       if (!e.in_use || e.stop_requested || handles[i] != nullptr || e.scheduler_pid != 0) continue;
       if (unconfirmed >= kMaxUnconfirmed) {
-        timeout_ms = 1000;
+        timeout_ms = timeout_ms < 0 ? 1000 : Min(timeout_ms, 1000L);
         continue;
       }
-      // A scheduler that stopped less than a second after it started waits a little.
-      if (started_at[i] != 0 && !TimestampDifferenceExceeds(started_at[i], now, 1000)) {
-        timeout_ms = 1000;
+      // A scheduler that keeps stopping soon after it starts (it cannot connect, say) is
+      // started again after 1, 2, 4, ... 64 seconds.
+      if (started_db[i] != e.dboid) quick_exits[i] = 0;
+      const int delay_ms = quick_exits[i] == 0 ? 0 : 1000 << (quick_exits[i] - 1);
+      if (started_at[i] != 0 && !TimestampDifferenceExceeds(started_at[i], now, delay_ms)) {
+        timeout_ms = timeout_ms < 0 ? delay_ms : Min(timeout_ms, static_cast<long>(delay_ms));
         continue;
       }
       handles[i] = start_scheduler(e.dboid);
       started_at[i] = now;
+      started_db[i] = e.dboid;
       if (handles[i] == nullptr) {
-        timeout_ms = 5000;  // no free background worker slot: try again later
+        timeout_ms = timeout_ms < 0 ? 5000 : Min(timeout_ms, 5000L);  // no free worker slot
       } else {
         unconfirmed++;
       }
