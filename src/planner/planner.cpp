@@ -102,17 +102,19 @@ struct ChildRel {
   int64 range_end;
 };
 
-// The chunks the plan-time set allows, ascending by range and without duplicates.
+// The chunks the plan-time set allows, ascending by range and without duplicates. (The catalog
+// returns descending order cheapest; Lists are arrays, so walking one backwards is free.)
 List* chunks_for_set(const Hypertable* ht, TimeSet set) {
-  if (set.all) return chunk_list_overlapping(ht, INT64_MIN, INT64_MAX, true);
+  const int nintervals = set.all ? 1 : set.n;
   List* result = NIL;
   int32 last_id = -1;
   bool have_last = false;
-  for (int i = 0; i < set.n; ++i) {
-    List* part = chunk_list_overlapping(ht, set.iv[i].lo, set.iv[i].hi, true);
-    ListCell* lc;
-    foreach (lc, part) {
-      ChunkInfo* c = (ChunkInfo*)lfirst(lc);
+  for (int i = 0; i < nintervals; ++i) {
+    const int64 lo = set.all ? INT64_MIN : set.iv[i].lo;
+    const int64 hi = set.all ? INT64_MAX : set.iv[i].hi;
+    List* part = chunk_list_overlapping(ht, lo, hi, false);
+    for (int k = list_length(part) - 1; k >= 0; --k) {
+      ChunkInfo* c = (ChunkInfo*)list_nth(part, k);
       // Intervals are sorted and disjoint, so a chunk met twice is met in a row.
       if (have_last && c->id == last_id) continue;
       result = lappend(result, c);
