@@ -278,6 +278,19 @@ SELECT explain_run($$SELECT * FROM tz WHERE time < now() ORDER BY time DESC LIMI
 -- A secondary sort key.
 EXPLAIN (COSTS OFF) SELECT * FROM m WHERE time < 20 ORDER BY time, device LIMIT 5;
 SELECT * FROM m WHERE time < 20 ORDER BY time, device LIMIT 5;
+-- Ordering by time_bucket() of the time column is ordering by time, bucket by bucket.
+SELECT explain_run($$SELECT time_bucket('6 hours', time) AS b, count(*) FROM tz GROUP BY b ORDER BY b DESC LIMIT 3$$);
+SELECT time_bucket('6 hours', time) AS b, count(*) FROM tz GROUP BY b ORDER BY b DESC LIMIT 3;
+SELECT time_bucket(7, time) AS b, count(*) FROM m GROUP BY b ORDER BY b LIMIT 3;
+-- The form that buckets in a time zone is not used that way: local-time buckets are not
+-- monotonic across DST changes.
+EXPLAIN (COSTS OFF) SELECT time_bucket('1 day', time, 'Europe/Berlin') AS b FROM tz ORDER BY b LIMIT 1;
+SELECT q, same_results(q) FROM (VALUES
+  ('SELECT time_bucket(''6 hours'', time) AS b, count(*) FROM tz GROUP BY b ORDER BY b DESC LIMIT 3'),
+  ('SELECT time_bucket(''1 day'', time, ''2020-01-01 12:00+00''::timestamptz) AS b, sum(v) FROM tz GROUP BY b ORDER BY b LIMIT 4'),
+  ('SELECT time_bucket(7, time) AS b, count(*) FROM m GROUP BY b ORDER BY b LIMIT 3')
+) v(q);
+
 -- min() and max() through ordered scans.
 EXPLAIN (COSTS OFF) SELECT max(time) FROM m;
 SELECT min(time), max(time) FROM m;

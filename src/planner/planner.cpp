@@ -10,6 +10,9 @@
 
 extern "C" {
 #include "access/nbtree.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_proc.h"
+#include "commands/extension.h"
 #include "catalog/pg_class.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -298,17 +301,45 @@ bool expr_is_time_var(Expr* expr, Index relid, AttrNumber attno) {
          ((Var*)expr)->varattno == attno && ((Var*)expr)->varlevelsup == 0;
 }
 
-bool pathkey_is_time(PathKey* pk, RelOptInfo* rel, const Hypertable* ht) {
-  if (pk->pk_eclass->ec_has_volatile) return false;
-  if (pk->pk_strategy != BTLessStrategyNumber && pk->pk_strategy != BTGreaterStrategyNumber)
+// How a pathkey orders by the time column: not at all, by the column itself, or by a
+// time_bucket() of it (monotonic: non-overlapping chunks read in range order are ordered by it).
+enum class TimeOrder { none, column, bucket };
+
+// time_bucket(const width, time_col [, const origin/offset]) from strata's own schema. The form
+// with a time zone argument is left out: bucketing in local time is not monotonic across DST
+// changes.
+bool is_time_bucket_of_time(Expr* expr, Index relid, const Hypertable* ht) {
+  if (!IsA(expr, FuncExpr)) return false;
+  FuncExpr* f = (FuncExpr*)expr;
+  const int nargs = list_length(f->args);
+  if (nargs < 2 || nargs > 3) return false;
+  if (!IsA(linitial(f->args), Const)) return false;
+  if (!expr_is_time_var((Expr*)lsecond(f->args), relid, ht->time_attno)) return false;
+  if (nargs == 3 && (!IsA(lthird(f->args), Const) || exprType((Node*)lthird(f->args)) == TEXTOID))
     return false;
+  char* name = get_func_name(f->funcid);
+  if (name == nullptr || strcmp(name, "time_bucket") != 0) return false;
+  Oid ext = get_extension_oid("strata", true);
+  return OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, f->funcid) == ext;
+}
+
+TimeOrder pathkey_time_order(PathKey* pk, RelOptInfo* rel, const Hypertable* ht) {
+  if (pk->pk_eclass->ec_has_volatile) return TimeOrder::none;
+  if (pk->pk_strategy != BTLessStrategyNumber && pk->pk_strategy != BTGreaterStrategyNumber)
+    return TimeOrder::none;
+  TimeOrder found = TimeOrder::none;
   ListCell* lc;
   foreach (lc, pk->pk_eclass->ec_members) {
     EquivalenceMember* em = (EquivalenceMember*)lfirst(lc);
     if (em->em_is_child) continue;
-    if (expr_is_time_var(em->em_expr, rel->relid, ht->time_attno)) return true;
+    if (expr_is_time_var(em->em_expr, rel->relid, ht->time_attno)) return TimeOrder::column;
+    if (is_time_bucket_of_time(em->em_expr, rel->relid, ht)) found = TimeOrder::bucket;
   }
-  return false;
+  return found;
+}
+
+bool pathkey_is_time(PathKey* pk, RelOptInfo* rel, const Hypertable* ht) {
+  return pathkey_time_order(pk, rel, ht) == TimeOrder::column;
 }
 
 bool pathkey_computable_by(PathKey* pk, RelOptInfo* rel) {
@@ -323,12 +354,26 @@ bool pathkey_computable_by(PathKey* pk, RelOptInfo* rel) {
 }
 
 // The child path delivering `pathkeys`: for total cost the cheaper of a presorted path and a
-// sort of the cheapest path; for startup cost a presorted path when there is one.
-Path* ordered_child_path(PlannerInfo* root, RelOptInfo* child, List* pathkeys,
-                         CostSelector criterion) {
+// sort of the cheapest path; for startup cost a presorted path when there is one. When the only
+// key is a time_bucket() of the time column, a path ordered by the column itself (an index scan)
+// in the same direction delivers it too.
+Path* ordered_child_path(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht,
+                         RelOptInfo* child, List* pathkeys, CostSelector criterion) {
   Path* cheapest = child->cheapest_total_path;
   if (pathkeys_contained_in(pathkeys, cheapest->pathkeys)) return cheapest;
   Path* presorted = get_cheapest_path_for_pathkeys(child->pathlist, pathkeys, nullptr, criterion, false);
+  PathKey* first = (PathKey*)linitial(pathkeys);
+  if (presorted == nullptr && list_length(pathkeys) == 1 &&
+      pathkey_time_order(first, parent, ht) == TimeOrder::bucket) {
+    ListCell* lc;
+    foreach (lc, child->pathlist) {
+      Path* p = (Path*)lfirst(lc);
+      if (p->param_info != nullptr || p->pathkeys == NIL) continue;
+      PathKey* pk = (PathKey*)linitial(p->pathkeys);
+      if (pk->pk_strategy != first->pk_strategy || !pathkey_is_time(pk, parent, ht)) continue;
+      if (presorted == nullptr || compare_path_costs(p, presorted, criterion) < 0) presorted = p;
+    }
+  }
   if (presorted != nullptr && criterion == STARTUP_COST) return presorted;
   Path* sorted = (Path*)create_sort_path(root, child, cheapest, pathkeys, -1.0);
   if (presorted != nullptr && presorted->total_cost <= sorted->total_cost) return presorted;
@@ -390,7 +435,7 @@ void add_ordered_paths(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
   if (n == 1 && runtime == NIL) return;  // a plain one-child Append keeps the child's order
   if (rel->lateral_relids != nullptr) return;
   PathKey* first = (PathKey*)linitial(root->query_pathkeys);
-  if (!pathkey_is_time(first, rel, ht)) return;
+  if (pathkey_time_order(first, rel, ht) == TimeOrder::none) return;
   for (int i = 0; i < n; ++i)
     if (kids[i].rel->cheapest_total_path == nullptr ||
         kids[i].rel->cheapest_total_path->param_info != nullptr)
@@ -416,7 +461,7 @@ void add_ordered_paths(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
       const CostSelector criterion = pass == 0 ? TOTAL_COST : STARTUP_COST;
       for (int i = 0; i < n; ++i) {
         ChildRel* kid = &kids[descending ? n - 1 - i : i];
-        children[i] = ChunkAppendChild{ordered_child_path(root, kid->rel, pathkeys, criterion),
+        children[i] = ChunkAppendChild{ordered_child_path(root, rel, ht, kid->rel, pathkeys, criterion),
                                        kid->range_start, kid->range_end};
       }
       add_path(rel, (Path*)chunk_append_path_create(root, rel, children, n, runtime, ht->time_type,
