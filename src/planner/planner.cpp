@@ -477,7 +477,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   root->glob->relationOids = lappend_oid(root->glob->relationOids, catalog_oids().hypertable);
 
   TimeRestriction restriction;
-  time_restriction_analyze(rel, ht, &restriction);
+  time_restriction_analyze(root, rel, ht, &restriction);
   List* runtime = guc_enable_runtime_exclusion ? restriction.runtime : NIL;
 
   List* chunks = lock_chunks(chunks_for_set(ht, restriction.plan_set), rte->rellockmode);
