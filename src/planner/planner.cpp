@@ -3,6 +3,7 @@
 // the chunks their time predicates can match, with Append / ChunkAppend paths over them.
 #include <cmath>
 
+#include "pg/guard.hpp"
 #include "pg/init.hpp"
 #include "pg/pg.hpp"
 #include "planner/chunk_append.hpp"
@@ -82,8 +83,8 @@ bool mark_walker(Node* node, void* context) {
   return expression_tree_walker(node, (bool (*)())mark_walker, context);
 }
 
-PlannedStmt* strata_planner(Query* parse, const char* query_string, int cursor_options,
-                            ParamListInfo bound_params) {
+PlannedStmt* strata_planner_impl(Query* parse, const char* query_string, int cursor_options,
+                                 ParamListInfo bound_params) {
   // UPDATE/DELETE/MERGE give every non-target relation a row mark (for EvalPlanQual), and so does
   // FOR UPDATE: leave those statements to PostgreSQL's inheritance expansion, which excludes
   // chunks through their CHECK constraints.
@@ -538,7 +539,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   add_ordered_paths(root, rel, ht, kids, n, runtime);
 }
 
-void strata_set_rel_pathlist(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
+void strata_set_rel_pathlist_impl(PlannerInfo* root, RelOptInfo* rel, Index rti,
+                                  RangeTblEntry* rte) {
   if (prev_set_rel_pathlist_hook != nullptr) prev_set_rel_pathlist_hook(root, rel, rti, rte);
   if (!rte_is_marked(rte) || rte->inh) return;
   if (rel->reloptkind != RELOPT_BASEREL && rel->reloptkind != RELOPT_OTHER_MEMBER_REL) return;
@@ -550,6 +552,17 @@ void strata_set_rel_pathlist(PlannerInfo* root, RelOptInfo* rel, Index rti, Rang
     return;
   }
   expand_hypertable(root, rel, rti, rte, ht);
+}
+
+// Entry points from PostgreSQL run inside cpp_entry (see src/pg/guard.hpp).
+PlannedStmt* strata_planner(Query* parse, const char* query_string, int cursor_options,
+                            ParamListInfo bound_params) {
+  return pg::cpp_entry(
+      [&] { return strata_planner_impl(parse, query_string, cursor_options, bound_params); });
+}
+
+void strata_set_rel_pathlist(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
+  pg::cpp_entry([&] { strata_set_rel_pathlist_impl(root, rel, rti, rte); });
 }
 
 }  // namespace
