@@ -376,6 +376,11 @@ SELECT q, same_results(q) FROM (VALUES
   ('SELECT m FROM m WHERE time = 8')
 ) v(q);
 
+-- A hypertable in the body of an inlined SQL function is only met during planning.
+CREATE FUNCTION m_since(t int) RETURNS SETOF m LANGUAGE sql STABLE AS $$ SELECT * FROM m WHERE time >= t $$;
+SELECT scanned('SELECT * FROM m_since(85)');
+SELECT same_results('SELECT * FROM m_since(85)');
+
 -- ONLY the parent: nothing there.
 EXPLAIN (COSTS OFF) SELECT * FROM ONLY m WHERE time < 15;
 

@@ -22,6 +22,7 @@ extern "C" {
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
+#include "optimizer/plancat.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
 #include "storage/lmgr.h"
@@ -37,6 +38,7 @@ const char kExpandMarker[] = "strata_expand_hypertable";
 
 planner_hook_type prev_planner_hook = nullptr;
 set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = nullptr;
+get_relation_info_hook_type prev_get_relation_info_hook = nullptr;
 
 bool rte_is_marked(const RangeTblEntry* rte) {
   return rte->rtekind == RTE_RELATION && rte->ctename != nullptr &&
@@ -95,6 +97,25 @@ PlannedStmt* strata_planner_impl(Query* parse, const char* query_string, int cur
   if (prev_planner_hook != nullptr)
     return prev_planner_hook(parse, query_string, cursor_options, bound_params);
   return standard_planner(parse, query_string, cursor_options, bound_params);
+}
+
+// Hypertable RTEs that appear only during planning (bodies of inlined SQL functions) escape the
+// walk above; they are taken over when their rel is built, which is still before PostgreSQL
+// expands inheritance (add_other_rels_to_query). The conditions are checked on this query level:
+// its command and its row marks (preprocess_rowmarks has run by then).
+void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel) {
+  if (!inhparent || !guc_enable_chunk_exclusion) return;
+  if (rel->reloptkind != RELOPT_BASEREL && rel->reloptkind != RELOPT_OTHER_MEMBER_REL) return;
+  RangeTblEntry* rte = root->simple_rte_array[rel->relid];
+  if (rte == nullptr || rte->rtekind != RTE_RELATION || !rte->inh || rte_is_marked(rte) ||
+      rte->relkind != RELKIND_RELATION || rte->tablesample != nullptr)
+    return;
+  Query* parse = root->parse;
+  if (parse->commandType != CMD_SELECT && parse->commandType != CMD_INSERT) return;
+  if ((int)rel->relid == parse->resultRelation || root->rowMarks != NIL) return;
+  if (!extension_is_active() || !is_hypertable(relid)) return;
+  rte->inh = false;
+  rte->ctename = pstrdup(kExpandMarker);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -565,6 +586,14 @@ void strata_set_rel_pathlist(PlannerInfo* root, RelOptInfo* rel, Index rti, Rang
   pg::cpp_entry([&] { strata_set_rel_pathlist_impl(root, rel, rti, rte); });
 }
 
+void strata_get_relation_info(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel) {
+  pg::cpp_entry([&] {
+    if (prev_get_relation_info_hook != nullptr)
+      prev_get_relation_info_hook(root, relid, inhparent, rel);
+    take_over_late_rte(root, relid, inhparent, rel);
+  });
+}
+
 }  // namespace
 
 void planner_init() {
@@ -573,6 +602,8 @@ void planner_init() {
   planner_hook = strata_planner;
   prev_set_rel_pathlist_hook = set_rel_pathlist_hook;
   set_rel_pathlist_hook = strata_set_rel_pathlist;
+  prev_get_relation_info_hook = get_relation_info_hook;
+  get_relation_info_hook = strata_get_relation_info;
 }
 
 }  // namespace strata
