@@ -381,6 +381,18 @@ CREATE FUNCTION m_since(t int) RETURNS SETOF m LANGUAGE sql STABLE AS $$ SELECT 
 SELECT scanned('SELECT * FROM m_since(85)');
 SELECT same_results('SELECT * FROM m_since(85)');
 
+-- A hypertable inside a flattened UNION ALL is expanded after PostgreSQL summed the sizes of
+-- the union's members: the union's row estimate (which joins use) is corrected: 40 rows x 3.
+CREATE FUNCTION estimated_rows(q text) RETURNS numeric LANGUAGE plpgsql AS $$
+DECLARE
+  j json;
+BEGIN
+  EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
+  RETURN (j -> 0 -> 'Plan' ->> 'Plan Rows')::numeric;
+END $$;
+SELECT estimated_rows($$SELECT * FROM (SELECT * FROM m UNION ALL SELECT * FROM m) u
+                        CROSS JOIN device WHERE u.time < 20$$);
+
 -- ONLY the parent: nothing there.
 EXPLAIN (COSTS OFF) SELECT * FROM ONLY m WHERE time < 15;
 

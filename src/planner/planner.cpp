@@ -506,6 +506,21 @@ void add_ordered_paths(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
   }
 }
 
+// A hypertable that is itself a member of an append relation (a UNION ALL leaf) is expanded after
+// PostgreSQL summed its members' sizes into the parents: correct the parents' row counts.
+void propagate_rows_to_appendrel_parents(PlannerInfo* root, RelOptInfo* rel, double old_rows) {
+  const double delta = rel->rows - old_rows;
+  Index relid = rel->relid;
+  while (rel->reloptkind == RELOPT_OTHER_MEMBER_REL && root->append_rel_array != nullptr &&
+         root->append_rel_array[relid] != nullptr) {
+    relid = root->append_rel_array[relid]->parent_relid;
+    rel = find_base_rel(root, relid);
+    if (IS_DUMMY_REL(rel)) break;
+    rel->rows = clamp_row_est(rel->rows + delta);
+    rel->tuples = rel->rows;
+  }
+}
+
 void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte,
                        const Hypertable* ht) {
   // The plan depends on the set of chunks: every catalog change (a new chunk, a dropped one)
@@ -539,11 +554,14 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   // statistics).
   rte->inh = true;
 
+  const double old_rows = rel->rows;
   if (n == 0) {
     mark_dummy_rel(rel);
+    propagate_rows_to_appendrel_parents(root, rel, old_rows);
     return;
   }
   set_parent_size(rel, kids, n);
+  propagate_rows_to_appendrel_parents(root, rel, old_rows);
 
   rel->pathlist = NIL;
   rel->partial_pathlist = NIL;
