@@ -1,6 +1,12 @@
 // The ProcessUtility hook: DDL on a hypertable reaches every chunk, unsupported DDL is refused,
 // and the catalog follows renames and drops. PostgreSQL inheritance already carries column
 // changes, CHECK constraints and TRUNCATE to the chunks; this hook adds what it does not.
+//
+// Conventions: ONLY on the hypertable (ALTER TABLE ONLY, CREATE INDEX ON ONLY) keeps index-backed
+// and foreign key constraints and indexes on the hypertable alone, which is how pg_dump restores
+// them (each chunk's own objects are restored separately). TRUNCATE ONLY of a hypertable is
+// refused: its own table is always empty, so it could only be a mistake. Objects that a chunk
+// already has (pg_restore created them) are never cloned a second time.
 #include "ddl/ddl.hpp"
 
 #include "hypertable/chunk.hpp"
@@ -129,7 +135,7 @@ void process_index(const UtilityCall* c, IndexStmt* stmt) {
 
 // ---- ALTER TABLE ----------------------------------------------------------------------------
 
-void refuse_partitioning(Oid relid, const AlterTableCmd* cmd, Hypertable* ht, bool chunk) {
+void refuse_partitioning(const AlterTableCmd* cmd, const Hypertable* ht, bool chunk) {
   Oid partition = relid_of(castNode(PartitionCmd, cmd->def)->name);
   if (ht != nullptr || chunk || is_hypertable(partition) || is_chunk(partition)) {
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -138,7 +144,7 @@ void refuse_partitioning(Oid relid, const AlterTableCmd* cmd, Hypertable* ht, bo
   }
 }
 
-void refuse_inheritance_change(Oid relid, const AlterTableCmd* cmd, Hypertable* ht, bool chunk) {
+void refuse_inheritance_change(Oid relid, const AlterTableCmd* cmd, const Hypertable* ht, bool chunk) {
   if (ht != nullptr || chunk) {
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("cannot change the inheritance of %s \"%s\"",
@@ -187,8 +193,9 @@ Oid check_time_type_change(const Hypertable* ht, const ColumnDef* def) {
   return new_type;
 }
 
-// A constraint dropped from the hypertable: what its chunks carry for it.
-Named* record_dropped_constraint(Hypertable* ht, const char* name) {
+// A constraint of the hypertable about to be dropped or renamed: its type and, when an index
+// implements it, the index name (which the chunk_index mapping uses).
+Named* describe_constraint(Hypertable* ht, const char* name) {
   Oid conoid = get_relation_constraint_oid(ht->relid, name, true);
   if (!OidIsValid(conoid)) return nullptr;
   HeapTuple tuple = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
@@ -228,7 +235,7 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
       case AT_AttachPartition:
       case AT_DetachPartition:
       case AT_DetachPartitionFinalize:
-        refuse_partitioning(relid, cmd, ht, chunk);
+        refuse_partitioning(cmd, ht, chunk);
         break;
       case AT_DropColumn:
         if (ht != nullptr && is_time_column(ht, cmd->name)) {
@@ -253,7 +260,7 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
         break;
       case AT_DropConstraint:
         if (ht != nullptr) {
-          Named* n = record_dropped_constraint(ht, cmd->name);
+          Named* n = describe_constraint(ht, cmd->name);
           if (n != nullptr) {
             n->behavior = cmd->behavior;
             drops = lappend(drops, n);
@@ -413,7 +420,7 @@ void rename_relation(const UtilityCall* c, RenameStmt* stmt) {
 
 void rename_constraint(const UtilityCall* c, RenameStmt* stmt) {
   Hypertable* ht = hypertable_of(stmt->relation);
-  Named* n = ht != nullptr ? record_dropped_constraint(ht, stmt->subname) : nullptr;
+  Named* n = ht != nullptr ? describe_constraint(ht, stmt->subname) : nullptr;
   run_standard(c);
   if (n == nullptr) return;
   CommandCounterIncrement();
