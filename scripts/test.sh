@@ -39,7 +39,7 @@ if ! stage_install; then
 fi
 
 TMP=$(mktemp -d /tmp/strata-test.XXXXXX)
-chmod 755 "$TMP"
+chmod 755 "$TMP"; chown postgres "$TMP" 2>/dev/null || true
 DATA=$TMP/data
 PORT=${TEST_PORT:-55399}
 trap 'cluster_stop "$DATA"; rm -rf "$TMP"' EXIT

@@ -216,7 +216,14 @@ void run_internal_ddl(const char* sql) {
 
 ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value) {
   auto* chunk = static_cast<ChunkInfo*>(palloc0(sizeof(ChunkInfo)));
-  if (chunk_find_by_value(ht, value, chunk) && OidIsValid(chunk->relid)) return chunk;
+  // Lock an existing chunk before handing it out: drop_chunks holds AccessExclusiveLock on a
+  // chunk until it commits, and then the table and its catalog row are gone. Taking the lock
+  // processes the invalidations, so looking again sees the drop (and goes on to create anew).
+  while (chunk_find_by_value(ht, value, chunk) && OidIsValid(chunk->relid)) {
+    LockRelationOid(chunk->relid, RowExclusiveLock);
+    if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(chunk->relid))) return chunk;
+    UnlockRelationOid(chunk->relid, RowExclusiveLock);
+  }
 
   // Serialise chunk creation per hypertable. ShareUpdateExclusiveLock conflicts with itself but
   // not with the RowExclusiveLock of concurrent inserters; it is what CREATE TABLE ... INHERITS

@@ -24,6 +24,12 @@ void chunk_copy_owner_and_acl(Oid chunk_relid, Oid ht_relid);
 // Whether a trigger of the hypertable is one that chunks should carry (user row triggers).
 bool trigger_is_cloned_to_chunks(Oid trigger_oid);
 
+// A chunk interval given as an INTERVAL or an integer of type `value_type`, validated against
+// the time column's type as create_hypertable does (positive, at least 1 second for timestamps
+// and 1 day for dates); NULL gives the default for time columns. Defined in hypertable_api.cpp,
+// also used by set_chunk_time_interval.
+int64 interval_to_internal(Datum value, Oid value_type, bool is_null, Oid time_type, const char* column);
+
 // Runs `sql` through SPI as the bootstrap superuser in a restricted security context; used for
 // the DDL that builds chunks (inserters need not own the hypertable).
 void run_internal_ddl(const char* sql);

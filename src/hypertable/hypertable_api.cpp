@@ -28,6 +28,8 @@ namespace {
 constexpr int64 kUsecPerSecond = INT64CONST(1000000);
 constexpr int64 kDefaultInterval = 7 * USECS_PER_DAY;
 
+}  // namespace
+
 // A chunk interval given as INTERVAL or an integer, validated against the time column's type.
 int64 interval_to_internal(Datum value, Oid value_type, bool is_null, Oid time_type, const char* column) {
   TimeKind kind;
@@ -75,6 +77,8 @@ int64 interval_to_internal(Datum value, Oid value_type, bool is_null, Oid time_t
                     errmsg("chunk interval of a date column must be at least 1 day")));
   return result;
 }
+
+namespace {
 
 bool table_has_rows(Oid relid) {
   StringInfoData sql;

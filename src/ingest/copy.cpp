@@ -11,6 +11,8 @@ extern "C" {
 #include "access/tableam.h"
 #include "commands/copy.h"
 #include "commands/copyfrom_internal.h"
+#include "commands/progress.h"
+#include "pgstat.h"
 #include "commands/trigger.h"
 #include "catalog/pg_authid.h"
 #include "executor/executor.h"
@@ -256,6 +258,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
   TupleTableSlot* row = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
   MemoryContext query_cxt = CurrentMemoryContext;
   AttrNumber tattno = ht->time_attno;
+  uint64 excluded = 0;
   for (;;) {
     CHECK_FOR_INTERRUPTS();
     ResetPerTupleExprContext(run.estate);
@@ -268,7 +271,10 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
     row->tts_tableOid = relid;
     if (qual != nullptr) {
       econtext->ecxt_scantuple = row;
-      if (!ExecQual(qual, econtext)) continue;
+      if (!ExecQual(qual, econtext)) {
+        pgstat_progress_update_param(PROGRESS_COPY_TUPLES_EXCLUDED, static_cast<int64>(++excluded));
+        continue;
+      }
     }
     if (row->tts_isnull[tattno - 1])
       ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
@@ -287,6 +293,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
       table_tuple_insert(c->rri->ri_RelationDesc, slot, run.cid, 0, c->bistate);
       after_insert(&run, c, slot);
       run.processed++;
+      pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, static_cast<int64>(run.processed));
       continue;
     }
     if (c->slots[c->nused] == nullptr) {
@@ -303,6 +310,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
     c->bytes += run.cstate->line_buf.len;
     run.total_buffered++;
     run.processed++;
+    pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, static_cast<int64>(run.processed));
     if (c->nused == kMaxBufferedRows || c->bytes >= kMaxBufferedBytes) flush_chunk(&run, c);
     if (run.total_buffered >= kMaxBufferedTotal) flush_all(&run);
   }

@@ -1,0 +1,330 @@
+// The ChunkAppend custom path, plan and executor node (see chunk_append.hpp).
+#include "planner/chunk_append.hpp"
+
+#include <cmath>
+
+#include "pg/pg.hpp"
+
+extern "C" {
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "utils/datum.h"
+}
+
+namespace strata {
+
+namespace {
+
+// Same share of cpu_tuple_cost that PostgreSQL charges for passing a tuple through an Append.
+constexpr double kAppendCpuCostMultiplier = 0.5;
+
+// custom_private of the path: list_make3(ranges, runtime values, meta); of the plan:
+// list_make2(meta, ranges) with the runtime values in custom_exprs. ranges holds two int8 Consts
+// per child (start, end); meta is an IntList: time type, clause count, then per clause strategy,
+// is_array, use_or, value type, exec_time.
+enum { kMetaTimeType = 0, kMetaClauseCount = 1, kMetaFirstClause = 2, kMetaPerClause = 5 };
+
+Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist,
+                        List* clauses, List* custom_plans);
+Node* create_chunk_append_state(CustomScan* cscan);
+
+const CustomPathMethods path_methods = {
+    "ChunkAppend",
+    plan_chunk_append,
+    nullptr,
+};
+
+const CustomScanMethods scan_methods = {
+    "ChunkAppend",
+    create_chunk_append_state,
+};
+
+Const* int8_const(int64 v) {
+  return makeConst(INT8OID, -1, InvalidOid, sizeof(int64), Int64GetDatum(v), false, true);
+}
+
+int64 int8_of(Node* n) { return DatumGetInt64(castNode(Const, n)->constvalue); }
+
+Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist,
+                        List* clauses, List* custom_plans) {
+  CustomScan* cscan = makeNode(CustomScan);
+  List* ranges = (List*)linitial(best_path->custom_private);
+  List* values = (List*)lsecond(best_path->custom_private);
+  List* meta = (List*)lthird(best_path->custom_private);
+
+  // The children evaluate the restriction clauses and produce exactly our target list (they are
+  // planned with CP_EXACT_TLIST); this node only passes their tuples through.
+  cscan->scan.plan.targetlist = tlist;
+  cscan->scan.plan.qual = NIL;
+  cscan->scan.scanrelid = rel->relid;
+  cscan->flags = best_path->flags;
+  cscan->custom_plans = custom_plans;
+  cscan->custom_exprs = values;
+  cscan->custom_private = list_make2(meta, ranges);
+  cscan->custom_scan_tlist = NIL;
+  cscan->methods = &scan_methods;
+  return &cscan->scan.plan;
+}
+
+// Executor state.
+struct ChunkAppendState {
+  CustomScanState css;
+  PlanState** plans;  // the children that survived startup exclusion, in reading order
+  int64* starts;      // their ranges
+  int64* ends;
+  bool* active;       // not excluded by the clauses on executor parameters
+  int nplans;
+  int current;
+  int excluded;       // at startup
+  bool has_startup;   // there are clauses evaluated at startup
+  // Clauses on executor parameters, evaluated when the scan first runs after (re)start.
+  int nexec;
+  ExprState** exec_states;
+  int* exec_meta;     // kMetaPerClause ints per clause
+  bool exec_done;
+  int64 exec_excluded;  // summed over evaluations
+  int64 exec_evaluations;
+  MemoryContext eval_cxt;  // reset at each evaluation
+  Oid time_type;
+};
+
+// The set allowed by one clause evaluated now; the result is in the caller's memory context.
+TimeSet eval_clause(ExprState* es, ExprContext* econtext, const int* meta, Oid time_type) {
+  bool isnull = false;
+  Datum d = ExecEvalExprSwitchContext(es, econtext, &isnull);
+  MemoryContext caller = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+  TimeSet one = time_set_for_value(meta[0], meta[1] != 0, meta[2] != 0, d, isnull, (Oid)meta[3],
+                                   time_type);
+  MemoryContextSwitchTo(caller);
+  if (!one.all) {
+    TimeSet copy{false, one.n, (core::TimeInterval*)palloc(sizeof(core::TimeInterval) *
+                                                           (one.n > 0 ? one.n : 1))};
+    for (int k = 0; k < one.n; ++k) copy.iv[k] = one.iv[k];
+    one = copy;
+  }
+  ResetExprContext(econtext);
+  return one;
+}
+
+void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
+  ChunkAppendState* state = (ChunkAppendState*)node;
+  CustomScan* cscan = (CustomScan*)node->ss.ps.plan;
+  List* meta = (List*)linitial(cscan->custom_private);
+  List* ranges = (List*)lsecond(cscan->custom_private);
+  const int nclauses = list_nth_int(meta, kMetaClauseCount);
+  state->time_type = (Oid)list_nth_int(meta, kMetaTimeType);
+
+  // Children's tuples pass through unchanged, so our result slots are of varying types.
+  node->ss.ps.resultopsset = true;
+  node->ss.ps.resultopsfixed = false;
+
+  ExprContext* econtext = node->ss.ps.ps_ExprContext;
+  TimeSet allowed = time_set_all();
+  state->has_startup = false;
+  state->nexec = 0;
+  state->exec_states = (ExprState**)palloc0(sizeof(ExprState*) * (nclauses > 0 ? nclauses : 1));
+  state->exec_meta = (int*)palloc0(sizeof(int) * kMetaPerClause * (nclauses > 0 ? nclauses : 1));
+  for (int i = 0; i < nclauses; ++i) {
+    int m[kMetaPerClause];
+    for (int k = 0; k < kMetaPerClause; ++k)
+      m[k] = list_nth_int(meta, kMetaFirstClause + i * kMetaPerClause + k);
+    ExprState* es = ExecInitExpr((Expr*)list_nth(cscan->custom_exprs, i), &node->ss.ps);
+    if (m[4] != 0) {
+      state->exec_states[state->nexec] = es;
+      for (int k = 0; k < kMetaPerClause; ++k) state->exec_meta[state->nexec * kMetaPerClause + k] = m[k];
+      state->nexec++;
+      continue;
+    }
+    state->has_startup = true;
+    allowed = time_set_intersect(allowed, eval_clause(es, econtext, m, state->time_type));
+  }
+
+  const int nchildren = list_length(cscan->custom_plans);
+  const int cap = nchildren > 0 ? nchildren : 1;
+  state->plans = (PlanState**)palloc0(sizeof(PlanState*) * cap);
+  state->starts = (int64*)palloc0(sizeof(int64) * cap);
+  state->ends = (int64*)palloc0(sizeof(int64) * cap);
+  state->active = (bool*)palloc0(sizeof(bool) * cap);
+  state->nplans = 0;
+  state->excluded = 0;
+  state->current = 0;
+  state->exec_done = false;
+  state->exec_excluded = 0;
+  state->exec_evaluations = 0;
+  if (state->nexec > 0)
+    state->eval_cxt = AllocSetContextCreate(CurrentMemoryContext, "ChunkAppend exclusion",
+                                            ALLOCSET_SMALL_SIZES);
+  node->custom_ps = NIL;
+  for (int i = 0; i < nchildren; ++i) {
+    const int64 start = int8_of((Node*)list_nth(ranges, 2 * i));
+    const int64 end = int8_of((Node*)list_nth(ranges, 2 * i + 1));
+    if (state->has_startup && !time_set_overlaps(allowed, start, end)) {
+      state->excluded++;
+      continue;
+    }
+    PlanState* ps = ExecInitNode((Plan*)list_nth(cscan->custom_plans, i), estate, eflags);
+    state->plans[state->nplans] = ps;
+    state->starts[state->nplans] = start;
+    state->ends[state->nplans] = end;
+    state->active[state->nplans] = true;
+    state->nplans++;
+    node->custom_ps = lappend(node->custom_ps, ps);
+  }
+}
+
+// Evaluates the clauses on executor parameters (now that initplans and outer values are
+// available) and deactivates the children they rule out.
+void exclude_at_run_time(ChunkAppendState* state) {
+  ExprContext* econtext = state->css.ss.ps.ps_ExprContext;
+  MemoryContextReset(state->eval_cxt);
+  MemoryContext old = MemoryContextSwitchTo(state->eval_cxt);
+  TimeSet allowed = time_set_all();
+  for (int i = 0; i < state->nexec; ++i)
+    allowed = time_set_intersect(allowed, eval_clause(state->exec_states[i], econtext,
+                                                      &state->exec_meta[i * kMetaPerClause],
+                                                      state->time_type));
+  state->exec_evaluations++;
+  for (int i = 0; i < state->nplans; ++i) {
+    state->active[i] = time_set_overlaps(allowed, state->starts[i], state->ends[i]);
+    if (!state->active[i]) state->exec_excluded++;
+  }
+  MemoryContextSwitchTo(old);
+  state->exec_done = true;
+}
+
+TupleTableSlot* exec_chunk_append(CustomScanState* node) {
+  ChunkAppendState* state = (ChunkAppendState*)node;
+  if (state->nexec > 0 && !state->exec_done) exclude_at_run_time(state);
+  while (state->current < state->nplans) {
+    if (!state->active[state->current]) {
+      state->current++;
+      continue;
+    }
+    TupleTableSlot* slot = ExecProcNode(state->plans[state->current]);
+    if (!TupIsNull(slot)) return slot;
+    state->current++;
+  }
+  return ExecClearTuple(node->ss.ps.ps_ResultTupleSlot);
+}
+
+void end_chunk_append(CustomScanState* node) {
+  ChunkAppendState* state = (ChunkAppendState*)node;
+  for (int i = 0; i < state->nplans; ++i) ExecEndNode(state->plans[i]);
+}
+
+void rescan_chunk_append(CustomScanState* node) {
+  ChunkAppendState* state = (ChunkAppendState*)node;
+  // Startup exclusion depends only on external parameters and stable functions, which do not
+  // change between rescans; changed executor parameters are passed down to the children.
+  for (int i = 0; i < state->nplans; ++i) {
+    PlanState* child = state->plans[i];
+    if (node->ss.ps.chgParam != nullptr) UpdateChangedParamSet(child, node->ss.ps.chgParam);
+    if (child->chgParam == nullptr) ExecReScan(child);
+  }
+  state->current = 0;
+  // Executor parameters may have changed: evaluate their clauses again on the next run.
+  state->exec_done = false;
+}
+
+void explain_chunk_append(CustomScanState* node, List* ancestors, ExplainState* es) {
+  ChunkAppendState* state = (ChunkAppendState*)node;
+  if (state->has_startup)
+    ExplainPropertyInteger("Chunks excluded during startup", nullptr, state->excluded, es);
+  // Per run of the scan, like PostgreSQL's "Rows Removed by Filter".
+  if (state->nexec > 0 && es->analyze && state->exec_evaluations > 0)
+    ExplainPropertyInteger("Chunks excluded during runtime", nullptr,
+                           (int64)std::llround((double)state->exec_excluded /
+                                               (double)state->exec_evaluations),
+                           es);
+}
+
+const CustomExecMethods exec_methods = {
+    "ChunkAppend",
+    begin_chunk_append,
+    exec_chunk_append,
+    end_chunk_append,
+    rescan_chunk_append,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    explain_chunk_append,
+};
+
+Node* create_chunk_append_state(CustomScan* cscan) {
+  ChunkAppendState* state = (ChunkAppendState*)newNode(sizeof(ChunkAppendState), T_CustomScanState);
+  state->css.methods = &exec_methods;
+  return (Node*)state;
+}
+
+}  // namespace
+
+CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAppendChild* children,
+                                     int nchildren, List* runtime, Oid time_type, List* pathkeys,
+                                     ParamPathInfo* param_info, Path* costs_from) {
+  CustomPath* path = makeNode(CustomPath);
+  path->path.pathtype = T_CustomScan;
+  path->path.parent = rel;
+  path->path.pathtarget = rel->reltarget;
+  path->path.param_info = param_info;
+  path->path.parallel_aware = false;
+  path->path.parallel_safe = false;
+  path->path.parallel_workers = 0;
+  path->path.pathkeys = pathkeys;
+  path->flags = 0;
+  path->methods = &path_methods;
+
+  List* ranges = NIL;
+  List* subpaths = NIL;
+  double rows = 0;
+  Cost total = 0;
+  for (int i = 0; i < nchildren; ++i) {
+    subpaths = lappend(subpaths, children[i].path);
+    ranges = lappend(ranges, int8_const(children[i].range_start));
+    ranges = lappend(ranges, int8_const(children[i].range_end));
+    rows += children[i].path->rows;
+    total += children[i].path->total_cost;
+  }
+  path->custom_paths = subpaths;
+
+  List* meta = list_make2_int((int)time_type, list_length(runtime));
+  List* values = NIL;
+  ListCell* lc;
+  foreach (lc, runtime) {
+    RuntimeClause* rc = (RuntimeClause*)lfirst(lc);
+    meta = lappend_int(meta, rc->strategy);
+    meta = lappend_int(meta, rc->is_array ? 1 : 0);
+    meta = lappend_int(meta, rc->use_or ? 1 : 0);
+    meta = lappend_int(meta, (int)rc->value_type);
+    meta = lappend_int(meta, rc->exec_time ? 1 : 0);
+    values = lappend(values, rc->value);
+  }
+  path->custom_private = list_make3(ranges, values, meta);
+
+  if (costs_from != nullptr) {
+    path->path.rows = costs_from->rows;
+    path->path.startup_cost = costs_from->startup_cost;
+    path->path.total_cost = costs_from->total_cost;
+  } else {
+    path->path.rows = clamp_row_est(rows);
+    path->path.startup_cost = nchildren > 0 ? children[0].path->startup_cost : 0;
+    path->path.total_cost = total + cpu_tuple_cost * kAppendCpuCostMultiplier * rows;
+  }
+  return path;
+}
+
+bool is_chunk_append_path(const Path* path) {
+  return IsA(path, CustomPath) && ((const CustomPath*)path)->methods == &path_methods;
+}
+
+void chunk_append_register() { RegisterCustomScanMethods(&scan_methods); }
+
+}  // namespace strata

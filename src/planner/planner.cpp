@@ -1,0 +1,504 @@
+// Query planning over hypertables: the planner hook that takes hypertable scans away from
+// PostgreSQL's inheritance expansion, and the set_rel_pathlist hook that expands them to only
+// the chunks their time predicates can match, with Append / ChunkAppend paths over them.
+#include <cmath>
+
+#include "pg/init.hpp"
+#include "pg/pg.hpp"
+#include "planner/chunk_append.hpp"
+#include "planner/restrict.hpp"
+
+extern "C" {
+#include "access/nbtree.h"
+#include "catalog/pg_class.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/appendinfo.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/planner.h"
+#include "parser/parsetree.h"
+#include "storage/lmgr.h"
+}
+
+namespace strata {
+
+namespace {
+
+// RTEs of hypertables whose expansion strata took over carry this in ctename (unused for
+// RTE_RELATION entries; copied along with the RTE).
+const char kExpandMarker[] = "strata_expand_hypertable";
+
+planner_hook_type prev_planner_hook = nullptr;
+set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = nullptr;
+
+bool rte_is_marked(const RangeTblEntry* rte) {
+  return rte->rtekind == RTE_RELATION && rte->ctename != nullptr &&
+         strcmp(rte->ctename, kExpandMarker) == 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Planner hook: marking.
+
+// True if some query level locks rows (FOR UPDATE/SHARE): those need per-child row marks, which
+// PostgreSQL's own inheritance expansion provides.
+bool has_row_marks_walker(Node* node, void* context) {
+  if (node == nullptr) return false;
+  if (IsA(node, Query)) {
+    Query* q = (Query*)node;
+    if (q->rowMarks != NIL) return true;
+    return query_tree_walker(q, (bool (*)())has_row_marks_walker, context, 0);
+  }
+  return expression_tree_walker(node, (bool (*)())has_row_marks_walker, context);
+}
+
+void mark_query_rtes(Query* q) {
+  ListCell* lc;
+  int rti = 0;
+  foreach (lc, q->rtable) {
+    RangeTblEntry* rte = (RangeTblEntry*)lfirst(lc);
+    ++rti;
+    if (rte->rtekind != RTE_RELATION || !rte->inh || rte->relkind != RELKIND_RELATION) continue;
+    if (rte->tablesample != nullptr) continue;
+    if (rti == q->resultRelation) continue;
+    if (!is_hypertable(rte->relid)) continue;
+    rte->inh = false;
+    rte->ctename = pstrdup(kExpandMarker);
+  }
+}
+
+bool mark_walker(Node* node, void* context) {
+  if (node == nullptr) return false;
+  if (IsA(node, Query)) {
+    Query* q = (Query*)node;
+    mark_query_rtes(q);
+    return query_tree_walker(q, (bool (*)())mark_walker, context, 0);
+  }
+  return expression_tree_walker(node, (bool (*)())mark_walker, context);
+}
+
+PlannedStmt* strata_planner(Query* parse, const char* query_string, int cursor_options,
+                            ParamListInfo bound_params) {
+  // UPDATE/DELETE/MERGE give every non-target relation a row mark (for EvalPlanQual), and so does
+  // FOR UPDATE: leave those statements to PostgreSQL's inheritance expansion, which excludes
+  // chunks through their CHECK constraints.
+  if (guc_enable_chunk_exclusion &&
+      (parse->commandType == CMD_SELECT || parse->commandType == CMD_INSERT) &&
+      extension_is_active() && !has_row_marks_walker((Node*)parse, nullptr))
+    mark_walker((Node*)parse, nullptr);
+  if (prev_planner_hook != nullptr)
+    return prev_planner_hook(parse, query_string, cursor_options, bound_params);
+  return standard_planner(parse, query_string, cursor_options, bound_params);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expansion.
+
+struct ChildRel {
+  RelOptInfo* rel;
+  int64 range_start;
+  int64 range_end;
+};
+
+// The chunks the plan-time set allows, ascending by range and without duplicates.
+List* chunks_for_set(const Hypertable* ht, TimeSet set) {
+  if (set.all) return chunk_list_overlapping(ht, INT64_MIN, INT64_MAX, true);
+  List* result = NIL;
+  int32 last_id = -1;
+  bool have_last = false;
+  for (int i = 0; i < set.n; ++i) {
+    List* part = chunk_list_overlapping(ht, set.iv[i].lo, set.iv[i].hi, true);
+    ListCell* lc;
+    foreach (lc, part) {
+      ChunkInfo* c = (ChunkInfo*)lfirst(lc);
+      // Intervals are sorted and disjoint, so a chunk met twice is met in a row.
+      if (have_last && c->id == last_id) continue;
+      result = lappend(result, c);
+      last_id = c->id;
+      have_last = true;
+    }
+  }
+  return result;
+}
+
+// Locks the chunks (in range order, like PostgreSQL locks inheritance children) and drops any
+// that disappeared before we got the lock.
+List* lock_chunks(List* chunks, LOCKMODE lockmode) {
+  List* live = NIL;
+  ListCell* lc;
+  foreach (lc, chunks) {
+    ChunkInfo* c = (ChunkInfo*)lfirst(lc);
+    if (!OidIsValid(c->relid)) continue;
+    LockRelationOid(c->relid, lockmode);
+    if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(c->relid))) {
+      UnlockRelationOid(c->relid, lockmode);
+      continue;
+    }
+    live = lappend(live, c);
+  }
+  return live;
+}
+
+// Adds the range table entry and AppendRelInfo for one chunk; returns its RT index.
+Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_rti,
+                    Relation parent_rel, Oid chunk_relid) {
+  Relation child_rel = table_open(chunk_relid, NoLock);
+  RangeTblEntry* rte = makeNode(RangeTblEntry);
+  memcpy(rte, parent_rte, sizeof(RangeTblEntry));
+  rte->relid = chunk_relid;
+  rte->relkind = RELKIND_RELATION;
+  rte->inh = false;
+  rte->ctename = nullptr;
+  // Permissions (and row security) are checked on the hypertable only.
+  compat::rte_clear_required_perms(rte);
+  rte->securityQuals = NIL;
+  rte->selectedCols = nullptr;
+  rte->insertedCols = nullptr;
+  rte->updatedCols = nullptr;
+  rte->extraUpdatedCols = nullptr;
+  root->parse->rtable = lappend(root->parse->rtable, rte);
+  Index rti = list_length(root->parse->rtable);
+
+  AppendRelInfo* appinfo = make_append_rel_info(parent_rel, child_rel, parent_rti, rti);
+  root->append_rel_list = lappend(root->append_rel_list, appinfo);
+
+  // Column aliases as the query named the hypertable's columns, so EXPLAIN prints the same
+  // names for the chunk's columns; the table alias is the hypertable's.
+  TupleDesc desc = RelationGetDescr(child_rel);
+  List* parent_colnames = parent_rte->eref->colnames;
+  List* colnames = NIL;
+  for (int i = 0; i < desc->natts; ++i) {
+    Form_pg_attribute att = TupleDescAttr(desc, i);
+    const char* name;
+    if (att->attisdropped)
+      name = "";
+    else if (appinfo->parent_colnos[i] > 0 &&
+             appinfo->parent_colnos[i] <= list_length(parent_colnames))
+      name = strVal(list_nth(parent_colnames, appinfo->parent_colnos[i] - 1));
+    else
+      name = NameStr(att->attname);
+    colnames = lappend(colnames, makeString(pstrdup(name)));
+  }
+  rte->alias = rte->eref = makeAlias(parent_rte->eref->aliasname, colnames);
+
+  root->simple_rte_array[rti] = rte;
+  root->append_rel_array[rti] = appinfo;
+  table_close(child_rel, NoLock);
+  return rti;
+}
+
+// Sizes and paths for one chunk, as set_append_rel_size / set_plain_rel_pathlist do for an
+// inheritance child. Returns false if the chunk turned out empty (dummy).
+bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bool allow_parallel) {
+  if (IS_DUMMY_REL(child)) return false;
+  AppendRelInfo* appinfo = root->append_rel_array[child->relid];
+  child->joininfo = (List*)adjust_appendrel_attrs(root, (Node*)parent->joininfo, 1, &appinfo);
+  child->reltarget->exprs =
+      (List*)adjust_appendrel_attrs(root, (Node*)parent->reltarget->exprs, 1, &appinfo);
+  if (parent->has_eclass_joins || has_useful_pathkeys(root, parent))
+    add_child_rel_equivalences(root, appinfo, parent, child);
+  child->has_eclass_joins = parent->has_eclass_joins;
+  child->consider_parallel = allow_parallel && parent->consider_parallel;
+
+  check_index_predicates(root, child);
+  set_baserel_size_estimates(root, child);
+  // Index cost estimates share effective_cache_size among all tables of the query.
+  root->total_table_pages += child->pages;
+
+  Relids required_outer = child->lateral_relids;
+  add_path(child, create_seqscan_path(root, child, required_outer, 0));
+  if (child->consider_parallel && required_outer == nullptr) {
+    int workers = compute_parallel_worker(child, child->pages, -1, max_parallel_workers_per_gather);
+    if (workers > 0) add_partial_path(child, create_seqscan_path(root, child, nullptr, workers));
+  }
+  create_index_paths(root, child);
+  create_tidscan_paths(root, child);
+  set_cheapest(child);
+  return true;
+}
+
+// Row count and widths of the parent from its live children (as set_append_rel_size does).
+void set_parent_size(RelOptInfo* rel, ChildRel* kids, int n) {
+  double rows = 0;
+  double size = 0;
+  const int nattrs = rel->max_attr - rel->min_attr + 1;
+  double* attr_sizes = (double*)palloc0(sizeof(double) * nattrs);
+  for (int i = 0; i < n; ++i) {
+    RelOptInfo* child = kids[i].rel;
+    rows += child->rows;
+    size += child->reltarget->width * child->rows;
+    ListCell* pv;
+    ListCell* cv;
+    forboth (pv, rel->reltarget->exprs, cv, child->reltarget->exprs) {
+      Var* pvar = (Var*)lfirst(pv);
+      Node* cnode = (Node*)lfirst(cv);
+      if (!IsA(pvar, Var) || pvar->varno != (int)rel->relid) continue;
+      int32 width = 0;
+      if (IsA(cnode, Var) && ((Var*)cnode)->varno == (int)child->relid)
+        width = child->attr_widths[((Var*)cnode)->varattno - child->min_attr];
+      if (width <= 0) width = get_typavgwidth(exprType(cnode), exprTypmod(cnode));
+      attr_sizes[pvar->varattno - rel->min_attr] += width * child->rows;
+    }
+  }
+  rows = clamp_row_est(rows);
+  rel->rows = rows;
+  rel->tuples = rows;
+  rel->reltarget->width = (int32)std::rint(size / rows);
+  for (int i = 0; i < nattrs; ++i) rel->attr_widths[i] = (int32)std::rint(attr_sizes[i] / rows);
+}
+
+ChildRel* find_child(ChildRel* kids, int n, Index relid) {
+  for (int i = 0; i < n; ++i)
+    if (kids[i].rel->relid == relid) return &kids[i];
+  return nullptr;
+}
+
+// Replaces the unordered Append paths with ChunkAppend paths when there are clauses to exclude
+// chunks with at executor start or at each (re)scan: `runtime` from the restrictions, and for
+// parameterized paths the join clauses on time.
+void use_chunk_append_for_appends(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
+                                  ChildRel* kids, int n, List* runtime) {
+  ListCell* lc;
+  foreach (lc, rel->pathlist) {
+    Path* path = (Path*)lfirst(lc);
+    if (!IsA(path, AppendPath)) continue;
+    AppendPath* ap = (AppendPath*)path;
+    const int nsub = list_length(ap->subpaths);
+    if (nsub == 0 || ap->path.parallel_aware) continue;
+    List* clauses = runtime;
+    if (ap->path.param_info != nullptr)
+      clauses = list_concat_copy(runtime, time_join_clauses(root, rel, ht, PATH_REQ_OUTER(path)));
+    if (clauses == NIL) continue;
+    ChunkAppendChild* children = (ChunkAppendChild*)palloc(sizeof(ChunkAppendChild) * nsub);
+    bool ok = true;
+    int i = 0;
+    ListCell* sc;
+    foreach (sc, ap->subpaths) {
+      Path* sub = (Path*)lfirst(sc);
+      ChildRel* kid = find_child(kids, n, sub->parent->relid);
+      if (kid == nullptr) {
+        ok = false;
+        break;
+      }
+      children[i++] = ChunkAppendChild{sub, kid->range_start, kid->range_end};
+    }
+    if (!ok) continue;
+    lfirst(lc) = chunk_append_path_create(root, rel, children, nsub, clauses, ht->time_type,
+                                          ap->path.pathkeys, ap->path.param_info, &ap->path);
+  }
+}
+
+bool expr_is_time_var(Expr* expr, Index relid, AttrNumber attno) {
+  while (expr != nullptr && IsA(expr, RelabelType)) expr = ((RelabelType*)expr)->arg;
+  return expr != nullptr && IsA(expr, Var) && ((Var*)expr)->varno == (int)relid &&
+         ((Var*)expr)->varattno == attno && ((Var*)expr)->varlevelsup == 0;
+}
+
+bool pathkey_is_time(PathKey* pk, RelOptInfo* rel, const Hypertable* ht) {
+  if (pk->pk_eclass->ec_has_volatile) return false;
+  if (pk->pk_strategy != BTLessStrategyNumber && pk->pk_strategy != BTGreaterStrategyNumber)
+    return false;
+  ListCell* lc;
+  foreach (lc, pk->pk_eclass->ec_members) {
+    EquivalenceMember* em = (EquivalenceMember*)lfirst(lc);
+    if (em->em_is_child) continue;
+    if (expr_is_time_var(em->em_expr, rel->relid, ht->time_attno)) return true;
+  }
+  return false;
+}
+
+bool pathkey_computable_by(PathKey* pk, RelOptInfo* rel) {
+  if (pk->pk_eclass->ec_has_volatile) return false;
+  ListCell* lc;
+  foreach (lc, pk->pk_eclass->ec_members) {
+    EquivalenceMember* em = (EquivalenceMember*)lfirst(lc);
+    if (em->em_is_child || em->em_is_const) continue;
+    if (!bms_is_empty(em->em_relids) && bms_is_subset(em->em_relids, rel->relids)) return true;
+  }
+  return false;
+}
+
+// The child path delivering `pathkeys`: for total cost the cheaper of a presorted path and a
+// sort of the cheapest path; for startup cost a presorted path when there is one.
+Path* ordered_child_path(PlannerInfo* root, RelOptInfo* child, List* pathkeys,
+                         CostSelector criterion) {
+  Path* cheapest = child->cheapest_total_path;
+  if (pathkeys_contained_in(pathkeys, cheapest->pathkeys)) return cheapest;
+  Path* presorted = get_cheapest_path_for_pathkeys(child->pathlist, pathkeys, nullptr, criterion, false);
+  if (presorted != nullptr && criterion == STARTUP_COST) return presorted;
+  Path* sorted = (Path*)create_sort_path(root, child, cheapest, pathkeys, -1.0);
+  if (presorted != nullptr && presorted->total_cost <= sorted->total_cost) return presorted;
+  return sorted;
+}
+
+// Replaces MergeAppend paths ordered by time first (PostgreSQL builds them for every ordering
+// the chunks' indexes provide, e.g. for merge joins) with ordered ChunkAppend paths over the same
+// children: the chunks do not overlap, so reading them one after another in range order gives the
+// same order without merging, and lets a LIMIT stop early.
+void merge_appends_to_chunk_appends(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
+                                    ChildRel* kids, int n, List* runtime) {
+  List* keep = NIL;
+  List* replacements = NIL;
+  ListCell* lc;
+  foreach (lc, rel->pathlist) {
+    Path* path = (Path*)lfirst(lc);
+    if (!IsA(path, MergeAppendPath) || path->param_info != nullptr || path->pathkeys == NIL ||
+        !pathkey_is_time((PathKey*)linitial(path->pathkeys), rel, ht)) {
+      keep = lappend(keep, path);
+      continue;
+    }
+    MergeAppendPath* map = (MergeAppendPath*)path;
+    const int nsub = list_length(map->subpaths);
+    const bool descending =
+        ((PathKey*)linitial(path->pathkeys))->pk_strategy == BTGreaterStrategyNumber;
+    ChunkAppendChild* children = (ChunkAppendChild*)palloc(sizeof(ChunkAppendChild) * (nsub + 1));
+    int k = 0;
+    // kids are in ascending range order; pick each one's subpath in the wanted direction.
+    for (int i = 0; i < n; ++i) {
+      ChildRel* kid = &kids[descending ? n - 1 - i : i];
+      ListCell* sc;
+      foreach (sc, map->subpaths) {
+        Path* sub = (Path*)lfirst(sc);
+        if (sub->parent != kid->rel) continue;
+        if (!pathkeys_contained_in(path->pathkeys, sub->pathkeys))
+          sub = (Path*)create_sort_path(root, kid->rel, sub, path->pathkeys, -1.0);
+        children[k++] = ChunkAppendChild{sub, kid->range_start, kid->range_end};
+        break;
+      }
+    }
+    if (k != nsub) {
+      keep = lappend(keep, path);
+      continue;
+    }
+    replacements = lappend(replacements,
+                           chunk_append_path_create(root, rel, children, k, runtime, ht->time_type,
+                                                    path->pathkeys, nullptr, nullptr));
+  }
+  rel->pathlist = keep;
+  foreach (lc, replacements) add_path(rel, (Path*)lfirst(lc));
+}
+
+// Ordered ChunkAppend paths when the query wants rows ordered by time: the chunks do not overlap,
+// so reading them one after the other in range order is ordered.
+void add_ordered_paths(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, ChildRel* kids,
+                       int n, List* runtime) {
+  if (!guc_enable_ordered_append || root->query_pathkeys == NIL) return;
+  if (n == 1 && runtime == NIL) return;  // a plain one-child Append keeps the child's order
+  if (rel->lateral_relids != nullptr) return;
+  PathKey* first = (PathKey*)linitial(root->query_pathkeys);
+  if (!pathkey_is_time(first, rel, ht)) return;
+  for (int i = 0; i < n; ++i)
+    if (kids[i].rel->cheapest_total_path == nullptr ||
+        kids[i].rel->cheapest_total_path->param_info != nullptr)
+      return;
+  const bool descending = first->pk_strategy == BTGreaterStrategyNumber;
+
+  // Candidate orderings: the time key alone, and the longest prefix of the query's ordering that
+  // this rel can produce.
+  List* candidates = list_make1(list_make1(first));
+  List* prefix = NIL;
+  ListCell* lc;
+  foreach (lc, root->query_pathkeys) {
+    PathKey* pk = (PathKey*)lfirst(lc);
+    if (!pathkey_computable_by(pk, rel)) break;
+    prefix = lappend(prefix, pk);
+  }
+  if (list_length(prefix) > 1) candidates = lappend(candidates, prefix);
+
+  ChunkAppendChild* children = (ChunkAppendChild*)palloc(sizeof(ChunkAppendChild) * n);
+  foreach (lc, candidates) {
+    List* pathkeys = (List*)lfirst(lc);
+    for (int pass = 0; pass < 2; ++pass) {
+      const CostSelector criterion = pass == 0 ? TOTAL_COST : STARTUP_COST;
+      for (int i = 0; i < n; ++i) {
+        ChildRel* kid = &kids[descending ? n - 1 - i : i];
+        children[i] = ChunkAppendChild{ordered_child_path(root, kid->rel, pathkeys, criterion),
+                                       kid->range_start, kid->range_end};
+      }
+      add_path(rel, (Path*)chunk_append_path_create(root, rel, children, n, runtime, ht->time_type,
+                                                    pathkeys, nullptr, nullptr));
+    }
+  }
+}
+
+void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte,
+                       const Hypertable* ht) {
+  // The plan depends on the set of chunks: every catalog change (a new chunk, a dropped one)
+  // invalidates the hypertable catalog's relcache entry, and with it this plan.
+  root->glob->relationOids = lappend_oid(root->glob->relationOids, catalog_oids().hypertable);
+
+  TimeRestriction restriction;
+  time_restriction_analyze(rel, ht, &restriction);
+  List* runtime = guc_enable_runtime_exclusion ? restriction.runtime : NIL;
+
+  List* chunks = lock_chunks(chunks_for_set(ht, restriction.plan_set), rte->rellockmode);
+  const int nchunks = list_length(chunks);
+  ChildRel* kids = (ChildRel*)palloc(sizeof(ChildRel) * (nchunks > 0 ? nchunks : 1));
+  int n = 0;
+  if (nchunks > 0) {
+    expand_planner_arrays(root, nchunks);
+    Relation parent_rel = table_open(rte->relid, NoLock);
+    ListCell* lc;
+    foreach (lc, chunks) {
+      ChunkInfo* c = (ChunkInfo*)lfirst(lc);
+      Index child_rti = add_chunk_rte(root, rte, rti, parent_rel, c->relid);
+      RelOptInfo* child = build_simple_rel(root, child_rti, rel);
+      // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
+      // exclude chunks, so no partial paths compete with it.
+      if (!plan_chunk_rel(root, rel, child, runtime == NIL)) continue;
+      kids[n++] = ChildRel{child, c->range_start, c->range_end};
+    }
+    table_close(parent_rel, NoLock);
+  }
+  // From here on the hypertable is an append relation (statistics lookups use the inherited
+  // statistics).
+  rte->inh = true;
+
+  if (n == 0) {
+    mark_dummy_rel(rel);
+    return;
+  }
+  set_parent_size(rel, kids, n);
+
+  rel->pathlist = NIL;
+  rel->partial_pathlist = NIL;
+  rel->cheapest_startup_path = nullptr;
+  rel->cheapest_total_path = nullptr;
+  rel->cheapest_unique_path = nullptr;
+  rel->cheapest_parameterized_paths = NIL;
+  List* live = NIL;
+  for (int i = 0; i < n; ++i) live = lappend(live, kids[i].rel);
+  add_paths_to_append_rel(root, rel, live);
+  if (guc_enable_runtime_exclusion) use_chunk_append_for_appends(root, rel, ht, kids, n, runtime);
+  if (guc_enable_ordered_append && (n > 1 || runtime != NIL))
+    merge_appends_to_chunk_appends(root, rel, ht, kids, n, runtime);
+  add_ordered_paths(root, rel, ht, kids, n, runtime);
+}
+
+void strata_set_rel_pathlist(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
+  if (prev_set_rel_pathlist_hook != nullptr) prev_set_rel_pathlist_hook(root, rel, rti, rte);
+  if (!rte_is_marked(rte) || rte->inh) return;
+  if (rel->reloptkind != RELOPT_BASEREL && rel->reloptkind != RELOPT_OTHER_MEMBER_REL) return;
+  if (IS_DUMMY_REL(rel)) return;
+  Hypertable* ht = hypertable_get(rte->relid);
+  if (ht == nullptr) {
+    // Not a hypertable any more (dropped between marking and planning cannot happen under our
+    // lock, but be safe): the parent's own scan is all there is.
+    return;
+  }
+  expand_hypertable(root, rel, rti, rte, ht);
+}
+
+}  // namespace
+
+void planner_init() {
+  chunk_append_register();
+  prev_planner_hook = planner_hook;
+  planner_hook = strata_planner;
+  prev_set_rel_pathlist_hook = set_rel_pathlist_hook;
+  set_rel_pathlist_hook = strata_set_rel_pathlist;
+}
+
+}  // namespace strata

@@ -1,0 +1,397 @@
+// Extraction of time-column bounds from a hypertable's restriction clauses (see restrict.hpp).
+#include "planner/restrict.hpp"
+
+#include "pg/pg.hpp"
+#include "core/time/chunk_range.hpp"
+
+extern "C" {
+#include "access/nbtree.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_opclass.h"
+#include "catalog/pg_proc.h"
+#include "commands/defrem.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/paths.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/array.h"
+#include "utils/date.h"
+#include "utils/timestamp.h"
+}
+
+namespace strata {
+
+namespace {
+
+using core::TimeInterval;
+
+// Extra room on each side for comparisons whose conversion depends on the time zone.
+constexpr int64 kTimeZoneMargin = 2 * INT64CONST(86400000000);
+
+TimeSet make_set(int n) {
+  TimeSet s{false, n, nullptr};
+  s.iv = static_cast<TimeInterval*>(palloc(sizeof(TimeInterval) * (n > 0 ? n : 1)));
+  return s;
+}
+
+}  // namespace
+
+TimeSet time_set_all() { return TimeSet{true, 0, nullptr}; }
+
+TimeSet time_set_empty() { return make_set(0); }
+
+TimeSet time_set_intersect(TimeSet a, TimeSet b) {
+  if (a.all) return b;
+  if (b.all) return a;
+  TimeSet r = make_set(a.n + b.n);
+  r.n = static_cast<int>(core::intersect(a.iv, a.n, b.iv, b.n, r.iv));
+  return r;
+}
+
+TimeSet time_set_union(TimeSet a, TimeSet b) {
+  if (a.all) return a;
+  if (b.all) return b;
+  TimeSet r = make_set(a.n + b.n);
+  for (int i = 0; i < a.n; ++i) r.iv[i] = a.iv[i];
+  for (int i = 0; i < b.n; ++i) r.iv[a.n + i] = b.iv[i];
+  r.n = static_cast<int>(core::normalize(r.iv, a.n + b.n));
+  return r;
+}
+
+bool time_set_overlaps(TimeSet s, int64 range_start, int64 range_end) {
+  if (s.all) return true;
+  return core::overlaps_range(s.iv, s.n, range_start, range_end);
+}
+
+namespace {
+
+bool is_integer_type(Oid t) { return t == INT2OID || t == INT4OID || t == INT8OID; }
+bool is_time_type(Oid t) { return t == DATEOID || t == TIMESTAMPOID || t == TIMESTAMPTZOID; }
+
+// Whether values of `value_type` compared with a column of `column_type` can be mapped onto the
+// column's axis.
+bool value_type_supported(Oid value_type, Oid column_type) {
+  if (is_integer_type(column_type)) return is_integer_type(value_type);
+  if (is_time_type(column_type)) return is_time_type(value_type);
+  return false;
+}
+
+int64 overflow_to_axis(int overflow) { return overflow > 0 ? INT64_MAX : INT64_MIN; }
+
+// Maps one non-null value onto the column's axis the way PostgreSQL's cross-type comparison
+// operators relate it to the column. *margin is set when the mapping is only approximate.
+int64 value_to_axis(Datum value, Oid value_type, Oid column_type, int64* margin) {
+  *margin = 0;
+  switch (value_type) {
+    case INT2OID: return DatumGetInt16(value);
+    case INT4OID: return DatumGetInt32(value);
+    case INT8OID: return DatumGetInt64(value);
+    default: break;
+  }
+  if (column_type == TIMESTAMPTZOID) {
+    // timestamptz vs timestamp/date: PostgreSQL converts the value to timestamptz.
+    int overflow = 0;
+    if (value_type == TIMESTAMPOID) {
+      TimestampTz t = timestamp2timestamptz_opt_overflow(DatumGetTimestamp(value), &overflow);
+      if (overflow != 0) return overflow_to_axis(overflow);
+      return time_datum_to_internal(TimestampTzGetDatum(t), TIMESTAMPTZOID);
+    }
+    if (value_type == DATEOID) {
+      TimestampTz t = date2timestamptz_opt_overflow(DatumGetDateADT(value), &overflow);
+      if (overflow != 0) return overflow_to_axis(overflow);
+      return time_datum_to_internal(TimestampTzGetDatum(t), TIMESTAMPTZOID);
+    }
+    return time_datum_to_internal(value, TIMESTAMPTZOID);
+  }
+  // timestamp and date columns share the "local time as if UTC" axis with timestamp and date
+  // values. A timestamptz value is compared after converting the column value to timestamptz in
+  // the session time zone: its UTC axis value is within a day of the local one.
+  if (value_type == TIMESTAMPTZOID) {
+    *margin = kTimeZoneMargin;
+    return time_datum_to_internal(value, TIMESTAMPTZOID);
+  }
+  return time_datum_to_internal(value, value_type);
+}
+
+TimeSet set_for_scalar(int strategy, Datum value, Oid value_type, Oid column_type) {
+  int64 margin = 0;
+  const int64 x = value_to_axis(value, value_type, column_type, &margin);
+  TimeInterval iv{};
+  if (!core::interval_for_comparison(static_cast<core::CmpStrategy>(strategy), x, &iv))
+    return time_set_all();
+  if (margin != 0) iv = core::widen(iv, margin);
+  // Dates sit on whole days of the axis: `date_col > '2020-01-03'` starts at the next day.
+  if (column_type == DATEOID) iv = core::snap_to_multiples(iv, core::kUsecPerDay);
+  TimeSet s = make_set(1);
+  s.iv[0] = iv;
+  s.n = static_cast<int>(core::normalize(s.iv, 1));
+  return s;
+}
+
+}  // namespace
+
+TimeSet time_set_for_value(int strategy, bool is_array, bool use_or, Datum value, bool isnull,
+                           Oid value_type, Oid column_type) {
+  // The comparison operators are strict: a NULL never matches.
+  if (isnull) return time_set_empty();
+  if (!is_array) return set_for_scalar(strategy, value, value_type, column_type);
+
+  ArrayType* arr = DatumGetArrayTypeP(value);
+  int16 elmlen;
+  bool elmbyval;
+  char elmalign;
+  get_typlenbyvalalign(value_type, &elmlen, &elmbyval, &elmalign);
+  Datum* elems;
+  bool* nulls;
+  int n;
+  deconstruct_array(arr, value_type, elmlen, elmbyval, elmalign, &elems, &nulls, &n);
+  // OP ANY: the union over the elements (empty for an empty array); OP ALL: the intersection
+  // (everything for an empty array). A NULL element never makes ANY true, and makes ALL at best
+  // NULL, so it allows nothing there.
+  TimeSet acc = use_or ? time_set_empty() : time_set_all();
+  for (int i = 0; i < n; ++i) {
+    if (nulls[i]) {
+      if (!use_or) return time_set_empty();
+      continue;
+    }
+    TimeSet one = set_for_scalar(strategy, elems[i], value_type, column_type);
+    acc = use_or ? time_set_union(acc, one) : time_set_intersect(acc, one);
+  }
+  return acc;
+}
+
+namespace {
+
+struct MatchContext {
+  Index relid;
+  AttrNumber time_attno;
+  Oid time_type;
+  Oid opfamily;         // btree family of the time column's type
+  Relids outer_relids;  // rels whose Vars a value may use (join clauses of a parameterized scan)
+};
+
+bool is_time_var(const MatchContext& m, Node* node) {
+  while (node != nullptr && IsA(node, RelabelType)) node = (Node*)((RelabelType*)node)->arg;
+  if (node == nullptr || !IsA(node, Var)) return false;
+  Var* var = (Var*)node;
+  return var->varno == (int)m.relid && var->varattno == m.time_attno && var->varlevelsup == 0;
+}
+
+// Walks a comparison value: `bad` for anything not computable without a row (row values,
+// sub-selects, aggregates), `exec_param` for executor parameters (initplan results, values from
+// an outer query level), which are known only once the node runs.
+struct ValueCheck {
+  Relids outer_relids;  // Vars of these rels become executor parameters (nestloop parameters)
+  bool bad;
+  bool exec_param;
+};
+
+bool value_check_walker(Node* node, void* context) {
+  if (node == nullptr) return false;
+  ValueCheck* check = (ValueCheck*)context;
+  switch (nodeTag(node)) {
+    case T_Var: {
+      Var* var = (Var*)node;
+      if (var->varlevelsup == 0 && bms_is_member(var->varno, check->outer_relids)) {
+        check->exec_param = true;
+        return false;
+      }
+      check->bad = true;
+      return true;
+    }
+    case T_PlaceHolderVar:
+    case T_SubLink:
+    case T_SubPlan:
+    case T_AlternativeSubPlan:
+    case T_Aggref:
+    case T_WindowFunc:
+    case T_GroupingFunc:
+    case T_CurrentOfExpr:
+    case T_NextValueExpr:
+      check->bad = true;
+      return true;
+    case T_Param:
+      if (((Param*)node)->paramkind == PARAM_EXEC)
+        check->exec_param = true;
+      else if (((Param*)node)->paramkind != PARAM_EXTERN)
+        check->bad = true;
+      return check->bad;
+    default:
+      break;
+  }
+  return expression_tree_walker(node, (bool (*)())value_check_walker, context);
+}
+
+struct ClauseMatch {
+  int strategy;
+  bool is_array;
+  bool use_or;
+  Oid value_type;
+  Expr* value;
+  bool constant;  // value is a Const and the operator immutable: usable at plan time
+  bool exec_time;  // value needs executor parameters: usable once the scan runs
+};
+
+// Recognizes `time_col OP value`, `value OP time_col` and `time_col OP ANY/ALL (array)` with OP a
+// btree comparison of the time column's operator family.
+bool match_clause(const MatchContext& m, Node* clause, ClauseMatch* out) {
+  Oid opno;
+  Node* left;
+  Node* right;
+  bool is_array = false;
+  bool use_or = false;
+  if (IsA(clause, OpExpr)) {
+    OpExpr* op = (OpExpr*)clause;
+    if (list_length(op->args) != 2) return false;
+    opno = op->opno;
+    left = (Node*)linitial(op->args);
+    right = (Node*)lsecond(op->args);
+  } else if (IsA(clause, ScalarArrayOpExpr)) {
+    ScalarArrayOpExpr* saop = (ScalarArrayOpExpr*)clause;
+    opno = saop->opno;
+    left = (Node*)linitial(saop->args);
+    right = (Node*)lsecond(saop->args);
+    is_array = true;
+    use_or = saop->useOr;
+  } else {
+    return false;
+  }
+
+  bool var_on_left;
+  if (is_time_var(m, left))
+    var_on_left = true;
+  else if (!is_array && is_time_var(m, right))
+    var_on_left = false;
+  else
+    return false;
+  Node* other = var_on_left ? right : left;
+
+  int strategy = get_op_opfamily_strategy(opno, m.opfamily);
+  if (strategy < BTLessStrategyNumber || strategy > BTGreaterStrategyNumber) return false;
+  int op_strategy;
+  Oid lefttype, righttype;
+  get_op_opfamily_properties(opno, m.opfamily, false, &op_strategy, &lefttype, &righttype);
+  Oid value_type = var_on_left ? righttype : lefttype;
+  if (!value_type_supported(value_type, m.time_type)) return false;
+  if (is_array) {
+    Oid elem = get_element_type(exprType(other));
+    if (elem != value_type) return false;
+  } else if (exprType(other) != value_type) {
+    return false;
+  }
+  if (!var_on_left) strategy = BTCommuteStrategyNumber(strategy);
+
+  out->strategy = strategy;
+  out->is_array = is_array;
+  out->use_or = use_or;
+  out->value_type = value_type;
+  out->value = (Expr*)other;
+  out->constant = IsA(other, Const) && op_volatile(opno) == PROVOLATILE_IMMUTABLE;
+  out->exec_time = false;
+  if (!out->constant) {
+    ValueCheck check{m.outer_relids, false, false};
+    value_check_walker(other, &check);
+    if (check.bad || contain_volatile_functions(other)) return false;
+    out->exec_time = check.exec_param;
+  }
+  return true;
+}
+
+// The set a clause allows, from its constant parts only (anything else allows everything).
+TimeSet plan_time_set(const MatchContext& m, Node* clause) {
+  if (clause == nullptr) return time_set_all();
+  if (IsA(clause, RestrictInfo)) return plan_time_set(m, (Node*)((RestrictInfo*)clause)->clause);
+  if (IsA(clause, BoolExpr)) {
+    BoolExpr* b = (BoolExpr*)clause;
+    if (b->boolop == AND_EXPR) {
+      TimeSet acc = time_set_all();
+      ListCell* lc;
+      foreach (lc, b->args) acc = time_set_intersect(acc, plan_time_set(m, (Node*)lfirst(lc)));
+      return acc;
+    }
+    if (b->boolop == OR_EXPR) {
+      TimeSet acc = time_set_empty();
+      ListCell* lc;
+      foreach (lc, b->args) {
+        acc = time_set_union(acc, plan_time_set(m, (Node*)lfirst(lc)));
+        if (acc.all) break;
+      }
+      return acc;
+    }
+    return time_set_all();
+  }
+  ClauseMatch cm;
+  if (!match_clause(m, clause, &cm) || !cm.constant) return time_set_all();
+  Const* c = (Const*)cm.value;
+  return time_set_for_value(cm.strategy, cm.is_array, cm.use_or, c->constvalue, c->constisnull,
+                            cm.value_type, m.time_type);
+}
+
+}  // namespace
+
+void time_restriction_analyze(RelOptInfo* rel, const Hypertable* ht, TimeRestriction* out) {
+  out->plan_set = time_set_all();
+  out->runtime = NIL;
+  Oid opclass = GetDefaultOpClass(ht->time_type, BTREE_AM_OID);
+  if (!OidIsValid(opclass)) return;
+  MatchContext m{rel->relid, ht->time_attno, ht->time_type, get_opclass_family(opclass), nullptr};
+  ListCell* lc;
+  foreach (lc, rel->baserestrictinfo) {
+    RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
+    if (rinfo->pseudoconstant) continue;
+    ClauseMatch cm;
+    if (match_clause(m, (Node*)rinfo->clause, &cm) && !cm.constant) {
+      RuntimeClause* rc = (RuntimeClause*)palloc(sizeof(RuntimeClause));
+      rc->strategy = cm.strategy;
+      rc->is_array = cm.is_array;
+      rc->use_or = cm.use_or;
+      rc->value_type = cm.value_type;
+      rc->value = cm.value;
+      rc->exec_time = cm.exec_time;
+      out->runtime = lappend(out->runtime, rc);
+      continue;
+    }
+    out->plan_set = time_set_intersect(out->plan_set, plan_time_set(m, (Node*)rinfo->clause));
+  }
+}
+
+}  // namespace strata
+
+namespace strata {
+
+List* time_join_clauses(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
+                        Relids required_outer) {
+  if (bms_is_empty(required_outer)) return NIL;
+  Oid opclass = GetDefaultOpClass(ht->time_type, BTREE_AM_OID);
+  if (!OidIsValid(opclass)) return NIL;
+  MatchContext m{rel->relid, ht->time_attno, ht->time_type, get_opclass_family(opclass),
+                 required_outer};
+  // The join clauses a scan of rel parameterized by required_outer enforces, as
+  // get_baserel_parampathinfo collects them.
+  Relids join_relids = bms_union(rel->relids, required_outer);
+  List* clauses = generate_join_implied_equalities(root, join_relids, required_outer, rel);
+  ListCell* lc;
+  foreach (lc, rel->joininfo) {
+    RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
+    if (join_clause_is_movable_into(rinfo, rel->relids, join_relids))
+      clauses = lappend(clauses, rinfo);
+  }
+  List* result = NIL;
+  foreach (lc, clauses) {
+    RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
+    ClauseMatch cm;
+    if (rinfo->pseudoconstant || !match_clause(m, (Node*)rinfo->clause, &cm) || cm.constant)
+      continue;
+    RuntimeClause* rc = (RuntimeClause*)palloc(sizeof(RuntimeClause));
+    rc->strategy = cm.strategy;
+    rc->is_array = cm.is_array;
+    rc->use_or = cm.use_or;
+    rc->value_type = cm.value_type;
+    rc->value = cm.value;
+    rc->exec_time = true;
+    result = lappend(result, rc);
+  }
+  return result;
+}
+
+}  // namespace strata

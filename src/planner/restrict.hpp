@@ -1,0 +1,60 @@
+// Time restrictions of a hypertable scan: which of its restriction clauses bound the time column,
+// the interval set they allow at plan time (constants), and the clauses left for executor start
+// (parameters, now() and other stable expressions).
+#pragma once
+
+#include "catalog/catalog.hpp"
+#include "core/planner/time_set.hpp"
+
+extern "C" {
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+}
+
+namespace strata {
+
+// A normalized set of closed intervals on the internal axis, palloc'd. `all` means unrestricted
+// (iv is then unused).
+struct TimeSet {
+  bool all;
+  int n;
+  core::TimeInterval* iv;
+};
+
+TimeSet time_set_all();
+TimeSet time_set_empty();
+TimeSet time_set_intersect(TimeSet a, TimeSet b);
+TimeSet time_set_union(TimeSet a, TimeSet b);
+bool time_set_overlaps(TimeSet s, int64 range_start, int64 range_end);
+
+// A clause `time_col OP value` (or `time_col OP ANY/ALL (array)`) to evaluate at executor start,
+// or, when it uses executor parameters (initplan results, outer references), each time the scan
+// starts (again).
+struct RuntimeClause {
+  int strategy;     // btree strategy for `col OP value`
+  bool is_array;    // value is an array: OP ANY (use_or) or OP ALL
+  bool use_or;
+  Oid value_type;   // element type for arrays
+  Expr* value;      // no Vars, no sub-selects, no volatile functions
+  bool exec_time;   // value uses PARAM_EXEC parameters
+};
+
+struct TimeRestriction {
+  TimeSet plan_set;  // what the constant clauses allow
+  List* runtime;     // RuntimeClause*, conjunctive
+};
+
+// Analyzes rel->baserestrictinfo of the hypertable parent rel.
+void time_restriction_analyze(RelOptInfo* rel, const Hypertable* ht, TimeRestriction* out);
+
+// The join clauses `time_col OP expr(outer rels)` that a scan of rel parameterized by
+// required_outer enforces, as RuntimeClauses evaluated each time the scan (re)starts (their outer
+// Vars become nestloop parameters in the plan).
+List* time_join_clauses(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
+                        Relids required_outer);
+
+// The set allowed by `col OP value` for an evaluated value (NULL allows nothing).
+TimeSet time_set_for_value(int strategy, bool is_array, bool use_or, Datum value, bool isnull,
+                           Oid value_type, Oid column_type);
+
+}  // namespace strata
