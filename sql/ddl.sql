@@ -2,6 +2,9 @@
 -- owner. Chunk names depend on ids, so chunks are summarised: each definition with the chunk and
 -- index names masked, and how many chunks carry it.
 SET client_min_messages = warning;
+-- Everything here lives in its own schema, apart from the other tests' tables.
+CREATE SCHEMA ddl_test;
+SET search_path = ddl_test, public;
 
 CREATE FUNCTION ddl_mask(def text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
   SELECT regexp_replace(regexp_replace(def, 'INDEX \S+ ON (ONLY )?\S+', 'INDEX ON tbl'),
@@ -78,7 +81,7 @@ CREATE INDEX IF NOT EXISTS metrics_device_idx ON metrics (value);
 SELECT * FROM ddl_indexes('metrics');
 SELECT ci.hypertable_index_name, count(*)
   FROM _strata_catalog.chunk_index ci JOIN _strata_catalog.hypertable h ON h.id = ci.hypertable_id
- WHERE h.table_name = 'metrics' GROUP BY 1 ORDER BY 1;
+ WHERE h.table_name = 'metrics' AND h.schema_name LIKE 'ddl%' GROUP BY 1 ORDER BY 1;
 -- The unique index is enforced on each chunk.
 SELECT ddl_error($$INSERT INTO metrics VALUES ('2024-01-01', 1, 0)$$);
 -- Unique indexes and primary keys must include the time column.
@@ -98,7 +101,7 @@ SELECT * FROM ddl_indexes('metrics');
 ALTER INDEX metrics_partial_idx RENAME TO metrics_value_partial_idx;
 SELECT ci.hypertable_index_name, count(*)
   FROM _strata_catalog.chunk_index ci JOIN _strata_catalog.hypertable h ON h.id = ci.hypertable_id
- WHERE h.table_name = 'metrics' AND ci.hypertable_index_name LIKE '%partial%' GROUP BY 1;
+ WHERE h.table_name = 'metrics' AND h.schema_name LIKE 'ddl%' AND ci.hypertable_index_name LIKE '%partial%' GROUP BY 1;
 
 -- DROP INDEX: chunk indexes and mapping rows go too.
 DROP INDEX metrics_value_partial_idx, metrics_expr_idx, metrics_text_idx;
@@ -106,7 +109,7 @@ DROP INDEX IF EXISTS metrics_no_such_idx;
 SELECT * FROM ddl_indexes('metrics');
 SELECT ci.hypertable_index_name, count(*)
   FROM _strata_catalog.chunk_index ci JOIN _strata_catalog.hypertable h ON h.id = ci.hypertable_id
- WHERE h.table_name = 'metrics' GROUP BY 1 ORDER BY 1;
+ WHERE h.table_name = 'metrics' AND h.schema_name LIKE 'ddl%' GROUP BY 1 ORDER BY 1;
 SELECT ddl_error('DROP INDEX CONCURRENTLY metrics_opclass_idx');
 
 -- Columns: inheritance carries ADD / DROP / RENAME COLUMN, TYPE, DEFAULT and NOT NULL.
@@ -141,7 +144,7 @@ INSERT INTO readings VALUES ('2024-01-01', 1), ('2024-01-20', 2);
 ALTER TABLE readings ALTER COLUMN day TYPE timestamp;
 INSERT INTO readings VALUES ('2024-01-02 12:00', 3);
 SELECT column_type FROM _strata_catalog.dimension d JOIN _strata_catalog.hypertable h ON h.id = d.hypertable_id
- WHERE h.table_name = 'readings';
+ WHERE h.table_name = 'readings' AND h.schema_name LIKE 'ddl%';
 SELECT * FROM readings ORDER BY day;
 SELECT ddl_error('ALTER TABLE readings ALTER COLUMN day TYPE timestamptz');
 DROP TABLE readings;
@@ -151,14 +154,14 @@ INSERT INTO counters VALUES (1, 1), (150, 2);
 ALTER TABLE counters ALTER COLUMN t TYPE bigint;
 INSERT INTO counters VALUES (5000000000, 3);
 SELECT column_type FROM _strata_catalog.dimension d JOIN _strata_catalog.hypertable h ON h.id = d.hypertable_id
- WHERE h.table_name = 'counters';
+ WHERE h.table_name = 'counters' AND h.schema_name LIKE 'ddl%';
 SELECT count(*) AS chunks FROM ddl_chunks('counters');
 SELECT ddl_error('ALTER TABLE counters ALTER COLUMN t TYPE date USING NULL');
 DROP TABLE counters;
 -- Renaming the time column updates the dimension.
 ALTER TABLE metrics RENAME COLUMN time TO ts;
 SELECT column_name FROM _strata_catalog.dimension d JOIN _strata_catalog.hypertable h ON h.id = d.hypertable_id
- WHERE h.table_name = 'metrics';
+ WHERE h.table_name = 'metrics' AND h.schema_name LIKE 'ddl%';
 INSERT INTO metrics (ts, device) VALUES ('2024-01-11', 2);
 ALTER TABLE metrics RENAME COLUMN ts TO time;
 SELECT count(*) AS chunks FROM ddl_chunks('metrics');
@@ -180,7 +183,7 @@ ALTER TABLE metrics RENAME CONSTRAINT metrics_device_fkey TO metrics_device_fk;
 SELECT * FROM ddl_constraints('metrics') WHERE type IN ('p', 'f');
 SELECT ci.hypertable_index_name, count(*)
   FROM _strata_catalog.chunk_index ci JOIN _strata_catalog.hypertable h ON h.id = ci.hypertable_id
- WHERE h.table_name = 'metrics' AND ci.hypertable_index_name LIKE 'metrics_pk%' GROUP BY 1;
+ WHERE h.table_name = 'metrics' AND h.schema_name LIKE 'ddl%' AND ci.hypertable_index_name LIKE 'metrics_pk%' GROUP BY 1;
 ALTER TABLE metrics DROP CONSTRAINT metrics_device_check;
 ALTER TABLE metrics DROP CONSTRAINT metrics_pk;
 ALTER TABLE metrics DROP CONSTRAINT metrics_device_fk;
@@ -236,6 +239,7 @@ SELECT * FROM ddl_triggers('metrics');
 -- GRANT / REVOKE and ALTER TABLE OWNER reach every chunk.
 CREATE ROLE ddl_reader;
 CREATE ROLE ddl_owner;
+GRANT USAGE ON SCHEMA ddl_test TO ddl_reader;
 GRANT SELECT, INSERT ON metrics TO ddl_reader;
 SELECT ddl_acl_mismatches('metrics');
 SELECT count(*) FROM ddl_chunks('metrics') c WHERE has_table_privilege('ddl_reader', c, 'SELECT');
@@ -298,19 +302,20 @@ DROP SCHEMA ddl_chunks;
 -- Renaming and moving the hypertable updates the catalog.
 CREATE SCHEMA ddl_other;
 ALTER TABLE metrics RENAME TO measurements;
-SELECT schema_name, table_name FROM _strata_catalog.hypertable WHERE table_name IN ('metrics', 'measurements');
+SELECT schema_name, table_name FROM _strata_catalog.hypertable
+ WHERE table_name IN ('metrics', 'measurements') AND schema_name LIKE 'ddl%';
 ALTER TABLE measurements SET SCHEMA ddl_other;
-SELECT schema_name, table_name FROM _strata_catalog.hypertable WHERE table_name = 'measurements';
+SELECT schema_name, table_name FROM _strata_catalog.hypertable
+ WHERE table_name = 'measurements' AND schema_name LIKE 'ddl%';
 ALTER SCHEMA ddl_other RENAME TO ddl_moved;
-SELECT schema_name, table_name FROM _strata_catalog.hypertable WHERE table_name = 'measurements';
+SELECT schema_name, table_name FROM _strata_catalog.hypertable
+ WHERE table_name = 'measurements' AND schema_name LIKE 'ddl%';
 INSERT INTO ddl_moved.measurements VALUES ('2024-03-01', 1, 1);
 SELECT count(*) FROM ddl_moved.measurements;
 
 DROP TABLE ddl_moved.measurements;
 DROP SCHEMA ddl_moved;
-DROP TABLE other, parted, devices, trigger_log;
-DROP FUNCTION log_row(), log_statement();
+DROP SCHEMA ddl_test CASCADE;
 DROP ROLE ddl_reader;
 DROP ROLE ddl_owner;
-DROP FUNCTION ddl_mask(text), ddl_chunks(regclass), ddl_indexes(regclass), ddl_constraints(regclass),
-  ddl_triggers(regclass), ddl_acl_mismatches(regclass), ddl_error(text);
+RESET search_path;
