@@ -535,7 +535,12 @@ void process_grant(const UtilityCall* c, GrantStmt* stmt) {
   // GRANT itself locks nothing. Chunk creators hold this self-conflicting lock while they copy the
   // hypertable's privileges, so a chunk is either created (and seen below) before the GRANT or
   // created after it commits, with the new privileges.
-  foreach (lc, targets) lock_relation(((Hypertable*)lfirst(lc))->relid, ShareUpdateExclusiveLock);
+  // Only for roles that can grant at all: others get GRANT's own error without waiting for a lock.
+  foreach (lc, targets) {
+    Oid relid = ((Hypertable*)lfirst(lc))->relid;
+    if (pg_class_aclmask(relid, GetUserId(), ACL_GRANT_OPTION_FOR(ACL_ALL_RIGHTS_RELATION), ACLMASK_ANY) != 0)
+      lock_relation(relid, ShareUpdateExclusiveLock);
+  }
   run_standard(c);
   if (targets == NIL) return;
   CommandCounterIncrement();
