@@ -46,20 +46,27 @@ trap 'cluster_stop "$DATA"; rm -rf "$TMP"' EXIT
 cluster_start "$DATA" "$PORT" || { cat "$DATA.log"; echo "$PASSED passed, $((FAILED + 1)) failed"; exit 1; }
 export PGHOST=$DATA.sock PGPORT=$PORT PGUSER=postgres
 
-section "pg_regress and isolation (make installcheck)"
+section "pg_regress and isolation (each test in a fresh database)"
 rm -rf "$ROOT/build/regress" "$ROOT/build/isolation"
-out=$(make -C "$ROOT" installcheck PG_CONFIG="$PG_CONFIG" 2>&1)
-echo "$out" | grep -E '^(ok|not ok|test|     ) |\.\.\. |^#' | sed 's/^/  /'
-ok=$(echo "$out" | grep -cE '\.\.\. ok|^ok [0-9]+')
-bad=$(echo "$out" | grep -E '\.\.\. FAILED|^not ok [0-9]+' | grep -vc 'ignored')
-pass regress "$ok"
-if [ "$bad" -gt 0 ]; then
-  fail "pg_regress/isolation" "$bad"
-  for d in "$ROOT/build/regress" "$ROOT/build/isolation"; do [ -f "$d/regression.diffs" ] && head -150 "$d/regression.diffs"; done
-elif ! echo "$out" | grep -q 'All [0-9]* tests passed\|tests passed'; then
-  echo "$out" | tail -20
-  fail "make installcheck"
-fi
+run_pg_test() {  # run_pg_test KIND NAME: one pg_regress (KIND=REGRESS) or isolation (KIND=ISOLATION) test
+  local kind=$1 name=$2 out
+  if [ "$kind" = REGRESS ]; then
+    out=$(make -s -C "$ROOT" installcheck PG_CONFIG="$PG_CONFIG" REGRESS="$name" ISOLATION= 2>&1)
+  else
+    out=$(make -s -C "$ROOT" installcheck PG_CONFIG="$PG_CONFIG" REGRESS= ISOLATION="$name" 2>&1)
+  fi
+  echo "$out" | grep -E '^(test|ok|not ok) ' | sed 's/^/  /'
+  if echo "$out" | grep -qE '\.\.\. ok|^ok [0-9]+'; then
+    pass "$name"
+  else
+    fail "$kind $name"
+    local dir=$ROOT/build/regress; [ "$kind" = ISOLATION ] && dir=$ROOT/build/isolation
+    [ -f "$dir/regression.diffs" ] && head -120 "$dir/regression.diffs"
+    echo "$out" | tail -5
+  fi
+}
+for f in "$ROOT"/sql/*.sql; do run_pg_test REGRESS "$(basename "$f" .sql)"; done
+for f in "$ROOT"/test/isolation/specs/*.spec; do run_pg_test ISOLATION "$(basename "$f" .spec)"; done
 
 section "pgTAP"
 if ls "$ROOT"/test/pgtap/*.sql >/dev/null 2>&1; then
