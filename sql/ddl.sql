@@ -172,7 +172,9 @@ INSERT INTO devices SELECT generate_series(1, 7);
 ALTER TABLE metrics ADD CONSTRAINT metrics_device_check CHECK (device > 0);
 ALTER TABLE metrics ADD CONSTRAINT metrics_pkey PRIMARY KEY (device, time);
 ALTER TABLE metrics ADD CONSTRAINT metrics_device_fkey FOREIGN KEY (device) REFERENCES devices (id);
+ALTER TABLE metrics ADD CONSTRAINT metrics_time_value_key UNIQUE (time, value);
 SELECT * FROM ddl_constraints('metrics');
+ALTER TABLE metrics DROP CONSTRAINT metrics_time_value_key;
 SELECT * FROM ddl_indexes('metrics') WHERE def LIKE '%(device, "time")';
 -- Each chunk enforces them.
 SELECT ddl_error($$INSERT INTO metrics VALUES ('2024-01-01 12:00', 99, 0)$$);
@@ -271,6 +273,7 @@ SELECT ddl_error('ALTER TABLE other INHERIT metrics');
 SELECT ddl_error(format('ALTER TABLE %s NO INHERIT metrics', (SELECT min(c::text) FROM ddl_chunks('metrics') c)));
 CREATE TABLE parted (time timestamptz NOT NULL, device int) PARTITION BY RANGE (time);
 SELECT ddl_error($$ALTER TABLE parted ATTACH PARTITION metrics FOR VALUES FROM ('2020-01-01') TO ('2030-01-01')$$);
+SELECT ddl_error('ALTER TABLE metrics DETACH PARTITION other');
 
 -- TRUNCATE reaches the chunks; TRUNCATE ONLY of a hypertable is refused (its table is empty).
 SELECT ddl_error('TRUNCATE ONLY metrics');
