@@ -266,6 +266,16 @@ RESET ROLE;
 INSERT INTO metrics VALUES ('2024-02-01', 1, 1);
 SELECT ddl_acl_mismatches('metrics');
 
+-- Storage parameters reach the chunks (new chunks copy them from the hypertable).
+ALTER TABLE metrics SET (fillfactor = 80, autovacuum_enabled = false, toast.autovacuum_enabled = false);
+SELECT c.reloptions, t.reloptions AS toast, count(*)
+  FROM ddl_chunks('metrics') k JOIN pg_class c ON c.oid = k LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
+ GROUP BY 1, 2;
+ALTER TABLE metrics RESET (fillfactor, autovacuum_enabled, toast.autovacuum_enabled);
+SELECT c.reloptions, t.reloptions AS toast, count(*)
+  FROM ddl_chunks('metrics') k JOIN pg_class c ON c.oid = k LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
+ GROUP BY 1, 2;
+
 -- Refused: inheritance changes and partitioning.
 CREATE TABLE other (time timestamptz NOT NULL, device int, value numeric, comment text);
 SELECT ddl_error('ALTER TABLE metrics INHERIT other');

@@ -215,6 +215,7 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
   bool recurse = stmt->relation->inh;
   List* drops = NIL;
   List* trigger_cmds = NIL;
+  List* option_cmds = NIL;  // storage parameters: new chunks copy them, so existing ones follow
   bool owner_changed = false;
   Oid new_time_type = InvalidOid;
 
@@ -280,6 +281,10 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
       case AT_DisableTrigUser:
         trigger_cmds = lappend(trigger_cmds, (AlterTableCmd*)copyObjectImpl(cmd));
         break;
+      case AT_SetRelOptions:
+      case AT_ResetRelOptions:
+        option_cmds = lappend(option_cmds, (AlterTableCmd*)copyObjectImpl(cmd));
+        break;
       default:
         break;
     }
@@ -308,6 +313,7 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
   if (OidIsValid(new_time_type) && new_time_type != ht->time_type) catalog_set_time_type(ht, new_time_type);
   if (owner_changed) copy_acl_to_chunks(ht);
   foreach (lc, trigger_cmds) alter_chunk_triggers(ht, (AlterTableCmd*)lfirst(lc));
+  if (option_cmds != NIL && recurse) alter_chunks(ht, option_cmds);
 }
 
 // ---- DROP -----------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ void rename_chunk_triggers(const Hypertable* ht, const char* old_name, const cha
 // Applies ALTER TABLE ... ENABLE/DISABLE TRIGGER `cmd` to every chunk.
 void alter_chunk_triggers(const Hypertable* ht, const AlterTableCmd* cmd);
 
+// Runs ALTER TABLE subcommands `cmds` (copied for each) on every chunk, without permission checks.
+void alter_chunks(const Hypertable* ht, List* cmds);
+
 // Gives every chunk the hypertable's owner and privileges.
 void copy_acl_to_chunks(const Hypertable* ht);
 

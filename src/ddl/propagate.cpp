@@ -12,6 +12,7 @@ extern "C" {
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_trigger.h"
+#include "commands/tablecmds.h"
 #include "commands/trigger.h"
 #include "lib/stringinfo.h"
 }
@@ -269,6 +270,15 @@ void alter_chunk_triggers(const Hypertable* ht, const AlterTableCmd* cmd) {
     run_internal_ddl(psprintf("ALTER TABLE %s %s TRIGGER %s", chunk_qualified_name(chunk), action,
                               target != nullptr ? target : quote_identifier(cmd->name)));
   }
+}
+
+void alter_chunks(const Hypertable* ht, List* cmds) {
+  ListCell* lc;
+  foreach (lc, chunk_list_all(ht)) {
+    ChunkInfo* chunk = (ChunkInfo*)lfirst(lc);
+    if (OidIsValid(chunk->relid)) AlterTableInternal(chunk->relid, (List*)copyObjectImpl(cmds), false);
+  }
+  CommandCounterIncrement();
 }
 
 void copy_acl_to_chunks(const Hypertable* ht) {
