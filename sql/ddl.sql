@@ -266,6 +266,16 @@ RESET ROLE;
 INSERT INTO metrics VALUES ('2024-02-01', 1, 1);
 SELECT ddl_acl_mismatches('metrics');
 
+-- REINDEX TABLE reaches the chunks (every chunk index gets a new file); not CONCURRENTLY.
+CREATE TEMP TABLE ddl_files AS
+SELECT i.indexrelid, pg_relation_filenode(i.indexrelid) AS filenode
+  FROM ddl_chunks('metrics') k JOIN pg_index i ON i.indrelid = k;
+REINDEX TABLE metrics;
+SELECT count(*) AS chunk_indexes, count(*) FILTER (WHERE pg_relation_filenode(indexrelid) <> filenode) AS rebuilt
+  FROM ddl_files;
+DROP TABLE ddl_files;
+SELECT ddl_error('REINDEX TABLE CONCURRENTLY metrics');
+
 -- Storage parameters reach the chunks (new chunks copy them from the hypertable).
 ALTER TABLE metrics SET (fillfactor = 80, autovacuum_enabled = false, toast.autovacuum_enabled = false);
 SELECT c.reloptions, t.reloptions AS toast, count(*)

@@ -18,6 +18,7 @@ extern "C" {
 #include "catalog/index.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
+#include "commands/defrem.h"
 #include "commands/trigger.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_type.h"
@@ -568,6 +569,25 @@ void process_truncate(const UtilityCall* c, TruncateStmt* stmt) {
   run_standard(c);
 }
 
+// REINDEX TABLE of a hypertable also reindexes its chunks (PostgreSQL does not recurse into
+// inheritance children).
+void process_reindex(const UtilityCall* c, ReindexStmt* stmt) {
+  Hypertable* ht = stmt->kind == REINDEX_OBJECT_TABLE ? hypertable_of(stmt->relation) : nullptr;
+  if (ht == nullptr) return run_standard(c);
+  ListCell* lc;
+  foreach (lc, stmt->params) {
+    DefElem* opt = lfirst_node(DefElem, lc);
+    if (strcmp(opt->defname, "concurrently") == 0 && defGetBoolean(opt)) {
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("REINDEX CONCURRENTLY is not supported on hypertables"),
+                      errhint("Reindex the chunks concurrently one by one, or reindex the hypertable "
+                              "without CONCURRENTLY.")));
+    }
+  }
+  run_standard(c);
+  reindex_chunks(ht, stmt);
+}
+
 void process_utility(const UtilityCall* c) {
   Node* stmt = c->pstmt->utilityStmt;
   switch (nodeTag(stmt)) {
@@ -587,6 +607,8 @@ void process_utility(const UtilityCall* c) {
       return process_grant(c, (GrantStmt*)stmt);
     case T_TruncateStmt:
       return process_truncate(c, (TruncateStmt*)stmt);
+    case T_ReindexStmt:
+      return process_reindex(c, (ReindexStmt*)stmt);
     case T_CreateStmt:
       check_table_elements(((CreateStmt*)stmt)->tableElts);
       return run_standard(c);

@@ -46,6 +46,9 @@ void alter_chunk_triggers(const Hypertable* ht, const AlterTableCmd* cmd);
 // Runs ALTER TABLE subcommands `cmds` (copied for each) on every chunk, without permission checks.
 void alter_chunks(const Hypertable* ht, List* cmds);
 
+// Runs REINDEX `stmt` (a REINDEX TABLE of the hypertable) on every chunk.
+void reindex_chunks(const Hypertable* ht, const ReindexStmt* stmt);
+
 // Gives every chunk the hypertable's owner and privileges.
 void copy_acl_to_chunks(const Hypertable* ht);
 

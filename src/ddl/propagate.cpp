@@ -12,7 +12,9 @@ extern "C" {
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_trigger.h"
+#include "commands/defrem.h"
 #include "commands/tablecmds.h"
+#include "nodes/makefuncs.h"
 #include "commands/trigger.h"
 #include "lib/stringinfo.h"
 }
@@ -279,6 +281,17 @@ void alter_chunks(const Hypertable* ht, List* cmds) {
     if (OidIsValid(chunk->relid)) AlterTableInternal(chunk->relid, (List*)copyObjectImpl(cmds), false);
   }
   CommandCounterIncrement();
+}
+
+void reindex_chunks(const Hypertable* ht, const ReindexStmt* stmt) {
+  ListCell* lc;
+  foreach (lc, chunk_list_all(ht)) {
+    ChunkInfo* chunk = (ChunkInfo*)lfirst(lc);
+    if (!OidIsValid(chunk->relid)) continue;
+    ReindexStmt* copy = (ReindexStmt*)copyObjectImpl(stmt);
+    copy->relation = makeRangeVar(pstrdup(NameStr(chunk->schema_name)), pstrdup(NameStr(chunk->table_name)), -1);
+    ExecReindex(nullptr, copy, false);
+  }
 }
 
 void copy_acl_to_chunks(const Hypertable* ht) {
