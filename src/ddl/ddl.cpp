@@ -506,12 +506,17 @@ void process_create_trigger(const UtilityCall* c, CreateTrigStmt* stmt) {
     return;
   }
   ChunkInfo chunk;
-  if (!stmt->replace && OidIsValid(relid) && chunk_get_by_relid(relid, &chunk) &&
-      OidIsValid(get_trigger_oid(relid, stmt->trigname, true))) {
+  Hypertable* parent = nullptr;
+  if (!stmt->replace && OidIsValid(relid) && chunk_get_by_relid(relid, &chunk))
+    parent = hypertable_get_by_id(chunk.hypertable_id);
+  if (parent != nullptr) {
     // pg_restore re-creating a chunk's copy of a hypertable trigger that the hypertable's own
-    // CREATE TRIGGER already cloned: nothing to do.
-    Hypertable* parent = hypertable_get_by_id(chunk.hypertable_id);
-    if (parent != nullptr && OidIsValid(get_trigger_oid(parent->relid, stmt->trigname, true))) return;
+    // CREATE TRIGGER already cloned: nothing to do. The hypertable's lock (the one its CREATE
+    // TRIGGER holds) orders this against a concurrent clone, as in a parallel pg_restore.
+    lock_relation(parent->relid, ShareRowExclusiveLock);
+    if (OidIsValid(get_trigger_oid(relid, stmt->trigname, true)) &&
+        OidIsValid(get_trigger_oid(parent->relid, stmt->trigname, true)))
+      return;
   }
   run_standard(c);
 }
