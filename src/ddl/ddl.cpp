@@ -524,12 +524,22 @@ void process_create_trigger(const UtilityCall* c, CreateTrigStmt* stmt) {
 void process_grant(const UtilityCall* c, GrantStmt* stmt) {
   if (stmt->objtype != OBJECT_TABLE) return run_standard(c);
   List* targets = NIL;
+  List* locked = NIL;  // hypertables of chunks named in the GRANT
   List* schemas = NIL;
   ListCell* lc;
   if (stmt->targtype == ACL_TARGET_OBJECT) {
     foreach (lc, stmt->objects) {
-      Hypertable* ht = hypertable_of(lfirst_node(RangeVar, lc));
-      if (ht != nullptr) targets = lappend(targets, ht);
+      Oid relid = relid_of(lfirst_node(RangeVar, lc));
+      Hypertable* ht = OidIsValid(relid) ? hypertable_get(relid) : nullptr;
+      ChunkInfo chunk;
+      if (ht != nullptr) {
+        targets = lappend(targets, ht);
+      } else if (OidIsValid(relid) && chunk_get_by_relid(relid, &chunk)) {
+        // A chunk's own GRANT (pg_restore, possibly in parallel with its hypertable's) must not
+        // update the chunk's pg_class row while the hypertable's GRANT copies privileges to it.
+        Hypertable* parent = hypertable_get_by_id(chunk.hypertable_id);
+        if (parent != nullptr) locked = lappend(locked, parent);
+      }
     }
   } else if (stmt->targtype == ACL_TARGET_ALL_IN_SCHEMA) {
     foreach (lc, stmt->objects) {
@@ -548,7 +558,7 @@ void process_grant(const UtilityCall* c, GrantStmt* stmt) {
   // hypertable's privileges, so a chunk is either created (and seen below) before the GRANT or
   // created after it commits, with the new privileges.
   // Only for roles that can grant at all: others get GRANT's own error without waiting for a lock.
-  foreach (lc, targets) {
+  foreach (lc, list_concat(list_copy(targets), locked)) {
     Oid relid = ((Hypertable*)lfirst(lc))->relid;
     if (pg_class_aclmask(relid, GetUserId(), ACL_GRANT_OPTION_FOR(ACL_ALL_RIGHTS_RELATION), ACLMASK_ANY) != 0)
       lock_relation(relid, ShareUpdateExclusiveLock);
