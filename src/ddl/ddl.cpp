@@ -124,8 +124,8 @@ void process_index(const UtilityCall* c, IndexStmt* stmt) {
   if (stmt->concurrent) {
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("CREATE INDEX CONCURRENTLY is not supported on hypertables"),
-                    errhint("Create the index without CONCURRENTLY, or create it on each chunk "
-                            "concurrently and then on the hypertable.")));
+                    errhint("Create the index without CONCURRENTLY: it is built on the hypertable "
+                            "and every chunk in one transaction.")));
   }
   List* before = index_oids(ht->relid);
   bool to_chunks = stmt->relation->inh;
