@@ -97,6 +97,33 @@ INSERT INTO metrics VALUES ('2024-01-10', 1, 1);
 SELECT count(*) AS chunks FROM ddl_chunks('metrics');
 SELECT * FROM ddl_indexes('metrics');
 
+-- An equivalent index that a chunk already has (made by hand, e.g. CONCURRENTLY chunk by chunk)
+-- is adopted rather than built again; a different one is not.
+DO $$
+DECLARE c regclass;
+BEGIN
+  FOR c IN SELECT ddl_chunks('metrics') LOOP
+    EXECUTE format('CREATE INDEX ON %s (device, value) WHERE device > 1', c);
+    EXECUTE format('CREATE INDEX ON %s (device, value)', c);
+  END LOOP;
+END $$;
+CREATE INDEX metrics_adopted_idx ON metrics (device, value) WHERE device > 1;
+SELECT * FROM ddl_indexes('metrics') WHERE def LIKE '%(device, value)%';
+SELECT ci.index_name LIKE '%chunk_device_value_idx%' AS adopted_hand_made, count(*)
+  FROM _strata_catalog.chunk_index ci JOIN _strata_catalog.hypertable h ON h.id = ci.hypertable_id
+ WHERE h.table_name = 'metrics' AND h.schema_name LIKE 'ddl%' AND ci.hypertable_index_name = 'metrics_adopted_idx'
+ GROUP BY 1;
+DROP INDEX metrics_adopted_idx;
+SELECT * FROM ddl_indexes('metrics') WHERE def LIKE '%(device, value)%';
+DO $$
+DECLARE c regclass;
+BEGIN
+  FOR c IN SELECT ddl_chunks('metrics') LOOP
+    EXECUTE (SELECT format('DROP INDEX %s', i.indexrelid::regclass) FROM pg_index i
+              WHERE i.indrelid = c AND pg_get_indexdef(i.indexrelid) LIKE '%(device, value)');
+  END LOOP;
+END $$;
+
 -- ALTER INDEX RENAME: the mapping follows the hypertable index's name.
 ALTER INDEX metrics_partial_idx RENAME TO metrics_value_partial_idx;
 SELECT ci.hypertable_index_name, count(*)

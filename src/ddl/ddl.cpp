@@ -124,8 +124,8 @@ void process_index(const UtilityCall* c, IndexStmt* stmt) {
   if (stmt->concurrent) {
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("CREATE INDEX CONCURRENTLY is not supported on hypertables"),
-                    errhint("Create the index without CONCURRENTLY: it is built on the hypertable "
-                            "and every chunk in one transaction.")));
+                    errhint("Create the index without CONCURRENTLY, or first create it CONCURRENTLY "
+                            "on each chunk: CREATE INDEX on the hypertable then adopts those indexes.")));
   }
   List* before = index_oids(ht->relid);
   bool to_chunks = stmt->relation->inh;

@@ -6,6 +6,7 @@
 #include "pg/pg.hpp"
 
 extern "C" {
+#include "access/attmap.h"
 #include "catalog/dependency.h"
 #include "catalog/index.h"
 #include "catalog/objectaddress.h"
@@ -70,9 +71,74 @@ static char* chunk_qualified_name(const ChunkInfo* chunk) {
   return quote_qualified_identifier(NameStr(chunk->schema_name), NameStr(chunk->table_name));
 }
 
+// Chunk indexes that already implement some index of the hypertable, as "<chunk id>/<name>"
+// strings (a List of char*).
+static List* mapped_chunk_indexes(const Hypertable* ht, List* ht_indexes) {
+  List* result = NIL;
+  ListCell* lc;
+  foreach (lc, ht_indexes) {
+    char* ht_index_name = get_rel_name(lfirst_oid(lc));
+    if (ht_index_name == nullptr) continue;
+    List* chunk_ids = NIL;
+    List* names = catalog_chunk_indexes_of(ht->id, ht_index_name, &chunk_ids);
+    ListCell* ln;
+    ListCell* lci;
+    forboth (ln, names, lci, chunk_ids) {
+      result = lappend(result, psprintf("%d/%s", lfirst_int(lci), (const char*)lfirst(ln)));
+    }
+  }
+  return result;
+}
+
+static bool string_member(List* list, const char* s) {
+  ListCell* lc;
+  foreach (lc, list) {
+    if (strcmp((const char*)lfirst(lc), s) == 0) return true;
+  }
+  return false;
+}
+
+// A valid index of the chunk, not implementing another hypertable index, that is equivalent to
+// hypertable index `ht_index_oid` (same columns, expressions, predicate, opclasses, collations,
+// uniqueness, and a constraint behind it exactly when the hypertable index has one): such an
+// index, made by hand (e.g. CONCURRENTLY, chunk by chunk) is adopted instead of built again.
+static Oid equivalent_chunk_index(const Hypertable* ht, const ChunkInfo* chunk, Oid ht_index_oid,
+                                  List* mapped) {
+  Relation parent = table_open(ht->relid, AccessShareLock);
+  Relation child = table_open(chunk->relid, AccessShareLock);
+  AttrMap* attmap = build_attrmap_by_name(RelationGetDescr(child), RelationGetDescr(parent));
+  List* candidates = RelationGetIndexList(child);
+  table_close(child, NoLock);
+  table_close(parent, NoLock);
+
+  Relation ht_index = index_open(ht_index_oid, AccessShareLock);
+  IndexInfo* ht_info = BuildIndexInfo(ht_index);
+  bool ht_constraint = OidIsValid(get_index_constraint(ht_index_oid));
+  Oid found = InvalidOid;
+  ListCell* lc;
+  foreach (lc, candidates) {
+    Oid candidate = lfirst_oid(lc);
+    if (string_member(mapped, psprintf("%d/%s", chunk->id, get_rel_name(candidate)))) continue;
+    if (OidIsValid(get_index_constraint(candidate)) != ht_constraint) continue;
+    Relation index = index_open(candidate, AccessShareLock);
+    bool same = index->rd_index->indisvalid &&
+                CompareIndexInfo(BuildIndexInfo(index), ht_info, index->rd_indcollation,
+                                 ht_index->rd_indcollation, index->rd_opfamily, ht_index->rd_opfamily,
+                                 attmap);
+    index_close(index, NoLock);
+    if (same) {
+      found = candidate;
+      break;
+    }
+  }
+  index_close(ht_index, NoLock);
+  return found;
+}
+
 void clone_new_indexes(const Hypertable* ht, List* before, bool to_chunks) {
   List* after = index_oids(ht->relid);
   List* chunks = NIL;
+  List* mapped = NIL;
   ListCell* lc;
   foreach (lc, after) {
     Oid index_oid = lfirst_oid(lc);
@@ -80,14 +146,26 @@ void clone_new_indexes(const Hypertable* ht, List* before, bool to_chunks) {
     check_unique_index(ht, index_oid);
     if (!to_chunks) continue;
     const char* index_name = get_rel_name(index_oid);
-    if (chunks == NIL) chunks = chunk_list_all(ht);
+    if (chunks == NIL) {
+      chunks = chunk_list_all(ht);
+      mapped = mapped_chunk_indexes(ht, before);
+    }
     ListCell* cc;
     foreach (cc, chunks) {
       ChunkInfo* chunk = (ChunkInfo*)lfirst(cc);
       if (!OidIsValid(chunk->relid)) continue;
       // A mapping row means the chunk has (or, during pg_restore, will get) this index.
       if (catalog_chunk_index_for(chunk->id, index_name) != nullptr) continue;
+      Oid existing = equivalent_chunk_index(ht, chunk, index_oid, mapped);
+      if (OidIsValid(existing)) {
+        char* existing_name = get_rel_name(existing);
+        catalog_insert_chunk_index(chunk->id, existing_name, ht->id, index_name);
+        mapped = lappend(mapped, psprintf("%d/%s", chunk->id, existing_name));
+        CommandCounterIncrement();
+        continue;
+      }
       chunk_clone_index(ht, chunk, index_oid);
+      mapped = lappend(mapped, psprintf("%d/%s", chunk->id, catalog_chunk_index_for(chunk->id, index_name)));
     }
   }
 }
