@@ -3,7 +3,7 @@
 # plain table loaded from the same file, each in the chunk of its range.
 source "$(dirname "$0")/../../scripts/lib.sh"
 TEST_PORT=55463
-source "$(dirname "$0")/common.sh"
+source "$(dirname "$0")/lib/common.sh"
 
 cluster_start "$TEST_DATA" "$TEST_PORT"
 sql -c "CREATE EXTENSION strata" >/dev/null

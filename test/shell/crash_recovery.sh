@@ -3,7 +3,7 @@
 # is there, the interrupted COPY left nothing, and the catalog matches the chunk tables.
 source "$(dirname "$0")/../../scripts/lib.sh"
 TEST_PORT=55461
-source "$(dirname "$0")/common.sh"
+source "$(dirname "$0")/lib/common.sh"
 
 cluster_start "$TEST_DATA" "$TEST_PORT" "fsync = on" "synchronous_commit = on"
 sql -c "CREATE EXTENSION strata" >/dev/null

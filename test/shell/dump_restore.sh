@@ -3,7 +3,7 @@
 # chunks come back, inserts still route to (new) chunks and queries still exclude chunks.
 source "$(dirname "$0")/../../scripts/lib.sh"
 TEST_PORT=55462
-source "$(dirname "$0")/common.sh"
+source "$(dirname "$0")/lib/common.sh"
 
 cluster_start "$TEST_DATA" "$TEST_PORT"
 sql -c "CREATE DATABASE src" >/dev/null
