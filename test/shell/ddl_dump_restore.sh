@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # pg_dump / pg_restore of a hypertable whose indexes, constraints, triggers and privileges were
 # propagated to its chunks: the restore must succeed without errors (no double cloning) and give
-# every chunk exactly what it had before. Uses a private cluster (test/shell/common.sh).
+# every chunk exactly what it had before. Uses a private cluster (test/shell/lib/common.sh).
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 TEST_PORT=55471
-source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 SRC=ddl_dump_src
 DST=ddl_dump_dst
