@@ -19,6 +19,7 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "commands/defrem.h"
+#include "commands/event_trigger.h"
 #include "commands/trigger.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_type.h"
@@ -30,6 +31,10 @@ namespace strata::ddl {
 namespace {
 
 ProcessUtility_hook_type prev_process_utility = nullptr;
+// Whether the hook has seen a statement in this backend. Without shared_preload_libraries the
+// library may be loaded in the middle of a statement (by the ddl_command_start / end event
+// triggers), which then runs without the hook.
+bool hook_ran = false;
 
 // The arguments of one ProcessUtility call, passed on unchanged to the standard processing.
 struct UtilityCall {
@@ -117,16 +122,20 @@ void check_table_elements(List* elements) {
 
 // ---- CREATE INDEX ---------------------------------------------------------------------------
 
-void process_index(const UtilityCall* c, IndexStmt* stmt) {
-  // Index statements that ALTER TABLE / CREATE TABLE generate are handled by their parent.
-  Hypertable* ht = c->context == PROCESS_UTILITY_SUBCOMMAND ? nullptr : hypertable_of(stmt->relation);
-  if (ht == nullptr) return run_standard(c);
+void refuse_concurrent_index(const IndexStmt* stmt) {
   if (stmt->concurrent) {
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("CREATE INDEX CONCURRENTLY is not supported on hypertables"),
                     errhint("Create the index without CONCURRENTLY, or first create it CONCURRENTLY "
                             "on each chunk: CREATE INDEX on the hypertable then adopts those indexes.")));
   }
+}
+
+void process_index(const UtilityCall* c, IndexStmt* stmt) {
+  // Index statements that ALTER TABLE / CREATE TABLE generate are handled by their parent.
+  Hypertable* ht = c->context == PROCESS_UTILITY_SUBCOMMAND ? nullptr : hypertable_of(stmt->relation);
+  if (ht == nullptr) return run_standard(c);
+  refuse_concurrent_index(stmt);
   List* before = index_oids(ht->relid);
   bool to_chunks = stmt->relation->inh;
   run_standard(c);
@@ -209,16 +218,25 @@ Named* describe_constraint(Hypertable* ht, const char* name) {
   return n;
 }
 
-void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
+// What an ALTER TABLE on a hypertable means for its chunks, worked out (and refused where it must
+// be) before the standard processing.
+struct AlterPlan {
+  Hypertable* ht;
+  bool recurse;
+  List* drops;         // Named: constraints being dropped
+  List* trigger_cmds;  // ENABLE / DISABLE TRIGGER
+  List* option_cmds;   // storage parameters: new chunks copy them, so existing ones follow
+  bool owner_changed;
+  Oid new_time_type;
+};
+
+void plan_alter_table(AlterTableStmt* stmt, AlterPlan* plan) {
   Oid relid = relid_of(stmt->relation);
   Hypertable* ht = OidIsValid(relid) ? hypertable_get(relid) : nullptr;
   bool chunk = ht == nullptr && is_chunk(relid);
-  bool recurse = stmt->relation->inh;
-  List* drops = NIL;
-  List* trigger_cmds = NIL;
-  List* option_cmds = NIL;  // storage parameters: new chunks copy them, so existing ones follow
-  bool owner_changed = false;
-  Oid new_time_type = InvalidOid;
+  memset(plan, 0, sizeof(*plan));
+  plan->ht = ht;
+  plan->recurse = stmt->relation->inh;
 
   ListCell* lc;
   foreach (lc, stmt->cmds) {
@@ -257,7 +275,7 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
         break;
       case AT_AlterColumnType:
         if (ht != nullptr && is_time_column(ht, cmd->name)) {
-          new_time_type = check_time_type_change(ht, castNode(ColumnDef, cmd->def));
+          plan->new_time_type = check_time_type_change(ht, castNode(ColumnDef, cmd->def));
         }
         break;
       case AT_DropConstraint:
@@ -265,12 +283,12 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
           Named* n = describe_constraint(ht, cmd->name);
           if (n != nullptr) {
             n->behavior = cmd->behavior;
-            drops = lappend(drops, n);
+            plan->drops = lappend(plan->drops, n);
           }
         }
         break;
       case AT_ChangeOwner:
-        owner_changed = true;
+        plan->owner_changed = true;
         break;
       case AT_EnableTrig:
       case AT_EnableAlwaysTrig:
@@ -280,16 +298,24 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
       case AT_DisableTrig:
       case AT_DisableTrigAll:
       case AT_DisableTrigUser:
-        trigger_cmds = lappend(trigger_cmds, (AlterTableCmd*)copyObjectImpl(cmd));
+        plan->trigger_cmds = lappend(plan->trigger_cmds, (AlterTableCmd*)copyObjectImpl(cmd));
         break;
       case AT_SetRelOptions:
       case AT_ResetRelOptions:
-        option_cmds = lappend(option_cmds, (AlterTableCmd*)copyObjectImpl(cmd));
+        plan->option_cmds = lappend(plan->option_cmds, (AlterTableCmd*)copyObjectImpl(cmd));
         break;
       default:
         break;
     }
   }
+}
+
+void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
+  AlterPlan plan;
+  plan_alter_table(stmt, &plan);
+  Hypertable* ht = plan.ht;
+  bool recurse = plan.recurse;
+  ListCell* lc;
   if (ht == nullptr) return run_standard(c);
 
   List* indexes_before = index_oids(ht->relid);
@@ -297,7 +323,7 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
   run_standard(c);
   CommandCounterIncrement();
 
-  foreach (lc, drops) {
+  foreach (lc, plan.drops) {
     Named* n = (Named*)lfirst(lc);
     if (n->extra != nullptr) {
       if (recurse) {
@@ -311,15 +337,18 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
   }
   clone_new_indexes(ht, indexes_before, recurse);
   clone_new_foreign_keys(ht, foreign_keys_before, recurse);
-  if (OidIsValid(new_time_type) && new_time_type != ht->time_type) catalog_set_time_type(ht, new_time_type);
-  if (owner_changed) copy_acl_to_chunks(ht);
-  foreach (lc, trigger_cmds) alter_chunk_triggers(ht, (AlterTableCmd*)lfirst(lc));
-  if (option_cmds != NIL && recurse) alter_chunks(ht, option_cmds);
+  if (OidIsValid(plan.new_time_type) && plan.new_time_type != ht->time_type)
+    catalog_set_time_type(ht, plan.new_time_type);
+  if (plan.owner_changed) copy_acl_to_chunks(ht);
+  foreach (lc, plan.trigger_cmds) alter_chunk_triggers(ht, (AlterTableCmd*)lfirst(lc));
+  if (plan.option_cmds != NIL && recurse) alter_chunks(ht, plan.option_cmds);
 }
 
 // ---- DROP -----------------------------------------------------------------------------------
 
-void drop_tables(const UtilityCall* c, DropStmt* stmt) {
+// DROP TABLE of hypertables: their chunks go first, so that the hypertables drop without CASCADE.
+// Returns the ids of the hypertables concerned (an int List).
+List* drop_hypertable_chunks(DropStmt* stmt) {
   List* dropped = NIL;
   ListCell* lc;
   foreach (lc, stmt->objects) {
@@ -334,11 +363,16 @@ void drop_tables(const UtilityCall* c, DropStmt* stmt) {
     lock_relation(relid, AccessExclusiveLock);
     Hypertable* ht = hypertable_get(relid);
     if (ht == nullptr) continue;
-    // The chunks go first, so that the hypertable drops without CASCADE.
     drop_chunks(ht, stmt->behavior);
     dropped = lappend_int(dropped, ht->id);
   }
+  return dropped;
+}
+
+void drop_tables(const UtilityCall* c, DropStmt* stmt) {
+  List* dropped = drop_hypertable_chunks(stmt);
   run_standard(c);
+  ListCell* lc;
   foreach (lc, dropped) catalog_delete_hypertable(lfirst_int(lc));
 }
 
@@ -636,13 +670,93 @@ void strata_process_utility(PlannedStmt* pstmt, const char* query_string, bool r
                             ProcessUtilityContext context, ParamListInfo params,
                             QueryEnvironment* query_env, DestReceiver* dest, QueryCompletion* qc) {
   UtilityCall call{pstmt, query_string, read_only_tree, context, params, query_env, dest, qc};
+  hook_ran = true;
   // pg_upgrade restores every chunk object itself, exactly as it was.
   if (IsBinaryUpgrade || !extension_is_active()) return run_standard(&call);
   pg::cpp_entry([&] { process_utility(&call); });
 }
 
+// The relation a statement that adds indexes, constraints, triggers or privileges works on, when
+// it applies to the chunks too (not ONLY).
+Hypertable* additive_target(Node* stmt) {
+  switch (nodeTag(stmt)) {
+    case T_IndexStmt:
+      return ((IndexStmt*)stmt)->relation->inh ? hypertable_of(((IndexStmt*)stmt)->relation) : nullptr;
+    case T_AlterTableStmt:
+      return ((AlterTableStmt*)stmt)->relation->inh ? hypertable_of(((AlterTableStmt*)stmt)->relation)
+                                                     : nullptr;
+    case T_CreateTrigStmt:
+      return hypertable_of(((CreateTrigStmt*)stmt)->relation);
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
+
+// ddl_command_start: the checks and the chunk drops that the hook does before the standard
+// processing, for a statement that started before the library was loaded in this session.
+void before_unhooked_command(Node* stmt) {
+  if (hook_ran || IsBinaryUpgrade || stmt == nullptr || !extension_is_active()) return;
+  switch (nodeTag(stmt)) {
+    case T_AlterTableStmt: {
+      AlterPlan plan;
+      plan_alter_table((AlterTableStmt*)stmt, &plan);
+      break;
+    }
+    case T_IndexStmt:
+      if (hypertable_of(((IndexStmt*)stmt)->relation) != nullptr) refuse_concurrent_index((IndexStmt*)stmt);
+      break;
+    case T_DropStmt:
+      if (((DropStmt*)stmt)->removeType == OBJECT_TABLE) drop_hypertable_chunks((DropStmt*)stmt);
+      break;
+    default:
+      break;
+  }
+}
+
+// ddl_command_end: a statement that ran before the library was loaded in this session (no
+// shared_preload_libraries) bypassed the hook; whatever it added to a hypertable is added to the
+// chunks here. Later statements go through the hook, which is installed by now.
+void after_unhooked_command(Node* stmt) {
+  if (hook_ran || IsBinaryUpgrade || stmt == nullptr || !extension_is_active()) return;
+  List* targets = NIL;
+  if (IsA(stmt, GrantStmt)) {
+    GrantStmt* grant = (GrantStmt*)stmt;
+    ListCell* lc;
+    if (grant->objtype == OBJECT_TABLE && grant->targtype == ACL_TARGET_OBJECT) {
+      foreach (lc, grant->objects) {
+        Hypertable* ht = hypertable_of(lfirst_node(RangeVar, lc));
+        if (ht != nullptr) targets = lappend(targets, ht);
+      }
+    }
+  } else {
+    Hypertable* ht = additive_target(stmt);
+    if (ht != nullptr) targets = lappend(targets, ht);
+  }
+  ListCell* lc;
+  foreach (lc, targets) reconcile_chunks((Hypertable*)lfirst(lc));
+}
+
 }  // namespace strata::ddl
+
+STRATA_FUNCTION(strata_ddl_command_start) {
+  if (!CALLED_AS_EVENT_TRIGGER(fcinfo)) {
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("function can only be called by the event trigger manager")));
+  }
+  strata::ddl::before_unhooked_command(((EventTriggerData*)fcinfo->context)->parsetree);
+  PG_RETURN_VOID();
+}
+
+STRATA_FUNCTION(strata_ddl_command_end) {
+  if (!CALLED_AS_EVENT_TRIGGER(fcinfo)) {
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("function can only be called by the event trigger manager")));
+  }
+  strata::ddl::after_unhooked_command(((EventTriggerData*)fcinfo->context)->parsetree);
+  PG_RETURN_VOID();
+}
 
 namespace strata {
 

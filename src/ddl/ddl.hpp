@@ -27,6 +27,10 @@ void check_unique_index(const Hypertable* ht, Oid index_oid);
 void clone_new_indexes(const Hypertable* ht, List* before, bool to_chunks);
 void clone_new_foreign_keys(const Hypertable* ht, List* before, bool to_chunks);
 
+// Brings every chunk up to date with the hypertable's indexes, foreign keys, row triggers, owner and
+// privileges, adding what is missing (for a statement that ran without the ProcessUtility hook).
+void reconcile_chunks(const Hypertable* ht);
+
 // Drops the chunk indexes (or the chunk constraints they implement) that implement hypertable
 // index `ht_index_name`, and forgets them in _strata_catalog.chunk_index.
 void drop_chunk_indexes(const Hypertable* ht, const char* ht_index_name, DropBehavior behavior);

@@ -139,6 +139,9 @@ void clone_new_indexes(const Hypertable* ht, List* before, bool to_chunks) {
   List* after = index_oids(ht->relid);
   List* chunks = NIL;
   List* mapped = NIL;
+  // With no "before" list (reconcile_chunks), every index is looked at and any of them may
+  // already be mapped.
+  List* known = before != NIL ? before : after;
   ListCell* lc;
   foreach (lc, after) {
     Oid index_oid = lfirst_oid(lc);
@@ -148,7 +151,7 @@ void clone_new_indexes(const Hypertable* ht, List* before, bool to_chunks) {
     const char* index_name = get_rel_name(index_oid);
     if (chunks == NIL) {
       chunks = chunk_list_all(ht);
-      mapped = mapped_chunk_indexes(ht, before);
+      mapped = mapped_chunk_indexes(ht, known);
     }
     ListCell* cc;
     foreach (cc, chunks) {
@@ -200,6 +203,26 @@ void clone_new_foreign_keys(const Hypertable* ht, List* before, bool to_chunks) 
       chunk_clone_foreign_key(chunk, conoid);
     }
   }
+}
+
+void reconcile_chunks(const Hypertable* ht) {
+  clone_new_indexes(ht, NIL, true);
+  clone_new_foreign_keys(ht, NIL, true);
+  Relation rel = table_open(ht->relid, AccessShareLock);
+  TriggerDesc* triggers = rel->trigdesc;
+  List* cloned = NIL;
+  List* names = NIL;
+  for (int i = 0; triggers != nullptr && i < triggers->numtriggers; i++) {
+    if (trigger_is_cloned_to_chunks(triggers->triggers[i].tgoid)) {
+      cloned = lappend_oid(cloned, triggers->triggers[i].tgoid);
+      names = lappend(names, pstrdup(triggers->triggers[i].tgname));
+    }
+  }
+  table_close(rel, AccessShareLock);
+  ListCell* lo;
+  ListCell* ln;
+  forboth (lo, cloned, ln, names) clone_trigger_to_chunks(ht, lfirst_oid(lo), (const char*)lfirst(ln), false);
+  copy_acl_to_chunks(ht);
 }
 
 void drop_chunk_indexes(const Hypertable* ht, const char* ht_index_name, DropBehavior behavior) {
