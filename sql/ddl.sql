@@ -293,6 +293,22 @@ RESET ROLE;
 INSERT INTO metrics VALUES ('2024-02-01', 1, 1);
 SELECT ddl_acl_mismatches('metrics');
 
+-- VACUUM and ANALYZE of the hypertable process its chunks (column lists included).
+SELECT count(*) AS chunks, count(*) FILTER (WHERE n_live_tup > 0) AS with_rows FROM ddl_chunks('metrics') k
+  JOIN LATERAL (SELECT count(*) AS n_live_tup FROM metrics m WHERE m.tableoid = k) r ON true;
+ANALYZE metrics (device);
+SELECT count(DISTINCT starelid) AS analyzed_chunks, array_agg(DISTINCT a.attname) AS columns
+  FROM pg_statistic s JOIN pg_attribute a ON a.attrelid = s.starelid AND a.attnum = s.staattnum
+ WHERE s.starelid IN (SELECT ddl_chunks('metrics'));
+VACUUM (ANALYZE) metrics;
+SELECT count(DISTINCT starelid) AS analyzed_chunks, count(DISTINCT staattnum) AS columns
+  FROM pg_statistic WHERE starelid IN (SELECT ddl_chunks('metrics'));
+CREATE TEMP TABLE ddl_files AS SELECT k AS chunk, pg_relation_filenode(k) AS filenode FROM ddl_chunks('metrics') k;
+VACUUM FULL metrics;
+SELECT count(*) AS chunks, count(*) FILTER (WHERE pg_relation_filenode(chunk) <> filenode) AS rewritten
+  FROM ddl_files;
+DROP TABLE ddl_files;
+
 -- REINDEX TABLE reaches the chunks (every chunk index gets a new file); not CONCURRENTLY.
 CREATE TEMP TABLE ddl_files AS
 SELECT i.indexrelid, pg_relation_filenode(i.indexrelid) AS filenode

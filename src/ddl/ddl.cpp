@@ -21,6 +21,7 @@ extern "C" {
 #include "commands/defrem.h"
 #include "commands/event_trigger.h"
 #include "commands/trigger.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_type.h"
 #include "tcop/utility.h"
@@ -637,6 +638,31 @@ void process_reindex(const UtilityCall* c, ReindexStmt* stmt) {
   reindex_chunks(ht, stmt);
 }
 
+// VACUUM / ANALYZE of a hypertable also processes its chunks, where the rows are: they are added
+// to the statement's relation list (PostgreSQL itself only recurses into partitions).
+void process_vacuum(const UtilityCall* c, VacuumStmt* stmt) {
+  List* chunk_rels = NIL;
+  ListCell* lc;
+  foreach (lc, stmt->rels) {
+    VacuumRelation* rel = lfirst_node(VacuumRelation, lc);
+    Hypertable* ht = hypertable_of(rel->relation);
+    if (ht == nullptr) continue;
+    ListCell* cc;
+    foreach (cc, chunk_list_all(ht)) {
+      ChunkInfo* chunk = (ChunkInfo*)lfirst(cc);
+      if (!OidIsValid(chunk->relid)) continue;
+      RangeVar* rv = makeRangeVar(pstrdup(NameStr(chunk->schema_name)), pstrdup(NameStr(chunk->table_name)), -1);
+      chunk_rels = lappend(chunk_rels, makeVacuumRelation(rv, InvalidOid, (List*)copyObjectImpl(rel->va_cols)));
+    }
+  }
+  if (chunk_rels == NIL) return run_standard(c);
+  UtilityCall call = *c;
+  call.pstmt = (PlannedStmt*)copyObjectImpl(c->pstmt);
+  VacuumStmt* copy = (VacuumStmt*)call.pstmt->utilityStmt;
+  copy->rels = list_concat(copy->rels, chunk_rels);
+  run_standard(&call);
+}
+
 void process_utility(const UtilityCall* c) {
   Node* stmt = c->pstmt->utilityStmt;
   switch (nodeTag(stmt)) {
@@ -658,6 +684,8 @@ void process_utility(const UtilityCall* c) {
       return process_truncate(c, (TruncateStmt*)stmt);
     case T_ReindexStmt:
       return process_reindex(c, (ReindexStmt*)stmt);
+    case T_VacuumStmt:
+      return process_vacuum(c, (VacuumStmt*)stmt);
     case T_CreateStmt:
       check_table_elements(((CreateStmt*)stmt)->tableElts);
       return run_standard(c);
