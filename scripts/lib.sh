@@ -7,7 +7,9 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 SYS_BINDIR=$($PG_CONFIG --bindir)
 SYS_PKGLIBDIR=$($PG_CONFIG --pkglibdir)
 SYS_SHAREDIR=$($PG_CONFIG --sharedir)
-STAGE=${STAGE:-$ROOT/build/stage}
+# The staged server must be readable by the postgres user wherever the checkout lives (a checkout
+# under /root is not), so it goes under /tmp, one directory per checkout.
+STAGE=${STAGE:-/tmp/strata-stage-$(printf '%s' "$ROOT" | md5sum | cut -c1-10)}
 STAGE_BINDIR=$STAGE$SYS_BINDIR
 JOBS=${JOBS:-$(nproc)}
 
@@ -56,6 +58,7 @@ cluster_start() {
       echo "log_line_prefix = '%m [%p] '"
       echo "max_locks_per_transaction = 1024"
       echo "timezone = 'UTC'"
+      echo "autovacuum = off"   # tests must not depend on when autovacuum happens to run
       for line in "$@"; do echo "$line"; done
     } >>"$data/postgresql.conf"
   fi

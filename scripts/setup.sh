@@ -28,6 +28,7 @@ listen_addresses = 'localhost'
 unix_socket_directories = '$SOCK'
 shared_preload_libraries = 'strata'
 max_worker_processes = 32
+max_locks_per_transaction = 512
 timezone = 'UTC'
 CONF
 fi

@@ -1,21 +1,24 @@
 -- Dropping hypertables, chunks and chunk indexes by any route keeps _strata_catalog consistent.
 SET client_min_messages = warning;
+-- Everything here lives in its own schema, apart from the other tests' tables.
+CREATE SCHEMA ddl_test;
+SET search_path = ddl_test, public;
 
 CREATE FUNCTION ddl_catalog(ht name) RETURNS TABLE(hypertables bigint, chunks bigint, chunk_indexes bigint,
                                                    missing_tables bigint)
 LANGUAGE sql STABLE AS $$
-  SELECT (SELECT count(*) FROM _strata_catalog.hypertable WHERE table_name = ht),
+  SELECT (SELECT count(*) FROM _strata_catalog.hypertable WHERE table_name = ht AND schema_name LIKE 'ddl%'),
          (SELECT count(*) FROM _strata_catalog.chunk c JOIN _strata_catalog.hypertable h ON h.id = c.hypertable_id
-           WHERE h.table_name = ht),
+           WHERE h.table_name = ht AND h.schema_name LIKE 'ddl%'),
          (SELECT count(*) FROM _strata_catalog.chunk_index ci JOIN _strata_catalog.hypertable h ON h.id = ci.hypertable_id
-           WHERE h.table_name = ht),
+           WHERE h.table_name = ht AND h.schema_name LIKE 'ddl%'),
          (SELECT count(*) FROM _strata_catalog.chunk c
            WHERE to_regclass(format('%I.%I', c.schema_name, c.table_name)) IS NULL)
 $$;
 CREATE FUNCTION ddl_first_chunk(ht name) RETURNS text LANGUAGE sql STABLE AS $$
   SELECT format('%I.%I', c.schema_name, c.table_name)
     FROM _strata_catalog.chunk c JOIN _strata_catalog.hypertable h ON h.id = c.hypertable_id
-   WHERE h.table_name = ht ORDER BY c.range_start LIMIT 1
+   WHERE h.table_name = ht AND h.schema_name LIKE 'ddl%' ORDER BY c.range_start LIMIT 1
 $$;
 CREATE FUNCTION ddl_error(sql text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
@@ -49,7 +52,7 @@ SELECT * FROM ddl_catalog('drops');
 SELECT ddl_error((SELECT format('DROP INDEX %I.%I', c.schema_name, ci.index_name)
                     FROM _strata_catalog.chunk_index ci JOIN _strata_catalog.chunk c ON c.id = ci.chunk_id
                     JOIN _strata_catalog.hypertable h ON h.id = c.hypertable_id
-                   WHERE h.table_name = 'drops' ORDER BY c.range_start, ci.index_name LIMIT 1));
+                   WHERE h.table_name = 'drops' AND h.schema_name LIKE 'ddl%' ORDER BY c.range_start, ci.index_name LIMIT 1));
 SELECT * FROM ddl_catalog('drops');
 
 -- DROP COLUMN takes the indexes on it, on the hypertable and on the chunks alike.
@@ -58,6 +61,7 @@ SELECT * FROM ddl_catalog('drops');
 
 -- DROP TABLE of the hypertable drops its chunks, without CASCADE; only its owner (or the schema's) may.
 CREATE ROLE ddl_stranger;
+GRANT USAGE ON SCHEMA ddl_test TO ddl_stranger;
 GRANT ALL ON drops TO ddl_stranger;
 SET ROLE ddl_stranger;
 SELECT ddl_error('DROP TABLE drops');
@@ -86,9 +90,9 @@ SELECT to_regclass('chunk_view') IS NULL AS view_dropped;
 
 -- DROP SCHEMA ... CASCADE.
 CREATE SCHEMA ddl_schema;
-SET search_path = ddl_schema, public;
+SET search_path = ddl_schema, ddl_test, public;
 SELECT ddl_make('in_schema');
-RESET search_path;
+SET search_path = ddl_test, public;
 SELECT * FROM ddl_catalog('in_schema');
 DROP SCHEMA ddl_schema CASCADE;
 SELECT * FROM ddl_catalog('in_schema');
@@ -117,8 +121,9 @@ SELECT count(*) AS chunk_tables FROM pg_class WHERE relname LIKE '\_hyper%';
 SELECT count(*) AS event_triggers FROM pg_event_trigger;
 DROP TABLE t;
 \c :regress_db
+SET client_min_messages = warning;
 DROP DATABASE ddl_extension_db;
 
+DROP SCHEMA ddl_test CASCADE;
 DROP ROLE ddl_stranger;
 DROP ROLE ddl_dropper;
-DROP FUNCTION ddl_catalog(name), ddl_first_chunk(name), ddl_error(text), ddl_make(name);

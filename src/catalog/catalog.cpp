@@ -371,49 +371,52 @@ void time_type_domain(Oid type, int64* min, int64* max) {
   }
 }
 
-bool chunk_find_by_value(const Hypertable* ht, int64 value, ChunkInfo* out) {
+namespace {
+
+// Chunks of `ht` with range_start <= upto, newest first, through the (hypertable_id,
+// range_start) index. `visit` returns false to stop.
+template <typename Visit>
+void scan_chunks_backward(const Hypertable* ht, int64 upto, Visit visit) {
   catalog_oids();
   ScanKeyData keys[2];
   ScanKeyInit(&keys[0], Anum_chunk_ht_id, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(ht->id));
-  ScanKeyInit(&keys[1], Anum_chunk_start, BTLessEqualStrategyNumber, F_INT8LE, Int64GetDatum(value));
+  ScanKeyInit(&keys[1], Anum_chunk_start, BTLessEqualStrategyNumber, F_INT8LE, Int64GetDatum(upto));
   Relation rel = table_open(oids.chunk, AccessShareLock);
   Relation idx = index_open(oids.chunk_range_idx, AccessShareLock);
   SysScanDesc scan = systable_beginscan_ordered(rel, idx, nullptr, 2, keys);
-  HeapTuple tup = systable_getnext_ordered(scan, BackwardScanDirection);
-  bool found = false;
-  if (HeapTupleIsValid(tup)) {
-    fill_chunk(tup, RelationGetDescr(rel), out);
-    found = out->range_end == core::kOpenEnd || value < out->range_end;
-  }
+  HeapTuple tup;
+  while (HeapTupleIsValid(tup = systable_getnext_ordered(scan, BackwardScanDirection)))
+    if (!visit(tup, RelationGetDescr(rel))) break;
   systable_endscan_ordered(scan);
   index_close(idx, AccessShareLock);
   table_close(rel, AccessShareLock);
+}
+
+}  // namespace
+
+bool chunk_find_by_value(const Hypertable* ht, int64 value, ChunkInfo* out) {
+  bool found = false;
+  scan_chunks_backward(ht, value, [&](HeapTuple tup, TupleDesc desc) {
+    fill_chunk(tup, desc, out);  // the chunk starting last at or before `value`
+    found = out->range_end == core::kOpenEnd || value < out->range_end;
+    return false;
+  });
   return found;
 }
 
 List* chunk_list_overlapping(const Hypertable* ht, int64 lo, int64 hi, bool ascending) {
-  catalog_oids();
   if (lo > hi) return NIL;
-  ScanKeyData keys[2];
-  ScanKeyInit(&keys[0], Anum_chunk_ht_id, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(ht->id));
-  ScanKeyInit(&keys[1], Anum_chunk_start, BTLessEqualStrategyNumber, F_INT8LE, Int64GetDatum(hi));
-  Relation rel = table_open(oids.chunk, AccessShareLock);
-  Relation idx = index_open(oids.chunk_range_idx, AccessShareLock);
-  SysScanDesc scan = systable_beginscan_ordered(rel, idx, nullptr, 2, keys);
   List* result = NIL;
-  HeapTuple tup;
-  while (HeapTupleIsValid(tup = systable_getnext_ordered(scan, BackwardScanDirection))) {
+  scan_chunks_backward(ht, hi, [&](HeapTuple tup, TupleDesc desc) {
     auto* c = static_cast<ChunkInfo*>(palloc(sizeof(ChunkInfo)));
-    fill_chunk(tup, RelationGetDescr(rel), c);
+    fill_chunk(tup, desc, c);
     if (!overlaps(c->range_start, c->range_end, lo)) {
       pfree(c);
-      break;  // chunks do not overlap: every earlier chunk ends before this one starts
+      return false;  // chunks do not overlap: every earlier chunk ends before this one starts
     }
     result = ascending ? lcons(c, result) : lappend(result, c);
-  }
-  systable_endscan_ordered(scan);
-  index_close(idx, AccessShareLock);
-  table_close(rel, AccessShareLock);
+    return true;
+  });
   return result;
 }
 

@@ -1,6 +1,12 @@
 // The ProcessUtility hook: DDL on a hypertable reaches every chunk, unsupported DDL is refused,
 // and the catalog follows renames and drops. PostgreSQL inheritance already carries column
 // changes, CHECK constraints and TRUNCATE to the chunks; this hook adds what it does not.
+//
+// Conventions: ONLY on the hypertable (ALTER TABLE ONLY, CREATE INDEX ON ONLY) keeps index-backed
+// and foreign key constraints and indexes on the hypertable alone, which is how pg_dump restores
+// them (each chunk's own objects are restored separately). TRUNCATE ONLY of a hypertable is
+// refused: its own table is always empty, so it could only be a mistake. Objects that a chunk
+// already has (pg_restore created them) are never cloned a second time.
 #include "ddl/ddl.hpp"
 
 #include "hypertable/chunk.hpp"
@@ -12,7 +18,10 @@ extern "C" {
 #include "catalog/index.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
+#include "commands/defrem.h"
+#include "commands/event_trigger.h"
 #include "commands/trigger.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_type.h"
 #include "tcop/utility.h"
@@ -23,6 +32,10 @@ namespace strata::ddl {
 namespace {
 
 ProcessUtility_hook_type prev_process_utility = nullptr;
+// Whether the hook has seen a statement in this backend. Without shared_preload_libraries the
+// library may be loaded in the middle of a statement (by the ddl_command_start / end event
+// triggers), which then runs without the hook.
+bool hook_ran = false;
 
 // The arguments of one ProcessUtility call, passed on unchanged to the standard processing.
 struct UtilityCall {
@@ -110,16 +123,20 @@ void check_table_elements(List* elements) {
 
 // ---- CREATE INDEX ---------------------------------------------------------------------------
 
+void refuse_concurrent_index(const IndexStmt* stmt) {
+  if (stmt->concurrent) {
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("CREATE INDEX CONCURRENTLY is not supported on hypertables"),
+                    errhint("Create the index without CONCURRENTLY, or first create it CONCURRENTLY "
+                            "on each chunk: CREATE INDEX on the hypertable then adopts those indexes.")));
+  }
+}
+
 void process_index(const UtilityCall* c, IndexStmt* stmt) {
   // Index statements that ALTER TABLE / CREATE TABLE generate are handled by their parent.
   Hypertable* ht = c->context == PROCESS_UTILITY_SUBCOMMAND ? nullptr : hypertable_of(stmt->relation);
   if (ht == nullptr) return run_standard(c);
-  if (stmt->concurrent) {
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("CREATE INDEX CONCURRENTLY is not supported on hypertables"),
-                    errhint("Create the index without CONCURRENTLY, or create it on each chunk "
-                            "concurrently and then on the hypertable.")));
-  }
+  refuse_concurrent_index(stmt);
   List* before = index_oids(ht->relid);
   bool to_chunks = stmt->relation->inh;
   run_standard(c);
@@ -129,7 +146,7 @@ void process_index(const UtilityCall* c, IndexStmt* stmt) {
 
 // ---- ALTER TABLE ----------------------------------------------------------------------------
 
-void refuse_partitioning(Oid relid, const AlterTableCmd* cmd, Hypertable* ht, bool chunk) {
+void refuse_partitioning(const AlterTableCmd* cmd, const Hypertable* ht, bool chunk) {
   Oid partition = relid_of(castNode(PartitionCmd, cmd->def)->name);
   if (ht != nullptr || chunk || is_hypertable(partition) || is_chunk(partition)) {
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -138,7 +155,7 @@ void refuse_partitioning(Oid relid, const AlterTableCmd* cmd, Hypertable* ht, bo
   }
 }
 
-void refuse_inheritance_change(Oid relid, const AlterTableCmd* cmd, Hypertable* ht, bool chunk) {
+void refuse_inheritance_change(Oid relid, const AlterTableCmd* cmd, const Hypertable* ht, bool chunk) {
   if (ht != nullptr || chunk) {
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("cannot change the inheritance of %s \"%s\"",
@@ -187,8 +204,9 @@ Oid check_time_type_change(const Hypertable* ht, const ColumnDef* def) {
   return new_type;
 }
 
-// A constraint dropped from the hypertable: what its chunks carry for it.
-Named* record_dropped_constraint(Hypertable* ht, const char* name) {
+// A constraint of the hypertable about to be dropped or renamed: its type and, when an index
+// implements it, the index name (which the chunk_index mapping uses).
+Named* describe_constraint(Hypertable* ht, const char* name) {
   Oid conoid = get_relation_constraint_oid(ht->relid, name, true);
   if (!OidIsValid(conoid)) return nullptr;
   HeapTuple tuple = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
@@ -201,15 +219,25 @@ Named* record_dropped_constraint(Hypertable* ht, const char* name) {
   return n;
 }
 
-void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
+// What an ALTER TABLE on a hypertable means for its chunks, worked out (and refused where it must
+// be) before the standard processing.
+struct AlterPlan {
+  Hypertable* ht;
+  bool recurse;
+  List* drops;         // Named: constraints being dropped
+  List* trigger_cmds;  // ENABLE / DISABLE TRIGGER
+  List* option_cmds;   // storage parameters: new chunks copy them, so existing ones follow
+  bool owner_changed;
+  Oid new_time_type;
+};
+
+void plan_alter_table(AlterTableStmt* stmt, AlterPlan* plan) {
   Oid relid = relid_of(stmt->relation);
   Hypertable* ht = OidIsValid(relid) ? hypertable_get(relid) : nullptr;
   bool chunk = ht == nullptr && is_chunk(relid);
-  bool recurse = stmt->relation->inh;
-  List* drops = NIL;
-  List* trigger_cmds = NIL;
-  bool owner_changed = false;
-  Oid new_time_type = InvalidOid;
+  memset(plan, 0, sizeof(*plan));
+  plan->ht = ht;
+  plan->recurse = stmt->relation->inh;
 
   ListCell* lc;
   foreach (lc, stmt->cmds) {
@@ -228,7 +256,7 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
       case AT_AttachPartition:
       case AT_DetachPartition:
       case AT_DetachPartitionFinalize:
-        refuse_partitioning(relid, cmd, ht, chunk);
+        refuse_partitioning(cmd, ht, chunk);
         break;
       case AT_DropColumn:
         if (ht != nullptr && is_time_column(ht, cmd->name)) {
@@ -248,20 +276,20 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
         break;
       case AT_AlterColumnType:
         if (ht != nullptr && is_time_column(ht, cmd->name)) {
-          new_time_type = check_time_type_change(ht, castNode(ColumnDef, cmd->def));
+          plan->new_time_type = check_time_type_change(ht, castNode(ColumnDef, cmd->def));
         }
         break;
       case AT_DropConstraint:
         if (ht != nullptr) {
-          Named* n = record_dropped_constraint(ht, cmd->name);
+          Named* n = describe_constraint(ht, cmd->name);
           if (n != nullptr) {
             n->behavior = cmd->behavior;
-            drops = lappend(drops, n);
+            plan->drops = lappend(plan->drops, n);
           }
         }
         break;
       case AT_ChangeOwner:
-        owner_changed = true;
+        plan->owner_changed = true;
         break;
       case AT_EnableTrig:
       case AT_EnableAlwaysTrig:
@@ -271,12 +299,24 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
       case AT_DisableTrig:
       case AT_DisableTrigAll:
       case AT_DisableTrigUser:
-        trigger_cmds = lappend(trigger_cmds, (AlterTableCmd*)copyObjectImpl(cmd));
+        plan->trigger_cmds = lappend(plan->trigger_cmds, (AlterTableCmd*)copyObjectImpl(cmd));
+        break;
+      case AT_SetRelOptions:
+      case AT_ResetRelOptions:
+        plan->option_cmds = lappend(plan->option_cmds, (AlterTableCmd*)copyObjectImpl(cmd));
         break;
       default:
         break;
     }
   }
+}
+
+void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
+  AlterPlan plan;
+  plan_alter_table(stmt, &plan);
+  Hypertable* ht = plan.ht;
+  bool recurse = plan.recurse;
+  ListCell* lc;
   if (ht == nullptr) return run_standard(c);
 
   List* indexes_before = index_oids(ht->relid);
@@ -284,7 +324,7 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
   run_standard(c);
   CommandCounterIncrement();
 
-  foreach (lc, drops) {
+  foreach (lc, plan.drops) {
     Named* n = (Named*)lfirst(lc);
     if (n->extra != nullptr) {
       if (recurse) {
@@ -298,14 +338,18 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
   }
   clone_new_indexes(ht, indexes_before, recurse);
   clone_new_foreign_keys(ht, foreign_keys_before, recurse);
-  if (OidIsValid(new_time_type) && new_time_type != ht->time_type) catalog_set_time_type(ht, new_time_type);
-  if (owner_changed) copy_acl_to_chunks(ht);
-  foreach (lc, trigger_cmds) alter_chunk_triggers(ht, (AlterTableCmd*)lfirst(lc));
+  if (OidIsValid(plan.new_time_type) && plan.new_time_type != ht->time_type)
+    catalog_set_time_type(ht, plan.new_time_type);
+  if (plan.owner_changed) copy_acl_to_chunks(ht);
+  foreach (lc, plan.trigger_cmds) alter_chunk_triggers(ht, (AlterTableCmd*)lfirst(lc));
+  if (plan.option_cmds != NIL && recurse) alter_chunks(ht, plan.option_cmds);
 }
 
 // ---- DROP -----------------------------------------------------------------------------------
 
-void drop_tables(const UtilityCall* c, DropStmt* stmt) {
+// DROP TABLE of hypertables: their chunks go first, so that the hypertables drop without CASCADE.
+// Returns the ids of the hypertables concerned (an int List).
+List* drop_hypertable_chunks(DropStmt* stmt) {
   List* dropped = NIL;
   ListCell* lc;
   foreach (lc, stmt->objects) {
@@ -320,11 +364,16 @@ void drop_tables(const UtilityCall* c, DropStmt* stmt) {
     lock_relation(relid, AccessExclusiveLock);
     Hypertable* ht = hypertable_get(relid);
     if (ht == nullptr) continue;
-    // The chunks go first, so that the hypertable drops without CASCADE.
     drop_chunks(ht, stmt->behavior);
     dropped = lappend_int(dropped, ht->id);
   }
+  return dropped;
+}
+
+void drop_tables(const UtilityCall* c, DropStmt* stmt) {
+  List* dropped = drop_hypertable_chunks(stmt);
   run_standard(c);
+  ListCell* lc;
   foreach (lc, dropped) catalog_delete_hypertable(lfirst_int(lc));
 }
 
@@ -413,7 +462,7 @@ void rename_relation(const UtilityCall* c, RenameStmt* stmt) {
 
 void rename_constraint(const UtilityCall* c, RenameStmt* stmt) {
   Hypertable* ht = hypertable_of(stmt->relation);
-  Named* n = ht != nullptr ? record_dropped_constraint(ht, stmt->subname) : nullptr;
+  Named* n = ht != nullptr ? describe_constraint(ht, stmt->subname) : nullptr;
   run_standard(c);
   if (n == nullptr) return;
   CommandCounterIncrement();
@@ -492,12 +541,17 @@ void process_create_trigger(const UtilityCall* c, CreateTrigStmt* stmt) {
     return;
   }
   ChunkInfo chunk;
-  if (!stmt->replace && OidIsValid(relid) && chunk_get_by_relid(relid, &chunk) &&
-      OidIsValid(get_trigger_oid(relid, stmt->trigname, true))) {
+  Hypertable* parent = nullptr;
+  if (!stmt->replace && OidIsValid(relid) && chunk_get_by_relid(relid, &chunk))
+    parent = hypertable_get_by_id(chunk.hypertable_id);
+  if (parent != nullptr) {
     // pg_restore re-creating a chunk's copy of a hypertable trigger that the hypertable's own
-    // CREATE TRIGGER already cloned: nothing to do.
-    Hypertable* parent = hypertable_get_by_id(chunk.hypertable_id);
-    if (parent != nullptr && OidIsValid(get_trigger_oid(parent->relid, stmt->trigname, true))) return;
+    // CREATE TRIGGER already cloned: nothing to do. The hypertable's lock (the one its CREATE
+    // TRIGGER holds) orders this against a concurrent clone, as in a parallel pg_restore.
+    lock_relation(parent->relid, ShareRowExclusiveLock);
+    if (OidIsValid(get_trigger_oid(relid, stmt->trigname, true)) &&
+        OidIsValid(get_trigger_oid(parent->relid, stmt->trigname, true)))
+      return;
   }
   run_standard(c);
 }
@@ -505,12 +559,22 @@ void process_create_trigger(const UtilityCall* c, CreateTrigStmt* stmt) {
 void process_grant(const UtilityCall* c, GrantStmt* stmt) {
   if (stmt->objtype != OBJECT_TABLE) return run_standard(c);
   List* targets = NIL;
+  List* locked = NIL;  // hypertables of chunks named in the GRANT
   List* schemas = NIL;
   ListCell* lc;
   if (stmt->targtype == ACL_TARGET_OBJECT) {
     foreach (lc, stmt->objects) {
-      Hypertable* ht = hypertable_of(lfirst_node(RangeVar, lc));
-      if (ht != nullptr) targets = lappend(targets, ht);
+      Oid relid = relid_of(lfirst_node(RangeVar, lc));
+      Hypertable* ht = OidIsValid(relid) ? hypertable_get(relid) : nullptr;
+      ChunkInfo chunk;
+      if (ht != nullptr) {
+        targets = lappend(targets, ht);
+      } else if (OidIsValid(relid) && chunk_get_by_relid(relid, &chunk)) {
+        // A chunk's own GRANT (pg_restore, possibly in parallel with its hypertable's) must not
+        // update the chunk's pg_class row while the hypertable's GRANT copies privileges to it.
+        Hypertable* parent = hypertable_get_by_id(chunk.hypertable_id);
+        if (parent != nullptr) locked = lappend(locked, parent);
+      }
     }
   } else if (stmt->targtype == ACL_TARGET_ALL_IN_SCHEMA) {
     foreach (lc, stmt->objects) {
@@ -528,7 +592,12 @@ void process_grant(const UtilityCall* c, GrantStmt* stmt) {
   // GRANT itself locks nothing. Chunk creators hold this self-conflicting lock while they copy the
   // hypertable's privileges, so a chunk is either created (and seen below) before the GRANT or
   // created after it commits, with the new privileges.
-  foreach (lc, targets) lock_relation(((Hypertable*)lfirst(lc))->relid, ShareUpdateExclusiveLock);
+  // Only for roles that can grant at all: others get GRANT's own error without waiting for a lock.
+  foreach (lc, list_concat(list_copy(targets), locked)) {
+    Oid relid = ((Hypertable*)lfirst(lc))->relid;
+    if (pg_class_aclmask(relid, GetUserId(), ACL_GRANT_OPTION_FOR(ACL_ALL_RIGHTS_RELATION), ACLMASK_ANY) != 0)
+      lock_relation(relid, ShareUpdateExclusiveLock);
+  }
   run_standard(c);
   if (targets == NIL) return;
   CommandCounterIncrement();
@@ -550,6 +619,50 @@ void process_truncate(const UtilityCall* c, TruncateStmt* stmt) {
   run_standard(c);
 }
 
+// REINDEX TABLE of a hypertable also reindexes its chunks (PostgreSQL does not recurse into
+// inheritance children).
+void process_reindex(const UtilityCall* c, ReindexStmt* stmt) {
+  Hypertable* ht = stmt->kind == REINDEX_OBJECT_TABLE ? hypertable_of(stmt->relation) : nullptr;
+  if (ht == nullptr) return run_standard(c);
+  ListCell* lc;
+  foreach (lc, stmt->params) {
+    DefElem* opt = lfirst_node(DefElem, lc);
+    if (strcmp(opt->defname, "concurrently") == 0 && defGetBoolean(opt)) {
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("REINDEX CONCURRENTLY is not supported on hypertables"),
+                      errhint("Reindex the chunks concurrently one by one, or reindex the hypertable "
+                              "without CONCURRENTLY.")));
+    }
+  }
+  run_standard(c);
+  reindex_chunks(ht, stmt);
+}
+
+// VACUUM / ANALYZE of a hypertable also processes its chunks, where the rows are: they are added
+// to the statement's relation list (PostgreSQL itself only recurses into partitions).
+void process_vacuum(const UtilityCall* c, VacuumStmt* stmt) {
+  List* chunk_rels = NIL;
+  ListCell* lc;
+  foreach (lc, stmt->rels) {
+    VacuumRelation* rel = lfirst_node(VacuumRelation, lc);
+    Hypertable* ht = hypertable_of(rel->relation);
+    if (ht == nullptr) continue;
+    ListCell* cc;
+    foreach (cc, chunk_list_all(ht)) {
+      ChunkInfo* chunk = (ChunkInfo*)lfirst(cc);
+      if (!OidIsValid(chunk->relid)) continue;
+      RangeVar* rv = makeRangeVar(pstrdup(NameStr(chunk->schema_name)), pstrdup(NameStr(chunk->table_name)), -1);
+      chunk_rels = lappend(chunk_rels, makeVacuumRelation(rv, InvalidOid, (List*)copyObjectImpl(rel->va_cols)));
+    }
+  }
+  if (chunk_rels == NIL) return run_standard(c);
+  UtilityCall call = *c;
+  call.pstmt = (PlannedStmt*)copyObjectImpl(c->pstmt);
+  VacuumStmt* copy = (VacuumStmt*)call.pstmt->utilityStmt;
+  copy->rels = list_concat(copy->rels, chunk_rels);
+  run_standard(&call);
+}
+
 void process_utility(const UtilityCall* c) {
   Node* stmt = c->pstmt->utilityStmt;
   switch (nodeTag(stmt)) {
@@ -569,6 +682,10 @@ void process_utility(const UtilityCall* c) {
       return process_grant(c, (GrantStmt*)stmt);
     case T_TruncateStmt:
       return process_truncate(c, (TruncateStmt*)stmt);
+    case T_ReindexStmt:
+      return process_reindex(c, (ReindexStmt*)stmt);
+    case T_VacuumStmt:
+      return process_vacuum(c, (VacuumStmt*)stmt);
     case T_CreateStmt:
       check_table_elements(((CreateStmt*)stmt)->tableElts);
       return run_standard(c);
@@ -581,13 +698,93 @@ void strata_process_utility(PlannedStmt* pstmt, const char* query_string, bool r
                             ProcessUtilityContext context, ParamListInfo params,
                             QueryEnvironment* query_env, DestReceiver* dest, QueryCompletion* qc) {
   UtilityCall call{pstmt, query_string, read_only_tree, context, params, query_env, dest, qc};
+  hook_ran = true;
   // pg_upgrade restores every chunk object itself, exactly as it was.
   if (IsBinaryUpgrade || !extension_is_active()) return run_standard(&call);
   pg::cpp_entry([&] { process_utility(&call); });
 }
 
+// The relation a statement that adds indexes, constraints, triggers or privileges works on, when
+// it applies to the chunks too (not ONLY).
+Hypertable* additive_target(Node* stmt) {
+  switch (nodeTag(stmt)) {
+    case T_IndexStmt:
+      return ((IndexStmt*)stmt)->relation->inh ? hypertable_of(((IndexStmt*)stmt)->relation) : nullptr;
+    case T_AlterTableStmt:
+      return ((AlterTableStmt*)stmt)->relation->inh ? hypertable_of(((AlterTableStmt*)stmt)->relation)
+                                                     : nullptr;
+    case T_CreateTrigStmt:
+      return hypertable_of(((CreateTrigStmt*)stmt)->relation);
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
+
+// ddl_command_start: the checks and the chunk drops that the hook does before the standard
+// processing, for a statement that started before the library was loaded in this session.
+void before_unhooked_command(Node* stmt) {
+  if (hook_ran || IsBinaryUpgrade || stmt == nullptr || !extension_is_active()) return;
+  switch (nodeTag(stmt)) {
+    case T_AlterTableStmt: {
+      AlterPlan plan;
+      plan_alter_table((AlterTableStmt*)stmt, &plan);
+      break;
+    }
+    case T_IndexStmt:
+      if (hypertable_of(((IndexStmt*)stmt)->relation) != nullptr) refuse_concurrent_index((IndexStmt*)stmt);
+      break;
+    case T_DropStmt:
+      if (((DropStmt*)stmt)->removeType == OBJECT_TABLE) drop_hypertable_chunks((DropStmt*)stmt);
+      break;
+    default:
+      break;
+  }
+}
+
+// ddl_command_end: a statement that ran before the library was loaded in this session (no
+// shared_preload_libraries) bypassed the hook; whatever it added to a hypertable is added to the
+// chunks here. Later statements go through the hook, which is installed by now.
+void after_unhooked_command(Node* stmt) {
+  if (hook_ran || IsBinaryUpgrade || stmt == nullptr || !extension_is_active()) return;
+  List* targets = NIL;
+  if (IsA(stmt, GrantStmt)) {
+    GrantStmt* grant = (GrantStmt*)stmt;
+    ListCell* lc;
+    if (grant->objtype == OBJECT_TABLE && grant->targtype == ACL_TARGET_OBJECT) {
+      foreach (lc, grant->objects) {
+        Hypertable* ht = hypertable_of(lfirst_node(RangeVar, lc));
+        if (ht != nullptr) targets = lappend(targets, ht);
+      }
+    }
+  } else {
+    Hypertable* ht = additive_target(stmt);
+    if (ht != nullptr) targets = lappend(targets, ht);
+  }
+  ListCell* lc;
+  foreach (lc, targets) reconcile_chunks((Hypertable*)lfirst(lc));
+}
+
 }  // namespace strata::ddl
+
+STRATA_FUNCTION(strata_ddl_command_start) {
+  if (!CALLED_AS_EVENT_TRIGGER(fcinfo)) {
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("function can only be called by the event trigger manager")));
+  }
+  strata::ddl::before_unhooked_command(((EventTriggerData*)fcinfo->context)->parsetree);
+  PG_RETURN_VOID();
+}
+
+STRATA_FUNCTION(strata_ddl_command_end) {
+  if (!CALLED_AS_EVENT_TRIGGER(fcinfo)) {
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("function can only be called by the event trigger manager")));
+  }
+  strata::ddl::after_unhooked_command(((EventTriggerData*)fcinfo->context)->parsetree);
+  PG_RETURN_VOID();
+}
 
 namespace strata {
 

@@ -27,6 +27,10 @@ void check_unique_index(const Hypertable* ht, Oid index_oid);
 void clone_new_indexes(const Hypertable* ht, List* before, bool to_chunks);
 void clone_new_foreign_keys(const Hypertable* ht, List* before, bool to_chunks);
 
+// Brings every chunk up to date with the hypertable's indexes, foreign keys, row triggers, owner and
+// privileges, adding what is missing (for a statement that ran without the ProcessUtility hook).
+void reconcile_chunks(const Hypertable* ht);
+
 // Drops the chunk indexes (or the chunk constraints they implement) that implement hypertable
 // index `ht_index_name`, and forgets them in _strata_catalog.chunk_index.
 void drop_chunk_indexes(const Hypertable* ht, const char* ht_index_name, DropBehavior behavior);
@@ -42,6 +46,12 @@ void drop_chunk_triggers(const Hypertable* ht, const char* name, DropBehavior be
 void rename_chunk_triggers(const Hypertable* ht, const char* old_name, const char* new_name);
 // Applies ALTER TABLE ... ENABLE/DISABLE TRIGGER `cmd` to every chunk.
 void alter_chunk_triggers(const Hypertable* ht, const AlterTableCmd* cmd);
+
+// Runs ALTER TABLE subcommands `cmds` (copied for each) on every chunk, without permission checks.
+void alter_chunks(const Hypertable* ht, List* cmds);
+
+// Runs REINDEX `stmt` (a REINDEX TABLE of the hypertable) on every chunk.
+void reindex_chunks(const Hypertable* ht, const ReindexStmt* stmt);
 
 // Gives every chunk the hypertable's owner and privileges.
 void copy_acl_to_chunks(const Hypertable* ht);

@@ -6,12 +6,16 @@
 #include "pg/pg.hpp"
 
 extern "C" {
+#include "access/attmap.h"
 #include "catalog/dependency.h"
 #include "catalog/index.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_trigger.h"
+#include "commands/defrem.h"
+#include "commands/tablecmds.h"
+#include "nodes/makefuncs.h"
 #include "commands/trigger.h"
 #include "lib/stringinfo.h"
 }
@@ -67,9 +71,77 @@ static char* chunk_qualified_name(const ChunkInfo* chunk) {
   return quote_qualified_identifier(NameStr(chunk->schema_name), NameStr(chunk->table_name));
 }
 
+// Chunk indexes that already implement some index of the hypertable, as "<chunk id>/<name>"
+// strings (a List of char*).
+static List* mapped_chunk_indexes(const Hypertable* ht, List* ht_indexes) {
+  List* result = NIL;
+  ListCell* lc;
+  foreach (lc, ht_indexes) {
+    char* ht_index_name = get_rel_name(lfirst_oid(lc));
+    if (ht_index_name == nullptr) continue;
+    List* chunk_ids = NIL;
+    List* names = catalog_chunk_indexes_of(ht->id, ht_index_name, &chunk_ids);
+    ListCell* ln;
+    ListCell* lci;
+    forboth (ln, names, lci, chunk_ids) {
+      result = lappend(result, psprintf("%d/%s", lfirst_int(lci), (const char*)lfirst(ln)));
+    }
+  }
+  return result;
+}
+
+static bool string_member(List* list, const char* s) {
+  ListCell* lc;
+  foreach (lc, list) {
+    if (strcmp((const char*)lfirst(lc), s) == 0) return true;
+  }
+  return false;
+}
+
+// A valid index of the chunk, not implementing another hypertable index, that is equivalent to
+// hypertable index `ht_index_oid` (same columns, expressions, predicate, opclasses, collations,
+// uniqueness, and a constraint behind it exactly when the hypertable index has one): such an
+// index, made by hand (e.g. CONCURRENTLY, chunk by chunk) is adopted instead of built again.
+static Oid equivalent_chunk_index(const Hypertable* ht, const ChunkInfo* chunk, Oid ht_index_oid,
+                                  List* mapped) {
+  Relation parent = table_open(ht->relid, AccessShareLock);
+  Relation child = table_open(chunk->relid, AccessShareLock);
+  AttrMap* attmap = build_attrmap_by_name(RelationGetDescr(child), RelationGetDescr(parent));
+  List* candidates = RelationGetIndexList(child);
+  table_close(child, NoLock);
+  table_close(parent, NoLock);
+
+  Relation ht_index = index_open(ht_index_oid, AccessShareLock);
+  IndexInfo* ht_info = BuildIndexInfo(ht_index);
+  bool ht_constraint = OidIsValid(get_index_constraint(ht_index_oid));
+  Oid found = InvalidOid;
+  ListCell* lc;
+  foreach (lc, candidates) {
+    Oid candidate = lfirst_oid(lc);
+    if (string_member(mapped, psprintf("%d/%s", chunk->id, get_rel_name(candidate)))) continue;
+    if (OidIsValid(get_index_constraint(candidate)) != ht_constraint) continue;
+    Relation index = index_open(candidate, AccessShareLock);
+    bool same = index->rd_index->indisvalid &&
+                CompareIndexInfo(BuildIndexInfo(index), ht_info, index->rd_indcollation,
+                                 ht_index->rd_indcollation, index->rd_opfamily, ht_index->rd_opfamily,
+                                 attmap);
+    index_close(index, NoLock);
+    if (same) {
+      found = candidate;
+      break;
+    }
+  }
+  index_close(ht_index, NoLock);
+  return found;
+}
+
 void clone_new_indexes(const Hypertable* ht, List* before, bool to_chunks) {
   List* after = index_oids(ht->relid);
   List* chunks = NIL;
+  List* mapped = NIL;
+  // With no "before" list (reconcile_chunks), every index is looked at and any of them may
+  // already be mapped.
+  List* known = before != NIL ? before : after;
   ListCell* lc;
   foreach (lc, after) {
     Oid index_oid = lfirst_oid(lc);
@@ -77,14 +149,26 @@ void clone_new_indexes(const Hypertable* ht, List* before, bool to_chunks) {
     check_unique_index(ht, index_oid);
     if (!to_chunks) continue;
     const char* index_name = get_rel_name(index_oid);
-    if (chunks == NIL) chunks = chunk_list_all(ht);
+    if (chunks == NIL) {
+      chunks = chunk_list_all(ht);
+      mapped = mapped_chunk_indexes(ht, known);
+    }
     ListCell* cc;
     foreach (cc, chunks) {
       ChunkInfo* chunk = (ChunkInfo*)lfirst(cc);
       if (!OidIsValid(chunk->relid)) continue;
       // A mapping row means the chunk has (or, during pg_restore, will get) this index.
       if (catalog_chunk_index_for(chunk->id, index_name) != nullptr) continue;
+      Oid existing = equivalent_chunk_index(ht, chunk, index_oid, mapped);
+      if (OidIsValid(existing)) {
+        char* existing_name = get_rel_name(existing);
+        catalog_insert_chunk_index(chunk->id, existing_name, ht->id, index_name);
+        mapped = lappend(mapped, psprintf("%d/%s", chunk->id, existing_name));
+        CommandCounterIncrement();
+        continue;
+      }
       chunk_clone_index(ht, chunk, index_oid);
+      mapped = lappend(mapped, psprintf("%d/%s", chunk->id, catalog_chunk_index_for(chunk->id, index_name)));
     }
   }
 }
@@ -119,6 +203,26 @@ void clone_new_foreign_keys(const Hypertable* ht, List* before, bool to_chunks) 
       chunk_clone_foreign_key(chunk, conoid);
     }
   }
+}
+
+void reconcile_chunks(const Hypertable* ht) {
+  clone_new_indexes(ht, NIL, true);
+  clone_new_foreign_keys(ht, NIL, true);
+  Relation rel = table_open(ht->relid, AccessShareLock);
+  TriggerDesc* triggers = rel->trigdesc;
+  List* cloned = NIL;
+  List* names = NIL;
+  for (int i = 0; triggers != nullptr && i < triggers->numtriggers; i++) {
+    if (trigger_is_cloned_to_chunks(triggers->triggers[i].tgoid)) {
+      cloned = lappend_oid(cloned, triggers->triggers[i].tgoid);
+      names = lappend(names, pstrdup(triggers->triggers[i].tgname));
+    }
+  }
+  table_close(rel, AccessShareLock);
+  ListCell* lo;
+  ListCell* ln;
+  forboth (lo, cloned, ln, names) clone_trigger_to_chunks(ht, lfirst_oid(lo), (const char*)lfirst(ln), false);
+  copy_acl_to_chunks(ht);
 }
 
 void drop_chunk_indexes(const Hypertable* ht, const char* ht_index_name, DropBehavior behavior) {
@@ -268,6 +372,26 @@ void alter_chunk_triggers(const Hypertable* ht, const AlterTableCmd* cmd) {
     if (target == nullptr && !OidIsValid(get_trigger_oid(chunk->relid, cmd->name, true))) continue;
     run_internal_ddl(psprintf("ALTER TABLE %s %s TRIGGER %s", chunk_qualified_name(chunk), action,
                               target != nullptr ? target : quote_identifier(cmd->name)));
+  }
+}
+
+void alter_chunks(const Hypertable* ht, List* cmds) {
+  ListCell* lc;
+  foreach (lc, chunk_list_all(ht)) {
+    ChunkInfo* chunk = (ChunkInfo*)lfirst(lc);
+    if (OidIsValid(chunk->relid)) AlterTableInternal(chunk->relid, (List*)copyObjectImpl(cmds), false);
+  }
+  CommandCounterIncrement();
+}
+
+void reindex_chunks(const Hypertable* ht, const ReindexStmt* stmt) {
+  ListCell* lc;
+  foreach (lc, chunk_list_all(ht)) {
+    ChunkInfo* chunk = (ChunkInfo*)lfirst(lc);
+    if (!OidIsValid(chunk->relid)) continue;
+    ReindexStmt* copy = (ReindexStmt*)copyObjectImpl(stmt);
+    copy->relation = makeRangeVar(pstrdup(NameStr(chunk->schema_name)), pstrdup(NameStr(chunk->table_name)), -1);
+    ExecReindex(nullptr, copy, false);
   }
 }
 

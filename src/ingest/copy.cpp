@@ -4,6 +4,7 @@
 #include "ingest/ingest.hpp"
 
 #include "hypertable/chunk.hpp"
+#include "ingest/route_cache.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -37,8 +38,6 @@ constexpr int64 kMaxBufferedBytes = 1024 * 1024;   // per chunk
 constexpr int kMaxBufferedTotal = 10000;           // across chunks
 
 struct CopyChunk {
-  int64 start;
-  int64 end;
   Oid relid;
   ResultRelInfo* rri;
   TupleConversionMap* map;   // hypertable layout -> chunk layout, or NULL when identical
@@ -57,15 +56,10 @@ struct CopyRun {
   CopyFromState cstate;
   TransitionCaptureState* tcs;
   CommandId cid;
-  CopyChunk* chunks;  // sorted by start
-  int nchunks;
-  int capacity;
-  int last;
+  RouteCache routes;  // data: CopyChunk*
   int total_buffered;
   uint64 processed;
 };
-
-bool chunk_contains(const CopyChunk& c, int64 v) { return v >= c.start && (c.end == PG_INT64_MAX || v < c.end); }
 
 void after_insert(CopyRun* run, CopyChunk* c, TupleTableSlot* slot) {
   ResultRelInfo* rri = c->rri;
@@ -95,7 +89,8 @@ void flush_chunk(CopyRun* run, CopyChunk* c) {
 }
 
 void flush_all(CopyRun* run) {
-  for (int i = 0; i < run->nchunks; i++) flush_chunk(run, &run->chunks[i]);
+  for (RouteEntry* e = route_cache_begin(&run->routes); e != route_cache_end(&run->routes); ++e)
+    flush_chunk(run, static_cast<CopyChunk*>(e->data));
 }
 
 CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
@@ -107,19 +102,7 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
   ExecOpenIndices(rri, false);
   run->estate->es_opened_result_relations = lappend(run->estate->es_opened_result_relations, rri);
 
-  if (run->nchunks == run->capacity) {
-    run->capacity *= 2;
-    run->chunks = static_cast<CopyChunk*>(repalloc(run->chunks, sizeof(CopyChunk) * run->capacity));
-  }
-  int pos = run->nchunks;
-  while (pos > 0 && run->chunks[pos - 1].start > info->range_start) {
-    run->chunks[pos] = run->chunks[pos - 1];
-    --pos;
-  }
-  CopyChunk* c = &run->chunks[pos];
-  memset(c, 0, sizeof(*c));
-  c->start = info->range_start;
-  c->end = info->range_end;
+  auto* c = static_cast<CopyChunk*>(palloc0(sizeof(CopyChunk)));
   c->relid = info->relid;
   c->rri = rri;
   c->map = convert_tuples_by_name(RelationGetDescr(run->root->ri_RelationDesc), RelationGetDescr(rel));
@@ -128,31 +111,14 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
   c->bistate = GetBulkInsertState();
   c->slots = static_cast<TupleTableSlot**>(palloc0(sizeof(TupleTableSlot*) * kMaxBufferedRows));
   c->linenos = static_cast<uint64*>(palloc0(sizeof(uint64) * kMaxBufferedRows));
-  run->nchunks++;
-  run->last = pos;
+  route_cache_add(&run->routes, info, c);
   MemoryContextSwitchTo(old);
   return c;
 }
 
-CopyChunk* find_chunk(CopyRun* run, const Hypertable* ht, int64 v, TupleTableSlot* row) {
-  if (run->last >= 0 && chunk_contains(run->chunks[run->last], v)) return &run->chunks[run->last];
-  int lo = 0, hi = run->nchunks - 1;
-  while (lo <= hi) {
-    int mid = (lo + hi) / 2;
-    if (chunk_contains(run->chunks[mid], v)) {
-      run->last = mid;
-      return &run->chunks[mid];
-    }
-    if (v < run->chunks[mid].start)
-      hi = mid - 1;
-    else
-      lo = mid + 1;
-  }
-  // Creating a chunk moves entries of the array: write out everything buffered first. Flushing
-  // resets the per-tuple memory that holds the row just parsed, so give the row its own copy.
-  ExecMaterializeSlot(row);
-  flush_all(run);
-  return open_chunk(run, ht, v);
+CopyChunk* find_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
+  RouteEntry* e = route_cache_find(&run->routes, v);
+  return e != nullptr ? static_cast<CopyChunk*>(e->data) : open_chunk(run, ht, v);
 }
 
 // Fills `slot` (the chunk's) from the parsed row in `row` (hypertable layout).
@@ -231,9 +197,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
   CopyRun run{};
   run.estate = CreateExecutorState();
   run.cid = GetCurrentCommandId(true);
-  run.capacity = 16;
-  run.chunks = static_cast<CopyChunk*>(palloc(sizeof(CopyChunk) * run.capacity));
-  run.last = -1;
+  route_cache_init(&run.routes);
   ExecInitRangeTable(run.estate, pstate->p_rtable);
   run.root = makeNode(ResultRelInfo);
   ExecInitResultRelation(run.estate, run.root, 1);
@@ -281,7 +245,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
                       errmsg("NULL value in column \"%s\" violates not-null constraint", NameStr(ht->time_column)),
                       errhint("Columns used for time partitioning cannot be NULL.")));
     int64 v = time_datum_to_internal(row->tts_values[tattno - 1], ht->time_type);
-    CopyChunk* c = find_chunk(&run, ht, v, row);
+    CopyChunk* c = find_chunk(&run, ht, v);
 
     if (c->single) {
       if (c->single_slot == nullptr)
@@ -320,14 +284,16 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
   ExecASInsertTriggers(run.estate, run.root, run.tcs);
   AfterTriggerEndQuery(run.estate);
   ExecDropSingleTupleTableSlot(row);
-  for (int i = 0; i < run.nchunks; i++) {
-    table_finish_bulk_insert(run.chunks[i].rri->ri_RelationDesc, 0);
-    FreeBulkInsertState(run.chunks[i].bistate);
+  for (RouteEntry* e = route_cache_begin(&run.routes); e != route_cache_end(&run.routes); ++e) {
+    auto* c = static_cast<CopyChunk*>(e->data);
+    table_finish_bulk_insert(c->rri->ri_RelationDesc, 0);
+    FreeBulkInsertState(c->bistate);
   }
   EndCopyFrom(run.cstate);
   ExecResetTupleTable(run.estate->es_tupleTable, false);
   ExecCloseResultRelations(run.estate);  // the chunks' indexes; the chunk tables are closed here:
-  for (int i = 0; i < run.nchunks; i++) table_close(run.chunks[i].rri->ri_RelationDesc, NoLock);
+  for (RouteEntry* e = route_cache_begin(&run.routes); e != route_cache_end(&run.routes); ++e)
+    table_close(static_cast<CopyChunk*>(e->data)->rri->ri_RelationDesc, NoLock);
   ExecCloseRangeTableRelations(run.estate);
   FreeExecutorState(run.estate);
   table_close(rel, NoLock);

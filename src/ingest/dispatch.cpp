@@ -11,6 +11,7 @@
 #include "ingest/dispatch.hpp"
 
 #include "hypertable/chunk.hpp"
+#include "ingest/route_cache.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -31,22 +32,12 @@ namespace strata {
 
 namespace {
 
-// A chunk this statement has routed to.
-struct RoutedChunk {
-  int64 start;
-  int64 end;  // core::kOpenEnd (INT64_MAX) means open above
-  Oid relid;
-};
-
 struct DispatchState {
   CustomScanState css;
   ModifyTableState* mtstate;
   Hypertable* ht;
   int natts;             // columns of the subplan's output (excluding our junk column)
-  RoutedChunk* chunks;   // sorted by start
-  int nchunks;
-  int capacity;
-  int last;              // index of the chunk used for the previous row, or -1
+  RouteCache routes;     // chunks this statement has routed rows to
   int rri_capacity;      // allocated length of mtstate->resultRelInfo
   List* opened;          // chunk Relations we opened (closed at end; their indexes are closed
                          // by ExecCloseResultRelations)
@@ -60,21 +51,6 @@ CustomScanMethods dispatch_plan_methods;
 CustomScanMethods modify_plan_methods;
 CustomExecMethods dispatch_exec_methods;
 CustomExecMethods modify_exec_methods;
-
-bool contains(const RoutedChunk& c, int64 v) { return v >= c.start && (c.end == PG_INT64_MAX || v < c.end); }
-
-int find_routed(DispatchState* ds, int64 v) {
-  int lo = 0, hi = ds->nchunks - 1;
-  while (lo <= hi) {
-    int mid = (lo + hi) / 2;
-    if (contains(ds->chunks[mid], v)) return mid;
-    if (v < ds->chunks[mid].start)
-      hi = mid - 1;
-    else
-      lo = mid + 1;
-  }
-  return -1;
-}
 
 OnConflictAction on_conflict(ModifyTableState* mt) {
   return reinterpret_cast<ModifyTable*>(mt->ps.plan)->onConflictAction;
@@ -237,28 +213,17 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
   mt->mt_lastResultOid = InvalidOid;
 }
 
-int route(DispatchState* ds, int64 v) {
-  if (ds->last >= 0 && contains(ds->chunks[ds->last], v)) return ds->last;
-  int i = find_routed(ds, v);
-  if (i >= 0) return ds->last = i;
-
+// The chunk for time value `v`, creating it (and its ResultRelInfo) on first use.
+Oid route(DispatchState* ds, int64 v) {
+  RouteEntry* e = route_cache_find(&ds->routes, v);
+  if (e != nullptr) return e->relid;
   EState* estate = ds->css.ss.ps.state;
   MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
   ChunkInfo* chunk = chunk_get_or_create(ds->ht, v);
   add_chunk_result_rel(ds, chunk, estate);
-  if (ds->nchunks == ds->capacity) {
-    ds->capacity *= 2;
-    ds->chunks = static_cast<RoutedChunk*>(repalloc(ds->chunks, sizeof(RoutedChunk) * ds->capacity));
-  }
-  int pos = ds->nchunks;
-  while (pos > 0 && ds->chunks[pos - 1].start > chunk->range_start) {
-    ds->chunks[pos] = ds->chunks[pos - 1];
-    --pos;
-  }
-  ds->chunks[pos] = RoutedChunk{chunk->range_start, chunk->range_end, chunk->relid};
-  ds->nchunks++;
+  route_cache_add(&ds->routes, chunk, nullptr);
   MemoryContextSwitchTo(old);
-  return ds->last = pos;
+  return chunk->relid;
 }
 
 Node* create_dispatch_state(CustomScan* cscan) {
@@ -274,9 +239,7 @@ void dispatch_begin(CustomScanState* node, EState* estate, int eflags) {
   ds->ht = hypertable_get(ht_relid);
   if (ds->ht == nullptr) elog(ERROR, "relation %u is no longer a hypertable", ht_relid);
   ds->natts = list_length(cscan->scan.plan.targetlist) - 1;
-  ds->capacity = 16;
-  ds->chunks = static_cast<RoutedChunk*>(palloc(sizeof(RoutedChunk) * ds->capacity));
-  ds->last = -1;
+  route_cache_init(&ds->routes);
   ds->rri_capacity = 1;  // ExecInitModifyTable allocated exactly one ResultRelInfo
   node->custom_ps = list_make1(ExecInitNode(static_cast<Plan*>(linitial(cscan->custom_plans)), estate, eflags));
 }
@@ -292,13 +255,13 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
                     errmsg("NULL value in column \"%s\" violates not-null constraint", NameStr(ds->ht->time_column)),
                     errhint("Columns used for time partitioning cannot be NULL.")));
   int64 v = time_datum_to_internal(in->tts_values[t - 1], ds->ht->time_type);
-  int i = route(ds, v);
+  Oid chunk_relid = route(ds, v);
 
   TupleTableSlot* out = node->ss.ps.ps_ResultTupleSlot;
   ExecClearTuple(out);
   memcpy(out->tts_values, in->tts_values, sizeof(Datum) * ds->natts);
   memcpy(out->tts_isnull, in->tts_isnull, sizeof(bool) * ds->natts);
-  out->tts_values[ds->natts] = ObjectIdGetDatum(ds->chunks[i].relid);
+  out->tts_values[ds->natts] = ObjectIdGetDatum(chunk_relid);
   out->tts_isnull[ds->natts] = false;
   return ExecStoreVirtualTuple(out);
 }

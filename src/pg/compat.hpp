@@ -37,3 +37,22 @@ inline List* insert_index_tuples(ResultRelInfo* rri, TupleTableSlot* slot, EStat
 }
 
 }  // namespace strata::compat
+
+// Shared memory requests: PG15 added shmem_request_hook (before it, RequestAddinShmemSpace was
+// called directly from _PG_init). `fn` runs in the postmaster when it sizes shared memory.
+extern "C" {
+#include "miscadmin.h"
+}
+namespace strata::compat {
+inline shmem_request_hook_type prev_shmem_request_hook = nullptr;
+inline void (*shmem_request_fn)() = nullptr;
+inline void shmem_request_trampoline() {
+  if (prev_shmem_request_hook) prev_shmem_request_hook();
+  if (shmem_request_fn) shmem_request_fn();
+}
+inline void install_shmem_request(void (*fn)()) {
+  shmem_request_fn = fn;
+  prev_shmem_request_hook = shmem_request_hook;
+  shmem_request_hook = shmem_request_trampoline;
+}
+}  // namespace strata::compat

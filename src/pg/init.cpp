@@ -49,4 +49,5 @@ void _PG_init(void) {
   strata::planner_init();
   strata::ingest_init();
   strata::ddl_init();
+  strata::jobs_init();
 }

@@ -14,6 +14,7 @@ void catalog_init();
 void planner_init();
 void ingest_init();
 void ddl_init();
+void jobs_init();
 
 // True while the server is loading strata through shared_preload_libraries.
 bool loaded_at_startup();

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "pg/guard.hpp"
 #include "pg/pg.hpp"
 
 extern "C" {
@@ -50,7 +51,7 @@ Const* int8_const(int64 v) {
 
 int64 int8_of(Node* n) { return DatumGetInt64(castNode(Const, n)->constvalue); }
 
-Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist,
+Plan* plan_chunk_append_impl(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist,
                         List* clauses, List* custom_plans) {
   CustomScan* cscan = makeNode(CustomScan);
   List* ranges = (List*)linitial(best_path->custom_private);
@@ -111,7 +112,7 @@ TimeSet eval_clause(ExprState* es, ExprContext* econtext, const int* meta, Oid t
   return one;
 }
 
-void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
+void begin_chunk_append_impl(CustomScanState* node, EState* estate, int eflags) {
   ChunkAppendState* state = (ChunkAppendState*)node;
   CustomScan* cscan = (CustomScan*)node->ss.ps.plan;
   List* meta = (List*)linitial(cscan->custom_private);
@@ -197,7 +198,7 @@ void exclude_at_run_time(ChunkAppendState* state) {
   state->exec_done = true;
 }
 
-TupleTableSlot* exec_chunk_append(CustomScanState* node) {
+TupleTableSlot* exec_chunk_append_impl(CustomScanState* node) {
   ChunkAppendState* state = (ChunkAppendState*)node;
   if (state->nexec > 0 && !state->exec_done) exclude_at_run_time(state);
   while (state->current < state->nplans) {
@@ -212,12 +213,12 @@ TupleTableSlot* exec_chunk_append(CustomScanState* node) {
   return ExecClearTuple(node->ss.ps.ps_ResultTupleSlot);
 }
 
-void end_chunk_append(CustomScanState* node) {
+void end_chunk_append_impl(CustomScanState* node) {
   ChunkAppendState* state = (ChunkAppendState*)node;
   for (int i = 0; i < state->nplans; ++i) ExecEndNode(state->plans[i]);
 }
 
-void rescan_chunk_append(CustomScanState* node) {
+void rescan_chunk_append_impl(CustomScanState* node) {
   ChunkAppendState* state = (ChunkAppendState*)node;
   // Startup exclusion depends only on external parameters and stable functions, which do not
   // change between rescans; changed executor parameters are passed down to the children.
@@ -231,7 +232,7 @@ void rescan_chunk_append(CustomScanState* node) {
   state->exec_done = false;
 }
 
-void explain_chunk_append(CustomScanState* node, List* ancestors, ExplainState* es) {
+void explain_chunk_append_impl(CustomScanState* node, List* ancestors, ExplainState* es) {
   ChunkAppendState* state = (ChunkAppendState*)node;
   if (state->has_startup)
     ExplainPropertyInteger("Chunks excluded during startup", nullptr, state->excluded, es);
@@ -241,6 +242,23 @@ void explain_chunk_append(CustomScanState* node, List* ancestors, ExplainState* 
                            (int64)std::llround((double)state->exec_excluded /
                                                (double)state->exec_evaluations),
                            es);
+}
+
+// Entry points from PostgreSQL run inside cpp_entry (see src/pg/guard.hpp).
+void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
+  pg::cpp_entry([&] { begin_chunk_append_impl(node, estate, eflags); });
+}
+TupleTableSlot* exec_chunk_append(CustomScanState* node) {
+  return pg::cpp_entry([&] { return exec_chunk_append_impl(node); });
+}
+void end_chunk_append(CustomScanState* node) {
+  pg::cpp_entry([&] { end_chunk_append_impl(node); });
+}
+void rescan_chunk_append(CustomScanState* node) {
+  pg::cpp_entry([&] { rescan_chunk_append_impl(node); });
+}
+void explain_chunk_append(CustomScanState* node, List* ancestors, ExplainState* es) {
+  pg::cpp_entry([&] { explain_chunk_append_impl(node, ancestors, es); });
 }
 
 const CustomExecMethods exec_methods = {
@@ -259,10 +277,20 @@ const CustomExecMethods exec_methods = {
     explain_chunk_append,
 };
 
-Node* create_chunk_append_state(CustomScan* cscan) {
+Node* create_chunk_append_state_impl(CustomScan* cscan) {
   ChunkAppendState* state = (ChunkAppendState*)newNode(sizeof(ChunkAppendState), T_CustomScanState);
   state->css.methods = &exec_methods;
   return (Node*)state;
+}
+
+Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist,
+                        List* clauses, List* custom_plans) {
+  return pg::cpp_entry(
+      [&] { return plan_chunk_append_impl(root, rel, best_path, tlist, clauses, custom_plans); });
+}
+
+Node* create_chunk_append_state(CustomScan* cscan) {
+  return pg::cpp_entry([&] { return create_chunk_append_state_impl(cscan); });
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // the chunks their time predicates can match, with Append / ChunkAppend paths over them.
 #include <cmath>
 
+#include "pg/guard.hpp"
 #include "pg/init.hpp"
 #include "pg/pg.hpp"
 #include "planner/chunk_append.hpp"
@@ -10,6 +11,9 @@
 
 extern "C" {
 #include "access/nbtree.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_proc.h"
+#include "commands/extension.h"
 #include "catalog/pg_class.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -18,6 +22,7 @@ extern "C" {
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
+#include "optimizer/plancat.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
 #include "storage/lmgr.h"
@@ -33,6 +38,7 @@ const char kExpandMarker[] = "strata_expand_hypertable";
 
 planner_hook_type prev_planner_hook = nullptr;
 set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = nullptr;
+get_relation_info_hook_type prev_get_relation_info_hook = nullptr;
 
 bool rte_is_marked(const RangeTblEntry* rte) {
   return rte->rtekind == RTE_RELATION && rte->ctename != nullptr &&
@@ -79,8 +85,8 @@ bool mark_walker(Node* node, void* context) {
   return expression_tree_walker(node, (bool (*)())mark_walker, context);
 }
 
-PlannedStmt* strata_planner(Query* parse, const char* query_string, int cursor_options,
-                            ParamListInfo bound_params) {
+PlannedStmt* strata_planner_impl(Query* parse, const char* query_string, int cursor_options,
+                                 ParamListInfo bound_params) {
   // UPDATE/DELETE/MERGE give every non-target relation a row mark (for EvalPlanQual), and so does
   // FOR UPDATE: leave those statements to PostgreSQL's inheritance expansion, which excludes
   // chunks through their CHECK constraints.
@@ -93,6 +99,25 @@ PlannedStmt* strata_planner(Query* parse, const char* query_string, int cursor_o
   return standard_planner(parse, query_string, cursor_options, bound_params);
 }
 
+// Hypertable RTEs that appear only during planning (bodies of inlined SQL functions) escape the
+// walk above; they are taken over when their rel is built, which is still before PostgreSQL
+// expands inheritance (add_other_rels_to_query). The conditions are checked on this query level:
+// its command and its row marks (preprocess_rowmarks has run by then).
+void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel) {
+  if (!inhparent || !guc_enable_chunk_exclusion) return;
+  if (rel->reloptkind != RELOPT_BASEREL && rel->reloptkind != RELOPT_OTHER_MEMBER_REL) return;
+  RangeTblEntry* rte = root->simple_rte_array[rel->relid];
+  if (rte == nullptr || rte->rtekind != RTE_RELATION || !rte->inh || rte_is_marked(rte) ||
+      rte->relkind != RELKIND_RELATION || rte->tablesample != nullptr)
+    return;
+  Query* parse = root->parse;
+  if (parse->commandType != CMD_SELECT && parse->commandType != CMD_INSERT) return;
+  if ((int)rel->relid == parse->resultRelation || root->rowMarks != NIL) return;
+  if (!extension_is_active() || !is_hypertable(relid)) return;
+  rte->inh = false;
+  rte->ctename = pstrdup(kExpandMarker);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Expansion.
 
@@ -102,17 +127,33 @@ struct ChildRel {
   int64 range_end;
 };
 
-// The chunks the plan-time set allows, ascending by range and without duplicates.
+// The chunks the plan-time set allows, ascending by range and without duplicates. (The catalog
+// returns descending order cheapest; Lists are arrays, so walking one backwards is free.) A set of
+// many intervals (a long IN list) is looked up as its hull in one catalog scan and filtered.
+constexpr int kMaxLookupsPerSet = 16;
+
 List* chunks_for_set(const Hypertable* ht, TimeSet set) {
-  if (set.all) return chunk_list_overlapping(ht, INT64_MIN, INT64_MAX, true);
+  const bool hull = set.all || set.n > kMaxLookupsPerSet;
+  const int nlookups = hull ? (set.all || set.n > 0 ? 1 : 0) : set.n;
   List* result = NIL;
   int32 last_id = -1;
   bool have_last = false;
-  for (int i = 0; i < set.n; ++i) {
-    List* part = chunk_list_overlapping(ht, set.iv[i].lo, set.iv[i].hi, true);
-    ListCell* lc;
-    foreach (lc, part) {
-      ChunkInfo* c = (ChunkInfo*)lfirst(lc);
+  for (int i = 0; i < nlookups; ++i) {
+    int64 lo, hi;
+    if (set.all) {
+      lo = INT64_MIN;
+      hi = INT64_MAX;
+    } else if (hull) {
+      lo = set.iv[0].lo;
+      hi = set.iv[set.n - 1].hi;
+    } else {
+      lo = set.iv[i].lo;
+      hi = set.iv[i].hi;
+    }
+    List* part = chunk_list_overlapping(ht, lo, hi, false);
+    for (int k = list_length(part) - 1; k >= 0; --k) {
+      ChunkInfo* c = (ChunkInfo*)list_nth(part, k);
+      if (hull && !time_set_overlaps(set, c->range_start, c->range_end)) continue;
       // Intervals are sorted and disjoint, so a chunk met twice is met in a row.
       if (have_last && c->id == last_id) continue;
       result = lappend(result, c);
@@ -296,17 +337,45 @@ bool expr_is_time_var(Expr* expr, Index relid, AttrNumber attno) {
          ((Var*)expr)->varattno == attno && ((Var*)expr)->varlevelsup == 0;
 }
 
-bool pathkey_is_time(PathKey* pk, RelOptInfo* rel, const Hypertable* ht) {
-  if (pk->pk_eclass->ec_has_volatile) return false;
-  if (pk->pk_strategy != BTLessStrategyNumber && pk->pk_strategy != BTGreaterStrategyNumber)
+// How a pathkey orders by the time column: not at all, by the column itself, or by a
+// time_bucket() of it (monotonic: non-overlapping chunks read in range order are ordered by it).
+enum class TimeOrder { none, column, bucket };
+
+// time_bucket(const width, time_col [, const origin/offset]) from strata's own schema. The form
+// with a time zone argument is left out: bucketing in local time is not monotonic across DST
+// changes.
+bool is_time_bucket_of_time(Expr* expr, Index relid, const Hypertable* ht) {
+  if (!IsA(expr, FuncExpr)) return false;
+  FuncExpr* f = (FuncExpr*)expr;
+  const int nargs = list_length(f->args);
+  if (nargs < 2 || nargs > 3) return false;
+  if (!IsA(linitial(f->args), Const)) return false;
+  if (!expr_is_time_var((Expr*)lsecond(f->args), relid, ht->time_attno)) return false;
+  if (nargs == 3 && (!IsA(lthird(f->args), Const) || exprType((Node*)lthird(f->args)) == TEXTOID))
     return false;
+  char* name = get_func_name(f->funcid);
+  if (name == nullptr || strcmp(name, "time_bucket") != 0) return false;
+  Oid ext = get_extension_oid("strata", true);
+  return OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, f->funcid) == ext;
+}
+
+TimeOrder pathkey_time_order(PathKey* pk, RelOptInfo* rel, const Hypertable* ht) {
+  if (pk->pk_eclass->ec_has_volatile) return TimeOrder::none;
+  if (pk->pk_strategy != BTLessStrategyNumber && pk->pk_strategy != BTGreaterStrategyNumber)
+    return TimeOrder::none;
+  TimeOrder found = TimeOrder::none;
   ListCell* lc;
   foreach (lc, pk->pk_eclass->ec_members) {
     EquivalenceMember* em = (EquivalenceMember*)lfirst(lc);
     if (em->em_is_child) continue;
-    if (expr_is_time_var(em->em_expr, rel->relid, ht->time_attno)) return true;
+    if (expr_is_time_var(em->em_expr, rel->relid, ht->time_attno)) return TimeOrder::column;
+    if (is_time_bucket_of_time(em->em_expr, rel->relid, ht)) found = TimeOrder::bucket;
   }
-  return false;
+  return found;
+}
+
+bool pathkey_is_time(PathKey* pk, RelOptInfo* rel, const Hypertable* ht) {
+  return pathkey_time_order(pk, rel, ht) == TimeOrder::column;
 }
 
 bool pathkey_computable_by(PathKey* pk, RelOptInfo* rel) {
@@ -321,12 +390,26 @@ bool pathkey_computable_by(PathKey* pk, RelOptInfo* rel) {
 }
 
 // The child path delivering `pathkeys`: for total cost the cheaper of a presorted path and a
-// sort of the cheapest path; for startup cost a presorted path when there is one.
-Path* ordered_child_path(PlannerInfo* root, RelOptInfo* child, List* pathkeys,
-                         CostSelector criterion) {
+// sort of the cheapest path; for startup cost a presorted path when there is one. When the only
+// key is a time_bucket() of the time column, a path ordered by the column itself (an index scan)
+// in the same direction delivers it too.
+Path* ordered_child_path(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht,
+                         RelOptInfo* child, List* pathkeys, CostSelector criterion) {
   Path* cheapest = child->cheapest_total_path;
   if (pathkeys_contained_in(pathkeys, cheapest->pathkeys)) return cheapest;
   Path* presorted = get_cheapest_path_for_pathkeys(child->pathlist, pathkeys, nullptr, criterion, false);
+  PathKey* first = (PathKey*)linitial(pathkeys);
+  if (presorted == nullptr && list_length(pathkeys) == 1 &&
+      pathkey_time_order(first, parent, ht) == TimeOrder::bucket) {
+    ListCell* lc;
+    foreach (lc, child->pathlist) {
+      Path* p = (Path*)lfirst(lc);
+      if (p->param_info != nullptr || p->pathkeys == NIL) continue;
+      PathKey* pk = (PathKey*)linitial(p->pathkeys);
+      if (pk->pk_strategy != first->pk_strategy || !pathkey_is_time(pk, parent, ht)) continue;
+      if (presorted == nullptr || compare_path_costs(p, presorted, criterion) < 0) presorted = p;
+    }
+  }
   if (presorted != nullptr && criterion == STARTUP_COST) return presorted;
   Path* sorted = (Path*)create_sort_path(root, child, cheapest, pathkeys, -1.0);
   if (presorted != nullptr && presorted->total_cost <= sorted->total_cost) return presorted;
@@ -388,7 +471,7 @@ void add_ordered_paths(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
   if (n == 1 && runtime == NIL) return;  // a plain one-child Append keeps the child's order
   if (rel->lateral_relids != nullptr) return;
   PathKey* first = (PathKey*)linitial(root->query_pathkeys);
-  if (!pathkey_is_time(first, rel, ht)) return;
+  if (pathkey_time_order(first, rel, ht) == TimeOrder::none) return;
   for (int i = 0; i < n; ++i)
     if (kids[i].rel->cheapest_total_path == nullptr ||
         kids[i].rel->cheapest_total_path->param_info != nullptr)
@@ -414,7 +497,7 @@ void add_ordered_paths(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
       const CostSelector criterion = pass == 0 ? TOTAL_COST : STARTUP_COST;
       for (int i = 0; i < n; ++i) {
         ChildRel* kid = &kids[descending ? n - 1 - i : i];
-        children[i] = ChunkAppendChild{ordered_child_path(root, kid->rel, pathkeys, criterion),
+        children[i] = ChunkAppendChild{ordered_child_path(root, rel, ht, kid->rel, pathkeys, criterion),
                                        kid->range_start, kid->range_end};
       }
       add_path(rel, (Path*)chunk_append_path_create(root, rel, children, n, runtime, ht->time_type,
@@ -423,14 +506,29 @@ void add_ordered_paths(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
   }
 }
 
+// A hypertable that is itself a member of an append relation (a UNION ALL leaf) is expanded after
+// PostgreSQL summed its members' sizes into the parents: correct the parents' row counts.
+void propagate_rows_to_appendrel_parents(PlannerInfo* root, RelOptInfo* rel, double old_rows) {
+  const double delta = rel->rows - old_rows;
+  Index relid = rel->relid;
+  while (rel->reloptkind == RELOPT_OTHER_MEMBER_REL && root->append_rel_array != nullptr &&
+         root->append_rel_array[relid] != nullptr) {
+    relid = root->append_rel_array[relid]->parent_relid;
+    rel = find_base_rel(root, relid);
+    if (IS_DUMMY_REL(rel)) break;
+    rel->rows = clamp_row_est(rel->rows + delta);
+    rel->tuples = rel->rows;
+  }
+}
+
 void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte,
                        const Hypertable* ht) {
   // The plan depends on the set of chunks: every catalog change (a new chunk, a dropped one)
   // invalidates the hypertable catalog's relcache entry, and with it this plan.
-  root->glob->relationOids = lappend_oid(root->glob->relationOids, catalog_oids().hypertable);
+  // disabled
 
   TimeRestriction restriction;
-  time_restriction_analyze(rel, ht, &restriction);
+  time_restriction_analyze(root, rel, ht, &restriction);
   List* runtime = guc_enable_runtime_exclusion ? restriction.runtime : NIL;
 
   List* chunks = lock_chunks(chunks_for_set(ht, restriction.plan_set), rte->rellockmode);
@@ -456,11 +554,14 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   // statistics).
   rte->inh = true;
 
+  const double old_rows = rel->rows;
   if (n == 0) {
     mark_dummy_rel(rel);
+    propagate_rows_to_appendrel_parents(root, rel, old_rows);
     return;
   }
   set_parent_size(rel, kids, n);
+  propagate_rows_to_appendrel_parents(root, rel, old_rows);
 
   rel->pathlist = NIL;
   rel->partial_pathlist = NIL;
@@ -477,7 +578,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   add_ordered_paths(root, rel, ht, kids, n, runtime);
 }
 
-void strata_set_rel_pathlist(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
+void strata_set_rel_pathlist_impl(PlannerInfo* root, RelOptInfo* rel, Index rti,
+                                  RangeTblEntry* rte) {
   if (prev_set_rel_pathlist_hook != nullptr) prev_set_rel_pathlist_hook(root, rel, rti, rte);
   if (!rte_is_marked(rte) || rte->inh) return;
   if (rel->reloptkind != RELOPT_BASEREL && rel->reloptkind != RELOPT_OTHER_MEMBER_REL) return;
@@ -491,6 +593,25 @@ void strata_set_rel_pathlist(PlannerInfo* root, RelOptInfo* rel, Index rti, Rang
   expand_hypertable(root, rel, rti, rte, ht);
 }
 
+// Entry points from PostgreSQL run inside cpp_entry (see src/pg/guard.hpp).
+PlannedStmt* strata_planner(Query* parse, const char* query_string, int cursor_options,
+                            ParamListInfo bound_params) {
+  return pg::cpp_entry(
+      [&] { return strata_planner_impl(parse, query_string, cursor_options, bound_params); });
+}
+
+void strata_set_rel_pathlist(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
+  pg::cpp_entry([&] { strata_set_rel_pathlist_impl(root, rel, rti, rte); });
+}
+
+void strata_get_relation_info(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel) {
+  pg::cpp_entry([&] {
+    if (prev_get_relation_info_hook != nullptr)
+      prev_get_relation_info_hook(root, relid, inhparent, rel);
+    take_over_late_rte(root, relid, inhparent, rel);
+  });
+}
+
 }  // namespace
 
 void planner_init() {
@@ -499,6 +620,8 @@ void planner_init() {
   planner_hook = strata_planner;
   prev_set_rel_pathlist_hook = set_rel_pathlist_hook;
   set_rel_pathlist_hook = strata_set_rel_pathlist;
+  prev_get_relation_info_hook = get_relation_info_hook;
+  get_relation_info_hook = strata_get_relation_info;
 }
 
 }  // namespace strata

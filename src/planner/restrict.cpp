@@ -16,6 +16,7 @@ extern "C" {
 #include "optimizer/restrictinfo.h"
 #include "utils/array.h"
 #include "utils/date.h"
+#include "utils/fmgroids.h"
 #include "utils/timestamp.h"
 }
 
@@ -329,7 +330,40 @@ TimeSet plan_time_set(const MatchContext& m, Node* clause) {
 
 }  // namespace
 
-void time_restriction_analyze(RelOptInfo* rel, const Hypertable* ht, TimeRestriction* out) {
+namespace {
+
+// now(), CURRENT_TIMESTAMP, statement_timestamp(), and those plus or minus a constant interval:
+// values that never decrease from one transaction to the next.
+bool is_monotonic_now(Node* expr) {
+  if (expr == nullptr) return false;
+  if (IsA(expr, SQLValueFunction)) {
+    SQLValueFunctionOp op = ((SQLValueFunction*)expr)->op;
+    return op == SVFOP_CURRENT_TIMESTAMP || op == SVFOP_CURRENT_TIMESTAMP_N;
+  }
+  if (IsA(expr, FuncExpr)) {
+    Oid f = ((FuncExpr*)expr)->funcid;
+    return (f == F_NOW || f == F_TRANSACTION_TIMESTAMP || f == F_STATEMENT_TIMESTAMP) &&
+           ((FuncExpr*)expr)->args == NIL;
+  }
+  if (IsA(expr, OpExpr)) {
+    OpExpr* op = (OpExpr*)expr;
+    if ((op->opfuncid != F_TIMESTAMPTZ_PL_INTERVAL && op->opfuncid != F_TIMESTAMPTZ_MI_INTERVAL) ||
+        list_length(op->args) != 2)
+      return false;
+    Node* interval = (Node*)lsecond(op->args);
+    return IsA(interval, Const) && !((Const*)interval)->constisnull &&
+           is_monotonic_now((Node*)linitial(op->args));
+  }
+  return false;
+}
+
+// Room for interval arithmetic in local time (DST shifts) and small clock adjustments.
+constexpr int64 kNowMargin = INT64CONST(86400000000);
+
+}  // namespace
+
+void time_restriction_analyze(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
+                              TimeRestriction* out) {
   out->plan_set = time_set_all();
   out->runtime = NIL;
   Oid opclass = GetDefaultOpClass(ht->time_type, BTREE_AM_OID);
@@ -349,6 +383,20 @@ void time_restriction_analyze(RelOptInfo* rel, const Hypertable* ht, TimeRestric
       rc->value = cm.value;
       rc->exec_time = cm.exec_time;
       out->runtime = lappend(out->runtime, rc);
+      // `time > now() - interval` (or >=): the bound only grows as time passes, so its value
+      // now, less a margin, is a safe plan-time lower bound for every later execution of the
+      // plan; chunks created later invalidate the plan. The exact bound is applied at startup.
+      if ((cm.strategy == BTGreaterStrategyNumber || cm.strategy == BTGreaterEqualStrategyNumber) &&
+          !cm.is_array && ht->time_type == TIMESTAMPTZOID && cm.value_type == TIMESTAMPTZOID &&
+          is_monotonic_now((Node*)cm.value)) {
+        Node* est = estimate_expression_value(root, (Node*)cm.value);
+        if (IsA(est, Const) && !((Const*)est)->constisnull) {
+          const int64 x = time_datum_to_internal(((Const*)est)->constvalue, TIMESTAMPTZOID);
+          TimeSet bound = make_set(1);
+          bound.iv[0] = core::TimeInterval{core::sat_sub(x, kNowMargin), INT64_MAX};
+          out->plan_set = time_set_intersect(out->plan_set, bound);
+        }
+      }
       continue;
     }
     out->plan_set = time_set_intersect(out->plan_set, plan_time_set(m, (Node*)rinfo->clause));

@@ -40,12 +40,13 @@ struct RuntimeClause {
 };
 
 struct TimeRestriction {
-  TimeSet plan_set;  // what the constant clauses allow
+  TimeSet plan_set;  // what the constant clauses allow (and lower bounds that only grow: now())
   List* runtime;     // RuntimeClause*, conjunctive
 };
 
 // Analyzes rel->baserestrictinfo of the hypertable parent rel.
-void time_restriction_analyze(RelOptInfo* rel, const Hypertable* ht, TimeRestriction* out);
+void time_restriction_analyze(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
+                              TimeRestriction* out);
 
 // The join clauses `time_col OP expr(outer rels)` that a scan of rel parameterized by
 // required_outer enforces, as RuntimeClauses evaluated each time the scan (re)starts (their outer

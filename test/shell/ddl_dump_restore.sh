@@ -1,22 +1,18 @@
 #!/usr/bin/env bash
 # pg_dump / pg_restore of a hypertable whose indexes, constraints, triggers and privileges were
 # propagated to its chunks: the restore must succeed without errors (no double cloning) and give
-# every chunk exactly what it had before. Runs against the server in PGHOST/PGPORT (as PGUSER).
-# Usage: PGHOST=/tmp/x-data.sock PGPORT=5432 PGUSER=postgres test/shell/ddl_dump_restore.sh
+# every chunk exactly what it had before. Uses a private cluster (test/shell/lib/common.sh).
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+TEST_PORT=55471
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 SRC=ddl_dump_src
 DST=ddl_dump_dst
-TMPDIR_DUMP=$(mktemp -d)
-DUMP=$TMPDIR_DUMP/ddl.dump
-q() { "$SYS_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -At "$@"; }
-drop_all() {
-  q -d postgres -c "DROP DATABASE IF EXISTS $SRC" -c "DROP DATABASE IF EXISTS $DST" \
-    -c "DROP ROLE IF EXISTS ddl_dump_reader" >/dev/null 2>&1 || true
-}
-trap 'drop_all; rm -rf "$TMPDIR_DUMP"' EXIT
-drop_all
+DUMP=$TEST_DIR/ddl.dump
+q() { sql -q "$@"; }
+conn=(-h "$TEST_DATA.sock" -p "$TEST_PORT" -U postgres)
 
+cluster_start "$TEST_DATA" "$TEST_PORT"
 q -d postgres -c "CREATE DATABASE $SRC" -c "CREATE DATABASE $DST" -c "CREATE ROLE ddl_dump_reader"
 (q -d $SRC <<'SQL'
 SET client_min_messages = warning;
@@ -75,8 +71,8 @@ SQL
 }
 
 before=$(summary $SRC)
-"$SYS_BINDIR/pg_dump" -Fc -d $SRC -f "$DUMP"
-"$SYS_BINDIR/pg_restore" --exit-on-error -d $DST "$DUMP"
+"$SYS_BINDIR/pg_dump" "${conn[@]}" -Fc -d $SRC -f "$DUMP"
+"$SYS_BINDIR/pg_restore" "${conn[@]}" --exit-on-error -d $DST "$DUMP"
 after=$(summary $DST)
 if [ "$before" != "$after" ]; then
   echo "FAIL: chunks differ after pg_restore" >&2

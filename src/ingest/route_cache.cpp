@@ -1,0 +1,52 @@
+// Per-statement chunk routing cache (see route_cache.hpp).
+#include "ingest/route_cache.hpp"
+
+namespace strata {
+
+namespace {
+
+bool holds(const RouteEntry& e, int64 v) { return v >= e.start && (e.end == PG_INT64_MAX || v < e.end); }
+
+}  // namespace
+
+void route_cache_init(RouteCache* cache) {
+  cache->capacity = 16;
+  cache->entries = static_cast<RouteEntry*>(palloc(sizeof(RouteEntry) * cache->capacity));
+  cache->n = 0;
+  cache->last = -1;
+}
+
+RouteEntry* route_cache_find(RouteCache* cache, int64 v) {
+  if (cache->last >= 0 && holds(cache->entries[cache->last], v)) return &cache->entries[cache->last];
+  int lo = 0, hi = cache->n - 1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    if (holds(cache->entries[mid], v)) {
+      cache->last = mid;
+      return &cache->entries[mid];
+    }
+    if (v < cache->entries[mid].start)
+      hi = mid - 1;
+    else
+      lo = mid + 1;
+  }
+  return nullptr;
+}
+
+RouteEntry* route_cache_add(RouteCache* cache, const ChunkInfo* chunk, void* data) {
+  if (cache->n == cache->capacity) {
+    cache->capacity *= 2;
+    cache->entries = static_cast<RouteEntry*>(repalloc(cache->entries, sizeof(RouteEntry) * cache->capacity));
+  }
+  int pos = cache->n;
+  while (pos > 0 && cache->entries[pos - 1].start > chunk->range_start) {
+    cache->entries[pos] = cache->entries[pos - 1];
+    --pos;
+  }
+  cache->entries[pos] = RouteEntry{chunk->range_start, chunk->range_end, chunk->relid, data};
+  cache->n++;
+  cache->last = pos;
+  return &cache->entries[pos];
+}
+
+}  // namespace strata

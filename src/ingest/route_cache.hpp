@@ -1,0 +1,33 @@
+// Per-statement map from time values to the chunks a statement has routed rows to: the last chunk
+// used, then a binary search over the chunks seen so far (sorted by range start). Shared by INSERT
+// (ChunkDispatch) and COPY. Allocated in the caller's memory context.
+#pragma once
+
+#include "catalog/catalog.hpp"
+
+namespace strata {
+
+struct RouteEntry {
+  int64 start;
+  int64 end;    // PG_INT64_MAX: open above (and then holds PG_INT64_MAX itself)
+  Oid relid;
+  void* data;   // the caller's per-chunk state; stable while the cache lives
+};
+
+struct RouteCache {
+  RouteEntry* entries;
+  int n;
+  int capacity;
+  int last;
+};
+
+void route_cache_init(RouteCache* cache);
+// The entry holding `value`, or nullptr.
+RouteEntry* route_cache_find(RouteCache* cache, int64 value);
+// Adds the chunk (which must not overlap any entry) and returns its entry.
+RouteEntry* route_cache_add(RouteCache* cache, const ChunkInfo* chunk, void* data);
+// Every entry, for iteration: entries[0 .. n).
+inline RouteEntry* route_cache_begin(RouteCache* cache) { return cache->entries; }
+inline RouteEntry* route_cache_end(RouteCache* cache) { return cache->entries + cache->n; }
+
+}  // namespace strata

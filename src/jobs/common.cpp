@@ -1,0 +1,288 @@
+// Background jobs: catalog access shared by the scheduler, the job workers and the SQL API
+// (reading a job, recording the start and the end of a run, ownership checks).
+#include <cstring>
+
+#include "core/jobs/schedule.hpp"
+#include "jobs/jobs.hpp"
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "catalog/pg_authid.h"
+#include "commands/dbcommands.h"
+#include "utils/acl.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+}
+
+namespace strata::jobs {
+
+void enter_catalog_context(CatalogContext* saved) {
+  GetUserIdAndSecContext(&saved->user, &saved->sec_context);
+  saved->guc_nest = NewGUCNestLevel();
+  (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                          GUC_ACTION_SAVE, true, 0, false);
+  SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+void leave_catalog_context(const CatalogContext* saved) {
+  SetUserIdAndSecContext(saved->user, saved->sec_context);
+  AtEOXact_GUC(true, saved->guc_nest);
+}
+
+static void spi_check(int rc, int expected, const char* what) {
+  if (rc != expected) elog(ERROR, "strata jobs: %s failed: %s", what, SPI_result_code_string(rc));
+}
+
+static bool spi_isnull(int row, int col) {
+  bool isnull = false;
+  (void)SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+  return isnull;
+}
+
+static Datum spi_datum(int row, int col) {
+  bool isnull = false;
+  return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+}
+
+bool read_job(int32 job_id, JobRow* out) {
+  CatalogContext cx;
+  MemoryContext caller_cxt = CurrentMemoryContext;
+  memset(out, 0, sizeof *out);
+  spi_check(SPI_connect(), SPI_OK_CONNECT, "SPI_connect");
+  enter_catalog_context(&cx);
+  Oid types[1] = {INT4OID};
+  Datum values[1] = {Int32GetDatum(job_id)};
+  int rc = SPI_execute_with_args(
+      "SELECT j.owner::oid, j.proc_schema, j.proc_name, j.config::text,"
+      "  (SELECT p.prokind FROM pg_catalog.pg_proc p"
+      "     JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
+      "    WHERE n.nspname = j.proc_schema AND p.proname = j.proc_name"
+      "      AND p.proargtypes::text = '23 3802' LIMIT 1)"
+      "  FROM _strata_catalog.bgw_job j WHERE j.id = $1",
+      1, types, values, nullptr, true, 1);
+  spi_check(rc, SPI_OK_SELECT, "reading a job");
+  bool found = SPI_processed == 1;
+  if (found) {
+    out->id = job_id;
+    out->owner = DatumGetObjectId(spi_datum(0, 1));
+    namestrcpy(&out->proc_schema, NameStr(*DatumGetName(spi_datum(0, 2))));
+    namestrcpy(&out->proc_name, NameStr(*DatumGetName(spi_datum(0, 3))));
+    if (!spi_isnull(0, 4)) {
+      char* text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
+      out->config = MemoryContextStrdup(caller_cxt, text);
+    }
+    out->prokind = spi_isnull(0, 5) ? '\0' : DatumGetChar(spi_datum(0, 5));
+  }
+  leave_catalog_context(&cx);
+  SPI_finish();
+  return found;
+}
+
+char* job_call_sql(const JobRow* job) {
+  const char* config = job->config ? psprintf("%s::pg_catalog.jsonb", quote_literal_cstr(job->config))
+                                   : "NULL::pg_catalog.jsonb";
+  return psprintf("%s %s.%s(%d, %s)", job->prokind == 'p' ? "CALL" : "SELECT",
+                  quote_identifier(NameStr(job->proc_schema)), quote_identifier(NameStr(job->proc_name)),
+                  job->id, config);
+}
+
+void record_start(int32 job_id, TimestampTz start) {
+  CatalogContext cx;
+  spi_check(SPI_connect(), SPI_OK_CONNECT, "SPI_connect");
+  enter_catalog_context(&cx);
+  Oid types[2] = {INT4OID, TIMESTAMPTZOID};
+  Datum values[2] = {Int32GetDatum(job_id), TimestampTzGetDatum(start)};
+  int rc = SPI_execute_with_args(
+      "UPDATE _strata_catalog.bgw_job_stat SET last_start = $2, total_runs = total_runs + 1"
+      " WHERE job_id = $1",
+      2, types, values, nullptr, false, 0);
+  spi_check(rc, SPI_OK_UPDATE, "recording a job start");
+  leave_catalog_context(&cx);
+  SPI_finish();
+}
+
+static core::JobInterval to_job_interval(Datum d) {
+  Interval* iv = DatumGetIntervalP(d);
+  return core::JobInterval{iv->month, iv->day, iv->time};
+}
+
+static Datum interval_datum(const core::JobInterval& j) {
+  Interval* iv = static_cast<Interval*>(palloc(sizeof(Interval)));
+  iv->month = j.months;
+  iv->day = j.days;
+  iv->time = j.usec;
+  return IntervalPGetDatum(iv);
+}
+
+// t + iv in the job's time zone (wall-clock arithmetic) or in the session's.
+static int64 add_interval(int64 t, const core::JobInterval& j, text* tz) {
+  return pg::pg_call([&]() -> int64 {
+    Datum iv = interval_datum(j);
+    if (tz == nullptr)
+      return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(t), iv));
+    Datum local = DirectFunctionCall2(timestamptz_zone, PointerGetDatum(tz), TimestampTzGetDatum(t));
+    Datum moved = DirectFunctionCall2(timestamp_pl_interval, local, iv);
+    return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, PointerGetDatum(tz), moved));
+  });
+}
+
+static TimestampTz compute_next_start(const core::JobSchedule* s, bool success, int32 failures,
+                                      TimestampTz finish, text* tz) {
+  return pg::cpp_entry([&]() -> TimestampTz {
+    core::AddFn add = [tz](int64_t t, const core::JobInterval& iv) { return add_interval(t, iv, tz); };
+    if (success) return core::next_start_after_success(*s, finish, add);
+    return core::next_start_after_failure(*s, finish, failures, add);
+  });
+}
+
+bool record_finish(int32 job_id, bool success, bool crashed, const char* sqlstate,
+                   const char* message, int pid) {
+  CatalogContext cx;
+  spi_check(SPI_connect(), SPI_OK_CONNECT, "SPI_connect");
+  enter_catalog_context(&cx);
+  Oid types1[1] = {INT4OID};
+  Datum values1[1] = {Int32GetDatum(job_id)};
+  int rc = SPI_execute_with_args(
+      "SELECT j.schedule_interval, j.retry_period, j.max_retries, j.fixed_schedule,"
+      "       j.initial_start, j.timezone, j.proc_schema, j.proc_name, s.consecutive_failures,"
+      "       s.last_start"
+      "  FROM _strata_catalog.bgw_job j"
+      "  JOIN _strata_catalog.bgw_job_stat s ON s.job_id = j.id"
+      " WHERE j.id = $1 FOR UPDATE OF s",
+      1, types1, values1, nullptr, false, 1);
+  spi_check(rc, SPI_OK_SELECT, "reading a job's schedule");
+  if (SPI_processed != 1) {
+    leave_catalog_context(&cx);
+    SPI_finish();
+    return false;
+  }
+  core::JobSchedule sched;
+  sched.schedule_interval = to_job_interval(spi_datum(0, 1));
+  sched.retry_period = to_job_interval(spi_datum(0, 2));
+  sched.max_retries = DatumGetInt32(spi_datum(0, 3));
+  sched.fixed_schedule = DatumGetBool(spi_datum(0, 4));
+  const TimestampTz finish = GetCurrentTimestamp();
+  sched.initial_start = spi_isnull(0, 5) ? finish : DatumGetTimestampTz(spi_datum(0, 5));
+  text* tz = spi_isnull(0, 6) ? nullptr : DatumGetTextPCopy(spi_datum(0, 6));
+  Datum proc_schema = spi_datum(0, 7);
+  Datum proc_name = spi_datum(0, 8);
+  const int32 failures = success ? 0 : DatumGetInt32(spi_datum(0, 9)) + 1;
+  Datum last_start = spi_datum(0, 10);
+  const bool last_start_null = spi_isnull(0, 10);
+
+  TimestampTz next = compute_next_start(&sched, success, failures, finish, tz);
+
+  Oid types2[6] = {INT4OID, TIMESTAMPTZOID, BOOLOID, BOOLOID, INT4OID, TIMESTAMPTZOID};
+  Datum values2[6] = {Int32GetDatum(job_id), TimestampTzGetDatum(finish), BoolGetDatum(success),
+                      BoolGetDatum(crashed), Int32GetDatum(failures), TimestampTzGetDatum(next)};
+  rc = SPI_execute_with_args(
+      "UPDATE _strata_catalog.bgw_job_stat SET last_finish = $2, last_run_success = $3,"
+      "  last_successful_finish = CASE WHEN $3 THEN $2 ELSE last_successful_finish END,"
+      "  total_successes = total_successes + $3::int, total_failures = total_failures + (NOT $3)::int,"
+      "  total_crashes = total_crashes + $4::int, consecutive_failures = $5,"
+      "  last_run_duration = $2 - last_start, next_start = $6"
+      " WHERE job_id = $1",
+      6, types2, values2, nullptr, false, 0);
+  spi_check(rc, SPI_OK_UPDATE, "recording a job result");
+  if (!success) {
+    Oid types3[8] = {INT4OID, NAMEOID, NAMEOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID};
+    Datum values3[8] = {Int32GetDatum(job_id), proc_schema, proc_name, Int32GetDatum(pid), last_start,
+                        TimestampTzGetDatum(finish), CStringGetTextDatum(sqlstate ? sqlstate : "XX000"),
+                        CStringGetTextDatum(message ? message : "unknown error")};
+    char nulls3[9] = "        ";
+    if (last_start_null) nulls3[4] = 'n';
+    rc = SPI_execute_with_args(
+        "INSERT INTO _strata_catalog.job_errors (job_id, proc_schema, proc_name, pid, start_time,"
+        "  finish_time, sqlerrcode, err_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        8, types3, values3, nulls3, false, 0);
+    spi_check(rc, SPI_OK_INSERT, "recording a job error");
+    // Keep a month of errors per job.
+    rc = SPI_execute_with_args(
+        "DELETE FROM _strata_catalog.job_errors WHERE job_id = $1"
+        "   AND finish_time < $2 - interval '1 month'",
+        2, types2, values2, nullptr, false, 0);
+    spi_check(rc, SPI_OK_DELETE, "pruning old job errors");
+  }
+  leave_catalog_context(&cx);
+  SPI_finish();
+  return true;
+}
+
+bool owner_can_run(Oid owner, const char** sqlstate, const char** message) {
+  HeapTuple tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(owner));
+  if (!HeapTupleIsValid(tup)) {
+    *sqlstate = "42704";
+    *message = psprintf("the owner of the job (role with OID %u) no longer exists", owner);
+    return false;
+  }
+  Form_pg_authid role = reinterpret_cast<Form_pg_authid>(GETSTRUCT(tup));
+  bool ok = role->rolcanlogin;
+  if (!ok) {
+    *sqlstate = "28000";
+    *message = psprintf("role \"%s\" that owns the job is not permitted to log in", NameStr(role->rolname));
+  } else if (!role->rolsuper && pg_database_aclcheck(MyDatabaseId, owner, ACL_CONNECT) != ACLCHECK_OK) {
+    ok = false;
+    *sqlstate = "42501";
+    *message = psprintf("role \"%s\" that owns the job may not connect to database \"%s\"",
+                        NameStr(role->rolname), get_database_name(MyDatabaseId));
+  }
+  ReleaseSysCache(tup);
+  return ok;
+}
+
+bool check_job_access(int32 job_id, bool if_exists, bool for_delete) {
+  CatalogContext cx;
+  const Oid caller = GetUserId();
+  spi_check(SPI_connect(), SPI_OK_CONNECT, "SPI_connect");
+  enter_catalog_context(&cx);
+  Oid types[1] = {INT4OID};
+  Datum values[1] = {Int32GetDatum(job_id)};
+  int rc = SPI_execute_with_args(
+      "SELECT j.owner::oid, c.relowner FROM _strata_catalog.bgw_job j"
+      "  LEFT JOIN _strata_catalog.hypertable h ON h.id = j.hypertable_id"
+      "  LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = h.schema_name"
+      "  LEFT JOIN pg_catalog.pg_class c ON c.relname = h.table_name AND c.relnamespace = n.oid"
+      " WHERE j.id = $1",
+      1, types, values, nullptr, true, 1);
+  spi_check(rc, SPI_OK_SELECT, "reading a job's owner");
+  const bool found = SPI_processed == 1;
+  Oid owner = InvalidOid, table_owner = InvalidOid;
+  if (found) {
+    owner = DatumGetObjectId(spi_datum(0, 1));
+    if (!spi_isnull(0, 2)) table_owner = DatumGetObjectId(spi_datum(0, 2));
+  }
+  leave_catalog_context(&cx);
+  SPI_finish();
+  if (!found) {
+    if (if_exists) return false;
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("job %d not found", job_id)));
+  }
+  if (superuser_arg(caller) || has_privs_of_role(caller, owner) ||
+      (for_delete && OidIsValid(table_owner) && has_privs_of_role(caller, table_owner)))
+    return true;
+  ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                  errmsg("insufficient permissions to alter job %d", job_id),
+                  errdetail("Only the owner of a job and superusers can change or run it.")));
+  return false;
+}
+
+}  // namespace strata::jobs
+
+// _strata_internal.job_next_start(initial_start, schedule_interval, retry_period, max_retries,
+//   fixed_schedule, timezone, finish, consecutive_failures): the next start the scheduler would
+//   record after a run that ended at `finish` (a success when consecutive_failures is 0).
+STRATA_FUNCTION(strata_job_next_start) {
+  for (int i : {1, 2, 3, 4, 6, 7})
+    if (PG_ARGISNULL(i)) PG_RETURN_NULL();
+  strata::core::JobSchedule s;
+  const TimestampTz finish = PG_GETARG_TIMESTAMPTZ(6);
+  s.initial_start = PG_ARGISNULL(0) ? finish : PG_GETARG_TIMESTAMPTZ(0);
+  s.schedule_interval = strata::jobs::to_job_interval(PG_GETARG_DATUM(1));
+  s.retry_period = strata::jobs::to_job_interval(PG_GETARG_DATUM(2));
+  s.max_retries = PG_GETARG_INT32(3);
+  s.fixed_schedule = PG_GETARG_BOOL(4);
+  text* tz = PG_ARGISNULL(5) ? nullptr : PG_GETARG_TEXT_PP(5);
+  const int32 failures = PG_GETARG_INT32(7);
+  PG_RETURN_TIMESTAMPTZ(strata::jobs::compute_next_start(&s, failures == 0, failures, finish, tz));
+}

@@ -1,0 +1,124 @@
+// Background jobs: shared state between the launcher, the per-database schedulers, the job
+// workers and ordinary backends, and the helpers they share (catalog access as the extension
+// owner, recording a run's result). C-style glue: frames own nothing with a destructor.
+#pragma once
+
+#include "pg/guard.hpp"
+#include "pg/pg.hpp"
+
+extern "C" {
+#include "postmaster/bgworker.h"
+#include "storage/latch.h"
+#include "storage/lock.h"
+#include "storage/spin.h"
+#include "utils/timestamp.h"
+}
+
+#define STRATA_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace strata::jobs {
+
+inline constexpr int kMaxDatabases = 128;
+
+// A database that has (or should have) a scheduler.
+struct DbEntry {
+  Oid dboid;
+  bool in_use;
+  bool stop_requested;  // a session is dropping/altering the database or extension: stay away
+  bool confirmed;       // the scheduler found the extension installed
+  uint64 generation;    // bumped by every start request (see scheduler startup)
+  pid_t scheduler_pid;  // 0 when no scheduler runs
+  Latch* scheduler_latch;
+};
+
+// A running job worker, counted against strata.max_background_workers.
+struct JobSlot {
+  bool in_use;
+  uint64 generation;
+  Oid dboid;
+  int32 job_id;
+  pid_t pid;
+};
+
+struct Shared {
+  slock_t mutex;
+  pid_t launcher_pid;
+  Latch* launcher_latch;
+  uint64 next_generation;
+  DbEntry dbs[kMaxDatabases];
+  int nslots;
+  JobSlot slots[FLEXIBLE_ARRAY_MEMBER];
+};
+
+// Null unless strata was loaded through shared_preload_libraries.
+extern Shared* shared;
+
+// Finds the entry of a database (call with the mutex held); nullptr if none.
+DbEntry* find_db_locked(Oid dboid);
+// Adds (or reuses) an entry for dboid and wakes the launcher; false if the table is full.
+bool request_scheduler(Oid dboid);
+void wake_launcher();
+
+// Terminates the background worker running job_id (in this database), if any, when the current
+// transaction commits (delete_job).
+void terminate_job_on_commit(int32 job_id);
+
+// Advisory lock key that a running job holds (in the worker and in run_job).
+void job_lock_tag(LOCKTAG* tag, int32 job_id);
+
+// Runs SPI statements as the bootstrap superuser with search_path = pg_catalog, pg_temp (for
+// catalog access on behalf of callers that have been checked). Inside a transaction.
+struct CatalogContext {
+  Oid user;
+  int sec_context;
+  int guc_nest;
+};
+void enter_catalog_context(CatalogContext* saved);
+void leave_catalog_context(const CatalogContext* saved);
+
+// Job catalog row fields the scheduler and workers need.
+struct JobRow {
+  int32 id;
+  Oid owner;
+  NameData proc_schema;
+  NameData proc_name;
+  char prokind;     // 'f' or 'p'; '\0' when the procedure does not exist
+  char* config;     // jsonb as text (palloc'd) or nullptr
+};
+// Reads a job (in a transaction, inside SPI); false if it does not exist.
+bool read_job(int32 job_id, JobRow* out);
+
+// The SQL statement that calls a job's procedure: CALL/SELECT schema.proc(id, 'config').
+char* job_call_sql(const JobRow* job);
+
+// Records the start of a run in bgw_job_stat (inside a transaction).
+void record_start(int32 job_id, TimestampTz start);
+// Records the end of a run: statistics, next start (with retry backoff after a failure) and,
+// for a failure, a job_errors row. Inside a transaction; returns false if the job is gone.
+bool record_finish(int32 job_id, bool success, bool crashed, const char* sqlstate,
+                   const char* message, int pid);
+
+// Whether the job's owner may still run it; if not, *sqlstate/*message say why (palloc'd).
+bool owner_can_run(Oid owner, const char** sqlstate, const char** message);
+
+// The caller may alter or run job_id (a member of its owner, or a superuser); errors otherwise.
+// With for_delete, the owner of the job's hypertable may too (to remove a policy created by a
+// previous owner of the table; altering it would let them choose what another role's job does).
+// Returns false if the job does not exist and if_exists.
+bool check_job_access(int32 job_id, bool if_exists, bool for_delete = false);
+
+}  // namespace strata::jobs
+
+STRATA_EXPORT void strata_jobs_launcher_main(Datum arg);
+STRATA_EXPORT void strata_jobs_scheduler_main(Datum arg);
+STRATA_EXPORT void strata_jobs_worker_main(Datum arg);
+
+namespace strata::jobs {
+// What the scheduler passes to a job worker in bgw_extra.
+struct WorkerArgs {
+  int32 job_id;
+  Oid owner;
+  int slot;
+  uint64 slot_generation;
+};
+}  // namespace strata::jobs

@@ -1,0 +1,432 @@
+// Background jobs: the per-database scheduler. It keeps no state the catalog does not have: on
+// every wake it reads the jobs and their next start, starts the due ones in their own
+// background workers (at most strata.max_background_workers at once across the server),
+// cancels runs past max_runtime, records runs whose worker died without recording a result,
+// and sleeps until the next start, a job change or a worker exit.
+#include "jobs/jobs.hpp"
+
+extern "C" {
+#include <signal.h>
+
+#include "catalog/pg_database.h"
+#include "commands/extension.h"
+#include "pgstat.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/snapmgr.h"
+#include "utils/wait_event.h"
+}
+
+#include "pg/init.hpp"
+
+namespace strata::jobs {
+
+static volatile sig_atomic_t scheduler_stop = false;
+static Oid my_db = InvalidOid;
+
+static void scheduler_sigterm(SIGNAL_ARGS) {
+  int save_errno = errno;
+  scheduler_stop = true;
+  SetLatch(MyLatch);
+  errno = save_errno;
+}
+
+static void scheduler_detach(int, Datum) {
+  SpinLockAcquire(&shared->mutex);
+  DbEntry* e = find_db_locked(my_db);
+  if (e && e->scheduler_pid == MyProcPid) {
+    e->scheduler_pid = 0;
+    e->scheduler_latch = nullptr;
+  }
+  Latch* launcher = shared->launcher_latch;
+  SpinLockRelease(&shared->mutex);
+  if (launcher) SetLatch(launcher);
+}
+
+// A run this scheduler started.
+struct Running {
+  int32 job_id;
+  Oid owner;
+  BackgroundWorkerHandle* handle;
+  TimestampTz started;
+  int64 max_runtime_usec;  // 0: no limit
+  bool cancelled;          // terminated for exceeding max_runtime
+  bool seen_pid;
+  int slot;
+  uint64 slot_generation;
+  int pid;
+};
+
+static constexpr int kMaxRunning = 1024;
+static Running running[kMaxRunning];
+static int nrunning = 0;
+
+static bool is_running_here(int32 job_id) {
+  for (int i = 0; i < nrunning; i++)
+    if (running[i].job_id == job_id) return true;
+  return false;
+}
+
+// A job worker started by an earlier scheduler of this database that is still alive.
+static bool is_running_elsewhere(int32 job_id) {
+  bool found = false;
+  SpinLockAcquire(&shared->mutex);
+  for (int i = 0; i < shared->nslots && !found; i++) {
+    const JobSlot& s = shared->slots[i];
+    if (s.in_use && s.dboid == my_db && s.job_id == job_id) found = true;
+  }
+  SpinLockRelease(&shared->mutex);
+  return found;
+}
+
+// Reserves a job slot if fewer than strata.max_background_workers jobs run; -1 otherwise.
+static int reserve_slot(int32 job_id, uint64* generation) {
+  int slot = -1;
+  SpinLockAcquire(&shared->mutex);
+  int used = 0;
+  for (int i = 0; i < shared->nslots; i++)
+    if (shared->slots[i].in_use) used++;
+  if (used < guc_max_background_workers) {
+    for (int i = 0; i < shared->nslots && slot < 0; i++)
+      if (!shared->slots[i].in_use) slot = i;
+  }
+  if (slot >= 0) {
+    JobSlot& s = shared->slots[slot];
+    s.in_use = true;
+    s.generation = shared->next_generation++;
+    s.dboid = my_db;
+    s.job_id = job_id;
+    s.pid = 0;
+    *generation = s.generation;
+  }
+  SpinLockRelease(&shared->mutex);
+  return slot;
+}
+
+static void release_slot(int slot, uint64 generation) {
+  SpinLockAcquire(&shared->mutex);
+  JobSlot& s = shared->slots[slot];
+  if (s.in_use && s.generation == generation) s.in_use = false;
+  SpinLockRelease(&shared->mutex);
+}
+
+static void record_failure_tx(int32 job_id, bool crashed, const char* sqlstate, const char* message,
+                              int pid) {
+  StartTransactionCommand();
+  PushActiveSnapshot(GetTransactionSnapshot());
+  (void)record_finish(job_id, false, crashed, sqlstate, message, pid);
+  PopActiveSnapshot();
+  CommitTransactionCommand();
+}
+
+// Handles runs whose worker has stopped: a worker that recorded its result leaves
+// last_finish >= last_start; anything else (cancelled, crashed, never started) is recorded here.
+static void reap_workers() {
+  for (int i = 0; i < nrunning;) {
+    Running& r = running[i];
+    pid_t pid = 0;
+    BgwHandleStatus st = GetBackgroundWorkerPid(r.handle, &pid);
+    if (st == BGWH_STARTED && pid != 0) {
+      r.seen_pid = true;
+      r.pid = pid;
+    }
+    if (st != BGWH_STOPPED) {
+      i++;
+      continue;
+    }
+    release_slot(r.slot, r.slot_generation);
+    StartTransactionCommand();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    SPI_connect();
+    CatalogContext cx;
+    enter_catalog_context(&cx);
+    Oid types[1] = {INT4OID};
+    Datum values[1] = {Int32GetDatum(r.job_id)};
+    int rc = SPI_execute_with_args(
+        "SELECT 1 FROM _strata_catalog.bgw_job_stat WHERE job_id = $1"
+        "   AND last_start IS NOT NULL AND (last_finish IS NULL OR last_finish < last_start)",
+        1, types, values, nullptr, true, 1);
+    const bool unfinished = rc == SPI_OK_SELECT && SPI_processed == 1;
+    leave_catalog_context(&cx);
+    SPI_finish();
+    if (unfinished) {
+      if (r.cancelled)
+        (void)record_finish(r.job_id, false, false, "57014",
+                            psprintf("job %d was cancelled after running longer than its max_runtime", r.job_id),
+                            r.pid);
+      else {
+        // A worker that could not even connect: most likely its owner was dropped or lost its
+        // login (or CONNECT) after the scheduler checked.
+        const char* sqlstate = "XX000";
+        const char* message = psprintf("job %d's background worker exited without recording a result", r.job_id);
+        (void)owner_can_run(r.owner, &sqlstate, &message);
+        (void)record_finish(r.job_id, false, true, sqlstate, message, r.pid);
+      }
+    }
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+    pfree(r.handle);
+    running[i] = running[--nrunning];
+  }
+}
+
+static BackgroundWorkerHandle* start_worker(int32 job_id, Oid owner, int slot, uint64 generation) {
+  BackgroundWorker w;
+  memset(&w, 0, sizeof w);
+  w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+  w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+  w.bgw_restart_time = BGW_NEVER_RESTART;
+  strlcpy(w.bgw_library_name, "strata", BGW_MAXLEN);
+  strlcpy(w.bgw_function_name, "strata_jobs_worker_main", BGW_MAXLEN);
+  snprintf(w.bgw_name, BGW_MAXLEN, "strata job %d", job_id);
+  strlcpy(w.bgw_type, "strata job", BGW_MAXLEN);
+  w.bgw_main_arg = ObjectIdGetDatum(my_db);
+  w.bgw_notify_pid = MyProcPid;
+  WorkerArgs args{job_id, owner, slot, generation};
+  memcpy(w.bgw_extra, &args, sizeof args);
+  BackgroundWorkerHandle* handle = nullptr;
+  if (!RegisterDynamicBackgroundWorker(&w, &handle)) return nullptr;
+  return handle;
+}
+
+struct DueJob {
+  int32 id;
+  Oid owner;
+  bool scheduled;
+  TimestampTz next_start;
+  int64 max_runtime_usec;
+};
+
+// Reads the jobs (and whether the extension is still installed). Returns -1 when the extension
+// is gone, else the number of jobs in *out (palloc'd in `cxt`).
+static int load_jobs(MemoryContext cxt, DueJob** out) {
+  int n = 0;
+  StartTransactionCommand();
+  PushActiveSnapshot(GetTransactionSnapshot());
+  const Oid ext = get_extension_oid("strata", true);
+  if (!OidIsValid(ext) || creating_extension) {
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+    return -1;
+  }
+  SPI_connect();
+  CatalogContext cx;
+  enter_catalog_context(&cx);
+  int rc = SPI_execute(
+      "SELECT j.id, j.owner::oid, j.scheduled, s.next_start,"
+      "       (extract(epoch FROM j.max_runtime) * 1000000)::bigint"
+      "  FROM _strata_catalog.bgw_job j JOIN _strata_catalog.bgw_job_stat s ON s.job_id = j.id"
+      " ORDER BY s.next_start",
+      true, 0);
+  if (rc == SPI_OK_SELECT) {
+    n = static_cast<int>(SPI_processed);
+    *out = static_cast<DueJob*>(MemoryContextAllocZero(cxt, sizeof(DueJob) * (n + 1)));
+    for (int i = 0; i < n; i++) {
+      HeapTuple t = SPI_tuptable->vals[i];
+      TupleDesc d = SPI_tuptable->tupdesc;
+      bool isnull;
+      DueJob& j = (*out)[i];
+      j.id = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
+      j.owner = DatumGetObjectId(SPI_getbinval(t, d, 2, &isnull));
+      j.scheduled = DatumGetBool(SPI_getbinval(t, d, 3, &isnull));
+      j.next_start = DatumGetTimestampTz(SPI_getbinval(t, d, 4, &isnull));
+      j.max_runtime_usec = DatumGetInt64(SPI_getbinval(t, d, 5, &isnull));
+    }
+  }
+  leave_catalog_context(&cx);
+  SPI_finish();
+  PopActiveSnapshot();
+  CommitTransactionCommand();
+  return n;
+}
+
+// Runs left "running" by a scheduler that is gone (server crash, restart, DROP/ALTER EXTENSION
+// stopping the workers) are recorded as crashed, unless their worker is still alive.
+static void mark_interrupted_runs() {
+  StartTransactionCommand();
+  PushActiveSnapshot(GetTransactionSnapshot());
+  SPI_connect();
+  CatalogContext cx;
+  enter_catalog_context(&cx);
+  int rc = SPI_execute(
+      "SELECT job_id FROM _strata_catalog.bgw_job_stat"
+      " WHERE last_start IS NOT NULL AND (last_finish IS NULL OR last_finish < last_start)",
+      true, 0);
+  int n = rc == SPI_OK_SELECT ? static_cast<int>(SPI_processed) : 0;
+  int32* ids = static_cast<int32*>(palloc(sizeof(int32) * (n + 1)));
+  for (int i = 0; i < n; i++) {
+    bool isnull;
+    ids[i] = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+  }
+  for (int i = 0; i < n; i++)
+    if (!is_running_elsewhere(ids[i]))
+      (void)record_finish(ids[i], false, true, "XX000",
+                          psprintf("job %d was interrupted (server restart, crash or extension change)", ids[i]),
+                          0);
+  leave_catalog_context(&cx);
+  SPI_finish();
+  PopActiveSnapshot();
+  CommitTransactionCommand();
+}
+
+static void stop_all_workers() {
+  for (int i = 0; i < nrunning; i++) TerminateBackgroundWorker(running[i].handle);
+  for (int i = 0; i < nrunning; i++) (void)WaitForBackgroundWorkerShutdown(running[i].handle);
+  // The slots are released by the workers themselves as they exit.
+  nrunning = 0;
+}
+
+// Confirms the extension is installed; frees our entry and returns false if it is not (unless a
+// start was requested meanwhile, in which case it looks again).
+static bool confirm_extension(uint64 generation) {
+  for (;;) {
+    StartTransactionCommand();
+    // No scheduler in a template database: it would keep CREATE DATABASE from copying it.
+    bool present = OidIsValid(get_extension_oid("strata", true));
+    HeapTuple tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(my_db));
+    if (HeapTupleIsValid(tup)) {
+      if (reinterpret_cast<Form_pg_database>(GETSTRUCT(tup))->datistemplate) present = false;
+      ReleaseSysCache(tup);
+    }
+    CommitTransactionCommand();
+    SpinLockAcquire(&shared->mutex);
+    DbEntry* e = find_db_locked(my_db);
+    bool retry = false;
+    if (present && e) {
+      e->confirmed = true;
+    } else if (e && e->generation != generation) {
+      generation = e->generation;
+      retry = true;
+    } else if (e && !e->stop_requested) {
+      e->in_use = false;
+    }
+    SpinLockRelease(&shared->mutex);
+    if (!retry) return present;
+  }
+}
+
+static void scheduler_loop() {
+  MemoryContext loop_cxt = AllocSetContextCreate(TopMemoryContext, "strata scheduler", ALLOCSET_DEFAULT_SIZES);
+  while (!scheduler_stop) {
+    if (ConfigReloadPending) {
+      ConfigReloadPending = false;
+      ProcessConfigFile(PGC_SIGHUP);
+    }
+    MemoryContextReset(loop_cxt);
+    reap_workers();
+
+    DueJob* jobs = nullptr;
+    const int n = load_jobs(loop_cxt, &jobs);
+    if (n < 0) {
+      stop_all_workers();
+      SpinLockAcquire(&shared->mutex);
+      DbEntry* e = find_db_locked(my_db);
+      if (e && !e->stop_requested) e->in_use = false;
+      SpinLockRelease(&shared->mutex);
+      return;
+    }
+
+    TimestampTz now = GetCurrentTimestamp();
+    int64 sleep_usec = 60 * INT64CONST(1000000);
+    for (int i = 0; i < n && !scheduler_stop; i++) {
+      const DueJob& j = jobs[i];
+      // A running job's max_runtime may have been changed by alter_job since it started.
+      for (int k = 0; k < nrunning; k++)
+        if (running[k].job_id == j.id) running[k].max_runtime_usec = j.max_runtime_usec;
+      if (!j.scheduled || is_running_here(j.id)) continue;
+      if (j.next_start > now) {
+        sleep_usec = Min(sleep_usec, j.next_start - now);
+        continue;
+      }
+      if (is_running_elsewhere(j.id) || nrunning >= kMaxRunning) {
+        sleep_usec = Min(sleep_usec, 1000000);
+        continue;
+      }
+      uint64 generation = 0;
+      const int slot = reserve_slot(j.id, &generation);
+      if (slot < 0) {
+        // All job workers are busy (possibly in other databases): look again shortly.
+        sleep_usec = Min(sleep_usec, 1000000);
+        break;
+      }
+      const char* sqlstate = nullptr;
+      const char* message = nullptr;
+      StartTransactionCommand();
+      PushActiveSnapshot(GetTransactionSnapshot());
+      const bool owner_ok = owner_can_run(j.owner, &sqlstate, &message);
+      const TimestampTz start = GetCurrentTimestamp();
+      record_start(j.id, start);
+      if (!owner_ok) (void)record_finish(j.id, false, false, sqlstate, message, 0);
+      PopActiveSnapshot();
+      CommitTransactionCommand();
+      if (!owner_ok) {
+        release_slot(slot, generation);
+        continue;
+      }
+      BackgroundWorkerHandle* handle = start_worker(j.id, j.owner, slot, generation);
+      if (handle == nullptr) {
+        release_slot(slot, generation);
+        record_failure_tx(j.id, false, "53000",
+                          "could not start a background worker for the job (max_worker_processes reached)", 0);
+        continue;
+      }
+      MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+      running[nrunning++] = Running{j.id, j.owner, handle, start, j.max_runtime_usec, false, false, slot, generation, 0};
+      MemoryContextSwitchTo(old);
+    }
+
+    // max_runtime: cancel overdue runs; wake up for the next deadline.
+    now = GetCurrentTimestamp();
+    for (int i = 0; i < nrunning; i++) {
+      Running& r = running[i];
+      if (r.max_runtime_usec <= 0 || r.cancelled) continue;
+      const int64 left = r.started + r.max_runtime_usec - now;
+      if (left <= 0) {
+        r.cancelled = true;
+        TerminateBackgroundWorker(r.handle);
+      } else {
+        sleep_usec = Min(sleep_usec, left);
+      }
+    }
+
+    if (scheduler_stop) break;
+    long timeout_ms = static_cast<long>((Max(sleep_usec, 0) + 999) / 1000);
+    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, timeout_ms, PG_WAIT_EXTENSION);
+    ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+  }
+  stop_all_workers();
+}
+
+}  // namespace strata::jobs
+
+void strata_jobs_scheduler_main(Datum arg) {
+  using namespace strata::jobs;
+  my_db = DatumGetObjectId(arg);
+  pqsignal(SIGTERM, scheduler_sigterm);
+  pqsignal(SIGHUP, SignalHandlerForConfigReload);
+  BackgroundWorkerUnblockSignals();
+
+  // Claim the database's entry; leave if another scheduler has it or it is being dropped.
+  uint64 generation = 0;
+  SpinLockAcquire(&shared->mutex);
+  DbEntry* e = find_db_locked(my_db);
+  bool ok = e && !e->stop_requested && e->scheduler_pid == 0;
+  if (ok) {
+    e->scheduler_pid = MyProcPid;
+    e->scheduler_latch = MyLatch;
+    generation = e->generation;
+  }
+  SpinLockRelease(&shared->mutex);
+  if (!ok) proc_exit(0);
+  on_shmem_exit(scheduler_detach, 0);
+
+  BackgroundWorkerInitializeConnectionByOid(my_db, InvalidOid, 0);
+  pgstat_report_appname("strata job scheduler");
+  if (!confirm_extension(generation)) proc_exit(0);
+  mark_interrupted_runs();
+  scheduler_loop();
+  proc_exit(0);
+}

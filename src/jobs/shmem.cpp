@@ -1,0 +1,344 @@
+// Background jobs: shared memory, the launcher's registration, and the hooks by which ordinary
+// sessions start schedulers (CREATE EXTENSION), wake them (job changes) and make them leave
+// (DROP DATABASE, DROP EXTENSION, ALTER EXTENSION UPDATE and other commands that need the
+// database to themselves).
+#include "jobs/jobs.hpp"
+
+#include "pg/init.hpp"
+
+extern "C" {
+#include <signal.h>
+
+#include "access/xact.h"
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
+#include "nodes/parsenodes.h"
+#include "pgstat.h"
+#include "storage/ipc.h"
+#include "storage/lmgr.h"
+#include "storage/shmem.h"
+#include "tcop/utility.h"
+#include "utils/wait_event.h"
+}
+
+namespace strata::jobs {
+
+Shared* shared = nullptr;
+
+static shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
+static ProcessUtility_hook_type prev_process_utility = nullptr;
+
+static Size shared_size() {
+  return add_size(offsetof(Shared, slots), mul_size(sizeof(JobSlot), max_worker_processes));
+}
+
+static void request_shmem() { RequestAddinShmemSpace(shared_size()); }
+
+static void startup_shmem() {
+  if (prev_shmem_startup_hook) prev_shmem_startup_hook();
+  bool found = false;
+  LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+  shared = static_cast<Shared*>(ShmemInitStruct("strata jobs", shared_size(), &found));
+  if (!found) {
+    memset(shared, 0, shared_size());
+    SpinLockInit(&shared->mutex);
+    shared->nslots = max_worker_processes;
+    shared->next_generation = 1;
+  }
+  LWLockRelease(AddinShmemInitLock);
+}
+
+DbEntry* find_db_locked(Oid dboid) {
+  for (int i = 0; i < kMaxDatabases; i++)
+    if (shared->dbs[i].in_use && shared->dbs[i].dboid == dboid) return &shared->dbs[i];
+  return nullptr;
+}
+
+void wake_launcher() {
+  if (shared == nullptr) return;
+  SpinLockAcquire(&shared->mutex);
+  Latch* latch = shared->launcher_latch;
+  SpinLockRelease(&shared->mutex);
+  if (latch) SetLatch(latch);
+}
+
+bool request_scheduler(Oid dboid) {
+  if (shared == nullptr) return false;
+  bool ok = true;
+  SpinLockAcquire(&shared->mutex);
+  DbEntry* e = find_db_locked(dboid);
+  if (e == nullptr) {
+    for (int i = 0; i < kMaxDatabases && e == nullptr; i++)
+      if (!shared->dbs[i].in_use) e = &shared->dbs[i];
+    if (e != nullptr) {
+      memset(e, 0, sizeof *e);
+      e->dboid = dboid;
+      e->in_use = true;
+    } else {
+      ok = false;
+    }
+  }
+  if (e != nullptr) e->generation = shared->next_generation++;
+  SpinLockRelease(&shared->mutex);
+  if (!ok)
+    ereport(WARNING, (errmsg("too many databases with strata jobs: no scheduler for database %u", dboid)));
+  wake_launcher();
+  return ok;
+}
+
+void job_lock_tag(LOCKTAG* tag, int32 job_id) {
+  // Two-key advisory lock (class 2) in this database: key1 spells "strj", key2 is the job.
+  SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, 0x7374726a, static_cast<uint32>(job_id), 2);
+}
+
+// ---- Actions taken when the current transaction ends ----------------------------------
+
+enum class Pending : uint8 { none, start, resume, forget };
+struct PendingDb {
+  Oid dboid;
+  Pending on_commit;
+};
+static PendingDb pending[8];
+static int npending = 0;
+static bool wake_on_commit = false;
+static int32 terminate_jobs[16];
+static int nterminate = 0;
+
+void terminate_job_on_commit(int32 job_id) {
+  if (shared == nullptr) return;
+  if (nterminate < static_cast<int>(lengthof(terminate_jobs))) terminate_jobs[nterminate++] = job_id;
+}
+
+static void terminate_pending_jobs() {
+  for (int k = 0; k < nterminate; k++) {
+    pid_t pid = 0;
+    SpinLockAcquire(&shared->mutex);
+    for (int i = 0; i < shared->nslots && pid == 0; i++) {
+      const JobSlot& s = shared->slots[i];
+      if (s.in_use && s.dboid == MyDatabaseId && s.job_id == terminate_jobs[k]) pid = s.pid;
+    }
+    SpinLockRelease(&shared->mutex);
+    if (pid != 0) kill(pid, SIGTERM);
+  }
+}
+
+static void add_pending(Oid dboid, Pending on_commit) {
+  for (int i = 0; i < npending; i++)
+    if (pending[i].dboid == dboid) {
+      // Of "start" (CREATE EXTENSION) and "forget" (a drop) the later wins; "resume" never
+      // overrides either.
+      if (on_commit == Pending::forget || pending[i].on_commit == Pending::none)
+        pending[i].on_commit = on_commit;
+      else if (on_commit == Pending::start)
+        pending[i].on_commit = Pending::start;
+      return;
+    }
+  if (npending < static_cast<int>(lengthof(pending))) pending[npending++] = PendingDb{dboid, on_commit};
+}
+
+static void clear_stop(Oid dboid) {
+  SpinLockAcquire(&shared->mutex);
+  DbEntry* e = find_db_locked(dboid);
+  if (e) e->stop_requested = false;
+  SpinLockRelease(&shared->mutex);
+}
+
+static void xact_callback(XactEvent event, void*) {
+  if (shared == nullptr) return;
+  if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT) {
+    for (int i = 0; i < npending; i++) {
+      const PendingDb& p = pending[i];
+      switch (p.on_commit) {
+        case Pending::forget: {
+          SpinLockAcquire(&shared->mutex);
+          DbEntry* e = find_db_locked(p.dboid);
+          if (e) e->in_use = false;
+          SpinLockRelease(&shared->mutex);
+          break;
+        }
+        case Pending::resume:
+          clear_stop(p.dboid);
+          wake_launcher();
+          break;
+        case Pending::start:
+          clear_stop(p.dboid);
+          request_scheduler(p.dboid);
+          break;
+        case Pending::none:
+          break;
+      }
+    }
+    terminate_pending_jobs();
+    if (wake_on_commit) {
+      SpinLockAcquire(&shared->mutex);
+      DbEntry* e = find_db_locked(MyDatabaseId);
+      Latch* latch = e ? e->scheduler_latch : nullptr;
+      SpinLockRelease(&shared->mutex);
+      if (latch) SetLatch(latch);
+    }
+  } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+             event == XACT_EVENT_PREPARE) {
+    for (int i = 0; i < npending; i++) clear_stop(pending[i].dboid);
+    if (npending > 0) wake_launcher();
+  } else {
+    return;
+  }
+  npending = 0;
+  nterminate = 0;
+  wake_on_commit = false;
+}
+
+// Makes the scheduler of `dboid` (and its job workers) leave, and waits until they have.
+static void stop_scheduler(Oid dboid, Pending on_commit) {
+  if (!OidIsValid(dboid)) return;
+  add_pending(dboid, on_commit);
+  SpinLockAcquire(&shared->mutex);
+  DbEntry* e = find_db_locked(dboid);
+  pid_t pid = 0;
+  if (e) {
+    e->stop_requested = true;
+    pid = e->scheduler_pid;
+  }
+  SpinLockRelease(&shared->mutex);
+  if (pid != 0) kill(pid, SIGTERM);
+  // Bounded wait: the scheduler stops its job workers, then exits.
+  for (int waited_ms = 0; waited_ms < 30000; waited_ms += 10) {
+    bool busy = false;
+    SpinLockAcquire(&shared->mutex);
+    e = find_db_locked(dboid);
+    if (e && e->scheduler_pid != 0) busy = true;
+    for (int i = 0; i < shared->nslots && !busy; i++)
+      if (shared->slots[i].in_use && shared->slots[i].dboid == dboid && shared->slots[i].pid != 0)
+        busy = true;
+    SpinLockRelease(&shared->mutex);
+    if (!busy) return;
+    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10, PG_WAIT_EXTENSION);
+    ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+  }
+  ereport(WARNING, (errmsg("strata job scheduler of database %u did not stop within 30 seconds", dboid)));
+}
+
+static bool names_strata(List* objects) {
+  ListCell* lc;
+  foreach (lc, objects) {
+    Node* n = static_cast<Node*>(lfirst(lc));
+    if (IsA(n, String) && strcmp(strVal(n), "strata") == 0) return true;
+  }
+  return false;
+}
+
+static bool has_option(List* options, const char* name) {
+  ListCell* lc;
+  foreach (lc, options) {
+    DefElem* d = static_cast<DefElem*>(lfirst(lc));
+    if (strcmp(d->defname, name) == 0) return true;
+  }
+  return false;
+}
+
+static char* option_string(List* options, const char* name) {
+  ListCell* lc;
+  foreach (lc, options) {
+    DefElem* d = static_cast<DefElem*>(lfirst(lc));
+    if (strcmp(d->defname, name) == 0 && d->arg != nullptr) return defGetString(d);
+  }
+  return nullptr;
+}
+
+// Commands that need a database to themselves, or that remove or replace the extension, make
+// the scheduler leave first. This hook also acts for databases other than the current one, so
+// it does not wait for extension_is_active().
+static void process_utility(PlannedStmt* pstmt, const char* query, bool read_only_tree,
+                            ProcessUtilityContext context, ParamListInfo params,
+                            QueryEnvironment* qenv, DestReceiver* dest, QueryCompletion* qc) {
+  Node* stmt = pstmt->utilityStmt;
+  if (shared != nullptr) {
+    switch (nodeTag(stmt)) {
+      case T_DropdbStmt:
+        stop_scheduler(get_database_oid(castNode(DropdbStmt, stmt)->dbname, true), Pending::forget);
+        break;
+      case T_DropStmt: {
+        DropStmt* d = castNode(DropStmt, stmt);
+        if (d->removeType == OBJECT_EXTENSION && names_strata(d->objects))
+          stop_scheduler(MyDatabaseId, Pending::forget);
+        break;
+      }
+      case T_AlterExtensionStmt:
+        if (strcmp(castNode(AlterExtensionStmt, stmt)->extname, "strata") == 0)
+          stop_scheduler(MyDatabaseId, Pending::resume);
+        break;
+      case T_RenameStmt: {
+        RenameStmt* r = castNode(RenameStmt, stmt);
+        if (r->renameType == OBJECT_DATABASE)
+          stop_scheduler(get_database_oid(r->subname, true), Pending::resume);
+        break;
+      }
+      case T_AlterDatabaseStmt: {
+        AlterDatabaseStmt* a = castNode(AlterDatabaseStmt, stmt);
+        if (has_option(a->options, "tablespace"))
+          stop_scheduler(get_database_oid(a->dbname, true), Pending::resume);
+        break;
+      }
+      case T_CreatedbStmt: {
+        // The template (template1 unless named) must have no other connections.
+        const char* tmpl = option_string(castNode(CreatedbStmt, stmt)->options, "template");
+        stop_scheduler(get_database_oid(tmpl ? tmpl : "template1", true), Pending::resume);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (prev_process_utility)
+    prev_process_utility(pstmt, query, read_only_tree, context, params, qenv, dest, qc);
+  else
+    standard_ProcessUtility(pstmt, query, read_only_tree, context, params, qenv, dest, qc);
+  // A database copied from a template that has strata gets a scheduler too (it exits at once
+  // if the template had no strata).
+  if (shared != nullptr && IsA(stmt, CreatedbStmt))
+    add_pending(get_database_oid(castNode(CreatedbStmt, stmt)->dbname, true), Pending::start);
+}
+
+static void register_launcher() {
+  BackgroundWorker w;
+  memset(&w, 0, sizeof w);
+  w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+  w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+  w.bgw_restart_time = 2;
+  strlcpy(w.bgw_library_name, "strata", BGW_MAXLEN);
+  strlcpy(w.bgw_function_name, "strata_jobs_launcher_main", BGW_MAXLEN);
+  strlcpy(w.bgw_name, "strata job launcher", BGW_MAXLEN);
+  strlcpy(w.bgw_type, "strata job launcher", BGW_MAXLEN);
+  RegisterBackgroundWorker(&w);
+}
+
+}  // namespace strata::jobs
+
+namespace strata {
+
+void jobs_init() {
+  // Jobs need the preload (shared memory, the launcher); none run during pg_upgrade.
+  if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade) return;
+  compat::install_shmem_request(jobs::request_shmem);
+  jobs::prev_shmem_startup_hook = shmem_startup_hook;
+  shmem_startup_hook = jobs::startup_shmem;
+  jobs::prev_process_utility = ProcessUtility_hook;
+  ProcessUtility_hook = jobs::process_utility;
+  RegisterXactCallback(jobs::xact_callback, nullptr);
+  jobs::register_launcher();
+}
+
+}  // namespace strata
+
+// Trigger on the job tables: wake this database's scheduler when the transaction commits.
+STRATA_FUNCTION(strata_jobs_changed) {
+  strata::jobs::wake_on_commit = true;
+  return PointerGetDatum(nullptr);
+}
+
+// Called by the install script: start this database's scheduler once CREATE EXTENSION commits.
+STRATA_FUNCTION(strata_jobs_start_scheduler) {
+  if (strata::jobs::shared != nullptr) strata::jobs::add_pending(MyDatabaseId, strata::jobs::Pending::start);
+  PG_RETURN_VOID();
+}

@@ -1,0 +1,205 @@
+// Background jobs: running a job. The job worker (one background worker per run, connected to
+// the database as the job's owner) and run_job(), which runs a job in the calling session. Both
+// call the job's procedure as `CALL proc(job_id, config)` in a non-atomic context, so the
+// procedure may commit, and hold an advisory lock on the job so that it never runs twice at once.
+#include "jobs/jobs.hpp"
+
+extern "C" {
+#include <signal.h>
+
+#include "commands/defrem.h"
+#include "nodes/parsenodes.h"
+#include "pgstat.h"
+#include "storage/ipc.h"
+#include "storage/lmgr.h"
+#include "tcop/pquery.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/guc.h"
+#include "utils/portal.h"
+#include "utils/snapmgr.h"
+}
+
+#include "pg/guard.hpp"
+
+namespace strata::jobs {
+
+static int my_slot = -1;
+static uint64 my_slot_generation = 0;
+
+static void release_own_slot(int, Datum) {
+  if (my_slot < 0) return;
+  SpinLockAcquire(&shared->mutex);
+  JobSlot& s = shared->slots[my_slot];
+  if (s.in_use && s.generation == my_slot_generation) s.in_use = false;
+  SpinLockRelease(&shared->mutex);
+  my_slot = -1;
+}
+
+// Runs one SQL statement as a top-level command of its own portal (as a client's simple query
+// would), so that a procedure it calls may commit. Called inside a transaction; the transaction
+// may have been replaced by the time it returns. `cxt` must outlive the transaction.
+static void execute_toplevel(const char* sql, MemoryContext cxt) {
+  MemoryContext old = MemoryContextSwitchTo(cxt);
+  List* parsetrees = pg_parse_query(sql);
+  if (list_length(parsetrees) != 1) elog(ERROR, "strata jobs: expected one statement");
+  RawStmt* raw = linitial_node(RawStmt, parsetrees);
+  PushActiveSnapshot(GetTransactionSnapshot());
+  List* queries = pg_analyze_and_rewrite_fixedparams(raw, sql, nullptr, 0, nullptr);
+  List* plans = pg_plan_queries(queries, sql, CURSOR_OPT_PARALLEL_OK, nullptr);
+  PopActiveSnapshot();
+  Portal portal = CreatePortal("", true, true);
+  portal->visible = false;
+  PortalDefineQuery(portal, nullptr, sql, CreateCommandTag(raw->stmt), plans, nullptr);
+  PortalStart(portal, nullptr, 0, InvalidSnapshot);
+  DestReceiver* dest = CreateDestReceiver(DestNone);
+  QueryCompletion qc;
+  InitializeQueryCompletion(&qc);
+  MemoryContextSwitchTo(old);
+  (void)PortalRun(portal, FETCH_ALL, true, true, dest, dest, &qc);
+  PortalDrop(portal, false);
+}
+
+static void record_finish_tx(int32 job_id, bool success, const char* sqlstate, const char* message) {
+  StartTransactionCommand();
+  PushActiveSnapshot(GetTransactionSnapshot());
+  (void)record_finish(job_id, success, false, sqlstate, message, MyProcPid);
+  PopActiveSnapshot();
+  CommitTransactionCommand();
+}
+
+}  // namespace strata::jobs
+
+void strata_jobs_worker_main(Datum arg) {
+  using namespace strata::jobs;
+  const Oid dboid = DatumGetObjectId(arg);
+  WorkerArgs args;
+  memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof args);
+  pqsignal(SIGTERM, die);
+  BackgroundWorkerUnblockSignals();
+
+  SpinLockAcquire(&shared->mutex);
+  JobSlot& slot = shared->slots[args.slot];
+  if (slot.in_use && slot.generation == args.slot_generation) {
+    slot.pid = MyProcPid;
+    my_slot = args.slot;
+    my_slot_generation = args.slot_generation;
+  }
+  SpinLockRelease(&shared->mutex);
+  before_shmem_exit(release_own_slot, 0);
+
+  // As the owner: fails (FATAL, recorded by the scheduler) if the role was dropped or can no
+  // longer log in since the scheduler checked.
+  BackgroundWorkerInitializeConnectionByOid(dboid, args.owner, 0);
+  const int32 job_id = args.job_id;
+  MemoryContext job_cxt = AllocSetContextCreate(TopMemoryContext, "strata job", ALLOCSET_DEFAULT_SIZES);
+  char appname[NAMEDATALEN];
+  snprintf(appname, sizeof appname, "strata job %d", job_id);
+  SetConfigOption("application_name", appname, PGC_USERSET, PGC_S_SESSION);
+  pgstat_report_appname(appname);
+
+  StartTransactionCommand();
+  PushActiveSnapshot(GetTransactionSnapshot());
+  MemoryContext old = MemoryContextSwitchTo(job_cxt);
+  JobRow job;
+  const bool found = read_job(job_id, &job);
+  MemoryContextSwitchTo(old);
+  LOCKTAG tag;
+  job_lock_tag(&tag, job_id);
+  const LockAcquireResult locked = LockAcquire(&tag, ExclusiveLock, true, true);
+  PopActiveSnapshot();
+  CommitTransactionCommand();
+
+  if (!found) proc_exit(0);  // deleted meanwhile: nothing to run or record
+  if (locked == LOCKACQUIRE_NOT_AVAIL) {
+    record_finish_tx(job_id, false, "55P03", psprintf("job %d is already running", job_id));
+    proc_exit(0);
+  }
+  if (job.owner != args.owner) {
+    record_finish_tx(job_id, false, "42501", "the owner of the job changed before it started");
+    proc_exit(0);
+  }
+  if (job.prokind == '\0') {
+    record_finish_tx(job_id, false, "42883",
+                     psprintf("function or procedure %s.%s(integer, jsonb) does not exist",
+                              quote_identifier(NameStr(job.proc_schema)), quote_identifier(NameStr(job.proc_name))));
+    proc_exit(0);
+  }
+
+  // The job sees a safe search_path; it may set its own.
+  SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION);
+  const char* sql = MemoryContextStrdup(job_cxt, job_call_sql(&job));
+  volatile bool success = false;
+  char sqlstate[6] = "XX000";
+  char* volatile message = nullptr;
+  PG_TRY();
+  {
+    StartTransactionCommand();
+    execute_toplevel(sql, job_cxt);
+    CommitTransactionCommand();
+    success = true;
+  }
+  PG_CATCH();
+  {
+    InterruptHoldoffCount = InterruptHoldoffCount + 1;  // HOLD_INTERRUPTS (C++20 rejects ++ on volatile)
+    MemoryContextSwitchTo(job_cxt);
+    ErrorData* edata = CopyErrorData();
+    EmitErrorReport();
+    FlushErrorState();
+    AbortCurrentTransaction();
+    InterruptHoldoffCount = InterruptHoldoffCount - 1;  // RESUME_INTERRUPTS
+    strlcpy(sqlstate, unpack_sql_state(edata->sqlerrcode), sizeof sqlstate);
+    message = edata->message ? edata->message : pstrdup("unknown error");
+  }
+  PG_END_TRY();
+  record_finish_tx(job_id, success, sqlstate, message);
+  LockRelease(&tag, ExclusiveLock, true);
+  proc_exit(0);
+}
+
+// run_job(job_id): runs the job now in this session, as the calling role.
+STRATA_FUNCTION(strata_run_job) {
+  using namespace strata::jobs;
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("job ID cannot be NULL")));
+  const int32 job_id = PG_GETARG_INT32(0);
+  bool atomic = true;
+  if (fcinfo->context != nullptr && IsA(fcinfo->context, CallContext))
+    atomic = castNode(CallContext, fcinfo->context)->atomic;
+  (void)check_job_access(job_id, false);
+  // The statement must survive commits made by the job.
+  MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "strata run_job", ALLOCSET_SMALL_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(cxt);
+  JobRow job;
+  (void)read_job(job_id, &job);
+  MemoryContextSwitchTo(old);
+  if (job.prokind == '\0')
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                    errmsg("function or procedure %s.%s(integer, jsonb) does not exist",
+                           quote_identifier(NameStr(job.proc_schema)), quote_identifier(NameStr(job.proc_name)))));
+  old = MemoryContextSwitchTo(cxt);
+  const char* sql = job_call_sql(&job);
+  MemoryContextSwitchTo(old);
+  LOCKTAG tag;
+  job_lock_tag(&tag, job_id);
+  if (LockAcquire(&tag, ExclusiveLock, true, true) == LOCKACQUIRE_NOT_AVAIL)
+    ereport(ERROR, (errcode(ERRCODE_LOCK_NOT_AVAILABLE), errmsg("job %d is already running", job_id)));
+  PG_TRY();
+  {
+    if (SPI_connect_ext(atomic ? 0 : SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+      elog(ERROR, "strata jobs: SPI_connect failed");
+    SPIExecuteOptions options;
+    memset(&options, 0, sizeof options);
+    options.allow_nonatomic = !atomic;
+    const int rc = SPI_execute_extended(sql, &options);
+    if (rc < 0) elog(ERROR, "strata jobs: running job %d failed: %s", job_id, SPI_result_code_string(rc));
+    SPI_finish();
+  }
+  PG_FINALLY();
+  {
+    LockRelease(&tag, ExclusiveLock, true);
+    MemoryContextDelete(cxt);
+  }
+  PG_END_TRY();
+  PG_RETURN_VOID();
+}

@@ -1,0 +1,40 @@
+# Helpers shared by the jobs_*.sh shell tests (sourced): a private cluster, bounded polling and
+# PASS/FAIL reporting. Not a test by itself.
+source "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib.sh"
+
+FAILURES=0
+q() { psql_at "$DATA" "$PORT" -q -At "$@"; }
+fail() { echo "FAIL: $*" >&2; FAILURES=$((FAILURES + 1)); }
+ok() { echo "ok: $*"; }
+# poll DB SQL TIMEOUT_SECONDS: re-runs SQL (which returns t or f) every 0.2 s until it returns t.
+poll() {
+  local db=$1 sql=$2 timeout=$3 deadline
+  deadline=$(($(date +%s%N) / 1000000 + timeout * 1000))
+  while (($(date +%s%N) / 1000000 < deadline)); do
+    [ "$(q -d "$db" -c "$sql" 2>/dev/null)" = t ] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+# expect DB SQL EXPECTED DESCRIPTION
+expect() {
+  local got
+  got=$(q -d "$1" -c "$2" 2>&1) || true
+  if [ "$got" = "$3" ]; then ok "$4"; else fail "$4: expected '$3', got '$got'"; fi
+}
+start_test_cluster() {
+  rm -rf "$DATA" "$DATA.sock" "$DATA.log"
+  [ -x "$STAGE_BINDIR/postgres" ] && [ -f "$STAGE$SYS_PKGLIBDIR/strata.so" ] || stage_install
+  cluster_start "$DATA" "$PORT" "synchronous_commit = on" "$@"
+}
+finish() {
+  cluster_stop "$DATA"
+  if [ "$FAILURES" = 0 ]; then
+    rm -rf "$DATA" "$DATA.sock"
+    echo PASS
+    exit 0
+  fi
+  echo "server log: $DATA.log" >&2
+  echo FAIL
+  exit 1
+}
