@@ -9,7 +9,7 @@ set +e
 
 fail() { echo "bench_smoke: $*"; echo FAIL; exit 1; }
 
-cluster_start "$TEST_DATA" "$TEST_PORT" "autovacuum = off" "jit = off" || fail "cluster did not start"
+cluster_start "$TEST_DATA" "$TEST_PORT" "jit = off" || fail "cluster did not start"
 PGHOST=$TEST_DATA.sock PGPORT=$TEST_PORT PGUSER=postgres \
   "$ROOT/bench/run.sh" --scale tiny --workload all --runs 1 \
     --results-dir "$TEST_DIR/results" --data-dir "$TEST_DIR/data" \
