@@ -7,8 +7,4 @@ SELECT format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
               :'start'::timestamptz + (i + 1) * interval '1 hour')
 FROM generate_series(0, :n - 1) AS i
 \gexec
-SELECT format('INSERT INTO %I SELECT %L::timestamptz + i * interval ''1 hour'', i '
-              'FROM generate_series(%s, %s) AS i',
-              :'name', :'start', lo, least(lo + :batch - 1, :n - 1))
-FROM generate_series(0, :n - 1, :batch) AS lo
-\gexec
+\ir fill.sql
