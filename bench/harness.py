@@ -175,7 +175,7 @@ def ensure_insert_files(w, csv_path, data_dir):
              for c in range(INSERT_CLIENTS)]
     if all(f.exists() for f in files):
         return files, sum(f.read_text().count("\n(") for f in files)
-    outs = [open(f, "w") for f in files]
+    outs = [open(f.with_suffix(".tmp"), "w") for f in files]
     total = 0
     try:
         with open(csv_path, newline="") as f:
@@ -194,6 +194,8 @@ def ensure_insert_files(w, csv_path, data_dir):
     finally:
         for out in outs:
             out.close()
+    for f in files:  # complete files only: an interrupted run leaves .tmp files behind
+        f.with_suffix(".tmp").rename(f)
     return files, total
 
 
