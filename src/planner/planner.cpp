@@ -48,6 +48,22 @@ bool rte_is_marked(const RangeTblEntry* rte) {
 // ---------------------------------------------------------------------------------------------
 // Planner hook: marking.
 
+// Walks the sub-queries of `q`. Without sublinks, sub-queries can only be range-table subqueries
+// and CTEs, so the expressions (e.g. the rows of a 1,000-row VALUES list) are not walked at all.
+bool walk_subqueries(Query* q, bool (*walker)(Node*, void*), void* context) {
+  if (q->hasSubLinks) return query_tree_walker(q, (bool (*)())walker, context, 0);
+  ListCell* lc;
+  foreach (lc, q->rtable) {
+    RangeTblEntry* rte = (RangeTblEntry*)lfirst(lc);
+    if (rte->rtekind == RTE_SUBQUERY && walker((Node*)rte->subquery, context)) return true;
+  }
+  foreach (lc, q->cteList) {
+    CommonTableExpr* cte = (CommonTableExpr*)lfirst(lc);
+    if (walker(cte->ctequery, context)) return true;
+  }
+  return false;
+}
+
 // True if some query level locks rows (FOR UPDATE/SHARE): those need per-child row marks, which
 // PostgreSQL's own inheritance expansion provides.
 bool has_row_marks_walker(Node* node, void* context) {
@@ -55,7 +71,7 @@ bool has_row_marks_walker(Node* node, void* context) {
   if (IsA(node, Query)) {
     Query* q = (Query*)node;
     if (q->rowMarks != NIL) return true;
-    return query_tree_walker(q, (bool (*)())has_row_marks_walker, context, 0);
+    return walk_subqueries(q, has_row_marks_walker, context);
   }
   return expression_tree_walker(node, (bool (*)())has_row_marks_walker, context);
 }
@@ -80,7 +96,7 @@ bool mark_walker(Node* node, void* context) {
   if (IsA(node, Query)) {
     Query* q = (Query*)node;
     mark_query_rtes(q);
-    return query_tree_walker(q, (bool (*)())mark_walker, context, 0);
+    return walk_subqueries(q, mark_walker, context);
   }
   return expression_tree_walker(node, (bool (*)())mark_walker, context);
 }
