@@ -6,11 +6,12 @@
 //     ratio_vs_zstd=<zstd_bytes/our_bytes> decode_speedup_vs_zstd=<x> encode_mb_s=<x>
 // bytes_per_value counts every byte we store per row (header, validity, and for columns with a
 // shared dictionary the serialized dictionary bytes), divided by the number of rows.
-// Raw column bytes for zstd: the non-null values little-endian (fixed width) or, for text, a
-// 4-byte length and the bytes of each non-null value (NULLs cost zstd nothing: our side is not
-// given that advantage).
+// Raw column bytes for zstd: the null bitmap (1 bit a row, only when the batch has NULLs), then
+// the non-null values little-endian (fixed width) or, for text, a 4-byte length and the bytes of
+// each non-null value.
 //
-// Options: --scale=<f> (default 1; data volume multiplier), --gbench (also run the Google
+// Options: --scale=<f> (default 1; data volume multiplier), --verbose (codec mix and per-batch
+// timings on stderr), --gbench (also run the Google
 // Benchmark micro-benchmarks of single-batch decode; extra args are passed to it).
 #include <benchmark/benchmark.h>
 #include <zstd.h>
@@ -261,6 +262,7 @@ Batch slice(const Col& c, size_t from, size_t to) {
     }
     if (!nulls) b.validity.clear();
   }
+  b.raw = b.validity;  // the raw column carries its null bitmap, as a heap tuple would
   b.fixed.resize(b.rows * w);
   for (size_t i = from; i < to; ++i) {
     const bool isnull = !c.null.empty() && c.null[i];
@@ -285,6 +287,8 @@ Batch slice(const Col& c, size_t from, size_t to) {
   return b;
 }
 
+bool g_verbose = false;
+
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -306,6 +310,7 @@ void run_dataset(const Dataset& d) {
     std::vector<std::vector<uint8_t>> blobs, zblobs;
     std::vector<const Dictionary*> dicts;
     std::vector<std::unique_ptr<Dictionary>> dict_store;
+    std::map<std::string, size_t> chosen;  // codec mix, printed to stderr with --verbose
     for (const Group& g : d.groups) {
       const Col& c = g.cols[ci];
       const Dictionary* dict = nullptr;
@@ -330,8 +335,10 @@ void run_dataset(const Dataset& d) {
       o.dictionary = dicts[bi];
       o.context = &ctx;
       double t = now();
-      blobs.push_back(encode_column(b.type, b.view(), o));
+      ColumnStats cst;
+      blobs.push_back(encode_column(b.type, b.view(), o, &cst));
       r.enc_s += now() - t;
+      chosen[std::string(codec_name(cst.codec)) + (cst.zstd ? "+zstd" : "")]++;
       r.ours += blobs.back().size();
       r.rows += b.rows;
       r.raw += b.raw.size();
@@ -384,6 +391,12 @@ void run_dataset(const Dataset& d) {
         d.name.c_str(), proto.name.c_str(), type_name(proto.type), static_cast<double>(r.ours) / r.rows,
         static_cast<double>(r.zstd) / r.ours, r.zdec_s / r.dec_s, r.raw / r.enc_s / 1e6);
     std::fflush(stdout);
+    if (g_verbose) {
+      std::fprintf(stderr, "  %s.%s codecs:", d.name.c_str(), proto.name.c_str());
+      for (auto& [k, v] : chosen) std::fprintf(stderr, " %s=%zu", k.c_str(), v);
+      std::fprintf(stderr, " ours=%zu zstd=%zu raw=%zu dec_us=%.1f zdec_us=%.1f\n", r.ours, r.zstd, r.raw,
+                   r.dec_s * 1e6 / blobs.size(), r.zdec_s * 1e6 / blobs.size());
+    }
   }
   ZSTD_freeCCtx(zc);
   ZSTD_freeDCtx(zd);
@@ -434,6 +447,7 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a.rfind("--scale=", 0) == 0) scale = std::stod(a.substr(8));
     else if (a == "--gbench") gbench = true;
+    else if (a == "--verbose") g_verbose = true;
     else rest.push_back(argv[i]);
   }
   const double t0 = now();

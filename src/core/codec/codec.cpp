@@ -468,6 +468,71 @@ Gathered gather(ColumnType type, const ColumnView& col, ColumnStats& st) {
   return g;
 }
 
+// Validity section: u8 form, then an integer block. Form 0: one 0/1 flag per row (1 = not
+// NULL); form 1: positions of the NULL rows; form 2: positions of the non-NULL rows.
+void write_validity(ByteWriter& w, const std::vector<int64_t>& valid01, size_t nulls) {
+  ByteWriter flags_form;
+  flags_form.u8(0);
+  encode_ints(flags_form, valid01, IntEncodeOptions{});
+  const bool want_nulls = nulls * 2 <= valid01.size();
+  std::vector<int64_t> pos;
+  for (size_t i = 0; i < valid01.size(); ++i)
+    if ((valid01[i] == 0) == want_nulls) pos.push_back(static_cast<int64_t>(i));
+  ByteWriter pos_form;
+  pos_form.u8(want_nulls ? 1 : 2);
+  encode_ints(pos_form, pos, IntEncodeOptions{});
+  ByteWriter& best = pos_form.size() < flags_form.size() ? pos_form : flags_form;
+  w.bytes(best.buf().data(), best.size());
+}
+
+void read_validity(ByteReader& r, uint64_t rows, uint64_t nulls, bool want_bitmap, std::vector<uint8_t>& bitmap) {
+  const uint8_t form = r.u8();
+  if (want_bitmap) bitmap.assign((rows + 7) / 8, 0);
+  if (form == 0) {
+    // fast path: a plain 1-bit frame of reference block is the bitmap itself
+    ByteReader probe = r;
+    if (probe.u8() == kIntFor && probe.svarint() == 0 && probe.varint() == 1 && probe.u8() == 1 &&
+        probe.varint() == 0) {
+      const uint8_t* b = probe.bytes(packed_size(rows, 1));
+      uint64_t ones = 0;
+      for (size_t i = 0; i < rows / 8; ++i) ones += static_cast<uint64_t>(__builtin_popcount(b[i]));
+      for (size_t i = rows / 8 * 8; i < rows; ++i) ones += (b[i >> 3] >> (i & 7)) & 1;
+      if (rows % 8 && (b[rows / 8] >> (rows % 8))) corrupt("validity padding bits set");
+      if (rows - ones != nulls) corrupt("validity does not match null count");
+      if (want_bitmap) std::memcpy(bitmap.data(), b, packed_size(rows, 1));
+      r = probe;
+      return;
+    }
+    std::vector<int64_t> v(rows);
+    decode_ints(r, rows, v.data());
+    uint64_t zeros = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i] != 0 && v[i] != 1) corrupt("bad validity value");
+      zeros += v[i] == 0;
+      if (want_bitmap && v[i]) bitmap[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
+    }
+    if (zeros != nulls) corrupt("validity does not match null count");
+    return;
+  }
+  if (form != 1 && form != 2) corrupt("unknown validity form");
+  const uint64_t count = form == 1 ? nulls : rows - nulls;
+  std::vector<int64_t> pos(count);
+  decode_ints(r, count, pos.data());
+  int64_t prev = -1;
+  for (int64_t q : pos) {
+    if (q <= prev || static_cast<uint64_t>(q) >= rows) corrupt("bad validity position");
+    prev = q;
+  }
+  if (!want_bitmap) return;
+  if (form == 2) {
+    for (int64_t q : pos) bitmap[static_cast<size_t>(q) >> 3] |= static_cast<uint8_t>(1u << (q & 7));
+  } else {
+    std::fill(bitmap.begin(), bitmap.end(), 0xff);
+    if (rows % 8) bitmap.back() = static_cast<uint8_t>((1u << (rows % 8)) - 1);
+    for (int64_t q : pos) bitmap[static_cast<size_t>(q) >> 3] &= static_cast<uint8_t>(~(1u << (q & 7)));
+  }
+}
+
 struct Candidate {
   Codec codec;
   std::vector<uint8_t> body;
@@ -507,7 +572,7 @@ bool build_body(ColumnType type, Codec c, const Gathered& g, const EncodeOptions
       } else {
         write_string_list(w, cd.entries);
       }
-      encode_ints(w, cd.codes, IntEncodeOptions{byte_aligned});
+      if (cd.entries.size() > 1) encode_ints(w, cd.codes, IntEncodeOptions{byte_aligned});
       return true;
     }
     case Codec::ExtDictionary: {
@@ -635,17 +700,15 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
   }
 
   ByteWriter w;
-  w.u8(kFormatVersion);
-  w.u8(static_cast<uint8_t>(type));
-  w.u8(static_cast<uint8_t>(best_codec));
   uint8_t flags = 0;
   if (st.null_count) flags |= kHasNulls;
   if (best_z) flags |= kZstd;
-  w.u8(flags);
+  w.u8(static_cast<uint8_t>(kFormatVersion << 4 | flags));
+  w.u8(static_cast<uint8_t>(static_cast<uint8_t>(type) << 4 | static_cast<uint8_t>(best_codec)));
   w.varint(g.rows);
   if (st.null_count) {
     w.varint(st.null_count);
-    if (g.m > 0) encode_ints(w, g.valid01, IntEncodeOptions{});
+    if (g.m > 0) write_validity(w, g.valid01, st.null_count);
   }
   if (best_codec == Codec::ExtDictionary) w.u64le(o.dictionary->id());
   if (best_z) {
@@ -674,18 +737,20 @@ struct Parsed {
 Parsed parse(std::span<const uint8_t> bytes, ColumnType expect, const DecodeOptions& opt, bool want_bitmap) {
   Parsed p;
   ByteReader r(bytes);
-  p.info.version = r.u8();
+  const uint8_t b0 = r.u8();
+  p.info.version = b0 >> 4;
   if (p.info.version != kFormatVersion) corrupt("unsupported format version");
-  const uint8_t t = r.u8();
+  const uint8_t flags = b0 & 15;
+  if (flags & ~kKnownFlags) corrupt("unknown flags");
+  const uint8_t b1 = r.u8();
+  const uint8_t t = b1 >> 4;
   if (!valid_type(t)) corrupt("unknown column type");
   p.info.type = static_cast<ColumnType>(t);
   if (p.info.type != expect) corrupt("column type does not match");
-  const uint8_t c = r.u8();
+  const uint8_t c = b1 & 15;
   if (c < 1 || c > 10) corrupt("unknown codec");
   p.info.codec = static_cast<Codec>(c);
   if (!codec_allowed(p.info.type, p.info.codec)) corrupt("codec not valid for type");
-  const uint8_t flags = r.u8();
-  if (flags & ~kKnownFlags) corrupt("unknown flags");
   p.info.zstd = flags & kZstd;
   p.info.rows = r.count(kMaxRows, "too many rows");
   const size_t width = fixed_width(p.info.type);
@@ -696,16 +761,7 @@ Parsed parse(std::span<const uint8_t> bytes, ColumnType expect, const DecodeOpti
   }
   p.m = p.info.rows - p.info.null_count;
   if (p.info.null_count && p.m > 0) {
-    std::vector<int64_t> v(p.info.rows);
-    decode_ints(r, p.info.rows, v.data());
-    uint64_t nulls = 0;
-    if (want_bitmap) p.bitmap.assign((p.info.rows + 7) / 8, 0);
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (v[i] != 0 && v[i] != 1) corrupt("bad validity value");
-      nulls += v[i] == 0;
-      if (want_bitmap && v[i]) p.bitmap[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
-    }
-    if (nulls != p.info.null_count) corrupt("validity does not match null count");
+    read_validity(r, p.info.rows, p.info.null_count, want_bitmap, p.bitmap);
   } else if (p.info.null_count && want_bitmap) {
     p.bitmap.assign((p.info.rows + 7) / 8, 0);
   }
@@ -742,22 +798,63 @@ void check_dictionary(const Parsed& p, const Dictionary* dict) {
   if (dict->type() != p.info.type) corrupt("external dictionary type does not match");
 }
 
-// Decodes the m compact values of a string-like column into data/offsets.
-void decode_strings(const Parsed& p, ByteReader& r, const Dictionary* dict, const DecodeOptions& opt,
-                    std::vector<uint8_t>& data, std::vector<uint32_t>& offsets) {
+// Dictionary body: varint k, entries (16 bytes each for Uuid, a string list for Varlen), then
+// codes as an integer block unless k == 1.
+uint64_t read_local_dictionary(ByteReader& r, ColumnType type, uint64_t m, const DecodeOptions& opt,
+                               std::vector<uint8_t>& edata, std::vector<uint32_t>& eoffs) {
+  const uint64_t k = r.count(m, "dictionary larger than batch");
+  if (k == 0) corrupt("empty dictionary");
+  eoffs.assign(1, 0);
+  if (type == ColumnType::Uuid) {
+    const uint8_t* b = r.bytes(k * 16);
+    edata.assign(b, b + k * 16);
+    for (size_t i = 1; i <= k; ++i) eoffs.push_back(static_cast<uint32_t>(i * 16));
+  } else {
+    read_string_list(r, k, edata, eoffs, opt.max_output_bytes);
+  }
+  return k;
+}
+
+void read_codes(ByteReader& r, uint64_t m, uint64_t k, bool present, std::vector<int64_t>& codes) {
+  codes.resize(m);
+  if (!present) {
+    std::fill(codes.begin(), codes.end(), 0);
+    return;
+  }
+  decode_ints(r, m, codes.data());
+  for (int64_t c : codes)
+    if (static_cast<uint64_t>(c) >= k) corrupt("dictionary code out of range");
+}
+
+struct Strings {
+  // materialised form (m compact values)
+  std::vector<uint8_t> data;
+  std::vector<uint32_t> offsets;
+  // coded form
+  bool coded = false;
+  std::vector<int64_t> codes;
+  std::vector<uint8_t> edata;
+  std::vector<uint32_t> eoffs;
+  const Dictionary* ext = nullptr;
+};
+
+// Decodes the m compact values of a string-like column.
+void decode_strings(const Parsed& p, ByteReader& r, const Dictionary* dict, const DecodeOptions& opt, Strings& out) {
   const size_t m = p.m;
+  auto& data = out.data;
+  auto& offsets = out.offsets;
   offsets.reserve(m + 1);
   offsets.push_back(0);
-  const bool uuid = p.info.type == ColumnType::Uuid;
-  auto from_codes = [&](const std::vector<int64_t>& codes, size_t k, auto entry) {
+  const bool materialize = opt.materialize_strings || p.info.type == ColumnType::Uuid;
+  auto expand = [&](size_t k, auto entry) {
     uint64_t total = 0;
-    for (int64_t c : codes) {
-      if (c < 0 || static_cast<uint64_t>(c) >= k) corrupt("dictionary code out of range");
+    (void)k;
+    for (int64_t c : out.codes) {
       total += entry(static_cast<size_t>(c)).size();
       if (total > opt.max_output_bytes) corrupt("output exceeds size limit");
     }
     data.reserve(total);
-    for (int64_t c : codes) {
+    for (int64_t c : out.codes) {
       std::string_view s = entry(static_cast<size_t>(c));
       data.insert(data.end(), s.begin(), s.end());
       offsets.push_back(static_cast<uint32_t>(data.size()));
@@ -772,50 +869,45 @@ void decode_strings(const Parsed& p, ByteReader& r, const Dictionary* dict, cons
       return;
     }
     case Codec::Dictionary: {
-      const uint64_t k = r.count(m, "dictionary larger than batch");
-      if (k == 0) corrupt("empty dictionary");
-      std::vector<uint8_t> edata;
-      std::vector<uint32_t> eoffs{0};
-      if (uuid) {
-        const uint8_t* b = r.bytes(k * 16);
-        edata.assign(b, b + k * 16);
-        for (size_t i = 1; i <= k; ++i) eoffs.push_back(static_cast<uint32_t>(i * 16));
-      } else {
-        read_string_list(r, k, edata, eoffs, opt.max_output_bytes);
+      const uint64_t k = read_local_dictionary(r, p.info.type, m, opt, out.edata, out.eoffs);
+      read_codes(r, m, k, k > 1, out.codes);
+      if (!materialize) {
+        out.coded = true;
+        return;
       }
-      std::vector<int64_t> codes(m);
-      decode_ints(r, m, codes.data());
-      from_codes(codes, k, [&](size_t c) {
-        return std::string_view(reinterpret_cast<const char*>(edata.data()) + eoffs[c], eoffs[c + 1] - eoffs[c]);
+      expand(k, [&](size_t c) {
+        return std::string_view(reinterpret_cast<const char*>(out.edata.data()) + out.eoffs[c],
+                                out.eoffs[c + 1] - out.eoffs[c]);
       });
       return;
     }
     case Codec::ExtDictionary: {
       check_dictionary(p, dict);
-      std::vector<int64_t> codes(m);
-      decode_ints(r, m, codes.data());
-      from_codes(codes, dict->size(), [&](size_t c) { return dict->entry(c); });
+      read_codes(r, m, dict->size(), true, out.codes);
+      if (!materialize) {
+        out.coded = true;
+        out.ext = dict;
+        return;
+      }
+      expand(dict->size(), [&](size_t c) { return dict->entry(c); });
       return;
     }
     case Codec::UuidText:
+      read_string_list(r, m, data, offsets, opt.max_output_bytes);
+      return;
     case Codec::VarPlain: {
-      // both are string-list bodies; UuidText carries its own form byte
-      if (p.info.codec == Codec::UuidText) {
-        read_string_list(r, m, data, offsets, opt.max_output_bytes);
-      } else {
-        std::vector<int64_t> lens(m);
-        decode_ints(r, m, lens.data());
-        uint64_t total = 0;
-        for (int64_t l : lens) {
-          if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes) corrupt("bad value length");
-          total += static_cast<uint64_t>(l);
-          if (total > opt.max_output_bytes) corrupt("output exceeds size limit");
-        }
-        const uint8_t* b = r.bytes(total);
-        data.assign(b, b + total);
-        uint32_t off = 0;
-        for (int64_t l : lens) offsets.push_back(off += static_cast<uint32_t>(l));
+      std::vector<int64_t> lens(m);
+      decode_ints(r, m, lens.data());
+      uint64_t total = 0;
+      for (int64_t l : lens) {
+        if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes) corrupt("bad value length");
+        total += static_cast<uint64_t>(l);
+        if (total > opt.max_output_bytes) corrupt("output exceeds size limit");
       }
+      const uint8_t* b = r.bytes(total);
+      data.assign(b, b + total);
+      uint32_t off = 0;
+      for (int64_t l : lens) offsets.push_back(off += static_cast<uint32_t>(l));
       return;
     }
     default:
@@ -833,26 +925,45 @@ void decode_fixed(const Parsed& p, ByteReader& r, uint8_t* out) {
       decode_ints(r, m, reinterpret_cast<int64_t*>(out));
       return;
     }
-    std::vector<int64_t> v(m);
-    decode_ints(r, m, v.data());
     int64_t lo, hi;
     switch (t) {
       case ColumnType::Int16: lo = INT16_MIN; hi = INT16_MAX; break;
       case ColumnType::Bool: lo = 0; hi = 1; break;
       default: lo = INT32_MIN; hi = INT32_MAX;
     }
-    for (size_t i = 0; i < m; ++i) {
-      if (v[i] < lo || v[i] > hi) corrupt("value out of range for type");
-      if (width == 4) {
-        int32_t x = static_cast<int32_t>(v[i]);
-        std::memcpy(out + 4 * i, &x, 4);
-      } else if (width == 2) {
-        int16_t x = static_cast<int16_t>(v[i]);
-        std::memcpy(out + 2 * i, &x, 2);
-      } else {
-        out[i] = static_cast<uint8_t>(v[i]);
+    auto store = [&](auto tag, const int64_t* v, size_t count, bool broadcast) {
+      using T = decltype(tag);
+      T* o = reinterpret_cast<T*>(out);
+      if (broadcast) {
+        std::fill(o, o + count, static_cast<T>(v[0]));
+        return;
       }
+      for (size_t i = 0; i < count; ++i) o[i] = static_cast<T>(v[i]);
+    };
+    ByteReader probe = r;
+    int64_t cval[1];
+    bool is_const = false;
+    if (probe.u8() == kIntConst) {
+      cval[0] = probe.svarint();
+      r = probe;
+      is_const = true;
     }
+    std::vector<int64_t> v;
+    if (!is_const) {
+      v.resize(m);
+      decode_ints(r, m, v.data());
+    }
+    const int64_t* src = is_const ? cval : v.data();
+    const size_t cnt = is_const ? 1 : m;
+    int64_t mn = INT64_MAX, mx = INT64_MIN;
+    for (size_t i = 0; i < cnt; ++i) {
+      mn = std::min(mn, src[i]);
+      mx = std::max(mx, src[i]);
+    }
+    if (mn < lo || mx > hi) corrupt("value out of range for type");
+    if (width == 4) store(int32_t{}, src, m, is_const);
+    else if (width == 2) store(int16_t{}, src, m, is_const);
+    else store(uint8_t{}, src, m, is_const);
     return;
   }
   const bool f4 = t == ColumnType::Float4;
@@ -873,7 +984,7 @@ void decode_fixed(const Parsed& p, ByteReader& r, uint8_t* out) {
 
 ColumnInfo inspect_column(std::span<const uint8_t> bytes) {
   if (bytes.size() < 2) corrupt("truncated header");
-  const uint8_t t = bytes[1];
+  const uint8_t t = bytes[1] >> 4;
   if (!valid_type(t)) corrupt("unknown column type");
   DecodeOptions opt;
   return parse(bytes, static_cast<ColumnType>(t), opt, false).info;
@@ -891,37 +1002,51 @@ DecodedColumn decode_column(std::span<const uint8_t> bytes, ColumnType type, con
   const size_t rows = p.info.rows;
   const bool nulls = p.info.null_count > 0;
   if (string_like(type)) {
-    std::vector<uint8_t> data;
-    std::vector<uint32_t> offs;
+    Strings st;
     if (p.m > 0) {
-      decode_strings(p, r, dict, opt, data, offs);
+      decode_strings(p, r, dict, opt, st);
       r.expect_end("trailing bytes in column body");
     } else {
-      offs.push_back(0);
+      st.offsets.push_back(0);
     }
     if (type == ColumnType::Uuid) {
       out.fixed.assign(rows * 16, 0);
       size_t k = 0;
       for (size_t i = 0; i < rows; ++i) {
         if (nulls && !bit_at(out.validity.data(), i)) continue;
-        if (offs[k + 1] - offs[k] != 16) corrupt("uuid value not 16 bytes");
-        std::memcpy(out.fixed.data() + 16 * i, data.data() + offs[k], 16);
+        if (st.offsets[k + 1] - st.offsets[k] != 16) corrupt("uuid value not 16 bytes");
+        std::memcpy(out.fixed.data() + 16 * i, st.data.data() + st.offsets[k], 16);
         ++k;
       }
       return out;
     }
-    if (!nulls) {
-      out.data = std::move(data);
-      out.offsets = std::move(offs);
+    if (st.coded) {
+      out.codes.resize(rows);
+      if (!nulls) {
+        for (size_t i = 0; i < rows; ++i) out.codes[i] = static_cast<uint32_t>(st.codes[i]);
+      } else {
+        size_t k = 0;
+        for (size_t i = 0; i < rows; ++i)
+          out.codes[i] = bit_at(out.validity.data(), i) ? static_cast<uint32_t>(st.codes[k++]) : 0;
+      }
+      out.external = st.ext;
+      if (!st.ext) {
+        out.dict_data = std::move(st.edata);
+        out.dict_offsets = std::move(st.eoffs);
+      }
       return out;
     }
-    out.data = std::move(data);
+    out.data = std::move(st.data);
+    if (!nulls) {
+      out.offsets = std::move(st.offsets);
+      return out;
+    }
     out.offsets.resize(rows + 1);
     size_t k = 0;
     out.offsets[0] = 0;
     for (size_t i = 0; i < rows; ++i) {
       if (bit_at(out.validity.data(), i)) ++k;
-      out.offsets[i + 1] = offs[k];
+      out.offsets[i + 1] = st.offsets[k];
     }
     return out;
   }
@@ -999,35 +1124,26 @@ std::vector<uint64_t> evaluate_predicate(std::span<const uint8_t> bytes, ColumnT
   if (p.info.codec == Codec::Dictionary || p.info.codec == Codec::ExtDictionary) {
     // evaluate once per dictionary entry, then per code
     std::vector<uint8_t> match;
+    std::vector<int64_t> codes;
     if (p.info.codec == Codec::ExtDictionary) {
       check_dictionary(p, dict);
       match.resize(dict->size());
       for (size_t c = 0; c < dict->size(); ++c) match[c] = bytes_cmp(dict->entry(c), pred.op, pred.bytes_value);
+      read_codes(r, m, dict->size(), true, codes);
     } else {
-      const uint64_t k = r.count(m, "dictionary larger than batch");
-      if (k == 0) corrupt("empty dictionary");
       std::vector<uint8_t> edata;
-      std::vector<uint32_t> eoffs{0};
-      if (type == ColumnType::Uuid) {
-        const uint8_t* b = r.bytes(k * 16);
-        edata.assign(b, b + k * 16);
-        for (size_t i = 1; i <= k; ++i) eoffs.push_back(static_cast<uint32_t>(i * 16));
-      } else {
-        read_string_list(r, k, edata, eoffs, opt.max_output_bytes);
-      }
+      std::vector<uint32_t> eoffs;
+      const uint64_t k = read_local_dictionary(r, type, m, opt, edata, eoffs);
       match.resize(k);
       for (size_t c = 0; c < k; ++c)
         match[c] = bytes_cmp(std::string_view(reinterpret_cast<const char*>(edata.data()) + eoffs[c],
                                               eoffs[c + 1] - eoffs[c]),
                              pred.op, pred.bytes_value);
+      read_codes(r, m, k, k > 1, codes);
     }
-    std::vector<int64_t> codes(m);
-    decode_ints(r, m, codes.data());
     r.expect_end("trailing bytes in column body");
-    for (size_t i = 0; i < m; ++i) {
-      if (codes[i] < 0 || static_cast<uint64_t>(codes[i]) >= match.size()) corrupt("dictionary code out of range");
+    for (size_t i = 0; i < m; ++i)
       vbits[i >> 6] |= static_cast<uint64_t>(match[static_cast<size_t>(codes[i])]) << (i & 63);
-    }
     return scatter(p, vbits);
   }
   // generic path: decode then compare

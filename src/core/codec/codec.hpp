@@ -122,6 +122,7 @@ struct EncodeOptions {
 
 struct DecodeOptions {
   uint64_t max_output_bytes = kMaxValueBytes;  // refuse to materialise more than this
+  bool materialize_strings = false;  // Varlen dictionary codecs: copy values per row instead of codes
   CodecContext* context = nullptr;
 };
 
@@ -130,26 +131,32 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& column,
                                    const EncodeOptions& options = {}, ColumnStats* stats = nullptr);
 
 // A decoded batch column as flat arrays. NULL rows hold zero / empty values.
+// Fixed-width types: `fixed` holds rows * fixed_width(type) bytes.
+// Varlen: either materialised (`offsets`/`data`), or — for dictionary codecs unless
+// DecodeOptions::materialize_strings — as one uint32 code per row (`codes`) into the batch-local
+// entries (`dict_offsets`/`dict_data`) or into the external Dictionary (`external`, which must
+// outlive this object). string_at() reads either form.
 struct DecodedColumn {
   ColumnType type = ColumnType::Int64;
   uint64_t rows = 0;
   uint64_t null_count = 0;
   std::vector<uint8_t> validity;  // LSB-first bitmap, empty when null_count == 0
-  std::vector<uint8_t> fixed;     // rows * fixed_width(type) bytes
-  std::vector<uint32_t> offsets;  // Varlen: rows + 1 offsets into data
-  std::vector<uint8_t> data;      // Varlen bytes
+  std::vector<uint8_t> fixed;
+  std::vector<uint32_t> offsets;  // materialised Varlen: rows + 1 offsets into data
+  std::vector<uint8_t> data;
+  std::vector<uint32_t> codes;    // dictionary form: one code per row (0 for NULL rows)
+  std::vector<uint32_t> dict_offsets;
+  std::vector<uint8_t> dict_data;
+  const Dictionary* external = nullptr;
 
   bool is_null(size_t row) const {
     return !validity.empty() && !((validity[row >> 3] >> (row & 7)) & 1);
   }
+  bool dictionary_form() const { return !codes.empty(); }
   template <class T>
   const T* values() const { return reinterpret_cast<const T*>(fixed.data()); }
-  std::string_view string_at(size_t row) const {
-    return std::string_view(reinterpret_cast<const char*>(data.data()) + offsets[row],
-                            offsets[row + 1] - offsets[row]);
-  }
+  std::string_view string_at(size_t row) const;
 };
-
 // Decodes an encoded column. `dictionary` must be given when the column was encoded against an
 // external dictionary (its id is checked). Corrupt or truncated input throws
 // Error(data_corrupted); it never reads or writes out of bounds.
@@ -229,7 +236,7 @@ class Dictionary {
   ColumnType type() const { return type_; }
   uint64_t id() const { return id_; }
   size_t size() const { return offsets_.empty() ? 0 : offsets_.size() - 1; }
-  std::string_view entry(size_t code) const {
+  std::string_view entry(size_t code) const {  // code < size()
     return std::string_view(data_.data() + offsets_[code], offsets_[code + 1] - offsets_[code]);
   }
   std::optional<uint32_t> find(std::string_view value) const;
@@ -243,4 +250,17 @@ class Dictionary {
   std::unordered_map<std::string_view, uint32_t> lookup_;
 };
 
+}  // namespace strata::core::codec
+
+namespace strata::core::codec {
+inline std::string_view DecodedColumn::string_at(size_t row) const {
+  if (is_null(row)) return {};
+  if (!codes.empty()) {
+    const uint32_t c = codes[row];
+    if (external) return external->entry(c);
+    return std::string_view(reinterpret_cast<const char*>(dict_data.data()) + dict_offsets[c],
+                            dict_offsets[c + 1] - dict_offsets[c]);
+  }
+  return std::string_view(reinterpret_cast<const char*>(data.data()) + offsets[row], offsets[row + 1] - offsets[row]);
+}
 }  // namespace strata::core::codec

@@ -142,6 +142,11 @@ void read_uuid_strings(ByteReader& r, size_t n, std::vector<uint8_t>& data, std:
 }
 
 void write_string_list(ByteWriter& w, std::span<const std::string_view> values) {
+  if (values.size() == 1) {  // a single value: its length and bytes, no form byte
+    w.varint(values[0].size());
+    w.bytes(values[0].data(), values[0].size());
+    return;
+  }
   size_t canonical = 0;
   uint8_t u[16];
   for (auto s : values) canonical += parse_canonical_uuid(s, u);
@@ -156,6 +161,14 @@ void write_string_list(ByteWriter& w, std::span<const std::string_view> values) 
 
 void read_string_list(ByteReader& r, size_t n, std::vector<uint8_t>& data, std::vector<uint32_t>& offsets,
                       uint64_t max_bytes) {
+  if (n == 1) {
+    const uint64_t len = r.count(max_bytes, "value too large");
+    if (len + data.size() > max_bytes) corrupt("values exceed size limit");
+    const uint8_t* p = r.bytes(len);
+    data.insert(data.end(), p, p + len);
+    offsets.push_back(static_cast<uint32_t>(data.size()));
+    return;
+  }
   const uint8_t form = r.u8();
   if (form == static_cast<uint8_t>(Codec::UuidText))
     read_uuid_strings(r, n, data, offsets, max_bytes);

@@ -176,6 +176,13 @@ void roundtrip_all(TestColumn& c, std::mt19937_64& rng, bool with_predicates = t
       const Dictionary* dp = st.codec == Codec::ExtDictionary ? &dict : nullptr;
       DecodedColumn d = decode_column(blob, c.type, dp);
       expect_same(c, d);
+      if (c.type == ColumnType::Varlen) {
+        DecodeOptions mo;
+        mo.materialize_strings = true;
+        DecodedColumn dm = decode_column(blob, c.type, dp, mo);
+        ASSERT_FALSE(dm.dictionary_form());
+        expect_same(c, dm);
+      }
       if (with_predicates) {
         check_predicates(c, blob, dp, rng);
         check_aggregates(c, blob);
