@@ -641,6 +641,7 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
   if (o.dictionary && o.dictionary->type() != type) bad_arg("dictionary type does not match column type");
   ColumnStats st;
   Gathered g = gather(type, col, st);
+  if (o.force_codec == Codec::AllNull && g.m > 0) bad_arg("AllNull codec needs a column with no values");
 
   Codec best_codec = Codec::AllNull;
   std::vector<uint8_t> best_body;
