@@ -38,7 +38,7 @@ build_gcc() {
 }
 build_asan() {
   cmake -S . -B build/core-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=g++ \
-    -DSTRATA_SANITIZE=ON -DSTRATA_BENCH=OFF &&
+    -DSTRATA_SANITIZE=ON -DSTRATA_BENCH=OFF -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" &&
     cmake --build build/core-asan -j "$JOBS"
 }
 run_ctest() {
@@ -48,7 +48,8 @@ run_ctest() {
 step "build core (g++)" build_gcc
 step "ctest core" run_ctest build/core
 step "build core-asan (ASan+UBSan)" build_asan
-step "ctest core-asan" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build/core-asan
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+step "ctest core-asan" run_ctest build/core-asan
 
 CLANG=$(command -v clang++ || command -v clang++-14 || true)
 if [[ -n "$CLANG" ]]; then
