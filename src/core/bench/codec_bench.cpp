@@ -11,7 +11,7 @@
 // each non-null value.
 //
 // Options: --scale=<f> (default 1; data volume multiplier), --verbose (codec mix and per-batch
-// timings on stderr), --gbench (also run the Google
+// timings on stderr), --only=<dataset>, --zstd-min-gain=<f> (EncodeOptions::zstd_min_gain), --gbench (also run the Google
 // Benchmark micro-benchmarks of single-batch decode; extra args are passed to it).
 #include <benchmark/benchmark.h>
 #include <zstd.h>
@@ -288,6 +288,7 @@ Batch slice(const Col& c, size_t from, size_t to) {
 }
 
 bool g_verbose = false;
+double g_zstd_min_gain = 0.0;
 
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -332,6 +333,7 @@ void run_dataset(const Dataset& d) {
     for (size_t bi = 0; bi < batches.size(); ++bi) {
       const Batch& b = batches[bi];
       EncodeOptions o;
+      o.zstd_min_gain = g_zstd_min_gain;
       o.dictionary = dicts[bi];
       o.context = &ctx;
       double t = now();
@@ -442,19 +444,22 @@ void register_micro() {
 int main(int argc, char** argv) {
   double scale = 1.0;
   bool gbench = false;
+  std::string only;  // --only=<dataset>: run one dataset
   std::vector<char*> rest{argv[0]};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--scale=", 0) == 0) scale = std::stod(a.substr(8));
     else if (a == "--gbench") gbench = true;
     else if (a == "--verbose") g_verbose = true;
+    else if (a.rfind("--zstd-min-gain=", 0) == 0) g_zstd_min_gain = std::stod(a.substr(16));
+    else if (a.rfind("--only=", 0) == 0) only = a.substr(7);
     else rest.push_back(argv[i]);
   }
   const double t0 = now();
-  run_dataset(make_devops(false, scale));
-  run_dataset(make_devops(true, scale));
-  run_dataset(make_fleet(scale));
-  run_dataset(make_sensor(scale));
+  if (only.empty() || only == "devops") run_dataset(make_devops(false, scale));
+  if (only.empty() || only == "devops_decimal") run_dataset(make_devops(true, scale));
+  if (only.empty() || only == "fleet") run_dataset(make_fleet(scale));
+  if (only.empty() || only == "sensor") run_dataset(make_sensor(scale));
   std::fprintf(stderr, "codec_bench: %.1f s\n", now() - t0);
   if (gbench) {
     register_micro();

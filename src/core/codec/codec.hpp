@@ -117,6 +117,7 @@ struct EncodeOptions {
   const Dictionary* dictionary = nullptr;  // external shared dictionary (Varlen/Uuid)
   int zstd_level = 3;
   bool allow_zstd = true;               // zstd last stage where it pays
+  double zstd_min_gain = 0.0;           // fraction of bytes the zstd stage must save to be used
   CodecContext* context = nullptr;
 };
 
