@@ -729,6 +729,23 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
 // ---------------------------------------------------------------- decode
 namespace {
 
+// Copies the compact non-NULL values onto the rows whose validity bit is set, a 64-row word at a
+// time (skipping runs of NULLs).
+template <size_t W>
+void spread(const std::vector<uint8_t>& bitmap, size_t rows, const uint8_t* compact, uint8_t* out) {
+  size_t k = 0;
+  for (size_t base = 0; base < rows; base += 64) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, bitmap.data() + base / 8, std::min<size_t>(8, bitmap.size() - base / 8));
+    while (bits) {
+      const size_t i = base + static_cast<size_t>(__builtin_ctzll(bits));
+      std::memcpy(out + i * W, compact + k * W, W);
+      ++k;
+      bits &= bits - 1;
+    }
+  }
+}
+
 struct Parsed {
   ColumnInfo info;
   std::vector<uint8_t> bitmap;  // rows bits when null_count > 0
@@ -1062,9 +1079,12 @@ DecodedColumn decode_column(std::span<const uint8_t> bytes, ColumnType type, con
   } else {
     std::vector<uint8_t> compact(p.m * width);
     decode_fixed(p, r, compact.data());
-    size_t k = 0;
-    for (size_t i = 0; i < rows; ++i)
-      if (bit_at(out.validity.data(), i)) std::memcpy(out.fixed.data() + i * width, compact.data() + width * k++, width);
+    switch (width) {
+      case 1: spread<1>(out.validity, rows, compact.data(), out.fixed.data()); break;
+      case 2: spread<2>(out.validity, rows, compact.data(), out.fixed.data()); break;
+      case 4: spread<4>(out.validity, rows, compact.data(), out.fixed.data()); break;
+      default: spread<8>(out.validity, rows, compact.data(), out.fixed.data()); break;
+    }
   }
   r.expect_end("trailing bytes in column body");
   return out;

@@ -57,7 +57,15 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
   std::vector<uint64_t> u(n);
   for (size_t i = 0; i < n; ++i) u[i] = (static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(mn)) / g;
   std::sort(u.begin(), u.end());
-  const size_t exc_cost_bits = bit_width_u64(n) + bit_width_u64(range) + 2;
+  // an exception costs its gap-coded position (about log2(n / exceptions) + 1 bits) and its value
+  const unsigned value_bits = bit_width_u64(range);
+  struct Cand {
+    size_t est;
+    unsigned b;
+    uint64_t lo;
+    size_t exc;
+  };
+  std::vector<Cand> cands;
   for (unsigned b = 0; b < full_w; ++b) {
     if (o.byte_aligned && align_width(b, true) != b) continue;
     const uint64_t span_w = b >= 64 ? ~uint64_t{0} : (uint64_t{1} << b) - 1;
@@ -71,13 +79,35 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
       }
     }
     const size_t exc = n - best_cnt;
+    if (exc * 4 > n) continue;  // patches are for outliers, not for most of the block
+    const size_t exc_cost_bits = exc ? bit_width_u64(n / exc) + 1 + value_bits : 0;
     const size_t est = hdr + varint_size(exc) + packed_size(n, b) + (exc * exc_cost_bits + 7) / 8 + 6;
+    cands.push_back({est, b, u[best_i], exc});
+  }
+  // refine the two most promising widths with estimates of the real exception blocks
+  std::sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) { return a.est < b.est; });
+  for (size_t k = 0; k < std::min<size_t>(2, cands.size()); ++k) {
+    const Cand& c = cands[k];
+    if (c.est >= p.est + p.est / 2) break;
+    const uint64_t span_w = c.b >= 64 ? ~uint64_t{0} : (uint64_t{1} << c.b) - 1;
+    std::vector<int64_t> pos, val;
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t ui = (static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(mn)) / g;
+      if (ui < c.lo || ui - c.lo > span_w) {
+        pos.push_back(static_cast<int64_t>(i));
+        val.push_back(v[i]);
+      }
+    }
+    IntEncodeOptions child = o;
+    child.byte_aligned = false;
+    const size_t est = hdr + varint_size(c.exc) + packed_size(n, c.b) +
+                       (pos.empty() ? 0 : estimate_ints(pos, child, depth + 1) + estimate_ints(val, child, depth + 1));
     if (est < p.est) {
       p.est = est;
-      p.width = b;
-      p.lo = u[best_i];
+      p.width = c.b;
+      p.lo = c.lo;
       p.patched = true;
-      p.exceptions = exc;
+      p.exceptions = c.exc;
     }
   }
   if (p.patched) p.base = static_cast<int64_t>(static_cast<uint64_t>(mn) + p.lo * g);
