@@ -26,6 +26,7 @@ const char* codec_name(Codec c) {
     case Codec::UuidText: return "uuidtext";
     case Codec::VarPlain: return "varplain";
     case Codec::AllNull: return "allnull";
+    case Codec::Constant: return "constant";
   }
   return "?";
 }
@@ -78,7 +79,7 @@ bool codec_allowed(ColumnType t, Codec c) {
     case Codec::Plain: return float_like(t) || t == ColumnType::Uuid;
     case Codec::Dictionary: case Codec::ExtDictionary: return string_like(t);
     case Codec::UuidText: case Codec::VarPlain: return t == ColumnType::Varlen;
-    case Codec::AllNull: return true;
+    case Codec::AllNull: case Codec::Constant: return true;
     case Codec::Auto: return false;
   }
   return false;
@@ -608,6 +609,24 @@ bool build_body(ColumnType type, Codec c, const Gathered& g, const EncodeOptions
       for (auto s : g.strs) w.bytes(s.data(), s.size());
       return true;
     }
+    case Codec::Constant: {
+      // applies only when every value is identical (forced or not)
+      if (int_like(type)) {
+        for (int64_t x : g.ints)
+          if (x != g.ints[0]) return forced ? (bad_arg("Constant codec needs identical values"), false) : false;
+        w.svarint(g.ints[0]);
+      } else if (float_like(type)) {
+        for (uint64_t x : g.bits)
+          if (x != g.bits[0]) return forced ? (bad_arg("Constant codec needs identical values"), false) : false;
+        w.bytes(&g.bits[0], width);
+      } else {
+        for (auto x : g.strs)
+          if (x != g.strs[0]) return forced ? (bad_arg("Constant codec needs identical values"), false) : false;
+        if (type == ColumnType::Varlen) w.varint(g.strs[0].size());
+        w.bytes(g.strs[0].data(), g.strs[0].size());
+      }
+      return true;
+    }
     case Codec::Auto:
     case Codec::AllNull:
       break;
@@ -616,10 +635,10 @@ bool build_body(ColumnType type, Codec c, const Gathered& g, const EncodeOptions
 }
 
 std::vector<Codec> candidates_for(ColumnType t) {
-  if (int_like(t)) return {Codec::Integer};
-  if (float_like(t)) return {Codec::Alp, Codec::FloatXor, Codec::Plain, Codec::ByteSplit};
-  if (t == ColumnType::Uuid) return {Codec::ExtDictionary, Codec::Dictionary, Codec::Plain};
-  return {Codec::ExtDictionary, Codec::Dictionary, Codec::UuidText, Codec::VarPlain};
+  if (int_like(t)) return {Codec::Constant, Codec::Integer};
+  if (float_like(t)) return {Codec::Constant, Codec::Alp, Codec::FloatXor, Codec::Plain, Codec::ByteSplit};
+  if (t == ColumnType::Uuid) return {Codec::Constant, Codec::ExtDictionary, Codec::Dictionary, Codec::Plain};
+  return {Codec::Constant, Codec::ExtDictionary, Codec::Dictionary, Codec::UuidText, Codec::VarPlain};
 }
 
 // Codecs whose packed integers feed zstd better when byte-aligned.
@@ -677,6 +696,7 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
       }
     };
     for (Codec c : cands) {
+      if (best_codec == Codec::Constant) break;  // nothing beats storing the value once
       for (int aligned = 0; aligned < 2; ++aligned) {
         if (aligned && (!o.allow_zstd || !has_aligned_variant(c))) continue;
         ByteWriter w;
@@ -769,7 +789,7 @@ Parsed parse(std::span<const uint8_t> bytes, ColumnType expect, const DecodeOpti
   p.info.type = static_cast<ColumnType>(t);
   if (p.info.type != expect) corrupt("column type does not match");
   const uint8_t c = b1 & 15;
-  if (c < 1 || c > 10) corrupt("unknown codec");
+  if (c < 1 || c > 11) corrupt("unknown codec");
   p.info.codec = static_cast<Codec>(c);
   if (!codec_allowed(p.info.type, p.info.codec)) corrupt("codec not valid for type");
   p.info.zstd = flags & kZstd;
@@ -913,6 +933,19 @@ void decode_strings(const Parsed& p, ByteReader& r, const Dictionary* dict, cons
       expand(dict->size(), [&](size_t c) { return dict->entry(c); });
       return;
     }
+    case Codec::Constant: {
+      const uint64_t len = p.info.type == ColumnType::Uuid ? 16 : r.count(opt.max_output_bytes, "value too large");
+      const uint8_t* b = r.bytes(len);
+      out.edata.assign(b, b + len);
+      out.eoffs = {0, static_cast<uint32_t>(len)};
+      out.codes.assign(m, 0);
+      if (!materialize) {
+        out.coded = true;
+        return;
+      }
+      expand(1, [&](size_t) { return std::string_view(reinterpret_cast<const char*>(out.edata.data()), len); });
+      return;
+    }
     case Codec::UuidText:
       read_string_list(r, m, data, offsets, opt.max_output_bytes);
       return;
@@ -941,6 +974,27 @@ void decode_fixed(const Parsed& p, ByteReader& r, uint8_t* out) {
   const ColumnType t = p.info.type;
   const size_t m = p.m;
   const size_t width = fixed_width(t);
+  if (p.info.codec == Codec::Constant) {
+    uint8_t v[8] = {};
+    if (int_like(t)) {
+      const int64_t x = r.svarint();
+      int64_t lo = INT64_MIN, hi = INT64_MAX;
+      if (t == ColumnType::Int16) { lo = INT16_MIN; hi = INT16_MAX; }
+      if (t == ColumnType::Int32 || t == ColumnType::Date) { lo = INT32_MIN; hi = INT32_MAX; }
+      if (t == ColumnType::Bool) { lo = 0; hi = 1; }
+      if (x < lo || x > hi) corrupt("value out of range for type");
+      std::memcpy(v, &x, 8);  // little-endian: the low bytes are the narrow value
+    } else {
+      std::memcpy(v, r.bytes(width), width);
+    }
+    switch (width) {
+      case 1: std::fill(out, out + m, v[0]); break;
+      case 2: { uint16_t x; std::memcpy(&x, v, 2); std::fill(reinterpret_cast<uint16_t*>(out), reinterpret_cast<uint16_t*>(out) + m, x); break; }
+      case 4: { uint32_t x; std::memcpy(&x, v, 4); std::fill(reinterpret_cast<uint32_t*>(out), reinterpret_cast<uint32_t*>(out) + m, x); break; }
+      default: { uint64_t x; std::memcpy(&x, v, 8); std::fill(reinterpret_cast<uint64_t*>(out), reinterpret_cast<uint64_t*>(out) + m, x); break; }
+    }
+    return;
+  }
   if (int_like(t)) {
     if (width == 8) {
       decode_ints(r, m, reinterpret_cast<int64_t*>(out));
@@ -1140,6 +1194,24 @@ std::vector<uint64_t> evaluate_predicate(std::span<const uint8_t> bytes, ColumnT
   std::vector<uint64_t> vbits((m + 63) / 64, 0);
   if (m == 0) return std::vector<uint64_t>((p.info.rows + 63) / 64, 0);
   ByteReader r(p.body, p.body_len);
+  if (p.info.codec == Codec::Constant) {  // one comparison for the whole batch
+    bool hit;
+    if (int_like(type)) {
+      hit = int_cmp(r.svarint(), pred.op, pred.int_value);
+    } else if (float_like(type)) {
+      const size_t w = fixed_width(type);
+      uint64_t b = 0;
+      std::memcpy(&b, r.bytes(w), w);
+      hit = float_cmp(bits_to_double(b, w == 4), pred.op, pred.float_value);
+    } else {
+      const uint64_t len = type == ColumnType::Uuid ? 16 : r.count(r.remaining(), "truncated value");
+      hit = bytes_cmp(std::string_view(reinterpret_cast<const char*>(r.bytes(len)), len), pred.op, pred.bytes_value);
+    }
+    r.expect_end("trailing bytes in column body");
+    if (hit)
+      for (size_t i = 0; i < m; ++i) vbits[i >> 6] |= uint64_t{1} << (i & 63);
+    return scatter(p, vbits);
+  }
   if (p.info.codec == Codec::Integer) {
     predicate_ints(r, m, pred.op, pred.int_value, vbits);
     r.expect_end("trailing bytes in column body");
@@ -1199,7 +1271,10 @@ Aggregates aggregate_column(std::span<const uint8_t> bytes, ColumnType type, con
   ByteReader r(p.body, p.body_len);
   if (int_like(type)) {
     IntAgg ia;
-    aggregate_ints(r, p.m, ia);
+    if (p.info.codec == Codec::Constant)
+      ia.add_run(r.svarint(), p.m);
+    else
+      aggregate_ints(r, p.m, ia);
     r.expect_end("trailing bytes in column body");
     a.count = ia.count;
     a.has_minmax = ia.count > 0;

@@ -59,6 +59,7 @@ enum class Codec : uint8_t {
   UuidText = 8,    // canonical UUID text as 16 bytes, other strings as exceptions
   VarPlain = 9,    // lengths (integer tree) + concatenated bytes
   AllNull = 10,    // no values at all (every row NULL)
+  Constant = 11,   // every value identical: the value once
 };
 
 const char* codec_name(Codec c);

@@ -53,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   else v.fixed = fixed.data();
   EncodeOptions eo;
   eo.allow_zstd = sel & 0x40;
-  eo.force_codec = static_cast<Codec>(sel2 % 11);
+  eo.force_codec = static_cast<Codec>(sel2 % 12);
   Dictionary dict;
   if (t == ColumnType::Varlen || t == ColumnType::Uuid) {
     std::vector<std::string_view> dv;

@@ -2,7 +2,8 @@
 // (src/core/tests/golden/codec_v1.txt) and must keep decoding to the same values. The inputs are
 // rebuilt here deterministically. Regenerate (only when deliberately adding cases) with
 //   STRATA_REGEN_GOLDEN=1 ./codec_golden_test
-// which rewrites the golden file and the fuzz seed corpora under src/core/fuzz/corpus/.
+// which appends new cases to the golden file (existing lines are never rewritten) and refreshes
+// the fuzz seed corpora under src/core/fuzz/corpus/.
 // Also: every truncation and many byte corruptions of every golden encoding must either decode
 // or throw strata::core::Error (run under ASan/UBSan by scripts/core-checks.sh).
 #include <gtest/gtest.h>
@@ -137,6 +138,14 @@ std::vector<Case> cases() {
     for (int b = 0; b < 16; ++b) uc.fixed.push_back(static_cast<uint8_t>(i * 31 + b * (i % 3)));
   add("uuid_plain", uc, Codec::Plain);
   add("uuid_dict", uc, Codec::Dictionary);
+  add("const_int32_nulls", nulls_every(make_fixed(ColumnType::Int32, std::vector<int32_t>(100, -42)), 7), Codec::Constant);
+  add("const_f64", make_fixed(ColumnType::Float8, std::vector<double>(100, 37.5)), Codec::Constant);
+  add("const_text", make_strings(std::vector<std::string>(100, "eu-west-1")), Codec::Constant);
+  {
+    TestColumn u1 = uc;
+    for (size_t i = 16; i < u1.fixed.size(); ++i) u1.fixed[i] = u1.fixed[i % 16];
+    add("const_uuid", u1, Codec::Constant);
+  }
   {
     TestColumn an = make_fixed(ColumnType::Int32, std::vector<int32_t>(10, 0));
     an.set_nulls(std::vector<bool>(10, true));
@@ -183,7 +192,10 @@ std::map<std::string, std::vector<uint8_t>> load() {
 TEST(CodecGolden, RegenerateWhenAsked) {
   if (!std::getenv("STRATA_REGEN_GOLDEN")) GTEST_SKIP() << "set STRATA_REGEN_GOLDEN=1 to rewrite the golden file";
   std::filesystem::create_directories(std::filesystem::path(kGolden).parent_path());
-  std::ofstream out(kGolden);
+  // existing encodings are kept as they are (they are the stability record); only new cases are
+  // appended
+  const auto existing = load();
+  std::ofstream out(kGolden, std::ios::app);
   const std::string corpus = std::string(STRATA_SOURCE_DIR) + "/src/core/fuzz/corpus/";
   auto seed = [&](const std::string& dir, const std::string& name, const std::vector<uint8_t>& bytes, uint8_t sel) {
     std::filesystem::create_directories(corpus + dir);
@@ -200,13 +212,13 @@ TEST(CodecGolden, RegenerateWhenAsked) {
       d = dict_for(c.col);
       o.dictionary = &d;
       auto ser = d.serialize();
-      out << c.name << ".dict " << to_hex(ser) << "\n";
+      if (!existing.count(c.name + ".dict")) out << c.name << ".dict " << to_hex(ser) << "\n";
       seed("codec_dictionary_fuzz", c.name, ser, 0);
     }
     auto bytes = encode_column(c.col.type, c.col.view(), o);
     ColumnInfo info = inspect_column(bytes);
     ASSERT_EQ(info.zstd, c.zstd) << c.name;
-    out << c.name << " " << to_hex(bytes) << "\n";
+    if (!existing.count(c.name)) out << c.name << " " << to_hex(bytes) << "\n";
     const uint8_t sel = static_cast<uint8_t>(c.col.type);
     if (c.col.type == ColumnType::Float4 || c.col.type == ColumnType::Float8) seed("codec_float_fuzz", c.name, bytes, sel);
     else if (c.col.type == ColumnType::Varlen || c.col.type == ColumnType::Uuid) seed("codec_string_fuzz", c.name, bytes, sel);

@@ -22,13 +22,13 @@ std::vector<Codec> codecs_for(ColumnType t) {
   switch (t) {
     case ColumnType::Float4:
     case ColumnType::Float8:
-      return {Codec::Auto, Codec::Alp, Codec::FloatXor, Codec::Plain, Codec::ByteSplit};
+      return {Codec::Auto, Codec::Alp, Codec::FloatXor, Codec::Plain, Codec::ByteSplit, Codec::Constant};
     case ColumnType::Varlen:
-      return {Codec::Auto, Codec::Dictionary, Codec::UuidText, Codec::VarPlain, Codec::ExtDictionary};
+      return {Codec::Auto, Codec::Dictionary, Codec::UuidText, Codec::VarPlain, Codec::ExtDictionary, Codec::Constant};
     case ColumnType::Uuid:
-      return {Codec::Auto, Codec::Dictionary, Codec::Plain, Codec::ExtDictionary};
+      return {Codec::Auto, Codec::Dictionary, Codec::Plain, Codec::ExtDictionary, Codec::Constant};
     default:
-      return {Codec::Auto, Codec::Integer};
+      return {Codec::Auto, Codec::Integer, Codec::Constant};
   }
 }
 
@@ -162,6 +162,21 @@ void roundtrip_all(TestColumn& c, std::mt19937_64& rng, bool with_predicates = t
       for (size_t i = 0; i < c.rows; ++i) all_null &= !c.valid(i);
       if (all_null && codec != Codec::Auto) {
         // forced codecs on an all-null column fall back to AllNull
+      }
+      if (codec == Codec::Constant) {
+        bool constant = true;
+        size_t first = SIZE_MAX;
+        for (size_t i = 0; i < c.rows; ++i) {
+          if (!c.valid(i)) continue;
+          if (first == SIZE_MAX) first = i;
+          else if (c.type == ColumnType::Varlen ? c.strings[i] != c.strings[first]
+                   : std::memcmp(&c.fixed[i * fixed_width(c.type)], &c.fixed[first * fixed_width(c.type)], fixed_width(c.type)) != 0)
+            constant = false;
+        }
+        if (!constant) {
+          EXPECT_THROW(encode_column(c.type, c.view(), o, &st), Error);
+          continue;
+        }
       }
       ASSERT_NO_THROW(blob = encode_column(c.type, c.view(), o, &st)) << codec_name(codec);
       SCOPED_TRACE(std::string("codec=") + codec_name(codec) + " chosen=" + codec_name(st.codec) +
