@@ -987,11 +987,14 @@ void decode_fixed(const Parsed& p, ByteReader& r, uint8_t* out) {
     } else {
       std::memcpy(v, r.bytes(width), width);
     }
-    switch (width) {
-      case 1: std::fill(out, out + m, v[0]); break;
-      case 2: { uint16_t x; std::memcpy(&x, v, 2); std::fill(reinterpret_cast<uint16_t*>(out), reinterpret_cast<uint16_t*>(out) + m, x); break; }
-      case 4: { uint32_t x; std::memcpy(&x, v, 4); std::fill(reinterpret_cast<uint32_t*>(out), reinterpret_cast<uint32_t*>(out) + m, x); break; }
-      default: { uint64_t x; std::memcpy(&x, v, 8); std::fill(reinterpret_cast<uint64_t*>(out), reinterpret_cast<uint64_t*>(out) + m, x); break; }
+    // write the value once, then double the filled prefix with memcpy
+    const size_t total = m * width;
+    if (total == 0) return;
+    std::memcpy(out, v, width);
+    for (size_t filled = width; filled < total;) {
+      const size_t n = std::min(filled, total - filled);
+      std::memcpy(out + filled, out, n);
+      filled += n;
     }
     return;
   }
@@ -1126,13 +1129,17 @@ DecodedColumn decode_column(std::span<const uint8_t> bytes, ColumnType type, con
     return out;
   }
   const size_t width = fixed_width(type);
-  out.fixed.assign(rows * width, 0);
-  if (p.m == 0) return out;
+  out.fixed.resize(rows * width);  // not zeroed: written below
+  if (p.m == 0) {
+    std::memset(out.fixed.data(), 0, out.fixed.size());
+    return out;
+  }
   if (!nulls) {
     decode_fixed(p, r, out.fixed.data());
   } else {
     std::vector<uint8_t> compact(p.m * width);
     decode_fixed(p, r, compact.data());
+    std::memset(out.fixed.data(), 0, out.fixed.size());
     switch (width) {
       case 1: spread<1>(out.validity, rows, compact.data(), out.fixed.data()); break;
       case 2: spread<2>(out.validity, rows, compact.data(), out.fixed.data()); break;

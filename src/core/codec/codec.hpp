@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace strata::core::codec {
@@ -132,6 +133,28 @@ struct DecodeOptions {
 std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& column,
                                    const EncodeOptions& options = {}, ColumnStats* stats = nullptr);
 
+// Allocator whose value-initialisation is a no-op, so decoders do not zero buffers they are about
+// to overwrite.
+template <class T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  UninitializedAllocator() = default;
+  template <class U>
+  UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using ByteBuffer = std::vector<uint8_t, UninitializedAllocator<uint8_t>>;
+
 // A decoded batch column as flat arrays. NULL rows hold zero / empty values.
 // Fixed-width types: `fixed` holds rows * fixed_width(type) bytes.
 // Varlen: either materialised (`offsets`/`data`), or — for dictionary codecs unless
@@ -143,7 +166,7 @@ struct DecodedColumn {
   uint64_t rows = 0;
   uint64_t null_count = 0;
   std::vector<uint8_t> validity;  // LSB-first bitmap, empty when null_count == 0
-  std::vector<uint8_t> fixed;
+  ByteBuffer fixed;                // every byte written by the decoder (NULL slots zeroed)
   std::vector<uint32_t> offsets;  // materialised Varlen: rows + 1 offsets into data
   std::vector<uint8_t> data;
   std::vector<uint32_t> codes;    // dictionary form: one code per row (0 for NULL rows)
