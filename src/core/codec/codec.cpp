@@ -682,11 +682,15 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
                                                             : std::vector<Codec>{o.force_codec};
     const bool forced = o.force_codec != Codec::Auto;
     size_t best_size = SIZE_MAX;
-    const double zstd_factor = 1.0 / (1.0 - std::clamp(o.zstd_min_gain, 0.0, 0.9));
     auto consider = [&](Codec c, std::vector<uint8_t>&& body, bool z, size_t raw) {
       const size_t size = body.size() + (z ? varint_size(raw) + varint_size(body.size()) : 0);
-      // a zstd stage costs a fixed decode overhead: it must save zstd_min_gain to be chosen
-      const size_t score = z ? static_cast<size_t>(static_cast<double>(size) * zstd_factor) : size;
+      // A zstd stage costs a fixed decompression overhead, so it must save zstd_min_gain of the
+      // bytes to be chosen. Auto (< 0): dictionary codes decode at memory speed, so there zstd must
+      // save 40%; elsewhere any saving counts.
+      const double gain = o.zstd_min_gain >= 0
+                              ? std::min(o.zstd_min_gain, 0.9)
+                              : (c == Codec::Dictionary || c == Codec::ExtDictionary ? 0.4 : 0.0);
+      const size_t score = z ? static_cast<size_t>(static_cast<double>(size) / (1.0 - gain)) : size;
       if (score < best_size) {
         best_size = score;
         best_codec = c;

@@ -119,7 +119,9 @@ struct EncodeOptions {
   const Dictionary* dictionary = nullptr;  // external shared dictionary (Varlen/Uuid)
   int zstd_level = 3;
   bool allow_zstd = true;               // zstd last stage where it pays
-  double zstd_min_gain = 0.0;           // fraction of bytes the zstd stage must save to be used
+  // Fraction of the bytes the zstd stage must save to be used (a size / decode-speed trade-off).
+  // Negative = automatic: 0.4 for dictionary codes, 0 for everything else.
+  double zstd_min_gain = -1.0;
   CodecContext* context = nullptr;
 };
 
