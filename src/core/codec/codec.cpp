@@ -447,6 +447,7 @@ Gathered gather(ColumnType type, const ColumnView& col, ColumnStats& st) {
   } else {
     g.strs.reserve(valid);
     std::string_view mn, mx;
+    uint64_t total_bytes = 0;
     for (size_t i = 0; i < col.rows; ++i) {
       if (!is_valid(i)) continue;
       std::string_view s;
@@ -454,7 +455,8 @@ Gathered gather(ColumnType type, const ColumnView& col, ColumnStats& st) {
         s = std::string_view(static_cast<const char*>(col.fixed) + 16 * i, 16);
       } else {
         s = col.varlen[i];
-        if (s.size() > kMaxValueBytes) bad_arg("value too large");
+        total_bytes += s.size();
+        if (total_bytes > kMaxValueBytes) bad_arg("batch column larger than kMaxValueBytes");
       }
       if (g.strs.empty() || s < mn) mn = s;
       if (g.strs.empty() || s > mx) mx = s;
@@ -860,15 +862,18 @@ uint64_t read_local_dictionary(ByteReader& r, ColumnType type, uint64_t m, const
   return k;
 }
 
-void read_codes(ByteReader& r, uint64_t m, uint64_t k, bool present, std::vector<int64_t>& codes) {
-  codes.resize(m);
+using CodeBuffer = std::vector<int64_t, UninitializedAllocator<int64_t>>;
+
+void read_codes(ByteReader& r, uint64_t m, uint64_t k, bool present, CodeBuffer& codes) {
   if (!present) {
-    std::fill(codes.begin(), codes.end(), 0);
+    codes.assign(m, 0);
     return;
   }
+  codes.resize(m);  // not zeroed: decode_ints writes every value
   decode_ints(r, m, codes.data());
-  for (int64_t c : codes)
-    if (static_cast<uint64_t>(c) >= k) corrupt("dictionary code out of range");
+  uint64_t mx = 0;
+  for (int64_t c : codes) mx = std::max(mx, static_cast<uint64_t>(c));
+  if (m > 0 && mx >= k) corrupt("dictionary code out of range");
 }
 
 struct Strings {
@@ -877,7 +882,7 @@ struct Strings {
   std::vector<uint32_t> offsets;
   // coded form
   bool coded = false;
-  std::vector<int64_t> codes;
+  CodeBuffer codes;
   std::vector<uint8_t> edata;
   std::vector<uint32_t> eoffs;
   const Dictionary* ext = nullptr;
@@ -1135,7 +1140,7 @@ DecodedColumn decode_column(std::span<const uint8_t> bytes, ColumnType type, con
   const size_t width = fixed_width(type);
   out.fixed.resize(rows * width);  // not zeroed: written below
   if (p.m == 0) {
-    std::memset(out.fixed.data(), 0, out.fixed.size());
+    if (!out.fixed.empty()) std::memset(out.fixed.data(), 0, out.fixed.size());
     return out;
   }
   if (!nulls) {
@@ -1143,7 +1148,7 @@ DecodedColumn decode_column(std::span<const uint8_t> bytes, ColumnType type, con
   } else {
     std::vector<uint8_t> compact(p.m * width);
     decode_fixed(p, r, compact.data());
-    std::memset(out.fixed.data(), 0, out.fixed.size());
+    if (!out.fixed.empty()) std::memset(out.fixed.data(), 0, out.fixed.size());
     switch (width) {
       case 1: spread<1>(out.validity, rows, compact.data(), out.fixed.data()); break;
       case 2: spread<2>(out.validity, rows, compact.data(), out.fixed.data()); break;
@@ -1231,7 +1236,7 @@ std::vector<uint64_t> evaluate_predicate(std::span<const uint8_t> bytes, ColumnT
   if (p.info.codec == Codec::Dictionary || p.info.codec == Codec::ExtDictionary) {
     // evaluate once per dictionary entry, then per code
     std::vector<uint8_t> match;
-    std::vector<int64_t> codes;
+    CodeBuffer codes;
     if (p.info.codec == Codec::ExtDictionary) {
       check_dictionary(p, dict);
       match.resize(dict->size());

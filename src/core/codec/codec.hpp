@@ -171,7 +171,7 @@ struct DecodedColumn {
   ByteBuffer fixed;                // every byte written by the decoder (NULL slots zeroed)
   std::vector<uint32_t> offsets;  // materialised Varlen: rows + 1 offsets into data
   std::vector<uint8_t> data;
-  std::vector<uint32_t> codes;    // dictionary form: one code per row (0 for NULL rows)
+  std::vector<uint32_t, UninitializedAllocator<uint32_t>> codes;  // dictionary form: a code per row (0 if NULL)
   std::vector<uint32_t> dict_offsets;
   std::vector<uint8_t> dict_data;
   const Dictionary* external = nullptr;

@@ -313,7 +313,9 @@ void decode_ints(ByteReader& r, size_t n, int64_t* out, int depth) {
       uint64_t* u = reinterpret_cast<uint64_t*>(out);
       bitunpack(p, n, h.width, u);
       const uint64_t base = static_cast<uint64_t>(h.base);
-      if (h.gcd == 1) {
+      if (h.gcd == 1 && base == 0) {
+        // already the values (dictionary codes, validity flags, ...)
+      } else if (h.gcd == 1) {
         for (size_t i = 0; i < n; ++i) u[i] = base + u[i];
       } else {
         const uint64_t g = h.gcd;
