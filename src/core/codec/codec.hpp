@@ -6,7 +6,7 @@
 //
 // Typical use by the columnstore:
 //   ColumnStats st;
-//   std::vector<uint8_t> blob = encode_column(ColumnType::Int64, ColumnView::fixed(vals, n, nulls),
+//   std::vector<uint8_t> blob = encode_column(ColumnType::Int64, ColumnView::of_fixed(vals, n, nulls),
 //                                             EncodeOptions{}, &st);
 //   DecodedColumn col = decode_column(blob, ColumnType::Int64);
 //   std::vector<uint64_t> sel = evaluate_predicate(blob, ColumnType::Int64,

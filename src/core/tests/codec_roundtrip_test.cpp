@@ -496,3 +496,65 @@ TEST(CodecApi, ExternalDictionaryFirstAppearanceOrderMakesCodesCheap) {
   EXPECT_LT(blob.size(), 60u);
   expect_same(c, decode_column(blob, c.type, &d));
 }
+
+TEST(CodecApi, DictionaryCopiesAndMovesKeepWorkingLookups) {
+  std::vector<std::string> owned;
+  for (int i = 0; i < 50; ++i) owned.push_back("v" + std::to_string(i));  // short: SSO-sized
+  std::vector<std::string_view> vals(owned.begin(), owned.end());
+  Dictionary copy;
+  {
+    Dictionary d = Dictionary::build(ColumnType::Varlen, vals);
+    copy = d;
+    Dictionary moved = std::move(d);
+    EXPECT_EQ(moved.find("v7"), 7u);
+  }
+  owned.clear();
+  EXPECT_EQ(copy.size(), 50u);
+  EXPECT_EQ(copy.find("v49"), 49u);
+  EXPECT_FALSE(copy.find("nope").has_value());
+  EXPECT_EQ(copy.entry(3), "v3");
+  Dictionary round = Dictionary::deserialize(copy.serialize());
+  EXPECT_EQ(round.id(), copy.id());
+}
+
+TEST(CodecApi, DecodeRefusesOutputBeyondTheLimit) {
+  std::vector<std::string> v(100, std::string(1000, 'x'));
+  v[0] = "y";
+  TestColumn c = make_strings(v);
+  EncodeOptions o;
+  o.force_codec = Codec::VarPlain;
+  auto blob = encode_column(c.type, c.view(), o);
+  DecodeOptions small;
+  small.max_output_bytes = 50000;
+  EXPECT_THROW(decode_column(blob, c.type, nullptr, small), Error);
+  small.max_output_bytes = 200000;
+  expect_same(c, decode_column(blob, c.type, nullptr, small));
+  std::vector<int64_t> big(100000, 5);
+  TestColumn ci = make_fixed(ColumnType::Int64, big);
+  auto b2 = encode_column(ci.type, ci.view());
+  small.max_output_bytes = 100000;
+  EXPECT_THROW(decode_column(b2, ci.type, nullptr, small), Error);
+}
+
+TEST(CodecApi, PredicatesOnPackedValuesWithCommonFactor) {
+  // FOR with base and gcd: every threshold around and between the stored values
+  std::vector<int64_t> v;
+  for (int i = 0; i < 300; ++i) v.push_back(-1000 + 7 * ((i * 37) % 50));
+  TestColumn c = make_fixed(ColumnType::Int64, v);
+  EncodeOptions o;
+  o.allow_zstd = false;
+  auto blob = encode_column(c.type, c.view(), o);
+  for (int64_t k = -1010; k <= -640; ++k) {
+    for (CmpOp op : {CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge}) {
+      auto bits = evaluate_predicate(blob, c.type, Predicate::int_cmp(op, k));
+      for (size_t i = 0; i < v.size(); ++i) {
+        bool e = op == CmpOp::Eq ? v[i] == k : op == CmpOp::Ne ? v[i] != k : op == CmpOp::Lt ? v[i] < k
+               : op == CmpOp::Le ? v[i] <= k : op == CmpOp::Gt ? v[i] > k : v[i] >= k;
+        ASSERT_EQ(((bits[i / 64] >> (i % 64)) & 1) != 0, e) << k << " op " << int(op) << " row " << i;
+      }
+    }
+  }
+  Aggregates a = aggregate_column(blob, c.type);
+  EXPECT_EQ(a.min_int, -1000);
+  EXPECT_EQ(a.max_int, -1000 + 7 * 49);
+}
