@@ -68,14 +68,30 @@ if [[ -n "$CLANG" ]]; then
     "build/core-fuzz/$name" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -timeout=25 \
       -artifact_prefix="build/core-fuzz/artifacts/$name-" -print_final_stats=1 "$work" "${seeds[@]}"
   }
-  for src in src/core/fuzz/*_fuzz.cpp; do
-    name=$(basename "$src" .cpp)
-    if [[ -x "build/core-fuzz/$name" ]]; then
-      step "fuzz $name ${FUZZ_SECONDS}s" run_fuzz "$name"
-    else
-      failed=$((failed + 1))
-      echo "FAIL: fuzz $name (not built)"
-    fi
+  # run the targets $JOBS at a time (each is single-threaded), then report them in order
+  names=()
+  for src in src/core/fuzz/*_fuzz.cpp; do names+=("$(basename "$src" .cpp)"); done
+  for ((i = 0; i < ${#names[@]}; i += JOBS)); do
+    batch=("${names[@]:i:JOBS}")
+    for name in "${batch[@]}"; do
+      if [[ -x "build/core-fuzz/$name" ]]; then
+        rm -f "$LOGDIR/fuzz_$name.rc"
+        (if run_fuzz "$name" >"$LOGDIR/fuzz_$name.log" 2>&1; then echo 0; else echo 1; fi >"$LOGDIR/fuzz_$name.rc") &
+      else
+        echo 127 >"$LOGDIR/fuzz_$name.rc"
+      fi
+    done
+    wait
+    for name in "${batch[@]}"; do
+      if [[ "$(cat "$LOGDIR/fuzz_$name.rc" 2>/dev/null || echo 1)" == 0 ]]; then
+        passed=$((passed + 1))
+        echo "PASS: fuzz $name ${FUZZ_SECONDS}s ($(grep -o 'Done [0-9]* runs' "$LOGDIR/fuzz_$name.log" || true))"
+      else
+        failed=$((failed + 1))
+        echo "FAIL: fuzz $name (log: $LOGDIR/fuzz_$name.log)"
+        tail -n 30 "$LOGDIR/fuzz_$name.log" | sed 's/^/    /'
+      fi
+    done
   done
 else
   echo "SKIP: fuzzers (no clang++ found)"
