@@ -1,0 +1,96 @@
+#include "codec/bitpack.hpp"
+
+#include <array>
+#include <cstring>
+#include <utility>
+
+// Sanitizer builds keep the same code but skip the full unroll, which makes instrumented
+// compilation of the 65 specialisations very slow.
+#if defined(__SANITIZE_ADDRESS__)
+#define STRATA_UNROLL_64
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STRATA_UNROLL_64
+#endif
+#endif
+#ifndef STRATA_UNROLL_64
+#define STRATA_UNROLL_64 _Pragma("GCC unroll 64")
+#endif
+
+namespace strata::core::codec {
+
+namespace {
+
+template <unsigned W>
+inline void unpack64(const uint8_t* in, uint64_t* out) {
+  if constexpr (W == 0) {
+    for (unsigned i = 0; i < 64; ++i) out[i] = 0;
+  } else {
+    uint64_t w[W];
+    std::memcpy(w, in, W * 8);
+    constexpr uint64_t mask = W == 64 ? ~uint64_t{0} : (uint64_t{1} << W) - 1;
+    STRATA_UNROLL_64
+    for (unsigned i = 0; i < 64; ++i) {
+      const unsigned bit = i * W;
+      const unsigned wi = bit >> 6, sh = bit & 63;
+      uint64_t v = w[wi] >> sh;
+      if (sh + W > 64) v |= w[wi + 1] << (64 - sh);
+      out[i] = v & mask;
+    }
+  }
+}
+
+template <unsigned W>
+void unpack_n(const uint8_t* in, size_t n, uint64_t* out) {
+  size_t groups = n / 64;
+  for (size_t g = 0; g < groups; ++g) unpack64<W>(in + g * W * 8, out + g * 64);
+  size_t rest = n - groups * 64;
+  if (rest) {
+    uint8_t tail[W * 8 + 8] = {};
+    std::memcpy(tail, in + groups * W * 8, (rest * W + 7) / 8);
+    uint64_t tmp[64];
+    unpack64<W>(tail, tmp);
+    std::memcpy(out + groups * 64, tmp, rest * sizeof(uint64_t));
+  }
+}
+
+using UnpackFn = void (*)(const uint8_t*, size_t, uint64_t*);
+
+template <size_t... I>
+constexpr auto make_table(std::index_sequence<I...>) {
+  return std::array<UnpackFn, sizeof...(I)>{&unpack_n<static_cast<unsigned>(I)>...};
+}
+
+constexpr auto kUnpack = make_table(std::make_index_sequence<65>{});
+}
+
+void bitunpack(const uint8_t* in, size_t n, unsigned width, uint64_t* out) {
+  kUnpack[width](in, n, out);
+}
+
+void bitpack(const uint64_t* in, size_t n, unsigned width, uint8_t* out) {
+  size_t total = packed_size(n, width);
+  std::memset(out, 0, total);
+  if (width == 0) return;
+  uint64_t acc = 0;
+  unsigned filled = 0;
+  size_t o = 0;
+  auto flush_word = [&](uint64_t w, size_t bytes) {
+    for (size_t b = 0; b < bytes && o < total; ++b) out[o++] = static_cast<uint8_t>(w >> (8 * b));
+  };
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t v = in[i];
+    acc |= v << filled;  // filled < 64
+    if (filled + width >= 64) {
+      flush_word(acc, 8);
+      unsigned used = 64 - filled;
+      acc = used == 64 ? 0 : (width == used ? 0 : v >> used);
+      filled = filled + width - 64;
+    } else {
+      filled += width;
+    }
+  }
+  if (filled) flush_word(acc, (filled + 7) / 8);
+}
+
+}  // namespace strata::core::codec

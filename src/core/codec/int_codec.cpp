@@ -1,0 +1,478 @@
+#include "codec/int_codec.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "codec/bitpack.hpp"
+
+namespace strata::core::codec {
+
+namespace {
+
+constexpr int kMaxEncodeDepth = 3;  // DELTA/RLE/patches only below this depth
+constexpr int kMaxDecodeDepth = 8;  // decoder accepts a little more than we write
+
+unsigned align_width(unsigned w, bool byte_aligned) {
+  if (!byte_aligned || w == 0) return w;
+  if (w <= 8) return 8;
+  if (w <= 16) return 16;
+  if (w <= 32) return 32;
+  return 64;
+}
+
+struct ForPlan {
+  int64_t base = 0;
+  uint64_t gcd = 1;
+  unsigned width = 0;
+  uint64_t lo = 0;        // window start in u-space ((v - min) / gcd)
+  bool patched = false;   // values outside [lo, lo + 2^width) are exceptions
+  size_t exceptions = 0;
+  size_t est = 0;
+};
+
+ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int depth) {
+  ForPlan p;
+  const size_t n = v.size();
+  if (n == 0) return p;
+  int64_t mn = v[0], mx = v[0];
+  for (int64_t x : v) {
+    mn = std::min(mn, x);
+    mx = std::max(mx, x);
+  }
+  uint64_t g = 0;
+  for (int64_t x : v) {
+    g = std::gcd(g, static_cast<uint64_t>(x) - static_cast<uint64_t>(mn));
+    if (g == 1) break;
+  }
+  if (g == 0) g = 1;
+  const uint64_t range = (static_cast<uint64_t>(mx) - static_cast<uint64_t>(mn)) / g;
+  const unsigned full_w = align_width(bit_width_u64(range), o.byte_aligned);
+  p.base = mn;
+  p.gcd = g;
+  p.width = full_w;
+  const size_t hdr = 1 + varint_size(zigzag(mn)) + varint_size(g) + 1 + 1;
+  p.est = hdr + packed_size(n, full_w);
+  if (depth + 1 >= kMaxEncodeDepth || n < 32 || full_w == 0) return p;
+
+  std::vector<uint64_t> u(n);
+  for (size_t i = 0; i < n; ++i) u[i] = (static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(mn)) / g;
+  std::sort(u.begin(), u.end());
+  // an exception costs its gap-coded position (about log2(n / exceptions) + 1 bits) and its value
+  const unsigned value_bits = bit_width_u64(range);
+  struct Cand {
+    size_t est;
+    unsigned b;
+    uint64_t lo;
+    size_t exc;
+  };
+  std::vector<Cand> cands;
+  for (unsigned b = 0; b < full_w; ++b) {
+    if (o.byte_aligned && align_width(b, true) != b) continue;
+    const uint64_t span_w = b >= 64 ? ~uint64_t{0} : (uint64_t{1} << b) - 1;
+    size_t best_cnt = 0, best_i = 0, j = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (j < i) j = i;
+      while (j < n && u[j] - u[i] <= span_w) ++j;
+      if (j - i > best_cnt) {
+        best_cnt = j - i;
+        best_i = i;
+      }
+    }
+    const size_t exc = n - best_cnt;
+    if (exc * 4 > n) continue;  // patches are for outliers, not for most of the block
+    const size_t exc_cost_bits = exc ? bit_width_u64(n / exc) + 1 + value_bits : 0;
+    const size_t est = hdr + varint_size(exc) + packed_size(n, b) + (exc * exc_cost_bits + 7) / 8 + 6;
+    cands.push_back({est, b, u[best_i], exc});
+  }
+  // refine the two most promising widths with estimates of the real exception blocks
+  std::sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) { return a.est < b.est; });
+  for (size_t k = 0; k < std::min<size_t>(2, cands.size()); ++k) {
+    const Cand& c = cands[k];
+    if (c.est >= p.est + p.est / 2) break;
+    const uint64_t span_w = c.b >= 64 ? ~uint64_t{0} : (uint64_t{1} << c.b) - 1;
+    std::vector<int64_t> pos, val;
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t ui = (static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(mn)) / g;
+      if (ui < c.lo || ui - c.lo > span_w) {
+        pos.push_back(static_cast<int64_t>(i));
+        val.push_back(v[i]);
+      }
+    }
+    IntEncodeOptions child = o;
+    child.byte_aligned = false;
+    const size_t est = hdr + varint_size(c.exc) + packed_size(n, c.b) +
+                       (pos.empty() ? 0 : estimate_ints(pos, child, depth + 1) + estimate_ints(val, child, depth + 1));
+    if (est < p.est) {
+      p.est = est;
+      p.width = c.b;
+      p.lo = c.lo;
+      p.patched = true;
+      p.exceptions = c.exc;
+    }
+  }
+  if (p.patched) p.base = static_cast<int64_t>(static_cast<uint64_t>(mn) + p.lo * g);
+  return p;
+}
+
+void write_for(ByteWriter& w, std::span<const int64_t> v, const ForPlan& p, const IntEncodeOptions& o,
+               int depth) {
+  const size_t n = v.size();
+  w.u8(kIntFor);
+  w.svarint(p.base);
+  w.varint(p.gcd);
+  w.u8(static_cast<uint8_t>(p.width));
+  std::vector<uint64_t> packed(n);
+  std::vector<int64_t> exc_pos, exc_val;
+  const uint64_t limit = p.width >= 64 ? ~uint64_t{0} : (uint64_t{1} << p.width) - 1;
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t d = static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(p.base);
+    // below base (wraps to huge) or above the window: an exception
+    if (p.patched && (v[i] < p.base || d / p.gcd > limit)) {
+      exc_pos.push_back(static_cast<int64_t>(i));
+      exc_val.push_back(v[i]);
+      packed[i] = 0;
+    } else {
+      packed[i] = d / p.gcd;
+    }
+  }
+  w.varint(exc_pos.size());
+  bitpack(packed.data(), n, p.width, w.grow(packed_size(n, p.width)));
+  if (!exc_pos.empty()) {
+    IntEncodeOptions child = o;
+    child.byte_aligned = false;
+    encode_ints(w, exc_pos, child, depth + 1);
+    encode_ints(w, exc_val, child, depth + 1);
+  }
+}
+
+std::vector<int64_t> deltas_of(std::span<const int64_t> v) {
+  std::vector<int64_t> d(v.size() > 0 ? v.size() - 1 : 0);
+  for (size_t i = 1; i < v.size(); ++i)
+    d[i - 1] = static_cast<int64_t>(static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(v[i - 1]));
+  return d;
+}
+
+void runs_of(std::span<const int64_t> v, std::vector<int64_t>& vals, std::vector<int64_t>& lens) {
+  for (size_t i = 0; i < v.size();) {
+    size_t j = i + 1;
+    while (j < v.size() && v[j] == v[i]) ++j;
+    vals.push_back(v[i]);
+    lens.push_back(static_cast<int64_t>(j - i - 1));
+    i = j;
+  }
+}
+
+size_t count_runs(std::span<const int64_t> v) {
+  size_t r = v.empty() ? 0 : 1;
+  for (size_t i = 1; i < v.size(); ++i) r += v[i] != v[i - 1];
+  return r;
+}
+
+bool all_equal(std::span<const int64_t> v) {
+  for (size_t i = 1; i < v.size(); ++i)
+    if (v[i] != v[0]) return false;
+  return true;
+}
+
+enum class Choice { Const, For, Delta, Rle };
+
+Choice choose(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, size_t* est_out,
+              ForPlan* plan_out) {
+  if (v.empty() || all_equal(v)) {
+    if (est_out) *est_out = 1 + varint_size(zigzag(v.empty() ? 0 : v[0]));
+    return Choice::Const;
+  }
+  ForPlan fp = plan_for(v, o, depth);
+  size_t best = fp.est;
+  Choice c = Choice::For;
+  if (depth < kMaxEncodeDepth - 1 && fp.width > 0) {
+    if (v.size() >= 3) {
+      std::vector<int64_t> d = deltas_of(v);
+      size_t e = 1 + varint_size(zigzag(v[0])) + estimate_ints(d, o, depth + 1);
+      if (e < best) {
+        best = e;
+        c = Choice::Delta;
+      }
+    }
+    size_t runs = count_runs(v);
+    if (runs * 4 <= v.size()) {
+      std::vector<int64_t> vals, lens;
+      runs_of(v, vals, lens);
+      size_t e = 1 + varint_size(runs) + estimate_ints(vals, o, depth + 1) + estimate_ints(lens, o, depth + 1);
+      if (e < best) {
+        best = e;
+        c = Choice::Rle;
+      }
+    }
+  }
+  if (est_out) *est_out = best;
+  if (plan_out) *plan_out = fp;
+  return c;
+}
+
+}  // namespace
+
+size_t estimate_ints(std::span<const int64_t> v, const IntEncodeOptions& o, int depth) {
+  size_t est = 0;
+  choose(v, o, depth, &est, nullptr);
+  return est;
+}
+
+void encode_ints(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptions& o, int depth) {
+  ForPlan fp;
+  switch (choose(v, o, depth, nullptr, &fp)) {
+    case Choice::Const:
+      w.u8(kIntConst);
+      w.svarint(v.empty() ? 0 : v[0]);
+      return;
+    case Choice::For:
+      write_for(w, v, fp, o, depth);
+      return;
+    case Choice::Delta: {
+      w.u8(kIntDelta);
+      w.svarint(v[0]);
+      std::vector<int64_t> d = deltas_of(v);
+      encode_ints(w, d, o, depth + 1);
+      return;
+    }
+    case Choice::Rle: {
+      std::vector<int64_t> vals, lens;
+      runs_of(v, vals, lens);
+      w.u8(kIntRle);
+      w.varint(vals.size());
+      encode_ints(w, vals, o, depth + 1);
+      encode_ints(w, lens, o, depth + 1);
+      return;
+    }
+  }
+}
+
+namespace {
+
+struct ForHeader {
+  int64_t base;
+  uint64_t gcd;
+  unsigned width;
+  uint64_t exceptions;
+};
+
+ForHeader read_for_header(ByteReader& r, size_t n) {
+  ForHeader h;
+  h.base = r.svarint();
+  h.gcd = r.varint();
+  if (h.gcd == 0) corrupt("zero gcd");
+  h.width = r.u8();
+  if (h.width > 64) corrupt("bit width > 64");
+  h.exceptions = r.count(n, "too many exceptions");
+  return h;
+}
+
+void read_runs(ByteReader& r, size_t n, std::vector<int64_t>& vals, std::vector<int64_t>& lens,
+               int depth) {
+  const uint64_t runs = r.count(n, "too many runs");
+  if (n > 0 && runs == 0) corrupt("no runs");
+  vals.resize(runs);
+  lens.resize(runs);
+  decode_ints(r, runs, vals.data(), depth + 1);
+  decode_ints(r, runs, lens.data(), depth + 1);
+  uint64_t total = 0;
+  for (int64_t l : lens) {
+    if (l < 0 || static_cast<uint64_t>(l) >= n) corrupt("bad run length");
+    total += static_cast<uint64_t>(l) + 1;
+    if (total > n) corrupt("runs exceed block");
+  }
+  if (total != n) corrupt("runs do not cover block");
+}
+
+void apply_patches(ByteReader& r, size_t n, uint64_t count, int64_t* out, int depth) {
+  std::vector<int64_t> pos(count), val(count);
+  decode_ints(r, count, pos.data(), depth + 1);
+  decode_ints(r, count, val.data(), depth + 1);
+  int64_t prev = -1;
+  for (size_t i = 0; i < count; ++i) {
+    if (pos[i] <= prev || static_cast<uint64_t>(pos[i]) >= n) corrupt("bad exception position");
+    prev = pos[i];
+    out[pos[i]] = val[i];
+  }
+}
+
+}  // namespace
+
+void decode_ints(ByteReader& r, size_t n, int64_t* out, int depth) {
+  if (depth > kMaxDecodeDepth) corrupt("integer block nested too deeply");
+  const uint8_t kind = r.u8();
+  switch (kind) {
+    case kIntConst: {
+      const int64_t v = r.svarint();
+      std::fill(out, out + n, v);
+      return;
+    }
+    case kIntFor: {
+      ForHeader h = read_for_header(r, n);
+      const uint8_t* p = r.bytes(packed_size(n, h.width));
+      uint64_t* u = reinterpret_cast<uint64_t*>(out);
+      bitunpack(p, n, h.width, u);
+      const uint64_t base = static_cast<uint64_t>(h.base);
+      if (h.gcd == 1 && base == 0) {
+        // already the values (dictionary codes, validity flags, ...)
+      } else if (h.gcd == 1) {
+        for (size_t i = 0; i < n; ++i) u[i] = base + u[i];
+      } else {
+        const uint64_t g = h.gcd;
+        for (size_t i = 0; i < n; ++i) u[i] = base + u[i] * g;
+      }
+      if (h.exceptions) apply_patches(r, n, h.exceptions, out, depth);
+      return;
+    }
+    case kIntDelta: {
+      if (n == 0) corrupt("delta block with no values");
+      const int64_t first = r.svarint();
+      out[0] = first;
+      decode_ints(r, n - 1, out + 1, depth + 1);
+      uint64_t* u = reinterpret_cast<uint64_t*>(out);
+      for (size_t i = 1; i < n; ++i) u[i] += u[i - 1];
+      return;
+    }
+    case kIntRle: {
+      std::vector<int64_t> vals, lens;
+      read_runs(r, n, vals, lens, depth);
+      size_t at = 0;
+      for (size_t k = 0; k < vals.size(); ++k) {
+        const size_t len = static_cast<size_t>(lens[k]) + 1;
+        std::fill(out + at, out + at + len, vals[k]);
+        at += len;
+      }
+      return;
+    }
+    default:
+      corrupt("unknown integer block kind");
+  }
+}
+
+bool int_cmp(int64_t a, CmpOp op, int64_t c) {
+  switch (op) {
+    case CmpOp::Eq: return a == c;
+    case CmpOp::Ne: return a != c;
+    case CmpOp::Lt: return a < c;
+    case CmpOp::Le: return a <= c;
+    case CmpOp::Gt: return a > c;
+    case CmpOp::Ge: return a >= c;
+  }
+  return false;
+}
+
+namespace {
+inline void set_range(std::vector<uint64_t>& bits, size_t from, size_t to) {
+  for (size_t i = from; i < to; ++i) bits[i >> 6] |= uint64_t{1} << (i & 63);
+}
+__int128 floor_div(__int128 a, __int128 b) {
+  __int128 q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+}  // namespace
+
+void predicate_ints(ByteReader& r, size_t n, CmpOp op, int64_t c, std::vector<uint64_t>& bits) {
+  bits.assign((n + 63) / 64, 0);
+  ByteReader probe = r;
+  const uint8_t kind = probe.u8();
+  if (kind == kIntConst) {
+    const int64_t v = probe.svarint();
+    r = probe;
+    if (int_cmp(v, op, c)) set_range(bits, 0, n);
+    return;
+  }
+  if (kind == kIntRle) {
+    std::vector<int64_t> vals, lens;
+    read_runs(probe, n, vals, lens, 0);
+    r = probe;
+    size_t at = 0;
+    for (size_t k = 0; k < vals.size(); ++k) {
+      const size_t len = static_cast<size_t>(lens[k]) + 1;
+      if (int_cmp(vals[k], op, c)) set_range(bits, at, at + len);
+      at += len;
+    }
+    return;
+  }
+  if (kind == kIntFor) {
+    ForHeader h = read_for_header(probe, n);
+    if (h.exceptions == 0) {
+      // v = base + gcd * p with p unsigned: turn `v op c` into a test on p alone.
+      const uint8_t* p = probe.bytes(packed_size(n, h.width));
+      r = probe;
+      std::vector<uint64_t> u(n);
+      bitunpack(p, n, h.width, u.data());
+      const __int128 t = static_cast<__int128>(c) - static_cast<__int128>(h.base);
+      const __int128 g = static_cast<__int128>(h.gcd);
+      // p*g <= t  <=>  p <= floor(t/g);   p*g < t  <=>  p <= floor((t-1)/g)
+      const __int128 le = floor_div(t, g), lt = floor_div(t - 1, g);
+      const bool exact = t >= 0 && t % g == 0;
+      for (size_t i = 0; i < n; ++i) {
+        const __int128 pv = static_cast<__int128>(u[i]);
+        bool m = false;
+        switch (op) {
+          case CmpOp::Eq: m = exact && pv == t / g; break;
+          case CmpOp::Ne: m = !(exact && pv == t / g); break;
+          case CmpOp::Lt: m = pv <= lt; break;
+          case CmpOp::Le: m = pv <= le; break;
+          case CmpOp::Gt: m = pv > le; break;
+          case CmpOp::Ge: m = pv > lt; break;
+        }
+        bits[i >> 6] |= static_cast<uint64_t>(m) << (i & 63);
+      }
+      return;
+    }
+  }
+  std::vector<int64_t> v(n);
+  decode_ints(r, n, v.data());
+  for (size_t i = 0; i < n; ++i) bits[i >> 6] |= static_cast<uint64_t>(int_cmp(v[i], op, c)) << (i & 63);
+}
+
+void aggregate_ints(ByteReader& r, size_t n, IntAgg& agg) {
+  ByteReader probe = r;
+  const uint8_t kind = probe.u8();
+  if (kind == kIntConst) {
+    const int64_t v = probe.svarint();
+    r = probe;
+    agg.add_run(v, n);
+    return;
+  }
+  if (kind == kIntRle) {
+    std::vector<int64_t> vals, lens;
+    read_runs(probe, n, vals, lens, 0);
+    r = probe;
+    for (size_t k = 0; k < vals.size(); ++k) agg.add_run(vals[k], static_cast<uint64_t>(lens[k]) + 1);
+    return;
+  }
+  if (kind == kIntFor) {
+    ForHeader h = read_for_header(probe, n);
+    if (h.exceptions == 0 && n > 0) {
+      const uint8_t* p = probe.bytes(packed_size(n, h.width));
+      r = probe;
+      std::vector<uint64_t> u(n);
+      bitunpack(p, n, h.width, u.data());
+      uint64_t pmin = u[0], pmax = u[0];
+      unsigned __int128 psum = 0;
+      for (size_t i = 0; i < n; ++i) {
+        pmin = std::min(pmin, u[i]);
+        pmax = std::max(pmax, u[i]);
+        psum += u[i];
+      }
+      const int64_t vmin = static_cast<int64_t>(static_cast<uint64_t>(h.base) + pmin * h.gcd);
+      const int64_t vmax = static_cast<int64_t>(static_cast<uint64_t>(h.base) + pmax * h.gcd);
+      if (agg.count == 0 || vmin < agg.min) agg.min = vmin;
+      if (agg.count == 0 || vmax > agg.max) agg.max = vmax;
+      agg.count += n;
+      // modular arithmetic: exact for valid data, no undefined behaviour for corrupt data
+      const unsigned __int128 s = static_cast<unsigned __int128>(static_cast<__int128>(h.base)) * n +
+                                  psum * h.gcd;
+      agg.sum += static_cast<__int128>(s);
+      return;
+    }
+  }
+  std::vector<int64_t> v(n);
+  decode_ints(r, n, v.data());
+  for (int64_t x : v) agg.add_run(x, 1);
+}
+
+}  // namespace strata::core::codec

@@ -1,0 +1,46 @@
+// Integer tree codec (internal): a block of n int64 values, n known from context, encoded as one
+// of CONST / FOR (frame of reference + GCD + bit-packing + patched exceptions) / DELTA (first
+// value + child block of deltas) / RLE (child blocks of run values and run lengths). See
+// docs/FORMAT.md, "Integer block".
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "codec/byte_io.hpp"
+#include "codec/codec.hpp"
+
+namespace strata::core::codec {
+
+enum IntKind : uint8_t { kIntConst = 0, kIntFor = 1, kIntDelta = 2, kIntRle = 3 };
+
+struct IntEncodeOptions {
+  bool byte_aligned = false;  // FOR widths rounded up to 0/8/16/32/64 bits (feeds zstd well)
+};
+
+void encode_ints(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptions& o, int depth = 0);
+size_t estimate_ints(std::span<const int64_t> v, const IntEncodeOptions& o, int depth = 0);
+void decode_ints(ByteReader& r, size_t n, int64_t* out, int depth = 0);
+
+// Bitmap over the n values (bit i set when value i satisfies `op c`), evaluated per run for RLE
+// and CONST, on packed values for FOR without exceptions; other shapes decode first.
+void predicate_ints(ByteReader& r, size_t n, CmpOp op, int64_t c, std::vector<uint64_t>& bits);
+
+struct IntAgg {
+  uint64_t count = 0;
+  int64_t min = 0, max = 0;
+  __int128 sum = 0;
+  void add_run(int64_t v, uint64_t times) {
+    if (times == 0) return;
+    if (count == 0 || v < min) min = (count == 0 || v < min) ? v : min;
+    if (count == 0 || v > max) max = v;
+    count += times;
+    sum += static_cast<__int128>(v) * static_cast<__int128>(times);
+  }
+};
+void aggregate_ints(ByteReader& r, size_t n, IntAgg& agg);
+
+bool int_cmp(int64_t a, CmpOp op, int64_t c);
+
+}  // namespace strata::core::codec

@@ -1,0 +1,79 @@
+// Shared helpers for the codec tests: typed column builders and bit-exact comparison.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "codec/codec.hpp"
+
+namespace strata::core::codec::testing {
+
+// A column under test: rows, optional validity, fixed bytes or strings.
+struct TestColumn {
+  ColumnType type = ColumnType::Int64;
+  size_t rows = 0;
+  std::vector<uint8_t> validity;  // empty = no nulls
+  std::vector<uint8_t> fixed;
+  std::vector<std::string> strings;
+  std::vector<std::string_view> views;
+
+  bool valid(size_t i) const { return validity.empty() || ((validity[i >> 3] >> (i & 7)) & 1); }
+  ColumnView view() {
+    views.assign(strings.begin(), strings.end());
+    ColumnView v;
+    v.rows = rows;
+    v.validity = validity.empty() ? nullptr : validity.data();
+    if (type == ColumnType::Varlen)
+      v.varlen = views.data();
+    else
+      v.fixed = fixed.data();
+    return v;
+  }
+  void set_nulls(const std::vector<bool>& is_null) {
+    validity.assign((rows + 7) / 8, 0);
+    for (size_t i = 0; i < rows; ++i)
+      if (!is_null[i]) validity[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
+  }
+};
+
+template <class T>
+TestColumn make_fixed(ColumnType type, const std::vector<T>& v) {
+  TestColumn c;
+  c.type = type;
+  c.rows = v.size();
+  c.fixed.resize(v.size() * sizeof(T));
+  if (!v.empty()) std::memcpy(c.fixed.data(), v.data(), c.fixed.size());
+  return c;
+}
+
+inline TestColumn make_strings(const std::vector<std::string>& v) {
+  TestColumn c;
+  c.type = ColumnType::Varlen;
+  c.rows = v.size();
+  c.strings = v;
+  return c;
+}
+
+// Checks decode(encode(c)) == c bit for bit (NULL slots: zero / empty).
+inline void expect_same(const TestColumn& c, const DecodedColumn& d) {
+  ASSERT_EQ(d.rows, c.rows);
+  size_t nulls = 0;
+  for (size_t i = 0; i < c.rows; ++i) nulls += !c.valid(i);
+  ASSERT_EQ(d.null_count, nulls);
+  const size_t w = fixed_width(c.type);
+  for (size_t i = 0; i < c.rows; ++i) {
+    ASSERT_EQ(d.is_null(i), !c.valid(i)) << "row " << i;
+    if (!c.valid(i)) continue;
+    if (c.type == ColumnType::Varlen) {
+      ASSERT_EQ(d.string_at(i), c.strings[i]) << "row " << i;
+    } else {
+      ASSERT_EQ(0, std::memcmp(d.fixed.data() + i * w, c.fixed.data() + i * w, w)) << "row " << i;
+    }
+  }
+}
+
+}  // namespace strata::core::codec::testing
