@@ -864,13 +864,15 @@ uint64_t read_local_dictionary(ByteReader& r, ColumnType type, uint64_t m, const
 
 using CodeBuffer = std::vector<int64_t, UninitializedAllocator<int64_t>>;
 
-void read_codes(ByteReader& r, uint64_t m, uint64_t k, bool present, CodeBuffer& codes) {
+// validate = false leaves the range check (every code < k) to the caller.
+void read_codes(ByteReader& r, uint64_t m, uint64_t k, bool present, CodeBuffer& codes, bool validate = true) {
   if (!present) {
     codes.assign(m, 0);
     return;
   }
   codes.resize(m);  // not zeroed: decode_ints writes every value
   decode_ints(r, m, codes.data());
+  if (!validate) return;
   uint64_t mx = 0;
   for (int64_t c : codes) mx = std::max(mx, static_cast<uint64_t>(c));
   if (m > 0 && mx >= k) corrupt("dictionary code out of range");
@@ -882,7 +884,8 @@ struct Strings {
   std::vector<uint32_t> offsets;
   // coded form
   bool coded = false;
-  CodeBuffer codes;
+  CodeBuffer codes;  // in the coded form not yet range-checked: every code must be < k
+  uint64_t k = 0;
   std::vector<uint8_t> edata;
   std::vector<uint32_t> eoffs;
   const Dictionary* ext = nullptr;
@@ -920,9 +923,10 @@ void decode_strings(const Parsed& p, ByteReader& r, const Dictionary* dict, cons
     }
     case Codec::Dictionary: {
       const uint64_t k = read_local_dictionary(r, p.info.type, m, opt, out.edata, out.eoffs);
-      read_codes(r, m, k, k > 1, out.codes);
+      read_codes(r, m, k, k > 1, out.codes, materialize);
       if (!materialize) {
         out.coded = true;
+        out.k = k;
         return;
       }
       expand(k, [&](size_t c) {
@@ -933,9 +937,10 @@ void decode_strings(const Parsed& p, ByteReader& r, const Dictionary* dict, cons
     }
     case Codec::ExtDictionary: {
       check_dictionary(p, dict);
-      read_codes(r, m, dict->size(), true, out.codes);
+      read_codes(r, m, dict->size(), true, out.codes, materialize);
       if (!materialize) {
         out.coded = true;
+        out.k = dict->size();
         out.ext = dict;
         return;
       }
@@ -950,6 +955,7 @@ void decode_strings(const Parsed& p, ByteReader& r, const Dictionary* dict, cons
       out.codes.assign(m, 0);
       if (!materialize) {
         out.coded = true;
+        out.k = 1;
         return;
       }
       expand(1, [&](size_t) { return std::string_view(reinterpret_cast<const char*>(out.edata.data()), len); });
@@ -1109,13 +1115,24 @@ DecodedColumn decode_column(std::span<const uint8_t> bytes, ColumnType type, con
     }
     if (st.coded) {
       out.codes.resize(rows);
+      uint64_t mx = 0;  // range check fused with the narrowing copy
       if (!nulls) {
-        for (size_t i = 0; i < rows; ++i) out.codes[i] = static_cast<uint32_t>(st.codes[i]);
+        for (size_t i = 0; i < rows; ++i) {
+          mx = std::max(mx, static_cast<uint64_t>(st.codes[i]));
+          out.codes[i] = static_cast<uint32_t>(st.codes[i]);
+        }
       } else {
         size_t k = 0;
-        for (size_t i = 0; i < rows; ++i)
-          out.codes[i] = bit_at(out.validity.data(), i) ? static_cast<uint32_t>(st.codes[k++]) : 0;
+        for (size_t i = 0; i < rows; ++i) {
+          if (bit_at(out.validity.data(), i)) {
+            mx = std::max(mx, static_cast<uint64_t>(st.codes[k]));
+            out.codes[i] = static_cast<uint32_t>(st.codes[k++]);
+          } else {
+            out.codes[i] = 0;
+          }
+        }
       }
+      if (rows > 0 && mx >= st.k) corrupt("dictionary code out of range");
       out.external = st.ext;
       if (!st.ext) {
         out.dict_data = std::move(st.edata);
