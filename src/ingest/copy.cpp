@@ -7,6 +7,8 @@
 #include "ingest/route_cache.hpp"
 #include "pg/guard.hpp"
 
+#include <sys/stat.h>
+
 extern "C" {
 #include "access/heapam.h"
 #include "access/tableam.h"
@@ -59,6 +61,8 @@ struct CopyRun {
   RouteCache routes;  // data: CopyChunk*
   int total_buffered;
   uint64 processed;
+  uint64 excluded;
+  const CopyStmt* stmt;
 };
 
 void after_insert(CopyRun* run, CopyChunk* c, TupleTableSlot* slot) {
@@ -93,9 +97,28 @@ void flush_all(CopyRun* run) {
     flush_chunk(run, static_cast<CopyChunk*>(e->data));
 }
 
+// Creating a chunk builds its indexes, and CREATE INDEX reports its own progress, which replaces
+// this backend's COPY progress: report the COPY again afterwards.
+void restore_progress(CopyRun* run, const CopyStmt* stmt) {
+  pgstat_progress_start_command(PROGRESS_COMMAND_COPY, RelationGetRelid(run->root->ri_RelationDesc));
+  struct stat st;
+  int64 bytes_total = 0;
+  if (stmt->filename != nullptr && !stmt->is_program && stat(stmt->filename, &st) == 0) bytes_total = st.st_size;
+  const int cols[] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE, PROGRESS_COPY_BYTES_PROCESSED,
+                      PROGRESS_COPY_TUPLES_PROCESSED, PROGRESS_COPY_TUPLES_EXCLUDED, PROGRESS_COPY_BYTES_TOTAL};
+  const int64 vals[] = {PROGRESS_COPY_COMMAND_FROM,
+                        stmt->filename == nullptr ? PROGRESS_COPY_TYPE_PIPE
+                        : stmt->is_program       ? PROGRESS_COPY_TYPE_PROGRAM
+                                                 : PROGRESS_COPY_TYPE_FILE,
+                        static_cast<int64>(run->cstate->bytes_processed),
+                        static_cast<int64>(run->processed), static_cast<int64>(run->excluded), bytes_total};
+  pgstat_progress_update_multi_param(6, cols, vals);
+}
+
 CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
   MemoryContext old = MemoryContextSwitchTo(run->estate->es_query_cxt);
   ChunkInfo* info = chunk_get_or_create(ht, v);
+  restore_progress(run, run->stmt);
   Relation rel = table_open(info->relid, RowExclusiveLock);
   auto* rri = makeNode(ResultRelInfo);
   InitResultRelInfo(rri, rel, 0, run->root, 0);
@@ -198,6 +221,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
   run.estate = CreateExecutorState();
   run.cid = GetCurrentCommandId(true);
   route_cache_init(&run.routes);
+  run.stmt = stmt;
   ExecInitRangeTable(run.estate, pstate->p_rtable);
   run.root = makeNode(ResultRelInfo);
   ExecInitResultRelation(run.estate, run.root, 1);
@@ -222,7 +246,6 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
   TupleTableSlot* row = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
   MemoryContext query_cxt = CurrentMemoryContext;
   AttrNumber tattno = ht->time_attno;
-  uint64 excluded = 0;
   for (;;) {
     CHECK_FOR_INTERRUPTS();
     ResetPerTupleExprContext(run.estate);
@@ -236,7 +259,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
     if (qual != nullptr) {
       econtext->ecxt_scantuple = row;
       if (!ExecQual(qual, econtext)) {
-        pgstat_progress_update_param(PROGRESS_COPY_TUPLES_EXCLUDED, static_cast<int64>(++excluded));
+        pgstat_progress_update_param(PROGRESS_COPY_TUPLES_EXCLUDED, static_cast<int64>(++run.excluded));
         continue;
       }
     }

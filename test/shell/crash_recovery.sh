@@ -20,19 +20,23 @@ done
 check "committed rows before the crash" 100000 "$(sql -c 'SELECT count(*) FROM ev')"
 
 # A large COPY in flight, killed with the whole server.
-gen 100 2000000 > "$TEST_DIR/big.csv"
+# The COPY reads from a program that sends 200,000 rows and then stalls, so the statement is
+# certainly in progress (rows written to many chunks, nothing committed) when the server dies.
+gen 100 200000 > "$TEST_DIR/big.csv"
 chmod 644 "$TEST_DIR/big.csv"
-( sql -c "COPY ev FROM '$TEST_DIR/big.csv' WITH (FORMAT csv)" >/dev/null 2>&1 ) &
+( sql -c "COPY ev FROM PROGRAM 'cat $TEST_DIR/big.csv; exec sleep 119.75' WITH (FORMAT csv)" >/dev/null 2>&1 ) &
 copy_pid=$!
-for i in $(seq 1 100); do
-  n=$(sql -c "SELECT count(*) FROM pg_stat_progress_copy" 2>/dev/null)
+seen=0
+for i in $(seq 1 600); do
   p=$(sql -c "SELECT coalesce(max(tuples_processed), 0) FROM pg_stat_progress_copy" 2>/dev/null)
-  if [ "${n:-0}" -gt 0 ] && [ "${p:-0}" -gt 20000 ]; then break; fi
+  if [ "${p:-0}" -ge 150000 ]; then seen=1; break; fi
   sleep 0.1
 done
+check "the interrupted COPY was seen in progress" 1 "$seen"
 pm=$(head -1 "$TEST_DATA/postmaster.pid")
 pkill -9 -P "$pm" || true
 kill -9 "$pm" || true
+pkill -9 -f 'sleep 119.75' || true
 wait $copy_pid 2>/dev/null || true
 sleep 1
 # The killed postmaster may linger as a zombie (no init reaping in some containers): clear its lock files.
