@@ -87,6 +87,13 @@ DROP TRIGGER readings_after ON readings;
 INSERT INTO readings VALUES ('2024-01-01 04:00+00', 50, 1, 7), ('2025-01-01', 50, 2, 8)
   RETURNING time, device, value, extra;
 INSERT INTO readings VALUES ('2025-01-01', 50, 3, 9) ON CONFLICT DO NOTHING RETURNING *;
+-- ON CONFLICT DO UPDATE on a chunk of each layout (the SET list, WHERE and EXCLUDED are renumbered)
+INSERT INTO readings VALUES ('2025-01-01', 50, 4, 10), ('2024-01-01 04:00+00', 50, 10, 11)
+  ON CONFLICT (device, time) DO UPDATE SET value = readings.value + excluded.value, extra = excluded.extra
+  WHERE readings.device = 50 AND excluded.extra > 0
+  RETURNING time, device, value, extra;
+INSERT INTO readings VALUES ('2025-01-01', 50, 100, -1)
+  ON CONFLICT (device, time) DO UPDATE SET value = 0 WHERE excluded.extra > 0 RETURNING *;
 SELECT time, device, value, extra FROM readings WHERE device = 50 ORDER BY time;
 
 -- the parent itself never holds rows, even when the rows come in through the fallback trigger

@@ -173,15 +173,35 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
   if (on_conflict(mt) != ONCONFLICT_NONE) {
     rri->ri_onConflictArbiterIndexes = chunk_arbiters(chunk, root->ri_onConflictArbiterIndexes);
     if (on_conflict(mt) == ONCONFLICT_UPDATE) {
-      if (!identical)
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                        errmsg("ON CONFLICT DO UPDATE is not supported on chunk \"%s\"", NameStr(chunk->table_name)),
-                        errdetail("The chunk was created after columns were dropped from the hypertable, so its row layout differs.")));
       OnConflictSetState* oc = makeNode(OnConflictSetState);
       oc->oc_Existing = table_slot_create(rel, &estate->es_tupleTable);
-      oc->oc_ProjSlot = root->ri_onConflict->oc_ProjSlot;
-      oc->oc_ProjInfo = root->ri_onConflict->oc_ProjInfo;
-      oc->oc_WhereClause = root->ri_onConflict->oc_WhereClause;
+      if (identical) {
+        // Same layout: the hypertable's projection and WHERE work on the chunk's slots.
+        oc->oc_ProjSlot = root->ri_onConflict->oc_ProjSlot;
+        oc->oc_ProjInfo = root->ri_onConflict->oc_ProjInfo;
+        oc->oc_WhereClause = root->ri_onConflict->oc_WhereClause;
+      } else {
+        // The SET list and WHERE refer to the existing row (the result relation's varno) and to
+        // EXCLUDED (INNER_VAR), both rows of the chunk: renumber their attributes for its layout.
+        auto* plan = reinterpret_cast<ModifyTable*>(mt->ps.plan);
+        AttrMap* map = build_attrmap_by_name(RelationGetDescr(rel), RelationGetDescr(parent));
+        Oid rowtype = RelationGetForm(parent)->reltype;
+        auto remap = [&](Node* n) -> Node* {
+          bool whole_row;
+          n = map_variable_attnos(n, root->ri_RangeTableIndex, 0, map, rowtype, &whole_row);
+          return map_variable_attnos(n, INNER_VAR, 0, map, rowtype, &whole_row);
+        };
+        List* set = reinterpret_cast<List*>(remap(reinterpret_cast<Node*>(plan->onConflictSet)));
+        List* cols = NIL;
+        ListCell* lc;
+        foreach (lc, plan->onConflictCols) cols = lappend_int(cols, map->attnums[lfirst_int(lc) - 1]);
+        if (mt->ps.ps_ExprContext == nullptr) ExecAssignExprContext(estate, &mt->ps);
+        oc->oc_ProjSlot = table_slot_create(rel, &estate->es_tupleTable);
+        oc->oc_ProjInfo = ExecBuildUpdateProjection(set, true, cols, RelationGetDescr(rel), mt->ps.ps_ExprContext,
+                                                    oc->oc_ProjSlot, &mt->ps);
+        if (plan->onConflictWhere != nullptr)
+          oc->oc_WhereClause = ExecInitQual(reinterpret_cast<List*>(remap(plan->onConflictWhere)), &mt->ps);
+      }
       rri->ri_onConflict = oc;
     }
   }
