@@ -96,5 +96,22 @@ INSERT INTO readings VALUES ('2025-01-01', 50, 100, -1)
   ON CONFLICT (device, time) DO UPDATE SET value = 0 WHERE excluded.extra > 0 RETURNING *;
 SELECT time, device, value, extra FROM readings WHERE device = 50 ORDER BY time;
 
+-- row-level security WITH CHECK policies hold on chunks of either layout (extra is column 5 of the
+-- hypertable and of old chunks, column 4 of chunks created after the drop)
+CREATE ROLE strata_rls;
+GRANT SELECT, INSERT ON readings TO strata_rls;
+ALTER TABLE readings ENABLE ROW LEVEL SECURITY;
+CREATE POLICY small_devices ON readings FOR ALL TO strata_rls USING (true) WITH CHECK (extra < 100);
+SET ROLE strata_rls;
+INSERT INTO readings VALUES ('2025-01-01 01:00+00', 60, 1, 1), ('2024-01-01 05:00+00', 60, 1, 1);
+SELECT pg_temp.err($$INSERT INTO readings VALUES ('2025-01-01 02:00+00', 600, 1, 600)$$);
+SELECT pg_temp.err($$INSERT INTO readings VALUES ('2024-01-01 06:00+00', 600, 1, 600)$$);
+RESET ROLE;
+SELECT count(*) FROM readings WHERE device IN (60, 600);
+DROP POLICY small_devices ON readings;
+ALTER TABLE readings DISABLE ROW LEVEL SECURITY;
+REVOKE ALL ON readings FROM strata_rls;
+DROP ROLE strata_rls;
+
 -- the parent itself never holds rows, even when the rows come in through the fallback trigger
 SELECT count(*) FROM ONLY readings;

@@ -221,12 +221,23 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
     }
   }
   if (root->ri_WithCheckOptions != NIL) {
-    if (!identical)
-      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                      errmsg("row-level security checks are not supported on chunk \"%s\"", NameStr(chunk->table_name)),
-                      errdetail("The chunk was created after columns were dropped from the hypertable, so its row layout differs.")));
-    rri->ri_WithCheckOptions = root->ri_WithCheckOptions;
-    rri->ri_WithCheckOptionExprs = root->ri_WithCheckOptionExprs;
+    if (identical) {
+      rri->ri_WithCheckOptions = root->ri_WithCheckOptions;
+      rri->ri_WithCheckOptionExprs = root->ri_WithCheckOptionExprs;
+    } else {
+      // Row-level security checks refer to the new row: renumber them for the chunk's layout.
+      AttrMap* map = build_attrmap_by_name(RelationGetDescr(rel), RelationGetDescr(parent));
+      bool whole_row;
+      auto* wcos = reinterpret_cast<List*>(map_variable_attnos(reinterpret_cast<Node*>(root->ri_WithCheckOptions),
+                                                               root->ri_RangeTableIndex, 0, map,
+                                                               RelationGetForm(parent)->reltype, &whole_row));
+      List* exprs = NIL;
+      ListCell* lc;
+      foreach (lc, wcos)
+        exprs = lappend(exprs, ExecInitQual(reinterpret_cast<List*>(lfirst_node(WithCheckOption, lc)->qual), &mt->ps));
+      rri->ri_WithCheckOptions = wcos;
+      rri->ri_WithCheckOptionExprs = exprs;
+    }
   }
   int index = mt->mt_nrels++;
   add_to_oid_hash(mt, chunk->relid, index);
