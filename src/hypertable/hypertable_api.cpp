@@ -273,6 +273,17 @@ Datum result_tuple(FunctionCallInfo fcinfo, int32 id, bool created, bool with_na
   return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
+bool bool_arg(FunctionCallInfo fcinfo, int n, bool default_value) {
+  return PG_ARGISNULL(n) ? default_value : PG_GETARG_BOOL(n);
+}
+
+// Creates the hypertable and returns the row of the calling create_hypertable form.
+Datum create_and_report(FunctionCallInfo fcinfo, const CreateArgs& a, bool with_names) {
+  bool created;
+  int32 id = create_hypertable(a, &created);
+  return result_tuple(fcinfo, id, created, with_names, a.relid);
+}
+
 void require_arg(FunctionCallInfo fcinfo, int n, const char* what) {
   if (PG_ARGISNULL(n))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s cannot be NULL", what)));
@@ -305,12 +316,10 @@ STRATA_FUNCTION(strata_create_hypertable) {
     getTypeInputInfo(a.interval_type, &input, &ioparam);
     a.interval = OidInputFunctionCall(input, TextDatumGetCString(iv_text), ioparam, -1);
   }
-  a.create_default_indexes = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);
-  a.if_not_exists = PG_ARGISNULL(3) ? false : PG_GETARG_BOOL(3);
-  a.migrate_data = PG_ARGISNULL(4) ? false : PG_GETARG_BOOL(4);
-  bool created;
-  int32 id = create_hypertable(a, &created);
-  return result_tuple(fcinfo, id, created, false, a.relid);
+  a.create_default_indexes = bool_arg(fcinfo, 2, true);
+  a.if_not_exists = bool_arg(fcinfo, 3, false);
+  a.migrate_data = bool_arg(fcinfo, 4, false);
+  return create_and_report(fcinfo, a, false);
 }
 
 // create_hypertable(relation, time_column_name, partitioning_column, number_partitions,
@@ -342,12 +351,10 @@ STRATA_FUNCTION(strata_create_hypertable_old) {
     a.interval = PG_GETARG_DATUM(6);
     a.interval_type = get_fn_expr_argtype(fcinfo->flinfo, 6);
   }
-  a.create_default_indexes = PG_ARGISNULL(7) ? true : PG_GETARG_BOOL(7);
-  a.if_not_exists = PG_ARGISNULL(8) ? false : PG_GETARG_BOOL(8);
-  a.migrate_data = PG_ARGISNULL(10) ? false : PG_GETARG_BOOL(10);
-  bool created;
-  int32 id = create_hypertable(a, &created);
-  return result_tuple(fcinfo, id, created, true, a.relid);
+  a.create_default_indexes = bool_arg(fcinfo, 7, true);
+  a.if_not_exists = bool_arg(fcinfo, 8, false);
+  a.migrate_data = bool_arg(fcinfo, 10, false);
+  return create_and_report(fcinfo, a, true);
 }
 
 // by_range(column_name, partition_interval anyelement, partition_func) -> dimension_info

@@ -267,6 +267,26 @@ bool check_job_access(int32 job_id, bool if_exists, bool for_delete) {
   return false;
 }
 
+BackgroundWorkerHandle* start_dynamic_worker(const char* function, const char* name, const char* type,
+                                             Datum arg, const void* extra, size_t extra_len) {
+  BackgroundWorker w;
+  memset(&w, 0, sizeof w);
+  w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+  w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+  w.bgw_restart_time = BGW_NEVER_RESTART;
+  strlcpy(w.bgw_library_name, "strata", BGW_MAXLEN);
+  strlcpy(w.bgw_function_name, function, BGW_MAXLEN);
+  strlcpy(w.bgw_name, name, BGW_MAXLEN);
+  strlcpy(w.bgw_type, type, BGW_MAXLEN);
+  w.bgw_main_arg = arg;
+  w.bgw_notify_pid = MyProcPid;
+  Assert(extra_len <= BGW_EXTRALEN);
+  if (extra_len > 0) memcpy(w.bgw_extra, extra, extra_len);
+  BackgroundWorkerHandle* handle = nullptr;
+  if (!RegisterDynamicBackgroundWorker(&w, &handle)) return nullptr;
+  return handle;
+}
+
 }  // namespace strata::jobs
 
 // _strata_internal.job_next_start(initial_start, schedule_interval, retry_period, max_retries,

@@ -66,6 +66,12 @@ void terminate_job_on_commit(int32 job_id);
 // Advisory lock key that a running job holds (in the worker and in run_job).
 void job_lock_tag(LOCKTAG* tag, int32 job_id);
 
+// Registers a dynamic strata background worker connected to a database (entry point `function`,
+// main argument `arg`, optional `extra` bytes copied into bgw_extra) that notifies this process;
+// nullptr if no worker slot is free.
+BackgroundWorkerHandle* start_dynamic_worker(const char* function, const char* name, const char* type,
+                                             Datum arg, const void* extra, size_t extra_len);
+
 // Runs SPI statements as the bootstrap superuser with search_path = pg_catalog, pg_temp (for
 // catalog access on behalf of callers that have been checked). Inside a transaction.
 struct CatalogContext {

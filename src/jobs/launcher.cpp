@@ -56,20 +56,10 @@ static void add_all_databases() {
 }
 
 static BackgroundWorkerHandle* start_scheduler(Oid dboid) {
-  BackgroundWorker w;
-  memset(&w, 0, sizeof w);
-  w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-  w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-  w.bgw_restart_time = BGW_NEVER_RESTART;
-  strlcpy(w.bgw_library_name, "strata", BGW_MAXLEN);
-  strlcpy(w.bgw_function_name, "strata_jobs_scheduler_main", BGW_MAXLEN);
-  snprintf(w.bgw_name, BGW_MAXLEN, "strata job scheduler for database %u", dboid);
-  strlcpy(w.bgw_type, "strata job scheduler", BGW_MAXLEN);
-  w.bgw_main_arg = ObjectIdGetDatum(dboid);
-  w.bgw_notify_pid = MyProcPid;
-  BackgroundWorkerHandle* handle = nullptr;
-  if (!RegisterDynamicBackgroundWorker(&w, &handle)) return nullptr;
-  return handle;
+  char name[BGW_MAXLEN];
+  snprintf(name, sizeof name, "strata job scheduler for database %u", dboid);
+  return start_dynamic_worker("strata_jobs_scheduler_main", name, "strata job scheduler",
+                              ObjectIdGetDatum(dboid), nullptr, 0);
 }
 
 }  // namespace strata::jobs

@@ -173,22 +173,11 @@ static void reap_workers() {
 }
 
 static BackgroundWorkerHandle* start_worker(int32 job_id, Oid owner, int slot, uint64 generation) {
-  BackgroundWorker w;
-  memset(&w, 0, sizeof w);
-  w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-  w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-  w.bgw_restart_time = BGW_NEVER_RESTART;
-  strlcpy(w.bgw_library_name, "strata", BGW_MAXLEN);
-  strlcpy(w.bgw_function_name, "strata_jobs_worker_main", BGW_MAXLEN);
-  snprintf(w.bgw_name, BGW_MAXLEN, "strata job %d", job_id);
-  strlcpy(w.bgw_type, "strata job", BGW_MAXLEN);
-  w.bgw_main_arg = ObjectIdGetDatum(my_db);
-  w.bgw_notify_pid = MyProcPid;
+  char name[BGW_MAXLEN];
+  snprintf(name, sizeof name, "strata job %d", job_id);
   WorkerArgs args{job_id, owner, slot, generation};
-  memcpy(w.bgw_extra, &args, sizeof args);
-  BackgroundWorkerHandle* handle = nullptr;
-  if (!RegisterDynamicBackgroundWorker(&w, &handle)) return nullptr;
-  return handle;
+  return start_dynamic_worker("strata_jobs_worker_main", name, "strata job", ObjectIdGetDatum(my_db), &args,
+                              sizeof args);
 }
 
 struct DueJob {
