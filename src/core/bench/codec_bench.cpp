@@ -11,7 +11,8 @@
 // each non-null value.
 //
 // Options: --scale=<f> (default 1; data volume multiplier), --verbose (codec mix and per-batch
-// timings on stderr), --only=<dataset>, --zstd-min-gain=<f> (EncodeOptions::zstd_min_gain), --gbench (also run the Google
+// timings on stderr), --only=<dataset>, --column=<name>, --passes=<n> (decode timing passes, best
+// of n; default 7), --zstd-min-gain=<f> (EncodeOptions::zstd_min_gain), --gbench (also run the Google
 // Benchmark micro-benchmarks of single-batch decode; extra args are passed to it).
 #include <benchmark/benchmark.h>
 #include <zstd.h>
@@ -289,6 +290,8 @@ Batch slice(const Col& c, size_t from, size_t to) {
 
 bool g_verbose = false;
 double g_zstd_min_gain = -1.0;  // automatic
+int g_passes = 7;               // decode timing passes (best of)
+std::string g_column;           // --column=<name>: only this column
 
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -307,6 +310,7 @@ void run_dataset(const Dataset& d) {
   for (size_t ci = 0; ci < ncols; ++ci) {
     Result r;
     const Col& proto = d.groups.front().cols[ci];
+    if (!g_column.empty() && proto.name != g_column) continue;
     std::vector<Batch> batches;
     std::vector<std::vector<uint8_t>> blobs, zblobs;
     std::vector<const Dictionary*> dicts;
@@ -349,12 +353,12 @@ void run_dataset(const Dataset& d) {
       r.zstd += z.size();
       zblobs.push_back(std::move(z));
     }
-    // decode timings: best of 7 passes over all batches (ours and zstd interleaved per pass)
+    // decode timings: best of g_passes (7) passes over all batches (ours and zstd interleaved per pass)
     DecodeOptions dopt;
     dopt.context = &ctx;
     r.dec_s = r.zdec_s = 1e30;
     size_t sink = 0;
-    for (int rep = 0; rep < 7; ++rep) {
+    for (int rep = 0; rep < g_passes; ++rep) {
       double t = now();
       for (size_t bi = 0; bi < blobs.size(); ++bi) {
         DecodedColumn dc = decode_column(blobs[bi], proto.type, dicts[bi], dopt);
@@ -453,6 +457,8 @@ int main(int argc, char** argv) {
     else if (a == "--verbose") g_verbose = true;
     else if (a.rfind("--zstd-min-gain=", 0) == 0) g_zstd_min_gain = std::stod(a.substr(16));
     else if (a.rfind("--only=", 0) == 0) only = a.substr(7);
+    else if (a.rfind("--column=", 0) == 0) g_column = a.substr(9);
+    else if (a.rfind("--passes=", 0) == 0) g_passes = std::max(1, std::stoi(a.substr(9)));
     else rest.push_back(argv[i]);
   }
   const double t0 = now();

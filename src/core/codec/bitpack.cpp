@@ -21,8 +21,8 @@ namespace strata::core::codec {
 
 namespace {
 
-template <unsigned W>
-inline void unpack64(const uint8_t* in, uint64_t* out) {
+template <unsigned W, class Out>
+inline void unpack64(const uint8_t* in, Out* out) {
   if constexpr (W == 0) {
     for (unsigned i = 0; i < 64; ++i) out[i] = 0;
   } else {
@@ -35,37 +35,43 @@ inline void unpack64(const uint8_t* in, uint64_t* out) {
       const unsigned wi = bit >> 6, sh = bit & 63;
       uint64_t v = w[wi] >> sh;
       if (sh + W > 64) v |= w[wi + 1] << (64 - sh);
-      out[i] = v & mask;
+      out[i] = static_cast<Out>(v & mask);
     }
   }
 }
 
-template <unsigned W>
-void unpack_n(const uint8_t* in, size_t n, uint64_t* out) {
+template <unsigned W, class Out>
+void unpack_n(const uint8_t* in, size_t n, Out* out) {
   size_t groups = n / 64;
   for (size_t g = 0; g < groups; ++g) unpack64<W>(in + g * W * 8, out + g * 64);
   size_t rest = n - groups * 64;
   if (rest) {
     uint8_t tail[W * 8 + 8] = {};
     std::memcpy(tail, in + groups * W * 8, (rest * W + 7) / 8);
-    uint64_t tmp[64];
+    Out tmp[64];
     unpack64<W>(tail, tmp);
-    std::memcpy(out + groups * 64, tmp, rest * sizeof(uint64_t));
+    std::memcpy(out + groups * 64, tmp, rest * sizeof(Out));
   }
 }
 
-using UnpackFn = void (*)(const uint8_t*, size_t, uint64_t*);
+template <class Out>
+using UnpackFn = void (*)(const uint8_t*, size_t, Out*);
 
-template <size_t... I>
+template <class Out, size_t... I>
 constexpr auto make_table(std::index_sequence<I...>) {
-  return std::array<UnpackFn, sizeof...(I)>{&unpack_n<static_cast<unsigned>(I)>...};
+  return std::array<UnpackFn<Out>, sizeof...(I)>{&unpack_n<static_cast<unsigned>(I), Out>...};
 }
 
-constexpr auto kUnpack = make_table(std::make_index_sequence<65>{});
+constexpr auto kUnpack = make_table<uint64_t>(std::make_index_sequence<65>{});
+constexpr auto kUnpack32 = make_table<uint32_t>(std::make_index_sequence<33>{});
 }
 
 void bitunpack(const uint8_t* in, size_t n, unsigned width, uint64_t* out) {
   kUnpack[width](in, n, out);
+}
+
+void bitunpack32(const uint8_t* in, size_t n, unsigned width, uint32_t* out) {
+  kUnpack32[width](in, n, out);
 }
 
 void bitpack(const uint64_t* in, size_t n, unsigned width, uint8_t* out) {

@@ -16,5 +16,7 @@ inline unsigned bit_width_u64(uint64_t v) { return v == 0 ? 0u : 64u - static_ca
 void bitpack(const uint64_t* in, size_t n, unsigned width, uint8_t* out);
 // Reads packed_size(n, width) bytes from in (never more).
 void bitunpack(const uint8_t* in, size_t n, unsigned width, uint64_t* out);
+// The same into 32-bit outputs, for width <= 32.
+void bitunpack32(const uint8_t* in, size_t n, unsigned width, uint32_t* out);
 
 }  // namespace strata::core::codec

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <numeric>
 
 #include "codec/bitpack.hpp"
 #include "codec/int_codec.hpp"
@@ -366,15 +367,36 @@ struct Codes {
   std::vector<std::string_view> entries;
 };
 
+// Batch-local dictionary with entries in descending order of frequency (ties: first appearance),
+// so the frequent values get the small codes that a narrow frame of reference covers, with the
+// rare ones as exceptions.
 Codes local_codes(const std::vector<std::string_view>& v) {
   Codes c;
   std::unordered_map<std::string_view, int64_t> m;
   m.reserve(v.size());
   c.codes.resize(v.size());
+  std::vector<size_t> count;
   for (size_t i = 0; i < v.size(); ++i) {
     auto [it, fresh] = m.emplace(v[i], static_cast<int64_t>(c.entries.size()));
-    if (fresh) c.entries.push_back(v[i]);
+    if (fresh) {
+      c.entries.push_back(v[i]);
+      count.push_back(0);
+    }
     c.codes[i] = it->second;
+    ++count[static_cast<size_t>(it->second)];
+  }
+  if (c.entries.size() > 2) {
+    std::vector<uint32_t> order(c.entries.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return count[a] > count[b]; });
+    std::vector<int64_t> rank(order.size());
+    std::vector<std::string_view> sorted(order.size());
+    for (size_t k = 0; k < order.size(); ++k) {
+      rank[order[k]] = static_cast<int64_t>(k);
+      sorted[k] = c.entries[order[k]];
+    }
+    c.entries = std::move(sorted);
+    for (int64_t& x : c.codes) x = rank[static_cast<size_t>(x)];
   }
   return c;
 }
@@ -519,20 +541,17 @@ void read_validity(ByteReader& r, uint64_t rows, uint64_t nulls, bool want_bitma
   }
   if (form != 1 && form != 2) corrupt("unknown validity form");
   const uint64_t count = form == 1 ? nulls : rows - nulls;
-  std::vector<int64_t> pos(count);
-  decode_ints(r, count, pos.data());
-  int64_t prev = -1;
-  for (int64_t q : pos) {
-    if (q <= prev || static_cast<uint64_t>(q) >= rows) corrupt("bad validity position");
-    prev = q;
-  }
+  std::vector<uint32_t, UninitializedAllocator<uint32_t>> pos(count);
+  decode_ints_narrow(r, count, pos.data(), 0, static_cast<int64_t>(rows) - 1);  // rows >= 1 here
+  for (size_t i = 1; i < count; ++i)
+    if (pos[i] <= pos[i - 1]) corrupt("bad validity position");
   if (!want_bitmap) return;
   if (form == 2) {
-    for (int64_t q : pos) bitmap[static_cast<size_t>(q) >> 3] |= static_cast<uint8_t>(1u << (q & 7));
+    for (uint32_t q : pos) bitmap[q >> 3] |= static_cast<uint8_t>(1u << (q & 7));
   } else {
     std::fill(bitmap.begin(), bitmap.end(), 0xff);
     if (rows % 8) bitmap.back() = static_cast<uint8_t>((1u << (rows % 8)) - 1);
-    for (int64_t q : pos) bitmap[static_cast<size_t>(q) >> 3] &= static_cast<uint8_t>(~(1u << (q & 7)));
+    for (uint32_t q : pos) bitmap[q >> 3] &= static_cast<uint8_t>(~(1u << (q & 7)));
   }
 }
 
@@ -775,7 +794,7 @@ void spread(const std::vector<uint8_t>& bitmap, size_t rows, const uint8_t* comp
 struct Parsed {
   ColumnInfo info;
   std::vector<uint8_t> bitmap;  // rows bits when null_count > 0
-  std::vector<uint8_t> zbody;   // decompressed body storage
+  ByteBuffer zbody;             // decompressed body storage
   const uint8_t* body = nullptr;
   size_t body_len = 0;
   uint64_t m = 0;
@@ -786,7 +805,7 @@ Parsed parse(std::span<const uint8_t> bytes, ColumnType expect, const DecodeOpti
   ByteReader r(bytes);
   const uint8_t b0 = r.u8();
   p.info.version = b0 >> 4;
-  if (p.info.version != kFormatVersion) corrupt("unsupported format version");
+  if (p.info.version < kMinFormatVersion || p.info.version > kFormatVersion) corrupt("unsupported format version");
   const uint8_t flags = b0 & 15;
   if (flags & ~kKnownFlags) corrupt("unknown flags");
   const uint8_t b1 = r.u8();
@@ -862,20 +881,17 @@ uint64_t read_local_dictionary(ByteReader& r, ColumnType type, uint64_t m, const
   return k;
 }
 
-using CodeBuffer = std::vector<int64_t, UninitializedAllocator<int64_t>>;
+using CodeBuffer = std::vector<uint32_t, UninitializedAllocator<uint32_t>>;
 
-// validate = false leaves the range check (every code < k) to the caller.
-void read_codes(ByteReader& r, uint64_t m, uint64_t k, bool present, CodeBuffer& codes, bool validate = true) {
+// Reads m codes, each checked to be < k (k >= 1), into codes (resized to m). present = false:
+// the body stores no codes (a one-entry dictionary), every code is 0.
+void read_codes(ByteReader& r, uint64_t m, uint64_t k, bool present, CodeBuffer& codes) {
+  codes.resize(m);  // not zeroed: every value is written below
   if (!present) {
-    codes.assign(m, 0);
+    std::fill(codes.begin(), codes.end(), 0u);
     return;
   }
-  codes.resize(m);  // not zeroed: decode_ints writes every value
-  decode_ints(r, m, codes.data());
-  if (!validate) return;
-  uint64_t mx = 0;
-  for (int64_t c : codes) mx = std::max(mx, static_cast<uint64_t>(c));
-  if (m > 0 && mx >= k) corrupt("dictionary code out of range");
+  decode_ints_narrow(r, m, codes.data(), 0, static_cast<int64_t>(std::min<uint64_t>(k, uint64_t{1} << 32) - 1));
 }
 
 struct Strings {
@@ -884,7 +900,7 @@ struct Strings {
   std::vector<uint32_t> offsets;
   // coded form
   bool coded = false;
-  CodeBuffer codes;  // in the coded form not yet range-checked: every code must be < k
+  CodeBuffer codes;  // m codes, each < k
   uint64_t k = 0;
   std::vector<uint8_t> edata;
   std::vector<uint32_t> eoffs;
@@ -896,19 +912,21 @@ void decode_strings(const Parsed& p, ByteReader& r, const Dictionary* dict, cons
   const size_t m = p.m;
   auto& data = out.data;
   auto& offsets = out.offsets;
-  offsets.reserve(m + 1);
-  offsets.push_back(0);
   const bool materialize = opt.materialize_strings || p.info.type == ColumnType::Uuid;
-  auto expand = [&](size_t k, auto entry) {
+  if (materialize || (p.info.codec != Codec::Dictionary && p.info.codec != Codec::ExtDictionary &&
+                      p.info.codec != Codec::Constant)) {
+    offsets.reserve(m + 1);
+    offsets.push_back(0);
+  }
+  auto expand = [&](auto entry) {
     uint64_t total = 0;
-    (void)k;
-    for (int64_t c : out.codes) {
-      total += entry(static_cast<size_t>(c)).size();
+    for (uint32_t c : out.codes) {
+      total += entry(c).size();
       if (total > opt.max_output_bytes) corrupt("output exceeds size limit");
     }
     data.reserve(total);
-    for (int64_t c : out.codes) {
-      std::string_view s = entry(static_cast<size_t>(c));
+    for (uint32_t c : out.codes) {
+      std::string_view s = entry(c);
       data.insert(data.end(), s.begin(), s.end());
       offsets.push_back(static_cast<uint32_t>(data.size()));
     }
@@ -923,13 +941,13 @@ void decode_strings(const Parsed& p, ByteReader& r, const Dictionary* dict, cons
     }
     case Codec::Dictionary: {
       const uint64_t k = read_local_dictionary(r, p.info.type, m, opt, out.edata, out.eoffs);
-      read_codes(r, m, k, k > 1, out.codes, materialize);
+      read_codes(r, m, k, k > 1, out.codes);
       if (!materialize) {
         out.coded = true;
         out.k = k;
         return;
       }
-      expand(k, [&](size_t c) {
+      expand([&](size_t c) {
         return std::string_view(reinterpret_cast<const char*>(out.edata.data()) + out.eoffs[c],
                                 out.eoffs[c + 1] - out.eoffs[c]);
       });
@@ -937,14 +955,15 @@ void decode_strings(const Parsed& p, ByteReader& r, const Dictionary* dict, cons
     }
     case Codec::ExtDictionary: {
       check_dictionary(p, dict);
-      read_codes(r, m, dict->size(), true, out.codes, materialize);
+      if (dict->size() == 0) corrupt("codes into an empty dictionary");
+      read_codes(r, m, dict->size(), true, out.codes);
       if (!materialize) {
         out.coded = true;
         out.k = dict->size();
         out.ext = dict;
         return;
       }
-      expand(dict->size(), [&](size_t c) { return dict->entry(c); });
+      expand([&](size_t c) { return dict->entry(c); });
       return;
     }
     case Codec::Constant: {
@@ -958,7 +977,7 @@ void decode_strings(const Parsed& p, ByteReader& r, const Dictionary* dict, cons
         out.k = 1;
         return;
       }
-      expand(1, [&](size_t) { return std::string_view(reinterpret_cast<const char*>(out.edata.data()), len); });
+      expand([&](size_t) { return std::string_view(reinterpret_cast<const char*>(out.edata.data()), len); });
       return;
     }
     case Codec::UuidText:
@@ -1018,45 +1037,11 @@ void decode_fixed(const Parsed& p, ByteReader& r, uint8_t* out) {
       decode_ints(r, m, reinterpret_cast<int64_t*>(out));
       return;
     }
-    int64_t lo, hi;
     switch (t) {
-      case ColumnType::Int16: lo = INT16_MIN; hi = INT16_MAX; break;
-      case ColumnType::Bool: lo = 0; hi = 1; break;
-      default: lo = INT32_MIN; hi = INT32_MAX;
+      case ColumnType::Int16: decode_ints_narrow(r, m, reinterpret_cast<int16_t*>(out), INT16_MIN, INT16_MAX); break;
+      case ColumnType::Bool: decode_ints_narrow(r, m, out, 0, 1); break;
+      default: decode_ints_narrow(r, m, reinterpret_cast<int32_t*>(out), INT32_MIN, INT32_MAX);
     }
-    auto store = [&](auto tag, const int64_t* v, size_t count, bool broadcast) {
-      using T = decltype(tag);
-      T* o = reinterpret_cast<T*>(out);
-      if (broadcast) {
-        std::fill(o, o + count, static_cast<T>(v[0]));
-        return;
-      }
-      for (size_t i = 0; i < count; ++i) o[i] = static_cast<T>(v[i]);
-    };
-    ByteReader probe = r;
-    int64_t cval[1];
-    bool is_const = false;
-    if (probe.u8() == kIntConst) {
-      cval[0] = probe.svarint();
-      r = probe;
-      is_const = true;
-    }
-    std::vector<int64_t> v;
-    if (!is_const) {
-      v.resize(m);
-      decode_ints(r, m, v.data());
-    }
-    const int64_t* src = is_const ? cval : v.data();
-    const size_t cnt = is_const ? 1 : m;
-    int64_t mn = INT64_MAX, mx = INT64_MIN;
-    for (size_t i = 0; i < cnt; ++i) {
-      mn = std::min(mn, src[i]);
-      mx = std::max(mx, src[i]);
-    }
-    if (mn < lo || mx > hi) corrupt("value out of range for type");
-    if (width == 4) store(int32_t{}, src, m, is_const);
-    else if (width == 2) store(int16_t{}, src, m, is_const);
-    else store(uint8_t{}, src, m, is_const);
     return;
   }
   const bool f4 = t == ColumnType::Float4;
@@ -1113,26 +1098,15 @@ DecodedColumn decode_column(std::span<const uint8_t> bytes, ColumnType type, con
       }
       return out;
     }
-    if (st.coded) {
-      out.codes.resize(rows);
-      uint64_t mx = 0;  // range check fused with the narrowing copy
+    if (st.coded) {  // codes already range-checked
       if (!nulls) {
-        for (size_t i = 0; i < rows; ++i) {
-          mx = std::max(mx, static_cast<uint64_t>(st.codes[i]));
-          out.codes[i] = static_cast<uint32_t>(st.codes[i]);
-        }
+        out.codes = std::move(st.codes);
       } else {
-        size_t k = 0;
-        for (size_t i = 0; i < rows; ++i) {
-          if (bit_at(out.validity.data(), i)) {
-            mx = std::max(mx, static_cast<uint64_t>(st.codes[k]));
-            out.codes[i] = static_cast<uint32_t>(st.codes[k++]);
-          } else {
-            out.codes[i] = 0;
-          }
-        }
+        out.codes.resize(rows);
+        std::fill(out.codes.begin(), out.codes.end(), 0u);
+        spread<4>(out.validity, rows, reinterpret_cast<const uint8_t*>(st.codes.data()),
+                  reinterpret_cast<uint8_t*>(out.codes.data()));
       }
-      if (rows > 0 && mx >= st.k) corrupt("dictionary code out of range");
       out.external = st.ext;
       if (!st.ext) {
         out.dict_data = std::move(st.edata);

@@ -26,7 +26,10 @@
 
 namespace strata::core::codec {
 
-inline constexpr uint8_t kFormatVersion = 1;
+// Written by the encoder; decoders read every version from kMinFormatVersion on (docs/FORMAT.md,
+// "Versions").
+inline constexpr uint8_t kFormatVersion = 2;
+inline constexpr uint8_t kMinFormatVersion = 1;
 // Hard limits enforced by encoder and decoder (see docs/FORMAT.md, "Limits").
 inline constexpr uint64_t kMaxRows = uint64_t{1} << 20;
 inline constexpr uint64_t kMaxValueBytes = uint64_t{1} << 30;

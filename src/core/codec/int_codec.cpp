@@ -1,6 +1,7 @@
 #include "codec/int_codec.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 #include "codec/bitpack.hpp"
@@ -26,6 +27,7 @@ struct ForPlan {
   unsigned width = 0;
   uint64_t lo = 0;        // window start in u-space ((v - min) / gcd)
   bool patched = false;   // values outside [lo, lo + 2^width) are exceptions
+  bool bitmap = false;    // patched, exceptions marked in a row bitmap (kind FORBM) not by position
   size_t exceptions = 0;
   size_t est = 0;
 };
@@ -64,8 +66,10 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
     unsigned b;
     uint64_t lo;
     size_t exc;
+    bool bitmap;
   };
   std::vector<Cand> cands;
+  const size_t bitmap_bytes = (n + 7) / 8;
   for (unsigned b = 0; b < full_w; ++b) {
     if (o.byte_aligned && align_width(b, true) != b) continue;
     const uint64_t span_w = b >= 64 ? ~uint64_t{0} : (uint64_t{1} << b) - 1;
@@ -79,12 +83,18 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
       }
     }
     const size_t exc = n - best_cnt;
-    if (exc * 4 > n) continue;  // patches are for outliers, not for most of the block
-    const size_t exc_cost_bits = exc ? bit_width_u64(n / exc) + 1 + value_bits : 0;
-    const size_t est = hdr + varint_size(exc) + packed_size(n, b) + (exc * exc_cost_bits + 7) / 8 + 6;
-    cands.push_back({est, b, u[best_i], exc});
+    // positions: for outliers (at most a quarter of the block); bitmap: for up to half of it
+    if (exc * 4 <= n) {
+      const size_t exc_cost_bits = exc ? bit_width_u64(n / exc) + 1 + value_bits : 0;
+      const size_t est = hdr + varint_size(exc) + packed_size(n, b) + (exc * exc_cost_bits + 7) / 8 + 6;
+      cands.push_back({est, b, u[best_i], exc, false});
+    }
+    if (exc > 0 && exc * 2 <= n) {
+      const size_t est = hdr + bitmap_bytes + packed_size(n, b) + (exc * value_bits + 7) / 8 + 3;
+      cands.push_back({est, b, u[best_i], exc, true});
+    }
   }
-  // refine the two most promising widths with estimates of the real exception blocks
+  // refine the two most promising candidates with estimates of the real exception blocks
   std::sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) { return a.est < b.est; });
   for (size_t k = 0; k < std::min<size_t>(2, cands.size()); ++k) {
     const Cand& c = cands[k];
@@ -100,13 +110,16 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
     }
     IntEncodeOptions child = o;
     child.byte_aligned = false;
-    const size_t est = hdr + varint_size(c.exc) + packed_size(n, c.b) +
-                       (pos.empty() ? 0 : estimate_ints(pos, child, depth + 1) + estimate_ints(val, child, depth + 1));
+    const size_t exc_est = pos.empty() ? 0 : estimate_ints(val, child, depth + 1);
+    const size_t est = c.bitmap ? hdr - 1 + bitmap_bytes + packed_size(n, c.b) + exc_est
+                                : hdr + varint_size(c.exc) + packed_size(n, c.b) +
+                                      (pos.empty() ? 0 : estimate_ints(pos, child, depth + 1) + exc_est);
     if (est < p.est) {
       p.est = est;
       p.width = c.b;
       p.lo = c.lo;
       p.patched = true;
+      p.bitmap = c.bitmap;
       p.exceptions = c.exc;
     }
   }
@@ -117,7 +130,7 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
 void write_for(ByteWriter& w, std::span<const int64_t> v, const ForPlan& p, const IntEncodeOptions& o,
                int depth) {
   const size_t n = v.size();
-  w.u8(kIntFor);
+  w.u8(p.bitmap ? kIntForBitmap : kIntFor);
   w.svarint(p.base);
   w.varint(p.gcd);
   w.u8(static_cast<uint8_t>(p.width));
@@ -135,11 +148,19 @@ void write_for(ByteWriter& w, std::span<const int64_t> v, const ForPlan& p, cons
       packed[i] = d / p.gcd;
     }
   }
+  IntEncodeOptions child = o;
+  child.byte_aligned = false;
+  if (p.bitmap) {
+    uint8_t* bm = w.grow((n + 7) / 8);
+    std::fill(bm, bm + (n + 7) / 8, uint8_t{0});
+    for (int64_t q : exc_pos) bm[q >> 3] |= static_cast<uint8_t>(1u << (q & 7));
+    bitpack(packed.data(), n, p.width, w.grow(packed_size(n, p.width)));
+    encode_ints(w, exc_val, child, depth + 1);
+    return;
+  }
   w.varint(exc_pos.size());
   bitpack(packed.data(), n, p.width, w.grow(packed_size(n, p.width)));
   if (!exc_pos.empty()) {
-    IntEncodeOptions child = o;
-    child.byte_aligned = false;
     encode_ints(w, exc_pos, child, depth + 1);
     encode_ints(w, exc_val, child, depth + 1);
   }
@@ -267,6 +288,40 @@ ForHeader read_for_header(ByteReader& r, size_t n) {
   return h;
 }
 
+// FORBM: base, gcd, width, then a bitmap of n bits marking the exceptions (padding bits zero,
+// at least one set); returns the bitmap and sets *exceptions to its population count.
+const uint8_t* read_forbm_header(ByteReader& r, size_t n, ForHeader& h) {
+  h.base = r.svarint();
+  h.gcd = r.varint();
+  if (h.gcd == 0) corrupt("zero gcd");
+  h.width = r.u8();
+  if (h.width > 64) corrupt("bit width > 64");
+  const uint8_t* bm = r.bytes((n + 7) / 8);
+  uint64_t e = 0;
+  for (size_t i = 0; i < n / 8; ++i) e += static_cast<uint64_t>(__builtin_popcount(bm[i]));
+  if (n % 8) {
+    if (bm[n / 8] >> (n % 8)) corrupt("exception bitmap padding bits set");
+    e += static_cast<uint64_t>(__builtin_popcount(bm[n / 8]));
+  }
+  if (e == 0) corrupt("exception bitmap without exceptions");
+  h.exceptions = e;
+  return bm;
+}
+
+// out[i] = vals[k] for the k-th set bit i of the n-bit bitmap.
+template <class T>
+void scatter_bitmap(const uint8_t* bm, size_t n, const T* vals, T* out) {
+  size_t k = 0;
+  for (size_t base = 0; base < n; base += 64) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, bm + base / 8, std::min<size_t>(8, (n - base + 7) / 8));
+    while (bits) {
+      out[base + static_cast<size_t>(__builtin_ctzll(bits))] = vals[k++];
+      bits &= bits - 1;
+    }
+  }
+}
+
 void read_runs(ByteReader& r, size_t n, std::vector<int64_t>& vals, std::vector<int64_t>& lens,
                int depth) {
   const uint64_t runs = r.count(n, "too many runs");
@@ -307,8 +362,12 @@ void decode_ints(ByteReader& r, size_t n, int64_t* out, int depth) {
       std::fill(out, out + n, v);
       return;
     }
-    case kIntFor: {
-      ForHeader h = read_for_header(r, n);
+    case kIntFor:
+    case kIntForBitmap: {
+      ForHeader h;
+      const uint8_t* bm = nullptr;
+      if (kind == kIntFor) h = read_for_header(r, n);
+      else bm = read_forbm_header(r, n, h);
       const uint8_t* p = r.bytes(packed_size(n, h.width));
       uint64_t* u = reinterpret_cast<uint64_t*>(out);
       bitunpack(p, n, h.width, u);
@@ -321,7 +380,13 @@ void decode_ints(ByteReader& r, size_t n, int64_t* out, int depth) {
         const uint64_t g = h.gcd;
         for (size_t i = 0; i < n; ++i) u[i] = base + u[i] * g;
       }
-      if (h.exceptions) apply_patches(r, n, h.exceptions, out, depth);
+      if (bm) {
+        std::vector<int64_t, UninitializedAllocator<int64_t>> val(h.exceptions);
+        decode_ints(r, h.exceptions, val.data(), depth + 1);
+        scatter_bitmap(bm, n, val.data(), out);
+      } else if (h.exceptions) {
+        apply_patches(r, n, h.exceptions, out, depth);
+      }
       return;
     }
     case kIntDelta: {
@@ -348,6 +413,106 @@ void decode_ints(ByteReader& r, size_t n, int64_t* out, int depth) {
       corrupt("unknown integer block kind");
   }
 }
+
+namespace {
+template <class T>
+void narrow_checked(const int64_t* v, size_t n, T* out, int64_t lo, int64_t hi) {
+  int64_t mn = INT64_MAX, mx = INT64_MIN;
+  for (size_t i = 0; i < n; ++i) {
+    mn = std::min(mn, v[i]);
+    mx = std::max(mx, v[i]);
+  }
+  if (n > 0 && (mn < lo || mx > hi)) corrupt("value out of range for type");
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<T>(v[i]);
+}
+}  // namespace
+
+template <class T>
+void decode_ints_narrow(ByteReader& r, size_t n, T* out, int64_t lo, int64_t hi, int depth) {
+  static_assert(sizeof(T) <= 4);
+  if (depth > kMaxDecodeDepth) corrupt("integer block nested too deeply");
+  ByteReader probe = r;
+  const uint8_t kind = probe.u8();
+  if (kind == kIntConst) {
+    const int64_t v = probe.svarint();
+    if (n > 0 && (v < lo || v > hi)) corrupt("value out of range for type");
+    std::fill(out, out + n, static_cast<T>(v));
+    r = probe;
+    return;
+  }
+  if (kind == kIntFor || kind == kIntForBitmap) {
+    ForHeader h;
+    const uint8_t* bm = nullptr;
+    if (kind == kIntFor) h = read_for_header(probe, n);
+    else bm = read_forbm_header(probe, n, h);
+    // values are base + gcd * q with 0 <= q < 2^width; with base >= lo only the largest q can
+    // leave the range, and that only when the header does not already exclude it
+    if (h.width <= 32 && h.base >= lo && h.base <= hi) {
+      const uint8_t* p = probe.bytes(packed_size(n, h.width));
+      const __int128 room = static_cast<__int128>(hi) - h.base;  // >= 0
+      const bool bounded = static_cast<__int128>(h.gcd) * ((static_cast<__int128>(1) << h.width) - 1) <= room;
+      const uint32_t base = static_cast<uint32_t>(h.base), g = static_cast<uint32_t>(h.gcd);
+      // modulo-2^32 arithmetic is exact: every result fits T (checked or bounded)
+      uint32_t chunk[1024];
+      for (size_t at = 0; at < n; at += 1024) {  // at is a multiple of 64: byte-aligned in p
+        const size_t len = std::min<size_t>(1024, n - at);
+        uint32_t* q = sizeof(T) == 4 ? reinterpret_cast<uint32_t*>(out + at) : chunk;
+        bitunpack32(p + at * h.width / 8, len, h.width, q);
+        if (!bounded) {
+          uint32_t mq = 0;
+          for (size_t i = 0; i < len; ++i) mq = std::max(mq, q[i]);
+          if (static_cast<__int128>(h.gcd) * mq > room) corrupt("value out of range for type");
+        }
+        if (g == 1) {
+          for (size_t i = 0; i < len; ++i) out[at + i] = static_cast<T>(base + q[i]);
+        } else {
+          for (size_t i = 0; i < len; ++i) out[at + i] = static_cast<T>(base + g * q[i]);
+        }
+      }
+      if (bm) {
+        std::vector<T, UninitializedAllocator<T>> val(h.exceptions);
+        decode_ints_narrow(probe, h.exceptions, val.data(), lo, hi, depth + 1);
+        scatter_bitmap(bm, n, val.data(), out);
+      } else if (h.exceptions) {  // patched values: positions strictly increasing and < n
+        std::vector<uint32_t, UninitializedAllocator<uint32_t>> pos(h.exceptions);
+        std::vector<T, UninitializedAllocator<T>> val(h.exceptions);
+        decode_ints_narrow(probe, h.exceptions, pos.data(), 0, static_cast<int64_t>(n) - 1, depth + 1);
+        decode_ints_narrow(probe, h.exceptions, val.data(), lo, hi, depth + 1);
+        for (size_t k = 1; k < pos.size(); ++k)
+          if (pos[k] <= pos[k - 1]) corrupt("bad exception position");
+        for (size_t k = 0; k < pos.size(); ++k) out[pos[k]] = val[k];
+      }
+      r = probe;
+      return;
+    }
+  }
+  if (kind == kIntRle) {
+    const uint64_t runs = probe.count(n, "too many runs");
+    if (n > 0 && runs == 0) corrupt("no runs");
+    std::vector<T, UninitializedAllocator<T>> vals(runs);
+    std::vector<uint32_t, UninitializedAllocator<uint32_t>> lens(runs);
+    decode_ints_narrow(probe, runs, vals.data(), lo, hi, depth + 1);
+    decode_ints_narrow(probe, runs, lens.data(), 0, static_cast<int64_t>(n) - 1, depth + 1);
+    size_t at = 0;
+    for (size_t k = 0; k < runs; ++k) {
+      const size_t len = static_cast<size_t>(lens[k]) + 1;
+      if (len > n - at) corrupt("runs exceed block");
+      std::fill(out + at, out + at + len, vals[k]);
+      at += len;
+    }
+    if (at != n) corrupt("runs do not cover block");
+    r = probe;
+    return;
+  }
+  std::vector<int64_t, UninitializedAllocator<int64_t>> v(n);
+  decode_ints(r, n, v.data(), depth);
+  narrow_checked(v.data(), n, out, lo, hi);
+}
+
+template void decode_ints_narrow<uint8_t>(ByteReader&, size_t, uint8_t*, int64_t, int64_t, int);
+template void decode_ints_narrow<int16_t>(ByteReader&, size_t, int16_t*, int64_t, int64_t, int);
+template void decode_ints_narrow<int32_t>(ByteReader&, size_t, int32_t*, int64_t, int64_t, int);
+template void decode_ints_narrow<uint32_t>(ByteReader&, size_t, uint32_t*, int64_t, int64_t, int);
 
 bool int_cmp(int64_t a, CmpOp op, int64_t c) {
   switch (op) {

@@ -13,7 +13,8 @@
 
 namespace strata::core::codec {
 
-enum IntKind : uint8_t { kIntConst = 0, kIntFor = 1, kIntDelta = 2, kIntRle = 3 };
+// Kinds 0-3 exist since format version 1; kind 4 (FORBM) was added in version 2.
+enum IntKind : uint8_t { kIntConst = 0, kIntFor = 1, kIntDelta = 2, kIntRle = 3, kIntForBitmap = 4 };
 
 struct IntEncodeOptions {
   bool byte_aligned = false;  // FOR widths rounded up to 0/8/16/32/64 bits (feeds zstd well)
@@ -22,6 +23,13 @@ struct IntEncodeOptions {
 void encode_ints(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptions& o, int depth = 0);
 size_t estimate_ints(std::span<const int64_t> v, const IntEncodeOptions& o, int depth = 0);
 void decode_ints(ByteReader& r, size_t n, int64_t* out, int depth = 0);
+// Decodes a block of n values that must all lie in [lo, hi] (a range T can hold) straight into
+// T, throwing data_corrupted for any value outside it. CONST, RLE and FOR with width <= 32 (the
+// shapes of dictionary codes, positions and narrow integer columns) skip the int64 intermediate,
+// and FOR skips the per-value check when its header already bounds the values; DELTA decodes
+// through int64. Instantiated for uint8_t, int16_t, int32_t, uint32_t.
+template <class T>
+void decode_ints_narrow(ByteReader& r, size_t n, T* out, int64_t lo, int64_t hi, int depth = 0);
 
 // Bitmap over the n values (bit i set when value i satisfies `op c`), evaluated per run for RLE
 // and CONST, on packed values for FOR without exceptions; other shapes decode first.

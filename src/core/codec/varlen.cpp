@@ -269,7 +269,7 @@ std::vector<uint8_t> Dictionary::serialize(int zstd_level) const {
 
 Dictionary Dictionary::deserialize(std::span<const uint8_t> bytes, const DecodeOptions& options) {
   ByteReader r(bytes);
-  if (r.u8() != kFormatVersion) corrupt("unsupported dictionary version");
+  if (const uint8_t v = r.u8(); v < kMinFormatVersion || v > kFormatVersion) corrupt("unsupported dictionary version");
   const uint8_t t = r.u8();
   if (t != static_cast<uint8_t>(ColumnType::Varlen) && t != static_cast<uint8_t>(ColumnType::Uuid))
     corrupt("bad dictionary type");
