@@ -195,7 +195,82 @@ bool all_equal(std::span<const int64_t> v) {
   return true;
 }
 
-enum class Choice { Const, For, Delta, Rle };
+// ---- LZ (kind 5): repeats of earlier sequences of values, for periodic blocks (a batch that
+// spans several report cycles of the same devices repeats their attributes in the same order).
+constexpr size_t kLzMinMatch = 2;   // format: a match copies at least this many values
+constexpr size_t kLzMinBlock = 64;  // encoder: smaller blocks are not worth a parse
+constexpr int kLzChain = 32;        // encoder: candidates examined per position
+constexpr size_t kLzWindow = 8;     // encoder: values hashed per position (shortest match found)
+
+struct LzParse {
+  std::vector<int64_t> lit_runs, match_lens, dists;  // per match: literals before it, length - min, distance - 1
+  std::vector<int64_t> literals;
+};
+
+// Greedy parse with a hash chain over kLzWindow-value windows (long enough that the frequent
+// short patterns of skewed codes do not crowd the chains). A match is taken only when it saves bits
+// against packing its values as literals (`lit_bits` each) after paying for its token.
+bool lz_parse(std::span<const int64_t> v, LzParse& out) {
+  const size_t n = v.size();
+  if (n < kLzMinBlock) return false;
+  int64_t mn = v[0], mx = v[0];
+  for (int64_t x : v) {
+    mn = std::min(mn, x);
+    mx = std::max(mx, x);
+  }
+  const unsigned lit_bits = std::max(1u, bit_width_u64(static_cast<uint64_t>(mx) - static_cast<uint64_t>(mn)));
+  constexpr unsigned kHashBits = 12;
+  std::vector<int32_t> head(size_t{1} << kHashBits, -1), prev(n, -1);
+  auto hash_at = [&](size_t i) {
+    uint64_t h = 0;
+    for (size_t k = 0; k < kLzWindow; ++k) h = (h ^ static_cast<uint64_t>(v[i + k])) * 0x9E3779B97F4A7C15ull;
+    return static_cast<size_t>(h >> (64 - kHashBits));
+  };
+  auto insert = [&](size_t i) {
+    if (i + kLzWindow > n) return;
+    const size_t h = hash_at(i);
+    prev[i] = head[h];
+    head[h] = static_cast<int32_t>(i);
+  };
+  size_t lit_start = 0;
+  for (size_t i = 0; i < n;) {
+    size_t best_len = 0, best_dist = 0;
+    if (i + kLzWindow <= n) {
+      int32_t cand = head[hash_at(i)];
+      for (int chain = 0; cand >= 0 && chain < kLzChain; ++chain, cand = prev[static_cast<size_t>(cand)]) {
+        const size_t c = static_cast<size_t>(cand);
+        size_t len = 0;
+        while (i + len < n && v[c + len] == v[i + len]) ++len;
+        if (len > best_len) {
+          best_len = len;
+          best_dist = i - c;
+        }
+      }
+    }
+    const size_t token_bits = 8 + bit_width_u64(best_dist) + bit_width_u64(best_len);
+    if (best_len >= kLzWindow && best_len * lit_bits > token_bits + lit_bits) {
+      out.lit_runs.push_back(static_cast<int64_t>(i - lit_start));
+      out.match_lens.push_back(static_cast<int64_t>(best_len - kLzMinMatch));
+      out.dists.push_back(static_cast<int64_t>(best_dist - 1));
+      for (size_t k = 0; k < best_len; ++k) insert(i + k);
+      i += best_len;
+      lit_start = i;
+    } else {
+      out.literals.push_back(v[i]);
+      insert(i);
+      ++i;
+    }
+  }
+  return !out.match_lens.empty();
+}
+
+size_t lz_estimate(const LzParse& z, const IntEncodeOptions& o, int depth) {
+  return 1 + varint_size(z.match_lens.size()) + estimate_ints(z.lit_runs, o, depth + 1) +
+         estimate_ints(z.match_lens, o, depth + 1) + estimate_ints(z.dists, o, depth + 1) +
+         estimate_ints(z.literals, o, depth + 1);
+}
+
+enum class Choice { Const, For, Delta, Rle, Lz };
 
 Choice choose(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, size_t* est_out,
               ForPlan* plan_out) {
@@ -206,7 +281,9 @@ Choice choose(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, 
   ForPlan fp = plan_for(v, o, depth);
   size_t best = fp.est;
   Choice c = Choice::For;
-  if (depth < kMaxEncodeDepth - 1 && fp.width > 0) {
+  // (a patched FOR can have width 0: one value plus exceptions)
+  const bool varied = fp.width > 0 || fp.patched;
+  if (depth < kMaxEncodeDepth - 1 && varied) {
     if (v.size() >= 3) {
       std::vector<int64_t> d = deltas_of(v);
       size_t e = 1 + varint_size(zigzag(v[0])) + estimate_ints(d, o, depth + 1);
@@ -223,6 +300,16 @@ Choice choose(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, 
       if (e < best) {
         best = e;
         c = Choice::Rle;
+      }
+    }
+  }
+  if (depth == 0 && varied && !o.byte_aligned) {
+    LzParse z;
+    if (lz_parse(v, z)) {
+      const size_t e = lz_estimate(z, o, depth);
+      if (e < best) {
+        best = e;
+        c = Choice::Lz;
       }
     }
   }
@@ -263,6 +350,17 @@ void encode_ints(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptio
       w.varint(vals.size());
       encode_ints(w, vals, o, depth + 1);
       encode_ints(w, lens, o, depth + 1);
+      return;
+    }
+    case Choice::Lz: {
+      LzParse z;
+      lz_parse(v, z);
+      w.u8(kIntLz);
+      w.varint(z.match_lens.size());
+      encode_ints(w, z.lit_runs, o, depth + 1);
+      encode_ints(w, z.match_lens, o, depth + 1);
+      encode_ints(w, z.dists, o, depth + 1);
+      encode_ints(w, z.literals, o, depth + 1);
       return;
     }
   }
@@ -320,6 +418,39 @@ void scatter_bitmap(const uint8_t* bm, size_t n, const T* vals, T* out) {
       bits &= bits - 1;
     }
   }
+}
+
+// LZ block after its kind byte: t matches, their literal-run lengths, lengths - kLzMinMatch and
+// distances - 1 (each an integer block of t values), then the n - sum(lengths) literals, decoded
+// by `lits` (which range-checks them). Every count, length and distance is checked.
+template <class T, class DecodeLiterals>
+void decode_lz(ByteReader& r, size_t n, T* out, int depth, DecodeLiterals lits) {
+  const uint64_t t = r.count(n / kLzMinMatch, "too many LZ matches");
+  if (t == 0) corrupt("LZ block without matches");
+  std::vector<uint32_t, UninitializedAllocator<uint32_t>> runs(t), lens(t), dists(t);
+  const int64_t top = static_cast<int64_t>(n);
+  decode_ints_narrow(r, t, runs.data(), 0, top, depth + 1);
+  decode_ints_narrow(r, t, lens.data(), 0, top, depth + 1);
+  decode_ints_narrow(r, t, dists.data(), 0, top, depth + 1);
+  uint64_t matched = 0;
+  for (uint32_t l : lens) matched += l + kLzMinMatch;
+  if (matched > n) corrupt("LZ matches exceed block");
+  const size_t nlit = n - matched;
+  std::vector<T, UninitializedAllocator<T>> lit(nlit);
+  lits(r, nlit, lit.data());
+  size_t at = 0, li = 0;
+  for (size_t k = 0; k < t; ++k) {
+    const size_t run = runs[k], len = lens[k] + kLzMinMatch, dist = size_t{dists[k]} + 1;
+    if (run > nlit - li) corrupt("LZ literals exceed block");
+    std::memcpy(out + at, lit.data() + li, run * sizeof(T));
+    at += run;
+    li += run;
+    if (dist > at) corrupt("LZ distance before block start");
+    const T* src = out + at - dist;
+    for (size_t i = 0; i < len; ++i) out[at + i] = src[i];  // may overlap forward: element-wise
+    at += len;
+  }
+  std::memcpy(out + at, lit.data() + li, (n - at) * sizeof(T));  // n - at == nlit - li
 }
 
 void read_runs(ByteReader& r, size_t n, std::vector<int64_t>& vals, std::vector<int64_t>& lens,
@@ -398,6 +529,9 @@ void decode_ints(ByteReader& r, size_t n, int64_t* out, int depth) {
       for (size_t i = 1; i < n; ++i) u[i] += u[i - 1];
       return;
     }
+    case kIntLz:
+      decode_lz(r, n, out, depth, [&](ByteReader& rr, size_t m, int64_t* o) { decode_ints(rr, m, o, depth + 1); });
+      return;
     case kIntRle: {
       std::vector<int64_t> vals, lens;
       read_runs(r, n, vals, lens, depth);
@@ -502,6 +636,11 @@ void decode_ints_narrow(ByteReader& r, size_t n, T* out, int64_t lo, int64_t hi,
     }
     if (at != n) corrupt("runs do not cover block");
     r = probe;
+    return;
+  }
+  if (kind == kIntLz) {
+    r = probe;
+    decode_lz(r, n, out, depth, [&](ByteReader& rr, size_t m, T* o) { decode_ints_narrow(rr, m, o, lo, hi, depth + 1); });
     return;
   }
   std::vector<int64_t, UninitializedAllocator<int64_t>> v(n);

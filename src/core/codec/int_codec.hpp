@@ -13,8 +13,8 @@
 
 namespace strata::core::codec {
 
-// Kinds 0-3 exist since format version 1; kind 4 (FORBM) was added in version 2.
-enum IntKind : uint8_t { kIntConst = 0, kIntFor = 1, kIntDelta = 2, kIntRle = 3, kIntForBitmap = 4 };
+// Kinds 0-3 exist since format version 1; kinds 4 (FORBM) and 5 (LZ) were added in version 2.
+enum IntKind : uint8_t { kIntConst = 0, kIntFor = 1, kIntDelta = 2, kIntRle = 3, kIntForBitmap = 4, kIntLz = 5 };
 
 struct IntEncodeOptions {
   bool byte_aligned = false;  // FOR widths rounded up to 0/8/16/32/64 bits (feeds zstd well)
