@@ -1021,7 +1021,20 @@ void decode_fixed(const Parsed& p, ByteReader& r, uint8_t* out) {
     } else {
       std::memcpy(v, r.bytes(width), width);
     }
-    // write the value once, then double the filled prefix with memcpy
+    // typed fills vectorise; 16-byte values double the filled prefix with memcpy
+    auto fill = [&](auto tag) {
+      using T = decltype(tag);
+      T x;
+      std::memcpy(&x, v, sizeof(T));
+      std::fill(reinterpret_cast<T*>(out), reinterpret_cast<T*>(out) + m, x);
+    };
+    switch (width) {
+      case 1: fill(uint8_t{}); return;
+      case 2: fill(uint16_t{}); return;
+      case 4: fill(uint32_t{}); return;
+      case 8: fill(uint64_t{}); return;
+      default: break;
+    }
     const size_t total = m * width;
     if (total == 0) return;
     std::memcpy(out, v, width);
