@@ -219,12 +219,12 @@ bool lz_parse(std::span<const int64_t> v, LzParse& out) {
     mx = std::max(mx, x);
   }
   const unsigned lit_bits = std::max(1u, bit_width_u64(static_cast<uint64_t>(mx) - static_cast<uint64_t>(mn)));
-  constexpr unsigned kHashBits = 12;
-  std::vector<int32_t> head(size_t{1} << kHashBits, -1), prev(n, -1);
+  const unsigned hash_bits = std::clamp(bit_width_u64(n) + 1, 7u, 16u);  // about 2-4 slots a value
+  std::vector<int32_t> head(size_t{1} << hash_bits, -1), prev(n, -1);
   auto hash_at = [&](size_t i) {
     uint64_t h = 0;
     for (size_t k = 0; k < kLzWindow; ++k) h = (h ^ static_cast<uint64_t>(v[i + k])) * 0x9E3779B97F4A7C15ull;
-    return static_cast<size_t>(h >> (64 - kHashBits));
+    return static_cast<size_t>(h >> (64 - hash_bits));
   };
   auto insert = [&](size_t i) {
     if (i + kLzWindow > n) return;
