@@ -442,7 +442,7 @@ void decode_lz(ByteReader& r, size_t n, T* out, int depth, DecodeLiterals lits) 
   for (size_t k = 0; k < t; ++k) {
     const size_t run = runs[k], len = lens[k] + kLzMinMatch, dist = size_t{dists[k]} + 1;
     if (run > nlit - li) corrupt("LZ literals exceed block");
-    std::memcpy(out + at, lit.data() + li, run * sizeof(T));
+    std::copy_n(lit.data() + li, run, out + at);  // (copy_n: lit may be empty, data() null)
     at += run;
     li += run;
     if (dist > at) corrupt("LZ distance before block start");
@@ -450,7 +450,7 @@ void decode_lz(ByteReader& r, size_t n, T* out, int depth, DecodeLiterals lits) 
     for (size_t i = 0; i < len; ++i) out[at + i] = src[i];  // may overlap forward: element-wise
     at += len;
   }
-  std::memcpy(out + at, lit.data() + li, (n - at) * sizeof(T));  // n - at == nlit - li
+  std::copy_n(lit.data() + li, n - at, out + at);  // n - at == nlit - li
 }
 
 void read_runs(ByteReader& r, size_t n, std::vector<int64_t>& vals, std::vector<int64_t>& lens,
