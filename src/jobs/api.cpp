@@ -43,12 +43,10 @@ STRATA_FUNCTION(strata_job_insert) {
   const Oid caller = GetUserId();
   if (!PG_ARGISNULL(10)) {
     // Policies on a hypertable belong to its owner.
-    SPI_connect();
     CatalogContext cx;
-    enter_catalog_context(&cx);
+    catalog_spi_begin(&cx);
     const Oid owner = hypertable_owner(PG_GETARG_INT32(10));
-    leave_catalog_context(&cx);
-    SPI_finish();
+    catalog_spi_end(&cx);
     if (!OidIsValid(owner))
       ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("hypertable with id %d does not exist", PG_GETARG_INT32(10))));
     if (!has_privs_of_role(caller, owner))
@@ -66,9 +64,8 @@ STRATA_FUNCTION(strata_job_insert) {
   values[kArgs] = ObjectIdGetDatum(caller);
   nulls[kArgs] = ' ';
   nulls[kArgs + 1] = '\0';
-  SPI_connect();
   CatalogContext cx;
-  enter_catalog_context(&cx);
+  catalog_spi_begin(&cx);
   const int rc = SPI_execute_with_args(
       "WITH j AS ("
       "  INSERT INTO _strata_catalog.bgw_job (id, application_name, proc_schema, proc_name,"
@@ -85,8 +82,7 @@ STRATA_FUNCTION(strata_job_insert) {
     elog(ERROR, "strata jobs: inserting a job failed: %s", SPI_result_code_string(rc));
   bool isnull;
   const int32 id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-  leave_catalog_context(&cx);
-  SPI_finish();
+  catalog_spi_end(&cx);
   PG_RETURN_INT32(id);
 }
 
@@ -108,9 +104,8 @@ STRATA_FUNCTION(strata_job_update) {
     nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
   }
   nulls[kArgs] = '\0';
-  SPI_connect();
   CatalogContext cx;
-  enter_catalog_context(&cx);
+  catalog_spi_begin(&cx);
   spi_exec(
       "UPDATE _strata_catalog.bgw_job SET schedule_interval = $2, max_runtime = $3,"
       "  max_retries = $4, retry_period = $5, scheduled = $6, fixed_schedule = $7,"
@@ -123,22 +118,19 @@ STRATA_FUNCTION(strata_job_update) {
     spi_exec("UPDATE _strata_catalog.bgw_job_stat SET next_start = $2 WHERE job_id = $1", 2, t2, v2,
              nullptr, SPI_OK_UPDATE);
   }
-  leave_catalog_context(&cx);
-  SPI_finish();
+  catalog_spi_end(&cx);
   PG_RETURN_VOID();
 }
 
 STRATA_FUNCTION(strata_job_delete) {
   const int32 job_id = PG_GETARG_INT32(0);
   (void)check_job_access(job_id, false, true);
-  SPI_connect();
   CatalogContext cx;
-  enter_catalog_context(&cx);
+  catalog_spi_begin(&cx);
   Oid types[1] = {INT4OID};
   Datum values[1] = {Int32GetDatum(job_id)};
   spi_exec("DELETE FROM _strata_catalog.bgw_job WHERE id = $1", 1, types, values, nullptr, SPI_OK_DELETE);
-  leave_catalog_context(&cx);
-  SPI_finish();
+  catalog_spi_end(&cx);
   // As in TimescaleDB, a run in progress is stopped (once the deletion commits).
   terminate_job_on_commit(job_id);
   PG_RETURN_VOID();

@@ -17,7 +17,8 @@ extern "C" {
 
 namespace strata::jobs {
 
-void enter_catalog_context(CatalogContext* saved) {
+void catalog_spi_begin(CatalogContext* saved) {
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "strata jobs: SPI_connect failed");
   GetUserIdAndSecContext(&saved->user, &saved->sec_context);
   saved->guc_nest = NewGUCNestLevel();
   (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
@@ -25,9 +26,10 @@ void enter_catalog_context(CatalogContext* saved) {
   SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
 }
 
-void leave_catalog_context(const CatalogContext* saved) {
+void catalog_spi_end(const CatalogContext* saved) {
   SetUserIdAndSecContext(saved->user, saved->sec_context);
   AtEOXact_GUC(true, saved->guc_nest);
+  SPI_finish();
 }
 
 static void spi_check(int rc, int expected, const char* what) {
@@ -49,8 +51,7 @@ bool read_job(int32 job_id, JobRow* out) {
   CatalogContext cx;
   MemoryContext caller_cxt = CurrentMemoryContext;
   memset(out, 0, sizeof *out);
-  spi_check(SPI_connect(), SPI_OK_CONNECT, "SPI_connect");
-  enter_catalog_context(&cx);
+  catalog_spi_begin(&cx);
   Oid types[1] = {INT4OID};
   Datum values[1] = {Int32GetDatum(job_id)};
   int rc = SPI_execute_with_args(
@@ -74,8 +75,7 @@ bool read_job(int32 job_id, JobRow* out) {
     }
     out->prokind = spi_isnull(0, 5) ? '\0' : DatumGetChar(spi_datum(0, 5));
   }
-  leave_catalog_context(&cx);
-  SPI_finish();
+  catalog_spi_end(&cx);
   return found;
 }
 
@@ -89,8 +89,7 @@ char* job_call_sql(const JobRow* job) {
 
 void record_start(int32 job_id, TimestampTz start) {
   CatalogContext cx;
-  spi_check(SPI_connect(), SPI_OK_CONNECT, "SPI_connect");
-  enter_catalog_context(&cx);
+  catalog_spi_begin(&cx);
   Oid types[2] = {INT4OID, TIMESTAMPTZOID};
   Datum values[2] = {Int32GetDatum(job_id), TimestampTzGetDatum(start)};
   int rc = SPI_execute_with_args(
@@ -98,8 +97,7 @@ void record_start(int32 job_id, TimestampTz start) {
       " WHERE job_id = $1",
       2, types, values, nullptr, false, 0);
   spi_check(rc, SPI_OK_UPDATE, "recording a job start");
-  leave_catalog_context(&cx);
-  SPI_finish();
+  catalog_spi_end(&cx);
 }
 
 static core::JobInterval to_job_interval(Datum d) {
@@ -139,8 +137,7 @@ static TimestampTz compute_next_start(const core::JobSchedule* s, bool success, 
 bool record_finish(int32 job_id, bool success, bool crashed, const char* sqlstate,
                    const char* message, int pid) {
   CatalogContext cx;
-  spi_check(SPI_connect(), SPI_OK_CONNECT, "SPI_connect");
-  enter_catalog_context(&cx);
+  catalog_spi_begin(&cx);
   Oid types1[1] = {INT4OID};
   Datum values1[1] = {Int32GetDatum(job_id)};
   int rc = SPI_execute_with_args(
@@ -153,8 +150,7 @@ bool record_finish(int32 job_id, bool success, bool crashed, const char* sqlstat
       1, types1, values1, nullptr, false, 1);
   spi_check(rc, SPI_OK_SELECT, "reading a job's schedule");
   if (SPI_processed != 1) {
-    leave_catalog_context(&cx);
-    SPI_finish();
+    catalog_spi_end(&cx);
     return false;
   }
   core::JobSchedule sched;
@@ -204,8 +200,7 @@ bool record_finish(int32 job_id, bool success, bool crashed, const char* sqlstat
         2, types2, values2, nullptr, false, 0);
     spi_check(rc, SPI_OK_DELETE, "pruning old job errors");
   }
-  leave_catalog_context(&cx);
-  SPI_finish();
+  catalog_spi_end(&cx);
   return true;
 }
 
@@ -234,8 +229,7 @@ bool owner_can_run(Oid owner, const char** sqlstate, const char** message) {
 bool check_job_access(int32 job_id, bool if_exists, bool for_delete) {
   CatalogContext cx;
   const Oid caller = GetUserId();
-  spi_check(SPI_connect(), SPI_OK_CONNECT, "SPI_connect");
-  enter_catalog_context(&cx);
+  catalog_spi_begin(&cx);
   Oid types[1] = {INT4OID};
   Datum values[1] = {Int32GetDatum(job_id)};
   int rc = SPI_execute_with_args(
@@ -252,8 +246,7 @@ bool check_job_access(int32 job_id, bool if_exists, bool for_delete) {
     owner = DatumGetObjectId(spi_datum(0, 1));
     if (!spi_isnull(0, 2)) table_owner = DatumGetObjectId(spi_datum(0, 2));
   }
-  leave_catalog_context(&cx);
-  SPI_finish();
+  catalog_spi_end(&cx);
   if (!found) {
     if (if_exists) return false;
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("job %d not found", job_id)));

@@ -72,15 +72,17 @@ void job_lock_tag(LOCKTAG* tag, int32 job_id);
 BackgroundWorkerHandle* start_dynamic_worker(const char* function, const char* name, const char* type,
                                              Datum arg, const void* extra, size_t extra_len);
 
-// Runs SPI statements as the bootstrap superuser with search_path = pg_catalog, pg_temp (for
-// catalog access on behalf of callers that have been checked). Inside a transaction.
+// An SPI session whose statements run as the bootstrap superuser with search_path =
+// pg_catalog, pg_temp (for catalog access on behalf of callers that have been checked). Inside a
+// transaction; begin connects SPI (an error if it cannot), end restores the user and GUCs and
+// finishes SPI.
 struct CatalogContext {
   Oid user;
   int sec_context;
   int guc_nest;
 };
-void enter_catalog_context(CatalogContext* saved);
-void leave_catalog_context(const CatalogContext* saved);
+void catalog_spi_begin(CatalogContext* saved);
+void catalog_spi_end(const CatalogContext* saved);
 
 // Job catalog row fields the scheduler and workers need.
 struct JobRow {

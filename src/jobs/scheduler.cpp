@@ -139,9 +139,8 @@ static void reap_workers() {
     release_slot(r.slot, r.slot_generation);
     StartTransactionCommand();
     PushActiveSnapshot(GetTransactionSnapshot());
-    SPI_connect();
     CatalogContext cx;
-    enter_catalog_context(&cx);
+    catalog_spi_begin(&cx);
     Oid types[1] = {INT4OID};
     Datum values[1] = {Int32GetDatum(r.job_id)};
     int rc = SPI_execute_with_args(
@@ -149,8 +148,7 @@ static void reap_workers() {
         "   AND last_start IS NOT NULL AND (last_finish IS NULL OR last_finish < last_start)",
         1, types, values, nullptr, true, 1);
     const bool unfinished = rc == SPI_OK_SELECT && SPI_processed == 1;
-    leave_catalog_context(&cx);
-    SPI_finish();
+    catalog_spi_end(&cx);
     if (unfinished) {
       if (r.cancelled)
         (void)record_finish(r.job_id, false, false, "57014",
@@ -200,9 +198,8 @@ static int load_jobs(MemoryContext cxt, DueJob** out) {
     CommitTransactionCommand();
     return -1;
   }
-  SPI_connect();
   CatalogContext cx;
-  enter_catalog_context(&cx);
+  catalog_spi_begin(&cx);
   int rc = SPI_execute(
       "SELECT j.id, j.owner::oid, j.scheduled, s.next_start,"
       "       (extract(epoch FROM j.max_runtime) * 1000000)::bigint"
@@ -224,8 +221,7 @@ static int load_jobs(MemoryContext cxt, DueJob** out) {
       j.max_runtime_usec = DatumGetInt64(SPI_getbinval(t, d, 5, &isnull));
     }
   }
-  leave_catalog_context(&cx);
-  SPI_finish();
+  catalog_spi_end(&cx);
   PopActiveSnapshot();
   CommitTransactionCommand();
   return n;
@@ -236,9 +232,8 @@ static int load_jobs(MemoryContext cxt, DueJob** out) {
 static void mark_interrupted_runs() {
   StartTransactionCommand();
   PushActiveSnapshot(GetTransactionSnapshot());
-  SPI_connect();
   CatalogContext cx;
-  enter_catalog_context(&cx);
+  catalog_spi_begin(&cx);
   int rc = SPI_execute(
       "SELECT job_id FROM _strata_catalog.bgw_job_stat"
       " WHERE last_start IS NOT NULL AND (last_finish IS NULL OR last_finish < last_start)",
@@ -254,8 +249,7 @@ static void mark_interrupted_runs() {
       (void)record_finish(ids[i], false, true, "XX000",
                           psprintf("job %d was interrupted (server restart, crash or extension change)", ids[i]),
                           0);
-  leave_catalog_context(&cx);
-  SPI_finish();
+  catalog_spi_end(&cx);
   PopActiveSnapshot();
   CommitTransactionCommand();
 }

@@ -233,6 +233,18 @@ struct ClauseMatch {
   bool exec_time;  // value needs executor parameters: usable once the scan runs
 };
 
+// A clause for ChunkAppend to evaluate once the scan runs (palloc'd).
+RuntimeClause* runtime_clause(const ClauseMatch& cm, bool exec_time) {
+  RuntimeClause* rc = (RuntimeClause*)palloc(sizeof(RuntimeClause));
+  rc->strategy = cm.strategy;
+  rc->is_array = cm.is_array;
+  rc->use_or = cm.use_or;
+  rc->value_type = cm.value_type;
+  rc->value = cm.value;
+  rc->exec_time = exec_time;
+  return rc;
+}
+
 // Recognizes `time_col OP value`, `value OP time_col` and `time_col OP ANY/ALL (array)` with OP a
 // btree comparison of the time column's operator family.
 bool match_clause(const MatchContext& m, Node* clause, ClauseMatch* out) {
@@ -375,14 +387,7 @@ void time_restriction_analyze(PlannerInfo* root, RelOptInfo* rel, const Hypertab
     if (rinfo->pseudoconstant) continue;
     ClauseMatch cm;
     if (match_clause(m, (Node*)rinfo->clause, &cm) && !cm.constant) {
-      RuntimeClause* rc = (RuntimeClause*)palloc(sizeof(RuntimeClause));
-      rc->strategy = cm.strategy;
-      rc->is_array = cm.is_array;
-      rc->use_or = cm.use_or;
-      rc->value_type = cm.value_type;
-      rc->value = cm.value;
-      rc->exec_time = cm.exec_time;
-      out->runtime = lappend(out->runtime, rc);
+      out->runtime = lappend(out->runtime, runtime_clause(cm, cm.exec_time));
       // `time > now() - interval` (or >=): the bound only grows as time passes, so its value
       // now, less a margin, is a safe plan-time lower bound for every later execution of the
       // plan; chunks created later invalidate the plan. The exact bound is applied at startup.
@@ -430,14 +435,7 @@ List* time_join_clauses(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht
     ClauseMatch cm;
     if (rinfo->pseudoconstant || !match_clause(m, (Node*)rinfo->clause, &cm) || cm.constant)
       continue;
-    RuntimeClause* rc = (RuntimeClause*)palloc(sizeof(RuntimeClause));
-    rc->strategy = cm.strategy;
-    rc->is_array = cm.is_array;
-    rc->use_or = cm.use_or;
-    rc->value_type = cm.value_type;
-    rc->value = cm.value;
-    rc->exec_time = true;
-    result = lappend(result, rc);
+    result = lappend(result, runtime_clause(cm, true));
   }
   return result;
 }

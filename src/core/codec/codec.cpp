@@ -71,6 +71,19 @@ bool int_like(ColumnType t) {
          t == ColumnType::Timestamp || t == ColumnType::Date || t == ColumnType::Bool;
 }
 bool float_like(ColumnType t) { return t == ColumnType::Float4 || t == ColumnType::Float8; }
+
+// The values an integer-like type can hold.
+struct IntRange {
+  int64_t lo, hi;
+};
+IntRange int_range(ColumnType t) {
+  switch (t) {
+    case ColumnType::Int16: return {INT16_MIN, INT16_MAX};
+    case ColumnType::Int32: case ColumnType::Date: return {INT32_MIN, INT32_MAX};
+    case ColumnType::Bool: return {0, 1};
+    default: return {INT64_MIN, INT64_MAX};
+  }
+}
 bool string_like(ColumnType t) { return t == ColumnType::Varlen || t == ColumnType::Uuid; }
 
 bool codec_allowed(ColumnType t, Codec c) {
@@ -913,8 +926,9 @@ void decode_strings(const Parsed& p, ByteReader& r, const Dictionary* dict, cons
   auto& data = out.data;
   auto& offsets = out.offsets;
   const bool materialize = opt.materialize_strings || p.info.type == ColumnType::Uuid;
-  if (materialize || (p.info.codec != Codec::Dictionary && p.info.codec != Codec::ExtDictionary &&
-                      p.info.codec != Codec::Constant)) {
+  const bool has_codes = p.info.codec == Codec::Dictionary || p.info.codec == Codec::ExtDictionary ||
+                         p.info.codec == Codec::Constant;
+  if (materialize || !has_codes) {  // the coded form has no per-row offsets
     offsets.reserve(m + 1);
     offsets.push_back(0);
   }
@@ -1009,20 +1023,16 @@ void decode_fixed(const Parsed& p, ByteReader& r, uint8_t* out) {
   const size_t m = p.m;
   const size_t width = fixed_width(t);
   if (p.info.codec == Codec::Constant) {
-    uint8_t v[8] = {};
+    uint8_t v[8] = {};  // width <= 8: uuid columns take the string path
     if (int_like(t)) {
       const int64_t x = r.svarint();
-      int64_t lo = INT64_MIN, hi = INT64_MAX;
-      if (t == ColumnType::Int16) { lo = INT16_MIN; hi = INT16_MAX; }
-      if (t == ColumnType::Int32 || t == ColumnType::Date) { lo = INT32_MIN; hi = INT32_MAX; }
-      if (t == ColumnType::Bool) { lo = 0; hi = 1; }
-      if (x < lo || x > hi) corrupt("value out of range for type");
+      const IntRange range = int_range(t);
+      if (x < range.lo || x > range.hi) corrupt("value out of range for type");
       std::memcpy(v, &x, 8);  // little-endian: the low bytes are the narrow value
     } else {
       std::memcpy(v, r.bytes(width), width);
     }
-    // typed fills vectorise; 16-byte values double the filled prefix with memcpy
-    auto fill = [&](auto tag) {
+    auto fill = [&](auto tag) {  // typed stores vectorise
       using T = decltype(tag);
       T x;
       std::memcpy(&x, v, sizeof(T));
@@ -1032,30 +1042,17 @@ void decode_fixed(const Parsed& p, ByteReader& r, uint8_t* out) {
       case 1: fill(uint8_t{}); return;
       case 2: fill(uint16_t{}); return;
       case 4: fill(uint32_t{}); return;
-      case 8: fill(uint64_t{}); return;
-      default: break;
+      default: fill(uint64_t{}); return;
     }
-    const size_t total = m * width;
-    if (total == 0) return;
-    std::memcpy(out, v, width);
-    for (size_t filled = width; filled < total;) {
-      const size_t n = std::min(filled, total - filled);
-      std::memcpy(out + filled, out, n);
-      filled += n;
-    }
-    return;
   }
   if (int_like(t)) {
-    if (width == 8) {
-      decode_ints(r, m, reinterpret_cast<int64_t*>(out));
-      return;
+    const IntRange range = int_range(t);
+    switch (width) {
+      case 8: decode_ints(r, m, reinterpret_cast<int64_t*>(out)); return;
+      case 4: decode_ints_narrow(r, m, reinterpret_cast<int32_t*>(out), range.lo, range.hi); return;
+      case 2: decode_ints_narrow(r, m, reinterpret_cast<int16_t*>(out), range.lo, range.hi); return;
+      default: decode_ints_narrow(r, m, out, range.lo, range.hi); return;
     }
-    switch (t) {
-      case ColumnType::Int16: decode_ints_narrow(r, m, reinterpret_cast<int16_t*>(out), INT16_MIN, INT16_MAX); break;
-      case ColumnType::Bool: decode_ints_narrow(r, m, out, 0, 1); break;
-      default: decode_ints_narrow(r, m, reinterpret_cast<int32_t*>(out), INT32_MIN, INT32_MAX);
-    }
-    return;
   }
   const bool f4 = t == ColumnType::Float4;
   switch (p.info.codec) {
@@ -1301,11 +1298,8 @@ Aggregates aggregate_column(std::span<const uint8_t> bytes, ColumnType type, con
     a.min_int = ia.min;
     a.max_int = ia.max;
     a.sum_int = ia.sum;
-    int64_t lo = INT64_MIN, hi = INT64_MAX;
-    if (type == ColumnType::Int16) { lo = INT16_MIN; hi = INT16_MAX; }
-    if (type == ColumnType::Int32 || type == ColumnType::Date) { lo = INT32_MIN; hi = INT32_MAX; }
-    if (type == ColumnType::Bool) { lo = 0; hi = 1; }
-    if (a.min_int < lo || a.max_int > hi) corrupt("value out of range for type");
+    const IntRange range = int_range(type);
+    if (a.min_int < range.lo || a.max_int > range.hi) corrupt("value out of range for type");
     return a;
   }
   const size_t width = fixed_width(type);

@@ -272,8 +272,10 @@ size_t lz_estimate(const LzParse& z, const IntEncodeOptions& o, int depth) {
 
 enum class Choice { Const, For, Delta, Rle, Lz };
 
+// The cheapest shape for v by estimate; plan_out / lz_out receive the FOR plan and, when LZ wins,
+// the parse, so encoding does not redo them.
 Choice choose(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, size_t* est_out,
-              ForPlan* plan_out) {
+              ForPlan* plan_out, LzParse* lz_out = nullptr) {
   if (v.empty() || all_equal(v)) {
     if (est_out) *est_out = 1 + varint_size(zigzag(v.empty() ? 0 : v[0]));
     return Choice::Const;
@@ -310,6 +312,7 @@ Choice choose(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, 
       if (e < best) {
         best = e;
         c = Choice::Lz;
+        if (lz_out) *lz_out = std::move(z);
       }
     }
   }
@@ -328,7 +331,8 @@ size_t estimate_ints(std::span<const int64_t> v, const IntEncodeOptions& o, int 
 
 void encode_ints(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptions& o, int depth) {
   ForPlan fp;
-  switch (choose(v, o, depth, nullptr, &fp)) {
+  LzParse z;
+  switch (choose(v, o, depth, nullptr, &fp, &z)) {
     case Choice::Const:
       w.u8(kIntConst);
       w.svarint(v.empty() ? 0 : v[0]);
@@ -353,8 +357,6 @@ void encode_ints(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptio
       return;
     }
     case Choice::Lz: {
-      LzParse z;
-      lz_parse(v, z);
       w.u8(kIntLz);
       w.varint(z.match_lens.size());
       encode_ints(w, z.lit_runs, o, depth + 1);
@@ -375,25 +377,31 @@ struct ForHeader {
   uint64_t exceptions;
 };
 
-ForHeader read_for_header(ByteReader& r, size_t n) {
+// base, gcd, width: the start of both FOR kinds.
+ForHeader read_for_base(ByteReader& r) {
   ForHeader h;
   h.base = r.svarint();
   h.gcd = r.varint();
   if (h.gcd == 0) corrupt("zero gcd");
   h.width = r.u8();
   if (h.width > 64) corrupt("bit width > 64");
+  h.exceptions = 0;
+  return h;
+}
+
+ForHeader read_for_header(ByteReader& r, size_t n) {
+  ForHeader h = read_for_base(r);
   h.exceptions = r.count(n, "too many exceptions");
   return h;
 }
 
-// FORBM: base, gcd, width, then a bitmap of n bits marking the exceptions (padding bits zero,
-// at least one set); returns the bitmap and sets *exceptions to its population count.
-const uint8_t* read_forbm_header(ByteReader& r, size_t n, ForHeader& h) {
-  h.base = r.svarint();
-  h.gcd = r.varint();
-  if (h.gcd == 0) corrupt("zero gcd");
-  h.width = r.u8();
-  if (h.width > 64) corrupt("bit width > 64");
+// The header of a FOR (kind 1) or FORBM (kind 4) block. FORBM: base, gcd, width, then a bitmap of
+// n bits marking the exceptions (padding bits zero, at least one set), returned in *bitmap (nullptr
+// for FOR); h.exceptions is its population count.
+ForHeader read_for_kind(ByteReader& r, size_t n, uint8_t kind, const uint8_t** bitmap) {
+  *bitmap = nullptr;
+  if (kind == kIntFor) return read_for_header(r, n);
+  ForHeader h = read_for_base(r);
   const uint8_t* bm = r.bytes((n + 7) / 8);
   uint64_t e = 0;
   for (size_t i = 0; i < n / 8; ++i) e += static_cast<uint64_t>(__builtin_popcount(bm[i]));
@@ -403,7 +411,8 @@ const uint8_t* read_forbm_header(ByteReader& r, size_t n, ForHeader& h) {
   }
   if (e == 0) corrupt("exception bitmap without exceptions");
   h.exceptions = e;
-  return bm;
+  *bitmap = bm;
+  return h;
 }
 
 // out[i] = vals[k] for the k-th set bit i of the n-bit bitmap.
@@ -495,10 +504,8 @@ void decode_ints(ByteReader& r, size_t n, int64_t* out, int depth) {
     }
     case kIntFor:
     case kIntForBitmap: {
-      ForHeader h;
-      const uint8_t* bm = nullptr;
-      if (kind == kIntFor) h = read_for_header(r, n);
-      else bm = read_forbm_header(r, n, h);
+      const uint8_t* bm;
+      const ForHeader h = read_for_kind(r, n, kind, &bm);
       const uint8_t* p = r.bytes(packed_size(n, h.width));
       uint64_t* u = reinterpret_cast<uint64_t*>(out);
       bitunpack(p, n, h.width, u);
@@ -575,10 +582,8 @@ void decode_ints_narrow(ByteReader& r, size_t n, T* out, int64_t lo, int64_t hi,
     return;
   }
   if (kind == kIntFor || kind == kIntForBitmap) {
-    ForHeader h;
-    const uint8_t* bm = nullptr;
-    if (kind == kIntFor) h = read_for_header(probe, n);
-    else bm = read_forbm_header(probe, n, h);
+    const uint8_t* bm;
+    const ForHeader h = read_for_kind(probe, n, kind, &bm);
     // values are base + gcd * q with 0 <= q < 2^width; with base >= lo only the largest q can
     // leave the range, and that only when the header does not already exclude it
     if (h.width <= 32 && h.base >= lo && h.base <= hi) {

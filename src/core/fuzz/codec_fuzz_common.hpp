@@ -72,4 +72,16 @@ inline void exercise(ColumnType type, const uint8_t* data, size_t size) {
   }
 }
 
+// Fuzz input = selector byte + encoding. The selector is a ColumnType value of `family`; any
+// other byte is mapped onto the family, so every input exercises one of its types.
+template <size_t N>
+int run_family(const ColumnType (&family)[N], const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  ColumnType t = family[data[0] % N];
+  for (ColumnType k : family)
+    if (static_cast<uint8_t>(k) == data[0]) t = k;
+  exercise(t, data + 1, size - 1);
+  return 0;
+}
+
 }  // namespace strata_fuzz
