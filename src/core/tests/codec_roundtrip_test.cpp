@@ -3,6 +3,8 @@
 // against a naive evaluation of the decoded rows.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -452,6 +454,47 @@ TEST(CodecApi, SkewedAndPeriodicBlocksBeatPlainPacking) {
   EXPECT_EQ(inspect_column(blob).codec, Codec::Dictionary);
   EXPECT_LT(blob.size(), 120u);
   expect_same(c, decode_column(blob, ColumnType::Varlen));
+}
+
+// int16/int32/date/bool columns and dictionary codes decode straight into the narrow type; every
+// block shape must still refuse a value the type cannot hold (here: int64 encodings relabelled
+// as int32 or bool columns), with data_corrupted, never a silent truncation.
+TEST(CodecApi, NarrowTypesRejectOutOfRangeValuesInEveryBlockShape) {
+  std::mt19937_64 rng(11);
+  const int64_t big = int64_t{1} << 31;  // INT32_MAX + 1
+  std::map<std::string, std::vector<int64_t>> shapes;
+  std::vector<int64_t> table(29);
+  for (int64_t& t : table) t = static_cast<int64_t>(rng() % (int64_t{1} << 35));
+  for (int i = 0; i < 400; ++i) {
+    shapes["constant"].push_back(big);
+    shapes["for_checked"].push_back(big - 3 + static_cast<int64_t>(rng() % 7));  // base in range, top not
+    shapes["for_wide"].push_back(static_cast<int64_t>(rng() % (int64_t{1} << 40)));
+    shapes["rle"].push_back((i / 50) * (int64_t{1} << 30));
+    shapes["forbm"].push_back(rng() % 10 < 7 ? 0 : static_cast<int64_t>(rng() % (int64_t{1} << 33)));
+    shapes["lz"].push_back(table[static_cast<size_t>(i % 29)]);
+  }
+  const std::map<std::string, int> kind = {{"for_checked", 1}, {"rle", 3}, {"forbm", 4}, {"lz", 5}};
+  EncodeOptions o;
+  o.allow_zstd = false;
+  for (auto& [name, v] : shapes) {
+    SCOPED_TRACE(name);
+    TestColumn c = make_fixed(ColumnType::Int64, v);
+    std::vector<uint8_t> blob = encode_column(ColumnType::Int64, c.view(), o);
+    expect_same(c, decode_column(blob, ColumnType::Int64));
+    if (kind.count(name)) {
+      ASSERT_EQ(blob[4], kind.at(name)) << "the block shape under test";  // after the 4-byte header
+    }
+    for (ColumnType narrow : {ColumnType::Int32, ColumnType::Bool}) {
+      std::vector<uint8_t> relabelled = blob;
+      relabelled[1] = static_cast<uint8_t>(static_cast<uint8_t>(narrow) << 4 | (blob[1] & 15));
+      try {
+        decode_column(relabelled, narrow);
+        ADD_FAILURE() << "accepted out-of-range values as " << type_name(narrow);
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::data_corrupted) << e.what();
+      }
+    }
+  }
 }
 
 TEST(CodecApi, StatsComputedDuringEncoding) {
