@@ -7,7 +7,7 @@ PKGS=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap pgbouncer libzs
       libipc-run-perl python3 procps util-linux)
 missing=()
 for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == *"install ok installed"* ]] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -56,7 +56,9 @@ run_pg_test() {  # run_pg_test KIND NAME: one pg_regress (KIND=REGRESS) or isola
     out=$(make -s -C "$ROOT" installcheck PG_CONFIG="$PG_CONFIG" REGRESS= ISOLATION="$name" 2>&1)
   fi
   echo "$out" | grep -E '^(test|ok|not ok) ' | sed 's/^/  /'
-  if echo "$out" | grep -qE '\.\.\. ok|^ok [0-9]+'; then
+  # (a here-string, not `echo | grep -q`: under pipefail grep -q's early exit can kill echo with
+  # SIGPIPE on long output and turn a passing test into a failure)
+  if grep -qE '\.\.\. ok|^ok [0-9]+' <<<"$out"; then
     pass "$name"
   else
     fail "$kind $name"
