@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <cwchar>
+#include <iterator>
 #include <limits>
 #include <numeric>
+#include <type_traits>
 
 #include "codec/bitpack.hpp"
 #include "codec/int_codec.hpp"
@@ -554,17 +557,23 @@ void read_validity(ByteReader& r, uint64_t rows, uint64_t nulls, bool want_bitma
   }
   if (form != 1 && form != 2) corrupt("unknown validity form");
   const uint64_t count = form == 1 ? nulls : rows - nulls;
-  std::vector<uint32_t, UninitializedAllocator<uint32_t>> pos(count);
-  decode_ints_narrow(r, count, pos.data(), 0, static_cast<int64_t>(rows) - 1);  // rows >= 1 here
+  uint32_t stack_pos[1024];  // the usual batch needs no heap buffer
+  std::vector<uint32_t, UninitializedAllocator<uint32_t>> heap_pos;
+  uint32_t* pos = stack_pos;
+  if (count > std::size(stack_pos)) {
+    heap_pos.resize(count);
+    pos = heap_pos.data();
+  }
+  decode_ints_narrow(r, count, pos, 0, static_cast<int64_t>(rows) - 1);  // rows >= 1 here
   for (size_t i = 1; i < count; ++i)
     if (pos[i] <= pos[i - 1]) corrupt("bad validity position");
   if (!want_bitmap) return;
   if (form == 2) {
-    for (uint32_t q : pos) bitmap[q >> 3] |= static_cast<uint8_t>(1u << (q & 7));
+    for (size_t i = 0; i < count; ++i) bitmap[pos[i] >> 3] |= static_cast<uint8_t>(1u << (pos[i] & 7));
   } else {
     std::fill(bitmap.begin(), bitmap.end(), 0xff);
     if (rows % 8) bitmap.back() = static_cast<uint8_t>((1u << (rows % 8)) - 1);
-    for (uint32_t q : pos) bitmap[q >> 3] &= static_cast<uint8_t>(~(1u << (q & 7)));
+    for (size_t i = 0; i < count; ++i) bitmap[pos[i] >> 3] &= static_cast<uint8_t>(~(1u << (pos[i] & 7)));
   }
 }
 
@@ -787,21 +796,66 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
 // ---------------------------------------------------------------- decode
 namespace {
 
-// Copies the compact non-NULL values onto the rows whose validity bit is set, a 64-row word at a
-// time (skipping runs of NULLs).
+// Loads validity bits [64 * word, 64 * word + 64) (bits past the bitmap's end read as 0).
+inline uint64_t bitmap_word(const uint8_t* bitmap, size_t bytes, size_t word) {
+  uint64_t bits = 0;
+  const size_t at = word * 8;
+  if (at + 8 <= bytes) {
+    std::memcpy(&bits, bitmap + at, 8);
+  } else {
+    for (size_t b = at; b < bytes; ++b) bits |= static_cast<uint64_t>(bitmap[b]) << (8 * (b - at));
+  }
+  return bits;
+}
+
+// Moves the m compact values at the front of buf (W bytes each) onto the rows whose validity bit
+// is set and zeroes the NULL rows. Two ways, both without heap allocation:
+//  - mostly NULL (and small): copy the values aside on the stack, zero the whole buffer with one
+//    memset, then scatter them a 64-row word at a time;
+//  - otherwise in place, walking from the last row back: the k-th value goes to a row i >= k, so
+//    a move or a zeroed slot never lands on a value not yet moved.
 template <size_t W>
-void spread(const std::vector<uint8_t>& bitmap, size_t rows, const uint8_t* compact, uint8_t* out) {
-  size_t k = 0;
-  for (size_t base = 0; base < rows; base += 64) {
-    uint64_t bits = 0;
-    std::memcpy(&bits, bitmap.data() + base / 8, std::min<size_t>(8, bitmap.size() - base / 8));
+void expand_in_place(const uint8_t* bitmap, size_t rows, size_t m, uint8_t* buf) {
+  using T = std::conditional_t<W == 1, uint8_t,
+                               std::conditional_t<W == 2, uint16_t, std::conditional_t<W == 4, uint32_t, uint64_t>>>;
+  static_assert(sizeof(T) == W);
+  const size_t bytes = (rows + 7) / 8;
+  const size_t words = (rows + 63) / 64;
+  constexpr size_t kStack = 8192;
+  if (m * W <= kStack && (rows - m) * 4 >= rows) {
+    alignas(8) uint8_t tmp[kStack];
+    std::memcpy(tmp, buf, m * W);
+    std::memset(buf, 0, rows * W);
+    size_t k = 0;
+    for (size_t word = 0; word < words; ++word) {
+      for (uint64_t bits = bitmap_word(bitmap, bytes, word); bits; bits &= bits - 1) {
+        const size_t i = word * 64 + static_cast<size_t>(__builtin_ctzll(bits));
+        std::memcpy(buf + i * W, tmp + k * W, W);
+        ++k;
+      }
+    }
+    return;
+  }
+  size_t k = m;
+  size_t end = rows;  // rows [i + 1, end) are NULL rows still to zero
+  for (size_t word = words; word-- > 0;) {
+    uint64_t bits = bitmap_word(bitmap, bytes, word);
     while (bits) {
-      const size_t i = base + static_cast<size_t>(__builtin_ctzll(bits));
-      std::memcpy(out + i * W, compact + k * W, W);
-      ++k;
-      bits &= bits - 1;
+      const size_t i = word * 64 + 63 - static_cast<size_t>(__builtin_clzll(bits));
+      bits &= ~(uint64_t{1} << (i & 63));
+      if (end - i - 1 > 4) {
+        std::memset(buf + (i + 1) * W, 0, (end - i - 1) * W);
+      } else {
+        for (size_t j = i + 1; j < end; ++j) std::memset(buf + j * W, 0, W);  // a typed store
+      }
+      --k;
+      T v;
+      std::memcpy(&v, buf + k * W, W);
+      std::memcpy(buf + i * W, &v, W);
+      end = i;
     }
   }
+  if (end) std::memset(buf, 0, end * W);  // NULL rows before the first value
 }
 
 struct Parsed {
@@ -813,8 +867,9 @@ struct Parsed {
   uint64_t m = 0;
 };
 
-Parsed parse(std::span<const uint8_t> bytes, ColumnType expect, const DecodeOptions& opt, bool want_bitmap) {
-  Parsed p;
+// Parses the header into p (whose bitmap buffer may be reused: it is overwritten when wanted).
+void parse_into(Parsed& p, std::span<const uint8_t> bytes, ColumnType expect, const DecodeOptions& opt,
+                bool want_bitmap) {
   ByteReader r(bytes);
   const uint8_t b0 = r.u8();
   p.info.version = b0 >> 4;
@@ -868,6 +923,11 @@ Parsed parse(std::span<const uint8_t> bytes, ColumnType expect, const DecodeOpti
     p.body_len = r.remaining();
     p.body = r.bytes(p.body_len);
   }
+}
+
+Parsed parse(std::span<const uint8_t> bytes, ColumnType expect, const DecodeOptions& opt, bool want_bitmap) {
+  Parsed p;
+  parse_into(p, bytes, expect, opt, want_bitmap);
   return p;
 }
 
@@ -1032,16 +1092,32 @@ void decode_fixed(const Parsed& p, ByteReader& r, uint8_t* out) {
     } else {
       std::memcpy(v, r.bytes(width), width);
     }
-    auto fill = [&](auto tag) {  // typed stores vectorise
+    auto fill = [&](auto tag) {
       using T = decltype(tag);
       T x;
       std::memcpy(&x, v, sizeof(T));
-      std::fill(reinterpret_cast<T*>(out), reinterpret_cast<T*>(out) + m, x);
+      // typed stores for the first 256 bytes, then the C library's memcpy (which uses the CPU's
+      // widest stores) doubles the filled prefix
+      const size_t head = std::min<size_t>(m, 256 / sizeof(T));
+      std::fill(reinterpret_cast<T*>(out), reinterpret_cast<T*>(out) + head, x);
+      for (size_t done = head; done < m;) {
+        const size_t n = std::min(done, m - done);
+        std::memcpy(out + done * sizeof(T), out, n * sizeof(T));
+        done += n;
+      }
     };
     switch (width) {
-      case 1: fill(uint8_t{}); return;
+      case 1: std::memset(out, v[0], m); return;
       case 2: fill(uint16_t{}); return;
-      case 4: fill(uint32_t{}); return;
+      case 4:
+        if constexpr (sizeof(wchar_t) == 4) {  // the C library's wide fill picks the CPU's widest stores
+          wchar_t x;
+          std::memcpy(&x, v, 4);
+          std::wmemset(reinterpret_cast<wchar_t*>(out), x, m);
+        } else {
+          fill(uint32_t{});
+        }
+        return;
       default: fill(uint64_t{}); return;
     }
   }
@@ -1078,19 +1154,39 @@ ColumnInfo inspect_column(std::span<const uint8_t> bytes) {
   return parse(bytes, static_cast<ColumnType>(t), opt, false).info;
 }
 
-DecodedColumn decode_column(std::span<const uint8_t> bytes, ColumnType type, const Dictionary* dict,
-                            const DecodeOptions& opt) {
-  Parsed p = parse(bytes, type, opt, true);
-  DecodedColumn out;
+namespace {
+
+void decode_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out, const Dictionary* dict,
+                 const DecodeOptions& opt) {
+  // Every buffer of `out` is taken over with its capacity and emptied first, so a decode never
+  // leaves a field of the previous batch behind and, once the buffers have grown, allocates
+  // nothing.
+  out.offsets.clear();
+  out.data.clear();
+  out.codes.clear();
+  out.dict_offsets.clear();
+  out.dict_data.clear();
+  out.fixed.clear();
+  out.external = nullptr;
   out.type = type;
+  out.rows = out.null_count = 0;
+  Parsed p;
+  p.bitmap.swap(out.validity);
+  p.bitmap.clear();
+  parse_into(p, bytes, type, opt, true);
+  out.validity.swap(p.bitmap);
   out.rows = p.info.rows;
   out.null_count = p.info.null_count;
-  out.validity = std::move(p.bitmap);
   ByteReader r(p.body, p.body_len);
   const size_t rows = p.info.rows;
   const bool nulls = p.info.null_count > 0;
   if (string_like(type)) {
     Strings st;
+    st.data.swap(out.data);
+    st.offsets.swap(out.offsets);
+    st.codes.swap(out.codes);
+    st.edata.swap(out.dict_data);
+    st.eoffs.swap(out.dict_offsets);
     if (p.m > 0) {
       decode_strings(p, r, dict, opt, st);
       r.expect_end("trailing bytes in column body");
@@ -1098,66 +1194,95 @@ DecodedColumn decode_column(std::span<const uint8_t> bytes, ColumnType type, con
       st.offsets.push_back(0);
     }
     if (type == ColumnType::Uuid) {
-      out.fixed.assign(rows * 16, 0);
+      out.fixed.resize(rows * 16);
       size_t k = 0;
       for (size_t i = 0; i < rows; ++i) {
-        if (nulls && !bit_at(out.validity.data(), i)) continue;
+        if (nulls && !bit_at(out.validity.data(), i)) {
+          std::memset(out.fixed.data() + 16 * i, 0, 16);
+          continue;
+        }
         if (st.offsets[k + 1] - st.offsets[k] != 16) corrupt("uuid value not 16 bytes");
         std::memcpy(out.fixed.data() + 16 * i, st.data.data() + st.offsets[k], 16);
         ++k;
       }
-      return out;
-    }
-    if (st.coded) {  // codes already range-checked
-      if (!nulls) {
-        out.codes = std::move(st.codes);
-      } else {
-        out.codes.resize(rows);
-        std::fill(out.codes.begin(), out.codes.end(), 0u);
-        spread<4>(out.validity, rows, reinterpret_cast<const uint8_t*>(st.codes.data()),
-                  reinterpret_cast<uint8_t*>(out.codes.data()));
+      st.coded = false;
+      st.data.clear();
+      st.offsets.clear();
+    } else if (st.coded) {  // codes already range-checked
+      if (nulls) {
+        st.codes.resize(rows);
+        expand_in_place<4>(out.validity.data(), rows, p.m, reinterpret_cast<uint8_t*>(st.codes.data()));
       }
       out.external = st.ext;
-      if (!st.ext) {
-        out.dict_data = std::move(st.edata);
-        out.dict_offsets = std::move(st.eoffs);
+      if (st.ext) {
+        st.edata.clear();
+        st.eoffs.clear();
       }
-      return out;
+    } else if (nulls) {
+      // offsets[i + 1] = compact offset of the values before and at row i, filled from the end so
+      // that every read index (<= the write index) is still unwritten
+      st.offsets.resize(rows + 1);
+      size_t k = p.m;
+      for (size_t i = rows; i-- > 0;) {
+        st.offsets[i + 1] = st.offsets[k];
+        k -= bit_at(out.validity.data(), i);
+      }
     }
-    out.data = std::move(st.data);
-    if (!nulls) {
-      out.offsets = std::move(st.offsets);
-      return out;
+    if (!st.coded) {  // emptied, handed back for their capacity only
+      st.codes.clear();
+      st.edata.clear();
+      st.eoffs.clear();
     }
-    out.offsets.resize(rows + 1);
-    size_t k = 0;
-    out.offsets[0] = 0;
-    for (size_t i = 0; i < rows; ++i) {
-      if (bit_at(out.validity.data(), i)) ++k;
-      out.offsets[i + 1] = st.offsets[k];
-    }
-    return out;
+    out.data.swap(st.data);
+    out.offsets.swap(st.offsets);
+    out.codes.swap(st.codes);
+    out.dict_data.swap(st.edata);
+    out.dict_offsets.swap(st.eoffs);
+    return;
   }
   const size_t width = fixed_width(type);
   out.fixed.resize(rows * width);  // not zeroed: written below
   if (p.m == 0) {
     if (!out.fixed.empty()) std::memset(out.fixed.data(), 0, out.fixed.size());
-    return out;
+    return;
   }
-  if (!nulls) {
-    decode_fixed(p, r, out.fixed.data());
-  } else {
-    std::vector<uint8_t> compact(p.m * width);
-    decode_fixed(p, r, compact.data());
-    if (!out.fixed.empty()) std::memset(out.fixed.data(), 0, out.fixed.size());
+  // the m values are decoded to the front of the buffer, then moved onto their rows in place
+  decode_fixed(p, r, out.fixed.data());
+  if (nulls) {
     switch (width) {
-      case 1: spread<1>(out.validity, rows, compact.data(), out.fixed.data()); break;
-      case 2: spread<2>(out.validity, rows, compact.data(), out.fixed.data()); break;
-      case 4: spread<4>(out.validity, rows, compact.data(), out.fixed.data()); break;
-      default: spread<8>(out.validity, rows, compact.data(), out.fixed.data()); break;
+      case 1: expand_in_place<1>(out.validity.data(), rows, p.m, out.fixed.data()); break;
+      case 2: expand_in_place<2>(out.validity.data(), rows, p.m, out.fixed.data()); break;
+      case 4: expand_in_place<4>(out.validity.data(), rows, p.m, out.fixed.data()); break;
+      default: expand_in_place<8>(out.validity.data(), rows, p.m, out.fixed.data()); break;
     }
   }
   r.expect_end("trailing bytes in column body");
+}
+
+}  // namespace
+
+void decode_column_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out,
+                        const Dictionary* dict, const DecodeOptions& opt) {
+  try {
+    decode_into(bytes, type, out, dict, opt);
+  } catch (...) {
+    out.rows = out.null_count = 0;  // an empty column, not a half-decoded one
+    out.validity.clear();
+    out.fixed.clear();
+    out.offsets.clear();
+    out.data.clear();
+    out.codes.clear();
+    out.dict_offsets.clear();
+    out.dict_data.clear();
+    out.external = nullptr;
+    throw;
+  }
+}
+
+DecodedColumn decode_column(std::span<const uint8_t> bytes, ColumnType type, const Dictionary* dict,
+                            const DecodeOptions& opt) {
+  DecodedColumn out;
+  decode_column_into(bytes, type, out, dict, opt);
   return out;
 }
 

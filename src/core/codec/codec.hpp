@@ -193,6 +193,12 @@ struct DecodedColumn {
 DecodedColumn decode_column(std::span<const uint8_t> bytes, ColumnType type,
                             const Dictionary* dictionary = nullptr,
                             const DecodeOptions& options = {});
+// The same, into `out`, reusing the capacity of its buffers: a scan keeps one DecodedColumn per
+// column and decodes batch after batch into it, allocating nothing once the buffers have grown
+// to the largest batch. Every field of `out` is replaced. If it throws, `out` is left an empty
+// column (rows == 0), never a half-decoded one.
+void decode_column_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out,
+                        const Dictionary* dictionary = nullptr, const DecodeOptions& options = {});
 
 // Header facts readable without decoding.
 struct ColumnInfo {

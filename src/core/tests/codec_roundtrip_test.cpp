@@ -138,6 +138,8 @@ void check_aggregates(const TestColumn& c, const std::vector<uint8_t>& blob) {
 }
 
 // Encodes c with every applicable codec, with and without zstd, and checks everything.
+DecodedColumn g_reused;  // decode_column_into target shared by all round trips
+
 void roundtrip_all(TestColumn& c, std::mt19937_64& rng, bool with_predicates = true) {
   std::vector<std::string_view> dict_values;
   for (size_t i = 0; i < c.rows; ++i) {
@@ -193,12 +195,19 @@ void roundtrip_all(TestColumn& c, std::mt19937_64& rng, bool with_predicates = t
       const Dictionary* dp = st.codec == Codec::ExtDictionary ? &dict : nullptr;
       DecodedColumn d = decode_column(blob, c.type, dp);
       expect_same(c, d);
+      // and into a column object reused across every round trip of the test binary, so it holds
+      // whatever type, form and size the previous decode left
+      decode_column_into(blob, c.type, g_reused, dp);
+      expect_same(c, g_reused);
       if (c.type == ColumnType::Varlen) {
         DecodeOptions mo;
         mo.materialize_strings = true;
         DecodedColumn dm = decode_column(blob, c.type, dp, mo);
         ASSERT_FALSE(dm.dictionary_form());
         expect_same(c, dm);
+        decode_column_into(blob, c.type, g_reused, dp, mo);
+        ASSERT_FALSE(g_reused.dictionary_form());
+        expect_same(c, g_reused);
       }
       if (with_predicates) {
         check_predicates(c, blob, dp, rng);
@@ -641,4 +650,31 @@ TEST(CodecApi, PredicatesOnPackedValuesWithCommonFactor) {
   Aggregates a = aggregate_column(blob, c.type);
   EXPECT_EQ(a.min_int, -1000);
   EXPECT_EQ(a.max_int, -1000 + 7 * 49);
+}
+
+// A decode into a reused column that fails leaves an empty column, not the previous batch or a
+// half-decoded one; the object decodes the next good batch normally.
+TEST(CodecApi, DecodeIntoAfterCorruptInputLeavesEmptyColumn) {
+  std::vector<int32_t> v(1000);
+  std::vector<uint8_t> validity(125, 0xff);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int32_t>(i * 7 % 1000);
+  validity[3] = 0x0f;
+  const std::vector<uint8_t> blob =
+      encode_column(ColumnType::Int32, ColumnView::of_fixed(v.data(), v.size(), validity.data()));
+  DecodedColumn d;
+  decode_column_into(blob, ColumnType::Int32, d);
+  ASSERT_EQ(d.rows, 1000u);
+  ASSERT_EQ(d.null_count, 4u);
+  std::vector<uint8_t> cut(blob.begin(), blob.end() - 3);
+  EXPECT_THROW(decode_column_into(cut, ColumnType::Int32, d), Error);
+  EXPECT_EQ(d.rows, 0u);
+  EXPECT_EQ(d.null_count, 0u);
+  EXPECT_TRUE(d.fixed.empty() && d.validity.empty());
+  decode_column_into(blob, ColumnType::Int32, d);
+  ASSERT_EQ(d.rows, 1000u);
+  for (size_t i = 0; i < v.size(); ++i) {
+    const bool null = i >= 28 && i < 32;
+    ASSERT_EQ(d.is_null(i), null) << i;
+    ASSERT_EQ(d.values<int32_t>()[i], null ? 0 : v[i]) << i;
+  }
 }

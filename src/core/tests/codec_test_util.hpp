@@ -64,10 +64,37 @@ inline void expect_same(const TestColumn& c, const DecodedColumn& d) {
   size_t nulls = 0;
   for (size_t i = 0; i < c.rows; ++i) nulls += !c.valid(i);
   ASSERT_EQ(d.null_count, nulls);
+  ASSERT_EQ(d.type, c.type);
+  // the documented shape, and nothing left over (decode_column_into reuses objects)
+  ASSERT_EQ(d.validity.size(), nulls ? (c.rows + 7) / 8 : 0);
   const size_t w = fixed_width(c.type);
+  if (c.type == ColumnType::Varlen) {
+    ASSERT_TRUE(d.fixed.empty());
+    if (d.dictionary_form()) {
+      ASSERT_EQ(d.codes.size(), c.rows);
+      ASSERT_TRUE(d.offsets.empty() && d.data.empty());
+      ASSERT_EQ(d.external == nullptr, !d.dict_offsets.empty());
+    } else {
+      ASSERT_EQ(d.offsets.size(), c.rows + 1);
+      ASSERT_TRUE(d.dict_offsets.empty() && d.dict_data.empty() && d.external == nullptr);
+      ASSERT_EQ(d.offsets.back(), d.data.size());
+    }
+  } else {
+    ASSERT_EQ(d.fixed.size(), c.rows * w);
+    ASSERT_TRUE(d.offsets.empty() && d.data.empty() && d.codes.empty() && d.dict_offsets.empty());
+  }
   for (size_t i = 0; i < c.rows; ++i) {
     ASSERT_EQ(d.is_null(i), !c.valid(i)) << "row " << i;
-    if (!c.valid(i)) continue;
+    if (!c.valid(i)) {  // NULL rows hold zero / empty values
+      if (c.type != ColumnType::Varlen) {
+        for (size_t b = 0; b < w; ++b) ASSERT_EQ(d.fixed[i * w + b], 0) << "row " << i;
+      } else if (d.dictionary_form()) {
+        ASSERT_EQ(d.codes[i], 0u) << "row " << i;
+      } else {
+        ASSERT_EQ(d.offsets[i + 1], d.offsets[i]) << "row " << i;
+      }
+      continue;
+    }
     if (c.type == ColumnType::Varlen) {
       ASSERT_EQ(d.string_at(i), c.strings[i]) << "row " << i;
     } else {
