@@ -14,6 +14,7 @@
 #include "codec/bitpack.hpp"
 #include "codec/int_codec.hpp"
 #include "codec/internal.hpp"
+#include "codec/rice.hpp"
 
 namespace strata::core::codec {
 
@@ -522,8 +523,14 @@ void write_validity(ByteWriter& w, const std::vector<int64_t>& valid01, size_t n
   ByteWriter pos_form;
   pos_form.u8(want_nulls ? 1 : 2);
   encode_ints(pos_form, pos, IntEncodeOptions{});
-  ByteWriter& best = pos_form.size() < flags_form.size() ? pos_form : flags_form;
-  w.bytes(best.buf().data(), best.size());
+  // version 3: the gaps Rice-coded (random NULLs: near the entropy, no block headers)
+  std::vector<uint32_t> pos32(pos.begin(), pos.end());
+  ByteWriter rice_form;
+  rice_form.u8(want_nulls ? 3 : 4);
+  write_rice_positions(rice_form, pos32);
+  ByteWriter* best = pos_form.size() < flags_form.size() ? &pos_form : &flags_form;
+  if (rice_form.size() < best->size()) best = &rice_form;
+  w.bytes(best->buf().data(), best->size());
 }
 
 void read_validity(ByteReader& r, uint64_t rows, uint64_t nulls, bool want_bitmap, std::vector<uint8_t>& bitmap) {
@@ -553,6 +560,21 @@ void read_validity(ByteReader& r, uint64_t rows, uint64_t nulls, bool want_bitma
       if (want_bitmap && v[i]) bitmap[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
     }
     if (zeros != nulls) corrupt("validity does not match null count");
+    return;
+  }
+  if (form == 3 || form == 4) {  // Rice-coded gaps of the NULL rows (3) or of the value rows (4)
+    const uint64_t count = form == 3 ? nulls : rows - nulls;  // >= 1 here
+    if (!want_bitmap) {
+      read_rice_positions(r, count, rows, [](uint32_t) {});
+    } else if (form == 4) {
+      uint8_t* b = bitmap.data();
+      read_rice_positions(r, count, rows, [b](uint32_t q) { b[q >> 3] |= static_cast<uint8_t>(1u << (q & 7)); });
+    } else {
+      std::fill(bitmap.begin(), bitmap.end(), 0xff);
+      if (rows % 8) bitmap.back() = static_cast<uint8_t>((1u << (rows % 8)) - 1);
+      uint8_t* b = bitmap.data();
+      read_rice_positions(r, count, rows, [b](uint32_t q) { b[q >> 3] &= static_cast<uint8_t>(~(1u << (q & 7))); });
+    }
     return;
   }
   if (form != 1 && form != 2) corrupt("unknown validity form");

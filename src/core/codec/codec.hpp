@@ -28,7 +28,7 @@ namespace strata::core::codec {
 
 // Written by the encoder; decoders read every version from kMinFormatVersion on (docs/FORMAT.md,
 // "Versions").
-inline constexpr uint8_t kFormatVersion = 2;
+inline constexpr uint8_t kFormatVersion = 3;
 inline constexpr uint8_t kMinFormatVersion = 1;
 // Hard limits enforced by encoder and decoder (see docs/FORMAT.md, "Limits").
 inline constexpr uint64_t kMaxRows = uint64_t{1} << 20;

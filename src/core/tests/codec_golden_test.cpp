@@ -17,6 +17,7 @@
 #include <random>
 #include <sstream>
 
+#include "codec/byte_io.hpp"
 #include "codec/codec.hpp"
 #include "codec_test_util.hpp"
 #include "error.hpp"
@@ -50,6 +51,9 @@ std::vector<Case> cases() {
   };
   auto add_v2 = [&](std::string name, TestColumn c, Codec codec, bool z = false, bool ext = false) {
     v.push_back({std::move(name), std::move(c), codec, z, ext, 2});
+  };
+  auto add_v3 = [&](std::string name, TestColumn c, Codec codec) {
+    v.push_back({std::move(name), std::move(c), codec, false, false, 3});
   };
   auto nulls_every = [](TestColumn c, int k) {
     std::vector<bool> n(c.rows);
@@ -176,6 +180,26 @@ std::vector<Case> cases() {
     add_v2("int32_periodic_lz_nulls", nulls_every(make_fixed(ColumnType::Int32, per32), 9), Codec::Integer);
     add_v2("text_dict_periodic", make_strings(cyc), Codec::Dictionary);
   }
+  // version 3: Rice-coded validity positions, of the NULL rows (form 3) and of the value rows
+  // (form 4), for independent NULLs
+  {
+    uint64_t lcg = 99;
+    auto next = [&]() { return (lcg = lcg * 6364136223846793005ull + 1442695040888963407ull) >> 33; };
+    std::vector<int32_t> vals;
+    std::vector<bool> some_null, mostly_null;
+    std::vector<std::string> msgs;
+    for (int i = 0; i < 700; ++i) {
+      vals.push_back(3700 - i / 50);
+      some_null.push_back(next() % 10 == 0);
+      mostly_null.push_back(next() % 100 >= 3);
+      msgs.push_back(next() % 2 ? "sensor fault" : "low battery");
+    }
+    TestColumn a = make_fixed(ColumnType::Int32, vals), b = make_strings(msgs);
+    a.set_nulls(some_null);
+    b.set_nulls(mostly_null);
+    add_v3("int32_nulls_rice3", a, Codec::Integer);
+    add_v3("text_mostly_null_rice4", b, Codec::Dictionary);
+  }
   return v;
 }
 
@@ -224,7 +248,8 @@ TEST(CodecGolden, RegenerateWhenAsked) {
   // existing encodings are kept as they are (they are the stability record); only new cases are
   // appended
   const auto existing = load();
-  std::ofstream out1(golden_file(1), std::ios::app), out2(golden_file(2), std::ios::app);
+  std::map<int, std::ofstream> outs;
+  for (int version = 1; version <= kFormatVersion; ++version) outs[version].open(golden_file(version), std::ios::app);
   const std::string corpus = std::string(STRATA_SOURCE_DIR) + "/src/core/fuzz/corpus/";
   auto seed = [&](const std::string& dir, const std::string& name, const std::vector<uint8_t>& bytes, uint8_t sel) {
     std::filesystem::create_directories(corpus + dir);
@@ -233,7 +258,7 @@ TEST(CodecGolden, RegenerateWhenAsked) {
     f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   };
   for (Case& c : cases()) {
-    std::ofstream& out = c.version == 1 ? out1 : out2;
+    std::ofstream& out = outs.at(c.version);
     EncodeOptions o;
     o.force_codec = c.codec;
     o.allow_zstd = c.zstd;
@@ -282,6 +307,16 @@ TEST(CodecGolden, EncodingsOfEveryVersionStillDecode) {
     if (forbm || lz) {
       ASSERT_GT(it->second.size(), 4u);
       EXPECT_EQ(it->second[4], forbm ? 4 : 5);
+    }
+    // and the version-3 Rice validity forms in theirs (after the 2-byte header and the row and
+    // NULL counts)
+    const bool rice3 = c.name.ends_with("_rice3"), rice4 = c.name.ends_with("_rice4");
+    if (rice3 || rice4) {
+      ByteReader r(it->second);
+      r.bytes(2);
+      r.varint();
+      r.varint();
+      EXPECT_EQ(r.u8(), rice3 ? 3 : 4);
     }
     if (c.codec != Codec::Auto) {
       EXPECT_EQ(inspect_column(it->second).codec, c.codec);
