@@ -836,6 +836,8 @@ inline uint64_t bitmap_word(const uint8_t* bitmap, size_t bytes, size_t word) {
 //    memset, then scatter them a 64-row word at a time;
 //  - otherwise in place, walking from the last row back: the k-th value goes to a row i >= k, so
 //    a move or a zeroed slot never lands on a value not yet moved.
+// The bitmap has exactly m bits set: read_validity establishes that for every form (counted
+// flags, or exactly m / rows - m strictly increasing positions below rows).
 template <size_t W>
 void expand_in_place(const uint8_t* bitmap, size_t rows, size_t m, uint8_t* buf) {
   using T = std::conditional_t<W == 1, uint8_t,

@@ -60,7 +60,6 @@ void read_rice_positions(ByteReader& r, size_t count, uint64_t limit, F&& on_pos
     unsigned z;
     while (buf == 0 || (z = static_cast<unsigned>(__builtin_ctzll(buf))) >= avail) {
       q += avail;  // the quotient's zeros run past the buffered bits
-      if (q > limit) corrupt("bad validity position");
       buf >>= avail;  // avail <= 63
       avail = 0;
       refill();
@@ -69,7 +68,6 @@ void read_rice_positions(ByteReader& r, size_t count, uint64_t limit, F&& on_pos
     q += z;
     buf >>= z + 1;
     avail -= z + 1;
-    if (q > limit) corrupt("bad validity position");
     if (avail < k) {
       refill();
       if (avail < k) corrupt("truncated input");
@@ -77,6 +75,7 @@ void read_rice_positions(ByteReader& r, size_t count, uint64_t limit, F&& on_pos
     const uint64_t gap = (q << k) | (buf & mask);
     buf >>= k;
     avail -= k;
+    // no overflow: q counts stream bits (< 2^33), so every gap and their sum stay below 2^54
     const uint64_t pos = next + gap;
     if (pos >= limit) corrupt("bad validity position");
     on_position(static_cast<uint32_t>(pos));
