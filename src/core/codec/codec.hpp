@@ -9,6 +9,7 @@
 //   std::vector<uint8_t> blob = encode_column(ColumnType::Int64, ColumnView::of_fixed(vals, n, nulls),
 //                                             EncodeOptions{}, &st);
 //   DecodedColumn col = decode_column(blob, ColumnType::Int64);
+//   decode_column_into(next_blob, ColumnType::Int64, col);  // a scan: reuses col's buffers
 //   std::vector<uint64_t> sel = evaluate_predicate(blob, ColumnType::Int64,
 //                                                  Predicate::int_cmp(CmpOp::Ge, 42));
 #pragma once
