@@ -562,23 +562,25 @@ void read_validity(ByteReader& r, uint64_t rows, uint64_t nulls, bool want_bitma
     if (zeros != nulls) corrupt("validity does not match null count");
     return;
   }
-  if (form == 3 || form == 4) {  // Rice-coded gaps of the NULL rows (3) or of the value rows (4)
-    const uint64_t count = form == 3 ? nulls : rows - nulls;  // >= 1 here
-    if (!want_bitmap) {
-      read_rice_positions(r, count, rows, [](uint32_t) {});
-    } else if (form == 4) {
-      uint8_t* b = bitmap.data();
-      read_rice_positions(r, count, rows, [b](uint32_t q) { b[q >> 3] |= static_cast<uint8_t>(1u << (q & 7)); });
-    } else {
-      std::fill(bitmap.begin(), bitmap.end(), 0xff);
-      if (rows % 8) bitmap.back() = static_cast<uint8_t>((1u << (rows % 8)) - 1);
-      uint8_t* b = bitmap.data();
-      read_rice_positions(r, count, rows, [b](uint32_t q) { b[q >> 3] &= static_cast<uint8_t>(~(1u << (q & 7))); });
-    }
+  // forms 1-4 list positions: of the NULL rows (1, 3) or of the value rows (2, 4), as an integer
+  // block (1, 2) or Rice-coded gaps (3, 4)
+  if (form < 1 || form > 4) corrupt("unknown validity form");
+  const bool of_nulls = form == 1 || form == 3;
+  const uint64_t count = of_nulls ? nulls : rows - nulls;  // >= 1 here
+  if (want_bitmap && of_nulls) {  // start from every row present, padding bits 0
+    std::fill(bitmap.begin(), bitmap.end(), 0xff);
+    if (rows % 8) bitmap.back() = static_cast<uint8_t>((1u << (rows % 8)) - 1);
+  }
+  auto mark = [&](auto each_position) {
+    uint8_t* b = bitmap.data();
+    if (!want_bitmap) each_position([](uint32_t) {});
+    else if (of_nulls) each_position([b](uint32_t q) { b[q >> 3] &= static_cast<uint8_t>(~(1u << (q & 7))); });
+    else each_position([b](uint32_t q) { b[q >> 3] |= static_cast<uint8_t>(1u << (q & 7)); });
+  };
+  if (form >= 3) {
+    mark([&](auto&& f) { read_rice_positions(r, count, rows, f); });
     return;
   }
-  if (form != 1 && form != 2) corrupt("unknown validity form");
-  const uint64_t count = form == 1 ? nulls : rows - nulls;
   uint32_t stack_pos[1024];  // the usual batch needs no heap buffer
   std::vector<uint32_t, UninitializedAllocator<uint32_t>> heap_pos;
   uint32_t* pos = stack_pos;
@@ -589,14 +591,9 @@ void read_validity(ByteReader& r, uint64_t rows, uint64_t nulls, bool want_bitma
   decode_ints_narrow(r, count, pos, 0, static_cast<int64_t>(rows) - 1);  // rows >= 1 here
   for (size_t i = 1; i < count; ++i)
     if (pos[i] <= pos[i - 1]) corrupt("bad validity position");
-  if (!want_bitmap) return;
-  if (form == 2) {
-    for (size_t i = 0; i < count; ++i) bitmap[pos[i] >> 3] |= static_cast<uint8_t>(1u << (pos[i] & 7));
-  } else {
-    std::fill(bitmap.begin(), bitmap.end(), 0xff);
-    if (rows % 8) bitmap.back() = static_cast<uint8_t>((1u << (rows % 8)) - 1);
-    for (size_t i = 0; i < count; ++i) bitmap[pos[i] >> 3] &= static_cast<uint8_t>(~(1u << (pos[i] & 7)));
-  }
+  mark([&](auto&& f) {
+    for (size_t i = 0; i < count; ++i) f(pos[i]);
+  });
 }
 
 struct Candidate {
@@ -1180,23 +1177,28 @@ ColumnInfo inspect_column(std::span<const uint8_t> bytes) {
 
 namespace {
 
-void decode_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out, const Dictionary* dict,
-                 const DecodeOptions& opt) {
-  // Every buffer of `out` is taken over with its capacity and emptied first, so a decode never
-  // leaves a field of the previous batch behind and, once the buffers have grown, allocates
-  // nothing.
+// No rows and every buffer empty (capacity kept).
+void make_empty(DecodedColumn& out) {
+  out.rows = out.null_count = 0;
+  out.validity.clear();
+  out.fixed.clear();
   out.offsets.clear();
   out.data.clear();
   out.codes.clear();
   out.dict_offsets.clear();
   out.dict_data.clear();
-  out.fixed.clear();
   out.external = nullptr;
+}
+
+void decode_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out, const Dictionary* dict,
+                 const DecodeOptions& opt) {
+  // Every buffer of `out` is taken over with its capacity and emptied first, so a decode never
+  // leaves a field of the previous batch behind and, once the buffers have grown, allocates
+  // nothing.
+  make_empty(out);
   out.type = type;
-  out.rows = out.null_count = 0;
   Parsed p;
   p.bitmap.swap(out.validity);
-  p.bitmap.clear();
   parse_into(p, bytes, type, opt, true);
   out.validity.swap(p.bitmap);
   out.rows = p.info.rows;
@@ -1290,15 +1292,7 @@ void decode_column_into(std::span<const uint8_t> bytes, ColumnType type, Decoded
   try {
     decode_into(bytes, type, out, dict, opt);
   } catch (...) {
-    out.rows = out.null_count = 0;  // an empty column, not a half-decoded one
-    out.validity.clear();
-    out.fixed.clear();
-    out.offsets.clear();
-    out.data.clear();
-    out.codes.clear();
-    out.dict_offsets.clear();
-    out.dict_data.clear();
-    out.external = nullptr;
+    make_empty(out);  // an empty column, not a half-decoded one
     throw;
   }
 }
