@@ -694,6 +694,9 @@ void catalog_delete_chunk_indexes_of(int32 hypertable_id, const char* ht_index_n
 }
 
 void catalog_invalidate() {
+  // The caller's own table_open may have processed another backend's invalidation and reset the
+  // state (reset_all); look it up again rather than skip this write's invalidation.
+  if (ext_state == ExtState::unknown && IsNormalProcessingMode() && IsTransactionState()) lookup_extension_state();
   if (ext_state == ExtState::active) CacheInvalidateRelcacheByRelid(oids.hypertable);
 }
 

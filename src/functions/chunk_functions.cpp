@@ -57,7 +57,7 @@ Hypertable* hypertable_arg(FunctionCallInfo fcinfo, int argno, const char* func)
 }
 
 void check_owner(const Hypertable* ht) {
-  if (!pg_class_ownercheck(ht->relid, GetUserId()))
+  if (!strata::compat::is_table_owner(ht->relid, GetUserId()))
     aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(ht->relid));
 }
 

@@ -4,11 +4,11 @@
 
 #include "core/time/chunk_range.hpp"
 #include "pg/guard.hpp"
+#include "pg/internal_user.hpp"
 
 extern "C" {
 #include "access/attmap.h"
 #include "catalog/dependency.h"
-#include "catalog/pg_authid.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
@@ -34,22 +34,15 @@ namespace strata {
 
 namespace {
 
-// Switches to the bootstrap superuser in a security-restricted context for the DDL that builds a
-// chunk; restored on exit and, by transaction abort, on error.
-struct AsSuperuser {
-  Oid saved_user;
-  int saved_context;
-};
-
-AsSuperuser become_superuser() {
-  AsSuperuser s;
-  GetUserIdAndSecContext(&s.saved_user, &s.saved_context);
-  SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-                         s.saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-  return s;
+// Runs one statement through SPI. Callers wrap it (and any other DDL that builds a chunk) in
+// pg::internal_user_begin(..., true) / internal_user_end: the bootstrap superuser in a
+// security-restricted context with a safe search_path.
+void execute_internal(const char* sql) {
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  int rc = SPI_execute(sql, false, 0);
+  if (rc < 0) elog(ERROR, "internal statement failed (%d): %s", rc, sql);
+  SPI_finish();
 }
-
-void restore_user(const AsSuperuser& s) { SetUserIdAndSecContext(s.saved_user, s.saved_context); }
 
 // ISO-8601 text of a PostgreSQL timestamp in UTC (no time zone suffix).
 void format_timestamp(int64 pg_ts, StringInfo out) {
@@ -71,7 +64,7 @@ void format_date(int32 pg_date, StringInfo out) {
 
 // `col >= <start>` / `col < <end>` with a literal of the column's type.
 void append_bound(StringInfo out, const Hypertable* ht, int64 v, bool lower) {
-  appendStringInfo(out, "%s %s ", quote_identifier(NameStr(ht->time_column)), lower ? ">=" : "<");
+  appendStringInfo(out, "%s OPERATOR(pg_catalog.%s) ", quote_identifier(NameStr(ht->time_column)), lower ? ">=" : "<");
   switch (ht->kind) {
     case TimeKind::timestamptz:
       appendStringInfoChar(out, '\'');
@@ -130,7 +123,9 @@ void append_storage_clauses(StringInfo sql, Oid ht_relid) {
 core::ChunkRange new_chunk_range(const Hypertable* ht, int64 value) {
   int64 min, max;
   time_type_domain(ht->time_type, &min, &max);
-  core::ChunkRange r = core::chunk_range_for(value, ht->interval, core::Domain{min, max});
+  // (called from INSERT and COPY, outside any cpp_entry: core errors become ereports here)
+  core::ChunkRange r =
+      pg::cpp_entry([&] { return core::chunk_range_for(value, ht->interval, core::Domain{min, max}); });
   int64 hi = r.end == core::kOpenEnd ? PG_INT64_MAX : r.end - 1;
   List* neighbours = chunk_list_overlapping(ht, r.start, hi, true);
   int n = list_length(neighbours);
@@ -142,7 +137,7 @@ core::ChunkRange new_chunk_range(const Hypertable* ht, int64 value) {
     auto* c = static_cast<ChunkInfo*>(lfirst(lc));
     ranges[i++] = core::ChunkRange{c->range_start, c->range_end};
   }
-  return core::cut_range(r, value, ranges, n);
+  return pg::cpp_entry([&] { return core::cut_range(r, value, ranges, n); });
 }
 
 Oid create_chunk_table(const Hypertable* ht, int32 chunk_id, core::ChunkRange r, char* table_name) {
@@ -206,12 +201,10 @@ void clone_dependents(const Hypertable* ht, const ChunkInfo* chunk) {
 }  // namespace
 
 void run_internal_ddl(const char* sql) {
-  AsSuperuser s = become_superuser();
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-  int rc = SPI_execute(sql, false, 0);
-  if (rc < 0) elog(ERROR, "internal statement failed (%d): %s", rc, sql);
-  SPI_finish();
-  restore_user(s);
+  pg::InternalUser s;
+  pg::internal_user_begin(&s, true);
+  execute_internal(sql);
+  pg::internal_user_end(&s);
 }
 
 ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value) {
@@ -250,9 +243,10 @@ ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value) {
   chunk->range_end = r.end;
   chunk->relid = relid;
 
-  AsSuperuser s = become_superuser();
+  pg::InternalUser s;
+  pg::internal_user_begin(&s, true);
   clone_dependents(ht, chunk);
-  restore_user(s);
+  pg::internal_user_end(&s);
   chunk_copy_owner_and_acl(relid, ht->relid);
   CommandCounterIncrement();
   return chunk;
@@ -273,14 +267,19 @@ void chunk_clone_index(const Hypertable* ht, const ChunkInfo* chunk, Oid ht_inde
   table_close(chunkrel, NoLock);
   table_close(parent, AccessShareLock);
 
-  AsSuperuser s = become_superuser();
+  pg::InternalUser s;
+  pg::internal_user_begin(&s, true);
   DefineIndex(chunk->relid, stmt, InvalidOid, InvalidOid, InvalidOid, false, false, false, false, true);
-  restore_user(s);
+  pg::internal_user_end(&s);
   catalog_insert_chunk_index(chunk->id, stmt->idxname, ht->id, ht_index_name);
   CommandCounterIncrement();
 }
 
 void chunk_clone_foreign_key(const ChunkInfo* chunk, Oid constraint_oid) {
+  // deparsed under the same search_path it is executed with, so every name it prints resolves
+  // to the same object
+  pg::InternalUser s;
+  pg::internal_user_begin(&s, true);
   char* def = TextDatumGetCString(DirectFunctionCall1(pg_get_constraintdef, ObjectIdGetDatum(constraint_oid)));
   char* name = get_constraint_name(constraint_oid);
   StringInfoData sql;
@@ -288,7 +287,8 @@ void chunk_clone_foreign_key(const ChunkInfo* chunk, Oid constraint_oid) {
   appendStringInfo(&sql, "ALTER TABLE %s ADD CONSTRAINT %s %s",
                    quote_qualified_identifier(NameStr(chunk->schema_name), NameStr(chunk->table_name)),
                    quote_identifier(name), def);
-  run_internal_ddl(sql.data);
+  execute_internal(sql.data);
+  pg::internal_user_end(&s);
 }
 
 bool trigger_is_cloned_to_chunks(Oid trigger_oid) {
@@ -357,10 +357,11 @@ void chunk_clone_trigger(const ChunkInfo* chunk, Oid trigger_oid) {
   systable_endscan(scan);
   table_close(rel, AccessShareLock);
 
-  AsSuperuser s = become_superuser();
+  pg::InternalUser s;
+  pg::internal_user_begin(&s, true);
   CreateTrigger(stmt, nullptr, chunk->relid, InvalidOid, InvalidOid, InvalidOid, funcoid, InvalidOid,
                 when, false, false);
-  restore_user(s);
+  pg::internal_user_end(&s);
 }
 
 void chunk_copy_owner_and_acl(Oid chunk_relid, Oid ht_relid) {

@@ -19,16 +19,11 @@ namespace strata::jobs {
 
 void catalog_spi_begin(CatalogContext* saved) {
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "strata jobs: SPI_connect failed");
-  GetUserIdAndSecContext(&saved->user, &saved->sec_context);
-  saved->guc_nest = NewGUCNestLevel();
-  (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-                          GUC_ACTION_SAVE, true, 0, false);
-  SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
+  pg::internal_user_begin(saved, false);
 }
 
 void catalog_spi_end(const CatalogContext* saved) {
-  SetUserIdAndSecContext(saved->user, saved->sec_context);
-  AtEOXact_GUC(true, saved->guc_nest);
+  pg::internal_user_end(saved);
   SPI_finish();
 }
 

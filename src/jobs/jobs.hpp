@@ -4,6 +4,7 @@
 #pragma once
 
 #include "pg/guard.hpp"
+#include "pg/internal_user.hpp"
 #include "pg/pg.hpp"
 
 extern "C" {
@@ -76,11 +77,7 @@ BackgroundWorkerHandle* start_dynamic_worker(const char* function, const char* n
 // pg_catalog, pg_temp (for catalog access on behalf of callers that have been checked). Inside a
 // transaction; begin connects SPI (an error if it cannot), end restores the user and GUCs and
 // finishes SPI.
-struct CatalogContext {
-  Oid user;
-  int sec_context;
-  int guc_nest;
-};
+using CatalogContext = pg::InternalUser;
 void catalog_spi_begin(CatalogContext* saved);
 void catalog_spi_end(const CatalogContext* saved);
 

@@ -48,13 +48,19 @@ auto pg_call(F&& f) -> decltype(f()) {
     throw PgError(edata);
   }
   PG_exception_stack = &local;
-  if constexpr (std::is_void_v<R>) {
-    f();
+  try {
+    if constexpr (std::is_void_v<R>) {
+      f();
+      PG_exception_stack = saved_stack;
+    } else {
+      R result = f();
+      PG_exception_stack = saved_stack;
+      return result;
+    }
+  } catch (...) {  // a C++ exception out of f (a nested pg_call's PgError, say) leaves this frame too
     PG_exception_stack = saved_stack;
-  } else {
-    R result = f();
-    PG_exception_stack = saved_stack;
-    return result;
+    error_context_stack = saved_context;
+    throw;
   }
 }
 
