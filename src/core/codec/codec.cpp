@@ -1199,6 +1199,12 @@ void decode_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn&
   out.type = type;
   Parsed p;
   p.bitmap.swap(out.validity);
+  p.zbody.swap(out.scratch);
+  struct GiveBack {  // the zstd body buffer goes back to `out` however this returns
+    ByteBuffer& a;
+    ByteBuffer& b;
+    ~GiveBack() { a.swap(b); }
+  } give_back{p.zbody, out.scratch};
   parse_into(p, bytes, type, opt, true);
   out.validity.swap(p.bitmap);
   out.rows = p.info.rows;
@@ -1290,7 +1296,7 @@ void decode_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn&
 void decode_column_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out,
                         const Dictionary* dict, const DecodeOptions& opt) {
   try {
-    decode_into(bytes, type, out, dict, opt);
+    decode_into(bytes, type, out, dict, capped(opt));
   } catch (...) {
     make_empty(out);  // an empty column, not a half-decoded one
     throw;
@@ -1348,7 +1354,8 @@ std::vector<uint64_t> scatter(const Parsed& p, const std::vector<uint64_t>& vbit
 }  // namespace
 
 std::vector<uint64_t> evaluate_predicate(std::span<const uint8_t> bytes, ColumnType type, const Predicate& pred,
-                                         const Dictionary* dict, const DecodeOptions& opt) {
+                                         const Dictionary* dict, const DecodeOptions& requested) {
+  const DecodeOptions opt = capped(requested);
   Parsed p = parse(bytes, type, opt, true);
   const size_t m = p.m;
   std::vector<uint64_t> vbits((m + 63) / 64, 0);
@@ -1423,8 +1430,9 @@ std::vector<uint64_t> evaluate_predicate(std::span<const uint8_t> bytes, ColumnT
   return out;
 }
 
-Aggregates aggregate_column(std::span<const uint8_t> bytes, ColumnType type, const DecodeOptions& opt) {
+Aggregates aggregate_column(std::span<const uint8_t> bytes, ColumnType type, const DecodeOptions& requested) {
   if (string_like(type)) bad_arg("aggregates need a numeric column");
+  const DecodeOptions opt = capped(requested);
   Parsed p = parse(bytes, type, opt, false);
   Aggregates a;
   if (p.m == 0) return a;

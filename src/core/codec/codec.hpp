@@ -130,7 +130,7 @@ struct EncodeOptions {
 };
 
 struct DecodeOptions {
-  uint64_t max_output_bytes = kMaxValueBytes;  // refuse to materialise more than this
+  uint64_t max_output_bytes = kMaxValueBytes;  // refuse to materialise more than this (at most kMaxValueBytes)
   bool materialize_strings = false;  // Varlen dictionary codecs: copy values per row instead of codes
   CodecContext* context = nullptr;
 };
@@ -179,6 +179,7 @@ struct DecodedColumn {
   std::vector<uint32_t> dict_offsets;
   std::vector<uint8_t> dict_data;
   const Dictionary* external = nullptr;
+  ByteBuffer scratch;  // the decoder's working storage (a decompressed zstd body), kept for reuse
 
   bool is_null(size_t row) const {
     return !validity.empty() && !((validity[row >> 3] >> (row & 7)) & 1);

@@ -47,4 +47,12 @@ void format_uuid(const uint8_t in[16], char out[36]);
 
 uint64_t hash_entries(std::span<const std::string_view> values, ColumnType type);
 
+// The options every decoder works with: max_output_bytes never above kMaxValueBytes, so every
+// size, offset and length fits the uint32 offsets of decoded strings.
+inline DecodeOptions capped(const DecodeOptions& o) {
+  DecodeOptions c = o;
+  if (c.max_output_bytes > kMaxValueBytes) c.max_output_bytes = kMaxValueBytes;
+  return c;
+}
+
 }  // namespace strata::core::codec

@@ -267,7 +267,8 @@ std::vector<uint8_t> Dictionary::serialize(int zstd_level) const {
   return std::move(w.buf());
 }
 
-Dictionary Dictionary::deserialize(std::span<const uint8_t> bytes, const DecodeOptions& options) {
+Dictionary Dictionary::deserialize(std::span<const uint8_t> bytes, const DecodeOptions& requested) {
+  const DecodeOptions options = capped(requested);
   ByteReader r(bytes);
   if (const uint8_t v = r.u8(); v < kMinFormatVersion || v > kFormatVersion) corrupt("unsupported dictionary version");
   const uint8_t t = r.u8();

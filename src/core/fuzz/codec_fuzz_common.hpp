@@ -48,10 +48,18 @@ inline void exercise(ColumnType type, const uint8_t* data, size_t size) {
     (void)sink;
   } catch (const Error&) {
   }
+  // into one column object reused across inputs (as a scan does): a failed decode must leave it
+  // empty, a good one must match a fresh decode
+  static DecodedColumn reused;
   try {
     o.materialize_strings = true;
-    decode_column(bytes, type, dict, o);
+    decode_column_into(bytes, type, reused, dict, o);
+    DecodedColumn fresh = decode_column(bytes, type, dict, o);
+    if (fresh.rows != reused.rows || fresh.null_count != reused.null_count || fresh.validity != reused.validity ||
+        fresh.fixed != reused.fixed || fresh.offsets != reused.offsets || fresh.data != reused.data)
+      __builtin_trap();
   } catch (const Error&) {
+    if (reused.rows != 0 || !reused.fixed.empty() || !reused.data.empty()) __builtin_trap();
   }
   try {
     Predicate p = Predicate::int_cmp(CmpOp::Ge, 3);

@@ -678,3 +678,23 @@ TEST(CodecApi, DecodeIntoAfterCorruptInputLeavesEmptyColumn) {
     ASSERT_EQ(d.values<int32_t>()[i], null ? 0 : v[i]) << i;
   }
 }
+
+// DecodeOptions::max_output_bytes above kMaxValueBytes is capped: a tiny column that would
+// materialise 4 GiB (one 4 KB value, constant over 2^20 rows) is refused, not decoded into uint32
+// offsets that wrap.
+TEST(CodecApi, OutputLimitIsCappedAtMaxValueBytes) {
+  std::vector<uint8_t> blob = {static_cast<uint8_t>(kFormatVersion << 4),
+                               static_cast<uint8_t>((static_cast<uint8_t>(ColumnType::Varlen) << 4) |
+                                                    static_cast<uint8_t>(Codec::Constant)),
+                               0x80, 0x80, 0x40,  // rows = 2^20
+                               0x80, 0x20};       // value length 4096
+  blob.insert(blob.end(), 4096, 'x');
+  ASSERT_EQ(inspect_column(blob).rows, uint64_t{1} << 20);
+  DecodeOptions o;
+  o.materialize_strings = true;
+  o.max_output_bytes = UINT64_MAX;
+  EXPECT_THROW(decode_column(blob, ColumnType::Varlen, nullptr, o), Error);
+  o.materialize_strings = false;  // the coded form is small and fine
+  DecodedColumn d = decode_column(blob, ColumnType::Varlen, nullptr, o);
+  EXPECT_EQ(d.string_at((1u << 20) - 1).size(), 4096u);
+}
