@@ -37,6 +37,8 @@ SELECT add_job('job_proc', '1 hour', config => '[1, 2]');
 SELECT add_job('job_proc', '1 hour', timezone => 'Mars/Olympus_Mons');
 SELECT add_job('job_proc', '1 hour', config => '{"no": 1}', check_config => 'job_check');
 SELECT add_job('job_proc', '1 hour', check_config => 'job_proc');
+-- a schedule the scheduler could never advance
+SELECT add_job('job_proc', '300000 years');
 
 -- Jobs that will not run by themselves.
 SELECT add_job('job_proc', '1 hour', '{"ok": true}', initial_start => '2100-01-01 00:00+00',
@@ -60,6 +62,7 @@ SELECT * FROM alter_job(1000, config => '{"not ok": 1}');
 SELECT * FROM alter_job(1000, max_retries => -2);
 SELECT * FROM alter_job(1000, schedule_interval => '-1 hour');
 SELECT * FROM alter_job(1000, timezone => 'Nowhere/Special');
+SELECT * FROM alter_job(1000, schedule_interval => '300000 years');
 SELECT * FROM alter_job(4242, scheduled => false);
 SELECT * FROM alter_job(4242, scheduled => false, if_exists => true);
 -- check_config => 0 removes the check.

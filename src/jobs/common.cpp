@@ -120,13 +120,23 @@ static int64 add_interval(int64 t, const core::JobInterval& j, text* tz) {
   });
 }
 
-static TimestampTz compute_next_start(const core::JobSchedule* s, bool success, int32 failures,
-                                      TimestampTz finish, text* tz) {
-  return pg::cpp_entry([&]() -> TimestampTz {
-    core::AddFn add = [tz](int64_t t, const core::JobInterval& iv) { return add_interval(t, iv, tz); };
-    if (success) return core::next_start_after_success(*s, finish, add);
-    return core::next_start_after_failure(*s, finish, failures, add);
+// The next start after a run that ended at `finish`. False, with the reason in `why`, when the
+// schedule cannot produce one (past the end of the timestamp range, or not advancing): then
+// *next is 'infinity'. Never raises, so the scheduler can always record a run.
+static bool compute_next_start(const core::JobSchedule* s, bool success, int32 failures, TimestampTz finish,
+                               text* tz, TimestampTz* next, char (&why)[256]) {
+  why[0] = '\0';
+  *next = pg::cpp_entry([&]() -> TimestampTz {
+    try {
+      core::AddFn add = [tz](int64_t t, const core::JobInterval& iv) { return add_interval(t, iv, tz); };
+      if (success) return core::next_start_after_success(*s, finish, add);
+      return core::next_start_after_failure(*s, finish, failures, add);
+    } catch (const std::exception& e) {  // core::Error, or a PgError whose error state pg_call flushed
+      strlcpy(why, e.what(), sizeof why);
+      return DT_NOEND;
+    }
   });
+  return why[0] == '\0';
 }
 
 bool record_finish(int32 job_id, bool success, bool crashed, const char* sqlstate,
@@ -162,7 +172,12 @@ bool record_finish(int32 job_id, bool success, bool crashed, const char* sqlstat
   Datum last_start = spi_datum(0, 10);
   const bool last_start_null = spi_isnull(0, 10);
 
-  TimestampTz next = compute_next_start(&sched, success, failures, finish, tz);
+  TimestampTz next;
+  char why[256];
+  if (!compute_next_start(&sched, success, failures, finish, tz, &next, why))
+    ereport(WARNING, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                      errmsg("job %d will not run again: its next start cannot be computed: %s", job_id, why),
+                      errhint("Change its schedule with alter_job.")));
 
   Oid types2[6] = {INT4OID, TIMESTAMPTZOID, BOOLOID, BOOLOID, INT4OID, TIMESTAMPTZOID};
   Datum values2[6] = {Int32GetDatum(job_id), TimestampTzGetDatum(finish), BoolGetDatum(success),
@@ -292,5 +307,9 @@ STRATA_FUNCTION(strata_job_next_start) {
   s.fixed_schedule = PG_GETARG_BOOL(4);
   text* tz = PG_ARGISNULL(5) ? nullptr : PG_GETARG_TEXT_PP(5);
   const int32 failures = PG_GETARG_INT32(7);
-  PG_RETURN_TIMESTAMPTZ(strata::jobs::compute_next_start(&s, failures == 0, failures, finish, tz));
+  TimestampTz next;
+  char why[256];
+  if (!strata::jobs::compute_next_start(&s, failures == 0, failures, finish, tz, &next, why))
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("the job schedule has no next start: %s", why)));
+  PG_RETURN_TIMESTAMPTZ(next);
 }

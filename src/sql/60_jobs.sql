@@ -233,6 +233,10 @@ BEGIN
   IF fixed_schedule AND initial_start IS NULL THEN
     initial_start := pg_catalog.now();
   END IF;
+  -- a schedule the scheduler could not advance (it would run past the timestamp range) is refused
+  PERFORM _strata_internal.job_next_start(initial_start, schedule_interval, interval '5 minutes', -1,
+    coalesce(fixed_schedule, true), timezone,
+    GREATEST(initial_start, pg_catalog.now()), 0);
   RETURN _strata_internal.job_insert('User-Defined Action', p.proc_schema, p.proc_name,
     schedule_interval, interval '0', -1, interval '5 minutes', coalesce(scheduled, true),
     coalesce(fixed_schedule, true), initial_start, NULL, config, chk_schema, chk_name,
@@ -308,6 +312,11 @@ BEGIN
   IF coalesce(fixed_schedule, j.fixed_schedule) AND coalesce(initial_start, j.initial_start) IS NULL THEN
     initial_start := pg_catalog.now();
   END IF;
+  PERFORM _strata_internal.job_next_start(coalesce(initial_start, j.initial_start),
+    coalesce(schedule_interval, j.schedule_interval), coalesce(retry_period, j.retry_period),
+    coalesce(max_retries, j.max_retries), coalesce(fixed_schedule, j.fixed_schedule),
+    coalesce(timezone, j.timezone),
+    GREATEST(coalesce(initial_start, j.initial_start), pg_catalog.now()), 0);
   PERFORM _strata_internal.job_update(id,
     coalesce(schedule_interval, j.schedule_interval), coalesce(max_runtime, j.max_runtime),
     coalesce(max_retries, j.max_retries), coalesce(retry_period, j.retry_period),

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Background job scheduler on a private cluster: a job every second runs on time, a failing job's
 # errors and retry backoff are recorded, max_runtime cancels a long run, a job whose owner can no
-# longer log in fails clearly, strata.max_background_workers caps concurrent runs, and alter_job
-# and delete_job work while the job runs.
+# longer log in fails clearly, strata.max_background_workers caps concurrent runs, alter_job
+# and delete_job work while the job runs, and a schedule that cannot advance stops only its job.
 # Usage: test/shell/jobs_scheduler.sh   (prints PASS or FAIL; exit status 0 on PASS)
 DATA=/tmp/strata-jobs-sched-data
 PORT=55422
@@ -117,6 +117,25 @@ expect jobsdb "SET statement_timeout = '2s'; SELECT schedule_interval FROM alter
 expect jobsdb "SET statement_timeout = '2s'; SELECT delete_job(1007); SELECT count(*) FROM strata_information.jobs WHERE job_id = 1007" "
 0" "delete_job while running"
 if poll jobsdb "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'strata job 1007'" 5; then ok "delete_job stopped the run"; else fail "the deleted job's run goes on"; fi
+
+# 7. A job whose stored schedule can no longer advance (set in the catalog directly: add_job and
+#    alter_job refuse such a schedule) runs, is recorded with next_start = infinity and a
+#    warning, and the scheduler goes on running the other jobs. Before, recording its finish
+#    raised an error that killed the scheduler again at every restart.
+q -d jobsdb >/dev/null <<'SQL'
+SELECT add_job('tick', '1 second', initial_start => now());
+SELECT add_job('tick', '1 hour', scheduled => false);
+BEGIN;
+SELECT alter_job(1009, scheduled => true, next_start => now());
+UPDATE _strata_catalog.bgw_job SET schedule_interval = '300000 years' WHERE id = 1009;
+COMMIT;
+SQL
+if poll jobsdb "SELECT count(*) = 1 FROM runs WHERE job = 1009" 10; then ok "job with an unadvanceable schedule ran"; else fail "job 1009 did not run"; fi
+if poll jobsdb "SELECT next_start = 'infinity' FROM strata_information.job_stats WHERE job_id = 1009" 5; then ok "its next start is infinity"; else fail "job 1009's next start is not infinity"; fi
+if poll jobsdb "SELECT count(*) >= 3 FROM runs WHERE job = 1008 AND at > (SELECT max(at) FROM runs WHERE job = 1009)" 10; then
+  ok "other jobs keep running"; else fail "the 1-second job stopped after job 1009 ran"; fi
+expect jobsdb "SELECT count(*) FROM runs WHERE job = 1009" 1 "the unadvanceable job ran once"
+q -d jobsdb -c "SELECT delete_job(1008)" -c "SELECT delete_job(1009)" >/dev/null
 
 # The scheduler survived everything above.
 expect jobsdb "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'strata job scheduler' AND datname = 'jobsdb'" 1 "scheduler still running"
