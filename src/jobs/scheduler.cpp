@@ -33,7 +33,17 @@ static void scheduler_sigterm(SIGNAL_ARGS) {
   errno = save_errno;
 }
 
+// The slot reserved for a run not yet handed to a worker (-1: none). Released when the
+// scheduler exits in between (an error there is FATAL in a background worker): nothing else
+// would, and the job would look as if it were running forever.
+static int pending_slot = -1;
+static uint64 pending_generation = 0;
+
+static void release_slot(int slot, uint64 generation);
+
 static void scheduler_detach(int, Datum) {
+  if (pending_slot >= 0) release_slot(pending_slot, pending_generation);
+  pending_slot = -1;
   SpinLockAcquire(&shared->mutex);
   DbEntry* e = find_db_locked(my_db);
   if (e && e->scheduler_pid == MyProcPid) {
@@ -257,7 +267,9 @@ static void mark_interrupted_runs() {
 static void stop_all_workers() {
   for (int i = 0; i < nrunning; i++) TerminateBackgroundWorker(running[i].handle);
   for (int i = 0; i < nrunning; i++) (void)WaitForBackgroundWorkerShutdown(running[i].handle);
-  // The slots are released by the workers themselves as they exit.
+  // A worker releases its slot as it exits; one stopped before it started never does. Slot
+  // generations are unique, so releasing an already released slot does nothing.
+  for (int i = 0; i < nrunning; i++) release_slot(running[i].slot, running[i].slot_generation);
   nrunning = 0;
 }
 
@@ -334,6 +346,8 @@ static void scheduler_loop() {
         sleep_usec = Min(sleep_usec, 1000000);
         break;
       }
+      pending_slot = slot;
+      pending_generation = generation;
       const char* sqlstate = nullptr;
       const char* message = nullptr;
       StartTransactionCommand();
@@ -346,18 +360,20 @@ static void scheduler_loop() {
       CommitTransactionCommand();
       if (!owner_ok) {
         release_slot(slot, generation);
+        pending_slot = -1;
         continue;
       }
+      MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);  // the handle outlives this transaction
       BackgroundWorkerHandle* handle = start_worker(j.id, j.owner, slot, generation);
+      MemoryContextSwitchTo(old);
+      pending_slot = -1;  // from here the slot is the worker's, or released below
       if (handle == nullptr) {
         release_slot(slot, generation);
         record_failure_tx(j.id, false, "53000",
                           "could not start a background worker for the job (max_worker_processes reached)", 0);
         continue;
       }
-      MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
       running[nrunning++] = Running{j.id, j.owner, handle, start, j.max_runtime_usec, false, false, slot, generation, 0};
-      MemoryContextSwitchTo(old);
     }
 
     // max_runtime: cancel overdue runs; wake up for the next deadline.
