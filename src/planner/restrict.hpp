@@ -24,7 +24,8 @@ struct TimeSet {
 TimeSet time_set_all();
 TimeSet time_set_empty();
 TimeSet time_set_intersect(TimeSet a, TimeSet b);
-TimeSet time_set_union(TimeSet a, TimeSet b);
+// The union of n sets, normalized once.
+TimeSet time_set_union(const TimeSet* sets, int n);
 bool time_set_overlaps(TimeSet s, int64 range_start, int64 range_end);
 
 // A clause `time_col OP value` (or `time_col OP ANY/ALL (array)`) to evaluate at executor start,
