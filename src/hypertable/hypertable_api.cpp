@@ -154,13 +154,19 @@ int32 create_hypertable(const CreateArgs& a, bool* created) {
   if (!extension_is_active())
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("the strata extension is not ready in this database")));
-  LockRelationOid(a.relid, AccessExclusiveLock);
+  // Ownership first, as PostgreSQL's own ALTER TABLE does: anyone else would otherwise queue an
+  // AccessExclusiveLock that blocks every reader of the table before being refused. Checked
+  // again under the lock (the table may have been dropped or changed hands meanwhile).
+  for (bool locked : {false, true}) {
+    if (locked) LockRelationOid(a.relid, AccessExclusiveLock);
+    char* name = get_rel_name(a.relid);
+    if (name == nullptr)
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", a.relid)));
+    if (!compat::is_table_owner(a.relid, GetUserId()))
+      aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(get_rel_relkind(a.relid)), name);
+  }
   char* relname = get_rel_name(a.relid);
-  if (relname == nullptr)
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", a.relid)));
   char relkind = get_rel_relkind(a.relid);
-  if (!compat::is_table_owner(a.relid, GetUserId()))
-    aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(relkind), relname);
 
   if (Hypertable* existing = hypertable_get(a.relid)) {
     if (a.if_not_exists) {
