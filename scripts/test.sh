@@ -2,6 +2,9 @@
 # The whole test suite: core (GoogleTest, sanitizers, fuzzers), pg_regress, isolation, pgTAP and
 # shell tests (crash recovery, dump/restore, jobs, benchmark smoke test) against throwaway
 # clusters. Ends with one line "N passed, N failed"; exits non-zero on any failure.
+# For development, ONLY=<extended regex> runs just the tests whose name matches (a test's name is
+# its file name without extension, "core" for the core checks, "pgtap" for the pgTAP files), e.g.
+#   ONLY='^(planner|ddl)$' bash scripts/test.sh
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 set +e
@@ -13,12 +16,15 @@ pass() { PASSED=$((PASSED + ${2:-1})); }
 fail() { FAILED=$((FAILED + ${2:-1})); FAILURES+=("$1"); }
 section() { printf '\n==== %s ====\n' "$*"; }
 START=$(date +%s)
+want() { [ -z "${ONLY:-}" ] || [[ "$1" =~ $ONLY ]]; }
 
 section "dependencies"
 bash "$ROOT/scripts/install-deps.sh" || { echo "dependency installation failed"; echo "0 passed, 1 failed"; exit 1; }
 
 section "core (src/core)"
-if [ -x "$ROOT/scripts/core-checks.sh" ]; then
+if ! want core; then
+  echo "skipped (ONLY=$ONLY)"
+elif [ -x "$ROOT/scripts/core-checks.sh" ]; then
   out=$(bash "$ROOT/scripts/core-checks.sh" 2>&1); rc=$?
   echo "$out" | tail -40
   line=$(echo "$out" | grep -E '^core-checks: [0-9]+ passed, [0-9]+ failed' | tail -1)
@@ -47,7 +53,7 @@ cluster_start "$DATA" "$PORT" || { cat "$DATA.log"; echo "$PASSED passed, $((FAI
 export PGHOST=$DATA.sock PGPORT=$PORT PGUSER=postgres
 
 section "pg_regress and isolation (each test in a fresh database)"
-rm -rf "$ROOT/build/regress" "$ROOT/build/isolation"
+rm -rf "$ROOT/build/regress" "$ROOT/build/isolation"; mkdir -p "$ROOT/build"
 run_pg_test() {  # run_pg_test KIND NAME: one pg_regress (KIND=REGRESS) or isolation (KIND=ISOLATION) test
   local kind=$1 name=$2 out
   if [ "$kind" = REGRESS ]; then
@@ -67,11 +73,11 @@ run_pg_test() {  # run_pg_test KIND NAME: one pg_regress (KIND=REGRESS) or isola
     echo "$out" | tail -5
   fi
 }
-for f in "$ROOT"/sql/*.sql; do run_pg_test REGRESS "$(basename "$f" .sql)"; done
-for f in "$ROOT"/test/isolation/specs/*.spec; do run_pg_test ISOLATION "$(basename "$f" .spec)"; done
+for f in "$ROOT"/sql/*.sql; do want "$(basename "$f" .sql)" && run_pg_test REGRESS "$(basename "$f" .sql)"; done
+for f in "$ROOT"/test/isolation/specs/*.spec; do want "$(basename "$f" .spec)" && run_pg_test ISOLATION "$(basename "$f" .spec)"; done
 
 section "pgTAP"
-if ls "$ROOT"/test/pgtap/*.sql >/dev/null 2>&1; then
+if ls "$ROOT"/test/pgtap/*.sql >/dev/null 2>&1 && want pgtap; then
   psql_at "$DATA" "$PORT" -q -c "CREATE DATABASE pgtap_test" postgres
   out=$(pg_prove -h "$DATA.sock" -p "$PORT" -U postgres -d pgtap_test "$ROOT"/test/pgtap/*.sql 2>&1); rc=$?
   echo "$out" | tail -15
@@ -83,6 +89,7 @@ section "shell tests"
 for t in "$ROOT"/test/shell/*.sh; do
   [ -f "$t" ] || continue
   name=$(basename "$t" .sh)
+  want "$name" || continue
   t0=$(date +%s)
   out=$(STAGE="$STAGE" bash "$t" 2>&1); rc=$?
   echo "$out" | tail -8 | sed 's/^/  /'
