@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "codec/bitpack.hpp"
+#include "codec/internal.hpp"
 
 namespace strata::core::codec {
 
@@ -658,18 +659,6 @@ template void decode_ints_narrow<int16_t>(ByteReader&, size_t, int16_t*, int64_t
 template void decode_ints_narrow<int32_t>(ByteReader&, size_t, int32_t*, int64_t, int64_t, int);
 template void decode_ints_narrow<uint32_t>(ByteReader&, size_t, uint32_t*, int64_t, int64_t, int);
 
-bool int_cmp(int64_t a, CmpOp op, int64_t c) {
-  switch (op) {
-    case CmpOp::Eq: return a == c;
-    case CmpOp::Ne: return a != c;
-    case CmpOp::Lt: return a < c;
-    case CmpOp::Le: return a <= c;
-    case CmpOp::Gt: return a > c;
-    case CmpOp::Ge: return a >= c;
-  }
-  return false;
-}
-
 namespace {
 inline void set_range(std::vector<uint64_t>& bits, size_t from, size_t to) {
   for (size_t i = from; i < to; ++i) bits[i >> 6] |= uint64_t{1} << (i & 63);
@@ -688,7 +677,7 @@ void predicate_ints(ByteReader& r, size_t n, CmpOp op, int64_t c, std::vector<ui
   if (kind == kIntConst) {
     const int64_t v = probe.svarint();
     r = probe;
-    if (int_cmp(v, op, c)) set_range(bits, 0, n);
+    if (compare(v, op, c)) set_range(bits, 0, n);
     return;
   }
   if (kind == kIntRle) {
@@ -698,7 +687,7 @@ void predicate_ints(ByteReader& r, size_t n, CmpOp op, int64_t c, std::vector<ui
     size_t at = 0;
     for (size_t k = 0; k < vals.size(); ++k) {
       const size_t len = static_cast<size_t>(lens[k]) + 1;
-      if (int_cmp(vals[k], op, c)) set_range(bits, at, at + len);
+      if (compare(vals[k], op, c)) set_range(bits, at, at + len);
       at += len;
     }
     return;
@@ -734,7 +723,7 @@ void predicate_ints(ByteReader& r, size_t n, CmpOp op, int64_t c, std::vector<ui
   }
   std::vector<int64_t> v(n);
   decode_ints(r, n, v.data());
-  for (size_t i = 0; i < n; ++i) bits[i >> 6] |= static_cast<uint64_t>(int_cmp(v[i], op, c)) << (i & 63);
+  for (size_t i = 0; i < n; ++i) bits[i >> 6] |= static_cast<uint64_t>(compare(v[i], op, c)) << (i & 63);
 }
 
 void aggregate_ints(ByteReader& r, size_t n, IntAgg& agg) {
