@@ -150,6 +150,15 @@ void decode_fixed(const Parsed& p, ByteReader& r, uint8_t* out) {
 
 namespace {
 
+// Swaps the buffers of a string column's values between st and out.
+void swap_string_buffers(Strings& st, DecodedColumn& out) {
+  st.data.swap(out.data);
+  st.offsets.swap(out.offsets);
+  st.codes.swap(out.codes);
+  st.edata.swap(out.dict_data);
+  st.eoffs.swap(out.dict_offsets);
+}
+
 // No rows and every buffer empty (capacity kept).
 void make_empty(DecodedColumn& out) {
   out.rows = out.null_count = 0;
@@ -187,11 +196,7 @@ void decode_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn&
   const bool nulls = p.info.null_count > 0;
   if (string_like(type)) {
     Strings st;
-    st.data.swap(out.data);
-    st.offsets.swap(out.offsets);
-    st.codes.swap(out.codes);
-    st.edata.swap(out.dict_data);
-    st.eoffs.swap(out.dict_offsets);
+    swap_string_buffers(st, out);  // out's buffers lent for their capacity
     if (p.m > 0) {
       decode_strings(p.info, p.m, r, dict, opt, st);
       r.expect_end("trailing bytes in column body");
@@ -238,11 +243,7 @@ void decode_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn&
       st.edata.clear();
       st.eoffs.clear();
     }
-    out.data.swap(st.data);
-    out.offsets.swap(st.offsets);
-    out.codes.swap(st.codes);
-    out.dict_data.swap(st.edata);
-    out.dict_offsets.swap(st.eoffs);
+    swap_string_buffers(st, out);
     return;
   }
   const size_t width = fixed_width(type);

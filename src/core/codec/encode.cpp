@@ -142,17 +142,18 @@ bool build_body(ColumnType type, Codec c, const Gathered& g, const EncodeOptions
       return true;
     case Codec::Constant: {
       // applies only when every value is identical (forced or not)
+      const bool same = int_like(type)     ? all_equal<int64_t>(g.ints)
+                        : float_like(type) ? all_equal<uint64_t>(g.bits)
+                                           : all_equal<std::string_view>(g.strs);
+      if (!same) {
+        if (forced) bad_arg("Constant codec needs identical values");
+        return false;
+      }
       if (int_like(type)) {
-        for (int64_t x : g.ints)
-          if (x != g.ints[0]) return forced ? (bad_arg("Constant codec needs identical values"), false) : false;
         w.svarint(g.ints[0]);
       } else if (float_like(type)) {
-        for (uint64_t x : g.bits)
-          if (x != g.bits[0]) return forced ? (bad_arg("Constant codec needs identical values"), false) : false;
         w.bytes(&g.bits[0], width);
       } else {
-        for (auto x : g.strs)
-          if (x != g.strs[0]) return forced ? (bad_arg("Constant codec needs identical values"), false) : false;
         if (type == ColumnType::Varlen) w.varint(g.strs[0].size());
         w.bytes(g.strs[0].data(), g.strs[0].size());
       }

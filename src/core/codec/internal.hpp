@@ -8,6 +8,7 @@
 #include <compare>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -77,6 +78,14 @@ inline IntRange int_range(ColumnType t) {
 
 // Whether codec c may encode a column of type t (Auto: no).
 bool codec_allowed(ColumnType t, Codec c);
+
+// Whether every value of v equals the first (true when v is empty).
+template <class T>
+bool all_equal(std::span<const T> v) {
+  for (size_t i = 1; i < v.size(); ++i)
+    if (!(v[i] == v[0])) return false;
+  return true;
+}
 
 // Bit i of an LSB-first bitmap.
 inline bool bit_at(const uint8_t* bm, size_t i) { return (bm[i >> 3] >> (i & 7)) & 1; }

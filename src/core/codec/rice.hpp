@@ -39,7 +39,7 @@ void read_rice_positions(ByteReader& r, size_t count, uint64_t limit, F&& on_pos
     // start of the next byte, loaded again by the next refill)
     uint64_t q = 0;
     unsigned z;
-    while (br.bits() == 0 || (z = static_cast<unsigned>(__builtin_ctzll(br.bits()))) >= br.avail()) {
+    while (br.bits() == 0 || (z = static_cast<unsigned>(__builtin_ctzll(br.bits()))) >= br.avail()) [[unlikely]] {
       q += br.avail();  // the quotient's zeros run past the buffered bits
       br.skip(br.avail());
       br.refill();
@@ -47,7 +47,7 @@ void read_rice_positions(ByteReader& r, size_t count, uint64_t limit, F&& on_pos
     }
     q += z;
     br.skip(z + 1);
-    if (br.avail() < k) {
+    if (br.avail() < k) [[unlikely]] {
       br.refill();
       if (br.avail() < k) corrupt("truncated input");
     }
