@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "codec/bitpack.hpp"
+#include "codec/internal.hpp"
 
 namespace strata::core::codec {
 
@@ -187,12 +188,6 @@ size_t count_runs(std::span<const int64_t> v) {
   size_t r = v.empty() ? 0 : 1;
   for (size_t i = 1; i < v.size(); ++i) r += v[i] != v[i - 1];
   return r;
-}
-
-bool all_equal(std::span<const int64_t> v) {
-  for (size_t i = 1; i < v.size(); ++i)
-    if (v[i] != v[0]) return false;
-  return true;
 }
 
 // ---- LZ (kind 5): repeats of earlier sequences of values, for periodic blocks (a batch that
@@ -658,18 +653,6 @@ template void decode_ints_narrow<int16_t>(ByteReader&, size_t, int16_t*, int64_t
 template void decode_ints_narrow<int32_t>(ByteReader&, size_t, int32_t*, int64_t, int64_t, int);
 template void decode_ints_narrow<uint32_t>(ByteReader&, size_t, uint32_t*, int64_t, int64_t, int);
 
-bool int_cmp(int64_t a, CmpOp op, int64_t c) {
-  switch (op) {
-    case CmpOp::Eq: return a == c;
-    case CmpOp::Ne: return a != c;
-    case CmpOp::Lt: return a < c;
-    case CmpOp::Le: return a <= c;
-    case CmpOp::Gt: return a > c;
-    case CmpOp::Ge: return a >= c;
-  }
-  return false;
-}
-
 namespace {
 inline void set_range(std::vector<uint64_t>& bits, size_t from, size_t to) {
   for (size_t i = from; i < to; ++i) bits[i >> 6] |= uint64_t{1} << (i & 63);
@@ -681,14 +664,19 @@ __int128 floor_div(__int128 a, __int128 b) {
 }
 }  // namespace
 
-void predicate_ints(ByteReader& r, size_t n, CmpOp op, int64_t c, std::vector<uint64_t>& bits) {
-  bits.assign((n + 63) / 64, 0);
+namespace {
+
+// Walks a block of n values by its shape, materialising it only where needed: on_run(v, at,
+// len) for each run of CONST and RLE blocks, on_packed(header, packed values) for FOR blocks
+// without exceptions, on_values(values) for any other block.
+template <class OnRun, class OnPacked, class OnValues>
+void visit_ints(ByteReader& r, size_t n, OnRun on_run, OnPacked on_packed, OnValues on_values) {
   ByteReader probe = r;
   const uint8_t kind = probe.u8();
   if (kind == kIntConst) {
     const int64_t v = probe.svarint();
     r = probe;
-    if (int_cmp(v, op, c)) set_range(bits, 0, n);
+    on_run(v, 0, n);
     return;
   }
   if (kind == kIntRle) {
@@ -698,59 +686,9 @@ void predicate_ints(ByteReader& r, size_t n, CmpOp op, int64_t c, std::vector<ui
     size_t at = 0;
     for (size_t k = 0; k < vals.size(); ++k) {
       const size_t len = static_cast<size_t>(lens[k]) + 1;
-      if (int_cmp(vals[k], op, c)) set_range(bits, at, at + len);
+      on_run(vals[k], at, len);
       at += len;
     }
-    return;
-  }
-  if (kind == kIntFor) {
-    ForHeader h = read_for_header(probe, n);
-    if (h.exceptions == 0) {
-      // v = base + gcd * p with p unsigned: turn `v op c` into a test on p alone.
-      const uint8_t* p = probe.bytes(packed_size(n, h.width));
-      r = probe;
-      std::vector<uint64_t> u(n);
-      bitunpack(p, n, h.width, u.data());
-      const __int128 t = static_cast<__int128>(c) - static_cast<__int128>(h.base);
-      const __int128 g = static_cast<__int128>(h.gcd);
-      // p*g <= t  <=>  p <= floor(t/g);   p*g < t  <=>  p <= floor((t-1)/g)
-      const __int128 le = floor_div(t, g), lt = floor_div(t - 1, g);
-      const bool exact = t >= 0 && t % g == 0;
-      for (size_t i = 0; i < n; ++i) {
-        const __int128 pv = static_cast<__int128>(u[i]);
-        bool m = false;
-        switch (op) {
-          case CmpOp::Eq: m = exact && pv == t / g; break;
-          case CmpOp::Ne: m = !(exact && pv == t / g); break;
-          case CmpOp::Lt: m = pv <= lt; break;
-          case CmpOp::Le: m = pv <= le; break;
-          case CmpOp::Gt: m = pv > le; break;
-          case CmpOp::Ge: m = pv > lt; break;
-        }
-        bits[i >> 6] |= static_cast<uint64_t>(m) << (i & 63);
-      }
-      return;
-    }
-  }
-  std::vector<int64_t> v(n);
-  decode_ints(r, n, v.data());
-  for (size_t i = 0; i < n; ++i) bits[i >> 6] |= static_cast<uint64_t>(int_cmp(v[i], op, c)) << (i & 63);
-}
-
-void aggregate_ints(ByteReader& r, size_t n, IntAgg& agg) {
-  ByteReader probe = r;
-  const uint8_t kind = probe.u8();
-  if (kind == kIntConst) {
-    const int64_t v = probe.svarint();
-    r = probe;
-    agg.add_run(v, n);
-    return;
-  }
-  if (kind == kIntRle) {
-    std::vector<int64_t> vals, lens;
-    read_runs(probe, n, vals, lens, 0);
-    r = probe;
-    for (size_t k = 0; k < vals.size(); ++k) agg.add_run(vals[k], static_cast<uint64_t>(lens[k]) + 1);
     return;
   }
   if (kind == kIntFor) {
@@ -760,28 +698,72 @@ void aggregate_ints(ByteReader& r, size_t n, IntAgg& agg) {
       r = probe;
       std::vector<uint64_t> u(n);
       bitunpack(p, n, h.width, u.data());
-      uint64_t pmin = u[0], pmax = u[0];
-      unsigned __int128 psum = 0;
-      for (size_t i = 0; i < n; ++i) {
-        pmin = std::min(pmin, u[i]);
-        pmax = std::max(pmax, u[i]);
-        psum += u[i];
-      }
-      const int64_t vmin = static_cast<int64_t>(static_cast<uint64_t>(h.base) + pmin * h.gcd);
-      const int64_t vmax = static_cast<int64_t>(static_cast<uint64_t>(h.base) + pmax * h.gcd);
-      if (agg.count == 0 || vmin < agg.min) agg.min = vmin;
-      if (agg.count == 0 || vmax > agg.max) agg.max = vmax;
-      agg.count += n;
-      // modular arithmetic: exact for valid data, no undefined behaviour for corrupt data
-      const unsigned __int128 s = static_cast<unsigned __int128>(static_cast<__int128>(h.base)) * n +
-                                  psum * h.gcd;
-      agg.sum += static_cast<__int128>(s);
+      on_packed(h, u);
       return;
     }
   }
   std::vector<int64_t> v(n);
   decode_ints(r, n, v.data());
-  for (int64_t x : v) agg.add_run(x, 1);
+  on_values(v);
+}
+
+}  // namespace
+
+void predicate_ints(ByteReader& r, size_t n, CmpOp op, int64_t c, std::vector<uint64_t>& bits) {
+  bits.assign((n + 63) / 64, 0);
+  auto on_run = [&](int64_t v, size_t at, size_t len) {
+    if (compare(v, op, c)) set_range(bits, at, at + len);
+  };
+  auto on_packed = [&](const ForHeader& h, const std::vector<uint64_t>& u) {
+    // v = base + gcd * p with p unsigned: turn `v op c` into a test on p alone.
+    const __int128 t = static_cast<__int128>(c) - static_cast<__int128>(h.base);
+    const __int128 g = static_cast<__int128>(h.gcd);
+    // p*g <= t  <=>  p <= floor(t/g);   p*g < t  <=>  p <= floor((t-1)/g)
+    const __int128 le = floor_div(t, g), lt = floor_div(t - 1, g);
+    const bool exact = t >= 0 && t % g == 0;
+    for (size_t i = 0; i < n; ++i) {
+      const __int128 pv = static_cast<__int128>(u[i]);
+      bool m = false;
+      switch (op) {
+        case CmpOp::Eq: m = exact && pv == t / g; break;
+        case CmpOp::Ne: m = !(exact && pv == t / g); break;
+        case CmpOp::Lt: m = pv <= lt; break;
+        case CmpOp::Le: m = pv <= le; break;
+        case CmpOp::Gt: m = pv > le; break;
+        case CmpOp::Ge: m = pv > lt; break;
+      }
+      bits[i >> 6] |= static_cast<uint64_t>(m) << (i & 63);
+    }
+  };
+  auto on_values = [&](const std::vector<int64_t>& v) {
+    for (size_t i = 0; i < n; ++i) bits[i >> 6] |= static_cast<uint64_t>(compare(v[i], op, c)) << (i & 63);
+  };
+  visit_ints(r, n, on_run, on_packed, on_values);
+}
+
+void aggregate_ints(ByteReader& r, size_t n, IntAgg& agg) {
+  auto on_run = [&](int64_t v, size_t, size_t len) { agg.add_run(v, len); };
+  auto on_packed = [&](const ForHeader& h, const std::vector<uint64_t>& u) {
+    uint64_t pmin = u[0], pmax = u[0];
+    unsigned __int128 psum = 0;
+    for (size_t i = 0; i < n; ++i) {
+      pmin = std::min(pmin, u[i]);
+      pmax = std::max(pmax, u[i]);
+      psum += u[i];
+    }
+    const int64_t vmin = static_cast<int64_t>(static_cast<uint64_t>(h.base) + pmin * h.gcd);
+    const int64_t vmax = static_cast<int64_t>(static_cast<uint64_t>(h.base) + pmax * h.gcd);
+    if (agg.count == 0 || vmin < agg.min) agg.min = vmin;
+    if (agg.count == 0 || vmax > agg.max) agg.max = vmax;
+    agg.count += n;
+    // modular arithmetic: exact for valid data, no undefined behaviour for corrupt data
+    const unsigned __int128 s = static_cast<unsigned __int128>(static_cast<__int128>(h.base)) * n + psum * h.gcd;
+    agg.sum += static_cast<__int128>(s);
+  };
+  auto on_values = [&](const std::vector<int64_t>& v) {
+    for (int64_t x : v) agg.add_run(x, 1);
+  };
+  visit_ints(r, n, on_run, on_packed, on_values);
 }
 
 }  // namespace strata::core::codec

@@ -49,6 +49,4 @@ struct IntAgg {
 };
 void aggregate_ints(ByteReader& r, size_t n, IntAgg& agg);
 
-bool int_cmp(int64_t a, CmpOp op, int64_t c);
-
 }  // namespace strata::core::codec

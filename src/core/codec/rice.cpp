@@ -28,17 +28,13 @@ void write_rice_positions(ByteWriter& w, std::span<const uint32_t> pos) {
     }
   }
   w.u8(static_cast<uint8_t>(best_k));
-  uint8_t* out = w.grow((best_bits + 7) / 8);  // zero-filled
-  uint64_t at = 0;  // bit position
-  auto put = [&](uint64_t v, unsigned n) {  // n <= 32 bits of v, LSB first
-    for (unsigned b = 0; b < n; ++b, ++at)
-      if ((v >> b) & 1) out[at >> 3] |= static_cast<uint8_t>(1u << (at & 7));
-  };
+  BitWriter bw(w.buf());
   for (uint32_t g : gaps) {
-    at += g >> best_k;  // quotient in unary: that many 0 bits, then a 1
-    put(1, 1);
-    put(g & ((uint64_t{1} << best_k) - 1), best_k);
+    bw.zeros(g >> best_k);  // quotient in unary: that many 0 bits, then a 1
+    bw.put(1, 1);
+    bw.put(g, best_k);  // remainder: the low k bits
   }
+  bw.finish();  // best_bits bits: (best_bits + 7) / 8 bytes
 }
 
 }  // namespace strata::core::codec

@@ -10,9 +10,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <span>
 
+#include "codec/bitstream.hpp"
 #include "codec/byte_io.hpp"
 
 namespace strata::core::codec {
@@ -30,60 +30,38 @@ template <class F>
 void read_rice_positions(ByteReader& r, size_t count, uint64_t limit, F&& on_position) {
   const unsigned k = r.u8();
   if (k > kMaxRiceK) corrupt("bad rice parameter");
-  const size_t size = r.remaining();
-  const uint8_t* const start = r.bytes(0);
-  const uint8_t* p = start;
-  const uint8_t* const end = start + size;
-  uint64_t buf = 0;  // unread bits, LSB first, `avail` of them counted
-  unsigned avail = 0;
-  auto refill = [&] {
-    if (end - p >= 8) {
-      uint64_t word;
-      std::memcpy(&word, p, 8);
-      buf |= word << avail;  // little-endian load (as everywhere in the format)
-      p += (63 - avail) >> 3;
-      avail |= 56;
-    } else {
-      while (avail <= 55 && p < end) {
-        buf |= static_cast<uint64_t>(*p++) << avail;
-        avail += 8;
-      }
-    }
-  };
+  BitReader br(r.bytes(0), r.remaining());
   const uint64_t mask = (uint64_t{1} << k) - 1;
   uint64_t next = 0;  // smallest value the next position may take
   for (size_t i = 0; i < count; ++i) {
-    if (avail < 32) refill();  // a gap usually takes far fewer bits
-    // (bits of buf at and above `avail` are the start of the next, partly loaded byte: real
-    // stream bits, loaded again by the next refill)
+    if (br.avail() < 32) br.refill();  // a gap usually takes far fewer bits
+    // (bits of the buffer at and above avail() may be stream bits loaded ahead: they are the
+    // start of the next byte, loaded again by the next refill)
     uint64_t q = 0;
     unsigned z;
-    while (buf == 0 || (z = static_cast<unsigned>(__builtin_ctzll(buf))) >= avail) {
-      q += avail;  // the quotient's zeros run past the buffered bits
-      buf >>= avail;  // avail <= 63
-      avail = 0;
-      refill();
-      if (avail == 0) corrupt("truncated input");
+    while (br.bits() == 0 || (z = static_cast<unsigned>(__builtin_ctzll(br.bits()))) >= br.avail()) [[unlikely]] {
+      q += br.avail();  // the quotient's zeros run past the buffered bits
+      br.skip(br.avail());
+      br.refill();
+      if (br.avail() == 0) corrupt("truncated input");
     }
     q += z;
-    buf >>= z + 1;
-    avail -= z + 1;
-    if (avail < k) {
-      refill();
-      if (avail < k) corrupt("truncated input");
+    br.skip(z + 1);
+    if (br.avail() < k) [[unlikely]] {
+      br.refill();
+      if (br.avail() < k) corrupt("truncated input");
     }
-    const uint64_t gap = (q << k) | (buf & mask);
-    buf >>= k;
-    avail -= k;
+    const uint64_t gap = (q << k) | (br.bits() & mask);
+    br.skip(k);
     // no overflow: q counts stream bits (< 2^33), so every gap and their sum stay below 2^54
     const uint64_t pos = next + gap;
     if (pos >= limit) corrupt("bad validity position");
     on_position(static_cast<uint32_t>(pos));
     next = pos + 1;
   }
-  // consumed: whole bytes read minus those still buffered; the partial byte's unused bits are 0
-  if (buf & ((uint64_t{1} << (avail & 7)) - 1)) corrupt("rice padding bits set");
-  r.bytes(static_cast<size_t>(p - start) - avail / 8);
+  // consumed: the bytes holding read bits; the partial byte's unused bits are 0
+  if (!br.padding_zero()) corrupt("rice padding bits set");
+  r.bytes(br.bytes_used());
 }
 
 }  // namespace strata::core::codec

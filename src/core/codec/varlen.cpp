@@ -63,8 +63,6 @@ void format_uuid(const uint8_t in[16], char out[36]) {
   }
 }
 
-namespace {
-
 void write_plain_strings(ByteWriter& w, std::span<const std::string_view> v) {
   std::vector<int64_t> lens(v.size());
   for (size_t i = 0; i < v.size(); ++i) lens[i] = static_cast<int64_t>(v[i].size());
@@ -88,7 +86,12 @@ void read_plain_strings(ByteReader& r, size_t n, std::vector<uint8_t>& data, std
   for (int64_t l : lens) offsets.push_back(off += static_cast<uint32_t>(l));
 }
 
-}  // namespace
+void read_uuid_values(ByteReader& r, size_t n, std::vector<uint8_t>& data, std::vector<uint32_t>& offsets) {
+  const uint8_t* p = r.bytes(n * 16);
+  data.insert(data.end(), p, p + n * 16);
+  uint32_t off = offsets.back();
+  for (size_t i = 0; i < n; ++i) offsets.push_back(off += 16);
+}
 
 // UuidText body (also used by the string list): exceptions count, their positions, the 16-byte
 // canonical values, then the exceptions as a plain string list.
@@ -286,9 +289,8 @@ Dictionary Dictionary::deserialize(std::span<const uint8_t> bytes, const DecodeO
     const uint8_t* p = r.bytes(comp_len);
     r.expect_end("trailing bytes after dictionary");
     raw.resize(raw_len);
-    CodecContext local;
-    CodecContext::Impl& ctx = options.context ? *options.context->impl() : *local.impl();
-    zstd_decompress(ctx, p, comp_len, raw.data(), raw_len);
+    ContextRef ctx(options.context);
+    zstd_decompress(ctx.get(), p, comp_len, raw.data(), raw_len);
   }
   ByteReader body = (flags & 1) ? ByteReader(raw.data(), raw.size()) : r;
   std::vector<uint8_t> data;
@@ -297,9 +299,7 @@ Dictionary Dictionary::deserialize(std::span<const uint8_t> bytes, const DecodeO
   if (t == static_cast<uint8_t>(ColumnType::Uuid)) {
     if (body.u8() != static_cast<uint8_t>(Codec::Plain)) corrupt("bad uuid dictionary form");
     if (n * 16 > options.max_output_bytes) corrupt("dictionary too large");
-    const uint8_t* p = body.bytes(n * 16);
-    data.assign(p, p + n * 16);
-    for (uint64_t i = 1; i <= n; ++i) offsets.push_back(static_cast<uint32_t>(i * 16));
+    read_uuid_values(body, n, data, offsets);
   } else {
     read_string_list(body, n, data, offsets, options.max_output_bytes);
   }

@@ -1,0 +1,16 @@
+// Decoding into flat arrays (internal part): the fixed-width values of a column, shared by
+// decode_column_into (decode.cpp) and the aggregates (kernels.cpp).
+#pragma once
+
+#include <cstdint>
+
+#include "codec/byte_io.hpp"
+#include "codec/frame.hpp"
+
+namespace strata::core::codec {
+
+// Decodes the p.m compact values of a fixed-width column from its body into out (p.m * width
+// bytes; NULL rows are not expanded).
+void decode_fixed(const Parsed& p, ByteReader& r, uint8_t* out);
+
+}  // namespace strata::core::codec

@@ -1,0 +1,264 @@
+// encode_column: gathers the non-null values and their statistics, builds a body with every
+// candidate codec (with and without a zstd stage) and frames the smallest. The encoder's choices
+// are described in docs/FORMAT.md, "Encoder (non-normative)".
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "codec/float_codec.hpp"
+#include "codec/frame.hpp"
+#include "codec/int_codec.hpp"
+#include "codec/internal.hpp"
+#include "codec/string_codec.hpp"
+
+namespace strata::core::codec {
+
+namespace {
+
+struct Gathered {
+  size_t rows = 0, m = 0;
+  std::vector<int64_t> ints;
+  std::vector<uint64_t> bits;
+  std::vector<std::string_view> strs;
+  std::vector<int64_t> valid01;  // only when there are nulls
+};
+
+Gathered gather(ColumnType type, const ColumnView& col, ColumnStats& st) {
+  Gathered g;
+  g.rows = col.rows;
+  const bool has_validity = col.validity != nullptr;
+  auto is_valid = [&](size_t i) { return !has_validity || bit_at(col.validity, i); };
+  size_t valid = 0;
+  if (has_validity) {
+    g.valid01.resize(col.rows);
+    for (size_t i = 0; i < col.rows; ++i) valid += (g.valid01[i] = is_valid(i));
+  } else {
+    valid = col.rows;
+  }
+  g.m = valid;
+  st.rows = col.rows;
+  st.null_count = col.rows - valid;
+  if (int_like(type)) {
+    g.ints.reserve(valid);
+    int64_t mn = INT64_MAX, mx = INT64_MIN;
+    for (size_t i = 0; i < col.rows; ++i) {
+      if (!is_valid(i)) continue;
+      int64_t v = 0;
+      switch (type) {
+        case ColumnType::Int16: { int16_t x; std::memcpy(&x, static_cast<const uint8_t*>(col.fixed) + 2 * i, 2); v = x; break; }
+        case ColumnType::Int32: case ColumnType::Date: { int32_t x; std::memcpy(&x, static_cast<const uint8_t*>(col.fixed) + 4 * i, 4); v = x; break; }
+        case ColumnType::Bool: {
+          uint8_t x = static_cast<const uint8_t*>(col.fixed)[i];
+          if (x > 1) bad_arg("bool values must be 0 or 1");
+          v = x;
+          break;
+        }
+        default: std::memcpy(&v, static_cast<const uint8_t*>(col.fixed) + 8 * i, 8);
+      }
+      mn = std::min(mn, v);
+      mx = std::max(mx, v);
+      g.ints.push_back(v);
+    }
+    if (valid) {
+      st.has_minmax = true;
+      st.min_int = mn;
+      st.max_int = mx;
+    }
+  } else if (float_like(type)) {
+    const bool f4 = type == ColumnType::Float4;
+    g.bits.reserve(valid);
+    for (size_t i = 0; i < col.rows; ++i) {
+      if (!is_valid(i)) continue;
+      uint64_t b = 0;
+      std::memcpy(&b, static_cast<const uint8_t*>(col.fixed) + (f4 ? 4 : 8) * i, f4 ? 4 : 8);
+      g.bits.push_back(b);
+      const double d = bits_to_double(b, f4);
+      if (!std::isnan(d)) {
+        if (!st.has_minmax || d < st.min_float) st.min_float = d;
+        if (!st.has_minmax || d > st.max_float) st.max_float = d;
+        st.has_minmax = true;
+      }
+    }
+  } else {
+    g.strs.reserve(valid);
+    std::string_view mn, mx;
+    uint64_t total_bytes = 0;
+    for (size_t i = 0; i < col.rows; ++i) {
+      if (!is_valid(i)) continue;
+      std::string_view s;
+      if (type == ColumnType::Uuid) {
+        s = std::string_view(static_cast<const char*>(col.fixed) + 16 * i, 16);
+      } else {
+        s = col.varlen[i];
+        total_bytes += s.size();
+        if (total_bytes > kMaxValueBytes) bad_arg("batch column larger than kMaxValueBytes");
+      }
+      if (g.strs.empty() || s < mn) mn = s;
+      if (g.strs.empty() || s > mx) mx = s;
+      g.strs.push_back(s);
+    }
+    if (valid) {
+      st.has_minmax = true;
+      st.min_bytes = std::string(mn);
+      st.max_bytes = std::string(mx);
+    }
+  }
+  return g;
+}
+
+// Builds a body for codec c, or returns false when c does not apply to these values.
+bool build_body(ColumnType type, Codec c, const Gathered& g, const EncodeOptions& o, bool byte_aligned,
+                bool forced, ByteWriter& w) {
+  const bool f4 = type == ColumnType::Float4;
+  const size_t width = fixed_width(type);
+  switch (c) {
+    case Codec::Integer:
+      encode_ints(w, g.ints, IntEncodeOptions{byte_aligned});
+      return true;
+    case Codec::Alp:
+      return encode_alp(w, g.bits, f4, byte_aligned, forced);
+    case Codec::FloatXor:
+      encode_xor(w, g.bits, f4 ? 32 : 64);
+      return true;
+    case Codec::Plain:
+      if (type == ColumnType::Uuid) {
+        for (auto s : g.strs) w.bytes(s.data(), 16);
+      } else {
+        for (uint64_t b : g.bits) w.bytes(&b, width);
+      }
+      return true;
+    case Codec::ByteSplit:
+      encode_byte_split(w, g.bits, width);
+      return true;
+    case Codec::Dictionary:
+      return encode_dictionary(w, type, g.strs, byte_aligned, forced);
+    case Codec::ExtDictionary:
+      return encode_ext_dictionary(w, o.dictionary, g.strs, byte_aligned, forced);
+    case Codec::UuidText:
+      return encode_uuid_text(w, g.strs, forced);
+    case Codec::VarPlain:
+      write_plain_strings(w, g.strs);
+      return true;
+    case Codec::Constant: {
+      // applies only when every value is identical (forced or not)
+      const bool same = int_like(type)     ? all_equal<int64_t>(g.ints)
+                        : float_like(type) ? all_equal<uint64_t>(g.bits)
+                                           : all_equal<std::string_view>(g.strs);
+      if (!same) {
+        if (forced) bad_arg("Constant codec needs identical values");
+        return false;
+      }
+      if (int_like(type)) {
+        w.svarint(g.ints[0]);
+      } else if (float_like(type)) {
+        w.bytes(&g.bits[0], width);
+      } else {
+        if (type == ColumnType::Varlen) w.varint(g.strs[0].size());
+        w.bytes(g.strs[0].data(), g.strs[0].size());
+      }
+      return true;
+    }
+    case Codec::Auto:
+    case Codec::AllNull:
+      break;
+  }
+  return false;
+}
+
+std::vector<Codec> candidates_for(ColumnType t) {
+  if (int_like(t)) return {Codec::Constant, Codec::Integer};
+  if (float_like(t)) return {Codec::Constant, Codec::Alp, Codec::FloatXor, Codec::Plain, Codec::ByteSplit};
+  if (t == ColumnType::Uuid) return {Codec::Constant, Codec::ExtDictionary, Codec::Dictionary, Codec::Plain};
+  return {Codec::Constant, Codec::ExtDictionary, Codec::Dictionary, Codec::UuidText, Codec::VarPlain};
+}
+
+// Codecs whose packed integers feed zstd better when byte-aligned.
+bool has_aligned_variant(Codec c) {
+  return c == Codec::Integer || c == Codec::Alp || c == Codec::Dictionary || c == Codec::ExtDictionary;
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const EncodeOptions& o,
+                                   ColumnStats* stats_out) {
+  if (!valid_type(static_cast<uint8_t>(type))) bad_arg("unknown column type");
+  if (col.rows > kMaxRows) bad_arg("too many rows in one batch");
+  if (col.rows > 0) {
+    if (type == ColumnType::Varlen ? col.varlen == nullptr : col.fixed == nullptr) bad_arg("missing values");
+  }
+  if (o.force_codec != Codec::Auto && !codec_allowed(type, o.force_codec))
+    bad_arg("codec not applicable to this column type");
+  if (o.dictionary && o.dictionary->type() != type) bad_arg("dictionary type does not match column type");
+  ColumnStats st;
+  Gathered g = gather(type, col, st);
+  if (o.force_codec == Codec::AllNull && g.m > 0) bad_arg("AllNull codec needs a column with no values");
+
+  Codec best_codec = Codec::AllNull;
+  std::vector<uint8_t> best_body;
+  bool best_z = false;
+  size_t best_raw = 0;
+  ContextRef zctx(o.context);
+
+  if (g.m > 0 && o.force_codec != Codec::AllNull) {
+    std::vector<Codec> cands = o.force_codec == Codec::Auto ? candidates_for(type)
+                                                            : std::vector<Codec>{o.force_codec};
+    const bool forced = o.force_codec != Codec::Auto;
+    size_t best_size = SIZE_MAX;
+    auto consider = [&](Codec c, std::vector<uint8_t>&& body, bool z, size_t raw) {
+      const size_t size = body.size() + (z ? varint_size(raw) + varint_size(body.size()) : 0);
+      // A zstd stage costs a fixed decompression overhead, so it must save zstd_min_gain of the
+      // bytes to be chosen. Auto (< 0): dictionary codes decode at memory speed, so there zstd must
+      // save 40%; elsewhere any saving counts.
+      const double gain = o.zstd_min_gain >= 0
+                              ? std::min(o.zstd_min_gain, 0.9)
+                              : (c == Codec::Dictionary || c == Codec::ExtDictionary ? 0.4 : 0.0);
+      const size_t score = z ? static_cast<size_t>(static_cast<double>(size) / (1.0 - gain)) : size;
+      if (score < best_size) {
+        best_size = score;
+        best_codec = c;
+        best_body = std::move(body);
+        best_z = z;
+        best_raw = raw;
+      }
+    };
+    for (Codec c : cands) {
+      if (best_codec == Codec::Constant) break;  // nothing beats storing the value once
+      for (int aligned = 0; aligned < 2; ++aligned) {
+        if (aligned && (!o.allow_zstd || !has_aligned_variant(c))) continue;
+        ByteWriter w;
+        if (!build_body(type, c, g, o, aligned != 0, forced, w)) break;
+        std::vector<uint8_t> body = std::move(w.buf());
+        const size_t raw = body.size();
+        // zstd last stage, kept only where it pays
+        if (o.allow_zstd && raw >= 32) {
+          std::vector<uint8_t> z = zstd_compress(zctx.get(), body.data(), raw, o.zstd_level);
+          if (!z.empty() && z.size() + varint_size(raw) + varint_size(z.size()) < raw) {
+            consider(c, std::move(z), true, raw);
+            if (aligned) continue;
+          }
+        }
+        if (!aligned) consider(c, std::move(body), false, raw);
+      }
+    }
+    if (best_size == SIZE_MAX) {
+      if (forced) bad_arg("forced codec cannot encode these values");
+      throw Error(Errc::internal, "no codec could encode the column");
+    }
+  }
+
+  ColumnInfo info;
+  info.type = type;
+  info.codec = best_codec;
+  info.rows = g.rows;
+  info.null_count = st.null_count;
+  info.zstd = best_z;
+  if (best_codec == Codec::ExtDictionary) info.dictionary_id = o.dictionary->id();
+  std::vector<uint8_t> out = write_frame(info, g.valid01, best_raw, best_body);
+  st.codec = best_codec;
+  st.zstd = best_z;
+  if (stats_out) *stats_out = std::move(st);
+  return out;
+}
+
+}  // namespace strata::core::codec
