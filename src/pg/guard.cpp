@@ -1,7 +1,10 @@
-// Error-code mapping for the C++/PostgreSQL boundary (see guard.hpp).
+// Error-code mapping and error accounting for the C++/PostgreSQL boundary (see guard.hpp).
 #include "pg/guard.hpp"
 
 namespace strata::pg {
+
+int unrecovered_pg_errors = 0;
+char unrecovered_pg_error_message[256];
 
 int sqlstate_for(core::Errc code) {
   switch (code) {
