@@ -87,6 +87,7 @@ constexpr Handler kShmemStartup[] = {
 
 // RegisterXactCallback: at every transaction event.
 constexpr XactHandler kXactEvent[] = {
+    pg::refuse_commit_after_unrecovered_error,  // pg: no commit after a swallowed PostgreSQL error
     jobs::on_xact_event,  // jobs: scheduler starts, stops and wake-ups at commit or abort
 };
 

@@ -29,8 +29,10 @@ namespace strata::pg {
 // the call ran in a subtransaction that has been rolled back: pg_call_in_subtransaction() does
 // exactly that, and its PgErrors (recovered() is true) may be caught and handled.
 //
-// cpp_entry() enforces the rule: when its body returns normally although a pg_call() inside it
-// caught a PostgreSQL error that was not rolled back, it raises an internal error naming it.
+// The rule is enforced at run time. cpp_entry() raises an internal error naming the PostgreSQL
+// error when its body returns normally although a pg_call() inside it caught that error and it
+// was not rolled back; and a transaction in which that happened cannot commit (for bodies that
+// commit themselves, as background workers do: refuse_commit_after_unrecovered_error).
 class PgError : public std::exception {
  public:
   explicit PgError(ErrorData* edata, bool recovered = false) : edata_(edata), recovered_(recovered) {}
@@ -50,6 +52,10 @@ class PgError : public std::exception {
 // (see PgError), and the message of the latest; cpp_entry() checks the count.
 extern int unrecovered_pg_errors;
 extern char unrecovered_pg_error_message[256];
+
+// Transaction callback (installed by the hook dispatcher, src/hooks): raises an error before a
+// commit while unrecovered_pg_errors is not zero, and resets the count when a transaction aborts.
+void refuse_commit_after_unrecovered_error(XactEvent event);
 
 // Runs f(), which calls PostgreSQL functions that may ereport(ERROR), from C++ code that owns
 // objects with destructors. A PostgreSQL error longjmps back here and is rethrown as PgError, so
