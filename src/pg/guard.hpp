@@ -1,5 +1,7 @@
-// The C++/PostgreSQL error boundary: pg_call() (C++ calling PostgreSQL) and cpp_entry()
-// (PostgreSQL calling C++). See "The C++/PostgreSQL boundary" in docs/ARCHITECTURE.md.
+// The C++/PostgreSQL error boundary: pg_call() and pg_call_in_subtransaction() (C++ calling
+// PostgreSQL), cpp_entry(), pg::guarded, STRATA_FUNCTION and STRATA_BGWORKER_MAIN (PostgreSQL
+// calling C++). See "The C++/PostgreSQL boundary" in docs/ARCHITECTURE.md; these templates are
+// the only functions of a glue file that may have landing pads (scripts/check-boundary.sh).
 #pragma once
 
 #include <cstdio>
@@ -60,7 +62,9 @@ void refuse_commit_after_unrecovered_error(XactEvent event);
 // Runs f(), which calls PostgreSQL functions that may ereport(ERROR), from C++ code that owns
 // objects with destructors. A PostgreSQL error longjmps back here and is rethrown as PgError, so
 // the C++ frames above unwind normally. f itself must own nothing that needs a destructor (it is
-// skipped by the longjmp), and its result type must be trivially destructible.
+// skipped by the longjmp), and its result type must be trivially destructible. The PgError must
+// reach cpp_entry(): catching it and carrying on is wrong (see PgError; to handle an error, use
+// pg_call_in_subtransaction()).
 template <typename F>
 auto pg_call(F&& f) -> decltype(f()) {
   using R = decltype(f());
