@@ -167,10 +167,10 @@ auto cpp_entry(F&& body) -> decltype(body()) {
   try {
     if constexpr (std::is_void_v<R>) {
       body();
-      if (unrecovered_pg_errors == unrecovered_at_entry) return;
+      if (unrecovered_pg_errors <= unrecovered_at_entry) return;  // fewer: an abort or rollback recovered some
     } else {
       R result = body();
-      if (unrecovered_pg_errors == unrecovered_at_entry) return result;
+      if (unrecovered_pg_errors <= unrecovered_at_entry) return result;
     }
     sqlstate = ERRCODE_INTERNAL_ERROR;
     snprintf(message, sizeof message, "a PostgreSQL error was caught and not raised again: %s",
@@ -192,7 +192,7 @@ auto cpp_entry(F&& body) -> decltype(body()) {
   }
   // Only trivially destructible locals are alive here. The error raised now aborts the
   // (sub)transaction, which is the recovery the caught PostgreSQL errors were waiting for.
-  unrecovered_pg_errors = unrecovered_at_entry;
+  if (unrecovered_pg_errors > unrecovered_at_entry) unrecovered_pg_errors = unrecovered_at_entry;
   if (pg_error != nullptr) ReThrowError(pg_error);
   ereport(ERROR, (errcode(sqlstate), errmsg("%s", message)));
   pg_unreachable();
