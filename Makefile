@@ -42,3 +42,8 @@ $(DATA_built): $(SQL_SRCS) strata.control
 HEADERS := $(wildcard src/*/*.hpp src/*/*.h src/core/*/*.hpp src/core/*.hpp)
 $(OBJS): $(HEADERS)
 
+
+# The compiler command for glue files, for scripts/check-boundary.sh (which compiles them to
+# assembly with it).
+print-cxx-command:
+	@echo $(CXX) $(CXXFLAGS) $(CPPFLAGS)

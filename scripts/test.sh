@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite: core (GoogleTest, sanitizers, fuzzers), pg_regress, isolation, pgTAP and
-# shell tests (crash recovery, dump/restore, jobs, benchmark smoke test) against throwaway
-# clusters. Ends with one line "N passed, N failed"; exits non-zero on any failure.
+# The whole test suite: core (GoogleTest, sanitizers, fuzzers), the C++/PostgreSQL boundary
+# check, pg_regress, isolation, pgTAP and shell tests (crash recovery, dump/restore, jobs,
+# benchmark smoke test) against throwaway clusters. Ends with one line "N passed, N failed"; exits non-zero on any failure.
 # For development, ONLY=<extended regex> runs just the tests whose name matches (a test's name is
-# its file name without extension, "core" for the core checks, "pgtap" for the pgTAP files), e.g.
+# its file name without extension, "core" for the core checks, "check-boundary" for the boundary
+# check, "pgtap" for the pgTAP files), e.g.
 #   ONLY='^(planner|ddl)$' bash scripts/test.sh
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -37,6 +38,15 @@ else
   echo "$out" | tail -5
   n=$(echo "$out" | grep -oE 'out of [0-9]+' | grep -oE '[0-9]+'); nf=$(echo "$out" | grep -oE '[0-9]+ tests failed' | grep -oE '^[0-9]+')
   pass ctest $(( ${n:-0} - ${nf:-0} )); [ "${nf:-0}" -gt 0 ] || [ $rc -ne 0 ] && fail "ctest" "${nf:-1}"
+fi
+
+section "C++/PostgreSQL boundary (scripts/check-boundary.sh)"
+if want check-boundary; then
+  out=$(bash "$ROOT/scripts/check-boundary.sh" --self-test 2>&1); rc=$?
+  echo "$out" | tail -30
+  if [ $rc -eq 0 ]; then pass check-boundary; else fail check-boundary; fi
+else
+  echo "skipped (ONLY=$ONLY)"
 fi
 
 section "build and stage the extension"

@@ -4,7 +4,6 @@
 
 #include "core/time/chunk_range.hpp"
 #include "pg/guard.hpp"
-#include "pg/init.hpp"
 
 extern "C" {
 #include "access/skey.h"
@@ -62,16 +61,6 @@ bool is_catalog_relid(Oid relid) {
          (relid == oids.hypertable || relid == oids.dimension || relid == oids.chunk ||
           relid == oids.chunk_index);
 }
-
-void relcache_callback(Datum, Oid relid) {
-  if (relid == InvalidOid || is_catalog_relid(relid)) {
-    reset_all();
-    return;
-  }
-  if (ht_cache != nullptr) hash_search(ht_cache, &relid, HASH_REMOVE, nullptr);
-}
-
-void namespace_callback(Datum, int, uint32) { reset_all(); }
 
 Oid rel_in(Oid nsp, const char* name) { return get_relname_relid(name, nsp); }
 
@@ -243,10 +232,15 @@ bool overlaps(int64 start, int64 end, int64 lo) { return end == core::kOpenEnd |
 
 }  // namespace
 
-void catalog_init() {
-  CacheRegisterRelcacheCallback(relcache_callback, (Datum)0);
-  CacheRegisterSyscacheCallback(NAMESPACEOID, namespace_callback, (Datum)0);
+void catalog_relcache_invalidated(Oid relid) {
+  if (relid == InvalidOid || is_catalog_relid(relid)) {
+    reset_all();
+    return;
+  }
+  if (ht_cache != nullptr) hash_search(ht_cache, &relid, HASH_REMOVE, nullptr);
 }
+
+void catalog_namespace_invalidated(int, uint32) { reset_all(); }
 
 bool extension_is_active() {
   if (!IsNormalProcessingMode() || !IsTransactionState()) return false;

@@ -59,6 +59,11 @@ struct CatalogOids {
 bool extension_is_active();
 const CatalogOids& catalog_oids();
 
+// Invalidation handlers that keep the cache right (run by the hook dispatcher, src/hooks): a
+// relcache invalidation of `relid` (InvalidOid: all), and a syscache invalidation of a namespace.
+void catalog_relcache_invalidated(Oid relid);
+void catalog_namespace_invalidated(int cacheid, uint32 hashvalue);
+
 // The hypertable whose table is `relid`, or nullptr. The result is a palloc'd copy in the
 // current memory context (the cache behind it can be reset by any invalidation).
 Hypertable* hypertable_get(Oid relid);

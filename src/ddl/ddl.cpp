@@ -1,6 +1,6 @@
-// The ProcessUtility hook: DDL on a hypertable reaches every chunk, unsupported DDL is refused,
+// The ProcessUtility handler: DDL on a hypertable reaches every chunk, unsupported DDL is refused,
 // and the catalog follows renames and drops. PostgreSQL inheritance already carries column
-// changes, CHECK constraints and TRUNCATE to the chunks; this hook adds what it does not.
+// changes, CHECK constraints and TRUNCATE to the chunks; this handler adds what it does not.
 //
 // Conventions: ONLY on the hypertable (ALTER TABLE ONLY, CREATE INDEX ON ONLY) keeps index-backed
 // and foreign key constraints and indexes on the hypertable alone, which is how pg_dump restores
@@ -11,7 +11,6 @@
 
 #include "hypertable/chunk.hpp"
 #include "pg/guard.hpp"
-#include "pg/init.hpp"
 #include "pg/pg.hpp"
 
 extern "C" {
@@ -31,33 +30,12 @@ extern "C" {
 namespace strata::ddl {
 namespace {
 
-ProcessUtility_hook_type prev_process_utility = nullptr;
 // Whether the hook has seen a statement in this backend. Without shared_preload_libraries the
 // library may be loaded in the middle of a statement (by the ddl_command_start / end event
 // triggers), which then runs without the hook.
 bool hook_ran = false;
 
-// The arguments of one ProcessUtility call, passed on unchanged to the standard processing.
-struct UtilityCall {
-  PlannedStmt* pstmt;
-  const char* query_string;
-  bool read_only_tree;
-  ProcessUtilityContext context;
-  ParamListInfo params;
-  QueryEnvironment* query_env;
-  DestReceiver* dest;
-  QueryCompletion* qc;
-};
-
-void run_standard(const UtilityCall* c) {
-  if (prev_process_utility != nullptr) {
-    prev_process_utility(c->pstmt, c->query_string, c->read_only_tree, c->context, c->params,
-                         c->query_env, c->dest, c->qc);
-  } else {
-    standard_ProcessUtility(c->pstmt, c->query_string, c->read_only_tree, c->context, c->params,
-                            c->query_env, c->dest, c->qc);
-  }
-}
+using pg::UtilityCall;
 
 // A hypertable (or other object) together with a name recorded before standard processing.
 struct Named {
@@ -135,11 +113,11 @@ void refuse_concurrent_index(const IndexStmt* stmt) {
 void process_index(const UtilityCall* c, IndexStmt* stmt) {
   // Index statements that ALTER TABLE / CREATE TABLE generate are handled by their parent.
   Hypertable* ht = c->context == PROCESS_UTILITY_SUBCOMMAND ? nullptr : hypertable_of(stmt->relation);
-  if (ht == nullptr) return run_standard(c);
+  if (ht == nullptr) return pg::utility_proceed(c);
   refuse_concurrent_index(stmt);
   List* before = index_oids(ht->relid);
   bool to_chunks = stmt->relation->inh;
-  run_standard(c);
+  pg::utility_proceed(c);
   CommandCounterIncrement();
   clone_new_indexes(ht, before, to_chunks);
 }
@@ -317,11 +295,11 @@ void process_alter_table(const UtilityCall* c, AlterTableStmt* stmt) {
   Hypertable* ht = plan.ht;
   bool recurse = plan.recurse;
   ListCell* lc;
-  if (ht == nullptr) return run_standard(c);
+  if (ht == nullptr) return pg::utility_proceed(c);
 
   List* indexes_before = index_oids(ht->relid);
   List* foreign_keys_before = foreign_key_oids(ht->relid);
-  run_standard(c);
+  pg::utility_proceed(c);
   CommandCounterIncrement();
 
   foreach (lc, plan.drops) {
@@ -372,7 +350,7 @@ List* drop_hypertable_chunks(DropStmt* stmt) {
 
 void drop_tables(const UtilityCall* c, DropStmt* stmt) {
   List* dropped = drop_hypertable_chunks(stmt);
-  run_standard(c);
+  pg::utility_proceed(c);
   ListCell* lc;
   foreach (lc, dropped) catalog_delete_hypertable(lfirst_int(lc));
 }
@@ -393,7 +371,7 @@ void drop_indexes(const UtilityCall* c, DropStmt* stmt) {
     }
     dropped = lappend(dropped, make_named(ht, get_rel_name(index_oid)));
   }
-  run_standard(c);
+  pg::utility_proceed(c);
   if (dropped != NIL) CommandCounterIncrement();
   foreach (lc, dropped) {
     Named* n = (Named*)lfirst(lc);
@@ -412,7 +390,7 @@ void drop_triggers(const UtilityCall* c, DropStmt* stmt) {
     Hypertable* ht = hypertable_of(makeRangeVarFromNameList(table));
     if (ht != nullptr) dropped = lappend(dropped, make_named(ht, trigger));
   }
-  run_standard(c);
+  pg::utility_proceed(c);
   if (dropped != NIL) CommandCounterIncrement();
   foreach (lc, dropped) {
     Named* n = (Named*)lfirst(lc);
@@ -429,7 +407,7 @@ void process_drop(const UtilityCall* c, DropStmt* stmt) {
     case OBJECT_TRIGGER:
       return drop_triggers(c, stmt);
     default:
-      return run_standard(c);
+      return pg::utility_proceed(c);
   }
 }
 
@@ -437,7 +415,7 @@ void process_drop(const UtilityCall* c, DropStmt* stmt) {
 
 void rename_relation(const UtilityCall* c, RenameStmt* stmt) {
   Oid relid = relid_of(stmt->relation);
-  if (!OidIsValid(relid)) return run_standard(c);
+  if (!OidIsValid(relid)) return pg::utility_proceed(c);
   char relkind = get_rel_relkind(relid);
   if (relkind == RELKIND_INDEX) {
     Oid table = IndexGetRelation(relid, true);
@@ -445,7 +423,7 @@ void rename_relation(const UtilityCall* c, RenameStmt* stmt) {
     Hypertable* ht = OidIsValid(table) ? hypertable_get(table) : nullptr;
     ChunkInfo chunk;
     bool on_chunk = ht == nullptr && OidIsValid(table) && chunk_get_by_relid(table, &chunk);
-    run_standard(c);
+    pg::utility_proceed(c);
     if (ht != nullptr) catalog_rename_hypertable_index(ht->id, old_name, stmt->newname);
     if (on_chunk) catalog_rename_chunk_index(chunk.id, old_name, stmt->newname);
     return;
@@ -453,7 +431,7 @@ void rename_relation(const UtilityCall* c, RenameStmt* stmt) {
   Hypertable* ht = hypertable_get(relid);
   ChunkInfo chunk;
   bool on_chunk = ht == nullptr && chunk_get_by_relid(relid, &chunk);
-  run_standard(c);
+  pg::utility_proceed(c);
   if (ht != nullptr) {
     catalog_rename_hypertable(ht->id, get_namespace_name(get_rel_namespace(relid)), stmt->newname);
   }
@@ -463,7 +441,7 @@ void rename_relation(const UtilityCall* c, RenameStmt* stmt) {
 void rename_constraint(const UtilityCall* c, RenameStmt* stmt) {
   Hypertable* ht = hypertable_of(stmt->relation);
   Named* n = ht != nullptr ? describe_constraint(ht, stmt->subname) : nullptr;
-  run_standard(c);
+  pg::utility_proceed(c);
   if (n == nullptr) return;
   CommandCounterIncrement();
   // Renaming an index-backed constraint renames its index too.
@@ -478,7 +456,7 @@ void rename_schema(const UtilityCall* c, RenameStmt* stmt) {
     Hypertable* ht = (Hypertable*)lfirst(lc);
     if (strcmp(NameStr(ht->schema_name), stmt->subname) == 0) moved = lappend(moved, ht);
   }
-  run_standard(c);
+  pg::utility_proceed(c);
   foreach (lc, moved) {
     Hypertable* ht = (Hypertable*)lfirst(lc);
     catalog_rename_hypertable(ht->id, stmt->newname, NameStr(ht->table_name));
@@ -492,7 +470,7 @@ void process_rename(const UtilityCall* c, RenameStmt* stmt) {
       return rename_relation(c, stmt);
     case OBJECT_COLUMN: {
       Hypertable* ht = hypertable_of(stmt->relation);
-      run_standard(c);
+      pg::utility_proceed(c);
       if (ht != nullptr && is_time_column(ht, stmt->subname)) catalog_rename_time_column(ht, stmt->newname);
       return;
     }
@@ -500,7 +478,7 @@ void process_rename(const UtilityCall* c, RenameStmt* stmt) {
       return rename_constraint(c, stmt);
     case OBJECT_TRIGGER: {
       Hypertable* ht = hypertable_of(stmt->relation);
-      run_standard(c);
+      pg::utility_proceed(c);
       if (ht != nullptr) {
         CommandCounterIncrement();
         rename_chunk_triggers(ht, stmt->subname, stmt->newname);
@@ -510,17 +488,17 @@ void process_rename(const UtilityCall* c, RenameStmt* stmt) {
     case OBJECT_SCHEMA:
       return rename_schema(c, stmt);
     default:
-      return run_standard(c);
+      return pg::utility_proceed(c);
   }
 }
 
 void process_set_schema(const UtilityCall* c, AlterObjectSchemaStmt* stmt) {
-  if (stmt->objectType != OBJECT_TABLE) return run_standard(c);
+  if (stmt->objectType != OBJECT_TABLE) return pg::utility_proceed(c);
   Oid relid = relid_of(stmt->relation);
   Hypertable* ht = OidIsValid(relid) ? hypertable_get(relid) : nullptr;
   ChunkInfo chunk;
   bool on_chunk = ht == nullptr && OidIsValid(relid) && chunk_get_by_relid(relid, &chunk);
-  run_standard(c);
+  pg::utility_proceed(c);
   if (ht != nullptr) catalog_rename_hypertable(ht->id, stmt->newschema, get_rel_name(relid));
   if (on_chunk) catalog_rename_chunk(chunk.id, stmt->newschema, NameStr(chunk.table_name));
 }
@@ -531,7 +509,7 @@ void process_create_trigger(const UtilityCall* c, CreateTrigStmt* stmt) {
   Oid relid = relid_of(stmt->relation);
   Hypertable* ht = OidIsValid(relid) ? hypertable_get(relid) : nullptr;
   if (ht != nullptr) {
-    run_standard(c);
+    pg::utility_proceed(c);
     CommandCounterIncrement();
     Oid trigger_oid = get_trigger_oid(ht->relid, stmt->trigname, true);
     bool cloned = OidIsValid(trigger_oid) && trigger_is_cloned_to_chunks(trigger_oid);
@@ -553,11 +531,11 @@ void process_create_trigger(const UtilityCall* c, CreateTrigStmt* stmt) {
         OidIsValid(get_trigger_oid(parent->relid, stmt->trigname, true)))
       return;
   }
-  run_standard(c);
+  pg::utility_proceed(c);
 }
 
 void process_grant(const UtilityCall* c, GrantStmt* stmt) {
-  if (stmt->objtype != OBJECT_TABLE) return run_standard(c);
+  if (stmt->objtype != OBJECT_TABLE) return pg::utility_proceed(c);
   List* targets = NIL;
   List* locked = NIL;  // hypertables of chunks named in the GRANT
   List* schemas = NIL;
@@ -598,7 +576,7 @@ void process_grant(const UtilityCall* c, GrantStmt* stmt) {
     if (pg_class_aclmask(relid, GetUserId(), ACL_GRANT_OPTION_FOR(ACL_ALL_RIGHTS_RELATION), ACLMASK_ANY) != 0)
       lock_relation(relid, ShareUpdateExclusiveLock);
   }
-  run_standard(c);
+  pg::utility_proceed(c);
   if (targets == NIL) return;
   CommandCounterIncrement();
   foreach (lc, targets) copy_acl_to_chunks((Hypertable*)lfirst(lc));
@@ -616,14 +594,14 @@ void process_truncate(const UtilityCall* c, TruncateStmt* stmt) {
                       errhint("Truncate without ONLY, or truncate chunks directly.")));
     }
   }
-  run_standard(c);
+  pg::utility_proceed(c);
 }
 
 // REINDEX TABLE of a hypertable also reindexes its chunks (PostgreSQL does not recurse into
 // inheritance children).
 void process_reindex(const UtilityCall* c, ReindexStmt* stmt) {
   Hypertable* ht = stmt->kind == REINDEX_OBJECT_TABLE ? hypertable_of(stmt->relation) : nullptr;
-  if (ht == nullptr) return run_standard(c);
+  if (ht == nullptr) return pg::utility_proceed(c);
   ListCell* lc;
   foreach (lc, stmt->params) {
     DefElem* opt = lfirst_node(DefElem, lc);
@@ -634,7 +612,7 @@ void process_reindex(const UtilityCall* c, ReindexStmt* stmt) {
                               "without CONCURRENTLY.")));
     }
   }
-  run_standard(c);
+  pg::utility_proceed(c);
   reindex_chunks(ht, stmt);
 }
 
@@ -655,12 +633,12 @@ void process_vacuum(const UtilityCall* c, VacuumStmt* stmt) {
       chunk_rels = lappend(chunk_rels, makeVacuumRelation(rv, InvalidOid, (List*)copyObjectImpl(rel->va_cols)));
     }
   }
-  if (chunk_rels == NIL) return run_standard(c);
+  if (chunk_rels == NIL) return pg::utility_proceed(c);
   UtilityCall call = *c;
   call.pstmt = (PlannedStmt*)copyObjectImpl(c->pstmt);
   VacuumStmt* copy = (VacuumStmt*)call.pstmt->utilityStmt;
   copy->rels = list_concat(copy->rels, chunk_rels);
-  run_standard(&call);
+  pg::utility_proceed(&call);
 }
 
 void process_utility(const UtilityCall* c) {
@@ -688,20 +666,10 @@ void process_utility(const UtilityCall* c) {
       return process_vacuum(c, (VacuumStmt*)stmt);
     case T_CreateStmt:
       check_table_elements(((CreateStmt*)stmt)->tableElts);
-      return run_standard(c);
+      return pg::utility_proceed(c);
     default:
-      return run_standard(c);
+      return pg::utility_proceed(c);
   }
-}
-
-void strata_process_utility(PlannedStmt* pstmt, const char* query_string, bool read_only_tree,
-                            ProcessUtilityContext context, ParamListInfo params,
-                            QueryEnvironment* query_env, DestReceiver* dest, QueryCompletion* qc) {
-  UtilityCall call{pstmt, query_string, read_only_tree, context, params, query_env, dest, qc};
-  hook_ran = true;
-  // pg_upgrade restores every chunk object itself, exactly as it was.
-  if (IsBinaryUpgrade || !extension_is_active()) return run_standard(&call);
-  pg::cpp_entry([&] { process_utility(&call); });
 }
 
 // The relation a statement that adds indexes, constraints, triggers or privileges works on, when
@@ -721,6 +689,13 @@ Hypertable* additive_target(Node* stmt) {
 }
 
 }  // namespace
+
+void wrap_utility(const UtilityCall* call) {
+  hook_ran = true;
+  // pg_upgrade restores every chunk object itself, exactly as it was.
+  if (IsBinaryUpgrade || !extension_is_active()) return pg::utility_proceed(call);
+  process_utility(call);
+}
 
 // ddl_command_start: the checks and the chunk drops that the hook does before the standard
 // processing, for a statement that started before the library was loaded in this session.
@@ -785,12 +760,3 @@ STRATA_FUNCTION(strata_ddl_command_end) {
   strata::ddl::after_unhooked_command(((EventTriggerData*)fcinfo->context)->parsetree);
   PG_RETURN_VOID();
 }
-
-namespace strata {
-
-void ddl_init() {
-  ddl::prev_process_utility = ProcessUtility_hook;
-  ProcessUtility_hook = ddl::strata_process_utility;
-}
-
-}  // namespace strata

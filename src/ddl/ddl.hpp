@@ -1,15 +1,21 @@
-// DDL propagation: the operations that carry a change made on a hypertable over to its chunks, and
-// the catalog updates that follow renames and drops. Used by the ProcessUtility hook (ddl.cpp).
-// C-style glue: every function may ereport.
+// DDL propagation: the ProcessUtility handler (ddl.cpp), and the operations that carry a change
+// made on a hypertable over to its chunks and the catalog updates that follow renames and drops
+// (propagate.cpp). C-style glue: every function may ereport.
 #pragma once
 
 #include "catalog/catalog.hpp"
+#include "pg/handlers.hpp"
 
 extern "C" {
 #include "nodes/parsenodes.h"
 }
 
 namespace strata::ddl {
+
+// ProcessUtility, wrapping phase (run by the hook dispatcher, src/hooks): refuses unsupported DDL
+// on hypertables and chunks, runs the statement (pg::utility_proceed), then carries it over to
+// the chunks and the catalog.
+void wrap_utility(const pg::UtilityCall* call);
 
 // Locks a table in `mode` until the end of the transaction.
 void lock_relation(Oid relid, LOCKMODE mode);

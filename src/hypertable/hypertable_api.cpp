@@ -4,7 +4,7 @@
 #include "core/time/chunk_range.hpp"
 #include "hypertable/chunk.hpp"
 #include "pg/guard.hpp"
-#include "pg/init.hpp"
+#include "pg/module.hpp"
 
 extern "C" {
 #include "access/tupdesc.h"
@@ -397,7 +397,7 @@ STRATA_FUNCTION(strata_by_hash) {
 }
 
 STRATA_FUNCTION(strata_check_setup) {
-  if (!loaded_at_startup())
+  if (!pg::loaded_at_startup)
     ereport(WARNING, (errmsg("strata is not in shared_preload_libraries"),
                       errdetail("Hypertables work, but background jobs (policies) will not run."),
                       errhint("Add strata to shared_preload_libraries in postgresql.conf and restart the server.")));

@@ -415,21 +415,22 @@ Plan* wrap_insert(Plan* plan, PlannedStmt* stmt) {
 
 }  // namespace
 
+// PostgreSQL calls these methods through pg::guarded, inside cpp_entry (src/pg/guard.hpp).
 void dispatch_register_methods() {
   dispatch_plan_methods.CustomName = "ChunkDispatch";
-  dispatch_plan_methods.CreateCustomScanState = create_dispatch_state;
+  dispatch_plan_methods.CreateCustomScanState = pg::guarded<create_dispatch_state>;
   modify_plan_methods.CustomName = "StrataModify";
-  modify_plan_methods.CreateCustomScanState = create_modify_state;
+  modify_plan_methods.CreateCustomScanState = pg::guarded<create_modify_state>;
   dispatch_exec_methods.CustomName = "ChunkDispatch";
-  dispatch_exec_methods.BeginCustomScan = dispatch_begin;
-  dispatch_exec_methods.ExecCustomScan = dispatch_exec;
-  dispatch_exec_methods.EndCustomScan = dispatch_end;
-  dispatch_exec_methods.ReScanCustomScan = dispatch_rescan;
+  dispatch_exec_methods.BeginCustomScan = pg::guarded<dispatch_begin>;
+  dispatch_exec_methods.ExecCustomScan = pg::guarded<dispatch_exec>;
+  dispatch_exec_methods.EndCustomScan = pg::guarded<dispatch_end>;
+  dispatch_exec_methods.ReScanCustomScan = pg::guarded<dispatch_rescan>;
   modify_exec_methods.CustomName = "StrataModify";
-  modify_exec_methods.BeginCustomScan = modify_begin;
-  modify_exec_methods.ExecCustomScan = modify_exec;
-  modify_exec_methods.EndCustomScan = modify_end;
-  modify_exec_methods.ReScanCustomScan = dispatch_rescan;
+  modify_exec_methods.BeginCustomScan = pg::guarded<modify_begin>;
+  modify_exec_methods.ExecCustomScan = pg::guarded<modify_exec>;
+  modify_exec_methods.EndCustomScan = pg::guarded<modify_end>;
+  modify_exec_methods.ReScanCustomScan = pg::guarded<dispatch_rescan>;
   RegisterCustomScanMethods(&dispatch_plan_methods);
   RegisterCustomScanMethods(&modify_plan_methods);
 }

@@ -1,7 +1,9 @@
-// Ingest hooks: INSERT routing through the planner hook and COPY FROM through ProcessUtility.
+// Ingest: INSERT routing through a planner handler and COPY FROM through a ProcessUtility
+// handler (both run by the hook dispatcher, src/hooks).
 #pragma once
 
 #include "catalog/catalog.hpp"
+#include "pg/handlers.hpp"
 
 extern "C" {
 #include "nodes/parsenodes.h"
@@ -9,6 +11,17 @@ extern "C" {
 }
 
 namespace strata {
+
+// Registers the ChunkDispatch / StrataModify custom scan methods; once, from _PG_init.
+void ingest_init();
+
+// planner, after planning: rewrites every INSERT into a hypertable in the plan to route its rows
+// to chunks (ChunkDispatch).
+void route_inserts_to_chunks(const pg::PlannerCall* call, PlannedStmt* stmt);
+
+// ProcessUtility, take-over phase: runs COPY FROM into a hypertable (true), or leaves any
+// other statement alone (false).
+bool take_over_copy_from(const pg::UtilityCall* call);
 
 // COPY FROM into hypertable `relid`; returns the number of rows inserted.
 uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid);

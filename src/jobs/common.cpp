@@ -108,9 +108,13 @@ static Datum interval_datum(const core::JobInterval& j) {
   return IntervalPGetDatum(iv);
 }
 
-// t + iv in the job's time zone (wall-clock arithmetic) or in the session's.
-static int64 add_interval(int64 t, const core::JobInterval& j, text* tz) {
-  return pg::pg_call([&]() -> int64 {
+// t + iv in the job's time zone (wall-clock arithmetic) or in the session's: the calendar of
+// core::try_next_start (`tz` is the context). It runs in a subtransaction, so that past the end
+// of the timestamp range its PostgreSQL error is rolled back and becomes a recovered PgError,
+// which try_next_start may swallow while the transaction goes on (see PgError).
+static int64_t add_interval(void* tz_arg, int64_t t, const core::JobInterval& j) {
+  text* tz = static_cast<text*>(tz_arg);
+  return pg::pg_call_in_subtransaction([&]() -> int64 {
     Datum iv = interval_datum(j);
     if (tz == nullptr)
       return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(t), iv));
@@ -125,18 +129,11 @@ static int64 add_interval(int64 t, const core::JobInterval& j, text* tz) {
 // *next is 'infinity'. Never raises, so the scheduler can always record a run.
 static bool compute_next_start(const core::JobSchedule* s, bool success, int32 failures, TimestampTz finish,
                                text* tz, TimestampTz* next, char (&why)[256]) {
-  why[0] = '\0';
-  *next = pg::cpp_entry([&]() -> TimestampTz {
-    try {
-      core::AddFn add = [tz](int64_t t, const core::JobInterval& iv) { return add_interval(t, iv, tz); };
-      if (success) return core::next_start_after_success(*s, finish, add);
-      return core::next_start_after_failure(*s, finish, failures, add);
-    } catch (const std::exception& e) {  // core::Error, or a PgError whose error state pg_call flushed
-      strlcpy(why, e.what(), sizeof why);
-      return DT_NOEND;
-    }
-  });
-  return why[0] == '\0';
+  int64_t result = DT_NOEND;
+  const bool ok = core::try_next_start(*s, success ? 0 : Max(failures, 1), finish, add_interval, tz, &result,
+                                       why, sizeof why);
+  *next = ok ? result : DT_NOEND;
+  return ok;
 }
 
 bool record_finish(int32 job_id, bool success, bool crashed, const char* sqlstate,

@@ -4,10 +4,12 @@
 #pragma once
 
 #include "pg/guard.hpp"
+#include "pg/handlers.hpp"
 #include "pg/internal_user.hpp"
 #include "pg/pg.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "postmaster/bgworker.h"
 #include "storage/latch.h"
 #include "storage/lock.h"
@@ -17,7 +19,29 @@ extern "C" {
 
 #define STRATA_EXPORT extern "C" __attribute__((visibility("default")))
 
+namespace strata {
+
+// Setting strata.max_background_workers (registered by src/hooks/init.cpp).
+extern int guc_max_background_workers;
+
+// Registers the launcher when strata is being preloaded (not under pg_upgrade), which turns the
+// handlers below on; once, from _PG_init.
+void jobs_init();
+
+}  // namespace strata
+
 namespace strata::jobs {
+
+// Handlers, run by the hook dispatcher (src/hooks); they do nothing unless jobs_init turned jobs on.
+// shmem_request / shmem_startup: the shared state below.
+void request_shmem();
+void startup_shmem();
+// ProcessUtility, wrapping phase: makes a database's scheduler leave before commands that need
+// the database (or the extension) to themselves; starts one for a database created from a
+// template.
+void wrap_utility(const pg::UtilityCall* call);
+// Transaction end: applies the scheduler starts, stops and wake-ups the transaction asked for.
+void on_xact_event(XactEvent event);
 
 inline constexpr int kMaxDatabases = 128;
 
@@ -114,6 +138,8 @@ bool check_job_access(int32 job_id, bool if_exists, bool for_delete = false);
 
 }  // namespace strata::jobs
 
+// Background worker entry points, defined with STRATA_BGWORKER_MAIN (their bodies run inside
+// cpp_entry).
 STRATA_EXPORT void strata_jobs_launcher_main(Datum arg);
 STRATA_EXPORT void strata_jobs_scheduler_main(Datum arg);
 STRATA_EXPORT void strata_jobs_worker_main(Datum arg);

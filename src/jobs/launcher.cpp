@@ -64,7 +64,7 @@ static BackgroundWorkerHandle* start_scheduler(Oid dboid) {
 
 }  // namespace strata::jobs
 
-void strata_jobs_launcher_main(Datum) {
+STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
   using namespace strata::jobs;
   pqsignal(SIGTERM, launcher_sigterm);
   pqsignal(SIGHUP, SignalHandlerForConfigReload);

@@ -19,8 +19,6 @@ extern "C" {
 #include "utils/wait_event.h"
 }
 
-#include "pg/init.hpp"
-
 namespace strata::jobs {
 
 static volatile sig_atomic_t scheduler_stop = false;
@@ -401,7 +399,7 @@ static void scheduler_loop() {
 
 }  // namespace strata::jobs
 
-void strata_jobs_scheduler_main(Datum arg) {
+STRATA_BGWORKER_MAIN(strata_jobs_scheduler_main) {
   using namespace strata::jobs;
   my_db = DatumGetObjectId(arg);
   pqsignal(SIGTERM, scheduler_sigterm);

@@ -1,10 +1,8 @@
-// Background jobs: shared memory, the launcher's registration, and the hooks by which ordinary
+// Background jobs: shared memory, the launcher's registration, and the handlers by which ordinary
 // sessions start schedulers (CREATE EXTENSION), wake them (job changes) and make them leave
 // (DROP DATABASE, DROP EXTENSION, ALTER EXTENSION UPDATE and other commands that need the
 // database to themselves).
 #include "jobs/jobs.hpp"
-
-#include "pg/init.hpp"
 
 extern "C" {
 #include <signal.h>
@@ -25,17 +23,19 @@ namespace strata::jobs {
 
 Shared* shared = nullptr;
 
-static shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
-static ProcessUtility_hook_type prev_process_utility = nullptr;
+// Whether this postmaster runs background jobs (strata preloaded, not under pg_upgrade).
+static bool jobs_enabled = false;
 
 static Size shared_size() {
   return add_size(offsetof(Shared, slots), mul_size(sizeof(JobSlot), max_worker_processes));
 }
 
-static void request_shmem() { RequestAddinShmemSpace(shared_size()); }
+void request_shmem() {
+  if (jobs_enabled) RequestAddinShmemSpace(shared_size());
+}
 
-static void startup_shmem() {
-  if (prev_shmem_startup_hook) prev_shmem_startup_hook();
+void startup_shmem() {
+  if (!jobs_enabled) return;
   bool found = false;
   LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
   shared = static_cast<Shared*>(ShmemInitStruct("strata jobs", shared_size(), &found));
@@ -143,7 +143,7 @@ static void clear_stop(Oid dboid) {
   SpinLockRelease(&shared->mutex);
 }
 
-static void xact_callback(XactEvent event, void*) {
+void on_xact_event(XactEvent event) {
   if (shared == nullptr) return;
   if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT) {
     for (int i = 0; i < npending; i++) {
@@ -247,12 +247,10 @@ static char* option_string(List* options, const char* name) {
 }
 
 // Commands that need a database to themselves, or that remove or replace the extension, make
-// the scheduler leave first. This hook also acts for databases other than the current one, so
-// it does not wait for extension_is_active().
-static void process_utility(PlannedStmt* pstmt, const char* query, bool read_only_tree,
-                            ProcessUtilityContext context, ParamListInfo params,
-                            QueryEnvironment* qenv, DestReceiver* dest, QueryCompletion* qc) {
-  Node* stmt = pstmt->utilityStmt;
+// the scheduler leave first. This handler also acts for databases other than the current one,
+// so it does not wait for extension_is_active().
+void wrap_utility(const pg::UtilityCall* call) {
+  Node* stmt = call->pstmt->utilityStmt;
   if (shared != nullptr) {
     switch (nodeTag(stmt)) {
       case T_DropdbStmt:
@@ -290,10 +288,7 @@ static void process_utility(PlannedStmt* pstmt, const char* query, bool read_onl
         break;
     }
   }
-  if (prev_process_utility)
-    prev_process_utility(pstmt, query, read_only_tree, context, params, qenv, dest, qc);
-  else
-    standard_ProcessUtility(pstmt, query, read_only_tree, context, params, qenv, dest, qc);
+  pg::utility_proceed(call);
   // A database copied from a template that has strata gets a scheduler too (it exits at once
   // if the template had no strata).
   if (shared != nullptr && IsA(stmt, CreatedbStmt))
@@ -317,15 +312,12 @@ static void register_launcher() {
 
 namespace strata {
 
+int guc_max_background_workers = 8;
+
 void jobs_init() {
   // Jobs need the preload (shared memory, the launcher); none run during pg_upgrade.
   if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade) return;
-  compat::install_shmem_request(jobs::request_shmem);
-  jobs::prev_shmem_startup_hook = shmem_startup_hook;
-  shmem_startup_hook = jobs::startup_shmem;
-  jobs::prev_process_utility = ProcessUtility_hook;
-  ProcessUtility_hook = jobs::process_utility;
-  RegisterXactCallback(jobs::xact_callback, nullptr);
+  jobs::jobs_enabled = true;
   jobs::register_launcher();
 }
 

@@ -70,7 +70,7 @@ static void record_finish_tx(int32 job_id, bool success, const char* sqlstate, c
 
 }  // namespace strata::jobs
 
-void strata_jobs_worker_main(Datum arg) {
+STRATA_BGWORKER_MAIN(strata_jobs_worker_main) {
   using namespace strata::jobs;
   const Oid dboid = DatumGetObjectId(arg);
   WorkerArgs args;

@@ -30,19 +30,20 @@ constexpr double kAppendCpuCostMultiplier = 0.5;
 // is_array, use_or, value type, exec_time.
 enum { kMetaTimeType = 0, kMetaClauseCount = 1, kMetaFirstClause = 2, kMetaPerClause = 5 };
 
+// PostgreSQL calls the methods below through pg::guarded, inside cpp_entry (src/pg/guard.hpp).
 Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist,
                         List* clauses, List* custom_plans);
 Node* create_chunk_append_state(CustomScan* cscan);
 
 const CustomPathMethods path_methods = {
     "ChunkAppend",
-    plan_chunk_append,
+    pg::guarded<plan_chunk_append>,
     nullptr,
 };
 
 const CustomScanMethods scan_methods = {
     "ChunkAppend",
-    create_chunk_append_state,
+    pg::guarded<create_chunk_append_state>,
 };
 
 Const* int8_const(int64 v) {
@@ -51,7 +52,7 @@ Const* int8_const(int64 v) {
 
 int64 int8_of(Node* n) { return DatumGetInt64(castNode(Const, n)->constvalue); }
 
-Plan* plan_chunk_append_impl(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist,
+Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist,
                         List* clauses, List* custom_plans) {
   CustomScan* cscan = makeNode(CustomScan);
   List* ranges = (List*)linitial(best_path->custom_private);
@@ -112,7 +113,7 @@ TimeSet eval_clause(ExprState* es, ExprContext* econtext, const int* meta, Oid t
   return one;
 }
 
-void begin_chunk_append_impl(CustomScanState* node, EState* estate, int eflags) {
+void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
   ChunkAppendState* state = (ChunkAppendState*)node;
   CustomScan* cscan = (CustomScan*)node->ss.ps.plan;
   List* meta = (List*)linitial(cscan->custom_private);
@@ -198,7 +199,7 @@ void exclude_at_run_time(ChunkAppendState* state) {
   state->exec_done = true;
 }
 
-TupleTableSlot* exec_chunk_append_impl(CustomScanState* node) {
+TupleTableSlot* exec_chunk_append(CustomScanState* node) {
   ChunkAppendState* state = (ChunkAppendState*)node;
   if (state->nexec > 0 && !state->exec_done) exclude_at_run_time(state);
   while (state->current < state->nplans) {
@@ -213,12 +214,12 @@ TupleTableSlot* exec_chunk_append_impl(CustomScanState* node) {
   return ExecClearTuple(node->ss.ps.ps_ResultTupleSlot);
 }
 
-void end_chunk_append_impl(CustomScanState* node) {
+void end_chunk_append(CustomScanState* node) {
   ChunkAppendState* state = (ChunkAppendState*)node;
   for (int i = 0; i < state->nplans; ++i) ExecEndNode(state->plans[i]);
 }
 
-void rescan_chunk_append_impl(CustomScanState* node) {
+void rescan_chunk_append(CustomScanState* node) {
   ChunkAppendState* state = (ChunkAppendState*)node;
   // Startup exclusion depends only on external parameters and stable functions, which do not
   // change between rescans; changed executor parameters are passed down to the children.
@@ -232,7 +233,7 @@ void rescan_chunk_append_impl(CustomScanState* node) {
   state->exec_done = false;
 }
 
-void explain_chunk_append_impl(CustomScanState* node, List* ancestors, ExplainState* es) {
+void explain_chunk_append(CustomScanState* node, List* ancestors, ExplainState* es) {
   ChunkAppendState* state = (ChunkAppendState*)node;
   if (state->has_startup)
     ExplainPropertyInteger("Chunks excluded during startup", nullptr, state->excluded, es);
@@ -244,29 +245,12 @@ void explain_chunk_append_impl(CustomScanState* node, List* ancestors, ExplainSt
                            es);
 }
 
-// Entry points from PostgreSQL run inside cpp_entry (see src/pg/guard.hpp).
-void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
-  pg::cpp_entry([&] { begin_chunk_append_impl(node, estate, eflags); });
-}
-TupleTableSlot* exec_chunk_append(CustomScanState* node) {
-  return pg::cpp_entry([&] { return exec_chunk_append_impl(node); });
-}
-void end_chunk_append(CustomScanState* node) {
-  pg::cpp_entry([&] { end_chunk_append_impl(node); });
-}
-void rescan_chunk_append(CustomScanState* node) {
-  pg::cpp_entry([&] { rescan_chunk_append_impl(node); });
-}
-void explain_chunk_append(CustomScanState* node, List* ancestors, ExplainState* es) {
-  pg::cpp_entry([&] { explain_chunk_append_impl(node, ancestors, es); });
-}
-
 const CustomExecMethods exec_methods = {
     "ChunkAppend",
-    begin_chunk_append,
-    exec_chunk_append,
-    end_chunk_append,
-    rescan_chunk_append,
+    pg::guarded<begin_chunk_append>,
+    pg::guarded<exec_chunk_append>,
+    pg::guarded<end_chunk_append>,
+    pg::guarded<rescan_chunk_append>,
     nullptr,
     nullptr,
     nullptr,
@@ -274,23 +258,13 @@ const CustomExecMethods exec_methods = {
     nullptr,
     nullptr,
     nullptr,
-    explain_chunk_append,
+    pg::guarded<explain_chunk_append>,
 };
 
-Node* create_chunk_append_state_impl(CustomScan* cscan) {
+Node* create_chunk_append_state(CustomScan* cscan) {
   ChunkAppendState* state = (ChunkAppendState*)newNode(sizeof(ChunkAppendState), T_CustomScanState);
   state->css.methods = &exec_methods;
   return (Node*)state;
-}
-
-Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist,
-                        List* clauses, List* custom_plans) {
-  return pg::cpp_entry(
-      [&] { return plan_chunk_append_impl(root, rel, best_path, tlist, clauses, custom_plans); });
-}
-
-Node* create_chunk_append_state(CustomScan* cscan) {
-  return pg::cpp_entry([&] { return create_chunk_append_state_impl(cscan); });
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
-// Query planning over hypertables: the planner hook that takes hypertable scans away from
-// PostgreSQL's inheritance expansion, and the set_rel_pathlist hook that expands them to only
+// Query planning over hypertables: the planner handler that takes hypertable scans away from
+// PostgreSQL's inheritance expansion, and the set_rel_pathlist handler that expands them to only
 // the chunks their time predicates can match, with Append / ChunkAppend paths over them.
+#include "planner/planner.hpp"
+
 #include <cmath>
 
 #include "pg/guard.hpp"
-#include "pg/init.hpp"
 #include "pg/pg.hpp"
 #include "planner/chunk_append.hpp"
 #include "planner/restrict.hpp"
@@ -30,15 +31,15 @@ extern "C" {
 
 namespace strata {
 
+bool guc_enable_chunk_exclusion = true;
+bool guc_enable_ordered_append = true;
+bool guc_enable_runtime_exclusion = true;
+
 namespace {
 
 // RTEs of hypertables whose expansion strata took over carry this in ctename (unused for
 // RTE_RELATION entries; copied along with the RTE).
 const char kExpandMarker[] = "strata_expand_hypertable";
-
-planner_hook_type prev_planner_hook = nullptr;
-set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = nullptr;
-get_relation_info_hook_type prev_get_relation_info_hook = nullptr;
 
 bool rte_is_marked(const RangeTblEntry* rte) {
   return rte->rtekind == RTE_RELATION && rte->ctename != nullptr &&
@@ -46,7 +47,7 @@ bool rte_is_marked(const RangeTblEntry* rte) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Planner hook: marking.
+// Planner handler: marking.
 
 // Walks the sub-queries of `q`. Without sublinks, sub-queries can only be range-table subqueries
 // and CTEs, so the expressions (e.g. the rows of a 1,000-row VALUES list) are not walked at all.
@@ -101,18 +102,17 @@ bool mark_walker(Node* node, void* context) {
   return expression_tree_walker(node, (bool (*)())mark_walker, context);
 }
 
-PlannedStmt* strata_planner_impl(Query* parse, const char* query_string, int cursor_options,
-                                 ParamListInfo bound_params) {
+}  // namespace
+
+void mark_hypertable_rtes(const pg::PlannerCall* call) {
   // UPDATE/DELETE/MERGE give every non-target relation a row mark (for EvalPlanQual), and so does
   // FOR UPDATE: leave those statements to PostgreSQL's inheritance expansion, which excludes
   // chunks through their CHECK constraints.
+  Query* parse = call->parse;
   if (guc_enable_chunk_exclusion &&
       (parse->commandType == CMD_SELECT || parse->commandType == CMD_INSERT) &&
       extension_is_active() && !has_row_marks_walker((Node*)parse, nullptr))
     mark_walker((Node*)parse, nullptr);
-  if (prev_planner_hook != nullptr)
-    return prev_planner_hook(parse, query_string, cursor_options, bound_params);
-  return standard_planner(parse, query_string, cursor_options, bound_params);
 }
 
 // Hypertable RTEs that appear only during planning (bodies of inlined SQL functions) escape the
@@ -133,6 +133,8 @@ void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo
   rte->inh = false;
   rte->ctename = pstrdup(kExpandMarker);
 }
+
+namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Expansion.
@@ -594,9 +596,9 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   add_ordered_paths(root, rel, ht, kids, n, runtime);
 }
 
-void strata_set_rel_pathlist_impl(PlannerInfo* root, RelOptInfo* rel, Index rti,
-                                  RangeTblEntry* rte) {
-  if (prev_set_rel_pathlist_hook != nullptr) prev_set_rel_pathlist_hook(root, rel, rti, rte);
+}  // namespace
+
+void expand_hypertable_rel(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
   if (!rte_is_marked(rte) || rte->inh) return;
   if (rel->reloptkind != RELOPT_BASEREL && rel->reloptkind != RELOPT_OTHER_MEMBER_REL) return;
   if (IS_DUMMY_REL(rel)) return;
@@ -609,35 +611,6 @@ void strata_set_rel_pathlist_impl(PlannerInfo* root, RelOptInfo* rel, Index rti,
   expand_hypertable(root, rel, rti, rte, ht);
 }
 
-// Entry points from PostgreSQL run inside cpp_entry (see src/pg/guard.hpp).
-PlannedStmt* strata_planner(Query* parse, const char* query_string, int cursor_options,
-                            ParamListInfo bound_params) {
-  return pg::cpp_entry(
-      [&] { return strata_planner_impl(parse, query_string, cursor_options, bound_params); });
-}
-
-void strata_set_rel_pathlist(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
-  pg::cpp_entry([&] { strata_set_rel_pathlist_impl(root, rel, rti, rte); });
-}
-
-void strata_get_relation_info(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel) {
-  pg::cpp_entry([&] {
-    if (prev_get_relation_info_hook != nullptr)
-      prev_get_relation_info_hook(root, relid, inhparent, rel);
-    take_over_late_rte(root, relid, inhparent, rel);
-  });
-}
-
-}  // namespace
-
-void planner_init() {
-  chunk_append_register();
-  prev_planner_hook = planner_hook;
-  planner_hook = strata_planner;
-  prev_set_rel_pathlist_hook = set_rel_pathlist_hook;
-  set_rel_pathlist_hook = strata_set_rel_pathlist;
-  prev_get_relation_info_hook = get_relation_info_hook;
-  get_relation_info_hook = strata_get_relation_info;
-}
+void planner_init() { chunk_append_register(); }
 
 }  // namespace strata

@@ -2,7 +2,8 @@
 # Background job scheduler on a private cluster: a job every second runs on time, a failing job's
 # errors and retry backoff are recorded, max_runtime cancels a long run, a job whose owner can no
 # longer log in fails clearly, strata.max_background_workers caps concurrent runs, alter_job
-# and delete_job work while the job runs, and a schedule that cannot advance stops only its job.
+# and delete_job work while the job runs, and a schedule that cannot advance stops only its job
+# (its run, failed or not, is still recorded in the same transaction).
 # Usage: test/shell/jobs_scheduler.sh   (prints PASS or FAIL; exit status 0 on PASS)
 DATA=/tmp/strata-jobs-sched-data
 PORT=55422
@@ -135,7 +136,22 @@ if poll jobsdb "SELECT next_start = 'infinity' FROM strata_information.job_stats
 if poll jobsdb "SELECT count(*) >= 3 FROM runs WHERE job = 1008 AND at > (SELECT max(at) FROM runs WHERE job = 1009)" 10; then
   ok "other jobs keep running"; else fail "the 1-second job stopped after job 1009 ran"; fi
 expect jobsdb "SELECT count(*) FROM runs WHERE job = 1009" 1 "the unadvanceable job ran once"
-q -d jobsdb -c "SELECT delete_job(1008)" -c "SELECT delete_job(1009)" >/dev/null
+# The same for a failing job: its next start fails (in a subtransaction that is rolled back)
+# and the transaction that records the run goes on to write the job_errors row.
+q -d jobsdb >/dev/null <<'SQL'
+SELECT add_job('fails', '1 hour', scheduled => false);
+BEGIN;
+SELECT alter_job(1010, scheduled => true, next_start => now());
+UPDATE _strata_catalog.bgw_job SET schedule_interval = '300000 years' WHERE id = 1010;
+COMMIT;
+SQL
+if poll jobsdb "SELECT count(*) = 1 FROM strata_information.job_errors WHERE job_id = 1010" 10; then
+  ok "the failing unadvanceable job's error is recorded"; else fail "job 1010's failure was not recorded"; fi
+expect jobsdb "SELECT next_start = 'infinity', total_failures, sqlerrcode FROM strata_information.job_stats JOIN strata_information.job_errors USING (job_id) WHERE job_id = 1010" "t|1|22012" \
+  "its next start is infinity, one failure"
+if grep -q 'job 1010 will not run again: its next start cannot be computed: timestamp out of range' "$DATA.log"; then
+  ok "warning in the server log"; else fail "no warning about job 1010 in the server log"; fi
+q -d jobsdb -c "SELECT delete_job(1008)" -c "SELECT delete_job(1009)" -c "SELECT delete_job(1010)" >/dev/null
 
 # The scheduler survived everything above.
 expect jobsdb "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'strata job scheduler' AND datname = 'jobsdb'" 1 "scheduler still running"

@@ -2,6 +2,8 @@
 #include "jobs/schedule.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <exception>
 
 #include "error.hpp"
 
@@ -79,6 +81,22 @@ int64_t next_start_after_failure(const JobSchedule& s, int64_t finish, int32_t c
   const int64_t retry = add_usec_saturating(finish, retry_backoff_usec(s, consecutive_failures));
   if (s.fixed_schedule) return std::min(retry, regular);
   return retry;
+}
+
+bool try_next_start(const JobSchedule& s, int32_t consecutive_failures, int64_t finish, AddFnPtr add,
+                    void* context, int64_t* next, char* why, size_t why_size) noexcept {
+  if (why_size > 0) why[0] = '\0';
+  try {
+    const AddFn calendar = [add, context](int64_t t, const JobInterval& iv) { return add(context, t, iv); };
+    *next = consecutive_failures == 0 ? next_start_after_success(s, finish, calendar)
+                                      : next_start_after_failure(s, finish, consecutive_failures, calendar);
+    return true;
+  } catch (const std::exception& e) {
+    if (why_size > 0) snprintf(why, why_size, "%s", e.what());
+  } catch (...) {
+    if (why_size > 0) snprintf(why, why_size, "%s", "unknown error");
+  }
+  return false;
 }
 
 }  // namespace strata::core

@@ -3,6 +3,7 @@
 // (adding a month-or-day interval in a given zone) is supplied by the caller as AddFn.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 
@@ -60,5 +61,14 @@ int64_t retry_backoff_usec(const JobSchedule& s, int32_t consecutive_failures);
 // a row have failed.
 int64_t next_start_after_failure(const JobSchedule& s, int64_t finish, int32_t consecutive_failures,
                                  const AddFn& add);
+
+// The next start after a run (a success when consecutive_failures is 0, else the
+// consecutive_failures-th failure in a row), for a caller that must not throw and holds no C++
+// objects (the glue records every run of a job): `add(context, t, iv)` is the calendar. False,
+// with the reason in `why` (cut to why_size bytes), when the schedule cannot produce one: the
+// arithmetic or `add` threw. Whatever `add` throws is swallowed, so it must be safe to.
+using AddFnPtr = int64_t (*)(void* context, int64_t t, const JobInterval& iv);
+bool try_next_start(const JobSchedule& s, int32_t consecutive_failures, int64_t finish, AddFnPtr add,
+                    void* context, int64_t* next, char* why, size_t why_size) noexcept;
 
 }  // namespace strata::core

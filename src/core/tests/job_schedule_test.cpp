@@ -2,6 +2,8 @@
 // daylight-saving zone and retry backoff.
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 #include "error.hpp"
 #include "jobs/schedule.hpp"
 
@@ -150,4 +152,26 @@ TEST(JobSchedule, FixedScheduleRetryNeverPassesTheNextSlot) {
   EXPECT_EQ(next_start_after_failure(s, finish, 1, add_utc), origin + 10 * kUsecPerSecond);
   s.retry_period = {0, 0, kUsecPerSecond};
   EXPECT_EQ(next_start_after_failure(s, finish, 1, add_utc), finish + kUsecPerSecond);
+}
+
+TEST(JobSchedule, TryNextStartReportsInsteadOfThrowing) {
+  const int64_t finish = utc(2024, 5, 1, 10);
+  const JobSchedule s{{0, 1, 0}, {0, 0, kUsecPerSecond}, -1, false, 0};
+  auto utc_add = [](void*, int64_t t, const JobInterval& iv) { return add_utc(t, iv); };
+  int64_t next = 0;
+  char why[32];
+  EXPECT_TRUE(try_next_start(s, 0, finish, utc_add, nullptr, &next, why, sizeof why));
+  EXPECT_EQ(next, finish + kDay);
+  EXPECT_TRUE(try_next_start(s, 1, finish, utc_add, nullptr, &next, why, sizeof why));
+  EXPECT_EQ(next, finish + kUsecPerSecond);
+  // The calendar's errors (the glue's: past the end of the timestamp range) and the arithmetic's
+  // are reported, cut to the buffer.
+  auto overflow = [](void*, int64_t, const JobInterval&) -> int64_t {
+    throw std::runtime_error("timestamp out of range: a long explanation that does not fit");
+  };
+  EXPECT_FALSE(try_next_start(s, 0, finish, overflow, nullptr, &next, why, sizeof why));
+  EXPECT_STREQ(why, "timestamp out of range: a long");
+  const JobSchedule zero{{0, 0, 0}, {0, 0, 0}, -1, true, 0};
+  EXPECT_FALSE(try_next_start(zero, 0, finish, utc_add, nullptr, &next, why, sizeof why));
+  EXPECT_STREQ(why, "schedule interval must be");
 }

@@ -1,7 +1,10 @@
-// _PG_init: defines strata's GUCs and installs every subsystem's hooks.
-#include "pg/init.hpp"
-
-#include "pg/pg.hpp"
+// _PG_init: strata's settings, each subsystem's one-time setup, and the hook dispatcher.
+#include "hooks/hooks.hpp"
+#include "ingest/ingest.hpp"
+#include "jobs/jobs.hpp"
+#include "pg/guard.hpp"
+#include "pg/module.hpp"
+#include "planner/planner.hpp"
 
 extern "C" {
 #include "utils/guc.h"
@@ -9,18 +12,11 @@ PG_MODULE_MAGIC;
 void _PG_init(void);
 }
 
-namespace strata {
+namespace strata::hooks {
+namespace {
 
-bool guc_enable_chunk_exclusion = true;
-bool guc_enable_ordered_append = true;
-bool guc_enable_runtime_exclusion = true;
-int guc_max_background_workers = 8;
-
-static bool preloaded = false;
-
-bool loaded_at_startup() { return preloaded; }
-
-static void define_gucs() {
+// The settings. Each variable is defined by the subsystem that reads it.
+void define_settings() {
   DefineCustomBoolVariable("strata.enable_chunk_exclusion",
                            "Plans only the chunks of a hypertable that its time predicates can match.",
                            nullptr, &guc_enable_chunk_exclusion, true, PGC_USERSET, 0, nullptr,
@@ -40,14 +36,16 @@ static void define_gucs() {
   MarkGUCPrefixReserved("strata");
 }
 
-}  // namespace strata
+}  // namespace
+}  // namespace strata::hooks
 
 void _PG_init(void) {
-  strata::preloaded = process_shared_preload_libraries_in_progress;
-  strata::define_gucs();
-  strata::catalog_init();
-  strata::planner_init();
-  strata::ingest_init();
-  strata::ddl_init();
-  strata::jobs_init();
+  strata::pg::cpp_entry([] {
+    strata::pg::loaded_at_startup = process_shared_preload_libraries_in_progress;
+    strata::hooks::define_settings();
+    strata::planner_init();  // ChunkAppend's custom scan methods
+    strata::ingest_init();   // ChunkDispatch's and StrataModify's
+    strata::jobs_init();     // the launcher, when preloaded
+    strata::hooks::install_hooks();
+  });
 }

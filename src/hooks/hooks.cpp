@@ -1,0 +1,219 @@
+// The hook dispatcher: installs each PostgreSQL hook and callback that strata uses exactly once,
+// chains to the hook installed before it, and runs the subsystems' handlers in the order of the
+// hook table below, inside cpp_entry. See "Hooks" in docs/ARCHITECTURE.md.
+#include "hooks/hooks.hpp"
+
+#include "catalog/catalog.hpp"
+#include "ddl/ddl.hpp"
+#include "ingest/ingest.hpp"
+#include "jobs/jobs.hpp"
+#include "pg/guard.hpp"
+#include "pg/handlers.hpp"
+#include "planner/planner.hpp"
+
+extern "C" {
+#include "optimizer/paths.h"
+#include "optimizer/plancat.h"
+#include "optimizer/planner.h"
+#include "storage/ipc.h"
+#include "utils/inval.h"
+#include "utils/syscache.h"
+}
+
+namespace strata::hooks {
+namespace {
+
+using PlannerBefore = void (*)(const pg::PlannerCall* call);
+using PlannerAfter = void (*)(const pg::PlannerCall* call, PlannedStmt* stmt);
+using RelationInfoHandler = void (*)(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel);
+using RelPathlistHandler = void (*)(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte);
+using UtilityWrap = void (*)(const pg::UtilityCall* call);
+using UtilityTakeOver = bool (*)(const pg::UtilityCall* call);
+using Handler = void (*)();
+using XactHandler = void (*)(XactEvent event);
+using RelcacheHandler = void (*)(Oid relid);
+struct SyscacheHandler {
+  int cache_id;
+  void (*handler)(int cache_id, uint32 hash_value);
+};
+
+// =============================================================================================
+// THE HOOK TABLE: every handler of every hook, in the order in which it runs.
+//
+// To add a handler: declare it in its subsystem's header and list it here, in the phase and at
+// the place where it must run. To use a new hook: add its table here, a dispatch function below
+// (the body inside pg::cpp_entry, the previous hook chained as PostgreSQL's own modules do) and
+// its installation in install_hooks(). Keep the table in docs/ARCHITECTURE.md in step.
+
+// planner_hook. "before" handlers may change the query tree; then the previous planner hook (or
+// standard_planner) plans; "after" handlers may change the plan.
+constexpr PlannerBefore kPlannerBefore[] = {
+    mark_hypertable_rtes,  // planner: strata, not PostgreSQL, expands hypertables
+};
+constexpr PlannerAfter kPlannerAfter[] = {
+    route_inserts_to_chunks,  // ingest: INSERT into a hypertable routes rows through ChunkDispatch
+};
+
+// get_relation_info_hook: after the previous hook.
+constexpr RelationInfoHandler kGetRelationInfo[] = {
+    take_over_late_rte,  // planner: hypertables that appear during planning (inlined functions)
+};
+
+// set_rel_pathlist_hook: after the previous hook.
+constexpr RelPathlistHandler kSetRelPathlist[] = {
+    expand_hypertable_rel,  // planner: the chunks that the restrictions can match, ChunkAppend
+};
+
+// ProcessUtility_hook. "wrap" handlers nest, the first outermost: each does its work before and
+// after pg::utility_proceed(), which runs the next one. Innermost, "take over" handlers are asked
+// in order; the first that returns true has run the statement itself. Otherwise the previous
+// hook (or standard_ProcessUtility) runs it.
+constexpr UtilityWrap kUtilityWrap[] = {
+    jobs::wrap_utility,  // jobs: schedulers leave before DROP DATABASE, DROP EXTENSION, ...
+    ddl::wrap_utility,   // ddl: refusals; then DDL on a hypertable reaches its chunks and the catalog
+};
+constexpr UtilityTakeOver kUtilityTakeOver[] = {
+    take_over_copy_from,  // ingest: COPY FROM into a hypertable
+};
+
+// shmem_request_hook (through compat::install_shmem_request) and shmem_startup_hook: after the
+// previous hook; run in the postmaster, and only when strata is preloaded.
+constexpr Handler kShmemRequest[] = {
+    jobs::request_shmem,  // jobs: the launcher's and schedulers' shared state
+};
+constexpr Handler kShmemStartup[] = {
+    jobs::startup_shmem,  // jobs: the launcher's and schedulers' shared state
+};
+
+// RegisterXactCallback: at every transaction event.
+constexpr XactHandler kXactEvent[] = {
+    pg::refuse_commit_after_unrecovered_error,  // pg: no commit after a swallowed PostgreSQL error
+    jobs::on_xact_event,  // jobs: scheduler starts, stops and wake-ups at commit or abort
+};
+
+// CacheRegisterRelcacheCallback / CacheRegisterSyscacheCallback: at every invalidation.
+constexpr RelcacheHandler kRelcacheInvalidation[] = {
+    catalog_relcache_invalidated,  // catalog: the hypertable cache and the extension state
+};
+constexpr SyscacheHandler kSyscacheInvalidation[] = {
+    {NAMESPACEOID, catalog_namespace_invalidated},  // catalog: schema renames and drops
+};
+
+// =============================================================================================
+// Dispatch.
+
+planner_hook_type prev_planner = nullptr;
+get_relation_info_hook_type prev_get_relation_info = nullptr;
+set_rel_pathlist_hook_type prev_set_rel_pathlist = nullptr;
+ProcessUtility_hook_type prev_process_utility = nullptr;
+shmem_startup_hook_type prev_shmem_startup = nullptr;
+
+PlannedStmt* on_planner(Query* parse, const char* query_string, int cursor_options, ParamListInfo bound_params) {
+  return pg::cpp_entry([&] {
+    const pg::PlannerCall call{parse, query_string, cursor_options, bound_params};
+    for (PlannerBefore handler : kPlannerBefore) handler(&call);
+    PlannedStmt* stmt = prev_planner != nullptr
+                            ? prev_planner(parse, query_string, cursor_options, bound_params)
+                            : standard_planner(parse, query_string, cursor_options, bound_params);
+    for (PlannerAfter handler : kPlannerAfter) handler(&call, stmt);
+    return stmt;
+  });
+}
+
+void on_get_relation_info(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel) {
+  pg::cpp_entry([&] {
+    if (prev_get_relation_info != nullptr) prev_get_relation_info(root, relid, inhparent, rel);
+    for (RelationInfoHandler handler : kGetRelationInfo) handler(root, relid, inhparent, rel);
+  });
+}
+
+void on_set_rel_pathlist(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
+  pg::cpp_entry([&] {
+    if (prev_set_rel_pathlist != nullptr) prev_set_rel_pathlist(root, rel, rti, rte);
+    for (RelPathlistHandler handler : kSetRelPathlist) handler(root, rel, rti, rte);
+  });
+}
+
+// The rest of the ProcessUtility chain from call->next_handler on (pg::utility_proceed).
+void proceed(const pg::UtilityCall* call) {
+  if (call->next_handler < static_cast<int>(lengthof(kUtilityWrap))) {
+    pg::UtilityCall next = *call;
+    next.next_handler++;
+    return kUtilityWrap[call->next_handler](&next);
+  }
+  for (UtilityTakeOver handler : kUtilityTakeOver)
+    if (handler(call)) return;
+  if (prev_process_utility != nullptr)
+    prev_process_utility(call->pstmt, call->query_string, call->read_only_tree, call->context, call->params,
+                         call->query_env, call->dest, call->qc);
+  else
+    standard_ProcessUtility(call->pstmt, call->query_string, call->read_only_tree, call->context, call->params,
+                            call->query_env, call->dest, call->qc);
+}
+
+void on_process_utility(PlannedStmt* pstmt, const char* query_string, bool read_only_tree,
+                        ProcessUtilityContext context, ParamListInfo params, QueryEnvironment* query_env,
+                        DestReceiver* dest, QueryCompletion* qc) {
+  pg::cpp_entry([&] {
+    const pg::UtilityCall call{pstmt, query_string, read_only_tree, context, params, query_env, dest, qc,
+                               proceed, 0};
+    proceed(&call);
+  });
+}
+
+void on_shmem_request() {
+  pg::cpp_entry([] {
+    for (Handler handler : kShmemRequest) handler();
+  });
+}
+
+void on_shmem_startup() {
+  pg::cpp_entry([] {
+    if (prev_shmem_startup != nullptr) prev_shmem_startup();
+    for (Handler handler : kShmemStartup) handler();
+  });
+}
+
+void on_xact_event(XactEvent event, void*) {
+  pg::cpp_entry([&] {
+    for (XactHandler handler : kXactEvent) handler(event);
+  });
+}
+
+void on_relcache_invalidation(Datum, Oid relid) {
+  pg::cpp_entry([&] {
+    for (RelcacheHandler handler : kRelcacheInvalidation) handler(relid);
+  });
+}
+
+void on_syscache_invalidation(Datum, int cache_id, uint32 hash_value) {
+  pg::cpp_entry([&] {
+    for (const SyscacheHandler& h : kSyscacheInvalidation)
+      if (h.cache_id == cache_id) h.handler(cache_id, hash_value);
+  });
+}
+
+}  // namespace
+
+void install_hooks() {
+  prev_planner = planner_hook;
+  planner_hook = on_planner;
+  prev_get_relation_info = get_relation_info_hook;
+  get_relation_info_hook = on_get_relation_info;
+  prev_set_rel_pathlist = set_rel_pathlist_hook;
+  set_rel_pathlist_hook = on_set_rel_pathlist;
+  prev_process_utility = ProcessUtility_hook;
+  ProcessUtility_hook = on_process_utility;
+  compat::install_shmem_request(on_shmem_request);  // chains the previous hook itself
+  prev_shmem_startup = shmem_startup_hook;
+  shmem_startup_hook = on_shmem_startup;
+  RegisterXactCallback(on_xact_event, nullptr);
+  CacheRegisterRelcacheCallback(on_relcache_invalidation, (Datum)0);
+  for (size_t i = 0; i < lengthof(kSyscacheInvalidation); i++) {
+    bool registered = false;  // one callback per cache, however many handlers it has
+    for (size_t j = 0; j < i; j++) registered |= kSyscacheInvalidation[j].cache_id == kSyscacheInvalidation[i].cache_id;
+    if (!registered) CacheRegisterSyscacheCallback(kSyscacheInvalidation[i].cache_id, on_syscache_invalidation, (Datum)0);
+  }
+}
+
+}  // namespace strata::hooks
