@@ -227,7 +227,7 @@ void bytes_predicate(const DecodedColumn& col, const FilterPredicate& p, uint64_
   if (col.dictionary_form()) {
     // once per dictionary entry, then a lookup per row
     const size_t entries = col.external ? col.external->size() : col.dict_offsets.size() - 1;
-    scratch.resize(entries);
+    scratch.assign(std::max<size_t>(entries, 1), 0);  // (NULL rows hold code 0)
     for (size_t e = 0; e < entries; ++e) {
       const std::string_view s =
           col.external ? col.external->entry(e)
@@ -261,6 +261,7 @@ void apply_predicate(const DecodedColumn& col, const FilterPredicate& p, uint64_
         " column");
   const size_t rows = col.rows;
   const size_t words = (rows + 63) / 64;
+  if (col.null_count && col.validity.size() < (rows + 7) / 8) bad("decoded column without its validity bitmap");
   if (p.op == FilterOp::IsNull || p.op == FilterOp::IsNotNull) {
     if (col.null_count == 0) {
       if (p.op == FilterOp::IsNull) clear_all(sel, rows);
