@@ -1,0 +1,343 @@
+// Columnstore batch builder (see batch_builder.hpp).
+#include "columnstore/batch_builder.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "error.hpp"
+
+namespace strata::core::columnstore {
+
+using codec::ColumnType;
+
+namespace {
+
+[[noreturn]] void bad(const std::string& what) { throw Error(Errc::invalid_argument, what); }
+
+bool is_int(ColumnType t) {
+  return t == ColumnType::Int16 || t == ColumnType::Int32 || t == ColumnType::Int64 || t == ColumnType::Timestamp ||
+         t == ColumnType::Date;
+}
+bool is_float4(ColumnType t) { return t == ColumnType::Float4; }
+bool is_float8(ColumnType t) { return t == ColumnType::Float8; }
+bool is_bool(ColumnType t) { return t == ColumnType::Bool; }
+bool is_bytes(ColumnType t) { return t == ColumnType::Varlen || t == ColumnType::Uuid; }
+bool any_type(ColumnType) { return true; }
+
+}  // namespace
+
+struct BatchBuilder::Column {
+  ColumnSpec spec;
+  size_t width = 0;  // bytes per value in `fixed`, 0 for Varlen
+  size_t count = 0;  // values (NULLs included) appended to the current batch
+  size_t nulls = 0;
+  std::vector<uint8_t> fixed;     // max_rows * width bytes
+  std::vector<uint8_t> validity;  // LSB-first, bit set = not NULL; ceil(max_rows / 8) bytes
+  std::vector<char> arena;        // Varlen bytes
+  std::vector<uint32_t> offsets;  // Varlen: count + 1 offsets into arena
+  std::vector<std::string_view> views;
+  std::vector<uint64_t> hashes;
+  bool has_nan = false;
+  BloomFilter bloom;
+
+  // Segment mode, shared_dictionary columns: every row of the segment's closed batches (NULL
+  // rows empty), and each batch's validity bitmap (empty when it had no NULLs)
+  std::vector<char> seg_arena;
+  std::vector<size_t> seg_offsets{0};
+  std::vector<std::vector<uint8_t>> seg_validity;
+
+  bool varlen() const { return spec.type == ColumnType::Varlen; }
+  void mark_valid() { validity[count >> 3] |= static_cast<uint8_t>(1u << (count & 7)); }
+};
+
+const SharedDictionary* Segment::dictionary_for(size_t column) const {
+  for (const SharedDictionary& d : dictionaries)
+    if (d.column == column) return &d;
+  return nullptr;
+}
+
+BatchBuilder::BatchBuilder(std::vector<ColumnSpec> specs, const BatchBuilderOptions& options) : options_(options) {
+  if (options_.max_rows < 1 || options_.max_rows > codec::kMaxRows)
+    bad("batch size must be between 1 and " + std::to_string(codec::kMaxRows) + " rows");
+  columns_.resize(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    Column& c = columns_[i];
+    c.spec = specs[i];
+    const uint8_t t = static_cast<uint8_t>(c.spec.type);
+    if (t < static_cast<uint8_t>(ColumnType::Int16) || t > static_cast<uint8_t>(ColumnType::Varlen))
+      bad("column " + std::to_string(i) + " has an unknown type");
+    if (c.spec.shared_dictionary && !is_bytes(c.spec.type))
+      bad("column " + std::to_string(i) + ": a shared dictionary needs a varlen or uuid column");
+    segment_mode_ |= c.spec.shared_dictionary;
+    c.width = codec::fixed_width(c.spec.type);
+    c.fixed.resize(options_.max_rows * c.width);
+    c.validity.assign((options_.max_rows + 7) / 8, 0);
+    if (c.varlen()) {
+      c.offsets.reserve(options_.max_rows + 1);
+      c.offsets.push_back(0);
+    }
+  }
+  batch_.columns.resize(columns_.size());
+}
+
+BatchBuilder::~BatchBuilder() = default;
+
+size_t BatchBuilder::column_count() const { return columns_.size(); }
+
+BatchBuilder::Column& BatchBuilder::column(size_t col, bool (*type_ok)(ColumnType), const char* what) {
+  if (col >= columns_.size()) bad("column index " + std::to_string(col) + " out of range");
+  Column& c = columns_[col];
+  if (!type_ok(c.spec.type))
+    bad(std::string("column ") + std::to_string(col) + " is of type " + codec::type_name(c.spec.type) + ", not " +
+        what);
+  if (c.count != rows_) bad("column " + std::to_string(col) + " already has a value for this row");
+  if (rows_ >= options_.max_rows) bad("the batch is full");
+  return c;
+}
+
+void BatchBuilder::append_null(size_t col) {
+  Column& c = column(col, any_type, "");
+  if (c.width) std::memset(c.fixed.data() + c.count * c.width, 0, c.width);
+  if (c.varlen()) c.offsets.push_back(c.offsets.back());
+  ++c.nulls;
+  ++c.count;
+}
+
+void BatchBuilder::append_int(size_t col, int64_t v) {
+  Column& c = column(col, is_int, "an integer type");
+  uint8_t* p = c.fixed.data() + c.count * c.width;
+  switch (c.spec.type) {
+    case ColumnType::Int16: {
+      if (v < INT16_MIN || v > INT16_MAX) throw Error(Errc::out_of_range, "value out of range for int16");
+      const int16_t x = static_cast<int16_t>(v);
+      std::memcpy(p, &x, 2);
+      break;
+    }
+    case ColumnType::Int32:
+    case ColumnType::Date: {
+      if (v < INT32_MIN || v > INT32_MAX) throw Error(Errc::out_of_range, "value out of range for int32");
+      const int32_t x = static_cast<int32_t>(v);
+      std::memcpy(p, &x, 4);
+      break;
+    }
+    default:
+      std::memcpy(p, &v, 8);
+      break;
+  }
+  c.mark_valid();
+  ++c.count;
+}
+
+void BatchBuilder::append_float4(size_t col, float v) {
+  Column& c = column(col, is_float4, "float4");
+  std::memcpy(c.fixed.data() + c.count * 4, &v, 4);
+  c.has_nan |= v != v;
+  c.mark_valid();
+  ++c.count;
+}
+
+void BatchBuilder::append_float8(size_t col, double v) {
+  Column& c = column(col, is_float8, "float8");
+  std::memcpy(c.fixed.data() + c.count * 8, &v, 8);
+  c.has_nan |= v != v;
+  c.mark_valid();
+  ++c.count;
+}
+
+void BatchBuilder::append_bool(size_t col, bool v) {
+  Column& c = column(col, is_bool, "bool");
+  c.fixed[c.count] = v ? 1 : 0;
+  c.mark_valid();
+  ++c.count;
+}
+
+void BatchBuilder::append_bytes(size_t col, std::string_view v) {
+  Column& c = column(col, is_bytes, "varlen or uuid");
+  if (c.varlen()) {
+    if (v.size() > codec::kMaxValueBytes - std::min<uint64_t>(c.arena.size(), codec::kMaxValueBytes))
+      throw Error(Errc::out_of_range, "values of the batch exceed 1 GiB");
+    c.arena.insert(c.arena.end(), v.begin(), v.end());
+    c.offsets.push_back(static_cast<uint32_t>(c.arena.size()));
+    varlen_bytes_ += v.size();
+  } else {
+    if (v.size() != 16) bad("a uuid value must be 16 bytes");
+    std::memcpy(c.fixed.data() + c.count * 16, v.data(), 16);
+  }
+  c.mark_valid();
+  ++c.count;
+}
+
+void BatchBuilder::add_bloom_hash(size_t col, uint64_t hash) {
+  if (col >= columns_.size()) bad("column index " + std::to_string(col) + " out of range");
+  Column& c = columns_[col];
+  if (!c.spec.bloom) bad("column " + std::to_string(col) + " has no bloom filter");
+  c.hashes.push_back(hash);
+}
+
+void BatchBuilder::end_row() {
+  if (rows_ >= options_.max_rows) bad("the batch is full");
+  for (size_t i = 0; i < columns_.size(); ++i)
+    if (columns_[i].count != rows_ + 1) bad("column " + std::to_string(i) + " has no value for this row");
+  ++rows_;
+}
+
+void BatchBuilder::encode_batch(Batch& out) {
+  out.rows = rows_;
+  out.columns.resize(columns_.size());
+  codec::EncodeOptions eo = options_.encode;
+  eo.dictionary = nullptr;
+  if (!eo.context) eo.context = &context_;
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    Column& c = columns_[i];
+    EncodedColumn& e = out.columns[i];
+    const uint8_t* validity = c.nulls ? c.validity.data() : nullptr;
+    codec::ColumnView view;
+    if (c.varlen()) {
+      c.views.resize(rows_);
+      for (size_t r = 0; r < rows_; ++r) c.views[r] = std::string_view(c.arena.data() + c.offsets[r], c.offsets[r + 1] - c.offsets[r]);
+      view = codec::ColumnView::of_varlen(c.views.data(), rows_, validity);
+    } else {
+      view = codec::ColumnView::of_fixed(c.fixed.data(), rows_, validity);
+    }
+    e.stats = codec::ColumnStats{};
+    e.data = codec::encode_column(c.spec.type, view, eo, &e.stats);
+    e.has_nan = c.has_nan;
+    e.uses_shared_dictionary = false;
+    e.has_bloom = c.spec.bloom;
+    if (c.spec.bloom) {
+      std::sort(c.hashes.begin(), c.hashes.end());
+      c.hashes.erase(std::unique(c.hashes.begin(), c.hashes.end()), c.hashes.end());
+      c.bloom.reset(c.hashes.size(), options_.bloom);
+      for (uint64_t h : c.hashes) c.bloom.insert(h);
+      c.bloom.serialize_into(e.bloom);
+    } else {
+      e.bloom.clear();
+    }
+  }
+}
+
+void BatchBuilder::reset_batch() {
+  for (Column& c : columns_) {
+    c.count = 0;
+    c.nulls = 0;
+    c.has_nan = false;
+    std::memset(c.validity.data(), 0, c.validity.size());
+    c.hashes.clear();
+    if (c.varlen()) {
+      c.arena.clear();
+      c.offsets.resize(1);
+    }
+  }
+  rows_ = 0;
+  varlen_bytes_ = 0;
+}
+
+const Batch& BatchBuilder::finish() {
+  if (segment_mode_) bad("finish() with a shared dictionary column: use finish_batch() and finish_segment()");
+  // a half-appended row is an error, not a silent drop
+  for (size_t i = 0; i < columns_.size(); ++i)
+    if (columns_[i].count != rows_) bad("column " + std::to_string(i) + " has a value for an unfinished row");
+  encode_batch(batch_);
+  reset_batch();
+  return batch_;
+}
+
+void BatchBuilder::finish_batch() {
+  for (size_t i = 0; i < columns_.size(); ++i)
+    if (columns_[i].count != rows_) bad("column " + std::to_string(i) + " has a value for an unfinished row");
+  if (segment_done_) {
+    segment_.batches.clear();
+    segment_.dictionaries.clear();
+    segment_done_ = false;
+  }
+  if (rows_ == 0) return;
+  segment_.batches.emplace_back();
+  encode_batch(segment_.batches.back());
+  for (Column& c : columns_) {
+    if (!c.spec.shared_dictionary) continue;
+    for (size_t r = 0; r < rows_; ++r) {
+      const bool null = !((c.validity[r >> 3] >> (r & 7)) & 1);
+      if (c.varlen()) {
+        c.seg_arena.insert(c.seg_arena.end(), c.arena.data() + c.offsets[r], c.arena.data() + c.offsets[r + 1]);
+      } else if (!null) {
+        c.seg_arena.insert(c.seg_arena.end(), c.fixed.data() + r * 16, c.fixed.data() + (r + 1) * 16);
+      }
+      c.seg_offsets.push_back(c.seg_arena.size());
+    }
+    if (c.nulls)
+      c.seg_validity.emplace_back(c.validity.begin(), c.validity.begin() + static_cast<long>((rows_ + 7) / 8));
+    else
+      c.seg_validity.emplace_back();
+  }
+  reset_batch();
+}
+
+const Segment& BatchBuilder::finish_segment() {
+  finish_batch();
+  segment_done_ = true;
+  codec::EncodeOptions eo = options_.encode;
+  if (!eo.context) eo.context = &context_;
+  std::vector<std::string_view> rows_views, values;
+  std::vector<char> uuid_rows;
+  for (size_t ci = 0; ci < columns_.size(); ++ci) {
+    Column& c = columns_[ci];
+    if (!c.spec.shared_dictionary) continue;
+    const size_t nrows = c.seg_offsets.size() - 1;
+    rows_views.resize(nrows);
+    values.clear();
+    size_t row = 0;
+    for (size_t b = 0; b < segment_.batches.size(); ++b) {
+      const std::vector<uint8_t>& v = c.seg_validity[b];
+      for (size_t r = 0; r < segment_.batches[b].rows; ++r, ++row) {
+        rows_views[row] = std::string_view(c.seg_arena.data() + c.seg_offsets[row], c.seg_offsets[row + 1] - c.seg_offsets[row]);
+        if (v.empty() || ((v[r >> 3] >> (r & 7)) & 1)) values.push_back(rows_views[row]);
+      }
+    }
+    if (!values.empty() && segment_.batches.size() > 1) {
+      SharedDictionary sd{ci, codec::Dictionary::build(c.spec.type, values), {}};
+      sd.serialized = sd.dictionary.serialize(eo.zstd_level);
+      eo.dictionary = &sd.dictionary;
+      size_t without = 0, with = sd.serialized.size();
+      std::vector<EncodedColumn> encoded(segment_.batches.size());
+      row = 0;
+      for (size_t b = 0; b < segment_.batches.size(); ++b) {
+        const size_t n = segment_.batches[b].rows;
+        const uint8_t* validity = c.seg_validity[b].empty() ? nullptr : c.seg_validity[b].data();
+        codec::ColumnView view;
+        if (c.varlen()) {
+          view = codec::ColumnView::of_varlen(rows_views.data() + row, n, validity);
+        } else {
+          // uuid: 16 bytes a row, NULL rows zeroed
+          uuid_rows.assign(n * 16, 0);
+          for (size_t r = 0; r < n; ++r)
+            if (rows_views[row + r].size() == 16) std::memcpy(uuid_rows.data() + r * 16, rows_views[row + r].data(), 16);
+          view = codec::ColumnView::of_fixed(uuid_rows.data(), n, validity);
+        }
+        EncodedColumn& e = encoded[b];
+        e.data = codec::encode_column(c.spec.type, view, eo, &e.stats);
+        e.uses_shared_dictionary = e.stats.codec == codec::Codec::ExtDictionary;
+        without += segment_.batches[b].columns[ci].data.size();
+        with += e.data.size();
+        row += n;
+      }
+      eo.dictionary = nullptr;
+      if (with < without) {
+        for (size_t b = 0; b < segment_.batches.size(); ++b) {
+          EncodedColumn& e = segment_.batches[b].columns[ci];
+          e.data = std::move(encoded[b].data);
+          e.stats = std::move(encoded[b].stats);
+          e.uses_shared_dictionary = encoded[b].uses_shared_dictionary;
+        }
+        segment_.dictionaries.push_back(std::move(sd));
+      }
+    }
+    c.seg_arena.clear();
+    c.seg_offsets.resize(1);
+    c.seg_validity.clear();
+  }
+  return segment_;
+}
+
+}  // namespace strata::core::columnstore

@@ -1,0 +1,124 @@
+// Builds columnstore batches: accumulates the rows of one segment column by column, cuts them
+// into batches of up to max_rows rows, and encodes each column with the codec core
+// (codec::encode_column), with statistics and optional bloom filters.
+//
+// Use (the glue, reading a chunk's rows sorted by segmentby, orderby):
+//   BatchBuilder b({{ColumnType::Timestamp}, {ColumnType::Varlen, /*bloom=*/true}, ...});
+//   per row: for each column append_null / append_int / append_float4 / append_float8 /
+//            append_bool / append_bytes (and add_bloom_hash for bloom columns), then end_row();
+//            if (b.full()) write(b.finish());
+//   at the end of a segment: if (b.rows()) write(b.finish());
+// With a shared_dictionary column the batches of a segment can only be encoded once the whole
+// segment is known: call finish_batch() where finish() would be, and finish_segment() at the end
+// of the segment, which returns every batch of the segment and the dictionaries they use.
+//
+// Buffers keep their capacity from batch to batch; once they have grown to a full batch,
+// appending allocates nothing (the encoded blobs are new vectors from encode_column).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "codec/codec.hpp"
+#include "columnstore/bloom.hpp"
+
+namespace strata::core::columnstore {
+
+struct ColumnSpec {
+  codec::ColumnType type = codec::ColumnType::Int64;
+  bool bloom = false;              // build a bloom filter from the hashes given to add_bloom_hash
+  bool shared_dictionary = false;  // Varlen/Uuid: try one dictionary for the whole segment
+};
+
+struct BatchBuilderOptions {
+  size_t max_rows = 1000;                  // rows per batch, 1..codec::kMaxRows
+  codec::EncodeOptions encode;             // its `dictionary` is ignored (set per column)
+  BloomOptions bloom;
+};
+
+struct EncodedColumn {
+  std::vector<uint8_t> data;    // codec::encode_column's output
+  codec::ColumnStats stats;     // min/max (NaN ignored), null count, codec chosen
+  bool has_nan = false;         // Float4/Float8: some value is NaN (not reflected in stats)
+  bool has_bloom = false;
+  std::vector<uint8_t> bloom;   // serialized BloomFilter when has_bloom
+  // encoded against the segment's shared dictionary (Segment::dictionaries), which a reader
+  // must pass to decode_column
+  bool uses_shared_dictionary = false;
+};
+
+struct Batch {
+  size_t rows = 0;
+  std::vector<EncodedColumn> columns;  // in ColumnSpec order
+};
+
+struct SharedDictionary {
+  size_t column = 0;
+  codec::Dictionary dictionary;
+  std::vector<uint8_t> serialized;  // Dictionary::serialize(), what the glue stores
+};
+
+struct Segment {
+  std::vector<Batch> batches;
+  // Dictionaries some batch of this segment was encoded against (a column is listed only when
+  // encoding its batches against one was smaller overall, the dictionary's bytes included).
+  std::vector<SharedDictionary> dictionaries;
+  const SharedDictionary* dictionary_for(size_t column) const;
+};
+
+class BatchBuilder {
+ public:
+  explicit BatchBuilder(std::vector<ColumnSpec> columns, const BatchBuilderOptions& options = {});
+  ~BatchBuilder();
+  BatchBuilder(const BatchBuilder&) = delete;
+  BatchBuilder& operator=(const BatchBuilder&) = delete;
+
+  size_t column_count() const;
+  size_t rows() const { return rows_; }  // rows ended in the current batch
+  bool full() const { return rows_ >= options_.max_rows; }
+  size_t max_rows() const { return options_.max_rows; }
+  // bytes of variable-length values in the current batch (a caller can cut batches early)
+  size_t varlen_bytes() const { return varlen_bytes_; }
+
+  // Exactly one append per column per row, then end_row(). Errors (invalid_argument): a column
+  // index out of range, a second value for the same row, a value of the wrong type, a full batch;
+  // (out_of_range): an integer outside the column type's range.
+  void append_null(size_t col);
+  void append_int(size_t col, int64_t v);     // Int16, Int32, Int64, Timestamp, Date
+  void append_float4(size_t col, float v);
+  void append_float8(size_t col, double v);
+  void append_bool(size_t col, bool v);
+  void append_bytes(size_t col, std::string_view v);  // Varlen; Uuid (exactly 16 bytes)
+  // The hash of a non-NULL value of a bloom column (once per row or once per distinct value).
+  void add_bloom_hash(size_t col, uint64_t hash);
+  void end_row();
+
+  // Encodes the current batch and starts the next one. Only without shared_dictionary columns;
+  // the result stays valid until the next call.
+  const Batch& finish();
+  // Segment mode: closes the current batch (if it has rows) into the segment ...
+  void finish_batch();
+  // ... and encodes the segment's batches, returning them. Valid until the next call.
+  const Segment& finish_segment();
+
+ private:
+  struct Column;
+  Column& column(size_t col, bool (*type_ok)(codec::ColumnType), const char* what);
+  void encode_batch(Batch& out);
+  void reset_batch();
+
+  std::vector<Column> columns_;
+  BatchBuilderOptions options_;
+  size_t rows_ = 0;
+  size_t varlen_bytes_ = 0;
+  bool segment_mode_ = false;
+  bool segment_done_ = false;  // segment_ was returned; the next batch starts a new one
+  Batch batch_;
+  Segment segment_;
+  codec::CodecContext context_;
+};
+
+}  // namespace strata::core::columnstore
