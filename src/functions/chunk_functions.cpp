@@ -176,35 +176,12 @@ ChunkFilter read_filter(FunctionCallInfo fcinfo, const Hypertable* ht, int older
   return f;
 }
 
-// The creation time of a chunk from _strata_catalog.chunk (it is not part of ChunkInfo).
-bool chunk_creation_time(int32 chunk_id, TimestampTz* out) {
-  const strata::CatalogOids& oids = strata::catalog_oids();
-  Relation rel = table_open(oids.chunk, AccessShareLock);
-  ScanKeyData key;
-  ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(chunk_id));
-  SysScanDesc scan = systable_beginscan(rel, oids.chunk_pkey, true, nullptr, 1, &key);
-  HeapTuple tup = systable_getnext(scan);
-  bool found = false;
-  if (HeapTupleIsValid(tup)) {
-    const AttrNumber attno = get_attnum(oids.chunk, "creation_time");
-    bool isnull = true;
-    const Datum d = heap_getattr(tup, attno, RelationGetDescr(rel), &isnull);
-    if (!isnull) {
-      *out = DatumGetTimestampTz(d);
-      found = true;
-    }
-  }
-  systable_endscan(scan);
-  table_close(rel, AccessShareLock);
-  return found;
-}
-
 bool chunk_matches(const ChunkInfo* c, const ChunkFilter& f) {
   if (f.has_older && (c->range_end == strata::core::kOpenEnd || c->range_end > f.older_than)) return false;
   if (f.has_newer && (c->range_start == strata::core::kOpenStart || c->range_start < f.newer_than)) return false;
   if (f.has_before || f.has_after) {
     TimestampTz created;
-    if (!chunk_creation_time(c->id, &created)) return false;
+    if (!strata::catalog_chunk_creation_time(c->id, &created)) return false;
     if (f.has_before && !(created < f.created_before)) return false;
     if (f.has_after && !(created > f.created_after)) return false;
   }
