@@ -11,22 +11,58 @@ extern "C" {
 
 namespace strata {
 
-void catalog_scan_chunks_of(int32 hypertable_id, void (*visit)(const ChunkRow* row, void* arg), void* arg) {
+namespace {
+
+void read_chunk_row(const CatalogScan* scan, ChunkRow* row) {
+  row->id = catalog_scan_int4(scan, col::chunk::id);
+  row->hypertable_id = catalog_scan_int4(scan, col::chunk::hypertable_id);
+  row->status = catalog_scan_int4(scan, col::chunk::status);
+  row->range_start = catalog_scan_int8(scan, col::chunk::range_start);
+  row->range_end = catalog_scan_int8(scan, col::chunk::range_end);
+  row->schema_name = catalog_scan_name(scan, col::chunk::schema_name);
+  row->table_name = catalog_scan_name(scan, col::chunk::table_name);
+}
+
+// Visits the rows of a begun scan until the visitor says stop; ends the scan. True if any row.
+bool visit_rows(CatalogScan* scan, ChunkRowVisitor visit, void* arg) {
+  bool any = false;
+  while (catalog_scan_next(scan)) {
+    any = true;
+    ChunkRow row;
+    read_chunk_row(scan, &row);
+    if (!visit(&row, arg)) break;
+  }
+  catalog_scan_end(scan);
+  return any;
+}
+
+}  // namespace
+
+void catalog_scan_chunks_of(int32 hypertable_id, int64 upto, bool backward, ChunkRowVisitor visit, void* arg) {
   CatalogScan scan;
   catalog_scan_init(&scan, CatalogIndex::chunk_range, AccessShareLock);
   catalog_scan_key_int4(&scan, col::chunk::hypertable_id, hypertable_id);
-  catalog_scan_begin(&scan, true);
-  while (catalog_scan_next(&scan)) {
-    ChunkRow row;
-    row.id = catalog_scan_int4(&scan, col::chunk::id);
-    row.status = catalog_scan_int4(&scan, col::chunk::status);
-    row.range_start = catalog_scan_int8(&scan, col::chunk::range_start);
-    row.range_end = catalog_scan_int8(&scan, col::chunk::range_end);
-    row.schema_name = catalog_scan_name(&scan, col::chunk::schema_name);
-    row.table_name = catalog_scan_name(&scan, col::chunk::table_name);
-    visit(&row, arg);
-  }
-  catalog_scan_end(&scan);
+  if (upto != PG_INT64_MAX)
+    catalog_scan_key(&scan, col::chunk::range_start, BTLessEqualStrategyNumber, F_INT8LE, Int64GetDatum(upto));
+  catalog_scan_begin(&scan, true, backward ? BackwardScanDirection : ForwardScanDirection);
+  visit_rows(&scan, visit, arg);
+}
+
+bool catalog_scan_chunk_by_id(int32 chunk_id, ChunkRowVisitor visit, void* arg) {
+  CatalogScan scan;
+  catalog_scan_init(&scan, CatalogIndex::chunk_pkey, AccessShareLock);
+  catalog_scan_key_int4(&scan, col::chunk::id, chunk_id);
+  catalog_scan_begin(&scan);
+  return visit_rows(&scan, visit, arg);
+}
+
+bool catalog_scan_chunk_by_name(const char* schema, const char* table, ChunkRowVisitor visit, void* arg) {
+  CatalogScan scan;
+  catalog_scan_init(&scan, CatalogIndex::chunk_name, AccessShareLock);
+  catalog_scan_key_name(&scan, col::chunk::schema_name, schema);
+  catalog_scan_key_name(&scan, col::chunk::table_name, table);
+  catalog_scan_begin(&scan);
+  return visit_rows(&scan, visit, arg);
 }
 
 bool catalog_chunk_creation_time(int32 chunk_id, TimestampTz* out) {
@@ -42,32 +78,6 @@ bool catalog_chunk_creation_time(int32 chunk_id, TimestampTz* out) {
       *out = DatumGetTimestampTz(d);
       found = true;
     }
-  }
-  catalog_scan_end(&scan);
-  return found;
-}
-
-bool catalog_chunk_hypertable_id(int32 chunk_id, int32* hypertable_id) {
-  CatalogScan scan;
-  catalog_scan_init(&scan, CatalogIndex::chunk_pkey, AccessShareLock);
-  catalog_scan_key_int4(&scan, col::chunk::id, chunk_id);
-  catalog_scan_begin(&scan);
-  const bool found = catalog_scan_next(&scan);
-  if (found) *hypertable_id = catalog_scan_int4(&scan, col::chunk::hypertable_id);
-  catalog_scan_end(&scan);
-  return found;
-}
-
-bool catalog_chunk_by_name(const char* schema, const char* table, int32* chunk_id, int32* hypertable_id) {
-  CatalogScan scan;
-  catalog_scan_init(&scan, CatalogIndex::chunk_name, AccessShareLock);
-  catalog_scan_key_name(&scan, col::chunk::schema_name, schema);
-  catalog_scan_key_name(&scan, col::chunk::table_name, table);
-  catalog_scan_begin(&scan);
-  const bool found = catalog_scan_next(&scan);
-  if (found) {
-    *chunk_id = catalog_scan_int4(&scan, col::chunk::id);
-    *hypertable_id = catalog_scan_int4(&scan, col::chunk::hypertable_id);
   }
   catalog_scan_end(&scan);
   return found;

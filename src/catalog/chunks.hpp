@@ -37,10 +37,6 @@ bool chunk_get_by_id(int32 id, ChunkInfo* out);
 // ---- catalog scans that bypass the cache --------------------------------------------------------
 // The creation time of a chunk (not part of the cache), or false if there is no such chunk.
 bool catalog_chunk_creation_time(int32 chunk_id, TimestampTz* out);
-// The hypertable id of chunk `chunk_id` (a scan of the chunk primary key), or false.
-bool catalog_chunk_hypertable_id(int32 chunk_id, int32* hypertable_id);
-// The id and hypertable id of the chunk named schema.table, or false.
-bool catalog_chunk_by_name(const char* schema, const char* table, int32* chunk_id, int32* hypertable_id);
 
 // ---- writes (direct heap access; callers check permissions) -------------------------------------
 // Writes of chunk rows send the catalog invalidation; chunk_index rows are not cached.
@@ -61,17 +57,24 @@ void catalog_rename_hypertable_index(int32 hypertable_id, const char* old_name, 
 void catalog_delete_chunk_indexes_of(int32 hypertable_id, const char* ht_index_name);
 
 // ---- internal to src/catalog ---------------------------------------------------------------------
-// One chunk row as the cache loads it.
+// One chunk row as the cache reads it.
 struct ChunkRow {
   int32 id;
+  int32 hypertable_id;
   int32 status;
   int64 range_start;
   int64 range_end;
-  const char* schema_name;  // pointers into the scanned tuple
+  const char* schema_name;  // pointers into the scanned tuple, valid during the visit
   const char* table_name;
 };
-// Calls visit(row, arg) for every chunk of the hypertable in range_start order.
-void catalog_scan_chunks_of(int32 hypertable_id, void (*visit)(const ChunkRow* row, void* arg), void* arg);
+// Returns false to stop the scan.
+using ChunkRowVisitor = bool (*)(const ChunkRow* row, void* arg);
+// Visits the chunks of a hypertable with range_start <= upto, in range_start order (descending
+// when `backward`), through the (hypertable_id, range_start) index.
+void catalog_scan_chunks_of(int32 hypertable_id, int64 upto, bool backward, ChunkRowVisitor visit, void* arg);
+// Visits the chunk with this id / this name; false if there is none.
+bool catalog_scan_chunk_by_id(int32 chunk_id, ChunkRowVisitor visit, void* arg);
+bool catalog_scan_chunk_by_name(const char* schema, const char* table, ChunkRowVisitor visit, void* arg);
 // Invalidation callbacks: drop everything; a relation changed (its relid may name another table).
 void chunk_cache_reset();
 void chunk_cache_relation_changed(Oid relid);
