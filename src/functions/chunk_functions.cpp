@@ -362,3 +362,38 @@ STRATA_FUNCTION(strata_set_chunk_time_interval) {
   strata::catalog_update_interval(ht->dimension_id, interval);
   PG_RETURN_VOID();
 }
+
+namespace {
+
+// The chunk whose table is argument 0, or an error (42809: the relation is not a chunk).
+ChunkInfo chunk_arg(FunctionCallInfo fcinfo) {
+  const Oid relid = PG_GETARG_OID(0);
+  ChunkInfo chunk;
+  if (!strata::chunk_get_by_relid(relid, &chunk)) {
+    const char* name = get_rel_name(relid);
+    if (name == nullptr)
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a chunk", name)));
+  }
+  return chunk;
+}
+
+}  // namespace
+
+// _strata_internal.chunk_status(chunk regclass) RETURNS integer
+STRATA_FUNCTION(strata_chunk_status) { PG_RETURN_INT32(chunk_arg(fcinfo).status); }
+
+// _strata_internal.set_chunk_status(chunk regclass, status integer) RETURNS void
+// Takes ShareUpdateExclusiveLock on the chunk (self-conflicting: status changes of one chunk are
+// serialised) and updates the catalog row, which invalidates every session's chunk cache.
+STRATA_FUNCTION(strata_set_chunk_status) {
+  const int32 status = PG_GETARG_INT32(1);
+  if (status < 0)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("chunk status must not be negative"),
+                    errdetail("The status is a set of flags; %d was given.", status)));
+  LockRelationOid(PG_GETARG_OID(0), ShareUpdateExclusiveLock);
+  const ChunkInfo chunk = chunk_arg(fcinfo);
+  if (!strata::catalog_update_chunk_status(chunk.id, status))
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("chunk %d no longer exists", chunk.id)));
+  PG_RETURN_VOID();
+}
