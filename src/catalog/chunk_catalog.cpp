@@ -122,6 +122,25 @@ void catalog_delete_chunk(int32 chunk_id) {
   catalog_invalidate();
 }
 
+void catalog_rename_chunk(int32 chunk_id, const char* schema, const char* table) {
+  NameData s, t;
+  namestrcpy(&s, schema);
+  namestrcpy(&t, table);
+  Datum values[col::chunk::natts] = {};
+  bool nulls[col::chunk::natts] = {};
+  bool repl[col::chunk::natts] = {};
+  values[col::chunk::schema_name - 1] = NameGetDatum(&s);
+  values[col::chunk::table_name - 1] = NameGetDatum(&t);
+  repl[col::chunk::schema_name - 1] = repl[col::chunk::table_name - 1] = true;
+  CatalogScan scan;
+  catalog_scan_init(&scan, CatalogIndex::chunk_pkey, RowExclusiveLock);
+  catalog_scan_key_int4(&scan, col::chunk::id, chunk_id);
+  catalog_scan_begin(&scan);
+  while (catalog_scan_next(&scan)) catalog_scan_update(&scan, values, nulls, repl);
+  catalog_scan_end(&scan);
+  catalog_invalidate();
+}
+
 bool catalog_update_chunk_status(int32 chunk_id, int32 status) {
   Datum values[col::chunk::natts] = {};
   bool nulls[col::chunk::natts] = {};
@@ -207,6 +226,23 @@ void catalog_rename_hypertable_index(int32 hypertable_id, const char* old_name, 
   repl[col::chunk_index::hypertable_index_name - 1] = true;
   CatalogScan scan;
   init_ht_index_scan(&scan, RowExclusiveLock, hypertable_id, old_name);
+  while (catalog_scan_next(&scan)) catalog_scan_update(&scan, values, nulls, repl);
+  catalog_scan_end(&scan);
+}
+
+void catalog_rename_chunk_index(int32 chunk_id, const char* old_name, const char* new_name) {
+  NameData n;
+  namestrcpy(&n, new_name);
+  Datum values[col::chunk_index::natts] = {};
+  bool nulls[col::chunk_index::natts] = {};
+  bool repl[col::chunk_index::natts] = {};
+  values[col::chunk_index::index_name - 1] = NameGetDatum(&n);
+  repl[col::chunk_index::index_name - 1] = true;
+  CatalogScan scan;
+  catalog_scan_init(&scan, CatalogIndex::chunk_index_pkey, RowExclusiveLock);
+  catalog_scan_key_int4(&scan, col::chunk_index::chunk_id, chunk_id);
+  catalog_scan_key_name(&scan, col::chunk_index::index_name, old_name);
+  catalog_scan_begin(&scan);
   while (catalog_scan_next(&scan)) catalog_scan_update(&scan, values, nulls, repl);
   catalog_scan_end(&scan);
 }

@@ -44,6 +44,7 @@ int32 catalog_next_chunk_id();
 void catalog_insert_chunk(int32 chunk_id, int32 hypertable_id, const char* schema, const char* table,
                           int64 range_start, int64 range_end);
 void catalog_delete_chunk(int32 chunk_id);
+void catalog_rename_chunk(int32 chunk_id, const char* schema, const char* table);
 // Sets the status of a chunk (false if there is no such chunk).
 bool catalog_update_chunk_status(int32 chunk_id, int32 status);
 void catalog_insert_chunk_index(int32 chunk_id, const char* index_name, int32 hypertable_id,
@@ -54,6 +55,8 @@ char* catalog_chunk_index_for(int32 chunk_id, const char* ht_index_name);
 // chunk ids in *chunk_ids (an int list).
 List* catalog_chunk_indexes_of(int32 hypertable_id, const char* ht_index_name, List** chunk_ids);
 void catalog_rename_hypertable_index(int32 hypertable_id, const char* old_name, const char* new_name);
+// Renames the chunk index `old_name` of chunk `chunk_id` in the mapping.
+void catalog_rename_chunk_index(int32 chunk_id, const char* old_name, const char* new_name);
 void catalog_delete_chunk_indexes_of(int32 hypertable_id, const char* ht_index_name);
 
 // ---- internal to src/catalog ---------------------------------------------------------------------

@@ -108,4 +108,36 @@ void catalog_rename_hypertable(int32 hypertable_id, const char* schema, const ch
   catalog_invalidate();
 }
 
+void catalog_rename_time_column(const Hypertable* ht, const char* new_name) {
+  NameData n;
+  namestrcpy(&n, new_name);
+  update_dimension(ht->dimension_id, col::dimension::column_name, NameGetDatum(&n), false, 0, 0, false);
+}
+
+void catalog_set_time_type(const Hypertable* ht, Oid new_type) {
+  update_dimension(ht->dimension_id, col::dimension::column_type, ObjectIdGetDatum(new_type), false, 0, 0, false);
+}
+
+void catalog_delete_hypertable(int32 hypertable_id) {
+  // (Direct writes do not run the catalog's ON DELETE CASCADE foreign keys: every table here.)
+  const struct {
+    CatalogIndex index;
+    AttrNumber hypertable_id;
+  } parts[] = {
+      {CatalogIndex::chunk_index_hypertable, col::chunk_index::hypertable_id},
+      {CatalogIndex::chunk_range, col::chunk::hypertable_id},
+      {CatalogIndex::dimension_hypertable, col::dimension::hypertable_id},
+      {CatalogIndex::hypertable_pkey, col::hypertable::id},
+  };
+  for (const auto& part : parts) {
+    CatalogScan scan;
+    catalog_scan_init(&scan, part.index, RowExclusiveLock);
+    catalog_scan_key_int4(&scan, part.hypertable_id, hypertable_id);
+    catalog_scan_begin(&scan);
+    while (catalog_scan_next(&scan)) catalog_scan_delete(&scan);
+    catalog_scan_end(&scan);
+  }
+  catalog_invalidate();
+}
+
 }  // namespace strata

@@ -39,6 +39,10 @@ int32 catalog_insert_hypertable(Oid relid, const char* time_column, Oid time_typ
 void catalog_update_interval(int32 dimension_id, int64 interval);
 void catalog_update_integer_now(int32 dimension_id, const char* schema, const char* func);
 void catalog_rename_hypertable(int32 hypertable_id, const char* schema, const char* table);
+void catalog_rename_time_column(const Hypertable* ht, const char* new_name);
+void catalog_set_time_type(const Hypertable* ht, Oid new_type);
+// Deletes the hypertable's rows: its chunk indexes, chunks, dimensions and itself.
+void catalog_delete_hypertable(int32 hypertable_id);
 
 // Internal to src/catalog (the invalidation callbacks): drop everything, or one relation's entry.
 void hypertable_cache_reset();
