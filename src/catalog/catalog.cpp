@@ -21,12 +21,21 @@ void reset_all() {
 }
 
 void relcache_callback(Datum, Oid relid) {
-  if (relid == InvalidOid || registry_is_catalog_relid(relid)) {
+  CatalogTable table;
+  if (relid == InvalidOid) {
     reset_all();
-    return;
+  } else if (registry_catalog_table_of(relid, &table)) {
+    // catalog_invalidate's message, or DDL on a catalog table. The jobs tables only matter to the
+    // registry (and autovacuum of bgw_job_stat should not empty every session's caches).
+    if (table == CatalogTable::hypertable || table == CatalogTable::dimension || table == CatalogTable::chunk ||
+        table == CatalogTable::chunk_index)
+      reset_all();
+    else
+      registry_reset();
+  } else {
+    hypertable_cache_forget(relid);
+    chunk_cache_relation_changed(relid);
   }
-  hypertable_cache_forget(relid);
-  chunk_cache_relation_changed(relid);
 }
 
 void namespace_callback(Datum, int, uint32) { reset_all(); }

@@ -119,10 +119,14 @@ void require_active() {
 
 void registry_reset() { ext_state = ExtState::unknown; }
 
-bool registry_is_catalog_relid(Oid relid) {
+bool registry_catalog_table_of(Oid relid, CatalogTable* table) {
   if (ext_state != ExtState::active) return false;
-  for (Oid t : registry.tables)
-    if (t == relid) return true;
+  for (int i = 0; i < kCatalogTableCount; ++i) {
+    if (registry.tables[i] == relid) {
+      *table = static_cast<CatalogTable>(i);
+      return true;
+    }
+  }
   return false;
 }
 

@@ -98,9 +98,9 @@ void catalog_invalidate();
 // chunk catalog lists it in its relationOids.
 Oid catalog_plan_dependency_oid();
 
-// Internal to src/catalog (the invalidation callbacks): forget the cached extension state; whether
-// `relid` is one of the catalog tables (false while the state is not known; never looks it up).
+// Internal to src/catalog (the invalidation callbacks): forget the cached extension state; which
+// catalog table `relid` is (false if none, or while the state is not known; never looks it up).
 void registry_reset();
-bool registry_is_catalog_relid(Oid relid);
+bool registry_catalog_table_of(Oid relid, CatalogTable* table);
 
 }  // namespace strata
