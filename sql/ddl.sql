@@ -338,9 +338,10 @@ CREATE TABLE parted (time timestamptz NOT NULL, device int) PARTITION BY RANGE (
 SELECT ddl_error($$ALTER TABLE parted ATTACH PARTITION metrics FOR VALUES FROM ('2020-01-01') TO ('2030-01-01')$$);
 SELECT ddl_error('ALTER TABLE metrics DETACH PARTITION other');
 
--- TRUNCATE reaches the chunks; TRUNCATE ONLY of a hypertable is refused (its table is empty).
+-- TRUNCATE ONLY of a hypertable is refused (its table is empty); TRUNCATE itself drops the chunks
+-- (sql/truncate.sql), so the rows are deleted here to keep the chunks for what follows.
 SELECT ddl_error('TRUNCATE ONLY metrics');
-TRUNCATE metrics;
+DELETE FROM metrics;
 SELECT count(*) FROM metrics;
 SELECT count(*) AS chunks FROM ddl_chunks('metrics');
 

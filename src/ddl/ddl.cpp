@@ -14,8 +14,10 @@
 #include "pg/pg.hpp"
 
 extern "C" {
+#include "catalog/heap.h"
 #include "catalog/index.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_constraint.h"
 #include "commands/defrem.h"
 #include "commands/event_trigger.h"
@@ -582,6 +584,39 @@ void process_grant(const UtilityCall* c, GrantStmt* stmt) {
   foreach (lc, targets) copy_acl_to_chunks((Hypertable*)lfirst(lc));
 }
 
+void truncate_drop_context(void* arg) {
+  errcontext("dropping the chunks of hypertable \"%s\" after TRUNCATE", static_cast<const char*>(arg));
+}
+
+// The relations TRUNCATE emptied, as ExecuteTruncate finds them: the named ones, their inheritance
+// children unless ONLY, and with CASCADE every table that references one of them, transitively.
+// Called after the truncation, which holds AccessExclusiveLock on all of them.
+List* truncated_relations(const TruncateStmt* stmt) {
+  List* relids = NIL;
+  ListCell* lc;
+  foreach (lc, stmt->relations) {
+    RangeVar* rv = lfirst_node(RangeVar, lc);
+    const Oid relid = RangeVarGetRelid(rv, NoLock, true);
+    if (!OidIsValid(relid)) continue;
+    List* rels = rv->inh ? find_all_inheritors(relid, NoLock, nullptr) : list_make1_oid(relid);
+    ListCell* rc;
+    foreach (rc, rels) relids = list_append_unique_oid(relids, lfirst_oid(rc));
+  }
+  if (stmt->behavior == DROP_CASCADE) {
+    for (;;) {
+      List* more = heap_truncate_find_FKs(relids);  // (excludes those already in the list)
+      if (more == NIL) break;
+      relids = list_concat_unique_oid(relids, more);
+    }
+  }
+  return relids;
+}
+
+// TRUNCATE of a hypertable (named, or reached through CASCADE) also drops its chunks and their
+// catalog rows, as TimescaleDB does: empty chunks would only be planned and scanned. TRUNCATE's own
+// privilege check (TRUNCATE on the hypertable and, through the copied ACL, on its chunks) and its
+// AccessExclusiveLock on the hypertable and every chunk (so no chunk is created meanwhile) cover
+// the drop; everything is transactional, so a ROLLBACK brings the chunks back.
 void process_truncate(const UtilityCall* c, TruncateStmt* stmt) {
   ListCell* lc;
   foreach (lc, stmt->relations) {
@@ -595,6 +630,21 @@ void process_truncate(const UtilityCall* c, TruncateStmt* stmt) {
     }
   }
   pg::utility_proceed(c);
+  List* hypertables = NIL;
+  foreach (lc, truncated_relations(stmt)) {
+    Hypertable* ht = hypertable_get(lfirst_oid(lc));
+    if (ht != nullptr) hypertables = lappend(hypertables, ht);
+  }
+  foreach (lc, hypertables) {
+    Hypertable* ht = (Hypertable*)lfirst(lc);
+    ErrorContextCallback callback;
+    callback.callback = truncate_drop_context;
+    callback.arg = NameStr(ht->table_name);
+    callback.previous = error_context_stack;
+    error_context_stack = &callback;
+    drop_chunks(ht, DROP_RESTRICT);
+    error_context_stack = callback.previous;
+  }
 }
 
 // REINDEX TABLE of a hypertable also reindexes its chunks (PostgreSQL does not recurse into

@@ -65,11 +65,4 @@ void copy_acl_to_chunks(const Hypertable* ht);
 // Drops every chunk table of the hypertable and its catalog rows (DROP TABLE of the hypertable).
 void drop_chunks(const Hypertable* ht, DropBehavior behavior);
 
-// Catalog updates that have no catalog_* writer; run as internal SQL.
-void catalog_delete_hypertable(int32 hypertable_id);
-void catalog_rename_time_column(const Hypertable* ht, const char* new_name);
-void catalog_set_time_type(const Hypertable* ht, Oid new_type);
-void catalog_rename_chunk(int32 chunk_id, const char* schema, const char* table);
-void catalog_rename_chunk_index(int32 chunk_id, const char* old_name, const char* new_name);
-
 }  // namespace strata::ddl

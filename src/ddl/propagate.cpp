@@ -420,32 +420,4 @@ void drop_chunks(const Hypertable* ht, DropBehavior behavior) {
   CommandCounterIncrement();
 }
 
-void catalog_delete_hypertable(int32 hypertable_id) {
-  // The foreign keys of the catalog cascade to dimension, chunk and chunk_index.
-  run_internal_ddl(psprintf("DELETE FROM _strata_catalog.hypertable WHERE id = %d", hypertable_id));
-}
-
-void catalog_rename_time_column(const Hypertable* ht, const char* new_name) {
-  run_internal_ddl(psprintf("UPDATE _strata_catalog.dimension SET column_name = %s WHERE id = %d",
-                            quote_literal_cstr(new_name), ht->dimension_id));
-}
-
-void catalog_set_time_type(const Hypertable* ht, Oid new_type) {
-  run_internal_ddl(psprintf(
-      "UPDATE _strata_catalog.dimension SET column_type = %u::pg_catalog.oid::pg_catalog.regtype "
-      "WHERE id = %d",
-      new_type, ht->dimension_id));
-}
-
-void catalog_rename_chunk(int32 chunk_id, const char* schema, const char* table) {
-  run_internal_ddl(psprintf("UPDATE _strata_catalog.chunk SET schema_name = %s, table_name = %s WHERE id = %d",
-                            quote_literal_cstr(schema), quote_literal_cstr(table), chunk_id));
-}
-
-void catalog_rename_chunk_index(int32 chunk_id, const char* old_name, const char* new_name) {
-  run_internal_ddl(psprintf(
-      "UPDATE _strata_catalog.chunk_index SET index_name = %s WHERE chunk_id = %d AND index_name = %s",
-      quote_literal_cstr(new_name), chunk_id, quote_literal_cstr(old_name)));
-}
-
 }  // namespace strata::ddl

@@ -176,35 +176,12 @@ ChunkFilter read_filter(FunctionCallInfo fcinfo, const Hypertable* ht, int older
   return f;
 }
 
-// The creation time of a chunk from _strata_catalog.chunk (it is not part of ChunkInfo).
-bool chunk_creation_time(int32 chunk_id, TimestampTz* out) {
-  const strata::CatalogOids& oids = strata::catalog_oids();
-  Relation rel = table_open(oids.chunk, AccessShareLock);
-  ScanKeyData key;
-  ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(chunk_id));
-  SysScanDesc scan = systable_beginscan(rel, oids.chunk_pkey, true, nullptr, 1, &key);
-  HeapTuple tup = systable_getnext(scan);
-  bool found = false;
-  if (HeapTupleIsValid(tup)) {
-    const AttrNumber attno = get_attnum(oids.chunk, "creation_time");
-    bool isnull = true;
-    const Datum d = heap_getattr(tup, attno, RelationGetDescr(rel), &isnull);
-    if (!isnull) {
-      *out = DatumGetTimestampTz(d);
-      found = true;
-    }
-  }
-  systable_endscan(scan);
-  table_close(rel, AccessShareLock);
-  return found;
-}
-
 bool chunk_matches(const ChunkInfo* c, const ChunkFilter& f) {
   if (f.has_older && (c->range_end == strata::core::kOpenEnd || c->range_end > f.older_than)) return false;
   if (f.has_newer && (c->range_start == strata::core::kOpenStart || c->range_start < f.newer_than)) return false;
   if (f.has_before || f.has_after) {
     TimestampTz created;
-    if (!chunk_creation_time(c->id, &created)) return false;
+    if (!strata::catalog_chunk_creation_time(c->id, &created)) return false;
     if (f.has_before && !(created < f.created_before)) return false;
     if (f.has_after && !(created > f.created_after)) return false;
   }
@@ -383,5 +360,40 @@ STRATA_FUNCTION(strata_set_chunk_time_interval) {
   }
   const int64 interval = strata::interval_to_internal(v, type, false, ht->time_type, NameStr(ht->time_column));
   strata::catalog_update_interval(ht->dimension_id, interval);
+  PG_RETURN_VOID();
+}
+
+namespace {
+
+// The chunk whose table is argument 0, or an error (42809: the relation is not a chunk).
+ChunkInfo chunk_arg(FunctionCallInfo fcinfo) {
+  const Oid relid = PG_GETARG_OID(0);
+  ChunkInfo chunk;
+  if (!strata::chunk_get_by_relid(relid, &chunk)) {
+    const char* name = get_rel_name(relid);
+    if (name == nullptr)
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a chunk", name)));
+  }
+  return chunk;
+}
+
+}  // namespace
+
+// _strata_internal.chunk_status(chunk regclass) RETURNS integer
+STRATA_FUNCTION(strata_chunk_status) { PG_RETURN_INT32(chunk_arg(fcinfo).status); }
+
+// _strata_internal.set_chunk_status(chunk regclass, status integer) RETURNS void
+// Takes ShareUpdateExclusiveLock on the chunk (self-conflicting: status changes of one chunk are
+// serialised) and updates the catalog row, which invalidates every session's chunk cache.
+STRATA_FUNCTION(strata_set_chunk_status) {
+  const int32 status = PG_GETARG_INT32(1);
+  if (status < 0)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("chunk status must not be negative"),
+                    errdetail("The status is a set of flags; %d was given.", status)));
+  LockRelationOid(PG_GETARG_OID(0), ShareUpdateExclusiveLock);
+  const ChunkInfo chunk = chunk_arg(fcinfo);
+  if (!strata::catalog_update_chunk_status(chunk.id, status))
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("chunk %d no longer exists", chunk.id)));
   PG_RETURN_VOID();
 }

@@ -157,7 +157,7 @@ Oid create_chunk_table(const Hypertable* ht, int32 chunk_id, core::ChunkRange r,
                    quote_qualified_identifier(NameStr(ht->schema_name), NameStr(ht->table_name)));
   append_storage_clauses(&sql, ht->relid);
   run_internal_ddl(sql.data);
-  Oid relid = get_relname_relid(table_name, catalog_oids().internal_namespace);
+  Oid relid = get_relname_relid(table_name, internal_namespace_oid());
   if (!OidIsValid(relid)) elog(ERROR, "chunk table %s was not created", table_name);
   return relid;
 }

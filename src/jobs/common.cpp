@@ -2,12 +2,16 @@
 // (reading a job, recording the start and the end of a run, ownership checks).
 #include <cstring>
 
+#include "catalog/catalog.hpp"
+#include "catalog/scan.hpp"
 #include "core/jobs/schedule.hpp"
 #include "jobs/jobs.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
 #include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "commands/dbcommands.h"
 #include "utils/acl.h"
 #include "utils/fmgrprotos.h"
@@ -42,35 +46,41 @@ static Datum spi_datum(int row, int col) {
   return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
 }
 
+// The kind ('f' or 'p') of schema.name(integer, jsonb), or '\0' when there is none.
+static char job_proc_kind(const char* schema, const char* name) {
+  const Oid nsp = get_namespace_oid(schema, true);
+  if (!OidIsValid(nsp)) return '\0';
+  const Oid argtypes[2] = {INT4OID, JSONBOID};
+  oidvector* args = buildoidvector(argtypes, 2);
+  HeapTuple tup = SearchSysCache3(PROCNAMEARGSNSP, CStringGetDatum(name), PointerGetDatum(args),
+                                  ObjectIdGetDatum(nsp));
+  if (!HeapTupleIsValid(tup)) return '\0';
+  const char kind = reinterpret_cast<Form_pg_proc>(GETSTRUCT(tup))->prokind;
+  ReleaseSysCache(tup);
+  return kind;
+}
+
 bool read_job(int32 job_id, JobRow* out) {
-  CatalogContext cx;
-  MemoryContext caller_cxt = CurrentMemoryContext;
   memset(out, 0, sizeof *out);
-  catalog_spi_begin(&cx);
-  Oid types[1] = {INT4OID};
-  Datum values[1] = {Int32GetDatum(job_id)};
-  int rc = SPI_execute_with_args(
-      "SELECT j.owner::oid, j.proc_schema, j.proc_name, j.config::text,"
-      "  (SELECT p.prokind FROM pg_catalog.pg_proc p"
-      "     JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
-      "    WHERE n.nspname = j.proc_schema AND p.proname = j.proc_name"
-      "      AND p.proargtypes::text = '23 3802' LIMIT 1)"
-      "  FROM _strata_catalog.bgw_job j WHERE j.id = $1",
-      1, types, values, nullptr, true, 1);
-  spi_check(rc, SPI_OK_SELECT, "reading a job");
-  bool found = SPI_processed == 1;
+  CatalogScan scan;
+  catalog_scan_init(&scan, CatalogIndex::bgw_job_pkey, AccessShareLock);
+  catalog_scan_key_int4(&scan, col::bgw_job::id, job_id);
+  catalog_scan_begin(&scan);
+  const bool found = catalog_scan_next(&scan);
   if (found) {
     out->id = job_id;
-    out->owner = DatumGetObjectId(spi_datum(0, 1));
-    namestrcpy(&out->proc_schema, NameStr(*DatumGetName(spi_datum(0, 2))));
-    namestrcpy(&out->proc_name, NameStr(*DatumGetName(spi_datum(0, 3))));
-    if (!spi_isnull(0, 4)) {
-      char* text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
-      out->config = MemoryContextStrdup(caller_cxt, text);
+    out->owner = catalog_scan_oid(&scan, col::bgw_job::owner);
+    namestrcpy(&out->proc_schema, catalog_scan_name(&scan, col::bgw_job::proc_schema));
+    namestrcpy(&out->proc_name, catalog_scan_name(&scan, col::bgw_job::proc_name));
+    bool isnull;
+    Datum config = catalog_scan_datum(&scan, col::bgw_job::config, &isnull);
+    if (!isnull) {
+      Jsonb* jb = DatumGetJsonbP(config);
+      out->config = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
     }
-    out->prokind = spi_isnull(0, 5) ? '\0' : DatumGetChar(spi_datum(0, 5));
   }
-  catalog_spi_end(&cx);
+  catalog_scan_end(&scan);
+  if (found) out->prokind = job_proc_kind(NameStr(out->proc_schema), NameStr(out->proc_name));
   return found;
 }
 
@@ -234,26 +244,31 @@ bool owner_can_run(Oid owner, const char** sqlstate, const char** message) {
 }
 
 bool check_job_access(int32 job_id, bool if_exists, bool for_delete) {
-  CatalogContext cx;
   const Oid caller = GetUserId();
-  catalog_spi_begin(&cx);
-  Oid types[1] = {INT4OID};
-  Datum values[1] = {Int32GetDatum(job_id)};
-  int rc = SPI_execute_with_args(
-      "SELECT j.owner::oid, c.relowner FROM _strata_catalog.bgw_job j"
-      "  LEFT JOIN _strata_catalog.hypertable h ON h.id = j.hypertable_id"
-      "  LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = h.schema_name"
-      "  LEFT JOIN pg_catalog.pg_class c ON c.relname = h.table_name AND c.relnamespace = n.oid"
-      " WHERE j.id = $1",
-      1, types, values, nullptr, true, 1);
-  spi_check(rc, SPI_OK_SELECT, "reading a job's owner");
-  const bool found = SPI_processed == 1;
+  CatalogScan scan;
+  catalog_scan_init(&scan, CatalogIndex::bgw_job_pkey, AccessShareLock);
+  catalog_scan_key_int4(&scan, col::bgw_job::id, job_id);
+  catalog_scan_begin(&scan);
+  const bool found = catalog_scan_next(&scan);
   Oid owner = InvalidOid, table_owner = InvalidOid;
+  bool has_hypertable = false;
+  int32 hypertable_id = 0;
   if (found) {
-    owner = DatumGetObjectId(spi_datum(0, 1));
-    if (!spi_isnull(0, 2)) table_owner = DatumGetObjectId(spi_datum(0, 2));
+    owner = catalog_scan_oid(&scan, col::bgw_job::owner);
+    has_hypertable = !catalog_scan_isnull(&scan, col::bgw_job::hypertable_id);
+    hypertable_id = catalog_scan_int4(&scan, col::bgw_job::hypertable_id);
   }
-  catalog_spi_end(&cx);
+  catalog_scan_end(&scan);
+  if (has_hypertable) {
+    Hypertable* ht = hypertable_get_by_id(hypertable_id);
+    if (ht != nullptr && OidIsValid(ht->relid)) {
+      HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(ht->relid));
+      if (HeapTupleIsValid(tup)) {
+        table_owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup))->relowner;
+        ReleaseSysCache(tup);
+      }
+    }
+  }
   if (!found) {
     if (if_exists) return false;
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("job %d not found", job_id)));

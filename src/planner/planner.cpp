@@ -541,9 +541,10 @@ void propagate_rows_to_appendrel_parents(PlannerInfo* root, RelOptInfo* rel, dou
 
 void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte,
                        const Hypertable* ht) {
-  // The plan depends on the set of chunks: every catalog change (a new chunk, a dropped one)
-  // invalidates the hypertable catalog's relcache entry, and with it this plan.
-  // disabled
+  // The plan depends on the chunk catalog: every catalog change (a new chunk, a dropped one, a
+  // changed range or status) sends a relcache invalidation of this relation, which invalidates
+  // cached plans that list it, whether or not PostgreSQL itself noticed a change of the hypertable.
+  root->glob->relationOids = lappend_oid(root->glob->relationOids, catalog_plan_dependency_oid());
 
   TimeRestriction restriction;
   time_restriction_analyze(root, rel, ht, &restriction);

@@ -33,6 +33,9 @@ CREATE TABLE _strata_catalog.chunk (
   range_start    bigint NOT NULL,
   range_end      bigint NOT NULL,
   creation_time  timestamptz NOT NULL DEFAULT now(),
+  -- 0 for a plain chunk; the columnstore sets flags (compressed, partially compressed). Written
+  -- through catalog_update_chunk_status, which invalidates every backend's chunk cache.
+  status         integer NOT NULL DEFAULT 0,
   UNIQUE (schema_name, table_name),
   CHECK (range_start < range_end)
 );

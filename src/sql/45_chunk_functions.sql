@@ -120,3 +120,12 @@ CREATE FUNCTION @extschema@.approximate_row_count(relation regclass) RETURNS big
   SELECT COALESCE(pg_catalog.sum(GREATEST(c.reltuples, 0)), 0)::bigint
     FROM tree JOIN pg_catalog.pg_class c ON c.oid = tree.relid
 $$;
+
+-- A chunk's status (_strata_catalog.chunk.status as this session's chunk cache sees it: 0 for a
+-- plain chunk, columnstore flags otherwise) and setting it. Setting is for superusers (the
+-- columnstore will set it itself); it invalidates every session's chunk cache and cached plans.
+CREATE FUNCTION _strata_internal.chunk_status(chunk regclass) RETURNS integer
+  AS 'MODULE_PATHNAME', 'strata_chunk_status' LANGUAGE C STABLE STRICT;
+CREATE FUNCTION _strata_internal.set_chunk_status(chunk regclass, status integer) RETURNS void
+  AS 'MODULE_PATHNAME', 'strata_set_chunk_status' LANGUAGE C VOLATILE STRICT;
+REVOKE ALL ON FUNCTION _strata_internal.set_chunk_status(regclass, integer) FROM PUBLIC;

@@ -1,0 +1,159 @@
+// The per-backend hypertable cache and the reads of the hypertable and dimension catalog tables.
+#include "catalog/hypertables.hpp"
+#include "catalog/scan.hpp"
+
+extern "C" {
+#include "utils/hsearch.h"
+}
+
+namespace strata {
+
+namespace {
+
+struct HtCacheEntry {
+  Oid relid;  // hash key
+  bool is_hypertable;
+  Hypertable ht;
+};
+
+HTAB* ht_cache = nullptr;
+MemoryContext ht_cache_cxt = nullptr;
+
+// Reads the hypertable row the scan is positioned on and its time dimension into *ht.
+void read_hypertable(const CatalogScan* scan, Hypertable* ht) {
+  memset(ht, 0, sizeof(*ht));
+  ht->id = catalog_scan_int4(scan, col::hypertable::id);
+  namestrcpy(&ht->schema_name, catalog_scan_name(scan, col::hypertable::schema_name));
+  namestrcpy(&ht->table_name, catalog_scan_name(scan, col::hypertable::table_name));
+  ht->compression_state = catalog_scan_int2(scan, col::hypertable::compression_state);
+}
+
+void load_dimension(Hypertable* ht) {
+  Oid nsp = get_namespace_oid(NameStr(ht->schema_name), true);
+  ht->relid = OidIsValid(nsp) ? get_relname_relid(NameStr(ht->table_name), nsp) : InvalidOid;
+
+  CatalogScan scan;
+  catalog_scan_init(&scan, CatalogIndex::dimension_hypertable, AccessShareLock);
+  catalog_scan_key_int4(&scan, col::dimension::hypertable_id, ht->id);
+  catalog_scan_begin(&scan);
+  if (catalog_scan_next(&scan)) {
+    ht->dimension_id = catalog_scan_int4(&scan, col::dimension::id);
+    namestrcpy(&ht->time_column, catalog_scan_name(&scan, col::dimension::column_name));
+    ht->interval = catalog_scan_int8(&scan, col::dimension::interval_length);
+    const char* ns = catalog_scan_name(&scan, col::dimension::integer_now_func_schema);
+    const char* fn = catalog_scan_name(&scan, col::dimension::integer_now_func);
+    if (ns != nullptr && fn != nullptr) {
+      namestrcpy(&ht->integer_now_schema, ns);
+      namestrcpy(&ht->integer_now_func, fn);
+    }
+  }
+  catalog_scan_end(&scan);
+
+  if (OidIsValid(ht->relid) && NameStr(ht->time_column)[0] != '\0') {
+    ht->time_attno = get_attnum(ht->relid, NameStr(ht->time_column));
+    if (ht->time_attno != InvalidAttrNumber) {
+      ht->time_type = get_atttype(ht->relid, ht->time_attno);
+      time_type_supported(ht->time_type, &ht->kind);
+    }
+  }
+}
+
+// The hypertable found through `scan` (keys set, not begun), or false.
+bool load_hypertable(CatalogScan* scan, Hypertable* ht) {
+  catalog_scan_begin(scan);
+  const bool found = catalog_scan_next(scan);
+  if (found) read_hypertable(scan, ht);
+  catalog_scan_end(scan);
+  if (found) load_dimension(ht);
+  return found;
+}
+
+HtCacheEntry* cache_lookup(Oid relid) {
+  if (ht_cache == nullptr) {
+    if (ht_cache_cxt == nullptr)
+      ht_cache_cxt = AllocSetContextCreate(CacheMemoryContext, "strata hypertable cache",
+                                           ALLOCSET_SMALL_SIZES);
+    HASHCTL ctl;
+    memset(&ctl, 0, sizeof ctl);
+    ctl.keysize = sizeof(Oid);
+    ctl.entrysize = sizeof(HtCacheEntry);
+    ctl.hcxt = ht_cache_cxt;
+    ht_cache = hash_create("strata hypertables", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  }
+  bool found;
+  auto* entry = static_cast<HtCacheEntry*>(hash_search(ht_cache, &relid, HASH_FIND, &found));
+  if (found) return entry;
+
+  // Resolve outside the hash entry: the lookups below may process invalidations that reset the
+  // cache.
+  Hypertable ht;
+  bool is_ht = false;
+  if (get_rel_relkind(relid) == RELKIND_RELATION) {
+    char* relname = get_rel_name(relid);
+    char* nspname = relname ? get_namespace_name(get_rel_namespace(relid)) : nullptr;
+    if (relname != nullptr && nspname != nullptr) {
+      CatalogScan scan;
+      catalog_scan_init(&scan, CatalogIndex::hypertable_name, AccessShareLock);
+      catalog_scan_key_name(&scan, col::hypertable::schema_name, nspname);
+      catalog_scan_key_name(&scan, col::hypertable::table_name, relname);
+      is_ht = load_hypertable(&scan, &ht) && ht.relid == relid;
+    }
+  }
+  if (ht_cache == nullptr) return cache_lookup(relid);  // reset while loading: start over
+  entry = static_cast<HtCacheEntry*>(hash_search(ht_cache, &relid, HASH_ENTER, &found));
+  entry->is_hypertable = is_ht;
+  if (is_ht) entry->ht = ht;
+  return entry;
+}
+
+}  // namespace
+
+void hypertable_cache_reset() {
+  if (ht_cache_cxt != nullptr) MemoryContextReset(ht_cache_cxt);
+  ht_cache = nullptr;
+}
+
+void hypertable_cache_forget(Oid relid) {
+  if (ht_cache != nullptr) hash_search(ht_cache, &relid, HASH_REMOVE, nullptr);
+}
+
+Hypertable* hypertable_get(Oid relid) {
+  if (!OidIsValid(relid) || !extension_is_active()) return nullptr;
+  HtCacheEntry* e = cache_lookup(relid);
+  if (!e->is_hypertable) return nullptr;
+  auto* copy = static_cast<Hypertable*>(palloc(sizeof(Hypertable)));
+  *copy = e->ht;
+  return copy;
+}
+
+bool is_hypertable(Oid relid) {
+  if (!OidIsValid(relid) || !extension_is_active()) return false;
+  return cache_lookup(relid)->is_hypertable;
+}
+
+Hypertable* hypertable_get_by_id(int32 id) {
+  auto* ht = static_cast<Hypertable*>(palloc0(sizeof(Hypertable)));
+  CatalogScan scan;
+  catalog_scan_init(&scan, CatalogIndex::hypertable_pkey, AccessShareLock);
+  catalog_scan_key_int4(&scan, col::hypertable::id, id);
+  if (!load_hypertable(&scan, ht)) return nullptr;
+  return ht;
+}
+
+List* hypertable_list_all() {
+  List* ids = NIL;
+  CatalogScan scan;
+  catalog_scan_init(&scan, CatalogIndex::hypertable_pkey, AccessShareLock);
+  catalog_scan_begin(&scan, true);
+  while (catalog_scan_next(&scan)) ids = lappend_int(ids, catalog_scan_int4(&scan, col::hypertable::id));
+  catalog_scan_end(&scan);
+  List* result = NIL;
+  ListCell* lc;
+  foreach (lc, ids) {
+    Hypertable* ht = hypertable_get_by_id(lfirst_int(lc));
+    if (ht != nullptr) result = lappend(result, ht);
+  }
+  return result;
+}
+
+}  // namespace strata

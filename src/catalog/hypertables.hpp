@@ -1,0 +1,51 @@
+// Hypertables: the per-backend hypertable cache (relid -> hypertable, negative entries included, so
+// that planning a query on an ordinary table costs one hash lookup) and the writes of the
+// hypertable and dimension catalog tables. C-style glue.
+#pragma once
+
+#include "catalog/registry.hpp"
+#include "catalog/time_types.hpp"
+
+namespace strata {
+
+struct Hypertable {
+  int32 id;
+  Oid relid;
+  NameData schema_name;
+  NameData table_name;
+  int32 dimension_id;
+  NameData time_column;
+  AttrNumber time_attno;
+  Oid time_type;
+  TimeKind kind;
+  int64 interval;                  // on the internal axis: microseconds for time types
+  NameData integer_now_schema;     // empty when no integer now function is set
+  NameData integer_now_func;
+  int16 compression_state;
+};
+
+// The hypertable whose table is `relid`, or nullptr. The result is a palloc'd copy in the
+// current memory context (the cache behind it can be reset by any invalidation).
+Hypertable* hypertable_get(Oid relid);
+bool is_hypertable(Oid relid);
+// By catalog id (not cached: a scan of the hypertable catalog), or nullptr.
+Hypertable* hypertable_get_by_id(int32 id);
+// All hypertables (palloc'd copies), for views and jobs.
+List* hypertable_list_all();
+
+// Catalog writes (direct heap access; callers check permissions). Each sends the catalog
+// invalidation.
+int32 catalog_insert_hypertable(Oid relid, const char* time_column, Oid time_type, int64 interval);
+void catalog_update_interval(int32 dimension_id, int64 interval);
+void catalog_update_integer_now(int32 dimension_id, const char* schema, const char* func);
+void catalog_rename_hypertable(int32 hypertable_id, const char* schema, const char* table);
+void catalog_rename_time_column(const Hypertable* ht, const char* new_name);
+void catalog_set_time_type(const Hypertable* ht, Oid new_type);
+// Deletes the hypertable's rows: its chunk indexes, chunks, dimensions and itself.
+void catalog_delete_hypertable(int32 hypertable_id);
+
+// Internal to src/catalog (the invalidation callbacks): drop everything, or one relation's entry.
+void hypertable_cache_reset();
+void hypertable_cache_forget(Oid relid);
+
+}  // namespace strata
