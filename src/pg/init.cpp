@@ -2,6 +2,7 @@
 #include "pg/init.hpp"
 
 #include "pg/pg.hpp"
+#include "caggs/caggs.hpp"
 
 extern "C" {
 #include "utils/guc.h"
@@ -50,4 +51,5 @@ void _PG_init(void) {
   strata::ingest_init();
   strata::ddl_init();
   strata::jobs_init();
+  strata::caggs_init();
 }
