@@ -219,6 +219,8 @@ void log_invalidation(int32 mat_id, int64 lowest, int64 greatest) {
 
 // ---- statements ----------------------------------------------------------------------------
 
+int internal_depth = 0;
+
 uint64 run_sql_args(const char* sql, int nargs, Oid* types, Datum* values, bool internal) {
   pg::InternalUser saved;
   int nest = 0;
@@ -230,8 +232,12 @@ uint64 run_sql_args(const char* sql, int nargs, Oid* types, Datum* values, bool 
                             true, 0, false);
   }
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  // Our own statements on the aggregate's objects are not intercepted again (the counter is
+  // reset by an error: caggs_xact_callback on abort).
+  internal_depth++;
   int rc = nargs > 0 ? SPI_execute_with_args(sql, nargs, types, values, nullptr, false, 0)
                      : SPI_execute(sql, false, 0);
+  internal_depth--;
   if (rc < 0) elog(ERROR, "statement failed (%s): %s", SPI_result_code_string(rc), sql);
   uint64 processed = SPI_processed;
   SPI_finish();

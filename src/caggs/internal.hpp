@@ -113,6 +113,9 @@ char* deparse_query(Query* query);
 
 // ---- Statements --------------------------------------------------------------------------------
 
+// > 0 while run_sql runs a statement: the ProcessUtility handler leaves those alone.
+extern int internal_depth;
+
 // Runs `sql` through SPI with search_path = pg_catalog, pg_temp; as the bootstrap superuser when
 // `internal`, else as the current user.
 void run_sql(const char* sql, bool internal);

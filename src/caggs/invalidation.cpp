@@ -159,6 +159,7 @@ void caggs_xact_callback(XactEvent event, void*) {
     case XACT_EVENT_PARALLEL_COMMIT:
     case XACT_EVENT_PARALLEL_ABORT:
       // TopTransactionContext is gone (or going) with the hashes.
+      caggs::internal_depth = 0;
       caggs::trackers = nullptr;
       caggs::rels = nullptr;
       break;

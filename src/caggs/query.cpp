@@ -117,13 +117,18 @@ void fill_bucket(QueryInfo* qi, FuncExpr* f) {
   BucketFn* b = &qi->bucket;
   memset(b, 0, sizeof(*b));
   b->funcid = f->funcid;
-  b->nargs = list_length(f->args);
+  // Named arguments in call order and omitted defaults become the full positional list.
+  HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(f->funcid));
+  if (!HeapTupleIsValid(proc)) elog(ERROR, "cache lookup failed for function %u", f->funcid);
+  List* args = expand_function_arguments(f->args, false, f->funcresulttype, proc);
+  ReleaseSysCache(proc);
+  b->nargs = list_length(args);
   if (b->nargs > 5) elog(ERROR, "unexpected time_bucket signature");
   b->type = qi->time_type;
   b->collation = f->inputcollid;
   int i = 0;
   ListCell* lc;
-  foreach (lc, f->args) {
+  foreach (lc, args) {
     Node* arg = static_cast<Node*>(lfirst(lc));
     if (i != 1) {
       arg = eval_const_expressions(nullptr, arg);
@@ -140,7 +145,7 @@ void fill_bucket(QueryInfo* qi, FuncExpr* f) {
   }
   if (b->argnull[0])
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("the bucket width cannot be NULL")));
-  Oid width_type = exprType(static_cast<Node*>(linitial(f->args)));
+  Oid width_type = exprType(static_cast<Node*>(linitial(args)));
   switch (width_type) {
     case INTERVALOID: {
       Interval* iv = DatumGetIntervalP(b->args[0]);

@@ -127,7 +127,9 @@ uint64 run_as_owner(Oid owner, const char* sql, Oid type, int64 start, int64 end
   Oid types[2] = {type, type};
   Datum values[2] = {internal_to_time_datum(start, type), internal_to_time_datum(end, type)};
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-  int rc = SPI_execute_with_args(sql, 2, types, values, nullptr, false, 0);
+  // (A statement without $1 / $2 ignores them.)
+  int rc = strstr(sql, "$1") != nullptr ? SPI_execute_with_args(sql, 2, types, values, nullptr, false, 0)
+                                        : SPI_execute(sql, false, 0);
   if (rc < 0) elog(ERROR, "refresh statement failed (%s): %s", SPI_result_code_string(rc), sql);
   uint64 processed = SPI_processed;
   if (want_value) {
@@ -172,6 +174,17 @@ bool raw_extreme(Refresh* r, bool max, int64 start, int64 end, int64* out) {
 void materialize(Refresh* r, int64 start, int64 end) {
   run_as_owner(r->owner, r->delete_sql, r->qi.time_type, start, end, false, nullptr, nullptr);
   run_as_owner(r->owner, r->insert_sql, r->qi.time_type, start, end, false, nullptr, nullptr);
+}
+
+// The watermark is the end of the newest materialized bucket (the start of time when there is
+// none): real-time aggregation reads the raw rows from there on.
+void update_watermark(Refresh* r) {
+  const char* sql = psprintf("SELECT pg_catalog.max(%s) FROM %s", r->bucket_col, r->mat_q);
+  Datum v = 0;
+  bool isnull = true;
+  run_as_owner(r->owner, sql, r->qi.time_type, core::kOpenStart, core::kOpenEnd, true, &v, &isnull);
+  int64 wm = isnull ? core::kOpenStart : bucket_next(&r->qi.bucket, time_datum_to_internal(v, r->qi.time_type));
+  update_bounds(r->cagg->mat_id, nullptr, &wm);
 }
 
 // The next region to recompute in [start, end): the lowest invalidated range of the log inside
@@ -295,15 +308,12 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, bool force, bool batched
     consume_log(id, lo, upto);
     CommandCounterIncrement();
     materialize(&r, lo, upto);
-    Cagg* now = cagg_get_by_mat_id(id);
-    if (now != nullptr && upto > now->watermark) update_bounds(id, nullptr, &upto);
+    update_watermark(&r);
     worked = true;
     MemoryContextSwitchTo(old);
     MemoryContextReset(batch_cxt);
     end_transaction(batched);
   }
-  Cagg* now = cagg_get_by_mat_id(id);
-  if (now != nullptr && end > now->watermark) update_bounds(id, nullptr, &end);
   MemoryContextDelete(batch_cxt);
   if (!worked && verbose)
     ereport(NOTICE, (errmsg("continuous aggregate \"%s\" is already up-to-date", NameStr(cagg->user_name))));

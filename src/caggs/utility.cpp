@@ -522,7 +522,10 @@ bool process(PlannedStmt* pstmt) {
       if (stmt->objtype != OBJECT_MATVIEW || !wants_continuous(stmt->into->options)) return false;
       Options opt;
       parse_options(stmt->into->options, true, &opt);
-      if (!opt.continuous) return false;  // timescaledb.continuous = false: a plain materialized view
+      if (!opt.continuous)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("timescaledb.continuous = false is not a continuous aggregate"),
+                        errhint("Create an ordinary materialized view without the timescaledb options.")));
       create_cagg(stmt);
       return true;
     }
@@ -550,7 +553,7 @@ namespace strata {
 bool caggs_process_utility(PlannedStmt* pstmt, const char* query_string, bool read_only_tree,
                            ProcessUtilityContext context, ParamListInfo params, QueryEnvironment* query_env,
                            DestReceiver* dest, QueryCompletion* qc) {
-  if (IsBinaryUpgrade || !extension_is_active()) return false;
+  if (IsBinaryUpgrade || caggs::internal_depth > 0 || !extension_is_active()) return false;
   switch (nodeTag(pstmt->utilityStmt)) {
     case T_CreateTableAsStmt:
     case T_DropStmt:
