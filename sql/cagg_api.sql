@@ -106,6 +106,18 @@ CREATE MATERIALIZED VIEW e WITH (timescaledb.continuous) AS
   SELECT time_bucket('1 hour', time), count(*) FROM cond GROUP BY 1;
 SELECT * FROM e ORDER BY 1 LIMIT 2;
 
+-- Hierarchical: an aggregate on an aggregate, with whole buckets of it; the lower one cannot be
+-- dropped while the upper one exists.
+CREATE MATERIALIZED VIEW c1_daily WITH (timescaledb.continuous) AS
+  SELECT time_bucket('1 day', bucket) AS day, device, sum(n) AS n FROM c1 GROUP BY 1, 2;
+CALL refresh_continuous_aggregate('c1', NULL, NULL);
+CALL refresh_continuous_aggregate('c1_daily', NULL, NULL);
+SELECT * FROM c1_daily ORDER BY 1, 2 LIMIT 3;
+CREATE MATERIALIZED VIEW e2 WITH (timescaledb.continuous) AS
+  SELECT time_bucket('90 minutes', bucket) AS b, sum(n) AS n FROM c1 GROUP BY 1;
+DROP MATERIALIZED VIEW c1;
+DROP MATERIALIZED VIEW c1_daily;
+
 -- REFRESH MATERIALIZED VIEW and the parts of an aggregate are refused.
 REFRESH MATERIALIZED VIEW c1;
 DROP VIEW c1;

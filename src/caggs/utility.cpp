@@ -182,6 +182,18 @@ void create_cagg(CreateTableAsStmt* stmt) {
                       errhint("Name the column with AS, or list the column names after the view's name.")));
   }
 
+  // On another aggregate: whole buckets of it, or a refresh of the lower one could not tell which
+  // buckets above it changed.
+  if (qi.parent != nullptr) {
+    QueryInfo below;
+    load_query(qi.parent, &below);
+    bool fixed = !qi.bucket.variable && !below.bucket.variable;
+    if (fixed && qi.bucket.nominal % below.bucket.nominal != 0)
+      ereport(ERROR, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+                      errmsg("the bucket width of a continuous aggregate on \"%s\" must be a multiple of its bucket "
+                             "width", NameStr(qi.parent->user_name)),
+                      errdetail("\"%s\" has buckets of %s.", NameStr(qi.parent->user_name), qi.parent->bucket_width)));
+  }
   // Writers of the raw hypertable must not commit unlogged rows between here and our commit.
   LockRelationOid(qi.raw_ht->relid, ShareLock);
   Hypertable* raw = hypertable_get(qi.raw_ht->relid);
