@@ -3,6 +3,7 @@
 // hook table below, inside cpp_entry. See "Hooks" in docs/ARCHITECTURE.md.
 #include "hooks/hooks.hpp"
 
+#include "caggs/caggs.hpp"
 #include "catalog/catalog.hpp"
 #include "ddl/ddl.hpp"
 #include "ingest/ingest.hpp"
@@ -70,6 +71,8 @@ constexpr RelPathlistHandler kSetRelPathlist[] = {
 // hook (or standard_ProcessUtility) runs it.
 constexpr UtilityWrap kUtilityWrap[] = {
     jobs::wrap_utility,  // jobs: schedulers leave before DROP DATABASE, DROP EXTENSION, ...
+    caggs_wrap_utility,  // caggs: CREATE/ALTER/DROP of continuous aggregates (before ddl sees the
+                         // materialization hypertable's DROP)
     ddl::wrap_utility,   // ddl: refusals; then DDL on a hypertable reaches its chunks and the catalog
 };
 constexpr UtilityTakeOver kUtilityTakeOver[] = {
@@ -89,14 +92,17 @@ constexpr Handler kShmemStartup[] = {
 constexpr XactHandler kXactEvent[] = {
     pg::refuse_commit_after_unrecovered_error,  // pg: no commit after a swallowed PostgreSQL error
     jobs::on_xact_event,  // jobs: scheduler starts, stops and wake-ups at commit or abort
+    caggs_xact_event,     // caggs: the transaction's invalidation ranges written at pre-commit
 };
 
 // CacheRegisterRelcacheCallback / CacheRegisterSyscacheCallback: at every invalidation.
 constexpr RelcacheHandler kRelcacheInvalidation[] = {
     catalog_relcache_invalidated,  // catalog: the hypertable cache and the extension state
+    caggs_relcache_invalidated,    // caggs: which hypertables have aggregates, catalog OIDs
 };
 constexpr SyscacheHandler kSyscacheInvalidation[] = {
     {NAMESPACEOID, catalog_namespace_invalidated},  // catalog: schema renames and drops
+    {NAMESPACEOID, caggs_namespace_invalidated},    // caggs: its catalog OIDs
 };
 
 // =============================================================================================

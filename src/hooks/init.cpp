@@ -1,4 +1,5 @@
 // _PG_init: strata's settings, each subsystem's one-time setup, and the hook dispatcher.
+#include "caggs/caggs.hpp"
 #include "hooks/hooks.hpp"
 #include "ingest/ingest.hpp"
 #include "jobs/jobs.hpp"
@@ -46,6 +47,7 @@ void _PG_init(void) {
     strata::planner_init();  // ChunkAppend's custom scan methods
     strata::ingest_init();   // ChunkDispatch's and StrataModify's
     strata::jobs_init();     // the launcher, when preloaded
+    strata::caggs_init();    // its setting
     strata::hooks::install_hooks();
   });
 }

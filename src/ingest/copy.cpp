@@ -3,6 +3,7 @@
 // table_multi_insert, then maintains indexes and fires triggers as PostgreSQL's own COPY does.
 #include "ingest/ingest.hpp"
 
+#include "caggs/caggs.hpp"
 #include "hypertable/chunk.hpp"
 #include "ingest/route_cache.hpp"
 #include "pg/guard.hpp"
@@ -246,6 +247,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
   TupleTableSlot* row = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
   MemoryContext query_cxt = CurrentMemoryContext;
   AttrNumber tattno = ht->time_attno;
+  CaggTracker* cagg = caggs_tracker_for(ht);
   for (;;) {
     CHECK_FOR_INTERRUPTS();
     ResetPerTupleExprContext(run.estate);
@@ -268,6 +270,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
                       errmsg("NULL value in column \"%s\" violates not-null constraint", NameStr(ht->time_column)),
                       errhint("Columns used for time partitioning cannot be NULL.")));
     int64 v = time_datum_to_internal(row->tts_values[tattno - 1], ht->time_type);
+    if (cagg != nullptr) caggs_track(cagg, v);
     CopyChunk* c = find_chunk(&run, ht, v);
 
     if (c->single) {

@@ -10,6 +10,7 @@
 // chunk is first seen; StrataModify exists only to hand ChunkDispatch that ModifyTableState.
 #include "ingest/dispatch.hpp"
 
+#include "caggs/caggs.hpp"
 #include "hypertable/chunk.hpp"
 #include "ingest/route_cache.hpp"
 #include "pg/guard.hpp"
@@ -41,6 +42,7 @@ struct DispatchState {
   int rri_capacity;      // allocated length of mtstate->resultRelInfo
   List* opened;          // chunk Relations we opened (closed at end; their indexes are closed
                          // by ExecCloseResultRelations)
+  CaggTracker* cagg;     // continuous aggregate invalidations, or nullptr when there are none
 };
 
 struct ModifyState {
@@ -271,6 +273,7 @@ void dispatch_begin(CustomScanState* node, EState* estate, int eflags) {
   if (ds->ht == nullptr) elog(ERROR, "relation %u is no longer a hypertable", ht_relid);
   ds->natts = list_length(cscan->scan.plan.targetlist) - 1;
   route_cache_init(&ds->routes);
+  ds->cagg = caggs_tracker_for(ds->ht);
   ds->rri_capacity = 1;  // ExecInitModifyTable allocated exactly one ResultRelInfo
   node->custom_ps = list_make1(ExecInitNode(static_cast<Plan*>(linitial(cscan->custom_plans)), estate, eflags));
 }
@@ -286,6 +289,7 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
                     errmsg("NULL value in column \"%s\" violates not-null constraint", NameStr(ds->ht->time_column)),
                     errhint("Columns used for time partitioning cannot be NULL.")));
   int64 v = time_datum_to_internal(in->tts_values[t - 1], ds->ht->time_type);
+  if (ds->cagg != nullptr) caggs_track(ds->cagg, v);
   Oid chunk_relid = route(ds, v);
 
   TupleTableSlot* out = node->ss.ps.ps_ResultTupleSlot;

@@ -1,0 +1,136 @@
+// Continuous aggregates, shared between the files of src/caggs: the catalog row, the analysis of
+// the defining query (its time_bucket, the raw relation and time column), bucket arithmetic on
+// the internal axis and statement helpers. C-style glue.
+#pragma once
+
+#include "caggs/caggs.hpp"
+
+extern "C" {
+#include "nodes/parsenodes.h"
+}
+
+namespace strata::caggs {
+
+// Column numbers of the catalog tables (src/sql/70_caggs.sql).
+enum { Anum_ca_mat_id = 1, Anum_ca_raw_id, Anum_ca_parent_id, Anum_ca_user_schema, Anum_ca_user_name,
+       Anum_ca_direct_schema, Anum_ca_direct_name, Anum_ca_mat_only, Anum_ca_bucket_width,
+       Anum_ca_threshold, Anum_ca_watermark, Natts_ca = Anum_ca_watermark };
+enum { Anum_inv_mat_id = 1, Anum_inv_lowest, Anum_inv_greatest, Natts_inv = Anum_inv_greatest };
+
+struct CaggOids {
+  Oid cagg;              // _strata_catalog.continuous_agg
+  Oid cagg_pkey;         // (mat_hypertable_id)
+  Oid cagg_raw_idx;      // (raw_hypertable_id)
+  Oid cagg_name_idx;     // (user_view_schema, user_view_name)
+  Oid invalidation;      // _strata_catalog.continuous_agg_invalidation
+  Oid invalidation_idx;  // (mat_hypertable_id, lowest)
+};
+// Valid while extension_is_active().
+const CaggOids& cagg_oids();
+
+// One row of _strata_catalog.continuous_agg, with the OIDs of its objects resolved.
+struct Cagg {
+  int32 mat_id;
+  int32 raw_id;
+  int32 parent_mat_id;  // 0: none
+  NameData user_schema;
+  NameData user_name;
+  NameData direct_schema;
+  NameData direct_name;
+  bool materialized_only;
+  char* bucket_width;
+  int64 threshold;
+  int64 watermark;
+  Oid user_view;    // InvalidOid when missing
+  Oid direct_view;
+};
+
+Cagg* cagg_get_by_mat_id(int32 mat_id);
+// The continuous aggregate whose user view is `relid`, or nullptr.
+Cagg* cagg_get_by_view(Oid relid);
+// The continuous aggregates built on hypertable `raw_id` (a List of Cagg*).
+List* cagg_list_by_raw(int32 raw_id);
+// Whether hypertable `ht_id` has continuous aggregates (cached per backend).
+bool cagg_exists_on(int32 ht_id);
+// The continuous aggregate whose materialization hypertable is `relid`, or nullptr.
+Cagg* cagg_get_by_mat_relid(Oid relid);
+
+// Locks on a continuous aggregate, held to the end of the transaction. The threshold lock orders
+// the writers that log invalidations (share) against a refresh moving the threshold (exclusive);
+// the refresh lock serializes refreshes of one aggregate.
+void lock_threshold(int32 mat_id, LOCKMODE mode);
+void lock_refresh(int32 mat_id);
+void unlock_threshold(int32 mat_id);  // an exclusive lock_threshold
+
+// Reads the latest committed threshold (after lock_threshold).
+int64 read_threshold(int32 mat_id);
+
+// Catalog writes (direct heap access).
+void log_invalidation(int32 mat_id, int64 lowest, int64 greatest);
+
+// ---- The defining query ----------------------------------------------------------------------
+
+struct BucketFn {
+  Oid funcid;
+  int nargs;
+  Datum args[5];
+  bool argnull[5];
+  Oid type;        // type of the bucketed time value (and of the bucket)
+  Oid collation;
+  int64 nominal;   // upper bound on a bucket's length on the internal axis
+  bool variable;   // months or a time zone: bucket lengths vary
+  FmgrInfo flinfo;
+};
+
+struct QueryInfo {
+  Query* query;           // the defining query
+  Index raw_rti;          // range table index of the raw relation
+  Oid raw_relid;          // the hypertable, or the user view of the aggregate below
+  Hypertable* raw_ht;     // hypertable whose writes invalidate (the raw one, or the mat one below)
+  Cagg* parent;           // the aggregate below, or nullptr
+  AttrNumber time_attno;  // of the raw relation (as the query sees it)
+  Oid time_type;
+  TargetEntry* bucket_tle;
+  BucketFn bucket;
+};
+
+// Analyzes (and validates, raising the errors of CREATE) a defining query.
+void analyze_query(Query* query, QueryInfo* out);
+// The defining query of an existing aggregate (its direct view), analyzed.
+void load_query(const Cagg* cagg, QueryInfo* out);
+
+// Bucket arithmetic on the internal axis (open ends stay open).
+int64 bucket_floor(BucketFn* b, int64 value);
+int64 bucket_next(BucketFn* b, int64 start);
+
+// The query restricted to raw time values in [$1, $2) (parameters of the time type), as SQL text
+// that names every object with its schema.
+char* restricted_query_sql(const QueryInfo* qi);
+// The query with raw time values at or above the watermark of `mat_id` (real-time part).
+char* realtime_query_sql(const QueryInfo* qi, int32 mat_id);
+// Deparses a query with every name schema-qualified.
+char* deparse_query(Query* query);
+
+// ---- Statements --------------------------------------------------------------------------------
+
+// > 0 while run_sql runs a statement: the ProcessUtility handler leaves those alone.
+extern int internal_depth;
+
+// Runs `sql` through SPI with search_path = pg_catalog, pg_temp; as the bootstrap superuser when
+// `internal`, else as the current user.
+void run_sql(const char* sql, bool internal);
+// The same with arguments; returns SPI_processed.
+uint64 run_sql_args(const char* sql, int nargs, Oid* types, Datum* values, bool internal);
+
+// The extension's schema, quoted.
+const char* ext_schema_quoted();
+
+// Refreshes buckets [start, end) of the window; `batched` commits between batches (non-atomic
+// procedure call). Used by refresh_continuous_aggregate and CREATE ... WITH DATA.
+void refresh_window(Cagg* cagg, int64 start, int64 end, bool force, bool batched, bool verbose);
+
+// Builds the user view's SQL text (materialized only, or with real-time aggregation).
+char* user_view_sql(const Cagg* cagg, const QueryInfo* qi, const char* mat_schema, const char* mat_table,
+                    bool materialized_only);
+
+}  // namespace strata::caggs

@@ -1,0 +1,398 @@
+// refresh_continuous_aggregate: recomputes the buckets of a window that the invalidation log
+// marks, in batches of whole buckets each committed in its own transaction (when the procedure
+// is called non-atomically), consuming the log for each batch before recomputing it. See
+// "Data flow: refresh" in docs/ARCHITECTURE.md.
+#include "caggs/internal.hpp"
+
+#include "core/time/chunk_range.hpp"
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "access/skey.h"
+#include "catalog/indexing.h"
+#include "nodes/parsenodes.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+}
+
+namespace strata {
+int guc_cagg_refresh_batch_buckets = 0;
+}
+
+namespace strata::caggs {
+
+namespace {
+
+using core::TimeRange;
+
+// Updates the threshold and / or the watermark of a catalog row in place (direct heap access:
+// no statement triggers, so the backends' caches are not reset for a refresh).
+void update_bounds(int32 mat_id, const int64* threshold, const int64* watermark) {
+  ScanKeyData key;
+  ScanKeyInit(&key, Anum_ca_mat_id, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(mat_id));
+  Relation rel = table_open(cagg_oids().cagg, RowExclusiveLock);
+  SysScanDesc scan = systable_beginscan(rel, cagg_oids().cagg_pkey, true, nullptr, 1, &key);
+  HeapTuple tup = systable_getnext(scan);
+  if (HeapTupleIsValid(tup)) {
+    Datum values[Natts_ca] = {};
+    bool nulls[Natts_ca] = {};
+    bool repl[Natts_ca] = {};
+    if (threshold != nullptr) {
+      values[Anum_ca_threshold - 1] = Int64GetDatum(*threshold);
+      repl[Anum_ca_threshold - 1] = true;
+    }
+    if (watermark != nullptr) {
+      values[Anum_ca_watermark - 1] = Int64GetDatum(*watermark);
+      repl[Anum_ca_watermark - 1] = true;
+    }
+    HeapTuple newtup = heap_modify_tuple(tup, RelationGetDescr(rel), values, nulls, repl);
+    CatalogTupleUpdate(rel, &tup->t_self, newtup);
+  }
+  systable_endscan(scan);
+  table_close(rel, RowExclusiveLock);
+}
+
+// The invalidation log of an aggregate, as an array of ranges (palloc'd).
+TimeRange* read_log(int32 mat_id, int* n) {
+  ScanKeyData key;
+  ScanKeyInit(&key, Anum_inv_mat_id, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(mat_id));
+  Relation rel = table_open(cagg_oids().invalidation, AccessShareLock);
+  SysScanDesc scan = systable_beginscan(rel, cagg_oids().invalidation_idx, true, nullptr, 1, &key);
+  int cap = 16;
+  *n = 0;
+  auto* r = static_cast<TimeRange*>(palloc(sizeof(TimeRange) * cap));
+  HeapTuple tup;
+  while (HeapTupleIsValid(tup = systable_getnext(scan))) {
+    bool isnull;
+    if (*n == cap) {
+      cap *= 2;
+      r = static_cast<TimeRange*>(repalloc(r, sizeof(TimeRange) * cap));
+    }
+    r[*n].lo = DatumGetInt64(heap_getattr(tup, Anum_inv_lowest, RelationGetDescr(rel), &isnull));
+    r[*n].hi = DatumGetInt64(heap_getattr(tup, Anum_inv_greatest, RelationGetDescr(rel), &isnull));
+    (*n)++;
+  }
+  systable_endscan(scan);
+  table_close(rel, AccessShareLock);
+  return r;
+}
+
+// Removes [start, end) from the log of an aggregate: entries overlapping it are deleted and
+// their parts outside it written back.
+void consume_log(int32 mat_id, int64 start, int64 end) {
+  ScanKeyData key;
+  ScanKeyInit(&key, Anum_inv_mat_id, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(mat_id));
+  Relation rel = table_open(cagg_oids().invalidation, RowExclusiveLock);
+  SysScanDesc scan = systable_beginscan(rel, cagg_oids().invalidation_idx, true, nullptr, 1, &key);
+  HeapTuple tup;
+  List* keep = NIL;
+  while (HeapTupleIsValid(tup = systable_getnext(scan))) {
+    bool isnull;
+    TimeRange r{DatumGetInt64(heap_getattr(tup, Anum_inv_lowest, RelationGetDescr(rel), &isnull)),
+                DatumGetInt64(heap_getattr(tup, Anum_inv_greatest, RelationGetDescr(rel), &isnull))};
+    TimeRange in;
+    if (!core::clip_to_window(r, start, end, &in)) continue;
+    CatalogTupleDelete(rel, &tup->t_self);
+    TimeRange out[2];
+    size_t k = core::cut_window(r, start, end, out);
+    for (size_t i = 0; i < k; i++) {
+      auto* copy = static_cast<TimeRange*>(palloc(sizeof(TimeRange)));
+      *copy = out[i];
+      keep = lappend(keep, copy);
+    }
+  }
+  systable_endscan(scan);
+  table_close(rel, RowExclusiveLock);
+  ListCell* lc;
+  foreach (lc, keep) {
+    auto* r = static_cast<TimeRange*>(lfirst(lc));
+    log_invalidation(mat_id, r->lo, r->hi);
+  }
+}
+
+// Runs `sql` with $1, $2 = [start, end) as values of the time type, as the owner of the
+// materialization (the view owner's rights, as REFRESH MATERIALIZED VIEW does), in a restricted
+// security context with a safe search_path.
+uint64 run_as_owner(Oid owner, const char* sql, Oid type, int64 start, int64 end, bool want_value, Datum* value,
+                    bool* isnull) {
+  Oid save_user;
+  int save_sec;
+  GetUserIdAndSecContext(&save_user, &save_sec);
+  SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+  int nest = NewGUCNestLevel();
+  (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+                          0, false);
+  Oid types[2] = {type, type};
+  Datum values[2] = {internal_to_time_datum(start, type), internal_to_time_datum(end, type)};
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  // (A statement without $1 / $2 ignores them.)
+  int rc = strstr(sql, "$1") != nullptr ? SPI_execute_with_args(sql, 2, types, values, nullptr, false, 0)
+                                        : SPI_execute(sql, false, 0);
+  if (rc < 0) elog(ERROR, "refresh statement failed (%s): %s", SPI_result_code_string(rc), sql);
+  uint64 processed = SPI_processed;
+  if (want_value) {
+    *isnull = true;
+    if (SPI_processed > 0) {
+      Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+      *value = *isnull ? 0 : d;  // a pass-by-value time type
+    }
+  }
+  SPI_finish();
+  AtEOXact_GUC(true, nest);
+  SetUserIdAndSecContext(save_user, save_sec);
+  return processed;
+}
+
+struct Refresh {
+  Cagg* cagg;
+  QueryInfo qi;
+  Hypertable* mat;
+  Oid owner;
+  const char* raw_q;
+  const char* time_col;
+  const char* bucket_col;
+  const char* mat_q;
+  char* insert_sql;
+  char* delete_sql;
+  int64 max_buckets;
+};
+
+// min / max of the raw time column over [start, end); false when there are no rows.
+bool raw_extreme(Refresh* r, bool max, int64 start, int64 end, int64* out) {
+  const char* sql = psprintf("SELECT %s(%s) FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1 AND %s OPERATOR(pg_catalog.<) $2",
+                             max ? "pg_catalog.max" : "pg_catalog.min", r->time_col, r->raw_q, r->time_col, r->time_col);
+  Datum v = 0;
+  bool isnull = true;
+  run_as_owner(r->owner, sql, r->qi.time_type, start, end, true, &v, &isnull);
+  if (isnull) return false;
+  *out = time_datum_to_internal(v, r->qi.time_type);
+  return true;
+}
+
+void materialize(Refresh* r, int64 start, int64 end) {
+  run_as_owner(r->owner, r->delete_sql, r->qi.time_type, start, end, false, nullptr, nullptr);
+  run_as_owner(r->owner, r->insert_sql, r->qi.time_type, start, end, false, nullptr, nullptr);
+}
+
+// The watermark is the end of the newest materialized bucket (the start of time when there is
+// none): real-time aggregation reads the raw rows from there on.
+void update_watermark(Refresh* r) {
+  const char* sql = psprintf("SELECT pg_catalog.max(%s) FROM %s", r->bucket_col, r->mat_q);
+  Datum v = 0;
+  bool isnull = true;
+  run_as_owner(r->owner, sql, r->qi.time_type, core::kOpenStart, core::kOpenEnd, true, &v, &isnull);
+  int64 wm = isnull ? core::kOpenStart : bucket_next(&r->qi.bucket, time_datum_to_internal(v, r->qi.time_type));
+  update_bounds(r->cagg->mat_id, nullptr, &wm);
+}
+
+// The next region to recompute in [start, end): the lowest invalidated range of the log inside
+// the window, rounded out to whole buckets and clipped to the window. False when none is left.
+bool next_region(Refresh* r, int64 start, int64 end, int64* lo, int64* hi) {
+  int n;
+  TimeRange* log = read_log(r->cagg->mat_id, &n);
+  int m = 0;
+  for (int i = 0; i < n; i++) {
+    TimeRange c;
+    if (core::clip_to_window(log[i], start, end, &c)) log[m++] = c;
+  }
+  m = static_cast<int>(core::merge_ranges(log, m));
+  if (m == 0) return false;
+  int64 a = bucket_floor(&r->qi.bucket, log[0].lo);
+  int64 b = log[0].hi == core::kOpenEnd ? core::kOpenEnd : bucket_next(&r->qi.bucket, bucket_floor(&r->qi.bucket, log[0].hi));
+  *lo = Max(a, start);
+  *hi = Min(b, end);
+  return *lo < *hi;
+}
+
+int64 batch_buckets(const Refresh* r) {
+  if (guc_cagg_refresh_batch_buckets > 0) return guc_cagg_refresh_batch_buckets;
+  // One raw chunk interval's worth of buckets (at least one) per batch.
+  int64 n = r->qi.raw_ht->interval / Max(r->qi.bucket.nominal, (int64)1);
+  return Max(n, (int64)1);
+}
+
+void prepare(Refresh* r, Cagg* cagg) {
+  memset(r, 0, sizeof(*r));
+  r->cagg = cagg;
+  load_query(cagg, &r->qi);
+  r->mat = hypertable_get_by_id(cagg->mat_id);
+  if (r->mat == nullptr || !OidIsValid(r->mat->relid))
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                    errmsg("the materialization hypertable of continuous aggregate \"%s\" is missing",
+                           NameStr(cagg->user_name))));
+  HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(r->mat->relid));
+  r->owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup))->relowner;
+  ReleaseSysCache(tup);
+  r->raw_q = quote_qualified_identifier(get_namespace_name(get_rel_namespace(r->qi.raw_relid)),
+                                        get_rel_name(r->qi.raw_relid));
+  r->time_col = quote_identifier(get_attname(r->qi.raw_relid, r->qi.time_attno, false));
+  r->bucket_col = quote_identifier(NameStr(r->mat->time_column));
+  r->mat_q = quote_qualified_identifier(NameStr(r->mat->schema_name), NameStr(r->mat->table_name));
+  r->delete_sql = psprintf("DELETE FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1 AND %s OPERATOR(pg_catalog.<) $2",
+                           r->mat_q, r->bucket_col, r->bucket_col);
+  r->insert_sql = psprintf("INSERT INTO %s %s", r->mat_q, restricted_query_sql(&r->qi));
+  r->max_buckets = batch_buckets(r);
+}
+
+void end_transaction(bool batched) {
+  if (batched) {
+    SPI_commit();
+  } else {
+    CommandCounterIncrement();
+  }
+}
+
+}  // namespace
+
+void refresh_window(Cagg* cagg, int64 start, int64 end, bool force, bool batched, bool verbose) {
+  Refresh r;
+  prepare(&r, cagg);
+  int32 id = cagg->mat_id;
+  BucketFn* b = &r.qi.bucket;
+
+  // An open end: up to the end of the bucket holding the newest raw row.
+  if (end == core::kOpenEnd) {
+    int64 newest;
+    if (raw_extreme(&r, true, start, core::kOpenEnd, &newest)) {
+      end = bucket_next(b, bucket_floor(b, newest));
+    } else {
+      end = start == core::kOpenStart ? core::kOpenStart : start;
+    }
+  }
+  if (start >= end) {
+    if (verbose)
+      ereport(NOTICE, (errmsg("continuous aggregate \"%s\" is already up-to-date", NameStr(cagg->user_name))));
+    return;
+  }
+
+  // Move the invalidation threshold to the window's end first, in a transaction of its own:
+  // writers that logged against the old threshold commit before it does (they hold the share
+  // lock from their pre-commit on), so the materialization below sees their rows; later writers
+  // log against the new threshold.
+  lock_threshold(id, ExclusiveLock);
+  int64 threshold = read_threshold(id);
+  bool moved = end > threshold;
+  if (moved) update_bounds(id, &end, nullptr);
+  if (force) log_invalidation(id, start, end == core::kOpenEnd ? end : end - 1);
+  if (moved || force) {
+    end_transaction(batched);
+  } else {
+    unlock_threshold(id);
+  }
+
+  bool worked = false;
+  MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "strata refresh batch", ALLOCSET_DEFAULT_SIZES);
+  for (;;) {
+    CHECK_FOR_INTERRUPTS();
+    MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+    lock_refresh(id);
+    int64 lo, hi;
+    if (!next_region(&r, start, end, &lo, &hi)) {
+      MemoryContextSwitchTo(old);
+      break;
+    }
+    // A region open below starts with the oldest raw row in it (one batch covers what is
+    // below: nothing to aggregate there).
+    int64 from = lo;
+    if (lo == core::kOpenStart) {
+      int64 oldest;
+      from = raw_extreme(&r, false, lo, hi, &oldest) ? bucket_floor(b, oldest) : hi;
+    }
+    auto floor = [b](int64 x) { return bucket_floor(b, x); };
+    core::Bucketing<decltype(floor)> bk{floor, b->nominal};
+    int64 upto = from >= hi ? hi : core::batch_end(bk, from, hi, r.max_buckets);
+    // Consume the log for the batch before recomputing it: a writer that commits in between
+    // leaves its entry in the log (and its rows for the next refresh).
+    consume_log(id, lo, upto);
+    CommandCounterIncrement();
+    materialize(&r, lo, upto);
+    update_watermark(&r);
+    worked = true;
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(batch_cxt);
+    end_transaction(batched);
+  }
+  MemoryContextDelete(batch_cxt);
+  if (!worked && verbose)
+    ereport(NOTICE, (errmsg("continuous aggregate \"%s\" is already up-to-date", NameStr(cagg->user_name))));
+}
+
+}  // namespace strata::caggs
+
+using namespace strata;
+using namespace strata::caggs;
+
+namespace {
+
+// A window bound given as "any": NULL (open), a value of the aggregate's time type, an untyped
+// literal read as that type, or (for integer time) any integer type.
+bool window_arg(FunctionCallInfo fcinfo, int n, Oid time_type, int64* out) {
+  if (PG_ARGISNULL(n)) return false;
+  Oid type = get_fn_expr_argtype(fcinfo->flinfo, n);
+  Datum value = PG_GETARG_DATUM(n);
+  const char* name = n == 1 ? "window_start" : "window_end";
+  if (type == UNKNOWNOID) {
+    Oid input, ioparam;
+    getTypeInputInfo(time_type, &input, &ioparam);
+    value = OidInputFunctionCall(input, DatumGetCString(value), ioparam, -1);
+    type = time_type;
+  }
+  bool int_time = time_type == INT2OID || time_type == INT4OID || time_type == INT8OID;
+  bool int_arg = type == INT2OID || type == INT4OID || type == INT8OID;
+  if (type != time_type && !(int_time && int_arg))
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("invalid type of %s: %s", name, format_type_be(type)),
+                    errhint("Use a value of type %s, the time type of the continuous aggregate.",
+                            format_type_be(time_type))));
+  *out = time_datum_to_internal(value, type);
+  return true;
+}
+
+}  // namespace
+
+// refresh_continuous_aggregate(continuous_aggregate regclass, window_start "any",
+//                              window_end "any", force boolean = false): a procedure.
+STRATA_FUNCTION(strata_refresh_continuous_aggregate) {
+  if (fcinfo->context == nullptr || !IsA(fcinfo->context, CallContext) ||
+      castNode(CallContext, fcinfo->context)->atomic)
+    ereport(ERROR, (errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+                    errmsg("refresh_continuous_aggregate() cannot run inside a transaction block"),
+                    errhint("Call it on its own (CALL refresh_continuous_aggregate(...)), outside BEGIN ... COMMIT "
+                            "and not from a function.")));
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("continuous_aggregate cannot be NULL")));
+  if (!extension_is_active())
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("the strata extension is not ready in this database")));
+  Oid relid = PG_GETARG_OID(0);
+  bool force = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+  if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  Cagg* cagg = cagg_get_by_view(relid);
+  if (cagg == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                    errmsg("relation \"%s\" is not a continuous aggregate", get_rel_name(relid))));
+  if (!compat::is_table_owner(relid, GetUserId()))
+    aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_MATVIEW, get_rel_name(relid));
+  QueryInfo qi;
+  load_query(cagg, &qi);
+  int64 start = core::kOpenStart, end = core::kOpenEnd;
+  bool has_start = window_arg(fcinfo, 1, qi.time_type, &start);
+  bool has_end = window_arg(fcinfo, 2, qi.time_type, &end);
+  if (has_start && has_end && start >= end)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid refresh window"),
+                    errdetail("The start of the window must be before its end.")));
+  // Only whole buckets inside the window are refreshed.
+  int64 s = start, e = end;
+  auto floor = [&qi](int64 x) { return bucket_floor(&qi.bucket, x); };
+  core::Bucketing<decltype(floor)> bk{floor, qi.bucket.nominal};
+  core::round_window_in(bk, &s, &e);
+  if (s >= e)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("refresh window too small"),
+                    errdetail("The refresh window must cover at least one bucket of %s.", cagg->bucket_width),
+                    errhint("Use a larger refresh window.")));
+  refresh_window(cagg, s, e, force, true, true);
+  SPI_finish();
+  PG_RETURN_VOID();
+}
