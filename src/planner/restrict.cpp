@@ -18,6 +18,7 @@ extern "C" {
 #include "utils/date.h"
 #include "utils/fmgroids.h"
 #include "utils/timestamp.h"
+#include "utils/typcache.h"
 }
 
 namespace strata {
@@ -377,6 +378,10 @@ bool is_monotonic_now(Node* expr) {
   return false;
 }
 
+// The btree operator family of the time column's type's default opclass, from the type cache
+// (GetDefaultOpClass scans pg_opclass on every call: a tenth of a small query's planning time).
+Oid time_btree_opfamily(Oid type) { return lookup_type_cache(type, TYPECACHE_BTREE_OPFAMILY)->btree_opf; }
+
 // Room for interval arithmetic in local time (DST shifts) and small clock adjustments.
 constexpr int64 kNowMargin = INT64CONST(86400000000);
 
@@ -386,9 +391,9 @@ void time_restriction_analyze(PlannerInfo* root, RelOptInfo* rel, const Hypertab
                               TimeRestriction* out) {
   out->plan_set = time_set_all();
   out->runtime = NIL;
-  Oid opclass = GetDefaultOpClass(ht->time_type, BTREE_AM_OID);
-  if (!OidIsValid(opclass)) return;
-  MatchContext m{rel->relid, ht->time_attno, ht->time_type, get_opclass_family(opclass), nullptr};
+  const Oid opfamily = time_btree_opfamily(ht->time_type);
+  if (!OidIsValid(opfamily)) return;
+  MatchContext m{rel->relid, ht->time_attno, ht->time_type, opfamily, nullptr};
   ListCell* lc;
   foreach (lc, rel->baserestrictinfo) {
     RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
@@ -423,10 +428,9 @@ namespace strata {
 List* time_join_clauses(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
                         Relids required_outer) {
   if (bms_is_empty(required_outer)) return NIL;
-  Oid opclass = GetDefaultOpClass(ht->time_type, BTREE_AM_OID);
-  if (!OidIsValid(opclass)) return NIL;
-  MatchContext m{rel->relid, ht->time_attno, ht->time_type, get_opclass_family(opclass),
-                 required_outer};
+  const Oid opfamily = time_btree_opfamily(ht->time_type);
+  if (!OidIsValid(opfamily)) return NIL;
+  MatchContext m{rel->relid, ht->time_attno, ht->time_type, opfamily, required_outer};
   // The join clauses a scan of rel parameterized by required_outer enforces, as
   // get_baserel_parampathinfo collects them.
   Relids join_relids = bms_union(rel->relids, required_outer);
