@@ -4,6 +4,8 @@
 #include <cstring>
 #include <utility>
 
+#include "codec/bitstream.hpp"
+
 // Sanitizer builds keep the same code but skip the full unroll, which makes instrumented
 // compilation of the 65 specialisations very slow.
 #if defined(__SANITIZE_ADDRESS__)
@@ -74,29 +76,11 @@ void bitunpack32(const uint8_t* in, size_t n, unsigned width, uint32_t* out) {
   kUnpack32[width](in, n, out);
 }
 
-void bitpack(const uint64_t* in, size_t n, unsigned width, uint8_t* out) {
-  size_t total = packed_size(n, width);
-  std::memset(out, 0, total);
-  if (width == 0) return;
-  uint64_t acc = 0;
-  unsigned filled = 0;
-  size_t o = 0;
-  auto flush_word = [&](uint64_t w, size_t bytes) {
-    for (size_t b = 0; b < bytes && o < total; ++b) out[o++] = static_cast<uint8_t>(w >> (8 * b));
-  };
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t v = in[i];
-    acc |= v << filled;  // filled < 64
-    if (filled + width >= 64) {
-      flush_word(acc, 8);
-      unsigned used = 64 - filled;
-      acc = used == 64 ? 0 : (width == used ? 0 : v >> used);
-      filled = filled + width - 64;
-    } else {
-      filled += width;
-    }
-  }
-  if (filled) flush_word(acc, (filled + 7) / 8);
+void bitpack(ByteWriter& w, const uint64_t* in, size_t n, unsigned width) {
+  w.buf().reserve(w.size() + packed_size(n, width));
+  BitWriter bw(w.buf());
+  for (size_t i = 0; i < n; ++i) bw.put(in[i], width);
+  bw.finish();
 }
 
 }  // namespace strata::core::codec

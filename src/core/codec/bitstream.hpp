@@ -1,7 +1,7 @@
-// LSB-first bit streams: bit i of a stream is bit i % 8 of its byte i / 8 (the layout of
-// bitpack.hpp, which packs whole blocks of one width). BitWriter and BitReader serve the codecs
-// that write fields of varying width one at a time: FloatXor (float_codec.cpp) and the Rice-coded
-// validity positions (rice.hpp).
+// LSB-first bit streams: bit i of a stream is bit i % 8 of its byte i / 8. The one bit writer
+// and reader of the codec: BitWriter writes bit-packed blocks (bitpack(), whose unpacking is
+// specialised per width in bitpack.cpp), FloatXor (float_codec.cpp) and the Rice-coded validity
+// positions (rice.cpp); BitReader reads the last two.
 #pragma once
 
 #include <cstddef>

@@ -155,12 +155,12 @@ void write_for(ByteWriter& w, std::span<const int64_t> v, const ForPlan& p, cons
     uint8_t* bm = w.grow((n + 7) / 8);
     std::fill(bm, bm + (n + 7) / 8, uint8_t{0});
     for (int64_t q : exc_pos) bm[q >> 3] |= static_cast<uint8_t>(1u << (q & 7));
-    bitpack(packed.data(), n, p.width, w.grow(packed_size(n, p.width)));
+    bitpack(w, packed.data(), n, p.width);
     encode_ints(w, exc_val, child, depth + 1);
     return;
   }
   w.varint(exc_pos.size());
-  bitpack(packed.data(), n, p.width, w.grow(packed_size(n, p.width)));
+  bitpack(w, packed.data(), n, p.width);
   if (!exc_pos.empty()) {
     encode_ints(w, exc_pos, child, depth + 1);
     encode_ints(w, exc_val, child, depth + 1);
