@@ -103,8 +103,7 @@ namespace strata::caggs {
 
 const CaggOids& cagg_oids() {
   if (oids_valid) return oids;
-  const CatalogOids& c = catalog_oids();
-  Oid nsp = c.catalog_namespace;
+  Oid nsp = catalog_namespace_oid();
   CaggOids o{};
   o.cagg = get_relname_relid("continuous_agg", nsp);
   o.cagg_pkey = get_relname_relid("continuous_agg_pkey", nsp);
@@ -161,7 +160,7 @@ List* cagg_list_by_raw(int32 raw_id) {
 
 bool cagg_exists_on(int32 ht_id) {
   if (exists_cache == nullptr) {
-    ht_catalog_oid = catalog_oids().hypertable;
+    ht_catalog_oid = catalog_table_oid(CatalogTable::hypertable);
     HASHCTL ctl;
     memset(&ctl, 0, sizeof ctl);
     ctl.keysize = sizeof(int32);

@@ -231,7 +231,7 @@ void create_cagg(CreateTableAsStmt* stmt) {
                    quote_literal_cstr(bucket_col), interval_literal(raw, interval)),
           true);
   CommandCounterIncrement();
-  Oid mat_relid = get_relname_relid(tmp_name, catalog_oids().internal_namespace);
+  Oid mat_relid = get_relname_relid(tmp_name, internal_namespace_oid());
   Hypertable* mat = hypertable_get(mat_relid);
   if (mat == nullptr) elog(ERROR, "materialization hypertable was not created");
   const char* mat_name = psprintf("_materialized_hypertable_%d", mat->id);
