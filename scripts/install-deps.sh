@@ -4,8 +4,10 @@
 set -euo pipefail
 # pg_prove comes from libtap-parser-sourcehandler-pgtap-perl, which postgresql-15-pgtap only
 # recommends (and recommended packages are not installed here): it is named explicitly.
+# postgresql-15-tdigest and postgresql-15-hll are the sketches strata's rollups use (percentiles,
+# distinct counts); the test suite exercises them.
 PKGS=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-      pgbouncer libzstd-dev zstd cmake g++ make pkg-config libgtest-dev libbenchmark-dev clang
+      postgresql-15-tdigest postgresql-15-hll pgbouncer libzstd-dev zstd cmake g++ make pkg-config libgtest-dev libbenchmark-dev clang
       libclang-rt-14-dev libipc-run-perl python3 procps util-linux)
 missing=()
 for p in "${PKGS[@]}"; do
