@@ -101,7 +101,7 @@ section "clients (node-postgres and postgres.js, directly and through PgBouncer)
 if want clients; then
   t0=$(date +%s)
   out=$(PGHOST=$DATA.sock PGPORT=$PORT bash "$ROOT/test/clients/run.sh" 2>&1); rc=$?
-  grep -E '^(not )?ok |^# ' <<<"$out" | sed 's/^/  /'
+  grep -E '^(not )?ok |^# ' <<<"$out" | grep -v '^# Subtest' | sed 's/^/  /'
   # node --test's TAP summary: "# pass N" and "# fail N"
   p=$(grep -E '^# pass [0-9]+$' <<<"$out" | tail -1 | grep -oE '[0-9]+')
   f=$(grep -E '^# fail [0-9]+$' <<<"$out" | tail -1 | grep -oE '[0-9]+')

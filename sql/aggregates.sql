@@ -127,10 +127,10 @@ CREATE TABLE readings (time timestamptz NOT NULL, device integer, temp double pr
                        label text, tags integer[]);
 SELECT * FROM create_hypertable('readings', by_range('time', INTERVAL '1 day'));
 INSERT INTO readings
-SELECT '2024-01-01'::timestamptz + ((i * 7919) % 200000) * interval '3 seconds', i % 25,
+SELECT '2024-01-01'::timestamptz + ((i * 7919) % 100000) * interval '6 seconds', i % 25,
        CASE WHEN i % 101 = 0 THEN NULL ELSE (i % 1000) / 10.0 END,
        'label-' || i, ARRAY[i % 7, i % 11]
-  FROM generate_series(0, 199999) i;
+  FROM generate_series(0, 99999) i;
 -- Rows with a NULL time cannot be in a hypertable; a plain table carries them.
 CREATE TABLE readings_plain AS SELECT * FROM readings;
 ALTER TABLE readings_plain ALTER COLUMN time DROP NOT NULL;
