@@ -44,3 +44,8 @@ $(DATA_built): $(SQL_SRCS) strata.control
 HEADERS := $(wildcard src/*/*.hpp src/*/*.h src/core/*/*.hpp src/core/*.hpp)
 $(OBJS): $(HEADERS)
 
+
+# The Debian package postgresql-15-strata_<version>_<arch>.deb, in build/deb/ (scripts/make-deb.sh).
+.PHONY: deb
+deb:
+	@bash scripts/make-deb.sh
