@@ -13,6 +13,8 @@ OBJS       = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 SQL_SRCS  := $(sort $(wildcard src/sql/*.sql))
 DATA_built = strata--$(EXTVERSION).sql
 DATA       = $(wildcard src/sql/updates/*--*.sql)
+# The optional strata_timescaledb_compat extension (TimescaleDB's view names), installed beside strata.
+DATA      += $(wildcard compat/*.control compat/*--*.sql)
 
 REGRESS      = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress --load-extension=strata $(EXTRA_REGRESS_OPTS)
@@ -47,3 +49,8 @@ $(OBJS): $(HEADERS)
 # assembly with it).
 print-cxx-command:
 	@echo $(CXX) $(CXXFLAGS) $(CPPFLAGS)
+
+# The Debian package postgresql-15-strata_<version>_<arch>.deb, in build/deb/ (scripts/make-deb.sh).
+.PHONY: deb
+deb:
+	@bash scripts/make-deb.sh

@@ -33,6 +33,9 @@ stage_install() {
     cp -a "$(dirname "$SYS_PKGLIBDIR")/." "$STAGE$(dirname "$SYS_PKGLIBDIR")/"
     cp -a "$SYS_SHAREDIR" "$STAGE$(dirname "$SYS_SHAREDIR")/"
   fi
+  # Extensions packaged after the stage was made (tdigest, hll, ...): copy what is missing.
+  cp -an "$SYS_PKGLIBDIR/." "$STAGE$SYS_PKGLIBDIR/"
+  cp -an "$SYS_SHAREDIR/extension/." "$STAGE$SYS_SHAREDIR/extension/"
   make -C "$ROOT" install DESTDIR="$STAGE" PG_CONFIG="$PG_CONFIG" >/dev/null
   chmod -R a+rX "$STAGE"
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: core (GoogleTest, sanitizers, fuzzers), the C++/PostgreSQL boundary
 # check, pg_regress, isolation, pgTAP and shell tests (crash recovery, dump/restore, jobs,
-# benchmark smoke test) against throwaway clusters. Ends with one line "N passed, N failed"; exits non-zero on any failure.
+# benchmark smoke test) against throwaway clusters, and the Node client tests (test/clients,
+# directly and through PgBouncer; "clients"). Ends with one line "N passed, N failed"; exits
+# non-zero on any failure.
 # For development, ONLY=<extended regex> runs just the tests whose name matches (a test's name is
 # its file name without extension, "core" for the core checks, "check-boundary" for the boundary
 # check, "pgtap" for the pgTAP files), e.g.
@@ -105,6 +107,23 @@ for t in "$ROOT"/test/shell/*.sh; do
   echo "$out" | tail -8 | sed 's/^/  /'
   if [ $rc -eq 0 ]; then pass "$name"; echo "  $name ... ok ($(( $(date +%s) - t0 )) s)"; else fail "$name"; echo "  $name ... FAILED ($(( $(date +%s) - t0 )) s)"; fi
 done
+
+section "clients (node-postgres and postgres.js, directly and through PgBouncer)"
+if want clients; then
+  t0=$(date +%s)
+  out=$(PGHOST=$DATA.sock PGPORT=$PORT bash "$ROOT/test/clients/run.sh" 2>&1); rc=$?
+  grep -E '^(not )?ok |^# ' <<<"$out" | grep -v '^# Subtest' | sed 's/^/  /'
+  # node --test's TAP summary: "# pass N" and "# fail N"
+  p=$(grep -E '^# pass [0-9]+$' <<<"$out" | tail -1 | grep -oE '[0-9]+')
+  f=$(grep -E '^# fail [0-9]+$' <<<"$out" | tail -1 | grep -oE '[0-9]+')
+  [ -n "$p" ] && pass clients "$p"
+  if [ -n "$f" ] && [ "$f" -gt 0 ]; then
+    fail "clients" "$f"; grep -A30 '^not ok' <<<"$out" | head -120
+  elif [ $rc -ne 0 ] || [ -z "$p" ]; then
+    fail "clients"; tail -30 <<<"$out"
+  fi
+  echo "  clients ... $( [ $rc -eq 0 ] && echo ok || echo FAILED ) ($(( $(date +%s) - t0 )) s)"
+fi
 
 section "summary ($(( $(date +%s) - START )) s)"
 for f in "${FAILURES[@]}"; do echo "failed: $f"; done
