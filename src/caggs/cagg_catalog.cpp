@@ -175,6 +175,8 @@ bool cagg_exists_on(int32 ht_id) {
   ScanKeyData key;
   ScanKeyInit(&key, Anum_ca_raw_id, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(ht_id));
   bool exists = false;
+  // A catalog from before continuous aggregates (not yet ALTER EXTENSION UPDATEd) has none.
+  if (!OidIsValid(get_relname_relid("continuous_agg", catalog_namespace_oid()))) return false;
   scan_caggs(cagg_oids().cagg_raw_idx, &key, 1, nullptr, [&](HeapTuple, TupleDesc) {
     exists = true;
     return false;

@@ -15,6 +15,10 @@ struct TableDef {
   const char* name;
   const char* const* columns;  // natts names, in attribute number order
   int natts;
+  // Columns every supported catalog version has: the ones after them were added by update
+  // scripts, and a catalog not yet updated (the library is installed before ALTER EXTENSION
+  // UPDATE runs) may lack them; they read as NULL and writes leave them out.
+  int min_natts;
 };
 
 constexpr const char* kHypertableCols[] = {"id", "schema_name", "table_name", "associated_schema_name",
@@ -45,13 +49,13 @@ static_assert(sizeof kJobErrorsCols / sizeof *kJobErrorsCols == col::job_errors:
 
 // Indexed by CatalogTable.
 constexpr TableDef kTables[kCatalogTableCount] = {
-    {"hypertable", kHypertableCols, col::hypertable::natts},
-    {"dimension", kDimensionCols, col::dimension::natts},
-    {"chunk", kChunkCols, col::chunk::natts},
-    {"chunk_index", kChunkIndexCols, col::chunk_index::natts},
-    {"bgw_job", kBgwJobCols, col::bgw_job::natts},
-    {"bgw_job_stat", kBgwJobStatCols, col::bgw_job_stat::natts},
-    {"job_errors", kJobErrorsCols, col::job_errors::natts},
+    {"hypertable", kHypertableCols, col::hypertable::natts, col::hypertable::natts},
+    {"dimension", kDimensionCols, col::dimension::natts, col::dimension::natts},
+    {"chunk", kChunkCols, col::chunk::natts, 7},
+    {"chunk_index", kChunkIndexCols, col::chunk_index::natts, col::chunk_index::natts},
+    {"bgw_job", kBgwJobCols, col::bgw_job::natts, col::bgw_job::natts},
+    {"bgw_job_stat", kBgwJobStatCols, col::bgw_job_stat::natts, col::bgw_job_stat::natts},
+    {"job_errors", kJobErrorsCols, col::job_errors::natts, col::job_errors::natts},
 };
 
 struct IndexDef {
@@ -168,7 +172,7 @@ void catalog_check_columns(CatalogTable table, Relation rel) {
   if (ext_state == ExtState::active && registry.checked[t]) return;
   const TableDef& def = kTables[t];
   TupleDesc desc = RelationGetDescr(rel);
-  const int n = Max(def.natts, desc->natts);
+  const int n = desc->natts >= def.min_natts && desc->natts < def.natts ? desc->natts : Max(def.natts, desc->natts);
   for (int i = 0; i < n; ++i) {
     const char* have = i < desc->natts && !TupleDescAttr(desc, i)->attisdropped
                            ? NameStr(TupleDescAttr(desc, i)->attname)

@@ -70,6 +70,12 @@ void catalog_scan_end(CatalogScan* scan) {
 TupleDesc catalog_scan_tupdesc(const CatalogScan* scan) { return RelationGetDescr(scan->rel); }
 
 Datum catalog_scan_datum(const CatalogScan* scan, AttrNumber attno, bool* isnull) {
+  // A column that a later version's update script adds reads as NULL (its default's stand-in)
+  // while the extension's catalog is still the older version's (before ALTER EXTENSION UPDATE).
+  if (attno > RelationGetDescr(scan->rel)->natts) {
+    *isnull = true;
+    return (Datum)0;
+  }
   return heap_getattr(scan->tuple, attno, RelationGetDescr(scan->rel), isnull);
 }
 
