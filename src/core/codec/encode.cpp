@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <limits>
 
 #include "codec/float_codec.hpp"
 #include "codec/frame.hpp"
