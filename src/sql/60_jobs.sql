@@ -273,9 +273,12 @@ DECLARE
   id integer := job_id;
   chk_schema name;
   chk_name name;
+  missing _strata_internal.alter_job_result;
 BEGIN
   IF NOT _strata_internal.job_check_access(id, if_exists) THEN
+    -- As in TimescaleDB: one row of NULLs, so that callers reading the result get a row.
     RAISE NOTICE 'job % not found, skipping', id;
+    RETURN NEXT missing;
     RETURN;
   END IF;
   SELECT v.* INTO j FROM strata_information.jobs v WHERE v.job_id = id;
@@ -387,20 +390,28 @@ BEGIN
     RAISE EXCEPTION 'hypertable with id % does not exist', config->>'hypertable_id'
       USING ERRCODE = 'undefined_table';
   END IF;
+  -- A threshold at or after now() would drop chunks holding current (or future) data.
   IF config ? 'drop_created_before' THEN
-    PERFORM (config->>'drop_created_before')::interval;
+    IF (config->>'drop_created_before')::interval <= interval '0' THEN
+      RAISE EXCEPTION 'drop_created_before must be positive, got %', config->>'drop_created_before'
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
   ELSIF NOT config ? 'drop_after' THEN
     RAISE EXCEPTION 'retention policy config must contain "drop_after" or "drop_created_before"'
       USING ERRCODE = 'invalid_parameter_value';
   ELSIF ht.time_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
-    PERFORM (config->>'drop_after')::bigint;
+    IF (config->>'drop_after')::bigint <= 0 THEN
+      RAISE EXCEPTION 'drop_after must be positive, got %', config->>'drop_after'
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF ht.now_func IS NULL THEN
       RAISE EXCEPTION 'integer_now function not set on hypertable %', ht.relation
         USING ERRCODE = 'invalid_parameter_value',
               HINT = 'Set it with set_integer_now_func().';
     END IF;
-  ELSE
-    PERFORM (config->>'drop_after')::interval;
+  ELSIF (config->>'drop_after')::interval <= interval '0' THEN
+    RAISE EXCEPTION 'drop_after must be positive, got %', config->>'drop_after'
+      USING ERRCODE = 'invalid_parameter_value';
   END IF;
 END
 $$;
