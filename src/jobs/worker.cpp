@@ -1,5 +1,5 @@
 // Background jobs: running a job. The job worker (one background worker per run, connected to
-// the database as the job's owner) and run_job(), which runs a job in the calling session. Both
+// the database as the job's owner, with the owner's settings) and run_job(), which runs a job in the calling session. Both
 // call the job's procedure as `CALL proc(job_id, config)` in a non-atomic context, so the
 // procedure may commit, and hold an advisory lock on the job so that it never runs twice at once.
 #include "jobs/jobs.hpp"
@@ -126,8 +126,10 @@ void strata_jobs_worker_main(Datum arg) {
     proc_exit(0);
   }
 
-  // The job sees a safe search_path; it may set its own.
-  SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION);
+  // The job runs with the settings its owner gets on a connection to this database (InitPostgres
+  // applied ALTER ROLE / ALTER DATABASE ... SET for the owner: search_path and all), as the job
+  // runs under run_job in the owner's session; strata's own statements above and in
+  // record_finish use their safe search_path (catalog_spi_begin).
   const char* sql = MemoryContextStrdup(job_cxt, job_call_sql(&job));
   volatile bool success = false;
   char sqlstate[6] = "XX000";

@@ -38,8 +38,8 @@ expect jobsdb "SELECT min(at) - j.initial_start < interval '2 seconds' FROM runs
   "first run within two seconds of being due"
 expect jobsdb "SELECT bool_and(d BETWEEN interval '0.5 s' AND interval '2.5 s') FROM (SELECT at - lag(at) OVER (ORDER BY at) AS d FROM runs WHERE job = 1000) x WHERE d IS NOT NULL" t \
   "runs are one second apart (fixed schedule)"
-expect jobsdb "SELECT DISTINCT who || ' ' || search_path FROM runs WHERE job = 1000" "postgres pg_catalog, pg_temp" \
-  "job runs as its owner with a safe search_path"
+expect jobsdb "SELECT DISTINCT who || ' ' || search_path FROM runs WHERE job = 1000" 'postgres "$user", public' \
+  "job runs as its owner with its owner's search_path"
 expect jobsdb "SELECT last_run_status, job_status, total_failures FROM strata_information.job_stats WHERE job_id = 1000" "Success|Scheduled|0" \
   "job_stats shows successful runs"
 q -d jobsdb -c "SELECT delete_job(1000)" >/dev/null
