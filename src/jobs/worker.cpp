@@ -18,6 +18,7 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/portal.h"
 #include "utils/snapmgr.h"
+#include "utils/timeout.h"
 }
 
 #include "pg/guard.hpp"
@@ -27,13 +28,46 @@ namespace strata::jobs {
 static int my_slot = -1;
 static uint64 my_slot_generation = 0;
 
-static void release_own_slot(int, Datum) {
-  if (my_slot < 0) return;
+// On exit, however it happens: free the slot and have the database's scheduler look at the
+// job (started again by the launcher if it left while this run went on): a run that ended
+// without recording its result is recorded there, and the job's next start is taken into account.
+static void release_own_slot(int, Datum arg) {
+  const Oid dboid = DatumGetObjectId(arg);
+  Latch* latches[2] = {nullptr, nullptr};
   SpinLockAcquire(&shared->mutex);
-  JobSlot& s = shared->slots[my_slot];
-  if (s.in_use && s.generation == my_slot_generation) s.in_use = false;
+  if (my_slot >= 0) {
+    JobSlot& s = shared->slots[my_slot];
+    if (s.in_use && s.generation == my_slot_generation) s.in_use = false;
+    DbEntry* e = find_db_locked(dboid);
+    if (e != nullptr) {
+      e->changes++;
+      e->next_due = 0;
+      latches[0] = e->scheduler_latch;
+    }
+    latches[1] = shared->launcher_latch;
+  }
   SpinLockRelease(&shared->mutex);
   my_slot = -1;
+  for (Latch* l : latches)
+    if (l) SetLatch(l);
+}
+
+// max_runtime: the run is cancelled when it is reached (the error is caught and recorded as
+// 57014), and the worker terminated if the job goes on anyway (it caught the cancellation).
+static volatile sig_atomic_t runtime_exceeded = false;
+
+static void max_runtime_cancel() {
+  runtime_exceeded = true;
+  QueryCancelPending = true;
+  InterruptPending = true;
+  SetLatch(MyLatch);
+}
+
+static void max_runtime_terminate() {
+  runtime_exceeded = true;
+  ProcDiePending = true;
+  InterruptPending = true;
+  SetLatch(MyLatch);
 }
 
 // Runs one SQL statement as a top-level command of its own portal (as a client's simple query
@@ -78,15 +112,23 @@ void strata_jobs_worker_main(Datum arg) {
   pqsignal(SIGTERM, die);
   BackgroundWorkerUnblockSignals();
 
+  // Claim the slot the scheduler reserved; leave if it is gone (the scheduler gave it up) or the
+  // database is being dropped or altered (stop_requested: the session doing it waits for us).
   SpinLockAcquire(&shared->mutex);
   JobSlot& slot = shared->slots[args.slot];
-  if (slot.in_use && slot.generation == args.slot_generation) {
+  const DbEntry* entry = find_db_locked(dboid);
+  const bool ok = slot.in_use && slot.generation == args.slot_generation && entry != nullptr &&
+                  !entry->stop_requested;
+  if (ok) {
     slot.pid = MyProcPid;
     my_slot = args.slot;
     my_slot_generation = args.slot_generation;
+  } else if (slot.in_use && slot.generation == args.slot_generation) {
+    slot.in_use = false;
   }
   SpinLockRelease(&shared->mutex);
-  before_shmem_exit(release_own_slot, 0);
+  if (!ok) proc_exit(0);
+  before_shmem_exit(release_own_slot, ObjectIdGetDatum(dboid));
 
   // As the owner: fails (FATAL, recorded by the scheduler) if the role was dropped or can no
   // longer log in since the scheduler checked.
@@ -104,6 +146,7 @@ void strata_jobs_worker_main(Datum arg) {
   JobRow job;
   const bool found = read_job(job_id, &job);
   MemoryContextSwitchTo(old);
+  if (found) record_start(job_id, GetCurrentTimestamp());
   LOCKTAG tag;
   job_lock_tag(&tag, job_id);
   const LockAcquireResult locked = LockAcquire(&tag, ExclusiveLock, true, true);
@@ -131,6 +174,12 @@ void strata_jobs_worker_main(Datum arg) {
   // runs under run_job in the owner's session; strata's own statements above and in
   // record_finish use their safe search_path (catalog_spi_begin).
   const char* sql = MemoryContextStrdup(job_cxt, job_call_sql(&job));
+  if (args.max_runtime_usec > 0) {
+    const int64 ms = Max(args.max_runtime_usec / 1000, 1);
+    enable_timeout_after(RegisterTimeout(USER_TIMEOUT, max_runtime_cancel), static_cast<int>(Min(ms, INT_MAX)));
+    enable_timeout_after(RegisterTimeout(USER_TIMEOUT, max_runtime_terminate),
+                         static_cast<int>(Min(ms + 10000, INT_MAX)));
+  }
   volatile bool success = false;
   char sqlstate[6] = "XX000";
   char* volatile message = nullptr;
@@ -152,8 +201,13 @@ void strata_jobs_worker_main(Datum arg) {
     InterruptHoldoffCount = InterruptHoldoffCount - 1;  // RESUME_INTERRUPTS
     strlcpy(sqlstate, unpack_sql_state(edata->sqlerrcode), sizeof sqlstate);
     message = edata->message ? edata->message : pstrdup("unknown error");
+    if (runtime_exceeded && edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+      message = psprintf("job %d was cancelled after running longer than its max_runtime", job_id);
   }
   PG_END_TRY();
+  disable_all_timeouts(false);
+  // A cancellation that arrived after the run ended must not hit the recording.
+  QueryCancelPending = false;
   record_finish_tx(job_id, success, sqlstate, message);
   LockRelease(&tag, ExclusiveLock, true);
   proc_exit(0);

@@ -97,6 +97,11 @@ CREATE FUNCTION _strata_internal.job_check_access(job_id integer, if_exists bool
 CREATE FUNCTION _strata_internal.jobs_start_scheduler() RETURNS void
   AS 'MODULE_PATHNAME', 'strata_jobs_start_scheduler' LANGUAGE C VOLATILE;
 
+-- Whether a due job waits for a background worker (none free, or strata.max_background_workers
+-- reached) or for room to start its database's scheduler: job_stats shows it as 'Waiting'.
+CREATE FUNCTION _strata_internal.job_waiting(job_id integer, next_start timestamptz) RETURNS boolean
+  AS 'MODULE_PATHNAME', 'strata_job_waiting' LANGUAGE C VOLATILE;
+
 -- The next start the scheduler records after a run that ended at `finish` (consecutive_failures
 -- = 0 for a success): exposed for tests and for anyone wondering when a job will run.
 CREATE FUNCTION _strata_internal.job_next_start(initial_start timestamptz,
@@ -566,6 +571,7 @@ CREATE VIEW strata_information.job_stats AS
          CASE WHEN NOT j.scheduled THEN 'Paused'
               WHEN s.last_start IS NOT NULL AND (s.last_finish IS NULL OR s.last_finish < s.last_start)
                 THEN 'Running'
+              WHEN _strata_internal.job_waiting(j.id, s.next_start) THEN 'Waiting'
               ELSE 'Scheduled' END::text AS job_status,
          s.last_run_duration,
          CASE WHEN j.scheduled THEN s.next_start END AS next_start,
