@@ -445,9 +445,10 @@ static void scheduler_loop() {
     }
     if (scheduler_stop) break;
 
-    // Leave when nothing is due soon (at once when other databases wait for room, or when this
-    // scheduler's own slot is what a job worker needs), once every worker it started has
-    // started (a worker registered but never started would otherwise keep its job slot).
+    // Leave when nothing is due soon and no worker of ours runs (at once, running workers or
+    // not, when other databases wait for room or when this scheduler's own slot is what a job
+    // worker needs), once every worker it started has started (a worker registered but never
+    // started would otherwise keep its job slot).
     now = GetCurrentTimestamp();
     bool all_started = true;
     for (int i = 0; i < nrunning; i++) {
@@ -464,8 +465,10 @@ static void scheduler_loop() {
         leave = true;
       else if (blocked == Blocked::cap)
         leave = pressure;
-      else
-        leave = next_due > now + (pressure ? 0 : kIdleHorizonUsec);
+      else if (pressure)
+        leave = next_due > now;
+      else  // its running workers' jobs are likely due again after they end: stay for them
+        leave = nrunning == 0 && next_due > now + kIdleHorizonUsec;
     }
     if (leave && leave_if_unchanged(seen, leave_due)) return;  // our running workers go on
     if (leave) continue;  // the jobs changed meanwhile: look again

@@ -137,6 +137,10 @@ if poll jobsdb "SELECT count(*) >= 3 FROM runs WHERE job = 1008 AND at > (SELECT
 expect jobsdb "SELECT count(*) FROM runs WHERE job = 1009" 1 "the unadvanceable job ran once"
 q -d jobsdb -c "SELECT delete_job(1008)" -c "SELECT delete_job(1009)" >/dev/null
 
-# The scheduler survived everything above.
-expect jobsdb "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'strata job scheduler' AND datname = 'jobsdb'" 1 "scheduler still running"
+# With no job left the scheduler leaves (an idle database holds no worker slot); a new job due
+# now brings it back at once.
+if poll postgres "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'strata job scheduler' AND datname = 'jobsdb'" 15; then
+  ok "idle scheduler left"; else fail "the scheduler of a database without jobs is still running"; fi
+q -d jobsdb -c "SELECT add_job('tick', '1 hour')" >/dev/null
+if poll jobsdb "SELECT count(*) = 1 FROM runs WHERE job = 1010" 10; then ok "a new job runs after the scheduler left"; else fail "job 1010 did not run"; fi
 finish
