@@ -521,7 +521,7 @@ void strata_jobs_scheduler_main(Datum arg) {
     generation = e->generation;
     // Until it leaves on its own, an exit means "start me again" (after a pause if it failed).
     e->clean_exit = false;
-    e->next_due = 0;
+    e->next_due = GetCurrentTimestamp();
     e->no_scheduler = false;
   }
   SpinLockRelease(&shared->mutex);

@@ -65,6 +65,7 @@ void wake_launcher() {
 bool request_scheduler(Oid dboid) {
   if (shared == nullptr) return false;
   bool ok = true;
+  const TimestampTz now = GetCurrentTimestamp();
   SpinLockAcquire(&shared->mutex);
   DbEntry* e = find_db_locked(dboid);
   if (e == nullptr) {
@@ -80,7 +81,7 @@ bool request_scheduler(Oid dboid) {
   }
   if (e != nullptr) {
     e->generation = shared->next_generation++;
-    e->next_due = 0;
+    e->next_due = now;
   }
   SpinLockRelease(&shared->mutex);
   if (!ok)
@@ -93,6 +94,7 @@ bool in_scheduler = false;
 
 void note_jobs_changed(Oid dboid) {
   if (shared == nullptr || !OidIsValid(dboid)) return;
+  const TimestampTz now = GetCurrentTimestamp();
   SpinLockAcquire(&shared->mutex);
   DbEntry* e = find_db_locked(dboid);
   Latch* latch = nullptr;
@@ -100,7 +102,9 @@ void note_jobs_changed(Oid dboid) {
     // Read by a scheduler deciding to leave (it stays if this moved since it read the jobs),
     // and by the launcher when none runs.
     e->changes++;
-    e->next_due = 0;
+    // Due now, but not before a database that has waited longer (the launcher starts the
+    // earliest due first).
+    e->next_due = Min(e->next_due, now);
     latch = e->scheduler_latch;
   }
   Latch* launcher = shared->launcher_latch;

@@ -34,6 +34,7 @@ static uint64 my_slot_generation = 0;
 static void release_own_slot(int, Datum arg) {
   const Oid dboid = DatumGetObjectId(arg);
   Latch* latches[2] = {nullptr, nullptr};
+  const TimestampTz now = GetCurrentTimestamp();
   SpinLockAcquire(&shared->mutex);
   if (my_slot >= 0) {
     JobSlot& s = shared->slots[my_slot];
@@ -41,7 +42,7 @@ static void release_own_slot(int, Datum arg) {
     DbEntry* e = find_db_locked(dboid);
     if (e != nullptr) {
       e->changes++;
-      e->next_due = 0;
+      e->next_due = Min(e->next_due, now);
       latches[0] = e->scheduler_latch;
     }
     latches[1] = shared->launcher_latch;
