@@ -162,11 +162,28 @@ static void reap_workers() {
       r.seen_pid = true;
       r.pid = pid;
     }
-    if (st != BGWH_STOPPED) {
+    // A worker that released its slot is done with the catalog even if the postmaster has not
+    // yet seen it exit: take it as ended now, or a scheduler leaving meanwhile would count its
+    // job as running (and the exit, already signalled, would bring no scheduler back).
+    SpinLockAcquire(&shared->mutex);
+    const JobSlot& slot = shared->slots[r.slot];
+    const bool released = !(slot.in_use && slot.generation == r.slot_generation);
+    SpinLockRelease(&shared->mutex);
+    if (st != BGWH_STOPPED && !released) {
       i++;
       continue;
     }
     release_slot(r.slot, r.slot_generation);
+    // A worker that left because the database is being dropped or altered did not fail.
+    SpinLockAcquire(&shared->mutex);
+    const DbEntry* self = find_db_locked(my_db);
+    const bool stopping = self == nullptr || self->stop_requested;
+    SpinLockRelease(&shared->mutex);
+    if (stopping) {
+      pfree(r.handle);
+      running[i] = running[--nrunning];
+      continue;
+    }
     StartTransactionCommand();
     PushActiveSnapshot(GetTransactionSnapshot());
     CatalogContext cx;
@@ -359,15 +376,16 @@ static void scheduler_loop() {
       ProcessConfigFile(PGC_SIGHUP);
     }
     MemoryContextReset(loop_cxt);
-    reap_workers();
 
     // Changes committed from here on are either in the snapshot load_jobs takes or move
-    // `changes` past `seen` (they bump it after they become visible).
+    // `changes` past `seen` (they bump it after they become visible); so are worker exits,
+    // which reap_workers (after this) sees or which move `changes` too.
     SpinLockAcquire(&shared->mutex);
     DbEntry* self = find_db_locked(my_db);
     const uint64 seen = self ? self->changes : 0;
     const bool pressure = shared->pressure;
     SpinLockRelease(&shared->mutex);
+    reap_workers();
 
     MemoryContext old_cxt = MemoryContextSwitchTo(loop_cxt);
     const int32* with_worker = running_job_set();

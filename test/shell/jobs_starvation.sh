@@ -15,16 +15,16 @@ NDB=12
 RUNS=4
 dbs=()
 for i in $(seq 1 $NDB); do dbs+=("starve_$i"); done
-for db in "${dbs[@]}"; do
-  q -d postgres -c "CREATE DATABASE $db"
-  q -d "$db" >/dev/null <<'SQL'
+# One database set up, then copied (CREATE DATABASE ... TEMPLATE: quicker than 12 installs).
+q -d postgres -c "CREATE DATABASE starve_tpl"
+q -d starve_tpl >/dev/null <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION strata;
 CREATE TABLE runs (job int, at timestamptz DEFAULT clock_timestamp());
 CREATE PROCEDURE tick(job_id int, config jsonb) LANGUAGE plpgsql AS $$
 BEGIN INSERT INTO runs (job) VALUES (job_id); END $$;
 SQL
-done
+for db in "${dbs[@]}"; do q -d postgres -c "CREATE DATABASE $db TEMPLATE starve_tpl"; done
 # All jobs start together, then every 3 seconds: more databases with due jobs than worker slots.
 start=$(q -d postgres -c "SELECT now() + interval '2 seconds'")
 for db in "${dbs[@]}"; do
@@ -43,7 +43,11 @@ until all_ran || (($(date +%s) > deadline)); do sleep 1; done
 counts=""
 for db in "${dbs[@]}"; do counts+="$(q -d "$db" -c "SELECT count(*) FROM runs") "; done
 if all_ran; then ok "every job of every database ran $RUNS times within $(( $(date +%s) - t0 )) s (runs: $counts)"; else
-  fail "not every job ran $RUNS times in 60 s (runs per database: $counts)"; fi
+  fail "not every job ran $RUNS times in 60 s (runs per database: $counts)"
+  for db in "${dbs[@]}"; do echo "  $db: $(q -d "$db" -c "SELECT job_status || ' ' || next_start || ' ' || coalesce(last_run_started_at::text, '-') || ' ' || total_runs FROM strata_information.job_stats")" >&2; done
+  q -d postgres -c "SELECT datname, backend_type, pid, backend_start FROM pg_stat_activity WHERE backend_type LIKE 'strata%'" >&2
+  [ -n "${STARVE_DEBUG:-}" ] && sleep 600
+fi
 errors=0
 for db in "${dbs[@]}"; do
   n=$(q -d "$db" -c "SELECT count(*) FROM strata_information.job_errors")
@@ -67,12 +71,12 @@ expect postgres "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'str
 # A change to the jobs brings the scheduler back, also when it commits just as the scheduler
 # leaves (around the idle horizon after the last run).
 db=${dbs[0]}
-for k in 1 2 3 4 5; do
+for k in 1 2 3; do
   before=$(q -d "$db" -c "SELECT total_runs FROM _strata_catalog.bgw_job_stat WHERE job_id = 1000")
   q -d "$db" -c "SELECT alter_job(1000, next_start => now())" >/dev/null
   if ! poll "$db" "SELECT total_runs > $before FROM _strata_catalog.bgw_job_stat WHERE job_id = 1000" 10; then
     fail "job moved to now did not run (round $k)"; break; fi
-  sleep "$(awk -v k=$k 'BEGIN { print 2.4 + 0.2 * k }')"   # 2.6 .. 3.4 s: around the idle horizon
+  sleep "$(awk -v k=$k 'BEGIN { print 2.4 + 0.3 * k }')"   # 2.7 .. 3.3 s: around the idle horizon
 done
 [ "$FAILURES" = 0 ] && ok "jobs moved to now ran each time"
 
@@ -81,7 +85,7 @@ q -d "$db" -c "ALTER SYSTEM SET strata.max_background_workers = 1" -c "SELECT pg
 sleep 0.5
 q -d "$db" >/dev/null <<'SQL'
 CREATE PROCEDURE sleeper(job_id int, config jsonb) LANGUAGE plpgsql AS $$
-BEGIN PERFORM pg_sleep(6); END $$;
+BEGIN PERFORM pg_sleep(4); END $$;
 SELECT add_job('sleeper', '1 hour');
 SQL
 if poll "$db" "SELECT job_status = 'Running' FROM strata_information.job_stats WHERE job_id = 1001" 10; then ok "sleeper running"; else fail "sleeper did not start"; fi
