@@ -46,7 +46,6 @@ if all_ran; then ok "every job of every database ran $RUNS times within $(( $(da
   fail "not every job ran $RUNS times in 60 s (runs per database: $counts)"
   for db in "${dbs[@]}"; do echo "  $db: $(q -d "$db" -c "SELECT job_status || ' ' || next_start || ' ' || coalesce(last_run_started_at::text, '-') || ' ' || total_runs FROM strata_information.job_stats")" >&2; done
   q -d postgres -c "SELECT datname, backend_type, pid, backend_start FROM pg_stat_activity WHERE backend_type LIKE 'strata%'" >&2
-  [ -n "${STARVE_DEBUG:-}" ] && sleep 600
 fi
 errors=0
 for db in "${dbs[@]}"; do
