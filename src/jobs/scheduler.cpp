@@ -530,6 +530,7 @@ void strata_jobs_scheduler_main(Datum arg) {
 
   // Claim the database's entry; leave if another scheduler has it or it is being dropped.
   uint64 generation = 0;
+  const TimestampTz now = GetCurrentTimestamp();
   SpinLockAcquire(&shared->mutex);
   DbEntry* e = find_db_locked(my_db);
   bool ok = e && !e->stop_requested && e->scheduler_pid == 0;
@@ -539,7 +540,7 @@ void strata_jobs_scheduler_main(Datum arg) {
     generation = e->generation;
     // Until it leaves on its own, an exit means "start me again" (after a pause if it failed).
     e->clean_exit = false;
-    e->next_due = GetCurrentTimestamp();
+    e->next_due = now;
     e->no_scheduler = false;
   }
   SpinLockRelease(&shared->mutex);
