@@ -65,6 +65,7 @@ SELECT * FROM alter_job(1000, timezone => 'Nowhere/Special');
 SELECT * FROM alter_job(1000, schedule_interval => '300000 years');
 SELECT * FROM alter_job(4242, scheduled => false);
 SELECT * FROM alter_job(4242, scheduled => false, if_exists => true);
+SELECT job_id IS NULL AS null_row, count(*) OVER () AS n FROM alter_job(4242, if_exists => true);
 -- check_config => 0 removes the check.
 SELECT check_config FROM alter_job(1000, check_config => 0);
 SELECT config FROM alter_job(1000, config => '{"now": "anything"}');

@@ -20,6 +20,22 @@ SELECT add_retention_policy('jobs_metrics', interval '7 days', timezone => 'Not/
 SELECT add_retention_policy('jobs_readings', interval '7 days');
 -- An integer hypertable needs an integer_now function first.
 SELECT add_retention_policy('jobs_readings', 500);
+-- A threshold of zero or less (now or in the future) is refused, as other bad values are.
+SELECT add_retention_policy('jobs_metrics', interval '-1 day');
+\echo :LAST_ERROR_SQLSTATE
+SELECT add_retention_policy('jobs_metrics', interval '0');
+\echo :LAST_ERROR_SQLSTATE
+SELECT add_retention_policy('jobs_metrics', interval '1 day - 25 hours');
+\echo :LAST_ERROR_SQLSTATE
+SELECT add_retention_policy('jobs_metrics', drop_created_before => interval '-7 days');
+\echo :LAST_ERROR_SQLSTATE
+CREATE FUNCTION jobs_readings_now() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT 1000::bigint';
+SELECT set_integer_now_func('jobs_readings', 'jobs_readings_now');
+SELECT add_retention_policy('jobs_readings', 0);
+\echo :LAST_ERROR_SQLSTATE
+SELECT add_retention_policy('jobs_readings', -10);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS no_policy_added FROM strata_information.jobs;
 
 SELECT add_retention_policy('jobs_metrics', interval '7 days', initial_start => '2100-01-01 00:00+00') AS job;
 SELECT job_id, application_name, schedule_interval, proc_schema, proc_name, owner, scheduled,
@@ -41,6 +57,7 @@ SELECT add_retention_policy('jobs_metrics', interval '8 days', if_not_exists => 
 SELECT config FROM alter_job(1000, config => jsonb_build_object('hypertable_id', :ht));
 SELECT config FROM alter_job(1000, config => '{"hypertable_id": 99999, "drop_after": "1 day"}');
 SELECT config FROM alter_job(1000, config => jsonb_build_object('hypertable_id', :ht, 'drop_after', 'soon'));
+SELECT config FROM alter_job(1000, config => jsonb_build_object('hypertable_id', :ht, 'drop_after', '-3 days'));
 SELECT config - 'hypertable_id' AS config
   FROM alter_job(1000, config => jsonb_build_object('hypertable_id', :ht, 'drop_after', '3 days'));
 
@@ -87,4 +104,5 @@ DROP TABLE jobs_metrics;
 SELECT count(*) FROM strata_information.jobs;
 
 DROP TABLE jobs_owned, jobs_readings, jobs_plain;
+DROP FUNCTION jobs_readings_now();
 DROP ROLE jobs_owner, jobs_other;

@@ -44,16 +44,29 @@ void wrap_utility(const pg::UtilityCall* call);
 void on_xact_event(XactEvent event);
 
 inline constexpr int kMaxDatabases = 128;
+inline constexpr int kMaxWaiting = 256;
 
-// A database that has (or should have) a scheduler.
+// A database that has strata (or may have: the launcher's first scan). Its scheduler runs only
+// while jobs are due; in between the launcher keeps the time it must start it again.
 struct DbEntry {
   Oid dboid;
   bool in_use;
   bool stop_requested;  // a session is dropping/altering the database or extension: stay away
   bool confirmed;       // the scheduler found the extension installed
+  bool clean_exit;      // the last scheduler left on its own (idle, yielding, stopped): no backoff
+  bool no_scheduler;    // due, but the launcher has no room for a scheduler now (job_stats: Waiting)
   uint64 generation;    // bumped by every start request (see scheduler startup)
+  uint64 changes;       // bumped when a change to the jobs commits and when a job worker exits
+  TimestampTz next_due; // when no scheduler runs: start one then (0: now; DT_NOEND: no job)
   pid_t scheduler_pid;  // 0 when no scheduler runs
   Latch* scheduler_latch;
+};
+
+// A due job that could not get a worker (no free background worker slot, or
+// strata.max_background_workers reached): it waits, shown as 'Waiting' in job_stats.
+struct WaitingJob {
+  Oid dboid;
+  int32 job_id;
 };
 
 // A running job worker, counted against strata.max_background_workers.
@@ -70,7 +83,9 @@ struct Shared {
   pid_t launcher_pid;
   Latch* launcher_latch;
   uint64 next_generation;
+  bool pressure;  // databases are due that the launcher cannot start a scheduler for
   DbEntry dbs[kMaxDatabases];
+  WaitingJob waiting[kMaxWaiting];
   int nslots;
   JobSlot slots[FLEXIBLE_ARRAY_MEMBER];
 };
@@ -83,6 +98,16 @@ DbEntry* find_db_locked(Oid dboid);
 // Adds (or reuses) an entry for dboid and wakes the launcher; false if the table is full.
 bool request_scheduler(Oid dboid);
 void wake_launcher();
+
+// The jobs of dboid changed (a committed add/alter/delete, a run's result, a job worker's exit):
+// its scheduler, or the launcher if none runs, looks at them now.
+void note_jobs_changed(Oid dboid);
+// True in a scheduler: its own catalog writes need no wake-up.
+extern bool in_scheduler;
+
+// Waiting marks (see WaitingJob); the mutex must not be held.
+void set_job_waiting(Oid dboid, int32 job_id);
+void clear_waiting_jobs(Oid dboid);
 
 // Terminates the background worker running job_id (in this database), if any, when the current
 // transaction commits (delete_job).
@@ -120,7 +145,8 @@ bool read_job(int32 job_id, JobRow* out);
 // The SQL statement that calls a job's procedure: CALL/SELECT schema.proc(id, 'config').
 char* job_call_sql(const JobRow* job);
 
-// Records the start of a run in bgw_job_stat (inside a transaction).
+// Records the start of a run in bgw_job_stat (inside a transaction): done by the job worker
+// once it runs, so a job that could not get a worker shows no run.
 void record_start(int32 job_id, TimestampTz start);
 // Records the end of a run: statistics, next start (with retry backoff after a failure) and,
 // for a failure, a job_errors row. Inside a transaction; returns false if the job is gone.
@@ -151,5 +177,6 @@ struct WorkerArgs {
   Oid owner;
   int slot;
   uint64 slot_generation;
+  int64 max_runtime_usec;  // 0: no limit; the worker cancels its own run past it
 };
 }  // namespace strata::jobs

@@ -1,8 +1,12 @@
-// Background jobs: the launcher, a static background worker that starts and restarts one
-// scheduler per database with strata installed. It connects to no database: at startup it lists
-// pg_database (a shared catalog) and lets each database's scheduler check for the extension;
-// afterwards schedulers are requested through shared memory (CREATE EXTENSION) and it sleeps
-// on its latch.
+// Background jobs: the launcher, a static background worker that starts the scheduler of each
+// database with strata installed when a job there is due. It connects to no database: at
+// startup it lists pg_database (a shared catalog) and lets each database's scheduler check for
+// the extension; afterwards it keeps, in shared memory, when each database's scheduler must run
+// next (schedulers record it as they leave; committed job changes and job worker exits set it to
+// now), and sleeps until the earliest of those or a wake-up. Schedulers hold a background worker
+// slot only while jobs are due, so the slots in use follow the jobs due, not the databases; when
+// slots are short, schedulers are started earliest-due first and leave as soon as they have
+// started their due jobs.
 #include "jobs/jobs.hpp"
 
 extern "C" {
@@ -62,6 +66,36 @@ static BackgroundWorkerHandle* start_scheduler(Oid dboid) {
                               ObjectIdGetDatum(dboid), nullptr, 0);
 }
 
+// Whether a database still exists (after its scheduler failed: a dropped database's entry is
+// freed rather than retried forever).
+static bool database_exists(Oid dboid) {
+  bool found = false;
+  StartTransactionCommand();
+  Relation rel = table_open(DatabaseRelationId, AccessShareLock);
+  TableScanDesc scan = table_beginscan_catalog(rel, 0, nullptr);
+  HeapTuple tup;
+  while (!found && (tup = heap_getnext(scan, ForwardScanDirection)) != nullptr)
+    if (reinterpret_cast<Form_pg_database>(GETSTRUCT(tup))->oid == dboid) found = true;
+  table_endscan(scan);
+  table_close(rel, AccessShareLock);
+  CommitTransactionCommand();
+  return found;
+}
+
+// At most this many schedulers run at once, so that job workers always find slots: half of
+// max_worker_processes, less the launcher.
+static int max_schedulers() { return Max(1, (max_worker_processes - 1) / 2); }
+
+struct Candidate {
+  int index;
+  TimestampTz due;
+};
+
+static int compare_candidates(const void* a, const void* b) {
+  const TimestampTz x = static_cast<const Candidate*>(a)->due, y = static_cast<const Candidate*>(b)->due;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 }  // namespace strata::jobs
 
 STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
@@ -80,68 +114,114 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
   pgstat_report_appname("strata job launcher");
   add_all_databases();
 
-  // Handles of the schedulers this launcher started, by entry index; when a scheduler stops
-  // for any reason other than a drop, it is started again (after a pause if it failed fast).
+  // Handles of the schedulers this launcher started, by entry index. A scheduler that leaves
+  // on its own is started again at its database's next due time; one that fails is started
+  // again after a pause if it failed fast.
   BackgroundWorkerHandle* handles[kMaxDatabases] = {};
   TimestampTz started_at[kMaxDatabases] = {};
   Oid started_db[kMaxDatabases] = {};
-  int quick_exits[kMaxDatabases] = {};  // schedulers in a row that stopped within 10 s
+  int quick_exits[kMaxDatabases] = {};  // failed schedulers in a row that stopped within 10 s
+  Candidate candidates[kMaxDatabases];
   constexpr int kMaxUnconfirmed = 4;
+  TimestampTz no_slot_until = 0;  // a scheduler could not be registered: wait a little
 
   while (!launcher_stop) {
     if (ConfigReloadPending) {
       ConfigReloadPending = false;
       ProcessConfigFile(PGC_SIGHUP);
     }
-    long timeout_ms = -1;
     const TimestampTz now = GetCurrentTimestamp();
     for (int i = 0; i < kMaxDatabases; i++) {
-      if (handles[i] != nullptr) {
-        pid_t pid;
-        if (GetBackgroundWorkerPid(handles[i], &pid) == BGWH_STOPPED) {
-          pfree(handles[i]);
-          handles[i] = nullptr;
-          if (TimestampDifferenceExceeds(started_at[i], now, 10000))
-            quick_exits[i] = 0;
-          else
-            quick_exits[i] = Min(quick_exits[i] + 1, 6);
+      if (handles[i] == nullptr) continue;
+      pid_t pid;
+      if (GetBackgroundWorkerPid(handles[i], &pid) != BGWH_STOPPED) continue;
+      pfree(handles[i]);
+      handles[i] = nullptr;
+      SpinLockAcquire(&shared->mutex);
+      DbEntry& e = shared->dbs[i];
+      const bool failed = e.in_use && e.dboid == started_db[i] && !e.clean_exit && e.scheduler_pid == 0;
+      SpinLockRelease(&shared->mutex);
+      if (!failed) {
+        quick_exits[i] = 0;
+      } else {
+        quick_exits[i] = TimestampDifferenceExceeds(started_at[i], now, 10000) ? 0 : Min(quick_exits[i] + 1, 6);
+        if (!database_exists(started_db[i])) {
+          SpinLockAcquire(&shared->mutex);
+          if (e.in_use && e.dboid == started_db[i] && e.scheduler_pid == 0) e.in_use = false;
+          SpinLockRelease(&shared->mutex);
         }
       }
     }
-    int unconfirmed = 0;
+
+    // Databases due now without a scheduler, and the next time one will be.
+    long timeout_ms = -1;
+    int ncandidates = 0, running = 0, unconfirmed = 0, job_workers = 0;
     SpinLockAcquire(&shared->mutex);
+    for (int i = 0; i < shared->nslots; i++)
+      if (shared->slots[i].in_use) job_workers++;
     for (int i = 0; i < kMaxDatabases; i++) {
       const DbEntry& e = shared->dbs[i];
-      if (e.in_use && handles[i] != nullptr && !e.confirmed) unconfirmed++;
+      if (handles[i] != nullptr) {
+        running++;
+        if (e.in_use && !e.confirmed) unconfirmed++;
+        continue;
+      }
+      if (!e.in_use || e.stop_requested || e.scheduler_pid != 0) continue;
+      if (started_db[i] != e.dboid) quick_exits[i] = 0;
+      TimestampTz due = e.next_due;
+      // A scheduler that keeps failing soon after it starts (it cannot connect, say) is
+      // started again after 1, 2, 4, ... 64 seconds.
+      if (quick_exits[i] > 0 && started_at[i] != 0)
+        due = Max(due, started_at[i] + (INT64CONST(1000) << (quick_exits[i] - 1)) * 1000);
+      if (due <= now) {
+        candidates[ncandidates++] = Candidate{i, due};
+      } else if (due != DT_NOEND) {
+        const long ms = static_cast<long>(Min((due - now + 999) / 1000, INT64CONST(3600000)));
+        timeout_ms = timeout_ms < 0 ? ms : Min(timeout_ms, ms);
+      }
     }
     SpinLockRelease(&shared->mutex);
 
-    for (int i = 0; i < kMaxDatabases; i++) {
+    // Earliest due first; stop when there is no room (a job worker must always find a slot).
+    qsort(candidates, ncandidates, sizeof(Candidate), compare_candidates);
+    int started = 0;
+    for (; started < ncandidates; started++) {
+      const int i = candidates[started].index;
+      if (unconfirmed >= kMaxUnconfirmed || running >= max_schedulers() ||
+          1 + running + job_workers + 2 > max_worker_processes || now < no_slot_until)
+        break;
       SpinLockAcquire(&shared->mutex);
-      const DbEntry e = shared->dbs[i];
+      const Oid dboid = shared->dbs[i].dboid;
+      const bool confirmed = shared->dbs[i].confirmed;
       SpinLockRelease(&shared->mutex);
-      if (!e.in_use || e.stop_requested || handles[i] != nullptr || e.scheduler_pid != 0) continue;
-      if (unconfirmed >= kMaxUnconfirmed) {
-        timeout_ms = timeout_ms < 0 ? 1000 : Min(timeout_ms, 1000L);
-        continue;
-      }
-      // A scheduler that keeps stopping soon after it starts (it cannot connect, say) is
-      // started again after 1, 2, 4, ... 64 seconds.
-      if (started_db[i] != e.dboid) quick_exits[i] = 0;
-      const int delay_ms = quick_exits[i] == 0 ? 0 : 1000 << (quick_exits[i] - 1);
-      if (started_at[i] != 0 && !TimestampDifferenceExceeds(started_at[i], now, delay_ms)) {
-        timeout_ms = timeout_ms < 0 ? delay_ms : Min(timeout_ms, static_cast<long>(delay_ms));
-        continue;
-      }
-      handles[i] = start_scheduler(e.dboid);
+      handles[i] = start_scheduler(dboid);
       started_at[i] = now;
-      started_db[i] = e.dboid;
+      started_db[i] = dboid;
       if (handles[i] == nullptr) {
-        timeout_ms = timeout_ms < 0 ? 5000 : Min(timeout_ms, 5000L);  // no free worker slot
-      } else {
-        unconfirmed++;
+        no_slot_until = now + 1000 * INT64CONST(1000);  // no free worker slot
+        break;
       }
+      running++;
+      if (!confirmed) unconfirmed++;
     }
+    // Databases left waiting: running schedulers leave as soon as their due jobs have started,
+    // and their jobs show as waiting; look again when anything ends, or within a second.
+    const bool pressure = started < ncandidates;
+    Latch* wake[kMaxDatabases];
+    int nwake = 0;
+    SpinLockAcquire(&shared->mutex);
+    const bool was = shared->pressure;
+    shared->pressure = pressure;
+    for (int i = 0; i < kMaxDatabases; i++) {
+      DbEntry& e = shared->dbs[i];
+      e.no_scheduler = false;
+      if (pressure && !was && e.scheduler_latch != nullptr) wake[nwake++] = e.scheduler_latch;
+    }
+    for (int k = started; k < ncandidates; k++) shared->dbs[candidates[k].index].no_scheduler = true;
+    SpinLockRelease(&shared->mutex);
+    for (int k = 0; k < nwake; k++) SetLatch(wake[k]);
+    if (pressure) timeout_ms = timeout_ms < 0 ? 1000 : Min(timeout_ms, 1000L);
+
     int events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | (timeout_ms >= 0 ? WL_TIMEOUT : 0);
     (void)WaitLatch(MyLatch, events, timeout_ms, PG_WAIT_EXTENSION);
     ResetLatch(MyLatch);

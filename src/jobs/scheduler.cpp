@@ -1,8 +1,12 @@
 // Background jobs: the per-database scheduler. It keeps no state the catalog does not have: on
 // every wake it reads the jobs and their next start, starts the due ones in their own
 // background workers (at most strata.max_background_workers at once across the server),
-// cancels runs past max_runtime, records runs whose worker died without recording a result,
-// and sleeps until the next start, a job change or a worker exit.
+// records runs whose worker died without recording a result, and sleeps until the next start,
+// a job change or a worker exit. It runs only while jobs are due: when none is due within a
+// short horizon (none at all while other databases wait for room), it records in shared memory
+// when the next one is and leaves, freeing its background worker slot; the launcher starts it
+// again then, or at the next change to the jobs. Job workers do not need it: they enforce their
+// own max_runtime, and their exit brings a scheduler back to record what happened.
 #include "jobs/jobs.hpp"
 
 extern "C" {
@@ -38,6 +42,18 @@ static int pending_slot = -1;
 static uint64 pending_generation = 0;
 
 static void release_slot(int slot, uint64 generation);
+
+// How long a scheduler with nothing to do stays (a job due within it is started by this
+// scheduler rather than by a new one); zero while other databases wait for room.
+static constexpr int64 kIdleHorizonUsec = 3 * INT64CONST(1000000);
+// A job that could not get a worker is tried again after this (sooner if a worker exits).
+static constexpr int64 kRetryUsec = 500 * INT64CONST(1000);
+// The launcher starts the scheduler of a database with no job due at least this often (a safety
+// net: every change to the jobs wakes it anyway).
+static constexpr int64 kMaxIdleUsec = 10 * 60 * INT64CONST(1000000);
+// The scheduler terminates a run this long after its max_runtime if the worker's own
+// cancellation and termination did not end it.
+static constexpr int64 kRuntimeGraceUsec = 20 * INT64CONST(1000000);
 
 static void scheduler_detach(int, Datum) {
   if (pending_slot >= 0) release_slot(pending_slot, pending_generation);
@@ -77,16 +93,28 @@ static bool is_running_here(int32 job_id) {
   return false;
 }
 
-// A job worker started by an earlier scheduler of this database that is still alive.
-static bool is_running_elsewhere(int32 job_id) {
-  bool found = false;
+// The jobs of this database that have a job worker (of this scheduler or an earlier one), taken
+// BEFORE the snapshot that reads the catalog: a worker that ends after this had its result
+// committed before the snapshot, or is in the set; a worker cannot start for a job not in the
+// set unless this scheduler starts it (workers reserve their slot before an earlier scheduler
+// exits). Reading the set after the snapshot could take a run that just ended for an
+// unfinished one, and start it twice or record it as interrupted. palloc'd, terminated by 0.
+static int32* running_job_set() {
+  int32* ids = static_cast<int32*>(palloc0(sizeof(int32) * (shared->nslots + 1)));
+  int n = 0;
   SpinLockAcquire(&shared->mutex);
-  for (int i = 0; i < shared->nslots && !found; i++) {
+  for (int i = 0; i < shared->nslots; i++) {
     const JobSlot& s = shared->slots[i];
-    if (s.in_use && s.dboid == my_db && s.job_id == job_id) found = true;
+    if (s.in_use && s.dboid == my_db) ids[n++] = s.job_id;
   }
   SpinLockRelease(&shared->mutex);
-  return found;
+  return ids;
+}
+
+static bool in_job_set(const int32* ids, int32 job_id) {
+  for (; *ids != 0; ids++)
+    if (*ids == job_id) return true;
+  return false;
 }
 
 // Reserves a job slot if fewer than strata.max_background_workers jobs run; -1 otherwise.
@@ -120,17 +148,9 @@ static void release_slot(int slot, uint64 generation) {
   SpinLockRelease(&shared->mutex);
 }
 
-static void record_failure_tx(int32 job_id, bool crashed, const char* sqlstate, const char* message,
-                              int pid) {
-  StartTransactionCommand();
-  PushActiveSnapshot(GetTransactionSnapshot());
-  (void)record_finish(job_id, false, crashed, sqlstate, message, pid);
-  PopActiveSnapshot();
-  CommitTransactionCommand();
-}
-
 // Handles runs whose worker has stopped: a worker that recorded its result leaves
-// last_finish >= last_start; anything else (cancelled, crashed, never started) is recorded here.
+// last_finish >= last_start; anything else (cancelled, crashed, never got to record its start) is
+// recorded here.
 static void reap_workers() {
   for (int i = 0; i < nrunning;) {
     Running& r = running[i];
@@ -140,23 +160,46 @@ static void reap_workers() {
       r.seen_pid = true;
       r.pid = pid;
     }
-    if (st != BGWH_STOPPED) {
+    // A worker that released its slot is done with the catalog even if the postmaster has not
+    // yet seen it exit: take it as ended now, or a scheduler leaving meanwhile would count its
+    // job as running (and the exit, already signalled, would bring no scheduler back).
+    SpinLockAcquire(&shared->mutex);
+    const JobSlot& slot = shared->slots[r.slot];
+    const bool released = !(slot.in_use && slot.generation == r.slot_generation);
+    SpinLockRelease(&shared->mutex);
+    if (st != BGWH_STOPPED && !released) {
       i++;
       continue;
     }
     release_slot(r.slot, r.slot_generation);
+    // A worker that left because the database is being dropped or altered did not fail.
+    SpinLockAcquire(&shared->mutex);
+    const DbEntry* self = find_db_locked(my_db);
+    const bool stopping = self == nullptr || self->stop_requested;
+    SpinLockRelease(&shared->mutex);
+    if (stopping) {
+      pfree(r.handle);
+      running[i] = running[--nrunning];
+      continue;
+    }
     StartTransactionCommand();
     PushActiveSnapshot(GetTransactionSnapshot());
     CatalogContext cx;
     catalog_spi_begin(&cx);
-    Oid types[1] = {INT4OID};
-    Datum values[1] = {Int32GetDatum(r.job_id)};
+    Oid types[2] = {INT4OID, TIMESTAMPTZOID};
+    Datum values[2] = {Int32GetDatum(r.job_id), TimestampTzGetDatum(r.started)};
+    // unstarted: the worker exited before recording its start (it could not connect as the
+    // owner, say); the job was not deleted meanwhile.
     int rc = SPI_execute_with_args(
-        "SELECT 1 FROM _strata_catalog.bgw_job_stat WHERE job_id = $1"
-        "   AND last_start IS NOT NULL AND (last_finish IS NULL OR last_finish < last_start)",
-        1, types, values, nullptr, true, 1);
+        "SELECT last_start IS NULL OR last_start < $2 FROM _strata_catalog.bgw_job_stat WHERE job_id = $1"
+        "   AND (last_start IS NULL OR last_start < $2 OR last_finish IS NULL OR last_finish < last_start)",
+        2, types, values, nullptr, true, 1);
     const bool unfinished = rc == SPI_OK_SELECT && SPI_processed == 1;
+    bool isnull = true;
+    const bool unstarted =
+        unfinished && DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
     catalog_spi_end(&cx);
+    if (unstarted) record_start(r.job_id, r.started);
     if (unfinished) {
       if (r.cancelled)
         (void)record_finish(r.job_id, false, false, "57014",
@@ -178,10 +221,11 @@ static void reap_workers() {
   }
 }
 
-static BackgroundWorkerHandle* start_worker(int32 job_id, Oid owner, int slot, uint64 generation) {
+static BackgroundWorkerHandle* start_worker(int32 job_id, Oid owner, int slot, uint64 generation,
+                                            int64 max_runtime_usec) {
   char name[BGW_MAXLEN];
   snprintf(name, sizeof name, "strata job %d", job_id);
-  WorkerArgs args{job_id, owner, slot, generation};
+  WorkerArgs args{job_id, owner, slot, generation, max_runtime_usec};
   return start_dynamic_worker("strata_jobs_worker_main", name, "strata job", ObjectIdGetDatum(my_db), &args,
                               sizeof args);
 }
@@ -238,6 +282,9 @@ static int load_jobs(MemoryContext cxt, DueJob** out) {
 // Runs left "running" by a scheduler that is gone (server crash, restart, DROP/ALTER EXTENSION
 // stopping the workers) are recorded as crashed, unless their worker is still alive.
 static void mark_interrupted_runs() {
+  // A worker started by an earlier scheduler that exited before recording its start is not
+  // seen here: the job is still due, and is started again.
+  const int32* alive = running_job_set();
   StartTransactionCommand();
   PushActiveSnapshot(GetTransactionSnapshot());
   CatalogContext cx;
@@ -253,9 +300,10 @@ static void mark_interrupted_runs() {
     ids[i] = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
   }
   for (int i = 0; i < n; i++)
-    if (!is_running_elsewhere(ids[i]))
+    if (!in_job_set(alive, ids[i]))
       (void)record_finish(ids[i], false, true, "XX000",
-                          psprintf("job %d was interrupted (server restart, crash or extension change)", ids[i]),
+                          psprintf("job %d was interrupted (server restart, crash, extension change, or its "
+                                   "worker exited without recording a result)", ids[i]),
                           0);
   catalog_spi_end(&cx);
   PopActiveSnapshot();
@@ -300,6 +348,24 @@ static bool confirm_extension(uint64 generation) {
   }
 }
 
+// Why a due job did not get a worker.
+enum class Blocked : uint8 { none, cap, no_bgworker };
+
+// Leaves (returns true) if no change to the jobs committed since they were read (`seen`),
+// recording when the launcher must start a scheduler again.
+static bool leave_if_unchanged(uint64 seen, TimestampTz next_due) {
+  bool leave = false;
+  SpinLockAcquire(&shared->mutex);
+  DbEntry* e = find_db_locked(my_db);
+  if (e != nullptr && e->changes == seen && !e->stop_requested) {
+    e->next_due = next_due;
+    e->clean_exit = true;
+    leave = true;
+  }
+  SpinLockRelease(&shared->mutex);
+  return leave;
+}
+
 static void scheduler_loop() {
   MemoryContext loop_cxt = AllocSetContextCreate(TopMemoryContext, "strata scheduler", ALLOCSET_DEFAULT_SIZES);
   while (!scheduler_stop) {
@@ -308,12 +374,25 @@ static void scheduler_loop() {
       ProcessConfigFile(PGC_SIGHUP);
     }
     MemoryContextReset(loop_cxt);
+
+    // Changes committed from here on are either in the snapshot load_jobs takes or move
+    // `changes` past `seen` (they bump it after they become visible); so are worker exits,
+    // which reap_workers (after this) sees or which move `changes` too.
+    SpinLockAcquire(&shared->mutex);
+    DbEntry* self = find_db_locked(my_db);
+    const uint64 seen = self ? self->changes : 0;
+    const bool pressure = shared->pressure;
+    SpinLockRelease(&shared->mutex);
     reap_workers();
 
+    MemoryContext old_cxt = MemoryContextSwitchTo(loop_cxt);
+    const int32* with_worker = running_job_set();
+    MemoryContextSwitchTo(old_cxt);
     DueJob* jobs = nullptr;
     const int n = load_jobs(loop_cxt, &jobs);
     if (n < 0) {
       stop_all_workers();
+      clear_waiting_jobs(my_db);
       SpinLockAcquire(&shared->mutex);
       DbEntry* e = find_db_locked(my_db);
       if (e && !e->stop_requested) e->in_use = false;
@@ -322,7 +401,9 @@ static void scheduler_loop() {
     }
 
     TimestampTz now = GetCurrentTimestamp();
-    int64 sleep_usec = 60 * INT64CONST(1000000);
+    TimestampTz next_due = DT_NOEND;  // earliest start of a job not running
+    Blocked blocked = Blocked::none;
+    clear_waiting_jobs(my_db);
     for (int i = 0; i < n && !scheduler_stop; i++) {
       const DueJob& j = jobs[i];
       // A running job's max_runtime may have been changed by alter_job since it started.
@@ -330,56 +411,95 @@ static void scheduler_loop() {
         if (running[k].job_id == j.id) running[k].max_runtime_usec = j.max_runtime_usec;
       if (!j.scheduled || is_running_here(j.id)) continue;
       if (j.next_start > now) {
-        sleep_usec = Min(sleep_usec, j.next_start - now);
+        next_due = Min(next_due, j.next_start);
         continue;
       }
-      if (is_running_elsewhere(j.id) || nrunning >= kMaxRunning) {
-        sleep_usec = Min(sleep_usec, 1000000);
+      // Running in a worker of an earlier scheduler: its exit brings us back.
+      if (in_job_set(with_worker, j.id)) continue;
+      if (blocked != Blocked::none || nrunning >= kMaxRunning) {
+        if (blocked == Blocked::none) blocked = Blocked::cap;
+        set_job_waiting(my_db, j.id);
         continue;
       }
-      uint64 generation = 0;
-      const int slot = reserve_slot(j.id, &generation);
-      if (slot < 0) {
-        // All job workers are busy (possibly in other databases): look again shortly.
-        sleep_usec = Min(sleep_usec, 1000000);
-        break;
-      }
-      pending_slot = slot;
-      pending_generation = generation;
       const char* sqlstate = nullptr;
       const char* message = nullptr;
       StartTransactionCommand();
       PushActiveSnapshot(GetTransactionSnapshot());
       const bool owner_ok = owner_can_run(j.owner, &sqlstate, &message);
-      const TimestampTz start = GetCurrentTimestamp();
-      record_start(j.id, start);
-      if (!owner_ok) (void)record_finish(j.id, false, false, sqlstate, message, 0);
+      if (!owner_ok) {
+        record_start(j.id, GetCurrentTimestamp());
+        (void)record_finish(j.id, false, false, sqlstate, message, 0);
+      }
       PopActiveSnapshot();
       CommitTransactionCommand();
-      if (!owner_ok) {
+      if (!owner_ok) continue;
+      uint64 generation = 0;
+      const int slot = reserve_slot(j.id, &generation);
+      if (slot < 0) {
+        // strata.max_background_workers jobs run (possibly in other databases): wait.
+        blocked = Blocked::cap;
+        set_job_waiting(my_db, j.id);
+        continue;
+      }
+      pending_slot = slot;
+      pending_generation = generation;
+      const TimestampTz start = GetCurrentTimestamp();
+      MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);  // the handle outlives this transaction
+      BackgroundWorkerHandle* handle = start_worker(j.id, j.owner, slot, generation, j.max_runtime_usec);
+      MemoryContextSwitchTo(old);
+      if (handle == nullptr) {
+        // No free background worker slot (max_worker_processes): not a failure of the job; it
+        // waits, and this scheduler leaves below to free its own slot.
         release_slot(slot, generation);
         pending_slot = -1;
+        blocked = Blocked::no_bgworker;
+        set_job_waiting(my_db, j.id);
         continue;
       }
-      MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);  // the handle outlives this transaction
-      BackgroundWorkerHandle* handle = start_worker(j.id, j.owner, slot, generation);
-      MemoryContextSwitchTo(old);
-      pending_slot = -1;  // from here the slot is the worker's, or released below
-      if (handle == nullptr) {
-        release_slot(slot, generation);
-        record_failure_tx(j.id, false, "53000",
-                          "could not start a background worker for the job (max_worker_processes reached)", 0);
-        continue;
-      }
+      pending_slot = -1;  // from here the slot is the worker's, or released by reap_workers
       running[nrunning++] = Running{j.id, j.owner, handle, start, j.max_runtime_usec, false, false, slot, generation, 0};
     }
+    if (scheduler_stop) break;
 
-    // max_runtime: cancel overdue runs; wake up for the next deadline.
+    // Leave when nothing is due soon and no worker of ours runs (at once, running workers or
+    // not, when other databases wait for room or when this scheduler's own slot is what a job
+    // worker needs), once every worker it started has started (a worker registered but never
+    // started would otherwise keep its job slot).
     now = GetCurrentTimestamp();
+    bool all_started = true;
+    for (int i = 0; i < nrunning; i++) {
+      pid_t pid = 0;
+      if (!running[i].seen_pid && GetBackgroundWorkerPid(running[i].handle, &pid) == BGWH_NOT_YET_STARTED)
+        all_started = false;
+    }
+    const TimestampTz retry_at = now + kRetryUsec;
+    TimestampTz leave_due = blocked != Blocked::none ? retry_at : next_due;
+    leave_due = Min(leave_due, now + kMaxIdleUsec);
+    bool leave = false;
+    if (all_started) {
+      if (blocked == Blocked::no_bgworker)
+        leave = true;
+      else if (blocked == Blocked::cap)
+        leave = pressure;
+      else if (pressure)
+        leave = next_due > now;
+      else  // its running workers' jobs are likely due again after they end: stay for them
+        leave = nrunning == 0 && next_due > now + kIdleHorizonUsec;
+    }
+    if (leave && leave_if_unchanged(seen, leave_due)) return;  // our running workers go on
+    if (leave) continue;  // the jobs changed meanwhile: look again
+
+    int64 sleep_usec = 60 * INT64CONST(1000000);
+    if (next_due != DT_NOEND) sleep_usec = Min(sleep_usec, next_due - now);
+    if (blocked != Blocked::none || !all_started) sleep_usec = Min(sleep_usec, kRetryUsec);
+    if (pressure) sleep_usec = Min(sleep_usec, kRetryUsec);
+
+    // max_runtime: workers cancel their own runs; this is the backstop for a run that ignores
+    // the cancellation and its termination.
     for (int i = 0; i < nrunning; i++) {
       Running& r = running[i];
       if (r.max_runtime_usec <= 0 || r.cancelled) continue;
-      const int64 left = r.started + r.max_runtime_usec - now;
+      const int64 left = r.started + r.max_runtime_usec + kRuntimeGraceUsec - now;
       if (left <= 0) {
         r.cancelled = true;
         TerminateBackgroundWorker(r.handle);
@@ -388,7 +508,6 @@ static void scheduler_loop() {
       }
     }
 
-    if (scheduler_stop) break;
     long timeout_ms = static_cast<long>((Max(sleep_usec, 0) + 999) / 1000);
     (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, timeout_ms, PG_WAIT_EXTENSION);
     ResetLatch(MyLatch);
@@ -402,12 +521,14 @@ static void scheduler_loop() {
 STRATA_BGWORKER_MAIN(strata_jobs_scheduler_main) {
   using namespace strata::jobs;
   my_db = DatumGetObjectId(arg);
+  in_scheduler = true;
   pqsignal(SIGTERM, scheduler_sigterm);
   pqsignal(SIGHUP, SignalHandlerForConfigReload);
   BackgroundWorkerUnblockSignals();
 
   // Claim the database's entry; leave if another scheduler has it or it is being dropped.
   uint64 generation = 0;
+  const TimestampTz now = GetCurrentTimestamp();
   SpinLockAcquire(&shared->mutex);
   DbEntry* e = find_db_locked(my_db);
   bool ok = e && !e->stop_requested && e->scheduler_pid == 0;
@@ -415,6 +536,10 @@ STRATA_BGWORKER_MAIN(strata_jobs_scheduler_main) {
     e->scheduler_pid = MyProcPid;
     e->scheduler_latch = MyLatch;
     generation = e->generation;
+    // Until it leaves on its own, an exit means "start me again" (after a pause if it failed).
+    e->clean_exit = false;
+    e->next_due = now;
+    e->no_scheduler = false;
   }
   SpinLockRelease(&shared->mutex);
   if (!ok) proc_exit(0);
@@ -425,5 +550,12 @@ STRATA_BGWORKER_MAIN(strata_jobs_scheduler_main) {
   if (!confirm_extension(generation)) proc_exit(0);
   mark_interrupted_runs();
   scheduler_loop();
+  if (scheduler_stop) {
+    // Terminated (by a session that needs the database, or by hand): not a failure.
+    SpinLockAcquire(&shared->mutex);
+    e = find_db_locked(my_db);
+    if (e != nullptr && e->scheduler_pid == MyProcPid) e->clean_exit = true;
+    SpinLockRelease(&shared->mutex);
+  }
   proc_exit(0);
 }

@@ -65,6 +65,7 @@ void wake_launcher() {
 bool request_scheduler(Oid dboid) {
   if (shared == nullptr) return false;
   bool ok = true;
+  const TimestampTz now = GetCurrentTimestamp();
   SpinLockAcquire(&shared->mutex);
   DbEntry* e = find_db_locked(dboid);
   if (e == nullptr) {
@@ -78,12 +79,66 @@ bool request_scheduler(Oid dboid) {
       ok = false;
     }
   }
-  if (e != nullptr) e->generation = shared->next_generation++;
+  if (e != nullptr) {
+    e->generation = shared->next_generation++;
+    e->next_due = now;
+  }
   SpinLockRelease(&shared->mutex);
   if (!ok)
     ereport(WARNING, (errmsg("too many databases with strata jobs: no scheduler for database %u", dboid)));
   wake_launcher();
   return ok;
+}
+
+bool in_scheduler = false;
+
+void note_jobs_changed(Oid dboid) {
+  if (shared == nullptr || !OidIsValid(dboid)) return;
+  const TimestampTz now = GetCurrentTimestamp();
+  SpinLockAcquire(&shared->mutex);
+  DbEntry* e = find_db_locked(dboid);
+  Latch* latch = nullptr;
+  if (e != nullptr) {
+    // Read by a scheduler deciding to leave (it stays if this moved since it read the jobs),
+    // and by the launcher when none runs.
+    e->changes++;
+    // Due now, but not before a database that has waited longer (the launcher starts the
+    // earliest due first).
+    e->next_due = Min(e->next_due, now);
+    latch = e->scheduler_latch;
+  }
+  Latch* launcher = shared->launcher_latch;
+  SpinLockRelease(&shared->mutex);
+  if (e == nullptr) {
+    // No entry (the table was full, or the scheduler of a database without strata freed it
+    // while the extension was being created): ask for one.
+    (void)request_scheduler(dboid);
+    return;
+  }
+  if (latch) SetLatch(latch);
+  if (launcher) SetLatch(launcher);
+}
+
+void set_job_waiting(Oid dboid, int32 job_id) {
+  if (shared == nullptr) return;
+  SpinLockAcquire(&shared->mutex);
+  int free_at = -1;
+  bool found = false;
+  for (int i = 0; i < kMaxWaiting && !found; i++) {
+    const WaitingJob& w = shared->waiting[i];
+    if (w.job_id != 0 && w.dboid == dboid && w.job_id == job_id) found = true;
+    if (w.job_id == 0 && free_at < 0) free_at = i;
+  }
+  if (!found && free_at >= 0) shared->waiting[free_at] = WaitingJob{dboid, job_id};
+  SpinLockRelease(&shared->mutex);
+}
+
+void clear_waiting_jobs(Oid dboid) {
+  if (shared == nullptr) return;
+  SpinLockAcquire(&shared->mutex);
+  for (int i = 0; i < kMaxWaiting; i++)
+    if (shared->waiting[i].dboid == dboid) shared->waiting[i] = WaitingJob{InvalidOid, 0};
+  SpinLockRelease(&shared->mutex);
 }
 
 void job_lock_tag(LOCKTAG* tag, int32 job_id) {
@@ -154,6 +209,7 @@ void on_xact_event(XactEvent event) {
           DbEntry* e = find_db_locked(p.dboid);
           if (e) e->in_use = false;
           SpinLockRelease(&shared->mutex);
+          clear_waiting_jobs(p.dboid);
           break;
         }
         case Pending::resume:
@@ -169,13 +225,8 @@ void on_xact_event(XactEvent event) {
       }
     }
     terminate_pending_jobs();
-    if (wake_on_commit) {
-      SpinLockAcquire(&shared->mutex);
-      DbEntry* e = find_db_locked(MyDatabaseId);
-      Latch* latch = e ? e->scheduler_latch : nullptr;
-      SpinLockRelease(&shared->mutex);
-      if (latch) SetLatch(latch);
-    }
+    // A scheduler knows about its own writes.
+    if (wake_on_commit && !in_scheduler) note_jobs_changed(MyDatabaseId);
   } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
              event == XACT_EVENT_PREPARE) {
     for (int i = 0; i < npending; i++) clear_stop(pending[i].dboid);
@@ -201,17 +252,25 @@ static void stop_scheduler(Oid dboid, Pending on_commit) {
   }
   SpinLockRelease(&shared->mutex);
   if (pid != 0) kill(pid, SIGTERM);
-  // Bounded wait: the scheduler stops its job workers, then exits.
+  // Bounded wait: the scheduler stops its job workers, then exits. Job workers that outlived
+  // the scheduler that started them (it left while they ran) are stopped here; one that has not
+  // started yet sees stop_requested and leaves at once.
   for (int waited_ms = 0; waited_ms < 30000; waited_ms += 10) {
     bool busy = false;
+    pid_t workers[64];
+    int nworkers = 0;
     SpinLockAcquire(&shared->mutex);
     e = find_db_locked(dboid);
     if (e && e->scheduler_pid != 0) busy = true;
-    for (int i = 0; i < shared->nslots && !busy; i++)
-      if (shared->slots[i].in_use && shared->slots[i].dboid == dboid && shared->slots[i].pid != 0)
+    for (int i = 0; i < shared->nslots; i++)
+      if (shared->slots[i].in_use && shared->slots[i].dboid == dboid && shared->slots[i].pid != 0) {
         busy = true;
+        if (nworkers < static_cast<int>(lengthof(workers))) workers[nworkers++] = shared->slots[i].pid;
+      }
     SpinLockRelease(&shared->mutex);
     if (!busy) return;
+    if (waited_ms % 500 == 0)
+      for (int i = 0; i < nworkers; i++) kill(workers[i], SIGTERM);
     (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10, PG_WAIT_EXTENSION);
     ResetLatch(MyLatch);
     CHECK_FOR_INTERRUPTS();
@@ -327,6 +386,23 @@ void jobs_init() {
 STRATA_FUNCTION(strata_jobs_changed) {
   strata::jobs::wake_on_commit = true;
   return PointerGetDatum(nullptr);
+}
+
+// _strata_internal.job_waiting(job_id, next_start): the job is due but waits for a worker (or for
+// room to start this database's scheduler).
+STRATA_FUNCTION(strata_job_waiting) {
+  using namespace strata::jobs;
+  if (shared == nullptr || PG_ARGISNULL(0)) PG_RETURN_BOOL(false);
+  const int32 job_id = PG_GETARG_INT32(0);
+  const bool due = !PG_ARGISNULL(1) && PG_GETARG_TIMESTAMPTZ(1) <= GetCurrentTimestamp();
+  bool waiting = false;
+  SpinLockAcquire(&shared->mutex);
+  for (int i = 0; i < kMaxWaiting && !waiting; i++)
+    if (shared->waiting[i].job_id == job_id && shared->waiting[i].dboid == MyDatabaseId) waiting = true;
+  const DbEntry* e = find_db_locked(MyDatabaseId);
+  if (due && e != nullptr && e->no_scheduler && e->scheduler_pid == 0) waiting = true;
+  SpinLockRelease(&shared->mutex);
+  PG_RETURN_BOOL(waiting);
 }
 
 // Called by the install script: start this database's scheduler once CREATE EXTENSION commits.

@@ -1,5 +1,5 @@
 // Background jobs: running a job. The job worker (one background worker per run, connected to
-// the database as the job's owner) and run_job(), which runs a job in the calling session. Both
+// the database as the job's owner, with the owner's settings) and run_job(), which runs a job in the calling session. Both
 // call the job's procedure as `CALL proc(job_id, config)` in a non-atomic context, so the
 // procedure may commit, and hold an advisory lock on the job so that it never runs twice at once.
 #include "jobs/jobs.hpp"
@@ -18,6 +18,7 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/portal.h"
 #include "utils/snapmgr.h"
+#include "utils/timeout.h"
 }
 
 #include "pg/guard.hpp"
@@ -27,13 +28,47 @@ namespace strata::jobs {
 static int my_slot = -1;
 static uint64 my_slot_generation = 0;
 
-static void release_own_slot(int, Datum) {
-  if (my_slot < 0) return;
+// On exit, however it happens: free the slot and have the database's scheduler look at the
+// job (started again by the launcher if it left while this run went on): a run that ended
+// without recording its result is recorded there, and the job's next start is taken into account.
+static void release_own_slot(int, Datum arg) {
+  const Oid dboid = DatumGetObjectId(arg);
+  Latch* latches[2] = {nullptr, nullptr};
+  const TimestampTz now = GetCurrentTimestamp();
   SpinLockAcquire(&shared->mutex);
-  JobSlot& s = shared->slots[my_slot];
-  if (s.in_use && s.generation == my_slot_generation) s.in_use = false;
+  if (my_slot >= 0) {
+    JobSlot& s = shared->slots[my_slot];
+    if (s.in_use && s.generation == my_slot_generation) s.in_use = false;
+    DbEntry* e = find_db_locked(dboid);
+    if (e != nullptr) {
+      e->changes++;
+      e->next_due = Min(e->next_due, now);
+      latches[0] = e->scheduler_latch;
+    }
+    latches[1] = shared->launcher_latch;
+  }
   SpinLockRelease(&shared->mutex);
   my_slot = -1;
+  for (Latch* l : latches)
+    if (l) SetLatch(l);
+}
+
+// max_runtime: the run is cancelled when it is reached (the error is caught and recorded as
+// 57014), and the worker terminated if the job goes on anyway (it caught the cancellation).
+static volatile sig_atomic_t runtime_exceeded = false;
+
+static void max_runtime_cancel() {
+  runtime_exceeded = true;
+  QueryCancelPending = true;
+  InterruptPending = true;
+  SetLatch(MyLatch);
+}
+
+static void max_runtime_terminate() {
+  runtime_exceeded = true;
+  ProcDiePending = true;
+  InterruptPending = true;
+  SetLatch(MyLatch);
 }
 
 // Runs one SQL statement as a top-level command of its own portal (as a client's simple query
@@ -78,15 +113,23 @@ STRATA_BGWORKER_MAIN(strata_jobs_worker_main) {
   pqsignal(SIGTERM, die);
   BackgroundWorkerUnblockSignals();
 
+  // Claim the slot the scheduler reserved; leave if it is gone (the scheduler gave it up) or the
+  // database is being dropped or altered (stop_requested: the session doing it waits for us).
   SpinLockAcquire(&shared->mutex);
   JobSlot& slot = shared->slots[args.slot];
-  if (slot.in_use && slot.generation == args.slot_generation) {
+  const DbEntry* entry = find_db_locked(dboid);
+  const bool ok = slot.in_use && slot.generation == args.slot_generation && entry != nullptr &&
+                  !entry->stop_requested;
+  if (ok) {
     slot.pid = MyProcPid;
     my_slot = args.slot;
     my_slot_generation = args.slot_generation;
+  } else if (slot.in_use && slot.generation == args.slot_generation) {
+    slot.in_use = false;
   }
   SpinLockRelease(&shared->mutex);
-  before_shmem_exit(release_own_slot, 0);
+  if (!ok) proc_exit(0);
+  before_shmem_exit(release_own_slot, ObjectIdGetDatum(dboid));
 
   // As the owner: fails (FATAL, recorded by the scheduler) if the role was dropped or can no
   // longer log in since the scheduler checked.
@@ -104,6 +147,7 @@ STRATA_BGWORKER_MAIN(strata_jobs_worker_main) {
   JobRow job;
   const bool found = read_job(job_id, &job);
   MemoryContextSwitchTo(old);
+  if (found) record_start(job_id, GetCurrentTimestamp());
   LOCKTAG tag;
   job_lock_tag(&tag, job_id);
   const LockAcquireResult locked = LockAcquire(&tag, ExclusiveLock, true, true);
@@ -126,9 +170,17 @@ STRATA_BGWORKER_MAIN(strata_jobs_worker_main) {
     proc_exit(0);
   }
 
-  // The job sees a safe search_path; it may set its own.
-  SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION);
+  // The job runs with the settings its owner gets on a connection to this database (InitPostgres
+  // applied ALTER ROLE / ALTER DATABASE ... SET for the owner: search_path and all), as the job
+  // runs under run_job in the owner's session; strata's own statements above and in
+  // record_finish use their safe search_path (catalog_spi_begin).
   const char* sql = MemoryContextStrdup(job_cxt, job_call_sql(&job));
+  if (args.max_runtime_usec > 0) {
+    const int64 ms = Max(args.max_runtime_usec / 1000, 1);
+    enable_timeout_after(RegisterTimeout(USER_TIMEOUT, max_runtime_cancel), static_cast<int>(Min(ms, INT_MAX)));
+    enable_timeout_after(RegisterTimeout(USER_TIMEOUT, max_runtime_terminate),
+                         static_cast<int>(Min(ms + 10000, INT_MAX)));
+  }
   volatile bool success = false;
   char sqlstate[6] = "XX000";
   char* volatile message = nullptr;
@@ -150,8 +202,13 @@ STRATA_BGWORKER_MAIN(strata_jobs_worker_main) {
     InterruptHoldoffCount = InterruptHoldoffCount - 1;  // RESUME_INTERRUPTS
     strlcpy(sqlstate, unpack_sql_state(edata->sqlerrcode), sizeof sqlstate);
     message = edata->message ? edata->message : pstrdup("unknown error");
+    if (runtime_exceeded && edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+      message = psprintf("job %d was cancelled after running longer than its max_runtime", job_id);
   }
   PG_END_TRY();
+  disable_all_timeouts(false);
+  // A cancellation that arrived after the run ended must not hit the recording.
+  QueryCancelPending = false;
   record_finish_tx(job_id, success, sqlstate, message);
   LockRelease(&tag, ExclusiveLock, true);
   proc_exit(0);

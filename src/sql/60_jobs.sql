@@ -97,6 +97,11 @@ CREATE FUNCTION _strata_internal.job_check_access(job_id integer, if_exists bool
 CREATE FUNCTION _strata_internal.jobs_start_scheduler() RETURNS void
   AS 'MODULE_PATHNAME', 'strata_jobs_start_scheduler' LANGUAGE C VOLATILE;
 
+-- Whether a due job waits for a background worker (none free, or strata.max_background_workers
+-- reached) or for room to start its database's scheduler: job_stats shows it as 'Waiting'.
+CREATE FUNCTION _strata_internal.job_waiting(job_id integer, next_start timestamptz) RETURNS boolean
+  AS 'MODULE_PATHNAME', 'strata_job_waiting' LANGUAGE C VOLATILE;
+
 -- The next start the scheduler records after a run that ended at `finish` (consecutive_failures
 -- = 0 for a success): exposed for tests and for anyone wondering when a job will run.
 CREATE FUNCTION _strata_internal.job_next_start(initial_start timestamptz,
@@ -273,9 +278,12 @@ DECLARE
   id integer := job_id;
   chk_schema name;
   chk_name name;
+  missing _strata_internal.alter_job_result;
 BEGIN
   IF NOT _strata_internal.job_check_access(id, if_exists) THEN
+    -- As in TimescaleDB: one row of NULLs, so that callers reading the result get a row.
     RAISE NOTICE 'job % not found, skipping', id;
+    RETURN NEXT missing;
     RETURN;
   END IF;
   SELECT v.* INTO j FROM strata_information.jobs v WHERE v.job_id = id;
@@ -387,20 +395,28 @@ BEGIN
     RAISE EXCEPTION 'hypertable with id % does not exist', config->>'hypertable_id'
       USING ERRCODE = 'undefined_table';
   END IF;
+  -- A threshold at or after now() would drop chunks holding current (or future) data.
   IF config ? 'drop_created_before' THEN
-    PERFORM (config->>'drop_created_before')::interval;
+    IF (config->>'drop_created_before')::interval <= interval '0' THEN
+      RAISE EXCEPTION 'drop_created_before must be positive, got %', config->>'drop_created_before'
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
   ELSIF NOT config ? 'drop_after' THEN
     RAISE EXCEPTION 'retention policy config must contain "drop_after" or "drop_created_before"'
       USING ERRCODE = 'invalid_parameter_value';
   ELSIF ht.time_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
-    PERFORM (config->>'drop_after')::bigint;
+    IF (config->>'drop_after')::bigint <= 0 THEN
+      RAISE EXCEPTION 'drop_after must be positive, got %', config->>'drop_after'
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF ht.now_func IS NULL THEN
       RAISE EXCEPTION 'integer_now function not set on hypertable %', ht.relation
         USING ERRCODE = 'invalid_parameter_value',
               HINT = 'Set it with set_integer_now_func().';
     END IF;
-  ELSE
-    PERFORM (config->>'drop_after')::interval;
+  ELSIF (config->>'drop_after')::interval <= interval '0' THEN
+    RAISE EXCEPTION 'drop_after must be positive, got %', config->>'drop_after'
+      USING ERRCODE = 'invalid_parameter_value';
   END IF;
 END
 $$;
@@ -555,6 +571,7 @@ CREATE VIEW strata_information.job_stats AS
          CASE WHEN NOT j.scheduled THEN 'Paused'
               WHEN s.last_start IS NOT NULL AND (s.last_finish IS NULL OR s.last_finish < s.last_start)
                 THEN 'Running'
+              WHEN _strata_internal.job_waiting(j.id, s.next_start) THEN 'Waiting'
               ELSE 'Scheduled' END::text AS job_status,
          s.last_run_duration,
          CASE WHEN j.scheduled THEN s.next_start END AS next_start,

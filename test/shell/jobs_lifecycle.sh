@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scheduler lifecycle on a private cluster: one scheduler per database with strata (none for
+# Scheduler lifecycle on a private cluster: one scheduler per database with jobs due (none for
 # the others), jobs resume after a restart and after a crash of a job worker, and DROP
 # EXTENSION, DROP DATABASE and ALTER DATABASE ... RENAME are not blocked by the scheduler or by a
 # running job.
@@ -89,15 +89,23 @@ old=$(q -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = 'db_c' 
 q -d postgres -c "SELECT pg_terminate_backend($old)" >/dev/null
 if poll postgres "SELECT count(*) = 1 FROM pg_stat_activity WHERE datname = 'db_c' AND backend_type = 'strata job scheduler' AND pid <> $old" 10; then ok "the new launcher restarts schedulers"; else fail "the new launcher did not restart the scheduler"; fi
 
-# strata in template1: no scheduler there (CREATE DATABASE must be able to copy it), and a
-# database created from it gets one.
-q -d template1 -c "SET client_min_messages = warning" -c "CREATE EXTENSION strata"
+# strata in template1 with a job: no scheduler there (CREATE DATABASE must be able to copy it),
+# and a database created from it gets one that runs the copied job.
+q -d template1 >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION strata;
+CREATE TABLE runs (job int, at timestamptz DEFAULT clock_timestamp());
+CREATE PROCEDURE tick(job_id int, config jsonb) LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO public.runs (job) VALUES (job_id); END $$;
+SELECT add_job('tick', '1 second');
+SQL
 sleep 1
 expect postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'template1'" 0 "no scheduler in template1"
+expect template1 "SELECT count(*) FROM runs" 0 "no job ran in template1"
 if q -d postgres -c "CREATE DATABASE db_t"; then ok "CREATE DATABASE from template1 with strata"; else fail "CREATE DATABASE failed"; fi
-if poll postgres "SELECT count(*) = 1 FROM pg_stat_activity WHERE datname = 'db_t' AND backend_type = 'strata job scheduler'" 10; then ok "scheduler for the copy"; else fail "no scheduler for db_t"; fi
+if poll db_t "SELECT count(*) >= 2 FROM runs" 10; then ok "the copy's scheduler runs its job"; else fail "no job ran in db_t"; fi
 q -d postgres -c "DROP DATABASE db_t"
-q -d template1 -c "DROP EXTENSION strata"
+q -d template1 -c "DROP EXTENSION strata" -c "DROP TABLE runs" -c "DROP PROCEDURE tick"
 
 # DROP DATABASE while a job runs: not blocked.
 q -d db_a -c "SELECT add_job('sleeper', '1 hour')" >/dev/null

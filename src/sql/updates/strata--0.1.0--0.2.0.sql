@@ -1,5 +1,6 @@
 -- strata 0.1.0 -> 0.2.0: chunk status, first(), last() and histogram() aggregates,
--- hypertable_index_size(), continuous aggregates.
+-- hypertable_index_size(), continuous aggregates, job changes (Waiting status, alter_job if_exists row,
+-- positive retention thresholds).
 -- (Every change to src/sql/*.sql since 0.1.0 is repeated here; test/shell/extension_update.sh checks
 -- that an updated database has exactly the objects of a fresh 0.2.0 install.)
 \echo Use "ALTER EXTENSION strata UPDATE TO '0.2.0'" to load this file. \quit
@@ -370,3 +371,156 @@ BEGIN
   PERFORM _strata_internal.job_delete(id);
 END
 $$;
+
+-- ---- src/sql/60_jobs.sql: the Waiting job status, alter_job's row of NULLs for a missing job,
+-- positive retention thresholds
+-- Whether a due job waits for a background worker (none free, or strata.max_background_workers
+-- reached) or for room to start its database's scheduler: job_stats shows it as 'Waiting'.
+CREATE FUNCTION _strata_internal.job_waiting(job_id integer, next_start timestamptz) RETURNS boolean
+  AS 'MODULE_PATHNAME', 'strata_job_waiting' LANGUAGE C VOLATILE;
+
+-- The next start the scheduler records after a run that ended at `finish` (consecutive_failures
+
+CREATE OR REPLACE FUNCTION @extschema@.alter_job(
+    job_id integer,
+    schedule_interval interval DEFAULT NULL,
+    max_runtime interval DEFAULT NULL,
+    max_retries integer DEFAULT NULL,
+    retry_period interval DEFAULT NULL,
+    scheduled boolean DEFAULT NULL,
+    config jsonb DEFAULT NULL,
+    next_start timestamptz DEFAULT NULL,
+    if_exists boolean DEFAULT false,
+    check_config regproc DEFAULT NULL,
+    fixed_schedule boolean DEFAULT NULL,
+    initial_start timestamptz DEFAULT NULL,
+    timezone text DEFAULT NULL)
+  RETURNS SETOF _strata_internal.alter_job_result
+  LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+  j record;
+  c record;
+  id integer := job_id;
+  chk_schema name;
+  chk_name name;
+  missing _strata_internal.alter_job_result;
+BEGIN
+  IF NOT _strata_internal.job_check_access(id, if_exists) THEN
+    -- As in TimescaleDB: one row of NULLs, so that callers reading the result get a row.
+    RAISE NOTICE 'job % not found, skipping', id;
+    RETURN NEXT missing;
+    RETURN;
+  END IF;
+  SELECT v.* INTO j FROM strata_information.jobs v WHERE v.job_id = id;
+  IF schedule_interval IS NOT NULL AND schedule_interval <= interval '0' THEN
+    RAISE EXCEPTION 'schedule interval must be positive' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF max_runtime IS NOT NULL AND max_runtime < interval '0' THEN
+    RAISE EXCEPTION 'max_runtime must not be negative' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF max_retries IS NOT NULL AND max_retries < -1 THEN
+    RAISE EXCEPTION 'max_retries must be -1 (no limit) or at least 0'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF retry_period IS NOT NULL AND retry_period <= interval '0' THEN
+    RAISE EXCEPTION 'retry_period must be positive' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF config IS NOT NULL AND pg_catalog.jsonb_typeof(config) <> 'object' THEN
+    RAISE EXCEPTION 'job config must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  PERFORM _strata_internal.job_check_timezone(timezone);
+  chk_schema := j.check_schema;
+  chk_name := j.check_name;
+  IF check_config IS NOT NULL THEN
+    -- check_config => 0 removes the check.
+    chk_schema := NULL;
+    chk_name := NULL;
+    IF check_config <> 0 THEN
+      c := _strata_internal.job_proc_name(check_config, true);
+      chk_schema := c.proc_schema;
+      chk_name := c.proc_name;
+    END IF;
+  END IF;
+  PERFORM _strata_internal.job_run_check(chk_schema, chk_name, coalesce(config, j.config));
+  IF coalesce(fixed_schedule, j.fixed_schedule) AND coalesce(initial_start, j.initial_start) IS NULL THEN
+    initial_start := pg_catalog.now();
+  END IF;
+  PERFORM _strata_internal.job_next_start(coalesce(initial_start, j.initial_start),
+    coalesce(schedule_interval, j.schedule_interval), coalesce(retry_period, j.retry_period),
+    coalesce(max_retries, j.max_retries), coalesce(fixed_schedule, j.fixed_schedule),
+    coalesce(timezone, j.timezone),
+    GREATEST(coalesce(initial_start, j.initial_start), pg_catalog.now()), 0);
+  PERFORM _strata_internal.job_update(id,
+    coalesce(schedule_interval, j.schedule_interval), coalesce(max_runtime, j.max_runtime),
+    coalesce(max_retries, j.max_retries), coalesce(retry_period, j.retry_period),
+    coalesce(scheduled, j.scheduled), coalesce(fixed_schedule, j.fixed_schedule),
+    coalesce(initial_start, j.initial_start), coalesce(config, j.config), chk_schema, chk_name,
+    coalesce(timezone, j.timezone), next_start);
+  RETURN QUERY
+    SELECT v.job_id, v.schedule_interval, v.max_runtime, v.max_retries, v.retry_period,
+           v.scheduled, v.config, v.next_start,
+           CASE WHEN v.check_name IS NULL THEN NULL
+                ELSE pg_catalog.format('%I.%I', v.check_schema, v.check_name) END,
+           v.fixed_schedule, v.initial_start, v.timezone
+      FROM strata_information.jobs v
+     WHERE v.job_id = id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION _strata_internal.policy_retention_check(config jsonb) RETURNS void
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  ht record;
+BEGIN
+  IF config IS NULL OR NOT config ? 'hypertable_id' THEN
+    RAISE EXCEPTION 'retention policy config must contain "hypertable_id"'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  SELECT * INTO ht FROM _strata_internal.job_hypertable_info((config->>'hypertable_id')::integer);
+  IF ht.relation IS NULL THEN
+    RAISE EXCEPTION 'hypertable with id % does not exist', config->>'hypertable_id'
+      USING ERRCODE = 'undefined_table';
+  END IF;
+  -- A threshold at or after now() would drop chunks holding current (or future) data.
+  IF config ? 'drop_created_before' THEN
+    IF (config->>'drop_created_before')::interval <= interval '0' THEN
+      RAISE EXCEPTION 'drop_created_before must be positive, got %', config->>'drop_created_before'
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+  ELSIF NOT config ? 'drop_after' THEN
+    RAISE EXCEPTION 'retention policy config must contain "drop_after" or "drop_created_before"'
+      USING ERRCODE = 'invalid_parameter_value';
+  ELSIF ht.time_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+    IF (config->>'drop_after')::bigint <= 0 THEN
+      RAISE EXCEPTION 'drop_after must be positive, got %', config->>'drop_after'
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF ht.now_func IS NULL THEN
+      RAISE EXCEPTION 'integer_now function not set on hypertable %', ht.relation
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Set it with set_integer_now_func().';
+    END IF;
+  ELSIF (config->>'drop_after')::interval <= interval '0' THEN
+    RAISE EXCEPTION 'drop_after must be positive, got %', config->>'drop_after'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+END
+$$;
+
+CREATE OR REPLACE VIEW strata_information.job_stats AS
+  SELECT h.schema_name AS hypertable_schema, h.table_name AS hypertable_name, j.id AS job_id,
+         s.last_start AS last_run_started_at, s.last_successful_finish,
+         CASE WHEN s.last_finish IS NULL OR s.last_finish < s.last_start THEN NULL
+              WHEN s.last_run_success THEN 'Success' ELSE 'Failed' END::text AS last_run_status,
+         CASE WHEN NOT j.scheduled THEN 'Paused'
+              WHEN s.last_start IS NOT NULL AND (s.last_finish IS NULL OR s.last_finish < s.last_start)
+                THEN 'Running'
+              WHEN _strata_internal.job_waiting(j.id, s.next_start) THEN 'Waiting'
+              ELSE 'Scheduled' END::text AS job_status,
+         s.last_run_duration,
+         CASE WHEN j.scheduled THEN s.next_start END AS next_start,
+         s.total_runs, s.total_successes, s.total_failures
+    FROM _strata_catalog.bgw_job j
+    JOIN _strata_catalog.bgw_job_stat s ON s.job_id = j.id
+    LEFT JOIN _strata_catalog.hypertable h ON h.id = j.hypertable_id;

@@ -1,6 +1,8 @@
 # Helpers shared by the jobs_*.sh shell tests (sourced): a private cluster, bounded polling and
 # PASS/FAIL reporting. Not a test by itself.
 source "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib.sh"
+# One data directory per checkout: the same test run from two worktrees at once must not share it.
+DATA=$DATA-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)
 
 FAILURES=0
 q() { psql_at "$DATA" "$PORT" -q -At "$@"; }
