@@ -157,6 +157,6 @@ q -d jobsdb -c "SELECT delete_job(1008)" -c "SELECT delete_job(1009)" -c "SELECT
 # now brings it back at once.
 if poll postgres "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'strata job scheduler' AND datname = 'jobsdb'" 15; then
   ok "idle scheduler left"; else fail "the scheduler of a database without jobs is still running"; fi
-q -d jobsdb -c "SELECT add_job('tick', '1 hour')" >/dev/null
-if poll jobsdb "SELECT count(*) = 1 FROM runs WHERE job = 1010" 10; then ok "a new job runs after the scheduler left"; else fail "job 1010 did not run"; fi
+new_job=$(q -d jobsdb -At -c "SELECT add_job('tick', '1 hour')")
+if poll jobsdb "SELECT count(*) = 1 FROM runs WHERE job = $new_job" 10; then ok "a new job runs after the scheduler left"; else fail "job $new_job did not run"; fi
 finish
