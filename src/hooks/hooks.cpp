@@ -4,6 +4,7 @@
 #include "hooks/hooks.hpp"
 
 #include "catalog/catalog.hpp"
+#include "columnstore/columnstore.hpp"
 #include "ddl/ddl.hpp"
 #include "ingest/ingest.hpp"
 #include "jobs/jobs.hpp"
@@ -57,6 +58,7 @@ constexpr PlannerAfter kPlannerAfter[] = {
 // get_relation_info_hook: after the previous hook.
 constexpr RelationInfoHandler kGetRelationInfo[] = {
     take_over_late_rte,  // planner: hypertables that appear during planning (inlined functions)
+    check_compressed_chunk_rel,  // planner: a compressed chunk read outside hypertable expansion
 };
 
 // set_rel_pathlist_hook: after the previous hook.
@@ -70,6 +72,7 @@ constexpr RelPathlistHandler kSetRelPathlist[] = {
 // hook (or standard_ProcessUtility) runs it.
 constexpr UtilityWrap kUtilityWrap[] = {
     jobs::wrap_utility,  // jobs: schedulers leave before DROP DATABASE, DROP EXTENSION, ...
+    columnstore::wrap_utility,  // columnstore: ALTER TABLE ... SET (timescaledb.compress, ...) on hypertables
     ddl::wrap_utility,   // ddl: refusals; then DDL on a hypertable reaches its chunks and the catalog
 };
 constexpr UtilityTakeOver kUtilityTakeOver[] = {
