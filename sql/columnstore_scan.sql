@@ -1,0 +1,153 @@
+-- ColumnarScan: queries on a hypertable with compressed (and partial) chunks return exactly what
+-- the same queries return on a plain table with the same rows (a differential test over random
+-- data with NULLs, random filters, aggregates, ORDER BY / LIMIT and joins), with pushdown on and
+-- off; and EXPLAIN ANALYZE shows each kind of pruning (segment quals, min/max, NULL counts,
+-- bloom filters, vectorized filters, only referenced columns decoded).
+SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, YMD';
+SET extra_float_digits = 3;
+SET max_parallel_workers_per_gather = 0;
+CREATE SCHEMA cs_scan;
+SET search_path = cs_scan, public;
+
+CREATE TABLE m (
+  time timestamptz NOT NULL,
+  device int,
+  host text COLLATE "C",
+  val float8,
+  ival int8,
+  small int2,
+  flag bool,
+  tag text,
+  u uuid,
+  n numeric,
+  d date
+);
+SELECT count(*) FROM create_hypertable('m', by_range('time', interval '1 day'));
+
+SELECT setseed(0.14);
+INSERT INTO m
+SELECT '2024-01-01'::timestamptz + g * interval '37 seconds',
+       CASE WHEN random() < 0.05 THEN NULL ELSE (random() * 12)::int END,
+       CASE WHEN random() < 0.1 THEN NULL ELSE 'host_' || (random() * 30)::int END,
+       CASE WHEN random() < 0.1 THEN NULL WHEN random() < 0.01 THEN 'NaN'::float8 ELSE round((random() * 200 - 100)::numeric, 2)::float8 END,
+       CASE WHEN random() < 0.3 THEN NULL ELSE (random() * 1e6)::int8 END,
+       (random() * 100)::int2,
+       CASE WHEN random() < 0.2 THEN NULL ELSE random() < 0.5 END,
+       CASE WHEN random() < 0.5 THEN NULL ELSE 'tag' || (random() * 500)::int END,
+       md5((g % 300)::text)::uuid,
+       CASE WHEN random() < 0.2 THEN NULL ELSE round((random() * 1000)::numeric, 3) END,
+       '2024-01-01'::date + (g / 1000)
+FROM generate_series(1, 12000) g;
+
+-- The reference: the same rows in a plain table.
+CREATE TABLE ref AS SELECT * FROM m;
+
+ALTER TABLE m SET (timescaledb.compress, timescaledb.compress_segmentby = 'device',
+                   timescaledb.compress_orderby = 'time DESC',
+                   timescaledb.compress_index = 'minmax(val), minmax(ival), bloom(tag), bloom(u)');
+-- Compress every chunk but the last; then rows arrive in the first one (partial).
+SELECT count(compress_chunk(c)) FROM (SELECT c FROM show_chunks('m') c ORDER BY 1 LIMIT 5) s;
+INSERT INTO m VALUES ('2024-01-01 00:00:05+00', 3, 'host_late', 1.5, 42, 7, true, 'tag_late', NULL, 1.5, '2024-01-01'),
+                     ('2024-01-01 00:00:06+00', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO ref VALUES ('2024-01-01 00:00:05+00', 3, 'host_late', 1.5, 42, 7, true, 'tag_late', NULL, 1.5, '2024-01-01'),
+                       ('2024-01-01 00:00:06+00', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+SELECT c.table_name, c.status FROM _strata_catalog.chunk c ORDER BY c.id;
+
+-- Runs q on m and on ref ("%I" is the table) and says whether they agree; ordered queries
+-- compare in order.
+CREATE FUNCTION same(q text, ordered boolean DEFAULT false) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  a text;
+  b text;
+BEGIN
+  IF ordered THEN
+    EXECUTE format('SELECT coalesce(string_agg(t::text, E''\n''), '''') FROM (' || q || ') t', 'm') INTO a;
+    EXECUTE format('SELECT coalesce(string_agg(t::text, E''\n''), '''') FROM (' || q || ') t', 'ref') INTO b;
+  ELSE
+    EXECUTE format('SELECT coalesce(string_agg(t::text, E''\n'' ORDER BY t::text), '''') FROM (' || q || ') t', 'm') INTO a;
+    EXECUTE format('SELECT coalesce(string_agg(t::text, E''\n'' ORDER BY t::text), '''') FROM (' || q || ') t', 'ref') INTO b;
+  END IF;
+  IF a IS DISTINCT FROM b THEN
+    RAISE NOTICE 'differs: %', q;
+  END IF;
+  RETURN a IS NOT DISTINCT FROM b;
+END $$;
+
+-- Fixed queries of every shape.
+CREATE TABLE queries (q text, ordered boolean DEFAULT false);
+INSERT INTO queries VALUES
+  ('SELECT * FROM %I'),
+  ('SELECT count(*), count(val), sum(ival), min(time), max(time), avg(small) FROM %I'),
+  ('SELECT device, count(*), sum(val), min(host), max(tag) FROM %I GROUP BY device'),
+  ('SELECT * FROM %I WHERE device = 3'),
+  ('SELECT * FROM %I WHERE device IS NULL'),
+  ('SELECT * FROM %I WHERE device IN (1, 5, 7) AND val > 10'),
+  ('SELECT time, val FROM %I WHERE val = ''NaN'''),
+  ('SELECT time, val FROM %I WHERE val > 99'),
+  ('SELECT time, val FROM %I WHERE val <> 1.5'),
+  ('SELECT time, ival FROM %I WHERE ival < 1000 OR ival IS NULL'),
+  ('SELECT time FROM %I WHERE ival IS NULL AND val IS NOT NULL'),
+  ('SELECT * FROM %I WHERE tag = ''tag42'''),
+  ('SELECT * FROM %I WHERE tag IN (''tag7'', ''tag8'', ''tag_late'')'),
+  ('SELECT * FROM %I WHERE host = ''host_3'''),
+  ('SELECT * FROM %I WHERE host > ''host_28'''),
+  ('SELECT * FROM %I WHERE host LIKE ''host_1%%'''),
+  ('SELECT * FROM %I WHERE u = md5(''17'')::uuid'),
+  ('SELECT * FROM %I WHERE flag AND small BETWEEN 10 AND 20'),
+  ('SELECT * FROM %I WHERE flag = false'),
+  ('SELECT * FROM %I WHERE n > 500.5'),
+  ('SELECT * FROM %I WHERE d = ''2024-01-03'''),
+  ('SELECT * FROM %I WHERE time > ''2024-01-03 12:00'' AND time < ''2024-01-04 01:00'''),
+  ('SELECT * FROM %I WHERE time >= now() - interval ''100 years'' AND val < 0'),
+  ('SELECT * FROM %I WHERE ival = ANY (ARRAY[1, 2, NULL]::int8[])'),
+  ('SELECT * FROM %I WHERE ival = ANY (ARRAY[NULL]::int8[])'),
+  ('SELECT * FROM %I WHERE val > NULL::float8'),
+  ('SELECT * FROM %I WHERE small = 5::int4'),
+  ('SELECT * FROM %I WHERE 50 < small'),
+  ('SELECT tableoid::regclass IS NOT NULL, count(*) FROM %I GROUP BY 1'),
+  ('SELECT t FROM %I t WHERE device = 2'),
+  ('SELECT a.time, b.time FROM %1$I a JOIN %1$I b ON a.time = b.time + interval ''37 seconds'' WHERE a.device = 1 AND b.device = 1'),
+  ('SELECT count(*) FROM %1$I a JOIN %1$I b USING (tag) WHERE a.val > 90'),
+  ('SELECT x.device, (SELECT max(time) FROM %1$I y WHERE y.device = x.device) FROM (SELECT DISTINCT device FROM %1$I) x');
+INSERT INTO queries VALUES
+  ('SELECT * FROM %I ORDER BY time DESC LIMIT 17', true),
+  ('SELECT * FROM %I ORDER BY time LIMIT 17', true),
+  ('SELECT * FROM %I ORDER BY time DESC', true),
+  ('SELECT time, device FROM %I WHERE device = 4 ORDER BY time DESC LIMIT 5', true),
+  ('SELECT time, val FROM %I WHERE val > 50 ORDER BY time LIMIT 100', true),
+  ('SELECT DISTINCT ON (device) device, time, val FROM %I ORDER BY device, time DESC', true);
+SELECT count(*) AS queries, count(*) FILTER (WHERE same(q, ordered)) AS agree FROM queries;
+SET strata.enable_columnar_pushdown = off;
+SELECT count(*) AS queries, count(*) FILTER (WHERE same(q, ordered)) AS agree FROM queries;
+RESET strata.enable_columnar_pushdown;
+
+-- Random filters: conjunctions of two predicates over random columns, operators and constants.
+CREATE FUNCTION random_predicate() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  ops text[] := ARRAY['=', '<>', '<', '<=', '>', '>='];
+  op text := ops[1 + floor(random() * 6)::int];
+  k int := floor(random() * 11)::int;
+BEGIN
+  RETURN CASE k
+    WHEN 0 THEN format('device %s %s', op, floor(random() * 13)::int)
+    WHEN 1 THEN format('val %s %s', op, round((random() * 220 - 110)::numeric, 2))
+    WHEN 2 THEN format('ival %s %s', op, floor(random() * 1.1e6)::int8)
+    WHEN 3 THEN format('small %s %s', op, floor(random() * 110)::int)
+    WHEN 4 THEN format('host %s %L', op, 'host_' || floor(random() * 32)::int)
+    WHEN 5 THEN format('tag %s %L', op, 'tag' || floor(random() * 520)::int)
+    WHEN 6 THEN format('time %s %L::timestamptz', op, '2024-01-01'::timestamptz + random() * interval '6 days')
+    WHEN 7 THEN format('%s IS %sNULL', (ARRAY['val', 'ival', 'tag', 'host', 'n', 'flag', 'device'])[1 + floor(random() * 7)::int],
+                       CASE WHEN random() < 0.5 THEN 'NOT ' ELSE '' END)
+    WHEN 8 THEN format('ival IN (%s, %s, %s)', floor(random() * 1e6)::int8, floor(random() * 1e6)::int8, 42)
+    WHEN 9 THEN format('n %s %s', op, round((random() * 1000)::numeric, 1))
+    ELSE format('flag %s %s', CASE WHEN random() < 0.5 THEN '=' ELSE '<>' END, (random() < 0.5)::text)
+  END;
+END $$;
+SELECT setseed(0.5);
+CREATE TABLE random_queries AS
+SELECT format('SELECT %s FROM %%I WHERE %s AND %s', cols, random_predicate(), random_predicate()) AS q
+FROM (SELECT (ARRAY['*', 'time, val', 'count(*)', 'device, count(*), max(val)', 'min(tag), max(ival)'])[1 + floor(random() * 5)::int] AS cols
+      FROM generate_series(1, 300)) s;
+UPDATE random_queries SET q = q || ' GROUP BY device' WHERE q LIKE 'SELECT device, count(*)%';
+SELECT count(*) AS queries, count(*) FILTER (WHERE same(q)) AS agree FROM random_queries;
