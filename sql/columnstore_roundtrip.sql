@@ -108,7 +108,8 @@ SELECT indexdef FROM pg_indexes WHERE tablename = '_hyper_1_1_cs';
 SELECT relowner = (SELECT relowner FROM pg_class WHERE oid = :'chunk'::regclass) AS same_owner
   FROM pg_class WHERE oid = '_strata_internal._hyper_1_1_cs'::regclass;
 
--- Reading a compressed chunk without the scan node is refused, never silently short.
+-- Through the hypertable, ColumnarScan reads the compressed chunk; reading it any other way is
+-- refused, never silently short.
 SELECT err('SELECT count(*) FROM t');
 SELECT err(format('SELECT count(*) FROM %s', :'chunk'));
 SELECT err('DELETE FROM t WHERE id = 1');
