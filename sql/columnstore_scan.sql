@@ -151,3 +151,60 @@ FROM (SELECT (ARRAY['*', 'time, val', 'count(*)', 'device, count(*), max(val)', 
       FROM generate_series(1, 300)) s;
 UPDATE random_queries SET q = q || ' GROUP BY device' WHERE q LIKE 'SELECT device, count(*)%';
 SELECT count(*) AS queries, count(*) FILTER (WHERE same(q)) AS agree FROM random_queries;
+
+-- Pruning, shown by EXPLAIN ANALYZE's counters on a one-chunk table: 4 segments of 3 batches,
+-- val (min/max) and time increase with the row number, tag has a bloom filter, note is NULL in
+-- the first half of the rows.
+CREATE TABLE e (time timestamptz NOT NULL, device int, val int, tag text, note text);
+SELECT count(*) FROM create_hypertable('e', by_range('time', interval '1 year'));
+INSERT INTO e SELECT '2024-01-01'::timestamptz + g * interval '1 second', g % 4, g, 'tag' || (g / 100),
+                     CASE WHEN g >= 6000 THEN 'n' || g END
+FROM generate_series(0, 11999) g;
+ALTER TABLE e SET (timescaledb.compress, timescaledb.compress_segmentby = 'device',
+                   timescaledb.compress_orderby = 'time',
+                   timescaledb.compress_index = 'minmax(val), minmax(note), bloom(tag)');
+SELECT count(compress_chunk(c)) FROM show_chunks('e') c;
+CREATE FUNCTION explained(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+    RETURN NEXT line;
+  END LOOP;
+END $$;
+-- Segment quals: only device 1's batches are read.
+SELECT explained('SELECT count(*) FROM e WHERE device = 1');
+SELECT explained('SELECT count(*) FROM e WHERE device IN (1, 2) AND device + 1 > 2');
+-- min/max: only the first batch of each segment can hold val < 100.
+SELECT explained('SELECT count(*) FROM e WHERE val < 100');
+SELECT explained('SELECT count(*) FROM e WHERE val > 5000 AND val <= 5100');
+-- NULL counts: the first batches hold only NULL notes, the last ones none.
+SELECT explained('SELECT count(*) FROM e WHERE note IS NOT NULL');
+SELECT explained('SELECT count(*) FROM e WHERE note IS NULL');
+-- Bloom filters: tag55 is in the second batch of each segment only.
+SELECT explained('SELECT count(*) FROM e WHERE tag = ''tag55''');
+SELECT explained('SELECT count(*) FROM e WHERE tag IN (''tag55'', ''tag101'')');
+-- Vectorized filters remove rows before tuples are formed; other quals stay PostgreSQL's.
+SELECT explained('SELECT count(*) FROM e WHERE val % 7 = 0 AND tag <> ''tag3''');
+-- Ordered scans: ORDER BY time (DESC) LIMIT decodes only the batches that can hold the first rows.
+SELECT explained('SELECT time, device FROM e ORDER BY time DESC LIMIT 5');
+SELECT explained('SELECT time, device FROM e ORDER BY time LIMIT 5');
+SELECT explained('SELECT time FROM e WHERE device = 2 ORDER BY time DESC LIMIT 1500');
+SELECT time, device, val FROM e ORDER BY time DESC LIMIT 5;
+SELECT time, device, val FROM e WHERE device = 2 ORDER BY time DESC LIMIT 3;
+-- Pushdown off: the same answers, every batch decoded.
+SET strata.enable_columnar_pushdown = off;
+SELECT explained('SELECT count(*) FROM e WHERE val < 100 AND device = 1');
+RESET strata.enable_columnar_pushdown;
+SELECT count(*) FROM e WHERE val < 100 AND device = 1;
+-- Only the referenced columns are detoasted and decoded: with note's data damaged in every
+-- batch, queries that do not read note still work, and one that does reports the damage.
+SELECT format('%I.%I', cc.schema_name, cc.table_name) AS companion
+  FROM _strata_catalog.compressed_chunk cc JOIN _strata_catalog.hypertable h ON h.id = cc.hypertable_id
+ WHERE h.table_name = 'e' \gset
+UPDATE :companion SET note = '\x0102'::bytea;
+SELECT count(*), sum(val), min(tag) FROM e WHERE device = 3 AND val > 100;
+SELECT time, device FROM e ORDER BY time DESC LIMIT 2;
+\set VERBOSITY terse
+SELECT count(note) FROM e;
+\set VERBOSITY default
