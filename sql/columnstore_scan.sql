@@ -208,3 +208,26 @@ SELECT time, device FROM e ORDER BY time DESC LIMIT 2;
 \set VERBOSITY terse
 SELECT count(note) FROM e;
 \set VERBOSITY default
+
+-- Changes reach the planner's layout cache and cached plans: columns added after compression
+-- (with a default: every compressed row has it), decompression and recompression, in one session.
+CREATE TABLE x (time timestamptz NOT NULL, a int, b text);
+SELECT count(*) FROM create_hypertable('x', by_range('time', interval '1 year'));
+INSERT INTO x SELECT '2024-01-01'::timestamptz + g * interval '1 minute', g % 3, 'b' || g FROM generate_series(1, 100) g;
+ALTER TABLE x SET (timescaledb.compress, timescaledb.compress_segmentby = 'a');
+SELECT count(compress_chunk(c)) FROM show_chunks('x') c;
+PREPARE p(int) AS SELECT count(*), sum(a), min(b) FROM x WHERE a = $1;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE p(1);
+SELECT count(*), sum(a) FROM x;
+ALTER TABLE x ADD COLUMN c int DEFAULT 7;
+ALTER TABLE x ADD COLUMN d text;
+SELECT count(*), sum(c), count(d), min(b) FROM x WHERE c = 7;
+SELECT count(decompress_chunk(c)) FROM show_chunks('x') c;
+EXECUTE p(1);
+SELECT count(*), sum(c), count(d), min(b) FROM x WHERE a = 1;
+INSERT INTO x VALUES ('2024-01-01', 1, 'new', 8, 'd');
+SELECT count(compress_chunk(c)) FROM show_chunks('x') c;
+EXECUTE p(1);
+SELECT count(*), sum(c), count(d), min(b) FROM x WHERE a = 1;
+RESET plan_cache_mode;

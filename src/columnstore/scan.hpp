@@ -29,6 +29,10 @@ void scan_init();
 void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInfo* chunk_rel,
                         const ChunkInfo* chunk);
 
+// Relcache invalidation handler (run by the hook dispatcher, src/hooks): the planner's cache of
+// compressed chunks' layouts goes stale on a change of strata's catalog or of a cached chunk.
+void columnar_relcache_invalidated(Oid relid);
+
 // Plan layout shared by scan_plan.cpp and scan_exec.cpp.
 namespace scanplan {
 // custom_private = list_make5(meta, attrs, kernel preds, batch filters, orderby).

@@ -109,6 +109,8 @@ struct ColumnarScanState {
   const uint64* selection;
   Datum* seg_values;  // per chunk attribute
   bool* seg_isnull;
+  Datum* missing_values;  // per chunk attribute not in the companion
+  bool* missing_isnull;
   // ordered scans (kOrdered: 1 rows as stored, 2 reversed): every batch is an entry of a binary
   // heap, first keyed by its first row's first orderby key from the batch metadata (opened, that
   // is decoded, only when it reaches the top), then by its current row's keys
@@ -495,6 +497,9 @@ TupleTableSlot* form_tuple(ColumnarScanState* st, int bslot, uint64 row, const D
       slot->tts_isnull[attno - 1] = seg_isnull[attno - 1];
     } else if (a->bridge_col >= 0) {
       slot->tts_values[attno - 1] = decoded_datum(st, a, bslot, row, &slot->tts_isnull[attno - 1]);
+    } else {
+      slot->tts_values[attno - 1] = st->missing_values[attno - 1];
+      slot->tts_isnull[attno - 1] = st->missing_isnull[attno - 1];
     }
   }
   MemoryContextSwitchTo(old);
@@ -748,6 +753,8 @@ void begin_columnar(CustomScanState* node, EState* estate, int eflags) {
   st->col_attnos = (AttrNumber*)palloc0(sizeof(AttrNumber) * (st->natts > 0 ? st->natts : 1));
   st->seg_values = (Datum*)palloc0(sizeof(Datum) * (st->natts > 0 ? st->natts : 1));
   st->seg_isnull = (bool*)palloc0(sizeof(bool) * (st->natts > 0 ? st->natts : 1));
+  st->missing_values = (Datum*)palloc0(sizeof(Datum) * (st->natts > 0 ? st->natts : 1));
+  st->missing_isnull = (bool*)palloc0(sizeof(bool) * (st->natts > 0 ? st->natts : 1));
   for (int i = 0; i < st->natts; ++i) {
     AttrState* a = &st->attrs[i];
     a->role = list_nth_int(attrs, i * kAttrFields + kRole);
@@ -757,13 +764,20 @@ void begin_columnar(CustomScanState* node, EState* estate, int eflags) {
     a->max_attno = (AttrNumber)list_nth_int(attrs, i * kAttrFields + kMaxAttno);
     a->nulls_attno = (AttrNumber)list_nth_int(attrs, i * kAttrFields + kNullsAttno);
     a->bloom_attno = (AttrNumber)list_nth_int(attrs, i * kAttrFields + kBloomAttno);
-    a->needed = list_nth_int(attrs, i * kAttrFields + kNeeded) != 0 && a->role != kRoleNone;
+    a->needed = list_nth_int(attrs, i * kAttrFields + kNeeded) != 0;
     a->bridge_col = -1;
     if (i < desc->natts) {
       Form_pg_attribute att = TupleDescAttr(desc, i);
       a->typid = att->atttypid;
       a->typlen = att->attlen;
       a->typbyval = att->attbyval;
+      if (att->attisdropped) a->needed = false;
+      // A column the companion does not have (added after compression): every row has the
+      // column's missing value (ADD COLUMN ... DEFAULT), or NULL.
+      if (a->needed && a->role == kRoleNone)
+        st->missing_values[i] = getmissingattr(desc, i + 1, &st->missing_isnull[i]);
+    } else {
+      a->needed = false;
     }
     if (a->needed) st->needed[st->nneeded++] = (AttrNumber)(i + 1);
   }

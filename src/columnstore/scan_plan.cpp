@@ -125,6 +125,10 @@ void build_layout(Oid chunk_relid, const ChunkInfo* chunk, int natts, Layout* ou
     }
     ReleaseSysCache(tup);
   }
+}
+
+// The companion's size estimates (from pg_class, through the syscache).
+void layout_stats(Layout* out) {
   HeapTuple ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(out->companion));
   out->batches = 0;
   out->pages = 0;
@@ -137,6 +141,62 @@ void build_layout(Oid chunk_relid, const ChunkInfo* chunk, int natts, Layout* ou
   if (out->cc.sizes.compressed_rows > 0 && out->batches <= 0) out->batches = (double)out->cc.sizes.compressed_rows;
   if (out->batches <= 0) out->batches = 1;
   out->rows = out->cc.sizes.uncompressed_rows > 0 ? (double)out->cc.sizes.uncompressed_rows : out->batches * kBatchRows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The layout cache: chunk relid -> layout, so planning a query on compressed chunks reads no
+// catalog table (only the syscache for the companion's size). Entries live in a context under
+// CacheMemoryContext. An invalidation (strata's catalog, a cached chunk, or everything) only marks
+// the cache stale, and the next lookup empties it: a catalog read inside a lookup may process
+// invalidations, which must not free what the lookup is building.
+
+struct LayoutCacheEntry {
+  Oid chunk_relid;  // hash key
+  int32 chunk_id;
+  Layout layout;
+};
+
+HTAB* layout_cache = nullptr;
+MemoryContext layout_cxt = nullptr;
+bool layout_cache_stale = false;
+Oid layout_catalog_oid = InvalidOid;  // strata's catalog invalidation target, once known
+
+Layout* cached_layout(Oid chunk_relid, const ChunkInfo* chunk, int natts) {
+  if (layout_cache_stale && layout_cxt != nullptr) {
+    MemoryContextDelete(layout_cxt);
+    layout_cxt = nullptr;
+    layout_cache = nullptr;
+  }
+  layout_cache_stale = false;
+  if (layout_cxt == nullptr) {
+    layout_cxt = AllocSetContextCreate(CacheMemoryContext, "strata columnar layouts", ALLOCSET_DEFAULT_SIZES);
+    HASHCTL ctl;
+    memset(&ctl, 0, sizeof ctl);
+    ctl.keysize = sizeof(Oid);
+    ctl.entrysize = sizeof(LayoutCacheEntry);
+    ctl.hcxt = layout_cxt;
+    layout_cache = hash_create("strata columnar layouts", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  }
+  if (!OidIsValid(layout_catalog_oid)) layout_catalog_oid = catalog_plan_dependency_oid();
+  LayoutCacheEntry* e = (LayoutCacheEntry*)hash_search(layout_cache, &chunk_relid, HASH_FIND, nullptr);
+  if (e != nullptr && e->chunk_id == chunk->id && e->layout.natts == natts) return &e->layout;
+  HTAB* cache = layout_cache;
+  MemoryContext old = MemoryContextSwitchTo(layout_cxt);
+  Layout built;
+  build_layout(chunk_relid, chunk, natts, &built);
+  MemoryContextSwitchTo(old);
+  if (cache != layout_cache || layout_cache_stale) {
+    // Invalidated meanwhile: use what was built now (the context is emptied only at the next
+    // lookup), keep nothing.
+    Layout* copy = (Layout*)palloc(sizeof(Layout));
+    *copy = built;
+    return copy;
+  }
+  bool found;
+  e = (LayoutCacheEntry*)hash_search(layout_cache, &chunk_relid, HASH_ENTER, &found);
+  e->chunk_id = chunk->id;
+  e->layout = built;
+  return &e->layout;
 }
 
 List* int_array_list(const int* v, int n) {
@@ -242,8 +302,8 @@ Path* ordered_rowpart(PlannerInfo* root, RelOptInfo* rel, List* rowpart_paths, P
 
 void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInfo* rel, const ChunkInfo* chunk) {
   RangeTblEntry* rte = planner_rt_fetch(rel->relid, root);
-  Layout layout;
-  build_layout(rte->relid, chunk, rel->max_attr, &layout);
+  Layout layout = *cached_layout(rte->relid, chunk, rel->max_attr);
+  layout_stats(&layout);
 
   const bool partial = (chunk->status & kChunkStatusPartial) != 0;
   List* rowpart_paths = rel->pathlist;
@@ -620,6 +680,13 @@ const CustomScanMethods columnar_scan_methods = {
     "ColumnarScan",
     pg::guarded<columnar_create_state>,
 };
+
+void columnar_relcache_invalidated(Oid relid) {
+  if (layout_cache == nullptr || layout_cache_stale) return;
+  if (relid == InvalidOid || relid == layout_catalog_oid ||
+      hash_search(layout_cache, &relid, HASH_FIND, nullptr) != nullptr)
+    layout_cache_stale = true;
+}
 
 void scan_init() {
   RegisterCustomScanMethods(&columnar_scan_methods);

@@ -5,6 +5,7 @@
 
 #include "catalog/catalog.hpp"
 #include "columnstore/columnstore.hpp"
+#include "columnstore/scan.hpp"
 #include "ddl/ddl.hpp"
 #include "ingest/ingest.hpp"
 #include "jobs/jobs.hpp"
@@ -97,6 +98,7 @@ constexpr XactHandler kXactEvent[] = {
 // CacheRegisterRelcacheCallback / CacheRegisterSyscacheCallback: at every invalidation.
 constexpr RelcacheHandler kRelcacheInvalidation[] = {
     catalog_relcache_invalidated,  // catalog: the hypertable cache and the extension state
+    columnstore::columnar_relcache_invalidated,  // columnstore: the planner's compressed chunk layouts
 };
 constexpr SyscacheHandler kSyscacheInvalidation[] = {
     {NAMESPACEOID, catalog_namespace_invalidated},  // catalog: schema renames and drops
