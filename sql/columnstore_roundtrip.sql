@@ -120,6 +120,7 @@ SELECT err(format('SELECT compress_chunk(%L, if_not_compressed => false)', :'chu
 -- Column changes the companion cannot follow are refused while a chunk is compressed.
 SELECT err('ALTER TABLE t RENAME COLUMN i4 TO i4b');
 SELECT err('ALTER TABLE t ALTER COLUMN i4 TYPE int8');
+SELECT err(format('TRUNCATE %s', :'chunk'));
 
 -- A column added after compression: decompressed rows get its default.
 ALTER TABLE t ADD COLUMN added_after text DEFAULT 'dflt';

@@ -384,6 +384,20 @@ void refuse_column_change(const RangeVar* relation, const char* column, const ch
 }
 
 void check_column_changes(Node* parsetree) {
+  if (IsA(parsetree, TruncateStmt)) {
+    // TRUNCATE of a compressed chunk would empty its row part only (TRUNCATE of the hypertable
+    // drops its chunks, companions included).
+    ListCell* lc;
+    foreach (lc, ((TruncateStmt*)parsetree)->relations) {
+      Oid relid = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+      ChunkInfo chunk;
+      if (OidIsValid(relid) && chunk_get_by_relid(relid, &chunk) && (chunk.status & kChunkStatusCompressed))
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("cannot truncate compressed chunk \"%s\"", get_rel_name(relid)),
+                        errhint("Decompress it first with decompress_chunk(), or drop it with drop_chunks().")));
+    }
+    return;
+  }
   if (IsA(parsetree, RenameStmt)) {
     RenameStmt* r = (RenameStmt*)parsetree;
     if (r->renameType == OBJECT_COLUMN && r->relation != nullptr) refuse_column_change(r->relation, r->subname, "rename");
@@ -402,7 +416,8 @@ void check_column_changes(Node* parsetree) {
 
 void wrap_utility(const pg::UtilityCall* call) {
   Node* parsetree = call->pstmt->utilityStmt;
-  if (IsBinaryUpgrade || (!IsA(parsetree, AlterTableStmt) && !IsA(parsetree, RenameStmt)) || !extension_is_active())
+  if (IsBinaryUpgrade || (!IsA(parsetree, AlterTableStmt) && !IsA(parsetree, RenameStmt) && !IsA(parsetree, TruncateStmt)) ||
+      !extension_is_active())
     return pg::utility_proceed(call);
   check_column_changes(parsetree);
   if (!IsA(parsetree, AlterTableStmt) || !has_our_options((AlterTableStmt*)parsetree)) return pg::utility_proceed(call);
