@@ -107,7 +107,7 @@ BEGIN
     EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(c) FROM %I.show_chunks($1, older_than => $2) c', extschema)
       INTO chunks USING ht.relation, (config->>'compress_after')::interval;
   END IF;
-  FOREACH c IN ARRAY pg_catalog.coalesce(chunks, '{}'::regclass[]) LOOP
+  FOREACH c IN ARRAY COALESCE(chunks, '{}'::pg_catalog.regclass[]) LOOP
     st := _strata_internal.chunk_status(c);
     -- Not compressed, or compressed with rows in its row part since (partial).
     IF st OPERATOR(pg_catalog.&) 1 OPERATOR(pg_catalog.=) 0
@@ -121,7 +121,7 @@ BEGIN
       COMMIT;
     END IF;
   END LOOP;
-  RAISE DEBUG1 'compression policy (job %): % chunks compressed, % skipped', job_id, compressed, skipped;
+  RAISE DEBUG 'compression policy (job %): % chunks compressed, % skipped', job_id, compressed, skipped;
 END
 $$;
 
@@ -265,4 +265,137 @@ CREATE PROCEDURE @extschema@.remove_columnstore_policy(hypertable regclass, if_e
 BEGIN
   PERFORM @extschema@.remove_compression_policy(hypertable, if_exists);
 END
+$$;
+
+-- ---- views and statistics (TimescaleDB's column names) ----------------------------------------
+
+-- "time DESC, a NULLS FIRST": an orderby list as users write it (SQL's default NULLS order left out).
+CREATE FUNCTION _strata_internal.orderby_text(orderby name[], orderby_desc boolean[], orderby_nullsfirst boolean[])
+  RETURNS text LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT pg_catalog.string_agg(pg_catalog.quote_ident(o.col)
+           || CASE WHEN orderby_desc[o.i] THEN ' DESC' ELSE '' END
+           || CASE WHEN orderby_nullsfirst[o.i] AND NOT orderby_desc[o.i] THEN ' NULLS FIRST'
+                   WHEN NOT orderby_nullsfirst[o.i] AND orderby_desc[o.i] THEN ' NULLS LAST' ELSE '' END,
+         ', ' ORDER BY o.i)
+    FROM pg_catalog.unnest(orderby) WITH ORDINALITY o(col, i)
+$$;
+
+CREATE FUNCTION _strata_internal.segmentby_text(segmentby name[]) RETURNS text
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT pg_catalog.string_agg(pg_catalog.quote_ident(s.col), ', ' ORDER BY s.i)
+    FROM pg_catalog.unnest(segmentby) WITH ORDINALITY s(col, i)
+$$;
+
+-- The sparse index as JSON: [{"type": "minmax", "column": "time", "source": "orderby"}, ...].
+CREATE FUNCTION _strata_internal.sparse_index_json(orderby name[], minmax name[], bloom name[]) RETURNS jsonb
+  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT pg_catalog.jsonb_agg(x.o ORDER BY x.k, x.i)
+    FROM (SELECT 1 AS k, m.i, pg_catalog.jsonb_build_object('type', 'minmax', 'column', m.col, 'source',
+                   CASE WHEN m.col = ANY (orderby) THEN 'orderby' ELSE 'config' END) AS o
+            FROM pg_catalog.unnest(minmax) WITH ORDINALITY m(col, i)
+          UNION ALL
+          SELECT 2, b.i, pg_catalog.jsonb_build_object('type', 'bloom', 'column', b.col, 'source', 'config')
+            FROM pg_catalog.unnest(bloom) WITH ORDINALITY b(col, i)) x
+$$;
+
+-- One row per segmentby or orderby column of each hypertable with the columnstore enabled.
+CREATE VIEW strata_information.compression_settings AS
+SELECT h.schema_name AS hypertable_schema,
+       h.table_name AS hypertable_name,
+       a.attname,
+       pg_catalog.array_position(s.segmentby, a.attname)::smallint AS segmentby_column_index,
+       pg_catalog.array_position(s.orderby, a.attname)::smallint AS orderby_column_index,
+       NOT s.orderby_desc[pg_catalog.array_position(s.orderby, a.attname)] AS orderby_asc,
+       s.orderby_nullsfirst[pg_catalog.array_position(s.orderby, a.attname)] AS orderby_nullsfirst
+  FROM _strata_catalog.compression_settings s
+  JOIN _strata_catalog.hypertable h ON h.id = s.hypertable_id
+  JOIN pg_catalog.pg_namespace n ON n.nspname = h.schema_name
+  JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = h.table_name
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE a.attname = ANY (s.segmentby) OR a.attname = ANY (s.orderby);
+
+CREATE VIEW strata_information.hypertable_columnstore_settings AS
+SELECT pg_catalog.format('%I.%I', h.schema_name, h.table_name)::pg_catalog.regclass AS hypertable,
+       _strata_internal.segmentby_text(s.segmentby) AS segmentby,
+       _strata_internal.orderby_text(s.orderby, s.orderby_desc, s.orderby_nullsfirst) AS orderby,
+       NULL::interval AS compress_interval_length,
+       _strata_internal.sparse_index_json(s.orderby, s.minmax, s.bloom) AS index
+  FROM _strata_catalog.compression_settings s
+  JOIN _strata_catalog.hypertable h ON h.id = s.hypertable_id;
+
+-- The settings each compressed chunk was compressed with.
+CREATE VIEW strata_information.chunk_columnstore_settings AS
+SELECT pg_catalog.format('%I.%I', h.schema_name, h.table_name)::pg_catalog.regclass AS hypertable,
+       pg_catalog.format('%I.%I', k.schema_name, k.table_name)::pg_catalog.regclass AS chunk,
+       _strata_internal.segmentby_text(cc.segmentby) AS segmentby,
+       _strata_internal.orderby_text(cc.orderby, cc.orderby_desc, cc.orderby_nullsfirst) AS orderby,
+       _strata_internal.sparse_index_json(cc.orderby, cc.minmax, cc.bloom) AS index
+  FROM _strata_catalog.compressed_chunk cc
+  JOIN _strata_catalog.chunk k ON k.id = cc.chunk_id
+  JOIN _strata_catalog.hypertable h ON h.id = cc.hypertable_id;
+
+GRANT SELECT ON strata_information.compression_settings, strata_information.hypertable_columnstore_settings,
+  strata_information.chunk_columnstore_settings TO PUBLIC;
+
+-- Sizes of each chunk of a hypertable before and after compression (as measured when it was
+-- compressed); NULL for chunks that are not compressed.
+CREATE FUNCTION @extschema@.chunk_compression_stats(hypertable regclass)
+  RETURNS TABLE (chunk_schema name, chunk_name name, compression_status text,
+                 before_compression_table_bytes bigint, before_compression_index_bytes bigint,
+                 before_compression_toast_bytes bigint, before_compression_total_bytes bigint,
+                 after_compression_table_bytes bigint, after_compression_index_bytes bigint,
+                 after_compression_toast_bytes bigint, after_compression_total_bytes bigint,
+                 node_name name)
+  LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+  SELECT k.schema_name, k.table_name,
+         CASE WHEN cc.chunk_id IS NULL THEN 'Uncompressed' ELSE 'Compressed' END,
+         cc.uncompressed_heap_size, cc.uncompressed_index_size, cc.uncompressed_toast_size,
+         cc.uncompressed_heap_size + cc.uncompressed_index_size + cc.uncompressed_toast_size,
+         cc.compressed_heap_size, cc.compressed_index_size, cc.compressed_toast_size,
+         cc.compressed_heap_size + cc.compressed_index_size + cc.compressed_toast_size,
+         NULL::name
+    FROM _strata_catalog.chunk k
+    LEFT JOIN _strata_catalog.compressed_chunk cc ON cc.chunk_id = k.id
+   WHERE k.hypertable_id = _strata_internal.hypertable_id_of(hypertable)
+   ORDER BY k.range_start
+$$;
+
+CREATE FUNCTION @extschema@.hypertable_compression_stats(hypertable regclass)
+  RETURNS TABLE (total_chunks bigint, number_compressed_chunks bigint,
+                 before_compression_table_bytes bigint, before_compression_index_bytes bigint,
+                 before_compression_toast_bytes bigint, before_compression_total_bytes bigint,
+                 after_compression_table_bytes bigint, after_compression_index_bytes bigint,
+                 after_compression_toast_bytes bigint, after_compression_total_bytes bigint,
+                 node_name name)
+  LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+  SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE s.compression_status = 'Compressed'),
+         pg_catalog.sum(s.before_compression_table_bytes)::bigint, pg_catalog.sum(s.before_compression_index_bytes)::bigint,
+         pg_catalog.sum(s.before_compression_toast_bytes)::bigint, pg_catalog.sum(s.before_compression_total_bytes)::bigint,
+         pg_catalog.sum(s.after_compression_table_bytes)::bigint, pg_catalog.sum(s.after_compression_index_bytes)::bigint,
+         pg_catalog.sum(s.after_compression_toast_bytes)::bigint, pg_catalog.sum(s.after_compression_total_bytes)::bigint,
+         NULL::name
+    FROM @extschema@.chunk_compression_stats(hypertable) s
+  HAVING _strata_internal.hypertable_id_of(hypertable) IS NOT NULL
+$$;
+
+-- The columnstore names of the same.
+CREATE FUNCTION @extschema@.chunk_columnstore_stats(hypertable regclass)
+  RETURNS TABLE (chunk_schema name, chunk_name name, compression_status text,
+                 before_compression_table_bytes bigint, before_compression_index_bytes bigint,
+                 before_compression_toast_bytes bigint, before_compression_total_bytes bigint,
+                 after_compression_table_bytes bigint, after_compression_index_bytes bigint,
+                 after_compression_toast_bytes bigint, after_compression_total_bytes bigint,
+                 node_name name)
+  LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+  SELECT * FROM @extschema@.chunk_compression_stats(hypertable)
+$$;
+CREATE FUNCTION @extschema@.hypertable_columnstore_stats(hypertable regclass)
+  RETURNS TABLE (total_chunks bigint, number_compressed_chunks bigint,
+                 before_compression_table_bytes bigint, before_compression_index_bytes bigint,
+                 before_compression_toast_bytes bigint, before_compression_total_bytes bigint,
+                 after_compression_table_bytes bigint, after_compression_index_bytes bigint,
+                 after_compression_toast_bytes bigint, after_compression_total_bytes bigint,
+                 node_name name)
+  LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+  SELECT * FROM @extschema@.hypertable_compression_stats(hypertable)
 $$;
