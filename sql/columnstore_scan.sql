@@ -122,6 +122,84 @@ SET strata.enable_columnar_pushdown = off;
 SELECT count(*) AS queries, count(*) FILTER (WHERE same(q, ordered)) AS agree FROM queries;
 RESET strata.enable_columnar_pushdown;
 
+-- The same in parallel plans (ColumnarScan runs in the workers of a Parallel Append).
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET parallel_leader_participation = off;
+SELECT count(*) AS queries, count(*) FILTER (WHERE same(q, ordered)) AS agree FROM queries;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET parallel_leader_participation;
+SET max_parallel_workers_per_gather = 0;
+
+-- Every type family: a scan forms each value exactly as stored (by-value types of every width,
+-- fixed-length by-reference types, varlena types, domains, enums, composites, arrays), with
+-- filters on them.
+CREATE DOMAIN posint AS int CHECK (VALUE > 0);
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TYPE pair AS (a int, b text);
+CREATE TABLE ty (time timestamptz NOT NULL, seg text, i2 int2, i4 int4, i8 int8, f4 float4, f8 float8,
+                 num numeric, txt text, vc varchar(20), bpc char(5), bt bytea, b bool, d date, ts timestamp,
+                 iv interval, u uuid, j json, jb jsonb, ia int[], dom posint, en mood, comp pair, ip inet,
+                 m money, tm time, tmz timetz, ch "char", nm name, o oid, pt point);
+SELECT count(*) FROM create_hypertable('ty', by_range('time', interval '10 days'));
+INSERT INTO ty
+SELECT '2024-01-01'::timestamptz + g * interval '1 minute', 's' || (g % 3),
+       CASE WHEN g % 11 = 0 THEN NULL ELSE (g % 32767)::int2 END, g * 7, g::int8 * 1000000007,
+       g / 7.0::float4, CASE WHEN g % 13 = 0 THEN 'Infinity' ELSE g / 3.0 END, g / 7.0, 'text ' || g,
+       left('vc' || g, 20), 'c' || (g % 10), decode(lpad(to_hex(g), 8, '0'), 'hex'), g % 3 = 0,
+       '2020-01-01'::date + g, '2020-01-01'::timestamp + g * interval '1 second', g * interval '1 minute 3 seconds',
+       CASE WHEN g % 5 = 0 THEN NULL ELSE md5(g::text)::uuid END, json_build_object('g', g),
+       jsonb_build_object('g', g, 'a', jsonb_build_array(g, g + 1)), ARRAY[g, NULL, g + 1], g,
+       (ARRAY['sad', 'ok', 'happy']::mood[])[g % 3 + 1], ROW(g, 'p' || g)::pair,
+       ('10.0.' || (g % 256) || '.' || (g % 7))::inet, (g * 1.25)::money, '00:00'::time + g * interval '1 second',
+       '00:00+02'::timetz + g * interval '1 second', chr(65 + g % 26)::"char", ('name' || g)::name, g::oid,
+       point(g, -g)
+FROM generate_series(1, 2500) g;
+CREATE TABLE ty_ref AS SELECT * FROM ty;
+ALTER TABLE ty SET (timescaledb.compress, timescaledb.compress_segmentby = 'seg',
+                    timescaledb.compress_orderby = 'time',
+                    timescaledb.compress_index = 'minmax(f8), minmax(txt), bloom(u), bloom(num)');
+SELECT count(compress_chunk(c)) FROM show_chunks('ty') c;
+CREATE FUNCTION same_ty(q text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  a text;
+  b text;
+BEGIN
+  EXECUTE format('SELECT coalesce(string_agg(t::text, E''\n'' ORDER BY t::text), '''') FROM (' || q || ') t', 'ty') INTO a;
+  EXECUTE format('SELECT coalesce(string_agg(t::text, E''\n'' ORDER BY t::text), '''') FROM (' || q || ') t', 'ty_ref') INTO b;
+  IF a IS DISTINCT FROM b THEN
+    RAISE NOTICE 'differs: %', q;
+  END IF;
+  RETURN a IS NOT DISTINCT FROM b;
+END $$;
+SELECT q, same_ty(q) FROM (VALUES
+  ('SELECT * FROM %I'),
+  ('SELECT * FROM %I WHERE seg = ''s1'' AND i2 IS NULL'),
+  ('SELECT time, f8 FROM %I WHERE f8 = ''Infinity'''),
+  ('SELECT time, f4 FROM %I WHERE f4 > 100.5'),
+  ('SELECT time FROM %I WHERE txt > ''text 2'' AND txt < ''text 3'''),
+  ('SELECT time FROM %I WHERE vc = ''vc17'''),
+  ('SELECT time FROM %I WHERE bpc = ''c3'''),
+  ('SELECT time FROM %I WHERE bt < ''\x00000100''::bytea'),
+  ('SELECT time FROM %I WHERE u = md5(''17'')::uuid OR u IS NULL'),
+  ('SELECT time FROM %I WHERE num = 3'),
+  ('SELECT time FROM %I WHERE num IN (1, 2.0, 3.00)'),
+  ('SELECT time FROM %I WHERE d BETWEEN ''2024-01-01'' AND ''2024-02-01'''),
+  ('SELECT time FROM %I WHERE ts > ''2020-01-01 00:30'''),
+  ('SELECT time FROM %I WHERE iv > ''1 day'''),
+  ('SELECT time FROM %I WHERE jb @> ''{"g": 5}'''),
+  ('SELECT time FROM %I WHERE dom = 7 OR en = ''happy'''),
+  ('SELECT time FROM %I WHERE (comp).a = 9'),
+  ('SELECT time FROM %I WHERE ch = ''C'' AND nm > ''name99'''),
+  ('SELECT time FROM %I WHERE o = 42 OR m > 3000::money OR tm < ''00:00:10'''),
+  ('SELECT time FROM %I WHERE b AND i8 > 1000000007000')
+) v(q);
+
 -- Random filters: conjunctions of two predicates over random columns, operators and constants.
 CREATE FUNCTION random_predicate() RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
