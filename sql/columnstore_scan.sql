@@ -250,7 +250,8 @@ BEGIN
     RETURN NEXT line;
   END LOOP;
 END $$;
--- Segment quals: only device 1's batches are read.
+-- Segment quals: scan keys on the companion's index read only device 1's batches ("Batches"
+-- counts the batches read); the rest of a segment qual skips batches.
 SELECT explained('SELECT count(*) FROM e WHERE device = 1');
 SELECT explained('SELECT count(*) FROM e WHERE device IN (1, 2) AND device + 1 > 2');
 -- min/max: only the first batch of each segment can hold val < 100.
@@ -268,6 +269,11 @@ SELECT explained('SELECT count(*) FROM e WHERE val % 7 = 0 AND tag <> ''tag3''')
 SELECT explained('SELECT time, device FROM e ORDER BY time DESC LIMIT 5');
 SELECT explained('SELECT time, device FROM e ORDER BY time LIMIT 5');
 SELECT explained('SELECT time FROM e WHERE device = 2 ORDER BY time DESC LIMIT 1500');
+-- Index keys on the first min column too, and on executor parameters: the newest row of each
+-- segment through LATERAL ... LIMIT 1 reads and decodes one batch per segment.
+SELECT explained('SELECT count(*) FROM e WHERE device = 1 AND time < ''2024-01-01 00:30''');
+SELECT explained('SELECT d, l.time FROM (VALUES (0), (1), (2), (3)) v(d), LATERAL (SELECT time FROM e WHERE device = v.d ORDER BY time DESC LIMIT 1) l');
+SELECT d, l.time FROM (VALUES (0), (1), (2), (3)) v(d), LATERAL (SELECT time FROM e WHERE device = v.d ORDER BY time DESC LIMIT 1) l;
 SELECT time, device, val FROM e ORDER BY time DESC LIMIT 5;
 SELECT time, device, val FROM e WHERE device = 2 ORDER BY time DESC LIMIT 3;
 -- Pushdown off: the same answers, every batch decoded.

@@ -35,7 +35,7 @@ void columnar_relcache_invalidated(Oid relid);
 
 // Plan layout shared by scan_plan.cpp and scan_exec.cpp.
 namespace scanplan {
-// custom_private = list_make5(meta, attrs, kernel preds, batch filters, orderby).
+// custom_private = list_make6(meta, attrs, kernel preds, batch filters, orderby, index keys).
 enum Meta { kCompanion, kCountAttno, kSeqAttno, kOrdered, kChunkRelid, kNSegQuals, kMetaLen };
 // attrs: kAttrFields ints per chunk attribute 1..natts.
 enum Attr { kRole, kCompAttno, kCodecType, kMinAttno, kMaxAttno, kNullsAttno, kBloomAttno, kNeeded, kAttrFields };
@@ -46,6 +46,9 @@ enum Pred { kPredAttno, kPredOp, kPredConst, kPredIsArray, kPredFields };
 enum FilterKind { kFilterMinMax = 0, kFilterNullTest = 1, kFilterBloom = 2 };
 enum Filter { kFilterKind, kFilterAttno, kFilterStrategy, kFilterConst, kFilterIsArray, kFilterProc,
               kFilterCollation, kFilterFields };
+// index keys (on the companion's btree over segmentby columns and the first min column): kKeyFields
+// ints each; the value is a constant of custom_exprs (kConsts), an array for = ANY.
+enum Key { kKeyCompAttno, kKeyStrategy, kKeyConst, kKeyIsArray, kKeyProc, kKeySubtype, kKeyCollation, kKeyFields };
 // orderby (ordered scans): kOrderFields ints per key, in the order the node returns rows.
 enum Order { kOrderAttno, kOrderSortOp, kOrderCollation, kOrderNullsFirst, kOrderFields };
 // custom_exprs = list_make4(segment quals on companion columns, the same on chunk columns (for

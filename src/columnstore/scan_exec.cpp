@@ -10,8 +10,15 @@
 #include "pg/pg.hpp"
 
 extern "C" {
+#include "access/genam.h"
 #include "access/nbtree.h"
+#include "access/relscan.h"
 #include "access/tableam.h"
+#include "catalog/index.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "utils/rel.h"
 #include "lib/binaryheap.h"
 #include "utils/sortsupport.h"
 #include "catalog/pg_type.h"
@@ -79,6 +86,13 @@ struct ColumnarScanState {
   CustomScanState css;
   Relation companion;
   TableScanDesc scan;
+  // the companion's index, when restrictions give it scan keys (sorted by index column)
+  Relation index;
+  IndexScanDesc iscan;
+  int nkeys_index;
+  ScanKeyData* index_keys;
+  int* index_key_const;  // the constant of each key
+  bool* index_key_array;
   TupleTableSlot* comp_slot;
   AttrNumber count_attno;
   int natts;
@@ -263,6 +277,25 @@ void start_scan(ColumnarScanState* st) {
       }
     }
   }
+  if (st->iscan != nullptr) {
+    for (int i = 0; i < st->nkeys_index; ++i) {
+      ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
+      bool isnull = false;
+      Datum d = ExecEvalExprSwitchContext(st->consts[st->index_key_const[i]], econtext, &isnull);
+      const Oid type = exprType((Node*)st->consts[st->index_key_const[i]]->expr);
+      int16 typlen;
+      bool typbyval;
+      get_typlenbyval(type, &typlen, &typbyval);
+      if (isnull) {
+        st->never = true;
+        d = (Datum)0;
+      } else {
+        d = datumCopy(d, typbyval, typlen);
+      }
+      st->index_keys[i].sk_argument = d;
+    }
+    if (!st->never) index_rescan(st->iscan, st->index_keys, st->nkeys_index, nullptr, 0);
+  }
   int* types = (int*)palloc(sizeof(int) * (st->ncols > 0 ? st->ncols : 1));
   for (int i = 0; i < st->ncols; ++i) types[i] = st->attrs[st->col_attnos[i] - 1].codec_type;
   st->bridge = bridge_create(st->ncols, types, 1, st->never ? 0 : st->npreds, preds);
@@ -354,11 +387,18 @@ void decode_column(ColumnarScanState* st, int bslot, int col, int32 count) {
                            RelationGetRelationName(st->companion), count, (unsigned long long)rows)));
 }
 
+// The next companion row (batch) into comp_slot: through the index with the scan keys, or a heap scan.
+bool fetch_companion(ColumnarScanState* st) {
+  if (st->never) return false;  // (the index scan has no keys then)
+  if (st->iscan != nullptr) return index_getnext_slot(st->iscan, ForwardScanDirection, st->comp_slot);
+  return table_scan_getnextslot(st->scan, ForwardScanDirection, st->comp_slot);
+}
+
 // Reads companion rows until one whose batch has selected rows; false at the end.
 bool next_batch(ColumnarScanState* st) {
   ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
   for (;;) {
-    if (!table_scan_getnextslot(st->scan, ForwardScanDirection, st->comp_slot)) return false;
+    if (!fetch_companion(st)) return false;
     CHECK_FOR_INTERRUPTS();
     st->batches_total++;
     MemoryContextReset(st->batch_cxt);
@@ -635,7 +675,7 @@ void load_entries(ColumnarScanState* st) {
   const AttrState* first = &st->attrs[st->key_attnos[0] - 1];
   const bool first_desc = st->keys[0].ssup_reverse;
   const bool first_nulls_first = st->key_nulls_first[0];
-  while (!st->never && table_scan_getnextslot(st->scan, ForwardScanDirection, st->comp_slot)) {
+  while (!st->never && fetch_companion(st)) {
     CHECK_FOR_INTERRUPTS();
     st->batches_total++;
     if (st->seg_qual != nullptr) {
@@ -734,6 +774,8 @@ bool columnar_recheck(ScanState* node, TupleTableSlot* slot) { return true; }
 
 // ---------------------------------------------------------------------------------------------
 // Node methods.
+
+void open_index(ColumnarScanState* st, List* keys, EState* estate);
 
 void begin_columnar(CustomScanState* node, EState* estate, int eflags) {
   ColumnarScanState* st = (ColumnarScanState*)node;
@@ -861,7 +903,68 @@ void begin_columnar(CustomScanState* node, EState* estate, int eflags) {
   if (eflags & EXEC_FLAG_EXPLAIN_ONLY) return;
   st->companion = table_open(companion, AccessShareLock);
   st->comp_slot = table_slot_create(st->companion, nullptr);
-  st->scan = table_beginscan(st->companion, estate->es_snapshot, 0, nullptr);
+  List* keys = (List*)list_nth(cscan->custom_private, 5);
+  if (keys != NIL) open_index(st, keys, estate);
+  if (st->iscan == nullptr) st->scan = table_beginscan(st->companion, estate->es_snapshot, 0, nullptr);
+}
+
+// Chooses the companion's btree index whose columns the plan's keys cover best (a key on a later
+// column counts only after keys on every earlier one) and begins an index scan with the keys
+// sorted by index column; their values are set when the scan starts.
+void open_index(ColumnarScanState* st, List* keys, EState* estate) {
+  const int nkeys = list_length(keys) / kKeyFields;
+  List* indexes = RelationGetIndexList(st->companion);
+  ListCell* lc;
+  Oid best = InvalidOid;
+  int best_cover = 0;
+  foreach (lc, indexes) {
+    const Oid indexoid = lfirst_oid(lc);
+    HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+    if (!HeapTupleIsValid(tup)) continue;
+    Form_pg_index ix = (Form_pg_index)GETSTRUCT(tup);
+    int cover = 0;
+    for (int col = 0; col < ix->indnkeyatts; ++col) {
+      bool has = false;
+      for (int k = 0; k < nkeys; ++k)
+        has |= list_nth_int(keys, k * kKeyFields + kKeyCompAttno) == ix->indkey.values[col];
+      if (!has) break;
+      cover++;
+    }
+    bool btree = false;
+    HeapTuple ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexoid));
+    if (HeapTupleIsValid(ctup)) {
+      btree = ((Form_pg_class)GETSTRUCT(ctup))->relam == BTREE_AM_OID;
+      ReleaseSysCache(ctup);
+    }
+    ReleaseSysCache(tup);
+    if (btree && cover > best_cover) {
+      best = indexoid;
+      best_cover = cover;
+    }
+  }
+  if (!OidIsValid(best)) return;
+  st->index = index_open(best, AccessShareLock);
+  Form_pg_index ix = st->index->rd_index;
+  st->index_keys = (ScanKeyData*)palloc0(sizeof(ScanKeyData) * nkeys);
+  st->index_key_const = (int*)palloc0(sizeof(int) * nkeys);
+  st->index_key_array = (bool*)palloc0(sizeof(bool) * nkeys);
+  st->nkeys_index = 0;
+  for (int col = 0; col < best_cover; ++col) {
+    for (int k = 0; k < nkeys; ++k) {
+      const int* f = nullptr;
+      int fk[kKeyFields];
+      for (int i = 0; i < kKeyFields; ++i) fk[i] = list_nth_int(keys, k * kKeyFields + i);
+      f = fk;
+      if (f[kKeyCompAttno] != ix->indkey.values[col]) continue;
+      ScanKeyData* sk = &st->index_keys[st->nkeys_index];
+      ScanKeyEntryInitialize(sk, f[kKeyIsArray] ? SK_SEARCHARRAY : 0, (AttrNumber)(col + 1), (StrategyNumber)f[kKeyStrategy],
+                             (Oid)f[kKeySubtype], st->index->rd_indcollation[col], (RegProcedure)f[kKeyProc], (Datum)0);
+      st->index_key_const[st->nkeys_index] = f[kKeyConst];
+      st->index_key_array[st->nkeys_index] = f[kKeyIsArray] != 0;
+      st->nkeys_index++;
+    }
+  }
+  st->iscan = index_beginscan(st->companion, st->index, estate->es_snapshot, st->nkeys_index, 0);
 }
 
 TupleTableSlot* exec_columnar(CustomScanState* node) {
@@ -872,6 +975,8 @@ TupleTableSlot* exec_columnar(CustomScanState* node) {
 void end_columnar(CustomScanState* node) {
   ColumnarScanState* st = (ColumnarScanState*)node;
   if (st->scan != nullptr) table_endscan(st->scan);
+  if (st->iscan != nullptr) index_endscan(st->iscan);
+  if (st->index != nullptr) index_close(st->index, NoLock);
   if (st->comp_slot != nullptr) ExecDropSingleTupleTableSlot(st->comp_slot);
   if (st->companion != nullptr) table_close(st->companion, NoLock);
   MemoryContextDelete(st->scan_cxt);  // frees the bridge
@@ -880,7 +985,7 @@ void end_columnar(CustomScanState* node) {
 
 void rescan_columnar(CustomScanState* node) {
   ColumnarScanState* st = (ColumnarScanState*)node;
-  if (st->scan != nullptr) table_rescan(st->scan, nullptr);
+  if (st->scan != nullptr) table_rescan(st->scan, nullptr);  // (an index scan is rescanned at start)
   st->started = false;
   st->batch_rows = 0;
   st->next_row = 0;

@@ -548,6 +548,7 @@ struct Sorted {
   List* consts = NIL;
   List* preds = NIL;    // IntList
   List* filters = NIL;  // IntList
+  List* keys = NIL;     // IntList
   List* remaining = NIL;
   Bitmapset* needed = nullptr;  // by pull_varattnos offsets
 };
@@ -563,10 +564,42 @@ void add_filter(Sorted* s, int kind, AttrNumber attno, int strategy, int const_i
   for (int v : f) s->filters = lappend_int(s->filters, v);
 }
 
+void add_key(Sorted* s, AttrNumber comp_attno, int strategy, int const_index, bool is_array, Oid proc, Oid subtype,
+             Oid collation) {
+  const int k[kKeyFields] = {comp_attno, strategy, const_index, is_array ? 1 : 0, (int)proc, (int)subtype, (int)collation};
+  for (int v : k) s->keys = lappend_int(s->keys, v);
+}
+
+// A comparison usable as a scan key on the companion's index: on a segmentby column itself, or
+// (for <, <=, =) on the first min column, whose batches can match only if min <= the value.
+void add_index_key(Sorted* s, const Comparison* c, Index relid, Oid chunk_relid, List* attrs) {
+  const AttrFields a = attr_of(attrs, c->var->varattno);
+  if (c->strategy == kStrategyNe) return;
+  if (!collation_matches(chunk_relid, c->var->varattno, c->var->vartype, c->collation)) return;
+  const Oid coltype = getBaseType(c->var->vartype);
+  TypeCacheEntry* tce = lookup_type_cache(coltype, TYPECACHE_BTREE_OPFAMILY);
+  if (!OidIsValid(tce->btree_opf)) return;
+  if (a[kRole] == kRoleSegment) {
+    const Oid op = get_opfamily_member(tce->btree_opf, coltype, c->righttype, c->strategy);
+    if (!OidIsValid(op)) return;
+    add_key(s, a[kCompAttno], c->strategy, add_const(s, c->value), c->is_array, get_opcode(op), c->righttype,
+            c->collation);
+  } else if (a[kMinAttno] != 0 && !c->is_array &&
+             (c->strategy == BTLessStrategyNumber || c->strategy == BTLessEqualStrategyNumber ||
+              c->strategy == BTEqualStrategyNumber)) {
+    const int strategy = c->strategy == BTLessStrategyNumber ? BTLessStrategyNumber : BTLessEqualStrategyNumber;
+    const Oid op = get_opfamily_member(tce->btree_opf, coltype, c->righttype, strategy);
+    if (!OidIsValid(op)) return;
+    add_key(s, a[kMinAttno], strategy, add_const(s, c->value), false, get_opcode(op), c->righttype, c->collation);
+  }
+}
+
 void sort_clause(Sorted* s, Expr* clause, Index relid, Oid chunk_relid, List* attrs, bool may_push) {
   Node* n = (Node*)clause;
   if (may_push && references_only_segments(n, relid, attrs) && !contain_volatile_functions(n) &&
       !contain_subplans(n)) {
+    Comparison c;
+    if (analyze_comparison(n, relid, &c)) add_index_key(s, &c, relid, chunk_relid, attrs);
     SegmentRewrite rw{relid, attrs};
     s->seg_quals = lappend(s->seg_quals, rewrite_segment_vars(n, &rw));
     s->seg_display = lappend(s->seg_display, n);
@@ -599,6 +632,7 @@ void sort_clause(Sorted* s, Expr* clause, Index relid, Oid chunk_relid, List* at
     const bool coll_ok = collation_matches(chunk_relid, attno, c.var->vartype, c.collation);
     const bool kernel = kernel_compatible(&c, codec_type);
     const int ci = add_const(s, c.value);
+    add_index_key(s, &c, relid, chunk_relid, attrs);
     if (a[kMinAttno] != 0 && a[kMaxAttno] != 0 && coll_ok) {
       TypeCacheEntry* tce = lookup_type_cache(getBaseType(c.var->vartype), TYPECACHE_BTREE_OPFAMILY);
       Oid proc = get_opfamily_proc(tce->btree_opf, getBaseType(c.var->vartype), c.righttype, BTORDER_PROC);
@@ -669,7 +703,7 @@ Plan* plan_columnar(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, L
   cscan->custom_plans = NIL;
   cscan->custom_scan_tlist = NIL;
   cscan->custom_exprs = list_make4(s.seg_quals, s.seg_display, s.pushed_display, s.consts);
-  cscan->custom_private = list_make5(meta_out, attrs_out, s.preds, s.filters, orderby);
+  cscan->custom_private = lappend(list_make5(meta_out, attrs_out, s.preds, s.filters, orderby), s.keys);
   cscan->methods = &columnar_scan_methods;
   return &cscan->scan.plan;
 }
