@@ -5,12 +5,14 @@
 //   time_types.hpp    time column types and the internal int64 axis
 //   hypertables.hpp   the hypertable cache and hypertable/dimension writes
 //   chunks.hpp        the chunk cache (lookups by time, relid and id) and chunk/chunk_index writes
+//   compression.hpp   the columnstore's settings and compressed-chunk rows
 //   catalog.cpp       the invalidation handlers that reset the caches
 // Everything here is C-style glue: frames own nothing with a destructor, so PostgreSQL errors may
 // propagate through them.
 #pragma once
 
 #include "catalog/chunks.hpp"
+#include "catalog/compression.hpp"
 #include "catalog/hypertables.hpp"
 #include "catalog/registry.hpp"
 #include "catalog/time_types.hpp"

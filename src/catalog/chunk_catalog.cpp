@@ -1,6 +1,7 @@
 // Scans and writes of the chunk and chunk_index catalog tables. Lookups by time go through the
 // chunk cache (chunk_cache.cpp), which loads its rows with catalog_scan_chunks_of.
 #include "catalog/chunks.hpp"
+#include "catalog/compression.hpp"
 #include "catalog/scan.hpp"
 
 extern "C" {
@@ -107,6 +108,7 @@ void catalog_insert_chunk(int32 chunk_id, int32 hypertable_id, const char* schem
 }
 
 void catalog_delete_chunk(int32 chunk_id) {
+  catalog_delete_compressed_chunk(chunk_id);
   CatalogScan scan;
   catalog_scan_init(&scan, CatalogIndex::chunk_index_pkey, RowExclusiveLock);
   catalog_scan_key_int4(&scan, col::chunk_index::chunk_id, chunk_id);

@@ -1,6 +1,7 @@
 // Writes of the hypertable and dimension catalog tables (create_hypertable, set_chunk_time_interval,
 // set_integer_now_func, renames).
 #include "catalog/hypertables.hpp"
+#include "catalog/compression.hpp"
 #include "catalog/scan.hpp"
 
 extern "C" {
@@ -120,6 +121,7 @@ void catalog_set_time_type(const Hypertable* ht, Oid new_type) {
 
 void catalog_delete_hypertable(int32 hypertable_id) {
   // (Direct writes do not run the catalog's ON DELETE CASCADE foreign keys: every table here.)
+  catalog_delete_compression_of_hypertable(hypertable_id);
   const struct {
     CatalogIndex index;
     AttrNumber hypertable_id;

@@ -38,6 +38,13 @@ constexpr const char* kBgwJobStatCols[] = {"job_id", "next_start", "last_start",
                                            "consecutive_failures", "last_run_duration"};
 constexpr const char* kJobErrorsCols[] = {"job_id", "proc_schema", "proc_name", "pid", "start_time",
                                           "finish_time", "sqlerrcode", "err_message"};
+constexpr const char* kCompressionSettingsCols[] = {"hypertable_id", "segmentby", "orderby", "orderby_desc",
+                                                    "orderby_nullsfirst", "minmax", "bloom"};
+constexpr const char* kCompressedChunkCols[] = {
+    "chunk_id", "hypertable_id", "schema_name", "table_name", "segmentby", "orderby", "orderby_desc",
+    "orderby_nullsfirst", "minmax", "bloom", "format_version", "compression_time", "uncompressed_heap_size",
+    "uncompressed_toast_size", "uncompressed_index_size", "uncompressed_rows", "compressed_heap_size",
+    "compressed_toast_size", "compressed_index_size", "compressed_rows"};
 
 static_assert(sizeof kHypertableCols / sizeof *kHypertableCols == col::hypertable::natts);
 static_assert(sizeof kDimensionCols / sizeof *kDimensionCols == col::dimension::natts);
@@ -46,6 +53,8 @@ static_assert(sizeof kChunkIndexCols / sizeof *kChunkIndexCols == col::chunk_ind
 static_assert(sizeof kBgwJobCols / sizeof *kBgwJobCols == col::bgw_job::natts);
 static_assert(sizeof kBgwJobStatCols / sizeof *kBgwJobStatCols == col::bgw_job_stat::natts);
 static_assert(sizeof kJobErrorsCols / sizeof *kJobErrorsCols == col::job_errors::natts);
+static_assert(sizeof kCompressionSettingsCols / sizeof *kCompressionSettingsCols == col::compression_settings::natts);
+static_assert(sizeof kCompressedChunkCols / sizeof *kCompressedChunkCols == col::compressed_chunk::natts);
 
 // Indexed by CatalogTable.
 constexpr TableDef kTables[kCatalogTableCount] = {
@@ -56,6 +65,9 @@ constexpr TableDef kTables[kCatalogTableCount] = {
     {"bgw_job", kBgwJobCols, col::bgw_job::natts, col::bgw_job::natts},
     {"bgw_job_stat", kBgwJobStatCols, col::bgw_job_stat::natts, col::bgw_job_stat::natts},
     {"job_errors", kJobErrorsCols, col::job_errors::natts, col::job_errors::natts},
+    {"compression_settings", kCompressionSettingsCols, col::compression_settings::natts,
+     col::compression_settings::natts},
+    {"compressed_chunk", kCompressedChunkCols, col::compressed_chunk::natts, col::compressed_chunk::natts},
 };
 
 struct IndexDef {
@@ -78,6 +90,9 @@ constexpr IndexDef kIndexes[kCatalogIndexCount] = {
     {"bgw_job_hypertable_id_idx", CatalogTable::bgw_job},
     {"bgw_job_stat_pkey", CatalogTable::bgw_job_stat},
     {"job_errors_job_id_idx", CatalogTable::job_errors},
+    {"compression_settings_pkey", CatalogTable::compression_settings},
+    {"compressed_chunk_pkey", CatalogTable::compressed_chunk},
+    {"compressed_chunk_hypertable_id_idx", CatalogTable::compressed_chunk},
 };
 
 enum class ExtState { unknown, inactive, active };

@@ -15,8 +15,10 @@ enum class CatalogTable : uint8 {
   bgw_job,
   bgw_job_stat,
   job_errors,
+  compression_settings,
+  compressed_chunk,
 };
-inline constexpr int kCatalogTableCount = 7;
+inline constexpr int kCatalogTableCount = 9;
 
 enum class CatalogIndex : uint8 {
   hypertable_pkey,         // (id)
@@ -32,8 +34,11 @@ enum class CatalogIndex : uint8 {
   bgw_job_hypertable,      // (hypertable_id)
   bgw_job_stat_pkey,       // (job_id)
   job_errors_job,          // (job_id, finish_time)
+  compression_settings_pkey,      // (hypertable_id)
+  compressed_chunk_pkey,          // (chunk_id)
+  compressed_chunk_hypertable,    // (hypertable_id)
 };
-inline constexpr int kCatalogIndexCount = 13;
+inline constexpr int kCatalogIndexCount = 16;
 
 // Column numbers, in the order of the CREATE TABLE statements (checked against the tables'
 // descriptors the first time a table is scanned in a backend).
@@ -68,10 +73,26 @@ namespace job_errors {
 enum : AttrNumber { job_id = 1, proc_schema, proc_name, pid, start_time, finish_time, sqlerrcode,
                     err_message, natts = err_message };
 }
+namespace compression_settings {
+enum : AttrNumber { hypertable_id = 1, segmentby, orderby, orderby_desc, orderby_nullsfirst, minmax, bloom,
+                    natts = bloom };
+}
+namespace compressed_chunk {
+enum : AttrNumber { chunk_id = 1, hypertable_id, schema_name, table_name, segmentby, orderby, orderby_desc,
+                    orderby_nullsfirst, minmax, bloom, format_version, compression_time,
+                    uncompressed_heap_size, uncompressed_toast_size, uncompressed_index_size,
+                    uncompressed_rows, compressed_heap_size, compressed_toast_size, compressed_index_size,
+                    compressed_rows, natts = compressed_rows };
+}
 }  // namespace col
 
 // Chunk status flags (_strata_catalog.chunk.status); 0 is a plain row-store chunk.
 inline constexpr int32 kChunkStatusNormal = 0;
+// The columnstore (docs/COLUMNSTORE.md): the chunk has a companion table holding compressed
+// batches; its row part holds rows that arrived after compression; reserved.
+inline constexpr int32 kChunkStatusCompressed = 1;
+inline constexpr int32 kChunkStatusPartial = 2;
+inline constexpr int32 kChunkStatusFrozen = 4;
 
 // True when the extension is installed in this database and not being created, updated or
 // dropped. Every hook checks this first and does nothing otherwise. Cheap: cached, invalidated

@@ -5,6 +5,8 @@
 
 #include "caggs/caggs.hpp"
 #include "catalog/catalog.hpp"
+#include "columnstore/columnstore.hpp"
+#include "columnstore/scan.hpp"
 #include "ddl/ddl.hpp"
 #include "ingest/ingest.hpp"
 #include "jobs/jobs.hpp"
@@ -58,6 +60,7 @@ constexpr PlannerAfter kPlannerAfter[] = {
 // get_relation_info_hook: after the previous hook.
 constexpr RelationInfoHandler kGetRelationInfo[] = {
     take_over_late_rte,  // planner: hypertables that appear during planning (inlined functions)
+    check_compressed_chunk_rel,  // planner: a compressed chunk read outside hypertable expansion
 };
 
 // set_rel_pathlist_hook: after the previous hook.
@@ -73,6 +76,7 @@ constexpr UtilityWrap kUtilityWrap[] = {
     jobs::wrap_utility,  // jobs: schedulers leave before DROP DATABASE, DROP EXTENSION, ...
     caggs_wrap_utility,  // caggs: CREATE/ALTER/DROP of continuous aggregates (before ddl sees the
                          // materialization hypertable's DROP)
+    columnstore::wrap_utility,  // columnstore: ALTER TABLE ... SET (timescaledb.compress, ...) on hypertables
     ddl::wrap_utility,   // ddl: refusals; then DDL on a hypertable reaches its chunks and the catalog
 };
 constexpr UtilityTakeOver kUtilityTakeOver[] = {
@@ -99,6 +103,7 @@ constexpr XactHandler kXactEvent[] = {
 constexpr RelcacheHandler kRelcacheInvalidation[] = {
     catalog_relcache_invalidated,  // catalog: the hypertable cache and the extension state
     caggs_relcache_invalidated,    // caggs: which hypertables have aggregates, catalog OIDs
+    columnstore::columnar_relcache_invalidated,  // columnstore: the planner's compressed chunk layouts
 };
 constexpr SyscacheHandler kSyscacheInvalidation[] = {
     {NAMESPACEOID, catalog_namespace_invalidated},  // catalog: schema renames and drops

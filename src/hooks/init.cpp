@@ -1,5 +1,6 @@
 // _PG_init: strata's settings, each subsystem's one-time setup, and the hook dispatcher.
 #include "caggs/caggs.hpp"
+#include "columnstore/scan.hpp"
 #include "hooks/hooks.hpp"
 #include "ingest/ingest.hpp"
 #include "jobs/jobs.hpp"
@@ -30,6 +31,11 @@ void define_settings() {
                            "Excludes chunks at executor start for now()-relative and parameterized predicates.",
                            nullptr, &guc_enable_runtime_exclusion, true, PGC_USERSET, 0, nullptr,
                            nullptr, nullptr);
+  DefineCustomBoolVariable("strata.enable_columnar_pushdown",
+                           "Evaluates restrictions on compressed chunks on batch metadata and decoded columns.",
+                           "Off, every restriction is evaluated on the formed rows (for comparisons).",
+                           &columnstore::guc_enable_columnar_pushdown, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomIntVariable("strata.max_background_workers",
                           "Maximum number of strata jobs that run at the same time.", nullptr,
                           &guc_max_background_workers, 8, 0, 1000, PGC_SIGHUP, 0, nullptr, nullptr,
@@ -45,6 +51,7 @@ void _PG_init(void) {
     strata::pg::loaded_at_startup = process_shared_preload_libraries_in_progress;
     strata::hooks::define_settings();
     strata::planner_init();  // ChunkAppend's custom scan methods
+    strata::columnstore::scan_init();  // ColumnarScan's, and the planner's hook point for compressed chunks
     strata::ingest_init();   // ChunkDispatch's and StrataModify's
     strata::jobs_init();     // the launcher, when preloaded
     strata::caggs_init();    // its setting

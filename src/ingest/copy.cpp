@@ -121,6 +121,7 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
   ChunkInfo* info = chunk_get_or_create(ht, v);
   restore_progress(run, run->stmt);
   Relation rel = table_open(info->relid, RowExclusiveLock);
+  chunk_note_rows_in_row_part(info);  // a compressed chunk's row part gets rows: partial
   auto* rri = makeNode(ResultRelInfo);
   InitResultRelInfo(rri, rel, 0, run->root, 0);
   ExecOpenIndices(rri, false);

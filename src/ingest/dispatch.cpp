@@ -254,6 +254,7 @@ Oid route(DispatchState* ds, int64 v) {
   MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
   ChunkInfo* chunk = chunk_get_or_create(ds->ht, v);
   add_chunk_result_rel(ds, chunk, estate);
+  chunk_note_rows_in_row_part(chunk);  // a compressed chunk's row part gets rows: partial
   route_cache_add(&ds->routes, chunk, nullptr);
   MemoryContextSwitchTo(old);
   return chunk->relid;

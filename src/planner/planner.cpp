@@ -34,6 +34,8 @@ namespace strata {
 bool guc_enable_chunk_exclusion = true;
 bool guc_enable_ordered_append = true;
 bool guc_enable_runtime_exclusion = true;
+CompressedChunkPathsFn compressed_chunk_paths = nullptr;
+CompressedChunkRelFn compressed_chunk_rel = nullptr;
 
 namespace {
 
@@ -250,7 +252,16 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
 
 // Sizes and paths for one chunk, as set_append_rel_size / set_plain_rel_pathlist do for an
 // inheritance child. Returns false if the chunk turned out empty (dummy).
-bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bool allow_parallel) {
+[[noreturn]] void refuse_compressed_chunk(const ChunkInfo* chunk) {
+  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                  errmsg("chunk \"%s.%s\" is compressed and cannot be read by this build yet",
+                         NameStr(chunk->schema_name), NameStr(chunk->table_name)),
+                  errdetail("Its rows are in its columnstore companion table; a plain scan would miss them."),
+                  errhint("Decompress it first with decompress_chunk().")));
+}
+
+bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bool allow_parallel,
+                    const ChunkInfo* chunk) {
   if (IS_DUMMY_REL(child)) return false;
   AppendRelInfo* appinfo = root->append_rel_array[child->relid];
   child->joininfo = (List*)adjust_appendrel_attrs(root, (Node*)parent->joininfo, 1, &appinfo);
@@ -274,6 +285,11 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
   }
   create_index_paths(root, child);
   create_tidscan_paths(root, child);
+  if (chunk->status & kChunkStatusCompressed) {
+    // The columnstore's hook point: without the scan node the companion's rows would be missed.
+    if (compressed_chunk_paths == nullptr) refuse_compressed_chunk(chunk);
+    compressed_chunk_paths(root, parent, child, chunk);
+  }
   set_cheapest(child);
   return true;
 }
@@ -564,7 +580,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       RelOptInfo* child = build_simple_rel(root, child_rti, rel);
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
       // exclude chunks, so no partial paths compete with it.
-      if (!plan_chunk_rel(root, rel, child, runtime == NIL)) continue;
+      if (!plan_chunk_rel(root, rel, child, runtime == NIL, c)) continue;
       kids[n++] = ChildRel{child, c->range_start, c->range_end};
     }
     table_close(parent_rel, NoLock);
@@ -610,6 +626,19 @@ void expand_hypertable_rel(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeT
     return;
   }
   expand_hypertable(root, rel, rti, rte, ht);
+}
+
+void check_compressed_chunk_rel(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel) {
+  if (inhparent || !extension_is_active()) return;
+  // Chunks live in the internal schema; anything else costs one syscache lookup.
+  if (get_rel_namespace(relid) != internal_namespace_oid()) return;
+  ChunkInfo chunk;
+  if (!chunk_get_by_relid(relid, &chunk) || (chunk.status & kChunkStatusCompressed) == 0) return;
+  // Hypertable expansion (the parent is a marked hypertable) calls compressed_chunk_paths.
+  AppendRelInfo* ai = root->append_rel_array != nullptr ? root->append_rel_array[rel->relid] : nullptr;
+  if (ai != nullptr && rte_is_marked(planner_rt_fetch(ai->parent_relid, root))) return;
+  if (compressed_chunk_rel == nullptr) refuse_compressed_chunk(&chunk);
+  compressed_chunk_rel(root, relid, rel, &chunk);
 }
 
 void planner_init() { chunk_append_register(); }

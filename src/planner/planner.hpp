@@ -2,6 +2,7 @@
 // the hook dispatcher, src/hooks).
 #pragma once
 
+#include "catalog/catalog.hpp"
 #include "pg/handlers.hpp"
 
 extern "C" {
@@ -28,5 +29,26 @@ void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo
 // set_rel_pathlist: plans a marked hypertable as an append of the chunks its restrictions can
 // match (Append, MergeAppend or ChunkAppend paths).
 void expand_hypertable_rel(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte);
+
+// ---- the columnstore's hook points (docs/COLUMNSTORE.md, "Scanning a compressed chunk") --------
+// A compressed chunk (status & kChunkStatusCompressed) keeps most of its rows in its companion
+// table, which a plain scan of the chunk (its row part) would silently miss. The scan node
+// (src/columnstore/scan*) fills these in from its init function; while they are unset, planning
+// a query that reads a compressed chunk raises 0A000 instead of returning wrong answers.
+//
+// Hypertable expansion: called for each compressed chunk after its rel got its size estimates
+// and the row part's paths, before set_cheapest. It replaces or extends the chunk rel's paths
+// (ColumnarScan; with the row part's paths in an Append when the chunk is partial).
+using CompressedChunkPathsFn = void (*)(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInfo* chunk_rel,
+                                        const ChunkInfo* chunk);
+extern CompressedChunkPathsFn compressed_chunk_paths;
+// Any other planning of a compressed chunk's table (a query naming the chunk, UPDATE / DELETE
+// through PostgreSQL's inheritance expansion): called from get_relation_info; unset, an error.
+using CompressedChunkRelFn = void (*)(PlannerInfo* root, Oid relid, RelOptInfo* rel, const ChunkInfo* chunk);
+extern CompressedChunkRelFn compressed_chunk_rel;
+
+// get_relation_info: a compressed chunk planned outside hypertable expansion goes to
+// compressed_chunk_rel (or is refused).
+void check_compressed_chunk_rel(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel);
 
 }  // namespace strata

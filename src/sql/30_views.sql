@@ -32,7 +32,7 @@ SELECT h.schema_name AS hypertable_schema,
             THEN k.range_start END AS range_start_integer,
        CASE WHEN d.column_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
             THEN k.range_end END AS range_end_integer,
-       false AS is_compressed,
+       (k.status & 1) <> 0 AS is_compressed,
        (SELECT t.spcname FROM pg_catalog.pg_tablespace t WHERE t.oid = c.reltablespace) AS chunk_tablespace,
        k.creation_time AS chunk_creation_time
   FROM _strata_catalog.chunk k

@@ -75,8 +75,21 @@ CREATE FUNCTION _strata_internal.relation_size(relation regclass,
            WHERE c.oid = relation) s
 $$;
 
--- Disk space of a hypertable: its table and all its chunks. No row for a relation that is not
--- a hypertable (as in TimescaleDB). node_name is always NULL (no multi-node).
+-- The columnstore companion tables of a hypertable's compressed chunks, with their chunks.
+CREATE FUNCTION _strata_internal.companion_tables(hypertable regclass)
+  RETURNS TABLE (chunk_relid regclass, relid regclass)
+  LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+  SELECT t.relid, c.oid::pg_catalog.regclass
+    FROM _strata_internal.chunk_tables(hypertable) t
+    JOIN _strata_catalog.chunk k ON k.schema_name = t.chunk_schema AND k.table_name = t.chunk_name
+    JOIN _strata_catalog.compressed_chunk cc ON cc.chunk_id = k.id
+    JOIN pg_catalog.pg_namespace n ON n.nspname = cc.schema_name
+    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = cc.table_name
+$$;
+
+-- Disk space of a hypertable: its table, all its chunks and their columnstore companion tables.
+-- No row for a relation that is not a hypertable (as in TimescaleDB). node_name is always NULL
+-- (no multi-node).
 CREATE FUNCTION @extschema@.hypertable_detailed_size(hypertable regclass)
   RETURNS TABLE (table_bytes bigint, index_bytes bigint, toast_bytes bigint, total_bytes bigint,
                  node_name name)
@@ -85,7 +98,9 @@ CREATE FUNCTION @extschema@.hypertable_detailed_size(hypertable regclass)
          pg_catalog.sum(s.toast_bytes)::bigint, pg_catalog.sum(s.total_bytes)::bigint, NULL::name
     FROM (SELECT hypertable AS relid
           UNION ALL
-          SELECT t.relid FROM _strata_internal.chunk_tables(hypertable) t) r
+          SELECT t.relid FROM _strata_internal.chunk_tables(hypertable) t
+          UNION ALL
+          SELECT t.relid FROM _strata_internal.companion_tables(hypertable) t) r
     CROSS JOIN LATERAL _strata_internal.relation_size(r.relid) s
   HAVING _strata_internal.hypertable_id_of(hypertable) IS NOT NULL
 $$;
@@ -96,15 +111,22 @@ CREATE FUNCTION @extschema@.hypertable_size(hypertable regclass) RETURNS bigint
   SELECT d.total_bytes FROM @extschema@.hypertable_detailed_size(hypertable) d
 $$;
 
--- Disk space of each chunk of a hypertable (no rows for other relations).
+-- Disk space of each chunk of a hypertable, its columnstore companion table included (no rows
+-- for other relations).
 CREATE FUNCTION @extschema@.chunks_detailed_size(hypertable regclass)
   RETURNS TABLE (chunk_schema name, chunk_name name, table_bytes bigint, index_bytes bigint,
                  toast_bytes bigint, total_bytes bigint, node_name name)
   LANGUAGE sql VOLATILE STRICT SET search_path = pg_catalog, pg_temp AS $$
-  SELECT t.chunk_schema, t.chunk_name, s.table_bytes, s.index_bytes, s.toast_bytes, s.total_bytes,
-         NULL::name
-    FROM _strata_internal.chunk_tables(hypertable) t
-    CROSS JOIN LATERAL _strata_internal.relation_size(t.relid) s
+  SELECT t.chunk_schema, t.chunk_name, s.table_bytes, s.index_bytes, s.toast_bytes, s.total_bytes, NULL::name
+    FROM _strata_internal.chunk_tables(hypertable) WITH ORDINALITY t(chunk_schema, chunk_name, relid, ord)
+    CROSS JOIN LATERAL (
+      SELECT pg_catalog.sum(x.table_bytes)::bigint AS table_bytes, pg_catalog.sum(x.index_bytes)::bigint AS index_bytes,
+             pg_catalog.sum(x.toast_bytes)::bigint AS toast_bytes, pg_catalog.sum(x.total_bytes)::bigint AS total_bytes
+        FROM (SELECT t.relid
+              UNION ALL
+              SELECT c.relid FROM _strata_internal.companion_tables(hypertable) c WHERE c.chunk_relid = t.relid) r
+        CROSS JOIN LATERAL _strata_internal.relation_size(r.relid) x) s
+   ORDER BY t.ord
 $$;
 
 -- Estimated rows of a table from the planner statistics (pg_class.reltuples), summed over the

@@ -1,0 +1,201 @@
+// The columnstore's pure C++ bridge (see bridge.hpp): no PostgreSQL headers here.
+#include "columnstore/bridge.hpp"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/codec/codec.hpp"
+#include "core/columnstore/batch_builder.hpp"
+#include "core/columnstore/options.hpp"
+#include "core/error.hpp"
+
+namespace strata::columnstore::bridge {
+
+namespace cs = strata::core::columnstore;
+namespace codec = strata::core::codec;
+
+namespace {
+
+void fail(OptionFailure* failure, int kind, const char* message) {
+  failure->kind = kind;
+  std::strncpy(failure->message, message, sizeof failure->message - 1);
+  failure->message[sizeof failure->message - 1] = '\0';
+}
+
+int kind_of(cs::OptionErrorKind k) {
+  switch (k) {
+    case cs::OptionErrorKind::syntax:
+      return 1;
+    case cs::OptionErrorKind::invalid_value:
+      return 2;
+    case cs::OptionErrorKind::duplicate:
+      return 3;
+    case cs::OptionErrorKind::unknown_option:
+      return 4;
+  }
+  return 2;
+}
+
+bool copy_name(const std::string& name, ListItem* item, OptionFailure* failure) {
+  if (name.size() >= kMaxNameBytes) {
+    fail(failure, 2, ("column name \"" + name.substr(0, 64) + "...\" is too long").c_str());
+    return false;
+  }
+  std::memcpy(item->column, name.c_str(), name.size() + 1);
+  return true;
+}
+
+}  // namespace
+
+int option_id(const char* name) {
+  auto id = cs::find_option(name);
+  return id ? static_cast<int>(*id) : -1;
+}
+
+const char* option_label(int id) { return cs::option_label(static_cast<cs::OptionName>(id)); }
+
+int parse_list(int kind, const char* value, ListItem* items, int capacity, OptionFailure* failure) {
+  try {
+    int n = 0;
+    if (kind == 1) {
+      for (const std::string& c : cs::parse_segmentby(value)) {
+        if (n == capacity) return fail(failure, 2, "too many columns"), -1;
+        items[n] = ListItem{};
+        if (!copy_name(c, &items[n++], failure)) return -1;
+      }
+    } else if (kind == 2) {
+      for (const cs::OrderByItem& o : cs::parse_orderby(value)) {
+        if (n == capacity) return fail(failure, 2, "too many columns"), -1;
+        items[n] = ListItem{};
+        items[n].descending = o.descending;
+        items[n].nulls_first = o.nulls_first;
+        if (!copy_name(o.column, &items[n++], failure)) return -1;
+      }
+    } else {
+      for (const cs::SparseIndexItem& s : cs::parse_sparse_index(value)) {
+        if (n == capacity) return fail(failure, 2, "too many columns"), -1;
+        items[n] = ListItem{};
+        items[n].bloom = s.kind == cs::SparseIndexKind::bloom;
+        if (!copy_name(s.column, &items[n++], failure)) return -1;
+      }
+    }
+    return n;
+  } catch (const cs::OptionError& e) {
+    fail(failure, kind_of(e.kind()), e.what());
+    return -1;
+  }
+}
+
+bool parse_bool(const char* value, bool* out, OptionFailure* failure) {
+  auto b = cs::try_parse_bool(value);
+  if (!b) {
+    fail(failure, 2, "");
+    return false;
+  }
+  *out = *b;
+  return true;
+}
+
+// ---- building ---------------------------------------------------------------------------------
+
+struct Builder {
+  cs::BatchBuilder builder;
+  const cs::Batch* batch = nullptr;
+  explicit Builder(std::vector<cs::ColumnSpec> specs) : builder(std::move(specs)) {}
+};
+
+Builder* builder_create(const uint8_t* types, const bool* bloom, int ncols) {
+  std::vector<cs::ColumnSpec> specs(static_cast<size_t>(ncols));
+  for (int i = 0; i < ncols; ++i) {
+    specs[i].type = static_cast<codec::ColumnType>(types[i]);
+    specs[i].bloom = bloom[i];
+  }
+  return new Builder(std::move(specs));
+}
+
+void builder_destroy(Builder* b) { delete b; }
+void builder_append_null(Builder* b, int col) { b->builder.append_null(col); }
+void builder_append_int(Builder* b, int col, int64_t v) { b->builder.append_int(col, v); }
+void builder_append_float4(Builder* b, int col, float v) { b->builder.append_float4(col, v); }
+void builder_append_float8(Builder* b, int col, double v) { b->builder.append_float8(col, v); }
+void builder_append_bool(Builder* b, int col, bool v) { b->builder.append_bool(col, v); }
+void builder_append_bytes(Builder* b, int col, const void* data, size_t len) {
+  b->builder.append_bytes(col, std::string_view(static_cast<const char*>(data), len));
+}
+void builder_add_bloom_hash(Builder* b, int col, uint64_t hash) { b->builder.add_bloom_hash(col, hash); }
+void builder_end_row(Builder* b) {
+  b->batch = nullptr;
+  b->builder.end_row();
+}
+size_t builder_rows(const Builder* b) { return b->builder.rows(); }
+bool builder_full(const Builder* b) { return b->builder.full(); }
+size_t builder_varlen_bytes(const Builder* b) { return b->builder.varlen_bytes(); }
+void builder_finish(Builder* b) { b->batch = &b->builder.finish(); }
+
+void builder_column(const Builder* b, int col, const uint8_t** data, size_t* len, const uint8_t** bloom,
+                    size_t* bloom_len) {
+  if (b->batch == nullptr || col < 0 || static_cast<size_t>(col) >= b->batch->columns.size())
+    throw core::Error(core::Errc::internal, "columnstore: no finished batch column " + std::to_string(col));
+  const cs::EncodedColumn& c = b->batch->columns[col];
+  *data = c.data.data();
+  *len = c.data.size();
+  *bloom = c.has_bloom ? c.bloom.data() : nullptr;
+  *bloom_len = c.has_bloom ? c.bloom.size() : 0;
+}
+
+// ---- decoding ---------------------------------------------------------------------------------
+
+struct Decoder {
+  codec::DecodedColumn column;
+  codec::CodecContext context;
+};
+
+Decoder* decoder_create() { return new Decoder(); }
+void decoder_destroy(Decoder* d) { delete d; }
+
+void decoder_decode(Decoder* d, const uint8_t* data, size_t len, uint8_t type) {
+  codec::DecodeOptions options;
+  options.materialize_strings = true;
+  options.context = &d->context;
+  codec::decode_column_into(std::span<const uint8_t>(data, len), static_cast<codec::ColumnType>(type), d->column,
+                            nullptr, options);
+}
+
+size_t decoder_rows(const Decoder* d) { return d->column.rows; }
+bool decoder_is_null(const Decoder* d, size_t row) { return d->column.is_null(row); }
+
+int64_t decoder_int(const Decoder* d, size_t row) {
+  const codec::DecodedColumn& c = d->column;
+  switch (c.type) {
+    case codec::ColumnType::Int16:
+      return c.values<int16_t>()[row];
+    case codec::ColumnType::Int32:
+    case codec::ColumnType::Date:
+      return c.values<int32_t>()[row];
+    case codec::ColumnType::Int64:
+    case codec::ColumnType::Timestamp:
+      return c.values<int64_t>()[row];
+    case codec::ColumnType::Bool:
+      return c.values<uint8_t>()[row];
+    default:
+      throw core::Error(core::Errc::internal, "columnstore: not an integer column");
+  }
+}
+
+float decoder_float4(const Decoder* d, size_t row) { return d->column.values<float>()[row]; }
+double decoder_float8(const Decoder* d, size_t row) { return d->column.values<double>()[row]; }
+bool decoder_bool(const Decoder* d, size_t row) { return d->column.values<uint8_t>()[row] != 0; }
+
+void decoder_bytes(const Decoder* d, size_t row, const uint8_t** data, size_t* len) {
+  if (d->column.type == codec::ColumnType::Uuid) {
+    *data = d->column.fixed.data() + row * 16;
+    *len = 16;
+    return;
+  }
+  std::string_view s = d->column.string_at(row);
+  *data = reinterpret_cast<const uint8_t*>(s.data());
+  *len = s.size();
+}
+
+}  // namespace strata::columnstore::bridge

@@ -1,0 +1,82 @@
+// The columnstore's pure C++ bridge: the glue in src/columnstore (which includes server headers
+// and owns nothing with a destructor) reaches the core's C++ objects (option parser, batch
+// builder, codec decoder) only through these plain functions and opaque handles. This header and
+// bridge.cpp include no PostgreSQL header. Functions may throw strata::core::Error (which the
+// glue lets travel up to cpp_entry) except where they report errors through OptionFailure.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace strata::columnstore::bridge {
+
+// ---- settings (src/core/columnstore/options) -------------------------------------------------
+
+// Which columnstore option a reloption name is (the values of core OptionName: 0 compress,
+// 1 segmentby, 2 orderby, 3 sparse_index, 4 chunk_time_interval), or -1.
+int option_id(const char* name);
+const char* option_label(int id);
+
+// What went wrong in a parse, for the glue's SQLSTATE: 1 syntax (42601), 2 invalid value,
+// 3 duplicate, 4 unknown option (22023).
+struct OptionFailure {
+  int kind;
+  char message[256];
+};
+
+inline constexpr size_t kMaxNameBytes = 128;
+struct ListItem {
+  char column[kMaxNameBytes];  // longer names are an error
+  bool descending;             // orderby
+  bool nulls_first;            // orderby
+  bool bloom;                  // sparse_index: bloom(col) (else minmax(col))
+};
+
+// Each parses one option value into at most `capacity` items and returns their number, or -1
+// with *failure filled in. kind: 1 segmentby, 2 orderby, 3 sparse_index.
+int parse_list(int kind, const char* value, ListItem* items, int capacity, OptionFailure* failure);
+// A boolean as parse_bool() takes it; false with *failure filled in when it is not one.
+bool parse_bool(const char* value, bool* out, OptionFailure* failure);
+
+// ---- building batches (src/core/columnstore/batch_builder) -------------------------------------
+
+struct Builder;
+// `types` are codec::ColumnType values, `bloom` whether a column gets a bloom filter.
+Builder* builder_create(const uint8_t* types, const bool* bloom, int ncols);
+void builder_destroy(Builder* b);
+void builder_append_null(Builder* b, int col);
+void builder_append_int(Builder* b, int col, int64_t v);
+void builder_append_float4(Builder* b, int col, float v);
+void builder_append_float8(Builder* b, int col, double v);
+void builder_append_bool(Builder* b, int col, bool v);
+void builder_append_bytes(Builder* b, int col, const void* data, size_t len);
+void builder_add_bloom_hash(Builder* b, int col, uint64_t hash);
+void builder_end_row(Builder* b);
+size_t builder_rows(const Builder* b);
+bool builder_full(const Builder* b);
+// Bytes of variable-length values in the current batch.
+size_t builder_varlen_bytes(const Builder* b);
+// Encodes the current batch (rows() > 0); its columns are then read with builder_column until
+// the next append.
+void builder_finish(Builder* b);
+void builder_column(const Builder* b, int col, const uint8_t** data, size_t* len, const uint8_t** bloom,
+                    size_t* bloom_len);
+
+// ---- decoding (src/core/codec) -----------------------------------------------------------------
+
+struct Decoder;  // one reusable DecodedColumn
+Decoder* decoder_create();
+void decoder_destroy(Decoder* d);
+// Decodes an encoded batch column of codec type `type`; throws Error(data_corrupted) on bad input.
+void decoder_decode(Decoder* d, const uint8_t* data, size_t len, uint8_t type);
+size_t decoder_rows(const Decoder* d);
+bool decoder_is_null(const Decoder* d, size_t row);
+// The value of a non-NULL row in its C form: integer types widened, float4/float8, bool, and
+// the bytes of Uuid (16) and Varlen values (valid until the next decode).
+int64_t decoder_int(const Decoder* d, size_t row);
+float decoder_float4(const Decoder* d, size_t row);
+double decoder_float8(const Decoder* d, size_t row);
+bool decoder_bool(const Decoder* d, size_t row);
+void decoder_bytes(const Decoder* d, size_t row, const uint8_t** data, size_t* len);
+
+}  // namespace strata::columnstore::bridge

@@ -1,0 +1,25 @@
+// The columnstore's storage and API half (docs/COLUMNSTORE.md): columnstore settings through
+// ALTER TABLE ... SET (settings.cpp), compressing and decompressing chunks (compress.cpp), and
+// the storage layout helpers the scan node shares (storage.hpp). C-style glue.
+#pragma once
+
+#include "catalog/catalog.hpp"
+#include "pg/handlers.hpp"
+
+namespace strata::columnstore {
+
+// ProcessUtility, wrapping phase (run by the hook dispatcher, src/hooks): takes the columnstore
+// options out of ALTER TABLE ... SET (...) on a hypertable, validates and stores them, and passes
+// the rest of the statement on.
+void wrap_utility(const pg::UtilityCall* call);
+
+// Compresses a chunk (docs/COLUMNSTORE.md, "Compressing a chunk"); a partial chunk is
+// recompressed (decompressed and compressed again). With `if_not_compressed` a chunk that is
+// already compressed (and not partial) is a NOTICE, otherwise an error. When `nowait`, a chunk
+// whose lock is not free at once is skipped: returns false (the policy reports it).
+bool compress_chunk(Oid chunk_relid, bool if_not_compressed, bool nowait);
+// Decompresses a chunk: every row back into its row part, companion dropped, status cleared.
+// With `if_compressed` a chunk that is not compressed is a NOTICE, otherwise an error.
+void decompress_chunk(Oid chunk_relid, bool if_compressed);
+
+}  // namespace strata::columnstore

@@ -1,0 +1,817 @@
+// Compressing and decompressing chunks (docs/COLUMNSTORE.md, "Compressing a chunk"): rows sorted
+// by PostgreSQL's tuplesort, encoded batch by batch through the bridge's BatchBuilder into the
+// companion table, the row part emptied under AccessExclusiveLock at the end; and back. Also the
+// SQL functions compress_chunk / decompress_chunk. C-style glue.
+#include "columnstore/columnstore.hpp"
+#include "columnstore/storage.hpp"
+#include "hypertable/chunk.hpp"
+#include "pg/compat.hpp"
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "access/tupdesc_details.h"
+#include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "commands/tablecmds.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "parser/parse_relation.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/tuplesort.h"
+#include "utils/typcache.h"
+}
+
+namespace strata::columnstore {
+
+namespace {
+
+// ---- shared ---------------------------------------------------------------------------------
+
+struct ChunkTarget {
+  ChunkInfo chunk;
+  Hypertable* ht;
+};
+
+// The chunk behind `relid` and its hypertable, or an error; checks ownership.
+void resolve_chunk(Oid relid, const char* func, ChunkTarget* out) {
+  if (!extension_is_active())
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("the strata extension is not active in this database")));
+  const char* relname = get_rel_name(relid);
+  if (relname == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+  if (!chunk_get_by_relid(relid, &out->chunk))
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a chunk", relname),
+                    errhint("%s works on chunks; list a hypertable's chunks with show_chunks().", func)));
+  out->ht = hypertable_get_by_id(out->chunk.hypertable_id);
+  if (out->ht == nullptr) elog(ERROR, "hypertable %d of chunk \"%s\" not found", out->chunk.hypertable_id, relname);
+  if (!compat::is_table_owner(out->ht->relid, GetUserId()))
+    aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(out->ht->relid));
+}
+
+// Takes `mode` on the chunk (false when `nowait` and it is not free) and reads its status again:
+// what another transaction committed while this one waited counts.
+bool lock_chunk(ChunkTarget* t, LOCKMODE mode, bool nowait) {
+  if (nowait) {
+    if (!ConditionalLockRelationOid(t->chunk.relid, mode)) return false;
+  } else {
+    LockRelationOid(t->chunk.relid, mode);
+  }
+  if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(t->chunk.relid)) || !chunk_get_by_id(t->chunk.id, &t->chunk))
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("the chunk was dropped concurrently")));
+  return true;
+}
+
+// Sizes of a table: heap (main, fsm, vm), TOAST (with its index) and indexes.
+void table_sizes(Oid relid, int64* heap, int64* toast, int64* indexes) {
+  int64 table = DatumGetInt64(DirectFunctionCall1(pg_table_size, ObjectIdGetDatum(relid)));
+  *indexes = DatumGetInt64(DirectFunctionCall1(pg_indexes_size, ObjectIdGetDatum(relid)));
+  Oid toastrel = InvalidOid;
+  HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+  if (HeapTupleIsValid(tup)) {
+    toastrel = ((Form_pg_class)GETSTRUCT(tup))->reltoastrelid;
+    ReleaseSysCache(tup);
+  }
+  *toast = OidIsValid(toastrel) ? DatumGetInt64(DirectFunctionCall1(pg_total_relation_size, ObjectIdGetDatum(toastrel)))
+                                : 0;
+  *heap = table - *toast;
+}
+
+const char* type_sql(Oid typid, int32 typmod, Oid collation) {
+  StringInfoData s;
+  initStringInfo(&s);
+  appendStringInfoString(&s, format_type_with_typemod(typid, typmod));
+  if (OidIsValid(collation) && collation != get_typcollation(typid)) {
+    HeapTuple tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collation));
+    if (HeapTupleIsValid(tup)) {
+      Form_pg_collation c = (Form_pg_collation)GETSTRUCT(tup);
+      appendStringInfo(&s, " COLLATE %s.%s", quote_identifier(get_namespace_name(c->collnamespace)),
+                       quote_identifier(NameStr(c->collname)));
+      ReleaseSysCache(tup);
+    }
+  }
+  return s.data;
+}
+
+// ---- compression ----------------------------------------------------------------------------
+
+// One column of the chunk as the compressor sees it.
+struct SourceColumn {
+  AttrNumber attno;  // in the chunk
+  const char* name;
+  Oid typid;
+  int32 typmod;
+  Oid collation;
+  StorageType type;
+};
+
+struct MinMax {
+  SourceColumn* col;
+  FmgrInfo cmp;
+  AttrNumber min_att, max_att, nulls_att;  // in the companion
+  bool has;
+  Datum min, max;
+  int32 nulls;
+};
+
+struct Bloom {
+  int builder_col;
+  FmgrInfo hash;
+  Oid collation;
+  AttrNumber att;  // in the companion
+};
+
+struct Compressor {
+  Relation companion;
+  TupleDesc cdesc;
+  BulkInsertState bistate;
+  CommandId cid;
+  bridge::Builder* builder;
+  int nsegment;
+  SourceColumn* segment;      // segmentby columns
+  AttrNumber* segment_att;    // in the companion
+  Datum* segment_value;       // the current segment (copies in segment_cxt)
+  bool* segment_null;
+  bool have_segment;
+  int ndata;
+  SourceColumn* data;         // builder columns, in chunk order
+  AttrNumber* data_att;       // in the companion
+  int nminmax;
+  MinMax* minmax;
+  int nbloom;
+  Bloom* bloom;
+  AttrNumber count_att, seq_att;
+  int32 seq;
+  int64 batches;
+  MemoryContext batch_cxt;    // min/max copies of the current batch
+  MemoryContext segment_cxt;  // the current segment's values
+  Datum* values;              // companion row
+  bool* nulls;
+};
+
+SourceColumn* find_source(SourceColumn* cols, int n, const char* name) {
+  for (int i = 0; i < n; ++i)
+    if (strcmp(cols[i].name, name) == 0) return &cols[i];
+  return nullptr;
+}
+
+AttrNumber companion_att(Relation rel, const char* name) {
+  AttrNumber a = attnameAttNum(rel, name, false);
+  if (a == InvalidAttrNumber) elog(ERROR, "columnstore: companion column \"%s\" missing", name);
+  return a;
+}
+
+// Writes the current batch as one companion row.
+void flush_batch(Compressor* c) {
+  const int rows = (int)bridge::builder_rows(c->builder);
+  if (rows == 0) return;
+  bridge::builder_finish(c->builder);
+  for (int i = 0; i < c->cdesc->natts; ++i) c->nulls[i] = true;
+  for (int i = 0; i < c->nsegment; ++i) {
+    c->values[c->segment_att[i] - 1] = c->segment_value[i];
+    c->nulls[c->segment_att[i] - 1] = c->segment_null[i];
+  }
+  c->seq++;
+  c->values[c->count_att - 1] = Int32GetDatum(rows);
+  c->nulls[c->count_att - 1] = false;
+  c->values[c->seq_att - 1] = Int32GetDatum(c->seq);
+  c->nulls[c->seq_att - 1] = false;
+  for (int k = 0; k < c->nminmax; ++k) {
+    MinMax* m = &c->minmax[k];
+    c->values[m->min_att - 1] = m->min;
+    c->nulls[m->min_att - 1] = !m->has;
+    c->values[m->max_att - 1] = m->max;
+    c->nulls[m->max_att - 1] = !m->has;
+    c->values[m->nulls_att - 1] = Int32GetDatum(m->nulls);
+    c->nulls[m->nulls_att - 1] = false;
+  }
+  MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
+  for (int i = 0; i < c->ndata; ++i) {
+    const uint8* data;
+    size_t len;
+    const uint8* bloom;
+    size_t bloom_len;
+    bridge::builder_column(c->builder, i, &data, &len, &bloom, &bloom_len);
+    if (len > MaxAllocSize - VARHDRSZ)
+      ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("compressed batch column too large")));
+    bytea* b = (bytea*)palloc(len + VARHDRSZ);
+    SET_VARSIZE(b, len + VARHDRSZ);
+    memcpy(VARDATA(b), data, len);
+    c->values[c->data_att[i] - 1] = PointerGetDatum(b);
+    c->nulls[c->data_att[i] - 1] = false;
+    for (int k = 0; k < c->nbloom; ++k) {
+      if (c->bloom[k].builder_col != i || bloom == nullptr) continue;
+      bytea* f = (bytea*)palloc(bloom_len + VARHDRSZ);
+      SET_VARSIZE(f, bloom_len + VARHDRSZ);
+      memcpy(VARDATA(f), bloom, bloom_len);
+      c->values[c->bloom[k].att - 1] = PointerGetDatum(f);
+      c->nulls[c->bloom[k].att - 1] = false;
+    }
+  }
+  HeapTuple tup = heap_form_tuple(c->cdesc, c->values, c->nulls);
+  heap_insert(c->companion, tup, c->cid, 0, c->bistate);
+  MemoryContextSwitchTo(old);
+  MemoryContextReset(c->batch_cxt);
+  for (int k = 0; k < c->nminmax; ++k) {
+    c->minmax[k].has = false;
+    c->minmax[k].nulls = 0;
+  }
+  c->batches++;
+}
+
+bool same_segment(Compressor* c, TupleTableSlot* slot) {
+  if (!c->have_segment) return false;
+  for (int i = 0; i < c->nsegment; ++i) {
+    bool isnull;
+    Datum v = slot_getattr(slot, c->segment[i].attno, &isnull);
+    if (isnull != c->segment_null[i]) return false;
+    // Segments are told apart by their exact bytes: numeric 1.0 and 1.00 sort together but are
+    // stored as the values they are.
+    if (!isnull && !datum_image_eq(v, c->segment_value[i], c->segment[i].type.typbyval, c->segment[i].type.typlen))
+      return false;
+  }
+  return true;
+}
+
+void start_segment(Compressor* c, TupleTableSlot* slot) {
+  MemoryContextReset(c->segment_cxt);
+  MemoryContext old = MemoryContextSwitchTo(c->segment_cxt);
+  for (int i = 0; i < c->nsegment; ++i) {
+    bool isnull;
+    Datum v = slot_getattr(slot, c->segment[i].attno, &isnull);
+    c->segment_null[i] = isnull;
+    c->segment_value[i] = isnull ? (Datum)0 : datumCopy(v, c->segment[i].type.typbyval, c->segment[i].type.typlen);
+  }
+  MemoryContextSwitchTo(old);
+  c->have_segment = true;
+  c->seq = 0;
+}
+
+void add_row(Compressor* c, TupleTableSlot* slot) {
+  for (int i = 0; i < c->ndata; ++i) {
+    bool isnull;
+    Datum v = slot_getattr(slot, c->data[i].attno, &isnull);
+    storage_append_datum(c->builder, i, &c->data[i].type, v, isnull);
+    if (isnull) continue;
+    for (int k = 0; k < c->nbloom; ++k) {
+      if (c->bloom[k].builder_col != i) continue;
+      Datum h = FunctionCall2Coll(&c->bloom[k].hash, c->bloom[k].collation, v, Int64GetDatum(0));
+      bridge::builder_add_bloom_hash(c->builder, i, (uint64)DatumGetInt64(h));
+    }
+  }
+  for (int k = 0; k < c->nminmax; ++k) {
+    MinMax* m = &c->minmax[k];
+    bool isnull;
+    Datum v = slot_getattr(slot, m->col->attno, &isnull);
+    if (isnull) {
+      m->nulls++;
+      continue;
+    }
+    const bool byval = m->col->type.typbyval;
+    const int16 len = m->col->type.typlen;
+    if (!m->has) {
+      MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
+      m->min = datumCopy(v, byval, len);
+      m->max = m->min;
+      MemoryContextSwitchTo(old);
+      m->has = true;
+      continue;
+    }
+    if (DatumGetInt32(FunctionCall2Coll(&m->cmp, m->col->collation, v, m->min)) < 0) {
+      MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
+      m->min = datumCopy(v, byval, len);
+      MemoryContextSwitchTo(old);
+    }
+    if (DatumGetInt32(FunctionCall2Coll(&m->cmp, m->col->collation, v, m->max)) > 0) {
+      MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
+      m->max = datumCopy(v, byval, len);
+      MemoryContextSwitchTo(old);
+    }
+  }
+  bridge::builder_end_row(c->builder);
+}
+
+// Creates the companion table (empty, without its index) and returns its relid.
+Oid create_companion(const ChunkTarget* t, const CompressionSettings* s, SourceColumn* cols, int ncols,
+                     const char* name) {
+  StringInfoData sql;
+  initStringInfo(&sql);
+  appendStringInfo(&sql, "CREATE TABLE %s.%s (", quote_identifier(get_namespace_name(internal_namespace_oid())),
+                   quote_identifier(name));
+  for (int i = 0; i < s->nsegmentby; ++i) {
+    SourceColumn* col = find_source(cols, ncols, s->segmentby[i]);
+    appendStringInfo(&sql, "%s %s, ", quote_identifier(col->name), type_sql(col->typid, col->typmod, col->collation));
+  }
+  appendStringInfo(&sql, "%s integer NOT NULL, %s integer NOT NULL", kCountColumn, kSeqColumn);
+  char buf[NAMEDATALEN];
+  for (int k = 0; k < s->nminmax; ++k) {
+    SourceColumn* col = find_source(cols, ncols, s->minmax[k]);
+    const char* ts = type_sql(col->typid, col->typmod, col->collation);
+    storage_min_column(k + 1, buf);
+    appendStringInfo(&sql, ", %s %s", buf, ts);
+    storage_max_column(k + 1, buf);
+    appendStringInfo(&sql, ", %s %s", buf, ts);
+    storage_nulls_column(k + 1, buf);
+    appendStringInfo(&sql, ", %s integer", buf);
+  }
+  for (int k = 0; k < s->nbloom; ++k) {
+    storage_bloom_column(k + 1, buf);
+    appendStringInfo(&sql, ", %s bytea", buf);
+  }
+  StringInfoData storage;
+  initStringInfo(&storage);
+  for (int i = 0; i < ncols; ++i) {
+    if (storage_name_index(s->segmentby, s->nsegmentby, cols[i].name) >= 0) continue;
+    appendStringInfo(&sql, ", %s bytea", quote_identifier(cols[i].name));
+    appendStringInfo(&storage, "%sALTER COLUMN %s SET STORAGE EXTERNAL", storage.len > 0 ? ", " : "",
+                     quote_identifier(cols[i].name));
+  }
+  appendStringInfoString(&sql, ")");
+  Oid owner = InvalidOid;
+  HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(t->chunk.relid));
+  if (HeapTupleIsValid(tup)) {
+    owner = ((Form_pg_class)GETSTRUCT(tup))->relowner;
+    ReleaseSysCache(tup);
+  }
+  const char* qname = psprintf("%s.%s", quote_identifier(get_namespace_name(internal_namespace_oid())),
+                               quote_identifier(name));
+  run_internal_ddl(sql.data);
+  if (storage.len > 0) run_internal_ddl(psprintf("ALTER TABLE %s %s", qname, storage.data));
+  if (OidIsValid(owner))
+    run_internal_ddl(psprintf("ALTER TABLE %s OWNER TO %s", qname, quote_identifier(GetUserNameFromId(owner, false))));
+  CommandCounterIncrement();
+  Oid relid = get_relname_relid(name, internal_namespace_oid());
+  if (!OidIsValid(relid)) elog(ERROR, "columnstore: companion table %s was not created", name);
+  // The companion goes when its chunk is dropped (DROP TABLE, drop_chunks, retention).
+  ObjectAddress companion_addr, chunk_addr;
+  ObjectAddressSet(companion_addr, RelationRelationId, relid);
+  ObjectAddressSet(chunk_addr, RelationRelationId, t->chunk.relid);
+  recordDependencyOn(&companion_addr, &chunk_addr, DEPENDENCY_AUTO);
+  CommandCounterIncrement();
+  return relid;
+}
+
+void create_companion_index(const CompressionSettings* s, const char* name) {
+  if (s->nsegmentby == 0 && s->nminmax == 0) return;
+  StringInfoData sql;
+  initStringInfo(&sql);
+  appendStringInfo(&sql, "CREATE INDEX ON %s.%s (", quote_identifier(get_namespace_name(internal_namespace_oid())),
+                   quote_identifier(name));
+  for (int i = 0; i < s->nsegmentby; ++i) appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", quote_identifier(s->segmentby[i]));
+  if (s->nminmax > 0) {
+    char buf[NAMEDATALEN];
+    storage_min_column(1, buf);
+    appendStringInfo(&sql, "%s%s", s->nsegmentby > 0 ? ", " : "", buf);
+  }
+  appendStringInfoString(&sql, ")");
+  run_internal_ddl(sql.data);
+  CommandCounterIncrement();
+}
+
+// Empties the chunk's row part as TRUNCATE does: new relfilenodes for the heap and its TOAST
+// table, indexes rebuilt empty. Transactional; the caller holds AccessExclusiveLock.
+void empty_row_part(Oid relid) {
+  Relation rel = table_open(relid, AccessExclusiveLock);
+  RelationSetNewRelfilenode(rel, rel->rd_rel->relpersistence);
+  Oid toast = rel->rd_rel->reltoastrelid;
+  if (OidIsValid(toast)) {
+    Relation toastrel = relation_open(toast, AccessExclusiveLock);
+    RelationSetNewRelfilenode(toastrel, toastrel->rd_rel->relpersistence);
+    table_close(toastrel, NoLock);
+  }
+  table_close(rel, NoLock);
+  ReindexParams params = {0};
+  reindex_relation(relid, REINDEX_REL_PROCESS_TOAST, &params);
+  CommandCounterIncrement();
+}
+
+void do_compress(ChunkTarget* t, const CompressionSettings* s) {
+  MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "columnstore compress", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(work);
+
+  Relation rel = table_open(t->chunk.relid, NoLock);
+  TupleDesc desc = RelationGetDescr(rel);
+  SourceColumn* cols = (SourceColumn*)palloc0(sizeof(SourceColumn) * (desc->natts > 0 ? desc->natts : 1));
+  int ncols = 0;
+  for (int i = 0; i < desc->natts; ++i) {
+    Form_pg_attribute att = TupleDescAttr(desc, i);
+    if (att->attisdropped) continue;
+    SourceColumn* c = &cols[ncols++];
+    c->attno = att->attnum;
+    c->name = pstrdup(NameStr(att->attname));
+    c->typid = att->atttypid;
+    c->typmod = att->atttypmod;
+    c->collation = att->attcollation;
+    storage_type(att->atttypid, &c->type);
+  }
+  // Settings name columns of the hypertable; each must be a column of the chunk.
+  for (int i = 0; i < s->nsegmentby + s->norderby + s->nminmax + s->nbloom; ++i) {
+    const char* n = i < s->nsegmentby ? s->segmentby[i]
+                    : i < s->nsegmentby + s->norderby ? s->orderby[i - s->nsegmentby]
+                    : i < s->nsegmentby + s->norderby + s->nminmax ? s->minmax[i - s->nsegmentby - s->norderby]
+                                                                   : s->bloom[i - s->nsegmentby - s->norderby - s->nminmax];
+    if (find_source(cols, ncols, n) == nullptr)
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                      errmsg("column \"%s\" of the columnstore settings does not exist in chunk \"%s\"", n,
+                             RelationGetRelationName(rel)),
+                      errhint("Change the hypertable's settings with ALTER TABLE ... SET (timescaledb.compress_...).")));
+  }
+
+  CompressedChunk cc;
+  memset(&cc, 0, sizeof cc);
+  cc.chunk_id = t->chunk.id;
+  cc.hypertable_id = t->ht->id;
+  namestrcpy(&cc.schema_name, get_namespace_name(internal_namespace_oid()));
+  char cname[NAMEDATALEN];
+  storage_companion_name(t->ht->id, t->chunk.id, cname);
+  namestrcpy(&cc.table_name, cname);
+  cc.settings = *s;
+  cc.format_version = kStorageFormatVersion;
+  cc.compression_time = GetCurrentTimestamp();
+  table_sizes(t->chunk.relid, &cc.sizes.uncompressed_heap, &cc.sizes.uncompressed_toast,
+              &cc.sizes.uncompressed_index);
+
+  Oid companion_relid = create_companion(t, s, cols, ncols, cname);
+
+  Compressor c;
+  memset(&c, 0, sizeof c);
+  c.companion = table_open(companion_relid, AccessExclusiveLock);
+  c.cdesc = RelationGetDescr(c.companion);
+  c.bistate = GetBulkInsertState();
+  c.cid = GetCurrentCommandId(true);
+  c.values = (Datum*)palloc0(sizeof(Datum) * c.cdesc->natts);
+  c.nulls = (bool*)palloc0(sizeof(bool) * c.cdesc->natts);
+  c.count_att = companion_att(c.companion, kCountColumn);
+  c.seq_att = companion_att(c.companion, kSeqColumn);
+  c.batch_cxt = AllocSetContextCreate(work, "columnstore batch", ALLOCSET_DEFAULT_SIZES);
+  c.segment_cxt = AllocSetContextCreate(work, "columnstore segment", ALLOCSET_SMALL_SIZES);
+
+  c.nsegment = s->nsegmentby;
+  c.segment = (SourceColumn*)palloc0(sizeof(SourceColumn) * (s->nsegmentby + 1));
+  c.segment_att = (AttrNumber*)palloc0(sizeof(AttrNumber) * (s->nsegmentby + 1));
+  c.segment_value = (Datum*)palloc0(sizeof(Datum) * (s->nsegmentby + 1));
+  c.segment_null = (bool*)palloc0(sizeof(bool) * (s->nsegmentby + 1));
+  for (int i = 0; i < s->nsegmentby; ++i) {
+    c.segment[i] = *find_source(cols, ncols, s->segmentby[i]);
+    c.segment_att[i] = companion_att(c.companion, s->segmentby[i]);
+  }
+  c.data = (SourceColumn*)palloc0(sizeof(SourceColumn) * (ncols + 1));
+  c.data_att = (AttrNumber*)palloc0(sizeof(AttrNumber) * (ncols + 1));
+  uint8* types = (uint8*)palloc0(ncols + 1);
+  bool* bloomflags = (bool*)palloc0(ncols + 1);
+  for (int i = 0; i < ncols; ++i) {
+    if (storage_name_index(s->segmentby, s->nsegmentby, cols[i].name) >= 0) continue;
+    types[c.ndata] = cols[i].type.codec_type;
+    bloomflags[c.ndata] = storage_name_index(s->bloom, s->nbloom, cols[i].name) >= 0;
+    c.data_att[c.ndata] = companion_att(c.companion, cols[i].name);
+    c.data[c.ndata++] = cols[i];
+  }
+  c.nminmax = s->nminmax;
+  c.minmax = (MinMax*)palloc0(sizeof(MinMax) * (s->nminmax + 1));
+  char buf[NAMEDATALEN];
+  for (int k = 0; k < s->nminmax; ++k) {
+    MinMax* m = &c.minmax[k];
+    m->col = find_source(cols, ncols, s->minmax[k]);
+    TypeCacheEntry* tc = lookup_type_cache(m->col->typid, TYPECACHE_CMP_PROC_FINFO);
+    if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                      errmsg("could not identify a comparison function for type %s", format_type_be(m->col->typid))));
+    fmgr_info_copy(&m->cmp, &tc->cmp_proc_finfo, work);
+    storage_min_column(k + 1, buf);
+    m->min_att = companion_att(c.companion, buf);
+    storage_max_column(k + 1, buf);
+    m->max_att = companion_att(c.companion, buf);
+    storage_nulls_column(k + 1, buf);
+    m->nulls_att = companion_att(c.companion, buf);
+  }
+  c.nbloom = s->nbloom;
+  c.bloom = (Bloom*)palloc0(sizeof(Bloom) * (s->nbloom + 1));
+  for (int k = 0; k < s->nbloom; ++k) {
+    Bloom* b = &c.bloom[k];
+    b->builder_col = -1;
+    for (int i = 0; i < c.ndata; ++i)
+      if (strcmp(c.data[i].name, s->bloom[k]) == 0) b->builder_col = i;
+    SourceColumn* col = find_source(cols, ncols, s->bloom[k]);
+    TypeCacheEntry* tc = lookup_type_cache(col->typid, TYPECACHE_HASH_EXTENDED_PROC_FINFO);
+    if (!OidIsValid(tc->hash_extended_proc_finfo.fn_oid))
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                      errmsg("could not identify an extended hash function for type %s", format_type_be(col->typid))));
+    fmgr_info_copy(&b->hash, &tc->hash_extended_proc_finfo, work);
+    b->collation = col->collation;
+    storage_bloom_column(k + 1, buf);
+    b->att = companion_att(c.companion, buf);
+  }
+  c.builder = storage_builder_create(types, bloomflags, c.ndata);
+
+  // Sort by segmentby (ascending, NULLS LAST), then the orderby keys.
+  const int nkeys = s->nsegmentby + s->norderby;
+  AttrNumber* keys = (AttrNumber*)palloc0(sizeof(AttrNumber) * (nkeys + 1));
+  Oid* ops = (Oid*)palloc0(sizeof(Oid) * (nkeys + 1));
+  Oid* colls = (Oid*)palloc0(sizeof(Oid) * (nkeys + 1));
+  bool* nulls_first = (bool*)palloc0(sizeof(bool) * (nkeys + 1));
+  for (int i = 0; i < nkeys; ++i) {
+    const bool seg = i < s->nsegmentby;
+    SourceColumn* col = find_source(cols, ncols, seg ? s->segmentby[i] : s->orderby[i - s->nsegmentby]);
+    const bool desc_order = !seg && s->orderby_desc[i - s->nsegmentby];
+    TypeCacheEntry* tc = lookup_type_cache(col->typid, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+    ops[i] = desc_order ? tc->gt_opr : tc->lt_opr;
+    if (!OidIsValid(ops[i]))
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                      errmsg("could not identify an ordering operator for type %s", format_type_be(col->typid))));
+    keys[i] = col->attno;
+    colls[i] = col->collation;
+    nulls_first[i] = !seg && s->orderby_nullsfirst[i - s->nsegmentby];
+  }
+  TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+  TupleTableSlot* scan_slot = table_slot_create(rel, nullptr);
+  Tuplesortstate* sort = nkeys > 0 ? tuplesort_begin_heap(desc, nkeys, keys, ops, colls, nulls_first,
+                                                          maintenance_work_mem, nullptr, TUPLESORT_NONE)
+                                   : nullptr;
+  if (sort == nullptr) {
+    // No keys at all: one segment, in the heap's order; still bounded by one batch.
+    start_segment(&c, scan_slot);
+  }
+  // A snapshot taken now, under the ExclusiveLock: every row committed before it, none after.
+  Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
+  TableScanDesc scan = table_beginscan(rel, snap, 0, nullptr);
+  int64 nrows = 0;
+  while (table_scan_getnextslot(scan, ForwardScanDirection, scan_slot)) {
+    nrows++;
+    if (sort != nullptr) {
+      tuplesort_puttupleslot(sort, scan_slot);
+    } else {
+      if (bridge::builder_full(c.builder) || bridge::builder_varlen_bytes(c.builder) > kBatchMaxVarlenBytes)
+        flush_batch(&c);
+      add_row(&c, scan_slot);
+    }
+    CHECK_FOR_INTERRUPTS();
+  }
+  table_endscan(scan);
+  UnregisterSnapshot(snap);
+  if (sort != nullptr) {
+    tuplesort_performsort(sort);
+    int64 done = 0;
+    while (tuplesort_gettupleslot(sort, true, false, slot, nullptr)) {
+      if (!same_segment(&c, slot)) {
+        flush_batch(&c);
+        start_segment(&c, slot);
+      } else if (bridge::builder_full(c.builder) ||
+                 bridge::builder_varlen_bytes(c.builder) > kBatchMaxVarlenBytes) {
+        flush_batch(&c);
+      }
+      add_row(&c, slot);
+      if (++done % 1000000 == 0)
+        ereport(DEBUG1, (errmsg("compressing chunk \"%s\": %lld of %lld rows", RelationGetRelationName(rel),
+                                (long long)done, (long long)nrows)));
+      CHECK_FOR_INTERRUPTS();
+    }
+    tuplesort_end(sort);
+  }
+  flush_batch(&c);
+  FreeBulkInsertState(c.bistate);
+  ExecDropSingleTupleTableSlot(slot);
+  ExecDropSingleTupleTableSlot(scan_slot);
+  table_close(c.companion, NoLock);
+  create_companion_index(s, cname);
+
+  // The swap: readers of the row part wait from here to the end of the transaction.
+  const char* chunk_name = pstrdup(RelationGetRelationName(rel));
+  table_close(rel, NoLock);
+  LockRelationOid(t->chunk.relid, AccessExclusiveLock);
+  empty_row_part(t->chunk.relid);
+
+  cc.sizes.uncompressed_rows = nrows;
+  cc.sizes.compressed_rows = c.batches;
+  table_sizes(companion_relid, &cc.sizes.compressed_heap, &cc.sizes.compressed_toast, &cc.sizes.compressed_index);
+  catalog_insert_compressed_chunk(&cc);
+  catalog_update_chunk_status(t->chunk.id, kChunkStatusCompressed);
+  CommandCounterIncrement();
+  ereport(DEBUG1, (errmsg("compressed chunk \"%s\": %lld rows in %lld batches", chunk_name, (long long)nrows,
+                          (long long)c.batches)));
+  MemoryContextSwitchTo(old);
+  MemoryContextDelete(work);  // frees the builder (reset callback)
+}
+
+// ---- decompression --------------------------------------------------------------------------
+
+struct TargetColumn {
+  AttrNumber companion_att;  // data or segment column in the companion, 0 when missing
+  bool segment;
+  int decoder;               // index into decoders (data columns)
+  StorageType type;
+};
+
+void do_decompress(ChunkTarget* t) {
+  CompressedChunk cc;
+  if (!catalog_get_compressed_chunk(t->chunk.id, &cc))
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("compressed chunk \"%s\" has no compressed_chunk catalog row", NameStr(t->chunk.table_name))));
+  Oid companion_relid = storage_companion_relid(&cc);
+  if (!OidIsValid(companion_relid))
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("companion table %s.%s of chunk \"%s\" is missing", NameStr(cc.schema_name),
+                           NameStr(cc.table_name), NameStr(t->chunk.table_name))));
+
+  MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "columnstore decompress", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(work);
+  MemoryContext row_cxt = AllocSetContextCreate(work, "columnstore row", ALLOCSET_DEFAULT_SIZES);
+
+  Relation companion = table_open(companion_relid, ExclusiveLock);
+  Relation rel = table_open(t->chunk.relid, NoLock);
+  TupleDesc desc = RelationGetDescr(rel);
+  const AttrNumber count_att = companion_att(companion, kCountColumn);
+
+  TargetColumn* cols = (TargetColumn*)palloc0(sizeof(TargetColumn) * (desc->natts + 1));
+  int ndecoders = 0;
+  for (int i = 0; i < desc->natts; ++i) {
+    Form_pg_attribute att = TupleDescAttr(desc, i);
+    if (att->attisdropped) continue;
+    TargetColumn* tc = &cols[i];
+    tc->companion_att = attnameAttNum(companion, NameStr(att->attname), false);
+    tc->segment = storage_name_index(cc.settings.segmentby, cc.settings.nsegmentby, NameStr(att->attname)) >= 0;
+    storage_type(att->atttypid, &tc->type);
+    if (tc->companion_att != InvalidAttrNumber && !tc->segment) tc->decoder = ndecoders++;
+  }
+  bridge::Decoder** decoders = (bridge::Decoder**)palloc0(sizeof(bridge::Decoder*) * (ndecoders + 1));
+  for (int i = 0; i < ndecoders; ++i) decoders[i] = storage_decoder_create();
+
+  EState* estate = CreateExecutorState();
+  ResultRelInfo* rri = makeNode(ResultRelInfo);
+  InitResultRelInfo(rri, rel, 0, nullptr, 0);
+  ExecOpenIndices(rri, false);
+  TupleTableSlot* out = table_slot_create(rel, nullptr);
+  BulkInsertState bistate = GetBulkInsertState();
+  const CommandId cid = GetCurrentCommandId(true);
+  Datum* values = (Datum*)palloc0(sizeof(Datum) * (desc->natts + 1));
+  bool* nulls = (bool*)palloc0(sizeof(bool) * (desc->natts + 1));
+
+  Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
+  TableScanDesc scan = table_beginscan(companion, snap, 0, nullptr);
+  TupleTableSlot* bslot = table_slot_create(companion, nullptr);
+  while (table_scan_getnextslot(scan, ForwardScanDirection, bslot)) {
+    slot_getallattrs(bslot);
+    if (bslot->tts_isnull[count_att - 1]) ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("batch without row count")));
+    const int32 rows = DatumGetInt32(bslot->tts_values[count_att - 1]);
+    for (int i = 0; i < desc->natts; ++i) {
+      TargetColumn* tc = &cols[i];
+      if (TupleDescAttr(desc, i)->attisdropped || tc->companion_att == InvalidAttrNumber || tc->segment) continue;
+      if (bslot->tts_isnull[tc->companion_att - 1])
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("batch without data for column \"%s\"",
+                                                                NameStr(TupleDescAttr(desc, i)->attname))));
+      bytea* b = DatumGetByteaPP(bslot->tts_values[tc->companion_att - 1]);
+      bridge::decoder_decode(decoders[tc->decoder], (const uint8*)VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
+                             tc->type.codec_type);
+      if (bridge::decoder_rows(decoders[tc->decoder]) != (size_t)rows)
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                        errmsg("batch column \"%s\" has %zu rows instead of %d", NameStr(TupleDescAttr(desc, i)->attname),
+                               bridge::decoder_rows(decoders[tc->decoder]), rows)));
+    }
+    for (int32 r = 0; r < rows; ++r) {
+      MemoryContext rowold = MemoryContextSwitchTo(row_cxt);
+      ExecClearTuple(out);
+      for (int i = 0; i < desc->natts; ++i) {
+        Form_pg_attribute att = TupleDescAttr(desc, i);
+        TargetColumn* tc = &cols[i];
+        if (att->attisdropped) {
+          values[i] = (Datum)0;
+          nulls[i] = true;
+        } else if (tc->companion_att == InvalidAttrNumber) {
+          // A column added after compression: the value its rows had then (ADD COLUMN's default).
+          nulls[i] = true;
+          values[i] = (Datum)0;
+          if (att->atthasmissing && desc->constr != nullptr && desc->constr->missing != nullptr &&
+              desc->constr->missing[i].am_present) {
+            values[i] = desc->constr->missing[i].am_value;
+            nulls[i] = false;
+          }
+        } else if (tc->segment) {
+          values[i] = bslot->tts_values[tc->companion_att - 1];
+          nulls[i] = bslot->tts_isnull[tc->companion_att - 1];
+        } else {
+          values[i] = storage_decoded_datum(decoders[tc->decoder], (size_t)r, &tc->type, &nulls[i]);
+        }
+      }
+      memcpy(out->tts_values, values, sizeof(Datum) * desc->natts);
+      memcpy(out->tts_isnull, nulls, sizeof(bool) * desc->natts);
+      ExecStoreVirtualTuple(out);
+      table_tuple_insert(rel, out, cid, 0, bistate);
+      if (rri->ri_NumIndices > 0) compat::insert_index_tuples(rri, out, estate);
+      MemoryContextSwitchTo(rowold);
+      MemoryContextReset(row_cxt);
+    }
+    CHECK_FOR_INTERRUPTS();
+  }
+  table_endscan(scan);
+  UnregisterSnapshot(snap);
+  ExecDropSingleTupleTableSlot(bslot);
+  ExecDropSingleTupleTableSlot(out);
+  FreeBulkInsertState(bistate);
+  ExecCloseIndices(rri);
+  FreeExecutorState(estate);
+  table_close(rel, NoLock);
+  table_close(companion, NoLock);
+
+  // The swap: the companion goes, the status is cleared.
+  LockRelationOid(t->chunk.relid, AccessExclusiveLock);
+  ObjectAddress addr;
+  ObjectAddressSet(addr, RelationRelationId, companion_relid);
+  performDeletion(&addr, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
+  catalog_delete_compressed_chunk(t->chunk.id);
+  catalog_update_chunk_status(t->chunk.id, t->chunk.status & ~(kChunkStatusCompressed | kChunkStatusPartial));
+  t->chunk.status &= ~(kChunkStatusCompressed | kChunkStatusPartial);
+  CommandCounterIncrement();
+  MemoryContextSwitchTo(old);
+  MemoryContextDelete(work);
+}
+
+}  // namespace
+
+bool compress_chunk(Oid chunk_relid, bool if_not_compressed, bool nowait) {
+  ChunkTarget t;
+  resolve_chunk(chunk_relid, "compress_chunk", &t);
+  // Readers go on; writers (and other compressions of this chunk) wait.
+  LockRelationOid(t.ht->relid, AccessShareLock);
+  if (!lock_chunk(&t, ExclusiveLock, nowait)) return false;
+  Hypertable* ht = hypertable_get_by_id(t.ht->id);
+  CompressionSettings s;
+  if (ht == nullptr || ht->compression_state == 0 || !catalog_get_compression_settings(t.ht->id, &s))
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("columnstore not enabled on hypertable \"%s\"", get_rel_name(t.ht->relid)),
+                    errhint("Enable it with ALTER TABLE %s SET (timescaledb.compress).", get_rel_name(t.ht->relid))));
+  if (t.chunk.status & kChunkStatusCompressed) {
+    if (!(t.chunk.status & kChunkStatusPartial)) {
+      if (!if_not_compressed)
+        ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
+                        errmsg("chunk \"%s\" is already converted to columnstore", get_rel_name(chunk_relid))));
+      ereport(NOTICE, (errmsg("chunk \"%s\" is already converted to columnstore", get_rel_name(chunk_relid))));
+      return true;
+    }
+    // Recompression: rows arrived in the row part since. The whole chunk is decompressed and
+    // compressed again, in this transaction (merging only the touched segments is for later).
+    do_decompress(&t);
+  }
+  do_compress(&t, &s);
+  return true;
+}
+
+void decompress_chunk(Oid chunk_relid, bool if_compressed) {
+  ChunkTarget t;
+  resolve_chunk(chunk_relid, "decompress_chunk", &t);
+  LockRelationOid(t.ht->relid, AccessShareLock);
+  lock_chunk(&t, ExclusiveLock, false);
+  if (!(t.chunk.status & kChunkStatusCompressed)) {
+    if (!if_compressed)
+      ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                      errmsg("chunk \"%s\" is not converted to columnstore", get_rel_name(chunk_relid))));
+    ereport(NOTICE, (errmsg("chunk \"%s\" is not converted to columnstore", get_rel_name(chunk_relid))));
+    return;
+  }
+  do_decompress(&t);
+}
+
+}  // namespace strata::columnstore
+
+namespace {
+
+Oid chunk_arg(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the chunk cannot be NULL")));
+  return PG_GETARG_OID(0);
+}
+
+bool bool_arg(FunctionCallInfo fcinfo, int n, bool dflt) {
+  return PG_NARGS() > n && !PG_ARGISNULL(n) ? PG_GETARG_BOOL(n) : dflt;
+}
+
+}  // namespace
+
+// compress_chunk(uncompressed_chunk regclass, if_not_compressed boolean = true,
+//                recompress boolean = false) RETURNS regclass
+STRATA_FUNCTION(strata_compress_chunk) {
+  const Oid relid = chunk_arg(fcinfo);
+  strata::columnstore::compress_chunk(relid, bool_arg(fcinfo, 1, true), false);
+  PG_RETURN_OID(relid);
+}
+
+// decompress_chunk(uncompressed_chunk regclass, if_compressed boolean = true) RETURNS regclass
+STRATA_FUNCTION(strata_decompress_chunk) {
+  const Oid relid = chunk_arg(fcinfo);
+  strata::columnstore::decompress_chunk(relid, bool_arg(fcinfo, 1, true));
+  PG_RETURN_OID(relid);
+}

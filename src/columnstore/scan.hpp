@@ -1,0 +1,63 @@
+// The ColumnarScan custom scan (docs/COLUMNSTORE.md, "Scanning a compressed chunk"): planning
+// (scan_plan.cpp) puts it in place of a compressed chunk's heap scan, the executor node
+// (scan_exec.cpp) reads the companion table's batches, skips batches from their metadata, decodes
+// only the columns the query needs (scan_bridge.cpp, pure C++) and filters rows before forming
+// tuples. C-style glue.
+#pragma once
+
+#include "catalog/catalog.hpp"
+
+extern "C" {
+#include "nodes/extensible.h"
+#include "nodes/pathnodes.h"
+}
+
+namespace strata::columnstore {
+
+// Setting strata.enable_columnar_pushdown (registered by src/hooks/init.cpp): with it off,
+// compressed chunks are still read by ColumnarScan (there is no other way to read them), but every
+// restriction is evaluated by PostgreSQL on the formed rows: the reference the tests compare with.
+extern bool guc_enable_columnar_pushdown;
+
+// Registers ColumnarScan's custom scan methods and installs the planner's hook point for
+// compressed chunks; once, from _PG_init.
+void scan_init();
+
+// Planner hook point (planner/planner.hpp, compressed_chunk_paths): replaces the paths of a
+// compressed chunk's rel with ColumnarScan paths (an Append with the row part's cheapest path when
+// the chunk is partial).
+void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInfo* chunk_rel,
+                        const ChunkInfo* chunk);
+
+// Relcache invalidation handler (run by the hook dispatcher, src/hooks): the planner's cache of
+// compressed chunks' layouts goes stale on a change of strata's catalog or of a cached chunk.
+void columnar_relcache_invalidated(Oid relid);
+
+// Plan layout shared by scan_plan.cpp and scan_exec.cpp.
+namespace scanplan {
+// custom_private = list_make6(meta, attrs, kernel preds, batch filters, orderby, index keys).
+enum Meta { kCompanion, kCountAttno, kSeqAttno, kOrdered, kChunkRelid, kNSegQuals, kMetaLen };
+// attrs: kAttrFields ints per chunk attribute 1..natts.
+enum Attr { kRole, kCompAttno, kCodecType, kMinAttno, kMaxAttno, kNullsAttno, kBloomAttno, kNeeded, kAttrFields };
+enum Role { kRoleNone = 0, kRoleSegment = 1, kRoleData = 2 };
+// kernel predicates: kPredFields ints each.
+enum Pred { kPredAttno, kPredOp, kPredConst, kPredIsArray, kPredFields };
+// batch filters (metadata): kFilterFields ints each.
+enum FilterKind { kFilterMinMax = 0, kFilterNullTest = 1, kFilterBloom = 2 };
+enum Filter { kFilterKind, kFilterAttno, kFilterStrategy, kFilterConst, kFilterIsArray, kFilterProc,
+              kFilterCollation, kFilterFields };
+// index keys (on the companion's btree over segmentby columns and the first min column): kKeyFields
+// ints each; the value is a constant of custom_exprs (kConsts), an array for = ANY.
+enum Key { kKeyCompAttno, kKeyStrategy, kKeyConst, kKeyIsArray, kKeyProc, kKeySubtype, kKeyCollation, kKeyFields };
+// orderby (ordered scans): kOrderFields ints per key, in the order the node returns rows.
+enum Order { kOrderAttno, kOrderSortOp, kOrderCollation, kOrderNullsFirst, kOrderFields };
+// custom_exprs = list_make4(segment quals on companion columns, the same on chunk columns (for
+// EXPLAIN), pushed-down clauses (for EXPLAIN), constants of predicates and filters).
+enum Exprs { kSegQuals, kSegDisplay, kPushedDisplay, kConsts };
+}  // namespace scanplan
+
+// Executor side (scan_exec.cpp).
+Node* columnar_create_state(CustomScan* cscan);
+extern const CustomScanMethods columnar_scan_methods;
+
+}  // namespace strata::columnstore

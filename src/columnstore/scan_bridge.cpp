@@ -1,0 +1,185 @@
+// The ColumnarScan's C++ state: decoded columns per batch slot, shared dictionaries and the batch
+// filter (see scan_bridge.hpp). No PostgreSQL headers here.
+#include "columnstore/scan_bridge.hpp"
+
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "codec/codec.hpp"
+#include "columnstore/bloom.hpp"
+#include "columnstore/filter.hpp"
+#include "error.hpp"
+
+namespace strata::columnstore {
+
+namespace codec = core::codec;
+namespace cs = core::columnstore;
+
+namespace {
+
+struct Slot {
+  std::vector<codec::DecodedColumn> columns;
+  std::vector<uint64_t> selection;
+  uint64_t rows = 0;
+};
+
+}  // namespace
+
+struct ScanBridge {
+  std::vector<codec::ColumnType> types;
+  std::vector<Slot> slots;
+  std::unique_ptr<cs::BatchFilter> filter;  // null without predicates
+  std::unordered_map<uint64_t, std::unique_ptr<codec::Dictionary>> dictionaries;
+  codec::CodecContext context;
+  std::vector<const codec::DecodedColumn*> filter_columns;
+};
+
+namespace {
+
+void init_slot(const ScanBridge& b, Slot& s) {
+  s.columns.resize(b.types.size());
+  for (size_t i = 0; i < b.types.size(); ++i) s.columns[i].type = b.types[i];
+}
+
+Slot& slot_of(ScanBridge* b, int slot) {
+  if (slot < 0 || static_cast<size_t>(slot) >= b->slots.size())
+    throw core::Error(core::Errc::invalid_argument, "columnar scan: batch slot out of range");
+  return b->slots[slot];
+}
+
+const Slot& slot_of(const ScanBridge* b, int slot) { return slot_of(const_cast<ScanBridge*>(b), slot); }
+
+}  // namespace
+
+ScanBridge* bridge_create(int ncolumns, const int* types, int nslots, int npredicates,
+                          const BridgePredicate* predicates) {
+  auto b = std::make_unique<ScanBridge>();
+  b->types.reserve(ncolumns);
+  for (int i = 0; i < ncolumns; ++i) b->types.push_back(static_cast<codec::ColumnType>(types[i]));
+  if (npredicates > 0) {
+    std::vector<cs::FilterPredicate> preds;
+    preds.reserve(npredicates);
+    for (int i = 0; i < npredicates; ++i) {
+      const BridgePredicate& p = predicates[i];
+      if (p.column < 0 || p.column >= ncolumns)
+        throw core::Error(core::Errc::invalid_argument, "columnar scan: predicate column out of range");
+      cs::FilterPredicate fp;
+      fp.column = static_cast<size_t>(p.column);
+      fp.type = static_cast<codec::ColumnType>(p.type);
+      fp.op = static_cast<cs::FilterOp>(p.op);
+      for (int k = 0; k < p.nvalues; ++k) {
+        if (p.ints != nullptr) fp.ints.push_back(p.ints[k]);
+        if (p.floats != nullptr) fp.floats.push_back(p.floats[k]);
+        if (p.bytes != nullptr)
+          fp.bytes.emplace_back(reinterpret_cast<const char*>(p.bytes[k]), p.lens[k]);
+      }
+      preds.push_back(std::move(fp));
+    }
+    b->filter = std::make_unique<cs::BatchFilter>(std::move(preds));
+  }
+  b->slots.resize(nslots > 0 ? nslots : 1);
+  for (Slot& s : b->slots) init_slot(*b, s);
+  return b.release();
+}
+
+void bridge_destroy(ScanBridge* bridge) noexcept { delete bridge; }
+
+void bridge_reserve_slots(ScanBridge* bridge, int nslots) {
+  if (nslots <= 0 || static_cast<size_t>(nslots) <= bridge->slots.size()) return;
+  const size_t old = bridge->slots.size();
+  bridge->slots.resize(nslots);
+  for (size_t i = old; i < bridge->slots.size(); ++i) init_slot(*bridge, bridge->slots[i]);
+}
+
+void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len) {
+  codec::DecodeOptions options;
+  options.context = &bridge->context;
+  auto dict = std::make_unique<codec::Dictionary>(
+      codec::Dictionary::deserialize(std::span<const uint8_t>(data, len), options));
+  const uint64_t id = dict->id();
+  if (bridge->dictionaries.find(id) == bridge->dictionaries.end()) bridge->dictionaries.emplace(id, std::move(dict));
+}
+
+uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len) {
+  Slot& s = slot_of(bridge, slot);
+  if (col < 0 || static_cast<size_t>(col) >= s.columns.size())
+    throw core::Error(core::Errc::invalid_argument, "columnar scan: column out of range");
+  const std::span<const uint8_t> bytes(data, len);
+  const codec::ColumnInfo info = codec::inspect_column(bytes);
+  const codec::Dictionary* dictionary = nullptr;
+  if (info.dictionary_id != 0) {
+    auto it = bridge->dictionaries.find(info.dictionary_id);
+    if (it == bridge->dictionaries.end())
+      throw core::Error(core::Errc::data_corrupted,
+                        "columnar scan: a batch refers to a shared dictionary that its segment does not hold");
+    dictionary = it->second.get();
+  }
+  codec::DecodeOptions options;
+  options.context = &bridge->context;
+  codec::decode_column_into(bytes, bridge->types[col], s.columns[col], dictionary, options);
+  s.rows = s.columns[col].rows;
+  return s.rows;
+}
+
+void bridge_set_rows(ScanBridge* bridge, int slot, uint64_t rows) { slot_of(bridge, slot).rows = rows; }
+
+uint64_t bridge_filter(ScanBridge* bridge, int slot, uint64_t rows) {
+  Slot& s = slot_of(bridge, slot);
+  s.rows = rows;
+  const size_t words = (rows + 63) / 64;
+  if (!bridge->filter) {
+    s.selection.assign(words, ~uint64_t{0});
+    if (rows % 64 != 0 && words > 0) s.selection[words - 1] = (uint64_t{1} << (rows % 64)) - 1;
+    return rows;
+  }
+  bridge->filter_columns.clear();
+  for (const codec::DecodedColumn& c : s.columns) {
+    bridge->filter_columns.push_back(&c);
+  }
+  for (const cs::FilterPredicate& p : bridge->filter->predicates())
+    if (s.columns[p.column].rows != rows)
+      throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
+  const std::vector<uint64_t>& sel = bridge->filter->evaluate(bridge->filter_columns);
+  s.selection.assign(sel.begin(), sel.end());
+  s.selection.resize(words, 0);
+  return cs::count_selected(s.selection);
+}
+
+const uint64_t* bridge_selection(const ScanBridge* bridge, int slot) {
+  return slot_of(bridge, slot).selection.data();
+}
+
+void bridge_column(const ScanBridge* bridge, int slot, int col, BridgeColumn* out) {
+  const codec::DecodedColumn& c = slot_of(bridge, slot).columns.at(col);
+  out->rows = c.rows;
+  out->validity = c.validity.empty() ? nullptr : c.validity.data();
+  out->fixed = c.type == codec::ColumnType::Varlen ? nullptr : c.fixed.data();
+}
+
+bool bridge_bytes(const ScanBridge* bridge, int slot, int col, uint64_t row, const uint8_t** data, size_t* len) {
+  const codec::DecodedColumn& c = slot_of(bridge, slot).columns.at(col);
+  if (row >= c.rows)
+    throw core::Error(core::Errc::data_corrupted, "columnar scan: row out of range of a decoded column");
+  if (c.is_null(row)) return false;
+  if (c.type == codec::ColumnType::Uuid) {
+    *data = c.fixed.data() + row * 16;
+    *len = 16;
+    return true;
+  }
+  const std::string_view v = c.string_at(row);
+  *data = reinterpret_cast<const uint8_t*>(v.data());
+  *len = v.size();
+  return true;
+}
+
+bool bridge_bloom_may_contain(const uint8_t* data, size_t len, int nhashes, const uint64_t* hashes) {
+  const cs::BloomFilter filter = cs::BloomFilter::deserialize(std::span<const uint8_t>(data, len));
+  for (int i = 0; i < nhashes; ++i)
+    if (filter.might_contain(hashes[i])) return true;
+  return false;
+}
+
+}  // namespace strata::columnstore

@@ -1,0 +1,72 @@
+// The C++ side of the ColumnarScan node (docs/COLUMNSTORE.md, "Scanning a compressed chunk"): it
+// owns the decoded columns (codec::DecodedColumn), the shared dictionaries and the batch filter,
+// and is called by the executor glue (scan_exec.cpp) through the plain functions below. This
+// header and scan_bridge.cpp include no PostgreSQL header; errors are thrown as core::Error and
+// reach the glue's guarded callback (pg::cpp_entry), which reports them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace strata::columnstore {
+
+struct ScanBridge;
+
+// A predicate for the filter kernels (core/columnstore/filter.hpp), as plain data: `type` is a
+// codec::ColumnType, `op` a core::columnstore::FilterOp; `nvalues` constants in ints / floats /
+// bytes+lens by the type's kind (one for a comparison, the list of an IN).
+struct BridgePredicate {
+  int column;  // index among the bridge's columns
+  int type;
+  int op;
+  int nvalues;
+  const int64_t* ints;
+  const double* floats;
+  const uint8_t* const* bytes;
+  const uint32_t* lens;
+};
+
+// One decoded column of a batch slot, as flat arrays (valid until the slot's next decode).
+struct BridgeColumn {
+  uint64_t rows;
+  const uint8_t* validity;  // LSB-first, nullptr when there are no NULLs
+  const uint8_t* fixed;     // fixed-width values (rows * width bytes); nullptr for Varlen
+};
+
+// A bridge with `ncolumns` columns of codec types `types`, `nslots` batch slots (one per batch
+// held decoded at once: 1 for a plain scan, one per segment for an ordered merge) and the
+// predicates every decoded batch is filtered with. Throws core::Error on a bad predicate.
+ScanBridge* bridge_create(int ncolumns, const int* types, int nslots, int npredicates,
+                          const BridgePredicate* predicates);
+// Frees everything; never throws.
+void bridge_destroy(ScanBridge* bridge) noexcept;
+// Grows the number of slots to at least `nslots`.
+void bridge_reserve_slots(ScanBridge* bridge, int nslots);
+
+// Remembers a shared dictionary (its serialized form); a later decode of a column encoded against
+// it finds it by id.
+void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len);
+// Decodes column `col` of a batch into slot `slot`; returns its row count. Throws
+// core::Error(data_corrupted) on corrupt input, or when the column needs an unknown dictionary.
+uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len);
+// Sets the row count of a slot without decoding any column (a batch none of whose data columns the
+// query needs).
+void bridge_set_rows(ScanBridge* bridge, int slot, uint64_t rows);
+
+// Runs the predicates on the decoded columns of `slot` (every predicate's column must be decoded
+// there), keeps the selection in the slot and returns the number of selected rows. Without
+// predicates every row is selected.
+uint64_t bridge_filter(ScanBridge* bridge, int slot, uint64_t rows);
+// The slot's selection: bit i of word i/64 set when row i survived bridge_filter.
+const uint64_t* bridge_selection(const ScanBridge* bridge, int slot);
+
+void bridge_column(const ScanBridge* bridge, int slot, int col, BridgeColumn* out);
+// The bytes of a Varlen or Uuid value (false when NULL).
+bool bridge_bytes(const ScanBridge* bridge, int slot, int col, uint64_t row, const uint8_t** data,
+                  size_t* len);
+
+// Whether a serialized bloom filter may contain a value with one of `hashes`; a corrupt filter
+// throws core::Error(data_corrupted).
+bool bridge_bloom_may_contain(const uint8_t* data, size_t len, int nhashes, const uint64_t* hashes);
+
+}  // namespace strata::columnstore

@@ -1,0 +1,1040 @@
+// The ColumnarScan executor node (scan.hpp): reads a compressed chunk's companion table batch by
+// batch, skips batches by their segment values and metadata, detoasts and decodes the columns the
+// query needs (through the C++ bridge, scan_bridge.hpp), filters rows on the decoded arrays and
+// forms tuples (in the chunk's layout) only for the surviving rows.
+#include "columnstore/scan.hpp"
+
+#include "columnstore/scan_bridge.hpp"
+#include "columnstore/storage.hpp"
+#include "pg/guard.hpp"
+#include "pg/pg.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/nbtree.h"
+#include "access/relscan.h"
+#include "access/tableam.h"
+#include "catalog/index.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "utils/rel.h"
+#include "lib/binaryheap.h"
+#include "utils/sortsupport.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "utils/array.h"
+#include "utils/datum.h"
+#include "utils/ruleutils.h"
+#include "utils/uuid.h"
+}
+
+namespace strata::columnstore {
+
+namespace {
+
+using namespace scanplan;
+
+// codec::ColumnType values (src/core/codec/codec.hpp).
+enum : int { kInt16 = 1, kInt32, kInt64, kTimestamp, kDate, kFloat4, kFloat8, kBool, kUuid, kVarlen };
+enum : int { kOpEq, kOpNe, kOpLt, kOpLe, kOpGt, kOpGe, kOpIsNull, kOpIsNotNull, kOpIn };
+constexpr int kStrategyNe = 6;
+
+struct AttrState {
+  int role;
+  AttrNumber comp_attno;
+  int codec_type;
+  AttrNumber min_attno, max_attno, nulls_attno, bloom_attno;
+  bool needed;
+  int bridge_col;  // -1 unless a decoded data column
+  Oid typid;
+  int16 typlen;
+  bool typbyval;
+};
+
+struct FilterState {
+  int kind;
+  AttrNumber attno;  // chunk attribute
+  int strategy;
+  int const_index;
+  bool is_array;
+  FmgrInfo proc;
+  Oid collation;
+  // set when the scan starts
+  int nvalues;
+  Datum* values;
+  uint64* hashes;
+};
+
+struct Entry {
+  bool opened;
+  bool unknown;  // not opened, and no metadata bounds its first key: it comes first
+  int bslot;
+  int32 count;
+  int64 row;
+  ItemPointerData tid;
+  Datum* keys;  // not opened: keys[0] is the bound
+  bool* key_nulls;
+};
+
+struct ColumnarScanState {
+  CustomScanState css;
+  Relation companion;
+  TableScanDesc scan;
+  // the companion's index, when restrictions give it scan keys (sorted by index column)
+  Relation index;
+  IndexScanDesc iscan;
+  int nkeys_index;
+  ScanKeyData* index_keys;
+  int* index_key_const;  // the constant of each key
+  bool* index_key_array;
+  TupleTableSlot* comp_slot;
+  AttrNumber count_attno;
+  int natts;
+  AttrState* attrs;  // index attno - 1
+  int nneeded;
+  AttrNumber* needed;  // chunk attnos of the attributes a tuple carries
+  int ncols;           // bridge columns: decoded data columns, predicate columns first
+  AttrNumber* col_attnos;
+  int npred_cols;
+  ExprState* seg_qual;
+  int nfilters;
+  FilterState* filters;
+  int npreds;
+  int* preds;  // kPredFields each
+  int nconsts;
+  ExprState** consts;
+  Oid* const_types;  // the constant's (element) type, per const index
+  // per scan (from the first fetch after begin or rescan)
+  bool started;
+  bool never;  // some pushed-down clause compares with NULL: no row can match
+  MemoryContext scan_cxt;  // the bridge and the constants; reset on rescan
+  ScanBridge* bridge;
+  MemoryContext batch_cxt;  // detoasted data of the current batch
+  MemoryContext row_cxt;    // by-reference datums of the current tuple
+  // current batch
+  uint64 batch_rows;
+  uint64 next_row;
+  const uint64* selection;
+  Datum* seg_values;  // per chunk attribute
+  bool* seg_isnull;
+  Datum* missing_values;  // per chunk attribute not in the companion
+  bool* missing_isnull;
+  // ordered scans (kOrdered: 1 rows as stored, 2 reversed): every batch is an entry of a binary
+  // heap, first keyed by its first row's first orderby key from the batch metadata (opened, that
+  // is decoded, only when it reaches the top), then by its current row's keys
+  int ordered;
+  int nkeys;
+  AttrNumber* key_attnos;
+  SortSupportData* keys;
+  bool* key_nulls_first;
+  MemoryContext order_cxt;  // entries and bounds; reset at each scan start
+  struct Entry* entries;
+  int nentries;
+  binaryheap* heap;
+  int pending;  // the entry whose current row was returned last (advanced at the next call)
+  int nslots;
+  int* free_slots;
+  int nfree;
+  MemoryContext* slot_cxt;  // per bridge slot: segment values and keys of the batch it holds
+  Datum** slot_seg_values;
+  bool** slot_seg_isnull;
+  // EXPLAIN ANALYZE counters
+  int64 batches_total;
+  int64 batches_skipped;
+  int64 batches_decoded;
+  int64 rows_filtered;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Scan start: constants, predicates and the bridge.
+
+void free_bridge(void* arg) { bridge_destroy((ScanBridge*)arg); }
+
+int64 int_of(Datum d, Oid type) {
+  switch (type) {
+    case INT2OID:
+      return DatumGetInt16(d);
+    case INT4OID:
+    case DATEOID:
+      return DatumGetInt32(d);
+    case BOOLOID:
+      return DatumGetBool(d) ? 1 : 0;
+    default:
+      return DatumGetInt64(d);
+  }
+}
+
+// The values of a constant (one, or an IN list's non-NULL elements), in the scan context.
+// Returns false when the constant is NULL or the list has no non-NULL element.
+bool const_values(ColumnarScanState* st, int index, bool is_array, Datum** values, int* n) {
+  ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
+  bool isnull = false;
+  Datum d = ExecEvalExprSwitchContext(st->consts[index], econtext, &isnull);
+  if (isnull) return false;
+  const Oid type = st->const_types[index];
+  int16 typlen;
+  bool typbyval;
+  char typalign;
+  get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
+  MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
+  if (!is_array) {
+    *values = (Datum*)palloc(sizeof(Datum));
+    (*values)[0] = datumCopy(d, typbyval, typlen);
+    *n = 1;
+  } else {
+    ArrayType* arr = DatumGetArrayTypePCopy(d);
+    Datum* elems;
+    bool* nulls;
+    int nelems;
+    deconstruct_array(arr, type, typlen, typbyval, typalign, &elems, &nulls, &nelems);
+    *values = (Datum*)palloc(sizeof(Datum) * (nelems > 0 ? nelems : 1));
+    *n = 0;
+    for (int i = 0; i < nelems; ++i)
+      if (!nulls[i]) (*values)[(*n)++] = elems[i];
+  }
+  MemoryContextSwitchTo(old);
+  return *n > 0;
+}
+
+void start_scan(ColumnarScanState* st) {
+  MemoryContextReset(st->scan_cxt);  // frees the previous bridge (its reset callback)
+  st->never = false;
+  MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
+
+  for (int i = 0; i < st->nfilters; ++i) {
+    FilterState* f = &st->filters[i];
+    f->nvalues = 0;
+    f->values = nullptr;
+    f->hashes = nullptr;
+    if (f->kind == kFilterNullTest) continue;
+    if (!const_values(st, f->const_index, f->is_array, &f->values, &f->nvalues)) {
+      st->never = true;
+      continue;
+    }
+    if (f->kind == kFilterBloom) {
+      f->hashes = (uint64*)palloc(sizeof(uint64) * f->nvalues);
+      for (int k = 0; k < f->nvalues; ++k)
+        f->hashes[k] = DatumGetUInt64(FunctionCall2Coll(&f->proc, f->collation, f->values[k], Int64GetDatum(0)));
+    }
+  }
+
+  BridgePredicate* preds = (BridgePredicate*)palloc0(sizeof(BridgePredicate) * (st->npreds > 0 ? st->npreds : 1));
+  for (int i = 0; i < st->npreds; ++i) {
+    const int* p = &st->preds[i * kPredFields];
+    const AttrState* a = &st->attrs[p[kPredAttno] - 1];
+    BridgePredicate* bp = &preds[i];
+    bp->column = a->bridge_col;
+    bp->type = a->codec_type;
+    bp->op = p[kPredOp];
+    if (bp->op == kOpIsNull || bp->op == kOpIsNotNull) continue;
+    Datum* values;
+    int n;
+    if (!const_values(st, p[kPredConst], p[kPredIsArray] != 0, &values, &n)) {
+      st->never = true;
+      bp->op = kOpIsNotNull;  // placeholder; the scan returns nothing
+      continue;
+    }
+    const Oid ctype = st->const_types[p[kPredConst]];
+    bp->nvalues = n;
+    switch (a->codec_type) {
+      case kFloat4:
+      case kFloat8: {
+        double* fl = (double*)palloc(sizeof(double) * n);
+        for (int k = 0; k < n; ++k)
+          fl[k] = ctype == FLOAT4OID ? (double)DatumGetFloat4(values[k]) : DatumGetFloat8(values[k]);
+        bp->floats = fl;
+        break;
+      }
+      case kUuid:
+      case kVarlen: {
+        const uint8** bytes = (const uint8**)palloc(sizeof(uint8*) * n);
+        uint32* lens = (uint32*)palloc(sizeof(uint32) * n);
+        for (int k = 0; k < n; ++k) {
+          if (a->codec_type == kUuid) {
+            bytes[k] = (const uint8*)DatumGetUUIDP(values[k])->data;
+            lens[k] = UUID_LEN;
+          } else {
+            struct varlena* v = pg_detoast_datum_packed((struct varlena*)DatumGetPointer(values[k]));
+            bytes[k] = (const uint8*)VARDATA_ANY(v);
+            lens[k] = VARSIZE_ANY_EXHDR(v);
+          }
+        }
+        bp->bytes = bytes;
+        bp->lens = lens;
+        break;
+      }
+      default: {
+        int64* ints = (int64*)palloc(sizeof(int64) * n);
+        for (int k = 0; k < n; ++k) ints[k] = int_of(values[k], ctype);
+        bp->ints = (const int64_t*)ints;
+        break;
+      }
+    }
+  }
+  if (st->iscan != nullptr) {
+    for (int i = 0; i < st->nkeys_index; ++i) {
+      ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
+      bool isnull = false;
+      Datum d = ExecEvalExprSwitchContext(st->consts[st->index_key_const[i]], econtext, &isnull);
+      const Oid type = exprType((Node*)st->consts[st->index_key_const[i]]->expr);
+      int16 typlen;
+      bool typbyval;
+      get_typlenbyval(type, &typlen, &typbyval);
+      if (isnull) {
+        st->never = true;
+        d = (Datum)0;
+      } else {
+        d = datumCopy(d, typbyval, typlen);
+      }
+      st->index_keys[i].sk_argument = d;
+    }
+    if (!st->never) index_rescan(st->iscan, st->index_keys, st->nkeys_index, nullptr, 0);
+  }
+  int* types = (int*)palloc(sizeof(int) * (st->ncols > 0 ? st->ncols : 1));
+  for (int i = 0; i < st->ncols; ++i) types[i] = st->attrs[st->col_attnos[i] - 1].codec_type;
+  st->bridge = bridge_create(st->ncols, types, 1, st->never ? 0 : st->npreds, preds);
+  MemoryContextCallback* cb = (MemoryContextCallback*)palloc0(sizeof(MemoryContextCallback));
+  cb->func = pg::guarded<free_bridge>;
+  cb->arg = st->bridge;
+  MemoryContextRegisterResetCallback(st->scan_cxt, cb);
+  MemoryContextSwitchTo(old);
+  st->started = true;
+  st->batch_rows = 0;
+  st->next_row = 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batches.
+
+bool batch_passes_filters(ColumnarScanState* st, int32 count) {
+  TupleTableSlot* cs = st->comp_slot;
+  for (int i = 0; i < st->nfilters; ++i) {
+    const FilterState* f = &st->filters[i];
+    const AttrState* a = &st->attrs[f->attno - 1];
+    bool isnull;
+    if (f->kind == kFilterNullTest) {
+      Datum nd = slot_getattr(cs, a->nulls_attno, &isnull);
+      if (isnull) continue;
+      const int32 nulls = DatumGetInt32(nd);
+      if (f->strategy == 1 ? nulls == 0 : nulls >= count) return false;
+      continue;
+    }
+    if (f->kind == kFilterBloom) {
+      Datum bd = slot_getattr(cs, a->bloom_attno, &isnull);
+      if (isnull) continue;
+      struct varlena* v = pg_detoast_datum_packed((struct varlena*)DatumGetPointer(bd));
+      const bool may = bridge_bloom_may_contain((const uint8*)VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), f->nvalues,
+                                                (const uint64_t*)f->hashes);
+      if ((Pointer)v != DatumGetPointer(bd)) pfree(v);
+      if (!may) return false;
+      continue;
+    }
+    bool minnull, maxnull;
+    Datum mn = slot_getattr(cs, a->min_attno, &minnull);
+    Datum mx = slot_getattr(cs, a->max_attno, &maxnull);
+    if (minnull || maxnull) return false;  // every value NULL: no comparison is true
+    bool may = false;
+    for (int k = 0; k < f->nvalues && !may; ++k) {
+      const Datum c = f->values[k];
+      switch (f->strategy) {
+        case BTLessStrategyNumber:
+          may = DatumGetInt32(FunctionCall2Coll((FmgrInfo*)&f->proc, f->collation, mn, c)) < 0;
+          break;
+        case BTLessEqualStrategyNumber:
+          may = DatumGetInt32(FunctionCall2Coll((FmgrInfo*)&f->proc, f->collation, mn, c)) <= 0;
+          break;
+        case BTEqualStrategyNumber:
+          may = DatumGetInt32(FunctionCall2Coll((FmgrInfo*)&f->proc, f->collation, mn, c)) <= 0 &&
+                DatumGetInt32(FunctionCall2Coll((FmgrInfo*)&f->proc, f->collation, mx, c)) >= 0;
+          break;
+        case BTGreaterEqualStrategyNumber:
+          may = DatumGetInt32(FunctionCall2Coll((FmgrInfo*)&f->proc, f->collation, mx, c)) >= 0;
+          break;
+        case BTGreaterStrategyNumber:
+          may = DatumGetInt32(FunctionCall2Coll((FmgrInfo*)&f->proc, f->collation, mx, c)) > 0;
+          break;
+        default:  // <>: only a batch whose every value equals the constant cannot match
+          may = DatumGetInt32(FunctionCall2Coll((FmgrInfo*)&f->proc, f->collation, mn, c)) != 0 ||
+                DatumGetInt32(FunctionCall2Coll((FmgrInfo*)&f->proc, f->collation, mx, c)) != 0;
+          break;
+      }
+    }
+    if (!may) return false;
+  }
+  return true;
+}
+
+void decode_column(ColumnarScanState* st, int bslot, int col, int32 count) {
+  const AttrState* a = &st->attrs[st->col_attnos[col] - 1];
+  bool isnull;
+  Datum d = slot_getattr(st->comp_slot, a->comp_attno, &isnull);
+  if (isnull)
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("batch of companion table \"%s\" has no data for column %d", RelationGetRelationName(st->companion),
+                           (int)st->col_attnos[col])));
+  struct varlena* v = pg_detoast_datum_packed((struct varlena*)DatumGetPointer(d));
+  const uint64 rows = bridge_decode(st->bridge, bslot, col, (const uint8*)VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+  if ((Pointer)v != DatumGetPointer(d)) pfree(v);  // the bridge holds the decoded copy
+  if (rows != (uint64)count)
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("batch of companion table \"%s\" has %d rows but a column with %llu",
+                           RelationGetRelationName(st->companion), count, (unsigned long long)rows)));
+}
+
+// The next companion row (batch) into comp_slot: through the index with the scan keys, or a heap scan.
+bool fetch_companion(ColumnarScanState* st) {
+  if (st->never) return false;  // (the index scan has no keys then)
+  if (st->iscan != nullptr) return index_getnext_slot(st->iscan, ForwardScanDirection, st->comp_slot);
+  return table_scan_getnextslot(st->scan, ForwardScanDirection, st->comp_slot);
+}
+
+// Reads companion rows until one whose batch has selected rows; false at the end.
+bool next_batch(ColumnarScanState* st) {
+  ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
+  for (;;) {
+    if (!fetch_companion(st)) return false;
+    CHECK_FOR_INTERRUPTS();
+    st->batches_total++;
+    MemoryContextReset(st->batch_cxt);
+    if (st->never) {
+      st->batches_skipped++;
+      continue;
+    }
+    if (st->seg_qual != nullptr) {
+      econtext->ecxt_scantuple = st->comp_slot;
+      const bool pass = ExecQual(st->seg_qual, econtext);
+      ResetExprContext(econtext);
+      if (!pass) {
+        st->batches_skipped++;
+        continue;
+      }
+    }
+    bool isnull;
+    const int32 count = DatumGetInt32(slot_getattr(st->comp_slot, st->count_attno, &isnull));
+    if (isnull || count <= 0) continue;
+    if (!batch_passes_filters(st, count)) {
+      st->batches_skipped++;
+      continue;
+    }
+    MemoryContext old = MemoryContextSwitchTo(st->batch_cxt);
+    st->batches_decoded++;
+    for (int c = 0; c < st->npred_cols; ++c) decode_column(st, 0, c, count);
+    uint64 selected = bridge_filter(st->bridge, 0, (uint64)count);
+    st->rows_filtered += (int64)count - (int64)selected;
+    if (selected == 0) {
+      MemoryContextSwitchTo(old);
+      continue;
+    }
+    for (int c = st->npred_cols; c < st->ncols; ++c) decode_column(st, 0, c, count);
+    for (int i = 0; i < st->nneeded; ++i) {
+      const AttrState* a = &st->attrs[st->needed[i] - 1];
+      if (a->role != kRoleSegment) continue;
+      Datum d = slot_getattr(st->comp_slot, a->comp_attno, &st->seg_isnull[st->needed[i] - 1]);
+      st->seg_values[st->needed[i] - 1] =
+          st->seg_isnull[st->needed[i] - 1] ? (Datum)0 : datumCopy(d, a->typbyval, a->typlen);
+    }
+    MemoryContextSwitchTo(old);
+    st->selection = (const uint64*)bridge_selection(st->bridge, 0);
+    st->batch_rows = (uint64)count;
+    st->next_row = 0;
+    return true;
+  }
+}
+
+// A datum of the attribute's type from row `row` of its decoded column.
+Datum decoded_datum(ColumnarScanState* st, const AttrState* a, int bslot, uint64 row, bool* isnull) {
+  BridgeColumn col;
+  bridge_column(st->bridge, bslot, a->bridge_col, &col);
+  if (col.validity != nullptr && !((col.validity[row >> 3] >> (row & 7)) & 1)) {
+    *isnull = true;
+    return (Datum)0;
+  }
+  *isnull = false;
+  switch (a->codec_type) {
+    case kInt16:
+      return Int16GetDatum(((const int16*)col.fixed)[row]);
+    case kInt32:
+    case kDate:
+      return Int32GetDatum(((const int32*)col.fixed)[row]);
+    case kInt64:
+    case kTimestamp:
+      return Int64GetDatum(((const int64*)col.fixed)[row]);
+    case kFloat4:
+      return Float4GetDatum(((const float4*)col.fixed)[row]);
+    case kFloat8:
+      return Float8GetDatum(((const float8*)col.fixed)[row]);
+    case kBool:
+      return BoolGetDatum(col.fixed[row] != 0);
+    case kUuid:
+      return PointerGetDatum(col.fixed + row * UUID_LEN);
+    default:
+      break;
+  }
+  const uint8* data;
+  size_t len;
+  bridge_bytes(st->bridge, bslot, a->bridge_col, row, &data, &len);
+  if (a->typlen == -1) {
+    if (len > MaxAllocSize - VARHDRSZ)
+      ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("compressed value too large")));
+    struct varlena* v = (struct varlena*)palloc(len + VARHDRSZ);
+    SET_VARSIZE(v, len + VARHDRSZ);
+    memcpy(VARDATA(v), data, len);
+    return PointerGetDatum(v);
+  }
+  if (a->typlen == -2) {
+    if (len == 0 || data[len - 1] != '\0')
+      ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("compressed cstring is not terminated")));
+    char* p = (char*)palloc(len);
+    memcpy(p, data, len);
+    return CStringGetDatum(p);
+  }
+  if (len != (size_t)a->typlen)
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("compressed value of type %s has %zu bytes instead of %d", format_type_be(a->typid), len,
+                           a->typlen)));
+  if (!a->typbyval) {
+    char* p = (char*)palloc(len);
+    memcpy(p, data, len);
+    return PointerGetDatum(p);
+  }
+  switch (a->typlen) {
+    case 1:
+      return CharGetDatum(*(const char*)data);
+    case 2: {
+      int16 v;
+      memcpy(&v, data, 2);
+      return Int16GetDatum(v);
+    }
+    case 4: {
+      int32 v;
+      memcpy(&v, data, 4);
+      return Int32GetDatum(v);
+    }
+    default: {
+      int64 v;
+      memcpy(&v, data, 8);
+      return Int64GetDatum(v);
+    }
+  }
+}
+
+TupleTableSlot* form_tuple(ColumnarScanState* st, int bslot, uint64 row, const Datum* seg_values,
+                           const bool* seg_isnull) {
+  TupleTableSlot* slot = st->css.ss.ss_ScanTupleSlot;
+  ExecClearTuple(slot);
+  MemoryContext old = MemoryContextSwitchTo(st->row_cxt);
+  for (int i = 0; i < st->nneeded; ++i) {
+    const AttrNumber attno = st->needed[i];
+    const AttrState* a = &st->attrs[attno - 1];
+    if (a->role == kRoleSegment) {
+      slot->tts_values[attno - 1] = seg_values[attno - 1];
+      slot->tts_isnull[attno - 1] = seg_isnull[attno - 1];
+    } else if (a->bridge_col >= 0) {
+      slot->tts_values[attno - 1] = decoded_datum(st, a, bslot, row, &slot->tts_isnull[attno - 1]);
+    } else {
+      slot->tts_values[attno - 1] = st->missing_values[attno - 1];
+      slot->tts_isnull[attno - 1] = st->missing_isnull[attno - 1];
+    }
+  }
+  MemoryContextSwitchTo(old);
+  ExecStoreVirtualTuple(slot);
+  slot->tts_tableOid = RelationGetRelid(st->css.ss.ss_currentRelation);
+  return slot;
+}
+
+TupleTableSlot* ordered_next(ColumnarScanState* st);
+
+TupleTableSlot* columnar_next(ScanState* node) {
+  ColumnarScanState* st = (ColumnarScanState*)node;
+  if (!st->started) start_scan(st);
+  MemoryContextReset(st->row_cxt);
+  if (st->ordered != 0) return ordered_next(st);
+  for (;;) {
+    while (st->next_row < st->batch_rows) {
+      const uint64 row = st->next_row++;
+      if (!((st->selection[row >> 6] >> (row & 63)) & 1)) continue;
+      return form_tuple(st, 0, row, st->seg_values, st->seg_isnull);
+    }
+    if (!next_batch(st)) return ExecClearTuple(node->ss_ScanTupleSlot);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ordered scans.
+
+int compare_entries(Datum a, Datum b, void* arg) {
+  ColumnarScanState* st = (ColumnarScanState*)arg;
+  const Entry* x = &st->entries[DatumGetInt32(a)];
+  const Entry* y = &st->entries[DatumGetInt32(b)];
+  int c;
+  if (x->unknown || y->unknown) {
+    c = x->unknown == y->unknown ? 0 : x->unknown ? -1 : 1;
+  } else {
+    c = ApplySortComparator(x->keys[0], x->key_nulls[0], y->keys[0], y->key_nulls[0], &st->keys[0]);
+    // On a tie of the first key an unopened batch goes first: its rows may sort before the
+    // opened one's on the later keys.
+    if (c == 0 && x->opened != y->opened) c = x->opened ? 1 : -1;
+    for (int k = 1; c == 0 && x->opened && k < st->nkeys; ++k)
+      c = ApplySortComparator(x->keys[k], x->key_nulls[k], y->keys[k], y->key_nulls[k], &st->keys[k]);
+  }
+  return -c;  // binaryheap keeps the largest first
+}
+
+// The next selected row of the entry's batch from `from` on, in the scan's direction; -1 at the end.
+int64 next_selected(ColumnarScanState* st, const Entry* e, int64 from) {
+  const uint64* sel = bridge_selection(st->bridge, e->bslot);
+  const int64 step = st->ordered == 2 ? -1 : 1;
+  for (int64 r = from; r >= 0 && r < e->count; r += step)
+    if ((sel[r >> 6] >> (r & 63)) & 1) return r;
+  return -1;
+}
+
+void load_keys(ColumnarScanState* st, Entry* e) {
+  MemoryContext old = MemoryContextSwitchTo(st->slot_cxt[e->bslot]);
+  for (int k = 0; k < st->nkeys; ++k)
+    e->keys[k] = decoded_datum(st, &st->attrs[st->key_attnos[k] - 1], e->bslot, (uint64)e->row, &e->key_nulls[k]);
+  MemoryContextSwitchTo(old);
+}
+
+void release_slot(ColumnarScanState* st, Entry* e) {
+  st->free_slots[st->nfree++] = e->bslot;
+  e->bslot = -1;
+}
+
+// Decodes the entry's batch; false when no row of it survives the filters.
+bool open_entry(ColumnarScanState* st, Entry* e) {
+  if (!table_tuple_fetch_row_version(st->companion, &e->tid, st->css.ss.ps.state->es_snapshot, st->comp_slot))
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                    errmsg("batch of companion table \"%s\" disappeared during the scan",
+                           RelationGetRelationName(st->companion))));
+  if (st->nfree == 0) {
+    const int b = st->nslots++;
+    bridge_reserve_slots(st->bridge, st->nslots);
+    MemoryContext old = MemoryContextSwitchTo(st->order_cxt);
+    st->slot_cxt = (MemoryContext*)repalloc(st->slot_cxt, sizeof(MemoryContext) * st->nslots);
+    st->slot_seg_values = (Datum**)repalloc(st->slot_seg_values, sizeof(Datum*) * st->nslots);
+    st->slot_seg_isnull = (bool**)repalloc(st->slot_seg_isnull, sizeof(bool*) * st->nslots);
+    st->free_slots = (int*)repalloc(st->free_slots, sizeof(int) * st->nslots);
+    st->slot_cxt[b] = AllocSetContextCreate(st->order_cxt, "ColumnarScan batch", ALLOCSET_SMALL_SIZES);
+    st->slot_seg_values[b] = (Datum*)palloc0(sizeof(Datum) * (st->natts > 0 ? st->natts : 1));
+    st->slot_seg_isnull[b] = (bool*)palloc0(sizeof(bool) * (st->natts > 0 ? st->natts : 1));
+    MemoryContextSwitchTo(old);
+    st->free_slots[st->nfree++] = b;
+  }
+  e->bslot = st->free_slots[--st->nfree];
+  MemoryContextReset(st->slot_cxt[e->bslot]);
+  MemoryContext old = MemoryContextSwitchTo(st->slot_cxt[e->bslot]);
+  st->batches_decoded++;
+  for (int c = 0; c < st->npred_cols; ++c) decode_column(st, e->bslot, c, e->count);
+  const uint64 selected = bridge_filter(st->bridge, e->bslot, (uint64)e->count);
+  st->rows_filtered += (int64)e->count - (int64)selected;
+  if (selected == 0) {
+    MemoryContextSwitchTo(old);
+    release_slot(st, e);
+    return false;
+  }
+  for (int c = st->npred_cols; c < st->ncols; ++c) decode_column(st, e->bslot, c, e->count);
+  for (int i = 0; i < st->nneeded; ++i) {
+    const AttrNumber attno = st->needed[i];
+    const AttrState* a = &st->attrs[attno - 1];
+    if (a->role != kRoleSegment) continue;
+    bool isnull;
+    Datum d = slot_getattr(st->comp_slot, a->comp_attno, &isnull);
+    st->slot_seg_isnull[e->bslot][attno - 1] = isnull;
+    st->slot_seg_values[e->bslot][attno - 1] = isnull ? (Datum)0 : datumCopy(d, a->typbyval, a->typlen);
+  }
+  MemoryContextSwitchTo(old);
+  e->opened = true;
+  e->unknown = false;
+  e->row = next_selected(st, e, st->ordered == 2 ? e->count - 1 : 0);
+  load_keys(st, e);
+  return true;
+}
+
+// Reads every batch's metadata (no data column is detoasted) into the heap's entries.
+void load_entries(ColumnarScanState* st) {
+  ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
+  MemoryContextReset(st->order_cxt);
+  MemoryContext old = MemoryContextSwitchTo(st->order_cxt);
+  int cap = 64;
+  st->entries = (Entry*)palloc(sizeof(Entry) * cap);
+  st->nentries = 0;
+  st->nslots = 0;
+  st->nfree = 0;
+  st->slot_cxt = (MemoryContext*)palloc(sizeof(MemoryContext));
+  st->slot_seg_values = (Datum**)palloc(sizeof(Datum*));
+  st->slot_seg_isnull = (bool**)palloc(sizeof(bool*));
+  st->free_slots = (int*)palloc(sizeof(int));
+  st->pending = -1;
+  const AttrState* first = &st->attrs[st->key_attnos[0] - 1];
+  const bool first_desc = st->keys[0].ssup_reverse;
+  const bool first_nulls_first = st->key_nulls_first[0];
+  while (!st->never && fetch_companion(st)) {
+    CHECK_FOR_INTERRUPTS();
+    st->batches_total++;
+    if (st->seg_qual != nullptr) {
+      econtext->ecxt_scantuple = st->comp_slot;
+      const bool pass = ExecQual(st->seg_qual, econtext);
+      ResetExprContext(econtext);
+      if (!pass) {
+        st->batches_skipped++;
+        continue;
+      }
+    }
+    bool isnull;
+    const int32 count = DatumGetInt32(slot_getattr(st->comp_slot, st->count_attno, &isnull));
+    if (isnull || count <= 0) continue;
+    if (!batch_passes_filters(st, count)) {
+      st->batches_skipped++;
+      continue;
+    }
+    if (st->nentries == cap) {
+      cap *= 2;
+      st->entries = (Entry*)repalloc(st->entries, sizeof(Entry) * cap);
+    }
+    Entry* e = &st->entries[st->nentries++];
+    e->opened = false;
+    e->unknown = false;
+    e->bslot = -1;
+    e->count = count;
+    e->row = -1;
+    e->tid = st->comp_slot->tts_tid;
+    e->keys = (Datum*)palloc0(sizeof(Datum) * st->nkeys);
+    e->key_nulls = (bool*)palloc0(sizeof(bool) * st->nkeys);
+    // The first row's first key: NULL when NULLs come first and the batch has some (or when every
+    // value is NULL), otherwise its min or max.
+    if (first->min_attno == 0 || first->max_attno == 0) {
+      e->unknown = true;
+      continue;
+    }
+    bool minnull, maxnull;
+    Datum mn = slot_getattr(st->comp_slot, first->min_attno, &minnull);
+    Datum mx = slot_getattr(st->comp_slot, first->max_attno, &maxnull);
+    if (minnull || maxnull) {
+      e->key_nulls[0] = true;
+      continue;
+    }
+    if (first_nulls_first) {
+      if (first->nulls_attno == 0) {
+        e->unknown = true;
+        continue;
+      }
+      const int32 nulls = DatumGetInt32(slot_getattr(st->comp_slot, first->nulls_attno, &isnull));
+      if (isnull || nulls > 0) {
+        e->key_nulls[0] = true;
+        continue;
+      }
+    }
+    e->keys[0] = datumCopy(first_desc ? mx : mn, first->typbyval, first->typlen);
+  }
+  st->heap = binaryheap_allocate(st->nentries > 0 ? st->nentries : 1, pg::guarded<compare_entries>, st);
+  for (int i = 0; i < st->nentries; ++i) binaryheap_add_unordered(st->heap, Int32GetDatum(i));
+  binaryheap_build(st->heap);
+  MemoryContextSwitchTo(old);
+}
+
+TupleTableSlot* ordered_next(ColumnarScanState* st) {
+  if (st->heap == nullptr) load_entries(st);
+  if (st->pending >= 0) {
+    // The row returned last is consumed now: move its batch on.
+    Entry* e = &st->entries[st->pending];
+    st->pending = -1;
+    e->row = next_selected(st, e, e->row + (st->ordered == 2 ? -1 : 1));
+    if (e->row < 0) {
+      release_slot(st, e);
+      binaryheap_remove_first(st->heap);
+    } else {
+      load_keys(st, e);
+      binaryheap_replace_first(st->heap, binaryheap_first(st->heap));
+    }
+  }
+  while (!binaryheap_empty(st->heap)) {
+    const int idx = DatumGetInt32(binaryheap_first(st->heap));
+    Entry* e = &st->entries[idx];
+    if (!e->opened) {
+      if (open_entry(st, e))
+        binaryheap_replace_first(st->heap, Int32GetDatum(idx));
+      else
+        binaryheap_remove_first(st->heap);
+      continue;
+    }
+    st->pending = idx;
+    return form_tuple(st, e->bslot, (uint64)e->row, st->slot_seg_values[e->bslot], st->slot_seg_isnull[e->bslot]);
+  }
+  return ExecClearTuple(st->css.ss.ss_ScanTupleSlot);
+}
+
+bool columnar_recheck(ScanState* node, TupleTableSlot* slot) { return true; }
+
+// ---------------------------------------------------------------------------------------------
+// Node methods.
+
+void open_index(ColumnarScanState* st, List* keys, EState* estate);
+
+void begin_columnar(CustomScanState* node, EState* estate, int eflags) {
+  ColumnarScanState* st = (ColumnarScanState*)node;
+  CustomScan* cscan = (CustomScan*)node->ss.ps.plan;
+  List* meta = (List*)list_nth(cscan->custom_private, 0);
+  List* attrs = (List*)list_nth(cscan->custom_private, 1);
+  List* preds = (List*)list_nth(cscan->custom_private, 2);
+  List* filters = (List*)list_nth(cscan->custom_private, 3);
+
+  const Oid companion = (Oid)list_nth_int(meta, kCompanion);
+  st->count_attno = (AttrNumber)list_nth_int(meta, kCountAttno);
+  st->natts = list_length(attrs) / kAttrFields;
+  TupleDesc desc = RelationGetDescr(node->ss.ss_currentRelation);
+  // Every slot attribute not set below stays NULL (columns the query does not read).
+  st->attrs = (AttrState*)palloc0(sizeof(AttrState) * (st->natts > 0 ? st->natts : 1));
+  st->needed = (AttrNumber*)palloc0(sizeof(AttrNumber) * (st->natts > 0 ? st->natts : 1));
+  st->col_attnos = (AttrNumber*)palloc0(sizeof(AttrNumber) * (st->natts > 0 ? st->natts : 1));
+  st->seg_values = (Datum*)palloc0(sizeof(Datum) * (st->natts > 0 ? st->natts : 1));
+  st->seg_isnull = (bool*)palloc0(sizeof(bool) * (st->natts > 0 ? st->natts : 1));
+  st->missing_values = (Datum*)palloc0(sizeof(Datum) * (st->natts > 0 ? st->natts : 1));
+  st->missing_isnull = (bool*)palloc0(sizeof(bool) * (st->natts > 0 ? st->natts : 1));
+  for (int i = 0; i < st->natts; ++i) {
+    AttrState* a = &st->attrs[i];
+    a->role = list_nth_int(attrs, i * kAttrFields + kRole);
+    a->comp_attno = (AttrNumber)list_nth_int(attrs, i * kAttrFields + kCompAttno);
+    a->codec_type = list_nth_int(attrs, i * kAttrFields + kCodecType);
+    a->min_attno = (AttrNumber)list_nth_int(attrs, i * kAttrFields + kMinAttno);
+    a->max_attno = (AttrNumber)list_nth_int(attrs, i * kAttrFields + kMaxAttno);
+    a->nulls_attno = (AttrNumber)list_nth_int(attrs, i * kAttrFields + kNullsAttno);
+    a->bloom_attno = (AttrNumber)list_nth_int(attrs, i * kAttrFields + kBloomAttno);
+    a->needed = list_nth_int(attrs, i * kAttrFields + kNeeded) != 0;
+    a->bridge_col = -1;
+    if (i < desc->natts) {
+      Form_pg_attribute att = TupleDescAttr(desc, i);
+      a->typid = att->atttypid;
+      a->typlen = att->attlen;
+      a->typbyval = att->attbyval;
+      if (att->attisdropped) a->needed = false;
+      // A column the companion does not have (added after compression): every row has the
+      // column's missing value (ADD COLUMN ... DEFAULT), or NULL.
+      if (a->needed && a->role == kRoleNone)
+        st->missing_values[i] = getmissingattr(desc, i + 1, &st->missing_isnull[i]);
+    } else {
+      a->needed = false;
+    }
+    if (a->needed) st->needed[st->nneeded++] = (AttrNumber)(i + 1);
+  }
+  // Bridge columns: those of the kernel predicates first (decoded before the filter), then the
+  // other needed data columns (decoded only for batches with selected rows).
+  st->npreds = list_length(preds) / kPredFields;
+  st->preds = (int*)palloc(sizeof(int) * (list_length(preds) > 0 ? list_length(preds) : 1));
+  for (int i = 0; i < list_length(preds); ++i) st->preds[i] = list_nth_int(preds, i);
+  for (int i = 0; i < st->npreds; ++i) {
+    AttrState* a = &st->attrs[st->preds[i * kPredFields + kPredAttno] - 1];
+    if (a->bridge_col < 0) {
+      a->bridge_col = st->ncols;
+      st->col_attnos[st->ncols++] = (AttrNumber)(st->preds[i * kPredFields + kPredAttno]);
+    }
+  }
+  st->npred_cols = st->ncols;
+  for (int i = 0; i < st->nneeded; ++i) {
+    AttrState* a = &st->attrs[st->needed[i] - 1];
+    if (a->role == kRoleData && a->bridge_col < 0) {
+      a->bridge_col = st->ncols;
+      st->col_attnos[st->ncols++] = st->needed[i];
+    }
+  }
+
+  List* seg_quals = (List*)list_nth(cscan->custom_exprs, kSegQuals);
+  List* consts = (List*)list_nth(cscan->custom_exprs, kConsts);
+  // Compiled without a parent: the node's scan slot is virtual (PostgreSQL 15 custom scans), and
+  // with it as parent the expression would not deform the companion's heap tuples.
+  st->seg_qual = seg_quals != NIL ? ExecInitQual(seg_quals, nullptr) : nullptr;
+  st->nconsts = list_length(consts);
+  st->consts = (ExprState**)palloc0(sizeof(ExprState*) * (st->nconsts > 0 ? st->nconsts : 1));
+  st->const_types = (Oid*)palloc0(sizeof(Oid) * (st->nconsts > 0 ? st->nconsts : 1));
+  for (int i = 0; i < st->nconsts; ++i) {
+    Expr* e = (Expr*)list_nth(consts, i);
+    st->consts[i] = ExecInitExpr(e, &node->ss.ps);
+    Oid t = exprType((Node*)e);
+    Oid elem = get_element_type(t);
+    st->const_types[i] = OidIsValid(elem) ? elem : t;
+  }
+  st->nfilters = list_length(filters) / kFilterFields;
+  st->filters = (FilterState*)palloc0(sizeof(FilterState) * (st->nfilters > 0 ? st->nfilters : 1));
+  for (int i = 0; i < st->nfilters; ++i) {
+    FilterState* f = &st->filters[i];
+    const int base = i * kFilterFields;
+    f->kind = list_nth_int(filters, base + kFilterKind);
+    f->attno = (AttrNumber)list_nth_int(filters, base + kFilterAttno);
+    f->strategy = list_nth_int(filters, base + kFilterStrategy);
+    f->const_index = list_nth_int(filters, base + kFilterConst);
+    f->is_array = list_nth_int(filters, base + kFilterIsArray) != 0;
+    f->collation = (Oid)list_nth_int(filters, base + kFilterCollation);
+    const Oid proc = (Oid)list_nth_int(filters, base + kFilterProc);
+    if (OidIsValid(proc)) fmgr_info(proc, &f->proc);
+  }
+
+  List* orderby = (List*)list_nth(cscan->custom_private, 4);
+  st->ordered = list_nth_int(meta, kOrdered);
+  st->nkeys = list_length(orderby) / kOrderFields;
+  if (st->nkeys == 0) st->ordered = 0;
+  st->key_attnos = (AttrNumber*)palloc0(sizeof(AttrNumber) * (st->nkeys > 0 ? st->nkeys : 1));
+  st->keys = (SortSupportData*)palloc0(sizeof(SortSupportData) * (st->nkeys > 0 ? st->nkeys : 1));
+  st->key_nulls_first = (bool*)palloc0(sizeof(bool) * (st->nkeys > 0 ? st->nkeys : 1));
+  for (int k = 0; k < st->nkeys; ++k) {
+    st->key_attnos[k] = (AttrNumber)list_nth_int(orderby, k * kOrderFields + kOrderAttno);
+    SortSupport ssup = &st->keys[k];
+    ssup->ssup_cxt = CurrentMemoryContext;
+    ssup->ssup_collation = (Oid)list_nth_int(orderby, k * kOrderFields + kOrderCollation);
+    ssup->ssup_nulls_first = list_nth_int(orderby, k * kOrderFields + kOrderNullsFirst) != 0;
+    st->key_nulls_first[k] = ssup->ssup_nulls_first;
+    ssup->ssup_attno = st->key_attnos[k];
+    ssup->abbreviate = false;
+    PrepareSortSupportFromOrderingOp((Oid)list_nth_int(orderby, k * kOrderFields + kOrderSortOp), ssup);
+  }
+  st->order_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnarScan order", ALLOCSET_DEFAULT_SIZES);
+  st->heap = nullptr;
+  st->pending = -1;
+  st->scan_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnarScan scan", ALLOCSET_DEFAULT_SIZES);
+  st->batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnarScan batch", ALLOCSET_DEFAULT_SIZES);
+  st->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnarScan row", ALLOCSET_SMALL_SIZES);
+  st->started = false;
+
+  if (eflags & EXEC_FLAG_EXPLAIN_ONLY) return;
+  st->companion = table_open(companion, AccessShareLock);
+  st->comp_slot = table_slot_create(st->companion, nullptr);
+  List* keys = (List*)list_nth(cscan->custom_private, 5);
+  if (keys != NIL) open_index(st, keys, estate);
+  if (st->iscan == nullptr) st->scan = table_beginscan(st->companion, estate->es_snapshot, 0, nullptr);
+}
+
+// Chooses the companion's btree index whose columns the plan's keys cover best (a key on a later
+// column counts only after keys on every earlier one) and begins an index scan with the keys
+// sorted by index column; their values are set when the scan starts.
+void open_index(ColumnarScanState* st, List* keys, EState* estate) {
+  const int nkeys = list_length(keys) / kKeyFields;
+  List* indexes = RelationGetIndexList(st->companion);
+  ListCell* lc;
+  Oid best = InvalidOid;
+  int best_cover = 0;
+  foreach (lc, indexes) {
+    const Oid indexoid = lfirst_oid(lc);
+    HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+    if (!HeapTupleIsValid(tup)) continue;
+    Form_pg_index ix = (Form_pg_index)GETSTRUCT(tup);
+    int cover = 0;
+    for (int col = 0; col < ix->indnkeyatts; ++col) {
+      bool has = false;
+      for (int k = 0; k < nkeys; ++k)
+        has |= list_nth_int(keys, k * kKeyFields + kKeyCompAttno) == ix->indkey.values[col];
+      if (!has) break;
+      cover++;
+    }
+    bool btree = false;
+    HeapTuple ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexoid));
+    if (HeapTupleIsValid(ctup)) {
+      btree = ((Form_pg_class)GETSTRUCT(ctup))->relam == BTREE_AM_OID;
+      ReleaseSysCache(ctup);
+    }
+    ReleaseSysCache(tup);
+    if (btree && cover > best_cover) {
+      best = indexoid;
+      best_cover = cover;
+    }
+  }
+  if (!OidIsValid(best)) return;
+  st->index = index_open(best, AccessShareLock);
+  Form_pg_index ix = st->index->rd_index;
+  st->index_keys = (ScanKeyData*)palloc0(sizeof(ScanKeyData) * nkeys);
+  st->index_key_const = (int*)palloc0(sizeof(int) * nkeys);
+  st->index_key_array = (bool*)palloc0(sizeof(bool) * nkeys);
+  st->nkeys_index = 0;
+  for (int col = 0; col < best_cover; ++col) {
+    for (int k = 0; k < nkeys; ++k) {
+      const int* f = nullptr;
+      int fk[kKeyFields];
+      for (int i = 0; i < kKeyFields; ++i) fk[i] = list_nth_int(keys, k * kKeyFields + i);
+      f = fk;
+      if (f[kKeyCompAttno] != ix->indkey.values[col]) continue;
+      ScanKeyData* sk = &st->index_keys[st->nkeys_index];
+      ScanKeyEntryInitialize(sk, f[kKeyIsArray] ? SK_SEARCHARRAY : 0, (AttrNumber)(col + 1), (StrategyNumber)f[kKeyStrategy],
+                             (Oid)f[kKeySubtype], st->index->rd_indcollation[col], (RegProcedure)f[kKeyProc], (Datum)0);
+      st->index_key_const[st->nkeys_index] = f[kKeyConst];
+      st->index_key_array[st->nkeys_index] = f[kKeyIsArray] != 0;
+      st->nkeys_index++;
+    }
+  }
+  st->iscan = index_beginscan(st->companion, st->index, estate->es_snapshot, st->nkeys_index, 0);
+}
+
+TupleTableSlot* exec_columnar(CustomScanState* node) {
+  return ExecScan(&node->ss, (ExecScanAccessMtd)pg::guarded<columnar_next>,
+                  (ExecScanRecheckMtd)pg::guarded<columnar_recheck>);
+}
+
+void end_columnar(CustomScanState* node) {
+  ColumnarScanState* st = (ColumnarScanState*)node;
+  if (st->scan != nullptr) table_endscan(st->scan);
+  if (st->iscan != nullptr) index_endscan(st->iscan);
+  if (st->index != nullptr) index_close(st->index, NoLock);
+  if (st->comp_slot != nullptr) ExecDropSingleTupleTableSlot(st->comp_slot);
+  if (st->companion != nullptr) table_close(st->companion, NoLock);
+  MemoryContextDelete(st->scan_cxt);  // frees the bridge
+  st->bridge = nullptr;
+}
+
+void rescan_columnar(CustomScanState* node) {
+  ColumnarScanState* st = (ColumnarScanState*)node;
+  if (st->scan != nullptr) table_rescan(st->scan, nullptr);  // (an index scan is rescanned at start)
+  st->started = false;
+  st->batch_rows = 0;
+  st->next_row = 0;
+  st->heap = nullptr;  // in order_cxt, which load_entries resets
+  st->pending = -1;
+}
+
+void explain_exprs(List* exprs, const char* label, CustomScanState* node, List* ancestors, ExplainState* es) {
+  if (exprs == NIL) return;
+  List* context = set_deparse_context_plan(es->deparse_cxt, node->ss.ps.plan, ancestors);
+  const bool useprefix = es->verbose || list_length(es->rtable) > 1;
+  char* text = deparse_expression((Node*)make_ands_explicit(exprs), context, useprefix, false);
+  ExplainPropertyText(label, text, es);
+}
+
+void explain_columnar(CustomScanState* node, List* ancestors, ExplainState* es) {
+  ColumnarScanState* st = (ColumnarScanState*)node;
+  CustomScan* cscan = (CustomScan*)node->ss.ps.plan;
+  explain_exprs((List*)list_nth(cscan->custom_exprs, kSegDisplay), "Segment Filter", node, ancestors, es);
+  explain_exprs((List*)list_nth(cscan->custom_exprs, kPushedDisplay), "Vectorized Filter", node, ancestors, es);
+  if (!es->analyze) return;
+  ExplainPropertyInteger("Batches", nullptr, st->batches_total, es);
+  ExplainPropertyInteger("Batches Skipped by Metadata", nullptr, st->batches_skipped, es);
+  ExplainPropertyInteger("Batches Decoded", nullptr, st->batches_decoded, es);
+  ExplainPropertyInteger("Rows Removed by Vectorized Filter", nullptr, st->rows_filtered, es);
+}
+
+const CustomExecMethods exec_methods = {
+    "ColumnarScan",
+    pg::guarded<begin_columnar>,
+    pg::guarded<exec_columnar>,
+    pg::guarded<end_columnar>,
+    pg::guarded<rescan_columnar>,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    pg::guarded<explain_columnar>,
+};
+
+}  // namespace
+
+Node* columnar_create_state(CustomScan* cscan) {
+  ColumnarScanState* st = (ColumnarScanState*)newNode(sizeof(ColumnarScanState), T_CustomScanState);
+  st->css.methods = &exec_methods;
+  return (Node*)st;
+}
+
+}  // namespace strata::columnstore

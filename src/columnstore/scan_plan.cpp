@@ -1,0 +1,730 @@
+// Planning of ColumnarScan (scan.hpp): paths for compressed chunks, and the plan, which sorts the
+// chunk's restrictions into segment quals (evaluated once per batch on the companion row),
+// batch filters (min/max, NULL counts and bloom filters: whole batches skipped before any data
+// column is detoasted), predicates for the filter kernels (evaluated on decoded arrays) and the
+// rest (PostgreSQL's quals on the formed tuples).
+#include "columnstore/scan.hpp"
+
+#include <cmath>
+
+#include "columnstore/storage.hpp"
+#include "pg/guard.hpp"
+#include "pg/pg.hpp"
+#include "planner/planner.hpp"
+
+extern "C" {
+#include "access/hash.h"
+#include "access/nbtree.h"
+#include "access/sysattr.h"
+#include "catalog/pg_collation.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
+#include "utils/pg_locale.h"
+#include "utils/typcache.h"
+}
+
+namespace strata::columnstore {
+
+bool guc_enable_columnar_pushdown = true;
+
+namespace {
+
+using namespace scanplan;
+
+// codec::ColumnType values (src/core/codec/codec.hpp); the glue does not include the core.
+enum : int { kInt16 = 1, kInt32, kInt64, kTimestamp, kDate, kFloat4, kFloat8, kBool, kUuid, kVarlen };
+// core::columnstore::FilterOp values.
+enum : int { kOpEq, kOpNe, kOpLt, kOpLe, kOpGt, kOpGe, kOpIsNull, kOpIsNotNull, kOpIn };
+// Strategy used for "not equal" in batch filters (btree strategies are 1..5).
+constexpr int kStrategyNe = 6;
+
+Plan* plan_columnar(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist, List* clauses,
+                    List* custom_plans);
+
+const CustomPathMethods path_methods = {
+    "ColumnarScan",
+    pg::guarded<plan_columnar>,
+    nullptr,
+};
+
+// ---------------------------------------------------------------------------------------------
+// The chunk's layout: per chunk attribute its role in the companion table and its metadata.
+
+struct Layout {
+  Oid companion;
+  int natts;
+  int* attrs;  // kAttrFields per attribute, attribute k at (k - 1) * kAttrFields
+  AttrNumber count_attno;
+  AttrNumber seq_attno;
+  double batches;  // companion rows (estimate)
+  double rows;     // rows in the batches (estimate)
+  BlockNumber pages;
+  CompressedChunk cc;
+};
+
+AttrNumber companion_attno(Oid companion, const char* name) {
+  AttrNumber a = get_attnum(companion, name);
+  return a == InvalidAttrNumber ? 0 : a;
+}
+
+void build_layout(Oid chunk_relid, const ChunkInfo* chunk, int natts, Layout* out) {
+  if (!storage_chunk_settings(chunk->id, &out->cc))
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                    errmsg("compressed chunk \"%s.%s\" has no compression catalog row", NameStr(chunk->schema_name),
+                           NameStr(chunk->table_name))));
+  out->companion = storage_companion_relid(&out->cc);
+  if (!OidIsValid(out->companion))
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                    errmsg("companion table \"%s.%s\" of compressed chunk \"%s\" is missing",
+                           NameStr(out->cc.schema_name), NameStr(out->cc.table_name), NameStr(chunk->table_name))));
+  const CompressionSettings* s = &out->cc.settings;
+  out->natts = natts;
+  out->attrs = (int*)palloc0(sizeof(int) * kAttrFields * (natts > 0 ? natts : 1));
+  out->count_attno = companion_attno(out->companion, kCountColumn);
+  out->seq_attno = companion_attno(out->companion, kSeqColumn);
+  if (out->count_attno == 0)
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("companion table \"%s\" has no column %s", NameStr(out->cc.table_name), kCountColumn)));
+  char buf[NAMEDATALEN];
+  for (int attno = 1; attno <= natts; ++attno) {
+    int* a = &out->attrs[(attno - 1) * kAttrFields];
+    HeapTuple tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(chunk_relid), Int16GetDatum(attno));
+    if (!HeapTupleIsValid(tup)) continue;
+    Form_pg_attribute att = (Form_pg_attribute)GETSTRUCT(tup);
+    if (att->attisdropped) {
+      ReleaseSysCache(tup);
+      continue;
+    }
+    const char* name = NameStr(att->attname);
+    StorageType st;
+    storage_type(att->atttypid, &st);
+    a[kCodecType] = st.codec_type;
+    a[kCompAttno] = companion_attno(out->companion, name);
+    if (a[kCompAttno] != 0)
+      a[kRole] = storage_name_index(s->segmentby, s->nsegmentby, name) >= 0 ? kRoleSegment : kRoleData;
+    const int mm = storage_name_index(s->minmax, s->nminmax, name);
+    if (mm >= 0 && a[kRole] == kRoleData) {
+      storage_min_column(mm + 1, buf);
+      a[kMinAttno] = companion_attno(out->companion, buf);
+      storage_max_column(mm + 1, buf);
+      a[kMaxAttno] = companion_attno(out->companion, buf);
+      storage_nulls_column(mm + 1, buf);
+      a[kNullsAttno] = companion_attno(out->companion, buf);
+    }
+    const int bl = storage_name_index(s->bloom, s->nbloom, name);
+    if (bl >= 0 && a[kRole] == kRoleData) {
+      storage_bloom_column(bl + 1, buf);
+      a[kBloomAttno] = companion_attno(out->companion, buf);
+    }
+    ReleaseSysCache(tup);
+  }
+}
+
+// The companion's size estimates (from pg_class, through the syscache).
+void layout_stats(Layout* out) {
+  HeapTuple ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(out->companion));
+  out->batches = 0;
+  out->pages = 0;
+  if (HeapTupleIsValid(ctup)) {
+    Form_pg_class c = (Form_pg_class)GETSTRUCT(ctup);
+    out->batches = c->reltuples > 0 ? c->reltuples : 0;
+    out->pages = c->relpages;
+    ReleaseSysCache(ctup);
+  }
+  if (out->cc.sizes.compressed_rows > 0 && out->batches <= 0) out->batches = (double)out->cc.sizes.compressed_rows;
+  if (out->batches <= 0) out->batches = 1;
+  out->rows = out->cc.sizes.uncompressed_rows > 0 ? (double)out->cc.sizes.uncompressed_rows : out->batches * kBatchRows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The layout cache: chunk relid -> layout, so planning a query on compressed chunks reads no
+// catalog table (only the syscache for the companion's size). Entries live in a context under
+// CacheMemoryContext. An invalidation (strata's catalog, a cached chunk, or everything) only marks
+// the cache stale, and the next lookup empties it: a catalog read inside a lookup may process
+// invalidations, which must not free what the lookup is building.
+
+struct LayoutCacheEntry {
+  Oid chunk_relid;  // hash key
+  int32 chunk_id;
+  Layout layout;
+};
+
+HTAB* layout_cache = nullptr;
+MemoryContext layout_cxt = nullptr;
+bool layout_cache_stale = false;
+Oid layout_catalog_oid = InvalidOid;  // strata's catalog invalidation target, once known
+
+Layout* cached_layout(Oid chunk_relid, const ChunkInfo* chunk, int natts) {
+  if (layout_cache_stale && layout_cxt != nullptr) {
+    MemoryContextDelete(layout_cxt);
+    layout_cxt = nullptr;
+    layout_cache = nullptr;
+  }
+  layout_cache_stale = false;
+  if (layout_cxt == nullptr) {
+    layout_cxt = AllocSetContextCreate(CacheMemoryContext, "strata columnar layouts", ALLOCSET_DEFAULT_SIZES);
+    HASHCTL ctl;
+    memset(&ctl, 0, sizeof ctl);
+    ctl.keysize = sizeof(Oid);
+    ctl.entrysize = sizeof(LayoutCacheEntry);
+    ctl.hcxt = layout_cxt;
+    layout_cache = hash_create("strata columnar layouts", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  }
+  if (!OidIsValid(layout_catalog_oid)) layout_catalog_oid = catalog_plan_dependency_oid();
+  LayoutCacheEntry* e = (LayoutCacheEntry*)hash_search(layout_cache, &chunk_relid, HASH_FIND, nullptr);
+  if (e != nullptr && e->chunk_id == chunk->id && e->layout.natts == natts) return &e->layout;
+  HTAB* cache = layout_cache;
+  MemoryContext old = MemoryContextSwitchTo(layout_cxt);
+  Layout built;
+  build_layout(chunk_relid, chunk, natts, &built);
+  MemoryContextSwitchTo(old);
+  if (cache != layout_cache || layout_cache_stale) {
+    // Invalidated meanwhile: use what was built now (the context is emptied only at the next
+    // lookup), keep nothing.
+    Layout* copy = (Layout*)palloc(sizeof(Layout));
+    *copy = built;
+    return copy;
+  }
+  bool found;
+  e = (LayoutCacheEntry*)hash_search(layout_cache, &chunk_relid, HASH_ENTER, &found);
+  e->chunk_id = chunk->id;
+  e->layout = built;
+  return &e->layout;
+}
+
+List* int_array_list(const int* v, int n) {
+  List* l = NIL;
+  for (int i = 0; i < n; ++i) l = lappend_int(l, v[i]);
+  return l;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths.
+
+CustomPath* make_columnar_path(PlannerInfo* root, RelOptInfo* rel, const Layout* layout, double rows) {
+  CustomPath* path = makeNode(CustomPath);
+  path->path.pathtype = T_CustomScan;
+  path->path.parent = rel;
+  path->path.pathtarget = rel->reltarget;
+  path->path.param_info = nullptr;
+  path->path.parallel_aware = false;
+  path->path.parallel_safe = rel->consider_parallel;
+  path->path.parallel_workers = 0;
+  path->path.pathkeys = NIL;
+  path->flags = 0;
+  path->methods = &path_methods;
+  path->path.rows = rows;
+  // Reading the companion's pages, detoasting and decoding the batches, forming the rows.
+  const double toast_pages = (double)(layout->cc.sizes.compressed_toast / BLCKSZ);
+  path->path.startup_cost = 0;
+  path->path.total_cost = seq_page_cost * (layout->pages + toast_pages) + cpu_tuple_cost * layout->batches +
+                          cpu_operator_cost * layout->rows + cpu_tuple_cost * rows;
+  int meta[kMetaLen] = {};
+  meta[kCompanion] = (int)layout->companion;
+  meta[kCountAttno] = layout->count_attno;
+  meta[kSeqAttno] = layout->seq_attno;
+  meta[kOrdered] = 0;
+  meta[kChunkRelid] = (int)planner_rt_fetch(rel->relid, root)->relid;
+  path->custom_private =
+      list_make2(int_array_list(meta, kMetaLen), int_array_list(layout->attrs, layout->natts * kAttrFields));
+  return path;
+}
+
+Path* cheapest_unparameterized(List* paths) {
+  Path* best = nullptr;
+  ListCell* lc;
+  foreach (lc, paths) {
+    Path* p = (Path*)lfirst(lc);
+    if (p->param_info != nullptr) continue;
+    if (best == nullptr || p->total_cost < best->total_cost) best = p;
+  }
+  return best;
+}
+
+}  // namespace
+
+namespace {
+
+// The pathkeys of the chunk's orderby columns in the order the node returns rows (forward: as
+// stored, or reversed), as far as the query has equivalence classes for them; the keys' layout
+// for the executor in *orderby. NIL when nothing useful.
+List* orderby_pathkeys(PlannerInfo* root, RelOptInfo* rel, Oid chunk_relid, const Layout* layout, bool reverse,
+                       List** orderby) {
+  const CompressionSettings* s = &layout->cc.settings;
+  List* pathkeys = NIL;
+  *orderby = NIL;
+  for (int i = 0; i < s->norderby; ++i) {
+    const AttrNumber attno = get_attnum(chunk_relid, s->orderby[i]);
+    if (attno <= 0 || attno > layout->natts) break;
+    if (layout->attrs[(attno - 1) * kAttrFields + kRole] != kRoleData) break;
+    Oid typid, collation;
+    int32 typmod;
+    get_atttypetypmodcoll(chunk_relid, attno, &typid, &typmod, &collation);
+    const bool desc = s->orderby_desc[i] != reverse;
+    const bool nulls_first = s->orderby_nullsfirst[i] != reverse;
+    TypeCacheEntry* tce = lookup_type_cache(typid, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+    const Oid sortop = desc ? tce->gt_opr : tce->lt_opr;
+    if (!OidIsValid(sortop)) break;
+    Oid opfamily, opcintype;
+    int16 strategy;
+    if (!get_ordering_op_properties(sortop, &opfamily, &opcintype, &strategy)) break;
+    Var* var = makeVar(rel->relid, attno, typid, typmod, collation, 0);
+    EquivalenceClass* ec = get_eclass_for_sort_expr(root, (Expr*)var, nullptr, list_make1_oid(opfamily), opcintype,
+                                                    collation, 0, rel->relids, false);
+    if (ec == nullptr) break;
+    PathKey* pk = make_canonical_pathkey(root, ec, opfamily, desc ? BTGreaterStrategyNumber : BTLessStrategyNumber,
+                                         nulls_first);
+    if (!list_member_ptr(pathkeys, pk)) pathkeys = lappend(pathkeys, pk);
+    const int k[kOrderFields] = {attno, (int)sortop, (int)collation, nulls_first ? 1 : 0};
+    for (int v : k) *orderby = lappend_int(*orderby, v);
+  }
+  List* useful = truncate_useless_pathkeys(root, rel, pathkeys);
+  if (useful == NIL) *orderby = NIL;
+  return useful;
+}
+
+// The row part's path delivering `pathkeys`: a presorted one, or a sort of the cheapest.
+Path* ordered_rowpart(PlannerInfo* root, RelOptInfo* rel, List* rowpart_paths, Path* cheapest, List* pathkeys) {
+  Path* presorted = get_cheapest_path_for_pathkeys(rowpart_paths, pathkeys, nullptr, TOTAL_COST, false);
+  Path* sorted = (Path*)create_sort_path(root, rel, cheapest, pathkeys, -1.0);
+  if (presorted != nullptr && presorted->total_cost <= sorted->total_cost) return presorted;
+  return sorted;
+}
+
+}  // namespace
+
+void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInfo* rel, const ChunkInfo* chunk) {
+  RangeTblEntry* rte = planner_rt_fetch(rel->relid, root);
+  Layout layout = *cached_layout(rte->relid, chunk, rel->max_attr);
+  layout_stats(&layout);
+
+  const bool partial = (chunk->status & kChunkStatusPartial) != 0;
+  List* rowpart_paths = rel->pathlist;
+  Path* rowpart = partial ? cheapest_unparameterized(rowpart_paths) : nullptr;
+  const double rowpart_rows = rowpart != nullptr ? rowpart->rows : 0;
+
+  const Selectivity sel = clauselist_selectivity(root, rel->baserestrictinfo, 0, JOIN_INNER, nullptr);
+  const double rows = clamp_row_est(layout.rows * sel);
+  rel->rows = clamp_row_est(rows + rowpart_rows);
+  rel->tuples = layout.rows + (partial ? rel->tuples : 0);
+
+  // The row part's own paths (a scan of the chunk's heap) would miss the batches: they go, and
+  // come back only inside an Append with the ColumnarScan.
+  rel->pathlist = NIL;
+  rel->partial_pathlist = NIL;
+  rel->cheapest_parameterized_paths = NIL;
+  Path* columnar = &make_columnar_path(root, rel, &layout, rows)->path;
+  if (rowpart == nullptr) {
+    add_path(rel, columnar);
+  } else {
+    AppendPath* ap = create_append_path(root, rel, list_make2(columnar, rowpart), NIL, NIL, nullptr, 0, false, -1);
+    add_path(rel, &ap->path);
+  }
+
+  // Ordered scans: batches merged in the orderby order (or its reverse).
+  if (root->query_pathkeys == NIL && !rel->has_eclass_joins) return;
+  for (int reverse = 0; reverse < 2; ++reverse) {
+    List* orderby;
+    List* pathkeys = orderby_pathkeys(root, rel, rte->relid, &layout, reverse != 0, &orderby);
+    if (pathkeys == NIL) continue;
+    CustomPath* cp = make_columnar_path(root, rel, &layout, rows);
+    cp->path.pathkeys = pathkeys;
+    list_nth_cell((List*)linitial(cp->custom_private), kOrdered)->int_value = reverse ? 2 : 1;
+    cp->custom_private = lappend(cp->custom_private, orderby);
+    // Reading every batch's metadata first, then a heap merge of the batches' rows.
+    cp->path.startup_cost = seq_page_cost * layout.pages + cpu_tuple_cost * layout.batches;
+    cp->path.total_cost += cpu_operator_cost * rows * std::log2(layout.batches + 1);
+    if (rowpart == nullptr) {
+      add_path(rel, &cp->path);
+    } else {
+      Path* rp = ordered_rowpart(root, rel, rowpart_paths, rowpart, pathkeys);
+      add_path(rel, (Path*)create_merge_append_path(root, rel, list_make2(&cp->path, rp), pathkeys, nullptr));
+    }
+  }
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Plan: sorting the clauses.
+
+struct AttrFields {
+  int v[kAttrFields];
+  int operator[](int k) const { return v[k]; }
+};
+
+AttrFields attr_of(List* attrs, AttrNumber attno) {
+  AttrFields f{};
+  const int base = (attno - 1) * kAttrFields;
+  if (attno < 1 || base + kAttrFields > list_length(attrs)) return f;
+  for (int k = 0; k < kAttrFields; ++k) f.v[k] = list_nth_int(attrs, base + k);  // Lists are arrays
+  return f;
+}
+
+Var* plain_var(Node* n, Index relid) {
+  while (n != nullptr && IsA(n, RelabelType)) n = (Node*)((RelabelType*)n)->arg;
+  if (n == nullptr || !IsA(n, Var)) return nullptr;
+  Var* v = (Var*)n;
+  if (v->varno != (int)relid || v->varlevelsup != 0 || v->varattno <= 0) return nullptr;
+  return v;
+}
+
+// A value known when the scan starts: no Vars, nothing volatile, no sub-plans.
+bool is_scan_constant(Node* n) {
+  if (IsA(n, Const)) return true;
+  return !contain_var_clause(n) && !contain_volatile_functions(n) && !contain_subplans(n);
+}
+
+struct SegmentRewrite {
+  Index relid;
+  List* attrs;
+};
+
+Node* rewrite_segment_vars(Node* node, void* context) {
+  if (node == nullptr) return nullptr;
+  SegmentRewrite* rw = (SegmentRewrite*)context;
+  if (IsA(node, Var) && ((Var*)node)->varno == (int)rw->relid && ((Var*)node)->varlevelsup == 0) {
+    Var* v = (Var*)copyObjectImpl(node);
+    v->varattno = (AttrNumber)attr_of(rw->attrs, v->varattno)[kCompAttno];
+    v->varattnosyn = v->varattno;
+    return (Node*)v;
+  }
+  return expression_tree_mutator(node, (Node * (*)()) rewrite_segment_vars, context);
+}
+
+// Whether every column the clause references is a segmentby column (and there is one).
+bool references_only_segments(Node* clause, Index relid, List* attrs) {
+  Bitmapset* cols = nullptr;
+  pull_varattnos(clause, relid, &cols);
+  if (bms_is_empty(cols)) return false;
+  int k = -1;
+  while ((k = bms_next_member(cols, k)) >= 0) {
+    const AttrNumber attno = (AttrNumber)(k + FirstLowInvalidHeapAttributeNumber);
+    if (attno <= 0 || attr_of(attrs, attno)[kRole] != kRoleSegment) return false;
+  }
+  return true;
+}
+
+// A comparison of a data column with a scan constant, as the btree strategy of the column's
+// default opfamily (kStrategyNe for <>).
+struct Comparison {
+  Var* var;
+  Node* value;       // the constant side (the array of an IN)
+  bool is_array;     // x = ANY (array)
+  int strategy;      // BTLessStrategyNumber .. BTGreaterStrategyNumber, or kStrategyNe
+  Oid opno;          // with the column on the left
+  Oid righttype;     // the constant's (element) type
+  Oid collation;     // the operator's input collation
+};
+
+bool analyze_comparison(Node* clause, Index relid, Comparison* out) {
+  Node* left;
+  Node* right;
+  Oid opno;
+  bool is_array = false;
+  if (IsA(clause, OpExpr) && list_length(((OpExpr*)clause)->args) == 2) {
+    OpExpr* op = (OpExpr*)clause;
+    left = (Node*)linitial(op->args);
+    right = (Node*)lsecond(op->args);
+    opno = op->opno;
+    out->collation = op->inputcollid;
+  } else if (IsA(clause, ScalarArrayOpExpr) && ((ScalarArrayOpExpr*)clause)->useOr) {
+    ScalarArrayOpExpr* sa = (ScalarArrayOpExpr*)clause;
+    left = (Node*)linitial(sa->args);
+    right = (Node*)lsecond(sa->args);
+    opno = sa->opno;
+    out->collation = sa->inputcollid;
+    is_array = true;
+  } else {
+    return false;
+  }
+  Var* var = plain_var(left, relid);
+  Node* value = right;
+  if (var == nullptr && !is_array) {
+    var = plain_var(right, relid);
+    value = left;
+    if (var == nullptr) return false;
+    opno = get_commutator(opno);
+    if (!OidIsValid(opno)) return false;
+  }
+  if (var == nullptr || !is_scan_constant(value)) return false;
+  TypeCacheEntry* tce = lookup_type_cache(getBaseType(var->vartype), TYPECACHE_BTREE_OPFAMILY);
+  if (!OidIsValid(tce->btree_opf)) return false;
+  int strategy = 0;
+  Oid lefttype, righttype;
+  if (op_in_opfamily(opno, tce->btree_opf)) {
+    get_op_opfamily_properties(opno, tce->btree_opf, false, &strategy, &lefttype, &righttype);
+  } else {
+    Oid neg = get_negator(opno);
+    if (!OidIsValid(neg) || !op_in_opfamily(neg, tce->btree_opf)) return false;
+    get_op_opfamily_properties(neg, tce->btree_opf, false, &strategy, &lefttype, &righttype);
+    if (strategy != BTEqualStrategyNumber) return false;
+    strategy = kStrategyNe;
+  }
+  if (is_array && strategy != BTEqualStrategyNumber) return false;
+  out->var = var;
+  out->value = value;
+  out->is_array = is_array;
+  out->strategy = strategy;
+  out->opno = opno;
+  out->righttype = righttype;
+  return true;
+}
+
+// Whether the filter kernels evaluate the comparison exactly as PostgreSQL would.
+bool kernel_compatible(const Comparison* c, int codec_type) {
+  const Oid base = getBaseType(c->var->vartype);
+  const Oid rt = c->righttype;
+  switch (codec_type) {
+    case kInt16:
+    case kInt32:
+    case kInt64:
+      return rt == INT2OID || rt == INT4OID || rt == INT8OID;
+    case kDate:
+      return rt == DATEOID;
+    case kTimestamp:
+      return rt == base;
+    case kFloat4:
+    case kFloat8:
+      return rt == FLOAT4OID || rt == FLOAT8OID;
+    case kBool:
+      return rt == BOOLOID;
+    case kUuid:
+      return rt == UUIDOID;
+    case kVarlen:
+      if (base == BYTEAOID) return rt == BYTEAOID;
+      if (base == TEXTOID || base == VARCHAROID) {
+        if (rt != TEXTOID || !OidIsValid(c->collation)) return false;
+        // Bytewise order is the "C" collation's; equality is bytewise in every deterministic one.
+        if (lc_collate_is_c(c->collation)) return true;
+        return (c->strategy == BTEqualStrategyNumber || c->strategy == kStrategyNe) &&
+               get_collation_isdeterministic(c->collation);
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+int filter_op(int strategy, bool is_array) {
+  if (is_array) return kOpIn;
+  switch (strategy) {
+    case BTLessStrategyNumber:
+      return kOpLt;
+    case BTLessEqualStrategyNumber:
+      return kOpLe;
+    case BTEqualStrategyNumber:
+      return kOpEq;
+    case BTGreaterEqualStrategyNumber:
+      return kOpGe;
+    case BTGreaterStrategyNumber:
+      return kOpGt;
+    default:
+      return kOpNe;
+  }
+}
+
+// The column's collation, for checking that min/max and bloom hashes (computed with it) answer
+// for the query's operator.
+bool collation_matches(Oid relid, AttrNumber attno, Oid vartype, Oid opcollation) {
+  if (!type_is_collatable(vartype)) return true;
+  Oid typid, attcoll;
+  int32 typmod;
+  get_atttypetypmodcoll(relid, attno, &typid, &typmod, &attcoll);
+  return attcoll == opcollation;
+}
+
+struct Sorted {
+  List* seg_quals = NIL;
+  List* seg_display = NIL;
+  List* pushed_display = NIL;
+  List* consts = NIL;
+  List* preds = NIL;    // IntList
+  List* filters = NIL;  // IntList
+  List* keys = NIL;     // IntList
+  List* remaining = NIL;
+  Bitmapset* needed = nullptr;  // by pull_varattnos offsets
+};
+
+int add_const(Sorted* s, Node* value) {
+  s->consts = lappend(s->consts, value);
+  return list_length(s->consts) - 1;
+}
+
+void add_filter(Sorted* s, int kind, AttrNumber attno, int strategy, int const_index, bool is_array, Oid proc,
+                Oid collation) {
+  const int f[kFilterFields] = {kind, attno, strategy, const_index, is_array ? 1 : 0, (int)proc, (int)collation};
+  for (int v : f) s->filters = lappend_int(s->filters, v);
+}
+
+void add_key(Sorted* s, AttrNumber comp_attno, int strategy, int const_index, bool is_array, Oid proc, Oid subtype,
+             Oid collation) {
+  const int k[kKeyFields] = {comp_attno, strategy, const_index, is_array ? 1 : 0, (int)proc, (int)subtype, (int)collation};
+  for (int v : k) s->keys = lappend_int(s->keys, v);
+}
+
+// A comparison usable as a scan key on the companion's index: on a segmentby column itself, or
+// (for <, <=, =) on the first min column, whose batches can match only if min <= the value.
+void add_index_key(Sorted* s, const Comparison* c, Index relid, Oid chunk_relid, List* attrs) {
+  const AttrFields a = attr_of(attrs, c->var->varattno);
+  if (c->strategy == kStrategyNe) return;
+  if (!collation_matches(chunk_relid, c->var->varattno, c->var->vartype, c->collation)) return;
+  const Oid coltype = getBaseType(c->var->vartype);
+  TypeCacheEntry* tce = lookup_type_cache(coltype, TYPECACHE_BTREE_OPFAMILY);
+  if (!OidIsValid(tce->btree_opf)) return;
+  if (a[kRole] == kRoleSegment) {
+    const Oid op = get_opfamily_member(tce->btree_opf, coltype, c->righttype, c->strategy);
+    if (!OidIsValid(op)) return;
+    add_key(s, a[kCompAttno], c->strategy, add_const(s, c->value), c->is_array, get_opcode(op), c->righttype,
+            c->collation);
+  } else if (a[kMinAttno] != 0 && !c->is_array &&
+             (c->strategy == BTLessStrategyNumber || c->strategy == BTLessEqualStrategyNumber ||
+              c->strategy == BTEqualStrategyNumber)) {
+    const int strategy = c->strategy == BTLessStrategyNumber ? BTLessStrategyNumber : BTLessEqualStrategyNumber;
+    const Oid op = get_opfamily_member(tce->btree_opf, coltype, c->righttype, strategy);
+    if (!OidIsValid(op)) return;
+    add_key(s, a[kMinAttno], strategy, add_const(s, c->value), false, get_opcode(op), c->righttype, c->collation);
+  }
+}
+
+void sort_clause(Sorted* s, Expr* clause, Index relid, Oid chunk_relid, List* attrs, bool may_push) {
+  Node* n = (Node*)clause;
+  if (may_push && references_only_segments(n, relid, attrs) && !contain_volatile_functions(n) &&
+      !contain_subplans(n)) {
+    Comparison c;
+    if (analyze_comparison(n, relid, &c)) add_index_key(s, &c, relid, chunk_relid, attrs);
+    SegmentRewrite rw{relid, attrs};
+    s->seg_quals = lappend(s->seg_quals, rewrite_segment_vars(n, &rw));
+    s->seg_display = lappend(s->seg_display, n);
+    return;
+  }
+  if (!may_push) {
+    s->remaining = lappend(s->remaining, clause);
+    return;
+  }
+  // IS [NOT] NULL on a data column.
+  if (IsA(n, NullTest) && !((NullTest*)n)->argisrow) {
+    NullTest* nt = (NullTest*)n;
+    Var* var = plain_var((Node*)nt->arg, relid);
+    if (var != nullptr && attr_of(attrs, var->varattno)[kRole] == kRoleData) {
+      const AttrFields a = attr_of(attrs, var->varattno);
+      const bool is_null = nt->nulltesttype == IS_NULL;
+      if (a[kNullsAttno] != 0) add_filter(s, kFilterNullTest, var->varattno, is_null ? 1 : 0, -1, false, InvalidOid, InvalidOid);
+      const int p[kPredFields] = {var->varattno, is_null ? kOpIsNull : kOpIsNotNull, -1, 0};
+      for (int v : p) s->preds = lappend_int(s->preds, v);
+      s->pushed_display = lappend(s->pushed_display, n);
+      pull_varattnos(n, relid, &s->needed);
+      return;
+    }
+  }
+  Comparison c;
+  if (analyze_comparison(n, relid, &c) && attr_of(attrs, c.var->varattno)[kRole] == kRoleData) {
+    const AttrFields a = attr_of(attrs, c.var->varattno);
+    const AttrNumber attno = c.var->varattno;
+    const int codec_type = a[kCodecType];
+    const bool coll_ok = collation_matches(chunk_relid, attno, c.var->vartype, c.collation);
+    const bool kernel = kernel_compatible(&c, codec_type);
+    const int ci = add_const(s, c.value);
+    add_index_key(s, &c, relid, chunk_relid, attrs);
+    if (a[kMinAttno] != 0 && a[kMaxAttno] != 0 && coll_ok) {
+      TypeCacheEntry* tce = lookup_type_cache(getBaseType(c.var->vartype), TYPECACHE_BTREE_OPFAMILY);
+      Oid proc = get_opfamily_proc(tce->btree_opf, getBaseType(c.var->vartype), c.righttype, BTORDER_PROC);
+      if (OidIsValid(proc))
+        add_filter(s, kFilterMinMax, attno, c.strategy, ci, c.is_array, proc, c.collation);
+    }
+    if (a[kBloomAttno] != 0 && coll_ok && c.strategy == BTEqualStrategyNumber) {
+      TypeCacheEntry* tce = lookup_type_cache(getBaseType(c.var->vartype), TYPECACHE_HASH_OPFAMILY);
+      if (OidIsValid(tce->hash_opf) && op_in_opfamily(c.opno, tce->hash_opf)) {
+        Oid proc = get_opfamily_proc(tce->hash_opf, c.righttype, c.righttype, HASHEXTENDED_PROC);
+        if (OidIsValid(proc)) add_filter(s, kFilterBloom, attno, c.strategy, ci, c.is_array, proc, c.collation);
+      }
+    }
+    if (kernel) {
+      const int p[kPredFields] = {attno, filter_op(c.strategy, c.is_array), ci, c.is_array ? 1 : 0};
+      for (int v : p) s->preds = lappend_int(s->preds, v);
+      s->pushed_display = lappend(s->pushed_display, n);
+      pull_varattnos(n, relid, &s->needed);
+      return;
+    }
+  }
+  s->remaining = lappend(s->remaining, clause);
+}
+
+Plan* plan_columnar(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist, List* clauses,
+                    List* custom_plans) {
+  List* meta = (List*)linitial(best_path->custom_private);
+  List* attrs = (List*)lsecond(best_path->custom_private);
+  const Index relid = rel->relid;
+  const Oid chunk_relid = planner_rt_fetch(relid, root)->relid;
+
+  // Row-level security: a clause that could leak values is not evaluated before the security
+  // quals, so it stays with PostgreSQL (which orders quals by security level).
+  bool rls = false;
+  ListCell* lc;
+  foreach (lc, clauses) rls |= ((RestrictInfo*)lfirst(lc))->security_level > 0;
+
+  Sorted s;
+  foreach (lc, clauses) {
+    RestrictInfo* ri = (RestrictInfo*)lfirst(lc);
+    if (ri->pseudoconstant) continue;
+    const bool may_push = guc_enable_columnar_pushdown && (!rls || !contain_leaked_vars((Node*)ri->clause));
+    sort_clause(&s, ri->clause, relid, chunk_relid, attrs, may_push);
+  }
+
+  // The columns to decode: what the rel's target needs, what the remaining quals read, and the
+  // kernel predicates' columns. Segment quals and batch filters read only the companion row.
+  pull_varattnos((Node*)rel->reltarget->exprs, relid, &s.needed);
+  pull_varattnos((Node*)s.remaining, relid, &s.needed);
+  List* orderby = list_length(best_path->custom_private) > 2 ? (List*)lthird(best_path->custom_private) : NIL;
+  for (int i = 0; i < list_length(orderby); i += kOrderFields)
+    s.needed = bms_add_member(s.needed, list_nth_int(orderby, i + kOrderAttno) - FirstLowInvalidHeapAttributeNumber);
+  List* attrs_out = list_copy(attrs);
+  const int natts = list_length(attrs) / kAttrFields;
+  const bool whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, s.needed);
+  for (int attno = 1; attno <= natts; ++attno) {
+    const bool needed = whole_row || bms_is_member(attno - FirstLowInvalidHeapAttributeNumber, s.needed);
+    list_nth_cell(attrs_out, (attno - 1) * kAttrFields + kNeeded)->int_value = needed ? 1 : 0;
+  }
+  List* meta_out = list_copy(meta);
+  list_nth_cell(meta_out, kNSegQuals)->int_value = list_length(s.seg_quals);
+
+  CustomScan* cscan = makeNode(CustomScan);
+  cscan->scan.plan.targetlist = tlist;
+  cscan->scan.plan.qual = s.remaining;
+  cscan->scan.scanrelid = relid;
+  cscan->flags = best_path->flags;
+  cscan->custom_plans = NIL;
+  cscan->custom_scan_tlist = NIL;
+  cscan->custom_exprs = list_make4(s.seg_quals, s.seg_display, s.pushed_display, s.consts);
+  cscan->custom_private = lappend(list_make5(meta_out, attrs_out, s.preds, s.filters, orderby), s.keys);
+  cscan->methods = &columnar_scan_methods;
+  return &cscan->scan.plan;
+}
+
+}  // namespace
+
+const CustomScanMethods columnar_scan_methods = {
+    "ColumnarScan",
+    pg::guarded<columnar_create_state>,
+};
+
+void columnar_relcache_invalidated(Oid relid) {
+  if (layout_cache == nullptr || layout_cache_stale) return;
+  if (relid == InvalidOid || relid == layout_catalog_oid ||
+      hash_search(layout_cache, &relid, HASH_FIND, nullptr) != nullptr)
+    layout_cache_stale = true;
+}
+
+void scan_init() {
+  RegisterCustomScanMethods(&columnar_scan_methods);
+  compressed_chunk_paths = add_columnar_paths;
+}
+
+}  // namespace strata::columnstore

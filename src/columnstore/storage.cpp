@@ -1,0 +1,232 @@
+// The companion-table layout helpers and datum <-> codec value conversion (storage.hpp).
+#include "columnstore/storage.hpp"
+
+extern "C" {
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "utils/lsyscache.h"
+#include "utils/uuid.h"
+}
+
+namespace strata::columnstore {
+
+namespace {
+
+// codec::ColumnType values (src/core/codec/codec.hpp); the glue does not include the core.
+enum : uint8 { kInt16 = 1, kInt32, kInt64, kTimestamp, kDate, kFloat4, kFloat8, kBool, kUuid, kVarlen };
+
+void destroy_builder(void* arg) { bridge::builder_destroy((bridge::Builder*)arg); }
+void destroy_decoder(void* arg) { bridge::decoder_destroy((bridge::Decoder*)arg); }
+
+}  // namespace
+
+void storage_min_column(int k, char* buf) { snprintf(buf, NAMEDATALEN, "_strata_min_%d", k); }
+void storage_max_column(int k, char* buf) { snprintf(buf, NAMEDATALEN, "_strata_max_%d", k); }
+void storage_nulls_column(int k, char* buf) { snprintf(buf, NAMEDATALEN, "_strata_nulls_%d", k); }
+void storage_bloom_column(int k, char* buf) { snprintf(buf, NAMEDATALEN, "_strata_bloom_%d", k); }
+void storage_companion_name(int32 hypertable_id, int32 chunk_id, char* buf) {
+  snprintf(buf, NAMEDATALEN, "_hyper_%d_%d_cs", hypertable_id, chunk_id);
+}
+
+bool storage_chunk_settings(int32 chunk_id, CompressedChunk* out) { return catalog_get_compressed_chunk(chunk_id, out); }
+
+Oid storage_companion_relid(const CompressedChunk* cc) {
+  Oid nsp = get_namespace_oid(NameStr(cc->schema_name), true);
+  return OidIsValid(nsp) ? get_relname_relid(NameStr(cc->table_name), nsp) : InvalidOid;
+}
+
+int storage_name_index(char* const* names, int n, const char* name) {
+  for (int i = 0; i < n; ++i)
+    if (strcmp(names[i], name) == 0) return i;
+  return -1;
+}
+
+void storage_type(Oid typid, StorageType* out) {
+  out->typid = typid;
+  out->basetype = getBaseType(typid);
+  get_typlenbyval(typid, &out->typlen, &out->typbyval);
+  switch (out->basetype) {
+    case INT2OID:
+      out->codec_type = kInt16;
+      break;
+    case INT4OID:
+      out->codec_type = kInt32;
+      break;
+    case INT8OID:
+      out->codec_type = kInt64;
+      break;
+    case FLOAT4OID:
+      out->codec_type = kFloat4;
+      break;
+    case FLOAT8OID:
+      out->codec_type = kFloat8;
+      break;
+    case BOOLOID:
+      out->codec_type = kBool;
+      break;
+    case DATEOID:
+      out->codec_type = kDate;
+      break;
+    case TIMESTAMPOID:
+    case TIMESTAMPTZOID:
+      out->codec_type = kTimestamp;
+      break;
+    case UUIDOID:
+      out->codec_type = kUuid;
+      break;
+    default:
+      out->codec_type = kVarlen;
+      break;
+  }
+}
+
+void storage_append_datum(bridge::Builder* builder, int col, const StorageType* type, Datum value, bool isnull) {
+  if (isnull) return bridge::builder_append_null(builder, col);
+  switch (type->codec_type) {
+    case kInt16:
+      return bridge::builder_append_int(builder, col, DatumGetInt16(value));
+    case kInt32:
+    case kDate:
+      return bridge::builder_append_int(builder, col, DatumGetInt32(value));
+    case kInt64:
+    case kTimestamp:
+      return bridge::builder_append_int(builder, col, DatumGetInt64(value));
+    case kFloat4:
+      return bridge::builder_append_float4(builder, col, DatumGetFloat4(value));
+    case kFloat8:
+      return bridge::builder_append_float8(builder, col, DatumGetFloat8(value));
+    case kBool:
+      return bridge::builder_append_bool(builder, col, DatumGetBool(value));
+    case kUuid:
+      return bridge::builder_append_bytes(builder, col, DatumGetUUIDP(value)->data, UUID_LEN);
+    default:
+      break;
+  }
+  // Varlen: the exact bytes of the datum.
+  if (type->typlen == -1) {
+    struct varlena* v = pg_detoast_datum_packed((struct varlena*)DatumGetPointer(value));
+    bridge::builder_append_bytes(builder, col, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+    if ((Pointer)v != DatumGetPointer(value)) pfree(v);
+  } else if (type->typlen == -2) {
+    const char* s = DatumGetCString(value);
+    bridge::builder_append_bytes(builder, col, s, strlen(s) + 1);
+  } else if (!type->typbyval) {
+    bridge::builder_append_bytes(builder, col, DatumGetPointer(value), type->typlen);
+  } else {
+    // A by-value type of another width (money, time, oid, "char", an enum): its typlen bytes.
+    union {
+      char c;
+      int16 i2;
+      int32 i4;
+      int64 i8;
+    } u;
+    switch (type->typlen) {
+      case 1:
+        u.c = DatumGetChar(value);
+        break;
+      case 2:
+        u.i2 = DatumGetInt16(value);
+        break;
+      case 4:
+        u.i4 = DatumGetInt32(value);
+        break;
+      default:
+        u.i8 = DatumGetInt64(value);
+        break;
+    }
+    bridge::builder_append_bytes(builder, col, &u, type->typlen);
+  }
+}
+
+Datum storage_decoded_datum(const bridge::Decoder* decoder, size_t row, const StorageType* type, bool* isnull) {
+  *isnull = bridge::decoder_is_null(decoder, row);
+  if (*isnull) return (Datum)0;
+  switch (type->codec_type) {
+    case kInt16:
+      return Int16GetDatum((int16)bridge::decoder_int(decoder, row));
+    case kInt32:
+    case kDate:
+      return Int32GetDatum((int32)bridge::decoder_int(decoder, row));
+    case kInt64:
+    case kTimestamp:
+      return Int64GetDatum(bridge::decoder_int(decoder, row));
+    case kFloat4:
+      return Float4GetDatum(bridge::decoder_float4(decoder, row));
+    case kFloat8:
+      return Float8GetDatum(bridge::decoder_float8(decoder, row));
+    case kBool:
+      return BoolGetDatum(bridge::decoder_bool(decoder, row));
+    default:
+      break;
+  }
+  const uint8* data;
+  size_t len;
+  bridge::decoder_bytes(decoder, row, &data, &len);
+  if (type->codec_type == kUuid || (type->typlen > 0 && !type->typbyval)) {
+    if (len != (size_t)type->typlen)
+      ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                      errmsg("compressed value of type %s has %zu bytes instead of %d", format_type_be(type->typid),
+                             len, type->typlen)));
+    char* p = (char*)palloc(len);
+    memcpy(p, data, len);
+    return PointerGetDatum(p);
+  }
+  if (type->typlen == -1) {
+    if (len > MaxAllocSize - VARHDRSZ)
+      ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("compressed value too large")));
+    struct varlena* v = (struct varlena*)palloc(len + VARHDRSZ);
+    SET_VARSIZE(v, len + VARHDRSZ);
+    memcpy(VARDATA(v), data, len);
+    return PointerGetDatum(v);
+  }
+  if (type->typlen == -2) {
+    if (len == 0 || data[len - 1] != '\0')
+      ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("compressed cstring is not terminated")));
+    char* p = (char*)palloc(len);
+    memcpy(p, data, len);
+    return CStringGetDatum(p);
+  }
+  if (len != (size_t)type->typlen)
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("compressed value of type %s has %zu bytes instead of %d", format_type_be(type->typid), len,
+                           type->typlen)));
+  switch (type->typlen) {
+    case 1:
+      return CharGetDatum(*(const char*)data);
+    case 2: {
+      int16 v;
+      memcpy(&v, data, 2);
+      return Int16GetDatum(v);
+    }
+    case 4: {
+      int32 v;
+      memcpy(&v, data, 4);
+      return Int32GetDatum(v);
+    }
+    default: {
+      int64 v;
+      memcpy(&v, data, 8);
+      return Int64GetDatum(v);
+    }
+  }
+}
+
+bridge::Builder* storage_builder_create(const uint8* types, const bool* bloom, int ncols) {
+  MemoryContextCallback* cb = (MemoryContextCallback*)palloc0(sizeof(MemoryContextCallback));
+  bridge::Builder* b = bridge::builder_create(types, bloom, ncols);
+  cb->func = destroy_builder;
+  cb->arg = b;
+  MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+  return b;
+}
+
+bridge::Decoder* storage_decoder_create() {
+  MemoryContextCallback* cb = (MemoryContextCallback*)palloc0(sizeof(MemoryContextCallback));
+  bridge::Decoder* d = bridge::decoder_create();
+  cb->func = destroy_decoder;
+  cb->arg = d;
+  MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+  return d;
+}
+
+}  // namespace strata::columnstore

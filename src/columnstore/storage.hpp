@@ -1,0 +1,68 @@
+// The storage format of a compressed chunk (docs/COLUMNSTORE.md, "Storage of a compressed
+// chunk"), as helpers the compressor, decompressor and the ColumnarScan node share: the
+// companion table's column names, the chunk's settings snapshot from the catalog, and the
+// conversion of a column's datums to the codec core's values and back. C-style glue: every
+// function may ereport; results are palloc'd in the current memory context.
+//
+// Companion table `_strata_internal._hyper_<ht>_<chunk>_cs`, one row per batch:
+//   each segmentby column (by name, its own type and collation)
+//   _strata_count int4, _strata_seq int4
+//   _strata_min_<k>, _strata_max_<k> (the column's type), _strata_nulls_<k> int4 for the k-th
+//     (1-based) column of the chunk's settings.minmax
+//   _strata_bloom_<k> bytea for the k-th column of settings.bloom
+//   each other column of the chunk (by name) bytea STORAGE EXTERNAL: its codec encoding
+// and a btree index on (segmentby columns..., _strata_min_1) when there is a minmax column.
+#pragma once
+
+#include "catalog/catalog.hpp"
+#include "columnstore/bridge.hpp"
+
+namespace strata::columnstore {
+
+inline constexpr const char* kCountColumn = "_strata_count";
+inline constexpr const char* kSeqColumn = "_strata_seq";
+// Names beginning with this are reserved for metadata columns (a hypertable with such a column
+// cannot enable compression).
+inline constexpr const char* kReservedPrefix = "_strata_";
+// Rows per batch, and the variable-length bytes after which a batch is cut early.
+inline constexpr int kBatchRows = 1000;
+inline constexpr size_t kBatchMaxVarlenBytes = size_t{64} << 20;
+// Version of the companion layout (compressed_chunk.format_version).
+inline constexpr int16 kStorageFormatVersion = 1;
+
+// Metadata column names for the k-th (1-based) minmax / bloom column, into `buf` (NAMEDATALEN).
+void storage_min_column(int k, char* buf);
+void storage_max_column(int k, char* buf);
+void storage_nulls_column(int k, char* buf);
+void storage_bloom_column(int k, char* buf);
+// The companion table's name for a chunk ("_hyper_<ht>_<chunk>_cs").
+void storage_companion_name(int32 hypertable_id, int32 chunk_id, char* buf);
+
+// The settings snapshot and sizes of a compressed chunk (its compressed_chunk row), or false.
+bool storage_chunk_settings(int32 chunk_id, CompressedChunk* out);
+// The companion table's relid (InvalidOid if missing).
+Oid storage_companion_relid(const CompressedChunk* cc);
+// The position of `name` in a list of names, or -1.
+int storage_name_index(char* const* names, int n, const char* name);
+
+// How one column's values travel to and from the codec core.
+struct StorageType {
+  Oid typid;       // the column's type
+  Oid basetype;    // its base type (for a domain)
+  int16 typlen;
+  bool typbyval;
+  uint8 codec_type;  // core::codec::ColumnType
+};
+// The codec type for a column type: the fixed C form for int2/int4/int8, float4/float8, bool,
+// date, timestamp, timestamptz and uuid (domains by their base type); Varlen for every other.
+void storage_type(Oid typid, StorageType* out);
+// Appends a datum (or NULL) to column `col` of the builder.
+void storage_append_datum(bridge::Builder* builder, int col, const StorageType* type, Datum value, bool isnull);
+// Row `row` of a decoded column as a datum of the column's type (palloc'd when by reference).
+Datum storage_decoded_datum(const bridge::Decoder* decoder, size_t row, const StorageType* type, bool* isnull);
+
+// Creates a builder / decoder freed with the current memory context (also on error).
+bridge::Builder* storage_builder_create(const uint8* types, const bool* bloom, int ncols);
+bridge::Decoder* storage_decoder_create();
+
+}  // namespace strata::columnstore
