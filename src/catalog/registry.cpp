@@ -19,6 +19,9 @@ struct TableDef {
   // scripts, and a catalog not yet updated (the library is installed before ALTER EXTENSION
   // UPDATE runs) may lack them; they read as NULL and writes leave them out.
   int min_natts;
+  // A table that an update script adds (0.2.0 on): a catalog not yet updated lacks it, and
+  // using it then is an error asking for ALTER EXTENSION strata UPDATE.
+  bool added_by_update = false;
 };
 
 constexpr const char* kHypertableCols[] = {"id", "schema_name", "table_name", "associated_schema_name",
@@ -66,8 +69,8 @@ constexpr TableDef kTables[kCatalogTableCount] = {
     {"bgw_job_stat", kBgwJobStatCols, col::bgw_job_stat::natts, col::bgw_job_stat::natts},
     {"job_errors", kJobErrorsCols, col::job_errors::natts, col::job_errors::natts},
     {"compression_settings", kCompressionSettingsCols, col::compression_settings::natts,
-     col::compression_settings::natts},
-    {"compressed_chunk", kCompressedChunkCols, col::compressed_chunk::natts, col::compressed_chunk::natts},
+     col::compression_settings::natts, true},
+    {"compressed_chunk", kCompressedChunkCols, col::compressed_chunk::natts, col::compressed_chunk::natts, true},
 };
 
 struct IndexDef {
@@ -118,11 +121,12 @@ void lookup_extension_state() {
   if (!OidIsValid(r.internal_namespace)) return;
   for (int i = 0; i < kCatalogTableCount; ++i) {
     r.tables[i] = get_relname_relid(kTables[i].name, nsp);
-    if (!OidIsValid(r.tables[i])) return;  // partially created or being dropped
+    // partially created or being dropped (or, for a table added by an update, not updated yet)
+    if (!OidIsValid(r.tables[i]) && !kTables[i].added_by_update) return;
   }
   for (int i = 0; i < kCatalogIndexCount; ++i) {
     r.indexes[i] = get_relname_relid(kIndexes[i].name, nsp);
-    if (!OidIsValid(r.indexes[i])) return;
+    if (!OidIsValid(r.indexes[i]) && OidIsValid(r.tables[static_cast<int>(kIndexes[i].table)])) return;
   }
   registry = r;
   ext_state = ExtState::active;
@@ -168,13 +172,30 @@ Oid internal_namespace_oid() {
   return registry.internal_namespace;
 }
 
+namespace {
+
+void require_table(int t) {
+  if (!OidIsValid(registry.tables[t]))
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("the strata catalog of this database has no table _strata_catalog.%s", kTables[t].name),
+                    errhint("Update the extension with ALTER EXTENSION strata UPDATE.")));
+}
+
+}  // namespace
+
 Oid catalog_table_oid(CatalogTable table) {
   require_active();
+  require_table(static_cast<int>(table));
   return registry.tables[static_cast<int>(table)];
+}
+
+bool catalog_table_present(CatalogTable table) {
+  return extension_is_active() && OidIsValid(registry.tables[static_cast<int>(table)]);
 }
 
 Oid catalog_index_oid(CatalogIndex index) {
   require_active();
+  require_table(static_cast<int>(kIndexes[static_cast<int>(index)].table));
   return registry.indexes[static_cast<int>(index)];
 }
 

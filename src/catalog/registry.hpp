@@ -103,6 +103,8 @@ bool extension_is_active();
 Oid catalog_namespace_oid();   // _strata_catalog
 Oid internal_namespace_oid();  // _strata_internal
 Oid catalog_table_oid(CatalogTable table);
+// False for a table that an update script adds while the catalog is not updated yet.
+bool catalog_table_present(CatalogTable table);
 Oid catalog_index_oid(CatalogIndex index);
 const char* catalog_table_name(CatalogTable table);
 // The table an index belongs to.
