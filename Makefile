@@ -11,8 +11,11 @@ GLUE_SRCS := $(sort $(filter-out src/core/%,$(wildcard src/*/*.cpp)))
 OBJS       = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
 SQL_SRCS  := $(sort $(wildcard src/sql/*.sql))
-DATA_built = strata--$(EXTVERSION).sql
-DATA       = $(wildcard src/sql/updates/*--*.sql)
+# Update scripts: src/sql/updates/strata--A--B.sql.in with `--@include src/sql/<file>` lines for
+# the files new since A (expanded here, so they are written once).
+UPDATE_SRCS := $(wildcard src/sql/updates/strata--*--*.sql.in)
+INSTALL_SQL = strata--$(EXTVERSION).sql
+DATA_built = $(INSTALL_SQL) $(notdir $(UPDATE_SRCS:.sql.in=.sql))
 # The optional strata_timescaledb_compat extension (TimescaleDB's view names), installed beside strata.
 DATA      += $(wildcard compat/*.control compat/*--*.sql)
 
@@ -36,9 +39,13 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # The install script is concatenated from src/sql/*.sql in name order.
-$(DATA_built): $(SQL_SRCS) strata.control
+$(INSTALL_SQL): $(SQL_SRCS) strata.control
 	@echo "-- generated from src/sql/*.sql; edit those files, not this one" > $@
 	@for f in $(SQL_SRCS); do echo "-- ---- $$f" >> $@; cat $$f >> $@; echo >> $@; done
+
+strata--%--$(EXTVERSION).sql: src/sql/updates/strata--%--$(EXTVERSION).sql.in $(SQL_SRCS)
+	@echo "-- generated from $<; edit that file, not this one" > $@
+	@awk '/^--@include / { f = $$2; while ((getline line < f) > 0) print line; if (close(f) != 0) exit 1; next } { print }' $< >> $@
 
 # Every object depends on every header: simple and always right for a project of this size.
 HEADERS := $(wildcard src/*/*.hpp src/*/*.h src/core/*/*.hpp src/core/*.hpp)

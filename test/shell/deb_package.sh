@@ -23,9 +23,9 @@ for want in "./$SYS_PKGLIBDIR/strata.so" "./$SYS_SHAREDIR/extension/strata.contr
             "./usr/share/doc/postgresql-15-strata/README.md"; do
   grep -qx "${want//\/\//\/}" <<<"$files" || fail "missing $want"
 done
-for f in "$ROOT"/src/sql/updates/strata--*--*.sql; do
+for f in "$ROOT"/src/sql/updates/strata--*--*.sql.in; do
   [ -f "$f" ] || continue
-  grep -qx "./${SYS_SHAREDIR#/}/extension/$(basename "$f")" <<<"$files" || fail "missing update script $(basename "$f")"
+  grep -qx "./${SYS_SHAREDIR#/}/extension/$(basename "$f" .in)" <<<"$files" || fail "missing update script $(basename "$f" .in)"
 done
 echo "ok: library, control files, install and update scripts, compat extension, docs"
 ! grep -q '^\./usr/local' <<<"$files" || fail "files outside PostgreSQL's directories"
