@@ -315,3 +315,42 @@ SELECT count(compress_chunk(c)) FROM show_chunks('x') c;
 EXECUTE p(1);
 SELECT count(*), sum(c), count(d), min(b) FROM x WHERE a = 1;
 RESET plan_cache_mode;
+
+-- Ordered scans on an orderby column with NULLs, in both directions and NULLS FIRST / LAST, over
+-- several chunks, one of them partial (a MergeAppend with its row part), against the plain table.
+CREATE TABLE o (time timestamptz NOT NULL, g int, v int, w text);
+SELECT count(*) FROM create_hypertable('o', by_range('time', interval '1 day'));
+SELECT setseed(0.3);
+INSERT INTO o SELECT '2024-01-01'::timestamptz + i * interval '5 minutes', i % 4,
+                     CASE WHEN random() < 0.1 THEN NULL ELSE (random() * 5000)::int END,
+                     CASE WHEN random() < 0.2 THEN NULL ELSE 'w' || (random() * 50)::int END
+FROM generate_series(1, 3000) i;
+CREATE TABLE o_ref AS SELECT * FROM o;
+ALTER TABLE o SET (timescaledb.compress, timescaledb.compress_segmentby = 'g',
+                   timescaledb.compress_orderby = 'v NULLS FIRST, w DESC, time');
+SELECT count(compress_chunk(c)) FROM show_chunks('o') c;
+INSERT INTO o VALUES ('2024-01-02 00:01', 1, NULL, 'late'), ('2024-01-02 00:02', 2, 2500, NULL);
+INSERT INTO o_ref VALUES ('2024-01-02 00:01', 1, NULL, 'late'), ('2024-01-02 00:02', 2, 2500, NULL);
+CREATE FUNCTION same_o(q text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  a text;
+  b text;
+BEGIN
+  EXECUTE format('SELECT coalesce(string_agg(t::text, E''\n''), '''') FROM (' || q || ') t', 'o') INTO a;
+  EXECUTE format('SELECT coalesce(string_agg(t::text, E''\n''), '''') FROM (' || q || ') t', 'o_ref') INTO b;
+  IF a IS DISTINCT FROM b THEN
+    RAISE NOTICE 'differs: %', q;
+  END IF;
+  RETURN a IS NOT DISTINCT FROM b;
+END $$;
+SELECT q, same_o(q) FROM (VALUES
+  ('SELECT v, w, time FROM %I ORDER BY v NULLS FIRST, w DESC, time'),
+  ('SELECT v, w, time FROM %I ORDER BY v DESC NULLS LAST, w, time DESC'),
+  ('SELECT v, w, time FROM %I ORDER BY v NULLS FIRST, w DESC, time LIMIT 40'),
+  ('SELECT v, w, time FROM %I ORDER BY v DESC NULLS LAST, w, time DESC LIMIT 40'),
+  ('SELECT v, w, time FROM %I WHERE g = 2 ORDER BY v NULLS FIRST, w DESC, time LIMIT 40'),
+  ('SELECT v, w, time FROM %I WHERE w > ''w3'' ORDER BY v NULLS FIRST, w DESC, time LIMIT 40'),
+  ('SELECT v, w, time FROM %I ORDER BY v, w DESC, time LIMIT 40'),
+  ('SELECT v, w, time FROM %I ORDER BY v DESC, w, time DESC LIMIT 40')
+) x(q);
+SELECT explained('SELECT v FROM o ORDER BY v NULLS FIRST, w DESC, time LIMIT 5');

@@ -276,8 +276,14 @@ List* orderby_pathkeys(PlannerInfo* root, RelOptInfo* rel, Oid chunk_relid, cons
     int16 strategy;
     if (!get_ordering_op_properties(sortop, &opfamily, &opcintype, &strategy)) break;
     Var* var = makeVar(rel->relid, attno, typid, typmod, collation, 0);
-    EquivalenceClass* ec = get_eclass_for_sort_expr(root, (Expr*)var, nullptr, list_make1_oid(opfamily), opcintype,
-                                                    collation, 0, rel->relids, false);
+    // The equivalence class is identified by every btree opfamily of the equality operator (text's
+    // = is in text_ops and text_pattern_ops), as PostgreSQL builds it for ORDER BY.
+    const Oid eqop = get_equality_op_for_ordering_op(sortop, nullptr);
+    if (!OidIsValid(eqop)) break;
+    List* opfamilies = get_mergejoin_opfamilies(eqop);
+    if (opfamilies == NIL) break;
+    EquivalenceClass* ec = get_eclass_for_sort_expr(root, (Expr*)var, nullptr, opfamilies, opcintype, collation, 0,
+                                                    rel->relids, false);
     if (ec == nullptr) break;
     PathKey* pk = make_canonical_pathkey(root, ec, opfamily, desc ? BTGreaterStrategyNumber : BTLessStrategyNumber,
                                          nulls_first);
