@@ -22,4 +22,8 @@ bool compress_chunk(Oid chunk_relid, bool if_not_compressed, bool nowait);
 // With `if_compressed` a chunk that is not compressed is a NOTICE, otherwise an error.
 void decompress_chunk(Oid chunk_relid, bool if_compressed);
 
+// Records the companion table's dependency on its chunk for a compressed_chunk row that SQL
+// inserted (pg_restore), when both tables exist.
+void restore_companion_dependency(int32 chunk_id, const char* schema, const char* table);
+
 }  // namespace strata::columnstore

@@ -19,6 +19,7 @@ extern "C" {
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/tablecmds.h"
+#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "parser/parse_relation.h"
@@ -307,6 +308,15 @@ void add_row(Compressor* c, TupleTableSlot* slot) {
   bridge::builder_end_row(c->builder);
 }
 
+// The companion goes when its chunk is dropped (DROP TABLE, drop_chunks, retention, DROP TABLE of
+// the hypertable): an AUTO dependency of the companion on the chunk.
+void record_companion_dependency(Oid companion_relid, Oid chunk_relid) {
+  ObjectAddress companion_addr, chunk_addr;
+  ObjectAddressSet(companion_addr, RelationRelationId, companion_relid);
+  ObjectAddressSet(chunk_addr, RelationRelationId, chunk_relid);
+  recordDependencyOn(&companion_addr, &chunk_addr, DEPENDENCY_AUTO);
+}
+
 // Creates the companion table (empty, without its index) and returns its relid.
 Oid create_companion(const ChunkTarget* t, const CompressionSettings* s, SourceColumn* cols, int ncols,
                      const char* name) {
@@ -358,11 +368,7 @@ Oid create_companion(const ChunkTarget* t, const CompressionSettings* s, SourceC
   CommandCounterIncrement();
   Oid relid = get_relname_relid(name, internal_namespace_oid());
   if (!OidIsValid(relid)) elog(ERROR, "columnstore: companion table %s was not created", name);
-  // The companion goes when its chunk is dropped (DROP TABLE, drop_chunks, retention).
-  ObjectAddress companion_addr, chunk_addr;
-  ObjectAddressSet(companion_addr, RelationRelationId, relid);
-  ObjectAddressSet(chunk_addr, RelationRelationId, t->chunk.relid);
-  recordDependencyOn(&companion_addr, &chunk_addr, DEPENDENCY_AUTO);
+  record_companion_dependency(relid, t->chunk.relid);
   CommandCounterIncrement();
   return relid;
 }
@@ -785,7 +791,40 @@ void decompress_chunk(Oid chunk_relid, bool if_compressed) {
   do_decompress(&t);
 }
 
+void restore_companion_dependency(int32 chunk_id, const char* schema, const char* table) {
+  ChunkInfo chunk;
+  if (!chunk_get_by_id(chunk_id, &chunk) || !OidIsValid(chunk.relid)) return;
+  Oid nsp = get_namespace_oid(schema, true);
+  Oid companion = OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
+  if (!OidIsValid(companion)) return;
+  record_companion_dependency(companion, chunk.relid);
+}
+
 }  // namespace strata::columnstore
+
+// Row trigger AFTER INSERT on _strata_catalog.compressed_chunk. The library writes that table
+// directly (no triggers), so this runs for rows inserted by SQL: pg_restore's. pg_dump does not
+// carry the companion's dependency on its chunk; this records it again, so that dropping the
+// restored chunk drops its companion too.
+STRATA_FUNCTION(strata_compressed_chunk_restored) {
+  if (!CALLED_AS_TRIGGER(fcinfo))
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("strata_compressed_chunk_restored must be called as a trigger")));
+  TriggerData* td = (TriggerData*)fcinfo->context;
+  if (!TRIGGER_FIRED_BY_INSERT(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+      !strata::extension_is_active())
+    return PointerGetDatum(nullptr);
+  namespace c = strata::col::compressed_chunk;
+  TupleDesc desc = RelationGetDescr(td->tg_relation);
+  bool n1, n2, n3;
+  Datum id = heap_getattr(td->tg_trigtuple, c::chunk_id, desc, &n1);
+  Datum schema = heap_getattr(td->tg_trigtuple, c::schema_name, desc, &n2);
+  Datum table = heap_getattr(td->tg_trigtuple, c::table_name, desc, &n3);
+  if (!n1 && !n2 && !n3)
+    strata::columnstore::restore_companion_dependency(DatumGetInt32(id), NameStr(*DatumGetName(schema)),
+                                                      NameStr(*DatumGetName(table)));
+  return PointerGetDatum(nullptr);
+}
 
 namespace {
 

@@ -104,7 +104,8 @@ void storage_append_datum(bridge::Builder* builder, int col, const StorageType* 
   }
   // Varlen: the exact bytes of the datum.
   if (type->typlen == -1) {
-    struct varlena* v = pg_detoast_datum_packed((struct varlena*)DatumGetPointer(value));
+    struct varlena* v = (struct varlena*)DatumGetPointer(value);
+    if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)) v = pg_detoast_datum_packed(v);
     bridge::builder_append_bytes(builder, col, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
     if ((Pointer)v != DatumGetPointer(value)) pfree(v);
   } else if (type->typlen == -2) {

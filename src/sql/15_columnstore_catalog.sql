@@ -49,3 +49,10 @@ CREATE TRIGGER invalidate_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
 CREATE TRIGGER invalidate_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
   ON _strata_catalog.compressed_chunk FOR EACH STATEMENT EXECUTE FUNCTION _strata_internal.catalog_changed();
 GRANT SELECT ON _strata_catalog.compression_settings, _strata_catalog.compressed_chunk TO PUBLIC;
+
+-- Rows inserted by SQL (pg_restore; the library writes directly, without triggers) get back the
+-- companion table's dependency on its chunk, which pg_dump does not carry.
+CREATE FUNCTION _strata_internal.compressed_chunk_restored() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'strata_compressed_chunk_restored' LANGUAGE C;
+CREATE TRIGGER restore_dependency AFTER INSERT ON _strata_catalog.compressed_chunk
+  FOR EACH ROW EXECUTE FUNCTION _strata_internal.compressed_chunk_restored();

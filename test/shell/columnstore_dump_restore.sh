@@ -34,6 +34,12 @@ check "companion rows restored" "$batches" "$(sql -d dst -c "SELECT md5(string_a
 check "storage of the data columns" "e" "$(sql -d dst -c "SELECT string_agg(DISTINCT attstorage::text, '') FROM pg_attribute WHERE attrelid = '_strata_internal._hyper_1_1_cs'::regclass AND attname IN ('time', 'cpu', 'tags', 'n')")"
 check "is_compressed in the views" "3" "$(sql -d dst -c "SELECT count(*) FROM strata_information.chunks WHERE is_compressed")"
 
+# The restored companion depends on its chunk again: dropping a restored compressed chunk drops it.
+check "restored companion depends on its chunk" "a" "$(sql -d dst -c "SELECT string_agg(deptype::text, '') FROM pg_depend WHERE classid = 'pg_class'::regclass AND objid = '_strata_internal._hyper_1_1_cs'::regclass AND refobjid = '_strata_internal._hyper_1_1_chunk'::regclass")"
+sql -d dst -c "CREATE DATABASE dst2 TEMPLATE dst" >/dev/null || { echo FAIL; exit 1; }
+sql -d dst2 -c "DROP TABLE _strata_internal._hyper_1_1_chunk" >/dev/null || { echo FAIL; exit 1; }
+check "dropping a restored chunk drops its companion and catalog row" "0 0" "$(sql -d dst2 -c "SELECT (SELECT count(*) FROM pg_class WHERE relname = '_hyper_1_1_cs') || ' ' || (SELECT count(*) FROM _strata_catalog.compressed_chunk WHERE table_name = '_hyper_1_1_cs')")"
+
 # Decompress everything on both sides and compare the rows.
 for db in src dst; do
   sql -d "$db" -c "SELECT count(decompress_chunk(c)) FROM show_chunks('metrics') c" >/dev/null || { echo FAIL; exit 1; }
