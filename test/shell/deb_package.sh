@@ -34,7 +34,8 @@ owners=$(dpkg-deb -c "$deb" | awk '{ print $2 }' | sort -u)
 # The packaged library is the built one (stripped) and loads the same symbols.
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 dpkg-deb -x "$deb" "$dir"
-nm -D --defined-only "$dir$SYS_PKGLIBDIR/strata.so" | grep -q ' strata_first_sfunc$' || fail "packaged library lacks its entry points"
+# (a here-string: under pipefail, grep -q's early exit can kill nm with SIGPIPE on a long symbol list)
+grep -q ' strata_first_sfunc$' <<<"$(nm -D --defined-only "$dir$SYS_PKGLIBDIR/strata.so")" || fail "packaged library lacks its entry points"
 cmp -s "$dir$SYS_SHAREDIR/extension/strata--$VERSION.sql" "$ROOT/strata--$VERSION.sql" || fail "packaged install script differs"
 echo "ok: contents"
 echo PASS
