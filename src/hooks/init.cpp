@@ -1,6 +1,7 @@
 // _PG_init: strata's settings, each subsystem's one-time setup, and the hook dispatcher.
 #include "caggs/caggs.hpp"
 #include "columnstore/scan.hpp"
+#include "gapfill/gapfill.hpp"
 #include "hooks/hooks.hpp"
 #include "ingest/ingest.hpp"
 #include "jobs/jobs.hpp"
@@ -53,6 +54,7 @@ void _PG_init(void) {
     strata::planner_init();  // ChunkAppend's custom scan methods
     strata::columnstore::scan_init();  // ColumnarScan's, and the planner's hook point for compressed chunks
     strata::ingest_init();   // ChunkDispatch's and StrataModify's
+    strata::gapfill::gapfill_init();  // GapFill's
     strata::jobs_init();     // the launcher, when preloaded
     strata::caggs_init();    // its setting
     strata::hooks::install_hooks();
