@@ -137,3 +137,11 @@ SELECT time_bucket_gapfill('1 hour', time) AS hour, count(*)
   FROM readings WHERE time >= '2024-01-01' AND time < '2024-01-02' GROUP BY ROLLUP (hour);
 SELECT time_bucket_gapfill('0 hours', time) AS hour, count(*)
   FROM readings WHERE time >= '2024-01-01' AND time < '2024-01-02' GROUP BY hour;
+
+-- Over a real-time continuous aggregate: the materialized part and the raw tail both feed GapFill.
+CREATE MATERIALIZED VIEW hourly WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+  SELECT time_bucket('1 hour', time) AS bucket, device, avg(temp) AS t FROM readings GROUP BY 1, 2 WITH NO DATA;
+CALL refresh_continuous_aggregate('hourly', NULL, '2024-01-01 03:00');
+SELECT time_bucket_gapfill('1 hour', bucket) AS h, device, avg(t), locf(avg(t))
+  FROM hourly WHERE bucket >= '2024-01-01' AND bucket < '2024-01-01 06:00' AND device = 'a'
+ GROUP BY h, device ORDER BY h;
