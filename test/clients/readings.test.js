@@ -27,6 +27,14 @@ for (let d = 0; d < DEVICES; d++) {
   }
 }
 
+// A sparse device: a reading every seven hours, so its hourly series has gaps to fill.
+for (let k = 0; k < 5; k++) {
+  readings.push({
+    time: new Date(NOW - (k * 7 + 1) * 3600000 - 60000).toISOString(),
+    device_id: 'sparse-01', temperature: 30 - k, humidity: null,
+  });
+}
+
 function expectedLatest() {
   const latest = new Map();
   for (const r of readings) {
@@ -80,6 +88,25 @@ function checkHourly(rows, deviceId, until) {
   });
 }
 
+// The gap-filled series: every hour from the one holding until - 1 day to the one holding until,
+// with the last average carried into hours without readings.
+function checkFilled(rows, deviceId, untilIso) {
+  const until = Date.parse(untilIso);
+  const have = new Map(expectedHourly(deviceId, untilIso).map((b) => [b.hour, b]));
+  const first = Math.floor((until - 86400000) / 3600000) * 3600000;
+  const last = Math.floor(until / 3600000) * 3600000;
+  assert.equal(rows.length, (last - first) / 3600000 + 1, `filled hours of ${deviceId}`);
+  let carried = null;
+  rows.forEach((r, i) => {
+    const hour = first + i * 3600000;
+    assert.equal(r.hour.getTime(), hour);
+    const b = have.get(hour);
+    assert.equal(r.readings, b ? b.readings : null, `readings at ${new Date(hour).toISOString()}`);
+    if (b) carried = b.avg_temperature;
+    assert.ok(close(r.temperature, carried), `temperature ${r.temperature} vs ${carried}`);
+  });
+}
+
 const deviceIds = [...new Set(readings.map((r) => r.device_id))];
 const until = new Date(NOW).toISOString();
 const untilEarlier = new Date(NOW - 5 * 3600000 - 7 * 60000).toISOString();
@@ -126,6 +153,9 @@ test('dashboard reads through the pooler', async () => {
   const answers = await Promise.all(deviceIds.map((d) => app.hourlyAverages(poolerPool, d, until)));
   answers.forEach((rows, i) => checkHourly(rows, deviceIds[i], until));
   checkHourly(await app.hourlyAverages(poolerPool, deviceIds[3], untilEarlier), deviceIds[3], untilEarlier);
+  checkFilled(await app.hourlyFilled(poolerPool, 'sparse-01', until), 'sparse-01', until);
+  checkFilled(await app.hourlyFilled(poolerPool, 'sparse-01', untilEarlier), 'sparse-01', untilEarlier);
+  checkFilled(await app.hourlyFilled(poolerPool, deviceIds[2], until), deviceIds[2], until);
 });
 
 test('named prepared statements on a direct connection reach generic plans', async () => {
@@ -158,7 +188,8 @@ test('plan_cache_mode = force_generic_plan: same answers, chunks excluded at exe
     for (const d of deviceIds) checkHourly(await app.hourlyAverages(c, d, until, { named: true }), d, until);
     checkHourly(await app.hourlyAverages(c, deviceIds[5], untilEarlier, { named: true }), deviceIds[5], untilEarlier);
     checkLatest(await app.latestPerDevice(c, { named: true }));
-    for (const name of ['readings_hourlyAverages', 'readings_latestPerDevice', 'readings_insertBatch']) {
+    for (const u of [until, untilEarlier]) checkFilled(await app.hourlyFilled(c, 'sparse-01', u, { named: true }), 'sparse-01', u);
+    for (const name of ['readings_hourlyAverages', 'readings_latestPerDevice', 'readings_insertBatch', 'readings_hourlyFilled']) {
       const counts = await planCounts(c, name);
       assert.equal(counts.custom, 0, `${name}: ${JSON.stringify(counts)}`);
       assert.ok(counts.generic > 0, `${name}: ${JSON.stringify(counts)}`);
@@ -170,6 +201,9 @@ test('plan_cache_mode = force_generic_plan: same answers, chunks excluded at exe
     assert.ok(excluded >= 2, `hourly averages plan:\n${hourlyPlan.join('\n')}`);
     const latestPlan = (await c.query(explainExecute('readings_latestPerDevice', []))).rows.map((r) => r['QUERY PLAN']);
     assert.ok(chunksExcludedAtStartup(latestPlan) >= 1, `latest per device plan:\n${latestPlan.join('\n')}`);
+    const filledPlan = (await c.query(explainExecute('readings_hourlyFilled', [`'sparse-01'`, `'${until}'`]))).rows.map((r) => r['QUERY PLAN']);
+    assert.ok(filledPlan.some((l) => l.includes('GapFill')), `gap-filled plan:\n${filledPlan.join('\n')}`);
+    assert.ok(chunksExcludedAtStartup(filledPlan) >= 2, `gap-filled plan:\n${filledPlan.join('\n')}`);
   } finally {
     await c.end();
   }

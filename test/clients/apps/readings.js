@@ -1,6 +1,7 @@
 // A readings API as a serverless function would write it with node-postgres: devices POST batches
 // of readings (one INSERT ... SELECT FROM jsonb_to_recordset($1) per batch); dashboards ask for the
-// latest reading per device and hourly averages over the last day.
+// latest reading per device, hourly averages over the last day, and the same as a gap-free chart
+// series (time_bucket_gapfill with locf).
 // `db` is anything with node-postgres's query(config) (a Pool, a Client). With `named`, every
 // statement is a named prepared statement (what a pooler that keeps prepared statements, or a
 // direct connection, allows); without it, the driver sends unnamed parameterized statements,
@@ -35,6 +36,15 @@ export const statements = {
      WHERE device_id = $1 AND time > $2::timestamptz - INTERVAL '1 day' AND time <= $2::timestamptz
      GROUP BY hour
      ORDER BY hour`,
+  // The same day as a gap-free series for a chart: every hour present, the last average carried
+  // into hours without readings.
+  hourlyFilled: `
+    SELECT time_bucket_gapfill('1 hour', time) AS hour, count(*)::int AS readings,
+           locf(avg(temperature)) AS temperature
+      FROM readings
+     WHERE device_id = $1 AND time > $2::timestamptz - INTERVAL '1 day' AND time <= $2::timestamptz
+     GROUP BY hour
+     ORDER BY hour`,
 };
 
 function q(name, values, named) {
@@ -51,6 +61,12 @@ export async function postReadings(db, batch, { named = false } = {}) {
 // GET /devices/latest
 export async function latestPerDevice(db, { named = false } = {}) {
   const r = await db.query(q('latestPerDevice', [], named));
+  return r.rows;
+}
+
+// GET /devices/:id/chart?until=...
+export async function hourlyFilled(db, deviceId, until, { named = false } = {}) {
+  const r = await db.query(q('hourlyFilled', [deviceId, until], named));
   return r.rows;
 }
 
