@@ -169,6 +169,7 @@ BEGIN
   END IF;
   SELECT n.nspname INTO extschema FROM pg_catalog.pg_extension e
     JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'strata';
+  PERFORM _strata_internal.job_report_step(pg_catalog.format('reordering chunk %s by index %s', chunk, config->>'index_name'));
   EXECUTE pg_catalog.format('SELECT %I.reorder_chunk($1, $2)', extschema)
     USING chunk, pg_catalog.format('%I.%I', (SELECT nspname FROM pg_catalog.pg_namespace WHERE oid =
                                                 (SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = ht.relation)),
