@@ -177,16 +177,11 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@.add_reorder_policy(hypertable regclass, index_name name,
-    if_not_exists boolean DEFAULT false, initial_start timestamptz DEFAULT NULL, timezone text DEFAULT NULL)
-  RETURNS integer LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+-- The id of the hypertable a policy is added to or removed from, checking that the caller owns it.
+CREATE FUNCTION _strata_internal.policy_hypertable(hypertable regclass) RETURNS integer
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   ht_id integer;
-  cfg jsonb;
-  existing record;
-  schedule interval := interval '4 days';
-  chunk_usec bigint;
-  time_type regtype;
 BEGIN
   IF hypertable IS NULL THEN
     RAISE EXCEPTION 'hypertable cannot be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -198,6 +193,22 @@ BEGIN
   IF NOT pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = hypertable), 'USAGE') THEN
     RAISE EXCEPTION 'must be owner of hypertable "%"', hypertable USING ERRCODE = 'insufficient_privilege';
   END IF;
+  RETURN ht_id;
+END
+$$;
+
+CREATE FUNCTION @extschema@.add_reorder_policy(hypertable regclass, index_name name,
+    if_not_exists boolean DEFAULT false, initial_start timestamptz DEFAULT NULL, timezone text DEFAULT NULL)
+  RETURNS integer LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  ht_id integer;
+  cfg jsonb;
+  existing record;
+  schedule interval := interval '4 days';
+  chunk_usec bigint;
+  time_type regtype;
+BEGIN
+  ht_id := _strata_internal.policy_hypertable(hypertable);
   cfg := pg_catalog.jsonb_build_object('hypertable_id', ht_id, 'index_name', index_name);
   PERFORM _strata_internal.policy_reorder_check(cfg);
   PERFORM _strata_internal.job_check_timezone(timezone);
@@ -235,13 +246,7 @@ DECLARE
   ht_id integer;
   id integer;
 BEGIN
-  ht_id := _strata_internal.job_hypertable_id(hypertable);
-  IF ht_id IS NULL THEN
-    RAISE EXCEPTION 'table "%" is not a hypertable', hypertable USING ERRCODE = 'undefined_table';
-  END IF;
-  IF NOT pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = hypertable), 'USAGE') THEN
-    RAISE EXCEPTION 'must be owner of hypertable "%"', hypertable USING ERRCODE = 'insufficient_privilege';
-  END IF;
+  ht_id := _strata_internal.policy_hypertable(hypertable);
   SELECT j.job_id INTO id FROM strata_information.jobs j
    WHERE j.proc_schema = '_strata_internal' AND j.proc_name = 'policy_reorder'
      AND (j.config->>'hypertable_id')::integer = ht_id;
