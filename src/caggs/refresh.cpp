@@ -186,6 +186,11 @@ void update_watermark(Refresh* r) {
   bool isnull = true;
   run_as_owner(r->owner, sql, r->qi.time_type, core::kOpenStart, core::kOpenEnd, true, &v, &isnull);
   int64 wm = isnull ? core::kOpenStart : bucket_next(&r->qi.bucket, time_datum_to_internal(v, r->qi.time_type));
+  // Never lower: the planner excludes raw chunks below the watermark it sees when planning, for
+  // every later execution of the plan (buckets emptied at the top stay below the watermark, as
+  // empty materialized buckets; rows written there later are logged).
+  Cagg* now = cagg_get_by_mat_id(r->cagg->mat_id);
+  if (now != nullptr && now->watermark > wm) return;
   update_bounds(r->cagg->mat_id, nullptr, &wm);
 }
 
