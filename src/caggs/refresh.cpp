@@ -161,8 +161,8 @@ struct Refresh {
   int64 max_buckets;
 };
 
-// min / max of the raw time column over [start, end); false when there are no rows.
-bool raw_extreme(Refresh* r, bool max, int64 start, int64 end, int64* out) {
+// min / max of the raw time column over [start, end) in one query; false when there are no rows.
+bool raw_extreme_in(Refresh* r, bool max, int64 start, int64 end, int64* out) {
   const char* sql = psprintf("SELECT %s(%s) FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1 AND %s OPERATOR(pg_catalog.<) $2",
                              max ? "pg_catalog.max" : "pg_catalog.min", r->time_col, r->raw_q, r->time_col, r->time_col);
   Datum v = 0;
@@ -171,6 +171,23 @@ bool raw_extreme(Refresh* r, bool max, int64 start, int64 end, int64* out) {
   if (isnull) return false;
   *out = time_datum_to_internal(v, r->qi.time_type);
   return true;
+}
+
+// min / max of the raw time column over [start, end); false when there are no rows. On a
+// hypertable, chunk by chunk from the oldest (newest) one, so that without an index on the time
+// column only the chunks up to the first one with rows are read, not the whole hypertable.
+bool raw_extreme(Refresh* r, bool max, int64 start, int64 end, int64* out) {
+  if (r->qi.parent != nullptr || start >= end)  // a continuous aggregate below: its real-time part too
+    return raw_extreme_in(r, max, start, end, out);
+  List* chunks = chunk_list_overlapping(r->qi.raw_ht, start, end == core::kOpenEnd ? end : end - 1, !max);
+  ListCell* lc;
+  foreach (lc, chunks) {
+    auto* c = static_cast<ChunkInfo*>(lfirst(lc));
+    int64 lo = Max(c->range_start, start), hi = Min(c->range_end, end);
+    if (lo < hi && raw_extreme_in(r, max, lo, hi, out)) return true;
+  }
+  // Rows outside every chunk (none, unless the catalog is being changed under us): one query.
+  return chunks == NIL ? raw_extreme_in(r, max, start, end, out) : false;
 }
 
 void materialize(Refresh* r, int64 start, int64 end) {
