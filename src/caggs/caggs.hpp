@@ -42,6 +42,17 @@ void caggs_xact_event(XactEvent event);
 void caggs_relcache_invalidated(Oid relid);
 void caggs_namespace_invalidated(int cacheid, uint32 hashvalue);
 
+// ---- drop_chunks on a hypertable with continuous aggregates ----------------------------------
+
+// Called by drop_chunks before it locks the chunks: takes the refresh lock of every aggregate on
+// `ht` (the order a refresh takes them in), so a refresh batch never runs between the drop and
+// its log update.
+void caggs_chunks_dropping(const Hypertable* ht);
+// Called after chunk [start, end) of `ht` was dropped: removes the whole buckets of that range
+// from the invalidation logs of its aggregates, so a refresh does not recompute (empty) buckets
+// whose raw data is gone; the materialized buckets outlive the raw data.
+void caggs_chunk_dropped(const Hypertable* ht, int64 start, int64 end);
+
 // ---- Invalidation tracking on the write paths (INSERT through ChunkDispatch, COPY) ---------
 
 // Per transaction and hypertable: the time values written, as one [min, max] per chunk-interval

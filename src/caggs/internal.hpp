@@ -67,6 +67,9 @@ int64 read_threshold(int32 mat_id);
 
 // Catalog writes (direct heap access).
 void log_invalidation(int32 mat_id, int64 lowest, int64 greatest);
+// Removes [start, end) from the log of an aggregate: entries overlapping it are deleted and their
+// parts outside it written back. Under the aggregate's refresh lock.
+void consume_log(int32 mat_id, int64 start, int64 end);
 
 // ---- The defining query ----------------------------------------------------------------------
 
@@ -125,9 +128,18 @@ uint64 run_sql_args(const char* sql, int nargs, Oid* types, Datum* values, bool 
 // The extension's schema, quoted.
 const char* ext_schema_quoted();
 
-// Refreshes buckets [start, end) of the window; `batched` commits between batches (non-atomic
-// procedure call). Used by refresh_continuous_aggregate and CREATE ... WITH DATA.
-void refresh_window(Cagg* cagg, int64 start, int64 end, bool force, bool batched, bool verbose);
+struct RefreshOptions {
+  bool force;             // recompute the whole window, logged or not
+  bool batched;           // commit between batches (non-atomic procedure call)
+  bool verbose;           // NOTICE when there is nothing to do
+  int64 batch_buckets;    // buckets per batch; 0: strata.cagg_refresh_batch_buckets or automatic
+  int64 max_batches;      // stop after this many batches (the rest stays logged); 0: no limit
+  bool newest_first;      // recompute the newest invalidated buckets first
+};
+
+// Refreshes buckets [start, end) of the window. Used by refresh_continuous_aggregate, the
+// refresh policy and CREATE ... WITH DATA.
+void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* opt);
 
 // Builds the user view's SQL text (materialized only, or with real-time aggregation).
 char* user_view_sql(const Cagg* cagg, const QueryInfo* qi, const char* mat_schema, const char* mat_table,

@@ -26,6 +26,9 @@ struct RelEntry {
   CaggTracker* tracker;
   AttrNumber time_attno;
   Oid time_type;
+  bool is_chunk;
+  int64 chunk_start;  // the chunk's range [chunk_start, chunk_end)
+  int64 chunk_end;
 };
 
 HTAB* trackers = nullptr;  // in TopTransactionContext; nullptr outside a transaction that wrote
@@ -187,10 +190,16 @@ STRATA_FUNCTION(strata_cagg_invalidation_trigger) {
   auto* e = static_cast<caggs::RelEntry*>(hash_search(caggs::rels, &relid, HASH_ENTER, &found));
   if (!found) {
     e->tracker = nullptr;
+    e->is_chunk = false;
     Hypertable* ht = hypertable_get(relid);
     if (ht == nullptr) {
       ChunkInfo chunk;
-      if (chunk_get_by_relid(relid, &chunk)) ht = hypertable_get_by_id(chunk.hypertable_id);
+      if (chunk_get_by_relid(relid, &chunk)) {
+        ht = hypertable_get_by_id(chunk.hypertable_id);
+        e->is_chunk = true;
+        e->chunk_start = chunk.range_start;
+        e->chunk_end = chunk.range_end;
+      }
     }
     if (ht != nullptr && caggs::cagg_exists_on(ht->id)) {
       e->tracker = caggs::tracker_for_id(ht->id, ht->interval);
@@ -205,7 +214,13 @@ STRATA_FUNCTION(strata_cagg_invalidation_trigger) {
     caggs::add_range(t, PG_INT64_MIN, PG_INT64_MAX);
     return PointerGetDatum(nullptr);
   }
-  if (!TRIGGER_FIRED_FOR_ROW(td->tg_event)) return PointerGetDatum(nullptr);
+  if (!TRIGGER_FIRED_FOR_ROW(td->tg_event)) {
+    // INSERT or COPY into a chunk by name (MERGE's INSERT too): the chunk's whole range. Through
+    // the hypertable, ChunkDispatch and COPY have tracked each row already.
+    if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && e->is_chunk)
+      caggs::add_range(t, e->chunk_start, e->chunk_end == core::kOpenEnd ? e->chunk_end : e->chunk_end - 1);
+    return PointerGetDatum(nullptr);
+  }
   bool isnull;
   Datum v = heap_getattr(td->tg_trigtuple, e->time_attno, RelationGetDescr(rel), &isnull);
   if (!isnull) caggs_track(t, time_datum_to_internal(v, e->time_type));

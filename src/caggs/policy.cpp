@@ -11,10 +11,6 @@ extern "C" {
 #include "utils/guc.h"
 }
 
-namespace strata {
-extern int guc_cagg_refresh_batch_buckets;
-}
-
 using namespace strata;
 using namespace strata::caggs;
 
@@ -138,16 +134,20 @@ STRATA_FUNCTION(strata_policy_refresh_continuous_aggregate) {
     }
   }
   Datum args[1] = {config};
-  int save_batch = guc_cagg_refresh_batch_buckets;
-  // buckets_per_batch 0 or 1: batches of the automatic size (one raw chunk interval's worth).
+  RefreshOptions opt{false, nonatomic, false, 0, 0, true};
+  // buckets_per_batch 0 or 1: batches of the automatic size (strata.cagg_refresh_batch_buckets,
+  // or one raw chunk interval's worth of buckets).
   if (eval("SELECT ($1->>'buckets_per_batch')::integer", 1, jtype, args, nullptr, &v) && DatumGetInt32(v) > 1)
-    guc_cagg_refresh_batch_buckets = DatumGetInt32(v);
+    opt.batch_buckets = DatumGetInt32(v);
+  if (eval("SELECT ($1->>'max_batches_per_execution')::integer", 1, jtype, args, nullptr, &v) && DatumGetInt32(v) > 0)
+    opt.max_batches = DatumGetInt32(v);
+  if (eval("SELECT ($1->>'refresh_newest_first')::boolean", 1, jtype, args, nullptr, &v))
+    opt.newest_first = DatumGetBool(v);
   int64 s = bounds[0], e = bounds[1];
   auto floor = [&qi](int64 x) { return bucket_floor(&qi.bucket, x); };
   core::Bucketing<decltype(floor)> bk{floor, qi.bucket.nominal};
   core::round_window_in(bk, &s, &e);
-  if (s < e) refresh_window(cagg, s, e, false, nonatomic, false);
-  guc_cagg_refresh_batch_buckets = save_batch;
+  if (s < e) refresh_window(cagg, s, e, &opt);
   SPI_finish();
   PG_RETURN_VOID();
 }

@@ -79,8 +79,8 @@ TimeRange* read_log(int32 mat_id, int* n) {
   return r;
 }
 
-// Removes [start, end) from the log of an aggregate: entries overlapping it are deleted and
-// their parts outside it written back.
+}  // namespace
+
 void consume_log(int32 mat_id, int64 start, int64 end) {
   ScanKeyData key;
   ScanKeyInit(&key, Anum_inv_mat_id, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(mat_id));
@@ -111,6 +111,8 @@ void consume_log(int32 mat_id, int64 start, int64 end) {
     log_invalidation(mat_id, r->lo, r->hi);
   }
 }
+
+namespace {
 
 // Runs `sql` with $1, $2 = [start, end) as values of the time type, as the owner of the
 // materialization (the view owner's rights, as REFRESH MATERIALIZED VIEW does), in a restricted
@@ -159,8 +161,8 @@ struct Refresh {
   int64 max_buckets;
 };
 
-// min / max of the raw time column over [start, end); false when there are no rows.
-bool raw_extreme(Refresh* r, bool max, int64 start, int64 end, int64* out) {
+// min / max of the raw time column over [start, end) in one query; false when there are no rows.
+bool raw_extreme_in(Refresh* r, bool max, int64 start, int64 end, int64* out) {
   const char* sql = psprintf("SELECT %s(%s) FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1 AND %s OPERATOR(pg_catalog.<) $2",
                              max ? "pg_catalog.max" : "pg_catalog.min", r->time_col, r->raw_q, r->time_col, r->time_col);
   Datum v = 0;
@@ -169,6 +171,23 @@ bool raw_extreme(Refresh* r, bool max, int64 start, int64 end, int64* out) {
   if (isnull) return false;
   *out = time_datum_to_internal(v, r->qi.time_type);
   return true;
+}
+
+// min / max of the raw time column over [start, end); false when there are no rows. On a
+// hypertable, chunk by chunk from the oldest (newest) one, so that without an index on the time
+// column only the chunks up to the first one with rows are read, not the whole hypertable.
+bool raw_extreme(Refresh* r, bool max, int64 start, int64 end, int64* out) {
+  if (r->qi.parent != nullptr || start >= end)  // a continuous aggregate below: its real-time part too
+    return raw_extreme_in(r, max, start, end, out);
+  List* chunks = chunk_list_overlapping(r->qi.raw_ht, start, end == core::kOpenEnd ? end : end - 1, !max);
+  ListCell* lc;
+  foreach (lc, chunks) {
+    auto* c = static_cast<ChunkInfo*>(lfirst(lc));
+    int64 lo = Max(c->range_start, start), hi = Min(c->range_end, end);
+    if (lo < hi && raw_extreme_in(r, max, lo, hi, out)) return true;
+  }
+  // Rows outside every chunk (none, unless the catalog is being changed under us): one query.
+  return chunks == NIL ? raw_extreme_in(r, max, start, end, out) : false;
 }
 
 void materialize(Refresh* r, int64 start, int64 end) {
@@ -184,12 +203,18 @@ void update_watermark(Refresh* r) {
   bool isnull = true;
   run_as_owner(r->owner, sql, r->qi.time_type, core::kOpenStart, core::kOpenEnd, true, &v, &isnull);
   int64 wm = isnull ? core::kOpenStart : bucket_next(&r->qi.bucket, time_datum_to_internal(v, r->qi.time_type));
+  // Never lower: the planner excludes raw chunks below the watermark it sees when planning, for
+  // every later execution of the plan (buckets emptied at the top stay below the watermark, as
+  // empty materialized buckets; rows written there later are logged).
+  Cagg* now = cagg_get_by_mat_id(r->cagg->mat_id);
+  if (now != nullptr && now->watermark > wm) return;
   update_bounds(r->cagg->mat_id, nullptr, &wm);
 }
 
-// The next region to recompute in [start, end): the lowest invalidated range of the log inside
-// the window, rounded out to whole buckets and clipped to the window. False when none is left.
-bool next_region(Refresh* r, int64 start, int64 end, int64* lo, int64* hi) {
+// The next region to recompute in [start, end): the lowest (or with `newest`, the highest)
+// invalidated range of the log inside the window, rounded out to whole buckets and clipped to the
+// window. False when none is left.
+bool next_region(Refresh* r, int64 start, int64 end, bool newest, int64* lo, int64* hi) {
   int n;
   TimeRange* log = read_log(r->cagg->mat_id, &n);
   int m = 0;
@@ -199,21 +224,23 @@ bool next_region(Refresh* r, int64 start, int64 end, int64* lo, int64* hi) {
   }
   m = static_cast<int>(core::merge_ranges(log, m));
   if (m == 0) return false;
-  int64 a = bucket_floor(&r->qi.bucket, log[0].lo);
-  int64 b = log[0].hi == core::kOpenEnd ? core::kOpenEnd : bucket_next(&r->qi.bucket, bucket_floor(&r->qi.bucket, log[0].hi));
+  const TimeRange& g = log[newest ? m - 1 : 0];
+  int64 a = bucket_floor(&r->qi.bucket, g.lo);
+  int64 b = g.hi == core::kOpenEnd ? core::kOpenEnd : bucket_next(&r->qi.bucket, bucket_floor(&r->qi.bucket, g.hi));
   *lo = Max(a, start);
   *hi = Min(b, end);
   return *lo < *hi;
 }
 
-int64 batch_buckets(const Refresh* r) {
+int64 batch_buckets(const Refresh* r, int64 requested) {
+  if (requested > 0) return requested;
   if (guc_cagg_refresh_batch_buckets > 0) return guc_cagg_refresh_batch_buckets;
   // One raw chunk interval's worth of buckets (at least one) per batch.
   int64 n = r->qi.raw_ht->interval / Max(r->qi.bucket.nominal, (int64)1);
   return Max(n, (int64)1);
 }
 
-void prepare(Refresh* r, Cagg* cagg) {
+void prepare(Refresh* r, Cagg* cagg, int64 requested_batch) {
   memset(r, 0, sizeof(*r));
   r->cagg = cagg;
   load_query(cagg, &r->qi);
@@ -233,7 +260,7 @@ void prepare(Refresh* r, Cagg* cagg) {
   r->delete_sql = psprintf("DELETE FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1 AND %s OPERATOR(pg_catalog.<) $2",
                            r->mat_q, r->bucket_col, r->bucket_col);
   r->insert_sql = psprintf("INSERT INTO %s %s", r->mat_q, restricted_query_sql(&r->qi));
-  r->max_buckets = batch_buckets(r);
+  r->max_buckets = batch_buckets(r, requested_batch);
 }
 
 void end_transaction(bool batched) {
@@ -246,11 +273,12 @@ void end_transaction(bool batched) {
 
 }  // namespace
 
-void refresh_window(Cagg* cagg, int64 start, int64 end, bool force, bool batched, bool verbose) {
+void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* opt) {
   Refresh r;
-  prepare(&r, cagg);
+  prepare(&r, cagg, opt->batch_buckets);
   int32 id = cagg->mat_id;
   BucketFn* b = &r.qi.bucket;
+  bool batched = opt->batched;
 
   // An open end: up to the end of the bucket holding the newest raw row.
   if (end == core::kOpenEnd) {
@@ -262,7 +290,7 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, bool force, bool batched
     }
   }
   if (start >= end) {
-    if (verbose)
+    if (opt->verbose)
       ereport(NOTICE, (errmsg("continuous aggregate \"%s\" is already up-to-date", NameStr(cagg->user_name))));
     return;
   }
@@ -275,21 +303,22 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, bool force, bool batched
   int64 threshold = read_threshold(id);
   bool moved = end > threshold;
   if (moved) update_bounds(id, &end, nullptr);
-  if (force) log_invalidation(id, start, end == core::kOpenEnd ? end : end - 1);
-  if (moved || force) {
+  if (opt->force) log_invalidation(id, start, end == core::kOpenEnd ? end : end - 1);
+  if (moved || opt->force) {
     end_transaction(batched);
   } else {
     unlock_threshold(id);
   }
 
-  bool worked = false;
+  int64 batches = 0;
   MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "strata refresh batch", ALLOCSET_DEFAULT_SIZES);
   for (;;) {
     CHECK_FOR_INTERRUPTS();
+    if (opt->max_batches > 0 && batches >= opt->max_batches) break;
     MemoryContext old = MemoryContextSwitchTo(batch_cxt);
     lock_refresh(id);
     int64 lo, hi;
-    if (!next_region(&r, start, end, &lo, &hi)) {
+    if (!next_region(&r, start, end, opt->newest_first, &lo, &hi)) {
       MemoryContextSwitchTo(old);
       break;
     }
@@ -302,24 +331,61 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, bool force, bool batched
     }
     auto floor = [b](int64 x) { return bucket_floor(b, x); };
     core::Bucketing<decltype(floor)> bk{floor, b->nominal};
-    int64 upto = from >= hi ? hi : core::batch_end(bk, from, hi, r.max_buckets);
+    int64 batch_lo, batch_hi;
+    if (opt->newest_first) {
+      // From the top of the region down; the batch that reaches its bottom covers it all.
+      batch_hi = hi;
+      batch_lo = from >= hi ? lo : core::batch_start(bk, from, hi, r.max_buckets);
+      if (batch_lo <= from) batch_lo = lo;
+    } else {
+      batch_lo = lo;
+      batch_hi = from >= hi ? hi : core::batch_end(bk, from, hi, r.max_buckets);
+    }
     // Consume the log for the batch before recomputing it: a writer that commits in between
     // leaves its entry in the log (and its rows for the next refresh).
-    consume_log(id, lo, upto);
+    consume_log(id, batch_lo, batch_hi);
     CommandCounterIncrement();
-    materialize(&r, lo, upto);
+    materialize(&r, batch_lo, batch_hi);
     update_watermark(&r);
-    worked = true;
+    batches++;
     MemoryContextSwitchTo(old);
     MemoryContextReset(batch_cxt);
     end_transaction(batched);
   }
   MemoryContextDelete(batch_cxt);
-  if (!worked && verbose)
+  if (batches == 0 && opt->verbose)
     ereport(NOTICE, (errmsg("continuous aggregate \"%s\" is already up-to-date", NameStr(cagg->user_name))));
 }
 
 }  // namespace strata::caggs
+
+namespace strata {
+
+void caggs_chunks_dropping(const Hypertable* ht) {
+  if (!caggs::cagg_exists_on(ht->id)) return;
+  ListCell* lc;
+  foreach (lc, caggs::cagg_list_by_raw(ht->id)) caggs::lock_refresh(static_cast<caggs::Cagg*>(lfirst(lc))->mat_id);
+}
+
+void caggs_chunk_dropped(const Hypertable* ht, int64 start, int64 end) {
+  if (!caggs::cagg_exists_on(ht->id)) return;
+  ListCell* lc;
+  foreach (lc, caggs::cagg_list_by_raw(ht->id)) {
+    auto* c = static_cast<caggs::Cagg*>(lfirst(lc));
+    caggs::lock_refresh(c->mat_id);
+    caggs::QueryInfo qi;
+    caggs::load_query(c, &qi);
+    // Whole buckets only: a bucket that also holds rows of a chunk still there is recomputed
+    // from those.
+    int64 s = start, e = end;
+    auto floor = [&qi](int64 x) { return caggs::bucket_floor(&qi.bucket, x); };
+    core::Bucketing<decltype(floor)> bk{floor, qi.bucket.nominal};
+    core::round_window_in(bk, &s, &e);
+    if (s < e) caggs::consume_log(c->mat_id, s, e);
+  }
+}
+
+}  // namespace strata
 
 using namespace strata;
 using namespace strata::caggs;
@@ -392,7 +458,8 @@ STRATA_FUNCTION(strata_refresh_continuous_aggregate) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("refresh window too small"),
                     errdetail("The refresh window must cover at least one bucket of %s.", cagg->bucket_width),
                     errhint("Use a larger refresh window.")));
-  refresh_window(cagg, s, e, force, true, true);
+  RefreshOptions opt{force, true, true, 0, 0, false};
+  refresh_window(cagg, s, e, &opt);
   SPI_finish();
   PG_RETURN_VOID();
 }

@@ -27,6 +27,10 @@ namespace {
 // Not "_strata_"-prefixed: row triggers with that prefix are not cloned onto chunks.
 const char kTriggerName[] = "strata_cagg_invalidation";
 const char kTruncateTriggerName[] = "strata_cagg_invalidation_truncate";
+// A statement trigger, cloned onto chunks (src/hypertable knows it by name): an INSERT or COPY
+// into a chunk by name (or MERGE's INSERT, which reaches a chunk that way) invalidates the chunk's
+// range; writes through the hypertable fire it only on the hypertable, where it does nothing.
+const char kChunkTriggerName[] = "strata_cagg_invalidation_chunk";
 
 struct Options {
   bool continuous;
@@ -110,6 +114,11 @@ void ensure_invalidation_triggers(const Hypertable* raw) {
                      "EXECUTE FUNCTION _strata_internal.cagg_invalidation_trigger()",
                      kTriggerName, rel),
             true);
+  if (!OidIsValid(get_trigger_oid(raw->relid, kChunkTriggerName, true)))
+    run_sql(psprintf("CREATE TRIGGER %s AFTER INSERT ON %s FOR EACH STATEMENT "
+                     "EXECUTE FUNCTION _strata_internal.cagg_invalidation_trigger()",
+                     kChunkTriggerName, rel),
+            true);
   if (!OidIsValid(get_trigger_oid(raw->relid, kTruncateTriggerName, true)))
     run_sql(psprintf("CREATE TRIGGER %s AFTER TRUNCATE ON %s FOR EACH STATEMENT "
                      "EXECUTE FUNCTION _strata_internal.cagg_invalidation_trigger()",
@@ -122,6 +131,8 @@ void drop_invalidation_triggers(const Hypertable* raw) {
   const char* rel = quote_qualified_identifier(NameStr(raw->schema_name), NameStr(raw->table_name));
   if (OidIsValid(get_trigger_oid(raw->relid, kTriggerName, true)))
     run_sql(psprintf("DROP TRIGGER %s ON %s", kTriggerName, rel), true);
+  if (OidIsValid(get_trigger_oid(raw->relid, kChunkTriggerName, true)))
+    run_sql(psprintf("DROP TRIGGER %s ON %s", kChunkTriggerName, rel), true);
   if (OidIsValid(get_trigger_oid(raw->relid, kTruncateTriggerName, true)))
     run_sql(psprintf("DROP TRIGGER %s ON %s", kTruncateTriggerName, rel), true);
 }
@@ -137,7 +148,7 @@ char* bucket_width_text(const QueryInfo* qi) {
 
 // ---- CREATE -----------------------------------------------------------------------------------
 
-void create_cagg(CreateTableAsStmt* stmt) {
+void create_cagg(CreateTableAsStmt* stmt, bool toplevel) {
   IntoClause* into = stmt->into;
   Options opt;
   parse_options(into->options, true, &opt);
@@ -287,8 +298,19 @@ void create_cagg(CreateTableAsStmt* stmt) {
   CommandCounterIncrement();
 
   if (!into->skipData) {
+    // As a statement of its own (not inside BEGIN, a function or a multi-statement string), the
+    // aggregate is committed first and then filled in committed batches, like
+    // refresh_continuous_aggregate; otherwise in the creating transaction.
+    bool batched = toplevel && !IsTransactionBlock();
+    if (batched) {
+      if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+      SPI_commit();
+    }
     cagg = cagg_get_by_mat_id(mat->id);
-    refresh_window(cagg, core::kOpenStart, core::kOpenEnd, false, false, false);
+    if (cagg == nullptr) elog(ERROR, "continuous aggregate with materialization hypertable %d vanished", mat->id);
+    RefreshOptions ropt{false, batched, false, 0, 0, false};
+    refresh_window(cagg, core::kOpenStart, core::kOpenEnd, &ropt);
+    if (batched) SPI_finish();
   }
 }
 
@@ -526,7 +548,7 @@ bool process_refresh_matview(RefreshMatViewStmt* stmt) {
   return true;
 }
 
-bool process(PlannedStmt* pstmt) {
+bool process(PlannedStmt* pstmt, bool toplevel) {
   Node* node = pstmt->utilityStmt;
   switch (nodeTag(node)) {
     case T_CreateTableAsStmt: {
@@ -538,7 +560,7 @@ bool process(PlannedStmt* pstmt) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("timescaledb.continuous = false is not a continuous aggregate"),
                         errhint("Create an ordinary materialized view without the timescaledb options.")));
-      create_cagg(stmt);
+      create_cagg(stmt, toplevel);
       return true;
     }
     case T_DropStmt:
@@ -577,7 +599,8 @@ bool caggs_process_utility(PlannedStmt* pstmt, const char* query_string, bool re
     default:
       return false;
   }
-  bool handled = pg::cpp_entry([&] { return caggs::process(pstmt); });
+  bool toplevel = context == PROCESS_UTILITY_TOPLEVEL;
+  bool handled = pg::cpp_entry([&] { return caggs::process(pstmt, toplevel); });
   if (handled && qc != nullptr) {
     switch (nodeTag(pstmt->utilityStmt)) {
       case T_CreateTableAsStmt: SetQueryCompletion(qc, CMDTAG_CREATE_MATERIALIZED_VIEW, 0); break;

@@ -1,5 +1,6 @@
 // SQL functions on a hypertable's chunks: show_chunks, drop_chunks, set_integer_now_func and
 // set_chunk_time_interval (the size functions are SQL, in src/sql/45_chunk_functions.sql).
+#include "caggs/caggs.hpp"
 #include "catalog/catalog.hpp"
 #include "core/time/chunk_range.hpp"
 #include "hypertable/chunk.hpp"
@@ -252,6 +253,7 @@ STRATA_FUNCTION(strata_drop_chunks) {
   // conflicts with chunk creation would deadlock with a transaction that has written to a chunk
   // we wait for and then needs a new chunk.
   LockRelationOid(ht->relid, AccessShareLock);
+  strata::caggs_chunks_dropping(ht);  // continuous aggregates: refresh locks before chunk locks
   List* chunks = selected_chunks(ht, f);
 
   ReturnSetInfo* rsinfo = begin_set_result(fcinfo);
@@ -273,6 +275,7 @@ STRATA_FUNCTION(strata_drop_chunks) {
       ObjectAddressSet(addr, RelationRelationId, c->relid);
       performDeletion(&addr, DROP_RESTRICT, 0);
     }
+    strata::caggs_chunk_dropped(ht, c->range_start, c->range_end);  // materialized buckets stay
     put_result(rsinfo, CStringGetTextDatum(name));
   }
   strata::catalog_invalidate();

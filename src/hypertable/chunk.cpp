@@ -300,8 +300,10 @@ bool trigger_is_cloned_to_chunks(Oid trigger_oid) {
   bool result = false;
   if (HeapTupleIsValid(tup)) {
     auto* t = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tup));
-    result = TRIGGER_FOR_ROW(t->tgtype) && !t->tgisinternal &&
-             strncmp(NameStr(t->tgname), "_strata_", 8) != 0;
+    // Row triggers, and the statement trigger by which continuous aggregates see writes made
+    // into a chunk directly (src/caggs).
+    result = (TRIGGER_FOR_ROW(t->tgtype) || strcmp(NameStr(t->tgname), "strata_cagg_invalidation_chunk") == 0) &&
+             !t->tgisinternal && strncmp(NameStr(t->tgname), "_strata_", 8) != 0;
   }
   systable_endscan(scan);
   table_close(rel, AccessShareLock);
@@ -323,7 +325,7 @@ void chunk_clone_trigger(const ChunkInfo* chunk, Oid trigger_oid) {
   stmt->relation = makeRangeVar(pstrdup(NameStr(chunk->schema_name)), pstrdup(NameStr(chunk->table_name)), -1);
   stmt->funcname = list_make2(makeString(get_namespace_name(get_func_namespace(t->tgfoid))),
                               makeString(get_func_name(t->tgfoid)));
-  stmt->row = true;
+  stmt->row = TRIGGER_FOR_ROW(t->tgtype);
   stmt->timing = t->tgtype & TRIGGER_TYPE_TIMING_MASK;
   stmt->events = t->tgtype & TRIGGER_TYPE_EVENT_MASK;
   Oid funcoid = t->tgfoid;

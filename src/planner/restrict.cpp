@@ -378,6 +378,15 @@ bool is_monotonic_now(Node* expr) {
   return false;
 }
 
+// _strata_internal.cagg_watermark(...) (the raw side of a real-time continuous aggregate): the
+// watermark never decreases (src/caggs), so its value now is a plan-time lower bound for every
+// later execution of the plan too.
+bool is_cagg_watermark(Node* expr) {
+  if (expr == nullptr || !IsA(expr, FuncExpr)) return false;
+  Oid f = ((FuncExpr*)expr)->funcid;
+  return get_func_namespace(f) == internal_namespace_oid() && strcmp(get_func_name(f), "cagg_watermark") == 0;
+}
+
 // The btree operator family of the time column's type's default opclass, from the type cache
 // (GetDefaultOpClass scans pg_opclass on every call: a tenth of a small query's planning time).
 Oid time_btree_opfamily(Oid type) { return lookup_type_cache(type, TYPECACHE_BTREE_OPFAMILY)->btree_opf; }
@@ -404,14 +413,18 @@ void time_restriction_analyze(PlannerInfo* root, RelOptInfo* rel, const Hypertab
       // `time > now() - interval` (or >=): the bound only grows as time passes, so its value
       // now, less a margin, is a safe plan-time lower bound for every later execution of the
       // plan; chunks created later invalidate the plan. The exact bound is applied at startup.
-      if ((cm.strategy == BTGreaterStrategyNumber || cm.strategy == BTGreaterEqualStrategyNumber) &&
-          !cm.is_array && ht->time_type == TIMESTAMPTZOID && cm.value_type == TIMESTAMPTZOID &&
-          is_monotonic_now((Node*)cm.value)) {
+      const bool lower = (cm.strategy == BTGreaterStrategyNumber || cm.strategy == BTGreaterEqualStrategyNumber) &&
+                         !cm.is_array;
+      const bool now_bound = lower && ht->time_type == TIMESTAMPTZOID && cm.value_type == TIMESTAMPTZOID &&
+                             is_monotonic_now((Node*)cm.value);
+      const bool watermark_bound = lower && !now_bound && cm.value_type == ht->time_type &&
+                                   is_cagg_watermark((Node*)cm.value);
+      if (now_bound || watermark_bound) {
         Node* est = estimate_expression_value(root, (Node*)cm.value);
         if (IsA(est, Const) && !((Const*)est)->constisnull) {
-          const int64 x = time_datum_to_internal(((Const*)est)->constvalue, TIMESTAMPTZOID);
+          const int64 x = time_datum_to_internal(((Const*)est)->constvalue, cm.value_type);
           TimeSet bound = make_set(1);
-          bound.iv[0] = core::TimeInterval{core::sat_sub(x, kNowMargin), INT64_MAX};
+          bound.iv[0] = core::TimeInterval{now_bound ? core::sat_sub(x, kNowMargin) : x, INT64_MAX};
           out->plan_set = time_set_intersect(out->plan_set, bound);
         }
       }

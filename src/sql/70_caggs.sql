@@ -221,6 +221,10 @@ BEGIN
     END IF;
     RETURN -1;
   END IF;
+  IF max_batches_per_execution IS NOT NULL AND max_batches_per_execution < 0 THEN
+    RAISE EXCEPTION 'max_batches_per_execution must not be negative' USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'Use 0 to run every batch.';
+  END IF;
   RETURN _strata_internal.job_insert('Refresh Continuous Aggregate Policy', '_strata_internal',
     'policy_refresh_continuous_aggregate', schedule_interval, interval '0', -1, schedule_interval,
     true, initial_start IS NOT NULL, coalesce(initial_start, pg_catalog.now()), c.mat_hypertable_id, cfg,

@@ -83,4 +83,13 @@ int64_t batch_end(const Bucketing<Floor>& b, int64_t start, int64_t end, int64_t
   return e < end ? e : end;
 }
 
+// The start of a batch that ends at bucket start `end`, for refreshing newest first: the bucket
+// start at most `max_buckets` buckets before `end`, never before `start` (a bucket start).
+template <typename Floor>
+int64_t batch_start(const Bucketing<Floor>& b, int64_t start, int64_t end, int64_t max_buckets) {
+  int64_t s = end;
+  for (int64_t i = 0; i < max_buckets && s > start; ++i) s = b.floor(s - 1);
+  return s > start ? s : start;
+}
+
 }  // namespace strata::core

@@ -129,6 +129,11 @@ TEST(CaggBuckets, IrregularBuckets) {
   EXPECT_EQ(e, 90);
   EXPECT_EQ(batch_end(b, 0, 181, 2), 59);
   EXPECT_EQ(batch_end(b, 120, 151, 5), 151);
+  // Newest first: backwards from the end.
+  EXPECT_EQ(batch_start(b, 0, 181, 2), 120);
+  EXPECT_EQ(batch_start(b, 59, 181, 1), 151);
+  EXPECT_EQ(batch_start(b, 90, 151, 5), 90);
+  EXPECT_EQ(batch_start(b, 59, 59, 3), 59);
 }
 
 TEST(CaggBuckets, NominalOvershootWalksBack) {
@@ -144,6 +149,9 @@ TEST(CaggBuckets, EndOfAxis) {
   Bucketing<FixedFloor> b{{10, 0}, 10};
   EXPECT_EQ(next_bucket_start(b, INT64_MAX - 5), INT64_MAX);
   EXPECT_EQ(batch_end(b, 0, INT64_MAX, 3), 30);
+  Bucketing<FixedFloor> c{{10, 0}, 10};
+  EXPECT_EQ(batch_start(c, 0, 100, 3), 70);
+  EXPECT_EQ(batch_start(c, 85, 100, 3), 85);  // never before the start
 }
 
 }  // namespace

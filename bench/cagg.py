@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Continuous aggregate benchmark (run by bench/cagg.sh, or directly against a cluster that
+preloads strata): the fleet status table (bench/workloads/fleet's generate.sql and schema.sql,
+sized by bench/workloads/cagg/workload.conf) with an hourly aggregate by account and status
+(count), against plain PostgreSQL 15 in the same run. Figures are medians of --runs runs:
+
+  full refresh            CALL refresh_continuous_aggregate(...) of a fresh aggregate, vs
+                          REFRESH MATERIALIZED VIEW of the same aggregation on the plain table
+  refresh after late rows 1% of the rows written late, in a few bursts at random points of the
+                          range; the refresh that follows, as a share of the full refresh
+  aggregate query         one account, 24 hours, from the aggregate vs from the plain matview
+  real-time query         the aggregate materialized up to the newest --tail_hours, real-time
+                          aggregation above: one account, and the whole fleet, hourly; vs the
+                          same aggregation of the raw rows on the plain table
+  COPY                    into a hypertable with the aggregate defined vs without (rows/s)
+  planning                the real-time view vs its materialization alone, with 1,000 raw chunks
+"""
+
+import argparse
+import configparser
+import datetime
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402  (psql helpers)
+from harness import psql, psql_value, BenchError, log  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+WL = BENCH / "workloads" / "cagg"
+FLEET = BENCH / "workloads" / "fleet"
+PLAIN_DB = "strata_bench_cagg_plain"
+STRATA_DB = "strata_bench_cagg_strata"
+
+AGG_SELECT = ("SELECT {bucket} AS bucket, account_id, status, count(*) AS n "
+              "FROM {table} GROUP BY 1, 2, 3")
+
+
+def load_vars(scale):
+    conf = configparser.ConfigParser(inline_comment_prefixes=None)
+    conf.read(WL / "workload.conf")
+    v = dict(conf["common"])
+    v.update(conf[scale])
+    return v
+
+
+def timed(db, sql, variables=None):
+    """Runs `sql` in a fresh psql with \\timing; returns the milliseconds of its last statement."""
+    out = psql(db, "\\timing on\n\\o /dev/null\n" + sql + "\n", variables)
+    times = harness.timings_ms(out)
+    if not times:
+        raise BenchError(f"no timing for: {sql}")
+    return times[-1]
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def ensure_csv(v, data_dir):
+    key = harness.hashlib.sha256((FLEET / "generate.sql").read_bytes() +
+                                 json.dumps({k: v[k] for k in ("accounts", "devices", "hours", "start")},
+                                            sort_keys=True).encode()).hexdigest()[:12]
+    path = data_dir / f"cagg-{key}.csv"
+    if not path.exists():
+        log(f"generating data into {path}")
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w") as out:
+            psql(PLAIN_DB, harness.include(FLEET / "generate.sql"), v, stdout=out)
+        tmp.rename(path)
+    with open(path) as f:
+        rows = sum(1 for _ in f)
+    return path, rows
+
+
+def copy_into(db, schema, csv_path, rows):
+    start = time.monotonic()
+    psql(db, f"SET search_path = {schema}, public;\n\\copy device_state FROM '{csv_path}' WITH (FORMAT csv)\n")
+    seconds = time.monotonic() - start
+    n = int(psql_value(db, f"SELECT count(*) FROM {schema}.device_state"))
+    if n != rows:
+        raise BenchError(f"{schema}: {n} rows after COPY, expected {rows}")
+    return rows / seconds
+
+
+def create_cagg(db, schema, materialized_only=True):
+    select = AGG_SELECT.format(bucket="time_bucket(interval '1 hour', \"timestamp\")", table="device_state")
+    psql(db, f"""SET client_min_messages = warning;
+SET search_path = {schema}, public;
+DROP MATERIALIZED VIEW IF EXISTS fleet_hourly;
+CREATE MATERIALIZED VIEW fleet_hourly WITH (timescaledb.continuous,
+  timescaledb.materialized_only = {str(materialized_only).lower()}) AS
+  {select}
+  WITH NO DATA;
+""")
+
+
+def late_rows_sql(v, total_rows, rnd, run):
+    """Bursts of late reports: copies of existing reports, one second later (never a duplicate
+    key: a device reports every 2 minutes), of every device within a few minutes at random points."""
+    per_batch = int(total_rows * float(v["late_share"])) // int(v["late_batches"])
+    per_minute = int(v["devices"]) / 2
+    minutes = max(1, round(per_batch / per_minute))
+    hours = int(v["hours"])
+    stmts = []
+    for _ in range(int(v["late_batches"])):
+        at = rnd.randrange(0, hours * 60 - minutes)
+        stmts.append(
+            f"INSERT INTO device_state SELECT \"timestamp\" + interval '{run} second', account_id, device_id, colo,"
+            f" status, mode, client_version, client_platform FROM device_state"
+            f" WHERE \"timestamp\" >= '{v['start']}'::timestamptz + interval '{at} minutes'"
+            f" AND \"timestamp\" < '{v['start']}'::timestamptz + interval '{at + minutes} minutes';")
+    return "\n".join(stmts) + "\n"
+
+
+def run_query_pair(variables, q_strata, q_plain, runs):
+    """Each query once per round on each side (alternating order); results compared once."""
+    sessions = {"strata": harness.Session(STRATA_DB, variables), "plain": harness.Session(PLAIN_DB, variables)}
+    preamble = (WL / "queries.sql").read_text()
+    times = {"strata": [], "plain": []}
+    try:
+        outs = {}
+        for name, s in sessions.items():
+            s.run("\\pset format unaligned\n\\pset pager off\n" + preamble)
+            outs[name] = s.run((q_strata if name == "strata" else q_plain) + "\n")
+        same = outs["strata"] == outs["plain"]
+        for i in range(runs):
+            order = ["strata", "plain"] if i % 2 == 0 else ["plain", "strata"]
+            for name in order:
+                q = q_strata if name == "strata" else q_plain
+                out = sessions[name].run(f"\\o /dev/null\n\\timing on\n{q}\n\\timing off\n\\o\n")
+                times[name] += harness.timings_ms(out)
+    finally:
+        for s in sessions.values():
+            s.close()
+    return med(times["strata"]), med(times["plain"]), same
+
+
+def planning_figure(runs, chunks=1000):
+    psql(STRATA_DB, f"""SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS plan CASCADE;
+CREATE SCHEMA plan;
+SET search_path = plan, public;
+CREATE TABLE m (time timestamptz NOT NULL, v int);
+SELECT create_hypertable('m', by_range('time', interval '1 hour'));
+INSERT INTO m SELECT '2026-01-01'::timestamptz + g * interval '1 hour', 1 FROM generate_series(0, {chunks - 1}) g;
+CREATE MATERIALIZED VIEW rt WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+  SELECT time_bucket('1 hour', time) AS bucket, count(*) AS n, sum(v) AS s FROM m GROUP BY 1 WITH NO DATA;
+CALL refresh_continuous_aggregate('rt', NULL, '2026-01-01'::timestamptz + interval '{chunks - 6} hours');
+ANALYZE;
+""")
+    mat = psql_value(STRATA_DB, "SELECT format('%I.%I', materialization_hypertable_schema, materialization_hypertable_name)"
+                                " FROM strata_information.continuous_aggregates WHERE view_name = 'rt'")
+    q_rt = "EXPLAIN (SUMMARY) SELECT * FROM plan.rt WHERE bucket >= '2026-01-20';\n"
+    q_mat = f"EXPLAIN (SUMMARY) SELECT * FROM {mat} WHERE bucket >= '2026-01-20';\n"
+    out = psql(STRATA_DB, (q_rt + q_mat) * (runs + 1))
+    t = [float(x) for x in harness.re.findall(r"Planning Time: ([0-9.]+) ms", out)]
+    rt, mt = t[2::2], t[3::2]
+    return med(rt), med(mt)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scale", default="small", choices=["tiny", "small", "full"])
+    p.add_argument("--runs", type=int, default=3, help="runs of each refresh and COPY figure")
+    p.add_argument("--query-runs", type=int, default=15, help="timed runs of each query")
+    p.add_argument("--results-dir", type=Path, default=BENCH / "results")
+    p.add_argument("--data-dir", type=Path, default=BENCH / "data")
+    p.add_argument("--skip-planning", action="store_true")
+    args = p.parse_args()
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    v = load_vars(args.scale)
+    rnd = random.Random(15)
+    started = time.monotonic()
+
+    harness.recreate_database(PLAIN_DB, harness.Target("plain", "", False, False))
+    harness.recreate_database(STRATA_DB, harness.Target("strata", "", True, True))
+    csv_path, rows = ensure_csv(v, args.data_dir)
+    log(f"{rows} rows")
+
+    # Tables: plain.public; strata: public (with the aggregate) and nocagg (without).
+    schema_sql = harness.include(FLEET / "schema.sql")
+    psql(PLAIN_DB, "SET client_min_messages = warning;\n" + schema_sql, dict(v, hypertable="false"))
+    psql(STRATA_DB, "SET client_min_messages = warning;\n" + schema_sql, dict(v, hypertable="true"))
+    psql(STRATA_DB, "SET client_min_messages = warning;\nCREATE SCHEMA nocagg;\nSET search_path = nocagg, public;\n"
+         + schema_sql, dict(v, hypertable="true"))
+    create_cagg(STRATA_DB, "public")
+
+    # COPY with and without the aggregate, alternating; the last round's rows stay.
+    copy = {"with": [], "without": []}
+    for r in range(args.runs):
+        for kind in (["without", "with"] if r % 2 == 0 else ["with", "without"]):
+            schema = "public" if kind == "with" else "nocagg"
+            if r > 0:
+                psql(STRATA_DB, f"TRUNCATE {schema}.device_state;\n")
+            copy[kind].append(copy_into(STRATA_DB, schema, csv_path, rows))
+            log(f"COPY {kind} aggregate: {copy[kind][-1]:,.0f} rows/s")
+    psql(PLAIN_DB, f"\\copy device_state FROM '{csv_path}' WITH (FORMAT csv)\n")
+    psql(STRATA_DB, "DROP SCHEMA nocagg CASCADE;\nVACUUM ANALYZE;\n")
+    psql(PLAIN_DB, "VACUUM ANALYZE;\n")
+
+    # Full refresh: a fresh aggregate refreshed whole, vs REFRESH MATERIALIZED VIEW.
+    psql(PLAIN_DB, "CREATE MATERIALIZED VIEW fleet_hourly AS "
+         + AGG_SELECT.format(bucket="date_trunc('hour', \"timestamp\")", table="device_state")
+         + " WITH NO DATA;\nCREATE INDEX ON fleet_hourly (account_id, status, bucket DESC);\n")
+    full = {"strata": [], "plain": []}
+    for r in range(args.runs):
+        create_cagg(STRATA_DB, "public")
+        full["strata"].append(timed(STRATA_DB, "CALL refresh_continuous_aggregate('fleet_hourly', NULL, NULL);"))
+        full["plain"].append(timed(PLAIN_DB, "REFRESH MATERIALIZED VIEW fleet_hourly;"))
+        log(f"full refresh: strata {full['strata'][-1]:.0f} ms, plain {full['plain'][-1]:.0f} ms")
+
+    # Late rows, then a refresh (and the plain matview refreshed too, for the queries).
+    late = []
+    late_rows = 0
+    for r in range(args.runs):
+        sql = late_rows_sql(v, rows, rnd, r + 1)
+        psql(STRATA_DB, sql)
+        psql(PLAIN_DB, sql)
+        late.append(timed(STRATA_DB, "CALL refresh_continuous_aggregate('fleet_hourly', NULL, NULL);"))
+        log(f"refresh after late rows: {late[-1]:.0f} ms")
+    late_rows = int(psql_value(STRATA_DB, "SELECT count(*) FROM device_state")) - rows
+    psql(PLAIN_DB, "REFRESH MATERIALIZED VIEW fleet_hourly;\nANALYZE;\n")
+    psql(STRATA_DB, "ANALYZE;\n")
+
+    figures = {}
+    q_agg = ("SELECT bucket, status, n FROM fleet_hourly WHERE account_id = :account"
+             " AND bucket >= :day_from AND bucket < :day_to ORDER BY 1, 2;")
+    figures["aggregate_query"] = run_query_pair(v, q_agg, q_agg, args.query_runs)
+    log(f"aggregate query: {figures['aggregate_query']}")
+
+    # Real-time: materialized up to the newest tail_hours.
+    create_cagg(STRATA_DB, "public", materialized_only=False)
+    tail_start = f"'{v['start']}'::timestamptz + interval '{int(v['hours']) - int(v['tail_hours'])} hours'"
+    psql(STRATA_DB, f"CALL refresh_continuous_aggregate('fleet_hourly', NULL, {tail_start});\nANALYZE;\n")
+    raw_one = ("SELECT date_trunc('hour', \"timestamp\") AS bucket, status, count(*) AS n FROM device_state"
+               " WHERE account_id = :account GROUP BY 1, 2 ORDER BY 1, 2;")
+    rt_one = "SELECT bucket, status, n FROM fleet_hourly WHERE account_id = :account ORDER BY 1, 2;"
+    raw_all = ("SELECT date_trunc('hour', \"timestamp\") AS bucket, status, count(*) AS n FROM device_state"
+               " GROUP BY 1, 2 ORDER BY 1, 2;")
+    rt_all = "SELECT bucket, status, sum(n)::bigint AS n FROM fleet_hourly GROUP BY 1, 2 ORDER BY 1, 2;"
+    figures["realtime_one_account"] = run_query_pair(v, rt_one, raw_one, args.query_runs)
+    log(f"real-time one account: {figures['realtime_one_account']}")
+    figures["realtime_fleet"] = run_query_pair(v, rt_all, raw_all, max(3, args.query_runs // 3))
+    log(f"real-time fleet: {figures['realtime_fleet']}")
+
+    planning = (None, None) if args.skip_planning else planning_figure(args.query_runs)
+    log(f"planning with 1,000 raw chunks: real-time {planning[0]} ms, materialization {planning[1]} ms")
+
+    result = {
+        "workload": "cagg", "scale": args.scale, "rows": rows, "late_rows": late_rows, "parameters": v,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.monotonic() - started, 1),
+        "copy_rows_per_s": {k: med(x) for k, x in copy.items()},
+        "copy_with_over_without": med(copy["with"]) / med(copy["without"]),
+        "full_refresh_ms": {k: med(x) for k, x in full.items()},
+        "full_refresh_over_plain": med(full["strata"]) / med(full["plain"]),
+        "late_refresh_ms": med(late),
+        "late_refresh_over_full": med(late) / med(full["strata"]),
+        "queries": {k: {"strata_ms": s, "plain_ms": pl, "ratio": s / pl, "results_identical": same}
+                    for k, (s, pl, same) in figures.items()},
+        "planning_ms": {"realtime_view": planning[0], "materialization": planning[1],
+                        "ratio": planning[0] / planning[1] if planning[0] else None},
+        "runs": {"copy": copy, "full": full, "late": late},
+    }
+    out = args.results_dir / f"{datetime.date.today().isoformat()}-cagg-{args.scale}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    f = harness.fmt
+    print(f"\n**continuous aggregates** ({args.scale} scale, {rows:,} rows, {late_rows:,} late rows)\n")
+    print("| figure | strata | plain PostgreSQL | ratio |\n|---|---|---|---|")
+    print(f"| full refresh (ms) | {f(result['full_refresh_ms']['strata'])} | {f(result['full_refresh_ms']['plain'])}"
+          f" (REFRESH MATERIALIZED VIEW) | {f(result['full_refresh_over_plain'])} |")
+    print(f"| refresh after 1% late rows (ms) | {f(result['late_refresh_ms'])} | - |"
+          f" {f(result['late_refresh_over_full'])} of a full refresh |")
+    names = {"aggregate_query": "query over the aggregate, one account, 24 h (vs matview)",
+             "realtime_one_account": f"real-time, {v['tail_hours']} h raw tail, one account (vs raw query)",
+             "realtime_fleet": f"real-time, {v['tail_hours']} h raw tail, whole fleet hourly (vs raw query)"}
+    for k, q in result["queries"].items():
+        print(f"| {names[k]} (ms){'' if q['results_identical'] else ' (RESULTS DIFFER)'} | {f(q['strata_ms'])}"
+              f" | {f(q['plain_ms'])} | {f(q['ratio'])} |")
+    print(f"| COPY with one aggregate vs without (rows/s) | {f(result['copy_rows_per_s']['with'])} |"
+          f" {f(result['copy_rows_per_s']['without'])} (strata, no aggregate) | {f(result['copy_with_over_without'])} |")
+    pm = result["planning_ms"]
+    print(f"| planning, real-time view vs its materialization, 1,000 raw chunks (ms) | {f(pm['realtime_view'], 3)}"
+          f" | {f(pm['materialization'], 3)} (materialization) | {f(pm['ratio'])} |")
+    log(f"figures written to {out}")
+    return 0 if all(q["results_identical"] for q in result["queries"].values()) else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
