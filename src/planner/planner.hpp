@@ -20,7 +20,8 @@ extern bool guc_enable_runtime_exclusion;
 // Registers ChunkAppend's custom scan methods; once, from _PG_init.
 void planner_init();
 
-// planner, before planning: marks the hypertable RTEs of a SELECT or INSERT so that PostgreSQL
+// planner, before planning: marks the hypertable RTEs of every query level (not an INSERT's
+// target, not ONLY, not TABLESAMPLE) so that PostgreSQL
 // does not expand their inheritance tree (expand_hypertable_rel does, with chunk exclusion).
 void mark_hypertable_rtes(const pg::PlannerCall* call);
 // get_relation_info: marks hypertable RTEs that appear only during planning (inlined SQL
@@ -46,6 +47,12 @@ extern CompressedChunkPathsFn compressed_chunk_paths;
 // through PostgreSQL's inheritance expansion): called from get_relation_info; unset, an error.
 using CompressedChunkRelFn = void (*)(PlannerInfo* root, Oid relid, RelOptInfo* rel, const ChunkInfo* chunk);
 extern CompressedChunkRelFn compressed_chunk_rel;
+
+// A compressed chunk that is a target of UPDATE/DELETE/MERGE (or row-locked), called once its rel has its
+// size estimates, quals (baserestrictinfo) and the row part's paths, before set_cheapest.
+// Unset: planning refuses with 0A000.
+using CompressedChunkDmlFn = void (*)(PlannerInfo* root, RelOptInfo* chunk_rel, Index rti, const ChunkInfo* chunk);
+extern CompressedChunkDmlFn compressed_chunk_dml;
 
 // get_relation_info: a compressed chunk planned outside hypertable expansion goes to
 // compressed_chunk_rel (or is refused).
