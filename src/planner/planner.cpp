@@ -45,6 +45,14 @@ namespace {
 // RTE_RELATION entries; copied along with the RTE).
 const char kExpandMarker[] = "strata_expand_hypertable";
 
+// ... and those left to PostgreSQL's expansion on purpose (row-locking cursors) carry this one, so
+// that take_over_late_rte does not take them after all.
+const char kLeaveMarker[] = "strata_leave_hypertable";
+
+bool rte_is_left(const RangeTblEntry* rte) {
+  return rte->rtekind == RTE_RELATION && rte->ctename != nullptr && strcmp(rte->ctename, kLeaveMarker) == 0;
+}
+
 bool rte_is_marked(const RangeTblEntry* rte) {
   return rte->rtekind == RTE_RELATION && rte->ctename != nullptr &&
          strcmp(rte->ctename, kExpandMarker) == 0;
@@ -69,7 +77,18 @@ bool walk_subqueries(Query* q, bool (*walker)(Node*, void*), void* context) {
   return false;
 }
 
-void mark_query_rtes(Query* q) {
+// True if some query level locks rows (FOR UPDATE/SHARE).
+bool has_row_marks_walker(Node* node, void* context) {
+  if (node == nullptr) return false;
+  if (IsA(node, Query)) {
+    Query* q = (Query*)node;
+    if (q->rowMarks != NIL) return true;
+    return walk_subqueries(q, has_row_marks_walker, context);
+  }
+  return expression_tree_walker(node, (bool (*)())has_row_marks_walker, context);
+}
+
+void mark_query_rtes(Query* q, bool leave) {
   ListCell* lc;
   int rti = 0;
   foreach (lc, q->rtable) {
@@ -82,6 +101,10 @@ void mark_query_rtes(Query* q) {
     // relations (dml.hpp).
     if (rti == q->resultRelation && q->commandType == CMD_INSERT) continue;
     if (!is_hypertable(rte->relid)) continue;
+    if (leave) {
+      rte->ctename = pstrdup(kLeaveMarker);
+      continue;
+    }
     rte->inh = false;
     rte->ctename = pstrdup(kExpandMarker);
   }
@@ -91,7 +114,7 @@ bool mark_walker(Node* node, void* context) {
   if (node == nullptr) return false;
   if (IsA(node, Query)) {
     Query* q = (Query*)node;
-    mark_query_rtes(q);
+    mark_query_rtes(q, *(bool*)context);
     return walk_subqueries(q, mark_walker, context);
   }
   return expression_tree_walker(node, (bool (*)())mark_walker, context);
@@ -101,8 +124,13 @@ bool mark_walker(Node* node, void* context) {
 
 void mark_hypertable_rtes(const pg::PlannerCall* call) {
   Query* parse = call->parse;
-  if (guc_enable_chunk_exclusion && parse->commandType != CMD_UTILITY && extension_is_active())
-    mark_walker((Node*)parse, nullptr);
+  if (!guc_enable_chunk_exclusion || parse->commandType == CMD_UTILITY || !extension_is_active()) return;
+  // A cursor that locks rows (DECLARE ... FOR UPDATE, PL/pgSQL cursors: CURSOR_OPT_FAST_PLAN) may
+  // be the target of UPDATE/DELETE ... WHERE CURRENT OF, which PostgreSQL resolves through the
+  // cursor's row mark of each chunk the DML plans; only PostgreSQL's inheritance expansion gives
+  // it a mark on every chunk, so such cursors keep it.
+  bool leave = (call->cursor_options & CURSOR_OPT_FAST_PLAN) != 0 && has_row_marks_walker((Node*)parse, nullptr);
+  mark_walker((Node*)parse, &leave);
 }
 
 // Hypertable RTEs that appear only during planning (bodies of inlined SQL functions) escape the
@@ -118,7 +146,7 @@ void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo
     return;
   }
   if (!inhparent || !guc_enable_chunk_exclusion) return;
-  if (!rte->inh || rte->relkind != RELKIND_RELATION || rte->tablesample != nullptr) return;
+  if (!rte->inh || rte->relkind != RELKIND_RELATION || rte->tablesample != nullptr || rte_is_left(rte)) return;
   Query* parse = root->parse;
   if (parse->commandType == CMD_INSERT && (int)rel->relid == parse->resultRelation) return;
   if (!extension_is_active() || !is_hypertable(relid)) return;
