@@ -25,7 +25,8 @@ void planner_init();
 // does not expand their inheritance tree (expand_hypertable_rel does, with chunk exclusion).
 void mark_hypertable_rtes(const pg::PlannerCall* call);
 // get_relation_info: marks hypertable RTEs that appear only during planning (inlined SQL
-// function bodies), before PostgreSQL expands inheritance.
+// function bodies), before PostgreSQL expands inheritance; for every taken-over hypertable that is
+// the target of UPDATE/DELETE/MERGE or row-locked, adds the junk columns its chunks need (dml.hpp).
 void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel);
 // set_rel_pathlist: plans a marked hypertable as an append of the chunks its restrictions can
 // match (Append, MergeAppend or ChunkAppend paths).
@@ -44,7 +45,8 @@ using CompressedChunkPathsFn = void (*)(PlannerInfo* root, RelOptInfo* hypertabl
                                         const ChunkInfo* chunk);
 extern CompressedChunkPathsFn compressed_chunk_paths;
 // Any other planning of a compressed chunk's table (a query naming the chunk, UPDATE / DELETE
-// through PostgreSQL's inheritance expansion): called from get_relation_info; unset, an error.
+// through PostgreSQL's inheritance expansion when chunk exclusion is off): called from
+// get_relation_info; unset, an error.
 using CompressedChunkRelFn = void (*)(PlannerInfo* root, Oid relid, RelOptInfo* rel, const ChunkInfo* chunk);
 extern CompressedChunkRelFn compressed_chunk_rel;
 
