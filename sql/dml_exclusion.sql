@@ -125,8 +125,8 @@ UPDATE g SET time = time + interval '1 hour' WHERE time = '2024-01-02 12:00' RET
 DELETE FROM g WHERE time >= '2024-01-03' RETURNING *;
 SELECT * FROM g ORDER BY time;
 
--- Chunks of different layouts (one made after a column was dropped): update_colnos, RETURNING
--- and MERGE actions are translated for each.
+-- Chunks of different layouts (one made after a column was dropped): update_colnos, RETURNING,
+-- MERGE actions and the updated columns (UPDATE OF triggers) are translated for each.
 CREATE TABLE lay (time timestamptz NOT NULL, a int, b int, c text);
 SELECT table_name FROM create_hypertable('lay', 'time', chunk_time_interval => interval '1 day');
 INSERT INTO lay VALUES ('2024-01-01 01:00', 1, 10, 'x'), ('2024-01-02 01:00', 2, 20, 'y');
@@ -134,6 +134,7 @@ ALTER TABLE lay DROP COLUMN b;
 INSERT INTO lay VALUES ('2024-01-03 01:00', 3, 'z');
 SELECT attname FROM pg_attribute
  WHERE attrelid = (SELECT c FROM show_chunks('lay') c ORDER BY 1 DESC LIMIT 1) AND attnum > 0 ORDER BY attnum;
+CREATE TRIGGER lay_c BEFORE UPDATE OF c ON lay FOR EACH ROW EXECUTE FUNCTION note_row();
 BEGIN;
 UPDATE lay SET c = c || '!', a = a * 100 WHERE time >= '2024-01-02' RETURNING tableoid::regclass AS chunk, *;
 MERGE INTO lay USING (VALUES ('2024-01-01 01:00'::timestamptz, 'm1'), ('2024-01-03 01:00', 'm3')) v(t, c)
