@@ -212,7 +212,7 @@ SELECT q, scanned(q), same_results(q) FROM (VALUES
 
 -- now()-relative predicates are evaluated at executor start (the data sits in 2020 and 2100).
 -- A lower bound such as time > now() - interval '1 day' only grows as time passes, so it also
--- excludes at plan time (less a day's margin): cached plans stay right for later executions.
+-- excludes at plan time (less a margin): cached plans stay right for later executions.
 EXPLAIN (COSTS OFF) SELECT * FROM tz WHERE time > now();
 EXPLAIN (COSTS OFF) SELECT * FROM tz WHERE time > now() - interval '1 day';
 EXPLAIN (COSTS OFF) SELECT * FROM tz WHERE time < now() - interval '1 year';
@@ -396,7 +396,7 @@ SELECT estimated_rows($$SELECT * FROM (SELECT * FROM m UNION ALL SELECT * FROM m
 -- ONLY the parent: nothing there.
 EXPLAIN (COSTS OFF) SELECT * FROM ONLY m WHERE time < 15;
 
--- Row locks, UPDATE and DELETE go through PostgreSQL's inheritance expansion.
+-- Row locks, UPDATE and DELETE exclude chunks too (test dml_exclusion).
 SELECT time FROM m WHERE time = 5 FOR UPDATE;
 UPDATE m SET value = -1 WHERE time = 6;
 DELETE FROM m WHERE time = 7;

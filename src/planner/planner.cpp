@@ -8,6 +8,7 @@
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
 #include "planner/chunk_append.hpp"
+#include "planner/dml.hpp"
 #include "planner/restrict.hpp"
 
 extern "C" {
@@ -36,12 +37,21 @@ bool guc_enable_ordered_append = true;
 bool guc_enable_runtime_exclusion = true;
 CompressedChunkPathsFn compressed_chunk_paths = nullptr;
 CompressedChunkRelFn compressed_chunk_rel = nullptr;
+CompressedChunkDmlFn compressed_chunk_dml = nullptr;
 
 namespace {
 
 // RTEs of hypertables whose expansion strata took over carry this in ctename (unused for
 // RTE_RELATION entries; copied along with the RTE).
 const char kExpandMarker[] = "strata_expand_hypertable";
+
+// ... and those left to PostgreSQL's expansion on purpose (row-locking cursors) carry this one, so
+// that take_over_late_rte does not take them after all.
+const char kLeaveMarker[] = "strata_leave_hypertable";
+
+bool rte_is_left(const RangeTblEntry* rte) {
+  return rte->rtekind == RTE_RELATION && rte->ctename != nullptr && strcmp(rte->ctename, kLeaveMarker) == 0;
+}
 
 bool rte_is_marked(const RangeTblEntry* rte) {
   return rte->rtekind == RTE_RELATION && rte->ctename != nullptr &&
@@ -67,8 +77,7 @@ bool walk_subqueries(Query* q, bool (*walker)(Node*, void*), void* context) {
   return false;
 }
 
-// True if some query level locks rows (FOR UPDATE/SHARE): those need per-child row marks, which
-// PostgreSQL's own inheritance expansion provides.
+// True if some query level locks rows (FOR UPDATE/SHARE).
 bool has_row_marks_walker(Node* node, void* context) {
   if (node == nullptr) return false;
   if (IsA(node, Query)) {
@@ -79,7 +88,7 @@ bool has_row_marks_walker(Node* node, void* context) {
   return expression_tree_walker(node, (bool (*)())has_row_marks_walker, context);
 }
 
-void mark_query_rtes(Query* q) {
+void mark_query_rtes(Query* q, bool leave) {
   ListCell* lc;
   int rti = 0;
   foreach (lc, q->rtable) {
@@ -87,8 +96,15 @@ void mark_query_rtes(Query* q) {
     ++rti;
     if (rte->rtekind != RTE_RELATION || !rte->inh || rte->relkind != RELKIND_RELATION) continue;
     if (rte->tablesample != nullptr) continue;
-    if (rti == q->resultRelation) continue;
+    // INSERT into a hypertable goes through ChunkDispatch (src/ingest); the target of UPDATE,
+    // DELETE and MERGE is expanded like any other hypertable, its chunks becoming the result
+    // relations (dml.hpp).
+    if (rti == q->resultRelation && q->commandType == CMD_INSERT) continue;
     if (!is_hypertable(rte->relid)) continue;
+    if (leave) {
+      rte->ctename = pstrdup(kLeaveMarker);
+      continue;
+    }
     rte->inh = false;
     rte->ctename = pstrdup(kExpandMarker);
   }
@@ -98,7 +114,7 @@ bool mark_walker(Node* node, void* context) {
   if (node == nullptr) return false;
   if (IsA(node, Query)) {
     Query* q = (Query*)node;
-    mark_query_rtes(q);
+    mark_query_rtes(q, *(bool*)context);
     return walk_subqueries(q, mark_walker, context);
   }
   return expression_tree_walker(node, (bool (*)())mark_walker, context);
@@ -107,33 +123,36 @@ bool mark_walker(Node* node, void* context) {
 }  // namespace
 
 void mark_hypertable_rtes(const pg::PlannerCall* call) {
-  // UPDATE/DELETE/MERGE give every non-target relation a row mark (for EvalPlanQual), and so does
-  // FOR UPDATE: leave those statements to PostgreSQL's inheritance expansion, which excludes
-  // chunks through their CHECK constraints.
   Query* parse = call->parse;
-  if (guc_enable_chunk_exclusion &&
-      (parse->commandType == CMD_SELECT || parse->commandType == CMD_INSERT) &&
-      extension_is_active() && !has_row_marks_walker((Node*)parse, nullptr))
-    mark_walker((Node*)parse, nullptr);
+  if (!guc_enable_chunk_exclusion || parse->commandType == CMD_UTILITY || !extension_is_active()) return;
+  // A cursor that locks rows (DECLARE ... FOR UPDATE, PL/pgSQL cursors: CURSOR_OPT_FAST_PLAN) may
+  // be the target of UPDATE/DELETE ... WHERE CURRENT OF, which PostgreSQL resolves through the
+  // cursor's row mark of each chunk the DML plans; only PostgreSQL's inheritance expansion gives
+  // it a mark on every chunk, so such cursors keep it.
+  bool leave = (call->cursor_options & CURSOR_OPT_FAST_PLAN) != 0 && has_row_marks_walker((Node*)parse, nullptr);
+  mark_walker((Node*)parse, &leave);
 }
 
 // Hypertable RTEs that appear only during planning (bodies of inlined SQL functions) escape the
 // walk above; they are taken over when their rel is built, which is still before PostgreSQL
-// expands inheritance (add_other_rels_to_query). The conditions are checked on this query level:
-// its command and its row marks (preprocess_rowmarks has run by then).
+// expands inheritance (add_other_rels_to_query). Every taken-over hypertable that is a DML target
+// or row-locked gets its junk columns here, before PostgreSQL builds the rels' target lists.
 void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel) {
-  if (!inhparent || !guc_enable_chunk_exclusion) return;
   if (rel->reloptkind != RELOPT_BASEREL && rel->reloptkind != RELOPT_OTHER_MEMBER_REL) return;
   RangeTblEntry* rte = root->simple_rte_array[rel->relid];
-  if (rte == nullptr || rte->rtekind != RTE_RELATION || !rte->inh || rte_is_marked(rte) ||
-      rte->relkind != RELKIND_RELATION || rte->tablesample != nullptr)
+  if (rte == nullptr || rte->rtekind != RTE_RELATION) return;
+  if (rte_is_marked(rte)) {
+    if (!rte->inh && rel->reloptkind == RELOPT_BASEREL) prepare_dml_hypertable_rel(root, rel->relid);
     return;
+  }
+  if (!inhparent || !guc_enable_chunk_exclusion) return;
+  if (!rte->inh || rte->relkind != RELKIND_RELATION || rte->tablesample != nullptr || rte_is_left(rte)) return;
   Query* parse = root->parse;
-  if (parse->commandType != CMD_SELECT && parse->commandType != CMD_INSERT) return;
-  if ((int)rel->relid == parse->resultRelation || root->rowMarks != NIL) return;
+  if (parse->commandType == CMD_INSERT && (int)rel->relid == parse->resultRelation) return;
   if (!extension_is_active() || !is_hypertable(relid)) return;
   rte->inh = false;
   rte->ctename = pstrdup(kExpandMarker);
+  if (rel->reloptkind == RELOPT_BASEREL) prepare_dml_hypertable_rel(root, rel->relid);
 }
 
 namespace {
@@ -212,18 +231,16 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
   rte->relkind = RELKIND_RELATION;
   rte->inh = false;
   rte->ctename = nullptr;
-  // Permissions (and row security) are checked on the hypertable only.
+  // Permissions (and row security) are checked on the hypertable only; the column sets stay
+  // for the executor's use (UPDATE OF triggers, generated columns).
   compat::rte_clear_required_perms(rte);
   rte->securityQuals = NIL;
-  rte->selectedCols = nullptr;
-  rte->insertedCols = nullptr;
-  rte->updatedCols = nullptr;
-  rte->extraUpdatedCols = nullptr;
   root->parse->rtable = lappend(root->parse->rtable, rte);
   Index rti = list_length(root->parse->rtable);
 
   AppendRelInfo* appinfo = make_append_rel_info(parent_rel, child_rel, parent_rti, rti);
   root->append_rel_list = lappend(root->append_rel_list, appinfo);
+  translate_chunk_columns(parent_rte, rte, appinfo);
 
   // Column aliases as the query named the hypertable's columns, so EXPLAIN prints the same
   // names for the chunk's columns; the table alias is the hypertable's.
@@ -261,7 +278,7 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
 }
 
 bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bool allow_parallel,
-                    const ChunkInfo* chunk) {
+                    const ChunkInfo* chunk, bool dml) {
   if (IS_DUMMY_REL(child)) return false;
   AppendRelInfo* appinfo = root->append_rel_array[child->relid];
   child->joininfo = (List*)adjust_appendrel_attrs(root, (Node*)parent->joininfo, 1, &appinfo);
@@ -285,7 +302,12 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
   }
   create_index_paths(root, child);
   create_tidscan_paths(root, child);
-  if (chunk->status & kChunkStatusCompressed) {
+  if ((chunk->status & kChunkStatusCompressed) && dml) {
+    // A DML target or row-locked chunk: its rows must be found by ctid, which the companion's
+    // rows do not have; the columnstore's DML hook point plans that.
+    if (compressed_chunk_dml == nullptr) refuse_compressed_chunk(chunk);
+    compressed_chunk_dml(root, child, child->relid, chunk);
+  } else if (chunk->status & kChunkStatusCompressed) {
     // The columnstore's hook point: without the scan node the companion's rows would be missed.
     if (compressed_chunk_paths == nullptr) refuse_compressed_chunk(chunk);
     compressed_chunk_paths(root, parent, child, chunk);
@@ -577,10 +599,11 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
     foreach (lc, chunks) {
       ChunkInfo* c = (ChunkInfo*)lfirst(lc);
       Index child_rti = add_chunk_rte(root, rte, rti, parent_rel, c->relid);
+      const bool dml = register_dml_chunk(root, rti, child_rti, root->simple_rte_array[child_rti]);
       RelOptInfo* child = build_simple_rel(root, child_rti, rel);
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
       // exclude chunks, so no partial paths compete with it.
-      if (!plan_chunk_rel(root, rel, child, runtime == NIL, c)) continue;
+      if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml)) continue;
       kids[n++] = ChildRel{child, c->range_start, c->range_end};
     }
     table_close(parent_rel, NoLock);

@@ -20,11 +20,13 @@ extern bool guc_enable_runtime_exclusion;
 // Registers ChunkAppend's custom scan methods; once, from _PG_init.
 void planner_init();
 
-// planner, before planning: marks the hypertable RTEs of a SELECT or INSERT so that PostgreSQL
+// planner, before planning: marks the hypertable RTEs of every query level (not an INSERT's
+// target, not ONLY, not TABLESAMPLE) so that PostgreSQL
 // does not expand their inheritance tree (expand_hypertable_rel does, with chunk exclusion).
 void mark_hypertable_rtes(const pg::PlannerCall* call);
 // get_relation_info: marks hypertable RTEs that appear only during planning (inlined SQL
-// function bodies), before PostgreSQL expands inheritance.
+// function bodies), before PostgreSQL expands inheritance; for every taken-over hypertable that is
+// the target of UPDATE/DELETE/MERGE or row-locked, adds the junk columns its chunks need (dml.hpp).
 void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel);
 // set_rel_pathlist: plans a marked hypertable as an append of the chunks its restrictions can
 // match (Append, MergeAppend or ChunkAppend paths).
@@ -43,9 +45,16 @@ using CompressedChunkPathsFn = void (*)(PlannerInfo* root, RelOptInfo* hypertabl
                                         const ChunkInfo* chunk);
 extern CompressedChunkPathsFn compressed_chunk_paths;
 // Any other planning of a compressed chunk's table (a query naming the chunk, UPDATE / DELETE
-// through PostgreSQL's inheritance expansion): called from get_relation_info; unset, an error.
+// through PostgreSQL's inheritance expansion when chunk exclusion is off): called from
+// get_relation_info; unset, an error.
 using CompressedChunkRelFn = void (*)(PlannerInfo* root, Oid relid, RelOptInfo* rel, const ChunkInfo* chunk);
 extern CompressedChunkRelFn compressed_chunk_rel;
+
+// A compressed chunk that is a target of UPDATE/DELETE/MERGE (or row-locked), called once its rel has its
+// size estimates, quals (baserestrictinfo) and the row part's paths, before set_cheapest.
+// Unset: planning refuses with 0A000.
+using CompressedChunkDmlFn = void (*)(PlannerInfo* root, RelOptInfo* chunk_rel, Index rti, const ChunkInfo* chunk);
+extern CompressedChunkDmlFn compressed_chunk_dml;
 
 // get_relation_info: a compressed chunk planned outside hypertable expansion goes to
 // compressed_chunk_rel (or is refused).

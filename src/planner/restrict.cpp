@@ -353,29 +353,63 @@ TimeSet plan_time_set(const MatchContext& m, Node* clause) {
 
 namespace {
 
-// now(), CURRENT_TIMESTAMP, statement_timestamp(), and those plus or minus a constant interval:
-// values that never decrease from one transaction to the next.
-bool is_monotonic_now(Node* expr) {
+// now(), CURRENT_TIMESTAMP, statement_timestamp(), and those plus or minus constant intervals:
+// values that never decrease from one transaction to the next (as long as the system clock does
+// not step back). Sets *lower to a bound on the internal axis that the value reaches now and
+// never falls below later, whatever the session's time zone then, and returns true; false when
+// expr is not of that form. `now() - interval '1 hour'` is exact (the value now, less the clock
+// margin); intervals with days or months are computed in local time, where a day may last 23 or
+// 25 hours (or skip, when a zone changes its offset) and a month 28 to 31 days, so their bound
+// takes the shortest month and one more day off.
+constexpr int64 kUsecPerHour = INT64CONST(3600000000);
+constexpr int64 kUsecPerDay = 24 * kUsecPerHour;
+// Room for the system clock stepping back between planning and a later execution of a cached
+// plan. (Planning and executing in one transaction see the same now().)
+constexpr int64 kClockMargin = INT64CONST(60000000);
+
+bool monotonic_now_lower_bound(PlannerInfo* root, Node* expr, int64* lower, bool* local_time) {
   if (expr == nullptr) return false;
+  bool leaf = false;
   if (IsA(expr, SQLValueFunction)) {
     SQLValueFunctionOp op = ((SQLValueFunction*)expr)->op;
-    return op == SVFOP_CURRENT_TIMESTAMP || op == SVFOP_CURRENT_TIMESTAMP_N;
-  }
-  if (IsA(expr, FuncExpr)) {
+    leaf = op == SVFOP_CURRENT_TIMESTAMP || op == SVFOP_CURRENT_TIMESTAMP_N;
+  } else if (IsA(expr, FuncExpr)) {
     Oid f = ((FuncExpr*)expr)->funcid;
-    return (f == F_NOW || f == F_TRANSACTION_TIMESTAMP || f == F_STATEMENT_TIMESTAMP) &&
+    leaf = (f == F_NOW || f == F_TRANSACTION_TIMESTAMP || f == F_STATEMENT_TIMESTAMP) &&
            ((FuncExpr*)expr)->args == NIL;
   }
-  if (IsA(expr, OpExpr)) {
-    OpExpr* op = (OpExpr*)expr;
-    if ((op->opfuncid != F_TIMESTAMPTZ_PL_INTERVAL && op->opfuncid != F_TIMESTAMPTZ_MI_INTERVAL) ||
-        list_length(op->args) != 2)
-      return false;
-    Node* interval = (Node*)lsecond(op->args);
-    return IsA(interval, Const) && !((Const*)interval)->constisnull &&
-           is_monotonic_now((Node*)linitial(op->args));
+  if (leaf) {
+    // Its value now (rounding CURRENT_TIMESTAMP(n) is monotonic too).
+    Node* est = estimate_expression_value(root, expr);
+    if (!IsA(est, Const) || ((Const*)est)->constisnull) return false;
+    *lower = time_datum_to_internal(((Const*)est)->constvalue, TIMESTAMPTZOID);
+    return true;
   }
-  return false;
+  if (!IsA(expr, OpExpr)) return false;
+  OpExpr* op = (OpExpr*)expr;
+  const bool plus = op->opfuncid == F_TIMESTAMPTZ_PL_INTERVAL;
+  if ((!plus && op->opfuncid != F_TIMESTAMPTZ_MI_INTERVAL) || list_length(op->args) != 2) return false;
+  Node* arg = (Node*)lsecond(op->args);
+  if (!IsA(arg, Const) || ((Const*)arg)->constisnull) return false;
+  if (!monotonic_now_lower_bound(root, (Node*)linitial(op->args), lower, local_time)) return false;
+  const Interval* iv = DatumGetIntervalP(((Const*)arg)->constvalue);
+  // x - interval is x + (-interval), as PostgreSQL computes it.
+  const int64 sign = plus ? 1 : -1;
+  const int64 months = sign * iv->month;
+  const int64 days = sign * iv->day;
+  const int64 usecs = iv->time;
+  // The least the interval can add: months of 28 days when adding (less three days for the end of
+  // month clamp), of 31 days when subtracting.
+  const int64 least_days = days + (months > 0 ? 28 * months - 3 : 31 * months);
+  int64 delta = plus ? usecs : core::sat_sub(0, usecs);
+  if (months != 0 || days != 0) {
+    *local_time = true;
+    int64 day_part = 0;
+    if (__builtin_mul_overflow(least_days, kUsecPerDay, &day_part)) return false;
+    delta = core::sat_add(delta, day_part);
+  }
+  *lower = core::sat_add(*lower, delta);
+  return true;
 }
 
 // _strata_internal.cagg_watermark(...) (the raw side of a real-time continuous aggregate): the
@@ -390,10 +424,6 @@ bool is_cagg_watermark(Node* expr) {
 // The btree operator family of the time column's type's default opclass, from the type cache
 // (GetDefaultOpClass scans pg_opclass on every call: a tenth of a small query's planning time).
 Oid time_btree_opfamily(Oid type) { return lookup_type_cache(type, TYPECACHE_BTREE_OPFAMILY)->btree_opf; }
-
-// Room for interval arithmetic in local time (DST shifts) and small clock adjustments.
-constexpr int64 kNowMargin = INT64CONST(86400000000);
-
 }  // namespace
 
 void time_restriction_analyze(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
@@ -411,20 +441,26 @@ void time_restriction_analyze(PlannerInfo* root, RelOptInfo* rel, const Hypertab
     if (match_clause(m, (Node*)rinfo->clause, &cm) && !cm.constant) {
       out->runtime = lappend(out->runtime, runtime_clause(cm, cm.exec_time));
       // `time > now() - interval` (or >=): the bound only grows as time passes, so its value
-      // now, less a margin, is a safe plan-time lower bound for every later execution of the
-      // plan; chunks created later invalidate the plan. The exact bound is applied at startup.
-      const bool lower = (cm.strategy == BTGreaterStrategyNumber || cm.strategy == BTGreaterEqualStrategyNumber) &&
-                         !cm.is_array;
-      const bool now_bound = lower && ht->time_type == TIMESTAMPTZOID && cm.value_type == TIMESTAMPTZOID &&
-                             is_monotonic_now((Node*)cm.value);
-      const bool watermark_bound = lower && !now_bound && cm.value_type == ht->time_type &&
-                                   is_cagg_watermark((Node*)cm.value);
-      if (now_bound || watermark_bound) {
+      // now, less the margins above, is a safe plan-time lower bound for every later execution
+      // of the plan; chunks created later invalidate the plan. The exact bound is applied at
+      // startup. A continuous aggregate's watermark never decreases either (src/caggs): its value
+      // now is a plan-time lower bound too.
+      const bool lower_strategy = (cm.strategy == BTGreaterStrategyNumber || cm.strategy == BTGreaterEqualStrategyNumber) &&
+                                  !cm.is_array;
+      int64 lower = 0;
+      bool local_time = false;
+      if (lower_strategy && ht->time_type == TIMESTAMPTZOID && cm.value_type == TIMESTAMPTZOID &&
+          monotonic_now_lower_bound(root, (Node*)cm.value, &lower, &local_time)) {
+        lower = core::sat_sub(lower, kClockMargin);
+        if (local_time) lower = core::sat_sub(lower, kUsecPerDay);
+        TimeSet bound = make_set(1);
+        bound.iv[0] = core::TimeInterval{lower, INT64_MAX};
+        out->plan_set = time_set_intersect(out->plan_set, bound);
+      } else if (lower_strategy && cm.value_type == ht->time_type && is_cagg_watermark((Node*)cm.value)) {
         Node* est = estimate_expression_value(root, (Node*)cm.value);
         if (IsA(est, Const) && !((Const*)est)->constisnull) {
-          const int64 x = time_datum_to_internal(((Const*)est)->constvalue, cm.value_type);
           TimeSet bound = make_set(1);
-          bound.iv[0] = core::TimeInterval{now_bound ? core::sat_sub(x, kNowMargin) : x, INT64_MAX};
+          bound.iv[0] = core::TimeInterval{time_datum_to_internal(((Const*)est)->constvalue, cm.value_type), INT64_MAX};
           out->plan_set = time_set_intersect(out->plan_set, bound);
         }
       }
