@@ -12,9 +12,11 @@
 #include "jobs/jobs.hpp"
 #include "pg/guard.hpp"
 #include "pg/handlers.hpp"
+#include "planner/lazy_locks.hpp"
 #include "planner/planner.hpp"
 
 extern "C" {
+#include "executor/executor.h"
 #include "optimizer/paths.h"
 #include "optimizer/plancat.h"
 #include "optimizer/planner.h"
@@ -28,6 +30,7 @@ namespace {
 
 using PlannerBefore = void (*)(const pg::PlannerCall* call);
 using PlannerAfter = void (*)(const pg::PlannerCall* call, PlannedStmt* stmt);
+using ExecutorStartHandler = void (*)(QueryDesc* query_desc, int eflags);
 using RelationInfoHandler = void (*)(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel);
 using RelPathlistHandler = void (*)(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte);
 using UtilityWrap = void (*)(const pg::UtilityCall* call);
@@ -55,6 +58,12 @@ constexpr PlannerBefore kPlannerBefore[] = {
 };
 constexpr PlannerAfter kPlannerAfter[] = {
     route_inserts_to_chunks,  // ingest: INSERT into a hypertable routes rows through ChunkDispatch
+    defer_chunk_locks,  // planner: chunks under ChunkAppend's startup exclusion are locked by it
+};
+
+// ExecutorStart_hook: before the previous hook (or standard_ExecutorStart).
+constexpr ExecutorStartHandler kExecutorStart[] = {
+    prepare_lazy_chunk_rtes,  // planner: a private range table for the deferred chunks' entries
 };
 
 // get_relation_info_hook: after the previous hook.
@@ -114,6 +123,7 @@ constexpr SyscacheHandler kSyscacheInvalidation[] = {
 // Dispatch.
 
 planner_hook_type prev_planner = nullptr;
+ExecutorStart_hook_type prev_executor_start = nullptr;
 get_relation_info_hook_type prev_get_relation_info = nullptr;
 set_rel_pathlist_hook_type prev_set_rel_pathlist = nullptr;
 ProcessUtility_hook_type prev_process_utility = nullptr;
@@ -128,6 +138,16 @@ PlannedStmt* on_planner(Query* parse, const char* query_string, int cursor_optio
                             : standard_planner(parse, query_string, cursor_options, bound_params);
     for (PlannerAfter handler : kPlannerAfter) handler(&call, stmt);
     return stmt;
+  });
+}
+
+void on_executor_start(QueryDesc* query_desc, int eflags) {
+  pg::cpp_entry([&] {
+    for (ExecutorStartHandler handler : kExecutorStart) handler(query_desc, eflags);
+    if (prev_executor_start != nullptr)
+      prev_executor_start(query_desc, eflags);
+    else
+      standard_ExecutorStart(query_desc, eflags);
   });
 }
 
@@ -209,6 +229,8 @@ void on_syscache_invalidation(Datum, int cache_id, uint32 hash_value) {
 void install_hooks() {
   prev_planner = planner_hook;
   planner_hook = on_planner;
+  prev_executor_start = ExecutorStart_hook;
+  ExecutorStart_hook = on_executor_start;
   prev_get_relation_info = get_relation_info_hook;
   get_relation_info_hook = on_get_relation_info;
   prev_set_rel_pathlist = set_rel_pathlist_hook;

@@ -6,6 +6,7 @@
 #include "jobs/jobs.hpp"
 #include "pg/guard.hpp"
 #include "pg/module.hpp"
+#include "planner/lazy_locks.hpp"
 #include "planner/planner.hpp"
 
 extern "C" {
@@ -31,6 +32,10 @@ void define_settings() {
                            "Excludes chunks at executor start for now()-relative and parameterized predicates.",
                            nullptr, &guc_enable_runtime_exclusion, true, PGC_USERSET, 0, nullptr,
                            nullptr, nullptr);
+  DefineCustomBoolVariable("strata.enable_lazy_chunk_locking",
+                           "Locks only the chunks that survive startup exclusion when a cached plan runs.",
+                           "Off, plans list every chunk they may read and PostgreSQL locks them all before execution.",
+                           &guc_enable_lazy_chunk_locking, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_columnar_pushdown",
                            "Evaluates restrictions on compressed chunks on batch metadata and decoded columns.",
                            "Off, every restriction is evaluated on the formed rows (for comparisons).",
