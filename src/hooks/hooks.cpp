@@ -9,6 +9,7 @@
 #include "columnstore/scan.hpp"
 #include "ddl/ddl.hpp"
 #include "ingest/ingest.hpp"
+#include "ingest/row_move.hpp"
 #include "jobs/jobs.hpp"
 #include "pg/guard.hpp"
 #include "pg/handlers.hpp"
@@ -58,6 +59,7 @@ constexpr PlannerBefore kPlannerBefore[] = {
 };
 constexpr PlannerAfter kPlannerAfter[] = {
     route_inserts_to_chunks,  // ingest: INSERT into a hypertable routes rows through ChunkDispatch
+    move_rows_across_chunks,  // ingest: an UPDATE of the time column moves rows between chunks
     defer_chunk_locks,  // planner: chunks under ChunkAppend's startup exclusion are locked by it
 };
 

@@ -3,6 +3,7 @@
 #include "columnstore/scan.hpp"
 #include "hooks/hooks.hpp"
 #include "ingest/ingest.hpp"
+#include "ingest/row_move.hpp"
 #include "jobs/jobs.hpp"
 #include "pg/guard.hpp"
 #include "pg/module.hpp"
@@ -58,6 +59,7 @@ void _PG_init(void) {
     strata::planner_init();  // ChunkAppend's custom scan methods
     strata::columnstore::scan_init();  // ColumnarScan's, and the planner's hook point for compressed chunks
     strata::ingest_init();   // ChunkDispatch's and StrataModify's
+    strata::row_move_init();  // StrataUpdate's and ChunkRowMove's
     strata::jobs_init();     // the launcher, when preloaded
     strata::caggs_init();    // its setting
     strata::hooks::install_hooks();
