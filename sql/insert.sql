@@ -75,7 +75,7 @@ UPDATE readings SET value = -1 WHERE device = 3 AND time < '2024-02-03';
 SELECT count(*) FROM readings WHERE value = -1;
 DELETE FROM readings WHERE device = 3 AND time >= '2024-02-20';
 SELECT count(*) FROM readings WHERE device = 3;
--- an UPDATE moving a row to another chunk's range fails clearly and changes nothing
+-- an UPDATE moving a row to another chunk's range moves it (sql/update_move.sql has the details)
 SELECT pg_temp.err($$UPDATE readings SET time = time + INTERVAL '10 days' WHERE device = 1$$);
 SELECT count(*) FROM readings WHERE device = 1 AND time < '2024-01-04';
 

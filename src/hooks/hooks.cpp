@@ -10,12 +10,15 @@
 #include "ddl/ddl.hpp"
 #include "gapfill/gapfill.hpp"
 #include "ingest/ingest.hpp"
+#include "ingest/row_move.hpp"
 #include "jobs/jobs.hpp"
 #include "pg/guard.hpp"
 #include "pg/handlers.hpp"
+#include "planner/lazy_locks.hpp"
 #include "planner/planner.hpp"
 
 extern "C" {
+#include "executor/executor.h"
 #include "optimizer/paths.h"
 #include "optimizer/plancat.h"
 #include "optimizer/planner.h"
@@ -29,6 +32,7 @@ namespace {
 
 using PlannerBefore = void (*)(const pg::PlannerCall* call);
 using PlannerAfter = void (*)(const pg::PlannerCall* call, PlannedStmt* stmt);
+using ExecutorStartHandler = void (*)(QueryDesc* query_desc, int eflags);
 using RelationInfoHandler = void (*)(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel);
 using RelPathlistHandler = void (*)(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte);
 using UpperPathsHandler = void (*)(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
@@ -58,6 +62,13 @@ constexpr PlannerBefore kPlannerBefore[] = {
 };
 constexpr PlannerAfter kPlannerAfter[] = {
     route_inserts_to_chunks,  // ingest: INSERT into a hypertable routes rows through ChunkDispatch
+    move_rows_across_chunks,  // ingest: an UPDATE of the time column moves rows between chunks
+    defer_chunk_locks,  // planner: chunks under ChunkAppend's startup exclusion are locked by it
+};
+
+// ExecutorStart_hook: before the previous hook (or standard_ExecutorStart).
+constexpr ExecutorStartHandler kExecutorStart[] = {
+    prepare_lazy_chunk_rtes,  // planner: a private range table for the deferred chunks' entries
 };
 
 // get_relation_info_hook: after the previous hook.
@@ -122,6 +133,7 @@ constexpr SyscacheHandler kSyscacheInvalidation[] = {
 // Dispatch.
 
 planner_hook_type prev_planner = nullptr;
+ExecutorStart_hook_type prev_executor_start = nullptr;
 get_relation_info_hook_type prev_get_relation_info = nullptr;
 set_rel_pathlist_hook_type prev_set_rel_pathlist = nullptr;
 create_upper_paths_hook_type prev_create_upper_paths = nullptr;
@@ -137,6 +149,16 @@ PlannedStmt* on_planner(Query* parse, const char* query_string, int cursor_optio
                             : standard_planner(parse, query_string, cursor_options, bound_params);
     for (PlannerAfter handler : kPlannerAfter) handler(&call, stmt);
     return stmt;
+  });
+}
+
+void on_executor_start(QueryDesc* query_desc, int eflags) {
+  pg::cpp_entry([&] {
+    for (ExecutorStartHandler handler : kExecutorStart) handler(query_desc, eflags);
+    if (prev_executor_start != nullptr)
+      prev_executor_start(query_desc, eflags);
+    else
+      standard_ExecutorStart(query_desc, eflags);
   });
 }
 
@@ -226,6 +248,8 @@ void on_syscache_invalidation(Datum, int cache_id, uint32 hash_value) {
 void install_hooks() {
   prev_planner = planner_hook;
   planner_hook = on_planner;
+  prev_executor_start = ExecutorStart_hook;
+  ExecutorStart_hook = on_executor_start;
   prev_get_relation_info = get_relation_info_hook;
   get_relation_info_hook = on_get_relation_info;
   prev_set_rel_pathlist = set_rel_pathlist_hook;

@@ -4,9 +4,11 @@
 #include "gapfill/gapfill.hpp"
 #include "hooks/hooks.hpp"
 #include "ingest/ingest.hpp"
+#include "ingest/row_move.hpp"
 #include "jobs/jobs.hpp"
 #include "pg/guard.hpp"
 #include "pg/module.hpp"
+#include "planner/lazy_locks.hpp"
 #include "planner/planner.hpp"
 
 extern "C" {
@@ -32,6 +34,10 @@ void define_settings() {
                            "Excludes chunks at executor start for now()-relative and parameterized predicates.",
                            nullptr, &guc_enable_runtime_exclusion, true, PGC_USERSET, 0, nullptr,
                            nullptr, nullptr);
+  DefineCustomBoolVariable("strata.enable_lazy_chunk_locking",
+                           "Locks only the chunks that survive startup exclusion when a cached plan runs.",
+                           "Off, plans list every chunk they may read and PostgreSQL locks them all before execution.",
+                           &guc_enable_lazy_chunk_locking, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_columnar_pushdown",
                            "Evaluates restrictions on compressed chunks on batch metadata and decoded columns.",
                            "Off, every restriction is evaluated on the formed rows (for comparisons).",
@@ -55,6 +61,7 @@ void _PG_init(void) {
     strata::columnstore::scan_init();  // ColumnarScan's, and the planner's hook point for compressed chunks
     strata::ingest_init();   // ChunkDispatch's and StrataModify's
     strata::gapfill::gapfill_init();  // GapFill's
+    strata::row_move_init();  // StrataUpdate's and ChunkRowMove's
     strata::jobs_init();     // the launcher, when preloaded
     strata::caggs_init();    // its setting
     strata::hooks::install_hooks();

@@ -5,6 +5,7 @@
 
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
+#include "planner/lazy_locks.hpp"
 
 extern "C" {
 #include "commands/explain.h"
@@ -25,7 +26,8 @@ namespace {
 constexpr double kAppendCpuCostMultiplier = 0.5;
 
 // custom_private of the path: list_make3(ranges, runtime values, meta); of the plan:
-// list_make2(meta, ranges) with the runtime values in custom_exprs. ranges holds two int8 Consts
+// list_make2(meta, ranges) with the runtime values in custom_exprs, and a third element when
+// chunks' locks are deferred (lazy_locks.hpp): per child an IntList of RT indexes to lock. ranges holds two int8 Consts
 // per child (start, end); meta is an IntList: time type, clause count, then per clause strategy,
 // is_array, use_or, value type, exec_time.
 enum { kMetaTimeType = 0, kMetaClauseCount = 1, kMetaFirstClause = 2, kMetaPerClause = 5 };
@@ -118,6 +120,7 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
   CustomScan* cscan = (CustomScan*)node->ss.ps.plan;
   List* meta = (List*)linitial(cscan->custom_private);
   List* ranges = (List*)lsecond(cscan->custom_private);
+  List* deferred = list_length(cscan->custom_private) > 2 ? (List*)lthird(cscan->custom_private) : NIL;
   const int nclauses = list_nth_int(meta, kMetaClauseCount);
   state->time_type = (Oid)list_nth_int(meta, kMetaTimeType);
 
@@ -166,6 +169,11 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
     const int64 start = int8_of((Node*)list_nth(ranges, 2 * i));
     const int64 end = int8_of((Node*)list_nth(ranges, 2 * i + 1));
     if (state->has_startup && !time_set_overlaps(allowed, start, end)) {
+      state->excluded++;
+      continue;
+    }
+    // A chunk dropped since the plan was checked has no rows left to read.
+    if (deferred != NIL && !lock_deferred_chunks(estate, (List*)list_nth(deferred, i))) {
       state->excluded++;
       continue;
     }
@@ -321,6 +329,21 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
     path->path.total_cost = total + cpu_tuple_cost * kAppendCpuCostMultiplier * rows;
   }
   return path;
+}
+
+bool is_chunk_append_plan(const CustomScan* cscan) { return cscan->methods == &scan_methods; }
+
+bool chunk_append_excludes_at_startup(const CustomScan* cscan) {
+  List* meta = (List*)linitial(cscan->custom_private);
+  const int nclauses = list_nth_int(meta, kMetaClauseCount);
+  for (int i = 0; i < nclauses; ++i)
+    if (list_nth_int(meta, kMetaFirstClause + i * kMetaPerClause + 4) == 0) return true;
+  return false;
+}
+
+void chunk_append_set_deferred(CustomScan* cscan, List* per_child) {
+  Assert(list_length(cscan->custom_private) == 2);
+  cscan->custom_private = lappend(cscan->custom_private, per_child);
 }
 
 bool is_chunk_append_path(const Path* path) {

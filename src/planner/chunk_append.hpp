@@ -7,6 +7,7 @@
 
 extern "C" {
 #include "nodes/pathnodes.h"
+#include "nodes/plannodes.h"
 }
 
 namespace strata {
@@ -27,6 +28,13 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
                                      ParamPathInfo* param_info, Path* costs_from);
 
 bool is_chunk_append_path(const Path* path);
+
+// For the plan: whether `cscan` is a ChunkAppend, whether it has clauses that exclude children
+// at executor start, and (lazy_locks.cpp) the RT indexes of each child's chunks that it locks
+// itself, for the children that survive (a List of IntLists, one per child).
+bool is_chunk_append_plan(const CustomScan* cscan);
+bool chunk_append_excludes_at_startup(const CustomScan* cscan);
+void chunk_append_set_deferred(CustomScan* cscan, List* per_child);
 
 // Registers the custom scan methods (called once from planner_init).
 void chunk_append_register();

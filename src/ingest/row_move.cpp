@@ -1,0 +1,557 @@
+// UPDATE that moves a row's time into another chunk's range.
+//
+// The plan `ModifyTable(UPDATE hypertable) <- subplan`, when the UPDATE sets the time column,
+// becomes
+//   StrataUpdate (CustomScan) <- ModifyTable <- ChunkRowMove (CustomScan) <- subplan
+// ChunkRowMove passes every row whose new time stays in its chunk to ModifyTable (PostgreSQL's own
+// UPDATE). A row whose new time leaves its chunk it moves itself, with PostgreSQL's semantics for
+// a row moving between partitions: it locks the row (a concurrent update of it is a serialization
+// failure, 40001), fires the source chunk's BEFORE UPDATE row triggers, then its BEFORE DELETE row
+// triggers, deletes the row (marked as moved, so concurrent updaters fail as for partitions),
+// queues its AFTER DELETE row triggers, routes the new row (creating its chunk if needed), fires
+// the destination's BEFORE INSERT row triggers, checks row-level security (the UPDATE policies),
+// constraints, inserts it with its index entries and queues the AFTER INSERT row triggers. The
+// RETURNING list is computed for the new row and handed to StrataUpdate, which emits it after
+// ModifyTable's own rows; the row counts once in the command tag. StrataUpdate exists to hand
+// ChunkRowMove the ModifyTableState (its result relations, EvalPlanQual state, RETURNING).
+#include "ingest/row_move.hpp"
+
+#include "caggs/caggs.hpp"
+#include "catalog/catalog.hpp"
+#include "hypertable/chunk.hpp"
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "access/attmap.h"
+#include "access/tableam.h"
+#include "commands/explain.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/nodeModifyTable.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parsetree.h"
+#include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
+}
+
+namespace strata {
+
+namespace {
+
+CustomScanMethods move_plan_methods;
+CustomScanMethods update_plan_methods;
+CustomExecMethods move_exec_methods;
+CustomExecMethods update_exec_methods;
+
+// custom_private of ChunkRowMove: list_make5(hypertable relid, per result relation the resno of
+// the time column's new value in the subplan's output (0: not set by this relation's UPDATE),
+// per result relation its relid, resno of the junk ctid, resno of the junk tableoid (0 if none)).
+enum { kPrivHypertable = 0, kPrivPositions, kPrivRelids, kPrivCtid, kPrivTableoid };
+
+// A chunk rows are moved into.
+struct DestRel {
+  Oid relid;
+  int64 range_start;
+  int64 range_end;
+  ResultRelInfo* rri;
+  TupleTableSlot* slot;
+  TupleTableSlot* map_slot;  // virtual, for converting between layouts
+  int map_source;  // result relation index `map` converts from (-1: none yet)
+  AttrMap* map;    // source layout -> this chunk's layout, nullptr when identical
+};
+
+struct MoveState {
+  CustomScanState css;
+  ModifyTableState* mt;  // set by StrataUpdate (not under EvalPlanQual)
+  Hypertable* ht;
+  int nrels;
+  int* positions;
+  Oid* relids;
+  AttrNumber ctid_resno;
+  AttrNumber tableoid_resno;
+  // Per result relation, filled on first use.
+  bool* known;
+  bool* is_chunk;
+  int64* range_start;
+  int64* range_end;
+  int32* status;
+  TupleTableSlot** old_slots;
+  TupleTableSlot** new_slots;
+  List* dests;                 // DestRel*
+  Tuplestorestate* returning;  // RETURNING rows of moved rows, or nullptr
+  CaggTracker* cagg;
+  int64 moved;
+};
+
+struct UpdateState {
+  CustomScanState css;
+  MoveState* move;
+  TupleTableSlot* returning_slot;
+  bool modify_done;
+};
+
+[[noreturn]] void refuse_compressed(const char* which) {
+  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                  errmsg("cannot move a row %s a compressed chunk", which),
+                  errdetail("The UPDATE changes the row's time to another chunk's range."),
+                  errhint("Decompress the chunk first with decompress_chunk().")));
+}
+
+[[noreturn]] void concurrent_update(const MoveState* ms) {
+  ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                  errmsg("could not move a row to another chunk of hypertable \"%s\" because it was updated concurrently",
+                         NameStr(ms->ht->table_name)),
+                  errhint("Retry the statement.")));
+}
+
+int result_rel_index(MoveState* ms, TupleTableSlot* plan_slot) {
+  if (ms->tableoid_resno == 0) return 0;
+  bool isnull;
+  Oid relid = DatumGetObjectId(slot_getattr(plan_slot, ms->tableoid_resno, &isnull));
+  if (isnull) return -1;
+  if (ms->mt != nullptr) {
+    // Without touching ModifyTable's cache of the last result relation, which it relies on.
+    ResultRelInfo* rri = ExecLookupResultRelByOid(ms->mt, relid, true, false);
+    return rri == nullptr ? -1 : (int)(rri - ms->mt->resultRelInfo);
+  }
+  for (int i = 0; i < ms->nrels; ++i)
+    if (ms->relids[i] == relid) return i;
+  return -1;
+}
+
+void load_rel(MoveState* ms, int r) {
+  ChunkInfo chunk;
+  ms->is_chunk[r] = chunk_get_by_relid(ms->relids[r], &chunk) && chunk.hypertable_id == ms->ht->id;
+  if (ms->is_chunk[r]) {
+    ms->range_start[r] = chunk.range_start;
+    ms->range_end[r] = chunk.range_end;
+    ms->status[r] = chunk.status;
+  }
+  ms->known[r] = true;
+}
+
+DestRel* dest_for(MoveState* ms, int64 value) {
+  ListCell* lc;
+  foreach (lc, ms->dests) {
+    DestRel* d = (DestRel*)lfirst(lc);
+    if (value >= d->range_start && value < d->range_end) return d;
+  }
+  EState* estate = ms->css.ss.ps.state;
+  MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+  ChunkInfo* chunk = chunk_get_or_create(ms->ht, value);
+  if (chunk->status & kChunkStatusCompressed) refuse_compressed("into");
+  DestRel* d = (DestRel*)palloc0(sizeof(DestRel));
+  d->relid = chunk->relid;
+  d->range_start = chunk->range_start;
+  d->range_end = chunk->range_end;
+  Relation rel = table_open(chunk->relid, RowExclusiveLock);
+  d->rri = makeNode(ResultRelInfo);
+  InitResultRelInfo(d->rri, rel, 0, nullptr, estate->es_instrument);
+  ExecOpenIndices(d->rri, false);
+  // Its indexes are closed with the statement's result relations, and AFTER triggers find it.
+  estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, d->rri);
+  d->slot = table_slot_create(rel, &estate->es_tupleTable);
+  d->map_slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
+  d->map_source = -1;
+  ms->dests = lappend(ms->dests, d);
+  MemoryContextSwitchTo(old);
+  return d;
+}
+
+// Moves the row `plan_slot` names from result relation r into the chunk of its new time.
+void move_row(MoveState* ms, int r, TupleTableSlot* plan_slot) {
+  EState* estate = ms->css.ss.ps.state;
+  ModifyTableState* mt = ms->mt;
+  if (mt == nullptr) elog(ERROR, "chunk row move is not under a strata ModifyTable");
+  if (ms->status[r] & kChunkStatusCompressed) refuse_compressed("out of");
+  ResultRelInfo* src = &mt->resultRelInfo[r];
+  Relation rel = src->ri_RelationDesc;
+  bool isnull;
+  Datum ctid = slot_getattr(plan_slot, ms->ctid_resno, &isnull);
+  if (isnull) elog(ERROR, "ctid is NULL");
+  ItemPointerData tid = *(ItemPointer)DatumGetPointer(ctid);
+
+  MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+  if (ms->old_slots[r] == nullptr) {
+    ms->old_slots[r] = table_slot_create(rel, &estate->es_tupleTable);
+    ms->new_slots[r] = table_slot_create(rel, &estate->es_tupleTable);
+  }
+  MemoryContextSwitchTo(old);
+  TupleTableSlot* oldslot = ms->old_slots[r];
+  TupleTableSlot* newslot = ms->new_slots[r];
+
+  // Lock the row version the scan saw. PostgreSQL would follow a concurrent update with
+  // EvalPlanQual; a move is refused instead (40001), as for a row moved concurrently.
+  TM_FailureData tmfd;
+  TM_Result res = table_tuple_lock(rel, &tid, estate->es_snapshot, oldslot, estate->es_output_cid,
+                                   LockTupleExclusive, LockWaitBlock, 0, &tmfd);
+  switch (res) {
+    case TM_Ok:
+      break;
+    case TM_SelfModified:
+      if (tmfd.cmax != estate->es_output_cid)
+        ereport(ERROR, (errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+                        errmsg("tuple to be updated was already modified by an operation triggered by the current command"),
+                        errhint("Consider using an AFTER trigger instead of a BEFORE trigger to propagate changes to other rows.")));
+      return;  // already updated by this command (a join matched it twice): as PostgreSQL, once
+    case TM_Deleted:
+      if (IsolationUsesXactSnapshot()) concurrent_update(ms);
+      return;  // deleted meanwhile: nothing left to update (READ COMMITTED)
+    case TM_Updated:
+      concurrent_update(ms);
+    default:
+      elog(ERROR, "unexpected result %d locking a row to move", (int)res);
+  }
+
+  // The new row: the old one with the columns the UPDATE sets.
+  slot_getallattrs(oldslot);
+  ExecClearTuple(newslot);
+  const int natts = newslot->tts_tupleDescriptor->natts;
+  memcpy(newslot->tts_values, oldslot->tts_values, sizeof(Datum) * natts);
+  memcpy(newslot->tts_isnull, oldslot->tts_isnull, sizeof(bool) * natts);
+  List* colnos = (List*)list_nth(((ModifyTable*)mt->ps.plan)->updateColnosLists, r);
+  ListCell* lc;
+  int k = 0;
+  foreach (lc, colnos) {
+    ++k;
+    const AttrNumber attno = (AttrNumber)lfirst_int(lc);
+    newslot->tts_values[attno - 1] = slot_getattr(plan_slot, k, &newslot->tts_isnull[attno - 1]);
+  }
+  ExecStoreVirtualTuple(newslot);
+  ExecMaterializeSlot(newslot);
+
+  EPQState* epq = &mt->mt_epqstate;
+  TriggerDesc* trig = src->ri_TrigDesc;
+  if (trig != nullptr && trig->trig_update_before_row &&
+      !ExecBRUpdateTriggers(estate, epq, src, &tid, nullptr, newslot, &tmfd))
+    return;  // a trigger skipped the update
+
+  // The destination, from the row the triggers left.
+  const AttrNumber time_attno = (AttrNumber)get_attnum(RelationGetRelid(rel), NameStr(ms->ht->time_column));
+  Datum tv = slot_getattr(newslot, time_attno, &isnull);
+  if (isnull)
+    ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+                    errmsg("NULL value in column \"%s\" violates not-null constraint", NameStr(ms->ht->time_column)),
+                    errhint("Columns used for time partitioning cannot be NULL.")));
+  const int64 value = time_datum_to_internal(tv, ms->ht->time_type);
+  DestRel* dest = dest_for(ms, value);
+
+  if (trig != nullptr && trig->trig_delete_before_row) {
+    TupleTableSlot* epqslot = nullptr;
+    if (!ExecBRDeleteTriggers(estate, epq, src, &tid, nullptr, &epqslot)) return;  // not moved
+  }
+  res = table_tuple_delete(rel, &tid, estate->es_output_cid, estate->es_snapshot, estate->es_crosscheck_snapshot,
+                           true, &tmfd, true /* changingPart: concurrent updaters see a moved row */);
+  if (res == TM_SelfModified)
+    ereport(ERROR, (errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+                    errmsg("tuple to be updated was already modified by an operation triggered by the current command"),
+                    errhint("Consider using an AFTER trigger instead of a BEFORE trigger to propagate changes to other rows.")));
+  if (res != TM_Ok) concurrent_update(ms);
+  ExecARDeleteTriggers(estate, src, &tid, nullptr, nullptr, false);
+
+  // Insert into the destination, in its layout.
+  Relation drel = dest->rri->ri_RelationDesc;
+  TupleTableSlot* ins = dest->slot;
+  if (dest->map_source != r) {
+    MemoryContext q = MemoryContextSwitchTo(estate->es_query_cxt);
+    dest->map = build_attrmap_by_name_if_req(RelationGetDescr(rel), RelationGetDescr(drel));
+    dest->map_source = r;
+    MemoryContextSwitchTo(q);
+  }
+  if (dest->map == nullptr)
+    ExecCopySlot(ins, newslot);
+  else
+    ExecCopySlot(ins, execute_attr_map_slot(dest->map, newslot, dest->map_slot));
+  ResultRelInfo* drri = dest->rri;
+  if (drri->ri_TrigDesc != nullptr && drri->ri_TrigDesc->trig_insert_before_row &&
+      !ExecBRInsertTriggers(estate, drri, ins))
+    return;  // deleted but not inserted, as PostgreSQL does when a moved row's insert is skipped
+  TupleDesc ddesc = RelationGetDescr(drel);
+  if (ddesc->constr != nullptr && ddesc->constr->has_generated_stored)
+    ExecComputeStoredGenerated(drri, estate, ins, CMD_INSERT);
+  // Row-level security: the UPDATE's WITH CHECK policies, on the new row (the source's
+  // expressions, in the source's layout).
+  if (src->ri_WithCheckOptions != NIL) ExecWithCheckOptions(WCO_RLS_UPDATE_CHECK, src, dest->map == nullptr ? ins : newslot, estate);
+  if (ddesc->constr != nullptr) ExecConstraints(drri, ins, estate);
+  table_tuple_insert(drel, ins, estate->es_output_cid, 0, nullptr);
+  List* recheck = drri->ri_NumIndices > 0 ? ExecInsertIndexTuples(drri, ins, estate, false, false, nullptr, NIL) : NIL;
+  ExecARInsertTriggers(estate, drri, ins, recheck, nullptr);
+  list_free(recheck);
+  if (ms->cagg != nullptr) caggs_track(ms->cagg, value);
+  ms->moved++;
+  if (mt->canSetTag) estate->es_processed++;
+
+  if (ms->returning != nullptr && src->ri_projectReturning != nullptr) {
+    ProjectionInfo* proj = src->ri_projectReturning;
+    ExprContext* econtext = proj->pi_exprContext;
+    TupleTableSlot* scan = dest->map == nullptr ? ins : newslot;
+    scan->tts_tableOid = dest->relid;
+    econtext->ecxt_scantuple = scan;
+    econtext->ecxt_outertuple = plan_slot;
+    tuplestore_puttupleslot(ms->returning, ExecProject(proj));
+  }
+}
+
+Node* create_move_state(CustomScan*) {
+  MoveState* ms = (MoveState*)newNode(sizeof(MoveState), T_CustomScanState);
+  ms->css.methods = &move_exec_methods;
+  return (Node*)ms;
+}
+
+void move_begin(CustomScanState* node, EState* estate, int eflags) {
+  MoveState* ms = (MoveState*)node;
+  CustomScan* cscan = (CustomScan*)node->ss.ps.plan;
+  List* priv = cscan->custom_private;
+  Oid ht_relid = (Oid)intVal(list_nth(priv, kPrivHypertable));
+  ms->ht = hypertable_get(ht_relid);
+  if (ms->ht == nullptr) elog(ERROR, "relation %u is no longer a hypertable", ht_relid);
+  List* positions = (List*)list_nth(priv, kPrivPositions);
+  List* relids = (List*)list_nth(priv, kPrivRelids);
+  ms->nrels = list_length(positions);
+  const int n = ms->nrels > 0 ? ms->nrels : 1;
+  ms->positions = (int*)palloc0(sizeof(int) * n);
+  ms->relids = (Oid*)palloc0(sizeof(Oid) * n);
+  for (int i = 0; i < ms->nrels; ++i) {
+    ms->positions[i] = list_nth_int(positions, i);
+    ms->relids[i] = (Oid)list_nth_oid(relids, i);
+  }
+  ms->ctid_resno = (AttrNumber)intVal(list_nth(priv, kPrivCtid));
+  ms->tableoid_resno = (AttrNumber)intVal(list_nth(priv, kPrivTableoid));
+  ms->known = (bool*)palloc0(sizeof(bool) * n);
+  ms->is_chunk = (bool*)palloc0(sizeof(bool) * n);
+  ms->range_start = (int64*)palloc0(sizeof(int64) * n);
+  ms->range_end = (int64*)palloc0(sizeof(int64) * n);
+  ms->status = (int32*)palloc0(sizeof(int32) * n);
+  ms->old_slots = (TupleTableSlot**)palloc0(sizeof(TupleTableSlot*) * n);
+  ms->new_slots = (TupleTableSlot**)palloc0(sizeof(TupleTableSlot*) * n);
+  ms->dests = NIL;
+  ms->returning = nullptr;
+  ms->cagg = caggs_tracker_for(ms->ht);
+  ms->moved = 0;
+  // Rows pass through unchanged: our result slots are the child's.
+  node->ss.ps.resultopsset = true;
+  node->ss.ps.resultopsfixed = false;
+  node->custom_ps = list_make1(ExecInitNode((Plan*)linitial(cscan->custom_plans), estate, eflags));
+}
+
+TupleTableSlot* move_exec(CustomScanState* node) {
+  MoveState* ms = (MoveState*)node;
+  PlanState* child = (PlanState*)linitial(node->custom_ps);
+  EState* estate = node->ss.ps.state;
+  for (;;) {
+    TupleTableSlot* slot = ExecProcNode(child);
+    if (TupIsNull(slot)) return nullptr;
+    const int r = result_rel_index(ms, slot);
+    if (r < 0 || r >= ms->nrels || ms->positions[r] == 0) return slot;
+    bool isnull;
+    Datum d = slot_getattr(slot, ms->positions[r], &isnull);
+    if (isnull) return slot;  // the UPDATE reports the NOT NULL violation
+    if (!ms->known[r]) load_rel(ms, r);
+    if (!ms->is_chunk[r]) return slot;
+    const int64 v = time_datum_to_internal(d, ms->ht->time_type);
+    if (v >= ms->range_start[r] && v < ms->range_end[r]) return slot;
+    // Re-checking a concurrently updated row (EvalPlanQual) whose new time leaves its chunk.
+    if (estate->es_epq_active != nullptr) concurrent_update(ms);
+    // The move's transient allocations go to the per-tuple memory, which ModifyTable resets
+    // before each row it asks for anyway.
+    MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+    move_row(ms, r, slot);
+    MemoryContextSwitchTo(old);
+    ResetPerTupleExprContext(estate);
+  }
+}
+
+void move_end(CustomScanState* node) {
+  MoveState* ms = (MoveState*)node;
+  ExecEndNode((PlanState*)linitial(node->custom_ps));
+  ListCell* lc;
+  foreach (lc, ms->dests) table_close(((DestRel*)lfirst(lc))->rri->ri_RelationDesc, NoLock);
+  ms->dests = NIL;
+  if (ms->returning != nullptr) tuplestore_end(ms->returning);
+  ms->returning = nullptr;
+}
+
+void move_explain(CustomScanState* node, List*, ExplainState* es) {
+  if (es->analyze) ExplainPropertyInteger("Rows Moved", nullptr, ((MoveState*)node)->moved, es);
+}
+
+void move_rescan(CustomScanState* node) { ExecReScan((PlanState*)linitial(node->custom_ps)); }
+
+Node* create_update_state(CustomScan*) {
+  UpdateState* us = (UpdateState*)newNode(sizeof(UpdateState), T_CustomScanState);
+  us->css.methods = &update_exec_methods;
+  return (Node*)us;
+}
+
+void update_begin(CustomScanState* node, EState* estate, int eflags) {
+  UpdateState* us = (UpdateState*)node;
+  CustomScan* cscan = (CustomScan*)node->ss.ps.plan;
+  PlanState* ps = ExecInitNode((Plan*)linitial(cscan->custom_plans), estate, eflags);
+  node->custom_ps = list_make1(ps);
+  ModifyTableState* mt = castNode(ModifyTableState, ps);
+  us->move = nullptr;
+  us->returning_slot = nullptr;
+  us->modify_done = false;
+  PlanState* sub = outerPlanState(mt);
+  if (sub != nullptr && IsA(sub, CustomScanState) && ((CustomScanState*)sub)->methods == &move_exec_methods) {
+    us->move = (MoveState*)sub;
+    us->move->mt = mt;
+    if (((ModifyTable*)mt->ps.plan)->returningLists != NIL) {
+      us->move->returning = tuplestore_begin_heap(false, false, work_mem);
+      us->returning_slot = ExecInitExtraTupleSlot(estate, mt->ps.ps_ResultTupleDesc, &TTSOpsMinimalTuple);
+    }
+  }
+  node->ss.ps.resultopsset = true;
+  node->ss.ps.resultopsfixed = false;
+}
+
+TupleTableSlot* update_exec(CustomScanState* node) {
+  UpdateState* us = (UpdateState*)node;
+  if (!us->modify_done) {
+    TupleTableSlot* slot = ExecProcNode((PlanState*)linitial(node->custom_ps));
+    if (!TupIsNull(slot)) return slot;
+    us->modify_done = true;
+  }
+  // Then the RETURNING rows of the moved rows.
+  if (us->returning_slot != nullptr && us->move->returning != nullptr &&
+      tuplestore_gettupleslot(us->move->returning, true, false, us->returning_slot))
+    return us->returning_slot;
+  return nullptr;
+}
+
+void update_end(CustomScanState* node) { ExecEndNode((PlanState*)linitial(node->custom_ps)); }
+
+void update_rescan(CustomScanState* node) { ExecReScan((PlanState*)linitial(node->custom_ps)); }
+
+// Output columns of a wrapper node: Vars over custom_scan_tlist, which holds the wrapped node's
+// expressions (so EXPLAIN VERBOSE can print them).
+List* index_var_tlist(List* tlist) {
+  List* out = NIL;
+  ListCell* lc;
+  foreach (lc, tlist) {
+    TargetEntry* tle = (TargetEntry*)lfirst(lc);
+    Node* e = (Node*)tle->expr;
+    Var* v = makeVar(INDEX_VAR, tle->resno, exprType(e), exprTypmod(e), exprCollation(e), 0);
+    out = lappend(out, makeTargetEntry((Expr*)v, tle->resno, tle->resname, tle->resjunk));
+  }
+  return out;
+}
+
+void copy_costs(Plan* to, const Plan* from) {
+  to->startup_cost = from->startup_cost;
+  to->total_cost = from->total_cost;
+  to->plan_rows = from->plan_rows;
+  to->plan_width = from->plan_width;
+  to->parallel_aware = false;
+  to->parallel_safe = false;
+}
+
+AttrNumber junk_resno(List* tlist, const char* name) {
+  ListCell* lc;
+  foreach (lc, tlist) {
+    TargetEntry* tle = (TargetEntry*)lfirst(lc);
+    if (tle->resjunk && tle->resname != nullptr && strcmp(tle->resname, name) == 0) return tle->resno;
+  }
+  return 0;
+}
+
+Plan* wrap_update(Plan* plan, PlannedStmt* stmt) {
+  if (plan == nullptr || !IsA(plan, ModifyTable)) return plan;
+  ModifyTable* mt = (ModifyTable*)plan;
+  if (mt->operation != CMD_UPDATE || mt->nominalRelation == 0) return plan;
+  RangeTblEntry* nominal = rt_fetch(mt->nominalRelation, stmt->rtable);
+  if (nominal->rtekind != RTE_RELATION) return plan;
+  Hypertable* ht = hypertable_get(nominal->relid);
+  if (ht == nullptr) return plan;
+  Plan* sub = outerPlan(mt);
+  if (sub == nullptr) return plan;
+  const AttrNumber ctid = junk_resno(sub->targetlist, "ctid");
+  const AttrNumber tableoid = junk_resno(sub->targetlist, "tableoid");
+  if (ctid == 0 || (tableoid == 0 && list_length(mt->resultRelations) != 1)) return plan;
+
+  List* positions = NIL;
+  List* relids = NIL;
+  bool any = false;
+  ListCell* rc;
+  ListCell* uc;
+  forboth (rc, mt->resultRelations, uc, mt->updateColnosLists) {
+    RangeTblEntry* rte = rt_fetch(lfirst_int(rc), stmt->rtable);
+    const AttrNumber time_attno = get_attnum(rte->relid, NameStr(ht->time_column));
+    int position = 0;
+    int k = 0;
+    ListCell* c;
+    foreach (c, (List*)lfirst(uc)) {
+      ++k;
+      if (lfirst_int(c) == time_attno) position = k;
+    }
+    positions = lappend_int(positions, position);
+    relids = lappend_oid(relids, rte->relid);
+    any |= position > 0;
+  }
+  if (!any) return plan;  // the UPDATE does not set the time column
+
+  CustomScan* move = makeNode(CustomScan);
+  move->methods = &move_plan_methods;
+  move->custom_plans = list_make1(sub);
+  move->custom_private = list_make5(makeInteger((int)ht->relid), positions, relids, makeInteger(ctid),
+                                    makeInteger(tableoid));
+  copy_costs(&move->scan.plan, sub);
+  // Output columns: the subplan's, as OUTER_VAR references (the subplan is also lefttree, never
+  // initialised from there, so that EXPLAIN VERBOSE can resolve them). ModifyTable finds its junk
+  // columns here by name.
+  List* tlist = NIL;
+  ListCell* lc;
+  foreach (lc, sub->targetlist) {
+    TargetEntry* tle = (TargetEntry*)lfirst(lc);
+    Node* e = (Node*)tle->expr;
+    Var* v = makeVar(OUTER_VAR, tle->resno, exprType(e), exprTypmod(e), exprCollation(e), 0);
+    tlist = lappend(tlist, makeTargetEntry((Expr*)v, tle->resno, tle->resname, tle->resjunk));
+  }
+  move->scan.plan.targetlist = tlist;
+  move->scan.plan.lefttree = sub;
+  mt->plan.lefttree = &move->scan.plan;
+
+  CustomScan* top = makeNode(CustomScan);
+  top->methods = &update_plan_methods;
+  top->custom_plans = list_make1(mt);
+  copy_costs(&top->scan.plan, &mt->plan);
+  top->custom_scan_tlist = (List*)copyObjectImpl(mt->plan.targetlist);
+  top->scan.plan.targetlist = index_var_tlist(mt->plan.targetlist);
+  return &top->scan.plan;
+}
+
+}  // namespace
+
+void move_rows_across_chunks(const pg::PlannerCall*, PlannedStmt* stmt) {
+  if (stmt == nullptr || stmt->commandType == CMD_UTILITY || !extension_is_active()) return;
+  stmt->planTree = wrap_update(stmt->planTree, stmt);
+  ListCell* lc;
+  foreach (lc, stmt->subplans) lfirst(lc) = wrap_update((Plan*)lfirst(lc), stmt);
+}
+
+// PostgreSQL calls these methods through pg::guarded, inside cpp_entry (src/pg/guard.hpp).
+void row_move_init() {
+  move_plan_methods.CustomName = "ChunkRowMove";
+  move_plan_methods.CreateCustomScanState = pg::guarded<create_move_state>;
+  update_plan_methods.CustomName = "StrataUpdate";
+  update_plan_methods.CreateCustomScanState = pg::guarded<create_update_state>;
+  move_exec_methods.CustomName = "ChunkRowMove";
+  move_exec_methods.BeginCustomScan = pg::guarded<move_begin>;
+  move_exec_methods.ExecCustomScan = pg::guarded<move_exec>;
+  move_exec_methods.EndCustomScan = pg::guarded<move_end>;
+  move_exec_methods.ReScanCustomScan = pg::guarded<move_rescan>;
+  move_exec_methods.ExplainCustomScan = pg::guarded<move_explain>;
+  update_exec_methods.CustomName = "StrataUpdate";
+  update_exec_methods.BeginCustomScan = pg::guarded<update_begin>;
+  update_exec_methods.ExecCustomScan = pg::guarded<update_exec>;
+  update_exec_methods.EndCustomScan = pg::guarded<update_end>;
+  update_exec_methods.ReScanCustomScan = pg::guarded<update_rescan>;
+  RegisterCustomScanMethods(&move_plan_methods);
+  RegisterCustomScanMethods(&update_plan_methods);
+}
+
+}  // namespace strata

@@ -1,0 +1,31 @@
+// Lazy chunk locking for generic plans: the chunks under a ChunkAppend with startup exclusion
+// are locked by the ChunkAppend, for the survivors only, instead of by PostgreSQL for all of them
+// before execution (see "Generic plans and chunk locks" in docs/ARCHITECTURE.md).
+#pragma once
+
+#include "pg/handlers.hpp"
+
+extern "C" {
+#include "executor/execdesc.h"
+#include "nodes/execnodes.h"
+}
+
+namespace strata {
+
+// Setting strata.enable_lazy_chunk_locking (registered by src/hooks/init.cpp).
+extern bool guc_enable_lazy_chunk_locking;
+
+// planner, after planning: the range table entries of chunks that only a child of a ChunkAppend
+// with startup exclusion reads become entries that AcquireExecutorLocks skips; the ChunkAppend
+// remembers them per child.
+void defer_chunk_locks(const pg::PlannerCall* call, PlannedStmt* stmt);
+
+// ExecutorStart, before the executor: a plan with deferred entries is replaced in `query_desc` by
+// a shallow copy whose deferred entries this execution owns (the cached plan is never changed).
+void prepare_lazy_chunk_rtes(QueryDesc* query_desc, int eflags);
+
+// ChunkAppend, for a child that survived startup exclusion: locks its deferred chunks and makes
+// their entries relations again. False if one was dropped meanwhile (the child is skipped).
+bool lock_deferred_chunks(EState* estate, List* rtis);
+
+}  // namespace strata
