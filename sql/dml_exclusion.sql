@@ -143,7 +143,7 @@ MERGE INTO lay USING (VALUES ('2024-01-01 01:00'::timestamptz, 'm1'), ('2024-01-
 SELECT * FROM lay ORDER BY time;
 ROLLBACK;
 
--- Moving a row's time into another chunk's range is refused by the chunk's constraint.
+-- Moving a row's time into another chunk's range moves the row (update_move tests it in full).
 SELECT err($$UPDATE g SET time = '2024-01-01 06:00' WHERE time = '2024-01-02 13:00'$$);
 
 -- WHERE CURRENT OF a cursor that locks the rows.
