@@ -213,6 +213,20 @@ int32 create_hypertable(const CreateArgs& a, bool* created) {
                     errhint("Use timestamptz, timestamp, date, smallint, integer or bigint.")));
   }
   int64 interval = interval_to_internal(a.interval, a.interval_type, a.interval_null, time_type, a.column);
+  if (a.space_column != nullptr) {
+    // (checked again by add_hash_dimension; here so that a failure leaves no trace)
+    AttrNumber space_attno = get_attnum(a.relid, a.space_column);
+    if (space_attno == InvalidAttrNumber || space_attno < 0) {
+      table_close(rel, NoLock);
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("column \"%s\" does not exist", a.space_column)));
+    }
+    if (a.num_partitions < 1 || a.num_partitions > 32767) {
+      table_close(rel, NoLock);
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                      errmsg("invalid number of partitions: must be between 1 and 32767")));
+    }
+    space_hash_proc(get_atttype(a.relid, space_attno));
+  }
   check_unique_indexes(rel, attno, a.column);
   bool has_time_index = has_index_leading_with(rel, attno);
   bool notnull = TupleDescAttr(RelationGetDescr(rel), attno - 1)->attnotnull;
