@@ -244,3 +244,17 @@ SELECT pg_temp.scanned($$SELECT * FROM created WHERE dev = 2$$)
 -- dropping or retyping it is refused
 SELECT pg_temp.err($$ALTER TABLE created DROP COLUMN dev$$);
 SELECT pg_temp.err($$ALTER TABLE created ALTER COLUMN dev TYPE bigint$$);
+
+-- ---- the chunk cache of a fresh session: a time range's chunks stay known after one of them is
+-- looked up by relid (a lookup of one chunk must not forget the other slices of its range)
+\c
+SET TimeZone = 'UTC';
+SELECT count(*) FROM readings WHERE time >= '2024-01-03' AND time < '2024-01-04';
+SELECT _strata_internal.chunk_status(format('%I.%I', k.schema_name, k.table_name)::regclass) AS status
+  FROM _strata_catalog.chunk k JOIN _strata_catalog.hypertable h ON h.id = k.hypertable_id AND h.table_name = 'readings'
+ WHERE k.range_start = 1704240000000000 ORDER BY k.space_start LIMIT 1;
+SELECT count(*) FROM readings WHERE time >= '2024-01-03' AND time < '2024-01-04';
+SELECT device, count(*) FROM readings WHERE time >= '2024-01-03' AND time < '2024-01-04' AND device IN ('dev1', 'dev2', 'dev3', 'dev4')
+ GROUP BY device ORDER BY device;
+INSERT INTO readings VALUES ('2024-01-03 23:59', 'dev5', 0), ('2024-01-03 23:59', 'dev6', 0);
+SELECT count(*) FROM readings WHERE time >= '2024-01-03' AND time < '2024-01-04';
