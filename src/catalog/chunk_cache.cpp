@@ -1,6 +1,8 @@
 // The per-backend chunk cache. For each hypertable: its known chunks (id, range, status, names and
-// a lazily resolved relid) in an array sorted by range start, and the intervals of the internal
-// time axis the array is known to cover completely. Lookups by time are binary searches once their
+// a lazily resolved relid) in an array sorted by range start (then by hash slice: the chunks of a
+// hypertable with a hash dimension share time ranges, which are either equal or disjoint, so range
+// ends are sorted too), and the intervals of the internal time axis the array is known to cover
+// completely. Lookups by time are binary searches once their
 // interval is covered; lookups by relid and id go through two hash tables of known answers.
 //
 // Loading. A lookup of an interval the cache does not cover reads just the chunks overlapping it
@@ -43,6 +45,8 @@ constexpr int kMaxPartialLoads = 8;
 struct CachedChunk {
   int64 range_start;
   int64 range_end;
+  int64 space_start;
+  int64 space_end;
   int32 id;
   int32 status;
   Oid relid;           // valid when relid_epoch == the current epoch
@@ -71,7 +75,7 @@ struct ChunkArray {
 struct ChunkSet {
   int32 hypertable_id;  // hash key
   MemoryContext cxt;    // holds everything below
-  ChunkArray known;     // sorted by range_start; ranges do not overlap
+  ChunkArray known;     // sorted by (range_start, space_start); ranges are equal or disjoint
   Interval* covered;    // sorted, disjoint: every chunk overlapping them is in `known`
   int ncovered;
   int partial_loads;
@@ -88,6 +92,7 @@ struct IdEntry {
   bool exists;
   int32 hypertable_id;
   int64 range_start;
+  int64 space_start;
 };
 
 MemoryContext cache_cxt = nullptr;
@@ -169,7 +174,8 @@ CachedChunk* append(ChunkArray* a, const CachedChunk* c, const char* schema, con
 }
 
 bool collect_row(const ChunkRow* row, void* arg) {
-  CachedChunk c{row->range_start, row->range_end, row->id, row->status, InvalidOid, 0, 0, 0};
+  CachedChunk c{row->range_start, row->range_end, row->space_start, row->space_end, row->id, row->status,
+                InvalidOid, 0, 0, 0};
   append(static_cast<ChunkArray*>(arg), &c, row->schema_name, row->table_name);
   return true;
 }
@@ -183,9 +189,15 @@ int64 range_last(const CachedChunk* c) {
   return c->range_end == core::kOpenEnd ? PG_INT64_MAX : c->range_end - 1;
 }
 
+// Chunk order in the arrays: by range start, then by hash slice.
+bool before(const CachedChunk* a, const CachedChunk* b) {
+  return a->range_start < b->range_start || (a->range_start == b->range_start && a->space_start < b->space_start);
+}
+
 // Merges `rows` (ascending, from one catalog read) into the set: known chunks that overlap the
-// region the read was authoritative for ([lo, hi] widened to the rows' ranges) are replaced.
-void merge(ChunkSet* set, const ChunkArray* rows, int64 lo, int64 hi) {
+// region the read was authoritative for ([lo, hi] widened to the rows' ranges, and the hash slice
+// [slo, shi)) are replaced.
+void merge(ChunkSet* set, const ChunkArray* rows, int64 lo, int64 hi, int64 slo = 0, int64 shi = kHashAxisEnd) {
   if (rows->n > 0) {
     lo = Min(lo, rows->chunks[0].range_start);
     hi = Max(hi, range_last(&rows->chunks[rows->n - 1]));
@@ -197,11 +209,12 @@ void merge(ChunkSet* set, const ChunkArray* rows, int64 lo, int64 hi) {
   known->n = known->capacity = 0;
   int i = 0, j = 0;
   while (i < nold || j < rows->n) {
-    if (i < nold && overlaps(&old[i], lo, hi)) {  // replaced by what the read found
+    if (i < nold && overlaps(&old[i], lo, hi) && old[i].space_start < shi && old[i].space_end > slo) {
+      // replaced by what the read found
       ++i;
       continue;
     }
-    if (j == rows->n || (i < nold && old[i].range_start < rows->chunks[j].range_start)) {
+    if (j == rows->n || (i < nold && before(&old[i], &rows->chunks[j]))) {
       // Names stay where they are in the set's buffer: re-append the offsets unchanged.
       if (known->n == known->capacity) {
         known->capacity = Max(known->capacity * 2, Max(nold + rows->n, 8));
@@ -333,7 +346,23 @@ int last_starting_at_or_before(const ChunkSet* set, int64 v) {
   return lo - 1;
 }
 
-// The position of the first chunk ending after v (ranges do not overlap, so ends are sorted too).
+// The position of the chunk starting at `range_start` in hash slice `space_start`, or -1.
+int position_of(const ChunkSet* set, int64 range_start, int64 space_start) {
+  int lo = 0, hi = set->known.n - 1;
+  while (lo <= hi) {
+    const int mid = lo + (hi - lo) / 2;
+    const CachedChunk* c = &set->known.chunks[mid];
+    if (c->range_start == range_start && c->space_start == space_start) return mid;
+    if (c->range_start < range_start || (c->range_start == range_start && c->space_start < space_start))
+      lo = mid + 1;
+    else
+      hi = mid - 1;
+  }
+  return -1;
+}
+
+// The position of the first chunk ending after v (ranges are equal or disjoint, so ends are
+// sorted too).
 int first_ending_after(const ChunkSet* set, int64 v) {
   int lo = 0, hi = set->known.n;
   while (lo < hi) {
@@ -358,6 +387,8 @@ bool copy_out(const ChunkSet* set, int pos, ChunkInfo* out) {
   out->range_start = c->range_start;
   out->range_end = c->range_end;
   out->status = c->status;
+  out->space_start = c->space_start;
+  out->space_end = c->space_end;
   const bool resolved = c->relid_epoch == relid_epoch;
   out->relid = resolved ? c->relid : InvalidOid;
   return resolved;
@@ -381,7 +412,7 @@ void resolve_relids(int32 hypertable_id, ChunkInfo* out, const bool* resolved, i
   if (!found) return;
   for (int i = 0; i < n; ++i) {
     if (resolved[i] || !OidIsValid(out[i].relid)) continue;  // a missing table is looked up again
-    const int pos = last_starting_at_or_before(set, out[i].range_start);
+    const int pos = position_of(set, out[i].range_start, out[i].space_start);
     if (pos < 0 || set->known.chunks[pos].id != out[i].id) continue;
     set->known.chunks[pos].relid = out[i].relid;
     set->known.chunks[pos].relid_epoch = epoch;
@@ -428,12 +459,13 @@ bool collect_one(const ChunkRow* row, void* arg) {
 // table. Nothing in here processes invalidations.
 void learn_row(const OneRead* one) {
   const CachedChunk* c = &one->rows.chunks[0];
-  merge(get_set(one->hypertable_id), &one->rows, c->range_start, range_last(c));
+  merge(get_set(one->hypertable_id), &one->rows, c->range_start, range_last(c), c->space_start, c->space_end);
   bool found;
   auto* e = static_cast<IdEntry*>(hash_search(ids, &c->id, HASH_ENTER, &found));
   e->exists = true;
   e->hypertable_id = one->hypertable_id;
   e->range_start = c->range_start;
+  e->space_start = c->space_start;
 }
 
 // The set position of a chunk known to the id table, or -1 (then the id entry is dropped).
@@ -441,7 +473,7 @@ int known_position(IdEntry* e, ChunkSet** set_out) {
   bool found;
   auto* set = static_cast<ChunkSet*>(hash_search(sets, &e->hypertable_id, HASH_FIND, &found));
   if (found) {
-    const int pos = last_starting_at_or_before(set, e->range_start);
+    const int pos = position_of(set, e->range_start, e->space_start);
     if (pos >= 0 && set->known.chunks[pos].id == e->chunk_id) {
       *set_out = set;
       return pos;
@@ -466,13 +498,19 @@ void chunk_cache_relation_changed(Oid relid) {
   if (relids != nullptr) hash_search(relids, &relid, HASH_REMOVE, nullptr);
 }
 
-bool chunk_find_by_value(const Hypertable* ht, int64 value, ChunkInfo* out) {
+bool chunk_find_by_value(const Hypertable* ht, int64 value, ChunkInfo* out, int64 hash) {
   begin_lookup();
   ChunkSet* set = covered_set(ht->id, value, value);
-  const int pos = last_starting_at_or_before(set, value);
-  if (pos < 0 || !overlaps(&set->known.chunks[pos], value, value)) return false;
-  copy_one(set, pos, out);
-  return true;
+  // The chunks holding `value` are the last ones starting at or before it (one time range).
+  for (int pos = last_starting_at_or_before(set, value); pos >= 0; --pos) {
+    const CachedChunk* c = &set->known.chunks[pos];
+    if (!overlaps(c, value, value)) return false;
+    if (hash >= c->space_start && hash < c->space_end) {
+      copy_one(set, pos, out);
+      return true;
+    }
+  }
+  return false;
 }
 
 List* chunk_list_overlapping(const Hypertable* ht, int64 lo, int64 hi, bool ascending) {

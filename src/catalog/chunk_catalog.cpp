@@ -20,6 +20,11 @@ void read_chunk_row(const CatalogScan* scan, ChunkRow* row) {
   row->status = catalog_scan_int4(scan, col::chunk::status);
   row->range_start = catalog_scan_int8(scan, col::chunk::range_start);
   row->range_end = catalog_scan_int8(scan, col::chunk::range_end);
+  // (absent in a catalog not updated yet: the whole hash axis)
+  row->space_start = catalog_scan_int8(scan, col::chunk::space_start);
+  bool isnull;
+  const Datum end = catalog_scan_datum(scan, col::chunk::space_end, &isnull);
+  row->space_end = isnull ? kHashAxisEnd : DatumGetInt64(end);
   row->schema_name = catalog_scan_name(scan, col::chunk::schema_name);
   row->table_name = catalog_scan_name(scan, col::chunk::table_name);
 }
@@ -89,7 +94,7 @@ int32 catalog_next_chunk_id() {
 }
 
 void catalog_insert_chunk(int32 chunk_id, int32 hypertable_id, const char* schema, const char* table,
-                          int64 range_start, int64 range_end) {
+                          int64 range_start, int64 range_end, int64 space_start, int64 space_end) {
   NameData s, t;
   namestrcpy(&s, schema);
   namestrcpy(&t, table);
@@ -103,6 +108,8 @@ void catalog_insert_chunk(int32 chunk_id, int32 hypertable_id, const char* schem
   values[col::chunk::range_end - 1] = Int64GetDatum(range_end);
   values[col::chunk::creation_time - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
   values[col::chunk::status - 1] = Int32GetDatum(kChunkStatusNormal);
+  values[col::chunk::space_start - 1] = Int64GetDatum(space_start);
+  values[col::chunk::space_end - 1] = Int64GetDatum(space_end);
   catalog_insert_row(CatalogTable::chunk, values, nulls);
   catalog_invalidate();
 }

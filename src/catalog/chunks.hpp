@@ -15,6 +15,8 @@ struct ChunkInfo {
   int64 range_end;    // exclusive; core::kOpenEnd when open above
   Oid relid;          // InvalidOid if the table is missing
   int32 status;       // _strata_catalog.chunk.status (kChunkStatusNormal, or columnstore flags)
+  int64 space_start;  // the chunk's slice [space_start, space_end) of the hash dimension's axis:
+  int64 space_end;    // [0, kHashAxisEnd) when the hypertable has none
 };
 
 // ---- lookups (chunk cache) ---------------------------------------------------------------------
@@ -24,11 +26,13 @@ struct ChunkInfo {
 // its name when it is first returned (and again after relcache invalidations), so callers that
 // lock a chunk must still check that it exists (SearchSysCacheExists1(RELOID, ...)).
 
-// The chunk holding `value` on the internal axis.
-bool chunk_find_by_value(const Hypertable* ht, int64 value, ChunkInfo* out);
+// The chunk holding `value` on the internal axis and partition hash `hash` (0 for a hypertable
+// without a hash dimension).
+bool chunk_find_by_value(const Hypertable* ht, int64 value, ChunkInfo* out, int64 hash = 0);
 // Chunks overlapping the closed interval [lo, hi] on the internal axis, as a List of palloc'd
-// ChunkInfo*, ordered by range_start ascending (or descending). Cost: a binary search plus the
-// chunks returned.
+// ChunkInfo*, ordered by (range_start, space_start) ascending (or descending). Chunks of a
+// hypertable with a hash dimension share time ranges: two chunks' ranges are either equal or
+// disjoint. Cost: a binary search plus the chunks returned.
 List* chunk_list_overlapping(const Hypertable* ht, int64 lo, int64 hi, bool ascending);
 List* chunk_list_all(const Hypertable* ht);
 bool chunk_get_by_relid(Oid relid, ChunkInfo* out);
@@ -42,7 +46,8 @@ bool catalog_chunk_creation_time(int32 chunk_id, TimestampTz* out);
 // Writes of chunk rows send the catalog invalidation; chunk_index rows are not cached.
 int32 catalog_next_chunk_id();
 void catalog_insert_chunk(int32 chunk_id, int32 hypertable_id, const char* schema, const char* table,
-                          int64 range_start, int64 range_end);
+                          int64 range_start, int64 range_end, int64 space_start = 0,
+                          int64 space_end = kHashAxisEnd);
 void catalog_delete_chunk(int32 chunk_id);
 void catalog_rename_chunk(int32 chunk_id, const char* schema, const char* table);
 // Sets the status of a chunk (false if there is no such chunk).
@@ -67,13 +72,15 @@ struct ChunkRow {
   int32 status;
   int64 range_start;
   int64 range_end;
+  int64 space_start;
+  int64 space_end;
   const char* schema_name;  // pointers into the scanned tuple, valid during the visit
   const char* table_name;
 };
 // Returns false to stop the scan.
 using ChunkRowVisitor = bool (*)(const ChunkRow* row, void* arg);
-// Visits the chunks of a hypertable with range_start <= upto, in range_start order (descending
-// when `backward`), through the (hypertable_id, range_start) index.
+// Visits the chunks of a hypertable with range_start <= upto, in (range_start, space_start) order
+// (descending when `backward`), through the (hypertable_id, range_start, space_start) index.
 void catalog_scan_chunks_of(int32 hypertable_id, int64 upto, bool backward, ChunkRowVisitor visit, void* arg);
 // Visits the chunk with this id / this name; false if there is none.
 bool catalog_scan_chunk_by_id(int32 chunk_id, ChunkRowVisitor visit, void* arg);

@@ -4,6 +4,7 @@
 
 extern "C" {
 #include "utils/hsearch.h"
+#include "utils/typcache.h"
 }
 
 namespace strata {
@@ -28,6 +29,12 @@ void read_hypertable(const CatalogScan* scan, Hypertable* ht) {
   ht->compression_state = catalog_scan_int2(scan, col::hypertable::compression_state);
 }
 
+bool catalog_scan_isnull_safe(const CatalogScan* scan, AttrNumber attno) {
+  bool isnull;
+  catalog_scan_datum(scan, attno, &isnull);
+  return isnull;
+}
+
 void load_dimension(Hypertable* ht) {
   Oid nsp = get_namespace_oid(NameStr(ht->schema_name), true);
   ht->relid = OidIsValid(nsp) ? get_relname_relid(NameStr(ht->table_name), nsp) : InvalidOid;
@@ -36,7 +43,14 @@ void load_dimension(Hypertable* ht) {
   catalog_scan_init(&scan, CatalogIndex::dimension_hypertable, AccessShareLock);
   catalog_scan_key_int4(&scan, col::dimension::hypertable_id, ht->id);
   catalog_scan_begin(&scan);
-  if (catalog_scan_next(&scan)) {
+  while (catalog_scan_next(&scan)) {
+    if (!catalog_scan_isnull_safe(&scan, col::dimension::num_slices)) {
+      // A hash dimension (at most one: add_dimension refuses a second).
+      ht->space_dimension_id = catalog_scan_int4(&scan, col::dimension::id);
+      ht->num_partitions = catalog_scan_int2(&scan, col::dimension::num_slices);
+      namestrcpy(&ht->space_column, catalog_scan_name(&scan, col::dimension::column_name));
+      continue;
+    }
     ht->dimension_id = catalog_scan_int4(&scan, col::dimension::id);
     namestrcpy(&ht->time_column, catalog_scan_name(&scan, col::dimension::column_name));
     ht->interval = catalog_scan_int8(&scan, col::dimension::interval_length);
@@ -54,6 +68,13 @@ void load_dimension(Hypertable* ht) {
     if (ht->time_attno != InvalidAttrNumber) {
       ht->time_type = get_atttype(ht->relid, ht->time_attno);
       time_type_supported(ht->time_type, &ht->kind);
+    }
+  }
+  if (OidIsValid(ht->relid) && ht->num_partitions > 0) {
+    ht->space_attno = get_attnum(ht->relid, NameStr(ht->space_column));
+    if (ht->space_attno != InvalidAttrNumber) {
+      int32 typmod;
+      get_atttypetypmodcoll(ht->relid, ht->space_attno, &ht->space_type, &typmod, &ht->space_collation);
     }
   }
 }
@@ -107,6 +128,15 @@ HtCacheEntry* cache_lookup(Oid relid) {
 }
 
 }  // namespace
+
+Oid space_hash_proc(Oid type) {
+  TypeCacheEntry* tc = lookup_type_cache(type, TYPECACHE_HASH_EXTENDED_PROC);
+  if (!OidIsValid(tc->hash_extended_proc))
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                    errmsg("could not identify an extended hash function for type %s", format_type_be(type)),
+                    errhint("Space partitioning needs a type with a default hash operator class.")));
+  return tc->hash_extended_proc;
+}
 
 void hypertable_cache_reset() {
   if (ht_cache_cxt != nullptr) MemoryContextReset(ht_cache_cxt);

@@ -73,9 +73,39 @@ int32 catalog_insert_hypertable(Oid relid, const char* time_column, Oid time_typ
   dvalues[col::dimension::interval_length - 1] = Int64GetDatum(interval);
   dnulls[col::dimension::integer_now_func_schema - 1] = true;
   dnulls[col::dimension::integer_now_func - 1] = true;
+  dnulls[col::dimension::num_slices - 1] = true;
   catalog_insert_row(CatalogTable::dimension, dvalues, dnulls);
   catalog_invalidate();
   return id;
+}
+
+int32 catalog_insert_hash_dimension(int32 hypertable_id, const char* column, Oid type, int16 num_slices) {
+  const int32 dim_id = next_id("dimension_id_seq");
+  NameData name;
+  namestrcpy(&name, column);
+  Datum values[col::dimension::natts];
+  bool nulls[col::dimension::natts] = {};
+  values[col::dimension::id - 1] = Int32GetDatum(dim_id);
+  values[col::dimension::hypertable_id - 1] = Int32GetDatum(hypertable_id);
+  values[col::dimension::column_name - 1] = NameGetDatum(&name);
+  values[col::dimension::column_type - 1] = ObjectIdGetDatum(type);
+  nulls[col::dimension::interval_length - 1] = true;
+  nulls[col::dimension::integer_now_func_schema - 1] = true;
+  nulls[col::dimension::integer_now_func - 1] = true;
+  values[col::dimension::num_slices - 1] = Int16GetDatum(num_slices);
+  catalog_insert_row(CatalogTable::dimension, values, nulls);
+  catalog_invalidate();
+  return dim_id;
+}
+
+void catalog_update_num_slices(int32 dimension_id, int16 num_slices) {
+  update_dimension(dimension_id, col::dimension::num_slices, Int16GetDatum(num_slices), false, 0, 0, false);
+}
+
+void catalog_rename_space_column(const Hypertable* ht, const char* new_name) {
+  NameData n;
+  namestrcpy(&n, new_name);
+  update_dimension(ht->space_dimension_id, col::dimension::column_name, NameGetDatum(&n), false, 0, 0, false);
 }
 
 void catalog_update_interval(int32 dimension_id, int64 interval) {

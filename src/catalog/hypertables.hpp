@@ -22,7 +22,24 @@ struct Hypertable {
   NameData integer_now_schema;     // empty when no integer now function is set
   NameData integer_now_func;
   int16 compression_state;
+  // The hash (closed) dimension, when num_partitions > 0 (space partitioning): its column, the
+  // number of slices new chunks divide [0, kHashAxisEnd) into.
+  int32 space_dimension_id;
+  int16 num_partitions;
+  NameData space_column;
+  AttrNumber space_attno;
+  Oid space_type;
+  Oid space_collation;
 };
+
+// The partition hash of a value of the hash dimension's type (`hash_proc`: the type's extended
+// hash function, see space_hash_proc): on [0, kHashAxisEnd), also for NULL (0).
+Oid space_hash_proc(Oid type);
+inline int64 space_hash_value(FmgrInfo* hash_proc, Oid collation, Datum value, bool isnull) {
+  if (isnull) return 0;
+  const uint64 h = DatumGetUInt64(FunctionCall2Coll(hash_proc, collation, value, Int64GetDatum(0)));
+  return static_cast<int64>(h & UINT64CONST(0x7fffffff));
+}
 
 // The hypertable whose table is `relid`, or nullptr. The result is a palloc'd copy in the
 // current memory context (the cache behind it can be reset by any invalidation).
@@ -36,6 +53,10 @@ List* hypertable_list_all();
 // Catalog writes (direct heap access; callers check permissions). Each sends the catalog
 // invalidation.
 int32 catalog_insert_hypertable(Oid relid, const char* time_column, Oid time_type, int64 interval);
+// Adds a hash dimension; returns its id.
+int32 catalog_insert_hash_dimension(int32 hypertable_id, const char* column, Oid type, int16 num_slices);
+void catalog_update_num_slices(int32 dimension_id, int16 num_slices);
+void catalog_rename_space_column(const Hypertable* ht, const char* new_name);
 void catalog_update_interval(int32 dimension_id, int64 interval);
 void catalog_update_integer_now(int32 dimension_id, const char* schema, const char* func);
 void catalog_rename_hypertable(int32 hypertable_id, const char* schema, const char* table);

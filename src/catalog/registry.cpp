@@ -27,9 +27,10 @@ struct TableDef {
 constexpr const char* kHypertableCols[] = {"id", "schema_name", "table_name", "associated_schema_name",
                                            "associated_table_prefix", "compression_state"};
 constexpr const char* kDimensionCols[] = {"id", "hypertable_id", "column_name", "column_type",
-                                          "interval_length", "integer_now_func_schema", "integer_now_func"};
+                                          "interval_length", "integer_now_func_schema", "integer_now_func",
+                                          "num_slices"};
 constexpr const char* kChunkCols[] = {"id", "hypertable_id", "schema_name", "table_name", "range_start",
-                                      "range_end", "creation_time", "status"};
+                                      "range_end", "creation_time", "status", "space_start", "space_end"};
 constexpr const char* kChunkIndexCols[] = {"chunk_id", "index_name", "hypertable_id", "hypertable_index_name"};
 constexpr const char* kBgwJobCols[] = {"id", "application_name", "schedule_interval", "max_runtime",
                                        "max_retries", "retry_period", "proc_schema", "proc_name", "owner",
@@ -62,7 +63,7 @@ static_assert(sizeof kCompressedChunkCols / sizeof *kCompressedChunkCols == col:
 // Indexed by CatalogTable.
 constexpr TableDef kTables[kCatalogTableCount] = {
     {"hypertable", kHypertableCols, col::hypertable::natts, col::hypertable::natts},
-    {"dimension", kDimensionCols, col::dimension::natts, col::dimension::natts},
+    {"dimension", kDimensionCols, col::dimension::natts, 7},
     {"chunk", kChunkCols, col::chunk::natts, 7},
     {"chunk_index", kChunkIndexCols, col::chunk_index::natts, col::chunk_index::natts},
     {"bgw_job", kBgwJobCols, col::bgw_job::natts, col::bgw_job::natts},

@@ -27,7 +27,7 @@ enum class CatalogIndex : uint8 {
   dimension_hypertable,    // (hypertable_id, column_name)
   chunk_pkey,              // (id)
   chunk_name,              // (schema_name, table_name)
-  chunk_range,             // (hypertable_id, range_start)
+  chunk_range,             // (hypertable_id, range_start, space_start)
   chunk_index_pkey,        // (chunk_id, index_name)
   chunk_index_hypertable,  // (hypertable_id, hypertable_index_name)
   bgw_job_pkey,            // (id)
@@ -49,11 +49,11 @@ enum : AttrNumber { id = 1, schema_name, table_name, associated_schema_name, ass
 }
 namespace dimension {
 enum : AttrNumber { id = 1, hypertable_id, column_name, column_type, interval_length,
-                    integer_now_func_schema, integer_now_func, natts = integer_now_func };
+                    integer_now_func_schema, integer_now_func, num_slices, natts = num_slices };
 }
 namespace chunk {
 enum : AttrNumber { id = 1, hypertable_id, schema_name, table_name, range_start, range_end,
-                    creation_time, status, natts = status };
+                    creation_time, status, space_start, space_end, natts = space_end };
 }
 namespace chunk_index {
 enum : AttrNumber { chunk_id = 1, index_name, hypertable_id, hypertable_index_name,
@@ -93,6 +93,10 @@ inline constexpr int32 kChunkStatusNormal = 0;
 inline constexpr int32 kChunkStatusCompressed = 1;
 inline constexpr int32 kChunkStatusPartial = 2;
 inline constexpr int32 kChunkStatusFrozen = 4;
+
+// The axis of a hash dimension (space partitioning): partition hashes are in [0, kHashAxisEnd),
+// and a chunk of a hypertable without a hash dimension covers all of it.
+inline constexpr int64 kHashAxisEnd = INT64CONST(2147483648);
 
 // True when the extension is installed in this database and not being created, updated or
 // dropped. Every hook checks this first and does nothing otherwise. Cheap: cached, invalidated

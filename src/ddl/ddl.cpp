@@ -69,6 +69,10 @@ bool is_chunk(Oid relid) {
   return OidIsValid(relid) && chunk_get_by_relid(relid, &chunk);
 }
 
+bool is_space_column(const Hypertable* ht, const char* column) {
+  return column != nullptr && ht->num_partitions > 0 && strcmp(column, NameStr(ht->space_column)) == 0;
+}
+
 bool is_time_column(const Hypertable* ht, const char* column) {
   return column != nullptr && strcmp(column, NameStr(ht->time_column)) == 0;
 }
@@ -239,7 +243,7 @@ void plan_alter_table(AlterTableStmt* stmt, AlterPlan* plan) {
         refuse_partitioning(cmd, ht, chunk);
         break;
       case AT_DropColumn:
-        if (ht != nullptr && is_time_column(ht, cmd->name)) {
+        if (ht != nullptr && (is_time_column(ht, cmd->name) || is_space_column(ht, cmd->name))) {
           ereport(ERROR, (errcode(ERRCODE_INVALID_TABLE_DEFINITION),
                           errmsg("cannot drop column \"%s\" (used in partitioning)", cmd->name),
                           errdetail("Chunks of hypertable \"%s\" are partitioned by this column.",
@@ -255,6 +259,10 @@ void plan_alter_table(AlterTableStmt* stmt, AlterPlan* plan) {
         }
         break;
       case AT_AlterColumnType:
+        if (ht != nullptr && is_space_column(ht, cmd->name))
+          ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                          errmsg("cannot change the type of column \"%s\" (used in hash partitioning)", cmd->name),
+                          errdetail("Its values' partition hashes place rows in chunks.")));
         if (ht != nullptr && is_time_column(ht, cmd->name)) {
           plan->new_time_type = check_time_type_change(ht, castNode(ColumnDef, cmd->def));
         }
@@ -474,6 +482,7 @@ void process_rename(const UtilityCall* c, RenameStmt* stmt) {
       Hypertable* ht = hypertable_of(stmt->relation);
       pg::utility_proceed(c);
       if (ht != nullptr && is_time_column(ht, stmt->subname)) catalog_rename_time_column(ht, stmt->newname);
+      if (ht != nullptr && is_space_column(ht, stmt->subname)) catalog_rename_space_column(ht, stmt->newname);
       return;
     }
     case OBJECT_TABCONSTRAINT:

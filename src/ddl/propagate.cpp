@@ -49,10 +49,20 @@ void check_unique_index(const Hypertable* ht, Oid index_oid) {
   bool unique = index->indisunique;
   bool exclusion = index->indisexclusion;
   bool has_time = false;
+  bool has_space = ht->num_partitions == 0;
   for (int i = 0; i < index->indnkeyatts; i++) {
     if (index->indkey.values[i] == ht->time_attno) has_time = true;
+    if (ht->num_partitions > 0 && index->indkey.values[i] == ht->space_attno) has_space = true;
   }
   ReleaseSysCache(tuple);
+  if ((unique || exclusion) && has_time && !has_space) {
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+             errmsg("cannot create a %s without the column \"%s\" (used in partitioning)",
+                    exclusion ? "exclusion constraint" : "unique index", NameStr(ht->space_column)),
+             errhint("Chunks enforce uniqueness separately; add \"%s\" to the key columns.",
+                     NameStr(ht->space_column))));
+  }
   if ((unique || exclusion) && !has_time) {
     ereport(ERROR,
             (errcode(ERRCODE_INVALID_TABLE_DEFINITION),

@@ -119,8 +119,17 @@ void append_storage_clauses(StringInfo sql, Oid ht_relid) {
   if (OidIsValid(spc)) appendStringInfo(sql, " TABLESPACE %s", quote_identifier(get_tablespace_name(spc)));
 }
 
-// The aligned range for `value`, shrunk around chunks made with an earlier interval.
+// The aligned range for `value`, shrunk around chunks made with an earlier interval. With a hash
+// dimension, the range of the chunks (of other slices) that already hold `value`: time ranges are
+// shared, never partly overlapping.
 core::ChunkRange new_chunk_range(const Hypertable* ht, int64 value) {
+  if (ht->num_partitions > 0) {
+    List* same = chunk_list_overlapping(ht, value, value, true);
+    if (same != NIL) {
+      auto* c = static_cast<ChunkInfo*>(linitial(same));
+      return core::ChunkRange{c->range_start, c->range_end};
+    }
+  }
   int64 min, max;
   time_type_domain(ht->time_type, &min, &max);
   // (called from INSERT and COPY, outside any cpp_entry: core errors become ereports here)
@@ -140,7 +149,35 @@ core::ChunkRange new_chunk_range(const Hypertable* ht, int64 value) {
   return pg::cpp_entry([&] { return core::cut_range(r, value, ranges, n); });
 }
 
-Oid create_chunk_table(const Hypertable* ht, int32 chunk_id, core::ChunkRange r, char* table_name) {
+// The hash slice [*start, *end) of a new chunk holding `hash` in time range `r`: slice
+// floor(hash / (2^31 / n)) of the dimension's n (the last one up to the end of the axis), shrunk
+// around the slices of chunks already in that time range (made with another n).
+void new_space_slice(const Hypertable* ht, core::ChunkRange r, int64 hash, int64* start, int64* end) {
+  *start = 0;
+  *end = kHashAxisEnd;
+  if (ht->num_partitions <= 0) return;
+  const int64 n = ht->num_partitions;
+  const int64 width = kHashAxisEnd / n;
+  const int64 i = Min(hash / width, n - 1);
+  *start = i * width;
+  *end = i == n - 1 ? kHashAxisEnd : (i + 1) * width;
+  const int64 hi = r.end == core::kOpenEnd ? PG_INT64_MAX : r.end - 1;
+  ListCell* lc;
+  foreach (lc, chunk_list_overlapping(ht, r.start, hi, true)) {
+    auto* c = static_cast<ChunkInfo*>(lfirst(lc));
+    if (c->space_end <= hash) *start = Max(*start, c->space_end);
+    if (c->space_start > hash) *end = Min(*end, c->space_start);
+  }
+}
+
+// `_strata_internal.get_partition_hash(col) OP value`
+void append_hash_bound(StringInfo out, const Hypertable* ht, int64 v, bool lower) {
+  appendStringInfo(out, "_strata_internal.get_partition_hash(%s) OPERATOR(pg_catalog.%s) " INT64_FORMAT,
+                   quote_identifier(NameStr(ht->space_column)), lower ? ">=" : "<", v);
+}
+
+Oid create_chunk_table(const Hypertable* ht, int32 chunk_id, core::ChunkRange r, int64 space_start,
+                       int64 space_end, char* table_name) {
   snprintf(table_name, NAMEDATALEN, "_hyper_%d_%d_chunk", ht->id, chunk_id);
   StringInfoData sql;
   initStringInfo(&sql);
@@ -151,6 +188,17 @@ Oid create_chunk_table(const Hypertable* ht, int32 chunk_id, core::ChunkRange r,
     if (has_lower) append_bound(&sql, ht, r.start, true);
     if (has_lower && has_upper) appendStringInfoString(&sql, " AND ");
     if (has_upper) append_bound(&sql, ht, r.end, false);
+    appendStringInfoChar(&sql, ')');
+  }
+  // The hash slice: rows whose partition hash falls in it (NULLs, which route to hash 0, pass
+  // every chunk's check as NULL).
+  bool space_lower = space_start > 0, space_upper = space_end < kHashAxisEnd;
+  if (space_lower || space_upper) {
+    if (has_lower || has_upper) appendStringInfoString(&sql, ", ");
+    appendStringInfoString(&sql, "CONSTRAINT _strata_space CHECK (");
+    if (space_lower) append_hash_bound(&sql, ht, space_start, true);
+    if (space_lower && space_upper) appendStringInfoString(&sql, " AND ");
+    if (space_upper) append_hash_bound(&sql, ht, space_end, false);
     appendStringInfoChar(&sql, ')');
   }
   appendStringInfo(&sql, ") INHERITS (%s)",
@@ -207,12 +255,12 @@ void run_internal_ddl(const char* sql) {
   pg::internal_user_end(&s);
 }
 
-ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value) {
+ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value, int64 hash) {
   auto* chunk = static_cast<ChunkInfo*>(palloc0(sizeof(ChunkInfo)));
   // Lock an existing chunk before handing it out: drop_chunks holds AccessExclusiveLock on a
   // chunk until it commits, and then the table and its catalog row are gone. Taking the lock
   // processes the invalidations, so looking again sees the drop (and goes on to create anew).
-  while (chunk_find_by_value(ht, value, chunk) && OidIsValid(chunk->relid)) {
+  while (chunk_find_by_value(ht, value, chunk, hash) && OidIsValid(chunk->relid)) {
     LockRelationOid(chunk->relid, RowExclusiveLock);
     if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(chunk->relid))) return chunk;
     UnlockRelationOid(chunk->relid, RowExclusiveLock);
@@ -222,17 +270,19 @@ ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value) {
   // not with the RowExclusiveLock of concurrent inserters; it is what CREATE TABLE ... INHERITS
   // takes on the parent anyway. Re-check: another session may have created the chunk meanwhile.
   LockRelationOid(ht->relid, ShareUpdateExclusiveLock);
-  if (chunk_find_by_value(ht, value, chunk)) {
+  if (chunk_find_by_value(ht, value, chunk, hash)) {
     if (OidIsValid(chunk->relid)) return chunk;
     catalog_delete_chunk(chunk->id);  // the table is gone: forget the stale row
     CommandCounterIncrement();
   }
 
   core::ChunkRange r = new_chunk_range(ht, value);
+  int64 space_start, space_end;
+  new_space_slice(ht, r, hash, &space_start, &space_end);
   int32 id = catalog_next_chunk_id();
   char table_name[NAMEDATALEN];
-  Oid relid = create_chunk_table(ht, id, r, table_name);
-  catalog_insert_chunk(id, ht->id, "_strata_internal", table_name, r.start, r.end);
+  Oid relid = create_chunk_table(ht, id, r, space_start, space_end, table_name);
+  catalog_insert_chunk(id, ht->id, "_strata_internal", table_name, r.start, r.end, space_start, space_end);
   CommandCounterIncrement();
 
   chunk->id = id;
@@ -241,6 +291,8 @@ ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value) {
   namestrcpy(&chunk->table_name, table_name);
   chunk->range_start = r.start;
   chunk->range_end = r.end;
+  chunk->space_start = space_start;
+  chunk->space_end = space_end;
   chunk->relid = relid;
 
   pg::InternalUser s;

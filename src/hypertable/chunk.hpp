@@ -6,10 +6,11 @@
 
 namespace strata {
 
-// The chunk holding `value` (internal axis), created if missing. Safe against concurrent creators:
-// takes ShareUpdateExclusiveLock on the hypertable and re-checks the catalog before creating.
+// The chunk holding `value` (internal axis) and partition hash `hash` (space_hash_value; 0 without
+// a hash dimension), created if missing. Safe against concurrent creators: takes
+// ShareUpdateExclusiveLock on the hypertable and re-checks the catalog before creating.
 // Returns a palloc'd ChunkInfo with relid set.
-ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value);
+ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value, int64 hash = 0);
 
 // Creates on the chunk the index implementing hypertable index `ht_index_oid` (including the
 // constraint for a unique / primary key index) and records it in _strata_catalog.chunk_index.

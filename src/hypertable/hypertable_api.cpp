@@ -3,6 +3,7 @@
 #include "catalog/catalog.hpp"
 #include "core/time/chunk_range.hpp"
 #include "hypertable/chunk.hpp"
+#include "hypertable/space.hpp"
 #include "pg/guard.hpp"
 #include "pg/module.hpp"
 
@@ -146,6 +147,8 @@ struct CreateArgs {
   bool create_default_indexes;
   bool if_not_exists;
   bool migrate_data;
+  const char* space_column;  // a hash dimension to add (create_hypertable's partitioning_column), or nullptr
+  int64 num_partitions;
 };
 
 // Returns the hypertable id; *created says whether it was created now.
@@ -210,6 +213,20 @@ int32 create_hypertable(const CreateArgs& a, bool* created) {
                     errhint("Use timestamptz, timestamp, date, smallint, integer or bigint.")));
   }
   int64 interval = interval_to_internal(a.interval, a.interval_type, a.interval_null, time_type, a.column);
+  if (a.space_column != nullptr) {
+    // (checked again by add_hash_dimension; here so that a failure leaves no trace)
+    AttrNumber space_attno = get_attnum(a.relid, a.space_column);
+    if (space_attno == InvalidAttrNumber || space_attno < 0) {
+      table_close(rel, NoLock);
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("column \"%s\" does not exist", a.space_column)));
+    }
+    if (a.num_partitions < 1 || a.num_partitions > 32767) {
+      table_close(rel, NoLock);
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                      errmsg("invalid number of partitions: must be between 1 and 32767")));
+    }
+    space_hash_proc(get_atttype(a.relid, space_attno));
+  }
   check_unique_indexes(rel, attno, a.column);
   bool has_time_index = has_index_leading_with(rel, attno);
   bool notnull = TupleDescAttr(RelationGetDescr(rel), attno - 1)->attnotnull;
@@ -229,6 +246,10 @@ int32 create_hypertable(const CreateArgs& a, bool* created) {
   }
   int32 id = catalog_insert_hypertable(a.relid, a.column, time_type, interval);
   CommandCounterIncrement();
+  if (a.space_column != nullptr) {
+    bool space_created;
+    add_hash_dimension(a.relid, a.space_column, a.num_partitions, false, &space_created);
+  }
 
   if (a.create_default_indexes && !has_time_index) {
     char* idxname = ChooseRelationName(relname, a.column, "idx", get_rel_namespace(a.relid), false);
@@ -309,6 +330,11 @@ STRATA_FUNCTION(strata_create_hypertable) {
   bool isnull;
   Datum col = GetAttributeByName(dim, "column_name", &isnull);
   if (isnull) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("dimension column cannot be NULL")));
+  Datum kind = GetAttributeByName(dim, "dimension_type", &isnull);
+  if (!isnull && strcmp(TextDatumGetCString(kind), "hash") == 0)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("cannot partition using a closed dimension on the primary column"),
+                    errhint("Use by_range() for the primary (time) dimension, then add_dimension() with by_hash().")));
   bool iv_null, type_null;
   Datum iv_text = GetAttributeByName(dim, "partition_interval", &iv_null);
   Datum iv_type = GetAttributeByName(dim, "interval_type", &type_null);
@@ -335,10 +361,16 @@ STRATA_FUNCTION(strata_create_hypertable) {
 STRATA_FUNCTION(strata_create_hypertable_old) {
   require_arg(fcinfo, 0, "relation");
   require_arg(fcinfo, 1, "time_column_name");
-  if (!PG_ARGISNULL(2) || !PG_ARGISNULL(3) || !PG_ARGISNULL(9))
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("space partitioning is not supported"),
-                    errhint("Create the hypertable with only a time dimension.")));
+  if (!PG_ARGISNULL(9))
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("partitioning_func is not supported"),
+                    errhint("Hash dimensions use the column type's default hash function.")));
+  if (PG_ARGISNULL(2) && !PG_ARGISNULL(3))
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("number_partitions needs a partitioning_column")));
+  if (!PG_ARGISNULL(2) && PG_ARGISNULL(3))
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("invalid number of partitions: must be between 1 and 32767"),
+                    errhint("Pass number_partitions with partitioning_column.")));
   if (!PG_ARGISNULL(4) && strcmp(NameStr(*PG_GETARG_NAME(4)), "_strata_internal") != 0)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("chunks are always created in schema _strata_internal")));
@@ -360,6 +392,10 @@ STRATA_FUNCTION(strata_create_hypertable_old) {
   a.create_default_indexes = bool_arg(fcinfo, 7, true);
   a.if_not_exists = bool_arg(fcinfo, 8, false);
   a.migrate_data = bool_arg(fcinfo, 10, false);
+  if (!PG_ARGISNULL(2)) {
+    a.space_column = pstrdup(NameStr(*PG_GETARG_NAME(2)));
+    a.num_partitions = PG_GETARG_INT32(3);
+  }
   return create_and_report(fcinfo, a, true);
 }
 
@@ -389,11 +425,34 @@ STRATA_FUNCTION(strata_by_range) {
   return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
+// by_hash(column_name, number_partitions, partition_func) -> dimension_info: the number of
+// partitions travels as partition_interval (an integer).
 STRATA_FUNCTION(strata_by_hash) {
-  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                  errmsg("hash (space) partitioning is not supported"),
-                  errhint("Use a time dimension created with by_range().")));
-  PG_RETURN_NULL();
+  require_arg(fcinfo, 0, "column_name");
+  if (PG_ARGISNULL(1))
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("invalid number of partitions: must be between 1 and 32767")));
+  const int32 n = PG_GETARG_INT32(1);
+  if (n < 1 || n > 32767)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("invalid number of partitions: must be between 1 and 32767"),
+                    errdetail("The number given is %d.", n)));
+  if (!PG_ARGISNULL(2))
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("partition_func is not supported"),
+                    errhint("Hash dimensions use the column type's default hash function.")));
+  TupleDesc tupdesc;
+  if (get_call_result_type(fcinfo, nullptr, &tupdesc) != TYPEFUNC_COMPOSITE)
+    elog(ERROR, "by_hash must return a composite type");
+  tupdesc = BlessTupleDesc(tupdesc);
+  Datum values[4];
+  bool nulls[4] = {};
+  values[0] = PG_GETARG_DATUM(0);
+  char buf[16];
+  snprintf(buf, sizeof buf, "%d", n);
+  values[1] = CStringGetTextDatum(buf);
+  values[2] = ObjectIdGetDatum(INT4OID);
+  values[3] = CStringGetTextDatum("hash");
+  return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
 STRATA_FUNCTION(strata_check_setup) {
@@ -427,7 +486,14 @@ STRATA_FUNCTION(strata_insert_blocker) {
     ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
                     errmsg("NULL value in column \"%s\" violates not-null constraint", NameStr(ht->time_column)),
                     errhint("Columns used for time partitioning cannot be NULL.")));
-  ChunkInfo* chunk = chunk_get_or_create(ht, time_datum_to_internal(t, ht->time_type));
+  int64 hash = 0;
+  if (ht->num_partitions > 0 && ht->space_attno != InvalidAttrNumber) {
+    Datum sv = heap_getattr(td->tg_trigtuple, ht->space_attno, RelationGetDescr(rel), &isnull);
+    FmgrInfo proc;
+    fmgr_info(space_hash_proc(ht->space_type), &proc);
+    hash = space_hash_value(&proc, ht->space_collation, sv, isnull);
+  }
+  ChunkInfo* chunk = chunk_get_or_create(ht, time_datum_to_internal(t, ht->time_type), hash);
   StringInfoData sql;
   initStringInfo(&sql);
   appendStringInfo(&sql, "INSERT INTO %s SELECT ($1::%s).*",

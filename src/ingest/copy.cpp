@@ -116,9 +116,9 @@ void restore_progress(CopyRun* run, const CopyStmt* stmt) {
   pgstat_progress_update_multi_param(6, cols, vals);
 }
 
-CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
+CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v, int64 h) {
   MemoryContext old = MemoryContextSwitchTo(run->estate->es_query_cxt);
-  ChunkInfo* info = chunk_get_or_create(ht, v);
+  ChunkInfo* info = chunk_get_or_create(ht, v, h);
   restore_progress(run, run->stmt);
   Relation rel = table_open(info->relid, RowExclusiveLock);
   chunk_note_rows_in_row_part(info);  // a compressed chunk's row part gets rows: partial
@@ -143,7 +143,13 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
 
 CopyChunk* find_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
   RouteEntry* e = route_cache_find(&run->routes, v);
-  return e != nullptr ? static_cast<CopyChunk*>(e->data) : open_chunk(run, ht, v);
+  return e != nullptr ? static_cast<CopyChunk*>(e->data) : open_chunk(run, ht, v, 0);
+}
+
+// With a hash dimension: the chunk of time value `v` and partition hash `h`.
+CopyChunk* find_chunk_point(CopyRun* run, const Hypertable* ht, int64 v, int64 h) {
+  RouteEntry* e = route_cache_find_point(&run->routes, v, h);
+  return e != nullptr ? static_cast<CopyChunk*>(e->data) : open_chunk(run, ht, v, h);
 }
 
 // Fills `slot` (the chunk's) from the parsed row in `row` (hypertable layout).
@@ -249,6 +255,15 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
   MemoryContext query_cxt = CurrentMemoryContext;
   AttrNumber tattno = ht->time_attno;
   CaggTracker* cagg = caggs_tracker_for(ht);
+  FmgrInfo* space_hash = nullptr;
+  const AttrNumber sattno = ht->space_attno;
+  if (ht->num_partitions > 0) {
+    if (sattno == InvalidAttrNumber)
+      elog(ERROR, "hash dimension column \"%s\" of hypertable \"%s\" is missing", NameStr(ht->space_column),
+           NameStr(ht->table_name));
+    space_hash = static_cast<FmgrInfo*>(palloc(sizeof(FmgrInfo)));
+    fmgr_info(space_hash_proc(ht->space_type), space_hash);
+  }
   for (;;) {
     CHECK_FOR_INTERRUPTS();
     ResetPerTupleExprContext(run.estate);
@@ -272,7 +287,17 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
                       errhint("Columns used for time partitioning cannot be NULL.")));
     int64 v = time_datum_to_internal(row->tts_values[tattno - 1], ht->time_type);
     if (cagg != nullptr) caggs_track(cagg, v);
-    CopyChunk* c = find_chunk(&run, ht, v);
+    CopyChunk* c;
+    if (space_hash == nullptr) {
+      c = find_chunk(&run, ht, v);
+    } else {
+      // (hash functions may allocate, say to detoast: in the per-row context)
+      MemoryContextSwitchTo(GetPerTupleMemoryContext(run.estate));
+      const int64 h = space_hash_value(space_hash, ht->space_collation, row->tts_values[sattno - 1],
+                                       row->tts_isnull[sattno - 1]);
+      MemoryContextSwitchTo(query_cxt);
+      c = find_chunk_point(&run, ht, v, h);
+    }
 
     if (c->single) {
       if (c->single_slot == nullptr)

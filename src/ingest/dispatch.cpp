@@ -43,6 +43,7 @@ struct DispatchState {
   List* opened;          // chunk Relations we opened (closed at end; their indexes are closed
                          // by ExecCloseResultRelations)
   CaggTracker* cagg;     // continuous aggregate invalidations, or nullptr when there are none
+  FmgrInfo* space_hash;  // the hash dimension's hash function, or nullptr when there is none
 };
 
 struct ModifyState {
@@ -246,13 +247,14 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
   mt->mt_lastResultOid = InvalidOid;
 }
 
-// The chunk for time value `v`, creating it (and its ResultRelInfo) on first use.
-Oid route(DispatchState* ds, int64 v) {
-  RouteEntry* e = route_cache_find(&ds->routes, v);
+// The chunk for time value `v` (and partition hash `h`), creating it (and its ResultRelInfo) on
+// first use.
+Oid route(DispatchState* ds, int64 v, int64 h) {
+  RouteEntry* e = ds->space_hash == nullptr ? route_cache_find(&ds->routes, v) : route_cache_find_point(&ds->routes, v, h);
   if (e != nullptr) return e->relid;
   EState* estate = ds->css.ss.ps.state;
   MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
-  ChunkInfo* chunk = chunk_get_or_create(ds->ht, v);
+  ChunkInfo* chunk = chunk_get_or_create(ds->ht, v, h);
   add_chunk_result_rel(ds, chunk, estate);
   chunk_note_rows_in_row_part(chunk);  // a compressed chunk's row part gets rows: partial
   route_cache_add(&ds->routes, chunk, nullptr);
@@ -275,6 +277,14 @@ void dispatch_begin(CustomScanState* node, EState* estate, int eflags) {
   ds->natts = list_length(cscan->scan.plan.targetlist) - 1;
   route_cache_init(&ds->routes);
   ds->cagg = caggs_tracker_for(ds->ht);
+  ds->space_hash = nullptr;
+  if (ds->ht->num_partitions > 0) {
+    if (ds->ht->space_attno == InvalidAttrNumber || ds->ht->space_attno > ds->natts)
+      elog(ERROR, "hash dimension column \"%s\" of hypertable \"%s\" is missing", NameStr(ds->ht->space_column),
+           NameStr(ds->ht->table_name));
+    ds->space_hash = static_cast<FmgrInfo*>(palloc(sizeof(FmgrInfo)));
+    fmgr_info(space_hash_proc(ds->ht->space_type), ds->space_hash);
+  }
   ds->rri_capacity = 1;  // ExecInitModifyTable allocated exactly one ResultRelInfo
   node->custom_ps = list_make1(ExecInitNode(static_cast<Plan*>(linitial(cscan->custom_plans)), estate, eflags));
 }
@@ -291,7 +301,15 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
                     errhint("Columns used for time partitioning cannot be NULL.")));
   int64 v = time_datum_to_internal(in->tts_values[t - 1], ds->ht->time_type);
   if (ds->cagg != nullptr) caggs_track(ds->cagg, v);
-  Oid chunk_relid = route(ds, v);
+  int64 h = 0;
+  if (ds->space_hash != nullptr) {
+    const AttrNumber s = ds->ht->space_attno;
+    // (hash functions may allocate, say to detoast: in the per-row context ModifyTable resets)
+    MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(node->ss.ps.state));
+    h = space_hash_value(ds->space_hash, ds->ht->space_collation, in->tts_values[s - 1], in->tts_isnull[s - 1]);
+    MemoryContextSwitchTo(old);
+  }
+  Oid chunk_relid = route(ds, v, h);
 
   TupleTableSlot* out = node->ss.ps.ps_ResultTupleSlot;
   ExecClearTuple(out);

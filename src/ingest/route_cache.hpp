@@ -12,6 +12,8 @@ struct RouteEntry {
   int64 end;    // PG_INT64_MAX: open above (and then holds PG_INT64_MAX itself)
   Oid relid;
   void* data;   // the caller's per-chunk state; stable while the cache lives
+  int64 space_start;  // the chunk's hash slice (the whole axis without a hash dimension)
+  int64 space_end;
 };
 
 struct RouteCache {
@@ -22,8 +24,11 @@ struct RouteCache {
 };
 
 void route_cache_init(RouteCache* cache);
-// The entry holding `value`, or nullptr.
+// The entry holding `value`, or nullptr (hypertables without a hash dimension).
 RouteEntry* route_cache_find(RouteCache* cache, int64 value);
+// The entry holding `value` and partition hash `hash`, or nullptr (with a hash dimension: entries
+// are ordered by time range, then hash slice).
+RouteEntry* route_cache_find_point(RouteCache* cache, int64 value, int64 hash);
 // Adds the chunk (which must not overlap any entry) and returns its entry.
 RouteEntry* route_cache_add(RouteCache* cache, const ChunkInfo* chunk, void* data);
 // Every entry, for iteration: entries[0 .. n).

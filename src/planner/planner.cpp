@@ -175,8 +175,7 @@ List* chunks_for_set(const Hypertable* ht, TimeSet set) {
   const bool hull = set.all || set.n > kMaxLookupsPerSet;
   const int nlookups = hull ? (set.all || set.n > 0 ? 1 : 0) : set.n;
   List* result = NIL;
-  int32 last_id = -1;
-  bool have_last = false;
+  const ChunkInfo* last = nullptr;
   for (int i = 0; i < nlookups; ++i) {
     int64 lo, hi;
     if (set.all) {
@@ -193,11 +192,13 @@ List* chunks_for_set(const Hypertable* ht, TimeSet set) {
     for (int k = list_length(part) - 1; k >= 0; --k) {
       ChunkInfo* c = (ChunkInfo*)list_nth(part, k);
       if (hull && !time_set_overlaps(set, c->range_start, c->range_end)) continue;
-      // Intervals are sorted and disjoint, so a chunk met twice is met in a row.
-      if (have_last && c->id == last_id) continue;
+      // Intervals are sorted and disjoint, so a chunk met twice is met after the last one taken
+      // (or is that one), in (range start, hash slice) order.
+      if (last != nullptr && (c->range_start < last->range_start ||
+                              (c->range_start == last->range_start && c->space_start <= last->space_start)))
+        continue;
       result = lappend(result, c);
-      last_id = c->id;
-      have_last = true;
+      last = c;
     }
   }
   return result;
@@ -588,7 +589,9 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   time_restriction_analyze(root, rel, ht, &restriction);
   List* runtime = guc_enable_runtime_exclusion ? restriction.runtime : NIL;
 
-  List* chunks = lock_chunks(chunks_for_set(ht, restriction.plan_set), rte->rellockmode);
+  List* candidates = chunks_for_set(ht, restriction.plan_set);
+  if (ht->num_partitions > 0) candidates = space_filter_chunks(root, rel, ht, candidates);
+  List* chunks = lock_chunks(candidates, rte->rellockmode);
   const int nchunks = list_length(chunks);
   ChildRel* kids = (ChildRel*)palloc(sizeof(ChildRel) * (nchunks > 0 ? nchunks : 1));
   int n = 0;
@@ -631,6 +634,13 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   for (int i = 0; i < n; ++i) live = lappend(live, kids[i].rel);
   add_paths_to_append_rel(root, rel, live);
   if (guc_enable_runtime_exclusion) use_chunk_append_for_appends(root, rel, ht, kids, n, runtime);
+  // Reading chunks one after the other in range order is ordered only when no two of them share
+  // a time range (with a hash dimension, several do unless a hash restriction left one slice):
+  // otherwise PostgreSQL's MergeAppend paths stay.
+  bool shared_ranges = false;
+  for (int i = 1; i < n; ++i)
+    if (kids[i].range_start == kids[i - 1].range_start) shared_ranges = true;
+  if (shared_ranges) return;
   if (guc_enable_ordered_append && (n > 1 || runtime != NIL))
     merge_appends_to_chunk_appends(root, rel, ht, kids, n, runtime);
   add_ordered_paths(root, rel, ht, kids, n, runtime);

@@ -59,4 +59,9 @@ List* time_join_clauses(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht
 TimeSet time_set_for_value(int strategy, bool is_array, bool use_or, Datum value, bool isnull,
                            Oid value_type, Oid column_type);
 
+// Space partitioning: the chunks of `chunks` (ChunkInfo*) whose hash slice can hold rows that
+// rel's restrictions allow: `col = const` and `col = ANY (const array)` on the hash column, with
+// an equality of the column type's hash operator family, exclude every other slice. Order kept.
+List* space_filter_chunks(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, List* chunks);
+
 }  // namespace strata

@@ -19,9 +19,12 @@ CREATE TABLE _strata_catalog.dimension (
   hypertable_id           integer NOT NULL REFERENCES _strata_catalog.hypertable(id) ON DELETE CASCADE,
   column_name             name NOT NULL,
   column_type             regtype NOT NULL,
-  interval_length         bigint NOT NULL CHECK (interval_length > 0),
+  interval_length         bigint CHECK (interval_length > 0),
   integer_now_func_schema name,
   integer_now_func        name,
+  -- A hash (closed) dimension: the number of partitions of [0, 2^31) for new chunks; its
+  -- interval_length is NULL. NULL for the time (open) dimension.
+  num_slices              smallint CHECK (num_slices BETWEEN 1 AND 32767),
   UNIQUE (hypertable_id, column_name)
 );
 
@@ -36,12 +39,17 @@ CREATE TABLE _strata_catalog.chunk (
   -- 0 for a plain chunk; the columnstore sets flags (compressed, partially compressed). Written
   -- through catalog_update_chunk_status, which invalidates every backend's chunk cache.
   status         integer NOT NULL DEFAULT 0,
+  -- The chunk's slice [space_start, space_end) of the hash dimension's axis [0, 2^31) (space
+  -- partitioning); the whole axis for a hypertable without a hash dimension.
+  space_start    bigint NOT NULL DEFAULT 0,
+  space_end      bigint NOT NULL DEFAULT 2147483648,
   UNIQUE (schema_name, table_name),
   CHECK (range_start < range_end)
 );
--- Lookups by time: chunks of a hypertable ordered by range start.
+-- Lookups by time: chunks of a hypertable ordered by range start (and hash slice: the chunks of
+-- one time range, when the hypertable has a hash dimension).
 CREATE UNIQUE INDEX chunk_hypertable_id_range_start_idx
-  ON _strata_catalog.chunk (hypertable_id, range_start);
+  ON _strata_catalog.chunk (hypertable_id, range_start, space_start);
 
 -- Which index of a chunk implements which index of its hypertable.
 CREATE TABLE _strata_catalog.chunk_index (

@@ -48,13 +48,15 @@ SELECT h.schema_name AS hypertable_schema,
        (pg_catalog.row_number() OVER (PARTITION BY d.hypertable_id ORDER BY d.id))::integer AS dimension_number,
        d.column_name,
        d.column_type,
-       'Time'::text AS dimension_type,
-       CASE WHEN d.column_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+       CASE WHEN d.num_slices IS NULL THEN 'Time' ELSE 'Space' END::text AS dimension_type,
+       CASE WHEN d.num_slices IS NULL
+             AND d.column_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
             THEN pg_catalog.justify_hours(d.interval_length * INTERVAL '1 microsecond') END AS time_interval,
-       CASE WHEN d.column_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+       CASE WHEN d.num_slices IS NULL
+             AND d.column_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
             THEN d.interval_length END AS integer_interval,
        d.integer_now_func,
-       NULL::smallint AS num_partitions
+       d.num_slices AS num_partitions
   FROM _strata_catalog.dimension d
   JOIN _strata_catalog.hypertable h ON h.id = d.hypertable_id;
 

@@ -49,7 +49,7 @@ CREATE FUNCTION _strata_internal.hypertable_id_of(relation regclass) RETURNS int
    WHERE c.oid = relation
 $$;
 
--- The existing chunk tables of a hypertable, by range start.
+-- The existing chunk tables of a hypertable, by range start (and hash slice).
 CREATE FUNCTION _strata_internal.chunk_tables(hypertable regclass)
   RETURNS TABLE (chunk_schema name, chunk_name name, relid regclass)
   LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
@@ -58,7 +58,7 @@ CREATE FUNCTION _strata_internal.chunk_tables(hypertable regclass)
     JOIN pg_catalog.pg_namespace n ON n.nspname = k.schema_name
     JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = k.table_name
    WHERE k.hypertable_id = _strata_internal.hypertable_id_of(hypertable)
-   ORDER BY k.range_start
+   ORDER BY k.range_start, k.space_start
 $$;
 
 -- Sizes are VOLATILE like pg_total_relation_size, which they call.

@@ -16,16 +16,29 @@ INSERT INTO metrics SELECT t, 'h' || (extract(epoch FROM t)::int % 7), random() 
 CREATE TABLE ints (t int NOT NULL, v text);
 SELECT create_hypertable('ints', by_range('t', 100));
 INSERT INTO ints SELECT i, 'v' || i FROM generate_series(1, 1000) i;
+CREATE TABLE spaced (time timestamptz NOT NULL, device text, v int);
+SELECT create_hypertable('spaced', by_range('time', INTERVAL '1 day'));
+SELECT add_dimension('spaced', by_hash('device', 3));
+INSERT INTO spaced SELECT t, 'd' || d, d FROM generate_series('2024-01-01'::timestamptz, '2024-01-02 23:00', INTERVAL '1 hour') t, generate_series(1, 6) d;
 SQL
 before=$(sql -d src -c "SELECT count(*), sum(cpu)::numeric(20,6), count(DISTINCT tableoid) FROM metrics")
-catalog=$(sql -d src -c "SELECT string_agg(format('%s %s %s %s', h.table_name, c.table_name, c.range_start, c.range_end), ',' ORDER BY c.id) FROM _strata_catalog.chunk c JOIN _strata_catalog.hypertable h ON h.id = c.hypertable_id")
+catalog=$(sql -d src -c "SELECT string_agg(format('%s %s %s %s %s %s', h.table_name, c.table_name, c.range_start, c.range_end, c.space_start, c.space_end), ',' ORDER BY c.id) FROM _strata_catalog.chunk c JOIN _strata_catalog.hypertable h ON h.id = c.hypertable_id")
+spaced_before=$(sql -d src -c "SELECT count(*), sum(v), count(DISTINCT tableoid) FROM spaced")
+dimensions=$(sql -d src -c "SELECT string_agg(format('%s %s %s %s', hypertable_name, column_name, dimension_type, num_partitions), ',' ORDER BY hypertable_name, dimension_number) FROM strata_information.dimensions")
+d3_chunk=$(sql -d src -c "SELECT DISTINCT tableoid::regclass FROM spaced WHERE device = 'd3' AND time < '2024-01-02'")
 as_pg "$SYS_BINDIR/pg_dump" -h "$TEST_DATA.sock" -p "$TEST_PORT" -U postgres -Fc -f "$TEST_DIR/src.dump" src || { echo FAIL; exit 1; }
 sql -c "CREATE DATABASE dst" >/dev/null
 as_pg "$SYS_BINDIR/pg_restore" -h "$TEST_DATA.sock" -p "$TEST_PORT" -U postgres -d dst --exit-on-error "$TEST_DIR/src.dump" || { echo FAIL; exit 1; }
 
 check "data restored" "$before" "$(sql -d dst -c "SELECT count(*), sum(cpu)::numeric(20,6), count(DISTINCT tableoid) FROM metrics")"
-check "catalog restored" "$catalog" "$(sql -d dst -c "SELECT string_agg(format('%s %s %s %s', h.table_name, c.table_name, c.range_start, c.range_end), ',' ORDER BY c.id) FROM _strata_catalog.chunk c JOIN _strata_catalog.hypertable h ON h.id = c.hypertable_id")"
-check "hypertables listed" "ints,metrics" "$(sql -d dst -c "SELECT string_agg(hypertable_name, ',' ORDER BY hypertable_name) FROM strata_information.hypertables")"
+check "catalog restored" "$catalog" "$(sql -d dst -c "SELECT string_agg(format('%s %s %s %s %s %s', h.table_name, c.table_name, c.range_start, c.range_end, c.space_start, c.space_end), ',' ORDER BY c.id) FROM _strata_catalog.chunk c JOIN _strata_catalog.hypertable h ON h.id = c.hypertable_id")"
+check "hypertables listed" "ints,metrics,spaced" "$(sql -d dst -c "SELECT string_agg(hypertable_name, ',' ORDER BY hypertable_name) FROM strata_information.hypertables")"
+# the hash dimension: its rows, its catalog, routing into the existing chunk of a hash slice, exclusion
+check "space-partitioned data restored" "$spaced_before" "$(sql -d dst -c "SELECT count(*), sum(v), count(DISTINCT tableoid) FROM spaced")"
+check "hash dimension restored" "$dimensions" "$(sql -d dst -c "SELECT string_agg(format('%s %s %s %s', hypertable_name, column_name, dimension_type, num_partitions), ',' ORDER BY hypertable_name, dimension_number) FROM strata_information.dimensions")"
+sql -d dst -c "INSERT INTO spaced VALUES ('2024-01-01 12:30', 'd3', 100)" >/dev/null || { echo FAIL; exit 1; }
+check "insert routes by hash after restore" "$d3_chunk" "$(sql -d dst -c "SELECT tableoid::regclass FROM spaced WHERE v = 100")"
+check "equality on the hash column scans one chunk" 1 "$(sql -d dst -c "EXPLAIN (COSTS OFF) SELECT * FROM spaced WHERE device = 'd3' AND time < '2024-01-02'" | grep -c '_hyper_')"
 check "parent empty" 0 "$(sql -d dst -c "SELECT count(*) FROM ONLY metrics")"
 # inserts route into existing and new chunks
 sql -d dst -c "INSERT INTO metrics VALUES ('2024-01-05 00:00:01+00', 'new', 1), ('2024-03-01', 'new', 2)" >/dev/null || { echo FAIL; exit 1; }
