@@ -26,6 +26,8 @@ extern "C" {
 #include "optimizer/plancat.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
 #include "storage/lmgr.h"
 }
 
@@ -260,8 +262,11 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
                   errhint("Decompress it first with decompress_chunk().")));
 }
 
+// `time_order` (NIL or one pathkey on the time column, see time_order_for_bucket_keys) stands in
+// for the query's ordering while the chunk's index paths are built, so that indexes on time keep
+// their order although the query orders by a time_bucket() of time.
 bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bool allow_parallel,
-                    const ChunkInfo* chunk) {
+                    const ChunkInfo* chunk, List* time_order) {
   if (IS_DUMMY_REL(child)) return false;
   AppendRelInfo* appinfo = root->append_rel_array[child->relid];
   child->joininfo = (List*)adjust_appendrel_attrs(root, (Node*)parent->joininfo, 1, &appinfo);
@@ -283,7 +288,14 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
     int workers = compute_parallel_worker(child, child->pages, -1, max_parallel_workers_per_gather);
     if (workers > 0) add_partial_path(child, create_seqscan_path(root, child, nullptr, workers));
   }
-  create_index_paths(root, child);
+  if (time_order != NIL) {
+    List* query_pathkeys = root->query_pathkeys;
+    root->query_pathkeys = time_order;
+    create_index_paths(root, child);
+    root->query_pathkeys = query_pathkeys;
+  } else {
+    create_index_paths(root, child);
+  }
   create_tidscan_paths(root, child);
   if (chunk->status & kChunkStatusCompressed) {
     // The columnstore's hook point: without the scan node the companion's rows would be missed.
@@ -555,6 +567,30 @@ void propagate_rows_to_appendrel_parents(PlannerInfo* root, RelOptInfo* rel, dou
   }
 }
 
+// When the query is ordered by a time_bucket() of the time column first (GROUP BY bucket ORDER
+// BY bucket DESC LIMIT n), the chunks' indexes on time deliver that order, but PostgreSQL keeps
+// index orderings only when they match the query's (and it has no equivalence class for the time
+// column at all): the index scans would come without order and every chunk would be sorted. This
+// returns the pathkey "time" in the bucket's direction (creating its equivalence class), for
+// plan_chunk_rel to build the chunks' index paths with; NIL otherwise.
+List* time_order_for_bucket_keys(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht) {
+  if (!guc_enable_ordered_append || root->query_pathkeys == NIL || rel->lateral_relids != nullptr)
+    return NIL;
+  PathKey* first = (PathKey*)linitial(root->query_pathkeys);
+  if (pathkey_time_order(first, rel, ht) != TimeOrder::bucket) return NIL;
+  Oid type;
+  int32 typmod;
+  Oid collation;
+  get_atttypetypmodcoll(ht->relid, ht->time_attno, &type, &typmod, &collation);
+  TypeCacheEntry* tc = lookup_type_cache(type, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+  const Oid opno = first->pk_strategy == BTGreaterStrategyNumber ? tc->gt_opr : tc->lt_opr;
+  if (!OidIsValid(opno)) return NIL;
+  Var* var = makeVar(rel->relid, ht->time_attno, type, typmod, collation, 0);
+  List* keys = build_expression_pathkey(root, (Expr*)var, nullptr, opno, rel->relids, true);
+  // NULLS FIRST / LAST does not matter: the time column is NOT NULL.
+  return keys;
+}
+
 void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte,
                        const Hypertable* ht) {
   // The plan depends on the chunk catalog: every catalog change (a new chunk, a dropped one, a
@@ -567,6 +603,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   List* runtime = guc_enable_runtime_exclusion ? restriction.runtime : NIL;
 
   List* chunks = lock_chunks(chunks_for_set(ht, restriction.plan_set), rte->rellockmode);
+  List* time_order = time_order_for_bucket_keys(root, rel, ht);
   const int nchunks = list_length(chunks);
   ChildRel* kids = (ChildRel*)palloc(sizeof(ChildRel) * (nchunks > 0 ? nchunks : 1));
   int n = 0;
@@ -580,7 +617,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       RelOptInfo* child = build_simple_rel(root, child_rti, rel);
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
       // exclude chunks, so no partial paths compete with it.
-      if (!plan_chunk_rel(root, rel, child, runtime == NIL, c)) continue;
+      if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, time_order)) continue;
       kids[n++] = ChildRel{child, c->range_start, c->range_end};
     }
     table_close(parent_rel, NoLock);
