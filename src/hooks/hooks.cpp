@@ -30,6 +30,8 @@ using PlannerBefore = void (*)(const pg::PlannerCall* call);
 using PlannerAfter = void (*)(const pg::PlannerCall* call, PlannedStmt* stmt);
 using RelationInfoHandler = void (*)(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel);
 using RelPathlistHandler = void (*)(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte);
+using UpperPathsHandler = void (*)(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
+                                   RelOptInfo* output_rel, void* extra);
 using UtilityWrap = void (*)(const pg::UtilityCall* call);
 using UtilityTakeOver = bool (*)(const pg::UtilityCall* call);
 using Handler = void (*)();
@@ -66,6 +68,11 @@ constexpr RelationInfoHandler kGetRelationInfo[] = {
 // set_rel_pathlist_hook: after the previous hook.
 constexpr RelPathlistHandler kSetRelPathlist[] = {
     expand_hypertable_rel,  // planner: the chunks that the restrictions can match, ChunkAppend
+};
+
+// create_upper_paths_hook: after the previous hook.
+constexpr UpperPathsHandler kCreateUpperPaths[] = {
+    add_skip_scan_paths,  // planner: DISTINCT / DISTINCT ON over a btree prefix as a skip scan
 };
 
 // ProcessUtility_hook. "wrap" handlers nest, the first outermost: each does its work before and
@@ -116,6 +123,7 @@ constexpr SyscacheHandler kSyscacheInvalidation[] = {
 planner_hook_type prev_planner = nullptr;
 get_relation_info_hook_type prev_get_relation_info = nullptr;
 set_rel_pathlist_hook_type prev_set_rel_pathlist = nullptr;
+create_upper_paths_hook_type prev_create_upper_paths = nullptr;
 ProcessUtility_hook_type prev_process_utility = nullptr;
 shmem_startup_hook_type prev_shmem_startup = nullptr;
 
@@ -142,6 +150,14 @@ void on_set_rel_pathlist(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTbl
   pg::cpp_entry([&] {
     if (prev_set_rel_pathlist != nullptr) prev_set_rel_pathlist(root, rel, rti, rte);
     for (RelPathlistHandler handler : kSetRelPathlist) handler(root, rel, rti, rte);
+  });
+}
+
+void on_create_upper_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
+                           RelOptInfo* output_rel, void* extra) {
+  pg::cpp_entry([&] {
+    if (prev_create_upper_paths != nullptr) prev_create_upper_paths(root, stage, input_rel, output_rel, extra);
+    for (UpperPathsHandler handler : kCreateUpperPaths) handler(root, stage, input_rel, output_rel, extra);
   });
 }
 
@@ -213,6 +229,8 @@ void install_hooks() {
   get_relation_info_hook = on_get_relation_info;
   prev_set_rel_pathlist = set_rel_pathlist_hook;
   set_rel_pathlist_hook = on_set_rel_pathlist;
+  prev_create_upper_paths = create_upper_paths_hook;
+  create_upper_paths_hook = on_create_upper_paths;
   prev_process_utility = ProcessUtility_hook;
   ProcessUtility_hook = on_process_utility;
   compat::install_shmem_request(on_shmem_request);  // chains the previous hook itself

@@ -9,6 +9,7 @@
 #include "pg/pg.hpp"
 #include "planner/chunk_append.hpp"
 #include "planner/restrict.hpp"
+#include "planner/skip_scan.hpp"
 
 extern "C" {
 #include "access/nbtree.h"
@@ -678,6 +679,9 @@ void check_compressed_chunk_rel(PlannerInfo* root, Oid relid, bool inhparent, Re
   compressed_chunk_rel(root, relid, rel, &chunk);
 }
 
-void planner_init() { chunk_append_register(); }
+void planner_init() {
+  chunk_append_register();
+  skip_scan_register();
+}
 
 }  // namespace strata
