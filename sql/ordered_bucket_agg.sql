@@ -27,8 +27,12 @@ CREATE INDEX ON cpu (hostname, time DESC);
 CREATE TABLE cpu_int (time bigint NOT NULL, v int);
 SELECT create_hypertable('cpu_int', 'time', chunk_time_interval => 1000);
 INSERT INTO cpu_int SELECT g, g % 97 FROM generate_series(0, 9999) g;
+CREATE TABLE cpu_ts (time timestamp NOT NULL, usage_user float8);
+SELECT create_hypertable('cpu_ts', 'time', chunk_time_interval => interval '12 hours');
+INSERT INTO cpu_ts SELECT time AT TIME ZONE 'UTC', usage_user FROM cpu WHERE hostname = 'host_1';
 ANALYZE cpu;
 ANALYZE cpu_int;
+ANALYZE cpu_ts;
 SELECT count(*) AS chunks FROM show_chunks('cpu');
 
 -- Runs q with ordered append on and off and says whether both returned the same rows, in order.
@@ -61,6 +65,15 @@ SELECT time_bucket('5 minutes', time) AS b, hostname FROM cpu ORDER BY b DESC LI
 -- Integer time.
 EXPLAIN (COSTS OFF)
 SELECT time_bucket(100, time) AS b, sum(v) FROM cpu_int GROUP BY b ORDER BY b DESC LIMIT 2;
+-- date_bin, and date_trunc of a timestamp without time zone, are monotonic too.
+EXPLAIN (COSTS OFF)
+SELECT date_bin('1 minute', time, timestamptz '2000-01-01') AS m, max(usage_user) FROM cpu GROUP BY m ORDER BY m DESC LIMIT 5;
+EXPLAIN (COSTS OFF)
+SELECT date_trunc('minute', time) AS m, max(usage_user) FROM cpu_ts GROUP BY m ORDER BY m DESC LIMIT 5;
+-- date_trunc of a timestamptz truncates in the session's time zone (not monotonic across DST
+-- changes): chunks are sorted.
+EXPLAIN (COSTS OFF)
+SELECT date_trunc('minute', time) AS m, max(usage_user) FROM cpu GROUP BY m ORDER BY m DESC LIMIT 5;
 -- Off, every chunk is sorted (the plan without the feature).
 SET strata.enable_ordered_append = off;
 EXPLAIN (COSTS OFF)
@@ -76,6 +89,10 @@ SELECT q, same_rows(q) FROM (VALUES
   ('SELECT time_bucket(''1 minute'', time) AS m, hostname, max(usage_user) FROM cpu GROUP BY m, hostname ORDER BY m DESC, hostname LIMIT 12'),
   ('SELECT time_bucket(''1 minute'', time) AS m, max(usage_user) FROM cpu WHERE time < now() GROUP BY m ORDER BY m DESC LIMIT 5'),
   ('SELECT time_bucket(100, time) AS b, sum(v) FROM cpu_int GROUP BY b ORDER BY b DESC LIMIT 2'),
+  ('SELECT date_bin(''1 minute'', time, timestamptz ''2000-01-01'') AS m, max(usage_user) FROM cpu GROUP BY m ORDER BY m DESC LIMIT 5'),
+  ('SELECT date_bin(''90 seconds'', time, timestamptz ''2024-01-01 00:00:10'') AS m, count(*) FROM cpu WHERE time < timestamptz ''2024-01-01 13:00'' GROUP BY m ORDER BY m DESC LIMIT 7'),
+  ('SELECT date_trunc(''minute'', time) AS m, max(usage_user) FROM cpu_ts GROUP BY m ORDER BY m DESC LIMIT 5'),
+  ('SELECT date_trunc(''hour'', time) AS m, count(*) FROM cpu_ts GROUP BY m ORDER BY m LIMIT 30'),
   ('SELECT time_bucket(100, time) AS b, sum(v) FROM cpu_int WHERE time < 5050 GROUP BY b ORDER BY b LIMIT 60')
 ) AS t(q);
 

@@ -27,6 +27,7 @@ extern "C" {
 #include "optimizer/plancat.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 #include "storage/lmgr.h"
@@ -388,9 +389,10 @@ bool expr_is_time_var(Expr* expr, Index relid, AttrNumber attno) {
 // time_bucket() of it (monotonic: non-overlapping chunks read in range order are ordered by it).
 enum class TimeOrder { none, column, bucket };
 
-// time_bucket(const width, time_col [, const origin/offset]) from strata's own schema. The form
-// with a time zone argument is left out: bucketing in local time is not monotonic across DST
-// changes.
+// time_bucket(const width, time_col [, const origin/offset]) from strata's own schema, and
+// PostgreSQL's date_bin(const stride, time_col, const origin) and date_trunc(const unit, time_col)
+// of a timestamp without time zone. The forms that bucket in local time (time_bucket with a time
+// zone, date_trunc of a timestamptz) are left out: they are not monotonic across DST changes.
 bool is_time_bucket_of_time(Expr* expr, Index relid, const Hypertable* ht) {
   if (!IsA(expr, FuncExpr)) return false;
   FuncExpr* f = (FuncExpr*)expr;
@@ -400,6 +402,15 @@ bool is_time_bucket_of_time(Expr* expr, Index relid, const Hypertable* ht) {
   if (!expr_is_time_var((Expr*)lsecond(f->args), relid, ht->time_attno)) return false;
   if (nargs == 3 && (!IsA(lthird(f->args), Const) || exprType((Node*)lthird(f->args)) == TEXTOID))
     return false;
+  switch (f->funcid) {
+    case F_DATE_BIN_INTERVAL_TIMESTAMP_TIMESTAMP:
+    case F_DATE_BIN_INTERVAL_TIMESTAMPTZ_TIMESTAMPTZ:
+      return nargs == 3;
+    case F_DATE_TRUNC_TEXT_TIMESTAMP:
+      return nargs == 2;
+    default:
+      break;
+  }
   char* name = get_func_name(f->funcid);
   if (name == nullptr || strcmp(name, "time_bucket") != 0) return false;
   Oid ext = get_extension_oid("strata", true);
