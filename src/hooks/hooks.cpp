@@ -85,6 +85,7 @@ constexpr RelPathlistHandler kSetRelPathlist[] = {
 // create_upper_paths_hook: after the previous hook.
 constexpr UpperPathsHandler kCreateUpperPaths[] = {
     gapfill::add_gapfill_paths,  // gapfill: GapFill above an aggregation grouped by time_bucket_gapfill()
+    add_skip_scan_paths,  // planner: DISTINCT / DISTINCT ON over a btree prefix as a skip scan
 };
 
 // ProcessUtility_hook. "wrap" handlers nest, the first outermost: each does its work before and

@@ -30,6 +30,9 @@ void define_settings() {
                            "Reads chunks in time order to satisfy ORDER BY time without a sort.",
                            nullptr, &guc_enable_ordered_append, true, PGC_USERSET, 0, nullptr,
                            nullptr, nullptr);
+  DefineCustomBoolVariable("strata.enable_skipscan",
+                           "Plans DISTINCT and DISTINCT ON over the leading column of a btree index as a skip scan.",
+                           nullptr, &guc_enable_skipscan, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_runtime_exclusion",
                            "Excludes chunks at executor start for now()-relative and parameterized predicates.",
                            nullptr, &guc_enable_runtime_exclusion, true, PGC_USERSET, 0, nullptr,

@@ -10,6 +10,7 @@
 #include "planner/chunk_append.hpp"
 #include "planner/dml.hpp"
 #include "planner/restrict.hpp"
+#include "planner/skip_scan.hpp"
 
 extern "C" {
 #include "access/nbtree.h"
@@ -27,6 +28,9 @@ extern "C" {
 #include "optimizer/plancat.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
 #include "storage/lmgr.h"
 }
 
@@ -278,8 +282,11 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
                   errhint("Decompress it first with decompress_chunk().")));
 }
 
+// `time_order` (NIL or one pathkey on the time column, see time_order_for_bucket_keys) stands in
+// for the query's ordering while the chunk's index paths are built, so that indexes on time keep
+// their order although the query orders by a time_bucket() of time.
 bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bool allow_parallel,
-                    const ChunkInfo* chunk, bool dml) {
+                    const ChunkInfo* chunk, bool dml, List* time_order) {
   if (IS_DUMMY_REL(child)) return false;
   AppendRelInfo* appinfo = root->append_rel_array[child->relid];
   child->joininfo = (List*)adjust_appendrel_attrs(root, (Node*)parent->joininfo, 1, &appinfo);
@@ -301,7 +308,14 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
     int workers = compute_parallel_worker(child, child->pages, -1, max_parallel_workers_per_gather);
     if (workers > 0) add_partial_path(child, create_seqscan_path(root, child, nullptr, workers));
   }
-  create_index_paths(root, child);
+  if (time_order != NIL) {
+    List* query_pathkeys = root->query_pathkeys;
+    root->query_pathkeys = time_order;
+    create_index_paths(root, child);
+    root->query_pathkeys = query_pathkeys;
+  } else {
+    create_index_paths(root, child);
+  }
   create_tidscan_paths(root, child);
   if ((chunk->status & kChunkStatusCompressed) && dml) {
     // A DML target or row-locked chunk: its rows must be found by ctid, which the companion's
@@ -398,9 +412,10 @@ bool expr_is_time_var(Expr* expr, Index relid, AttrNumber attno) {
 // time_bucket() of it (monotonic: non-overlapping chunks read in range order are ordered by it).
 enum class TimeOrder { none, column, bucket };
 
-// time_bucket(const width, time_col [, const origin/offset]) from strata's own schema. The form
-// with a time zone argument is left out: bucketing in local time is not monotonic across DST
-// changes.
+// time_bucket(const width, time_col [, const origin/offset]) from strata's own schema, and
+// PostgreSQL's date_bin(const stride, time_col, const origin) and date_trunc(const unit, time_col)
+// of a timestamp without time zone. The forms that bucket in local time (time_bucket with a time
+// zone, date_trunc of a timestamptz) are left out: they are not monotonic across DST changes.
 bool is_time_bucket_of_time(Expr* expr, Index relid, const Hypertable* ht) {
   if (!IsA(expr, FuncExpr)) return false;
   FuncExpr* f = (FuncExpr*)expr;
@@ -410,6 +425,15 @@ bool is_time_bucket_of_time(Expr* expr, Index relid, const Hypertable* ht) {
   if (!expr_is_time_var((Expr*)lsecond(f->args), relid, ht->time_attno)) return false;
   if (nargs == 3 && (!IsA(lthird(f->args), Const) || exprType((Node*)lthird(f->args)) == TEXTOID))
     return false;
+  switch (f->funcid) {
+    case F_DATE_BIN_INTERVAL_TIMESTAMP_TIMESTAMP:
+    case F_DATE_BIN_INTERVAL_TIMESTAMPTZ_TIMESTAMPTZ:
+      return nargs == 3;
+    case F_DATE_TRUNC_TEXT_TIMESTAMP:
+      return nargs == 2;
+    default:
+      break;
+  }
   char* name = get_func_name(f->funcid);
   if (name == nullptr || strcmp(name, "time_bucket") != 0) return false;
   Oid ext = get_extension_oid("strata", true);
@@ -578,6 +602,30 @@ void propagate_rows_to_appendrel_parents(PlannerInfo* root, RelOptInfo* rel, dou
   }
 }
 
+// When the query is ordered by a time_bucket() of the time column first (GROUP BY bucket ORDER
+// BY bucket DESC LIMIT n), the chunks' indexes on time deliver that order, but PostgreSQL keeps
+// index orderings only when they match the query's (and it has no equivalence class for the time
+// column at all): the index scans would come without order and every chunk would be sorted. This
+// returns the pathkey "time" in the bucket's direction (creating its equivalence class), for
+// plan_chunk_rel to build the chunks' index paths with; NIL otherwise.
+List* time_order_for_bucket_keys(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht) {
+  if (!guc_enable_ordered_append || root->query_pathkeys == NIL || rel->lateral_relids != nullptr)
+    return NIL;
+  PathKey* first = (PathKey*)linitial(root->query_pathkeys);
+  if (pathkey_time_order(first, rel, ht) != TimeOrder::bucket) return NIL;
+  Oid type;
+  int32 typmod;
+  Oid collation;
+  get_atttypetypmodcoll(ht->relid, ht->time_attno, &type, &typmod, &collation);
+  TypeCacheEntry* tc = lookup_type_cache(type, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+  const Oid opno = first->pk_strategy == BTGreaterStrategyNumber ? tc->gt_opr : tc->lt_opr;
+  if (!OidIsValid(opno)) return NIL;
+  Var* var = makeVar(rel->relid, ht->time_attno, type, typmod, collation, 0);
+  List* keys = build_expression_pathkey(root, (Expr*)var, nullptr, opno, rel->relids, true);
+  // NULLS FIRST / LAST does not matter: the time column is NOT NULL.
+  return keys;
+}
+
 void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte,
                        const Hypertable* ht) {
   // The plan depends on the chunk catalog: every catalog change (a new chunk, a dropped one, a
@@ -592,6 +640,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   List* candidates = chunks_for_set(ht, restriction.plan_set);
   if (ht->num_partitions > 0) candidates = space_filter_chunks(root, rel, ht, candidates);
   List* chunks = lock_chunks(candidates, rte->rellockmode);
+  List* time_order = time_order_for_bucket_keys(root, rel, ht);
   const int nchunks = list_length(chunks);
   ChildRel* kids = (ChildRel*)palloc(sizeof(ChildRel) * (nchunks > 0 ? nchunks : 1));
   int n = 0;
@@ -606,7 +655,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       RelOptInfo* child = build_simple_rel(root, child_rti, rel);
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
       // exclude chunks, so no partial paths compete with it.
-      if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml)) continue;
+      if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order)) continue;
       kids[n++] = ChildRel{child, c->range_start, c->range_end};
     }
     table_close(parent_rel, NoLock);
@@ -674,6 +723,9 @@ void check_compressed_chunk_rel(PlannerInfo* root, Oid relid, bool inhparent, Re
   compressed_chunk_rel(root, relid, rel, &chunk);
 }
 
-void planner_init() { chunk_append_register(); }
+void planner_init() {
+  chunk_append_register();
+  skip_scan_register();
+}
 
 }  // namespace strata

@@ -16,6 +16,8 @@ namespace strata {
 extern bool guc_enable_chunk_exclusion;
 extern bool guc_enable_ordered_append;
 extern bool guc_enable_runtime_exclusion;
+// Setting strata.enable_skipscan (src/planner/skip_scan.cpp).
+extern bool guc_enable_skipscan;
 
 // Registers ChunkAppend's custom scan methods; once, from _PG_init.
 void planner_init();
@@ -31,6 +33,11 @@ void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo
 // set_rel_pathlist: plans a marked hypertable as an append of the chunks its restrictions can
 // match (Append, MergeAppend or ChunkAppend paths).
 void expand_hypertable_rel(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte);
+// create_upper_paths: for DISTINCT / DISTINCT ON on one column that leads a btree index (of a
+// plain table, or of every chunk under a MergeAppend), a Unique over SkipScan nodes that seek the
+// next distinct value instead of reading every entry (src/planner/skip_scan.cpp).
+void add_skip_scan_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
+                         RelOptInfo* output_rel, void* extra);
 
 // ---- the columnstore's hook points (docs/COLUMNSTORE.md, "Scanning a compressed chunk") --------
 // A compressed chunk (status & kChunkStatusCompressed) keeps most of its rows in its companion

@@ -75,3 +75,11 @@ SELECT date_trunc('minute', time) AS minute, max(usage_user) AS max_usage_user
 FROM cpu
 WHERE time < :gol_to
 GROUP BY minute ORDER BY minute DESC LIMIT 5;
+
+-- query: groupby-orderby-limit-bucket
+-- the same with time_bucket (strata reads the chunks' time indexes in bucket order and stops
+-- after five groups; the plain target gets an equivalent SQL function, see schema.sql)
+SELECT time_bucket('1 minute', time) AS minute, max(usage_user) AS max_usage_user
+FROM cpu
+WHERE time < :gol_to
+GROUP BY minute ORDER BY minute DESC LIMIT 5;

@@ -18,6 +18,14 @@ CREATE TABLE cpu (
   usage_guest_nice  double precision
 );
 \if :hypertable
+\else
+-- strata's time_bucket(interval, timestamptz) for the plain target, so that a query bucketing
+-- with it runs on both (date_bin with time_bucket's default origin, a Monday).
+CREATE OR REPLACE FUNCTION time_bucket(bucket_width interval, ts timestamptz) RETURNS timestamptz
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURN date_bin(bucket_width, ts, timestamptz '2000-01-03 00:00:00+00');
+\endif
+\if :hypertable
 SELECT create_hypertable('cpu', 'time', chunk_time_interval => :'chunk_interval'::interval,
                          create_default_indexes => false);
 \endif
