@@ -168,6 +168,7 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
   InitResultRelInfo(rri, rel, 0, root, estate->es_instrument);
   ExecOpenIndices(rri, on_conflict(mt) != ONCONFLICT_NONE);
   estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, rri);
+  skip_routed_range_check(rri, estate, on_conflict(mt) == ONCONFLICT_UPDATE);
 
   bool identical = same_layout(RelationGetDescr(parent), RelationGetDescr(rel));
   if (!identical) build_mapped_projection(mt, rri, parent, estate);
@@ -254,7 +255,10 @@ Oid route(DispatchState* ds, int64 v) {
   MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
   ChunkInfo* chunk = chunk_get_or_create(ds->ht, v);
   add_chunk_result_rel(ds, chunk, estate);
-  chunk_note_rows_in_row_part(chunk);  // a compressed chunk's row part gets rows: partial
+  // A compressed chunk's row part gets rows: it becomes partial (the status is current: see
+  // chunk_get_or_create).
+  if ((chunk->status & kChunkStatusCompressed) != 0 && (chunk->status & kChunkStatusPartial) == 0)
+    chunk_note_rows_in_row_part(chunk);
   route_cache_add(&ds->routes, chunk, nullptr);
   MemoryContextSwitchTo(old);
   return chunk->relid;
