@@ -120,7 +120,7 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v) {
   MemoryContext old = MemoryContextSwitchTo(run->estate->es_query_cxt);
   ChunkInfo* info = chunk_get_or_create(ht, v);
   restore_progress(run, run->stmt);
-  Relation rel = table_open(info->relid, RowExclusiveLock);
+  Relation rel = table_open(info->relid, NoLock);  // chunk_get_or_create locked it
   // A compressed chunk's row part gets rows: it becomes partial (the status is current: see
   // chunk_get_or_create).
   if ((info->status & kChunkStatusCompressed) != 0 && (info->status & kChunkStatusPartial) == 0)

@@ -162,7 +162,7 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
   if (mt->mt_nrels == ds->rri_capacity) grow_result_rels(ds, estate);
   ResultRelInfo* root = &mt->resultRelInfo[0];
   Relation parent = root->ri_RelationDesc;
-  Relation rel = table_open(chunk->relid, RowExclusiveLock);
+  Relation rel = table_open(chunk->relid, NoLock);  // chunk_get_or_create locked it
   ds->opened = lappend(ds->opened, rel);
   ResultRelInfo* rri = &mt->resultRelInfo[mt->mt_nrels];
   InitResultRelInfo(rri, rel, 0, root, estate->es_instrument);
