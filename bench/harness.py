@@ -32,7 +32,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 WORKLOADS = BENCH / "workloads"
 DATA_WORKLOADS = ["devops", "fleet"]
-ALL_WORKLOADS = DATA_WORKLOADS + ["planning"]
+ALL_WORKLOADS = DATA_WORKLOADS + ["insert", "planning"]
 INSERT_BATCH_ROWS = 1000
 INSERT_CLIENTS = 2
 INSERT_SCHEMA = "bench_insert"
@@ -48,6 +48,7 @@ def pg_bindir():
 
 
 PSQL = os.environ.get("PSQL") or os.path.join(pg_bindir(), "psql")
+PGBENCH = os.environ.get("PGBENCH") or os.path.join(pg_bindir(), "pgbench")
 
 
 @dataclass
@@ -379,6 +380,54 @@ def run_data_workload(w, targets, args, data_dir):
 
 
 # ---------------------------------------------------------------------------------------------
+# insert workload: single-row INSERTs through a prepared statement (pgbench -M prepared)
+
+def pgbench_tps(db, script, variables, clients, seconds):
+    """Runs `script` for `seconds` with `clients` clients; returns transactions per second."""
+    cmd = [PGBENCH, "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients),
+           "-T", str(seconds), "-f", str(script)]
+    for key, value in variables.items():
+        cmd += ["-D", f"{key}={value}"]
+    proc = subprocess.run(cmd + [db], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BenchError(f"pgbench failed in database {db}:\n{proc.stderr.strip()}")
+    m = re.search(r"^tps = ([0-9.]+) \(without initial connection time\)", proc.stdout, flags=re.M)
+    failed = re.search(r"^number of failed transactions: ([0-9]+)", proc.stdout, flags=re.M)
+    if m is None or (failed and int(failed.group(1)) > 0):
+        raise BenchError(f"pgbench in database {db}: no tps or failed transactions:\n{proc.stdout}")
+    return float(m.group(1))
+
+
+def run_insert(w, targets, args):
+    """Per target: the table with its indexes and :days days of data; then `runs` rounds, each
+    running the prepared single-row INSERT for `seconds` on every target (alternating which goes
+    first); the figure is the median rows/s."""
+    dbs = {t.name: f"strata_bench_insert_{t.name}" for t in targets}
+    setup = {}
+    for t in targets:
+        recreate_database(dbs[t.name], t)
+        variables = dict(w.vars, hypertable="true" if t.hypertable else "false")
+        start = time.monotonic()
+        psql(dbs[t.name], "SET client_min_messages = warning;\n" + include(w.file("schema.sql")), variables)
+        psql(dbs[t.name], "VACUUM (ANALYZE);\n")
+        setup[t.name] = {"setup_seconds": time.monotonic() - start,
+                         "chunks": int(psql_value(dbs[t.name], f"SELECT count(*) FROM pg_inherits WHERE inhparent = '{w.vars['table']}'::regclass"))}
+    bench_vars = {k: w.vars[k] for k in ("start", "days", "devices")}
+    clients, seconds, runs = int(w.vars["clients"]), int(w.vars["seconds"]), int(w.vars["runs"])
+    rates = {t.name: [] for t in targets}
+    for i in range(runs):
+        order = targets if i % 2 == 0 else list(reversed(targets))
+        for t in order:
+            rates[t.name].append(pgbench_tps(dbs[t.name], w.file("insert.pgbench"), bench_vars, clients, seconds))
+        log("insert: round " + str(i + 1) + ": " + ", ".join(f"{t.name} {rates[t.name][-1]:,.0f} rows/s" for t in targets))
+    figures = {t.name: dict(setup[t.name], insert_rows_per_s=median(rates[t.name]), runs_rows_per_s=rates[t.name])
+               for t in targets}
+    base = figures[targets[0].name]["insert_rows_per_s"]
+    ratios = {t.name: {"insert_rows_per_s": ratio(figures[t.name]["insert_rows_per_s"], base)} for t in targets[1:]}
+    return {"parameters": w.vars, "targets": figures, "ratios": ratios}
+
+
+# ---------------------------------------------------------------------------------------------
 # planning workload
 
 PLANNING_KINDS = [
@@ -499,6 +548,22 @@ def markdown_data(name, scale, result, targets):
     return "\n".join(lines) + "\n"
 
 
+def markdown_insert(scale, result, targets):
+    names = [t.name for t in targets]
+    others = names[1:]
+    p = result["parameters"]
+    head = ["figure"] + names + [f"{o}/{names[0]}" for o in others]
+    figs = result["targets"]
+    label = (f"prepared single-row INSERT, {p['clients']} clients, {p['seconds']} s, into "
+             f"{p['days']} existing daily chunks (rows/s, median of {p['runs']})")
+    cells = [fmt(figs[n]["insert_rows_per_s"], 0) for n in names]
+    cells += [fmt(result["ratios"][o]["insert_rows_per_s"], 2) for o in others]
+    lines = [f"**insert** ({scale} scale, {int(p['days']) * int(p['rows_per_day']):,} rows loaded first)", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head),
+             f"| {label} | " + " | ".join(cells) + " |"]
+    return "\n".join(lines) + "\n"
+
+
 def markdown_planning(scale, result):
     kinds = ("hypertable", "inheritance", "declarative")
     lines = [f"**planning time of a 1-chunk query** ({scale} scale, median ms)", "",
@@ -532,9 +597,13 @@ def main():
     if args.report:
         for path in args.report:
             doc = json.loads(path.read_text())
-            print(markdown_planning(doc["scale"], doc) if doc["workload"] == "planning" else
-                  markdown_data(doc["workload"], doc["scale"], doc,
-                                [Target(n, d, False, False) for n, d in doc["machine"]["targets"].items()]))
+            targets = [Target(n, d, False, False) for n, d in doc["machine"]["targets"].items()]
+            if doc["workload"] == "planning":
+                print(markdown_planning(doc["scale"], doc))
+            elif doc["workload"] == "insert":
+                print(markdown_insert(doc["scale"], doc, targets))
+            else:
+                print(markdown_data(doc["workload"], doc["scale"], doc, targets))
         return 0
 
     targets = list(TARGETS)
@@ -555,6 +624,9 @@ def main():
         if name == "planning":
             result = run_planning(w, targets, args)
             report.append(markdown_planning(args.scale, result))
+        elif name == "insert":
+            result = run_insert(w, targets, args)
+            report.append(markdown_insert(args.scale, result, targets))
         else:
             result = run_data_workload(w, targets, args, args.data_dir)
             report.append(markdown_data(name, args.scale, result, targets))

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmark harness (bench/harness.py): strata against plain PostgreSQL on the devops,
-# fleet and planning workloads, printing a table of figures and writing bench/results/*.json.
+# fleet, insert and planning workloads, printing a table of figures and writing bench/results/*.json.
 #
-#   bench/run.sh [--scale tiny|small|full] [--workload devops|fleet|planning|all] [--own-cluster]
+#   bench/run.sh [--scale tiny|small|full] [--workload devops|fleet|insert|planning|all] [--own-cluster]
 #                [--port N] [harness options: --runs N, --results-dir DIR, --data-dir DIR,
 #                 --skip-insert, --no-extension]
 #

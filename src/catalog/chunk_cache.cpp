@@ -493,6 +493,8 @@ void chunk_cache_reset() {
   ++generation;
 }
 
+uint64 chunk_cache_generation() { return generation; }
+
 void chunk_cache_relation_changed(Oid relid) {
   if (++relid_epoch == 0) relid_epoch = 1;
   if (relids != nullptr) hash_search(relids, &relid, HASH_REMOVE, nullptr);

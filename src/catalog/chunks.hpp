@@ -37,6 +37,9 @@ List* chunk_list_overlapping(const Hypertable* ht, int64 lo, int64 hi, bool asce
 List* chunk_list_all(const Hypertable* ht);
 bool chunk_get_by_relid(Oid relid, ChunkInfo* out);
 bool chunk_get_by_id(int32 id, ChunkInfo* out);
+// Changes whenever the cache is reset (by every catalog invalidation): a ChunkInfo returned while
+// it had the same value is still what the catalog says.
+uint64 chunk_cache_generation();
 
 // ---- catalog scans that bypass the cache --------------------------------------------------------
 // The creation time of a chunk (not part of the cache), or false if there is no such chunk.

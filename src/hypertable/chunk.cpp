@@ -184,7 +184,7 @@ Oid create_chunk_table(const Hypertable* ht, int32 chunk_id, core::ChunkRange r,
   appendStringInfo(&sql, "CREATE TABLE _strata_internal.%s (", quote_identifier(table_name));
   bool has_lower = r.start != core::kOpenStart, has_upper = r.end != core::kOpenEnd;
   if (has_lower || has_upper) {
-    appendStringInfoString(&sql, "CONSTRAINT _strata_range CHECK (");
+    appendStringInfo(&sql, "CONSTRAINT %s CHECK (", kChunkRangeConstraint);
     if (has_lower) append_bound(&sql, ht, r.start, true);
     if (has_lower && has_upper) appendStringInfoString(&sql, " AND ");
     if (has_upper) append_bound(&sql, ht, r.end, false);
@@ -255,23 +255,41 @@ void run_internal_ddl(const char* sql) {
   pg::internal_user_end(&s);
 }
 
+namespace {
+
+// Locks a chunk found for `value` before handing it out: drop_chunks holds AccessExclusiveLock on a
+// chunk until it commits, and then the table and its catalog row are gone. Taking the lock
+// processes the invalidations: false when the table is gone (looking again sees the drop). *chunk
+// is current after the lock: a status change (compression, which ends under AccessExclusiveLock)
+// that committed while we waited reset the cache, and then it is read again.
+bool lock_found_chunk(const Hypertable* ht, int64 value, int64 hash, ChunkInfo* chunk) {
+  const uint64 generation = chunk_cache_generation();
+  const Oid relid = chunk->relid;
+  LockRelationOid(relid, RowExclusiveLock);
+  if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid))) {
+    UnlockRelationOid(relid, RowExclusiveLock);
+    return false;
+  }
+  if (generation == chunk_cache_generation()) return true;
+  return chunk_find_by_value(ht, value, chunk, hash) && chunk->relid == relid;
+}
+
+}  // namespace
+
 ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value, int64 hash) {
   auto* chunk = static_cast<ChunkInfo*>(palloc0(sizeof(ChunkInfo)));
-  // Lock an existing chunk before handing it out: drop_chunks holds AccessExclusiveLock on a
-  // chunk until it commits, and then the table and its catalog row are gone. Taking the lock
-  // processes the invalidations, so looking again sees the drop (and goes on to create anew).
-  while (chunk_find_by_value(ht, value, chunk, hash) && OidIsValid(chunk->relid)) {
-    LockRelationOid(chunk->relid, RowExclusiveLock);
-    if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(chunk->relid))) return chunk;
-    UnlockRelationOid(chunk->relid, RowExclusiveLock);
-  }
+  while (chunk_find_by_value(ht, value, chunk, hash) && OidIsValid(chunk->relid))
+    if (lock_found_chunk(ht, value, hash, chunk)) return chunk;
 
   // Serialise chunk creation per hypertable. ShareUpdateExclusiveLock conflicts with itself but
   // not with the RowExclusiveLock of concurrent inserters; it is what CREATE TABLE ... INHERITS
   // takes on the parent anyway. Re-check: another session may have created the chunk meanwhile.
   LockRelationOid(ht->relid, ShareUpdateExclusiveLock);
   if (chunk_find_by_value(ht, value, chunk, hash)) {
-    if (OidIsValid(chunk->relid)) return chunk;
+    if (OidIsValid(chunk->relid)) {
+      lock_found_chunk(ht, value, hash, chunk);
+      return chunk;
+    }
     catalog_delete_chunk(chunk->id);  // the table is gone: forget the stale row
     CommandCounterIncrement();
   }

@@ -6,10 +6,14 @@
 
 namespace strata {
 
+// Name of the CHECK constraint on a chunk's range (INSERT and COPY skip it for rows they route).
+inline constexpr char kChunkRangeConstraint[] = "_strata_range";
+
 // The chunk holding `value` (internal axis) and partition hash `hash` (space_hash_value; 0 without
 // a hash dimension), created if missing. Safe against concurrent creators: takes
 // ShareUpdateExclusiveLock on the hypertable and re-checks the catalog before creating.
-// Returns a palloc'd ChunkInfo with relid set.
+// Returns a palloc'd ChunkInfo with relid set, locked with RowExclusiveLock, its status as of
+// after the lock was taken.
 ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value, int64 hash = 0);
 
 // Creates on the chunk the index implementing hypertable index `ht_index_oid` (including the

@@ -120,12 +120,16 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v, int64 h) {
   MemoryContext old = MemoryContextSwitchTo(run->estate->es_query_cxt);
   ChunkInfo* info = chunk_get_or_create(ht, v, h);
   restore_progress(run, run->stmt);
-  Relation rel = table_open(info->relid, RowExclusiveLock);
-  chunk_note_rows_in_row_part(info);  // a compressed chunk's row part gets rows: partial
+  Relation rel = table_open(info->relid, NoLock);  // chunk_get_or_create locked it
+  // A compressed chunk's row part gets rows: it becomes partial (the status is current: see
+  // chunk_get_or_create).
+  if ((info->status & kChunkStatusCompressed) != 0 && (info->status & kChunkStatusPartial) == 0)
+    chunk_note_rows_in_row_part(info);
   auto* rri = makeNode(ResultRelInfo);
   InitResultRelInfo(rri, rel, 0, run->root, 0);
   ExecOpenIndices(rri, false);
   run->estate->es_opened_result_relations = lappend(run->estate->es_opened_result_relations, rri);
+  skip_routed_range_check(rri, run->estate, false);
 
   auto* c = static_cast<CopyChunk*>(palloc0(sizeof(CopyChunk)));
   c->relid = info->relid;

@@ -163,12 +163,13 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
   if (mt->mt_nrels == ds->rri_capacity) grow_result_rels(ds, estate);
   ResultRelInfo* root = &mt->resultRelInfo[0];
   Relation parent = root->ri_RelationDesc;
-  Relation rel = table_open(chunk->relid, RowExclusiveLock);
+  Relation rel = table_open(chunk->relid, NoLock);  // chunk_get_or_create locked it
   ds->opened = lappend(ds->opened, rel);
   ResultRelInfo* rri = &mt->resultRelInfo[mt->mt_nrels];
   InitResultRelInfo(rri, rel, 0, root, estate->es_instrument);
   ExecOpenIndices(rri, on_conflict(mt) != ONCONFLICT_NONE);
   estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, rri);
+  skip_routed_range_check(rri, estate, on_conflict(mt) == ONCONFLICT_UPDATE);
 
   bool identical = same_layout(RelationGetDescr(parent), RelationGetDescr(rel));
   if (!identical) build_mapped_projection(mt, rri, parent, estate);
@@ -256,7 +257,10 @@ Oid route(DispatchState* ds, int64 v, int64 h) {
   MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
   ChunkInfo* chunk = chunk_get_or_create(ds->ht, v, h);
   add_chunk_result_rel(ds, chunk, estate);
-  chunk_note_rows_in_row_part(chunk);  // a compressed chunk's row part gets rows: partial
+  // A compressed chunk's row part gets rows: it becomes partial (the status is current: see
+  // chunk_get_or_create).
+  if ((chunk->status & kChunkStatusCompressed) != 0 && (chunk->status & kChunkStatusPartial) == 0)
+    chunk_note_rows_in_row_part(chunk);
   route_cache_add(&ds->routes, chunk, nullptr);
   MemoryContextSwitchTo(old);
   return chunk->relid;

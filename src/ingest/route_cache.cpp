@@ -1,6 +1,13 @@
 // Per-statement chunk routing cache (see route_cache.hpp).
 #include "ingest/route_cache.hpp"
 
+#include "hypertable/chunk.hpp"
+
+extern "C" {
+#include "executor/executor.h"
+#include "nodes/readfuncs.h"
+}
+
 namespace strata {
 
 namespace {
@@ -76,6 +83,25 @@ RouteEntry* route_cache_add(RouteCache* cache, const ChunkInfo* chunk, void* dat
   cache->n++;
   cache->last = pos;
   return &cache->entries[pos];
+}
+
+void skip_routed_range_check(ResultRelInfo* rri, EState* estate, bool may_change_row) {
+  Relation rel = rri->ri_RelationDesc;
+  TupleConstr* constr = RelationGetDescr(rel)->constr;
+  if (may_change_row || constr == nullptr || constr->num_check == 0 || rri->ri_ConstraintExprs != nullptr) return;
+  if (rri->ri_TrigDesc != nullptr && (rri->ri_TrigDesc->trig_insert_before_row || rri->ri_TrigDesc->trig_insert_instead_row))
+    return;
+  const int ncheck = constr->num_check;
+  int range = -1;
+  for (int i = 0; i < ncheck; i++)
+    if (strcmp(constr->check[i].ccname, kChunkRangeConstraint) == 0) range = i;
+  if (range < 0) return;
+  MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+  auto* exprs = static_cast<ExprState**>(palloc0(sizeof(ExprState*) * ncheck));
+  for (int i = 0; i < ncheck; i++)
+    if (i != range) exprs[i] = ExecPrepareExpr(static_cast<Expr*>(stringToNode(constr->check[i].ccbin)), estate);
+  rri->ri_ConstraintExprs = exprs;
+  MemoryContextSwitchTo(old);
 }
 
 }  // namespace strata

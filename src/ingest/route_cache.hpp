@@ -5,6 +5,10 @@
 
 #include "catalog/catalog.hpp"
 
+extern "C" {
+#include "nodes/execnodes.h"
+}
+
 namespace strata {
 
 struct RouteEntry {
@@ -34,5 +38,14 @@ RouteEntry* route_cache_add(RouteCache* cache, const ChunkInfo* chunk, void* dat
 // Every entry, for iteration: entries[0 .. n).
 inline RouteEntry* route_cache_begin(RouteCache* cache) { return cache->entries; }
 inline RouteEntry* route_cache_end(RouteCache* cache) { return cache->entries + cache->n; }
+
+// A chunk's CHECK constraint on its range (`_strata_range`) holds for every row routed to it,
+// which was routed by that very range: prepares the chunk's CHECK constraints for ExecConstraints
+// (ri_ConstraintExprs, in the executor's query context) without that one, so a row costs no range
+// check and a statement no parsing of the constraint. Only when nothing can change the row between
+// routing and ExecConstraints: `may_change_row` (ON CONFLICT DO UPDATE updates the row in place) or a
+// BEFORE ROW INSERT trigger on the chunk leave the constraints as they are. (A generated time column
+// cannot be routed at all: its value is NULL until after routing.)
+void skip_routed_range_check(ResultRelInfo* rri, EState* estate, bool may_change_row);
 
 }  // namespace strata

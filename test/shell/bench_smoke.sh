@@ -26,7 +26,7 @@ python3 - "$TEST_DIR/results" <<'PY' || fail "results check failed"
 import json, pathlib, sys
 files = {p.name.split("-")[3]: json.loads(p.read_text())
          for p in pathlib.Path(sys.argv[1]).glob("*.json")}
-problems = [f"no results for {w}" for w in ("devops", "fleet", "planning") if w not in files]
+problems = [f"no results for {w}" for w in ("devops", "fleet", "insert", "planning") if w not in files]
 for name, doc in files.items():
     for query, same in doc.get("results_identical", {}).items():
         if not same:
@@ -36,6 +36,8 @@ for name, doc in files.items():
             problems.append(f"{name}: {query}: returned no rows")
     if name != "planning" and doc["targets"]["strata"]["chunks"] < 2:
         problems.append(f"{name}: the strata target has no chunks")
+    if name == "insert" and not all(t["insert_rows_per_s"] > 0 for t in doc["targets"].values()):
+        problems.append("insert: no rows/s figure")
     for n, row in doc.get("chunks", {}).items():
         if "hypertable" not in row:
             problems.append(f"planning: no hypertable figure for {n} chunks")
