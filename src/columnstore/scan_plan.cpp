@@ -5,6 +5,8 @@
 // rest (PostgreSQL's quals on the formed tuples).
 #include "columnstore/scan.hpp"
 
+#include "columnstore/dml.hpp"
+
 #include <cmath>
 
 #include "columnstore/storage.hpp"
@@ -731,6 +733,7 @@ void columnar_relcache_invalidated(Oid relid) {
 void scan_init() {
   RegisterCustomScanMethods(&columnar_scan_methods);
   compressed_chunk_paths = add_columnar_paths;
+  dml_init();  // writes into compressed chunks (dml.cpp)
 }
 
 }  // namespace strata::columnstore

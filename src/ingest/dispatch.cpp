@@ -11,6 +11,7 @@
 #include "ingest/dispatch.hpp"
 
 #include "caggs/caggs.hpp"
+#include "columnstore/dml.hpp"
 #include "hypertable/chunk.hpp"
 #include "ingest/route_cache.hpp"
 #include "pg/guard.hpp"
@@ -43,6 +44,8 @@ struct DispatchState {
   List* opened;          // chunk Relations we opened (closed at end; their indexes are closed
                          // by ExecCloseResultRelations)
   CaggTracker* cagg;     // continuous aggregate invalidations, or nullptr when there are none
+  bool columnstore;      // the hypertable's columnstore is enabled: unique checks across batches
+  CommandId move_cid;    // batch moves' command id (columnstore/dml.hpp)
 };
 
 struct ModifyState {
@@ -246,18 +249,23 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
   mt->mt_lastResultOid = InvalidOid;
 }
 
-// The chunk for time value `v`, creating it (and its ResultRelInfo) on first use.
-Oid route(DispatchState* ds, int64 v) {
+// The chunk for time value `v`, creating it (and its ResultRelInfo) on first use. Its data is
+// the chunk's columnstore write state when its rows need unique checks across batches.
+RouteEntry* route(DispatchState* ds, int64 v) {
   RouteEntry* e = route_cache_find(&ds->routes, v);
-  if (e != nullptr) return e->relid;
+  if (e != nullptr) return e;
   EState* estate = ds->css.ss.ps.state;
   MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
   ChunkInfo* chunk = chunk_get_or_create(ds->ht, v);
   add_chunk_result_rel(ds, chunk, estate);
   chunk_note_rows_in_row_part(chunk);  // a compressed chunk's row part gets rows: partial
-  route_cache_add(&ds->routes, chunk, nullptr);
+  columnstore::DmlChunk* dc = nullptr;
+  if (ds->columnstore)
+    dc = columnstore::dml_open_for_insert(static_cast<Relation>(llast(ds->opened)), chunk,
+                                          RelationGetDescr(ds->mtstate->resultRelInfo[0].ri_RelationDesc), ds->move_cid);
+  e = route_cache_add(&ds->routes, chunk, dc);
   MemoryContextSwitchTo(old);
-  return chunk->relid;
+  return e;
 }
 
 Node* create_dispatch_state(CustomScan* cscan) {
@@ -276,6 +284,9 @@ void dispatch_begin(CustomScanState* node, EState* estate, int eflags) {
   route_cache_init(&ds->routes);
   ds->cagg = caggs_tracker_for(ds->ht);
   ds->rri_capacity = 1;  // ExecInitModifyTable allocated exactly one ResultRelInfo
+  // Rows may go to compressed chunks: reserve a command id for moving batches (unique checks).
+  ds->columnstore = ds->ht->compression_state != 0 && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0;
+  if (ds->columnstore) columnstore::dml_reserve_move_cid(estate, &ds->move_cid);
   node->custom_ps = list_make1(ExecInitNode(static_cast<Plan*>(linitial(cscan->custom_plans)), estate, eflags));
 }
 
@@ -291,7 +302,10 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
                     errhint("Columns used for time partitioning cannot be NULL.")));
   int64 v = time_datum_to_internal(in->tts_values[t - 1], ds->ht->time_type);
   if (ds->cagg != nullptr) caggs_track(ds->cagg, v);
-  Oid chunk_relid = route(ds, v);
+  RouteEntry* entry = route(ds, v);
+  Oid chunk_relid = entry->relid;
+  if (entry->data != nullptr)
+    columnstore::dml_check_unique(static_cast<columnstore::DmlChunk*>(entry->data), in->tts_values, in->tts_isnull);
 
   TupleTableSlot* out = node->ss.ps.ps_ResultTupleSlot;
   ExecClearTuple(out);
@@ -305,6 +319,8 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
 void dispatch_end(CustomScanState* node) {
   auto* ds = reinterpret_cast<DispatchState*>(node);
   ExecEndNode(static_cast<PlanState*>(linitial(node->custom_ps)));
+  for (RouteEntry* e = route_cache_begin(&ds->routes); e != route_cache_end(&ds->routes); ++e)
+    if (e->data != nullptr) columnstore::dml_close(static_cast<columnstore::DmlChunk*>(e->data));
   ListCell* lc;
   foreach (lc, ds->opened) table_close(static_cast<Relation>(lfirst(lc)), NoLock);
   ds->opened = NIL;

@@ -47,8 +47,18 @@ extern CompressedChunkPathsFn compressed_chunk_paths;
 using CompressedChunkRelFn = void (*)(PlannerInfo* root, Oid relid, RelOptInfo* rel, const ChunkInfo* chunk);
 extern CompressedChunkRelFn compressed_chunk_rel;
 
+// A compressed chunk that is a target of UPDATE/DELETE/MERGE (or row-locked), called once its rel has its
+// size estimates, quals (baserestrictinfo) and the row part's paths, before set_cheapest.
+// Unset: planning refuses with 0A000.
+using CompressedChunkDmlFn = void (*)(PlannerInfo* root, RelOptInfo* chunk_rel, Index rti, const ChunkInfo* chunk);
+extern CompressedChunkDmlFn compressed_chunk_dml;
+
 // get_relation_info: a compressed chunk planned outside hypertable expansion goes to
-// compressed_chunk_rel (or is refused).
+// compressed_chunk_rel (or is refused); a DML target or row-locked one is left to
+// plan_compressed_chunk_dml_target.
 void check_compressed_chunk_rel(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel);
+// set_rel_pathlist: a compressed chunk that is a target of UPDATE/DELETE/MERGE or row-locked
+// (PostgreSQL's inheritance expansion, or the chunk named itself) goes to compressed_chunk_dml.
+void plan_compressed_chunk_dml_target(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte);
 
 }  // namespace strata
