@@ -777,11 +777,22 @@ bool chunk_has_delete_row_triggers(Relation rel) {
                           t->trig_delete_old_table);
 }
 
+void move_matching_batches(DmlScanState* st, CustomScan* cscan, EState* estate, int eflags);
+
 void dml_begin(CustomScanState* node, EState* estate, int eflags) {
   DmlScanState* st = (DmlScanState*)node;
   CustomScan* cscan = (CustomScan*)node->ss.ps.plan;
+  // The row part's scan is initialized after the moves: a heap scan sizes the relation when it
+  // begins (a bitmap heap scan at init), and must see the blocks the moves added.
+  move_matching_batches(st, cscan, estate, eflags);
   node->custom_ps = list_make1(ExecInitNode((Plan*)linitial(cscan->custom_plans), estate, eflags));
-  if (eflags & EXEC_FLAG_EXPLAIN_ONLY) return;
+}
+
+void move_matching_batches(DmlScanState* st, CustomScan* cscan, EState* estate, int eflags) {
+  CustomScanState* node = &st->css;
+  // EXPLAIN without ANALYZE does not run the statement; an EvalPlanQual recheck runs the plan
+  // again in its own executor state after the moves were done.
+  if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) || estate->es_epq_active != nullptr) return;
   List* meta = (List*)linitial(cscan->custom_private);
   List* ints = (List*)lsecond(cscan->custom_private);
   const Oid relid = (Oid)list_nth_int(meta, kChunkRelid);
@@ -789,7 +800,7 @@ void dml_begin(CustomScanState* node, EState* estate, int eflags) {
   if (!chunk_get_by_id(list_nth_int(meta, kChunkId), &info) || (info.status & kChunkStatusCompressed) == 0) return;
   const int n = list_length(cscan->custom_exprs);
   Cond* conds = (Cond*)palloc0(sizeof(Cond) * (n + 1));
-  ExprContext* econtext = CreateStandaloneExprContext();
+  ExprContext* econtext = CreateExprContext(estate);
   ListCell* lc;
   int i = 0;
   foreach (lc, cscan->custom_exprs) {
@@ -875,9 +886,13 @@ void plan_compressed_chunk_dml(PlannerInfo* root, RelOptInfo* rel, Index rti, co
   List* exprs = NIL;
   bool all = true;
   ListCell* lc;
-  foreach (lc, rel->baserestrictinfo) {
-    RestrictInfo* ri = (RestrictInfo*)lfirst(lc);
-    if (!clause_to_cond(ri->clause, rti, &ints, &exprs)) all = false;
+  // MERGE moves every batch of its target chunks: its INSERT action's unique checks must see
+  // every row, not only those its join can match.
+  if (root->parse->commandType != CMD_MERGE) {
+    foreach (lc, rel->baserestrictinfo) {
+      RestrictInfo* ri = (RestrictInfo*)lfirst(lc);
+      if (!clause_to_cond(ri->clause, rti, &ints, &exprs)) all = false;
+    }
   }
   // A DELETE of this chunk's rows alone (no join, no RETURNING), every restriction decided by
   // the metadata: batches whose metadata proves every row matches are deleted without decoding.

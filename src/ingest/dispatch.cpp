@@ -28,6 +28,7 @@ extern "C" {
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 }
 
 namespace strata {
@@ -381,7 +382,16 @@ Plan* wrap_insert(Plan* plan, PlannedStmt* stmt) {
   Index rti = static_cast<Index>(linitial_int(mt->resultRelations));
   RangeTblEntry* rte = rt_fetch(rti, stmt->rtable);
   Hypertable* ht = hypertable_get(rte->relid);
-  if (ht == nullptr) return plan;
+  if (ht == nullptr) {
+    // INSERT naming a compressed chunk would bypass the unique checks across its batches.
+    ChunkInfo chunk;
+    if (get_rel_namespace(rte->relid) == internal_namespace_oid() && chunk_get_by_relid(rte->relid, &chunk) &&
+        (chunk.status & kChunkStatusCompressed) != 0)
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("cannot insert into compressed chunk \"%s\" directly", NameStr(chunk.table_name)),
+                      errhint("Insert into the hypertable instead.")));
+    return plan;
+  }
 
   Plan* sub = outerPlan(mt);
   CustomScan* dispatch = makeNode(CustomScan);
