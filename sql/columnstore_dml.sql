@@ -132,6 +132,8 @@ SELECT on_both($$UPDATE ht SET val = f.newval FROM fix f WHERE ht.device = f.dev
 SELECT on_both($$DELETE FROM ht USING fix f WHERE ht.device = f.device AND ht.time = f.at + interval '5 min'$$);
 SELECT on_both($$UPDATE ht SET note = 'sub' WHERE device IN (SELECT device FROM fix) AND time < '2024-01-01 00:30'$$);
 SELECT on_both($$DELETE FROM ht WHERE val > (SELECT max(newval) FROM fix) + 320$$);
+-- A sub-query reading the hypertable itself sees every row, moved or not.
+SELECT on_both($$DELETE FROM ht WHERE device = 3 AND val > (SELECT avg(val) FROM ht WHERE device = 3) + 10$$);
 -- An UPDATE that breaks the key: 23505 from the moved rows.
 SELECT on_both($$UPDATE ht SET time = time + interval '5 min' WHERE device = 1 AND time = '2024-01-01 13:00'$$);
 SELECT diff();
