@@ -91,6 +91,7 @@ BEGIN
   END CASE;
 END $$;
 
+SET client_min_messages = warning;  -- compress_chunk's NOTICEs for chunks already compressed
 DO $$
 DECLARE
   step int;
@@ -115,7 +116,6 @@ BEGIN
                      times[1], devs[1], round(r[1] * 100), times[2], devs[2], round(r[2] * 100), f);
     END IF;
     q := replace(stmt(kind, r, times, devs), '@FILE@', f);
-    RAISE DEBUG 'step %: %', step, q;
     a := outcome(replace(q, '@T@', 'ht'));
     b := outcome(replace(q, '@T@', 'pt'));
     d := diff();
@@ -132,6 +132,7 @@ BEGIN
   END LOOP;
 END $$;
 
+RESET client_min_messages;
 SELECT * FROM failures ORDER BY step;
 -- What the sequence exercised: statements by kind and outcome (errors included).
 SELECT kind, outcome, count(*) FROM outcomes GROUP BY 1, 2 ORDER BY 1, 2;

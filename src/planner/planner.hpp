@@ -42,8 +42,8 @@ void expand_hypertable_rel(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeT
 using CompressedChunkPathsFn = void (*)(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInfo* chunk_rel,
                                         const ChunkInfo* chunk);
 extern CompressedChunkPathsFn compressed_chunk_paths;
-// Any other planning of a compressed chunk's table (a query naming the chunk, UPDATE / DELETE
-// through PostgreSQL's inheritance expansion): called from get_relation_info; unset, an error.
+// Any other planning of a compressed chunk's table (a SELECT naming the chunk; DML targets and
+// row-locked chunks go to compressed_chunk_dml): called from get_relation_info; unset, an error.
 using CompressedChunkRelFn = void (*)(PlannerInfo* root, Oid relid, RelOptInfo* rel, const ChunkInfo* chunk);
 extern CompressedChunkRelFn compressed_chunk_rel;
 
