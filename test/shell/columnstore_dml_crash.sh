@@ -42,8 +42,8 @@ cluster_start "$TEST_DATA" "$TEST_PORT" || { tail -20 "$TEST_DATA.log"; echo FAI
 
 check "every row exactly once, as before the update" "$(sql -c "SELECT h || ' ' || n FROM ev_before")" \
   "$(sql -c "SELECT md5(string_agg(e::text, '' ORDER BY dev, time)) || ' ' || count(*) FROM ev e")"
-check "batches and row part add up" 600000 \
-  "$(sql -c "SELECT (SELECT sum(_strata_count) FROM _strata_internal._hyper_1_1_cs) + (SELECT count(*) FROM $chunk)")"
+check "the companion keeps the batches not moved before" 588000 \
+  "$(sql -c "SELECT sum(_strata_count) FROM _strata_internal._hyper_1_1_cs")"
 check "no duplicate keys" 0 "$(sql -c "SELECT count(*) - count(DISTINCT (dev, time)) FROM ev")"
 # The same statement runs to completion after recovery, and the chunk recompresses.
 sql -c "UPDATE ev SET v = v + 1 WHERE dev <> 7" >/dev/null || { echo FAIL; exit 1; }
