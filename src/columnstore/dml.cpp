@@ -117,6 +117,7 @@ struct DmlChunk {
   bool dml_mode;  // a batch moved concurrently is a serialization failure (else skipped)
   MemoryContext cxt;
   MemoryContext row_cxt;
+  MemoryContext check_cxt;  // one unique check's scans (reset after each row)
   AttrNumber* parent_attno;  // chunk attno - 1 -> attno in the caller's layout
   int nuniq;
   UniqueKey* uniq;
@@ -208,6 +209,7 @@ DmlChunk* open_chunk(Relation chunk, const ChunkInfo* info, CommandId cid, Snaps
   dc->out = table_slot_create(chunk, nullptr);
   dc->bslot = table_slot_create(dc->companion, nullptr);
   dc->row_cxt = AllocSetContextCreate(cxt, "columnstore dml row", ALLOCSET_DEFAULT_SIZES);
+  dc->check_cxt = AllocSetContextCreate(cxt, "columnstore dml check", ALLOCSET_DEFAULT_SIZES);
   MemoryContextSwitchTo(old);
   return dc;
 }
@@ -557,8 +559,6 @@ bool batch_has_key(DmlChunk* dc, TupleTableSlot* b, const UniqueKey* u, const Da
       } else {
         return true;  // a column added since compression: let the row part's index decide
       }
-      const bool keynull = key == nullptr;  // not used
-      (void)keynull;
       if (isnull) {
         all = false;  // a NULL key (NULLS NOT DISTINCT handled by the caller) never equals a value
         break;
@@ -621,7 +621,7 @@ DmlChunk* dml_open_for_insert(Relation chunk_rel, const ChunkInfo* chunk, TupleD
 }
 
 void dml_check_unique(DmlChunk* dc, const Datum* values, const bool* isnull) {
-  MemoryContext old = MemoryContextSwitchTo(dc->row_cxt);
+  MemoryContext old = MemoryContextSwitchTo(dc->check_cxt);
   for (int u = 0; u < dc->nuniq; ++u) {
     UniqueKey* key = &dc->uniq[u];
     Cond conds[INDEX_MAX_KEYS];
@@ -654,15 +654,13 @@ void dml_check_unique(DmlChunk* dc, const Datum* values, const bool* isnull) {
     for (int k = 0; k < key->nkeys && !key->expression; ++k)
       if (dc->parent_attno[key->attnos[k] - 1] == 0 || isnull[dc->parent_attno[key->attnos[k] - 1] - 1])
         has_null_key = true;
-    MemoryContext scan_old = MemoryContextSwitchTo(dc->cxt);
     for_each_candidate(dc, conds, n, [&](TupleTableSlot* b) {
       // Expression keys and NULLS NOT DISTINCT keys with a NULL: every candidate moves.
       if (key->expression || has_null_key || batch_has_key(dc, b, key, keyvals)) move_batch(dc, b);
     });
-    MemoryContextSwitchTo(scan_old);
   }
   MemoryContextSwitchTo(old);
-  MemoryContextReset(dc->row_cxt);
+  MemoryContextReset(dc->check_cxt);
 }
 
 void dml_close(DmlChunk* dc) {
@@ -900,9 +898,15 @@ void plan_compressed_chunk_dml(PlannerInfo* root, RelOptInfo* rel, Index rti, co
   Index parent = rti;
   if (root->append_rel_array != nullptr && root->append_rel_array[rti] != nullptr)
     parent = root->append_rel_array[rti]->parent_relid;
-  const bool whole_delete = all && parse->commandType == CMD_DELETE && (int)parent == parse->resultRelation &&
-                            parse->returningList == NIL && bms_membership(root->all_baserels) == BMS_SINGLETON &&
-                            root->parent_root == nullptr && parse->cteList == NIL;
+  bool whole_delete = all && parse->commandType == CMD_DELETE && (int)parent == parse->resultRelation &&
+                      parse->returningList == NIL && bms_membership(root->all_baserels) == BMS_SINGLETON &&
+                      root->parent_root == nullptr && parse->cteList == NIL;
+  if (whole_delete && parent != rti) {
+    // Row triggers and transition tables of the hypertable must see every deleted row.
+    Relation prel = table_open(planner_rt_fetch(parent, root)->relid, NoLock);
+    whole_delete = !chunk_has_delete_row_triggers(prel);
+    table_close(prel, NoLock);
+  }
   List* meta = NIL;
   meta = lappend_int(meta, (int)chunk->relid);
   meta = lappend_int(meta, chunk->id);
