@@ -174,6 +174,18 @@ EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) DELETE FROM ht WHERE devic
 DELETE FROM pt WHERE device = 3 AND time < '2024-01-01 01:00';
 SELECT op, count(*), min(time), max(time) FROM audit GROUP BY op ORDER BY op;
 DROP TRIGGER audit ON ht;
+-- A statement trigger with a transition table sees every deleted row: no batch is deleted whole.
+CREATE TABLE del_log (n bigint);
+CREATE FUNCTION log_del() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO del_log SELECT count(*) FROM old_rows;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER log_del AFTER DELETE ON ht REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION log_del();
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) DELETE FROM ht WHERE device = 2 AND time >= '2024-01-02 12:00';
+DELETE FROM pt WHERE device = 2 AND time >= '2024-01-02 12:00';
+SELECT * FROM del_log;
+DROP TRIGGER log_del ON ht;
 SELECT diff();
 CREATE ROLE cs_dml_user;
 GRANT USAGE ON SCHEMA cs_dml TO cs_dml_user;
