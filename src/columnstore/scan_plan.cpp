@@ -5,6 +5,8 @@
 // rest (PostgreSQL's quals on the formed tuples).
 #include "columnstore/scan.hpp"
 
+#include "columnstore/dml.hpp"
+
 #include <cmath>
 
 #include "columnstore/storage.hpp"
@@ -304,6 +306,12 @@ Path* ordered_rowpart(PlannerInfo* root, RelOptInfo* rel, List* rowpart_paths, P
   return sorted;
 }
 
+// Whether the statement being planned writes or locks rows (its top level is not a plain SELECT).
+bool statement_writes(PlannerInfo* root) {
+  while (root->parent_root != nullptr) root = root->parent_root;
+  return root->parse->commandType != CMD_SELECT || root->parse->rowMarks != NIL || root->parse->hasModifyingCTE;
+}
+
 }  // namespace
 
 void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInfo* rel, const ChunkInfo* chunk) {
@@ -311,8 +319,22 @@ void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInf
   Layout layout = *cached_layout(rte->relid, chunk, rel->max_attr);
   layout_stats(&layout);
 
-  const bool partial = (chunk->status & kChunkStatusPartial) != 0;
+  // A statement that writes (or locks rows) may move batches into the row part at executor
+  // start (dml.cpp), after this plan was made: it reads the row part too.
+  const bool writes = statement_writes(root);
+  const bool partial = (chunk->status & kChunkStatusPartial) != 0 || writes;
   List* rowpart_paths = rel->pathlist;
+  if (writes) {
+    // A bitmap heap scan sizes the relation when the executor initializes it, which for a
+    // sub-plan is before the batch moves: it would miss the blocks they add.
+    List* kept = NIL;
+    ListCell* plc;
+    foreach (plc, rowpart_paths)
+      if (!IsA(lfirst(plc), BitmapHeapPath)) kept = lappend(kept, lfirst(plc));
+    rowpart_paths = kept;
+    if (cheapest_unparameterized(rowpart_paths) == nullptr)
+      rowpart_paths = lappend(rowpart_paths, create_seqscan_path(root, rel, nullptr, 0));
+  }
   Path* rowpart = partial ? cheapest_unparameterized(rowpart_paths) : nullptr;
   const double rowpart_rows = rowpart != nullptr ? rowpart->rows : 0;
 
@@ -731,6 +753,7 @@ void columnar_relcache_invalidated(Oid relid) {
 void scan_init() {
   RegisterCustomScanMethods(&columnar_scan_methods);
   compressed_chunk_paths = add_columnar_paths;
+  dml_init();  // writes into compressed chunks (dml.cpp)
 }
 
 }  // namespace strata::columnstore

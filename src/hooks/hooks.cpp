@@ -80,6 +80,7 @@ constexpr RelationInfoHandler kGetRelationInfo[] = {
 // set_rel_pathlist_hook: after the previous hook.
 constexpr RelPathlistHandler kSetRelPathlist[] = {
     expand_hypertable_rel,  // planner: the chunks that the restrictions can match, ChunkAppend
+    plan_compressed_chunk_dml_target,  // planner: UPDATE/DELETE/MERGE of compressed chunks (columnstore)
 };
 
 // create_upper_paths_hook: after the previous hook.

@@ -496,8 +496,12 @@ STRATA_FUNCTION(strata_insert_blocker) {
   ChunkInfo* chunk = chunk_get_or_create(ht, time_datum_to_internal(t, ht->time_type), hash);
   StringInfoData sql;
   initStringInfo(&sql);
+  // A compressed chunk is written through the hypertable (ChunkDispatch), which checks unique
+  // keys across its compressed batches.
+  const bool via_hypertable = (chunk->status & kChunkStatusCompressed) != 0;
   appendStringInfo(&sql, "INSERT INTO %s SELECT ($1::%s).*",
-                   quote_qualified_identifier(NameStr(chunk->schema_name), NameStr(chunk->table_name)),
+                   via_hypertable ? quote_qualified_identifier(NameStr(ht->schema_name), NameStr(ht->table_name))
+                                  : quote_qualified_identifier(NameStr(chunk->schema_name), NameStr(chunk->table_name)),
                    quote_qualified_identifier(NameStr(ht->schema_name), NameStr(ht->table_name)));
   Oid argtype = rel->rd_rel->reltype;
   Datum arg = heap_copy_tuple_as_datum(td->tg_trigtuple, RelationGetDescr(rel));

@@ -4,6 +4,7 @@
 #include "ingest/ingest.hpp"
 
 #include "caggs/caggs.hpp"
+#include "columnstore/dml.hpp"
 #include "hypertable/chunk.hpp"
 #include "ingest/route_cache.hpp"
 #include "pg/guard.hpp"
@@ -51,6 +52,7 @@ struct CopyChunk {
   uint64* linenos;
   int nused;
   int64 bytes;
+  columnstore::DmlChunk* dml;  // unique checks across a compressed chunk's batches, or nullptr
 };
 
 struct CopyRun {
@@ -59,6 +61,8 @@ struct CopyRun {
   CopyFromState cstate;
   TransitionCaptureState* tcs;
   CommandId cid;
+  bool columnstore;     // the hypertable's columnstore is enabled
+  CommandId move_cid;   // batch moves' command id (columnstore/dml.hpp)
   RouteCache routes;  // data: CopyChunk*
   int total_buffered;
   uint64 processed;
@@ -140,6 +144,8 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v, int64 h) {
   c->bistate = GetBulkInsertState();
   c->slots = static_cast<TupleTableSlot**>(palloc0(sizeof(TupleTableSlot*) * kMaxBufferedRows));
   c->linenos = static_cast<uint64*>(palloc0(sizeof(uint64) * kMaxBufferedRows));
+  if (run->columnstore)
+    c->dml = columnstore::dml_open_for_insert(rel, info, RelationGetDescr(run->root->ri_RelationDesc), run->move_cid);
   route_cache_add(&run->routes, info, c);
   MemoryContextSwitchTo(old);
   return c;
@@ -232,6 +238,8 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
   CopyRun run{};
   run.estate = CreateExecutorState();
   run.cid = GetCurrentCommandId(true);
+  run.columnstore = ht->compression_state != 0;
+  if (run.columnstore) run.cid = columnstore::dml_reserve_move_cid(nullptr, &run.move_cid);
   route_cache_init(&run.routes);
   run.stmt = stmt;
   ExecInitRangeTable(run.estate, pstate->p_rtable);
@@ -302,6 +310,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
       MemoryContextSwitchTo(query_cxt);
       c = find_chunk_point(&run, ht, v, h);
     }
+    if (c->dml != nullptr) columnstore::dml_check_unique(c->dml, row->tts_values, row->tts_isnull);
 
     if (c->single) {
       if (c->single_slot == nullptr)
@@ -344,6 +353,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
     auto* c = static_cast<CopyChunk*>(e->data);
     table_finish_bulk_insert(c->rri->ri_RelationDesc, 0);
     FreeBulkInsertState(c->bistate);
+    columnstore::dml_close(c->dml);
   }
   EndCopyFrom(run.cstate);
   ExecResetTupleTable(run.estate->es_tupleTable, false);

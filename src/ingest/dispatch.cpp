@@ -11,6 +11,7 @@
 #include "ingest/dispatch.hpp"
 
 #include "caggs/caggs.hpp"
+#include "columnstore/dml.hpp"
 #include "hypertable/chunk.hpp"
 #include "ingest/route_cache.hpp"
 #include "pg/guard.hpp"
@@ -27,6 +28,7 @@ extern "C" {
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 }
 
 namespace strata {
@@ -44,6 +46,8 @@ struct DispatchState {
                          // by ExecCloseResultRelations)
   CaggTracker* cagg;     // continuous aggregate invalidations, or nullptr when there are none
   FmgrInfo* space_hash;  // the hash dimension's hash function, or nullptr when there is none
+  bool columnstore;      // the hypertable's columnstore is enabled: unique checks across batches
+  CommandId move_cid;    // batch moves' command id (columnstore/dml.hpp)
 };
 
 struct ModifyState {
@@ -249,10 +253,11 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
 }
 
 // The chunk for time value `v` (and partition hash `h`), creating it (and its ResultRelInfo) on
-// first use.
-Oid route(DispatchState* ds, int64 v, int64 h) {
+// first use. Its data is the chunk's columnstore write state when its rows need unique checks
+// across batches.
+RouteEntry* route(DispatchState* ds, int64 v, int64 h) {
   RouteEntry* e = ds->space_hash == nullptr ? route_cache_find(&ds->routes, v) : route_cache_find_point(&ds->routes, v, h);
-  if (e != nullptr) return e->relid;
+  if (e != nullptr) return e;
   EState* estate = ds->css.ss.ps.state;
   MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
   ChunkInfo* chunk = chunk_get_or_create(ds->ht, v, h);
@@ -261,9 +266,13 @@ Oid route(DispatchState* ds, int64 v, int64 h) {
   // chunk_get_or_create).
   if ((chunk->status & kChunkStatusCompressed) != 0 && (chunk->status & kChunkStatusPartial) == 0)
     chunk_note_rows_in_row_part(chunk);
-  route_cache_add(&ds->routes, chunk, nullptr);
+  columnstore::DmlChunk* dc = nullptr;
+  if (ds->columnstore)
+    dc = columnstore::dml_open_for_insert(static_cast<Relation>(llast(ds->opened)), chunk,
+                                          RelationGetDescr(ds->mtstate->resultRelInfo[0].ri_RelationDesc), ds->move_cid);
+  e = route_cache_add(&ds->routes, chunk, dc);
   MemoryContextSwitchTo(old);
-  return chunk->relid;
+  return e;
 }
 
 Node* create_dispatch_state(CustomScan* cscan) {
@@ -290,6 +299,9 @@ void dispatch_begin(CustomScanState* node, EState* estate, int eflags) {
     fmgr_info(space_hash_proc(ds->ht->space_type), ds->space_hash);
   }
   ds->rri_capacity = 1;  // ExecInitModifyTable allocated exactly one ResultRelInfo
+  // Rows may go to compressed chunks: reserve a command id for moving batches (unique checks).
+  ds->columnstore = ds->ht->compression_state != 0 && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0;
+  if (ds->columnstore) columnstore::dml_reserve_move_cid(estate, &ds->move_cid);
   node->custom_ps = list_make1(ExecInitNode(static_cast<Plan*>(linitial(cscan->custom_plans)), estate, eflags));
 }
 
@@ -313,7 +325,10 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
     h = space_hash_value(ds->space_hash, ds->ht->space_collation, in->tts_values[s - 1], in->tts_isnull[s - 1]);
     MemoryContextSwitchTo(old);
   }
-  Oid chunk_relid = route(ds, v, h);
+  RouteEntry* entry = route(ds, v, h);
+  Oid chunk_relid = entry->relid;
+  if (entry->data != nullptr)
+    columnstore::dml_check_unique(static_cast<columnstore::DmlChunk*>(entry->data), in->tts_values, in->tts_isnull);
 
   TupleTableSlot* out = node->ss.ps.ps_ResultTupleSlot;
   ExecClearTuple(out);
@@ -327,6 +342,8 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
 void dispatch_end(CustomScanState* node) {
   auto* ds = reinterpret_cast<DispatchState*>(node);
   ExecEndNode(static_cast<PlanState*>(linitial(node->custom_ps)));
+  for (RouteEntry* e = route_cache_begin(&ds->routes); e != route_cache_end(&ds->routes); ++e)
+    if (e->data != nullptr) columnstore::dml_close(static_cast<columnstore::DmlChunk*>(e->data));
   ListCell* lc;
   foreach (lc, ds->opened) table_close(static_cast<Relation>(lfirst(lc)), NoLock);
   ds->opened = NIL;
@@ -387,7 +404,16 @@ Plan* wrap_insert(Plan* plan, PlannedStmt* stmt) {
   Index rti = static_cast<Index>(linitial_int(mt->resultRelations));
   RangeTblEntry* rte = rt_fetch(rti, stmt->rtable);
   Hypertable* ht = hypertable_get(rte->relid);
-  if (ht == nullptr) return plan;
+  if (ht == nullptr) {
+    // INSERT naming a compressed chunk would bypass the unique checks across its batches.
+    ChunkInfo chunk;
+    if (get_rel_namespace(rte->relid) == internal_namespace_oid() && chunk_get_by_relid(rte->relid, &chunk) &&
+        (chunk.status & kChunkStatusCompressed) != 0)
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("cannot insert into compressed chunk \"%s\" directly", NameStr(chunk.table_name)),
+                      errhint("Insert into the hypertable instead.")));
+    return plan;
+  }
 
   Plan* sub = outerPlan(mt);
   CustomScan* dispatch = makeNode(CustomScan);

@@ -27,6 +27,7 @@ extern "C" {
 #include "optimizer/paths.h"
 #include "optimizer/plancat.h"
 #include "optimizer/planner.h"
+#include "optimizer/prep.h"
 #include "parser/parsetree.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -710,6 +711,34 @@ void expand_hypertable_rel(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeT
   expand_hypertable(root, rel, rti, rte, ht);
 }
 
+namespace {
+
+// Whether the rel (a chunk, or a member of an inheritance tree) is a result relation of the
+// query or is row-locked (FOR UPDATE/SHARE; UPDATE/DELETE/MERGE mark every other relation too).
+bool is_dml_target_rel(PlannerInfo* root, Index relid) {
+  Index parent = relid;
+  if (root->append_rel_array != nullptr && root->append_rel_array[relid] != nullptr)
+    parent = root->append_rel_array[relid]->parent_relid;
+  Query* parse = root->parse;
+  if (parse->resultRelation > 0 && ((Index)parse->resultRelation == parent || (Index)parse->resultRelation == relid))
+    return true;
+  return get_plan_rowmark(root->rowMarks, parent) != nullptr || get_plan_rowmark(root->rowMarks, relid) != nullptr;
+}
+
+}  // namespace
+
+void plan_compressed_chunk_dml_target(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
+  if (rte->rtekind != RTE_RELATION || rte->inh || rte->relkind != RELKIND_RELATION) return;
+  if (rel->reloptkind != RELOPT_BASEREL && rel->reloptkind != RELOPT_OTHER_MEMBER_REL) return;
+  if (IS_DUMMY_REL(rel) || !extension_is_active()) return;
+  if (get_rel_namespace(rte->relid) != internal_namespace_oid()) return;
+  if (!is_dml_target_rel(root, rti)) return;
+  ChunkInfo chunk;
+  if (!chunk_get_by_relid(rte->relid, &chunk) || (chunk.status & kChunkStatusCompressed) == 0) return;
+  if (compressed_chunk_dml == nullptr) refuse_compressed_chunk(&chunk);
+  compressed_chunk_dml(root, rel, rti, &chunk);
+}
+
 void check_compressed_chunk_rel(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel) {
   if (inhparent || !extension_is_active()) return;
   // Chunks live in the internal schema; anything else costs one syscache lookup.
@@ -719,6 +748,8 @@ void check_compressed_chunk_rel(PlannerInfo* root, Oid relid, bool inhparent, Re
   // Hypertable expansion (the parent is a marked hypertable) calls compressed_chunk_paths.
   AppendRelInfo* ai = root->append_rel_array != nullptr ? root->append_rel_array[rel->relid] : nullptr;
   if (ai != nullptr && rte_is_marked(planner_rt_fetch(ai->parent_relid, root))) return;
+  // UPDATE/DELETE/MERGE targets and row-locked chunks: plan_compressed_chunk_dml_target.
+  if (compressed_chunk_dml != nullptr && is_dml_target_rel(root, rel->relid)) return;
   if (compressed_chunk_rel == nullptr) refuse_compressed_chunk(&chunk);
   compressed_chunk_rel(root, relid, rel, &chunk);
 }

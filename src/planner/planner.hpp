@@ -51,9 +51,8 @@ void add_skip_scan_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo*
 using CompressedChunkPathsFn = void (*)(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInfo* chunk_rel,
                                         const ChunkInfo* chunk);
 extern CompressedChunkPathsFn compressed_chunk_paths;
-// Any other planning of a compressed chunk's table (a query naming the chunk, UPDATE / DELETE
-// through PostgreSQL's inheritance expansion when chunk exclusion is off): called from
-// get_relation_info; unset, an error.
+// Any other planning of a compressed chunk's table (a SELECT naming the chunk; DML targets and
+// row-locked chunks go to compressed_chunk_dml): called from get_relation_info; unset, an error.
 using CompressedChunkRelFn = void (*)(PlannerInfo* root, Oid relid, RelOptInfo* rel, const ChunkInfo* chunk);
 extern CompressedChunkRelFn compressed_chunk_rel;
 
@@ -64,7 +63,11 @@ using CompressedChunkDmlFn = void (*)(PlannerInfo* root, RelOptInfo* chunk_rel, 
 extern CompressedChunkDmlFn compressed_chunk_dml;
 
 // get_relation_info: a compressed chunk planned outside hypertable expansion goes to
-// compressed_chunk_rel (or is refused).
+// compressed_chunk_rel (or is refused); a DML target or row-locked one is left to
+// plan_compressed_chunk_dml_target.
 void check_compressed_chunk_rel(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel);
+// set_rel_pathlist: a compressed chunk that is a target of UPDATE/DELETE/MERGE or row-locked
+// (PostgreSQL's inheritance expansion, or the chunk named itself) goes to compressed_chunk_dml.
+void plan_compressed_chunk_dml_target(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte);
 
 }  // namespace strata
