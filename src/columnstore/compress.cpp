@@ -541,6 +541,12 @@ Tuplesortstate* begin_sort(TupleDesc desc, const CompressionSettings* s, SourceC
                       errmsg("could not identify an ordering operator for type %s", format_type_be(col->typid))));
     keys[i] = col->attno;
     colls[i] = col->collation;
+    // Segments only need to be grouped, not put in the collation's order: text segment keys sort
+    // by their bytes (C collation: no strcoll, abbreviated keys), which groups exactly the values
+    // same_segment tells apart.
+    if (seg && OidIsValid(col->collation) &&
+        (col->type.basetype == TEXTOID || col->type.basetype == VARCHAROID || col->type.basetype == BPCHAROID))
+      colls[i] = C_COLLATION_OID;
     nulls_first[i] = !seg && s->orderby_nullsfirst[i - s->nsegmentby];
   }
   return tuplesort_begin_heap(desc, nkeys, keys, ops, colls, nulls_first, maintenance_work_mem, nullptr,

@@ -69,7 +69,10 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
   }
   uint64_t g = 0;
   for (int64_t x : v) {
-    g = std::gcd(g, static_cast<uint64_t>(x) - static_cast<uint64_t>(mn));
+    // most offsets are multiples of the GCD found so far: one remainder instead of a full gcd
+    const uint64_t d = static_cast<uint64_t>(x) - static_cast<uint64_t>(mn);
+    if (g != 0 && d % g == 0) continue;
+    g = std::gcd(g, d);
     if (g == 1) break;
   }
   if (g == 0) g = 1;
