@@ -164,6 +164,10 @@ struct Compressor {
   MemoryContext segment_cxt;  // the current segment's values
   Datum* values;              // companion row
   bool* nulls;
+  // Recompression writes into a companion that has its index: entries are inserted per batch.
+  ResultRelInfo* rri;
+  EState* estate;
+  TupleTableSlot* cslot;
 };
 
 SourceColumn* find_source(SourceColumn* cols, int n, const char* name) {
@@ -227,6 +231,11 @@ void flush_batch(Compressor* c) {
   }
   HeapTuple tup = heap_form_tuple(c->cdesc, c->values, c->nulls);
   heap_insert(c->companion, tup, c->cid, 0, c->bistate);
+  if (c->rri != nullptr && c->rri->ri_NumIndices > 0) {
+    ExecStoreHeapTuple(tup, c->cslot, false);
+    compat::insert_index_tuples(c->rri, c->cslot, c->estate);
+    ExecClearTuple(c->cslot);
+  }
   MemoryContextSwitchTo(old);
   MemoryContextReset(c->batch_cxt);
   for (int k = 0; k < c->nminmax; ++k) {
@@ -407,11 +416,8 @@ void empty_row_part(Oid relid) {
   CommandCounterIncrement();
 }
 
-void do_compress(ChunkTarget* t, const CompressionSettings* s) {
-  MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "columnstore compress", ALLOCSET_DEFAULT_SIZES);
-  MemoryContext old = MemoryContextSwitchTo(work);
-
-  Relation rel = table_open(t->chunk.relid, NoLock);
+// The chunk's live columns, and a check that every column the settings name is one of them.
+SourceColumn* chunk_columns(Relation rel, const CompressionSettings* s, int* ncols_out) {
   TupleDesc desc = RelationGetDescr(rel);
   SourceColumn* cols = (SourceColumn*)palloc0(sizeof(SourceColumn) * (desc->natts > 0 ? desc->natts : 1));
   int ncols = 0;
@@ -438,6 +444,142 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s) {
                              RelationGetRelationName(rel)),
                       errhint("Change the hypertable's settings with ALTER TABLE ... SET (timescaledb.compress_...).")));
   }
+  *ncols_out = ncols;
+  return cols;
+}
+
+// Sets up a compressor writing batches into `companion` (opened by the caller), in `work`.
+void compressor_init(Compressor* c, Relation companion, const CompressionSettings* s, SourceColumn* cols, int ncols,
+                     MemoryContext work) {
+  memset(c, 0, sizeof *c);
+  c->companion = companion;
+  c->cdesc = RelationGetDescr(c->companion);
+  c->bistate = GetBulkInsertState();
+  c->cid = GetCurrentCommandId(true);
+  c->values = (Datum*)palloc0(sizeof(Datum) * c->cdesc->natts);
+  c->nulls = (bool*)palloc0(sizeof(bool) * c->cdesc->natts);
+  c->count_att = companion_att(c->companion, kCountColumn);
+  c->seq_att = companion_att(c->companion, kSeqColumn);
+  c->batch_cxt = AllocSetContextCreate(work, "columnstore batch", ALLOCSET_DEFAULT_SIZES);
+  c->segment_cxt = AllocSetContextCreate(work, "columnstore segment", ALLOCSET_SMALL_SIZES);
+
+  c->nsegment = s->nsegmentby;
+  c->segment = (SourceColumn*)palloc0(sizeof(SourceColumn) * (s->nsegmentby + 1));
+  c->segment_att = (AttrNumber*)palloc0(sizeof(AttrNumber) * (s->nsegmentby + 1));
+  c->segment_value = (Datum*)palloc0(sizeof(Datum) * (s->nsegmentby + 1));
+  c->segment_null = (bool*)palloc0(sizeof(bool) * (s->nsegmentby + 1));
+  for (int i = 0; i < s->nsegmentby; ++i) {
+    c->segment[i] = *find_source(cols, ncols, s->segmentby[i]);
+    c->segment_att[i] = companion_att(c->companion, s->segmentby[i]);
+  }
+  c->data = (SourceColumn*)palloc0(sizeof(SourceColumn) * (ncols + 1));
+  c->data_att = (AttrNumber*)palloc0(sizeof(AttrNumber) * (ncols + 1));
+  uint8* types = (uint8*)palloc0(ncols + 1);
+  bool* bloomflags = (bool*)palloc0(ncols + 1);
+  for (int i = 0; i < ncols; ++i) {
+    if (storage_name_index(s->segmentby, s->nsegmentby, cols[i].name) >= 0) continue;
+    types[c->ndata] = cols[i].type.codec_type;
+    bloomflags[c->ndata] = storage_name_index(s->bloom, s->nbloom, cols[i].name) >= 0;
+    c->data_att[c->ndata] = companion_att(c->companion, cols[i].name);
+    c->data[c->ndata++] = cols[i];
+  }
+  c->nminmax = s->nminmax;
+  c->minmax = (MinMax*)palloc0(sizeof(MinMax) * (s->nminmax + 1));
+  char buf[NAMEDATALEN];
+  for (int k = 0; k < s->nminmax; ++k) {
+    MinMax* m = &c->minmax[k];
+    m->col = find_source(cols, ncols, s->minmax[k]);
+    TypeCacheEntry* tc = lookup_type_cache(m->col->typid, TYPECACHE_CMP_PROC_FINFO);
+    if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                      errmsg("could not identify a comparison function for type %s", format_type_be(m->col->typid))));
+    fmgr_info_copy(&m->cmp, &tc->cmp_proc_finfo, work);
+    storage_min_column(k + 1, buf);
+    m->min_att = companion_att(c->companion, buf);
+    storage_max_column(k + 1, buf);
+    m->max_att = companion_att(c->companion, buf);
+    storage_nulls_column(k + 1, buf);
+    m->nulls_att = companion_att(c->companion, buf);
+  }
+  c->nbloom = s->nbloom;
+  c->bloom = (Bloom*)palloc0(sizeof(Bloom) * (s->nbloom + 1));
+  for (int k = 0; k < s->nbloom; ++k) {
+    Bloom* b = &c->bloom[k];
+    b->builder_col = -1;
+    for (int i = 0; i < c->ndata; ++i)
+      if (strcmp(c->data[i].name, s->bloom[k]) == 0) b->builder_col = i;
+    SourceColumn* col = find_source(cols, ncols, s->bloom[k]);
+    TypeCacheEntry* tc = lookup_type_cache(col->typid, TYPECACHE_HASH_EXTENDED_PROC_FINFO);
+    if (!OidIsValid(tc->hash_extended_proc_finfo.fn_oid))
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                      errmsg("could not identify an extended hash function for type %s", format_type_be(col->typid))));
+    fmgr_info_copy(&b->hash, &tc->hash_extended_proc_finfo, work);
+    b->collation = col->collation;
+    storage_bloom_column(k + 1, buf);
+    b->att = companion_att(c->companion, buf);
+  }
+  c->builder = storage_builder_create(types, bloomflags, c->ndata);
+}
+
+// A tuplesort of the chunk's rows by segmentby (ascending, NULLS LAST), then the orderby keys;
+// nullptr when there are no keys at all.
+Tuplesortstate* begin_sort(TupleDesc desc, const CompressionSettings* s, SourceColumn* cols, int ncols) {
+  const int nkeys = s->nsegmentby + s->norderby;
+  if (nkeys == 0) return nullptr;
+  AttrNumber* keys = (AttrNumber*)palloc0(sizeof(AttrNumber) * (nkeys + 1));
+  Oid* ops = (Oid*)palloc0(sizeof(Oid) * (nkeys + 1));
+  Oid* colls = (Oid*)palloc0(sizeof(Oid) * (nkeys + 1));
+  bool* nulls_first = (bool*)palloc0(sizeof(bool) * (nkeys + 1));
+  for (int i = 0; i < nkeys; ++i) {
+    const bool seg = i < s->nsegmentby;
+    SourceColumn* col = find_source(cols, ncols, seg ? s->segmentby[i] : s->orderby[i - s->nsegmentby]);
+    const bool desc_order = !seg && s->orderby_desc[i - s->nsegmentby];
+    TypeCacheEntry* tc = lookup_type_cache(col->typid, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+    ops[i] = desc_order ? tc->gt_opr : tc->lt_opr;
+    if (!OidIsValid(ops[i]))
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                      errmsg("could not identify an ordering operator for type %s", format_type_be(col->typid))));
+    keys[i] = col->attno;
+    colls[i] = col->collation;
+    // Segments only need to be grouped, not put in the collation's order: text segment keys sort
+    // by their bytes (C collation: no strcoll, abbreviated keys), which groups exactly the values
+    // same_segment tells apart.
+    if (seg && OidIsValid(col->collation) &&
+        (col->type.basetype == TEXTOID || col->type.basetype == VARCHAROID || col->type.basetype == BPCHAROID))
+      colls[i] = C_COLLATION_OID;
+    nulls_first[i] = !seg && s->orderby_nullsfirst[i - s->nsegmentby];
+  }
+  return tuplesort_begin_heap(desc, nkeys, keys, ops, colls, nulls_first, maintenance_work_mem, nullptr,
+                              TUPLESORT_NONE);
+}
+
+// Streams the sorted rows into batches (performs the sort first).
+void compress_sorted(Compressor* c, Tuplesortstate* sort, TupleTableSlot* slot, const char* relname, int64 nrows) {
+  tuplesort_performsort(sort);
+  int64 done = 0;
+  while (tuplesort_gettupleslot(sort, true, false, slot, nullptr)) {
+    if (!same_segment(c, slot)) {
+      flush_batch(c);
+      start_segment(c, slot);
+    } else if (bridge::builder_full(c->builder) || bridge::builder_varlen_bytes(c->builder) > kBatchMaxVarlenBytes) {
+      flush_batch(c);
+    }
+    add_row(c, slot);
+    if (++done % 1000000 == 0)
+      ereport(DEBUG1, (errmsg("compressing chunk \"%s\": %lld of %lld rows", relname, (long long)done, (long long)nrows)));
+    CHECK_FOR_INTERRUPTS();
+  }
+  flush_batch(c);
+}
+
+void do_compress(ChunkTarget* t, const CompressionSettings* s) {
+  MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "columnstore compress", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(work);
+
+  Relation rel = table_open(t->chunk.relid, NoLock);
+  TupleDesc desc = RelationGetDescr(rel);
+  int ncols;
+  SourceColumn* cols = chunk_columns(rel, s, &ncols);
 
   CompressedChunk cc;
   memset(&cc, 0, sizeof cc);
@@ -456,99 +598,11 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s) {
   Oid companion_relid = create_companion(t, s, cols, ncols, cname);
 
   Compressor c;
-  memset(&c, 0, sizeof c);
-  c.companion = table_open(companion_relid, AccessExclusiveLock);
-  c.cdesc = RelationGetDescr(c.companion);
-  c.bistate = GetBulkInsertState();
-  c.cid = GetCurrentCommandId(true);
-  c.values = (Datum*)palloc0(sizeof(Datum) * c.cdesc->natts);
-  c.nulls = (bool*)palloc0(sizeof(bool) * c.cdesc->natts);
-  c.count_att = companion_att(c.companion, kCountColumn);
-  c.seq_att = companion_att(c.companion, kSeqColumn);
-  c.batch_cxt = AllocSetContextCreate(work, "columnstore batch", ALLOCSET_DEFAULT_SIZES);
-  c.segment_cxt = AllocSetContextCreate(work, "columnstore segment", ALLOCSET_SMALL_SIZES);
+  compressor_init(&c, table_open(companion_relid, AccessExclusiveLock), s, cols, ncols, work);
 
-  c.nsegment = s->nsegmentby;
-  c.segment = (SourceColumn*)palloc0(sizeof(SourceColumn) * (s->nsegmentby + 1));
-  c.segment_att = (AttrNumber*)palloc0(sizeof(AttrNumber) * (s->nsegmentby + 1));
-  c.segment_value = (Datum*)palloc0(sizeof(Datum) * (s->nsegmentby + 1));
-  c.segment_null = (bool*)palloc0(sizeof(bool) * (s->nsegmentby + 1));
-  for (int i = 0; i < s->nsegmentby; ++i) {
-    c.segment[i] = *find_source(cols, ncols, s->segmentby[i]);
-    c.segment_att[i] = companion_att(c.companion, s->segmentby[i]);
-  }
-  c.data = (SourceColumn*)palloc0(sizeof(SourceColumn) * (ncols + 1));
-  c.data_att = (AttrNumber*)palloc0(sizeof(AttrNumber) * (ncols + 1));
-  uint8* types = (uint8*)palloc0(ncols + 1);
-  bool* bloomflags = (bool*)palloc0(ncols + 1);
-  for (int i = 0; i < ncols; ++i) {
-    if (storage_name_index(s->segmentby, s->nsegmentby, cols[i].name) >= 0) continue;
-    types[c.ndata] = cols[i].type.codec_type;
-    bloomflags[c.ndata] = storage_name_index(s->bloom, s->nbloom, cols[i].name) >= 0;
-    c.data_att[c.ndata] = companion_att(c.companion, cols[i].name);
-    c.data[c.ndata++] = cols[i];
-  }
-  c.nminmax = s->nminmax;
-  c.minmax = (MinMax*)palloc0(sizeof(MinMax) * (s->nminmax + 1));
-  char buf[NAMEDATALEN];
-  for (int k = 0; k < s->nminmax; ++k) {
-    MinMax* m = &c.minmax[k];
-    m->col = find_source(cols, ncols, s->minmax[k]);
-    TypeCacheEntry* tc = lookup_type_cache(m->col->typid, TYPECACHE_CMP_PROC_FINFO);
-    if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
-      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
-                      errmsg("could not identify a comparison function for type %s", format_type_be(m->col->typid))));
-    fmgr_info_copy(&m->cmp, &tc->cmp_proc_finfo, work);
-    storage_min_column(k + 1, buf);
-    m->min_att = companion_att(c.companion, buf);
-    storage_max_column(k + 1, buf);
-    m->max_att = companion_att(c.companion, buf);
-    storage_nulls_column(k + 1, buf);
-    m->nulls_att = companion_att(c.companion, buf);
-  }
-  c.nbloom = s->nbloom;
-  c.bloom = (Bloom*)palloc0(sizeof(Bloom) * (s->nbloom + 1));
-  for (int k = 0; k < s->nbloom; ++k) {
-    Bloom* b = &c.bloom[k];
-    b->builder_col = -1;
-    for (int i = 0; i < c.ndata; ++i)
-      if (strcmp(c.data[i].name, s->bloom[k]) == 0) b->builder_col = i;
-    SourceColumn* col = find_source(cols, ncols, s->bloom[k]);
-    TypeCacheEntry* tc = lookup_type_cache(col->typid, TYPECACHE_HASH_EXTENDED_PROC_FINFO);
-    if (!OidIsValid(tc->hash_extended_proc_finfo.fn_oid))
-      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
-                      errmsg("could not identify an extended hash function for type %s", format_type_be(col->typid))));
-    fmgr_info_copy(&b->hash, &tc->hash_extended_proc_finfo, work);
-    b->collation = col->collation;
-    storage_bloom_column(k + 1, buf);
-    b->att = companion_att(c.companion, buf);
-  }
-  c.builder = storage_builder_create(types, bloomflags, c.ndata);
-
-  // Sort by segmentby (ascending, NULLS LAST), then the orderby keys.
-  const int nkeys = s->nsegmentby + s->norderby;
-  AttrNumber* keys = (AttrNumber*)palloc0(sizeof(AttrNumber) * (nkeys + 1));
-  Oid* ops = (Oid*)palloc0(sizeof(Oid) * (nkeys + 1));
-  Oid* colls = (Oid*)palloc0(sizeof(Oid) * (nkeys + 1));
-  bool* nulls_first = (bool*)palloc0(sizeof(bool) * (nkeys + 1));
-  for (int i = 0; i < nkeys; ++i) {
-    const bool seg = i < s->nsegmentby;
-    SourceColumn* col = find_source(cols, ncols, seg ? s->segmentby[i] : s->orderby[i - s->nsegmentby]);
-    const bool desc_order = !seg && s->orderby_desc[i - s->nsegmentby];
-    TypeCacheEntry* tc = lookup_type_cache(col->typid, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
-    ops[i] = desc_order ? tc->gt_opr : tc->lt_opr;
-    if (!OidIsValid(ops[i]))
-      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
-                      errmsg("could not identify an ordering operator for type %s", format_type_be(col->typid))));
-    keys[i] = col->attno;
-    colls[i] = col->collation;
-    nulls_first[i] = !seg && s->orderby_nullsfirst[i - s->nsegmentby];
-  }
   TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
   TupleTableSlot* scan_slot = table_slot_create(rel, nullptr);
-  Tuplesortstate* sort = nkeys > 0 ? tuplesort_begin_heap(desc, nkeys, keys, ops, colls, nulls_first,
-                                                          maintenance_work_mem, nullptr, TUPLESORT_NONE)
-                                   : nullptr;
+  Tuplesortstate* sort = begin_sort(desc, s, cols, ncols);
   if (sort == nullptr) {
     // No keys at all: one segment, in the heap's order; still bounded by one batch.
     start_segment(&c, scan_slot);
@@ -571,22 +625,7 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s) {
   table_endscan(scan);
   UnregisterSnapshot(snap);
   if (sort != nullptr) {
-    tuplesort_performsort(sort);
-    int64 done = 0;
-    while (tuplesort_gettupleslot(sort, true, false, slot, nullptr)) {
-      if (!same_segment(&c, slot)) {
-        flush_batch(&c);
-        start_segment(&c, slot);
-      } else if (bridge::builder_full(c.builder) ||
-                 bridge::builder_varlen_bytes(c.builder) > kBatchMaxVarlenBytes) {
-        flush_batch(&c);
-      }
-      add_row(&c, slot);
-      if (++done % 1000000 == 0)
-        ereport(DEBUG1, (errmsg("compressing chunk \"%s\": %lld of %lld rows", RelationGetRelationName(rel),
-                                (long long)done, (long long)nrows)));
-      CHECK_FOR_INTERRUPTS();
-    }
+    compress_sorted(&c, sort, slot, RelationGetRelationName(rel), nrows);
     tuplesort_end(sort);
   }
   flush_batch(&c);
@@ -623,6 +662,94 @@ struct TargetColumn {
   StorageType type;
 };
 
+// Turns batch rows of a companion back into rows of the chunk.
+struct BatchDecoder {
+  TupleDesc desc;  // the chunk's
+  TargetColumn* cols;
+  int ndecoders;
+  bridge::Decoder** decoders;
+  AttrNumber count_att;
+  Datum* values;
+  bool* nulls;
+};
+
+void batch_decoder_init(BatchDecoder* d, Relation rel, Relation companion, const CompressedChunk* cc) {
+  TupleDesc desc = RelationGetDescr(rel);
+  d->desc = desc;
+  d->count_att = companion_att(companion, kCountColumn);
+  d->cols = (TargetColumn*)palloc0(sizeof(TargetColumn) * (desc->natts + 1));
+  d->ndecoders = 0;
+  for (int i = 0; i < desc->natts; ++i) {
+    Form_pg_attribute att = TupleDescAttr(desc, i);
+    if (att->attisdropped) continue;
+    TargetColumn* tc = &d->cols[i];
+    tc->companion_att = attnameAttNum(companion, NameStr(att->attname), false);
+    tc->segment = storage_name_index(cc->settings.segmentby, cc->settings.nsegmentby, NameStr(att->attname)) >= 0;
+    storage_type(att->atttypid, &tc->type);
+    if (tc->companion_att != InvalidAttrNumber && !tc->segment) tc->decoder = d->ndecoders++;
+  }
+  d->decoders = (bridge::Decoder**)palloc0(sizeof(bridge::Decoder*) * (d->ndecoders + 1));
+  for (int i = 0; i < d->ndecoders; ++i) d->decoders[i] = storage_decoder_create();
+  d->values = (Datum*)palloc0(sizeof(Datum) * (desc->natts + 1));
+  d->nulls = (bool*)palloc0(sizeof(bool) * (desc->natts + 1));
+}
+
+// Decodes the data columns of the batch in `bslot` (all attributes fetched); returns its rows.
+int32 batch_decode(BatchDecoder* d, TupleTableSlot* bslot) {
+  slot_getallattrs(bslot);
+  if (bslot->tts_isnull[d->count_att - 1]) ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("batch without row count")));
+  const int32 rows = DatumGetInt32(bslot->tts_values[d->count_att - 1]);
+  for (int i = 0; i < d->desc->natts; ++i) {
+    TargetColumn* tc = &d->cols[i];
+    if (TupleDescAttr(d->desc, i)->attisdropped || tc->companion_att == InvalidAttrNumber || tc->segment) continue;
+    if (bslot->tts_isnull[tc->companion_att - 1])
+      ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                      errmsg("batch without data for column \"%s\"", NameStr(TupleDescAttr(d->desc, i)->attname))));
+    bytea* b = DatumGetByteaPP(bslot->tts_values[tc->companion_att - 1]);
+    bridge::decoder_decode(d->decoders[tc->decoder], (const uint8*)VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
+                           tc->type.codec_type);
+    if (bridge::decoder_rows(d->decoders[tc->decoder]) != (size_t)rows)
+      ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                      errmsg("batch column \"%s\" has %zu rows instead of %d", NameStr(TupleDescAttr(d->desc, i)->attname),
+                             bridge::decoder_rows(d->decoders[tc->decoder]), rows)));
+  }
+  return rows;
+}
+
+// Row `r` of the batch decoded last (from `bslot`) as a virtual tuple in `out` (datums palloc'd
+// in the current memory context).
+void batch_row(BatchDecoder* d, TupleTableSlot* bslot, int32 r, TupleTableSlot* out) {
+  TupleDesc desc = d->desc;
+  Datum* values = d->values;
+  bool* nulls = d->nulls;
+  ExecClearTuple(out);
+  for (int i = 0; i < desc->natts; ++i) {
+    Form_pg_attribute att = TupleDescAttr(desc, i);
+    TargetColumn* tc = &d->cols[i];
+    if (att->attisdropped) {
+      values[i] = (Datum)0;
+      nulls[i] = true;
+    } else if (tc->companion_att == InvalidAttrNumber) {
+      // A column added after compression: the value its rows had then (ADD COLUMN's default).
+      nulls[i] = true;
+      values[i] = (Datum)0;
+      if (att->atthasmissing && desc->constr != nullptr && desc->constr->missing != nullptr &&
+          desc->constr->missing[i].am_present) {
+        values[i] = desc->constr->missing[i].am_value;
+        nulls[i] = false;
+      }
+    } else if (tc->segment) {
+      values[i] = bslot->tts_values[tc->companion_att - 1];
+      nulls[i] = bslot->tts_isnull[tc->companion_att - 1];
+    } else {
+      values[i] = storage_decoded_datum(d->decoders[tc->decoder], (size_t)r, &tc->type, &nulls[i]);
+    }
+  }
+  memcpy(out->tts_values, values, sizeof(Datum) * desc->natts);
+  memcpy(out->tts_isnull, nulls, sizeof(bool) * desc->natts);
+  ExecStoreVirtualTuple(out);
+}
+
 void do_decompress(ChunkTarget* t) {
   CompressedChunk cc;
   if (!catalog_get_compressed_chunk(t->chunk.id, &cc))
@@ -640,22 +767,8 @@ void do_decompress(ChunkTarget* t) {
 
   Relation companion = table_open(companion_relid, ExclusiveLock);
   Relation rel = table_open(t->chunk.relid, NoLock);
-  TupleDesc desc = RelationGetDescr(rel);
-  const AttrNumber count_att = companion_att(companion, kCountColumn);
-
-  TargetColumn* cols = (TargetColumn*)palloc0(sizeof(TargetColumn) * (desc->natts + 1));
-  int ndecoders = 0;
-  for (int i = 0; i < desc->natts; ++i) {
-    Form_pg_attribute att = TupleDescAttr(desc, i);
-    if (att->attisdropped) continue;
-    TargetColumn* tc = &cols[i];
-    tc->companion_att = attnameAttNum(companion, NameStr(att->attname), false);
-    tc->segment = storage_name_index(cc.settings.segmentby, cc.settings.nsegmentby, NameStr(att->attname)) >= 0;
-    storage_type(att->atttypid, &tc->type);
-    if (tc->companion_att != InvalidAttrNumber && !tc->segment) tc->decoder = ndecoders++;
-  }
-  bridge::Decoder** decoders = (bridge::Decoder**)palloc0(sizeof(bridge::Decoder*) * (ndecoders + 1));
-  for (int i = 0; i < ndecoders; ++i) decoders[i] = storage_decoder_create();
+  BatchDecoder d;
+  batch_decoder_init(&d, rel, companion, &cc);
 
   EState* estate = CreateExecutorState();
   ResultRelInfo* rri = makeNode(ResultRelInfo);
@@ -664,58 +777,15 @@ void do_decompress(ChunkTarget* t) {
   TupleTableSlot* out = table_slot_create(rel, nullptr);
   BulkInsertState bistate = GetBulkInsertState();
   const CommandId cid = GetCurrentCommandId(true);
-  Datum* values = (Datum*)palloc0(sizeof(Datum) * (desc->natts + 1));
-  bool* nulls = (bool*)palloc0(sizeof(bool) * (desc->natts + 1));
 
   Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
   TableScanDesc scan = table_beginscan(companion, snap, 0, nullptr);
   TupleTableSlot* bslot = table_slot_create(companion, nullptr);
   while (table_scan_getnextslot(scan, ForwardScanDirection, bslot)) {
-    slot_getallattrs(bslot);
-    if (bslot->tts_isnull[count_att - 1]) ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("batch without row count")));
-    const int32 rows = DatumGetInt32(bslot->tts_values[count_att - 1]);
-    for (int i = 0; i < desc->natts; ++i) {
-      TargetColumn* tc = &cols[i];
-      if (TupleDescAttr(desc, i)->attisdropped || tc->companion_att == InvalidAttrNumber || tc->segment) continue;
-      if (bslot->tts_isnull[tc->companion_att - 1])
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("batch without data for column \"%s\"",
-                                                                NameStr(TupleDescAttr(desc, i)->attname))));
-      bytea* b = DatumGetByteaPP(bslot->tts_values[tc->companion_att - 1]);
-      bridge::decoder_decode(decoders[tc->decoder], (const uint8*)VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
-                             tc->type.codec_type);
-      if (bridge::decoder_rows(decoders[tc->decoder]) != (size_t)rows)
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                        errmsg("batch column \"%s\" has %zu rows instead of %d", NameStr(TupleDescAttr(desc, i)->attname),
-                               bridge::decoder_rows(decoders[tc->decoder]), rows)));
-    }
+    const int32 rows = batch_decode(&d, bslot);
     for (int32 r = 0; r < rows; ++r) {
       MemoryContext rowold = MemoryContextSwitchTo(row_cxt);
-      ExecClearTuple(out);
-      for (int i = 0; i < desc->natts; ++i) {
-        Form_pg_attribute att = TupleDescAttr(desc, i);
-        TargetColumn* tc = &cols[i];
-        if (att->attisdropped) {
-          values[i] = (Datum)0;
-          nulls[i] = true;
-        } else if (tc->companion_att == InvalidAttrNumber) {
-          // A column added after compression: the value its rows had then (ADD COLUMN's default).
-          nulls[i] = true;
-          values[i] = (Datum)0;
-          if (att->atthasmissing && desc->constr != nullptr && desc->constr->missing != nullptr &&
-              desc->constr->missing[i].am_present) {
-            values[i] = desc->constr->missing[i].am_value;
-            nulls[i] = false;
-          }
-        } else if (tc->segment) {
-          values[i] = bslot->tts_values[tc->companion_att - 1];
-          nulls[i] = bslot->tts_isnull[tc->companion_att - 1];
-        } else {
-          values[i] = storage_decoded_datum(decoders[tc->decoder], (size_t)r, &tc->type, &nulls[i]);
-        }
-      }
-      memcpy(out->tts_values, values, sizeof(Datum) * desc->natts);
-      memcpy(out->tts_isnull, nulls, sizeof(bool) * desc->natts);
-      ExecStoreVirtualTuple(out);
+      batch_row(&d, bslot, r, out);
       table_tuple_insert(rel, out, cid, 0, bistate);
       if (rri->ri_NumIndices > 0) compat::insert_index_tuples(rri, out, estate);
       MemoryContextSwitchTo(rowold);
@@ -746,6 +816,220 @@ void do_decompress(ChunkTarget* t) {
   MemoryContextDelete(work);
 }
 
+// ---- segment-wise recompression ---------------------------------------------------------------
+
+bool same_names(char* const* a, int na, char* const* b, int nb) {
+  if (na != nb) return false;
+  for (int i = 0; i < na; ++i)
+    if (strcmp(a[i], b[i]) != 0) return false;
+  return true;
+}
+
+bool same_settings(const CompressionSettings* a, const CompressionSettings* b) {
+  if (!same_names(a->segmentby, a->nsegmentby, b->segmentby, b->nsegmentby) ||
+      !same_names(a->orderby, a->norderby, b->orderby, b->norderby) ||
+      !same_names(a->minmax, a->nminmax, b->minmax, b->nminmax) || !same_names(a->bloom, a->nbloom, b->bloom, b->nbloom))
+    return false;
+  for (int i = 0; i < a->norderby; ++i)
+    if (a->orderby_desc[i] != b->orderby_desc[i] || a->orderby_nullsfirst[i] != b->orderby_nullsfirst[i]) return false;
+  return true;
+}
+
+// Whether the companion has exactly the columns a compression of the chunk's columns `cols` with
+// settings `s` would give it now (no column added to or dropped from the chunk since).
+bool companion_matches(Relation companion, const CompressionSettings* s, SourceColumn* cols, int ncols) {
+  TupleDesc cdesc = RelationGetDescr(companion);
+  int live = 0;
+  for (int i = 0; i < cdesc->natts; ++i)
+    if (!TupleDescAttr(cdesc, i)->attisdropped) live++;
+  const int want = ncols + 2 + 3 * s->nminmax + s->nbloom;
+  if (live != want) return false;
+  for (int i = 0; i < ncols; ++i) {
+    AttrNumber a = attnameAttNum(companion, cols[i].name, false);
+    if (a == InvalidAttrNumber) return false;
+    const bool seg = storage_name_index(s->segmentby, s->nsegmentby, cols[i].name) >= 0;
+    const Oid want_type = seg ? cols[i].typid : BYTEAOID;
+    if (TupleDescAttr(cdesc, a - 1)->atttypid != want_type) return false;
+  }
+  return true;
+}
+
+// The segment values of a row (slot attributes `attnos`) or of a batch (companion `attnos`).
+struct SegmentKey {
+  Datum* values;
+  bool* nulls;
+};
+
+bool segment_key_eq(const SegmentKey* a, const SegmentKey* b, const SourceColumn* seg, int nseg) {
+  for (int i = 0; i < nseg; ++i) {
+    if (a->nulls[i] != b->nulls[i]) return false;
+    if (!a->nulls[i] && !datum_image_eq(a->values[i], b->values[i], seg[i].type.typbyval, seg[i].type.typlen))
+      return false;
+  }
+  return true;
+}
+
+// Recompresses a partial chunk segment by segment: the rows of its row part are merged, in
+// orderby order, with the decoded batches of the segments they belong to, and only those
+// segments' batches are rewritten; batches of other segments stay as they are. Returns false
+// (having changed nothing) when that is not possible: the hypertable's settings changed since
+// the chunk was compressed, or columns were added or dropped (then the chunk is recompressed
+// whole, with the current settings).
+bool do_recompress_segments(ChunkTarget* t, const CompressionSettings* s) {
+  CompressedChunk cc;
+  if (!catalog_get_compressed_chunk(t->chunk.id, &cc))
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("compressed chunk \"%s\" has no compressed_chunk catalog row", NameStr(t->chunk.table_name))));
+  if (!same_settings(&cc.settings, s) || cc.format_version != kStorageFormatVersion) return false;
+  Oid companion_relid = storage_companion_relid(&cc);
+  if (!OidIsValid(companion_relid))
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("companion table %s.%s of chunk \"%s\" is missing", NameStr(cc.schema_name),
+                           NameStr(cc.table_name), NameStr(t->chunk.table_name))));
+
+  MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "columnstore recompress", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(work);
+  Relation rel = table_open(t->chunk.relid, NoLock);
+  TupleDesc desc = RelationGetDescr(rel);
+  int ncols;
+  SourceColumn* cols = chunk_columns(rel, s, &ncols);
+  // The companion is locked like the chunk: readers go on, writers wait.
+  Relation companion = table_open(companion_relid, ExclusiveLock);
+  if (!companion_matches(companion, s, cols, ncols) || s->nsegmentby + s->norderby == 0) {
+    table_close(companion, NoLock);
+    table_close(rel, NoLock);
+    MemoryContextSwitchTo(old);
+    MemoryContextDelete(work);
+    return false;
+  }
+  int64 row_heap, row_toast, row_index;
+  table_sizes(t->chunk.relid, &row_heap, &row_toast, &row_index);
+
+  // 1. The row part's rows, sorted; the segments they touch (adjacent in the sort).
+  TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+  TupleTableSlot* scan_slot = table_slot_create(rel, nullptr);
+  Tuplesortstate* rows_sort = begin_sort(desc, s, cols, ncols);
+  Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
+  TableScanDesc scan = table_beginscan(rel, snap, 0, nullptr);
+  int64 new_rows = 0;
+  while (table_scan_getnextslot(scan, ForwardScanDirection, scan_slot)) {
+    new_rows++;
+    tuplesort_puttupleslot(rows_sort, scan_slot);
+    CHECK_FOR_INTERRUPTS();
+  }
+  table_endscan(scan);
+  tuplesort_performsort(rows_sort);
+
+  const int nseg = s->nsegmentby;
+  SourceColumn* seg = (SourceColumn*)palloc0(sizeof(SourceColumn) * (nseg + 1));
+  AttrNumber* seg_catt = (AttrNumber*)palloc0(sizeof(AttrNumber) * (nseg + 1));
+  for (int i = 0; i < nseg; ++i) {
+    seg[i] = *find_source(cols, ncols, s->segmentby[i]);
+    seg_catt[i] = companion_att(companion, s->segmentby[i]);
+  }
+  int ntouched = 0, cap = 16;
+  SegmentKey* touched = (SegmentKey*)palloc(sizeof(SegmentKey) * cap);
+  Tuplesortstate* sort = begin_sort(desc, s, cols, ncols);
+  while (tuplesort_gettupleslot(rows_sort, true, false, slot, nullptr)) {
+    SegmentKey k;
+    k.values = (Datum*)palloc(sizeof(Datum) * (nseg + 1));
+    k.nulls = (bool*)palloc(sizeof(bool) * (nseg + 1));
+    for (int i = 0; i < nseg; ++i) k.values[i] = slot_getattr(slot, seg[i].attno, &k.nulls[i]);
+    if (ntouched == 0 || !segment_key_eq(&k, &touched[ntouched - 1], seg, nseg)) {
+      for (int i = 0; i < nseg; ++i)
+        if (!k.nulls[i]) k.values[i] = datumCopy(k.values[i], seg[i].type.typbyval, seg[i].type.typlen);
+      if (ntouched == cap) {
+        cap *= 2;
+        touched = (SegmentKey*)repalloc(touched, sizeof(SegmentKey) * cap);
+      }
+      touched[ntouched++] = k;
+    } else {
+      pfree(k.values);
+      pfree(k.nulls);
+    }
+    tuplesort_puttupleslot(sort, slot);
+    CHECK_FOR_INTERRUPTS();
+  }
+  tuplesort_end(rows_sort);
+
+  // 2. The batches of those segments: decoded into the sort, then deleted. Every other batch is
+  // left as it is.
+  MemoryContext row_cxt = AllocSetContextCreate(work, "columnstore row", ALLOCSET_DEFAULT_SIZES);
+  BatchDecoder d;
+  batch_decoder_init(&d, rel, companion, &cc);
+  TupleTableSlot* out = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
+  TupleTableSlot* bslot = table_slot_create(companion, nullptr);
+  scan = table_beginscan(companion, snap, 0, nullptr);
+  int64 rewritten = 0, old_rows = 0;
+  SegmentKey bk;
+  bk.values = (Datum*)palloc(sizeof(Datum) * (nseg + 1));
+  bk.nulls = (bool*)palloc(sizeof(bool) * (nseg + 1));
+  while (table_scan_getnextslot(scan, ForwardScanDirection, bslot)) {
+    for (int i = 0; i < nseg; ++i) bk.values[i] = slot_getattr(bslot, seg_catt[i], &bk.nulls[i]);
+    bool hit = false;
+    for (int j = 0; j < ntouched && !hit; ++j) hit = segment_key_eq(&bk, &touched[j], seg, nseg);
+    if (!hit) continue;
+    const int32 rows = batch_decode(&d, bslot);
+    for (int32 r = 0; r < rows; ++r) {
+      MemoryContext rowold = MemoryContextSwitchTo(row_cxt);
+      batch_row(&d, bslot, r, out);
+      tuplesort_puttupleslot(sort, out);
+      MemoryContextSwitchTo(rowold);
+      MemoryContextReset(row_cxt);
+    }
+    old_rows += rows;
+    simple_heap_delete(companion, &bslot->tts_tid);
+    rewritten++;
+    CHECK_FOR_INTERRUPTS();
+  }
+  table_endscan(scan);
+  UnregisterSnapshot(snap);
+  ExecDropSingleTupleTableSlot(bslot);
+  ExecDropSingleTupleTableSlot(out);
+
+  // 3. The merged rows of the touched segments as new batches (with their index entries).
+  Compressor c;
+  compressor_init(&c, companion, s, cols, ncols, work);
+  EState* estate = CreateExecutorState();
+  ResultRelInfo* rri = makeNode(ResultRelInfo);
+  InitResultRelInfo(rri, companion, 0, nullptr, 0);
+  ExecOpenIndices(rri, false);
+  c.rri = rri;
+  c.estate = estate;
+  c.cslot = MakeSingleTupleTableSlot(c.cdesc, &TTSOpsHeapTuple);
+  compress_sorted(&c, sort, slot, RelationGetRelationName(rel), new_rows + old_rows);
+  tuplesort_end(sort);
+  FreeBulkInsertState(c.bistate);
+  ExecDropSingleTupleTableSlot(c.cslot);
+  ExecCloseIndices(rri);
+  FreeExecutorState(estate);
+  ExecDropSingleTupleTableSlot(slot);
+  ExecDropSingleTupleTableSlot(scan_slot);
+  table_close(companion, NoLock);
+
+  // 4. The swap, as compress_chunk does it.
+  const char* chunk_name = pstrdup(RelationGetRelationName(rel));
+  table_close(rel, NoLock);
+  LockRelationOid(t->chunk.relid, AccessExclusiveLock);
+  empty_row_part(t->chunk.relid);
+  catalog_delete_compressed_chunk(t->chunk.id);
+  cc.sizes.uncompressed_heap += row_heap;
+  cc.sizes.uncompressed_toast += row_toast;
+  cc.sizes.uncompressed_rows += new_rows;
+  cc.sizes.compressed_rows += c.batches - rewritten;
+  cc.compression_time = GetCurrentTimestamp();
+  table_sizes(companion_relid, &cc.sizes.compressed_heap, &cc.sizes.compressed_toast, &cc.sizes.compressed_index);
+  catalog_insert_compressed_chunk(&cc);
+  catalog_update_chunk_status(t->chunk.id, t->chunk.status & ~kChunkStatusPartial);
+  t->chunk.status &= ~kChunkStatusPartial;
+  CommandCounterIncrement();
+  ereport(DEBUG1, (errmsg("recompressed chunk \"%s\": %lld new rows into %d segments, %lld batches rewritten as %lld",
+                          chunk_name, (long long)new_rows, ntouched, (long long)rewritten, (long long)c.batches)));
+  MemoryContextSwitchTo(old);
+  MemoryContextDelete(work);
+  return true;
+}
+
 }  // namespace
 
 bool compress_chunk(Oid chunk_relid, bool if_not_compressed, bool nowait) {
@@ -768,8 +1052,10 @@ bool compress_chunk(Oid chunk_relid, bool if_not_compressed, bool nowait) {
       ereport(NOTICE, (errmsg("chunk \"%s\" is already converted to columnstore", get_rel_name(chunk_relid))));
       return true;
     }
-    // Recompression: rows arrived in the row part since. The whole chunk is decompressed and
-    // compressed again, in this transaction (merging only the touched segments is for later).
+    // Recompression: rows arrived in the row part since. They are merged into the batches of
+    // the segments they belong to; when the settings or the columns changed since the chunk was
+    // compressed, the whole chunk is decompressed and compressed again. One transaction either way.
+    if (do_recompress_segments(&t, &s)) return true;
     do_decompress(&t);
   }
   do_compress(&t, &s);

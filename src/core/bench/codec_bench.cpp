@@ -305,6 +305,8 @@ struct Result {
 
 void run_dataset(const Dataset& d) {
   const size_t ncols = d.groups.front().cols.size();
+  size_t total_ours = 0;
+  double total_enc_s = 0;
   CodecContext ctx;
   ZSTD_CCtx* zc = ZSTD_createCCtx();
   ZSTD_DCtx* zd = ZSTD_createDCtx();
@@ -403,6 +405,8 @@ void run_dataset(const Dataset& d) {
       }
     }
     if (sink == 42) std::puts("");
+    total_ours += r.ours;
+    total_enc_s += r.enc_s;
     std::printf(
         "codec_bench dataset=%s column=%s type=%s bytes_per_value=%.4f ratio_vs_zstd=%.2f "
         "decode_speedup_vs_zstd=%.2f encode_mb_s=%.1f\n",
@@ -418,6 +422,8 @@ void run_dataset(const Dataset& d) {
   }
   ZSTD_freeCCtx(zc);
   ZSTD_freeDCtx(zd);
+  // one line a dataset: what an encoder change must not make larger, and how long encoding took
+  std::printf("codec_bench dataset=%s total_bytes=%zu encode_s=%.3f\n", d.name.c_str(), total_ours, total_enc_s);
 }
 
 // ---- Google Benchmark micro-benchmarks: decode of one 1,000-row batch ----

@@ -221,18 +221,29 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
         best_raw = raw;
       }
     };
+    // Trial encodings are pruned where they cannot win in practice (docs/FORMAT.md, "Encoder"):
+    // decimal-like floats (Alp's body is at most a quarter of the raw values) are not tried as
+    // Plain / ByteSplit, Plain never gets a zstd
+    // stage, and Alp's byte-aligned variant is tried only when zstd found redundancy in its
+    // packed body.
+    bool alp_applied = false;
     for (Codec c : cands) {
       if (best_codec == Codec::Constant) break;  // nothing beats storing the value once
+      if (!forced && alp_applied && (c == Codec::Plain || c == Codec::ByteSplit)) continue;
+      bool zstd_gained = false;
       for (int aligned = 0; aligned < 2; ++aligned) {
         if (aligned && (!o.allow_zstd || !has_aligned_variant(c))) continue;
+        if (aligned && !forced && c == Codec::Alp && !zstd_gained) continue;
         ByteWriter w;
         if (!build_body(type, c, g, o, aligned != 0, forced, w)) break;
         std::vector<uint8_t> body = std::move(w.buf());
         const size_t raw = body.size();
+        if (c == Codec::Alp && raw * 4 <= g.m * fixed_width(type)) alp_applied = true;
         // zstd last stage, kept only where it pays
-        if (o.allow_zstd && raw >= 32) {
+        if (o.allow_zstd && raw >= 32 && (forced || c != Codec::Plain)) {
           std::vector<uint8_t> z = zstd_compress(zctx.get(), body.data(), raw, o.zstd_level);
           if (!z.empty() && z.size() + varint_size(raw) + varint_size(z.size()) < raw) {
+            zstd_gained = true;
             consider(c, std::move(z), true, raw);
             if (aligned) continue;
           }

@@ -14,6 +14,16 @@ namespace {
 constexpr int kMaxEncodeDepth = 3;  // DELTA/RLE/patches only below this depth
 constexpr int kMaxDecodeDepth = 8;  // decoder accepts a little more than we write
 
+struct ForPlan;
+
+// The choices made while estimating a block's children, kept for the encoding that follows
+// (encoding a DELTA block encodes the deltas estimated a moment before, and so on). An entry is
+// found by the exact values, so a hit gives the same choice as computing it again. Lives for one
+// top-level encode_ints / estimate_ints call.
+struct Memo;
+size_t estimate_impl(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, Memo* memo);
+void encode_impl(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptions& o, int depth, Memo* memo);
+
 unsigned align_width(unsigned w, bool byte_aligned) {
   if (!byte_aligned || w == 0) return w;
   if (w <= 8) return 8;
@@ -33,7 +43,22 @@ struct ForPlan {
   size_t est = 0;
 };
 
-ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int depth) {
+// The values of `u` (each <= range) in ascending order: a counting sort when the range is small
+// against the number of values (dictionary codes, digits of a random walk, deltas), else std::sort.
+void sort_offsets(std::vector<uint64_t>& u, uint64_t range) {
+  const size_t n = u.size();
+  if (range < 4 * n + 256) {
+    std::vector<uint32_t> count(static_cast<size_t>(range) + 1, 0);
+    for (uint64_t x : u) ++count[static_cast<size_t>(x)];
+    size_t k = 0;
+    for (size_t x = 0; x <= range; ++x)
+      for (uint32_t c = count[x]; c > 0; --c) u[k++] = x;
+    return;
+  }
+  std::sort(u.begin(), u.end());
+}
+
+ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, Memo* memo) {
   ForPlan p;
   const size_t n = v.size();
   if (n == 0) return p;
@@ -44,7 +69,10 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
   }
   uint64_t g = 0;
   for (int64_t x : v) {
-    g = std::gcd(g, static_cast<uint64_t>(x) - static_cast<uint64_t>(mn));
+    // most offsets are multiples of the GCD found so far: one remainder instead of a full gcd
+    const uint64_t d = static_cast<uint64_t>(x) - static_cast<uint64_t>(mn);
+    if (g != 0 && d % g == 0) continue;
+    g = std::gcd(g, d);
     if (g == 1) break;
   }
   if (g == 0) g = 1;
@@ -58,8 +86,17 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
   if (depth + 1 >= kMaxEncodeDepth || n < 32 || full_w == 0) return p;
 
   std::vector<uint64_t> u(n);
-  for (size_t i = 0; i < n; ++i) u[i] = (static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(mn)) / g;
-  std::sort(u.begin(), u.end());
+  if (g == 1) {
+    for (size_t i = 0; i < n; ++i) u[i] = static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(mn);
+  } else {
+    for (size_t i = 0; i < n; ++i) u[i] = (static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(mn)) / g;
+  }
+  sort_offsets(u, range);
+  // Widths whose best window holds fewer than half the values give no candidate (both kinds need
+  // exceptions <= n / 2); the narrowest window holding ceil(n / 2) sorted values bounds them.
+  const size_t half = n - n / 2;
+  uint64_t min_span = ~uint64_t{0};
+  for (size_t i = 0; i + half <= n; ++i) min_span = std::min(min_span, u[i + half - 1] - u[i]);
   // an exception costs its gap-coded position (about log2(n / exceptions) + 1 bits) and its value
   const unsigned value_bits = bit_width_u64(range);
   struct Cand {
@@ -74,6 +111,7 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
   for (unsigned b = 0; b < full_w; ++b) {
     if (o.byte_aligned && align_width(b, true) != b) continue;
     const uint64_t span_w = b >= 64 ? ~uint64_t{0} : (uint64_t{1} << b) - 1;
+    if (span_w < min_span) continue;
     size_t best_cnt = 0, best_i = 0, j = 0;
     for (size_t i = 0; i < n; ++i) {
       if (j < i) j = i;
@@ -111,10 +149,10 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
     }
     IntEncodeOptions child = o;
     child.byte_aligned = false;
-    const size_t exc_est = pos.empty() ? 0 : estimate_ints(val, child, depth + 1);
+    const size_t exc_est = pos.empty() ? 0 : estimate_impl(val, child, depth + 1, memo);
     const size_t est = c.bitmap ? hdr - 1 + bitmap_bytes + packed_size(n, c.b) + exc_est
                                 : hdr + varint_size(c.exc) + packed_size(n, c.b) +
-                                      (pos.empty() ? 0 : estimate_ints(pos, child, depth + 1) + exc_est);
+                                      (pos.empty() ? 0 : estimate_impl(pos, child, depth + 1, memo) + exc_est);
     if (est < p.est) {
       p.est = est;
       p.width = c.b;
@@ -129,7 +167,7 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
 }
 
 void write_for(ByteWriter& w, std::span<const int64_t> v, const ForPlan& p, const IntEncodeOptions& o,
-               int depth) {
+               int depth, Memo* memo) {
   const size_t n = v.size();
   w.u8(p.bitmap ? kIntForBitmap : kIntFor);
   w.svarint(p.base);
@@ -156,14 +194,14 @@ void write_for(ByteWriter& w, std::span<const int64_t> v, const ForPlan& p, cons
     std::fill(bm, bm + (n + 7) / 8, uint8_t{0});
     for (int64_t q : exc_pos) bm[q >> 3] |= static_cast<uint8_t>(1u << (q & 7));
     bitpack(w, packed.data(), n, p.width);
-    encode_ints(w, exc_val, child, depth + 1);
+    encode_impl(w, exc_val, child, depth + 1, memo);
     return;
   }
   w.varint(exc_pos.size());
   bitpack(w, packed.data(), n, p.width);
   if (!exc_pos.empty()) {
-    encode_ints(w, exc_pos, child, depth + 1);
-    encode_ints(w, exc_val, child, depth + 1);
+    encode_impl(w, exc_pos, child, depth + 1, memo);
+    encode_impl(w, exc_val, child, depth + 1, memo);
   }
 }
 
@@ -259,23 +297,53 @@ bool lz_parse(std::span<const int64_t> v, LzParse& out) {
   return !out.match_lens.empty();
 }
 
-size_t lz_estimate(const LzParse& z, const IntEncodeOptions& o, int depth) {
-  return 1 + varint_size(z.match_lens.size()) + estimate_ints(z.lit_runs, o, depth + 1) +
-         estimate_ints(z.match_lens, o, depth + 1) + estimate_ints(z.dists, o, depth + 1) +
-         estimate_ints(z.literals, o, depth + 1);
+size_t lz_estimate(const LzParse& z, const IntEncodeOptions& o, int depth, Memo* memo) {
+  return 1 + varint_size(z.match_lens.size()) + estimate_impl(z.lit_runs, o, depth + 1, memo) +
+         estimate_impl(z.match_lens, o, depth + 1, memo) + estimate_impl(z.dists, o, depth + 1, memo) +
+         estimate_impl(z.literals, o, depth + 1, memo);
 }
 
 enum class Choice { Const, For, Delta, Rle, Lz };
 
 // The cheapest shape for v by estimate; plan_out / lz_out receive the FOR plan and, when LZ wins,
 // the parse, so encoding does not redo them.
+struct Memo {
+  struct Entry {
+    int depth;
+    bool byte_aligned;
+    std::vector<int64_t> values;
+    Choice choice;
+    size_t est;
+    ForPlan plan;
+  };
+  std::vector<Entry> entries;
+  static constexpr size_t kMaxEntries = 64;
+
+  const Entry* find(std::span<const int64_t> v, const IntEncodeOptions& o, int depth) const {
+    for (const Entry& e : entries)
+      if (e.depth == depth && e.byte_aligned == o.byte_aligned && e.values.size() == v.size() &&
+          std::equal(v.begin(), v.end(), e.values.begin()))
+        return &e;
+    return nullptr;
+  }
+};
+
 Choice choose(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, size_t* est_out,
-              ForPlan* plan_out, LzParse* lz_out = nullptr) {
+              ForPlan* plan_out, Memo* memo, LzParse* lz_out = nullptr) {
   if (v.empty() || all_equal(v)) {
     if (est_out) *est_out = 1 + varint_size(zigzag(v.empty() ? 0 : v[0]));
     return Choice::Const;
   }
-  ForPlan fp = plan_for(v, o, depth);
+  // Children (depth > 0) are estimated while choosing their parent, then encoded: remember them.
+  // (LZ is considered at depth 0 only, so a remembered choice never needs its parse.)
+  if (depth > 0 && memo != nullptr) {
+    if (const Memo::Entry* e = memo->find(v, o, depth)) {
+      if (est_out) *est_out = e->est;
+      if (plan_out) *plan_out = e->plan;
+      return e->choice;
+    }
+  }
+  ForPlan fp = plan_for(v, o, depth, memo);
   size_t best = fp.est;
   Choice c = Choice::For;
   // (a patched FOR can have width 0: one value plus exceptions)
@@ -283,7 +351,7 @@ Choice choose(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, 
   if (depth < kMaxEncodeDepth - 1 && varied) {
     if (v.size() >= 3) {
       std::vector<int64_t> d = deltas_of(v);
-      size_t e = 1 + varint_size(zigzag(v[0])) + estimate_ints(d, o, depth + 1);
+      size_t e = 1 + varint_size(zigzag(v[0])) + estimate_impl(d, o, depth + 1, memo);
       if (e < best) {
         best = e;
         c = Choice::Delta;
@@ -293,7 +361,7 @@ Choice choose(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, 
     if (runs * 4 <= v.size()) {
       std::vector<int64_t> vals, lens;
       runs_of(v, vals, lens);
-      size_t e = 1 + varint_size(runs) + estimate_ints(vals, o, depth + 1) + estimate_ints(lens, o, depth + 1);
+      size_t e = 1 + varint_size(runs) + estimate_impl(vals, o, depth + 1, memo) + estimate_impl(lens, o, depth + 1, memo);
       if (e < best) {
         best = e;
         c = Choice::Rle;
@@ -303,7 +371,7 @@ Choice choose(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, 
   if (depth == 0 && varied && !o.byte_aligned) {
     LzParse z;
     if (lz_parse(v, z)) {
-      const size_t e = lz_estimate(z, o, depth);
+      const size_t e = lz_estimate(z, o, depth, memo);
       if (e < best) {
         best = e;
         c = Choice::Lz;
@@ -313,33 +381,33 @@ Choice choose(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, 
   }
   if (est_out) *est_out = best;
   if (plan_out) *plan_out = fp;
+  if (depth > 0 && memo != nullptr && memo->entries.size() < Memo::kMaxEntries)
+    memo->entries.push_back({depth, o.byte_aligned, std::vector<int64_t>(v.begin(), v.end()), c, best, fp});
   return c;
 }
 
-}  // namespace
-
-size_t estimate_ints(std::span<const int64_t> v, const IntEncodeOptions& o, int depth) {
+size_t estimate_impl(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, Memo* memo) {
   size_t est = 0;
-  choose(v, o, depth, &est, nullptr);
+  choose(v, o, depth, &est, nullptr, memo);
   return est;
 }
 
-void encode_ints(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptions& o, int depth) {
+void encode_impl(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptions& o, int depth, Memo* memo) {
   ForPlan fp;
   LzParse z;
-  switch (choose(v, o, depth, nullptr, &fp, &z)) {
+  switch (choose(v, o, depth, nullptr, &fp, memo, &z)) {
     case Choice::Const:
       w.u8(kIntConst);
       w.svarint(v.empty() ? 0 : v[0]);
       return;
     case Choice::For:
-      write_for(w, v, fp, o, depth);
+      write_for(w, v, fp, o, depth, memo);
       return;
     case Choice::Delta: {
       w.u8(kIntDelta);
       w.svarint(v[0]);
       std::vector<int64_t> d = deltas_of(v);
-      encode_ints(w, d, o, depth + 1);
+      encode_impl(w, d, o, depth + 1, memo);
       return;
     }
     case Choice::Rle: {
@@ -347,20 +415,32 @@ void encode_ints(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptio
       runs_of(v, vals, lens);
       w.u8(kIntRle);
       w.varint(vals.size());
-      encode_ints(w, vals, o, depth + 1);
-      encode_ints(w, lens, o, depth + 1);
+      encode_impl(w, vals, o, depth + 1, memo);
+      encode_impl(w, lens, o, depth + 1, memo);
       return;
     }
     case Choice::Lz: {
       w.u8(kIntLz);
       w.varint(z.match_lens.size());
-      encode_ints(w, z.lit_runs, o, depth + 1);
-      encode_ints(w, z.match_lens, o, depth + 1);
-      encode_ints(w, z.dists, o, depth + 1);
-      encode_ints(w, z.literals, o, depth + 1);
+      encode_impl(w, z.lit_runs, o, depth + 1, memo);
+      encode_impl(w, z.match_lens, o, depth + 1, memo);
+      encode_impl(w, z.dists, o, depth + 1, memo);
+      encode_impl(w, z.literals, o, depth + 1, memo);
       return;
     }
   }
+}
+
+}  // namespace
+
+size_t estimate_ints(std::span<const int64_t> v, const IntEncodeOptions& o, int depth) {
+  Memo memo;
+  return estimate_impl(v, o, depth, &memo);
+}
+
+void encode_ints(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptions& o, int depth) {
+  Memo memo;
+  encode_impl(w, v, o, depth, &memo);
 }
 
 namespace {
