@@ -35,8 +35,9 @@ SELECT err($$SELECT add_compression_policy('m', interval '1 day', timezone => 'N
 SELECT err($$SELECT remove_compression_policy('m')$$);
 SELECT remove_compression_policy('m', if_exists => true);
 
--- Add, again (error / notice), inspect, run.
-SELECT add_compression_policy('m', interval '2 days') > 0 AS added;
+-- Add, again (error / notice), inspect, run. (Policies that the test runs with run_job start
+-- tomorrow, so the background scheduler does not run them at the same time.)
+SELECT add_compression_policy('m', interval '2 days', initial_start => now() + interval '1 day') > 0 AS added;
 SELECT err($$SELECT add_compression_policy('m', interval '2 days')$$);
 SELECT add_compression_policy('m', interval '2 days', if_not_exists => true);
 SELECT add_compression_policy('m', interval '3 days', if_not_exists => true);
@@ -77,7 +78,7 @@ SELECT err($$SELECT add_compression_policy('mi', 20)$$);
 CREATE FUNCTION mi_now() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT 100::bigint';
 SELECT set_integer_now_func('mi', 'mi_now');
 INSERT INTO mi SELECT g, g FROM generate_series(0, 99) g;
-SELECT add_compression_policy('mi', 50) > 0 AS added;
+SELECT add_compression_policy('mi', 50, initial_start => now() + interval '1 day') > 0 AS added;
 SELECT job_id AS job FROM strata_information.jobs WHERE proc_name = 'policy_compression' AND hypertable_name = 'mi' \gset
 CALL run_job(:job);
 SELECT statuses('mi');
@@ -132,7 +133,7 @@ DROP TABLE :chunk;
 SELECT count(*) FROM _strata_catalog.compressed_chunk cc WHERE NOT EXISTS (SELECT FROM _strata_catalog.chunk k WHERE k.id = cc.chunk_id);
 SELECT count(*) FROM pg_class WHERE relname LIKE '\_hyper\_%\_cs' AND relnamespace = '_strata_internal'::regnamespace
    AND NOT EXISTS (SELECT FROM _strata_catalog.compressed_chunk cc WHERE cc.table_name = relname);
-SELECT add_retention_policy('mi', 60) > 0 AS added;
+SELECT add_retention_policy('mi', 60, initial_start => now() + interval '1 day') > 0 AS added;
 SELECT job_id AS job FROM strata_information.jobs WHERE proc_name = 'policy_retention' AND hypertable_name = 'mi' \gset
 CALL run_job(:job);
 SELECT count(*) FROM show_chunks('mi');
