@@ -174,8 +174,8 @@ ALTER TABLE m DISABLE ROW LEVEL SECURITY;
 REVOKE ALL ON m FROM strata_dml_user;
 DROP ROLE strata_dml_user;
 
--- A compressed chunk as a DML target is refused (0A000) while nothing plans DML on it, but only
--- when the statement reaches it: statements on the other chunks run.
+-- A compressed chunk as a DML target goes to the columnstore's hook point (compressed_chunk_dml),
+-- which moves the batches the statement can touch into the row part (columnstore_dml tests it).
 CREATE TABLE cs (time timestamptz NOT NULL, device int, value float);
 SELECT table_name FROM create_hypertable('cs', 'time', chunk_time_interval => interval '1 day');
 INSERT INTO cs SELECT '2024-01-01'::timestamptz + g * interval '6 hours', g % 2, g FROM generate_series(0, 11) g;
