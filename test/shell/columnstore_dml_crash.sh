@@ -24,21 +24,8 @@ check "one partial chunk" "3" "$(sql -c "SELECT _strata_internal.chunk_status('$
 
 ( sql -c "UPDATE ev SET v = v + 1 WHERE dev <> 7" >/dev/null 2>&1 ) &
 job=$!
-seen=0
-for i in $(seq 1 600); do
-  n=$(sql -c "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'UPDATE ev SET v = v + 1%'" 2>/dev/null)
-  if [ "${n:-0}" -ge 1 ]; then seen=1; break; fi
-  sleep 0.05
-done
-check "the update was seen in progress" 1 "$seen"
-sleep "${CRASH_DELAY:-1}"
-pm=$(head -1 "$TEST_DATA/postmaster.pid")
-pkill -9 -P "$pm" || true
-kill -9 "$pm" || true
-wait $job 2>/dev/null || true
-sleep 1
-rm -f "$TEST_DATA/postmaster.pid" "$TEST_DATA.sock"/.s.PGSQL.*.lock
-cluster_start "$TEST_DATA" "$TEST_PORT" || { tail -20 "$TEST_DATA.log"; echo FAIL; exit 1; }
+wait_for_activity "the update was seen in progress" "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'UPDATE ev SET v = v + 1%'"
+crash_and_restart $job "${CRASH_DELAY:-1}"
 
 check "every row exactly once, as before the update" "$(sql -c "SELECT h || ' ' || n FROM ev_before")" \
   "$(sql -c "SELECT md5(string_agg(e::text, '' ORDER BY dev, time)) || ' ' || count(*) FROM ev e")"

@@ -28,21 +28,8 @@ check "one partial chunk" "_strata_internal._hyper_1_1_chunk 3" "$chunk $(sql -c
 
 ( sql -c "SELECT compress_chunk('$chunk')" >/dev/null 2>&1 ) &
 job=$!
-seen=0
-for i in $(seq 1 600); do
-  n=$(sql -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.relation = '$chunk'::regclass AND l.mode = 'ExclusiveLock' AND l.granted AND a.query LIKE '%compress_chunk%'" 2>/dev/null)
-  if [ "${n:-0}" -ge 1 ]; then seen=1; break; fi
-  sleep 0.05
-done
-check "the recompression was seen in progress" 1 "$seen"
-sleep "${CRASH_DELAY:-1.5}"
-pm=$(head -1 "$TEST_DATA/postmaster.pid")
-pkill -9 -P "$pm" || true
-kill -9 "$pm" || true
-wait $job 2>/dev/null || true
-sleep 1
-rm -f "$TEST_DATA/postmaster.pid" "$TEST_DATA.sock"/.s.PGSQL.*.lock
-cluster_start "$TEST_DATA" "$TEST_PORT" || { tail -20 "$TEST_DATA.log"; echo FAIL; exit 1; }
+wait_for_activity "the recompression was seen in progress" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.relation = '$chunk'::regclass AND l.mode = 'ExclusiveLock' AND l.granted AND a.query LIKE '%compress_chunk%'"
+crash_and_restart $job "${CRASH_DELAY:-1.5}"
 
 status=$(sql -c "SELECT _strata_internal.chunk_status('$chunk')")
 echo "status after recovery: $status"

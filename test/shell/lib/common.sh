@@ -22,3 +22,30 @@ check() {  # check DESCRIPTION EXPECTED ACTUAL
     exit 1
   fi
 }
+
+# wait_for_activity DESCRIPTION SQL: polls SQL (a count) every 0.05 s for up to 30 s until it is at
+# least 1, and checks that it got there (the operation to crash is under way).
+wait_for_activity() {
+  local what=$1 query=$2 seen=0 n i
+  for i in $(seq 1 600); do
+    n=$(sql -c "$query" 2>/dev/null)
+    if [ "${n:-0}" -ge 1 ]; then seen=1; break; fi
+    sleep 0.05
+  done
+  check "$what" 1 "$seen"
+}
+
+# crash_and_restart JOB_PID DELAY: after DELAY seconds kills the whole server with SIGKILL (the
+# postmaster and every backend, as a power loss would), reaps the background client JOB_PID and
+# starts the cluster again (crash recovery replays the WAL).
+crash_and_restart() {
+  local job=$1 delay=$2 pm
+  sleep "$delay"
+  pm=$(head -1 "$TEST_DATA/postmaster.pid")
+  pkill -9 -P "$pm" || true
+  kill -9 "$pm" || true
+  wait "$job" 2>/dev/null || true
+  sleep 1
+  rm -f "$TEST_DATA/postmaster.pid" "$TEST_DATA.sock"/.s.PGSQL.*.lock
+  cluster_start "$TEST_DATA" "$TEST_PORT" || { tail -20 "$TEST_DATA.log"; echo FAIL; exit 1; }
+}
