@@ -259,12 +259,12 @@ void add_gapfill_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* i
   Bounds bounds{nullptr, nullptr, false};
   Node* start_arg = (Node*)list_nth(bucket_call->args, nargs - 2);
   Node* finish_arg = (Node*)list_nth(bucket_call->args, nargs - 1);
-  if (!is_null_const(start_arg)) bounds.start = (Expr*)start_arg;
-  if (!is_null_const(finish_arg)) bounds.finish = (Expr*)finish_arg;
-  if (bounds.start != nullptr && usable_bound(bounds.start, type) == nullptr)
+  // Bounds are kept checked and coerced to the bucket's type (usable_bound), from the call or
+  // from the WHERE clause.
+  if (!is_null_const(start_arg) && (bounds.start = usable_bound((Expr*)start_arg, type)) == nullptr)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("the start of time_bucket_gapfill() must not depend on the rows")));
-  if (bounds.finish != nullptr && usable_bound(bounds.finish, type) == nullptr)
+  if (!is_null_const(finish_arg) && (bounds.finish = usable_bound((Expr*)finish_arg, type)) == nullptr)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("the finish of time_bucket_gapfill() must not depend on the rows")));
   if (bounds.start == nullptr || bounds.finish == nullptr)
@@ -371,7 +371,7 @@ void add_gapfill_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* i
   meta = list_concat(meta, locf_meta);
   meta = lappend_int(meta, ninterp);
   meta = list_concat(meta, interp_meta);
-  List* exprs = list_make4(copyObjectImpl(width), usable_bound(bounds.start, type), usable_bound(bounds.finish, type),
+  List* exprs = list_make4(copyObjectImpl(width), bounds.start, bounds.finish,
                            copyObjectImpl(timezone));
   exprs = list_concat(exprs, locf_exprs);
   exprs = list_concat(exprs, interp_exprs);
