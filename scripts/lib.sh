@@ -62,6 +62,9 @@ cluster_start() {
       echo "max_locks_per_transaction = 1024"
       echo "timezone = 'UTC'"
       echo "autovacuum = off"   # tests must not depend on when autovacuum happens to run
+      # Summaries of long operations depend on how long they took: off, so that an operation slowed
+      # down by a loaded machine does not change a test's output (test summaries sets it per session).
+      echo "strata.summary_min_duration = -1"
       for line in "$@"; do echo "$line"; done
     } >>"$data/postgresql.conf"
   fi

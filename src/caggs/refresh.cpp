@@ -6,6 +6,7 @@
 
 #include "core/time/chunk_range.hpp"
 #include "pg/guard.hpp"
+#include "pg/summary.hpp"
 
 extern "C" {
 #include "access/skey.h"
@@ -190,9 +191,10 @@ bool raw_extreme(Refresh* r, bool max, int64 start, int64 end, int64* out) {
   return chunks == NIL ? raw_extreme_in(r, max, start, end, out) : false;
 }
 
-void materialize(Refresh* r, int64 start, int64 end) {
+// Returns the number of rows written.
+uint64 materialize(Refresh* r, int64 start, int64 end) {
   run_as_owner(r->owner, r->delete_sql, r->qi.time_type, start, end, false, nullptr, nullptr);
-  run_as_owner(r->owner, r->insert_sql, r->qi.time_type, start, end, false, nullptr, nullptr);
+  return run_as_owner(r->owner, r->insert_sql, r->qi.time_type, start, end, false, nullptr, nullptr);
 }
 
 // The watermark is the end of the newest materialized bucket (the start of time when there is
@@ -274,6 +276,7 @@ void end_transaction(bool batched) {
 }  // namespace
 
 void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* opt) {
+  const TimestampTz started = pg::summary_start();
   Refresh r;
   prepare(&r, cagg, opt->batch_buckets);
   int32 id = cagg->mat_id;
@@ -311,6 +314,7 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* op
   }
 
   int64 batches = 0;
+  uint64 rows = 0;
   MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "strata refresh batch", ALLOCSET_DEFAULT_SIZES);
   for (;;) {
     CHECK_FOR_INTERRUPTS();
@@ -345,7 +349,7 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* op
     // leaves its entry in the log (and its rows for the next refresh).
     consume_log(id, batch_lo, batch_hi);
     CommandCounterIncrement();
-    materialize(&r, batch_lo, batch_hi);
+    rows += materialize(&r, batch_lo, batch_hi);
     update_watermark(&r);
     batches++;
     MemoryContextSwitchTo(old);
@@ -355,6 +359,10 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* op
   MemoryContextDelete(batch_cxt);
   if (batches == 0 && opt->verbose)
     ereport(NOTICE, (errmsg("continuous aggregate \"%s\" is already up-to-date", NameStr(cagg->user_name))));
+  else if (batches > 0 && opt->verbose && pg::summary_due(started))
+    ereport(NOTICE, (errmsg_plural("refreshed continuous aggregate \"%s\": %llu rows materialized in %lld batch",
+                                   "refreshed continuous aggregate \"%s\": %llu rows materialized in %lld batches",
+                                   batches, NameStr(cagg->user_name), (unsigned long long)rows, (long long)batches)));
 }
 
 }  // namespace strata::caggs

@@ -7,6 +7,7 @@
 #include "hypertable/chunk.hpp"
 #include "pg/compat.hpp"
 #include "pg/guard.hpp"
+#include "pg/summary.hpp"
 
 extern "C" {
 #include "access/heapam.h"
@@ -573,6 +574,7 @@ void compress_sorted(Compressor* c, Tuplesortstate* sort, TupleTableSlot* slot, 
 }
 
 void do_compress(ChunkTarget* t, const CompressionSettings* s) {
+  const TimestampTz started = pg::summary_start();
   MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "columnstore compress", ALLOCSET_DEFAULT_SIZES);
   MemoryContext old = MemoryContextSwitchTo(work);
 
@@ -647,8 +649,11 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s) {
   catalog_insert_compressed_chunk(&cc);
   catalog_update_chunk_status(t->chunk.id, kChunkStatusCompressed);
   CommandCounterIncrement();
-  ereport(DEBUG1, (errmsg("compressed chunk \"%s\": %lld rows in %lld batches", chunk_name, (long long)nrows,
-                          (long long)c.batches)));
+  const int64 before = cc.sizes.uncompressed_heap + cc.sizes.uncompressed_toast + cc.sizes.uncompressed_index;
+  const int64 after = cc.sizes.compressed_heap + cc.sizes.compressed_toast + cc.sizes.compressed_index;
+  ereport(pg::summary_due(started) ? NOTICE : DEBUG1,
+          (errmsg("compressed chunk \"%s\": %lld rows into %lld batches, %s to %s", chunk_name, (long long)nrows,
+                  (long long)c.batches, pg::size_pretty(before), pg::size_pretty(after))));
   MemoryContextSwitchTo(old);
   MemoryContextDelete(work);  // frees the builder (reset callback)
 }
@@ -751,6 +756,7 @@ void batch_row(BatchDecoder* d, TupleTableSlot* bslot, int32 r, TupleTableSlot* 
 }
 
 void do_decompress(ChunkTarget* t) {
+  const TimestampTz started = pg::summary_start();
   CompressedChunk cc;
   if (!catalog_get_compressed_chunk(t->chunk.id, &cc))
     ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
@@ -781,8 +787,11 @@ void do_decompress(ChunkTarget* t) {
   Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
   TableScanDesc scan = table_beginscan(companion, snap, 0, nullptr);
   TupleTableSlot* bslot = table_slot_create(companion, nullptr);
+  int64 nrows = 0, nbatches = 0;
   while (table_scan_getnextslot(scan, ForwardScanDirection, bslot)) {
     const int32 rows = batch_decode(&d, bslot);
+    nrows += rows;
+    nbatches++;
     for (int32 r = 0; r < rows; ++r) {
       MemoryContext rowold = MemoryContextSwitchTo(row_cxt);
       batch_row(&d, bslot, r, out);
@@ -812,6 +821,9 @@ void do_decompress(ChunkTarget* t) {
   catalog_update_chunk_status(t->chunk.id, t->chunk.status & ~(kChunkStatusCompressed | kChunkStatusPartial));
   t->chunk.status &= ~(kChunkStatusCompressed | kChunkStatusPartial);
   CommandCounterIncrement();
+  ereport(pg::summary_due(started) ? NOTICE : DEBUG1,
+          (errmsg("decompressed chunk \"%s\": %lld rows from %lld batches", NameStr(t->chunk.table_name),
+                  (long long)nrows, (long long)nbatches)));
   MemoryContextSwitchTo(old);
   MemoryContextDelete(work);
 }
@@ -876,6 +888,7 @@ bool segment_key_eq(const SegmentKey* a, const SegmentKey* b, const SourceColumn
 // the chunk was compressed, or columns were added or dropped (then the chunk is recompressed
 // whole, with the current settings).
 bool do_recompress_segments(ChunkTarget* t, const CompressionSettings* s) {
+  const TimestampTz started = pg::summary_start();
   CompressedChunk cc;
   if (!catalog_get_compressed_chunk(t->chunk.id, &cc))
     ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
@@ -1023,8 +1036,9 @@ bool do_recompress_segments(ChunkTarget* t, const CompressionSettings* s) {
   catalog_update_chunk_status(t->chunk.id, t->chunk.status & ~kChunkStatusPartial);
   t->chunk.status &= ~kChunkStatusPartial;
   CommandCounterIncrement();
-  ereport(DEBUG1, (errmsg("recompressed chunk \"%s\": %lld new rows into %d segments, %lld batches rewritten as %lld",
-                          chunk_name, (long long)new_rows, ntouched, (long long)rewritten, (long long)c.batches)));
+  ereport(pg::summary_due(started) ? NOTICE : DEBUG1,
+          (errmsg("recompressed chunk \"%s\": %lld new rows merged, segments touched: %d, batches rewritten: %lld as %lld",
+                  chunk_name, (long long)new_rows, ntouched, (long long)rewritten, (long long)c.batches)));
   MemoryContextSwitchTo(old);
   MemoryContextDelete(work);
   return true;

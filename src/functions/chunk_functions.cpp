@@ -2,10 +2,12 @@
 // set_chunk_time_interval (the size functions are SQL, in src/sql/45_chunk_functions.sql).
 #include "caggs/caggs.hpp"
 #include "catalog/catalog.hpp"
+#include "catalog/compression.hpp"
 #include "core/time/chunk_range.hpp"
 #include "hypertable/chunk.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
+#include "pg/summary.hpp"
 
 extern "C" {
 #include "catalog/dependency.h"
@@ -20,6 +22,7 @@ extern "C" {
 #include "utils/fmgroids.h"
 #include "utils/regproc.h"
 #include "utils/timestamp.h"
+#include "storage/bufmgr.h"
 }
 
 namespace {
@@ -238,6 +241,38 @@ STRATA_FUNCTION(strata_show_chunks) {
 // or reading it finish first, and inserts arriving meanwhile wait and then go to a new chunk
 // (chunk_get_or_create looks again after locking). A chunk another drop removed while we
 // waited is skipped.
+// What a chunk about to be dropped holds, for drop_chunks' summary: its bytes (with indexes,
+// TOAST and the companion table of a compressed chunk) and an estimate of its rows (the row
+// part scaled from pg_class's last count to its current size, plus the rows compressed), or
+// rows < 0 when the row part was never counted by VACUUM or ANALYZE.
+struct DroppedChunk {
+  int64 bytes = 0;
+  double rows = 0;
+};
+
+static DroppedChunk measure_chunk(const ChunkInfo* c) {
+  DroppedChunk d;
+  d.bytes = DatumGetInt64(DirectFunctionCall1(pg_total_relation_size, ObjectIdGetDatum(c->relid)));
+  Relation rel = table_open(c->relid, NoLock);  // the caller holds AccessExclusiveLock
+  const BlockNumber pages = RelationGetNumberOfBlocks(rel);
+  const double reltuples = rel->rd_rel->reltuples;
+  const BlockNumber relpages = rel->rd_rel->relpages;
+  table_close(rel, NoLock);
+  if (pages == 0) {
+    d.rows = 0;
+  } else if (reltuples >= 0 && relpages > 0) {
+    d.rows = reltuples / relpages * pages;
+  } else {
+    d.rows = -1;
+  }
+  strata::CompressedChunk cc;
+  if (strata::catalog_get_compressed_chunk(c->id, &cc)) {
+    d.bytes += cc.sizes.compressed_heap + cc.sizes.compressed_toast + cc.sizes.compressed_index;
+    if (d.rows >= 0) d.rows += static_cast<double>(cc.sizes.uncompressed_rows);
+  }
+  return d;
+}
+
 STRATA_FUNCTION(strata_drop_chunks) {
   Hypertable* ht = hypertable_arg(fcinfo, 0, "drop_chunks");
   if (PG_ARGISNULL(1) && PG_ARGISNULL(2) && PG_ARGISNULL(4) && PG_ARGISNULL(5))
@@ -257,6 +292,10 @@ STRATA_FUNCTION(strata_drop_chunks) {
   List* chunks = selected_chunks(ht, f);
 
   ReturnSetInfo* rsinfo = begin_set_result(fcinfo);
+  const TimestampTz started = strata::pg::summary_start();
+  int64 dropped = 0, bytes = 0;
+  double rows = 0;
+  bool rows_known = true;
   ListCell* lc;
   foreach (lc, chunks) {
     const ChunkInfo* c = static_cast<ChunkInfo*>(lfirst(lc));
@@ -267,7 +306,14 @@ STRATA_FUNCTION(strata_drop_chunks) {
       // Dropped meanwhile by a transaction we waited for: nothing left to do.
       if (!strata::chunk_get_by_id(c->id, &now) || !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(c->relid)))
         continue;
+      if (strata::pg::guc_summary_min_duration >= 0) {
+        const DroppedChunk d = measure_chunk(c);
+        bytes += d.bytes;
+        if (d.rows < 0) rows_known = false;
+        rows += d.rows;
+      }
     }
+    dropped++;
     if (verbose) ereport(INFO, (errmsg("dropping chunk %s", name)));
     strata::catalog_delete_chunk(c->id);
     if (OidIsValid(c->relid)) {
@@ -279,6 +325,19 @@ STRATA_FUNCTION(strata_drop_chunks) {
     put_result(rsinfo, CStringGetTextDatum(name));
   }
   strata::catalog_invalidate();
+  if (dropped > 0 && strata::pg::summary_due(started)) {
+    const char* size = strata::pg::size_pretty(bytes);
+    if (rows_known)
+      ereport(NOTICE, (errmsg_plural("dropped %lld chunk of hypertable \"%s\": about %.0f rows, %s",
+                                     "dropped %lld chunks of hypertable \"%s\": about %.0f rows, %s", dropped,
+                                     (long long)dropped, NameStr(ht->table_name), rows, size)));
+    else
+      ereport(NOTICE, (errmsg_plural("dropped %lld chunk of hypertable \"%s\": %s",
+                                     "dropped %lld chunks of hypertable \"%s\": %s", dropped, (long long)dropped,
+                                     NameStr(ht->table_name), size),
+                       errdetail("Some of the chunks were never counted by VACUUM or ANALYZE, so their rows are not "
+                                 "estimated.")));
+  }
   return (Datum)0;
 }
 

@@ -8,6 +8,7 @@
 #include "jobs/jobs.hpp"
 #include "pg/guard.hpp"
 #include "pg/module.hpp"
+#include "pg/summary.hpp"
 #include "planner/lazy_locks.hpp"
 #include "planner/planner.hpp"
 
@@ -50,6 +51,12 @@ void define_settings() {
                           "Maximum number of strata jobs that run at the same time.", nullptr,
                           &guc_max_background_workers, 8, 0, 1000, PGC_SIGHUP, 0, nullptr, nullptr,
                           nullptr);
+  DefineCustomIntVariable("strata.summary_min_duration",
+                          "Sends a NOTICE summarising drop_chunks, compress_chunk, decompress_chunk and "
+                          "continuous aggregate refreshes that run at least this long.",
+                          "-1 never summarises, 0 summarises every such operation.",
+                          &pg::guc_summary_min_duration, 1000, -1, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr,
+                          nullptr, nullptr);
   MarkGUCPrefixReserved("strata");
 }
 
