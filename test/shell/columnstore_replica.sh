@@ -20,7 +20,7 @@ INSERT INTO ev SELECT '2024-01-01'::timestamptz + g * interval '10 seconds', g %
   FROM generate_series(1, 30000) g;
 SQL
 mkdir -p "$STANDBY.sock" && chown postgres "$STANDBY.sock" 2>/dev/null || true
-as_pg "$STAGE_BINDIR/pg_basebackup" -h "$TEST_DATA.sock" -p "$TEST_PORT" -U postgres -D "$STANDBY" -R -X stream \
+as_pg "$STAGE_BINDIR/pg_basebackup" -h "$TEST_DATA.sock" -p "$TEST_PORT" -U postgres -D "$STANDBY" -R -X stream --checkpoint=fast \
   >/dev/null || { echo FAIL; exit 1; }
 {
   echo "port = $STANDBY_PORT"

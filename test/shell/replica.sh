@@ -30,7 +30,7 @@ CREATE PROCEDURE record_run(job_id int, config jsonb) LANGUAGE SQL AS $$ INSERT 
 SELECT add_job('record_run', '1 second');
 SQL
 
-as_pg "$STAGE_BINDIR/pg_basebackup" -h "$TEST_DATA.sock" -p "$TEST_PORT" -U postgres -D "$STANDBY" -R -X stream \
+as_pg "$STAGE_BINDIR/pg_basebackup" -h "$TEST_DATA.sock" -p "$TEST_PORT" -U postgres -D "$STANDBY" -R -X stream --checkpoint=fast \
   >/dev/null || { echo "FAIL: pg_basebackup"; exit 1; }
 mkdir -p "$STANDBY.sock" && chown postgres "$STANDBY.sock" 2>/dev/null || true
 {
