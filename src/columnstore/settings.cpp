@@ -420,7 +420,12 @@ void wrap_utility(const pg::UtilityCall* call) {
       !extension_is_active())
     return pg::utility_proceed(call);
   check_column_changes(parsetree);
-  if (!IsA(parsetree, AlterTableStmt) || !has_our_options((AlterTableStmt*)parsetree)) return pg::utility_proceed(call);
+  List* dropping = columns_dropping(parsetree);
+  if (!IsA(parsetree, AlterTableStmt) || !has_our_options((AlterTableStmt*)parsetree)) {
+    pg::utility_proceed(call);
+    columns_dropped(dropping);
+    return;
+  }
   // The statement without the columnstore options (PostgreSQL would refuse them).
   pg::UtilityCall rest = *call;
   rest.pstmt = (PlannedStmt*)copyObjectImpl(call->pstmt);
@@ -460,6 +465,7 @@ void wrap_utility(const pg::UtilityCall* call) {
   if (cmds == NIL) return;  // nothing left for PostgreSQL
   stmt->cmds = cmds;
   pg::utility_proceed(&rest);
+  columns_dropped(dropping);
 }
 
 }  // namespace strata::columnstore
