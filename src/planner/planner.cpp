@@ -169,6 +169,8 @@ struct ChildRel {
   RelOptInfo* rel;
   int64 range_start;
   int64 range_end;
+  int64 space_start;  // the chunk's hash slice
+  int64 space_end;
 };
 
 // The chunks the plan-time set allows, ascending by range and without duplicates. (The catalog
@@ -395,7 +397,7 @@ void use_chunk_append_for_appends(PlannerInfo* root, RelOptInfo* rel, const Hype
         ok = false;
         break;
       }
-      children[i++] = ChunkAppendChild{sub, kid->range_start, kid->range_end};
+      children[i++] = ChunkAppendChild{sub, kid->range_start, kid->range_end, kid->space_start, kid->space_end};
     }
     if (!ok) continue;
     lfirst(lc) = chunk_append_path_create(root, rel, children, nsub, clauses, ht->time_type,
@@ -529,7 +531,7 @@ void merge_appends_to_chunk_appends(PlannerInfo* root, RelOptInfo* rel, const Hy
         if (sub->parent != kid->rel) continue;
         if (!pathkeys_contained_in(path->pathkeys, sub->pathkeys))
           sub = (Path*)create_sort_path(root, kid->rel, sub, path->pathkeys, -1.0);
-        children[k++] = ChunkAppendChild{sub, kid->range_start, kid->range_end};
+        children[k++] = ChunkAppendChild{sub, kid->range_start, kid->range_end, kid->space_start, kid->space_end};
         break;
       }
     }
@@ -580,7 +582,8 @@ void add_ordered_paths(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
       for (int i = 0; i < n; ++i) {
         ChildRel* kid = &kids[descending ? n - 1 - i : i];
         children[i] = ChunkAppendChild{ordered_child_path(root, rel, ht, kid->rel, pathkeys, criterion),
-                                       kid->range_start, kid->range_end};
+                                       kid->range_start, kid->range_end, kid->space_start,
+                                       kid->space_end};
       }
       add_path(rel, (Path*)chunk_append_path_create(root, rel, children, n, runtime, ht->time_type,
                                                     pathkeys, nullptr, nullptr));
@@ -637,6 +640,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   TimeRestriction restriction;
   time_restriction_analyze(root, rel, ht, &restriction);
   List* runtime = guc_enable_runtime_exclusion ? restriction.runtime : NIL;
+  if (guc_enable_runtime_exclusion && ht->num_partitions > 0)
+    runtime = list_concat(runtime, space_runtime_clauses(root, rel, ht));
 
   List* candidates = chunks_for_set(ht, restriction.plan_set);
   if (ht->num_partitions > 0) candidates = space_filter_chunks(root, rel, ht, candidates);
@@ -657,7 +662,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
       // exclude chunks, so no partial paths compete with it.
       if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order)) continue;
-      kids[n++] = ChildRel{child, c->range_start, c->range_end};
+      kids[n++] = ChildRel{child, c->range_start, c->range_end, c->space_start, c->space_end};
     }
     table_close(parent_rel, NoLock);
   }
