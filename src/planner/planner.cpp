@@ -31,6 +31,7 @@ extern "C" {
 #include "parser/parsetree.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 #include "storage/lmgr.h"
 }
@@ -419,6 +420,41 @@ enum class TimeOrder { none, column, bucket };
 // PostgreSQL's date_bin(const stride, time_col, const origin) and date_trunc(const unit, time_col)
 // of a timestamp without time zone. The forms that bucket in local time (time_bucket with a time
 // zone, date_trunc of a timestamptz) are left out: they are not monotonic across DST changes.
+// Whether funcid is strata's time_bucket. Planning asks this for every pathkey it considers, and
+// the extension lookups scan pg_extension and pg_depend (about 15,000 instructions each time), so
+// answers are remembered per function, each with the identity of the pg_proc row it was found
+// for (a dropped and recreated function, even under a reused OID, is another row).
+struct TimeBucketAnswer {
+  Oid funcid;
+  TransactionId xmin;
+  ItemPointerData tid;
+  bool is_time_bucket;
+};
+constexpr int kTimeBucketAnswers = 16;
+TimeBucketAnswer time_bucket_answers[kTimeBucketAnswers];
+int time_bucket_answers_next = 0;
+
+bool is_strata_time_bucket(Oid funcid) {
+  HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+  if (!HeapTupleIsValid(tup)) return false;
+  const TransactionId xmin = HeapTupleHeaderGetRawXmin(tup->t_data);
+  ItemPointerData tid = tup->t_self;
+  const bool named = strcmp(NameStr(((Form_pg_proc)GETSTRUCT(tup))->proname), "time_bucket") == 0;
+  ReleaseSysCache(tup);
+  for (TimeBucketAnswer& a : time_bucket_answers)
+    if (a.funcid == funcid && OidIsValid(funcid) && a.xmin == xmin && ItemPointerEquals(&a.tid, &tid))
+      return a.is_time_bucket;
+  bool answer = false;
+  if (named) {
+    const Oid ext = get_extension_oid("strata", true);
+    answer = OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, funcid) == ext;
+  }
+  TimeBucketAnswer& slot = time_bucket_answers[time_bucket_answers_next];
+  time_bucket_answers_next = (time_bucket_answers_next + 1) % kTimeBucketAnswers;
+  slot = TimeBucketAnswer{funcid, xmin, tid, answer};
+  return answer;
+}
+
 bool is_time_bucket_of_time(Expr* expr, Index relid, const Hypertable* ht) {
   if (!IsA(expr, FuncExpr)) return false;
   FuncExpr* f = (FuncExpr*)expr;
@@ -437,10 +473,7 @@ bool is_time_bucket_of_time(Expr* expr, Index relid, const Hypertable* ht) {
     default:
       break;
   }
-  char* name = get_func_name(f->funcid);
-  if (name == nullptr || strcmp(name, "time_bucket") != 0) return false;
-  Oid ext = get_extension_oid("strata", true);
-  return OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, f->funcid) == ext;
+  return is_strata_time_bucket(f->funcid);
 }
 
 TimeOrder pathkey_time_order(PathKey* pk, RelOptInfo* rel, const Hypertable* ht) {
