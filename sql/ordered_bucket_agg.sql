@@ -74,6 +74,19 @@ SELECT date_trunc('minute', time) AS m, max(usage_user) FROM cpu_ts GROUP BY m O
 -- changes): chunks are sorted.
 EXPLAIN (COSTS OFF)
 SELECT date_trunc('minute', time) AS m, max(usage_user) FROM cpu GROUP BY m ORDER BY m DESC LIMIT 5;
+-- A function of another schema named time_bucket is not strata's: sorted, here and when the
+-- same function is asked about again (the planner remembers its answer per function); once it
+-- is replaced by strata's again (the same name, now resolving to strata's), ordered.
+CREATE SCHEMA other;
+CREATE FUNCTION other.time_bucket(w interval, t timestamptz) RETURNS timestamptz
+  LANGUAGE sql IMMUTABLE RETURN timestamptz '2100-01-01' - (t - timestamptz '2000-01-01');
+EXPLAIN (COSTS OFF)
+SELECT other.time_bucket('1 minute', time) AS m, max(usage_user) FROM cpu GROUP BY m ORDER BY m DESC LIMIT 5;
+EXPLAIN (COSTS OFF)
+SELECT other.time_bucket('1 minute', time) AS m, max(usage_user) FROM cpu GROUP BY m ORDER BY m DESC LIMIT 5;
+DROP SCHEMA other CASCADE;
+EXPLAIN (COSTS OFF)
+SELECT time_bucket('1 minute', time) AS m, max(usage_user) FROM cpu GROUP BY m ORDER BY m DESC LIMIT 5;
 -- Off, every chunk is sorted (the plan without the feature).
 SET strata.enable_ordered_append = off;
 EXPLAIN (COSTS OFF)

@@ -211,3 +211,16 @@ SELECT q, pg_temp.err(q) FROM (VALUES
   ($$SELECT time_bucket('1 day', timestamptz '2020-01-01', 'UTC', timestamptz 'infinity')$$),
   ($$SELECT time_bucket('1 day', timestamptz '2020-01-01', 'Mars/Olympus_Mons')$$)
 ) v(q);
+
+-- fixed widths take a 64-bit fast path: the same buckets as date_bin (which floors as well) for
+-- values before and after the origin, widths that do and do not divide a day, and the range's ends
+SELECT count(*) AS compared,
+       count(*) FILTER (WHERE time_bucket(w, ts) IS DISTINCT FROM date_bin(w, ts, timestamp '2000-01-03')) AS ts_mismatches,
+       count(*) FILTER (WHERE time_bucket(w, ts::timestamptz) IS DISTINCT FROM date_bin(w, ts::timestamptz, timestamptz '2000-01-03 00:00+00')) AS tstz_mismatches,
+       count(*) FILTER (WHERE time_bucket(w, ts, timestamp '1999-12-31 23:59:59.999') IS DISTINCT FROM date_bin(w, ts, timestamp '1999-12-31 23:59:59.999')) AS origin_mismatches
+  FROM unnest(ARRAY[interval '1 microsecond', '7 microseconds', '1 second', '1 minute', '7 minutes', '1 hour',
+                    '5 hours', '1 day', '3 days 5 hours', '1 week', '10000 days']) w,
+       (SELECT timestamp '2000-01-03' + i * interval '3 hours 17 minutes 13.000123 seconds' AS ts
+          FROM generate_series(-300, 300) i
+        UNION ALL VALUES (timestamp '4000-01-01 00:00 BC'), (timestamp '294000-12-31 23:59:59.999999'),
+                         (timestamp '1970-01-01'), (timestamp '2000-01-03')) v;

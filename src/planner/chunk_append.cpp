@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "pg/guard.hpp"
+#include "catalog/hypertables.hpp"
 #include "pg/pg.hpp"
 #include "planner/lazy_locks.hpp"
 
@@ -15,7 +16,9 @@ extern "C" {
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
+#include "utils/array.h"
 #include "utils/datum.h"
+#include "utils/lsyscache.h"
 }
 
 namespace strata {
@@ -27,10 +30,13 @@ constexpr double kAppendCpuCostMultiplier = 0.5;
 
 // custom_private of the path: list_make3(ranges, runtime values, meta); of the plan:
 // list_make2(meta, ranges) with the runtime values in custom_exprs, and a third element when
-// chunks' locks are deferred (lazy_locks.hpp): per child an IntList of RT indexes to lock. ranges holds two int8 Consts
-// per child (start, end); meta is an IntList: time type, clause count, then per clause strategy,
-// is_array, use_or, value type, exec_time.
-enum { kMetaTimeType = 0, kMetaClauseCount = 1, kMetaFirstClause = 2, kMetaPerClause = 5 };
+// chunks' locks are deferred (lazy_locks.hpp): per child an IntList of RT indexes to lock. ranges
+// holds four int8 Consts per child (time start, end, hash slice start, end); meta is an IntList:
+// time type, clause count, then per clause strategy, is_array, use_or, value type, exec_time,
+// hash function and collation (both 0 for a clause on time; see RuntimeClause).
+enum { kMetaTimeType = 0, kMetaClauseCount = 1, kMetaFirstClause = 2, kMetaPerClause = 7 };
+enum { kClauseExecTime = 4, kClauseHashProc = 5, kClauseHashCollation = 6 };
+constexpr int kRangesPerChild = 4;
 
 // PostgreSQL calls the methods below through pg::guarded, inside cpp_entry (src/pg/guard.hpp).
 Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist,
@@ -81,6 +87,8 @@ struct ChunkAppendState {
   PlanState** plans;  // the children that survived startup exclusion, in reading order
   int64* starts;      // their ranges
   int64* ends;
+  int64* space_starts;  // and hash slices
+  int64* space_ends;
   bool* active;       // not excluded by the clauses on executor parameters
   int nplans;
   int current;
@@ -90,6 +98,7 @@ struct ChunkAppendState {
   int nexec;
   ExprState** exec_states;
   int* exec_meta;     // kMetaPerClause ints per clause
+  FmgrInfo* exec_hash;  // per clause: its hash function (space clauses)
   bool exec_done;
   int64 exec_excluded;  // summed over evaluations
   int64 exec_evaluations;
@@ -115,6 +124,65 @@ TimeSet eval_clause(ExprState* es, ExprContext* econtext, const int* meta, Oid t
   return one;
 }
 
+// A set of partition hashes (space clauses); `all` when unrestricted.
+struct HashSet {
+  bool all;
+  int n;
+  int64* h;
+};
+
+HashSet hash_set_intersect(HashSet a, HashSet b) {
+  if (a.all) return b;
+  if (b.all) return a;
+  HashSet r{false, 0, (int64*)palloc(sizeof(int64) * (a.n > 0 ? a.n : 1))};
+  for (int i = 0; i < a.n; ++i)
+    for (int j = 0; j < b.n; ++j)
+      if (a.h[i] == b.h[j]) {
+        r.h[r.n++] = a.h[i];
+        break;
+      }
+  return r;
+}
+
+bool hash_set_overlaps(HashSet s, int64 start, int64 end) {
+  if (s.all) return true;
+  for (int i = 0; i < s.n; ++i)
+    if (s.h[i] >= start && s.h[i] < end) return true;
+  return false;
+}
+
+// The hashes a space clause (`col = value`, `col = ANY (array)`) allows for its value evaluated
+// now, in the caller's memory context. NULL (or an array of NULLs) allows nothing, as the clause
+// matches no row then.
+HashSet eval_space_clause(ExprState* es, ExprContext* econtext, const int* meta, FmgrInfo* hash) {
+  bool isnull = false;
+  Datum d = ExecEvalExprSwitchContext(es, econtext, &isnull);
+  const Oid collation = (Oid)meta[kClauseHashCollation];
+  HashSet s{false, 0, nullptr};
+  if (isnull) {
+    s.h = (int64*)palloc(sizeof(int64));
+  } else if (meta[1] == 0) {
+    s.h = (int64*)palloc(sizeof(int64));
+    s.h[s.n++] = space_hash_value(hash, collation, d, false);
+  } else {
+    ArrayType* arr = DatumGetArrayTypeP(d);
+    int16 typlen;
+    bool typbyval;
+    char typalign;
+    get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
+    Datum* values;
+    bool* nulls;
+    int n;
+    deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign, &values, &nulls, &n);
+    s.h = (int64*)palloc(sizeof(int64) * (n > 0 ? n : 1));
+    for (int i = 0; i < n; ++i)
+      if (!nulls[i]) s.h[s.n++] = space_hash_value(hash, collation, values[i], false);
+  }
+  return s;
+}
+
+bool is_space_clause(const int* meta) { return meta[kClauseHashProc] != 0; }
+
 void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
   ChunkAppendState* state = (ChunkAppendState*)node;
   CustomScan* cscan = (CustomScan*)node->ss.ps.plan;
@@ -130,23 +198,33 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
 
   ExprContext* econtext = node->ss.ps.ps_ExprContext;
   TimeSet allowed = time_set_all();
+  HashSet hashes{true, 0, nullptr};
   state->has_startup = false;
   state->nexec = 0;
   state->exec_states = (ExprState**)palloc0(sizeof(ExprState*) * (nclauses > 0 ? nclauses : 1));
   state->exec_meta = (int*)palloc0(sizeof(int) * kMetaPerClause * (nclauses > 0 ? nclauses : 1));
+  state->exec_hash = (FmgrInfo*)palloc0(sizeof(FmgrInfo) * (nclauses > 0 ? nclauses : 1));
   for (int i = 0; i < nclauses; ++i) {
     int m[kMetaPerClause];
     for (int k = 0; k < kMetaPerClause; ++k)
       m[k] = list_nth_int(meta, kMetaFirstClause + i * kMetaPerClause + k);
     ExprState* es = ExecInitExpr((Expr*)list_nth(cscan->custom_exprs, i), &node->ss.ps);
-    if (m[4] != 0) {
+    if (m[kClauseExecTime] != 0) {
       state->exec_states[state->nexec] = es;
       for (int k = 0; k < kMetaPerClause; ++k) state->exec_meta[state->nexec * kMetaPerClause + k] = m[k];
+      if (is_space_clause(m)) fmgr_info((Oid)m[kClauseHashProc], &state->exec_hash[state->nexec]);
       state->nexec++;
       continue;
     }
     state->has_startup = true;
-    allowed = time_set_intersect(allowed, eval_clause(es, econtext, m, state->time_type));
+    if (is_space_clause(m)) {
+      FmgrInfo hash;
+      fmgr_info((Oid)m[kClauseHashProc], &hash);
+      hashes = hash_set_intersect(hashes, eval_space_clause(es, econtext, m, &hash));
+      ResetExprContext(econtext);
+    } else {
+      allowed = time_set_intersect(allowed, eval_clause(es, econtext, m, state->time_type));
+    }
   }
 
   const int nchildren = list_length(cscan->custom_plans);
@@ -154,6 +232,8 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
   state->plans = (PlanState**)palloc0(sizeof(PlanState*) * cap);
   state->starts = (int64*)palloc0(sizeof(int64) * cap);
   state->ends = (int64*)palloc0(sizeof(int64) * cap);
+  state->space_starts = (int64*)palloc0(sizeof(int64) * cap);
+  state->space_ends = (int64*)palloc0(sizeof(int64) * cap);
   state->active = (bool*)palloc0(sizeof(bool) * cap);
   state->nplans = 0;
   state->excluded = 0;
@@ -166,9 +246,12 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
                                             ALLOCSET_SMALL_SIZES);
   node->custom_ps = NIL;
   for (int i = 0; i < nchildren; ++i) {
-    const int64 start = int8_of((Node*)list_nth(ranges, 2 * i));
-    const int64 end = int8_of((Node*)list_nth(ranges, 2 * i + 1));
-    if (state->has_startup && !time_set_overlaps(allowed, start, end)) {
+    const int64 start = int8_of((Node*)list_nth(ranges, kRangesPerChild * i));
+    const int64 end = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 1));
+    const int64 space_start = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 2));
+    const int64 space_end = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 3));
+    if (state->has_startup &&
+        (!time_set_overlaps(allowed, start, end) || !hash_set_overlaps(hashes, space_start, space_end))) {
       state->excluded++;
       continue;
     }
@@ -181,6 +264,8 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
     state->plans[state->nplans] = ps;
     state->starts[state->nplans] = start;
     state->ends[state->nplans] = end;
+    state->space_starts[state->nplans] = space_start;
+    state->space_ends[state->nplans] = space_end;
     state->active[state->nplans] = true;
     state->nplans++;
     node->custom_ps = lappend(node->custom_ps, ps);
@@ -194,13 +279,22 @@ void exclude_at_run_time(ChunkAppendState* state) {
   MemoryContextReset(state->eval_cxt);
   MemoryContext old = MemoryContextSwitchTo(state->eval_cxt);
   TimeSet allowed = time_set_all();
-  for (int i = 0; i < state->nexec; ++i)
-    allowed = time_set_intersect(allowed, eval_clause(state->exec_states[i], econtext,
-                                                      &state->exec_meta[i * kMetaPerClause],
-                                                      state->time_type));
+  HashSet hashes{true, 0, nullptr};
+  for (int i = 0; i < state->nexec; ++i) {
+    const int* m = &state->exec_meta[i * kMetaPerClause];
+    if (is_space_clause(m)) {
+      hashes = hash_set_intersect(hashes, eval_space_clause(state->exec_states[i], econtext, m,
+                                                            &state->exec_hash[i]));
+      ResetExprContext(econtext);
+    } else {
+      allowed = time_set_intersect(allowed, eval_clause(state->exec_states[i], econtext, m,
+                                                        state->time_type));
+    }
+  }
   state->exec_evaluations++;
   for (int i = 0; i < state->nplans; ++i) {
-    state->active[i] = time_set_overlaps(allowed, state->starts[i], state->ends[i]);
+    state->active[i] = time_set_overlaps(allowed, state->starts[i], state->ends[i]) &&
+                       hash_set_overlaps(hashes, state->space_starts[i], state->space_ends[i]);
     if (!state->active[i]) state->exec_excluded++;
   }
   MemoryContextSwitchTo(old);
@@ -300,6 +394,8 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
     subpaths = lappend(subpaths, children[i].path);
     ranges = lappend(ranges, int8_const(children[i].range_start));
     ranges = lappend(ranges, int8_const(children[i].range_end));
+    ranges = lappend(ranges, int8_const(children[i].space_start));
+    ranges = lappend(ranges, int8_const(children[i].space_end));
     rows += children[i].path->rows;
     total += children[i].path->total_cost;
   }
@@ -315,6 +411,8 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
     meta = lappend_int(meta, rc->use_or ? 1 : 0);
     meta = lappend_int(meta, (int)rc->value_type);
     meta = lappend_int(meta, rc->exec_time ? 1 : 0);
+    meta = lappend_int(meta, (int)rc->hash_proc);
+    meta = lappend_int(meta, (int)rc->hash_collation);
     values = lappend(values, rc->value);
   }
   path->custom_private = list_make3(ranges, values, meta);
@@ -337,7 +435,7 @@ bool chunk_append_excludes_at_startup(const CustomScan* cscan) {
   List* meta = (List*)linitial(cscan->custom_private);
   const int nclauses = list_nth_int(meta, kMetaClauseCount);
   for (int i = 0; i < nclauses; ++i)
-    if (list_nth_int(meta, kMetaFirstClause + i * kMetaPerClause + 4) == 0) return true;
+    if (list_nth_int(meta, kMetaFirstClause + i * kMetaPerClause + kClauseExecTime) == 0) return true;
   return false;
 }
 

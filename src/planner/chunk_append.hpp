@@ -12,11 +12,14 @@ extern "C" {
 
 namespace strata {
 
-// A child of the append: a path over one chunk and the chunk's range on the internal axis.
+// A child of the append: a path over one chunk, the chunk's range on the internal axis and its
+// slice of the hash dimension ([0, kHashAxisEnd) without one).
 struct ChunkAppendChild {
   Path* path;
   int64 range_start;
   int64 range_end;
+  int64 space_start;
+  int64 space_end;
 };
 
 // Builds a ChunkAppend path over `children` (in the order they are to be read). `runtime` are the

@@ -31,6 +31,7 @@ extern "C" {
 #include "parser/parsetree.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 #include "storage/lmgr.h"
 }
@@ -169,6 +170,8 @@ struct ChildRel {
   RelOptInfo* rel;
   int64 range_start;
   int64 range_end;
+  int64 space_start;  // the chunk's hash slice
+  int64 space_end;
 };
 
 // The chunks the plan-time set allows, ascending by range and without duplicates. (The catalog
@@ -395,7 +398,7 @@ void use_chunk_append_for_appends(PlannerInfo* root, RelOptInfo* rel, const Hype
         ok = false;
         break;
       }
-      children[i++] = ChunkAppendChild{sub, kid->range_start, kid->range_end};
+      children[i++] = ChunkAppendChild{sub, kid->range_start, kid->range_end, kid->space_start, kid->space_end};
     }
     if (!ok) continue;
     lfirst(lc) = chunk_append_path_create(root, rel, children, nsub, clauses, ht->time_type,
@@ -417,6 +420,41 @@ enum class TimeOrder { none, column, bucket };
 // PostgreSQL's date_bin(const stride, time_col, const origin) and date_trunc(const unit, time_col)
 // of a timestamp without time zone. The forms that bucket in local time (time_bucket with a time
 // zone, date_trunc of a timestamptz) are left out: they are not monotonic across DST changes.
+// Whether funcid is strata's time_bucket. Planning asks this for every pathkey it considers, and
+// the extension lookups scan pg_extension and pg_depend (about 15,000 instructions each time), so
+// answers are remembered per function, each with the identity of the pg_proc row it was found
+// for (a dropped and recreated function, even under a reused OID, is another row).
+struct TimeBucketAnswer {
+  Oid funcid;
+  TransactionId xmin;
+  ItemPointerData tid;
+  bool is_time_bucket;
+};
+constexpr int kTimeBucketAnswers = 16;
+TimeBucketAnswer time_bucket_answers[kTimeBucketAnswers];
+int time_bucket_answers_next = 0;
+
+bool is_strata_time_bucket(Oid funcid) {
+  HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+  if (!HeapTupleIsValid(tup)) return false;
+  const TransactionId xmin = HeapTupleHeaderGetRawXmin(tup->t_data);
+  ItemPointerData tid = tup->t_self;
+  const bool named = strcmp(NameStr(((Form_pg_proc)GETSTRUCT(tup))->proname), "time_bucket") == 0;
+  ReleaseSysCache(tup);
+  for (TimeBucketAnswer& a : time_bucket_answers)
+    if (a.funcid == funcid && OidIsValid(funcid) && a.xmin == xmin && ItemPointerEquals(&a.tid, &tid))
+      return a.is_time_bucket;
+  bool answer = false;
+  if (named) {
+    const Oid ext = get_extension_oid("strata", true);
+    answer = OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, funcid) == ext;
+  }
+  TimeBucketAnswer& slot = time_bucket_answers[time_bucket_answers_next];
+  time_bucket_answers_next = (time_bucket_answers_next + 1) % kTimeBucketAnswers;
+  slot = TimeBucketAnswer{funcid, xmin, tid, answer};
+  return answer;
+}
+
 bool is_time_bucket_of_time(Expr* expr, Index relid, const Hypertable* ht) {
   if (!IsA(expr, FuncExpr)) return false;
   FuncExpr* f = (FuncExpr*)expr;
@@ -435,10 +473,7 @@ bool is_time_bucket_of_time(Expr* expr, Index relid, const Hypertable* ht) {
     default:
       break;
   }
-  char* name = get_func_name(f->funcid);
-  if (name == nullptr || strcmp(name, "time_bucket") != 0) return false;
-  Oid ext = get_extension_oid("strata", true);
-  return OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, f->funcid) == ext;
+  return is_strata_time_bucket(f->funcid);
 }
 
 TimeOrder pathkey_time_order(PathKey* pk, RelOptInfo* rel, const Hypertable* ht) {
@@ -529,7 +564,7 @@ void merge_appends_to_chunk_appends(PlannerInfo* root, RelOptInfo* rel, const Hy
         if (sub->parent != kid->rel) continue;
         if (!pathkeys_contained_in(path->pathkeys, sub->pathkeys))
           sub = (Path*)create_sort_path(root, kid->rel, sub, path->pathkeys, -1.0);
-        children[k++] = ChunkAppendChild{sub, kid->range_start, kid->range_end};
+        children[k++] = ChunkAppendChild{sub, kid->range_start, kid->range_end, kid->space_start, kid->space_end};
         break;
       }
     }
@@ -580,7 +615,8 @@ void add_ordered_paths(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
       for (int i = 0; i < n; ++i) {
         ChildRel* kid = &kids[descending ? n - 1 - i : i];
         children[i] = ChunkAppendChild{ordered_child_path(root, rel, ht, kid->rel, pathkeys, criterion),
-                                       kid->range_start, kid->range_end};
+                                       kid->range_start, kid->range_end, kid->space_start,
+                                       kid->space_end};
       }
       add_path(rel, (Path*)chunk_append_path_create(root, rel, children, n, runtime, ht->time_type,
                                                     pathkeys, nullptr, nullptr));
@@ -637,6 +673,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   TimeRestriction restriction;
   time_restriction_analyze(root, rel, ht, &restriction);
   List* runtime = guc_enable_runtime_exclusion ? restriction.runtime : NIL;
+  if (guc_enable_runtime_exclusion && ht->num_partitions > 0)
+    runtime = list_concat(runtime, space_runtime_clauses(root, rel, ht));
 
   List* candidates = chunks_for_set(ht, restriction.plan_set);
   if (ht->num_partitions > 0) candidates = space_filter_chunks(root, rel, ht, candidates);
@@ -657,7 +695,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
       // exclude chunks, so no partial paths compete with it.
       if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order)) continue;
-      kids[n++] = ChildRel{child, c->range_start, c->range_end};
+      kids[n++] = ChildRel{child, c->range_start, c->range_end, c->space_start, c->space_end};
     }
     table_close(parent_rel, NoLock);
   }

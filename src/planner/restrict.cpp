@@ -250,6 +250,8 @@ RuntimeClause* runtime_clause(const ClauseMatch& cm, bool exec_time) {
   rc->value_type = cm.value_type;
   rc->value = cm.value;
   rc->exec_time = exec_time;
+  rc->hash_proc = InvalidOid;
+  rc->hash_collation = InvalidOid;
   return rc;
 }
 
@@ -309,12 +311,7 @@ bool match_clause(const MatchContext& m, Node* clause, ClauseMatch* out) {
   out->value = (Expr*)other;
   out->constant = IsA(other, Const) && op_volatile(opno) == PROVOLATILE_IMMUTABLE;
   out->exec_time = false;
-  if (!out->constant) {
-    ValueCheck check{m.outer_relids, false, false};
-    value_check_walker(other, &check);
-    if (check.bad || contain_volatile_functions(other)) return false;
-    out->exec_time = check.exec_param;
-  }
+  if (!out->constant && !runtime_value_usable(other, m.outer_relids, &out->exec_time)) return false;
   return true;
 }
 
@@ -350,6 +347,14 @@ TimeSet plan_time_set(const MatchContext& m, Node* clause) {
 }
 
 }  // namespace
+
+bool runtime_value_usable(Node* value, Relids outer_relids, bool* exec_param) {
+  ValueCheck check{outer_relids, false, false};
+  value_check_walker(value, &check);
+  if (check.bad || contain_volatile_functions(value)) return false;
+  *exec_param = check.exec_param;
+  return true;
+}
 
 namespace {
 

@@ -38,6 +38,13 @@ struct RuntimeClause {
   Oid value_type;   // element type for arrays
   Expr* value;      // no Vars, no sub-selects, no volatile functions
   bool exec_time;   // value uses PARAM_EXEC parameters
+  // Space partitioning (space_runtime_clauses): `hash_col = value` or `hash_col = ANY (array)`,
+  // strategy BTEqualStrategyNumber, on the hash dimension instead of time. hash_proc is the
+  // extended hash function of value_type in the column's hash operator family (which hashes equal
+  // values of its member types alike), hash_collation the column's collation. InvalidOid for a
+  // clause on time.
+  Oid hash_proc;
+  Oid hash_collation;
 };
 
 struct TimeRestriction {
@@ -63,5 +70,15 @@ TimeSet time_set_for_value(int strategy, bool is_array, bool use_or, Datum value
 // rel's restrictions allow: `col = const` and `col = ANY (const array)` on the hash column, with
 // an equality of the column type's hash operator family, exclude every other slice. Order kept.
 List* space_filter_chunks(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, List* chunks);
+
+// Space partitioning: the same equalities with parameters, now() or other stable expressions as
+// the value (what a generic plan has), as RuntimeClauses for ChunkAppend to exclude chunks of
+// other hash slices with at executor start (or at each scan start for executor parameters).
+List* space_runtime_clauses(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht);
+
+// Whether `value` can be computed without a row of the scanned relation (Vars of `outer_relids`
+// become executor parameters): no Vars, sub-selects or volatile functions. *exec_param is set when
+// it needs executor parameters (known only once the node runs).
+bool runtime_value_usable(Node* value, Relids outer_relids, bool* exec_param);
 
 }  // namespace strata

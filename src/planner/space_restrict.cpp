@@ -1,13 +1,16 @@
-// Plan-time exclusion on a hypertable's hash dimension (space partitioning): equality with
-// constants on the hash column keeps only the chunks whose hash slice holds the constants' hashes.
+// Exclusion on a hypertable's hash dimension (space partitioning): equality with constants on the
+// hash column keeps only the chunks whose hash slice holds the constants' hashes at plan time;
+// equality with parameters and stable expressions becomes RuntimeClauses for ChunkAppend.
 #include "planner/restrict.hpp"
 
 #include "pg/pg.hpp"
 
 extern "C" {
 #include "access/hash.h"
+#include "access/stratnum.h"
 #include "catalog/pg_collation.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
@@ -120,6 +123,57 @@ HashSet hashes_of_clause(const SpaceColumn& col, Expr* clause) {
   return all;
 }
 
+// `col = value` / `col = ANY (array)` with a value for executor start (not a Const): a
+// RuntimeClause, or nullptr.
+RuntimeClause* runtime_clause_of(const SpaceColumn& col, Expr* clause) {
+  Oid opno;
+  Oid inputcollid;
+  Node* l;
+  Node* r;
+  bool is_array = false;
+  if (IsA(clause, OpExpr)) {
+    auto* op = reinterpret_cast<OpExpr*>(clause);
+    if (list_length(op->args) != 2) return nullptr;
+    opno = op->opno;
+    inputcollid = op->inputcollid;
+    l = static_cast<Node*>(linitial(op->args));
+    r = static_cast<Node*>(lsecond(op->args));
+    if (!is_space_var(l, col.relid, col.attno)) {
+      Node* t = l;
+      l = r;
+      r = t;
+    }
+  } else if (IsA(clause, ScalarArrayOpExpr)) {
+    auto* sa = reinterpret_cast<ScalarArrayOpExpr*>(clause);
+    if (!sa->useOr || list_length(sa->args) != 2) return nullptr;
+    opno = sa->opno;
+    inputcollid = sa->inputcollid;
+    l = static_cast<Node*>(linitial(sa->args));
+    r = static_cast<Node*>(lsecond(sa->args));
+    is_array = true;
+  } else {
+    return nullptr;
+  }
+  if (!is_space_var(l, col.relid, col.attno) || IsA(r, Const)) return nullptr;
+  if (!usable_equality(col, opno, inputcollid)) return nullptr;
+  const Oid type = is_array ? get_element_type(exprType(r)) : exprType(r);
+  if (!OidIsValid(type)) return nullptr;
+  const Oid proc = get_opfamily_proc(col.hash_opfamily, type, type, HASHEXTENDED_PROC);
+  if (!OidIsValid(proc)) return nullptr;
+  bool exec_param = false;
+  if (!runtime_value_usable(r, nullptr, &exec_param)) return nullptr;
+  auto* rc = static_cast<RuntimeClause*>(palloc0(sizeof(RuntimeClause)));
+  rc->strategy = BTEqualStrategyNumber;
+  rc->is_array = is_array;
+  rc->use_or = is_array;
+  rc->value_type = type;
+  rc->value = reinterpret_cast<Expr*>(r);
+  rc->exec_time = exec_param;
+  rc->hash_proc = proc;
+  rc->hash_collation = col.collation;
+  return rc;
+}
+
 HashSet intersect(HashSet a, HashSet b) {
   if (a.all) return b;
   if (b.all) return a;
@@ -133,14 +187,32 @@ HashSet intersect(HashSet a, HashSet b) {
   return r;
 }
 
+bool space_column_of(RelOptInfo* rel, const Hypertable* ht, SpaceColumn* col) {
+  if (ht->num_partitions <= 0 || ht->space_attno == InvalidAttrNumber) return false;
+  *col = SpaceColumn{rel->relid, ht->space_attno, ht->space_type, ht->space_collation, InvalidOid};
+  col->hash_opfamily = lookup_type_cache(ht->space_type, TYPECACHE_HASH_OPFAMILY)->hash_opf;
+  return OidIsValid(col->hash_opfamily);
+}
+
 }  // namespace
 
+List* space_runtime_clauses(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht) {
+  SpaceColumn col;
+  if (!space_column_of(rel, ht, &col)) return NIL;
+  List* out = NIL;
+  ListCell* lc;
+  foreach (lc, rel->baserestrictinfo) {
+    auto* ri = static_cast<RestrictInfo*>(lfirst(lc));
+    if (ri->pseudoconstant) continue;
+    RuntimeClause* rc = runtime_clause_of(col, ri->clause);
+    if (rc != nullptr) out = lappend(out, rc);
+  }
+  return out;
+}
+
 List* space_filter_chunks(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, List* chunks) {
-  if (ht->num_partitions <= 0 || ht->space_attno == InvalidAttrNumber || chunks == NIL) return chunks;
-  SpaceColumn col{rel->relid, ht->space_attno, ht->space_type, ht->space_collation, InvalidOid};
-  TypeCacheEntry* tc = lookup_type_cache(ht->space_type, TYPECACHE_HASH_OPFAMILY);
-  col.hash_opfamily = tc->hash_opf;
-  if (!OidIsValid(col.hash_opfamily)) return chunks;
+  SpaceColumn col;
+  if (chunks == NIL || !space_column_of(rel, ht, &col)) return chunks;
   HashSet set{true, 0, nullptr};
   ListCell* lc;
   foreach (lc, rel->baserestrictinfo) {
