@@ -437,8 +437,24 @@ bool is_time_bucket_of_time(Expr* expr, Index relid, const Hypertable* ht) {
   }
   char* name = get_func_name(f->funcid);
   if (name == nullptr || strcmp(name, "time_bucket") != 0) return false;
+  if (!extension_is_active()) return false;
+  // Whether the function belongs to strata: two catalog scans, cached per function (planning
+  // asks for every chunk). The catalog namespace changes when the extension is re-created.
+  struct Known {
+    Oid funcid;
+    Oid catalog_nsp;
+    bool ours;
+  };
+  static Known known[8];
+  static int next_known = 0;
+  const Oid nsp = catalog_namespace_oid();
+  for (const Known& k : known)
+    if (k.funcid == f->funcid && k.catalog_nsp == nsp) return k.ours;
   Oid ext = get_extension_oid("strata", true);
-  return OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, f->funcid) == ext;
+  const bool ours = OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, f->funcid) == ext;
+  known[next_known] = Known{f->funcid, nsp, ours};
+  next_known = (next_known + 1) % 8;
+  return ours;
 }
 
 TimeOrder pathkey_time_order(PathKey* pk, RelOptInfo* rel, const Hypertable* ht) {
@@ -642,6 +658,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   if (ht->num_partitions > 0) candidates = space_filter_chunks(root, rel, ht, candidates);
   List* chunks = lock_chunks(candidates, rte->rellockmode);
   List* time_order = time_order_for_bucket_keys(root, rel, ht);
+  int64 watermark = 0;
+  const bool below_watermark = cagg_watermark_upper_bound(root, rel, ht, &watermark);
   const int nchunks = list_length(chunks);
   ChildRel* kids = (ChildRel*)palloc(sizeof(ChildRel) * (nchunks > 0 ? nchunks : 1));
   int n = 0;
@@ -654,6 +672,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       Index child_rti = add_chunk_rte(root, rte, rti, parent_rel, c->relid);
       const bool dml = register_dml_chunk(root, rti, child_rti, root->simple_rte_array[child_rti]);
       RelOptInfo* child = build_simple_rel(root, child_rti, rel);
+      if (below_watermark) drop_satisfied_watermark_quals(root, child, ht, watermark, c->range_end);
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
       // exclude chunks, so no partial paths compete with it.
       if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order)) continue;
