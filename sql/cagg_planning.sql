@@ -21,6 +21,20 @@ SELECT raw_chunks_planned('SELECT * FROM rt');
 -- Materialized up to the last 5 hours: 5 raw chunks planned, not 200.
 CALL refresh_continuous_aggregate('rt', NULL, '2024-01-09 03:00+00');
 SELECT raw_chunks_planned('SELECT * FROM rt');
+-- The materialized side: chunks that end at or below the watermark hold `bucket <
+-- cagg_watermark(...)` at every later execution (the watermark never decreases), so the clause is
+-- dropped from them; only the chunk holding the watermark keeps it (here in the recheck and
+-- index conditions of its bitmap scan: two lines).
+CREATE FUNCTION watermark_filters(query text) RETURNS TABLE (chunks bigint, filtered bigint) LANGUAGE plpgsql AS $$
+DECLARE line text; c bigint := 0; f bigint := 0;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+    IF line ~ 'Seq Scan on _hyper_2_' THEN c := c + 1; END IF;
+    IF line ~ 'bucket < _strata_internal.cagg_watermark' THEN f := f + 1; END IF;
+  END LOOP;
+  RETURN QUERY SELECT c, f;
+END $$;
+SELECT * FROM watermark_filters('SELECT * FROM rt');
 SELECT count(*), sum(n) FROM rt;
 -- A generic plan made now stays right after a later refresh (the watermark is read at executor
 -- start) and after new rows.

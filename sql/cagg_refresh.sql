@@ -176,3 +176,22 @@ SELECT * FROM weekly ORDER BY week LIMIT 3;
 INSERT INTO daily VALUES ('2024-01-02', 5);
 CALL refresh_continuous_aggregate('weekly', '2024-01-01', '2024-01-15');
 SELECT * FROM weekly ORDER BY week LIMIT 3;
+
+-- A refresh with an open end, when the newest raw chunk ends at or below the invalidation
+-- threshold, refreshes up to the threshold (without reading the newest chunk for its newest row):
+-- rows written and removed again between the newest row and the threshold are consumed from
+-- the log.
+CREATE TABLE upto (time timestamptz NOT NULL, v int);
+SELECT create_hypertable('upto', by_range('time', interval '1 hour'));
+INSERT INTO upto SELECT '2024-01-01'::timestamptz + g * interval '10 minutes', 1 FROM generate_series(0, 59) g;
+CREATE MATERIALIZED VIEW upto_h WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
+  SELECT time_bucket('1 hour', time) AS bucket, count(*) AS n FROM upto GROUP BY 1 WITH NO DATA;
+CALL refresh_continuous_aggregate('upto_h', NULL, '2024-01-01 12:00+00');
+INSERT INTO upto VALUES ('2024-01-01 11:00+00', 1);
+DELETE FROM upto WHERE time = '2024-01-01 11:00+00';
+SELECT count(*) AS logged FROM _strata_catalog.continuous_agg_invalidation i
+  JOIN _strata_catalog.continuous_agg a ON a.mat_hypertable_id = i.mat_hypertable_id WHERE a.user_view_name = 'upto_h';
+CALL refresh_continuous_aggregate('upto_h', NULL, NULL);
+SELECT count(*) AS logged FROM _strata_catalog.continuous_agg_invalidation i
+  JOIN _strata_catalog.continuous_agg a ON a.mat_hypertable_id = i.mat_hypertable_id WHERE a.user_view_name = 'upto_h';
+SELECT count(*), sum(n) FROM upto_h;

@@ -11,6 +11,8 @@ extern "C" {
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
+#include "access/xact.h"
+#include "storage/proc.h"
 #include "utils/snapmgr.h"
 }
 
@@ -41,6 +43,61 @@ struct WatermarkCache {
   int64 watermark;
 };
 
+// The last watermark read, with the visibility of the snapshot it was read with: planning
+// evaluates cagg_watermark() once per chunk restriction (selectivity estimates), each time with a
+// fresh FmgrInfo. Two MVCC snapshots of one (sub)transaction and command with the same xmin, xmax
+// and in-progress transactions see the same rows.
+constexpr int kMaxCachedXids = 32;
+struct SnapshotWatermark {
+  bool valid;
+  int32 mat_id;
+  LocalTransactionId lxid;
+  SubTransactionId subxid;
+  CommandId cid;
+  TransactionId xmin;
+  TransactionId xmax;
+  uint32 xcnt;
+  int32 subxcnt;
+  bool suboverflowed;
+  bool recovery;
+  TransactionId xip[kMaxCachedXids];
+  TransactionId subxip[kMaxCachedXids];
+  int64 watermark;
+};
+SnapshotWatermark last_watermark;
+
+bool snapshot_cacheable(Snapshot snap) {
+  return snap != nullptr && snap->snapshot_type == SNAPSHOT_MVCC && snap->xcnt <= (uint32)kMaxCachedXids &&
+         snap->subxcnt >= 0 && snap->subxcnt <= kMaxCachedXids;
+}
+
+bool same_visibility(const SnapshotWatermark& w, int32 mat_id, Snapshot snap) {
+  return w.valid && w.mat_id == mat_id && w.lxid == MyProc->lxid && w.subxid == GetCurrentSubTransactionId() &&
+         w.cid == snap->curcid && w.xmin == snap->xmin && w.xmax == snap->xmax && w.xcnt == snap->xcnt &&
+         w.subxcnt == snap->subxcnt && w.suboverflowed == snap->suboverflowed &&
+         w.recovery == snap->takenDuringRecovery &&
+         (snap->xcnt == 0 || memcmp(w.xip, snap->xip, sizeof(TransactionId) * snap->xcnt) == 0) &&
+         (snap->subxcnt == 0 || memcmp(w.subxip, snap->subxip, sizeof(TransactionId) * snap->subxcnt) == 0);
+}
+
+void remember_watermark(int32 mat_id, Snapshot snap, int64 wm) {
+  SnapshotWatermark& w = last_watermark;
+  w.valid = true;
+  w.mat_id = mat_id;
+  w.lxid = MyProc->lxid;
+  w.subxid = GetCurrentSubTransactionId();
+  w.cid = snap->curcid;
+  w.xmin = snap->xmin;
+  w.xmax = snap->xmax;
+  w.xcnt = snap->xcnt;
+  w.subxcnt = snap->subxcnt;
+  w.suboverflowed = snap->suboverflowed;
+  w.recovery = snap->takenDuringRecovery;
+  if (snap->xcnt > 0) memcpy(w.xip, snap->xip, sizeof(TransactionId) * snap->xcnt);
+  if (snap->subxcnt > 0) memcpy(w.subxip, snap->subxip, sizeof(TransactionId) * snap->subxcnt);
+  w.watermark = wm;
+}
+
 }  // namespace
 
 // _strata_internal.cagg_watermark(mat_hypertable_id integer, type_hint anyelement): the
@@ -60,8 +117,14 @@ STRATA_FUNCTION(strata_cagg_watermark) {
     if (extension_is_active()) {
       ScanKeyData key;
       ScanKeyInit(&key, caggs::Anum_ca_mat_id, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(mat_id));
-      Relation rel = table_open(caggs::cagg_oids().cagg, AccessShareLock);
       Snapshot snap = ActiveSnapshotSet() ? GetActiveSnapshot() : nullptr;
+      const bool cacheable = snapshot_cacheable(snap);
+      if (cacheable && same_visibility(last_watermark, mat_id, snap)) {
+        cache->watermark = last_watermark.watermark;
+        cache->valid = true;
+        PG_RETURN_DATUM(internal_to_time_datum(cache->watermark, type));
+      }
+      Relation rel = table_open(caggs::cagg_oids().cagg, AccessShareLock);
       SysScanDesc scan = systable_beginscan(rel, caggs::cagg_oids().cagg_pkey, true, snap, 1, &key);
       HeapTuple tup = systable_getnext(scan);
       if (HeapTupleIsValid(tup)) {
@@ -70,6 +133,7 @@ STRATA_FUNCTION(strata_cagg_watermark) {
       }
       systable_endscan(scan);
       table_close(rel, AccessShareLock);
+      if (cacheable) remember_watermark(mat_id, snap, wm);
     }
     cache->watermark = wm;
     cache->valid = true;

@@ -283,7 +283,17 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* op
   BucketFn* b = &r.qi.bucket;
   bool batched = opt->batched;
 
-  // An open end: up to the end of the bucket holding the newest raw row.
+  // An open end: up to the end of the bucket holding the newest raw row. When the newest raw
+  // chunk ends at or below the invalidation threshold, every raw row lies below it and nothing is
+  // to be moved: the window ends at the threshold, without reading the newest chunk (it has no
+  // index on time in general) for its newest row.
+  if (end == core::kOpenEnd && r.qi.parent == nullptr) {
+    List* top = chunk_list_overlapping(r.qi.raw_ht, start, core::kOpenEnd, false);
+    int64 threshold = read_threshold(id);
+    if (top != NIL && static_cast<ChunkInfo*>(linitial(top))->range_end <= threshold && threshold > start &&
+        threshold != core::kOpenEnd)
+      end = threshold;
+  }
   if (end == core::kOpenEnd) {
     int64 newest;
     if (raw_extreme(&r, true, start, core::kOpenEnd, &newest)) {

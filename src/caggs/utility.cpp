@@ -38,6 +38,8 @@ struct Options {
   bool materialized_only;
   bool materialized_only_given;
   bool create_group_indexes;
+  bool compress;
+  bool compress_given;
 };
 
 bool is_our_namespace(const char* ns) {
@@ -75,9 +77,19 @@ void parse_options(List* defs, bool creating, Options* o) {
       if (!defGetBoolean(d))
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                         errmsg("continuous aggregates in the partial (non-finalized) form are not supported")));
-    } else if (strcmp(d->defname, "compress") == 0 || strncmp(d->defname, "compress_", 9) == 0) {
+    } else if (strcmp(d->defname, "compress") == 0 && !creating) {
+      o->compress = defGetBoolean(d);
+      o->compress_given = true;
+    } else if (strcmp(d->defname, "compress") == 0) {
       ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                      errmsg("compression of continuous aggregates is not supported yet")));
+                      errmsg("compression of continuous aggregates is not supported yet"),
+                      errhint("Create the continuous aggregate first, then use ALTER MATERIALIZED VIEW ... SET "
+                              "(timescaledb.compress).")));
+    } else if (strncmp(d->defname, "compress_", 9) == 0) {
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("option \"%s\" is not supported on continuous aggregates", d->defname),
+                      errdetail("The materialization is compressed segmented by the grouping columns and ordered "
+                                "by the bucket.")));
     } else {
       ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                       errmsg("unrecognized continuous aggregate option \"%s.%s\"", d->defnamespace, d->defname)));
@@ -427,6 +439,45 @@ void replace_user_view(Cagg* c, bool materialized_only) {
           true);
 }
 
+// ALTER MATERIALIZED VIEW v SET (timescaledb.compress = on | off): the columnstore settings of
+// the materialization hypertable, segmented by the grouping columns and ordered by the bucket
+// (refreshes delete and insert through the columnstore's DML on compressed chunks).
+void set_compression(Cagg* c, bool on) {
+  Hypertable* mat = hypertable_get_by_id(c->mat_id);
+  if (mat == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                    errmsg("the materialization hypertable of continuous aggregate \"%s\" is missing",
+                           NameStr(c->user_name))));
+  const char* mat_q = quote_qualified_identifier(NameStr(mat->schema_name), NameStr(mat->table_name));
+  if (!on) {
+    run_sql(psprintf("ALTER TABLE %s SET (timescaledb.compress = false)", mat_q), true);
+    return;
+  }
+  QueryInfo qi;
+  load_query(c, &qi);
+  StringInfoData segs;
+  initStringInfo(&segs);
+  ListCell* lc;
+  foreach (lc, qi.query->targetList) {
+    auto* tle = static_cast<TargetEntry*>(lfirst(lc));
+    if (tle->resjunk || tle == qi.bucket_tle || tle->ressortgroupref == 0 ||
+        get_sortgroupref_clause_noerr(tle->ressortgroupref, qi.query->groupClause) == nullptr)
+      continue;
+    appendStringInfo(&segs, "%s%s", segs.len > 0 ? ", " : "", quote_identifier(tle->resname));
+  }
+  const char* orderby = quote_literal_cstr(quote_identifier(NameStr(mat->time_column)));
+  if (segs.len > 0) {
+    run_sql(psprintf("ALTER TABLE %s SET (timescaledb.compress = true, timescaledb.compress_segmentby = %s, "
+                     "timescaledb.compress_orderby = %s)",
+                     mat_q, quote_literal_cstr(segs.data), orderby),
+            true);
+  } else {
+    run_sql(psprintf("ALTER TABLE %s SET (timescaledb.compress = true, timescaledb.compress_orderby = %s)", mat_q,
+                     orderby),
+            true);
+  }
+}
+
 bool process_alter(AlterTableStmt* stmt) {
   Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
   Cagg* c = OidIsValid(relid) ? cagg_get_by_view(relid) : nullptr;
@@ -454,6 +505,10 @@ bool process_alter(AlterTableStmt* stmt) {
         if (opt.materialized_only_given && opt.materialized_only != c->materialized_only) {
           replace_user_view(c, opt.materialized_only);
           c->materialized_only = opt.materialized_only;
+          CommandCounterIncrement();
+        }
+        if (opt.compress_given) {
+          set_compression(c, opt.compress);
           CommandCounterIncrement();
         }
         break;

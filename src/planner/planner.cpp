@@ -680,6 +680,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   if (ht->num_partitions > 0) candidates = space_filter_chunks(root, rel, ht, candidates);
   List* chunks = lock_chunks(candidates, rte->rellockmode);
   List* time_order = time_order_for_bucket_keys(root, rel, ht);
+  int64 watermark = 0;
+  const bool below_watermark = cagg_watermark_upper_bound(root, rel, ht, &watermark);
   const int nchunks = list_length(chunks);
   ChildRel* kids = (ChildRel*)palloc(sizeof(ChildRel) * (nchunks > 0 ? nchunks : 1));
   int n = 0;
@@ -692,6 +694,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       Index child_rti = add_chunk_rte(root, rte, rti, parent_rel, c->relid);
       const bool dml = register_dml_chunk(root, rti, child_rti, root->simple_rte_array[child_rti]);
       RelOptInfo* child = build_simple_rel(root, child_rti, rel);
+      if (below_watermark) drop_satisfied_watermark_quals(root, child, ht, watermark, c->range_end);
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
       // exclude chunks, so no partial paths compete with it.
       if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order)) continue;

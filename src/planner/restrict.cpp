@@ -507,3 +507,56 @@ List* time_join_clauses(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht
 }
 
 }  // namespace strata
+
+namespace strata {
+
+// Continuous aggregates (issue 15): the materialized side of a real-time view reads
+// `bucket < cagg_watermark(...)`. The watermark never decreases (src/caggs), so a chunk whose
+// range ends at or below its value when planning satisfies the clause at every later execution
+// of the plan: the clause is dropped from that chunk's restrictions (no selectivity estimate, no
+// watermark evaluation per chunk while planning, no filter per row).
+bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, int64* wm) {
+  const Oid opfamily = time_btree_opfamily(ht->time_type);
+  if (!OidIsValid(opfamily)) return false;
+  MatchContext m{rel->relid, ht->time_attno, ht->time_type, opfamily, nullptr};
+  ListCell* lc;
+  foreach (lc, rel->baserestrictinfo) {
+    RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
+    ClauseMatch cm;
+    if (rinfo->pseudoconstant || !match_clause(m, (Node*)rinfo->clause, &cm) || cm.is_array ||
+        (cm.strategy != BTLessStrategyNumber && cm.strategy != BTLessEqualStrategyNumber) ||
+        cm.value_type != ht->time_type || !is_cagg_watermark((Node*)cm.value))
+      continue;
+    Node* est = estimate_expression_value(root, (Node*)cm.value);
+    if (!IsA(est, Const) || ((Const*)est)->constisnull) return false;
+    *wm = time_datum_to_internal(((Const*)est)->constvalue, cm.value_type);
+    return true;
+  }
+  return false;
+}
+
+void drop_satisfied_watermark_quals(PlannerInfo* root, RelOptInfo* child, const Hypertable* ht, int64 wm,
+                                    int64 range_end) {
+  if (range_end > wm || root->append_rel_array == nullptr) return;
+  AppendRelInfo* ai = root->append_rel_array[child->relid];
+  if (ai == nullptr || ht->time_attno > list_length(ai->translated_vars)) return;
+  Node* tv = (Node*)list_nth(ai->translated_vars, ht->time_attno - 1);
+  if (tv == nullptr || !IsA(tv, Var)) return;
+  const Oid opfamily = time_btree_opfamily(ht->time_type);
+  MatchContext m{child->relid, ((Var*)tv)->varattno, ht->time_type, opfamily, nullptr};
+  List* kept = NIL;
+  ListCell* lc;
+  foreach (lc, child->baserestrictinfo) {
+    RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
+    ClauseMatch cm;
+    // Every value of the chunk is below range_end <= wm <= the watermark at execution.
+    if (!rinfo->pseudoconstant && match_clause(m, (Node*)rinfo->clause, &cm) && !cm.is_array &&
+        (cm.strategy == BTLessStrategyNumber || cm.strategy == BTLessEqualStrategyNumber) &&
+        cm.value_type == ht->time_type && is_cagg_watermark((Node*)cm.value))
+      continue;
+    kept = lappend(kept, rinfo);
+  }
+  child->baserestrictinfo = kept;
+}
+
+}  // namespace strata

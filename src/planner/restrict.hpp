@@ -56,6 +56,14 @@ struct TimeRestriction {
 void time_restriction_analyze(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
                               TimeRestriction* out);
 
+// The planning-time value of a `time < cagg_watermark(...)` (or <=) restriction of the hypertable
+// parent rel (the materialized side of a real-time continuous aggregate); false when none.
+bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, int64* wm);
+// Drops those clauses from a chunk's restrictions when the chunk's range ends at or below wm: the
+// watermark never decreases, so they hold at every execution of the plan.
+void drop_satisfied_watermark_quals(PlannerInfo* root, RelOptInfo* child, const Hypertable* ht, int64 wm,
+                                    int64 range_end);
+
 // The join clauses `time_col OP expr(outer rels)` that a scan of rel parameterized by
 // required_outer enforces, as RuntimeClauses evaluated each time the scan (re)starts (their outer
 // Vars become nestloop parameters in the plan).
