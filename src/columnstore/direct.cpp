@@ -34,10 +34,14 @@ int guc_direct_compress_copy_min_rows = 1000;
 
 namespace {
 
-// A chunk's buffered rows are sorted and written at this many rows, and every chunk's when the
-// COPY buffers this many in all (memory bounded: the tuplesorts spill past maintenance_work_mem).
+// A chunk's buffered rows are sorted and written at kChunkFlushRows rows; when most of them were
+// kept (many segments, each with less than a batch), the chunk's limit doubles up to
+// kMaxChunkFlushRows, past which everything is written. Every chunk's rows are written when the
+// COPY buffers kTotalFlushRows in all. Memory is bounded: a tuplesort spills to disk past
+// maintenance_work_mem.
 constexpr int64 kChunkFlushRows = 100000;
-constexpr int64 kTotalFlushRows = 400000;
+constexpr int64 kMaxChunkFlushRows = 1600000;
+constexpr int64 kTotalFlushRows = 2000000;
 
 }  // namespace
 
@@ -48,6 +52,7 @@ struct DirectChunk {
   BatchWriter* writer;
   Tuplesortstate* sort;  // buffered rows, or nullptr
   int64 buffered;
+  int64 limit;           // rows buffered before they are written
   int64 rows;            // written as batches
   bool automatic;        // written as batches only once min_rows rows are buffered
   bool row_part;         // automatic, too few rows: they (and later ones) go to the row part
@@ -216,6 +221,7 @@ DirectChunk* direct_copy_chunk(DirectCopy* dc, const ChunkInfo* chunk, ResultRel
   ch->companion = companion;
   ch->writer = batch_writer_open(rri->ri_RelationDesc, companion, &cc.settings);
   ch->automatic = !dc->asked;
+  ch->limit = kChunkFlushRows;
   ch->converted = converted;
   dc->chunks = lappend(dc->chunks, ch);
   MemoryContextSwitchTo(old);
@@ -235,10 +241,15 @@ void direct_copy_add(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
   tuplesort_puttupleslot(ch->sort, slot);
   ch->buffered++;
   dc->buffered++;
-  if (ch->buffered >= kChunkFlushRows) {
+  if (ch->buffered >= ch->limit) {
     flush_chunk(dc, ch, true);
-    // Mostly incomplete batches carried over (many small segments): write them all.
-    if (ch->buffered >= kChunkFlushRows / 2) flush_chunk(dc, ch, false);
+    // Mostly incomplete batches kept (many segments): buffer more, up to a point.
+    if (ch->buffered >= ch->limit / 2) {
+      if (ch->limit < kMaxChunkFlushRows)
+        ch->limit *= 2;
+      else
+        flush_chunk(dc, ch, false);
+    }
   }
   if (dc->buffered >= kTotalFlushRows) {
     flush_all(dc, true);
