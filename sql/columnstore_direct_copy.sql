@@ -159,6 +159,21 @@ CREATE TABLE n1 (time timestamptz NOT NULL, host text, v int, f numeric, note te
 SELECT count(*) FROM create_hypertable('n1', by_range('time', interval '10 days'));
 COPY n1 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv);
 SELECT count(*) FROM n1;
+-- A user with INSERT only (not the owner): the conversion of the chunks is strata's, the
+-- companions belong to the hypertable's owner.
+CREATE ROLE dc_writer;
+GRANT pg_read_server_files TO dc_writer;
+GRANT USAGE ON SCHEMA cs_dc TO dc_writer;
+SELECT mk('w1');
+GRANT INSERT, SELECT ON w1 TO dc_writer;
+SET ROLE dc_writer;
+COPY w1 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv, direct_compress);
+RESET ROLE;
+SELECT * FROM parts('w1');
+SELECT count(*), count(v), sum(v), count(note), min(time), max(time) FROM w1;
+SELECT DISTINCT pg_get_userbyid(c.relowner) = current_user AS owner_owns_companions
+  FROM _strata_catalog.compressed_chunk cc JOIN _strata_catalog.hypertable h ON h.id = cc.hypertable_id
+  JOIN pg_class c ON c.oid = format('%I.%I', cc.schema_name, cc.table_name)::regclass WHERE h.table_name = 'w1';
 -- Rolled back: nothing is left, not even the conversion of the chunks.
 SELECT mk('r1');
 BEGIN;
@@ -200,3 +215,4 @@ SET strata.direct_compress_copy_min_rows = -1;
 RESET search_path;
 SET client_min_messages = warning;
 DROP SCHEMA cs_dc CASCADE;
+DROP ROLE dc_writer;
