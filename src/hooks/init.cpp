@@ -52,10 +52,13 @@ void define_settings() {
                            "Chunks that are not compressed yet become compressed ones. The COPY option direct_compress asks per COPY.",
                            &columnstore::guc_enable_direct_compress_copy, false, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
-  DefineCustomBoolVariable("timescaledb.enable_direct_compress_copy",
-                           "TimescaleDB's spelling of strata.enable_direct_compress_copy (either one on turns it on).",
-                           nullptr, &columnstore::guc_enable_direct_compress_copy_tsdb, false, PGC_USERSET, 0,
-                           nullptr, nullptr, nullptr);
+  // (Unless a loaded TimescaleDB defined it: redefining it would fail.)
+  if (GetConfigOption("timescaledb.enable_direct_compress_copy", true, false) == nullptr ||
+      (GetConfigOptionFlags("timescaledb.enable_direct_compress_copy", true) & GUC_CUSTOM_PLACEHOLDER) != 0)
+    DefineCustomBoolVariable("timescaledb.enable_direct_compress_copy",
+                             "TimescaleDB's spelling of strata.enable_direct_compress_copy (either one on turns it on).",
+                             nullptr, &columnstore::guc_enable_direct_compress_copy_tsdb, false, PGC_USERSET, 0,
+                             nullptr, nullptr, nullptr);
   DefineCustomIntVariable("strata.direct_compress_copy_min_rows",
                           "Rows one COPY must bring to an already compressed chunk for them to be written as batches.",
                           "0 writes them to the chunk's row part, whatever their number.",
