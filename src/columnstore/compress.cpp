@@ -2,6 +2,7 @@
 // by PostgreSQL's tuplesort, encoded batch by batch through the bridge's BatchBuilder into the
 // companion table, the row part emptied under AccessExclusiveLock at the end; and back. Also the
 // SQL functions compress_chunk / decompress_chunk. C-style glue.
+#include "columnstore/batch_writer.hpp"
 #include "columnstore/columnstore.hpp"
 #include "columnstore/storage.hpp"
 #include "hypertable/chunk.hpp"
@@ -1045,6 +1046,200 @@ bool do_recompress_segments(ChunkTarget* t, const CompressionSettings* s) {
 }
 
 }  // namespace
+
+// ---- batches for other writers (batch_writer.hpp) --------------------------------------------
+
+struct BatchWriter {
+  MemoryContext work;
+  Relation chunk;
+  TupleDesc desc;
+  CompressionSettings settings;
+  SourceColumn* cols;
+  int ncols;
+  Compressor c;
+  EState* estate;
+  ResultRelInfo* rri;
+  TupleTableSlot* slot;     // rows out of a sort
+  TupleTableSlot* pslot;    // pending rows
+  MemoryContext pending_cxt;
+  MinimalTuple* pending;    // the current segment's rows not written yet (carry mode)
+  int npending;
+};
+
+bool batch_writer_fits(Relation chunk_rel, Relation companion, const CompressionSettings* s) {
+  if (s->nsegmentby + s->norderby == 0) return false;
+  MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "columnstore fits", ALLOCSET_SMALL_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(work);
+  int ncols;
+  SourceColumn* cols = chunk_columns(chunk_rel, s, &ncols);
+  const bool fits = companion_matches(companion, s, cols, ncols);
+  MemoryContextSwitchTo(old);
+  MemoryContextDelete(work);
+  return fits;
+}
+
+BatchWriter* batch_writer_open(Relation chunk_rel, Relation companion, const CompressionSettings* s) {
+  MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "columnstore batch writer", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(work);
+  BatchWriter* w = (BatchWriter*)palloc0(sizeof(BatchWriter));
+  w->work = work;
+  w->chunk = chunk_rel;
+  w->desc = RelationGetDescr(chunk_rel);
+  w->settings = *s;
+  w->cols = chunk_columns(chunk_rel, &w->settings, &w->ncols);
+  compressor_init(&w->c, companion, &w->settings, w->cols, w->ncols, work);
+  w->estate = CreateExecutorState();
+  w->rri = makeNode(ResultRelInfo);
+  InitResultRelInfo(w->rri, companion, 0, nullptr, 0);
+  ExecOpenIndices(w->rri, false);
+  w->c.rri = w->rri;
+  w->c.estate = w->estate;
+  w->c.cslot = MakeSingleTupleTableSlot(w->c.cdesc, &TTSOpsHeapTuple);
+  w->slot = MakeSingleTupleTableSlot(w->desc, &TTSOpsMinimalTuple);
+  w->pslot = MakeSingleTupleTableSlot(w->desc, &TTSOpsMinimalTuple);
+  w->pending_cxt = AllocSetContextCreate(work, "columnstore pending rows", ALLOCSET_DEFAULT_SIZES);
+  w->pending = (MinimalTuple*)palloc0(sizeof(MinimalTuple) * kBatchRows);
+  MemoryContextSwitchTo(old);
+  return w;
+}
+
+Tuplesortstate* batch_writer_begin_sort(BatchWriter* w) {
+  return begin_sort(w->desc, &w->settings, w->cols, w->ncols);
+}
+
+namespace {
+
+// Writes the pending rows as one batch (carry mode: exactly a batch's worth).
+void write_pending(BatchWriter* w) {
+  for (int i = 0; i < w->npending; ++i) {
+    if (bridge::builder_full(w->c.builder) || bridge::builder_varlen_bytes(w->c.builder) > kBatchMaxVarlenBytes)
+      flush_batch(&w->c);
+    ExecStoreMinimalTuple(w->pending[i], w->pslot, false);
+    add_row(&w->c, w->pslot);
+    ExecClearTuple(w->pslot);
+  }
+  flush_batch(&w->c);
+  w->npending = 0;
+  MemoryContextReset(w->pending_cxt);
+}
+
+// Puts the pending rows into `carry`.
+void carry_pending(BatchWriter* w, Tuplesortstate* carry) {
+  for (int i = 0; i < w->npending; ++i) {
+    ExecStoreMinimalTuple(w->pending[i], w->pslot, false);
+    tuplesort_puttupleslot(carry, w->pslot);
+    ExecClearTuple(w->pslot);
+  }
+  w->npending = 0;
+  MemoryContextReset(w->pending_cxt);
+}
+
+}  // namespace
+
+int64 batch_writer_write(BatchWriter* w, Tuplesortstate* sort, Tuplesortstate* carry) {
+  MemoryContext old = MemoryContextSwitchTo(w->work);
+  Compressor* c = &w->c;
+  c->have_segment = false;
+  int64 written = 0;
+  if (carry == nullptr) {
+    tuplesort_performsort(sort);
+    while (tuplesort_gettupleslot(sort, true, false, w->slot, nullptr)) {
+      if (!same_segment(c, w->slot)) {
+        flush_batch(c);
+        start_segment(c, w->slot);
+      } else if (bridge::builder_full(c->builder) || bridge::builder_varlen_bytes(c->builder) > kBatchMaxVarlenBytes) {
+        flush_batch(c);
+      }
+      add_row(c, w->slot);
+      written++;
+      CHECK_FOR_INTERRUPTS();
+    }
+    flush_batch(c);
+  } else {
+    tuplesort_performsort(sort);
+    while (tuplesort_gettupleslot(sort, true, false, w->slot, nullptr)) {
+      if (!same_segment(c, w->slot)) {
+        carry_pending(w, carry);
+        start_segment(c, w->slot);
+      }
+      MemoryContext pold = MemoryContextSwitchTo(w->pending_cxt);
+      w->pending[w->npending++] = ExecCopySlotMinimalTuple(w->slot);
+      MemoryContextSwitchTo(pold);
+      if (w->npending == kBatchRows) {
+        written += w->npending;
+        write_pending(w);
+      }
+      CHECK_FOR_INTERRUPTS();
+    }
+    carry_pending(w, carry);
+  }
+  MemoryContextSwitchTo(old);
+  return written;
+}
+
+int64 batch_writer_batches(const BatchWriter* w) { return w->c.batches; }
+
+void batch_writer_close(BatchWriter* w) {
+  if (w == nullptr) return;
+  FreeBulkInsertState(w->c.bistate);
+  ExecDropSingleTupleTableSlot(w->c.cslot);
+  ExecDropSingleTupleTableSlot(w->slot);
+  ExecDropSingleTupleTableSlot(w->pslot);
+  ExecCloseIndices(w->rri);
+  FreeExecutorState(w->estate);
+  MemoryContextDelete(w->work);  // frees the builder (reset callback)
+}
+
+bool convert_chunk_for_batches(ChunkInfo* chunk) {
+  // Self-conflicting, and not in conflict with the row part's writers.
+  LockRelationOid(chunk->relid, ShareUpdateExclusiveLock);
+  if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(chunk->relid)) || !chunk_get_by_id(chunk->id, chunk))
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("the chunk was dropped concurrently")));
+  if ((chunk->status & kChunkStatusCompressed) != 0) return true;
+  ChunkTarget t;
+  t.chunk = *chunk;
+  t.ht = hypertable_get_by_id(chunk->hypertable_id);
+  CompressionSettings s;
+  if (t.ht == nullptr || t.ht->compression_state == 0 || !catalog_get_compression_settings(t.ht->id, &s)) return false;
+  Relation rel = table_open(chunk->relid, NoLock);
+  int ncols;
+  SourceColumn* cols = chunk_columns(rel, &s, &ncols);
+  table_close(rel, NoLock);
+
+  CompressedChunk cc;
+  memset(&cc, 0, sizeof cc);
+  cc.chunk_id = chunk->id;
+  cc.hypertable_id = t.ht->id;
+  namestrcpy(&cc.schema_name, get_namespace_name(internal_namespace_oid()));
+  char cname[NAMEDATALEN];
+  storage_companion_name(t.ht->id, chunk->id, cname);
+  namestrcpy(&cc.table_name, cname);
+  cc.settings = s;
+  cc.format_version = kStorageFormatVersion;
+  cc.compression_time = GetCurrentTimestamp();
+  Oid companion_relid = create_companion(&t, &s, cols, ncols, cname);
+  create_companion_index(&s, cname);
+  table_sizes(companion_relid, &cc.sizes.compressed_heap, &cc.sizes.compressed_toast, &cc.sizes.compressed_index);
+  catalog_insert_compressed_chunk(&cc);
+  // Partial: writers of the row part that opened the chunk before this do not mark it.
+  chunk->status |= kChunkStatusCompressed | kChunkStatusPartial;
+  catalog_update_chunk_status(chunk->id, chunk->status);
+  CommandCounterIncrement();
+  return true;
+}
+
+void compressed_chunk_note_batches(int32 chunk_id, int64 rows, int64 batches) {
+  CompressedChunk cc;
+  if (!catalog_get_compressed_chunk(chunk_id, &cc)) return;
+  Oid companion_relid = storage_companion_relid(&cc);
+  if (!OidIsValid(companion_relid)) return;
+  cc.sizes.uncompressed_rows += rows;
+  cc.sizes.compressed_rows += batches;
+  table_sizes(companion_relid, &cc.sizes.compressed_heap, &cc.sizes.compressed_toast, &cc.sizes.compressed_index);
+  catalog_delete_compressed_chunk(chunk_id);
+  catalog_insert_compressed_chunk(&cc);
+  CommandCounterIncrement();
+}
 
 bool compress_chunk(Oid chunk_relid, bool if_not_compressed, bool nowait) {
   ChunkTarget t;

@@ -1,5 +1,6 @@
 // _PG_init: strata's settings, each subsystem's one-time setup, and the hook dispatcher.
 #include "caggs/caggs.hpp"
+#include "columnstore/direct.hpp"
 #include "columnstore/scan.hpp"
 #include "gapfill/gapfill.hpp"
 #include "hooks/hooks.hpp"
@@ -47,6 +48,23 @@ void define_settings() {
                            "Off, every restriction is evaluated on the formed rows (for comparisons).",
                            &columnstore::guc_enable_columnar_pushdown, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomBoolVariable("strata.enable_direct_compress_copy",
+                           "Writes the rows of COPY into a hypertable with the columnstore enabled as compressed batches.",
+                           "Chunks that are not compressed yet become compressed ones. The COPY option direct_compress asks per COPY.",
+                           &columnstore::guc_enable_direct_compress_copy, false, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
+  // (Unless a loaded TimescaleDB defined it: redefining it would fail.)
+  if (GetConfigOption("timescaledb.enable_direct_compress_copy", true, false) == nullptr ||
+      (GetConfigOptionFlags("timescaledb.enable_direct_compress_copy", true) & GUC_CUSTOM_PLACEHOLDER) != 0)
+    DefineCustomBoolVariable("timescaledb.enable_direct_compress_copy",
+                             "TimescaleDB's spelling of strata.enable_direct_compress_copy (either one on turns it on).",
+                             nullptr, &columnstore::guc_enable_direct_compress_copy_tsdb, false, PGC_USERSET, 0,
+                             nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("strata.direct_compress_copy_min_rows",
+                          "Rows one COPY must bring to an already compressed chunk for them to be written as batches.",
+                          "0 writes them to the chunk's row part, whatever their number.",
+                          &columnstore::guc_direct_compress_copy_min_rows, 1000, 0, 100000, PGC_USERSET, 0, nullptr,
+                          nullptr, nullptr);
   DefineCustomIntVariable("strata.max_background_workers",
                           "Maximum number of strata jobs that run at the same time.", nullptr,
                           &guc_max_background_workers, 8, 0, 1000, PGC_SIGHUP, 0, nullptr, nullptr,

@@ -4,6 +4,7 @@
 #include "ingest/ingest.hpp"
 
 #include "caggs/caggs.hpp"
+#include "columnstore/direct.hpp"
 #include "columnstore/dml.hpp"
 #include "hypertable/chunk.hpp"
 #include "ingest/route_cache.hpp"
@@ -16,6 +17,7 @@ extern "C" {
 #include "access/tableam.h"
 #include "commands/copy.h"
 #include "commands/copyfrom_internal.h"
+#include "commands/defrem.h"
 #include "commands/progress.h"
 #include "pgstat.h"
 #include "commands/trigger.h"
@@ -53,6 +55,8 @@ struct CopyChunk {
   int nused;
   int64 bytes;
   columnstore::DmlChunk* dml;  // unique checks across a compressed chunk's batches, or nullptr
+  columnstore::DirectChunk* direct;  // rows written as compressed batches (direct.hpp), or nullptr
+  TupleTableSlot* direct_slot;
 };
 
 struct CopyRun {
@@ -63,6 +67,7 @@ struct CopyRun {
   CommandId cid;
   bool columnstore;     // the hypertable's columnstore is enabled
   CommandId move_cid;   // batch moves' command id (columnstore/dml.hpp)
+  columnstore::DirectCopy* direct;  // direct compression (columnstore/direct.hpp), or nullptr
   RouteCache routes;  // data: CopyChunk*
   int total_buffered;
   uint64 processed;
@@ -125,26 +130,29 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v, int64 h) {
   ChunkInfo* info = chunk_get_or_create(ht, v, h);
   restore_progress(run, run->stmt);
   Relation rel = table_open(info->relid, NoLock);  // chunk_get_or_create locked it
-  // A compressed chunk's row part gets rows: it becomes partial (the status is current: see
-  // chunk_get_or_create).
-  if ((info->status & kChunkStatusCompressed) != 0 && (info->status & kChunkStatusPartial) == 0)
-    chunk_note_rows_in_row_part(info);
   auto* rri = makeNode(ResultRelInfo);
   InitResultRelInfo(rri, rel, 0, run->root, 0);
   ExecOpenIndices(rri, false);
   run->estate->es_opened_result_relations = lappend(run->estate->es_opened_result_relations, rri);
   skip_routed_range_check(rri, run->estate, false);
+  columnstore::DirectChunk* direct =
+      run->direct != nullptr ? columnstore::direct_copy_chunk(run->direct, info, rri) : nullptr;
+  // A compressed chunk's row part gets rows: it becomes partial (the status is current: see
+  // chunk_get_or_create).
+  if (direct == nullptr && (info->status & kChunkStatusCompressed) != 0 && (info->status & kChunkStatusPartial) == 0)
+    chunk_note_rows_in_row_part(info);
 
   auto* c = static_cast<CopyChunk*>(palloc0(sizeof(CopyChunk)));
   c->relid = info->relid;
   c->rri = rri;
+  c->direct = direct;
   c->map = convert_tuples_by_name(RelationGetDescr(run->root->ri_RelationDesc), RelationGetDescr(rel));
   c->single = rri->ri_TrigDesc != nullptr &&
               (rri->ri_TrigDesc->trig_insert_before_row || rri->ri_TrigDesc->trig_insert_instead_row);
   c->bistate = GetBulkInsertState();
   c->slots = static_cast<TupleTableSlot**>(palloc0(sizeof(TupleTableSlot*) * kMaxBufferedRows));
   c->linenos = static_cast<uint64*>(palloc0(sizeof(uint64) * kMaxBufferedRows));
-  if (run->columnstore)
+  if (run->columnstore && direct == nullptr)
     c->dml = columnstore::dml_open_for_insert(rel, info, RelationGetDescr(run->root->ri_RelationDesc), run->move_cid);
   route_cache_add(&run->routes, info, c);
   MemoryContextSwitchTo(old);
@@ -247,12 +255,27 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
   ExecInitResultRelation(run.estate, run.root, 1);
   run.estate->es_output_cid = run.cid;
 
-  run.cstate = BeginCopyFrom(pstate, rel, where, stmt->filename, stmt->is_program, nullptr, stmt->attlist, stmt->options);
+  // The COPY option direct_compress [boolean] is strata's (columnstore/direct.hpp), not PostgreSQL's.
+  columnstore::DirectMode direct_mode = columnstore::kDirectDefault;
+  List* options = NIL;
+  foreach (lc, stmt->options) {
+    auto* opt = lfirst_node(DefElem, lc);
+    if (strcmp(opt->defname, "direct_compress") == 0) {
+      if (direct_mode != columnstore::kDirectDefault)
+        ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("conflicting or redundant options"),
+                        parser_errposition(pstate, opt->location)));
+      direct_mode = defGetBoolean(opt) ? columnstore::kDirectOn : columnstore::kDirectOff;
+      continue;
+    }
+    options = lappend(options, opt);
+  }
+  run.cstate = BeginCopyFrom(pstate, rel, where, stmt->filename, stmt->is_program, nullptr, stmt->attlist, options);
   if (run.cstate->opts.freeze)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("COPY FREEZE is not supported on hypertables")));
   ExprState* qual = where != nullptr ? ExecInitQual(castNode(List, where), nullptr) : nullptr;
 
   run.tcs = MakeTransitionCaptureState(rel->trigdesc, relid, CMD_INSERT);
+  run.direct = columnstore::direct_copy_begin(rel, ht, direct_mode, run.tcs != nullptr, run.estate, run.cid);
   AfterTriggerBeginQuery();
   ExecBSInsertTriggers(run.estate, run.root);
 
@@ -325,6 +348,17 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
       pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, static_cast<int64>(run.processed));
       continue;
     }
+    if (c->direct != nullptr) {
+      if (c->direct_slot == nullptr)
+        c->direct_slot = MakeSingleTupleTableSlot(RelationGetDescr(c->rri->ri_RelationDesc), &TTSOpsVirtual);
+      TupleTableSlot* slot = c->direct_slot;
+      store_row(c, row, slot);
+      check_row(&run, c, slot);
+      columnstore::direct_copy_add(run.direct, c->direct, slot);
+      run.processed++;
+      pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, static_cast<int64>(run.processed));
+      continue;
+    }
     if (c->slots[c->nused] == nullptr) {
       MemoryContext old = MemoryContextSwitchTo(run.estate->es_query_cxt);
       c->slots[c->nused] = table_slot_create(c->rri->ri_RelationDesc, &run.estate->es_tupleTable);
@@ -344,6 +378,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
     if (run.total_buffered >= kMaxBufferedTotal) flush_all(&run);
   }
   flush_all(&run);
+  columnstore::direct_copy_finish(run.direct);
   error_context_stack = errcallback.previous;
 
   ExecASInsertTriggers(run.estate, run.root, run.tcs);
@@ -354,6 +389,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
     table_finish_bulk_insert(c->rri->ri_RelationDesc, 0);
     FreeBulkInsertState(c->bistate);
     columnstore::dml_close(c->dml);
+    if (c->direct_slot != nullptr) ExecDropSingleTupleTableSlot(c->direct_slot);
   }
   EndCopyFrom(run.cstate);
   ExecResetTupleTable(run.estate->es_tupleTable, false);

@@ -18,6 +18,7 @@
 
 #include "caggs/caggs.hpp"
 #include "catalog/catalog.hpp"
+#include "columnstore/dml.hpp"
 #include "hypertable/chunk.hpp"
 #include "pg/guard.hpp"
 
@@ -62,6 +63,7 @@ struct DestRel {
   TupleTableSlot* map_slot;  // virtual, for converting between layouts
   int map_source;  // result relation index `map` converts from (-1: none yet)
   AttrMap* map;    // source layout -> this chunk's layout, nullptr when identical
+  columnstore::DmlChunk* dml;  // unique checks across a compressed chunk's batches, or nullptr
 };
 
 struct MoveState {
@@ -93,13 +95,6 @@ struct UpdateState {
   TupleTableSlot* returning_slot;
   bool modify_done;
 };
-
-[[noreturn]] void refuse_compressed(const char* which) {
-  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                  errmsg("cannot move a row %s a compressed chunk", which),
-                  errdetail("The UPDATE changes the row's time to another chunk's range."),
-                  errhint("Decompress the chunk first with decompress_chunk().")));
-}
 
 [[noreturn]] void concurrent_update(const MoveState* ms) {
   ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
@@ -143,7 +138,6 @@ DestRel* dest_for(MoveState* ms, int64 value) {
   EState* estate = ms->css.ss.ps.state;
   MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
   ChunkInfo* chunk = chunk_get_or_create(ms->ht, value);
-  if (chunk->status & kChunkStatusCompressed) refuse_compressed("into");
   DestRel* d = (DestRel*)palloc0(sizeof(DestRel));
   d->relid = chunk->relid;
   d->range_start = chunk->range_start;
@@ -157,6 +151,13 @@ DestRel* dest_for(MoveState* ms, int64 value) {
   d->slot = table_slot_create(rel, &estate->es_tupleTable);
   d->map_slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
   d->map_source = -1;
+  // Into a compressed chunk: its row part, which makes it partial; unique keys are checked
+  // across its batches (batches holding the key move into the row part with the statement's
+  // output command id: its scans do not see them).
+  if ((chunk->status & kChunkStatusCompressed) != 0) {
+    if ((chunk->status & kChunkStatusPartial) == 0) chunk_note_rows_in_row_part(chunk);
+    d->dml = columnstore::dml_open_for_insert(rel, chunk, RelationGetDescr(rel), estate->es_output_cid);
+  }
   ms->dests = lappend(ms->dests, d);
   MemoryContextSwitchTo(old);
   return d;
@@ -167,7 +168,8 @@ void move_row(MoveState* ms, int r, TupleTableSlot* plan_slot) {
   EState* estate = ms->css.ss.ps.state;
   ModifyTableState* mt = ms->mt;
   if (mt == nullptr) elog(ERROR, "chunk row move is not under a strata ModifyTable");
-  if (ms->status[r] & kChunkStatusCompressed) refuse_compressed("out of");
+  // Out of a compressed chunk: its CompressedDml scan moved the batches the UPDATE can match into
+  // its row part at executor start, so the row is a heap row there like any other.
   ResultRelInfo* src = &mt->resultRelInfo[r];
   Relation rel = src->ri_RelationDesc;
   bool isnull;
@@ -277,6 +279,10 @@ void move_row(MoveState* ms, int r, TupleTableSlot* plan_slot) {
   // expressions, in the source's layout).
   if (src->ri_WithCheckOptions != NIL) ExecWithCheckOptions(WCO_RLS_UPDATE_CHECK, src, dest->map == nullptr ? ins : newslot, estate);
   if (ddesc->constr != nullptr) ExecConstraints(drri, ins, estate);
+  if (dest->dml != nullptr) {
+    slot_getallattrs(ins);
+    columnstore::dml_check_unique(dest->dml, ins->tts_values, ins->tts_isnull);
+  }
   table_tuple_insert(drel, ins, estate->es_output_cid, 0, nullptr);
   List* recheck = drri->ri_NumIndices > 0 ? ExecInsertIndexTuples(drri, ins, estate, false, false, nullptr, NIL) : NIL;
   ExecARInsertTriggers(estate, drri, ins, recheck, nullptr);
@@ -369,7 +375,11 @@ void move_end(CustomScanState* node) {
   MoveState* ms = (MoveState*)node;
   ExecEndNode((PlanState*)linitial(node->custom_ps));
   ListCell* lc;
-  foreach (lc, ms->dests) table_close(((DestRel*)lfirst(lc))->rri->ri_RelationDesc, NoLock);
+  foreach (lc, ms->dests) {
+    DestRel* d = (DestRel*)lfirst(lc);
+    columnstore::dml_close(d->dml);
+    table_close(d->rri->ri_RelationDesc, NoLock);
+  }
   ms->dests = NIL;
   if (ms->returning != nullptr) tuplestore_end(ms->returning);
   ms->returning = nullptr;
