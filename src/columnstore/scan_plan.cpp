@@ -7,6 +7,7 @@
 
 #include "columnstore/dml.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "columnstore/storage.hpp"
@@ -235,6 +236,7 @@ CustomPath* make_columnar_path(PlannerInfo* root, RelOptInfo* rel, const Layout*
   meta[kSeqAttno] = layout->seq_attno;
   meta[kOrdered] = 0;
   meta[kChunkRelid] = (int)planner_rt_fetch(rel->relid, root)->relid;
+  meta[kBatches] = (int)std::min(layout->batches, 1e9);
   path->custom_private =
       list_make2(int_array_list(meta, kMetaLen), int_array_list(layout->attrs, layout->natts * kAttrFields));
   return path;
@@ -435,14 +437,22 @@ Path* columnar_distinct_path(PlannerInfo* root, Path* path, PathKey* key) {
   List* meta_out = list_copy(meta);
   list_nth_cell(meta_out, kDistinct)->int_value = 1;
   dp->custom_private = lcons(meta_out, list_copy_tail(cp->custom_private, 1));
-  // Segments: the number of segment values of the key (at most the batches); per segment, one
-  // batch decoded instead of all of them.
-  EquivalenceMember* em = (EquivalenceMember*)linitial(key->pk_eclass->ec_members);
-  double segments = estimate_num_groups(root, list_make1(em->em_expr), path->rows, nullptr, nullptr);
-  if (segments < 1) segments = 1;
-  if (segments > path->rows) segments = path->rows;
-  const double fraction = path->rows > 0 ? segments / path->rows : 1;
-  dp->path.rows = clamp_row_est(segments);
+  // Segments: the number of values of the key in the chunk (its own column's statistics when it
+  // has some), at most one per batch. Per segment, one batch decoded instead of all of them; the
+  // metadata of every batch is still read (the startup cost).
+  Expr* chunk_expr = nullptr;
+  ListCell* lc;
+  foreach (lc, key->pk_eclass->ec_members) {
+    EquivalenceMember* em = (EquivalenceMember*)lfirst(lc);
+    if (bms_equal(em->em_relids, path->parent->relids)) chunk_expr = em->em_expr;
+  }
+  if (chunk_expr == nullptr) return nullptr;
+  const double batches = std::max(1, list_nth_int(meta, kBatches));
+  double segments = estimate_num_groups(root, list_make1(chunk_expr), batches, nullptr, nullptr);
+  segments = std::clamp(segments, 1.0, batches);
+  // (never costed above the full ordered scan: it decodes a subset of the same batches)
+  const double fraction = std::min(segments / batches, 0.9);
+  dp->path.rows = clamp_row_est(std::min(segments, path->rows));
   dp->path.total_cost = path->startup_cost + (path->total_cost - path->startup_cost) * fraction;
   return &dp->path;
 }
