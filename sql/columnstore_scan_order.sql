@@ -68,6 +68,14 @@ SELECT q, same(q) FROM (VALUES
   ('SELECT host, time FROM %I ORDER BY host NULLS FIRST, time DESC LIMIT 100')
 ) x(q);
 
+-- GROUP BY time_bucket ... ORDER BY it DESC LIMIT: chunks read newest first through their ordered
+-- scans (as the rowstore reads its time indexes), only the newest batches of each segment decoded.
+SELECT explained('SELECT time_bucket(''1 hour'', time) AS b, max(val) FROM t GROUP BY b ORDER BY b DESC LIMIT 3');
+SELECT q, same(q) FROM (VALUES
+  ('SELECT time_bucket(''1 hour'', time) AS b, max(val), count(*) FROM %I GROUP BY b ORDER BY b DESC LIMIT 3'),
+  ('SELECT time_bucket(''1 hour'', time) AS b, max(val), count(*) FROM %I GROUP BY b ORDER BY b LIMIT 3')
+) x(q);
+
 -- A partial chunk: its row part holds the newest row of host b (a MergeAppend of the
 -- ColumnarScan and the row part under the Unique).
 INSERT INTO t VALUES ('2024-01-02 23:59:59', 'b', 1000, 'late'), ('2024-01-01 00:00:01', NULL, 1001, 'early');
