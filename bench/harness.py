@@ -58,11 +58,14 @@ class Target:
     description: str
     extension: bool   # CREATE EXTENSION strata in its database
     hypertable: bool  # passed to schema.sql as :hypertable
+    columnstore: bool = False  # after COPY, the workload's compress.sql compresses every chunk
 
 
 TARGETS = [
     Target("plain", "PostgreSQL table", extension=False, hypertable=False),
     Target("strata", "strata hypertable", extension=True, hypertable=True),
+    Target("columnstore", "strata hypertable, every chunk compressed", extension=True,
+           hypertable=True, columnstore=True),
 ]
 
 
@@ -214,19 +217,30 @@ def load_target(w, target, db, csv_path, expected_rows):
     start = time.monotonic()
     psql(db, f"\\copy {table} FROM '{csv_path}' WITH (FORMAT csv)\n")
     copy_s = time.monotonic() - start
+    compress = {}
+    if target.columnstore:
+        # The workload's compression settings, then compress_chunk on every chunk (timed).
+        psql(db, "SET client_min_messages = warning;\n" + include(w.file("compress.sql")), w.vars)
+        start = time.monotonic()
+        compressed = int(psql_value(db, f"SELECT count(compress_chunk(c)) FROM show_chunks('{table}') AS c"))
+        compress = {"compress_seconds": time.monotonic() - start, "compressed_chunks": compressed}
     start = time.monotonic()
     psql(db, "VACUUM (ANALYZE);\n")
     vacuum_s = time.monotonic() - start
     rows = int(psql_value(db, f"SELECT count(*) FROM {table}"))
     if rows != expected_rows:
         raise BenchError(f"{w.name}/{target.name}: {rows} rows after COPY, expected {expected_rows}")
-    return {
+    # Compressed chunks keep their rows in companion tables outside the inheritance tree:
+    # hypertable_detailed_size counts them (and the chunks' emptied row parts).
+    size_sql = (f"SELECT total_bytes FROM hypertable_detailed_size('{table}')" if target.columnstore
+                else table_size_sql(table))
+    return dict(compress, **{
         "copy_seconds": copy_s,
         "copy_rows_per_s": expected_rows / copy_s,
         "vacuum_analyze_seconds": vacuum_s,
-        "total_bytes": int(psql_value(db, table_size_sql(table))),
+        "total_bytes": int(psql_value(db, size_sql)),
         "chunks": int(psql_value(db, f"SELECT count(*) FROM pg_inherits WHERE inhparent = '{table}'::regclass")),
-    }
+    })
 
 
 class Session:
@@ -354,7 +368,9 @@ def run_data_workload(w, targets, args, data_dir):
         figures[t.name]["queries"] = query_figures[t.name]
 
     if not args.skip_insert:
-        for t in targets:
+        # (The batched INSERT lands in uncompressed chunks: the columnstore target would measure
+        # the row store again.)
+        for t in (t for t in targets if not t.columnstore):
             log(f"{w.name}/{t.name}: batched INSERT of {insert_rows} rows")
             figures[t.name].update(insert_target(w, t, dbs[t.name], insert_files, insert_rows))
 
@@ -366,6 +382,9 @@ def run_data_workload(w, targets, args, data_dir):
             key: ratio(f.get(key), base.get(key))
             for key in ("copy_rows_per_s", "insert_rows_per_s", "total_bytes")
         }
+        if "compress_seconds" in f:
+            # compressing every chunk, relative to COPYing the same rows into the plain table
+            ratios[t.name]["compress_seconds"] = ratio(f["compress_seconds"], base.get("copy_seconds"))
         ratios[t.name]["queries"] = {
             name: ratio(f["queries"][name]["median_ms"], base["queries"][name]["median_ms"])
             for name, _ in queries
@@ -540,6 +559,10 @@ def markdown_data(name, scale, result, targets):
     row("COPY (rows/s)", "copy_rows_per_s")
     row("batched INSERT, 1,000-row statements, 2 clients (rows/s)", "insert_rows_per_s")
     row("total size with indexes (MB)", "total_bytes", 1024 * 1024, 1)
+    if any("compress_seconds" in figs[n] for n in names):
+        cells = [fmt(figs[n].get("compress_seconds"), 2) for n in names]
+        cells += [fmt(ratios[o].get("compress_seconds"), 2) for o in others]
+        lines.append("| compress every chunk (s; ratio: to the plain COPY) | " + " | ".join(cells) + " |")
     for q in figs[names[0]]["queries"]:
         cells = [fmt(figs[n]["queries"][q]["median_ms"], 2) for n in names]
         cells += [fmt(ratios[o]["queries"][q], 2) for o in others]
@@ -591,6 +614,8 @@ def main():
     parser.add_argument("--skip-insert", action="store_true", help="skip the batched INSERT figure")
     parser.add_argument("--no-extension", action="store_true",
                         help="make the strata target a plain table (to test the harness itself)")
+    parser.add_argument("--targets", default=",".join(t.name for t in TARGETS),
+                        help="comma-separated targets, plain first (default: all)")
     parser.add_argument("--report", type=Path, nargs="+", metavar="JSON",
                         help="only print the tables of figures of earlier runs")
     args = parser.parse_args()
@@ -606,10 +631,12 @@ def main():
                 print(markdown_data(doc["workload"], doc["scale"], doc, targets))
         return 0
 
-    targets = list(TARGETS)
+    targets = [t for t in TARGETS if t.name in args.targets.split(",")]
+    if not targets or targets[0].name != "plain" or len(targets) != len(args.targets.split(",")):
+        parser.error(f"--targets: plain first, then some of {', '.join(t.name for t in TARGETS[1:])}")
     if args.no_extension:
         targets = [Target(t.name, t.description + " (no extension: plain table)", False, False)
-                   for t in targets]
+                   for t in targets if not t.columnstore]
     args.data_dir.mkdir(parents=True, exist_ok=True)
     args.results_dir.mkdir(parents=True, exist_ok=True)
     workloads = ALL_WORKLOADS if args.workload == "all" else [args.workload]
@@ -622,11 +649,12 @@ def main():
         log(f"workload {name}, scale {args.scale}")
         started = time.monotonic()
         if name == "planning":
-            result = run_planning(w, targets, args)
+            result = run_planning(w, [t for t in targets if not t.columnstore], args)
             report.append(markdown_planning(args.scale, result))
         elif name == "insert":
-            result = run_insert(w, targets, args)
-            report.append(markdown_insert(args.scale, result, targets))
+            row_targets = [t for t in targets if not t.columnstore]
+            result = run_insert(w, row_targets, args)
+            report.append(markdown_insert(args.scale, result, row_targets))
         else:
             result = run_data_workload(w, targets, args, args.data_dir)
             report.append(markdown_data(name, args.scale, result, targets))

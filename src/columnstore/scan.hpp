@@ -33,10 +33,19 @@ void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInf
 // compressed chunks' layouts goes stale on a change of strata's catalog or of a cached chunk.
 void columnar_relcache_invalidated(Oid relid);
 
+// Planner hook point (planner/planner.hpp, compressed_distinct_path): an ordered ColumnarScan
+// path whose order starts with a segmentby column that is DISTINCT ON's key, as a path that
+// returns the first row of each segment value only (one batch decoded per segment).
+Path* columnar_distinct_path(PlannerInfo* root, Path* path, PathKey* key);
+
 // Plan layout shared by scan_plan.cpp and scan_exec.cpp.
 namespace scanplan {
 // custom_private = list_make6(meta, attrs, kernel preds, batch filters, orderby, index keys).
-enum Meta { kCompanion, kCountAttno, kSeqAttno, kOrdered, kChunkRelid, kNSegQuals, kMetaLen };
+// kSegKeys: how many of the orderby keys (first) are segmentby columns; kDistinct: 1 when the scan
+// returns only the first row of each value of those (DISTINCT ON them, see skip_scan.cpp);
+// kBatches: the planner's estimate of the companion's rows (for costs).
+enum Meta { kCompanion, kCountAttno, kSeqAttno, kOrdered, kChunkRelid, kNSegQuals, kSegKeys, kDistinct, kBatches,
+           kMetaLen };
 // attrs: kAttrFields ints per chunk attribute 1..natts.
 enum Attr { kRole, kCompAttno, kCodecType, kMinAttno, kMaxAttno, kNullsAttno, kBloomAttno, kNeeded, kAttrFields };
 enum Role { kRoleNone = 0, kRoleSegment = 1, kRoleData = 2 };

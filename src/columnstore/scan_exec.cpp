@@ -78,7 +78,7 @@ struct Entry {
   int32 count;
   int64 row;
   ItemPointerData tid;
-  Datum* keys;  // not opened: keys[0] is the bound
+  Datum* keys;  // the segment keys, then (not opened) the first orderby key's bound
   bool* key_nulls;
 };
 
@@ -130,6 +130,9 @@ struct ColumnarScanState {
   // is decoded, only when it reaches the top), then by its current row's keys
   int ordered;
   int nkeys;
+  int nseg;        // the first nseg keys are segmentby columns (from the companion row)
+  bool distinct;   // only the first row of each segment (DISTINCT ON the segment keys)
+  bool emitted;    // the row of `pending` passed the quals and was returned
   AttrNumber* key_attnos;
   SortSupportData* keys;
   bool* key_nulls_first;
@@ -572,15 +575,20 @@ int compare_entries(Datum a, Datum b, void* arg) {
   ColumnarScanState* st = (ColumnarScanState*)arg;
   const Entry* x = &st->entries[DatumGetInt32(a)];
   const Entry* y = &st->entries[DatumGetInt32(b)];
-  int c;
+  int c = 0;
+  // Segment keys (known for every batch) first.
+  for (int k = 0; c == 0 && k < st->nseg; ++k)
+    c = ApplySortComparator(x->keys[k], x->key_nulls[k], y->keys[k], y->key_nulls[k], &st->keys[k]);
+  if (c != 0) return -c;
+  const int f = st->nseg;  // the first orderby key
   if (x->unknown || y->unknown) {
     c = x->unknown == y->unknown ? 0 : x->unknown ? -1 : 1;
   } else {
-    c = ApplySortComparator(x->keys[0], x->key_nulls[0], y->keys[0], y->key_nulls[0], &st->keys[0]);
+    c = ApplySortComparator(x->keys[f], x->key_nulls[f], y->keys[f], y->key_nulls[f], &st->keys[f]);
     // On a tie of the first key an unopened batch goes first: its rows may sort before the
     // opened one's on the later keys.
     if (c == 0 && x->opened != y->opened) c = x->opened ? 1 : -1;
-    for (int k = 1; c == 0 && x->opened && k < st->nkeys; ++k)
+    for (int k = f + 1; c == 0 && x->opened && k < st->nkeys; ++k)
       c = ApplySortComparator(x->keys[k], x->key_nulls[k], y->keys[k], y->key_nulls[k], &st->keys[k]);
   }
   return -c;  // binaryheap keeps the largest first
@@ -597,7 +605,7 @@ int64 next_selected(ColumnarScanState* st, const Entry* e, int64 from) {
 
 void load_keys(ColumnarScanState* st, Entry* e) {
   MemoryContext old = MemoryContextSwitchTo(st->slot_cxt[e->bslot]);
-  for (int k = 0; k < st->nkeys; ++k)
+  for (int k = st->nseg; k < st->nkeys; ++k)
     e->keys[k] = decoded_datum(st, &st->attrs[st->key_attnos[k] - 1], e->bslot, (uint64)e->row, &e->key_nulls[k]);
   MemoryContextSwitchTo(old);
 }
@@ -672,9 +680,9 @@ void load_entries(ColumnarScanState* st) {
   st->slot_seg_isnull = (bool**)palloc(sizeof(bool*));
   st->free_slots = (int*)palloc(sizeof(int));
   st->pending = -1;
-  const AttrState* first = &st->attrs[st->key_attnos[0] - 1];
-  const bool first_desc = st->keys[0].ssup_reverse;
-  const bool first_nulls_first = st->key_nulls_first[0];
+  const AttrState* first = &st->attrs[st->key_attnos[st->nseg] - 1];
+  const bool first_desc = st->keys[st->nseg].ssup_reverse;
+  const bool first_nulls_first = st->key_nulls_first[st->nseg];
   while (!st->never && fetch_companion(st)) {
     CHECK_FOR_INTERRUPTS();
     st->batches_total++;
@@ -707,8 +715,14 @@ void load_entries(ColumnarScanState* st) {
     e->tid = st->comp_slot->tts_tid;
     e->keys = (Datum*)palloc0(sizeof(Datum) * st->nkeys);
     e->key_nulls = (bool*)palloc0(sizeof(bool) * st->nkeys);
+    for (int k = 0; k < st->nseg; ++k) {
+      const AttrState* a = &st->attrs[st->key_attnos[k] - 1];
+      Datum d = slot_getattr(st->comp_slot, a->comp_attno, &e->key_nulls[k]);
+      e->keys[k] = e->key_nulls[k] ? (Datum)0 : datumCopy(d, a->typbyval, a->typlen);
+    }
     // The first row's first key: NULL when NULLs come first and the batch has some (or when every
     // value is NULL), otherwise its min or max.
+    const int f = st->nseg;
     if (first->min_attno == 0 || first->max_attno == 0) {
       e->unknown = true;
       continue;
@@ -717,7 +731,7 @@ void load_entries(ColumnarScanState* st) {
     Datum mn = slot_getattr(st->comp_slot, first->min_attno, &minnull);
     Datum mx = slot_getattr(st->comp_slot, first->max_attno, &maxnull);
     if (minnull || maxnull) {
-      e->key_nulls[0] = true;
+      e->key_nulls[f] = true;
       continue;
     }
     if (first_nulls_first) {
@@ -727,11 +741,11 @@ void load_entries(ColumnarScanState* st) {
       }
       const int32 nulls = DatumGetInt32(slot_getattr(st->comp_slot, first->nulls_attno, &isnull));
       if (isnull || nulls > 0) {
-        e->key_nulls[0] = true;
+        e->key_nulls[f] = true;
         continue;
       }
     }
-    e->keys[0] = datumCopy(first_desc ? mx : mn, first->typbyval, first->typlen);
+    e->keys[f] = datumCopy(first_desc ? mx : mn, first->typbyval, first->typlen);
   }
   st->heap = binaryheap_allocate(st->nentries > 0 ? st->nentries : 1, pg::guarded<compare_entries>, st);
   for (int i = 0; i < st->nentries; ++i) binaryheap_add_unordered(st->heap, Int32GetDatum(i));
@@ -741,6 +755,24 @@ void load_entries(ColumnarScanState* st) {
 
 TupleTableSlot* ordered_next(ColumnarScanState* st) {
   if (st->heap == nullptr) load_entries(st);
+  if (st->pending >= 0 && st->distinct && st->emitted) {
+    // DISTINCT ON the segment: the segment's first row was returned; every batch of the segment
+    // (all at the top of the heap) goes, opened or not.
+    const Entry* done = &st->entries[st->pending];
+    st->pending = -1;
+    Datum* seg = done->keys;
+    bool* seg_nulls = done->key_nulls;
+    while (!binaryheap_empty(st->heap)) {
+      Entry* e = &st->entries[DatumGetInt32(binaryheap_first(st->heap))];
+      int c = 0;
+      for (int k = 0; c == 0 && k < st->nseg; ++k)
+        c = ApplySortComparator(e->keys[k], e->key_nulls[k], seg[k], seg_nulls[k], &st->keys[k]);
+      if (c != 0) break;
+      if (e->opened && e->bslot >= 0) release_slot(st, e);
+      binaryheap_remove_first(st->heap);
+    }
+  }
+  st->emitted = false;
   if (st->pending >= 0) {
     // The row returned last is consumed now: move its batch on.
     Entry* e = &st->entries[st->pending];
@@ -877,7 +909,10 @@ void begin_columnar(CustomScanState* node, EState* estate, int eflags) {
   List* orderby = (List*)list_nth(cscan->custom_private, 4);
   st->ordered = list_nth_int(meta, kOrdered);
   st->nkeys = list_length(orderby) / kOrderFields;
-  if (st->nkeys == 0) st->ordered = 0;
+  st->nseg = list_nth_int(meta, kSegKeys);
+  if (st->nkeys <= st->nseg) st->ordered = 0;
+  st->distinct = st->ordered != 0 && st->nseg > 0 && list_nth_int(meta, kDistinct) != 0;
+  st->emitted = false;
   st->key_attnos = (AttrNumber*)palloc0(sizeof(AttrNumber) * (st->nkeys > 0 ? st->nkeys : 1));
   st->keys = (SortSupportData*)palloc0(sizeof(SortSupportData) * (st->nkeys > 0 ? st->nkeys : 1));
   st->key_nulls_first = (bool*)palloc0(sizeof(bool) * (st->nkeys > 0 ? st->nkeys : 1));
@@ -968,8 +1003,12 @@ void open_index(ColumnarScanState* st, List* keys, EState* estate) {
 }
 
 TupleTableSlot* exec_columnar(CustomScanState* node) {
-  return ExecScan(&node->ss, (ExecScanAccessMtd)pg::guarded<columnar_next>,
-                  (ExecScanRecheckMtd)pg::guarded<columnar_recheck>);
+  ColumnarScanState* st = (ColumnarScanState*)node;
+  TupleTableSlot* slot = ExecScan(&node->ss, (ExecScanAccessMtd)pg::guarded<columnar_next>,
+                                  (ExecScanRecheckMtd)pg::guarded<columnar_recheck>);
+  // (a row the quals rejected does not end its segment)
+  st->emitted = !TupIsNull(slot);
+  return slot;
 }
 
 void end_columnar(CustomScanState* node) {
@@ -991,6 +1030,7 @@ void rescan_columnar(CustomScanState* node) {
   st->next_row = 0;
   st->heap = nullptr;  // in order_cxt, which load_entries resets
   st->pending = -1;
+  st->emitted = false;
 }
 
 void explain_exprs(List* exprs, const char* label, CustomScanState* node, List* ancestors, ExplainState* es) {
@@ -1006,6 +1046,7 @@ void explain_columnar(CustomScanState* node, List* ancestors, ExplainState* es) 
   CustomScan* cscan = (CustomScan*)node->ss.ps.plan;
   explain_exprs((List*)list_nth(cscan->custom_exprs, kSegDisplay), "Segment Filter", node, ancestors, es);
   explain_exprs((List*)list_nth(cscan->custom_exprs, kPushedDisplay), "Vectorized Filter", node, ancestors, es);
+  if (st->distinct) ExplainPropertyText("Rows Returned", "first of each segment", es);
   if (!es->analyze) return;
   ExplainPropertyInteger("Batches", nullptr, st->batches_total, es);
   ExplainPropertyInteger("Batches Skipped by Metadata", nullptr, st->batches_skipped, es);

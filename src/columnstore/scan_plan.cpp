@@ -7,6 +7,7 @@
 
 #include "columnstore/dml.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "columnstore/storage.hpp"
@@ -29,6 +30,7 @@ extern "C" {
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
 #include "utils/pg_locale.h"
+#include "utils/selfuncs.h"
 #include "utils/typcache.h"
 }
 
@@ -234,6 +236,7 @@ CustomPath* make_columnar_path(PlannerInfo* root, RelOptInfo* rel, const Layout*
   meta[kSeqAttno] = layout->seq_attno;
   meta[kOrdered] = 0;
   meta[kChunkRelid] = (int)planner_rt_fetch(rel->relid, root)->relid;
+  meta[kBatches] = (int)std::min(layout->batches, 1e9);
   path->custom_private =
       list_make2(int_array_list(meta, kMetaLen), int_array_list(layout->attrs, layout->natts * kAttrFields));
   return path;
@@ -258,10 +261,44 @@ namespace {
 // stored, or reversed), as far as the query has equivalence classes for them; the keys' layout
 // for the executor in *orderby. NIL when nothing useful.
 List* orderby_pathkeys(PlannerInfo* root, RelOptInfo* rel, Oid chunk_relid, const Layout* layout, bool reverse,
-                       List** orderby) {
+                       List** orderby, int* nseg) {
   const CompressionSettings* s = &layout->cc.settings;
   List* pathkeys = NIL;
   *orderby = NIL;
+  *nseg = 0;
+  // Segmentby columns the query orders by first (in its direction): batches of one segment are
+  // merged, the segments come in the order of their values (ORDER BY host, time DESC).
+  ListCell* qlc;
+  foreach (qlc, root->query_pathkeys) {
+    PathKey* qpk = (PathKey*)lfirst(qlc);
+    bool found = false;
+    for (int i = 0; i < s->nsegmentby && !found; ++i) {
+      const AttrNumber attno = get_attnum(chunk_relid, s->segmentby[i]);
+      if (attno <= 0 || attno > layout->natts || layout->attrs[(attno - 1) * kAttrFields + kRole] != kRoleSegment)
+        continue;
+      Oid typid, collation;
+      int32 typmod;
+      get_atttypetypmodcoll(chunk_relid, attno, &typid, &typmod, &collation);
+      const Oid sortop = get_opfamily_member(qpk->pk_opfamily, typid, typid, qpk->pk_strategy);
+      if (!OidIsValid(sortop)) continue;
+      Oid opfamily, opcintype;
+      int16 strategy;
+      if (!get_ordering_op_properties(sortop, &opfamily, &opcintype, &strategy)) continue;
+      const Oid eqop = get_equality_op_for_ordering_op(sortop, nullptr);
+      List* opfamilies = OidIsValid(eqop) ? get_mergejoin_opfamilies(eqop) : NIL;
+      if (opfamilies == NIL) continue;
+      Var* var = makeVar(rel->relid, attno, typid, typmod, collation, 0);
+      EquivalenceClass* ec = get_eclass_for_sort_expr(root, (Expr*)var, nullptr, opfamilies, opcintype, collation, 0,
+                                                      rel->relids, false);
+      if (ec != qpk->pk_eclass || list_member_ptr(pathkeys, qpk)) continue;
+      found = true;
+      pathkeys = lappend(pathkeys, qpk);
+      const int k[kOrderFields] = {attno, (int)sortop, (int)qpk->pk_eclass->ec_collation, qpk->pk_nulls_first ? 1 : 0};
+      for (int v : k) *orderby = lappend_int(*orderby, v);
+      ++*nseg;
+    }
+    if (!found) break;
+  }
   for (int i = 0; i < s->norderby; ++i) {
     const AttrNumber attno = get_attnum(chunk_relid, s->orderby[i]);
     if (attno <= 0 || attno > layout->natts) break;
@@ -292,6 +329,11 @@ List* orderby_pathkeys(PlannerInfo* root, RelOptInfo* rel, Oid chunk_relid, cons
     if (!list_member_ptr(pathkeys, pk)) pathkeys = lappend(pathkeys, pk);
     const int k[kOrderFields] = {attno, (int)sortop, (int)collation, nulls_first ? 1 : 0};
     for (int v : k) *orderby = lappend_int(*orderby, v);
+  }
+  // (Only the segment prefix: without an orderby key the batches' rows would not be in order.)
+  if (list_length(*orderby) / kOrderFields == *nseg) {
+    *orderby = NIL;
+    return NIL;
   }
   List* useful = truncate_useless_pathkeys(root, rel, pathkeys);
   if (useful == NIL) *orderby = NIL;
@@ -360,11 +402,13 @@ void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInf
   if (root->query_pathkeys == NIL && !rel->has_eclass_joins) return;
   for (int reverse = 0; reverse < 2; ++reverse) {
     List* orderby;
-    List* pathkeys = orderby_pathkeys(root, rel, rte->relid, &layout, reverse != 0, &orderby);
+    int nseg;
+    List* pathkeys = orderby_pathkeys(root, rel, rte->relid, &layout, reverse != 0, &orderby, &nseg);
     if (pathkeys == NIL) continue;
     CustomPath* cp = make_columnar_path(root, rel, &layout, rows);
     cp->path.pathkeys = pathkeys;
     list_nth_cell((List*)linitial(cp->custom_private), kOrdered)->int_value = reverse ? 2 : 1;
+    list_nth_cell((List*)linitial(cp->custom_private), kSegKeys)->int_value = nseg;
     cp->custom_private = lappend(cp->custom_private, orderby);
     // Reading every batch's metadata first, then a heap merge of the batches' rows.
     cp->path.startup_cost = seq_page_cost * layout.pages + cpu_tuple_cost * layout.batches;
@@ -376,6 +420,41 @@ void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInf
       add_path(rel, (Path*)create_merge_append_path(root, rel, list_make2(&cp->path, rp), pathkeys, nullptr));
     }
   }
+}
+
+Path* columnar_distinct_path(PlannerInfo* root, Path* path, PathKey* key) {
+  if (!IsA(path, CustomPath) || ((CustomPath*)path)->methods != &path_methods) return nullptr;
+  CustomPath* cp = (CustomPath*)path;
+  List* meta = (List*)linitial(cp->custom_private);
+  if (list_nth_int(meta, kOrdered) == 0 || list_nth_int(meta, kSegKeys) < 1 || path->param_info != nullptr ||
+      path->pathkeys == NIL || (PathKey*)linitial(path->pathkeys) != key)
+    return nullptr;
+  // The DISTINCT key is the first segmentby key of the scan's order: the rows of one segment come
+  // together, and the first of them is DISTINCT ON's row. The scan returns that one and skips the
+  // rest of the segment's batches (the Unique above still drops what other chunks return).
+  CustomPath* dp = makeNode(CustomPath);
+  memcpy(dp, cp, sizeof(CustomPath));
+  List* meta_out = list_copy(meta);
+  list_nth_cell(meta_out, kDistinct)->int_value = 1;
+  dp->custom_private = lcons(meta_out, list_copy_tail(cp->custom_private, 1));
+  // Segments: the number of values of the key in the chunk (its own column's statistics when it
+  // has some), at most one per batch. Per segment, one batch decoded instead of all of them; the
+  // metadata of every batch is still read (the startup cost).
+  Expr* chunk_expr = nullptr;
+  ListCell* lc;
+  foreach (lc, key->pk_eclass->ec_members) {
+    EquivalenceMember* em = (EquivalenceMember*)lfirst(lc);
+    if (bms_equal(em->em_relids, path->parent->relids)) chunk_expr = em->em_expr;
+  }
+  if (chunk_expr == nullptr) return nullptr;
+  const double batches = std::max(1, list_nth_int(meta, kBatches));
+  double segments = estimate_num_groups(root, list_make1(chunk_expr), batches, nullptr, nullptr);
+  segments = std::clamp(segments, 1.0, batches);
+  // (never costed above the full ordered scan: it decodes a subset of the same batches)
+  const double fraction = std::min(segments / batches, 0.9);
+  dp->path.rows = clamp_row_est(std::min(segments, path->rows));
+  dp->path.total_cost = path->startup_cost + (path->total_cost - path->startup_cost) * fraction;
+  return &dp->path;
 }
 
 namespace {
@@ -753,6 +832,7 @@ void columnar_relcache_invalidated(Oid relid) {
 void scan_init() {
   RegisterCustomScanMethods(&columnar_scan_methods);
   compressed_chunk_paths = add_columnar_paths;
+  compressed_distinct_path = columnar_distinct_path;
   dml_init();  // writes into compressed chunks (dml.cpp)
 }
 

@@ -329,7 +329,11 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
   } else if (chunk->status & kChunkStatusCompressed) {
     // The columnstore's hook point: without the scan node the companion's rows would be missed.
     if (compressed_chunk_paths == nullptr) refuse_compressed_chunk(chunk);
+    // (with the same stand-in ordering as the index paths: its ordered scans then come too)
+    List* query_pathkeys = root->query_pathkeys;
+    if (time_order != NIL) root->query_pathkeys = time_order;
     compressed_chunk_paths(root, parent, child, chunk);
+    root->query_pathkeys = query_pathkeys;
   }
   set_cheapest(child);
   return true;

@@ -51,6 +51,11 @@ void add_skip_scan_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo*
 using CompressedChunkPathsFn = void (*)(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInfo* chunk_rel,
                                         const ChunkInfo* chunk);
 extern CompressedChunkPathsFn compressed_chunk_paths;
+// DISTINCT ON over a compressed chunk (skip_scan.cpp): given a ColumnarScan path (a CustomPath)
+// under DISTINCT's Unique whose order starts with the DISTINCT key `key`, a path returning only
+// the first row of each value of the key, or nullptr. Unset: no such paths.
+using CompressedDistinctPathFn = Path* (*)(PlannerInfo* root, Path* path, PathKey* key);
+extern CompressedDistinctPathFn compressed_distinct_path;
 // Any other planning of a compressed chunk's table (a SELECT naming the chunk; DML targets and
 // row-locked chunks go to compressed_chunk_dml): called from get_relation_info; unset, an error.
 using CompressedChunkRelFn = void (*)(PlannerInfo* root, Oid relid, RelOptInfo* rel, const ChunkInfo* chunk);

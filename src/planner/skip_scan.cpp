@@ -43,6 +43,7 @@ extern "C" {
 namespace strata {
 
 bool guc_enable_skipscan = true;
+CompressedDistinctPathFn compressed_distinct_path = nullptr;
 
 namespace {
 
@@ -200,12 +201,15 @@ Path* skip_scan_path(PlannerInfo* root, Path* path, PathKey* key) {
     }
     case T_IndexPath:
       return skip_scan_leaf(root, path, key);
+    case T_CustomPath:  // a compressed chunk's ColumnarScan
+      return compressed_distinct_path != nullptr ? compressed_distinct_path(root, path, key) : nullptr;
     case T_MergeAppendPath: {
       MergeAppendPath* map = (MergeAppendPath*)path;
       List* subs = NIL;
       ListCell* lc;
       foreach (lc, map->subpaths) {
-        Path* sub = skip_scan_leaf(root, (Path*)lfirst(lc), key);
+        // (a partial compressed chunk is a MergeAppend of its ColumnarScan and its row part)
+        Path* sub = skip_scan_path(root, (Path*)lfirst(lc), key);
         if (sub == nullptr) return nullptr;
         subs = lappend(subs, sub);
       }

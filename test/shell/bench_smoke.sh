@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the benchmark harness: runs bench/run.sh at the tiny scale on a throwaway
-# cluster and fails if anything errors or if strata and plain PostgreSQL return different
-# query results. Not a timed test: the figures it produces are ignored.
+# cluster and fails if anything errors or if the targets (plain PostgreSQL, strata's rowstore and
+# columnstore) return different query results. Not a timed test: the figures it produces are ignored.
 source "$(dirname "$0")/../../scripts/lib.sh"
 TEST_PORT=55432
 source "$(dirname "$0")/lib/common.sh"
@@ -36,6 +36,8 @@ for name, doc in files.items():
             problems.append(f"{name}: {query}: returned no rows")
     if name != "planning" and doc["targets"]["strata"]["chunks"] < 2:
         problems.append(f"{name}: the strata target has no chunks")
+    if name in ("devops", "fleet") and doc["targets"].get("columnstore", {}).get("compressed_chunks", 0) < 2:
+        problems.append(f"{name}: the columnstore target has no compressed chunks")
     if name == "insert" and not all(t["insert_rows_per_s"] > 0 for t in doc["targets"].values()):
         problems.append("insert: no rows/s figure")
     for n, row in doc.get("chunks", {}).items():
