@@ -657,7 +657,7 @@ void explain_agg(CustomScanState* node, List* ancestors, ExplainState* es) {
     const SpecState* sp = &st->specs[s];
     meta |= sp->kind == kSpecAgg && st->meta_only && (sp->agg == kCountStar || sp->use_meta);
   }
-  bool decoded = st->bucket >= 0;
+  bool decoded = st->bucket >= 0 || !st->meta_only;  // kernel predicates: counted from decoded columns
   for (int s = 0; s < st->nspecs; ++s) {
     const SpecState* sp = &st->specs[s];
     decoded |= sp->kind == kSpecAgg && sp->agg != kCountStar && sp->comp_attno == 0 && !sp->use_meta;
