@@ -70,7 +70,7 @@ INSERT INTO queries VALUES
   (4, 'by hour', 'SELECT time_bucket(''1 hour'', time) b, count(*), avg(usage_user), max(usage_user) FROM %s GROUP BY b'),
   (5, 'by hostname, hour', 'SELECT hostname, time_bucket(''1 hour'', time) b, avg(usage_user), max(usage_iowait) FROM %s GROUP BY 1, 2'),
   (6, 'one host', 'SELECT count(*), avg(usage_user), max(time) FROM %s WHERE hostname = ''host_7'''),
-  (7, 'last 12 h by hour', 'SELECT time_bucket(''1 hour'', time) b, avg(usage_user), sum(usage_iowait) FROM %s WHERE time > ''2024-01-01''::timestamptz + interval ''36 hours'' GROUP BY b');
+  (7, 'last 12 h by hour', 'SELECT time_bucket(''1 hour'', time) b, avg(usage_user), sum(usage_iowait) FROM %s WHERE time > ''2024-01-02 12:00+00'' GROUP BY b');
 CREATE FUNCTION median_ms(q text, runs int) RETURNS float8 LANGUAGE plpgsql AS $$
 DECLARE t0 timestamptz; ts float8[] := '{}';
 BEGIN

@@ -158,4 +158,12 @@ EXECUTE p('host_2');
 SELECT h, (SELECT count(*) FROM m WHERE host = h) FROM (VALUES ('host_1'), ('host_6'), ('x')) v(h) ORDER BY h;
 SELECT h, (SELECT count(*) FROM ref WHERE host = h) FROM (VALUES ('host_1'), ('host_6'), ('x')) v(h) ORDER BY h;
 
+-- A chunk compressed with other settings (segmentby dev): grouping by host is pushed down for
+-- the other chunks only; that chunk is aggregated by PostgreSQL.
+ALTER TABLE m SET (timescaledb.compress_segmentby = 'dev');
+SELECT decompress_chunk(c) IS NOT NULL FROM (SELECT c FROM show_chunks('m') c ORDER BY 1 OFFSET 1 LIMIT 1) s;
+SELECT compress_chunk(c) IS NOT NULL FROM (SELECT c FROM show_chunks('m') c ORDER BY 1 OFFSET 1 LIMIT 1) s;
+SELECT id, agg_check(q), pushed(q), q FROM queries WHERE id IN (1, 5, 10, 18) ORDER BY id;
+EXPLAIN (COSTS OFF) SELECT host, count(*) FROM m WHERE time < '2024-01-03' GROUP BY host;
+
 DROP SCHEMA cs_agg CASCADE;

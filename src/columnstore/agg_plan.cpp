@@ -420,10 +420,14 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
       rowpart = sub;
     }
     if (columnar != nullptr) {
+      // A chunk whose batches cannot answer (a restriction left to PostgreSQL, a column that is
+      // not a segmentby column in this chunk's settings, ...) is aggregated by PostgreSQL.
       Path* p = make_agg_scan_path(root, child, (CustomPath*)columnar, child_partial);
-      if (p == nullptr) return;
+      if (p == nullptr)
+        p = partial_agg_path(root, child, columnar, child_input, child_partial, &partial_costs, groups);
+      else
+        any_columnar = true;
       subpaths = lappend(subpaths, p);
-      any_columnar = true;
     }
     if (rowpart != nullptr)
       subpaths = lappend(subpaths, partial_agg_path(root, child, rowpart, child_input, child_partial, &partial_costs, groups));
