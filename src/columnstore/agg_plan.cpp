@@ -385,6 +385,15 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
     return;
   AppendPath* append = find_append(input_rel);
   if (append == nullptr) return;
+  // Nothing to do (and nothing to spend planning time on) without a compressed chunk.
+  bool has_columnar = false;
+  ListCell* sc;
+  foreach (sc, append->subpaths) {
+    Path* sub = (Path*)lfirst(sc);
+    has_columnar |= is_columnar_path(sub) || (IsA(sub, AppendPath) && ((AppendPath*)sub)->subpaths != NIL &&
+                                              is_columnar_path((Path*)linitial(((AppendPath*)sub)->subpaths)));
+  }
+  if (!has_columnar) return;
   PathTarget* partial = make_partial_target(root, output_rel->reltarget, ex->havingQual);
   if (partial == nullptr) return;
 
