@@ -69,4 +69,22 @@ enum Exprs { kSegQuals, kSegDisplay, kPushedDisplay, kConsts };
 Node* columnar_create_state(CustomScan* cscan);
 extern const CustomScanMethods columnar_scan_methods;
 
+// For the aggregation node (agg_plan.cpp, agg_exec.cpp), which reads batches instead of rows.
+// Whether a path is a ColumnarScan path (scan_plan.cpp).
+bool is_columnar_path(const Path* path);
+// The next batch of a ColumnarScan node with selected rows (after its segment quals, batch filters
+// and kernel predicates), without forming tuples; false at the end. `selection` has bit i of word
+// i/64 set for each surviving row; `companion` holds the batch's companion row (segment values,
+// count and metadata).
+struct ColumnarBatch {
+  TupleTableSlot* companion;
+  uint64 rows;
+  const uint64* selection;
+};
+bool columnar_next_batch(CustomScanState* node, ColumnarBatch* out);
+// The decoded column of chunk attribute `attno` in the current batch, as the bridge's flat arrays
+// (scan_bridge.hpp, BridgeColumn: rows, validity, fixed); false when the node does not decode it.
+bool columnar_batch_column(CustomScanState* node, AttrNumber attno, uint64* rows, const uint8** validity,
+                           const uint8** fixed);
+
 }  // namespace strata::columnstore

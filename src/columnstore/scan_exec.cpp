@@ -1072,6 +1072,29 @@ const CustomExecMethods exec_methods = {
 
 }  // namespace
 
+bool columnar_next_batch(CustomScanState* node, ColumnarBatch* out) {
+  ColumnarScanState* st = (ColumnarScanState*)node;
+  if (!st->started) start_scan(st);
+  if (!next_batch(st)) return false;
+  out->companion = st->comp_slot;
+  out->rows = st->batch_rows;
+  out->selection = st->selection;
+  st->next_row = st->batch_rows;  // its rows are consumed by the caller
+  return true;
+}
+
+bool columnar_batch_column(CustomScanState* node, AttrNumber attno, uint64* rows, const uint8** validity,
+                           const uint8** fixed) {
+  ColumnarScanState* st = (ColumnarScanState*)node;
+  if (attno < 1 || attno > st->natts || st->attrs[attno - 1].bridge_col < 0) return false;
+  BridgeColumn col;
+  bridge_column(st->bridge, 0, st->attrs[attno - 1].bridge_col, &col);
+  *rows = col.rows;
+  *validity = col.validity;
+  *fixed = col.fixed;
+  return true;
+}
+
 Node* columnar_create_state(CustomScan* cscan) {
   ColumnarScanState* st = (ColumnarScanState*)newNode(sizeof(ColumnarScanState), T_CustomScanState);
   st->css.methods = &exec_methods;

@@ -5,6 +5,7 @@
 // rest (PostgreSQL's quals on the formed tuples).
 #include "columnstore/scan.hpp"
 
+#include "columnstore/agg.hpp"
 #include "columnstore/dml.hpp"
 
 #include <algorithm>
@@ -822,6 +823,10 @@ const CustomScanMethods columnar_scan_methods = {
     pg::guarded<columnar_create_state>,
 };
 
+bool is_columnar_path(const Path* path) {
+  return path != nullptr && IsA(path, CustomPath) && ((const CustomPath*)path)->methods == &path_methods;
+}
+
 void columnar_relcache_invalidated(Oid relid) {
   if (layout_cache == nullptr || layout_cache_stale) return;
   if (relid == InvalidOid || relid == layout_catalog_oid ||
@@ -834,6 +839,7 @@ void scan_init() {
   compressed_chunk_paths = add_columnar_paths;
   compressed_distinct_path = columnar_distinct_path;
   dml_init();  // writes into compressed chunks (dml.cpp)
+  agg_init();  // aggregation pushdown (agg_plan.cpp)
 }
 
 }  // namespace strata::columnstore

@@ -5,6 +5,7 @@
 
 #include "caggs/caggs.hpp"
 #include "catalog/catalog.hpp"
+#include "columnstore/agg.hpp"
 #include "columnstore/columnstore.hpp"
 #include "columnstore/scan.hpp"
 #include "ddl/ddl.hpp"
@@ -85,6 +86,7 @@ constexpr RelPathlistHandler kSetRelPathlist[] = {
 
 // create_upper_paths_hook: after the previous hook.
 constexpr UpperPathsHandler kCreateUpperPaths[] = {
+    columnstore::add_columnstore_agg_paths,  // columnstore: partial aggregates computed on compressed batches
     gapfill::add_gapfill_paths,  // gapfill: GapFill above an aggregation grouped by time_bucket_gapfill()
     add_skip_scan_paths,  // planner: DISTINCT / DISTINCT ON over a btree prefix as a skip scan
 };

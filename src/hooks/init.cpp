@@ -1,5 +1,6 @@
 // _PG_init: strata's settings, each subsystem's one-time setup, and the hook dispatcher.
 #include "caggs/caggs.hpp"
+#include "columnstore/agg.hpp"
 #include "columnstore/direct.hpp"
 #include "columnstore/scan.hpp"
 #include "gapfill/gapfill.hpp"
@@ -65,6 +66,11 @@ void define_settings() {
                           "0 writes them to the chunk's row part, whatever their number.",
                           &columnstore::guc_direct_compress_copy_min_rows, 1000, 0, 100000, PGC_USERSET, 0, nullptr,
                           nullptr, nullptr);
+  DefineCustomBoolVariable("strata.enable_columnstore_agg_pushdown",
+                           "Computes aggregates over compressed chunks on their batches (decoded columns and metadata).",
+                           "Off, compressed chunks' rows are formed and aggregated by PostgreSQL (for comparisons).",
+                           &columnstore::guc_enable_columnstore_agg_pushdown, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomIntVariable("strata.max_background_workers",
                           "Maximum number of strata jobs that run at the same time.", nullptr,
                           &guc_max_background_workers, 8, 0, 1000, PGC_SIGHUP, 0, nullptr, nullptr,

@@ -8,6 +8,7 @@
 
 extern "C" {
 #include "executor/executor.h"
+#include "libpq/pqformat.h"
 #include "nodes/execnodes.h"
 #include "utils/acl.h"
 }
@@ -34,6 +35,21 @@ struct MTTargetRelLookup {
 // PG16 added an `onlySummarizing` argument.
 inline List* insert_index_tuples(ResultRelInfo* rri, TupleTableSlot* slot, EState* estate) {
   return ExecInsertIndexTuples(rri, slot, estate, false, false, nullptr, NIL);
+}
+
+// The serialized partial state of sum(int8) / avg(int8) (int8_avg_serialize) carries its sum as a
+// numeric variable: PG15 writes it with numericvar_serialize (int32 ndigits, weight, sign, dscale,
+// then int16 digits). `wire` is the numeric's binary send form (int16 each), re-encoded here.
+inline void serialize_numeric_var(StringInfo buf, const uint8* wire, size_t len) {
+  auto int16_at = [&](size_t i) -> int16 { return (int16)((wire[2 * i] << 8) | wire[2 * i + 1]); };
+  if (len < 8) elog(ERROR, "unexpected numeric wire form");
+  const int ndigits = (uint16)int16_at(0);
+  if (len < (size_t)(8 + 2 * ndigits)) elog(ERROR, "unexpected numeric wire form");
+  pq_sendint32(buf, ndigits);
+  pq_sendint32(buf, int16_at(1));
+  pq_sendint32(buf, (uint16)int16_at(2));
+  pq_sendint32(buf, (uint16)int16_at(3));
+  for (int i = 0; i < ndigits; ++i) pq_sendint16(buf, (uint16)int16_at(4 + i));
 }
 
 }  // namespace strata::compat

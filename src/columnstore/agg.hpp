@@ -1,0 +1,73 @@
+// Aggregation pushdown over compressed chunks (docs/COLUMNSTORE.md, "Aggregating compressed
+// chunks"): count(*), count, sum, avg, min and max grouped by nothing, by segmentby columns or by
+// a time_bucket() of a column, computed on the decoded arrays of each batch (and from the batch
+// metadata where that suffices) by the ColumnstoreAggregate custom scan, which emits PostgreSQL's
+// partial aggregate states; PostgreSQL's Finalize Aggregate above an Append of one
+// ColumnstoreAggregate per compressed chunk (plus a Partial Aggregate of each row part and of each
+// uncompressed chunk) combines them. agg_plan.cpp plans it, agg_exec.cpp runs it. C-style glue.
+#pragma once
+
+#include "catalog/catalog.hpp"
+
+extern "C" {
+#include "nodes/extensible.h"
+#include "nodes/pathnodes.h"
+#include "optimizer/planner.h"
+}
+
+namespace strata::columnstore {
+
+// Setting strata.enable_columnstore_agg_pushdown (registered by src/hooks/init.cpp).
+extern bool guc_enable_columnstore_agg_pushdown;
+
+// create_upper_paths_hook handler (run by the hook dispatcher, src/hooks): at UPPERREL_GROUP_AGG
+// over a hypertable with compressed chunks, adds a Finalize Aggregate path over an Append of
+// per-chunk partial aggregations, the compressed parts by ColumnstoreAggregate.
+void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
+                               RelOptInfo* output_rel, void* extra);
+
+// Registers the custom scan methods; once, from _PG_init (through scan_init).
+void agg_init();
+
+// Plan layout shared by agg_plan.cpp and agg_exec.cpp.
+namespace aggplan {
+// custom_private = list_make2(meta, specs); custom_exprs = constant arguments of time_bucket().
+enum Meta { kMetaOnly, kNSpecs, kMetaLen };
+// One spec (kSpecFields ints) per output column, in the order of the node's target list.
+enum SpecKind { kSpecSegment = 0, kSpecBucket = 1, kSpecAgg = 2 };
+enum Spec {
+  kSpecKind,
+  kSpecAttno,      // chunk attribute (group column, bucketed column, aggregate argument; 0 for count(*))
+  kSpecAggKind,    // AggKind
+  kSpecTypid,      // the argument's (or group column's) type
+  kSpecCodec,      // its codec::ColumnType (data columns)
+  kSpecCompAttno,  // segment columns: the companion column
+  kSpecMinAttno,   // metadata columns in the companion (0 when none)
+  kSpecMaxAttno,
+  kSpecNullsAttno,
+  kSpecUseMeta,    // answered from the batch metadata (no decoding)
+  kSpecFunc,       // kSpecBucket: the function
+  kSpecFirstConst, // kSpecBucket: index of its first constant argument in custom_exprs
+  kSpecNConsts,    //   and the number of constants (1 or 2: width [, origin/offset])
+  kSpecFields
+};
+enum AggKind {
+  kCountStar,
+  kCount,
+  kSumInt,    // sum(int2), sum(int4): int8 state
+  kSumInt8,   // sum(int8): serialized int128 state
+  kAvgInt,    // avg(int2), avg(int4): int8[2] state
+  kAvgInt8,   // avg(int8): serialized int128 state
+  kSumFloat4,
+  kSumFloat8,
+  kAvgFloat,  // avg(float4), avg(float8): float8[3] state
+  kMin,
+  kMax
+};
+}  // namespace aggplan
+
+// Executor side (agg_exec.cpp).
+Node* agg_create_state(CustomScan* cscan);
+extern const CustomScanMethods agg_scan_methods;
+
+}  // namespace strata::columnstore

@@ -1,0 +1,706 @@
+// The ColumnstoreAggregate executor node (agg.hpp): reads the batches of its ColumnarScan child
+// (which applies the segment quals, batch filters and kernel predicates), splits each batch into
+// groups (its segment values, and runs of rows with the same time_bucket() when grouped by one),
+// accumulates the aggregates on the decoded arrays or from the batch metadata, and emits one row of
+// PostgreSQL's partial aggregate states per group (consecutive batches of the same group share a
+// row). The rows go through a tuplestore. C-style glue.
+#include "columnstore/agg.hpp"
+
+#include <cmath>
+#include <type_traits>
+
+#include "columnstore/scan.hpp"
+#include "pg/guard.hpp"
+#include "pg/pg.hpp"
+
+extern "C" {
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "executor/instrument.h"
+#include "libpq/pqformat.h"
+#include "nodes/makefuncs.h"
+#include "utils/array.h"
+#include "utils/datum.h"
+#include "utils/float.h"
+#include "utils/numeric.h"
+#include "utils/tuplestore.h"
+}
+
+namespace strata::columnstore {
+
+namespace {
+
+using namespace aggplan;
+
+enum : int { kInt16 = 1, kInt32, kInt64, kTimestamp, kDate, kFloat4, kFloat8, kBool, kUuid, kVarlen };
+
+struct SpecState {
+  int kind;
+  int agg;
+  int codec;
+  AttrNumber attno;
+  AttrNumber comp_attno, min_attno, max_attno, nulls_attno;
+  bool use_meta;
+  bool is_float;  // min/max kept as double
+  Oid typid;
+  int16 typlen;
+  bool typbyval;
+  FmgrInfo fn;  // kSpecBucket
+  Datum width;
+  Datum origin;
+  int nconsts;
+};
+
+struct Acc {
+  int64 n;
+  uint64 isum;  // two's complement wrap, as int8 arithmetic without a check
+  uint8 wsum[16];  // an __int128, unaligned (palloc aligns to 8 bytes only): wide_get / wide_add
+  double fsum;
+  float fsum4;
+  bool nonfinite;
+  double N, Sx, Sxx;
+  bool has;
+  int64 imm;
+  double fmm;
+};
+
+struct AggScanState {
+  CustomScanState css;
+  CustomScanState* child;
+  int nspecs;
+  SpecState* specs;
+  Acc* acc;
+  bool meta_only;
+  bool decodes;  // some aggregate (or the bucket) reads decoded columns
+  int bucket;    // the kSpecBucket spec, or -1
+  bool open;
+  Datum* key;
+  bool* key_null;
+  Datum* seg;
+  bool* seg_null;
+  MemoryContext key_cxt;
+  Tuplestorestate* store;
+  TupleTableSlot* store_slot;  // minimal tuples read back from the store
+  bool filled;
+  int64 batches_meta;
+  int64 batches_decoded;
+  int64 groups;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Values.
+
+bool float_type(Oid t) { return t == FLOAT4OID || t == FLOAT8OID; }
+
+int64 int_of_datum(Datum d, Oid t) {
+  switch (t) {
+    case INT2OID:
+      return DatumGetInt16(d);
+    case INT4OID:
+    case DATEOID:
+      return DatumGetInt32(d);
+    default:
+      return DatumGetInt64(d);
+  }
+}
+
+double float_of_datum(Datum d, Oid t) { return t == FLOAT4OID ? (double)DatumGetFloat4(d) : DatumGetFloat8(d); }
+
+Datum datum_of_int(int64 v, Oid t) {
+  switch (t) {
+    case INT2OID:
+      return Int16GetDatum((int16)v);
+    case INT4OID:
+    case DATEOID:
+      return Int32GetDatum((int32)v);
+    default:
+      return Int64GetDatum(v);
+  }
+}
+
+// PostgreSQL's float order: NaN equal to itself and above every other value.
+bool float_less(double a, double b) {
+  if (std::isnan(a)) return false;
+  if (std::isnan(b)) return true;
+  return a < b;
+}
+
+void update_min_max(Acc* a, const SpecState* s, int64 iv, double fv) {
+  const bool is_min = s->agg == kMin;
+  if (s->is_float) {
+    if (!a->has || (is_min ? float_less(fv, a->fmm) : float_less(a->fmm, fv))) a->fmm = fv;
+  } else {
+    if (!a->has || (is_min ? iv < a->imm : iv > a->imm)) a->imm = iv;
+  }
+  a->has = true;
+}
+
+__int128 wide_get(const Acc* a) {
+  __int128 v;
+  memcpy(&v, a->wsum, sizeof v);
+  return v;
+}
+
+void wide_add(Acc* a, __int128 d) {
+  const __int128 v = wide_get(a) + d;
+  memcpy(a->wsum, &v, sizeof v);
+}
+
+// One value into an accumulator (sum, avg, count of a column; min and max).
+inline void accumulate_value(Acc* a, const SpecState* s, int64 iv, double fv) {
+  switch (s->agg) {
+    case kCount:
+      a->n++;
+      break;
+    case kSumInt:
+    case kAvgInt:
+      a->isum += (uint64)iv;
+      a->n++;
+      break;
+    case kSumInt8:
+    case kAvgInt8:
+      wide_add(a, iv);
+      a->n++;
+      break;
+    case kSumFloat4:
+      a->nonfinite |= !std::isfinite(fv);
+      a->fsum4 = a->fsum4 + (float)fv;
+      a->n++;
+      break;
+    case kSumFloat8:
+      a->nonfinite |= !std::isfinite(fv);
+      a->fsum += fv;
+      a->n++;
+      break;
+    case kAvgFloat: {
+      // Youngs-Cramer, as float8_accum computes N, Sx and Sxx.
+      const double oldN = a->N;
+      const double oldSx = a->Sx;
+      a->N += 1.0;
+      a->Sx += fv;
+      if (oldN > 0.0) {
+        const double tmp = fv * a->N - a->Sx;
+        a->Sxx += tmp * tmp / (a->N * oldN);
+        if (std::isinf(a->Sx) || std::isinf(a->Sxx)) {
+          if (!std::isinf(oldSx) && !std::isinf(fv)) float_overflow_error();
+          a->Sxx = get_float8_nan();
+        }
+      } else if (std::isnan(fv) || std::isinf(fv)) {
+        a->Sxx = get_float8_nan();
+      }
+      break;
+    }
+    default:
+      update_min_max(a, s, iv, fv);
+      break;
+  }
+}
+
+inline bool row_selected(const uint64* sel, uint64 i) { return (sel[i >> 6] >> (i & 63)) & 1; }
+inline bool row_valid(const uint8* validity, uint64 i) {
+  return validity == nullptr || ((validity[i >> 3] >> (i & 7)) & 1);
+}
+
+uint64 count_selected(const uint64* sel, uint64 from, uint64 to) {
+  uint64 n = 0;
+  for (uint64 i = from; i < to;) {
+    if ((i & 63) == 0 && i + 64 <= to) {
+      n += (uint64)__builtin_popcountll(sel[i >> 6]);
+      i += 64;
+    } else {
+      n += row_selected(sel, i) ? 1 : 0;
+      ++i;
+    }
+  }
+  return n;
+}
+
+template <typename T>
+void accumulate_array(Acc* a, const SpecState* s, const T* vals, const uint8* validity, const uint64* sel, uint64 from,
+                      uint64 to) {
+  if constexpr (!std::is_floating_point_v<T>) {
+    if (s->agg == kSumInt8 || s->agg == kAvgInt8) {
+      __int128 sum = 0;
+      int64 n = 0;
+      for (uint64 i = from; i < to; ++i) {
+        if (!row_selected(sel, i) || !row_valid(validity, i)) continue;
+        sum += (int64)vals[i];
+        n++;
+      }
+      wide_add(a, sum);
+      a->n += n;
+      return;
+    }
+  }
+  for (uint64 i = from; i < to; ++i) {
+    if (!row_selected(sel, i) || !row_valid(validity, i)) continue;
+    if constexpr (std::is_floating_point_v<T>)
+      accumulate_value(a, s, 0, (double)vals[i]);
+    else
+      accumulate_value(a, s, (int64)vals[i], (double)vals[i]);
+  }
+}
+
+int64 decoded_int(int codec, const uint8* fixed, uint64 i) {
+  switch (codec) {
+    case kInt16:
+      return ((const int16*)fixed)[i];
+    case kInt32:
+    case kDate:
+      return ((const int32*)fixed)[i];
+    default:
+      return ((const int64*)fixed)[i];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Partial states, in the form PostgreSQL's Finalize Aggregate deserializes.
+
+// An int128 as a numeric.
+Numeric numeric_of_int128(__int128 v) {
+  if (v >= (__int128)PG_INT64_MIN && v <= (__int128)PG_INT64_MAX) return int64_to_numeric((int64)v);
+  const int64 base = 1000000000000000000LL;
+  const __int128 hi = v / base;
+  const int64 lo = (int64)(v % base);
+  if (hi < (__int128)PG_INT64_MIN || hi > (__int128)PG_INT64_MAX)
+    ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("sum out of range")));
+  Numeric r = numeric_mul_opt_error(int64_to_numeric((int64)hi), int64_to_numeric(base), nullptr);
+  return numeric_add_opt_error(r, int64_to_numeric(lo), nullptr);
+}
+
+// The serialized state of sum(int8) / avg(int8) (int8_avg_serialize's format): the count, then
+// the sum as a numeric variable (compat::serialize_numeric_var, the PostgreSQL version's layout).
+Datum int128_state(int64 n, __int128 sum) {
+  StringInfoData buf;
+  pq_begintypsend(&buf);
+  pq_sendint64(&buf, n);
+  bytea* wire = DatumGetByteaPP(DirectFunctionCall1(numeric_send, NumericGetDatum(numeric_of_int128(sum))));
+  compat::serialize_numeric_var(&buf, (const uint8*)VARDATA_ANY(wire), VARSIZE_ANY_EXHDR(wire));
+  return PointerGetDatum(pq_endtypsend(&buf));
+}
+
+Datum float8_array(const double* v, int n) {
+  Datum d[3];
+  for (int i = 0; i < n; ++i) d[i] = Float8GetDatum(v[i]);
+  return PointerGetDatum(construct_array(d, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+Datum partial_state(const SpecState* s, const Acc* a, bool* isnull) {
+  *isnull = false;
+  switch (s->agg) {
+    case kCountStar:
+    case kCount:
+      return Int64GetDatum(a->n);
+    case kSumInt:
+      *isnull = a->n == 0;
+      return Int64GetDatum((int64)a->isum);
+    case kAvgInt: {
+      Datum d[2] = {Int64GetDatum(a->n), Int64GetDatum((int64)a->isum)};
+      return PointerGetDatum(construct_array(d, 2, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+    }
+    case kSumInt8:
+    case kAvgInt8:
+      if (a->n == 0) {
+        *isnull = true;
+        return (Datum)0;
+      }
+      return int128_state(a->n, wide_get(a));
+    case kSumFloat4:
+      *isnull = a->n == 0;
+      if (!*isnull && std::isinf(a->fsum4) && !a->nonfinite) float_overflow_error();
+      return Float4GetDatum(a->fsum4);
+    case kSumFloat8:
+      *isnull = a->n == 0;
+      if (!*isnull && std::isinf(a->fsum) && !a->nonfinite) float_overflow_error();
+      return Float8GetDatum(a->fsum);
+    case kAvgFloat: {
+      const double v[3] = {a->N, a->Sx, a->Sxx};
+      return float8_array(v, 3);
+    }
+    default:
+      if (!a->has) {
+        *isnull = true;
+        return (Datum)0;
+      }
+      if (s->is_float)
+        return s->typid == FLOAT4OID ? Float4GetDatum((float4)a->fmm) : Float8GetDatum(a->fmm);
+      return datum_of_int(a->imm, s->typid);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups.
+
+void flush_group(AggScanState* st) {
+  TupleTableSlot* slot = st->css.ss.ss_ScanTupleSlot;
+  ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
+  MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+  Datum* values = (Datum*)palloc(sizeof(Datum) * (st->nspecs > 0 ? st->nspecs : 1));
+  bool* nulls = (bool*)palloc(sizeof(bool) * (st->nspecs > 0 ? st->nspecs : 1));
+  for (int s = 0; s < st->nspecs; ++s) {
+    if (st->specs[s].kind == kSpecAgg) {
+      values[s] = partial_state(&st->specs[s], &st->acc[s], &nulls[s]);
+    } else {
+      values[s] = st->key[s];
+      nulls[s] = st->key_null[s];
+    }
+  }
+  tuplestore_putvalues(st->store, slot->tts_tupleDescriptor, values, nulls);
+  MemoryContextSwitchTo(old);
+  ResetExprContext(econtext);
+  st->groups++;
+  st->open = false;
+}
+
+// Makes the group of the given segment values and bucket the current one (flushing the previous
+// one when it differs).
+void enter_group(AggScanState* st, Datum bucket, bool bucket_null) {
+  if (st->open) {
+    bool same = true;
+    for (int s = 0; s < st->nspecs && same; ++s) {
+      const SpecState* sp = &st->specs[s];
+      if (sp->kind == kSpecSegment) {
+        if (st->key_null[s] != st->seg_null[s])
+          same = false;
+        else if (!st->key_null[s])
+          same = datumIsEqual(st->key[s], st->seg[s], sp->typbyval, sp->typlen);
+      } else if (sp->kind == kSpecBucket) {
+        same = st->key_null[s] == bucket_null && (bucket_null || st->key[s] == bucket);
+      }
+    }
+    if (same) return;
+    flush_group(st);
+  }
+  MemoryContextReset(st->key_cxt);
+  MemoryContext old = MemoryContextSwitchTo(st->key_cxt);
+  for (int s = 0; s < st->nspecs; ++s) {
+    const SpecState* sp = &st->specs[s];
+    if (sp->kind == kSpecSegment) {
+      st->key_null[s] = st->seg_null[s];
+      st->key[s] = st->seg_null[s] ? (Datum)0 : datumCopy(st->seg[s], sp->typbyval, sp->typlen);
+    } else if (sp->kind == kSpecBucket) {
+      st->key_null[s] = bucket_null;
+      st->key[s] = bucket;
+    }
+  }
+  MemoryContextSwitchTo(old);
+  memset(st->acc, 0, sizeof(Acc) * st->nspecs);
+  st->open = true;
+}
+
+// Rows [from, to) of the current batch (at least one selected) into the current group.
+void accumulate_rows(AggScanState* st, const ColumnarBatch* b, uint64 from, uint64 to) {
+  const uint64 nsel = st->meta_only ? to - from : count_selected(b->selection, from, to);
+  for (int s = 0; s < st->nspecs; ++s) {
+    const SpecState* sp = &st->specs[s];
+    if (sp->kind != kSpecAgg) continue;
+    Acc* a = &st->acc[s];
+    if (sp->agg == kCountStar) {
+      a->n += (int64)nsel;
+      continue;
+    }
+    bool isnull;
+    if (sp->comp_attno != 0) {  // a segment column: one value for the batch
+      Datum v = slot_getattr(b->companion, sp->comp_attno, &isnull);
+      if (isnull) continue;
+      if (sp->agg == kCount)
+        a->n += (int64)nsel;
+      else
+        update_min_max(a, sp, sp->is_float ? 0 : int_of_datum(v, sp->typid),
+                       sp->is_float ? float_of_datum(v, sp->typid) : 0);
+      continue;
+    }
+    if (sp->use_meta) {  // the whole batch, every row selected
+      if (sp->agg == kCount) {
+        Datum nd = slot_getattr(b->companion, sp->nulls_attno, &isnull);
+        if (isnull)
+          ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("batch without a NULL count in its metadata")));
+        a->n += (int64)nsel - DatumGetInt32(nd);
+      } else {
+        Datum v = slot_getattr(b->companion, sp->agg == kMin ? sp->min_attno : sp->max_attno, &isnull);
+        if (!isnull)
+          update_min_max(a, sp, sp->is_float ? 0 : int_of_datum(v, sp->typid),
+                         sp->is_float ? float_of_datum(v, sp->typid) : 0);
+      }
+      continue;
+    }
+    uint64 rows;
+    const uint8* validity;
+    const uint8* fixed;
+    if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < to)
+      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+    if (sp->agg == kCount) {
+      for (uint64 i = from; i < to; ++i)
+        if (row_selected(b->selection, i) && row_valid(validity, i)) a->n++;
+      continue;
+    }
+    switch (sp->codec) {
+      case kInt16:
+        accumulate_array(a, sp, (const int16*)fixed, validity, b->selection, from, to);
+        break;
+      case kInt32:
+      case kDate:
+        accumulate_array(a, sp, (const int32*)fixed, validity, b->selection, from, to);
+        break;
+      case kInt64:
+      case kTimestamp:
+        accumulate_array(a, sp, (const int64*)fixed, validity, b->selection, from, to);
+        break;
+      case kFloat4:
+        accumulate_array(a, sp, (const float4*)fixed, validity, b->selection, from, to);
+        break;
+      case kFloat8:
+        accumulate_array(a, sp, (const float8*)fixed, validity, b->selection, from, to);
+        break;
+      default:
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("unexpected column type in columnstore aggregation")));
+    }
+  }
+}
+
+Datum bucket_of(AggScanState* st, const SpecState* sp, int64 v) {
+  const Datum d = datum_of_int(v, sp->codec == kInt16 ? INT2OID : sp->codec == kInt32 ? INT4OID : sp->codec == kDate ? DATEOID : INT8OID);
+  if (sp->nconsts == 2) return FunctionCall3Coll((FmgrInfo*)&sp->fn, InvalidOid, sp->width, d, sp->origin);
+  return FunctionCall2Coll((FmgrInfo*)&sp->fn, InvalidOid, sp->width, d);
+}
+
+// Splits the batch into runs of rows of the same bucket and accumulates each.
+void accumulate_buckets(AggScanState* st, const ColumnarBatch* b) {
+  const SpecState* sp = &st->specs[st->bucket];
+  uint64 rows;
+  const uint8* validity;
+  const uint8* fixed;
+  if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < b->rows)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("bucketed column of the batch is not decoded")));
+  const uint64 n = b->rows;
+  // Sorted (either way) and without NULLs: a bucket's rows are one run, found by binary search,
+  // since time_bucket() never decreases as its argument grows.
+  bool asc = true, desc = true;
+  if (validity == nullptr) {
+    for (uint64 i = 1; i < n && (asc || desc); ++i) {
+      const int64 p = decoded_int(sp->codec, fixed, i - 1), c = decoded_int(sp->codec, fixed, i);
+      asc &= p <= c;
+      desc &= p >= c;
+    }
+  }
+  const bool sorted = validity == nullptr && (asc || desc);
+  uint64 i = 0;
+  while (i < n) {
+    const bool null = !row_valid(validity, i);
+    const Datum bv = null ? (Datum)0 : bucket_of(st, sp, decoded_int(sp->codec, fixed, i));
+    uint64 end;
+    if (sorted) {
+      uint64 good = i;
+      uint64 step = 1;
+      uint64 hi = n;
+      for (;;) {
+        const uint64 probe = good + step;
+        if (probe >= n) break;
+        if (bucket_of(st, sp, decoded_int(sp->codec, fixed, probe)) != bv) {
+          hi = probe;
+          break;
+        }
+        good = probe;
+        step *= 2;
+      }
+      while (hi - good > 1) {
+        const uint64 mid = good + (hi - good) / 2;
+        if (bucket_of(st, sp, decoded_int(sp->codec, fixed, mid)) == bv)
+          good = mid;
+        else
+          hi = mid;
+      }
+      end = hi;
+    } else {
+      end = i + 1;
+      while (end < n) {
+        const bool enull = !row_valid(validity, end);
+        if (enull != null) break;
+        if (!null && decoded_int(sp->codec, fixed, end) != decoded_int(sp->codec, fixed, end - 1) &&
+            bucket_of(st, sp, decoded_int(sp->codec, fixed, end)) != bv)
+          break;
+        ++end;
+      }
+    }
+    if (st->meta_only || count_selected(b->selection, i, end) > 0) {
+      enter_group(st, bv, null);
+      accumulate_rows(st, b, i, end);
+    }
+    i = end;
+  }
+}
+
+void fill(AggScanState* st) {
+  // The child is driven batch by batch, not through ExecProcNode: its instrumentation (EXPLAIN
+  // ANALYZE) is kept here, one "row" per batch.
+  Instrumentation* instr = st->child->ss.ps.instrument;
+  if (instr != nullptr) InstrStartNode(instr);
+  int64 batches = 0;
+  ColumnarBatch b;
+  while (columnar_next_batch(st->child, &b)) {
+    batches++;
+    CHECK_FOR_INTERRUPTS();
+    for (int s = 0; s < st->nspecs; ++s)
+      if (st->specs[s].kind == kSpecSegment)
+        st->seg[s] = slot_getattr(b.companion, st->specs[s].comp_attno, &st->seg_null[s]);
+    if (st->decodes)
+      st->batches_decoded++;
+    else
+      st->batches_meta++;
+    if (st->bucket >= 0) {
+      accumulate_buckets(st, &b);
+    } else {
+      enter_group(st, (Datum)0, false);
+      accumulate_rows(st, &b, 0, b.rows);
+    }
+  }
+  if (st->open) flush_group(st);
+  if (instr != nullptr) InstrStopNode(instr, (double)batches);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node methods.
+
+void begin_agg(CustomScanState* node, EState* estate, int eflags) {
+  AggScanState* st = (AggScanState*)node;
+  CustomScan* cscan = (CustomScan*)node->ss.ps.plan;
+  PlanState* child = ExecInitNode((Plan*)linitial(cscan->custom_plans), estate, eflags);
+  node->custom_ps = list_make1(child);
+  st->child = (CustomScanState*)child;
+  List* meta = (List*)linitial(cscan->custom_private);
+  List* specs = (List*)lsecond(cscan->custom_private);
+  st->meta_only = list_nth_int(meta, kMetaOnly) != 0;
+  st->nspecs = list_nth_int(meta, kNSpecs);
+  const int n = st->nspecs > 0 ? st->nspecs : 1;
+  st->specs = (SpecState*)palloc0(sizeof(SpecState) * n);
+  st->acc = (Acc*)palloc0(sizeof(Acc) * n);
+  st->key = (Datum*)palloc0(sizeof(Datum) * n);
+  st->key_null = (bool*)palloc0(sizeof(bool) * n);
+  st->seg = (Datum*)palloc0(sizeof(Datum) * n);
+  st->seg_null = (bool*)palloc0(sizeof(bool) * n);
+  st->bucket = -1;
+  st->decodes = !st->meta_only;  // kernel predicates decode their columns
+  for (int s = 0; s < st->nspecs; ++s) {
+    SpecState* sp = &st->specs[s];
+    const int base = s * kSpecFields;
+    sp->kind = list_nth_int(specs, base + kSpecKind);
+    sp->agg = list_nth_int(specs, base + kSpecAggKind);
+    sp->codec = list_nth_int(specs, base + kSpecCodec);
+    sp->attno = (AttrNumber)list_nth_int(specs, base + kSpecAttno);
+    sp->comp_attno = (AttrNumber)list_nth_int(specs, base + kSpecCompAttno);
+    sp->min_attno = (AttrNumber)list_nth_int(specs, base + kSpecMinAttno);
+    sp->max_attno = (AttrNumber)list_nth_int(specs, base + kSpecMaxAttno);
+    sp->nulls_attno = (AttrNumber)list_nth_int(specs, base + kSpecNullsAttno);
+    sp->use_meta = list_nth_int(specs, base + kSpecUseMeta) != 0;
+    sp->typid = (Oid)list_nth_int(specs, base + kSpecTypid);
+    sp->is_float = float_type(sp->typid);
+    if (OidIsValid(sp->typid)) get_typlenbyval(sp->typid, &sp->typlen, &sp->typbyval);
+    if (sp->kind == kSpecBucket) {
+      st->bucket = s;
+      st->decodes = true;
+      fmgr_info((Oid)list_nth_int(specs, base + kSpecFunc), &sp->fn);
+      const int first = list_nth_int(specs, base + kSpecFirstConst);
+      sp->nconsts = list_nth_int(specs, base + kSpecNConsts);
+      sp->width = ((Const*)list_nth(cscan->custom_exprs, first))->constvalue;
+      if (sp->nconsts == 2) sp->origin = ((Const*)list_nth(cscan->custom_exprs, first + 1))->constvalue;
+    }
+  }
+  for (int s = 0; s < st->nspecs; ++s) {
+    const SpecState* sp = &st->specs[s];
+    if (sp->kind == kSpecAgg && sp->agg != kCountStar && sp->comp_attno == 0 && !sp->use_meta) st->decodes = true;
+  }
+  st->key_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnstoreAggregate group", ALLOCSET_SMALL_SIZES);
+  st->store = nullptr;
+  st->store_slot = ExecInitExtraTupleSlot(estate, node->ss.ss_ScanTupleSlot->tts_tupleDescriptor, &TTSOpsMinimalTuple);
+  st->filled = false;
+}
+
+TupleTableSlot* agg_next(ScanState* node) {
+  AggScanState* st = (AggScanState*)node;
+  if (!st->filled) {
+    st->store = tuplestore_begin_heap(false, false, work_mem);
+    st->open = false;
+    fill(st);
+    st->filled = true;
+  }
+  TupleTableSlot* slot = node->ss_ScanTupleSlot;
+  if (!tuplestore_gettupleslot(st->store, true, false, st->store_slot)) return ExecClearTuple(slot);
+  return ExecCopySlot(slot, st->store_slot);
+}
+
+bool agg_recheck(ScanState* node, TupleTableSlot* slot) { return true; }
+
+TupleTableSlot* exec_agg(CustomScanState* node) {
+  return ExecScan(&node->ss, (ExecScanAccessMtd)pg::guarded<agg_next>, (ExecScanRecheckMtd)pg::guarded<agg_recheck>);
+}
+
+void end_agg(CustomScanState* node) {
+  AggScanState* st = (AggScanState*)node;
+  if (st->store != nullptr) tuplestore_end(st->store);
+  st->store = nullptr;
+  ExecEndNode(&st->child->ss.ps);
+}
+
+void rescan_agg(CustomScanState* node) {
+  AggScanState* st = (AggScanState*)node;
+  if (st->store != nullptr) tuplestore_end(st->store);
+  st->store = nullptr;
+  st->filled = false;
+  st->open = false;
+  ExecReScan(&st->child->ss.ps);
+}
+
+void explain_agg(CustomScanState* node, List* ancestors, ExplainState* es) {
+  AggScanState* st = (AggScanState*)node;
+  bool meta = false;
+  for (int s = 0; s < st->nspecs; ++s) {
+    const SpecState* sp = &st->specs[s];
+    meta |= sp->kind == kSpecAgg && st->meta_only && (sp->agg == kCountStar || sp->use_meta);
+  }
+  bool decoded = st->bucket >= 0 || !st->meta_only;  // kernel predicates: counted from decoded columns
+  for (int s = 0; s < st->nspecs; ++s) {
+    const SpecState* sp = &st->specs[s];
+    decoded |= sp->kind == kSpecAgg && sp->agg != kCountStar && sp->comp_attno == 0 && !sp->use_meta;
+  }
+  ExplainPropertyText("Aggregated From",
+                      meta && decoded ? "batch metadata and decoded columns"
+                      : meta          ? "batch metadata"
+                      : decoded       ? "decoded columns"
+                                      : "segment values",
+                      es);
+  if (!es->analyze) return;
+  ExplainPropertyInteger("Batches from Metadata", nullptr, st->batches_meta, es);
+  ExplainPropertyInteger("Batches Decoded", nullptr, st->batches_decoded, es);
+  ExplainPropertyInteger("Partial Groups", nullptr, st->groups, es);
+}
+
+const CustomExecMethods exec_methods = {
+    "ColumnstoreAggregate",
+    pg::guarded<begin_agg>,
+    pg::guarded<exec_agg>,
+    pg::guarded<end_agg>,
+    pg::guarded<rescan_agg>,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    pg::guarded<explain_agg>,
+};
+
+}  // namespace
+
+const CustomScanMethods agg_scan_methods = {
+    "ColumnstoreAggregate",
+    pg::guarded<agg_create_state>,
+};
+
+Node* agg_create_state(CustomScan* cscan) {
+  AggScanState* st = (AggScanState*)newNode(sizeof(AggScanState), T_CustomScanState);
+  st->css.methods = &exec_methods;
+  return (Node*)st;
+}
+
+}  // namespace strata::columnstore

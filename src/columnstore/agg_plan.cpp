@@ -1,0 +1,461 @@
+// Planning of the aggregation pushdown over compressed chunks (agg.hpp). At UPPERREL_GROUP_AGG
+// over a hypertable whose Append reads compressed chunks, the grouping is split as PostgreSQL's
+// partitionwise aggregation splits it: a Finalize Aggregate (PostgreSQL's) over an Append of one
+// partial aggregation per chunk. A compressed chunk's part is a ColumnstoreAggregate over its
+// ColumnarScan (partial states from the decoded batches and their metadata); its row part and
+// every uncompressed chunk get PostgreSQL's Partial Aggregate. The path is offered only when every
+// aggregate, grouping column and restriction can be handled on the batches; otherwise PostgreSQL's
+// plans are left alone.
+#include "columnstore/agg.hpp"
+
+#include <algorithm>
+
+#include "columnstore/scan.hpp"
+#include "pg/guard.hpp"
+#include "pg/pg.hpp"
+
+extern "C" {
+#include "catalog/dependency.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_proc.h"
+#include "commands/extension.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/appendinfo.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/prep.h"
+#include "optimizer/tlist.h"
+#include "utils/fmgroids.h"
+}
+
+namespace strata::columnstore {
+
+bool guc_enable_columnstore_agg_pushdown = true;
+
+namespace {
+
+using namespace aggplan;
+
+// codec::ColumnType values (src/core/codec/codec.hpp); the glue does not include the core.
+enum : int { kInt16 = 1, kInt32, kInt64, kTimestamp, kDate, kFloat4, kFloat8, kBool, kUuid, kVarlen };
+
+Plan* plan_agg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist, List* clauses,
+               List* custom_plans);
+
+const CustomPathMethods agg_path_methods = {
+    "ColumnstoreAggregate",
+    pg::guarded<plan_agg>,
+    nullptr,
+};
+
+int agg_kind(Oid fnoid) {
+  switch (fnoid) {
+    case F_COUNT_:
+      return kCountStar;
+    case F_COUNT_ANY:
+      return kCount;
+    case F_SUM_INT2:
+    case F_SUM_INT4:
+      return kSumInt;
+    case F_SUM_INT8:
+      return kSumInt8;
+    case F_AVG_INT2:
+    case F_AVG_INT4:
+      return kAvgInt;
+    case F_AVG_INT8:
+      return kAvgInt8;
+    case F_SUM_FLOAT4:
+      return kSumFloat4;
+    case F_SUM_FLOAT8:
+      return kSumFloat8;
+    case F_AVG_FLOAT4:
+    case F_AVG_FLOAT8:
+      return kAvgFloat;
+    case F_MIN_INT2:
+    case F_MIN_INT4:
+    case F_MIN_INT8:
+    case F_MIN_FLOAT4:
+    case F_MIN_FLOAT8:
+    case F_MIN_DATE:
+    case F_MIN_TIMESTAMP:
+    case F_MIN_TIMESTAMPTZ:
+      return kMin;
+    case F_MAX_INT2:
+    case F_MAX_INT4:
+    case F_MAX_INT8:
+    case F_MAX_FLOAT4:
+    case F_MAX_FLOAT8:
+    case F_MAX_DATE:
+    case F_MAX_TIMESTAMP:
+    case F_MAX_TIMESTAMPTZ:
+      return kMax;
+    default:
+      return -1;
+  }
+}
+
+bool numeric_codec(int codec) { return codec >= kInt16 && codec <= kFloat8; }
+
+Var* plain_var(Node* n, Index relid) {
+  while (n != nullptr && IsA(n, RelabelType)) n = (Node*)((RelabelType*)n)->arg;
+  if (n == nullptr || !IsA(n, Var)) return nullptr;
+  Var* v = (Var*)n;
+  if (v->varno != (int)relid || v->varlevelsup != 0 || v->varattno <= 0) return nullptr;
+  return v;
+}
+
+int attr_field(List* attrs, AttrNumber attno, int field) {
+  const int i = (attno - 1) * scanplan::kAttrFields + field;
+  if (attno < 1 || i >= list_length(attrs)) return 0;
+  return list_nth_int(attrs, i);
+}
+
+// strata's time_bucket(width, col [, origin/offset]) with constant width and origin/offset.
+bool is_time_bucket(FuncExpr* f) {
+  const int nargs = list_length(f->args);
+  if (nargs < 2 || nargs > 3) return false;
+  if (!IsA(linitial(f->args), Const) || ((Const*)linitial(f->args))->constisnull) return false;
+  if (nargs == 3 && (!IsA(lthird(f->args), Const) || ((Const*)lthird(f->args))->constisnull ||
+                     exprType((Node*)lthird(f->args)) == TEXTOID))
+    return false;
+  if (func_volatile(f->funcid) == PROVOLATILE_VOLATILE || f->funcretset) return false;
+  char* name = get_func_name(f->funcid);
+  if (name == nullptr || strcmp(name, "time_bucket") != 0) return false;
+  const Oid ext = get_extension_oid("strata", true);
+  return OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, f->funcid) == ext;
+}
+
+// The spec of one output column of a ColumnstoreAggregate over a chunk with layout `attrs`;
+// false when it cannot be computed on the batches.
+bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** consts, int* spec) {
+  memset(spec, 0, sizeof(int) * kSpecFields);
+  if (is_group) {
+    if (Var* v = plain_var((Node*)expr, relid)) {
+      if (attr_field(attrs, v->varattno, scanplan::kRole) != scanplan::kRoleSegment) return false;
+      spec[kSpecKind] = kSpecSegment;
+      spec[kSpecAttno] = v->varattno;
+      spec[kSpecTypid] = (int)v->vartype;
+      spec[kSpecCompAttno] = attr_field(attrs, v->varattno, scanplan::kCompAttno);
+      return true;
+    }
+    if (!IsA(expr, FuncExpr) || !is_time_bucket((FuncExpr*)expr)) return false;
+    FuncExpr* f = (FuncExpr*)expr;
+    Var* v = plain_var((Node*)lsecond(f->args), relid);
+    if (v == nullptr || attr_field(attrs, v->varattno, scanplan::kRole) != scanplan::kRoleData) return false;
+    const int codec = attr_field(attrs, v->varattno, scanplan::kCodecType);
+    if (codec != kInt16 && codec != kInt32 && codec != kInt64 && codec != kTimestamp && codec != kDate) return false;
+    if (!get_typbyval(f->funcresulttype)) return false;
+    spec[kSpecKind] = kSpecBucket;
+    spec[kSpecAttno] = v->varattno;
+    spec[kSpecTypid] = (int)v->vartype;
+    spec[kSpecCodec] = codec;
+    spec[kSpecFunc] = (int)f->funcid;
+    spec[kSpecFirstConst] = list_length(*consts);
+    spec[kSpecNConsts] = list_length(f->args) - 1;
+    *consts = lappend(*consts, copyObjectImpl(linitial(f->args)));
+    if (list_length(f->args) == 3) *consts = lappend(*consts, copyObjectImpl(lthird(f->args)));
+    return true;
+  }
+  if (!IsA(expr, Aggref)) return false;
+  Aggref* a = (Aggref*)expr;
+  if (a->aggfilter != nullptr || a->aggdistinct != NIL || a->aggorder != NIL || a->aggvariadic ||
+      a->agglevelsup != 0 || a->aggkind != AGGKIND_NORMAL)
+    return false;
+  const int kind = agg_kind(a->aggfnoid);
+  if (kind < 0) return false;
+  spec[kSpecKind] = kSpecAgg;
+  spec[kSpecAggKind] = kind;
+  if (kind == kCountStar) return true;
+  if (list_length(a->args) != 1) return false;
+  Var* v = plain_var((Node*)((TargetEntry*)linitial(a->args))->expr, relid);
+  if (v == nullptr) return false;
+  spec[kSpecAttno] = v->varattno;
+  spec[kSpecTypid] = (int)v->vartype;
+  const int role = attr_field(attrs, v->varattno, scanplan::kRole);
+  const int codec = attr_field(attrs, v->varattno, scanplan::kCodecType);
+  spec[kSpecCodec] = codec;
+  if (role == scanplan::kRoleSegment) {
+    // A segment value is the same for every row of the batch: count, min and max only.
+    if (kind != kCount && kind != kMin && kind != kMax) return false;
+    if (kind != kCount && !numeric_codec(codec) && codec != kTimestamp && codec != kDate) return false;
+    spec[kSpecCompAttno] = attr_field(attrs, v->varattno, scanplan::kCompAttno);
+    return true;
+  }
+  if (role != scanplan::kRoleData) return false;
+  if (kind != kCount && !numeric_codec(codec)) return false;
+  spec[kSpecMinAttno] = attr_field(attrs, v->varattno, scanplan::kMinAttno);
+  spec[kSpecMaxAttno] = attr_field(attrs, v->varattno, scanplan::kMaxAttno);
+  spec[kSpecNullsAttno] = attr_field(attrs, v->varattno, scanplan::kNullsAttno);
+  return true;
+}
+
+// The partial grouping target, as PostgreSQL's make_partial_grouping_target builds it: the
+// grouping expressions, then the Aggrefs (and Vars) of the other columns and of HAVING, each
+// Aggref marked partial. NULL when a column outside the aggregates is not a grouping expression.
+PathTarget* make_partial_target(PlannerInfo* root, PathTarget* grouping_target, Node* having) {
+  Query* parse = root->parse;
+  PathTarget* partial = create_empty_pathtarget();
+  List* non_group = NIL;
+  int i = 0;
+  ListCell* lc;
+  foreach (lc, grouping_target->exprs) {
+    Expr* expr = (Expr*)lfirst(lc);
+    const Index sgref = get_pathtarget_sortgroupref(grouping_target, i);
+    if (sgref != 0 && parse->groupClause != NIL && get_sortgroupref_clause_noerr(sgref, parse->groupClause) != nullptr)
+      add_column_to_pathtarget(partial, expr, sgref);
+    else
+      non_group = lappend(non_group, expr);
+    ++i;
+  }
+  if (having != nullptr) non_group = lappend(non_group, having);
+  List* exprs = pull_var_clause((Node*)non_group, PVC_INCLUDE_AGGREGATES | PVC_RECURSE_WINDOWFUNCS |
+                                                      PVC_INCLUDE_PLACEHOLDERS);
+  add_new_columns_to_pathtarget(partial, exprs);
+  i = 0;
+  foreach (lc, partial->exprs) {
+    Expr* expr = (Expr*)lfirst(lc);
+    if (IsA(expr, Aggref)) {
+      Aggref* agg = (Aggref*)copyObjectImpl(expr);
+      mark_partial_aggref(agg, AGGSPLIT_INITIAL_SERIAL);
+      lfirst(lc) = agg;
+    } else if (get_pathtarget_sortgroupref(partial, i) == 0) {
+      return nullptr;  // a Var or PlaceHolderVar outside the grouping columns
+    }
+    ++i;
+  }
+  return set_pathtarget_cost_width(root, partial);
+}
+
+PathTarget* translate_target(PlannerInfo* root, PathTarget* target, AppendRelInfo* appinfo) {
+  PathTarget* t = copy_pathtarget(target);
+  t->exprs = (List*)adjust_appendrel_attrs(root, (Node*)t->exprs, 1, &appinfo);
+  return t;
+}
+
+// The ColumnstoreAggregate path over a chunk's ColumnarScan path, or NULL when some restriction
+// stays with PostgreSQL (rows would be filtered after tuple formation) or some column cannot be
+// computed on the batches.
+Path* make_agg_scan_path(PlannerInfo* root, RelOptInfo* child, CustomPath* columnar, PathTarget* target) {
+  List* meta = (List*)linitial(columnar->custom_private);
+  List* attrs = (List*)lsecond(columnar->custom_private);
+  if (list_nth_int(meta, scanplan::kOrdered) != 0 || columnar->path.param_info != nullptr) return nullptr;
+  // What ColumnarScan would leave to PostgreSQL's quals: it must be nothing.
+  Plan* trial = columnar->methods->PlanCustomPath(root, child, columnar, make_tlist_from_pathtarget(child->reltarget),
+                                                  child->baserestrictinfo, NIL);
+  if (trial->qual != NIL) return nullptr;
+  List* consts = NIL;
+  List* specs = NIL;
+  int spec[kSpecFields];
+  int i = 0;
+  bool grouped_by_bucket = false;
+  ListCell* lc;
+  foreach (lc, target->exprs) {
+    const bool is_group = get_pathtarget_sortgroupref(target, i) != 0;
+    if (!analyze_column((Expr*)lfirst(lc), is_group, child->relid, attrs, &consts, spec)) return nullptr;
+    grouped_by_bucket |= spec[kSpecKind] == kSpecBucket;
+    for (int v : spec) specs = lappend_int(specs, v);
+    ++i;
+  }
+  CustomPath* path = makeNode(CustomPath);
+  path->path.pathtype = T_CustomScan;
+  path->path.parent = child;
+  path->path.pathtarget = target;
+  path->path.param_info = nullptr;
+  path->path.parallel_aware = false;
+  path->path.parallel_safe = false;
+  path->path.parallel_workers = 0;
+  path->path.pathkeys = NIL;
+  path->flags = 0;
+  path->custom_paths = list_make1(columnar);
+  path->custom_private = list_make2(specs, consts);
+  path->methods = &agg_path_methods;
+  // Groups: about one per batch (more when grouped by buckets), at most one per row.
+  const double batches = clamp_row_est(columnar->path.rows / 1000.0);
+  path->path.rows = clamp_row_est(std::min(columnar->path.rows, batches * (grouped_by_bucket ? 4 : 1)));
+  // The scan's cost without forming tuples, plus a little per decoded value and per group.
+  const double naggs = list_length(target->exprs);
+  path->path.startup_cost = columnar->path.startup_cost;
+  path->path.total_cost = columnar->path.total_cost - cpu_tuple_cost * columnar->path.rows +
+                          0.1 * cpu_operator_cost * naggs * columnar->path.rows + cpu_tuple_cost * path->path.rows;
+  if (path->path.total_cost < path->path.startup_cost) path->path.total_cost = path->path.startup_cost;
+  return &path->path;
+}
+
+// PostgreSQL's Partial Aggregate over a row-store path of a chunk.
+Path* partial_agg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* input_target,
+                       PathTarget* partial_target, const AggClauseCosts* costs, double groups) {
+  Query* parse = root->parse;
+  Path* input = (Path*)create_projection_path(root, child, sub, input_target);
+  const double ngroups = clamp_row_est(std::min(groups, sub->rows));
+  return (Path*)create_agg_path(root, child, input, partial_target, parse->groupClause != NIL ? AGG_HASHED : AGG_PLAIN,
+                                AGGSPLIT_INITIAL_SERIAL, parse->groupClause, NIL, costs, ngroups);
+}
+
+AppendPath* find_append(RelOptInfo* rel) {
+  ListCell* lc;
+  foreach (lc, rel->pathlist) {
+    Path* p = (Path*)lfirst(lc);
+    if (IsA(p, ProjectionPath)) p = ((ProjectionPath*)p)->subpath;
+    if (!IsA(p, AppendPath) || p->param_info != nullptr || p->parallel_aware || p->pathkeys != NIL) continue;
+    AppendPath* ap = (AppendPath*)p;
+    if (ap->subpaths == NIL || ap->first_partial_path < list_length(ap->subpaths)) continue;
+    return ap;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plan.
+
+Plan* plan_agg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist, List* clauses,
+               List* custom_plans) {
+  Plan* child = (Plan*)linitial(custom_plans);
+  // A gating Result (pseudo-constant restrictions) above the ColumnarScan: this node has the same
+  // one above it.
+  if (IsA(child, Result) && child->qual == NIL && child->lefttree != nullptr) child = child->lefttree;
+  if (!IsA(child, CustomScan) || ((CustomScan*)child)->methods != &columnar_scan_methods || child->qual != NIL)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("columnstore aggregation over an unexpected plan")));
+  CustomScan* scan = (CustomScan*)child;
+  List* specs = (List*)linitial(best_path->custom_private);
+  List* consts = (List*)lsecond(best_path->custom_private);
+  List* preds = (List*)lthird(scan->custom_private);
+  const int nspecs = list_length(specs) / kSpecFields;
+  bool bucket = false;
+  for (int s = 0; s < nspecs; ++s) bucket |= list_nth_int(specs, s * kSpecFields + kSpecKind) == kSpecBucket;
+  // Without kernel predicates every row of a batch that passes the segment quals and the batch
+  // filters is selected; without buckets a batch is one group: count(col), min and max then come
+  // from the batch metadata where there is some.
+  const bool meta_only = preds == NIL && !bucket;
+  List* specs_out = list_copy(specs);
+  List* attrs = (List*)lsecond(scan->custom_private);
+  const int natts = list_length(attrs) / scanplan::kAttrFields;
+  bool* decode = (bool*)palloc0(sizeof(bool) * (natts + 1));
+  for (int s = 0; s < nspecs; ++s) {
+    const int base = s * kSpecFields;
+    const int kind = list_nth_int(specs, base + kSpecKind);
+    const int attno = list_nth_int(specs, base + kSpecAttno);
+    if (kind == kSpecSegment || attno <= 0 || attno > natts) continue;
+    if (list_nth_int(specs, base + kSpecCompAttno) != 0) continue;  // a segment column argument
+    const int agg = list_nth_int(specs, base + kSpecAggKind);
+    bool use_meta = false;
+    if (kind == kSpecAgg && meta_only) {
+      if (agg == kCount) use_meta = list_nth_int(specs, base + kSpecNullsAttno) != 0;
+      if (agg == kMin || agg == kMax)
+        use_meta = list_nth_int(specs, base + kSpecMinAttno) != 0 && list_nth_int(specs, base + kSpecMaxAttno) != 0;
+    }
+    list_nth_cell(specs_out, base + kSpecUseMeta)->int_value = use_meta ? 1 : 0;
+    if (!use_meta) decode[attno] = true;
+  }
+  // The scan decodes only what the aggregates read (and its predicates' columns).
+  for (int attno = 1; attno <= natts; ++attno) {
+    const int base = (attno - 1) * scanplan::kAttrFields;
+    if (list_nth_int(attrs, base + scanplan::kRole) != scanplan::kRoleData) continue;
+    list_nth_cell(attrs, base + scanplan::kNeeded)->int_value = decode[attno] ? 1 : 0;
+  }
+  const int meta[kMetaLen] = {meta_only ? 1 : 0, nspecs};
+  List* meta_list = NIL;
+  for (int v : meta) meta_list = lappend_int(meta_list, v);
+
+  CustomScan* cscan = makeNode(CustomScan);
+  cscan->scan.plan.targetlist = tlist;
+  cscan->scan.plan.qual = NIL;
+  cscan->scan.scanrelid = 0;
+  cscan->flags = best_path->flags;
+  cscan->custom_plans = list_make1(scan);
+  cscan->custom_scan_tlist = (List*)copyObjectImpl(tlist);
+  cscan->custom_exprs = (List*)copyObjectImpl(consts);
+  cscan->custom_private = list_make2(meta_list, specs_out);
+  cscan->methods = &agg_scan_methods;
+  return &cscan->scan.plan;
+}
+
+}  // namespace
+
+void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
+                               RelOptInfo* output_rel, void* extra) {
+  if (!guc_enable_columnstore_agg_pushdown || stage != UPPERREL_GROUP_AGG || extra == nullptr) return;
+  Query* parse = root->parse;
+  GroupPathExtraData* ex = (GroupPathExtraData*)extra;
+  if (!parse->hasAggs || parse->groupingSets != NIL || parse->hasTargetSRFs) return;
+  if (!(ex->flags & GROUPING_CAN_PARTIAL_AGG) || ex->patype != PARTITIONWISE_AGGREGATE_NONE) return;
+  if (parse->groupClause != NIL && !(ex->flags & GROUPING_CAN_USE_HASH)) return;
+  if (input_rel->reloptkind != RELOPT_BASEREL || output_rel->pathlist == NIL || root->append_rel_array == nullptr)
+    return;
+  AppendPath* append = find_append(input_rel);
+  if (append == nullptr) return;
+  // Nothing to do (and nothing to spend planning time on) without a compressed chunk.
+  bool has_columnar = false;
+  ListCell* sc;
+  foreach (sc, append->subpaths) {
+    Path* sub = (Path*)lfirst(sc);
+    has_columnar |= is_columnar_path(sub) || (IsA(sub, AppendPath) && ((AppendPath*)sub)->subpaths != NIL &&
+                                              is_columnar_path((Path*)linitial(((AppendPath*)sub)->subpaths)));
+  }
+  if (!has_columnar) return;
+  PathTarget* partial = make_partial_target(root, output_rel->reltarget, ex->havingQual);
+  if (partial == nullptr) return;
+
+  AggClauseCosts partial_costs;
+  AggClauseCosts final_costs;
+  memset(&partial_costs, 0, sizeof partial_costs);
+  memset(&final_costs, 0, sizeof final_costs);
+  get_agg_clause_costs(root, AGGSPLIT_INITIAL_SERIAL, &partial_costs);
+  get_agg_clause_costs(root, AGGSPLIT_FINAL_DESERIAL, &final_costs);
+  double groups = 1;
+  ListCell* lc;
+  foreach (lc, output_rel->pathlist) groups = std::max(groups, ((Path*)lfirst(lc))->rows);
+
+  List* subpaths = NIL;
+  bool any_columnar = false;
+  foreach (lc, append->subpaths) {
+    Path* sub = (Path*)lfirst(lc);
+    RelOptInfo* child = sub->parent;
+    if (child->reloptkind != RELOPT_OTHER_MEMBER_REL || sub->param_info != nullptr) return;
+    AppendRelInfo* appinfo = root->append_rel_array[child->relid];
+    if (appinfo == nullptr || appinfo->parent_relid != input_rel->relid) return;
+    PathTarget* child_partial = translate_target(root, partial, appinfo);
+    PathTarget* child_input = translate_target(root, input_rel->reltarget, appinfo);
+    Path* columnar = nullptr;
+    Path* rowpart = nullptr;
+    if (is_columnar_path(sub)) {
+      columnar = sub;
+    } else if (IsA(sub, AppendPath) && list_length(((AppendPath*)sub)->subpaths) == 2 &&
+               is_columnar_path((Path*)linitial(((AppendPath*)sub)->subpaths))) {
+      columnar = (Path*)linitial(((AppendPath*)sub)->subpaths);
+      rowpart = (Path*)lsecond(((AppendPath*)sub)->subpaths);
+    } else {
+      rowpart = sub;
+    }
+    if (columnar != nullptr) {
+      // A chunk whose batches cannot answer (a restriction left to PostgreSQL, a column that is
+      // not a segmentby column in this chunk's settings, ...) is aggregated by PostgreSQL.
+      Path* p = make_agg_scan_path(root, child, (CustomPath*)columnar, child_partial);
+      if (p == nullptr)
+        p = partial_agg_path(root, child, columnar, child_input, child_partial, &partial_costs, groups);
+      else
+        any_columnar = true;
+      subpaths = lappend(subpaths, p);
+    }
+    if (rowpart != nullptr)
+      subpaths = lappend(subpaths, partial_agg_path(root, child, rowpart, child_input, child_partial, &partial_costs, groups));
+  }
+  if (!any_columnar) return;
+
+  // The partially grouped rel of the Append: PostgreSQL's own (if it made one) is left alone.
+  RelOptInfo* partial_rel = makeNode(RelOptInfo);
+  partial_rel->reloptkind = RELOPT_UPPER_REL;
+  partial_rel->relids = bms_copy(input_rel->relids);
+  partial_rel->reltarget = partial;
+  partial_rel->consider_parallel = false;
+  AppendPath* ap = create_append_path(root, partial_rel, subpaths, NIL, NIL, nullptr, 0, false, -1);
+  Path* final_path = (Path*)create_agg_path(root, output_rel, &ap->path, output_rel->reltarget,
+                                            parse->groupClause != NIL ? AGG_HASHED : AGG_PLAIN, AGGSPLIT_FINAL_DESERIAL,
+                                            parse->groupClause, (List*)ex->havingQual, &final_costs, groups);
+  add_path(output_rel, final_path);
+}
+
+void agg_init() { RegisterCustomScanMethods(&agg_scan_methods); }
+
+}  // namespace strata::columnstore
