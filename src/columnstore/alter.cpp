@@ -773,11 +773,12 @@ Hypertable* target_of(Oid relid, List** chunks) {
 
 AlterState* prepare_rename(RenameStmt* r) {
   if (r->renameType != OBJECT_COLUMN || r->relation == nullptr) return nullptr;
-  Oid relid = RangeVarGetRelid(r->relation, AccessExclusiveLock, r->missing_ok);
+  Oid relid = RangeVarGetRelid(r->relation, NoLock, true);
   if (!OidIsValid(relid)) return nullptr;
   Hypertable* ht = hypertable_get(relid);
   CompressionSettings s;
   if (ht == nullptr || !catalog_get_compression_settings(ht->id, &s)) return nullptr;
+  LockRelationOid(relid, AccessExclusiveLock);
   if (strncmp(r->newname, kReservedPrefix, strlen(kReservedPrefix)) == 0)
     ereport(ERROR, (errcode(ERRCODE_RESERVED_NAME),
                     errmsg("cannot rename column \"%s\" of hypertable \"%s\" to \"%s\": the name is reserved", r->subname,
@@ -795,11 +796,12 @@ AlterState* prepare_alter(AlterTableStmt* stmt, const char* query_string) {
   bool type_change = false;
   ListCell* lc;
   foreach (lc, stmt->cmds) type_change |= lfirst_node(AlterTableCmd, lc)->subtype == AT_AlterColumnType;
-  Oid relid = RangeVarGetRelid(stmt->relation, type_change ? AccessExclusiveLock : AccessShareLock, true);
+  Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
   if (!OidIsValid(relid)) return nullptr;
   List* chunks;
   Hypertable* ht = target_of(relid, &chunks);
   if (ht == nullptr || chunks == NIL) return nullptr;
+  LockRelationOid(relid, type_change ? AccessExclusiveLock : AccessShareLock);
   AlterState* st = new_state(relid, ht, chunks);
   validation_baseline(st);
   if (ht->relid != relid) return st;  // a chunk: PostgreSQL refuses type changes of inherited columns
@@ -836,7 +838,7 @@ AlterState* prepare_alter(AlterTableStmt* stmt, const char* query_string) {
 }
 
 AlterState* prepare_index(IndexStmt* stmt) {
-  Oid relid = RangeVarGetRelid(stmt->relation, ShareLock, true);
+  Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
   if (!OidIsValid(relid)) return nullptr;
   List* chunks;
   Hypertable* ht = target_of(relid, &chunks);
