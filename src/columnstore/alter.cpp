@@ -838,6 +838,7 @@ AlterState* prepare_alter(AlterTableStmt* stmt, const char* query_string) {
 }
 
 AlterState* prepare_index(IndexStmt* stmt) {
+  if (stmt->concurrent) return nullptr;  // refused on hypertables (src/ddl); commits in between
   Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
   if (!OidIsValid(relid)) return nullptr;
   List* chunks;
