@@ -704,6 +704,30 @@ void rewrite_chunk_column(AlterState* st, TypeChange* tc, Oid chunk_relid) {
   }
 }
 
+// The companion's sizes in the chunk's compressed_chunk row, measured again after its batches
+// were rewritten (chunk_compression_stats).
+void refresh_compressed_sizes(Oid chunk_relid) {
+  ChunkInfo chunk;
+  CompressedChunk cc;
+  if (!chunk_get_by_relid(chunk_relid, &chunk) || !storage_chunk_settings(chunk.id, &cc)) return;
+  Oid companion = storage_companion_relid(&cc);
+  if (!OidIsValid(companion)) return;
+  const int64 table = DatumGetInt64(DirectFunctionCall1(pg_table_size, ObjectIdGetDatum(companion)));
+  cc.sizes.compressed_index = DatumGetInt64(DirectFunctionCall1(pg_indexes_size, ObjectIdGetDatum(companion)));
+  HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(companion));
+  Oid toast = InvalidOid;
+  if (HeapTupleIsValid(tup)) {
+    toast = ((Form_pg_class)GETSTRUCT(tup))->reltoastrelid;
+    ReleaseSysCache(tup);
+  }
+  cc.sizes.compressed_toast =
+      OidIsValid(toast) ? DatumGetInt64(DirectFunctionCall1(pg_total_relation_size, ObjectIdGetDatum(toast))) : 0;
+  cc.sizes.compressed_heap = table - cc.sizes.compressed_toast;
+  catalog_delete_compressed_chunk(chunk.id);
+  catalog_insert_compressed_chunk(&cc);
+  CommandCounterIncrement();
+}
+
 // ---- ADD COLUMN that rewrites the table ----------------------------------------------------------
 
 // Whether an ADD COLUMN makes PostgreSQL rewrite the table to store per-row values (a volatile
@@ -871,6 +895,8 @@ void alter_finish(AlterState* st) {
     ListCell* cc;
     foreach (cc, st->chunks) rewrite_chunk_column(st, tc, lfirst_oid(cc));
   }
+  if (st->changes != NIL)
+    foreach (lc, st->chunks) refresh_compressed_sizes(lfirst_oid(lc));
   foreach (lc, st->recompress) compress_chunk(lfirst_oid(lc), false, false);
   if (st->validate) finish_validation(st);
   if (st->index_stmt) finish_index(st);
