@@ -71,6 +71,7 @@ struct AlterState {
   List* constraints_before;  // validated constraint oids
   List* indexes_before;
   bool index_stmt;
+  const char* scope;  // SQL restriction to the statement's rows when it names a chunk ("true")
   // ALTER COLUMN TYPE
   List* changes;  // TypeChange*
   TupleDesc old_desc;
@@ -203,7 +204,8 @@ void validation_baseline(AlterState* st) {
 // Validation reads the hypertable (its compressed chunks cannot be read by name): the row parts
 // PostgreSQL checked already are read again, the compressed rows through the columnstore scan.
 void check_not_null(AlterState* st, const char* column) {
-  if (spi_has_row(psprintf("SELECT 1 FROM %s WHERE %s IS NULL LIMIT 1", qualified(st->ht->relid), quote_identifier(column))))
+  if (spi_has_row(psprintf("SELECT 1 FROM %s WHERE %s AND %s IS NULL LIMIT 1", qualified(st->ht->relid), st->scope,
+                           quote_identifier(column))))
     ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
                     errmsg("column \"%s\" of relation \"%s\" contains null values", column, get_rel_name(st->relid)),
                     errdetail("Some of its compressed rows are NULL in it.")));
@@ -226,7 +228,8 @@ void check_constraint(AlterState* st, Oid conoid) {
         row[0] == nullptr)
       return;
     const char* expr = pstrdup(row[0]);
-    if (spi_has_row(psprintf("SELECT 1 FROM %s WHERE (%s) IS FALSE LIMIT 1", qualified(st->ht->relid), expr)))
+    if (spi_has_row(psprintf("SELECT 1 FROM %s WHERE %s AND (%s) IS FALSE LIMIT 1", qualified(st->ht->relid), st->scope,
+                             expr)))
       ereport(ERROR, (errcode(ERRCODE_CHECK_VIOLATION),
                       errmsg("check constraint \"%s\" of relation \"%s\" is violated by some row", conname, relname),
                       errdetail("Some of its compressed rows violate it.")));
@@ -272,8 +275,8 @@ void check_unique_index(AlterState* st, Oid indexoid) {
   // chunk are unique across the hypertable.
   char** row;
   int n;
-  if (spi_has_row(psprintf("SELECT %s FROM %s %s%s GROUP BY %s HAVING count(*) > 1 LIMIT 1", cols.data,
-                           qualified(st->ht->relid), nulls_not_distinct ? "" : "WHERE ",
+  if (spi_has_row(psprintf("SELECT %s FROM %s WHERE %s%s%s GROUP BY %s HAVING count(*) > 1 LIMIT 1", cols.data,
+                           qualified(st->ht->relid), st->scope, nulls_not_distinct ? "" : " AND ",
                            nulls_not_distinct ? "" : notnull.data, cols.data),
                   &row, &n)) {
     StringInfoData vals;
@@ -284,33 +287,8 @@ void check_unique_index(AlterState* st, Oid indexoid) {
   }
 }
 
-// Refuses (0A000) a constraint added to a compressed chunk itself, which would need its
-// compressed rows validated.
-void validation_baseline_check_chunk(AlterState* st) {
-  Relation rel = relation_open(st->relid, AccessShareLock);
-  TupleDesc desc = RelationGetDescr(rel);
-  bool added = false;
-  for (int i = 0; i < desc->natts; ++i) {
-    Form_pg_attribute att = TupleDescAttr(desc, i);
-    if (!att->attisdropped && att->attnotnull && !(i < st->natts_before && st->notnull_before[i])) added = true;
-  }
-  ListCell* lc;
-  foreach (lc, RelationGetIndexList(rel)) added |= !list_member_oid(st->indexes_before, lfirst_oid(lc));
-  relation_close(rel, NoLock);
-  foreach (lc, validated_constraints(st->relid)) added |= !list_member_oid(st->constraints_before, lfirst_oid(lc));
-  if (added)
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("cannot add a constraint to compressed chunk \"%s\"", get_rel_name(st->relid)),
-                    errhint("Add it to the hypertable, or decompress the chunk first with decompress_chunk().")));
-}
-
 void finish_validation(AlterState* st) {
   CommandCounterIncrement();
-  if (st->relid != st->ht->relid) {
-    // ALTER TABLE of a compressed chunk itself: its compressed rows cannot be read alone.
-    validation_baseline_check_chunk(st);
-    return;
-  }
   Relation rel = relation_open(st->relid, AccessShareLock);
   TupleDesc desc = RelationGetDescr(rel);
   List* notnull = NIL;
@@ -776,6 +754,7 @@ AlterState* new_state(Oid relid, Hypertable* ht, List* chunks) {
   st->relid = relid;
   st->ht = ht;
   st->chunks = chunks;
+  st->scope = "true";
   return st;
 }
 
@@ -828,7 +807,21 @@ AlterState* prepare_alter(AlterTableStmt* stmt, const char* query_string) {
   LockRelationOid(relid, type_change ? AccessExclusiveLock : AccessShareLock);
   AlterState* st = new_state(relid, ht, chunks);
   validation_baseline(st);
-  if (ht->relid != relid) return st;  // a chunk: PostgreSQL refuses type changes of inherited columns
+  if (ht->relid != relid) {
+    // A compressed chunk itself (pg_restore adds its constraints so): its rows are read through
+    // the hypertable, restricted by the chunk's own range constraints. PostgreSQL refuses type
+    // changes of inherited columns.
+    char** row;
+    int n;
+    if (spi_has_row(psprintf("SELECT string_agg('(' || pg_catalog.pg_get_expr(conbin, conrelid) || ')', ' AND ') "
+                             "FROM pg_catalog.pg_constraint WHERE conrelid = %u AND contype = 'c' AND "
+                             "conname LIKE '\\_strata\\_%%'",
+                             relid),
+                    &row, &n) &&
+        row[0] != nullptr)
+      st->scope = pstrdup(row[0]);
+    return st;
+  }
   Relation rel = table_open(relid, NoLock);
   bool rewrite_all = false;
   foreach (lc, stmt->cmds) {
