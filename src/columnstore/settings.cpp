@@ -2,6 +2,7 @@
 // '...', ...) in every spelling of src/core/columnstore/options (through the bridge), validated
 // against the hypertable's columns and stored in _strata_catalog.compression_settings; the
 // defaults TimescaleDB picks (docs/COLUMNSTORE.md, "Settings"). C-style glue.
+#include "columnstore/alter.hpp"
 #include "columnstore/bridge.hpp"
 #include "columnstore/columnstore.hpp"
 #include "columnstore/storage.hpp"
@@ -370,45 +371,18 @@ void apply_settings(const AlterTableStmt* stmt, List* defs) {
   if (ht->compression_state == 0) catalog_set_compression_state(ht->id, 1);
 }
 
-// Column changes that the companion tables cannot follow yet (their data columns are found by
-// name and hold the old type's bytes): refused while the hypertable has compressed chunks.
-void refuse_column_change(const RangeVar* relation, const char* column, const char* what) {
-  Oid relid = RangeVarGetRelid(relation, NoLock, true);
-  if (!OidIsValid(relid)) return;
-  Hypertable* ht = hypertable_get(relid);
-  if (ht == nullptr || ht->compression_state == 0 || !catalog_hypertable_has_compressed_chunks(ht->id)) return;
-  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                  errmsg("cannot %s column \"%s\" of hypertable \"%s\": it has compressed chunks", what, column,
-                         get_rel_name(relid)),
-                  errhint("Decompress its chunks first with decompress_chunk().")));
-}
-
-void check_column_changes(Node* parsetree) {
-  if (IsA(parsetree, TruncateStmt)) {
-    // TRUNCATE of a compressed chunk would empty its row part only (TRUNCATE of the hypertable
-    // drops its chunks, companions included).
-    ListCell* lc;
-    foreach (lc, ((TruncateStmt*)parsetree)->relations) {
-      Oid relid = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
-      ChunkInfo chunk;
-      if (OidIsValid(relid) && chunk_get_by_relid(relid, &chunk) && (chunk.status & kChunkStatusCompressed))
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                        errmsg("cannot truncate compressed chunk \"%s\"", get_rel_name(relid)),
-                        errhint("Decompress it first with decompress_chunk(), or drop it with drop_chunks().")));
-    }
-    return;
-  }
-  if (IsA(parsetree, RenameStmt)) {
-    RenameStmt* r = (RenameStmt*)parsetree;
-    if (r->renameType == OBJECT_COLUMN && r->relation != nullptr) refuse_column_change(r->relation, r->subname, "rename");
-    return;
-  }
-  if (!IsA(parsetree, AlterTableStmt)) return;
-  AlterTableStmt* stmt = (AlterTableStmt*)parsetree;
+// TRUNCATE of a compressed chunk would empty its row part only (TRUNCATE of the hypertable drops
+// its chunks, companions included).
+void refuse_truncate(Node* parsetree) {
+  if (!IsA(parsetree, TruncateStmt)) return;
   ListCell* lc;
-  foreach (lc, stmt->cmds) {
-    AlterTableCmd* cmd = lfirst_node(AlterTableCmd, lc);
-    if (cmd->subtype == AT_AlterColumnType) refuse_column_change(stmt->relation, cmd->name, "change the type of");
+  foreach (lc, ((TruncateStmt*)parsetree)->relations) {
+    Oid relid = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+    ChunkInfo chunk;
+    if (OidIsValid(relid) && chunk_get_by_relid(relid, &chunk) && (chunk.status & kChunkStatusCompressed))
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("cannot truncate compressed chunk \"%s\"", get_rel_name(relid)),
+                      errhint("Decompress it first with decompress_chunk(), or drop it with drop_chunks().")));
   }
 }
 
@@ -416,15 +390,19 @@ void check_column_changes(Node* parsetree) {
 
 void wrap_utility(const pg::UtilityCall* call) {
   Node* parsetree = call->pstmt->utilityStmt;
-  if (IsBinaryUpgrade || (!IsA(parsetree, AlterTableStmt) && !IsA(parsetree, RenameStmt) && !IsA(parsetree, TruncateStmt)) ||
+  if (IsBinaryUpgrade ||
+      (!IsA(parsetree, AlterTableStmt) && !IsA(parsetree, RenameStmt) && !IsA(parsetree, TruncateStmt) &&
+       !IsA(parsetree, IndexStmt)) ||
       !extension_is_active())
     return pg::utility_proceed(call);
-  check_column_changes(parsetree);
+  refuse_truncate(parsetree);
+  // Schema changes the companions must follow (alter.cpp; DROP COLUMN: drop_column.cpp).
   List* dropping = columns_dropping(parsetree);
+  AlterState* alter = alter_prepare(call);
   if (!IsA(parsetree, AlterTableStmt) || !has_our_options((AlterTableStmt*)parsetree)) {
     pg::utility_proceed(call);
     columns_dropped(dropping);
-    return;
+    return alter_finish(alter);
   }
   // The statement without the columnstore options (PostgreSQL would refuse them).
   pg::UtilityCall rest = *call;
@@ -462,10 +440,11 @@ void wrap_utility(const pg::UtilityCall* call) {
   if (stmt->objtype != OBJECT_TABLE)
     ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("columnstore options apply to hypertables only")));
   apply_settings(stmt, ours);
-  if (cmds == NIL) return;  // nothing left for PostgreSQL
+  if (cmds == NIL) return alter_finish(alter);  // nothing left for PostgreSQL
   stmt->cmds = cmds;
   pg::utility_proceed(&rest);
   columns_dropped(dropping);
+  alter_finish(alter);
 }
 
 }  // namespace strata::columnstore
