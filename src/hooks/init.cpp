@@ -1,5 +1,6 @@
 // _PG_init: strata's settings, each subsystem's one-time setup, and the hook dispatcher.
 #include "caggs/caggs.hpp"
+#include "columnstore/columnstore.hpp"
 #include "columnstore/scan.hpp"
 #include "gapfill/gapfill.hpp"
 #include "hooks/hooks.hpp"
@@ -45,6 +46,15 @@ void define_settings() {
                            "Evaluates restrictions on compressed chunks on batch metadata and decoded columns.",
                            "Off, every restriction is evaluated on the formed rows (for comparisons).",
                            &columnstore::guc_enable_columnar_pushdown, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
+  DefineCustomBoolVariable("strata.compression_progress",
+                           "Reports the progress of compress_chunk as NOTICEs (the sort, then each tenth of the rows).",
+                           nullptr, &columnstore::guc_compression_progress, false, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
+  DefineCustomBoolVariable("strata.compression_index_scan",
+                           "Compresses a chunk reading its rows through a btree index on the segmentby and orderby "
+                           "columns instead of sorting them.",
+                           nullptr, &columnstore::guc_compression_index_scan, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
   DefineCustomIntVariable("strata.max_background_workers",
                           "Maximum number of strata jobs that run at the same time.", nullptr,
