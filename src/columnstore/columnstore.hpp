@@ -25,6 +25,12 @@ void columns_dropped(List* dropping);
 // already compressed (and not partial) is a NOTICE, otherwise an error. When `nowait`, a chunk
 // whose lock is not free at once is skipped: returns false (the policy reports it).
 bool compress_chunk(Oid chunk_relid, bool if_not_compressed, bool nowait);
+// Setting strata.compression_progress (registered by src/hooks/init.cpp): compress_chunk reports
+// its progress as NOTICEs (the sort, then each tenth of the rows encoded).
+extern bool guc_compression_progress;
+// Setting strata.compression_index_scan (src/hooks/init.cpp): compress_chunk reads the rows of a
+// chunk in the order of a btree index that matches segmentby and orderby instead of sorting them.
+extern bool guc_compression_index_scan;
 // Decompresses a chunk: every row back into its row part, companion dropped, status cleared.
 // With `if_compressed` a chunk that is not compressed is a NOTICE, otherwise an error.
 void decompress_chunk(Oid chunk_relid, bool if_compressed);

@@ -11,13 +11,16 @@
 #include "pg/summary.hpp"
 
 extern "C" {
+#include "access/genam.h"
 #include "access/heapam.h"
+#include "access/relscan.h"
 #include "access/tableam.h"
 #include "access/tupdesc_details.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/tablecmds.h"
@@ -25,6 +28,7 @@ extern "C" {
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "parser/parse_relation.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -41,6 +45,9 @@ extern "C" {
 }
 
 namespace strata::columnstore {
+
+bool guc_compression_progress = false;
+bool guc_compression_index_scan = true;
 
 namespace {
 
@@ -555,10 +562,94 @@ Tuplesortstate* begin_sort(TupleDesc desc, const CompressionSettings* s, SourceC
                               TUPLESORT_NONE);
 }
 
+// Progress of one compression (strata.compression_progress): a NOTICE when the rows start coming
+// (sorted, or read in index order: then the total is the planner's estimate) and one at each tenth
+// of the rows encoded.
+struct Progress {
+  const char* relname;
+  int64 total;
+  int64 done;
+  int64 next;  // rows at which the next tenth is reported
+  int tenth;
+};
+
+void progress_start(Progress* p, const char* relname, int64 total, bool sorting) {
+  p->relname = relname;
+  p->total = total;
+  p->done = 0;
+  p->tenth = total > 0 ? 1 : 11;
+  p->next = (total + 9) / 10;
+  if (guc_compression_progress && total > 0) {
+    if (sorting)
+      ereport(NOTICE, (errmsg("compressing chunk \"%s\": sorting %lld rows", relname, (long long)total)));
+    else
+      ereport(NOTICE, (errmsg("compressing chunk \"%s\": reading about %lld rows in index order", relname,
+                              (long long)total)));
+  }
+}
+
+void progress_row(Progress* p) {
+  ++p->done;
+  if (p->done % 1000000 == 0)
+    ereport(DEBUG1, (errmsg("compressing chunk \"%s\": %lld of %lld rows", p->relname, (long long)p->done,
+                            (long long)p->total)));
+  if (!guc_compression_progress || p->tenth > 10 || p->done < p->next) return;
+  // (several tenths at once on chunks of fewer than ten rows: the last one reached is reported)
+  while (p->tenth <= 10 && p->done >= (p->total * p->tenth + 9) / 10) p->tenth++;
+  ereport(NOTICE, (errmsg("compressing chunk \"%s\": %d%% (%lld of %lld rows)", p->relname, (p->tenth - 1) * 10,
+                          (long long)p->done, (long long)p->total)));
+  p->next = p->tenth <= 10 ? (p->total * p->tenth + 9) / 10 : INT64_MAX;
+}
+
+// A btree index of the chunk that returns its rows in the order the sort would put them: its
+// leading key columns are the segmentby columns (any direction: segments only need grouping, with
+// a deterministic collation) then the orderby columns, each with the type's default btree operator
+// family, the orderby direction, NULLS order and collation. InvalidOid when there is none, or when
+// the chunk's heap is larger than half of shared_buffers (reading it in index order would then
+// cost random reads; the sort reads it sequentially).
+Oid ordering_index(Relation rel, const CompressionSettings* s, SourceColumn* cols, int ncols) {
+  const int nkeys = s->nsegmentby + s->norderby;
+  if (nkeys == 0 || !guc_compression_index_scan) return InvalidOid;
+  if (RelationGetNumberOfBlocks(rel) > (BlockNumber)(NBuffers / 2)) return InvalidOid;
+  List* indexes = RelationGetIndexList(rel);
+  Oid found = InvalidOid;
+  ListCell* lc;
+  foreach (lc, indexes) {
+    Relation idx = index_open(lfirst_oid(lc), AccessShareLock);
+    Form_pg_index form = idx->rd_index;
+    bool ok = idx->rd_rel->relam == BTREE_AM_OID && form->indisvalid && form->indisready && form->indislive &&
+              form->indnkeyatts >= nkeys && heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, nullptr);
+    for (int i = 0; ok && i < nkeys; ++i) {
+      const bool seg = i < s->nsegmentby;
+      SourceColumn* col = find_source(cols, ncols, seg ? s->segmentby[i] : s->orderby[i - s->nsegmentby]);
+      const int16 opt = idx->rd_indoption[i];
+      TypeCacheEntry* tc = lookup_type_cache(col->typid, TYPECACHE_BTREE_OPFAMILY);
+      ok = form->indkey.values[i] == col->attno && OidIsValid(tc->btree_opf) && idx->rd_opfamily[i] == tc->btree_opf &&
+           idx->rd_opcintype[i] == tc->btree_opintype;
+      if (!ok) break;
+      if (seg) {
+        ok = !OidIsValid(idx->rd_indcollation[i]) || get_collation_isdeterministic(idx->rd_indcollation[i]);
+      } else {
+        const int k = i - s->nsegmentby;
+        ok = ((opt & INDOPTION_DESC) != 0) == s->orderby_desc[k] &&
+             ((opt & INDOPTION_NULLS_FIRST) != 0) == s->orderby_nullsfirst[k] && idx->rd_indcollation[i] == col->collation;
+      }
+    }
+    index_close(idx, AccessShareLock);
+    if (ok) {
+      found = lfirst_oid(lc);
+      break;
+    }
+  }
+  list_free(indexes);
+  return found;
+}
+
 // Streams the sorted rows into batches (performs the sort first).
 void compress_sorted(Compressor* c, Tuplesortstate* sort, TupleTableSlot* slot, const char* relname, int64 nrows) {
+  Progress progress;
+  progress_start(&progress, relname, nrows, true);
   tuplesort_performsort(sort);
-  int64 done = 0;
   while (tuplesort_gettupleslot(sort, true, false, slot, nullptr)) {
     if (!same_segment(c, slot)) {
       flush_batch(c);
@@ -567,8 +658,7 @@ void compress_sorted(Compressor* c, Tuplesortstate* sort, TupleTableSlot* slot, 
       flush_batch(c);
     }
     add_row(c, slot);
-    if (++done % 1000000 == 0)
-      ereport(DEBUG1, (errmsg("compressing chunk \"%s\": %lld of %lld rows", relname, (long long)done, (long long)nrows)));
+    progress_row(&progress);
     CHECK_FOR_INTERRUPTS();
   }
   flush_batch(c);
@@ -605,16 +695,41 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s) {
 
   TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
   TupleTableSlot* scan_slot = table_slot_create(rel, nullptr);
-  Tuplesortstate* sort = begin_sort(desc, s, cols, ncols);
-  if (sort == nullptr) {
+  // A snapshot taken now, under the ExclusiveLock: every row committed before it, none after.
+  Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
+  int64 nrows = 0;
+  const Oid index = ordering_index(rel, s, cols, ncols);
+  if (OidIsValid(index)) {
+    // The rows in segmentby and orderby order from the index: no sort, no copies.
+    Relation idx = index_open(index, AccessShareLock);
+    Progress progress;
+    progress_start(&progress, RelationGetRelationName(rel), (int64)Max(rel->rd_rel->reltuples, 0), false);
+    IndexScanDesc iscan = index_beginscan(rel, idx, snap, 0, 0);
+    index_rescan(iscan, nullptr, 0, nullptr, 0);
+    while (index_getnext_slot(iscan, ForwardScanDirection, scan_slot)) {
+      nrows++;
+      if (!same_segment(&c, scan_slot)) {
+        flush_batch(&c);
+        start_segment(&c, scan_slot);
+      } else if (bridge::builder_full(c.builder) || bridge::builder_varlen_bytes(c.builder) > kBatchMaxVarlenBytes) {
+        flush_batch(&c);
+      }
+      add_row(&c, scan_slot);
+      progress_row(&progress);
+      CHECK_FOR_INTERRUPTS();
+    }
+    index_endscan(iscan);
+    index_close(idx, NoLock);
+    UnregisterSnapshot(snap);
+    snap = nullptr;
+  }
+  Tuplesortstate* sort = snap == nullptr ? nullptr : begin_sort(desc, s, cols, ncols);
+  if (snap != nullptr && sort == nullptr) {
     // No keys at all: one segment, in the heap's order; still bounded by one batch.
     start_segment(&c, scan_slot);
   }
-  // A snapshot taken now, under the ExclusiveLock: every row committed before it, none after.
-  Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
-  TableScanDesc scan = table_beginscan(rel, snap, 0, nullptr);
-  int64 nrows = 0;
-  while (table_scan_getnextslot(scan, ForwardScanDirection, scan_slot)) {
+  TableScanDesc scan = snap == nullptr ? nullptr : table_beginscan(rel, snap, 0, nullptr);
+  while (scan != nullptr && table_scan_getnextslot(scan, ForwardScanDirection, scan_slot)) {
     nrows++;
     if (sort != nullptr) {
       tuplesort_puttupleslot(sort, scan_slot);
@@ -625,8 +740,10 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s) {
     }
     CHECK_FOR_INTERRUPTS();
   }
-  table_endscan(scan);
-  UnregisterSnapshot(snap);
+  if (scan != nullptr) {
+    table_endscan(scan);
+    UnregisterSnapshot(snap);
+  }
   if (sort != nullptr) {
     compress_sorted(&c, sort, slot, RelationGetRelationName(rel), nrows);
     tuplesort_end(sort);

@@ -1,6 +1,7 @@
 // _PG_init: strata's settings, each subsystem's one-time setup, and the hook dispatcher.
 #include "caggs/caggs.hpp"
 #include "columnstore/agg.hpp"
+#include "columnstore/columnstore.hpp"
 #include "columnstore/direct.hpp"
 #include "columnstore/scan.hpp"
 #include "gapfill/gapfill.hpp"
@@ -70,6 +71,15 @@ void define_settings() {
                            "Computes aggregates over compressed chunks on their batches (decoded columns and metadata).",
                            "Off, compressed chunks' rows are formed and aggregated by PostgreSQL (for comparisons).",
                            &columnstore::guc_enable_columnstore_agg_pushdown, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
+  DefineCustomBoolVariable("strata.compression_progress",
+                           "Reports the progress of compress_chunk as NOTICEs (the sort, then each tenth of the rows).",
+                           nullptr, &columnstore::guc_compression_progress, false, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
+  DefineCustomBoolVariable("strata.compression_index_scan",
+                           "Compresses a chunk reading its rows through a btree index on the segmentby and orderby "
+                           "columns instead of sorting them.",
+                           nullptr, &columnstore::guc_compression_index_scan, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
   DefineCustomIntVariable("strata.max_background_workers",
                           "Maximum number of strata jobs that run at the same time.", nullptr,
