@@ -99,22 +99,6 @@ const char* qualified(Oid relid) {
   return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
 }
 
-const char* type_sql(Oid typid, int32 typmod, Oid collation) {
-  StringInfoData s;
-  initStringInfo(&s);
-  appendStringInfoString(&s, format_type_with_typemod(typid, typmod));
-  if (OidIsValid(collation) && collation != get_typcollation(typid)) {
-    HeapTuple tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collation));
-    if (HeapTupleIsValid(tup)) {
-      Form_pg_collation c = (Form_pg_collation)GETSTRUCT(tup);
-      appendStringInfo(&s, " COLLATE %s.%s", quote_identifier(get_namespace_name(c->collnamespace)),
-                       quote_identifier(NameStr(c->collname)));
-      ReleaseSysCache(tup);
-    }
-  }
-  return s.data;
-}
-
 // Runs a query as the current user and returns whether it produced a row; the first row's
 // columns as text in *row (when given).
 bool spi_has_row(const char* sql, char*** row = nullptr, int* ncols = nullptr) {
@@ -571,7 +555,7 @@ void rewrite_chunk_column(AlterState* st, TypeChange* tc, Oid chunk_relid) {
   if (!HeapTupleIsValid(atttup)) elog(ERROR, "columnstore: column \"%s\" vanished", tc->name);
   Form_pg_attribute att = (Form_pg_attribute)GETSTRUCT(atttup);
   const Oid new_typid = att->atttypid;
-  const char* new_type_sql = type_sql(att->atttypid, att->atttypmod, att->attcollation);
+  const char* new_type_sql = storage_type_sql(att->atttypid, att->atttypmod, att->attcollation);
   const Oid new_coll = att->attcollation;
   ReleaseSysCache(atttup);
   const char* qcomp = qualified(companion_relid);

@@ -103,22 +103,6 @@ void table_sizes(Oid relid, int64* heap, int64* toast, int64* indexes) {
   *heap = table - *toast;
 }
 
-const char* type_sql(Oid typid, int32 typmod, Oid collation) {
-  StringInfoData s;
-  initStringInfo(&s);
-  appendStringInfoString(&s, format_type_with_typemod(typid, typmod));
-  if (OidIsValid(collation) && collation != get_typcollation(typid)) {
-    HeapTuple tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collation));
-    if (HeapTupleIsValid(tup)) {
-      Form_pg_collation c = (Form_pg_collation)GETSTRUCT(tup);
-      appendStringInfo(&s, " COLLATE %s.%s", quote_identifier(get_namespace_name(c->collnamespace)),
-                       quote_identifier(NameStr(c->collname)));
-      ReleaseSysCache(tup);
-    }
-  }
-  return s.data;
-}
-
 // ---- compression ----------------------------------------------------------------------------
 
 // One column of the chunk as the compressor sees it.
@@ -344,13 +328,14 @@ Oid create_companion(const ChunkTarget* t, const CompressionSettings* s, SourceC
                    quote_identifier(name));
   for (int i = 0; i < s->nsegmentby; ++i) {
     SourceColumn* col = find_source(cols, ncols, s->segmentby[i]);
-    appendStringInfo(&sql, "%s %s, ", quote_identifier(col->name), type_sql(col->typid, col->typmod, col->collation));
+    appendStringInfo(&sql, "%s %s, ", quote_identifier(col->name),
+                     storage_type_sql(col->typid, col->typmod, col->collation));
   }
   appendStringInfo(&sql, "%s integer NOT NULL, %s integer NOT NULL", kCountColumn, kSeqColumn);
   char buf[NAMEDATALEN];
   for (int k = 0; k < s->nminmax; ++k) {
     SourceColumn* col = find_source(cols, ncols, s->minmax[k]);
-    const char* ts = type_sql(col->typid, col->typmod, col->collation);
+    const char* ts = storage_type_sql(col->typid, col->typmod, col->collation);
     storage_min_column(k + 1, buf);
     appendStringInfo(&sql, ", %s %s", buf, ts);
     storage_max_column(k + 1, buf);

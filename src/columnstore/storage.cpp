@@ -3,8 +3,11 @@
 
 extern "C" {
 #include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/uuid.h"
 }
 
@@ -228,6 +231,22 @@ bridge::Decoder* storage_decoder_create() {
   cb->arg = d;
   MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
   return d;
+}
+
+const char* storage_type_sql(Oid typid, int32 typmod, Oid collation) {
+  StringInfoData s;
+  initStringInfo(&s);
+  appendStringInfoString(&s, format_type_with_typemod(typid, typmod));
+  if (OidIsValid(collation) && collation != get_typcollation(typid)) {
+    HeapTuple tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collation));
+    if (HeapTupleIsValid(tup)) {
+      Form_pg_collation c = (Form_pg_collation)GETSTRUCT(tup);
+      appendStringInfo(&s, " COLLATE %s.%s", quote_identifier(get_namespace_name(c->collnamespace)),
+                       quote_identifier(NameStr(c->collname)));
+      ReleaseSysCache(tup);
+    }
+  }
+  return s.data;
 }
 
 }  // namespace strata::columnstore

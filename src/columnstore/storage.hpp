@@ -44,6 +44,9 @@ bool storage_chunk_settings(int32 chunk_id, CompressedChunk* out);
 Oid storage_companion_relid(const CompressedChunk* cc);
 // The position of `name` in a list of names, or -1.
 int storage_name_index(char* const* names, int n, const char* name);
+// A column type as SQL (with its typmod, and COLLATE when not the type's default), palloc'd: for
+// the companion's DDL.
+const char* storage_type_sql(Oid typid, int32 typmod, Oid collation);
 
 // How one column's values travel to and from the codec core.
 struct StorageType {
