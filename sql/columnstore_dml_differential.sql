@@ -1,6 +1,7 @@
 -- Differential property test of writes into compressed chunks: a random sequence of INSERT,
--- COPY, upserts (DO NOTHING / DO UPDATE), UPDATE, DELETE and MERGE, with compress_chunk in
--- between, runs on a compressed hypertable and on a plain table with the same primary key. Every
+-- COPY, upserts (DO NOTHING / DO UPDATE), UPDATE, DELETE, MERGE and ALTER TABLE (ADD / DROP /
+-- RENAME COLUMN, ALTER COLUMN TYPE, SET / DROP NOT NULL), with compress_chunk in between, runs
+-- on a compressed hypertable and on a plain table with the same primary key. Every
 -- statement must have the same outcome on both (ok, or the same SQLSTATE) and the contents must be
 -- identical after every step. Fixed seed, so a failure reproduces; the log of statements whose
 -- outcome or contents differed is printed (empty when all is well).
@@ -86,8 +87,22 @@ BEGIN
   WHEN 8 THEN  -- DELETE with a sub-query
     RETURN format('DELETE FROM @T@ WHERE device = %s AND val > (SELECT avg(val) FROM @T@ WHERE device = %s) + %s',
                   devs[1], devs[1], round(r[1] * 40));
-  ELSE         -- COPY from a file (may conflict: 23505 on both)
-    RETURN format('COPY @T@ FROM %L', '@FILE@');
+  WHEN 9 THEN  -- COPY from a file (may conflict: 23505 on both)
+    RETURN format('COPY @T@ (time, device, val, tag) FROM %L', '@FILE@');
+  WHEN 10 THEN  -- ADD COLUMN with a default (42701 on both when it is there)
+    RETURN format('ALTER TABLE @T@ ADD COLUMN extra int DEFAULT %s', floor(r[1] * 10));
+  WHEN 11 THEN  -- DROP COLUMN (42703 on both when it is not there)
+    RETURN 'ALTER TABLE @T@ DROP COLUMN extra';
+  WHEN 12 THEN  -- ALTER COLUMN TYPE, batch by batch on the compressed chunks
+    RETURN CASE WHEN r[1] < 0.25 THEN 'ALTER TABLE @T@ ALTER COLUMN val TYPE numeric'
+                WHEN r[1] < 0.5 THEN 'ALTER TABLE @T@ ALTER COLUMN val TYPE float8'
+                WHEN r[1] < 0.75 THEN 'ALTER TABLE @T@ ALTER COLUMN extra TYPE bigint'
+                ELSE 'ALTER TABLE @T@ ALTER COLUMN extra TYPE int' END;
+  ELSE          -- RENAME COLUMN, SET / DROP NOT NULL
+    RETURN CASE WHEN r[1] < 0.25 THEN 'ALTER TABLE @T@ RENAME COLUMN extra TO extra_r'
+                WHEN r[1] < 0.5 THEN 'ALTER TABLE @T@ RENAME COLUMN extra_r TO extra'
+                WHEN r[1] < 0.75 THEN 'ALTER TABLE @T@ ALTER COLUMN extra SET NOT NULL'
+                ELSE 'ALTER TABLE @T@ ALTER COLUMN extra DROP NOT NULL' END;
   END CASE;
 END $$;
 
@@ -107,7 +122,7 @@ DECLARE
 BEGIN
   PERFORM setseed(0.17);
   FOR step IN 1..400 LOOP
-    kind := floor(random() * 10)::int;
+    kind := floor(random() * 14)::int;
     r := ARRAY[random(), random(), random(), random(), random()];
     times := ARRAY[rt(), rt(), rt(), rt()];
     devs := ARRAY[rd(), rd(), rd(), rd()];
