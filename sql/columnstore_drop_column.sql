@@ -71,5 +71,21 @@ ALTER TABLE m SET (timescaledb.compress_segmentby = 'grp');
 SELECT compress_chunk(c) IS NOT NULL AS compressed FROM show_chunks('m') c ORDER BY c LIMIT 1;
 ALTER TABLE m SET (timescaledb.compress_segmentby = 'dev');
 SELECT err('ALTER TABLE m DROP COLUMN grp');
+
+-- No compressed chunk yet: the settings follow the drop all the same (a sparse index column
+-- leaves them; segmentby and orderby columns are refused).
+CREATE TABLE n (t timestamptz NOT NULL, dev int, v float8, w int);
+SELECT create_hypertable('n', 't', chunk_time_interval => interval '1 day') IS NOT NULL AS ok;
+ALTER TABLE n SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev',
+                   timescaledb.compress_orderby = 't DESC', timescaledb.compress_index = 'minmax(w), bloom(v)');
+INSERT INTO n VALUES ('2025-01-01', 1, 1.5, 2);
+SELECT err('ALTER TABLE n DROP COLUMN dev');
+SELECT err('ALTER TABLE n DROP COLUMN t');
+ALTER TABLE n DROP COLUMN w, DROP COLUMN v;
+SELECT segmentby, orderby, minmax, bloom FROM _strata_catalog.compression_settings s
+  JOIN _strata_catalog.hypertable h ON h.id = s.hypertable_id WHERE h.table_name = 'n';
+ALTER TABLE n ADD COLUMN w int DEFAULT 5;
+SELECT count(compress_chunk(c)) FROM show_chunks('n') c;
+SELECT * FROM n WHERE w = 5;
 RESET search_path;
 DROP SCHEMA cs_dc CASCADE;

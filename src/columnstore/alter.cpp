@@ -76,6 +76,8 @@ struct AlterState {
   List* changes;  // TypeChange*
   TupleDesc old_desc;
   List* recompress;  // chunk relids decompressed before, compressed again after
+  // DROP COLUMN
+  List* dropped;  // names (char*) of the hypertable's columns the statement drops
 };
 
 namespace {
@@ -731,6 +733,81 @@ bool add_column_rewrites(Relation rel, ColumnDef* def) {
   return false;
 }
 
+// ---- DROP COLUMN ------------------------------------------------------------------------------
+// The companions and the metadata lists find a column by name, so a column dropped and later added
+// again under the same name would read the old column's batches and metadata. A segmentby or
+// orderby column cannot be dropped at all (0A000, as TimescaleDB refuses it): the batches are
+// grouped and ordered by it.
+
+// Never a column's name: names beginning with _strata_ are reserved (42939).
+constexpr const char* kDroppedName = "_strata_dropped";
+
+void refuse_dropping_grouping(const CompressionSettings* s, const char* column, const char* ht_name,
+                              const char* where) {
+  const bool segment = storage_name_index(s->segmentby, s->nsegmentby, column) >= 0;
+  if (!segment && storage_name_index(s->orderby, s->norderby, column) < 0) return;
+  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                  errmsg("cannot drop column \"%s\" of hypertable \"%s\": it is %s column of %s", column, ht_name,
+                         segment ? "a segmentby" : "an orderby", where),
+                  errhint("Change the columnstore settings with ALTER TABLE ... SET (timescaledb.compress_%s = "
+                          "...) and recompress or decompress the compressed chunks first.",
+                          segment ? "segmentby" : "orderby")));
+}
+
+// The columns `stmt` drops from hypertable `ht` (names), after refusing a grouping column of the
+// hypertable's settings or of any compressed chunk's.
+List* prepare_drop(AlterTableStmt* stmt, const Hypertable* ht, List* chunks) {
+  List* out = NIL;
+  ListCell* lc;
+  foreach (lc, stmt->cmds) {
+    AlterTableCmd* cmd = lfirst_node(AlterTableCmd, lc);
+    if (cmd->subtype != AT_DropColumn || cmd->name == nullptr) continue;
+    const char* ht_name = NameStr(ht->table_name);
+    CompressionSettings s;
+    if (ht->compression_state != 0 && catalog_get_compression_settings(ht->id, &s))
+      refuse_dropping_grouping(&s, cmd->name, ht_name, "the columnstore settings");
+    ListCell* cc_lc;
+    foreach (cc_lc, chunks) {
+      ChunkInfo chunk;
+      CompressedChunk cc;
+      if (chunk_get_by_relid(lfirst_oid(cc_lc), &chunk) && storage_chunk_settings(chunk.id, &cc))
+        refuse_dropping_grouping(&cc.settings, cmd->name, ht_name,
+                                 psprintf("compressed chunk \"%s\"", NameStr(chunk.table_name)));
+    }
+    out = lappend(out, pstrdup(cmd->name));
+  }
+  return out;
+}
+
+// After the drop: the name leaves the hypertable's sparse index settings; each compressed chunk's
+// copy gets the reserved name in its place (its metadata columns keep their positions and nothing
+// matches the name); the companion's data column is dropped (catalog only: its bytes go at the
+// next recompression).
+void finish_drop(AlterState* st) {
+  ListCell* lc;
+  foreach (lc, st->dropped) {
+    const char* column = (const char*)lfirst(lc);
+    ListCell* cc;
+    foreach (cc, st->chunks) {
+      ChunkInfo chunk;
+      CompressedChunk c;
+      if (!chunk_get_by_relid(lfirst_oid(cc), &chunk) || !storage_chunk_settings(chunk.id, &c)) continue;
+      Oid companion = storage_companion_relid(&c);
+      if (!OidIsValid(companion) || get_attnum(companion, column) == InvalidAttrNumber) continue;
+      run_internal_ddl(psprintf("ALTER TABLE %s DROP COLUMN %s", qualified(companion), quote_identifier(column)));
+    }
+    const char* n = quote_literal_cstr(column);
+    const char* d = quote_literal_cstr(kDroppedName);
+    run_internal_ddl(psprintf("UPDATE _strata_catalog.compression_settings SET minmax = array_remove(minmax, %s::name), "
+                              "bloom = array_remove(bloom, %s::name) WHERE hypertable_id = %d",
+                              n, n, st->ht->id));
+    run_internal_ddl(psprintf("UPDATE _strata_catalog.compressed_chunk SET minmax = array_replace(minmax, %s::name, "
+                              "%s::name), bloom = array_replace(bloom, %s::name, %s::name) WHERE hypertable_id = %d",
+                              n, d, n, d, st->ht->id));
+  }
+  CommandCounterIncrement();
+}
+
 // ---- statements ---------------------------------------------------------------------------------
 
 AlterState* new_state(Oid relid, Hypertable* ht, List* chunks) {
@@ -787,9 +864,17 @@ AlterState* prepare_alter(AlterTableStmt* stmt, const char* query_string) {
   if (!OidIsValid(relid)) return nullptr;
   List* chunks;
   Hypertable* ht = target_of(relid, &chunks);
-  if (ht == nullptr || chunks == NIL) return nullptr;
+  if (ht == nullptr) return nullptr;
+  List* dropped = ht->relid == relid ? prepare_drop(stmt, ht, chunks) : NIL;
+  if (chunks == NIL) {
+    if (dropped == NIL) return nullptr;
+    AlterState* st = new_state(relid, ht, NIL);  // only the settings follow the drop
+    st->dropped = dropped;
+    return st;
+  }
   LockRelationOid(relid, type_change ? AccessExclusiveLock : AccessShareLock);
   AlterState* st = new_state(relid, ht, chunks);
+  st->dropped = dropped;
   validation_baseline(st);
   if (ht->relid != relid) {
     // A compressed chunk itself (pg_restore adds its constraints so): its rows are read through
@@ -866,6 +951,7 @@ void alter_finish(AlterState* st) {
   if (st == nullptr) return;
   CommandCounterIncrement();
   if (st->new_name != nullptr) return finish_rename(st);
+  if (st->dropped != NIL) finish_drop(st);
   ListCell* lc;
   foreach (lc, st->changes) {
     auto* tc = (TypeChange*)lfirst(lc);

@@ -13,13 +13,6 @@ namespace strata::columnstore {
 // the rest of the statement on.
 void wrap_utility(const pg::UtilityCall* call);
 
-// DROP COLUMN on a hypertable (drop_column.cpp), around the statement: columns_dropping refuses
-// dropping a segmentby or orderby column (0A000) and returns what columns_dropped needs (NIL when
-// the statement drops no column of a hypertable); columns_dropped, after the drop, takes the
-// names out of the columnstore settings and the companions' data columns.
-List* columns_dropping(Node* parsetree);
-void columns_dropped(List* dropping);
-
 // Compresses a chunk (docs/COLUMNSTORE.md, "Compressing a chunk"); a partial chunk is
 // recompressed (decompressed and compressed again). With `if_not_compressed` a chunk that is
 // already compressed (and not partial) is a NOTICE, otherwise an error. When `nowait`, a chunk

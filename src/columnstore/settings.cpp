@@ -396,12 +396,10 @@ void wrap_utility(const pg::UtilityCall* call) {
       !extension_is_active())
     return pg::utility_proceed(call);
   refuse_truncate(parsetree);
-  // Schema changes the companions must follow (alter.cpp; DROP COLUMN: drop_column.cpp).
-  List* dropping = columns_dropping(parsetree);
+  // Schema changes the companions must follow (alter.cpp).
   AlterState* alter = alter_prepare(call);
   if (!IsA(parsetree, AlterTableStmt) || !has_our_options((AlterTableStmt*)parsetree)) {
     pg::utility_proceed(call);
-    columns_dropped(dropping);
     return alter_finish(alter);
   }
   // The statement without the columnstore options (PostgreSQL would refuse them).
@@ -443,7 +441,6 @@ void wrap_utility(const pg::UtilityCall* call) {
   if (cmds == NIL) return alter_finish(alter);  // nothing left for PostgreSQL
   stmt->cmds = cmds;
   pg::utility_proceed(&rest);
-  columns_dropped(dropping);
   alter_finish(alter);
 }
 
