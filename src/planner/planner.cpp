@@ -795,13 +795,14 @@ void plan_compressed_chunk_dml_target(PlannerInfo* root, RelOptInfo* rel, Index 
 
 void check_compressed_chunk_rel(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel) {
   if (inhparent || !extension_is_active()) return;
+  // Hypertable expansion (the parent is a marked hypertable) calls compressed_chunk_paths itself,
+  // so its chunks need no lookup here (checked first: this runs for every chunk planned).
+  AppendRelInfo* ai = root->append_rel_array != nullptr ? root->append_rel_array[rel->relid] : nullptr;
+  if (ai != nullptr && rte_is_marked(planner_rt_fetch(ai->parent_relid, root))) return;
   // Chunks live in the internal schema; anything else costs one syscache lookup.
   if (get_rel_namespace(relid) != internal_namespace_oid()) return;
   ChunkInfo chunk;
   if (!chunk_get_by_relid(relid, &chunk) || (chunk.status & kChunkStatusCompressed) == 0) return;
-  // Hypertable expansion (the parent is a marked hypertable) calls compressed_chunk_paths.
-  AppendRelInfo* ai = root->append_rel_array != nullptr ? root->append_rel_array[rel->relid] : nullptr;
-  if (ai != nullptr && rte_is_marked(planner_rt_fetch(ai->parent_relid, root))) return;
   // UPDATE/DELETE/MERGE targets and row-locked chunks: plan_compressed_chunk_dml_target.
   if (compressed_chunk_dml != nullptr && is_dml_target_rel(root, rel->relid)) return;
   if (compressed_chunk_rel == nullptr) refuse_compressed_chunk(&chunk);
