@@ -3,6 +3,7 @@
 // the chunks their time predicates can match, with Append / ChunkAppend paths over them.
 #include "planner/planner.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "pg/guard.hpp"
@@ -340,14 +341,22 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
 }
 
 // Row count and widths of the parent from its live children (as set_append_rel_size does).
+// Unlike set_append_rel_size, the parent's raw tuple count is that of its live chunks, not its
+// row estimate: estimate_num_groups scales a column's distinct count (from the hypertable's
+// inherited statistics) by the fraction of the tuples the restrictions keep, as it does for a
+// plain table. With tuples equal to rows, every row of "GROUP BY date_trunc('minute', time)"
+// over one hour looked like its own group, and strata sorted all rows for a GroupAggregate where
+// a plain table hashes them into 61 groups.
 void set_parent_size(RelOptInfo* rel, ChildRel* kids, int n) {
   double rows = 0;
+  double tuples = 0;
   double size = 0;
   const int nattrs = rel->max_attr - rel->min_attr + 1;
   double* attr_sizes = (double*)palloc0(sizeof(double) * nattrs);
   for (int i = 0; i < n; ++i) {
     RelOptInfo* child = kids[i].rel;
     rows += child->rows;
+    tuples += child->tuples;
     size += child->reltarget->width * child->rows;
     ListCell* pv;
     ListCell* cv;
@@ -364,7 +373,7 @@ void set_parent_size(RelOptInfo* rel, ChildRel* kids, int n) {
   }
   rows = clamp_row_est(rows);
   rel->rows = rows;
-  rel->tuples = rows;
+  rel->tuples = std::max(tuples, rows);
   rel->reltarget->width = (int32)std::rint(size / rows);
   for (int i = 0; i < nattrs; ++i) rel->attr_widths[i] = (int32)std::rint(attr_sizes[i] / rows);
 }
@@ -786,13 +795,14 @@ void plan_compressed_chunk_dml_target(PlannerInfo* root, RelOptInfo* rel, Index 
 
 void check_compressed_chunk_rel(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel) {
   if (inhparent || !extension_is_active()) return;
+  // Hypertable expansion (the parent is a marked hypertable) calls compressed_chunk_paths itself,
+  // so its chunks need no lookup here (checked first: this runs for every chunk planned).
+  AppendRelInfo* ai = root->append_rel_array != nullptr ? root->append_rel_array[rel->relid] : nullptr;
+  if (ai != nullptr && rte_is_marked(planner_rt_fetch(ai->parent_relid, root))) return;
   // Chunks live in the internal schema; anything else costs one syscache lookup.
   if (get_rel_namespace(relid) != internal_namespace_oid()) return;
   ChunkInfo chunk;
   if (!chunk_get_by_relid(relid, &chunk) || (chunk.status & kChunkStatusCompressed) == 0) return;
-  // Hypertable expansion (the parent is a marked hypertable) calls compressed_chunk_paths.
-  AppendRelInfo* ai = root->append_rel_array != nullptr ? root->append_rel_array[rel->relid] : nullptr;
-  if (ai != nullptr && rte_is_marked(planner_rt_fetch(ai->parent_relid, root))) return;
   // UPDATE/DELETE/MERGE targets and row-locked chunks: plan_compressed_chunk_dml_target.
   if (compressed_chunk_dml != nullptr && is_dml_target_rel(root, rel->relid)) return;
   if (compressed_chunk_rel == nullptr) refuse_compressed_chunk(&chunk);
