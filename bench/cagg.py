@@ -231,12 +231,27 @@ def main():
     # Late rows, then a refresh (and the plain matview refreshed too, for the queries).
     late = []
     late_rows = 0
+    # What the refresh must re-read: the raw rows in the invalidated buckets (and in the raw
+    # chunks holding them, which a time filter without an index on time scans whole).
+    reread_sql = ("SELECT round(count(*) FILTER (WHERE EXISTS (SELECT FROM inv WHERE \"timestamp\" >= lo AND \"timestamp\" < hi))"
+                  " / count(*)::numeric, 4), round(count(*) FILTER (WHERE EXISTS (SELECT FROM inv"
+                  " WHERE \"timestamp\" >= time_bucket(:'chunk_interval'::interval, lo)"
+                  " AND \"timestamp\" < time_bucket(:'chunk_interval'::interval, hi - interval '1 microsecond')"
+                  " + :'chunk_interval'::interval)) / count(*)::numeric, 4) FROM device_state")
+    inv_cte = ("WITH inv AS (SELECT time_bucket('1 hour', _strata_internal.to_timestamptz(lowest)) AS lo,"
+               " time_bucket('1 hour', _strata_internal.to_timestamptz(greatest)) + interval '1 hour' AS hi"
+               " FROM _strata_catalog.continuous_agg_invalidation) ")
+    reread = []
     for r in range(args.runs):
         sql = late_rows_sql(v, rows, rnd, r + 1)
         psql(STRATA_DB, sql)
         psql(PLAIN_DB, sql)
+        shares = psql(STRATA_DB, "\\pset tuples_only on\n\\pset format unaligned\n" + inv_cte + reread_sql + ";\n",
+                      v).strip().split("|")
+        reread.append([float(x) for x in shares])
         late.append(timed(STRATA_DB, "CALL refresh_continuous_aggregate('fleet_hourly', NULL, NULL);"))
-        log(f"refresh after late rows: {late[-1]:.0f} ms")
+        log(f"refresh after late rows: {late[-1]:.0f} ms (rows in invalidated buckets: {shares[0]},"
+            f" in their raw chunks: {shares[1]})")
     late_rows = int(psql_value(STRATA_DB, "SELECT count(*) FROM device_state")) - rows
     psql(PLAIN_DB, "REFRESH MATERIALIZED VIEW fleet_hourly;\nANALYZE;\n")
     psql(STRATA_DB, "ANALYZE;\n")
@@ -302,6 +317,8 @@ def main():
         "columnstore_results_identical": columnstore_same,
         "late_refresh_ms": med(late),
         "late_refresh_over_full": med(late) / med(full["strata"]),
+        "late_share_of_rows_in_invalidated_buckets": med([x[0] for x in reread]),
+        "late_share_of_rows_in_their_chunks": med([x[1] for x in reread]),
         "queries": {k: {"strata_ms": s, "plain_ms": pl, "ratio": s / pl, "results_identical": same}
                     for k, (s, pl, same) in figures.items()},
         "planning_ms": {"realtime_view": planning[0], "materialization": planning[1],
@@ -325,6 +342,8 @@ def main():
               f" {f(result['columnstore_full_refresh_ms']['plain'])} | {f(result['columnstore_full_refresh_over_plain'])} |")
     print(f"| refresh after 1% late rows (ms) | {f(result['late_refresh_ms'])} | - |"
           f" {f(result['late_refresh_over_full'])} of a full refresh |")
+    print(f"| rows in the invalidated buckets / in their raw chunks, share of all rows |"
+          f" {f(result['late_share_of_rows_in_invalidated_buckets'], 4)} / {f(result['late_share_of_rows_in_their_chunks'], 4)} | - | - |")
     names = {"aggregate_query": "query over the aggregate, one account, 24 h (vs matview)",
              "realtime_one_account": f"real-time, {v['tail_hours']} h raw tail, one account (vs raw query)",
              "realtime_fleet": f"real-time, {v['tail_hours']} h raw tail, whole fleet hourly (vs raw query)"}
