@@ -54,3 +54,9 @@ SELECT count(*) AS differences FROM
    UNION ALL
    (SELECT time_bucket('1 hour', time), k, sum(v), avg(v) FROM many GROUP BY 1, 2 EXCEPT ALL
     SELECT * FROM many_hourly)) d;
+-- A column of a type without an array type (an array) is written with INSERT ... SELECT.
+CREATE MATERIALIZED VIEW many_lists WITH (timescaledb.continuous) AS
+  SELECT time_bucket('1 hour', time) AS bucket, k % 3 AS m, count(*) AS n, array_agg(k ORDER BY k) AS ks
+    FROM many WHERE k <= 10 GROUP BY 1, 2 WITH NO DATA;
+CALL refresh_continuous_aggregate('many_lists', NULL, NULL);
+SELECT * FROM many_lists ORDER BY 1, 2;
