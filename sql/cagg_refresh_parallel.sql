@@ -60,3 +60,16 @@ CREATE MATERIALIZED VIEW many_lists WITH (timescaledb.continuous) AS
     FROM many WHERE k <= 10 GROUP BY 1, 2 WITH NO DATA;
 CALL refresh_continuous_aggregate('many_lists', NULL, NULL);
 SELECT * FROM many_lists ORDER BY 1, 2;
+-- Created and filled in one transaction (WITH DATA in a transaction block refreshes in it):
+-- parallel workers see the transaction's own tables and rows.
+SET force_parallel_mode = on;
+BEGIN;
+CREATE TABLE fresh (time timestamptz NOT NULL, v int);
+SELECT create_hypertable('fresh', by_range('time', interval '1 day'));
+INSERT INTO fresh SELECT '2024-01-01'::timestamptz + i * interval '10 minutes', i FROM generate_series(0, 400) i;
+CREATE MATERIALIZED VIEW fresh_daily WITH (timescaledb.continuous) AS
+  SELECT time_bucket('1 day', time) AS bucket, count(*) AS n, sum(v) AS s, bool_and(in_worker()) AS by_workers
+    FROM fresh GROUP BY 1 WITH DATA;
+SELECT * FROM fresh_daily ORDER BY 1;
+COMMIT;
+RESET force_parallel_mode;
