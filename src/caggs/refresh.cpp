@@ -218,10 +218,10 @@ bool raw_extreme(Refresh* r, bool max, int64 start, int64 end, int64* out) {
 // Rows of the aggregation written per INSERT by materialize_by_select().
 constexpr int kRowsPerInsert = 10000;
 
-// Writes the rows of `ts` (of descriptor `desc`) into the materialization with one
-// `INSERT INTO mat SELECT * FROM ROWS FROM (unnest($1), ..., unnest($n))` (arrays of the columns) per block of rows:
-// the hypertable's insert path (chunk routing, indexes, invalidation of aggregates above, writes
-// into compressed chunks) for a few statements instead of one per row.
+// Writes the rows of `ts` (of descriptor `desc`) into the materialization, kRowsPerInsert rows per
+// `INSERT INTO mat SELECT * FROM ROWS FROM (unnest($1), ..., unnest($n))` (one array per column):
+// the hypertable's own insert path (chunk routing, indexes, invalidations for aggregates above,
+// writes into compressed chunks), one statement per block rather than one per row.
 uint64 insert_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc, const Oid* array_types) {
   int n = desc->natts;
   StringInfoData sql;
@@ -230,7 +230,8 @@ uint64 insert_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc, const Oid* a
   for (int i = 0; i < n; i++) appendStringInfo(&sql, "%spg_catalog.unnest($%d)", i > 0 ? ", " : "", i + 1);
   appendStringInfoChar(&sql, ')');
   SPIPlanPtr plan = SPI_prepare(sql.data, n, const_cast<Oid*>(array_types));
-  if (plan == nullptr) elog(ERROR, "refresh insert failed to plan (%s): %s", SPI_result_code_string(SPI_result), sql.data);
+  if (plan == nullptr)
+    elog(ERROR, "refresh insert failed to plan (%s): %s", SPI_result_code_string(SPI_result), sql.data);
   TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
   auto** values = static_cast<Datum**>(palloc(sizeof(Datum*) * n));
   auto** nulls = static_cast<bool**>(palloc(sizeof(bool*) * n));
