@@ -9,6 +9,11 @@ sized by bench/workloads/cagg/workload.conf) with an hourly aggregate by account
   refresh after late rows 1% of the rows written late, in a few bursts at random points of the
                           range; the refresh that follows, as a share of the full refresh
   aggregate query         one account, 24 hours, from the aggregate vs from the plain matview
+  full refresh, INSERT ... SELECT   the same with strata.cagg_refresh_parallel = off (the
+                          aggregation as the SELECT of an INSERT ... SELECT, never parallel)
+  full refresh from the columnstore   the raw chunks compressed (segmentby account_id, orderby
+                          timestamp), a fresh aggregate refreshed whole, vs REFRESH MATERIALIZED VIEW
+                          (at the end of the run; --skip-columnstore leaves it out)
   real-time query         the aggregate materialized up to the newest --tail_hours, real-time
                           aggregation above: one account, and the whole fleet, hourly; vs the
                           same aggregation of the raw rows on the plain table
@@ -171,6 +176,9 @@ def main():
     p.add_argument("--results-dir", type=Path, default=BENCH / "results")
     p.add_argument("--data-dir", type=Path, default=BENCH / "data")
     p.add_argument("--skip-planning", action="store_true")
+    p.add_argument("--skip-columnstore", action="store_true", help="no full refresh from compressed raw chunks")
+    p.add_argument("--refresh-only", action="store_true",
+                   help="only the refresh figures (one COPY to load, no queries, no planning figure)")
     args = p.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
     args.results_dir.mkdir(parents=True, exist_ok=True)
@@ -193,8 +201,9 @@ def main():
 
     # COPY with and without the aggregate, alternating; the last round's rows stay.
     copy = {"with": [], "without": []}
-    for r in range(args.runs):
-        for kind in (["without", "with"] if r % 2 == 0 else ["with", "without"]):
+    for r in range(1 if args.refresh_only else args.runs):
+        kinds = ["without", "with"] if r % 2 == 0 else ["with", "without"]
+        for kind in (["with"] if args.refresh_only else kinds):
             schema = "public" if kind == "with" else "nocagg"
             if r > 0:
                 psql(STRATA_DB, f"TRUNCATE {schema}.device_state;\n")
@@ -208,31 +217,53 @@ def main():
     psql(PLAIN_DB, "CREATE MATERIALIZED VIEW fleet_hourly AS "
          + AGG_SELECT.format(bucket="date_trunc('hour', \"timestamp\")", table="device_state")
          + " WITH NO DATA;\nCREATE INDEX ON fleet_hourly (account_id, status, bucket DESC);\n")
-    full = {"strata": [], "plain": []}
+    full = {"strata": [], "plain": [], "insert_select": []}
     for r in range(args.runs):
         create_cagg(STRATA_DB, "public")
         full["strata"].append(timed(STRATA_DB, "CALL refresh_continuous_aggregate('fleet_hourly', NULL, NULL);"))
         full["plain"].append(timed(PLAIN_DB, "REFRESH MATERIALIZED VIEW fleet_hourly;"))
-        log(f"full refresh: strata {full['strata'][-1]:.0f} ms, plain {full['plain'][-1]:.0f} ms")
+        create_cagg(STRATA_DB, "public")
+        full["insert_select"].append(timed(STRATA_DB, "SET strata.cagg_refresh_parallel = off;\n"
+                                           "CALL refresh_continuous_aggregate('fleet_hourly', NULL, NULL);"))
+        log(f"full refresh: strata {full['strata'][-1]:.0f} ms, plain {full['plain'][-1]:.0f} ms,"
+            f" strata with INSERT ... SELECT {full['insert_select'][-1]:.0f} ms")
 
     # Late rows, then a refresh (and the plain matview refreshed too, for the queries).
     late = []
     late_rows = 0
+    # What the refresh must re-read: the raw rows in the invalidated buckets (and in the raw
+    # chunks holding them, which a time filter without an index on time scans whole).
+    reread_sql = ("SELECT round(count(*) FILTER (WHERE EXISTS (SELECT FROM inv WHERE \"timestamp\" >= lo AND \"timestamp\" < hi))"
+                  " / count(*)::numeric, 4), round(count(*) FILTER (WHERE EXISTS (SELECT FROM inv"
+                  " WHERE \"timestamp\" >= time_bucket(:'chunk_interval'::interval, lo)"
+                  " AND \"timestamp\" < time_bucket(:'chunk_interval'::interval, hi - interval '1 microsecond')"
+                  " + :'chunk_interval'::interval)) / count(*)::numeric, 4) FROM device_state")
+    inv_cte = ("WITH inv AS (SELECT time_bucket('1 hour', _strata_internal.to_timestamptz(lowest)) AS lo,"
+               " time_bucket('1 hour', _strata_internal.to_timestamptz(greatest)) + interval '1 hour' AS hi"
+               " FROM _strata_catalog.continuous_agg_invalidation) ")
+    reread = []
     for r in range(args.runs):
         sql = late_rows_sql(v, rows, rnd, r + 1)
         psql(STRATA_DB, sql)
         psql(PLAIN_DB, sql)
+        shares = psql(STRATA_DB, "\\pset tuples_only on\n\\pset format unaligned\n" + inv_cte + reread_sql + ";\n",
+                      v).strip().split("|")
+        reread.append([float(x) for x in shares])
         late.append(timed(STRATA_DB, "CALL refresh_continuous_aggregate('fleet_hourly', NULL, NULL);"))
-        log(f"refresh after late rows: {late[-1]:.0f} ms")
+        log(f"refresh after late rows: {late[-1]:.0f} ms (rows in invalidated buckets: {shares[0]},"
+            f" in their raw chunks: {shares[1]})")
     late_rows = int(psql_value(STRATA_DB, "SELECT count(*) FROM device_state")) - rows
     psql(PLAIN_DB, "REFRESH MATERIALIZED VIEW fleet_hourly;\nANALYZE;\n")
     psql(STRATA_DB, "ANALYZE;\n")
 
     figures = {}
+    if args.refresh_only:
+        args.skip_planning = True
     q_agg = ("SELECT bucket, status, n FROM fleet_hourly WHERE account_id = :account"
              " AND bucket >= :day_from AND bucket < :day_to ORDER BY 1, 2;")
-    figures["aggregate_query"] = run_query_pair(v, q_agg, q_agg, args.query_runs)
-    log(f"aggregate query: {figures['aggregate_query']}")
+    if not args.refresh_only:
+        figures["aggregate_query"] = run_query_pair(v, q_agg, q_agg, args.query_runs)
+        log(f"aggregate query: {figures['aggregate_query']}")
 
     # Real-time: materialized up to the newest tail_hours.
     create_cagg(STRATA_DB, "public", materialized_only=False)
@@ -244,39 +275,75 @@ def main():
     raw_all = ("SELECT date_trunc('hour', \"timestamp\") AS bucket, status, count(*) AS n FROM device_state"
                " GROUP BY 1, 2 ORDER BY 1, 2;")
     rt_all = "SELECT bucket, status, sum(n)::bigint AS n FROM fleet_hourly GROUP BY 1, 2 ORDER BY 1, 2;"
-    figures["realtime_one_account"] = run_query_pair(v, rt_one, raw_one, args.query_runs)
-    log(f"real-time one account: {figures['realtime_one_account']}")
-    figures["realtime_fleet"] = run_query_pair(v, rt_all, raw_all, max(3, args.query_runs // 3))
-    log(f"real-time fleet: {figures['realtime_fleet']}")
+    if not args.refresh_only:
+        figures["realtime_one_account"] = run_query_pair(v, rt_one, raw_one, args.query_runs)
+        log(f"real-time one account: {figures['realtime_one_account']}")
+        figures["realtime_fleet"] = run_query_pair(v, rt_all, raw_all, max(3, args.query_runs // 3))
+        log(f"real-time fleet: {figures['realtime_fleet']}")
 
     planning = (None, None) if args.skip_planning else planning_figure(args.query_runs)
     log(f"planning with 1,000 raw chunks: real-time {planning[0]} ms, materialization {planning[1]} ms")
+
+    # Full refresh from the columnstore: the raw chunks compressed, a fresh aggregate each run
+    # (its result compared with the plain matview's once).
+    columnstore = {"strata": [], "plain": []}
+    columnstore_same = None
+    if not args.skip_columnstore:
+        psql(STRATA_DB, "SET client_min_messages = warning;\n"
+             "ALTER TABLE device_state SET (timescaledb.compress, timescaledb.compress_segmentby = 'account_id',"
+             " timescaledb.compress_orderby = '\"timestamp\"');\n"
+             "SELECT count(compress_chunk(c)) FROM show_chunks('device_state') c;\nANALYZE;\n")
+        for r in range(args.runs):
+            create_cagg(STRATA_DB, "public")
+            columnstore["strata"].append(timed(STRATA_DB, "CALL refresh_continuous_aggregate('fleet_hourly', NULL, NULL);"))
+            columnstore["plain"].append(timed(PLAIN_DB, "REFRESH MATERIALIZED VIEW fleet_hourly;"))
+            log(f"full refresh from the columnstore: strata {columnstore['strata'][-1]:.0f} ms,"
+                f" plain {columnstore['plain'][-1]:.0f} ms")
+        check = "SELECT md5(string_agg(format('%s|%s|%s|%s', bucket, account_id, status, n), ',' ORDER BY bucket, account_id, status)) FROM fleet_hourly"
+        columnstore_same = psql_value(STRATA_DB, check) == psql_value(PLAIN_DB, check)
 
     result = {
         "workload": "cagg", "scale": args.scale, "rows": rows, "late_rows": late_rows, "parameters": v,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.monotonic() - started, 1),
         "copy_rows_per_s": {k: med(x) for k, x in copy.items()},
-        "copy_with_over_without": med(copy["with"]) / med(copy["without"]),
+        "copy_with_over_without": med(copy["with"]) / med(copy["without"]) if copy["without"] else None,
         "full_refresh_ms": {k: med(x) for k, x in full.items()},
         "full_refresh_over_plain": med(full["strata"]) / med(full["plain"]),
+        "full_refresh_insert_select_over_plain": med(full["insert_select"]) / med(full["plain"]),
+        "columnstore_full_refresh_ms": {k: med(x) for k, x in columnstore.items()},
+        "columnstore_full_refresh_over_plain": (med(columnstore["strata"]) / med(columnstore["plain"])
+                                                if columnstore["strata"] else None),
+        "columnstore_results_identical": columnstore_same,
         "late_refresh_ms": med(late),
         "late_refresh_over_full": med(late) / med(full["strata"]),
+        "late_share_of_rows_in_invalidated_buckets": med([x[0] for x in reread]),
+        "late_share_of_rows_in_their_chunks": med([x[1] for x in reread]),
         "queries": {k: {"strata_ms": s, "plain_ms": pl, "ratio": s / pl, "results_identical": same}
                     for k, (s, pl, same) in figures.items()},
         "planning_ms": {"realtime_view": planning[0], "materialization": planning[1],
                         "ratio": planning[0] / planning[1] if planning[0] else None},
-        "runs": {"copy": copy, "full": full, "late": late},
+        "runs": {"copy": copy, "full": full, "late": late, "columnstore": columnstore},
     }
-    out = args.results_dir / f"{datetime.date.today().isoformat()}-cagg-{args.scale}.json"
+    suffix = "-refresh" if args.refresh_only else ""
+    out = args.results_dir / f"{datetime.date.today().isoformat()}-cagg-{args.scale}{suffix}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     f = harness.fmt
     print(f"\n**continuous aggregates** ({args.scale} scale, {rows:,} rows, {late_rows:,} late rows)\n")
     print("| figure | strata | plain PostgreSQL | ratio |\n|---|---|---|---|")
     print(f"| full refresh (ms) | {f(result['full_refresh_ms']['strata'])} | {f(result['full_refresh_ms']['plain'])}"
           f" (REFRESH MATERIALIZED VIEW) | {f(result['full_refresh_over_plain'])} |")
+    print(f"| full refresh with INSERT ... SELECT (strata.cagg_refresh_parallel = off) (ms) |"
+          f" {f(result['full_refresh_ms']['insert_select'])} | {f(result['full_refresh_ms']['plain'])} |"
+          f" {f(result['full_refresh_insert_select_over_plain'])} |")
+    if columnstore["strata"]:
+        print(f"| full refresh from the columnstore (ms){'' if columnstore_same else ' (RESULTS DIFFER)'} |"
+              f" {f(result['columnstore_full_refresh_ms']['strata'])} |"
+              f" {f(result['columnstore_full_refresh_ms']['plain'])} | {f(result['columnstore_full_refresh_over_plain'])} |")
     print(f"| refresh after 1% late rows (ms) | {f(result['late_refresh_ms'])} | - |"
           f" {f(result['late_refresh_over_full'])} of a full refresh |")
+    print(f"| rows in the invalidated buckets / in their raw chunks, share of all rows |"
+          f" {f(result['late_share_of_rows_in_invalidated_buckets'], 4)} / {f(result['late_share_of_rows_in_their_chunks'], 4)} | - | - |")
     names = {"aggregate_query": "query over the aggregate, one account, 24 h (vs matview)",
              "realtime_one_account": f"real-time, {v['tail_hours']} h raw tail, one account (vs raw query)",
              "realtime_fleet": f"real-time, {v['tail_hours']} h raw tail, whole fleet hourly (vs raw query)"}
@@ -286,10 +353,12 @@ def main():
     print(f"| COPY with one aggregate vs without (rows/s) | {f(result['copy_rows_per_s']['with'])} |"
           f" {f(result['copy_rows_per_s']['without'])} (strata, no aggregate) | {f(result['copy_with_over_without'])} |")
     pm = result["planning_ms"]
-    print(f"| planning, real-time view vs its materialization, 1,000 raw chunks (ms) | {f(pm['realtime_view'], 3)}"
-          f" | {f(pm['materialization'], 3)} (materialization) | {f(pm['ratio'])} |")
+    if pm["realtime_view"] is not None:
+        print(f"| planning, real-time view vs its materialization, 1,000 raw chunks (ms) | {f(pm['realtime_view'], 3)}"
+              f" | {f(pm['materialization'], 3)} (materialization) | {f(pm['ratio'])} |")
     log(f"figures written to {out}")
-    return 0 if all(q["results_identical"] for q in result["queries"].values()) else 1
+    ok = all(q["results_identical"] for q in result["queries"].values()) and columnstore_same is not False
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ extern "C" {
 namespace strata {
 
 extern int guc_cagg_refresh_batch_buckets;
+extern bool guc_cagg_refresh_parallel;
 
 void caggs_wrap_utility(const pg::UtilityCall* c) {
   if (!caggs_process_utility(c->pstmt, c->query_string, c->read_only_tree, c->context, c->params, c->query_env,
@@ -32,6 +33,10 @@ void caggs_init() {
                           "interval's worth).",
                           nullptr, &guc_cagg_refresh_batch_buckets, 0, 0, INT_MAX, PGC_USERSET, 0, nullptr, nullptr,
                           nullptr);
+  DefineCustomBoolVariable("strata.cagg_refresh_parallel",
+                           "Continuous aggregate refreshes run their aggregation as a SELECT of its own, which may "
+                           "use parallel workers, and write its rows in bulk (off: INSERT ... SELECT, never parallel).",
+                           nullptr, &guc_cagg_refresh_parallel, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 }
 
 }  // namespace strata

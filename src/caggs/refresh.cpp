@@ -11,15 +11,24 @@
 extern "C" {
 #include "access/skey.h"
 #include "catalog/indexing.h"
+#include "catalog/pg_type.h"
+#include "executor/tstoreReceiver.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/plancache.h"
+#include "utils/tuplestore.h"
 }
 
 namespace strata {
 int guc_cagg_refresh_batch_buckets = 0;
+bool guc_cagg_refresh_parallel = true;
 }
 
 namespace strata::caggs {
@@ -115,18 +124,33 @@ void consume_log(int32 mat_id, int64 start, int64 end) {
 
 namespace {
 
-// Runs `sql` with $1, $2 = [start, end) as values of the time type, as the owner of the
-// materialization (the view owner's rights, as REFRESH MATERIALIZED VIEW does), in a restricted
-// security context with a safe search_path.
-uint64 run_as_owner(Oid owner, const char* sql, Oid type, int64 start, int64 end, bool want_value, Datum* value,
-                    bool* isnull) {
+// The owner of the materialization (the view owner's rights, as REFRESH MATERIALIZED VIEW does),
+// in a restricted security context with a safe search_path, until restore_user().
+struct AsOwner {
   Oid save_user;
   int save_sec;
-  GetUserIdAndSecContext(&save_user, &save_sec);
-  SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-  int nest = NewGUCNestLevel();
+  int nest;
+};
+
+void become_owner(Oid owner, AsOwner* s) {
+  GetUserIdAndSecContext(&s->save_user, &s->save_sec);
+  SetUserIdAndSecContext(owner, s->save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+  s->nest = NewGUCNestLevel();
   (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
                           0, false);
+}
+
+void restore_user(const AsOwner* s) {
+  AtEOXact_GUC(true, s->nest);
+  SetUserIdAndSecContext(s->save_user, s->save_sec);
+}
+
+// Runs `sql` with $1, $2 = [start, end) as values of the time type, as the owner of the
+// materialization.
+uint64 run_as_owner(Oid owner, const char* sql, Oid type, int64 start, int64 end, bool want_value, Datum* value,
+                    bool* isnull) {
+  AsOwner as;
+  become_owner(owner, &as);
   Oid types[2] = {type, type};
   Datum values[2] = {internal_to_time_datum(start, type), internal_to_time_datum(end, type)};
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
@@ -143,8 +167,7 @@ uint64 run_as_owner(Oid owner, const char* sql, Oid type, int64 start, int64 end
     }
   }
   SPI_finish();
-  AtEOXact_GUC(true, nest);
-  SetUserIdAndSecContext(save_user, save_sec);
+  restore_user(&as);
   return processed;
 }
 
@@ -158,6 +181,7 @@ struct Refresh {
   const char* bucket_col;
   const char* mat_q;
   char* insert_sql;
+  char* select_sql;
   char* delete_sql;
   int64 max_buckets;
 };
@@ -191,9 +215,125 @@ bool raw_extreme(Refresh* r, bool max, int64 start, int64 end, int64* out) {
   return chunks == NIL ? raw_extreme_in(r, max, start, end, out) : false;
 }
 
+// Rows of the aggregation written per INSERT by materialize_by_select().
+constexpr int kRowsPerInsert = 10000;
+
+// Writes the rows of `ts` (of descriptor `desc`) into the materialization, kRowsPerInsert rows per
+// `INSERT INTO mat SELECT * FROM ROWS FROM (unnest($1), ..., unnest($n))` (one array per column):
+// the hypertable's own insert path (chunk routing, indexes, invalidations for aggregates above,
+// writes into compressed chunks), one statement per block rather than one per row.
+uint64 insert_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc, const Oid* array_types) {
+  int n = desc->natts;
+  StringInfoData sql;
+  initStringInfo(&sql);
+  appendStringInfo(&sql, "INSERT INTO %s SELECT * FROM ROWS FROM (", r->mat_q);
+  for (int i = 0; i < n; i++) appendStringInfo(&sql, "%spg_catalog.unnest($%d)", i > 0 ? ", " : "", i + 1);
+  appendStringInfoChar(&sql, ')');
+  SPIPlanPtr plan = SPI_prepare(sql.data, n, const_cast<Oid*>(array_types));
+  if (plan == nullptr)
+    elog(ERROR, "refresh insert failed to plan (%s): %s", SPI_result_code_string(SPI_result), sql.data);
+  TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+  auto** values = static_cast<Datum**>(palloc(sizeof(Datum*) * n));
+  auto** nulls = static_cast<bool**>(palloc(sizeof(bool*) * n));
+  for (int i = 0; i < n; i++) {
+    values[i] = static_cast<Datum*>(palloc(sizeof(Datum) * kRowsPerInsert));
+    nulls[i] = static_cast<bool*>(palloc(sizeof(bool) * kRowsPerInsert));
+  }
+  auto* args = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+  MemoryContext block_cxt = AllocSetContextCreate(CurrentMemoryContext, "strata refresh rows", ALLOCSET_DEFAULT_SIZES);
+  uint64 written = 0;
+  bool more = true;
+  tuplestore_rescan(ts);
+  while (more) {
+    MemoryContext old = MemoryContextSwitchTo(block_cxt);
+    int rows = 0;
+    while (rows < kRowsPerInsert && (more = tuplestore_gettupleslot(ts, true, false, slot))) {
+      slot_getallattrs(slot);
+      for (int i = 0; i < n; i++) {
+        Form_pg_attribute a = TupleDescAttr(desc, i);
+        nulls[i][rows] = slot->tts_isnull[i];
+        values[i][rows] = slot->tts_isnull[i] ? 0 : datumCopy(slot->tts_values[i], a->attbyval, a->attlen);
+      }
+      rows++;
+    }
+    if (rows > 0) {
+      for (int i = 0; i < n; i++) {
+        Form_pg_attribute a = TupleDescAttr(desc, i);
+        int dims[1] = {rows};
+        int lbs[1] = {1};
+        args[i] = PointerGetDatum(
+            construct_md_array(values[i], nulls[i], 1, dims, lbs, a->atttypid, a->attlen, a->attbyval, a->attalign));
+      }
+      int rc = SPI_execute_plan(plan, args, nullptr, false, 0);
+      if (rc != SPI_OK_INSERT) elog(ERROR, "refresh insert failed (%s): %s", SPI_result_code_string(rc), sql.data);
+      written += SPI_processed;
+    }
+    ExecClearTuple(slot);
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(block_cxt);
+  }
+  MemoryContextDelete(block_cxt);
+  ExecDropSingleTupleTableSlot(slot);
+  SPI_freeplan(plan);
+  return written;
+}
+
+// The aggregation of [start, end) as a SELECT of its own, which PostgreSQL may run with parallel
+// workers (it does not for the SELECT of an INSERT ... SELECT), into a tuplestore (spilling to
+// disk past work_mem); then its rows into the materialization. False, having done nothing, when
+// a column's type has no array type to write it with (the caller runs INSERT ... SELECT).
+bool materialize_by_select(Refresh* r, int64 start, int64 end, uint64* written) {
+  AsOwner as;
+  become_owner(r->owner, &as);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  Oid type = r->qi.time_type;
+  Oid types[2] = {type, type};
+  SPIPlanPtr plan = SPI_prepare_cursor(r->select_sql, 2, types, CURSOR_OPT_PARALLEL_OK);
+  if (plan == nullptr)
+    elog(ERROR, "refresh query failed to plan (%s): %s", SPI_result_code_string(SPI_result), r->select_sql);
+  auto* src = static_cast<CachedPlanSource*>(linitial(SPI_plan_get_plan_sources(plan)));
+  TupleDesc desc = src->resultDesc;
+  bool ok = desc != nullptr;
+  Oid* array_types = ok ? static_cast<Oid*>(palloc(sizeof(Oid) * desc->natts)) : nullptr;
+  for (int i = 0; ok && i < desc->natts; i++) {
+    Oid t = TupleDescAttr(desc, i)->atttypid;
+    char tt = get_typtype(t);
+    array_types[i] = get_array_type(t);
+    ok = OidIsValid(array_types[i]) && tt != TYPTYPE_PSEUDO && tt != TYPTYPE_COMPOSITE;
+  }
+  if (ok) {
+    desc = CreateTupleDescCopy(desc);
+    ParamListInfo params = makeParamList(2);
+    for (int i = 0; i < 2; i++) {
+      params->params[i].value = internal_to_time_datum(i == 0 ? start : end, type);
+      params->params[i].isnull = false;
+      params->params[i].pflags = PARAM_FLAG_CONST;
+      params->params[i].ptype = type;
+    }
+    Tuplestorestate* ts = tuplestore_begin_heap(false, false, work_mem);
+    DestReceiver* dest = CreateDestReceiver(DestTuplestore);
+    SetTuplestoreDestReceiverParams(dest, ts, CurrentMemoryContext, false, nullptr, nullptr);
+    SPIExecuteOptions opt{};
+    opt.params = params;
+    opt.read_only = false;
+    opt.dest = dest;
+    int rc = SPI_execute_plan_extended(plan, &opt);
+    if (rc != SPI_OK_SELECT) elog(ERROR, "refresh query failed (%s): %s", SPI_result_code_string(rc), r->select_sql);
+    dest->rDestroy(dest);
+    SPI_freeplan(plan);
+    *written = insert_rows(r, ts, desc, array_types);
+    tuplestore_end(ts);
+  }
+  SPI_finish();
+  restore_user(&as);
+  return ok;
+}
+
 // Returns the number of rows written.
 uint64 materialize(Refresh* r, int64 start, int64 end) {
   run_as_owner(r->owner, r->delete_sql, r->qi.time_type, start, end, false, nullptr, nullptr);
+  uint64 written = 0;
+  if (guc_cagg_refresh_parallel && materialize_by_select(r, start, end, &written)) return written;
   return run_as_owner(r->owner, r->insert_sql, r->qi.time_type, start, end, false, nullptr, nullptr);
 }
 
@@ -261,7 +401,8 @@ void prepare(Refresh* r, Cagg* cagg, int64 requested_batch) {
   r->mat_q = quote_qualified_identifier(NameStr(r->mat->schema_name), NameStr(r->mat->table_name));
   r->delete_sql = psprintf("DELETE FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1 AND %s OPERATOR(pg_catalog.<) $2",
                            r->mat_q, r->bucket_col, r->bucket_col);
-  r->insert_sql = psprintf("INSERT INTO %s %s", r->mat_q, restricted_query_sql(&r->qi));
+  r->select_sql = restricted_query_sql(&r->qi);
+  r->insert_sql = psprintf("INSERT INTO %s %s", r->mat_q, r->select_sql);
   r->max_buckets = batch_buckets(r, requested_batch);
 }
 
