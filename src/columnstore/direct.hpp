@@ -30,11 +30,19 @@ struct DirectChunk;
 enum DirectMode { kDirectDefault, kDirectOn, kDirectOff };
 
 // The COPY's direct-compression state, or nullptr when no row of it can be written as batches
-// (the hypertable's columnstore is off, a unique index or row trigger on the hypertable, or a
+// (the hypertable's columnstore is off, an exclusion constraint, a unique index it cannot
+// check (deferrable, with a predicate or expressions) or a row trigger on the hypertable, or a
 // transition table). When direct compression was asked for and cannot be used, a NOTICE says why
 // and the COPY takes the row path. `estate` and `cid` are the COPY's.
 DirectCopy* direct_copy_begin(Relation ht_rel, const Hypertable* ht, DirectMode mode, bool transition_capture,
                               EState* estate, CommandId cid);
+// The same for a multi-row INSERT (INSERT ... VALUES with several rows, INSERT ... SELECT) without
+// ON CONFLICT, RETURNING or row-level security checks (the caller's to exclude), whose planner
+// estimate is `estimated_rows`: used when the setting asks and more than one row is expected, and
+// automatically (rows of already compressed chunks, in groups of min_rows) when at least min_rows
+// are expected; nullptr otherwise. The NOTICE says INSERT.
+DirectCopy* direct_insert_begin(Relation ht_rel, const Hypertable* ht, double estimated_rows, bool transition_capture,
+                                EState* estate, CommandId cid);
 // For a chunk the COPY opened (`rri`: its result relation with indexes and triggers): its direct
 // state, or nullptr when its rows take the row path (then the caller marks the chunk partial as
 // usual). Converts an uncompressed chunk into a (partially) compressed one when asked.
