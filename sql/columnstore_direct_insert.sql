@@ -114,6 +114,16 @@ SET timescaledb.enable_direct_compress_copy = on;
 SELECT mk('d2');
 INSERT INTO d2 SELECT * FROM src WHERE time < '2026-01-02';
 SELECT * FROM parts('d2');
+-- The statement's row count counts the rows written as batches.
+CREATE FUNCTION row_count(q text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  EXECUTE q;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END $$;
+SELECT row_count('INSERT INTO d2 SELECT * FROM src WHERE time >= ''2026-01-02'' AND time < ''2026-01-03''');
+SELECT * FROM parts('d2');
 RESET timescaledb.enable_direct_compress_copy;
 SET strata.enable_direct_compress_copy = on;
 

@@ -380,11 +380,16 @@ DirectChunk* direct_copy_chunk(DirectCopy* dc, const ChunkInfo* chunk, ResultRel
     return nullptr;
   }
   // Unique keys are checked against the row part and the batches as they are once no other
-  // transaction can write the chunk (its rows written as batches have no index entries that
-  // another writer's check would find): writers of the chunk wait for the COPY, readers do not.
+  // transaction can write the chunk (rows written as batches have no index entries that another
+  // writer's check would find): later writers of the chunk wait for this transaction, readers do
+  // not. When another transaction writes the chunk now, its rows take the row path (waiting
+  // could deadlock with another statement doing the same).
   bool has_unique = false;
   for (int i = 0; i < rri->ri_NumIndices; ++i) has_unique |= rri->ri_IndexRelationInfo[i]->ii_Unique;
-  if (has_unique) LockRelationOid(info.relid, ShareRowExclusiveLock);
+  if (has_unique && !ConditionalLockRelationOid(info.relid, ShareRowExclusiveLock)) {
+    MemoryContextSwitchTo(old);
+    return nullptr;
+  }
   Relation companion = table_open(companion_relid, RowExclusiveLock);
   if (!batch_writer_fits(rri->ri_RelationDesc, companion, &cc.settings)) {
     table_close(companion, NoLock);
