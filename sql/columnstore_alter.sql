@@ -206,6 +206,8 @@ SELECT c AS chunk1 FROM show_chunks('m') c ORDER BY c LIMIT 1 \gset
 SELECT err(format('ALTER TABLE %s ADD CONSTRAINT c CHECK (value < 1000 OR value = 5000)', :'chunk1'));
 SELECT err(format('ALTER TABLE %s ADD CONSTRAINT c CHECK (value < 1440 OR value = 5000)', :'chunk1'));
 SELECT err(format('ALTER TABLE %s DROP CONSTRAINT c', :'chunk1'));
+-- A validated foreign key on a compressed chunk itself: PostgreSQL's check would read it by name.
+SELECT err(format('ALTER TABLE %s ADD CONSTRAINT c_fk FOREIGN KEY (device) REFERENCES devices (id)', :'chunk1'));
 SELECT chunk_states(), differ();
 
 -- ---- ALTER COLUMN TYPE ----------------------------------------------------------------------------
