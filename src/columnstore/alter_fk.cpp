@@ -2,8 +2,9 @@
 // key with a query on the table alone (ONLY), which for a compressed chunk reads its row part:
 // here the hypertable is read instead, its compressed rows through the columnstore scan, which
 // decodes only the columns the query names (the key columns; segmentby keys are the batches'
-// plain values). The check is one anti-join against the referenced table (the planner's choice
-// of index probes or a hash join, memory bounded by work_mem), stopping at the first missing key.
+// plain values). The check groups the keys (hash aggregation spills past work_mem) and anti-joins
+// them with the referenced table (index probes or a hash join, the planner's choice), stopping
+// at the first missing key.
 // C-style glue.
 #include "columnstore/alter_fk.hpp"
 
@@ -22,6 +23,7 @@ extern "C" {
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 }
 
 namespace strata::columnstore {
@@ -99,9 +101,18 @@ void fk_validate(Oid relid, const Hypertable* ht, const char* scope, Oid conoid)
     appendStringInfo(&notnull, "%sfk.%s IS NOT NULL", k > 0 ? (match_full ? " OR " : " AND ") : "", fk);
     appendStringInfo(&eq, "%spk.%s %s fk.%s", k > 0 ? " AND " : "", pk, operator_sql(pf_eq[k]), fk);
   }
-  const char* sql = psprintf(
-      "SELECT %s FROM %s fk WHERE (%s) AND (%s) AND NOT EXISTS (SELECT 1 FROM %s%s pk WHERE %s) LIMIT 1", cols.data,
-      qualified(ht->relid), scope, notnull.data, pk_partitioned ? "" : "ONLY ", qualified(pkrelid), eq.data);
+  // The distinct keys first (one probe of the referenced table each; a segmentby key is a batch's
+  // value), when every key column's type can be grouped.
+  bool groupable = true;
+  for (int k = 0; k < nkeys; ++k)
+    groupable &= OidIsValid(lookup_type_cache(get_atttype(relid, fkatts[k]), TYPECACHE_EQ_OPR)->eq_opr);
+  const char* keys =
+      groupable ? psprintf("(SELECT %s FROM %s fk WHERE (%s) AND (%s) GROUP BY %s)", cols.data, qualified(ht->relid),
+                           scope, notnull.data, cols.data)
+                : psprintf("(SELECT %s FROM %s fk WHERE (%s) AND (%s))", cols.data, qualified(ht->relid), scope,
+                           notnull.data);
+  const char* sql = psprintf("SELECT fk.* FROM %s fk WHERE NOT EXISTS (SELECT 1 FROM %s%s pk WHERE %s) LIMIT 1", keys,
+                             pk_partitioned ? "" : "ONLY ", qualified(pkrelid), eq.data);
 
   // As PostgreSQL's validation: whatever the caller may read, and without row-level security.
   MemoryContext caller = CurrentMemoryContext;
