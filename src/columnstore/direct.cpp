@@ -1,4 +1,5 @@
-// Direct-to-columnstore COPY (direct.hpp; docs/COLUMNSTORE.md, "Direct-to-columnstore COPY"):
+// Direct-to-columnstore COPY and INSERT (direct.hpp; docs/COLUMNSTORE.md, "Direct-to-columnstore
+// COPY and INSERT"):
 // per chunk, the COPY's rows go into a tuplesort by segmentby and orderby; every
 // kChunkFlushRows rows (or kTotalFlushRows across chunks) the sort is written as batches, a
 // segment's rows cut every kBatchRows rows, and a segment's last rows that do not fill a batch are

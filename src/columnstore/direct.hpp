@@ -1,4 +1,5 @@
-// Direct-to-columnstore COPY (docs/COLUMNSTORE.md, "Direct-to-columnstore COPY"): rows COPYed into
+// Direct-to-columnstore COPY and multi-row INSERT (docs/COLUMNSTORE.md, "Direct-to-columnstore COPY
+// and INSERT"; INSERT through ingest/dispatch.cpp, direct_insert_begin): rows COPYed into
 // a hypertable with the columnstore enabled are sorted per chunk by segmentby and orderby and
 // written as compressed batches into the chunk's companion table (batch_writer.hpp) instead of its
 // row part: for every chunk when the session asks (strata.enable_direct_compress_copy, or the COPY
@@ -48,9 +49,11 @@ DirectCopy* direct_insert_begin(Relation ht_rel, const Hypertable* ht, double es
 // usual). Converts an uncompressed chunk into a (partially) compressed one when asked.
 DirectChunk* direct_copy_chunk(DirectCopy* dc, const ChunkInfo* chunk, ResultRelInfo* rri);
 // Buffers a row (the chunk's layout, constraints checked) for the chunk's batches; may write
-// batches.
+// batches. With unique indexes, the caller moved the batches holding an equal key into the row
+// part first (dml_check_unique): the key is probed there (23505) and kept for the check among the
+// statement's own rows (direct_copy_finish).
 void direct_copy_add(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot);
-// Writes everything still buffered (rows of a chunk that got too few for the automatic use go to
+// Checks the statement's own keys for duplicates (23505), then writes everything still buffered (rows of a chunk that got too few for the automatic use go to
 // its row part) and closes the companions. Before the COPY's AFTER STATEMENT triggers.
 void direct_copy_finish(DirectCopy* dc);
 
