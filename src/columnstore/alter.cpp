@@ -3,6 +3,7 @@
 // compressed rows, ALTER COLUMN TYPE rewriting batches one at a time, CREATE INDEX adding minmax
 // metadata for the next compressions. C-style glue.
 #include "columnstore/alter.hpp"
+#include "columnstore/alter_fk.hpp"
 #include "columnstore/columnstore.hpp"
 #include "columnstore/storage.hpp"
 #include "hypertable/chunk.hpp"
@@ -221,7 +222,7 @@ void check_constraint(AlterState* st, Oid conoid) {
                       errdetail("Some of its compressed rows violate it.")));
     return;
   }
-  // FOREIGN KEY: refused before PostgreSQL runs the statement (prepare_alter).
+  if (contype == CONSTRAINT_FOREIGN) return fk_validate(st->relid, st->ht, st->scope, conoid);
   if (contype == CONSTRAINT_EXCLUSION)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("cannot add exclusion constraint \"%s\" to hypertable \"%s\": it has compressed chunks",
@@ -897,14 +898,6 @@ AlterState* prepare_alter(AlterTableStmt* stmt, const char* query_string) {
     AlterTableCmd* cmd = lfirst_node(AlterTableCmd, lc);
     if (cmd->subtype == AT_AlterColumnType) prepare_type_change(st, rel, cmd, query_string);
     if (cmd->subtype == AT_AddColumn && add_column_rewrites(rel, (ColumnDef*)cmd->def)) rewrite_all = true;
-    if (cmd->subtype == AT_AddConstraint && IsA(cmd->def, Constraint) &&
-        ((Constraint*)cmd->def)->contype == CONSTR_FOREIGN && !((Constraint*)cmd->def)->skip_validation)
-      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                      errmsg("cannot add a validated foreign key to hypertable \"%s\": it has compressed chunks",
-                             RelationGetRelationName(rel)),
-                      errdetail("The rows of compressed chunks cannot be checked against the referenced table yet."),
-                      errhint("Add it NOT VALID (it then holds for new rows), or decompress the chunks first with "
-                              "decompress_chunk().")));
   }
   if (st->changes != NIL || rewrite_all) {
     st->old_desc = CreateTupleDescCopy(RelationGetDescr(rel));

@@ -1,4 +1,5 @@
-// Direct-to-columnstore COPY (direct.hpp; docs/COLUMNSTORE.md, "Direct-to-columnstore COPY"):
+// Direct-to-columnstore COPY and INSERT (direct.hpp; docs/COLUMNSTORE.md, "Direct-to-columnstore
+// COPY and INSERT"):
 // per chunk, the COPY's rows go into a tuplesort by segmentby and orderby; every
 // kChunkFlushRows rows (or kTotalFlushRows across chunks) the sort is written as batches, a
 // segment's rows cut every kBatchRows rows, and a segment's last rows that do not fill a batch are
@@ -11,14 +12,20 @@
 #include "pg/guard.hpp"
 
 extern "C" {
+#include "access/genam.h"
 #include "access/heapam.h"
+#include "access/nbtree.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "nodes/pg_list.h"
+#include "storage/lmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -45,8 +52,26 @@ constexpr int64 kTotalFlushRows = 2000000;
 
 }  // namespace
 
+// A unique index of a chunk written as batches: each row's key is checked against the row part
+// (an index probe, after dml_check_unique moved the batches holding an equal key there) when it
+// is added, and kept in a sort of the COPY's keys, checked for duplicates at the end.
+struct UniqueCheck {
+  Relation index;
+  IndexInfo* info;
+  List* arbiter;  // the index's oid alone
+  int nkeys;
+  bool nulls_not_distinct;
+  TupleDesc keydesc;
+  TupleTableSlot* keyslot;
+  Tuplesortstate* keys;  // the COPY's keys for this chunk, or nullptr
+  FmgrInfo* cmp;
+  Oid* colls;
+};
+
 struct DirectChunk {
   ChunkInfo chunk;
+  UniqueCheck* uniq;
+  int nuniq;
   ResultRelInfo* rri;
   Relation companion;
   BatchWriter* writer;
@@ -90,8 +115,13 @@ const char* hypertable_refusal(Relation rel, bool transition_capture) {
     HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
     if (!HeapTupleIsValid(tup)) continue;
     Form_pg_index ix = (Form_pg_index)GETSTRUCT(tup);
-    if (ix->indisunique || ix->indisexclusion)
-      why = "The hypertable has a unique index or exclusion constraint, checked on the row path.";
+    if (ix->indisexclusion)
+      why = "The hypertable has an exclusion constraint, checked on the row path.";
+    else if (ix->indisunique && !ix->indimmediate)
+      why = "The hypertable has a deferrable unique constraint, checked on the row path.";
+    else if (ix->indisunique && (!heap_attisnull(tup, Anum_pg_index_indpred, nullptr) ||
+                                 !heap_attisnull(tup, Anum_pg_index_indexprs, nullptr)))
+      why = "The hypertable has a unique index with a predicate or expressions, checked on the row path.";
     ReleaseSysCache(tup);
     if (why != nullptr) break;
   }
@@ -105,9 +135,132 @@ bool chunk_refuses(ResultRelInfo* rri) {
     return true;
   for (int i = 0; i < rri->ri_NumIndices; ++i) {
     IndexInfo* ii = rri->ri_IndexRelationInfo[i];
-    if (ii->ii_Unique || ii->ii_ExclusionOps != nullptr) return true;
+    Relation ix = rri->ri_IndexRelationDescs[i];
+    if (ii->ii_ExclusionOps != nullptr) return true;
+    if (ii->ii_Unique && (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL || !ix->rd_index->indimmediate ||
+                          ix->rd_rel->relam != BTREE_AM_OID || !ii->ii_ReadyForInserts))
+      return true;
   }
   return false;
+}
+
+// The chunk's unique indexes, for checking the keys of rows written as batches.
+void open_unique_checks(DirectChunk* ch) {
+  ResultRelInfo* rri = ch->rri;
+  int n = 0;
+  for (int i = 0; i < rri->ri_NumIndices; ++i) n += rri->ri_IndexRelationInfo[i]->ii_Unique ? 1 : 0;
+  if (n == 0) return;
+  ch->uniq = (UniqueCheck*)palloc0(sizeof(UniqueCheck) * n);
+  for (int i = 0; i < rri->ri_NumIndices; ++i) {
+    IndexInfo* ii = rri->ri_IndexRelationInfo[i];
+    if (!ii->ii_Unique) continue;
+    Relation ix = rri->ri_IndexRelationDescs[i];
+    // The probe compares with the index's equality operators (as ON CONFLICT's pre-check).
+    if (ii->ii_UniqueOps == nullptr) BuildSpeculativeIndexInfo(ix, ii);
+    UniqueCheck* u = &ch->uniq[ch->nuniq++];
+    u->index = ix;
+    u->info = ii;
+    u->arbiter = list_make1_oid(RelationGetRelid(ix));
+    u->nkeys = ii->ii_NumIndexKeyAttrs;
+    u->nulls_not_distinct = ii->ii_NullsNotDistinct;
+    u->keydesc = CreateTemplateTupleDesc(u->nkeys);
+    for (int k = 0; k < u->nkeys; ++k)
+      TupleDescCopyEntry(u->keydesc, (AttrNumber)(k + 1), RelationGetDescr(ix), (AttrNumber)(k + 1));
+    u->keyslot = MakeSingleTupleTableSlot(u->keydesc, &TTSOpsVirtual);
+    u->cmp = (FmgrInfo*)palloc0(sizeof(FmgrInfo) * u->nkeys);
+    u->colls = (Oid*)palloc0(sizeof(Oid) * u->nkeys);
+    for (int k = 0; k < u->nkeys; ++k) {
+      Oid proc = get_opfamily_proc(ix->rd_opfamily[k], ix->rd_opcintype[k], ix->rd_opcintype[k], BTORDER_PROC);
+      if (!OidIsValid(proc)) elog(ERROR, "missing support function 1 for index \"%s\"", RelationGetRelationName(ix));
+      fmgr_info(proc, &u->cmp[k]);
+      u->colls[k] = ix->rd_indcollation[k];
+    }
+  }
+}
+
+void raise_duplicate(ResultRelInfo* rri, Relation index, Datum* values, bool* isnull) {
+  char* key = BuildIndexValueDescription(index, values, isnull);
+  ereport(ERROR, (errcode(ERRCODE_UNIQUE_VIOLATION),
+                  errmsg("duplicate key value violates unique constraint \"%s\"", RelationGetRelationName(index)),
+                  key != nullptr ? errdetail("Key %s already exists.", key) : 0,
+                  errtableconstraint(rri->ri_RelationDesc, RelationGetRelationName(index))));
+}
+
+// A row's keys: none may equal a row of the row part (where dml_check_unique moved the batches
+// holding an equal key); each is kept for the check among the COPY's own rows.
+void check_unique(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
+  ExprContext* econtext = GetPerTupleExprContext(dc->estate);
+  econtext->ecxt_scantuple = slot;
+  for (int i = 0; i < ch->nuniq; ++i) {
+    UniqueCheck* u = &ch->uniq[i];
+    Datum values[INDEX_MAX_KEYS];
+    bool isnull[INDEX_MAX_KEYS];
+    FormIndexDatum(u->info, slot, dc->estate, values, isnull);
+    bool has_null = false;
+    for (int k = 0; k < u->nkeys; ++k) has_null |= isnull[k];
+    if (has_null && !u->nulls_not_distinct) continue;  // NULLs are distinct: never a conflict
+    ItemPointerData conflict;
+    if (!ExecCheckIndexConstraints(ch->rri, slot, dc->estate, &conflict, u->arbiter))
+      raise_duplicate(ch->rri, u->index, values, isnull);
+    MemoryContext old = MemoryContextSwitchTo(dc->cxt);
+    if (u->keys == nullptr) {
+      AttrNumber attnums[INDEX_MAX_KEYS];
+      Oid ops[INDEX_MAX_KEYS];
+      bool nulls_first[INDEX_MAX_KEYS];
+      for (int k = 0; k < u->nkeys; ++k) {
+        attnums[k] = (AttrNumber)(k + 1);
+        ops[k] = get_opfamily_member(u->index->rd_opfamily[k], u->index->rd_opcintype[k],
+                                     u->index->rd_opcintype[k], BTLessStrategyNumber);
+        if (!OidIsValid(ops[k]))
+          elog(ERROR, "missing operator < for index \"%s\"", RelationGetRelationName(u->index));
+        nulls_first[k] = false;
+      }
+      u->keys = tuplesort_begin_heap(u->keydesc, u->nkeys, attnums, ops, u->colls, nulls_first, work_mem, nullptr,
+                                     TUPLESORT_NONE);
+    }
+    ExecClearTuple(u->keyslot);
+    memcpy(u->keyslot->tts_values, values, sizeof(Datum) * u->nkeys);
+    memcpy(u->keyslot->tts_isnull, isnull, sizeof(bool) * u->nkeys);
+    ExecStoreVirtualTuple(u->keyslot);
+    tuplesort_puttupleslot(u->keys, u->keyslot);
+    MemoryContextSwitchTo(old);
+  }
+}
+
+// The COPY's own keys of the chunk: sorted, equal neighbours are duplicates.
+void check_copy_keys(DirectCopy* dc, DirectChunk* ch) {
+  for (int i = 0; i < ch->nuniq; ++i) {
+    UniqueCheck* u = &ch->uniq[i];
+    if (u->keys == nullptr) continue;
+    MemoryContext old = MemoryContextSwitchTo(dc->cxt);
+    tuplesort_performsort(u->keys);
+    TupleTableSlot* prev = MakeSingleTupleTableSlot(u->keydesc, &TTSOpsMinimalTuple);
+    TupleTableSlot* cur = MakeSingleTupleTableSlot(u->keydesc, &TTSOpsMinimalTuple);
+    bool have_prev = false;
+    while (tuplesort_gettupleslot(u->keys, true, true, cur, nullptr)) {
+      CHECK_FOR_INTERRUPTS();
+      slot_getallattrs(cur);
+      if (have_prev) {
+        bool equal = true;
+        for (int k = 0; k < u->nkeys && equal; ++k) {
+          if (prev->tts_isnull[k] || cur->tts_isnull[k])
+            equal = prev->tts_isnull[k] && cur->tts_isnull[k];  // NULLS NOT DISTINCT
+          else
+            equal = DatumGetInt32(FunctionCall2Coll(&u->cmp[k], u->colls[k], prev->tts_values[k],
+                                                    cur->tts_values[k])) == 0;
+        }
+        if (equal) raise_duplicate(ch->rri, u->index, cur->tts_values, cur->tts_isnull);
+      }
+      ExecCopySlot(prev, cur);
+      slot_getallattrs(prev);
+      have_prev = true;
+    }
+    ExecDropSingleTupleTableSlot(prev);
+    ExecDropSingleTupleTableSlot(cur);
+    tuplesort_end(u->keys);
+    u->keys = nullptr;
+    MemoryContextSwitchTo(old);
+  }
 }
 
 void insert_row_part(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
@@ -159,15 +312,17 @@ void flush_all(DirectCopy* dc, bool carry) {
 
 }  // namespace
 
-DirectCopy* direct_copy_begin(Relation ht_rel, const Hypertable* ht, DirectMode mode, bool transition_capture,
-                              EState* estate, CommandId cid) {
+namespace {
+
+DirectCopy* direct_begin(Relation ht_rel, const Hypertable* ht, DirectMode mode, bool transition_capture,
+                         EState* estate, CommandId cid, const char* statement) {
   if (mode == kDirectOff) return nullptr;
   const bool asked =
       mode == kDirectOn || guc_enable_direct_compress_copy || guc_enable_direct_compress_copy_tsdb;
   if (!asked && guc_direct_compress_copy_min_rows <= 0) return nullptr;
   if (ht->compression_state == 0) {
     if (asked)
-      ereport(NOTICE, (errmsg("direct compression is not used for COPY into \"%s\"", RelationGetRelationName(ht_rel)),
+      ereport(NOTICE, (errmsg("direct compression is not used for %s into \"%s\"", statement, RelationGetRelationName(ht_rel)),
                        errdetail("The hypertable's columnstore is not enabled."),
                        errhint("Enable it with ALTER TABLE %s SET (timescaledb.compress).",
                                RelationGetRelationName(ht_rel))));
@@ -176,7 +331,7 @@ DirectCopy* direct_copy_begin(Relation ht_rel, const Hypertable* ht, DirectMode 
   const char* why = hypertable_refusal(ht_rel, transition_capture);
   if (why != nullptr) {
     if (asked)
-      ereport(NOTICE, (errmsg("direct compression is not used for COPY into \"%s\"", RelationGetRelationName(ht_rel)),
+      ereport(NOTICE, (errmsg("direct compression is not used for %s into \"%s\"", statement, RelationGetRelationName(ht_rel)),
                        errdetail("%s", why), errhint("The rows are written to the chunks' row parts.")));
     return nullptr;
   }
@@ -185,8 +340,24 @@ DirectCopy* direct_copy_begin(Relation ht_rel, const Hypertable* ht, DirectMode 
   dc->min_rows = asked ? 0 : guc_direct_compress_copy_min_rows;
   dc->estate = estate;
   dc->cid = cid;
-  dc->cxt = AllocSetContextCreate(CurrentMemoryContext, "direct compression COPY", ALLOCSET_DEFAULT_SIZES);
+  dc->cxt = AllocSetContextCreate(CurrentMemoryContext, "direct compression", ALLOCSET_DEFAULT_SIZES);
   return dc;
+}
+
+}  // namespace
+
+DirectCopy* direct_copy_begin(Relation ht_rel, const Hypertable* ht, DirectMode mode, bool transition_capture,
+                              EState* estate, CommandId cid) {
+  return direct_begin(ht_rel, ht, mode, transition_capture, estate, cid, "COPY");
+}
+
+DirectCopy* direct_insert_begin(Relation ht_rel, const Hypertable* ht, double estimated_rows, bool transition_capture,
+                                EState* estate, CommandId cid) {
+  const bool asked = guc_enable_direct_compress_copy || guc_enable_direct_compress_copy_tsdb;
+  if (asked ? estimated_rows < 2
+            : guc_direct_compress_copy_min_rows <= 0 || estimated_rows < guc_direct_compress_copy_min_rows)
+    return nullptr;
+  return direct_begin(ht_rel, ht, kDirectDefault, transition_capture, estate, cid, "INSERT");
 }
 
 DirectChunk* direct_copy_chunk(DirectCopy* dc, const ChunkInfo* chunk, ResultRelInfo* rri) {
@@ -209,6 +380,17 @@ DirectChunk* direct_copy_chunk(DirectCopy* dc, const ChunkInfo* chunk, ResultRel
     MemoryContextSwitchTo(old);
     return nullptr;
   }
+  // Unique keys are checked against the row part and the batches as they are once no other
+  // transaction can write the chunk (rows written as batches have no index entries that another
+  // writer's check would find): later writers of the chunk wait for this transaction, readers do
+  // not. When another transaction writes the chunk now, its rows take the row path (waiting
+  // could deadlock with another statement doing the same).
+  bool has_unique = false;
+  for (int i = 0; i < rri->ri_NumIndices; ++i) has_unique |= rri->ri_IndexRelationInfo[i]->ii_Unique;
+  if (has_unique && !ConditionalLockRelationOid(info.relid, ShareRowExclusiveLock)) {
+    MemoryContextSwitchTo(old);
+    return nullptr;
+  }
   Relation companion = table_open(companion_relid, RowExclusiveLock);
   if (!batch_writer_fits(rri->ri_RelationDesc, companion, &cc.settings)) {
     table_close(companion, NoLock);
@@ -223,12 +405,14 @@ DirectChunk* direct_copy_chunk(DirectCopy* dc, const ChunkInfo* chunk, ResultRel
   ch->automatic = !dc->asked;
   ch->limit = kChunkFlushRows;
   ch->converted = converted;
+  open_unique_checks(ch);
   dc->chunks = lappend(dc->chunks, ch);
   MemoryContextSwitchTo(old);
   return ch;
 }
 
 void direct_copy_add(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
+  if (ch->nuniq > 0) check_unique(dc, ch, slot);
   if (ch->row_part) {
     insert_row_part(dc, ch, slot);
     return;
@@ -259,8 +443,9 @@ void direct_copy_add(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
 
 void direct_copy_finish(DirectCopy* dc) {
   if (dc == nullptr) return;
-  flush_all(dc, false);
   ListCell* lc;
+  foreach (lc, dc->chunks) check_copy_keys(dc, (DirectChunk*)lfirst(lc));
+  flush_all(dc, false);
   foreach (lc, dc->chunks) {
     auto* ch = (DirectChunk*)lfirst(lc);
     const int64 batches = batch_writer_batches(ch->writer);
@@ -269,6 +454,7 @@ void direct_copy_finish(DirectCopy* dc) {
                             NameStr(ch->chunk.table_name), (long long)batches)));
     batch_writer_close(ch->writer);
     ch->writer = nullptr;
+    for (int i = 0; i < ch->nuniq; ++i) ExecDropSingleTupleTableSlot(ch->uniq[i].keyslot);
     table_close(ch->companion, NoLock);
     if (ch->bistate != nullptr) {
       table_finish_bulk_insert(ch->rri->ri_RelationDesc, 0);

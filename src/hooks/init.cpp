@@ -51,7 +51,7 @@ void define_settings() {
                            &columnstore::guc_enable_columnar_pushdown, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
   DefineCustomBoolVariable("strata.enable_direct_compress_copy",
-                           "Writes the rows of COPY into a hypertable with the columnstore enabled as compressed batches.",
+                           "Writes the rows of COPY and multi-row INSERT into a hypertable with the columnstore enabled as compressed batches.",
                            "Chunks that are not compressed yet become compressed ones. The COPY option direct_compress asks per COPY.",
                            &columnstore::guc_enable_direct_compress_copy, false, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
@@ -63,7 +63,7 @@ void define_settings() {
                              nullptr, &columnstore::guc_enable_direct_compress_copy_tsdb, false, PGC_USERSET, 0,
                              nullptr, nullptr, nullptr);
   DefineCustomIntVariable("strata.direct_compress_copy_min_rows",
-                          "Rows one COPY must bring to an already compressed chunk for them to be written as batches.",
+                          "Rows one COPY (or multi-row INSERT) must bring to an already compressed chunk for them to be written as batches.",
                           "0 writes them to the chunk's row part, whatever their number.",
                           &columnstore::guc_direct_compress_copy_min_rows, 1000, 0, 100000, PGC_USERSET, 0, nullptr,
                           nullptr, nullptr);

@@ -152,7 +152,9 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v, int64 h) {
   c->bistate = GetBulkInsertState();
   c->slots = static_cast<TupleTableSlot**>(palloc0(sizeof(TupleTableSlot*) * kMaxBufferedRows));
   c->linenos = static_cast<uint64*>(palloc0(sizeof(uint64) * kMaxBufferedRows));
-  if (run->columnstore && direct == nullptr)
+  // (also for rows written as batches: the batches holding a key equal to a new row's move into
+  // the row part, where direct.cpp's unique check finds them)
+  if (run->columnstore)
     c->dml = columnstore::dml_open_for_insert(rel, info, RelationGetDescr(run->root->ri_RelationDesc), run->move_cid);
   route_cache_add(&run->routes, info, c);
   MemoryContextSwitchTo(old);

@@ -11,6 +11,7 @@
 #include "ingest/dispatch.hpp"
 
 #include "caggs/caggs.hpp"
+#include "columnstore/direct.hpp"
 #include "columnstore/dml.hpp"
 #include "hypertable/chunk.hpp"
 #include "ingest/route_cache.hpp"
@@ -18,9 +19,11 @@
 
 extern "C" {
 #include "access/attmap.h"
+#include "access/tupconvert.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "executor/nodeCustom.h"
+#include "executor/nodeModifyTable.h"
 #include "nodes/extensible.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -48,6 +51,18 @@ struct DispatchState {
   FmgrInfo* space_hash;  // the hash dimension's hash function, or nullptr when there is none
   bool columnstore;      // the hypertable's columnstore is enabled: unique checks across batches
   CommandId move_cid;    // batch moves' command id (columnstore/dml.hpp)
+  bool direct_decided;   // whether rows may be written as compressed batches was decided
+  columnstore::DirectCopy* direct;  // rows written as compressed batches (columnstore/direct.hpp)
+  TupleTableSlot* parent_slot;      // a row of the hypertable's layout, for direct writes
+};
+
+// A chunk's columnstore state (RouteEntry data), or no entry data when it has none.
+struct ChunkWrite {
+  columnstore::DmlChunk* dml;        // unique checks across the batches, or nullptr
+  columnstore::DirectChunk* direct;  // its rows written as batches, or nullptr
+  ResultRelInfo* rri;                // the chunk's own (direct writes)
+  TupleConversionMap* map;           // hypertable layout -> chunk layout, or nullptr
+  TupleTableSlot* slot;              // a row of the chunk's layout
 };
 
 struct ModifyState {
@@ -262,15 +277,37 @@ RouteEntry* route(DispatchState* ds, int64 v, int64 h) {
   MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
   ChunkInfo* chunk = chunk_get_or_create(ds->ht, v, h);
   add_chunk_result_rel(ds, chunk, estate);
+  Relation rel = static_cast<Relation>(llast(ds->opened));
+  Relation parent = ds->mtstate->resultRelInfo[0].ri_RelationDesc;
+  columnstore::DirectChunk* direct = nullptr;
+  ResultRelInfo* rri = nullptr;
+  if (ds->direct != nullptr) {
+    // Its own result relation (ModifyTable's array of them may move as chunks are added).
+    rri = makeNode(ResultRelInfo);
+    InitResultRelInfo(rri, rel, 0, &ds->mtstate->resultRelInfo[0], 0);
+    ExecOpenIndices(rri, false);
+    estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, rri);
+    skip_routed_range_check(rri, estate, false);
+    direct = columnstore::direct_copy_chunk(ds->direct, chunk, rri);
+  }
   // A compressed chunk's row part gets rows: it becomes partial (the status is current: see
   // chunk_get_or_create).
-  if ((chunk->status & kChunkStatusCompressed) != 0 && (chunk->status & kChunkStatusPartial) == 0)
+  if (direct == nullptr && (chunk->status & kChunkStatusCompressed) != 0 && (chunk->status & kChunkStatusPartial) == 0)
     chunk_note_rows_in_row_part(chunk);
   columnstore::DmlChunk* dc = nullptr;
-  if (ds->columnstore)
-    dc = columnstore::dml_open_for_insert(static_cast<Relation>(llast(ds->opened)), chunk,
-                                          RelationGetDescr(ds->mtstate->resultRelInfo[0].ri_RelationDesc), ds->move_cid);
-  e = route_cache_add(&ds->routes, chunk, dc);
+  if (ds->columnstore) dc = columnstore::dml_open_for_insert(rel, chunk, RelationGetDescr(parent), ds->move_cid);
+  ChunkWrite* w = nullptr;
+  if (dc != nullptr || direct != nullptr) {
+    w = static_cast<ChunkWrite*>(palloc0(sizeof(ChunkWrite)));
+    w->dml = dc;
+    w->direct = direct;
+    if (direct != nullptr) {
+      w->rri = rri;
+      w->map = convert_tuples_by_name(RelationGetDescr(parent), RelationGetDescr(rel));
+      w->slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
+    }
+  }
+  e = route_cache_add(&ds->routes, chunk, w);
   MemoryContextSwitchTo(old);
   return e;
 }
@@ -305,11 +342,86 @@ void dispatch_begin(CustomScanState* node, EState* estate, int eflags) {
   node->custom_ps = list_make1(ExecInitNode(static_cast<Plan*>(linitial(cscan->custom_plans)), estate, eflags));
 }
 
+// Whether the statement's rows may be written as compressed batches (decided at the first row,
+// once ModifyTable is initialized): a plain INSERT (no ON CONFLICT, RETURNING or row-level
+// security checks) that the planner expects to bring enough rows (columnstore/direct.hpp).
+void decide_direct(DispatchState* ds, CustomScanState* node) {
+  ds->direct_decided = true;
+  ModifyTableState* mt = ds->mtstate;
+  EState* estate = node->ss.ps.state;
+  if (!ds->columnstore || mt == nullptr || on_conflict(mt) != ONCONFLICT_NONE) return;
+  ResultRelInfo* root = &mt->resultRelInfo[0];
+  if (root->ri_returningList != NIL || root->ri_WithCheckOptions != NIL) return;
+  auto* cscan = reinterpret_cast<CustomScan*>(node->ss.ps.plan);
+  const double rows = static_cast<Plan*>(linitial(cscan->custom_plans))->plan_rows;
+  ds->direct = columnstore::direct_insert_begin(root->ri_RelationDesc, ds->ht, rows, mt->mt_transition_capture != nullptr,
+                                                estate, estate->es_output_cid);
+  if (ds->direct != nullptr)
+    ds->parent_slot = MakeSingleTupleTableSlot(RelationGetDescr(root->ri_RelationDesc), &TTSOpsVirtual);
+}
+
+// A row for a chunk written as batches: constraints checked as ModifyTable checks them, then
+// buffered (columnstore/direct.hpp); counted as ModifyTable counts the rows it inserts.
+void add_direct(DispatchState* ds, ChunkWrite* w, TupleTableSlot* in) {
+  EState* estate = ds->css.ss.ps.state;
+  TupleTableSlot* p = ds->parent_slot;
+  ExecClearTuple(p);
+  memcpy(p->tts_values, in->tts_values, sizeof(Datum) * ds->natts);
+  memcpy(p->tts_isnull, in->tts_isnull, sizeof(bool) * ds->natts);
+  ExecStoreVirtualTuple(p);
+  TupleTableSlot* slot = w->slot;
+  if (w->map != nullptr) {
+    execute_attr_map_slot(w->map->attrMap, p, slot);
+  } else {
+    ExecClearTuple(slot);
+    memcpy(slot->tts_values, p->tts_values, sizeof(Datum) * slot->tts_tupleDescriptor->natts);
+    memcpy(slot->tts_isnull, p->tts_isnull, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+    ExecStoreVirtualTuple(slot);
+  }
+  slot->tts_tableOid = RelationGetRelid(w->rri->ri_RelationDesc);
+  Relation rel = w->rri->ri_RelationDesc;
+  if (rel->rd_att->constr != nullptr && rel->rd_att->constr->has_generated_stored)
+    ExecComputeStoredGenerated(w->rri, estate, slot, CMD_INSERT);
+  if (rel->rd_att->constr != nullptr) ExecConstraints(w->rri, slot, estate);
+  columnstore::direct_copy_add(ds->direct, w->direct, slot);
+  if (ds->mtstate->canSetTag) estate->es_processed++;
+}
+
 TupleTableSlot* dispatch_exec(CustomScanState* node) {
   auto* ds = reinterpret_cast<DispatchState*>(node);
-  TupleTableSlot* in = ExecProcNode(static_cast<PlanState*>(linitial(node->custom_ps)));
-  if (TupIsNull(in)) return nullptr;
-  slot_getallattrs(in);
+  if (!ds->direct_decided) decide_direct(ds, node);
+  TupleTableSlot* in;
+  for (bool first = true;; first = false) {
+    // (rows kept here: their per-row memory is freed as ModifyTable frees it between rows)
+    if (!first) ResetPerTupleExprContext(node->ss.ps.state);
+    in = ExecProcNode(static_cast<PlanState*>(linitial(node->custom_ps)));
+    if (TupIsNull(in)) {
+      if (ds->direct != nullptr) {
+        columnstore::direct_copy_finish(ds->direct);
+        ds->direct = nullptr;
+      }
+      return nullptr;
+    }
+    slot_getallattrs(in);
+    if (ds->direct == nullptr) break;
+    // Rows of chunks written as batches are kept here; the others go on to ModifyTable.
+    AttrNumber t = ds->ht->time_attno;
+    if (t > ds->natts || in->tts_isnull[t - 1]) break;  // the error below
+    int64 v = time_datum_to_internal(in->tts_values[t - 1], ds->ht->time_type);
+    int64 h = 0;
+    if (ds->space_hash != nullptr) {
+      MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(node->ss.ps.state));
+      h = space_hash_value(ds->space_hash, ds->ht->space_collation, in->tts_values[ds->ht->space_attno - 1],
+                           in->tts_isnull[ds->ht->space_attno - 1]);
+      MemoryContextSwitchTo(old);
+    }
+    RouteEntry* entry = route(ds, v, h);
+    auto* w = static_cast<ChunkWrite*>(entry->data);
+    if (w == nullptr || w->direct == nullptr) break;
+    if (ds->cagg != nullptr) caggs_track(ds->cagg, v);
+    if (w->dml != nullptr) columnstore::dml_check_unique(w->dml, in->tts_values, in->tts_isnull);
+    add_direct(ds, w, in);
+  }
   AttrNumber t = ds->ht->time_attno;
   if (t > ds->natts || in->tts_isnull[t - 1])
     ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
@@ -327,8 +439,8 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
   }
   RouteEntry* entry = route(ds, v, h);
   Oid chunk_relid = entry->relid;
-  if (entry->data != nullptr)
-    columnstore::dml_check_unique(static_cast<columnstore::DmlChunk*>(entry->data), in->tts_values, in->tts_isnull);
+  auto* w = static_cast<ChunkWrite*>(entry->data);
+  if (w != nullptr && w->dml != nullptr) columnstore::dml_check_unique(w->dml, in->tts_values, in->tts_isnull);
 
   TupleTableSlot* out = node->ss.ps.ps_ResultTupleSlot;
   ExecClearTuple(out);
@@ -342,8 +454,14 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
 void dispatch_end(CustomScanState* node) {
   auto* ds = reinterpret_cast<DispatchState*>(node);
   ExecEndNode(static_cast<PlanState*>(linitial(node->custom_ps)));
-  for (RouteEntry* e = route_cache_begin(&ds->routes); e != route_cache_end(&ds->routes); ++e)
-    if (e->data != nullptr) columnstore::dml_close(static_cast<columnstore::DmlChunk*>(e->data));
+  for (RouteEntry* e = route_cache_begin(&ds->routes); e != route_cache_end(&ds->routes); ++e) {
+    auto* w = static_cast<ChunkWrite*>(e->data);
+    if (w == nullptr) continue;
+    columnstore::dml_close(w->dml);
+    if (w->slot != nullptr) ExecDropSingleTupleTableSlot(w->slot);
+  }
+  if (ds->parent_slot != nullptr) ExecDropSingleTupleTableSlot(ds->parent_slot);
+  ds->parent_slot = nullptr;
   ListCell* lc;
   foreach (lc, ds->opened) table_close(static_cast<Relation>(lfirst(lc)), NoLock);
   ds->opened = NIL;
