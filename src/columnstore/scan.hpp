@@ -69,6 +69,37 @@ enum Exprs { kSegQuals, kSegDisplay, kPushedDisplay, kConsts };
 Node* columnar_create_state(CustomScan* cscan);
 extern const CustomScanMethods columnar_scan_methods;
 
+// Parallel scans (scan_parallel.cpp). Setting strata.enable_columnstore_parallel_scan (registered by
+// src/hooks/init.cpp): with it off compressed chunks get no partial paths.
+extern bool guc_enable_columnstore_parallel_scan;
+// Planner: makes `path` (a fresh unordered ColumnarScan path of the chunk) parallel-aware and adds
+// it to the rel's partial paths; with `rowpart` (the row part's cheapest path, when the chunk is
+// partial) in a partial Append with a parallel scan of the row part (the cheapest of
+// `rowpart_partial`, the rel's partial paths before the columnstore took over, or a parallel
+// seq scan). `io_cost`: the part of the path's cost that workers do not divide.
+void add_columnar_partial_path(PlannerInfo* root, RelOptInfo* rel, CustomPath* path, double uncompressed_bytes,
+                               Cost io_cost, Path* rowpart, List* rowpart_partial);
+// Executor: the share of one participant of a parallel-aware ColumnarScan. Every participant reads
+// the companion's rows in the same order (same snapshot, same scan, no synchronized start) and
+// takes the ones it claims from a shared counter, so each batch is decoded by exactly one of them.
+struct ColumnarParallel;
+// Whether the participant takes the companion row it just fetched (always when not parallel).
+bool columnar_parallel_take(ColumnarParallel* par);
+// At each scan start: the participant's position back to the first companion row.
+void columnar_parallel_restart(ColumnarParallel* par);
+// The CustomExecMethods callbacks.
+Size columnar_estimate_dsm(CustomScanState* node, ParallelContext* pcxt);
+void columnar_initialize_dsm(CustomScanState* node, ParallelContext* pcxt, void* coordinate);
+void columnar_reinitialize_dsm(CustomScanState* node, ParallelContext* pcxt, void* coordinate);
+void columnar_initialize_worker(CustomScanState* node, shm_toc* toc, void* coordinate);
+void columnar_shutdown(CustomScanState* node);
+// EXPLAIN ANALYZE counters (batches total, skipped, decoded, rows filtered) of the other
+// participants, added to `counters` (the leader's own, after the workers have finished).
+void columnar_parallel_counters(ColumnarParallel* par, int64 counters[4]);
+// scan_exec.cpp: the node's parallel share (nullptr until the callbacks set it) and its counters.
+ColumnarParallel** columnar_parallel_slot(CustomScanState* node);
+void columnar_own_counters(CustomScanState* node, int64 counters[4]);
+
 // For the aggregation node (agg_plan.cpp, agg_exec.cpp), which reads batches instead of rows.
 // Whether a path is a ColumnarScan path (scan_plan.cpp).
 bool is_columnar_path(const Path* path);

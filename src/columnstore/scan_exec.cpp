@@ -152,6 +152,8 @@ struct ColumnarScanState {
   int64 batches_skipped;
   int64 batches_decoded;
   int64 rows_filtered;
+  // parallel-aware scans: this participant's share of the batches (scan_parallel.cpp)
+  ColumnarParallel* par;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -310,6 +312,7 @@ void start_scan(ColumnarScanState* st) {
   st->started = true;
   st->batch_rows = 0;
   st->next_row = 0;
+  columnar_parallel_restart(st->par);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -390,11 +393,16 @@ void decode_column(ColumnarScanState* st, int bslot, int col, int32 count) {
                            RelationGetRelationName(st->companion), count, (unsigned long long)rows)));
 }
 
-// The next companion row (batch) into comp_slot: through the index with the scan keys, or a heap scan.
+// The next companion row (batch) into comp_slot: through the index with the scan keys, or a heap scan;
+// in a parallel scan, the next one this participant takes.
 bool fetch_companion(ColumnarScanState* st) {
   if (st->never) return false;  // (the index scan has no keys then)
-  if (st->iscan != nullptr) return index_getnext_slot(st->iscan, ForwardScanDirection, st->comp_slot);
-  return table_scan_getnextslot(st->scan, ForwardScanDirection, st->comp_slot);
+  for (;;) {
+    const bool got = st->iscan != nullptr ? index_getnext_slot(st->iscan, ForwardScanDirection, st->comp_slot)
+                                          : table_scan_getnextslot(st->scan, ForwardScanDirection, st->comp_slot);
+    if (!got || columnar_parallel_take(st->par)) return got;
+    CHECK_FOR_INTERRUPTS();
+  }
 }
 
 // Reads companion rows until one whose batch has selected rows; false at the end.
@@ -940,7 +948,12 @@ void begin_columnar(CustomScanState* node, EState* estate, int eflags) {
   st->comp_slot = table_slot_create(st->companion, nullptr);
   List* keys = (List*)list_nth(cscan->custom_private, 5);
   if (keys != NIL) open_index(st, keys, estate);
-  if (st->iscan == nullptr) st->scan = table_beginscan(st->companion, estate->es_snapshot, 0, nullptr);
+  // (The participants of a parallel scan must see the companion's rows in the same order: no
+  // synchronized start.)
+  if (st->iscan == nullptr)
+    st->scan = node->ss.ps.plan->parallel_aware
+                   ? table_beginscan_strat(st->companion, estate->es_snapshot, 0, nullptr, true, false)
+                   : table_beginscan(st->companion, estate->es_snapshot, 0, nullptr);
 }
 
 // Chooses the companion's btree index whose columns the plan's keys cover best (a key on a later
@@ -1048,10 +1061,13 @@ void explain_columnar(CustomScanState* node, List* ancestors, ExplainState* es) 
   explain_exprs((List*)list_nth(cscan->custom_exprs, kPushedDisplay), "Vectorized Filter", node, ancestors, es);
   if (st->distinct) ExplainPropertyText("Rows Returned", "first of each segment", es);
   if (!es->analyze) return;
-  ExplainPropertyInteger("Batches", nullptr, st->batches_total, es);
-  ExplainPropertyInteger("Batches Skipped by Metadata", nullptr, st->batches_skipped, es);
-  ExplainPropertyInteger("Batches Decoded", nullptr, st->batches_decoded, es);
-  ExplainPropertyInteger("Rows Removed by Vectorized Filter", nullptr, st->rows_filtered, es);
+  // (a parallel scan: the totals of every participant)
+  int64 c[4] = {st->batches_total, st->batches_skipped, st->batches_decoded, st->rows_filtered};
+  columnar_parallel_counters(st->par, c);
+  ExplainPropertyInteger("Batches", nullptr, c[0], es);
+  ExplainPropertyInteger("Batches Skipped by Metadata", nullptr, c[1], es);
+  ExplainPropertyInteger("Batches Decoded", nullptr, c[2], es);
+  ExplainPropertyInteger("Rows Removed by Vectorized Filter", nullptr, c[3], es);
 }
 
 const CustomExecMethods exec_methods = {
@@ -1062,11 +1078,11 @@ const CustomExecMethods exec_methods = {
     pg::guarded<rescan_columnar>,
     nullptr,
     nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
+    pg::guarded<columnar_estimate_dsm>,
+    pg::guarded<columnar_initialize_dsm>,
+    pg::guarded<columnar_reinitialize_dsm>,
+    pg::guarded<columnar_initialize_worker>,
+    pg::guarded<columnar_shutdown>,
     pg::guarded<explain_columnar>,
 };
 
@@ -1093,6 +1109,16 @@ bool columnar_batch_column(CustomScanState* node, AttrNumber attno, uint64* rows
   *validity = col.validity;
   *fixed = col.fixed;
   return true;
+}
+
+ColumnarParallel** columnar_parallel_slot(CustomScanState* node) { return &((ColumnarScanState*)node)->par; }
+
+void columnar_own_counters(CustomScanState* node, int64 counters[4]) {
+  const ColumnarScanState* st = (const ColumnarScanState*)node;
+  counters[0] = st->batches_total;
+  counters[1] = st->batches_skipped;
+  counters[2] = st->batches_decoded;
+  counters[3] = st->rows_filtered;
 }
 
 Node* columnar_create_state(CustomScan* cscan) {

@@ -388,6 +388,7 @@ void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInf
 
   // The row part's own paths (a scan of the chunk's heap) would miss the batches: they go, and
   // come back only inside an Append with the ColumnarScan.
+  List* rowpart_partial = rel->partial_pathlist;
   rel->pathlist = NIL;
   rel->partial_pathlist = NIL;
   rel->cheapest_parameterized_paths = NIL;
@@ -398,6 +399,12 @@ void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInf
     AppendPath* ap = create_append_path(root, rel, list_make2(columnar, rowpart), NIL, NIL, nullptr, 0, false, -1);
     add_path(rel, &ap->path);
   }
+  // Parallel scans (scan_parallel.cpp): the batches divided among the participants.
+  if (!writes)
+    add_columnar_partial_path(root, rel, make_columnar_path(root, rel, &layout, rows),
+                              (double)layout.cc.sizes.uncompressed_heap,
+                              seq_page_cost * (layout.pages + (double)(layout.cc.sizes.compressed_toast / BLCKSZ)),
+                              rowpart, rowpart_partial);
 
   // Ordered scans: batches merged in the orderby order (or its reverse).
   if (root->query_pathkeys == NIL && !rel->has_eclass_joins) return;

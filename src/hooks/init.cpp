@@ -72,6 +72,11 @@ void define_settings() {
                            "Off, compressed chunks' rows are formed and aggregated by PostgreSQL (for comparisons).",
                            &columnstore::guc_enable_columnstore_agg_pushdown, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomBoolVariable("strata.enable_columnstore_parallel_scan",
+                           "Lets parallel workers share the scan of compressed chunks (their batches divided among them).",
+                           "Off, compressed chunks are read by one process each (for comparisons).",
+                           &columnstore::guc_enable_columnstore_parallel_scan, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomBoolVariable("strata.compression_progress",
                            "Reports the progress of compress_chunk as NOTICEs (the sort, then each tenth of the rows).",
                            nullptr, &columnstore::guc_compression_progress, false, PGC_USERSET, 0, nullptr, nullptr,
