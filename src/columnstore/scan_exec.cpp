@@ -207,7 +207,10 @@ bool const_values(ColumnarScanState* st, int index, bool is_array, Datum** value
   return *n > 0;
 }
 
+void open_companion(ColumnarScanState* st);
+
 void start_scan(ColumnarScanState* st) {
+  open_companion(st);
   MemoryContextReset(st->scan_cxt);  // frees the previous bridge (its reset callback)
   st->never = false;
   MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
@@ -943,7 +946,17 @@ void begin_columnar(CustomScanState* node, EState* estate, int eflags) {
   st->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnarScan row", ALLOCSET_SMALL_SIZES);
   st->started = false;
 
-  if (eflags & EXEC_FLAG_EXPLAIN_ONLY) return;
+  // The companion is opened when the scan starts (open_companion): a scan that never runs (a
+  // chunk after a LIMIT was reached under ChunkAppend, say) does not open it and its index.
+  (void)companion;
+}
+
+// Opens the companion table and begins its index or heap scan, once.
+void open_companion(ColumnarScanState* st) {
+  if (st->companion != nullptr) return;
+  CustomScan* cscan = (CustomScan*)st->css.ss.ps.plan;
+  EState* estate = st->css.ss.ps.state;
+  const Oid companion = (Oid)list_nth_int((List*)list_nth(cscan->custom_private, 0), kCompanion);
   st->companion = table_open(companion, AccessShareLock);
   st->comp_slot = table_slot_create(st->companion, nullptr);
   List* keys = (List*)list_nth(cscan->custom_private, 5);

@@ -15,6 +15,9 @@
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
 #include "planner/planner.hpp"
+#include "catalog/hypertables.hpp"
+#include "catalog/time_types.hpp"
+#include "core/time/chunk_range.hpp"
 
 extern "C" {
 #include "access/hash.h"
@@ -30,6 +33,7 @@ extern "C" {
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
+#include "utils/date.h"
 #include "utils/pg_locale.h"
 #include "utils/selfuncs.h"
 #include "utils/typcache.h"
@@ -72,6 +76,14 @@ struct Layout {
   double rows;     // rows in the batches (estimate)
   BlockNumber pages;
   CompressedChunk cc;
+  AttrNumber first_orderby;  // the chunk attribute of the first orderby column, or 0
+  bool first_is_time;        // ... which is the hypertable's time column
+  int64 range_start, range_end;  // the chunk's range on the time axis
+  // Per query (read_fractions): the share of the batches that pass the segment quals (found
+  // through the companion's index), and the share read and decoded after the min/max filter
+  // on the first orderby column too.
+  double seg_fraction;
+  double read_fraction;
 };
 
 AttrNumber companion_attno(Oid companion, const char* name) {
@@ -130,6 +142,14 @@ void build_layout(Oid chunk_relid, const ChunkInfo* chunk, int natts, Layout* ou
     }
     ReleaseSysCache(tup);
   }
+  out->first_orderby = s->norderby > 0 ? get_attnum(chunk_relid, s->orderby[0]) : InvalidAttrNumber;
+  if (out->first_orderby < 1 || out->first_orderby > natts) out->first_orderby = InvalidAttrNumber;
+  const Hypertable* ht = out->first_orderby != InvalidAttrNumber ? hypertable_get_by_id(chunk->hypertable_id) : nullptr;
+  out->first_is_time = ht != nullptr && strcmp(NameStr(ht->time_column), s->orderby[0]) == 0 &&
+                       chunk->range_start != core::kOpenStart && chunk->range_end != core::kOpenEnd &&
+                       chunk->range_end > chunk->range_start;
+  out->range_start = chunk->range_start;
+  out->range_end = chunk->range_end;
 }
 
 // The companion's size estimates (from pg_class, through the syscache).
@@ -146,7 +166,26 @@ void layout_stats(Layout* out) {
   if (out->cc.sizes.compressed_rows > 0 && out->batches <= 0) out->batches = (double)out->cc.sizes.compressed_rows;
   if (out->batches <= 0) out->batches = 1;
   out->rows = out->cc.sizes.uncompressed_rows > 0 ? (double)out->cc.sizes.uncompressed_rows : out->batches * kBatchRows;
+  out->seg_fraction = 1.0;
+  out->read_fraction = 1.0;
 }
+
+// Whether every column the clause references is a segmentby column of the layout (and there is one).
+bool layout_segment_clause(Node* clause, Index relid, const Layout* layout) {
+  Bitmapset* cols = nullptr;
+  pull_varattnos(clause, relid, &cols);
+  if (bms_is_empty(cols)) return false;
+  int k = -1;
+  while ((k = bms_next_member(cols, k)) >= 0) {
+    const AttrNumber attno = (AttrNumber)(k + FirstLowInvalidHeapAttributeNumber);
+    if (attno <= 0 || attno > layout->natts || layout->attrs[(attno - 1) * kAttrFields + kRole] != kRoleSegment)
+      return false;
+  }
+  return true;
+}
+
+// (below)
+void read_fractions(PlannerInfo* root, RelOptInfo* rel, Layout* layout);
 
 // ---------------------------------------------------------------------------------------------
 // The layout cache: chunk relid -> layout, so planning a query on compressed chunks reads no
@@ -226,11 +265,13 @@ CustomPath* make_columnar_path(PlannerInfo* root, RelOptInfo* rel, const Layout*
   path->flags = 0;
   path->methods = &path_methods;
   path->path.rows = rows;
-  // Reading the companion's pages, detoasting and decoding the batches, forming the rows.
+  // Reading the companion's pages (those of the selected segments), checking the batches'
+  // metadata, detoasting and decoding the batches read, forming the rows.
   const double toast_pages = (double)(layout->cc.sizes.compressed_toast / BLCKSZ);
   path->path.startup_cost = 0;
-  path->path.total_cost = seq_page_cost * (layout->pages + toast_pages) + cpu_tuple_cost * layout->batches +
-                          cpu_operator_cost * layout->rows + cpu_tuple_cost * rows;
+  path->path.total_cost = seq_page_cost * (layout->pages * layout->seg_fraction + toast_pages * layout->read_fraction) +
+                          cpu_tuple_cost * layout->batches * layout->seg_fraction +
+                          cpu_operator_cost * layout->rows * layout->read_fraction + cpu_tuple_cost * rows;
   int meta[kMetaLen] = {};
   meta[kCompanion] = (int)layout->companion;
   meta[kCountAttno] = layout->count_attno;
@@ -361,6 +402,7 @@ void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInf
   RangeTblEntry* rte = planner_rt_fetch(rel->relid, root);
   Layout layout = *cached_layout(rte->relid, chunk, rel->max_attr);
   layout_stats(&layout);
+  read_fractions(root, rel, &layout);
 
   // A statement that writes (or locks rows) may move batches into the row part at executor
   // start (dml.cpp), after this plan was made: it reads the row part too.
@@ -419,8 +461,9 @@ void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInf
     list_nth_cell((List*)linitial(cp->custom_private), kSegKeys)->int_value = nseg;
     cp->custom_private = lappend(cp->custom_private, orderby);
     // Reading every batch's metadata first, then a heap merge of the batches' rows.
-    cp->path.startup_cost = seq_page_cost * layout.pages + cpu_tuple_cost * layout.batches;
-    cp->path.total_cost += cpu_operator_cost * rows * std::log2(layout.batches + 1);
+    cp->path.startup_cost =
+        seq_page_cost * layout.pages * layout.seg_fraction + cpu_tuple_cost * layout.batches * layout.seg_fraction;
+    cp->path.total_cost += cpu_operator_cost * rows * std::log2(layout.batches * layout.seg_fraction + 1);
     if (rowpart == nullptr) {
       add_path(rel, &cp->path);
     } else {
@@ -770,6 +813,105 @@ void sort_clause(Sorted* s, Expr* clause, Index relid, Oid chunk_relid, List* at
     }
   }
   s->remaining = lappend(s->remaining, clause);
+}
+
+// The share of the chunk's rows that restrictions on its first orderby column select. When that
+// column is the time column, comparisons with values known at planning time cut the chunk's
+// range (the rows are spread over it about evenly); the rest go by their selectivity (there are
+// often no statistics on a compressed chunk's columns: a default then).
+double range_share(PlannerInfo* root, RelOptInfo* rel, const Layout* layout, List* range) {
+  if (!layout->first_is_time) return clauselist_selectivity(root, range, rel->relid, JOIN_INNER, nullptr);
+  double lo = (double)layout->range_start;
+  double hi = (double)layout->range_end;
+  List* rest = NIL;
+  ListCell* lc;
+  foreach (lc, range) {
+    RestrictInfo* ri = (RestrictInfo*)lfirst(lc);
+    Comparison c;
+    bool used = false;
+    if (analyze_comparison((Node*)ri->clause, rel->relid, &c) && !c.is_array && c.strategy != kStrategyNe &&
+        c.righttype == c.var->vartype) {
+      Node* value = estimate_expression_value(root, c.value);
+      TimeKind kind;
+      if (IsA(value, Const) && !((Const*)value)->constisnull && ((Const*)value)->consttype == c.var->vartype &&
+          time_type_supported(c.var->vartype, &kind)) {
+        const Datum d = ((Const*)value)->constvalue;
+        const bool finite = (c.var->vartype != TIMESTAMPTZOID && c.var->vartype != TIMESTAMPOID) ||
+                            !TIMESTAMP_NOT_FINITE(DatumGetTimestamp(d));
+        if (finite && (c.var->vartype != DATEOID || !DATE_NOT_FINITE(DatumGetDateADT(d)))) {
+          const double v = (double)time_datum_to_internal(d, c.var->vartype);
+          switch (c.strategy) {
+            case BTLessStrategyNumber:
+            case BTLessEqualStrategyNumber:
+              hi = std::min(hi, v);
+              break;
+            case BTGreaterStrategyNumber:
+            case BTGreaterEqualStrategyNumber:
+              lo = std::max(lo, v);
+              break;
+            default:  // =
+              lo = std::max(lo, v);
+              hi = std::min(hi, v + 1);
+              break;
+          }
+          used = true;
+        }
+      }
+    }
+    if (!used) rest = lappend(rest, ri);
+  }
+  const double width = (double)layout->range_end - (double)layout->range_start;
+  double share = std::clamp((hi - lo) / width, 0.0, 1.0);
+  if (rest != NIL) share *= clauselist_selectivity(root, rest, rel->relid, JOIN_INNER, nullptr);
+  return share;
+}
+
+// The shares of the chunk's batches a scan with the rel's restrictions reads: the segment quals
+// select whole segments (the companion's index finds their batches), and within a segment the
+// batches are sorted by the first orderby column, so a range on it (checked on the batches'
+// min/max) selects a proportional share of them, at least one batch per segment read. Without
+// this a lookup of one segment cost as much as reading the whole chunk, and such queries got
+// parallel plans whose start-up costs many times the scan (issue 14, fleet one-device lookup).
+void read_fractions(PlannerInfo* root, RelOptInfo* rel, Layout* layout) {
+  layout->seg_fraction = 1.0;
+  layout->read_fraction = 1.0;
+  if (!guc_enable_columnar_pushdown || rel->baserestrictinfo == NIL) return;
+  AttrNumber first = layout->first_orderby;
+  if (first != InvalidAttrNumber && (layout->attrs[(first - 1) * kAttrFields + kMinAttno] == 0 ||
+                                     layout->attrs[(first - 1) * kAttrFields + kMaxAttno] == 0))
+    first = InvalidAttrNumber;
+  List* seg = NIL;
+  List* range = NIL;
+  ListCell* lc;
+  foreach (lc, rel->baserestrictinfo) {
+    RestrictInfo* ri = (RestrictInfo*)lfirst(lc);
+    if (ri->pseudoconstant || ri->security_level > 0 || contain_volatile_functions((Node*)ri->clause)) continue;
+    if (layout_segment_clause((Node*)ri->clause, rel->relid, layout)) {
+      seg = lappend(seg, ri);
+      continue;
+    }
+    if (first == InvalidAttrNumber) continue;
+    Bitmapset* cols = nullptr;
+    pull_varattnos((Node*)ri->clause, rel->relid, &cols);
+    if (bms_membership(cols) == BMS_SINGLETON &&
+        bms_singleton_member(cols) == first - FirstLowInvalidHeapAttributeNumber)
+      range = lappend(range, ri);
+  }
+  if (seg == NIL && range == NIL) return;
+  const double batches = std::max(layout->batches, 1.0);
+  const double seg_sel = seg != NIL ? clauselist_selectivity(root, seg, rel->relid, JOIN_INNER, nullptr) : 1.0;
+  const double seg_batches = std::clamp(batches * seg_sel, 1.0, batches);
+  // Every segment ends with one batch that is not full: about half a batch per segment beyond
+  // rows / kBatchRows.
+  const double segments = std::clamp(2.0 * (batches - layout->rows / kBatchRows), 1.0, batches);
+  const double seg_read = std::clamp(segments * seg_sel, 1.0, seg_batches);
+  double read = seg_batches;
+  if (range != NIL) {
+    const double range_sel = range_share(root, rel, layout, range);
+    read = std::clamp(seg_batches * range_sel + seg_read, 1.0, seg_batches);
+  }
+  layout->seg_fraction = seg_batches / batches;
+  layout->read_fraction = read / batches;
 }
 
 Plan* plan_columnar(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist, List* clauses,

@@ -36,7 +36,7 @@ std::vector<uint8_t> write_frame(const ColumnInfo& info, std::span<const int64_t
 }
 
 void parse_into(Parsed& p, std::span<const uint8_t> bytes, ColumnType expect, const DecodeOptions& opt,
-                bool want_bitmap) {
+                bool want_bitmap, bool header_only) {
   ByteReader r(bytes);
   const uint8_t b0 = r.u8();
   p.info.version = b0 >> 4;
@@ -76,6 +76,7 @@ void parse_into(Parsed& p, std::span<const uint8_t> bytes, ColumnType expect, co
     const uint64_t comp = r.count(r.remaining(), "truncated zstd body");
     const uint8_t* src = r.bytes(comp);
     r.expect_end("trailing bytes after column");
+    if (header_only) return;
     p.zbody.resize(raw);
     ContextRef ctx(opt.context);
     zstd_decompress(ctx.get(), src, comp, p.zbody.data(), raw);
@@ -97,8 +98,12 @@ ColumnInfo inspect_column(std::span<const uint8_t> bytes) {
   if (bytes.size() < 2) corrupt("truncated header");
   const uint8_t t = bytes[1] >> 4;
   if (!valid_type(t)) corrupt("unknown column type");
+  // (header facts only: a zstd body is not decompressed, which cost a zstd context and a copy of
+  // the column per call, on every batch the columnar scan decodes)
   DecodeOptions opt;
-  return parse(bytes, static_cast<ColumnType>(t), opt, false).info;
+  Parsed p;
+  parse_into(p, bytes, static_cast<ColumnType>(t), opt, false, true);
+  return p.info;
 }
 
 }  // namespace strata::core::codec

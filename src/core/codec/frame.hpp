@@ -27,9 +27,10 @@ struct Parsed {
 };
 
 // Parses a column of type `expect` into p, whose buffers may be reused (the bitmap is overwritten
-// when wanted), decompressing a zstd body. opt: as capped() returns them.
+// when wanted), decompressing a zstd body (unless `header_only`: p.info only, the body's framing
+// checked but not decompressed). opt: as capped() returns them.
 void parse_into(Parsed& p, std::span<const uint8_t> bytes, ColumnType expect, const DecodeOptions& opt,
-                bool want_bitmap);
+                bool want_bitmap, bool header_only = false);
 Parsed parse(std::span<const uint8_t> bytes, ColumnType expect, const DecodeOptions& opt, bool want_bitmap);
 
 }  // namespace strata::core::codec

@@ -241,6 +241,26 @@ void bytes_predicate(const DecodedColumn& col, const FilterPredicate& p, uint64_
   const uint32_t* off = col.offsets.data();
   const char* data = reinterpret_cast<const char*>(col.data.data());
   alignas(64) uint8_t tmp[64];
+  if (p.op == FilterOp::Eq || p.op == FilterOp::Ne) {
+    // (equality: the length, then the last byte, decide most rows without a comparison call;
+    // keys such as device ids share a prefix and a length)
+    const bool eq = p.op == FilterOp::Eq;
+    const char* cd = test.c.data();
+    const size_t cl = test.c.size();
+    for (size_t w = 0; w * 64 < rows; ++w) {
+      if (!sel[w]) continue;
+      const size_t n = std::min<size_t>(64, rows - w * 64);
+      std::memset(tmp, 0, 64);
+      for (size_t j = 0; j < n; ++j) {
+        const size_t r = w * 64 + j;
+        const char* x = data + off[r];
+        const bool same = off[r + 1] - off[r] == cl && (cl == 0 || (x[cl - 1] == cd[cl - 1] && std::memcmp(x, cd, cl) == 0));
+        tmp[j] = same == eq;
+      }
+      sel[w] &= pack64(tmp);
+    }
+    return;
+  }
   for (size_t w = 0; w * 64 < rows; ++w) {
     if (!sel[w]) continue;
     const size_t n = std::min<size_t>(64, rows - w * 64);
