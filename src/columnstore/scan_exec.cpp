@@ -964,7 +964,7 @@ void open_companion(ColumnarScanState* st) {
   // (The participants of a parallel scan must see the companion's rows in the same order: no
   // synchronized start.)
   if (st->iscan == nullptr)
-    st->scan = node->ss.ps.plan->parallel_aware
+    st->scan = st->css.ss.ps.plan->parallel_aware
                    ? table_beginscan_strat(st->companion, estate->es_snapshot, 0, nullptr, true, false)
                    : table_beginscan(st->companion, estate->es_snapshot, 0, nullptr);
 }
