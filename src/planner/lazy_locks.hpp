@@ -28,4 +28,9 @@ void prepare_lazy_chunk_rtes(QueryDesc* query_desc, int eflags);
 // their entries relations again. False if one was dropped meanwhile (the child is skipped).
 bool lock_deferred_chunks(EState* estate, List* rtis);
 
+// The same on a range table that no executor uses yet (lazy_dml.cpp, at executor start); and
+// whether an entry is one of this execution's deferred chunks not locked yet.
+bool lock_deferred_rtes(List* rtable, List* rtis);
+bool is_deferred_for_execution(const RangeTblEntry* rte);
+
 }  // namespace strata
