@@ -201,3 +201,18 @@ EXECUTE pu('2026-01-03 05:00', '2026-01-03 06:00');
 EXECUTE d('2026-01-03 00:00', '2026-01-03 01:30');
 EXECUTE pdel('2026-01-03 00:00', '2026-01-03 01:30');
 SELECT diff();
+
+-- PL/pgSQL: its UPDATE with variables as bounds is a cached plan with parameters (the first call
+-- plans it, locking every chunk; the second locks the two survivors and the two compressed chunks).
+CREATE FUNCTION bump_range(lo timestamptz, hi timestamptz) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  UPDATE gd SET v = v + 1 WHERE time >= lo AND time < hi;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n || ' rows, ' || chunk_locks() || ' chunk locks';
+END $$;
+SELECT bump_range('2026-01-04 00:00', '2026-01-04 02:00');
+SELECT bump_range('2026-01-04 00:00', '2026-01-04 02:00');
+UPDATE pd SET v = v + 1 WHERE time >= '2026-01-04 00:00' AND time < '2026-01-04 02:00';
+UPDATE pd SET v = v + 1 WHERE time >= '2026-01-04 00:00' AND time < '2026-01-04 02:00';
+SELECT diff();
