@@ -18,8 +18,6 @@ extern "C" {
 #include "nodes/bitmapset.h"
 #include "nodes/extensible.h"
 #include "parser/parsetree.h"
-#include "storage/lmgr.h"
-#include "utils/syscache.h"
 }
 
 namespace strata {
