@@ -88,7 +88,8 @@ SELECT tableoid::regclass AS chunk, * FROM m WHERE value >= 1000 OR device = 7 O
 SELECT count(*) FROM m WHERE time = '2024-01-02 02:00';
 ROLLBACK;
 
--- Parameters of a generic plan: every chunk is planned, ChunkAppend excludes at executor start.
+-- Parameters of a generic plan: every chunk is planned, ChunkAppend excludes at executor start
+-- (and a generic UPDATE or DELETE lists only the surviving chunks as its result relations).
 SET plan_cache_mode = force_generic_plan;
 PREPARE del(timestamptz, timestamptz) AS DELETE FROM m WHERE time >= $1 AND time < $2;
 PREPARE upd(timestamptz) AS UPDATE m SET value = value + 1 WHERE time = $1 RETURNING value;

@@ -98,8 +98,8 @@ EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF, TIMING OFF) EXECUTE qf;
 PREPARE qd(int) AS DELETE FROM sr WHERE device = $1;
 EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF, TIMING OFF) EXECUTE qd(4);
 SELECT count(*) AS left_of_device_4 FROM sr WHERE device = 4;
--- (ModifyTable still opens, and so locks, every result relation of the plan: see "Generic plans
--- and chunk locks" in docs/ARCHITECTURE.md)
+-- (the execution's ModifyTable lists, opens and locks only the surviving chunks: see "Generic
+-- plans and chunk locks" in docs/ARCHITECTURE.md)
 BEGIN;
 EXECUTE qd(5);
 SELECT chunk_locks() AS chunk_locks;

@@ -391,6 +391,25 @@ void move_explain(CustomScanState* node, List*, ExplainState* es) {
 
 void move_rescan(CustomScanState* node) { ExecReScan((PlanState*)linitial(node->custom_ps)); }
 
+// The execution's ModifyTable may list fewer result relations than the plan (a generic plan whose
+// chunks were pruned at executor start, src/planner/lazy_dml.cpp): the per-relation arrays are
+// then rebuilt in its order, found by relid, as result_rel_index and move_row index them by it.
+void align_with_modify_table(MoveState* ms) {
+  ModifyTableState* mt = ms->mt;
+  if (mt->mt_nrels == ms->nrels) return;
+  const int n = mt->mt_nrels > 0 ? mt->mt_nrels : 1;
+  int* positions = (int*)palloc0(sizeof(int) * n);
+  Oid* relids = (Oid*)palloc0(sizeof(Oid) * n);
+  for (int i = 0; i < mt->mt_nrels; ++i) {
+    relids[i] = RelationGetRelid(mt->resultRelInfo[i].ri_RelationDesc);
+    for (int j = 0; j < ms->nrels; ++j)
+      if (ms->relids[j] == relids[i]) positions[i] = ms->positions[j];
+  }
+  ms->nrels = mt->mt_nrels;
+  ms->positions = positions;
+  ms->relids = relids;
+}
+
 Node* create_update_state(CustomScan*) {
   UpdateState* us = (UpdateState*)newNode(sizeof(UpdateState), T_CustomScanState);
   us->css.methods = &update_exec_methods;
@@ -410,6 +429,7 @@ void update_begin(CustomScanState* node, EState* estate, int eflags) {
   if (sub != nullptr && IsA(sub, CustomScanState) && ((CustomScanState*)sub)->methods == &move_exec_methods) {
     us->move = (MoveState*)sub;
     us->move->mt = mt;
+    align_with_modify_table(us->move);
     if (((ModifyTable*)mt->ps.plan)->returningLists != NIL) {
       us->move->returning = tuplestore_begin_heap(false, false, work_mem);
       us->returning_slot = ExecInitExtraTupleSlot(estate, mt->ps.ps_ResultTupleDesc, &TTSOpsMinimalTuple);

@@ -30,7 +30,9 @@ constexpr double kAppendCpuCostMultiplier = 0.5;
 
 // custom_private of the path: list_make3(ranges, runtime values, meta); of the plan:
 // list_make2(meta, ranges) with the runtime values in custom_exprs, and a third element when
-// chunks' locks are deferred (lazy_locks.hpp): per child an IntList of RT indexes to lock. ranges
+// chunks' locks are deferred (lazy_locks.hpp): per child an IntList of RT indexes to lock (and a
+// fourth, in a copy that executor start made for one execution, lazy_dml.cpp: the number of
+// children it left out, with the third possibly NIL). ranges
 // holds four int8 Consts per child (time start, end, hash slice start, end); meta is an IntList:
 // time type, clause count, then per clause strategy, is_array, use_or, value type, exec_time,
 // hash function and collation (both 0 for a clause on time; see RuntimeClause).
@@ -183,6 +185,11 @@ HashSet eval_space_clause(ExprState* es, ExprContext* econtext, const int* meta,
 
 bool is_space_clause(const int* meta) { return meta[kClauseHashProc] != 0; }
 
+// Children that a copy made before the executor started left out (chunk_append_copy_keeping).
+int excluded_before(const CustomScan* cscan) {
+  return list_length(cscan->custom_private) > 3 ? intVal(list_nth(cscan->custom_private, 3)) : 0;
+}
+
 void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
   ChunkAppendState* state = (ChunkAppendState*)node;
   CustomScan* cscan = (CustomScan*)node->ss.ps.plan;
@@ -236,7 +243,7 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
   state->space_ends = (int64*)palloc0(sizeof(int64) * cap);
   state->active = (bool*)palloc0(sizeof(bool) * cap);
   state->nplans = 0;
-  state->excluded = 0;
+  state->excluded = excluded_before(cscan);
   state->current = 0;
   state->exec_done = false;
   state->exec_excluded = 0;
@@ -442,6 +449,74 @@ bool chunk_append_excludes_at_startup(const CustomScan* cscan) {
 void chunk_append_set_deferred(CustomScan* cscan, List* per_child) {
   Assert(list_length(cscan->custom_private) == 2);
   cscan->custom_private = lappend(cscan->custom_private, per_child);
+}
+
+bool* chunk_append_startup_survivors(const CustomScan* cscan, ParamListInfo params) {
+  List* meta = (List*)linitial(cscan->custom_private);
+  List* ranges = (List*)lsecond(cscan->custom_private);
+  const int nclauses = list_nth_int(meta, kMetaClauseCount);
+  const Oid time_type = (Oid)list_nth_int(meta, kMetaTimeType);
+  const int nchildren = list_length(cscan->custom_plans);
+  bool* keep = (bool*)palloc(sizeof(bool) * (nchildren > 0 ? nchildren : 1));
+  ExprContext* econtext = CreateStandaloneExprContext();
+  econtext->ecxt_param_list_info = params;
+  TimeSet allowed = time_set_all();
+  HashSet hashes{true, 0, nullptr};
+  // The same clauses begin_chunk_append evaluates at startup (never those on executor
+  // parameters, which are not known before the executor runs).
+  for (int i = 0; i < nclauses; ++i) {
+    int m[kMetaPerClause];
+    for (int k = 0; k < kMetaPerClause; ++k)
+      m[k] = list_nth_int(meta, kMetaFirstClause + i * kMetaPerClause + k);
+    if (m[kClauseExecTime] != 0) continue;
+    ExprState* es = ExecInitExprWithParams((Expr*)list_nth(cscan->custom_exprs, i), params);
+    if (is_space_clause(m)) {
+      FmgrInfo hash;
+      fmgr_info((Oid)m[kClauseHashProc], &hash);
+      hashes = hash_set_intersect(hashes, eval_space_clause(es, econtext, m, &hash));
+      ResetExprContext(econtext);
+    } else {
+      allowed = time_set_intersect(allowed, eval_clause(es, econtext, m, time_type));
+    }
+  }
+  for (int i = 0; i < nchildren; ++i) {
+    const int64 start = int8_of((Node*)list_nth(ranges, kRangesPerChild * i));
+    const int64 end = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 1));
+    const int64 space_start = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 2));
+    const int64 space_end = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 3));
+    keep[i] = time_set_overlaps(allowed, start, end) && hash_set_overlaps(hashes, space_start, space_end);
+  }
+  FreeExprContext(econtext, true);
+  return keep;
+}
+
+CustomScan* chunk_append_copy_keeping(const CustomScan* cscan, const bool* keep) {
+  CustomScan* copy = makeNode(CustomScan);
+  memcpy(copy, cscan, sizeof(CustomScan));
+  List* ranges = (List*)lsecond(cscan->custom_private);
+  List* deferred = list_length(cscan->custom_private) > 2 ? (List*)lthird(cscan->custom_private) : NIL;
+  List* plans = NIL;
+  List* kept_ranges = NIL;
+  List* kept_deferred = NIL;
+  int excluded = 0;
+  for (int i = 0; i < list_length(cscan->custom_plans); ++i) {
+    if (!keep[i]) {
+      excluded++;
+      continue;
+    }
+    plans = lappend(plans, list_nth(cscan->custom_plans, i));
+    for (int k = 0; k < kRangesPerChild; ++k) kept_ranges = lappend(kept_ranges, list_nth(ranges, kRangesPerChild * i + k));
+    if (deferred != NIL) kept_deferred = lappend(kept_deferred, list_nth(deferred, i));
+  }
+  copy->custom_plans = plans;
+  // The children left out count as excluded at startup (EXPLAIN).
+  copy->custom_private = list_make4(linitial(cscan->custom_private), kept_ranges, kept_deferred,
+                                    makeInteger(excluded + excluded_before(cscan)));
+  return copy;
+}
+
+List* chunk_append_deferred(const CustomScan* cscan) {
+  return list_length(cscan->custom_private) > 2 ? (List*)lthird(cscan->custom_private) : NIL;
 }
 
 bool is_chunk_append_path(const Path* path) {

@@ -39,6 +39,14 @@ bool is_chunk_append_plan(const CustomScan* cscan);
 bool chunk_append_excludes_at_startup(const CustomScan* cscan);
 void chunk_append_set_deferred(CustomScan* cscan, List* per_child);
 
+// Before the executor runs (lazy_dml.cpp): which children survive the clauses that begin_chunk_append
+// evaluates at startup, evaluated now with `params` (one bool per child, palloc'd); a copy of
+// `cscan` with only the children `keep` names (the plan it came from is not changed); the
+// per-child lists of deferred RT indexes (NIL when none were deferred).
+bool* chunk_append_startup_survivors(const CustomScan* cscan, ParamListInfo params);
+CustomScan* chunk_append_copy_keeping(const CustomScan* cscan, const bool* keep);
+List* chunk_append_deferred(const CustomScan* cscan);
+
 // Registers the custom scan methods (called once from planner_init).
 void chunk_append_register();
 

@@ -6,6 +6,7 @@
 
 #include "pg/pg.hpp"
 #include "planner/chunk_append.hpp"
+#include "planner/lazy_dml.hpp"
 #include "planner/planner.hpp"
 
 extern "C" {
@@ -48,6 +49,12 @@ struct Walk {
   int nslots;
   List* slot_scan;  // per slot: the ChunkAppend
   List* slot_child; // per slot: the child's index
+  // Generic UPDATE / DELETE (lazy_dml.hpp): the ModifyTables whose result relations may be
+  // deferred, the ChunkAppends their executor-start pruning reaches, and per RT index whether it
+  // is a result relation of one of them (such a reference does not count as kShared).
+  List* dml_mts;
+  List* dml_reach;
+  bool* dml_result;
 };
 
 void ref(Walk* w, int rti, int slot) {
@@ -115,6 +122,12 @@ void walk_plan(Walk* w, Plan* plan, int slot) {
         ref_set(w, cscan->custom_relids, kShared);
         walk_list(w, cscan->custom_plans, slot);
       }
+      // A wrapper whose child is both its custom plan and its lefttree (ChunkRowMove, for
+      // EXPLAIN) is walked once: a second walk would see each ChunkAppend child twice.
+      if (plan->lefttree != nullptr && list_member_ptr(cscan->custom_plans, plan->lefttree)) {
+        walk_plan(w, plan->righttree, slot);
+        return;
+      }
       break;
     }
     case T_Append:
@@ -132,7 +145,14 @@ void walk_plan(Walk* w, Plan* plan, int slot) {
     case T_ModifyTable: {
       ModifyTable* mt = (ModifyTable*)plan;
       ListCell* lc;
-      foreach (lc, mt->resultRelations) ref(w, lfirst_int(lc), kShared);
+      const bool prunable = list_member_ptr(w->dml_mts, mt);
+      foreach (lc, mt->resultRelations) {
+        const int rti = lfirst_int(lc);
+        if (prunable && rti != (int)mt->rootRelation && rti > 0 && rti <= w->nrtable)
+          w->dml_result[rti] = true;
+        else
+          ref(w, rti, kShared);
+      }
       ref(w, (int)mt->rootRelation, kShared);
       ref(w, (int)mt->nominalRelation, kShared);
       break;
@@ -150,14 +170,28 @@ void defer_chunk_locks(const pg::PlannerCall*, PlannedStmt* stmt) {
   if (!guc_enable_lazy_chunk_locking || stmt == nullptr || stmt->commandType == CMD_UTILITY) return;
   const int n = list_length(stmt->rtable);
   if (n == 0) return;
-  Walk w{(int*)palloc0(sizeof(int) * (n + 1)), n, 0, NIL, NIL};
+  Walk w{(int*)palloc0(sizeof(int) * (n + 1)), n, 0, NIL, NIL, NIL, NIL, (bool*)palloc0(sizeof(bool) * (n + 1))};
+  // ModifyTables that executor start can prune (lazy_dml.cpp), and what their pruning reaches.
+  {
+    ModifyTable* mt = dml_prunable_modify_table(stmt->planTree, &w.dml_reach);
+    if (mt != nullptr) w.dml_mts = lappend(w.dml_mts, mt);
+    ListCell* sp;
+    foreach (sp, stmt->subplans) {
+      mt = dml_prunable_modify_table((Plan*)lfirst(sp), &w.dml_reach);
+      if (mt != nullptr) w.dml_mts = lappend(w.dml_mts, mt);
+    }
+  }
   walk_plan(&w, stmt->planTree, kShared);
-  if (w.nslots == 0) return;
-  // Everything initialized whether or not a chunk survives: sub-plans (all initialized at
-  // executor start), result relations and row marks (opened by InitPlan / ModifyTable).
+  // Sub-plans are all initialized at executor start (their nodes reference their relations
+  // whether or not a chunk survives), but a ChunkAppend there defers its children as anywhere
+  // (a data-modifying WITH query's ModifyTable is a sub-plan).
   walk_list(&w, stmt->subplans, kShared);
+  if (w.nslots == 0) return;
+  // Everything initialized whether or not a chunk survives: result relations and row marks
+  // (opened by InitPlan / ModifyTable).
   ListCell* lc;
-  foreach (lc, stmt->resultRelations) ref(&w, lfirst_int(lc), kShared);
+  foreach (lc, stmt->resultRelations)
+    if (!w.dml_result[lfirst_int(lc)]) ref(&w, lfirst_int(lc), kShared);
   foreach (lc, stmt->rowMarks) {
     PlanRowMark* rc = (PlanRowMark*)lfirst(lc);
     ref(&w, (int)rc->rti, kShared);
@@ -174,6 +208,8 @@ void defer_chunk_locks(const pg::PlannerCall*, PlannedStmt* stmt) {
     if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_RELATION || rte->inh) continue;
     CustomScan* cscan = (CustomScan*)list_nth(w.slot_scan, slot - 1);
     const int child = list_nth_int(w.slot_child, slot - 1);
+    // A result relation is deferred only where executor start prunes it with its scan.
+    if (w.dml_result[rti] && !list_member_ptr(w.dml_reach, cscan)) continue;
     int k = -1;
     for (int i = 0; i < list_length(scans) && k < 0; ++i)
       if (list_nth(scans, i) == cscan) k = i;
@@ -225,14 +261,21 @@ void prepare_lazy_chunk_rtes(QueryDesc* query_desc, int) {
     rtable = lappend(rtable, rte);
   }
   copy->rtable = rtable;
+  // Generic UPDATE / DELETE: the result relations that survive startup exclusion are locked now,
+  // the others leave this execution's ModifyTable (lazy_dml.cpp).
+  prune_deferred_result_relations(copy, query_desc->params);
   query_desc->plannedstmt = copy;
   MemoryContextSwitchTo(old);
 }
 
-bool lock_deferred_chunks(EState* estate, List* rtis) {
+bool is_deferred_for_execution(const RangeTblEntry* rte) { return has_marker(rte, kPrivateMarker); }
+
+bool lock_deferred_chunks(EState* estate, List* rtis) { return lock_deferred_rtes(estate->es_range_table, rtis); }
+
+bool lock_deferred_rtes(List* rtable, List* rtis) {
   ListCell* lc;
   foreach (lc, rtis) {
-    RangeTblEntry* rte = exec_rt_fetch((Index)lfirst_int(lc), estate);
+    RangeTblEntry* rte = rt_fetch((Index)lfirst_int(lc), rtable);
     if (rte->rtekind == RTE_RELATION) continue;  // restored already (EvalPlanQual starts again)
     if (!has_marker(rte, kPrivateMarker))
       elog(ERROR, "range table entry %d of a ChunkAppend was not prepared for execution", lfirst_int(lc));
@@ -244,7 +287,7 @@ bool lock_deferred_chunks(EState* estate, List* rtis) {
     }
   }
   foreach (lc, rtis) {
-    RangeTblEntry* rte = exec_rt_fetch((Index)lfirst_int(lc), estate);
+    RangeTblEntry* rte = rt_fetch((Index)lfirst_int(lc), rtable);
     if (rte->rtekind == RTE_RELATION) continue;
     rte->rtekind = RTE_RELATION;
     rte->ctename = nullptr;

@@ -16,16 +16,23 @@ namespace strata {
 extern bool guc_enable_lazy_chunk_locking;
 
 // planner, after planning: the range table entries of chunks that only a child of a ChunkAppend
-// with startup exclusion reads become entries that AcquireExecutorLocks skips; the ChunkAppend
-// remembers them per child.
+// with startup exclusion reads (and, for UPDATE and DELETE, lists as a result relation:
+// lazy_dml.hpp) become entries that AcquireExecutorLocks skips; the ChunkAppend remembers them
+// per child.
 void defer_chunk_locks(const pg::PlannerCall* call, PlannedStmt* stmt);
 
 // ExecutorStart, before the executor: a plan with deferred entries is replaced in `query_desc` by
-// a shallow copy whose deferred entries this execution owns (the cached plan is never changed).
+// a shallow copy whose deferred entries this execution owns (the cached plan is never changed),
+// with its UPDATE / DELETE result relations pruned (prune_deferred_result_relations).
 void prepare_lazy_chunk_rtes(QueryDesc* query_desc, int eflags);
 
 // ChunkAppend, for a child that survived startup exclusion: locks its deferred chunks and makes
 // their entries relations again. False if one was dropped meanwhile (the child is skipped).
 bool lock_deferred_chunks(EState* estate, List* rtis);
+
+// The same on a range table that no executor uses yet (lazy_dml.cpp, at executor start); and
+// whether an entry is one of this execution's deferred chunks not locked yet.
+bool lock_deferred_rtes(List* rtable, List* rtis);
+bool is_deferred_for_execution(const RangeTblEntry* rte);
 
 }  // namespace strata
