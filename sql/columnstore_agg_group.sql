@@ -1,6 +1,7 @@
 -- Aggregation pushdown over compressed chunks grouped by columns that are not segmentby columns
 -- (hash grouping on the decoded values: dictionary codes of text, integers, floats with NaN and
--- -0, bool, uuid, NULLs), alone and with segmentby columns and a time_bucket(). Every query
+-- -0, bool, uuid, NULLs), alone and with segmentby columns and a time_bucket(), and sum/avg of
+-- numeric (scales 0 to 4, NaN, infinities, sums beyond 10^36). Every query
 -- returns the same rows with strata.enable_columnstore_agg_pushdown on and off and on a plain
 -- table with the same rows, and says whether it was pushed down. Then the shape of a continuous
 -- aggregate's refresh (INSERT ... SELECT with the window as parameters) over compressed chunks.
@@ -24,7 +25,10 @@ CREATE TABLE m (
   u uuid,
   vc varchar(20),
   ts timestamp,
-  v8 int8
+  v8 int8,
+  n numeric,
+  n2 numeric(12, 3),
+  n3 numeric
 );
 SELECT count(*) FROM create_hypertable('m', by_range('time', interval '1 day'));
 INSERT INTO m
@@ -41,7 +45,13 @@ SELECT '2024-01-01'::timestamptz + g * interval '53 seconds',
        CASE WHEN g % 53 = 0 THEN NULL ELSE ('00000000-0000-0000-0000-00000000000' || (g % 3))::uuid END,
        'v' || (g % 2),
        '2024-01-01'::timestamp + g * interval '1 minute',
-       (g::int8 * 7919) % 100000
+       (g::int8 * 7919) % 100000,
+       CASE WHEN g % 59 = 0 THEN NULL WHEN g % 61 = 0 THEN 'NaN' WHEN g % 67 = 0 THEN 'Infinity'
+            WHEN g % 71 = 0 THEN '-Infinity' WHEN g % 73 = 0 THEN 1e35 * g
+            ELSE round((g % 1000) / 7.0, g % 5) - 50 END,
+       CASE WHEN g % 79 = 0 THEN NULL ELSE (g % 997) * 0.001 - g END,
+       CASE WHEN g % 73 = 0 THEN 1e35 * g WHEN g % 83 = 0 THEN -12345678901234567890.123456
+            ELSE (g % 100) * 0.01 END
 FROM generate_series(1, 12000) g;
 CREATE TABLE ref AS SELECT * FROM m;
 
@@ -112,7 +122,15 @@ INSERT INTO queries (q) VALUES
   ('SELECT status, count(*) FROM %I GROUP BY status HAVING count(*) > 3000'),
   ('SELECT ts::date, count(*) FROM %I GROUP BY 1'),
   ('SELECT status COLLATE "C", count(*) FROM %I GROUP BY 1'),
-  ('SELECT device, status, code, count(*), sum(v8), min(f8), max(f8) FROM %I GROUP BY 1, 2, 3');
+  ('SELECT device, status, code, count(*), sum(v8), min(f8), max(f8) FROM %I GROUP BY 1, 2, 3'),
+  ('SELECT sum(n2), avg(n2), count(n2) FROM %I'),
+  ('SELECT account, sum(n), avg(n), sum(n2) FROM %I GROUP BY account'),
+  ('SELECT status, sum(n2), avg(n), avg(n2) FROM %I GROUP BY status'),
+  ('SELECT time_bucket(''1 day'', time) b, sum(n2), avg(n2), sum(n) FROM %I GROUP BY 1'),
+  ('SELECT time_bucket(''1 hour'', time) b, sum(n), avg(n) FROM %I WHERE code = 2 GROUP BY 1'),
+  ('SELECT sum(n), avg(n) FROM %I WHERE time < ''2024-01-02'' AND n2 IS NOT NULL'),
+  ('SELECT account, sum(n3), avg(n3) FROM %I GROUP BY account'),
+  ('SELECT time_bucket(''1 hour'', time) b, status, sum(n3), avg(n3) FROM %I GROUP BY 1, 2');
 SELECT id, agg_check(q), pushed(q), q FROM queries ORDER BY id;
 
 -- Plan shapes: grouped by segmentby, bucket and a data column; EXPLAIN ANALYZE counts the groups.

@@ -65,6 +65,14 @@ struct Acc {
   bool has;
   int64 imm;
   double fmm;
+  // sum/avg(numeric): the sum as an __int128 in wsum scaled by 10^nscale (nscale: the largest
+  // dscale seen), or, once that would overflow, `big` (a Numeric in num_cxt) plus wsum;
+  // PostgreSQL's state also counts the largest dscale and the NaN and infinite inputs.
+  int32 nscale;
+  int32 max_scale;
+  int64 max_scale_count;
+  int64 nan, pinf, ninf;
+  Numeric big;
 };
 
 struct AggScanState {
@@ -82,6 +90,7 @@ struct AggScanState {
   Datum* seg;
   bool* seg_null;
   MemoryContext key_cxt;
+  MemoryContext num_cxt;  // numeric sums beyond the __int128 range (reset with each flush)
   // Grouped by decoded values (kSpecValue specs): the groups of the current segment in a hash
   // table keyed by nkey words (a NULL mask, the bucket, one word per value column: the value itself
   // or, for text and uuid, its number in that column's interner), flushed when the segment changes
@@ -280,6 +289,194 @@ int64 decoded_int(int codec, const uint8* fixed, uint64 i) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// numeric values, read from a compressed column's bytes (the varlena's data: PostgreSQL's stored
+// numeric form, a 2-byte header (short form) or a sign/dscale word and an int16 weight (long
+// form), then base-10000 digits).
+
+constexpr uint16 kNumSignMask = 0xC000, kNumNeg = 0x4000, kNumShort = 0x8000, kNumSpecial = 0xC000;
+constexpr uint16 kNumExtMask = 0xF000, kNumNaN = 0xC000, kNumPinf = 0xD000;
+constexpr uint16 kNumShortSign = 0x2000, kNumShortDscaleMask = 0x1F80, kNumShortWeightSign = 0x0040,
+                 kNumShortWeightMask = 0x003F;
+constexpr int kNumShortDscaleShift = 7;
+constexpr uint16 kNumDscaleMask = 0x3FFF;
+
+const __int128 kPow10[] = {
+    (__int128)1,
+    (__int128)10,
+    (__int128)100,
+    (__int128)1000,
+    (__int128)10000,
+    (__int128)100000,
+    (__int128)1000000,
+    (__int128)10000000,
+    (__int128)100000000,
+    (__int128)1000000000,
+    (__int128)10000000000LL,
+    (__int128)100000000000LL,
+    (__int128)1000000000000LL,
+    (__int128)10000000000000LL,
+    (__int128)100000000000000LL,
+    (__int128)1000000000000000LL,
+    (__int128)10000000000000000LL,
+    (__int128)100000000000000000LL,
+    (__int128)1000000000000000000LL,
+};
+// Sums are kept below 10^36 in absolute value (an __int128 holds 1.7 * 10^38).
+const __int128 kNumLimit = kPow10[18] * kPow10[18];
+
+__int128 abs128(__int128 v) { return v < 0 ? -v : v; }
+
+// v * 10^k, false when the result would reach kNumLimit.
+bool scale_up(__int128* v, int k) {
+  while (k > 0) {
+    const int step = k > 18 ? 18 : k;
+    if (abs128(*v) >= kNumLimit / kPow10[step]) return false;
+    *v *= kPow10[step];
+    k -= step;
+  }
+  return true;
+}
+
+Numeric numeric_of_bytes(const uint8* data, size_t len) {
+  struct varlena* v = (struct varlena*)palloc(len + VARHDRSZ);
+  SET_VARSIZE(v, len + VARHDRSZ);
+  memcpy(VARDATA(v), data, len);
+  return (Numeric)v;
+}
+
+// The Numeric of an __int128 scaled by 10^scale (dscale = scale), through its text form.
+Numeric numeric_of_scaled(__int128 v, int scale) {
+  char buf[64];
+  char* p = buf + sizeof buf;
+  *--p = '\0';
+  const bool neg = v < 0;
+  unsigned __int128 u = neg ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
+  int digits = 0;
+  do {
+    *--p = (char)('0' + (int)(u % 10));
+    u /= 10;
+    ++digits;
+    if (digits == scale) *--p = '.';
+  } while (u != 0 || digits < scale);
+  if (scale > 0 && *p == '.') *--p = '0';
+  if (neg) *--p = '-';
+  return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(p), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+}
+
+void numeric_add_slow(AggScanState* st, Acc* a, Numeric n);
+
+// One numeric value (its stored bytes) into a sum/avg(numeric) accumulator, as PostgreSQL's
+// numeric_avg_accum counts it.
+void accumulate_numeric(AggScanState* st, Acc* a, const uint8* data, size_t len) {
+  if (len < 2) ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("compressed numeric value too short")));
+  uint16 h;
+  memcpy(&h, data, 2);
+  if ((h & kNumSignMask) == kNumSpecial) {
+    const uint16 ext = h & kNumExtMask;
+    if (ext == kNumNaN)
+      a->nan++;
+    else if (ext == kNumPinf)
+      a->pinf++;
+    else
+      a->ninf++;
+    return;
+  }
+  bool neg;
+  int dscale, weight;
+  size_t off;
+  if ((h & kNumSignMask) == kNumShort) {
+    neg = (h & kNumShortSign) != 0;
+    dscale = (h & kNumShortDscaleMask) >> kNumShortDscaleShift;
+    weight = (h & kNumShortWeightSign) ? (int)(int16)(~kNumShortWeightMask | (h & kNumShortWeightMask))
+                                        : (int)(h & kNumShortWeightMask);
+    off = 2;
+  } else {
+    if (len < 4) ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("compressed numeric value too short")));
+    neg = (h & kNumSignMask) == kNumNeg;
+    dscale = h & kNumDscaleMask;
+    int16 w;
+    memcpy(&w, data + 2, 2);
+    weight = w;
+    off = 4;
+  }
+  const int ndigits = (int)((len - off) / 2);
+  if (dscale > a->max_scale) {
+    a->max_scale = dscale;
+    a->max_scale_count = 1;
+  } else if (dscale == a->max_scale) {
+    a->max_scale_count++;
+  }
+  a->n++;
+  // The value times 10^dscale as an integer: digits * 10^(4 * (weight - ndigits + 1) + dscale).
+  bool fast = ndigits <= 9 && a->big == nullptr;
+  __int128 v = 0;
+  if (fast) {
+    for (int i = 0; i < ndigits; ++i) {
+      int16 d;
+      memcpy(&d, data + off + 2 * i, 2);
+      v = v * 10000 + d;
+    }
+    const int e = 4 * (weight - ndigits + 1) + dscale;
+    if (e >= 0) {
+      fast = scale_up(&v, e);
+    } else if (-e > 36) {
+      fast = v == 0;
+      v = 0;
+    } else {
+      const __int128 div = -e > 18 ? kPow10[18] * kPow10[-e - 18] : kPow10[-e];
+      fast = v % div == 0;
+      v /= div;
+    }
+    if (neg) v = -v;
+  }
+  if (fast) {
+    __int128 sum = wide_get(a);
+    if (dscale > a->nscale) {
+      fast = scale_up(&sum, dscale - a->nscale);
+      if (fast) a->nscale = dscale;
+    } else {
+      fast = scale_up(&v, a->nscale - dscale);
+    }
+    if (fast && abs128(sum + v) < kNumLimit) {
+      sum += v;
+      memcpy(a->wsum, &sum, sizeof sum);
+      return;
+    }
+  }
+  numeric_add_slow(st, a, numeric_of_bytes(data, len));
+}
+
+// Adds a Numeric to the accumulator's `big` part (first moving the __int128 part there).
+void numeric_add_slow(AggScanState* st, Acc* a, Numeric n) {
+  MemoryContext old = MemoryContextSwitchTo(st->num_cxt);
+  if (a->big == nullptr) {
+    a->big = numeric_of_scaled(wide_get(a), a->nscale);
+    memset(a->wsum, 0, sizeof a->wsum);
+    a->nscale = 0;
+  }
+  a->big = numeric_add_opt_error(a->big, n, nullptr);
+  MemoryContextSwitchTo(old);
+}
+
+// The serialized NumericAggState (numeric_avg_serialize's form): count, sum (a numeric variable),
+// the largest dscale and how many inputs had it, then the NaN, +Infinity and -Infinity counts.
+Datum numeric_state(const Acc* a) {
+  Numeric sum = numeric_of_scaled(wide_get(a), a->nscale);
+  if (a->big != nullptr) sum = numeric_add_opt_error(a->big, sum, nullptr);
+  StringInfoData buf;
+  pq_begintypsend(&buf);
+  pq_sendint64(&buf, a->n);
+  bytea* wire = DatumGetByteaPP(DirectFunctionCall1(numeric_send, NumericGetDatum(sum)));
+  compat::serialize_numeric_var(&buf, (const uint8*)VARDATA_ANY(wire), VARSIZE_ANY_EXHDR(wire));
+  pq_sendint32(&buf, a->max_scale);
+  pq_sendint64(&buf, a->max_scale_count);
+  pq_sendint64(&buf, a->nan);
+  pq_sendint64(&buf, a->pinf);
+  pq_sendint64(&buf, a->ninf);
+  return PointerGetDatum(pq_endtypsend(&buf));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Partial states, in the form PostgreSQL's Finalize Aggregate deserializes.
 
 // An int128 as a numeric.
@@ -331,6 +528,13 @@ Datum partial_state(const SpecState* s, const Acc* a, bool* isnull) {
         return (Datum)0;
       }
       return int128_state(a->n, wide_get(a));
+    case kSumNumeric:
+    case kAvgNumeric:
+      if (a->n + a->nan + a->pinf + a->ninf == 0) {
+        *isnull = true;
+        return (Datum)0;
+      }
+      return numeric_state(a);
     case kSumFloat4:
       *isnull = a->n == 0;
       if (!*isnull && std::isinf(a->fsum4) && !a->nonfinite) float_overflow_error();
@@ -374,6 +578,7 @@ void flush_group(AggScanState* st) {
   tuplestore_putvalues(st->store, slot->tts_tupleDescriptor, values, nulls);
   MemoryContextSwitchTo(old);
   ResetExprContext(econtext);
+  MemoryContextReset(st->num_cxt);
   st->groups++;
   st->open = false;
 }
@@ -447,6 +652,15 @@ void accumulate_rows(AggScanState* st, const ColumnarBatch* b, uint64 from, uint
         if (!isnull)
           update_min_max(a, sp, sp->is_float ? 0 : int_of_datum(v, sp->typid),
                          sp->is_float ? float_of_datum(v, sp->typid) : 0);
+      }
+      continue;
+    }
+    if (sp->agg == kSumNumeric || sp->agg == kAvgNumeric) {
+      for (uint64 i = from; i < to; ++i) {
+        const uint8* data;
+        size_t len;
+        if (row_selected(b->selection, i) && columnar_batch_bytes(st->child, sp->attno, i, &data, &len))
+          accumulate_numeric(st, a, data, len);
       }
       continue;
     }
@@ -775,6 +989,7 @@ void flush_hash(AggScanState* st) {
     ResetExprContext(econtext);
     st->groups++;
   }
+  MemoryContextReset(st->num_cxt);
   hash_reset(st);
 }
 
@@ -997,6 +1212,15 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
       }
       continue;
     }
+    if (sp->agg == kSumNumeric || sp->agg == kAvgNumeric) {
+      for (uint64 k = 0; k < m; ++k) {
+        const uint8* data;
+        size_t len;
+        if (columnar_batch_bytes(st->child, sp->attno, st->sel_rows[k], &data, &len))
+          accumulate_numeric(st, &st->gacc[(uint64)st->row_gid[k] * st->nspecs + s], data, len);
+      }
+      continue;
+    }
     uint64 rows;
     const uint8* validity;
     const uint8* fixed;
@@ -1128,6 +1352,7 @@ void begin_agg(CustomScanState* node, EState* estate, int eflags) {
   st->decodes |= st->hashed;
   st->nkey = 2 + st->nvals;
   st->key_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnstoreAggregate group", ALLOCSET_SMALL_SIZES);
+  st->num_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnstoreAggregate numeric", ALLOCSET_SMALL_SIZES);
   if (st->hashed) {
     st->hash_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnstoreAggregate hash", ALLOCSET_DEFAULT_SIZES);
     hash_reset(st);
@@ -1170,6 +1395,7 @@ void rescan_agg(CustomScanState* node) {
   st->filled = false;
   st->open = false;
   if (st->hashed) hash_reset(st);
+  MemoryContextReset(st->num_cxt);
   ExecReScan(&st->child->ss.ps);
 }
 

@@ -75,6 +75,10 @@ int agg_kind(Oid fnoid) {
     case F_AVG_FLOAT4:
     case F_AVG_FLOAT8:
       return kAvgFloat;
+    case F_SUM_NUMERIC:
+      return kSumNumeric;
+    case F_AVG_NUMERIC:
+      return kAvgNumeric;
     case F_MIN_INT2:
     case F_MIN_INT4:
     case F_MIN_INT8:
@@ -228,7 +232,12 @@ bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** 
     return true;
   }
   if (role != scanplan::kRoleData) return false;
-  if (kind != kCount && !numeric_codec(codec)) return false;
+  if (kind == kSumNumeric || kind == kAvgNumeric) {
+    // numeric values are stored as their varlena's bytes.
+    if (codec != kVarlen || v->vartype != NUMERICOID) return false;
+  } else if (kind != kCount && !numeric_codec(codec)) {
+    return false;
+  }
   spec[kSpecMinAttno] = attr_field(attrs, v->varattno, scanplan::kMinAttno);
   spec[kSpecMaxAttno] = attr_field(attrs, v->varattno, scanplan::kMaxAttno);
   spec[kSpecNullsAttno] = attr_field(attrs, v->varattno, scanplan::kNullsAttno);
