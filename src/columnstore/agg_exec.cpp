@@ -887,12 +887,18 @@ uint64 key_hash(const uint64* key, int nkey) {
   return h;
 }
 
+inline bool keys_equal(const uint64* a, const uint64* b, int nkey) {
+  for (int w = 0; w < nkey; ++w)
+    if (a[w] != b[w]) return false;
+  return true;
+}
+
 uint32 find_group(AggScanState* st, const uint64* key) {
   const int nkey = st->nkey;
   const uint64 h = key_hash(key, nkey);
   uint32 idx = (uint32)h & st->table_mask;
   for (int32 g; (g = st->table[idx]) >= 0; idx = (idx + 1) & st->table_mask)
-    if (memcmp(st->gkeys + (uint64)g * nkey, key, sizeof(uint64) * nkey) == 0) return (uint32)g;
+    if (keys_equal(st->gkeys + (uint64)g * nkey, key, nkey)) return (uint32)g;
   MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
   if (st->ngroups == st->cap_groups) {
     st->cap_groups *= 2;
@@ -1184,7 +1190,7 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
   }
   // Groups (a row with the key of the previous row is in its group).
   for (uint64 k = 0; k < m; ++k) {
-    if (k > 0 && memcmp(keys + k * nkey, keys + (k - 1) * nkey, sizeof(uint64) * nkey) == 0)
+    if (k > 0 && keys_equal(keys + k * nkey, keys + (k - 1) * nkey, nkey))
       st->row_gid[k] = st->row_gid[k - 1];
     else
       st->row_gid[k] = find_group(st, keys + k * nkey);
