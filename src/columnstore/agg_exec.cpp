@@ -458,21 +458,15 @@ void numeric_add_slow(AggScanState* st, Acc* a, Numeric n) {
   MemoryContextSwitchTo(old);
 }
 
-// The serialized NumericAggState (numeric_avg_serialize's form): count, sum (a numeric variable),
-// the largest dscale and how many inputs had it, then the NaN, +Infinity and -Infinity counts.
+// The serialized NumericAggState (numeric_avg_serialize's form, compat.hpp).
 Datum numeric_state(const Acc* a) {
   Numeric sum = numeric_of_scaled(wide_get(a), a->nscale);
   if (a->big != nullptr) sum = numeric_add_opt_error(a->big, sum, nullptr);
   StringInfoData buf;
   pq_begintypsend(&buf);
-  pq_sendint64(&buf, a->n);
   bytea* wire = DatumGetByteaPP(DirectFunctionCall1(numeric_send, NumericGetDatum(sum)));
-  compat::serialize_numeric_var(&buf, (const uint8*)VARDATA_ANY(wire), VARSIZE_ANY_EXHDR(wire));
-  pq_sendint32(&buf, a->max_scale);
-  pq_sendint64(&buf, a->max_scale_count);
-  pq_sendint64(&buf, a->nan);
-  pq_sendint64(&buf, a->pinf);
-  pq_sendint64(&buf, a->ninf);
+  compat::serialize_numeric_avg_state(&buf, a->n, (const uint8*)VARDATA_ANY(wire), VARSIZE_ANY_EXHDR(wire),
+                                      a->max_scale, a->max_scale_count, a->nan, a->pinf, a->ninf);
   return PointerGetDatum(pq_endtypsend(&buf));
 }
 
