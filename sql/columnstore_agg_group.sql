@@ -1,7 +1,7 @@
 -- Aggregation pushdown over compressed chunks grouped by columns that are not segmentby columns
 -- (hash grouping on the decoded values: dictionary codes of text, integers, floats with NaN and
 -- -0, bool, uuid, NULLs), alone and with segmentby columns and a time_bucket(), and sum/avg of
--- numeric (scales 0 to 4, NaN, infinities, sums beyond 10^36). Every query
+-- numeric (scales 0 to 62, NaN, infinities, sums beyond 10^36). Every query
 -- returns the same rows with strata.enable_columnstore_agg_pushdown on and off and on a plain
 -- table with the same rows, and says whether it was pushed down. Then the shape of a continuous
 -- aggregate's refresh (INSERT ... SELECT with the window as parameters) over compressed chunks.
@@ -51,6 +51,8 @@ SELECT '2024-01-01'::timestamptz + g * interval '53 seconds',
             ELSE round((g % 1000) / 7.0, g % 5) - 50 END,
        CASE WHEN g % 79 = 0 THEN NULL ELSE (g % 997) * 0.001 - g END,
        CASE WHEN g % 73 = 0 THEN 1e35 * g WHEN g % 83 = 0 THEN -12345678901234567890.123456
+            WHEN g % 89 = 0 THEN ('0.' || repeat('0', 60))::numeric
+            WHEN g % 97 = 0 THEN ('0.' || repeat('0', 40) || '15')::numeric
             ELSE (g % 100) * 0.01 END
 FROM generate_series(1, 12000) g;
 CREATE TABLE ref AS SELECT * FROM m;

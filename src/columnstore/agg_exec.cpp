@@ -408,7 +408,8 @@ void accumulate_numeric(AggScanState* st, Acc* a, const uint8* data, size_t len)
   }
   a->n++;
   // The value times 10^dscale as an integer: digits * 10^(4 * (weight - ndigits + 1) + dscale).
-  bool fast = ndigits <= 9 && a->big == nullptr;
+  // (dscale <= 36 also bounds the accumulator's scale, and so numeric_of_scaled's text.)
+  bool fast = ndigits <= 9 && dscale <= 36 && a->big == nullptr;
   __int128 v = 0;
   if (fast) {
     for (int i = 0; i < ndigits; ++i) {
