@@ -112,8 +112,9 @@ struct AggScanState {
   uint32* sel_rows;
   uint64* row_keys;
   uint32* row_gid;
-  int64* code_ids;      // dictionary code -> interned number, per batch
+  int64* code_ids;      // dictionary code -> interned number (-1 between batches)
   uint64 code_cap;
+  uint32* touched;      // the codes a batch set in code_ids (reset after it)
   Tuplestorestate* store;
   TupleTableSlot* store_slot;  // minimal tuples read back from the store
   bool filled;
@@ -1072,7 +1073,9 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
       pfree(st->sel_rows);
       pfree(st->row_keys);
       pfree(st->row_gid);
+      pfree(st->touched);
     }
+    st->touched = (uint32*)palloc(sizeof(uint32) * n);
     st->sel_rows = (uint32*)palloc(sizeof(uint32) * n);
     st->row_keys = (uint64*)palloc(sizeof(uint64) * nkey * n);
     st->row_gid = (uint32*)palloc(sizeof(uint32) * n);
@@ -1117,15 +1120,17 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
       if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
       if (sp->codec == kVarlen && columnar_batch_codes(st->child, sp->attno, &codes, &nentries)) {
-        // Dictionary form: each code interned once per batch.
+        // Dictionary form: each code interned once per batch (a shared dictionary may be much
+        // larger than a batch: only the codes the batch used are reset after it).
         if (nentries > st->code_cap) {
           MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->specs));
           if (st->code_ids != nullptr) pfree(st->code_ids);
           st->code_ids = (int64*)palloc(sizeof(int64) * nentries);
+          for (uint64 e = 0; e < nentries; ++e) st->code_ids[e] = -1;
           st->code_cap = nentries;
           MemoryContextSwitchTo(old);
         }
-        for (uint64 e = 0; e < nentries; ++e) st->code_ids[e] = -1;
+        uint64 ntouched = 0;
         for (uint64 k = 0; k < m; ++k) {
           const uint32 i = st->sel_rows[k];
           if (!row_valid(validity, i)) {
@@ -1141,9 +1146,11 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
             size_t len;
             columnar_batch_entry(st->child, sp->attno, code, &data, &len);
             st->code_ids[code] = intern(st, &st->interns[j], data, len);
+            st->touched[ntouched++] = code;
           }
           keys[k * nkey + w] = (uint64)st->code_ids[code];
         }
+        for (uint64 t = 0; t < ntouched; ++t) st->code_ids[st->touched[t]] = -1;
         continue;
       }
       // Materialised values: interned row by row (a row equal to the previous one reuses its number).
