@@ -1,7 +1,9 @@
 -- Aggregation pushdown over compressed chunks grouped by columns that are not segmentby columns
 -- (hash grouping on the decoded values: dictionary codes of text, integers, floats with NaN and
 -- -0, bool, uuid, NULLs), alone and with segmentby columns and a time_bucket(), and sum/avg of
--- numeric (scales 0 to 62, NaN, infinities, sums beyond 10^36). Every query
+-- numeric (scales 0 to 62, NaN, infinities, sums beyond 10^36) and min/max of numeric (of a
+-- column of one scale: which of two equal numerics of different scales (1.5, 1.50) min/max
+-- returns depends on the order rows are read, in PostgreSQL too). Every query
 -- returns the same rows with strata.enable_columnstore_agg_pushdown on and off and on a plain
 -- table with the same rows, and says whether it was pushed down. Then the shape of a continuous
 -- aggregate's refresh (INSERT ... SELECT with the window as parameters) over compressed chunks.
@@ -132,7 +134,10 @@ INSERT INTO queries (q) VALUES
   ('SELECT time_bucket(''1 hour'', time) b, sum(n), avg(n) FROM %I WHERE code = 2 GROUP BY 1'),
   ('SELECT sum(n), avg(n) FROM %I WHERE time < ''2024-01-02'' AND n2 IS NOT NULL'),
   ('SELECT account, sum(n3), avg(n3) FROM %I GROUP BY account'),
-  ('SELECT time_bucket(''1 hour'', time) b, status, sum(n3), avg(n3) FROM %I GROUP BY 1, 2');
+  ('SELECT time_bucket(''1 hour'', time) b, status, sum(n3), avg(n3) FROM %I GROUP BY 1, 2'),
+  ('SELECT min(n2), max(n2), count(*) FROM %I'),
+  ('SELECT account, min(n2), max(n2) FROM %I GROUP BY account'),
+  ('SELECT status, time_bucket(''1 day'', time) b, min(n2), max(n2) FROM %I WHERE code > 0 GROUP BY 1, 2');
 SELECT id, agg_check(q), pushed(q), q FROM queries ORDER BY id;
 
 -- Plan shapes: grouped by segmentby, bucket and a data column; EXPLAIN ANALYZE counts the groups.

@@ -1,5 +1,5 @@
 // Aggregation pushdown over compressed chunks (docs/COLUMNSTORE.md, "Aggregating compressed
-// chunks"): count(*), count, sum, avg (also of numeric), min and max grouped by nothing, by segmentby columns or by
+// chunks"): count(*), count, sum, avg, min and max (also of numeric) grouped by nothing, by segmentby columns or by
 // a time_bucket() of a column and by other (data) columns, computed on the decoded arrays of each batch (and from the batch
 // metadata where that suffices) by the ColumnstoreAggregate custom scan, which emits PostgreSQL's
 // partial aggregate states; PostgreSQL's Finalize Aggregate above an Append of one

@@ -45,6 +45,7 @@ struct SpecState {
   AttrNumber comp_attno, min_attno, max_attno, nulls_attno;
   bool use_meta;
   bool is_float;  // min/max kept as double
+  bool is_numeric;  // min/max of numeric (compared as numerics)
   Oid typid;
   int16 typlen;
   bool typbyval;
@@ -73,6 +74,7 @@ struct Acc {
   int64 max_scale_count;
   int64 nan, pinf, ninf;
   Numeric big;
+  Numeric nmm;  // min/max(numeric), in num_cxt
 };
 
 struct AggScanState {
@@ -90,7 +92,9 @@ struct AggScanState {
   Datum* seg;
   bool* seg_null;
   MemoryContext key_cxt;
-  MemoryContext num_cxt;  // numeric sums beyond the __int128 range (reset with each flush)
+  MemoryContext num_cxt;  // numeric sums beyond the __int128 range, numeric min/max (reset with each flush)
+  struct varlena* nbuf;   // a numeric value being compared (query lifetime)
+  size_t nbuf_cap;
   // Grouped by decoded values (kSpecValue specs): the groups of the current segment in a hash
   // table keyed by nkey words (a NULL mask, the bucket, one word per value column: the value itself
   // or, for text and uuid, its number in that column's interner), flushed when the segment changes
@@ -460,6 +464,30 @@ void numeric_add_slow(AggScanState* st, Acc* a, Numeric n) {
   MemoryContextSwitchTo(old);
 }
 
+// One numeric value (its stored bytes) into a min/max(numeric) accumulator.
+void numeric_min_max(AggScanState* st, Acc* a, const SpecState* sp, const uint8* data, size_t len) {
+  if (len > MaxAllocSize - VARHDRSZ)
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("compressed value too large")));
+  if (len + VARHDRSZ > st->nbuf_cap) {
+    MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->specs));
+    if (st->nbuf != nullptr) pfree(st->nbuf);
+    st->nbuf_cap = Max(len + VARHDRSZ, (size_t)64);
+    st->nbuf = (struct varlena*)palloc(st->nbuf_cap);
+    MemoryContextSwitchTo(old);
+  }
+  SET_VARSIZE(st->nbuf, len + VARHDRSZ);
+  memcpy(VARDATA(st->nbuf), data, len);
+  if (a->has) {
+    const int cmp = DatumGetInt32(DirectFunctionCall2(numeric_cmp, PointerGetDatum(st->nbuf), PointerGetDatum(a->nmm)));
+    // Equal values (1.5 and 1.50) keep the later one, as numeric_smaller / numeric_larger do.
+    if (sp->agg == kMin ? cmp > 0 : cmp < 0) return;
+    pfree(a->nmm);
+  }
+  a->nmm = (Numeric)MemoryContextAlloc(st->num_cxt, len + VARHDRSZ);
+  memcpy(a->nmm, st->nbuf, len + VARHDRSZ);
+  a->has = true;
+}
+
 // The serialized NumericAggState (numeric_avg_serialize's form, compat.hpp).
 Datum numeric_state(const Acc* a) {
   Numeric sum = numeric_of_scaled(wide_get(a), a->nscale);
@@ -548,6 +576,7 @@ Datum partial_state(const SpecState* s, const Acc* a, bool* isnull) {
         *isnull = true;
         return (Datum)0;
       }
+      if (s->is_numeric) return PointerGetDatum(a->nmm);
       if (s->is_float)
         return s->typid == FLOAT4OID ? Float4GetDatum((float4)a->fmm) : Float8GetDatum(a->fmm);
       return datum_of_int(a->imm, s->typid);
@@ -651,11 +680,14 @@ void accumulate_rows(AggScanState* st, const ColumnarBatch* b, uint64 from, uint
       }
       continue;
     }
-    if (sp->agg == kSumNumeric || sp->agg == kAvgNumeric) {
+    if (sp->agg == kSumNumeric || sp->agg == kAvgNumeric || sp->is_numeric) {
       for (uint64 i = from; i < to; ++i) {
         const uint8* data;
         size_t len;
-        if (row_selected(b->selection, i) && columnar_batch_bytes(st->child, sp->attno, i, &data, &len))
+        if (!row_selected(b->selection, i) || !columnar_batch_bytes(st->child, sp->attno, i, &data, &len)) continue;
+        if (sp->is_numeric)
+          numeric_min_max(st, a, sp, data, len);
+        else
           accumulate_numeric(st, a, data, len);
       }
       continue;
@@ -1220,12 +1252,16 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
       }
       continue;
     }
-    if (sp->agg == kSumNumeric || sp->agg == kAvgNumeric) {
+    if (sp->agg == kSumNumeric || sp->agg == kAvgNumeric || sp->is_numeric) {
       for (uint64 k = 0; k < m; ++k) {
         const uint8* data;
         size_t len;
-        if (columnar_batch_bytes(st->child, sp->attno, st->sel_rows[k], &data, &len))
-          accumulate_numeric(st, &st->gacc[(uint64)st->row_gid[k] * st->nspecs + s], data, len);
+        if (!columnar_batch_bytes(st->child, sp->attno, st->sel_rows[k], &data, &len)) continue;
+        Acc* a = &st->gacc[(uint64)st->row_gid[k] * st->nspecs + s];
+        if (sp->is_numeric)
+          numeric_min_max(st, a, sp, data, len);
+        else
+          accumulate_numeric(st, a, data, len);
       }
       continue;
     }
@@ -1336,6 +1372,7 @@ void begin_agg(CustomScanState* node, EState* estate, int eflags) {
     sp->use_meta = list_nth_int(specs, base + kSpecUseMeta) != 0;
     sp->typid = (Oid)list_nth_int(specs, base + kSpecTypid);
     sp->is_float = float_type(sp->typid);
+    sp->is_numeric = sp->kind == kSpecAgg && (sp->agg == kMin || sp->agg == kMax) && sp->typid == NUMERICOID;
     if (OidIsValid(sp->typid)) get_typlenbyval(sp->typid, &sp->typlen, &sp->typbyval);
     if (sp->kind == kSpecBucket) {
       st->bucket = s;

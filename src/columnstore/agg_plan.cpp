@@ -87,6 +87,7 @@ int agg_kind(Oid fnoid) {
     case F_MIN_DATE:
     case F_MIN_TIMESTAMP:
     case F_MIN_TIMESTAMPTZ:
+    case F_MIN_NUMERIC:
       return kMin;
     case F_MAX_INT2:
     case F_MAX_INT4:
@@ -96,6 +97,7 @@ int agg_kind(Oid fnoid) {
     case F_MAX_DATE:
     case F_MAX_TIMESTAMP:
     case F_MAX_TIMESTAMPTZ:
+    case F_MAX_NUMERIC:
       return kMax;
     default:
       return -1;
@@ -235,6 +237,10 @@ bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** 
   if (kind == kSumNumeric || kind == kAvgNumeric) {
     // numeric values are stored as their varlena's bytes.
     if (codec != kVarlen || v->vartype != NUMERICOID) return false;
+  } else if ((kind == kMin || kind == kMax) && v->vartype == NUMERICOID) {
+    // min/max(numeric): compared as numerics, never from the batch metadata.
+    if (codec != kVarlen) return false;
+    return true;
   } else if (kind != kCount && !numeric_codec(codec)) {
     return false;
   }
