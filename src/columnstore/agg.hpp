@@ -1,6 +1,6 @@
 // Aggregation pushdown over compressed chunks (docs/COLUMNSTORE.md, "Aggregating compressed
-// chunks"): count(*), count, sum, avg, min and max grouped by nothing, by segmentby columns or by
-// a time_bucket() of a column, computed on the decoded arrays of each batch (and from the batch
+// chunks"): count(*), count, sum, avg, min and max (also of numeric) grouped by nothing, by segmentby columns or by
+// a time_bucket() of a column and by other (data) columns, computed on the decoded arrays of each batch (and from the batch
 // metadata where that suffices) by the ColumnstoreAggregate custom scan, which emits PostgreSQL's
 // partial aggregate states; PostgreSQL's Finalize Aggregate above an Append of one
 // ColumnstoreAggregate per compressed chunk (plus a Partial Aggregate of each row part and of each
@@ -34,7 +34,8 @@ namespace aggplan {
 // custom_private = list_make2(meta, specs); custom_exprs = constant arguments of time_bucket().
 enum Meta { kMetaOnly, kNSpecs, kMetaLen };
 // One spec (kSpecFields ints) per output column, in the order of the node's target list.
-enum SpecKind { kSpecSegment = 0, kSpecBucket = 1, kSpecAgg = 2 };
+// kSpecValue: a grouping column that is a data column (grouped by its decoded values, hashed).
+enum SpecKind { kSpecSegment = 0, kSpecBucket = 1, kSpecAgg = 2, kSpecValue = 3 };
 enum Spec {
   kSpecKind,
   kSpecAttno,      // chunk attribute (group column, bucketed column, aggregate argument; 0 for count(*))
@@ -62,7 +63,9 @@ enum AggKind {
   kSumFloat8,
   kAvgFloat,  // avg(float4), avg(float8): float8[3] state
   kMin,
-  kMax
+  kMax,
+  kSumNumeric,  // sum(numeric), avg(numeric): serialized NumericAggState (numeric_avg_serialize's form)
+  kAvgNumeric
 };
 }  // namespace aggplan
 

@@ -7,6 +7,7 @@
 #include "columnstore/agg.hpp"
 
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "columnstore/scan.hpp"
@@ -15,6 +16,7 @@
 
 extern "C" {
 #include "commands/explain.h"
+#include "common/hashfn.h"
 #include "executor/executor.h"
 #include "executor/instrument.h"
 #include "libpq/pqformat.h"
@@ -24,6 +26,7 @@ extern "C" {
 #include "utils/float.h"
 #include "utils/numeric.h"
 #include "utils/tuplestore.h"
+#include "utils/uuid.h"
 }
 
 namespace strata::columnstore {
@@ -42,6 +45,7 @@ struct SpecState {
   AttrNumber comp_attno, min_attno, max_attno, nulls_attno;
   bool use_meta;
   bool is_float;  // min/max kept as double
+  bool is_numeric;  // min/max of numeric (compared as numerics)
   Oid typid;
   int16 typlen;
   bool typbyval;
@@ -62,6 +66,15 @@ struct Acc {
   bool has;
   int64 imm;
   double fmm;
+  // sum/avg(numeric): the sum as an __int128 in wsum scaled by 10^nscale (nscale: the largest
+  // dscale seen), or, once that would overflow, `big` (a Numeric in num_cxt) plus wsum;
+  // PostgreSQL's state also counts the largest dscale and the NaN and infinite inputs.
+  int32 nscale;
+  int32 max_scale;
+  int64 max_scale_count;
+  int64 nan, pinf, ninf;
+  Numeric big;
+  Numeric nmm;  // min/max(numeric), in num_cxt
 };
 
 struct AggScanState {
@@ -79,6 +92,33 @@ struct AggScanState {
   Datum* seg;
   bool* seg_null;
   MemoryContext key_cxt;
+  MemoryContext num_cxt;  // numeric sums beyond the __int128 range, numeric min/max (reset with each flush)
+  struct varlena* nbuf;   // a numeric value being compared (query lifetime)
+  size_t nbuf_cap;
+  // Grouped by decoded values (kSpecValue specs): the groups of the current segment in a hash
+  // table keyed by nkey words (a NULL mask, the bucket, one word per value column: the value itself
+  // or, for text and uuid, its number in that column's interner), flushed when the segment changes
+  // or the table grows past kMaxHashGroups.
+  bool hashed;
+  int nvals;
+  int* val_spec;        // spec index of each value column
+  int nkey;
+  MemoryContext hash_cxt;  // everything below (reset on each flush)
+  struct Interner* interns;  // one per value column
+  int ngroups;
+  int cap_groups;
+  uint64* gkeys;        // ngroups * nkey
+  Acc* gacc;            // ngroups * nspecs
+  int32* table;
+  uint32 table_mask;
+  // Per-batch scratch (query lifetime): selected rows, their key words and groups.
+  uint64 scratch_rows;
+  uint32* sel_rows;
+  uint64* row_keys;
+  uint32* row_gid;
+  int64* code_ids;      // dictionary code -> interned number (-1 between batches)
+  uint64 code_cap;
+  uint32* touched;      // the codes a batch set in code_ids (reset after it)
   Tuplestorestate* store;
   TupleTableSlot* store_slot;  // minimal tuples read back from the store
   bool filled;
@@ -254,6 +294,213 @@ int64 decoded_int(int codec, const uint8* fixed, uint64 i) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// numeric values, read from a compressed column's bytes (the varlena's data: PostgreSQL's stored
+// numeric form, a 2-byte header (short form) or a sign/dscale word and an int16 weight (long
+// form), then base-10000 digits).
+
+constexpr uint16 kNumSignMask = 0xC000, kNumNeg = 0x4000, kNumShort = 0x8000, kNumSpecial = 0xC000;
+constexpr uint16 kNumExtMask = 0xF000, kNumNaN = 0xC000, kNumPinf = 0xD000;
+constexpr uint16 kNumShortSign = 0x2000, kNumShortDscaleMask = 0x1F80, kNumShortWeightSign = 0x0040,
+                 kNumShortWeightMask = 0x003F;
+constexpr int kNumShortDscaleShift = 7;
+constexpr uint16 kNumDscaleMask = 0x3FFF;
+
+const __int128 kPow10[] = {
+    (__int128)1,
+    (__int128)10,
+    (__int128)100,
+    (__int128)1000,
+    (__int128)10000,
+    (__int128)100000,
+    (__int128)1000000,
+    (__int128)10000000,
+    (__int128)100000000,
+    (__int128)1000000000,
+    (__int128)10000000000LL,
+    (__int128)100000000000LL,
+    (__int128)1000000000000LL,
+    (__int128)10000000000000LL,
+    (__int128)100000000000000LL,
+    (__int128)1000000000000000LL,
+    (__int128)10000000000000000LL,
+    (__int128)100000000000000000LL,
+    (__int128)1000000000000000000LL,
+};
+// Sums are kept below 10^36 in absolute value (an __int128 holds 1.7 * 10^38).
+const __int128 kNumLimit = kPow10[18] * kPow10[18];
+
+__int128 abs128(__int128 v) { return v < 0 ? -v : v; }
+
+// v * 10^k, false when the result would reach kNumLimit.
+bool scale_up(__int128* v, int k) {
+  while (k > 0) {
+    const int step = k > 18 ? 18 : k;
+    if (abs128(*v) >= kNumLimit / kPow10[step]) return false;
+    *v *= kPow10[step];
+    k -= step;
+  }
+  return true;
+}
+
+Numeric numeric_of_bytes(const uint8* data, size_t len) {
+  struct varlena* v = (struct varlena*)palloc(len + VARHDRSZ);
+  SET_VARSIZE(v, len + VARHDRSZ);
+  memcpy(VARDATA(v), data, len);
+  return (Numeric)v;
+}
+
+// The Numeric of an __int128 scaled by 10^scale (dscale = scale), through its text form.
+Numeric numeric_of_scaled(__int128 v, int scale) {
+  char buf[64];
+  char* p = buf + sizeof buf;
+  *--p = '\0';
+  const bool neg = v < 0;
+  unsigned __int128 u = neg ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
+  int digits = 0;
+  do {
+    *--p = (char)('0' + (int)(u % 10));
+    u /= 10;
+    ++digits;
+    if (digits == scale) *--p = '.';
+  } while (u != 0 || digits < scale);
+  if (scale > 0 && *p == '.') *--p = '0';
+  if (neg) *--p = '-';
+  return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(p), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+}
+
+void numeric_add_slow(AggScanState* st, Acc* a, Numeric n);
+
+// One numeric value (its stored bytes) into a sum/avg(numeric) accumulator, as PostgreSQL's
+// numeric_avg_accum counts it.
+void accumulate_numeric(AggScanState* st, Acc* a, const uint8* data, size_t len) {
+  if (len < 2) ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("compressed numeric value too short")));
+  uint16 h;
+  memcpy(&h, data, 2);
+  if ((h & kNumSignMask) == kNumSpecial) {
+    const uint16 ext = h & kNumExtMask;
+    if (ext == kNumNaN)
+      a->nan++;
+    else if (ext == kNumPinf)
+      a->pinf++;
+    else
+      a->ninf++;
+    return;
+  }
+  bool neg;
+  int dscale, weight;
+  size_t off;
+  if ((h & kNumSignMask) == kNumShort) {
+    neg = (h & kNumShortSign) != 0;
+    dscale = (h & kNumShortDscaleMask) >> kNumShortDscaleShift;
+    weight = (h & kNumShortWeightSign) ? (int)(int16)(~kNumShortWeightMask | (h & kNumShortWeightMask))
+                                        : (int)(h & kNumShortWeightMask);
+    off = 2;
+  } else {
+    if (len < 4) ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("compressed numeric value too short")));
+    neg = (h & kNumSignMask) == kNumNeg;
+    dscale = h & kNumDscaleMask;
+    int16 w;
+    memcpy(&w, data + 2, 2);
+    weight = w;
+    off = 4;
+  }
+  const int ndigits = (int)((len - off) / 2);
+  if (dscale > a->max_scale) {
+    a->max_scale = dscale;
+    a->max_scale_count = 1;
+  } else if (dscale == a->max_scale) {
+    a->max_scale_count++;
+  }
+  a->n++;
+  // The value times 10^dscale as an integer: digits * 10^(4 * (weight - ndigits + 1) + dscale).
+  // (dscale <= 36 also bounds the accumulator's scale, and so numeric_of_scaled's text.)
+  bool fast = ndigits <= 9 && dscale <= 36 && a->big == nullptr;
+  __int128 v = 0;
+  if (fast) {
+    for (int i = 0; i < ndigits; ++i) {
+      int16 d;
+      memcpy(&d, data + off + 2 * i, 2);
+      v = v * 10000 + d;
+    }
+    const int e = 4 * (weight - ndigits + 1) + dscale;
+    if (e >= 0) {
+      fast = scale_up(&v, e);
+    } else if (-e > 36) {
+      fast = v == 0;
+      v = 0;
+    } else {
+      const __int128 div = -e > 18 ? kPow10[18] * kPow10[-e - 18] : kPow10[-e];
+      fast = v % div == 0;
+      v /= div;
+    }
+    if (neg) v = -v;
+  }
+  if (fast) {
+    __int128 sum = wide_get(a);
+    if (dscale > a->nscale) {
+      fast = scale_up(&sum, dscale - a->nscale);
+      if (fast) a->nscale = dscale;
+    } else {
+      fast = scale_up(&v, a->nscale - dscale);
+    }
+    if (fast && abs128(sum + v) < kNumLimit) {
+      sum += v;
+      memcpy(a->wsum, &sum, sizeof sum);
+      return;
+    }
+  }
+  numeric_add_slow(st, a, numeric_of_bytes(data, len));
+}
+
+// Adds a Numeric to the accumulator's `big` part (first moving the __int128 part there).
+void numeric_add_slow(AggScanState* st, Acc* a, Numeric n) {
+  MemoryContext old = MemoryContextSwitchTo(st->num_cxt);
+  if (a->big == nullptr) {
+    a->big = numeric_of_scaled(wide_get(a), a->nscale);
+    memset(a->wsum, 0, sizeof a->wsum);
+    a->nscale = 0;
+  }
+  a->big = numeric_add_opt_error(a->big, n, nullptr);
+  MemoryContextSwitchTo(old);
+}
+
+// One numeric value (its stored bytes) into a min/max(numeric) accumulator.
+void numeric_min_max(AggScanState* st, Acc* a, const SpecState* sp, const uint8* data, size_t len) {
+  if (len > MaxAllocSize - VARHDRSZ)
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("compressed value too large")));
+  if (len + VARHDRSZ > st->nbuf_cap) {
+    MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->specs));
+    if (st->nbuf != nullptr) pfree(st->nbuf);
+    st->nbuf_cap = Max(len + VARHDRSZ, (size_t)64);
+    st->nbuf = (struct varlena*)palloc(st->nbuf_cap);
+    MemoryContextSwitchTo(old);
+  }
+  SET_VARSIZE(st->nbuf, len + VARHDRSZ);
+  memcpy(VARDATA(st->nbuf), data, len);
+  if (a->has) {
+    const int cmp = DatumGetInt32(DirectFunctionCall2(numeric_cmp, PointerGetDatum(st->nbuf), PointerGetDatum(a->nmm)));
+    // Equal values (1.5 and 1.50) keep the later one, as numeric_smaller / numeric_larger do.
+    if (sp->agg == kMin ? cmp > 0 : cmp < 0) return;
+    pfree(a->nmm);
+  }
+  a->nmm = (Numeric)MemoryContextAlloc(st->num_cxt, len + VARHDRSZ);
+  memcpy(a->nmm, st->nbuf, len + VARHDRSZ);
+  a->has = true;
+}
+
+// The serialized NumericAggState (numeric_avg_serialize's form, compat.hpp).
+Datum numeric_state(const Acc* a) {
+  Numeric sum = numeric_of_scaled(wide_get(a), a->nscale);
+  if (a->big != nullptr) sum = numeric_add_opt_error(a->big, sum, nullptr);
+  StringInfoData buf;
+  pq_begintypsend(&buf);
+  bytea* wire = DatumGetByteaPP(DirectFunctionCall1(numeric_send, NumericGetDatum(sum)));
+  compat::serialize_numeric_avg_state(&buf, a->n, (const uint8*)VARDATA_ANY(wire), VARSIZE_ANY_EXHDR(wire),
+                                      a->max_scale, a->max_scale_count, a->nan, a->pinf, a->ninf);
+  return PointerGetDatum(pq_endtypsend(&buf));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Partial states, in the form PostgreSQL's Finalize Aggregate deserializes.
 
 // An int128 as a numeric.
@@ -305,6 +552,13 @@ Datum partial_state(const SpecState* s, const Acc* a, bool* isnull) {
         return (Datum)0;
       }
       return int128_state(a->n, wide_get(a));
+    case kSumNumeric:
+    case kAvgNumeric:
+      if (a->n + a->nan + a->pinf + a->ninf == 0) {
+        *isnull = true;
+        return (Datum)0;
+      }
+      return numeric_state(a);
     case kSumFloat4:
       *isnull = a->n == 0;
       if (!*isnull && std::isinf(a->fsum4) && !a->nonfinite) float_overflow_error();
@@ -322,6 +576,7 @@ Datum partial_state(const SpecState* s, const Acc* a, bool* isnull) {
         *isnull = true;
         return (Datum)0;
       }
+      if (s->is_numeric) return PointerGetDatum(a->nmm);
       if (s->is_float)
         return s->typid == FLOAT4OID ? Float4GetDatum((float4)a->fmm) : Float8GetDatum(a->fmm);
       return datum_of_int(a->imm, s->typid);
@@ -348,6 +603,7 @@ void flush_group(AggScanState* st) {
   tuplestore_putvalues(st->store, slot->tts_tupleDescriptor, values, nulls);
   MemoryContextSwitchTo(old);
   ResetExprContext(econtext);
+  MemoryContextReset(st->num_cxt);
   st->groups++;
   st->open = false;
 }
@@ -424,6 +680,18 @@ void accumulate_rows(AggScanState* st, const ColumnarBatch* b, uint64 from, uint
       }
       continue;
     }
+    if (sp->agg == kSumNumeric || sp->agg == kAvgNumeric || sp->is_numeric) {
+      for (uint64 i = from; i < to; ++i) {
+        const uint8* data;
+        size_t len;
+        if (!row_selected(b->selection, i) || !columnar_batch_bytes(st->child, sp->attno, i, &data, &len)) continue;
+        if (sp->is_numeric)
+          numeric_min_max(st, a, sp, data, len);
+        else
+          accumulate_numeric(st, a, data, len);
+      }
+      continue;
+    }
     uint64 rows;
     const uint8* validity;
     const uint8* fixed;
@@ -464,69 +732,570 @@ Datum bucket_of(AggScanState* st, const SpecState* sp, int64 v) {
   return FunctionCall2Coll((FmgrInfo*)&sp->fn, InvalidOid, sp->width, d);
 }
 
-// Splits the batch into runs of rows of the same bucket and accumulates each.
-void accumulate_buckets(AggScanState* st, const ColumnarBatch* b) {
-  const SpecState* sp = &st->specs[st->bucket];
-  uint64 rows;
+// The decoded bucketed column of the batch and whether it is sorted (either way) without NULLs.
+struct BucketColumn {
   const uint8* validity;
   const uint8* fixed;
-  if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < b->rows)
+  uint64 n;
+  bool sorted;
+};
+
+BucketColumn bucket_column(AggScanState* st, const ColumnarBatch* b) {
+  const SpecState* sp = &st->specs[st->bucket];
+  uint64 rows;
+  BucketColumn c;
+  if (!columnar_batch_column(st->child, sp->attno, &rows, &c.validity, &c.fixed) || rows < b->rows)
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("bucketed column of the batch is not decoded")));
-  const uint64 n = b->rows;
-  // Sorted (either way) and without NULLs: a bucket's rows are one run, found by binary search,
-  // since time_bucket() never decreases as its argument grows.
+  c.n = b->rows;
   bool asc = true, desc = true;
-  if (validity == nullptr) {
-    for (uint64 i = 1; i < n && (asc || desc); ++i) {
-      const int64 p = decoded_int(sp->codec, fixed, i - 1), c = decoded_int(sp->codec, fixed, i);
-      asc &= p <= c;
-      desc &= p >= c;
+  if (c.validity == nullptr) {
+    for (uint64 i = 1; i < c.n && (asc || desc); ++i) {
+      const int64 p = decoded_int(sp->codec, c.fixed, i - 1), v = decoded_int(sp->codec, c.fixed, i);
+      asc &= p <= v;
+      desc &= p >= v;
     }
   }
-  const bool sorted = validity == nullptr && (asc || desc);
-  uint64 i = 0;
-  while (i < n) {
-    const bool null = !row_valid(validity, i);
-    const Datum bv = null ? (Datum)0 : bucket_of(st, sp, decoded_int(sp->codec, fixed, i));
-    uint64 end;
-    if (sorted) {
-      uint64 good = i;
-      uint64 step = 1;
-      uint64 hi = n;
-      for (;;) {
-        const uint64 probe = good + step;
-        if (probe >= n) break;
-        if (bucket_of(st, sp, decoded_int(sp->codec, fixed, probe)) != bv) {
-          hi = probe;
-          break;
-        }
-        good = probe;
-        step *= 2;
+  c.sorted = c.validity == nullptr && (asc || desc);
+  return c;
+}
+
+// The run of rows of the same bucket starting at row i: its end, bucket value and NULLness. On a
+// sorted column a bucket's rows are one run, found by binary search, since time_bucket() never
+// decreases as its argument grows.
+uint64 bucket_run(AggScanState* st, const BucketColumn& c, uint64 i, Datum* bv_out, bool* null_out) {
+  const SpecState* sp = &st->specs[st->bucket];
+  const uint64 n = c.n;
+  const bool null = !row_valid(c.validity, i);
+  const Datum bv = null ? (Datum)0 : bucket_of(st, sp, decoded_int(sp->codec, c.fixed, i));
+  *bv_out = bv;
+  *null_out = null;
+  if (c.sorted) {
+    uint64 good = i;
+    uint64 step = 1;
+    uint64 hi = n;
+    for (;;) {
+      const uint64 probe = good + step;
+      if (probe >= n) break;
+      if (bucket_of(st, sp, decoded_int(sp->codec, c.fixed, probe)) != bv) {
+        hi = probe;
+        break;
       }
-      while (hi - good > 1) {
-        const uint64 mid = good + (hi - good) / 2;
-        if (bucket_of(st, sp, decoded_int(sp->codec, fixed, mid)) == bv)
-          good = mid;
-        else
-          hi = mid;
-      }
-      end = hi;
-    } else {
-      end = i + 1;
-      while (end < n) {
-        const bool enull = !row_valid(validity, end);
-        if (enull != null) break;
-        if (!null && decoded_int(sp->codec, fixed, end) != decoded_int(sp->codec, fixed, end - 1) &&
-            bucket_of(st, sp, decoded_int(sp->codec, fixed, end)) != bv)
-          break;
-        ++end;
-      }
+      good = probe;
+      step *= 2;
     }
+    while (hi - good > 1) {
+      const uint64 mid = good + (hi - good) / 2;
+      if (bucket_of(st, sp, decoded_int(sp->codec, c.fixed, mid)) == bv)
+        good = mid;
+      else
+        hi = mid;
+    }
+    return hi;
+  }
+  uint64 end = i + 1;
+  while (end < n) {
+    const bool enull = !row_valid(c.validity, end);
+    if (enull != null) break;
+    if (!null && decoded_int(sp->codec, c.fixed, end) != decoded_int(sp->codec, c.fixed, end - 1) &&
+        bucket_of(st, sp, decoded_int(sp->codec, c.fixed, end)) != bv)
+      break;
+    ++end;
+  }
+  return end;
+}
+
+// Splits the batch into runs of rows of the same bucket and accumulates each.
+void accumulate_buckets(AggScanState* st, const ColumnarBatch* b) {
+  const BucketColumn c = bucket_column(st, b);
+  uint64 i = 0;
+  while (i < c.n) {
+    Datum bv;
+    bool null;
+    const uint64 end = bucket_run(st, c, i, &bv, &null);
     if (st->meta_only || count_selected(b->selection, i, end) > 0) {
       enter_group(st, bv, null);
       accumulate_rows(st, b, i, end);
     }
     i = end;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grouping by decoded values (hash mode).
+
+constexpr int kMaxHashGroups = 65536;
+
+// Distinct byte strings of one value column (text, varchar, bytea, uuid), numbered in order of
+// first appearance, in an open-addressing table; the bytes are copied into hash_cxt.
+struct Interned {
+  uint64 hash;
+  const uint8* data;
+  uint32 len;
+};
+struct Interner {
+  Interned* items;
+  int n;
+  int cap;
+  int32* table;
+  uint32 mask;
+};
+
+uint64 mix64(uint64 h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+void interner_init(Interner* in) {
+  in->n = 0;
+  in->cap = 64;
+  in->items = (Interned*)palloc(sizeof(Interned) * in->cap);
+  in->mask = 127;
+  in->table = (int32*)palloc(sizeof(int32) * (in->mask + 1));
+  memset(in->table, 0xff, sizeof(int32) * (in->mask + 1));
+}
+
+int64 intern(AggScanState* st, Interner* in, const uint8* data, size_t len) {
+  if (len > PG_UINT32_MAX)
+    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("grouping value too large")));
+  const uint64 h = hash_bytes_extended(data, (int)len, 0);
+  uint32 idx = (uint32)h & in->mask;
+  for (int32 e; (e = in->table[idx]) >= 0; idx = (idx + 1) & in->mask) {
+    const Interned* it = &in->items[e];
+    if (it->hash == h && it->len == len && memcmp(it->data, data, len) == 0) return e;
+  }
+  MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
+  if (in->n == in->cap) {
+    in->cap *= 2;
+    in->items = (Interned*)repalloc(in->items, sizeof(Interned) * in->cap);
+  }
+  uint8* copy = (uint8*)palloc(len > 0 ? len : 1);
+  memcpy(copy, data, len);
+  const int32 id = in->n++;
+  in->items[id] = Interned{h, copy, (uint32)len};
+  in->table[idx] = id;
+  if ((uint32)in->n * 2 > in->mask) {
+    const uint32 mask = in->mask * 2 + 1;
+    int32* table = (int32*)palloc(sizeof(int32) * (mask + 1));
+    memset(table, 0xff, sizeof(int32) * (mask + 1));
+    for (int32 e = 0; e < in->n; ++e) {
+      uint32 k = (uint32)in->items[e].hash & mask;
+      while (table[k] >= 0) k = (k + 1) & mask;
+      table[k] = e;
+    }
+    pfree(in->table);
+    in->table = table;
+    in->mask = mask;
+  }
+  MemoryContextSwitchTo(old);
+  return id;
+}
+
+void hash_reset(AggScanState* st) {
+  MemoryContextReset(st->hash_cxt);
+  MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
+  st->interns = (Interner*)palloc(sizeof(Interner) * (st->nvals > 0 ? st->nvals : 1));
+  for (int j = 0; j < st->nvals; ++j) interner_init(&st->interns[j]);
+  st->ngroups = 0;
+  st->cap_groups = 64;
+  st->gkeys = (uint64*)palloc(sizeof(uint64) * st->nkey * st->cap_groups);
+  st->gacc = (Acc*)palloc(sizeof(Acc) * st->nspecs * st->cap_groups);
+  st->table_mask = 127;
+  st->table = (int32*)palloc(sizeof(int32) * (st->table_mask + 1));
+  memset(st->table, 0xff, sizeof(int32) * (st->table_mask + 1));
+  MemoryContextSwitchTo(old);
+}
+
+uint64 key_hash(const uint64* key, int nkey) {
+  uint64 h = 0x9e3779b97f4a7c15ULL;
+  for (int w = 0; w < nkey; ++w) h = mix64(h ^ key[w]) + (uint64)w;
+  return h;
+}
+
+inline bool keys_equal(const uint64* a, const uint64* b, int nkey) {
+  for (int w = 0; w < nkey; ++w)
+    if (a[w] != b[w]) return false;
+  return true;
+}
+
+uint32 find_group(AggScanState* st, const uint64* key) {
+  const int nkey = st->nkey;
+  const uint64 h = key_hash(key, nkey);
+  uint32 idx = (uint32)h & st->table_mask;
+  for (int32 g; (g = st->table[idx]) >= 0; idx = (idx + 1) & st->table_mask)
+    if (keys_equal(st->gkeys + (uint64)g * nkey, key, nkey)) return (uint32)g;
+  MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
+  if (st->ngroups == st->cap_groups) {
+    st->cap_groups *= 2;
+    st->gkeys = (uint64*)repalloc(st->gkeys, sizeof(uint64) * nkey * st->cap_groups);
+    st->gacc = (Acc*)repalloc(st->gacc, sizeof(Acc) * st->nspecs * st->cap_groups);
+  }
+  const int32 g = st->ngroups++;
+  memcpy(st->gkeys + (uint64)g * nkey, key, sizeof(uint64) * nkey);
+  memset(st->gacc + (uint64)g * st->nspecs, 0, sizeof(Acc) * st->nspecs);
+  st->table[idx] = g;
+  if ((uint32)st->ngroups * 2 > st->table_mask) {
+    const uint32 mask = st->table_mask * 2 + 1;
+    int32* table = (int32*)palloc(sizeof(int32) * (mask + 1));
+    memset(table, 0xff, sizeof(int32) * (mask + 1));
+    for (int32 e = 0; e < st->ngroups; ++e) {
+      uint32 k = (uint32)key_hash(st->gkeys + (uint64)e * nkey, nkey) & mask;
+      while (table[k] >= 0) k = (k + 1) & mask;
+      table[k] = e;
+    }
+    pfree(st->table);
+    st->table = table;
+    st->table_mask = mask;
+  }
+  MemoryContextSwitchTo(old);
+  return (uint32)g;
+}
+
+// The datum of value column j from its key word.
+Datum value_datum(AggScanState* st, int j, uint64 word) {
+  const SpecState* sp = &st->specs[st->val_spec[j]];
+  switch (sp->codec) {
+    case kFloat4: {
+      float4 f;
+      const uint32 bits = (uint32)word;
+      memcpy(&f, &bits, sizeof f);
+      return Float4GetDatum(f);
+    }
+    case kFloat8: {
+      float8 f;
+      memcpy(&f, &word, sizeof f);
+      return Float8GetDatum(f);
+    }
+    case kBool:
+      return BoolGetDatum(word != 0);
+    case kUuid:
+    case kVarlen: {
+      const Interned* it = &st->interns[j].items[word];
+      if (sp->codec == kUuid) {
+        uint8* p = (uint8*)palloc(UUID_LEN);
+        memcpy(p, it->data, UUID_LEN);
+        return PointerGetDatum(p);
+      }
+      struct varlena* v = (struct varlena*)palloc(it->len + VARHDRSZ);
+      SET_VARSIZE(v, it->len + VARHDRSZ);
+      memcpy(VARDATA(v), it->data, it->len);
+      return PointerGetDatum(v);
+    }
+    default:
+      return datum_of_int((int64)word, sp->typid);
+  }
+}
+
+// Emits every group of the hash table (the segment values from st->key) and empties it.
+void flush_hash(AggScanState* st) {
+  TupleTableSlot* slot = st->css.ss.ss_ScanTupleSlot;
+  ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
+  const int n = st->nspecs > 0 ? st->nspecs : 1;
+  for (int g = 0; g < st->ngroups; ++g) {
+    MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+    const uint64* key = st->gkeys + (uint64)g * st->nkey;
+    Datum* values = (Datum*)palloc(sizeof(Datum) * n);
+    bool* nulls = (bool*)palloc(sizeof(bool) * n);
+    int j = 0;
+    for (int s = 0; s < st->nspecs; ++s) {
+      const SpecState* sp = &st->specs[s];
+      nulls[s] = false;
+      values[s] = (Datum)0;
+      if (sp->kind == kSpecAgg) {
+        values[s] = partial_state(sp, &st->gacc[(uint64)g * st->nspecs + s], &nulls[s]);
+      } else if (sp->kind == kSpecSegment) {
+        values[s] = st->key[s];
+        nulls[s] = st->key_null[s];
+      } else if (sp->kind == kSpecBucket) {
+        nulls[s] = (key[0] & 1) != 0;
+        values[s] = nulls[s] ? (Datum)0 : (Datum)key[1];
+      } else {
+        nulls[s] = ((key[0] >> (j + 1)) & 1) != 0;
+        if (!nulls[s]) values[s] = value_datum(st, j, key[2 + j]);
+        ++j;
+      }
+    }
+    tuplestore_putvalues(st->store, slot->tts_tupleDescriptor, values, nulls);
+    MemoryContextSwitchTo(old);
+    ResetExprContext(econtext);
+    st->groups++;
+  }
+  MemoryContextReset(st->num_cxt);
+  hash_reset(st);
+}
+
+// Hash mode: makes the batch's segment values the current ones (flushing the groups of the
+// previous segment when they differ).
+void enter_segment(AggScanState* st) {
+  if (st->open) {
+    bool same = true;
+    for (int s = 0; s < st->nspecs && same; ++s) {
+      const SpecState* sp = &st->specs[s];
+      if (sp->kind != kSpecSegment) continue;
+      if (st->key_null[s] != st->seg_null[s])
+        same = false;
+      else if (!st->key_null[s])
+        same = datumIsEqual(st->key[s], st->seg[s], sp->typbyval, sp->typlen);
+    }
+    if (same) return;
+    flush_hash(st);
+  }
+  MemoryContextReset(st->key_cxt);
+  MemoryContext old = MemoryContextSwitchTo(st->key_cxt);
+  for (int s = 0; s < st->nspecs; ++s) {
+    const SpecState* sp = &st->specs[s];
+    if (sp->kind != kSpecSegment) continue;
+    st->key_null[s] = st->seg_null[s];
+    st->key[s] = st->seg_null[s] ? (Datum)0 : datumCopy(st->seg[s], sp->typbyval, sp->typlen);
+  }
+  MemoryContextSwitchTo(old);
+  st->open = true;
+}
+
+// A fixed-width value as a key word: equal words for values the type's equality finds equal.
+uint64 fixed_word(int codec, const uint8* fixed, uint64 i) {
+  switch (codec) {
+    case kFloat4: {
+      float4 f = ((const float4*)fixed)[i];
+      if (std::isnan(f)) f = std::numeric_limits<float4>::quiet_NaN();
+      if (f == 0) f = 0;  // -0 = 0
+      uint32 bits;
+      memcpy(&bits, &f, sizeof bits);
+      return bits;
+    }
+    case kFloat8: {
+      float8 f = ((const float8*)fixed)[i];
+      if (std::isnan(f)) f = std::numeric_limits<float8>::quiet_NaN();
+      if (f == 0) f = 0;
+      uint64 bits;
+      memcpy(&bits, &f, sizeof bits);
+      return bits;
+    }
+    case kBool:
+      return fixed[i] != 0 ? 1 : 0;
+    default:
+      return (uint64)decoded_int(codec, fixed, i);
+  }
+}
+
+template <typename T>
+void accumulate_hashed_array(AggScanState* st, int s, const T* vals, const uint8* validity, uint64 m) {
+  const SpecState* sp = &st->specs[s];
+  for (uint64 k = 0; k < m; ++k) {
+    const uint32 i = st->sel_rows[k];
+    if (!row_valid(validity, i)) continue;
+    Acc* a = &st->gacc[(uint64)st->row_gid[k] * st->nspecs + s];
+    if constexpr (std::is_floating_point_v<T>)
+      accumulate_value(a, sp, 0, (double)vals[i]);
+    else
+      accumulate_value(a, sp, (int64)vals[i], (double)vals[i]);
+  }
+}
+
+// Hash mode: the groups of the batch's selected rows, then the aggregates into them.
+void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
+  const uint64 n = b->rows;
+  const int nkey = st->nkey;
+  if (n > st->scratch_rows) {
+    MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->specs));
+    if (st->sel_rows != nullptr) {
+      pfree(st->sel_rows);
+      pfree(st->row_keys);
+      pfree(st->row_gid);
+      pfree(st->touched);
+    }
+    st->touched = (uint32*)palloc(sizeof(uint32) * n);
+    st->sel_rows = (uint32*)palloc(sizeof(uint32) * n);
+    st->row_keys = (uint64*)palloc(sizeof(uint64) * nkey * n);
+    st->row_gid = (uint32*)palloc(sizeof(uint32) * n);
+    st->scratch_rows = n;
+    MemoryContextSwitchTo(old);
+  }
+  uint64 m = 0;
+  for (uint64 i = 0; i < n; ++i)
+    if (row_selected(b->selection, i)) st->sel_rows[m++] = (uint32)i;
+  if (m == 0) return;
+  uint64* keys = st->row_keys;
+  // Word 0: NULL mask; word 1: bucket.
+  for (uint64 k = 0; k < m; ++k) {
+    keys[k * nkey] = 0;
+    keys[k * nkey + 1] = 0;
+  }
+  if (st->bucket >= 0) {
+    const BucketColumn c = bucket_column(st, b);
+    uint64 k = 0;
+    uint64 i = 0;
+    while (k < m) {
+      i = st->sel_rows[k];
+      Datum bv;
+      bool null;
+      const uint64 end = bucket_run(st, c, i, &bv, &null);
+      for (; k < m && st->sel_rows[k] < end; ++k) {
+        keys[k * nkey] = null ? 1 : 0;
+        keys[k * nkey + 1] = null ? 0 : (uint64)bv;
+      }
+    }
+  }
+  for (int j = 0; j < st->nvals; ++j) {
+    const SpecState* sp = &st->specs[st->val_spec[j]];
+    const int w = 2 + j;
+    const uint64 nullbit = uint64{1} << (j + 1);
+    if (sp->codec == kVarlen || sp->codec == kUuid) {
+      const uint32* codes;
+      uint64 nentries;
+      uint64 rows;
+      const uint8* validity;
+      const uint8* fixed;
+      if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+      if (sp->codec == kVarlen && columnar_batch_codes(st->child, sp->attno, &codes, &nentries)) {
+        // Dictionary form: each code interned once per batch (a shared dictionary may be much
+        // larger than a batch: only the codes the batch used are reset after it).
+        if (nentries > st->code_cap) {
+          MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->specs));
+          if (st->code_ids != nullptr) pfree(st->code_ids);
+          st->code_ids = (int64*)palloc(sizeof(int64) * nentries);
+          for (uint64 e = 0; e < nentries; ++e) st->code_ids[e] = -1;
+          st->code_cap = nentries;
+          MemoryContextSwitchTo(old);
+        }
+        uint64 ntouched = 0;
+        for (uint64 k = 0; k < m; ++k) {
+          const uint32 i = st->sel_rows[k];
+          if (!row_valid(validity, i)) {
+            keys[k * nkey] |= nullbit;
+            keys[k * nkey + w] = 0;
+            continue;
+          }
+          const uint32 code = codes[i];
+          if (code >= nentries)
+            ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("dictionary code out of range in a compressed batch")));
+          if (st->code_ids[code] < 0) {
+            const uint8* data;
+            size_t len;
+            columnar_batch_entry(st->child, sp->attno, code, &data, &len);
+            st->code_ids[code] = intern(st, &st->interns[j], data, len);
+            st->touched[ntouched++] = code;
+          }
+          keys[k * nkey + w] = (uint64)st->code_ids[code];
+        }
+        for (uint64 t = 0; t < ntouched; ++t) st->code_ids[st->touched[t]] = -1;
+        continue;
+      }
+      // Materialised values: interned row by row (a row equal to the previous one reuses its number).
+      const uint8* prev = nullptr;
+      size_t prev_len = 0;
+      int64 prev_id = -1;
+      for (uint64 k = 0; k < m; ++k) {
+        const uint32 i = st->sel_rows[k];
+        const uint8* data;
+        size_t len;
+        if (!columnar_batch_bytes(st->child, sp->attno, i, &data, &len)) {
+          keys[k * nkey] |= nullbit;
+          keys[k * nkey + w] = 0;
+          continue;
+        }
+        if (prev_id < 0 || len != prev_len || memcmp(data, prev, len) != 0) {
+          prev_id = intern(st, &st->interns[j], data, len);
+          prev = data;
+          prev_len = len;
+        }
+        keys[k * nkey + w] = (uint64)prev_id;
+      }
+      continue;
+    }
+    uint64 rows;
+    const uint8* validity;
+    const uint8* fixed;
+    if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
+      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+    for (uint64 k = 0; k < m; ++k) {
+      const uint32 i = st->sel_rows[k];
+      if (!row_valid(validity, i)) {
+        keys[k * nkey] |= nullbit;
+        keys[k * nkey + w] = 0;
+      } else {
+        keys[k * nkey + w] = fixed_word(sp->codec, fixed, i);
+      }
+    }
+  }
+  // Groups (a row with the key of the previous row is in its group).
+  for (uint64 k = 0; k < m; ++k) {
+    if (k > 0 && keys_equal(keys + k * nkey, keys + (k - 1) * nkey, nkey))
+      st->row_gid[k] = st->row_gid[k - 1];
+    else
+      st->row_gid[k] = find_group(st, keys + k * nkey);
+  }
+  // Aggregates.
+  for (int s = 0; s < st->nspecs; ++s) {
+    const SpecState* sp = &st->specs[s];
+    if (sp->kind != kSpecAgg) continue;
+    if (sp->agg == kCountStar) {
+      for (uint64 k = 0; k < m; ++k) st->gacc[(uint64)st->row_gid[k] * st->nspecs + s].n++;
+      continue;
+    }
+    if (sp->comp_attno != 0) {  // a segment column: one value for the batch
+      bool isnull;
+      Datum v = slot_getattr(b->companion, sp->comp_attno, &isnull);
+      if (isnull) continue;
+      const int64 iv = sp->is_float ? 0 : int_of_datum(v, sp->typid);
+      const double fv = sp->is_float ? float_of_datum(v, sp->typid) : 0;
+      for (uint64 k = 0; k < m; ++k) {
+        Acc* a = &st->gacc[(uint64)st->row_gid[k] * st->nspecs + s];
+        if (sp->agg == kCount)
+          a->n++;
+        else
+          update_min_max(a, sp, iv, fv);
+      }
+      continue;
+    }
+    if (sp->agg == kSumNumeric || sp->agg == kAvgNumeric || sp->is_numeric) {
+      for (uint64 k = 0; k < m; ++k) {
+        const uint8* data;
+        size_t len;
+        if (!columnar_batch_bytes(st->child, sp->attno, st->sel_rows[k], &data, &len)) continue;
+        Acc* a = &st->gacc[(uint64)st->row_gid[k] * st->nspecs + s];
+        if (sp->is_numeric)
+          numeric_min_max(st, a, sp, data, len);
+        else
+          accumulate_numeric(st, a, data, len);
+      }
+      continue;
+    }
+    uint64 rows;
+    const uint8* validity;
+    const uint8* fixed;
+    if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
+      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+    if (sp->agg == kCount) {
+      for (uint64 k = 0; k < m; ++k)
+        if (row_valid(validity, st->sel_rows[k])) st->gacc[(uint64)st->row_gid[k] * st->nspecs + s].n++;
+      continue;
+    }
+    switch (sp->codec) {
+      case kInt16:
+        accumulate_hashed_array(st, s, (const int16*)fixed, validity, m);
+        break;
+      case kInt32:
+      case kDate:
+        accumulate_hashed_array(st, s, (const int32*)fixed, validity, m);
+        break;
+      case kInt64:
+      case kTimestamp:
+        accumulate_hashed_array(st, s, (const int64*)fixed, validity, m);
+        break;
+      case kFloat4:
+        accumulate_hashed_array(st, s, (const float4*)fixed, validity, m);
+        break;
+      case kFloat8:
+        accumulate_hashed_array(st, s, (const float8*)fixed, validity, m);
+        break;
+      default:
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("unexpected column type in columnstore aggregation")));
+    }
   }
 }
 
@@ -547,14 +1316,23 @@ void fill(AggScanState* st) {
       st->batches_decoded++;
     else
       st->batches_meta++;
-    if (st->bucket >= 0) {
+    if (st->hashed) {
+      enter_segment(st);
+      accumulate_hashed(st, &b);
+      if (st->ngroups > kMaxHashGroups) flush_hash(st);
+    } else if (st->bucket >= 0) {
       accumulate_buckets(st, &b);
     } else {
       enter_group(st, (Datum)0, false);
       accumulate_rows(st, &b, 0, b.rows);
     }
   }
-  if (st->open) flush_group(st);
+  if (st->hashed) {
+    if (st->open) flush_hash(st);
+    st->open = false;
+  } else if (st->open) {
+    flush_group(st);
+  }
   if (instr != nullptr) InstrStopNode(instr, (double)batches);
 }
 
@@ -594,6 +1372,7 @@ void begin_agg(CustomScanState* node, EState* estate, int eflags) {
     sp->use_meta = list_nth_int(specs, base + kSpecUseMeta) != 0;
     sp->typid = (Oid)list_nth_int(specs, base + kSpecTypid);
     sp->is_float = float_type(sp->typid);
+    sp->is_numeric = sp->kind == kSpecAgg && (sp->agg == kMin || sp->agg == kMax) && sp->typid == NUMERICOID;
     if (OidIsValid(sp->typid)) get_typlenbyval(sp->typid, &sp->typlen, &sp->typbyval);
     if (sp->kind == kSpecBucket) {
       st->bucket = s;
@@ -605,11 +1384,24 @@ void begin_agg(CustomScanState* node, EState* estate, int eflags) {
       if (sp->nconsts == 2) sp->origin = ((Const*)list_nth(cscan->custom_exprs, first + 1))->constvalue;
     }
   }
+  st->nvals = 0;
+  st->val_spec = (int*)palloc0(sizeof(int) * n);
   for (int s = 0; s < st->nspecs; ++s) {
     const SpecState* sp = &st->specs[s];
     if (sp->kind == kSpecAgg && sp->agg != kCountStar && sp->comp_attno == 0 && !sp->use_meta) st->decodes = true;
+    if (sp->kind == kSpecValue) st->val_spec[st->nvals++] = s;
   }
+  if (st->nvals > 62)
+    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("too many grouping columns for columnstore aggregation")));
+  st->hashed = st->nvals > 0;
+  st->decodes |= st->hashed;
+  st->nkey = 2 + st->nvals;
   st->key_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnstoreAggregate group", ALLOCSET_SMALL_SIZES);
+  st->num_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnstoreAggregate numeric", ALLOCSET_SMALL_SIZES);
+  if (st->hashed) {
+    st->hash_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnstoreAggregate hash", ALLOCSET_DEFAULT_SIZES);
+    hash_reset(st);
+  }
   st->store = nullptr;
   st->store_slot = ExecInitExtraTupleSlot(estate, node->ss.ss_ScanTupleSlot->tts_tupleDescriptor, &TTSOpsMinimalTuple);
   st->filled = false;
@@ -647,6 +1439,8 @@ void rescan_agg(CustomScanState* node) {
   st->store = nullptr;
   st->filled = false;
   st->open = false;
+  if (st->hashed) hash_reset(st);
+  MemoryContextReset(st->num_cxt);
   ExecReScan(&st->child->ss.ps);
 }
 
@@ -657,7 +1451,7 @@ void explain_agg(CustomScanState* node, List* ancestors, ExplainState* es) {
     const SpecState* sp = &st->specs[s];
     meta |= sp->kind == kSpecAgg && st->meta_only && (sp->agg == kCountStar || sp->use_meta);
   }
-  bool decoded = st->bucket >= 0 || !st->meta_only;  // kernel predicates: counted from decoded columns
+  bool decoded = st->bucket >= 0 || st->hashed || !st->meta_only;  // kernel predicates: counted from decoded columns
   for (int s = 0; s < st->nspecs; ++s) {
     const SpecState* sp = &st->specs[s];
     decoded |= sp->kind == kSpecAgg && sp->agg != kCountStar && sp->comp_attno == 0 && !sp->use_meta;
@@ -668,6 +1462,7 @@ void explain_agg(CustomScanState* node, List* ancestors, ExplainState* es) {
                       : decoded       ? "decoded columns"
                                       : "segment values",
                       es);
+  if (st->hashed) ExplainPropertyText("Grouped By", "hashed decoded values", es);
   if (!es->analyze) return;
   ExplainPropertyInteger("Batches from Metadata", nullptr, st->batches_meta, es);
   ExplainPropertyInteger("Batches Decoded", nullptr, st->batches_decoded, es);

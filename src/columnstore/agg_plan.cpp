@@ -28,6 +28,8 @@ extern "C" {
 #include "optimizer/prep.h"
 #include "optimizer/tlist.h"
 #include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
 }
 
 namespace strata::columnstore {
@@ -73,6 +75,10 @@ int agg_kind(Oid fnoid) {
     case F_AVG_FLOAT4:
     case F_AVG_FLOAT8:
       return kAvgFloat;
+    case F_SUM_NUMERIC:
+      return kSumNumeric;
+    case F_AVG_NUMERIC:
+      return kAvgNumeric;
     case F_MIN_INT2:
     case F_MIN_INT4:
     case F_MIN_INT8:
@@ -81,6 +87,7 @@ int agg_kind(Oid fnoid) {
     case F_MIN_DATE:
     case F_MIN_TIMESTAMP:
     case F_MIN_TIMESTAMPTZ:
+    case F_MIN_NUMERIC:
       return kMin;
     case F_MAX_INT2:
     case F_MAX_INT4:
@@ -90,6 +97,7 @@ int agg_kind(Oid fnoid) {
     case F_MAX_DATE:
     case F_MAX_TIMESTAMP:
     case F_MAX_TIMESTAMPTZ:
+    case F_MAX_NUMERIC:
       return kMax;
     default:
       return -1;
@@ -127,13 +135,55 @@ bool is_time_bucket(FuncExpr* f) {
   return OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, f->funcid) == ext;
 }
 
+// A grouping column that is a data column of the chunk: grouped by its decoded values (hashed by
+// their bytes), so only types whose default equality is equality of those bytes (after folding
+// -0 and NaN of floats): integers, dates, timestamps, bool, floats, uuid, and text, varchar and
+// bytea under a deterministic collation.
+bool value_group_column(Var* v, List* attrs, int* spec) {
+  const int codec = attr_field(attrs, v->varattno, scanplan::kCodecType);
+  switch (codec) {
+    case kInt16:
+    case kInt32:
+    case kInt64:
+    case kTimestamp:
+    case kDate:
+    case kFloat4:
+    case kFloat8:
+    case kBool:
+    case kUuid:
+      break;
+    case kVarlen:
+      if (v->vartype != TEXTOID && v->vartype != VARCHAROID && v->vartype != BYTEAOID) return false;
+      if (OidIsValid(v->varcollid) && !get_collation_isdeterministic(v->varcollid)) return false;
+      break;
+    default:
+      return false;
+  }
+  spec[kSpecKind] = kSpecValue;
+  spec[kSpecAttno] = v->varattno;
+  spec[kSpecTypid] = (int)v->vartype;
+  spec[kSpecCodec] = codec;
+  return true;
+}
+
+// Whether GROUP BY compares the grouping column `sgref` with its type's default equality (the
+// one value grouping implements).
+bool default_equality(PlannerInfo* root, Expr* expr, Index sgref) {
+  SortGroupClause* sgc = get_sortgroupref_clause_noerr(sgref, root->parse->groupClause);
+  if (sgc == nullptr) return false;
+  TypeCacheEntry* tc = lookup_type_cache(exprType((Node*)expr), TYPECACHE_EQ_OPR);
+  return OidIsValid(tc->eq_opr) && tc->eq_opr == sgc->eqop;
+}
+
 // The spec of one output column of a ColumnstoreAggregate over a chunk with layout `attrs`;
 // false when it cannot be computed on the batches.
 bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** consts, int* spec) {
   memset(spec, 0, sizeof(int) * kSpecFields);
   if (is_group) {
     if (Var* v = plain_var((Node*)expr, relid)) {
-      if (attr_field(attrs, v->varattno, scanplan::kRole) != scanplan::kRoleSegment) return false;
+      const int role = attr_field(attrs, v->varattno, scanplan::kRole);
+      if (role == scanplan::kRoleData) return value_group_column(v, attrs, spec);
+      if (role != scanplan::kRoleSegment) return false;
       spec[kSpecKind] = kSpecSegment;
       spec[kSpecAttno] = v->varattno;
       spec[kSpecTypid] = (int)v->vartype;
@@ -184,7 +234,16 @@ bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** 
     return true;
   }
   if (role != scanplan::kRoleData) return false;
-  if (kind != kCount && !numeric_codec(codec)) return false;
+  if (kind == kSumNumeric || kind == kAvgNumeric) {
+    // numeric values are stored as their varlena's bytes.
+    if (codec != kVarlen || v->vartype != NUMERICOID) return false;
+  } else if ((kind == kMin || kind == kMax) && v->vartype == NUMERICOID) {
+    // min/max(numeric): compared as numerics, never from the batch metadata.
+    if (codec != kVarlen) return false;
+    return true;
+  } else if (kind != kCount && !numeric_codec(codec)) {
+    return false;
+  }
   spec[kSpecMinAttno] = attr_field(attrs, v->varattno, scanplan::kMinAttno);
   spec[kSpecMaxAttno] = attr_field(attrs, v->varattno, scanplan::kMaxAttno);
   spec[kSpecNullsAttno] = attr_field(attrs, v->varattno, scanplan::kNullsAttno);
@@ -237,7 +296,8 @@ PathTarget* translate_target(PlannerInfo* root, PathTarget* target, AppendRelInf
 // The ColumnstoreAggregate path over a chunk's ColumnarScan path, or NULL when some restriction
 // stays with PostgreSQL (rows would be filtered after tuple formation) or some column cannot be
 // computed on the batches.
-Path* make_agg_scan_path(PlannerInfo* root, RelOptInfo* child, CustomPath* columnar, PathTarget* target) {
+Path* make_agg_scan_path(PlannerInfo* root, RelOptInfo* child, CustomPath* columnar, PathTarget* target,
+                         double groups) {
   List* meta = (List*)linitial(columnar->custom_private);
   List* attrs = (List*)lsecond(columnar->custom_private);
   if (list_nth_int(meta, scanplan::kOrdered) != 0 || columnar->path.param_info != nullptr) return nullptr;
@@ -250,11 +310,15 @@ Path* make_agg_scan_path(PlannerInfo* root, RelOptInfo* child, CustomPath* colum
   int spec[kSpecFields];
   int i = 0;
   bool grouped_by_bucket = false;
+  bool grouped_by_value = false;
   ListCell* lc;
   foreach (lc, target->exprs) {
-    const bool is_group = get_pathtarget_sortgroupref(target, i) != 0;
+    const Index sgref = get_pathtarget_sortgroupref(target, i);
+    const bool is_group = sgref != 0;
     if (!analyze_column((Expr*)lfirst(lc), is_group, child->relid, attrs, &consts, spec)) return nullptr;
+    if (spec[kSpecKind] == kSpecValue && !default_equality(root, (Expr*)lfirst(lc), sgref)) return nullptr;
     grouped_by_bucket |= spec[kSpecKind] == kSpecBucket;
+    grouped_by_value |= spec[kSpecKind] == kSpecValue;
     for (int v : spec) specs = lappend_int(specs, v);
     ++i;
   }
@@ -273,7 +337,9 @@ Path* make_agg_scan_path(PlannerInfo* root, RelOptInfo* child, CustomPath* colum
   path->methods = &agg_path_methods;
   // Groups: about one per batch (more when grouped by buckets), at most one per row.
   const double batches = clamp_row_est(columnar->path.rows / 1000.0);
-  path->path.rows = clamp_row_est(std::min(columnar->path.rows, batches * (grouped_by_bucket ? 4 : 1)));
+  // Grouped by values: per segment, about as many groups as the whole aggregation has.
+  path->path.rows = clamp_row_est(std::min(columnar->path.rows, grouped_by_value ? std::max(batches, groups)
+                                                                : batches * (grouped_by_bucket ? 4 : 1)));
   // The scan's cost without forming tuples, plus a little per decoded value and per group.
   const double naggs = list_length(target->exprs);
   path->path.startup_cost = columnar->path.startup_cost;
@@ -323,9 +389,12 @@ Plan* plan_agg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* 
   List* preds = (List*)lthird(scan->custom_private);
   const int nspecs = list_length(specs) / kSpecFields;
   bool bucket = false;
-  for (int s = 0; s < nspecs; ++s) bucket |= list_nth_int(specs, s * kSpecFields + kSpecKind) == kSpecBucket;
+  for (int s = 0; s < nspecs; ++s) {
+    const int kind = list_nth_int(specs, s * kSpecFields + kSpecKind);
+    bucket |= kind == kSpecBucket || kind == kSpecValue;
+  }
   // Without kernel predicates every row of a batch that passes the segment quals and the batch
-  // filters is selected; without buckets a batch is one group: count(col), min and max then come
+  // filters is selected; without buckets or value groups a batch is one group: count(col), min and max then come
   // from the batch metadata where there is some.
   const bool meta_only = preds == NIL && !bucket;
   List* specs_out = list_copy(specs);
@@ -431,7 +500,7 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
     if (columnar != nullptr) {
       // A chunk whose batches cannot answer (a restriction left to PostgreSQL, a column that is
       // not a segmentby column in this chunk's settings, ...) is aggregated by PostgreSQL.
-      Path* p = make_agg_scan_path(root, child, (CustomPath*)columnar, child_partial);
+      Path* p = make_agg_scan_path(root, child, (CustomPath*)columnar, child_partial, groups);
       if (p == nullptr)
         p = partial_agg_path(root, child, columnar, child_input, child_partial, &partial_costs, groups);
       else

@@ -117,5 +117,12 @@ bool columnar_next_batch(CustomScanState* node, ColumnarBatch* out);
 // (scan_bridge.hpp, BridgeColumn: rows, validity, fixed); false when the node does not decode it.
 bool columnar_batch_column(CustomScanState* node, AttrNumber attno, uint64* rows, const uint8** validity,
                            const uint8** fixed);
+// The bytes of row `row` of a decoded Varlen or Uuid column (the varlena's data without its header;
+// false when NULL).
+bool columnar_batch_bytes(CustomScanState* node, AttrNumber attno, uint64 row, const uint8** data, size_t* len);
+// A decoded Varlen column in dictionary form: a code per row and the number of entries (false when
+// it is materialised); columnar_batch_entry gives an entry's bytes.
+bool columnar_batch_codes(CustomScanState* node, AttrNumber attno, const uint32** codes, uint64* nentries);
+void columnar_batch_entry(CustomScanState* node, AttrNumber attno, uint32 code, const uint8** data, size_t* len);
 
 }  // namespace strata::columnstore

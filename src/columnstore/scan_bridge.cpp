@@ -175,6 +175,31 @@ bool bridge_bytes(const ScanBridge* bridge, int slot, int col, uint64_t row, con
   return true;
 }
 
+bool bridge_codes(const ScanBridge* bridge, int slot, int col, const uint32_t** codes, uint64_t* nentries) {
+  const codec::DecodedColumn& c = slot_of(bridge, slot).columns.at(col);
+  if (c.type != codec::ColumnType::Varlen || !c.dictionary_form()) return false;
+  *codes = c.codes.data();
+  *nentries = c.external != nullptr ? c.external->size() : (c.dict_offsets.empty() ? 0 : c.dict_offsets.size() - 1);
+  return true;
+}
+
+void bridge_entry(const ScanBridge* bridge, int slot, int col, uint32_t code, const uint8_t** data, size_t* len) {
+  const codec::DecodedColumn& c = slot_of(bridge, slot).columns.at(col);
+  std::string_view v;
+  if (c.external != nullptr) {
+    if (code >= c.external->size())
+      throw core::Error(core::Errc::data_corrupted, "columnar scan: dictionary code out of range");
+    v = c.external->entry(code);
+  } else {
+    if (static_cast<size_t>(code) + 1 >= c.dict_offsets.size())
+      throw core::Error(core::Errc::data_corrupted, "columnar scan: dictionary code out of range");
+    v = std::string_view(reinterpret_cast<const char*>(c.dict_data.data()) + c.dict_offsets[code],
+                         c.dict_offsets[code + 1] - c.dict_offsets[code]);
+  }
+  *data = reinterpret_cast<const uint8_t*>(v.data());
+  *len = v.size();
+}
+
 bool bridge_bloom_may_contain(const uint8_t* data, size_t len, int nhashes, const uint64_t* hashes) {
   const cs::BloomFilter filter = cs::BloomFilter::deserialize(std::span<const uint8_t>(data, len));
   for (int i = 0; i < nhashes; ++i)

@@ -65,6 +65,13 @@ void bridge_column(const ScanBridge* bridge, int slot, int col, BridgeColumn* ou
 bool bridge_bytes(const ScanBridge* bridge, int slot, int col, uint64_t row, const uint8_t** data,
                   size_t* len);
 
+// The dictionary form of a decoded Varlen column (for grouping by it): one code per row (0 for a
+// NULL row) and the number of entries; false when the column is materialised.
+bool bridge_codes(const ScanBridge* bridge, int slot, int col, const uint32_t** codes, uint64_t* nentries);
+// The bytes of dictionary entry `code` of that column; throws core::Error(data_corrupted) when out
+// of range.
+void bridge_entry(const ScanBridge* bridge, int slot, int col, uint32_t code, const uint8_t** data, size_t* len);
+
 // Whether a serialized bloom filter may contain a value with one of `hashes`; a corrupt filter
 // throws core::Error(data_corrupted).
 bool bridge_bloom_may_contain(const uint8_t* data, size_t len, int nhashes, const uint64_t* hashes);

@@ -1134,6 +1134,26 @@ void columnar_own_counters(CustomScanState* node, int64 counters[4]) {
   counters[3] = st->rows_filtered;
 }
 
+bool columnar_batch_bytes(CustomScanState* node, AttrNumber attno, uint64 row, const uint8** data, size_t* len) {
+  ColumnarScanState* st = (ColumnarScanState*)node;
+  if (attno < 1 || attno > st->natts || st->attrs[attno - 1].bridge_col < 0)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)attno)));
+  return bridge_bytes(st->bridge, 0, st->attrs[attno - 1].bridge_col, row, data, len);
+}
+
+bool columnar_batch_codes(CustomScanState* node, AttrNumber attno, const uint32** codes, uint64* nentries) {
+  ColumnarScanState* st = (ColumnarScanState*)node;
+  if (attno < 1 || attno > st->natts || st->attrs[attno - 1].bridge_col < 0) return false;
+  return bridge_codes(st->bridge, 0, st->attrs[attno - 1].bridge_col, codes, nentries);
+}
+
+void columnar_batch_entry(CustomScanState* node, AttrNumber attno, uint32 code, const uint8** data, size_t* len) {
+  ColumnarScanState* st = (ColumnarScanState*)node;
+  if (attno < 1 || attno > st->natts || st->attrs[attno - 1].bridge_col < 0)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)attno)));
+  bridge_entry(st->bridge, 0, st->attrs[attno - 1].bridge_col, code, data, len);
+}
+
 Node* columnar_create_state(CustomScan* cscan) {
   ColumnarScanState* st = (ColumnarScanState*)newNode(sizeof(ColumnarScanState), T_CustomScanState);
   st->css.methods = &exec_methods;

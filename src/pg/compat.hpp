@@ -52,6 +52,21 @@ inline void serialize_numeric_var(StringInfo buf, const uint8* wire, size_t len)
   for (int i = 0; i < ndigits; ++i) pq_sendint16(buf, (uint16)int16_at(4 + i));
 }
 
+// The serialized partial state of sum(numeric) / avg(numeric) (numeric_avg_serialize): PG15
+// writes the count, the sum as a numeric variable, the largest input dscale and how many inputs
+// had it, then the NaN, +Infinity and -Infinity counts.
+inline void serialize_numeric_avg_state(StringInfo buf, int64 n, const uint8* sum_wire, size_t sum_len,
+                                        int32 max_scale, int64 max_scale_count, int64 nan, int64 pinf,
+                                        int64 ninf) {
+  pq_sendint64(buf, n);
+  serialize_numeric_var(buf, sum_wire, sum_len);
+  pq_sendint32(buf, max_scale);
+  pq_sendint64(buf, max_scale_count);
+  pq_sendint64(buf, nan);
+  pq_sendint64(buf, pinf);
+  pq_sendint64(buf, ninf);
+}
+
 }  // namespace strata::compat
 
 // Shared memory requests: PG15 added shmem_request_hook (before it, RequestAddinShmemSpace was
