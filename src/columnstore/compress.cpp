@@ -21,6 +21,7 @@ extern "C" {
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/tablecmds.h"
@@ -1343,6 +1344,35 @@ void compressed_chunk_note_batches(int32 chunk_id, int64 rows, int64 batches) {
   CommandCounterIncrement();
 }
 
+namespace {
+
+// Whether PostgreSQL has column statistics of the chunk's own rows (not those of its inheritance
+// tree, which a chunk has none of).
+bool has_column_statistics(Oid relid) {
+  HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+  if (!HeapTupleIsValid(tup)) return false;
+  const int natts = ((Form_pg_class)GETSTRUCT(tup))->relnatts;
+  ReleaseSysCache(tup);
+  for (int att = 1; att <= natts; ++att)
+    if (SearchSysCacheExists3(STATRELATTINH, ObjectIdGetDatum(relid), Int16GetDatum(att), BoolGetDatum(false)))
+      return true;
+  return false;
+}
+
+// A chunk compressed before ANALYZE (or autovacuum) saw its rows would keep no column statistics
+// at all: once the rows are in batches, ANALYZE samples only the (empty) row part, which leaves the
+// statistics as they are. Without them the planner estimates the chunk's quals with default
+// selectivities (a range filter a third of the rows), which picks parallel and join plans for a few
+// rows and the reverse. So the chunk is analyzed first, while its rows are still in its heap.
+void analyze_if_never_analyzed(Oid relid) {
+  if (has_column_statistics(relid)) return;
+  run_internal_ddl(psprintf("ANALYZE %s", quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+                                                                    get_rel_name(relid))));
+  CommandCounterIncrement();
+}
+
+}  // namespace
+
 bool compress_chunk(Oid chunk_relid, bool if_not_compressed, bool nowait) {
   ChunkTarget t;
   resolve_chunk(chunk_relid, "compress_chunk", &t);
@@ -1369,6 +1399,7 @@ bool compress_chunk(Oid chunk_relid, bool if_not_compressed, bool nowait) {
     if (do_recompress_segments(&t, &s)) return true;
     do_decompress(&t);
   }
+  analyze_if_never_analyzed(chunk_relid);
   do_compress(&t, &s);
   return true;
 }
