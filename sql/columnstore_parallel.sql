@@ -9,6 +9,8 @@ SET DateStyle = 'ISO, YMD';
 SET extra_float_digits = 3;
 CREATE SCHEMA cs_par;
 SET search_path = cs_par, public;
+-- (Rows inserted into compressed chunks go to their row parts, never straight into batches.)
+SET strata.direct_compress_copy_min_rows = 0;
 
 CREATE TABLE m (time timestamptz NOT NULL, device int, host text COLLATE "C", val float8, ival int8);
 SELECT count(*) FROM create_hypertable('m', by_range('time', interval '1 day'));

@@ -44,17 +44,18 @@ BEGIN
 END $$;
 
 SET max_parallel_workers_per_gather = 0;
--- One account's batches cost a small share of the whole chunk's (against a restriction of the
--- same selectivity on a column without metadata: no statistics on either, so the same estimate);
+-- One account's batches cost a small share of the whole chunk's (against a restriction of about
+-- the same selectivity on a column without metadata, 1 account of 12 and v < 83 of 0..999, whose
+-- scan forms as many rows);
 -- a time range on the first orderby column cuts it by its share of the chunk's range (at least
 -- one batch per segment: a 1-hour range reads 12 to 24 of the day's 36 batches).
-SELECT cost_of($$SELECT * FROM t WHERE account = 'acct_4'$$) < 0.2 * cost_of('SELECT * FROM t WHERE v = 5')
+SELECT cost_of($$SELECT * FROM t WHERE account = 'acct_4'$$) < 0.5 * cost_of('SELECT * FROM t WHERE v < 83')
        AS segment_share;
 SELECT cost_of($$SELECT * FROM t WHERE ts >= '2024-01-01 02:00' AND ts < '2024-01-01 03:00'$$)
        < 0.75 * cost_of($$SELECT * FROM t WHERE ts >= '2024-01-01 00:00' AND ts < '2024-01-02 00:00'$$) AS range_share;
 -- With pushdown off every restriction is PostgreSQL's: the scan reads every batch.
 SET strata.enable_columnar_pushdown = off;
-SELECT cost_of($$SELECT * FROM t WHERE account = 'acct_4'$$) > 0.9 * cost_of('SELECT * FROM t WHERE v = 5')
+SELECT cost_of($$SELECT * FROM t WHERE account = 'acct_4'$$) > 0.9 * cost_of('SELECT * FROM t WHERE v < 83')
        AS no_share_without_pushdown;
 RESET strata.enable_columnar_pushdown;
 
