@@ -1069,6 +1069,8 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s) {
     while (table_scan_getnextslot(scan, ForwardScanDirection, scan_slot)) {
       nrows++;
       if (spill == nullptr && !memrows_add(m, scan_slot)) {
+        ereport(DEBUG1, (errmsg("compressing chunk \"%s\": more rows than maintenance_work_mem holds, sorting them with a tuplesort",
+                                RelationGetRelationName(rel))));
         spill = begin_sort(desc, s, cols, ncols);
         memrows_spill(m, spill, desc);
       }
@@ -1085,6 +1087,8 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s) {
       if (OidIsValid(index) && memrows_index_order(m, rel, index, snap)) {
         progress_start(&progress, RelationGetRelationName(rel), (int64)Max(rel->rd_rel->reltuples, 0), false);
       } else {
+        ereport(DEBUG1, (errmsg("compressing chunk \"%s\": sorting %lld rows in memory", RelationGetRelationName(rel),
+                                (long long)nrows)));
         progress_start(&progress, RelationGetRelationName(rel), nrows, true);
         memrows_sort(m);
       }
