@@ -685,6 +685,7 @@ constexpr Size kRowBytes = sizeof(HeapTupleHeader) + sizeof(uint32) + sizeof(Ite
 
 // Whether the chunk's rows may be gathered in memory (estimates; memrows_add checks the real need).
 bool memrows_fit(Relation rel, int nkeys) {
+  if (RelationUsesLocalBuffers(rel)) return false;  // (temp_buffers is small)
   const BlockNumber blocks = RelationGetNumberOfBlocks(rel);
   if (blocks > (BlockNumber)(NBuffers / 4)) return false;
   double rows = rel->rd_rel->reltuples;
