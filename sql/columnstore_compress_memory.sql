@@ -19,17 +19,22 @@ INSERT INTO r SELECT timestamptz '2026-01-01' + ((g * 7919) % 5000) * interval '
                      CASE WHEN g % 13 = 0 THEN NULL ELSE 'n' || ((g * 17) % 9) END, g / 4.0
   FROM generate_series(1, 5000) g;
 CREATE TABLE r_expected AS SELECT * FROM r;
+-- the same rows in the same heap order in a second hypertable, compressed with the tuplesort
+CREATE TABLE r2 (LIKE r);
+SELECT count(*) FROM create_hypertable('r2', by_range('time', interval '100 days'), create_default_indexes => false);
+ALTER TABLE r2 SET (timescaledb.compress, timescaledb.compress_segmentby = 'host',
+                    timescaledb.compress_orderby = 'k DESC NULLS FIRST, note, time');
+INSERT INTO r2 SELECT * FROM r_expected;
 SELECT show_chunks('r') AS rchunk \gset
--- the tuplesort
+SELECT show_chunks('r2') AS r2chunk \gset
 SET strata.compression_sort_in_memory = off;
-SELECT compress_chunk(:'rchunk') IS NOT NULL AS compressed;
-SELECT format('%I.%I', c.schema_name, c.table_name) AS rcomp FROM _strata_catalog.compressed_chunk c
-  JOIN _strata_catalog.chunk k ON k.id = c.chunk_id WHERE format('%I.%I', k.schema_name, k.table_name)::regclass = :'rchunk'::regclass \gset
+SELECT compress_chunk(:'r2chunk') IS NOT NULL AS compressed;
+SELECT format('%I.%I', c.schema_name, c.table_name) AS r2comp FROM _strata_catalog.compressed_chunk c
+  JOIN _strata_catalog.chunk k ON k.id = c.chunk_id WHERE format('%I.%I', k.schema_name, k.table_name)::regclass = :'r2chunk'::regclass \gset
 CREATE TABLE r_sorted AS SELECT host, _strata_seq, _strata_count, _strata_min_1, _strata_max_1,
                                 md5(v::text) AS v, md5(note::text) AS note, md5(time::text) AS t, md5(k::text) AS k
-                           FROM :rcomp;
-SELECT decompress_chunk(:'rchunk') IS NOT NULL AS decompressed;
--- in memory (the rows now lie in the heap grouped by segment, not in order)
+                           FROM :r2comp;
+-- in memory, from the rows in their insertion order
 RESET strata.compression_sort_in_memory;
 SELECT compress_chunk(:'rchunk') IS NOT NULL AS compressed;
 SELECT format('%I.%I', c.schema_name, c.table_name) AS rcomp FROM _strata_catalog.compressed_chunk c
