@@ -24,6 +24,7 @@ extern bool guc_compression_progress;
 // Setting strata.compression_index_scan (src/hooks/init.cpp): compress_chunk reads the rows of a
 // chunk in the order of a btree index that matches segmentby and orderby instead of sorting them.
 extern bool guc_compression_index_scan;
+extern bool guc_compression_sort_in_memory;
 // Decompresses a chunk: every row back into its row part, companion dropped, status cleared.
 // With `if_compressed` a chunk that is not compressed is a NOTICE, otherwise an error.
 void decompress_chunk(Oid chunk_relid, bool if_compressed);

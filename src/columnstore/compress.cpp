@@ -39,6 +39,7 @@ extern "C" {
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/sortsupport.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplesort.h"
@@ -49,6 +50,7 @@ namespace strata::columnstore {
 
 bool guc_compression_progress = false;
 bool guc_compression_index_scan = true;
+bool guc_compression_sort_in_memory = true;
 
 namespace {
 
@@ -650,6 +652,381 @@ void compress_sorted(Compressor* c, Tuplesortstate* sort, TupleTableSlot* slot, 
   flush_batch(c);
 }
 
+// ---- rows held in memory --------------------------------------------------------------------
+//
+// When a chunk's heap is small against shared_buffers (a quarter of it at most) and its rows'
+// keys fit in maintenance_work_mem, its pages are read with one sequential pass (each page once,
+// no syncscan) and kept pinned to the end, and its rows put in the compression's order by
+// reference: by the TIDs of the btree index in that order when there is one (the index is read,
+// the heap is not fetched through it), else by a sort of row numbers (segments grouped by their
+// exact bytes with a hash table and ranked by the sort's comparator, then each segment's rows
+// sorted by the orderby keys, which is a single pass when they are already in order or in reverse
+// order, as rows loaded in time order are). A pinned page's tuples stay where they are.
+
+struct MemRows {
+  MemoryContext cxt;
+  HeapTupleHeader* tup;  // per row: the tuple in its pinned page
+  uint32* len;
+  ItemPointerData* tid;
+  int64 n, cap;
+  Size bytes, limit;
+  Buffer* pins;  // one extra pin per page read
+  int64 npins, cappins;
+  // sort keys: segmentby then orderby, as begin_sort sorts them
+  int nkeys, nseg;
+  SortSupportData* ssup;
+  AttrNumber* keyatt;
+  SourceColumn** keycol;
+  Datum* key;  // n * nkeys
+  bool* keynull;
+  int64* order;  // the rows in compression order
+};
+
+constexpr Size kRowBytes = sizeof(HeapTupleHeader) + sizeof(uint32) + sizeof(ItemPointerData) + 2 * sizeof(int64);
+
+// Whether the chunk's rows may be gathered in memory (estimates; memrows_add checks the real need).
+bool memrows_fit(Relation rel, int nkeys) {
+  if (RelationUsesLocalBuffers(rel)) return false;  // (temp_buffers is small)
+  const BlockNumber blocks = RelationGetNumberOfBlocks(rel);
+  if (blocks > (BlockNumber)(NBuffers / 4)) return false;
+  double rows = rel->rd_rel->reltuples;
+  if (rows < 0) rows = (double)blocks * (BLCKSZ / 64);
+  const double need = rows * (kRowBytes + nkeys * (sizeof(Datum) + sizeof(bool)));
+  return need <= (double)maintenance_work_mem * 1024.0;
+}
+
+MemRows* memrows_begin(const CompressionSettings* s, SourceColumn* cols, int ncols, MemoryContext work) {
+  MemRows* m = (MemRows*)palloc0(sizeof(MemRows));
+  m->cxt = AllocSetContextCreate(work, "columnstore rows", ALLOCSET_DEFAULT_SIZES);
+  m->limit = (Size)maintenance_work_mem * 1024;
+  m->nkeys = s->nsegmentby + s->norderby;
+  m->nseg = s->nsegmentby;
+  m->ssup = (SortSupportData*)palloc0(sizeof(SortSupportData) * (m->nkeys + 1));
+  m->keyatt = (AttrNumber*)palloc0(sizeof(AttrNumber) * (m->nkeys + 1));
+  m->keycol = (SourceColumn**)palloc0(sizeof(SourceColumn*) * (m->nkeys + 1));
+  for (int i = 0; i < m->nkeys; ++i) {
+    const bool seg = i < s->nsegmentby;
+    SourceColumn* col = find_source(cols, ncols, seg ? s->segmentby[i] : s->orderby[i - s->nsegmentby]);
+    const bool desc_order = !seg && s->orderby_desc[i - s->nsegmentby];
+    TypeCacheEntry* tc = lookup_type_cache(col->typid, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+    const Oid op = desc_order ? tc->gt_opr : tc->lt_opr;
+    if (!OidIsValid(op))
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                      errmsg("could not identify an ordering operator for type %s", format_type_be(col->typid))));
+    SortSupport ss = &m->ssup[i];
+    ss->ssup_cxt = work;
+    // (as begin_sort: text segments compare by their bytes)
+    ss->ssup_collation = col->collation;
+    if (seg && OidIsValid(col->collation) &&
+        (col->type.basetype == TEXTOID || col->type.basetype == VARCHAROID || col->type.basetype == BPCHAROID))
+      ss->ssup_collation = C_COLLATION_OID;
+    ss->ssup_nulls_first = !seg && s->orderby_nullsfirst[i - s->nsegmentby];
+    ss->ssup_attno = col->attno;
+    ss->abbreviate = false;
+    PrepareSortSupportFromOrderingOp(op, ss);
+    m->keyatt[i] = col->attno;
+    m->keycol[i] = col;
+  }
+  return m;
+}
+
+// Row r's tuple in the heap tuple slot `slot` (which must be cleared before the next call).
+void memrows_store(MemRows* m, int64 r, HeapTupleData* h, TupleTableSlot* slot) {
+  h->t_len = m->len[r];
+  h->t_data = m->tup[r];
+  h->t_self = m->tid[r];
+  h->t_tableOid = InvalidOid;
+  ExecStoreHeapTuple(h, slot, false);
+}
+
+// Adds the row in `slot` (a heap scan's); false when that goes over the memory limit (the row
+// is not added).
+bool memrows_add(MemRows* m, TupleTableSlot* slot) {
+  if (m->n == m->cap) {
+    const int64 cap = m->cap == 0 ? 4096 : m->cap * 2;
+    const Size grow = (Size)(cap - m->cap) * (kRowBytes + m->nkeys * (sizeof(Datum) + sizeof(bool)));
+    if (m->bytes + grow > m->limit) return false;
+    if (m->cap == 0) {
+      m->tup = (HeapTupleHeader*)MemoryContextAllocHuge(m->cxt, sizeof(HeapTupleHeader) * cap);
+      m->len = (uint32*)MemoryContextAllocHuge(m->cxt, sizeof(uint32) * cap);
+      m->tid = (ItemPointerData*)MemoryContextAllocHuge(m->cxt, sizeof(ItemPointerData) * cap);
+      m->key = (Datum*)MemoryContextAllocHuge(m->cxt, sizeof(Datum) * cap * (m->nkeys + 1));
+      m->keynull = (bool*)MemoryContextAllocHuge(m->cxt, sizeof(bool) * cap * (m->nkeys + 1));
+    } else {
+      m->tup = (HeapTupleHeader*)repalloc_huge(m->tup, sizeof(HeapTupleHeader) * cap);
+      m->len = (uint32*)repalloc_huge(m->len, sizeof(uint32) * cap);
+      m->tid = (ItemPointerData*)repalloc_huge(m->tid, sizeof(ItemPointerData) * cap);
+      m->key = (Datum*)repalloc_huge(m->key, sizeof(Datum) * cap * (m->nkeys + 1));
+      m->keynull = (bool*)repalloc_huge(m->keynull, sizeof(bool) * cap * (m->nkeys + 1));
+    }
+    m->bytes += grow;
+    m->cap = cap;
+  }
+  // The page stays pinned (one extra pin per page), so the tuple and its key datums stay valid.
+  const Buffer buf = ((BufferHeapTupleTableSlot*)slot)->buffer;
+  if (!BufferIsValid(buf)) elog(ERROR, "columnstore: heap scan slot without a buffer");
+  if (m->npins == 0 || m->pins[m->npins - 1] != buf) {
+    if (m->npins == m->cappins) {
+      m->cappins = m->cappins == 0 ? 1024 : m->cappins * 2;
+      m->pins = m->npins == 0 ? (Buffer*)MemoryContextAllocHuge(m->cxt, sizeof(Buffer) * m->cappins)
+                              : (Buffer*)repalloc_huge(m->pins, sizeof(Buffer) * m->cappins);
+    }
+    IncrBufferRefCount(buf);
+    m->pins[m->npins++] = buf;
+  }
+  bool should_free;
+  HeapTuple t = ExecFetchSlotHeapTuple(slot, false, &should_free);
+  if (should_free) elog(ERROR, "columnstore: heap scan slot without its tuple in the page");
+  const int64 r = m->n++;
+  m->tup[r] = t->t_data;
+  m->len[r] = t->t_len;
+  m->tid[r] = slot->tts_tid;
+  for (int k = 0; k < m->nkeys; ++k)
+    m->key[r * m->nkeys + k] = slot_getattr(slot, m->keyatt[k], &m->keynull[r * m->nkeys + k]);
+  return true;
+}
+
+// Releases the pins and the memory.
+void memrows_end(MemRows* m) {
+  for (int64 i = 0; i < m->npins; ++i) ReleaseBuffer(m->pins[i]);
+  m->npins = 0;
+  MemoryContextDelete(m->cxt);
+  m->n = 0;
+}
+
+// Puts every gathered row into `sort` and lets them go (the memory ran out).
+void memrows_spill(MemRows* m, Tuplesortstate* sort, TupleDesc desc) {
+  TupleTableSlot* hslot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+  HeapTupleData h;
+  for (int64 r = 0; r < m->n; ++r) {
+    memrows_store(m, r, &h, hslot);
+    tuplesort_puttupleslot(sort, hslot);
+    ExecClearTuple(hslot);
+    CHECK_FOR_INTERRUPTS();
+  }
+  ExecDropSingleTupleTableSlot(hslot);
+  memrows_end(m);
+}
+
+int compare_keys(const MemRows* m, int64 a, int64 b, int from, int to) {
+  for (int k = from; k < to; ++k) {
+    const int64 ia = a * m->nkeys + k, ib = b * m->nkeys + k;
+    const int c = ApplySortComparator(m->key[ia], m->keynull[ia], m->key[ib], m->keynull[ib], &m->ssup[k]);
+    if (c != 0) return c;
+  }
+  return 0;
+}
+
+// qsort_arg comparators over row numbers: segments by their segmentby keys; rows by their
+// orderby keys, ties in heap order.
+int compare_segment_rows(const void* a, const void* b, void* arg) {
+  const MemRows* m = (const MemRows*)arg;
+  return compare_keys(m, *(const int64*)a, *(const int64*)b, 0, m->nseg);
+}
+
+int compare_order_rows(const void* a, const void* b, void* arg) {
+  const MemRows* m = (const MemRows*)arg;
+  const int64 ra = *(const int64*)a, rb = *(const int64*)b;
+  const int c = compare_keys(m, ra, rb, m->nseg, m->nkeys);
+  return c != 0 ? c : (ra < rb ? -1 : ra > rb ? 1 : 0);
+}
+
+// Whether rows a and b have the same segment (the same bytes: as same_segment tells them apart).
+bool memrows_same_segment(const MemRows* m, int64 a, int64 b) {
+  for (int k = 0; k < m->nseg; ++k) {
+    const int64 ia = a * m->nkeys + k, ib = b * m->nkeys + k;
+    if (m->keynull[ia] != m->keynull[ib]) return false;
+    if (!m->keynull[ia] && !datum_image_eq(m->key[ia], m->key[ib], m->keycol[k]->type.typbyval, m->keycol[k]->type.typlen))
+      return false;
+  }
+  return true;
+}
+
+uint32 memrows_segment_hash(const MemRows* m, int64 r) {
+  uint32 h = 0;
+  for (int k = 0; k < m->nseg; ++k) {
+    const int64 i = r * m->nkeys + k;
+    const uint32 v = m->keynull[i] ? 0x9e3779b9u
+                                   : datum_image_hash(m->key[i], m->keycol[k]->type.typbyval, m->keycol[k]->type.typlen);
+    h = (h ^ v) * 0x01000193u + (uint32)k;
+  }
+  return h;
+}
+
+// The rows in compression order, by sorting (m->order).
+void memrows_sort(MemRows* m) {
+  const int64 n = m->n;
+  m->order = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * (n + 1));
+  // 1. A segment number per row (a hash table of the segments' first rows), and the segments in
+  // the sort's order.
+  int64* seg_of = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * (n + 1));
+  int64 nsegs = 0;
+  int64* first = nullptr;  // first row of each segment
+  if (m->nseg == 0) {
+    for (int64 r = 0; r < n; ++r) seg_of[r] = 0;
+    first = (int64*)MemoryContextAlloc(m->cxt, sizeof(int64));
+    first[0] = 0;
+    nsegs = n > 0 ? 1 : 0;
+  } else {
+    int64 size = 1024, cap = 256;
+    while (size < n * 2 && size < ((int64)1 << 40)) size *= 2;
+    size = Min(size, (int64)(MaxAllocHugeSize / sizeof(int64)) / 2);
+    int64* slots = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * size);  // segment + 1, 0 empty
+    memset(slots, 0, sizeof(int64) * size);
+    first = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * cap);
+    for (int64 r = 0; r < n; ++r) {
+      // consecutive rows are often of one segment
+      if (r > 0 && memrows_same_segment(m, r, first[seg_of[r - 1]])) {
+        seg_of[r] = seg_of[r - 1];
+        continue;
+      }
+      int64 i = memrows_segment_hash(m, r) & (size - 1);
+      for (;; i = (i + 1) & (size - 1)) {
+        if (slots[i] == 0) {
+          if (nsegs == cap) {
+            cap *= 2;
+            first = (int64*)repalloc_huge(first, sizeof(int64) * cap);
+          }
+          first[nsegs] = r;
+          slots[i] = ++nsegs;
+          seg_of[r] = nsegs - 1;
+          break;
+        }
+        if (memrows_same_segment(m, r, first[slots[i] - 1])) {
+          seg_of[r] = slots[i] - 1;
+          break;
+        }
+      }
+      CHECK_FOR_INTERRUPTS();
+    }
+    pfree(slots);
+  }
+  // segments in the sort's order: their first rows sorted by the segment keys
+  int64* seg_first = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * (nsegs + 1));
+  memcpy(seg_first, first, sizeof(int64) * nsegs);
+  if (nsegs > 1) qsort_arg(seg_first, nsegs, sizeof(int64), compare_segment_rows, m);
+  int64* rank = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * (nsegs + 1));
+  for (int64 k = 0; k < nsegs; ++k) rank[seg_of[seg_first[k]]] = k;
+  // 2. The rows grouped by segment in that order, each segment's in heap order (a counting sort).
+  int64* start = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * (nsegs + 1));
+  memset(start, 0, sizeof(int64) * (nsegs + 1));
+  for (int64 r = 0; r < n; ++r) start[rank[seg_of[r]] + 1]++;
+  for (int64 k = 0; k < nsegs; ++k) start[k + 1] += start[k];
+  int64* fill = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * (nsegs + 1));
+  memcpy(fill, start, sizeof(int64) * (nsegs + 1));
+  for (int64 r = 0; r < n; ++r) m->order[fill[rank[seg_of[r]]]++] = r;
+  // 3. Each segment sorted by the orderby keys.
+  if (m->nkeys > m->nseg) {
+    for (int64 k = 0; k < nsegs; ++k) {
+      int64* rows = m->order + start[k];
+      const int64 cnt = start[k + 1] - start[k];
+      if (cnt < 2) continue;
+      bool ascending = true, descending = true;
+      for (int64 i = 1; i < cnt && (ascending || descending); ++i) {
+        const int c = compare_order_rows(&rows[i - 1], &rows[i], m);
+        ascending &= c < 0;
+        descending &= c > 0;
+      }
+      if (ascending) continue;
+      if (descending) {
+        for (int64 i = 0, j = cnt - 1; i < j; ++i, --j) {
+          const int64 t = rows[i];
+          rows[i] = rows[j];
+          rows[j] = t;
+        }
+        continue;
+      }
+      qsort_arg(rows, cnt, sizeof(int64), compare_order_rows, m);
+      CHECK_FOR_INTERRUPTS();
+    }
+  }
+  pfree(seg_of);
+  pfree(first);
+  pfree(seg_first);
+  pfree(rank);
+  pfree(start);
+  pfree(fill);
+}
+
+// The gathered row with TID `tid`, or -1: a binary search among the rows of its block, which
+// `first` (per block, the first row at or after it; the scan returned the TIDs in ascending order)
+// delimits.
+int64 memrows_find(const MemRows* m, const int64* first, BlockNumber nblocks, ItemPointer tid) {
+  const BlockNumber blk = ItemPointerGetBlockNumber(tid);
+  if (blk >= nblocks) return -1;
+  const OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+  int64 lo = first[blk], hi = first[blk + 1];
+  while (lo < hi) {
+    const int64 mid = lo + (hi - lo) / 2;
+    const OffsetNumber o = ItemPointerGetOffsetNumber(&m->tid[mid]);
+    if (o == off) return mid;
+    if (o < off)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return -1;
+}
+
+// The rows in the order of `index` (m->order): its TIDs, each matched with the gathered row of
+// that TID. False when that does not give every row exactly once (a heap-only tuple, whose TID the
+// index does not hold): then the caller sorts.
+bool memrows_index_order(MemRows* m, Relation rel, Oid index, Snapshot snap) {
+  const int64 n = m->n;
+  const BlockNumber nblocks = n > 0 ? ItemPointerGetBlockNumber(&m->tid[n - 1]) + 1 : 0;
+  int64* first = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * ((Size)nblocks + 1));
+  for (int64 r = n - 1, b = (int64)nblocks; b >= 0; --b) {
+    while (r >= 0 && (int64)ItemPointerGetBlockNumber(&m->tid[r]) >= b) --r;
+    first[b] = r + 1;
+  }
+  m->order = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * (n + 1));
+  bool* seen = (bool*)MemoryContextAllocHuge(m->cxt, n + 1);
+  memset(seen, 0, n + 1);
+  Relation idx = index_open(index, AccessShareLock);
+  IndexScanDesc iscan = index_beginscan(rel, idx, snap, 0, 0);
+  index_rescan(iscan, nullptr, 0, nullptr, 0);
+  int64 k = 0;
+  bool ok = true;
+  ItemPointer tid;
+  while ((tid = index_getnext_tid(iscan, ForwardScanDirection)) != nullptr) {
+    const int64 r = memrows_find(m, first, nblocks, tid);
+    if (r < 0) continue;  // not visible to the snapshot
+    if (seen[r] || k == n) {
+      ok = false;
+      break;
+    }
+    seen[r] = true;
+    m->order[k++] = r;
+    if ((k & 0xffff) == 0) CHECK_FOR_INTERRUPTS();
+  }
+  index_endscan(iscan);
+  index_close(idx, NoLock);
+  pfree(seen);
+  pfree(first);
+  if (k != n) ok = false;
+  if (!ok) pfree(m->order);
+  return ok;
+}
+
+// Streams the gathered rows in m->order into batches.
+void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress* progress) {
+  HeapTupleData h;
+  for (int64 i = 0; i < m->n; ++i) {
+    memrows_store(m, m->order[i], &h, slot);
+    if (!same_segment(c, slot)) {
+      flush_batch(c);
+      start_segment(c, slot);
+    } else if (bridge::builder_full(c->builder) || bridge::builder_varlen_bytes(c->builder) > kBatchMaxVarlenBytes) {
+      flush_batch(c);
+    }
+    add_row(c, slot);
+    ExecClearTuple(slot);
+    progress_row(progress);
+    CHECK_FOR_INTERRUPTS();
+  }
+  flush_batch(c);
+}
+
 void do_compress(ChunkTarget* t, const CompressionSettings* s) {
   const TimestampTz started = pg::summary_start();
   MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "columnstore compress", ALLOCSET_DEFAULT_SIZES);
@@ -685,7 +1062,46 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s) {
   Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
   int64 nrows = 0;
   const Oid index = ordering_index(rel, s, cols, ncols);
-  if (OidIsValid(index)) {
+  const int nkeys = s->nsegmentby + s->norderby;
+  if (nkeys > 0 && guc_compression_sort_in_memory && memrows_fit(rel, nkeys)) {
+    // One sequential pass over the heap into memory, then the rows in order there.
+    MemRows* m = memrows_begin(s, cols, ncols, work);
+    Tuplesortstate* spill = nullptr;
+    TableScanDesc scan = table_beginscan_strat(rel, snap, 0, nullptr, false, false);
+    while (table_scan_getnextslot(scan, ForwardScanDirection, scan_slot)) {
+      nrows++;
+      if (spill == nullptr && !memrows_add(m, scan_slot)) {
+        ereport(DEBUG1, (errmsg("compressing chunk \"%s\": more rows than maintenance_work_mem holds, sorting them with a tuplesort",
+                                RelationGetRelationName(rel))));
+        spill = begin_sort(desc, s, cols, ncols);
+        memrows_spill(m, spill, desc);
+      }
+      if (spill != nullptr) tuplesort_puttupleslot(spill, scan_slot);
+      CHECK_FOR_INTERRUPTS();
+    }
+    table_endscan(scan);
+    if (spill != nullptr) {
+      UnregisterSnapshot(snap);
+      compress_sorted(&c, spill, slot, RelationGetRelationName(rel), nrows);
+      tuplesort_end(spill);
+    } else {
+      Progress progress;
+      if (OidIsValid(index) && memrows_index_order(m, rel, index, snap)) {
+        progress_start(&progress, RelationGetRelationName(rel), (int64)Max(rel->rd_rel->reltuples, 0), false);
+      } else {
+        ereport(DEBUG1, (errmsg("compressing chunk \"%s\": sorting %lld rows in memory", RelationGetRelationName(rel),
+                                (long long)nrows)));
+        progress_start(&progress, RelationGetRelationName(rel), nrows, true);
+        memrows_sort(m);
+      }
+      UnregisterSnapshot(snap);
+      TupleTableSlot* hslot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+      compress_memrows(&c, m, hslot, &progress);
+      ExecDropSingleTupleTableSlot(hslot);
+      memrows_end(m);
+    }
+    snap = nullptr;
+  } else if (OidIsValid(index)) {
     // The rows in segmentby and orderby order from the index: no sort, no copies.
     Relation idx = index_open(index, AccessShareLock);
     Progress progress;

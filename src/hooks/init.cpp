@@ -86,6 +86,12 @@ void define_settings() {
                            "columns instead of sorting them.",
                            nullptr, &columnstore::guc_compression_index_scan, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomBoolVariable("strata.compression_sort_in_memory",
+                           "Compresses a chunk whose rows fit in maintenance_work_mem by reading its heap once, in "
+                           "order, and putting the rows in order in memory.",
+                           "Off, the rows are read through the index or sorted by a tuplesort (for comparisons).",
+                           &columnstore::guc_compression_sort_in_memory, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomIntVariable("strata.max_background_workers",
                           "Maximum number of strata jobs that run at the same time.", nullptr,
                           &guc_max_background_workers, 8, 0, 1000, PGC_SIGHUP, 0, nullptr, nullptr,

@@ -43,19 +43,59 @@ struct ForPlan {
   size_t est = 0;
 };
 
-// The values of `u` (each <= range) in ascending order: a counting sort when the range is small
-// against the number of values (dictionary codes, digits of a random walk, deltas), else std::sort.
-void sort_offsets(std::vector<uint64_t>& u, uint64_t range) {
+// Exact division by a constant d of values that are multiples of it: a shift by d's trailing zero
+// bits, then a multiplication by the inverse of its odd part modulo 2^64 (no division per value).
+struct ExactDivisor {
+  unsigned shift = 0;
+  uint64_t inverse = 1;
+  uint64_t limit = ~uint64_t{0};  // divisible(x): (x >> shift) * inverse <= limit, and no low bits
+  uint64_t low_mask = 0;
+  explicit ExactDivisor(uint64_t d) {
+    shift = static_cast<unsigned>(__builtin_ctzll(d));
+    low_mask = shift == 0 ? 0 : (uint64_t{1} << shift) - 1;
+    const uint64_t odd = d >> shift;
+    uint64_t x = odd;  // Newton's iteration: 5 steps give 64 correct bits
+    for (int i = 0; i < 5; ++i) x *= 2 - odd * x;
+    inverse = x;
+    limit = ~uint64_t{0} / odd;
+  }
+  uint64_t divide(uint64_t x) const { return (x >> shift) * inverse; }
+  bool divisible(uint64_t x) const { return (x & low_mask) == 0 && (x >> shift) * inverse <= limit; }
+};
+
+// The distinct values of a multiset of offsets in ascending order, each with the number of values
+// below it (`below`, one more entry: the total).
+struct Groups {
+  std::vector<uint64_t> value;
+  std::vector<size_t> below;
+};
+
+// Groups of `u` (each <= range): a counting pass when the range is small against the number of
+// values (dictionary codes, digits of a random walk, deltas), else a sort.
+void group_offsets(std::vector<uint64_t>& u, uint64_t range, Groups& g) {
   const size_t n = u.size();
+  g.value.clear();
+  g.below.clear();
   if (range < 4 * n + 256) {
     std::vector<uint32_t> count(static_cast<size_t>(range) + 1, 0);
     for (uint64_t x : u) ++count[static_cast<size_t>(x)];
     size_t k = 0;
-    for (size_t x = 0; x <= range; ++x)
-      for (uint32_t c = count[x]; c > 0; --c) u[k++] = x;
+    for (size_t x = 0; x <= range; ++x) {
+      if (count[x] == 0) continue;
+      g.value.push_back(x);
+      g.below.push_back(k);
+      k += count[x];
+    }
+    g.below.push_back(k);
     return;
   }
   std::sort(u.begin(), u.end());
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0 && u[i] == u[i - 1]) continue;
+    g.value.push_back(u[i]);
+    g.below.push_back(i);
+  }
+  g.below.push_back(n);
 }
 
 ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, Memo* memo) {
@@ -68,12 +108,16 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
     mx = std::max(mx, x);
   }
   uint64_t g = 0;
-  for (int64_t x : v) {
-    // most offsets are multiples of the GCD found so far: one remainder instead of a full gcd
-    const uint64_t d = static_cast<uint64_t>(x) - static_cast<uint64_t>(mn);
-    if (g != 0 && d % g == 0) continue;
-    g = std::gcd(g, d);
-    if (g == 1) break;
+  {
+    ExactDivisor div(1);
+    for (int64_t x : v) {
+      // most offsets are multiples of the GCD found so far: a multiplication instead of a full gcd
+      const uint64_t d = static_cast<uint64_t>(x) - static_cast<uint64_t>(mn);
+      if (g != 0 && div.divisible(d)) continue;
+      g = std::gcd(g, d);
+      if (g == 1) break;
+      if (g != 0) div = ExactDivisor(g);
+    }
   }
   if (g == 0) g = 1;
   const uint64_t range = (static_cast<uint64_t>(mx) - static_cast<uint64_t>(mn)) / g;
@@ -85,18 +129,31 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
   p.est = hdr + packed_size(n, full_w);
   if (depth + 1 >= kMaxEncodeDepth || n < 32 || full_w == 0) return p;
 
-  std::vector<uint64_t> u(n);
+  // the offsets in row order (kept for the refinement below) and their distinct values
+  std::vector<uint64_t> rows(n);
   if (g == 1) {
-    for (size_t i = 0; i < n; ++i) u[i] = static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(mn);
+    for (size_t i = 0; i < n; ++i) rows[i] = static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(mn);
   } else {
-    for (size_t i = 0; i < n; ++i) u[i] = (static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(mn)) / g;
+    const ExactDivisor div(g);
+    for (size_t i = 0; i < n; ++i) rows[i] = div.divide(static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(mn));
   }
-  sort_offsets(u, range);
+  std::vector<uint64_t> u(rows);
+  Groups gr;
+  group_offsets(u, range, gr);
+  const size_t ng = gr.value.size();
   // Widths whose best window holds fewer than half the values give no candidate (both kinds need
   // exceptions <= n / 2); the narrowest window holding ceil(n / 2) sorted values bounds them.
+  // (Over the sorted values, a window starting at the first value of a group is the narrowest of
+  // those starting with that value.)
   const size_t half = n - n / 2;
   uint64_t min_span = ~uint64_t{0};
-  for (size_t i = 0; i + half <= n; ++i) min_span = std::min(min_span, u[i + half - 1] - u[i]);
+  for (size_t a = 0, e = 0; a < ng; ++a) {
+    const size_t last = gr.below[a] + half - 1;  // index of the window's last value
+    if (last >= n) break;
+    if (e < a) e = a;
+    while (gr.below[e + 1] <= last) ++e;
+    min_span = std::min(min_span, gr.value[e] - gr.value[a]);
+  }
   // an exception costs its gap-coded position (about log2(n / exceptions) + 1 bits) and its value
   const unsigned value_bits = bit_width_u64(range);
   struct Cand {
@@ -112,25 +169,28 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
     if (o.byte_aligned && align_width(b, true) != b) continue;
     const uint64_t span_w = b >= 64 ? ~uint64_t{0} : (uint64_t{1} << b) - 1;
     if (span_w < min_span) continue;
-    size_t best_cnt = 0, best_i = 0, j = 0;
-    for (size_t i = 0; i < n; ++i) {
-      if (j < i) j = i;
-      while (j < n && u[j] - u[i] <= span_w) ++j;
-      if (j - i > best_cnt) {
-        best_cnt = j - i;
-        best_i = i;
+    // the window [value, value + span_w] holding the most values, the lowest such on ties
+    size_t best_cnt = 0, best_a = 0, e = 0;
+    for (size_t a = 0; a < ng && n - gr.below[a] > best_cnt; ++a) {
+      if (e < a) e = a;
+      while (e + 1 < ng && gr.value[e + 1] - gr.value[a] <= span_w) ++e;
+      const size_t cnt = gr.below[e + 1] - gr.below[a];
+      if (cnt > best_cnt) {
+        best_cnt = cnt;
+        best_a = a;
       }
     }
+    const uint64_t lo = gr.value[best_a];
     const size_t exc = n - best_cnt;
     // positions: for outliers (at most a quarter of the block); bitmap: for up to half of it
     if (exc * 4 <= n) {
       const size_t exc_cost_bits = exc ? bit_width_u64(n / exc) + 1 + value_bits : 0;
       const size_t est = hdr + varint_size(exc) + packed_size(n, b) + (exc * exc_cost_bits + 7) / 8 + 6;
-      cands.push_back({est, b, u[best_i], exc, false});
+      cands.push_back({est, b, lo, exc, false});
     }
     if (exc > 0 && exc * 2 <= n) {
       const size_t est = hdr + bitmap_bytes + packed_size(n, b) + (exc * value_bits + 7) / 8 + 3;
-      cands.push_back({est, b, u[best_i], exc, true});
+      cands.push_back({est, b, lo, exc, true});
     }
   }
   // refine the two most promising candidates with estimates of the real exception blocks
@@ -141,7 +201,7 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
     const uint64_t span_w = c.b >= 64 ? ~uint64_t{0} : (uint64_t{1} << c.b) - 1;
     std::vector<int64_t> pos, val;
     for (size_t i = 0; i < n; ++i) {
-      const uint64_t ui = (static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(mn)) / g;
+      const uint64_t ui = rows[i];
       if (ui < c.lo || ui - c.lo > span_w) {
         pos.push_back(static_cast<int64_t>(i));
         val.push_back(v[i]);
@@ -254,11 +314,14 @@ bool lz_parse(std::span<const int64_t> v, LzParse& out) {
   const unsigned lit_bits = std::max(1u, bit_width_u64(static_cast<uint64_t>(mx) - static_cast<uint64_t>(mn)));
   const unsigned hash_bits = std::clamp(bit_width_u64(n) + 1, 7u, 16u);  // about 2-4 slots a value
   std::vector<int32_t> head(size_t{1} << hash_bits, -1), prev(n, -1);
-  auto hash_at = [&](size_t i) {
+  // every window's hash, computed once (independent chains of multiplications: they overlap)
+  std::vector<uint32_t> hashes(n - kLzWindow + 1);
+  for (size_t i = 0; i + kLzWindow <= n; ++i) {
     uint64_t h = 0;
     for (size_t k = 0; k < kLzWindow; ++k) h = (h ^ static_cast<uint64_t>(v[i + k])) * 0x9E3779B97F4A7C15ull;
-    return static_cast<size_t>(h >> (64 - hash_bits));
-  };
+    hashes[i] = static_cast<uint32_t>(h >> (64 - hash_bits));
+  }
+  auto hash_at = [&](size_t i) { return static_cast<size_t>(hashes[i]); };
   auto insert = [&](size_t i) {
     if (i + kLzWindow > n) return;
     const size_t h = hash_at(i);
