@@ -185,6 +185,30 @@ HashSet eval_space_clause(ExprState* es, ExprContext* econtext, const int* meta,
 
 bool is_space_clause(const int* meta) { return meta[kClauseHashProc] != 0; }
 
+// The metadata of clause i (see custom_private above).
+void clause_meta(List* meta, int i, int* m) {
+  for (int k = 0; k < kMetaPerClause; ++k) m[k] = list_nth_int(meta, kMetaFirstClause + i * kMetaPerClause + k);
+}
+
+// The time ranges and hash slices the clauses evaluated so far allow; a child survives when its
+// range and slice overlap them.
+struct Allowed {
+  TimeSet times = time_set_all();
+  HashSet hashes{true, 0, nullptr};
+
+  void narrow(ExprState* es, ExprContext* econtext, const int* m, FmgrInfo* hash, Oid time_type) {
+    if (is_space_clause(m)) {
+      hashes = hash_set_intersect(hashes, eval_space_clause(es, econtext, m, hash));
+      ResetExprContext(econtext);
+    } else {
+      times = time_set_intersect(times, eval_clause(es, econtext, m, time_type));
+    }
+  }
+  bool admits(int64 start, int64 end, int64 space_start, int64 space_end) const {
+    return time_set_overlaps(times, start, end) && hash_set_overlaps(hashes, space_start, space_end);
+  }
+};
+
 // Children that a copy made before the executor started left out (chunk_append_copy_keeping).
 int excluded_before(const CustomScan* cscan) {
   return list_length(cscan->custom_private) > 3 ? intVal(list_nth(cscan->custom_private, 3)) : 0;
@@ -204,8 +228,7 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
   node->ss.ps.resultopsfixed = false;
 
   ExprContext* econtext = node->ss.ps.ps_ExprContext;
-  TimeSet allowed = time_set_all();
-  HashSet hashes{true, 0, nullptr};
+  Allowed allowed;
   state->has_startup = false;
   state->nexec = 0;
   state->exec_states = (ExprState**)palloc0(sizeof(ExprState*) * (nclauses > 0 ? nclauses : 1));
@@ -213,8 +236,7 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
   state->exec_hash = (FmgrInfo*)palloc0(sizeof(FmgrInfo) * (nclauses > 0 ? nclauses : 1));
   for (int i = 0; i < nclauses; ++i) {
     int m[kMetaPerClause];
-    for (int k = 0; k < kMetaPerClause; ++k)
-      m[k] = list_nth_int(meta, kMetaFirstClause + i * kMetaPerClause + k);
+    clause_meta(meta, i, m);
     ExprState* es = ExecInitExpr((Expr*)list_nth(cscan->custom_exprs, i), &node->ss.ps);
     if (m[kClauseExecTime] != 0) {
       state->exec_states[state->nexec] = es;
@@ -224,14 +246,9 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
       continue;
     }
     state->has_startup = true;
-    if (is_space_clause(m)) {
-      FmgrInfo hash;
-      fmgr_info((Oid)m[kClauseHashProc], &hash);
-      hashes = hash_set_intersect(hashes, eval_space_clause(es, econtext, m, &hash));
-      ResetExprContext(econtext);
-    } else {
-      allowed = time_set_intersect(allowed, eval_clause(es, econtext, m, state->time_type));
-    }
+    FmgrInfo hash;
+    if (is_space_clause(m)) fmgr_info((Oid)m[kClauseHashProc], &hash);
+    allowed.narrow(es, econtext, m, &hash, state->time_type);
   }
 
   const int nchildren = list_length(cscan->custom_plans);
@@ -258,7 +275,7 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
     const int64 space_start = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 2));
     const int64 space_end = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 3));
     if (state->has_startup &&
-        (!time_set_overlaps(allowed, start, end) || !hash_set_overlaps(hashes, space_start, space_end))) {
+        !allowed.admits(start, end, space_start, space_end)) {
       state->excluded++;
       continue;
     }
@@ -285,23 +302,13 @@ void exclude_at_run_time(ChunkAppendState* state) {
   ExprContext* econtext = state->css.ss.ps.ps_ExprContext;
   MemoryContextReset(state->eval_cxt);
   MemoryContext old = MemoryContextSwitchTo(state->eval_cxt);
-  TimeSet allowed = time_set_all();
-  HashSet hashes{true, 0, nullptr};
-  for (int i = 0; i < state->nexec; ++i) {
-    const int* m = &state->exec_meta[i * kMetaPerClause];
-    if (is_space_clause(m)) {
-      hashes = hash_set_intersect(hashes, eval_space_clause(state->exec_states[i], econtext, m,
-                                                            &state->exec_hash[i]));
-      ResetExprContext(econtext);
-    } else {
-      allowed = time_set_intersect(allowed, eval_clause(state->exec_states[i], econtext, m,
-                                                        state->time_type));
-    }
-  }
+  Allowed allowed;
+  for (int i = 0; i < state->nexec; ++i)
+    allowed.narrow(state->exec_states[i], econtext, &state->exec_meta[i * kMetaPerClause], &state->exec_hash[i],
+                   state->time_type);
   state->exec_evaluations++;
   for (int i = 0; i < state->nplans; ++i) {
-    state->active[i] = time_set_overlaps(allowed, state->starts[i], state->ends[i]) &&
-                       hash_set_overlaps(hashes, state->space_starts[i], state->space_ends[i]);
+    state->active[i] = allowed.admits(state->starts[i], state->ends[i], state->space_starts[i], state->space_ends[i]);
     if (!state->active[i]) state->exec_excluded++;
   }
   MemoryContextSwitchTo(old);
@@ -460,31 +467,24 @@ bool* chunk_append_startup_survivors(const CustomScan* cscan, ParamListInfo para
   bool* keep = (bool*)palloc(sizeof(bool) * (nchildren > 0 ? nchildren : 1));
   ExprContext* econtext = CreateStandaloneExprContext();
   econtext->ecxt_param_list_info = params;
-  TimeSet allowed = time_set_all();
-  HashSet hashes{true, 0, nullptr};
+  Allowed allowed;
   // The same clauses begin_chunk_append evaluates at startup (never those on executor
   // parameters, which are not known before the executor runs).
   for (int i = 0; i < nclauses; ++i) {
     int m[kMetaPerClause];
-    for (int k = 0; k < kMetaPerClause; ++k)
-      m[k] = list_nth_int(meta, kMetaFirstClause + i * kMetaPerClause + k);
+    clause_meta(meta, i, m);
     if (m[kClauseExecTime] != 0) continue;
     ExprState* es = ExecInitExprWithParams((Expr*)list_nth(cscan->custom_exprs, i), params);
-    if (is_space_clause(m)) {
-      FmgrInfo hash;
-      fmgr_info((Oid)m[kClauseHashProc], &hash);
-      hashes = hash_set_intersect(hashes, eval_space_clause(es, econtext, m, &hash));
-      ResetExprContext(econtext);
-    } else {
-      allowed = time_set_intersect(allowed, eval_clause(es, econtext, m, time_type));
-    }
+    FmgrInfo hash;
+    if (is_space_clause(m)) fmgr_info((Oid)m[kClauseHashProc], &hash);
+    allowed.narrow(es, econtext, m, &hash, time_type);
   }
   for (int i = 0; i < nchildren; ++i) {
     const int64 start = int8_of((Node*)list_nth(ranges, kRangesPerChild * i));
     const int64 end = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 1));
     const int64 space_start = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 2));
     const int64 space_end = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 3));
-    keep[i] = time_set_overlaps(allowed, start, end) && hash_set_overlaps(hashes, space_start, space_end);
+    keep[i] = allowed.admits(start, end, space_start, space_end);
   }
   FreeExprContext(econtext, true);
   return keep;
