@@ -8,6 +8,7 @@
 #include "columnstore/storage.hpp"
 #include "hypertable/chunk.hpp"
 #include "pg/compat.hpp"
+#include "pg/pg.hpp"
 
 extern "C" {
 #include "access/heapam.h"
@@ -98,10 +99,6 @@ List* compressed_chunks_of(const Hypertable* ht) {
   return out;
 }
 
-const char* qualified(Oid relid) {
-  return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
-}
-
 // Runs a query as the current user and returns whether it produced a row; the first row's
 // columns as text in *row (when given).
 bool spi_has_row(const char* sql, char*** row = nullptr, int* ncols = nullptr) {
@@ -159,7 +156,7 @@ void finish_rename(AlterState* st) {
     if (!chunk_get_by_relid(lfirst_oid(lc), &chunk) || !storage_chunk_settings(chunk.id, &cc)) continue;
     Oid companion = storage_companion_relid(&cc);
     if (!OidIsValid(companion) || get_attnum(companion, st->old_name) == InvalidAttrNumber) continue;
-    run_internal_ddl(psprintf("ALTER TABLE %s RENAME COLUMN %s TO %s", qualified(companion),
+    run_internal_ddl(psprintf("ALTER TABLE %s RENAME COLUMN %s TO %s", pg::qualified_relname(companion),
                               quote_identifier(st->old_name), quote_identifier(st->new_name)));
   }
   // The settings (the hypertable's and every compressed chunk's copy) name columns.
@@ -191,7 +188,7 @@ void validation_baseline(AlterState* st) {
 // Validation reads the hypertable (its compressed chunks cannot be read by name): the row parts
 // PostgreSQL checked already are read again, the compressed rows through the columnstore scan.
 void check_not_null(AlterState* st, const char* column) {
-  if (spi_has_row(psprintf("SELECT 1 FROM %s WHERE %s AND %s IS NULL LIMIT 1", qualified(st->ht->relid), st->scope,
+  if (spi_has_row(psprintf("SELECT 1 FROM %s WHERE %s AND %s IS NULL LIMIT 1", pg::qualified_relname(st->ht->relid), st->scope,
                            quote_identifier(column))))
     ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
                     errmsg("column \"%s\" of relation \"%s\" contains null values", column, get_rel_name(st->relid)),
@@ -215,7 +212,7 @@ void check_constraint(AlterState* st, Oid conoid) {
         row[0] == nullptr)
       return;
     const char* expr = pstrdup(row[0]);
-    if (spi_has_row(psprintf("SELECT 1 FROM %s WHERE %s AND (%s) IS FALSE LIMIT 1", qualified(st->ht->relid), st->scope,
+    if (spi_has_row(psprintf("SELECT 1 FROM %s WHERE %s AND (%s) IS FALSE LIMIT 1", pg::qualified_relname(st->ht->relid), st->scope,
                              expr)))
       ereport(ERROR, (errcode(ERRCODE_CHECK_VIOLATION),
                       errmsg("check constraint \"%s\" of relation \"%s\" is violated by some row", conname, relname),
@@ -263,7 +260,7 @@ void check_unique_index(AlterState* st, Oid indexoid) {
   char** row;
   int n;
   if (spi_has_row(psprintf("SELECT %s FROM %s WHERE %s%s%s GROUP BY %s HAVING count(*) > 1 LIMIT 1", cols.data,
-                           qualified(st->ht->relid), st->scope, nulls_not_distinct ? "" : " AND ",
+                           pg::qualified_relname(st->ht->relid), st->scope, nulls_not_distinct ? "" : " AND ",
                            nulls_not_distinct ? "" : notnull.data, cols.data),
                   &row, &n)) {
     StringInfoData vals;
@@ -561,7 +558,7 @@ void rewrite_chunk_column(AlterState* st, TypeChange* tc, Oid chunk_relid) {
   const char* new_type_sql = storage_type_sql(att->atttypid, att->atttypmod, att->attcollation);
   const Oid new_coll = att->attcollation;
   ReleaseSysCache(atttup);
-  const char* qcomp = qualified(companion_relid);
+  const char* qcomp = pg::qualified_relname(companion_relid);
 
   if (storage_name_index(cc.settings.segmentby, cc.settings.nsegmentby, tc->name) >= 0) {
     // A segment value: a plain type change of the companion's column.
@@ -795,7 +792,7 @@ void finish_drop(AlterState* st) {
       if (!chunk_get_by_relid(lfirst_oid(cc), &chunk) || !storage_chunk_settings(chunk.id, &c)) continue;
       Oid companion = storage_companion_relid(&c);
       if (!OidIsValid(companion) || get_attnum(companion, column) == InvalidAttrNumber) continue;
-      run_internal_ddl(psprintf("ALTER TABLE %s DROP COLUMN %s", qualified(companion), quote_identifier(column)));
+      run_internal_ddl(psprintf("ALTER TABLE %s DROP COLUMN %s", pg::qualified_relname(companion), quote_identifier(column)));
     }
     const char* n = quote_literal_cstr(column);
     const char* d = quote_literal_cstr(kDroppedName);

@@ -9,6 +9,7 @@
 #include "columnstore/alter_fk.hpp"
 
 #include "pg/internal_user.hpp"
+#include "pg/pg.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -29,10 +30,6 @@ extern "C" {
 namespace strata::columnstore {
 
 namespace {
-
-const char* qualified(Oid relid) {
-  return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
-}
 
 const char* operator_sql(Oid opno) {
   HeapTuple tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
@@ -107,12 +104,12 @@ void fk_validate(Oid relid, const Hypertable* ht, const char* scope, Oid conoid)
   for (int k = 0; k < nkeys; ++k)
     groupable &= OidIsValid(lookup_type_cache(get_atttype(relid, fkatts[k]), TYPECACHE_EQ_OPR)->eq_opr);
   const char* keys =
-      groupable ? psprintf("(SELECT %s FROM %s fk WHERE (%s) AND (%s) GROUP BY %s)", cols.data, qualified(ht->relid),
+      groupable ? psprintf("(SELECT %s FROM %s fk WHERE (%s) AND (%s) GROUP BY %s)", cols.data, pg::qualified_relname(ht->relid),
                            scope, notnull.data, cols.data)
-                : psprintf("(SELECT %s FROM %s fk WHERE (%s) AND (%s))", cols.data, qualified(ht->relid), scope,
+                : psprintf("(SELECT %s FROM %s fk WHERE (%s) AND (%s))", cols.data, pg::qualified_relname(ht->relid), scope,
                            notnull.data);
   const char* sql = psprintf("SELECT fk.* FROM %s fk WHERE NOT EXISTS (SELECT 1 FROM %s%s pk WHERE %s) LIMIT 1", keys,
-                             pk_partitioned ? "" : "ONLY ", qualified(pkrelid), eq.data);
+                             pk_partitioned ? "" : "ONLY ", pg::qualified_relname(pkrelid), eq.data);
 
   // As PostgreSQL's validation: whatever the caller may read, and without row-level security.
   MemoryContext caller = CurrentMemoryContext;

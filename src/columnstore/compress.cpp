@@ -8,6 +8,7 @@
 #include "hypertable/chunk.hpp"
 #include "pg/compat.hpp"
 #include "pg/guard.hpp"
+#include "pg/pg.hpp"
 #include "pg/summary.hpp"
 
 extern "C" {
@@ -1782,8 +1783,7 @@ bool has_column_statistics(Oid relid) {
 // rows and the reverse. So the chunk is analyzed first, while its rows are still in its heap.
 void analyze_if_never_analyzed(Oid relid) {
   if (has_column_statistics(relid)) return;
-  run_internal_ddl(psprintf("ANALYZE %s", quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-                                                                    get_rel_name(relid))));
+  run_internal_ddl(psprintf("ANALYZE %s", pg::qualified_relname(relid)));
   CommandCounterIncrement();
 }
 

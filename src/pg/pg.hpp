@@ -23,3 +23,12 @@ extern "C" {
 }
 
 #include "pg/compat.hpp"
+
+namespace strata::pg {
+
+// `schema.name` of a relation, quoted as needed, for SQL that strata runs for itself.
+inline const char* qualified_relname(Oid relid) {
+  return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+}
+
+}  // namespace strata::pg
