@@ -116,18 +116,8 @@ void catalog_insert_chunk(int32 chunk_id, int32 hypertable_id, const char* schem
 
 void catalog_delete_chunk(int32 chunk_id) {
   catalog_delete_compressed_chunk(chunk_id);
-  CatalogScan scan;
-  catalog_scan_init(&scan, CatalogIndex::chunk_index_pkey, RowExclusiveLock);
-  catalog_scan_key_int4(&scan, col::chunk_index::chunk_id, chunk_id);
-  catalog_scan_begin(&scan);
-  while (catalog_scan_next(&scan)) catalog_scan_delete(&scan);
-  catalog_scan_end(&scan);
-
-  catalog_scan_init(&scan, CatalogIndex::chunk_pkey, RowExclusiveLock);
-  catalog_scan_key_int4(&scan, col::chunk::id, chunk_id);
-  catalog_scan_begin(&scan);
-  while (catalog_scan_next(&scan)) catalog_scan_delete(&scan);
-  catalog_scan_end(&scan);
+  catalog_delete_where_int4(CatalogIndex::chunk_index_pkey, col::chunk_index::chunk_id, chunk_id);
+  catalog_delete_where_int4(CatalogIndex::chunk_pkey, col::chunk::id, chunk_id);
   catalog_invalidate();
 }
 
@@ -141,12 +131,7 @@ void catalog_rename_chunk(int32 chunk_id, const char* schema, const char* table)
   values[col::chunk::schema_name - 1] = NameGetDatum(&s);
   values[col::chunk::table_name - 1] = NameGetDatum(&t);
   repl[col::chunk::schema_name - 1] = repl[col::chunk::table_name - 1] = true;
-  CatalogScan scan;
-  catalog_scan_init(&scan, CatalogIndex::chunk_pkey, RowExclusiveLock);
-  catalog_scan_key_int4(&scan, col::chunk::id, chunk_id);
-  catalog_scan_begin(&scan);
-  while (catalog_scan_next(&scan)) catalog_scan_update(&scan, values, nulls, repl);
-  catalog_scan_end(&scan);
+  catalog_update_where_int4(CatalogIndex::chunk_pkey, col::chunk::id, chunk_id, values, nulls, repl);
   catalog_invalidate();
 }
 
@@ -156,16 +141,7 @@ bool catalog_update_chunk_status(int32 chunk_id, int32 status) {
   bool repl[col::chunk::natts] = {};
   values[col::chunk::status - 1] = Int32GetDatum(status);
   repl[col::chunk::status - 1] = true;
-  CatalogScan scan;
-  catalog_scan_init(&scan, CatalogIndex::chunk_pkey, RowExclusiveLock);
-  catalog_scan_key_int4(&scan, col::chunk::id, chunk_id);
-  catalog_scan_begin(&scan);
-  bool found = false;
-  while (catalog_scan_next(&scan)) {
-    catalog_scan_update(&scan, values, nulls, repl);
-    found = true;
-  }
-  catalog_scan_end(&scan);
+  const bool found = catalog_update_where_int4(CatalogIndex::chunk_pkey, col::chunk::id, chunk_id, values, nulls, repl) > 0;
   if (found) catalog_invalidate();
   return found;
 }

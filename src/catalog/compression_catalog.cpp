@@ -79,15 +79,6 @@ void fill_settings(Datum* values, AttrNumber first, const CompressionSettings* s
   values[first + 4] = name_array(s->bloom, s->nbloom);
 }
 
-void delete_where_int4(CatalogIndex index, AttrNumber attno, int32 value) {
-  CatalogScan scan;
-  catalog_scan_init(&scan, index, RowExclusiveLock);
-  catalog_scan_key_int4(&scan, attno, value);
-  catalog_scan_begin(&scan);
-  while (catalog_scan_next(&scan)) catalog_scan_delete(&scan);
-  catalog_scan_end(&scan);
-}
-
 }  // namespace
 
 bool catalog_get_compression_settings(int32 hypertable_id, CompressionSettings* out) {
@@ -108,22 +99,14 @@ void catalog_set_compression_settings(int32 hypertable_id, const CompressionSett
   values[col::compression_settings::hypertable_id - 1] = Int32GetDatum(hypertable_id);
   fill_settings(values, col::compression_settings::segmentby, settings);
   for (bool& r : repl) r = true;
-  CatalogScan scan;
-  catalog_scan_init(&scan, CatalogIndex::compression_settings_pkey, RowExclusiveLock);
-  catalog_scan_key_int4(&scan, col::compression_settings::hypertable_id, hypertable_id);
-  catalog_scan_begin(&scan);
-  bool found = false;
-  while (catalog_scan_next(&scan)) {
-    catalog_scan_update(&scan, values, nulls, repl);
-    found = true;
-  }
-  catalog_scan_end(&scan);
-  if (!found) catalog_insert_row(CatalogTable::compression_settings, values, nulls);
+  if (catalog_update_where_int4(CatalogIndex::compression_settings_pkey, col::compression_settings::hypertable_id,
+                                hypertable_id, values, nulls, repl) == 0)
+    catalog_insert_row(CatalogTable::compression_settings, values, nulls);
   catalog_invalidate();
 }
 
 void catalog_delete_compression_settings(int32 hypertable_id) {
-  delete_where_int4(CatalogIndex::compression_settings_pkey, col::compression_settings::hypertable_id,
+  catalog_delete_where_int4(CatalogIndex::compression_settings_pkey, col::compression_settings::hypertable_id,
                     hypertable_id);
   catalog_invalidate();
 }
@@ -134,12 +117,7 @@ void catalog_set_compression_state(int32 hypertable_id, int16 state) {
   bool repl[col::hypertable::natts] = {};
   values[col::hypertable::compression_state - 1] = Int16GetDatum(state);
   repl[col::hypertable::compression_state - 1] = true;
-  CatalogScan scan;
-  catalog_scan_init(&scan, CatalogIndex::hypertable_pkey, RowExclusiveLock);
-  catalog_scan_key_int4(&scan, col::hypertable::id, hypertable_id);
-  catalog_scan_begin(&scan);
-  while (catalog_scan_next(&scan)) catalog_scan_update(&scan, values, nulls, repl);
-  catalog_scan_end(&scan);
+  catalog_update_where_int4(CatalogIndex::hypertable_pkey, col::hypertable::id, hypertable_id, values, nulls, repl);
   catalog_invalidate();
 }
 
@@ -197,7 +175,7 @@ void catalog_insert_compressed_chunk(const CompressedChunk* cc) {
 }
 
 void catalog_delete_compressed_chunk(int32 chunk_id) {
-  delete_where_int4(CatalogIndex::compressed_chunk_pkey, col::compressed_chunk::chunk_id, chunk_id);
+  catalog_delete_where_int4(CatalogIndex::compressed_chunk_pkey, col::compressed_chunk::chunk_id, chunk_id);
   catalog_invalidate();
 }
 
@@ -212,9 +190,9 @@ bool catalog_hypertable_has_compressed_chunks(int32 hypertable_id) {
 }
 
 void catalog_delete_compression_of_hypertable(int32 hypertable_id) {
-  delete_where_int4(CatalogIndex::compressed_chunk_hypertable, col::compressed_chunk::hypertable_id,
+  catalog_delete_where_int4(CatalogIndex::compressed_chunk_hypertable, col::compressed_chunk::hypertable_id,
                     hypertable_id);
-  delete_where_int4(CatalogIndex::compression_settings_pkey, col::compression_settings::hypertable_id,
+  catalog_delete_where_int4(CatalogIndex::compression_settings_pkey, col::compression_settings::hypertable_id,
                     hypertable_id);
 }
 

@@ -30,12 +30,7 @@ void update_dimension(int32 dimension_id, AttrNumber attno1, Datum v1, bool n1, 
     nulls[attno2 - 1] = n2;
     repl[attno2 - 1] = true;
   }
-  CatalogScan scan;
-  catalog_scan_init(&scan, CatalogIndex::dimension_pkey, RowExclusiveLock);
-  catalog_scan_key_int4(&scan, col::dimension::id, dimension_id);
-  catalog_scan_begin(&scan);
-  while (catalog_scan_next(&scan)) catalog_scan_update(&scan, values, nulls, repl);
-  catalog_scan_end(&scan);
+  catalog_update_where_int4(CatalogIndex::dimension_pkey, col::dimension::id, dimension_id, values, nulls, repl);
   catalog_invalidate();
 }
 
@@ -130,12 +125,7 @@ void catalog_rename_hypertable(int32 hypertable_id, const char* schema, const ch
   values[col::hypertable::schema_name - 1] = NameGetDatum(&s);
   values[col::hypertable::table_name - 1] = NameGetDatum(&t);
   repl[col::hypertable::schema_name - 1] = repl[col::hypertable::table_name - 1] = true;
-  CatalogScan scan;
-  catalog_scan_init(&scan, CatalogIndex::hypertable_pkey, RowExclusiveLock);
-  catalog_scan_key_int4(&scan, col::hypertable::id, hypertable_id);
-  catalog_scan_begin(&scan);
-  while (catalog_scan_next(&scan)) catalog_scan_update(&scan, values, nulls, repl);
-  catalog_scan_end(&scan);
+  catalog_update_where_int4(CatalogIndex::hypertable_pkey, col::hypertable::id, hypertable_id, values, nulls, repl);
   catalog_invalidate();
 }
 
@@ -161,14 +151,7 @@ void catalog_delete_hypertable(int32 hypertable_id) {
       {CatalogIndex::dimension_hypertable, col::dimension::hypertable_id},
       {CatalogIndex::hypertable_pkey, col::hypertable::id},
   };
-  for (const auto& part : parts) {
-    CatalogScan scan;
-    catalog_scan_init(&scan, part.index, RowExclusiveLock);
-    catalog_scan_key_int4(&scan, part.hypertable_id, hypertable_id);
-    catalog_scan_begin(&scan);
-    while (catalog_scan_next(&scan)) catalog_scan_delete(&scan);
-    catalog_scan_end(&scan);
-  }
+  for (const auto& part : parts) catalog_delete_where_int4(part.index, part.hypertable_id, hypertable_id);
   catalog_invalidate();
 }
 

@@ -122,6 +122,32 @@ void catalog_scan_update(CatalogScan* scan, const Datum* values, const bool* nul
   heap_freetuple(newtup);
 }
 
+namespace {
+
+template <typename Change>
+int change_where_int4(CatalogIndex index, AttrNumber attno, int32 value, Change change) {
+  CatalogScan scan;
+  catalog_scan_init(&scan, index, RowExclusiveLock);
+  catalog_scan_key_int4(&scan, attno, value);
+  catalog_scan_begin(&scan);
+  int n = 0;
+  for (; catalog_scan_next(&scan); ++n) change(&scan);
+  catalog_scan_end(&scan);
+  return n;
+}
+
+}  // namespace
+
+int catalog_update_where_int4(CatalogIndex index, AttrNumber attno, int32 value, const Datum* values,
+                              const bool* nulls, const bool* replace) {
+  return change_where_int4(index, attno, value,
+                           [&](CatalogScan* scan) { catalog_scan_update(scan, values, nulls, replace); });
+}
+
+int catalog_delete_where_int4(CatalogIndex index, AttrNumber attno, int32 value) {
+  return change_where_int4(index, attno, value, [](CatalogScan* scan) { catalog_scan_delete(scan); });
+}
+
 void catalog_insert_row(CatalogTable table, const Datum* values, const bool* nulls) {
   Relation rel = table_open(catalog_table_oid(table), RowExclusiveLock);
   catalog_check_columns(table, rel);

@@ -72,6 +72,13 @@ const char* catalog_scan_name(const CatalogScan* scan, AttrNumber attno);
 void catalog_scan_delete(CatalogScan* scan);
 void catalog_scan_update(CatalogScan* scan, const Datum* values, const bool* nulls, const bool* replace);
 
+// Every row of `index` whose int4 column `attno` equals `value`: updated (the columns whose
+// `replace` flag is set) or deleted. Both return how many rows they changed and, like the scan
+// functions, do not send the catalog invalidation.
+int catalog_update_where_int4(CatalogIndex index, AttrNumber attno, int32 value, const Datum* values,
+                              const bool* nulls, const bool* replace);
+int catalog_delete_where_int4(CatalogIndex index, AttrNumber attno, int32 value);
+
 // Inserts a row (values and nulls have the table's natts entries).
 void catalog_insert_row(CatalogTable table, const Datum* values, const bool* nulls);
 
