@@ -399,30 +399,41 @@ STRATA_FUNCTION(strata_create_hypertable_old) {
   return create_and_report(fcinfo, a, true);
 }
 
+namespace {
+
+// The dimension_info row by_range and by_hash return: the column (argument 0), the partition
+// interval as text with its type (both NULL when `interval` is null), and the kind.
+Datum dimension_info(FunctionCallInfo fcinfo, const char* interval, Oid interval_type, const char* kind) {
+  TupleDesc tupdesc;
+  if (get_call_result_type(fcinfo, nullptr, &tupdesc) != TYPEFUNC_COMPOSITE)
+    elog(ERROR, "%s must return a composite type", kind);
+  tupdesc = BlessTupleDesc(tupdesc);
+  Datum values[4];
+  bool nulls[4] = {};
+  values[0] = PG_GETARG_DATUM(0);
+  if (interval == nullptr) {
+    nulls[1] = nulls[2] = true;
+  } else {
+    values[1] = CStringGetTextDatum(interval);
+    values[2] = ObjectIdGetDatum(interval_type);
+  }
+  values[3] = CStringGetTextDatum(kind);
+  return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+}
+
+}  // namespace
+
 // by_range(column_name, partition_interval anyelement, partition_func) -> dimension_info
 STRATA_FUNCTION(strata_by_range) {
   require_arg(fcinfo, 0, "column_name");
   if (!PG_ARGISNULL(2))
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("partition_func is not supported")));
-  TupleDesc tupdesc;
-  if (get_call_result_type(fcinfo, nullptr, &tupdesc) != TYPEFUNC_COMPOSITE)
-    elog(ERROR, "by_range must return a composite type");
-  tupdesc = BlessTupleDesc(tupdesc);
-  Datum values[4];
-  bool nulls[4] = {};
-  values[0] = PG_GETARG_DATUM(0);
-  if (PG_ARGISNULL(1)) {
-    nulls[1] = nulls[2] = true;
-  } else {
-    Oid type = get_fn_expr_argtype(fcinfo->flinfo, 1);
-    Oid output;
-    bool varlena;
-    getTypeOutputInfo(type, &output, &varlena);
-    values[1] = CStringGetTextDatum(OidOutputFunctionCall(output, PG_GETARG_DATUM(1)));
-    values[2] = ObjectIdGetDatum(type);
-  }
-  values[3] = CStringGetTextDatum("range");
-  return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+  if (PG_ARGISNULL(1)) return dimension_info(fcinfo, nullptr, InvalidOid, "range");
+  const Oid type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+  Oid output;
+  bool varlena;
+  getTypeOutputInfo(type, &output, &varlena);
+  return dimension_info(fcinfo, OidOutputFunctionCall(output, PG_GETARG_DATUM(1)), type, "range");
 }
 
 // by_hash(column_name, number_partitions, partition_func) -> dimension_info: the number of
@@ -440,19 +451,9 @@ STRATA_FUNCTION(strata_by_hash) {
   if (!PG_ARGISNULL(2))
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("partition_func is not supported"),
                     errhint("Hash dimensions use the column type's default hash function.")));
-  TupleDesc tupdesc;
-  if (get_call_result_type(fcinfo, nullptr, &tupdesc) != TYPEFUNC_COMPOSITE)
-    elog(ERROR, "by_hash must return a composite type");
-  tupdesc = BlessTupleDesc(tupdesc);
-  Datum values[4];
-  bool nulls[4] = {};
-  values[0] = PG_GETARG_DATUM(0);
   char buf[16];
   snprintf(buf, sizeof buf, "%d", n);
-  values[1] = CStringGetTextDatum(buf);
-  values[2] = ObjectIdGetDatum(INT4OID);
-  values[3] = CStringGetTextDatum("hash");
-  return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+  return dimension_info(fcinfo, buf, INT4OID, "hash");
 }
 
 STRATA_FUNCTION(strata_check_setup) {
