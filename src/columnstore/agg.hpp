@@ -4,7 +4,7 @@
 // metadata where that suffices) by the ColumnstoreAggregate custom scan, which emits PostgreSQL's
 // partial aggregate states; PostgreSQL's Finalize Aggregate above an Append of one
 // ColumnstoreAggregate per compressed chunk (plus a Partial Aggregate of each row part and of each
-// uncompressed chunk) combines them. agg_plan.cpp plans it, agg_exec.cpp runs it. C-style glue.
+// uncompressed chunk) combines them. agg_plan.cpp plans it, agg_exec.cpp (with agg_hash.cpp) runs it. C-style glue.
 #pragma once
 
 #include "catalog/catalog.hpp"

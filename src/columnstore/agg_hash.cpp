@@ -1,0 +1,506 @@
+// ColumnstoreAggregate's hash mode (agg_exec.hpp): grouping by decoded data columns. The groups of
+// the current segment live in an open-addressing table keyed by words (a NULL mask, the bucket,
+// one word per value column: the value itself or, for text and uuid, its number in that column's
+// interner); rows are keyed batch by batch, then each aggregate is accumulated into the rows'
+// groups. C-style glue.
+#include "columnstore/agg_exec.hpp"
+
+#include <limits>
+#include <type_traits>
+
+extern "C" {
+#include "common/hashfn.h"
+#include "utils/datum.h"
+#include "utils/memutils.h"
+#include "utils/uuid.h"
+}
+
+namespace strata::columnstore::aggexec {
+
+// Distinct byte strings of one value column (text, varchar, bytea, uuid), numbered in order of
+// first appearance, in an open-addressing table; the bytes are copied into hash_cxt.
+struct Interned {
+  uint64 hash;
+  const uint8* data;
+  uint32 len;
+};
+struct Interner {
+  Interned* items;
+  int n;
+  int cap;
+  int32* table;
+  uint32 mask;
+};
+
+namespace {
+
+uint64 mix64(uint64 h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+void interner_init(Interner* in) {
+  in->n = 0;
+  in->cap = 64;
+  in->items = (Interned*)palloc(sizeof(Interned) * in->cap);
+  in->mask = 127;
+  in->table = (int32*)palloc(sizeof(int32) * (in->mask + 1));
+  memset(in->table, 0xff, sizeof(int32) * (in->mask + 1));
+}
+
+int64 intern(AggScanState* st, Interner* in, const uint8* data, size_t len) {
+  if (len > PG_UINT32_MAX)
+    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("grouping value too large")));
+  const uint64 h = hash_bytes_extended(data, (int)len, 0);
+  uint32 idx = (uint32)h & in->mask;
+  for (int32 e; (e = in->table[idx]) >= 0; idx = (idx + 1) & in->mask) {
+    const Interned* it = &in->items[e];
+    if (it->hash == h && it->len == len && memcmp(it->data, data, len) == 0) return e;
+  }
+  MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
+  if (in->n == in->cap) {
+    in->cap *= 2;
+    in->items = (Interned*)repalloc(in->items, sizeof(Interned) * in->cap);
+  }
+  uint8* copy = (uint8*)palloc(len > 0 ? len : 1);
+  memcpy(copy, data, len);
+  const int32 id = in->n++;
+  in->items[id] = Interned{h, copy, (uint32)len};
+  in->table[idx] = id;
+  if ((uint32)in->n * 2 > in->mask) {
+    const uint32 mask = in->mask * 2 + 1;
+    int32* table = (int32*)palloc(sizeof(int32) * (mask + 1));
+    memset(table, 0xff, sizeof(int32) * (mask + 1));
+    for (int32 e = 0; e < in->n; ++e) {
+      uint32 k = (uint32)in->items[e].hash & mask;
+      while (table[k] >= 0) k = (k + 1) & mask;
+      table[k] = e;
+    }
+    pfree(in->table);
+    in->table = table;
+    in->mask = mask;
+  }
+  MemoryContextSwitchTo(old);
+  return id;
+}
+
+}  // namespace
+
+void hash_reset(AggScanState* st) {
+  MemoryContextReset(st->hash_cxt);
+  MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
+  st->interns = (Interner*)palloc(sizeof(Interner) * (st->nvals > 0 ? st->nvals : 1));
+  for (int j = 0; j < st->nvals; ++j) interner_init(&st->interns[j]);
+  st->ngroups = 0;
+  st->cap_groups = 64;
+  st->gkeys = (uint64*)palloc(sizeof(uint64) * st->nkey * st->cap_groups);
+  st->gacc = (Acc*)palloc(sizeof(Acc) * st->nspecs * st->cap_groups);
+  st->table_mask = 127;
+  st->table = (int32*)palloc(sizeof(int32) * (st->table_mask + 1));
+  memset(st->table, 0xff, sizeof(int32) * (st->table_mask + 1));
+  MemoryContextSwitchTo(old);
+}
+
+namespace {
+
+uint64 key_hash(const uint64* key, int nkey) {
+  uint64 h = 0x9e3779b97f4a7c15ULL;
+  for (int w = 0; w < nkey; ++w) h = mix64(h ^ key[w]) + (uint64)w;
+  return h;
+}
+
+inline bool keys_equal(const uint64* a, const uint64* b, int nkey) {
+  for (int w = 0; w < nkey; ++w)
+    if (a[w] != b[w]) return false;
+  return true;
+}
+
+uint32 find_group(AggScanState* st, const uint64* key) {
+  const int nkey = st->nkey;
+  const uint64 h = key_hash(key, nkey);
+  uint32 idx = (uint32)h & st->table_mask;
+  for (int32 g; (g = st->table[idx]) >= 0; idx = (idx + 1) & st->table_mask)
+    if (keys_equal(st->gkeys + (uint64)g * nkey, key, nkey)) return (uint32)g;
+  MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
+  if (st->ngroups == st->cap_groups) {
+    st->cap_groups *= 2;
+    st->gkeys = (uint64*)repalloc(st->gkeys, sizeof(uint64) * nkey * st->cap_groups);
+    st->gacc = (Acc*)repalloc(st->gacc, sizeof(Acc) * st->nspecs * st->cap_groups);
+  }
+  const int32 g = st->ngroups++;
+  memcpy(st->gkeys + (uint64)g * nkey, key, sizeof(uint64) * nkey);
+  memset(st->gacc + (uint64)g * st->nspecs, 0, sizeof(Acc) * st->nspecs);
+  st->table[idx] = g;
+  if ((uint32)st->ngroups * 2 > st->table_mask) {
+    const uint32 mask = st->table_mask * 2 + 1;
+    int32* table = (int32*)palloc(sizeof(int32) * (mask + 1));
+    memset(table, 0xff, sizeof(int32) * (mask + 1));
+    for (int32 e = 0; e < st->ngroups; ++e) {
+      uint32 k = (uint32)key_hash(st->gkeys + (uint64)e * nkey, nkey) & mask;
+      while (table[k] >= 0) k = (k + 1) & mask;
+      table[k] = e;
+    }
+    pfree(st->table);
+    st->table = table;
+    st->table_mask = mask;
+  }
+  MemoryContextSwitchTo(old);
+  return (uint32)g;
+}
+
+// The datum of value column j from its key word.
+Datum value_datum(AggScanState* st, int j, uint64 word) {
+  const SpecState* sp = &st->specs[st->val_spec[j]];
+  switch (sp->codec) {
+    case kFloat4: {
+      float4 f;
+      const uint32 bits = (uint32)word;
+      memcpy(&f, &bits, sizeof f);
+      return Float4GetDatum(f);
+    }
+    case kFloat8: {
+      float8 f;
+      memcpy(&f, &word, sizeof f);
+      return Float8GetDatum(f);
+    }
+    case kBool:
+      return BoolGetDatum(word != 0);
+    case kUuid:
+    case kVarlen: {
+      const Interned* it = &st->interns[j].items[word];
+      if (sp->codec == kUuid) {
+        uint8* p = (uint8*)palloc(UUID_LEN);
+        memcpy(p, it->data, UUID_LEN);
+        return PointerGetDatum(p);
+      }
+      struct varlena* v = (struct varlena*)palloc(it->len + VARHDRSZ);
+      SET_VARSIZE(v, it->len + VARHDRSZ);
+      memcpy(VARDATA(v), it->data, it->len);
+      return PointerGetDatum(v);
+    }
+    default:
+      return datum_of_int((int64)word, sp->typid);
+  }
+}
+
+}  // namespace
+
+// Emits every group of the hash table (the segment values from st->key) and empties it.
+void flush_hash(AggScanState* st) {
+  TupleTableSlot* slot = st->css.ss.ss_ScanTupleSlot;
+  ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
+  const int n = st->nspecs > 0 ? st->nspecs : 1;
+  for (int g = 0; g < st->ngroups; ++g) {
+    MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+    const uint64* key = st->gkeys + (uint64)g * st->nkey;
+    Datum* values = (Datum*)palloc(sizeof(Datum) * n);
+    bool* nulls = (bool*)palloc(sizeof(bool) * n);
+    int j = 0;
+    for (int s = 0; s < st->nspecs; ++s) {
+      const SpecState* sp = &st->specs[s];
+      nulls[s] = false;
+      values[s] = (Datum)0;
+      if (sp->kind == kSpecAgg) {
+        values[s] = partial_state(sp, &st->gacc[(uint64)g * st->nspecs + s], &nulls[s]);
+      } else if (sp->kind == kSpecSegment) {
+        values[s] = st->key[s];
+        nulls[s] = st->key_null[s];
+      } else if (sp->kind == kSpecBucket) {
+        nulls[s] = (key[0] & 1) != 0;
+        values[s] = nulls[s] ? (Datum)0 : (Datum)key[1];
+      } else {
+        nulls[s] = ((key[0] >> (j + 1)) & 1) != 0;
+        if (!nulls[s]) values[s] = value_datum(st, j, key[2 + j]);
+        ++j;
+      }
+    }
+    tuplestore_putvalues(st->store, slot->tts_tupleDescriptor, values, nulls);
+    MemoryContextSwitchTo(old);
+    ResetExprContext(econtext);
+    st->groups++;
+  }
+  MemoryContextReset(st->num_cxt);
+  hash_reset(st);
+}
+
+// Hash mode: makes the batch's segment values the current ones (flushing the groups of the
+// previous segment when they differ).
+void enter_segment(AggScanState* st) {
+  if (st->open) {
+    bool same = true;
+    for (int s = 0; s < st->nspecs && same; ++s) {
+      const SpecState* sp = &st->specs[s];
+      if (sp->kind != kSpecSegment) continue;
+      if (st->key_null[s] != st->seg_null[s])
+        same = false;
+      else if (!st->key_null[s])
+        same = datumIsEqual(st->key[s], st->seg[s], sp->typbyval, sp->typlen);
+    }
+    if (same) return;
+    flush_hash(st);
+  }
+  MemoryContextReset(st->key_cxt);
+  MemoryContext old = MemoryContextSwitchTo(st->key_cxt);
+  for (int s = 0; s < st->nspecs; ++s) {
+    const SpecState* sp = &st->specs[s];
+    if (sp->kind != kSpecSegment) continue;
+    st->key_null[s] = st->seg_null[s];
+    st->key[s] = st->seg_null[s] ? (Datum)0 : datumCopy(st->seg[s], sp->typbyval, sp->typlen);
+  }
+  MemoryContextSwitchTo(old);
+  st->open = true;
+}
+
+namespace {
+
+// A fixed-width value as a key word: equal words for values the type's equality finds equal.
+uint64 fixed_word(int codec, const uint8* fixed, uint64 i) {
+  switch (codec) {
+    case kFloat4: {
+      float4 f = ((const float4*)fixed)[i];
+      if (std::isnan(f)) f = std::numeric_limits<float4>::quiet_NaN();
+      if (f == 0) f = 0;  // -0 = 0
+      uint32 bits;
+      memcpy(&bits, &f, sizeof bits);
+      return bits;
+    }
+    case kFloat8: {
+      float8 f = ((const float8*)fixed)[i];
+      if (std::isnan(f)) f = std::numeric_limits<float8>::quiet_NaN();
+      if (f == 0) f = 0;
+      uint64 bits;
+      memcpy(&bits, &f, sizeof bits);
+      return bits;
+    }
+    case kBool:
+      return fixed[i] != 0 ? 1 : 0;
+    default:
+      return (uint64)decoded_int(codec, fixed, i);
+  }
+}
+
+template <typename T>
+void accumulate_hashed_array(AggScanState* st, int s, const T* vals, const uint8* validity, uint64 m) {
+  const SpecState* sp = &st->specs[s];
+  for (uint64 k = 0; k < m; ++k) {
+    const uint32 i = st->sel_rows[k];
+    if (!row_valid(validity, i)) continue;
+    Acc* a = &st->gacc[(uint64)st->row_gid[k] * st->nspecs + s];
+    if constexpr (std::is_floating_point_v<T>)
+      accumulate_value(a, sp, 0, (double)vals[i]);
+    else
+      accumulate_value(a, sp, (int64)vals[i], (double)vals[i]);
+  }
+}
+
+}  // namespace
+
+// Hash mode: the groups of the batch's selected rows, then the aggregates into them.
+void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
+  const uint64 n = b->rows;
+  const int nkey = st->nkey;
+  if (n > st->scratch_rows) {
+    MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->specs));
+    if (st->sel_rows != nullptr) {
+      pfree(st->sel_rows);
+      pfree(st->row_keys);
+      pfree(st->row_gid);
+      pfree(st->touched);
+    }
+    st->touched = (uint32*)palloc(sizeof(uint32) * n);
+    st->sel_rows = (uint32*)palloc(sizeof(uint32) * n);
+    st->row_keys = (uint64*)palloc(sizeof(uint64) * nkey * n);
+    st->row_gid = (uint32*)palloc(sizeof(uint32) * n);
+    st->scratch_rows = n;
+    MemoryContextSwitchTo(old);
+  }
+  uint64 m = 0;
+  for (uint64 i = 0; i < n; ++i)
+    if (row_selected(b->selection, i)) st->sel_rows[m++] = (uint32)i;
+  if (m == 0) return;
+  uint64* keys = st->row_keys;
+  // Word 0: NULL mask; word 1: bucket.
+  for (uint64 k = 0; k < m; ++k) {
+    keys[k * nkey] = 0;
+    keys[k * nkey + 1] = 0;
+  }
+  if (st->bucket >= 0) {
+    const BucketColumn c = bucket_column(st, b);
+    uint64 k = 0;
+    uint64 i = 0;
+    while (k < m) {
+      i = st->sel_rows[k];
+      Datum bv;
+      bool null;
+      const uint64 end = bucket_run(st, c, i, &bv, &null);
+      for (; k < m && st->sel_rows[k] < end; ++k) {
+        keys[k * nkey] = null ? 1 : 0;
+        keys[k * nkey + 1] = null ? 0 : (uint64)bv;
+      }
+    }
+  }
+  for (int j = 0; j < st->nvals; ++j) {
+    const SpecState* sp = &st->specs[st->val_spec[j]];
+    const int w = 2 + j;
+    const uint64 nullbit = uint64{1} << (j + 1);
+    if (sp->codec == kVarlen || sp->codec == kUuid) {
+      const uint32* codes;
+      uint64 nentries;
+      uint64 rows;
+      const uint8* validity;
+      const uint8* fixed;
+      if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+      if (sp->codec == kVarlen && columnar_batch_codes(st->child, sp->attno, &codes, &nentries)) {
+        // Dictionary form: each code interned once per batch (a shared dictionary may be much
+        // larger than a batch: only the codes the batch used are reset after it).
+        if (nentries > st->code_cap) {
+          MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->specs));
+          if (st->code_ids != nullptr) pfree(st->code_ids);
+          st->code_ids = (int64*)palloc(sizeof(int64) * nentries);
+          for (uint64 e = 0; e < nentries; ++e) st->code_ids[e] = -1;
+          st->code_cap = nentries;
+          MemoryContextSwitchTo(old);
+        }
+        uint64 ntouched = 0;
+        for (uint64 k = 0; k < m; ++k) {
+          const uint32 i = st->sel_rows[k];
+          if (!row_valid(validity, i)) {
+            keys[k * nkey] |= nullbit;
+            keys[k * nkey + w] = 0;
+            continue;
+          }
+          const uint32 code = codes[i];
+          if (code >= nentries)
+            ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("dictionary code out of range in a compressed batch")));
+          if (st->code_ids[code] < 0) {
+            const uint8* data;
+            size_t len;
+            columnar_batch_entry(st->child, sp->attno, code, &data, &len);
+            st->code_ids[code] = intern(st, &st->interns[j], data, len);
+            st->touched[ntouched++] = code;
+          }
+          keys[k * nkey + w] = (uint64)st->code_ids[code];
+        }
+        for (uint64 t = 0; t < ntouched; ++t) st->code_ids[st->touched[t]] = -1;
+        continue;
+      }
+      // Materialised values: interned row by row (a row equal to the previous one reuses its number).
+      const uint8* prev = nullptr;
+      size_t prev_len = 0;
+      int64 prev_id = -1;
+      for (uint64 k = 0; k < m; ++k) {
+        const uint32 i = st->sel_rows[k];
+        const uint8* data;
+        size_t len;
+        if (!columnar_batch_bytes(st->child, sp->attno, i, &data, &len)) {
+          keys[k * nkey] |= nullbit;
+          keys[k * nkey + w] = 0;
+          continue;
+        }
+        if (prev_id < 0 || len != prev_len || memcmp(data, prev, len) != 0) {
+          prev_id = intern(st, &st->interns[j], data, len);
+          prev = data;
+          prev_len = len;
+        }
+        keys[k * nkey + w] = (uint64)prev_id;
+      }
+      continue;
+    }
+    uint64 rows;
+    const uint8* validity;
+    const uint8* fixed;
+    if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
+      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+    for (uint64 k = 0; k < m; ++k) {
+      const uint32 i = st->sel_rows[k];
+      if (!row_valid(validity, i)) {
+        keys[k * nkey] |= nullbit;
+        keys[k * nkey + w] = 0;
+      } else {
+        keys[k * nkey + w] = fixed_word(sp->codec, fixed, i);
+      }
+    }
+  }
+  // Groups (a row with the key of the previous row is in its group).
+  for (uint64 k = 0; k < m; ++k) {
+    if (k > 0 && keys_equal(keys + k * nkey, keys + (k - 1) * nkey, nkey))
+      st->row_gid[k] = st->row_gid[k - 1];
+    else
+      st->row_gid[k] = find_group(st, keys + k * nkey);
+  }
+  // Aggregates.
+  for (int s = 0; s < st->nspecs; ++s) {
+    const SpecState* sp = &st->specs[s];
+    if (sp->kind != kSpecAgg) continue;
+    if (sp->agg == kCountStar) {
+      for (uint64 k = 0; k < m; ++k) st->gacc[(uint64)st->row_gid[k] * st->nspecs + s].n++;
+      continue;
+    }
+    if (sp->comp_attno != 0) {  // a segment column: one value for the batch
+      bool isnull;
+      Datum v = slot_getattr(b->companion, sp->comp_attno, &isnull);
+      if (isnull) continue;
+      const int64 iv = sp->is_float ? 0 : int_of_datum(v, sp->typid);
+      const double fv = sp->is_float ? float_of_datum(v, sp->typid) : 0;
+      for (uint64 k = 0; k < m; ++k) {
+        Acc* a = &st->gacc[(uint64)st->row_gid[k] * st->nspecs + s];
+        if (sp->agg == kCount)
+          a->n++;
+        else
+          update_min_max(a, sp, iv, fv);
+      }
+      continue;
+    }
+    if (sp->agg == kSumNumeric || sp->agg == kAvgNumeric || sp->is_numeric) {
+      for (uint64 k = 0; k < m; ++k) {
+        const uint8* data;
+        size_t len;
+        if (!columnar_batch_bytes(st->child, sp->attno, st->sel_rows[k], &data, &len)) continue;
+        Acc* a = &st->gacc[(uint64)st->row_gid[k] * st->nspecs + s];
+        if (sp->is_numeric)
+          numeric_min_max(st, a, sp, data, len);
+        else
+          accumulate_numeric(st, a, data, len);
+      }
+      continue;
+    }
+    uint64 rows;
+    const uint8* validity;
+    const uint8* fixed;
+    if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
+      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+    if (sp->agg == kCount) {
+      for (uint64 k = 0; k < m; ++k)
+        if (row_valid(validity, st->sel_rows[k])) st->gacc[(uint64)st->row_gid[k] * st->nspecs + s].n++;
+      continue;
+    }
+    switch (sp->codec) {
+      case kInt16:
+        accumulate_hashed_array(st, s, (const int16*)fixed, validity, m);
+        break;
+      case kInt32:
+      case kDate:
+        accumulate_hashed_array(st, s, (const int32*)fixed, validity, m);
+        break;
+      case kInt64:
+      case kTimestamp:
+        accumulate_hashed_array(st, s, (const int64*)fixed, validity, m);
+        break;
+      case kFloat4:
+        accumulate_hashed_array(st, s, (const float4*)fixed, validity, m);
+        break;
+      case kFloat8:
+        accumulate_hashed_array(st, s, (const float8*)fixed, validity, m);
+        break;
+      default:
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("unexpected column type in columnstore aggregation")));
+    }
+  }
+}
+
+}  // namespace strata::columnstore::aggexec
