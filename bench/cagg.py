@@ -62,6 +62,26 @@ def timed(db, sql, variables=None):
     return times[-1]
 
 
+# The backend's time on a CPU so far (ns), from Linux's /proc/self/schedstat (NULL elsewhere):
+# on a machine shared with other jobs, wall-clock times vary by 2x between runs while the CPU
+# time a statement takes varies far less, so the refresh figures give both.
+CPU_NS = "SELECT 'cpu_ns=' || coalesce(split_part(pg_read_file('/proc/self/schedstat', 0, 200, true), ' ', 1), '');"
+
+
+def timed_cpu(db, sql, variables=None):
+    """Like timed(), and the backend's CPU milliseconds over `sql` (None when not available)."""
+    out = psql(db, CPU_NS + "\n\\timing on\n\\o /dev/null\n" + sql + "\n\\o\n\\timing off\n" + CPU_NS + "\n", variables)
+    times = harness.timings_ms(out)
+    if not times:
+        raise BenchError(f"no timing for: {sql}")
+    cpu = [int(x) for x in harness.re.findall(r"cpu_ns=([0-9]+)", out)]
+    return times[-1], (cpu[1] - cpu[0]) / 1e6 if len(cpu) == 2 else None
+
+
+def ratio_or_none(xs, ys):
+    return med(xs) / med(ys) if xs and ys else None
+
+
 def med(xs):
     return statistics.median(xs) if xs else None
 
@@ -218,18 +238,27 @@ def main():
          + AGG_SELECT.format(bucket="date_trunc('hour', \"timestamp\")", table="device_state")
          + " WITH NO DATA;\nCREATE INDEX ON fleet_hourly (account_id, status, bucket DESC);\n")
     full = {"strata": [], "plain": [], "insert_select": []}
+    full_cpu = {"strata": [], "plain": [], "insert_select": []}
+
+    def measure(into, cpu_into, key, db, sql):
+        ms, cpu = timed_cpu(db, sql)
+        into[key].append(ms)
+        if cpu is not None:
+            cpu_into[key].append(cpu)
+
     for r in range(args.runs):
         create_cagg(STRATA_DB, "public")
-        full["strata"].append(timed(STRATA_DB, "CALL refresh_continuous_aggregate('fleet_hourly', NULL, NULL);"))
-        full["plain"].append(timed(PLAIN_DB, "REFRESH MATERIALIZED VIEW fleet_hourly;"))
+        measure(full, full_cpu, "strata", STRATA_DB, "CALL refresh_continuous_aggregate('fleet_hourly', NULL, NULL);")
+        measure(full, full_cpu, "plain", PLAIN_DB, "REFRESH MATERIALIZED VIEW fleet_hourly;")
         create_cagg(STRATA_DB, "public")
-        full["insert_select"].append(timed(STRATA_DB, "SET strata.cagg_refresh_parallel = off;\n"
-                                           "CALL refresh_continuous_aggregate('fleet_hourly', NULL, NULL);"))
+        measure(full, full_cpu, "insert_select", STRATA_DB, "SET strata.cagg_refresh_parallel = off;\n"
+                "CALL refresh_continuous_aggregate('fleet_hourly', NULL, NULL);")
         log(f"full refresh: strata {full['strata'][-1]:.0f} ms, plain {full['plain'][-1]:.0f} ms,"
-            f" strata with INSERT ... SELECT {full['insert_select'][-1]:.0f} ms")
+            f" strata with INSERT ... SELECT {full['insert_select'][-1]:.0f} ms; CPU ms {[x[-1] for x in full_cpu.values() if x]}")
 
     # Late rows, then a refresh (and the plain matview refreshed too, for the queries).
     late = []
+    late_cpu = {"strata": []}
     late_rows = 0
     # What the refresh must re-read: the raw rows in the invalidated buckets (and in the raw
     # chunks holding them, which a time filter without an index on time scans whole).
@@ -249,8 +278,11 @@ def main():
         shares = psql(STRATA_DB, "\\pset tuples_only on\n\\pset format unaligned\n" + inv_cte + reread_sql + ";\n",
                       v).strip().split("|")
         reread.append([float(x) for x in shares])
-        late.append(timed(STRATA_DB, "CALL refresh_continuous_aggregate('fleet_hourly', NULL, NULL);"))
-        log(f"refresh after late rows: {late[-1]:.0f} ms (rows in invalidated buckets: {shares[0]},"
+        ms, cpu = timed_cpu(STRATA_DB, "CALL refresh_continuous_aggregate('fleet_hourly', NULL, NULL);")
+        late.append(ms)
+        if cpu is not None:
+            late_cpu["strata"].append(cpu)
+        log(f"refresh after late rows: {late[-1]:.0f} ms (CPU {cpu} ms) (rows in invalidated buckets: {shares[0]},"
             f" in their raw chunks: {shares[1]})")
     late_rows = int(psql_value(STRATA_DB, "SELECT count(*) FROM device_state")) - rows
     psql(PLAIN_DB, "REFRESH MATERIALIZED VIEW fleet_hourly;\nANALYZE;\n")
@@ -287,6 +319,7 @@ def main():
     # Full refresh from the columnstore: the raw chunks compressed, a fresh aggregate each run
     # (its result compared with the plain matview's once).
     columnstore = {"strata": [], "plain": []}
+    columnstore_cpu = {"strata": [], "plain": []}
     columnstore_same = None
     if not args.skip_columnstore:
         psql(STRATA_DB, "SET client_min_messages = warning;\n"
@@ -295,10 +328,11 @@ def main():
              "SELECT count(compress_chunk(c)) FROM show_chunks('device_state') c;\nANALYZE;\n")
         for r in range(args.runs):
             create_cagg(STRATA_DB, "public")
-            columnstore["strata"].append(timed(STRATA_DB, "CALL refresh_continuous_aggregate('fleet_hourly', NULL, NULL);"))
-            columnstore["plain"].append(timed(PLAIN_DB, "REFRESH MATERIALIZED VIEW fleet_hourly;"))
+            measure(columnstore, columnstore_cpu, "strata", STRATA_DB,
+                    "CALL refresh_continuous_aggregate('fleet_hourly', NULL, NULL);")
+            measure(columnstore, columnstore_cpu, "plain", PLAIN_DB, "REFRESH MATERIALIZED VIEW fleet_hourly;")
             log(f"full refresh from the columnstore: strata {columnstore['strata'][-1]:.0f} ms,"
-                f" plain {columnstore['plain'][-1]:.0f} ms")
+                f" plain {columnstore['plain'][-1]:.0f} ms; CPU ms {[x[-1] for x in columnstore_cpu.values() if x]}")
         check = "SELECT md5(string_agg(format('%s|%s|%s|%s', bucket, account_id, status, n), ',' ORDER BY bucket, account_id, status)) FROM fleet_hourly"
         columnstore_same = psql_value(STRATA_DB, check) == psql_value(PLAIN_DB, check)
 
@@ -315,6 +349,11 @@ def main():
         "columnstore_full_refresh_over_plain": (med(columnstore["strata"]) / med(columnstore["plain"])
                                                 if columnstore["strata"] else None),
         "columnstore_results_identical": columnstore_same,
+        "cpu_ms": {"full": {k: med(x) for k, x in full_cpu.items()}, "late": med(late_cpu["strata"]),
+                   "columnstore": {k: med(x) for k, x in columnstore_cpu.items()}},
+        "cpu_full_refresh_over_plain": ratio_or_none(full_cpu["strata"], full_cpu["plain"]),
+        "cpu_late_refresh_over_full": ratio_or_none(late_cpu["strata"], full_cpu["strata"]),
+        "cpu_columnstore_full_refresh_over_plain": ratio_or_none(columnstore_cpu["strata"], columnstore_cpu["plain"]),
         "late_refresh_ms": med(late),
         "late_refresh_over_full": med(late) / med(full["strata"]),
         "late_share_of_rows_in_invalidated_buckets": med([x[0] for x in reread]),
@@ -323,7 +362,8 @@ def main():
                     for k, (s, pl, same) in figures.items()},
         "planning_ms": {"realtime_view": planning[0], "materialization": planning[1],
                         "ratio": planning[0] / planning[1] if planning[0] else None},
-        "runs": {"copy": copy, "full": full, "late": late, "columnstore": columnstore},
+        "runs": {"copy": copy, "full": full, "late": late, "columnstore": columnstore,
+                 "cpu": {"full": full_cpu, "late": late_cpu, "columnstore": columnstore_cpu}},
     }
     suffix = "-refresh" if args.refresh_only else ""
     out = args.results_dir / f"{datetime.date.today().isoformat()}-cagg-{args.scale}{suffix}.json"
@@ -342,6 +382,15 @@ def main():
               f" {f(result['columnstore_full_refresh_ms']['plain'])} | {f(result['columnstore_full_refresh_over_plain'])} |")
     print(f"| refresh after 1% late rows (ms) | {f(result['late_refresh_ms'])} | - |"
           f" {f(result['late_refresh_over_full'])} of a full refresh |")
+    if result["cpu_full_refresh_over_plain"] is not None:
+        c = result["cpu_ms"]
+        print(f"| backend CPU: full refresh (ms) | {f(c['full']['strata'])} | {f(c['full']['plain'])} |"
+              f" {f(result['cpu_full_refresh_over_plain'])} |")
+        print(f"| backend CPU: refresh after 1% late rows (ms) | {f(c['late'])} | - |"
+              f" {f(result['cpu_late_refresh_over_full'])} of a full refresh |")
+        if result["cpu_columnstore_full_refresh_over_plain"] is not None:
+            print(f"| backend CPU: full refresh from the columnstore (ms) | {f(c['columnstore']['strata'])} |"
+                  f" {f(c['columnstore']['plain'])} | {f(result['cpu_columnstore_full_refresh_over_plain'])} |")
     print(f"| rows in the invalidated buckets / in their raw chunks, share of all rows |"
           f" {f(result['late_share_of_rows_in_invalidated_buckets'], 4)} / {f(result['late_share_of_rows_in_their_chunks'], 4)} | - | - |")
     names = {"aggregate_query": "query over the aggregate, one account, 24 h (vs matview)",

@@ -195,3 +195,19 @@ CALL refresh_continuous_aggregate('upto_h', NULL, NULL);
 SELECT count(*) AS logged FROM _strata_catalog.continuous_agg_invalidation i
   JOIN _strata_catalog.continuous_agg a ON a.mat_hypertable_id = i.mat_hypertable_id WHERE a.user_view_name = 'upto_h';
 SELECT count(*), sum(n) FROM upto_h;
+
+-- A refresh writes the rows of a batch in the order of the materialization's index on (group
+-- columns, bucket DESC): physically (ctid order) the chunk holds them in that order.
+CREATE TABLE ordered (time timestamptz NOT NULL, dev text, v int);
+SELECT create_hypertable('ordered', by_range('time', interval '1 day'));
+INSERT INTO ordered SELECT '2024-01-01'::timestamptz + (g % 24) * interval '1 hour', 'd' || (g * 7919 % 50), 1
+  FROM generate_series(0, 2399) g;
+CREATE MATERIALIZED VIEW ordered_h WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
+  SELECT time_bucket('1 hour', time) AS bucket, dev, count(*) AS n FROM ordered GROUP BY 1, 2 WITH NO DATA;
+CALL refresh_continuous_aggregate('ordered_h', NULL, NULL);
+SELECT format('%I.%I', materialization_hypertable_schema, materialization_hypertable_name) AS ordered_mat
+  FROM strata_information.continuous_aggregates WHERE view_name = 'ordered_h' \gset
+SELECT count(*) AS chunks, min(c::text) AS ordered_chunk FROM show_chunks(:'ordered_mat') c \gset
+SELECT :chunks AS chunks, count(*) AS rows, sum(n) AS n, bool_and(by_ctid = by_index) AS in_index_order
+  FROM (SELECT row_number() OVER (ORDER BY ctid) AS by_ctid, row_number() OVER (ORDER BY dev, bucket DESC) AS by_index, n
+          FROM :ordered_chunk) s;

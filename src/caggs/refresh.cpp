@@ -15,6 +15,7 @@ extern "C" {
 #include "executor/tstoreReceiver.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "optimizer/optimizer.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -23,7 +24,9 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/plancache.h"
+#include "utils/tuplesort.h"
 #include "utils/tuplestore.h"
+#include "utils/typcache.h"
 }
 
 namespace strata {
@@ -184,6 +187,12 @@ struct Refresh {
   char* select_sql;
   char* delete_sql;
   int64 max_buckets;
+  // The order of the materialization's index on (group columns, bucket DESC): rows are written
+  // sorted so, one sweep over each index's leaf pages instead of inserts at random places.
+  // Output column numbers; nsort = 0 when unknown.
+  int nsort;
+  AttrNumber* sort_cols;
+  bool* sort_desc;
 };
 
 // min / max of the raw time column over [start, end) in one query; false when there are no rows.
@@ -222,7 +231,17 @@ constexpr int kRowsPerInsert = 10000;
 // `INSERT INTO mat SELECT * FROM ROWS FROM (unnest($1), ..., unnest($n))` (one array per column):
 // the hypertable's own insert path (chunk routing, indexes, invalidations for aggregates above,
 // writes into compressed chunks), one statement per block rather than one per row.
-uint64 insert_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc, const Oid* array_types) {
+// The rows to write: from the tuplestore, or in index order from a tuplesort.
+struct RowSource {
+  Tuplestorestate* ts;
+  Tuplesortstate* sort;  // when not nullptr, read instead of ts
+  bool next(TupleTableSlot* slot) {
+    return sort != nullptr ? tuplesort_gettupleslot(sort, true, false, slot, nullptr)
+                           : tuplestore_gettupleslot(ts, true, false, slot);
+  }
+};
+
+uint64 insert_rows(Refresh* r, RowSource* src, TupleDesc desc, const Oid* array_types) {
   int n = desc->natts;
   StringInfoData sql;
   initStringInfo(&sql);
@@ -243,11 +262,10 @@ uint64 insert_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc, const Oid* a
   MemoryContext block_cxt = AllocSetContextCreate(CurrentMemoryContext, "strata refresh rows", ALLOCSET_DEFAULT_SIZES);
   uint64 written = 0;
   bool more = true;
-  tuplestore_rescan(ts);
   while (more) {
     MemoryContext old = MemoryContextSwitchTo(block_cxt);
     int rows = 0;
-    while (rows < kRowsPerInsert && (more = tuplestore_gettupleslot(ts, true, false, slot))) {
+    while (rows < kRowsPerInsert && (more = src->next(slot))) {
       slot_getallattrs(slot);
       for (int i = 0; i < n; i++) {
         Form_pg_attribute a = TupleDescAttr(desc, i);
@@ -276,6 +294,33 @@ uint64 insert_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc, const Oid* a
   ExecDropSingleTupleTableSlot(slot);
   SPI_freeplan(plan);
   return written;
+}
+
+// The rows of `ts` sorted in the order of the materialization's index on (group columns, bucket
+// DESC), or nullptr (rows written as they come) when there is at most one row or a column has no
+// ordering operator.
+Tuplesortstate* sort_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc) {
+  if (r->nsort == 0 || tuplestore_tuple_count(ts) < 2) return nullptr;
+  auto* ops = static_cast<Oid*>(palloc(sizeof(Oid) * r->nsort));
+  auto* colls = static_cast<Oid*>(palloc(sizeof(Oid) * r->nsort));
+  auto* nulls_first = static_cast<bool*>(palloc(sizeof(bool) * r->nsort));
+  for (int i = 0; i < r->nsort; i++) {
+    if (r->sort_cols[i] < 1 || r->sort_cols[i] > desc->natts) return nullptr;
+    Form_pg_attribute a = TupleDescAttr(desc, r->sort_cols[i] - 1);
+    TypeCacheEntry* tc = lookup_type_cache(a->atttypid, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+    ops[i] = r->sort_desc[i] ? tc->gt_opr : tc->lt_opr;
+    if (!OidIsValid(ops[i])) return nullptr;
+    colls[i] = a->attcollation;
+    nulls_first[i] = r->sort_desc[i];  // the index's defaults: ASC NULLS LAST, DESC NULLS FIRST
+  }
+  Tuplesortstate* sort = tuplesort_begin_heap(desc, r->nsort, r->sort_cols, ops, colls, nulls_first, work_mem, nullptr,
+                                              TUPLESORT_NONE);
+  TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+  tuplestore_rescan(ts);
+  while (tuplestore_gettupleslot(ts, true, false, slot)) tuplesort_puttupleslot(sort, slot);
+  ExecDropSingleTupleTableSlot(slot);
+  tuplesort_performsort(sort);
+  return sort;
 }
 
 // The aggregation of [start, end) as a SELECT of its own, which PostgreSQL may run with parallel
@@ -321,7 +366,9 @@ bool materialize_by_select(Refresh* r, int64 start, int64 end, uint64* written) 
     if (rc != SPI_OK_SELECT) elog(ERROR, "refresh query failed (%s): %s", SPI_result_code_string(rc), r->select_sql);
     dest->rDestroy(dest);
     SPI_freeplan(plan);
-    *written = insert_rows(r, ts, desc, array_types);
+    RowSource rows{ts, sort_rows(r, ts, desc)};
+    *written = insert_rows(r, &rows, desc, array_types);
+    if (rows.sort != nullptr) tuplesort_end(rows.sort);
     tuplestore_end(ts);
   }
   SPI_finish();
@@ -404,6 +451,30 @@ void prepare(Refresh* r, Cagg* cagg, int64 requested_batch) {
   r->select_sql = restricted_query_sql(&r->qi);
   r->insert_sql = psprintf("INSERT INTO %s %s", r->mat_q, r->select_sql);
   r->max_buckets = batch_buckets(r, requested_batch);
+  // Sort keys: the group columns in the order of the query, then the bucket descending.
+  Query* q = r->qi.query;
+  int n = list_length(q->targetList);
+  r->sort_cols = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * (n + 1)));
+  r->sort_desc = static_cast<bool*>(palloc(sizeof(bool) * (n + 1)));
+  AttrNumber attno = 0, bucket_attno = 0;
+  ListCell* lc;
+  foreach (lc, q->targetList) {
+    auto* tle = static_cast<TargetEntry*>(lfirst(lc));
+    if (tle->resjunk) continue;
+    attno++;
+    if (tle == r->qi.bucket_tle) {
+      bucket_attno = attno;
+    } else if (tle->ressortgroupref != 0 && get_sortgroupref_clause_noerr(tle->ressortgroupref, q->groupClause) != nullptr) {
+      r->sort_cols[r->nsort] = attno;
+      r->sort_desc[r->nsort++] = false;
+    }
+  }
+  if (bucket_attno == 0) {
+    r->nsort = 0;
+  } else {
+    r->sort_cols[r->nsort] = bucket_attno;
+    r->sort_desc[r->nsort++] = true;
+  }
 }
 
 void end_transaction(bool batched) {
