@@ -1,13 +1,16 @@
-// Lazy chunk locking: a plan lists the chunks under a ChunkAppend with startup exclusion so that
-// PostgreSQL does not lock them before execution (AcquireExecutorLocks locks only RTE_RELATION
-// entries), and ChunkAppend locks only the chunks that survive exclusion (see
+// Lazy chunk locking: a plan lists the chunks under a ChunkAppend with startup exclusion (or a
+// ChunkMergeAppend, chunk_merge.hpp, which always has it) so that PostgreSQL does not lock them
+// before execution (AcquireExecutorLocks locks only RTE_RELATION entries), and the node locks only
+// the chunks that survive exclusion (see
 // "Generic plans and chunk locks" in docs/ARCHITECTURE.md).
 #include "planner/lazy_locks.hpp"
 
 #include "pg/pg.hpp"
 #include "planner/chunk_append.hpp"
+#include "planner/chunk_merge.hpp"
 #include "planner/lazy_dml.hpp"
 #include "planner/planner.hpp"
+#include "planner/skip_scan.hpp"
 
 extern "C" {
 #include "catalog/pg_class.h"
@@ -38,16 +41,16 @@ bool has_marker(const RangeTblEntry* rte, const char* marker) {
 }
 
 // Who references each range table entry of a plan, found by walking every plan node: nobody
-// (0), exactly one child of one ChunkAppend with startup exclusion (its slot, from 1), or
-// anything else (kShared: a scan outside such a child, two children, a result relation, a row
-// mark, a foreign or custom scan's relids).
+// (0), exactly one child of one ChunkAppend with startup exclusion or ChunkMergeAppend (its
+// slot, from 1), or anything else (kShared: a scan outside such a child, two children, a result
+// relation, a row mark, a foreign or custom scan's relids).
 constexpr int kShared = -1;
 
 struct Walk {
   int* owner;       // indexed by RT index, 1-based
   int nrtable;
   int nslots;
-  List* slot_scan;  // per slot: the ChunkAppend
+  List* slot_scan;  // per slot: the ChunkAppend (or ChunkMergeAppend)
   List* slot_child; // per slot: the child's index
   // Generic UPDATE / DELETE (lazy_dml.hpp): the ModifyTables whose result relations may be
   // deferred, the ChunkAppends their executor-start pruning reaches, and per RT index whether it
@@ -108,7 +111,7 @@ void walk_plan(Walk* w, Plan* plan, int slot) {
     case T_CustomScan: {
       CustomScan* cscan = (CustomScan*)plan;
       ref(w, (int)cscan->scan.scanrelid, slot);
-      if (is_chunk_append_plan(cscan) && chunk_append_excludes_at_startup(cscan)) {
+      if ((is_chunk_append_plan(cscan) && chunk_append_excludes_at_startup(cscan)) || is_chunk_merge_plan(cscan)) {
         // Each child of this node gets its own slot: it is initialized only if it survives.
         ListCell* lc;
         int i = 0;
@@ -119,7 +122,8 @@ void walk_plan(Walk* w, Plan* plan, int slot) {
           walk_plan(w, (Plan*)lfirst(lc), w->nslots);
         }
       } else {
-        ref_set(w, cscan->custom_relids, kShared);
+        // A SkipScan's relids are its child index scan's relation, which only that child opens.
+        ref_set(w, cscan->custom_relids, is_skip_scan_plan(cscan) ? slot : kShared);
         walk_list(w, cscan->custom_plans, slot);
       }
       // A wrapper whose child is both its custom plan and its lefttree (ChunkRowMove, for
@@ -229,7 +233,13 @@ void defer_chunk_locks(const pg::PlannerCall*, PlannedStmt* stmt) {
   }
   ListCell* sc;
   ListCell* lz;
-  forboth (sc, scans, lz, lazy_lists) chunk_append_set_deferred((CustomScan*)lfirst(sc), (List*)lfirst(lz));
+  forboth (sc, scans, lz, lazy_lists) {
+    CustomScan* cscan = (CustomScan*)lfirst(sc);
+    if (is_chunk_merge_plan(cscan))
+      chunk_merge_set_deferred(cscan, (List*)lfirst(lz));
+    else
+      chunk_append_set_deferred(cscan, (List*)lfirst(lz));
+  }
 }
 
 void prepare_lazy_chunk_rtes(QueryDesc* query_desc, int) {

@@ -18,6 +18,7 @@
 #include "catalog/catalog.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
+#include "planner/chunk_merge.hpp"
 #include "planner/planner.hpp"
 
 extern "C" {
@@ -209,12 +210,20 @@ Path* skip_scan_path(PlannerInfo* root, Path* path, PathKey* key) {
       ListCell* lc;
       foreach (lc, map->subpaths) {
         // (a partial compressed chunk is a MergeAppend of its ColumnarScan and its row part)
-        Path* sub = skip_scan_path(root, (Path*)lfirst(lc), key);
+        // A child that is not in the merge's order would be sorted above its skip scan, which
+        // has already dropped the rows that DISTINCT ON needs first.
+        Path* child = (Path*)lfirst(lc);
+        if (!pathkeys_contained_in(map->path.pathkeys, child->pathkeys)) return nullptr;
+        Path* sub = skip_scan_path(root, child, key);
         if (sub == nullptr) return nullptr;
         subs = lappend(subs, sub);
       }
       MergeAppendPath* result = create_merge_append_path(root, path->parent, subs, path->pathkeys, nullptr);
       result->path.pathtarget = path->pathtarget;
+      // A hypertable's chunks with clauses known only at executor start (a generic plan's
+      // parameters, now()): a merge that excludes chunks then and locks only those it reads.
+      Path* chunk_merge = chunk_merge_path_create(root, result, subs);
+      if (chunk_merge != nullptr) return chunk_merge;
       return &result->path;
     }
     case T_AppendPath: {
@@ -490,6 +499,11 @@ void add_skip_scan_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo*
   foreach (lc, added) add_path(output_rel, (Path*)lfirst(lc));
 }
 
-void skip_scan_register() { RegisterCustomScanMethods(&scan_methods); }
+bool is_skip_scan_plan(const CustomScan* cscan) { return cscan->methods == &scan_methods; }
+
+void skip_scan_register() {
+  RegisterCustomScanMethods(&scan_methods);
+  chunk_merge_register();
+}
 
 }  // namespace strata

@@ -7,11 +7,15 @@
 
 extern "C" {
 #include "postgres.h"
+#include "nodes/plannodes.h"
 }
 
 namespace strata {
 
 // Registers the custom scan methods (called once from planner_init).
 void skip_scan_register();
+
+// For the plan (lazy_locks.cpp): whether `cscan` is a SkipScan (it opens no relation itself).
+bool is_skip_scan_plan(const CustomScan* cscan);
 
 }  // namespace strata

@@ -1,0 +1,31 @@
+// ChunkMergeAppend: a custom scan that merges its children's ordered outputs (as MergeAppend
+// does) and, like ChunkAppend, excludes chunks at executor start from predicates on parameters,
+// now() and other stable expressions, so that a generic plan neither initializes nor (with
+// lazy_locks.hpp) locks the chunks it excludes. Planned for the per-chunk SkipScans under
+// DISTINCT ON (skip_scan.cpp), whose order (the DISTINCT column first) is not the chunks' order.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+#include "nodes/pathnodes.h"
+#include "nodes/plannodes.h"
+}
+
+namespace strata {
+
+// A ChunkMergeAppend path over `merge` (a MergeAppendPath of the hypertable rel `rel`, with
+// `subpaths` as its children, each ordered by merge's pathkeys), excluding chunks at executor start
+// with the startup clauses of the rel's restrictions; nullptr when there are none, or when a
+// child is not a chunk of the hypertable, or a sort key is not a column of the output. Rows and
+// costs are merge's.
+Path* chunk_merge_path_create(PlannerInfo* root, MergeAppendPath* merge, List* subpaths);
+
+// For the plan (lazy_locks.cpp): whether `cscan` is a ChunkMergeAppend (it always excludes at
+// startup), and the RT indexes of each child's chunks that it locks itself (one IntList per child).
+bool is_chunk_merge_plan(const CustomScan* cscan);
+void chunk_merge_set_deferred(CustomScan* cscan, List* per_child);
+
+// Registers the custom scan methods (called once, from skip_scan_register).
+void chunk_merge_register();
+
+}  // namespace strata
