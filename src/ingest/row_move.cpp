@@ -1,4 +1,4 @@
-// UPDATE that moves a row's time into another chunk's range.
+// UPDATE and MERGE that move a row's time into another chunk's range.
 //
 // The plan `ModifyTable(UPDATE hypertable) <- subplan`, when the UPDATE sets the time column,
 // becomes
@@ -14,6 +14,11 @@
 // RETURNING list is computed for the new row and handed to StrataUpdate, which emits it after
 // ModifyTable's own rows; the row counts once in the command tag. StrataUpdate exists to hand
 // ChunkRowMove the ModifyTableState (its result relations, EvalPlanQual state, RETURNING).
+//
+// MERGE (a WHEN MATCHED UPDATE action sets the time column) gets the same nodes: ChunkRowMove
+// picks the action PostgreSQL's ExecMergeMatched will pick for each matched row and moves the row
+// itself when that action's new time leaves the chunk (merge_move_exec). INSERT ... ON CONFLICT DO
+// UPDATE that would move a row fails as for partitions (guard_on_conflict_range).
 #include "ingest/row_move.hpp"
 
 #include "caggs/caggs.hpp"
@@ -748,7 +753,9 @@ void guard_on_conflict_range(ResultRelInfo* rri, EState* estate) {
   ExprState** exprs = (ExprState**)palloc0(sizeof(ExprState*) * ncheck);
   for (int i = 0; i < ncheck; i++) {
     exprs[i] = ExecPrepareExpr((Expr*)stringToNode(constr->check[i].ccbin), estate);
-    if (strcmp(constr->check[i].ccname, kChunkRangeConstraint) != 0) continue;
+    // The time range, and the hash range of a space-partitioned hypertable's chunk.
+    if (strcmp(constr->check[i].ccname, kChunkRangeConstraint) != 0 && strcmp(constr->check[i].ccname, "_strata_space") != 0)
+      continue;
     RangeGuard* g = (RangeGuard*)newNode(sizeof(RangeGuard), T_ExprState);
     g->state.evalfunc = pg::guarded<range_guard_eval>;
     g->check = exprs[i];
