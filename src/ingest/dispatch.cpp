@@ -15,6 +15,7 @@
 #include "columnstore/dml.hpp"
 #include "hypertable/chunk.hpp"
 #include "ingest/route_cache.hpp"
+#include "ingest/row_move.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -226,6 +227,7 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
           oc->oc_WhereClause = ExecInitQual(reinterpret_cast<List*>(remap(plan->onConflictWhere)), &mt->ps);
       }
       rri->ri_onConflict = oc;
+      guard_on_conflict_range(rri, estate);  // a move out of the chunk: 0A000, as for partitions
     }
   }
   if (root->ri_returningList != NIL) {

@@ -1,4 +1,4 @@
-// UPDATE that moves a row's time into another chunk's range.
+// UPDATE and MERGE that move a row's time into another chunk's range.
 //
 // The plan `ModifyTable(UPDATE hypertable) <- subplan`, when the UPDATE sets the time column,
 // becomes
@@ -14,6 +14,11 @@
 // RETURNING list is computed for the new row and handed to StrataUpdate, which emits it after
 // ModifyTable's own rows; the row counts once in the command tag. StrataUpdate exists to hand
 // ChunkRowMove the ModifyTableState (its result relations, EvalPlanQual state, RETURNING).
+//
+// MERGE (a WHEN MATCHED UPDATE action sets the time column) gets the same nodes: ChunkRowMove
+// picks the action PostgreSQL's ExecMergeMatched will pick for each matched row and moves the row
+// itself when that action's new time leaves the chunk (merge_move_exec). INSERT ... ON CONFLICT DO
+// UPDATE that would move a row fails as for partitions (guard_on_conflict_range).
 #include "ingest/row_move.hpp"
 
 #include "caggs/caggs.hpp"
@@ -36,6 +41,7 @@ extern "C" {
 #include "nodes/nodeFuncs.h"
 #include "parser/parsetree.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 }
 
@@ -48,10 +54,11 @@ CustomScanMethods update_plan_methods;
 CustomExecMethods move_exec_methods;
 CustomExecMethods update_exec_methods;
 
-// custom_private of ChunkRowMove: list_make5(hypertable relid, per result relation the resno of
-// the time column's new value in the subplan's output (0: not set by this relation's UPDATE),
-// per result relation its relid, resno of the junk ctid, resno of the junk tableoid (0 if none)).
-enum { kPrivHypertable = 0, kPrivPositions, kPrivRelids, kPrivCtid, kPrivTableoid };
+// custom_private of ChunkRowMove: hypertable relid, per result relation the resno of the time
+// column's new value in the subplan's output (0: not set by this relation's UPDATE; for MERGE, 1
+// when one of its WHEN MATCHED UPDATE actions sets the time column), per result relation its
+// relid, resno of the junk ctid, resno of the junk tableoid (0 if none), 1 for MERGE (else 0).
+enum { kPrivHypertable = 0, kPrivPositions, kPrivRelids, kPrivCtid, kPrivTableoid, kPrivMerge };
 
 // A chunk rows are moved into.
 struct DestRel {
@@ -75,6 +82,7 @@ struct MoveState {
   Oid* relids;
   AttrNumber ctid_resno;
   AttrNumber tableoid_resno;
+  bool merge;  // under a MERGE (moves rows of its WHEN MATCHED UPDATE actions)
   // Per result relation, filled on first use.
   bool* known;
   bool* is_chunk;
@@ -83,6 +91,8 @@ struct MoveState {
   int32* status;
   TupleTableSlot** old_slots;
   TupleTableSlot** new_slots;
+  List** merge_time_exprs;     // MERGE: per result relation, per WHEN MATCHED action the state of
+                               // the time column's new value (nullptr: the action does not set it)
   List* dests;                 // DestRel*
   Tuplestorestate* returning;  // RETURNING rows of moved rows, or nullptr
   CaggTracker* cagg;
@@ -163,8 +173,14 @@ DestRel* dest_for(MoveState* ms, int64 value) {
   return d;
 }
 
-// Moves the row `plan_slot` names from result relation r into the chunk of its new time.
-void move_row(MoveState* ms, int r, TupleTableSlot* plan_slot) {
+[[noreturn]] void merge_twice() {
+  ereport(ERROR, (errcode(ERRCODE_CARDINALITY_VIOLATION), errmsg("MERGE command cannot affect row a second time"),
+                  errhint("Ensure that not more than one source row matches any one target row.")));
+}
+
+// Moves the row `plan_slot` names from result relation r into the chunk of its new time. The new
+// row is the old one with the UPDATE's set columns, or `merge_new` (a MERGE action's projection).
+void move_row(MoveState* ms, int r, TupleTableSlot* plan_slot, TupleTableSlot* merge_new) {
   EState* estate = ms->css.ss.ps.state;
   ModifyTableState* mt = ms->mt;
   if (mt == nullptr) elog(ERROR, "chunk row move is not under a strata ModifyTable");
@@ -199,9 +215,11 @@ void move_row(MoveState* ms, int r, TupleTableSlot* plan_slot) {
         ereport(ERROR, (errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
                         errmsg("tuple to be updated was already modified by an operation triggered by the current command"),
                         errhint("Consider using an AFTER trigger instead of a BEFORE trigger to propagate changes to other rows.")));
+      if (ms->merge) merge_twice();
       return;  // already updated by this command (a join matched it twice): as PostgreSQL, once
     case TM_Deleted:
-      if (IsolationUsesXactSnapshot()) concurrent_update(ms);
+      // MERGE would take the row as NOT MATCHED now: refused as a concurrent update instead.
+      if (IsolationUsesXactSnapshot() || ms->merge) concurrent_update(ms);
       return;  // deleted meanwhile: nothing left to update (READ COMMITTED)
     case TM_Updated:
       concurrent_update(ms);
@@ -210,20 +228,24 @@ void move_row(MoveState* ms, int r, TupleTableSlot* plan_slot) {
   }
 
   // The new row: the old one with the columns the UPDATE sets.
-  slot_getallattrs(oldslot);
-  ExecClearTuple(newslot);
-  const int natts = newslot->tts_tupleDescriptor->natts;
-  memcpy(newslot->tts_values, oldslot->tts_values, sizeof(Datum) * natts);
-  memcpy(newslot->tts_isnull, oldslot->tts_isnull, sizeof(bool) * natts);
-  List* colnos = (List*)list_nth(((ModifyTable*)mt->ps.plan)->updateColnosLists, r);
-  ListCell* lc;
-  int k = 0;
-  foreach (lc, colnos) {
-    ++k;
-    const AttrNumber attno = (AttrNumber)lfirst_int(lc);
-    newslot->tts_values[attno - 1] = slot_getattr(plan_slot, k, &newslot->tts_isnull[attno - 1]);
+  if (merge_new != nullptr) {
+    ExecCopySlot(newslot, merge_new);
+  } else {
+    slot_getallattrs(oldslot);
+    ExecClearTuple(newslot);
+    const int natts = newslot->tts_tupleDescriptor->natts;
+    memcpy(newslot->tts_values, oldslot->tts_values, sizeof(Datum) * natts);
+    memcpy(newslot->tts_isnull, oldslot->tts_isnull, sizeof(bool) * natts);
+    List* colnos = (List*)list_nth(((ModifyTable*)mt->ps.plan)->updateColnosLists, r);
+    ListCell* lc;
+    int k = 0;
+    foreach (lc, colnos) {
+      ++k;
+      const AttrNumber attno = (AttrNumber)lfirst_int(lc);
+      newslot->tts_values[attno - 1] = slot_getattr(plan_slot, k, &newslot->tts_isnull[attno - 1]);
+    }
+    ExecStoreVirtualTuple(newslot);
   }
-  ExecStoreVirtualTuple(newslot);
   ExecMaterializeSlot(newslot);
 
   EPQState* epq = &mt->mt_epqstate;
@@ -248,6 +270,7 @@ void move_row(MoveState* ms, int r, TupleTableSlot* plan_slot) {
   }
   res = table_tuple_delete(rel, &tid, estate->es_output_cid, estate->es_snapshot, estate->es_crosscheck_snapshot,
                            true, &tmfd, true /* changingPart: concurrent updaters see a moved row */);
+  if (res == TM_SelfModified && ms->merge && tmfd.cmax == estate->es_output_cid) merge_twice();
   if (res == TM_SelfModified)
     ereport(ERROR, (errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
                     errmsg("tuple to be updated was already modified by an operation triggered by the current command"),
@@ -290,6 +313,7 @@ void move_row(MoveState* ms, int r, TupleTableSlot* plan_slot) {
   if (ms->cagg != nullptr) caggs_track(ms->cagg, value);
   ms->moved++;
   if (mt->canSetTag) estate->es_processed++;
+  if (ms->merge) mt->mt_merge_updated += 1;
 
   if (ms->returning != nullptr && src->ri_projectReturning != nullptr) {
     ProjectionInfo* proj = src->ri_projectReturning;
@@ -327,6 +351,7 @@ void move_begin(CustomScanState* node, EState* estate, int eflags) {
   }
   ms->ctid_resno = (AttrNumber)intVal(list_nth(priv, kPrivCtid));
   ms->tableoid_resno = (AttrNumber)intVal(list_nth(priv, kPrivTableoid));
+  ms->merge = list_length(priv) > kPrivMerge && intVal(list_nth(priv, kPrivMerge)) != 0;
   ms->known = (bool*)palloc0(sizeof(bool) * n);
   ms->is_chunk = (bool*)palloc0(sizeof(bool) * n);
   ms->range_start = (int64*)palloc0(sizeof(int64) * n);
@@ -334,6 +359,7 @@ void move_begin(CustomScanState* node, EState* estate, int eflags) {
   ms->status = (int32*)palloc0(sizeof(int32) * n);
   ms->old_slots = (TupleTableSlot**)palloc0(sizeof(TupleTableSlot*) * n);
   ms->new_slots = (TupleTableSlot**)palloc0(sizeof(TupleTableSlot*) * n);
+  ms->merge_time_exprs = (List**)palloc0(sizeof(List*) * n);
   ms->dests = NIL;
   ms->returning = nullptr;
   ms->cagg = caggs_tracker_for(ms->ht);
@@ -365,10 +391,128 @@ TupleTableSlot* move_exec(CustomScanState* node) {
     // The move's transient allocations go to the per-tuple memory, which ModifyTable resets
     // before each row it asks for anyway.
     MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
-    move_row(ms, r, slot);
+    move_row(ms, r, slot, nullptr);
     MemoryContextSwitchTo(old);
     ResetPerTupleExprContext(estate);
   }
+}
+
+// MERGE: the state of the time column's new value in each WHEN MATCHED action of result relation
+// r (nullptr for an action that is no UPDATE or does not set it), built on first use.
+List* merge_time_exprs(MoveState* ms, int r) {
+  if (ms->merge_time_exprs[r] != NIL) return ms->merge_time_exprs[r];
+  ModifyTableState* mt = ms->mt;
+  ResultRelInfo* rri = &mt->resultRelInfo[r];
+  const AttrNumber time_attno = get_attnum(ms->relids[r], NameStr(ms->ht->time_column));
+  MemoryContext old = MemoryContextSwitchTo(ms->css.ss.ps.state->es_query_cxt);
+  List* out = NIL;
+  ListCell* lc;
+  foreach (lc, rri->ri_matchedMergeAction) {
+    MergeAction* action = ((MergeActionState*)lfirst(lc))->mas_action;
+    ExprState* state = nullptr;
+    if (action->commandType == CMD_UPDATE) {
+      // The action's target list holds the new values of its updateColnos, in that order.
+      ListCell* cc;
+      ListCell* tc;
+      forboth (cc, action->updateColnos, tc, action->targetList)
+        if (lfirst_int(cc) == time_attno) state = ExecInitExpr(((TargetEntry*)lfirst(tc))->expr, &mt->ps);
+    }
+    out = lappend(out, state);
+  }
+  // An empty list would be built again: a relation without matched actions never gets here.
+  ms->merge_time_exprs[r] = out;
+  MemoryContextSwitchTo(old);
+  return out;
+}
+
+// MERGE: the WHEN MATCHED action PostgreSQL will take for the row `plan_slot` (the first whose
+// condition holds, evaluated as ExecMergeMatched does, on the target row `tid` of result relation
+// r), when it is an UPDATE that sets the time column outside r's chunk; nullptr otherwise (the
+// row goes to ModifyTable, which takes the action itself). The target row is left in the
+// relation's ri_oldTupleSlot and the context's scan and inner tuples set, as for the action.
+MergeActionState* merge_moving_action(MoveState* ms, int r, TupleTableSlot* plan_slot, ItemPointer tid) {
+  ModifyTableState* mt = ms->mt;
+  ResultRelInfo* rri = &mt->resultRelInfo[r];
+  if (rri->ri_matchedMergeAction == NIL) return nullptr;
+  List* times = merge_time_exprs(ms, r);
+  ExprContext* econtext = mt->ps.ps_ExprContext;
+  // SnapshotAny, as ExecMergeMatched fetches it: the version the join (or EvalPlanQual) found.
+  if (!table_tuple_fetch_row_version(rri->ri_RelationDesc, tid, SnapshotAny, rri->ri_oldTupleSlot))
+    elog(ERROR, "failed to fetch the target tuple");
+  econtext->ecxt_scantuple = rri->ri_oldTupleSlot;
+  econtext->ecxt_innertuple = plan_slot;
+  econtext->ecxt_outertuple = nullptr;
+  ListCell* lc;
+  ListCell* tc;
+  forboth (lc, rri->ri_matchedMergeAction, tc, times) {
+    MergeActionState* action = (MergeActionState*)lfirst(lc);
+    if (!ExecQual(action->mas_whenqual, econtext)) continue;
+    ExprState* time = (ExprState*)lfirst(tc);
+    if (time == nullptr) return nullptr;  // DELETE, DO NOTHING, or an UPDATE that keeps the time
+    bool isnull;
+    Datum d = ExecEvalExprSwitchContext(time, econtext, &isnull);
+    if (isnull) return nullptr;  // the UPDATE reports the NOT NULL violation
+    const int64 v = time_datum_to_internal(d, ms->ht->time_type);
+    return v >= ms->range_start[r] && v < ms->range_end[r] ? nullptr : action;
+  }
+  return nullptr;
+}
+
+// The ModifyTableState whose EvalPlanQual re-runs this node, or nullptr: the node is the
+// ModifyTable's subplan, and ModifyTable's EPQState is the one its rechecks run under.
+ModifyTableState* epq_modify_table(MoveState* ms) {
+  EPQState* epq = ms->css.ss.ps.state->es_epq_active;
+  if (epq == nullptr || epq->plan != ms->css.ss.ps.plan) return nullptr;
+  ModifyTableState* mt = (ModifyTableState*)((char*)epq - offsetof(ModifyTableState, mt_epqstate));
+  return IsA(mt, ModifyTableState) ? mt : nullptr;
+}
+
+void align_with_modify_table(MoveState* ms);
+
+TupleTableSlot* merge_move_exec(CustomScanState* node) {
+  MoveState* ms = (MoveState*)node;
+  PlanState* child = (PlanState*)linitial(node->custom_ps);
+  EState* estate = node->ss.ps.state;
+  if (ms->mt == nullptr && estate->es_epq_active != nullptr) {
+    // EvalPlanQual's copy of this node: it finds its ModifyTable through the EPQState.
+    ms->mt = epq_modify_table(ms);
+    if (ms->mt != nullptr) align_with_modify_table(ms);
+  }
+  for (;;) {
+    TupleTableSlot* slot = ExecProcNode(child);
+    if (TupIsNull(slot)) return nullptr;
+    if (ms->mt == nullptr) return slot;
+    bool isnull;
+    Datum ctid = slot_getattr(slot, ms->ctid_resno, &isnull);
+    if (isnull) return slot;  // NOT MATCHED
+    const int r = result_rel_index(ms, slot);
+    if (r < 0 || r >= ms->nrels || ms->positions[r] == 0) return slot;
+    if (!ms->known[r]) load_rel(ms, r);
+    if (!ms->is_chunk[r]) return slot;
+    ItemPointerData tid = *(ItemPointer)DatumGetPointer(ctid);
+    MergeActionState* action = merge_moving_action(ms, r, slot, &tid);
+    if (action == nullptr) return slot;
+    // A concurrently updated row re-checked (EvalPlanQual) whose new time leaves its chunk.
+    if (estate->es_epq_active != nullptr) concurrent_update(ms);
+    ModifyTableState* mt = ms->mt;
+    ResultRelInfo* rri = &mt->resultRelInfo[r];
+    MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+    // As ExecMergeMatched: the UPDATE policies' USING checks on the target row, then the new row.
+    if (rri->ri_WithCheckOptions != NIL)
+      ExecWithCheckOptions(WCO_RLS_MERGE_UPDATE_CHECK, rri, rri->ri_oldTupleSlot, estate);
+    TupleTableSlot* newrow = ExecProject(action->mas_proj);
+    move_row(ms, r, slot, newrow);
+    // EXPLAIN ANALYZE counts MERGE's source rows as this node's output, less those that took an
+    // action, as skipped: a moved row, counted as updated, is one of them.
+    if (node->ss.ps.instrument != nullptr) node->ss.ps.instrument->tuplecount += 1;
+    MemoryContextSwitchTo(old);
+    ResetPerTupleExprContext(estate);
+    ResetExprContext(mt->ps.ps_ExprContext);
+  }
+}
+
+TupleTableSlot* move_exec_any(CustomScanState* node) {
+  return ((MoveState*)node)->merge ? merge_move_exec(node) : move_exec(node);
 }
 
 void move_end(CustomScanState* node) {
@@ -408,6 +552,15 @@ void align_with_modify_table(MoveState* ms) {
   ms->nrels = mt->mt_nrels;
   ms->positions = positions;
   ms->relids = relids;
+  // Arrays filled on first use start again (nothing used them yet: this runs before any row).
+  ms->known = (bool*)palloc0(sizeof(bool) * n);
+  ms->is_chunk = (bool*)palloc0(sizeof(bool) * n);
+  ms->range_start = (int64*)palloc0(sizeof(int64) * n);
+  ms->range_end = (int64*)palloc0(sizeof(int64) * n);
+  ms->status = (int32*)palloc0(sizeof(int32) * n);
+  ms->old_slots = (TupleTableSlot**)palloc0(sizeof(TupleTableSlot*) * n);
+  ms->new_slots = (TupleTableSlot**)palloc0(sizeof(TupleTableSlot*) * n);
+  ms->merge_time_exprs = (List**)palloc0(sizeof(List*) * n);
 }
 
 Node* create_update_state(CustomScan*) {
@@ -492,7 +645,8 @@ AttrNumber junk_resno(List* tlist, const char* name) {
 Plan* wrap_update(Plan* plan, PlannedStmt* stmt) {
   if (plan == nullptr || !IsA(plan, ModifyTable)) return plan;
   ModifyTable* mt = (ModifyTable*)plan;
-  if (mt->operation != CMD_UPDATE || mt->nominalRelation == 0) return plan;
+  const bool merge = mt->operation == CMD_MERGE;
+  if ((mt->operation != CMD_UPDATE && !merge) || mt->nominalRelation == 0) return plan;
   RangeTblEntry* nominal = rt_fetch(mt->nominalRelation, stmt->rtable);
   if (nominal->rtekind != RTE_RELATION) return plan;
   Hypertable* ht = hypertable_get(nominal->relid);
@@ -508,7 +662,8 @@ Plan* wrap_update(Plan* plan, PlannedStmt* stmt) {
   bool any = false;
   ListCell* rc;
   ListCell* uc;
-  forboth (rc, mt->resultRelations, uc, mt->updateColnosLists) {
+  // Per result relation: UPDATE's update_colnos, MERGE's actions.
+  forboth (rc, mt->resultRelations, uc, merge ? mt->mergeActionLists : mt->updateColnosLists) {
     RangeTblEntry* rte = rt_fetch(lfirst_int(rc), stmt->rtable);
     const AttrNumber time_attno = get_attnum(rte->relid, NameStr(ht->time_column));
     int position = 0;
@@ -516,7 +671,13 @@ Plan* wrap_update(Plan* plan, PlannedStmt* stmt) {
     ListCell* c;
     foreach (c, (List*)lfirst(uc)) {
       ++k;
-      if (lfirst_int(c) == time_attno) position = k;
+      if (!merge) {
+        if (lfirst_int(c) == time_attno) position = k;
+        continue;
+      }
+      const MergeAction* action = (const MergeAction*)lfirst(c);
+      if (action->matched && action->commandType == CMD_UPDATE && list_member_int(action->updateColnos, time_attno))
+        position = 1;
     }
     positions = lappend_int(positions, position);
     relids = lappend_oid(relids, rte->relid);
@@ -529,6 +690,7 @@ Plan* wrap_update(Plan* plan, PlannedStmt* stmt) {
   move->custom_plans = list_make1(sub);
   move->custom_private = list_make5(makeInteger((int)ht->relid), positions, relids, makeInteger(ctid),
                                     makeInteger(tableoid));
+  move->custom_private = lappend(move->custom_private, makeInteger(merge ? 1 : 0));
   copy_costs(&move->scan.plan, sub);
   // Output columns: the subplan's, as OUTER_VAR references (the subplan is also lefttree, never
   // initialised from there, so that EXPLAIN VERBOSE can resolve them). ModifyTable finds its junk
@@ -554,7 +716,55 @@ Plan* wrap_update(Plan* plan, PlannedStmt* stmt) {
   return &top->scan.plan;
 }
 
+// A chunk's range constraint under ON CONFLICT DO UPDATE (guard_on_conflict_range): an ExprState
+// whose evaluation is the constraint's, except that the updated row failing it is an error.
+struct RangeGuard {
+  ExprState state;  // evalfunc: range_guard_eval
+  ExprState* check;
+  ResultRelInfo* rri;
+};
+
+Datum range_guard_eval(ExprState* state, ExprContext* econtext, bool* isnull) {
+  RangeGuard* g = (RangeGuard*)state;
+  Datum d = ExecEvalExpr(g->check, econtext, isnull);
+  if (*isnull || DatumGetBool(d)) return d;
+  // ExecConstraints checks the row in the scan tuple: the ON CONFLICT projection's slot when the
+  // update is checked, the inserted row's slot otherwise (a BEFORE INSERT trigger moved it: 23514).
+  const OnConflictSetState* oc = g->rri->ri_onConflict;
+  if (oc != nullptr && econtext->ecxt_scantuple == oc->oc_ProjSlot) {
+    const ResultRelInfo* root = g->rri->ri_RootResultRelInfo;
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("invalid ON UPDATE specification"),
+                    errdetail("The updated row would belong to a different chunk of hypertable \"%s\" than the original row.",
+                              root != nullptr ? RelationGetRelationName(root->ri_RelationDesc)
+                                              : RelationGetRelationName(g->rri->ri_RelationDesc)),
+                    errhint("Use UPDATE to move rows between chunks.")));
+  }
+  return d;
+}
+
 }  // namespace
+
+void guard_on_conflict_range(ResultRelInfo* rri, EState* estate) {
+  TupleConstr* constr = RelationGetDescr(rri->ri_RelationDesc)->constr;
+  if (constr == nullptr || constr->num_check == 0 || rri->ri_ConstraintExprs != nullptr) return;
+  const int ncheck = constr->num_check;
+  MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+  // As ExecRelCheck prepares them, the range constraint wrapped.
+  ExprState** exprs = (ExprState**)palloc0(sizeof(ExprState*) * ncheck);
+  for (int i = 0; i < ncheck; i++) {
+    exprs[i] = ExecPrepareExpr((Expr*)stringToNode(constr->check[i].ccbin), estate);
+    // The time range, and the hash range of a space-partitioned hypertable's chunk.
+    if (strcmp(constr->check[i].ccname, kChunkRangeConstraint) != 0 && strcmp(constr->check[i].ccname, "_strata_space") != 0)
+      continue;
+    RangeGuard* g = (RangeGuard*)newNode(sizeof(RangeGuard), T_ExprState);
+    g->state.evalfunc = pg::guarded<range_guard_eval>;
+    g->check = exprs[i];
+    g->rri = rri;
+    exprs[i] = &g->state;
+  }
+  rri->ri_ConstraintExprs = exprs;
+  MemoryContextSwitchTo(old);
+}
 
 void move_rows_across_chunks(const pg::PlannerCall*, PlannedStmt* stmt) {
   if (stmt == nullptr || stmt->commandType == CMD_UTILITY || !extension_is_active()) return;
@@ -571,7 +781,7 @@ void row_move_init() {
   update_plan_methods.CreateCustomScanState = pg::guarded<create_update_state>;
   move_exec_methods.CustomName = "ChunkRowMove";
   move_exec_methods.BeginCustomScan = pg::guarded<move_begin>;
-  move_exec_methods.ExecCustomScan = pg::guarded<move_exec>;
+  move_exec_methods.ExecCustomScan = pg::guarded<move_exec_any>;
   move_exec_methods.EndCustomScan = pg::guarded<move_end>;
   move_exec_methods.ReScanCustomScan = pg::guarded<move_rescan>;
   move_exec_methods.ExplainCustomScan = pg::guarded<move_explain>;

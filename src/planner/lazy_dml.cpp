@@ -1,4 +1,4 @@
-// Lazy chunk locking for generic UPDATE and DELETE plans (see lazy_dml.hpp and "Generic plans and
+// Lazy chunk locking for generic UPDATE, DELETE and MERGE plans (see lazy_dml.hpp and "Generic plans and
 // chunk locks" in docs/ARCHITECTURE.md).
 //
 // PostgreSQL 15's ExecInitModifyTable opens every result relation before it initializes its
@@ -93,8 +93,8 @@ ModifyTable* prunable_at(Plan* top) {
     plan = (Plan*)linitial(((CustomScan*)plan)->custom_plans);
   if (plan == nullptr || !IsA(plan, ModifyTable)) return nullptr;
   ModifyTable* mt = (ModifyTable*)plan;
-  // MERGE keeps every result relation: its NOT MATCHED actions use the first one.
-  if (mt->operation != CMD_UPDATE && mt->operation != CMD_DELETE) return nullptr;
+  // MERGE too: its execution keeps the plan's first result relation (see prune_modify_table).
+  if (mt->operation != CMD_UPDATE && mt->operation != CMD_DELETE && mt->operation != CMD_MERGE) return nullptr;
   if (mt->rootRelation == 0 || outerPlan(mt) == nullptr) return nullptr;
   return mt;
 }
@@ -175,6 +175,16 @@ ModifyTable* prune_modify_table(ModifyTable* mt, List* rtable, ParamListInfo par
                       errmsg("could not run a cached UPDATE or DELETE: a chunk it lists was dropped concurrently"),
                       errhint("Retry the statement.")));
     keep[i] = !is_deferred_for_execution(rt_fetch(rti, rtable));
+    // MERGE: PostgreSQL 15 runs the NOT MATCHED actions through the first result relation's state
+    // (its INSERT projection is built for that relation's slot and layout), so the execution keeps
+    // the plan's first one, locked even when its chunk was excluded (it receives no matched row).
+    if (i == 0 && !keep[i] && mt->operation == CMD_MERGE) {
+      if (!lock_deferred_rtes(rtable, list_make1_int(rti)))
+        ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                        errmsg("could not run a cached MERGE: a chunk it lists was dropped concurrently"),
+                        errhint("Retry the statement.")));
+      keep[i] = true;
+    }
     kept += keep[i] ? 1 : 0;
   }
   // ModifyTable needs a result relation (the shape of RETURNING, its state's first entry):
