@@ -54,6 +54,10 @@ struct DispatchState {
   bool direct_decided;   // whether rows may be written as compressed batches was decided
   columnstore::DirectCopy* direct;  // rows written as compressed batches (columnstore/direct.hpp)
   TupleTableSlot* parent_slot;      // a row of the hypertable's layout, for direct writes
+  // The output slot's descriptor is the hypertable's row (without the junk column), so that
+  // ModifyTable inserts that slot into a chunk of the same layout as it is (see bypass_insert_projection).
+  bool row_out;
+  TupleTableSlot* virtual_slot;  // ri_newTupleSlot of such chunks (only its slot type is looked at)
 };
 
 // A chunk's columnstore state (RouteEntry data), or no entry data when it has none.
@@ -176,6 +180,19 @@ void build_mapped_projection(ModifyTableState* mt, ResultRelInfo* rri, Relation 
   rri->ri_projectNewInfoValid = true;
 }
 
+// A chunk of the hypertable's layout inserts ChunkDispatch's output slot as it is. Without this,
+// ModifyTable would build a projection per chunk and statement (ExecInitInsertProjection) to drop
+// the junk tableoid column and evaluate it per row. The output slot's descriptor is the
+// hypertable's row without the junk column (which ModifyTable still reads, as attribute natts + 1,
+// through slot_getattr: the slot's arrays have room for it and tts_nvalid counts it), and
+// ExecGetInsertNewTuple returns the plan's slot itself when ri_newTupleSlot is of the same slot
+// type and there is no projection.
+void bypass_insert_projection(DispatchState* ds, ResultRelInfo* rri) {
+  rri->ri_newTupleSlot = ds->virtual_slot;
+  rri->ri_projectNew = nullptr;
+  rri->ri_projectNewInfoValid = true;
+}
+
 void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* estate) {
   ModifyTableState* mt = ds->mtstate;
   if (mt == nullptr) elog(ERROR, "chunk dispatch is not under a strata ModifyTable");
@@ -191,7 +208,10 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
   skip_routed_range_check(rri, estate, on_conflict(mt) == ONCONFLICT_UPDATE);
 
   bool identical = same_layout(RelationGetDescr(parent), RelationGetDescr(rel));
-  if (!identical) build_mapped_projection(mt, rri, parent, estate);
+  if (!identical)
+    build_mapped_projection(mt, rri, parent, estate);
+  else if (ds->row_out)
+    bypass_insert_projection(ds, rri);
 
   if (on_conflict(mt) != ONCONFLICT_NONE) {
     rri->ri_onConflictArbiterIndexes = chunk_arbiters(chunk, root->ri_onConflictArbiterIndexes);
@@ -342,6 +362,26 @@ void dispatch_begin(CustomScanState* node, EState* estate, int eflags) {
   node->custom_ps = list_make1(ExecInitNode(static_cast<Plan*>(linitial(cscan->custom_plans)), estate, eflags));
 }
 
+// Gives the output slot the hypertable's row descriptor (see bypass_insert_projection): when the
+// subplan's columns are the hypertable's, in its layout. The slot keeps its arrays of natts + 1
+// entries; its own descriptor (of the plan's target list) stays the node's result type.
+void setup_row_out(DispatchState* ds, CustomScanState* node, ResultRelInfo* root) {
+  TupleDesc parent = RelationGetDescr(root->ri_RelationDesc);
+  TupleTableSlot* out = node->ss.ps.ps_ResultTupleSlot;
+  if (parent->natts != ds->natts || out->tts_tupleDescriptor->natts != ds->natts + 1 || out->tts_ops != &TTSOpsVirtual)
+    return;
+  for (int i = 0; i < ds->natts; i++) {
+    Form_pg_attribute a = TupleDescAttr(parent, i), b = TupleDescAttr(out->tts_tupleDescriptor, i);
+    if (!a->attisdropped && a->atttypid != b->atttypid) return;
+  }
+  EState* estate = node->ss.ps.state;
+  MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+  out->tts_tupleDescriptor = CreateTupleDescCopy(parent);  // not reference-counted: nothing to release
+  ds->virtual_slot = ExecAllocTableSlot(&estate->es_tupleTable, nullptr, &TTSOpsVirtual);
+  MemoryContextSwitchTo(old);
+  ds->row_out = true;
+}
+
 // Whether the statement's rows may be written as compressed batches (decided at the first row,
 // once ModifyTable is initialized): a plain INSERT (no ON CONFLICT, RETURNING or row-level
 // security checks) that the planner expects to bring enough rows (columnstore/direct.hpp).
@@ -349,6 +389,7 @@ void decide_direct(DispatchState* ds, CustomScanState* node) {
   ds->direct_decided = true;
   ModifyTableState* mt = ds->mtstate;
   EState* estate = node->ss.ps.state;
+  if (mt != nullptr) setup_row_out(ds, node, &mt->resultRelInfo[0]);
   if (!ds->columnstore || mt == nullptr || on_conflict(mt) != ONCONFLICT_NONE) return;
   ResultRelInfo* root = &mt->resultRelInfo[0];
   if (root->ri_returningList != NIL || root->ri_WithCheckOptions != NIL) return;
@@ -448,7 +489,9 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
   memcpy(out->tts_isnull, in->tts_isnull, sizeof(bool) * ds->natts);
   out->tts_values[ds->natts] = ObjectIdGetDatum(chunk_relid);
   out->tts_isnull[ds->natts] = false;
-  return ExecStoreVirtualTuple(out);
+  ExecStoreVirtualTuple(out);
+  out->tts_nvalid = static_cast<AttrNumber>(ds->natts + 1);  // the junk column, past the row's descriptor
+  return out;
 }
 
 void dispatch_end(CustomScanState* node) {
