@@ -56,8 +56,7 @@ struct DispatchState {
   TupleTableSlot* parent_slot;      // a row of the hypertable's layout, for direct writes
   // The output slot's descriptor is the hypertable's row (without the junk column), so that
   // ModifyTable inserts that slot into a chunk of the same layout as it is (see bypass_insert_projection).
-  bool row_out;
-  TupleTableSlot* virtual_slot;  // ri_newTupleSlot of such chunks (only its slot type is looked at)
+  TupleDesc out_desc;  // the output slot's own descriptor while it has the row's (restored at the end)
 };
 
 // A chunk's columnstore state (RouteEntry data), or no entry data when it has none.
@@ -188,7 +187,7 @@ void build_mapped_projection(ModifyTableState* mt, ResultRelInfo* rri, Relation 
 // ExecGetInsertNewTuple returns the plan's slot itself when ri_newTupleSlot is of the same slot
 // type and there is no projection.
 void bypass_insert_projection(DispatchState* ds, ResultRelInfo* rri) {
-  rri->ri_newTupleSlot = ds->virtual_slot;
+  rri->ri_newTupleSlot = ds->css.ss.ss_ScanTupleSlot;  // unused otherwise; virtual, as the output slot
   rri->ri_projectNew = nullptr;
   rri->ri_projectNewInfoValid = true;
 }
@@ -210,7 +209,7 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
   bool identical = same_layout(RelationGetDescr(parent), RelationGetDescr(rel));
   if (!identical)
     build_mapped_projection(mt, rri, parent, estate);
-  else if (ds->row_out)
+  else if (ds->out_desc != nullptr)
     bypass_insert_projection(ds, rri);
 
   if (on_conflict(mt) != ONCONFLICT_NONE) {
@@ -364,22 +363,21 @@ void dispatch_begin(CustomScanState* node, EState* estate, int eflags) {
 
 // Gives the output slot the hypertable's row descriptor (see bypass_insert_projection): when the
 // subplan's columns are the hypertable's, in its layout. The slot keeps its arrays of natts + 1
-// entries; its own descriptor (of the plan's target list) stays the node's result type.
+// entries. The descriptor is the hypertable relation's own (open and locked for the whole
+// statement); dispatch_end puts the slot's own back before the executor releases the slots'
+// descriptors (an error leaves it: an aborted execution releases none).
 void setup_row_out(DispatchState* ds, CustomScanState* node, ResultRelInfo* root) {
   TupleDesc parent = RelationGetDescr(root->ri_RelationDesc);
   TupleTableSlot* out = node->ss.ps.ps_ResultTupleSlot;
-  if (parent->natts != ds->natts || out->tts_tupleDescriptor->natts != ds->natts + 1 || out->tts_ops != &TTSOpsVirtual)
+  if (parent->natts != ds->natts || out->tts_tupleDescriptor->natts != ds->natts + 1 || out->tts_ops != &TTSOpsVirtual ||
+      node->ss.ss_ScanTupleSlot == nullptr || node->ss.ss_ScanTupleSlot->tts_ops != &TTSOpsVirtual)
     return;
   for (int i = 0; i < ds->natts; i++) {
     Form_pg_attribute a = TupleDescAttr(parent, i), b = TupleDescAttr(out->tts_tupleDescriptor, i);
     if (!a->attisdropped && a->atttypid != b->atttypid) return;
   }
-  EState* estate = node->ss.ps.state;
-  MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
-  out->tts_tupleDescriptor = CreateTupleDescCopy(parent);  // not reference-counted: nothing to release
-  ds->virtual_slot = ExecAllocTableSlot(&estate->es_tupleTable, nullptr, &TTSOpsVirtual);
-  MemoryContextSwitchTo(old);
-  ds->row_out = true;
+  ds->out_desc = out->tts_tupleDescriptor;
+  out->tts_tupleDescriptor = parent;
 }
 
 // Whether the statement's rows may be written as compressed batches (decided at the first row,
@@ -496,6 +494,11 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
 
 void dispatch_end(CustomScanState* node) {
   auto* ds = reinterpret_cast<DispatchState*>(node);
+  if (ds->out_desc != nullptr) {
+    ExecClearTuple(node->ss.ps.ps_ResultTupleSlot);
+    node->ss.ps.ps_ResultTupleSlot->tts_tupleDescriptor = ds->out_desc;
+    ds->out_desc = nullptr;
+  }
   ExecEndNode(static_cast<PlanState*>(linitial(node->custom_ps)));
   for (RouteEntry* e = route_cache_begin(&ds->routes); e != route_cache_end(&ds->routes); ++e) {
     auto* w = static_cast<ChunkWrite*>(e->data);
