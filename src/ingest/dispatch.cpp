@@ -227,7 +227,7 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
         // EXCLUDED (INNER_VAR), both rows of the chunk: renumber their attributes for its layout.
         auto* plan = reinterpret_cast<ModifyTable*>(mt->ps.plan);
         AttrMap* map = build_attrmap_by_name(RelationGetDescr(rel), RelationGetDescr(parent));
-        Oid rowtype = RelationGetForm(parent)->reltype;
+        Oid rowtype = RelationGetForm(rel)->reltype;  // a whole-row reference reads the chunk's row, converted back
         auto remap = [&](Node* n) -> Node* {
           bool whole_row;
           n = map_variable_attnos(n, root->ri_RangeTableIndex, 0, map, rowtype, &whole_row);
@@ -256,7 +256,7 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
       bool found_whole_row;
       Index rti = root->ri_RangeTableIndex;
       List* rlist = reinterpret_cast<List*>(map_variable_attnos(reinterpret_cast<Node*>(root->ri_returningList), rti, 0,
-                                                                map, RelationGetForm(parent)->reltype, &found_whole_row));
+                                                                map, RelationGetForm(rel)->reltype, &found_whole_row));
       rri->ri_returningList = rlist;
       rri->ri_projectReturning = ExecBuildProjectionInfo(rlist, root->ri_projectReturning->pi_exprContext,
                                                          mt->ps.ps_ResultTupleSlot, &mt->ps, RelationGetDescr(rel));
@@ -272,7 +272,7 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
       bool whole_row;
       auto* wcos = reinterpret_cast<List*>(map_variable_attnos(reinterpret_cast<Node*>(root->ri_WithCheckOptions),
                                                                root->ri_RangeTableIndex, 0, map,
-                                                               RelationGetForm(parent)->reltype, &whole_row));
+                                                               RelationGetForm(rel)->reltype, &whole_row));
       List* exprs = NIL;
       ListCell* lc;
       foreach (lc, wcos)
