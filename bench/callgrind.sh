@@ -11,7 +11,10 @@
 # POSTGRES (default: the bin directory of pg_config) selects the server binary; run as the owner
 # of DATADIR. With RESET_FROM=DIR, DATADIR is replaced by a copy of DIR before each of the two runs,
 # so that a script that writes (INSERT, COPY) starts from the same data both times and can repeat
-# its rows exactly (SELECT setseed(...) in SETUP.sql makes random() repeat).
+# its rows exactly (SELECT setseed(...) in SETUP.sql makes random() repeat). CALLGRIND_ARGS adds
+# valgrind options, e.g. "--toggle-collect=PortalRun --toggle-collect=StartTransactionCommand
+# --toggle-collect=CommitTransactionCommand" to count only the statements' execution and
+# transactions (not the parsing of the script's text, which single-user mode does per line).
 set -euo pipefail
 data=$1 db=$2 script=$3 n=${4:-20} setup=${5:-}
 POSTGRES=${POSTGRES:-$("${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" --bindir)/postgres}
@@ -23,7 +26,8 @@ count() {  # count REPS -> total instructions
   if [ -n "$setup" ]; then cat "$setup" >>"$in"; fi
   for _ in $(seq "$reps"); do cat "$script" >>"$in"; done
   if [ -n "${RESET_FROM:-}" ]; then rm -rf "$data" && cp -a "$RESET_FROM" "$data"; fi
-  valgrind --tool=callgrind --callgrind-out-file="$out" \
+  # shellcheck disable=SC2086
+  valgrind --tool=callgrind ${CALLGRIND_ARGS:-} --callgrind-out-file="$out" \
     "$POSTGRES" --single -j -D "$data" "$db" <"$in" >/dev/null 2>"$tmp/err-$reps" ||
     { cat "$tmp/err-$reps" >&2; exit 1; }
   if grep -q 'ERROR' "$tmp/err-$reps"; then grep 'ERROR' "$tmp/err-$reps" >&2; exit 1; fi

@@ -55,6 +55,9 @@ struct DispatchState {
   bool direct_decided;   // whether rows may be written as compressed batches was decided
   columnstore::DirectCopy* direct;  // rows written as compressed batches (columnstore/direct.hpp)
   TupleTableSlot* parent_slot;      // a row of the hypertable's layout, for direct writes
+  // The output slot's descriptor is the hypertable's row (without the junk column), so that
+  // ModifyTable inserts that slot into a chunk of the same layout as it is (see bypass_insert_projection).
+  TupleDesc out_desc;  // the output slot's own descriptor while it has the row's (restored at the end)
 };
 
 // A chunk's columnstore state (RouteEntry data), or no entry data when it has none.
@@ -177,6 +180,19 @@ void build_mapped_projection(ModifyTableState* mt, ResultRelInfo* rri, Relation 
   rri->ri_projectNewInfoValid = true;
 }
 
+// A chunk of the hypertable's layout inserts ChunkDispatch's output slot as it is. Without this,
+// ModifyTable would build a projection per chunk and statement (ExecInitInsertProjection) to drop
+// the junk tableoid column and evaluate it per row. The output slot's descriptor is the
+// hypertable's row without the junk column (which ModifyTable still reads, as attribute natts + 1,
+// through slot_getattr: the slot's arrays have room for it and tts_nvalid counts it), and
+// ExecGetInsertNewTuple returns the plan's slot itself when ri_newTupleSlot is of the same slot
+// type and there is no projection.
+void bypass_insert_projection(DispatchState* ds, ResultRelInfo* rri) {
+  rri->ri_newTupleSlot = ds->css.ss.ss_ScanTupleSlot;  // unused otherwise; virtual, as the output slot
+  rri->ri_projectNew = nullptr;
+  rri->ri_projectNewInfoValid = true;
+}
+
 void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* estate) {
   ModifyTableState* mt = ds->mtstate;
   if (mt == nullptr) elog(ERROR, "chunk dispatch is not under a strata ModifyTable");
@@ -192,7 +208,10 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
   skip_routed_range_check(rri, estate, on_conflict(mt) == ONCONFLICT_UPDATE);
 
   bool identical = same_layout(RelationGetDescr(parent), RelationGetDescr(rel));
-  if (!identical) build_mapped_projection(mt, rri, parent, estate);
+  if (!identical)
+    build_mapped_projection(mt, rri, parent, estate);
+  else if (ds->out_desc != nullptr)
+    bypass_insert_projection(ds, rri);
 
   if (on_conflict(mt) != ONCONFLICT_NONE) {
     rri->ri_onConflictArbiterIndexes = chunk_arbiters(chunk, root->ri_onConflictArbiterIndexes);
@@ -209,7 +228,7 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
         // EXCLUDED (INNER_VAR), both rows of the chunk: renumber their attributes for its layout.
         auto* plan = reinterpret_cast<ModifyTable*>(mt->ps.plan);
         AttrMap* map = build_attrmap_by_name(RelationGetDescr(rel), RelationGetDescr(parent));
-        Oid rowtype = RelationGetForm(parent)->reltype;
+        Oid rowtype = RelationGetForm(rel)->reltype;  // a whole-row reference reads the chunk's row, converted back
         auto remap = [&](Node* n) -> Node* {
           bool whole_row;
           n = map_variable_attnos(n, root->ri_RangeTableIndex, 0, map, rowtype, &whole_row);
@@ -239,7 +258,7 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
       bool found_whole_row;
       Index rti = root->ri_RangeTableIndex;
       List* rlist = reinterpret_cast<List*>(map_variable_attnos(reinterpret_cast<Node*>(root->ri_returningList), rti, 0,
-                                                                map, RelationGetForm(parent)->reltype, &found_whole_row));
+                                                                map, RelationGetForm(rel)->reltype, &found_whole_row));
       rri->ri_returningList = rlist;
       rri->ri_projectReturning = ExecBuildProjectionInfo(rlist, root->ri_projectReturning->pi_exprContext,
                                                          mt->ps.ps_ResultTupleSlot, &mt->ps, RelationGetDescr(rel));
@@ -255,7 +274,7 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
       bool whole_row;
       auto* wcos = reinterpret_cast<List*>(map_variable_attnos(reinterpret_cast<Node*>(root->ri_WithCheckOptions),
                                                                root->ri_RangeTableIndex, 0, map,
-                                                               RelationGetForm(parent)->reltype, &whole_row));
+                                                               RelationGetForm(rel)->reltype, &whole_row));
       List* exprs = NIL;
       ListCell* lc;
       foreach (lc, wcos)
@@ -344,6 +363,25 @@ void dispatch_begin(CustomScanState* node, EState* estate, int eflags) {
   node->custom_ps = list_make1(ExecInitNode(static_cast<Plan*>(linitial(cscan->custom_plans)), estate, eflags));
 }
 
+// Gives the output slot the hypertable's row descriptor (see bypass_insert_projection): when the
+// subplan's columns are the hypertable's, in its layout. The slot keeps its arrays of natts + 1
+// entries. The descriptor is the hypertable relation's own (open and locked for the whole
+// statement); dispatch_end puts the slot's own back before the executor releases the slots'
+// descriptors (an error leaves it: an aborted execution releases none).
+void setup_row_out(DispatchState* ds, CustomScanState* node, ResultRelInfo* root) {
+  TupleDesc parent = RelationGetDescr(root->ri_RelationDesc);
+  TupleTableSlot* out = node->ss.ps.ps_ResultTupleSlot;
+  if (parent->natts != ds->natts || out->tts_tupleDescriptor->natts != ds->natts + 1 || out->tts_ops != &TTSOpsVirtual ||
+      node->ss.ss_ScanTupleSlot == nullptr || node->ss.ss_ScanTupleSlot->tts_ops != &TTSOpsVirtual)
+    return;
+  for (int i = 0; i < ds->natts; i++) {
+    Form_pg_attribute a = TupleDescAttr(parent, i), b = TupleDescAttr(out->tts_tupleDescriptor, i);
+    if (!a->attisdropped && a->atttypid != b->atttypid) return;
+  }
+  ds->out_desc = out->tts_tupleDescriptor;
+  out->tts_tupleDescriptor = parent;
+}
+
 // Whether the statement's rows may be written as compressed batches (decided at the first row,
 // once ModifyTable is initialized): a plain INSERT (no ON CONFLICT, RETURNING or row-level
 // security checks) that the planner expects to bring enough rows (columnstore/direct.hpp).
@@ -351,6 +389,7 @@ void decide_direct(DispatchState* ds, CustomScanState* node) {
   ds->direct_decided = true;
   ModifyTableState* mt = ds->mtstate;
   EState* estate = node->ss.ps.state;
+  if (mt != nullptr) setup_row_out(ds, node, &mt->resultRelInfo[0]);
   if (!ds->columnstore || mt == nullptr || on_conflict(mt) != ONCONFLICT_NONE) return;
   ResultRelInfo* root = &mt->resultRelInfo[0];
   if (root->ri_returningList != NIL || root->ri_WithCheckOptions != NIL) return;
@@ -450,11 +489,18 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
   memcpy(out->tts_isnull, in->tts_isnull, sizeof(bool) * ds->natts);
   out->tts_values[ds->natts] = ObjectIdGetDatum(chunk_relid);
   out->tts_isnull[ds->natts] = false;
-  return ExecStoreVirtualTuple(out);
+  ExecStoreVirtualTuple(out);
+  out->tts_nvalid = static_cast<AttrNumber>(ds->natts + 1);  // the junk column, past the row's descriptor
+  return out;
 }
 
 void dispatch_end(CustomScanState* node) {
   auto* ds = reinterpret_cast<DispatchState*>(node);
+  if (ds->out_desc != nullptr) {
+    ExecClearTuple(node->ss.ps.ps_ResultTupleSlot);
+    node->ss.ps.ps_ResultTupleSlot->tts_tupleDescriptor = ds->out_desc;
+    ds->out_desc = nullptr;
+  }
   ExecEndNode(static_cast<PlanState*>(linitial(node->custom_ps)));
   for (RouteEntry* e = route_cache_begin(&ds->routes); e != route_cache_end(&ds->routes); ++e) {
     auto* w = static_cast<ChunkWrite*>(e->data);
