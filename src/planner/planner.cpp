@@ -761,6 +761,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       const bool dml = register_dml_chunk(root, rti, child_rti, root->simple_rte_array[child_rti]);
       RelOptInfo* child = build_simple_rel(root, child_rti, rel);
       if (below_watermark) drop_satisfied_watermark_quals(root, child, ht, watermark, c->range_end);
+      drop_clauses_covering_chunk(child, ht, c->range_start, c->range_end,
+                                  root->append_rel_array[child_rti]->translated_vars);
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
       // exclude chunks, so no partial paths compete with it.
       if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order)) continue;
