@@ -86,7 +86,12 @@ Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_pat
 // Executor state.
 struct ChunkAppendState {
   CustomScanState css;
-  PlanState** plans;  // the children that survived startup exclusion, in reading order
+  PlanState** plans;  // the children that survived startup exclusion, in reading order (NULL
+                      // until first read when their initialization is deferred)
+  Plan** subplans;    // their plans
+  EState* estate;     // for deferred initialization
+  int eflags;
+  bool defer_init;    // initialize each child when it is first read
   int64* starts;      // their ranges
   int64* ends;
   int64* space_starts;  // and hash slices
@@ -254,6 +259,18 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
   const int nchildren = list_length(cscan->custom_plans);
   const int cap = nchildren > 0 ? nchildren : 1;
   state->plans = (PlanState**)palloc0(sizeof(PlanState*) * cap);
+  state->subplans = (Plan**)palloc0(sizeof(Plan*) * cap);
+  state->estate = estate;
+  state->eflags = eflags;
+  // Children are read one after the other, and a LIMIT above often stops in the first: each is
+  // initialized (its relation and indexes opened, its scan keys and projections built) only when
+  // it is first read. EXPLAIN and instrumented runs (EXPLAIN ANALYZE, auto_explain) initialize
+  // every child at once, so that they show the children never read; so do statements other than
+  // plain SELECT (row locks, EvalPlanQual rechecks and DML keep PostgreSQL's order of things).
+  state->defer_init = (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 && estate->es_instrument == 0 &&
+                      estate->es_plannedstmt != nullptr &&
+                      estate->es_plannedstmt->commandType == CMD_SELECT &&
+                      estate->es_plannedstmt->rowMarks == NIL && estate->es_epq_active == nullptr;
   state->starts = (int64*)palloc0(sizeof(int64) * cap);
   state->ends = (int64*)palloc0(sizeof(int64) * cap);
   state->space_starts = (int64*)palloc0(sizeof(int64) * cap);
@@ -284,16 +301,33 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
       state->excluded++;
       continue;
     }
-    PlanState* ps = ExecInitNode((Plan*)list_nth(cscan->custom_plans, i), estate, eflags);
-    state->plans[state->nplans] = ps;
+    Plan* child = (Plan*)list_nth(cscan->custom_plans, i);
+    state->subplans[state->nplans] = child;
+    state->plans[state->nplans] = nullptr;
+    if (!state->defer_init) {
+      PlanState* ps = ExecInitNode(child, estate, eflags);
+      state->plans[state->nplans] = ps;
+      node->custom_ps = lappend(node->custom_ps, ps);
+    }
     state->starts[state->nplans] = start;
     state->ends[state->nplans] = end;
     state->space_starts[state->nplans] = space_start;
     state->space_ends[state->nplans] = space_end;
     state->active[state->nplans] = true;
     state->nplans++;
-    node->custom_ps = lappend(node->custom_ps, ps);
   }
+}
+
+// A child whose initialization was deferred, initialized now (in the query's memory context).
+PlanState* child_state(ChunkAppendState* state, int i) {
+  if (state->plans[i] == nullptr) {
+    MemoryContext old = MemoryContextSwitchTo(state->estate->es_query_cxt);
+    PlanState* ps = ExecInitNode(state->subplans[i], state->estate, state->eflags);
+    state->plans[i] = ps;
+    state->css.custom_ps = lappend(state->css.custom_ps, ps);
+    MemoryContextSwitchTo(old);
+  }
+  return state->plans[i];
 }
 
 // Evaluates the clauses on executor parameters (now that initplans and outer values are
@@ -323,7 +357,7 @@ TupleTableSlot* exec_chunk_append(CustomScanState* node) {
       state->current++;
       continue;
     }
-    TupleTableSlot* slot = ExecProcNode(state->plans[state->current]);
+    TupleTableSlot* slot = ExecProcNode(child_state(state, state->current));
     if (!TupIsNull(slot)) return slot;
     state->current++;
   }
@@ -332,7 +366,8 @@ TupleTableSlot* exec_chunk_append(CustomScanState* node) {
 
 void end_chunk_append(CustomScanState* node) {
   ChunkAppendState* state = (ChunkAppendState*)node;
-  for (int i = 0; i < state->nplans; ++i) ExecEndNode(state->plans[i]);
+  for (int i = 0; i < state->nplans; ++i)
+    if (state->plans[i] != nullptr) ExecEndNode(state->plans[i]);
 }
 
 void rescan_chunk_append(CustomScanState* node) {
@@ -341,6 +376,7 @@ void rescan_chunk_append(CustomScanState* node) {
   // change between rescans; changed executor parameters are passed down to the children.
   for (int i = 0; i < state->nplans; ++i) {
     PlanState* child = state->plans[i];
+    if (child == nullptr) continue;  // not initialized yet: it starts afresh when first read
     if (node->ss.ps.chgParam != nullptr) UpdateChangedParamSet(child, node->ss.ps.chgParam);
     if (child->chgParam == nullptr) ExecReScan(child);
   }

@@ -140,6 +140,57 @@ void mark_hypertable_rtes(const pg::PlannerCall* call) {
   mark_walker((Node*)parse, &leave);
 }
 
+// PostgreSQL plans a marked hypertable's own table (empty: its rows are in its chunks) like any
+// table before set_rel_pathlist hands the rel to expansion, which throws those paths away: for
+// each of the hypertable's indexes the index paths, with btree cost estimates from statistics it
+// does not have, about as much work as planning one more chunk. The indexes are hidden from it
+// (`rel->indexlist`, kept in `rel->fdw_private`, which only foreign tables use) from
+// get_relation_info until expand_hypertable_rel puts them back, so that joins planned afterwards
+// still prove uniqueness from them. Only in SELECTs whose join tree (at this query level) has no
+// join but inner joins: join removal and semi-join reduction, which run in between, prove
+// uniqueness of the inner side of LEFT and SEMI joins from those indexes.
+namespace {
+
+const char kHiddenIndexesMarker[] = "strata_hidden_indexes";
+
+bool jointree_has_non_inner_join(Node* node) {
+  if (node == nullptr) return false;
+  if (IsA(node, FromExpr)) {
+    ListCell* lc;
+    foreach (lc, ((FromExpr*)node)->fromlist)
+      if (jointree_has_non_inner_join((Node*)lfirst(lc))) return true;
+    return false;
+  }
+  if (IsA(node, JoinExpr)) {
+    JoinExpr* j = (JoinExpr*)node;
+    return j->jointype != JOIN_INNER || jointree_has_non_inner_join(j->larg) ||
+           jointree_has_non_inner_join(j->rarg);
+  }
+  return false;
+}
+
+void hide_hypertable_indexes(PlannerInfo* root, RelOptInfo* rel) {
+  if (rel->indexlist == NIL || rel->fdw_private != nullptr || rel->fdwroutine != nullptr) return;
+  if (root->parse->commandType != CMD_SELECT || jointree_has_non_inner_join((Node*)root->parse->jointree))
+    return;
+  rel->fdw_private = list_make2(makeString(pstrdup(kHiddenIndexesMarker)), rel->indexlist);
+  rel->indexlist = NIL;
+}
+
+void restore_hypertable_indexes(PlannerInfo* root, RelOptInfo* rel) {
+  List* stash = (List*)rel->fdw_private;
+  if (stash == nullptr || !IsA(stash, List) || list_length(stash) != 2 || !IsA(linitial(stash), String) ||
+      strcmp(strVal(linitial(stash)), kHiddenIndexesMarker) != 0)
+    return;
+  rel->indexlist = (List*)lsecond(stash);
+  rel->fdw_private = nullptr;
+  // (partial indexes: whether the restrictions imply their predicates, as set_plain_rel_size
+  // would have found)
+  check_index_predicates(root, rel);
+}
+
+}  // namespace
+
 // Hypertable RTEs that appear only during planning (bodies of inlined SQL functions) escape the
 // walk above; they are taken over when their rel is built, which is still before PostgreSQL
 // expands inheritance (add_other_rels_to_query). Every taken-over hypertable that is a DML target
@@ -150,6 +201,7 @@ void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo
   if (rte == nullptr || rte->rtekind != RTE_RELATION) return;
   if (rte_is_marked(rte)) {
     if (!rte->inh && rel->reloptkind == RELOPT_BASEREL) prepare_dml_hypertable_rel(root, rel->relid);
+    if (!rte->inh) hide_hypertable_indexes(root, rel);
     return;
   }
   if (!inhparent || !guc_enable_chunk_exclusion) return;
@@ -160,6 +212,7 @@ void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo
   rte->inh = false;
   rte->ctename = pstrdup(kExpandMarker);
   if (rel->reloptkind == RELOPT_BASEREL) prepare_dml_hypertable_rel(root, rel->relid);
+  hide_hypertable_indexes(root, rel);
 }
 
 namespace {
@@ -708,6 +761,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       const bool dml = register_dml_chunk(root, rti, child_rti, root->simple_rte_array[child_rti]);
       RelOptInfo* child = build_simple_rel(root, child_rti, rel);
       if (below_watermark) drop_satisfied_watermark_quals(root, child, ht, watermark, c->range_end);
+      drop_clauses_covering_chunk(child, ht, c->range_start, c->range_end,
+                                  root->append_rel_array[child_rti]->translated_vars);
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
       // exclude chunks, so no partial paths compete with it.
       if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order)) continue;
@@ -754,6 +809,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
 
 void expand_hypertable_rel(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
   if (!rte_is_marked(rte) || rte->inh) return;
+  restore_hypertable_indexes(root, rel);
   if (rel->reloptkind != RELOPT_BASEREL && rel->reloptkind != RELOPT_OTHER_MEMBER_REL) return;
   if (IS_DUMMY_REL(rel)) return;
   Hypertable* ht = hypertable_get(rte->relid);

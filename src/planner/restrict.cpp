@@ -535,6 +535,42 @@ bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypert
   return false;
 }
 
+// A chunk's rows all lie in its range [range_start, range_end), so a constant comparison of the
+// time column (same type on both sides: the mapping onto the axis is then exact) whose allowed
+// interval contains the whole range holds for every row: `time >= '10:00' AND time < '22:00'` over
+// a chunk of [12:00, 24:00) keeps only `time < '22:00'`, and a chunk the range covers entirely
+// keeps neither. Such clauses are dropped from the chunk's restrictions: no selectivity estimate,
+// no index clause matching and no evaluation per row. (Open-ended chunks keep them.)
+void drop_clauses_covering_chunk(RelOptInfo* child, const Hypertable* ht, int64 range_start,
+                                 int64 range_end, List* translated_vars) {
+  if (range_start == INT64_MIN || range_end == INT64_MAX || child->baserestrictinfo == NIL) return;
+  if (ht->time_attno > list_length(translated_vars)) return;
+  Node* tv = (Node*)list_nth(translated_vars, ht->time_attno - 1);
+  if (tv == nullptr || !IsA(tv, Var)) return;
+  const Oid opfamily = time_btree_opfamily(ht->time_type);
+  if (!OidIsValid(opfamily)) return;
+  MatchContext m{child->relid, ((Var*)tv)->varattno, ht->time_type, opfamily, nullptr};
+  // (the chunk's values are range_start .. range_end - 1; the sets' intervals are closed)
+  List* kept = NIL;
+  bool dropped = false;
+  ListCell* lc;
+  foreach (lc, child->baserestrictinfo) {
+    RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
+    ClauseMatch cm;
+    if (!rinfo->pseudoconstant && rinfo->security_level == 0 && IsA(rinfo->clause, OpExpr) &&
+        match_clause(m, (Node*)rinfo->clause, &cm) && cm.constant && !cm.is_array &&
+        cm.value_type == ht->time_type) {
+      TimeSet allowed = plan_time_set(m, (Node*)rinfo->clause);
+      if (!allowed.all && allowed.n == 1 && allowed.iv[0].lo <= range_start && range_end - 1 <= allowed.iv[0].hi) {
+        dropped = true;
+        continue;
+      }
+    }
+    kept = lappend(kept, rinfo);
+  }
+  if (dropped) child->baserestrictinfo = kept;
+}
+
 void drop_satisfied_watermark_quals(PlannerInfo* root, RelOptInfo* child, const Hypertable* ht, int64 wm,
                                     int64 range_end) {
   if (range_end > wm || root->append_rel_array == nullptr) return;

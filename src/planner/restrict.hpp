@@ -64,6 +64,11 @@ bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypert
 void drop_satisfied_watermark_quals(PlannerInfo* root, RelOptInfo* child, const Hypertable* ht, int64 wm,
                                     int64 range_end);
 
+// Drops from a chunk's restrictions the constant comparisons of the time column that every value
+// of its range [range_start, range_end) satisfies (translated_vars: the chunk's AppendRelInfo's).
+void drop_clauses_covering_chunk(RelOptInfo* child, const Hypertable* ht, int64 range_start,
+                                 int64 range_end, List* translated_vars);
+
 // The join clauses `time_col OP expr(outer rels)` that a scan of rel parameterized by
 // required_outer enforces, as RuntimeClauses evaluated each time the scan (re)starts (their outer
 // Vars become nestloop parameters in the plan).
