@@ -21,14 +21,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 
 
+def backend_cpu(stat):
+    """utime + stime of a /proc/<pid>/stat line, in seconds."""
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load(w, target, db, csv_path, env=None):
+    """Times one COPY: (wall seconds, CPU seconds of the backend during the COPY)."""
     variables = dict(w.vars, hypertable="true" if target.hypertable else "false")
     table = w.vars["table"]
     harness.psql(db, f"SET client_min_messages = warning;\nDROP TABLE IF EXISTS {table} CASCADE;\n"
                  + harness.include(w.file("schema.sql")) + "CHECKPOINT;\n", variables)
+    # The backend's own CPU time before and after (the machine may be loaded: CPU time varies less
+    # than wall time), read from /proc by the backend itself.
+    stat = "SELECT pg_read_file('/proc/' || pg_backend_pid() || '/stat')"
+    script = (f"\\pset tuples_only on\n\\pset format unaligned\n{stat};\n"
+              f"\\copy {table} FROM '{csv_path}' WITH (FORMAT csv)\n{stat};\n")
     start = time.monotonic()
-    harness.psql(db, f"\\copy {table} FROM '{csv_path}' WITH (FORMAT csv)\n", env=env)
-    return time.monotonic() - start
+    out = harness.psql(db, script, env=env).strip().splitlines()
+    wall = time.monotonic() - start
+    return wall, backend_cpu(out[-1]) - backend_cpu(out[0])
 
 
 def main():
@@ -54,6 +67,10 @@ def main():
     if args.per_row:
         head += " strata per-row index inserts rows/s | per-row/plain |"
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
+    chead = "| workload | plain backend CPU s | strata backend CPU s | plain/strata |"
+    if args.per_row:
+        chead += " per-row backend CPU s | plain/per-row |"
+    cpu_lines = [chead, "|---" * (chead.count("|") - 1) + "|"]
     for name in names:
         w = harness.Workload(name, args.scale)
         dbs = {t.name: f"strata_bench_copy_{name}_{t.name}" for t in targets}
@@ -61,16 +78,26 @@ def main():
             harness.recreate_database(dbs[t.name], t)
         csv_path, rows = harness.ensure_csv(w, dbs["plain"], args.data_dir)
         secs = {t.name: [] for t in targets}
+        cpu = {t.name: [] for t in targets}
         for r in range(args.rounds):
             order = targets[r % len(targets):] + targets[:r % len(targets)]
             for t in order:
-                s = load(w, t, dbs[t.name], csv_path, envs.get(t.name))
+                s, c = load(w, t, dbs[t.name], csv_path, envs.get(t.name))
                 secs[t.name].append(s)
-                harness.log(f"{name} round {r + 1} {t.name}: {rows / s:,.0f} rows/s")
+                cpu[t.name].append(c)
+                harness.log(f"{name} round {r + 1} {t.name}: {rows / s:,.0f} rows/s, "
+                            f"backend CPU {c:.2f} s")
         rates = {k: [rows / s for s in v] for k, v in secs.items()}
         med = {k: statistics.median(v) for k, v in rates.items()}
+        cmed = {k: statistics.median(v) for k, v in cpu.items()}
         doc["workloads"][name] = {"rows": rows, "rows_per_s": rates, "median": med,
-                                  "ratio": med["strata"] / med["plain"]}
+                                  "ratio": med["strata"] / med["plain"], "backend_cpu_s": cpu,
+                                  "backend_cpu_median": cmed,
+                                  "cpu_ratio": cmed["plain"] / cmed["strata"]}
+        cpu_lines.append(f"| {name} | {cmed['plain']:.2f} | {cmed['strata']:.2f} | "
+                         f"{cmed['plain'] / cmed['strata']:.2f} |"
+                         + (f" {cmed['per_row']:.2f} | {cmed['plain'] / cmed['per_row']:.2f} |"
+                            if args.per_row else ""))
         line = (f"| {name} | {rows:,} | {med['plain']:,.0f} | {med['strata']:,.0f} | "
                 f"{med['strata'] / med['plain']:.2f} |")
         if args.per_row:
@@ -79,6 +106,8 @@ def main():
     if args.json:
         args.json.write_text(json.dumps(doc, indent=2) + "\n")
     print("\n".join(lines))
+    print()
+    print("\n".join(cpu_lines))
     return 0
 
 
