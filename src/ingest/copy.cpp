@@ -138,8 +138,9 @@ void restore_progress(CopyRun* run, const CopyStmt* stmt) {
 // build_deferred_indexes then builds from the chunk's heap at the end of the COPY (PostgreSQL's index
 // build: one sort and a sequential write per index, instead of one btree descent, page lock and WAL
 // record per row and index). Only for a chunk this transaction created (rd_createSubid) that holds
-// nothing yet: no other session can see it before commit, nothing in this session can have it open,
-// and the build, which indexes every live row of the heap, then indexes exactly the rows of this COPY.
+// nothing yet, open only by this COPY: no other session can see it before commit, no other scan of
+// this session reads it, and the build, which indexes every live row of the heap, then indexes
+// exactly the rows of this COPY.
 // Not when something could read the chunk through an index while the COPY runs or expect a per-row
 // check: BEFORE/INSTEAD row triggers (the row-by-row path), volatile column defaults, the columnstore
 // (its unique checks and batch moves read the chunk's indexes), deferrable unique constraints (the
@@ -150,11 +151,13 @@ bool can_defer_indexes(const CopyRun* run, const CopyChunk* c) {
   const ResultRelInfo* rri = c->rri;
   Relation rel = rri->ri_RelationDesc;
   if (!guc_copy_bulk_index_build || rri->ri_NumIndices == 0 || c->single || c->direct != nullptr ||
-      run->columnstore || run->cstate->volatile_defexprs || rel->rd_createSubid == InvalidSubTransactionId)
+      run->columnstore || run->cstate->volatile_defexprs || rel->rd_createSubid == InvalidSubTransactionId ||
+      rel->rd_refcnt != 1)
     return false;
   for (int i = 0; i < rri->ri_NumIndices; i++) {
     Relation idx = rri->ri_IndexRelationDescs[i];
-    if (idx == nullptr || !idx->rd_index->indimmediate || !idx->rd_index->indisready ||
+    // (only this COPY has it open: not, say, a cursor of this transaction scanning it, as REINDEX checks)
+    if (idx == nullptr || idx->rd_refcnt != 1 || !idx->rd_index->indimmediate || !idx->rd_index->indisready ||
         !idx->rd_index->indisvalid || rri->ri_IndexRelationInfo[i]->ii_ExclusionOps != nullptr)
       return false;
   }
