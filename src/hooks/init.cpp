@@ -45,6 +45,10 @@ void define_settings() {
                            "Locks only the chunks that survive startup exclusion when a cached plan runs.",
                            "Off, plans list every chunk they may read and PostgreSQL locks them all before execution.",
                            &guc_enable_lazy_chunk_locking, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.copy_bulk_index_build",
+                           "Builds the indexes of the chunks a COPY creates in bulk at the end of the COPY.",
+                           "Off, every row is inserted into the chunk's indexes as it is written (for comparisons).",
+                           &guc_copy_bulk_index_build, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_columnar_pushdown",
                            "Evaluates restrictions on compressed chunks on batch metadata and decoded columns.",
                            "Off, every restriction is evaluated on the formed rows (for comparisons).",

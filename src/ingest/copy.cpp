@@ -1,6 +1,8 @@
 // COPY FROM into a hypertable: PostgreSQL parses the input (BeginCopyFrom/NextCopyFrom, every
 // format and option), strata routes each row to its chunk and writes per-chunk batches with
 // table_multi_insert, then maintains indexes and fires triggers as PostgreSQL's own COPY does.
+// The indexes of a chunk that this COPY creates are built in bulk at the end instead (see
+// can_defer_indexes).
 #include "ingest/ingest.hpp"
 
 #include "caggs/caggs.hpp"
@@ -15,6 +17,7 @@
 extern "C" {
 #include "access/heapam.h"
 #include "access/tableam.h"
+#include "catalog/index.h"
 #include "commands/copy.h"
 #include "commands/copyfrom_internal.h"
 #include "commands/defrem.h"
@@ -33,9 +36,14 @@ extern "C" {
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/rls.h"
+#include "utils/memutils.h"
+#include "utils/relcache.h"
+#include "storage/bufmgr.h"
 }
 
 namespace strata {
+
+bool guc_copy_bulk_index_build = true;
 
 namespace {
 
@@ -57,6 +65,7 @@ struct CopyChunk {
   columnstore::DmlChunk* dml;  // unique checks across a compressed chunk's batches, or nullptr
   columnstore::DirectChunk* direct;  // rows written as compressed batches (direct.hpp), or nullptr
   TupleTableSlot* direct_slot;
+  bool defer_indexes;  // rows are not inserted into the indexes: build_deferred_indexes builds them
 };
 
 struct CopyRun {
@@ -78,7 +87,7 @@ struct CopyRun {
 void after_insert(CopyRun* run, CopyChunk* c, TupleTableSlot* slot) {
   ResultRelInfo* rri = c->rri;
   List* recheck = NIL;
-  if (rri->ri_NumIndices > 0) recheck = compat::insert_index_tuples(rri, slot, run->estate);
+  if (rri->ri_NumIndices > 0 && !c->defer_indexes) recheck = compat::insert_index_tuples(rri, slot, run->estate);
   if ((rri->ri_TrigDesc != nullptr && rri->ri_TrigDesc->trig_insert_after_row) || run->tcs != nullptr)
     ExecARInsertTriggers(run->estate, rri, slot, recheck, run->tcs);
   list_free(recheck);
@@ -125,6 +134,80 @@ void restore_progress(CopyRun* run, const CopyStmt* stmt) {
   pgstat_progress_update_multi_param(6, cols, vals);
 }
 
+// Whether the rows of a chunk that COPY has just opened may skip its indexes, which
+// build_deferred_indexes then builds from the chunk's heap at the end of the COPY (PostgreSQL's index
+// build: one sort and a sequential write per index, instead of one btree descent, page lock and WAL
+// record per row and index). Only for a chunk this transaction created (rd_createSubid) that holds
+// nothing yet, open only by this COPY: no other session can see it before commit, no other scan of
+// this session reads it, and the build, which indexes every live row of the heap, then indexes
+// exactly the rows of this COPY.
+// Not when something could read the chunk through an index while the COPY runs or expect a per-row
+// check: BEFORE/INSTEAD row triggers (the row-by-row path), volatile column defaults, the columnstore
+// (its unique checks and batch moves read the chunk's indexes), deferrable unique constraints (the
+// build would check at once, not at commit), exclusion constraints, indexes not ready.
+// A unique violation is raised by the build, at the end of the COPY, with 23505 as a per-row insert
+// gives it (build_deferred_indexes words it the same); the COPY fails as a whole either way.
+bool can_defer_indexes(const CopyRun* run, const CopyChunk* c) {
+  const ResultRelInfo* rri = c->rri;
+  Relation rel = rri->ri_RelationDesc;
+  if (!guc_copy_bulk_index_build || rri->ri_NumIndices == 0 || c->single || c->direct != nullptr ||
+      run->columnstore || run->cstate->volatile_defexprs || rel->rd_createSubid == InvalidSubTransactionId ||
+      rel->rd_refcnt != 1)
+    return false;
+  for (int i = 0; i < rri->ri_NumIndices; i++) {
+    Relation idx = rri->ri_IndexRelationDescs[i];
+    // (only this COPY has it open: not, say, a cursor of this transaction scanning it, as REINDEX checks)
+    if (idx == nullptr || idx->rd_refcnt != 1 || !idx->rd_index->indimmediate || !idx->rd_index->indisready ||
+        !idx->rd_index->indisvalid || rri->ri_IndexRelationInfo[i]->ii_ExclusionOps != nullptr)
+      return false;
+  }
+  return RelationGetNumberOfBlocks(rel) == 0;
+}
+
+void build_index_error_context(void* arg) {
+  auto* idx = static_cast<Relation>(arg);
+  errcontext("COPY building index \"%s\" of a chunk it created", RelationGetRelationName(idx));
+}
+
+// Builds the indexes of a chunk whose rows skipped them (can_defer_indexes), as REINDEX does: new
+// empty storage (the old, holding only the metapage of the empty index, is dropped at commit), then
+// index_build over the heap, which checks uniqueness. Its duplicate-key error is reworded as a
+// per-row insert words it (same SQLSTATE 23505, constraint and key).
+void build_deferred_index(Relation heap, Relation idx) {
+  ErrorContextCallback errcallback;
+  errcallback.callback = build_index_error_context;
+  errcallback.arg = idx;
+  errcallback.previous = error_context_stack;
+  error_context_stack = &errcallback;
+  MemoryContext cxt = CurrentMemoryContext;
+  PG_TRY();
+  {
+    RelationSetNewRelfilenode(idx, idx->rd_rel->relpersistence);
+    index_build(heap, idx, BuildIndexInfo(idx), true, false);
+  }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(cxt);
+    ErrorData* edata = CopyErrorData();
+    if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION) PG_RE_THROW();
+    FlushErrorState();
+    edata->message = psprintf("duplicate key value violates unique constraint \"%s\"",
+                              RelationGetRelationName(idx));
+    const char* dup = " is duplicated.";
+    size_t n = edata->detail != nullptr ? strlen(edata->detail) : 0;
+    if (n > strlen(dup) && strcmp(edata->detail + n - strlen(dup), dup) == 0)
+      edata->detail = psprintf("%.*s already exists.", static_cast<int>(n - strlen(dup)), edata->detail);
+    ReThrowError(edata);
+  }
+  PG_END_TRY();
+  error_context_stack = errcallback.previous;
+}
+
+void build_deferred_indexes(CopyChunk* c) {
+  for (int i = 0; i < c->rri->ri_NumIndices; i++)
+    build_deferred_index(c->rri->ri_RelationDesc, c->rri->ri_IndexRelationDescs[i]);
+}
+
 CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v, int64 h) {
   MemoryContext old = MemoryContextSwitchTo(run->estate->es_query_cxt);
   ChunkInfo* info = chunk_get_or_create(ht, v, h);
@@ -156,6 +239,7 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v, int64 h) {
   // the row part, where direct.cpp's unique check finds them)
   if (run->columnstore)
     c->dml = columnstore::dml_open_for_insert(rel, info, RelationGetDescr(run->root->ri_RelationDesc), run->move_cid);
+  c->defer_indexes = can_defer_indexes(run, c);
   route_cache_add(&run->routes, info, c);
   MemoryContextSwitchTo(old);
   return c;
@@ -382,6 +466,11 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
   flush_all(&run);
   columnstore::direct_copy_finish(run.direct);
   error_context_stack = errcallback.previous;
+  // (before the AFTER ROW triggers, queued until AfterTriggerEndQuery, can read the chunks)
+  for (RouteEntry* e = route_cache_begin(&run.routes); e != route_cache_end(&run.routes); ++e) {
+    auto* c = static_cast<CopyChunk*>(e->data);
+    if (c->defer_indexes) build_deferred_indexes(c);
+  }
 
   ExecASInsertTriggers(run.estate, run.root, run.tcs);
   AfterTriggerEndQuery(run.estate);

@@ -1,0 +1,162 @@
+-- COPY into a hypertable builds the indexes of the chunks it creates in bulk at its end
+-- (strata.copy_bulk_index_build), instead of inserting every row into them: the indexes hold
+-- every row (amcheck), unique violations still raise 23505 as a per-row insert words them and
+-- leave nothing, savepoints roll it back, AFTER ROW triggers see complete indexes, and chunks that
+-- existed before the COPY, deferrable unique constraints and the setting off keep per-row inserts.
+SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, YMD';
+CREATE EXTENSION IF NOT EXISTS amcheck;
+CREATE SCHEMA cbi;
+SET search_path = cbi, public;
+CREATE FUNCTION err(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE d text;
+BEGIN
+  EXECUTE sql;
+  RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+  RETURN SQLSTATE || ': ' || SQLERRM || ' / ' || d;
+END $$;
+-- Per index of the hypertable's chunks: whether it was built in bulk (a new relfilenode: an index
+-- created with its chunk has relfilenode = oid) and whether amcheck finds every heap row in it.
+CREATE FUNCTION idx(ht regclass, since timestamptz DEFAULT NULL) RETURNS TABLE (chunk text, index text, bulk boolean, entries_ok boolean)
+LANGUAGE plpgsql AS $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT c.oid AS coid, i.indexrelid, ic.relfilenode, ic.relname
+             FROM show_chunks(ht, newer_than => since) s JOIN pg_class c ON c.oid = s JOIN pg_index i ON i.indrelid = c.oid
+             JOIN pg_class ic ON ic.oid = i.indexrelid ORDER BY c.relname, ic.relname LOOP
+    chunk := (SELECT relname FROM pg_class WHERE oid = r.coid);
+    index := r.relname;
+    bulk := r.relfilenode <> r.indexrelid;
+    PERFORM bt_index_check(r.indexrelid, true);
+    entries_ok := true;
+    RETURN NEXT;
+  END LOOP;
+END $$;
+
+CREATE TABLE m (time timestamptz NOT NULL, host text NOT NULL, v float8, UNIQUE (host, time));
+SELECT created FROM create_hypertable('m', by_range('time', interval '1 day'));
+COPY (SELECT timestamptz '2026-01-01' + g * interval '1 minute', 'h' || (g % 7), g / 2.0
+        FROM generate_series(0, 4319) g) TO '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
+
+-- 4,320 rows into 3 new chunks (more than one 1,000-row batch each): every index built in bulk
+COPY m FROM '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
+SELECT * FROM idx('m');
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SELECT count(*), sum(v) FROM m WHERE host = 'h3';
+SELECT count(*) FROM m WHERE time >= '2026-01-02' AND time < '2026-01-02 12:00';
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+
+-- rows into existing chunks (and a new one): per-row inserts there, bulk in the new chunk
+COPY m FROM STDIN WITH (FORMAT csv);
+2026-01-01 00:00:30+00,h0,1
+2026-01-03 23:59:30+00,h1,2
+2026-01-04 00:00:00+00,h2,3
+\.
+SELECT * FROM idx('m');
+
+-- a duplicate inside a COPY that created the chunk: 23505, worded as a per-row insert, nothing left
+SELECT err($$COPY m FROM PROGRAM 'printf "2026-02-01 00:00:00+00,a,1\n2026-02-01 00:00:01+00,a,1\n2026-02-01 00:00:00+00,a,2\n"' WITH (FORMAT csv)$$);
+SELECT count(*) FROM m WHERE time >= '2026-02-01';
+SELECT count(*) AS chunks FROM show_chunks('m');
+-- ... and a duplicate against a row of an existing chunk still fails (per-row insert)
+SELECT err($$COPY m FROM PROGRAM 'printf "2026-02-01 00:00:00+00,a,1\n2026-01-01 00:00:00+00,h0,1\n"' WITH (FORMAT csv)$$);
+SELECT count(*) FROM m WHERE time >= '2026-02-01';
+
+-- savepoints: a COPY rolled back to a savepoint leaves neither rows nor chunks, the COPY before it stays
+BEGIN;
+COPY m FROM STDIN WITH (FORMAT csv);
+2026-03-01 00:00:00+00,s,1
+2026-03-01 00:01:00+00,s,2
+\.
+SAVEPOINT a;
+COPY m FROM STDIN WITH (FORMAT csv);
+2026-03-02 00:00:00+00,s,3
+2026-03-01 00:02:00+00,s,4
+\.
+ROLLBACK TO a;
+SELECT err($$COPY m FROM PROGRAM 'printf "2026-03-03 00:00:00+00,s,1\n2026-03-03 00:00:00+00,s,1\n"' WITH (FORMAT csv)$$);
+COPY m FROM STDIN WITH (FORMAT csv);
+2026-03-02 00:00:00+00,s,5
+\.
+COMMIT;
+SET enable_seqscan = off;
+SELECT time, host, v FROM m WHERE host = 's' ORDER BY time;
+RESET enable_seqscan;
+SELECT * FROM idx('m', '2026-02-15');
+
+-- AFTER ROW triggers (fired at the end of the statement) read the chunks through their built indexes
+CREATE TABLE seen (host text, n bigint);
+CREATE FUNCTION note() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  SET LOCAL enable_seqscan = off;
+  SET LOCAL enable_bitmapscan = off;
+  INSERT INTO seen SELECT NEW.host, count(*) FROM m WHERE host = NEW.host;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER note AFTER INSERT ON m FOR EACH ROW EXECUTE FUNCTION note();
+COPY m FROM STDIN WITH (FORMAT csv);
+2026-04-01 00:00:00+00,t,1
+2026-04-02 00:00:00+00,t,2
+2026-04-03 00:00:00+00,t,3
+\.
+SELECT * FROM seen;
+SELECT count(*), bool_and(bulk) FROM idx('m', '2026-03-15');
+DROP TRIGGER note ON m;
+
+-- the setting off: per-row inserts into new chunks too
+SET strata.copy_bulk_index_build = off;
+COPY m FROM STDIN WITH (FORMAT csv);
+2026-05-01 00:00:00+00,u,1
+\.
+SELECT * FROM idx('m', '2026-04-15');
+RESET strata.copy_bulk_index_build;
+
+-- a chunk created and emptied (TRUNCATE) earlier in the transaction: a COPY in a savepoint builds
+-- its indexes in bulk on new storage, ROLLBACK TO gives the index its earlier (empty) storage back
+BEGIN;
+COPY m FROM STDIN WITH (FORMAT csv);
+2026-06-01 00:00:00+00,w,1
+\.
+SELECT format('TRUNCATE %s', c) FROM show_chunks('m', newer_than => timestamptz '2026-05-15') c \gexec
+SAVEPOINT b;
+COPY m FROM STDIN WITH (FORMAT csv);
+2026-06-01 00:00:00+00,w,2
+2026-06-01 00:01:00+00,w,3
+\.
+SELECT count(*), bool_and(bulk) FROM idx('m', '2026-05-15');
+ROLLBACK TO b;
+COPY m FROM STDIN WITH (FORMAT csv);
+2026-06-01 00:02:00+00,w,4
+\.
+COMMIT;
+SET enable_seqscan = off;
+SELECT time, host, v FROM m WHERE host = 'w' ORDER BY time;
+RESET enable_seqscan;
+SELECT * FROM idx('m', '2026-05-15');
+
+-- a deferrable unique constraint is checked at commit, not by an index build during the COPY
+CREATE TABLE d (time timestamptz NOT NULL, k int, UNIQUE (k, time) DEFERRABLE INITIALLY DEFERRED);
+SELECT created FROM create_hypertable('d', by_range('time', interval '1 day'));
+BEGIN;
+COPY d FROM STDIN WITH (FORMAT csv);
+2026-01-01 00:00:00+00,1
+2026-01-01 00:00:00+00,1
+\.
+DELETE FROM d WHERE ctid = (SELECT min(ctid) FROM d);
+COMMIT;
+SELECT count(*) FROM d;
+SELECT * FROM idx('d');
+BEGIN;
+COPY d FROM STDIN WITH (FORMAT csv);
+2026-01-05 00:00:00+00,1
+2026-01-05 00:00:00+00,1
+\.
+SELECT err('SET CONSTRAINTS ALL IMMEDIATE');
+ROLLBACK;
+
+SET client_min_messages = warning;
+DROP SCHEMA cbi CASCADE;
