@@ -30,6 +30,13 @@ Tuplesortstate* batch_writer_begin_sort(BatchWriter* w);
 // `carry`, the last rows of a segment that do not fill a whole batch are put into `carry` instead
 // of being written. Returns the rows written. `sort` is left finished (the caller ends it).
 int64 batch_writer_write(BatchWriter* w, Tuplesortstate* sort, Tuplesortstate* carry);
+// Writing a segment's rows in the caller's order (direct.cpp): begin_segment with its first row
+// (the segment's values are taken from it) and the number of the segment's batches written
+// before (their `_strata_seq`), add_row for each row (a batch is cut every kBatchRows rows), then
+// end_segment, which writes the last batch and returns the segment's batch count.
+void batch_writer_begin_segment(BatchWriter* w, TupleTableSlot* row, int32 seq);
+void batch_writer_add_row(BatchWriter* w, TupleTableSlot* row);
+int32 batch_writer_end_segment(BatchWriter* w);
 // Batches written so far.
 int64 batch_writer_batches(const BatchWriter* w);
 // Frees the writer (the companion stays open).

@@ -1697,6 +1697,30 @@ int64 batch_writer_write(BatchWriter* w, Tuplesortstate* sort, Tuplesortstate* c
   return written;
 }
 
+void batch_writer_begin_segment(BatchWriter* w, TupleTableSlot* row, int32 seq) {
+  MemoryContext old = MemoryContextSwitchTo(w->work);
+  start_segment(&w->c, row);
+  w->c.seq = seq;
+  MemoryContextSwitchTo(old);
+}
+
+void batch_writer_add_row(BatchWriter* w, TupleTableSlot* row) {
+  MemoryContext old = MemoryContextSwitchTo(w->work);
+  Compressor* c = &w->c;
+  if (bridge::builder_full(c->builder) || bridge::builder_varlen_bytes(c->builder) > kBatchMaxVarlenBytes)
+    flush_batch(c);
+  add_row(c, row);
+  MemoryContextSwitchTo(old);
+}
+
+int32 batch_writer_end_segment(BatchWriter* w) {
+  MemoryContext old = MemoryContextSwitchTo(w->work);
+  flush_batch(&w->c);
+  w->c.have_segment = false;
+  MemoryContextSwitchTo(old);
+  return w->c.seq;
+}
+
 int64 batch_writer_batches(const BatchWriter* w) { return w->c.batches; }
 
 void batch_writer_close(BatchWriter* w) {

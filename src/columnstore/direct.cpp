@@ -1,9 +1,10 @@
 // Direct-to-columnstore COPY and INSERT (direct.hpp; docs/COLUMNSTORE.md, "Direct-to-columnstore
 // COPY and INSERT"):
-// per chunk, the COPY's rows go into a tuplesort by segmentby and orderby; every
-// kChunkFlushRows rows (or kTotalFlushRows across chunks) the sort is written as batches, a
-// segment's rows cut every kBatchRows rows, and a segment's last rows that do not fill a batch are
-// kept for the next round; at the end of the COPY everything is written. C-style glue.
+// per chunk, the rows are kept per segment (segmentby values) in columns of Datums (values of
+// types passed by reference copied into the segment's byte buffer); when a segment holds
+// kBatchRows rows they are put in orderby order and written as one batch, and its buffers are
+// reused. At the end of the statement (or when the buffers would pass maintenance_work_mem) every
+// segment's rows are written. C-style glue.
 #include "columnstore/direct.hpp"
 
 #include "columnstore/batch_writer.hpp"
@@ -12,6 +13,7 @@
 #include "pg/guard.hpp"
 
 extern "C" {
+#include "access/detoast.h"
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "access/nbtree.h"
@@ -29,8 +31,13 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "parser/parse_relation.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/sortsupport.h"
 #include "utils/syscache.h"
 #include "utils/tuplesort.h"
+#include "utils/typcache.h"
 }
 
 namespace strata::columnstore {
@@ -41,14 +48,8 @@ int guc_direct_compress_copy_min_rows = 1000;
 
 namespace {
 
-// A chunk's buffered rows are sorted and written at kChunkFlushRows rows; when most of them were
-// kept (many segments, each with less than a batch), the chunk's limit doubles up to
-// kMaxChunkFlushRows, past which everything is written. Every chunk's rows are written when the
-// COPY buffers kTotalFlushRows in all. Memory is bounded: a tuplesort spills to disk past
-// maintenance_work_mem.
-constexpr int64 kChunkFlushRows = 100000;
-constexpr int64 kMaxChunkFlushRows = 1600000;
-constexpr int64 kTotalFlushRows = 2000000;
+// Initial row capacity of a segment's buffer (doubled up to kBatchRows as rows come).
+constexpr int kFirstRows = 64;
 
 }  // namespace
 
@@ -68,6 +69,20 @@ struct UniqueCheck {
   Oid* colls;
 };
 
+// One segment's buffered rows: row r's value of attribute a at [r * natts + a - 1]; a value of a
+// type passed by reference is stored as its offset into `bytes` (which may move as it grows).
+struct Segment {
+  Datum* key;      // the segmentby values (copies), in the order of DirectChunk::segatt
+  bool* keynull;
+  uint32 hash;
+  Datum* values;
+  bool* nulls;
+  int n, cap;
+  char* bytes;
+  Size nbytes, capbytes;
+  int32 seq;       // batches of the segment written so far
+};
+
 struct DirectChunk {
   ChunkInfo chunk;
   UniqueCheck* uniq;
@@ -75,11 +90,26 @@ struct DirectChunk {
   ResultRelInfo* rri;
   Relation companion;
   BatchWriter* writer;
-  Tuplesortstate* sort;  // buffered rows, or nullptr
+  MemoryContext cxt;     // the segments and their buffers
+  int natts;
+  bool* byval;           // per attribute
+  int16* typlen;
+  bool* is_seg;          // a segmentby column (not stored per row)
+  int nseg;
+  AttrNumber* segatt;
+  int nord;
+  AttrNumber* ordatt;
+  SortSupportData* ord;  // orderby comparators, as compress_chunk sorts
+  Segment** table;       // open addressing by hash, size a power of two
+  int tsize;
+  Segment** segs;        // in creation order
+  int nsegs, capsegs;
+  Segment* last;         // the segment of the previous row
+  TupleTableSlot* wslot; // a buffered row, for the writer
   int64 buffered;
-  int64 limit;           // rows buffered before they are written
   int64 rows;            // written as batches
   bool automatic;        // written as batches only once min_rows rows are buffered
+  bool decided;          // automatic: enough rows came, batches are written
   bool row_part;         // automatic, too few rows: they (and later ones) go to the row part
   bool converted;        // this COPY made the chunk a compressed one
   BulkInsertState bistate;
@@ -92,7 +122,8 @@ struct DirectCopy {
   CommandId cid;
   MemoryContext cxt;
   List* chunks;  // DirectChunk*
-  int64 buffered;
+  Size held;     // bytes of the segments' buffers
+  Size limit;    // past which every chunk's rows are written
 };
 
 namespace {
@@ -273,41 +304,362 @@ void insert_row_part(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
   ResetPerTupleExprContext(dc->estate);
 }
 
-// Writes the chunk's buffered rows as batches; with `carry` a segment's last rows that do not
-// fill a batch stay buffered.
-void flush_chunk(DirectCopy* dc, DirectChunk* ch, bool carry) {
-  if (ch->sort == nullptr || ch->buffered == 0) return;
-  MemoryContext old = MemoryContextSwitchTo(dc->cxt);
-  if (ch->automatic && ch->rows == 0 && ch->buffered < dc->min_rows) {
-    // Too few rows for batches: the row part, as without direct compression.
-    tuplesort_performsort(ch->sort);
-    TupleTableSlot* slot = MakeSingleTupleTableSlot(RelationGetDescr(ch->rri->ri_RelationDesc), &TTSOpsMinimalTuple);
-    while (tuplesort_gettupleslot(ch->sort, true, false, slot, nullptr)) {
-      insert_row_part(dc, ch, slot);
-      CHECK_FOR_INTERRUPTS();
-    }
-    ExecDropSingleTupleTableSlot(slot);
-    tuplesort_end(ch->sort);
-    ch->sort = nullptr;
-    dc->buffered -= ch->buffered;
-    ch->buffered = 0;
-    ch->row_part = true;
-    MemoryContextSwitchTo(old);
-    return;
+// Row r of `seg` as the chunk's row in ch->wslot.
+TupleTableSlot* segment_row(DirectChunk* ch, Segment* seg, int r) {
+  TupleTableSlot* slot = ch->wslot;
+  ExecClearTuple(slot);
+  const Datum* v = &seg->values[(Size)r * ch->natts];
+  const bool* nl = &seg->nulls[(Size)r * ch->natts];
+  for (int a = 0; a < ch->natts; ++a) {
+    slot->tts_isnull[a] = nl[a];
+    slot->tts_values[a] = nl[a] || ch->byval[a] ? v[a] : PointerGetDatum(seg->bytes + v[a]);
   }
-  Tuplesortstate* next = carry ? batch_writer_begin_sort(ch->writer) : nullptr;
-  const int64 written = batch_writer_write(ch->writer, ch->sort, next);
-  tuplesort_end(ch->sort);
-  ch->sort = next;
-  ch->rows += written;
-  dc->buffered -= written;
-  ch->buffered -= written;
+  for (int k = 0; k < ch->nseg; ++k) {
+    slot->tts_values[ch->segatt[k] - 1] = seg->key[k];
+    slot->tts_isnull[ch->segatt[k] - 1] = seg->keynull[k];
+  }
+  ExecStoreVirtualTuple(slot);
+  slot->tts_tableOid = RelationGetRelid(ch->rri->ri_RelationDesc);
+  return slot;
+}
+
+Datum segment_value(DirectChunk* ch, Segment* seg, int r, AttrNumber att, bool* isnull) {
+  if (ch->is_seg[att - 1]) {
+    for (int k = 0; k < ch->nseg; ++k)
+      if (ch->segatt[k] == att) return *isnull = seg->keynull[k], seg->key[k];
+  }
+  const Size i = (Size)r * ch->natts + att - 1;
+  *isnull = seg->nulls[i];
+  if (seg->nulls[i] || ch->byval[att - 1]) return seg->values[i];
+  return PointerGetDatum(seg->bytes + seg->values[i]);
+}
+
+struct OrderArg {
+  DirectChunk* ch;
+  Segment* seg;
+};
+
+int compare_rows(DirectChunk* ch, Segment* seg, int a, int b) {
+  for (int k = 0; k < ch->nord; ++k) {
+    bool na, nb;
+    const Datum va = segment_value(ch, seg, a, ch->ordatt[k], &na);
+    const Datum vb = segment_value(ch, seg, b, ch->ordatt[k], &nb);
+    const int c = ApplySortComparator(va, na, vb, nb, &ch->ord[k]);
+    if (c != 0) return c;
+  }
+  return 0;
+}
+
+int compare_order(const void* a, const void* b, void* arg) {
+  const OrderArg* o = (const OrderArg*)arg;
+  const int ra = *(const int*)a, rb = *(const int*)b;
+  const int c = compare_rows(o->ch, o->seg, ra, rb);
+  return c != 0 ? c : (ra < rb ? -1 : ra > rb ? 1 : 0);
+}
+
+// The segment's rows in orderby order (rows that came in that order or in its reverse need no
+// sort).
+int* segment_order(DirectChunk* ch, Segment* seg) {
+  int* order = (int*)palloc(sizeof(int) * (seg->n + 1));
+  bool ascending = true, descending = true;
+  for (int i = 1; i < seg->n && (ascending || descending); ++i) {
+    const int c = compare_rows(ch, seg, i - 1, i);
+    ascending &= c <= 0;
+    descending &= c >= 0;
+  }
+  if (ascending || !descending) {
+    for (int i = 0; i < seg->n; ++i) order[i] = i;
+    if (!ascending) {
+      OrderArg arg{ch, seg};
+      qsort_arg(order, seg->n, sizeof(int), compare_order, &arg);
+    }
+  } else {
+    for (int i = 0; i < seg->n; ++i) order[i] = seg->n - 1 - i;
+  }
+  return order;
+}
+
+Size row_bytes(const DirectChunk* ch) { return (Size)ch->natts * (sizeof(Datum) + sizeof(bool)); }
+
+// Frees the segment's buffers.
+void segment_release(DirectCopy* dc, DirectChunk* ch, Segment* seg) {
+  if (seg->values != nullptr) {
+    dc->held -= (Size)seg->cap * row_bytes(ch) + seg->capbytes;
+    pfree(seg->values);
+    pfree(seg->nulls);
+    if (seg->bytes != nullptr) pfree(seg->bytes);
+  }
+  seg->values = nullptr;
+  seg->nulls = nullptr;
+  seg->bytes = nullptr;
+  seg->n = seg->cap = 0;
+  seg->nbytes = seg->capbytes = 0;
+}
+
+// Writes the segment's rows as batches in orderby order: with `all` every row, else whole
+// batches only (the rows left over stay buffered, in order).
+void write_segment(DirectCopy* dc, DirectChunk* ch, Segment* seg, bool all) {
+  if (seg->n == 0) return;
+  const int nwrite = all ? seg->n : seg->n / kBatchRows * kBatchRows;
+  if (nwrite == 0) return;
+  MemoryContext old = MemoryContextSwitchTo(ch->cxt);
+  int* order = segment_order(ch, seg);
+  for (int i = 0; i < nwrite; i += kBatchRows) {
+    const int end = Min(nwrite, i + kBatchRows);
+    batch_writer_begin_segment(ch->writer, segment_row(ch, seg, order[i]), seg->seq);
+    for (int j = i; j < end; ++j) batch_writer_add_row(ch->writer, segment_row(ch, seg, order[j]));
+    seg->seq = batch_writer_end_segment(ch->writer);
+    CHECK_FOR_INTERRUPTS();
+  }
+  ExecClearTuple(ch->wslot);
+  ch->rows += nwrite;
+  ch->buffered -= nwrite;
+  if (nwrite == seg->n) {
+    seg->n = 0;
+    seg->nbytes = 0;
+  } else {
+    // The rest, in order, to the front (their values by reference into a fresh buffer).
+    const int rest = seg->n - nwrite;
+    const int natts = ch->natts;
+    Datum* values = (Datum*)palloc(sizeof(Datum) * (Size)seg->cap * natts);
+    bool* nulls = (bool*)palloc(sizeof(bool) * (Size)seg->cap * natts);
+    char* bytes = seg->capbytes > 0 ? (char*)palloc(seg->capbytes) : nullptr;
+    Size nbytes = 0;
+    for (int i = 0; i < rest; ++i) {
+      const int r = order[nwrite + i];
+      for (int a = 0; a < natts; ++a) {
+        const Size from = (Size)r * natts + a, to = (Size)i * natts + a;
+        nulls[to] = seg->nulls[from];
+        values[to] = seg->values[from];
+        if (seg->nulls[from] || ch->byval[a] || ch->is_seg[a]) continue;
+        const char* p = seg->bytes + seg->values[from];
+        const Size len = ch->typlen[a] == -1 ? VARSIZE_ANY(p) : ch->typlen[a] == -2 ? strlen(p) + 1 : ch->typlen[a];
+        memcpy(bytes + nbytes, p, len);
+        values[to] = (Datum)nbytes;
+        nbytes += MAXALIGN(len);
+      }
+    }
+    pfree(seg->values);
+    pfree(seg->nulls);
+    if (seg->bytes != nullptr) pfree(seg->bytes);
+    seg->values = values;
+    seg->nulls = nulls;
+    seg->bytes = bytes;
+    seg->nbytes = nbytes;
+    seg->n = rest;
+  }
+  pfree(order);
   MemoryContextSwitchTo(old);
 }
 
-void flush_all(DirectCopy* dc, bool carry) {
+// Writes the chunk's buffered rows (`all`: every row, else whole batches); an automatic chunk
+// with fewer than min_rows rows sends them to its row part instead.
+void write_chunk(DirectCopy* dc, DirectChunk* ch, bool all) {
+  if (ch->buffered == 0) return;
+  if (ch->automatic && !ch->decided) {
+    if (ch->buffered >= dc->min_rows) {
+      ch->decided = true;
+    } else if (all) {
+      // Too few rows for batches: the row part, as without direct compression.
+      for (int i = 0; i < ch->nsegs; ++i) {
+        Segment* seg = ch->segs[i];
+        for (int r = 0; r < seg->n; ++r) {
+          insert_row_part(dc, ch, segment_row(ch, seg, r));
+          CHECK_FOR_INTERRUPTS();
+        }
+        segment_release(dc, ch, seg);
+      }
+      ExecClearTuple(ch->wslot);
+      ch->buffered = 0;
+      ch->row_part = true;
+      return;
+    } else {
+      return;
+    }
+  }
+  for (int i = 0; i < ch->nsegs; ++i) {
+    write_segment(dc, ch, ch->segs[i], all);
+    if (all) segment_release(dc, ch, ch->segs[i]);
+  }
+}
+
+void write_all(DirectCopy* dc) {
   ListCell* lc;
-  foreach (lc, dc->chunks) flush_chunk(dc, (DirectChunk*)lfirst(lc), carry);
+  foreach (lc, dc->chunks) write_chunk(dc, (DirectChunk*)lfirst(lc), true);
+}
+
+uint32 segment_hash(DirectChunk* ch, const Datum* values, const bool* isnull) {
+  uint32 h = 0;
+  for (int k = 0; k < ch->nseg; ++k) {
+    const int a = ch->segatt[k] - 1;
+    const uint32 v = isnull[a] ? 0x9e3779b9u : datum_image_hash(values[a], ch->byval[a], ch->typlen[a]);
+    h = (h ^ v) * 0x01000193u + (uint32)k;
+  }
+  return h;
+}
+
+// Whether the row's segmentby values are the segment's (their exact bytes, as compress_chunk
+// tells segments apart).
+bool segment_matches(DirectChunk* ch, Segment* seg, const Datum* values, const bool* isnull) {
+  for (int k = 0; k < ch->nseg; ++k) {
+    const int a = ch->segatt[k] - 1;
+    if (isnull[a] != seg->keynull[k]) return false;
+    if (!isnull[a] && !datum_image_eq(values[a], seg->key[k], ch->byval[a], ch->typlen[a])) return false;
+  }
+  return true;
+}
+
+void table_put(DirectChunk* ch, Segment* seg) {
+  int i = (int)(seg->hash & (uint32)(ch->tsize - 1));
+  while (ch->table[i] != nullptr) i = (i + 1) & (ch->tsize - 1);
+  ch->table[i] = seg;
+}
+
+// The row's segment, created when new.
+Segment* find_segment(DirectChunk* ch, const Datum* values, const bool* isnull) {
+  if (ch->last != nullptr && segment_matches(ch, ch->last, values, isnull)) return ch->last;
+  const uint32 h = segment_hash(ch, values, isnull);
+  int i = (int)(h & (uint32)(ch->tsize - 1));
+  for (; ch->table[i] != nullptr; i = (i + 1) & (ch->tsize - 1)) {
+    Segment* seg = ch->table[i];
+    if (seg->hash == h && segment_matches(ch, seg, values, isnull)) return ch->last = seg;
+  }
+  MemoryContext old = MemoryContextSwitchTo(ch->cxt);
+  Segment* seg = (Segment*)palloc0(sizeof(Segment));
+  seg->hash = h;
+  seg->key = (Datum*)palloc0(sizeof(Datum) * (ch->nseg + 1));
+  seg->keynull = (bool*)palloc0(sizeof(bool) * (ch->nseg + 1));
+  for (int k = 0; k < ch->nseg; ++k) {
+    const int a = ch->segatt[k] - 1;
+    seg->keynull[k] = isnull[a];
+    if (!isnull[a]) {
+      Datum v = values[a];
+      if (ch->typlen[a] == -1 && VARATT_IS_EXTERNAL(DatumGetPointer(v)))
+        v = PointerGetDatum(detoast_external_attr((struct varlena*)DatumGetPointer(v)));
+      seg->key[k] = datumCopy(v, ch->byval[a], ch->typlen[a]);
+    }
+  }
+  if (ch->nsegs == ch->capsegs) {
+    ch->capsegs = ch->capsegs == 0 ? 64 : ch->capsegs * 2;
+    ch->segs = ch->segs == nullptr ? (Segment**)palloc(sizeof(Segment*) * ch->capsegs)
+                                   : (Segment**)repalloc(ch->segs, sizeof(Segment*) * ch->capsegs);
+  }
+  ch->segs[ch->nsegs++] = seg;
+  if (ch->nsegs * 2 > ch->tsize) {
+    const int size = ch->tsize * 2;
+    pfree(ch->table);
+    ch->tsize = size;
+    ch->table = (Segment**)palloc0(sizeof(Segment*) * size);
+    for (int j = 0; j < ch->nsegs; ++j) table_put(ch, ch->segs[j]);
+  } else {
+    ch->table[i] = seg;
+  }
+  MemoryContextSwitchTo(old);
+  return ch->last = seg;
+}
+
+// Appends the row (all attributes of `slot`'s layout deformed) to its segment.
+void buffer_row(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
+  slot_getallattrs(slot);
+  const Datum* values = slot->tts_values;
+  const bool* isnull = slot->tts_isnull;
+  Segment* seg = find_segment(ch, values, isnull);
+  const int natts = ch->natts;
+  if (seg->n == seg->cap) {
+    const int cap = seg->cap == 0 ? kFirstRows : seg->cap * 2;
+    MemoryContext old = MemoryContextSwitchTo(ch->cxt);
+    if (seg->values == nullptr) {
+      seg->values = (Datum*)palloc(sizeof(Datum) * (Size)cap * natts);
+      seg->nulls = (bool*)palloc(sizeof(bool) * (Size)cap * natts);
+    } else {
+      seg->values = (Datum*)repalloc(seg->values, sizeof(Datum) * (Size)cap * natts);
+      seg->nulls = (bool*)repalloc(seg->nulls, sizeof(bool) * (Size)cap * natts);
+    }
+    MemoryContextSwitchTo(old);
+    dc->held += (Size)(cap - seg->cap) * row_bytes(ch);
+    seg->cap = cap;
+  }
+  Datum* v = &seg->values[(Size)seg->n * natts];
+  bool* nl = &seg->nulls[(Size)seg->n * natts];
+  memcpy(nl, isnull, sizeof(bool) * natts);
+  for (int a = 0; a < natts; ++a) {
+    if (isnull[a] || ch->byval[a] || ch->is_seg[a]) {
+      v[a] = values[a];
+      continue;
+    }
+    const char* p = DatumGetPointer(values[a]);
+    if (ch->typlen[a] == -1 && VARATT_IS_EXTERNAL(p)) p = (const char*)detoast_external_attr((struct varlena*)p);
+    const Size len = ch->typlen[a] == -1 ? VARSIZE_ANY(p) : ch->typlen[a] == -2 ? strlen(p) + 1 : (Size)ch->typlen[a];
+    if (seg->nbytes + MAXALIGN(len) > seg->capbytes) {
+      Size cap = seg->capbytes == 0 ? 4096 : seg->capbytes * 2;
+      while (cap < seg->nbytes + MAXALIGN(len)) cap *= 2;
+      MemoryContext old = MemoryContextSwitchTo(ch->cxt);
+      seg->bytes = seg->bytes == nullptr ? (char*)MemoryContextAllocHuge(ch->cxt, cap)
+                                         : (char*)repalloc_huge(seg->bytes, cap);
+      MemoryContextSwitchTo(old);
+      dc->held += cap - seg->capbytes;
+      seg->capbytes = cap;
+    }
+    memcpy(seg->bytes + seg->nbytes, p, len);
+    v[a] = (Datum)seg->nbytes;
+    seg->nbytes += MAXALIGN(len);
+  }
+  seg->n++;
+  ch->buffered++;
+  if (seg->n >= kBatchRows && (!ch->automatic || ch->decided || ch->buffered >= dc->min_rows)) {
+    if (ch->automatic && !ch->decided) {
+      ch->decided = true;
+      write_chunk(dc, ch, false);
+    } else {
+      write_segment(dc, ch, seg, false);
+    }
+  }
+  if (dc->held > dc->limit) write_all(dc);
+}
+
+// The chunk's layout for the segments: attribute types, segmentby and orderby columns.
+void open_layout(DirectChunk* ch, const CompressionSettings* s) {
+  Relation rel = ch->rri->ri_RelationDesc;
+  TupleDesc desc = RelationGetDescr(rel);
+  ch->natts = desc->natts;
+  ch->byval = (bool*)palloc0(sizeof(bool) * (desc->natts + 1));
+  ch->typlen = (int16*)palloc0(sizeof(int16) * (desc->natts + 1));
+  ch->is_seg = (bool*)palloc0(sizeof(bool) * (desc->natts + 1));
+  for (int a = 0; a < desc->natts; ++a) {
+    ch->byval[a] = TupleDescAttr(desc, a)->attbyval;
+    ch->typlen[a] = TupleDescAttr(desc, a)->attlen;
+  }
+  ch->nseg = s->nsegmentby;
+  ch->segatt = (AttrNumber*)palloc0(sizeof(AttrNumber) * (s->nsegmentby + 1));
+  for (int k = 0; k < s->nsegmentby; ++k) {
+    ch->segatt[k] = attnameAttNum(rel, s->segmentby[k], false);
+    if (ch->segatt[k] <= 0) elog(ERROR, "columnstore: segmentby column \"%s\" missing", s->segmentby[k]);
+    ch->is_seg[ch->segatt[k] - 1] = true;
+  }
+  ch->nord = s->norderby;
+  ch->ordatt = (AttrNumber*)palloc0(sizeof(AttrNumber) * (s->norderby + 1));
+  ch->ord = (SortSupportData*)palloc0(sizeof(SortSupportData) * (s->norderby + 1));
+  for (int k = 0; k < s->norderby; ++k) {
+    const AttrNumber att = attnameAttNum(rel, s->orderby[k], false);
+    if (att <= 0) elog(ERROR, "columnstore: orderby column \"%s\" missing", s->orderby[k]);
+    Form_pg_attribute fa = TupleDescAttr(desc, att - 1);
+    TypeCacheEntry* tc = lookup_type_cache(fa->atttypid, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+    const Oid op = s->orderby_desc[k] ? tc->gt_opr : tc->lt_opr;
+    if (!OidIsValid(op))
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                      errmsg("could not identify an ordering operator for type %s", format_type_be(fa->atttypid))));
+    ch->ordatt[k] = att;
+    SortSupport ss = &ch->ord[k];
+    ss->ssup_cxt = ch->cxt;
+    ss->ssup_collation = fa->attcollation;
+    ss->ssup_nulls_first = s->orderby_nullsfirst[k];
+    ss->ssup_attno = att;
+    ss->abbreviate = false;
+    PrepareSortSupportFromOrderingOp(op, ss);
+  }
+  ch->tsize = 64;
+  ch->table = (Segment**)palloc0(sizeof(Segment*) * ch->tsize);
+  ch->wslot = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
 }
 
 }  // namespace
@@ -341,6 +693,7 @@ DirectCopy* direct_begin(Relation ht_rel, const Hypertable* ht, DirectMode mode,
   dc->estate = estate;
   dc->cid = cid;
   dc->cxt = AllocSetContextCreate(CurrentMemoryContext, "direct compression", ALLOCSET_DEFAULT_SIZES);
+  dc->limit = (Size)maintenance_work_mem * 1024;
   return dc;
 }
 
@@ -403,8 +756,9 @@ DirectChunk* direct_copy_chunk(DirectCopy* dc, const ChunkInfo* chunk, ResultRel
   ch->companion = companion;
   ch->writer = batch_writer_open(rri->ri_RelationDesc, companion, &cc.settings);
   ch->automatic = !dc->asked;
-  ch->limit = kChunkFlushRows;
   ch->converted = converted;
+  ch->cxt = AllocSetContextCreate(dc->cxt, "direct compression segments", ALLOCSET_DEFAULT_SIZES);
+  open_layout(ch, &cc.settings);
   open_unique_checks(ch);
   dc->chunks = lappend(dc->chunks, ch);
   MemoryContextSwitchTo(old);
@@ -417,35 +771,14 @@ void direct_copy_add(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
     insert_row_part(dc, ch, slot);
     return;
   }
-  if (ch->sort == nullptr) {
-    MemoryContext old = MemoryContextSwitchTo(dc->cxt);
-    ch->sort = batch_writer_begin_sort(ch->writer);
-    MemoryContextSwitchTo(old);
-  }
-  tuplesort_puttupleslot(ch->sort, slot);
-  ch->buffered++;
-  dc->buffered++;
-  if (ch->buffered >= ch->limit) {
-    flush_chunk(dc, ch, true);
-    // Mostly incomplete batches kept (many segments): buffer more, up to a point.
-    if (ch->buffered >= ch->limit / 2) {
-      if (ch->limit < kMaxChunkFlushRows)
-        ch->limit *= 2;
-      else
-        flush_chunk(dc, ch, false);
-    }
-  }
-  if (dc->buffered >= kTotalFlushRows) {
-    flush_all(dc, true);
-    if (dc->buffered >= kTotalFlushRows / 2) flush_all(dc, false);
-  }
+  buffer_row(dc, ch, slot);
 }
 
 void direct_copy_finish(DirectCopy* dc) {
   if (dc == nullptr) return;
   ListCell* lc;
   foreach (lc, dc->chunks) check_copy_keys(dc, (DirectChunk*)lfirst(lc));
-  flush_all(dc, false);
+  write_all(dc);
   foreach (lc, dc->chunks) {
     auto* ch = (DirectChunk*)lfirst(lc);
     const int64 batches = batch_writer_batches(ch->writer);
@@ -455,6 +788,7 @@ void direct_copy_finish(DirectCopy* dc) {
     batch_writer_close(ch->writer);
     ch->writer = nullptr;
     for (int i = 0; i < ch->nuniq; ++i) ExecDropSingleTupleTableSlot(ch->uniq[i].keyslot);
+    ExecDropSingleTupleTableSlot(ch->wslot);
     table_close(ch->companion, NoLock);
     if (ch->bistate != nullptr) {
       table_finish_bulk_insert(ch->rri->ri_RelationDesc, 0);

@@ -6,6 +6,7 @@
 #include "columnstore/scan.hpp"
 #include "gapfill/gapfill.hpp"
 #include "hooks/hooks.hpp"
+#include "ingest/copy_input.hpp"
 #include "ingest/ingest.hpp"
 #include "ingest/row_move.hpp"
 #include "jobs/jobs.hpp"
@@ -71,6 +72,10 @@ void define_settings() {
                           "0 writes them to the chunk's row part, whatever their number.",
                           &columnstore::guc_direct_compress_copy_min_rows, 1000, 0, 100000, PGC_USERSET, 0, nullptr,
                           nullptr, nullptr);
+  DefineCustomBoolVariable("strata.copy_fast_input",
+                           "Converts COPY fields of common types in their plain forms without the types' input functions.",
+                           "Off, every field goes through its type's input function (for comparisons).",
+                           &guc_copy_fast_input, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_columnstore_agg_pushdown",
                            "Computes aggregates over compressed chunks on their batches (decoded columns and metadata).",
                            "Off, compressed chunks' rows are formed and aggregated by PostgreSQL (for comparisons).",

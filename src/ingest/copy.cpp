@@ -9,6 +9,7 @@
 #include "columnstore/direct.hpp"
 #include "columnstore/dml.hpp"
 #include "hypertable/chunk.hpp"
+#include "ingest/copy_input.hpp"
 #include "ingest/route_cache.hpp"
 #include "pg/guard.hpp"
 
@@ -362,6 +363,8 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
 
   run.tcs = MakeTransitionCaptureState(rel->trigdesc, relid, CMD_INSERT);
   run.direct = columnstore::direct_copy_begin(rel, ht, direct_mode, run.tcs != nullptr, run.estate, run.cid);
+  // (for COPYs that may write batches: ingest/copy_input.hpp)
+  CopyInput* input = run.direct != nullptr ? copy_input_begin(run.cstate) : nullptr;
   AfterTriggerBeginQuery();
   ExecBSInsertTriggers(run.estate, run.root);
 
@@ -390,7 +393,8 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
     ResetPerTupleExprContext(run.estate);
     MemoryContextSwitchTo(GetPerTupleMemoryContext(run.estate));
     ExecClearTuple(row);
-    bool more = NextCopyFrom(run.cstate, econtext, row->tts_values, row->tts_isnull);
+    bool more = input != nullptr ? copy_input_next(input, run.cstate, econtext, row->tts_values, row->tts_isnull)
+                                 : NextCopyFrom(run.cstate, econtext, row->tts_values, row->tts_isnull);
     MemoryContextSwitchTo(query_cxt);
     if (!more) break;
     ExecStoreVirtualTuple(row);

@@ -1,0 +1,50 @@
+-- Direct-to-columnstore COPY keeps rows per segment and writes a segment's rows as a batch when
+-- it holds 1,000 (src/columnstore/direct.cpp): rows that do not come in orderby order are put in
+-- order within each batch, and when the buffers of many small segments reach
+-- maintenance_work_mem every buffered row is written. The results equal a plain table's.
+SET TimeZone = 'UTC';
+CREATE SCHEMA cs_dco;
+SET search_path = cs_dco, public;
+-- 3,000 rows of 3 hosts in a shuffled order, then 20,000 rows of 4,000 hosts.
+COPY (SELECT timestamptz '2026-01-01' + (g * 7919 % 3000) * interval '1 minute' AS time, 'h' || (g % 3) AS host,
+             g AS v, CASE WHEN g % 11 = 0 THEN NULL ELSE 'n' || (g % 7) END AS note
+        FROM generate_series(1, 3000) g ORDER BY md5(g::text))
+  TO '/tmp/strata_regress_direct_copy_order1.csv' WITH (FORMAT csv);
+COPY (SELECT timestamptz '2026-01-02' + (g / 4000) * interval '1 minute' AS time, 'host-' || (g % 4000) AS host,
+             g AS v, repeat('x', g % 50) AS note
+        FROM generate_series(1, 20000) g)
+  TO '/tmp/strata_regress_direct_copy_order2.csv' WITH (FORMAT csv);
+CREATE TABLE plain (time timestamptz NOT NULL, host text, v int, note text);
+COPY plain FROM '/tmp/strata_regress_direct_copy_order1.csv' WITH (FORMAT csv);
+COPY plain FROM '/tmp/strata_regress_direct_copy_order2.csv' WITH (FORMAT csv);
+CREATE TABLE d (time timestamptz NOT NULL, host text, v int, note text);
+SELECT create_hypertable('d', by_range('time', interval '10 days'));
+ALTER TABLE d SET (timescaledb.compress, timescaledb.compress_segmentby = 'host', timescaledb.compress_orderby = 'time DESC');
+COPY d FROM '/tmp/strata_regress_direct_copy_order1.csv' WITH (FORMAT csv, direct_compress);
+SET maintenance_work_mem = '1MB';
+COPY d FROM '/tmp/strata_regress_direct_copy_order2.csv' WITH (FORMAT csv, direct_compress);
+RESET maintenance_work_mem;
+-- Everything in batches (the row part is empty), the same rows as the plain table.
+SELECT pg_relation_size(c) AS row_part FROM show_chunks('d') c;
+SELECT (SELECT count(*) FROM d) AS rows,
+       (SELECT count(*) FROM (SELECT * FROM d EXCEPT ALL SELECT * FROM plain) x) AS extra,
+       (SELECT count(*) FROM (SELECT * FROM plain EXCEPT ALL SELECT * FROM d) x) AS missing;
+-- Each batch of the shuffled hosts is in time DESC order with its min/max: an ordered scan gives
+-- the rows in order, and the batch metadata bounds its rows.
+CREATE FUNCTION batches(OUT batches bigint, OUT rows bigint, OUT full_batches bigint) LANGUAGE plpgsql AS $$
+DECLARE comp text; b bigint; r bigint; f bigint;
+BEGIN
+  batches := 0; rows := 0; full_batches := 0;
+  FOR comp IN SELECT format('%I.%I', schema_name, table_name) FROM _strata_catalog.compressed_chunk LOOP
+    EXECUTE format($q$SELECT count(*), coalesce(sum(_strata_count), 0), count(*) FILTER (WHERE _strata_count = 1000)
+                        FROM %s WHERE host IN ('h0', 'h1', 'h2')$q$, comp) INTO b, r, f;
+    batches := batches + b; rows := rows + r; full_batches := full_batches + f;
+  END LOOP;
+END $$;
+SELECT * FROM batches();
+SELECT array_agg(v ORDER BY time DESC) = (SELECT array_agg(v ORDER BY time DESC) FROM plain WHERE host = 'h1') AS same_order
+  FROM (SELECT * FROM d WHERE host = 'h1' ORDER BY time DESC) x;
+SELECT (SELECT array_agg(v) FROM (SELECT v FROM d WHERE host = 'h2' ORDER BY time DESC LIMIT 50) a) =
+       (SELECT array_agg(v) FROM (SELECT v FROM plain WHERE host = 'h2' ORDER BY time DESC LIMIT 50) b) AS same_top;
+SET client_min_messages = warning;
+DROP SCHEMA cs_dco CASCADE;
