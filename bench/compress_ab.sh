@@ -3,8 +3,9 @@
 # COPY of the workload's rows into a plain table (the baseline), then, for each configuration (in
 # an order that alternates per round), the same rows COPYed into a fresh hypertable and every
 # chunk compressed, timed, with that configuration's settings. Prints per configuration the
-# median of compress time / plain COPY time (each round's own COPY), the encoded bytes of the
-# batches' data columns (sum of octet_length, exact) and the total size of the hypertable.
+# median of compress time / plain COPY time (each round's own COPY), the backend's CPU time
+# during the compression (all its threads), the encoded bytes of the batches' data columns (sum
+# of octet_length, exact) and the total size of the hypertable.
 #
 #   bench/compress_ab.sh [--workload devops|fleet] [--scale tiny|small|full] [--runs N] [--port N]
 # Configurations: "before" = strata.compression_encode_thread and strata.compression_reuse_codecs
@@ -98,12 +99,25 @@ for r in $(seq 1 "$runs"); do
     q -c "\\copy $table FROM '$data.csv' WITH (FORMAT csv)" >/dev/null
     q -c "VACUUM ANALYZE $table" >/dev/null
     q -c "CHECKPOINT" >/dev/null
-    t0=$(ms); q -c "${settings[$cfg]} SELECT count(compress_chunk(c)) FROM show_chunks('$table') c" >/dev/null; t1=$(ms)
+    # the backend's CPU time (all its threads: utime + stime of /proc/PID/stat, in clock ticks)
+    # before and after, read by psql's \! in the same session
+    t0=$(ms)
+    out=$(q <<SQL
+SELECT pg_backend_pid() AS pid \gset
+\setenv PID :pid
+\! awk '{print "cpu", \$14 + \$15}' /proc/\$PID/stat
+${settings[$cfg]}
+SELECT count(compress_chunk(c)) FROM show_chunks('$table') c;
+\! awk '{print "cpu", \$14 + \$15}' /proc/\$PID/stat
+SQL
+)
+    t1=$(ms)
     comp_ms=$((t1 - t0))
+    cpu=$(echo "$out" | awk '/^cpu/ {v[n++] = $2} END {print (v[1] - v[0]) * 10}')
     bytes=$(q -c "SELECT public.cs_data_bytes()")
     total=$(q -c "SELECT total_bytes FROM hypertable_detailed_size('$table')")
-    log "run $r $cfg: plain COPY ${copy_ms} ms, compress ${comp_ms} ms ($(python3 -c "print(f'{$comp_ms / $copy_ms:.3f}')")x), data ${bytes} B, total ${total} B"
-    echo "$cfg $copy_ms $comp_ms $bytes $total" >>"$results"
+    log "run $r $cfg: plain COPY ${copy_ms} ms, compress ${comp_ms} ms (backend CPU ${cpu} ms) ($(python3 -c "print(f'{$comp_ms / $copy_ms:.3f}')")x), data ${bytes} B, total ${total} B"
+    echo "$cfg $copy_ms $comp_ms $bytes $total $cpu" >>"$results"
   done
 done
 python3 - "$workload" "$scale" "$results" <<'PY'
@@ -113,7 +127,8 @@ for cfg in ("before", "reuse", "after"):
     rs = [r for r in rows if r[0] == cfg]
     ratios = [int(r[2]) / int(r[1]) for r in rs]
     print(f"{sys.argv[1]}/{sys.argv[2]} {cfg}: compress / plain COPY median {statistics.median(ratios):.3f}x "
-          f"(runs {[round(x, 3) for x in ratios]}; compress ms {[int(r[2]) for r in rs]}, COPY ms {[int(r[1]) for r in rs]}); "
+          f"(runs {[round(x, 3) for x in ratios]}; compress ms {[int(r[2]) for r in rs]}, COPY ms {[int(r[1]) for r in rs]}, "
+          f"backend CPU ms median {statistics.median(int(r[5]) for r in rs)}); "
           f"data bytes {sorted(set(int(r[3]) for r in rs))}, total bytes {sorted(set(int(r[4]) for r in rs))}")
 PY
 rm -f "$results"

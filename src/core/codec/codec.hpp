@@ -130,12 +130,17 @@ class CodecContext {
 struct CodecHint {
   static constexpr uint32_t kAgree = 2;
   static constexpr uint32_t kRecheck = 16;
-  Codec codec = Codec::Auto;  // Auto: nothing learnt yet
-  bool aligned = false;
-  bool zstd = false;          // try a zstd stage
-  bool last_zstd = false;     // the last full trial chose a zstd stage
-  uint32_t agree = 0;        // consecutive full trials that chose codec / aligned
-  uint32_t since_trial = 0;  // batches encoded from the hint since the last full trial
+  struct Choice {
+    Codec codec = Codec::Auto;  // Auto: nothing learnt yet
+    bool aligned = false;
+    bool zstd = false;          // try a zstd stage
+    bool last_zstd = false;     // the last full trial chose a zstd stage
+    uint32_t agree = 0;         // consecutive full trials that chose codec / aligned
+    uint32_t since_trial = 0;   // batches encoded from the hint since the last full trial
+  };
+  // Batches without and with NULLs learn apart: gaps change the best shape (a periodic column
+  // with gaps may need zstd where the same column without them does not).
+  Choice by_nulls[2];
   uint64_t trials = 0, hinted = 0;  // counters, for tests and benchmarks
 };
 

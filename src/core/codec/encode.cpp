@@ -252,7 +252,8 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
       }
     };
     // Only the variant the hint remembers (after Constant); false when it does not apply here.
-    CodecHint* hint = forced || o.dictionary != nullptr ? nullptr : o.hint;
+    CodecHint* hints = forced || o.dictionary != nullptr ? nullptr : o.hint;
+    CodecHint::Choice* hint = hints != nullptr ? &hints->by_nulls[g.m < g.rows ? 1 : 0] : nullptr;
     auto try_hinted = [&]() -> bool {
       try_codec(Codec::Constant);
       if (best_codec == Codec::Constant) return true;
@@ -272,7 +273,7 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
                           hint->since_trial < CodecHint::kRecheck;
     if (use_hint && try_hinted()) {
       hint->since_trial++;
-      hint->hinted++;
+      hints->hinted++;
     } else {
       best_size = SIZE_MAX;
       best_codec = Codec::AllNull;
@@ -286,7 +287,7 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
         try_codec(c);
       }
       if (hint != nullptr && best_size != SIZE_MAX && best_codec != Codec::Constant) {
-        hint->trials++;
+        hints->trials++;
         // Agreement is on the codec and its alignment; the zstd stage is then tried when either of
         // the last two trials used it (whether zstd pays varies from batch to batch).
         if (hint->codec == best_codec && hint->aligned == best_aligned) {

@@ -57,7 +57,9 @@ void expect_same_values(const std::vector<uint8_t>& blob, ColumnType t, const st
   for (size_t r = 0; r < kRows; ++r) {
     const bool valid = validity.empty() || ((validity[r >> 3] >> (r & 7)) & 1);
     ASSERT_EQ(!d.is_null(r), valid) << r;
-    if (valid) ASSERT_EQ(std::memcmp(d.fixed.data() + r * w, raw.data() + r * w, w), 0) << r;
+    if (valid) {
+      ASSERT_EQ(std::memcmp(d.fixed.data() + r * w, raw.data() + r * w, w), 0) << r;
+    }
   }
 }
 
@@ -118,7 +120,7 @@ TEST(CodecHint, RechecksEveryKRecheckBatches) {
     encode_column(ColumnType::Float8, ColumnView::of_fixed(f.data(), kRows), o);
   }
   // kAgree trials to learn, then one trial after every kRecheck hinted batches
-  EXPECT_EQ(hint.codec, Codec::Alp);
+  EXPECT_EQ(hint.by_nulls[0].codec, Codec::Alp);
   EXPECT_EQ(hint.trials + hint.hinted, nbatches);
   EXPECT_EQ(hint.trials, CodecHint::kAgree + (nbatches - CodecHint::kAgree) / (CodecHint::kRecheck + 1));
 }
@@ -148,7 +150,7 @@ TEST(CodecHint, FollowsAChangeOfShape) {
     hinted_bytes += h.size();
     expect_same_values(h, ColumnType::Float8, bytes_of(f), {});
   }
-  EXPECT_NE(hint.codec, Codec::Alp);
+  EXPECT_NE(hint.by_nulls[0].codec, Codec::Alp);
   EXPECT_LE(static_cast<double>(hinted_bytes), static_cast<double>(full_bytes) * 1.01);
 }
 
@@ -163,7 +165,9 @@ TEST(CodecHint, ConstantBatchesStayConstant) {
     o.hint = &hint;
     ColumnStats st;
     std::vector<uint8_t> blob = encode_column(ColumnType::Float8, ColumnView::of_fixed(f.data(), kRows), o, &st);
-    if (b % 3 == 2) EXPECT_EQ(st.codec, Codec::Constant) << b;
+    if (b % 3 == 2) {
+      EXPECT_EQ(st.codec, Codec::Constant) << b;
+    }
     expect_same_values(blob, ColumnType::Float8, bytes_of(f), {});
   }
   EXPECT_GT(hint.hinted, 0u);
