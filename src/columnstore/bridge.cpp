@@ -1,8 +1,16 @@
 // The columnstore's pure C++ bridge (see bridge.hpp): no PostgreSQL headers here.
 #include "columnstore/bridge.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+
+#include <condition_variable>
 #include <cstring>
+#include <exception>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/codec/codec.hpp"
@@ -100,9 +108,83 @@ bool parse_bool(const char* value, bool* out, OptionFailure* failure) {
 // ---- building ---------------------------------------------------------------------------------
 
 struct Builder {
-  cs::BatchBuilder builder;
-  const cs::Batch* batch = nullptr;
-  explicit Builder(std::vector<cs::ColumnSpec> specs) : builder(std::move(specs)) {}
+  std::vector<cs::ColumnSpec> specs;
+  // Two sets of buffers: rows are appended to bufs[cur] while the worker encodes the other.
+  std::unique_ptr<cs::BatchBuilder> bufs[2];
+  int cur = 0;
+  const cs::Batch* batch = nullptr;  // the finished batch builder_column reads
+
+  // The worker thread and its one job (guarded by mu; the worker only ever touches `job`).
+  std::thread worker;
+  bool worker_started = false;
+  bool worker_failed = false;  // no thread: builder_submit encodes at once
+  std::mutex mu;
+  std::condition_variable cv;
+  cs::BatchBuilder* job = nullptr;   // set by the backend, cleared by the worker when encoded
+  const cs::Batch* job_result = nullptr;
+  std::exception_ptr job_error;
+  bool stop = false;
+  bool in_flight = false;  // backend side: a submitted batch not collected yet
+
+  // Each column's codec choice, shared by both sets of buffers (only one batch is encoded at a
+  // time: by the worker, or by the backend when there is no worker).
+  std::vector<codec::CodecHint> hints;
+  cs::BatchBuilderOptions options;
+
+  explicit Builder(std::vector<cs::ColumnSpec> s) : specs(std::move(s)), hints(specs.size()) {
+    bufs[0] = std::make_unique<cs::BatchBuilder>(specs, options);
+  }
+  cs::BatchBuilder& current() { return *bufs[cur]; }
+  const cs::BatchBuilder& current() const { return *bufs[cur]; }
+
+  // Runs on the worker thread: C++ data of this builder only.
+  void work() {
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      cv.wait(lock, [this] { return stop || job != nullptr; });
+      if (job == nullptr) return;  // stop
+      cs::BatchBuilder* j = job;
+      lock.unlock();
+      const cs::Batch* result = nullptr;
+      std::exception_ptr error;
+      try {
+        result = &j->finish();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      lock.lock();
+      job = nullptr;
+      job_result = result;
+      job_error = error;
+      cv.notify_all();
+    }
+  }
+
+  void start_worker() {
+    worker_started = true;
+    // Every signal blocked while the thread is created, so that it inherits a full mask: the
+    // backend's handlers (cancel, timeouts, latches) must run on the backend's own thread.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    try {
+      worker = std::thread([this] { work(); });
+    } catch (const std::exception&) {
+      worker_failed = true;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
+
+  ~Builder() {
+    if (worker.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        stop = true;
+      }
+      cv.notify_all();
+      worker.join();
+    }
+  }
 };
 
 Builder* builder_create(const uint8_t* types, const bool* bloom, int ncols) {
@@ -114,24 +196,79 @@ Builder* builder_create(const uint8_t* types, const bool* bloom, int ncols) {
   return new Builder(std::move(specs));
 }
 
-void builder_destroy(Builder* b) { delete b; }
-void builder_append_null(Builder* b, int col) { b->builder.append_null(col); }
-void builder_append_int(Builder* b, int col, int64_t v) { b->builder.append_int(col, v); }
-void builder_append_float4(Builder* b, int col, float v) { b->builder.append_float4(col, v); }
-void builder_append_float8(Builder* b, int col, double v) { b->builder.append_float8(col, v); }
-void builder_append_bool(Builder* b, int col, bool v) { b->builder.append_bool(col, v); }
-void builder_append_bytes(Builder* b, int col, const void* data, size_t len) {
-  b->builder.append_bytes(col, std::string_view(static_cast<const char*>(data), len));
+void builder_destroy(Builder* b) {
+  // Called from a memory context callback (C): nothing may escape.
+  try {
+    delete b;
+  } catch (...) {
+  }
 }
-void builder_add_bloom_hash(Builder* b, int col, uint64_t hash) { b->builder.add_bloom_hash(col, hash); }
+void builder_append_null(Builder* b, int col) { b->current().append_null(col); }
+void builder_append_int(Builder* b, int col, int64_t v) { b->current().append_int(col, v); }
+void builder_append_float4(Builder* b, int col, float v) { b->current().append_float4(col, v); }
+void builder_append_float8(Builder* b, int col, double v) { b->current().append_float8(col, v); }
+void builder_append_bool(Builder* b, int col, bool v) { b->current().append_bool(col, v); }
+void builder_append_bytes(Builder* b, int col, const void* data, size_t len) {
+  b->current().append_bytes(col, std::string_view(static_cast<const char*>(data), len));
+}
+void builder_add_bloom_hash(Builder* b, int col, uint64_t hash) { b->current().add_bloom_hash(col, hash); }
 void builder_end_row(Builder* b) {
   b->batch = nullptr;
-  b->builder.end_row();
+  b->current().end_row();
 }
-size_t builder_rows(const Builder* b) { return b->builder.rows(); }
-bool builder_full(const Builder* b) { return b->builder.full(); }
-size_t builder_varlen_bytes(const Builder* b) { return b->builder.varlen_bytes(); }
-void builder_finish(Builder* b) { b->batch = &b->builder.finish(); }
+size_t builder_rows(const Builder* b) { return b->current().rows(); }
+bool builder_full(const Builder* b) { return b->current().full(); }
+size_t builder_varlen_bytes(const Builder* b) { return b->current().varlen_bytes(); }
+void builder_finish(Builder* b) {
+  if (b->in_flight) throw core::Error(core::Errc::internal, "columnstore: builder_finish with a batch in flight");
+  b->batch = &b->current().finish();
+}
+
+void builder_submit(Builder* b) {
+  if (b->in_flight) throw core::Error(core::Errc::internal, "columnstore: a batch is already in flight");
+  if (b->current().rows() == 0) throw core::Error(core::Errc::internal, "columnstore: submitting an empty batch");
+  const int next = 1 - b->cur;
+  if (!b->bufs[next]) b->bufs[next] = std::make_unique<cs::BatchBuilder>(b->specs, b->options);
+  if (!b->worker_started) b->start_worker();
+  if (b->worker_failed) {
+    b->job_result = &b->current().finish();
+    b->job_error = nullptr;
+  } else {
+    {
+      std::lock_guard<std::mutex> lock(b->mu);
+      b->job = &b->current();
+      b->job_result = nullptr;
+      b->job_error = nullptr;
+    }
+    b->cv.notify_all();
+  }
+  b->in_flight = true;
+  b->cur = next;
+}
+
+bool builder_in_flight(const Builder* b) { return b->in_flight; }
+
+void builder_reuse_codecs(Builder* b, bool on) {
+  if (b->in_flight || b->bufs[1] || b->current().rows() != 0)
+    throw core::Error(core::Errc::internal, "columnstore: builder_reuse_codecs after the first row");
+  b->options.hints = on ? b->hints.data() : nullptr;
+  b->bufs[0] = std::make_unique<cs::BatchBuilder>(b->specs, b->options);
+}
+
+void builder_collect(Builder* b) {
+  if (!b->in_flight) throw core::Error(core::Errc::internal, "columnstore: no batch in flight");
+  {
+    std::unique_lock<std::mutex> lock(b->mu);
+    b->cv.wait(lock, [b] { return b->job == nullptr; });
+  }
+  b->in_flight = false;
+  if (b->job_error) {
+    std::exception_ptr e = b->job_error;
+    b->job_error = nullptr;
+    std::rethrow_exception(e);
+  }
+  b->batch = b->job_result;
+}
 
 void builder_column(const Builder* b, int col, const uint8_t** data, size_t* len, const uint8_t** bloom,
                     size_t* bloom_len) {

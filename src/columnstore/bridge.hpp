@@ -62,6 +62,22 @@ void builder_finish(Builder* b);
 void builder_column(const Builder* b, int col, const uint8_t** data, size_t* len, const uint8_t** bloom,
                     size_t* bloom_len);
 
+// Encoding on a second core (docs/ARCHITECTURE.md, boundary rule 6). builder_submit hands the
+// current batch (rows() > 0, no batch in flight) to the builder's worker thread, which encodes it
+// while the caller appends the next batch into a second set of buffers; builder_collect waits for
+// it (re-throwing the worker's error, if any) and makes its columns readable with builder_column
+// until the next builder_collect, also across one more builder_submit: the caller writes batch N
+// after submitting batch N+1. The worker touches only this builder's C++ data (no PostgreSQL,
+// no palloc, no ereport); it starts at the first submit with every signal blocked, so the
+// backend's signal handlers run on the backend's thread only, and builder_destroy joins it. When
+// no thread can be started, builder_submit encodes at once (same bytes).
+void builder_submit(Builder* b);
+// Whether each column's batches reuse the codec its earlier batches chose (codec::CodecHint; off
+// when created). Only before the first row.
+void builder_reuse_codecs(Builder* b, bool on);
+bool builder_in_flight(const Builder* b);
+void builder_collect(Builder* b);
+
 // ---- decoding (src/core/codec) -----------------------------------------------------------------
 
 struct Decoder;  // one reusable DecodedColumn

@@ -25,6 +25,12 @@ extern bool guc_compression_progress;
 // chunk in the order of a btree index that matches segmentby and orderby instead of sorting them.
 extern bool guc_compression_index_scan;
 extern bool guc_compression_sort_in_memory;
+// Setting strata.compression_encode_thread (src/hooks/init.cpp): compress_chunk encodes batches
+// on a worker thread (pure C++ data, docs/ARCHITECTURE.md rule 6) while it reads the next rows.
+extern bool guc_compression_encode_thread;
+// Setting strata.compression_reuse_codecs (src/hooks/init.cpp): each column's batches reuse the
+// codec the chunk's earlier batches chose (codec::CodecHint) instead of trying every codec.
+extern bool guc_compression_reuse_codecs;
 // Decompresses a chunk: every row back into its row part, companion dropped, status cleared.
 // With `if_compressed` a chunk that is not compressed is a NOTICE, otherwise an error.
 void decompress_chunk(Oid chunk_relid, bool if_compressed);

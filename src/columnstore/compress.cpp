@@ -52,6 +52,8 @@ namespace strata::columnstore {
 bool guc_compression_progress = false;
 bool guc_compression_index_scan = true;
 bool guc_compression_sort_in_memory = true;
+bool guc_compression_encode_thread = true;
+bool guc_compression_reuse_codecs = true;
 
 namespace {
 
@@ -121,6 +123,7 @@ struct SourceColumn {
 
 struct MinMax {
   SourceColumn* col;
+  bool int_order;  // a built-in integer-like type (int2/4/8, date, timestamp[tz]): compared as integers
   FmgrInfo cmp;
   AttrNumber min_att, max_att, nulls_att;  // in the companion
   bool has;
@@ -165,6 +168,17 @@ struct Compressor {
   ResultRelInfo* rri;
   EState* estate;
   TupleTableSlot* cslot;
+  // Encoding on the builder's worker thread (compressor_encode_async): batch N is written after
+  // batch N+1 has been handed to the worker. pending[k] holds a submitted batch's companion row
+  // without its data columns (copies in its own context); pending_next is the slot the next
+  // submitted batch takes, the other one belongs to the batch in flight.
+  bool async;
+  struct Pending {
+    MemoryContext cxt;
+    Datum* values;
+    bool* nulls;
+  } pending[2];
+  int pending_next;
 };
 
 SourceColumn* find_source(SourceColumn* cols, int n, const char* name) {
@@ -179,31 +193,47 @@ AttrNumber companion_att(Relation rel, const char* name) {
   return a;
 }
 
-// Writes the current batch as one companion row.
-void flush_batch(Compressor* c) {
-  const int rows = (int)bridge::builder_rows(c->builder);
-  if (rows == 0) return;
-  bridge::builder_finish(c->builder);
-  for (int i = 0; i < c->cdesc->natts; ++i) c->nulls[i] = true;
+// The companion row of the current batch without its data columns, into values / nulls: the
+// segment, count, seq and min/max (copied into the current memory context when `copy`).
+void batch_metadata(Compressor* c, int rows, Datum* values, bool* nulls, bool copy) {
+  for (int i = 0; i < c->cdesc->natts; ++i) nulls[i] = true;
   for (int i = 0; i < c->nsegment; ++i) {
-    c->values[c->segment_att[i] - 1] = c->segment_value[i];
-    c->nulls[c->segment_att[i] - 1] = c->segment_null[i];
+    const SourceColumn* col = &c->segment[i];
+    values[c->segment_att[i] - 1] = copy && !c->segment_null[i]
+                                        ? datumCopy(c->segment_value[i], col->type.typbyval, col->type.typlen)
+                                        : c->segment_value[i];
+    nulls[c->segment_att[i] - 1] = c->segment_null[i];
   }
   c->seq++;
-  c->values[c->count_att - 1] = Int32GetDatum(rows);
-  c->nulls[c->count_att - 1] = false;
-  c->values[c->seq_att - 1] = Int32GetDatum(c->seq);
-  c->nulls[c->seq_att - 1] = false;
+  values[c->count_att - 1] = Int32GetDatum(rows);
+  nulls[c->count_att - 1] = false;
+  values[c->seq_att - 1] = Int32GetDatum(c->seq);
+  nulls[c->seq_att - 1] = false;
   for (int k = 0; k < c->nminmax; ++k) {
     MinMax* m = &c->minmax[k];
-    c->values[m->min_att - 1] = m->min;
-    c->nulls[m->min_att - 1] = !m->has;
-    c->values[m->max_att - 1] = m->max;
-    c->nulls[m->max_att - 1] = !m->has;
-    c->values[m->nulls_att - 1] = Int32GetDatum(m->nulls);
-    c->nulls[m->nulls_att - 1] = false;
+    const bool byval = m->col->type.typbyval;
+    const int16 len = m->col->type.typlen;
+    values[m->min_att - 1] = copy && m->has ? datumCopy(m->min, byval, len) : m->min;
+    nulls[m->min_att - 1] = !m->has;
+    values[m->max_att - 1] = copy && m->has ? datumCopy(m->max, byval, len) : m->max;
+    nulls[m->max_att - 1] = !m->has;
+    values[m->nulls_att - 1] = Int32GetDatum(m->nulls);
+    nulls[m->nulls_att - 1] = false;
   }
-  MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
+}
+
+// Forgets the current batch's min/max (their copies live in batch_cxt).
+void batch_metadata_reset(Compressor* c) {
+  MemoryContextReset(c->batch_cxt);
+  for (int k = 0; k < c->nminmax; ++k) {
+    c->minmax[k].has = false;
+    c->minmax[k].nulls = 0;
+  }
+}
+
+// Adds the data columns of the builder's finished batch to values / nulls (bytea in the current
+// memory context) and inserts the row (and its index entries).
+void write_batch_row(Compressor* c, Datum* values, bool* nulls) {
   for (int i = 0; i < c->ndata; ++i) {
     const uint8* data;
     size_t len;
@@ -215,31 +245,81 @@ void flush_batch(Compressor* c) {
     bytea* b = (bytea*)palloc(len + VARHDRSZ);
     SET_VARSIZE(b, len + VARHDRSZ);
     memcpy(VARDATA(b), data, len);
-    c->values[c->data_att[i] - 1] = PointerGetDatum(b);
-    c->nulls[c->data_att[i] - 1] = false;
+    values[c->data_att[i] - 1] = PointerGetDatum(b);
+    nulls[c->data_att[i] - 1] = false;
     for (int k = 0; k < c->nbloom; ++k) {
       if (c->bloom[k].builder_col != i || bloom == nullptr) continue;
       bytea* f = (bytea*)palloc(bloom_len + VARHDRSZ);
       SET_VARSIZE(f, bloom_len + VARHDRSZ);
       memcpy(VARDATA(f), bloom, bloom_len);
-      c->values[c->bloom[k].att - 1] = PointerGetDatum(f);
-      c->nulls[c->bloom[k].att - 1] = false;
+      values[c->bloom[k].att - 1] = PointerGetDatum(f);
+      nulls[c->bloom[k].att - 1] = false;
     }
   }
-  HeapTuple tup = heap_form_tuple(c->cdesc, c->values, c->nulls);
+  HeapTuple tup = heap_form_tuple(c->cdesc, values, nulls);
   heap_insert(c->companion, tup, c->cid, 0, c->bistate);
   if (c->rri != nullptr && c->rri->ri_NumIndices > 0) {
     ExecStoreHeapTuple(tup, c->cslot, false);
     compat::insert_index_tuples(c->rri, c->cslot, c->estate);
     ExecClearTuple(c->cslot);
   }
-  MemoryContextSwitchTo(old);
-  MemoryContextReset(c->batch_cxt);
-  for (int k = 0; k < c->nminmax; ++k) {
-    c->minmax[k].has = false;
-    c->minmax[k].nulls = 0;
-  }
   c->batches++;
+}
+
+// Writes the batch in flight on the worker (if any) once it is encoded.
+void compressor_drain(Compressor* c) {
+  if (!c->async || !bridge::builder_in_flight(c->builder)) return;
+  bridge::builder_collect(c->builder);
+  Compressor::Pending* p = &c->pending[1 - c->pending_next];
+  MemoryContext old = MemoryContextSwitchTo(p->cxt);
+  write_batch_row(c, p->values, p->nulls);
+  MemoryContextSwitchTo(old);
+  MemoryContextReset(p->cxt);
+}
+
+// From here on, batches are encoded on the builder's worker thread, overlapping the reading of
+// the next batch's rows (compressor_drain writes the last one).
+void compressor_encode_async(Compressor* c, MemoryContext work) {
+  if (!guc_compression_encode_thread) return;
+  c->async = true;
+  for (int k = 0; k < 2; ++k) {
+    c->pending[k].cxt = AllocSetContextCreate(work, "columnstore pending batch", ALLOCSET_DEFAULT_SIZES);
+    c->pending[k].values = (Datum*)MemoryContextAllocZero(work, sizeof(Datum) * c->cdesc->natts);
+    c->pending[k].nulls = (bool*)MemoryContextAllocZero(work, sizeof(bool) * c->cdesc->natts);
+  }
+  c->pending_next = 0;
+}
+
+// Writes the current batch as one companion row (with async encoding: hands it to the worker and
+// writes the batch before it).
+void flush_batch(Compressor* c) {
+  const int rows = (int)bridge::builder_rows(c->builder);
+  if (rows == 0) return;
+  if (!c->async) {
+    bridge::builder_finish(c->builder);
+    MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
+    batch_metadata(c, rows, c->values, c->nulls, false);
+    write_batch_row(c, c->values, c->nulls);
+    MemoryContextSwitchTo(old);
+    batch_metadata_reset(c);
+    return;
+  }
+  const bool ready = bridge::builder_in_flight(c->builder);
+  if (ready) bridge::builder_collect(c->builder);
+  Compressor::Pending* p = &c->pending[c->pending_next];
+  MemoryContext old = MemoryContextSwitchTo(p->cxt);
+  batch_metadata(c, rows, p->values, p->nulls, true);
+  MemoryContextSwitchTo(old);
+  batch_metadata_reset(c);
+  bridge::builder_submit(c->builder);
+  c->pending_next = 1 - c->pending_next;
+  if (ready) {
+    Compressor::Pending* w = &c->pending[c->pending_next];
+    old = MemoryContextSwitchTo(w->cxt);
+    write_batch_row(c, w->values, w->nulls);
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(w->cxt);
+  }
 }
 
 bool same_segment(Compressor* c, TupleTableSlot* slot) {
@@ -270,6 +350,10 @@ void start_segment(Compressor* c, TupleTableSlot* slot) {
   c->seq = 0;
 }
 
+int64 int_datum(Datum v, int16 len) {
+  return len == 2 ? (int64)DatumGetInt16(v) : len == 4 ? (int64)DatumGetInt32(v) : DatumGetInt64(v);
+}
+
 void add_row(Compressor* c, TupleTableSlot* slot) {
   for (int i = 0; i < c->ndata; ++i) {
     bool isnull;
@@ -288,6 +372,19 @@ void add_row(Compressor* c, TupleTableSlot* slot) {
     Datum v = slot_getattr(slot, m->col->attno, &isnull);
     if (isnull) {
       m->nulls++;
+      continue;
+    }
+    if (m->int_order) {
+      // by value, ordered as the integers they hold (what their btree comparison functions do)
+      const int16 len = m->col->type.typlen;
+      if (!m->has) {
+        m->min = m->max = v;
+        m->has = true;
+      } else if (int_datum(v, len) < int_datum(m->min, len)) {
+        m->min = v;
+      } else if (int_datum(v, len) > int_datum(m->max, len)) {
+        m->max = v;
+      }
       continue;
     }
     const bool byval = m->col->type.typbyval;
@@ -492,6 +589,9 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
       ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
                       errmsg("could not identify a comparison function for type %s", format_type_be(m->col->typid))));
     fmgr_info_copy(&m->cmp, &tc->cmp_proc_finfo, work);
+    const Oid t = m->col->typid;
+    m->int_order = t == INT2OID || t == INT4OID || t == INT8OID || t == DATEOID || t == TIMESTAMPOID ||
+                   t == TIMESTAMPTZOID;
     storage_min_column(k + 1, buf);
     m->min_att = companion_att(c->companion, buf);
     storage_max_column(k + 1, buf);
@@ -517,6 +617,7 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
     b->att = companion_att(c->companion, buf);
   }
   c->builder = storage_builder_create(types, bloomflags, c->ndata);
+  if (guc_compression_reuse_codecs) bridge::builder_reuse_codecs(c->builder, true);
 }
 
 // A tuplesort of the chunk's rows by segmentby (ascending, NULLS LAST), then the orderby keys;
@@ -1056,6 +1157,7 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s) {
 
   Compressor c;
   compressor_init(&c, table_open(companion_relid, AccessExclusiveLock), s, cols, ncols, work);
+  compressor_encode_async(&c, work);
 
   TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
   TupleTableSlot* scan_slot = table_slot_create(rel, nullptr);
@@ -1152,6 +1254,7 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s) {
     tuplesort_end(sort);
   }
   flush_batch(&c);
+  compressor_drain(&c);
   FreeBulkInsertState(c.bistate);
   ExecDropSingleTupleTableSlot(slot);
   ExecDropSingleTupleTableSlot(scan_slot);
@@ -1531,7 +1634,9 @@ bool do_recompress_segments(ChunkTarget* t, const CompressionSettings* s) {
   c.rri = rri;
   c.estate = estate;
   c.cslot = MakeSingleTupleTableSlot(c.cdesc, &TTSOpsHeapTuple);
+  compressor_encode_async(&c, work);
   compress_sorted(&c, sort, slot, RelationGetRelationName(rel), new_rows + old_rows);
+  compressor_drain(&c);
   tuplesort_end(sort);
   FreeBulkInsertState(c.bistate);
   ExecDropSingleTupleTableSlot(c.cslot);

@@ -101,6 +101,17 @@ void define_settings() {
                            "Off, the rows are read through the index or sorted by a tuplesort (for comparisons).",
                            &columnstore::guc_compression_sort_in_memory, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomBoolVariable("strata.compression_encode_thread",
+                           "Compresses a chunk encoding its batches on a second thread while the next rows are read.",
+                           "Off, every batch is encoded by the backend itself (the same bytes either way).",
+                           &columnstore::guc_compression_encode_thread, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
+  DefineCustomBoolVariable("strata.compression_reuse_codecs",
+                           "Compresses a chunk choosing each column's codec on its first batches and reusing it, "
+                           "with a full trial of every codec every 17th batch.",
+                           "Off, every batch of every column tries every codec.",
+                           &columnstore::guc_compression_reuse_codecs, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomIntVariable("strata.max_background_workers",
                           "Maximum number of strata jobs that run at the same time.", nullptr,
                           &guc_max_background_workers, 8, 0, 1000, PGC_SIGHUP, 0, nullptr, nullptr,

@@ -118,8 +118,35 @@ class CodecContext {
   std::unique_ptr<Impl> impl_;
 };
 
+// What encode_column chose for the earlier batches of one column (a chunk's batches, say), so that
+// later batches need not try every codec: once the full trial of every candidate has picked the
+// same codec and bit-packing alignment kAgree batches running, the next batches try only that
+// one (and Constant, which is free to test), with a zstd stage when one of the last two trials
+// used one (kept only where it pays, as in the trial); every (kRecheck + 1)-th batch runs
+// the full trial again, and so does a batch the chosen codec cannot encode. A batch whose own best
+// codec differs from the remembered one may come out larger than with the full trial (bounded by
+// the re-checks; see docs/FORMAT.md, "Encoder"). Owned by the caller, one per column; not
+// thread-safe (one encoder at a time).
+struct CodecHint {
+  static constexpr uint32_t kAgree = 2;
+  static constexpr uint32_t kRecheck = 16;
+  struct Choice {
+    Codec codec = Codec::Auto;  // Auto: nothing learnt yet
+    bool aligned = false;
+    bool zstd = false;          // try a zstd stage
+    bool last_zstd = false;     // the last full trial chose a zstd stage
+    uint32_t agree = 0;         // consecutive full trials that chose codec / aligned
+    uint32_t since_trial = 0;   // batches encoded from the hint since the last full trial
+  };
+  // Batches without and with NULLs learn apart: gaps change the best shape (a periodic column
+  // with gaps may need zstd where the same column without them does not).
+  Choice by_nulls[2];
+  uint64_t trials = 0, hinted = 0;  // counters, for tests and benchmarks
+};
+
 struct EncodeOptions {
   Codec force_codec = Codec::Auto;      // for tests; Error(invalid_argument) if not applicable
+  CodecHint* hint = nullptr;            // see CodecHint (ignored with force_codec or a dictionary)
   const Dictionary* dictionary = nullptr;  // external shared dictionary (Varlen/Uuid)
   int zstd_level = 3;
   bool allow_zstd = true;               // zstd last stage where it pays

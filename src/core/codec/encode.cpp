@@ -196,15 +196,14 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
   Codec best_codec = Codec::AllNull;
   std::vector<uint8_t> best_body;
   bool best_z = false;
+  bool best_aligned = false;
   size_t best_raw = 0;
   ContextRef zctx(o.context);
 
   if (g.m > 0 && o.force_codec != Codec::AllNull) {
-    std::vector<Codec> cands = o.force_codec == Codec::Auto ? candidates_for(type)
-                                                            : std::vector<Codec>{o.force_codec};
     const bool forced = o.force_codec != Codec::Auto;
     size_t best_size = SIZE_MAX;
-    auto consider = [&](Codec c, std::vector<uint8_t>&& body, bool z, size_t raw) {
+    auto consider = [&](Codec c, std::vector<uint8_t>&& body, bool z, size_t raw, bool aligned) {
       const size_t size = body.size() + (z ? varint_size(raw) + varint_size(body.size()) : 0);
       // A zstd stage costs a fixed decompression overhead, so it must save zstd_min_gain of the
       // bytes to be chosen. Auto (< 0): dictionary codes decode at memory speed, so there zstd must
@@ -219,6 +218,7 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
         best_body = std::move(body);
         best_z = z;
         best_raw = raw;
+        best_aligned = aligned;
       }
     };
     // Trial encodings are pruned where they cannot win in practice (docs/FORMAT.md, "Encoder"):
@@ -227,15 +227,15 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
     // stage, and Alp's byte-aligned variant is tried only when zstd found redundancy in its
     // packed body.
     bool alp_applied = false;
-    for (Codec c : cands) {
-      if (best_codec == Codec::Constant) break;  // nothing beats storing the value once
-      if (!forced && alp_applied && (c == Codec::Plain || c == Codec::ByteSplit)) continue;
+    // Every variant of codec c: packed and (where it has one) byte-aligned, each with and without
+    // a zstd stage.
+    auto try_codec = [&](Codec c) {
       bool zstd_gained = false;
       for (int aligned = 0; aligned < 2; ++aligned) {
         if (aligned && (!o.allow_zstd || !has_aligned_variant(c))) continue;
         if (aligned && !forced && c == Codec::Alp && !zstd_gained) continue;
         ByteWriter w;
-        if (!build_body(type, c, g, o, aligned != 0, forced, w)) break;
+        if (!build_body(type, c, g, o, aligned != 0, forced, w)) return;
         std::vector<uint8_t> body = std::move(w.buf());
         const size_t raw = body.size();
         if (c == Codec::Alp && raw * 4 <= g.m * fixed_width(type)) alp_applied = true;
@@ -244,11 +244,63 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
           std::vector<uint8_t> z = zstd_compress(zctx.get(), body.data(), raw, o.zstd_level);
           if (!z.empty() && z.size() + varint_size(raw) + varint_size(z.size()) < raw) {
             zstd_gained = true;
-            consider(c, std::move(z), true, raw);
+            consider(c, std::move(z), true, raw, aligned != 0);
             if (aligned) continue;
           }
         }
-        if (!aligned) consider(c, std::move(body), false, raw);
+        if (!aligned) consider(c, std::move(body), false, raw, false);
+      }
+    };
+    // Only the variant the hint remembers (after Constant); false when it does not apply here.
+    CodecHint* hints = forced || o.dictionary != nullptr ? nullptr : o.hint;
+    CodecHint::Choice* hint = hints != nullptr ? &hints->by_nulls[g.m < g.rows ? 1 : 0] : nullptr;
+    auto try_hinted = [&]() -> bool {
+      try_codec(Codec::Constant);
+      if (best_codec == Codec::Constant) return true;
+      ByteWriter w;
+      if (!build_body(type, hint->codec, g, o, hint->aligned, false, w)) return false;
+      std::vector<uint8_t> body = std::move(w.buf());
+      const size_t raw = body.size();
+      if (hint->zstd && o.allow_zstd && raw >= 32) {
+        std::vector<uint8_t> z = zstd_compress(zctx.get(), body.data(), raw, o.zstd_level);
+        if (!z.empty() && z.size() + varint_size(raw) + varint_size(z.size()) < raw)
+          consider(hint->codec, std::move(z), true, raw, hint->aligned);
+      }
+      if (!hint->aligned) consider(hint->codec, std::move(body), false, raw, false);
+      return best_size != SIZE_MAX;
+    };
+    const bool use_hint = hint != nullptr && hint->codec != Codec::Auto && hint->agree >= CodecHint::kAgree &&
+                          hint->since_trial < CodecHint::kRecheck;
+    if (use_hint && try_hinted()) {
+      hint->since_trial++;
+      hints->hinted++;
+    } else {
+      best_size = SIZE_MAX;
+      best_codec = Codec::AllNull;
+      best_body.clear();
+      best_z = best_aligned = false;
+      best_raw = 0;
+      std::vector<Codec> cands = forced ? std::vector<Codec>{o.force_codec} : candidates_for(type);
+      for (Codec c : cands) {
+        if (best_codec == Codec::Constant) break;  // nothing beats storing the value once
+        if (!forced && alp_applied && (c == Codec::Plain || c == Codec::ByteSplit)) continue;
+        try_codec(c);
+      }
+      if (hint != nullptr && best_size != SIZE_MAX && best_codec != Codec::Constant) {
+        hints->trials++;
+        // Agreement is on the codec and its alignment; the zstd stage is then tried when either of
+        // the last two trials used it (whether zstd pays varies from batch to batch).
+        if (hint->codec == best_codec && hint->aligned == best_aligned) {
+          hint->agree++;
+          hint->zstd = best_z || hint->last_zstd;
+        } else {
+          hint->codec = best_codec;
+          hint->aligned = best_aligned;
+          hint->zstd = best_z;
+          hint->agree = 1;
+        }
+        hint->last_zstd = best_z;
+        hint->since_trial = 0;
       }
     }
     if (best_size == SIZE_MAX) {

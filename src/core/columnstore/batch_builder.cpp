@@ -202,6 +202,7 @@ void BatchBuilder::encode_batch(Batch& out) {
       view = codec::ColumnView::of_fixed(c.fixed.data(), rows_, validity);
     }
     e.stats = codec::ColumnStats{};
+    eo.hint = options_.hints ? &options_.hints[i] : nullptr;
     e.data = codec::encode_column(c.spec.type, view, eo, &e.stats);
     e.has_nan = c.has_nan;
     e.uses_shared_dictionary = false;
@@ -278,6 +279,7 @@ const Segment& BatchBuilder::finish_segment() {
   finish_batch();
   segment_done_ = true;
   codec::EncodeOptions eo = options_.encode;
+  eo.hint = nullptr;
   if (!eo.context) eo.context = &context_;
   std::vector<std::string_view> rows_views, values;
   std::vector<char> uuid_rows;

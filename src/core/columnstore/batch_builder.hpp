@@ -35,7 +35,12 @@ struct ColumnSpec {
 
 struct BatchBuilderOptions {
   size_t max_rows = 1000;                  // rows per batch, 1..codec::kMaxRows
-  codec::EncodeOptions encode;             // its `dictionary` is ignored (set per column)
+  codec::EncodeOptions encode;             // its `dictionary` and `hint` are ignored (set per column)
+  // One codec::CodecHint per column (column_count() of them, owned by the caller, who may share
+  // them between builders that never encode at the same time): each column's batches then reuse
+  // the codec the earlier batches chose instead of trying every codec (codec::CodecHint). nullptr:
+  // every batch tries every codec.
+  codec::CodecHint* hints = nullptr;
   BloomOptions bloom;
 };
 

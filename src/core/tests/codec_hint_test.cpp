@@ -1,0 +1,201 @@
+// Tests of codec::CodecHint (encode_column reusing the codec earlier batches of a column chose):
+// the output decodes to the input, stays within 1% of the bytes of trying every codec on every
+// batch, re-checks every CodecHint::kRecheck batches and follows a change of the data's shape.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "codec/codec.hpp"
+#include "columnstore/batch_builder.hpp"
+
+using namespace strata::core::codec;
+using namespace strata::core::columnstore;
+
+namespace {
+
+constexpr size_t kRows = 1000;
+
+// A devops-like gauge: a random walk in sixteenths, NULL now and then.
+struct Walk {
+  double v = 50;
+  double next(std::mt19937_64& rng) {
+    v += static_cast<double>(static_cast<int>(rng() % 65) - 32) / 16.0;
+    return v;
+  }
+};
+
+size_t encode_all(ColumnType t, const std::vector<std::vector<uint8_t>>& batches, const std::vector<std::vector<uint8_t>>& validity,
+                  CodecHint* hint, std::vector<std::vector<uint8_t>>* out = nullptr) {
+  size_t total = 0;
+  for (size_t b = 0; b < batches.size(); ++b) {
+    EncodeOptions o;
+    o.hint = hint;
+    const uint8_t* v = validity[b].empty() ? nullptr : validity[b].data();
+    std::vector<uint8_t> blob = encode_column(t, ColumnView::of_fixed(batches[b].data(), kRows, v), o);
+    total += blob.size();
+    if (out) out->push_back(std::move(blob));
+  }
+  return total;
+}
+
+template <class T>
+std::vector<uint8_t> bytes_of(const std::vector<T>& v) {
+  std::vector<uint8_t> b(v.size() * sizeof(T));
+  std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+
+void expect_same_values(const std::vector<uint8_t>& blob, ColumnType t, const std::vector<uint8_t>& raw,
+                        const std::vector<uint8_t>& validity) {
+  DecodedColumn d = decode_column(blob, t);
+  ASSERT_EQ(d.rows, kRows);
+  const size_t w = fixed_width(t);
+  for (size_t r = 0; r < kRows; ++r) {
+    const bool valid = validity.empty() || ((validity[r >> 3] >> (r & 7)) & 1);
+    ASSERT_EQ(!d.is_null(r), valid) << r;
+    if (valid) {
+      ASSERT_EQ(std::memcmp(d.fixed.data() + r * w, raw.data() + r * w, w), 0) << r;
+    }
+  }
+}
+
+}  // namespace
+
+TEST(CodecHint, FloatWalksTimestampsAndCodesStayWithinOnePercent) {
+  std::mt19937_64 rng(14);
+  const size_t nbatches = 120;
+  std::vector<std::vector<uint8_t>> floats, times, codes, validity, no_nulls(nbatches);
+  Walk walk;
+  int64_t ts = 1'700'000'000'000'000;
+  for (size_t b = 0; b < nbatches; ++b) {
+    std::vector<double> f(kRows);
+    std::vector<int64_t> t(kRows), c(kRows);
+    std::vector<uint8_t> valid((kRows + 7) / 8, 0xff);
+    for (size_t r = 0; r < kRows; ++r) {
+      f[r] = walk.next(rng);
+      if (b % 5 == 0 && rng() % 50 == 0) valid[r >> 3] &= static_cast<uint8_t>(~(1u << (r & 7)));
+      ts += 10'000'000 + (rng() % 20 == 0 ? 1 : 0);
+      t[r] = ts;
+      c[r] = b % 9 == 4 ? 7 : static_cast<int64_t>((r * 37 + b) % 200);  // some batches constant
+    }
+    floats.push_back(bytes_of(f));
+    times.push_back(bytes_of(t));
+    codes.push_back(bytes_of(c));
+    validity.push_back(b % 5 == 0 ? valid : std::vector<uint8_t>{});
+  }
+  struct Case {
+    ColumnType type;
+    const std::vector<std::vector<uint8_t>>* data;
+    const std::vector<std::vector<uint8_t>>* validity;
+  } cases[] = {{ColumnType::Float8, &floats, &validity},
+               {ColumnType::Timestamp, &times, &no_nulls},
+               {ColumnType::Int64, &codes, &validity}};
+  for (const Case& c : cases) {
+    const size_t full = encode_all(c.type, *c.data, *c.validity, nullptr);
+    CodecHint hint;
+    std::vector<std::vector<uint8_t>> blobs;
+    const size_t hinted = encode_all(c.type, *c.data, *c.validity, &hint, &blobs);
+    SCOPED_TRACE(type_name(c.type));
+    EXPECT_LE(static_cast<double>(hinted), static_cast<double>(full) * 1.01) << full;
+    EXPECT_GT(hint.hinted, nbatches / 2);  // most batches skipped the trial
+    EXPECT_LT(hint.trials, nbatches / 4);
+    for (size_t b = 0; b < nbatches; ++b) expect_same_values(blobs[b], c.type, (*c.data)[b], (*c.validity)[b]);
+  }
+}
+
+TEST(CodecHint, RechecksEveryKRecheckBatches) {
+  std::mt19937_64 rng(1);
+  Walk walk;
+  CodecHint hint;
+  const size_t nbatches = 3 * (CodecHint::kAgree + CodecHint::kRecheck);
+  for (size_t b = 0; b < nbatches; ++b) {
+    std::vector<double> f(kRows);
+    for (double& x : f) x = walk.next(rng);
+    EncodeOptions o;
+    o.hint = &hint;
+    encode_column(ColumnType::Float8, ColumnView::of_fixed(f.data(), kRows), o);
+  }
+  // kAgree trials to learn, then one trial after every kRecheck hinted batches
+  EXPECT_EQ(hint.by_nulls[0].codec, Codec::Alp);
+  EXPECT_EQ(hint.trials + hint.hinted, nbatches);
+  EXPECT_EQ(hint.trials, CodecHint::kAgree + (nbatches - CodecHint::kAgree) / (CodecHint::kRecheck + 1));
+}
+
+TEST(CodecHint, FollowsAChangeOfShape) {
+  // Decimal-like floats (Alp), then floats of random bits, which Alp cannot encode: the hinted
+  // codec does not apply, a full trial runs and the hint moves to the new shape.
+  std::mt19937_64 rng(7);
+  Walk walk;
+  CodecHint hint;
+  size_t hinted_bytes = 0, full_bytes = 0;
+  for (size_t b = 0; b < 40; ++b) {
+    std::vector<double> f(kRows);
+    for (double& x : f) {
+      if (b < 20) {
+        x = walk.next(rng);
+      } else {
+        uint64_t bits = rng() & 0x3fffffffffffffffULL;
+        std::memcpy(&x, &bits, 8);
+      }
+    }
+    EncodeOptions o;
+    std::vector<uint8_t> full = encode_column(ColumnType::Float8, ColumnView::of_fixed(f.data(), kRows), o);
+    o.hint = &hint;
+    std::vector<uint8_t> h = encode_column(ColumnType::Float8, ColumnView::of_fixed(f.data(), kRows), o);
+    full_bytes += full.size();
+    hinted_bytes += h.size();
+    expect_same_values(h, ColumnType::Float8, bytes_of(f), {});
+  }
+  EXPECT_NE(hint.by_nulls[0].codec, Codec::Alp);
+  EXPECT_LE(static_cast<double>(hinted_bytes), static_cast<double>(full_bytes) * 1.01);
+}
+
+TEST(CodecHint, ConstantBatchesStayConstant) {
+  std::mt19937_64 rng(2);
+  Walk walk;
+  CodecHint hint;
+  for (size_t b = 0; b < 30; ++b) {
+    std::vector<double> f(kRows);
+    for (double& x : f) x = b % 3 == 2 ? 4.5 : walk.next(rng);
+    EncodeOptions o;
+    o.hint = &hint;
+    ColumnStats st;
+    std::vector<uint8_t> blob = encode_column(ColumnType::Float8, ColumnView::of_fixed(f.data(), kRows), o, &st);
+    if (b % 3 == 2) {
+      EXPECT_EQ(st.codec, Codec::Constant) << b;
+    }
+    expect_same_values(blob, ColumnType::Float8, bytes_of(f), {});
+  }
+  EXPECT_GT(hint.hinted, 0u);
+}
+
+TEST(CodecHint, BatchBuilderSharesHintsAcrossBuilders) {
+  // Two builders given the same hints (as the columnstore's double buffering does) learn together.
+  std::vector<CodecHint> hints(2);
+  BatchBuilderOptions o;
+  o.hints = hints.data();
+  std::vector<ColumnSpec> specs = {{ColumnType::Timestamp}, {ColumnType::Float8}};
+  BatchBuilder a(specs, o), b(specs, o);
+  std::mt19937_64 rng(5);
+  Walk walk;
+  int64_t ts = 0;
+  for (size_t batch = 0; batch < 20; ++batch) {
+    BatchBuilder& x = batch % 2 ? b : a;
+    std::vector<double> f;
+    for (size_t r = 0; r < kRows; ++r) {
+      x.append_int(0, ts += 10);
+      f.push_back(walk.next(rng));
+      x.append_float8(1, f.back());
+      x.end_row();
+    }
+    const Batch& done = x.finish();
+    expect_same_values(done.columns[1].data, ColumnType::Float8, bytes_of(f), {});
+  }
+  EXPECT_EQ(hints[0].trials + hints[0].hinted, 20u);
+  EXPECT_EQ(hints[1].trials + hints[1].hinted, 20u);
+  EXPECT_GE(hints[1].hinted, 15u);
+}
