@@ -1,4 +1,4 @@
--- COPY into a hypertable that may write compressed batches converts fields of common types in
+-- COPY into a hypertable (rowstore, or one that may write compressed batches) converts fields of common types in
 -- their plain forms without the types' input functions (strata.copy_fast_input,
 -- src/ingest/copy_input.cpp): every value must equal what the input function gives, and every
 -- other form must still reach the input function (same values, same errors).
@@ -30,26 +30,31 @@ COPY (SELECT f, i2, i4, i8, tz, ts, t FROM raw ORDER BY n) TO '/tmp/strata_regre
 
 CREATE TABLE plain (f float8, i2 int2, i4 int4, i8 int8, tz timestamptz NOT NULL, ts timestamp, t text);
 COPY plain FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
-CREATE FUNCTION mk(name text) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION mk(name text, columnstore boolean DEFAULT true) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   EXECUTE format('CREATE TABLE %I (f float8, i2 int2, i4 int4, i8 int8, tz timestamptz NOT NULL, ts timestamp, t text)', name);
   PERFORM create_hypertable(name, by_range('tz', interval '1000 years'));
-  EXECUTE format($f$ALTER TABLE %I SET (timescaledb.compress, timescaledb.compress_segmentby = 't')$f$, name);
+  IF columnstore THEN
+    EXECUTE format($f$ALTER TABLE %I SET (timescaledb.compress, timescaledb.compress_segmentby = 't')$f$, name);
+  END IF;
 END $$;
-SELECT mk('fast'), mk('slow');
+SELECT mk('fast'), mk('slow'), mk('fast_row', false);
 COPY fast FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
+COPY fast_row FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
 SET strata.copy_fast_input = off;
 COPY slow FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
 RESET strata.copy_fast_input;
--- The same bytes in all three (float8send tells -0 from 0).
+-- The same bytes in all four (float8send tells -0 from 0).
 SELECT count(*) AS rows,
-       count(*) FILTER (WHERE p IS NOT DISTINCT FROM fa AND p IS NOT DISTINCT FROM sl) AS same
+       count(*) FILTER (WHERE p IS NOT DISTINCT FROM fa AND p IS NOT DISTINCT FROM sl AND p IS NOT DISTINCT FROM fr) AS same
   FROM (SELECT row_number() OVER (ORDER BY tz, ts, i2, t, f) AS k,
                (float8send(f), i2, i4, i8, tz, ts, t)::text AS p FROM plain) a
   JOIN (SELECT row_number() OVER (ORDER BY tz, ts, i2, t, f) AS k,
                (float8send(f), i2, i4, i8, tz, ts, t)::text AS fa FROM fast) b USING (k)
   JOIN (SELECT row_number() OVER (ORDER BY tz, ts, i2, t, f) AS k,
-               (float8send(f), i2, i4, i8, tz, ts, t)::text AS sl FROM slow) c USING (k);
+               (float8send(f), i2, i4, i8, tz, ts, t)::text AS sl FROM slow) c USING (k)
+  JOIN (SELECT row_number() OVER (ORDER BY tz, ts, i2, t, f) AS k,
+               (float8send(f), i2, i4, i8, tz, ts, t)::text AS fr FROM fast_row) d USING (k);
 SELECT float8send(f), i2, i4, i8, tz, ts, t FROM fast ORDER BY tz, ts, i2, t, f;
 
 -- A column list (the others NULL), FORCE_NULL / FORCE_NOT_NULL, the text format, a header.

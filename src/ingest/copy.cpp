@@ -363,8 +363,8 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
 
   run.tcs = MakeTransitionCaptureState(rel->trigdesc, relid, CMD_INSERT);
   run.direct = columnstore::direct_copy_begin(rel, ht, direct_mode, run.tcs != nullptr, run.estate, run.cid);
-  // (for COPYs that may write batches: ingest/copy_input.hpp)
-  CopyInput* input = run.direct != nullptr ? copy_input_begin(run.cstate) : nullptr;
+  // Plain forms of common types converted without their input functions (ingest/copy_input.hpp).
+  CopyInput* input = copy_input_begin(run.cstate);
   AfterTriggerBeginQuery();
   ExecBSInsertTriggers(run.estate, run.root);
 
