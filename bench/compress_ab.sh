@@ -34,30 +34,10 @@ case $workload in
   *) echo "unknown workload $workload" >&2; exit 2 ;;
 esac
 
-# shellcheck source=../scripts/lib.sh
-source "$HERE/../scripts/lib.sh"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 data=/tmp/strata-csab-$port-data
-stage_install
-cluster_stop "$data"
-rm -rf "$data" "$data.sock" "$data.log"
-cluster_start "$data" "$port" \
-  "shared_buffers = 512MB" "work_mem = 64MB" "maintenance_work_mem = 256MB" \
-  "max_wal_size = 8GB" "checkpoint_timeout = 30min" "jit = off" "autovacuum = off"
-trap 'cluster_stop "$data"; rm -rf "$data" "$data.sock" "$data.csv"' EXIT
-
-vars=()
-while IFS= read -r kv; do vars+=(-v "$kv"); done < <(python3 - "$HERE/workloads/$workload/workload.conf" "$scale" <<'PY'
-import configparser, sys
-c = configparser.ConfigParser()
-c.read(sys.argv[1])
-for sect in ("common", sys.argv[2]):
-    for k, v in c[sect].items():
-        print(f"{k}={v}")
-PY
-)
-q() { psql_at "$data" "$port" -d postgres -qAt "${vars[@]}" "$@"; }
-q -c "CREATE EXTENSION strata" >/dev/null
-q -f "$HERE/workloads/$workload/generate.sql" >"$data.csv"
+bench_setup "$workload" "$scale" "$data" "$port"
 log "$workload/$scale: $(wc -l <"$data.csv") rows"
 q -c "CREATE FUNCTION public.cs_data_bytes() RETURNS bigint LANGUAGE plpgsql AS \$\$
 DECLARE r record; n bigint; total bigint := 0;
