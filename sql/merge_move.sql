@@ -139,6 +139,24 @@ SELECT on_both($$MERGE INTO ht USING (VALUES (timestamptz '2026-01-05 02:00', 7,
 SELECT diff(), misplaced(), trace_diff();
 ROLLBACK;
 TRUNCATE trace;
+-- A MERGE run while another MERGE into the same hypertable runs (from its source query) counts its
+-- own inserts; the outer one inserts the inner one's count.
+BEGIN;
+CREATE FUNCTION inner_rows(tbl text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  EXECUTE format('MERGE INTO %1$I USING (VALUES (timestamptz ''2026-01-05 05:00'', 8), (''2026-01-05 06:00'', 8)) s(t, d)
+                  ON %1$I.device = s.d AND %1$I.time = s.t WHEN NOT MATCHED THEN INSERT VALUES (s.t, s.d, 0, ''inner'')', tbl);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END $$;
+SELECT on_both($$MERGE INTO ht USING (SELECT timestamptz '2026-01-05 04:00' AS t, 8 AS d, inner_rows('ht') AS n) s
+  ON ht.device = s.d AND ht.time = s.t
+  WHEN NOT MATCHED THEN INSERT VALUES (s.t, s.d, s.n, 'outer')$$);
+SELECT diff(), misplaced(), trace_diff();
+SELECT time, device, v, note FROM ht WHERE device = 8 ORDER BY time;
+ROLLBACK;
+TRUNCATE trace;
 
 -- A source row whose action leaves the row in place, next to one that moves it, for one chunk.
 TRUNCATE src;
