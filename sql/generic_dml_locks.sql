@@ -202,6 +202,27 @@ EXECUTE mgm('2026-01-06 12:20', 1, interval '-3 days');
 EXECUTE pmgm('2026-01-06 12:20', 1, interval '-3 days');
 SELECT diff();
 SELECT tableoid::regclass AS chunk, time, device, v FROM gd WHERE v < 0 OR v > 100000 ORDER BY time, device;
+-- The command tag counts NOT MATCHED inserts as on the plain table (plpgsql's MERGE: custom
+-- plans, then a generic one).
+CREATE FUNCTION merge_rows(hyper bool, p_t timestamptz, p_d int) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  IF hyper THEN
+    MERGE INTO gd USING (SELECT p_t AS t, p_d AS d) s ON gd.time = s.t AND gd.device = s.d
+      WHEN MATCHED THEN UPDATE SET v = gd.v + 1 WHEN NOT MATCHED THEN INSERT VALUES (s.t, s.d, -2);
+  ELSE
+    MERGE INTO pd USING (SELECT p_t AS t, p_d AS d) s ON pd.time = s.t AND pd.device = s.d
+      WHEN MATCHED THEN UPDATE SET v = pd.v + 1 WHEN NOT MATCHED THEN INSERT VALUES (s.t, s.d, -2);
+  END IF;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END $$;
+BEGIN;
+SELECT i, merge_rows(true, timestamptz '2026-01-06 13:00' + i * interval '7 hours', i % 3) AS gd_rows,
+       merge_rows(false, timestamptz '2026-01-06 13:00' + i * interval '7 hours', i % 3) AS pd_rows
+  FROM generate_series(0, 7) i;
+SELECT diff();
+ROLLBACK;
 
 -- Compressed chunks: a compressed chunk that a generic UPDATE or DELETE lists is locked before
 -- execution as without deferral (the columnstore's DML path opens it at executor start); the

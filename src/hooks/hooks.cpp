@@ -71,6 +71,10 @@ constexpr PlannerAfter kPlannerAfter[] = {
 constexpr ExecutorStartHandler kExecutorStart[] = {
     prepare_lazy_chunk_rtes,  // planner: a private range table for the deferred chunks' entries
 };
+// ExecutorStart_hook: after the previous hook (the executor state exists).
+constexpr ExecutorStartHandler kExecutorStartAfter[] = {
+    note_merge_into_hypertable,  // ingest: the MERGE whose tag counts rows the routing trigger inserts
+};
 
 // get_relation_info_hook: after the previous hook.
 constexpr RelationInfoHandler kGetRelationInfo[] = {
@@ -163,6 +167,7 @@ void on_executor_start(QueryDesc* query_desc, int eflags) {
       prev_executor_start(query_desc, eflags);
     else
       standard_ExecutorStart(query_desc, eflags);
+    for (ExecutorStartHandler handler : kExecutorStartAfter) handler(query_desc, eflags);
   });
 }
 

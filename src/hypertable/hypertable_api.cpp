@@ -4,6 +4,7 @@
 #include "core/time/chunk_range.hpp"
 #include "hypertable/chunk.hpp"
 #include "hypertable/space.hpp"
+#include "ingest/ingest.hpp"
 #include "pg/guard.hpp"
 #include "pg/module.hpp"
 
@@ -509,6 +510,8 @@ STRATA_FUNCTION(strata_insert_blocker) {
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   if (SPI_execute_with_args(sql.data, 1, &argtype, &arg, nullptr, false, 0) != SPI_OK_INSERT)
     elog(ERROR, "could not route row into chunk %s", NameStr(chunk->table_name));
+  const uint64 inserted = SPI_processed;  // 0 when a BEFORE INSERT trigger of the chunk dropped the row
   SPI_finish();
+  count_rows_routed_by_trigger(RelationGetRelid(rel), inserted);
   return PointerGetDatum(nullptr);
 }
