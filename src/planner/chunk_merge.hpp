@@ -20,6 +20,15 @@ namespace strata {
 // costs are merge's.
 Path* chunk_merge_path_create(PlannerInfo* root, MergeAppendPath* merge, List* subpaths);
 
+// Whether `path` is a ChunkMergeAppend path (its children are its custom_paths).
+bool is_chunk_merge_path(const Path* path);
+
+// Replaces the hypertable rel's MergeAppend paths (chunks merged in an order that is not time
+// first, which ChunkAppend cannot give) by ChunkMergeAppend paths with the same rows and costs,
+// when the rel's restrictions have clauses known only at executor start; a child that is not in
+// the merge's order is sorted below it, as MergeAppend would sort it.
+void merge_appends_to_chunk_merges(PlannerInfo* root, RelOptInfo* rel);
+
 // For the plan (lazy_locks.cpp): whether `cscan` is a ChunkMergeAppend (it always excludes at
 // startup), and the RT indexes of each child's chunks that it locks itself (one IntList per child).
 bool is_chunk_merge_plan(const CustomScan* cscan);
