@@ -100,3 +100,46 @@ EXECUTE q2('2026-01-05 00:00', '2026-01-05 03:00') \g /dev/null
 SELECT chunk_locks() AS chunk_locks;
 COMMIT;
 RESET strata.enable_lazy_chunk_locking;
+
+-- A child without the merge's order is sorted below ChunkMergeAppend (as MergeAppend sorts it):
+-- no time index, and one chunk's (device, time DESC) index dropped.
+CREATE TABLE gx (time timestamptz NOT NULL, device int, v float8);
+SELECT create_hypertable('gx', 'time', chunk_time_interval => interval '1 hour', create_default_indexes => false) IS NOT NULL AS created;
+CREATE INDEX gx_device_time ON gx (device, time DESC);
+INSERT INTO gx SELECT timestamptz '2026-01-01' + i * interval '1 hour' + (j * 15) * interval '1 minute', j, i * 10 + j
+  FROM generate_series(0, 19) i, generate_series(0, 3) j;
+ANALYZE gx;
+CREATE TABLE gx_plain AS SELECT * FROM gx;
+SET enable_seqscan = off;
+SELECT format('DROP INDEX %s', i.indexrelid::regclass) AS drop_index
+FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN show_chunks('gx') s ON s = c.oid
+WHERE c.oid = (SELECT max(s::text)::regclass FROM show_chunks('gx') s) \gset
+:drop_index;
+PREPARE qx(timestamptz, timestamptz) AS
+  SELECT device, time, v FROM gx WHERE time > $1 AND time < $2 ORDER BY device, time DESC;
+EXECUTE qx('2026-01-01 16:00', '2026-01-01 23:00') \g /dev/null
+EXPLAIN (COSTS OFF) EXECUTE qx('2026-01-01 16:00', '2026-01-01 23:00');
+CREATE TEMP TABLE r2 AS EXECUTE qx('2026-01-01 16:00', '2026-01-01 23:00');
+SELECT count(*) AS n,
+       (SELECT array_agg(row(device, time, v)) FROM r2) =
+       (SELECT array_agg(row(device, time, v) ORDER BY device, time DESC) FROM gx_plain
+        WHERE time > '2026-01-01 16:00' AND time < '2026-01-01 23:00') AS same
+FROM r2;
+RESET enable_seqscan;
+
+-- A hash dimension: chunks share time ranges, so the merge on time itself is a merge too.
+CREATE TABLE gs (time timestamptz NOT NULL, device int, v float8);
+SELECT create_hypertable('gs', 'time', 'device', 2, chunk_time_interval => interval '1 hour') IS NOT NULL AS created;
+INSERT INTO gs SELECT timestamptz '2026-01-01' + i * interval '1 hour' + (j * 15) * interval '1 minute', j, i * 10 + j
+  FROM generate_series(0, 49) i, generate_series(0, 3) j;
+CREATE TABLE gs_plain AS SELECT * FROM gs;
+ANALYZE gs;
+PREPARE qs(timestamptz, timestamptz) AS
+  SELECT device, time, v FROM gs WHERE time >= $1 AND time < $2 ORDER BY time DESC;
+EXECUTE qs('2026-01-02 00:00', '2026-01-02 02:00') \g /dev/null
+EXPLAIN (COSTS OFF) EXECUTE qs('2026-01-02 00:00', '2026-01-02 02:00');
+BEGIN;
+EXECUTE qs('2026-01-02 00:00', '2026-01-02 02:00');
+SELECT chunk_locks() AS chunk_locks;
+COMMIT;
+SELECT device, time, v FROM gs_plain WHERE time >= '2026-01-02 00:00' AND time < '2026-01-02 02:00' ORDER BY time DESC;
