@@ -1,8 +1,9 @@
 // ChunkMergeAppend: a custom scan that merges its children's ordered outputs (as MergeAppend
 // does) and, like ChunkAppend, excludes chunks at executor start from predicates on parameters,
 // now() and other stable expressions, so that a generic plan neither initializes nor (with
-// lazy_locks.hpp) locks the chunks it excludes. Planned for the per-chunk SkipScans under
-// DISTINCT ON (skip_scan.cpp), whose order (the DISTINCT column first) is not the chunks' order.
+// lazy_locks.hpp) locks the chunks it excludes. Planned for merges whose order is not the chunks'
+// order: the per-chunk SkipScans under DISTINCT ON (skip_scan.cpp), and a hypertable's other
+// MergeAppend paths (planner.cpp, merge_appends_to_chunk_merges).
 #pragma once
 
 extern "C" {
