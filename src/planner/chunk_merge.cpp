@@ -25,6 +25,7 @@ extern "C" {
 #include "lib/binaryheap.h"
 #include "nodes/extensible.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
 #include "utils/lsyscache.h"
 #include "utils/sortsupport.h"
@@ -303,6 +304,30 @@ Path* chunk_merge_path_create(PlannerInfo* root, MergeAppendPath* merge, List* s
   cp->path.pathtarget = merge->path.pathtarget;
   cp->custom_private = lappend(cp->custom_private, sort_keys);
   return &cp->path;
+}
+
+bool is_chunk_merge_path(const Path* path) {
+  return IsA(path, CustomPath) && ((const CustomPath*)path)->methods == &path_methods;
+}
+
+void merge_appends_to_chunk_merges(PlannerInfo* root, RelOptInfo* rel) {
+  ListCell* lc;
+  foreach (lc, rel->pathlist) {
+    Path* path = (Path*)lfirst(lc);
+    if (!IsA(path, MergeAppendPath) || path->param_info != nullptr || path->pathkeys == NIL) continue;
+    MergeAppendPath* map = (MergeAppendPath*)path;
+    List* subs = NIL;
+    ListCell* sc;
+    foreach (sc, map->subpaths) {
+      Path* sub = (Path*)lfirst(sc);
+      if (!pathkeys_contained_in(path->pathkeys, sub->pathkeys))
+        sub = (Path*)create_sort_path(root, sub->parent, sub, path->pathkeys, -1.0);
+      subs = lappend(subs, sub);
+    }
+    // Same rows and costs as the merge: replaced in place, the path list's order stays right.
+    Path* chunk_merge = chunk_merge_path_create(root, map, subs);
+    if (chunk_merge != nullptr) lfirst(lc) = chunk_merge;
+  }
 }
 
 bool is_chunk_merge_plan(const CustomScan* cscan) { return cscan->methods == &scan_methods; }

@@ -9,6 +9,7 @@
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
 #include "planner/chunk_append.hpp"
+#include "planner/chunk_merge.hpp"
 #include "planner/dml.hpp"
 #include "planner/restrict.hpp"
 #include "planner/skip_scan.hpp"
@@ -799,10 +800,20 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   bool shared_ranges = false;
   for (int i = 1; i < n; ++i)
     if (kids[i].range_start == kids[i - 1].range_start) shared_ranges = true;
-  if (shared_ranges) return;
-  if (guc_enable_ordered_append && (n > 1 || runtime != NIL))
-    merge_appends_to_chunk_appends(root, rel, ht, kids, n, runtime);
-  add_ordered_paths(root, rel, ht, kids, n, runtime);
+  if (!shared_ranges) {
+    if (guc_enable_ordered_append && (n > 1 || runtime != NIL))
+      merge_appends_to_chunk_appends(root, rel, ht, kids, n, runtime);
+    add_ordered_paths(root, rel, ht, kids, n, runtime);
+  }
+  // The MergeAppends left (not time first, or chunks sharing time ranges) exclude chunks at
+  // executor start, and lock only those they read, as ChunkMergeAppends (in SELECTs without row
+  // marks: ChunkMergeAppend is not made for ModifyTable's or EvalPlanQual's re-reads).
+  bool startup_clauses = false;
+  if (root->parse->commandType != CMD_SELECT || root->rowMarks != NIL) runtime = NIL;
+  ListCell* lc;
+  foreach (lc, runtime)
+    if (!((RuntimeClause*)lfirst(lc))->exec_time) startup_clauses = true;
+  if (startup_clauses) merge_appends_to_chunk_merges(root, rel);
 }
 
 }  // namespace

@@ -202,18 +202,23 @@ Path* skip_scan_path(PlannerInfo* root, Path* path, PathKey* key) {
     }
     case T_IndexPath:
       return skip_scan_leaf(root, path, key);
-    case T_CustomPath:  // a compressed chunk's ColumnarScan
-      return compressed_distinct_path != nullptr ? compressed_distinct_path(root, path, key) : nullptr;
+    case T_CustomPath:
     case T_MergeAppendPath: {
-      MergeAppendPath* map = (MergeAppendPath*)path;
+      // A compressed chunk's ColumnarScan; a merge of the chunks (a MergeAppend, or a
+      // ChunkMergeAppend when the restrictions have clauses known at executor start).
+      const bool merge = IsA(path, MergeAppendPath) || is_chunk_merge_path(path);
+      if (!merge)
+        return compressed_distinct_path != nullptr ? compressed_distinct_path(root, path, key) : nullptr;
+      List* children = IsA(path, MergeAppendPath) ? ((MergeAppendPath*)path)->subpaths
+                                                  : ((CustomPath*)path)->custom_paths;
       List* subs = NIL;
       ListCell* lc;
-      foreach (lc, map->subpaths) {
+      foreach (lc, children) {
         // (a partial compressed chunk is a MergeAppend of its ColumnarScan and its row part)
         // A child that is not in the merge's order would be sorted above its skip scan, which
         // has already dropped the rows that DISTINCT ON needs first.
         Path* child = (Path*)lfirst(lc);
-        if (!pathkeys_contained_in(map->path.pathkeys, child->pathkeys)) return nullptr;
+        if (!pathkeys_contained_in(path->pathkeys, child->pathkeys)) return nullptr;
         Path* sub = skip_scan_path(root, child, key);
         if (sub == nullptr) return nullptr;
         subs = lappend(subs, sub);
