@@ -10,6 +10,7 @@
 #include "columnstore/scan.hpp"
 #include "ddl/ddl.hpp"
 #include "gapfill/gapfill.hpp"
+#include "hypertable/merge_count.hpp"
 #include "ingest/ingest.hpp"
 #include "ingest/row_move.hpp"
 #include "jobs/jobs.hpp"
@@ -73,7 +74,7 @@ constexpr ExecutorStartHandler kExecutorStart[] = {
 };
 // ExecutorStart_hook: after the previous hook (the executor state exists).
 constexpr ExecutorStartHandler kExecutorStartAfter[] = {
-    note_merge_into_hypertable,  // ingest: the MERGE whose tag counts rows the routing trigger inserts
+    note_merge_into_hypertable,  // hypertable: the MERGE whose tag counts rows the routing trigger inserts
 };
 
 // get_relation_info_hook: after the previous hook.

@@ -3,8 +3,8 @@
 #include "catalog/catalog.hpp"
 #include "core/time/chunk_range.hpp"
 #include "hypertable/chunk.hpp"
+#include "hypertable/merge_count.hpp"
 #include "hypertable/space.hpp"
-#include "ingest/ingest.hpp"
 #include "pg/guard.hpp"
 #include "pg/module.hpp"
 

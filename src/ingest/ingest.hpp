@@ -20,14 +20,6 @@ void ingest_init();
 // to chunks (ChunkDispatch).
 void route_inserts_to_chunks(const pg::PlannerCall* call, PlannedStmt* stmt);
 
-// ExecutorStart, after the executor state exists: remembers a MERGE into a hypertable for as
-// long as its executor state lives, so the routing trigger can count the rows its NOT MATCHED
-// actions insert (count_rows_routed_by_trigger).
-void note_merge_into_hypertable(QueryDesc* query_desc, int eflags);
-
-// The hypertable's routing trigger (src/hypertable) has put `rows` rows that reached the parent
-// `relid` into chunks: they count in the command tag of the innermost running MERGE into it.
-void count_rows_routed_by_trigger(Oid relid, uint64 rows);
 
 // ProcessUtility, take-over phase: runs COPY FROM into a hypertable (true), or leaves any
 // other statement alone (false).
