@@ -138,6 +138,34 @@ SELECT time, host, v FROM m WHERE host = 'w' ORDER BY time;
 RESET enable_seqscan;
 SELECT * FROM idx('m', '2026-05-15');
 
+-- ... but not while a cursor of the transaction has the empty chunk open (it reads through the
+-- index storage a bulk build would replace): per-row inserts, the index keeps its storage
+BEGIN;
+COPY m FROM STDIN WITH (FORMAT csv);
+2026-07-01 00:00:00+00,x,1
+\.
+SELECT format('TRUNCATE %s', c) FROM show_chunks('m', newer_than => timestamptz '2026-06-15') c \gexec
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_bitmapscan = off;
+DECLARE cur CURSOR FOR SELECT time, v FROM m WHERE host = 'x' AND time >= '2026-06-15' ORDER BY time;
+FETCH 1 FROM cur;
+CREATE TEMP TABLE storage_before AS
+  SELECT i.indexrelid, ic.relfilenode FROM show_chunks('m', newer_than => timestamptz '2026-06-15') s
+    JOIN pg_index i ON i.indrelid = s JOIN pg_class ic ON ic.oid = i.indexrelid;
+COPY m FROM STDIN WITH (FORMAT csv);
+2026-07-01 00:01:00+00,x,2
+2026-07-01 00:02:00+00,x,3
+\.
+SELECT count(*) AS indexes, bool_and(ic.relfilenode = b.relfilenode) AS same_storage
+  FROM storage_before b JOIN pg_class ic ON ic.oid = b.indexrelid;
+FETCH ALL FROM cur;
+CLOSE cur;
+COMMIT;
+SET enable_seqscan = off;
+SELECT time, host, v FROM m WHERE host = 'x' ORDER BY time;
+RESET enable_seqscan;
+SELECT count(*), bool_and(entries_ok) FROM idx('m', '2026-06-15');
+
 -- a deferrable unique constraint is checked at commit, not by an index build during the COPY
 CREATE TABLE d (time timestamptz NOT NULL, k int, UNIQUE (k, time) DEFERRABLE INITIALLY DEFERRED);
 SELECT created FROM create_hypertable('d', by_range('time', interval '1 day'));
