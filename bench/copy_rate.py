@@ -53,6 +53,8 @@ def main():
     parser.add_argument("--json", type=Path, help="write every timing here")
     parser.add_argument("--per-row", action="store_true",
                         help="also time the hypertable with strata.copy_bulk_index_build = off")
+    parser.add_argument("--split-off", action="store_true",
+                        help="also time the hypertable with strata.copy_fast_split = off (PostgreSQL splits lines)")
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
     targets = [t for t in harness.TARGETS if t.name in ("plain", "strata")]
@@ -61,15 +63,23 @@ def main():
         targets.append(harness.Target("per_row", "strata hypertable, per-row index inserts",
                                       extension=True, hypertable=True))
         envs["per_row"] = dict(os.environ, PGOPTIONS="-c strata.copy_bulk_index_build=off")
+    if args.split_off:
+        targets.append(harness.Target("split_off", "strata hypertable, PostgreSQL's line splitting",
+                                      extension=True, hypertable=True))
+        envs["split_off"] = dict(os.environ, PGOPTIONS="-c strata.copy_fast_split=off")
     names = harness.DATA_WORKLOADS if args.workload == "all" else [args.workload]
     doc = {"scale": args.scale, "rounds": args.rounds, "workloads": {}}
     head = "| workload | rows | plain rows/s | strata rows/s | strata/plain |"
     if args.per_row:
         head += " strata per-row index inserts rows/s | per-row/plain |"
+    if args.split_off:
+        head += " strata split off rows/s | split off/plain |"
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
     chead = "| workload | plain backend CPU s | strata backend CPU s | plain/strata |"
     if args.per_row:
         chead += " per-row backend CPU s | plain/per-row |"
+    if args.split_off:
+        chead += " split off backend CPU s | plain/split off |"
     cpu_lines = [chead, "|---" * (chead.count("|") - 1) + "|"]
     for name in names:
         w = harness.Workload(name, args.scale)
@@ -97,11 +107,15 @@ def main():
         cpu_lines.append(f"| {name} | {cmed['plain']:.2f} | {cmed['strata']:.2f} | "
                          f"{cmed['plain'] / cmed['strata']:.2f} |"
                          + (f" {cmed['per_row']:.2f} | {cmed['plain'] / cmed['per_row']:.2f} |"
-                            if args.per_row else ""))
+                            if args.per_row else "")
+                         + (f" {cmed['split_off']:.2f} | {cmed['plain'] / cmed['split_off']:.2f} |"
+                            if args.split_off else ""))
         line = (f"| {name} | {rows:,} | {med['plain']:,.0f} | {med['strata']:,.0f} | "
                 f"{med['strata'] / med['plain']:.2f} |")
         if args.per_row:
             line += f" {med['per_row']:,.0f} | {med['per_row'] / med['plain']:.2f} |"
+        if args.split_off:
+            line += f" {med['split_off']:,.0f} | {med['split_off'] / med['plain']:.2f} |"
         lines.append(line)
     if args.json:
         args.json.write_text(json.dumps(doc, indent=2) + "\n")

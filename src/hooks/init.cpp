@@ -7,6 +7,7 @@
 #include "gapfill/gapfill.hpp"
 #include "hooks/hooks.hpp"
 #include "ingest/copy_input.hpp"
+#include "ingest/copy_split.hpp"
 #include "ingest/ingest.hpp"
 #include "ingest/row_move.hpp"
 #include "jobs/jobs.hpp"
@@ -76,6 +77,10 @@ void define_settings() {
                            "Converts COPY fields of common types in their plain forms without the types' input functions.",
                            "Off, every field goes through its type's input function (for comparisons).",
                            &guc_copy_fast_input, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.copy_fast_split",
+                           "Splits COPY lines in text and CSV format into fields without PostgreSQL's parser where they are plain.",
+                           "Off, PostgreSQL splits every line (for comparisons).",
+                           &guc_copy_fast_split, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_columnstore_agg_pushdown",
                            "Computes aggregates over compressed chunks on their batches (decoded columns and metadata).",
                            "Off, compressed chunks' rows are formed and aggregated by PostgreSQL (for comparisons).",

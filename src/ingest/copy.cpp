@@ -98,6 +98,9 @@ void flush_chunk(CopyRun* run, CopyChunk* c) {
   if (c->nused == 0) return;
   MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(run->estate));
   uint64 save_lineno = run->cstate->cur_lineno;
+  // (as PostgreSQL's COPY: an error of a buffered row names its line, not the line read last)
+  const bool save_valid = run->cstate->line_buf_valid;
+  run->cstate->line_buf_valid = false;
   table_multi_insert(c->rri->ri_RelationDesc, c->slots, c->nused, run->cid, 0, c->bistate);
   for (int i = 0; i < c->nused; i++) {
     run->cstate->cur_lineno = c->linenos[i];
@@ -106,6 +109,7 @@ void flush_chunk(CopyRun* run, CopyChunk* c) {
     ResetPerTupleExprContext(run->estate);
   }
   run->cstate->cur_lineno = save_lineno;
+  run->cstate->line_buf_valid = save_valid;
   MemoryContextSwitchTo(old);
   run->total_buffered -= c->nused;
   c->nused = 0;

@@ -1,10 +1,13 @@
 // Faster text/CSV field conversion for COPY FROM into a hypertable (copy_input.hpp). C-style glue.
 #include "ingest/copy_input.hpp"
 
+#include "ingest/copy_split.hpp"
+
 extern "C" {
 #include "catalog/pg_type.h"
 #include "commands/copy.h"
 #include "datatype/timestamp.h"
+#include "executor/executor.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/rel.h"
@@ -22,7 +25,8 @@ enum FieldKind : uint8 { kInput, kFloat8, kInt2, kInt4, kInt8, kTimestampTz, kTi
 
 struct CopyInput {
   int natts;
-  uint8* kind;  // per attribute
+  uint8* kind;        // per attribute
+  CopySplit* split;   // the line splitter (copy_split.hpp), or nullptr: PostgreSQL's
 };
 
 namespace {
@@ -120,8 +124,8 @@ bool parse_timestamp(const char* s, bool with_offset, int64* out) {
   return true;
 }
 
-// The field's value without the input function, or false.
-bool convert(uint8 kind, const char* s, Datum* out) {
+// The field's value without the input function, or false. `len` is the field's length, or -1.
+bool convert(uint8 kind, const char* s, int len, Datum* out) {
   switch (kind) {
     case kFloat8: {
       double v;
@@ -145,7 +149,7 @@ bool convert(uint8 kind, const char* s, Datum* out) {
       return true;
     }
     case kText:
-      *out = PointerGetDatum(cstring_to_text(s));
+      *out = PointerGetDatum(len >= 0 ? cstring_to_text_with_len(s, len) : cstring_to_text(s));
       return true;
     default:
       return false;
@@ -155,8 +159,7 @@ bool convert(uint8 kind, const char* s, Datum* out) {
 }  // namespace
 
 CopyInput* copy_input_begin(CopyFromState cstate) {
-  if (!guc_copy_fast_input || cstate->opts.binary || cstate->num_defaults > 0 || cstate->convert_select_flags != nullptr)
-    return nullptr;
+  if (cstate->opts.binary || cstate->convert_select_flags != nullptr) return nullptr;
   TupleDesc desc = RelationGetDescr(cstate->rel);
   auto* in = (CopyInput*)palloc0(sizeof(CopyInput));
   in->natts = desc->natts;
@@ -190,10 +193,12 @@ CopyInput* copy_input_begin(CopyFromState cstate) {
       default:
         break;
     }
+    if (!guc_copy_fast_input) k = kInput;
     in->kind[a] = k;
     any |= k != kInput;
   }
-  if (!any) {
+  in->split = copy_split_begin(cstate);
+  if (!any && in->split == nullptr) {
     pfree(in->kind);
     pfree(in);
     return nullptr;
@@ -208,8 +213,11 @@ bool copy_input_next(CopyInput* in, CopyFromState cstate, ExprContext* econtext,
   memset(values, 0, sizeof(Datum) * desc->natts);
   memset(nulls, true, sizeof(bool) * desc->natts);
   char** fields;
+  int* lengths = nullptr;
   int nfields;
-  if (!NextCopyFromRawFields(cstate, &fields, &nfields)) return false;
+  if (in->split != nullptr ? !copy_split_next(in->split, cstate, &fields, &lengths, &nfields)
+                           : !NextCopyFromRawFields(cstate, &fields, &nfields))
+    return false;
   if (attr_count > 0 && nfields > attr_count)
     ereport(ERROR, (errcode(ERRCODE_BAD_COPY_FILE_FORMAT), errmsg("extra data after last expected column")));
   int fieldno = 0;
@@ -220,14 +228,17 @@ bool copy_input_next(CopyInput* in, CopyFromState cstate, ExprContext* econtext,
     if (fieldno >= nfields)
       ereport(ERROR, (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
                       errmsg("missing data for column \"%s\"", NameStr(att->attname))));
+    int len = lengths != nullptr ? lengths[fieldno] : -1;
     char* string = fields[fieldno++];
     if (cstate->opts.csv_mode) {
-      if (string == nullptr && cstate->opts.force_notnull_flags[m])
+      if (string == nullptr && cstate->opts.force_notnull_flags[m]) {
         string = cstate->opts.null_print;
-      else if (string != nullptr && cstate->opts.force_null_flags[m] && strcmp(string, cstate->opts.null_print) == 0)
+        len = -1;
+      } else if (string != nullptr && cstate->opts.force_null_flags[m] && strcmp(string, cstate->opts.null_print) == 0) {
         string = nullptr;
+      }
     }
-    if (string != nullptr && in->kind[m] != kInput && convert(in->kind[m], string, &values[m])) {
+    if (string != nullptr && in->kind[m] != kInput && convert(in->kind[m], string, len, &values[m])) {
       nulls[m] = false;
       continue;
     }
@@ -238,6 +249,9 @@ bool copy_input_next(CopyInput* in, CopyFromState cstate, ExprContext* econtext,
     cstate->cur_attname = nullptr;
     cstate->cur_attval = nullptr;
   }
+  // Defaults of the columns not read, as NextCopyFrom computes them (in the per-tuple context).
+  for (int i = 0; i < cstate->num_defaults; i++)
+    values[cstate->defmap[i]] = ExecEvalExpr(cstate->defexprs[i], econtext, &nulls[cstate->defmap[i]]);
   return true;
 }
 

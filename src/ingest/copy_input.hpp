@@ -1,9 +1,10 @@
-// Faster text/CSV field conversion for COPY FROM into a hypertable (copy.cpp): PostgreSQL splits
-// each line into fields (NextCopyFromRawFields); fields of a few base types in their plain
-// forms are converted here without the type's input function (float8 decimals of at
-// most 15 significant digits, integers, ISO timestamps with an explicit UTC offset, text), giving
-// exactly the value the input function gives; every other field, and any field not in such a
-// form, goes to the input function as NextCopyFrom would call it (so errors are PostgreSQL's).
+// Faster text/CSV input for COPY FROM into a hypertable (copy.cpp): each line is split into fields
+// by copy_split.hpp (PostgreSQL's NextCopyFromRawFields for the lines it leaves alone); fields of a
+// few base types in their plain forms are converted here without the type's input function
+// (float8 decimals of at most 15 significant digits, integers, ISO timestamps with an explicit UTC
+// offset, text), giving exactly the value the input function gives; every other field, and any
+// field not in such a form, goes to the input function as NextCopyFrom would call it (so errors
+// are PostgreSQL's), and the defaults of columns not read are computed as NextCopyFrom does.
 // C-style glue.
 #pragma once
 
@@ -18,8 +19,8 @@ namespace strata {
 
 struct CopyInput;
 
-// Whether the setting allows it (strata.copy_fast_input) and the COPY can use it (text or CSV
-// format, every column read from the input or NULL, no selective conversion); nullptr otherwise.
+// Whether the settings allow it (strata.copy_fast_input, strata.copy_fast_split) and the COPY can
+// use it (text or CSV format, no selective conversion); nullptr otherwise.
 CopyInput* copy_input_begin(CopyFromState cstate);
 // NextCopyFrom's contract for the COPY's relation.
 bool copy_input_next(CopyInput* in, CopyFromState cstate, ExprContext* econtext, Datum* values, bool* nulls);
