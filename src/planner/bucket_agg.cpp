@@ -206,6 +206,28 @@ ColKind agg_kind(Aggref* a, Index relid) {
   }
 }
 
+bool has_column(PathTarget* target, Var* var) {
+  ListCell* lc;
+  foreach (lc, target->exprs) {
+    Node* e = (Node*)lfirst(lc);
+    if (IsA(e, Var) && ((Var*)e)->varno == var->varno && ((Var*)e)->varattno == var->varattno) return true;
+  }
+  return false;
+}
+
+// Whether `path` outputs the time column and every aggregate's argument (the plan reads them by
+// position in its output).
+bool outputs_columns(Path* path, Expr* key, PathTarget* outputs) {
+  if (!has_column(path->pathtarget, (Var*)lsecond(((FuncExpr*)key)->args))) return false;
+  ListCell* lc;
+  foreach (lc, outputs->exprs) {
+    Node* e = (Node*)lfirst(lc);
+    if (!IsA(e, Aggref) || ((Aggref*)e)->args == NIL) continue;
+    if (!has_column(path->pathtarget, (Var*)((TargetEntry*)linitial(((Aggref*)e)->args))->expr)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void add_bucket_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
@@ -240,6 +262,7 @@ void add_bucket_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo
     // The projection that computes the key (and passes the columns on): this node computes the
     // key from the time column of the path below.
     if (IsA(path, ProjectionPath)) path = ((ProjectionPath*)path)->subpath;
+    if (!outputs_columns(path, key, output_rel->reltarget)) continue;
     Path* ref = (Path*)create_agg_path(root, output_rel, path, output_rel->reltarget, AGG_SORTED,
                                        AGGSPLIT_SIMPLE, parse->groupClause, NIL, &costs, groups);
     CustomPath* cp = makeNode(CustomPath);
