@@ -94,6 +94,7 @@ constexpr UpperPathsHandler kCreateUpperPaths[] = {
     columnstore::add_columnstore_agg_paths,  // columnstore: partial aggregates computed on compressed batches
     gapfill::add_gapfill_paths,  // gapfill: GapFill above an aggregation grouped by time_bucket_gapfill()
     add_skip_scan_paths,  // planner: DISTINCT / DISTINCT ON over a btree prefix as a skip scan
+    add_bucket_agg_paths,  // planner: GROUP BY time_bucket() over bucket-ordered input, aggregated natively
 };
 
 // ProcessUtility_hook. "wrap" handlers nest, the first outermost: each does its work before and

@@ -39,6 +39,10 @@ void define_settings() {
   DefineCustomBoolVariable("strata.enable_skipscan",
                            "Plans DISTINCT and DISTINCT ON over the leading column of a btree index as a skip scan.",
                            nullptr, &guc_enable_skipscan, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.enable_bucket_agg",
+                           "Aggregates GROUP BY time_bucket() over input ordered by the bucket with strata's own node.",
+                           "It computes min, max and count natively and reads heap chunks' time indexes directly.",
+                           &guc_enable_bucket_agg, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_runtime_exclusion",
                            "Excludes chunks at executor start for now()-relative and parameterized predicates.",
                            nullptr, &guc_enable_runtime_exclusion, true, PGC_USERSET, 0, nullptr,

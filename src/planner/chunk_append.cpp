@@ -555,6 +555,15 @@ List* chunk_append_deferred(const CustomScan* cscan) {
   return list_length(cscan->custom_private) > 2 ? (List*)lthird(cscan->custom_private) : NIL;
 }
 
+int chunk_append_nchildren(CustomScanState* node) { return ((ChunkAppendState*)node)->nplans; }
+
+PlanState* chunk_append_child(CustomScanState* node, int i) {
+  ChunkAppendState* state = (ChunkAppendState*)node;
+  if (state->nexec > 0 && !state->exec_done) exclude_at_run_time(state);
+  if (i < 0 || i >= state->nplans || !state->active[i]) return nullptr;
+  return child_state(state, i);
+}
+
 bool is_chunk_append_path(const Path* path) {
   return IsA(path, CustomPath) && ((const CustomPath*)path)->methods == &path_methods;
 }

@@ -6,6 +6,7 @@
 #include "planner/restrict.hpp"
 
 extern "C" {
+#include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 #include "nodes/plannodes.h"
 }
@@ -46,6 +47,13 @@ void chunk_append_set_deferred(CustomScan* cscan, List* per_child);
 bool* chunk_append_startup_survivors(const CustomScan* cscan, ParamListInfo params);
 CustomScan* chunk_append_copy_keeping(const CustomScan* cscan, const bool* keep);
 List* chunk_append_deferred(const CustomScan* cscan);
+
+// For a parent that reads the children itself (bucket_agg.cpp) instead of through this node:
+// the number of children that survived startup exclusion, and child i, initialized now if its
+// initialization was deferred, or nullptr when the clauses on executor parameters (evaluated at
+// the first call after a (re)start) exclude it.
+int chunk_append_nchildren(CustomScanState* node);
+PlanState* chunk_append_child(CustomScanState* node, int i);
 
 // Registers the custom scan methods (called once from planner_init).
 void chunk_append_register();

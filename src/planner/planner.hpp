@@ -18,6 +18,8 @@ extern bool guc_enable_ordered_append;
 extern bool guc_enable_runtime_exclusion;
 // Setting strata.enable_skipscan (src/planner/skip_scan.cpp).
 extern bool guc_enable_skipscan;
+// Setting strata.enable_bucket_agg (src/planner/bucket_agg.cpp).
+extern bool guc_enable_bucket_agg;
 
 // Registers ChunkAppend's custom scan methods; once, from _PG_init.
 void planner_init();
@@ -38,6 +40,11 @@ void expand_hypertable_rel(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeT
 // next distinct value instead of reading every entry (src/planner/skip_scan.cpp).
 void add_skip_scan_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
                          RelOptInfo* output_rel, void* extra);
+// create_upper_paths: for GROUP BY time_bucket(const width, time) with min / max / count over an
+// input ordered by that bucket, a BucketAggregate node in place of PostgreSQL's GroupAggregate
+// (src/planner/bucket_agg.cpp).
+void add_bucket_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
+                          RelOptInfo* output_rel, void* extra);
 
 // ---- the columnstore's hook points (docs/COLUMNSTORE.md, "Scanning a compressed chunk") --------
 // A compressed chunk (status & kChunkStatusCompressed) keeps most of its rows in its companion

@@ -16,6 +16,7 @@
 #include <cmath>
 
 #include "catalog/catalog.hpp"
+#include "planner/bucket_agg.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
 #include "planner/chunk_merge.hpp"
@@ -509,6 +510,7 @@ bool is_skip_scan_plan(const CustomScan* cscan) { return cscan->methods == &scan
 void skip_scan_register() {
   RegisterCustomScanMethods(&scan_methods);
   chunk_merge_register();
+  bucket_agg_register();
 }
 
 }  // namespace strata
