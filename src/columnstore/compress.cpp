@@ -160,6 +160,7 @@ struct Compressor {
   MinMax* minmax;
   int nbloom;
   Bloom* bloom;
+  AttrNumber max_attno;       // the last chunk attribute add_row reads
   AttrNumber count_att, seq_att;
   int32 seq;
   int64 batches;
@@ -358,9 +359,12 @@ int64 int_datum(Datum v, int16 len) {
 }
 
 void add_row(Compressor* c, TupleTableSlot* slot) {
+  // Every attribute read below deformed at once (slot_getattr, one column at a time, resumed the
+  // deforming in a call per column).
+  slot_getsomeattrs(slot, c->max_attno);
   for (int i = 0; i < c->ndata; ++i) {
-    bool isnull;
-    Datum v = slot_getattr(slot, c->data[i].attno, &isnull);
+    const bool isnull = slot->tts_isnull[c->data[i].attno - 1];
+    const Datum v = slot->tts_values[c->data[i].attno - 1];
     storage_append_datum(c->builder, i, &c->data[i].type, v, isnull);
     if (isnull) continue;
     for (int k = 0; k < c->nbloom; ++k) {
@@ -371,8 +375,8 @@ void add_row(Compressor* c, TupleTableSlot* slot) {
   }
   for (int k = 0; k < c->nminmax; ++k) {
     MinMax* m = &c->minmax[k];
-    bool isnull;
-    Datum v = slot_getattr(slot, m->col->attno, &isnull);
+    const bool isnull = slot->tts_isnull[m->col->attno - 1];
+    const Datum v = slot->tts_values[m->col->attno - 1];
     if (isnull) {
       m->nulls++;
       continue;
@@ -619,6 +623,9 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
     storage_bloom_column(k + 1, buf);
     b->att = companion_att(c->companion, buf);
   }
+  c->max_attno = 1;
+  for (int i = 0; i < c->ndata; ++i) c->max_attno = Max(c->max_attno, c->data[i].attno);
+  for (int k = 0; k < c->nminmax; ++k) c->max_attno = Max(c->max_attno, c->minmax[k].col->attno);
   c->builder = storage_builder_create(types, bloomflags, c->ndata);
   if (guc_compression_reuse_codecs) bridge::builder_reuse_codecs(c->builder, true);
 }
