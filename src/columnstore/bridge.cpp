@@ -2,6 +2,7 @@
 #include "columnstore/bridge.hpp"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 
 #include <condition_variable>
@@ -139,6 +140,14 @@ struct Builder {
 
   // Runs on the worker thread: C++ data of this builder only.
   void work() {
+    // SCHED_BATCH: the worker never preempts the backend when the backend wakes it. Without it,
+    // on a machine whose cores are busy the kernel ran the freshly woken worker at once on the
+    // backend's own core and put the backend off it at every batch handed over (about one
+    // involuntary context switch per batch), so the two ran one after the other rather than side
+    // by side (docs/BENCHMARKS.md, "Where compress_chunk's time goes"). Failure leaves the policy.
+    sched_param param{};
+    param.sched_priority = 0;
+    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &param);
     std::unique_lock<std::mutex> lock(mu);
     for (;;) {
       cv.wait(lock, [this] { return stop || job != nullptr; });

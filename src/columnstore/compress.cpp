@@ -47,6 +47,8 @@ extern "C" {
 #include "utils/typcache.h"
 }
 
+#include <sys/mman.h>
+
 namespace strata::columnstore {
 
 bool guc_compression_progress = false;
@@ -54,6 +56,7 @@ bool guc_compression_index_scan = true;
 bool guc_compression_sort_in_memory = true;
 bool guc_compression_encode_thread = true;
 bool guc_compression_reuse_codecs = true;
+bool guc_compression_copy_rows = true;
 
 namespace {
 
@@ -157,6 +160,7 @@ struct Compressor {
   MinMax* minmax;
   int nbloom;
   Bloom* bloom;
+  AttrNumber max_attno;       // the last chunk attribute add_row reads
   AttrNumber count_att, seq_att;
   int32 seq;
   int64 batches;
@@ -355,9 +359,12 @@ int64 int_datum(Datum v, int16 len) {
 }
 
 void add_row(Compressor* c, TupleTableSlot* slot) {
+  // Every attribute read below deformed at once (slot_getattr, one column at a time, resumed the
+  // deforming in a call per column).
+  slot_getsomeattrs(slot, c->max_attno);
   for (int i = 0; i < c->ndata; ++i) {
-    bool isnull;
-    Datum v = slot_getattr(slot, c->data[i].attno, &isnull);
+    const bool isnull = slot->tts_isnull[c->data[i].attno - 1];
+    const Datum v = slot->tts_values[c->data[i].attno - 1];
     storage_append_datum(c->builder, i, &c->data[i].type, v, isnull);
     if (isnull) continue;
     for (int k = 0; k < c->nbloom; ++k) {
@@ -368,8 +375,8 @@ void add_row(Compressor* c, TupleTableSlot* slot) {
   }
   for (int k = 0; k < c->nminmax; ++k) {
     MinMax* m = &c->minmax[k];
-    bool isnull;
-    Datum v = slot_getattr(slot, m->col->attno, &isnull);
+    const bool isnull = slot->tts_isnull[m->col->attno - 1];
+    const Datum v = slot->tts_values[m->col->attno - 1];
     if (isnull) {
       m->nulls++;
       continue;
@@ -616,6 +623,9 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
     storage_bloom_column(k + 1, buf);
     b->att = companion_att(c->companion, buf);
   }
+  c->max_attno = 1;
+  for (int i = 0; i < c->ndata; ++i) c->max_attno = Max(c->max_attno, c->data[i].attno);
+  for (int k = 0; k < c->nminmax; ++k) c->max_attno = Max(c->max_attno, c->minmax[k].col->attno);
   c->builder = storage_builder_create(types, bloomflags, c->ndata);
   if (guc_compression_reuse_codecs) bridge::builder_reuse_codecs(c->builder, true);
 }
@@ -764,16 +774,31 @@ void compress_sorted(Compressor* c, Tuplesortstate* sort, TupleTableSlot* slot, 
 // exact bytes with a hash table and ranked by the sort's comparator, then each segment's rows
 // sorted by the orderby keys, which is a single pass when they are already in order or in reverse
 // order, as rows loaded in time order are). A pinned page's tuples stay where they are.
+//
+// When the heap's pages fit in maintenance_work_mem beside the row arrays, its tuples are copied
+// instead ("copy mode"): the scan reads the pages through a small ring of buffers (BAS_BULKREAD),
+// so it touches 256 kB of shared_buffers rather than one buffer per page of the chunk, and the
+// copies and the row arrays go to large allocations that ask the kernel for huge pages. Touching
+// memory for the first time is what a fresh backend pays most for on a virtualised machine (a
+// page fault per 4 kB; shared_buffers is never backed by transparent huge pages): pinning every
+// page of a 65 MB chunk cost a fifth of compress_chunk's backend time (docs/BENCHMARKS.md, "Where
+// compress_chunk's time goes").
 
 struct MemRows {
   MemoryContext cxt;
-  HeapTupleHeader* tup;  // per row: the tuple in its pinned page
+  HeapTupleHeader* tup;  // per row: the tuple in its pinned page, or its copy
   uint32* len;
   ItemPointerData* tid;
   int64 n, cap;
   Size bytes, limit;
-  Buffer* pins;  // one extra pin per page read
+  Buffer* pins;  // one extra pin per page read (pin mode)
   int64 npins, cappins;
+  bool copy;        // copy mode: tuples copied into blocks, no pins
+  char* block;      // the current block of tuple copies
+  Size block_used, block_size;
+  Size block_next;  // size of the next block
+  int64 cap_first;  // capacity of the row arrays at the first row
+  TupleDesc desc;   // the chunk's (copy mode: keys read from the copies)
   // sort keys: segmentby then orderby, as begin_sort sorts them
   int nkeys, nseg;
   SortSupportData* ssup;
@@ -786,21 +811,62 @@ struct MemRows {
 
 constexpr Size kRowBytes = sizeof(HeapTupleHeader) + sizeof(uint32) + sizeof(ItemPointerData) + 2 * sizeof(int64);
 
-// Whether the chunk's rows may be gathered in memory (estimates; memrows_add checks the real need).
-bool memrows_fit(Relation rel, int nkeys) {
-  if (RelationUsesLocalBuffers(rel)) return false;  // (temp_buffers is small)
+// Asks the kernel to back the whole 2 MB pages inside [p, p + size) with transparent huge pages
+// (in "madvise" mode it only does so when asked): a first touch of a large array then costs one
+// fault per 2 MB instead of one per 4 kB. Advice only: failure or an unsupported kernel changes
+// nothing else.
+void advise_huge_pages(void* p, Size size) {
+#ifdef MADV_HUGEPAGE
+  constexpr uintptr_t kHuge = (uintptr_t)2 * 1024 * 1024;
+  if (size < 2 * kHuge) return;
+  const uintptr_t start = ((uintptr_t)p + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = ((uintptr_t)p + size) & ~(kHuge - 1);
+  if (end > start) (void)madvise((void*)start, end - start, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)size;
+#endif
+}
+
+void* memrows_alloc(MemoryContext cxt, Size size) {
+  void* p = MemoryContextAllocHuge(cxt, size);
+  advise_huge_pages(p, size);
+  return p;
+}
+
+void* memrows_realloc(void* old, Size size) {
+  void* p = repalloc_huge(old, size);
+  advise_huge_pages(p, size);
+  return p;
+}
+
+// How the chunk's rows are gathered in memory, if they are: 0 not at all, 1 pinned pages, 2 copies
+// (estimates; memrows_add checks the real need).
+int memrows_fit(Relation rel, int nkeys) {
+  if (RelationUsesLocalBuffers(rel)) return 0;  // (temp_buffers is small)
   const BlockNumber blocks = RelationGetNumberOfBlocks(rel);
-  if (blocks > (BlockNumber)(NBuffers / 4)) return false;
+  if (blocks > (BlockNumber)(NBuffers / 4)) return 0;
   double rows = rel->rd_rel->reltuples;
   if (rows < 0) rows = (double)blocks * (BLCKSZ / 64);
   const double need = rows * (kRowBytes + nkeys * (sizeof(Datum) + sizeof(bool)));
-  return need <= (double)maintenance_work_mem * 1024.0;
+  const double limit = (double)maintenance_work_mem * 1024.0;
+  if (need > limit) return 0;
+  // Copies need the heap's bytes at most (the tuples are MAXALIGNed in their pages too).
+  const bool heap_am = rel->rd_tableam == GetHeapamTableAmRoutine();
+  return heap_am && guc_compression_copy_rows && need + (double)blocks * BLCKSZ <= limit ? 2 : 1;
 }
 
-MemRows* memrows_begin(const CompressionSettings* s, SourceColumn* cols, int ncols, MemoryContext work) {
+MemRows* memrows_begin(Relation rel, bool copy, const CompressionSettings* s, SourceColumn* cols, int ncols,
+                       MemoryContext work) {
   MemRows* m = (MemRows*)palloc0(sizeof(MemRows));
   m->cxt = AllocSetContextCreate(work, "columnstore rows", ALLOCSET_DEFAULT_SIZES);
   m->limit = (Size)maintenance_work_mem * 1024;
+  m->copy = copy;
+  m->desc = RelationGetDescr(rel);
+  m->block_next = (Size)RelationGetNumberOfBlocks(rel) * BLCKSZ;
+  // The row arrays sized for the rows ANALYZE counted (growing them copies and touches them again).
+  const double rows = rel->rd_rel->reltuples;
+  m->cap_first = rows > 0 && rows < 1e9 ? Max((int64)4096, (int64)(rows * 1.02) + 1024) : 4096;
   m->nkeys = s->nsegmentby + s->norderby;
   m->nseg = s->nsegmentby;
   m->ssup = (SortSupportData*)palloc0(sizeof(SortSupportData) * (m->nkeys + 1));
@@ -845,24 +911,57 @@ void memrows_store(MemRows* m, int64 r, HeapTupleData* h, TupleTableSlot* slot) 
 // is not added).
 bool memrows_add(MemRows* m, TupleTableSlot* slot) {
   if (m->n == m->cap) {
-    const int64 cap = m->cap == 0 ? 4096 : m->cap * 2;
-    const Size grow = (Size)(cap - m->cap) * (kRowBytes + m->nkeys * (sizeof(Datum) + sizeof(bool)));
+    int64 cap = m->cap == 0 ? m->cap_first : m->cap * 2;
+    const Size per_row = kRowBytes + m->nkeys * (sizeof(Datum) + sizeof(bool));
+    if (m->cap == 0 && m->bytes + (Size)cap * per_row > m->limit) cap = 4096;  // (an estimate off the mark)
+    const Size grow = (Size)(cap - m->cap) * per_row;
     if (m->bytes + grow > m->limit) return false;
     if (m->cap == 0) {
-      m->tup = (HeapTupleHeader*)MemoryContextAllocHuge(m->cxt, sizeof(HeapTupleHeader) * cap);
-      m->len = (uint32*)MemoryContextAllocHuge(m->cxt, sizeof(uint32) * cap);
-      m->tid = (ItemPointerData*)MemoryContextAllocHuge(m->cxt, sizeof(ItemPointerData) * cap);
-      m->key = (Datum*)MemoryContextAllocHuge(m->cxt, sizeof(Datum) * cap * (m->nkeys + 1));
-      m->keynull = (bool*)MemoryContextAllocHuge(m->cxt, sizeof(bool) * cap * (m->nkeys + 1));
+      m->tup = (HeapTupleHeader*)memrows_alloc(m->cxt, sizeof(HeapTupleHeader) * cap);
+      m->len = (uint32*)memrows_alloc(m->cxt, sizeof(uint32) * cap);
+      m->tid = (ItemPointerData*)memrows_alloc(m->cxt, sizeof(ItemPointerData) * cap);
+      m->key = (Datum*)memrows_alloc(m->cxt, sizeof(Datum) * cap * (m->nkeys + 1));
+      m->keynull = (bool*)memrows_alloc(m->cxt, sizeof(bool) * cap * (m->nkeys + 1));
     } else {
-      m->tup = (HeapTupleHeader*)repalloc_huge(m->tup, sizeof(HeapTupleHeader) * cap);
-      m->len = (uint32*)repalloc_huge(m->len, sizeof(uint32) * cap);
-      m->tid = (ItemPointerData*)repalloc_huge(m->tid, sizeof(ItemPointerData) * cap);
-      m->key = (Datum*)repalloc_huge(m->key, sizeof(Datum) * cap * (m->nkeys + 1));
-      m->keynull = (bool*)repalloc_huge(m->keynull, sizeof(bool) * cap * (m->nkeys + 1));
+      m->tup = (HeapTupleHeader*)memrows_realloc(m->tup, sizeof(HeapTupleHeader) * cap);
+      m->len = (uint32*)memrows_realloc(m->len, sizeof(uint32) * cap);
+      m->tid = (ItemPointerData*)memrows_realloc(m->tid, sizeof(ItemPointerData) * cap);
+      m->key = (Datum*)memrows_realloc(m->key, sizeof(Datum) * cap * (m->nkeys + 1));
+      m->keynull = (bool*)memrows_realloc(m->keynull, sizeof(bool) * cap * (m->nkeys + 1));
     }
     m->bytes += grow;
     m->cap = cap;
+  }
+  if (m->copy) {
+    // The tuple copied (the page goes back to the scan's ring), its keys read from the copy.
+    bool should_free;
+    HeapTuple t = ExecFetchSlotHeapTuple(slot, false, &should_free);
+    const Size need = MAXALIGN(t->t_len);
+    if (m->block == nullptr || m->block_used + need > m->block_size) {
+      const Size size = Max(Max(m->block_next, need), (Size)64 * 1024);
+      if (m->bytes + size > m->limit) return false;
+      m->block = (char*)memrows_alloc(m->cxt, size);
+      m->block_size = size;
+      m->block_used = 0;
+      m->bytes += size;
+      m->block_next = (Size)8 * 1024 * 1024;  // (the first block holds the whole heap; rows added since?)
+    }
+    HeapTupleHeader copy = (HeapTupleHeader)(m->block + m->block_used);
+    memcpy(copy, t->t_data, t->t_len);
+    m->block_used += need;
+    const int64 r = m->n++;
+    m->tup[r] = copy;
+    m->len[r] = t->t_len;
+    m->tid[r] = slot->tts_tid;
+    if (should_free) heap_freetuple(t);
+    HeapTupleData h;
+    h.t_len = m->len[r];
+    h.t_data = copy;
+    h.t_self = m->tid[r];
+    h.t_tableOid = InvalidOid;
+    for (int k = 0; k < m->nkeys; ++k)
+      m->key[r * m->nkeys + k] = heap_getattr(&h, m->keyatt[k], m->desc, &m->keynull[r * m->nkeys + k]);
+    return true;
   }
   // The page stays pinned (one extra pin per page), so the tuple and its key datums stay valid.
   const Buffer buf = ((BufferHeapTupleTableSlot*)slot)->buffer;
@@ -958,10 +1057,10 @@ uint32 memrows_segment_hash(const MemRows* m, int64 r) {
 // The rows in compression order, by sorting (m->order).
 void memrows_sort(MemRows* m) {
   const int64 n = m->n;
-  m->order = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * (n + 1));
+  m->order = (int64*)memrows_alloc(m->cxt, sizeof(int64) * (n + 1));
   // 1. A segment number per row (a hash table of the segments' first rows), and the segments in
   // the sort's order.
-  int64* seg_of = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * (n + 1));
+  int64* seg_of = (int64*)memrows_alloc(m->cxt, sizeof(int64) * (n + 1));
   int64 nsegs = 0;
   int64* first = nullptr;  // first row of each segment
   if (m->nseg == 0) {
@@ -1081,7 +1180,7 @@ bool memrows_index_order(MemRows* m, Relation rel, Oid index, Snapshot snap) {
     while (r >= 0 && (int64)ItemPointerGetBlockNumber(&m->tid[r]) >= b) --r;
     first[b] = r + 1;
   }
-  m->order = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * (n + 1));
+  m->order = (int64*)memrows_alloc(m->cxt, sizeof(int64) * (n + 1));
   bool* seen = (bool*)MemoryContextAllocHuge(m->cxt, n + 1);
   memset(seen, 0, n + 1);
   Relation idx = index_open(index, AccessShareLock);
@@ -1166,11 +1265,16 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s) {
   int64 nrows = 0;
   const Oid index = ordering_index(rel, s, cols, ncols);
   const int nkeys = s->nsegmentby + s->norderby;
-  if (nkeys > 0 && guc_compression_sort_in_memory && memrows_fit(rel, nkeys)) {
+  const int memmode = nkeys > 0 && guc_compression_sort_in_memory ? memrows_fit(rel, nkeys) : 0;
+  if (memmode != 0) {
     // One sequential pass over the heap into memory, then the rows in order there.
-    MemRows* m = memrows_begin(s, cols, ncols, work);
+    MemRows* m = memrows_begin(rel, memmode == 2, s, cols, ncols, work);
     Tuplesortstate* spill = nullptr;
     TableScanDesc scan = table_beginscan_strat(rel, snap, 0, nullptr, false, false);
+    // Copy mode: the pages through a ring of buffers. heapam uses a ring only for tables larger
+    // than a quarter of shared_buffers (these chunks are smaller), so the scan is given one.
+    if (m->copy && ((HeapScanDesc)scan)->rs_strategy == nullptr)
+      ((HeapScanDesc)scan)->rs_strategy = GetAccessStrategy(BAS_BULKREAD);
     while (table_scan_getnextslot(scan, ForwardScanDirection, scan_slot)) {
       nrows++;
       if (spill == nullptr && !memrows_add(m, scan_slot)) {
@@ -1189,7 +1293,10 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s) {
       tuplesort_end(spill);
     } else {
       Progress progress;
-      if (OidIsValid(index) && memrows_index_order(m, rel, index, snap)) {
+      // Copy mode sorts rather than reading the index: with the rows in memory the sort is a pass
+      // per segment when they are in (reverse) order, while the index's pages are read through
+      // shared_buffers (devops small: 0.08 s of index reads per chunk against 0.01 s of sorting).
+      if (!m->copy && OidIsValid(index) && memrows_index_order(m, rel, index, snap)) {
         progress_start(&progress, RelationGetRelationName(rel), (int64)Max(rel->rd_rel->reltuples, 0), false);
       } else {
         ereport(DEBUG1, (errmsg("compressing chunk \"%s\": sorting %lld rows in memory", RelationGetRelationName(rel),

@@ -115,6 +115,11 @@ void define_settings() {
                            "Off, every batch is encoded by the backend itself (the same bytes either way).",
                            &columnstore::guc_compression_encode_thread, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomBoolVariable("strata.compression_copy_rows",
+                           "Compresses a chunk whose heap fits in maintenance_work_mem by copying its rows through a "
+                           "small ring of buffers instead of keeping every page of it pinned in shared_buffers.",
+                           "Off, the pages stay pinned (the same batches either way).",
+                           &columnstore::guc_compression_copy_rows, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.compression_reuse_codecs",
                            "Compresses a chunk choosing each column's codec on its first batches and reusing it, "
                            "with a full trial of every codec every 17th batch.",
