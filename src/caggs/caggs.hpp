@@ -8,11 +8,14 @@
 #include "pg/handlers.hpp"
 
 extern "C" {
+#include "access/htup.h"
+#include "access/tupdesc.h"
 #include "access/xact.h"
 #include "nodes/params.h"
 #include "nodes/plannodes.h"
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
+#include "utils/relcache.h"
 }
 
 namespace strata {
@@ -62,12 +65,26 @@ struct CaggTracker {
   int64 slot_hi;
   int64 min;
   int64 max;
+  // Rows with a time below this are captured whole (incremental maintenance, caggs_track_row);
+  // kOpenStart (nothing is below it) unless the running statement called caggs_capture_begin.
+  int64 capture_below;
   // private to src/caggs
   int32 hypertable_id;
   int64 interval;
   int nranges;
   int capacity;
   core::TimeRange* ranges;
+  Oid relid;                  // the hypertable
+  bool capture_off;           // for the rest of the transaction (a statement that cannot capture ran)
+  bool threshold_known;       // capture_threshold read in this transaction
+  int64 capture_threshold;    // the highest invalidation threshold of the aggregates
+  MemoryContext capture_cxt;  // the captured rows (MinimalTuples), or nullptr
+  TupleDesc capture_desc;     // the hypertable's row layout
+  MinimalTuple* captured;
+  int64* captured_times;      // their times
+  int64 ncaptured;
+  int64 captured_cap;
+  int64 captured_bytes;
 };
 
 // The transaction's tracker for rows written to `ht`, or nullptr when no continuous aggregate is
@@ -75,6 +92,16 @@ struct CaggTracker {
 CaggTracker* caggs_tracker_for(const Hypertable* ht);
 
 void caggs_track_slow(CaggTracker* t, int64 value);
+
+// Called by an INSERT or COPY statement into hypertable `rel` once before its first row (after
+// caggs_tracker_for), with `plain_insert` false for an INSERT ... ON CONFLICT: whether its rows
+// may be captured for incremental maintenance, i.e. every row it hands to caggs_track_row is
+// written as it is (no ON CONFLICT, no BEFORE ROW trigger, no stored generated column). Rows
+// are captured only at the top level of the transaction (not in a subtransaction), and only
+// below the invalidation threshold of an aggregate.
+void caggs_capture_begin(CaggTracker* t, Relation rel, bool plain_insert);
+
+void caggs_capture_slow(CaggTracker* t, int64 value, const Datum* values, const bool* isnull);
 
 // Records that a row with time `value` (internal axis) was written. One or two comparisons in
 // the common case (same chunk slot as the previous row).
@@ -85,6 +112,16 @@ inline void caggs_track(CaggTracker* t, int64 value) {
     return;
   }
   caggs_track_slow(t, value);
+}
+
+// The same for INSERT and COPY, with the row itself (in the hypertable's layout): a row below
+// capture_below (a late row) is kept for incremental maintenance instead (one comparison more).
+inline void caggs_track_row(CaggTracker* t, int64 value, const Datum* values, const bool* isnull) {
+  if (value < t->capture_below) {
+    caggs_capture_slow(t, value, values, isnull);
+    return;
+  }
+  caggs_track(t, value);
 }
 
 }  // namespace strata

@@ -20,6 +20,7 @@ namespace strata {
 
 extern int guc_cagg_refresh_batch_buckets;
 extern bool guc_cagg_refresh_parallel;
+extern bool guc_cagg_incremental;
 
 void caggs_wrap_utility(const pg::UtilityCall* c) {
   if (!caggs_process_utility(c->pstmt, c->query_string, c->read_only_tree, c->context, c->params, c->query_env,
@@ -37,6 +38,11 @@ void caggs_init() {
                            "Continuous aggregate refreshes run their aggregation as a SELECT of its own, which may "
                            "use parallel workers, and write its rows in bulk (off: INSERT ... SELECT, never parallel).",
                            nullptr, &guc_cagg_refresh_parallel, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.cagg_incremental",
+                           "Rows that INSERT and COPY write below a continuous aggregate's invalidation threshold "
+                           "are aggregated into delta rows that a refresh adds into the materialized buckets, "
+                           "where the aggregates combine exactly (off: their buckets are recomputed).",
+                           nullptr, &guc_cagg_incremental, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 }
 
 }  // namespace strata

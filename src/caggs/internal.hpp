@@ -7,6 +7,8 @@
 
 extern "C" {
 #include "nodes/parsenodes.h"
+#include "utils/snapshot.h"
+#include "utils/tuplestore.h"
 }
 
 namespace strata::caggs {
@@ -140,6 +142,26 @@ struct RefreshOptions {
 // Refreshes buckets [start, end) of the window. Used by refresh_continuous_aggregate, the
 // refresh policy and CREATE ... WITH DATA.
 void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* opt);
+
+// The invalidation log of an aggregate, as an array of ranges (palloc'd).
+core::TimeRange* read_log(int32 mat_id, int* n);
+
+// ---- Incremental maintenance from late rows (incremental.cpp) ------------------------------
+
+// Whether INSERT and COPY capture late rows (strata.cagg_incremental, and the delta table is
+// there).
+bool inc_capture_enabled();
+// At pre-commit: the aggregate's query over the captured rows (`rows`, `nrows` rows of the
+// hypertable's layout `desc`) written as delta rows of `c`. False, having written nothing, when
+// the aggregate is not maintained incrementally (its caller logs the rows' ranges instead).
+bool inc_write_deltas(Cagg* c, Tuplestorestate* rows, TupleDesc desc, int64 nrows);
+// At refresh, under the refresh lock: adds the delta rows of buckets in [start, end) that no
+// range of the log covers into the materialization (`mat_q`, quoted) and deletes them. When the
+// aggregate is not maintained incrementally (the setting is off), logs their buckets instead.
+// True when it changed the materialization.
+bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start, int64 end);
+// Deletes the delta rows of buckets in [start, end) that `snapshot` sees.
+void inc_discard_deltas(int32 mat_id, int64 start, int64 end, Snapshot snapshot);
 
 // Builds the user view's SQL text (materialized only, or with real-time aggregation).
 char* user_view_sql(const Cagg* cagg, const QueryInfo* qi, const char* mat_schema, const char* mat_table,

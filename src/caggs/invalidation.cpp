@@ -8,8 +8,16 @@
 #include "pg/guard.hpp"
 
 extern "C" {
+#include "access/detoast.h"
+#include "access/htup_details.h"
+#include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
 #include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/tuplestore.h"
 }
 
 namespace strata::caggs {
@@ -60,6 +68,7 @@ CaggTracker* tracker_for_id(int32 ht_id, int64 interval) {
     t->slot_hi = 0;
     t->hypertable_id = ht_id;
     t->interval = interval > 0 ? interval : 1;
+    t->capture_below = core::kOpenStart;
   }
   return &e->tracker;
 }
@@ -95,7 +104,38 @@ void flush_slot(CaggTracker* t) {
   t->slot_hi = 0;
 }
 
-// Writes the transaction's ranges to the logs of the aggregates of each hypertable it wrote.
+// The captured rows' time ranges, merged as the tracker merges the others (one per chunk-interval
+// slot at most 1024 ranges), for aggregates that cannot take them as delta rows.
+core::TimeRange* captured_ranges(CaggTracker* t, size_t* n) {
+  CaggTracker tmp;
+  memset(&tmp, 0, sizeof tmp);
+  tmp.slot_lo = 1;
+  tmp.slot_hi = 0;
+  tmp.interval = t->interval;
+  for (int64 i = 0; i < t->ncaptured; i++) caggs_track(&tmp, t->captured_times[i]);
+  flush_slot(&tmp);
+  *n = tmp.nranges == 0 ? 0 : core::merge_ranges(tmp.ranges, tmp.nranges);
+  return tmp.ranges;
+}
+
+// Gives up capturing in this transaction: the rows captured so far become ranges.
+void drop_captured(CaggTracker* t) {
+  t->capture_off = true;
+  t->capture_below = core::kOpenStart;
+  if (t->ncaptured == 0) return;
+  size_t n;
+  core::TimeRange* r = captured_ranges(t, &n);
+  flush_slot(t);
+  for (size_t i = 0; i < n; i++) add_range(t, r[i].lo, r[i].hi);
+  t->ncaptured = 0;
+  MemoryContextDelete(t->capture_cxt);
+  t->capture_cxt = nullptr;
+  t->captured = nullptr;
+  t->captured_times = nullptr;
+}
+
+// Writes the transaction's ranges to the logs of the aggregates of each hypertable it wrote, and
+// its captured rows as delta rows (or, for aggregates that cannot take them, as ranges).
 void write_logs() {
   if (trackers == nullptr || !extension_is_active()) return;
   HASH_SEQ_STATUS status;
@@ -104,8 +144,11 @@ void write_logs() {
   while ((e = static_cast<TrackerEntry*>(hash_seq_search(&status))) != nullptr) {
     CaggTracker* t = &e->tracker;
     flush_slot(t);
-    if (t->nranges == 0) continue;
-    size_t n = core::merge_ranges(t->ranges, t->nranges);
+    if (t->nranges == 0 && t->ncaptured == 0) continue;
+    size_t n = t->nranges == 0 ? 0 : core::merge_ranges(t->ranges, t->nranges);
+    size_t ncap = 0;
+    core::TimeRange* cap = nullptr;
+    TupleTableSlot* slot = nullptr;
     ListCell* lc;
     foreach (lc, cagg_list_by_raw(t->hypertable_id)) {
       auto* c = static_cast<Cagg*>(lfirst(lc));
@@ -117,8 +160,27 @@ void write_logs() {
         if (r.lo >= threshold) continue;
         log_invalidation(c->mat_id, r.lo, Min(r.hi, threshold - 1));
       }
+      if (t->ncaptured == 0) continue;
+      // The captured rows below this aggregate's threshold (the others are not logged, as above).
+      if (slot == nullptr) slot = MakeSingleTupleTableSlot(t->capture_desc, &TTSOpsMinimalTuple);
+      Tuplestorestate* rows = tuplestore_begin_heap(false, false, work_mem);
+      int64 nrows = 0;
+      for (int64 i = 0; i < t->ncaptured; i++) {
+        if (t->captured_times[i] >= threshold) continue;
+        ExecStoreMinimalTuple(t->captured[i], slot, false);
+        tuplestore_puttupleslot(rows, slot);
+        nrows++;
+      }
+      bool written = nrows == 0 || inc_write_deltas(c, rows, t->capture_desc, nrows);
+      tuplestore_end(rows);
+      if (written) continue;
+      if (cap == nullptr) cap = captured_ranges(t, &ncap);
+      for (size_t i = 0; i < ncap; i++)
+        if (cap[i].lo < threshold) log_invalidation(c->mat_id, cap[i].lo, Min(cap[i].hi, threshold - 1));
     }
+    if (slot != nullptr) ExecDropSingleTupleTableSlot(slot);
     t->nranges = 0;
+    t->ncaptured = 0;
   }
 }
 
@@ -132,7 +194,90 @@ using namespace caggs;
 
 CaggTracker* caggs_tracker_for(const Hypertable* ht) {
   if (!cagg_exists_on(ht->id)) return nullptr;
-  return tracker_for_id(ht->id, ht->interval);
+  CaggTracker* t = tracker_for_id(ht->id, ht->interval);
+  t->relid = ht->relid;
+  // Until the statement says that it may capture (another statement of the transaction that is
+  // still running, a trigger's say, captures no more).
+  t->capture_below = core::kOpenStart;
+  return t;
+}
+
+void caggs_capture_begin(CaggTracker* t, Relation rel, bool plain_insert) {
+  t->capture_below = core::kOpenStart;
+  if (t->capture_off) return;
+  // Rows are written as given unless a BEFORE (or INSTEAD OF) ROW INSERT trigger may change or
+  // skip them (the hypertable's own insert blocker fires only for rows written into the
+  // hypertable itself, never for rows routed to chunks) or a stored generated column is computed.
+  bool rows_written_as_given = plain_insert;
+  TriggerDesc* td = rel->trigdesc;
+  for (int i = 0; rows_written_as_given && td != nullptr && i < td->numtriggers; i++) {
+    const Trigger* tg = &td->triggers[i];
+    if (TRIGGER_FOR_ROW(tg->tgtype) && TRIGGER_FOR_INSERT(tg->tgtype) &&
+        (TRIGGER_FOR_BEFORE(tg->tgtype) || TRIGGER_FOR_INSTEAD(tg->tgtype)) &&
+        strcmp(tg->tgname, "_strata_insert_blocker") != 0 && tg->tgenabled != TRIGGER_DISABLED)
+      rows_written_as_given = false;
+  }
+  if (rel->rd_att->constr != nullptr && rel->rd_att->constr->has_generated_stored) rows_written_as_given = false;
+  if (!rows_written_as_given || GetCurrentTransactionNestLevel() != 1 || !inc_capture_enabled()) {
+    // From now on in this transaction: a statement still running that captured must not mix
+    // with one whose rows may differ from what it saw (the ranges are exact either way).
+    drop_captured(t);
+    return;
+  }
+  if (!t->threshold_known) {
+    // The highest threshold now (thresholds only grow: a row below it at commit is logged, as
+    // a delta row or a range, for each aggregate whose threshold it is below then).
+    int64 highest = core::kOpenStart;
+    ListCell* lc;
+    foreach (lc, cagg_list_by_raw(t->hypertable_id)) highest = Max(highest, static_cast<Cagg*>(lfirst(lc))->threshold);
+    t->capture_threshold = highest;
+    t->threshold_known = true;
+  }
+  t->capture_below = t->capture_threshold;
+}
+
+void caggs_capture_slow(CaggTracker* t, int64 value, const Datum* values, const bool* isnull) {
+  if (t->capture_cxt == nullptr) {
+    t->capture_cxt = AllocSetContextCreate(TopTransactionContext, "strata captured late rows", ALLOCSET_DEFAULT_SIZES);
+    MemoryContext old = MemoryContextSwitchTo(t->capture_cxt);
+    Relation rel = RelationIdGetRelation(t->relid);
+    if (!RelationIsValid(rel)) elog(ERROR, "could not open relation with OID %u", t->relid);
+    t->capture_desc = CreateTupleDescCopy(RelationGetDescr(rel));
+    RelationClose(rel);
+    t->captured_cap = 1024;
+    t->captured = static_cast<MinimalTuple*>(palloc(sizeof(MinimalTuple) * t->captured_cap));
+    t->captured_times = static_cast<int64*>(palloc(sizeof(int64) * t->captured_cap));
+    t->ncaptured = 0;
+    t->captured_bytes = 0;
+    MemoryContextSwitchTo(old);
+  }
+  if (t->ncaptured == t->captured_cap) {
+    t->captured_cap *= 2;
+    t->captured = static_cast<MinimalTuple*>(repalloc_huge(t->captured, sizeof(MinimalTuple) * t->captured_cap));
+    t->captured_times = static_cast<int64*>(repalloc_huge(t->captured_times, sizeof(int64) * t->captured_cap));
+  }
+  TupleDesc desc = t->capture_desc;
+  MemoryContext old = MemoryContextSwitchTo(t->capture_cxt);
+  // Values read from another table may be TOAST pointers into it: kept as values.
+  Datum* v = const_cast<Datum*>(values);
+  Datum* copy = nullptr;
+  for (int i = 0; i < desc->natts; i++) {
+    Form_pg_attribute a = TupleDescAttr(desc, i);
+    if (a->attlen != -1 || isnull[i] || !VARATT_IS_EXTERNAL(DatumGetPointer(values[i]))) continue;
+    if (copy == nullptr) {
+      copy = static_cast<Datum*>(palloc(sizeof(Datum) * desc->natts));
+      memcpy(copy, values, sizeof(Datum) * desc->natts);
+      v = copy;
+    }
+    copy[i] = PointerGetDatum(detoast_external_attr(reinterpret_cast<struct varlena*>(DatumGetPointer(values[i]))));
+  }
+  MinimalTuple mt = heap_form_minimal_tuple(desc, v, const_cast<bool*>(isnull));
+  MemoryContextSwitchTo(old);
+  t->captured[t->ncaptured] = mt;
+  t->captured_times[t->ncaptured++] = value;
+  t->captured_bytes += mt->t_len;
+  // Memory bounded: past it the transaction's late rows are logged as ranges.
+  if (t->captured_bytes > Max(static_cast<int64>(work_mem), static_cast<int64>(64 * 1024)) * 1024) drop_captured(t);
 }
 
 void caggs_track_slow(CaggTracker* t, int64 value) {

@@ -24,6 +24,7 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/plancache.h"
+#include "utils/snapmgr.h"
 #include "utils/tuplesort.h"
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
@@ -67,6 +68,8 @@ void update_bounds(int32 mat_id, const int64* threshold, const int64* watermark)
   table_close(rel, RowExclusiveLock);
 }
 
+}  // namespace
+
 // The invalidation log of an aggregate, as an array of ranges (palloc'd).
 TimeRange* read_log(int32 mat_id, int* n) {
   ScanKeyData key;
@@ -91,8 +94,6 @@ TimeRange* read_log(int32 mat_id, int* n) {
   table_close(rel, AccessShareLock);
   return r;
 }
-
-}  // namespace
 
 void consume_log(int32 mat_id, int64 start, int64 end) {
   ScanKeyData key;
@@ -151,15 +152,23 @@ void restore_user(const AsOwner* s) {
 // Runs `sql` with $1, $2 = [start, end) as values of the time type, as the owner of the
 // materialization.
 uint64 run_as_owner(Oid owner, const char* sql, Oid type, int64 start, int64 end, bool want_value, Datum* value,
-                    bool* isnull) {
+                    bool* isnull, Snapshot snapshot = InvalidSnapshot) {
   AsOwner as;
   become_owner(owner, &as);
   Oid types[2] = {type, type};
   Datum values[2] = {internal_to_time_datum(start, type), internal_to_time_datum(end, type)};
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-  // (A statement without $1 / $2 ignores them.)
-  int rc = strstr(sql, "$1") != nullptr ? SPI_execute_with_args(sql, 2, types, values, nullptr, false, 0)
-                                        : SPI_execute(sql, false, 0);
+  int rc;
+  if (snapshot != InvalidSnapshot) {
+    // Under the given snapshot (the one whose delta rows the refresh discards).
+    SPIPlanPtr plan = SPI_prepare(sql, 2, types);
+    if (plan == nullptr) elog(ERROR, "refresh statement failed to plan (%s): %s", SPI_result_code_string(SPI_result), sql);
+    rc = SPI_execute_snapshot(plan, values, nullptr, snapshot, InvalidSnapshot, false, true, 0);
+  } else {
+    // (A statement without $1 / $2 ignores them.)
+    rc = strstr(sql, "$1") != nullptr ? SPI_execute_with_args(sql, 2, types, values, nullptr, false, 0)
+                                      : SPI_execute(sql, false, 0);
+  }
   if (rc < 0) elog(ERROR, "refresh statement failed (%s): %s", SPI_result_code_string(rc), sql);
   uint64 processed = SPI_processed;
   if (want_value) {
@@ -327,7 +336,7 @@ Tuplesortstate* sort_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc) {
 // workers (it does not for the SELECT of an INSERT ... SELECT), into a tuplestore (spilling to
 // disk past work_mem); then its rows into the materialization. False, having done nothing, when
 // a column's type has no array type to write it with (the caller runs INSERT ... SELECT).
-bool materialize_by_select(Refresh* r, int64 start, int64 end, uint64* written) {
+bool materialize_by_select(Refresh* r, int64 start, int64 end, Snapshot snapshot, uint64* written) {
   AsOwner as;
   become_owner(r->owner, &as);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
@@ -360,9 +369,11 @@ bool materialize_by_select(Refresh* r, int64 start, int64 end, uint64* written) 
     SetTuplestoreDestReceiverParams(dest, ts, CurrentMemoryContext, false, nullptr, nullptr);
     SPIExecuteOptions opt{};
     opt.params = params;
-    opt.read_only = false;
+    opt.read_only = true;  // under `snapshot`, the active one
     opt.dest = dest;
+    PushActiveSnapshot(snapshot);
     int rc = SPI_execute_plan_extended(plan, &opt);
+    PopActiveSnapshot();
     if (rc != SPI_OK_SELECT) elog(ERROR, "refresh query failed (%s): %s", SPI_result_code_string(rc), r->select_sql);
     dest->rDestroy(dest);
     SPI_freeplan(plan);
@@ -379,9 +390,16 @@ bool materialize_by_select(Refresh* r, int64 start, int64 end, uint64* written) 
 // Returns the number of rows written.
 uint64 materialize(Refresh* r, int64 start, int64 end) {
   run_as_owner(r->owner, r->delete_sql, r->qi.time_type, start, end, false, nullptr, nullptr);
+  // The delta rows of late rows that the aggregation sees are discarded: exactly those its
+  // snapshot sees (a delta row commits with its raw rows).
+  CommandCounterIncrement();
+  Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
+  inc_discard_deltas(r->cagg->mat_id, start, end, snapshot);
   uint64 written = 0;
-  if (guc_cagg_refresh_parallel && materialize_by_select(r, start, end, &written)) return written;
-  return run_as_owner(r->owner, r->insert_sql, r->qi.time_type, start, end, false, nullptr, nullptr);
+  if (!(guc_cagg_refresh_parallel && materialize_by_select(r, start, end, snapshot, &written)))
+    written = run_as_owner(r->owner, r->insert_sql, r->qi.time_type, start, end, false, nullptr, nullptr, snapshot);
+  UnregisterSnapshot(snapshot);
+  return written;
 }
 
 // The watermark is the end of the newest materialized bucket (the start of time when there is
@@ -535,6 +553,15 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* op
     unlock_threshold(id);
   }
 
+  // Late rows captured as delta rows: added into the buckets that nothing else invalidated.
+  bool merged = false;
+  if (!opt->force) {
+    lock_refresh(id);
+    merged = inc_apply_deltas(cagg, &r.qi, r.mat_q, start, end);
+    if (merged) update_watermark(&r);
+    end_transaction(batched);
+  }
+
   int64 batches = 0;
   uint64 rows = 0;
   MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "strata refresh batch", ALLOCSET_DEFAULT_SIZES);
@@ -579,7 +606,7 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* op
     end_transaction(batched);
   }
   MemoryContextDelete(batch_cxt);
-  if (batches == 0 && opt->verbose)
+  if (batches == 0 && !merged && opt->verbose)
     ereport(NOTICE, (errmsg("continuous aggregate \"%s\" is already up-to-date", NameStr(cagg->user_name))));
   else if (batches > 0 && opt->verbose && pg::summary_due(started))
     ereport(NOTICE, (errmsg_plural("refreshed continuous aggregate \"%s\": %llu rows materialized in %lld batch",
@@ -611,7 +638,10 @@ void caggs_chunk_dropped(const Hypertable* ht, int64 start, int64 end) {
     auto floor = [&qi](int64 x) { return caggs::bucket_floor(&qi.bucket, x); };
     core::Bucketing<decltype(floor)> bk{floor, qi.bucket.nominal};
     core::round_window_in(bk, &s, &e);
-    if (s < e) caggs::consume_log(c->mat_id, s, e);
+    if (s < e) {
+      caggs::consume_log(c->mat_id, s, e);
+      caggs::inc_discard_deltas(c->mat_id, s, e, GetLatestSnapshot());
+    }
   }
 }
 

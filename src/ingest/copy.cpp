@@ -383,6 +383,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
   MemoryContext query_cxt = CurrentMemoryContext;
   AttrNumber tattno = ht->time_attno;
   CaggTracker* cagg = caggs_tracker_for(ht);
+  if (cagg != nullptr) caggs_capture_begin(cagg, rel, true);  // late rows captured (src/caggs)
   FmgrInfo* space_hash = nullptr;
   const AttrNumber sattno = ht->space_attno;
   if (ht->num_partitions > 0) {
@@ -415,7 +416,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
                       errmsg("NULL value in column \"%s\" violates not-null constraint", NameStr(ht->time_column)),
                       errhint("Columns used for time partitioning cannot be NULL.")));
     int64 v = time_datum_to_internal(row->tts_values[tattno - 1], ht->time_type);
-    if (cagg != nullptr) caggs_track(cagg, v);
+    if (cagg != nullptr) caggs_track_row(cagg, v, row->tts_values, row->tts_isnull);
     CopyChunk* c;
     if (space_hash == nullptr) {
       c = find_chunk(&run, ht, v);

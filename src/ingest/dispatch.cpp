@@ -390,6 +390,9 @@ void decide_direct(DispatchState* ds, CustomScanState* node) {
   ModifyTableState* mt = ds->mtstate;
   EState* estate = node->ss.ps.state;
   if (mt != nullptr) setup_row_out(ds, node, &mt->resultRelInfo[0]);
+  // Late rows are captured for incremental maintenance (src/caggs) when written as given.
+  if (ds->cagg != nullptr && mt != nullptr)
+    caggs_capture_begin(ds->cagg, mt->resultRelInfo[0].ri_RelationDesc, on_conflict(mt) == ONCONFLICT_NONE);
   if (!ds->columnstore || mt == nullptr || on_conflict(mt) != ONCONFLICT_NONE) return;
   ResultRelInfo* root = &mt->resultRelInfo[0];
   if (root->ri_returningList != NIL || root->ri_WithCheckOptions != NIL) return;
@@ -459,7 +462,7 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
     RouteEntry* entry = route(ds, v, h);
     auto* w = static_cast<ChunkWrite*>(entry->data);
     if (w == nullptr || w->direct == nullptr) break;
-    if (ds->cagg != nullptr) caggs_track(ds->cagg, v);
+    if (ds->cagg != nullptr) caggs_track_row(ds->cagg, v, in->tts_values, in->tts_isnull);
     if (w->dml != nullptr) columnstore::dml_check_unique(w->dml, in->tts_values, in->tts_isnull);
     add_direct(ds, w, in);
   }
@@ -469,7 +472,7 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
                     errmsg("NULL value in column \"%s\" violates not-null constraint", NameStr(ds->ht->time_column)),
                     errhint("Columns used for time partitioning cannot be NULL.")));
   int64 v = time_datum_to_internal(in->tts_values[t - 1], ds->ht->time_type);
-  if (ds->cagg != nullptr) caggs_track(ds->cagg, v);
+  if (ds->cagg != nullptr) caggs_track_row(ds->cagg, v, in->tts_values, in->tts_isnull);
   int64 h = 0;
   if (ds->space_hash != nullptr) {
     const AttrNumber s = ds->ht->space_attno;

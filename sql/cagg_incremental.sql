@@ -1,0 +1,155 @@
+-- Continuous aggregates maintained incrementally from late rows: INSERT and COPY below the
+-- invalidation threshold write delta rows (not range invalidations) for aggregates whose values
+-- combine exactly, and a refresh adds them into the materialized buckets. Buckets with range
+-- invalidations too are recomputed and their delta rows discarded. Every step compares the
+-- aggregate with the aggregation of the raw rows.
+SET timezone = 'UTC';
+CREATE TABLE m (time timestamptz NOT NULL, device int, v int, w numeric, tag text);
+SELECT create_hypertable('m', by_range('time', interval '1 day'));
+INSERT INTO m SELECT '2024-01-01'::timestamptz + i * interval '7 minutes', i % 3, i % 50, (i % 7) * 1.25, 't' || (i % 4)
+  FROM generate_series(0, 2000) i;
+-- Maintained incrementally: count, count(x), count FILTER, sum of integers and numeric, min, max.
+CREATE MATERIALIZED VIEW inc WITH (timescaledb.continuous) AS
+  SELECT time_bucket('1 hour', time) AS bucket, device, count(*) AS n, count(v) AS nv,
+         count(*) FILTER (WHERE v > 25) AS big, sum(v) AS s, sum(w) AS sw, min(v) AS lo, max(tag) AS hi
+    FROM m GROUP BY 1, 2 WITH NO DATA;
+-- Not maintained incrementally (avg): its buckets are recomputed.
+CREATE MATERIALIZED VIEW recomputed WITH (timescaledb.continuous) AS
+  SELECT time_bucket('1 hour', time) AS bucket, avg(v) AS mean, count(*) AS n FROM m GROUP BY 1 WITH NO DATA;
+CREATE VIEW inc_raw AS
+  SELECT time_bucket('1 hour', time) AS bucket, device, count(*) AS n, count(v) AS nv,
+         count(*) FILTER (WHERE v > 25) AS big, sum(v) AS s, sum(w) AS sw, min(v) AS lo, max(tag) AS hi
+    FROM m WHERE time < '2024-01-03' GROUP BY 1, 2;
+CREATE VIEW recomputed_raw AS
+  SELECT time_bucket('1 hour', time) AS bucket, avg(v) AS mean, count(*) AS n FROM m WHERE time < '2024-01-03'
+   GROUP BY 1;
+CREATE FUNCTION differ(agg regclass, reference regclass) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FROM ((TABLE %s EXCEPT ALL TABLE %s) UNION ALL (TABLE %s EXCEPT ALL TABLE %s)) d',
+                 agg, reference, reference, agg) INTO n;
+  RETURN n;
+END $$;
+-- Pending delta rows and range invalidations below the threshold, per aggregate.
+CREATE VIEW pending AS
+  SELECT c.user_view_name AS agg,
+         (SELECT count(*) FROM _strata_internal.continuous_agg_delta d
+           WHERE d.mat_hypertable_id = c.mat_hypertable_id) AS deltas,
+         (SELECT count(*) FROM _strata_catalog.continuous_agg_invalidation i
+           WHERE i.mat_hypertable_id = c.mat_hypertable_id AND i.lowest < c.invalidation_threshold) AS ranges
+    FROM _strata_catalog.continuous_agg c ORDER BY 1;
+CALL refresh_continuous_aggregate('inc', NULL, '2024-01-03');
+CALL refresh_continuous_aggregate('recomputed', NULL, '2024-01-03');
+SELECT * FROM pending;
+
+-- Late rows by INSERT: delta rows for inc, ranges for recomputed.
+INSERT INTO m VALUES ('2024-01-01 03:10', 1, 30, 2.5, 'zz'), ('2024-01-01 03:20', 1, NULL, NULL, 'a'),
+                     ('2024-01-01 05:00', 7, 99, 0.1, 'new group'), ('2024-01-02 11:59', 2, -5, -1, 'b');
+SELECT * FROM pending;
+SELECT differ('inc', 'inc_raw') > 0 AS stale;
+CALL refresh_continuous_aggregate('inc', NULL, '2024-01-03');
+CALL refresh_continuous_aggregate('recomputed', NULL, '2024-01-03');
+SELECT * FROM pending;
+SELECT differ('inc', 'inc_raw') AS inc, differ('recomputed', 'recomputed_raw') AS recomputed;
+SELECT * FROM inc WHERE bucket = '2024-01-01 05:00' ORDER BY device;
+
+-- Late rows by COPY, and several transactions' delta rows for one bucket and group.
+COPY m FROM STDIN WITH (FORMAT csv);
+2024-01-01 07:01:00+00,0,1,1.5,c
+2024-01-01 07:31:00+00,0,,,
+2024-01-02 00:00:00+00,1,77,3,d
+\.
+INSERT INTO m VALUES ('2024-01-01 07:45', 0, 1000, 100, 'zzz');
+SELECT * FROM pending;
+CALL refresh_continuous_aggregate('inc', NULL, '2024-01-03');
+SELECT * FROM pending;
+SELECT differ('inc', 'inc_raw') AS inc;
+
+-- A bucket with late rows and a range invalidation (UPDATE) is recomputed, its delta rows
+-- discarded: counted once.
+INSERT INTO m VALUES ('2024-01-01 09:05', 1, 5, 5, 'e');
+UPDATE m SET v = v + 1 WHERE time = '2024-01-01 09:06';
+INSERT INTO m VALUES ('2024-01-01 10:05', 1, 5, 5, 'e');
+DELETE FROM m WHERE time = '2024-01-01 10:09';
+SELECT * FROM pending;
+CALL refresh_continuous_aggregate('inc', NULL, '2024-01-03');
+SELECT * FROM pending;
+SELECT differ('inc', 'inc_raw') AS inc;
+
+-- Refreshing a window leaves the delta rows outside it.
+INSERT INTO m VALUES ('2024-01-01 01:00', 2, 1, 1, 'f'), ('2024-01-02 20:00', 2, 1, 1, 'f');
+CALL refresh_continuous_aggregate('inc', '2024-01-02', '2024-01-03');
+SELECT * FROM pending;
+SELECT count(*) AS stale_buckets FROM ((TABLE inc EXCEPT ALL TABLE inc_raw) UNION ALL (TABLE inc_raw EXCEPT ALL TABLE inc)) d
+ WHERE bucket < '2024-01-03';
+CALL refresh_continuous_aggregate('inc', NULL, '2024-01-03');
+SELECT differ('inc', 'inc_raw') AS inc;
+
+-- Statements whose rows may differ from what they hand over are not captured: ranges.
+CREATE UNIQUE INDEX ON m (time, device);
+INSERT INTO m VALUES ('2024-01-01 00:07', 1, 1, 1, 'g') ON CONFLICT DO NOTHING;  -- a conflict
+INSERT INTO m VALUES ('2024-01-01 02:01', 0, 1, 1, 'g') ON CONFLICT DO NOTHING;
+SELECT * FROM pending;
+CALL refresh_continuous_aggregate('inc', NULL, '2024-01-03');
+SELECT differ('inc', 'inc_raw') AS inc;
+-- A rolled-back savepoint, and a statement in a subtransaction.
+BEGIN;
+INSERT INTO m VALUES ('2024-01-01 04:01', 0, 1, 1, 'h');
+SAVEPOINT s;
+INSERT INTO m VALUES ('2024-01-01 04:02', 0, 1, 1, 'h');
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO m VALUES ('2024-01-01 04:03', 0, 1, 1, 'h');
+COMMIT;
+SELECT * FROM pending;
+CALL refresh_continuous_aggregate('inc', NULL, '2024-01-03');
+SELECT differ('inc', 'inc_raw') AS inc;
+-- A BEFORE ROW trigger that changes the row.
+CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.v := NEW.v * 10; RETURN NEW; END $$;
+CREATE TRIGGER bump BEFORE INSERT ON m FOR EACH ROW EXECUTE FUNCTION bump();
+INSERT INTO m VALUES ('2024-01-01 06:01', 0, 3, 1, 'i');
+SELECT * FROM pending;
+DROP TRIGGER bump ON m;
+CALL refresh_continuous_aggregate('inc', NULL, '2024-01-03');
+SELECT differ('inc', 'inc_raw') AS inc;
+DROP INDEX m_time_device_idx;
+
+-- strata.cagg_incremental = off: no delta rows; off at refresh: pending delta rows are
+-- recomputed instead.
+SET strata.cagg_incremental = off;
+INSERT INTO m VALUES ('2024-01-01 08:01', 0, 1, 1, 'j');
+SELECT * FROM pending;
+RESET strata.cagg_incremental;
+INSERT INTO m VALUES ('2024-01-01 08:02', 0, 1, 1, 'j');
+SET strata.cagg_incremental = off;
+CALL refresh_continuous_aggregate('inc', NULL, '2024-01-03');
+RESET strata.cagg_incremental;
+SELECT * FROM pending;
+SELECT differ('inc', 'inc_raw') AS inc;
+
+-- An aggregate on the aggregate is invalidated by the merge (not maintained incrementally).
+CREATE MATERIALIZED VIEW daily WITH (timescaledb.continuous) AS
+  SELECT time_bucket('1 day', bucket) AS day, sum(n) AS n, max(hi) AS hi FROM inc GROUP BY 1 WITH NO DATA;
+CREATE VIEW daily_raw AS SELECT time_bucket('1 day', time) AS day, count(*)::numeric AS n, max(tag) AS hi
+  FROM m WHERE time < '2024-01-03' GROUP BY 1;
+CALL refresh_continuous_aggregate('daily', NULL, '2024-01-03');
+INSERT INTO m VALUES ('2024-01-01 12:00', 1, 1, 1, 'zzzz');
+CALL refresh_continuous_aggregate('inc', NULL, '2024-01-03');
+CALL refresh_continuous_aggregate('daily', NULL, '2024-01-03');
+SELECT differ('inc', 'inc_raw') AS inc, differ('daily', 'daily_raw') AS daily;
+
+-- drop_chunks removes the dropped buckets' delta rows with their ranges (the materialized
+-- buckets outlive the raw rows).
+INSERT INTO m VALUES ('2024-01-01 13:00', 1, 1, 1, 'k'), ('2024-01-02 13:00', 1, 1, 1, 'k');
+SELECT * FROM pending;
+SELECT count(*) FROM drop_chunks('m', older_than => '2024-01-02'::timestamptz);
+SELECT * FROM pending;
+CALL refresh_continuous_aggregate('inc', NULL, '2024-01-03');
+SELECT count(*) AS inc_from_jan_2
+  FROM ((SELECT * FROM inc WHERE bucket >= '2024-01-02' EXCEPT ALL SELECT * FROM inc_raw)
+        UNION ALL (SELECT * FROM inc_raw EXCEPT ALL SELECT * FROM inc WHERE bucket >= '2024-01-02')) d;
+
+-- Dropping the aggregate drops its delta rows.
+INSERT INTO m VALUES ('2024-01-02 14:00', 1, 1, 1, 'l');
+DROP MATERIALIZED VIEW daily;
+DROP MATERIALIZED VIEW inc;
+SELECT count(*) FROM _strata_internal.continuous_agg_delta;

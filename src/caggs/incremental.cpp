@@ -1,0 +1,511 @@
+// Incremental maintenance of continuous aggregates from late rows (see "Continuous aggregates:
+// incremental maintenance" in docs/ARCHITECTURE.md). INSERT and COPY capture the rows they write
+// below the invalidation threshold (invalidation.cpp, caggs_track_row); at pre-commit the
+// aggregate's own query runs over them (an ephemeral named relation in place of the hypertable)
+// and its rows are stored in _strata_internal.continuous_agg_delta. A refresh adds the delta rows
+// of buckets without range invalidations into the materialized rows (count and sum add, min and
+// max take the extreme), and discards those of the buckets it recomputes, exactly the ones whose
+// raw rows the recomputation's snapshot sees. C-style glue.
+#include "caggs/internal.hpp"
+
+#include "core/time/chunk_range.hpp"
+
+extern "C" {
+#include "access/heapam.h"
+#include "access/skey.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "executor/tstoreReceiver.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "tcop/pquery.h"
+#include "tcop/tcopprot.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/queryenvironment.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/tuplestore.h"
+}
+
+namespace strata {
+bool guc_cagg_incremental = true;
+}
+
+namespace strata::caggs {
+
+namespace {
+
+enum { Anum_delta_mat_id = 1, Anum_delta_bucket, Anum_delta_vals, Natts_delta = Anum_delta_vals };
+
+constexpr const char* kCapturedName = "strata_late_rows";
+constexpr const char* kDeltaName = "strata_delta_rows";
+constexpr const char* kCombinedName = "strata_combined_rows";
+
+// How an output column of the aggregate's query combines.
+enum class Combine : char { group, count, sum, min, max };
+
+struct IncPlan {
+  int ncols;
+  Combine* how;
+  Oid* types;
+  int32* typmods;
+  char** names;
+  int bucket_col;  // 0-based
+};
+
+bool delta_oids(Oid* rel, Oid* idx) {
+  Oid nsp = internal_namespace_oid();
+  *rel = get_relname_relid("continuous_agg_delta", nsp);
+  *idx = get_relname_relid("continuous_agg_delta_idx", nsp);
+  return OidIsValid(*rel) && OidIsValid(*idx);
+}
+
+bool pg_catalog_function(Oid fn, const char* name) {
+  HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+  if (!HeapTupleIsValid(tup)) return false;
+  auto* p = reinterpret_cast<Form_pg_proc>(GETSTRUCT(tup));
+  bool ok = p->pronamespace == PG_CATALOG_NAMESPACE && strcmp(NameStr(p->proname), name) == 0;
+  ReleaseSysCache(tup);
+  return ok;
+}
+
+bool has_binary_io(Oid type) {
+  HeapTuple tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type));
+  if (!HeapTupleIsValid(tup)) return false;
+  auto* t = reinterpret_cast<Form_pg_type>(GETSTRUCT(tup));
+  bool ok = OidIsValid(t->typsend) && OidIsValid(t->typreceive) && t->typtype != TYPTYPE_PSEUDO &&
+            t->typtype != TYPTYPE_COMPOSITE && OidIsValid(get_array_type(type));
+  ReleaseSysCache(tup);
+  return ok;
+}
+
+// Whether the aggregate's materialized values combine exactly with delta rows: one hypertable
+// (no join, not an aggregate on an aggregate), no HAVING, every output column a grouping
+// column or a plain count, sum (of integers, numeric, money or interval), min or max without
+// DISTINCT or ORDER BY (FILTER is fine), every grouping column in the output.
+bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
+  Query* q = qi->query;
+  if (qi->parent != nullptr || q->havingQual != nullptr || !q->hasAggs || q->groupingSets != NIL) return false;
+  if (list_length(q->jointree->fromlist) != 1 || !IsA(linitial(q->jointree->fromlist), RangeTblRef) ||
+      static_cast<Index>(castNode(RangeTblRef, linitial(q->jointree->fromlist))->rtindex) != qi->raw_rti)
+    return false;
+  int n = 0;
+  ListCell* lc;
+  foreach (lc, q->targetList)
+    if (!static_cast<TargetEntry*>(lfirst(lc))->resjunk) n++;
+  out->ncols = n;
+  out->how = static_cast<Combine*>(palloc(sizeof(Combine) * n));
+  out->types = static_cast<Oid*>(palloc(sizeof(Oid) * n));
+  out->typmods = static_cast<int32*>(palloc(sizeof(int32) * n));
+  out->names = static_cast<char**>(palloc(sizeof(char*) * n));
+  out->bucket_col = -1;
+  int i = 0;
+  foreach (lc, q->targetList) {
+    auto* tle = static_cast<TargetEntry*>(lfirst(lc));
+    bool grouped = tle->ressortgroupref != 0 && get_sortgroupref_clause_noerr(tle->ressortgroupref, q->groupClause) != nullptr;
+    if (tle->resjunk) {
+      if (grouped) return false;  // a grouping column not in the materialization
+      continue;
+    }
+    Node* e = reinterpret_cast<Node*>(tle->expr);
+    out->types[i] = exprType(e);
+    out->typmods[i] = exprTypmod(e);
+    out->names[i] = tle->resname;
+    if (!has_binary_io(out->types[i])) return false;
+    if (tle == qi->bucket_tle) out->bucket_col = i;
+    if (grouped) {
+      out->how[i] = Combine::group;
+    } else {
+      if (!IsA(e, Aggref)) return false;
+      auto* a = reinterpret_cast<Aggref*>(e);
+      if (a->aggdistinct != NIL || a->aggorder != NIL || a->aggkind != AGGKIND_NORMAL || a->agglevelsup != 0)
+        return false;
+      if (pg_catalog_function(a->aggfnoid, "count")) {
+        out->how[i] = Combine::count;
+      } else if (pg_catalog_function(a->aggfnoid, "sum")) {
+        // Exact sums only (not floating point: the order of the additions would show).
+        if (a->aggtype != INT8OID && a->aggtype != NUMERICOID && a->aggtype != CASHOID && a->aggtype != INTERVALOID)
+          return false;
+        out->how[i] = Combine::sum;
+      } else if (pg_catalog_function(a->aggfnoid, "min")) {
+        out->how[i] = Combine::min;
+      } else if (pg_catalog_function(a->aggfnoid, "max")) {
+        out->how[i] = Combine::max;
+      } else {
+        return false;
+      }
+    }
+    i++;
+  }
+  // Every grouping item in the output (checked above for junk ones).
+  foreach (lc, q->groupClause) {
+    auto* sgc = static_cast<SortGroupClause*>(lfirst(lc));
+    TargetEntry* tle = get_sortgroupclause_tle(sgc, q->targetList);
+    if (tle->resjunk) return false;
+  }
+  return out->bucket_col >= 0;
+}
+
+// The owner of the materialization, in a restricted security context with a safe search_path
+// (as refresh.cpp runs the refresh's statements).
+struct AsOwner {
+  Oid save_user;
+  int save_sec;
+  int nest;
+};
+
+Oid mat_owner(int32 mat_id) {
+  Hypertable* mat = hypertable_get_by_id(mat_id);
+  if (mat == nullptr || !OidIsValid(mat->relid)) elog(ERROR, "materialization hypertable %d is missing", mat_id);
+  HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(mat->relid));
+  if (!HeapTupleIsValid(tup)) elog(ERROR, "cache lookup failed for relation %u", mat->relid);
+  Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup))->relowner;
+  ReleaseSysCache(tup);
+  return owner;
+}
+
+void become(Oid owner, AsOwner* s) {
+  GetUserIdAndSecContext(&s->save_user, &s->save_sec);
+  SetUserIdAndSecContext(owner, s->save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+  s->nest = NewGUCNestLevel();
+  (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+                          0, false);
+}
+
+void unbecome(const AsOwner* s) {
+  AtEOXact_GUC(true, s->nest);
+  SetUserIdAndSecContext(s->save_user, s->save_sec);
+}
+
+EphemeralNamedRelation make_enr(const char* name, TupleDesc desc, Tuplestorestate* ts, int64 rows) {
+  auto* enr = static_cast<EphemeralNamedRelation>(palloc0(sizeof(EphemeralNamedRelationData)));
+  enr->md.name = pstrdup(name);
+  enr->md.reliddesc = InvalidOid;
+  enr->md.tupdesc = desc;
+  enr->md.enrtype = ENR_NAMED_TUPLESTORE;
+  enr->md.enrtuples = static_cast<double>(rows);
+  enr->reldata = ts;
+  return enr;
+}
+
+TupleDesc plan_desc(const IncPlan* ip) {
+  TupleDesc d = CreateTemplateTupleDesc(ip->ncols);
+  for (int i = 0; i < ip->ncols; i++)
+    TupleDescInitEntry(d, static_cast<AttrNumber>(i + 1), ip->names[i], ip->types[i], ip->typmods[i], 0);
+  return d;
+}
+
+}  // namespace
+
+bool inc_capture_enabled() {
+  Oid rel, idx;
+  return guc_cagg_incremental && delta_oids(&rel, &idx);
+}
+
+bool inc_write_deltas(Cagg* c, Tuplestorestate* rows, TupleDesc desc, int64 nrows) {
+  Oid delta_rel, delta_idx;
+  if (!guc_cagg_incremental || !delta_oids(&delta_rel, &delta_idx)) return false;
+  QueryInfo qi;
+  load_query(c, &qi);
+  IncPlan ip;
+  if (!analyze_inc(&qi, &ip)) return false;
+
+  // The aggregate's query over the captured rows: the hypertable's range table entry becomes
+  // the ephemeral relation (same columns, same attribute numbers).
+  Query* q = static_cast<Query*>(copyObjectImpl(qi.query));
+  RangeTblEntry* rte = rt_fetch(qi.raw_rti, q->rtable);
+  rte->rtekind = RTE_NAMEDTUPLESTORE;
+  rte->relid = InvalidOid;
+  rte->relkind = 0;
+  rte->rellockmode = NoLock;
+  rte->inh = false;
+  rte->tablesample = nullptr;
+  rte->requiredPerms = 0;
+  rte->selectedCols = nullptr;
+  rte->insertedCols = nullptr;
+  rte->updatedCols = nullptr;
+  rte->extraUpdatedCols = nullptr;
+  rte->securityQuals = NIL;
+  rte->enrname = pstrdup(kCapturedName);
+  rte->enrtuples = static_cast<double>(nrows);
+  rte->coltypes = rte->coltypmods = rte->colcollations = NIL;
+  for (int i = 0; i < desc->natts; i++) {
+    Form_pg_attribute a = TupleDescAttr(desc, i);
+    rte->coltypes = lappend_oid(rte->coltypes, a->attisdropped ? InvalidOid : a->atttypid);
+    rte->coltypmods = lappend_int(rte->coltypmods, a->attisdropped ? -1 : a->atttypmod);
+    rte->colcollations = lappend_oid(rte->colcollations, a->attisdropped ? InvalidOid : a->attcollation);
+  }
+  QueryEnvironment* env = create_queryEnv();
+  tuplestore_rescan(rows);
+  register_ENR(env, make_enr(kCapturedName, desc, rows, nrows));
+
+  Tuplestorestate* out = tuplestore_begin_heap(false, false, work_mem);
+  AsOwner as;
+  become(mat_owner(c->mat_id), &as);
+  PushActiveSnapshot(GetTransactionSnapshot());
+  PlannedStmt* ps = pg_plan_query(q, "strata incremental maintenance", 0, nullptr);
+  DestReceiver* dest = CreateDestReceiver(DestTuplestore);
+  SetTuplestoreDestReceiverParams(dest, out, CurrentMemoryContext, false, nullptr, nullptr);
+  QueryDesc* qd = CreateQueryDesc(ps, "strata incremental maintenance", GetActiveSnapshot(), InvalidSnapshot, dest,
+                                  nullptr, env, 0);
+  ExecutorStart(qd, 0);
+  TupleDesc out_desc = CreateTupleDescCopy(qd->tupDesc);
+  ExecutorRun(qd, ForwardScanDirection, 0, true);
+  ExecutorFinish(qd);
+  ExecutorEnd(qd);
+  FreeQueryDesc(qd);
+  dest->rDestroy(dest);
+  PopActiveSnapshot();
+  unbecome(&as);
+
+  // One delta row per output row: its bucket and every column in binary.
+  if (out_desc->natts != ip.ncols) elog(ERROR, "unexpected shape of the aggregate's rows");
+  auto* send = static_cast<FmgrInfo*>(palloc(sizeof(FmgrInfo) * ip.ncols));
+  for (int i = 0; i < ip.ncols; i++) {
+    Oid fn;
+    bool varlena;
+    getTypeBinaryOutputInfo(TupleDescAttr(out_desc, i)->atttypid, &fn, &varlena);
+    fmgr_info(fn, &send[i]);
+  }
+  Relation rel = table_open(delta_rel, RowExclusiveLock);
+  TupleTableSlot* slot = MakeSingleTupleTableSlot(out_desc, &TTSOpsMinimalTuple);
+  auto* elems = static_cast<Datum*>(palloc(sizeof(Datum) * ip.ncols));
+  auto* enulls = static_cast<bool*>(palloc(sizeof(bool) * ip.ncols));
+  MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "strata delta row", ALLOCSET_DEFAULT_SIZES);
+  while (tuplestore_gettupleslot(out, true, false, slot)) {
+    MemoryContext old = MemoryContextSwitchTo(row_cxt);
+    slot_getallattrs(slot);
+    if (slot->tts_isnull[ip.bucket_col]) elog(ERROR, "NULL bucket in an aggregate's late rows");
+    for (int i = 0; i < ip.ncols; i++) {
+      enulls[i] = slot->tts_isnull[i];
+      elems[i] = enulls[i] ? 0 : PointerGetDatum(SendFunctionCall(&send[i], slot->tts_values[i]));
+    }
+    int dims[1] = {ip.ncols};
+    int lbs[1] = {1};
+    Datum values[Natts_delta];
+    bool nulls[Natts_delta] = {};
+    values[Anum_delta_mat_id - 1] = Int32GetDatum(c->mat_id);
+    values[Anum_delta_bucket - 1] =
+        Int64GetDatum(time_datum_to_internal(slot->tts_values[ip.bucket_col], qi.time_type));
+    values[Anum_delta_vals - 1] =
+        PointerGetDatum(construct_md_array(elems, enulls, 1, dims, lbs, BYTEAOID, -1, false, TYPALIGN_INT));
+    HeapTuple tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+    CatalogTupleInsert(rel, tup);
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(row_cxt);
+  }
+  MemoryContextDelete(row_cxt);
+  ExecDropSingleTupleTableSlot(slot);
+  table_close(rel, RowExclusiveLock);
+  tuplestore_end(out);
+  return true;
+}
+
+void inc_discard_deltas(int32 mat_id, int64 start, int64 end, Snapshot snapshot) {
+  Oid delta_rel, delta_idx;
+  if (!delta_oids(&delta_rel, &delta_idx)) return;
+  ScanKeyData keys[3];
+  ScanKeyInit(&keys[0], Anum_delta_mat_id, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(mat_id));
+  ScanKeyInit(&keys[1], Anum_delta_bucket, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(start));
+  ScanKeyInit(&keys[2], Anum_delta_bucket, BTLessStrategyNumber, F_INT8LT, Int64GetDatum(end));
+  Relation rel = table_open(delta_rel, RowExclusiveLock);
+  SysScanDesc scan = systable_beginscan(rel, delta_idx, true, snapshot, end == core::kOpenEnd ? 2 : 3, keys);
+  HeapTuple tup;
+  while (HeapTupleIsValid(tup = systable_getnext(scan))) simple_heap_delete(rel, &tup->t_self);
+  systable_endscan(scan);
+  table_close(rel, RowExclusiveLock);
+}
+
+bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start, int64 end) {
+  Oid delta_rel, delta_idx;
+  if (!delta_oids(&delta_rel, &delta_idx)) return false;
+  int32 id = cagg->mat_id;
+  BucketFn* b = &qi->bucket;
+
+  // The range invalidations in the window, whole buckets: their buckets are recomputed.
+  int nlog;
+  core::TimeRange* log = read_log(id, &nlog);
+  int m = 0;
+  for (int i = 0; i < nlog; i++) {
+    core::TimeRange c;
+    if (core::clip_to_window(log[i], start, end, &c)) log[m++] = c;
+  }
+  m = static_cast<int>(core::merge_ranges(log, m));
+
+  IncPlan ip;
+  bool merge = guc_cagg_incremental && analyze_inc(qi, &ip);
+  TupleDesc desc = merge ? plan_desc(&ip) : nullptr;
+  FmgrInfo* recv = nullptr;
+  Oid* ioparams = nullptr;
+  if (merge) {
+    recv = static_cast<FmgrInfo*>(palloc(sizeof(FmgrInfo) * ip.ncols));
+    ioparams = static_cast<Oid*>(palloc(sizeof(Oid) * ip.ncols));
+    for (int i = 0; i < ip.ncols; i++) {
+      Oid fn;
+      getTypeBinaryInputInfo(ip.types[i], &fn, &ioparams[i]);
+      fmgr_info(fn, &recv[i]);
+    }
+  }
+
+  // The delta rows of buckets in the window that no range covers.
+  ScanKeyData keys[3];
+  ScanKeyInit(&keys[0], Anum_delta_mat_id, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(id));
+  ScanKeyInit(&keys[1], Anum_delta_bucket, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(start));
+  ScanKeyInit(&keys[2], Anum_delta_bucket, BTLessStrategyNumber, F_INT8LT, Int64GetDatum(end));
+  Relation rel = table_open(delta_rel, RowExclusiveLock);
+  Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
+  SysScanDesc scan = systable_beginscan(rel, delta_idx, true, snap, end == core::kOpenEnd ? 2 : 3, keys);
+  Tuplestorestate* ts = merge ? tuplestore_begin_heap(false, false, work_mem) : nullptr;
+  Datum* values = merge ? static_cast<Datum*>(palloc(sizeof(Datum) * ip.ncols)) : nullptr;
+  bool* nulls = merge ? static_cast<bool*>(palloc(sizeof(bool) * ip.ncols)) : nullptr;
+  List* tids = NIL;
+  int64 rows = 0, lo_bucket = core::kOpenEnd, hi_bucket = core::kOpenStart, last_logged = core::kOpenStart;
+  bool any_logged = false;
+  HeapTuple tup;
+  while (HeapTupleIsValid(tup = systable_getnext(scan))) {
+    bool isnull;
+    int64 bucket = DatumGetInt64(heap_getattr(tup, Anum_delta_bucket, RelationGetDescr(rel), &isnull));
+    int64 next = bucket_next(b, bucket);
+    bool covered = false;
+    for (int i = 0; i < m && !covered; i++) covered = log[i].lo < next && log[i].hi >= bucket;
+    if (covered) continue;  // recomputed by a batch, which discards it
+    if (!merge) {
+      // Not maintained incrementally (any more): the bucket is recomputed instead.
+      if (!any_logged || bucket != last_logged) log_invalidation(id, bucket, next == core::kOpenEnd ? next : next - 1);
+      any_logged = true;
+      last_logged = bucket;
+      continue;
+    }
+    ArrayType* arr = DatumGetArrayTypeP(heap_getattr(tup, Anum_delta_vals, RelationGetDescr(rel), &isnull));
+    Datum* elems;
+    bool* enulls;
+    int n;
+    deconstruct_array(arr, BYTEAOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
+    if (n != ip.ncols) elog(ERROR, "delta row of continuous aggregate \"%s\" has %d values, expected %d",
+                            NameStr(cagg->user_name), n, ip.ncols);
+    for (int i = 0; i < n; i++) {
+      nulls[i] = enulls[i];
+      if (nulls[i]) {
+        values[i] = 0;
+        continue;
+      }
+      bytea* v = DatumGetByteaPP(elems[i]);
+      StringInfoData buf;
+      buf.data = VARDATA_ANY(v);
+      buf.len = VARSIZE_ANY_EXHDR(v);
+      buf.maxlen = buf.len;
+      buf.cursor = 0;
+      values[i] = ReceiveFunctionCall(&recv[i], &buf, ioparams[i], ip.typmods[i]);
+    }
+    tuplestore_putvalues(ts, desc, values, nulls);
+    auto* tid = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData)));
+    *tid = tup->t_self;
+    tids = lappend(tids, tid);
+    rows++;
+    lo_bucket = Min(lo_bucket, bucket);
+    hi_bucket = Max(hi_bucket, next);
+  }
+  systable_endscan(scan);
+  UnregisterSnapshot(snap);
+  if (rows == 0) {
+    table_close(rel, RowExclusiveLock);
+    if (ts != nullptr) tuplestore_end(ts);
+    if (any_logged) CommandCounterIncrement();
+    return false;
+  }
+
+  // The materialized rows of those buckets and the delta rows, combined per bucket and group;
+  // then the buckets' rows replaced by the combination (through the hypertable's own DELETE
+  // and INSERT, so aggregates built on this one are invalidated).
+  StringInfoData cols, comb, groups;
+  initStringInfo(&cols);
+  initStringInfo(&comb);
+  initStringInfo(&groups);
+  for (int i = 0; i < ip.ncols; i++) {
+    const char* col = quote_identifier(ip.names[i]);
+    appendStringInfo(&cols, "%s%s", i > 0 ? ", " : "", col);
+    if (i > 0) appendStringInfoString(&comb, ", ");
+    switch (ip.how[i]) {
+      case Combine::group:
+        appendStringInfoString(&comb, col);
+        appendStringInfo(&groups, "%s%s", groups.len > 0 ? ", " : "", col);
+        break;
+      case Combine::count:
+      case Combine::sum:
+        appendStringInfo(&comb, "pg_catalog.sum(%s)::%s", col, format_type_with_typemod(ip.types[i], ip.typmods[i]));
+        break;
+      case Combine::min:
+        appendStringInfo(&comb, "pg_catalog.min(%s)", col);
+        break;
+      case Combine::max:
+        appendStringInfo(&comb, "pg_catalog.max(%s)", col);
+        break;
+    }
+  }
+  const char* bucket_col = quote_identifier(ip.names[ip.bucket_col]);
+  const char* in_window = psprintf("%s OPERATOR(pg_catalog.>=) $1 AND %s OPERATOR(pg_catalog.<) $2 AND %s IN (SELECT %s FROM %s)",
+                                   bucket_col, bucket_col, bucket_col, bucket_col, kDeltaName);
+  char* select_sql = psprintf("SELECT %s FROM (SELECT %s FROM %s WHERE %s UNION ALL SELECT %s FROM %s) s GROUP BY %s",
+                              comb.data, cols.data, mat_q, in_window, cols.data, kDeltaName, groups.data);
+  char* delete_sql = psprintf("DELETE FROM %s WHERE %s", mat_q, in_window);
+  char* insert_sql = psprintf("INSERT INTO %s SELECT * FROM %s", mat_q, kCombinedName);
+  Oid types[2] = {qi->time_type, qi->time_type};
+  Datum args[2] = {internal_to_time_datum(lo_bucket, qi->time_type), internal_to_time_datum(hi_bucket, qi->time_type)};
+
+  AsOwner as;
+  become(mat_owner(id), &as);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  if (SPI_register_relation(make_enr(kDeltaName, desc, ts, rows)) != SPI_OK_REL_REGISTER)
+    elog(ERROR, "could not register the delta rows");
+  Tuplestorestate* combined = tuplestore_begin_heap(false, false, work_mem);
+  SPIPlanPtr plan = SPI_prepare(select_sql, 2, types);
+  if (plan == nullptr) elog(ERROR, "incremental refresh failed to plan (%s): %s", SPI_result_code_string(SPI_result), select_sql);
+  ParamListInfo params = makeParamList(2);
+  for (int i = 0; i < 2; i++) {
+    params->params[i].value = args[i];
+    params->params[i].isnull = false;
+    params->params[i].pflags = PARAM_FLAG_CONST;
+    params->params[i].ptype = types[i];
+  }
+  DestReceiver* dest = CreateDestReceiver(DestTuplestore);
+  SetTuplestoreDestReceiverParams(dest, combined, CurrentMemoryContext, false, nullptr, nullptr);
+  SPIExecuteOptions opt{};
+  opt.params = params;
+  opt.read_only = false;
+  opt.dest = dest;
+  tuplestore_rescan(ts);
+  int rc = SPI_execute_plan_extended(plan, &opt);
+  if (rc != SPI_OK_SELECT) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), select_sql);
+  dest->rDestroy(dest);
+  int64 ncombined = static_cast<int64>(tuplestore_tuple_count(combined));
+  tuplestore_rescan(ts);
+  rc = SPI_execute_with_args(delete_sql, 2, types, args, nullptr, false, 0);
+  if (rc != SPI_OK_DELETE) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), delete_sql);
+  if (SPI_register_relation(make_enr(kCombinedName, desc, combined, ncombined)) != SPI_OK_REL_REGISTER)
+    elog(ERROR, "could not register the combined rows");
+  rc = SPI_execute(insert_sql, false, 0);
+  if (rc != SPI_OK_INSERT) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), insert_sql);
+  tuplestore_end(combined);  // (in SPI's memory)
+  SPI_finish();
+  unbecome(&as);
+  tuplestore_end(ts);
+
+  // The delta rows merged, exactly those read (a writer's that committed since stay).
+  ListCell* lc;
+  foreach (lc, tids) simple_heap_delete(rel, static_cast<ItemPointer>(lfirst(lc)));
+  table_close(rel, RowExclusiveLock);
+  CommandCounterIncrement();
+  return true;
+}
+
+}  // namespace strata::caggs
