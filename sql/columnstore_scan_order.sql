@@ -1,5 +1,6 @@
 -- ColumnarScan ordered by segmentby columns then orderby columns: ORDER BY host, time DESC merges
--- the batches of each segment (no Sort), and DISTINCT ON (host) ... ORDER BY host, time DESC (the
+-- the batches of each segment (no Sort), ORDER BY time, host merges every batch breaking ties of
+-- time by host (no Sort), and DISTINCT ON (host) ... ORDER BY host, time DESC (the
 -- "lastpoint" query) decodes one batch per segment and chunk, not all of them. Results against
 -- the same rows in a plain table.
 SET TimeZone = 'UTC';
@@ -68,6 +69,21 @@ SELECT q, same(q) FROM (VALUES
   ('SELECT host, time FROM %I ORDER BY host NULLS FIRST, time DESC LIMIT 100')
 ) x(q);
 
+-- Ordered by the orderby column then the segmentby column (high-cpu-all's ORDER BY time, host):
+-- the merge breaks the ties of time (every host has a row at the same instants) by the host, no
+-- Sort above the scans.
+SELECT explained('SELECT * FROM t WHERE val > 90 ORDER BY time, host');
+SELECT explained('SELECT time, host, val FROM t ORDER BY time DESC, host DESC LIMIT 7');
+SELECT time, host, val FROM t ORDER BY time DESC, host DESC LIMIT 7;
+SELECT q, same(q) FROM (VALUES
+  ('SELECT * FROM %I WHERE val > 90 ORDER BY time, host'),
+  ('SELECT time, host, val FROM %I ORDER BY time, host NULLS FIRST'),
+  ('SELECT time, host, val FROM %I ORDER BY time DESC, host DESC LIMIT 3000'),
+  ('SELECT time, host, val FROM %I ORDER BY time DESC, host LIMIT 3000'),
+  ('SELECT time, host, val FROM %I WHERE host IN (''a'', ''d'') OR host IS NULL ORDER BY time, host DESC NULLS LAST'),
+  ('SELECT time, host, val FROM %I WHERE time >= ''2024-01-01 20:00'' AND val < 20 ORDER BY time, host')
+) x(q);
+
 -- GROUP BY time_bucket ... ORDER BY it DESC LIMIT: chunks read newest first through their ordered
 -- scans (as the rowstore reads its time indexes), only the newest batches of each segment decoded.
 SELECT explained('SELECT time_bucket(''1 hour'', time) AS b, max(val) FROM t GROUP BY b ORDER BY b DESC LIMIT 3');
@@ -83,7 +99,9 @@ INSERT INTO ref VALUES ('2024-01-02 23:59:59', 'b', 1000, 'late'), ('2024-01-01 
 SELECT q, same(q) FROM (VALUES
   ('SELECT DISTINCT ON (host) * FROM %I ORDER BY host, time DESC'),
   ('SELECT DISTINCT ON (host) host, time, val FROM %I ORDER BY host, time'),
-  ('SELECT host, time, val FROM %I ORDER BY host, time DESC LIMIT 5000')
+  ('SELECT host, time, val FROM %I ORDER BY host, time DESC LIMIT 5000'),
+  ('SELECT time, host, val FROM %I ORDER BY time, host'),
+  ('SELECT time, host, val FROM %I ORDER BY time DESC, host DESC LIMIT 10')
 ) x(q);
 SELECT DISTINCT ON (host) host, time, val, note FROM t ORDER BY host, time DESC;
 

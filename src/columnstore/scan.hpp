@@ -43,9 +43,11 @@ namespace scanplan {
 // custom_private = list_make6(meta, attrs, kernel preds, batch filters, orderby, index keys).
 // kSegKeys: how many of the orderby keys (first) are segmentby columns; kDistinct: 1 when the scan
 // returns only the first row of each value of those (DISTINCT ON them, see skip_scan.cpp);
-// kBatches: the planner's estimate of the companion's rows (for costs).
+// kBatches: the planner's estimate of the companion's rows (for costs); kSegSuffix: how many of the
+// orderby keys (last, after every orderby column) are segmentby columns that break the ties of the
+// orderby columns (ORDER BY time, host).
 enum Meta { kCompanion, kCountAttno, kSeqAttno, kOrdered, kChunkRelid, kNSegQuals, kSegKeys, kDistinct, kBatches,
-           kMetaLen };
+           kSegSuffix, kMetaLen };
 // attrs: kAttrFields ints per chunk attribute 1..natts.
 enum Attr { kRole, kCompAttno, kCodecType, kMinAttno, kMaxAttno, kNullsAttno, kBloomAttno, kNeeded, kAttrFields };
 enum Role { kRoleNone = 0, kRoleSegment = 1, kRoleData = 2 };

@@ -76,9 +76,10 @@ struct Entry {
   bool unknown;  // not opened, and no metadata bounds its first key: it comes first
   int bslot;
   int32 count;
+  int32 rank;  // the order of its values of the trailing segment keys among all entries (nsuffix > 0)
   int64 row;
   ItemPointerData tid;
-  Datum* keys;  // the segment keys, then (not opened) the first orderby key's bound
+  Datum* keys;  // the segment keys, then (not opened) the first orderby key's bound, then the trailing segment keys
   bool* key_nulls;
 };
 
@@ -120,6 +121,7 @@ struct ColumnarScanState {
   // current batch
   uint64 batch_rows;
   uint64 next_row;
+  BridgeColumn* cols;  // the decoded columns of bridge slot 0 (unordered scans), filled per batch
   const uint64* selection;
   Datum* seg_values;  // per chunk attribute
   bool* seg_isnull;
@@ -131,6 +133,7 @@ struct ColumnarScanState {
   int ordered;
   int nkeys;
   int nseg;        // the first nseg keys are segmentby columns (from the companion row)
+  int nsuffix;     // so are the last nsuffix keys (after every orderby column: they break its ties)
   bool distinct;   // only the first row of each segment (DISTINCT ON the segment keys)
   bool emitted;    // the row of `pending` passed the quals and was returned
   AttrNumber* key_attnos;
@@ -145,6 +148,7 @@ struct ColumnarScanState {
   int* free_slots;
   int nfree;
   MemoryContext* slot_cxt;  // per bridge slot: segment values and keys of the batch it holds
+  BridgeColumn** slot_cols;  // per bridge slot: its decoded columns, filled when a batch is opened
   Datum** slot_seg_values;
   bool** slot_seg_isnull;
   // EXPLAIN ANALYZE counters
@@ -446,6 +450,7 @@ bool next_batch(ColumnarScanState* st) {
       continue;
     }
     for (int c = st->npred_cols; c < st->ncols; ++c) decode_column(st, 0, c, count);
+    for (int c = 0; c < st->ncols; ++c) bridge_column(st->bridge, 0, c, &st->cols[c]);
     for (int i = 0; i < st->nneeded; ++i) {
       const AttrState* a = &st->attrs[st->needed[i] - 1];
       if (a->role != kRoleSegment) continue;
@@ -462,9 +467,10 @@ bool next_batch(ColumnarScanState* st) {
 }
 
 // A datum of the attribute's type from row `row` of its decoded column.
-Datum decoded_datum(ColumnarScanState* st, const AttrState* a, int bslot, uint64 row, bool* isnull) {
-  BridgeColumn col;
-  bridge_column(st->bridge, bslot, a->bridge_col, &col);
+// `cols`: the slot's decoded columns (fill_columns).
+Datum decoded_datum(ColumnarScanState* st, const AttrState* a, int bslot, const BridgeColumn* cols, uint64 row,
+                    bool* isnull) {
+  const BridgeColumn& col = cols[a->bridge_col];
   if (col.validity != nullptr && !((col.validity[row >> 3] >> (row & 7)) & 1)) {
     *isnull = true;
     return (Datum)0;
@@ -538,8 +544,8 @@ Datum decoded_datum(ColumnarScanState* st, const AttrState* a, int bslot, uint64
   }
 }
 
-TupleTableSlot* form_tuple(ColumnarScanState* st, int bslot, uint64 row, const Datum* seg_values,
-                           const bool* seg_isnull) {
+TupleTableSlot* form_tuple(ColumnarScanState* st, int bslot, const BridgeColumn* cols, uint64 row,
+                           const Datum* seg_values, const bool* seg_isnull) {
   TupleTableSlot* slot = st->css.ss.ss_ScanTupleSlot;
   ExecClearTuple(slot);
   MemoryContext old = MemoryContextSwitchTo(st->row_cxt);
@@ -550,7 +556,7 @@ TupleTableSlot* form_tuple(ColumnarScanState* st, int bslot, uint64 row, const D
       slot->tts_values[attno - 1] = seg_values[attno - 1];
       slot->tts_isnull[attno - 1] = seg_isnull[attno - 1];
     } else if (a->bridge_col >= 0) {
-      slot->tts_values[attno - 1] = decoded_datum(st, a, bslot, row, &slot->tts_isnull[attno - 1]);
+      slot->tts_values[attno - 1] = decoded_datum(st, a, bslot, cols, row, &slot->tts_isnull[attno - 1]);
     } else {
       slot->tts_values[attno - 1] = st->missing_values[attno - 1];
       slot->tts_isnull[attno - 1] = st->missing_isnull[attno - 1];
@@ -573,7 +579,7 @@ TupleTableSlot* columnar_next(ScanState* node) {
     while (st->next_row < st->batch_rows) {
       const uint64 row = st->next_row++;
       if (!((st->selection[row >> 6] >> (row & 63)) & 1)) continue;
-      return form_tuple(st, 0, row, st->seg_values, st->seg_isnull);
+      return form_tuple(st, 0, st->cols, row, st->seg_values, st->seg_isnull);
     }
     if (!next_batch(st)) return ExecClearTuple(node->ss_ScanTupleSlot);
   }
@@ -599,8 +605,10 @@ int compare_entries(Datum a, Datum b, void* arg) {
     // On a tie of the first key an unopened batch goes first: its rows may sort before the
     // opened one's on the later keys.
     if (c == 0 && x->opened != y->opened) c = x->opened ? 1 : -1;
-    for (int k = f + 1; c == 0 && x->opened && k < st->nkeys; ++k)
+    for (int k = f + 1; c == 0 && x->opened && k < st->nkeys - st->nsuffix; ++k)
       c = ApplySortComparator(x->keys[k], x->key_nulls[k], y->keys[k], y->key_nulls[k], &st->keys[k]);
+    // Trailing segment keys: constant within a batch, ranked once over every entry.
+    if (c == 0 && x->opened && st->nsuffix > 0) c = x->rank < y->rank ? -1 : x->rank > y->rank ? 1 : 0;
   }
   return -c;  // binaryheap keeps the largest first
 }
@@ -616,8 +624,9 @@ int64 next_selected(ColumnarScanState* st, const Entry* e, int64 from) {
 
 void load_keys(ColumnarScanState* st, Entry* e) {
   MemoryContext old = MemoryContextSwitchTo(st->slot_cxt[e->bslot]);
-  for (int k = st->nseg; k < st->nkeys; ++k)
-    e->keys[k] = decoded_datum(st, &st->attrs[st->key_attnos[k] - 1], e->bslot, (uint64)e->row, &e->key_nulls[k]);
+  for (int k = st->nseg; k < st->nkeys - st->nsuffix; ++k)
+    e->keys[k] = decoded_datum(st, &st->attrs[st->key_attnos[k] - 1], e->bslot, st->slot_cols[e->bslot], (uint64)e->row,
+                              &e->key_nulls[k]);
   MemoryContextSwitchTo(old);
 }
 
@@ -639,10 +648,12 @@ bool open_entry(ColumnarScanState* st, Entry* e) {
     st->slot_cxt = (MemoryContext*)repalloc(st->slot_cxt, sizeof(MemoryContext) * st->nslots);
     st->slot_seg_values = (Datum**)repalloc(st->slot_seg_values, sizeof(Datum*) * st->nslots);
     st->slot_seg_isnull = (bool**)repalloc(st->slot_seg_isnull, sizeof(bool*) * st->nslots);
+    st->slot_cols = (BridgeColumn**)repalloc(st->slot_cols, sizeof(BridgeColumn*) * st->nslots);
     st->free_slots = (int*)repalloc(st->free_slots, sizeof(int) * st->nslots);
     st->slot_cxt[b] = AllocSetContextCreate(st->order_cxt, "ColumnarScan batch", ALLOCSET_SMALL_SIZES);
     st->slot_seg_values[b] = (Datum*)palloc0(sizeof(Datum) * (st->natts > 0 ? st->natts : 1));
     st->slot_seg_isnull[b] = (bool*)palloc0(sizeof(bool) * (st->natts > 0 ? st->natts : 1));
+    st->slot_cols[b] = (BridgeColumn*)palloc0(sizeof(BridgeColumn) * (st->ncols > 0 ? st->ncols : 1));
     MemoryContextSwitchTo(old);
     st->free_slots[st->nfree++] = b;
   }
@@ -659,6 +670,7 @@ bool open_entry(ColumnarScanState* st, Entry* e) {
     return false;
   }
   for (int c = st->npred_cols; c < st->ncols; ++c) decode_column(st, e->bslot, c, e->count);
+  for (int c = 0; c < st->ncols; ++c) bridge_column(st->bridge, e->bslot, c, &st->slot_cols[e->bslot][c]);
   for (int i = 0; i < st->nneeded; ++i) {
     const AttrNumber attno = st->needed[i];
     const AttrState* a = &st->attrs[attno - 1];
@@ -676,6 +688,31 @@ bool open_entry(ColumnarScanState* st, Entry* e) {
   return true;
 }
 
+int compare_suffix(const void* a, const void* b, void* arg) {
+  ColumnarScanState* st = (ColumnarScanState*)arg;
+  const Entry* x = &st->entries[*(const int*)a];
+  const Entry* y = &st->entries[*(const int*)b];
+  int c = 0;
+  for (int k = st->nkeys - st->nsuffix; c == 0 && k < st->nkeys; ++k)
+    c = ApplySortComparator(x->keys[k], x->key_nulls[k], y->keys[k], y->key_nulls[k], &st->keys[k]);
+  return c;
+}
+
+// Ranks the entries by their trailing segment keys (equal values, equal ranks), so that the
+// merge compares two integers where it would compare the values (text, say) at each tie.
+void rank_suffix(ColumnarScanState* st) {
+  if (st->nentries == 0) return;
+  int* order = (int*)palloc(sizeof(int) * st->nentries);
+  for (int i = 0; i < st->nentries; ++i) order[i] = i;
+  qsort_arg(order, st->nentries, sizeof(int), pg::guarded<compare_suffix>, st);
+  int32 rank = 0;
+  for (int i = 0; i < st->nentries; ++i) {
+    if (i > 0 && compare_suffix(&order[i - 1], &order[i], st) != 0) ++rank;
+    st->entries[order[i]].rank = rank;
+  }
+  pfree(order);
+}
+
 // Reads every batch's metadata (no data column is detoasted) into the heap's entries.
 void load_entries(ColumnarScanState* st) {
   ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
@@ -689,6 +726,7 @@ void load_entries(ColumnarScanState* st) {
   st->slot_cxt = (MemoryContext*)palloc(sizeof(MemoryContext));
   st->slot_seg_values = (Datum**)palloc(sizeof(Datum*));
   st->slot_seg_isnull = (bool**)palloc(sizeof(bool*));
+  st->slot_cols = (BridgeColumn**)palloc(sizeof(BridgeColumn*));
   st->free_slots = (int*)palloc(sizeof(int));
   st->pending = -1;
   const AttrState* first = &st->attrs[st->key_attnos[st->nseg] - 1];
@@ -726,7 +764,10 @@ void load_entries(ColumnarScanState* st) {
     e->tid = st->comp_slot->tts_tid;
     e->keys = (Datum*)palloc0(sizeof(Datum) * st->nkeys);
     e->key_nulls = (bool*)palloc0(sizeof(bool) * st->nkeys);
-    for (int k = 0; k < st->nseg; ++k) {
+    e->rank = 0;
+    for (int k = 0; k < st->nkeys; ++k) {
+      if (k == st->nseg) k = st->nkeys - st->nsuffix;  // (the segment keys: first and last)
+      if (k >= st->nkeys) break;
       const AttrState* a = &st->attrs[st->key_attnos[k] - 1];
       Datum d = slot_getattr(st->comp_slot, a->comp_attno, &e->key_nulls[k]);
       e->keys[k] = e->key_nulls[k] ? (Datum)0 : datumCopy(d, a->typbyval, a->typlen);
@@ -758,6 +799,7 @@ void load_entries(ColumnarScanState* st) {
     }
     e->keys[f] = datumCopy(first_desc ? mx : mn, first->typbyval, first->typlen);
   }
+  if (st->nsuffix > 0) rank_suffix(st);
   st->heap = binaryheap_allocate(st->nentries > 0 ? st->nentries : 1, pg::guarded<compare_entries>, st);
   for (int i = 0; i < st->nentries; ++i) binaryheap_add_unordered(st->heap, Int32GetDatum(i));
   binaryheap_build(st->heap);
@@ -808,7 +850,8 @@ TupleTableSlot* ordered_next(ColumnarScanState* st) {
       continue;
     }
     st->pending = idx;
-    return form_tuple(st, e->bslot, (uint64)e->row, st->slot_seg_values[e->bslot], st->slot_seg_isnull[e->bslot]);
+    return form_tuple(st, e->bslot, st->slot_cols[e->bslot], (uint64)e->row, st->slot_seg_values[e->bslot],
+                      st->slot_seg_isnull[e->bslot]);
   }
   return ExecClearTuple(st->css.ss.ss_ScanTupleSlot);
 }
@@ -886,6 +929,7 @@ void begin_columnar(CustomScanState* node, EState* estate, int eflags) {
       st->col_attnos[st->ncols++] = st->needed[i];
     }
   }
+  st->cols = (BridgeColumn*)palloc0(sizeof(BridgeColumn) * (st->ncols > 0 ? st->ncols : 1));
 
   List* seg_quals = (List*)list_nth(cscan->custom_exprs, kSegQuals);
   List* consts = (List*)list_nth(cscan->custom_exprs, kConsts);
@@ -921,7 +965,8 @@ void begin_columnar(CustomScanState* node, EState* estate, int eflags) {
   st->ordered = list_nth_int(meta, kOrdered);
   st->nkeys = list_length(orderby) / kOrderFields;
   st->nseg = list_nth_int(meta, kSegKeys);
-  if (st->nkeys <= st->nseg) st->ordered = 0;
+  st->nsuffix = list_nth_int(meta, kSegSuffix);
+  if (st->nkeys - st->nsuffix <= st->nseg) st->ordered = 0;
   st->distinct = st->ordered != 0 && st->nseg > 0 && list_nth_int(meta, kDistinct) != 0;
   st->emitted = false;
   st->key_attnos = (AttrNumber*)palloc0(sizeof(AttrNumber) * (st->nkeys > 0 ? st->nkeys : 1));

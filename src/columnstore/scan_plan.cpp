@@ -302,46 +302,55 @@ namespace {
 // The pathkeys of the chunk's orderby columns in the order the node returns rows (forward: as
 // stored, or reversed), as far as the query has equivalence classes for them; the keys' layout
 // for the executor in *orderby. NIL when nothing useful.
+// Whether query pathkey `qpk` orders by a segmentby column of the chunk (and is not in `pathkeys`
+// yet): then it goes to `pathkeys` and its key to `orderby`.
+bool add_segment_pathkey(PlannerInfo* root, RelOptInfo* rel, Oid chunk_relid, const Layout* layout, PathKey* qpk,
+                         List** pathkeys, List** orderby) {
+  const CompressionSettings* s = &layout->cc.settings;
+  for (int i = 0; i < s->nsegmentby; ++i) {
+    const AttrNumber attno = get_attnum(chunk_relid, s->segmentby[i]);
+    if (attno <= 0 || attno > layout->natts || layout->attrs[(attno - 1) * kAttrFields + kRole] != kRoleSegment)
+      continue;
+    Oid typid, collation;
+    int32 typmod;
+    get_atttypetypmodcoll(chunk_relid, attno, &typid, &typmod, &collation);
+    const Oid sortop = get_opfamily_member(qpk->pk_opfamily, typid, typid, qpk->pk_strategy);
+    if (!OidIsValid(sortop)) continue;
+    Oid opfamily, opcintype;
+    int16 strategy;
+    if (!get_ordering_op_properties(sortop, &opfamily, &opcintype, &strategy)) continue;
+    const Oid eqop = get_equality_op_for_ordering_op(sortop, nullptr);
+    List* opfamilies = OidIsValid(eqop) ? get_mergejoin_opfamilies(eqop) : NIL;
+    if (opfamilies == NIL) continue;
+    Var* var = makeVar(rel->relid, attno, typid, typmod, collation, 0);
+    EquivalenceClass* ec = get_eclass_for_sort_expr(root, (Expr*)var, nullptr, opfamilies, opcintype, collation, 0,
+                                                    rel->relids, false);
+    if (ec != qpk->pk_eclass || list_member_ptr(*pathkeys, qpk)) continue;
+    *pathkeys = lappend(*pathkeys, qpk);
+    const int k[kOrderFields] = {attno, (int)sortop, (int)qpk->pk_eclass->ec_collation, qpk->pk_nulls_first ? 1 : 0};
+    for (int v : k) *orderby = lappend_int(*orderby, v);
+    return true;
+  }
+  return false;
+}
+
 List* orderby_pathkeys(PlannerInfo* root, RelOptInfo* rel, Oid chunk_relid, const Layout* layout, bool reverse,
-                       List** orderby, int* nseg) {
+                       List** orderby, int* nseg, int* nsuffix) {
   const CompressionSettings* s = &layout->cc.settings;
   List* pathkeys = NIL;
   *orderby = NIL;
   *nseg = 0;
+  *nsuffix = 0;
   // Segmentby columns the query orders by first (in its direction): batches of one segment are
   // merged, the segments come in the order of their values (ORDER BY host, time DESC).
   ListCell* qlc;
   foreach (qlc, root->query_pathkeys) {
-    PathKey* qpk = (PathKey*)lfirst(qlc);
-    bool found = false;
-    for (int i = 0; i < s->nsegmentby && !found; ++i) {
-      const AttrNumber attno = get_attnum(chunk_relid, s->segmentby[i]);
-      if (attno <= 0 || attno > layout->natts || layout->attrs[(attno - 1) * kAttrFields + kRole] != kRoleSegment)
-        continue;
-      Oid typid, collation;
-      int32 typmod;
-      get_atttypetypmodcoll(chunk_relid, attno, &typid, &typmod, &collation);
-      const Oid sortop = get_opfamily_member(qpk->pk_opfamily, typid, typid, qpk->pk_strategy);
-      if (!OidIsValid(sortop)) continue;
-      Oid opfamily, opcintype;
-      int16 strategy;
-      if (!get_ordering_op_properties(sortop, &opfamily, &opcintype, &strategy)) continue;
-      const Oid eqop = get_equality_op_for_ordering_op(sortop, nullptr);
-      List* opfamilies = OidIsValid(eqop) ? get_mergejoin_opfamilies(eqop) : NIL;
-      if (opfamilies == NIL) continue;
-      Var* var = makeVar(rel->relid, attno, typid, typmod, collation, 0);
-      EquivalenceClass* ec = get_eclass_for_sort_expr(root, (Expr*)var, nullptr, opfamilies, opcintype, collation, 0,
-                                                      rel->relids, false);
-      if (ec != qpk->pk_eclass || list_member_ptr(pathkeys, qpk)) continue;
-      found = true;
-      pathkeys = lappend(pathkeys, qpk);
-      const int k[kOrderFields] = {attno, (int)sortop, (int)qpk->pk_eclass->ec_collation, qpk->pk_nulls_first ? 1 : 0};
-      for (int v : k) *orderby = lappend_int(*orderby, v);
-      ++*nseg;
-    }
-    if (!found) break;
+    if (!add_segment_pathkey(root, rel, chunk_relid, layout, (PathKey*)lfirst(qlc), &pathkeys, orderby)) break;
+    ++*nseg;
   }
+  bool every_orderby = true;
   for (int i = 0; i < s->norderby; ++i) {
+    every_orderby = false;
     const AttrNumber attno = get_attnum(chunk_relid, s->orderby[i]);
     if (attno <= 0 || attno > layout->natts) break;
     if (layout->attrs[(attno - 1) * kAttrFields + kRole] != kRoleData) break;
@@ -371,11 +380,27 @@ List* orderby_pathkeys(PlannerInfo* root, RelOptInfo* rel, Oid chunk_relid, cons
     if (!list_member_ptr(pathkeys, pk)) pathkeys = lappend(pathkeys, pk);
     const int k[kOrderFields] = {attno, (int)sortop, (int)collation, nulls_first ? 1 : 0};
     for (int v : k) *orderby = lappend_int(*orderby, v);
+    every_orderby = true;
   }
   // (Only the segment prefix: without an orderby key the batches' rows would not be in order.)
   if (list_length(*orderby) / kOrderFields == *nseg) {
     *orderby = NIL;
     return NIL;
+  }
+  // Segmentby columns the query orders by after every orderby column (ORDER BY time, host): a
+  // segment's value is the same for every row of a batch, so the merge breaks ties of the orderby
+  // keys by them and no Sort is needed above the scan. Only when the query's pathkeys start with
+  // exactly the ones so far.
+  if (every_orderby && list_length(root->query_pathkeys) > list_length(pathkeys)) {
+    bool prefix = true;
+    for (int i = 0; i < list_length(pathkeys) && prefix; ++i)
+      prefix = list_nth(root->query_pathkeys, i) == list_nth(pathkeys, i);
+    for (int i = list_length(pathkeys); prefix && i < list_length(root->query_pathkeys); ++i) {
+      if (!add_segment_pathkey(root, rel, chunk_relid, layout, (PathKey*)list_nth(root->query_pathkeys, i), &pathkeys,
+                               orderby))
+        break;
+      ++*nsuffix;
+    }
   }
   List* useful = truncate_useless_pathkeys(root, rel, pathkeys);
   if (useful == NIL) *orderby = NIL;
@@ -452,13 +477,14 @@ void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInf
   if (root->query_pathkeys == NIL && !rel->has_eclass_joins) return;
   for (int reverse = 0; reverse < 2; ++reverse) {
     List* orderby;
-    int nseg;
-    List* pathkeys = orderby_pathkeys(root, rel, rte->relid, &layout, reverse != 0, &orderby, &nseg);
+    int nseg, nsuffix;
+    List* pathkeys = orderby_pathkeys(root, rel, rte->relid, &layout, reverse != 0, &orderby, &nseg, &nsuffix);
     if (pathkeys == NIL) continue;
     CustomPath* cp = make_columnar_path(root, rel, &layout, rows);
     cp->path.pathkeys = pathkeys;
     list_nth_cell((List*)linitial(cp->custom_private), kOrdered)->int_value = reverse ? 2 : 1;
     list_nth_cell((List*)linitial(cp->custom_private), kSegKeys)->int_value = nseg;
+    list_nth_cell((List*)linitial(cp->custom_private), kSegSuffix)->int_value = nsuffix;
     cp->custom_private = lappend(cp->custom_private, orderby);
     // Reading every batch's metadata first, then a heap merge of the batches' rows.
     cp->path.startup_cost =
