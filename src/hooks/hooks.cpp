@@ -74,6 +74,7 @@ constexpr ExecutorStartHandler kExecutorStart[] = {
 };
 // ExecutorStart_hook: after the previous hook (the executor state exists).
 constexpr ExecutorStartHandler kExecutorStartAfter[] = {
+    link_chunk_dispatch,         // ingest: each ChunkDispatch gets the ModifyTableState above it
     note_merge_into_hypertable,  // hypertable: the MERGE whose tag counts rows the routing trigger inserts
 };
 

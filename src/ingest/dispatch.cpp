@@ -1,19 +1,24 @@
 // Row routing for INSERT into a hypertable.
 //
 // The plan `ModifyTable(INSERT hypertable) <- subplan` becomes
-//   StrataModify (CustomScan) <- ModifyTable <- ChunkDispatch (CustomScan) <- subplan
+//   ModifyTable <- ChunkDispatch (CustomScan) <- subplan
 // ChunkDispatch passes each row through and appends a junk "tableoid" column naming the chunk the
 // row belongs to (creating the chunk when missing). PostgreSQL's ModifyTable already selects its
 // result relation by a "tableoid" junk column (the mechanism of inherited UPDATE/DELETE), so it
 // inserts into the chunk with all its native behaviour: constraints, indexes, triggers, RETURNING,
 // ON CONFLICT. ChunkDispatch adds a ResultRelInfo for each chunk to the ModifyTableState as the
-// chunk is first seen; StrataModify exists only to hand ChunkDispatch that ModifyTableState.
+// chunk is first seen; an ExecutorStart handler (link_chunk_dispatch) hands it that
+// ModifyTableState once the plan's state tree exists. A single row (INSERT ... VALUES with one row,
+// the prepared statement of an application inserting row by row) has no subplan: ChunkDispatch
+// computes it itself (see absorbed_result), so a statement starts two executor nodes, as
+// PostgreSQL's own plan for a table does (ModifyTable and Result).
 #include "ingest/dispatch.hpp"
 
 #include "caggs/caggs.hpp"
 #include "columnstore/direct.hpp"
 #include "columnstore/dml.hpp"
 #include "hypertable/chunk.hpp"
+#include "ingest/ingest.hpp"
 #include "ingest/route_cache.hpp"
 #include "ingest/row_move.hpp"
 #include "pg/guard.hpp"
@@ -28,6 +33,7 @@ extern "C" {
 #include "nodes/extensible.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
@@ -58,6 +64,9 @@ struct DispatchState {
   // The output slot's descriptor is the hypertable's row (without the junk column), so that
   // ModifyTable inserts that slot into a chunk of the same layout as it is (see bypass_insert_projection).
   TupleDesc out_desc;  // the output slot's own descriptor while it has the row's (restored at the end)
+  // The node computes the one row of a subplan it took in (absorbed_result): no subplan state.
+  bool own_row;
+  bool row_done;  // that row was returned
 };
 
 // A chunk's columnstore state (RouteEntry data), or no entry data when it has none.
@@ -69,14 +78,8 @@ struct ChunkWrite {
   TupleTableSlot* slot;              // a row of the chunk's layout
 };
 
-struct ModifyState {
-  CustomScanState css;
-};
-
 CustomScanMethods dispatch_plan_methods;
-CustomScanMethods modify_plan_methods;
 CustomExecMethods dispatch_exec_methods;
-CustomExecMethods modify_exec_methods;
 
 OnConflictAction on_conflict(ModifyTableState* mt) {
   return reinterpret_cast<ModifyTable*>(mt->ps.plan)->onConflictAction;
@@ -360,7 +363,10 @@ void dispatch_begin(CustomScanState* node, EState* estate, int eflags) {
   // Rows may go to compressed chunks: reserve a command id for moving batches (unique checks).
   ds->columnstore = ds->ht->compression_state != 0 && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0;
   if (ds->columnstore) columnstore::dml_reserve_move_cid(estate, &ds->move_cid);
-  node->custom_ps = list_make1(ExecInitNode(static_cast<Plan*>(linitial(cscan->custom_plans)), estate, eflags));
+  ds->own_row = cscan->custom_plans == NIL;
+  ds->row_done = false;
+  if (!ds->own_row)
+    node->custom_ps = list_make1(ExecInitNode(static_cast<Plan*>(linitial(cscan->custom_plans)), estate, eflags));
 }
 
 // Gives the output slot the hypertable's row descriptor (see bypass_insert_projection): when the
@@ -397,7 +403,7 @@ void decide_direct(DispatchState* ds, CustomScanState* node) {
   ResultRelInfo* root = &mt->resultRelInfo[0];
   if (root->ri_returningList != NIL || root->ri_WithCheckOptions != NIL) return;
   auto* cscan = reinterpret_cast<CustomScan*>(node->ss.ps.plan);
-  const double rows = static_cast<Plan*>(linitial(cscan->custom_plans))->plan_rows;
+  const double rows = cscan->scan.plan.plan_rows;  // the subplan's (copy_costs)
   ds->direct = columnstore::direct_insert_begin(root->ri_RelationDesc, ds->ht, rows, mt->mt_transition_capture != nullptr,
                                                 estate, estate->es_output_cid);
   if (ds->direct != nullptr)
@@ -431,6 +437,31 @@ void add_direct(DispatchState* ds, ChunkWrite* w, TupleTableSlot* in) {
   if (ds->mtstate->canSetTag) estate->es_processed++;
 }
 
+// At the end of the rows: ModifyTable looks up no more result relations, and EXPLAIN ANALYZE (which
+// prints the plan after the run, before the executor ends) labels the targets of a ModifyTable with
+// several result relations by their range table entries, which chunks added here do not have (index
+// 0): it shows the hypertable alone, as for a plain table. The chunks' ResultRelInfos stay open in
+// the executor's list of opened result relations, which AFTER ROW triggers and the executor's end
+// use; ModifyTable's end reads the array only for foreign tables' callbacks.
+void hide_chunk_result_rels(DispatchState* ds) {
+  ModifyTableState* mt = ds->mtstate;
+  if (mt == nullptr || mt->mt_nrels <= 1) return;
+  mt->mt_nrels = 1;
+  mt->mt_lastResultOid = InvalidOid;
+  mt->mt_lastResultIndex = 0;
+}
+
+// The next row to route: the subplan's, or the node's own row (computed by its projection into the
+// output slot, once).
+TupleTableSlot* next_row(DispatchState* ds) {
+  CustomScanState* node = &ds->css;
+  if (!ds->own_row) return ExecProcNode(static_cast<PlanState*>(linitial(node->custom_ps)));
+  if (ds->row_done) return nullptr;
+  ds->row_done = true;
+  ResetExprContext(node->ss.ps.ps_ExprContext);
+  return ExecProject(node->ss.ps.ps_ProjInfo);
+}
+
 TupleTableSlot* dispatch_exec(CustomScanState* node) {
   auto* ds = reinterpret_cast<DispatchState*>(node);
   if (!ds->direct_decided) decide_direct(ds, node);
@@ -438,12 +469,13 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
   for (bool first = true;; first = false) {
     // (rows kept here: their per-row memory is freed as ModifyTable frees it between rows)
     if (!first) ResetPerTupleExprContext(node->ss.ps.state);
-    in = ExecProcNode(static_cast<PlanState*>(linitial(node->custom_ps)));
+    in = next_row(ds);
     if (TupIsNull(in)) {
       if (ds->direct != nullptr) {
         columnstore::direct_copy_finish(ds->direct);
         ds->direct = nullptr;
       }
+      hide_chunk_result_rels(ds);
       return nullptr;
     }
     slot_getallattrs(in);
@@ -487,9 +519,11 @@ TupleTableSlot* dispatch_exec(CustomScanState* node) {
   if (w != nullptr && w->dml != nullptr) columnstore::dml_check_unique(w->dml, in->tts_values, in->tts_isnull);
 
   TupleTableSlot* out = node->ss.ps.ps_ResultTupleSlot;
-  ExecClearTuple(out);
-  memcpy(out->tts_values, in->tts_values, sizeof(Datum) * ds->natts);
-  memcpy(out->tts_isnull, in->tts_isnull, sizeof(bool) * ds->natts);
+  ExecClearTuple(out);  // (a virtual slot keeps its values: `in` may be `out`)
+  if (in != out) {
+    memcpy(out->tts_values, in->tts_values, sizeof(Datum) * ds->natts);
+    memcpy(out->tts_isnull, in->tts_isnull, sizeof(bool) * ds->natts);
+  }
   out->tts_values[ds->natts] = ObjectIdGetDatum(chunk_relid);
   out->tts_isnull[ds->natts] = false;
   ExecStoreVirtualTuple(out);
@@ -504,7 +538,7 @@ void dispatch_end(CustomScanState* node) {
     node->ss.ps.ps_ResultTupleSlot->tts_tupleDescriptor = ds->out_desc;
     ds->out_desc = nullptr;
   }
-  ExecEndNode(static_cast<PlanState*>(linitial(node->custom_ps)));
+  if (node->custom_ps != NIL) ExecEndNode(static_cast<PlanState*>(linitial(node->custom_ps)));
   for (RouteEntry* e = route_cache_begin(&ds->routes); e != route_cache_end(&ds->routes); ++e) {
     auto* w = static_cast<ChunkWrite*>(e->data);
     if (w == nullptr) continue;
@@ -518,43 +552,10 @@ void dispatch_end(CustomScanState* node) {
   ds->opened = NIL;
 }
 
-void modify_end(CustomScanState* node) { ExecEndNode(static_cast<PlanState*>(linitial(node->custom_ps))); }
-
-void dispatch_rescan(CustomScanState* node) { ExecReScan(static_cast<PlanState*>(linitial(node->custom_ps))); }
-
-Node* create_modify_state(CustomScan* cscan) {
-  auto* ms = reinterpret_cast<ModifyState*>(newNode(sizeof(ModifyState), T_CustomScanState));
-  ms->css.methods = &modify_exec_methods;
-  return reinterpret_cast<Node*>(ms);
-}
-
-void modify_begin(CustomScanState* node, EState* estate, int eflags) {
-  auto* cscan = reinterpret_cast<CustomScan*>(node->ss.ps.plan);
-  PlanState* ps = ExecInitNode(static_cast<Plan*>(linitial(cscan->custom_plans)), estate, eflags);
-  node->custom_ps = list_make1(ps);
-  auto* mt = castNode(ModifyTableState, ps);
-  PlanState* sub = outerPlanState(mt);
-  if (sub != nullptr && IsA(sub, CustomScanState) &&
-      reinterpret_cast<CustomScanState*>(sub)->methods == &dispatch_exec_methods)
-    reinterpret_cast<DispatchState*>(sub)->mtstate = mt;
-}
-
-TupleTableSlot* modify_exec(CustomScanState* node) {
-  return ExecProcNode(static_cast<PlanState*>(linitial(node->custom_ps)));
-}
-
-// Output columns of a wrapper node: Vars over custom_scan_tlist, which holds the wrapped node's
-// expressions (so EXPLAIN VERBOSE can print them).
-List* index_var_tlist(List* tlist) {
-  List* out = NIL;
-  ListCell* lc;
-  foreach (lc, tlist) {
-    auto* tle = static_cast<TargetEntry*>(lfirst(lc));
-    Var* v = makeVar(INDEX_VAR, tle->resno, exprType(reinterpret_cast<Node*>(tle->expr)),
-                     exprTypmod(reinterpret_cast<Node*>(tle->expr)), exprCollation(reinterpret_cast<Node*>(tle->expr)), 0);
-    out = lappend(out, makeTargetEntry(reinterpret_cast<Expr*>(v), tle->resno, tle->resname, tle->resjunk));
-  }
-  return out;
+void dispatch_rescan(CustomScanState* node) {
+  auto* ds = reinterpret_cast<DispatchState*>(node);
+  ds->row_done = false;
+  if (node->custom_ps != NIL) ExecReScan(static_cast<PlanState*>(linitial(node->custom_ps)));
 }
 
 void copy_costs(Plan* to, const Plan* from) {
@@ -564,6 +565,16 @@ void copy_costs(Plan* to, const Plan* from) {
   to->plan_width = from->plan_width;
   to->parallel_aware = false;
   to->parallel_safe = false;
+}
+
+// A subplan that computes one row from nothing but its target list (INSERT ... VALUES of one row, or
+// SELECT without FROM): a Result without input, conditions, init plans or sub-plans. ChunkDispatch
+// computes that row with its own projection instead of starting a Result node for it.
+bool absorbed_result(const Plan* sub) {
+  if (!IsA(sub, Result) || sub->lefttree != nullptr || sub->righttree != nullptr || sub->qual != NIL ||
+      reinterpret_cast<const Result*>(sub)->resconstantqual != nullptr || sub->initPlan != NIL || sub->targetlist == NIL)
+    return false;
+  return !contain_subplans(reinterpret_cast<Node*>(sub->targetlist));
 }
 
 Plan* wrap_insert(Plan* plan, PlannedStmt* stmt) {
@@ -606,12 +617,23 @@ Plan* wrap_insert(Plan* plan, PlannedStmt* stmt) {
   AttrNumber junk = static_cast<AttrNumber>(list_length(sub->targetlist) + 1);
   scan_tlist = lappend(scan_tlist, makeTargetEntry(reinterpret_cast<Expr*>(makeVar(rti, TableOidAttributeNumber, OIDOID, -1, InvalidOid, 0)),
                                                    junk, pstrdup("tableoid"), true));
-  dispatch->custom_scan_tlist = scan_tlist;
+  const bool absorb = absorbed_result(sub);
+  dispatch->custom_scan_tlist = absorb ? NIL : scan_tlist;
   // Output columns are OUTER_VAR references to the subplan's output: ModifyTable builds its insert
   // projection from these expressions, evaluated against our output slot as the outer tuple. The
   // subplan is also set as lefttree (never initialised from there) so EXPLAIN VERBOSE can resolve
   // them; the junk tableoid column comes from custom_scan_tlist.
   List* tlist = NIL;
+  if (absorb) {
+    // The row's own expressions, and a placeholder for the chunk's OID (set by dispatch_exec).
+    foreach (lc, sub->targetlist) tlist = lappend(tlist, copyObjectImpl(lfirst(lc)));
+    tlist = lappend(tlist, makeTargetEntry(reinterpret_cast<Expr*>(makeNullConst(OIDOID, -1, InvalidOid)), junk,
+                                           pstrdup("tableoid"), true));
+    dispatch->custom_plans = NIL;
+    dispatch->scan.plan.targetlist = tlist;
+    mt->plan.lefttree = &dispatch->scan.plan;
+    return plan;
+  }
   foreach (lc, sub->targetlist) {
     auto* tle = static_cast<TargetEntry*>(lfirst(lc));
     Node* e = reinterpret_cast<Node*>(tle->expr);
@@ -625,14 +647,7 @@ Plan* wrap_insert(Plan* plan, PlannedStmt* stmt) {
   dispatch->scan.plan.targetlist = tlist;
   dispatch->scan.plan.lefttree = sub;
   mt->plan.lefttree = &dispatch->scan.plan;
-
-  CustomScan* modify = makeNode(CustomScan);
-  modify->methods = &modify_plan_methods;
-  modify->custom_plans = list_make1(mt);
-  copy_costs(&modify->scan.plan, &mt->plan);
-  modify->custom_scan_tlist = static_cast<List*>(copyObjectImpl(mt->plan.targetlist));
-  modify->scan.plan.targetlist = index_var_tlist(mt->plan.targetlist);
-  return &modify->scan.plan;
+  return plan;
 }
 
 }  // namespace
@@ -641,20 +656,33 @@ Plan* wrap_insert(Plan* plan, PlannedStmt* stmt) {
 void dispatch_register_methods() {
   dispatch_plan_methods.CustomName = "ChunkDispatch";
   dispatch_plan_methods.CreateCustomScanState = pg::guarded<create_dispatch_state>;
-  modify_plan_methods.CustomName = "StrataModify";
-  modify_plan_methods.CreateCustomScanState = pg::guarded<create_modify_state>;
   dispatch_exec_methods.CustomName = "ChunkDispatch";
   dispatch_exec_methods.BeginCustomScan = pg::guarded<dispatch_begin>;
   dispatch_exec_methods.ExecCustomScan = pg::guarded<dispatch_exec>;
   dispatch_exec_methods.EndCustomScan = pg::guarded<dispatch_end>;
   dispatch_exec_methods.ReScanCustomScan = pg::guarded<dispatch_rescan>;
-  modify_exec_methods.CustomName = "StrataModify";
-  modify_exec_methods.BeginCustomScan = pg::guarded<modify_begin>;
-  modify_exec_methods.ExecCustomScan = pg::guarded<modify_exec>;
-  modify_exec_methods.EndCustomScan = pg::guarded<modify_end>;
-  modify_exec_methods.ReScanCustomScan = pg::guarded<dispatch_rescan>;
   RegisterCustomScanMethods(&dispatch_plan_methods);
-  RegisterCustomScanMethods(&modify_plan_methods);
+}
+
+namespace {
+
+void link_modify_table(PlanState* ps) {
+  if (ps == nullptr || !IsA(ps, ModifyTableState)) return;
+  PlanState* sub = outerPlanState(ps);
+  if (sub != nullptr && IsA(sub, CustomScanState) &&
+      reinterpret_cast<CustomScanState*>(sub)->methods == &dispatch_exec_methods)
+    reinterpret_cast<DispatchState*>(sub)->mtstate = castNode(ModifyTableState, ps);
+}
+
+}  // namespace
+
+void link_chunk_dispatch(QueryDesc* query_desc, int) {
+  PlannedStmt* stmt = query_desc->plannedstmt;
+  if (stmt->commandType != CMD_INSERT && !stmt->hasModifyingCTE) return;
+  // A ModifyTable is the top of the plan or of a data-modifying CTE's subplan.
+  link_modify_table(query_desc->planstate);
+  ListCell* lc;
+  foreach (lc, query_desc->estate->es_subplanstates) link_modify_table(static_cast<PlanState*>(lfirst(lc)));
 }
 
 void dispatch_rewrite_plan(PlannedStmt* stmt) {

@@ -20,6 +20,10 @@ void ingest_init();
 // to chunks (ChunkDispatch).
 void route_inserts_to_chunks(const pg::PlannerCall* call, PlannedStmt* stmt);
 
+// ExecutorStart, after the executor state exists: hands each ChunkDispatch of the plan the
+// ModifyTableState above it, which it adds the chunks' result relations to (ingest/dispatch.cpp).
+void link_chunk_dispatch(QueryDesc* query_desc, int eflags);
+
 
 // ProcessUtility, take-over phase: runs COPY FROM into a hypertable (true), or leaves any
 // other statement alone (false).
