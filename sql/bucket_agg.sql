@@ -183,6 +183,26 @@ SELECT q, same_rows(q) FROM (VALUES
   ('SELECT time_bucket(''1 hour'', time) AS b, max(v), count(v) FROM n WHERE time < timestamp ''2024-05-02 03:00'' GROUP BY b ORDER BY b DESC LIMIT 6')
 ) AS t(q);
 
+-- A plain table with an index on the bucket itself: the index scan read directly (forward and
+-- backward), rows without a time in a NULL group.
+CREATE TABLE pt (time timestamptz, v float8);
+INSERT INTO pt SELECT CASE WHEN i % 50 = 0 THEN NULL ELSE timestamptz '2024-01-01' + i * interval '7 seconds' END, i
+  FROM generate_series(0, 20000) i;
+CREATE INDEX ON pt (time_bucket('1 minute', time));
+VACUUM ANALYZE pt;
+SET enable_seqscan = off;
+SET enable_sort = off;
+SET enable_hashagg = off;
+EXPLAIN (COSTS OFF) SELECT time_bucket('1 minute', time) AS b, max(v), count(*) FROM pt GROUP BY b ORDER BY b DESC LIMIT 3;
+SELECT time_bucket('1 minute', time) AS b, max(v), count(*) FROM pt GROUP BY b ORDER BY b DESC LIMIT 3;
+SELECT q, same_rows(q) FROM (VALUES
+  ('SELECT time_bucket(''1 minute'', time) AS b, max(v), min(v), count(*), count(time) FROM pt GROUP BY b ORDER BY b'),
+  ('SELECT time_bucket(''1 minute'', time) AS b, max(v), count(*) FROM pt GROUP BY b ORDER BY b DESC LIMIT 3')
+) AS t(q);
+RESET enable_seqscan;
+RESET enable_sort;
+RESET enable_hashagg;
+
 -- EXPLAIN ANALYZE reads the children through their nodes (their counters are right).
 SELECT * FROM ba_explain($$ANALYZE SELECT time_bucket('1 minute', time) AS minute, max(f8) FROM m
   WHERE time < timestamptz '2024-03-02 17:30:25' GROUP BY minute ORDER BY minute DESC LIMIT 5$$);
