@@ -148,6 +148,19 @@ SELECT count(*) AS inc_from_jan_2
   FROM ((SELECT * FROM inc WHERE bucket >= '2024-01-02' EXCEPT ALL SELECT * FROM inc_raw)
         UNION ALL (SELECT * FROM inc_raw EXCEPT ALL SELECT * FROM inc WHERE bucket >= '2024-01-02')) d;
 
+-- Text in a non-default collation: min / max combine under the query's collation.
+CREATE TABLE words (time timestamptz NOT NULL, w text COLLATE "und-x-icu");
+SELECT create_hypertable('words', by_range('time', interval '1 day'));
+INSERT INTO words VALUES ('2024-01-01 00:10', 'B'), ('2024-01-01 01:10', 'a');
+CREATE MATERIALIZED VIEW words_h WITH (timescaledb.continuous) AS
+  SELECT time_bucket('1 hour', time) AS bucket, min(w) AS lo, max(w) AS hi, count(*) AS n FROM words GROUP BY 1;
+INSERT INTO words VALUES ('2024-01-01 00:30', 'b');  -- before 'B' in this collation, after it in "C"
+SELECT count(*) AS deltas FROM _strata_internal.continuous_agg_delta d JOIN _strata_catalog.continuous_agg c
+    USING (mat_hypertable_id) WHERE c.user_view_name = 'words_h';
+CALL refresh_continuous_aggregate('words_h', NULL, NULL);
+SELECT * FROM words_h ORDER BY 1;
+SELECT time_bucket('1 hour', time) AS bucket, min(w) AS lo, max(w) AS hi, count(*) AS n FROM words GROUP BY 1 ORDER BY 1;
+
 -- Dropping the aggregate drops its delta rows.
 INSERT INTO m VALUES ('2024-01-02 14:00', 1, 1, 1, 'l');
 DROP MATERIALIZED VIEW daily;

@@ -59,6 +59,7 @@ struct IncPlan {
   Combine* how;
   Oid* types;
   int32* typmods;
+  Oid* collations;
   char** names;
   int bucket_col;  // 0-based
 };
@@ -107,6 +108,7 @@ bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
   out->how = static_cast<Combine*>(palloc(sizeof(Combine) * n));
   out->types = static_cast<Oid*>(palloc(sizeof(Oid) * n));
   out->typmods = static_cast<int32*>(palloc(sizeof(int32) * n));
+  out->collations = static_cast<Oid*>(palloc(sizeof(Oid) * n));
   out->names = static_cast<char**>(palloc(sizeof(char*) * n));
   out->bucket_col = -1;
   int i = 0;
@@ -120,6 +122,7 @@ bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
     Node* e = reinterpret_cast<Node*>(tle->expr);
     out->types[i] = exprType(e);
     out->typmods[i] = exprTypmod(e);
+    out->collations[i] = exprCollation(e);
     out->names[i] = tle->resname;
     if (!has_binary_io(out->types[i])) return false;
     if (tle == qi->bucket_tle) out->bucket_col = i;
@@ -200,8 +203,11 @@ EphemeralNamedRelation make_enr(const char* name, TupleDesc desc, Tuplestorestat
 
 TupleDesc plan_desc(const IncPlan* ip) {
   TupleDesc d = CreateTemplateTupleDesc(ip->ncols);
-  for (int i = 0; i < ip->ncols; i++)
+  for (int i = 0; i < ip->ncols; i++) {
     TupleDescInitEntry(d, static_cast<AttrNumber>(i + 1), ip->names[i], ip->types[i], ip->typmods[i], 0);
+    // The materialization's collations (min / max of text combine under the query's collation).
+    TupleDescInitEntryCollation(d, static_cast<AttrNumber>(i + 1), ip->collations[i]);
+  }
   return d;
 }
 
