@@ -946,7 +946,7 @@ bool memrows_add(MemRows* m, TupleTableSlot* slot) {
       m->block_size = size;
       m->block_used = 0;
       m->bytes += size;
-      m->block_next = (Size)8 * 1024 * 1024;  // (the first block holds the whole heap; rows added since?)
+      m->block_next = (Size)8 * 1024 * 1024;  // (not reached: the first block holds the whole heap)
     }
     HeapTupleHeader copy = (HeapTupleHeader)(m->block + m->block_used);
     memcpy(copy, t->t_data, t->t_len);
