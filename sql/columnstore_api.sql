@@ -20,7 +20,7 @@ $$;
 
 CREATE TABLE m (time timestamptz NOT NULL, host text, cpu float8, PRIMARY KEY (host, time));
 SELECT count(*) FROM create_hypertable('m', by_range('time', interval '1 day'));
-INSERT INTO m SELECT now() - g * interval '1 hour', 'h' || (g % 3), g FROM generate_series(1, 24 * 5) g;
+INSERT INTO m SELECT now() + interval '1 hour' - g * interval '1 hour', 'h' || (g % 3), g FROM generate_series(1, 24 * 5) g;
 SELECT count(*) AS chunks FROM show_chunks('m');
 
 -- Policy errors.

@@ -122,6 +122,7 @@ struct Builder {
   std::mutex mu;
   std::condition_variable cv;
   cs::BatchBuilder* job = nullptr;   // set by the backend, cleared by the worker when encoded
+  bool job_running = false;          // the worker has taken `job` and is encoding it
   const cs::Batch* job_result = nullptr;
   std::exception_ptr job_error;
   bool stop = false;
@@ -153,6 +154,7 @@ struct Builder {
       cv.wait(lock, [this] { return stop || job != nullptr; });
       if (job == nullptr) return;  // stop
       cs::BatchBuilder* j = job;
+      job_running = true;
       lock.unlock();
       const cs::Batch* result = nullptr;
       std::exception_ptr error;
@@ -163,6 +165,7 @@ struct Builder {
       }
       lock.lock();
       job = nullptr;
+      job_running = false;
       job_result = result;
       job_error = error;
       cv.notify_all();
@@ -266,11 +269,24 @@ void builder_reuse_codecs(Builder* b, bool on) {
 
 void builder_collect(Builder* b) {
   if (!b->in_flight) throw core::Error(core::Errc::internal, "columnstore: no batch in flight");
+  cs::BatchBuilder* stolen = nullptr;
   {
     std::unique_lock<std::mutex> lock(b->mu);
-    b->cv.wait(lock, [b] { return b->job == nullptr; });
+    if (b->job != nullptr && !b->job_running) {
+      // The worker has not started it (on a machine whose cores are busy it may not get one for
+      // a while): the backend encodes it itself rather than wait for the worker to be scheduled.
+      stolen = b->job;
+      b->job = nullptr;
+    } else {
+      b->cv.wait(lock, [b] { return b->job == nullptr; });
+    }
   }
   b->in_flight = false;
+  if (stolen != nullptr) {
+    b->job_error = nullptr;
+    b->batch = &stolen->finish();  // (only one batch is encoded at a time: the worker has none)
+    return;
+  }
   if (b->job_error) {
     std::exception_ptr e = b->job_error;
     b->job_error = nullptr;

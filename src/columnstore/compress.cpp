@@ -851,9 +851,11 @@ int memrows_fit(Relation rel, int nkeys) {
   const double need = rows * (kRowBytes + nkeys * (sizeof(Datum) + sizeof(bool)));
   const double limit = (double)maintenance_work_mem * 1024.0;
   if (need > limit) return 0;
-  // Copies need the heap's bytes at most (the tuples are MAXALIGNed in their pages too).
+  // Copies need the heap's bytes at most (the tuples are MAXALIGNed in their pages too), beside
+  // the row arrays as memrows_add first sizes them.
   const bool heap_am = rel->rd_tableam == GetHeapamTableAmRoutine();
-  return heap_am && guc_compression_copy_rows && need + (double)blocks * BLCKSZ <= limit ? 2 : 1;
+  const double arrays = (rows * 1.02 + 1024) * (kRowBytes + nkeys * (sizeof(Datum) + sizeof(bool)));
+  return heap_am && guc_compression_copy_rows && arrays + (double)blocks * BLCKSZ <= limit ? 2 : 1;
 }
 
 MemRows* memrows_begin(Relation rel, bool copy, const CompressionSettings* s, SourceColumn* cols, int ncols,
@@ -944,7 +946,7 @@ bool memrows_add(MemRows* m, TupleTableSlot* slot) {
       m->block_size = size;
       m->block_used = 0;
       m->bytes += size;
-      m->block_next = (Size)8 * 1024 * 1024;  // (the first block holds the whole heap; rows added since?)
+      m->block_next = (Size)8 * 1024 * 1024;  // (not reached: the first block holds the whole heap)
     }
     HeapTupleHeader copy = (HeapTupleHeader)(m->block + m->block_used);
     memcpy(copy, t->t_data, t->t_len);
