@@ -20,6 +20,7 @@ namespace strata {
 
 extern int guc_cagg_refresh_batch_buckets;
 extern bool guc_cagg_refresh_parallel;
+extern bool guc_cagg_refresh_rowstore_agg;
 
 void caggs_wrap_utility(const pg::UtilityCall* c) {
   if (!caggs_process_utility(c->pstmt, c->query_string, c->read_only_tree, c->context, c->params, c->query_env,
@@ -37,6 +38,10 @@ void caggs_init() {
                            "Continuous aggregate refreshes run their aggregation as a SELECT of its own, which may "
                            "use parallel workers, and write its rows in bulk (off: INSERT ... SELECT, never parallel).",
                            nullptr, &guc_cagg_refresh_parallel, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.cagg_refresh_rowstore_agg",
+                           "Continuous aggregate refreshes aggregate rowstore chunks with RowstoreAggregate "
+                           "(strata.enable_rowstore_agg on while a batch's aggregation is planned and run).",
+                           nullptr, &guc_cagg_refresh_rowstore_agg, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 }
 
 }  // namespace strata

@@ -32,6 +32,7 @@ extern "C" {
 namespace strata {
 int guc_cagg_refresh_batch_buckets = 0;
 bool guc_cagg_refresh_parallel = true;
+bool guc_cagg_refresh_rowstore_agg = true;
 }
 
 namespace strata::caggs {
@@ -380,8 +381,16 @@ bool materialize_by_select(Refresh* r, int64 start, int64 end, uint64* written) 
 uint64 materialize(Refresh* r, int64 start, int64 end) {
   run_as_owner(r->owner, r->delete_sql, r->qi.time_type, start, end, false, nullptr, nullptr);
   uint64 written = 0;
-  if (guc_cagg_refresh_parallel && materialize_by_select(r, start, end, &written)) return written;
-  return run_as_owner(r->owner, r->insert_sql, r->qi.time_type, start, end, false, nullptr, nullptr);
+  // Rowstore chunks aggregated by RowstoreAggregate (src/columnstore/rowagg*) while the batch's
+  // aggregation is planned and run (the setting is restored at the end, or by the abort).
+  const int nest = NewGUCNestLevel();
+  if (guc_cagg_refresh_rowstore_agg)
+    (void)set_config_option("strata.enable_rowstore_agg", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                            false);
+  if (!guc_cagg_refresh_parallel || !materialize_by_select(r, start, end, &written))
+    written = run_as_owner(r->owner, r->insert_sql, r->qi.time_type, start, end, false, nullptr, nullptr);
+  AtEOXact_GUC(true, nest);
+  return written;
 }
 
 // The watermark is the end of the newest materialized bucket (the start of time when there is

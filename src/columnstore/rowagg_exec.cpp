@@ -45,6 +45,7 @@ struct Interner {
   int cap;
   int32* table;
   uint32 mask;
+  int32 last;  // the value of the previous row (-1: none): rows often repeat it
 };
 
 struct RowAggState {
@@ -75,6 +76,7 @@ struct RowAggState {
   Acc* gacc;
   int32* table;
   uint32 mask;
+  int32 last_group;  // the previous row's group (-1: none)
   bool child_done;
   bool emitting;
   int emit_next;
@@ -93,6 +95,7 @@ uint64 mix64(uint64 h) {
 
 void interner_init(Interner* in) {
   in->n = 0;
+  in->last = -1;
   in->cap = 64;
   in->items = (Interned*)palloc(sizeof(Interned) * in->cap);
   in->mask = 127;
@@ -100,7 +103,7 @@ void interner_init(Interner* in) {
   memset(in->table, 0xff, sizeof(int32) * (in->mask + 1));
 }
 
-int32 intern(RowAggState* st, Interner* in, const uint8* data, uint32 len) {
+int32 intern_lookup(RowAggState* st, Interner* in, const uint8* data, uint32 len) {
   const uint64 h = hash_bytes_extended(data, (int)len, 0);
   uint32 idx = (uint32)h & in->mask;
   for (int32 e; (e = in->table[idx]) >= 0; idx = (idx + 1) & in->mask) {
@@ -134,12 +137,23 @@ int32 intern(RowAggState* st, Interner* in, const uint8* data, uint32 len) {
   return id;
 }
 
+int32 intern(RowAggState* st, Interner* in, const uint8* data, uint32 len) {
+  if (in->last >= 0) {
+    const Interned* it = &in->items[in->last];
+    if (it->len == len && memcmp(it->data, data, len) == 0) return in->last;
+  }
+  const int32 id = intern_lookup(st, in, data, len);
+  in->last = id;
+  return id;
+}
+
 void hash_reset(RowAggState* st) {
   MemoryContextReset(st->hash_cxt);
   MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
   st->interns = (Interner*)palloc(sizeof(Interner) * (st->nkeycols > 0 ? st->nkeycols : 1));
   for (int k = 0; k < st->nkeycols; ++k) interner_init(&st->interns[k]);
   st->ngroups = 0;
+  st->last_group = -1;
   st->cap = 64;
   st->gkeys = (uint64*)palloc(sizeof(uint64) * st->nkey * st->cap);
   st->gacc = (Acc*)palloc0(sizeof(Acc) * (st->nspecs > 0 ? st->nspecs : 1) * st->cap);
@@ -155,8 +169,19 @@ uint64 key_hash(const uint64* key, int nkey) {
   return h;
 }
 
-// The group of `key` (created when new).
+int32 find_group_slow(RowAggState* st, const uint64* key);
+
+// The group of `key` (created when new); the previous row's group is tried first.
 int32 find_group(RowAggState* st, const uint64* key) {
+  const int nkey = st->nkey;
+  if (st->last_group >= 0 && memcmp(&st->gkeys[(size_t)st->last_group * nkey], key, sizeof(uint64) * nkey) == 0)
+    return st->last_group;
+  const int32 g = find_group_slow(st, key);
+  st->last_group = g;
+  return g;
+}
+
+int32 find_group_slow(RowAggState* st, const uint64* key) {
   const int nkey = st->nkey;
   uint32 idx = (uint32)key_hash(key, nkey) & st->mask;
   for (int32 g; (g = st->table[idx]) >= 0; idx = (idx + 1) & st->mask) {

@@ -5,9 +5,13 @@
 #include "columnstore/rowagg.hpp"
 
 #include <algorithm>
+#include <limits>
 
+#include "catalog/chunks.hpp"
+#include "catalog/hypertables.hpp"
 #include "columnstore/agg.hpp"
 #include "columnstore/rowagg_exec.hpp"
+#include "core/time/chunk_range.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
 
@@ -26,12 +30,14 @@ extern "C" {
 #include "optimizer/tlist.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/selfuncs.h"
+#include "utils/timestamp.h"
 #include "utils/typcache.h"
 }
 
 namespace strata::columnstore {
 
-bool guc_enable_rowstore_agg = true;
+bool guc_enable_rowstore_agg = false;
 
 namespace {
 
@@ -246,6 +252,52 @@ Plan* plan_rowagg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, Lis
   return &cscan->scan.plan;
 }
 
+// Grouped by a time_bucket() of constant width of the hypertable's time column: the chunk holds at
+// most (its range / the width + 1) buckets, times the groups of the other grouping columns in it.
+// (PostgreSQL estimates a bucket's distinct values as the column's, every row its own group when
+// times are unique.) Infinity when that cannot be said.
+double bucketed_groups(PlannerInfo* root, RelOptInfo* child, AppendRelInfo* appinfo, PathTarget* target, double rows) {
+  const double none = std::numeric_limits<double>::infinity();
+  RangeTblEntry* crte = root->simple_rte_array[child->relid];
+  RangeTblEntry* prte = root->simple_rte_array[appinfo->parent_relid];
+  if (crte == nullptr || prte == nullptr || crte->rtekind != RTE_RELATION || prte->rtekind != RTE_RELATION) return none;
+  Hypertable* ht = hypertable_get(prte->relid);
+  ChunkInfo chunk;
+  if (ht == nullptr || !chunk_get_by_relid(crte->relid, &chunk)) return none;
+  if (chunk.range_start == core::kOpenStart || chunk.range_end == core::kOpenEnd) return none;
+  List* others = NIL;
+  double buckets = -1;
+  int i = 0;
+  ListCell* lc;
+  foreach (lc, target->exprs) {
+    Expr* e = (Expr*)lfirst(lc);
+    if (get_pathtarget_sortgroupref(target, i++) == 0) continue;
+    if (!IsA(e, FuncExpr)) {
+      others = lappend(others, e);
+      continue;
+    }
+    FuncExpr* f = (FuncExpr*)e;
+    Var* v = plain_var((Node*)lsecond(f->args), child->relid);
+    if (v == nullptr || v->varattno > appinfo->num_child_cols ||
+        appinfo->parent_colnos[v->varattno - 1] != ht->time_attno)
+      return none;
+    Const* w = (Const*)linitial(f->args);
+    int64 width = 0;  // on the internal axis
+    if (w->consttype == INTERVALOID) {
+      const Interval* iv = DatumGetIntervalP(w->constvalue);
+      if (iv->month == 0) width = iv->day * USECS_PER_DAY + iv->time;
+    } else if (w->consttype == INT2OID || w->consttype == INT4OID || w->consttype == INT8OID) {
+      width = w->consttype == INT2OID ? DatumGetInt16(w->constvalue)
+              : w->consttype == INT4OID ? DatumGetInt32(w->constvalue) : DatumGetInt64(w->constvalue);
+    }
+    if (width <= 0) return none;
+    buckets = (double)(chunk.range_end - chunk.range_start) / (double)width + 1.0;
+  }
+  if (buckets < 0) return none;
+  const double other = others == NIL ? 1.0 : estimate_num_groups(root, others, rows, nullptr, nullptr);
+  return buckets * other;
+}
+
 }  // namespace
 
 bool rowagg_query_supported(PlannerInfo* root, RelOptInfo* parent, PathTarget* partial) {
@@ -286,6 +338,7 @@ Path* rowagg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* t
     RelOptInfo* parent = root->simple_rel_array[appinfo->parent_relid];
     if (parent != nullptr && parent->rows > 0) chunk_groups *= std::min(1.0, rows / parent->rows);
   }
+  if (nbucket > 0 && appinfo != nullptr) chunk_groups = std::min(chunk_groups, bucketed_groups(root, child, appinfo, target, rows));
   path->path.rows = clamp_row_est(std::min(rows, chunk_groups));
   // The child's cost, then a little per row and aggregate (no expression evaluation, no fmgr
   // call per value) and the emitted groups.

@@ -84,8 +84,8 @@ void define_settings() {
                            nullptr);
   DefineCustomBoolVariable("strata.enable_rowstore_agg",
                            "Computes aggregates over rowstore chunks natively (RowstoreAggregate) as partial aggregates.",
-                           "Off, PostgreSQL aggregates the rows of uncompressed chunks (for comparisons).",
-                           &columnstore::guc_enable_rowstore_agg, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+                           "Off (the default outside continuous aggregate refreshes, see strata.cagg_refresh_rowstore_agg), PostgreSQL aggregates the rows of uncompressed chunks.",
+                           &columnstore::guc_enable_rowstore_agg, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_columnstore_parallel_scan",
                            "Lets parallel workers share the scan of compressed chunks (their batches divided among them).",
                            "Off, compressed chunks are read by one process each (for comparisons).",
