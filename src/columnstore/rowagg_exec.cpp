@@ -140,7 +140,15 @@ int32 intern_lookup(RowAggState* st, Interner* in, const uint8* data, uint32 len
 int32 intern(RowAggState* st, Interner* in, const uint8* data, uint32 len) {
   if (in->last >= 0) {
     const Interned* it = &in->items[in->last];
-    if (it->len == len && memcmp(it->data, data, len) == 0) return in->last;
+    if (it->len == len) {
+      uint32 i = 0;
+      if (len <= 32) {  // short values (codes, names): no library call
+        while (i < len && it->data[i] == data[i]) ++i;
+        if (i == len) return in->last;
+      } else if (memcmp(it->data, data, len) == 0) {
+        return in->last;
+      }
+    }
   }
   const int32 id = intern_lookup(st, in, data, len);
   in->last = id;
@@ -174,8 +182,12 @@ int32 find_group_slow(RowAggState* st, const uint64* key);
 // The group of `key` (created when new); the previous row's group is tried first.
 int32 find_group(RowAggState* st, const uint64* key) {
   const int nkey = st->nkey;
-  if (st->last_group >= 0 && memcmp(&st->gkeys[(size_t)st->last_group * nkey], key, sizeof(uint64) * nkey) == 0)
-    return st->last_group;
+  if (st->last_group >= 0) {
+    const uint64* k = &st->gkeys[(size_t)st->last_group * nkey];
+    int w = 0;
+    while (w < nkey && k[w] == key[w]) ++w;
+    if (w == nkey) return st->last_group;
+  }
   const int32 g = find_group_slow(st, key);
   st->last_group = g;
   return g;
