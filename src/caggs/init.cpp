@@ -21,6 +21,7 @@ namespace strata {
 extern int guc_cagg_refresh_batch_buckets;
 extern bool guc_cagg_refresh_parallel;
 extern bool guc_cagg_incremental;
+extern bool guc_cagg_refresh_rowstore_agg;
 
 void caggs_wrap_utility(const pg::UtilityCall* c) {
   if (!caggs_process_utility(c->pstmt, c->query_string, c->read_only_tree, c->context, c->params, c->query_env,
@@ -43,6 +44,11 @@ void caggs_init() {
                            "are aggregated into delta rows that a refresh adds into the materialized buckets, "
                            "where the aggregates combine exactly (off: their buckets are recomputed).",
                            nullptr, &guc_cagg_incremental, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+
+  DefineCustomBoolVariable("strata.cagg_refresh_rowstore_agg",
+                           "Continuous aggregate refreshes aggregate rowstore chunks with RowstoreAggregate "
+                           "(strata.enable_rowstore_agg on while a batch's aggregation is planned and run).",
+                           nullptr, &guc_cagg_refresh_rowstore_agg, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 }
 
 }  // namespace strata

@@ -33,6 +33,7 @@ extern "C" {
 namespace strata {
 int guc_cagg_refresh_batch_buckets = 0;
 bool guc_cagg_refresh_parallel = true;
+bool guc_cagg_refresh_rowstore_agg = true;
 }
 
 namespace strata::caggs {
@@ -396,8 +397,15 @@ uint64 materialize(Refresh* r, int64 start, int64 end) {
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
   inc_discard_deltas(r->cagg->mat_id, start, end, snapshot);
   uint64 written = 0;
+  // Rowstore chunks aggregated by RowstoreAggregate (src/columnstore/rowagg*) while the batch's
+  // aggregation is planned and run (the setting is restored at the end, or by the abort).
+  const int nest = NewGUCNestLevel();
+  if (guc_cagg_refresh_rowstore_agg)
+    (void)set_config_option("strata.enable_rowstore_agg", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                            false);
   if (!(guc_cagg_refresh_parallel && materialize_by_select(r, start, end, snapshot, &written)))
     written = run_as_owner(r->owner, r->insert_sql, r->qi.time_type, start, end, false, nullptr, nullptr, snapshot);
+  AtEOXact_GUC(true, nest);
   UnregisterSnapshot(snapshot);
   return written;
 }

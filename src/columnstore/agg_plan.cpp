@@ -10,6 +10,7 @@
 
 #include <algorithm>
 
+#include "columnstore/rowagg.hpp"
 #include "columnstore/scan.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
@@ -444,7 +445,9 @@ Plan* plan_agg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* 
 
 void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
                                RelOptInfo* output_rel, void* extra) {
-  if (!guc_enable_columnstore_agg_pushdown || stage != UPPERREL_GROUP_AGG || extra == nullptr) return;
+  if ((!guc_enable_columnstore_agg_pushdown && !guc_enable_rowstore_agg) || stage != UPPERREL_GROUP_AGG ||
+      extra == nullptr)
+    return;
   Query* parse = root->parse;
   GroupPathExtraData* ex = (GroupPathExtraData*)extra;
   if (!parse->hasAggs || parse->groupingSets != NIL || parse->hasTargetSRFs) return;
@@ -462,9 +465,14 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
     has_columnar |= is_columnar_path(sub) || (IsA(sub, AppendPath) && ((AppendPath*)sub)->subpaths != NIL &&
                                               is_columnar_path((Path*)linitial(((AppendPath*)sub)->subpaths)));
   }
-  if (!has_columnar) return;
+  if (!guc_enable_columnstore_agg_pushdown) has_columnar = false;
+  // Rowstore chunks (and row parts) aggregated by RowstoreAggregate (rowagg.hpp) instead.
+  bool rowagg = false;
+  if (!has_columnar && !guc_enable_rowstore_agg) return;
   PathTarget* partial = make_partial_target(root, output_rel->reltarget, ex->havingQual);
   if (partial == nullptr) return;
+  rowagg = rowagg_query_supported(root, input_rel, partial);
+  if (!has_columnar && !rowagg) return;
 
   AggClauseCosts partial_costs;
   AggClauseCosts final_costs;
@@ -488,7 +496,9 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
     PathTarget* child_input = translate_target(root, input_rel->reltarget, appinfo);
     Path* columnar = nullptr;
     Path* rowpart = nullptr;
-    if (is_columnar_path(sub)) {
+    if (!has_columnar) {
+      rowpart = sub;
+    } else if (is_columnar_path(sub)) {
       columnar = sub;
     } else if (IsA(sub, AppendPath) && list_length(((AppendPath*)sub)->subpaths) == 2 &&
                is_columnar_path((Path*)linitial(((AppendPath*)sub)->subpaths))) {
@@ -507,8 +517,14 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
         any_columnar = true;
       subpaths = lappend(subpaths, p);
     }
-    if (rowpart != nullptr)
-      subpaths = lappend(subpaths, partial_agg_path(root, child, rowpart, child_input, child_partial, &partial_costs, groups));
+    if (rowpart != nullptr) {
+      Path* p = rowagg ? rowagg_path(root, child, rowpart, child_partial, groups) : nullptr;
+      if (p == nullptr)
+        p = partial_agg_path(root, child, rowpart, child_input, child_partial, &partial_costs, groups);
+      else
+        any_columnar = true;
+      subpaths = lappend(subpaths, p);
+    }
   }
   if (!any_columnar) return;
 
@@ -525,6 +541,9 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
   add_path(output_rel, final_path);
 }
 
-void agg_init() { RegisterCustomScanMethods(&agg_scan_methods); }
+void agg_init() {
+  RegisterCustomScanMethods(&agg_scan_methods);
+  rowagg_init();
+}
 
 }  // namespace strata::columnstore

@@ -3,6 +3,7 @@
 #include "columnstore/agg.hpp"
 #include "columnstore/columnstore.hpp"
 #include "columnstore/direct.hpp"
+#include "columnstore/rowagg.hpp"
 #include "columnstore/scan.hpp"
 #include "gapfill/gapfill.hpp"
 #include "hooks/hooks.hpp"
@@ -90,6 +91,10 @@ void define_settings() {
                            "Off, compressed chunks' rows are formed and aggregated by PostgreSQL (for comparisons).",
                            &columnstore::guc_enable_columnstore_agg_pushdown, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomBoolVariable("strata.enable_rowstore_agg",
+                           "Computes aggregates over rowstore chunks natively (RowstoreAggregate) as partial aggregates.",
+                           "Off (the default outside continuous aggregate refreshes, see strata.cagg_refresh_rowstore_agg), PostgreSQL aggregates the rows of uncompressed chunks.",
+                           &columnstore::guc_enable_rowstore_agg, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_columnstore_parallel_scan",
                            "Lets parallel workers share the scan of compressed chunks (their batches divided among them).",
                            "Off, compressed chunks are read by one process each (for comparisons).",

@@ -1,0 +1,35 @@
+// Aggregation of rowstore (heap) chunks by strata instead of PostgreSQL's Partial Aggregate
+// (docs/ARCHITECTURE.md, "Aggregating rowstore chunks"): the RowstoreAggregate custom scan reads
+// the rows of its child scan of the chunk (PostgreSQL's own scan with its quals, so visibility and
+// restrictions are PostgreSQL's), groups them by a time_bucket() with constant arguments and by
+// columns whose equality is byte equality (integers, dates, timestamps, bool, and text, varchar
+// and bytea under a deterministic collation) in a hash table keyed by 64-bit words, accumulates
+// count(*), count, sum and avg of integers and min / max of integers, dates, timestamps and floats
+// natively (agg_exec.hpp's accumulators) and emits PostgreSQL's partial states, which the Finalize
+// Aggregate of the columnstore pushdown's plan (agg_plan.cpp) combines. C-style glue.
+#pragma once
+
+#include "pg/pg.hpp"
+
+extern "C" {
+#include "nodes/extensible.h"
+#include "nodes/pathnodes.h"
+}
+
+namespace strata::columnstore {
+
+// Setting strata.enable_rowstore_agg (registered by src/hooks/init.cpp).
+extern bool guc_enable_rowstore_agg;
+
+// Whether the aggregation `partial` (the partial grouping target over the hypertable rel
+// `parent`) can be computed by RowstoreAggregate: checked once per query, before any chunk.
+bool rowagg_query_supported(PlannerInfo* root, RelOptInfo* parent, PathTarget* partial);
+
+// The RowstoreAggregate path over `sub` (a path of the uncompressed chunk, or of a compressed
+// chunk's row part) computing `target` (the partial target translated to the chunk), or NULL.
+Path* rowagg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* target, double groups);
+
+// Registers the custom scan methods; once, from agg_init.
+void rowagg_init();
+
+}  // namespace strata::columnstore

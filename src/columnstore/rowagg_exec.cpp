@@ -1,0 +1,536 @@
+// The RowstoreAggregate executor node (rowagg.hpp): pulls the rows of its child scan (a
+// PostgreSQL scan of the chunk, whose target list is the table's physical one where possible, so
+// no projection), reads the grouping columns and aggregate arguments from the scan slot, finds
+// each row's group in an open-addressing hash table keyed by 64-bit words (a NULL mask, then per
+// grouping column its Datum, its time_bucket() or, for varlena values, its number in that
+// column's interner) and accumulates the aggregates with the columnstore aggregation's
+// accumulators (agg_exec.hpp). When the table holds kMaxHashGroups groups, or the child is
+// exhausted, the groups are emitted as rows of PostgreSQL's partial states (a group may be emitted
+// more than once: the Finalize Aggregate above combines them). C-style glue.
+#include "columnstore/rowagg_exec.hpp"
+
+#include "columnstore/agg_exec.hpp"
+#include "columnstore/rowagg.hpp"
+#include "pg/guard.hpp"
+#include "pg/pg.hpp"
+
+extern "C" {
+#include "commands/explain.h"
+#include "common/hashfn.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "utils/datetime.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+}
+
+namespace strata::columnstore::rowaggexec {
+
+namespace {
+
+using namespace aggexec;
+using namespace rowaggplan;
+
+struct Interned {
+  uint64 hash;
+  const uint8* data;
+  uint32 len;
+};
+
+// Distinct byte strings of one grouping column, numbered in order of first appearance.
+struct Interner {
+  Interned* items;
+  int n;
+  int cap;
+  int32* table;
+  uint32 mask;
+  int32 last;  // the value of the previous row (-1: none): rows often repeat it
+};
+
+struct RowAggState {
+  CustomScanState css;
+  PlanState* child;
+  int nspecs;
+  SpecState* specs;
+  int* pos;       // per spec: input position in the child's output (0: none)
+  bool* varlen;   // per spec: a varlena grouping column
+  int maxpos;
+  int nkeycols;   // grouping columns
+  int* key_spec;  // spec of each grouping column
+  int* spec_key;  // grouping column of each spec (-1 for aggregates)
+  int nkey;       // key words: the NULL mask, then one per grouping column
+  int bucket;     // the kSpecBucket spec, or -1
+  // The bucket of the inputs in [blo, bhi] is bval (known by monotonicity, see bucket_word).
+  bool bvalid;
+  int64 blo, bhi;
+  uint64 bval;
+  int64 bwidth;   // the constant width in the input's units when it has one (0: unknown)
+  int64 bprobe_limit;
+  MemoryContext hash_cxt;  // groups, table, interners (reset after each emission)
+  MemoryContext detoast_cxt;
+  Interner* interns;  // per grouping column (used by varlena columns)
+  int ngroups;
+  int cap;
+  uint64* gkeys;
+  Acc* gacc;
+  int32* table;
+  uint32 mask;
+  int32 last_group;  // the previous row's group (-1: none)
+  bool child_done;
+  bool emitting;
+  int emit_next;
+  int64 rows_in;
+  int64 groups_out;
+};
+
+uint64 mix64(uint64 h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+void interner_init(Interner* in) {
+  in->n = 0;
+  in->last = -1;
+  in->cap = 64;
+  in->items = (Interned*)palloc(sizeof(Interned) * in->cap);
+  in->mask = 127;
+  in->table = (int32*)palloc(sizeof(int32) * (in->mask + 1));
+  memset(in->table, 0xff, sizeof(int32) * (in->mask + 1));
+}
+
+int32 intern_lookup(RowAggState* st, Interner* in, const uint8* data, uint32 len) {
+  const uint64 h = hash_bytes_extended(data, (int)len, 0);
+  uint32 idx = (uint32)h & in->mask;
+  for (int32 e; (e = in->table[idx]) >= 0; idx = (idx + 1) & in->mask) {
+    const Interned* it = &in->items[e];
+    if (it->hash == h && it->len == len && memcmp(it->data, data, len) == 0) return e;
+  }
+  MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
+  if (in->n == in->cap) {
+    in->cap *= 2;
+    in->items = (Interned*)repalloc(in->items, sizeof(Interned) * in->cap);
+  }
+  uint8* copy = (uint8*)palloc(len > 0 ? len : 1);
+  memcpy(copy, data, len);
+  const int32 id = in->n++;
+  in->items[id] = Interned{h, copy, len};
+  in->table[idx] = id;
+  if ((uint32)in->n * 2 > in->mask) {
+    const uint32 mask = in->mask * 2 + 1;
+    int32* table = (int32*)palloc(sizeof(int32) * (mask + 1));
+    memset(table, 0xff, sizeof(int32) * (mask + 1));
+    for (int32 e = 0; e < in->n; ++e) {
+      uint32 k = (uint32)in->items[e].hash & mask;
+      while (table[k] >= 0) k = (k + 1) & mask;
+      table[k] = e;
+    }
+    pfree(in->table);
+    in->table = table;
+    in->mask = mask;
+  }
+  MemoryContextSwitchTo(old);
+  return id;
+}
+
+int32 intern(RowAggState* st, Interner* in, const uint8* data, uint32 len) {
+  if (in->last >= 0) {
+    const Interned* it = &in->items[in->last];
+    if (it->len == len) {
+      uint32 i = 0;
+      if (len <= 32) {  // short values (codes, names): no library call
+        while (i < len && it->data[i] == data[i]) ++i;
+        if (i == len) return in->last;
+      } else if (memcmp(it->data, data, len) == 0) {
+        return in->last;
+      }
+    }
+  }
+  const int32 id = intern_lookup(st, in, data, len);
+  in->last = id;
+  return id;
+}
+
+void hash_reset(RowAggState* st) {
+  MemoryContextReset(st->hash_cxt);
+  MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
+  st->interns = (Interner*)palloc(sizeof(Interner) * (st->nkeycols > 0 ? st->nkeycols : 1));
+  for (int k = 0; k < st->nkeycols; ++k) interner_init(&st->interns[k]);
+  st->ngroups = 0;
+  st->last_group = -1;
+  st->cap = 64;
+  st->gkeys = (uint64*)palloc(sizeof(uint64) * st->nkey * st->cap);
+  st->gacc = (Acc*)palloc0(sizeof(Acc) * (st->nspecs > 0 ? st->nspecs : 1) * st->cap);
+  st->mask = 127;
+  st->table = (int32*)palloc(sizeof(int32) * (st->mask + 1));
+  memset(st->table, 0xff, sizeof(int32) * (st->mask + 1));
+  MemoryContextSwitchTo(old);
+}
+
+uint64 key_hash(const uint64* key, int nkey) {
+  uint64 h = 0x9e3779b97f4a7c15ULL;
+  for (int w = 0; w < nkey; ++w) h = mix64(h ^ key[w]) + (uint64)w;
+  return h;
+}
+
+int32 find_group_slow(RowAggState* st, const uint64* key);
+
+// The group of `key` (created when new); the previous row's group is tried first.
+int32 find_group(RowAggState* st, const uint64* key) {
+  const int nkey = st->nkey;
+  if (st->last_group >= 0) {
+    const uint64* k = &st->gkeys[(size_t)st->last_group * nkey];
+    int w = 0;
+    while (w < nkey && k[w] == key[w]) ++w;
+    if (w == nkey) return st->last_group;
+  }
+  const int32 g = find_group_slow(st, key);
+  st->last_group = g;
+  return g;
+}
+
+int32 find_group_slow(RowAggState* st, const uint64* key) {
+  const int nkey = st->nkey;
+  uint32 idx = (uint32)key_hash(key, nkey) & st->mask;
+  for (int32 g; (g = st->table[idx]) >= 0; idx = (idx + 1) & st->mask) {
+    const uint64* k = &st->gkeys[(size_t)g * nkey];
+    bool eq = true;
+    for (int w = 0; w < nkey && eq; ++w) eq = k[w] == key[w];
+    if (eq) return g;
+  }
+  MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
+  if (st->ngroups == st->cap) {
+    const int ns = st->nspecs > 0 ? st->nspecs : 1;
+    st->gkeys = (uint64*)repalloc(st->gkeys, sizeof(uint64) * nkey * st->cap * 2);
+    st->gacc = (Acc*)repalloc(st->gacc, sizeof(Acc) * ns * st->cap * 2);
+    memset(st->gacc + (size_t)ns * st->cap, 0, sizeof(Acc) * ns * st->cap);
+    st->cap *= 2;
+  }
+  const int32 g = st->ngroups++;
+  memcpy(&st->gkeys[(size_t)g * nkey], key, sizeof(uint64) * nkey);
+  st->table[idx] = g;
+  if ((uint32)st->ngroups * 2 > st->mask) {
+    const uint32 mask = st->mask * 2 + 1;
+    int32* table = (int32*)palloc(sizeof(int32) * (mask + 1));
+    memset(table, 0xff, sizeof(int32) * (mask + 1));
+    for (int32 e = 0; e < st->ngroups; ++e) {
+      uint32 k = (uint32)key_hash(&st->gkeys[(size_t)e * nkey], nkey) & mask;
+      while (table[k] >= 0) k = (k + 1) & mask;
+      table[k] = e;
+    }
+    pfree(st->table);
+    st->table = table;
+    st->mask = mask;
+  }
+  MemoryContextSwitchTo(old);
+  return g;
+}
+
+Datum bucket_call(RowAggState* st, const SpecState* sp, int64 v) {
+  const Datum d = datum_of_int(v, sp->typid);
+  if (sp->nconsts == 2) return FunctionCall3Coll((FmgrInfo*)&sp->fn, InvalidOid, sp->width, d, sp->origin);
+  return FunctionCall2Coll((FmgrInfo*)&sp->fn, InvalidOid, sp->width, d);
+}
+
+// The bucket of v. time_bucket() never decreases as its argument grows, so once two inputs are
+// known to have the same bucket, so has every input between them: the node remembers the range
+// [blo, bhi] of inputs known to map to the last bucket, widened on each new bucket by asking the
+// function for the bucket's first value (the bucket itself, when the function returns the input's
+// type) and for the last value of a bucket of the constant width. Values outside it are computed.
+uint64 bucket_word(RowAggState* st, const SpecState* sp, int64 v) {
+  if (st->bvalid && v >= st->blo && v <= st->bhi) return st->bval;
+  const uint64 b = (uint64)bucket_call(st, sp, v);
+  st->bvalid = true;
+  st->bval = b;
+  st->blo = st->bhi = v;
+  // Probes stay well inside the type's range, so that they cannot fail where the rows' own
+  // values do not.
+  if (st->bprobe_limit > 0) {
+    const int64 lo = int_of_datum((Datum)b, sp->typid);
+    const int64 lim = st->bprobe_limit;
+    if (lo <= v && lo > -lim && lo < lim && (uint64)bucket_call(st, sp, lo) == b) {
+      st->blo = lo;
+      if (st->bwidth > 0 && st->bwidth < lim) {
+        const int64 hi = lo + st->bwidth - 1;
+        if (hi >= v && hi < lim && (uint64)bucket_call(st, sp, hi) == b) st->bhi = hi;
+      }
+    }
+  }
+  return b;
+}
+
+// Reads rows from the child into the groups until it is exhausted or the table is full.
+void fill(RowAggState* st) {
+  const int nspecs = st->nspecs;
+  const int nkeycols = st->nkeycols;
+  uint64 key[64];
+  while (st->ngroups < kMaxHashGroups) {
+    TupleTableSlot* slot = ExecProcNode(st->child);
+    if (TupIsNull(slot)) {
+      st->child_done = true;
+      return;
+    }
+    st->rows_in++;
+    if (st->maxpos > 0) slot_getsomeattrs(slot, st->maxpos);
+    const Datum* values = slot->tts_values;
+    const bool* isnull = slot->tts_isnull;
+    bool detoasted = false;
+    uint64 nullmask = 0;
+    for (int k = 0; k < nkeycols; ++k) {
+      const int s = st->key_spec[k];
+      const SpecState* sp = &st->specs[s];
+      const int p = st->pos[s] - 1;
+      if (isnull[p]) {
+        nullmask |= (uint64)1 << k;
+        key[k + 1] = 0;
+      } else if (sp->kind == kSpecBucket) {
+        key[k + 1] = bucket_word(st, sp, int_of_datum(values[p], sp->typid));
+      } else if (st->varlen[s]) {
+        struct varlena* v = (struct varlena*)DatumGetPointer(values[p]);
+        if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)) {
+          MemoryContext old = MemoryContextSwitchTo(st->detoast_cxt);
+          v = pg_detoast_datum_packed(v);
+          MemoryContextSwitchTo(old);
+          detoasted = true;
+        }
+        key[k + 1] = (uint64)intern(st, &st->interns[k], (const uint8*)VARDATA_ANY(v), (uint32)VARSIZE_ANY_EXHDR(v));
+      } else {
+        key[k + 1] = (uint64)values[p];
+      }
+    }
+    key[0] = nullmask;
+    if (detoasted) MemoryContextReset(st->detoast_cxt);
+    const int32 g = find_group(st, key);
+    Acc* accs = &st->gacc[(size_t)g * nspecs];
+    for (int s = 0; s < nspecs; ++s) {
+      const SpecState* sp = &st->specs[s];
+      if (sp->kind != kSpecAgg) continue;
+      Acc* a = &accs[s];
+      if (sp->agg == kCountStar) {
+        a->n++;
+        continue;
+      }
+      const int p = st->pos[s] - 1;
+      if (isnull[p]) continue;
+      if (sp->agg == kCount) {
+        a->n++;
+      } else if (sp->is_float) {
+        accumulate_value(a, sp, 0, float_of_datum(values[p], sp->typid));
+      } else {
+        accumulate_value(a, sp, int_of_datum(values[p], sp->typid), 0);
+      }
+    }
+  }
+}
+
+// The next group as a row of the scan slot, or false when all are emitted.
+bool emit(RowAggState* st, TupleTableSlot* slot) {
+  if (st->emit_next >= st->ngroups) return false;
+  const int g = st->emit_next++;
+  ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
+  ResetExprContext(econtext);
+  MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+  ExecClearTuple(slot);
+  const uint64* key = &st->gkeys[(size_t)g * st->nkey];
+  const Acc* accs = &st->gacc[(size_t)g * st->nspecs];
+  for (int s = 0; s < st->nspecs; ++s) {
+    const SpecState* sp = &st->specs[s];
+    if (sp->kind == kSpecAgg) {
+      slot->tts_values[s] = partial_state(sp, &accs[s], &slot->tts_isnull[s]);
+      continue;
+    }
+    const int k = st->spec_key[s];
+    if ((key[0] >> k) & 1) {
+      slot->tts_values[s] = (Datum)0;
+      slot->tts_isnull[s] = true;
+      continue;
+    }
+    slot->tts_isnull[s] = false;
+    if (st->varlen[s]) {
+      const Interned* it = &st->interns[k].items[key[k + 1]];
+      struct varlena* v = (struct varlena*)palloc(it->len + VARHDRSZ);
+      SET_VARSIZE(v, it->len + VARHDRSZ);
+      memcpy(VARDATA(v), it->data, it->len);
+      slot->tts_values[s] = PointerGetDatum(v);
+    } else {
+      slot->tts_values[s] = (Datum)key[k + 1];
+    }
+  }
+  MemoryContextSwitchTo(old);
+  ExecStoreVirtualTuple(slot);
+  st->groups_out++;
+  return true;
+}
+
+TupleTableSlot* rowagg_next(ScanState* node) {
+  RowAggState* st = (RowAggState*)node;
+  TupleTableSlot* slot = node->ss_ScanTupleSlot;
+  for (;;) {
+    if (st->emitting) {
+      if (emit(st, slot)) return slot;
+      st->emitting = false;
+      hash_reset(st);
+    }
+    if (st->child_done) return ExecClearTuple(slot);
+    CHECK_FOR_INTERRUPTS();
+    fill(st);
+    st->emitting = true;
+    st->emit_next = 0;
+  }
+}
+
+bool rowagg_recheck(ScanState* node, TupleTableSlot* slot) { return true; }
+
+TupleTableSlot* exec_rowagg(CustomScanState* node) {
+  return ExecScan(&node->ss, (ExecScanAccessMtd)pg::guarded<rowagg_next>,
+                  (ExecScanRecheckMtd)pg::guarded<rowagg_recheck>);
+}
+
+// The probe limit and constant width of the bucket, in the input type's units (see bucket_word).
+void bucket_setup(RowAggState* st, const SpecState* sp, Oid result_type, Oid width_type) {
+  st->bwidth = 0;
+  st->bprobe_limit = 0;
+  // Probing needs the bucket in the input's own type (the bucket's first value is the bucket).
+  if (result_type != sp->typid) return;
+  switch (sp->typid) {
+    case INT2OID:
+      st->bprobe_limit = (int64)1 << 12;
+      break;
+    case INT4OID:
+      st->bprobe_limit = (int64)1 << 28;
+      break;
+    case DATEOID:
+      st->bprobe_limit = (int64)1 << 26;
+      break;
+    default:
+      st->bprobe_limit = (int64)1 << 58;
+      break;
+  }
+  if (width_type == INTERVALOID) {
+    const Interval* iv = DatumGetIntervalP(sp->width);
+    if (iv->month != 0) return;
+    if (sp->typid == DATEOID) {
+      if (iv->time == 0 && iv->day > 0) st->bwidth = iv->day;
+    } else if (sp->typid == TIMESTAMPOID || sp->typid == TIMESTAMPTZOID) {
+      const __int128 w = (__int128)iv->day * USECS_PER_DAY + iv->time;
+      if (w > 0 && w < ((__int128)1 << 58)) st->bwidth = (int64)w;
+    }
+  } else if (width_type == INT2OID || width_type == INT4OID || width_type == INT8OID) {
+    const int64 w = int_of_datum(sp->width, width_type);
+    if (w > 0) st->bwidth = w;
+  }
+}
+
+void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
+  RowAggState* st = (RowAggState*)node;
+  CustomScan* cscan = (CustomScan*)node->ss.ps.plan;
+  st->child = ExecInitNode((Plan*)linitial(cscan->custom_plans), estate, eflags);
+  node->custom_ps = list_make1(st->child);
+  List* meta = (List*)linitial(cscan->custom_private);
+  List* specs = (List*)lsecond(cscan->custom_private);
+  st->nspecs = linitial_int(meta);
+  st->maxpos = lsecond_int(meta);
+  const int n = st->nspecs > 0 ? st->nspecs : 1;
+  st->specs = (SpecState*)palloc0(sizeof(SpecState) * n);
+  st->pos = (int*)palloc0(sizeof(int) * n);
+  st->varlen = (bool*)palloc0(sizeof(bool) * n);
+  st->key_spec = (int*)palloc0(sizeof(int) * n);
+  st->spec_key = (int*)palloc0(sizeof(int) * n);
+  st->bucket = -1;
+  st->nkeycols = 0;
+  for (int s = 0; s < st->nspecs; ++s) {
+    SpecState* sp = &st->specs[s];
+    const int base = s * kRSpecFields;
+    sp->kind = list_nth_int(specs, base + kRSpecKind);
+    sp->agg = list_nth_int(specs, base + kRSpecAggKind);
+    sp->typid = (Oid)list_nth_int(specs, base + kRSpecTypid);
+    st->pos[s] = list_nth_int(specs, base + kRSpecPos);
+    st->varlen[s] = list_nth_int(specs, base + kRSpecVarlen) != 0;
+    sp->is_float = sp->kind == kSpecAgg && (sp->typid == FLOAT4OID || sp->typid == FLOAT8OID) &&
+                   (sp->agg == kMin || sp->agg == kMax);
+    if (OidIsValid(sp->typid)) get_typlenbyval(sp->typid, &sp->typlen, &sp->typbyval);
+    st->spec_key[s] = -1;
+    if (sp->kind != kSpecAgg) {
+      st->spec_key[s] = st->nkeycols;
+      st->key_spec[st->nkeycols++] = s;
+    }
+    if (sp->kind == kSpecBucket) {
+      st->bucket = s;
+      fmgr_info((Oid)list_nth_int(specs, base + kRSpecFunc), &sp->fn);
+      const int first = list_nth_int(specs, base + kRSpecFirstConst);
+      sp->nconsts = list_nth_int(specs, base + kRSpecNConsts);
+      Const* w = (Const*)list_nth(cscan->custom_exprs, first);
+      sp->width = w->constvalue;
+      if (sp->nconsts == 2) sp->origin = ((Const*)list_nth(cscan->custom_exprs, first + 1))->constvalue;
+      bucket_setup(st, sp, (Oid)list_nth_int(specs, base + kRSpecResultType), w->consttype);
+    }
+  }
+  st->nkey = 1 + st->nkeycols;
+  st->bvalid = false;
+  st->hash_cxt = AllocSetContextCreate(CurrentMemoryContext, "RowstoreAggregate groups", ALLOCSET_DEFAULT_SIZES);
+  st->detoast_cxt = AllocSetContextCreate(CurrentMemoryContext, "RowstoreAggregate detoast", ALLOCSET_SMALL_SIZES);
+  hash_reset(st);
+  st->child_done = false;
+  st->emitting = false;
+}
+
+void end_rowagg(CustomScanState* node) {
+  RowAggState* st = (RowAggState*)node;
+  ExecEndNode(st->child);
+}
+
+void rescan_rowagg(CustomScanState* node) {
+  RowAggState* st = (RowAggState*)node;
+  hash_reset(st);
+  st->child_done = false;
+  st->emitting = false;
+  st->bvalid = false;
+  ExecReScan(st->child);
+}
+
+void explain_rowagg(CustomScanState* node, List* ancestors, ExplainState* es) {
+  RowAggState* st = (RowAggState*)node;
+  ExplainPropertyText("Grouped By", st->nkeycols == 0 ? "nothing" : "hashed row values", es);
+  if (!es->analyze) return;
+  ExplainPropertyInteger("Rows Aggregated", nullptr, st->rows_in, es);
+  ExplainPropertyInteger("Partial Groups", nullptr, st->groups_out, es);
+}
+
+const CustomExecMethods exec_methods = {
+    "RowstoreAggregate",
+    pg::guarded<begin_rowagg>,
+    pg::guarded<exec_rowagg>,
+    pg::guarded<end_rowagg>,
+    pg::guarded<rescan_rowagg>,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    pg::guarded<explain_rowagg>,
+};
+
+Node* create_state(CustomScan* cscan) {
+  auto* st = (RowAggState*)newNode(sizeof(RowAggState), T_CustomScanState);
+  st->css.methods = &exec_methods;
+  return (Node*)st;
+}
+
+}  // namespace
+
+}  // namespace strata::columnstore::rowaggexec
+
+namespace strata::columnstore {
+
+const CustomScanMethods rowagg_scan_methods = {
+    "RowstoreAggregate",
+    pg::guarded<rowaggexec::create_state>,
+};
+
+}  // namespace strata::columnstore

@@ -1,0 +1,353 @@
+// Planning of RowstoreAggregate (rowagg.hpp): the partial aggregation of one rowstore chunk (or a
+// compressed chunk's row part) over PostgreSQL's own scan path of it, offered by the columnstore
+// pushdown's create_upper_paths handler (agg_plan.cpp) in place of PostgreSQL's Partial Aggregate
+// when every grouping column and aggregate can be computed natively.
+#include "columnstore/rowagg.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "catalog/chunks.hpp"
+#include "catalog/hypertables.hpp"
+#include "columnstore/agg.hpp"
+#include "columnstore/rowagg_exec.hpp"
+#include "core/time/chunk_range.hpp"
+#include "pg/guard.hpp"
+#include "pg/pg.hpp"
+
+extern "C" {
+#include "catalog/dependency.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_proc.h"
+#include "commands/extension.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/plancat.h"
+#include "optimizer/planmain.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/tlist.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/selfuncs.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+}
+
+namespace strata::columnstore {
+
+bool guc_enable_rowstore_agg = false;
+
+namespace {
+
+using namespace rowaggplan;
+
+Plan* plan_rowagg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist, List* clauses,
+                  List* custom_plans);
+
+const CustomPathMethods rowagg_path_methods = {
+    "RowstoreAggregate",
+    pg::guarded<plan_rowagg>,
+    nullptr,
+};
+
+int agg_kind(Oid fnoid) {
+  switch (fnoid) {
+    case F_COUNT_:
+      return aggplan::kCountStar;
+    case F_COUNT_ANY:
+      return aggplan::kCount;
+    case F_SUM_INT2:
+    case F_SUM_INT4:
+      return aggplan::kSumInt;
+    case F_SUM_INT8:
+      return aggplan::kSumInt8;
+    case F_AVG_INT2:
+    case F_AVG_INT4:
+      return aggplan::kAvgInt;
+    case F_AVG_INT8:
+      return aggplan::kAvgInt8;
+    // sum and avg of floats are left to PostgreSQL: their result depends on the order in which
+    // the values are added, and a partial aggregation per chunk adds them in another order.
+    case F_MIN_INT2:
+    case F_MIN_INT4:
+    case F_MIN_INT8:
+    case F_MIN_FLOAT4:
+    case F_MIN_FLOAT8:
+    case F_MIN_DATE:
+    case F_MIN_TIMESTAMP:
+    case F_MIN_TIMESTAMPTZ:
+      return aggplan::kMin;
+    case F_MAX_INT2:
+    case F_MAX_INT4:
+    case F_MAX_INT8:
+    case F_MAX_FLOAT4:
+    case F_MAX_FLOAT8:
+    case F_MAX_DATE:
+    case F_MAX_TIMESTAMP:
+    case F_MAX_TIMESTAMPTZ:
+      return aggplan::kMax;
+    default:
+      return -1;
+  }
+}
+
+Var* plain_var(Node* n, Index relid) {
+  while (n != nullptr && IsA(n, RelabelType)) n = (Node*)((RelabelType*)n)->arg;
+  if (n == nullptr || !IsA(n, Var)) return nullptr;
+  Var* v = (Var*)n;
+  if (v->varno != (int)relid || v->varlevelsup != 0 || v->varattno <= 0) return nullptr;
+  return v;
+}
+
+// Types whose values are grouped by their Datum word: equality of the word is the type's default
+// equality.
+bool word_type(Oid t) {
+  return t == INT2OID || t == INT4OID || t == INT8OID || t == DATEOID || t == TIMESTAMPOID || t == TIMESTAMPTZOID ||
+         t == BOOLOID;
+}
+
+// strata's time_bucket(width, col [, origin / offset]) with constant width and origin / offset.
+bool is_time_bucket(FuncExpr* f) {
+  const int nargs = list_length(f->args);
+  if (nargs < 2 || nargs > 3) return false;
+  if (!IsA(linitial(f->args), Const) || ((Const*)linitial(f->args))->constisnull) return false;
+  if (nargs == 3 && (!IsA(lthird(f->args), Const) || ((Const*)lthird(f->args))->constisnull ||
+                     exprType((Node*)lthird(f->args)) == TEXTOID))
+    return false;
+  if (func_volatile(f->funcid) == PROVOLATILE_VOLATILE || f->funcretset) return false;
+  char* name = get_func_name(f->funcid);
+  if (name == nullptr || strcmp(name, "time_bucket") != 0) return false;
+  const Oid ext = get_extension_oid("strata", true);
+  return OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, f->funcid) == ext;
+}
+
+bool default_equality(PlannerInfo* root, Expr* expr, Index sgref) {
+  SortGroupClause* sgc = get_sortgroupref_clause_noerr(sgref, root->parse->groupClause);
+  if (sgc == nullptr) return false;
+  TypeCacheEntry* tc = lookup_type_cache(exprType((Node*)expr), TYPECACHE_EQ_OPR);
+  return OidIsValid(tc->eq_opr) && tc->eq_opr == sgc->eqop;
+}
+
+// The spec of one output column; its input Var (NULL for count(*)) in *var, the time_bucket's
+// constants appended to *consts. False when it cannot be computed natively.
+bool analyze_column(PlannerInfo* root, Expr* expr, Index sgref, Index relid, List** consts, int* spec, Var** var) {
+  memset(spec, 0, sizeof(int) * kRSpecFields);
+  *var = nullptr;
+  if (sgref != 0) {
+    if (!default_equality(root, expr, sgref)) return false;
+    if (Var* v = plain_var((Node*)expr, relid)) {
+      spec[kRSpecKind] = aggplan::kSpecValue;
+      spec[kRSpecTypid] = (int)v->vartype;
+      if (word_type(v->vartype)) {
+        spec[kRSpecVarlen] = 0;
+      } else if (v->vartype == TEXTOID || v->vartype == VARCHAROID || v->vartype == BYTEAOID) {
+        if (OidIsValid(v->varcollid) && !get_collation_isdeterministic(v->varcollid)) return false;
+        spec[kRSpecVarlen] = 1;
+      } else {
+        return false;
+      }
+      *var = v;
+      return true;
+    }
+    if (!IsA(expr, FuncExpr) || !is_time_bucket((FuncExpr*)expr)) return false;
+    FuncExpr* f = (FuncExpr*)expr;
+    Var* v = plain_var((Node*)lsecond(f->args), relid);
+    if (v == nullptr) return false;
+    const Oid t = v->vartype;
+    if (t != INT2OID && t != INT4OID && t != INT8OID && t != DATEOID && t != TIMESTAMPOID && t != TIMESTAMPTZOID)
+      return false;
+    if (!get_typbyval(f->funcresulttype)) return false;
+    spec[kRSpecKind] = aggplan::kSpecBucket;
+    spec[kRSpecTypid] = (int)t;
+    spec[kRSpecResultType] = (int)f->funcresulttype;
+    spec[kRSpecFunc] = (int)f->funcid;
+    spec[kRSpecFirstConst] = list_length(*consts);
+    spec[kRSpecNConsts] = list_length(f->args) - 1;
+    *consts = lappend(*consts, copyObjectImpl(linitial(f->args)));
+    if (list_length(f->args) == 3) *consts = lappend(*consts, copyObjectImpl(lthird(f->args)));
+    *var = v;
+    return true;
+  }
+  if (!IsA(expr, Aggref)) return false;
+  Aggref* a = (Aggref*)expr;
+  if (a->aggfilter != nullptr || a->aggdistinct != NIL || a->aggorder != NIL || a->aggvariadic ||
+      a->agglevelsup != 0 || a->aggkind != AGGKIND_NORMAL)
+    return false;
+  const int kind = agg_kind(a->aggfnoid);
+  if (kind < 0) return false;
+  spec[kRSpecKind] = aggplan::kSpecAgg;
+  spec[kRSpecAggKind] = kind;
+  if (kind == aggplan::kCountStar) return true;
+  if (list_length(a->args) != 1) return false;
+  Var* v = plain_var((Node*)((TargetEntry*)linitial(a->args))->expr, relid);
+  if (v == nullptr) return false;
+  spec[kRSpecTypid] = (int)v->vartype;
+  *var = v;
+  return true;
+}
+
+// Specs (ints) and input Vars of the target, or false.
+bool analyze_target(PlannerInfo* root, PathTarget* target, Index relid, List** specs, List** vars, List** consts,
+                    int* nbucket) {
+  int spec[kRSpecFields];
+  int i = 0;
+  *nbucket = 0;
+  ListCell* lc;
+  foreach (lc, target->exprs) {
+    Var* v;
+    if (!analyze_column(root, (Expr*)lfirst(lc), get_pathtarget_sortgroupref(target, i), relid, consts, spec, &v))
+      return false;
+    *nbucket += spec[kRSpecKind] == aggplan::kSpecBucket ? 1 : 0;
+    for (int x : spec) *specs = lappend_int(*specs, x);
+    *vars = lappend(*vars, v);
+    ++i;
+  }
+  // One bucket at most (its cache is per node); 62 key columns at most (the NULL mask word).
+  return *nbucket <= 1 && i <= 62;
+}
+
+// The position of `var` in the child plan's target list (adding it when missing).
+int tlist_position(Plan* child, Var* var) {
+  TargetEntry* tle = tlist_member((Expr*)var, child->targetlist);
+  if (tle != nullptr) return tle->resno;
+  // The child's target list is the chunk rel's, which holds every Var the aggregation reads.
+  if (!is_projection_capable_plan(child))
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("rowstore aggregation input lacks column %d", var->varattno)));
+  tle = makeTargetEntry((Expr*)copyObjectImpl(var), list_length(child->targetlist) + 1, nullptr, false);
+  child->targetlist = lappend(child->targetlist, tle);
+  return tle->resno;
+}
+
+Plan* plan_rowagg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist, List* clauses,
+                  List* custom_plans) {
+  Plan* child = (Plan*)linitial(custom_plans);
+  List* specs = list_copy((List*)linitial(best_path->custom_private));
+  List* vars = (List*)lsecond(best_path->custom_private);
+  List* consts = (List*)lthird(best_path->custom_private);
+  // A plain scan of the chunk returns its rows as they are (no projection) when its target list
+  // is the table's physical one: the values are then read straight from the scanned tuple.
+  if (IsA(child, SeqScan) || IsA(child, IndexScan) || IsA(child, BitmapHeapScan))
+    child->targetlist = build_physical_tlist(root, best_path->path.parent);
+  const int nspecs = list_length(vars);
+  int maxpos = 0;
+  for (int s = 0; s < nspecs; ++s) {
+    Var* v = (Var*)list_nth(vars, s);
+    if (v == nullptr) continue;
+    const int pos = tlist_position(child, v);
+    list_nth_cell(specs, s * kRSpecFields + kRSpecPos)->int_value = pos;
+    maxpos = std::max(maxpos, pos);
+  }
+  CustomScan* cscan = makeNode(CustomScan);
+  cscan->scan.plan.targetlist = tlist;
+  cscan->scan.plan.qual = NIL;
+  cscan->scan.scanrelid = 0;
+  cscan->flags = best_path->flags;
+  cscan->custom_plans = list_make1(child);
+  cscan->custom_scan_tlist = (List*)copyObjectImpl(tlist);
+  cscan->custom_exprs = (List*)copyObjectImpl(consts);
+  cscan->custom_private = list_make2(list_make2_int(nspecs, maxpos), specs);
+  cscan->methods = &rowagg_scan_methods;
+  return &cscan->scan.plan;
+}
+
+// Grouped by a time_bucket() of constant width of the hypertable's time column: the chunk holds at
+// most (its range / the width + 1) buckets, times the groups of the other grouping columns in it.
+// (PostgreSQL estimates a bucket's distinct values as the column's, every row its own group when
+// times are unique.) Infinity when that cannot be said.
+double bucketed_groups(PlannerInfo* root, RelOptInfo* child, AppendRelInfo* appinfo, PathTarget* target, double rows) {
+  const double none = std::numeric_limits<double>::infinity();
+  RangeTblEntry* crte = root->simple_rte_array[child->relid];
+  RangeTblEntry* prte = root->simple_rte_array[appinfo->parent_relid];
+  if (crte == nullptr || prte == nullptr || crte->rtekind != RTE_RELATION || prte->rtekind != RTE_RELATION) return none;
+  Hypertable* ht = hypertable_get(prte->relid);
+  ChunkInfo chunk;
+  if (ht == nullptr || !chunk_get_by_relid(crte->relid, &chunk)) return none;
+  if (chunk.range_start == core::kOpenStart || chunk.range_end == core::kOpenEnd) return none;
+  List* others = NIL;
+  double buckets = -1;
+  int i = 0;
+  ListCell* lc;
+  foreach (lc, target->exprs) {
+    Expr* e = (Expr*)lfirst(lc);
+    if (get_pathtarget_sortgroupref(target, i++) == 0) continue;
+    if (!IsA(e, FuncExpr)) {
+      others = lappend(others, e);
+      continue;
+    }
+    FuncExpr* f = (FuncExpr*)e;
+    Var* v = plain_var((Node*)lsecond(f->args), child->relid);
+    if (v == nullptr || v->varattno > appinfo->num_child_cols ||
+        appinfo->parent_colnos[v->varattno - 1] != ht->time_attno)
+      return none;
+    Const* w = (Const*)linitial(f->args);
+    int64 width = 0;  // on the internal axis
+    if (w->consttype == INTERVALOID) {
+      const Interval* iv = DatumGetIntervalP(w->constvalue);
+      if (iv->month == 0) width = iv->day * USECS_PER_DAY + iv->time;
+    } else if (w->consttype == INT2OID || w->consttype == INT4OID || w->consttype == INT8OID) {
+      width = w->consttype == INT2OID ? DatumGetInt16(w->constvalue)
+              : w->consttype == INT4OID ? DatumGetInt32(w->constvalue) : DatumGetInt64(w->constvalue);
+    }
+    if (width <= 0) return none;
+    buckets = (double)(chunk.range_end - chunk.range_start) / (double)width + 1.0;
+  }
+  if (buckets < 0) return none;
+  const double other = others == NIL ? 1.0 : estimate_num_groups(root, others, rows, nullptr, nullptr);
+  return buckets * other;
+}
+
+}  // namespace
+
+bool rowagg_query_supported(PlannerInfo* root, RelOptInfo* parent, PathTarget* partial) {
+  if (!guc_enable_rowstore_agg) return false;
+  List* specs = NIL;
+  List* vars = NIL;
+  List* consts = NIL;
+  int nbucket;
+  return analyze_target(root, partial, parent->relid, &specs, &vars, &consts, &nbucket);
+}
+
+Path* rowagg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* target, double groups) {
+  if (!guc_enable_rowstore_agg || sub->param_info != nullptr || sub->parallel_aware) return nullptr;
+  List* specs = NIL;
+  List* vars = NIL;
+  List* consts = NIL;
+  int nbucket;
+  if (!analyze_target(root, target, child->relid, &specs, &vars, &consts, &nbucket)) return nullptr;
+  CustomPath* path = makeNode(CustomPath);
+  path->path.pathtype = T_CustomScan;
+  path->path.parent = child;
+  path->path.pathtarget = target;
+  path->path.param_info = nullptr;
+  path->path.parallel_aware = false;
+  path->path.parallel_safe = false;
+  path->path.parallel_workers = 0;
+  path->path.pathkeys = NIL;
+  path->flags = 0;
+  path->custom_paths = list_make1(sub);
+  path->custom_private = list_make3(specs, vars, consts);
+  path->methods = &rowagg_path_methods;
+  const double rows = sub->rows;
+  // Grouped by a time_bucket(), a chunk holds about its share of the groups (chunks split the
+  // time axis); otherwise every chunk may hold them all.
+  double chunk_groups = std::max(groups, 1.0);
+  AppendRelInfo* appinfo = root->append_rel_array != nullptr ? root->append_rel_array[child->relid] : nullptr;
+  if (nbucket > 0 && appinfo != nullptr) {
+    RelOptInfo* parent = root->simple_rel_array[appinfo->parent_relid];
+    if (parent != nullptr && parent->rows > 0) chunk_groups *= std::min(1.0, rows / parent->rows);
+  }
+  if (nbucket > 0 && appinfo != nullptr) chunk_groups = std::min(chunk_groups, bucketed_groups(root, child, appinfo, target, rows));
+  path->path.rows = clamp_row_est(std::min(rows, chunk_groups));
+  // The child's cost, then a little per row and aggregate (no expression evaluation, no fmgr
+  // call per value) and the emitted groups.
+  const double ncols = list_length(target->exprs);
+  path->path.startup_cost = sub->total_cost;
+  path->path.total_cost = sub->total_cost + 0.25 * cpu_operator_cost * ncols * rows + cpu_tuple_cost * path->path.rows;
+  return &path->path;
+}
+
+void rowagg_init() { RegisterCustomScanMethods(&rowagg_scan_methods); }
+
+}  // namespace strata::columnstore
