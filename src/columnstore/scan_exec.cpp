@@ -4,13 +4,18 @@
 // forms tuples (in the chunk's layout) only for the surviving rows.
 #include "columnstore/scan.hpp"
 
+#include <algorithm>
+
 #include "columnstore/scan_bridge.hpp"
 #include "columnstore/storage.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
 
 extern "C" {
+#include "access/detoast.h"
 #include "access/genam.h"
+#include "access/heaptoast.h"
+#include "access/toast_internals.h"
 #include "access/nbtree.h"
 #include "access/relscan.h"
 #include "access/tableam.h"
@@ -30,6 +35,7 @@ extern "C" {
 #include "optimizer/optimizer.h"
 #include "utils/array.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/ruleutils.h"
 #include "utils/uuid.h"
 }
@@ -158,6 +164,15 @@ struct ColumnarScanState {
   int64 rows_filtered;
   // parallel-aware scans: this participant's share of the batches (scan_parallel.cpp)
   ColumnarParallel* par;
+  // TOAST reads (toast_read): the companion's TOAST table, its index, an index scan over it and
+  // the buffer values are read into, opened at the first value and kept to the end of the scan
+  Relation toast_rel;
+  Relation toast_idx;
+  IndexScanDesc toast_scan;
+  TupleTableSlot* toast_slot;
+  SnapshotData toast_snap;
+  char* toast_buf;
+  Size toast_cap;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -383,6 +398,78 @@ bool batch_passes_filters(ColumnarScanState* st, int32 count) {
   return true;
 }
 
+void toast_corrupted(ColumnarScanState* st, const struct varatt_external* ptr, const char* what) {
+  ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                  errmsg("%s in TOAST value %u of companion table \"%s\"", what, ptr->va_valueid,
+                         RelationGetRelationName(st->companion))));
+}
+
+// Reads an uncompressed TOAST value of the companion (how batches' columns are stored, STORAGE
+// EXTERNAL) into the scan's buffer, through its TOAST table, index and an index scan opened once
+// per scan: detoasting opens and locks them and begins a scan for every value. False for any
+// other value (inline, compressed, of another relation): the caller detoasts it as usual. The
+// bytes are valid until the next call.
+bool toast_read(ColumnarScanState* st, struct varlena* attr, const uint8** data, size_t* len) {
+  if (!VARATT_IS_EXTERNAL_ONDISK(attr)) return false;
+  struct varatt_external ptr;
+  VARATT_EXTERNAL_GET_POINTER(ptr, attr);
+  const int32 size = (int32)VARATT_EXTERNAL_GET_EXTSIZE(ptr);
+  if (size < ptr.va_rawsize - (int32)VARHDRSZ) return false;  // compressed (VARATT_EXTERNAL_IS_COMPRESSED)
+  const Oid toastrelid = st->companion->rd_rel->reltoastrelid;
+  if (!OidIsValid(toastrelid) || ptr.va_toastrelid != toastrelid) return false;
+  if (size <= 0 || (Size)size > MaxAllocSize) return false;
+  if (st->toast_rel == nullptr) {
+    MemoryContext old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+    st->toast_rel = table_open(toastrelid, AccessShareLock);
+    st->toast_idx = index_open(toast_get_valid_index(toastrelid, AccessShareLock), AccessShareLock);
+    init_toast_snapshot(&st->toast_snap);
+    st->toast_slot = table_slot_create(st->toast_rel, nullptr);
+    st->toast_scan = index_beginscan(st->toast_rel, st->toast_idx, &st->toast_snap, 1, 0);
+    MemoryContextSwitchTo(old);
+  }
+  if ((Size)size > st->toast_cap) {
+    const Size cap = std::min((Size)MaxAllocSize, std::max((Size)size, st->toast_cap * 2));
+    char* buf = (char*)MemoryContextAlloc(st->css.ss.ps.state->es_query_cxt, cap);
+    if (st->toast_buf != nullptr) pfree(st->toast_buf);
+    st->toast_buf = buf;
+    st->toast_cap = cap;
+  }
+  ScanKeyData key;
+  ScanKeyInit(&key, (AttrNumber)1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(ptr.va_valueid));
+  index_rescan(st->toast_scan, &key, 1, nullptr, 0);
+  const int32 totalchunks = ((size - 1) / TOAST_MAX_CHUNK_SIZE) + 1;
+  int32 expected = 0;
+  // The index is on (chunk_id, chunk_seq): the chunks come in order.
+  while (index_getnext_slot(st->toast_scan, ForwardScanDirection, st->toast_slot)) {
+    bool seqnull, datanull;
+    const int32 seq = DatumGetInt32(slot_getattr(st->toast_slot, 2, &seqnull));
+    Pointer chunk = DatumGetPointer(slot_getattr(st->toast_slot, 3, &datanull));
+    if (seqnull || datanull) toast_corrupted(st, &ptr, "null chunk");
+    int32 chunksize;
+    const char* chunkdata;
+    if (!VARATT_IS_EXTENDED(chunk)) {
+      chunksize = VARSIZE(chunk) - VARHDRSZ;
+      chunkdata = VARDATA(chunk);
+    } else if (VARATT_IS_SHORT(chunk)) {
+      chunksize = VARSIZE_SHORT(chunk) - VARHDRSZ_SHORT;
+      chunkdata = VARDATA_SHORT(chunk);
+    } else {
+      toast_corrupted(st, &ptr, "unexpected chunk form");
+      pg_unreachable();
+    }
+    if (seq != expected || seq >= totalchunks) toast_corrupted(st, &ptr, "unexpected chunk number");
+    const int32 want = seq < totalchunks - 1 ? (int32)TOAST_MAX_CHUNK_SIZE : size - seq * (int32)TOAST_MAX_CHUNK_SIZE;
+    if (chunksize != want) toast_corrupted(st, &ptr, "unexpected chunk size");
+    memcpy(st->toast_buf + (Size)seq * TOAST_MAX_CHUNK_SIZE, chunkdata, chunksize);
+    expected++;
+  }
+  ExecClearTuple(st->toast_slot);
+  if (expected != totalchunks) toast_corrupted(st, &ptr, "missing chunk");
+  *data = (const uint8*)st->toast_buf;
+  *len = (size_t)size;
+  return true;
+}
+
 void decode_column(ColumnarScanState* st, int bslot, int col, int32 count) {
   const AttrState* a = &st->attrs[st->col_attnos[col] - 1];
   bool isnull;
@@ -391,9 +478,17 @@ void decode_column(ColumnarScanState* st, int bslot, int col, int32 count) {
     ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
                     errmsg("batch of companion table \"%s\" has no data for column %d", RelationGetRelationName(st->companion),
                            (int)st->col_attnos[col])));
-  struct varlena* v = pg_detoast_datum_packed((struct varlena*)DatumGetPointer(d));
-  const uint64 rows = bridge_decode(st->bridge, bslot, col, (const uint8*)VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
-  if ((Pointer)v != DatumGetPointer(d)) pfree(v);  // the bridge holds the decoded copy
+  struct varlena* raw = (struct varlena*)DatumGetPointer(d);
+  const uint8* bytes;
+  size_t nbytes;
+  uint64 rows;
+  if (toast_read(st, raw, &bytes, &nbytes)) {
+    rows = bridge_decode(st->bridge, bslot, col, bytes, nbytes);
+  } else {
+    struct varlena* v = pg_detoast_datum_packed(raw);
+    rows = bridge_decode(st->bridge, bslot, col, (const uint8*)VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+    if ((Pointer)v != (Pointer)raw) pfree(v);  // the bridge holds the decoded copy
+  }
   if (rows != (uint64)count)
     ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
                     errmsg("batch of companion table \"%s\" has %d rows but a column with %llu",
@@ -1084,6 +1179,10 @@ TupleTableSlot* exec_columnar(CustomScanState* node) {
 
 void end_columnar(CustomScanState* node) {
   ColumnarScanState* st = (ColumnarScanState*)node;
+  if (st->toast_scan != nullptr) index_endscan(st->toast_scan);
+  if (st->toast_slot != nullptr) ExecDropSingleTupleTableSlot(st->toast_slot);
+  if (st->toast_idx != nullptr) index_close(st->toast_idx, NoLock);
+  if (st->toast_rel != nullptr) table_close(st->toast_rel, NoLock);
   if (st->scan != nullptr) table_endscan(st->scan);
   if (st->iscan != nullptr) index_endscan(st->iscan);
   if (st->index != nullptr) index_close(st->index, NoLock);
