@@ -193,7 +193,7 @@ ROLLBACK;
 -- now()-relative bounds (data around the current time, daily chunks).
 CREATE TABLE recent (time timestamptz NOT NULL, value int);
 SELECT table_name FROM create_hypertable('recent', 'time', chunk_time_interval => interval '1 day');
-INSERT INTO recent SELECT now() - g * interval '1 day' + interval '6 hours', g FROM generate_series(0, 19) g;
+INSERT INTO recent SELECT now() - g * interval '24 hours' + interval '6 hours', g FROM generate_series(0, 19) g;
 -- The lower bound only grows: the plan holds only the chunks that can match now, give or take
 -- the clock's margin (a minute; a day more for intervals of days or months, computed in local
 -- time); startup exclusion applies the exact bound.
@@ -224,7 +224,7 @@ RESET plan_cache_mode;
 CREATE TABLE big (time timestamptz NOT NULL, value int);
 SELECT table_name FROM create_hypertable('big', 'time', chunk_time_interval => interval '1 day',
                                          create_default_indexes => false);
-INSERT INTO big SELECT now() - g * interval '1 day', g FROM generate_series(0, 999) g;
+INSERT INTO big SELECT now() - g * interval '24 hours', g FROM generate_series(0, 999) g;
 SELECT count(*) FROM show_chunks('big');
 SELECT now() - interval '10 days' AS lo, now() - interval '9 days' AS hi \gset
 BEGIN;
