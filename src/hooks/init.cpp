@@ -35,6 +35,10 @@ void define_settings() {
                            "Reads chunks in time order to satisfy ORDER BY time without a sort.",
                            nullptr, &guc_enable_ordered_append, true, PGC_USERSET, 0, nullptr,
                            nullptr, nullptr);
+  DefineCustomBoolVariable("strata.enable_chunk_index_sharing",
+                           "Builds a chunk's index paths only for the indexes a similar sibling chunk's plan uses.",
+                           nullptr, &guc_enable_chunk_index_sharing, true, PGC_USERSET, 0, nullptr,
+                           nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_skipscan",
                            "Plans DISTINCT and DISTINCT ON over the leading column of a btree index as a skip scan.",
                            nullptr, &guc_enable_skipscan, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
