@@ -17,6 +17,7 @@
 #include "pg/guard.hpp"
 #include "pg/handlers.hpp"
 #include "planner/lazy_locks.hpp"
+#include "planner/projection.hpp"
 #include "planner/planner.hpp"
 
 extern "C" {
@@ -65,6 +66,7 @@ constexpr PlannerBefore kPlannerBefore[] = {
 constexpr PlannerAfter kPlannerAfter[] = {
     route_inserts_to_chunks,  // ingest: INSERT into a hypertable routes rows through ChunkDispatch
     move_rows_across_chunks,  // ingest: an UPDATE of the time column moves rows between chunks
+    fold_chunk_projections,  // planner: a Result projecting chunk scans moves into them
     defer_chunk_locks,  // planner: chunks under ChunkAppend's startup exclusion are locked by it
 };
 

@@ -17,6 +17,7 @@
 #include "pg/summary.hpp"
 #include "planner/lazy_locks.hpp"
 #include "planner/planner.hpp"
+#include "planner/projection.hpp"
 
 extern "C" {
 #include "utils/guc.h"
@@ -36,6 +37,14 @@ void define_settings() {
   DefineCustomBoolVariable("strata.enable_ordered_append",
                            "Reads chunks in time order to satisfy ORDER BY time without a sort.",
                            nullptr, &guc_enable_ordered_append, true, PGC_USERSET, 0, nullptr,
+                           nullptr, nullptr);
+  DefineCustomBoolVariable("strata.enable_chunk_index_sharing",
+                           "Builds a chunk's index paths only for the indexes a similar sibling chunk's plan uses.",
+                           nullptr, &guc_enable_chunk_index_sharing, true, PGC_USERSET, 0, nullptr,
+                           nullptr, nullptr);
+  DefineCustomBoolVariable("strata.enable_chunk_projection",
+                           "Computes a SELECT's projection in the chunks' scans instead of a Result above them.",
+                           nullptr, &guc_enable_chunk_projection, true, PGC_USERSET, 0, nullptr,
                            nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_skipscan",
                            "Plans DISTINCT and DISTINCT ON over the leading column of a btree index as a skip scan.",

@@ -30,6 +30,7 @@ extern "C" {
 #include "optimizer/plancat.h"
 #include "optimizer/planner.h"
 #include "optimizer/prep.h"
+#include "rewrite/rewriteManip.h"
 #include "parser/parsetree.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -43,6 +44,7 @@ namespace strata {
 bool guc_enable_chunk_exclusion = true;
 bool guc_enable_ordered_append = true;
 bool guc_enable_runtime_exclusion = true;
+bool guc_enable_chunk_index_sharing = true;
 CompressedChunkPathsFn compressed_chunk_paths = nullptr;
 CompressedChunkRelFn compressed_chunk_rel = nullptr;
 CompressedChunkDmlFn compressed_chunk_dml = nullptr;
@@ -344,8 +346,111 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
 // `time_order` (NIL or one pathkey on the time column, see time_order_for_bucket_keys) stands in
 // for the query's ordering while the chunk's index paths are built, so that indexes on time keep
 // their order although the query orders by a time_bucket() of time.
+// Sibling chunks share index choices. A hypertable's chunks carry clones of the same indexes and
+// usually hold similar data, so the indexes whose paths survive on one fully planned chunk (the
+// template: the first row-store chunk planned) are the ones worth costing on its siblings. A sibling
+// whose restrictions are the template's (same clauses, same column layout) and whose size is within
+// a factor of two of the template's gets no index paths for the indexes of the same definition as
+// a template index that no surviving template path uses (they keep their place in its index list;
+// indexes the template has no copy of are costed as usual; `strata.enable_chunk_index_sharing`).
+// Selectivity and costs remain each chunk's own.
+struct ChunkPlanTemplate {
+  RelOptInfo* rel;  // nullptr until a chunk qualifies
+  List* used;       // the template's IndexOptInfos that some surviving path uses
+};
+
+void collect_bitmap_indexes(Path* bitmapqual, List** used) {
+  if (IsA(bitmapqual, IndexPath)) {
+    *used = list_append_unique_ptr(*used, ((IndexPath*)bitmapqual)->indexinfo);
+  } else if (IsA(bitmapqual, BitmapAndPath)) {
+    ListCell* lc;
+    foreach (lc, ((BitmapAndPath*)bitmapqual)->bitmapquals) collect_bitmap_indexes((Path*)lfirst(lc), used);
+  } else if (IsA(bitmapqual, BitmapOrPath)) {
+    ListCell* lc;
+    foreach (lc, ((BitmapOrPath*)bitmapqual)->bitmapquals) collect_bitmap_indexes((Path*)lfirst(lc), used);
+  }
+}
+
+void collect_path_indexes(List* paths, List** used) {
+  ListCell* lc;
+  foreach (lc, paths) {
+    Path* p = (Path*)lfirst(lc);
+    if (IsA(p, IndexPath))
+      *used = list_append_unique_ptr(*used, ((IndexPath*)p)->indexinfo);
+    else if (IsA(p, BitmapHeapPath))
+      collect_bitmap_indexes(((BitmapHeapPath*)p)->bitmapqual, used);
+  }
+}
+
+// Same definition: access method, key columns (by attribute number: the layouts were compared),
+// operator families and orderings, uniqueness; indexes with expressions or predicates never match.
+bool same_index_definition(const IndexOptInfo* a, const IndexOptInfo* b) {
+  if (a->relam != b->relam || a->ncolumns != b->ncolumns || a->nkeycolumns != b->nkeycolumns ||
+      a->unique != b->unique || a->indexprs != NIL || b->indexprs != NIL || a->indpred != NIL ||
+      b->indpred != NIL)
+    return false;
+  for (int i = 0; i < a->ncolumns; ++i)
+    if (a->indexkeys[i] != b->indexkeys[i]) return false;
+  for (int i = 0; i < a->nkeycolumns; ++i) {
+    if (a->opfamily[i] != b->opfamily[i] || a->opcintype[i] != b->opcintype[i]) return false;
+    if ((a->reverse_sort == nullptr) != (b->reverse_sort == nullptr)) return false;
+    if (a->reverse_sort != nullptr &&
+        (a->reverse_sort[i] != b->reverse_sort[i] || a->nulls_first[i] != b->nulls_first[i]))
+      return false;
+  }
+  return true;
+}
+
+// Whether `child` may take the template's index choices: same column layout, the same
+// restrictions (up to the range table index) and a similar size.
+bool sibling_of_template(PlannerInfo* root, const ChunkPlanTemplate* tmpl, RelOptInfo* child) {
+  RelOptInfo* t = tmpl->rel;
+  if (t == nullptr) return false;
+  if (t->tuples <= 0 || child->tuples < 0.5 * t->tuples || child->tuples > 2.0 * t->tuples) return false;
+  if (child->pages < 0.5 * t->pages || child->pages > 2.0 * t->pages) return false;
+  AppendRelInfo* ta = root->append_rel_array[t->relid];
+  AppendRelInfo* ca = root->append_rel_array[child->relid];
+  if (list_length(ta->translated_vars) != list_length(ca->translated_vars)) return false;
+  ListCell* a;
+  ListCell* b;
+  forboth (a, ta->translated_vars, b, ca->translated_vars) {
+    Var* va = (Var*)lfirst(a);
+    Var* vb = (Var*)lfirst(b);
+    if ((va == nullptr) != (vb == nullptr)) return false;
+    if (va != nullptr && (!IsA(va, Var) || !IsA(vb, Var) || va->varattno != vb->varattno)) return false;
+  }
+  if (list_length(t->baserestrictinfo) != list_length(child->baserestrictinfo)) return false;
+  forboth (a, t->baserestrictinfo, b, child->baserestrictinfo) {
+    Node* tc = (Node*)copyObjectImpl(((RestrictInfo*)lfirst(a))->clause);
+    ChangeVarNodes(tc, t->relid, child->relid, 0);
+    if (!equal(tc, ((RestrictInfo*)lfirst(b))->clause)) return false;
+  }
+  return true;
+}
+
+// The sibling's indexes that get paths: all but those of the same definition as a template index
+// that no surviving template path uses (an index the template does not have is costed as usual).
+List* shared_index_choice(const ChunkPlanTemplate* tmpl, RelOptInfo* child) {
+  List* keep = NIL;
+  ListCell* lc;
+  foreach (lc, child->indexlist) {
+    IndexOptInfo* index = (IndexOptInfo*)lfirst(lc);
+    bool useless = false;
+    ListCell* tc;
+    foreach (tc, tmpl->rel->indexlist) {
+      IndexOptInfo* t = (IndexOptInfo*)lfirst(tc);
+      if (same_index_definition(t, index)) {
+        useless = !list_member_ptr(tmpl->used, t);
+        break;
+      }
+    }
+    if (!useless) keep = lappend(keep, index);
+  }
+  return keep;
+}
+
 bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bool allow_parallel,
-                    const ChunkInfo* chunk, bool dml, List* time_order) {
+                    const ChunkInfo* chunk, bool dml, List* time_order, ChunkPlanTemplate* tmpl) {
   if (IS_DUMMY_REL(child)) return false;
   AppendRelInfo* appinfo = root->append_rel_array[child->relid];
   child->joininfo = (List*)adjust_appendrel_attrs(root, (Node*)parent->joininfo, 1, &appinfo);
@@ -367,6 +472,10 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
     int workers = compute_parallel_worker(child, child->pages, -1, max_parallel_workers_per_gather);
     if (workers > 0) add_partial_path(child, create_seqscan_path(root, child, nullptr, workers));
   }
+  const bool rowstore = (chunk->status & kChunkStatusCompressed) == 0;
+  List* all_indexes = child->indexlist;
+  const bool shared = guc_enable_chunk_index_sharing && rowstore && sibling_of_template(root, tmpl, child);
+  if (shared) child->indexlist = shared_index_choice(tmpl, child);
   if (time_order != NIL) {
     List* query_pathkeys = root->query_pathkeys;
     root->query_pathkeys = time_order;
@@ -375,6 +484,7 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
   } else {
     create_index_paths(root, child);
   }
+  child->indexlist = all_indexes;
   create_tidscan_paths(root, child);
   if ((chunk->status & kChunkStatusCompressed) && dml) {
     // A DML target or row-locked chunk: its rows must be found by ctid, which the companion's
@@ -391,6 +501,13 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
     root->query_pathkeys = query_pathkeys;
   }
   set_cheapest(child);
+  if (guc_enable_chunk_index_sharing && rowstore && tmpl->rel == nullptr && child->tuples > 0 &&
+      child->indexlist != NIL) {
+    tmpl->rel = child;
+    tmpl->used = NIL;
+    collect_path_indexes(child->pathlist, &tmpl->used);
+    collect_path_indexes(child->partial_pathlist, &tmpl->used);
+  }
   return true;
 }
 
@@ -752,6 +869,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   const int nchunks = list_length(chunks);
   ChildRel* kids = (ChildRel*)palloc(sizeof(ChildRel) * (nchunks > 0 ? nchunks : 1));
   int n = 0;
+  ChunkPlanTemplate tmpl{nullptr, NIL};
   if (nchunks > 0) {
     expand_planner_arrays(root, nchunks);
     Relation parent_rel = table_open(rte->relid, NoLock);
@@ -766,7 +884,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
                                   root->append_rel_array[child_rti]->translated_vars);
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
       // exclude chunks, so no partial paths compete with it.
-      if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order)) continue;
+      if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order, &tmpl)) continue;
       kids[n++] = ChildRel{child, c->range_start, c->range_end, c->space_start, c->space_end};
     }
     table_close(parent_rel, NoLock);

@@ -15,6 +15,7 @@ namespace strata {
 // strata.enable_runtime_exclusion (registered as settings by src/hooks/init.cpp).
 extern bool guc_enable_chunk_exclusion;
 extern bool guc_enable_ordered_append;
+extern bool guc_enable_chunk_index_sharing;
 extern bool guc_enable_runtime_exclusion;
 // Setting strata.enable_skipscan (src/planner/skip_scan.cpp).
 extern bool guc_enable_skipscan;
