@@ -43,7 +43,7 @@ CREATE TABLE mismatch (step int, n bigint);
 -- Delta rows of inc pending before its refreshes (the incremental path is exercised).
 CREATE TABLE deltas (step int, n bigint);
 CREATE VIEW inc_deltas AS
-  SELECT d.* FROM _strata_internal.continuous_agg_delta d JOIN _strata_catalog.continuous_agg c USING (mat_hypertable_id)
+  SELECT d.* FROM _strata_catalog.continuous_agg_delta d JOIN _strata_catalog.continuous_agg c USING (mat_hypertable_id)
    WHERE c.user_view_name = 'inc';
 
 -- The steps, drawn once.

@@ -33,7 +33,7 @@ END $$;
 -- Pending delta rows and range invalidations below the threshold, per aggregate.
 CREATE VIEW pending AS
   SELECT c.user_view_name AS agg,
-         (SELECT count(*) FROM _strata_internal.continuous_agg_delta d
+         (SELECT count(*) FROM _strata_catalog.continuous_agg_delta d
            WHERE d.mat_hypertable_id = c.mat_hypertable_id) AS deltas,
          (SELECT count(*) FROM _strata_catalog.continuous_agg_invalidation i
            WHERE i.mat_hypertable_id = c.mat_hypertable_id AND i.lowest < c.invalidation_threshold) AS ranges
@@ -155,7 +155,7 @@ INSERT INTO words VALUES ('2024-01-01 00:10', 'B'), ('2024-01-01 01:10', 'a');
 CREATE MATERIALIZED VIEW words_h WITH (timescaledb.continuous) AS
   SELECT time_bucket('1 hour', time) AS bucket, min(w) AS lo, max(w) AS hi, count(*) AS n FROM words GROUP BY 1;
 INSERT INTO words VALUES ('2024-01-01 00:30', 'b');  -- before 'B' in this collation, after it in "C"
-SELECT count(*) AS deltas FROM _strata_internal.continuous_agg_delta d JOIN _strata_catalog.continuous_agg c
+SELECT count(*) AS deltas FROM _strata_catalog.continuous_agg_delta d JOIN _strata_catalog.continuous_agg c
     USING (mat_hypertable_id) WHERE c.user_view_name = 'words_h';
 CALL refresh_continuous_aggregate('words_h', NULL, NULL);
 SELECT * FROM words_h ORDER BY 1;
@@ -165,4 +165,4 @@ SELECT time_bucket('1 hour', time) AS bucket, min(w) AS lo, max(w) AS hi, count(
 INSERT INTO m VALUES ('2024-01-02 14:00', 1, 1, 1, 'l');
 DROP MATERIALIZED VIEW daily;
 DROP MATERIALIZED VIEW inc;
-SELECT count(*) FROM _strata_internal.continuous_agg_delta;
+SELECT count(*) FROM _strata_catalog.continuous_agg_delta;

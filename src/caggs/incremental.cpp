@@ -2,7 +2,7 @@
 // incremental maintenance" in docs/ARCHITECTURE.md). INSERT and COPY capture the rows they write
 // below the invalidation threshold (invalidation.cpp, caggs_track_row); at pre-commit the
 // aggregate's own query runs over them (an ephemeral named relation in place of the hypertable)
-// and its rows are stored in _strata_internal.continuous_agg_delta. A refresh adds the delta rows
+// and its rows are stored in _strata_catalog.continuous_agg_delta. A refresh adds the delta rows
 // of buckets without range invalidations into the materialized rows (count and sum add, min and
 // max take the extreme), and discards those of the buckets it recomputes, exactly the ones whose
 // raw rows the recomputation's snapshot sees. C-style glue.
@@ -65,7 +65,7 @@ struct IncPlan {
 };
 
 bool delta_oids(Oid* rel, Oid* idx) {
-  Oid nsp = internal_namespace_oid();
+  Oid nsp = catalog_namespace_oid();
   *rel = get_relname_relid("continuous_agg_delta", nsp);
   *idx = get_relname_relid("continuous_agg_delta_idx", nsp);
   return OidIsValid(*rel) && OidIsValid(*idx);
