@@ -21,7 +21,34 @@ namespace strata::columnstore::aggexec {
 
 using namespace aggplan;
 
-struct Interner;  // agg_hash.cpp
+// Distinct byte strings of one value column (text, varchar, bytea, uuid), numbered in order of
+// first appearance, in an open-addressing table (agg_hash.cpp; the rowstore aggregation,
+// rowagg_exec.cpp, uses it too).
+struct Interned {
+  uint64 hash;
+  const uint8* data;
+  uint32 len;
+};
+struct Interner {
+  Interned* items;
+  int n;
+  int cap;
+  int32* table;
+  uint32 mask;
+  int32 last;  // for the caller: the previous row's value (-1: none)
+};
+void interner_init(Interner* in);
+// The number of `data`, added (its bytes copied into `cxt`) when it is new.
+int32 interner_lookup(Interner* in, MemoryContext cxt, const uint8* data, uint32 len);
+// A 64-bit finalizer (murmur3's) for hashing group keys.
+inline uint64 mix64(uint64 h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
 
 enum : int { kInt16 = 1, kInt32, kInt64, kTimestamp, kDate, kFloat4, kFloat8, kBool, kUuid, kVarlen };
 

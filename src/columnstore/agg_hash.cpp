@@ -17,34 +17,9 @@ extern "C" {
 
 namespace strata::columnstore::aggexec {
 
-// Distinct byte strings of one value column (text, varchar, bytea, uuid), numbered in order of
-// first appearance, in an open-addressing table; the bytes are copied into hash_cxt.
-struct Interned {
-  uint64 hash;
-  const uint8* data;
-  uint32 len;
-};
-struct Interner {
-  Interned* items;
-  int n;
-  int cap;
-  int32* table;
-  uint32 mask;
-};
-
-namespace {
-
-uint64 mix64(uint64 h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
 void interner_init(Interner* in) {
   in->n = 0;
+  in->last = -1;
   in->cap = 64;
   in->items = (Interned*)palloc(sizeof(Interned) * in->cap);
   in->mask = 127;
@@ -52,16 +27,14 @@ void interner_init(Interner* in) {
   memset(in->table, 0xff, sizeof(int32) * (in->mask + 1));
 }
 
-int64 intern(AggScanState* st, Interner* in, const uint8* data, size_t len) {
-  if (len > PG_UINT32_MAX)
-    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("grouping value too large")));
+int32 interner_lookup(Interner* in, MemoryContext cxt, const uint8* data, uint32 len) {
   const uint64 h = hash_bytes_extended(data, (int)len, 0);
   uint32 idx = (uint32)h & in->mask;
   for (int32 e; (e = in->table[idx]) >= 0; idx = (idx + 1) & in->mask) {
     const Interned* it = &in->items[e];
     if (it->hash == h && it->len == len && memcmp(it->data, data, len) == 0) return e;
   }
-  MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
+  MemoryContext old = MemoryContextSwitchTo(cxt);
   if (in->n == in->cap) {
     in->cap *= 2;
     in->items = (Interned*)repalloc(in->items, sizeof(Interned) * in->cap);
@@ -69,7 +42,7 @@ int64 intern(AggScanState* st, Interner* in, const uint8* data, size_t len) {
   uint8* copy = (uint8*)palloc(len > 0 ? len : 1);
   memcpy(copy, data, len);
   const int32 id = in->n++;
-  in->items[id] = Interned{h, copy, (uint32)len};
+  in->items[id] = Interned{h, copy, len};
   in->table[idx] = id;
   if ((uint32)in->n * 2 > in->mask) {
     const uint32 mask = in->mask * 2 + 1;
@@ -86,6 +59,14 @@ int64 intern(AggScanState* st, Interner* in, const uint8* data, size_t len) {
   }
   MemoryContextSwitchTo(old);
   return id;
+}
+
+namespace {
+
+int64 intern(AggScanState* st, Interner* in, const uint8* data, size_t len) {
+  if (len > PG_UINT32_MAX)
+    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("grouping value too large")));
+  return interner_lookup(in, st->hash_cxt, data, (uint32)len);
 }
 
 }  // namespace

@@ -32,22 +32,6 @@ namespace {
 using namespace aggexec;
 using namespace rowaggplan;
 
-struct Interned {
-  uint64 hash;
-  const uint8* data;
-  uint32 len;
-};
-
-// Distinct byte strings of one grouping column, numbered in order of first appearance.
-struct Interner {
-  Interned* items;
-  int n;
-  int cap;
-  int32* table;
-  uint32 mask;
-  int32 last;  // the value of the previous row (-1: none): rows often repeat it
-};
-
 struct RowAggState {
   CustomScanState css;
   PlanState* child;
@@ -84,59 +68,6 @@ struct RowAggState {
   int64 groups_out;
 };
 
-uint64 mix64(uint64 h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
-void interner_init(Interner* in) {
-  in->n = 0;
-  in->last = -1;
-  in->cap = 64;
-  in->items = (Interned*)palloc(sizeof(Interned) * in->cap);
-  in->mask = 127;
-  in->table = (int32*)palloc(sizeof(int32) * (in->mask + 1));
-  memset(in->table, 0xff, sizeof(int32) * (in->mask + 1));
-}
-
-int32 intern_lookup(RowAggState* st, Interner* in, const uint8* data, uint32 len) {
-  const uint64 h = hash_bytes_extended(data, (int)len, 0);
-  uint32 idx = (uint32)h & in->mask;
-  for (int32 e; (e = in->table[idx]) >= 0; idx = (idx + 1) & in->mask) {
-    const Interned* it = &in->items[e];
-    if (it->hash == h && it->len == len && memcmp(it->data, data, len) == 0) return e;
-  }
-  MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
-  if (in->n == in->cap) {
-    in->cap *= 2;
-    in->items = (Interned*)repalloc(in->items, sizeof(Interned) * in->cap);
-  }
-  uint8* copy = (uint8*)palloc(len > 0 ? len : 1);
-  memcpy(copy, data, len);
-  const int32 id = in->n++;
-  in->items[id] = Interned{h, copy, len};
-  in->table[idx] = id;
-  if ((uint32)in->n * 2 > in->mask) {
-    const uint32 mask = in->mask * 2 + 1;
-    int32* table = (int32*)palloc(sizeof(int32) * (mask + 1));
-    memset(table, 0xff, sizeof(int32) * (mask + 1));
-    for (int32 e = 0; e < in->n; ++e) {
-      uint32 k = (uint32)in->items[e].hash & mask;
-      while (table[k] >= 0) k = (k + 1) & mask;
-      table[k] = e;
-    }
-    pfree(in->table);
-    in->table = table;
-    in->mask = mask;
-  }
-  MemoryContextSwitchTo(old);
-  return id;
-}
-
 int32 intern(RowAggState* st, Interner* in, const uint8* data, uint32 len) {
   if (in->last >= 0) {
     const Interned* it = &in->items[in->last];
@@ -150,7 +81,7 @@ int32 intern(RowAggState* st, Interner* in, const uint8* data, uint32 len) {
       }
     }
   }
-  const int32 id = intern_lookup(st, in, data, len);
+  const int32 id = interner_lookup(in, st->hash_cxt, data, len);
   in->last = id;
   return id;
 }
