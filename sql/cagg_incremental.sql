@@ -111,6 +111,17 @@ SELECT * FROM pending;
 DROP TRIGGER bump ON m;
 CALL refresh_continuous_aggregate('inc', NULL, '2024-01-03');
 SELECT differ('inc', 'inc_raw') AS inc;
+-- ... and one created on a chunk, not on the hypertable (INSERT and COPY): ranges too.
+SELECT format('CREATE TRIGGER bump BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION bump()', c)
+  FROM show_chunks('m') c ORDER BY c LIMIT 1 \gexec
+INSERT INTO m VALUES ('2024-01-01 06:02', 0, 4, 1, 'j');
+COPY m FROM STDIN WITH (FORMAT csv);
+2024-01-01 06:03:00+00,0,5,1,k
+\.
+SELECT * FROM pending;
+CALL refresh_continuous_aggregate('inc', NULL, '2024-01-03');
+SELECT differ('inc', 'inc_raw') AS inc;
+SELECT format('DROP TRIGGER bump ON %s', c) FROM show_chunks('m') c ORDER BY c LIMIT 1 \gexec
 DROP INDEX m_time_device_idx;
 
 -- strata.cagg_incremental = off: no delta rows; off at refresh: pending delta rows are

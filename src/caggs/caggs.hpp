@@ -100,6 +100,9 @@ void caggs_track_slow(CaggTracker* t, int64 value);
 // are captured only at the top level of the transaction (not in a subtransaction), and only
 // below the invalidation threshold of an aggregate.
 void caggs_capture_begin(CaggTracker* t, Relation rel, bool plain_insert);
+// Called for each chunk a statement that called caggs_capture_begin opens for its rows: a chunk
+// whose rows may not be stored as given (a BEFORE ROW INSERT trigger of its own) ends capturing.
+void caggs_capture_chunk(CaggTracker* t, Relation chunk);
 
 void caggs_capture_slow(CaggTracker* t, int64 value, const Datum* values, const bool* isnull);
 

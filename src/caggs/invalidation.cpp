@@ -202,23 +202,33 @@ CaggTracker* caggs_tracker_for(const Hypertable* ht) {
   return t;
 }
 
-void caggs_capture_begin(CaggTracker* t, Relation rel, bool plain_insert) {
-  t->capture_below = core::kOpenStart;
-  if (t->capture_off) return;
-  // Rows are written as given unless a BEFORE (or INSTEAD OF) ROW INSERT trigger may change or
-  // skip them (the hypertable's own insert blocker fires only for rows written into the
-  // hypertable itself, never for rows routed to chunks) or a stored generated column is computed.
-  bool rows_written_as_given = plain_insert;
+// Whether the rows inserted into rel (the hypertable or a chunk) are stored as given: no BEFORE
+// (or INSTEAD OF) ROW INSERT trigger may change or skip them (the hypertable's own insert blocker
+// fires only for rows written into the hypertable itself, never for rows routed to chunks) and no
+// stored generated column is computed.
+static bool rows_written_as_given(Relation rel) {
   TriggerDesc* td = rel->trigdesc;
-  for (int i = 0; rows_written_as_given && td != nullptr && i < td->numtriggers; i++) {
+  for (int i = 0; td != nullptr && i < td->numtriggers; i++) {
     const Trigger* tg = &td->triggers[i];
     if (TRIGGER_FOR_ROW(tg->tgtype) && TRIGGER_FOR_INSERT(tg->tgtype) &&
         (TRIGGER_FOR_BEFORE(tg->tgtype) || TRIGGER_FOR_INSTEAD(tg->tgtype)) &&
         strcmp(tg->tgname, "_strata_insert_blocker") != 0 && tg->tgenabled != TRIGGER_DISABLED)
-      rows_written_as_given = false;
+      return false;
   }
-  if (rel->rd_att->constr != nullptr && rel->rd_att->constr->has_generated_stored) rows_written_as_given = false;
-  if (!rows_written_as_given || GetCurrentTransactionNestLevel() != 1 || !inc_capture_enabled()) {
+  return rel->rd_att->constr == nullptr || !rel->rd_att->constr->has_generated_stored;
+}
+
+void caggs_capture_chunk(CaggTracker* t, Relation chunk) {
+  // (a trigger created on the chunk itself, not on the hypertable: the rows routed to it so far,
+  // captured before routing, become ranges, and so do the rest of the transaction's)
+  if (!t->capture_off && !rows_written_as_given(chunk)) drop_captured(t);
+}
+
+void caggs_capture_begin(CaggTracker* t, Relation rel, bool plain_insert) {
+  t->capture_below = core::kOpenStart;
+  if (t->capture_off) return;
+  if (!plain_insert || !rows_written_as_given(rel) || GetCurrentTransactionNestLevel() != 1 ||
+      !inc_capture_enabled()) {
     // From now on in this transaction: a statement still running that captured must not mix
     // with one whose rows may differ from what it saw (the ranges are exact either way).
     drop_captured(t);

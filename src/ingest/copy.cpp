@@ -78,6 +78,7 @@ struct CopyRun {
   bool columnstore;     // the hypertable's columnstore is enabled
   CommandId move_cid;   // batch moves' command id (columnstore/dml.hpp)
   columnstore::DirectCopy* direct;  // direct compression (columnstore/direct.hpp), or nullptr
+  CaggTracker* cagg;  // the continuous aggregates' tracker of the hypertable (src/caggs), or nullptr
   RouteCache routes;  // data: CopyChunk*
   int total_buffered;
   uint64 processed;
@@ -218,6 +219,7 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v, int64 h) {
   ChunkInfo* info = chunk_get_or_create(ht, v, h);
   restore_progress(run, run->stmt);
   Relation rel = table_open(info->relid, NoLock);  // chunk_get_or_create locked it
+  if (run->cagg != nullptr) caggs_capture_chunk(run->cagg, rel);
   auto* rri = makeNode(ResultRelInfo);
   InitResultRelInfo(rri, rel, 0, run->root, 0);
   ExecOpenIndices(rri, false);
@@ -384,6 +386,7 @@ uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid) {
   AttrNumber tattno = ht->time_attno;
   CaggTracker* cagg = caggs_tracker_for(ht);
   if (cagg != nullptr) caggs_capture_begin(cagg, rel, true);  // late rows captured (src/caggs)
+  run.cagg = cagg;
   FmgrInfo* space_hash = nullptr;
   const AttrNumber sattno = ht->space_attno;
   if (ht->num_partitions > 0) {

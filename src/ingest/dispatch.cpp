@@ -207,6 +207,7 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
   ResultRelInfo* rri = &mt->resultRelInfo[mt->mt_nrels];
   InitResultRelInfo(rri, rel, 0, root, estate->es_instrument);
   ExecOpenIndices(rri, on_conflict(mt) != ONCONFLICT_NONE);
+  if (ds->cagg != nullptr) caggs_capture_chunk(ds->cagg, rel);
   estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, rri);
   skip_routed_range_check(rri, estate, on_conflict(mt) == ONCONFLICT_UPDATE);
 
