@@ -2,7 +2,8 @@
 -- (strata.copy_bulk_index_build), instead of inserting every row into them: the indexes hold
 -- every row (amcheck), unique violations still raise 23505 as a per-row insert words them and
 -- leave nothing, savepoints roll it back, AFTER ROW triggers see complete indexes, and chunks that
--- existed before the COPY, deferrable unique constraints and the setting off keep per-row inserts.
+-- existed before the COPY, deferrable unique constraints and the setting off keep per-row inserts;
+-- the chunk's heap stays in shared_buffers for the build, which may use parallel workers.
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
 CREATE EXTENSION IF NOT EXISTS amcheck;
@@ -185,6 +186,49 @@ COPY d FROM STDIN WITH (FORMAT csv);
 \.
 SELECT err('SET CONSTRAINTS ALL IMMEDIATE');
 ROLLBACK;
+
+-- the heap of a chunk whose indexes the COPY builds stays in shared_buffers while the COPY writes
+-- it (strata.copy_keep_heap_in_buffers): the build's heap scans find every page there. Through
+-- PostgreSQL's 16 MB bulk-write ring (setting off), most of this 24 MB heap is written out during
+-- the COPY and read back by the build. heap_blks_read counts each new page once (extension) and
+-- each page read back from the kernel once more.
+CREATE TABLE wide (time timestamptz NOT NULL, pad text, UNIQUE (time));
+SELECT created FROM create_hypertable('wide', by_range('time', interval '1 year'));
+COPY (SELECT timestamptz '2026-01-01' + g * interval '1 second', repeat(chr(97 + g % 26), 1800)
+        FROM generate_series(1, 12000) g) TO '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
+COPY wide FROM '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
+SELECT pg_stat_force_next_flush();
+SELECT pg_relation_size(c) > 20 * 1024 * 1024 AS over_20mb,
+       heap_blks_read - pg_relation_size(c) / 8192 < 100 AS read_back_under_100
+  FROM show_chunks('wide') c JOIN pg_statio_all_tables s ON s.relid = c;
+SELECT * FROM idx('wide');
+DROP TABLE wide;
+CREATE TABLE wide (time timestamptz NOT NULL, pad text, UNIQUE (time));
+SELECT created FROM create_hypertable('wide', by_range('time', interval '1 year'));
+SET strata.copy_keep_heap_in_buffers = off;
+COPY wide FROM '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
+RESET strata.copy_keep_heap_in_buffers;
+SELECT pg_stat_force_next_flush();
+SELECT heap_blks_read - pg_relation_size(c) / 8192 > 500 AS read_back_over_500
+  FROM show_chunks('wide') c JOIN pg_statio_all_tables s ON s.relid = c;
+DROP TABLE wide;
+
+-- a parallel index build (max_parallel_maintenance_workers, as for CREATE INDEX): every row is in
+-- the indexes, a duplicate key raises 23505 worded as a per-row insert's
+SET max_parallel_maintenance_workers = 2;
+SET min_parallel_table_scan_size = 0;
+CREATE TABLE par (time timestamptz NOT NULL, host text NOT NULL, v float8, UNIQUE (host, time));
+SELECT created FROM create_hypertable('par', by_range('time', interval '1 year'));
+CREATE INDEX ON par (v);
+COPY (SELECT timestamptz '2026-01-01' + g * interval '1 minute', 'h' || (g % 7), g / 2.0
+        FROM generate_series(0, 4319) g) TO '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
+COPY par FROM '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
+SELECT * FROM idx('par');
+SELECT count(*), sum(v) FROM par WHERE host = 'h3';
+SELECT err($$COPY par FROM PROGRAM 'printf "2027-02-01 00:00:00+00,a,1\n2027-02-01 00:00:01+00,a,1\n2027-02-01 00:00:00+00,a,2\n"' WITH (FORMAT csv)$$);
+SELECT count(*) FROM par;
+RESET max_parallel_maintenance_workers;
+RESET min_parallel_table_scan_size;
 
 SET client_min_messages = warning;
 DROP SCHEMA cbi CASCADE;

@@ -65,6 +65,10 @@ void define_settings() {
                            "Builds the indexes of the chunks a COPY creates in bulk at the end of the COPY.",
                            "Off, every row is inserted into the chunk's indexes as it is written (for comparisons).",
                            &guc_copy_bulk_index_build, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.copy_keep_heap_in_buffers",
+                           "Writes the heap of a chunk whose indexes COPY builds at its end without the bulk-write ring, up to a quarter of shared_buffers.",
+                           "Off, those pages go through PostgreSQL's 16 MB ring and the index build reads them back from the kernel (for comparisons).",
+                           &guc_copy_keep_heap_in_buffers, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_columnar_pushdown",
                            "Evaluates restrictions on compressed chunks on batch metadata and decoded columns.",
                            "Off, every restriction is evaluated on the formed rows (for comparisons).",

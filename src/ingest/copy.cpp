@@ -17,6 +17,7 @@
 
 extern "C" {
 #include "access/heapam.h"
+#include "access/hio.h"
 #include "access/tableam.h"
 #include "catalog/index.h"
 #include "commands/copy.h"
@@ -45,6 +46,7 @@ extern "C" {
 namespace strata {
 
 bool guc_copy_bulk_index_build = true;
+bool guc_copy_keep_heap_in_buffers = true;
 
 namespace {
 
@@ -67,6 +69,7 @@ struct CopyChunk {
   columnstore::DirectChunk* direct;  // rows written as compressed batches (direct.hpp), or nullptr
   TupleTableSlot* direct_slot;
   bool defer_indexes;  // rows are not inserted into the indexes: build_deferred_indexes builds them
+  BlockNumber ringless_blocks;  // heap blocks written without the bulk-write ring (keep_heap_in_buffers)
 };
 
 struct CopyRun {
@@ -81,6 +84,7 @@ struct CopyRun {
   CaggTracker* cagg;  // the continuous aggregates' tracker of the hypertable (src/caggs), or nullptr
   RouteCache routes;  // data: CopyChunk*
   int total_buffered;
+  BlockNumber ringless_blocks;  // sum of the chunks' ringless_blocks
   uint64 processed;
   uint64 excluded;
   const CopyStmt* stmt;
@@ -95,6 +99,38 @@ void after_insert(CopyRun* run, CopyChunk* c, TupleTableSlot* slot) {
   list_free(recheck);
 }
 
+// The heap pages of a chunk whose indexes are built at the end of the COPY (defer_indexes) are read
+// again at once by that build (a heap scan per index). PostgreSQL's COPY writes through a small ring of
+// buffers (BAS_BULKWRITE, 16 MB), so that a large load does not push the rest of shared_buffers out;
+// for such a chunk the ring meant writing each page out to the kernel during the COPY and reading it
+// back for the build. Such a chunk's heap is written without the ring while the COPY's ringless pages
+// stay within a quarter of shared_buffers (the size above which PostgreSQL's own scans, the build's
+// too, use a ring); past it every chunk goes back to the ring. The pages stay dirty in shared_buffers
+// for the checkpointer or background writer, as a plain table's index pages do after its COPY.
+BlockNumber ringless_budget() { return static_cast<BlockNumber>(NBuffers / 4); }
+
+void keep_heap_in_buffers(CopyRun* run, CopyChunk* c) {
+  if (!guc_copy_keep_heap_in_buffers || !c->defer_indexes || run->ringless_blocks >= ringless_budget()) return;
+  FreeAccessStrategy(c->bistate->strategy);
+  c->bistate->strategy = nullptr;
+}
+
+void note_ringless_blocks(CopyRun* run, CopyChunk* c) {
+  const Buffer buf = c->bistate->current_buf;
+  if (!BufferIsValid(buf)) return;
+  const BlockNumber n = BufferGetBlockNumber(buf) + 1;
+  if (n <= c->ringless_blocks) return;
+  run->ringless_blocks += n - c->ringless_blocks;
+  c->ringless_blocks = n;
+  if (run->ringless_blocks < ringless_budget()) return;
+  MemoryContext old = MemoryContextSwitchTo(run->estate->es_query_cxt);  // (flush_chunk runs per tuple)
+  for (RouteEntry* e = route_cache_begin(&run->routes); e != route_cache_end(&run->routes); ++e) {
+    auto* other = static_cast<CopyChunk*>(e->data);
+    if (other->bistate->strategy == nullptr) other->bistate->strategy = GetAccessStrategy(BAS_BULKWRITE);
+  }
+  MemoryContextSwitchTo(old);
+}
+
 void flush_chunk(CopyRun* run, CopyChunk* c) {
   if (c->nused == 0) return;
   MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(run->estate));
@@ -103,6 +139,7 @@ void flush_chunk(CopyRun* run, CopyChunk* c) {
   const bool save_valid = run->cstate->line_buf_valid;
   run->cstate->line_buf_valid = false;
   table_multi_insert(c->rri->ri_RelationDesc, c->slots, c->nused, run->cid, 0, c->bistate);
+  if (c->defer_indexes && c->bistate->strategy == nullptr) note_ringless_blocks(run, c);
   for (int i = 0; i < c->nused; i++) {
     run->cstate->cur_lineno = c->linenos[i];
     after_insert(run, c, c->slots[i]);
@@ -189,7 +226,9 @@ void build_deferred_index(Relation heap, Relation idx) {
   PG_TRY();
   {
     RelationSetNewRelfilenode(idx, idx->rd_rel->relpersistence);
-    index_build(heap, idx, BuildIndexInfo(idx), true, false);
+    // (parallel: a btree build uses up to max_parallel_maintenance_workers workers, as REINDEX and
+    // CREATE INDEX do, when plan_create_index_workers finds the heap large enough)
+    index_build(heap, idx, BuildIndexInfo(idx), true, true);
   }
   PG_CATCH();
   {
@@ -247,6 +286,7 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v, int64 h) {
   if (run->columnstore)
     c->dml = columnstore::dml_open_for_insert(rel, info, RelationGetDescr(run->root->ri_RelationDesc), run->move_cid);
   c->defer_indexes = can_defer_indexes(run, c);
+  keep_heap_in_buffers(run, c);
   route_cache_add(&run->routes, info, c);
   MemoryContextSwitchTo(old);
   return c;

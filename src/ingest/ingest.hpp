@@ -32,6 +32,7 @@ bool take_over_copy_from(const pg::UtilityCall* call);
 // Setting strata.copy_bulk_index_build (src/ingest/copy.cpp): COPY builds the indexes of the
 // chunks it creates in bulk at its end instead of inserting every row into them.
 extern bool guc_copy_bulk_index_build;
+extern bool guc_copy_keep_heap_in_buffers;
 
 // COPY FROM into hypertable `relid`; returns the number of rows inserted.
 uint64 copy_from_hypertable(ParseState* pstate, CopyStmt* stmt, Oid relid);
