@@ -27,21 +27,32 @@ def backend_cpu(stat):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu(stat):
+    """cutime + cstime of a /proc/<pid>/stat line (the postmaster's: its exited children, such as
+    the parallel workers of an index build), in seconds."""
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
 def load(w, target, db, csv_path, env=None):
-    """Times one COPY: (wall seconds, CPU seconds of the backend during the COPY)."""
+    """Times one COPY: (wall seconds, CPU seconds of the backend during the COPY, CPU seconds of
+    the parallel workers that ended during it: a hypertable's deferred index builds may use them)."""
     variables = dict(w.vars, hypertable="true" if target.hypertable else "false")
     table = w.vars["table"]
     harness.psql(db, f"SET client_min_messages = warning;\nDROP TABLE IF EXISTS {table} CASCADE;\n"
                  + harness.include(w.file("schema.sql")) + "CHECKPOINT;\n", variables)
     # The backend's own CPU time before and after (the machine may be loaded: CPU time varies less
     # than wall time), read from /proc by the backend itself.
-    stat = "SELECT pg_read_file('/proc/' || pg_backend_pid() || '/stat')"
+    stat = ("SELECT replace(pg_read_file('/proc/' || pg_backend_pid() || '/stat'), E'\\n', '') || '#' || "
+            "replace(pg_read_file('/proc/' || split_part(pg_read_file('postmaster.pid'), E'\\n', 1) || '/stat'), "
+            "E'\\n', '')")
     script = (f"\\pset tuples_only on\n\\pset format unaligned\n{stat};\n"
               f"\\copy {table} FROM '{csv_path}' WITH (FORMAT csv)\n{stat};\n")
     start = time.monotonic()
     out = harness.psql(db, script, env=env).strip().splitlines()
     wall = time.monotonic() - start
-    return wall, backend_cpu(out[-1]) - backend_cpu(out[0])
+    (before, pm_before), (after, pm_after) = out[0].split("#"), out[-1].split("#")
+    return wall, backend_cpu(after) - backend_cpu(before), children_cpu(pm_after) - children_cpu(pm_before)
 
 
 def main():
@@ -75,7 +86,7 @@ def main():
     if args.split_off:
         head += " strata split off rows/s | split off/plain |"
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
-    chead = "| workload | plain backend CPU s | strata backend CPU s | plain/strata |"
+    chead = "| workload | plain backend CPU s | strata backend CPU s | plain/strata | strata parallel workers CPU s |"
     if args.per_row:
         chead += " per-row backend CPU s | plain/per-row |"
     if args.split_off:
@@ -89,23 +100,27 @@ def main():
         csv_path, rows = harness.ensure_csv(w, dbs["plain"], args.data_dir)
         secs = {t.name: [] for t in targets}
         cpu = {t.name: [] for t in targets}
+        workers = {t.name: [] for t in targets}
         for r in range(args.rounds):
             order = targets[r % len(targets):] + targets[:r % len(targets)]
             for t in order:
-                s, c = load(w, t, dbs[t.name], csv_path, envs.get(t.name))
+                s, c, wc = load(w, t, dbs[t.name], csv_path, envs.get(t.name))
                 secs[t.name].append(s)
                 cpu[t.name].append(c)
+                workers[t.name].append(wc)
                 harness.log(f"{name} round {r + 1} {t.name}: {rows / s:,.0f} rows/s, "
-                            f"backend CPU {c:.2f} s")
+                            f"backend CPU {c:.2f} s, parallel workers' CPU {wc:.2f} s")
         rates = {k: [rows / s for s in v] for k, v in secs.items()}
         med = {k: statistics.median(v) for k, v in rates.items()}
         cmed = {k: statistics.median(v) for k, v in cpu.items()}
         doc["workloads"][name] = {"rows": rows, "rows_per_s": rates, "median": med,
                                   "ratio": med["strata"] / med["plain"], "backend_cpu_s": cpu,
-                                  "backend_cpu_median": cmed,
+                                  "backend_cpu_median": cmed, "workers_cpu_s": workers,
+                                  "workers_cpu_median": {k: statistics.median(v) for k, v in workers.items()},
                                   "cpu_ratio": cmed["plain"] / cmed["strata"]}
         cpu_lines.append(f"| {name} | {cmed['plain']:.2f} | {cmed['strata']:.2f} | "
-                         f"{cmed['plain'] / cmed['strata']:.2f} |"
+                         f"{cmed['plain'] / cmed['strata']:.2f} | "
+                         f"{statistics.median(workers['strata']):.2f} |"
                          + (f" {cmed['per_row']:.2f} | {cmed['plain'] / cmed['per_row']:.2f} |"
                             if args.per_row else "")
                          + (f" {cmed['split_off']:.2f} | {cmed['plain'] / cmed['split_off']:.2f} |"
