@@ -172,6 +172,35 @@ CALL refresh_continuous_aggregate('words_h', NULL, NULL);
 SELECT * FROM words_h ORDER BY 1;
 SELECT time_bucket('1 hour', time) AS bucket, min(w) AS lo, max(w) AS hi, count(*) AS n FROM words GROUP BY 1 ORDER BY 1;
 
+-- bool_and (every), bool_or, bit_and, bit_or and bit_xor combine by themselves (NULL: no input).
+CREATE TABLE flags (time timestamptz NOT NULL, dev int, ok bool, bits int, b bit(4));
+SELECT create_hypertable('flags', by_range('time', interval '1 day'));
+INSERT INTO flags SELECT '2024-01-01'::timestamptz + i * interval '13 minutes', i % 2, i % 5 <> 0,
+                         CASE WHEN i % 3 = 0 THEN NULL ELSE i % 16 END, (i % 16)::bit(4)
+  FROM generate_series(0, 300) i;
+CREATE MATERIALIZED VIEW flags_h WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
+  SELECT time_bucket('1 hour', time) AS bucket, dev, bool_and(ok) AS all_ok, every(ok) FILTER (WHERE bits > 3) AS ev,
+         bool_or(NOT ok) AS any_bad, bit_and(bits) AS band, bit_or(bits) AS bor, bit_xor(bits) AS bxor,
+         bit_or(b) AS bbits, count(*) AS n
+    FROM flags GROUP BY 1, 2;
+CREATE VIEW flags_raw AS
+  SELECT time_bucket('1 hour', time) AS bucket, dev, bool_and(ok) AS all_ok, every(ok) FILTER (WHERE bits > 3) AS ev,
+         bool_or(NOT ok) AS any_bad, bit_and(bits) AS band, bit_or(bits) AS bor, bit_xor(bits) AS bxor,
+         bit_or(b) AS bbits, count(*) AS n
+    FROM flags GROUP BY 1, 2;
+INSERT INTO flags VALUES ('2024-01-01 00:05', 0, false, 8, B'1000'), ('2024-01-01 01:01', 1, true, NULL, B'0110'),
+                         ('2024-01-01 02:59', 0, NULL, 2, NULL), ('2024-01-01 03:30', 5, true, 15, B'1111'),
+                         ('2024-01-01 03:31', 5, false, 1, B'0001');
+SELECT count(*) AS deltas,
+       (SELECT count(*) FROM _strata_catalog.continuous_agg_invalidation i
+         WHERE i.mat_hypertable_id = c.mat_hypertable_id AND i.lowest < c.invalidation_threshold) AS ranges
+  FROM _strata_catalog.continuous_agg_delta d JOIN _strata_catalog.continuous_agg c USING (mat_hypertable_id)
+ WHERE c.user_view_name = 'flags_h' GROUP BY c.mat_hypertable_id, c.invalidation_threshold;
+CALL refresh_continuous_aggregate('flags_h', NULL, NULL);
+SELECT differ('flags_h', 'flags_raw') AS flags;
+SELECT * FROM flags_h WHERE bucket < '2024-01-01 04:00' ORDER BY 1, 2;
+DROP MATERIALIZED VIEW flags_h;
+
 -- Dropping the aggregate drops its delta rows.
 INSERT INTO m VALUES ('2024-01-02 14:00', 1, 1, 1, 'l');
 DROP MATERIALIZED VIEW daily;

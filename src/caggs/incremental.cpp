@@ -4,7 +4,7 @@
 // aggregate's own query runs over them (an ephemeral named relation in place of the hypertable)
 // and its rows are stored in _strata_catalog.continuous_agg_delta. A refresh adds the delta rows
 // of buckets without range invalidations into the materialized rows (count and sum add, min and
-// max take the extreme), and discards those of the buckets it recomputes, exactly the ones whose
+// max take the extreme, the boolean and bitwise aggregates apply themselves), and discards those of the buckets it recomputes, exactly the ones whose
 // raw rows the recomputation's snapshot sees. C-style glue.
 #include "caggs/internal.hpp"
 
@@ -52,7 +52,9 @@ constexpr const char* kDeltaName = "strata_delta_rows";
 constexpr const char* kCombinedName = "strata_combined_rows";
 
 // How an output column of the aggregate's query combines.
-enum class Combine : char { group, count, sum, min, max };
+// (bool_and / every, bool_or, bit_and, bit_or and bit_xor combine by themselves: their final
+// value is their transition state, and a group's NULL, no input, is what they skip.)
+enum class Combine : char { group, count, sum, min, max, bool_and, bool_or, bit_and, bit_or, bit_xor };
 
 struct IncPlan {
   int ncols;
@@ -92,8 +94,9 @@ bool has_binary_io(Oid type) {
 
 // Whether the aggregate's materialized values combine exactly with delta rows: one hypertable
 // (no join, not an aggregate on an aggregate), no HAVING, every output column a grouping
-// column or a plain count, sum (of integers, numeric, money or interval), min or max without
-// DISTINCT or ORDER BY (FILTER is fine), every grouping column in the output.
+// column or a plain count, sum (of integers, numeric, money or interval), min, max, bool_and
+// (every), bool_or, bit_and, bit_or or bit_xor without DISTINCT or ORDER BY (FILTER is fine),
+// every grouping column in the output.
 bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
   Query* q = qi->query;
   if (qi->parent != nullptr || q->havingQual != nullptr || !q->hasAggs || q->groupingSets != NIL) return false;
@@ -144,6 +147,16 @@ bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
         out->how[i] = Combine::min;
       } else if (pg_catalog_function(a->aggfnoid, "max")) {
         out->how[i] = Combine::max;
+      } else if (pg_catalog_function(a->aggfnoid, "bool_and") || pg_catalog_function(a->aggfnoid, "every")) {
+        out->how[i] = Combine::bool_and;
+      } else if (pg_catalog_function(a->aggfnoid, "bool_or")) {
+        out->how[i] = Combine::bool_or;
+      } else if (pg_catalog_function(a->aggfnoid, "bit_and")) {
+        out->how[i] = Combine::bit_and;
+      } else if (pg_catalog_function(a->aggfnoid, "bit_or")) {
+        out->how[i] = Combine::bit_or;
+      } else if (pg_catalog_function(a->aggfnoid, "bit_xor")) {
+        out->how[i] = Combine::bit_xor;
       } else {
         return false;
       }
@@ -455,6 +468,21 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
         break;
       case Combine::max:
         appendStringInfo(&comb, "pg_catalog.max(%s)", col);
+        break;
+      case Combine::bool_and:
+        appendStringInfo(&comb, "pg_catalog.bool_and(%s)", col);
+        break;
+      case Combine::bool_or:
+        appendStringInfo(&comb, "pg_catalog.bool_or(%s)", col);
+        break;
+      case Combine::bit_and:
+        appendStringInfo(&comb, "pg_catalog.bit_and(%s)", col);
+        break;
+      case Combine::bit_or:
+        appendStringInfo(&comb, "pg_catalog.bit_or(%s)", col);
+        break;
+      case Combine::bit_xor:
+        appendStringInfo(&comb, "pg_catalog.bit_xor(%s)", col);
         break;
     }
   }
