@@ -54,11 +54,16 @@ constexpr const char* kCombinedName = "strata_combined_rows";
 // How an output column of the aggregate's query combines.
 // (bool_and / every, bool_or, bit_and, bit_or and bit_xor combine by themselves: their final
 // value is their transition state, and a group's NULL, no input, is what they skip.)
-enum class Combine : char { group, count, sum, min, max, bool_and, bool_or, bit_and, bit_or, bit_xor };
+// avg of integers or numeric is recomputed from the combined sum and count of the same argument
+// (and FILTER), which the query must have as output columns too: numeric division of the two, as
+// avg's own final function does.
+enum class Combine : char { group, count, sum, min, max, bool_and, bool_or, bit_and, bit_or, bit_xor, avg };
 
 struct IncPlan {
   int ncols;
   Combine* how;
+  int* avg_sum;    // for Combine::avg: the output columns (0-based) of its sum and count
+  int* avg_count;
   Oid* types;
   int32* typmods;
   Oid* collations;
@@ -95,8 +100,9 @@ bool has_binary_io(Oid type) {
 // Whether the aggregate's materialized values combine exactly with delta rows: one hypertable
 // (no join, not an aggregate on an aggregate), no HAVING, every output column a grouping
 // column or a plain count, sum (of integers, numeric, money or interval), min, max, bool_and
-// (every), bool_or, bit_and, bit_or or bit_xor without DISTINCT or ORDER BY (FILTER is fine),
-// every grouping column in the output.
+// (every), bool_or, bit_and, bit_or, bit_xor, or avg of integers or numeric with a sum and a count
+// of the same argument and FILTER among the columns, without DISTINCT or ORDER BY (FILTER is
+// fine), every grouping column in the output.
 bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
   Query* q = qi->query;
   if (qi->parent != nullptr || q->havingQual != nullptr || !q->hasAggs || q->groupingSets != NIL) return false;
@@ -113,6 +119,9 @@ bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
   out->typmods = static_cast<int32*>(palloc(sizeof(int32) * n));
   out->collations = static_cast<Oid*>(palloc(sizeof(Oid) * n));
   out->names = static_cast<char**>(palloc(sizeof(char*) * n));
+  out->avg_sum = static_cast<int*>(palloc(sizeof(int) * n));
+  out->avg_count = static_cast<int*>(palloc(sizeof(int) * n));
+  auto** aggs = static_cast<Aggref**>(palloc0(sizeof(Aggref*) * n));
   out->bucket_col = -1;
   int i = 0;
   foreach (lc, q->targetList) {
@@ -136,6 +145,7 @@ bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
       auto* a = reinterpret_cast<Aggref*>(e);
       if (a->aggdistinct != NIL || a->aggorder != NIL || a->aggkind != AGGKIND_NORMAL || a->agglevelsup != 0)
         return false;
+      aggs[i] = a;
       if (pg_catalog_function(a->aggfnoid, "count")) {
         out->how[i] = Combine::count;
       } else if (pg_catalog_function(a->aggfnoid, "sum")) {
@@ -157,11 +167,27 @@ bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
         out->how[i] = Combine::bit_or;
       } else if (pg_catalog_function(a->aggfnoid, "bit_xor")) {
         out->how[i] = Combine::bit_xor;
+      } else if (pg_catalog_function(a->aggfnoid, "avg") && list_length(a->args) == 1) {
+        Oid t = exprType(reinterpret_cast<Node*>(static_cast<TargetEntry*>(linitial(a->args))->expr));
+        if (t != INT2OID && t != INT4OID && t != INT8OID && t != NUMERICOID) return false;
+        out->how[i] = Combine::avg;
       } else {
         return false;
       }
     }
     i++;
+  }
+  // Each avg's sum and count of the same argument and FILTER.
+  for (int k = 0; k < n; k++) {
+    if (out->how[k] != Combine::avg) continue;
+    out->avg_sum[k] = out->avg_count[k] = -1;
+    for (int j = 0; j < n; j++) {
+      if (aggs[j] == nullptr || !equal(aggs[j]->args, aggs[k]->args) || !equal(aggs[j]->aggfilter, aggs[k]->aggfilter))
+        continue;
+      if (out->how[j] == Combine::sum && out->avg_sum[k] < 0) out->avg_sum[k] = j;
+      if (out->how[j] == Combine::count && out->avg_count[k] < 0) out->avg_count[k] = j;
+    }
+    if (out->avg_sum[k] < 0 || out->avg_count[k] < 0) return false;
   }
   // Every grouping item in the output (checked above for junk ones).
   foreach (lc, q->groupClause) {
@@ -483,6 +509,13 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
         break;
       case Combine::bit_xor:
         appendStringInfo(&comb, "pg_catalog.bit_xor(%s)", col);
+        break;
+      case Combine::avg:
+        // NULL without input (the sum is NULL then).
+        appendStringInfo(&comb,
+                         "(pg_catalog.sum(%s)::pg_catalog.numeric OPERATOR(pg_catalog./) "
+                         "NULLIF(pg_catalog.sum(%s), 0)::pg_catalog.numeric)",
+                         quote_identifier(ip.names[ip.avg_sum[i]]), quote_identifier(ip.names[ip.avg_count[i]]));
         break;
     }
   }
