@@ -116,6 +116,18 @@ SELECT count(*) AS diff_rows FROM diff;
 SELECT bucket, n FROM agg2 ORDER BY 1;
 SELECT (SELECT count(*) FROM m) = (SELECT sum(n) FROM agg2) AS agg2_exact;
 
+-- An open end reaches at least the threshold: buckets invalidated between the newest row left
+-- and the threshold (the newest rows deleted, everything truncated) are recomputed, also when
+-- the newest time is read from the rows.
+SET strata.cagg_refresh_cached_newest = off;
+DELETE FROM m WHERE time >= '2024-01-10 08:00';
+CALL refresh_continuous_aggregate('agg', NULL, NULL);
+SELECT count(*) AS diff_rows FROM diff;
+TRUNCATE m;
+CALL refresh_continuous_aggregate('agg', NULL, NULL);
+SELECT count(*) AS diff_rows, (SELECT count(*) FROM agg) AS agg_rows FROM diff;
+RESET strata.cagg_refresh_cached_newest;
+
 DROP VIEW diff, raw_agg, threshold;
 DROP MATERIALIZED VIEW agg2;
 DROP MATERIALIZED VIEW agg;

@@ -16,6 +16,7 @@ extern "C" {
 #include "catalog/indexing.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
@@ -35,6 +36,7 @@ extern "C" {
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
+#include "utils/typcache.h"
 }
 
 namespace strata {
@@ -415,6 +417,8 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   bool* nulls = merge ? static_cast<bool*>(palloc(sizeof(bool) * ip.ncols)) : nullptr;
   List* tids = NIL;
   int64 rows = 0, lo_bucket = core::kOpenEnd, hi_bucket = core::kOpenStart, last_logged = core::kOpenStart;
+  int nbuckets = 0, bucket_cap = 64;  // the distinct buckets of the delta rows merged
+  auto* bucket_list = static_cast<int64*>(palloc(sizeof(int64) * bucket_cap));
   bool any_logged = false;
   HeapTuple tup;
   while (HeapTupleIsValid(tup = systable_getnext(scan))) {
@@ -457,6 +461,13 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
     *tid = tup->t_self;
     tids = lappend(tids, tid);
     rows++;
+    if (nbuckets == 0 || bucket_list[nbuckets - 1] != bucket) {  // (in bucket order)
+      if (nbuckets == bucket_cap) {
+        bucket_cap *= 2;
+        bucket_list = static_cast<int64*>(repalloc(bucket_list, sizeof(int64) * bucket_cap));
+      }
+      bucket_list[nbuckets++] = bucket;
+    }
     lo_bucket = Min(lo_bucket, bucket);
     hi_bucket = Max(hi_bucket, next);
   }
@@ -519,15 +530,47 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
         break;
     }
   }
+  // Only the materialized rows of the buckets and groups that have delta rows (the others keep
+  // their values): a group column's NULL matches NULL.
   const char* bucket_col = quote_identifier(ip.names[ip.bucket_col]);
-  const char* in_window = psprintf("%s OPERATOR(pg_catalog.>=) $1 AND %s OPERATOR(pg_catalog.<) $2 AND %s IN (SELECT %s FROM %s)",
-                                   bucket_col, bucket_col, bucket_col, bucket_col, kDeltaName);
-  char* select_sql = psprintf("SELECT %s FROM (SELECT %s FROM %s WHERE %s UNION ALL SELECT %s FROM %s) s GROUP BY %s",
+  StringInfoData same;
+  initStringInfo(&same);
+  for (int i = 0; i < ip.ncols; i++) {
+    if (ip.how[i] != Combine::group) continue;
+    const char* col = quote_identifier(ip.names[i]);
+    // The type's default equality, named with its schema (any row more is rewritten unchanged:
+    // without one, the column does not restrict).
+    Oid eq = lookup_type_cache(ip.types[i], TYPECACHE_EQ_OPR)->eq_opr;
+    HeapTuple optup = OidIsValid(eq) ? SearchSysCache1(OPEROID, ObjectIdGetDatum(eq)) : nullptr;
+    if (!HeapTupleIsValid(optup)) continue;
+    auto* opform = reinterpret_cast<Form_pg_operator>(GETSTRUCT(optup));
+    const char* op = psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(opform->oprnamespace)),
+                              NameStr(opform->oprname));
+    ReleaseSysCache(optup);
+    if (i == ip.bucket_col)
+      appendStringInfo(&same, " AND d.%s %s m.%s", col, op, col);
+    else
+      appendStringInfo(&same, " AND (d.%s %s m.%s OR (d.%s IS NULL AND m.%s IS NULL))", col, op, col, col, col);
+  }
+  // (The buckets as an array too: index scans of just those buckets, not of all in between.)
+  const char* in_window = psprintf("m.%s OPERATOR(pg_catalog.>=) $1 AND m.%s OPERATOR(pg_catalog.<) $2 AND "
+                                   "m.%s OPERATOR(pg_catalog.=) ANY ($3) AND EXISTS (SELECT FROM %s d WHERE true%s)",
+                                   bucket_col, bucket_col, bucket_col, kDeltaName, same.data);
+  char* select_sql = psprintf("SELECT %s FROM (SELECT %s FROM %s m WHERE %s UNION ALL SELECT %s FROM %s) s GROUP BY %s",
                               comb.data, cols.data, mat_q, in_window, cols.data, kDeltaName, groups.data);
-  char* delete_sql = psprintf("DELETE FROM %s WHERE %s", mat_q, in_window);
+  char* delete_sql = psprintf("DELETE FROM %s m WHERE %s", mat_q, in_window);
   char* insert_sql = psprintf("INSERT INTO %s SELECT * FROM %s", mat_q, kCombinedName);
-  Oid types[2] = {qi->time_type, qi->time_type};
-  Datum args[2] = {internal_to_time_datum(lo_bucket, qi->time_type), internal_to_time_datum(hi_bucket, qi->time_type)};
+  Oid array_type = get_array_type(qi->time_type);
+  if (!OidIsValid(array_type)) elog(ERROR, "time type %u has no array type", qi->time_type);
+  auto* bucket_datums = static_cast<Datum*>(palloc(sizeof(Datum) * nbuckets));
+  for (int i = 0; i < nbuckets; i++) bucket_datums[i] = internal_to_time_datum(bucket_list[i], qi->time_type);
+  int16 typlen;
+  bool typbyval;
+  char typalign;
+  get_typlenbyvalalign(qi->time_type, &typlen, &typbyval, &typalign);
+  Oid types[3] = {qi->time_type, qi->time_type, array_type};
+  Datum args[3] = {internal_to_time_datum(lo_bucket, qi->time_type), internal_to_time_datum(hi_bucket, qi->time_type),
+                   PointerGetDatum(construct_array(bucket_datums, nbuckets, qi->time_type, typlen, typbyval, typalign))};
 
   AsOwner as;
   become(mat_owner(id), &as);
@@ -535,10 +578,10 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   if (SPI_register_relation(make_enr(kDeltaName, desc, ts, rows)) != SPI_OK_REL_REGISTER)
     elog(ERROR, "could not register the delta rows");
   Tuplestorestate* combined = tuplestore_begin_heap(false, false, work_mem);
-  SPIPlanPtr plan = SPI_prepare(select_sql, 2, types);
+  SPIPlanPtr plan = SPI_prepare(select_sql, 3, types);
   if (plan == nullptr) elog(ERROR, "incremental refresh failed to plan (%s): %s", SPI_result_code_string(SPI_result), select_sql);
-  ParamListInfo params = makeParamList(2);
-  for (int i = 0; i < 2; i++) {
+  ParamListInfo params = makeParamList(3);
+  for (int i = 0; i < 3; i++) {
     params->params[i].value = args[i];
     params->params[i].isnull = false;
     params->params[i].pflags = PARAM_FLAG_CONST;
@@ -556,7 +599,7 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   dest->rDestroy(dest);
   int64 ncombined = static_cast<int64>(tuplestore_tuple_count(combined));
   tuplestore_rescan(ts);
-  rc = SPI_execute_with_args(delete_sql, 2, types, args, nullptr, false, 0);
+  rc = SPI_execute_with_args(delete_sql, 3, types, args, nullptr, false, 0);
   if (rc != SPI_OK_DELETE) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), delete_sql);
   if (SPI_register_relation(make_enr(kCombinedName, desc, combined, ncombined)) != SPI_OK_REL_REGISTER)
     elog(ERROR, "could not register the combined rows");

@@ -543,19 +543,25 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* op
   // to be moved: the window ends at the threshold, without reading the newest chunk (it has no
   // index on time in general) for its newest row. Otherwise the newest raw time comes from
   // what writers recorded (raw_newest).
-  if (end == core::kOpenEnd && r.qi.parent == nullptr) {
-    List* top = chunk_list_overlapping(r.qi.raw_ht, start, core::kOpenEnd, false);
-    int64 threshold = read_threshold(id);
-    if (top != NIL && static_cast<ChunkInfo*>(linitial(top))->range_end <= threshold && threshold > start &&
-        threshold != core::kOpenEnd)
-      end = threshold;
-  }
+  // Everything below the threshold is materialized or logged, so an open end reaches at least
+  // the threshold: ranges logged between the newest raw row and the threshold (the newest rows
+  // deleted, a TRUNCATE) are recomputed too, without moving the threshold (not with `force`,
+  // which would recompute every bucket up to it).
   if (end == core::kOpenEnd) {
-    int64 newest;
-    if (raw_newest(&r, start, &newest)) {
-      end = bucket_next(b, bucket_floor(b, newest));
-    } else {
-      end = start == core::kOpenStart ? core::kOpenStart : start;
+    int64 threshold = read_threshold(id);
+    int64 at_least = threshold > start && threshold != core::kOpenEnd && !opt->force ? threshold : core::kOpenStart;
+    if (r.qi.parent == nullptr && at_least != core::kOpenStart) {
+      List* top = chunk_list_overlapping(r.qi.raw_ht, start, core::kOpenEnd, false);
+      if (top != NIL && static_cast<ChunkInfo*>(linitial(top))->range_end <= threshold) end = threshold;
+    }
+    if (end == core::kOpenEnd) {
+      int64 newest;
+      if (raw_newest(&r, start, &newest)) {
+        end = bucket_next(b, bucket_floor(b, newest));
+      } else {
+        end = start == core::kOpenStart ? core::kOpenStart : start;
+      }
+      if (at_least != core::kOpenStart) end = Max(end, at_least);
     }
   }
   if (start >= end) {
