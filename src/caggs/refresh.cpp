@@ -549,8 +549,9 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* op
   // which would recompute every bucket up to it).
   if (end == core::kOpenEnd) {
     int64 threshold = read_threshold(id);
-    int64 at_least = threshold > start && threshold != core::kOpenEnd && !opt->force ? threshold : core::kOpenStart;
-    if (r.qi.parent == nullptr && at_least != core::kOpenStart) {
+    const bool below = threshold > start && threshold != core::kOpenEnd;
+    int64 at_least = below && !opt->force ? threshold : core::kOpenStart;
+    if (r.qi.parent == nullptr && below) {
       List* top = chunk_list_overlapping(r.qi.raw_ht, start, core::kOpenEnd, false);
       if (top != NIL && static_cast<ChunkInfo*>(linitial(top))->range_end <= threshold) end = threshold;
     }
