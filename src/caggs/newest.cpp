@@ -9,6 +9,7 @@
 // See "Open-ended refresh: the newest raw time" in docs/ARCHITECTURE.md.
 #include "caggs/internal.hpp"
 
+#include "catalog/hypertables.hpp"
 #include "core/time/chunk_range.hpp"
 
 extern "C" {
@@ -33,6 +34,7 @@ constexpr int kEntries = 4096;
 struct NewestEntry {
   Oid dboid;  // 0: unused
   int32 mat_id;
+  Oid mat_relid;  // the materialization hypertable: a restored or re-created aggregate is another
   bool known;      // newest covers every committed row (and the rows of writers past pre-commit)
   int64 newest;    // kOpenStart: no row
 };
@@ -53,7 +55,7 @@ uint32 slot_of(Oid db, int32 mat_id) {
 
 // The entry of an aggregate (under the mutex), created (unknown, no row) when `create`; nullptr
 // when absent or when there is no room (then the cache is disabled).
-NewestEntry* find_locked(int32 mat_id, bool create) {
+NewestEntry* find_locked(int32 mat_id, Oid mat_relid, bool create) {
   uint32 i = slot_of(MyDatabaseId, mat_id);
   for (int n = 0; n < kEntries; n++, i = (i + 1) % kEntries) {
     NewestEntry* e = &shared->entries[i];
@@ -61,14 +63,30 @@ NewestEntry* find_locked(int32 mat_id, bool create) {
       if (!create) return nullptr;
       e->dboid = MyDatabaseId;
       e->mat_id = mat_id;
+      e->mat_relid = mat_relid;
       e->known = false;
       e->newest = core::kOpenStart;
       return e;
     }
-    if (e->dboid == MyDatabaseId && e->mat_id == mat_id) return e;
+    if (e->dboid == MyDatabaseId && e->mat_id == mat_id) {
+      if (e->mat_relid != mat_relid) {
+        // Another aggregate of that id (the extension re-created, a restore): start over. No
+        // writer of the new one can have noted rows under the old relation.
+        e->mat_relid = mat_relid;
+        e->known = false;
+        e->newest = core::kOpenStart;
+      }
+      return e;
+    }
   }
   if (create) shared->disabled = true;
   return nullptr;
+}
+
+// The materialization hypertable's relation, or InvalidOid.
+Oid mat_relid_of(int32 mat_id) {
+  Hypertable* h = hypertable_get_by_id(mat_id);
+  return h != nullptr ? h->relid : InvalidOid;
 }
 
 }  // namespace
@@ -79,9 +97,11 @@ void newest_init() { preloaded = process_shared_preload_libraries_in_progress &&
 // an INSERT into an open-ended chunk by name: the value becomes unknown).
 void newest_note_written(const Cagg* c, int64 newest) {
   if (shared == nullptr) return;
+  Oid relid = mat_relid_of(c->mat_id);
+  if (!OidIsValid(relid)) return;
   SpinLockAcquire(&shared->mutex);
   if (!shared->disabled) {
-    NewestEntry* e = find_locked(c->mat_id, true);
+    NewestEntry* e = find_locked(c->mat_id, relid, true);
     if (e != nullptr) {
       if (newest == core::kOpenEnd)
         e->known = false;
@@ -96,11 +116,13 @@ void newest_note_written(const Cagg* c, int64 newest) {
 // kOpenStart when no row was ever written.
 bool newest_lookup(const Cagg* c, int64* out) {
   if (shared == nullptr || !guc_cagg_refresh_cached_newest) return false;
+  Oid relid = mat_relid_of(c->mat_id);
+  if (!OidIsValid(relid)) return false;
   bool ok = false;
   SpinLockAcquire(&shared->mutex);
   if (!shared->disabled) {
-    NewestEntry* e = find_locked(c->mat_id, false);
-    if (e != nullptr && e->known) {
+    NewestEntry* e = find_locked(c->mat_id, relid, false);
+    if (e != nullptr && e->known && e->mat_relid == relid) {
       *out = e->newest;
       ok = true;
     }
@@ -114,9 +136,11 @@ bool newest_lookup(const Cagg* c, int64* out) {
 // its own at pre-commit, before this (kept: never lowered) or after it. The value is known.
 void newest_found(const Cagg* c, int64 newest) {
   if (shared == nullptr) return;
+  Oid relid = mat_relid_of(c->mat_id);
+  if (!OidIsValid(relid)) return;
   SpinLockAcquire(&shared->mutex);
   if (!shared->disabled) {
-    NewestEntry* e = find_locked(c->mat_id, true);
+    NewestEntry* e = find_locked(c->mat_id, relid, true);
     if (e != nullptr) {
       if (newest > e->newest) e->newest = newest;
       e->known = true;
@@ -130,8 +154,8 @@ void newest_found(const Cagg* c, int64 newest) {
 void newest_reset(int32 mat_id) {
   if (shared == nullptr) return;
   SpinLockAcquire(&shared->mutex);
-  NewestEntry* e = shared->disabled ? nullptr : find_locked(mat_id, false);
-  if (e != nullptr) {
+  NewestEntry* e = shared->disabled ? nullptr : find_locked(mat_id, InvalidOid, false);
+  if (e != nullptr) {  // (find_locked started it over unless it was already unknown)
     e->known = false;
     e->newest = core::kOpenStart;
   }
