@@ -190,7 +190,7 @@ ANALYZE;
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--scale", default="small", choices=["tiny", "small", "full"])
+    p.add_argument("--scale", default="small", choices=["tiny", "small", "small_open", "full"])
     p.add_argument("--runs", type=int, default=3, help="runs of each refresh and COPY figure")
     p.add_argument("--query-runs", type=int, default=15, help="timed runs of each query")
     p.add_argument("--results-dir", type=Path, default=BENCH / "results")

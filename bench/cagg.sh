@@ -2,7 +2,7 @@
 # Runs the continuous aggregate benchmark (bench/cagg.py): strata against plain PostgreSQL on the
 # fleet status table with an hourly aggregate, printing a table of figures and writing bench/results/*-cagg-*.json.
 #
-#   bench/cagg.sh [--scale tiny|small|full] [--own-cluster]
+#   bench/cagg.sh [--scale tiny|small|small_open|full] [--own-cluster]
 #                [--port N] [options of bench/cagg.py: --runs N, --query-runs N, --results-dir DIR,
 #                 --data-dir DIR, --skip-planning]
 #

@@ -25,6 +25,11 @@ namespace strata {
 // Defines the feature's settings. Called once from _PG_init.
 void caggs_init();
 
+// shmem_request_hook / shmem_startup_hook (when preloaded): the newest raw time of each
+// aggregate (src/caggs/newest.cpp).
+void caggs_request_shmem();
+void caggs_startup_shmem();
+
 // ProcessUtility: CREATE MATERIALIZED VIEW ... WITH (timescaledb.continuous), ALTER / DROP /
 // RENAME of continuous aggregates, and refusals (REFRESH MATERIALIZED VIEW, DROP VIEW of one).
 // Returns true when it handled the statement (the standard processing must then not run).

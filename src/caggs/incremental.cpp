@@ -4,7 +4,7 @@
 // aggregate's own query runs over them (an ephemeral named relation in place of the hypertable)
 // and its rows are stored in _strata_catalog.continuous_agg_delta. A refresh adds the delta rows
 // of buckets without range invalidations into the materialized rows (count and sum add, min and
-// max take the extreme), and discards those of the buckets it recomputes, exactly the ones whose
+// max take the extreme, the boolean and bitwise aggregates apply themselves), and discards those of the buckets it recomputes, exactly the ones whose
 // raw rows the recomputation's snapshot sees. C-style glue.
 #include "caggs/internal.hpp"
 
@@ -16,6 +16,7 @@ extern "C" {
 #include "catalog/indexing.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
@@ -35,6 +36,7 @@ extern "C" {
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
+#include "utils/typcache.h"
 }
 
 namespace strata {
@@ -52,11 +54,18 @@ constexpr const char* kDeltaName = "strata_delta_rows";
 constexpr const char* kCombinedName = "strata_combined_rows";
 
 // How an output column of the aggregate's query combines.
-enum class Combine : char { group, count, sum, min, max };
+// (bool_and / every, bool_or, bit_and, bit_or and bit_xor combine by themselves: their final
+// value is their transition state, and a group's NULL, no input, is what they skip.)
+// avg of integers or numeric is recomputed from the combined sum and count of the same argument
+// (and FILTER), which the query must have as output columns too: numeric division of the two, as
+// avg's own final function does.
+enum class Combine : char { group, count, sum, min, max, bool_and, bool_or, bit_and, bit_or, bit_xor, avg };
 
 struct IncPlan {
   int ncols;
   Combine* how;
+  int* avg_sum;    // for Combine::avg: the output columns (0-based) of its sum and count
+  int* avg_count;
   Oid* types;
   int32* typmods;
   Oid* collations;
@@ -92,8 +101,10 @@ bool has_binary_io(Oid type) {
 
 // Whether the aggregate's materialized values combine exactly with delta rows: one hypertable
 // (no join, not an aggregate on an aggregate), no HAVING, every output column a grouping
-// column or a plain count, sum (of integers, numeric, money or interval), min or max without
-// DISTINCT or ORDER BY (FILTER is fine), every grouping column in the output.
+// column or a plain count, sum (of integers, numeric, money or interval), min, max, bool_and
+// (every), bool_or, bit_and, bit_or, bit_xor, or avg of integers or numeric with a sum and a count
+// of the same argument and FILTER among the columns, without DISTINCT or ORDER BY (FILTER is
+// fine), every grouping column in the output.
 bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
   Query* q = qi->query;
   if (qi->parent != nullptr || q->havingQual != nullptr || !q->hasAggs || q->groupingSets != NIL) return false;
@@ -110,6 +121,9 @@ bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
   out->typmods = static_cast<int32*>(palloc(sizeof(int32) * n));
   out->collations = static_cast<Oid*>(palloc(sizeof(Oid) * n));
   out->names = static_cast<char**>(palloc(sizeof(char*) * n));
+  out->avg_sum = static_cast<int*>(palloc(sizeof(int) * n));
+  out->avg_count = static_cast<int*>(palloc(sizeof(int) * n));
+  auto** aggs = static_cast<Aggref**>(palloc0(sizeof(Aggref*) * n));
   out->bucket_col = -1;
   int i = 0;
   foreach (lc, q->targetList) {
@@ -133,6 +147,7 @@ bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
       auto* a = reinterpret_cast<Aggref*>(e);
       if (a->aggdistinct != NIL || a->aggorder != NIL || a->aggkind != AGGKIND_NORMAL || a->agglevelsup != 0)
         return false;
+      aggs[i] = a;
       if (pg_catalog_function(a->aggfnoid, "count")) {
         out->how[i] = Combine::count;
       } else if (pg_catalog_function(a->aggfnoid, "sum")) {
@@ -144,11 +159,37 @@ bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
         out->how[i] = Combine::min;
       } else if (pg_catalog_function(a->aggfnoid, "max")) {
         out->how[i] = Combine::max;
+      } else if (pg_catalog_function(a->aggfnoid, "bool_and") || pg_catalog_function(a->aggfnoid, "every")) {
+        out->how[i] = Combine::bool_and;
+      } else if (pg_catalog_function(a->aggfnoid, "bool_or")) {
+        out->how[i] = Combine::bool_or;
+      } else if (pg_catalog_function(a->aggfnoid, "bit_and")) {
+        out->how[i] = Combine::bit_and;
+      } else if (pg_catalog_function(a->aggfnoid, "bit_or")) {
+        out->how[i] = Combine::bit_or;
+      } else if (pg_catalog_function(a->aggfnoid, "bit_xor")) {
+        out->how[i] = Combine::bit_xor;
+      } else if (pg_catalog_function(a->aggfnoid, "avg") && list_length(a->args) == 1) {
+        Oid t = exprType(reinterpret_cast<Node*>(static_cast<TargetEntry*>(linitial(a->args))->expr));
+        if (t != INT2OID && t != INT4OID && t != INT8OID && t != NUMERICOID) return false;
+        out->how[i] = Combine::avg;
       } else {
         return false;
       }
     }
     i++;
+  }
+  // Each avg's sum and count of the same argument and FILTER.
+  for (int k = 0; k < n; k++) {
+    if (out->how[k] != Combine::avg) continue;
+    out->avg_sum[k] = out->avg_count[k] = -1;
+    for (int j = 0; j < n; j++) {
+      if (aggs[j] == nullptr || !equal(aggs[j]->args, aggs[k]->args) || !equal(aggs[j]->aggfilter, aggs[k]->aggfilter))
+        continue;
+      if (out->how[j] == Combine::sum && out->avg_sum[k] < 0) out->avg_sum[k] = j;
+      if (out->how[j] == Combine::count && out->avg_count[k] < 0) out->avg_count[k] = j;
+    }
+    if (out->avg_sum[k] < 0 || out->avg_count[k] < 0) return false;
   }
   // Every grouping item in the output (checked above for junk ones).
   foreach (lc, q->groupClause) {
@@ -376,6 +417,8 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   bool* nulls = merge ? static_cast<bool*>(palloc(sizeof(bool) * ip.ncols)) : nullptr;
   List* tids = NIL;
   int64 rows = 0, lo_bucket = core::kOpenEnd, hi_bucket = core::kOpenStart, last_logged = core::kOpenStart;
+  int nbuckets = 0, bucket_cap = 64;  // the distinct buckets of the delta rows merged
+  auto* bucket_list = static_cast<int64*>(palloc(sizeof(int64) * bucket_cap));
   bool any_logged = false;
   HeapTuple tup;
   while (HeapTupleIsValid(tup = systable_getnext(scan))) {
@@ -418,6 +461,13 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
     *tid = tup->t_self;
     tids = lappend(tids, tid);
     rows++;
+    if (nbuckets == 0 || bucket_list[nbuckets - 1] != bucket) {  // (in bucket order)
+      if (nbuckets == bucket_cap) {
+        bucket_cap *= 2;
+        bucket_list = static_cast<int64*>(repalloc(bucket_list, sizeof(int64) * bucket_cap));
+      }
+      bucket_list[nbuckets++] = bucket;
+    }
     lo_bucket = Min(lo_bucket, bucket);
     hi_bucket = Max(hi_bucket, next);
   }
@@ -456,17 +506,71 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
       case Combine::max:
         appendStringInfo(&comb, "pg_catalog.max(%s)", col);
         break;
+      case Combine::bool_and:
+        appendStringInfo(&comb, "pg_catalog.bool_and(%s)", col);
+        break;
+      case Combine::bool_or:
+        appendStringInfo(&comb, "pg_catalog.bool_or(%s)", col);
+        break;
+      case Combine::bit_and:
+        appendStringInfo(&comb, "pg_catalog.bit_and(%s)", col);
+        break;
+      case Combine::bit_or:
+        appendStringInfo(&comb, "pg_catalog.bit_or(%s)", col);
+        break;
+      case Combine::bit_xor:
+        appendStringInfo(&comb, "pg_catalog.bit_xor(%s)", col);
+        break;
+      case Combine::avg:
+        // NULL without input (the sum is NULL then).
+        appendStringInfo(&comb,
+                         "(pg_catalog.sum(%s)::pg_catalog.numeric OPERATOR(pg_catalog./) "
+                         "NULLIF(pg_catalog.sum(%s), 0)::pg_catalog.numeric)",
+                         quote_identifier(ip.names[ip.avg_sum[i]]), quote_identifier(ip.names[ip.avg_count[i]]));
+        break;
     }
   }
+  // Only the materialized rows of the buckets and groups that have delta rows (the others keep
+  // their values): a group column's NULL matches NULL.
   const char* bucket_col = quote_identifier(ip.names[ip.bucket_col]);
-  const char* in_window = psprintf("%s OPERATOR(pg_catalog.>=) $1 AND %s OPERATOR(pg_catalog.<) $2 AND %s IN (SELECT %s FROM %s)",
-                                   bucket_col, bucket_col, bucket_col, bucket_col, kDeltaName);
-  char* select_sql = psprintf("SELECT %s FROM (SELECT %s FROM %s WHERE %s UNION ALL SELECT %s FROM %s) s GROUP BY %s",
+  StringInfoData same;
+  initStringInfo(&same);
+  for (int i = 0; i < ip.ncols; i++) {
+    if (ip.how[i] != Combine::group) continue;
+    const char* col = quote_identifier(ip.names[i]);
+    // The type's default equality, named with its schema (any row more is rewritten unchanged:
+    // without one, the column does not restrict).
+    Oid eq = lookup_type_cache(ip.types[i], TYPECACHE_EQ_OPR)->eq_opr;
+    HeapTuple optup = OidIsValid(eq) ? SearchSysCache1(OPEROID, ObjectIdGetDatum(eq)) : nullptr;
+    if (!HeapTupleIsValid(optup)) continue;
+    auto* opform = reinterpret_cast<Form_pg_operator>(GETSTRUCT(optup));
+    const char* op = psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(opform->oprnamespace)),
+                              NameStr(opform->oprname));
+    ReleaseSysCache(optup);
+    if (i == ip.bucket_col)
+      appendStringInfo(&same, " AND d.%s %s m.%s", col, op, col);
+    else
+      appendStringInfo(&same, " AND (d.%s %s m.%s OR (d.%s IS NULL AND m.%s IS NULL))", col, op, col, col, col);
+  }
+  // (The buckets as an array too: index scans of just those buckets, not of all in between.)
+  const char* in_window = psprintf("m.%s OPERATOR(pg_catalog.>=) $1 AND m.%s OPERATOR(pg_catalog.<) $2 AND "
+                                   "m.%s OPERATOR(pg_catalog.=) ANY ($3) AND EXISTS (SELECT FROM %s d WHERE true%s)",
+                                   bucket_col, bucket_col, bucket_col, kDeltaName, same.data);
+  char* select_sql = psprintf("SELECT %s FROM (SELECT %s FROM %s m WHERE %s UNION ALL SELECT %s FROM %s) s GROUP BY %s",
                               comb.data, cols.data, mat_q, in_window, cols.data, kDeltaName, groups.data);
-  char* delete_sql = psprintf("DELETE FROM %s WHERE %s", mat_q, in_window);
+  char* delete_sql = psprintf("DELETE FROM %s m WHERE %s", mat_q, in_window);
   char* insert_sql = psprintf("INSERT INTO %s SELECT * FROM %s", mat_q, kCombinedName);
-  Oid types[2] = {qi->time_type, qi->time_type};
-  Datum args[2] = {internal_to_time_datum(lo_bucket, qi->time_type), internal_to_time_datum(hi_bucket, qi->time_type)};
+  Oid array_type = get_array_type(qi->time_type);
+  if (!OidIsValid(array_type)) elog(ERROR, "time type %u has no array type", qi->time_type);
+  auto* bucket_datums = static_cast<Datum*>(palloc(sizeof(Datum) * nbuckets));
+  for (int i = 0; i < nbuckets; i++) bucket_datums[i] = internal_to_time_datum(bucket_list[i], qi->time_type);
+  int16 typlen;
+  bool typbyval;
+  char typalign;
+  get_typlenbyvalalign(qi->time_type, &typlen, &typbyval, &typalign);
+  Oid types[3] = {qi->time_type, qi->time_type, array_type};
+  Datum args[3] = {internal_to_time_datum(lo_bucket, qi->time_type), internal_to_time_datum(hi_bucket, qi->time_type),
+                   PointerGetDatum(construct_array(bucket_datums, nbuckets, qi->time_type, typlen, typbyval, typalign))};
 
   AsOwner as;
   become(mat_owner(id), &as);
@@ -474,10 +578,10 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   if (SPI_register_relation(make_enr(kDeltaName, desc, ts, rows)) != SPI_OK_REL_REGISTER)
     elog(ERROR, "could not register the delta rows");
   Tuplestorestate* combined = tuplestore_begin_heap(false, false, work_mem);
-  SPIPlanPtr plan = SPI_prepare(select_sql, 2, types);
+  SPIPlanPtr plan = SPI_prepare(select_sql, 3, types);
   if (plan == nullptr) elog(ERROR, "incremental refresh failed to plan (%s): %s", SPI_result_code_string(SPI_result), select_sql);
-  ParamListInfo params = makeParamList(2);
-  for (int i = 0; i < 2; i++) {
+  ParamListInfo params = makeParamList(3);
+  for (int i = 0; i < 3; i++) {
     params->params[i].value = args[i];
     params->params[i].isnull = false;
     params->params[i].pflags = PARAM_FLAG_CONST;
@@ -495,7 +599,7 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   dest->rDestroy(dest);
   int64 ncombined = static_cast<int64>(tuplestore_tuple_count(combined));
   tuplestore_rescan(ts);
-  rc = SPI_execute_with_args(delete_sql, 2, types, args, nullptr, false, 0);
+  rc = SPI_execute_with_args(delete_sql, 3, types, args, nullptr, false, 0);
   if (rc != SPI_OK_DELETE) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), delete_sql);
   if (SPI_register_relation(make_enr(kCombinedName, desc, combined, ncombined)) != SPI_OK_REL_REGISTER)
     elog(ERROR, "could not register the combined rows");

@@ -22,6 +22,7 @@ extern int guc_cagg_refresh_batch_buckets;
 extern bool guc_cagg_refresh_parallel;
 extern bool guc_cagg_incremental;
 extern bool guc_cagg_refresh_rowstore_agg;
+extern bool guc_cagg_refresh_cached_newest;
 
 void caggs_wrap_utility(const pg::UtilityCall* c) {
   if (!caggs_process_utility(c->pstmt, c->query_string, c->read_only_tree, c->context, c->params, c->query_env,
@@ -49,6 +50,12 @@ void caggs_init() {
                            "Continuous aggregate refreshes aggregate rowstore chunks with RowstoreAggregate "
                            "(strata.enable_rowstore_agg on while a batch's aggregation is planned and run).",
                            nullptr, &guc_cagg_refresh_rowstore_agg, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.cagg_refresh_cached_newest",
+                           "Continuous aggregate refreshes with an open end take the newest raw time from shared "
+                           "memory, where writers record it, instead of reading the newest raw rows (needs strata "
+                           "in shared_preload_libraries).",
+                           nullptr, &guc_cagg_refresh_cached_newest, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  caggs::newest_init();
 }
 
 }  // namespace strata

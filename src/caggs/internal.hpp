@@ -146,6 +146,21 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* op
 // The invalidation log of an aggregate, as an array of ranges (palloc'd).
 core::TimeRange* read_log(int32 mat_id, int* n);
 
+// ---- The newest raw time, for refreshes with an open end (newest.cpp) ----------------------
+
+// Called from caggs_init (in _PG_init).
+void newest_init();
+// Writer, at pre-commit, for each aggregate of a hypertable it wrote: the greatest time it wrote
+// (kOpenEnd: unbounded, e.g. TRUNCATE: the value becomes unknown).
+void newest_note_written(const Cagg* c, int64 newest);
+// The newest raw time of the aggregate when known (kOpenStart: no row): never smaller than the
+// time of any committed raw row, possibly larger. False: unknown (read the raw rows).
+bool newest_lookup(const Cagg* c, int64* out);
+// After reading all raw rows: their newest time (kOpenStart: none); the value becomes known.
+void newest_found(const Cagg* c, int64 newest);
+// CREATE of aggregate `mat_id`: forgets what an earlier aggregate of that id left.
+void newest_reset(int32 mat_id);
+
 // ---- Incremental maintenance from late rows (incremental.cpp) ------------------------------
 
 // Whether INSERT and COPY capture late rows (strata.cagg_incremental, and the delta table is

@@ -146,6 +146,10 @@ void write_logs() {
     flush_slot(t);
     if (t->nranges == 0 && t->ncaptured == 0) continue;
     size_t n = t->nranges == 0 ? 0 : core::merge_ranges(t->ranges, t->nranges);
+    // The greatest time written (a TRUNCATE's range ends at kOpenEnd: unknown).
+    int64 newest = core::kOpenStart;
+    if (n > 0) newest = t->ranges[n - 1].hi;  // merged: sorted, disjoint
+    for (int64 i = 0; i < t->ncaptured; i++) newest = Max(newest, t->captured_times[i]);
     size_t ncap = 0;
     core::TimeRange* cap = nullptr;
     TupleTableSlot* slot = nullptr;
@@ -155,6 +159,7 @@ void write_logs() {
       // Ordered against a refresh moving the threshold: see refresh_window.
       lock_threshold(c->mat_id, ShareLock);
       int64 threshold = read_threshold(c->mat_id);
+      newest_note_written(c, newest);
       for (size_t i = 0; i < n; i++) {
         const core::TimeRange& r = t->ranges[i];
         if (r.lo >= threshold) continue;

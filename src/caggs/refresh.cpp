@@ -234,6 +234,23 @@ bool raw_extreme(Refresh* r, bool max, int64 start, int64 end, int64* out) {
   return chunks == NIL ? raw_extreme_in(r, max, start, end, out) : false;
 }
 
+// The newest raw time at or after `start` (false when there is none). Taken from the newest raw
+// time that writers record (newest.cpp) when it is known: then it may lie after the newest row
+// still there (rows deleted, chunks dropped), which only ends the window later. Otherwise read
+// from the raw rows, and recorded when the read covered them all.
+bool raw_newest(Refresh* r, int64 start, int64* out) {
+  const bool cacheable = r->qi.parent == nullptr;  // an aggregate below: its real-time part too
+  int64 cached;
+  if (cacheable && newest_lookup(r->cagg, &cached)) {
+    if (cached == core::kOpenStart || cached < start) return false;
+    *out = cached;
+    return true;
+  }
+  bool found = raw_extreme(r, true, start, core::kOpenEnd, out);
+  if (cacheable && (found || start == core::kOpenStart)) newest_found(r->cagg, found ? *out : core::kOpenStart);
+  return found;
+}
+
 // Rows of the aggregation written per INSERT by materialize_by_select().
 constexpr int kRowsPerInsert = 10000;
 
@@ -524,20 +541,28 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* op
   // An open end: up to the end of the bucket holding the newest raw row. When the newest raw
   // chunk ends at or below the invalidation threshold, every raw row lies below it and nothing is
   // to be moved: the window ends at the threshold, without reading the newest chunk (it has no
-  // index on time in general) for its newest row.
-  if (end == core::kOpenEnd && r.qi.parent == nullptr) {
-    List* top = chunk_list_overlapping(r.qi.raw_ht, start, core::kOpenEnd, false);
-    int64 threshold = read_threshold(id);
-    if (top != NIL && static_cast<ChunkInfo*>(linitial(top))->range_end <= threshold && threshold > start &&
-        threshold != core::kOpenEnd)
-      end = threshold;
-  }
+  // index on time in general) for its newest row. Otherwise the newest raw time comes from
+  // what writers recorded (raw_newest).
+  // Everything below the threshold is materialized or logged, so an open end reaches at least
+  // the threshold: ranges logged between the newest raw row and the threshold (the newest rows
+  // deleted, a TRUNCATE) are recomputed too, without moving the threshold (not with `force`,
+  // which would recompute every bucket up to it).
   if (end == core::kOpenEnd) {
-    int64 newest;
-    if (raw_extreme(&r, true, start, core::kOpenEnd, &newest)) {
-      end = bucket_next(b, bucket_floor(b, newest));
-    } else {
-      end = start == core::kOpenStart ? core::kOpenStart : start;
+    int64 threshold = read_threshold(id);
+    const bool below = threshold > start && threshold != core::kOpenEnd;
+    int64 at_least = below && !opt->force ? threshold : core::kOpenStart;
+    if (r.qi.parent == nullptr && below) {
+      List* top = chunk_list_overlapping(r.qi.raw_ht, start, core::kOpenEnd, false);
+      if (top != NIL && static_cast<ChunkInfo*>(linitial(top))->range_end <= threshold) end = threshold;
+    }
+    if (end == core::kOpenEnd) {
+      int64 newest;
+      if (raw_newest(&r, start, &newest)) {
+        end = bucket_next(b, bucket_floor(b, newest));
+      } else {
+        end = start == core::kOpenStart ? core::kOpenStart : start;
+      }
+      if (at_least != core::kOpenStart) end = Max(end, at_least);
     }
   }
   if (start >= end) {

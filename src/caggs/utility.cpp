@@ -300,6 +300,7 @@ void create_cagg(CreateTableAsStmt* stmt, bool toplevel) {
                "9223372036854775807)",
                1, types, inv, true);
   CommandCounterIncrement();
+  newest_reset(mat->id);
 
   // The user view, created as the caller (who needs CREATE on its schema and becomes its owner).
   Cagg* cagg = cagg_get_by_mat_id(mat->id);

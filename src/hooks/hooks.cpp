@@ -119,9 +119,11 @@ constexpr UtilityTakeOver kUtilityTakeOver[] = {
 // previous hook; run in the postmaster, and only when strata is preloaded.
 constexpr Handler kShmemRequest[] = {
     jobs::request_shmem,  // jobs: the launcher's and schedulers' shared state
+    caggs_request_shmem,  // caggs: the newest raw time of each aggregate
 };
 constexpr Handler kShmemStartup[] = {
     jobs::startup_shmem,  // jobs: the launcher's and schedulers' shared state
+    caggs_startup_shmem,  // caggs: the newest raw time of each aggregate
 };
 
 // RegisterXactCallback: at every transaction event.
