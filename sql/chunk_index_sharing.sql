@@ -4,6 +4,9 @@
 -- costed and found useless. Here the template (the oldest chunk) finds a = 1 selective and b = 1
 -- not; its siblings are the other way round, so each chunk planned on its own would use the
 -- index on b, and with sharing they use the one on a.
+-- (Without the template's estimates and paths, strata.enable_chunk_path_cloning, tested in
+-- chunk_path_cloning: with them the siblings take the template's plans outright.)
+SET strata.enable_chunk_path_cloning = off;
 CREATE TABLE shr (time timestamptz NOT NULL, a int, b int, v int);
 SELECT create_hypertable('shr', 'time', chunk_time_interval => interval '1 day',
                          create_default_indexes => false) IS NOT NULL AS created;
@@ -40,3 +43,4 @@ SELECT (SELECT count(*) FROM (SELECT * FROM shared_rows EXCEPT SELECT * FROM own
 -- on its own: day 3 uses the index on b again.
 EXPLAIN (COSTS OFF) SELECT * FROM shr WHERE a = 1 AND b = 1 AND time < '2026-01-03 12:00' ORDER BY time;
 DROP TABLE shr;
+RESET strata.enable_chunk_path_cloning;

@@ -252,7 +252,9 @@ List* int_array_list(const int* v, int n) {
 // ---------------------------------------------------------------------------------------------
 // Paths.
 
-CustomPath* make_columnar_path(PlannerInfo* root, RelOptInfo* rel, const Layout* layout, double rows) {
+// `attrs`: the layout's attribute fields as a List (int_array_list), built once per chunk and
+// shared by its paths (read only: plan_columnar copies it).
+CustomPath* make_columnar_path(PlannerInfo* root, RelOptInfo* rel, const Layout* layout, double rows, List* attrs) {
   CustomPath* path = makeNode(CustomPath);
   path->path.pathtype = T_CustomScan;
   path->path.parent = rel;
@@ -279,8 +281,7 @@ CustomPath* make_columnar_path(PlannerInfo* root, RelOptInfo* rel, const Layout*
   meta[kOrdered] = 0;
   meta[kChunkRelid] = (int)planner_rt_fetch(rel->relid, root)->relid;
   meta[kBatches] = (int)std::min(layout->batches, 1e9);
-  path->custom_private =
-      list_make2(int_array_list(meta, kMetaLen), int_array_list(layout->attrs, layout->natts * kAttrFields));
+  path->custom_private = list_make2(int_array_list(meta, kMetaLen), attrs);
   return path;
 }
 
@@ -459,7 +460,8 @@ void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInf
   rel->pathlist = NIL;
   rel->partial_pathlist = NIL;
   rel->cheapest_parameterized_paths = NIL;
-  Path* columnar = &make_columnar_path(root, rel, &layout, rows)->path;
+  List* attrs = int_array_list(layout.attrs, layout.natts * kAttrFields);
+  Path* columnar = &make_columnar_path(root, rel, &layout, rows, attrs)->path;
   if (rowpart == nullptr) {
     add_path(rel, columnar);
   } else {
@@ -468,7 +470,7 @@ void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInf
   }
   // Parallel scans (scan_parallel.cpp): the batches divided among the participants.
   if (!writes)
-    add_columnar_partial_path(root, rel, make_columnar_path(root, rel, &layout, rows),
+    add_columnar_partial_path(root, rel, make_columnar_path(root, rel, &layout, rows, attrs),
                               (double)layout.cc.sizes.uncompressed_heap,
                               seq_page_cost * (layout.pages + (double)(layout.cc.sizes.compressed_toast / BLCKSZ)),
                               rowpart, rowpart_partial);
@@ -480,7 +482,7 @@ void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInf
     int nseg, nsuffix;
     List* pathkeys = orderby_pathkeys(root, rel, rte->relid, &layout, reverse != 0, &orderby, &nseg, &nsuffix);
     if (pathkeys == NIL) continue;
-    CustomPath* cp = make_columnar_path(root, rel, &layout, rows);
+    CustomPath* cp = make_columnar_path(root, rel, &layout, rows, attrs);
     cp->path.pathkeys = pathkeys;
     list_nth_cell((List*)linitial(cp->custom_private), kOrdered)->int_value = reverse ? 2 : 1;
     list_nth_cell((List*)linitial(cp->custom_private), kSegKeys)->int_value = nseg;

@@ -45,6 +45,7 @@ bool guc_enable_chunk_exclusion = true;
 bool guc_enable_ordered_append = true;
 bool guc_enable_runtime_exclusion = true;
 bool guc_enable_chunk_index_sharing = true;
+bool guc_enable_chunk_path_cloning = true;
 CompressedChunkPathsFn compressed_chunk_paths = nullptr;
 CompressedChunkRelFn compressed_chunk_rel = nullptr;
 CompressedChunkDmlFn compressed_chunk_dml = nullptr;
@@ -357,6 +358,7 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
 struct ChunkPlanTemplate {
   RelOptInfo* rel;  // nullptr until a chunk qualifies
   List* used;       // the template's IndexOptInfos that some surviving path uses
+  bool clonable;    // its surviving paths can be rebuilt on a sibling (template_paths_clonable)
 };
 
 void collect_bitmap_indexes(Path* bitmapqual, List** used) {
@@ -449,6 +451,167 @@ List* shared_index_choice(const ChunkPlanTemplate* tmpl, RelOptInfo* child) {
   return keep;
 }
 
+// Sibling chunks take the template's paths (`strata.enable_chunk_path_cloning`). A sibling (as
+// above: same restrictions and layout, size within 2x) of a template whose surviving paths are
+// all plain (unparameterized) index, bitmap-over-one-index and sequential scans gets no estimate
+// of its own: its row count is its tuple count times the template's selectivity, its widths and
+// restriction costs are the template's, and its index and bitmap paths are the template's,
+// rebuilt on the sibling's own index and restriction clauses, with costs scaled by the ratio of
+// the sizes (its sequential scans are costed as usual). This skips the selectivity estimates
+// from the chunk's statistics and the index path search with its btree cost estimates, about two
+// thirds of planning a chunk. Only the estimates are shared: every chunk still evaluates all of
+// its own restrictions. Plain SELECTs only.
+// The index clause is the restriction itself (not derived from it) and one of `rel`'s
+// restrictions: its position there.
+int plain_index_clause_position(RelOptInfo* rel, const IndexClause* ic) {
+  if (ic->lossy || ic->indexcols != NIL || list_length(ic->indexquals) != 1 ||
+      linitial(ic->indexquals) != ic->rinfo)
+    return -1;
+  int pos = 0;
+  ListCell* lc;
+  foreach (lc, rel->baserestrictinfo) {
+    if (lfirst(lc) == ic->rinfo) return pos;
+    ++pos;
+  }
+  return -1;
+}
+
+bool index_path_clonable(RelOptInfo* rel, const IndexPath* ip) {
+  if (ip->path.param_info != nullptr || ip->path.parent != rel || ip->indexorderbys != NIL ||
+      ip->indexinfo->indpred != NIL || list_member_ptr(rel->indexlist, ip->indexinfo) == false)
+    return false;
+  ListCell* lc;
+  foreach (lc, ip->indexclauses)
+    if (plain_index_clause_position(rel, (const IndexClause*)lfirst(lc)) < 0) return false;
+  return true;
+}
+
+// A plain sequential scan, an index scan or a bitmap heap scan over one index, unparameterized.
+bool path_clonable(RelOptInfo* t, Path* p) {
+  if (p->param_info != nullptr) return false;
+  if (IsA(p, IndexPath)) return index_path_clonable(t, (IndexPath*)p);
+  if (IsA(p, BitmapHeapPath)) {
+    Path* q = ((BitmapHeapPath*)p)->bitmapqual;
+    return IsA(q, IndexPath) && index_path_clonable(t, (IndexPath*)q);
+  }
+  return p->type == T_Path && p->pathtype == T_SeqScan;
+}
+
+bool template_paths_clonable(RelOptInfo* t) {
+  if (t->joininfo != NIL || t->lateral_relids != nullptr || t->rows <= 0 || t->tuples <= 0 ||
+      t->pages <= 0)
+    return false;
+  ListCell* lc;
+  foreach (lc, t->pathlist)
+    if (!path_clonable(t, (Path*)lfirst(lc))) return false;
+  foreach (lc, t->partial_pathlist)
+    if (!path_clonable(t, (Path*)lfirst(lc))) return false;
+  return true;
+}
+
+// The sibling's index of the same position and definition as the template's `index`.
+IndexOptInfo* sibling_index(RelOptInfo* t, RelOptInfo* child, IndexOptInfo* index) {
+  if (list_length(t->indexlist) != list_length(child->indexlist)) return nullptr;
+  ListCell* a;
+  ListCell* b;
+  forboth (a, t->indexlist, b, child->indexlist) {
+    if (lfirst(a) != index) continue;
+    IndexOptInfo* mine = (IndexOptInfo*)lfirst(b);
+    return same_index_definition(index, mine) ? mine : nullptr;
+  }
+  return nullptr;
+}
+
+// Whether every index the template's paths use has its counterpart on the sibling.
+bool sibling_has_template_indexes(RelOptInfo* t, RelOptInfo* child) {
+  for (List* paths : {t->pathlist, t->partial_pathlist}) {
+    ListCell* lc;
+    foreach (lc, paths) {
+      Path* p = (Path*)lfirst(lc);
+      if (IsA(p, BitmapHeapPath)) p = ((BitmapHeapPath*)p)->bitmapqual;
+      if (IsA(p, IndexPath) && sibling_index(t, child, ((IndexPath*)p)->indexinfo) == nullptr) return false;
+    }
+  }
+  return true;
+}
+
+// Costs of a template path carried over to the sibling: the start-up cost as is, the rest scaled
+// by the ratio of the sizes; rows (a partial path's are per participant) by the ratio of the
+// rels' row estimates.
+void scale_path_costs(RelOptInfo* t, RelOptInfo* child, Path* path, const Path* from, double ratio) {
+  path->rows = clamp_row_est(from->rows * (child->rows / t->rows));
+  path->startup_cost = from->startup_cost;
+  path->total_cost = from->startup_cost + (from->total_cost - from->startup_cost) * ratio;
+}
+
+IndexPath* clone_index_path(RelOptInfo* t, RelOptInfo* child, const IndexPath* from, double ratio) {
+  IndexPath* ip = makeNode(IndexPath);
+  memcpy(ip, from, sizeof(IndexPath));
+  ip->path.parent = child;
+  ip->path.pathtarget = child->reltarget;
+  ip->path.parallel_safe = from->path.parallel_safe && child->consider_parallel;
+  ip->indexinfo = sibling_index(t, child, from->indexinfo);
+  Assert(ip->indexinfo != nullptr);  // (sibling_has_template_indexes)
+  ip->indexclauses = NIL;
+  ListCell* lc;
+  foreach (lc, from->indexclauses) {
+    const IndexClause* fc = (const IndexClause*)lfirst(lc);
+    IndexClause* ic = makeNode(IndexClause);
+    memcpy(ic, fc, sizeof(IndexClause));
+    ic->rinfo = (RestrictInfo*)list_nth(child->baserestrictinfo, plain_index_clause_position(t, fc));
+    ic->indexquals = list_make1(ic->rinfo);
+    ip->indexclauses = lappend(ip->indexclauses, ic);
+  }
+  scale_path_costs(t, child, &ip->path, &from->path, ratio);
+  ip->indextotalcost = from->indextotalcost * ratio;
+  return ip;
+}
+
+// Sizes and index paths of a sibling from the template's (see above); the caller adds the
+// sequential scan paths.
+void clone_template_estimates(RelOptInfo* t, RelOptInfo* child) {
+  child->rows = clamp_row_est(child->tuples * (t->rows / t->tuples));
+  child->baserestrictcost = t->baserestrictcost;
+  child->reltarget->width = t->reltarget->width;
+  child->reltarget->cost = t->reltarget->cost;
+  memcpy(child->attr_widths, t->attr_widths, sizeof(int32) * (t->max_attr - t->min_attr + 1));
+}
+
+Path* clone_path(RelOptInfo* t, RelOptInfo* child, Path* p, double ratio) {
+  if (IsA(p, IndexPath)) return (Path*)clone_index_path(t, child, (IndexPath*)p, ratio);
+  if (!IsA(p, BitmapHeapPath)) return nullptr;  // sequential scans: costed for the sibling itself
+  const BitmapHeapPath* from = (const BitmapHeapPath*)p;
+  BitmapHeapPath* bp = makeNode(BitmapHeapPath);
+  memcpy(bp, from, sizeof(BitmapHeapPath));
+  bp->path.parent = child;
+  bp->path.pathtarget = child->reltarget;
+  bp->path.parallel_safe = from->path.parallel_safe && child->consider_parallel;
+  bp->bitmapqual = (Path*)clone_index_path(t, child, (IndexPath*)from->bitmapqual, ratio);
+  scale_path_costs(t, child, &bp->path, &from->path, ratio);
+  return &bp->path;
+}
+
+void clone_template_index_paths(RelOptInfo* t, RelOptInfo* child) {
+  const double ratio = child->tuples / t->tuples;
+  ListCell* lc;
+  foreach (lc, t->pathlist)
+    if (Path* p = clone_path(t, child, (Path*)lfirst(lc), ratio)) add_path(child, p);
+  if (!child->consider_parallel) return;
+  foreach (lc, t->partial_pathlist)
+    if (Path* p = clone_path(t, child, (Path*)lfirst(lc), ratio)) add_partial_path(child, p);
+}
+// Whether the columnstore's paths for a compressed chunk leave out its row part (the chunk's
+// heap): no rows there (not partial) and a statement that neither writes nor locks rows (a writing
+// one may move batches into the row part at executor start, see add_columnar_paths). The row
+// part's index and TID paths are then not built: add_columnar_paths would throw them away.
+bool rowpart_unread(PlannerInfo* root, const ChunkInfo* chunk, bool dml) {
+  if ((chunk->status & kChunkStatusCompressed) == 0 || (chunk->status & kChunkStatusPartial) != 0 || dml)
+    return false;
+  PlannerInfo* top = root;
+  while (top->parent_root != nullptr) top = top->parent_root;
+  return top->parse->commandType == CMD_SELECT && top->parse->rowMarks == NIL && !top->parse->hasModifyingCTE;
+}
+
 bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bool allow_parallel,
                     const ChunkInfo* chunk, bool dml, List* time_order, ChunkPlanTemplate* tmpl) {
   if (IS_DUMMY_REL(child)) return false;
@@ -462,7 +625,18 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
   child->consider_parallel = allow_parallel && parent->consider_parallel;
 
   check_index_predicates(root, child);
-  set_baserel_size_estimates(root, child);
+  const bool rowstore = (chunk->status & kChunkStatusCompressed) == 0;
+  const bool sibling = guc_enable_chunk_index_sharing && rowstore && sibling_of_template(root, tmpl, child);
+  const bool cloned = sibling && guc_enable_chunk_path_cloning && tmpl->clonable && !dml &&
+                      root->parse->commandType == CMD_SELECT && child->joininfo == NIL &&
+                      child->lateral_relids == nullptr && child->max_attr == tmpl->rel->max_attr &&
+                      child->min_attr == tmpl->rel->min_attr &&
+                      child->consider_parallel == tmpl->rel->consider_parallel &&
+                      sibling_has_template_indexes(tmpl->rel, child);
+  if (cloned)
+    clone_template_estimates(tmpl->rel, child);
+  else
+    set_baserel_size_estimates(root, child);
   // Index cost estimates share effective_cache_size among all tables of the query.
   root->total_table_pages += child->pages;
 
@@ -472,11 +646,14 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
     int workers = compute_parallel_worker(child, child->pages, -1, max_parallel_workers_per_gather);
     if (workers > 0) add_partial_path(child, create_seqscan_path(root, child, nullptr, workers));
   }
-  const bool rowstore = (chunk->status & kChunkStatusCompressed) == 0;
   List* all_indexes = child->indexlist;
-  const bool shared = guc_enable_chunk_index_sharing && rowstore && sibling_of_template(root, tmpl, child);
-  if (shared) child->indexlist = shared_index_choice(tmpl, child);
-  if (time_order != NIL) {
+  if (sibling && !cloned) child->indexlist = shared_index_choice(tmpl, child);
+  const bool skip_rowpart = rowpart_unread(root, chunk, dml);
+  if (skip_rowpart) {
+    // (the columnstore's paths below replace the sequential scan)
+  } else if (cloned) {
+    clone_template_index_paths(tmpl->rel, child);
+  } else if (time_order != NIL) {
     List* query_pathkeys = root->query_pathkeys;
     root->query_pathkeys = time_order;
     create_index_paths(root, child);
@@ -485,7 +662,7 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
     create_index_paths(root, child);
   }
   child->indexlist = all_indexes;
-  create_tidscan_paths(root, child);
+  if (!skip_rowpart) create_tidscan_paths(root, child);
   if ((chunk->status & kChunkStatusCompressed) && dml) {
     // A DML target or row-locked chunk: its rows must be found by ctid, which the companion's
     // rows do not have; the columnstore's DML hook point plans that.
@@ -507,6 +684,7 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
     tmpl->used = NIL;
     collect_path_indexes(child->pathlist, &tmpl->used);
     collect_path_indexes(child->partial_pathlist, &tmpl->used);
+    tmpl->clonable = template_paths_clonable(child);
   }
   return true;
 }
@@ -869,7 +1047,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   const int nchunks = list_length(chunks);
   ChildRel* kids = (ChildRel*)palloc(sizeof(ChildRel) * (nchunks > 0 ? nchunks : 1));
   int n = 0;
-  ChunkPlanTemplate tmpl{nullptr, NIL};
+  ChunkPlanTemplate tmpl{nullptr, NIL, false};
   if (nchunks > 0) {
     expand_planner_arrays(root, nchunks);
     Relation parent_rel = table_open(rte->relid, NoLock);

@@ -16,6 +16,7 @@ namespace strata {
 extern bool guc_enable_chunk_exclusion;
 extern bool guc_enable_ordered_append;
 extern bool guc_enable_chunk_index_sharing;
+extern bool guc_enable_chunk_path_cloning;
 extern bool guc_enable_runtime_exclusion;
 // Setting strata.enable_skipscan (src/planner/skip_scan.cpp).
 extern bool guc_enable_skipscan;
