@@ -84,6 +84,7 @@ struct RowAggState {
   int64 rows_in;
   int64 groups_out;
   // The direct scan of a heap chunk (dscan non-NULL; see begin_rowagg) in place of the child's.
+  bool direct;         // the node reads the heap itself (dscan is set unless EXPLAIN only)
   TableScanDesc dscan;
   TupleDesc ddesc;
   BlockNumber dblock;  // the next block to read
@@ -505,30 +506,38 @@ void bucket_setup(RowAggState* st, const SpecState* sp, Oid result_type, Oid wid
 }
 
 // Whether the node reads the heap itself instead of pulling the rows of its child (a SeqScan of a
-// heap chunk without quals whose target list is the table's physical one): page by page, the
+// heap chunk without quals whose target list holds the columns read as plain Vars): page by page, the
 // visible rows as heapgetpage() lists them, deforming only up to the last attribute it reads,
 // with no slot per row. The child stays initialized (its relation opened and locked by the
 // executor) but is never run; its instrumentation counts the rows read.
-void direct_setup(RowAggState* st, EState* estate) {
+void direct_setup(RowAggState* st, EState* estate, int eflags) {
   Plan* plan = st->child->plan;
   if (!IsA(plan, SeqScan) || plan->qual != NIL || plan->parallel_aware || plan->initPlan != NIL || st->maxpos <= 0)
     return;
+  // The attribute of each spec's input (a Var of the scanned relation in the child's target list).
   const Index scanrelid = ((Scan*)plan)->scanrelid;
+  int* attnos = (int*)palloc0(sizeof(int) * (st->nspecs > 0 ? st->nspecs : 1));
+  int maxatt = 0;
   for (int s = 0; s < st->nspecs; ++s) {
     const int p = st->pos[s];
     if (p == 0) continue;
     if (p > list_length(plan->targetlist)) return;
     const TargetEntry* tle = (TargetEntry*)list_nth(plan->targetlist, p - 1);
     const Var* v = (const Var*)tle->expr;
-    if (v == nullptr || !IsA(v, Var) || v->varno != (int)scanrelid || v->varattno != p || v->varlevelsup != 0) return;
+    if (v == nullptr || !IsA(v, Var) || v->varno != (int)scanrelid || v->varattno <= 0 || v->varlevelsup != 0) return;
+    attnos[s] = v->varattno;
+    maxatt = Max(maxatt, (int)v->varattno);
   }
   Relation rel = ((ScanState*)st->child)->ss_currentRelation;
   Snapshot snapshot = estate->es_snapshot;
   if (rel == nullptr || rel->rd_rel->relam != HEAP_TABLE_AM_OID || snapshot == nullptr || !IsMVCCSnapshot(snapshot))
     return;
   TupleDesc desc = RelationGetDescr(rel);
-  if (st->maxpos > desc->natts) return;
-  const int n = st->maxpos;
+  if (maxatt <= 0 || maxatt > desc->natts) return;
+  // From here on the specs read attributes (values[attno - 1]) instead of the child's columns.
+  for (int s = 0; s < st->nspecs; ++s) st->pos[s] = attnos[s];
+  st->maxpos = maxatt;
+  const int n = maxatt;
   st->ddesc = desc;
   st->dvalues = (Datum*)palloc0(sizeof(Datum) * n);
   st->disnull = (bool*)palloc0(sizeof(bool) * n);
@@ -548,12 +557,15 @@ void direct_setup(RowAggState* st, EState* estate) {
     st->doff[a] = off;
     off += att->attlen;
   }
+  st->direct = true;
+  if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0) return;
   // No synchronized scan (the node reads the blocks in order from the first); the bulk-read
   // buffer strategy as a SeqScan would use it.
   st->dscan = table_beginscan_strat(rel, snapshot, 0, nullptr, true, false);
   if ((st->dscan->rs_flags & SO_ALLOW_PAGEMODE) == 0) {  // not an MVCC snapshot after all
     table_endscan(st->dscan);
     st->dscan = nullptr;
+    st->direct = false;
     return;
   }
   st->dblock = 0;
@@ -612,7 +624,8 @@ void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
   st->child_done = false;
   st->emitting = false;
   st->dscan = nullptr;
-  if (guc_rowstore_agg_direct_scan && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0) direct_setup(st, estate);
+  st->direct = false;
+  if (guc_rowstore_agg_direct_scan) direct_setup(st, estate, eflags);
 }
 
 void end_rowagg(CustomScanState* node) {
@@ -639,6 +652,7 @@ void rescan_rowagg(CustomScanState* node) {
 void explain_rowagg(CustomScanState* node, List* ancestors, ExplainState* es) {
   RowAggState* st = (RowAggState*)node;
   ExplainPropertyText("Grouped By", st->nkeycols == 0 ? "nothing" : "hashed row values", es);
+  if (st->direct) ExplainPropertyText("Heap Pages", "read directly", es);
   if (!es->analyze) return;
   ExplainPropertyInteger("Rows Aggregated", nullptr, st->rows_in, es);
   ExplainPropertyInteger("Partial Groups", nullptr, st->groups_out, es);
