@@ -124,7 +124,9 @@ int32 intern(RowAggState* st, int k, const uint8* data, uint32 len) {
   if (len <= kShortLen) {
     uint64 w0, w1;
     short_words(data, len, &w0, &w1);
-    const uint64 h = w0 * 0x9e3779b97f4a7c15ULL + w1 * 0xc2b2ae3d27d4eb4fULL + (uint64)len * 0x165667b19e3779f9ULL;
+    uint64 h = w0 * 0x9e3779b97f4a7c15ULL + w1 * 0xc2b2ae3d27d4eb4fULL + len;
+    h ^= h >> 29;  // values differing only in high bytes (a last digit) must reach other slots
+    h *= 0xbf58476d1ce4e5b9ULL;
     ShortSlot* c = &st->short_cache[(size_t)k * kShortSlots + (h >> (64 - kShortBits))];
     if (c->w0 == w0 && c->w1 == w1 && c->len == len) return c->id;
     const int32 id = interner_lookup(in, st->hash_cxt, data, len);
@@ -159,12 +161,12 @@ void hash_reset(RowAggState* st) {
   MemoryContextSwitchTo(old);
 }
 
-// Each word times its own odd constant, summed, then one finalizer.
+// Each word times an odd constant (independent multiplications), summed, then one finalizer.
 uint64 key_hash(const uint64* key, int nkey) {
   static constexpr uint64 kMul[4] = {0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL,
                                      0xd6e8feb86659fd93ULL};
-  uint64 h = 0;
-  for (int w = 0; w < nkey; ++w) h += (key[w] ^ (uint64)w) * kMul[w & 3] + (h << 7);
+  uint64 h = (uint64)nkey;
+  for (int w = 0; w < nkey; ++w) h += key[w] * kMul[w & 3];
   return mix64(h);
 }
 
