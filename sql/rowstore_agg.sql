@@ -93,6 +93,27 @@ BEGIN
                 CASE WHEN pushed THEN ', RowstoreAggregate' ELSE '' END);
 END $$;
 
+-- The same for the hypertable dh and the plain table dp.
+CREATE FUNCTION check_dh(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  missing bigint;
+  extra bigint;
+  total bigint;
+  direct bool := false;
+  line text;
+BEGIN
+  SET LOCAL strata.enable_rowstore_agg = on;
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || format(q, 'dh') LOOP
+    direct := direct OR line LIKE '%Heap Pages: read directly%';
+  END LOOP;
+  EXECUTE format('SELECT count(*) FROM ((%s) EXCEPT ALL (%s)) x', format(q, 'dp'), format(q, 'dh')) INTO missing;
+  EXECUTE format('SELECT count(*) FROM ((%s) EXCEPT ALL (%s)) x', format(q, 'dh'), format(q, 'dp')) INTO extra;
+  EXECUTE format('SELECT count(*) FROM (%s) x', format(q, 'dh')) INTO total;
+  RETURN format('%s rows, %s%s', total, CASE WHEN missing = 0 AND extra = 0 THEN 'same'
+                                             ELSE format('DIFFERENT (%s missing, %s extra)', missing, extra) END,
+                CASE WHEN direct THEN ', read directly' ELSE '' END);
+END $$;
+
 -- EXPLAIN ANALYZE without its memory figures.
 CREATE FUNCTION explain_analyze(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
@@ -174,6 +195,44 @@ FROM (SELECT k, count(*) n, sum(v) s FROM many GROUP BY k) x;
 SELECT count(*) FROM ((SELECT k, count(*), sum(v) FROM many GROUP BY k)
                       EXCEPT ALL (SELECT k, count(*), sum(v) FROM many_p GROUP BY k)) x;
 RESET work_mem;
+
+-- The node reads the pages of a heap chunk itself when its scan has no filter
+-- (strata.rowstore_agg_direct_scan): rows written before a column was added (their default or
+-- NULL), a dropped column before the ones read, NULLs before them, rows of an aborted insert,
+-- old versions of updated rows, pages all-visible after VACUUM and not; grouping values of every
+-- length from 0 to 20 bytes differing in any one byte (short ones are compared as words).
+CREATE TABLE dh (time timestamptz NOT NULL, gone int8, a text, n int4, s text);
+SELECT count(*) FROM create_hypertable('dh', by_range('time', interval '1 day'));
+INSERT INTO dh SELECT '2024-01-01'::timestamptz + g * interval '1 minute', g,
+       CASE WHEN g % 5 = 0 THEN NULL ELSE repeat('x', g % 7) END, g % 11,
+       overlay(repeat('k', g % 21) placing chr(97 + g % 3) from 1 + (g / 3) % greatest(g % 21, 1) for 1)
+FROM generate_series(1, 6000) g;
+VACUUM dh;
+ALTER TABLE dh DROP COLUMN gone;
+ALTER TABLE dh ADD COLUMN d int4 DEFAULT 7, ADD COLUMN e text;
+INSERT INTO dh SELECT '2024-01-02'::timestamptz + g * interval '1 minute', 'y', g % 3, 'k', g % 4, 'e' || (g % 2)
+FROM generate_series(1, 3000) g;
+BEGIN;
+INSERT INTO dh SELECT '2024-01-03'::timestamptz + g * interval '1 minute', 'z', 1, 'zz', 1, 'zz'
+FROM generate_series(1, 500) g;
+ROLLBACK;
+UPDATE dh SET n = n + 100 WHERE time < '2024-01-01 12:00' AND n = 3;
+CREATE TABLE dp AS SELECT * FROM dh;
+ANALYZE dh;
+ANALYZE dp;
+SELECT count(*) AS rows, count(DISTINCT s) AS short_values FROM dp;
+SELECT q, check_dh(q) FROM (VALUES
+  ('SELECT time_bucket(''1 hour'', time) b, s, count(*), sum(n) FROM %s GROUP BY 1, 2'),
+  ('SELECT s, a, count(*), min(n), max(n) FROM %s GROUP BY 1, 2'),
+  ('SELECT e, d, count(*), sum(d), count(e) FROM %s GROUP BY 1, 2'),
+  ('SELECT time_bucket(''1 day'', time) b, e, count(*) FROM %s GROUP BY 1, 2')
+) AS t(q);
+SELECT check_dh('SELECT s, count(*) FROM %s GROUP BY s');
+SELECT explain_analyze('SELECT e, count(*) FROM dh WHERE time >= ''2024-01-02'' AND time < ''2024-01-03'' GROUP BY e');
+SET strata.rowstore_agg_direct_scan = off;
+SELECT check_dh('SELECT s, a, count(*), min(n), max(n) FROM %s GROUP BY 1, 2');
+SELECT explain_analyze('SELECT e, count(*) FROM dh WHERE time >= ''2024-01-02'' AND time < ''2024-01-03'' GROUP BY e');
+RESET strata.rowstore_agg_direct_scan;
 
 -- An integer time column.
 CREATE TABLE ih (t int8 NOT NULL, dev int4, v int4);

@@ -20,6 +20,9 @@ namespace strata::columnstore {
 
 // Setting strata.enable_rowstore_agg (registered by src/hooks/init.cpp).
 extern bool guc_enable_rowstore_agg;
+// Setting strata.rowstore_agg_direct_scan: RowstoreAggregate reads a heap chunk's pages itself
+// (rowagg_exec.cpp, direct_setup) when its child is a SeqScan without quals.
+extern bool guc_rowstore_agg_direct_scan;
 
 // Whether the aggregation `partial` (the partial grouping target over the hypertable rel
 // `parent`) can be computed by RowstoreAggregate: checked once per query, before any chunk.

@@ -15,13 +15,20 @@
 #include "pg/pg.hpp"
 
 extern "C" {
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/tableam.h"
+#include "catalog/pg_am.h"
 #include "commands/explain.h"
+#include "executor/instrument.h"
+#include "storage/bufmgr.h"
 #include "common/hashfn.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 }
 
@@ -31,6 +38,15 @@ namespace {
 
 using namespace aggexec;
 using namespace rowaggplan;
+
+// An entry of a grouping column's cache of short values (see intern).
+struct ShortSlot {
+  uint64 w0, w1;
+  uint32 len;  // UINT32_MAX: empty
+  int32 id;
+};
+constexpr int kShortBits = 8;
+constexpr int kShortSlots = 1 << kShortBits;
 
 struct RowAggState {
   CustomScanState css;
@@ -54,6 +70,7 @@ struct RowAggState {
   MemoryContext hash_cxt;  // groups, table, interners (reset after each emission)
   MemoryContext detoast_cxt;
   Interner* interns;  // per grouping column (used by varlena columns)
+  ShortSlot* short_cache;  // kShortSlots per grouping column
   int ngroups;
   int cap;
   uint64* gkeys;
@@ -66,20 +83,59 @@ struct RowAggState {
   int emit_next;
   int64 rows_in;
   int64 groups_out;
+  // The direct scan of a heap chunk (dscan non-NULL; see begin_rowagg) in place of the child's.
+  bool direct;         // the node reads the heap itself (dscan is set unless EXPLAIN only)
+  TableScanDesc dscan;
+  TupleDesc ddesc;
+  BlockNumber dblock;  // the next block to read
+  int dindex, dcount;  // the next of the current page's visible tuples, and their number
+  Datum* dvalues;      // per attribute 1 .. maxpos
+  bool* disnull;
+  bool* dneed;         // read by a spec
+  int* doff;           // the attribute's offset when no earlier one is NULL or varlena (-1: none)
 };
 
-int32 intern(RowAggState* st, Interner* in, const uint8* data, uint32 len) {
+// A value of at most kShortLen bytes as two words and its length, which identify it: the first
+// and the last 8 bytes (overlapping when shorter than 16), or for fewer than 8 bytes the first and
+// last 4, or the first, middle and last byte.
+constexpr uint32 kShortLen = 16;
+inline void short_words(const uint8* d, uint32 len, uint64* w0, uint64* w1) {
+  uint64 a = 0, b = 0;
+  if (len >= 8) {
+    memcpy(&a, d, 8);
+    memcpy(&b, d + len - 8, 8);
+  } else if (len >= 4) {
+    uint32 x, y;
+    memcpy(&x, d, 4);
+    memcpy(&y, d + len - 4, 4);
+    a = (uint64)x | ((uint64)y << 32);
+  } else if (len > 0) {
+    a = (uint64)d[0] | ((uint64)d[len / 2] << 8) | ((uint64)d[len - 1] << 16);
+  }
+  *w0 = a;
+  *w1 = b;
+}
+
+// The number of a grouping column's value in its interner. Values of at most kShortLen bytes are
+// looked up first in a direct-mapped cache of the column's recent values (kShortSlots, reset with
+// the interner), compared as words; others are compared with the previous row's value first.
+int32 intern(RowAggState* st, int k, const uint8* data, uint32 len) {
+  Interner* in = &st->interns[k];
+  if (len <= kShortLen) {
+    uint64 w0, w1;
+    short_words(data, len, &w0, &w1);
+    uint64 h = w0 * 0x9e3779b97f4a7c15ULL + w1 * 0xc2b2ae3d27d4eb4fULL + len;
+    h ^= h >> 29;  // values differing only in high bytes (a last digit) must reach other slots
+    h *= 0xbf58476d1ce4e5b9ULL;
+    ShortSlot* c = &st->short_cache[(size_t)k * kShortSlots + (h >> (64 - kShortBits))];
+    if (c->w0 == w0 && c->w1 == w1 && c->len == len) return c->id;
+    const int32 id = interner_lookup(in, st->hash_cxt, data, len);
+    *c = ShortSlot{w0, w1, len, id};
+    return id;
+  }
   if (in->last >= 0) {
     const Interned* it = &in->items[in->last];
-    if (it->len == len) {
-      uint32 i = 0;
-      if (len <= 32) {  // short values (codes, names): no library call
-        while (i < len && it->data[i] == data[i]) ++i;
-        if (i == len) return in->last;
-      } else if (memcmp(it->data, data, len) == 0) {
-        return in->last;
-      }
-    }
+    if (it->len == len && memcmp(it->data, data, len) == 0) return in->last;
   }
   const int32 id = interner_lookup(in, st->hash_cxt, data, len);
   in->last = id;
@@ -91,6 +147,9 @@ void hash_reset(RowAggState* st) {
   MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
   st->interns = (Interner*)palloc(sizeof(Interner) * (st->nkeycols > 0 ? st->nkeycols : 1));
   for (int k = 0; k < st->nkeycols; ++k) interner_init(&st->interns[k]);
+  const size_t slots = (size_t)kShortSlots * (st->nkeycols > 0 ? st->nkeycols : 1);
+  st->short_cache = (ShortSlot*)palloc(sizeof(ShortSlot) * slots);
+  for (size_t i = 0; i < slots; ++i) st->short_cache[i] = ShortSlot{0, 0, UINT32_MAX, -1};
   st->ngroups = 0;
   st->last_group = -1;
   st->cap = 64;
@@ -102,10 +161,13 @@ void hash_reset(RowAggState* st) {
   MemoryContextSwitchTo(old);
 }
 
+// Each word times an odd constant (independent multiplications), summed, then one finalizer.
 uint64 key_hash(const uint64* key, int nkey) {
-  uint64 h = 0x9e3779b97f4a7c15ULL;
-  for (int w = 0; w < nkey; ++w) h = mix64(h ^ key[w]) + (uint64)w;
-  return h;
+  static constexpr uint64 kMul[4] = {0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL,
+                                     0xd6e8feb86659fd93ULL};
+  uint64 h = (uint64)nkey;
+  for (int w = 0; w < nkey; ++w) h += key[w] * kMul[w & 3];
+  return mix64(h);
 }
 
 int32 find_group_slow(RowAggState* st, const uint64* key);
@@ -194,66 +256,152 @@ uint64 bucket_word(RowAggState* st, const SpecState* sp, int64 v) {
   return b;
 }
 
-// Reads rows from the child into the groups until it is exhausted or the table is full.
-void fill(RowAggState* st) {
+// Groups one row whose input values are values[pos - 1] / isnull[pos - 1] (the positions of the
+// specs) and accumulates its aggregates.
+inline void add_row(RowAggState* st, const Datum* values, const bool* isnull) {
   const int nspecs = st->nspecs;
   const int nkeycols = st->nkeycols;
   uint64 key[64];
+  st->rows_in++;
+  bool detoasted = false;
+  uint64 nullmask = 0;
+  for (int k = 0; k < nkeycols; ++k) {
+    const int s = st->key_spec[k];
+    const SpecState* sp = &st->specs[s];
+    const int p = st->pos[s] - 1;
+    if (isnull[p]) {
+      nullmask |= (uint64)1 << k;
+      key[k + 1] = 0;
+    } else if (sp->kind == kSpecBucket) {
+      key[k + 1] = bucket_word(st, sp, int_of_datum(values[p], sp->typid));
+    } else if (st->varlen[s]) {
+      struct varlena* v = (struct varlena*)DatumGetPointer(values[p]);
+      if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)) {
+        MemoryContext old = MemoryContextSwitchTo(st->detoast_cxt);
+        v = pg_detoast_datum_packed(v);
+        MemoryContextSwitchTo(old);
+        detoasted = true;
+      }
+      key[k + 1] = (uint64)intern(st, k, (const uint8*)VARDATA_ANY(v), (uint32)VARSIZE_ANY_EXHDR(v));
+    } else {
+      key[k + 1] = (uint64)values[p];
+    }
+  }
+  key[0] = nullmask;
+  if (detoasted) MemoryContextReset(st->detoast_cxt);
+  const int32 g = find_group(st, key);
+  Acc* accs = &st->gacc[(size_t)g * nspecs];
+  for (int s = 0; s < nspecs; ++s) {
+    const SpecState* sp = &st->specs[s];
+    if (sp->kind != kSpecAgg) continue;
+    Acc* a = &accs[s];
+    if (sp->agg == kCountStar) {
+      a->n++;
+      continue;
+    }
+    const int p = st->pos[s] - 1;
+    if (isnull[p]) continue;
+    if (sp->agg == kCount) {
+      a->n++;
+    } else if (sp->is_float) {
+      accumulate_value(a, sp, 0, float_of_datum(values[p], sp->typid));
+    } else {
+      accumulate_value(a, sp, int_of_datum(values[p], sp->typid), 0);
+    }
+  }
+}
+
+// Reads rows from the child into the groups until it is exhausted or the table is full.
+void fill(RowAggState* st) {
   while (st->ngroups < kMaxHashGroups) {
     TupleTableSlot* slot = ExecProcNode(st->child);
     if (TupIsNull(slot)) {
       st->child_done = true;
       return;
     }
-    st->rows_in++;
     if (st->maxpos > 0) slot_getsomeattrs(slot, st->maxpos);
-    const Datum* values = slot->tts_values;
-    const bool* isnull = slot->tts_isnull;
-    bool detoasted = false;
-    uint64 nullmask = 0;
-    for (int k = 0; k < nkeycols; ++k) {
-      const int s = st->key_spec[k];
-      const SpecState* sp = &st->specs[s];
-      const int p = st->pos[s] - 1;
-      if (isnull[p]) {
-        nullmask |= (uint64)1 << k;
-        key[k + 1] = 0;
-      } else if (sp->kind == kSpecBucket) {
-        key[k + 1] = bucket_word(st, sp, int_of_datum(values[p], sp->typid));
-      } else if (st->varlen[s]) {
-        struct varlena* v = (struct varlena*)DatumGetPointer(values[p]);
-        if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)) {
-          MemoryContext old = MemoryContextSwitchTo(st->detoast_cxt);
-          v = pg_detoast_datum_packed(v);
-          MemoryContextSwitchTo(old);
-          detoasted = true;
-        }
-        key[k + 1] = (uint64)intern(st, &st->interns[k], (const uint8*)VARDATA_ANY(v), (uint32)VARSIZE_ANY_EXHDR(v));
-      } else {
-        key[k + 1] = (uint64)values[p];
-      }
+    add_row(st, slot->tts_values, slot->tts_isnull);
+  }
+}
+
+// Reads the attributes 1 .. st->maxpos of the heap tuple `td` (of length `len`) into st->dvalues /
+// st->disnull, as slot_deform_heap_tuple() does, storing only the ones the specs read (st->dneed);
+// the values of varlena attributes point into the tuple (the page stays pinned while they are used).
+inline void deform(RowAggState* st, HeapTupleHeader td, uint32 len) {
+  const int natts = HeapTupleHeaderGetNatts(td);
+  const int maxatt = st->maxpos;
+  Datum* values = st->dvalues;
+  bool* isnull = st->disnull;
+  if (natts < maxatt) {
+    // Attributes added after the row was written (their default, or NULL): PostgreSQL's way.
+    HeapTupleData tup;
+    tup.t_len = len;
+    tup.t_data = td;
+    ItemPointerSetInvalid(&tup.t_self);
+    tup.t_tableOid = InvalidOid;
+    for (int a = 0; a < maxatt; ++a)
+      if (st->dneed[a]) values[a] = heap_getattr(&tup, a + 1, st->ddesc, &isnull[a]);
+    return;
+  }
+  const bool hasnulls = (td->t_infomask & HEAP_HASNULL) != 0;
+  const bits8* bp = td->t_bits;
+  const char* tp = (const char*)td + td->t_hoff;
+  uint32 off = 0;
+  bool slow = false;  // an earlier attribute was NULL or of variable length: no cached offsets
+  for (int a = 0; a < maxatt; ++a) {
+    const Form_pg_attribute att = TupleDescAttr(st->ddesc, a);
+    if (hasnulls && att_isnull(a, bp)) {
+      isnull[a] = true;
+      values[a] = (Datum)0;
+      slow = true;
+      continue;
     }
-    key[0] = nullmask;
-    if (detoasted) MemoryContextReset(st->detoast_cxt);
-    const int32 g = find_group(st, key);
-    Acc* accs = &st->gacc[(size_t)g * nspecs];
-    for (int s = 0; s < nspecs; ++s) {
-      const SpecState* sp = &st->specs[s];
-      if (sp->kind != kSpecAgg) continue;
-      Acc* a = &accs[s];
-      if (sp->agg == kCountStar) {
-        a->n++;
-        continue;
+    isnull[a] = false;
+    if (!slow && st->doff[a] >= 0) {
+      off = (uint32)st->doff[a];
+    } else if (att->attlen == -1) {
+      off = att_align_pointer(off, att->attalign, -1, tp + off);
+      slow = true;
+    } else {
+      off = att_align_nominal(off, att->attalign);
+    }
+    if (st->dneed[a]) values[a] = fetchatt(att, tp + off);
+    off = att_addlength_pointer(off, att->attlen, tp + off);
+    if (att->attlen <= 0) slow = true;
+  }
+}
+
+// The direct scan (see begin_rowagg): the visible rows of each page, as heapgetpage() finds them
+// under one buffer lock, read straight from the pinned page until the table is full or the heap
+// is exhausted.
+void fill_direct_pages(RowAggState* st, HeapScanDesc hs);
+
+void fill_direct(RowAggState* st) {
+  HeapScanDesc hs = (HeapScanDesc)st->dscan;
+  Instrumentation* instr = st->child->instrument;
+  const int64 before = st->rows_in;
+  if (instr != nullptr) InstrStartNode(instr);
+  fill_direct_pages(st, hs);
+  if (instr != nullptr) InstrStopNode(instr, (double)(st->rows_in - before));
+}
+
+void fill_direct_pages(RowAggState* st, HeapScanDesc hs) {
+  while (st->ngroups < kMaxHashGroups) {
+    if (st->dindex >= st->dcount) {
+      if (st->dblock >= hs->rs_nblocks) {
+        st->child_done = true;
+        return;
       }
-      const int p = st->pos[s] - 1;
-      if (isnull[p]) continue;
-      if (sp->agg == kCount) {
-        a->n++;
-      } else if (sp->is_float) {
-        accumulate_value(a, sp, 0, float_of_datum(values[p], sp->typid));
-      } else {
-        accumulate_value(a, sp, int_of_datum(values[p], sp->typid), 0);
-      }
+      heapgetpage(&hs->rs_base, st->dblock++);  // CHECK_FOR_INTERRUPTS, pins, visibility
+      st->dindex = 0;
+      st->dcount = hs->rs_ntuples;
+      continue;
+    }
+    const Page page = BufferGetPage(hs->rs_cbuf);
+    while (st->dindex < st->dcount && st->ngroups < kMaxHashGroups) {
+      const ItemId lp = PageGetItemId(page, hs->rs_vistuples[st->dindex++]);
+      deform(st, (HeapTupleHeader)PageGetItem(page, lp), ItemIdGetLength(lp));
+      add_row(st, st->dvalues, st->disnull);
     }
   }
 }
@@ -308,7 +456,10 @@ TupleTableSlot* rowagg_next(ScanState* node) {
     }
     if (st->child_done) return ExecClearTuple(slot);
     CHECK_FOR_INTERRUPTS();
-    fill(st);
+    if (st->dscan != nullptr)
+      fill_direct(st);
+    else
+      fill(st);
     st->emitting = true;
     st->emit_next = 0;
   }
@@ -354,6 +505,73 @@ void bucket_setup(RowAggState* st, const SpecState* sp, Oid result_type, Oid wid
     const int64 w = int_of_datum(sp->width, width_type);
     if (w > 0) st->bwidth = w;
   }
+}
+
+// Whether the node reads the heap itself instead of pulling the rows of its child (a SeqScan of a
+// heap chunk without quals whose target list holds the columns read as plain Vars): page by page, the
+// visible rows as heapgetpage() lists them, deforming only up to the last attribute it reads,
+// with no slot per row. The child stays initialized (its relation opened and locked by the
+// executor) but is never run; its instrumentation counts the rows read.
+void direct_setup(RowAggState* st, EState* estate, int eflags) {
+  Plan* plan = st->child->plan;
+  if (!IsA(plan, SeqScan) || plan->qual != NIL || plan->parallel_aware || plan->initPlan != NIL || st->maxpos <= 0)
+    return;
+  // The attribute of each spec's input (a Var of the scanned relation in the child's target list).
+  const Index scanrelid = ((Scan*)plan)->scanrelid;
+  int* attnos = (int*)palloc0(sizeof(int) * (st->nspecs > 0 ? st->nspecs : 1));
+  int maxatt = 0;
+  for (int s = 0; s < st->nspecs; ++s) {
+    const int p = st->pos[s];
+    if (p == 0) continue;
+    if (p > list_length(plan->targetlist)) return;
+    const TargetEntry* tle = (TargetEntry*)list_nth(plan->targetlist, p - 1);
+    const Var* v = (const Var*)tle->expr;
+    if (v == nullptr || !IsA(v, Var) || v->varno != (int)scanrelid || v->varattno <= 0 || v->varlevelsup != 0) return;
+    attnos[s] = v->varattno;
+    maxatt = Max(maxatt, (int)v->varattno);
+  }
+  Relation rel = ((ScanState*)st->child)->ss_currentRelation;
+  Snapshot snapshot = estate->es_snapshot;
+  if (rel == nullptr || rel->rd_rel->relam != HEAP_TABLE_AM_OID || snapshot == nullptr || !IsMVCCSnapshot(snapshot))
+    return;
+  TupleDesc desc = RelationGetDescr(rel);
+  if (maxatt <= 0 || maxatt > desc->natts) return;
+  // From here on the specs read attributes (values[attno - 1]) instead of the child's columns.
+  for (int s = 0; s < st->nspecs; ++s) st->pos[s] = attnos[s];
+  st->maxpos = maxatt;
+  const int n = maxatt;
+  st->ddesc = desc;
+  st->dvalues = (Datum*)palloc0(sizeof(Datum) * n);
+  st->disnull = (bool*)palloc0(sizeof(bool) * n);
+  st->dneed = (bool*)palloc0(sizeof(bool) * n);
+  st->doff = (int*)palloc(sizeof(int) * n);
+  for (int s = 0; s < st->nspecs; ++s)
+    if (st->pos[s] > 0) st->dneed[st->pos[s] - 1] = true;
+  int off = 0;
+  for (int a = 0; a < n; ++a) {
+    const Form_pg_attribute att = TupleDescAttr(desc, a);
+    if (off < 0 || att->attlen <= 0) {
+      st->doff[a] = -1;
+      off = -1;
+      continue;
+    }
+    off = att_align_nominal(off, att->attalign);
+    st->doff[a] = off;
+    off += att->attlen;
+  }
+  st->direct = true;
+  if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0) return;
+  // No synchronized scan (the node reads the blocks in order from the first); the bulk-read
+  // buffer strategy as a SeqScan would use it.
+  st->dscan = table_beginscan_strat(rel, snapshot, 0, nullptr, true, false);
+  if ((st->dscan->rs_flags & SO_ALLOW_PAGEMODE) == 0) {  // not an MVCC snapshot after all
+    table_endscan(st->dscan);
+    st->dscan = nullptr;
+    st->direct = false;
+    return;
+  }
+  st->dblock = 0;
+  st->dindex = st->dcount = 0;
 }
 
 void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
@@ -407,10 +625,15 @@ void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
   hash_reset(st);
   st->child_done = false;
   st->emitting = false;
+  st->dscan = nullptr;
+  st->direct = false;
+  if (guc_rowstore_agg_direct_scan) direct_setup(st, estate, eflags);
 }
 
 void end_rowagg(CustomScanState* node) {
   RowAggState* st = (RowAggState*)node;
+  if (st->dscan != nullptr) table_endscan(st->dscan);
+  st->dscan = nullptr;
   ExecEndNode(st->child);
 }
 
@@ -420,12 +643,18 @@ void rescan_rowagg(CustomScanState* node) {
   st->child_done = false;
   st->emitting = false;
   st->bvalid = false;
+  if (st->dscan != nullptr) {
+    table_rescan(st->dscan, nullptr);
+    st->dblock = 0;
+    st->dindex = st->dcount = 0;
+  }
   ExecReScan(st->child);
 }
 
 void explain_rowagg(CustomScanState* node, List* ancestors, ExplainState* es) {
   RowAggState* st = (RowAggState*)node;
   ExplainPropertyText("Grouped By", st->nkeycols == 0 ? "nothing" : "hashed row values", es);
+  if (st->direct) ExplainPropertyText("Heap Pages", "read directly", es);
   if (!es->analyze) return;
   ExplainPropertyInteger("Rows Aggregated", nullptr, st->rows_in, es);
   ExplainPropertyInteger("Partial Groups", nullptr, st->groups_out, es);

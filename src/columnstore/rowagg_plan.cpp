@@ -38,6 +38,7 @@ extern "C" {
 namespace strata::columnstore {
 
 bool guc_enable_rowstore_agg = false;
+bool guc_rowstore_agg_direct_scan = true;
 
 namespace {
 

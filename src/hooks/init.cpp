@@ -113,6 +113,10 @@ void define_settings() {
                            "Computes aggregates over rowstore chunks natively (RowstoreAggregate) as partial aggregates.",
                            "Off (the default outside continuous aggregate refreshes, see strata.cagg_refresh_rowstore_agg), PostgreSQL aggregates the rows of uncompressed chunks.",
                            &columnstore::guc_enable_rowstore_agg, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.rowstore_agg_direct_scan",
+                           "RowstoreAggregate reads the pages of a heap chunk itself when its scan has no filter.",
+                           "Off, it pulls the rows of PostgreSQL's sequential scan (for comparisons).",
+                           &columnstore::guc_rowstore_agg_direct_scan, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_columnstore_parallel_scan",
                            "Lets parallel workers share the scan of compressed chunks (their batches divided among them).",
                            "Off, compressed chunks are read by one process each (for comparisons).",
