@@ -808,6 +808,7 @@ struct MemRows {
   Datum* key;  // n * nkeys
   bool* keynull;
   int64* order;  // the rows in compression order
+  bool* seg_start;  // per position in order: a segment starts there (memrows_sort; else nullptr)
   bool cached;   // the large allocations come from the transaction's row memory (row_memory_take)
 };
 
@@ -1243,6 +1244,12 @@ void memrows_sort(MemRows* m) {
   int64* fill = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * (nsegs + 1));
   memcpy(fill, start, sizeof(int64) * (nsegs + 1));
   for (int64 r = 0; r < n; ++r) m->order[fill[rank[seg_of[r]]]++] = r;
+  // Where the segments start in that order, so that streaming the rows need not compare each
+  // row's segment values with the previous row's (the groups are told apart by their exact bytes,
+  // as same_segment tells segments apart).
+  m->seg_start = (bool*)memrows_alloc(m, n + 1);
+  memset(m->seg_start, 0, n + 1);
+  for (int64 k = 0; k < nsegs; ++k) m->seg_start[start[k]] = true;
   // 3. Each segment sorted by the orderby keys.
   if (m->nkeys > m->nseg) {
     for (int64 k = 0; k < nsegs; ++k) {
@@ -1341,7 +1348,7 @@ void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress*
   HeapTupleData h;
   for (int64 i = 0; i < m->n; ++i) {
     memrows_store(m, m->order[i], &h, slot);
-    if (!same_segment(c, slot)) {
+    if (m->seg_start != nullptr ? m->seg_start[i] : !same_segment(c, slot)) {
       flush_batch(c);
       start_segment(c, slot);
     } else if (bridge::builder_full(c->builder) || bridge::builder_varlen_bytes(c->builder) > kBatchMaxVarlenBytes) {
