@@ -880,6 +880,19 @@ bool row_memory_acquire() {
   return true;
 }
 
+// Releases the largest free blocks until at most `limit` bytes are kept (or none is free).
+void row_memory_trim(Size limit) {
+  while (row_memory.kept > limit) {
+    int big = -1;
+    for (int i = 0; i < row_memory.nblocks; ++i)
+      if (!row_memory.blocks[i].used && (big < 0 || row_memory.blocks[i].size > row_memory.blocks[big].size)) big = i;
+    if (big < 0) return;
+    pfree(row_memory.blocks[big].p);
+    row_memory.kept -= row_memory.blocks[big].size;
+    row_memory.blocks[big] = row_memory.blocks[--row_memory.nblocks];
+  }
+}
+
 // A block of at least `size` bytes: the smallest free one kept that is large enough, else a new one.
 void* row_memory_take(Size size) {
   int best = -1;
@@ -899,6 +912,11 @@ void* row_memory_take(Size size) {
                             : (RowMemoryBlock*)repalloc(row_memory.blocks, sizeof(RowMemoryBlock) * cap);
     row_memory.capblocks = cap;
   }
+  // Free blocks too small for this one are released first when keeping them would go over
+  // maintenance_work_mem (a larger chunk after a smaller one), so that the memory held stays
+  // about what this compression uses.
+  const Size limit = (Size)maintenance_work_mem * 1024;
+  row_memory_trim(size < limit ? limit - size : 0);
   void* p = MemoryContextAllocHuge(row_memory.cxt, size);
   advise_huge_pages(p, size);
   row_memory.blocks[row_memory.nblocks++] = RowMemoryBlock{p, size, true};
@@ -917,15 +935,7 @@ RowMemoryBlock* row_memory_block(void* p) {
 // the largest free blocks are released.
 void row_memory_release() {
   for (int i = 0; i < row_memory.nblocks; ++i) row_memory.blocks[i].used = false;
-  const Size limit = (Size)maintenance_work_mem * 1024;
-  while (row_memory.kept > limit && row_memory.nblocks > 0) {
-    int big = 0;
-    for (int i = 1; i < row_memory.nblocks; ++i)
-      if (row_memory.blocks[i].size > row_memory.blocks[big].size) big = i;
-    pfree(row_memory.blocks[big].p);
-    row_memory.kept -= row_memory.blocks[big].size;
-    row_memory.blocks[big] = row_memory.blocks[--row_memory.nblocks];
-  }
+  row_memory_trim((Size)maintenance_work_mem * 1024);
   row_memory.busy = false;
 }
 
