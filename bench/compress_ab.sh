@@ -8,15 +8,18 @@
 # of octet_length, exact) and the total size of the hypertable.
 #
 #   bench/compress_ab.sh [--workload devops|fleet] [--scale tiny|small|full] [--runs N] [--port N]
+#                        [--configs "after fresh_memory ..."]
 # Configurations: "before" = strata.compression_encode_thread and strata.compression_reuse_codecs
 # off (every batch encoded by the backend, every codec tried), "reuse" = only the codec reuse,
-# "after" = both on (the defaults).
+# "after" = both on (the defaults), "fresh_memory" = the defaults but
+# strata.compression_reuse_memory off (each chunk's compression gathers its rows in fresh memory).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 workload=devops
 scale=small
 runs=3
+configs_arg="before reuse after"
 port=${BENCH_PORT:-55473}
 while [ $# -gt 0 ]; do
   case $1 in
@@ -24,6 +27,7 @@ while [ $# -gt 0 ]; do
     --scale) scale=$2; shift ;;
     --runs) runs=$2; shift ;;
     --port) port=$2; shift ;;
+    --configs) configs_arg=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -59,18 +63,33 @@ declare -A settings=(
   [before]="SET strata.compression_encode_thread = off; SET strata.compression_reuse_codecs = off;"
   [reuse]="SET strata.compression_encode_thread = off; SET strata.compression_reuse_codecs = on;"
   [after]="SET strata.compression_encode_thread = on; SET strata.compression_reuse_codecs = on;"
+  [fresh_memory]="SET strata.compression_reuse_memory = off;"
 )
-configs=(before reuse after)
+read -r -a configs <<<"$configs_arg"
 results=$(mktemp)
 for r in $(seq 1 "$runs"); do
   q -c "DROP TABLE IF EXISTS $table CASCADE" >/dev/null
   q -v hypertable=false -f "$HERE/workloads/$workload/schema.sql" >/dev/null
   q -c "CHECKPOINT" >/dev/null
-  t0=$(ms); q -c "\\copy $table FROM '$data.csv' WITH (FORMAT csv)" >/dev/null; t1=$(ms)
+  # (the COPYing backend's CPU time too, as for the compression below)
+  t0=$(ms)
+  out=$(q <<SQL
+SELECT pg_backend_pid() AS pid \gset
+\setenv PID :pid
+\! awk '{print "cpu", \$14 + \$15}' /proc/\$PID/stat
+\copy $table FROM '$data.csv' WITH (FORMAT csv)
+\! awk '{print "cpu", \$14 + \$15}' /proc/\$PID/stat
+SQL
+)
+  t1=$(ms)
   copy_ms=$((t1 - t0))
+  copy_cpu=$(echo "$out" | awk '/^cpu/ {v[n++] = $2} END {print (v[1] - v[0]) * 10}')
   q -c "DROP TABLE $table" >/dev/null
   order=("${configs[@]}")
-  if [ $((r % 2)) = 0 ]; then order=(after reuse before); fi
+  if [ $((r % 2)) = 0 ]; then
+    order=()
+    for ((i = ${#configs[@]} - 1; i >= 0; i--)); do order+=("${configs[i]}"); done
+  fi
   for cfg in "${order[@]}"; do
     q -c "DROP TABLE IF EXISTS $table CASCADE" >/dev/null
     q -v hypertable=true -f "$HERE/workloads/$workload/schema.sql" >/dev/null
@@ -96,19 +115,20 @@ SQL
     cpu=$(echo "$out" | awk '/^cpu/ {v[n++] = $2} END {print (v[1] - v[0]) * 10}')
     bytes=$(q -c "SELECT public.cs_data_bytes()")
     total=$(q -c "SELECT total_bytes FROM hypertable_detailed_size('$table')")
-    log "run $r $cfg: plain COPY ${copy_ms} ms, compress ${comp_ms} ms (backend CPU ${cpu} ms) ($(python3 -c "print(f'{$comp_ms / $copy_ms:.3f}')")x), data ${bytes} B, total ${total} B"
-    echo "$cfg $copy_ms $comp_ms $bytes $total $cpu" >>"$results"
+    log "run $r $cfg: plain COPY ${copy_ms} ms, compress ${comp_ms} ms (backend CPU ${cpu} ms, plain COPY's ${copy_cpu} ms) ($(python3 -c "print(f'{$comp_ms / $copy_ms:.3f}')")x), data ${bytes} B, total ${total} B"
+    echo "$cfg $copy_ms $comp_ms $bytes $total $cpu $copy_cpu" >>"$results"
   done
 done
-python3 - "$workload" "$scale" "$results" <<'PY'
+python3 - "$workload" "$scale" "$results" "${configs[@]}" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[3])]
-for cfg in ("before", "reuse", "after"):
+for cfg in sys.argv[4:]:
     rs = [r for r in rows if r[0] == cfg]
     ratios = [int(r[2]) / int(r[1]) for r in rs]
     print(f"{sys.argv[1]}/{sys.argv[2]} {cfg}: compress / plain COPY median {statistics.median(ratios):.3f}x "
           f"(runs {[round(x, 3) for x in ratios]}; compress ms {[int(r[2]) for r in rs]}, COPY ms {[int(r[1]) for r in rs]}, "
-          f"backend CPU ms median {statistics.median(int(r[5]) for r in rs)}); "
+          f"backend CPU ms median {statistics.median(int(r[5]) for r in rs)}, "
+          f"CPU compress / plain COPY median {statistics.median(int(r[5]) / int(r[6]) for r in rs):.3f}); "
           f"data bytes {sorted(set(int(r[3]) for r in rs))}, total bytes {sorted(set(int(r[4]) for r in rs))}")
 PY
 rm -f "$results"

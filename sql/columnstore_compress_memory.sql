@@ -134,4 +134,59 @@ RESET maintenance_work_mem;
 SELECT count(*) AS differences
   FROM ((TABLE r EXCEPT ALL TABLE r_expected) UNION ALL (TABLE r_expected EXCEPT ALL TABLE r)) d;
 
+-- strata.compression_reuse_memory: the compressions of one transaction hand the memory the rows
+-- were gathered in (tuple copies, row and key arrays) to the next one, which overwrites it. Chunks
+-- of growing and shrinking sizes, NULLs, a maintenance_work_mem small enough that the memory kept
+-- is trimmed between compressions: the batches are byte for byte those of compressions that each
+-- get fresh memory, and decompression gives the rows back.
+CREATE TABLE m (time timestamptz NOT NULL, host text, v float8, note text);
+SELECT count(*) FROM create_hypertable('m', by_range('time', interval '1 day'), create_default_indexes => false);
+ALTER TABLE m SET (timescaledb.compress, timescaledb.compress_segmentby = 'host',
+                   timescaledb.compress_orderby = 'time DESC');
+INSERT INTO m SELECT timestamptz '2026-03-01' + d * interval '1 day' + g * interval '1 second',
+                     CASE WHEN g % 9 = 0 THEN NULL ELSE 'h' || ((g * 7) % (3 + d)) END,
+                     CASE WHEN g % 5 = 0 THEN NULL ELSE g * d / 3.0 END,
+                     repeat('n', (g * d) % 40)
+  FROM (VALUES (0, 2000), (1, 9000), (2, 300), (3, 4000), (4, 9500)) AS s(d, n),
+       generate_series(1, n) g;
+ANALYZE m;
+CREATE TABLE m_expected AS SELECT * FROM m;
+CREATE FUNCTION batches_digest(ht regclass) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r record; d text; acc text := '';
+BEGIN
+  FOR r IN SELECT format('%I.%I', c.schema_name, c.table_name) AS comp
+             FROM _strata_catalog.compressed_chunk c JOIN _strata_catalog.chunk k ON k.id = c.chunk_id
+            WHERE format('%I.%I', k.schema_name, k.table_name)::regclass IN (SELECT show_chunks(ht))
+            ORDER BY k.id
+  LOOP
+    EXECUTE format('SELECT md5(string_agg(t::text, '','' ORDER BY t::text)) FROM %s t', r.comp) INTO d;
+    acc := acc || d;
+  END LOOP;
+  RETURN md5(acc);
+END $$;
+SET maintenance_work_mem = '2MB';
+SET strata.compression_reuse_memory = off;
+SELECT count(compress_chunk(c)) FROM show_chunks('m') c;
+SELECT batches_digest('m') AS fresh \gset
+SELECT count(decompress_chunk(c)) FROM show_chunks('m') c;
+RESET strata.compression_reuse_memory;
+SELECT count(compress_chunk(c)) FROM show_chunks('m') c;
+SELECT batches_digest('m') = :'fresh' AS same_batches;
+SELECT count(*) AS differences
+  FROM ((TABLE m EXCEPT ALL TABLE m_expected) UNION ALL (TABLE m_expected EXCEPT ALL TABLE m)) d;
+-- in one transaction, the two largest chunks first, then the next one compressed and rolled back
+-- to a savepoint, then all of them
+SELECT count(decompress_chunk(c)) FROM show_chunks('m') c;
+BEGIN;
+SELECT count(compress_chunk(c)) FROM (SELECT c FROM show_chunks('m') c ORDER BY pg_relation_size(c) DESC LIMIT 2) s;
+SAVEPOINT a;
+SELECT count(compress_chunk(c)) FROM (SELECT c FROM show_chunks('m') c ORDER BY pg_relation_size(c) DESC LIMIT 1) s;
+ROLLBACK TO SAVEPOINT a;
+SELECT count(compress_chunk(c)) FROM show_chunks('m') c;
+COMMIT;
+SELECT batches_digest('m') = :'fresh' AS same_batches;
+SELECT count(*) AS differences
+  FROM ((TABLE m EXCEPT ALL TABLE m_expected) UNION ALL (TABLE m_expected EXCEPT ALL TABLE m)) d;
+RESET maintenance_work_mem;
+
 DROP SCHEMA cs_mem CASCADE;

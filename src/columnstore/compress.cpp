@@ -57,6 +57,7 @@ bool guc_compression_sort_in_memory = true;
 bool guc_compression_encode_thread = true;
 bool guc_compression_reuse_codecs = true;
 bool guc_compression_copy_rows = true;
+bool guc_compression_reuse_memory = true;
 
 namespace {
 
@@ -807,6 +808,8 @@ struct MemRows {
   Datum* key;  // n * nkeys
   bool* keynull;
   int64* order;  // the rows in compression order
+  bool* seg_start;  // per position in order: a segment starts there (memrows_sort; else nullptr)
+  bool cached;   // the large allocations come from the transaction's row memory (row_memory_take)
 };
 
 constexpr Size kRowBytes = sizeof(HeapTupleHeader) + sizeof(uint32) + sizeof(ItemPointerData) + 2 * sizeof(int64);
@@ -828,15 +831,140 @@ void advise_huge_pages(void* p, Size size) {
 #endif
 }
 
-void* memrows_alloc(MemoryContext cxt, Size size) {
-  void* p = MemoryContextAllocHuge(cxt, size);
+
+// ---- row memory kept for the transaction's next compression ----
+//
+// The large arrays of a compression (the tuple copies, the row and key arrays, the sort's) cost
+// more to touch the first time than to fill: the kernel zeroes every fresh page, and on this kind
+// of virtualised machine that zeroing and the fault were about a fifth of compress_chunk's backend
+// time (docs/BENCHMARKS.md, branch f-compress2). `SELECT compress_chunk(c) FROM show_chunks(...)`
+// compresses chunks of similar sizes one after the other in one transaction, so a compression's
+// blocks are kept (strata.compression_reuse_memory) in a context under TopTransactionContext and
+// handed to the next compression of the same transaction; they go with the transaction (commit
+// or abort). At most maintenance_work_mem is kept. A compression that ends with an error leaves
+// its blocks marked in use: they are not handed out again, and go at the end of the transaction.
+
+struct RowMemoryBlock {
+  void* p;
+  Size size;
+  bool used;
+};
+
+struct RowMemoryCache {
+  MemoryContext cxt;        // child of TopTransactionContext; nullptr when there is none
+  bool busy;                // a compression is using the cache
+  RowMemoryBlock* blocks;   // in cxt
+  int nblocks, capblocks;
+  Size kept;                // bytes of all blocks
+  int64 reused;             // blocks handed out again (for the DEBUG1 message)
+};
+
+RowMemoryCache row_memory;
+
+void row_memory_forget(void*) { memset(&row_memory, 0, sizeof row_memory); }
+
+// Takes the cache for one compression: false when the setting is off or another compression of
+// this transaction holds it (or failed holding it).
+bool row_memory_acquire() {
+  if (!guc_compression_reuse_memory) return false;
+  if (row_memory.cxt == nullptr) {
+    row_memory.cxt = AllocSetContextCreate(TopTransactionContext, "columnstore row memory", ALLOCSET_SMALL_SIZES);
+    MemoryContextCallback* cb = (MemoryContextCallback*)MemoryContextAlloc(row_memory.cxt, sizeof(MemoryContextCallback));
+    cb->func = row_memory_forget;
+    cb->arg = nullptr;
+    MemoryContextRegisterResetCallback(row_memory.cxt, cb);
+  }
+  if (row_memory.busy) return false;
+  row_memory.busy = true;
+  row_memory.reused = 0;
+  return true;
+}
+
+// Releases the largest free blocks until at most `limit` bytes are kept (or none is free).
+void row_memory_trim(Size limit) {
+  while (row_memory.kept > limit) {
+    int big = -1;
+    for (int i = 0; i < row_memory.nblocks; ++i)
+      if (!row_memory.blocks[i].used && (big < 0 || row_memory.blocks[i].size > row_memory.blocks[big].size)) big = i;
+    if (big < 0) return;
+    pfree(row_memory.blocks[big].p);
+    row_memory.kept -= row_memory.blocks[big].size;
+    row_memory.blocks[big] = row_memory.blocks[--row_memory.nblocks];
+  }
+}
+
+// A block of at least `size` bytes: the smallest free one kept that is large enough, else a new one.
+void* row_memory_take(Size size) {
+  int best = -1;
+  for (int i = 0; i < row_memory.nblocks; ++i) {
+    const RowMemoryBlock* b = &row_memory.blocks[i];
+    if (!b->used && b->size >= size && (best < 0 || b->size < row_memory.blocks[best].size)) best = i;
+  }
+  if (best >= 0) {
+    row_memory.blocks[best].used = true;
+    row_memory.reused++;
+    return row_memory.blocks[best].p;
+  }
+  if (row_memory.nblocks == row_memory.capblocks) {
+    const int cap = row_memory.capblocks == 0 ? 16 : row_memory.capblocks * 2;
+    row_memory.blocks = row_memory.blocks == nullptr
+                            ? (RowMemoryBlock*)MemoryContextAlloc(row_memory.cxt, sizeof(RowMemoryBlock) * cap)
+                            : (RowMemoryBlock*)repalloc(row_memory.blocks, sizeof(RowMemoryBlock) * cap);
+    row_memory.capblocks = cap;
+  }
+  // Free blocks too small for this one are released first when keeping them would go over
+  // maintenance_work_mem (a larger chunk after a smaller one), so that the memory held stays
+  // about what this compression uses.
+  const Size limit = (Size)maintenance_work_mem * 1024;
+  row_memory_trim(size < limit ? limit - size : 0);
+  void* p = MemoryContextAllocHuge(row_memory.cxt, size);
+  advise_huge_pages(p, size);
+  row_memory.blocks[row_memory.nblocks++] = RowMemoryBlock{p, size, true};
+  row_memory.kept += size;
+  return p;
+}
+
+RowMemoryBlock* row_memory_block(void* p) {
+  for (int i = 0; i < row_memory.nblocks; ++i)
+    if (row_memory.blocks[i].p == p) return &row_memory.blocks[i];
+  elog(ERROR, "columnstore: row memory block not found");
+  return nullptr;
+}
+
+// Ends the compression's use of the cache: every block free again; beyond maintenance_work_mem
+// the largest free blocks are released.
+void row_memory_release() {
+  for (int i = 0; i < row_memory.nblocks; ++i) row_memory.blocks[i].used = false;
+  row_memory_trim((Size)maintenance_work_mem * 1024);
+  row_memory.busy = false;
+}
+
+// The large allocations of a MemRows: from the transaction's cache when it holds it, else in its
+// own context (huge pages asked for either way).
+void* memrows_alloc(MemRows* m, Size size) {
+  if (m->cached) return row_memory_take(size);
+  void* p = MemoryContextAllocHuge(m->cxt, size);
   advise_huge_pages(p, size);
   return p;
 }
 
-void* memrows_realloc(void* old, Size size) {
-  void* p = repalloc_huge(old, size);
-  advise_huge_pages(p, size);
+void memrows_free(MemRows* m, void* p) {
+  if (m->cached)
+    row_memory_block(p)->used = false;
+  else
+    pfree(p);
+}
+
+// (`old` holds `old_size` bytes)
+void* memrows_realloc(MemRows* m, void* old, Size old_size, Size size) {
+  if (!m->cached) {
+    void* p = repalloc_huge(old, size);
+    advise_huge_pages(p, size);
+    return p;
+  }
+  void* p = row_memory_take(size);
+  memcpy(p, old, Min(old_size, size));
+  memrows_free(m, old);
   return p;
 }
 
@@ -864,6 +992,7 @@ MemRows* memrows_begin(Relation rel, bool copy, const CompressionSettings* s, So
   m->cxt = AllocSetContextCreate(work, "columnstore rows", ALLOCSET_DEFAULT_SIZES);
   m->limit = (Size)maintenance_work_mem * 1024;
   m->copy = copy;
+  m->cached = row_memory_acquire();
   m->desc = RelationGetDescr(rel);
   m->block_next = (Size)RelationGetNumberOfBlocks(rel) * BLCKSZ;
   // The row arrays sized for the rows ANALYZE counted (growing them copies and touches them again).
@@ -919,17 +1048,18 @@ bool memrows_add(MemRows* m, TupleTableSlot* slot) {
     const Size grow = (Size)(cap - m->cap) * per_row;
     if (m->bytes + grow > m->limit) return false;
     if (m->cap == 0) {
-      m->tup = (HeapTupleHeader*)memrows_alloc(m->cxt, sizeof(HeapTupleHeader) * cap);
-      m->len = (uint32*)memrows_alloc(m->cxt, sizeof(uint32) * cap);
-      m->tid = (ItemPointerData*)memrows_alloc(m->cxt, sizeof(ItemPointerData) * cap);
-      m->key = (Datum*)memrows_alloc(m->cxt, sizeof(Datum) * cap * (m->nkeys + 1));
-      m->keynull = (bool*)memrows_alloc(m->cxt, sizeof(bool) * cap * (m->nkeys + 1));
+      m->tup = (HeapTupleHeader*)memrows_alloc(m, sizeof(HeapTupleHeader) * cap);
+      m->len = (uint32*)memrows_alloc(m, sizeof(uint32) * cap);
+      m->tid = (ItemPointerData*)memrows_alloc(m, sizeof(ItemPointerData) * cap);
+      m->key = (Datum*)memrows_alloc(m, sizeof(Datum) * cap * (m->nkeys + 1));
+      m->keynull = (bool*)memrows_alloc(m, sizeof(bool) * cap * (m->nkeys + 1));
     } else {
-      m->tup = (HeapTupleHeader*)memrows_realloc(m->tup, sizeof(HeapTupleHeader) * cap);
-      m->len = (uint32*)memrows_realloc(m->len, sizeof(uint32) * cap);
-      m->tid = (ItemPointerData*)memrows_realloc(m->tid, sizeof(ItemPointerData) * cap);
-      m->key = (Datum*)memrows_realloc(m->key, sizeof(Datum) * cap * (m->nkeys + 1));
-      m->keynull = (bool*)memrows_realloc(m->keynull, sizeof(bool) * cap * (m->nkeys + 1));
+      const Size c0 = (Size)m->cap;
+      m->tup = (HeapTupleHeader*)memrows_realloc(m, m->tup, sizeof(HeapTupleHeader) * c0, sizeof(HeapTupleHeader) * cap);
+      m->len = (uint32*)memrows_realloc(m, m->len, sizeof(uint32) * c0, sizeof(uint32) * cap);
+      m->tid = (ItemPointerData*)memrows_realloc(m, m->tid, sizeof(ItemPointerData) * c0, sizeof(ItemPointerData) * cap);
+      m->key = (Datum*)memrows_realloc(m, m->key, sizeof(Datum) * c0 * (m->nkeys + 1), sizeof(Datum) * cap * (m->nkeys + 1));
+      m->keynull = (bool*)memrows_realloc(m, m->keynull, sizeof(bool) * c0 * (m->nkeys + 1), sizeof(bool) * cap * (m->nkeys + 1));
     }
     m->bytes += grow;
     m->cap = cap;
@@ -942,7 +1072,7 @@ bool memrows_add(MemRows* m, TupleTableSlot* slot) {
     if (m->block == nullptr || m->block_used + need > m->block_size) {
       const Size size = Max(Max(m->block_next, need), (Size)64 * 1024);
       if (m->bytes + size > m->limit) return false;
-      m->block = (char*)memrows_alloc(m->cxt, size);
+      m->block = (char*)memrows_alloc(m, size);
       m->block_size = size;
       m->block_used = 0;
       m->bytes += size;
@@ -993,6 +1123,12 @@ bool memrows_add(MemRows* m, TupleTableSlot* slot) {
 void memrows_end(MemRows* m) {
   for (int64 i = 0; i < m->npins; ++i) ReleaseBuffer(m->pins[i]);
   m->npins = 0;
+  if (m->cached) {
+    if (row_memory.reused > 0)
+      ereport(DEBUG1, (errmsg("compressing chunk: row memory of an earlier compression of this transaction reused")));
+    row_memory_release();
+    m->cached = false;
+  }
   MemoryContextDelete(m->cxt);
   m->n = 0;
 }
@@ -1059,10 +1195,10 @@ uint32 memrows_segment_hash(const MemRows* m, int64 r) {
 // The rows in compression order, by sorting (m->order).
 void memrows_sort(MemRows* m) {
   const int64 n = m->n;
-  m->order = (int64*)memrows_alloc(m->cxt, sizeof(int64) * (n + 1));
+  m->order = (int64*)memrows_alloc(m, sizeof(int64) * (n + 1));
   // 1. A segment number per row (a hash table of the segments' first rows), and the segments in
   // the sort's order.
-  int64* seg_of = (int64*)memrows_alloc(m->cxt, sizeof(int64) * (n + 1));
+  int64* seg_of = (int64*)memrows_alloc(m, sizeof(int64) * (n + 1));
   int64 nsegs = 0;
   int64* first = nullptr;  // first row of each segment
   if (m->nseg == 0) {
@@ -1074,7 +1210,7 @@ void memrows_sort(MemRows* m) {
     int64 size = 1024, cap = 256;
     while (size < n * 2 && size < ((int64)1 << 40)) size *= 2;
     size = Min(size, (int64)(MaxAllocHugeSize / sizeof(int64)) / 2);
-    int64* slots = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * size);  // segment + 1, 0 empty
+    int64* slots = (int64*)memrows_alloc(m, sizeof(int64) * size);  // segment + 1, 0 empty
     memset(slots, 0, sizeof(int64) * size);
     first = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * cap);
     for (int64 r = 0; r < n; ++r) {
@@ -1102,7 +1238,7 @@ void memrows_sort(MemRows* m) {
       }
       CHECK_FOR_INTERRUPTS();
     }
-    pfree(slots);
+    memrows_free(m, slots);
   }
   // segments in the sort's order: their first rows sorted by the segment keys
   int64* seg_first = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * (nsegs + 1));
@@ -1118,6 +1254,12 @@ void memrows_sort(MemRows* m) {
   int64* fill = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * (nsegs + 1));
   memcpy(fill, start, sizeof(int64) * (nsegs + 1));
   for (int64 r = 0; r < n; ++r) m->order[fill[rank[seg_of[r]]]++] = r;
+  // Where the segments start in that order, so that streaming the rows need not compare each
+  // row's segment values with the previous row's (the groups are told apart by their exact bytes,
+  // as same_segment tells segments apart).
+  m->seg_start = (bool*)memrows_alloc(m, n + 1);
+  memset(m->seg_start, 0, n + 1);
+  for (int64 k = 0; k < nsegs; ++k) m->seg_start[start[k]] = true;
   // 3. Each segment sorted by the orderby keys.
   if (m->nkeys > m->nseg) {
     for (int64 k = 0; k < nsegs; ++k) {
@@ -1143,7 +1285,7 @@ void memrows_sort(MemRows* m) {
       CHECK_FOR_INTERRUPTS();
     }
   }
-  pfree(seg_of);
+  memrows_free(m, seg_of);
   pfree(first);
   pfree(seg_first);
   pfree(rank);
@@ -1182,7 +1324,7 @@ bool memrows_index_order(MemRows* m, Relation rel, Oid index, Snapshot snap) {
     while (r >= 0 && (int64)ItemPointerGetBlockNumber(&m->tid[r]) >= b) --r;
     first[b] = r + 1;
   }
-  m->order = (int64*)memrows_alloc(m->cxt, sizeof(int64) * (n + 1));
+  m->order = (int64*)memrows_alloc(m, sizeof(int64) * (n + 1));
   bool* seen = (bool*)MemoryContextAllocHuge(m->cxt, n + 1);
   memset(seen, 0, n + 1);
   Relation idx = index_open(index, AccessShareLock);
@@ -1207,7 +1349,7 @@ bool memrows_index_order(MemRows* m, Relation rel, Oid index, Snapshot snap) {
   pfree(seen);
   pfree(first);
   if (k != n) ok = false;
-  if (!ok) pfree(m->order);
+  if (!ok) memrows_free(m, m->order);
   return ok;
 }
 
@@ -1216,7 +1358,7 @@ void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress*
   HeapTupleData h;
   for (int64 i = 0; i < m->n; ++i) {
     memrows_store(m, m->order[i], &h, slot);
-    if (!same_segment(c, slot)) {
+    if (m->seg_start != nullptr ? m->seg_start[i] : !same_segment(c, slot)) {
       flush_batch(c);
       start_segment(c, slot);
     } else if (bridge::builder_full(c->builder) || bridge::builder_varlen_bytes(c->builder) > kBatchMaxVarlenBytes) {

@@ -147,6 +147,12 @@ void define_settings() {
                            "small ring of buffers instead of keeping every page of it pinned in shared_buffers.",
                            "Off, the pages stay pinned (the same batches either way).",
                            &columnstore::guc_compression_copy_rows, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.compression_reuse_memory",
+                           "Keeps the memory a chunk's compression gathered its rows in for the next compression "
+                           "of the same transaction (up to maintenance_work_mem), instead of returning it.",
+                           "Off, every compression asks the kernel for fresh memory (the same batches either way).",
+                           &columnstore::guc_compression_reuse_memory, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomBoolVariable("strata.compression_reuse_codecs",
                            "Compresses a chunk choosing each column's codec on its first batches and reusing it, "
                            "with a full trial of every codec every 17th batch.",
