@@ -520,6 +520,22 @@ void accumulate_rows(AggScanState* st, const ColumnarBatch* b, uint64 from, uint
   }
 }
 
+// Whether v[0, n) never decreases or never increases.
+template <typename T>
+bool monotonic(const T* v, uint64 n) {
+  uint64 i = 1;
+  while (i < n && v[i - 1] == v[i]) ++i;
+  if (i >= n) return true;
+  if (v[i - 1] < v[i]) {
+    for (; i < n; ++i)
+      if (v[i - 1] > v[i]) return false;
+    return true;
+  }
+  for (; i < n; ++i)
+    if (v[i - 1] < v[i]) return false;
+  return true;
+}
+
 Datum bucket_of(AggScanState* st, const SpecState* sp, int64 v) {
   const Datum d = datum_of_int(v, sp->codec == kInt16 ? INT2OID : sp->codec == kInt32 ? INT4OID : sp->codec == kDate ? DATEOID : INT8OID);
   if (sp->nconsts == 2) return FunctionCall3Coll((FmgrInfo*)&sp->fn, InvalidOid, sp->width, d, sp->origin);
@@ -535,16 +551,39 @@ BucketColumn bucket_column(AggScanState* st, const ColumnarBatch* b) {
   if (!columnar_batch_column(st->child, sp->attno, &rows, &c.validity, &c.fixed) || rows < b->rows)
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("bucketed column of the batch is not decoded")));
   c.n = b->rows;
-  bool asc = true, desc = true;
+  c.sorted = false;
   if (c.validity == nullptr) {
-    for (uint64 i = 1; i < c.n && (asc || desc); ++i) {
-      const int64 p = decoded_int(sp->codec, c.fixed, i - 1), v = decoded_int(sp->codec, c.fixed, i);
-      asc &= p <= v;
-      desc &= p >= v;
+    switch (sp->codec) {
+      case kInt16:
+        c.sorted = monotonic((const int16*)c.fixed, c.n);
+        break;
+      case kInt32:
+      case kDate:
+        c.sorted = monotonic((const int32*)c.fixed, c.n);
+        break;
+      default:
+        c.sorted = monotonic((const int64*)c.fixed, c.n);
+        break;
     }
   }
-  c.sorted = c.validity == nullptr && (asc || desc);
   return c;
+}
+
+bool batch_one_bucket(AggScanState* st, const ColumnarBatch* b, Datum* bv) {
+  const SpecState* sp = &st->specs[st->bucket];
+  if (sp->min_attno == 0 || sp->max_attno == 0 || sp->nulls_attno == 0) return false;
+  bool isnull;
+  const Datum nulls = slot_getattr(b->companion, sp->nulls_attno, &isnull);
+  if (isnull || DatumGetInt32(nulls) != 0) return false;
+  const Datum lo = slot_getattr(b->companion, sp->min_attno, &isnull);
+  if (isnull) return false;
+  const Datum hi = slot_getattr(b->companion, sp->max_attno, &isnull);
+  if (isnull) return false;
+  const Datum first = bucket_of(st, sp, int_of_datum(lo, sp->typid));
+  if (bucket_of(st, sp, int_of_datum(hi, sp->typid)) != first) return false;
+  *bv = first;
+  st->batches_one_bucket++;
+  return true;
 }
 
 // On a sorted column a bucket's rows are one run, found by binary search, since time_bucket() never
@@ -595,6 +634,14 @@ namespace {
 
 // Splits the batch into runs of rows of the same bucket and accumulates each.
 void accumulate_buckets(AggScanState* st, const ColumnarBatch* b) {
+  Datum one;
+  if (batch_one_bucket(st, b, &one)) {
+    if (st->meta_only || count_selected(b->selection, 0, b->rows) > 0) {
+      enter_group(st, one, false);
+      accumulate_rows(st, b, 0, b->rows);
+    }
+    return;
+  }
   const BucketColumn c = bucket_column(st, b);
   uint64 i = 0;
   while (i < c.n) {
@@ -776,6 +823,7 @@ void explain_agg(CustomScanState* node, List* ancestors, ExplainState* es) {
   if (!es->analyze) return;
   ExplainPropertyInteger("Batches from Metadata", nullptr, st->batches_meta, es);
   ExplainPropertyInteger("Batches Decoded", nullptr, st->batches_decoded, es);
+  if (st->bucket >= 0) ExplainPropertyInteger("Batches in One Bucket", nullptr, st->batches_one_bucket, es);
   ExplainPropertyInteger("Partial Groups", nullptr, st->groups, es);
 }
 

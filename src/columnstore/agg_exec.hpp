@@ -134,11 +134,14 @@ struct AggScanState {
   int64* code_ids;      // dictionary code -> interned number (-1 between batches)
   uint64 code_cap;
   uint32* touched;      // the codes a batch set in code_ids (reset after it)
+  int32* code_gid;      // one dictionary-form grouping column: code (or NULL) -> group, per bucket run
+  uint64 gid_cap;
   Tuplestorestate* store;
   TupleTableSlot* store_slot;  // minimal tuples read back from the store
   bool filled;
   int64 batches_meta;
   int64 batches_decoded;
+  int64 batches_one_bucket;  // grouped by a bucket: batches found in one bucket from their metadata
   int64 groups;
 };
 
@@ -283,6 +286,11 @@ struct BucketColumn {
 };
 
 BucketColumn bucket_column(AggScanState* st, const ColumnarBatch* b);
+
+// Whether every row of the batch lies in one bucket, known from the batch metadata of the bucketed
+// column (no NULLs, time_bucket() of its min equal to that of its max, since time_bucket() never
+// decreases); then *bv is that bucket.
+bool batch_one_bucket(AggScanState* st, const ColumnarBatch* b, Datum* bv);
 
 // The run of rows of the same bucket starting at row i: its end, bucket value and NULLness.
 uint64 bucket_run(AggScanState* st, const BucketColumn& c, uint64 i, Datum* bv_out, bool* null_out);

@@ -280,6 +280,80 @@ void accumulate_hashed_array(AggScanState* st, int s, const T* vals, const uint8
 
 }  // namespace
 
+namespace {
+
+void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m);
+
+// One grouping column in dictionary form (the common `GROUP BY bucket, segment, status`): each
+// selected row's group is found through its code, in a code -> group map kept for one run of rows
+// of the same bucket, so a key is built and hashed once per (run, code), not once per row. The
+// keys are the ones the general path builds, so groups from both paths are the same groups.
+// False (nothing done) when the column is not in dictionary form in this batch.
+bool dictionary_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
+  const SpecState* sp = &st->specs[st->val_spec[0]];
+  if (sp->codec != kVarlen) return false;
+  const uint64 n = b->rows;
+  uint64 rows;
+  const uint8* validity;
+  const uint8* fixed;
+  const uint32* codes;
+  uint64 nentries;
+  if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+  if (!columnar_batch_codes(st->child, sp->attno, &codes, &nentries) || nentries >= PG_INT32_MAX) return false;
+  // Slot nentries: the NULL value.
+  if (nentries + 1 > st->gid_cap) {
+    MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->specs));
+    if (st->code_gid != nullptr) pfree(st->code_gid);
+    st->code_gid = (int32*)palloc(sizeof(int32) * (nentries + 1));
+    for (uint64 e = 0; e <= nentries; ++e) st->code_gid[e] = -1;
+    st->gid_cap = nentries + 1;
+    MemoryContextSwitchTo(old);
+  }
+  uint64 key[3];  // st->nkey words: one value column
+  Assert(st->nkey == 3);
+  BucketColumn c{};
+  Datum one_bv = 0;
+  const bool one_bucket = st->bucket < 0 || batch_one_bucket(st, b, &one_bv);
+  if (!one_bucket) c = bucket_column(st, b);
+  uint64 k = 0;
+  while (k < m) {
+    Datum bv = one_bv;
+    bool null = false;
+    const uint64 end = one_bucket ? n : bucket_run(st, c, st->sel_rows[k], &bv, &null);
+    uint64 ntouched = 0;
+    for (; k < m && st->sel_rows[k] < end; ++k) {
+      const uint32 i = st->sel_rows[k];
+      uint64 slot = nentries;
+      if (row_valid(validity, i)) {
+        slot = codes[i];
+        if (slot >= nentries)
+          ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("dictionary code out of range in a compressed batch")));
+      }
+      int32 g = st->code_gid[slot];
+      if (g < 0) {
+        key[0] = (null ? 1 : 0) | (slot == nentries ? uint64{2} : 0);
+        key[1] = null ? 0 : (uint64)bv;
+        key[2] = 0;
+        if (slot < nentries) {
+          const uint8* data;
+          size_t len;
+          columnar_batch_entry(st->child, sp->attno, (uint32)slot, &data, &len);
+          key[2] = (uint64)intern(st, &st->interns[0], data, len);
+        }
+        g = (int32)find_group(st, key);
+        st->code_gid[slot] = g;
+        st->touched[ntouched++] = (uint32)slot;
+      }
+      st->row_gid[k] = (uint32)g;
+    }
+    for (uint64 t = 0; t < ntouched; ++t) st->code_gid[st->touched[t]] = -1;
+  }
+  return true;
+}
+
+}  // namespace
+
 // Hash mode: the groups of the batch's selected rows, then the aggregates into them.
 void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
   const uint64 n = b->rows;
@@ -303,6 +377,10 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
   for (uint64 i = 0; i < n; ++i)
     if (row_selected(b->selection, i)) st->sel_rows[m++] = (uint32)i;
   if (m == 0) return;
+  if (st->nvals == 1 && dictionary_groups(st, b, m)) {
+    accumulate_groups(st, b, m);
+    return;
+  }
   uint64* keys = st->row_keys;
   // Word 0: NULL mask; word 1: bucket.
   for (uint64 k = 0; k < m; ++k) {
@@ -414,7 +492,14 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
     else
       st->row_gid[k] = find_group(st, keys + k * nkey);
   }
-  // Aggregates.
+  accumulate_groups(st, b, m);
+}
+
+namespace {
+
+// The aggregates of the batch's selected rows (st->sel_rows[0, m)) into their groups (st->row_gid).
+void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
+  const uint64 n = b->rows;
   for (int s = 0; s < st->nspecs; ++s) {
     const SpecState* sp = &st->specs[s];
     if (sp->kind != kSpecAgg) continue;
@@ -483,5 +568,7 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
     }
   }
 }
+
+}  // namespace
 
 }  // namespace strata::columnstore::aggexec

@@ -9,6 +9,7 @@
 #include "columnstore/agg.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "columnstore/rowagg.hpp"
 #include "columnstore/scan.hpp"
@@ -203,6 +204,11 @@ bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** 
     spec[kSpecTypid] = (int)v->vartype;
     spec[kSpecCodec] = codec;
     spec[kSpecFunc] = (int)f->funcid;
+    // The column's batch metadata, when it has some: a batch whose min and max share a bucket is
+    // one run (agg_exec.cpp, batch_one_bucket).
+    spec[kSpecMinAttno] = attr_field(attrs, v->varattno, scanplan::kMinAttno);
+    spec[kSpecMaxAttno] = attr_field(attrs, v->varattno, scanplan::kMaxAttno);
+    spec[kSpecNullsAttno] = attr_field(attrs, v->varattno, scanplan::kNullsAttno);
     spec[kSpecFirstConst] = list_length(*consts);
     spec[kSpecNConsts] = list_length(f->args) - 1;
     *consts = lappend(*consts, copyObjectImpl(linitial(f->args)));
@@ -294,11 +300,28 @@ PathTarget* translate_target(PlannerInfo* root, PathTarget* target, AppendRelInf
   return t;
 }
 
+// rowagg_plan.cpp's bucketed_groups() (the chunk's buckets times the other grouping columns'
+// groups) when every function among the grouping expressions is a time_bucket() with constant
+// arguments (which that function expects); infinity otherwise.
+double chunk_bucket_groups(PlannerInfo* root, RelOptInfo* child, AppendRelInfo* appinfo, PathTarget* target,
+                           double rows) {
+  const double none = std::numeric_limits<double>::infinity();
+  if (appinfo == nullptr) return none;
+  int i = 0;
+  ListCell* lc;
+  foreach (lc, target->exprs) {
+    Expr* e = (Expr*)lfirst(lc);
+    if (get_pathtarget_sortgroupref(target, i++) == 0 || !IsA(e, FuncExpr)) continue;
+    if (!is_time_bucket((FuncExpr*)e)) return none;
+  }
+  return bucketed_groups(root, child, appinfo, target, rows);
+}
+
 // The ColumnstoreAggregate path over a chunk's ColumnarScan path, or NULL when some restriction
 // stays with PostgreSQL (rows would be filtered after tuple formation) or some column cannot be
 // computed on the batches.
-Path* make_agg_scan_path(PlannerInfo* root, RelOptInfo* child, CustomPath* columnar, PathTarget* target,
-                         double groups) {
+Path* make_agg_scan_path(PlannerInfo* root, RelOptInfo* child, AppendRelInfo* appinfo, CustomPath* columnar,
+                         PathTarget* target, double groups) {
   List* meta = (List*)linitial(columnar->custom_private);
   List* attrs = (List*)lsecond(columnar->custom_private);
   if (list_nth_int(meta, scanplan::kOrdered) != 0 || columnar->path.param_info != nullptr) return nullptr;
@@ -338,9 +361,13 @@ Path* make_agg_scan_path(PlannerInfo* root, RelOptInfo* child, CustomPath* colum
   path->methods = &agg_path_methods;
   // Groups: about one per batch (more when grouped by buckets), at most one per row.
   const double batches = clamp_row_est(columnar->path.rows / 1000.0);
-  // Grouped by values: per segment, about as many groups as the whole aggregation has.
-  path->path.rows = clamp_row_est(std::min(columnar->path.rows, grouped_by_value ? std::max(batches, groups)
-                                                                : batches * (grouped_by_bucket ? 4 : 1)));
+  // Grouped by values: per segment, about as many groups as the whole aggregation has; by a
+  // bucket too, at most the chunk's buckets times the groups of the other columns in it (the
+  // Finalize Aggregate sizes its hash table by the sum of these).
+  double rows = grouped_by_value ? std::max(batches, groups) : batches * (grouped_by_bucket ? 4 : 1);
+  if (grouped_by_value && grouped_by_bucket)
+    rows = std::min(rows, chunk_bucket_groups(root, child, appinfo, target, columnar->path.rows));
+  path->path.rows = clamp_row_est(std::min(columnar->path.rows, rows));
   // The scan's cost without forming tuples, plus a little per decoded value and per group.
   const double naggs = list_length(target->exprs);
   path->path.startup_cost = columnar->path.startup_cost;
@@ -351,11 +378,14 @@ Path* make_agg_scan_path(PlannerInfo* root, RelOptInfo* child, CustomPath* colum
 }
 
 // PostgreSQL's Partial Aggregate over a row-store path of a chunk.
-Path* partial_agg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* input_target,
-                       PathTarget* partial_target, const AggClauseCosts* costs, double groups) {
+Path* partial_agg_path(PlannerInfo* root, RelOptInfo* child, AppendRelInfo* appinfo, Path* sub,
+                       PathTarget* input_target, PathTarget* partial_target, const AggClauseCosts* costs,
+                       double groups) {
   Query* parse = root->parse;
   Path* input = (Path*)create_projection_path(root, child, sub, input_target);
-  const double ngroups = clamp_row_est(std::min(groups, sub->rows));
+  // Grouped by a bucket: at most the chunk's buckets times the other columns' groups.
+  const double ngroups =
+      clamp_row_est(std::min({groups, sub->rows, chunk_bucket_groups(root, child, appinfo, partial_target, sub->rows)}));
   return (Path*)create_agg_path(root, child, input, partial_target, parse->groupClause != NIL ? AGG_HASHED : AGG_PLAIN,
                                 AGGSPLIT_INITIAL_SERIAL, parse->groupClause, NIL, costs, ngroups);
 }
@@ -510,9 +540,9 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
     if (columnar != nullptr) {
       // A chunk whose batches cannot answer (a restriction left to PostgreSQL, a column that is
       // not a segmentby column in this chunk's settings, ...) is aggregated by PostgreSQL.
-      Path* p = make_agg_scan_path(root, child, (CustomPath*)columnar, child_partial, groups);
+      Path* p = make_agg_scan_path(root, child, appinfo, (CustomPath*)columnar, child_partial, groups);
       if (p == nullptr)
-        p = partial_agg_path(root, child, columnar, child_input, child_partial, &partial_costs, groups);
+        p = partial_agg_path(root, child, appinfo, columnar, child_input, child_partial, &partial_costs, groups);
       else
         any_columnar = true;
       subpaths = lappend(subpaths, p);
@@ -520,13 +550,19 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
     if (rowpart != nullptr) {
       Path* p = rowagg ? rowagg_path(root, child, rowpart, child_partial, groups) : nullptr;
       if (p == nullptr)
-        p = partial_agg_path(root, child, rowpart, child_input, child_partial, &partial_costs, groups);
+        p = partial_agg_path(root, child, appinfo, rowpart, child_input, child_partial, &partial_costs, groups);
       else
         any_columnar = true;
       subpaths = lappend(subpaths, p);
     }
   }
   if (!any_columnar) return;
+  // The final groups are at most the partial groups of all chunks (a bucketed aggregation's chunks
+  // split the time axis): PostgreSQL's estimate of a time_bucket()'s distinct values is the time
+  // column's, and the Finalize Aggregate's hash table is created (zeroed) at that size.
+  double partial_groups = 0;
+  foreach (lc, subpaths) partial_groups += ((Path*)lfirst(lc))->rows;
+  groups = clamp_row_est(std::min(groups, partial_groups));
 
   // The partially grouped rel of the Append: PostgreSQL's own (if it made one) is left alone.
   RelOptInfo* partial_rel = makeNode(RelOptInfo);

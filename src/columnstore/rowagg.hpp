@@ -32,6 +32,11 @@ bool rowagg_query_supported(PlannerInfo* root, RelOptInfo* parent, PathTarget* p
 // chunk's row part) computing `target` (the partial target translated to the chunk), or NULL.
 Path* rowagg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* target, double groups);
 
+// The groups a chunk `child` can hold when `target` (translated to the chunk) groups by a
+// time_bucket() of constant width of the hypertable's time column: its buckets times the groups
+// of the other grouping columns; infinity when that cannot be said (also used by agg_plan.cpp).
+double bucketed_groups(PlannerInfo* root, RelOptInfo* child, AppendRelInfo* appinfo, PathTarget* target, double rows);
+
 // Registers the custom scan methods; once, from agg_init.
 void rowagg_init();
 

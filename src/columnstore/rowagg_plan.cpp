@@ -253,6 +253,8 @@ Plan* plan_rowagg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, Lis
   return &cscan->scan.plan;
 }
 
+}  // namespace
+
 // Grouped by a time_bucket() of constant width of the hypertable's time column: the chunk holds at
 // most (its range / the width + 1) buckets, times the groups of the other grouping columns in it.
 // (PostgreSQL estimates a bucket's distinct values as the column's, every row its own group when
@@ -298,8 +300,6 @@ double bucketed_groups(PlannerInfo* root, RelOptInfo* child, AppendRelInfo* appi
   const double other = others == NIL ? 1.0 : estimate_num_groups(root, others, rows, nullptr, nullptr);
   return buckets * other;
 }
-
-}  // namespace
 
 bool rowagg_query_supported(PlannerInfo* root, RelOptInfo* parent, PathTarget* partial) {
   if (!guc_enable_rowstore_agg) return false;

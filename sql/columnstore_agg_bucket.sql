@@ -1,0 +1,125 @@
+-- ColumnstoreAggregate grouped by a time_bucket(): a batch whose bucketed column's min and max
+-- (batch metadata, no NULLs) fall in one bucket is one run without looking at its rows ("Batches
+-- in One Bucket" in EXPLAIN ANALYZE); with one grouping column in dictionary form each row's group
+-- is found through its code; the Finalize Aggregate's group estimate is bounded by the chunks'
+-- buckets times the other grouping columns' groups (not the time column's distinct values).
+-- Every query returns the same rows with the pushdown on and off and on a plain table: batches
+-- inside one bucket and across buckets, NULLs in the grouping column and in a bucketed column
+-- without metadata, rows deleted from compressed batches, rows in a chunk's row part.
+SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, YMD';
+SET max_parallel_workers_per_gather = 0;
+CREATE SCHEMA cs_aggb;
+SET search_path = cs_aggb, public;
+
+CREATE TABLE m (time timestamptz NOT NULL, dev int, status text, label text, ts timestamp, v int4);
+SELECT count(*) FROM create_hypertable('m', by_range('time', interval '1 day'));
+-- dev 0 reports every 5 seconds (a batch of 1,000 rows spans 83 minutes: most lie inside one
+-- 6-hour bucket), dev 1 every 2 minutes (a batch spans the whole day), dev 2 every 20 seconds.
+INSERT INTO m
+SELECT t, d,
+       CASE WHEN g % 17 = 0 THEN NULL WHEN g % 5 < 3 THEN 'ok' ELSE 'bad' END,
+       'l' || (g % 997),
+       CASE WHEN d = 2 AND g % 11 = 0 THEN NULL ELSE t::timestamp - interval '90 minutes' END,
+       g % 7
+FROM (SELECT '2024-01-01'::timestamptz + g * interval '5 seconds' AS t, 0 AS d, g FROM generate_series(0, 51839) g
+      UNION ALL
+      SELECT '2024-01-01'::timestamptz + g * interval '2 minutes', 1, g FROM generate_series(0, 2159) g
+      UNION ALL
+      SELECT '2024-01-01'::timestamptz + g * interval '20 seconds', 2, g FROM generate_series(0, 12959) g) s;
+CREATE TABLE ref AS SELECT * FROM m;
+ALTER TABLE m SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev',
+                   timescaledb.compress_orderby = 'time');
+SELECT count(compress_chunk(c)) FROM show_chunks('m') c;
+-- Rows deleted inside a batch of one bucket and in batches across buckets; rows in a row part.
+DELETE FROM m WHERE dev = 0 AND time >= '2024-01-01 07:00' AND time < '2024-01-01 07:20';
+DELETE FROM ref WHERE dev = 0 AND time >= '2024-01-01 07:00' AND time < '2024-01-01 07:20';
+DELETE FROM m WHERE dev = 1 AND v = 3 AND time < '2024-01-02';
+DELETE FROM ref WHERE dev = 1 AND v = 3 AND time < '2024-01-02';
+DELETE FROM m WHERE dev = 0 AND time >= '2024-01-02 05:00' AND time < '2024-01-02 06:10';
+DELETE FROM ref WHERE dev = 0 AND time >= '2024-01-02 05:00' AND time < '2024-01-02 06:10';
+INSERT INTO m VALUES ('2024-01-01 05:59:59', 0, 'ok', 'x', NULL, 1), ('2024-01-01 06:00:01', 0, 'new', 'y', '2024-01-01', 2),
+  ('2024-01-02 13:00', 3, NULL, NULL, NULL, NULL);
+INSERT INTO ref VALUES ('2024-01-01 05:59:59', 0, 'ok', 'x', NULL, 1), ('2024-01-01 06:00:01', 0, 'new', 'y', '2024-01-01', 2),
+  ('2024-01-02 13:00', 3, NULL, NULL, NULL, NULL);
+ANALYZE m;
+ANALYZE ref;
+
+-- Runs q ("%I" is the table) on m with the pushdown on and off and on ref: 'same' when all agree.
+CREATE FUNCTION agg_check(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  sql text := 'SELECT coalesce(string_agg(t::text, E''\n'' ORDER BY t::text), '''') FROM (' || q || ') t';
+  a text;
+  b text;
+  r text;
+BEGIN
+  PERFORM set_config('strata.enable_columnstore_agg_pushdown', 'on', true);
+  EXECUTE format(sql, 'm') INTO a;
+  PERFORM set_config('strata.enable_columnstore_agg_pushdown', 'off', true);
+  EXECUTE format(sql, 'm') INTO b;
+  PERFORM set_config('strata.enable_columnstore_agg_pushdown', 'on', true);
+  EXECUTE format(sql, 'ref') INTO r;
+  IF a IS DISTINCT FROM r THEN
+    RAISE NOTICE 'pushdown: %', a;
+    RAISE NOTICE 'plain:    %', r;
+    RETURN 'pushdown differs';
+  END IF;
+  RETURN CASE WHEN b IS DISTINCT FROM r THEN 'off differs' ELSE 'same' END;
+END $$;
+
+-- Whether the plan of q on m has a ColumnstoreAggregate.
+CREATE FUNCTION pushed(q text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || format(q, 'm') LOOP
+    IF line LIKE '%ColumnstoreAggregate%' THEN
+      RETURN true;
+    END IF;
+  END LOOP;
+  RETURN false;
+END $$;
+
+CREATE TABLE queries (id serial, q text);
+INSERT INTO queries (q) VALUES
+  ('SELECT time_bucket(''6 hours'', time) b, dev, status, count(*) FROM %I GROUP BY 1, 2, 3'),
+  ('SELECT time_bucket(''6 hours'', time) b, status, count(*), count(status), sum(v), min(time), max(v) FROM %I GROUP BY 1, 2'),
+  ('SELECT time_bucket(''6 hours'', time) b, dev, count(*), sum(v), min(v), max(time) FROM %I GROUP BY 1, 2'),
+  ('SELECT time_bucket(''1 hour'', time) b, dev, count(*), avg(v) FROM %I GROUP BY 1, 2'),
+  ('SELECT time_bucket(''1 day'', time, ''2024-01-01 03:00''::timestamptz) b, dev, status, count(*) FROM %I GROUP BY 1, 2, 3'),
+  ('SELECT time_bucket(''6 hours'', ts) b, status, count(*), count(ts) FROM %I GROUP BY 1, 2'),
+  ('SELECT time_bucket(''6 hours'', time) b, dev, label, count(*) FROM %I GROUP BY 1, 2, 3'),
+  ('SELECT time_bucket(''6 hours'', time) b, dev, status, count(*), sum(v) FROM %I WHERE v > 3 GROUP BY 1, 2, 3'),
+  ('SELECT time_bucket(''6 hours'', time) b, status, count(*) FROM %I WHERE time >= ''2024-01-01 05:00'' AND time < ''2024-01-02 07:00'' GROUP BY 1, 2'),
+  ('SELECT dev, status, count(*), max(v) FROM %I GROUP BY 1, 2'),
+  ('SELECT status, count(*) FROM %I WHERE status IS NULL OR status = ''new'' GROUP BY 1');
+SELECT id, agg_check(q), pushed(q) FROM queries ORDER BY id;
+
+-- dev 0's first chunk: 17 batches, 14 of them inside one 6-hour bucket by their metadata (the rows
+-- the DELETEs above took out of batches and the new rows are in the chunk's row part).
+CREATE FUNCTION explain_analyze(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+    IF line NOT LIKE '%Memory Usage%' THEN
+      RETURN NEXT line;
+    END IF;
+  END LOOP;
+END $$;
+SELECT explain_analyze($$SELECT time_bucket('6 hours', time) b, status, count(*) FROM m
+  WHERE dev = 0 AND time < '2024-01-02' GROUP BY 1, 2$$);
+
+-- The Finalize Aggregate's estimate: at most the chunks' buckets times the other groups (was the
+-- time column's distinct values, tens of thousands here).
+CREATE FUNCTION plan_rows(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE
+  j json;
+BEGIN
+  EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
+  RETURN (j -> 0 -> 'Plan' ->> 'Plan Rows')::float8;
+END $$;
+SELECT plan_rows($$SELECT time_bucket('6 hours', time) b, dev, status, count(*) FROM m GROUP BY 1, 2, 3$$) <= 200
+  AS estimate_bounded;
+
+DROP SCHEMA cs_aggb CASCADE;
