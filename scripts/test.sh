@@ -191,7 +191,8 @@ rm -rf "$ROOT/build/regress" "$ROOT/build/isolation"; mkdir -p "$ROOT/build/regr
 # The longest jobs start first (by the timings of an unloaded run), so that the pool does not end
 # with one long job running alone; then everything else in name order.
 FIRST=(shell:jobs_scheduler shell:jobs_starvation shell:bench_smoke shell:copy_million shell:jobs_lifecycle
-       shell:many_chunks shell:extension_update shell:replica shell:columnstore_replica shell:crash_recovery clients)
+       shell:many_chunks shell:extension_update shell:replica shell:columnstore_replica shell:crash_recovery clients
+       regress:planner regress:rowstore_agg)
 queue=()
 for f in "${FIRST[@]}"; do queue+=("$f"); done
 for f in "$ROOT"/test/shell/*.sh; do [ -f "$f" ] && queue+=("shell:$(basename "$f" .sh)"); done
