@@ -52,6 +52,7 @@ job_collect() {
   secs=$(awk -v a="${JOB_T0[$name]}" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
   unset "JOB_PID[$name]"
   cat "$POOL/$name.out"
+  echo "  [$name: $secs s]"
   if [ ! -s "$POOL/$name.res" ]; then echo "fail 1 $name" >"$POOL/$name.res"; fi
   while read -r kind n label; do
     if [ "$kind" = pass ]; then pass "$label" "$n"; else fail "$label" "$n"; fi
