@@ -76,9 +76,32 @@ pool_jobs() {
   for name in "${!JOB_PID[@]}"; do [ -n "${EXTRA[$name]:-}" ] || n=$((n + 1)); done
   echo $n
 }
-# pool_run NAME FUNCTION ARGS...: job_start once fewer than $TEST_JOBS pool jobs run.
+# Jobs on the shared cluster (regress, isolation, pgTAP, clients), and the tests that must have it
+# to themselves: generic_plan_locks counts the chunk locks its cached generic plans take, which
+# other tests' DDL changes (the invalidations make the plans revalidate while they run).
+declare -A SHARED=()
+SOLO='^(generic_plan_locks)$'
+shared_running() {
+  local name n=0
+  for name in "${!JOB_PID[@]}"; do [ -n "${SHARED[$name]:-}" ] && n=$((n + 1)); done
+  echo $n
+}
+solo_running() {
+  local name
+  for name in "${!JOB_PID[@]}"; do [[ -n "${SHARED[$name]:-}" && "$name" =~ $SOLO ]] && { echo 1; return; }; done
+  echo 0
+}
+# pool_run [--shared] NAME FUNCTION ARGS...: job_start once fewer than $TEST_JOBS pool jobs run (a
+# job on the shared cluster also waits for a solo job there, and a solo job for the cluster to be free).
 pool_run() {
-  while [ "$(pool_jobs)" -ge "$TEST_JOBS" ]; do job_wait_any; done
+  local shared=
+  [ "$1" = --shared ] && { shared=1; shift; }
+  while [ "$(pool_jobs)" -ge "$TEST_JOBS" ] ||
+        { [ -n "$shared" ] && [ "$(solo_running)" = 1 ]; } ||
+        { [ -n "$shared" ] && [[ "$1" =~ $SOLO ]] && [ "$(shared_running)" -gt 0 ]; }; do
+    job_wait_any
+  done
+  [ -n "$shared" ] && SHARED[$1]=1
   job_start "$@"
 }
 result() { echo "$1 ${3:-1} $2" >&3; }  # result pass LABEL [N] | result fail LABEL [N] (inside a job)
@@ -189,9 +212,9 @@ job_shell() {
 section "tests: pg_regress, isolation, pgTAP, clients, shell ($TEST_JOBS at a time)"
 T_TESTS=$(date +%s)
 rm -rf "$ROOT/build/regress" "$ROOT/build/isolation"; mkdir -p "$ROOT/build/regress" "$ROOT/build/isolation"
-# The longest jobs start first (by the timings of an unloaded run), so that the pool does not end
-# with one long job running alone; then everything else in name order.
-FIRST=(shell:jobs_scheduler shell:jobs_starvation shell:bench_smoke shell:copy_million shell:jobs_lifecycle
+# The longest jobs start first, so that the pool does not end with one long job running alone (the
+# solo test first of all, while only shell tests run beside it); then everything else in name order.
+FIRST=(regress:generic_plan_locks shell:jobs_scheduler shell:jobs_starvation shell:bench_smoke shell:copy_million shell:jobs_lifecycle
        shell:many_chunks shell:extension_update shell:replica shell:columnstore_replica shell:crash_recovery clients
        regress:planner regress:rowstore_agg)
 queue=()
@@ -207,10 +230,10 @@ for q in "${queue[@]}"; do
   kind=${q%%:*}; name=${q#*:}
   case $kind in
     shell) [ -f "$ROOT/test/shell/$name.sh" ] && want "$name" && pool_run "$name" job_shell "$ROOT/test/shell/$name.sh" ;;
-    regress) want "$name" && pool_run "$name" run_pg_test REGRESS "$name" ;;
-    isolation) want "$name" && pool_run "$name" run_pg_test ISOLATION "$name" ;;
-    pgtap) ls "$ROOT"/test/pgtap/*.sql >/dev/null 2>&1 && want pgtap && pool_run pgtap job_pgtap ;;
-    clients) want clients && pool_run clients job_clients ;;
+    regress) want "$name" && pool_run --shared "$name" run_pg_test REGRESS "$name" ;;
+    isolation) want "$name" && pool_run --shared "$name" run_pg_test ISOLATION "$name" ;;
+    pgtap) ls "$ROOT"/test/pgtap/*.sql >/dev/null 2>&1 && want pgtap && pool_run --shared pgtap job_pgtap ;;
+    clients) want clients && pool_run --shared clients job_clients ;;
   esac
 done
 while [ "$(running_jobs)" -gt 0 ]; do job_wait_any; done
