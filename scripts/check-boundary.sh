@@ -23,11 +23,22 @@ ALLOWED='^_ZN6strata2pg(9cpp_entry|7pg_call|25pg_call_in_subtransaction)I'
 
 # glue_functions_with_destructors FILE...: one line "FILE: FUNCTION" per function of a glue file
 # that has exception-handling data; files without server headers are skipped.
+# The files are compiled ${JOBS:-nproc} at a time first, then inspected in order.
+compile_to_asm() {  # compile_to_asm FILE: $OUT/<file>.s, or $OUT/<file>.s.failed with the errors
+  local asm
+  asm=$OUT/$(echo "$1" | tr / _).s
+  rm -f "$asm" "$asm.failed"
+  $CXX_CMD -MD -MF "$asm.d" -S -o "$asm" "$1" 2>"$asm.failed" && rm -f "$asm.failed"
+  return 0
+}
+export -f compile_to_asm
+export CXX_CMD OUT
 glue_functions_with_destructors() {
   local f asm
+  printf '%s\0' "$@" | xargs -0 -r -n 1 -P "${JOBS:-$(nproc)}" bash -c 'compile_to_asm "$1"' _
   for f in "$@"; do
     asm=$OUT/$(echo "$f" | tr / _).s
-    $CXX_CMD -MD -MF "$asm.d" -S -o "$asm" "$f" || { echo "$f: does not compile"; continue; }
+    if [ -f "$asm.failed" ]; then cat "$asm.failed" >&2; echo "$f: does not compile"; continue; fi
     grep -q "$SERVER_INCLUDE/postgres.h" "$asm.d" || continue
     awk '/^\t\.type\t.*, @function$/ { sub(/^\t\.type\t/, ""); sub(/, @function$/, ""); fn = $0 }
          /\.cfi_startproc/ { cur = fn }

@@ -25,7 +25,7 @@ as_pg() {
 # freshly built strata without touching the system installation.
 stage_install() {
   log "building strata"
-  make -C "$ROOT" -j"$JOBS" PG_CONFIG="$PG_CONFIG" >/dev/null
+  make -C "$ROOT" -j"$JOBS" PG_CONFIG="$PG_CONFIG" >/dev/null || return 1
   if [ ! -x "$STAGE_BINDIR/postgres" ] || [ "$SYS_BINDIR/postgres" -nt "$STAGE_BINDIR/postgres" ]; then
     log "staging a private copy of PostgreSQL in $STAGE"
     rm -rf "$STAGE"
@@ -36,7 +36,7 @@ stage_install() {
   # Extensions packaged after the stage was made (tdigest, hll, ...): copy what is missing.
   cp -an "$SYS_PKGLIBDIR/." "$STAGE$SYS_PKGLIBDIR/"
   cp -an "$SYS_SHAREDIR/extension/." "$STAGE$SYS_SHAREDIR/extension/"
-  make -C "$ROOT" install DESTDIR="$STAGE" PG_CONFIG="$PG_CONFIG" >/dev/null
+  make -C "$ROOT" install DESTDIR="$STAGE" PG_CONFIG="$PG_CONFIG" >/dev/null || return 1
   chmod -R a+rX "$STAGE"
 }
 

@@ -411,25 +411,25 @@ SET enable_bitmapscan = off;
 EXPLAIN (COSTS OFF) SELECT * FROM m WHERE time < 15;
 RESET strata.enable_chunk_exclusion;
 
--- Planning a query that touches one chunk of 5,000 opens and locks only that chunk.
+-- Planning a query that touches one chunk of 1,000 opens and locks only that chunk.
 CREATE TABLE many (time int NOT NULL, v int);
 SELECT table_name FROM create_hypertable('many', 'time', chunk_time_interval => 1,
                                          create_default_indexes => false);
-INSERT INTO many SELECT g, g FROM generate_series(1, 5000) g;
+INSERT INTO many SELECT g, g FROM generate_series(1, 1000) g;
 BEGIN;
-EXPLAIN (COSTS OFF) SELECT * FROM many WHERE time = 2500;
+EXPLAIN (COSTS OFF) SELECT * FROM many WHERE time = 500;
 SELECT count(*) AS chunks_locked
   FROM pg_locks l JOIN _strata_catalog.chunk c ON l.relation = format('%I.%I', c.schema_name, c.table_name)::regclass
   WHERE l.pid = pg_backend_pid() AND c.hypertable_id = 7;
 COMMIT;
 BEGIN;
 SET LOCAL strata.enable_chunk_exclusion = off;
-EXPLAIN (COSTS OFF) SELECT * FROM many WHERE time = 2500;
+EXPLAIN (COSTS OFF) SELECT * FROM many WHERE time = 500;
 SELECT count(*) AS chunks_locked
   FROM pg_locks l JOIN _strata_catalog.chunk c ON l.relation = format('%I.%I', c.schema_name, c.table_name)::regclass
   WHERE l.pid = pg_backend_pid() AND c.hypertable_id = 7;
 COMMIT;
-SELECT * FROM many WHERE time = 2500;
+SELECT * FROM many WHERE time = 500;
 
 \c :regress_db
 DROP DATABASE strata_planner_test;

@@ -67,6 +67,18 @@ enum AggKind {
   kSumNumeric,  // sum(numeric), avg(numeric): serialized NumericAggState (numeric_avg_serialize's form)
   kAvgNumeric
 };
+
+// Planning helpers shared by agg_plan.cpp and rowagg_plan.cpp (defined in agg_common.cpp).
+// `n` (under any RelabelTypes) as a Var of a user column of relation `relid`, or nullptr.
+Var* plain_var(Node* n, Index relid);
+// strata's time_bucket(width, col [, origin / offset]) with constant width and origin / offset.
+bool is_time_bucket(FuncExpr* f);
+// Whether GROUP BY compares the grouping column `sgref` with its type's default equality (the one
+// native grouping implements).
+bool default_equality(PlannerInfo* root, Expr* expr, Index sgref);
+// An aggregate call without FILTER, DISTINCT, ORDER BY, VARIADIC, outer references or a
+// non-normal kind (ordered-set, hypothetical): the only ones computed natively.
+bool plain_aggref(const Aggref* a);
 }  // namespace aggplan
 
 // Executor side (agg_exec.cpp).

@@ -108,33 +108,10 @@ int agg_kind(Oid fnoid) {
 
 bool numeric_codec(int codec) { return codec >= kInt16 && codec <= kFloat8; }
 
-Var* plain_var(Node* n, Index relid) {
-  while (n != nullptr && IsA(n, RelabelType)) n = (Node*)((RelabelType*)n)->arg;
-  if (n == nullptr || !IsA(n, Var)) return nullptr;
-  Var* v = (Var*)n;
-  if (v->varno != (int)relid || v->varlevelsup != 0 || v->varattno <= 0) return nullptr;
-  return v;
-}
-
 int attr_field(List* attrs, AttrNumber attno, int field) {
   const int i = (attno - 1) * scanplan::kAttrFields + field;
   if (attno < 1 || i >= list_length(attrs)) return 0;
   return list_nth_int(attrs, i);
-}
-
-// strata's time_bucket(width, col [, origin/offset]) with constant width and origin/offset.
-bool is_time_bucket(FuncExpr* f) {
-  const int nargs = list_length(f->args);
-  if (nargs < 2 || nargs > 3) return false;
-  if (!IsA(linitial(f->args), Const) || ((Const*)linitial(f->args))->constisnull) return false;
-  if (nargs == 3 && (!IsA(lthird(f->args), Const) || ((Const*)lthird(f->args))->constisnull ||
-                     exprType((Node*)lthird(f->args)) == TEXTOID))
-    return false;
-  if (func_volatile(f->funcid) == PROVOLATILE_VOLATILE || f->funcretset) return false;
-  char* name = get_func_name(f->funcid);
-  if (name == nullptr || strcmp(name, "time_bucket") != 0) return false;
-  const Oid ext = get_extension_oid("strata", true);
-  return OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, f->funcid) == ext;
 }
 
 // A grouping column that is a data column of the chunk: grouped by its decoded values (hashed by
@@ -166,15 +143,6 @@ bool value_group_column(Var* v, List* attrs, int* spec) {
   spec[kSpecTypid] = (int)v->vartype;
   spec[kSpecCodec] = codec;
   return true;
-}
-
-// Whether GROUP BY compares the grouping column `sgref` with its type's default equality (the
-// one value grouping implements).
-bool default_equality(PlannerInfo* root, Expr* expr, Index sgref) {
-  SortGroupClause* sgc = get_sortgroupref_clause_noerr(sgref, root->parse->groupClause);
-  if (sgc == nullptr) return false;
-  TypeCacheEntry* tc = lookup_type_cache(exprType((Node*)expr), TYPECACHE_EQ_OPR);
-  return OidIsValid(tc->eq_opr) && tc->eq_opr == sgc->eqop;
 }
 
 // The spec of one output column of a ColumnstoreAggregate over a chunk with layout `attrs`;
@@ -217,9 +185,7 @@ bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** 
   }
   if (!IsA(expr, Aggref)) return false;
   Aggref* a = (Aggref*)expr;
-  if (a->aggfilter != nullptr || a->aggdistinct != NIL || a->aggorder != NIL || a->aggvariadic ||
-      a->agglevelsup != 0 || a->aggkind != AGGKIND_NORMAL)
-    return false;
+  if (!plain_aggref(a)) return false;
   const int kind = agg_kind(a->aggfnoid);
   if (kind < 0) return false;
   spec[kSpecKind] = kSpecAgg;

@@ -43,6 +43,10 @@ bool guc_rowstore_agg_direct_scan = true;
 namespace {
 
 using namespace rowaggplan;
+using aggplan::default_equality;
+using aggplan::is_time_bucket;
+using aggplan::plain_aggref;
+using aggplan::plain_var;
 
 Plan* plan_rowagg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist, List* clauses,
                   List* custom_plans);
@@ -94,41 +98,11 @@ int agg_kind(Oid fnoid) {
   }
 }
 
-Var* plain_var(Node* n, Index relid) {
-  while (n != nullptr && IsA(n, RelabelType)) n = (Node*)((RelabelType*)n)->arg;
-  if (n == nullptr || !IsA(n, Var)) return nullptr;
-  Var* v = (Var*)n;
-  if (v->varno != (int)relid || v->varlevelsup != 0 || v->varattno <= 0) return nullptr;
-  return v;
-}
-
 // Types whose values are grouped by their Datum word: equality of the word is the type's default
 // equality.
 bool word_type(Oid t) {
   return t == INT2OID || t == INT4OID || t == INT8OID || t == DATEOID || t == TIMESTAMPOID || t == TIMESTAMPTZOID ||
          t == BOOLOID;
-}
-
-// strata's time_bucket(width, col [, origin / offset]) with constant width and origin / offset.
-bool is_time_bucket(FuncExpr* f) {
-  const int nargs = list_length(f->args);
-  if (nargs < 2 || nargs > 3) return false;
-  if (!IsA(linitial(f->args), Const) || ((Const*)linitial(f->args))->constisnull) return false;
-  if (nargs == 3 && (!IsA(lthird(f->args), Const) || ((Const*)lthird(f->args))->constisnull ||
-                     exprType((Node*)lthird(f->args)) == TEXTOID))
-    return false;
-  if (func_volatile(f->funcid) == PROVOLATILE_VOLATILE || f->funcretset) return false;
-  char* name = get_func_name(f->funcid);
-  if (name == nullptr || strcmp(name, "time_bucket") != 0) return false;
-  const Oid ext = get_extension_oid("strata", true);
-  return OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, f->funcid) == ext;
-}
-
-bool default_equality(PlannerInfo* root, Expr* expr, Index sgref) {
-  SortGroupClause* sgc = get_sortgroupref_clause_noerr(sgref, root->parse->groupClause);
-  if (sgc == nullptr) return false;
-  TypeCacheEntry* tc = lookup_type_cache(exprType((Node*)expr), TYPECACHE_EQ_OPR);
-  return OidIsValid(tc->eq_opr) && tc->eq_opr == sgc->eqop;
 }
 
 // The spec of one output column; its input Var (NULL for count(*)) in *var, the time_bucket's
@@ -173,9 +147,7 @@ bool analyze_column(PlannerInfo* root, Expr* expr, Index sgref, Index relid, Lis
   }
   if (!IsA(expr, Aggref)) return false;
   Aggref* a = (Aggref*)expr;
-  if (a->aggfilter != nullptr || a->aggdistinct != NIL || a->aggorder != NIL || a->aggvariadic ||
-      a->agglevelsup != 0 || a->aggkind != AGGKIND_NORMAL)
-    return false;
+  if (!plain_aggref(a)) return false;
   const int kind = agg_kind(a->aggfnoid);
   if (kind < 0) return false;
   spec[kRSpecKind] = aggplan::kSpecAgg;

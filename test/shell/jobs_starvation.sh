@@ -83,8 +83,16 @@ done
 q -d "$db" -c "ALTER SYSTEM SET strata.max_background_workers = 1" -c "SELECT pg_reload_conf()" >/dev/null
 sleep 0.5
 q -d "$db" >/dev/null <<'SQL'
+-- (holds the only worker until the test has seen the other job wait, at most 60 s: a fixed
+-- sleep could end before a loaded machine's scheduler got to see the other job due)
+CREATE TABLE release (x int);
 CREATE PROCEDURE sleeper(job_id int, config jsonb) LANGUAGE plpgsql AS $$
-BEGIN PERFORM pg_sleep(4); END $$;
+BEGIN
+  FOR i IN 1 .. 600 LOOP
+    EXIT WHEN EXISTS (SELECT FROM release);
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
 SELECT add_job('sleeper', '1 hour');
 SQL
 if poll "$db" "SELECT job_status = 'Running' FROM strata_information.job_stats WHERE job_id = 1001" 10; then ok "sleeper running"; else fail "sleeper did not start"; fi
@@ -92,6 +100,7 @@ before=$(q -d "$db" -c "SELECT count(*) FROM runs")
 q -d "$db" -c "SELECT alter_job(1000, next_start => now())" >/dev/null
 if poll "$db" "SELECT job_status = 'Waiting' FROM strata_information.job_stats WHERE job_id = 1000" 5; then ok "a job without a worker is 'Waiting'"; else
   fail "job_status: $(q -d "$db" -c "SELECT job_status FROM strata_information.job_stats WHERE job_id = 1000")"; fi
+q -d "$db" -c "INSERT INTO release VALUES (1)" >/dev/null
 if poll "$db" "SELECT count(*) > $before FROM runs" 15; then ok "the waiting job ran once the worker was free"; else fail "the waiting job did not run"; fi
 expect "$db" "SELECT coalesce(string_agg(job_id || ' ' || sqlerrcode || ' ' || err_message, '; '), 'none') FROM strata_information.job_errors" none "waiting recorded no failure"
 q -d "$db" -c "ALTER SYSTEM RESET strata.max_background_workers" -c "SELECT pg_reload_conf()" >/dev/null

@@ -9,9 +9,11 @@ q() { psql_at "$DATA" "$PORT" -q -At "$@"; }
 fail() { echo "FAIL: $*" >&2; FAILURES=$((FAILURES + 1)); }
 ok() { echo "ok: $*"; }
 # poll DB SQL TIMEOUT_SECONDS: re-runs SQL (which returns t or f) every 0.2 s until it returns t.
+# The timeout is multiplied by POLL_SCALE (default 3): the test suite runs several tests at once,
+# and a loaded machine's background workers start late; a poll ends as soon as SQL returns t.
 poll() {
   local db=$1 sql=$2 timeout=$3 deadline
-  deadline=$(($(date +%s%N) / 1000000 + timeout * 1000))
+  deadline=$(($(date +%s%N) / 1000000 + timeout * ${POLL_SCALE:-3} * 1000))
   while (($(date +%s%N) / 1000000 < deadline)); do
     [ "$(q -d "$db" -c "$sql" 2>/dev/null)" = t ] && return 0
     sleep 0.2
