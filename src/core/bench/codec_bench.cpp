@@ -12,7 +12,9 @@
 //
 // Options: --scale=<f> (default 1; data volume multiplier), --verbose (codec mix and per-batch
 // timings on stderr), --only=<dataset>, --column=<name>, --passes=<n> (decode timing passes, best
-// of n; default 7), --zstd-min-gain=<f> (EncodeOptions::zstd_min_gain), --gbench (also run the Google
+// of n; default 7), --zstd-min-gain=<f> (EncodeOptions::zstd_min_gain), --hint (encode each
+// column's batches with one codec::CodecHint, as compress_chunk and the direct COPY do; the
+// devops16 dataset, the database benchmark's devops shape, runs only with --only=devops16), --gbench (also run the Google
 // Benchmark micro-benchmarks of single-batch decode; extra args are passed to it).
 #include <benchmark/benchmark.h>
 #include <zstd.h>
@@ -102,6 +104,47 @@ Dataset make_devops(bool decimals, double scale) {
         w = std::clamp(w + step(rng), 0.0, 100.0);
         c.f.push_back(decimals ? std::round(w * 100) / 100 : std::round(w));
       }
+      g.cols.push_back(std::move(c));
+    }
+    d.groups.push_back(std::move(g));
+  }
+  return d;
+}
+
+// devops16: the shape of bench/workloads/devops/generate.sql (what compress_chunk and the direct
+// COPY encode in the database benchmarks): metrics are multiples of 1/16 in [0, 100], random walks
+// with uniform steps of -2 .. +2 (in 1/16 units) reflected at the ends; hosts every 10 s, segment
+// by host, order by time DESC (the bench's orderby), 12-hour chunks.
+Dataset make_devops16(double scale) {
+  Dataset d;
+  d.name = "devops16";
+  std::mt19937_64 rng(16);
+  const int hosts = std::max(1, static_cast<int>(100 * scale));
+  const int64_t t0 = INT64_C(1704067200000000);
+  const int64_t interval = 10'000'000, rows_per_host = 4320;  // 12 hours = one chunk
+  const char* regions[] = {"us-east-1", "us-west-1", "eu-west-1", "ap-southeast-1"};
+  for (int h = 0; h < hosts; ++h) {
+    Group g;
+    g.rows = rows_per_host;
+    Col time{"time", ColumnType::Timestamp}, tags{"tags_id", ColumnType::Int32}, region{"region", ColumnType::Varlen},
+        dc{"datacenter", ColumnType::Varlen};
+    for (int64_t k = rows_per_host - 1; k >= 0; --k) {
+      time.i.push_back(t0 + k * interval);
+      tags.i.push_back(h);
+      region.s.push_back(regions[h % 4]);
+      dc.s.push_back(std::string(regions[h % 4]) + (h % 3 == 0 ? "a" : h % 3 == 1 ? "b" : "c"));
+    }
+    g.cols = {time, tags, region, dc};
+    for (const char* m : kMetrics) {
+      Col c{m, ColumnType::Float8};
+      int64_t units = static_cast<int64_t>(rng() % 1601);
+      std::vector<double> walk;
+      for (int64_t k = 0; k < rows_per_host; ++k) {
+        units += static_cast<int64_t>(rng() % 65) - 32;
+        const int64_t mm = ((units % 3200) + 3200) % 3200;
+        walk.push_back(static_cast<double>(mm <= 1600 ? mm : 3200 - mm) / 16);
+      }
+      c.f.assign(walk.rbegin(), walk.rend());  // time DESC
       g.cols.push_back(std::move(c));
     }
     d.groups.push_back(std::move(g));
@@ -290,6 +333,7 @@ Batch slice(const Col& c, size_t from, size_t to) {
 }
 
 bool g_verbose = false;
+bool g_hint = false;            // --hint: one CodecHint per column, as compress_chunk keeps per chunk
 double g_zstd_min_gain = -1.0;  // automatic
 int g_passes = 7;               // decode timing passes (best of)
 std::string g_column;           // --column=<name>: only this column
@@ -307,6 +351,7 @@ void run_dataset(const Dataset& d) {
   const size_t ncols = d.groups.front().cols.size();
   size_t total_ours = 0;
   double total_enc_s = 0;
+  uint64_t digest = 1469598103934665603ull;  // FNV-1a of every encoded blob, to compare encoders
   CodecContext ctx;
   ZSTD_CCtx* zc = ZSTD_createCCtx();
   ZSTD_DCtx* zd = ZSTD_createDCtx();
@@ -319,6 +364,7 @@ void run_dataset(const Dataset& d) {
     std::vector<const Dictionary*> dicts;
     std::vector<std::unique_ptr<Dictionary>> dict_store;
     std::map<std::string, size_t> chosen;  // codec mix, printed to stderr with --verbose
+    CodecHint hint;
     for (const Group& g : d.groups) {
       const Col& c = g.cols[ci];
       const Dictionary* dict = nullptr;
@@ -343,12 +389,14 @@ void run_dataset(const Dataset& d) {
       o.zstd_min_gain = g_zstd_min_gain;
       o.dictionary = dicts[bi];
       o.context = &ctx;
+      if (g_hint) o.hint = &hint;
       double t = now();
       ColumnStats cst;
       blobs.push_back(encode_column(b.type, b.view(), o, &cst));
       r.enc_s += now() - t;
       chosen[std::string(codec_name(cst.codec)) + (cst.zstd ? "+zstd" : "")]++;
       r.ours += blobs.back().size();
+      for (uint8_t byte : blobs.back()) digest = (digest ^ byte) * 1099511628211ull;
       r.rows += b.rows;
       r.raw += b.raw.size();
       std::vector<uint8_t> z(ZSTD_compressBound(b.raw.size()));
@@ -423,7 +471,8 @@ void run_dataset(const Dataset& d) {
   ZSTD_freeCCtx(zc);
   ZSTD_freeDCtx(zd);
   // one line a dataset: what an encoder change must not make larger, and how long encoding took
-  std::printf("codec_bench dataset=%s total_bytes=%zu encode_s=%.3f\n", d.name.c_str(), total_ours, total_enc_s);
+  std::printf("codec_bench dataset=%s total_bytes=%zu encode_s=%.3f digest=%016llx\n", d.name.c_str(), total_ours,
+              total_enc_s, static_cast<unsigned long long>(digest));
 }
 
 // ---- Google Benchmark micro-benchmarks: decode of one 1,000-row batch ----
@@ -474,6 +523,7 @@ int main(int argc, char** argv) {
     if (a.rfind("--scale=", 0) == 0) scale = std::stod(a.substr(8));
     else if (a == "--gbench") gbench = true;
     else if (a == "--verbose") g_verbose = true;
+    else if (a == "--hint") g_hint = true;
     else if (a.rfind("--zstd-min-gain=", 0) == 0) g_zstd_min_gain = std::stod(a.substr(16));
     else if (a.rfind("--only=", 0) == 0) only = a.substr(7);
     else if (a.rfind("--column=", 0) == 0) g_column = a.substr(9);
@@ -482,6 +532,7 @@ int main(int argc, char** argv) {
   }
   const double t0 = now();
   if (only.empty() || only == "devops") run_dataset(make_devops(false, scale));
+  if (only == "devops16") run_dataset(make_devops16(scale));
   if (only.empty() || only == "devops_decimal") run_dataset(make_devops(true, scale));
   if (only.empty() || only == "fleet") run_dataset(make_fleet(scale));
   if (only.empty() || only == "sensor") run_dataset(make_sensor(scale));

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "codec/float_codec.hpp"
 #include "codec/frame.hpp"
@@ -66,13 +67,29 @@ Gathered gather(ColumnType type, const ColumnView& col, ColumnStats& st) {
     }
   } else if (float_like(type)) {
     const bool f4 = type == ColumnType::Float4;
-    g.bits.reserve(valid);
-    for (size_t i = 0; i < col.rows; ++i) {
-      if (!is_valid(i)) continue;
-      uint64_t b = 0;
-      std::memcpy(&b, static_cast<const uint8_t*>(col.fixed) + (f4 ? 4 : 8) * i, f4 ? 4 : 8);
-      g.bits.push_back(b);
-      const double d = bits_to_double(b, f4);
+    g.bits.resize(valid);
+    uint64_t* out = g.bits.data();
+    const uint8_t* in = static_cast<const uint8_t*>(col.fixed);
+    // The loads have a constant size per loop, so they compile to plain moves.
+    auto fill = [&](auto width) {
+      size_t k = 0;
+      for (size_t i = 0; i < col.rows; ++i) {
+        if (!is_valid(i)) continue;
+        uint64_t b = 0;
+        if constexpr (decltype(width)::value == 4) {
+          uint32_t u;
+          std::memcpy(&u, in + 4 * i, 4);
+          b = u;
+        } else {
+          std::memcpy(&b, in + 8 * i, 8);
+        }
+        out[k++] = b;
+      }
+    };
+    if (f4) fill(std::integral_constant<int, 4>{});
+    else fill(std::integral_constant<int, 8>{});
+    for (size_t k = 0; k < valid; ++k) {
+      const double d = bits_to_double(out[k], f4);
       if (!std::isnan(d)) {
         if (!st.has_minmax || d < st.min_float) st.min_float = d;
         if (!st.has_minmax || d > st.max_float) st.max_float = d;
@@ -107,16 +124,21 @@ Gathered gather(ColumnType type, const ColumnView& col, ColumnStats& st) {
 }
 
 // Builds a body for codec c, or returns false when c does not apply to these values.
+// shape / chosen: the integer tree's shape to plan and the one written (Integer, Alp).
 bool build_body(ColumnType type, Codec c, const Gathered& g, const EncodeOptions& o, bool byte_aligned,
-                bool forced, ByteWriter& w) {
+                bool forced, ByteWriter& w, const IntShape* shape = nullptr, IntShape* chosen = nullptr) {
   const bool f4 = type == ColumnType::Float4;
   const size_t width = fixed_width(type);
   switch (c) {
-    case Codec::Integer:
-      encode_ints(w, g.ints, IntEncodeOptions{byte_aligned});
+    case Codec::Integer: {
+      IntEncodeOptions io{byte_aligned};
+      io.plan_only = shape;
+      io.chosen = chosen;
+      encode_ints(w, g.ints, io);
       return true;
+    }
     case Codec::Alp:
-      return encode_alp(w, g.bits, f4, byte_aligned, forced);
+      return encode_alp(w, g.bits, f4, byte_aligned, forced, shape, chosen);
     case Codec::FloatXor:
       encode_xor(w, g.bits, f4 ? 32 : 64);
       return true;
@@ -198,12 +220,14 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
   bool best_z = false;
   bool best_aligned = false;
   size_t best_raw = 0;
+  IntShape best_shape;
   ContextRef zctx(o.context);
 
   if (g.m > 0 && o.force_codec != Codec::AllNull) {
     const bool forced = o.force_codec != Codec::Auto;
     size_t best_size = SIZE_MAX;
-    auto consider = [&](Codec c, std::vector<uint8_t>&& body, bool z, size_t raw, bool aligned) {
+    auto consider = [&](Codec c, std::vector<uint8_t>&& body, bool z, size_t raw, bool aligned,
+                        const IntShape& shape = IntShape{}) {
       const size_t size = body.size() + (z ? varint_size(raw) + varint_size(body.size()) : 0);
       // A zstd stage costs a fixed decompression overhead, so it must save zstd_min_gain of the
       // bytes to be chosen. Auto (< 0): dictionary codes decode at memory speed, so there zstd must
@@ -219,6 +243,7 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
         best_z = z;
         best_raw = raw;
         best_aligned = aligned;
+        best_shape = shape;
       }
     };
     // Trial encodings are pruned where they cannot win in practice (docs/FORMAT.md, "Encoder"):
@@ -235,7 +260,8 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
         if (aligned && (!o.allow_zstd || !has_aligned_variant(c))) continue;
         if (aligned && !forced && c == Codec::Alp && !zstd_gained) continue;
         ByteWriter w;
-        if (!build_body(type, c, g, o, aligned != 0, forced, w)) return;
+        IntShape shape;
+        if (!build_body(type, c, g, o, aligned != 0, forced, w, nullptr, &shape)) return;
         std::vector<uint8_t> body = std::move(w.buf());
         const size_t raw = body.size();
         if (c == Codec::Alp && raw * 4 <= g.m * fixed_width(type)) alp_applied = true;
@@ -244,11 +270,11 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
           std::vector<uint8_t> z = zstd_compress(zctx.get(), body.data(), raw, o.zstd_level);
           if (!z.empty() && z.size() + varint_size(raw) + varint_size(z.size()) < raw) {
             zstd_gained = true;
-            consider(c, std::move(z), true, raw, aligned != 0);
+            consider(c, std::move(z), true, raw, aligned != 0, shape);
             if (aligned) continue;
           }
         }
-        if (!aligned) consider(c, std::move(body), false, raw, false);
+        if (!aligned) consider(c, std::move(body), false, raw, false, shape);
       }
     };
     // Only the variant the hint remembers (after Constant); false when it does not apply here.
@@ -258,7 +284,12 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
       try_codec(Codec::Constant);
       if (best_codec == Codec::Constant) return true;
       ByteWriter w;
-      if (!build_body(type, hint->codec, g, o, hint->aligned, false, w)) return false;
+      IntShape shape;
+      shape.top = hint->int_top;
+      shape.child = hint->int_child;
+      const bool use_shape = hint->shape_agree >= CodecHint::kAgree && shape.top >= 0;
+      if (!build_body(type, hint->codec, g, o, hint->aligned, false, w, use_shape ? &shape : nullptr)) return false;
+      hints->shaped += use_shape;
       std::vector<uint8_t> body = std::move(w.buf());
       const size_t raw = body.size();
       if (hint->zstd && o.allow_zstd && raw >= 32) {
@@ -280,6 +311,7 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
       best_body.clear();
       best_z = best_aligned = false;
       best_raw = 0;
+      best_shape = IntShape{};
       std::vector<Codec> cands = forced ? std::vector<Codec>{o.force_codec} : candidates_for(type);
       for (Codec c : cands) {
         if (best_codec == Codec::Constant) break;  // nothing beats storing the value once
@@ -298,6 +330,15 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
           hint->aligned = best_aligned;
           hint->zstd = best_z;
           hint->agree = 1;
+          hint->shape_agree = 0;
+        }
+        // The integer tree's shape is learnt the same way, under an agreed codec.
+        if (hint->shape_agree > 0 && hint->int_top == best_shape.top && hint->int_child == best_shape.child) {
+          hint->shape_agree++;
+        } else {
+          hint->int_top = best_shape.top;
+          hint->int_child = best_shape.child;
+          hint->shape_agree = best_shape.top >= 0 ? 1 : 0;
         }
         hint->last_zstd = best_z;
         hint->since_trial = 0;

@@ -20,13 +20,21 @@ constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8
                              1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
 constexpr int kMaxExp = 18;
 
+// std::nearbyint in the default rounding mode (ties to even) for |x| < 2^53, without the library
+// call: adding and subtracting 2^52 rounds away the fraction (values of 2^52 and more have none).
+inline double round_to_integer(double x) {
+  constexpr double k = 4503599627370496.0;  // 2^52
+  if (!(std::fabs(x) < k)) return x;
+  return x >= 0 ? (x + k) - k : (x - k) + k;
+}
+
 // ALP-style: digits = round(v * 10^e); decode v' = digits / 10^e (correctly rounded division),
 // narrowed to float for Float4. A value is an exception unless v' has exactly v's bits.
 inline bool alp_encode_one(uint64_t bits, bool is_float, int e, int64_t* digits) {
   const double v = bits_to_double(bits, is_float);
   const double scaled = v * kPow10[e];
   if (!(std::fabs(scaled) < 9007199254740992.0)) return false;  // also rejects NaN/Inf
-  const double r = std::nearbyint(scaled);
+  const double r = round_to_integer(scaled);
   const int64_t d = static_cast<int64_t>(r);
   const double back = static_cast<double>(d) / kPow10[e];
   uint64_t bb;
@@ -77,7 +85,8 @@ int alp_choose_exponent(std::span<const uint64_t> bits, bool is_float, size_t* s
 
 }  // namespace
 
-bool encode_alp(ByteWriter& w, std::span<const uint64_t> bits, bool is_float, bool byte_aligned, bool forced) {
+bool encode_alp(ByteWriter& w, std::span<const uint64_t> bits, bool is_float, bool byte_aligned, bool forced,
+                const IntShape* plan_only, IntShape* chosen) {
   size_t sf = 0, sn = 0;
   const int e = alp_choose_exponent(bits, is_float, &sf, &sn);
   if (!forced && sf * 4 > sn) return false;  // mostly not decimal-like
@@ -98,7 +107,10 @@ bool encode_alp(ByteWriter& w, std::span<const uint64_t> bits, bool is_float, bo
   if (!forced && exc.size() * 4 > n) return false;
   w.u8(static_cast<uint8_t>(e));
   w.varint(exc.size());
-  encode_ints(w, digits, IntEncodeOptions{byte_aligned});
+  IntEncodeOptions io{byte_aligned};
+  io.plan_only = plan_only;
+  io.chosen = chosen;
+  encode_ints(w, digits, io);
   if (!exc.empty()) {
     encode_ints(w, pos, IntEncodeOptions{});
     const size_t width = is_float ? 4 : 8;

@@ -8,6 +8,7 @@
 #include <span>
 
 #include "codec/byte_io.hpp"
+#include "codec/int_codec.hpp"
 
 namespace strata::core::codec {
 
@@ -26,7 +27,9 @@ inline double bits_to_double(uint64_t b, bool is_float) {
 // Alp: u8 exponent, varint exception count, integer block of the digits, then (with exceptions)
 // an integer block of their positions and their raw bits. Returns false, writing nothing, when
 // the values are mostly not decimal-like (unless forced).
-bool encode_alp(ByteWriter& w, std::span<const uint64_t> bits, bool is_float, bool byte_aligned, bool forced);
+// plan_only / chosen: the integer tree's shape for the digits (IntEncodeOptions).
+bool encode_alp(ByteWriter& w, std::span<const uint64_t> bits, bool is_float, bool byte_aligned, bool forced,
+                const IntShape* plan_only = nullptr, IntShape* chosen = nullptr);
 void decode_alp(ByteReader& r, size_t n, bool is_float, uint8_t* out);
 
 // FloatXor: varint byte length, then the bit stream of XORs of consecutive values (W = 32 or 64).

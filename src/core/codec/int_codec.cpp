@@ -22,7 +22,8 @@ struct ForPlan;
 // top-level encode_ints / estimate_ints call.
 struct Memo;
 size_t estimate_impl(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, Memo* memo);
-void encode_impl(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptions& o, int depth, Memo* memo);
+void encode_impl(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptions& o, int depth, Memo* memo,
+                 const IntShape* hint = nullptr, IntShape* chosen = nullptr);
 
 unsigned align_width(unsigned w, bool byte_aligned) {
   if (!byte_aligned || w == 0) return w;
@@ -200,6 +201,8 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
     if (c.est >= p.est + p.est / 2) break;
     const uint64_t span_w = c.b >= 64 ? ~uint64_t{0} : (uint64_t{1} << c.b) - 1;
     std::vector<int64_t> pos, val;
+    pos.reserve(c.exc);
+    val.reserve(c.exc);
     for (size_t i = 0; i < n; ++i) {
       const uint64_t ui = rows[i];
       if (ui < c.lo || ui - c.lo > span_w) {
@@ -236,15 +239,29 @@ void write_for(ByteWriter& w, std::span<const int64_t> v, const ForPlan& p, cons
   std::vector<uint64_t> packed(n);
   std::vector<int64_t> exc_pos, exc_val;
   const uint64_t limit = p.width >= 64 ? ~uint64_t{0} : (uint64_t{1} << p.width) - 1;
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t d = static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(p.base);
-    // below base (wraps to huge) or above the window: an exception
-    if (p.patched && (v[i] < p.base || d / p.gcd > limit)) {
-      exc_pos.push_back(static_cast<int64_t>(i));
-      exc_val.push_back(v[i]);
-      packed[i] = 0;
+  // Every value at or above base is base plus a multiple of gcd (the plan's gcd divides every
+  // offset from the minimum, and a patched base is the minimum plus a multiple of it): exact
+  // division by multiplication.
+  const ExactDivisor div(p.gcd);
+  if (!p.patched) {
+    if (p.gcd == 1) {
+      for (size_t i = 0; i < n; ++i) packed[i] = static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(p.base);
     } else {
-      packed[i] = d / p.gcd;
+      for (size_t i = 0; i < n; ++i) packed[i] = div.divide(static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(p.base));
+    }
+  } else {
+    exc_pos.reserve(p.exceptions);
+    exc_val.reserve(p.exceptions);
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t q = div.divide(static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(p.base));
+      // below base (wraps to huge) or above the window: an exception
+      if (v[i] < p.base || q > limit) {
+        exc_pos.push_back(static_cast<int64_t>(i));
+        exc_val.push_back(v[i]);
+        packed[i] = 0;
+      } else {
+        packed[i] = q;
+      }
     }
   }
   IntEncodeOptions child = o;
@@ -392,7 +409,7 @@ struct Memo {
 };
 
 Choice choose(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, size_t* est_out,
-              ForPlan* plan_out, Memo* memo, LzParse* lz_out = nullptr) {
+              ForPlan* plan_out, Memo* memo, LzParse* lz_out = nullptr, int hint = -1, int child_hint = -1) {
   if (v.empty() || all_equal(v)) {
     if (est_out) *est_out = 1 + varint_size(zigzag(v.empty() ? 0 : v[0]));
     return Choice::Const;
@@ -404,6 +421,46 @@ Choice choose(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, 
       if (est_out) *est_out = e->est;
       if (plan_out) *plan_out = e->plan;
       return e->choice;
+    }
+  }
+  // A remembered shape (IntEncodeOptions::plan_only): plan only that one where it applies.
+  if (hint >= 0) {
+    const Choice h = static_cast<Choice>(hint);
+    ForPlan fp;
+    size_t e = 0;
+    bool ok = false;
+    if (h == Choice::For) {
+      fp = plan_for(v, o, depth, memo);
+      e = fp.est;
+      ok = true;
+    } else if (h == Choice::Delta && depth < kMaxEncodeDepth - 1 && v.size() >= 3) {
+      std::vector<int64_t> d = deltas_of(v);
+      size_t ce = 0;
+      choose(d, o, depth + 1, &ce, nullptr, memo, nullptr, child_hint);
+      e = 1 + varint_size(zigzag(v[0])) + ce;
+      ok = true;
+    } else if (h == Choice::Rle && depth < kMaxEncodeDepth - 1) {
+      const size_t runs = count_runs(v);
+      if (runs * 4 <= v.size()) {
+        std::vector<int64_t> vals, lens;
+        runs_of(v, vals, lens);
+        e = 1 + varint_size(runs) + estimate_impl(vals, o, depth + 1, memo) + estimate_impl(lens, o, depth + 1, memo);
+        ok = true;
+      }
+    } else if (h == Choice::Lz && depth == 0 && !o.byte_aligned) {
+      LzParse z;
+      if (lz_parse(v, z)) {
+        e = lz_estimate(z, o, depth, memo);
+        ok = true;
+        if (lz_out) *lz_out = std::move(z);
+      }
+    }
+    if (ok) {
+      if (est_out) *est_out = e;
+      if (plan_out) *plan_out = fp;
+      if (depth > 0 && memo != nullptr && memo->entries.size() < Memo::kMaxEntries)
+        memo->entries.push_back({depth, o.byte_aligned, std::vector<int64_t>(v.begin(), v.end()), h, e, fp});
+      return h;
     }
   }
   ForPlan fp = plan_for(v, o, depth, memo);
@@ -455,10 +512,21 @@ size_t estimate_impl(std::span<const int64_t> v, const IntEncodeOptions& o, int 
   return est;
 }
 
-void encode_impl(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptions& o, int depth, Memo* memo) {
+void encode_impl(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptions& o, int depth, Memo* memo,
+                 const IntShape* hint, IntShape* chosen) {
   ForPlan fp;
   LzParse z;
-  switch (choose(v, o, depth, nullptr, &fp, memo, &z)) {
+  const Choice c = choose(v, o, depth, nullptr, &fp, memo, &z, hint ? hint->top : -1, hint ? hint->child : -1);
+  if (chosen) {
+    chosen->top = static_cast<int8_t>(c);
+    chosen->child = -1;
+    if (c == Choice::Delta) {
+      // the deltas' choice, as estimated a moment ago (a memo hit)
+      std::vector<int64_t> d = deltas_of(v);
+      chosen->child = static_cast<int8_t>(choose(d, o, depth + 1, nullptr, nullptr, memo));
+    }
+  }
+  switch (c) {
     case Choice::Const:
       w.u8(kIntConst);
       w.svarint(v.empty() ? 0 : v[0]);
@@ -503,7 +571,14 @@ size_t estimate_ints(std::span<const int64_t> v, const IntEncodeOptions& o, int 
 
 void encode_ints(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptions& o, int depth) {
   Memo memo;
-  encode_impl(w, v, o, depth, &memo);
+  if (depth != 0 || (o.plan_only == nullptr && o.chosen == nullptr)) {
+    encode_impl(w, v, o, depth, &memo);
+    return;
+  }
+  IntEncodeOptions inner = o;  // the shape applies to the top level only
+  inner.plan_only = nullptr;
+  inner.chosen = nullptr;
+  encode_impl(w, v, inner, depth, &memo, o.plan_only, o.chosen);
 }
 
 namespace {

@@ -16,8 +16,23 @@ namespace strata::core::codec {
 // Kinds 0-3 exist since format version 1; kinds 4 (FORBM) and 5 (LZ) were added in version 2.
 enum IntKind : uint8_t { kIntConst = 0, kIntFor = 1, kIntDelta = 2, kIntRle = 3, kIntForBitmap = 4, kIntLz = 5 };
 
+// The shape the encoder chose for a top-level block: its kind and, under DELTA, the kind of the
+// deltas' block (-1: unknown / none). Values are those of the encoder's internal choice (CONST,
+// FOR or FORBM, DELTA, RLE, LZ), not IntKind. codec::CodecHint remembers it per column so that
+// later batches of the column plan only that shape instead of estimating every alternative.
+struct IntShape {
+  int8_t top = -1;
+  int8_t child = -1;
+  bool operator==(const IntShape&) const = default;
+};
+
 struct IntEncodeOptions {
   bool byte_aligned = false;  // FOR widths rounded up to 0/8/16/32/64 bits (feeds zstd well)
+  // Top level only (encode_ints with depth 0): plan only this shape when it applies to the values
+  // (the FOR plan, a run split or an LZ parse still adapt to them), else every alternative as
+  // without it. The output is a valid block either way; it may be larger than the full planning's.
+  const IntShape* plan_only = nullptr;
+  IntShape* chosen = nullptr;  // top level: receives the shape written
 };
 
 void encode_ints(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptions& o, int depth = 0);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "codec/codec.hpp"
+#include "codec/int_codec.hpp"
 #include "columnstore/batch_builder.hpp"
 
 using namespace strata::core::codec;
@@ -103,6 +104,10 @@ TEST(CodecHint, FloatWalksTimestampsAndCodesStayWithinOnePercent) {
     EXPECT_LE(static_cast<double>(hinted), static_cast<double>(full) * 1.01) << full;
     EXPECT_GT(hint.hinted, nbatches / 2);  // most batches skipped the trial
     EXPECT_LT(hint.trials, nbatches / 4);
+    // the walk's digits and the timestamps keep the integer tree's shape (a delta block) too
+    if (c.type != ColumnType::Int64) {
+      EXPECT_GT(hint.shaped, nbatches / 2);
+    }
     for (size_t b = 0; b < nbatches; ++b) expect_same_values(blobs[b], c.type, (*c.data)[b], (*c.validity)[b]);
   }
 }
@@ -198,4 +203,55 @@ TEST(CodecHint, BatchBuilderSharesHintsAcrossBuilders) {
   EXPECT_EQ(hints[0].trials + hints[0].hinted, 20u);
   EXPECT_EQ(hints[1].trials + hints[1].hinted, 20u);
   EXPECT_GE(hints[1].hinted, 15u);
+}
+
+// The integer tree's remembered shape (IntEncodeOptions::plan_only): planning only the shape the
+// full planner chose gives the full planner's bytes; a shape that does not apply to the values
+// falls back to the full planning.
+TEST(CodecHint, IntegerShapeGivesTheFullPlannersBytes) {
+  std::mt19937_64 rng(17);
+  std::vector<int64_t> walk(kRows), noise(kRows), few(40);
+  int64_t x = 0;
+  for (auto& v : walk) v = x += static_cast<int64_t>(rng() % 65) - 32;
+  for (auto& v : noise) v = static_cast<int64_t>(rng() % 100000);
+  for (auto& v : few) v = static_cast<int64_t>(rng() % 1000);
+  for (const auto* v : {&walk, &noise, &few}) {
+    ByteWriter full;
+    IntShape chosen;
+    IntEncodeOptions o;
+    o.chosen = &chosen;
+    encode_ints(full, *v, o);
+    ASSERT_GE(chosen.top, 0);
+    // the chosen shape itself
+    ByteWriter again;
+    IntEncodeOptions h;
+    h.plan_only = &chosen;
+    encode_ints(again, *v, h);
+    EXPECT_EQ(again.buf(), full.buf());
+    // every other top shape, with any child: a valid block of the same values
+    for (int8_t top = 0; top <= 4; ++top) {
+      for (int8_t child = -1; child <= 4; ++child) {
+        IntShape s{top, child};
+        ByteWriter w;
+        IntEncodeOptions p;
+        p.plan_only = &s;
+        encode_ints(w, *v, p);
+        ByteReader r(w.buf().data(), w.buf().size());
+        std::vector<int64_t> back(v->size());
+        decode_ints(r, v->size(), back.data());
+        EXPECT_EQ(back, *v) << int(top) << " " << int(child);
+      }
+    }
+  }
+  // LZ does not apply to a block this small, RLE not to values without runs: the full planning
+  ByteWriter full, lz, rle;
+  encode_ints(full, few, IntEncodeOptions{});
+  IntShape lz_shape{4, -1}, rle_shape{3, -1};
+  IntEncodeOptions a, b;
+  a.plan_only = &lz_shape;
+  b.plan_only = &rle_shape;
+  encode_ints(lz, few, a);
+  encode_ints(rle, few, b);
+  EXPECT_EQ(lz.buf(), full.buf());
+  EXPECT_EQ(rle.buf(), full.buf());
 }
