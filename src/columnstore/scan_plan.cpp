@@ -554,13 +554,7 @@ AttrFields attr_of(List* attrs, AttrNumber attno) {
   return f;
 }
 
-Var* plain_var(Node* n, Index relid) {
-  while (n != nullptr && IsA(n, RelabelType)) n = (Node*)((RelabelType*)n)->arg;
-  if (n == nullptr || !IsA(n, Var)) return nullptr;
-  Var* v = (Var*)n;
-  if (v->varno != (int)relid || v->varlevelsup != 0 || v->varattno <= 0) return nullptr;
-  return v;
-}
+using aggplan::plain_var;  // (agg_common.cpp)
 
 // A value known when the scan starts: no Vars, nothing volatile, no sub-plans.
 bool is_scan_constant(Node* n) {
