@@ -77,10 +77,12 @@ pool_jobs() {
   echo $n
 }
 # Jobs on the shared cluster (regress, isolation, pgTAP, clients), and the tests that must have it
-# to themselves: generic_plan_locks counts the chunk locks its cached generic plans take, which
-# other tests' DDL changes (the invalidations make the plans revalidate while they run).
+# to themselves: the tests that count the chunk locks of cached generic plans (a plan invalidated
+# by other tests' DDL, or by a reset of the invalidation queue they fill, is planned again, and
+# planning a generic plan locks every chunk it lists). Job names carry their kind (regress.X,
+# isolation.X, shell.X): a regress test, an isolation spec and a shell test may share a name.
 declare -A SHARED=()
-SOLO='^(generic_plan_locks)$'
+SOLO='^(regress\.(generic_plan_locks|generic_dml_locks|generic_merge_append|skip_scan_generic|space_runtime_exclusion|chunk_append_lazy_init|dml_exclusion|planner)|isolation\.generic_dml_locks)$'
 shared_running() {
   local name n=0
   for name in "${!JOB_PID[@]}"; do [ -n "${SHARED[$name]:-}" ] && n=$((n + 1)); done
@@ -229,9 +231,9 @@ for q in "${queue[@]}"; do
   queued[$q]=1
   kind=${q%%:*}; name=${q#*:}
   case $kind in
-    shell) [ -f "$ROOT/test/shell/$name.sh" ] && want "$name" && pool_run "$name" job_shell "$ROOT/test/shell/$name.sh" ;;
-    regress) want "$name" && pool_run --shared "$name" run_pg_test REGRESS "$name" ;;
-    isolation) want "$name" && pool_run --shared "$name" run_pg_test ISOLATION "$name" ;;
+    shell) [ -f "$ROOT/test/shell/$name.sh" ] && want "$name" && pool_run "shell.$name" job_shell "$ROOT/test/shell/$name.sh" ;;
+    regress) want "$name" && pool_run --shared "regress.$name" run_pg_test REGRESS "$name" ;;
+    isolation) want "$name" && pool_run --shared "isolation.$name" run_pg_test ISOLATION "$name" ;;
     pgtap) ls "$ROOT"/test/pgtap/*.sql >/dev/null 2>&1 && want pgtap && pool_run --shared pgtap job_pgtap ;;
     clients) want clients && pool_run --shared clients job_clients ;;
   esac
