@@ -35,7 +35,8 @@ job=$!
 # Wait until some batches are committed and the refresh is still running, then kill the server
 # (after 100 of about 330: a loaded machine may take a while between seeing it and the kill).
 seen=0
-for i in $(seq 1 600); do
+deadline=$((SECONDS + 240))  # (a deadline, not a number of polls: a loaded machine polls slower)
+while [ "$SECONDS" -lt "$deadline" ]; do
   n=$(sql -c "SELECT count(*) FROM $mat" 2>/dev/null)
   running=$(sql -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CALL refresh_continuous_aggregate%'" 2>/dev/null)
   if [ "${n:-0}" -ge 100 ] && [ "${running:-0}" -ge 1 ]; then seen=1; break; fi

@@ -34,7 +34,8 @@ check "standby in recovery" t "$(standby -c "SELECT pg_is_in_recovery()")"
 sync_standby() {
   local lsn
   lsn=$(sql -c "SELECT pg_current_wal_lsn()")
-  for i in $(seq 1 600); do
+  deadline=$((SECONDS + 240))  # (a deadline, not a number of polls: a loaded machine polls slower)
+  while [ "$SECONDS" -lt "$deadline" ]; do
     [ "$(standby -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn")" = t ] && return 0
     sleep 0.1
   done

@@ -51,7 +51,8 @@ INSERT INTO metrics VALUES ('2024-01-01 12:00:30', 3, 1000, 'late');
 CALL refresh_continuous_aggregate('metrics_hourly', '2024-01-02', '2024-01-05');
 SQL
 lsn=$(sql -c "SELECT pg_current_wal_lsn()")
-for i in $(seq 1 200); do
+deadline=$((SECONDS + 240))  # (a deadline, not a number of polls: a loaded machine polls slower)
+while [ "$SECONDS" -lt "$deadline" ]; do
   caught=$(ssql -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn")
   [ "$caught" = t ] && break
   sleep 0.1
@@ -86,7 +87,8 @@ before=$(ssql -c "SELECT count(*) FROM job_runs")
 cluster_stop "$TEST_DATA"
 as_pg "$STAGE_BINDIR/pg_ctl" -D "$STANDBY" -w -t 60 promote >/dev/null || { echo "FAIL: promote"; exit 1; }
 ran=0
-for i in $(seq 1 150); do
+deadline=$((SECONDS + 240))  # (a deadline, not a number of polls: a loaded machine polls slower)
+while [ "$SECONDS" -lt "$deadline" ]; do
   now=$(ssql -c "SELECT count(*) FROM job_runs")
   if [ "$now" -gt "$before" ]; then ran=1; break; fi
   sleep 0.2

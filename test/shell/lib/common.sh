@@ -23,11 +23,13 @@ check() {  # check DESCRIPTION EXPECTED ACTUAL
   fi
 }
 
-# wait_for_activity DESCRIPTION SQL: polls SQL (a count) every 0.05 s for up to 30 s until it is at
-# least 1, and checks that it got there (the operation to crash is under way).
+# wait_for_activity DESCRIPTION SQL: polls SQL (a count) every 0.05 s until it is at least 1, for up
+# to 240 s (a deadline, not a number of polls: the suite runs several tests at once, and on a loaded
+# machine each poll's psql and the awaited work are slower), and checks that it got there (the
+# operation to crash is under way).
 wait_for_activity() {
-  local what=$1 query=$2 seen=0 n i
-  for i in $(seq 1 600); do
+  local what=$1 query=$2 seen=0 n deadline=$((SECONDS + 240))
+  while [ "$SECONDS" -lt "$deadline" ]; do
     n=$(sql -c "$query" 2>/dev/null)
     if [ "${n:-0}" -ge 1 ]; then seen=1; break; fi
     sleep 0.05
