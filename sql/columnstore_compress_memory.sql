@@ -189,4 +189,97 @@ SELECT count(*) AS differences
   FROM ((TABLE m EXCEPT ALL TABLE m_expected) UNION ALL (TABLE m_expected EXCEPT ALL TABLE m)) d;
 RESET maintenance_work_mem;
 
+-- The failure path: a compression that fails half way while it holds the transaction's row
+-- memory (here a minmax metadata column's comparison raises an error on a row of the last
+-- segment, after batches of the other segments were encoded, by the encoder thread too). Its
+-- blocks are not handed out again: after ROLLBACK TO SAVEPOINT the compressions left in the
+-- transaction, and after a ROLLBACK the next transaction's, give the batches of compressions
+-- that each get fresh memory; the failed compression left its chunk as it was.
+CREATE FUNCTION cmp_or_fail(a int4, b int4) RETURNS int4 LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF (a = -1 OR b = -1) AND current_setting('cs_mem.fail', true) = 'on' THEN
+    RAISE EXCEPTION 'comparison with -1 refused';
+  END IF;
+  RETURN btint4cmp(a, b);
+END $$;
+CREATE OPERATOR CLASS int4_fail_ops FOR TYPE int4 USING btree AS
+  OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 cmp_or_fail(int4, int4);
+CREATE TYPE int4_fail_range AS RANGE (subtype = int4, subtype_opclass = int4_fail_ops);
+CREATE TABLE f (time timestamptz NOT NULL, host text, v float8, r int4_fail_range);
+SELECT count(*) FROM create_hypertable('f', by_range('time', interval '1 day'), create_default_indexes => false);
+ALTER TABLE f SET (timescaledb.compress, timescaledb.compress_segmentby = 'host',
+                   timescaledb.compress_orderby = 'time DESC', timescaledb.compress_index = 'minmax(r)');
+INSERT INTO f SELECT timestamptz '2026-04-01' + d * interval '1 day' + g * interval '1 second', 'h' || (g % 5),
+                     g * d / 7.0, int4range(g % 1000, g % 1000 + d + 1)::text::int4_fail_range
+  FROM (VALUES (0, 9000), (1, 6000), (2, 7000)) AS s(d, n), generate_series(1, n) g;
+-- one row of the last segment of chunks 2 and 3 whose r compares with -1
+UPDATE f SET r = '[-1,5)' WHERE host = 'h4' AND time IN ('2026-04-02 01:00:04', '2026-04-03 01:00:04');
+ANALYZE f;
+CREATE TABLE f_expected AS SELECT time, host, v, r::text AS r FROM f;
+CREATE VIEW f_differences AS
+  SELECT count(*) AS differences
+    FROM ((SELECT time, host, v, r::text FROM f EXCEPT ALL TABLE f_expected)
+          UNION ALL (TABLE f_expected EXCEPT ALL SELECT time, host, v, r::text FROM f)) d;
+SELECT c AS f1 FROM show_chunks('f') c ORDER BY c::text LIMIT 1 \gset
+SELECT c AS f2 FROM show_chunks('f') c ORDER BY c::text LIMIT 1 OFFSET 1 \gset
+SELECT c AS f3 FROM show_chunks('f') c ORDER BY c::text LIMIT 1 OFFSET 2 \gset
+SET maintenance_work_mem = '2MB';
+SET strata.compression_reuse_memory = off;
+SELECT count(compress_chunk(c)) FROM show_chunks('f') c;
+SELECT batches_digest('f') AS fresh_f \gset
+SELECT count(decompress_chunk(c)) FROM show_chunks('f') c;
+RESET strata.compression_reuse_memory;
+-- The memory kept by the transaction ("columnstore row memory", under TopTransactionContext):
+-- after chunk 1 (9,000 rows) it holds chunk 1's blocks; chunk 3 (7,000 rows) takes them again, so
+-- it does not grow; chunk 2 fails while it holds them (in a savepoint), and the compressions left
+-- get fresh memory of their own (it still does not grow); the transaction's end frees it.
+CREATE VIEW row_memory AS
+  SELECT coalesce(sum(total_bytes), 0) AS bytes FROM pg_backend_memory_contexts WHERE name = 'columnstore row memory';
+BEGIN;
+SELECT compress_chunk(:'f1') IS NOT NULL AS compressed;
+SELECT bytes AS kept FROM row_memory \gset
+SELECT :kept > 500000 AS kept_blocks;
+SELECT compress_chunk(:'f3') IS NOT NULL AS compressed;
+SELECT bytes = :kept AS same_blocks FROM row_memory;
+SAVEPOINT s;
+SET LOCAL cs_mem.fail = on;
+SELECT compress_chunk(:'f2') IS NOT NULL AS compressed;
+ROLLBACK TO SAVEPOINT s;
+SELECT count(*) AS compressed_chunks FROM _strata_catalog.compressed_chunk c JOIN _strata_catalog.chunk k ON k.id = c.chunk_id
+ WHERE format('%I.%I', k.schema_name, k.table_name)::regclass IN (SELECT show_chunks('f'));
+SELECT bytes = :kept AS same_blocks FROM row_memory;
+SELECT compress_chunk(:'f2') IS NOT NULL AS compressed;
+SELECT bytes = :kept AS same_blocks FROM row_memory;
+COMMIT;
+SELECT bytes AS kept_after_commit FROM row_memory;
+SELECT batches_digest('f') = :'fresh_f' AS same_batches;
+SELECT * FROM f_differences;
+-- a transaction whose compression fails and is rolled back, then a new one
+SELECT count(decompress_chunk(c)) FROM show_chunks('f') c;
+BEGIN;
+SELECT compress_chunk(:'f1') IS NOT NULL AS compressed;
+SET LOCAL cs_mem.fail = on;
+SELECT compress_chunk(:'f3') IS NOT NULL AS compressed;
+ROLLBACK;
+SELECT bytes AS kept_after_rollback FROM row_memory;
+SELECT * FROM f_differences;
+SELECT count(compress_chunk(c)) FROM show_chunks('f') c;
+SELECT batches_digest('f') = :'fresh_f' AS same_batches;
+SELECT * FROM f_differences;
+-- the failure with the rows gathered in fresh memory (setting off), then reused memory
+SELECT count(decompress_chunk(c)) FROM show_chunks('f') c;
+BEGIN;
+SET LOCAL strata.compression_reuse_memory = off;
+SET LOCAL cs_mem.fail = on;
+SAVEPOINT t;
+SELECT compress_chunk(:'f2') IS NOT NULL AS compressed;
+ROLLBACK TO SAVEPOINT t;
+SET LOCAL strata.compression_reuse_memory = on;
+SET LOCAL cs_mem.fail = off;
+SELECT count(compress_chunk(c)) FROM show_chunks('f') c;
+COMMIT;
+SELECT batches_digest('f') = :'fresh_f' AS same_batches;
+SELECT * FROM f_differences;
+RESET maintenance_work_mem;
+
 DROP SCHEMA cs_mem CASCADE;

@@ -111,5 +111,39 @@ DROP TABLE metrics;
 SELECT count(*) FROM _strata_catalog.compression_settings s
   WHERE NOT EXISTS (SELECT FROM _strata_catalog.hypertable h WHERE h.id = s.hypertable_id);
 
+-- Types of the user's schema as segmentby (an enum), orderby (a domain) and minmax (a range)
+-- columns: the companion holds them by their qualified names (its DDL runs with search_path
+-- pg_catalog), the rows come back, segmentby and minmax filters work; ALTER COLUMN TYPE to another
+-- of the schema's types.
+CREATE TYPE color AS ENUM ('red', 'green', 'blue');
+CREATE DOMAIN posint AS int CHECK (VALUE > 0);
+CREATE DOMAIN bigposint AS bigint CHECK (VALUE > 0);
+CREATE TYPE floatrange AS RANGE (subtype = float8);
+CREATE TABLE typed (time timestamptz NOT NULL, c color, k posint, r floatrange, n int);
+SELECT count(*) FROM create_hypertable('typed', by_range('time', interval '1 day'));
+ALTER TABLE typed SET (timescaledb.compress, timescaledb.compress_segmentby = 'c',
+                       timescaledb.compress_orderby = 'k, time', timescaledb.compress_index = 'minmax(r)');
+INSERT INTO typed SELECT timestamptz '2024-01-01' + g * interval '1 minute', (ARRAY['red', 'green', 'blue'])[g % 3 + 1]::color,
+                         g % 50 + 1, floatrange(g, g + 0.5), g
+  FROM generate_series(1, 3000) g;
+CREATE TABLE typed_expected AS SELECT * FROM typed;
+SELECT count(compress_chunk(c)) FROM show_chunks('typed') c;
+CREATE VIEW typed_companion AS
+  SELECT DISTINCT a.attname, format_type(a.atttypid, a.atttypmod)
+    FROM _strata_catalog.compressed_chunk cc JOIN pg_class k ON k.relname = cc.table_name
+    JOIN pg_attribute a ON a.attrelid = k.oid
+   WHERE a.attnum > 0 AND a.attname IN ('c', '_strata_min_1', '_strata_max_3') ORDER BY 1, 2;
+SELECT * FROM typed_companion;
+SELECT count(*) AS differences
+  FROM ((TABLE typed EXCEPT ALL TABLE typed_expected) UNION ALL (TABLE typed_expected EXCEPT ALL TABLE typed)) d;
+SELECT c, count(*), min(k), max(n) FROM typed WHERE c = 'green' GROUP BY c;
+SELECT count(*) FROM typed WHERE r && floatrange(100, 200);
+ALTER TABLE typed ALTER COLUMN k TYPE bigposint;
+SELECT * FROM typed_companion;
+SELECT count(*) AS differences
+  FROM ((SELECT time, c, k::bigint, r, n FROM typed EXCEPT ALL SELECT time, c, k, r, n FROM typed_expected)
+        UNION ALL (SELECT time, c, k, r, n FROM typed_expected EXCEPT ALL SELECT time, c, k::bigint, r, n FROM typed)) d;
+SELECT count(*), min(k), max(k) FROM typed WHERE c = 'blue';
+
 DROP SCHEMA cs_settings CASCADE;
 DROP ROLE cs_settings_user;

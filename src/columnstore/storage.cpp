@@ -236,7 +236,9 @@ bridge::Decoder* storage_decoder_create() {
 const char* storage_type_sql(Oid typid, int32 typmod, Oid collation) {
   StringInfoData s;
   initStringInfo(&s);
-  appendStringInfoString(&s, format_type_with_typemod(typid, typmod));
+  // (qualified: the companion's DDL runs with search_path pg_catalog, where a user's enum, domain or
+  // range type, visible to the user, is not)
+  appendStringInfoString(&s, format_type_extended(typid, typmod, FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
   if (OidIsValid(collation) && collation != get_typcollation(typid)) {
     HeapTuple tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collation));
     if (HeapTupleIsValid(tup)) {
