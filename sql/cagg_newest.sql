@@ -128,6 +128,21 @@ CALL refresh_continuous_aggregate('agg', NULL, NULL);
 SELECT count(*) AS diff_rows, (SELECT count(*) FROM agg) AS agg_rows FROM diff;
 RESET strata.cagg_refresh_cached_newest;
 
+-- Rows captured as delta rows (a plain INSERT below the highest threshold of the hypertable's
+-- aggregates) count for the newest raw time too: agg's threshold is moved ahead by a refresh of
+-- an explicit window, agg2's stays behind; a row between the two is captured (agg logs it as a
+-- delta row), and agg2's open-ended refresh reaches it.
+INSERT INTO m VALUES ('2024-01-20 10:00', 1, 1);
+CALL refresh_continuous_aggregate('agg2', NULL, NULL);
+CALL refresh_continuous_aggregate('agg', NULL, '2024-03-01');
+SELECT _strata_internal.to_timestamptz(invalidation_threshold) AS thresholds FROM _strata_catalog.continuous_agg ORDER BY 1;
+INSERT INTO m VALUES ('2024-02-10 10:00', 2, 5);
+CALL refresh_continuous_aggregate('agg2', NULL, NULL);
+SELECT bucket, n FROM agg2 WHERE bucket >= '2024-01-15' ORDER BY 1;
+SELECT (SELECT count(*) FROM m) = (SELECT sum(n) FROM agg2) AS agg2_exact;
+CALL refresh_continuous_aggregate('agg', NULL, NULL);
+SELECT count(*) AS diff_rows FROM diff;
+
 DROP VIEW diff, raw_agg, threshold;
 DROP MATERIALIZED VIEW agg2;
 DROP MATERIALIZED VIEW agg;
