@@ -81,3 +81,22 @@ psql_at() {
   local data=$1 port=$2; shift 2
   "$SYS_BINDIR/psql" -X -v ON_ERROR_STOP=1 -h "$data.sock" -p "$port" -U postgres "$@"
 }
+
+# server_crashes LOGFILE: the lines of a server log that tell of a crash: a server process or
+# background worker ended by a signal other than the SIGKILL that crash tests send on purpose, a
+# PANIC, a failed assertion. Empty when there was none (or there is no log).
+server_crashes() {
+  [ -f "$1" ] || return 0
+  grep -E 'terminated by signal ([0-8]|1[0-9]|[2-9][0-9])\b|PANIC:|TRAP:' "$1" || true
+}
+
+# keep_crash_log LOGFILE NAME: copies a log that tells of a crash to /tmp/strata-crash-logs (the
+# test's own files are removed when it ends) and prints where, with the crash lines.
+keep_crash_log() {
+  local dir=/tmp/strata-crash-logs kept
+  mkdir -p "$dir"
+  kept=$dir/$2-$(date +%Y%m%d-%H%M%S)-$$.log
+  cp "$1" "$kept"
+  echo "a server process crashed (log kept in $kept):"
+  server_crashes "$1" | head -5
+}

@@ -239,6 +239,12 @@ for q in "${queue[@]}"; do
   esac
 done
 while [ "$(running_jobs)" -gt 0 ]; do job_wait_any; done
+# A crash of a server process of the shared cluster (a backend, a job worker) fails the suite even
+# when every test's output matched; its log goes with the cluster's directory, so it is kept.
+if [ -n "$(server_crashes "$DATA.log")" ]; then
+  keep_crash_log "$DATA.log" shared-cluster
+  fail "shared cluster: a server process crashed"
+fi
 # One results directory and one regression.diffs per suite, as `make installcheck` leaves them (for
 # comparing and copying results over expected files by hand).
 for suite in regress isolation; do

@@ -5,9 +5,14 @@ chmod 755 "$TEST_DIR"; chown postgres "$TEST_DIR" 2>/dev/null || true
 TEST_DATA=$TEST_DIR/data
 [ -x "$STAGE_BINDIR/postgres" ] && [ -f "$STAGE$SYS_PKGLIBDIR/strata.so" ] || stage_install
 
+# Also fails the test (whatever it printed) when a server process of its cluster crashed.
 cleanup() {
+  local rc=$? crashed=
   cluster_stop "$TEST_DATA"
+  if [ -n "$(server_crashes "$TEST_DATA.log")" ]; then keep_crash_log "$TEST_DATA.log" "$TEST_NAME"; crashed=1; fi
   rm -rf "$TEST_DIR"
+  if [ -n "$crashed" ]; then echo FAIL; exit 1; fi
+  exit "$rc"
 }
 trap cleanup EXIT
 

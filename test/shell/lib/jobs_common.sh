@@ -33,6 +33,7 @@ start_test_cluster() {
 }
 finish() {
   cluster_stop "$DATA"
+  if [ -n "$(server_crashes "$DATA.log")" ]; then fail "$(keep_crash_log "$DATA.log" "$(basename "$0" .sh)")"; fi
   if [ "$FAILURES" = 0 ]; then
     rm -rf "$DATA" "$DATA.sock"
     echo PASS
