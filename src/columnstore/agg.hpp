@@ -79,6 +79,9 @@ bool default_equality(PlannerInfo* root, Expr* expr, Index sgref);
 // An aggregate call without FILTER, DISTINCT, ORDER BY, VARIADIC, outer references or a
 // non-normal kind (ordered-set, hypothetical): the only ones computed natively.
 bool plain_aggref(const Aggref* a);
+// The AggKind of aggregate function `fnoid`, or -1 when it is not computed natively; `rowstore`:
+// for the rowstore aggregation, which has neither the float sums and averages nor numeric.
+int agg_kind(Oid fnoid, bool rowstore);
 }  // namespace aggplan
 
 // Executor side (agg_exec.cpp).

@@ -11,6 +11,7 @@ extern "C" {
 #include "commands/extension.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 }
@@ -49,6 +50,62 @@ bool default_equality(PlannerInfo* root, Expr* expr, Index sgref) {
 bool plain_aggref(const Aggref* a) {
   return a->aggfilter == nullptr && a->aggdistinct == NIL && a->aggorder == NIL && !a->aggvariadic &&
          a->agglevelsup == 0 && a->aggkind == AGGKIND_NORMAL;
+}
+
+int agg_kind(Oid fnoid, bool rowstore) {
+  switch (fnoid) {
+    case F_COUNT_:
+      return kCountStar;
+    case F_COUNT_ANY:
+      return kCount;
+    case F_SUM_INT2:
+    case F_SUM_INT4:
+      return kSumInt;
+    case F_SUM_INT8:
+      return kSumInt8;
+    case F_AVG_INT2:
+    case F_AVG_INT4:
+      return kAvgInt;
+    case F_AVG_INT8:
+      return kAvgInt8;
+    // (the rowstore leaves sum and avg of floats to PostgreSQL: their result depends on the order
+    // in which the values are added, and a partial aggregation per chunk adds them in another order)
+    case F_SUM_FLOAT4:
+      return rowstore ? -1 : kSumFloat4;
+    case F_SUM_FLOAT8:
+      return rowstore ? -1 : kSumFloat8;
+    case F_AVG_FLOAT4:
+    case F_AVG_FLOAT8:
+      return rowstore ? -1 : kAvgFloat;
+    case F_SUM_NUMERIC:
+      return rowstore ? -1 : kSumNumeric;
+    case F_AVG_NUMERIC:
+      return rowstore ? -1 : kAvgNumeric;
+    case F_MIN_INT2:
+    case F_MIN_INT4:
+    case F_MIN_INT8:
+    case F_MIN_FLOAT4:
+    case F_MIN_FLOAT8:
+    case F_MIN_DATE:
+    case F_MIN_TIMESTAMP:
+    case F_MIN_TIMESTAMPTZ:
+      return kMin;
+    case F_MIN_NUMERIC:
+      return rowstore ? -1 : kMin;
+    case F_MAX_INT2:
+    case F_MAX_INT4:
+    case F_MAX_INT8:
+    case F_MAX_FLOAT4:
+    case F_MAX_FLOAT8:
+    case F_MAX_DATE:
+    case F_MAX_TIMESTAMP:
+    case F_MAX_TIMESTAMPTZ:
+      return kMax;
+    case F_MAX_NUMERIC:
+      return rowstore ? -1 : kMax;
+    default:
+      return -1;
+  }
 }
 
 }  // namespace strata::columnstore::aggplan

@@ -54,58 +54,6 @@ const CustomPathMethods agg_path_methods = {
     nullptr,
 };
 
-int agg_kind(Oid fnoid) {
-  switch (fnoid) {
-    case F_COUNT_:
-      return kCountStar;
-    case F_COUNT_ANY:
-      return kCount;
-    case F_SUM_INT2:
-    case F_SUM_INT4:
-      return kSumInt;
-    case F_SUM_INT8:
-      return kSumInt8;
-    case F_AVG_INT2:
-    case F_AVG_INT4:
-      return kAvgInt;
-    case F_AVG_INT8:
-      return kAvgInt8;
-    case F_SUM_FLOAT4:
-      return kSumFloat4;
-    case F_SUM_FLOAT8:
-      return kSumFloat8;
-    case F_AVG_FLOAT4:
-    case F_AVG_FLOAT8:
-      return kAvgFloat;
-    case F_SUM_NUMERIC:
-      return kSumNumeric;
-    case F_AVG_NUMERIC:
-      return kAvgNumeric;
-    case F_MIN_INT2:
-    case F_MIN_INT4:
-    case F_MIN_INT8:
-    case F_MIN_FLOAT4:
-    case F_MIN_FLOAT8:
-    case F_MIN_DATE:
-    case F_MIN_TIMESTAMP:
-    case F_MIN_TIMESTAMPTZ:
-    case F_MIN_NUMERIC:
-      return kMin;
-    case F_MAX_INT2:
-    case F_MAX_INT4:
-    case F_MAX_INT8:
-    case F_MAX_FLOAT4:
-    case F_MAX_FLOAT8:
-    case F_MAX_DATE:
-    case F_MAX_TIMESTAMP:
-    case F_MAX_TIMESTAMPTZ:
-    case F_MAX_NUMERIC:
-      return kMax;
-    default:
-      return -1;
-  }
-}
-
 bool numeric_codec(int codec) { return codec >= kInt16 && codec <= kFloat8; }
 
 int attr_field(List* attrs, AttrNumber attno, int field) {
@@ -186,7 +134,7 @@ bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** 
   if (!IsA(expr, Aggref)) return false;
   Aggref* a = (Aggref*)expr;
   if (!plain_aggref(a)) return false;
-  const int kind = agg_kind(a->aggfnoid);
+  const int kind = agg_kind(a->aggfnoid, false);
   if (kind < 0) return false;
   spec[kSpecKind] = kSpecAgg;
   spec[kSpecAggKind] = kind;

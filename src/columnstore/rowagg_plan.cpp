@@ -57,47 +57,6 @@ const CustomPathMethods rowagg_path_methods = {
     nullptr,
 };
 
-int agg_kind(Oid fnoid) {
-  switch (fnoid) {
-    case F_COUNT_:
-      return aggplan::kCountStar;
-    case F_COUNT_ANY:
-      return aggplan::kCount;
-    case F_SUM_INT2:
-    case F_SUM_INT4:
-      return aggplan::kSumInt;
-    case F_SUM_INT8:
-      return aggplan::kSumInt8;
-    case F_AVG_INT2:
-    case F_AVG_INT4:
-      return aggplan::kAvgInt;
-    case F_AVG_INT8:
-      return aggplan::kAvgInt8;
-    // sum and avg of floats are left to PostgreSQL: their result depends on the order in which
-    // the values are added, and a partial aggregation per chunk adds them in another order.
-    case F_MIN_INT2:
-    case F_MIN_INT4:
-    case F_MIN_INT8:
-    case F_MIN_FLOAT4:
-    case F_MIN_FLOAT8:
-    case F_MIN_DATE:
-    case F_MIN_TIMESTAMP:
-    case F_MIN_TIMESTAMPTZ:
-      return aggplan::kMin;
-    case F_MAX_INT2:
-    case F_MAX_INT4:
-    case F_MAX_INT8:
-    case F_MAX_FLOAT4:
-    case F_MAX_FLOAT8:
-    case F_MAX_DATE:
-    case F_MAX_TIMESTAMP:
-    case F_MAX_TIMESTAMPTZ:
-      return aggplan::kMax;
-    default:
-      return -1;
-  }
-}
-
 // Types whose values are grouped by their Datum word: equality of the word is the type's default
 // equality.
 bool word_type(Oid t) {
@@ -148,7 +107,7 @@ bool analyze_column(PlannerInfo* root, Expr* expr, Index sgref, Index relid, Lis
   if (!IsA(expr, Aggref)) return false;
   Aggref* a = (Aggref*)expr;
   if (!plain_aggref(a)) return false;
-  const int kind = agg_kind(a->aggfnoid);
+  const int kind = aggplan::agg_kind(a->aggfnoid, true);
   if (kind < 0) return false;
   spec[kRSpecKind] = aggplan::kSpecAgg;
   spec[kRSpecAggKind] = kind;
