@@ -246,6 +246,44 @@ SELECT bucket, dev, ai, aj, ax FROM av_h WHERE bucket < '2024-01-01 06:00' ORDER
 DROP MATERIALIZED VIEW av_h;
 DROP MATERIALIZED VIEW recomputed_avg;
 
+-- The merge updates the materialized rows of the late rows' groups in place (UPDATE: no row of
+-- the materialization deleted or inserted) and inserts only the groups without a row yet; a
+-- group column's NULL in the late rows matches the NULL of its materialized row, and a group
+-- column NULL only in the materialization matches no late row. A merged bucket above the
+-- watermark (the buckets at the top were empty) raises it.
+CREATE TABLE ip (time timestamptz NOT NULL, g text, h text, v int);
+SELECT create_hypertable('ip', by_range('time', interval '1 day'));
+INSERT INTO ip VALUES ('2024-01-01 00:10', NULL, 'x', 1), ('2024-01-01 00:20', 'a', NULL, 2),
+                      ('2024-01-01 01:10', 'b', 'y', 3), ('2024-01-01 02:10', 'a', 'x', 4);
+CREATE MATERIALIZED VIEW ip_h WITH (timescaledb.continuous) AS
+  SELECT time_bucket('1 hour', time) AS bucket, g, h, count(*) AS n, sum(v) AS s, min(v) AS lo
+    FROM ip GROUP BY 1, 2, 3 WITH NO DATA;
+CREATE VIEW ip_raw AS
+  SELECT time_bucket('1 hour', time) AS bucket, g, h, count(*) AS n, sum(v) AS s, min(v) AS lo FROM ip GROUP BY 1, 2, 3;
+CALL refresh_continuous_aggregate('ip_h', NULL, '2024-01-01 06:00');
+SELECT _strata_internal.to_timestamptz(watermark) AS watermark FROM _strata_catalog.continuous_agg WHERE user_view_name = 'ip_h';
+INSERT INTO ip VALUES ('2024-01-01 00:30', NULL, 'x', 10), ('2024-01-01 00:40', 'a', NULL, -2),
+                      ('2024-01-01 01:20', 'b', NULL, 30), ('2024-01-01 04:30', 'c', 'z', 5);
+SELECT deltas, ranges FROM pending WHERE agg = 'ip_h';
+SELECT pg_stat_force_next_flush();
+CREATE TEMP TABLE ip_before AS
+  SELECT sum(n_tup_ins) AS ins, sum(n_tup_upd) AS upd, sum(n_tup_del) AS del FROM pg_stat_user_tables
+   WHERE relid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = (SELECT format('%I.%I', materialization_hypertable_schema,
+                   materialization_hypertable_name)::regclass FROM strata_information.continuous_aggregates WHERE view_name = 'ip_h'));
+CALL refresh_continuous_aggregate('ip_h', NULL, '2024-01-01 06:00');
+SELECT pg_stat_force_next_flush();
+SELECT sum(n_tup_ins) - (SELECT ins FROM ip_before) AS inserted, sum(n_tup_upd) - (SELECT upd FROM ip_before) AS updated,
+       sum(n_tup_del) - (SELECT del FROM ip_before) AS deleted FROM pg_stat_user_tables
+ WHERE relid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = (SELECT format('%I.%I', materialization_hypertable_schema,
+                 materialization_hypertable_name)::regclass FROM strata_information.continuous_aggregates WHERE view_name = 'ip_h'));
+SELECT deltas, ranges FROM pending WHERE agg = 'ip_h';
+SELECT differ('ip_h', 'ip_raw') AS ip;
+SELECT * FROM ip_h ORDER BY 1, 2, 3;
+SELECT _strata_internal.to_timestamptz(watermark) AS watermark FROM _strata_catalog.continuous_agg WHERE user_view_name = 'ip_h';
+DROP MATERIALIZED VIEW ip_h;
+DROP VIEW ip_raw;
+DROP TABLE ip;
+
 -- Dropping the aggregate drops its delta rows.
 INSERT INTO m VALUES ('2024-01-02 14:00', 1, 1, 1, 'l');
 DROP MATERIALIZED VIEW daily;

@@ -69,6 +69,7 @@ struct IncPlan {
   Oid* types;
   int32* typmods;
   Oid* collations;
+  Oid* eqops;      // for Combine::group: the equality the query groups by
   char** names;
   int bucket_col;  // 0-based
 };
@@ -121,6 +122,7 @@ bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
   out->typmods = static_cast<int32*>(palloc(sizeof(int32) * n));
   out->collations = static_cast<Oid*>(palloc(sizeof(Oid) * n));
   out->names = static_cast<char**>(palloc(sizeof(char*) * n));
+  out->eqops = static_cast<Oid*>(palloc0(sizeof(Oid) * n));
   out->avg_sum = static_cast<int*>(palloc(sizeof(int) * n));
   out->avg_count = static_cast<int*>(palloc(sizeof(int) * n));
   auto** aggs = static_cast<Aggref**>(palloc0(sizeof(Aggref*) * n));
@@ -128,7 +130,9 @@ bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
   int i = 0;
   foreach (lc, q->targetList) {
     auto* tle = static_cast<TargetEntry*>(lfirst(lc));
-    bool grouped = tle->ressortgroupref != 0 && get_sortgroupref_clause_noerr(tle->ressortgroupref, q->groupClause) != nullptr;
+    SortGroupClause* sgc =
+        tle->ressortgroupref != 0 ? get_sortgroupref_clause_noerr(tle->ressortgroupref, q->groupClause) : nullptr;
+    bool grouped = sgc != nullptr;
     if (tle->resjunk) {
       if (grouped) return false;  // a grouping column not in the materialization
       continue;
@@ -142,6 +146,8 @@ bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
     if (tle == qi->bucket_tle) out->bucket_col = i;
     if (grouped) {
       out->how[i] = Combine::group;
+      out->eqops[i] = sgc->eqop;
+      if (!OidIsValid(sgc->eqop)) return false;
     } else {
       if (!IsA(e, Aggref)) return false;
       auto* a = reinterpret_cast<Aggref*>(e);
@@ -373,7 +379,7 @@ void inc_discard_deltas(int32 mat_id, int64 start, int64 end, Snapshot snapshot)
   table_close(rel, RowExclusiveLock);
 }
 
-bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start, int64 end) {
+bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start, int64 end, int64* merged_end) {
   Oid delta_rel, delta_idx;
   if (!delta_oids(&delta_rel, &delta_idx)) return false;
   int32 id = cagg->mat_id;
@@ -415,6 +421,8 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   Tuplestorestate* ts = merge ? tuplestore_begin_heap(false, false, work_mem) : nullptr;
   Datum* values = merge ? static_cast<Datum*>(palloc(sizeof(Datum) * ip.ncols)) : nullptr;
   bool* nulls = merge ? static_cast<bool*>(palloc(sizeof(bool) * ip.ncols)) : nullptr;
+  // The group columns that are NULL in some delta row: only they need a NULL-matching condition.
+  bool* group_null = merge ? static_cast<bool*>(palloc0(sizeof(bool) * ip.ncols)) : nullptr;
   List* tids = NIL;
   int64 rows = 0, lo_bucket = core::kOpenEnd, hi_bucket = core::kOpenStart, last_logged = core::kOpenStart;
   int nbuckets = 0, bucket_cap = 64;  // the distinct buckets of the delta rows merged
@@ -456,6 +464,8 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
       buf.cursor = 0;
       values[i] = ReceiveFunctionCall(&recv[i], &buf, ioparams[i], ip.typmods[i]);
     }
+    for (int i = 0; i < n; i++)
+      if (nulls[i]) group_null[i] = true;
     tuplestore_putvalues(ts, desc, values, nulls);
     auto* tid = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData)));
     *tid = tup->t_self;
@@ -480,16 +490,25 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
     return false;
   }
 
-  // The materialized rows of those buckets and the delta rows, combined per bucket and group;
-  // then the buckets' rows replaced by the combination (through the hypertable's own DELETE
-  // and INSERT, so aggregates built on this one are invalidated).
-  StringInfoData cols, comb, groups;
-  initStringInfo(&cols);
+  // The delta rows combined per bucket and group (one row each), then added into the
+  // materialized rows of their buckets and groups in place (one UPDATE through the hypertable,
+  // so aggregates built on this one are invalidated); the groups that have no materialized row
+  // yet are inserted (only when the UPDATE did not find them all).
+  StringInfoData comb, groups, set;
   initStringInfo(&comb);
   initStringInfo(&groups);
+  initStringInfo(&set);
+  // `m` and `d`: column `col` of the materialized row and of the combined delta row. For the
+  // operators that are strict, NULL (no input) takes the other side's value.
+  auto add_set = [&set](const char* col, const char* expr) {
+    appendStringInfo(&set, "%s%s = %s", set.len > 0 ? ", " : "", col, expr);
+  };
+  auto non_null = [](const char* col, const char* op) {
+    return psprintf("CASE WHEN m.%s IS NULL THEN d.%s WHEN d.%s IS NULL THEN m.%s ELSE m.%s %s d.%s END", col, col,
+                    col, col, col, op, col);
+  };
   for (int i = 0; i < ip.ncols; i++) {
     const char* col = quote_identifier(ip.names[i]);
-    appendStringInfo(&cols, "%s%s", i > 0 ? ", " : "", col);
     if (i > 0) appendStringInfoString(&comb, ", ");
     switch (ip.how[i]) {
       case Combine::group:
@@ -499,67 +518,80 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
       case Combine::count:
       case Combine::sum:
         appendStringInfo(&comb, "pg_catalog.sum(%s)::%s", col, format_type_with_typemod(ip.types[i], ip.typmods[i]));
+        add_set(col, non_null(col, "OPERATOR(pg_catalog.+)"));
         break;
       case Combine::min:
         appendStringInfo(&comb, "pg_catalog.min(%s)", col);
+        add_set(col, psprintf("LEAST(m.%s, d.%s)", col, col));
         break;
       case Combine::max:
         appendStringInfo(&comb, "pg_catalog.max(%s)", col);
+        add_set(col, psprintf("GREATEST(m.%s, d.%s)", col, col));
         break;
       case Combine::bool_and:
         appendStringInfo(&comb, "pg_catalog.bool_and(%s)", col);
+        add_set(col, non_null(col, "AND"));
         break;
       case Combine::bool_or:
         appendStringInfo(&comb, "pg_catalog.bool_or(%s)", col);
+        add_set(col, non_null(col, "OR"));
         break;
       case Combine::bit_and:
         appendStringInfo(&comb, "pg_catalog.bit_and(%s)", col);
+        add_set(col, non_null(col, "OPERATOR(pg_catalog.&)"));
         break;
       case Combine::bit_or:
         appendStringInfo(&comb, "pg_catalog.bit_or(%s)", col);
+        add_set(col, non_null(col, "OPERATOR(pg_catalog.|)"));
         break;
       case Combine::bit_xor:
         appendStringInfo(&comb, "pg_catalog.bit_xor(%s)", col);
+        add_set(col, non_null(col, "OPERATOR(pg_catalog.#)"));
         break;
-      case Combine::avg:
+      case Combine::avg: {
         // NULL without input (the sum is NULL then).
+        const char* s = quote_identifier(ip.names[ip.avg_sum[i]]);
+        const char* n = quote_identifier(ip.names[ip.avg_count[i]]);
         appendStringInfo(&comb,
                          "(pg_catalog.sum(%s)::pg_catalog.numeric OPERATOR(pg_catalog./) "
                          "NULLIF(pg_catalog.sum(%s), 0)::pg_catalog.numeric)",
-                         quote_identifier(ip.names[ip.avg_sum[i]]), quote_identifier(ip.names[ip.avg_count[i]]));
+                         s, n);
+        // (the combined sum over the combined count: avg's own final function)
+        add_set(col, psprintf("(%s)::pg_catalog.numeric OPERATOR(pg_catalog./) NULLIF(%s, 0)::pg_catalog.numeric",
+                              non_null(s, "OPERATOR(pg_catalog.+)"), non_null(n, "OPERATOR(pg_catalog.+)")));
         break;
+      }
     }
   }
-  // Only the materialized rows of the buckets and groups that have delta rows (the others keep
-  // their values): a group column's NULL matches NULL.
+  // A materialized row matches a combined delta row of its bucket and group, under the equality
+  // the query groups by; NULL matches NULL only in the columns where some delta row is NULL
+  // (elsewhere plain equality is exact, and hash joins and the group index can serve it).
   const char* bucket_col = quote_identifier(ip.names[ip.bucket_col]);
   StringInfoData same;
   initStringInfo(&same);
   for (int i = 0; i < ip.ncols; i++) {
     if (ip.how[i] != Combine::group) continue;
     const char* col = quote_identifier(ip.names[i]);
-    // The type's default equality, named with its schema (any row more is rewritten unchanged:
-    // without one, the column does not restrict).
-    Oid eq = lookup_type_cache(ip.types[i], TYPECACHE_EQ_OPR)->eq_opr;
-    HeapTuple optup = OidIsValid(eq) ? SearchSysCache1(OPEROID, ObjectIdGetDatum(eq)) : nullptr;
-    if (!HeapTupleIsValid(optup)) continue;
+    HeapTuple optup = SearchSysCache1(OPEROID, ObjectIdGetDatum(ip.eqops[i]));
+    if (!HeapTupleIsValid(optup)) elog(ERROR, "cache lookup failed for operator %u", ip.eqops[i]);
     auto* opform = reinterpret_cast<Form_pg_operator>(GETSTRUCT(optup));
     const char* op = psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(opform->oprnamespace)),
                               NameStr(opform->oprname));
     ReleaseSysCache(optup);
-    if (i == ip.bucket_col)
+    if (i == ip.bucket_col || !group_null[i])
       appendStringInfo(&same, " AND d.%s %s m.%s", col, op, col);
     else
       appendStringInfo(&same, " AND (d.%s %s m.%s OR (d.%s IS NULL AND m.%s IS NULL))", col, op, col, col, col);
   }
+  if (set.len == 0) add_set(bucket_col, psprintf("m.%s", bucket_col));  // (no aggregate column: nothing to add)
   // (The buckets as an array too: index scans of just those buckets, not of all in between.)
   const char* in_window = psprintf("m.%s OPERATOR(pg_catalog.>=) $1 AND m.%s OPERATOR(pg_catalog.<) $2 AND "
-                                   "m.%s OPERATOR(pg_catalog.=) ANY ($3) AND EXISTS (SELECT FROM %s d WHERE true%s)",
-                                   bucket_col, bucket_col, bucket_col, kDeltaName, same.data);
-  char* select_sql = psprintf("SELECT %s FROM (SELECT %s FROM %s m WHERE %s UNION ALL SELECT %s FROM %s) s GROUP BY %s",
-                              comb.data, cols.data, mat_q, in_window, cols.data, kDeltaName, groups.data);
-  char* delete_sql = psprintf("DELETE FROM %s m WHERE %s", mat_q, in_window);
-  char* insert_sql = psprintf("INSERT INTO %s SELECT * FROM %s", mat_q, kCombinedName);
+                                   "m.%s OPERATOR(pg_catalog.=) ANY ($3)%s",
+                                   bucket_col, bucket_col, bucket_col, same.data);
+  char* combine_sql = psprintf("SELECT %s FROM %s GROUP BY %s", comb.data, kDeltaName, groups.data);
+  char* update_sql = psprintf("UPDATE %s m SET %s FROM %s d WHERE %s", mat_q, set.data, kCombinedName, in_window);
+  char* insert_sql = psprintf("INSERT INTO %s SELECT * FROM %s d WHERE NOT EXISTS (SELECT FROM %s m WHERE %s)", mat_q,
+                              kCombinedName, mat_q, in_window);
   Oid array_type = get_array_type(qi->time_type);
   if (!OidIsValid(array_type)) elog(ERROR, "time type %u has no array type", qi->time_type);
   auto* bucket_datums = static_cast<Datum*>(palloc(sizeof(Datum) * nbuckets));
@@ -574,37 +606,36 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
 
   AsOwner as;
   become(mat_owner(id), &as);
+  // The materialized rows of the buckets joined with the combined rows by hashing (restored by
+  // unbecome): without statistics on the combined rows, the planner may take a merge or nested
+  // loop join on the bucket alone, comparing every row of a bucket with every combined row of it.
+  (void)set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+  (void)set_config_option("enable_nestloop", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   if (SPI_register_relation(make_enr(kDeltaName, desc, ts, rows)) != SPI_OK_REL_REGISTER)
     elog(ERROR, "could not register the delta rows");
   Tuplestorestate* combined = tuplestore_begin_heap(false, false, work_mem);
-  SPIPlanPtr plan = SPI_prepare(select_sql, 3, types);
-  if (plan == nullptr) elog(ERROR, "incremental refresh failed to plan (%s): %s", SPI_result_code_string(SPI_result), select_sql);
-  ParamListInfo params = makeParamList(3);
-  for (int i = 0; i < 3; i++) {
-    params->params[i].value = args[i];
-    params->params[i].isnull = false;
-    params->params[i].pflags = PARAM_FLAG_CONST;
-    params->params[i].ptype = types[i];
-  }
   DestReceiver* dest = CreateDestReceiver(DestTuplestore);
   SetTuplestoreDestReceiverParams(dest, combined, CurrentMemoryContext, false, nullptr, nullptr);
   SPIExecuteOptions opt{};
-  opt.params = params;
   opt.read_only = false;
   opt.dest = dest;
   tuplestore_rescan(ts);
-  int rc = SPI_execute_plan_extended(plan, &opt);
-  if (rc != SPI_OK_SELECT) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), select_sql);
+  int rc = SPI_execute_extended(combine_sql, &opt);
+  if (rc != SPI_OK_SELECT) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), combine_sql);
   dest->rDestroy(dest);
   int64 ncombined = static_cast<int64>(tuplestore_tuple_count(combined));
-  tuplestore_rescan(ts);
-  rc = SPI_execute_with_args(delete_sql, 3, types, args, nullptr, false, 0);
-  if (rc != SPI_OK_DELETE) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), delete_sql);
   if (SPI_register_relation(make_enr(kCombinedName, desc, combined, ncombined)) != SPI_OK_REL_REGISTER)
     elog(ERROR, "could not register the combined rows");
-  rc = SPI_execute(insert_sql, false, 0);
-  if (rc != SPI_OK_INSERT) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), insert_sql);
+  rc = SPI_execute_with_args(update_sql, 3, types, args, nullptr, false, 0);
+  if (rc != SPI_OK_UPDATE) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), update_sql);
+  // (each materialized row of a bucket and group is updated from the one combined row of that
+  // bucket and group: fewer rows updated than combined means groups without a materialized row)
+  if (static_cast<int64>(SPI_processed) < ncombined) {
+    tuplestore_rescan(combined);
+    rc = SPI_execute_with_args(insert_sql, 3, types, args, nullptr, false, 0);
+    if (rc != SPI_OK_INSERT) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), insert_sql);
+  }
   tuplestore_end(combined);  // (in SPI's memory)
   SPI_finish();
   unbecome(&as);
@@ -615,6 +646,7 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   foreach (lc, tids) simple_heap_delete(rel, static_cast<ItemPointer>(lfirst(lc)));
   table_close(rel, RowExclusiveLock);
   CommandCounterIncrement();
+  *merged_end = hi_bucket;
   return true;
 }
 

@@ -173,8 +173,9 @@ bool inc_write_deltas(Cagg* c, Tuplestorestate* rows, TupleDesc desc, int64 nrow
 // At refresh, under the refresh lock: adds the delta rows of buckets in [start, end) that no
 // range of the log covers into the materialization (`mat_q`, quoted) and deletes them. When the
 // aggregate is not maintained incrementally (the setting is off), logs their buckets instead.
-// True when it changed the materialization.
-bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start, int64 end);
+// True when it changed the materialization; then *merged_end is the end of the newest bucket
+// it merged delta rows into.
+bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start, int64 end, int64* merged_end);
 // Deletes the delta rows of buckets in [start, end) that `snapshot` sees.
 void inc_discard_deltas(int32 mat_id, int64 start, int64 end, Snapshot snapshot);
 

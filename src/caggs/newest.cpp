@@ -93,41 +93,47 @@ Oid mat_relid_of(int32 mat_id) {
 
 void newest_init() { preloaded = process_shared_preload_libraries_in_progress && !IsBinaryUpgrade; }
 
-// Writer, at pre-commit: rows up to `newest` written (kOpenEnd: no bound known, e.g. TRUNCATE or
-// an INSERT into an open-ended chunk by name: the value becomes unknown).
-void newest_note_written(const Cagg* c, int64 newest) {
+namespace {
+
+// Runs `fn(entry)` under the mutex on the entry of aggregate `c` (created, unknown, when `create`;
+// nullptr when absent or when there is no room), unless the table is missing or disabled. `fn`
+// runs under a spinlock: a few assignments, nothing that can fail.
+template <typename Fn>
+void with_entry(const Cagg* c, bool create, Fn fn) {
   if (shared == nullptr) return;
   Oid relid = mat_relid_of(c->mat_id);
   if (!OidIsValid(relid)) return;
   SpinLockAcquire(&shared->mutex);
-  if (!shared->disabled) {
-    NewestEntry* e = find_locked(c->mat_id, relid, true);
-    if (e != nullptr) {
-      if (newest == core::kOpenEnd)
-        e->known = false;
-      else if (newest > e->newest)
-        e->newest = newest;
-    }
-  }
+  if (!shared->disabled) fn(find_locked(c->mat_id, relid, create));
   SpinLockRelease(&shared->mutex);
+}
+
+}  // namespace
+
+// Writer, at pre-commit: rows up to `newest` written (kOpenEnd: no bound known, e.g. TRUNCATE or
+// an INSERT into an open-ended chunk by name: the value becomes unknown).
+void newest_note_written(const Cagg* c, int64 newest) {
+  with_entry(c, true, [newest](NewestEntry* e) {
+    if (e == nullptr) return;
+    if (newest == core::kOpenEnd)
+      e->known = false;
+    else if (newest > e->newest)
+      e->newest = newest;
+  });
 }
 
 // Refresh: the newest raw time when known (false: read the raw rows, then newest_found). *out is
 // kOpenStart when no row was ever written.
 bool newest_lookup(const Cagg* c, int64* out) {
-  if (shared == nullptr || !guc_cagg_refresh_cached_newest) return false;
-  Oid relid = mat_relid_of(c->mat_id);
-  if (!OidIsValid(relid)) return false;
+  if (!guc_cagg_refresh_cached_newest) return false;
   bool ok = false;
-  SpinLockAcquire(&shared->mutex);
-  if (!shared->disabled) {
-    NewestEntry* e = find_locked(c->mat_id, relid, false);
-    if (e != nullptr && e->known && e->mat_relid == relid) {
+  // (find_locked starts an entry of another relation over: a known entry is this aggregate's)
+  with_entry(c, false, [&](NewestEntry* e) {
+    if (e != nullptr && e->known) {
       *out = e->newest;
       ok = true;
     }
-  }
-  SpinLockRelease(&shared->mutex);
+  });
   return ok;
 }
 
@@ -135,18 +141,11 @@ bool newest_lookup(const Cagg* c, int64* out) {
 // writers that committed before the read's snapshot are in `newest`; every other writer merges
 // its own at pre-commit, before this (kept: never lowered) or after it. The value is known.
 void newest_found(const Cagg* c, int64 newest) {
-  if (shared == nullptr) return;
-  Oid relid = mat_relid_of(c->mat_id);
-  if (!OidIsValid(relid)) return;
-  SpinLockAcquire(&shared->mutex);
-  if (!shared->disabled) {
-    NewestEntry* e = find_locked(c->mat_id, relid, true);
-    if (e != nullptr) {
-      if (newest > e->newest) e->newest = newest;
-      e->known = true;
-    }
-  }
-  SpinLockRelease(&shared->mutex);
+  with_entry(c, true, [newest](NewestEntry* e) {
+    if (e == nullptr) return;
+    if (newest > e->newest) e->newest = newest;
+    e->known = true;
+  });
 }
 
 // A new aggregate (CREATE): an entry of the same id left by an aggregate of a re-created

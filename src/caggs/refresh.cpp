@@ -443,6 +443,15 @@ void update_watermark(Refresh* r) {
   update_bounds(r->cagg->mat_id, nullptr, &wm);
 }
 
+// After delta rows were merged into buckets that end at or before `merged_end` (the end of the
+// newest of them): the newest materialized bucket is the newer of the one before and the newest
+// merged, so the watermark (never lowered) is the greater of its value and merged_end.
+void raise_watermark(Refresh* r, int64 merged_end) {
+  Cagg* now = cagg_get_by_mat_id(r->cagg->mat_id);
+  if (now != nullptr && now->watermark >= merged_end) return;
+  update_bounds(r->cagg->mat_id, nullptr, &merged_end);
+}
+
 // The next region to recompute in [start, end): the lowest (or with `newest`, the highest)
 // invalidated range of the log inside the window, rounded out to whole buckets and clipped to the
 // window. False when none is left.
@@ -590,8 +599,9 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* op
   bool merged = false;
   if (!opt->force) {
     lock_refresh(id);
-    merged = inc_apply_deltas(cagg, &r.qi, r.mat_q, start, end);
-    if (merged) update_watermark(&r);
+    int64 merged_end;
+    merged = inc_apply_deltas(cagg, &r.qi, r.mat_q, start, end, &merged_end);
+    if (merged) raise_watermark(&r, merged_end);
     end_transaction(batched);
   }
 
