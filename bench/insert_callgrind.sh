@@ -40,7 +40,8 @@ count() {  # count REPS -> instructions of the pgbench connection's backend
   as_pg "$(dirname "$POSTGRES")/pg_ctl" -D "$d" -m fast -w -t 600 stop >/dev/null
   wait $server || true
   # (the postmaster and the auxiliary processes run no portal)
-  for f in $(grep -l 'PortalRun' "$tmp"/cg-"$reps".*); do sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$f"; done | sort -n | tail -1
+  grep -l 'PortalRun' "$tmp"/cg-"$reps".* | while read -r f; do sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$f"; done |
+    sort -n | tail -1
 }
 a=$(count "$n")
 b=$(count $((3 * n)))
