@@ -495,6 +495,8 @@ void chunk_cache_reset() {
 
 uint64 chunk_cache_generation() { return generation; }
 
+uint32 chunk_relid_epoch() { return relid_epoch; }
+
 void chunk_cache_relation_changed(Oid relid) {
   if (++relid_epoch == 0) relid_epoch = 1;
   if (relids != nullptr) hash_search(relids, &relid, HASH_REMOVE, nullptr);

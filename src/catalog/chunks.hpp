@@ -40,6 +40,9 @@ bool chunk_get_by_id(int32 id, ChunkInfo* out);
 // Changes whenever the cache is reset (by every catalog invalidation): a ChunkInfo returned while
 // it had the same value is still what the catalog says.
 uint64 chunk_cache_generation();
+// Changes whenever a relcache invalidation names a relation (or all of them): a chunk relid found
+// while it had the same value still names that table (a DROP or rename sends one).
+uint32 chunk_relid_epoch();
 
 // ---- catalog scans that bypass the cache --------------------------------------------------------
 // The creation time of a chunk (not part of the cache), or false if there is no such chunk.

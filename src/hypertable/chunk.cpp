@@ -264,8 +264,12 @@ namespace {
 // that committed while we waited reset the cache, and then it is read again.
 bool lock_found_chunk(const Hypertable* ht, int64 value, int64 hash, ChunkInfo* chunk) {
   const uint64 generation = chunk_cache_generation();
+  const uint32 epoch = chunk_relid_epoch();
   const Oid relid = chunk->relid;
   LockRelationOid(relid, RowExclusiveLock);
+  // No invalidation of any relation came in while locking (the usual case, and always when this
+  // transaction held the lock already): the relid was current when found, so the table exists.
+  if (generation == chunk_cache_generation() && epoch == chunk_relid_epoch()) return true;
   if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid))) {
     UnlockRelationOid(relid, RowExclusiveLock);
     return false;

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Server instructions per transaction of the insert workload's prepared single-row INSERT, as
+# pgbench sends it (extended protocol, -M prepared, one client): the whole backend is counted
+# (parse of the Bind parameters, plan cache, executor, commit, statistics), unlike
+# bench/callgrind.sh's single-user EXECUTE, whose per-statement parsing and evaluation of the
+# EXECUTE's own parameters (about 50k instructions) is the same on both sides and dilutes the ratio.
+#
+#   bench/insert_callgrind.sh DATADIR DBNAME [N]
+#
+# DATADIR is a STOPPED cluster holding the insert workload's database DBNAME (bench/workloads/insert;
+# copy the data directory of a stopped server). Two runs, of N and 3N transactions, each from a
+# fresh copy of DATADIR, with the server (POSTGRES, default: pg_config's) under callgrind; the
+# figure is the difference of the two backends' totals divided by 2N, so connection start-up and
+# one-time costs (relcache loads of the chunks) cancel out. pgbench's random seed is fixed, so both
+# runs insert the same rows. Run as root (the server runs as the postgres user) or as the owner of
+# DATADIR.
+set -euo pipefail
+src=$1 db=$2 n=${3:-500}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BINDIR=$("${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" --bindir)
+POSTGRES=${POSTGRES:-$BINDIR/postgres}
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+tmp=$(mktemp -d)
+chmod 777 "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+port=$((56000 + $$ % 1000))
+count() {  # count REPS -> instructions of the pgbench connection's backend
+  local reps=$1 d=$tmp/data
+  rm -rf "$d" "$tmp/sock" && cp -a "$src" "$d" && mkdir -p "$tmp/sock/$reps"
+  chmod 700 "$d"
+  if [ "$(id -u)" = 0 ]; then chown -R postgres "$d" "$tmp/sock"; fi
+  as_pg valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$tmp/cg-$reps.%p" \
+    "$POSTGRES" -D "$d" -c port=$port -c listen_addresses= -c unix_socket_directories="$tmp/sock/$reps" \
+    >"$tmp/log-$reps" 2>&1 &
+  local server=$!
+  for _ in $(seq 300); do "$BINDIR/pg_isready" -q -h "$tmp/sock/$reps" -p $port && break; sleep 1; done
+  "$BINDIR/pgbench" -h "$tmp/sock/$reps" -p $port -U postgres -n -M prepared --random-seed=7 -c 1 -t "$reps" \
+    -D start='2026-01-01 00:00:00+00' -D days=30 -D devices=1000 -f "$HERE/workloads/insert/insert.pgbench" "$db" \
+    >"$tmp/pgbench-$reps" 2>&1 || { cat "$tmp/pgbench-$reps" >&2; exit 1; }
+  as_pg "$(dirname "$POSTGRES")/pg_ctl" -D "$d" -m fast -w -t 600 stop >/dev/null
+  wait $server || true
+  # (the postmaster and the auxiliary processes run no portal)
+  grep -l 'PortalRun' "$tmp"/cg-"$reps".* | while read -r f; do sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$f"; done |
+    sort -n | tail -1
+}
+a=$(count "$n")
+b=$(count $((3 * n)))
+echo $(( (b - a) / (2 * n) ))
