@@ -106,5 +106,27 @@ SET strata.enable_chunk_path_cloning = off;
 SELECT cl_rows($$SELECT * FROM tc WHERE time > '2026-01-01 00:57+00'::timestamptz + interval '0 s'$$);
 SET strata.enable_chunk_path_cloning = on;
 DROP TABLE tc;
+-- Compressed chunks share the selectivity of their clauses off the time column: the first compressed
+-- chunk planned finds a = 1 in 1 row of 1,440, the two after it have a = 1 in every row, but are
+-- estimated with the template's selectivity (1 row each).
+CREATE TABLE cc (time timestamptz NOT NULL, a int, v int);
+SELECT create_hypertable('cc', 'time', chunk_time_interval => interval '1 day') IS NOT NULL AS created;
+ALTER TABLE cc SET (timescaledb.compress, timescaledb.compress_orderby = 'time');
+INSERT INTO cc SELECT '2026-01-01'::timestamptz + s * interval '1 min', CASE WHEN s = 0 THEN 1 ELSE 2 + s END, s
+  FROM generate_series(0, 1439) s;
+INSERT INTO cc SELECT '2026-01-02'::timestamptz + s * interval '1 min', 1, s FROM generate_series(0, 2879) s;
+ANALYZE cc;
+SELECT count(compress_chunk(c)) AS compressed FROM show_chunks('cc') c;
+SELECT cl_rows('SELECT * FROM cc WHERE a = 1');
+-- Each chunk estimated on its own: every row of the two newer chunks.
+SET strata.enable_chunk_path_cloning = off;
+SELECT cl_rows('SELECT * FROM cc WHERE a = 1');
+SET strata.enable_chunk_path_cloning = on;
+-- Time clauses stay each chunk's own: v > 1000 keeps 439 of the template's 1,440 rows (shared by
+-- the siblings), a stable upper bound covers the template, keeps half of the next chunk (219 rows)
+-- and excludes the newest.
+SELECT cl_rows($$SELECT * FROM cc WHERE v > 1000 AND time < '2026-01-02 12:00+00'::timestamptz + interval '0 s'$$);
+SELECT count(*) FROM cc WHERE a = 1;
+DROP TABLE cc;
 DROP FUNCTION cl_rows(text);
 RESET timezone;

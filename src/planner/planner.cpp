@@ -412,6 +412,8 @@ bool same_index_definition(const IndexOptInfo* a, const IndexOptInfo* b) {
   return true;
 }
 
+bool same_layout_and_restrictions(PlannerInfo* root, RelOptInfo* t, RelOptInfo* child);
+
 // Whether `child` may take the template's index choices: same column layout, the same
 // restrictions (up to the range table index) and a similar size.
 bool sibling_of_template(PlannerInfo* root, const ChunkPlanTemplate* tmpl, RelOptInfo* child) {
@@ -419,6 +421,10 @@ bool sibling_of_template(PlannerInfo* root, const ChunkPlanTemplate* tmpl, RelOp
   if (t == nullptr) return false;
   if (t->tuples <= 0 || child->tuples < 0.5 * t->tuples || child->tuples > 2.0 * t->tuples) return false;
   if (child->pages < 0.5 * t->pages || child->pages > 2.0 * t->pages) return false;
+  return same_layout_and_restrictions(root, t, child);
+}
+
+bool same_layout_and_restrictions(PlannerInfo* root, RelOptInfo* t, RelOptInfo* child) {
   AppendRelInfo* ta = root->append_rel_array[t->relid];
   AppendRelInfo* ca = root->append_rel_array[child->relid];
   if (list_length(ta->translated_vars) != list_length(ca->translated_vars)) return false;
@@ -483,6 +489,41 @@ bool same_time_coverage(PlannerInfo* root, const ChunkPlanTemplate* tmpl, RelOpt
   const Selectivity mine = time_clause_selectivity(root, child, tmpl->time_positions);
   const Selectivity theirs = tmpl->time_selectivity;
   return mine <= 2.0 * theirs && theirs <= 2.0 * mine;
+}
+
+// Compressed chunks share the selectivity of the clauses that are not on the time column. The
+// columnstore's paths of a compressed chunk without rows in its row part (rowpart_unread) are
+// costed from the selectivity of the chunk's restrictions, estimated from the chunk's statistics
+// like a row-store chunk's (about a fifth of planning such a chunk), although the chunks of a
+// hypertable usually hold alike data. A chunk with the same column layout and restrictions as the
+// first such chunk planned (the compressed template) takes the template's selectivity of each
+// clause that does not read the time column, and its widths; its time clauses, which may cover it
+// differently, are estimated for it. (Its paths stay its own: they carry the chunk's layout.)
+struct CompressedTemplate {
+  RelOptInfo* rel;       // nullptr until a chunk qualifies
+  List* time_positions;  // positions in its baserestrictinfo of the clauses on the time column
+};
+
+bool estimate_from_compressed_template(PlannerInfo* root, CompressedTemplate* ct, RelOptInfo* child) {
+  RelOptInfo* t = ct->rel;
+  if (t == nullptr || t->max_attr != child->max_attr || t->min_attr != child->min_attr ||
+      !same_layout_and_restrictions(root, t, child))
+    return false;
+  int pos = 0;
+  ListCell* a;
+  ListCell* b;
+  forboth (a, t->baserestrictinfo, b, child->baserestrictinfo) {
+    const RestrictInfo* from = (const RestrictInfo*)lfirst(a);
+    if (from->norm_selec >= 0 && !list_member_int(ct->time_positions, pos))
+      ((RestrictInfo*)lfirst(b))->norm_selec = from->norm_selec;
+    ++pos;
+  }
+  child->rows = clamp_row_est(child->tuples * clauselist_selectivity(root, child->baserestrictinfo, 0, JOIN_INNER, nullptr));
+  child->baserestrictcost = t->baserestrictcost;
+  child->reltarget->width = t->reltarget->width;
+  child->reltarget->cost = t->reltarget->cost;
+  memcpy(child->attr_widths, t->attr_widths, sizeof(int32) * (t->max_attr - t->min_attr + 1));
+  return true;
 }
 
 // The sibling's indexes that get paths: all but those of the same definition as a template index
@@ -669,7 +710,7 @@ bool rowpart_unread(PlannerInfo* root, const ChunkInfo* chunk, bool dml) {
 
 bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bool allow_parallel,
                     const ChunkInfo* chunk, bool dml, List* time_order, AttrNumber time_attno,
-                    ChunkPlanTemplate* tmpl) {
+                    ChunkPlanTemplate* tmpl, CompressedTemplate* ctmpl) {
   if (IS_DUMMY_REL(child)) return false;
   AppendRelInfo* appinfo = root->append_rel_array[child->relid];
   child->joininfo = (List*)adjust_appendrel_attrs(root, (Node*)parent->joininfo, 1, &appinfo);
@@ -692,10 +733,20 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
                       child->min_attr == tmpl->rel->min_attr &&
                       child->consider_parallel == tmpl->rel->consider_parallel &&
                       sibling_has_template_indexes(tmpl->rel, child);
-  if (cloned)
+  const bool skip_rowpart = rowpart_unread(root, chunk, dml);
+  const bool shares_compressed = skip_rowpart && guc_enable_chunk_path_cloning && child->joininfo == NIL &&
+                                 child->lateral_relids == nullptr;
+  if (cloned) {
     clone_template_estimates(tmpl->rel, child);
-  else
+  } else if (shares_compressed && estimate_from_compressed_template(root, ctmpl, child)) {
+    // (a compressed sibling: the template's selectivities of its clauses off the time column)
+  } else {
     set_baserel_size_estimates(root, child);
+    if (shares_compressed && ctmpl->rel == nullptr) {
+      ctmpl->rel = child;
+      ctmpl->time_positions = time_clause_positions(child, time_attno);
+    }
+  }
   // Index cost estimates share effective_cache_size among all tables of the query.
   root->total_table_pages += child->pages;
 
@@ -707,7 +758,6 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
   }
   List* all_indexes = child->indexlist;
   if (sibling && !cloned) child->indexlist = shared_index_choice(tmpl, child);
-  const bool skip_rowpart = rowpart_unread(root, chunk, dml);
   if (skip_rowpart) {
     // (the columnstore's paths below replace the sequential scan)
   } else if (cloned) {
@@ -1110,6 +1160,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   ChildRel* kids = (ChildRel*)palloc(sizeof(ChildRel) * (nchunks > 0 ? nchunks : 1));
   int n = 0;
   ChunkPlanTemplate tmpl{nullptr, NIL, false, NIL, 1.0};
+  CompressedTemplate ctmpl{nullptr, NIL};
   if (nchunks > 0) {
     expand_planner_arrays(root, nchunks);
     Relation parent_rel = table_open(rte->relid, NoLock);
@@ -1125,7 +1176,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
       // exclude chunks, so no partial paths compete with it.
       Var* time_var = (Var*)list_nth(root->append_rel_array[child_rti]->translated_vars, ht->time_attno - 1);
-      if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order, time_var->varattno, &tmpl)) continue;
+      if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order, time_var->varattno, &tmpl, &ctmpl)) continue;
       kids[n++] = ChildRel{child, c->range_start, c->range_end, c->space_start, c->space_end};
     }
     table_close(parent_rel, NoLock);
