@@ -45,7 +45,7 @@ void define_settings() {
   DefineCustomBoolVariable("strata.enable_chunk_path_cloning",
                            "Gives a chunk similar to a sibling chunk the sibling's estimates and scan paths instead of its own.",
                            "Applies to plain SELECTs when strata.enable_chunk_index_sharing is on.",
-                           &guc_enable_chunk_path_cloning, false, PGC_USERSET, 0, nullptr, nullptr,
+                           &guc_enable_chunk_path_cloning, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
   DefineCustomBoolVariable("strata.enable_chunk_projection",
                            "Computes a SELECT's projection in the chunks' scans instead of a Result above them.",

@@ -45,7 +45,7 @@ bool guc_enable_chunk_exclusion = true;
 bool guc_enable_ordered_append = true;
 bool guc_enable_runtime_exclusion = true;
 bool guc_enable_chunk_index_sharing = true;
-bool guc_enable_chunk_path_cloning = false;
+bool guc_enable_chunk_path_cloning = true;
 CompressedChunkPathsFn compressed_chunk_paths = nullptr;
 CompressedChunkRelFn compressed_chunk_rel = nullptr;
 CompressedChunkDmlFn compressed_chunk_dml = nullptr;
@@ -355,10 +355,19 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
 // a template index that no surviving template path uses (they keep their place in its index list;
 // indexes the template has no copy of are costed as usual; `strata.enable_chunk_index_sharing`).
 // Selectivity and costs remain each chunk's own.
+// Restrictions on the time column that stay on a chunk (stable expressions, parameters, a range
+// that cuts the chunk) select a different share of each chunk's rows: the oldest chunk of `time >
+// now() - interval '150 minutes'` holds a few of its rows, the chunks after it all of theirs. So a
+// sibling must also have about the template's selectivity of those clauses, estimated from its own
+// statistics (within a factor of two); a chunk that differs is planned on its own and becomes the
+// template of the chunks after it (chunks are planned in range order, so each run of chunks in the
+// same position relative to the bounds, cut or covered, shares one template).
 struct ChunkPlanTemplate {
   RelOptInfo* rel;  // nullptr until a chunk qualifies
   List* used;       // the template's IndexOptInfos that some surviving path uses
   bool clonable;    // its surviving paths can be rebuilt on a sibling (template_paths_clonable)
+  List* time_positions;  // positions in its baserestrictinfo of the clauses on the time column
+  Selectivity time_selectivity;  // their selectivity on the template
 };
 
 void collect_bitmap_indexes(Path* bitmapqual, List** used) {
@@ -403,6 +412,8 @@ bool same_index_definition(const IndexOptInfo* a, const IndexOptInfo* b) {
   return true;
 }
 
+bool same_layout_and_restrictions(PlannerInfo* root, RelOptInfo* t, RelOptInfo* child);
+
 // Whether `child` may take the template's index choices: same column layout, the same
 // restrictions (up to the range table index) and a similar size.
 bool sibling_of_template(PlannerInfo* root, const ChunkPlanTemplate* tmpl, RelOptInfo* child) {
@@ -410,6 +421,10 @@ bool sibling_of_template(PlannerInfo* root, const ChunkPlanTemplate* tmpl, RelOp
   if (t == nullptr) return false;
   if (t->tuples <= 0 || child->tuples < 0.5 * t->tuples || child->tuples > 2.0 * t->tuples) return false;
   if (child->pages < 0.5 * t->pages || child->pages > 2.0 * t->pages) return false;
+  return same_layout_and_restrictions(root, t, child);
+}
+
+bool same_layout_and_restrictions(PlannerInfo* root, RelOptInfo* t, RelOptInfo* child) {
   AppendRelInfo* ta = root->append_rel_array[t->relid];
   AppendRelInfo* ca = root->append_rel_array[child->relid];
   if (list_length(ta->translated_vars) != list_length(ca->translated_vars)) return false;
@@ -427,6 +442,87 @@ bool sibling_of_template(PlannerInfo* root, const ChunkPlanTemplate* tmpl, RelOp
     ChangeVarNodes(tc, t->relid, child->relid, 0);
     if (!equal(tc, ((RestrictInfo*)lfirst(b))->clause)) return false;
   }
+  return true;
+}
+
+// Whether the expression reads the column `attno` of rel `relid` (at this query level).
+struct ReadsColumn {
+  Index relid;
+  AttrNumber attno;
+};
+
+bool reads_column_walker(Node* node, void* context) {
+  if (node == nullptr) return false;
+  if (IsA(node, Var)) {
+    const ReadsColumn* rc = (const ReadsColumn*)context;
+    const Var* v = (const Var*)node;
+    return v->varno == (int)rc->relid && v->varlevelsup == 0 && (v->varattno == rc->attno || v->varattno == 0);
+  }
+  return expression_tree_walker(node, (bool (*)())reads_column_walker, context);
+}
+
+// The child's restrictions on its time column (`time_attno`: the chunk's attribute number), as
+// positions in its baserestrictinfo.
+List* time_clause_positions(RelOptInfo* child, AttrNumber time_attno) {
+  ReadsColumn rc{child->relid, time_attno};
+  List* positions = NIL;
+  int pos = 0;
+  ListCell* lc;
+  foreach (lc, child->baserestrictinfo) {
+    if (reads_column_walker((Node*)((RestrictInfo*)lfirst(lc))->clause, &rc)) positions = lappend_int(positions, pos);
+    ++pos;
+  }
+  return positions;
+}
+
+Selectivity time_clause_selectivity(PlannerInfo* root, RelOptInfo* child, List* positions) {
+  List* clauses = NIL;
+  ListCell* lc;
+  foreach (lc, positions) clauses = lappend(clauses, list_nth(child->baserestrictinfo, lfirst_int(lc)));
+  return clauselist_selectivity(root, clauses, child->relid, JOIN_INNER, nullptr);
+}
+
+// Whether the sibling's time clauses (those at the template's positions: the restrictions are
+// the same) keep about the same share of its rows as the template's keep of the template's.
+bool same_time_coverage(PlannerInfo* root, const ChunkPlanTemplate* tmpl, RelOptInfo* child) {
+  if (tmpl->time_positions == NIL) return true;
+  const Selectivity mine = time_clause_selectivity(root, child, tmpl->time_positions);
+  const Selectivity theirs = tmpl->time_selectivity;
+  return mine <= 2.0 * theirs && theirs <= 2.0 * mine;
+}
+
+// Compressed chunks share the selectivity of the clauses that are not on the time column. The
+// columnstore's paths of a compressed chunk without rows in its row part (rowpart_unread) are
+// costed from the selectivity of the chunk's restrictions, estimated from the chunk's statistics
+// like a row-store chunk's (about a fifth of planning such a chunk), although the chunks of a
+// hypertable usually hold alike data. A chunk with the same column layout and restrictions as the
+// first such chunk planned (the compressed template) takes the template's selectivity of each
+// clause that does not read the time column, and its widths; its time clauses, which may cover it
+// differently, are estimated for it. (Its paths stay its own: they carry the chunk's layout.)
+struct CompressedTemplate {
+  RelOptInfo* rel;       // nullptr until a chunk qualifies
+  List* time_positions;  // positions in its baserestrictinfo of the clauses on the time column
+};
+
+bool estimate_from_compressed_template(PlannerInfo* root, CompressedTemplate* ct, RelOptInfo* child) {
+  RelOptInfo* t = ct->rel;
+  if (t == nullptr || t->max_attr != child->max_attr || t->min_attr != child->min_attr ||
+      !same_layout_and_restrictions(root, t, child))
+    return false;
+  int pos = 0;
+  ListCell* a;
+  ListCell* b;
+  forboth (a, t->baserestrictinfo, b, child->baserestrictinfo) {
+    const RestrictInfo* from = (const RestrictInfo*)lfirst(a);
+    if (from->norm_selec >= 0 && !list_member_int(ct->time_positions, pos))
+      ((RestrictInfo*)lfirst(b))->norm_selec = from->norm_selec;
+    ++pos;
+  }
+  child->rows = clamp_row_est(child->tuples * clauselist_selectivity(root, child->baserestrictinfo, 0, JOIN_INNER, nullptr));
+  child->baserestrictcost = t->baserestrictcost;
+  child->reltarget->width = t->reltarget->width;
+  child->reltarget->cost = t->reltarget->cost;
+  memcpy(child->attr_widths, t->attr_widths, sizeof(int32) * (t->max_attr - t->min_attr + 1));
   return true;
 }
 
@@ -613,7 +709,8 @@ bool rowpart_unread(PlannerInfo* root, const ChunkInfo* chunk, bool dml) {
 }
 
 bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bool allow_parallel,
-                    const ChunkInfo* chunk, bool dml, List* time_order, ChunkPlanTemplate* tmpl) {
+                    const ChunkInfo* chunk, bool dml, List* time_order, AttrNumber time_attno,
+                    ChunkPlanTemplate* tmpl, CompressedTemplate* ctmpl) {
   if (IS_DUMMY_REL(child)) return false;
   AppendRelInfo* appinfo = root->append_rel_array[child->relid];
   child->joininfo = (List*)adjust_appendrel_attrs(root, (Node*)parent->joininfo, 1, &appinfo);
@@ -626,17 +723,30 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
 
   check_index_predicates(root, child);
   const bool rowstore = (chunk->status & kChunkStatusCompressed) == 0;
-  const bool sibling = guc_enable_chunk_index_sharing && rowstore && sibling_of_template(root, tmpl, child);
+  const bool similar = guc_enable_chunk_index_sharing && rowstore && sibling_of_template(root, tmpl, child);
+  // (a chunk that differs from the template only in how the time clauses cover it starts a new run)
+  const bool other_coverage = similar && !same_time_coverage(root, tmpl, child);
+  const bool sibling = similar && !other_coverage;
   const bool cloned = sibling && guc_enable_chunk_path_cloning && tmpl->clonable && !dml &&
                       root->parse->commandType == CMD_SELECT && child->joininfo == NIL &&
                       child->lateral_relids == nullptr && child->max_attr == tmpl->rel->max_attr &&
                       child->min_attr == tmpl->rel->min_attr &&
                       child->consider_parallel == tmpl->rel->consider_parallel &&
                       sibling_has_template_indexes(tmpl->rel, child);
-  if (cloned)
+  const bool skip_rowpart = rowpart_unread(root, chunk, dml);
+  const bool shares_compressed = skip_rowpart && guc_enable_chunk_path_cloning && child->joininfo == NIL &&
+                                 child->lateral_relids == nullptr;
+  if (cloned) {
     clone_template_estimates(tmpl->rel, child);
-  else
+  } else if (shares_compressed && estimate_from_compressed_template(root, ctmpl, child)) {
+    // (a compressed sibling: the template's selectivities of its clauses off the time column)
+  } else {
     set_baserel_size_estimates(root, child);
+    if (shares_compressed && ctmpl->rel == nullptr) {
+      ctmpl->rel = child;
+      ctmpl->time_positions = time_clause_positions(child, time_attno);
+    }
+  }
   // Index cost estimates share effective_cache_size among all tables of the query.
   root->total_table_pages += child->pages;
 
@@ -648,7 +758,6 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
   }
   List* all_indexes = child->indexlist;
   if (sibling && !cloned) child->indexlist = shared_index_choice(tmpl, child);
-  const bool skip_rowpart = rowpart_unread(root, chunk, dml);
   if (skip_rowpart) {
     // (the columnstore's paths below replace the sequential scan)
   } else if (cloned) {
@@ -678,13 +787,16 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
     root->query_pathkeys = query_pathkeys;
   }
   set_cheapest(child);
-  if (guc_enable_chunk_index_sharing && rowstore && tmpl->rel == nullptr && child->tuples > 0 &&
-      child->indexlist != NIL) {
+  if (guc_enable_chunk_index_sharing && rowstore && (tmpl->rel == nullptr || other_coverage) &&
+      child->tuples > 0 && child->indexlist != NIL) {
     tmpl->rel = child;
     tmpl->used = NIL;
     collect_path_indexes(child->pathlist, &tmpl->used);
     collect_path_indexes(child->partial_pathlist, &tmpl->used);
     tmpl->clonable = template_paths_clonable(child);
+    tmpl->time_positions = time_clause_positions(child, time_attno);
+    tmpl->time_selectivity =
+        tmpl->time_positions != NIL ? time_clause_selectivity(root, child, tmpl->time_positions) : 1.0;
   }
   return true;
 }
@@ -1047,7 +1159,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   const int nchunks = list_length(chunks);
   ChildRel* kids = (ChildRel*)palloc(sizeof(ChildRel) * (nchunks > 0 ? nchunks : 1));
   int n = 0;
-  ChunkPlanTemplate tmpl{nullptr, NIL, false};
+  ChunkPlanTemplate tmpl{nullptr, NIL, false, NIL, 1.0};
+  CompressedTemplate ctmpl{nullptr, NIL};
   if (nchunks > 0) {
     expand_planner_arrays(root, nchunks);
     Relation parent_rel = table_open(rte->relid, NoLock);
@@ -1062,7 +1175,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
                                   root->append_rel_array[child_rti]->translated_vars);
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
       // exclude chunks, so no partial paths compete with it.
-      if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order, &tmpl)) continue;
+      Var* time_var = (Var*)list_nth(root->append_rel_array[child_rti]->translated_vars, ht->time_attno - 1);
+      if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order, time_var->varattno, &tmpl, &ctmpl)) continue;
       kids[n++] = ChildRel{child, c->range_start, c->range_end, c->space_start, c->space_end};
     }
     table_close(parent_rel, NoLock);
