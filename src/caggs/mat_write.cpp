@@ -247,8 +247,9 @@ uint64 mat_write(const Hypertable* mat, MatRowSource next, void* arg, TupleDesc 
 
 void mat_fresh_batch(const Hypertable* mat, BucketFn* b, int64 max_buckets, bool newest_first, int64 from,
                      int64 lo, int64 hi, int64* batch_lo, int64* batch_hi) {
-  if (!guc_cagg_refresh_bulk_write || mat->num_partitions > 0 || from >= hi || mat->interval <= 0 ||
-      (newest_first && hi == core::kOpenEnd))
+  // (not where mat_write_possible() will refuse: nothing to gain from larger batches)
+  if (!guc_cagg_refresh_bulk_write || mat->num_partitions > 0 || mat->compression_state != 0 || from >= hi ||
+      mat->interval <= 0 || (newest_first && hi == core::kOpenEnd) || cagg_exists_on(mat->id))
     return;
   auto floor = [b](int64 x) { return bucket_floor(b, x); };
   core::Bucketing<decltype(floor)> bk{floor, b->nominal};
