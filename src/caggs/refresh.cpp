@@ -234,6 +234,19 @@ bool raw_extreme(Refresh* r, bool max, int64 start, int64 end, int64* out) {
   return chunks == NIL ? raw_extreme_in(r, max, start, end, out) : false;
 }
 
+// A lower bound of the oldest raw time in [start, end), false when there is nothing there: on a
+// hypertable, the start of its oldest chunk there (false without a chunk), without reading the
+// chunk's rows (buckets before the oldest row only widen the first batch, whose aggregation finds
+// nothing in them; a chunk left empty costs batches that find nothing).
+bool raw_oldest_bound(Refresh* r, int64 start, int64 end, int64* out) {
+  if (r->qi.parent != nullptr || start >= end) return raw_extreme(r, false, start, end, out);
+  List* chunks = chunk_list_overlapping(r->qi.raw_ht, start, end == core::kOpenEnd ? end : end - 1, true);
+  if (chunks == NIL || static_cast<ChunkInfo*>(linitial(chunks))->range_start == core::kOpenStart)
+    return raw_extreme(r, false, start, end, out);
+  *out = Max(static_cast<ChunkInfo*>(linitial(chunks))->range_start, start);
+  return true;
+}
+
 // The newest raw time at or after `start` (false when there is none). Taken from the newest raw
 // time that writers record (newest.cpp) when it is known: then it may lie after the newest row
 // still there (rows deleted, chunks dropped), which only ends the window later. Otherwise read
@@ -624,7 +637,7 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* op
     int64 from = lo;
     if (lo == core::kOpenStart) {
       int64 oldest;
-      from = raw_extreme(&r, false, lo, hi, &oldest) ? bucket_floor(b, oldest) : hi;
+      from = raw_oldest_bound(&r, lo, hi, &oldest) ? bucket_floor(b, oldest) : hi;
     }
     auto floor = [b](int64 x) { return bucket_floor(b, x); };
     core::Bucketing<decltype(floor)> bk{floor, b->nominal};
