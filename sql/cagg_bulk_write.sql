@@ -169,3 +169,21 @@ COMMIT;
 SELECT range_start, transactions, built, entries_ok FROM mat_chunks('h_tx');
 SELECT count(*) AS differences FROM ((SELECT * FROM h EXCEPT ALL SELECT * FROM h_tx)
                                      UNION ALL (SELECT * FROM h_tx EXCEPT ALL SELECT * FROM h)) d;
+
+-- A region open below (a new aggregate) starts its first batch at the start of the oldest raw
+-- chunk: that chunk is not read for its oldest row (without an index on time that would be one
+-- more sequential scan of it), only aggregated.
+CREATE TABLE noidx (time timestamptz NOT NULL, v int);
+SELECT create_hypertable('noidx', by_range('time', interval '1 day'), create_default_indexes => false);
+INSERT INTO noidx SELECT '2026-03-01 05:00'::timestamptz + i * interval '17 minutes', i FROM generate_series(0, 500) i;
+CREATE MATERIALIZED VIEW noidx_h WITH (timescaledb.continuous) AS
+  SELECT time_bucket('1 hour', time) AS bucket, count(*) AS n, sum(v) AS s FROM noidx GROUP BY 1 WITH NO DATA;
+SELECT s::regclass AS oldest FROM show_chunks('noidx') s ORDER BY 1 LIMIT 1 \gset
+SELECT pg_stat_force_next_flush();
+SELECT seq_scan AS scans_before FROM pg_stat_user_tables WHERE relid = :'oldest'::regclass \gset
+CALL refresh_continuous_aggregate('noidx_h', NULL, NULL);
+SELECT pg_stat_force_next_flush();
+SELECT seq_scan - :scans_before AS scans_of_the_oldest_chunk FROM pg_stat_user_tables WHERE relid = :'oldest'::regclass;
+SELECT count(*) AS differences FROM
+  ((SELECT * FROM noidx_h EXCEPT ALL SELECT time_bucket('1 hour', time), count(*), sum(v) FROM noidx GROUP BY 1)
+   UNION ALL (SELECT time_bucket('1 hour', time), count(*), sum(v) FROM noidx GROUP BY 1 EXCEPT ALL SELECT * FROM noidx_h)) x;
