@@ -23,8 +23,9 @@ CALL refresh_continuous_aggregate('rt', NULL, '2024-01-09 03:00+00');
 SELECT raw_chunks_planned('SELECT * FROM rt');
 -- The materialized side: chunks that end at or below the watermark hold `bucket <
 -- cagg_watermark(...)` at every later execution (the watermark never decreases), so the clause is
--- dropped from them; only the chunk holding the watermark keeps it (here in the recheck and
--- index conditions of its bitmap scan: two lines).
+-- dropped from them; only the chunk holding the watermark keeps it (here in the filter of its
+-- seq scan: one line; the refresh built the chunks' indexes after their rows, which gave the
+-- planner their exact sizes).
 CREATE FUNCTION watermark_filters(query text) RETURNS TABLE (chunks bigint, filtered bigint) LANGUAGE plpgsql AS $$
 DECLARE line text; c bigint := 0; f bigint := 0;
 BEGIN

@@ -6,6 +6,7 @@
 #include "caggs/caggs.hpp"
 
 extern "C" {
+#include "executor/tuptable.h"
 #include "nodes/parsenodes.h"
 #include "utils/snapshot.h"
 #include "utils/tuplestore.h"
@@ -178,6 +179,28 @@ bool inc_write_deltas(Cagg* c, Tuplestorestate* rows, TupleDesc desc, int64 nrow
 bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start, int64 end, int64* merged_end);
 // Deletes the delta rows of buckets in [start, end) that `snapshot` sees.
 void inc_discard_deltas(int32 mat_id, int64 start, int64 end, Snapshot snapshot);
+
+// ---- Writing a refresh batch's rows (mat_write.cpp) -------------------------------------------
+
+// The next row to write into `slot` (of the aggregation's descriptor); false at the end.
+using MatRowSource = bool (*)(void* arg, TupleTableSlot* slot);
+// Whether rows of descriptor `desc` (the aggregation's output) may be written by mat_write into
+// materialization hypertable `mat` (strata.cagg_refresh_bulk_write; no columnstore, no hash
+// dimension, no aggregate above it, no trigger but its insert blocker, the same column types).
+bool mat_write_possible(const Hypertable* mat, TupleDesc desc);
+// Whether no chunk of `mat` overlaps [start, end) yet: every row of a batch there goes into a chunk
+// that the batch creates, whose indexes mat_write builds after its rows (no need to sort them).
+bool mat_write_fresh_range(const Hypertable* mat, int64 start, int64 end);
+// Writes the rows of a batch over buckets [start, end) into the chunks of `mat` (created as
+// needed), under the active snapshot; returns the number of rows, or UINT64_MAX, having written
+// nothing, when an existing chunk there has triggers of its own (the caller writes with INSERT).
+uint64 mat_write(const Hypertable* mat, MatRowSource next, void* arg, TupleDesc desc, int64 start, int64 end);
+// An automatic batch [*batch_lo, *batch_hi) of region [lo, hi) (rows from bucket `from` on)
+// extended over the materialization chunk that does not exist yet where it starts (newest first:
+// ends), up to that chunk's end or the next existing chunk, at most kMaxFreshBatches batches of
+// `max_buckets`: one transaction fills a new chunk and builds its indexes once.
+void mat_fresh_batch(const Hypertable* mat, BucketFn* b, int64 max_buckets, bool newest_first, int64 from,
+                     int64 lo, int64 hi, int64* batch_lo, int64* batch_hi);
 
 // Builds the user view's SQL text (materialized only, or with real-time aggregation).
 char* user_view_sql(const Cagg* cagg, const QueryInfo* qi, const char* mat_schema, const char* mat_table,

@@ -234,6 +234,19 @@ bool raw_extreme(Refresh* r, bool max, int64 start, int64 end, int64* out) {
   return chunks == NIL ? raw_extreme_in(r, max, start, end, out) : false;
 }
 
+// A lower bound of the oldest raw time in [start, end), false when there is nothing there: on a
+// hypertable, the start of its oldest chunk there (false without a chunk), without reading the
+// chunk's rows (buckets before the oldest row only widen the first batch, whose aggregation finds
+// nothing in them; a chunk left empty costs batches that find nothing).
+bool raw_oldest_bound(Refresh* r, int64 start, int64 end, int64* out) {
+  if (r->qi.parent != nullptr || start >= end) return raw_extreme(r, false, start, end, out);
+  List* chunks = chunk_list_overlapping(r->qi.raw_ht, start, end == core::kOpenEnd ? end : end - 1, true);
+  if (chunks == NIL || static_cast<ChunkInfo*>(linitial(chunks))->range_start == core::kOpenStart)
+    return raw_extreme(r, false, start, end, out);
+  *out = Max(static_cast<ChunkInfo*>(linitial(chunks))->range_start, start);
+  return true;
+}
+
 // The newest raw time at or after `start` (false when there is none). Taken from the newest raw
 // time that writers record (newest.cpp) when it is known: then it may lie after the newest row
 // still there (rows deleted, chunks dropped), which only ends the window later. Otherwise read
@@ -266,6 +279,7 @@ struct RowSource {
     return sort != nullptr ? tuplesort_gettupleslot(sort, true, false, slot, nullptr)
                            : tuplestore_gettupleslot(ts, true, false, slot);
   }
+  static bool next_row(void* arg, TupleTableSlot* slot) { return static_cast<RowSource*>(arg)->next(slot); }
 };
 
 uint64 insert_rows(Refresh* r, RowSource* src, TupleDesc desc, const Oid* array_types) {
@@ -395,8 +409,18 @@ bool materialize_by_select(Refresh* r, int64 start, int64 end, Snapshot snapshot
     if (rc != SPI_OK_SELECT) elog(ERROR, "refresh query failed (%s): %s", SPI_result_code_string(rc), r->select_sql);
     dest->rDestroy(dest);
     SPI_freeplan(plan);
-    RowSource rows{ts, sort_rows(r, ts, desc)};
-    *written = insert_rows(r, &rows, desc, array_types);
+    // Straight into the materialization's chunks (mat_write.cpp) when it can; rows that all go into
+    // chunks the batch creates need no index order (their indexes are built after them).
+    const bool direct = mat_write_possible(r->mat, desc);
+    RowSource rows{ts, direct && mat_write_fresh_range(r->mat, start, end) ? nullptr : sort_rows(r, ts, desc)};
+    *written = UINT64_MAX;
+    if (direct) {
+      if (rows.sort == nullptr) tuplestore_rescan(ts);
+      PushActiveSnapshot(snapshot);
+      *written = mat_write(r->mat, RowSource::next_row, &rows, desc, start, end);
+      PopActiveSnapshot();
+    }
+    if (*written == UINT64_MAX) *written = insert_rows(r, &rows, desc, array_types);
     if (rows.sort != nullptr) tuplesort_end(rows.sort);
     tuplestore_end(ts);
   }
@@ -623,7 +647,7 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* op
     int64 from = lo;
     if (lo == core::kOpenStart) {
       int64 oldest;
-      from = raw_extreme(&r, false, lo, hi, &oldest) ? bucket_floor(b, oldest) : hi;
+      from = raw_oldest_bound(&r, lo, hi, &oldest) ? bucket_floor(b, oldest) : hi;
     }
     auto floor = [b](int64 x) { return bucket_floor(b, x); };
     core::Bucketing<decltype(floor)> bk{floor, b->nominal};
@@ -637,6 +661,9 @@ void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* op
       batch_lo = lo;
       batch_hi = from >= hi ? hi : core::batch_end(bk, from, hi, r.max_buckets);
     }
+    // Automatic batches over materialization chunks that do not exist yet: a chunk per batch.
+    if (opt->batch_buckets == 0 && guc_cagg_refresh_batch_buckets == 0 && opt->max_batches == 0)
+      mat_fresh_batch(r.mat, b, r.max_buckets, opt->newest_first, from, lo, hi, &batch_lo, &batch_hi);
     // Consume the log for the batch before recomputing it: a writer that commits in between
     // leaves its entry in the log (and its rows for the next refresh).
     consume_log(id, batch_lo, batch_hi);

@@ -1,0 +1,290 @@
+// The write side of a refresh batch: the aggregation's rows written straight into the chunks of
+// the materialization hypertable (heap_multi_insert through table_multi_insert with a
+// BulkInsertState, the indexes of existing chunks maintained row by row in index order, the
+// indexes of chunks this transaction created built once from their heap after the rows), instead
+// of INSERT statements through the executor. See "Data flow: refresh" in docs/ARCHITECTURE.md.
+// C-style glue.
+#include "caggs/internal.hpp"
+
+#include "core/caggs/ranges.hpp"
+#include "core/time/chunk_range.hpp"
+#include "hypertable/chunk.hpp"
+#include "pg/compat.hpp"
+
+extern "C" {
+#include "access/heapam.h"
+#include "access/hio.h"
+#include "access/tableam.h"
+#include "access/tupconvert.h"
+#include "catalog/index.h"
+#include "catalog/pg_class.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "storage/bufmgr.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+}
+
+namespace strata {
+bool guc_cagg_refresh_bulk_write = true;
+}
+
+namespace strata::caggs {
+
+namespace {
+
+constexpr int kMaxBufferedRows = 1000;  // per chunk, per table_multi_insert
+// An automatic batch extended over materialization chunks that do not exist yet (fresh_batch)
+// covers at most this many automatic batches.
+constexpr int64 kMaxFreshBatches = 32;
+
+struct MatChunk {
+  ChunkInfo info;
+  ResultRelInfo* rri;
+  TupleConversionMap* map;  // materialization layout -> chunk layout, or nullptr when identical
+  BulkInsertState bistate;
+  TupleTableSlot** slots;
+  int nused;
+  bool build_indexes;  // its rows skip the indexes, which are built from the heap at the end
+  MatChunk* next;
+};
+
+struct MatWrite {
+  const Hypertable* mat;
+  Relation mat_rel;
+  EState* estate;
+  CommandId cid;
+  MatChunk* chunks;
+  MatChunk* last;  // the chunk of the previous row
+};
+
+// Whether the hypertable or one of the chunks has triggers other than the hypertable's insert
+// blocker (which fires only on the hypertable itself).
+bool has_other_triggers(Relation rel) {
+  TriggerDesc* td = rel->trigdesc;
+  if (td == nullptr) return false;
+  for (int i = 0; i < td->numtriggers; i++)
+    if (strcmp(td->triggers[i].tgname, "_strata_insert_blocker") != 0) return true;
+  return false;
+}
+
+bool rel_has_triggers(Oid relid) {
+  HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+  if (!HeapTupleIsValid(tup)) return true;  // (dropped meanwhile: let the executor path say so)
+  bool has = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup))->relhastriggers;
+  ReleaseSysCache(tup);
+  return has;
+}
+
+// A chunk's rows may skip its indexes, built at the end from its heap (as COPY does for the chunks
+// it creates, src/ingest/copy.cpp can_defer_indexes): a chunk this transaction created, still
+// empty, open only here (nobody else can see it before commit), with plain indexes only (no
+// unique or exclusion constraint, which a per-row insert checks as it goes).
+bool can_build_indexes(ResultRelInfo* rri) {
+  Relation rel = rri->ri_RelationDesc;
+  if (rri->ri_NumIndices == 0 || rel->rd_createSubid == InvalidSubTransactionId || rel->rd_refcnt != 1) return false;
+  for (int i = 0; i < rri->ri_NumIndices; i++) {
+    Relation idx = rri->ri_IndexRelationDescs[i];
+    if (idx == nullptr || idx->rd_refcnt != 1 || idx->rd_index->indisunique || !idx->rd_index->indimmediate ||
+        !idx->rd_index->indisready || !idx->rd_index->indisvalid || rri->ri_IndexRelationInfo[i]->ii_ExclusionOps != nullptr)
+      return false;
+  }
+  return RelationGetNumberOfBlocks(rel) == 0;
+}
+
+MatChunk* open_chunk(MatWrite* w, int64 value) {
+  MemoryContext old = MemoryContextSwitchTo(w->estate->es_query_cxt);
+  ChunkInfo* info = chunk_get_or_create(w->mat, value);
+  Relation rel = table_open(info->relid, NoLock);  // chunk_get_or_create locked it
+  auto* c = static_cast<MatChunk*>(palloc0(sizeof(MatChunk)));
+  c->info = *info;
+  c->rri = makeNode(ResultRelInfo);
+  InitResultRelInfo(c->rri, rel, 0, nullptr, 0);
+  ExecOpenIndices(c->rri, false);
+  c->map = convert_tuples_by_name(RelationGetDescr(w->mat_rel), RelationGetDescr(rel));
+  c->bistate = GetBulkInsertState();
+  c->slots = static_cast<TupleTableSlot**>(palloc0(sizeof(TupleTableSlot*) * kMaxBufferedRows));
+  c->build_indexes = can_build_indexes(c->rri);
+  if (c->build_indexes) {
+    // Its pages are read back at once by the index builds: not through the bulk-write ring.
+    FreeAccessStrategy(c->bistate->strategy);
+    c->bistate->strategy = nullptr;
+  }
+  c->next = w->chunks;
+  w->chunks = c;
+  MemoryContextSwitchTo(old);
+  return c;
+}
+
+MatChunk* chunk_for(MatWrite* w, int64 value) {
+  if (w->last != nullptr && value >= w->last->info.range_start &&
+      (w->last->info.range_end == core::kOpenEnd || value < w->last->info.range_end))
+    return w->last;
+  for (MatChunk* c = w->chunks; c != nullptr; c = c->next)
+    if (value >= c->info.range_start && (c->info.range_end == core::kOpenEnd || value < c->info.range_end))
+      return w->last = c;
+  return w->last = open_chunk(w, value);
+}
+
+void flush_chunk(MatWrite* w, MatChunk* c) {
+  if (c->nused == 0) return;
+  MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(w->estate));
+  table_multi_insert(c->rri->ri_RelationDesc, c->slots, c->nused, w->cid, 0, c->bistate);
+  for (int i = 0; i < c->nused; i++) {
+    if (!c->build_indexes && c->rri->ri_NumIndices > 0)
+      list_free(compat::insert_index_tuples(c->rri, c->slots[i], w->estate));
+    ExecClearTuple(c->slots[i]);
+    ResetPerTupleExprContext(w->estate);
+  }
+  MemoryContextSwitchTo(old);
+  c->nused = 0;
+}
+
+void add_row(MatWrite* w, TupleTableSlot* row) {
+  bool isnull;
+  Datum t = slot_getattr(row, w->mat->time_attno, &isnull);
+  if (isnull)
+    ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+                    errmsg("NULL value in column \"%s\" of a materialization hypertable", NameStr(w->mat->time_column))));
+  MatChunk* c = chunk_for(w, time_datum_to_internal(t, w->mat->time_type));
+  Relation rel = c->rri->ri_RelationDesc;
+  if (c->slots[c->nused] == nullptr) {
+    MemoryContext old = MemoryContextSwitchTo(w->estate->es_query_cxt);
+    c->slots[c->nused] = table_slot_create(rel, &w->estate->es_tupleTable);
+    MemoryContextSwitchTo(old);
+  }
+  TupleTableSlot* slot = c->slots[c->nused];
+  if (c->map != nullptr) {
+    slot_getallattrs(row);
+    execute_attr_map_slot(c->map->attrMap, row, slot);
+  } else {
+    ExecCopySlot(slot, row);
+  }
+  slot->tts_tableOid = RelationGetRelid(rel);
+  // (the chunk's range CHECK holds: the row was routed by that range)
+  if (rel->rd_att->constr != nullptr) ExecConstraints(c->rri, slot, w->estate);
+  if (++c->nused == kMaxBufferedRows) flush_chunk(w, c);
+}
+
+// As REINDEX does: new empty storage (the old one, holding only the empty index's metapage, goes
+// at commit; both WAL-logged), then PostgreSQL's index build over the chunk's heap: one sort and a
+// sequential write instead of a btree descent, page lock and WAL record per row.
+void build_indexes(MatChunk* c) {
+  Relation heap = c->rri->ri_RelationDesc;
+  for (int i = 0; i < c->rri->ri_NumIndices; i++) {
+    Relation idx = c->rri->ri_IndexRelationDescs[i];
+    RelationSetNewRelfilenode(idx, idx->rd_rel->relpersistence);
+    index_build(heap, idx, BuildIndexInfo(idx), true, false);
+  }
+}
+
+}  // namespace
+
+bool mat_write_possible(const Hypertable* mat, TupleDesc desc) {
+  if (!guc_cagg_refresh_bulk_write || mat->compression_state != 0 || mat->num_partitions > 0 ||
+      cagg_exists_on(mat->id))  // aggregates above: their invalidations go through the executor path
+    return false;
+  Relation rel = table_open(mat->relid, AccessShareLock);
+  TupleDesc md = RelationGetDescr(rel);
+  bool ok = !has_other_triggers(rel) && md->natts == desc->natts && mat->time_attno >= 1 &&
+            mat->time_attno <= desc->natts;
+  for (int i = 0; ok && i < md->natts; i++) {
+    Form_pg_attribute a = TupleDescAttr(md, i), b = TupleDescAttr(desc, i);
+    ok = !a->attisdropped && a->attgenerated == '\0' && a->atttypid == b->atttypid;
+  }
+  table_close(rel, AccessShareLock);
+  return ok;
+}
+
+bool mat_write_fresh_range(const Hypertable* mat, int64 start, int64 end) {
+  if (start >= end) return false;
+  return chunk_list_overlapping(mat, start, end == core::kOpenEnd ? end : end - 1, true) == NIL;
+}
+
+uint64 mat_write(const Hypertable* mat, MatRowSource next, void* arg, TupleDesc desc, int64 start, int64 end) {
+  MatWrite w{};
+  w.mat = mat;
+  w.estate = CreateExecutorState();
+  w.cid = GetCurrentCommandId(true);
+  w.estate->es_output_cid = w.cid;
+  w.mat_rel = table_open(mat->relid, RowExclusiveLock);
+  // The existing chunks the rows may go to: a trigger created on one of them (not through the
+  // hypertable) sends the batch through the executor path.
+  ListCell* lc;
+  foreach (lc, chunk_list_overlapping(mat, start, end == core::kOpenEnd ? end : end - 1, true)) {
+    auto* ci = static_cast<ChunkInfo*>(lfirst(lc));
+    if (!OidIsValid(ci->relid) || rel_has_triggers(ci->relid) || ci->status != 0) {
+      table_close(w.mat_rel, NoLock);
+      FreeExecutorState(w.estate);
+      return UINT64_MAX;
+    }
+  }
+  TupleTableSlot* row = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+  uint64 written = 0;
+  while (next(arg, row)) {
+    CHECK_FOR_INTERRUPTS();
+    add_row(&w, row);
+    written++;
+  }
+  ExecDropSingleTupleTableSlot(row);
+  for (MatChunk* c = w.chunks; c != nullptr; c = c->next) {
+    flush_chunk(&w, c);
+    FreeBulkInsertState(c->bistate);
+    if (c->build_indexes) build_indexes(c);
+  }
+  for (MatChunk* c = w.chunks; c != nullptr; c = c->next) {
+    ExecCloseIndices(c->rri);
+    table_close(c->rri->ri_RelationDesc, NoLock);
+  }
+  ExecResetTupleTable(w.estate->es_tupleTable, false);
+  FreeExecutorState(w.estate);
+  table_close(w.mat_rel, NoLock);
+  return written;
+}
+
+void mat_fresh_batch(const Hypertable* mat, BucketFn* b, int64 max_buckets, bool newest_first, int64 from,
+                     int64 lo, int64 hi, int64* batch_lo, int64* batch_hi) {
+  // (not where mat_write_possible() will refuse: nothing to gain from larger batches)
+  if (!guc_cagg_refresh_bulk_write || mat->num_partitions > 0 || mat->compression_state != 0 || from >= hi ||
+      mat->interval <= 0 || (newest_first && hi == core::kOpenEnd) || cagg_exists_on(mat->id))
+    return;
+  auto floor = [b](int64 x) { return bucket_floor(b, x); };
+  core::Bucketing<decltype(floor)> bk{floor, b->nominal};
+  // The first bucket start at or after `x`.
+  auto ceil = [&](int64 x) {
+    if (x == core::kOpenStart || x == core::kOpenEnd) return x;
+    int64 f = bucket_floor(b, x);
+    return f == x ? x : core::next_bucket_start(bk, f);
+  };
+  const int64 most = max_buckets > INT64_MAX / kMaxFreshBatches ? INT64_MAX : max_buckets * kMaxFreshBatches;
+  if (!newest_first) {
+    // Up to the end of the (would-be) chunk holding `from`, or the start of the first existing
+    // chunk after it.
+    ChunkInfo ci;
+    if (chunk_find_by_value(mat, from, &ci)) return;
+    core::ChunkRange cr = core::chunk_range_for(from, mat->interval);
+    int64 cap = Min(hi, ceil(cr.end));
+    List* after = chunk_list_overlapping(mat, from, cap == core::kOpenEnd ? cap : cap - 1, true);
+    if (after != NIL) cap = Min(cap, ceil(static_cast<ChunkInfo*>(linitial(after))->range_start));
+    if (cap <= *batch_hi) return;
+    *batch_hi = core::batch_end(bk, from, cap, most);
+  } else {
+    // Down to the start of the (would-be) chunk holding the newest bucket, or the end of the last
+    // existing chunk below it.
+    int64 top = bucket_floor(b, hi - 1);
+    ChunkInfo ci;
+    if (chunk_find_by_value(mat, top, &ci)) return;
+    core::ChunkRange cr = core::chunk_range_for(top, mat->interval);
+    int64 floor_to = Max(from, ceil(cr.start));
+    List* below = chunk_list_overlapping(mat, floor_to, hi - 1, false);
+    if (below != NIL) floor_to = Max(floor_to, ceil(static_cast<ChunkInfo*>(linitial(below))->range_end));
+    if (floor_to >= *batch_lo) return;
+    int64 s = core::batch_start(bk, floor_to, hi, most);
+    *batch_lo = s <= from ? lo : s;
+  }
+}
+
+}  // namespace strata::caggs
