@@ -23,6 +23,7 @@ extern "C" {
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_trigger.h"
+#include "common/hashfn.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
@@ -561,11 +562,41 @@ void write_all(DirectCopy* dc) {
   foreach (lc, dc->chunks) write_chunk(dc, (DirectChunk*)lfirst(lc), true);
 }
 
+// A varlena stored inline and uncompressed (its bytes are its value's image).
+inline bool plain_varlena(const char* p) { return !VARATT_IS_EXTERNAL(p) && !VARATT_IS_COMPRESSED(p); }
+
+// The hash of a segmentby value's image (equal images, equal hashes; only compared within a COPY).
+uint32 value_hash(Datum v, bool byval, int16 typlen) {
+  if (typlen == -1 && plain_varlena(DatumGetPointer(v))) {
+    const char* p = DatumGetPointer(v);
+    return hash_bytes((const unsigned char*)VARDATA_ANY(p), (int)VARSIZE_ANY_EXHDR(p));
+  }
+  if (typlen == -1) {
+    struct varlena* d = pg_detoast_datum_packed((struct varlena*)DatumGetPointer(v));
+    const uint32 h = hash_bytes((const unsigned char*)VARDATA_ANY(d), (int)VARSIZE_ANY_EXHDR(d));
+    if ((Pointer)d != DatumGetPointer(v)) pfree(d);
+    return h;
+  }
+  return datum_image_hash(v, byval, typlen);
+}
+
+// datum_image_eq, with plain varlenas compared inline.
+inline bool value_eq(Datum a, Datum b, bool byval, int16 typlen) {
+  if (typlen == -1 && plain_varlena(DatumGetPointer(a)) && plain_varlena(DatumGetPointer(b))) {
+    const char* p = DatumGetPointer(a);
+    const char* q = DatumGetPointer(b);
+    const Size len = VARSIZE_ANY_EXHDR(p);
+    return len == VARSIZE_ANY_EXHDR(q) && memcmp(VARDATA_ANY(p), VARDATA_ANY(q), len) == 0;
+  }
+  if (byval) return a == b;
+  return datum_image_eq(a, b, byval, typlen);
+}
+
 uint32 segment_hash(DirectChunk* ch, const Datum* values, const bool* isnull) {
   uint32 h = 0;
   for (int k = 0; k < ch->nseg; ++k) {
     const int a = ch->segatt[k] - 1;
-    const uint32 v = isnull[a] ? 0x9e3779b9u : datum_image_hash(values[a], ch->byval[a], ch->typlen[a]);
+    const uint32 v = isnull[a] ? 0x9e3779b9u : value_hash(values[a], ch->byval[a], ch->typlen[a]);
     h = (h ^ v) * 0x01000193u + (uint32)k;
   }
   return h;
@@ -577,7 +608,7 @@ bool segment_matches(DirectChunk* ch, Segment* seg, const Datum* values, const b
   for (int k = 0; k < ch->nseg; ++k) {
     const int a = ch->segatt[k] - 1;
     if (isnull[a] != seg->keynull[k]) return false;
-    if (!isnull[a] && !datum_image_eq(values[a], seg->key[k], ch->byval[a], ch->typlen[a])) return false;
+    if (!isnull[a] && !value_eq(values[a], seg->key[k], ch->byval[a], ch->typlen[a])) return false;
   }
   return true;
 }
