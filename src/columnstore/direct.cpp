@@ -550,6 +550,8 @@ void write_chunk(DirectCopy* dc, DirectChunk* ch, bool all) {
       return;
     }
   }
+  // The queued whole batches first, in the order they came (as if written when they filled).
+  while (ch->qlen > 0) write_queued(ch);
   clear_queue(ch);
   for (int i = 0; i < ch->nsegs; ++i) {
     write_segment(dc, ch, ch->segs[i], all);
