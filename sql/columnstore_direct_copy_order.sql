@@ -46,5 +46,47 @@ SELECT array_agg(v ORDER BY time DESC) = (SELECT array_agg(v ORDER BY time DESC)
   FROM (SELECT * FROM d WHERE host = 'h1' ORDER BY time DESC) x;
 SELECT (SELECT array_agg(v) FROM (SELECT v FROM d WHERE host = 'h2' ORDER BY time DESC LIMIT 50) a) =
        (SELECT array_agg(v) FROM (SELECT v FROM plain WHERE host = 'h2' ORDER BY time DESC LIMIT 50) b) AS same_top;
+-- Paced writing: a segment holding a whole batch is queued and one batch is written per 500 rows
+-- read (its first 1,000 rows in the order they came), a segment reaching 2,000 rows at once. Rows
+-- in time order: 20,000 of 20 hosts round-robin (every segment queued at about the same row),
+-- then 2,500 of host 'hot' in a row (queued behind them, written when it reaches 2,000), then
+-- 3,000 round-robin again; text values of all lengths and NULLs between.
+COPY (SELECT timestamptz '2026-02-01' + g * interval '1 second' AS time,
+             CASE WHEN g BETWEEN 20001 AND 22500 THEN 'hot' ELSE 'p' || (g % 20) END AS host, g AS v,
+             CASE WHEN g % 7 = 0 THEN NULL ELSE repeat(chr(97 + g % 26), g % 40) END AS note
+        FROM generate_series(1, 25500) g)
+  TO '/tmp/strata_regress_direct_copy_order3.csv' WITH (FORMAT csv);
+COPY plain FROM '/tmp/strata_regress_direct_copy_order3.csv' WITH (FORMAT csv);
+COPY d FROM '/tmp/strata_regress_direct_copy_order3.csv' WITH (FORMAT csv, direct_compress);
+SELECT (SELECT count(*) FROM d) AS rows,
+       (SELECT count(*) FROM (SELECT * FROM d EXCEPT ALL SELECT * FROM plain) x) AS extra,
+       (SELECT count(*) FROM (SELECT * FROM plain EXCEPT ALL SELECT * FROM d) x) AS missing;
+-- The batches of each of these segments: at most 1,000 rows, no two of a segment overlapping in
+-- time (rows in time order), and per segment the batches' rows and bounds are the plain table's.
+CREATE FUNCTION paced(OUT batches bigint, OUT full_batches bigint, OUT over_size bigint, OUT overlapping bigint,
+                      OUT wrong_segments bigint)
+LANGUAGE plpgsql AS $$
+DECLARE comp text;
+BEGIN
+  CREATE TEMP TABLE b (host text, n int, lo timestamptz, hi timestamptz);
+  FOR comp IN SELECT format('%I.%I', schema_name, table_name) FROM _strata_catalog.compressed_chunk LOOP
+    EXECUTE format($q$INSERT INTO b SELECT host, _strata_count, _strata_min_1, _strata_max_1 FROM %s
+                       WHERE host = 'hot' OR host LIKE 'p%%'$q$, comp);
+  END LOOP;
+  SELECT count(*), count(*) FILTER (WHERE n = 1000), count(*) FILTER (WHERE n > 1000) INTO batches, full_batches, over_size FROM b;
+  SELECT count(*) INTO overlapping FROM b x JOIN b y ON x.host = y.host AND x.lo < y.lo AND y.lo <= x.hi;
+  SELECT count(*) INTO wrong_segments
+    FROM (SELECT host, sum(n) AS n, min(lo) AS lo, max(hi) AS hi FROM b GROUP BY host) x
+    FULL JOIN (SELECT host, count(*) AS n, min(time) AS lo, max(time) AS hi FROM plain
+                WHERE time >= '2026-02-01' AND (host = 'hot' OR host LIKE 'p%') GROUP BY host) y USING (host)
+   WHERE x.n IS DISTINCT FROM y.n OR x.lo IS DISTINCT FROM y.lo OR x.hi IS DISTINCT FROM y.hi;
+  DROP TABLE b;
+END $$;
+SELECT * FROM paced();
+SELECT array_agg(v ORDER BY time DESC) = (SELECT array_agg(v ORDER BY time DESC) FROM plain WHERE host = 'hot') AS hot_in_order
+  FROM (SELECT * FROM d WHERE host = 'hot' ORDER BY time DESC) x;
+SELECT string_agg(note, ',' ORDER BY time) = (SELECT string_agg(note, ',' ORDER BY time) FROM plain WHERE host = 'p3')
+       AS p3_notes
+  FROM d WHERE host = 'p3';
 SET client_min_messages = warning;
 DROP SCHEMA cs_dco CASCADE;

@@ -37,7 +37,10 @@ int64 batch_writer_write(BatchWriter* w, Tuplesortstate* sort, Tuplesortstate* c
 void batch_writer_begin_segment(BatchWriter* w, TupleTableSlot* row, int32 seq);
 void batch_writer_add_row(BatchWriter* w, TupleTableSlot* row);
 int32 batch_writer_end_segment(BatchWriter* w);
-// Batches written so far.
+// Batches are encoded on the builder's worker thread (strata.compression_encode_thread): the last
+// one is written when the next is handed over, or here (also done by batch_writer_close).
+void batch_writer_drain(BatchWriter* w);
+// Batches written so far (call batch_writer_drain first for an exact count).
 int64 batch_writer_batches(const BatchWriter* w);
 // Frees the writer (the companion stays open).
 void batch_writer_close(BatchWriter* w);

@@ -1971,6 +1971,9 @@ BatchWriter* batch_writer_open(Relation chunk_rel, Relation companion, const Com
   w->c.rri = w->rri;
   w->c.estate = w->estate;
   w->c.cslot = MakeSingleTupleTableSlot(w->c.cdesc, &TTSOpsHeapTuple);
+  // Batches encoded on the builder's worker thread while the caller reads on (batch_writer_drain
+  // writes the last one).
+  compressor_encode_async(&w->c, work);
   w->slot = MakeSingleTupleTableSlot(w->desc, &TTSOpsMinimalTuple);
   w->pslot = MakeSingleTupleTableSlot(w->desc, &TTSOpsMinimalTuple);
   w->pending_cxt = AllocSetContextCreate(work, "columnstore pending rows", ALLOCSET_DEFAULT_SIZES);
@@ -2077,10 +2080,17 @@ int32 batch_writer_end_segment(BatchWriter* w) {
   return w->c.seq;
 }
 
+void batch_writer_drain(BatchWriter* w) {
+  MemoryContext old = MemoryContextSwitchTo(w->work);
+  compressor_drain(&w->c);
+  MemoryContextSwitchTo(old);
+}
+
 int64 batch_writer_batches(const BatchWriter* w) { return w->c.batches; }
 
 void batch_writer_close(BatchWriter* w) {
   if (w == nullptr) return;
+  batch_writer_drain(w);
   FreeBulkInsertState(w->c.bistate);
   ExecDropSingleTupleTableSlot(w->c.cslot);
   ExecDropSingleTupleTableSlot(w->slot);

@@ -23,6 +23,7 @@ extern "C" {
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_trigger.h"
+#include "common/hashfn.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
@@ -81,6 +82,7 @@ struct Segment {
   char* bytes;
   Size nbytes, capbytes;
   int32 seq;       // batches of the segment written so far
+  bool queued;     // in its chunk's queue of segments holding a whole batch
 };
 
 struct DirectChunk {
@@ -105,6 +107,14 @@ struct DirectChunk {
   Segment** segs;        // in creation order
   int nsegs, capsegs;
   Segment* last;         // the segment of the previous row
+  // Segments holding at least a whole batch, oldest first: one batch is written per
+  // kBatchRows / 2 rows buffered (a segment that reaches 2 * kBatchRows rows at once), so that
+  // batches are handed to the encoding worker evenly rather than all segments' at the same row
+  // (rows that come round-robin over the segments fill them together), and each batch is encoded
+  // while the next rows are read.
+  Segment** queue;       // a ring of capsegs entries
+  int qhead, qlen;
+  int since_write;       // rows buffered since the last paced batch
   TupleTableSlot* wslot; // a buffered row, for the writer
   int64 buffered;
   int64 rows;            // written as batches
@@ -357,24 +367,24 @@ int compare_order(const void* a, const void* b, void* arg) {
   return c != 0 ? c : (ra < rb ? -1 : ra > rb ? 1 : 0);
 }
 
-// The segment's rows in orderby order (rows that came in that order or in its reverse need no
-// sort).
-int* segment_order(DirectChunk* ch, Segment* seg) {
-  int* order = (int*)palloc(sizeof(int) * (seg->n + 1));
+// The segment's first n rows in orderby order (rows that came in that order or in its reverse
+// need no sort).
+int* segment_order(DirectChunk* ch, Segment* seg, int n) {
+  int* order = (int*)palloc(sizeof(int) * (n + 1));
   bool ascending = true, descending = true;
-  for (int i = 1; i < seg->n && (ascending || descending); ++i) {
+  for (int i = 1; i < n && (ascending || descending); ++i) {
     const int c = compare_rows(ch, seg, i - 1, i);
     ascending &= c <= 0;
     descending &= c >= 0;
   }
   if (ascending || !descending) {
-    for (int i = 0; i < seg->n; ++i) order[i] = i;
+    for (int i = 0; i < n; ++i) order[i] = i;
     if (!ascending) {
       OrderArg arg{ch, seg};
-      qsort_arg(order, seg->n, sizeof(int), compare_order, &arg);
+      qsort_arg(order, n, sizeof(int), compare_order, &arg);
     }
   } else {
-    for (int i = 0; i < seg->n; ++i) order[i] = seg->n - 1 - i;
+    for (int i = 0; i < n; ++i) order[i] = n - 1 - i;
   }
   return order;
 }
@@ -403,7 +413,7 @@ void write_segment(DirectCopy* dc, DirectChunk* ch, Segment* seg, bool all) {
   const int nwrite = all ? seg->n : seg->n / kBatchRows * kBatchRows;
   if (nwrite == 0) return;
   MemoryContext old = MemoryContextSwitchTo(ch->cxt);
-  int* order = segment_order(ch, seg);
+  int* order = segment_order(ch, seg, seg->n);
   for (int i = 0; i < nwrite; i += kBatchRows) {
     const int end = Min(nwrite, i + kBatchRows);
     batch_writer_begin_segment(ch->writer, segment_row(ch, seg, order[i]), seg->seq);
@@ -452,6 +462,69 @@ void write_segment(DirectCopy* dc, DirectChunk* ch, Segment* seg, bool all) {
   MemoryContextSwitchTo(old);
 }
 
+// Writes the segment's first kBatchRows rows (in the order they came: for rows that come in time
+// order, the batch holds the oldest ones and the batches of a segment do not overlap) as one
+// batch, and moves the rest to the front of its buffers.
+void write_first_batch(DirectChunk* ch, Segment* seg) {
+  Assert(seg->n >= kBatchRows);
+  MemoryContext old = MemoryContextSwitchTo(ch->cxt);
+  int* order = segment_order(ch, seg, kBatchRows);
+  batch_writer_begin_segment(ch->writer, segment_row(ch, seg, order[0]), seg->seq);
+  for (int j = 0; j < kBatchRows; ++j) batch_writer_add_row(ch->writer, segment_row(ch, seg, order[j]));
+  seg->seq = batch_writer_end_segment(ch->writer);
+  ExecClearTuple(ch->wslot);
+  pfree(order);
+  MemoryContextSwitchTo(old);
+  ch->rows += kBatchRows;
+  ch->buffered -= kBatchRows;
+  const int natts = ch->natts;
+  const int rest = seg->n - kBatchRows;
+  const Size first = (Size)kBatchRows * natts;
+  // The rest's values by reference were appended after the written rows' ones: the first of them
+  // starts the bytes that stay.
+  Size from = seg->nbytes;
+  for (Size i = first; i < (Size)seg->n * natts && from == seg->nbytes; ++i) {
+    const int a = (int)(i % natts);
+    if (!seg->nulls[i] && !ch->byval[a] && !ch->is_seg[a]) from = (Size)seg->values[i];
+  }
+  memmove(seg->values, seg->values + first, sizeof(Datum) * (Size)rest * natts);
+  memmove(seg->nulls, seg->nulls + first, sizeof(bool) * (Size)rest * natts);
+  if (from > 0 && from < seg->nbytes) {
+    memmove(seg->bytes, seg->bytes + from, seg->nbytes - from);
+    for (Size i = 0; i < (Size)rest * natts; ++i) {
+      const int a = (int)(i % natts);
+      if (!seg->nulls[i] && !ch->byval[a] && !ch->is_seg[a]) seg->values[i] -= from;
+    }
+  }
+  seg->nbytes -= from;
+  seg->n = rest;
+  CHECK_FOR_INTERRUPTS();
+}
+
+// Paced writing (DirectChunk::queue): the segment has a whole batch now.
+void queue_segment(DirectChunk* ch, Segment* seg) {
+  if (seg->queued) return;
+  seg->queued = true;
+  ch->queue[(ch->qhead + ch->qlen++) % ch->capsegs] = seg;
+}
+
+// Writes one batch of the oldest queued segment.
+void write_queued(DirectChunk* ch) {
+  if (ch->qlen == 0) return;
+  Segment* seg = ch->queue[ch->qhead];
+  ch->qhead = (ch->qhead + 1) % ch->capsegs;
+  ch->qlen--;
+  seg->queued = false;
+  write_first_batch(ch, seg);
+  if (seg->n >= kBatchRows) queue_segment(ch, seg);
+}
+
+void clear_queue(DirectChunk* ch) {
+  for (int i = 0; i < ch->qlen; ++i) ch->queue[(ch->qhead + i) % ch->capsegs]->queued = false;
+  ch->qhead = ch->qlen = 0;
+  ch->since_write = 0;
+}
+
 // Writes the chunk's buffered rows (`all`: every row, else whole batches); an automatic chunk
 // with fewer than min_rows rows sends them to its row part instead.
 void write_chunk(DirectCopy* dc, DirectChunk* ch, bool all) {
@@ -477,6 +550,9 @@ void write_chunk(DirectCopy* dc, DirectChunk* ch, bool all) {
       return;
     }
   }
+  // The queued whole batches first, in the order they came (as if written when they filled).
+  while (ch->qlen > 0) write_queued(ch);
+  clear_queue(ch);
   for (int i = 0; i < ch->nsegs; ++i) {
     write_segment(dc, ch, ch->segs[i], all);
     if (all) segment_release(dc, ch, ch->segs[i]);
@@ -488,11 +564,41 @@ void write_all(DirectCopy* dc) {
   foreach (lc, dc->chunks) write_chunk(dc, (DirectChunk*)lfirst(lc), true);
 }
 
+// A varlena stored inline and uncompressed (its bytes are its value's image).
+inline bool plain_varlena(const char* p) { return !VARATT_IS_EXTERNAL(p) && !VARATT_IS_COMPRESSED(p); }
+
+// The hash of a segmentby value's image (equal images, equal hashes; only compared within a COPY).
+uint32 value_hash(Datum v, bool byval, int16 typlen) {
+  if (typlen == -1 && plain_varlena(DatumGetPointer(v))) {
+    const char* p = DatumGetPointer(v);
+    return hash_bytes((const unsigned char*)VARDATA_ANY(p), (int)VARSIZE_ANY_EXHDR(p));
+  }
+  if (typlen == -1) {
+    struct varlena* d = pg_detoast_datum_packed((struct varlena*)DatumGetPointer(v));
+    const uint32 h = hash_bytes((const unsigned char*)VARDATA_ANY(d), (int)VARSIZE_ANY_EXHDR(d));
+    if ((Pointer)d != DatumGetPointer(v)) pfree(d);
+    return h;
+  }
+  return datum_image_hash(v, byval, typlen);
+}
+
+// datum_image_eq, with plain varlenas compared inline.
+inline bool value_eq(Datum a, Datum b, bool byval, int16 typlen) {
+  if (typlen == -1 && plain_varlena(DatumGetPointer(a)) && plain_varlena(DatumGetPointer(b))) {
+    const char* p = DatumGetPointer(a);
+    const char* q = DatumGetPointer(b);
+    const Size len = VARSIZE_ANY_EXHDR(p);
+    return len == VARSIZE_ANY_EXHDR(q) && memcmp(VARDATA_ANY(p), VARDATA_ANY(q), len) == 0;
+  }
+  if (byval) return a == b;
+  return datum_image_eq(a, b, byval, typlen);
+}
+
 uint32 segment_hash(DirectChunk* ch, const Datum* values, const bool* isnull) {
   uint32 h = 0;
   for (int k = 0; k < ch->nseg; ++k) {
     const int a = ch->segatt[k] - 1;
-    const uint32 v = isnull[a] ? 0x9e3779b9u : datum_image_hash(values[a], ch->byval[a], ch->typlen[a]);
+    const uint32 v = isnull[a] ? 0x9e3779b9u : value_hash(values[a], ch->byval[a], ch->typlen[a]);
     h = (h ^ v) * 0x01000193u + (uint32)k;
   }
   return h;
@@ -504,7 +610,7 @@ bool segment_matches(DirectChunk* ch, Segment* seg, const Datum* values, const b
   for (int k = 0; k < ch->nseg; ++k) {
     const int a = ch->segatt[k] - 1;
     if (isnull[a] != seg->keynull[k]) return false;
-    if (!isnull[a] && !datum_image_eq(values[a], seg->key[k], ch->byval[a], ch->typlen[a])) return false;
+    if (!isnull[a] && !value_eq(values[a], seg->key[k], ch->byval[a], ch->typlen[a])) return false;
   }
   return true;
 }
@@ -540,9 +646,16 @@ Segment* find_segment(DirectChunk* ch, const Datum* values, const bool* isnull) 
     }
   }
   if (ch->nsegs == ch->capsegs) {
-    ch->capsegs = ch->capsegs == 0 ? 64 : ch->capsegs * 2;
-    ch->segs = ch->segs == nullptr ? (Segment**)palloc(sizeof(Segment*) * ch->capsegs)
-                                   : (Segment**)repalloc(ch->segs, sizeof(Segment*) * ch->capsegs);
+    const int cap = ch->capsegs == 0 ? 64 : ch->capsegs * 2;
+    ch->segs = ch->segs == nullptr ? (Segment**)palloc(sizeof(Segment*) * cap)
+                                   : (Segment**)repalloc(ch->segs, sizeof(Segment*) * cap);
+    // The queue's ring, unrolled into the larger one.
+    Segment** queue = (Segment**)palloc(sizeof(Segment*) * cap);
+    for (int j = 0; j < ch->qlen; ++j) queue[j] = ch->queue[(ch->qhead + j) % ch->capsegs];
+    if (ch->queue != nullptr) pfree(ch->queue);
+    ch->queue = queue;
+    ch->qhead = 0;
+    ch->capsegs = cap;
   }
   ch->segs[ch->nsegs++] = seg;
   if (ch->nsegs * 2 > ch->tsize) {
@@ -606,12 +719,18 @@ void buffer_row(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
   }
   seg->n++;
   ch->buffered++;
-  if (seg->n >= kBatchRows && (!ch->automatic || ch->decided || ch->buffered >= dc->min_rows)) {
-    if (ch->automatic && !ch->decided) {
+  if (ch->automatic && !ch->decided) {
+    if (seg->n >= kBatchRows && ch->buffered >= dc->min_rows) {
       ch->decided = true;
       write_chunk(dc, ch, false);
-    } else {
-      write_segment(dc, ch, seg, false);
+    }
+  } else {
+    if (seg->n >= kBatchRows) queue_segment(ch, seg);
+    if (seg->n >= 2 * kBatchRows) {
+      write_first_batch(ch, seg);  // stays queued (it still holds a whole batch)
+    } else if (++ch->since_write >= kBatchRows / 2 && ch->qlen > 0) {
+      ch->since_write = 0;
+      write_queued(ch);
     }
   }
   if (dc->held > dc->limit) write_all(dc);
@@ -781,6 +900,7 @@ void direct_copy_finish(DirectCopy* dc) {
   write_all(dc);
   foreach (lc, dc->chunks) {
     auto* ch = (DirectChunk*)lfirst(lc);
+    batch_writer_drain(ch->writer);
     const int64 batches = batch_writer_batches(ch->writer);
     if (ch->converted) compressed_chunk_note_batches(ch->chunk.id, ch->rows, batches);
     ereport(DEBUG1, (errmsg("direct compression: %lld rows of chunk \"%s\" in %lld batches", (long long)ch->rows,

@@ -20,6 +20,7 @@ bool guc_copy_fast_input = true;
 namespace {
 
 enum FieldKind : uint8 { kInput, kFloat8, kInt2, kInt4, kInt8, kTimestampTz, kTimestamp, kText };
+constexpr uint8 kForceNotNull = 1, kForceNull = 2;
 
 }  // namespace
 
@@ -27,6 +28,9 @@ struct CopyInput {
   int natts;
   uint8* kind;        // per attribute
   CopySplit* split;   // the line splitter (copy_split.hpp), or nullptr: PostgreSQL's
+  int nread;          // the attributes read (cstate->attnumlist), in field order:
+  int* readatt;       // each one's index
+  uint8* force;       // each one's CSV FORCE_NOT_NULL (kForceNotNull) / FORCE_NULL (kForceNull)
 };
 
 namespace {
@@ -34,25 +38,25 @@ namespace {
 constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                              1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-// A decimal [+-]digits[.digits] of at most 15 significant digits and 22 fractional digits:
-// the mantissa and the power of ten are exact doubles, so their quotient is the correctly rounded
-// value, which is what strtod (float8in) returns.
+// A decimal [+-]digits[.digits] of at most 19 digits, 15 of them significant (the mantissa is
+// below 10^15): the mantissa and the power of ten are exact doubles, so their quotient is the
+// correctly rounded value, which is what strtod (float8in) returns.
 bool parse_float8(const char* s, double* out) {
   bool neg = false;
   if (*s == '-' || *s == '+') neg = *s++ == '-';
   uint64 m = 0;
-  int digits = 0, frac = 0, sig = 0;
-  for (; *s >= '0' && *s <= '9'; ++s, ++digits) {
-    m = m * 10 + (uint64)(*s - '0');
-    if (m != 0) ++sig;
-  }
+  const char* start = s;
+  for (unsigned d; (d = (unsigned)(*s - '0')) < 10; ++s) m = m * 10 + d;
+  long digits = s - start;
+  long frac = 0;
   if (*s == '.') {
-    for (++s; *s >= '0' && *s <= '9'; ++s, ++digits, ++frac) {
-      m = m * 10 + (uint64)(*s - '0');
-      if (m != 0) ++sig;
-    }
+    const char* f = ++s;
+    for (unsigned d; (d = (unsigned)(*s - '0')) < 10; ++s) m = m * 10 + d;
+    frac = s - f;
+    digits += frac;
   }
-  if (*s != '\0' || digits == 0 || sig > 15 || frac > 22) return false;
+  // (at most 19 digits: m did not wrap; fewer than 10^15 means at most 15 significant digits)
+  if (*s != '\0' || digits == 0 || digits > 19 || m >= 1000000000000000ULL) return false;
   const double v = (double)m / kPow10[frac];
   *out = neg ? -v : v;
   return true;
@@ -203,13 +207,26 @@ CopyInput* copy_input_begin(CopyFromState cstate) {
     pfree(in);
     return nullptr;
   }
+  in->nread = list_length(cstate->attnumlist);
+  in->readatt = (int*)palloc0(sizeof(int) * (in->nread + 1));
+  in->force = (uint8*)palloc0(in->nread + 1);
+  int f = 0;
+  ListCell* cur;
+  foreach (cur, cstate->attnumlist) {
+    const int m = lfirst_int(cur) - 1;
+    in->readatt[f] = m;
+    if (cstate->opts.csv_mode)
+      in->force[f] = (cstate->opts.force_notnull_flags[m] ? kForceNotNull : 0) |
+                     (cstate->opts.force_null_flags[m] ? kForceNull : 0);
+    f++;
+  }
   return in;
 }
 
 // NextCopyFrom's text and CSV part (PostgreSQL 15's copyfromparse.c), with the fast conversions.
 bool copy_input_next(CopyInput* in, CopyFromState cstate, ExprContext* econtext, Datum* values, bool* nulls) {
   TupleDesc desc = RelationGetDescr(cstate->rel);
-  const int attr_count = list_length(cstate->attnumlist);
+  const int attr_count = in->nread;
   memset(values, 0, sizeof(Datum) * desc->natts);
   memset(nulls, true, sizeof(bool) * desc->natts);
   char** fields;
@@ -220,28 +237,28 @@ bool copy_input_next(CopyInput* in, CopyFromState cstate, ExprContext* econtext,
     return false;
   if (attr_count > 0 && nfields > attr_count)
     ereport(ERROR, (errcode(ERRCODE_BAD_COPY_FILE_FORMAT), errmsg("extra data after last expected column")));
-  int fieldno = 0;
-  ListCell* cur;
-  foreach (cur, cstate->attnumlist) {
-    const int m = lfirst_int(cur) - 1;
-    Form_pg_attribute att = TupleDescAttr(desc, m);
+  for (int fieldno = 0; fieldno < attr_count; ++fieldno) {
+    const int m = in->readatt[fieldno];
     if (fieldno >= nfields)
       ereport(ERROR, (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-                      errmsg("missing data for column \"%s\"", NameStr(att->attname))));
+                      errmsg("missing data for column \"%s\"", NameStr(TupleDescAttr(desc, m)->attname))));
     int len = lengths != nullptr ? lengths[fieldno] : -1;
-    char* string = fields[fieldno++];
-    if (cstate->opts.csv_mode) {
-      if (string == nullptr && cstate->opts.force_notnull_flags[m]) {
+    char* string = fields[fieldno];
+    if (in->force[fieldno] != 0) {
+      if (string == nullptr && (in->force[fieldno] & kForceNotNull) != 0) {
         string = cstate->opts.null_print;
         len = -1;
-      } else if (string != nullptr && cstate->opts.force_null_flags[m] && strcmp(string, cstate->opts.null_print) == 0) {
+      } else if (string != nullptr && (in->force[fieldno] & kForceNull) != 0 &&
+                 strcmp(string, cstate->opts.null_print) == 0) {
         string = nullptr;
       }
     }
-    if (string != nullptr && in->kind[m] != kInput && convert(in->kind[m], string, len, &values[m])) {
+    const uint8 kind = in->kind[m];
+    if (string != nullptr && kind != kInput && convert(kind, string, len, &values[m])) {
       nulls[m] = false;
       continue;
     }
+    Form_pg_attribute att = TupleDescAttr(desc, m);
     cstate->cur_attname = NameStr(att->attname);
     cstate->cur_attval = string;
     values[m] = InputFunctionCall(&cstate->in_functions[m], string, cstate->typioparams[m], att->atttypmod);
