@@ -33,20 +33,35 @@ mat=$(sql -c "SELECT format('%I.%I', materialization_hypertable_schema, material
     >/dev/null 2>&1 ) &
 job=$!
 # Wait until some batches are committed and the refresh is still running, then kill the server
-# (after 100 of about 330: a loaded machine may take a while between seeing it and the kill).
+# (after 30 of about 330), then hold it there (below).
 seen=0
 deadline=$((SECONDS + 240))  # (a deadline, not a number of polls: a loaded machine polls slower)
 while [ "$SECONDS" -lt "$deadline" ]; do
   n=$(sql -c "SELECT count(*) FROM $mat" 2>/dev/null)
   running=$(sql -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CALL refresh_continuous_aggregate%'" 2>/dev/null)
-  if [ "${n:-0}" -ge 100 ] && [ "${running:-0}" -ge 1 ]; then seen=1; break; fi
+  if [ "${n:-0}" -ge 30 ] && [ "${running:-0}" -ge 1 ]; then seen=1; break; fi
   sleep 0.05
 done
 check "the refresh was seen in progress" 1 "$seen"
+# Hold the refresh between two batches so that it cannot finish before the kill, however fast
+# its batches are and however slowly this machine polls: an ACCESS EXCLUSIVE lock on the raw
+# hypertable is granted once the batch in progress commits, and the next batch waits for it.
+( sql -c "BEGIN" -c "LOCK TABLE m IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 ) &
+holder=$!
+waiting=0
+deadline=$((SECONDS + 120))
+while [ "$SECONDS" -lt "$deadline" ]; do
+  w=$(sql -c "SELECT count(*) FROM pg_stat_activity
+               WHERE query LIKE 'CALL refresh_continuous_aggregate%' AND wait_event_type = 'Lock'" 2>/dev/null)
+  if [ "${w:-0}" -ge 1 ]; then waiting=1; break; fi
+  sleep 0.05
+done
+check "the refresh waits between two batches" 1 "$waiting"
 pm=$(head -1 "$TEST_DATA/postmaster.pid")
 pkill -9 -P "$pm" || true
 kill -9 "$pm" || true
 wait $job 2>/dev/null || true
+wait $holder 2>/dev/null || true
 sleep 1
 rm -f "$TEST_DATA/postmaster.pid" "$TEST_DATA.sock"/.s.PGSQL.*.lock
 cluster_start "$TEST_DATA" "$TEST_PORT" || { tail -20 "$TEST_DATA.log"; echo FAIL; exit 1; }
