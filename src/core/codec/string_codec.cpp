@@ -55,7 +55,7 @@ Codes local_codes(std::span<const std::string_view> v) {
 }  // namespace
 
 bool encode_dictionary(ByteWriter& w, ColumnType type, std::span<const std::string_view> values, bool byte_aligned,
-                       bool forced) {
+                       bool forced, const IntShape* plan_only, IntShape* chosen) {
   Codes cd = local_codes(values);
   if (!forced && cd.entries.size() * 2 > values.size()) return false;
   w.varint(cd.entries.size());
@@ -64,12 +64,17 @@ bool encode_dictionary(ByteWriter& w, ColumnType type, std::span<const std::stri
   } else {
     write_string_list(w, cd.entries);
   }
-  if (cd.entries.size() > 1) encode_ints(w, cd.codes, IntEncodeOptions{byte_aligned});
+  if (cd.entries.size() > 1) {
+    IntEncodeOptions io{byte_aligned};
+    io.plan_only = plan_only;
+    io.chosen = chosen;
+    encode_ints(w, cd.codes, io);
+  }
   return true;
 }
 
 bool encode_ext_dictionary(ByteWriter& w, const Dictionary* dict, std::span<const std::string_view> values,
-                           bool byte_aligned, bool forced) {
+                           bool byte_aligned, bool forced, const IntShape* plan_only, IntShape* chosen) {
   if (!dict) {
     if (forced) bad_arg("ExtDictionary needs EncodeOptions::dictionary");
     return false;
@@ -83,7 +88,10 @@ bool encode_ext_dictionary(ByteWriter& w, const Dictionary* dict, std::span<cons
     }
     codes[i] = *code;
   }
-  encode_ints(w, codes, IntEncodeOptions{byte_aligned});
+  IntEncodeOptions io{byte_aligned};
+  io.plan_only = plan_only;
+  io.chosen = chosen;
+  encode_ints(w, codes, io);
   return true;
 }
 
