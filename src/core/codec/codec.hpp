@@ -153,6 +153,7 @@ struct CodecHint {
   Choice by_nulls[2];
   uint64_t trials = 0, hinted = 0;  // counters, for tests and benchmarks
   uint64_t shaped = 0;              // hinted batches that planned only the remembered integer shape
+  uint64_t alp_near = 0;            // hinted Alp batches that searched next to the remembered exponent
 };
 
 struct EncodeOptions {

@@ -118,8 +118,13 @@ Gathered gather(ColumnType type, const ColumnView& col, ColumnStats& st) {
         total_bytes += s.size();
         if (total_bytes > kMaxValueBytes) bad_arg("batch column larger than kMaxValueBytes");
       }
-      if (g.strs.empty() || s < mn) mn = s;
-      if (g.strs.empty() || s > mx) mx = s;
+      if (g.strs.empty()) {
+        mn = mx = s;
+      } else if (s < mn) {  // (mn <= mx: a value below mn is not above mx)
+        mn = s;
+      } else if (s > mx) {
+        mx = s;
+      }
       g.strs.push_back(s);
     }
     if (valid) {
@@ -307,6 +312,7 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
                       hint->alp_exponent, &alp_exp))
         return false;
       hints->shaped += use_shape;
+      hints->alp_near += hint->codec == Codec::Alp && hint->alp_exponent >= 0;
       if (hint->codec == Codec::Alp) hint->alp_exponent = static_cast<int8_t>(alp_exp);  // follows the data
       std::vector<uint8_t> body = std::move(w.buf());
       const size_t raw = body.size();

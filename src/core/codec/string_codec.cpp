@@ -21,17 +21,27 @@ struct Codes {
 // Batch-local dictionary with entries in descending order of frequency (ties: first appearance),
 // so the frequent values get the small codes that a narrow frame of reference covers, with the
 // rare ones as exceptions.
-Codes local_codes(std::span<const std::string_view> v) {
+// Stops (entries then hold more than max_entries) as soon as there are more than max_entries
+// distinct values.
+Codes local_codes(std::span<const std::string_view> v, size_t max_entries) {
   Codes c;
   std::unordered_map<std::string_view, int64_t> m;
-  m.reserve(v.size());
+  m.reserve(std::min<size_t>(v.size(), 64));  // grows with the distinct values, not the rows
   c.codes.resize(v.size());
   std::vector<size_t> count;
   for (size_t i = 0; i < v.size(); ++i) {
-    auto [it, fresh] = m.emplace(v[i], static_cast<int64_t>(c.entries.size()));
+    // a row repeating the previous row's value needs no lookup
+    if (i > 0 && v[i].size() == v[i - 1].size() && v[i] == v[i - 1]) {
+      c.codes[i] = c.codes[i - 1];
+      ++count[static_cast<size_t>(c.codes[i])];
+      continue;
+    }
+    // try_emplace looks the key up before allocating a node (emplace allocates one per row)
+    auto [it, fresh] = m.try_emplace(v[i], static_cast<int64_t>(c.entries.size()));
     if (fresh) {
       c.entries.push_back(v[i]);
       count.push_back(0);
+      if (c.entries.size() > max_entries) return c;
     }
     c.codes[i] = it->second;
     ++count[static_cast<size_t>(it->second)];
@@ -56,7 +66,7 @@ Codes local_codes(std::span<const std::string_view> v) {
 
 bool encode_dictionary(ByteWriter& w, ColumnType type, std::span<const std::string_view> values, bool byte_aligned,
                        bool forced, const IntShape* plan_only, IntShape* chosen) {
-  Codes cd = local_codes(values);
+  Codes cd = local_codes(values, forced ? values.size() : values.size() / 2);
   if (!forced && cd.entries.size() * 2 > values.size()) return false;
   w.varint(cd.entries.size());
   if (type == ColumnType::Uuid) {
