@@ -56,6 +56,47 @@ void unpack_n(const uint8_t* in, size_t n, Out* out) {
   }
 }
 
+// The inverse of unpack64: 64 values (masked to W bits) into W little-endian words.
+template <unsigned W>
+inline void pack64(const uint64_t* in, uint8_t* out) {
+  if constexpr (W != 0) {
+    uint64_t w[W] = {};
+    constexpr uint64_t mask = W == 64 ? ~uint64_t{0} : (uint64_t{1} << W) - 1;
+    STRATA_UNROLL_64
+    for (unsigned i = 0; i < 64; ++i) {
+      const unsigned bit = i * W;
+      const unsigned wi = bit >> 6, sh = bit & 63;
+      const uint64_t v = in[i] & mask;
+      w[wi] |= v << sh;
+      if (sh + W > 64) w[wi + 1] |= v >> (64 - sh);
+    }
+    std::memcpy(out, w, W * 8);  // little-endian host (byte_io.hpp)
+  }
+}
+
+// packed_size(n, W) bytes; a last partial group is packed with zero values after it, so the
+// padding bits are zero.
+template <unsigned W>
+void pack_n(const uint64_t* in, size_t n, uint8_t* out) {
+  const size_t groups = n / 64;
+  for (size_t g = 0; g < groups; ++g) pack64<W>(in + g * 64, out + g * W * 8);
+  const size_t rest = n - groups * 64;
+  if (rest && W != 0) {
+    uint64_t tmp[64] = {};
+    std::memcpy(tmp, in + groups * 64, rest * sizeof(uint64_t));
+    uint8_t tail[W * 8 + 8];
+    pack64<W>(tmp, tail);
+    std::memcpy(out + groups * W * 8, tail, (rest * W + 7) / 8);
+  }
+}
+
+using PackFn = void (*)(const uint64_t*, size_t, uint8_t*);
+template <size_t... I>
+constexpr auto make_pack_table(std::index_sequence<I...>) {
+  return std::array<PackFn, sizeof...(I)>{&pack_n<static_cast<unsigned>(I)>...};
+}
+constexpr auto kPack = make_pack_table(std::make_index_sequence<65>{});
+
 template <class Out>
 using UnpackFn = void (*)(const uint8_t*, size_t, Out*);
 
@@ -77,10 +118,10 @@ void bitunpack32(const uint8_t* in, size_t n, unsigned width, uint32_t* out) {
 }
 
 void bitpack(ByteWriter& w, const uint64_t* in, size_t n, unsigned width) {
-  w.buf().reserve(w.size() + packed_size(n, width));
-  BitWriter bw(w.buf());
-  for (size_t i = 0; i < n; ++i) bw.put(in[i], width);
-  bw.finish();
+  if (width > 64) bad_arg("bit width > 64");
+  const size_t bytes = packed_size(n, width);
+  if (bytes == 0) return;
+  kPack[width](in, n, w.grow(bytes));
 }
 
 }  // namespace strata::core::codec

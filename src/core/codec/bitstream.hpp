@@ -1,7 +1,7 @@
 // LSB-first bit streams: bit i of a stream is bit i % 8 of its byte i / 8. The one bit writer
-// and reader of the codec: BitWriter writes bit-packed blocks (bitpack(), whose unpacking is
-// specialised per width in bitpack.cpp), FloatXor (float_codec.cpp) and the Rice-coded validity
-// positions (rice.cpp); BitReader reads the last two.
+// and reader of the codec: BitWriter writes FloatXor (float_codec.cpp) and the Rice-coded
+// validity positions (rice.cpp), BitReader reads them. Bit-packed blocks have the same layout but
+// are packed and unpacked 64 values at a time by code specialised per width (bitpack.cpp).
 #pragma once
 
 #include <cstddef>

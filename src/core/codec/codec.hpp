@@ -137,18 +137,23 @@ struct CodecHint {
     bool last_zstd = false;     // the last full trial chose a zstd stage
     uint32_t agree = 0;         // consecutive full trials that chose codec / aligned
     uint32_t since_trial = 0;   // batches encoded from the hint since the last full trial
-    // The integer tree's shape under the codec (Integer, Alp: its top block's kind and, under a
+    // The integer tree's shape under the codec (Integer, Alp, the codes of Dictionary and
+    // ExtDictionary: its top block's kind and, under a
     // delta block, the deltas' kind; -1 unknown), and how many full trials running chose it with
     // the codec. Once kAgree have, hinted batches plan only that shape (the block's parameters
     // still adapt to each batch).
     int8_t int_top = -1, int_child = -1;
     uint32_t shape_agree = 0;
+    // Alp: the decimal exponent of the last batch (-1 unknown); hinted batches search only next to
+    // it instead of trying every exponent.
+    int8_t alp_exponent = -1;
   };
   // Batches without and with NULLs learn apart: gaps change the best shape (a periodic column
   // with gaps may need zstd where the same column without them does not).
   Choice by_nulls[2];
   uint64_t trials = 0, hinted = 0;  // counters, for tests and benchmarks
   uint64_t shaped = 0;              // hinted batches that planned only the remembered integer shape
+  uint64_t alp_near = 0;            // hinted Alp batches that searched next to the remembered exponent
 };
 
 struct EncodeOptions {

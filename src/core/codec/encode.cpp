@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "codec/float_codec.hpp"
@@ -19,7 +20,7 @@ namespace {
 struct Gathered {
   size_t rows = 0, m = 0;
   std::vector<int64_t> ints;
-  std::vector<uint64_t> bits;
+  std::vector<uint64_t, UninitializedAllocator<uint64_t>> bits;  // every slot written by gather
   std::vector<std::string_view> strs;
   std::vector<int64_t> valid01;  // only when there are nulls
 };
@@ -88,13 +89,20 @@ Gathered gather(ColumnType type, const ColumnView& col, ColumnStats& st) {
     };
     if (f4) fill(std::integral_constant<int, 4>{});
     else fill(std::integral_constant<int, 8>{});
+    // NaN compares false, so it never replaces a bound; a column of NaNs keeps min > max. (The
+    // first of equal bounds is kept, as -0.0 and 0.0 compare equal.)
+    double mn = std::numeric_limits<double>::infinity(), mx = -mn;
+    bool any = false;
     for (size_t k = 0; k < valid; ++k) {
       const double d = bits_to_double(out[k], f4);
-      if (!std::isnan(d)) {
-        if (!st.has_minmax || d < st.min_float) st.min_float = d;
-        if (!st.has_minmax || d > st.max_float) st.max_float = d;
-        st.has_minmax = true;
-      }
+      mn = d < mn ? d : mn;
+      mx = d > mx ? d : mx;
+      any |= d == d;
+    }
+    if (any) {
+      st.has_minmax = true;
+      st.min_float = mn;
+      st.max_float = mx;
     }
   } else {
     g.strs.reserve(valid);
@@ -110,8 +118,13 @@ Gathered gather(ColumnType type, const ColumnView& col, ColumnStats& st) {
         total_bytes += s.size();
         if (total_bytes > kMaxValueBytes) bad_arg("batch column larger than kMaxValueBytes");
       }
-      if (g.strs.empty() || s < mn) mn = s;
-      if (g.strs.empty() || s > mx) mx = s;
+      if (g.strs.empty()) {
+        mn = mx = s;
+      } else if (s < mn) {  // (mn <= mx: a value below mn is not above mx)
+        mn = s;
+      } else if (s > mx) {
+        mx = s;
+      }
       g.strs.push_back(s);
     }
     if (valid) {
@@ -124,9 +137,12 @@ Gathered gather(ColumnType type, const ColumnView& col, ColumnStats& st) {
 }
 
 // Builds a body for codec c, or returns false when c does not apply to these values.
-// shape / chosen: the integer tree's shape to plan and the one written (Integer, Alp).
+// shape / chosen: the integer tree's shape to plan and the one written (Integer, Alp, and the codes
+// of Dictionary and ExtDictionary). alp_near / alp_out: Alp's exponent to search near, and the one
+// it chose.
 bool build_body(ColumnType type, Codec c, const Gathered& g, const EncodeOptions& o, bool byte_aligned,
-                bool forced, ByteWriter& w, const IntShape* shape = nullptr, IntShape* chosen = nullptr) {
+                bool forced, ByteWriter& w, const IntShape* shape = nullptr, IntShape* chosen = nullptr,
+                int alp_near = -1, int* alp_out = nullptr) {
   const bool f4 = type == ColumnType::Float4;
   const size_t width = fixed_width(type);
   switch (c) {
@@ -138,7 +154,7 @@ bool build_body(ColumnType type, Codec c, const Gathered& g, const EncodeOptions
       return true;
     }
     case Codec::Alp:
-      return encode_alp(w, g.bits, f4, byte_aligned, forced, shape, chosen);
+      return encode_alp(w, g.bits, f4, byte_aligned, forced, shape, chosen, alp_near, alp_out);
     case Codec::FloatXor:
       encode_xor(w, g.bits, f4 ? 32 : 64);
       return true;
@@ -153,9 +169,9 @@ bool build_body(ColumnType type, Codec c, const Gathered& g, const EncodeOptions
       encode_byte_split(w, g.bits, width);
       return true;
     case Codec::Dictionary:
-      return encode_dictionary(w, type, g.strs, byte_aligned, forced);
+      return encode_dictionary(w, type, g.strs, byte_aligned, forced, shape, chosen);
     case Codec::ExtDictionary:
-      return encode_ext_dictionary(w, o.dictionary, g.strs, byte_aligned, forced);
+      return encode_ext_dictionary(w, o.dictionary, g.strs, byte_aligned, forced, shape, chosen);
     case Codec::UuidText:
       return encode_uuid_text(w, g.strs, forced);
     case Codec::VarPlain:
@@ -252,6 +268,7 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
     // stage, and Alp's byte-aligned variant is tried only when zstd found redundancy in its
     // packed body.
     bool alp_applied = false;
+    int trial_alp_exp = -1;  // Alp's exponent in the trial (the same in each variant)
     // Every variant of codec c: packed and (where it has one) byte-aligned, each with and without
     // a zstd stage.
     auto try_codec = [&](Codec c) {
@@ -261,7 +278,9 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
         if (aligned && !forced && c == Codec::Alp && !zstd_gained) continue;
         ByteWriter w;
         IntShape shape;
-        if (!build_body(type, c, g, o, aligned != 0, forced, w, nullptr, &shape)) return;
+        if (!build_body(type, c, g, o, aligned != 0, forced, w, nullptr, &shape, -1,
+                        c == Codec::Alp ? &trial_alp_exp : nullptr))
+          return;
         std::vector<uint8_t> body = std::move(w.buf());
         const size_t raw = body.size();
         if (c == Codec::Alp && raw * 4 <= g.m * fixed_width(type)) alp_applied = true;
@@ -288,8 +307,13 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
       shape.top = hint->int_top;
       shape.child = hint->int_child;
       const bool use_shape = hint->shape_agree >= CodecHint::kAgree && shape.top >= 0;
-      if (!build_body(type, hint->codec, g, o, hint->aligned, false, w, use_shape ? &shape : nullptr)) return false;
+      int alp_exp = -1;
+      if (!build_body(type, hint->codec, g, o, hint->aligned, false, w, use_shape ? &shape : nullptr, nullptr,
+                      hint->alp_exponent, &alp_exp))
+        return false;
       hints->shaped += use_shape;
+      hints->alp_near += hint->codec == Codec::Alp && hint->alp_exponent >= 0;
+      if (hint->codec == Codec::Alp) hint->alp_exponent = static_cast<int8_t>(alp_exp);  // follows the data
       std::vector<uint8_t> body = std::move(w.buf());
       const size_t raw = body.size();
       if (hint->zstd && o.allow_zstd && raw >= 32) {
@@ -340,6 +364,7 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
           hint->int_child = best_shape.child;
           hint->shape_agree = best_shape.top >= 0 ? 1 : 0;
         }
+        hint->alp_exponent = best_codec == Codec::Alp ? static_cast<int8_t>(trial_alp_exp) : int8_t{-1};
         hint->last_zstd = best_z;
         hint->since_trial = 0;
       }

@@ -51,14 +51,18 @@ inline bool alp_encode_one(uint64_t bits, bool is_float, int e, int64_t* digits)
   return true;
 }
 
+// The exponent with the lowest sampled cost; near >= 0: only the exponents next to it (a column's
+// earlier batches chose it; its values keep their number of decimals from batch to batch).
 int alp_choose_exponent(std::span<const uint64_t> bits, bool is_float, size_t* sample_fail,
-                        size_t* sample_n) {
+                        size_t* sample_n, int near) {
   const size_t n = bits.size();
   const size_t step = std::max<size_t>(1, n / 64);
   int best_e = 0;
   double best_cost = std::numeric_limits<double>::infinity();
   const int max_e = is_float ? 10 : kMaxExp;
-  for (int e = 0; e <= max_e; ++e) {
+  const int from = near >= 0 ? std::max(0, near - 1) : 0;
+  const int to = near >= 0 ? std::min(max_e, near + 1) : max_e;
+  for (int e = from; e <= to; ++e) {
     size_t fails = 0, cnt = 0;
     int64_t mn = INT64_MAX, mx = INT64_MIN;
     for (size_t i = 0; i < n; i += step) {
@@ -86,12 +90,15 @@ int alp_choose_exponent(std::span<const uint64_t> bits, bool is_float, size_t* s
 }  // namespace
 
 bool encode_alp(ByteWriter& w, std::span<const uint64_t> bits, bool is_float, bool byte_aligned, bool forced,
-                const IntShape* plan_only, IntShape* chosen) {
+                const IntShape* plan_only, IntShape* chosen, int exponent_near, int* exponent_out) {
   size_t sf = 0, sn = 0;
-  const int e = alp_choose_exponent(bits, is_float, &sf, &sn);
+  const int max_e = is_float ? 10 : kMaxExp;
+  const int e = alp_choose_exponent(bits, is_float, &sf, &sn, exponent_near <= max_e ? exponent_near : -1);
+  if (exponent_out) *exponent_out = e;
   if (!forced && sf * 4 > sn) return false;  // mostly not decimal-like
   const size_t n = bits.size();
-  std::vector<int64_t> digits(n), pos;
+  std::vector<int64_t, UninitializedAllocator<int64_t>> digits(n);  // every slot written below
+  std::vector<int64_t> pos;
   std::vector<uint64_t> exc;
   int64_t last = 0;
   for (size_t i = 0; i < n; ++i) {

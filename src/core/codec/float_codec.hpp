@@ -27,9 +27,12 @@ inline double bits_to_double(uint64_t b, bool is_float) {
 // Alp: u8 exponent, varint exception count, integer block of the digits, then (with exceptions)
 // an integer block of their positions and their raw bits. Returns false, writing nothing, when
 // the values are mostly not decimal-like (unless forced).
-// plan_only / chosen: the integer tree's shape for the digits (IntEncodeOptions).
+// plan_only / chosen: the integer tree's shape for the digits (IntEncodeOptions). exponent_near >= 0:
+// try only the decimal exponents next to it (the one earlier batches of the column chose) instead
+// of all of them; exponent_out receives the exponent chosen (also when returning false).
 bool encode_alp(ByteWriter& w, std::span<const uint64_t> bits, bool is_float, bool byte_aligned, bool forced,
-                const IntShape* plan_only = nullptr, IntShape* chosen = nullptr);
+                const IntShape* plan_only = nullptr, IntShape* chosen = nullptr, int exponent_near = -1,
+                int* exponent_out = nullptr);
 void decode_alp(ByteReader& r, size_t n, bool is_float, uint8_t* out);
 
 // FloatXor: varint byte length, then the bit stream of XORs of consecutive values (W = 32 or 64).

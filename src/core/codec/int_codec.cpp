@@ -14,6 +14,10 @@ namespace {
 constexpr int kMaxEncodeDepth = 3;  // DELTA/RLE/patches only below this depth
 constexpr int kMaxDecodeDepth = 8;  // decoder accepts a little more than we write
 
+// Working arrays the encoder fills completely before reading: not zeroed on allocation.
+using I64Buf = std::vector<int64_t, UninitializedAllocator<int64_t>>;
+using U64Buf = std::vector<uint64_t, UninitializedAllocator<uint64_t>>;
+
 struct ForPlan;
 
 // The choices made while estimating a block's children, kept for the encoding that follows
@@ -73,7 +77,7 @@ struct Groups {
 
 // Groups of `u` (each <= range): a counting pass when the range is small against the number of
 // values (dictionary codes, digits of a random walk, deltas), else a sort.
-void group_offsets(std::vector<uint64_t>& u, uint64_t range, Groups& g) {
+void group_offsets(U64Buf& u, uint64_t range, Groups& g) {
   const size_t n = u.size();
   g.value.clear();
   g.below.clear();
@@ -131,14 +135,14 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
   if (depth + 1 >= kMaxEncodeDepth || n < 32 || full_w == 0) return p;
 
   // the offsets in row order (kept for the refinement below) and their distinct values
-  std::vector<uint64_t> rows(n);
+  U64Buf rows(n);
   if (g == 1) {
     for (size_t i = 0; i < n; ++i) rows[i] = static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(mn);
   } else {
     const ExactDivisor div(g);
     for (size_t i = 0; i < n; ++i) rows[i] = div.divide(static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(mn));
   }
-  std::vector<uint64_t> u(rows);
+  U64Buf u(rows);
   Groups gr;
   group_offsets(u, range, gr);
   const size_t ng = gr.value.size();
@@ -196,23 +200,37 @@ ForPlan plan_for(std::span<const int64_t> v, const IntEncodeOptions& o, int dept
   }
   // refine the two most promising candidates with estimates of the real exception blocks
   std::sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) { return a.est < b.est; });
+  I64Buf pos, val;  // the exceptions of the last window refined
+  const Cand* refined = nullptr;
+  size_t exc_est = 0;
   for (size_t k = 0; k < std::min<size_t>(2, cands.size()); ++k) {
     const Cand& c = cands[k];
     if (c.est >= p.est + p.est / 2) break;
-    const uint64_t span_w = c.b >= 64 ? ~uint64_t{0} : (uint64_t{1} << c.b) - 1;
-    std::vector<int64_t> pos, val;
-    pos.reserve(c.exc);
-    val.reserve(c.exc);
-    for (size_t i = 0; i < n; ++i) {
-      const uint64_t ui = rows[i];
-      if (ui < c.lo || ui - c.lo > span_w) {
-        pos.push_back(static_cast<int64_t>(i));
-        val.push_back(v[i]);
-      }
-    }
     IntEncodeOptions child = o;
     child.byte_aligned = false;
-    const size_t exc_est = pos.empty() ? 0 : estimate_impl(val, child, depth + 1, memo);
+    // The two candidates are often the two ways of marking the exceptions of one window (by
+    // position, by bitmap): collect and estimate its exceptions once.
+    if (refined == nullptr || refined->b != c.b || refined->lo != c.lo) {
+      const uint64_t span_w = c.b >= 64 ? ~uint64_t{0} : (uint64_t{1} << c.b) - 1;
+      const uint64_t lo = c.lo;
+      // collected without a branch (the slot after the last one takes the writes of the rows
+      // that are not exceptions)
+      pos.resize(n + 1);
+      val.resize(n + 1);
+      int64_t* pp = pos.data();
+      int64_t* vp = val.data();
+      const uint64_t* rp = rows.data();
+      size_t k2 = 0;
+      for (size_t i = 0; i < n; ++i) {
+        pp[k2] = static_cast<int64_t>(i);
+        vp[k2] = v[i];
+        k2 += (rp[i] < lo) | (rp[i] - lo > span_w);
+      }
+      pos.resize(k2);
+      val.resize(k2);
+      exc_est = pos.empty() ? 0 : estimate_impl(val, child, depth + 1, memo);
+      refined = &c;
+    }
     const size_t est = c.bitmap ? hdr - 1 + bitmap_bytes + packed_size(n, c.b) + exc_est
                                 : hdr + varint_size(c.exc) + packed_size(n, c.b) +
                                       (pos.empty() ? 0 : estimate_impl(pos, child, depth + 1, memo) + exc_est);
@@ -236,8 +254,8 @@ void write_for(ByteWriter& w, std::span<const int64_t> v, const ForPlan& p, cons
   w.svarint(p.base);
   w.varint(p.gcd);
   w.u8(static_cast<uint8_t>(p.width));
-  std::vector<uint64_t> packed(n);
-  std::vector<int64_t> exc_pos, exc_val;
+  U64Buf packed(n);
+  I64Buf exc_pos, exc_val;
   const uint64_t limit = p.width >= 64 ? ~uint64_t{0} : (uint64_t{1} << p.width) - 1;
   // Every value at or above base is base plus a multiple of gcd (the plan's gcd divides every
   // offset from the minimum, and a patched base is the minimum plus a multiple of it): exact
@@ -250,19 +268,22 @@ void write_for(ByteWriter& w, std::span<const int64_t> v, const ForPlan& p, cons
       for (size_t i = 0; i < n; ++i) packed[i] = div.divide(static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(p.base));
     }
   } else {
-    exc_pos.reserve(p.exceptions);
-    exc_val.reserve(p.exceptions);
+    // collected without a branch (the slot after the last one takes the writes of the rows that
+    // are not exceptions)
+    exc_pos.resize(n + 1);
+    exc_val.resize(n + 1);
+    size_t k = 0;
     for (size_t i = 0; i < n; ++i) {
       const uint64_t q = div.divide(static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(p.base));
       // below base (wraps to huge) or above the window: an exception
-      if (v[i] < p.base || q > limit) {
-        exc_pos.push_back(static_cast<int64_t>(i));
-        exc_val.push_back(v[i]);
-        packed[i] = 0;
-      } else {
-        packed[i] = q;
-      }
+      const bool exc = (v[i] < p.base) | (q > limit);
+      exc_pos[k] = static_cast<int64_t>(i);
+      exc_val[k] = v[i];
+      packed[i] = exc ? 0 : q;
+      k += exc;
     }
+    exc_pos.resize(k);
+    exc_val.resize(k);
   }
   IntEncodeOptions child = o;
   child.byte_aligned = false;
@@ -282,8 +303,8 @@ void write_for(ByteWriter& w, std::span<const int64_t> v, const ForPlan& p, cons
   }
 }
 
-std::vector<int64_t> deltas_of(std::span<const int64_t> v) {
-  std::vector<int64_t> d(v.size() > 0 ? v.size() - 1 : 0);
+I64Buf deltas_of(std::span<const int64_t> v) {
+  I64Buf d(v.size() > 0 ? v.size() - 1 : 0);
   for (size_t i = 1; i < v.size(); ++i)
     d[i - 1] = static_cast<int64_t>(static_cast<uint64_t>(v[i]) - static_cast<uint64_t>(v[i - 1]));
   return d;
@@ -434,7 +455,7 @@ Choice choose(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, 
       e = fp.est;
       ok = true;
     } else if (h == Choice::Delta && depth < kMaxEncodeDepth - 1 && v.size() >= 3) {
-      std::vector<int64_t> d = deltas_of(v);
+      I64Buf d = deltas_of(v);
       size_t ce = 0;
       choose(d, o, depth + 1, &ce, nullptr, memo, nullptr, child_hint);
       e = 1 + varint_size(zigzag(v[0])) + ce;
@@ -470,7 +491,7 @@ Choice choose(std::span<const int64_t> v, const IntEncodeOptions& o, int depth, 
   const bool varied = fp.width > 0 || fp.patched;
   if (depth < kMaxEncodeDepth - 1 && varied) {
     if (v.size() >= 3) {
-      std::vector<int64_t> d = deltas_of(v);
+      I64Buf d = deltas_of(v);
       size_t e = 1 + varint_size(zigzag(v[0])) + estimate_impl(d, o, depth + 1, memo);
       if (e < best) {
         best = e;
@@ -517,14 +538,13 @@ void encode_impl(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptio
   ForPlan fp;
   LzParse z;
   const Choice c = choose(v, o, depth, nullptr, &fp, memo, &z, hint ? hint->top : -1, hint ? hint->child : -1);
+  I64Buf d;  // the deltas, computed once for the shape and the encoding
+  if (c == Choice::Delta) d = deltas_of(v);
   if (chosen) {
     chosen->top = static_cast<int8_t>(c);
     chosen->child = -1;
-    if (c == Choice::Delta) {
-      // the deltas' choice, as estimated a moment ago (a memo hit)
-      std::vector<int64_t> d = deltas_of(v);
-      chosen->child = static_cast<int8_t>(choose(d, o, depth + 1, nullptr, nullptr, memo));
-    }
+    // the deltas' choice, as estimated a moment ago (a memo hit)
+    if (c == Choice::Delta) chosen->child = static_cast<int8_t>(choose(d, o, depth + 1, nullptr, nullptr, memo));
   }
   switch (c) {
     case Choice::Const:
@@ -537,7 +557,6 @@ void encode_impl(ByteWriter& w, std::span<const int64_t> v, const IntEncodeOptio
     case Choice::Delta: {
       w.u8(kIntDelta);
       w.svarint(v[0]);
-      std::vector<int64_t> d = deltas_of(v);
       encode_impl(w, d, o, depth + 1, memo);
       return;
     }

@@ -21,17 +21,27 @@ struct Codes {
 // Batch-local dictionary with entries in descending order of frequency (ties: first appearance),
 // so the frequent values get the small codes that a narrow frame of reference covers, with the
 // rare ones as exceptions.
-Codes local_codes(std::span<const std::string_view> v) {
+// Stops (entries then hold more than max_entries) as soon as there are more than max_entries
+// distinct values.
+Codes local_codes(std::span<const std::string_view> v, size_t max_entries) {
   Codes c;
   std::unordered_map<std::string_view, int64_t> m;
-  m.reserve(v.size());
+  m.reserve(std::min<size_t>(v.size(), 64));  // grows with the distinct values, not the rows
   c.codes.resize(v.size());
   std::vector<size_t> count;
   for (size_t i = 0; i < v.size(); ++i) {
-    auto [it, fresh] = m.emplace(v[i], static_cast<int64_t>(c.entries.size()));
+    // a row repeating the previous row's value needs no lookup
+    if (i > 0 && v[i].size() == v[i - 1].size() && v[i] == v[i - 1]) {
+      c.codes[i] = c.codes[i - 1];
+      ++count[static_cast<size_t>(c.codes[i])];
+      continue;
+    }
+    // try_emplace looks the key up before allocating a node (emplace allocates one per row)
+    auto [it, fresh] = m.try_emplace(v[i], static_cast<int64_t>(c.entries.size()));
     if (fresh) {
       c.entries.push_back(v[i]);
       count.push_back(0);
+      if (c.entries.size() > max_entries) return c;
     }
     c.codes[i] = it->second;
     ++count[static_cast<size_t>(it->second)];
@@ -55,8 +65,8 @@ Codes local_codes(std::span<const std::string_view> v) {
 }  // namespace
 
 bool encode_dictionary(ByteWriter& w, ColumnType type, std::span<const std::string_view> values, bool byte_aligned,
-                       bool forced) {
-  Codes cd = local_codes(values);
+                       bool forced, const IntShape* plan_only, IntShape* chosen) {
+  Codes cd = local_codes(values, forced ? values.size() : values.size() / 2);
   if (!forced && cd.entries.size() * 2 > values.size()) return false;
   w.varint(cd.entries.size());
   if (type == ColumnType::Uuid) {
@@ -64,12 +74,17 @@ bool encode_dictionary(ByteWriter& w, ColumnType type, std::span<const std::stri
   } else {
     write_string_list(w, cd.entries);
   }
-  if (cd.entries.size() > 1) encode_ints(w, cd.codes, IntEncodeOptions{byte_aligned});
+  if (cd.entries.size() > 1) {
+    IntEncodeOptions io{byte_aligned};
+    io.plan_only = plan_only;
+    io.chosen = chosen;
+    encode_ints(w, cd.codes, io);
+  }
   return true;
 }
 
 bool encode_ext_dictionary(ByteWriter& w, const Dictionary* dict, std::span<const std::string_view> values,
-                           bool byte_aligned, bool forced) {
+                           bool byte_aligned, bool forced, const IntShape* plan_only, IntShape* chosen) {
   if (!dict) {
     if (forced) bad_arg("ExtDictionary needs EncodeOptions::dictionary");
     return false;
@@ -83,7 +98,10 @@ bool encode_ext_dictionary(ByteWriter& w, const Dictionary* dict, std::span<cons
     }
     codes[i] = *code;
   }
-  encode_ints(w, codes, IntEncodeOptions{byte_aligned});
+  IntEncodeOptions io{byte_aligned};
+  io.plan_only = plan_only;
+  io.chosen = chosen;
+  encode_ints(w, codes, io);
   return true;
 }
 

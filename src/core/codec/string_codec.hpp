@@ -10,6 +10,7 @@
 
 #include "codec/byte_io.hpp"
 #include "codec/codec.hpp"
+#include "codec/int_codec.hpp"
 
 namespace strata::core::codec {
 
@@ -17,11 +18,13 @@ namespace strata::core::codec {
 // where that is an error instead).
 // Dictionary: varint k, the k entries (16 bytes each for Uuid, a string list for Varlen), then
 // unless k == 1 the codes as an integer block.
+// plan_only / chosen: the integer tree's shape for the codes (IntEncodeOptions).
 bool encode_dictionary(ByteWriter& w, ColumnType type, std::span<const std::string_view> values, bool byte_aligned,
-                       bool forced);
+                       bool forced, const IntShape* plan_only = nullptr, IntShape* chosen = nullptr);
 // ExtDictionary: the codes into `dict` as an integer block (the dictionary's id is in the header).
 bool encode_ext_dictionary(ByteWriter& w, const Dictionary* dict, std::span<const std::string_view> values,
-                           bool byte_aligned, bool forced);
+                           bool byte_aligned, bool forced, const IntShape* plan_only = nullptr,
+                           IntShape* chosen = nullptr);
 // UuidText: a string list (its UuidText form when half or more of the values are canonical).
 bool encode_uuid_text(ByteWriter& w, std::span<const std::string_view> values, bool forced);
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "codec/codec.hpp"
@@ -203,6 +204,91 @@ TEST(CodecHint, BatchBuilderSharesHintsAcrossBuilders) {
   EXPECT_EQ(hints[0].trials + hints[0].hinted, 20u);
   EXPECT_EQ(hints[1].trials + hints[1].hinted, 20u);
   EXPECT_GE(hints[1].hinted, 15u);
+}
+
+// Text columns with batch-local dictionaries (few values, sticky per device, as fleet's status)
+// plan only the remembered integer shape of their codes, and decimal floats search their Alp
+// exponent next to the last batch's, within 1% of the full trial's bytes.
+TEST(CodecHint, DictionaryCodesAndAlpExponentAreRemembered) {
+  std::mt19937_64 rng(23);
+  const char* values[] = {"online", "idle", "charging", "offline", "error", "updating"};
+  const size_t nbatches = 60, devices = 50;
+  std::vector<int> state(devices, 0);
+  std::vector<std::vector<std::string>> text(nbatches);
+  std::vector<std::vector<uint8_t>> floats;
+  double w = 20;
+  for (size_t b = 0; b < nbatches; ++b) {
+    std::vector<double> f(kRows);
+    for (size_t r = 0; r < kRows; ++r) {
+      int& st = state[r % devices];
+      if (rng() % 100 < 3) st = static_cast<int>(rng() % 6);
+      text[b].push_back(values[st]);
+      w += static_cast<double>(static_cast<int>(rng() % 21) - 10) / 100.0;  // two decimals
+      f[r] = std::round(w * 100) / 100;
+    }
+    floats.push_back(bytes_of(f));
+  }
+  auto encode_text = [&](CodecHint* hint, std::vector<std::vector<uint8_t>>* out) {
+    size_t total = 0;
+    for (size_t b = 0; b < nbatches; ++b) {
+      std::vector<std::string_view> views(text[b].begin(), text[b].end());
+      EncodeOptions o;
+      o.hint = hint;
+      std::vector<uint8_t> blob = encode_column(ColumnType::Varlen, ColumnView::of_varlen(views.data(), kRows), o);
+      total += blob.size();
+      if (out) out->push_back(std::move(blob));
+    }
+    return total;
+  };
+  const size_t full = encode_text(nullptr, nullptr);
+  CodecHint hint;
+  std::vector<std::vector<uint8_t>> blobs;
+  const size_t hinted = encode_text(&hint, &blobs);
+  EXPECT_EQ(hint.by_nulls[0].codec, Codec::Dictionary);
+  EXPECT_LE(static_cast<double>(hinted), static_cast<double>(full) * 1.01) << full;
+  EXPECT_GT(hint.shaped, nbatches / 2);  // the codes' integer shape
+  for (size_t b = 0; b < nbatches; ++b) {
+    DecodedColumn d = decode_column(blobs[b], ColumnType::Varlen);
+    for (size_t r = 0; r < kRows; ++r) ASSERT_EQ(d.string_at(r), text[b][r]) << b << " " << r;
+  }
+
+  const std::vector<std::vector<uint8_t>> no_nulls(nbatches);
+  const size_t ffull = encode_all(ColumnType::Float8, floats, no_nulls, nullptr);
+  CodecHint fhint;
+  std::vector<std::vector<uint8_t>> fblobs;
+  const size_t fhinted = encode_all(ColumnType::Float8, floats, no_nulls, &fhint, &fblobs);
+  EXPECT_EQ(fhint.by_nulls[0].codec, Codec::Alp);
+  EXPECT_EQ(fhint.by_nulls[0].alp_exponent, 2);
+  EXPECT_GT(fhint.alp_near, nbatches / 2);  // searched next to the remembered exponent
+  EXPECT_LE(static_cast<double>(fhinted), static_cast<double>(ffull) * 1.01) << ffull;
+  for (size_t b = 0; b < nbatches; ++b) expect_same_values(fblobs[b], ColumnType::Float8, floats[b], {});
+}
+
+// A hinted batch searches Alp's exponent only next to the remembered one: when the values drop
+// from two decimals to whole numbers, the exponent follows one step a batch (a full search would
+// jump straight to 0), and every batch still decodes to its values.
+TEST(CodecHint, AlpExponentFollowsTheDataOneStepABatch) {
+  std::mt19937_64 rng(31);
+  CodecHint hint;
+  double w = 50;
+  auto encode = [&](double scale) {
+    std::vector<double> f(kRows);
+    for (auto& x : f) {
+      w += static_cast<double>(static_cast<int>(rng() % 201) - 100) / 100.0;
+      x = std::round(w * scale) / scale;
+    }
+    EncodeOptions o;
+    o.hint = &hint;
+    std::vector<uint8_t> blob = encode_column(ColumnType::Float8, ColumnView::of_fixed(f.data(), kRows), o);
+    expect_same_values(blob, ColumnType::Float8, bytes_of(f), {});
+    return hint.by_nulls[0].alp_exponent;
+  };
+  for (int b = 0; b < 4; ++b) EXPECT_EQ(encode(100), 2) << b;  // two trials, then hinted
+  EXPECT_EQ(hint.by_nulls[0].codec, Codec::Alp);
+  EXPECT_EQ(encode(1), 1);
+  EXPECT_EQ(encode(1), 0);
+  EXPECT_EQ(encode(1), 0);
+  EXPECT_EQ(hint.trials, CodecHint::kAgree);  // all of that without a full trial
 }
 
 // The integer tree's remembered shape (IntEncodeOptions::plan_only): planning only the shape the

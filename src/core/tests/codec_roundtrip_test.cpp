@@ -10,6 +10,8 @@
 #include <limits>
 #include <random>
 
+#include "codec/bitpack.hpp"
+#include "codec/bitstream.hpp"
 #include "codec/codec.hpp"
 #include "codec_test_util.hpp"
 #include "error.hpp"
@@ -529,6 +531,45 @@ TEST(CodecApi, StatsComputedDuringEncoding) {
   EXPECT_EQ(st.max_bytes, "c");
 }
 
+// Float min/max: NaN never a bound, infinities are, the first of -0.0 / 0.0 is kept, all-NaN has
+// no bounds, and NULL rows are skipped.
+TEST(CodecApi, FloatStatsCornerCases) {
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::nan("");
+  struct Case {
+    std::vector<double> v;
+    bool has;
+    double mn, mx;
+  } cases[] = {{{nan, 3, nan, -1}, true, -1, 3},    {{nan, nan}, false, 0, 0},
+               {{inf, inf}, true, inf, inf},        {{-inf, 2}, true, -inf, 2},
+               {{-0.0, 0.0}, true, -0.0, -0.0},     {{0.0, -0.0}, true, 0.0, 0.0},
+               {{7}, true, 7, 7}};
+  for (const Case& c : cases) {
+    for (ColumnType t : {ColumnType::Float8, ColumnType::Float4}) {
+      ColumnStats st;
+      if (t == ColumnType::Float8) {
+        encode_column(t, ColumnView::of_fixed(c.v.data(), c.v.size()), {}, &st);
+      } else {
+        std::vector<float> f(c.v.begin(), c.v.end());
+        encode_column(t, ColumnView::of_fixed(f.data(), f.size()), {}, &st);
+      }
+      ASSERT_EQ(st.has_minmax, c.has) << c.v.size();
+      if (!c.has) continue;
+      EXPECT_EQ(st.min_float, c.mn);
+      EXPECT_EQ(st.max_float, c.mx);
+      EXPECT_EQ(std::signbit(st.min_float), std::signbit(c.mn));
+      EXPECT_EQ(std::signbit(st.max_float), std::signbit(c.mx));
+    }
+  }
+  // a NULL row's value is not a bound
+  std::vector<double> v = {5, -100, 6};
+  TestColumn c = make_fixed(ColumnType::Float8, v);
+  c.set_nulls({false, true, false});
+  ColumnStats st;
+  encode_column(c.type, c.view(), {}, &st);
+  EXPECT_EQ(st.min_float, 5);
+  EXPECT_EQ(st.max_float, 6);
+}
+
 TEST(CodecApi, AllNullAndNoNullColumnsAreTiny) {
   std::vector<int64_t> v(1000, 0);
   TestColumn c = make_fixed(ColumnType::Int64, v);
@@ -697,4 +738,28 @@ TEST(CodecApi, OutputLimitIsCappedAtMaxValueBytes) {
   o.materialize_strings = false;  // the coded form is small and fine
   DecodedColumn d = decode_column(blob, ColumnType::Varlen, nullptr, o);
   EXPECT_EQ(d.string_at((1u << 20) - 1).size(), 4096u);
+}
+
+// bitpack (64 values at a time, specialised per width) writes exactly the bits of the bit writer
+// putting one value after the other, masks values to the width, and unpacks to the values.
+TEST(CodecApi, BitpackMatchesTheBitWriter) {
+  std::mt19937_64 rng(64);
+  for (unsigned width = 0; width <= 64; ++width) {
+    for (size_t n : {size_t{0}, size_t{1}, size_t{63}, size_t{64}, size_t{65}, size_t{130}, size_t{1000}}) {
+      std::vector<uint64_t> v(n);
+      for (auto& x : v) x = rng();  // high bits beyond the width set: masked
+      ByteWriter packed;
+      packed.u8(0xab);  // appends after what the writer holds
+      bitpack(packed, v.data(), n, width);
+      std::vector<uint8_t> ref{0xab};
+      BitWriter bw(ref);
+      for (uint64_t x : v) bw.put(x, width);
+      bw.finish();
+      ASSERT_EQ(packed.buf(), ref) << width << " " << n;
+      std::vector<uint64_t> back(n);
+      bitunpack(packed.buf().data() + 1, n, width, back.data());
+      const uint64_t mask = width == 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+      for (size_t i = 0; i < n; ++i) ASSERT_EQ(back[i], v[i] & mask) << width << " " << n << " " << i;
+    }
+  }
 }
