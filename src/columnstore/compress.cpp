@@ -1353,10 +1353,30 @@ bool memrows_index_order(MemRows* m, Relation rel, Oid index, Snapshot snap) {
   return ok;
 }
 
-// Streams the gathered rows in m->order into batches.
+// How far ahead compress_memrows prefetches the rows it reads: the row arrays' entries of row
+// i + kPrefetchRows, the tuple of row i + kPrefetchRows / 2 (whose address the first fetched).
+constexpr int64 kPrefetchRows = 16;
+
+// Streams the gathered rows in m->order into batches. In that order consecutive rows are far
+// apart in memory (rows loaded in time order interleave the segments: devops, 100 hosts, reads
+// every 100th row), so each row's array entries and tuple were cache misses, a tenth of the
+// backend's time (docs/BENCHMARKS.md, branch f-compress3): they are prefetched a few rows ahead.
 void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress* progress) {
   HeapTupleData h;
   for (int64 i = 0; i < m->n; ++i) {
+    if (i + kPrefetchRows < m->n) {
+      const int64 r = m->order[i + kPrefetchRows];
+      __builtin_prefetch(&m->tup[r]);
+      __builtin_prefetch(&m->len[r]);
+      __builtin_prefetch(&m->tid[r]);
+    }
+    if (i + kPrefetchRows / 2 < m->n) {
+      const int64 r = m->order[i + kPrefetchRows / 2];
+      const char* t = (const char*)m->tup[r];
+      const uint32 len = m->len[r];
+      for (uint32 off = 0; off < len; off += 64) __builtin_prefetch(t + off);
+      if (len > 0) __builtin_prefetch(t + len - 1);
+    }
     memrows_store(m, m->order[i], &h, slot);
     if (m->seg_start != nullptr ? m->seg_start[i] : !same_segment(c, slot)) {
       flush_batch(c);
