@@ -224,6 +224,10 @@ void builder_append_bytes(Builder* b, int col, const void* data, size_t len) {
   b->current().append_bytes(col, std::string_view(static_cast<const char*>(data), len));
 }
 void builder_add_bloom_hash(Builder* b, int col, uint64_t hash) { b->current().add_bloom_hash(col, hash); }
+void builder_append_row(Builder* b, const RowValue* values) {
+  b->batch = nullptr;
+  b->current().append_row(values);
+}
 void builder_end_row(Builder* b) {
   b->batch = nullptr;
   b->current().end_row();

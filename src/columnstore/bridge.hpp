@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/columnstore/cell.hpp"  // (a plain struct)
+
 namespace strata::columnstore::bridge {
 
 // ---- settings (src/core/columnstore/options) -------------------------------------------------
@@ -51,6 +53,12 @@ void builder_append_float8(Builder* b, int col, double v);
 void builder_append_bool(Builder* b, int col, bool v);
 void builder_append_bytes(Builder* b, int col, const void* data, size_t len);
 void builder_add_bloom_hash(Builder* b, int col, uint64_t hash);
+// One value of a row for builder_append_row (core::columnstore::CellValue: `bits` an integer
+// widened to int64, a float's IEEE bits or a bool; `data`/`len` uuid or varlen bytes; `null`).
+using RowValue = core::columnstore::CellValue;
+// A whole row, one value per column in column order, then the end of the row: one call instead
+// of an append per column and builder_end_row.
+void builder_append_row(Builder* b, const RowValue* values);
 void builder_end_row(Builder* b);
 size_t builder_rows(const Builder* b);
 bool builder_full(const Builder* b);

@@ -165,6 +165,8 @@ struct Compressor {
   AttrNumber count_att, seq_att;
   int32 seq;
   int64 batches;
+  bridge::RowValue* cells;    // add_row: the row's data column values (ndata)
+  void** cell_copies;         // add_row: detoasted copies the row's values point into (ndata)
   MemoryContext batch_cxt;    // min/max copies of the current batch
   MemoryContext segment_cxt;  // the current segment's values
   Datum* values;              // companion row
@@ -361,12 +363,17 @@ int64 int_datum(Datum v, int16 len) {
 
 void add_row(Compressor* c, TupleTableSlot* slot) {
   // Every attribute read below deformed at once (slot_getattr, one column at a time, resumed the
-  // deforming in a call per column).
+  // deforming in a call per column). The row's values go to the builder in one call
+  // (builder_append_row): a bridge call, a type dispatch and the builder's checks per value were
+  // a tenth of the backend's time (docs/BENCHMARKS.md, branch f-compress3). Detoasted copies are
+  // freed once the row is appended.
   slot_getsomeattrs(slot, c->max_attno);
+  int ncopies = 0;
   for (int i = 0; i < c->ndata; ++i) {
     const bool isnull = slot->tts_isnull[c->data[i].attno - 1];
     const Datum v = slot->tts_values[c->data[i].attno - 1];
-    storage_append_datum(c->builder, i, &c->data[i].type, v, isnull);
+    void* copy = storage_row_value(&c->data[i].type, v, isnull, &c->cells[i]);
+    if (copy != nullptr) c->cell_copies[ncopies++] = copy;
     if (isnull) continue;
     for (int k = 0; k < c->nbloom; ++k) {
       if (c->bloom[k].builder_col != i) continue;
@@ -416,7 +423,8 @@ void add_row(Compressor* c, TupleTableSlot* slot) {
       MemoryContextSwitchTo(old);
     }
   }
-  bridge::builder_end_row(c->builder);
+  bridge::builder_append_row(c->builder, c->cells);
+  for (int i = 0; i < ncopies; ++i) pfree(c->cell_copies[i]);
 }
 
 // The companion goes when its chunk is dropped (DROP TABLE, drop_chunks, retention, DROP TABLE of
@@ -577,6 +585,8 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
   }
   c->data = (SourceColumn*)palloc0(sizeof(SourceColumn) * (ncols + 1));
   c->data_att = (AttrNumber*)palloc0(sizeof(AttrNumber) * (ncols + 1));
+  c->cells = (bridge::RowValue*)palloc0(sizeof(bridge::RowValue) * (ncols + 1));
+  c->cell_copies = (void**)palloc0(sizeof(void*) * (ncols + 1));
   uint8* types = (uint8*)palloc0(ncols + 1);
   bool* bloomflags = (bool*)palloc0(ncols + 1);
   for (int i = 0; i < ncols; ++i) {
@@ -1353,10 +1363,30 @@ bool memrows_index_order(MemRows* m, Relation rel, Oid index, Snapshot snap) {
   return ok;
 }
 
-// Streams the gathered rows in m->order into batches.
+// How far ahead compress_memrows prefetches the rows it reads: the row arrays' entries of row
+// i + kPrefetchRows, the tuple of row i + kPrefetchRows / 2 (whose address the first fetched).
+constexpr int64 kPrefetchRows = 16;
+
+// Streams the gathered rows in m->order into batches. In that order consecutive rows are far
+// apart in memory (rows loaded in time order interleave the segments: devops, 100 hosts, reads
+// every 100th row), so each row's array entries and tuple were cache misses, a tenth of the
+// backend's time (docs/BENCHMARKS.md, branch f-compress3): they are prefetched a few rows ahead.
 void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress* progress) {
   HeapTupleData h;
   for (int64 i = 0; i < m->n; ++i) {
+    if (i + kPrefetchRows < m->n) {
+      const int64 r = m->order[i + kPrefetchRows];
+      __builtin_prefetch(&m->tup[r]);
+      __builtin_prefetch(&m->len[r]);
+      __builtin_prefetch(&m->tid[r]);
+    }
+    if (i + kPrefetchRows / 2 < m->n) {
+      const int64 r = m->order[i + kPrefetchRows / 2];
+      const char* t = (const char*)m->tup[r];
+      const uint32 len = m->len[r];
+      for (uint32 off = 0; off < len; off += 64) __builtin_prefetch(t + off);
+      if (len > 0) __builtin_prefetch(t + len - 1);
+    }
     memrows_store(m, m->order[i], &h, slot);
     if (m->seg_start != nullptr ? m->seg_start[i] : !same_segment(c, slot)) {
       flush_batch(c);

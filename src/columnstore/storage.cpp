@@ -142,6 +142,91 @@ void storage_append_datum(bridge::Builder* builder, int col, const StorageType* 
   }
 }
 
+void* storage_row_value(const StorageType* type, Datum value, bool isnull, bridge::RowValue* out) {
+  out->null = isnull;
+  if (isnull) return nullptr;
+  switch (type->codec_type) {
+    case kInt16:
+      out->bits = (uint64)(int64)DatumGetInt16(value);
+      return nullptr;
+    case kInt32:
+    case kDate:
+      out->bits = (uint64)(int64)DatumGetInt32(value);
+      return nullptr;
+    case kInt64:
+    case kTimestamp:
+      out->bits = (uint64)DatumGetInt64(value);
+      return nullptr;
+    case kFloat4: {
+      const float f = DatumGetFloat4(value);
+      uint32 b;
+      memcpy(&b, &f, 4);
+      out->bits = b;
+      return nullptr;
+    }
+    case kFloat8: {
+      const double d = DatumGetFloat8(value);
+      memcpy(&out->bits, &d, 8);
+      return nullptr;
+    }
+    case kBool:
+      out->bits = DatumGetBool(value) ? 1 : 0;
+      return nullptr;
+    case kUuid:
+      out->data = DatumGetUUIDP(value)->data;
+      out->len = UUID_LEN;
+      return nullptr;
+    default:
+      break;
+  }
+  // Varlen: the exact bytes of the datum (as storage_append_datum).
+  if (type->typlen == -1) {
+    struct varlena* v = (struct varlena*)DatumGetPointer(value);
+    if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)) v = pg_detoast_datum_packed(v);
+    out->data = VARDATA_ANY(v);
+    out->len = VARSIZE_ANY_EXHDR(v);
+    return (Pointer)v != DatumGetPointer(value) ? v : nullptr;
+  }
+  if (type->typlen == -2) {
+    const char* s = DatumGetCString(value);
+    out->data = s;
+    out->len = strlen(s) + 1;
+    return nullptr;
+  }
+  if (!type->typbyval) {
+    out->data = DatumGetPointer(value);
+    out->len = type->typlen;
+    return nullptr;
+  }
+  // A by-value type of another width (money, time, oid, "char", an enum): its typlen bytes,
+  // kept in the value's own `bits` (the builder copies them when the row is appended).
+  switch (type->typlen) {
+    case 1: {
+      const char x = DatumGetChar(value);
+      memcpy(&out->bits, &x, 1);
+      break;
+    }
+    case 2: {
+      const int16 x = DatumGetInt16(value);
+      memcpy(&out->bits, &x, 2);
+      break;
+    }
+    case 4: {
+      const int32 x = DatumGetInt32(value);
+      memcpy(&out->bits, &x, 4);
+      break;
+    }
+    default: {
+      const int64 x = DatumGetInt64(value);
+      memcpy(&out->bits, &x, 8);
+      break;
+    }
+  }
+  out->data = &out->bits;
+  out->len = type->typlen;
+  return nullptr;
+}
+
 Datum storage_decoded_datum(const bridge::Decoder* decoder, size_t row, const StorageType* type, bool* isnull) {
   *isnull = bridge::decoder_is_null(decoder, row);
   if (*isnull) return (Datum)0;

@@ -61,6 +61,11 @@ struct StorageType {
 void storage_type(Oid typid, StorageType* out);
 // Appends a datum (or NULL) to column `col` of the builder.
 void storage_append_datum(bridge::Builder* builder, int col, const StorageType* type, Datum value, bool isnull);
+// The datum (or NULL) as a value for bridge::builder_append_row, the same value
+// storage_append_datum appends. Returns a palloc'd copy the value points into (a detoasted
+// varlena) that the caller frees once the row is appended, else nullptr. `out` must stay where
+// it is until then (a by-value type's bytes are kept in it).
+void* storage_row_value(const StorageType* type, Datum value, bool isnull, bridge::RowValue* out);
 // Row `row` of a decoded column as a datum of the column's type (palloc'd when by reference).
 Datum storage_decoded_datum(const bridge::Decoder* decoder, size_t row, const StorageType* type, bool* isnull);
 

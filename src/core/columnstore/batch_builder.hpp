@@ -24,6 +24,7 @@
 
 #include "codec/codec.hpp"
 #include "columnstore/bloom.hpp"
+#include "columnstore/cell.hpp"
 
 namespace strata::core::columnstore {
 
@@ -97,6 +98,9 @@ class BatchBuilder {
   void append_float8(size_t col, double v);
   void append_bool(size_t col, bool v);
   void append_bytes(size_t col, std::string_view v);  // Varlen; Uuid (exactly 16 bytes)
+  // A whole row at once, one value per column in column order (column_count() of them), then
+  // end_row(): the same as an append per column and end_row(), with the same errors, in one call.
+  void append_row(const CellValue* values);
   // The hash of a non-NULL value of a bloom column (once per row or once per distinct value).
   void add_bloom_hash(size_t col, uint64_t hash);
   void end_row();

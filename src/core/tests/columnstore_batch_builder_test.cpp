@@ -182,6 +182,140 @@ TEST(ColumnstoreBatchBuilder, BatchesDecodeToTheAppendedRows) {
   }
 }
 
+namespace {
+
+// `v` as append_row takes it (pointing into `v` for bytes).
+CellValue cell_of(ColumnType t, const Value& v) {
+  CellValue c{};
+  if (std::holds_alternative<std::monostate>(v)) {
+    c.null = true;
+    return c;
+  }
+  switch (t) {
+    case ColumnType::Float4: {
+      const float f = std::get<float>(v);
+      uint32_t b;
+      std::memcpy(&b, &f, 4);
+      c.bits = b;
+      break;
+    }
+    case ColumnType::Float8: {
+      const double d = std::get<double>(v);
+      std::memcpy(&c.bits, &d, 8);
+      break;
+    }
+    case ColumnType::Bool:
+      c.bits = std::get<bool>(v) ? 1 : 0;
+      break;
+    case ColumnType::Uuid:
+    case ColumnType::Varlen:
+      c.data = std::get<std::string>(v).data();
+      c.len = std::get<std::string>(v).size();
+      break;
+    default:
+      c.bits = static_cast<uint64_t>(std::get<int64_t>(v));
+      break;
+  }
+  return c;
+}
+
+}  // namespace
+
+// A whole row in one call gives the same batches, byte for byte, as an append per value.
+TEST(ColumnstoreBatchBuilder, AppendRowMatchesAppendsPerValue) {
+  std::mt19937_64 rng(11);
+  std::vector<ColumnSpec> specs;
+  for (ColumnType t : kAllTypes) specs.push_back({t});
+  specs.push_back({ColumnType::Varlen, true});
+  BatchBuilderOptions o;
+  o.max_rows = 300;
+  BatchBuilder a(specs, o), b(specs, o);
+  const size_t total = 1000;
+  std::vector<std::vector<Value>> values(specs.size());
+  for (size_t c = 0; c < specs.size(); ++c)
+    for (size_t r = 0; r < total; ++r) values[c].push_back(random_value(specs[c].type, rng, static_cast<int>(r)));
+  // extremes of each integer width, NaNs and infinities
+  values[0][5] = int64_t{INT16_MIN};
+  values[0][6] = int64_t{INT16_MAX};
+  values[1][5] = int64_t{INT32_MIN};
+  values[2][5] = int64_t{INT64_MIN};
+  values[5][5] = -std::numeric_limits<float>::infinity();
+  values[5][6] = std::numeric_limits<float>::quiet_NaN();
+  values[6][5] = std::numeric_limits<double>::infinity();
+  values[6][6] = -std::numeric_limits<double>::quiet_NaN();
+  std::vector<CellValue> cells(specs.size());
+  size_t batches = 0;
+  auto compare = [&](const Batch& x, const Batch& y) {
+    ASSERT_EQ(x.rows, y.rows);
+    for (size_t c = 0; c < specs.size(); ++c) {
+      EXPECT_EQ(x.columns[c].data, y.columns[c].data) << c;
+      EXPECT_EQ(x.columns[c].has_nan, y.columns[c].has_nan) << c;
+      EXPECT_EQ(x.columns[c].stats.null_count, y.columns[c].stats.null_count) << c;
+      EXPECT_EQ(x.columns[c].bloom, y.columns[c].bloom) << c;
+    }
+    ++batches;
+  };
+  for (size_t r = 0; r < total; ++r) {
+    for (size_t c = 0; c < specs.size(); ++c) {
+      append(a, c, specs[c].type, values[c][r]);
+      cells[c] = cell_of(specs[c].type, values[c][r]);
+      if (specs[c].bloom && !cells[c].null) {
+        a.add_bloom_hash(c, r % 17);
+        b.add_bloom_hash(c, r % 17);
+      }
+    }
+    a.end_row();
+    b.append_row(cells.data());
+    ASSERT_EQ(a.rows(), b.rows());
+    ASSERT_EQ(a.varlen_bytes(), b.varlen_bytes());
+    if (a.full()) {
+      Batch x = a.finish();
+      compare(x, b.finish());
+    }
+  }
+  Batch x = a.finish();
+  compare(x, b.finish());
+  EXPECT_EQ(batches, 4u);
+}
+
+TEST(ColumnstoreBatchBuilder, AppendRowMisuseIsRefused) {
+  auto code_of = [](auto f) -> std::optional<Errc> {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e.code();
+    }
+    return std::nullopt;
+  };
+  BatchBuilderOptions o;
+  o.max_rows = 1;
+  BatchBuilder b({{ColumnType::Int16}, {ColumnType::Uuid}, {ColumnType::Int32}}, o);
+  const std::string u(16, 'u');
+  CellValue row[3] = {{1, nullptr, 0, false}, {0, u.data(), 16, false}, {7, nullptr, 0, false}};
+  row[0].bits = static_cast<uint64_t>(int64_t{40000});
+  EXPECT_EQ(code_of([&] { b.append_row(row); }), Errc::out_of_range);
+  BatchBuilder b2({{ColumnType::Int16}, {ColumnType::Uuid}, {ColumnType::Int32}}, o);
+  row[0].bits = static_cast<uint64_t>(int64_t{-3});
+  row[1].len = 5;
+  EXPECT_EQ(code_of([&] { b2.append_row(row); }), Errc::invalid_argument);  // uuid of 5 bytes
+  BatchBuilder c({{ColumnType::Int16}, {ColumnType::Uuid}, {ColumnType::Int32}}, o);
+  row[1].len = 16;
+  row[2].bits = static_cast<uint64_t>(int64_t{1} << 40);
+  EXPECT_EQ(code_of([&] { c.append_row(row); }), Errc::out_of_range);
+  BatchBuilder d({{ColumnType::Int16}, {ColumnType::Uuid}, {ColumnType::Int32}}, o);
+  row[2].bits = 7;
+  d.append_int(0, 1);
+  EXPECT_EQ(code_of([&] { d.append_row(row); }), Errc::invalid_argument);  // column 0 already has a value
+  BatchBuilder e({{ColumnType::Int16}, {ColumnType::Uuid}, {ColumnType::Int32}}, o);
+  e.append_row(row);
+  EXPECT_TRUE(e.full());
+  EXPECT_EQ(code_of([&] { e.append_row(row); }), Errc::invalid_argument);  // full
+  const Batch& batch = e.finish();
+  ASSERT_EQ(batch.rows, 1u);
+  DecodedColumn d0 = decode_column(batch.columns[0].data, ColumnType::Int16);
+  EXPECT_EQ(d0.values<int16_t>()[0], -3);
+}
+
 TEST(ColumnstoreBatchBuilder, StatisticsOfABatch) {
   BatchBuilder b({{ColumnType::Int32}, {ColumnType::Float8}, {ColumnType::Varlen}});
   const double nan = std::numeric_limits<double>::quiet_NaN();
