@@ -28,11 +28,20 @@ CREATE TABLE ev_after AS SELECT md5(string_agg(e::text, '' ORDER BY id)) AS h, c
 DROP TABLE ev_after_plain;
 SQL
 
+# The direct COPY writes 2,000,000 rows in about a second on an idle machine, too fast for a poll
+# to catch it. A second session holds the hypertable's chunk-creation lock (SHARE UPDATE
+# EXCLUSIVE, which does not conflict with the COPY's own lock), so the COPY writes the batches of
+# the first chunk's 604,800 rows and then waits to create the second chunk, until the kill.
+( sql -c "BEGIN" -c "LOCK TABLE ev IN SHARE UPDATE EXCLUSIVE MODE" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 ) &
+holder=$!
+wait_for_activity "the chunk-creation lock is held" \
+  "SELECT count(*) FROM pg_locks WHERE relation = 'ev'::regclass AND mode = 'ShareUpdateExclusiveLock' AND granted"
 ( sql -c "SET strata.enable_direct_compress_copy = on" -c "COPY ev FROM '$csv' WITH (FORMAT csv)" >/dev/null 2>&1 ) &
 job=$!
 # Wait until the COPY has written batches (rows processed past the first flush), then kill.
 wait_for_activity "the direct COPY was seen in progress" "SELECT count(*) FROM pg_stat_progress_copy WHERE tuples_processed > 300000"
 crash_and_restart $job "${CRASH_DELAY:-0.5}"
+wait $holder 2>/dev/null || true
 
 now=$(sql -c "SELECT md5(string_agg(e::text, '' ORDER BY id)) || ' ' || count(*) FROM ev e")
 before=$(sql -c "SELECT h || ' ' || n FROM ev_before")
