@@ -19,14 +19,7 @@ ALTER TABLE ev SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev'
 INSERT INTO ev SELECT '2024-01-01'::timestamptz + g * interval '10 seconds', g % 20, g / 16.0, 'n' || (g % 13)
   FROM generate_series(1, 30000) g;
 SQL
-mkdir -p "$STANDBY.sock" && chown postgres "$STANDBY.sock" 2>/dev/null || true
-as_pg "$STAGE_BINDIR/pg_basebackup" -h "$TEST_DATA.sock" -p "$TEST_PORT" -U postgres -D "$STANDBY" -R -X stream --checkpoint=fast \
-  >/dev/null || { echo FAIL; exit 1; }
-{
-  echo "port = $STANDBY_PORT"
-  echo "unix_socket_directories = '$STANDBY.sock'"
-} >>"$STANDBY/postgresql.conf"
-as_pg "$STAGE_BINDIR/pg_ctl" -D "$STANDBY" -l "$STANDBY.log" -w -t 60 start >/dev/null || { tail -20 "$STANDBY.log"; echo FAIL; exit 1; }
+standby_start
 standby() { psql_at "$STANDBY" "$STANDBY_PORT" -At "$@"; }
 check "standby in recovery" t "$(standby -c "SELECT pg_is_in_recovery()")"
 

@@ -30,15 +30,7 @@ CREATE PROCEDURE record_run(job_id int, config jsonb) LANGUAGE SQL AS $$ INSERT 
 SELECT add_job('record_run', '1 second');
 SQL
 
-as_pg "$STAGE_BINDIR/pg_basebackup" -h "$TEST_DATA.sock" -p "$TEST_PORT" -U postgres -D "$STANDBY" -R -X stream --checkpoint=fast \
-  >/dev/null || { echo "FAIL: pg_basebackup"; exit 1; }
-mkdir -p "$STANDBY.sock" && chown postgres "$STANDBY.sock" 2>/dev/null || true
-{
-  echo "port = $STANDBY_PORT"
-  echo "unix_socket_directories = '$STANDBY.sock'"
-} >>"$STANDBY/postgresql.conf"
-as_pg "$STAGE_BINDIR/pg_ctl" -D "$STANDBY" -l "$STANDBY.log" -w -t 60 start >/dev/null \
-  || { tail -20 "$STANDBY.log"; echo FAIL; exit 1; }
+standby_start
 ssql() { psql_at "$STANDBY" "$STANDBY_PORT" -At "$@"; }
 check "the standby is in recovery" t "$(ssql -c "SELECT pg_is_in_recovery()")"
 

@@ -56,3 +56,17 @@ crash_and_restart() {
   rm -f "$TEST_DATA/postmaster.pid" "$TEST_DATA.sock"/.s.PGSQL.*.lock
   cluster_start "$TEST_DATA" "$TEST_PORT" || { tail -20 "$TEST_DATA.log"; echo FAIL; exit 1; }
 }
+
+# standby_start: a streaming standby of the test's cluster in $STANDBY on $STANDBY_PORT (both set by
+# the test), made with pg_basebackup and started; fails the test when it cannot be.
+standby_start() {
+  as_pg "$STAGE_BINDIR/pg_basebackup" -h "$TEST_DATA.sock" -p "$TEST_PORT" -U postgres -D "$STANDBY" -R -X stream \
+    --checkpoint=fast >/dev/null || { echo "FAIL: pg_basebackup"; exit 1; }
+  mkdir -p "$STANDBY.sock" && chown postgres "$STANDBY.sock" 2>/dev/null || true
+  {
+    echo "port = $STANDBY_PORT"
+    echo "unix_socket_directories = '$STANDBY.sock'"
+  } >>"$STANDBY/postgresql.conf"
+  as_pg "$STAGE_BINDIR/pg_ctl" -D "$STANDBY" -l "$STANDBY.log" -w -t 60 start >/dev/null \
+    || { tail -20 "$STANDBY.log"; echo FAIL; exit 1; }
+}
