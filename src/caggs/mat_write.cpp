@@ -16,7 +16,6 @@ extern "C" {
 #include "access/hio.h"
 #include "access/tableam.h"
 #include "access/tupconvert.h"
-#include "catalog/index.h"
 #include "catalog/pg_class.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -79,22 +78,6 @@ bool rel_has_triggers(Oid relid) {
   return has;
 }
 
-// A chunk's rows may skip its indexes, built at the end from its heap (as COPY does for the chunks
-// it creates, src/ingest/copy.cpp can_defer_indexes): a chunk this transaction created, still
-// empty, open only here (nobody else can see it before commit), with plain indexes only (no
-// unique or exclusion constraint, which a per-row insert checks as it goes).
-bool can_build_indexes(ResultRelInfo* rri) {
-  Relation rel = rri->ri_RelationDesc;
-  if (rri->ri_NumIndices == 0 || rel->rd_createSubid == InvalidSubTransactionId || rel->rd_refcnt != 1) return false;
-  for (int i = 0; i < rri->ri_NumIndices; i++) {
-    Relation idx = rri->ri_IndexRelationDescs[i];
-    if (idx == nullptr || idx->rd_refcnt != 1 || idx->rd_index->indisunique || !idx->rd_index->indimmediate ||
-        !idx->rd_index->indisready || !idx->rd_index->indisvalid || rri->ri_IndexRelationInfo[i]->ii_ExclusionOps != nullptr)
-      return false;
-  }
-  return RelationGetNumberOfBlocks(rel) == 0;
-}
-
 MatChunk* open_chunk(MatWrite* w, int64 value) {
   MemoryContext old = MemoryContextSwitchTo(w->estate->es_query_cxt);
   ChunkInfo* info = chunk_get_or_create(w->mat, value);
@@ -107,7 +90,8 @@ MatChunk* open_chunk(MatWrite* w, int64 value) {
   c->map = convert_tuples_by_name(RelationGetDescr(w->mat_rel), RelationGetDescr(rel));
   c->bistate = GetBulkInsertState();
   c->slots = static_cast<TupleTableSlot**>(palloc0(sizeof(TupleTableSlot*) * kMaxBufferedRows));
-  c->build_indexes = can_build_indexes(c->rri);
+  // (its rows may skip the indexes: no unique ones, which a per-row insert checks as it goes)
+  c->build_indexes = chunk_indexes_can_wait(c->rri, false);
   if (c->build_indexes) {
     // Its pages are read back at once by the index builds: not through the bulk-write ring.
     FreeAccessStrategy(c->bistate->strategy);
@@ -169,16 +153,9 @@ void add_row(MatWrite* w, TupleTableSlot* row) {
   if (++c->nused == kMaxBufferedRows) flush_chunk(w, c);
 }
 
-// As REINDEX does: new empty storage (the old one, holding only the empty index's metapage, goes
-// at commit; both WAL-logged), then PostgreSQL's index build over the chunk's heap: one sort and a
-// sequential write instead of a btree descent, page lock and WAL record per row.
 void build_indexes(MatChunk* c) {
-  Relation heap = c->rri->ri_RelationDesc;
-  for (int i = 0; i < c->rri->ri_NumIndices; i++) {
-    Relation idx = c->rri->ri_IndexRelationDescs[i];
-    RelationSetNewRelfilenode(idx, idx->rd_rel->relpersistence);
-    index_build(heap, idx, BuildIndexInfo(idx), true, false);
-  }
+  for (int i = 0; i < c->rri->ri_NumIndices; i++)
+    chunk_rebuild_index(c->rri->ri_RelationDesc, c->rri->ri_IndexRelationDescs[i], false);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 extern "C" {
 #include "access/attmap.h"
 #include "catalog/dependency.h"
+#include "catalog/index.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
@@ -19,9 +20,11 @@ extern "C" {
 #include "commands/tablespace.h"
 #include "commands/trigger.h"
 #include "datatype/timestamp.h"
+#include "nodes/execnodes.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_utilcmd.h"
 #include "rewrite/rewriteManip.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/date.h"
@@ -247,6 +250,24 @@ void clone_dependents(const Hypertable* ht, const ChunkInfo* chunk) {
 }
 
 }  // namespace
+
+bool chunk_indexes_can_wait(const ResultRelInfo* rri, bool allow_unique) {
+  Relation rel = rri->ri_RelationDesc;
+  if (rri->ri_NumIndices == 0 || rel->rd_createSubid == InvalidSubTransactionId || rel->rd_refcnt != 1) return false;
+  for (int i = 0; i < rri->ri_NumIndices; i++) {
+    Relation idx = rri->ri_IndexRelationDescs[i];
+    if (idx == nullptr || idx->rd_refcnt != 1 || (!allow_unique && idx->rd_index->indisunique) ||
+        !idx->rd_index->indimmediate || !idx->rd_index->indisready || !idx->rd_index->indisvalid ||
+        rri->ri_IndexRelationInfo[i]->ii_ExclusionOps != nullptr)
+      return false;
+  }
+  return RelationGetNumberOfBlocks(rel) == 0;
+}
+
+void chunk_rebuild_index(Relation heap, Relation idx, bool parallel) {
+  RelationSetNewRelfilenode(idx, idx->rd_rel->relpersistence);
+  index_build(heap, idx, BuildIndexInfo(idx), true, parallel);
+}
 
 void run_internal_ddl(const char* sql) {
   pg::InternalUser s;

@@ -35,6 +35,18 @@ bool trigger_is_cloned_to_chunks(Oid trigger_oid);
 // also used by set_chunk_time_interval.
 int64 interval_to_internal(Datum value, Oid value_type, bool is_null, Oid time_type, const char* column);
 
+// Whether the rows of a chunk may skip its indexes, built from its heap once they are all written
+// (chunk_rebuild_index; COPY and a refresh's bulk write do this for the chunks they create): the
+// chunk was created by this transaction, is still empty and open only by the caller (nobody else
+// can see it before commit, and no cursor of this transaction scans it, as REINDEX checks), and its
+// indexes are plain, valid and immediate, without exclusion constraints; with `allow_unique` false
+// also without unique ones. `rri` has its indexes open.
+bool chunk_indexes_can_wait(const ResultRelInfo* rri, bool allow_unique);
+// Builds index `idx` of chunk `heap` afresh, as REINDEX does: new empty storage (the old one, holding
+// only the empty index's metapage, goes at commit; both WAL-logged), then PostgreSQL's index build
+// over the heap (one sort and a sequential write; checks uniqueness), `parallel` allowing workers.
+void chunk_rebuild_index(Relation heap, Relation idx, bool parallel);
+
 // Runs `sql` through SPI as the bootstrap superuser in a restricted security context; used for
 // the DDL that builds chunks (inserters need not own the hypertable).
 void run_internal_ddl(const char* sql);

@@ -191,20 +191,8 @@ void restore_progress(CopyRun* run, const CopyStmt* stmt) {
 // A unique violation is raised by the build, at the end of the COPY, with 23505 as a per-row insert
 // gives it (build_deferred_indexes words it the same); the COPY fails as a whole either way.
 bool can_defer_indexes(const CopyRun* run, const CopyChunk* c) {
-  const ResultRelInfo* rri = c->rri;
-  Relation rel = rri->ri_RelationDesc;
-  if (!guc_copy_bulk_index_build || rri->ri_NumIndices == 0 || c->single || c->direct != nullptr ||
-      run->columnstore || run->cstate->volatile_defexprs || rel->rd_createSubid == InvalidSubTransactionId ||
-      rel->rd_refcnt != 1)
-    return false;
-  for (int i = 0; i < rri->ri_NumIndices; i++) {
-    Relation idx = rri->ri_IndexRelationDescs[i];
-    // (only this COPY has it open: not, say, a cursor of this transaction scanning it, as REINDEX checks)
-    if (idx == nullptr || idx->rd_refcnt != 1 || !idx->rd_index->indimmediate || !idx->rd_index->indisready ||
-        !idx->rd_index->indisvalid || rri->ri_IndexRelationInfo[i]->ii_ExclusionOps != nullptr)
-      return false;
-  }
-  return RelationGetNumberOfBlocks(rel) == 0;
+  return guc_copy_bulk_index_build && !c->single && c->direct == nullptr && !run->columnstore &&
+         !run->cstate->volatile_defexprs && chunk_indexes_can_wait(c->rri, true);
 }
 
 void build_index_error_context(void* arg) {
@@ -225,10 +213,9 @@ void build_deferred_index(Relation heap, Relation idx) {
   MemoryContext cxt = CurrentMemoryContext;
   PG_TRY();
   {
-    RelationSetNewRelfilenode(idx, idx->rd_rel->relpersistence);
     // (parallel: a btree build uses up to max_parallel_maintenance_workers workers, as REINDEX and
     // CREATE INDEX do, when plan_create_index_workers finds the heap large enough)
-    index_build(heap, idx, BuildIndexInfo(idx), true, true);
+    chunk_rebuild_index(heap, idx, true);
   }
   PG_CATCH();
   {
