@@ -215,19 +215,12 @@ void builder_destroy(Builder* b) {
   } catch (...) {
   }
 }
-void builder_append_null(Builder* b, int col) { b->current().append_null(col); }
-void builder_append_int(Builder* b, int col, int64_t v) { b->current().append_int(col, v); }
-void builder_append_float4(Builder* b, int col, float v) { b->current().append_float4(col, v); }
-void builder_append_float8(Builder* b, int col, double v) { b->current().append_float8(col, v); }
-void builder_append_bool(Builder* b, int col, bool v) { b->current().append_bool(col, v); }
-void builder_append_bytes(Builder* b, int col, const void* data, size_t len) {
-  b->current().append_bytes(col, std::string_view(static_cast<const char*>(data), len));
-}
 void builder_add_bloom_hash(Builder* b, int col, uint64_t hash) { b->current().add_bloom_hash(col, hash); }
 void builder_append_row(Builder* b, const RowValue* values) {
   b->batch = nullptr;
   b->current().append_row(values);
 }
+void builder_append_cell(Builder* b, int col, const RowValue* value) { b->current().append_cell(col, *value); }
 void builder_end_row(Builder* b) {
   b->batch = nullptr;
   b->current().end_row();

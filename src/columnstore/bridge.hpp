@@ -46,12 +46,6 @@ struct Builder;
 // `types` are codec::ColumnType values, `bloom` whether a column gets a bloom filter.
 Builder* builder_create(const uint8_t* types, const bool* bloom, int ncols);
 void builder_destroy(Builder* b);
-void builder_append_null(Builder* b, int col);
-void builder_append_int(Builder* b, int col, int64_t v);
-void builder_append_float4(Builder* b, int col, float v);
-void builder_append_float8(Builder* b, int col, double v);
-void builder_append_bool(Builder* b, int col, bool v);
-void builder_append_bytes(Builder* b, int col, const void* data, size_t len);
 void builder_add_bloom_hash(Builder* b, int col, uint64_t hash);
 // One value of a row for builder_append_row (core::columnstore::CellValue: `bits` an integer
 // widened to int64, a float's IEEE bits or a bool; `data`/`len` uuid or varlen bytes; `null`).
@@ -59,6 +53,8 @@ using RowValue = core::columnstore::CellValue;
 // A whole row, one value per column in column order, then the end of the row: one call instead
 // of an append per column and builder_end_row.
 void builder_append_row(Builder* b, const RowValue* values);
+// One column's value of the current row (then builder_end_row when the row is complete).
+void builder_append_cell(Builder* b, int col, const RowValue* value);
 void builder_end_row(Builder* b);
 size_t builder_rows(const Builder* b);
 bool builder_full(const Builder* b);

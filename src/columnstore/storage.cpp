@@ -84,62 +84,10 @@ void storage_type(Oid typid, StorageType* out) {
 }
 
 void storage_append_datum(bridge::Builder* builder, int col, const StorageType* type, Datum value, bool isnull) {
-  if (isnull) return bridge::builder_append_null(builder, col);
-  switch (type->codec_type) {
-    case kInt16:
-      return bridge::builder_append_int(builder, col, DatumGetInt16(value));
-    case kInt32:
-    case kDate:
-      return bridge::builder_append_int(builder, col, DatumGetInt32(value));
-    case kInt64:
-    case kTimestamp:
-      return bridge::builder_append_int(builder, col, DatumGetInt64(value));
-    case kFloat4:
-      return bridge::builder_append_float4(builder, col, DatumGetFloat4(value));
-    case kFloat8:
-      return bridge::builder_append_float8(builder, col, DatumGetFloat8(value));
-    case kBool:
-      return bridge::builder_append_bool(builder, col, DatumGetBool(value));
-    case kUuid:
-      return bridge::builder_append_bytes(builder, col, DatumGetUUIDP(value)->data, UUID_LEN);
-    default:
-      break;
-  }
-  // Varlen: the exact bytes of the datum.
-  if (type->typlen == -1) {
-    struct varlena* v = (struct varlena*)DatumGetPointer(value);
-    if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)) v = pg_detoast_datum_packed(v);
-    bridge::builder_append_bytes(builder, col, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
-    if ((Pointer)v != DatumGetPointer(value)) pfree(v);
-  } else if (type->typlen == -2) {
-    const char* s = DatumGetCString(value);
-    bridge::builder_append_bytes(builder, col, s, strlen(s) + 1);
-  } else if (!type->typbyval) {
-    bridge::builder_append_bytes(builder, col, DatumGetPointer(value), type->typlen);
-  } else {
-    // A by-value type of another width (money, time, oid, "char", an enum): its typlen bytes.
-    union {
-      char c;
-      int16 i2;
-      int32 i4;
-      int64 i8;
-    } u;
-    switch (type->typlen) {
-      case 1:
-        u.c = DatumGetChar(value);
-        break;
-      case 2:
-        u.i2 = DatumGetInt16(value);
-        break;
-      case 4:
-        u.i4 = DatumGetInt32(value);
-        break;
-      default:
-        u.i8 = DatumGetInt64(value);
-        break;
-    }
-    bridge::builder_append_bytes(builder, col, &u, type->typlen);
-  }
+  bridge::RowValue cell;
+  void* copy = storage_row_value(type, value, isnull, &cell);
+  bridge::builder_append_cell(builder, col, &cell);
+  if (copy != nullptr) pfree(copy);
 }
 
 void* storage_row_value(const StorageType* type, Datum value, bool isnull, bridge::RowValue* out) {

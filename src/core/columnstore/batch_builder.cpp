@@ -169,69 +169,74 @@ void BatchBuilder::append_bytes(size_t col, std::string_view v) {
   ++c.count;
 }
 
+void BatchBuilder::put(Column& c, const CellValue& v) {
+  if (v.null) {
+    if (c.width) std::memset(c.fixed.data() + c.count * c.width, 0, c.width);
+    if (c.varlen()) c.offsets.push_back(c.offsets.back());
+    ++c.nulls;
+    ++c.count;
+    return;
+  }
+  uint8_t* p = c.fixed.data() + c.count * c.width;
+  switch (c.spec.type) {
+    case ColumnType::Int16: {
+      const int64_t x = static_cast<int64_t>(v.bits);
+      if (x < INT16_MIN || x > INT16_MAX) throw Error(Errc::out_of_range, "value out of range for int16");
+      const int16_t y = static_cast<int16_t>(x);
+      std::memcpy(p, &y, 2);
+      break;
+    }
+    case ColumnType::Int32:
+    case ColumnType::Date: {
+      const int64_t x = static_cast<int64_t>(v.bits);
+      if (x < INT32_MIN || x > INT32_MAX) throw Error(Errc::out_of_range, "value out of range for int32");
+      const int32_t y = static_cast<int32_t>(x);
+      std::memcpy(p, &y, 4);
+      break;
+    }
+    case ColumnType::Int64:
+    case ColumnType::Timestamp:
+      std::memcpy(p, &v.bits, 8);
+      break;
+    case ColumnType::Float4: {
+      const uint32_t b = static_cast<uint32_t>(v.bits);
+      std::memcpy(p, &b, 4);
+      c.has_nan |= (b & 0x7fffffffu) > 0x7f800000u;
+      break;
+    }
+    case ColumnType::Float8:
+      std::memcpy(p, &v.bits, 8);
+      c.has_nan |= (v.bits & 0x7fffffffffffffffull) > 0x7ff0000000000000ull;
+      break;
+    case ColumnType::Bool:
+      *p = v.bits != 0 ? 1 : 0;
+      break;
+    case ColumnType::Uuid:
+      if (v.len != 16) bad("a uuid value must be 16 bytes");
+      std::memcpy(p, v.data, 16);
+      break;
+    case ColumnType::Varlen: {
+      if (v.len > codec::kMaxValueBytes - std::min<uint64_t>(c.arena.size(), codec::kMaxValueBytes))
+        throw Error(Errc::out_of_range, "values of the batch exceed 1 GiB");
+      const char* d = static_cast<const char*>(v.data);
+      c.arena.insert(c.arena.end(), d, d + v.len);
+      c.offsets.push_back(static_cast<uint32_t>(c.arena.size()));
+      varlen_bytes_ += v.len;
+      break;
+    }
+  }
+  c.mark_valid();
+  ++c.count;
+}
+
+void BatchBuilder::append_cell(size_t col, const CellValue& v) { put(column(col, any_type, ""), v); }
+
 void BatchBuilder::append_row(const CellValue* values) {
   if (rows_ >= options_.max_rows) bad("the batch is full");
   for (size_t i = 0; i < columns_.size(); ++i) {
     Column& c = columns_[i];
     if (c.count != rows_) bad("column " + std::to_string(i) + " already has a value for this row");
-    const CellValue& v = values[i];
-    if (v.null) {
-      if (c.width) std::memset(c.fixed.data() + c.count * c.width, 0, c.width);
-      if (c.varlen()) c.offsets.push_back(c.offsets.back());
-      ++c.nulls;
-      ++c.count;
-      continue;
-    }
-    uint8_t* p = c.fixed.data() + c.count * c.width;
-    switch (c.spec.type) {
-      case ColumnType::Int16: {
-        const int64_t x = static_cast<int64_t>(v.bits);
-        if (x < INT16_MIN || x > INT16_MAX) throw Error(Errc::out_of_range, "value out of range for int16");
-        const int16_t y = static_cast<int16_t>(x);
-        std::memcpy(p, &y, 2);
-        break;
-      }
-      case ColumnType::Int32:
-      case ColumnType::Date: {
-        const int64_t x = static_cast<int64_t>(v.bits);
-        if (x < INT32_MIN || x > INT32_MAX) throw Error(Errc::out_of_range, "value out of range for int32");
-        const int32_t y = static_cast<int32_t>(x);
-        std::memcpy(p, &y, 4);
-        break;
-      }
-      case ColumnType::Int64:
-      case ColumnType::Timestamp:
-        std::memcpy(p, &v.bits, 8);
-        break;
-      case ColumnType::Float4: {
-        const uint32_t b = static_cast<uint32_t>(v.bits);
-        std::memcpy(p, &b, 4);
-        c.has_nan |= (b & 0x7fffffffu) > 0x7f800000u;
-        break;
-      }
-      case ColumnType::Float8:
-        std::memcpy(p, &v.bits, 8);
-        c.has_nan |= (v.bits & 0x7fffffffffffffffull) > 0x7ff0000000000000ull;
-        break;
-      case ColumnType::Bool:
-        *p = v.bits != 0 ? 1 : 0;
-        break;
-      case ColumnType::Uuid:
-        if (v.len != 16) bad("a uuid value must be 16 bytes");
-        std::memcpy(p, v.data, 16);
-        break;
-      case ColumnType::Varlen: {
-        if (v.len > codec::kMaxValueBytes - std::min<uint64_t>(c.arena.size(), codec::kMaxValueBytes))
-          throw Error(Errc::out_of_range, "values of the batch exceed 1 GiB");
-        const char* d = static_cast<const char*>(v.data);
-        c.arena.insert(c.arena.end(), d, d + v.len);
-        c.offsets.push_back(static_cast<uint32_t>(c.arena.size()));
-        varlen_bytes_ += v.len;
-        break;
-      }
-    }
-    c.mark_valid();
-    ++c.count;
+    put(c, values[i]);
   }
   ++rows_;
 }

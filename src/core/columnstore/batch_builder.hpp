@@ -101,6 +101,9 @@ class BatchBuilder {
   // A whole row at once, one value per column in column order (column_count() of them), then
   // end_row(): the same as an append per column and end_row(), with the same errors, in one call.
   void append_row(const CellValue* values);
+  // One column's value given as a CellValue (the column's own type read from it), as the typed
+  // appends above take it.
+  void append_cell(size_t col, const CellValue& v);
   // The hash of a non-NULL value of a bloom column (once per row or once per distinct value).
   void add_bloom_hash(size_t col, uint64_t hash);
   void end_row();
@@ -116,6 +119,7 @@ class BatchBuilder {
  private:
   struct Column;
   Column& column(size_t col, bool (*type_ok)(codec::ColumnType), const char* what);
+  void put(Column& c, const CellValue& v);  // append_row's and append_cell's store of one value
   void encode_batch(Batch& out);
   void reset_batch();
 
