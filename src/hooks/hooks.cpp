@@ -142,6 +142,7 @@ constexpr RelcacheHandler kRelcacheInvalidation[] = {
 constexpr SyscacheHandler kSyscacheInvalidation[] = {
     {NAMESPACEOID, catalog_namespace_invalidated},  // catalog: schema renames and drops
     {NAMESPACEOID, caggs_namespace_invalidated},    // caggs: its catalog OIDs
+    {PROCOID, dispatch_proc_invalidated},           // ingest: one-row INSERTs' rows kept across executions
 };
 
 // =============================================================================================

@@ -25,11 +25,18 @@
 
 extern "C" {
 #include "access/attmap.h"
+#include "access/transam.h"
 #include "access/tupconvert.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "commands/explain.h"
 #include "executor/executor.h"
 #include "executor/nodeCustom.h"
 #include "executor/nodeModifyTable.h"
+#include "jit/jit.h"
+#include "miscadmin.h"
 #include "nodes/extensible.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -39,6 +46,9 @@ extern "C" {
 #include "rewrite/rewriteManip.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
 }
 
 namespace strata {
@@ -67,6 +77,7 @@ struct DispatchState {
   // The node computes the one row of a subplan it took in (absorbed_result): no subplan state.
   bool own_row;
   bool row_done;  // that row was returned
+  ProjectionInfo* row_proj;  // computes that row into the output slot (row_projection_begin)
 };
 
 // A chunk's columnstore state (RouteEntry data), or no entry data when it has none.
@@ -337,6 +348,190 @@ RouteEntry* route(DispatchState* ds, int64 v, int64 h) {
   return e;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The one row of an absorbed Result (INSERT ... VALUES of one row), computed by ChunkDispatch.
+//
+// PostgreSQL builds a Result's projection (its output descriptor, one type lookup per column, and
+// the compiled expressions) at every executor start, also for a generic plan run again and again
+// (a prepared statement of an application inserting row by row): a fifth of such an INSERT's
+// server work. ChunkDispatch keeps the compiled row of a generic plan across its executions
+// instead: the second execution of a plan (its custom_private carries an id unique in the backend)
+// builds the projection and the output descriptor in a memory context of their own, and later
+// executions of that plan take them over, rebinding the output slot, the expression context and
+// the plan state. Only expressions whose compiled form holds nothing of one execution are kept:
+// constants, external parameters (without a parameter compile hook, as PL/pgSQL's), and calls of
+// built-in (internal language) functions with relabellings; others, a plan executed inside its own
+// execution (the entry is busy) and EXPLAIN build the projection per execution, as before. The
+// function calls' EXECUTE privilege was checked when the entry was built: entries belong to the
+// user who built them and are dropped at any pg_proc invalidation (a GRANT or REVOKE included).
+struct RowProjection {
+  int64 plan_id;  // 0: a free slot
+  Oid userid;
+  MemoryContext cxt;
+  ProjectionInfo* proj;
+  TupleDesc desc;  // the output slot's: the row's columns and the junk chunk OID
+  uint64 last_use;
+  bool busy;   // taken by a running execution (given back when its query context goes)
+  bool stale;  // dropped while busy: freed when given back
+};
+
+constexpr int kRowProjections = 8;   // plans kept
+constexpr int kSeenPlans = 16;       // plans executed once (built per execution the first time)
+RowProjection row_projections[kRowProjections];
+int64 seen_plans[kSeenPlans];
+int seen_next;
+uint64 row_projection_clock;
+int64 last_row_plan_id;
+
+struct RowProjectionRelease {
+  MemoryContextCallback cb;
+  RowProjection* entry;
+};
+
+void free_row_projection(RowProjection* e) {
+  if (e->cxt != nullptr) MemoryContextDelete(e->cxt);
+  *e = RowProjection{};
+}
+
+// At the end of the execution that took the entry (its query context is reset or deleted, also
+// when it fails). Frees nothing but a stale entry's memory; cannot fail.
+void release_row_projection(void* arg) {
+  RowProjection* e = static_cast<RowProjectionRelease*>(arg)->entry;
+  e->busy = false;
+  if (e->stale) free_row_projection(e);
+}
+
+bool internal_function(Oid fn) {
+  if (fn >= FirstNormalObjectId) return false;
+  HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+  if (!HeapTupleIsValid(tup)) return false;
+  auto* p = reinterpret_cast<Form_pg_proc>(GETSTRUCT(tup));
+  const bool ok = p->prolang == INTERNALlanguageId && !p->proretset;
+  ReleaseSysCache(tup);
+  return ok;
+}
+
+bool not_keepable(Node* node, void* context) {
+  if (node == nullptr) return false;
+  switch (nodeTag(node)) {
+    case T_Const:
+      return false;
+    case T_Param:
+      return reinterpret_cast<Param*>(node)->paramkind != PARAM_EXTERN;
+    case T_RelabelType:
+    case T_List:
+      break;
+    case T_FuncExpr:
+      if (!internal_function(reinterpret_cast<FuncExpr*>(node)->funcid)) return true;
+      break;
+    case T_OpExpr:
+      if (!internal_function(reinterpret_cast<OpExpr*>(node)->opfuncid)) return true;
+      break;
+    default:
+      return true;
+  }
+  return expression_tree_walker(node, reinterpret_cast<bool (*)()>(not_keepable), context);
+}
+
+// Whether the row's compiled expressions may be kept across executions (see RowProjection).
+bool keepable_row(List* row) {
+  if (object_access_hook != nullptr) return false;  // it is told of every function's execution
+  ListCell* lc;
+  foreach (lc, row)
+    if (not_keepable(reinterpret_cast<Node*>(lfirst_node(TargetEntry, lc)->expr), nullptr)) return false;
+  return true;
+}
+
+// Builds the projection computing `row` (without the junk column) into `slot`, in the current
+// memory context, never JIT-compiled when `keep` (compiled code belongs to the execution).
+ProjectionInfo* build_row_projection(CustomScanState* node, List* row, TupleTableSlot* slot, bool keep) {
+  EState* estate = node->ss.ps.state;
+  List* exprs = list_copy_head(row, list_length(row) - 1);
+  const int jit = estate->es_jit_flags;
+  if (keep) estate->es_jit_flags = PGJIT_NONE;
+  ProjectionInfo* proj = ExecBuildProjectionInfo(exprs, node->ss.ps.ps_ExprContext, slot, &node->ss.ps, nullptr);
+  estate->es_jit_flags = jit;
+  return proj;
+}
+
+// Drops every kept row (not the busy ones: they go when given back).
+void drop_row_projections() {
+  for (RowProjection& e : row_projections) {
+    if (e.plan_id == 0) continue;
+    if (e.busy)
+      e.stale = true;
+    else
+      free_row_projection(&e);
+  }
+}
+
+// The kept row of plan `plan_id`, taken for this execution; nullptr when there is none to take
+// (the plan's first execution, which is remembered, or one that may not keep it).
+RowProjection* take_row_projection(CustomScanState* node, List* row, int64 plan_id, int eflags) {
+  EState* estate = node->ss.ps.state;
+  if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0) return nullptr;
+  if (estate->es_param_list_info != nullptr && estate->es_param_list_info->paramCompile != nullptr) return nullptr;
+  const Oid user = GetUserId();
+  RowProjection* e = nullptr;
+  for (RowProjection& r : row_projections)
+    if (r.plan_id == plan_id && !r.stale && r.userid == user) e = &r;
+  if (e == nullptr) {
+    // The plan's first execution builds its row per execution; the second keeps it.
+    bool seen = false;
+    for (int64 id : seen_plans) seen |= id == plan_id;
+    if (!seen) {
+      seen_plans[seen_next] = plan_id;
+      seen_next = (seen_next + 1) % kSeenPlans;
+      return nullptr;
+    }
+    if (!keepable_row(row)) return nullptr;
+    RowProjection* victim = nullptr;
+    for (RowProjection& r : row_projections)
+      if (!r.busy && (victim == nullptr || r.last_use < victim->last_use)) victim = &r;
+    if (victim == nullptr) return nullptr;
+    // Built under the query context (an error frees it), moved out once complete.
+    MemoryContext cxt = AllocSetContextCreate(estate->es_query_cxt, "strata INSERT row", ALLOCSET_SMALL_SIZES);
+    MemoryContext old = MemoryContextSwitchTo(cxt);
+    TupleDesc desc = ExecTypeFromTL(row);
+    TupleTableSlot* probe = MakeTupleTableSlot(desc, &TTSOpsVirtual);
+    ProjectionInfo* proj = build_row_projection(node, row, probe, true);
+    MemoryContextSwitchTo(old);
+    free_row_projection(victim);
+    MemoryContextSetParent(cxt, TopMemoryContext);
+    *victim = RowProjection{plan_id, user, cxt, proj, desc, 0, false, false};
+    e = victim;
+  } else if (e->busy) {
+    return nullptr;  // the plan runs inside its own execution: a row of its own
+  }
+  e->busy = true;
+  e->last_use = ++row_projection_clock;
+  auto* rel = static_cast<RowProjectionRelease*>(MemoryContextAlloc(estate->es_query_cxt, sizeof(RowProjectionRelease)));
+  rel->entry = e;
+  rel->cb.func = release_row_projection;
+  rel->cb.arg = rel;
+  MemoryContextRegisterResetCallback(estate->es_query_cxt, &rel->cb);
+  return e;
+}
+
+// The output slot and the projection of a node computing its own row.
+void row_projection_begin(DispatchState* ds, CustomScanState* node, List* row, int64 plan_id, int eflags) {
+  EState* estate = node->ss.ps.state;
+  RowProjection* kept = take_row_projection(node, row, plan_id, eflags);
+  TupleDesc desc = kept != nullptr ? kept->desc : ExecTypeFromTL(row);
+  TupleTableSlot* out = ExecAllocTableSlot(&estate->es_tupleTable, desc, &TTSOpsVirtual);
+  node->ss.ps.ps_ResultTupleSlot = out;
+  node->ss.ps.ps_ResultTupleDesc = desc;
+  if (kept == nullptr) {
+    ds->row_proj = build_row_projection(node, row, out, false);
+    return;
+  }
+  ProjectionInfo* proj = kept->proj;
+  proj->pi_exprContext = node->ss.ps.ps_ExprContext;
+  proj->pi_state.resultslot = out;
+  proj->pi_state.parent = &node->ss.ps;
+  ds->row_proj = proj;
+}
+
 Node* create_dispatch_state(CustomScan* cscan) {
   auto* ds = reinterpret_cast<DispatchState*>(newNode(sizeof(DispatchState), T_CustomScanState));
   ds->css.methods = &dispatch_exec_methods;
@@ -349,7 +544,9 @@ void dispatch_begin(CustomScanState* node, EState* estate, int eflags) {
   Oid ht_relid = static_cast<Oid>(intVal(linitial(cscan->custom_private)));
   ds->ht = hypertable_get(ht_relid);
   if (ds->ht == nullptr) elog(ERROR, "relation %u is no longer a hypertable", ht_relid);
-  ds->natts = list_length(cscan->scan.plan.targetlist) - 1;
+  ds->own_row = cscan->custom_plans == NIL;
+  List* row = ds->own_row ? static_cast<List*>(lsecond(cscan->custom_private)) : NIL;
+  ds->natts = list_length(ds->own_row ? row : cscan->scan.plan.targetlist) - 1;
   route_cache_init(&ds->routes);
   ds->cagg = caggs_tracker_for(ds->ht);
   ds->space_hash = nullptr;
@@ -364,9 +561,10 @@ void dispatch_begin(CustomScanState* node, EState* estate, int eflags) {
   // Rows may go to compressed chunks: reserve a command id for moving batches (unique checks).
   ds->columnstore = ds->ht->compression_state != 0 && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0;
   if (ds->columnstore) columnstore::dml_reserve_move_cid(estate, &ds->move_cid);
-  ds->own_row = cscan->custom_plans == NIL;
   ds->row_done = false;
-  if (!ds->own_row)
+  if (ds->own_row)
+    row_projection_begin(ds, node, row, DatumGetInt64(lthird_node(Const, cscan->custom_private)->constvalue), eflags);
+  else
     node->custom_ps = list_make1(ExecInitNode(static_cast<Plan*>(linitial(cscan->custom_plans)), estate, eflags));
 }
 
@@ -460,7 +658,7 @@ TupleTableSlot* next_row(DispatchState* ds) {
   if (ds->row_done) return nullptr;
   ds->row_done = true;
   ResetExprContext(node->ss.ps.ps_ExprContext);
-  return ExecProject(node->ss.ps.ps_ProjInfo);
+  return ExecProject(ds->row_proj);
 }
 
 TupleTableSlot* dispatch_exec(CustomScanState* node) {
@@ -553,6 +751,20 @@ void dispatch_end(CustomScanState* node) {
   ds->opened = NIL;
 }
 
+// EXPLAIN VERBOSE: the row a node computes itself, where the executor shows a node's target list.
+void dispatch_explain(CustomScanState* node, List* ancestors, ExplainState* es) {
+  auto* ds = reinterpret_cast<DispatchState*>(node);
+  if (!es->verbose || !ds->own_row) return;
+  auto* cscan = reinterpret_cast<CustomScan*>(node->ss.ps.plan);
+  List* context = set_deparse_context_plan(es->deparse_cxt, &cscan->scan.plan, ancestors);
+  List* shown = NIL;
+  ListCell* lc;
+  foreach (lc, static_cast<List*>(lsecond(cscan->custom_private)))
+    shown = lappend(shown, deparse_expression(reinterpret_cast<Node*>(lfirst_node(TargetEntry, lc)->expr), context,
+                                              list_length(es->rtable) > 1, false));
+  ExplainPropertyList("Output", shown, es);
+}
+
 void dispatch_rescan(CustomScanState* node) {
   auto* ds = reinterpret_cast<DispatchState*>(node);
   ds->row_done = false;
@@ -626,12 +838,19 @@ Plan* wrap_insert(Plan* plan, PlannedStmt* stmt) {
   // them; the junk tableoid column comes from custom_scan_tlist.
   List* tlist = NIL;
   if (absorb) {
-    // The row's own expressions, and a placeholder for the chunk's OID (set by dispatch_exec).
+    // The row's own expressions, and a placeholder for the chunk's OID (set by dispatch_exec). They
+    // go in custom_private, not in the node's target list: ChunkDispatch computes the row with its
+    // own projection (RowProjection), which a generic plan keeps across executions, where the
+    // executor would build one from the target list at every start (see row_projection_begin).
     foreach (lc, sub->targetlist) tlist = lappend(tlist, copyObjectImpl(lfirst(lc)));
     tlist = lappend(tlist, makeTargetEntry(reinterpret_cast<Expr*>(makeNullConst(OIDOID, -1, InvalidOid)), junk,
                                            pstrdup("tableoid"), true));
     dispatch->custom_plans = NIL;
-    dispatch->scan.plan.targetlist = tlist;
+    dispatch->scan.plan.targetlist = NIL;
+    dispatch->custom_private = lappend(dispatch->custom_private, tlist);
+    dispatch->custom_private = lappend(dispatch->custom_private, makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+                                                                           Int64GetDatum(++last_row_plan_id), false,
+                                                                           FLOAT8PASSBYVAL));
     mt->plan.lefttree = &dispatch->scan.plan;
     return plan;
   }
@@ -662,6 +881,7 @@ void dispatch_register_methods() {
   dispatch_exec_methods.ExecCustomScan = pg::guarded<dispatch_exec>;
   dispatch_exec_methods.EndCustomScan = pg::guarded<dispatch_end>;
   dispatch_exec_methods.ReScanCustomScan = pg::guarded<dispatch_rescan>;
+  dispatch_exec_methods.ExplainCustomScan = pg::guarded<dispatch_explain>;
   RegisterCustomScanMethods(&dispatch_plan_methods);
 }
 
@@ -670,9 +890,13 @@ namespace {
 void link_modify_table(PlanState* ps) {
   if (ps == nullptr || !IsA(ps, ModifyTableState)) return;
   PlanState* sub = outerPlanState(ps);
-  if (sub != nullptr && IsA(sub, CustomScanState) &&
-      reinterpret_cast<CustomScanState*>(sub)->methods == &dispatch_exec_methods)
-    reinterpret_cast<DispatchState*>(sub)->mtstate = castNode(ModifyTableState, ps);
+  if (sub == nullptr || !IsA(sub, CustomScanState) || reinterpret_cast<CustomScanState*>(sub)->methods != &dispatch_exec_methods)
+    return;
+  auto* ds = reinterpret_cast<DispatchState*>(sub);
+  auto* mt = castNode(ModifyTableState, ps);
+  ds->mtstate = mt;
+  // A node computing its own row has no target list for ModifyTable to find the junk column in.
+  if (ds->own_row) mt->mt_resultOidAttno = static_cast<AttrNumber>(ds->natts + 1);
 }
 
 }  // namespace
@@ -685,6 +909,8 @@ void link_chunk_dispatch(QueryDesc* query_desc, int) {
   ListCell* lc;
   foreach (lc, query_desc->estate->es_subplanstates) link_modify_table(static_cast<PlanState*>(lfirst(lc)));
 }
+
+void dispatch_proc_invalidated(int, uint32) { drop_row_projections(); }
 
 void dispatch_rewrite_plan(PlannedStmt* stmt) {
   if (stmt->commandType == CMD_UTILITY) return;

@@ -24,6 +24,10 @@ void route_inserts_to_chunks(const pg::PlannerCall* call, PlannedStmt* stmt);
 // ModifyTableState above it, which it adds the chunks' result relations to (ingest/dispatch.cpp).
 void link_chunk_dispatch(QueryDesc* query_desc, int eflags);
 
+// Syscache invalidation of pg_proc: drops the one-row INSERTs' compiled rows kept across
+// executions (their functions' privileges were checked when they were compiled; ingest/dispatch.cpp).
+void dispatch_proc_invalidated(int cache_id, uint32 hash_value);
+
 
 // ProcessUtility, take-over phase: runs COPY FROM into a hypertable (true), or leaves any
 // other statement alone (false).
