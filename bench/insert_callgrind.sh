@@ -7,6 +7,9 @@
 #
 #   bench/insert_callgrind.sh DATADIR DBNAME [N]
 #
+# With CACHE_SIM=1, callgrind also simulates the caches and the figure is every event per
+# transaction, in callgrind's order: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw.
+#
 # DATADIR is a STOPPED cluster holding the insert workload's database DBNAME (bench/workloads/insert;
 # copy the data directory of a stopped server). Two runs, of N and 3N transactions, each from a
 # fresh copy of DATADIR, with the server (POSTGRES, default: pg_config's) under callgrind; the
@@ -29,7 +32,7 @@ count() {  # count REPS -> instructions of the pgbench connection's backend
   rm -rf "$d" "$tmp/sock" && cp -a "$src" "$d" && mkdir -p "$tmp/sock/$reps"
   chmod 700 "$d"
   if [ "$(id -u)" = 0 ]; then chown -R postgres "$d" "$tmp/sock"; fi
-  as_pg valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$tmp/cg-$reps.%p" \
+  as_pg valgrind --tool=callgrind ${CACHE_SIM:+--cache-sim=yes} --trace-children=yes --callgrind-out-file="$tmp/cg-$reps.%p" \
     "$POSTGRES" -D "$d" -c port=$port -c listen_addresses= -c unix_socket_directories="$tmp/sock/$reps" \
     >"$tmp/log-$reps" 2>&1 &
   local server=$!
@@ -40,9 +43,11 @@ count() {  # count REPS -> instructions of the pgbench connection's backend
   as_pg "$(dirname "$POSTGRES")/pg_ctl" -D "$d" -m fast -w -t 600 stop >/dev/null
   wait $server || true
   # (the postmaster and the auxiliary processes run no portal)
-  grep -l 'PortalRun' "$tmp"/cg-"$reps".* | while read -r f; do sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$f"; done |
-    sort -n | tail -1
+  grep -l 'PortalRun' "$tmp"/cg-"$reps".* | while read -r f; do sed -n 's/^totals: *//p' "$f"; done |
+    sort -n -k1,1 | tail -1
 }
-a=$(count "$n")
-b=$(count $((3 * n)))
-echo $(( (b - a) / (2 * n) ))
+a=($(count "$n"))
+b=($(count $((3 * n))))
+# (integer instructions alone; two decimals with the cache events, whose misses are a few a transaction)
+paste <(printf '%s\n' "${a[@]}") <(printf '%s\n' "${b[@]}") |
+  awk -v n="$n" -v all="${CACHE_SIM:-}" '{ d = ($2 - $1) / (2 * n); printf "%s", (NR > 1 ? " " : ""); if (all != "") printf "%.2f", d; else printf "%d", d } END { print "" }'
