@@ -489,9 +489,11 @@ RowProjection* take_row_projection(CustomScanState* node, List* row, int64 plan_
     for (RowProjection& r : row_projections)
       if (!r.busy && (victim == nullptr || r.last_use < victim->last_use)) victim = &r;
     if (victim == nullptr) return nullptr;
-    // Built under the query context (an error frees it), moved out once complete.
+    // Built under the query context (an error frees it), moved out once complete; from a copy of
+    // the row, so that no constant of the compiled row points into the plan, which may go first.
     MemoryContext cxt = AllocSetContextCreate(estate->es_query_cxt, "strata INSERT row", ALLOCSET_SMALL_SIZES);
     MemoryContext old = MemoryContextSwitchTo(cxt);
+    row = static_cast<List*>(copyObjectImpl(row));
     TupleDesc desc = ExecTypeFromTL(row);
     TupleTableSlot* probe = MakeTupleTableSlot(desc, &TTSOpsVirtual);
     ProjectionInfo* proj = build_row_projection(node, row, probe, true);
