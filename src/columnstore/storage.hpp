@@ -27,6 +27,9 @@ inline constexpr const char* kReservedPrefix = "_strata_";
 // Rows per batch, and the variable-length bytes after which a batch is cut early.
 inline constexpr int kBatchRows = 1000;
 inline constexpr size_t kBatchMaxVarlenBytes = size_t{64} << 20;
+// The companion's toast_tuple_target: PostgreSQL's largest (TOAST_TUPLE_TARGET_MAIN), so that a
+// batch row that fits on a page keeps its data columns inline.
+inline constexpr int kCompanionToastTarget = 8160;
 // Version of the companion layout (compressed_chunk.format_version).
 inline constexpr int16 kStorageFormatVersion = 1;
 
