@@ -10,7 +10,8 @@
 //   _strata_min_<k>, _strata_max_<k> (the column's type), _strata_nulls_<k> int4 for the k-th
 //     (1-based) column of the chunk's settings.minmax
 //   _strata_bloom_<k> bytea for the k-th column of settings.bloom
-//   each other column of the chunk (by name) bytea STORAGE EXTERNAL: its codec encoding
+//   each other column of the chunk (by name) bytea STORAGE EXTERNAL: its codec encoding, inline
+//     while the row fits a page (toast_tuple_target kCompanionToastTarget), else TOASTed
 // and a btree index on (segmentby columns..., _strata_min_1) when there is a minmax column.
 #pragma once
 
