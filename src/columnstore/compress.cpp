@@ -472,7 +472,11 @@ Oid create_companion(const ChunkTarget* t, const CompressionSettings* s, SourceC
     appendStringInfo(&storage, "%sALTER COLUMN %s SET STORAGE EXTERNAL", storage.len > 0 ? ", " : "",
                      quote_identifier(cols[i].name));
   }
-  appendStringInfoString(&sql, ")");
+  // A batch row stays whole on its heap page when it fits (toast_tuple_target at its maximum): a
+  // value moved out of line costs a TOAST tuple header, a TOAST index entry, an 18-byte pointer and
+  // the free space left on TOAST pages, 17% of a devops chunk's bytes (docs/BENCHMARKS.md, branch
+  // f-size). Rows that do not fit still have their largest values TOASTed, uncompressed (EXTERNAL).
+  appendStringInfo(&sql, ") WITH (toast_tuple_target = %d)", kCompanionToastTarget);
   Oid owner = InvalidOid;
   HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(t->chunk.relid));
   if (HeapTupleIsValid(tup)) {

@@ -6,9 +6,9 @@
 // scan without synchronized start, or the same index scan with the same keys) under the same
 // snapshot, so all of them see the same companion rows in the same order; the i-th row is a batch
 // that the participant which claimed number i from a shared atomic counter decodes, and the others
-// step over it without looking at it further. Companion rows are small (the data columns are
-// TOASTed out of line), so reading all of them costs little next to detoasting and decoding a
-// batch, and the division is even whatever the companion's size in pages (a parallel heap scan
+// step over it without looking at it further. Stepping over a row reads its page (a row that fits
+// keeps its data columns inline, about a page a full batch) but deforms none of its data columns,
+// which costs little next to detoasting and decoding a batch, and the division is even whatever the companion's size in pages (a parallel heap scan
 // divides by blocks, and a companion of a few pages holds hundreds of batches). The chunk's row
 // part is read by its own parallel heap scan beside the ColumnarScan in a partial Append.
 #include "columnstore/scan.hpp"

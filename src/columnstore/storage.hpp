@@ -10,7 +10,8 @@
 //   _strata_min_<k>, _strata_max_<k> (the column's type), _strata_nulls_<k> int4 for the k-th
 //     (1-based) column of the chunk's settings.minmax
 //   _strata_bloom_<k> bytea for the k-th column of settings.bloom
-//   each other column of the chunk (by name) bytea STORAGE EXTERNAL: its codec encoding
+//   each other column of the chunk (by name) bytea STORAGE EXTERNAL: its codec encoding, inline
+//     while the row fits a page (toast_tuple_target kCompanionToastTarget), else TOASTed
 // and a btree index on (segmentby columns..., _strata_min_1) when there is a minmax column.
 #pragma once
 
@@ -27,6 +28,9 @@ inline constexpr const char* kReservedPrefix = "_strata_";
 // Rows per batch, and the variable-length bytes after which a batch is cut early.
 inline constexpr int kBatchRows = 1000;
 inline constexpr size_t kBatchMaxVarlenBytes = size_t{64} << 20;
+// The companion's toast_tuple_target: PostgreSQL's largest (TOAST_TUPLE_TARGET_MAIN), so that a
+// batch row that fits on a page keeps its data columns inline.
+inline constexpr int kCompanionToastTarget = 8160;
 // Version of the companion layout (compressed_chunk.format_version).
 inline constexpr int16 kStorageFormatVersion = 1;
 

@@ -15,13 +15,14 @@ source "$(dirname "$0")/lib/common.sh"
 
 cluster_start "$TEST_DATA" "$TEST_PORT"
 sql -c "CREATE EXTENSION strata" >/dev/null
-# One batch per device; only column a (1,000 float8 without a pattern) is big enough to be stored
-# in the TOAST table, in several TOAST chunks per value.
+# One batch per device; only column a (1,000 md5 texts, about 33 kB a batch: more than a page, so
+# the companion row cannot keep it inline) is stored in the TOAST table, in several TOAST chunks
+# per value.
 sql <<'SQL' >/dev/null || { echo FAIL; exit 1; }
-CREATE TABLE m (time timestamptz NOT NULL, dev int NOT NULL, a float8, b int);
+CREATE TABLE m (time timestamptz NOT NULL, dev int NOT NULL, a text, b int);
 SELECT create_hypertable('m', by_range('time', INTERVAL '100 days'));
 ALTER TABLE m SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev');
-INSERT INTO m SELECT '2024-01-01'::timestamptz + g * interval '1 second', g % 6, hashint8(g)::float8 / 7, g % 3
+INSERT INTO m SELECT '2024-01-01'::timestamptz + g * interval '1 second', g % 6, md5(g::text), g % 3
   FROM generate_series(1, 6000) g;
 CREATE TABLE m_expected AS SELECT * FROM m;
 SELECT compress_chunk(c) FROM show_chunks('m') c;
