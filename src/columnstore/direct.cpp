@@ -104,6 +104,9 @@ struct DirectChunk {
   int nord;
   AttrNumber* ordatt;
   SortSupportData* ord;  // orderby comparators, as compress_chunk sorts
+  // One orderby column of a type passed by value and compared as a signed integer (int8,
+  // timestamp[tz]: ssup_datum_signed_cmp): compared inline (ord_desc, ord_nulls_first as ord[0]'s).
+  bool ord_signed;
   Segment** table;       // open addressing by hash, size a power of two
   int tsize;
   Segment** segs;        // in creation order
@@ -355,6 +358,14 @@ struct OrderArg {
 };
 
 int compare_rows(DirectChunk* ch, Segment* seg, int a, int b) {
+  if (ch->ord_signed) {
+    const Size i = (Size)a * ch->natts + ch->ordatt[0] - 1, j = (Size)b * ch->natts + ch->ordatt[0] - 1;
+    const bool na = seg->nulls[i], nb = seg->nulls[j];
+    if (na || nb) return na == nb ? 0 : (na == ch->ord[0].ssup_nulls_first ? -1 : 1);
+    const int64 x = DatumGetInt64(seg->values[i]), y = DatumGetInt64(seg->values[j]);
+    const int c = x < y ? -1 : x > y ? 1 : 0;
+    return ch->ord[0].ssup_reverse ? -c : c;
+  }
   for (int k = 0; k < ch->nord; ++k) {
     bool na, nb;
     const Datum va = segment_value(ch, seg, a, ch->ordatt[k], &na);
@@ -794,6 +805,8 @@ void open_layout(DirectChunk* ch, const CompressionSettings* s) {
     ss->abbreviate = false;
     PrepareSortSupportFromOrderingOp(op, ss);
   }
+  ch->ord_signed = ch->nord == 1 && !ch->is_seg[ch->ordatt[0] - 1] && ch->byval[ch->ordatt[0] - 1] &&
+                   ch->typlen[ch->ordatt[0] - 1] == 8 && ch->ord[0].comparator == ssup_datum_signed_cmp;
   ch->tsize = 64;
   ch->table = (Segment**)palloc0(sizeof(Segment*) * ch->tsize);
   ch->wslot = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
