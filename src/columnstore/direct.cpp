@@ -105,7 +105,7 @@ struct DirectChunk {
   AttrNumber* ordatt;
   SortSupportData* ord;  // orderby comparators, as compress_chunk sorts
   // One orderby column of a type passed by value and compared as a signed integer (int8,
-  // timestamp[tz]: ssup_datum_signed_cmp): compared inline (ord_desc, ord_nulls_first as ord[0]'s).
+  // timestamp[tz]: ssup_datum_signed_cmp): compared inline, direction and NULLS placement from ord[0].
   bool ord_signed;
   Segment** table;       // open addressing by hash, size a power of two
   int tsize;
