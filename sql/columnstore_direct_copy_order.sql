@@ -88,5 +88,39 @@ SELECT array_agg(v ORDER BY time DESC) = (SELECT array_agg(v ORDER BY time DESC)
 SELECT string_agg(note, ',' ORDER BY time) = (SELECT string_agg(note, ',' ORDER BY time) FROM plain WHERE host = 'p3')
        AS p3_notes
   FROM d WHERE host = 'p3';
+-- One orderby column of a type compared as a signed integer (bigint here) is compared inline:
+-- shuffled rows with NULLs, ascending NULLS FIRST and descending NULLS LAST. Each batch holds its
+-- rows in orderby order: decompressed, the row part gets them batch by batch in the order stored.
+COPY (SELECT timestamptz '2026-03-01' + g * interval '1 minute', 'a',
+             CASE WHEN g % 5 = 0 THEN NULL ELSE (g * 7919) % 1000 - 500 END
+        FROM generate_series(1, 1500) g ORDER BY md5(g::text))
+  TO '/tmp/strata_regress_direct_copy_order4.csv' WITH (FORMAT csv);
+CREATE FUNCTION out_of_order(t regclass, descending bool) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE c regclass; n bigint := 0; k bigint;
+BEGIN
+  FOR c IN SELECT show_chunks(t) LOOP
+    PERFORM decompress_chunk(c);
+    EXECUTE format($q$SELECT count(*) FROM (
+        SELECT v, lag(v) OVER (PARTITION BY (rn - 1) / 1000 ORDER BY rn) AS prev,
+               rn - 1 - ((rn - 1) / 1000) * 1000 AS pos
+          FROM (SELECT v, row_number() OVER (ORDER BY ctid) AS rn FROM ONLY %s) r) x
+       WHERE pos > 0 AND CASE WHEN %L THEN (prev IS NULL AND v IS NOT NULL) OR v > prev
+                              ELSE (v IS NULL AND prev IS NOT NULL) OR v < prev END$q$, c, descending) INTO k;
+    n := n + k;
+  END LOOP;
+  RETURN n;
+END $$;
+CREATE TABLE o1 (time timestamptz NOT NULL, host text, v bigint);
+SELECT create_hypertable('o1', by_range('time', interval '10 days'));
+ALTER TABLE o1 SET (timescaledb.compress, timescaledb.compress_segmentby = 'host', timescaledb.compress_orderby = 'v NULLS FIRST');
+COPY o1 FROM '/tmp/strata_regress_direct_copy_order4.csv' WITH (FORMAT csv, direct_compress);
+CREATE TABLE o2 (LIKE o1);
+SELECT create_hypertable('o2', by_range('time', interval '10 days'));
+ALTER TABLE o2 SET (timescaledb.compress, timescaledb.compress_segmentby = 'host', timescaledb.compress_orderby = 'v DESC NULLS LAST');
+COPY o2 FROM '/tmp/strata_regress_direct_copy_order4.csv' WITH (FORMAT csv, direct_compress);
+SELECT (SELECT count(*) FROM o1) AS o1_rows, (SELECT count(*) FROM o2) AS o2_rows,
+       (SELECT count(*) FROM o1 WHERE v IS NULL) AS o1_nulls;
+SELECT out_of_order('o1', false) AS o1_out_of_order;
+SELECT out_of_order('o2', true) AS o2_out_of_order;
 SET client_min_messages = warning;
 DROP SCHEMA cs_dco CASCADE;

@@ -71,3 +71,35 @@ SELECT time, dev, value FROM m ORDER BY time, dev;
 SELECT count(*) AS misplaced FROM m r JOIN _strata_catalog.chunk c
     ON format('%I.%I', c.schema_name, c.table_name)::regclass = r.tableoid
  WHERE extract(epoch FROM r.time) * 1000000 < c.range_start OR extract(epoch FROM r.time) * 1000000 >= c.range_end;
+
+-- A chunk whose only constraints are the range check and NOT NULL on the time column skips
+-- ExecConstraints for routed rows; NOT NULL on any other column or a CHECK keeps it. Through the
+-- rowstore COPY, the direct-to-columnstore COPY and the direct multi-row INSERT.
+CREATE TABLE nn (time timestamptz NOT NULL, dev int, value float8);
+SELECT * FROM create_hypertable('nn', by_range('time', INTERVAL '1 day'));
+ALTER TABLE nn SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev');
+COPY nn FROM PROGRAM 'printf "2024-01-01 01:00:00+00\t1\t1\n"';
+SELECT pg_temp.err($$COPY nn FROM PROGRAM 'printf "\\\\N\t1\t1\n"'$$);
+SET strata.enable_direct_compress_copy = on;
+COPY nn FROM PROGRAM 'printf "2024-01-02 01:00:00+00\t1\t2\n2024-01-02 02:00:00+00\t2\t\\\\N\n"';
+SELECT pg_temp.err($$COPY nn FROM PROGRAM 'printf "\\\\N\t1\t1\n"'$$);
+INSERT INTO nn VALUES ('2024-01-03 01:00+00', 1, 3), ('2024-01-03 02:00+00', 2, NULL);
+SELECT pg_temp.err($$INSERT INTO nn VALUES (NULL, 1, 3), ('2024-01-03 02:00+00', 1, 3)$$);
+-- NOT NULL on another column, then a CHECK: both hold in the chunks already there
+ALTER TABLE nn ALTER COLUMN dev SET NOT NULL;
+SELECT pg_temp.err($$COPY nn FROM PROGRAM 'printf "2024-01-02 03:00:00+00\t\\\\N\t1\n"'$$);
+SELECT pg_temp.err($$INSERT INTO nn VALUES ('2024-01-03 03:00+00', NULL, 3), ('2024-01-03 04:00+00', 1, 3)$$);
+RESET strata.enable_direct_compress_copy;
+SELECT pg_temp.err($$COPY nn FROM PROGRAM 'printf "2024-01-01 03:00:00+00\t\\\\N\t1\n"'$$);
+ALTER TABLE nn ALTER COLUMN dev DROP NOT NULL;
+ALTER TABLE nn ADD CONSTRAINT value_positive CHECK (value > 0);
+SELECT pg_temp.err($$COPY nn FROM PROGRAM 'printf "2024-01-01 04:00:00+00\t1\t-1\n"'$$);
+SET strata.enable_direct_compress_copy = on;
+SELECT pg_temp.err($$COPY nn FROM PROGRAM 'printf "2024-01-02 04:00:00+00\t1\t-1\n"'$$);
+SELECT pg_temp.err($$INSERT INTO nn VALUES ('2024-01-03 04:00+00', 1, -1), ('2024-01-03 05:00+00', 1, 3)$$);
+RESET strata.enable_direct_compress_copy;
+SELECT time, dev, value FROM nn ORDER BY time;
+-- the direct statements wrote batches
+SELECT count(*) > 0 AS compressed FROM _strata_catalog.compressed_chunk cc
+  JOIN _strata_catalog.chunk c ON c.id = cc.chunk_id
+  JOIN _strata_catalog.hypertable h ON h.id = c.hypertable_id WHERE h.table_name = 'nn';

@@ -97,16 +97,22 @@ struct DirectChunk {
   bool* byval;           // per attribute
   int16* typlen;
   bool* is_seg;          // a segmentby column (not stored per row)
+  int nref;
+  int* refatt;           // attributes (0-based) stored per row by reference: into a segment's `bytes`
   int nseg;
   AttrNumber* segatt;
   int nord;
   AttrNumber* ordatt;
   SortSupportData* ord;  // orderby comparators, as compress_chunk sorts
+  // One orderby column of a type passed by value and compared as a signed integer (int8,
+  // timestamp[tz]: ssup_datum_signed_cmp): compared inline, direction and NULLS placement from ord[0].
+  bool ord_signed;
   Segment** table;       // open addressing by hash, size a power of two
   int tsize;
   Segment** segs;        // in creation order
   int nsegs, capsegs;
   Segment* last;         // the segment of the previous row
+  bool last_missed;      // the previous row was not of its predecessor's segment (rows come round-robin)
   // Segments holding at least a whole batch, oldest first: one batch is written per
   // kBatchRows / 2 rows buffered (a segment that reaches 2 * kBatchRows rows at once), so that
   // batches are handed to the encoding worker evenly rather than all segments' at the same row
@@ -320,9 +326,11 @@ TupleTableSlot* segment_row(DirectChunk* ch, Segment* seg, int r) {
   ExecClearTuple(slot);
   const Datum* v = &seg->values[(Size)r * ch->natts];
   const bool* nl = &seg->nulls[(Size)r * ch->natts];
-  for (int a = 0; a < ch->natts; ++a) {
-    slot->tts_isnull[a] = nl[a];
-    slot->tts_values[a] = nl[a] || ch->byval[a] ? v[a] : PointerGetDatum(seg->bytes + v[a]);
+  memcpy(slot->tts_values, v, sizeof(Datum) * ch->natts);
+  memcpy(slot->tts_isnull, nl, sizeof(bool) * ch->natts);
+  for (int i = 0; i < ch->nref; ++i) {
+    const int a = ch->refatt[i];
+    if (!nl[a]) slot->tts_values[a] = PointerGetDatum(seg->bytes + v[a]);
   }
   for (int k = 0; k < ch->nseg; ++k) {
     slot->tts_values[ch->segatt[k] - 1] = seg->key[k];
@@ -349,7 +357,18 @@ struct OrderArg {
   Segment* seg;
 };
 
+// compare_rows for DirectChunk::ord_signed.
+inline int compare_signed(const DirectChunk* ch, const Segment* seg, int a, int b) {
+  const Size i = (Size)a * ch->natts + ch->ordatt[0] - 1, j = (Size)b * ch->natts + ch->ordatt[0] - 1;
+  const bool na = seg->nulls[i], nb = seg->nulls[j];
+  if (na || nb) return na == nb ? 0 : (na == ch->ord[0].ssup_nulls_first ? -1 : 1);
+  const int64 x = DatumGetInt64(seg->values[i]), y = DatumGetInt64(seg->values[j]);
+  const int c = x < y ? -1 : x > y ? 1 : 0;
+  return ch->ord[0].ssup_reverse ? -c : c;
+}
+
 int compare_rows(DirectChunk* ch, Segment* seg, int a, int b) {
+  if (ch->ord_signed) return compare_signed(ch, seg, a, b);
   for (int k = 0; k < ch->nord; ++k) {
     bool na, nb;
     const Datum va = segment_value(ch, seg, a, ch->ordatt[k], &na);
@@ -373,7 +392,7 @@ int* segment_order(DirectChunk* ch, Segment* seg, int n) {
   int* order = (int*)palloc(sizeof(int) * (n + 1));
   bool ascending = true, descending = true;
   for (int i = 1; i < n && (ascending || descending); ++i) {
-    const int c = compare_rows(ch, seg, i - 1, i);
+    const int c = ch->ord_signed ? compare_signed(ch, seg, i - 1, i) : compare_rows(ch, seg, i - 1, i);
     ascending &= c <= 0;
     descending &= c >= 0;
   }
@@ -483,18 +502,23 @@ void write_first_batch(DirectChunk* ch, Segment* seg) {
   // The rest's values by reference were appended after the written rows' ones: the first of them
   // starts the bytes that stay.
   Size from = seg->nbytes;
-  for (Size i = first; i < (Size)seg->n * natts && from == seg->nbytes; ++i) {
-    const int a = (int)(i % natts);
-    if (!seg->nulls[i] && !ch->byval[a] && !ch->is_seg[a]) from = (Size)seg->values[i];
-  }
+  for (int r = kBatchRows; r < seg->n && from == seg->nbytes; ++r)
+    for (int i = 0; i < ch->nref; ++i) {
+      const Size at = (Size)r * natts + ch->refatt[i];
+      if (!seg->nulls[at]) {
+        from = (Size)seg->values[at];
+        break;
+      }
+    }
   memmove(seg->values, seg->values + first, sizeof(Datum) * (Size)rest * natts);
   memmove(seg->nulls, seg->nulls + first, sizeof(bool) * (Size)rest * natts);
   if (from > 0 && from < seg->nbytes) {
     memmove(seg->bytes, seg->bytes + from, seg->nbytes - from);
-    for (Size i = 0; i < (Size)rest * natts; ++i) {
-      const int a = (int)(i % natts);
-      if (!seg->nulls[i] && !ch->byval[a] && !ch->is_seg[a]) seg->values[i] -= from;
-    }
+    for (int r = 0; r < rest; ++r)
+      for (int i = 0; i < ch->nref; ++i) {
+        const Size at = (Size)r * natts + ch->refatt[i];
+        if (!seg->nulls[at]) seg->values[at] -= from;
+      }
   }
   seg->nbytes -= from;
   seg->n = rest;
@@ -623,13 +647,19 @@ void table_put(DirectChunk* ch, Segment* seg) {
 
 // The row's segment, created when new.
 Segment* find_segment(DirectChunk* ch, const Datum* values, const bool* isnull) {
-  if (ch->last != nullptr && segment_matches(ch, ch->last, values, isnull)) return ch->last;
+  // The previous row's segment is tried first unless it was not the one before it (rows that
+  // come round-robin over the segments would compare with a wrong segment every time).
+  if (ch->last != nullptr && !ch->last_missed && segment_matches(ch, ch->last, values, isnull)) return ch->last;
   const uint32 h = segment_hash(ch, values, isnull);
   int i = (int)(h & (uint32)(ch->tsize - 1));
   for (; ch->table[i] != nullptr; i = (i + 1) & (ch->tsize - 1)) {
     Segment* seg = ch->table[i];
-    if (seg->hash == h && segment_matches(ch, seg, values, isnull)) return ch->last = seg;
+    if (seg->hash == h && segment_matches(ch, seg, values, isnull)) {
+      ch->last_missed = seg != ch->last;
+      return ch->last = seg;
+    }
   }
+  ch->last_missed = true;
   MemoryContext old = MemoryContextSwitchTo(ch->cxt);
   Segment* seg = (Segment*)palloc0(sizeof(Segment));
   seg->hash = h;
@@ -695,11 +725,10 @@ void buffer_row(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
   Datum* v = &seg->values[(Size)seg->n * natts];
   bool* nl = &seg->nulls[(Size)seg->n * natts];
   memcpy(nl, isnull, sizeof(bool) * natts);
-  for (int a = 0; a < natts; ++a) {
-    if (isnull[a] || ch->byval[a] || ch->is_seg[a]) {
-      v[a] = values[a];
-      continue;
-    }
+  memcpy(v, values, sizeof(Datum) * natts);
+  for (int i = 0; i < ch->nref; ++i) {
+    const int a = ch->refatt[i];
+    if (isnull[a]) continue;
     const char* p = DatumGetPointer(values[a]);
     if (ch->typlen[a] == -1 && VARATT_IS_EXTERNAL(p)) p = (const char*)detoast_external_attr((struct varlena*)p);
     const Size len = ch->typlen[a] == -1 ? VARSIZE_ANY(p) : ch->typlen[a] == -2 ? strlen(p) + 1 : (Size)ch->typlen[a];
@@ -755,6 +784,9 @@ void open_layout(DirectChunk* ch, const CompressionSettings* s) {
     if (ch->segatt[k] <= 0) elog(ERROR, "columnstore: segmentby column \"%s\" missing", s->segmentby[k]);
     ch->is_seg[ch->segatt[k] - 1] = true;
   }
+  ch->refatt = (int*)palloc0(sizeof(int) * (desc->natts + 1));
+  for (int a = 0; a < desc->natts; ++a)
+    if (!ch->byval[a] && !ch->is_seg[a]) ch->refatt[ch->nref++] = a;
   ch->nord = s->norderby;
   ch->ordatt = (AttrNumber*)palloc0(sizeof(AttrNumber) * (s->norderby + 1));
   ch->ord = (SortSupportData*)palloc0(sizeof(SortSupportData) * (s->norderby + 1));
@@ -776,6 +808,8 @@ void open_layout(DirectChunk* ch, const CompressionSettings* s) {
     ss->abbreviate = false;
     PrepareSortSupportFromOrderingOp(op, ss);
   }
+  ch->ord_signed = ch->nord == 1 && !ch->is_seg[ch->ordatt[0] - 1] && ch->byval[ch->ordatt[0] - 1] &&
+                   ch->typlen[ch->ordatt[0] - 1] == 8 && ch->ord[0].comparator == ssup_datum_signed_cmp;
   ch->tsize = 64;
   ch->table = (Segment**)palloc0(sizeof(Segment*) * ch->tsize);
   ch->wslot = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);

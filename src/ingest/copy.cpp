@@ -37,6 +37,7 @@ extern "C" {
 #include "parser/parse_relation.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
+#include "utils/lsyscache.h"
 #include "utils/rls.h"
 #include "utils/memutils.h"
 #include "utils/relcache.h"
@@ -68,6 +69,7 @@ struct CopyChunk {
   columnstore::DmlChunk* dml;  // unique checks across a compressed chunk's batches, or nullptr
   columnstore::DirectChunk* direct;  // rows written as compressed batches (direct.hpp), or nullptr
   TupleTableSlot* direct_slot;
+  bool check_constraints;  // rows need ExecConstraints (routed_row_needs_constraints)
   bool defer_indexes;  // rows are not inserted into the indexes: build_deferred_indexes builds them
   BlockNumber ringless_blocks;  // heap blocks written without the bulk-write ring (keep_heap_in_buffers)
 };
@@ -263,6 +265,7 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v, int64 h) {
   c->rri = rri;
   c->direct = direct;
   c->map = convert_tuples_by_name(RelationGetDescr(run->root->ri_RelationDesc), RelationGetDescr(rel));
+  c->check_constraints = routed_row_needs_constraints(rri, get_attnum(info->relid, NameStr(ht->time_column)));
   c->single = rri->ri_TrigDesc != nullptr &&
               (rri->ri_TrigDesc->trig_insert_before_row || rri->ri_TrigDesc->trig_insert_instead_row);
   c->bistate = GetBulkInsertState();
@@ -308,7 +311,7 @@ bool check_row(CopyRun* run, CopyChunk* c, TupleTableSlot* slot) {
   Relation rel = c->rri->ri_RelationDesc;
   if (rel->rd_att->constr != nullptr && rel->rd_att->constr->has_generated_stored)
     ExecComputeStoredGenerated(c->rri, run->estate, slot, CMD_INSERT);
-  if (rel->rd_att->constr != nullptr) ExecConstraints(c->rri, slot, run->estate);
+  if (c->check_constraints) ExecConstraints(c->rri, slot, run->estate);
   return true;
 }
 

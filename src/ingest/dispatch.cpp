@@ -87,6 +87,7 @@ struct ChunkWrite {
   ResultRelInfo* rri;                // the chunk's own (direct writes)
   TupleConversionMap* map;           // hypertable layout -> chunk layout, or nullptr
   TupleTableSlot* slot;              // a row of the chunk's layout
+  bool check_constraints;            // rows need ExecConstraints (routed_row_needs_constraints)
 };
 
 CustomScanMethods dispatch_plan_methods;
@@ -341,6 +342,7 @@ RouteEntry* route(DispatchState* ds, int64 v, int64 h) {
       w->rri = rri;
       w->map = convert_tuples_by_name(RelationGetDescr(parent), RelationGetDescr(rel));
       w->slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
+      w->check_constraints = routed_row_needs_constraints(rri, get_attnum(chunk->relid, NameStr(ds->ht->time_column)));
     }
   }
   e = route_cache_add(&ds->routes, chunk, w);
@@ -633,7 +635,7 @@ void add_direct(DispatchState* ds, ChunkWrite* w, TupleTableSlot* in) {
   Relation rel = w->rri->ri_RelationDesc;
   if (rel->rd_att->constr != nullptr && rel->rd_att->constr->has_generated_stored)
     ExecComputeStoredGenerated(w->rri, estate, slot, CMD_INSERT);
-  if (rel->rd_att->constr != nullptr) ExecConstraints(w->rri, slot, estate);
+  if (w->check_constraints) ExecConstraints(w->rri, slot, estate);
   columnstore::direct_copy_add(ds->direct, w->direct, slot);
   if (ds->mtstate->canSetTag) estate->es_processed++;
 }

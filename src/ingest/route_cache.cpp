@@ -104,4 +104,19 @@ void skip_routed_range_check(ResultRelInfo* rri, EState* estate, bool may_change
   MemoryContextSwitchTo(old);
 }
 
+bool routed_row_needs_constraints(ResultRelInfo* rri, AttrNumber time_attno) {
+  TupleDesc desc = RelationGetDescr(rri->ri_RelationDesc);
+  TupleConstr* constr = desc->constr;
+  if (constr == nullptr) return false;
+  // Only where skip_routed_range_check applied (which it does not when a trigger or ON CONFLICT
+  // can change the row, say set its time to NULL, after routing).
+  if (rri->ri_ConstraintExprs == nullptr) return true;
+  for (int i = 0; i < constr->num_check; i++)
+    if (rri->ri_ConstraintExprs[i] != nullptr) return true;
+  if (constr->has_not_null)
+    for (int a = 0; a < desc->natts; a++)
+      if (TupleDescAttr(desc, a)->attnotnull && a + 1 != time_attno) return true;
+  return false;
+}
+
 }  // namespace strata
