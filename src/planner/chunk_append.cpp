@@ -105,7 +105,8 @@ Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_pat
       }
       Plan* source = (Plan*)list_nth(planned, intVal(list_nth(c, 2)));
       custom_plans = lappend(custom_plans, copy_child_plan(source, (Index)intVal(linitial(c)),
-                                                           (Oid)intVal(lsecond(c)), floatVal(lfourth(c))));
+                                                           (Oid)intVal(lsecond(c)),
+                                                           DatumGetFloat8(((Const*)lfourth(c))->constvalue)));
     }
   }
 
@@ -489,7 +490,9 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
     ranges = lappend(ranges, int8_const(children[i].space_end));
     if (const ChunkPlanCopy* c = children[i].copy) {
       copies = lappend(copies, list_make4(makeInteger((int)c->rti), makeInteger((int)c->indexoid),
-                                          makeInteger(c->source), makeFloat(psprintf("%.17g", c->ratio))));
+                                          makeInteger(c->source),
+                                          makeConst(FLOAT8OID, -1, InvalidOid, sizeof(float8),
+                                                    Float8GetDatum(c->ratio), false, FLOAT8PASSBYVAL)));
       any_copy = true;
       rows += c->rows;
       total += c->total_cost;

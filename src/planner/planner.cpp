@@ -34,7 +34,6 @@ extern "C" {
 #include "optimizer/prep.h"
 #include "rewrite/rewriteManip.h"
 #include "parser/parsetree.h"
-#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -1190,8 +1189,10 @@ IndexPath* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hyper
   return ip;
 }
 
-// Whether two indexes have the same definition (key columns by number, operator classes,
-// options, collations, uniqueness), neither with expressions or a predicate.
+// Whether two indexes have the same definition: their pg_index rows equal but for the index's
+// and the table's OIDs (key columns by number, operator classes, options, collations, flags),
+// neither with expressions or a predicate. (Compared as bytes: a flag that differs, say
+// indisclustered, only means no match, and the chunk is planned as usual.)
 bool same_pg_index(Oid a, Oid b) {
   HeapTuple ta = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(a));
   if (!HeapTupleIsValid(ta)) return false;
@@ -1200,21 +1201,19 @@ bool same_pg_index(Oid a, Oid b) {
     ReleaseSysCache(ta);
     return false;
   }
-  Form_pg_index fa = (Form_pg_index)GETSTRUCT(ta);
-  Form_pg_index fb = (Form_pg_index)GETSTRUCT(tb);
-  bool same = fa->indnatts == fb->indnatts && fa->indnkeyatts == fb->indnkeyatts &&
-              fa->indisunique == fb->indisunique && fb->indisvalid && fb->indisready && fb->indislive &&
-              heap_attisnull(tb, Anum_pg_index_indexprs, nullptr) &&
-              heap_attisnull(tb, Anum_pg_index_indpred, nullptr) &&
-              memcmp(fa->indkey.values, fb->indkey.values, sizeof(int16) * fa->indnatts) == 0;
-  for (AttrNumber att : {(AttrNumber)Anum_pg_index_indclass, (AttrNumber)Anum_pg_index_indoption,
-                         (AttrNumber)Anum_pg_index_indcollation}) {
-    if (!same) break;
-    bool na, nb;
-    Datum da = SysCacheGetAttr(INDEXRELID, ta, att, &na);
-    Datum db = SysCacheGetAttr(INDEXRELID, tb, att, &nb);
-    same = !na && !nb && datumIsEqual(da, db, false, -1);
-  }
+  const HeapTupleHeader ha = ta->t_data;
+  const HeapTupleHeader hb = tb->t_data;
+  const Form_pg_index fb = (Form_pg_index)GETSTRUCT(tb);
+  constexpr uint32 kOids = 2 * sizeof(Oid);  // indexrelid, indrelid
+  const bool same = ta->t_len == tb->t_len && ha->t_hoff == hb->t_hoff &&
+                    HeapTupleHeaderGetNatts(ha) == HeapTupleHeaderGetNatts(hb) &&
+                    (ha->t_infomask & HEAP_HASNULL) == (hb->t_infomask & HEAP_HASNULL) &&
+                    memcmp(ha->t_bits, hb->t_bits, ha->t_hoff - offsetof(HeapTupleHeaderData, t_bits)) == 0 &&
+                    fb->indisvalid && fb->indisready && fb->indislive &&
+                    heap_attisnull(tb, Anum_pg_index_indexprs, nullptr) &&
+                    heap_attisnull(tb, Anum_pg_index_indpred, nullptr) &&
+                    memcmp((char*)ha + ha->t_hoff + kOids, (char*)hb + hb->t_hoff + kOids,
+                           ta->t_len - ha->t_hoff - kOids) == 0;
   ReleaseSysCache(tb);
   ReleaseSysCache(ta);
   return same;
