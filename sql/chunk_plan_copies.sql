@@ -53,6 +53,13 @@ SET strata.enable_chunk_plan_copies = on;
 SELECT pc_rows('SELECT * FROM pc WHERE a = 1 ORDER BY time DESC');
 SELECT pc_rows('SELECT * FROM pc JOIN pc_plain p USING (time) WHERE pc.a = 1 ORDER BY time DESC LIMIT 5');
 SELECT pc_rows('SELECT * FROM pc WHERE a = 1 ORDER BY time DESC LIMIT 20000');
+-- A constant bound: the chunks it covers do without it, the template and its copies alike; the
+-- chunk it cuts keeps it and is planned on its own.
+EXPLAIN (COSTS OFF) SELECT * FROM pc WHERE a = 1 AND time >= '2026-01-01 12:00+00' ORDER BY time DESC LIMIT 5;
+SELECT pc_rows($$SELECT * FROM pc WHERE a = 1 AND time >= '2026-01-01 12:00+00' ORDER BY time DESC LIMIT 5$$);
+SELECT (SELECT array_agg(v) FROM (SELECT v FROM pc WHERE a = 1 AND time >= '2026-01-01 12:00+00' ORDER BY time DESC LIMIT 5 OFFSET 2490) s) =
+       (SELECT array_agg(v) FROM (SELECT v FROM pc_plain WHERE a = 1 AND time >= '2026-01-01 12:00+00' ORDER BY time DESC LIMIT 5 OFFSET 2490) s)
+       AS same_rows_with_bound;
 -- A generic plan with its time bound a parameter: chunks excluded at executor start, and the
 -- copies read with the rows of the plain table.
 SET plan_cache_mode = force_generic_plan;

@@ -1181,9 +1181,17 @@ bool plan_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte,
 IndexPath* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht, RelOptInfo* child,
                               const ChunkInfo* chunk) {
   if ((chunk->status & kChunkStatusCompressed) != 0 || child->tuples <= 0) return nullptr;
-  if (list_length(child->baserestrictinfo) != list_length(parent->baserestrictinfo)) return nullptr;
+  // (its restrictions: the hypertable's but those covering its range, see clauses_covering_chunk)
+  if (list_length(child->baserestrictinfo) !=
+      list_length(parent->baserestrictinfo) -
+          bms_num_members(clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end)))
+    return nullptr;
+  // (the best path by total cost too: the one ordered path of the hypertable must not be worse
+  // than the choice add_ordered_paths would offer)
   Path* p = ordered_child_path(root, parent, ht, child, root->query_pathkeys, STARTUP_COST);
-  if (!IsA(p, IndexPath) || p->pathtype != T_IndexScan || p->param_info != nullptr) return nullptr;
+  if (!IsA(p, IndexPath) || p->pathtype != T_IndexScan || p->param_info != nullptr ||
+      ordered_child_path(root, parent, ht, child, root->query_pathkeys, TOTAL_COST) != p)
+    return nullptr;
   IndexPath* ip = (IndexPath*)p;
   if (ip->indexorderbys != NIL || ip->indexinfo->indpred != NIL || ip->indexinfo->indexprs != NIL) return nullptr;
   return ip;
@@ -1237,10 +1245,14 @@ struct PlanCopySource {
   RelOptInfo* rel;  // the template chunk
   IndexPath* path;
   int position;     // the template's position among the children with paths
+  Bitmapset* covering;  // the hypertable's restrictions its range covers (dropped from it)
 };
 
-const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, const PlanCopySource& src, Index rti, const ChunkInfo* chunk) {
-  if (chunk->status != kChunkStatusNormal) return nullptr;
+const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht,
+                                   const PlanCopySource& src, Index rti, const ChunkInfo* chunk) {
+  if (chunk->status != kChunkStatusNormal ||
+      !bms_equal(src.covering, clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end)))
+    return nullptr;
   const List* tv = root->append_rel_array[src.rel->relid]->translated_vars;
   const List* cv = root->append_rel_array[rti]->translated_vars;
   if (list_length(tv) != list_length(cv)) return nullptr;
@@ -1337,20 +1349,28 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   ChunkPlanTemplate tmpl{nullptr, NIL, false, NIL, 1.0};
   CompressedTemplate ctmpl{nullptr, NIL};
   // Chunks a LIMIT will not reach (see plan_copies_allowed): planned in reading order.
-  const bool copies_allowed = nchunks > 1 && plan_copies_allowed(root, rel, rte, ht, time_order);
+  const bool copies_allowed = nchunks > 1 && !below_watermark && plan_copies_allowed(root, rel, rte, ht, time_order);
   const bool reverse = copies_allowed &&
                        ((PathKey*)linitial(root->query_pathkeys))->pk_strategy == BTGreaterStrategyNumber;
-  PlanCopySource copy_src{nullptr, nullptr, 0};
+  PlanCopySource copy_src{nullptr, nullptr, 0, nullptr};
   int ncopies = 0;
   if (nchunks > 0) {
     expand_planner_arrays(root, nchunks);
     Relation parent_rel = table_open(rte->relid, NoLock);
+    // (range table entries in range order, whatever the order of planning)
+    Index* rtis = (Index*)palloc(sizeof(Index) * nchunks);
+    bool* dmls = (bool*)palloc(sizeof(bool) * nchunks);
     for (int k = 0; k < nchunks; ++k) {
-      ChunkInfo* c = (ChunkInfo*)list_nth(chunks, reverse ? nchunks - 1 - k : k);
-      Index child_rti = add_chunk_rte(root, rte, rti, parent_rel, c->relid);
-      const bool dml = register_dml_chunk(root, rti, child_rti, root->simple_rte_array[child_rti]);
+      rtis[k] = add_chunk_rte(root, rte, rti, parent_rel, ((ChunkInfo*)list_nth(chunks, k))->relid);
+      dmls[k] = register_dml_chunk(root, rti, rtis[k], root->simple_rte_array[rtis[k]]);
+    }
+    for (int k = 0; k < nchunks; ++k) {
+      const int at = reverse ? nchunks - 1 - k : k;
+      ChunkInfo* c = (ChunkInfo*)list_nth(chunks, at);
+      const Index child_rti = rtis[at];
+      const bool dml = dmls[at];
       if (copy_src.path != nullptr) {
-        if (const ChunkPlanCopy* copy = plan_copy_for(root, copy_src, child_rti, c)) {
+        if (const ChunkPlanCopy* copy = plan_copy_for(root, rel, ht, copy_src, child_rti, c)) {
           kids[n++] = ChildRel{nullptr, c->range_start, c->range_end, c->space_start, c->space_end, copy};
           ncopies++;
           continue;
@@ -1365,7 +1385,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       Var* time_var = (Var*)list_nth(root->append_rel_array[child_rti]->translated_vars, ht->time_attno - 1);
       if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order, time_var->varattno, &tmpl, &ctmpl)) continue;
       if (copies_allowed && copy_src.path == nullptr) {
-        if (IndexPath* ip = plan_copy_template(root, rel, ht, child, c)) copy_src = PlanCopySource{child, ip, n - ncopies};
+        if (IndexPath* ip = plan_copy_template(root, rel, ht, child, c))
+          copy_src = PlanCopySource{child, ip, n - ncopies, clauses_covering_chunk(rel, ht, c->range_start, c->range_end)};
       }
       kids[n++] = ChildRel{child, c->range_start, c->range_end, c->space_start, c->space_end};
     }
