@@ -1179,19 +1179,26 @@ bool plan_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte,
 
 // The planned chunk's ordered path if other chunks may copy its plan: a plain index scan.
 IndexPath* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht, RelOptInfo* child,
-                              const ChunkInfo* chunk) {
+                              const ChunkInfo* chunk, int nchunks) {
   if ((chunk->status & kChunkStatusCompressed) != 0 || child->tuples <= 0) return nullptr;
   // (its restrictions: the hypertable's but those covering its range, see clauses_covering_chunk)
   if (list_length(child->baserestrictinfo) !=
       list_length(parent->baserestrictinfo) -
           bms_num_members(clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end)))
     return nullptr;
-  // (the best path by total cost too: the one ordered path of the hypertable must not be worse
-  // than the choice add_ordered_paths would offer)
   Path* p = ordered_child_path(root, parent, ht, child, root->query_pathkeys, STARTUP_COST);
-  if (!IsA(p, IndexPath) || p->pathtype != T_IndexScan || p->param_info != nullptr ||
-      ordered_child_path(root, parent, ht, child, root->query_pathkeys, TOTAL_COST) != p)
-    return nullptr;
+  if (!IsA(p, IndexPath) || p->pathtype != T_IndexScan || p->param_info != nullptr) return nullptr;
+  // add_ordered_paths would also offer the children's best ordered paths by total cost (a sort
+  // of a small chunk's sequential scan): the LIMIT picks between the two appends by their cost
+  // for its fraction of the rows. Estimated as if every chunk were like this one.
+  Path* t = ordered_child_path(root, parent, ht, child, root->query_pathkeys, TOTAL_COST);
+  if (t != p) {
+    const double fraction = std::min(1.0, root->limit_tuples / std::max(1.0, child->rows * nchunks));
+    auto limited = [&](const Path* q) {
+      return q->startup_cost + fraction * (q->total_cost * nchunks - q->startup_cost);
+    };
+    if (limited(t) < limited(p)) return nullptr;
+  }
   IndexPath* ip = (IndexPath*)p;
   if (ip->indexorderbys != NIL || ip->indexinfo->indpred != NIL || ip->indexinfo->indexprs != NIL) return nullptr;
   return ip;
@@ -1385,7 +1392,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       Var* time_var = (Var*)list_nth(root->append_rel_array[child_rti]->translated_vars, ht->time_attno - 1);
       if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order, time_var->varattno, &tmpl, &ctmpl)) continue;
       if (copies_allowed && copy_src.path == nullptr) {
-        if (IndexPath* ip = plan_copy_template(root, rel, ht, child, c))
+        if (IndexPath* ip = plan_copy_template(root, rel, ht, child, c, nchunks))
           copy_src = PlanCopySource{child, ip, n - ncopies, clauses_covering_chunk(rel, ht, c->range_start, c->range_end)};
       }
       kids[n++] = ChildRel{child, c->range_start, c->range_end, c->space_start, c->space_end};
