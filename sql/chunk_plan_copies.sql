@@ -8,6 +8,9 @@
 -- their own their estimates are 1,000 rows, as copies 1.
 SET timezone = 'UTC';
 SET strata.enable_chunk_plan_copies = on;
+-- (Siblings planned on their own would take the first planned chunk's estimates with path
+-- cloning: off, so that the estimates tell copies from chunks planned on their own.)
+SET strata.enable_chunk_path_cloning = off;
 CREATE TABLE pc (time timestamptz NOT NULL, a int, v int);
 SELECT create_hypertable('pc', 'time', chunk_time_interval => interval '1 day',
                          create_default_indexes => false) IS NOT NULL AS created;
@@ -53,6 +56,9 @@ SET strata.enable_chunk_plan_copies = on;
 SELECT pc_rows('SELECT * FROM pc WHERE a = 1 ORDER BY time DESC');
 SELECT pc_rows('SELECT * FROM pc JOIN pc_plain p USING (time) WHERE pc.a = 1 ORDER BY time DESC LIMIT 5');
 SELECT pc_rows('SELECT * FROM pc WHERE a = 1 ORDER BY time DESC LIMIT 20000');
+-- A whole-row reference has the chunk's row type: every chunk planned on its own.
+SELECT pc_rows('SELECT pc FROM pc WHERE a = 1 ORDER BY time DESC LIMIT 5');
+SELECT pc FROM pc WHERE a = 1 ORDER BY time DESC LIMIT 2;
 -- A constant bound: the chunks it covers do without it, the template and its copies alike; the
 -- chunk it cuts keeps it and is planned on its own.
 EXPLAIN (COSTS OFF) SELECT * FROM pc WHERE a = 1 AND time >= '2026-01-01 12:00+00' ORDER BY time DESC LIMIT 5;

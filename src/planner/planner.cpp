@@ -1186,6 +1186,13 @@ IndexPath* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hyper
       list_length(parent->baserestrictinfo) -
           bms_num_members(clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end)))
     return nullptr;
+  // (a whole-row Var of a chunk has the chunk's row type: not one to copy onto another chunk)
+  Bitmapset* attnos = nullptr;
+  pull_varattnos((Node*)child->reltarget->exprs, child->relid, &attnos);
+  ListCell* lc;
+  foreach (lc, child->baserestrictinfo)
+    pull_varattnos((Node*)((RestrictInfo*)lfirst(lc))->clause, child->relid, &attnos);
+  if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attnos)) return nullptr;
   Path* p = ordered_child_path(root, parent, ht, child, root->query_pathkeys, STARTUP_COST);
   if (!IsA(p, IndexPath) || p->pathtype != T_IndexScan || p->param_info != nullptr) return nullptr;
   // add_ordered_paths would also offer the children's best ordered paths by total cost (a sort
