@@ -1141,6 +1141,16 @@ List* time_order_for_bucket_keys(PlannerInfo* root, RelOptInfo* rel, const Hyper
   return keys;
 }
 
+// The hypertable's own paths (of its empty table) are dropped: the chunks' append replaces them.
+void forget_paths(RelOptInfo* rel) {
+  rel->pathlist = NIL;
+  rel->partial_pathlist = NIL;
+  rel->cheapest_startup_path = nullptr;
+  rel->cheapest_total_path = nullptr;
+  rel->cheapest_unique_path = nullptr;
+  rel->cheapest_parameterized_paths = NIL;
+}
+
 // Chunks a LIMIT will not reach (`strata.enable_chunk_plan_copies`). `SELECT ... ORDER BY time
 // DESC LIMIT 10` over one hypertable reads the newest chunk and, most of the time, stops there;
 // planning the other chunks (each a RelOptInfo with its indexes and statistics, index paths and
@@ -1328,12 +1338,7 @@ void add_path_with_plan_copies(PlannerInfo* root, RelOptInfo* rel, const Hyperta
     children[i] = ChunkAppendChild{path, kid->range_start, kid->range_end, kid->space_start, kid->space_end,
                                    kid->copy};
   }
-  rel->pathlist = NIL;
-  rel->partial_pathlist = NIL;
-  rel->cheapest_startup_path = nullptr;
-  rel->cheapest_total_path = nullptr;
-  rel->cheapest_unique_path = nullptr;
-  rel->cheapest_parameterized_paths = NIL;
+  forget_paths(rel);
   add_path(rel, (Path*)chunk_append_path_create(root, rel, children, n, runtime, ht->time_type,
                                                 root->query_pathkeys, nullptr, nullptr));
 }
@@ -1428,12 +1433,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   set_parent_size(rel, kids, n);
   propagate_rows_to_appendrel_parents(root, rel, old_rows);
 
-  rel->pathlist = NIL;
-  rel->partial_pathlist = NIL;
-  rel->cheapest_startup_path = nullptr;
-  rel->cheapest_total_path = nullptr;
-  rel->cheapest_unique_path = nullptr;
-  rel->cheapest_parameterized_paths = NIL;
+  forget_paths(rel);
   List* live = NIL;
   for (int i = 0; i < n; ++i) live = lappend(live, kids[i].rel);
   add_paths_to_append_rel(root, rel, live);
