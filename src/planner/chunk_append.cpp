@@ -29,7 +29,9 @@ namespace {
 // Same share of cpu_tuple_cost that PostgreSQL charges for passing a tuple through an Append.
 constexpr double kAppendCpuCostMultiplier = 0.5;
 
-// custom_private of the path: list_make3(ranges, runtime values, meta); of the plan:
+// custom_private of the path: list_make3(ranges, runtime values, meta), and a fourth element when
+// some children are plan copies (ChunkPlanCopy): per child nullptr (a child with a path, in
+// custom_paths) or (rti, index, source, ratio as a float8 Const); of the plan:
 // list_make2(meta, ranges) with the runtime values in custom_exprs, and a third element when
 // chunks' locks are deferred (lazy_locks.hpp): per child an IntList of RT indexes to lock (and a
 // fourth, in a copy that executor start made for one execution, lazy_dml.cpp: the number of
