@@ -1166,6 +1166,7 @@ void forget_paths(RelOptInfo* rel) {
 // only estimates are shared; a chunk that does not qualify (compressed, another layout, no such
 // index) is planned as usual. The hypertable then has the one ordered ChunkAppend path.
 constexpr double kPlanCopyMaxLimit = 10000;
+constexpr int kPlanCopyAttempts = 2;
 
 bool plan_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte, const Hypertable* ht,
                          List* time_order) {
@@ -1373,6 +1374,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
                        ((PathKey*)linitial(root->query_pathkeys))->pk_strategy == BTGreaterStrategyNumber;
   PlanCopySource copy_src{nullptr, nullptr, 0, nullptr};
   int ncopies = 0;
+  int template_attempts = 0;
   if (nchunks > 0) {
     expand_planner_arrays(root, nchunks);
     Relation parent_rel = table_open(rte->relid, NoLock);
@@ -1403,7 +1405,11 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       // exclude chunks, so no partial paths compete with it.
       Var* time_var = (Var*)list_nth(root->append_rel_array[child_rti]->translated_vars, ht->time_attno - 1);
       if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order, time_var->varattno, &tmpl, &ctmpl)) continue;
-      if (copies_allowed && copy_src.path == nullptr) {
+      // (the chunks are alike: when the first two row-store chunks read do not make a template,
+      // the others are not asked, which costs about a sort path per chunk)
+      if (copies_allowed && copy_src.path == nullptr && template_attempts < kPlanCopyAttempts &&
+          (c->status & kChunkStatusCompressed) == 0) {
+        template_attempts++;
         if (IndexPath* ip = plan_copy_template(root, rel, ht, child, c, nchunks))
           copy_src = PlanCopySource{child, ip, n - ncopies, clauses_covering_chunk(rel, ht, c->range_start, c->range_end)};
       }
