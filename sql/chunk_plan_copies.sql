@@ -56,6 +56,15 @@ SET strata.enable_chunk_plan_copies = on;
 SELECT pc_rows('SELECT * FROM pc WHERE a = 1 ORDER BY time DESC');
 SELECT pc_rows('SELECT * FROM pc JOIN pc_plain p USING (time) WHERE pc.a = 1 ORDER BY time DESC LIMIT 5');
 SELECT pc_rows('SELECT * FROM pc WHERE a = 1 ORDER BY time DESC LIMIT 20000');
+-- A LATERAL LIMIT per outer row: the copies' index conditions use the outer value (a parameter),
+-- rescanned for each row.
+EXPLAIN (COSTS OFF)
+SELECT d.d, l.v FROM generate_series(1, 3) d(d), LATERAL (SELECT v FROM pc WHERE a = d.d ORDER BY time DESC LIMIT 2) l;
+SELECT (SELECT array_agg(l.v ORDER BY d.d, l.v) FROM generate_series(1, 600) d(d),
+               LATERAL (SELECT v FROM pc WHERE a = d.d ORDER BY time DESC LIMIT 2) l) =
+       (SELECT array_agg(l.v ORDER BY d.d, l.v) FROM generate_series(1, 600) d(d),
+               LATERAL (SELECT v FROM pc_plain WHERE a = d.d ORDER BY time DESC LIMIT 2) l)
+       AS same_rows_lateral;
 -- A whole-row reference has the chunk's row type: every chunk planned on its own.
 SELECT pc_rows('SELECT pc FROM pc WHERE a = 1 ORDER BY time DESC LIMIT 5');
 SELECT pc FROM pc WHERE a = 1 ORDER BY time DESC LIMIT 2;
