@@ -47,6 +47,11 @@ void define_settings() {
                            "Applies to plain SELECTs when strata.enable_chunk_index_sharing is on.",
                            &guc_enable_chunk_path_cloning, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomBoolVariable("strata.enable_chunk_plan_copies",
+                           "Plans the chunks an ordered LIMIT reads after the first as copies of a planned chunk's index scan.",
+                           "Applies to plain SELECTs of one hypertable ordered by its time column with a LIMIT.",
+                           &guc_enable_chunk_plan_copies, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomBoolVariable("strata.enable_chunk_projection",
                            "Computes a SELECT's projection in the chunks' scans instead of a Result above them.",
                            nullptr, &guc_enable_chunk_projection, true, PGC_USERSET, 0, nullptr,

@@ -16,6 +16,7 @@ extern "C" {
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/array.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -28,7 +29,9 @@ namespace {
 // Same share of cpu_tuple_cost that PostgreSQL charges for passing a tuple through an Append.
 constexpr double kAppendCpuCostMultiplier = 0.5;
 
-// custom_private of the path: list_make3(ranges, runtime values, meta); of the plan:
+// custom_private of the path: list_make3(ranges, runtime values, meta), and a fourth element when
+// some children are plan copies (ChunkPlanCopy): per child nullptr (a child with a path, in
+// custom_paths) or (rti, index, source, ratio as a float8 Const); of the plan:
 // list_make2(meta, ranges) with the runtime values in custom_exprs, and a third element when
 // chunks' locks are deferred (lazy_locks.hpp): per child an IntList of RT indexes to lock (and a
 // fourth, in a copy that executor start made for one execution, lazy_dml.cpp: the number of
@@ -62,12 +65,52 @@ Const* int8_const(int64 v) {
 
 int64 int8_of(Node* n) { return DatumGetInt64(castNode(Const, n)->constvalue); }
 
+// A copy of the index scan `source` for another chunk (ChunkPlanCopy): the same quals and target
+// list on the chunk's range table entry, its index of the same definition, the costs scaled.
+Plan* copy_child_plan(Plan* source, Index rti, Oid indexoid, double ratio) {
+  if (!IsA(source, IndexScan))
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                    errmsg("strata: a chunk plan copy needs an index scan to copy, not node type %d",
+                           (int)nodeTag(source))));
+  IndexScan* scan = (IndexScan*)copyObjectImpl(source);
+  const Index from = scan->scan.scanrelid;
+  scan->scan.scanrelid = rti;
+  scan->indexid = indexoid;
+  // (indexqual and indexorderby refer to the index's columns, INDEX_VAR, the same on both)
+  ChangeVarNodes((Node*)scan->scan.plan.targetlist, (int)from, (int)rti, 0);
+  ChangeVarNodes((Node*)scan->scan.plan.qual, (int)from, (int)rti, 0);
+  ChangeVarNodes((Node*)scan->indexqualorig, (int)from, (int)rti, 0);
+  ChangeVarNodes((Node*)scan->indexorderbyorig, (int)from, (int)rti, 0);
+  Plan* plan = &scan->scan.plan;
+  plan->plan_rows = clamp_row_est(plan->plan_rows * ratio);
+  plan->total_cost = plan->startup_cost + (plan->total_cost - plan->startup_cost) * ratio;
+  return plan;
+}
+
 Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist,
                         List* clauses, List* custom_plans) {
   CustomScan* cscan = makeNode(CustomScan);
   List* ranges = (List*)linitial(best_path->custom_private);
   List* values = (List*)lsecond(best_path->custom_private);
   List* meta = (List*)lthird(best_path->custom_private);
+  if (list_length(best_path->custom_private) > 3) {
+    // Children planned as copies of another child's plan get theirs now, in reading order.
+    List* planned = custom_plans;
+    custom_plans = NIL;
+    int next = 0;
+    ListCell* lc;
+    foreach (lc, (List*)lfourth(best_path->custom_private)) {
+      List* c = (List*)lfirst(lc);
+      if (c == NIL) {
+        custom_plans = lappend(custom_plans, list_nth(planned, next++));
+        continue;
+      }
+      Plan* source = (Plan*)list_nth(planned, intVal(list_nth(c, 2)));
+      custom_plans = lappend(custom_plans, copy_child_plan(source, (Index)intVal(linitial(c)),
+                                                           (Oid)intVal(lsecond(c)),
+                                                           DatumGetFloat8(((Const*)lfourth(c))->constvalue)));
+    }
+  }
 
   // The children evaluate the restriction clauses and produce exactly our target list (they are
   // planned with CP_EXACT_TLIST); this node only passes their tuples through.
@@ -438,14 +481,27 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
 
   List* ranges = NIL;
   List* subpaths = NIL;
+  List* copies = NIL;  // per child: nullptr, or (rti, index, source, ratio) of a plan copy
+  bool any_copy = false;
   double rows = 0;
   Cost total = 0;
   for (int i = 0; i < nchildren; ++i) {
-    subpaths = lappend(subpaths, children[i].path);
     ranges = lappend(ranges, int8_const(children[i].range_start));
     ranges = lappend(ranges, int8_const(children[i].range_end));
     ranges = lappend(ranges, int8_const(children[i].space_start));
     ranges = lappend(ranges, int8_const(children[i].space_end));
+    if (const ChunkPlanCopy* c = children[i].copy) {
+      copies = lappend(copies, list_make4(makeInteger((int)c->rti), makeInteger((int)c->indexoid),
+                                          makeInteger(c->source),
+                                          makeConst(FLOAT8OID, -1, InvalidOid, sizeof(float8),
+                                                    Float8GetDatum(c->ratio), false, FLOAT8PASSBYVAL)));
+      any_copy = true;
+      rows += c->rows;
+      total += c->total_cost;
+      continue;
+    }
+    copies = lappend(copies, nullptr);
+    subpaths = lappend(subpaths, children[i].path);
     rows += children[i].path->rows;
     total += children[i].path->total_cost;
   }
@@ -466,6 +522,7 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
     values = lappend(values, rc->value);
   }
   path->custom_private = list_make3(ranges, values, meta);
+  if (any_copy) path->custom_private = lappend(path->custom_private, copies);
 
   if (costs_from != nullptr) {
     path->path.rows = costs_from->rows;
@@ -473,7 +530,9 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
     path->path.total_cost = costs_from->total_cost;
   } else {
     path->path.rows = clamp_row_est(rows);
-    path->path.startup_cost = nchildren > 0 ? children[0].path->startup_cost : 0;
+    path->path.startup_cost = nchildren == 0 ? 0
+                              : children[0].path != nullptr ? children[0].path->startup_cost
+                                                            : children[0].copy->startup_cost;
     path->path.total_cost = total + cpu_tuple_cost * kAppendCpuCostMultiplier * rows;
   }
   return path;

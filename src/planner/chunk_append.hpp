@@ -13,14 +13,31 @@ extern "C" {
 
 namespace strata {
 
-// A child of the append: a path over one chunk, the chunk's range on the internal axis and its
-// slice of the hash dimension ([0, kHashAxisEnd) without one).
+// A child planned without a RelOptInfo of its own (an ordered LIMIT's chunks past the first, see
+// "Chunks a LIMIT will not reach" in docs/ARCHITECTURE.md): its plan is a copy of the plan of the
+// child `source` (an index scan of a chunk with the same column layout and restrictions), made
+// for the chunk's range table entry `rti` and its index of the same definition `indexoid`, with
+// rows and costs scaled by `ratio` (the sizes' ratio).
+struct ChunkPlanCopy {
+  Index rti;
+  Oid indexoid;
+  int source;  // position of the child whose plan is copied (one with a path)
+  double ratio;
+  double rows;
+  Cost startup_cost;
+  Cost total_cost;
+};
+
+// A child of the append: a path over one chunk (or, with `path` nullptr, a copy of another
+// child's plan), the chunk's range on the internal axis and its slice of the hash dimension
+// ([0, kHashAxisEnd) without one).
 struct ChunkAppendChild {
   Path* path;
   int64 range_start;
   int64 range_end;
   int64 space_start;
   int64 space_end;
+  const ChunkPlanCopy* copy = nullptr;
 };
 
 // Builds a ChunkAppend path over `children` (in the order they are to be read). `runtime` are the

@@ -20,9 +20,11 @@ extern "C" {
 #include "catalog/pg_proc.h"
 #include "commands/extension.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/appendinfo.h"
+#include "optimizer/clauses.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
@@ -46,6 +48,7 @@ bool guc_enable_ordered_append = true;
 bool guc_enable_runtime_exclusion = true;
 bool guc_enable_chunk_index_sharing = true;
 bool guc_enable_chunk_path_cloning = true;
+bool guc_enable_chunk_plan_copies = true;
 CompressedChunkPathsFn compressed_chunk_paths = nullptr;
 CompressedChunkRelFn compressed_chunk_rel = nullptr;
 CompressedChunkDmlFn compressed_chunk_dml = nullptr;
@@ -225,11 +228,12 @@ namespace {
 // Expansion.
 
 struct ChildRel {
-  RelOptInfo* rel;
+  RelOptInfo* rel;    // nullptr for a chunk planned as a copy of another's plan
   int64 range_start;
   int64 range_end;
   int64 space_start;  // the chunk's hash slice
   int64 space_end;
+  const ChunkPlanCopy* copy = nullptr;
 };
 
 // The chunks the plan-time set allows, ascending by range and without duplicates. (The catalog
@@ -1137,6 +1141,209 @@ List* time_order_for_bucket_keys(PlannerInfo* root, RelOptInfo* rel, const Hyper
   return keys;
 }
 
+// The hypertable's own paths (of its empty table) are dropped: the chunks' append replaces them.
+void forget_paths(RelOptInfo* rel) {
+  rel->pathlist = NIL;
+  rel->partial_pathlist = NIL;
+  rel->cheapest_startup_path = nullptr;
+  rel->cheapest_total_path = nullptr;
+  rel->cheapest_unique_path = nullptr;
+  rel->cheapest_parameterized_paths = NIL;
+}
+
+// Chunks a LIMIT will not reach (`strata.enable_chunk_plan_copies`). `SELECT ... ORDER BY time
+// DESC LIMIT 10` over one hypertable reads the newest chunk and, most of the time, stops there;
+// planning the other chunks (each a RelOptInfo with its indexes and statistics, index paths and
+// cost estimates) costs more than the query. So in a plain SELECT of one hypertable (no join),
+// ordered by its time column alone, with a LIMIT of at most kPlanCopyMaxLimit rows, the chunks are
+// planned in reading order until one's ordered path is a plain index scan (no partial index, the
+// chunk's restrictions exactly the hypertable's: none dropped as covering it); that chunk is the
+// template (as a plain table's one index choice serves all its rows), and each further
+// row-store chunk with the same column layout and an index of the same definition gets no
+// RelOptInfo at all: its plan is a copy of the template's index scan on its own range table entry
+// and index (made when ChunkAppend's plan is created, chunk_append.cpp), rows and costs scaled
+// by the sizes in pg_class. Every chunk still evaluates all the hypertable's restrictions, so
+// only estimates are shared; a chunk that does not qualify (compressed, another layout, no such
+// index) is planned as usual. The hypertable then has the one ordered ChunkAppend path.
+constexpr double kPlanCopyMaxLimit = 10000;
+constexpr int kPlanCopyAttempts = 2;
+
+bool plan_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte, const Hypertable* ht,
+                         List* time_order) {
+  if (!guc_enable_chunk_plan_copies || !guc_enable_ordered_append || time_order != NIL) return false;
+  if (rel->reloptkind != RELOPT_BASEREL || bms_membership(root->all_baserels) != BMS_SINGLETON) return false;
+  if (root->limit_tuples <= 0 || root->limit_tuples > kPlanCopyMaxLimit) return false;
+  if (list_length(root->query_pathkeys) != 1 || rel->lateral_relids != nullptr || rel->joininfo != NIL ||
+      ht->num_partitions > 0 || rte->rellockmode != AccessShareLock)
+    return false;
+  PlannerInfo* top = root;
+  while (top->parent_root != nullptr) top = top->parent_root;
+  if (top->parse->commandType != CMD_SELECT || top->parse->rowMarks != NIL || top->parse->hasModifyingCTE ||
+      root->parse->rowMarks != NIL)
+    return false;
+  if (!pathkey_is_time((PathKey*)linitial(root->query_pathkeys), rel, ht)) return false;
+  ListCell* lc;
+  foreach (lc, rel->baserestrictinfo)
+    if (contain_subplans((Node*)((RestrictInfo*)lfirst(lc))->clause)) return false;
+  return true;
+}
+
+// The planned chunk's ordered path if other chunks may copy its plan: a plain index scan.
+IndexPath* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht, RelOptInfo* child,
+                              const ChunkInfo* chunk, int nchunks) {
+  if ((chunk->status & kChunkStatusCompressed) != 0 || child->tuples <= 0) return nullptr;
+  // (its restrictions: the hypertable's but those covering its range, see clauses_covering_chunk)
+  if (list_length(child->baserestrictinfo) !=
+      list_length(parent->baserestrictinfo) -
+          bms_num_members(clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end)))
+    return nullptr;
+  // (a whole-row Var of a chunk has the chunk's row type: not one to copy onto another chunk)
+  Bitmapset* attnos = nullptr;
+  pull_varattnos((Node*)child->reltarget->exprs, child->relid, &attnos);
+  ListCell* lc;
+  foreach (lc, child->baserestrictinfo)
+    pull_varattnos((Node*)((RestrictInfo*)lfirst(lc))->clause, child->relid, &attnos);
+  if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attnos)) return nullptr;
+  Path* p = ordered_child_path(root, parent, ht, child, root->query_pathkeys, STARTUP_COST);
+  if (!IsA(p, IndexPath) || p->pathtype != T_IndexScan || p->param_info != nullptr) return nullptr;
+  // add_ordered_paths would also offer the children's best ordered paths by total cost (a sort
+  // of a small chunk's sequential scan): the LIMIT picks between the two appends by their cost
+  // for its fraction of the rows. Estimated as if every chunk were like this one.
+  Path* t = ordered_child_path(root, parent, ht, child, root->query_pathkeys, TOTAL_COST);
+  if (t != p) {
+    const double fraction = std::min(1.0, root->limit_tuples / std::max(1.0, child->rows * nchunks));
+    auto limited = [&](const Path* q) {
+      return q->startup_cost + fraction * (q->total_cost * nchunks - q->startup_cost);
+    };
+    if (limited(t) < limited(p)) return nullptr;
+  }
+  IndexPath* ip = (IndexPath*)p;
+  if (ip->indexorderbys != NIL || ip->indexinfo->indpred != NIL || ip->indexinfo->indexprs != NIL) return nullptr;
+  return ip;
+}
+
+// Whether two indexes have the same definition: their pg_index rows equal but for the index's
+// and the table's OIDs (key columns by number, operator classes, options, collations, flags),
+// neither with expressions or a predicate. (Compared as bytes: a flag that differs, say
+// indisclustered, only means no match, and the chunk is planned as usual.)
+bool same_pg_index(Oid a, Oid b) {
+  HeapTuple ta = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(a));
+  if (!HeapTupleIsValid(ta)) return false;
+  HeapTuple tb = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(b));
+  if (!HeapTupleIsValid(tb)) {
+    ReleaseSysCache(ta);
+    return false;
+  }
+  const HeapTupleHeader ha = ta->t_data;
+  const HeapTupleHeader hb = tb->t_data;
+  const Form_pg_index fb = (Form_pg_index)GETSTRUCT(tb);
+  constexpr uint32 kOids = 2 * sizeof(Oid);  // indexrelid, indrelid
+  const bool same = ta->t_len == tb->t_len && ha->t_hoff == hb->t_hoff &&
+                    HeapTupleHeaderGetNatts(ha) == HeapTupleHeaderGetNatts(hb) &&
+                    (ha->t_infomask & HEAP_HASNULL) == (hb->t_infomask & HEAP_HASNULL) &&
+                    memcmp(ha->t_bits, hb->t_bits, ha->t_hoff - offsetof(HeapTupleHeaderData, t_bits)) == 0 &&
+                    fb->indisvalid && fb->indisready && fb->indislive &&
+                    heap_attisnull(tb, Anum_pg_index_indexprs, nullptr) &&
+                    heap_attisnull(tb, Anum_pg_index_indpred, nullptr) &&
+                    memcmp((char*)ha + ha->t_hoff + kOids, (char*)hb + hb->t_hoff + kOids,
+                           ta->t_len - ha->t_hoff - kOids) == 0;
+  ReleaseSysCache(tb);
+  ReleaseSysCache(ta);
+  return same;
+}
+
+// The chunk's index of the template index's definition (first tried at the same position).
+Oid matching_chunk_index(Oid chunk_relid, const IndexOptInfo* index, int position) {
+  Relation r = table_open(chunk_relid, NoLock);
+  List* indexes = RelationGetIndexList(r);
+  table_close(r, NoLock);
+  if (position < list_length(indexes) && same_pg_index(index->indexoid, list_nth_oid(indexes, position)))
+    return list_nth_oid(indexes, position);
+  ListCell* lc;
+  foreach (lc, indexes)
+    if (same_pg_index(index->indexoid, lfirst_oid(lc))) return lfirst_oid(lc);
+  return InvalidOid;
+}
+
+// The copy of the template's plan for the chunk at `rti`, or nullptr when it does not qualify.
+struct PlanCopySource {
+  RelOptInfo* rel;  // the template chunk
+  IndexPath* path;
+  int position;     // the template's position among the children with paths
+  Bitmapset* covering;  // the hypertable's restrictions its range covers (dropped from it)
+};
+
+const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht,
+                                   const PlanCopySource& src, Index rti, const ChunkInfo* chunk) {
+  if (chunk->status != kChunkStatusNormal ||
+      !bms_equal(src.covering, clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end)))
+    return nullptr;
+  const List* tv = root->append_rel_array[src.rel->relid]->translated_vars;
+  const List* cv = root->append_rel_array[rti]->translated_vars;
+  if (list_length(tv) != list_length(cv)) return nullptr;
+  for (int i = 0; i < list_length(tv); ++i) {
+    const Var* a = (const Var*)list_nth(tv, i);
+    const Var* b = (const Var*)list_nth(cv, i);
+    if ((a == nullptr) != (b == nullptr) || (a != nullptr && a->varattno != b->varattno)) return nullptr;
+  }
+  HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(chunk->relid));
+  if (!HeapTupleIsValid(tup)) return nullptr;
+  const double reltuples = ((Form_pg_class)GETSTRUCT(tup))->reltuples;
+  ReleaseSysCache(tup);
+  int position = 0;
+  ListCell* lc;
+  foreach (lc, src.rel->indexlist) {
+    if (lfirst(lc) == src.path->indexinfo) break;
+    position++;
+  }
+  const Oid index = matching_chunk_index(chunk->relid, src.path->indexinfo, position);
+  if (!OidIsValid(index)) return nullptr;
+  // (never analyzed or vacuumed: as big as the template)
+  const double ratio = reltuples >= 0 ? std::max(reltuples, 1.0) / src.rel->tuples : 1.0;
+  ChunkPlanCopy* c = (ChunkPlanCopy*)palloc0(sizeof(ChunkPlanCopy));
+  c->rti = rti;
+  c->indexoid = index;
+  c->source = src.position;
+  c->ratio = ratio;
+  c->rows = clamp_row_est(src.path->path.rows * ratio);
+  c->startup_cost = src.path->path.startup_cost;
+  c->total_cost = src.path->path.startup_cost + (src.path->path.total_cost - src.path->path.startup_cost) * ratio;
+  return c;
+}
+
+// The hypertable's one path when some chunks are plan copies: the ordered ChunkAppend over the
+// children in reading order (`kids`); its size from the planned chunks and the copies' estimates.
+void add_path_with_plan_copies(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, ChildRel* kids, int n,
+                               List* runtime) {
+  ChildRel* planned = (ChildRel*)palloc(sizeof(ChildRel) * n);
+  int nplanned = 0;
+  double copy_rows = 0;
+  double copy_tuples = 0;
+  for (int i = 0; i < n; ++i) {
+    if (kids[i].rel != nullptr) {
+      planned[nplanned++] = kids[i];
+    } else {
+      copy_rows += kids[i].copy->rows;
+      copy_tuples += kids[i].copy->ratio * planned[kids[i].copy->source].rel->tuples;
+    }
+  }
+  set_parent_size(rel, planned, nplanned);
+  rel->rows = clamp_row_est(rel->rows + copy_rows);
+  rel->tuples += copy_tuples;
+  ChunkAppendChild* children = (ChunkAppendChild*)palloc(sizeof(ChunkAppendChild) * n);
+  for (int i = 0; i < n; ++i) {
+    ChildRel* kid = &kids[i];
+    Path* path = kid->rel != nullptr
+                     ? ordered_child_path(root, rel, ht, kid->rel, root->query_pathkeys, STARTUP_COST)
+                     : nullptr;
+    children[i] = ChunkAppendChild{path, kid->range_start, kid->range_end, kid->space_start, kid->space_end,
+                                   kid->copy};
+  }
+  forget_paths(rel);
+  add_path(rel, (Path*)chunk_append_path_create(root, rel, children, n, runtime, ht->time_type,
+                                                root->query_pathkeys, nullptr, nullptr));
+}
+
 void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte,
                        const Hypertable* ht) {
   // The plan depends on the chunk catalog: every catalog change (a new chunk, a dropped one, a
@@ -1161,14 +1368,35 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   int n = 0;
   ChunkPlanTemplate tmpl{nullptr, NIL, false, NIL, 1.0};
   CompressedTemplate ctmpl{nullptr, NIL};
+  // Chunks a LIMIT will not reach (see plan_copies_allowed): planned in reading order.
+  const bool copies_allowed = nchunks > 1 && !below_watermark && plan_copies_allowed(root, rel, rte, ht, time_order);
+  const bool reverse = copies_allowed &&
+                       ((PathKey*)linitial(root->query_pathkeys))->pk_strategy == BTGreaterStrategyNumber;
+  PlanCopySource copy_src{nullptr, nullptr, 0, nullptr};
+  int ncopies = 0;
+  int template_attempts = 0;
   if (nchunks > 0) {
     expand_planner_arrays(root, nchunks);
     Relation parent_rel = table_open(rte->relid, NoLock);
-    ListCell* lc;
-    foreach (lc, chunks) {
-      ChunkInfo* c = (ChunkInfo*)lfirst(lc);
-      Index child_rti = add_chunk_rte(root, rte, rti, parent_rel, c->relid);
-      const bool dml = register_dml_chunk(root, rti, child_rti, root->simple_rte_array[child_rti]);
+    // (range table entries in range order, whatever the order of planning)
+    Index* rtis = (Index*)palloc(sizeof(Index) * nchunks);
+    bool* dmls = (bool*)palloc(sizeof(bool) * nchunks);
+    for (int k = 0; k < nchunks; ++k) {
+      rtis[k] = add_chunk_rte(root, rte, rti, parent_rel, ((ChunkInfo*)list_nth(chunks, k))->relid);
+      dmls[k] = register_dml_chunk(root, rti, rtis[k], root->simple_rte_array[rtis[k]]);
+    }
+    for (int k = 0; k < nchunks; ++k) {
+      const int at = reverse ? nchunks - 1 - k : k;
+      ChunkInfo* c = (ChunkInfo*)list_nth(chunks, at);
+      const Index child_rti = rtis[at];
+      const bool dml = dmls[at];
+      if (copy_src.path != nullptr) {
+        if (const ChunkPlanCopy* copy = plan_copy_for(root, rel, ht, copy_src, child_rti, c)) {
+          kids[n++] = ChildRel{nullptr, c->range_start, c->range_end, c->space_start, c->space_end, copy};
+          ncopies++;
+          continue;
+        }
+      }
       RelOptInfo* child = build_simple_rel(root, child_rti, rel);
       if (below_watermark) drop_satisfied_watermark_quals(root, child, ht, watermark, c->range_end);
       drop_clauses_covering_chunk(child, ht, c->range_start, c->range_end,
@@ -1177,10 +1405,27 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       // exclude chunks, so no partial paths compete with it.
       Var* time_var = (Var*)list_nth(root->append_rel_array[child_rti]->translated_vars, ht->time_attno - 1);
       if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order, time_var->varattno, &tmpl, &ctmpl)) continue;
+      // (the chunks are alike: when the first two row-store chunks read do not make a template,
+      // the others are not asked, which costs about a sort path per chunk)
+      if (copies_allowed && copy_src.path == nullptr && template_attempts < kPlanCopyAttempts &&
+          (c->status & kChunkStatusCompressed) == 0) {
+        template_attempts++;
+        if (IndexPath* ip = plan_copy_template(root, rel, ht, child, c, nchunks))
+          copy_src = PlanCopySource{child, ip, n - ncopies, clauses_covering_chunk(rel, ht, c->range_start, c->range_end)};
+      }
       kids[n++] = ChildRel{child, c->range_start, c->range_end, c->space_start, c->space_end};
     }
     table_close(parent_rel, NoLock);
   }
+  if (ncopies > 0) {
+    rte->inh = true;
+    const double old_rows = rel->rows;
+    add_path_with_plan_copies(root, rel, ht, kids, n, runtime);
+    propagate_rows_to_appendrel_parents(root, rel, old_rows);
+    return;
+  }
+  // (the rest wants the chunks in range order)
+  if (reverse) std::reverse(kids, kids + n);
   // From here on the hypertable is an append relation (statistics lookups use the inherited
   // statistics).
   rte->inh = true;
@@ -1194,12 +1439,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   set_parent_size(rel, kids, n);
   propagate_rows_to_appendrel_parents(root, rel, old_rows);
 
-  rel->pathlist = NIL;
-  rel->partial_pathlist = NIL;
-  rel->cheapest_startup_path = nullptr;
-  rel->cheapest_total_path = nullptr;
-  rel->cheapest_unique_path = nullptr;
-  rel->cheapest_parameterized_paths = NIL;
+  forget_paths(rel);
   List* live = NIL;
   for (int i = 0; i < n; ++i) live = lappend(live, kids[i].rel);
   add_paths_to_append_rel(root, rel, live);

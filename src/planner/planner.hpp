@@ -17,6 +17,8 @@ extern bool guc_enable_chunk_exclusion;
 extern bool guc_enable_ordered_append;
 extern bool guc_enable_chunk_index_sharing;
 extern bool guc_enable_chunk_path_cloning;
+// Setting strata.enable_chunk_plan_copies (chunks an ordered LIMIT will not reach, planner.cpp).
+extern bool guc_enable_chunk_plan_copies;
 extern bool guc_enable_runtime_exclusion;
 // Setting strata.enable_skipscan (src/planner/skip_scan.cpp).
 extern bool guc_enable_skipscan;

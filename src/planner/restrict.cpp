@@ -541,6 +541,19 @@ bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypert
 // a chunk of [12:00, 24:00) keeps only `time < '22:00'`, and a chunk the range covers entirely
 // keeps neither. Such clauses are dropped from the chunk's restrictions: no selectivity estimate,
 // no index clause matching and no evaluation per row. (Open-ended chunks keep them.)
+// Whether the restriction is a constant comparison of the time column (m's) that every value of
+// [range_start, range_end) satisfies.
+bool clause_covers_range(const MatchContext& m, RestrictInfo* rinfo, const Hypertable* ht, int64 range_start,
+                         int64 range_end) {
+  ClauseMatch cm;
+  if (rinfo->pseudoconstant || rinfo->security_level != 0 || !IsA(rinfo->clause, OpExpr) ||
+      !match_clause(m, (Node*)rinfo->clause, &cm) || !cm.constant || cm.is_array || cm.value_type != ht->time_type)
+    return false;
+  // (the chunk's values are range_start .. range_end - 1; the sets' intervals are closed)
+  TimeSet allowed = plan_time_set(m, (Node*)rinfo->clause);
+  return !allowed.all && allowed.n == 1 && allowed.iv[0].lo <= range_start && range_end - 1 <= allowed.iv[0].hi;
+}
+
 void drop_clauses_covering_chunk(RelOptInfo* child, const Hypertable* ht, int64 range_start,
                                  int64 range_end, List* translated_vars) {
   if (range_start == INT64_MIN || range_end == INT64_MAX || child->baserestrictinfo == NIL) return;
@@ -550,25 +563,34 @@ void drop_clauses_covering_chunk(RelOptInfo* child, const Hypertable* ht, int64 
   const Oid opfamily = time_btree_opfamily(ht->time_type);
   if (!OidIsValid(opfamily)) return;
   MatchContext m{child->relid, ((Var*)tv)->varattno, ht->time_type, opfamily, nullptr};
-  // (the chunk's values are range_start .. range_end - 1; the sets' intervals are closed)
   List* kept = NIL;
   bool dropped = false;
   ListCell* lc;
   foreach (lc, child->baserestrictinfo) {
     RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
-    ClauseMatch cm;
-    if (!rinfo->pseudoconstant && rinfo->security_level == 0 && IsA(rinfo->clause, OpExpr) &&
-        match_clause(m, (Node*)rinfo->clause, &cm) && cm.constant && !cm.is_array &&
-        cm.value_type == ht->time_type) {
-      TimeSet allowed = plan_time_set(m, (Node*)rinfo->clause);
-      if (!allowed.all && allowed.n == 1 && allowed.iv[0].lo <= range_start && range_end - 1 <= allowed.iv[0].hi) {
-        dropped = true;
-        continue;
-      }
+    if (clause_covers_range(m, rinfo, ht, range_start, range_end)) {
+      dropped = true;
+      continue;
     }
     kept = lappend(kept, rinfo);
   }
   if (dropped) child->baserestrictinfo = kept;
+}
+
+Bitmapset* clauses_covering_chunk(RelOptInfo* parent, const Hypertable* ht, int64 range_start, int64 range_end) {
+  if (range_start == INT64_MIN || range_end == INT64_MAX || parent->baserestrictinfo == NIL) return nullptr;
+  const Oid opfamily = time_btree_opfamily(ht->time_type);
+  if (!OidIsValid(opfamily)) return nullptr;
+  MatchContext m{parent->relid, ht->time_attno, ht->time_type, opfamily, nullptr};
+  Bitmapset* positions = nullptr;
+  int i = 0;
+  ListCell* lc;
+  foreach (lc, parent->baserestrictinfo) {
+    if (clause_covers_range(m, (RestrictInfo*)lfirst(lc), ht, range_start, range_end))
+      positions = bms_add_member(positions, i);
+    i++;
+  }
+  return positions;
 }
 
 void drop_satisfied_watermark_quals(PlannerInfo* root, RelOptInfo* child, const Hypertable* ht, int64 wm,

@@ -68,6 +68,9 @@ void drop_satisfied_watermark_quals(PlannerInfo* root, RelOptInfo* child, const 
 // of its range [range_start, range_end) satisfies (translated_vars: the chunk's AppendRelInfo's).
 void drop_clauses_covering_chunk(RelOptInfo* child, const Hypertable* ht, int64 range_start,
                                  int64 range_end, List* translated_vars);
+// The positions in the parent rel's restrictions of the clauses drop_clauses_covering_chunk drops
+// from a chunk of [range_start, range_end) (nullptr when none).
+Bitmapset* clauses_covering_chunk(RelOptInfo* parent, const Hypertable* ht, int64 range_start, int64 range_end);
 
 // The join clauses `time_col OP expr(outer rels)` that a scan of rel parameterized by
 // required_outer enforces, as RuntimeClauses evaluated each time the scan (re)starts (their outer
