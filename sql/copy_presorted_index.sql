@@ -64,7 +64,8 @@ BEGIN
 END $$;
 SELECT same('SELECT host, time FROM t ORDER BY host, time DESC');
 SELECT same('SELECT c, i4 FROM t ORDER BY c DESC NULLS LAST, i4');
-SELECT same('SELECT i2, d, f, host FROM t ORDER BY i2 NULLS FIRST, d DESC');
+SELECT same('SELECT i2, d FROM t ORDER BY i2 NULLS FIRST, d DESC');
+SELECT same('SELECT sum(f), count(host) FROM t WHERE i2 BETWEEN -10 AND 10');
 SELECT same('SELECT i4 FROM t WHERE i4 % 3 = 0 ORDER BY i4 DESC');
 SELECT same('SELECT count(*) FROM t WHERE lower(host) = ''h10''');
 
