@@ -64,8 +64,8 @@ struct Record {
 };
 
 struct Entry {
-  uint64 prefix;  // the key's first 8 bytes, big-endian: most comparisons end here
-  Record* rec;
+  uint64 k0, k1;  // the key's first 16 bytes, big-endian (zero-padded): most comparisons end here,
+  Record* rec;    // without reading the record
 };
 
 struct Presort {
@@ -264,11 +264,12 @@ void collect(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool 
     vals[i] = PointerGetDatum(copy);
     copy += MAXALIGN(n);
   }
-  unsigned char first[8] = {0};
-  memcpy(first, key, Min(keylen, 8));
-  uint64 prefix = 0;
-  for (unsigned char b : first) prefix = (prefix << 8) | b;
-  p->entries[p->n++] = Entry{prefix, r};
+  unsigned char first[16] = {0};
+  memcpy(first, key, Min(keylen, 16));
+  uint64 k0 = 0, k1 = 0;
+  for (int b = 0; b < 8; b++) k0 = (k0 << 8) | first[b];
+  for (int b = 8; b < 16; b++) k1 = (k1 << 8) | first[b];
+  p->entries[p->n++] = Entry{k0, k1, r};
 }
 
 double presorted_scan(Relation table_rel, Relation index_rel, IndexInfo* info, bool allow_sync, bool anyvisible,
@@ -287,9 +288,12 @@ double presorted_scan(Relation table_rel, Relation index_rel, IndexInfo* info, b
                                                          start_blockno, numblocks, collect, p, scan);
   if (!p->given_up) {
     std::sort(p->entries, p->entries + p->n, [](const Entry& a, const Entry& b) {
-      if (a.prefix != b.prefix) return a.prefix < b.prefix;
+      if (a.k0 != b.k0) return a.k0 < b.k0;
+      if (a.k1 != b.k1) return a.k1 < b.k1;
       const int la = a.rec->keylen, lb = b.rec->keylen;
-      const int c = memcmp(a.rec + 1, b.rec + 1, Min(la, lb));
+      if (la <= 16 || lb <= 16) return la < lb;  // (equal first 16 bytes: the shorter key sorts first)
+      const int c = memcmp(reinterpret_cast<const char*>(a.rec + 1) + 16, reinterpret_cast<const char*>(b.rec + 1) + 16,
+                           Min(la, lb) - 16);
       return c != 0 ? c < 0 : la < lb;
     });
     p->sorted = true;
