@@ -237,7 +237,8 @@ void collect(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool 
   for (int i = 0; i < p->natts; i++)
     if (!isnull[i] && !p->byval[i]) copies += MAXALIGN(datumGetSize(values[i], false, p->typlen[i]));
   const Size size = MAXALIGN(sizeof(Record) + Max(keylen, 0)) + MAXALIGN(p->natts * (sizeof(Datum) + sizeof(bool))) + copies;
-  if (keylen < 0 || p->used + size + (p->cap + 1) * sizeof(Entry) > p->budget) {
+  const Size array = (p->n == p->cap ? 2 * p->cap : p->cap) * sizeof(Entry);
+  if (keylen < 0 || p->used + size + array > p->budget) {
     give_up(p);
     p->callback(index, tid, values, isnull, alive, p->callback_state);
     return;
