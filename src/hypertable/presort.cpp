@@ -13,9 +13,10 @@
 // options, then the heap TID, which btree builds sort on last), sorted in C++ and handed to the
 // build in that order. The result is the same index: the sort that follows only confirms the order
 // (and finds duplicates of a unique index, adjacent now, as before). Should the order differ from
-// the operator class's after all, PostgreSQL sorts as it always does. Rows beyond
+// the operator class's after all, PostgreSQL sorts as it always does. A heap with more rows than
+// maintenance_work_mem holds at 128 bytes each is left to PostgreSQL's build; rows beyond
 // maintenance_work_mem of copies go to the build unsorted, in heap order (PostgreSQL sorts them).
-// The build is serial then (its parallel workers would scan the heap themselves).
+// The build is serial (its parallel workers would scan the heap themselves).
 //
 // The heap scan is taken over by pointing the chunk's relcache entry at a copy of its table access
 // method whose index_build_range_scan puts the heap's own back (heap_getnext checks it) and collects
@@ -36,6 +37,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -53,6 +55,7 @@ enum KeyKind : uint8 { kKeyInt16, kKeyInt32, kKeyInt64, kKeyText };
 
 constexpr int kMaxKeyBytes = 1024;  // longer keys: the build sorts as usual
 constexpr Size kArenaBlock = 1024 * 1024;
+constexpr double kRowEstimate = 128;  // bytes a row takes here with short keys (entry, record, copies)
 
 // One heap row as the build's callback received it: TID, liveness, the sort key, then the index
 // columns' values (by-reference ones copied behind them).
@@ -311,12 +314,26 @@ bool index_build_presorted(Relation heap, Relation idx, IndexInfo* info) {
     pfree(p);
     return false;
   }
+  p->budget = static_cast<Size>(maintenance_work_mem) * 1024;
+  // A heap whose rows would not fit (rows of its first page times its pages, at kRowEstimate bytes
+  // each) is left to PostgreSQL's build, parallel if it likes: collecting a part of it in vain
+  // would cost more than it saves.
+  const BlockNumber blocks = RelationGetNumberOfBlocks(heap);
+  if (blocks > 0) {
+    Buffer buf = ReadBuffer(heap, 0);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    const double per_page = PageGetMaxOffsetNumber(BufferGetPage(buf));
+    UnlockReleaseBuffer(buf);
+    if (blocks * per_page * kRowEstimate > static_cast<double>(p->budget)) {
+      pfree(p);
+      return false;
+    }
+  }
   p->index = idx;
   p->real_am = heap->rd_tableam;
   p->am = *heap->rd_tableam;
   p->am.index_build_range_scan = presorted_scan;
   p->cxt = AllocSetContextCreate(CurrentMemoryContext, "strata presorted index build", ALLOCSET_DEFAULT_SIZES);
-  p->budget = static_cast<Size>(maintenance_work_mem) * 1024;
   p->cap = 1024;
   p->entries = static_cast<Entry*>(MemoryContextAllocHuge(p->cxt, p->cap * sizeof(Entry)));
   current = p;
