@@ -66,6 +66,8 @@ def main():
                         help="also time the hypertable with strata.copy_bulk_index_build = off")
     parser.add_argument("--split-off", action="store_true",
                         help="also time the hypertable with strata.copy_fast_split = off (PostgreSQL splits lines)")
+    parser.add_argument("--presort-off", action="store_true",
+                        help="also time the hypertable with strata.presorted_index_build = off (PostgreSQL's build sorts)")
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
     targets = [t for t in harness.TARGETS if t.name in ("plain", "strata")]
@@ -78,6 +80,10 @@ def main():
         targets.append(harness.Target("split_off", "strata hypertable, PostgreSQL's line splitting",
                                       extension=True, hypertable=True))
         envs["split_off"] = dict(os.environ, PGOPTIONS="-c strata.copy_fast_split=off")
+    if args.presort_off:
+        targets.append(harness.Target("presort_off", "strata hypertable, index builds sorting for themselves",
+                                      extension=True, hypertable=True))
+        envs["presort_off"] = dict(os.environ, PGOPTIONS="-c strata.presorted_index_build=off")
     names = harness.DATA_WORKLOADS if args.workload == "all" else [args.workload]
     doc = {"scale": args.scale, "rounds": args.rounds, "workloads": {}}
     head = "| workload | rows | plain rows/s | strata rows/s | strata/plain |"
@@ -85,12 +91,16 @@ def main():
         head += " strata per-row index inserts rows/s | per-row/plain |"
     if args.split_off:
         head += " strata split off rows/s | split off/plain |"
+    if args.presort_off:
+        head += " strata presort off rows/s | presort off/plain |"
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
     chead = "| workload | plain backend CPU s | strata backend CPU s | plain/strata | strata parallel workers CPU s |"
     if args.per_row:
         chead += " per-row backend CPU s | plain/per-row |"
     if args.split_off:
         chead += " split off backend CPU s | plain/split off |"
+    if args.presort_off:
+        chead += " presort off backend CPU s | plain/presort off | presort off workers CPU s |"
     cpu_lines = [chead, "|---" * (chead.count("|") - 1) + "|"]
     for name in names:
         w = harness.Workload(name, args.scale)
@@ -124,13 +134,18 @@ def main():
                          + (f" {cmed['per_row']:.2f} | {cmed['plain'] / cmed['per_row']:.2f} |"
                             if args.per_row else "")
                          + (f" {cmed['split_off']:.2f} | {cmed['plain'] / cmed['split_off']:.2f} |"
-                            if args.split_off else ""))
+                            if args.split_off else "")
+                         + (f" {cmed['presort_off']:.2f} | {cmed['plain'] / cmed['presort_off']:.2f} |"
+                            f" {statistics.median(workers['presort_off']):.2f} |"
+                            if args.presort_off else ""))
         line = (f"| {name} | {rows:,} | {med['plain']:,.0f} | {med['strata']:,.0f} | "
                 f"{med['strata'] / med['plain']:.2f} |")
         if args.per_row:
             line += f" {med['per_row']:,.0f} | {med['per_row'] / med['plain']:.2f} |"
         if args.split_off:
             line += f" {med['split_off']:,.0f} | {med['split_off'] / med['plain']:.2f} |"
+        if args.presort_off:
+            line += f" {med['presort_off']:,.0f} | {med['presort_off'] / med['plain']:.2f} |"
         lines.append(line)
     if args.json:
         args.json.write_text(json.dumps(doc, indent=2) + "\n")

@@ -1,6 +1,7 @@
 // Planning helpers shared by the columnstore aggregation (agg_plan.cpp) and the rowstore
 // aggregation (rowagg_plan.cpp): declared in agg.hpp. C-style glue.
 #include "columnstore/agg.hpp"
+#include "pg/min_max.hpp"
 
 #include <cstring>
 
@@ -53,6 +54,14 @@ bool plain_aggref(const Aggref* a) {
 }
 
 int agg_kind(Oid fnoid, bool rowstore) {
+  switch (pg::by_value_min_max(fnoid)) {
+    case pg::MinMax::kMin:
+      return kMin;
+    case pg::MinMax::kMax:
+      return kMax;
+    case pg::MinMax::kNeither:
+      break;
+  }
   switch (fnoid) {
     case F_COUNT_:
       return kCountStar;
@@ -81,26 +90,8 @@ int agg_kind(Oid fnoid, bool rowstore) {
       return rowstore ? -1 : kSumNumeric;
     case F_AVG_NUMERIC:
       return rowstore ? -1 : kAvgNumeric;
-    case F_MIN_INT2:
-    case F_MIN_INT4:
-    case F_MIN_INT8:
-    case F_MIN_FLOAT4:
-    case F_MIN_FLOAT8:
-    case F_MIN_DATE:
-    case F_MIN_TIMESTAMP:
-    case F_MIN_TIMESTAMPTZ:
-      return kMin;
     case F_MIN_NUMERIC:
       return rowstore ? -1 : kMin;
-    case F_MAX_INT2:
-    case F_MAX_INT4:
-    case F_MAX_INT8:
-    case F_MAX_FLOAT4:
-    case F_MAX_FLOAT8:
-    case F_MAX_DATE:
-    case F_MAX_TIMESTAMP:
-    case F_MAX_TIMESTAMPTZ:
-      return kMax;
     case F_MAX_NUMERIC:
       return rowstore ? -1 : kMax;
     default:

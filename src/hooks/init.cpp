@@ -7,6 +7,7 @@
 #include "columnstore/scan.hpp"
 #include "gapfill/gapfill.hpp"
 #include "hooks/hooks.hpp"
+#include "hypertable/chunk.hpp"
 #include "ingest/copy_input.hpp"
 #include "ingest/copy_split.hpp"
 #include "ingest/ingest.hpp"
@@ -75,6 +76,10 @@ void define_settings() {
                            "Builds the indexes of the chunks a COPY creates in bulk at the end of the COPY.",
                            "Off, every row is inserted into the chunk's indexes as it is written (for comparisons).",
                            &guc_copy_bulk_index_build, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.presorted_index_build",
+                           "Hands the index build of a chunk that COPY or a refresh filled its rows in index order, for integer, date, timestamp and byte-ordered text keys.",
+                           "Off, PostgreSQL's build sorts them (for comparisons).",
+                           &guc_presorted_index_build, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.copy_keep_heap_in_buffers",
                            "Writes the heap of a chunk whose indexes COPY builds at its end without the bulk-write ring, up to a quarter of shared_buffers.",
                            "Off, those pages go through PostgreSQL's 16 MB ring and the index build reads them back from the kernel (for comparisons).",

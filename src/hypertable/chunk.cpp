@@ -266,7 +266,9 @@ bool chunk_indexes_can_wait(const ResultRelInfo* rri, bool allow_unique) {
 
 void chunk_rebuild_index(Relation heap, Relation idx, bool parallel) {
   RelationSetNewRelfilenode(idx, idx->rd_rel->relpersistence);
-  index_build(heap, idx, BuildIndexInfo(idx), true, parallel);
+  IndexInfo* info = BuildIndexInfo(idx);
+  if (index_build_presorted(heap, idx, info)) return;
+  index_build(heap, idx, info, true, parallel);
 }
 
 void run_internal_ddl(const char* sql) {

@@ -44,8 +44,14 @@ int64 interval_to_internal(Datum value, Oid value_type, bool is_null, Oid time_t
 bool chunk_indexes_can_wait(const ResultRelInfo* rri, bool allow_unique);
 // Builds index `idx` of chunk `heap` afresh, as REINDEX does: new empty storage (the old one, holding
 // only the empty index's metapage, goes at commit; both WAL-logged), then PostgreSQL's index build
-// over the heap (one sort and a sequential write; checks uniqueness), `parallel` allowing workers.
+// over the heap (one sort and a sequential write; checks uniqueness), `parallel` allowing workers
+// (not when index_build_presorted takes it: its sort then only confirms the order).
 void chunk_rebuild_index(Relation heap, Relation idx, bool parallel);
+// Setting strata.presorted_index_build (registered by src/hooks/init.cpp).
+extern bool guc_presorted_index_build;
+// index_build of btree `idx` over `heap` with its input handed over in index order when the key
+// columns allow (presort.cpp; then serial, and true); false when they do not (nothing done).
+bool index_build_presorted(Relation heap, Relation idx, IndexInfo* info);
 
 // Runs `sql` through SPI as the bootstrap superuser in a restricted security context; used for
 // the DDL that builds chunks (inserters need not own the hypertable).

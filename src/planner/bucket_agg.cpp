@@ -29,6 +29,7 @@
 
 #include "catalog/registry.hpp"
 #include "pg/guard.hpp"
+#include "pg/min_max.hpp"
 #include "pg/pg.hpp"
 #include "planner/chunk_append.hpp"
 #include "planner/planner.hpp"
@@ -180,30 +181,10 @@ ColKind agg_kind(Aggref* a, Index relid) {
   if (list_length(a->args) != 1) return kBucket;
   Node* arg = (Node*)((TargetEntry*)linitial(a->args))->expr;
   if (!is_column_of(arg, relid)) return kBucket;
-  switch (a->aggfnoid) {
-    case F_COUNT_ANY:
-      return kCount;
-    case F_MAX_INT2:
-    case F_MAX_INT4:
-    case F_MAX_INT8:
-    case F_MAX_FLOAT4:
-    case F_MAX_FLOAT8:
-    case F_MAX_DATE:
-    case F_MAX_TIMESTAMP:
-    case F_MAX_TIMESTAMPTZ:
-      return val_type_of(exprType(arg)) == kNone ? kBucket : kMax;
-    case F_MIN_INT2:
-    case F_MIN_INT4:
-    case F_MIN_INT8:
-    case F_MIN_FLOAT4:
-    case F_MIN_FLOAT8:
-    case F_MIN_DATE:
-    case F_MIN_TIMESTAMP:
-    case F_MIN_TIMESTAMPTZ:
-      return val_type_of(exprType(arg)) == kNone ? kBucket : kMin;
-    default:
-      return kBucket;
-  }
+  if (a->aggfnoid == F_COUNT_ANY) return kCount;
+  const pg::MinMax mm = pg::by_value_min_max(a->aggfnoid);
+  if (mm == pg::MinMax::kNeither || val_type_of(exprType(arg)) == kNone) return kBucket;
+  return mm == pg::MinMax::kMin ? kMin : kMax;
 }
 
 bool has_column(PathTarget* target, Var* var) {

@@ -359,7 +359,9 @@ TEST(ColumnstoreBatchBuilder, BloomFiltersFromCallerHashes) {
     if (r % 10 == 9) {
       b.append_null(1);
     } else {
-      b.append_bytes(1, "v" + std::to_string(r % 100));
+      std::string v = "v";  // (not "v" + to_string(): a false -Wrestrict of GCC 12 at -O3)
+      v += std::to_string(r % 100);
+      b.append_bytes(1, v);
       b.add_bloom_hash(1, static_cast<uint64_t>(r % 100) * 7919);  // 90 distinct hashes, repeated
     }
     b.end_row();
