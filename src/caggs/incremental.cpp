@@ -41,6 +41,7 @@ extern "C" {
 
 namespace strata {
 bool guc_cagg_incremental = true;
+int guc_cagg_fillfactor = 90;
 }
 
 namespace strata::caggs {
@@ -259,6 +260,11 @@ TupleDesc plan_desc(const IncPlan* ip) {
 }
 
 }  // namespace
+
+bool inc_mergeable(const QueryInfo* qi) {
+  IncPlan ip;
+  return analyze_inc(qi, &ip);
+}
 
 bool inc_capture_enabled() {
   Oid rel, idx;
