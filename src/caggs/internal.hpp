@@ -146,8 +146,9 @@ struct RefreshOptions {
 };
 
 // Refreshes buckets [start, end) of the window. Used by refresh_continuous_aggregate, the
-// refresh policy and CREATE ... WITH DATA.
-void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* opt);
+// refresh policy and CREATE ... WITH DATA. `qi`: the aggregate's query when the caller has
+// loaded it already (nullptr: loaded here).
+void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* opt, const QueryInfo* qi = nullptr);
 
 // The invalidation log of an aggregate, as an array of ranges (palloc'd).
 core::TimeRange* read_log(int32 mat_id, int* n);
