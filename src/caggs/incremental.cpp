@@ -262,30 +262,37 @@ TupleDesc plan_desc(const IncPlan* ip) {
 }
 
 // Whether two values of group column `i` are equal under the query's grouping equality exactly
-// when their binary send formats are: types whose default equality compares the bytes (text and
-// varchar under a deterministic collation), grouped by that equality.
+// when their binary send formats are: the equality is the type's own comparison of its value
+// (text and varchar under a deterministic collation).
 bool binary_key_exact(const IncPlan* ip, int i) {
-  Oid t = ip->types[i];
-  switch (t) {
+  const Oid fn = get_opcode(ip->eqops[i]);
+  switch (ip->types[i]) {
     case BOOLOID:
+      return fn == F_BOOLEQ;
     case CHAROID:
+      return fn == F_CHAREQ;
     case INT2OID:
+      return fn == F_INT2EQ;
     case INT4OID:
+      return fn == F_INT4EQ;
     case INT8OID:
+      return fn == F_INT8EQ;
     case OIDOID:
+      return fn == F_OIDEQ;
     case DATEOID:
+      return fn == F_DATE_EQ;
     case TIMESTAMPOID:
+      return fn == F_TIMESTAMP_EQ;
     case TIMESTAMPTZOID:
+      return fn == F_TIMESTAMPTZ_EQ;
     case UUIDOID:
-      break;
+      return fn == F_UUID_EQ;
     case TEXTOID:
     case VARCHAROID:
-      if (!OidIsValid(ip->collations[i]) || !get_collation_isdeterministic(ip->collations[i])) return false;
-      break;
+      return fn == F_TEXTEQ && OidIsValid(ip->collations[i]) && get_collation_isdeterministic(ip->collations[i]);
     default:
       return false;
   }
-  return ip->eqops[i] == lookup_type_cache(t, TYPECACHE_EQ_OPR)->eq_opr;
 }
 
 // The bucket and group keys of the delta rows seen so far, to tell whether any two delta rows
@@ -499,8 +506,7 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   bool* nulls = merge ? static_cast<bool*>(palloc(sizeof(bool) * ip.ncols)) : nullptr;
   // The group columns that are NULL in some delta row: only they need a NULL-matching condition.
   bool* group_null = merge ? static_cast<bool*>(palloc0(sizeof(bool) * ip.ncols)) : nullptr;
-  KeySet keys_seen{nullptr, false};
-  if (merge) keyset_init(&keys_seen, &ip);
+  KeySet keys_seen{nullptr, false};  // (set up by the first delta row)
   List* tids = NIL;
   int64 rows = 0, lo_bucket = core::kOpenEnd, hi_bucket = core::kOpenStart, last_logged = core::kOpenStart;
   int nbuckets = 0, bucket_cap = 64;  // the distinct buckets of the delta rows merged
@@ -544,6 +550,7 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
     }
     for (int i = 0; i < n; i++)
       if (nulls[i]) group_null[i] = true;
+    if (rows == 0) keyset_init(&keys_seen, &ip);
     keyset_add(&keys_seen, &ip, elems, enulls);
     tuplestore_putvalues(ts, desc, values, nulls);
     auto* tid = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData)));
