@@ -569,6 +569,7 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   }
   systable_endscan(scan);
   UnregisterSnapshot(snap);
+  if (keys_seen.seen != nullptr) hash_destroy(keys_seen.seen);
   if (rows == 0) {
     table_close(rel, RowExclusiveLock);
     if (ts != nullptr) tuplestore_end(ts);
