@@ -265,34 +265,18 @@ TupleDesc plan_desc(const IncPlan* ip) {
 // when their binary send formats are: the equality is the type's own comparison of its value
 // (text and varchar under a deterministic collation).
 bool binary_key_exact(const IncPlan* ip, int i) {
-  const Oid fn = get_opcode(ip->eqops[i]);
-  switch (ip->types[i]) {
-    case BOOLOID:
-      return fn == F_BOOLEQ;
-    case CHAROID:
-      return fn == F_CHAREQ;
-    case INT2OID:
-      return fn == F_INT2EQ;
-    case INT4OID:
-      return fn == F_INT4EQ;
-    case INT8OID:
-      return fn == F_INT8EQ;
-    case OIDOID:
-      return fn == F_OIDEQ;
-    case DATEOID:
-      return fn == F_DATE_EQ;
-    case TIMESTAMPOID:
-      return fn == F_TIMESTAMP_EQ;
-    case TIMESTAMPTZOID:
-      return fn == F_TIMESTAMPTZ_EQ;
-    case UUIDOID:
-      return fn == F_UUID_EQ;
-    case TEXTOID:
-    case VARCHAROID:
-      return fn == F_TEXTEQ && OidIsValid(ip->collations[i]) && get_collation_isdeterministic(ip->collations[i]);
-    default:
-      return false;
-  }
+  // (each type with the function of its own equality)
+  static constexpr Oid kExact[][2] = {{BOOLOID, F_BOOLEQ},       {CHAROID, F_CHAREQ},
+                                      {INT2OID, F_INT2EQ},       {INT4OID, F_INT4EQ},
+                                      {INT8OID, F_INT8EQ},       {OIDOID, F_OIDEQ},
+                                      {DATEOID, F_DATE_EQ},      {TIMESTAMPOID, F_TIMESTAMP_EQ},
+                                      {TIMESTAMPTZOID, F_TIMESTAMPTZ_EQ}, {UUIDOID, F_UUID_EQ}};
+  const Oid type = ip->types[i], fn = get_opcode(ip->eqops[i]);
+  if (type == TEXTOID || type == VARCHAROID)
+    return fn == F_TEXTEQ && OidIsValid(ip->collations[i]) && get_collation_isdeterministic(ip->collations[i]);
+  for (const auto& e : kExact)
+    if (e[0] == type) return fn == e[1];
+  return false;
 }
 
 // The bucket and group keys of the delta rows seen so far, to tell whether any two delta rows
