@@ -19,6 +19,7 @@ extern "C" {
 #include "catalog/pg_operator.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/executor.h"
 #include "executor/tstoreReceiver.h"
 #include "miscadmin.h"
@@ -30,6 +31,7 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/queryenvironment.h"
@@ -41,6 +43,7 @@ extern "C" {
 
 namespace strata {
 bool guc_cagg_incremental = true;
+int guc_cagg_fillfactor = 90;
 }
 
 namespace strata::caggs {
@@ -258,7 +261,71 @@ TupleDesc plan_desc(const IncPlan* ip) {
   return d;
 }
 
+// Whether two values of group column `i` are equal under the query's grouping equality exactly
+// when their binary send formats are: the equality is the type's own comparison of its value
+// (text and varchar under a deterministic collation).
+bool binary_key_exact(const IncPlan* ip, int i) {
+  // (each type with the function of its own equality)
+  static constexpr Oid kExact[][2] = {{BOOLOID, F_BOOLEQ},       {CHAROID, F_CHAREQ},
+                                      {INT2OID, F_INT2EQ},       {INT4OID, F_INT4EQ},
+                                      {INT8OID, F_INT8EQ},       {OIDOID, F_OIDEQ},
+                                      {DATEOID, F_DATE_EQ},      {TIMESTAMPOID, F_TIMESTAMP_EQ},
+                                      {TIMESTAMPTZOID, F_TIMESTAMPTZ_EQ}, {UUIDOID, F_UUID_EQ}};
+  const Oid type = ip->types[i], fn = get_opcode(ip->eqops[i]);
+  if (type == TEXTOID || type == VARCHAROID)
+    return fn == F_TEXTEQ && OidIsValid(ip->collations[i]) && get_collation_isdeterministic(ip->collations[i]);
+  for (const auto& e : kExact)
+    if (e[0] == type) return fn == e[1];
+  return false;
+}
+
+// The bucket and group keys of the delta rows seen so far, to tell whether any two delta rows
+// share a bucket and group (then they are combined first). Keys are 64-bit hashes of the group
+// columns' binary values: a collision counts as a shared key (combining is exact either way).
+struct KeySet {
+  HTAB* seen;
+  bool distinct;  // no two delta rows share a key so far
+};
+
+void keyset_init(KeySet* k, const IncPlan* ip) {
+  k->seen = nullptr;
+  k->distinct = true;
+  for (int i = 0; i < ip->ncols && k->distinct; i++)
+    if (ip->how[i] == Combine::group && !binary_key_exact(ip, i)) k->distinct = false;
+  if (!k->distinct) return;
+  HASHCTL ctl;
+  memset(&ctl, 0, sizeof ctl);
+  ctl.keysize = sizeof(uint64);
+  ctl.entrysize = sizeof(uint64);
+  ctl.hcxt = CurrentMemoryContext;
+  k->seen = hash_create("strata delta row keys", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+// A delta row's values (binary, as stored) and NULL flags.
+void keyset_add(KeySet* k, const IncPlan* ip, const Datum* elems, const bool* enulls) {
+  if (!k->distinct) return;
+  uint64 h = 0;
+  for (int i = 0; i < ip->ncols; i++) {
+    if (ip->how[i] != Combine::group) continue;
+    uint64 v = 0x9e3779b97f4a7c15ULL;  // (NULL)
+    if (!enulls[i]) {
+      bytea* b = DatumGetByteaPP(elems[i]);
+      v = hash_bytes_extended(reinterpret_cast<const unsigned char*>(VARDATA_ANY(b)),
+                              static_cast<int>(VARSIZE_ANY_EXHDR(b)), static_cast<uint64>(i));
+    }
+    h = hash_combine64(h, v);
+  }
+  bool found;
+  (void)hash_search(k->seen, &h, HASH_ENTER, &found);
+  if (found) k->distinct = false;
+}
+
 }  // namespace
+
+bool inc_mergeable(const QueryInfo* qi) {
+  IncPlan ip;
+  return analyze_inc(qi, &ip);
+}
 
 bool inc_capture_enabled() {
   Oid rel, idx;
@@ -423,6 +490,7 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   bool* nulls = merge ? static_cast<bool*>(palloc(sizeof(bool) * ip.ncols)) : nullptr;
   // The group columns that are NULL in some delta row: only they need a NULL-matching condition.
   bool* group_null = merge ? static_cast<bool*>(palloc0(sizeof(bool) * ip.ncols)) : nullptr;
+  KeySet keys_seen{nullptr, false};  // (set up by the first delta row)
   List* tids = NIL;
   int64 rows = 0, lo_bucket = core::kOpenEnd, hi_bucket = core::kOpenStart, last_logged = core::kOpenStart;
   int nbuckets = 0, bucket_cap = 64;  // the distinct buckets of the delta rows merged
@@ -466,6 +534,8 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
     }
     for (int i = 0; i < n; i++)
       if (nulls[i]) group_null[i] = true;
+    if (rows == 0) keyset_init(&keys_seen, &ip);
+    keyset_add(&keys_seen, &ip, elems, enulls);
     tuplestore_putvalues(ts, desc, values, nulls);
     auto* tid = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData)));
     *tid = tup->t_self;
@@ -483,6 +553,7 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   }
   systable_endscan(scan);
   UnregisterSnapshot(snap);
+  if (keys_seen.seen != nullptr) hash_destroy(keys_seen.seen);
   if (rows == 0) {
     table_close(rel, RowExclusiveLock);
     if (ts != nullptr) tuplestore_end(ts);
@@ -612,21 +683,29 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   (void)set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
   (void)set_config_option("enable_nestloop", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-  if (SPI_register_relation(make_enr(kDeltaName, desc, ts, rows)) != SPI_OK_REL_REGISTER)
-    elog(ERROR, "could not register the delta rows");
-  Tuplestorestate* combined = tuplestore_begin_heap(false, false, work_mem);
-  DestReceiver* dest = CreateDestReceiver(DestTuplestore);
-  SetTuplestoreDestReceiverParams(dest, combined, CurrentMemoryContext, false, nullptr, nullptr);
-  SPIExecuteOptions opt{};
-  opt.read_only = false;
-  opt.dest = dest;
-  tuplestore_rescan(ts);
-  int rc = SPI_execute_extended(combine_sql, &opt);
-  if (rc != SPI_OK_SELECT) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), combine_sql);
-  dest->rDestroy(dest);
-  int64 ncombined = static_cast<int64>(tuplestore_tuple_count(combined));
+  // Delta rows of distinct buckets and groups (one transaction's, typically) are the combined
+  // rows themselves.
+  Tuplestorestate* combined = ts;
+  int64 ncombined = rows;
+  int rc;
+  if (!keys_seen.distinct) {
+    if (SPI_register_relation(make_enr(kDeltaName, desc, ts, rows)) != SPI_OK_REL_REGISTER)
+      elog(ERROR, "could not register the delta rows");
+    combined = tuplestore_begin_heap(false, false, work_mem);  // (in SPI's memory)
+    DestReceiver* dest = CreateDestReceiver(DestTuplestore);
+    SetTuplestoreDestReceiverParams(dest, combined, CurrentMemoryContext, false, nullptr, nullptr);
+    SPIExecuteOptions opt{};
+    opt.read_only = false;
+    opt.dest = dest;
+    tuplestore_rescan(ts);
+    rc = SPI_execute_extended(combine_sql, &opt);
+    if (rc != SPI_OK_SELECT) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), combine_sql);
+    dest->rDestroy(dest);
+    ncombined = static_cast<int64>(tuplestore_tuple_count(combined));
+  }
   if (SPI_register_relation(make_enr(kCombinedName, desc, combined, ncombined)) != SPI_OK_REL_REGISTER)
     elog(ERROR, "could not register the combined rows");
+  tuplestore_rescan(combined);
   rc = SPI_execute_with_args(update_sql, 3, types, args, nullptr, false, 0);
   if (rc != SPI_OK_UPDATE) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), update_sql);
   // (each materialized row of a bucket and group is updated from the one combined row of that
@@ -636,7 +715,7 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
     rc = SPI_execute_with_args(insert_sql, 3, types, args, nullptr, false, 0);
     if (rc != SPI_OK_INSERT) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), insert_sql);
   }
-  tuplestore_end(combined);  // (in SPI's memory)
+  if (combined != ts) tuplestore_end(combined);
   SPI_finish();
   unbecome(&as);
   tuplestore_end(ts);

@@ -46,6 +46,11 @@ void caggs_init() {
                            "are aggregated into delta rows that a refresh adds into the materialized buckets, "
                            "where the aggregates combine exactly (off: their buckets are recomputed).",
                            nullptr, &guc_cagg_incremental, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("strata.cagg_fillfactor",
+                          "Fillfactor of the materialization hypertable of a new continuous aggregate whose "
+                          "refreshes merge late rows in place: the free space left in each page lets them update "
+                          "materialized rows without new index entries (HOT); 100 leaves none.",
+                          nullptr, &guc_cagg_fillfactor, 90, 10, 100, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 
   DefineCustomBoolVariable("strata.cagg_refresh_rowstore_agg",
                            "Continuous aggregate refreshes aggregate rowstore chunks with RowstoreAggregate "

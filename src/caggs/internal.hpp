@@ -12,6 +12,11 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
+namespace strata {
+// strata.cagg_fillfactor (incremental.cpp)
+extern int guc_cagg_fillfactor;
+}  // namespace strata
+
 namespace strata::caggs {
 
 // Column numbers of the catalog tables (src/sql/70_caggs.sql).
@@ -141,8 +146,9 @@ struct RefreshOptions {
 };
 
 // Refreshes buckets [start, end) of the window. Used by refresh_continuous_aggregate, the
-// refresh policy and CREATE ... WITH DATA.
-void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* opt);
+// refresh policy and CREATE ... WITH DATA. `qi`: the aggregate's query when the caller has
+// loaded it already (nullptr: loaded here).
+void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* opt, const QueryInfo* qi = nullptr);
 
 // The invalidation log of an aggregate, as an array of ranges (palloc'd).
 core::TimeRange* read_log(int32 mat_id, int* n);
@@ -177,6 +183,9 @@ bool inc_write_deltas(Cagg* c, Tuplestorestate* rows, TupleDesc desc, int64 nrow
 // True when it changed the materialization; then *merged_end is the end of the newest bucket
 // it merged delta rows into.
 bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start, int64 end, int64* merged_end);
+// Whether the aggregate of `qi` combines delta rows exactly (its refreshes merge late rows into
+// the materialized rows in place).
+bool inc_mergeable(const QueryInfo* qi);
 // Deletes the delta rows of buckets in [start, end) that `snapshot` sees.
 void inc_discard_deltas(int32 mat_id, int64 start, int64 end, Snapshot snapshot);
 

@@ -147,7 +147,7 @@ STRATA_FUNCTION(strata_policy_refresh_continuous_aggregate) {
   auto floor = [&qi](int64 x) { return bucket_floor(&qi.bucket, x); };
   core::Bucketing<decltype(floor)> bk{floor, qi.bucket.nominal};
   core::round_window_in(bk, &s, &e);
-  if (s < e) refresh_window(cagg, s, e, &opt);
+  if (s < e) refresh_window(cagg, s, e, &opt, &qi);
   SPI_finish();
   PG_RETURN_VOID();
 }

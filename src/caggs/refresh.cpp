@@ -193,9 +193,10 @@ struct Refresh {
   const char* time_col;
   const char* bucket_col;
   const char* mat_q;
-  char* insert_sql;
+  char* insert_sql;  // (insert_sql and select_sql: built by the first batch, in cxt)
   char* select_sql;
   char* delete_sql;
+  MemoryContext cxt;
   int64 max_buckets;
   // The order of the materialization's index on (group columns, bucket DESC): rows are written
   // sorted so, one sweep over each index's leaf pages instead of inserts at random places.
@@ -431,6 +432,12 @@ bool materialize_by_select(Refresh* r, int64 start, int64 end, Snapshot snapshot
 
 // Returns the number of rows written.
 uint64 materialize(Refresh* r, int64 start, int64 end) {
+  if (r->select_sql == nullptr) {  // (a refresh that only merges late rows needs neither)
+    MemoryContext old = MemoryContextSwitchTo(r->cxt);
+    r->select_sql = restricted_query_sql(&r->qi);
+    r->insert_sql = psprintf("INSERT INTO %s %s", r->mat_q, r->select_sql);
+    MemoryContextSwitchTo(old);
+  }
   run_as_owner(r->owner, r->delete_sql, r->qi.time_type, start, end, false, nullptr, nullptr);
   // The delta rows of late rows that the aggregation sees are discarded: exactly those its
   // snapshot sees (a delta row commits with its raw rows).
@@ -505,10 +512,13 @@ int64 batch_buckets(const Refresh* r, int64 requested) {
   return Max(n, (int64)1);
 }
 
-void prepare(Refresh* r, Cagg* cagg, int64 requested_batch) {
+void prepare(Refresh* r, Cagg* cagg, int64 requested_batch, const QueryInfo* qi) {
   memset(r, 0, sizeof(*r));
   r->cagg = cagg;
-  load_query(cagg, &r->qi);
+  if (qi != nullptr)
+    r->qi = *qi;
+  else
+    load_query(cagg, &r->qi);
   r->mat = hypertable_get_by_id(cagg->mat_id);
   if (r->mat == nullptr || !OidIsValid(r->mat->relid))
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
@@ -524,8 +534,7 @@ void prepare(Refresh* r, Cagg* cagg, int64 requested_batch) {
   r->mat_q = quote_qualified_identifier(NameStr(r->mat->schema_name), NameStr(r->mat->table_name));
   r->delete_sql = psprintf("DELETE FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1 AND %s OPERATOR(pg_catalog.<) $2",
                            r->mat_q, r->bucket_col, r->bucket_col);
-  r->select_sql = restricted_query_sql(&r->qi);
-  r->insert_sql = psprintf("INSERT INTO %s %s", r->mat_q, r->select_sql);
+  r->cxt = CurrentMemoryContext;
   r->max_buckets = batch_buckets(r, requested_batch);
   // Sort keys: the group columns in the order of the query, then the bucket descending.
   Query* q = r->qi.query;
@@ -563,10 +572,10 @@ void end_transaction(bool batched) {
 
 }  // namespace
 
-void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* opt) {
+void refresh_window(Cagg* cagg, int64 start, int64 end, const RefreshOptions* opt, const QueryInfo* qi) {
   const TimestampTz started = pg::summary_start();
   Refresh r;
-  prepare(&r, cagg, opt->batch_buckets);
+  prepare(&r, cagg, opt->batch_buckets, qi);
   int32 id = cagg->mat_id;
   BucketFn* b = &r.qi.bucket;
   bool batched = opt->batched;
@@ -789,7 +798,7 @@ STRATA_FUNCTION(strata_refresh_continuous_aggregate) {
                     errdetail("The refresh window must cover at least one bucket of %s.", cagg->bucket_width),
                     errhint("Use a larger refresh window.")));
   RefreshOptions opt{force, true, true, 0, 0, false};
-  refresh_window(cagg, s, e, &opt);
+  refresh_window(cagg, s, e, &opt, &qi);
   SPI_finish();
   PG_RETURN_VOID();
 }

@@ -243,7 +243,11 @@ void create_cagg(CreateTableAsStmt* stmt, bool toplevel) {
         get_sortgroupref_clause_noerr(tle->ressortgroupref, q->groupClause) != nullptr)
       group_cols = lappend(group_cols, tle->resname);
   }
-  appendStringInfoString(&sql, ")");
+  appendStringInfoChar(&sql, ')');
+  // Room in each page for the in-place merges of late rows (its chunks take the hypertable's
+  // storage parameters).
+  if (guc_cagg_fillfactor < 100 && inc_mergeable(&qi))
+    appendStringInfo(&sql, " WITH (fillfactor = %d)", guc_cagg_fillfactor);
   run_sql(sql.data, true);
   CommandCounterIncrement();
   const char* bucket_col = qi.bucket_tle->resname;
