@@ -116,7 +116,10 @@ MatChunk* chunk_for(MatWrite* w, int64 value) {
 void flush_chunk(MatWrite* w, MatChunk* c) {
   if (c->nused == 0) return;
   MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(w->estate));
-  table_multi_insert(c->rri->ri_RelationDesc, c->slots, c->nused, w->cid, 0, c->bistate);
+  // Into a chunk the batch created, pages are only appended (not the free space of earlier ones,
+  // where a short row would leave the rows' order): its heap keeps the order the rows came in.
+  table_multi_insert(c->rri->ri_RelationDesc, c->slots, c->nused, w->cid, c->build_indexes ? TABLE_INSERT_SKIP_FSM : 0,
+                     c->bistate);
   for (int i = 0; i < c->nused; i++) {
     if (!c->build_indexes && c->rri->ri_NumIndices > 0)
       list_free(compat::insert_index_tuples(c->rri, c->slots[i], w->estate));
