@@ -206,13 +206,29 @@ struct Refresh {
   bool* sort_desc;
 };
 
+// Rowstore chunks aggregated by RowstoreAggregate (src/columnstore/rowagg*) in the statements
+// planned and run until rowstore_agg_restore(nest) (or the abort), when
+// strata.cagg_refresh_rowstore_agg is on.
+int rowstore_agg_on() {
+  const int nest = NewGUCNestLevel();
+  if (guc_cagg_refresh_rowstore_agg)
+    (void)set_config_option("strata.enable_rowstore_agg", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                            false);
+  return nest;
+}
+
+void rowstore_agg_restore(int nest) { AtEOXact_GUC(true, nest); }
+
 // min / max of the raw time column over [start, end) in one query; false when there are no rows.
+// (A chunk inside the range is read by RowstoreAggregate: its time column deformed from the page.)
 bool raw_extreme_in(Refresh* r, bool max, int64 start, int64 end, int64* out) {
   const char* sql = psprintf("SELECT %s(%s) FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1 AND %s OPERATOR(pg_catalog.<) $2",
                              max ? "pg_catalog.max" : "pg_catalog.min", r->time_col, r->raw_q, r->time_col, r->time_col);
   Datum v = 0;
   bool isnull = true;
+  const int nest = rowstore_agg_on();
   run_as_owner(r->owner, sql, r->qi.time_type, start, end, true, &v, &isnull);
+  rowstore_agg_restore(nest);
   if (isnull) return false;
   *out = time_datum_to_internal(v, r->qi.time_type);
   return true;
@@ -582,15 +598,11 @@ uint64 materialize(Refresh* r, int64 start, int64 end) {
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
   inc_discard_deltas(r->cagg->mat_id, start, end, snapshot);
   uint64 written = 0;
-  // Rowstore chunks aggregated by RowstoreAggregate (src/columnstore/rowagg*) while the batch's
-  // aggregation is planned and run (the setting is restored at the end, or by the abort).
-  const int nest = NewGUCNestLevel();
-  if (guc_cagg_refresh_rowstore_agg)
-    (void)set_config_option("strata.enable_rowstore_agg", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-                            false);
+  // Rowstore chunks aggregated by RowstoreAggregate while the batch's aggregation is planned and run.
+  const int nest = rowstore_agg_on();
   if (!(guc_cagg_refresh_parallel && materialize_by_select(r, start, end, snapshot, &written)))
     written = run_as_owner(r->owner, r->insert_sql, r->qi.time_type, start, end, false, nullptr, nullptr, snapshot);
-  AtEOXact_GUC(true, nest);
+  rowstore_agg_restore(nest);
   UnregisterSnapshot(snapshot);
   return written;
 }
