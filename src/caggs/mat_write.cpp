@@ -46,7 +46,11 @@ struct MatChunk {
   TupleConversionMap* map;  // materialization layout -> chunk layout, or nullptr when identical
   BulkInsertState bistate;
   TupleTableSlot** slots;
+  // The slots' descriptor: a copy of the chunk's without reference counting, so that a slot pins
+  // nothing in the resource owner (a thousand pins a chunk cost more than the rows' heap writes).
+  TupleDesc slot_desc;
   int nused;
+  int nslots;  // slots created
   bool build_indexes;  // its rows skip the indexes, which are built from the heap at the end
   MatChunk* next;
 };
@@ -140,7 +144,9 @@ void add_row(MatWrite* w, TupleTableSlot* row) {
   Relation rel = c->rri->ri_RelationDesc;
   if (c->slots[c->nused] == nullptr) {
     MemoryContext old = MemoryContextSwitchTo(w->estate->es_query_cxt);
-    c->slots[c->nused] = table_slot_create(rel, &w->estate->es_tupleTable);
+    if (c->slot_desc == nullptr) c->slot_desc = CreateTupleDescCopy(RelationGetDescr(rel));
+    c->slots[c->nused] = MakeSingleTupleTableSlot(c->slot_desc, table_slot_callbacks(rel));
+    c->nslots++;
     MemoryContextSwitchTo(old);
   }
   TupleTableSlot* slot = c->slots[c->nused];
@@ -216,6 +222,7 @@ uint64 mat_write(const Hypertable* mat, MatRowSource next, void* arg, TupleDesc 
     if (c->build_indexes) build_indexes(c);
   }
   for (MatChunk* c = w.chunks; c != nullptr; c = c->next) {
+    for (int i = 0; i < c->nslots; i++) ExecDropSingleTupleTableSlot(c->slots[i]);
     ExecCloseIndices(c->rri);
     table_close(c->rri->ri_RelationDesc, NoLock);
   }

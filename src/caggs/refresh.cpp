@@ -4,6 +4,8 @@
 // "Data flow: refresh" in docs/ARCHITECTURE.md.
 #include "caggs/internal.hpp"
 
+#include <algorithm>
+
 #include "core/time/chunk_range.hpp"
 #include "pg/guard.hpp"
 #include "pg/summary.hpp"
@@ -429,6 +431,9 @@ int cmp_distinct(const void* a, const void* b, void* arg) {
                              false, &k->ssup);
 }
 
+// The bits of x (0 for 0).
+int bit_width(uint64 x) { return x == 0 ? 0 : 64 - __builtin_clzll(x); }
+
 struct RankCmp {
   const int32* ranks;  // nsort per row
   int nsort;
@@ -480,6 +485,7 @@ RankedRows* rank_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc) {
   rr->next = 0;
   // Per row and key: the number of its distinct value (-1: NULL), then its rank.
   auto* ranks = static_cast<int32*>(palloc(sizeof(int32) * (size_t)n * nsort));
+  auto* max_rank = static_cast<int32*>(palloc(sizeof(int32) * nsort));
   TupleTableSlot* in = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
   TupleTableSlot* own = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
   tuplestore_rescan(ts);
@@ -512,10 +518,28 @@ RankedRows* rank_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc) {
       rank_of[sorted[d]] = rank;
     }
     const int32 null_rank = k->ssup.ssup_nulls_first ? 0 : rank + 1;
+    max_rank[i] = rank + 1;
     for (int row = 0; row < n; row++) {
       int32* x = &ranks[(size_t)row * nsort + i];
       *x = *x < 0 ? null_rank : rank_of[*x];
     }
+  }
+  // The ranks and the row number packed into one word when they fit (the usual case: a few
+  // dozen values per key), sorted as integers; otherwise rows compared rank by rank.
+  int bits = bit_width((uint64)n);
+  for (int i = 0; i < nsort; i++) bits += bit_width((uint64)max_rank[i]);
+  if (bits <= 64) {
+    auto* packed = static_cast<uint64*>(palloc(sizeof(uint64) * n));
+    const int row_bits = bit_width((uint64)n);
+    for (int row = 0; row < n; row++) {
+      uint64 w = 0;
+      for (int i = 0; i < nsort; i++) w = (w << bit_width((uint64)max_rank[i])) | (uint64)ranks[(size_t)row * nsort + i];
+      packed[row] = (row_bits == 64 ? 0 : w << row_bits) | (uint64)row;
+    }
+    std::sort(packed, packed + n);
+    const uint64 row_mask = row_bits == 64 ? ~(uint64)0 : ((uint64)1 << row_bits) - 1;
+    for (int row = 0; row < n; row++) rr->order[row] = (int)(packed[row] & row_mask);
+    return rr;
   }
   RankCmp cmp{ranks, nsort};
   qsort_arg(rr->order, n, sizeof(int), cmp_ranked_rows, &cmp);
