@@ -16,6 +16,7 @@
 
 extern "C" {
 #include "access/heapam.h"
+#include "access/xact.h"
 #include "access/htup_details.h"
 #include "access/tableam.h"
 #include "catalog/pg_am.h"
@@ -96,6 +97,11 @@ struct RowAggState {
   TupleDesc ddesc;
   BlockNumber dblock;  // the next block to read
   int dindex, dcount;  // the next of the current page's visible tuples, and their number
+  // The current page: read by heapgetpage() (dbuf invalid: the scan's rs_cbuf and rs_vistuples)
+  // or, when all-visible, by the node itself (dbuf pinned, dlines its normal line pointers).
+  Buffer dbuf;
+  const OffsetNumber* dcur;
+  OffsetNumber dlines[MaxHeapTuplesPerPage];
   Datum* dvalues;      // per attribute 1 .. maxpos
   bool* disnull;
   bool disnull_dirty;  // disnull may hold a true (from a row with NULLs)
@@ -496,6 +502,45 @@ void fill_direct(RowAggState* st) {
 template <int NKEY>
 void fill_direct_pages_n(RowAggState* st, HeapScanDesc hs);
 
+void release_page(RowAggState* st) {
+  if (BufferIsValid(st->dbuf)) ReleaseBuffer(st->dbuf);
+  st->dbuf = InvalidBuffer;
+}
+
+// Reads block st->dblock (then the next): an all-visible page (outside recovery and SERIALIZABLE)
+// by the node itself, every normal line pointer visible to the MVCC snapshot as heapgetpage()
+// would find it, without its per-tuple work (and without pruning the page); other pages through
+// heapgetpage(), which checks each tuple's visibility.
+void read_page(RowAggState* st, HeapScanDesc hs) {
+  CHECK_FOR_INTERRUPTS();
+  const BlockNumber block = st->dblock++;
+  release_page(st);
+  st->dindex = 0;
+  Snapshot snapshot = hs->rs_base.rs_snapshot;
+  if (!snapshot->takenDuringRecovery && !IsolationIsSerializable()) {
+    Relation rel = hs->rs_base.rs_rd;
+    Buffer buf = ReadBufferExtended(rel, MAIN_FORKNUM, block, RBM_NORMAL, hs->rs_strategy);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    const Page page = BufferGetPage(buf);
+    if (PageIsAllVisible(page)) {
+      const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+      int n = 0;
+      for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
+        if (ItemIdIsNormal(PageGetItemId(page, off))) st->dlines[n++] = off;
+      LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+      st->dbuf = buf;
+      st->dcur = st->dlines;
+      st->dcount = n;
+      return;
+    }
+    LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+    ReleaseBuffer(buf);
+  }
+  heapgetpage(&hs->rs_base, block);  // pins, visibility
+  st->dcur = hs->rs_vistuples;
+  st->dcount = hs->rs_ntuples;
+}
+
 void fill_direct_pages(RowAggState* st, HeapScanDesc hs) {
   switch (st->nkey) {
     case 2:
@@ -521,14 +566,13 @@ void fill_direct_pages_n(RowAggState* st, HeapScanDesc hs) {
         st->child_done = true;
         return;
       }
-      heapgetpage(&hs->rs_base, st->dblock++);  // CHECK_FOR_INTERRUPTS, pins, visibility
-      st->dindex = 0;
-      st->dcount = hs->rs_ntuples;
+      read_page(st, hs);
       continue;
     }
-    const Page page = BufferGetPage(hs->rs_cbuf);
+    const Page page = BufferGetPage(BufferIsValid(st->dbuf) ? st->dbuf : hs->rs_cbuf);
+    const OffsetNumber* lines = st->dcur;
     while (st->dindex < st->dcount && st->ngroups < kMaxHashGroups) {
-      const ItemId lp = PageGetItemId(page, hs->rs_vistuples[st->dindex++]);
+      const ItemId lp = PageGetItemId(page, lines[st->dindex++]);
       deform(st, (HeapTupleHeader)PageGetItem(page, lp), ItemIdGetLength(lp));
       add_row_n<NKEY>(st, st->dvalues, st->disnull);
     }
@@ -721,6 +765,7 @@ void direct_setup(RowAggState* st, EState* estate, int eflags) {
   }
   st->dblock = 0;
   st->dindex = st->dcount = 0;
+  st->dbuf = InvalidBuffer;
 }
 
 void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
@@ -797,6 +842,7 @@ void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
 
 void end_rowagg(CustomScanState* node) {
   RowAggState* st = (RowAggState*)node;
+  release_page(st);
   if (st->dscan != nullptr) table_endscan(st->dscan);
   st->dscan = nullptr;
   ExecEndNode(st->child);
@@ -809,6 +855,7 @@ void rescan_rowagg(CustomScanState* node) {
   st->emitting = false;
   st->bvalid = false;
   if (st->dscan != nullptr) {
+    release_page(st);
     table_rescan(st->dscan, nullptr);
     st->dblock = 0;
     st->dindex = st->dcount = 0;
