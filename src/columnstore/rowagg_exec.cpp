@@ -107,6 +107,9 @@ struct RowAggState {
   bool disnull_dirty;  // disnull may hold a true (from a row with NULLs)
   int dprefix;         // attributes 1 .. dprefix at cached offsets (doff) when a row has no NULLs
   uint32 dprefix_end;  // the end of the last of them
+  int dnfixed;         // the prefix's attributes that are read (their indexes in dfixed)
+  int* dfixed;
+  bool dtail_varlena;  // every attribute after the prefix (up to maxpos) is a varlena
   bool* dneed;         // read by a spec
   int* doff;           // the attribute's offset when no earlier one is NULL or varlena (-1: none)
   struct DAtt {        // per attribute 1 .. maxpos, compact (see deform)
@@ -406,7 +409,7 @@ void fill(RowAggState* st) {
 // Reads the attributes 1 .. st->maxpos of the heap tuple `td` (of length `len`) into st->dvalues /
 // st->disnull, as slot_deform_heap_tuple() does, storing only the ones the specs read (st->dneed);
 // the values of varlena attributes point into the tuple (the page stays pinned while they are used).
-inline void deform(RowAggState* st, HeapTupleHeader td, uint32 len) {
+inline __attribute__((always_inline)) void deform(RowAggState* st, HeapTupleHeader td, uint32 len) {
   const int natts = HeapTupleHeaderGetNatts(td);
   const int maxatt = st->maxpos;
   Datum* values = st->dvalues;
@@ -432,10 +435,25 @@ inline void deform(RowAggState* st, HeapTupleHeader td, uint32 len) {
       memset(isnull, 0, maxatt);
       st->disnull_dirty = false;
     }
+    for (int i = 0; i < st->dnfixed; ++i) {
+      const int a = st->dfixed[i];
+      values[a] = fetch_att(tp + st->doff[a], datt[a].byval, datt[a].len);
+    }
     const int prefix = st->dprefix;
-    for (int a = 0; a < prefix; ++a)
-      if (datt[a].need) values[a] = fetch_att(tp + st->doff[a], datt[a].byval, datt[a].len);
     uint32 off = st->dprefix_end;
+    if (st->dtail_varlena) {
+      // Only varlenas after the prefix (text columns, say): each one's start stored (read or not).
+      for (int a = prefix; a < maxatt; ++a) {
+        const char* p = tp + off;
+        if (!VARATT_NOT_PAD_BYTE(p)) {
+          off = TYPEALIGN(datt[a].align, off);
+          p = tp + off;
+        }
+        values[a] = PointerGetDatum(p);
+        off += VARSIZE_ANY(p);
+      }
+      return;
+    }
     for (int a = prefix; a < maxatt; ++a) {
       const RowAggState::DAtt d = datt[a];
       const char* p = tp + off;
@@ -752,6 +770,13 @@ void direct_setup(RowAggState* st, EState* estate, int eflags) {
     st->dprefix = a + 1;
     st->dprefix_end = (uint32)off;
   }
+  st->dfixed = (int*)palloc0(sizeof(int) * n);
+  st->dnfixed = 0;
+  for (int a = 0; a < st->dprefix; ++a)
+    if (st->dneed[a]) st->dfixed[st->dnfixed++] = a;
+  st->dtail_varlena = true;
+  for (int a = st->dprefix; a < n; ++a)
+    if (TupleDescAttr(desc, a)->attlen != -1) st->dtail_varlena = false;
   st->direct = true;
   if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0) return;
   // No synchronized scan (the node reads the blocks in order from the first); the bulk-read
