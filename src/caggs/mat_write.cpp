@@ -46,7 +46,11 @@ struct MatChunk {
   TupleConversionMap* map;  // materialization layout -> chunk layout, or nullptr when identical
   BulkInsertState bistate;
   TupleTableSlot** slots;
+  // The slots' descriptor: a copy of the chunk's without reference counting, so that a slot pins
+  // nothing in the resource owner (a thousand pins a chunk cost more than the rows' heap writes).
+  TupleDesc slot_desc;
   int nused;
+  int nslots;  // slots created
   bool build_indexes;  // its rows skip the indexes, which are built from the heap at the end
   MatChunk* next;
 };
@@ -116,7 +120,10 @@ MatChunk* chunk_for(MatWrite* w, int64 value) {
 void flush_chunk(MatWrite* w, MatChunk* c) {
   if (c->nused == 0) return;
   MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(w->estate));
-  table_multi_insert(c->rri->ri_RelationDesc, c->slots, c->nused, w->cid, 0, c->bistate);
+  // Into a chunk the batch created, pages are only appended (not the free space of earlier ones,
+  // where a short row would leave the rows' order): its heap keeps the order the rows came in.
+  table_multi_insert(c->rri->ri_RelationDesc, c->slots, c->nused, w->cid, c->build_indexes ? TABLE_INSERT_SKIP_FSM : 0,
+                     c->bistate);
   for (int i = 0; i < c->nused; i++) {
     if (!c->build_indexes && c->rri->ri_NumIndices > 0)
       list_free(compat::insert_index_tuples(c->rri, c->slots[i], w->estate));
@@ -137,7 +144,9 @@ void add_row(MatWrite* w, TupleTableSlot* row) {
   Relation rel = c->rri->ri_RelationDesc;
   if (c->slots[c->nused] == nullptr) {
     MemoryContext old = MemoryContextSwitchTo(w->estate->es_query_cxt);
-    c->slots[c->nused] = table_slot_create(rel, &w->estate->es_tupleTable);
+    if (c->slot_desc == nullptr) c->slot_desc = CreateTupleDescCopy(RelationGetDescr(rel));
+    c->slots[c->nused] = MakeSingleTupleTableSlot(c->slot_desc, table_slot_callbacks(rel));
+    c->nslots++;
     MemoryContextSwitchTo(old);
   }
   TupleTableSlot* slot = c->slots[c->nused];
@@ -213,6 +222,7 @@ uint64 mat_write(const Hypertable* mat, MatRowSource next, void* arg, TupleDesc 
     if (c->build_indexes) build_indexes(c);
   }
   for (MatChunk* c = w.chunks; c != nullptr; c = c->next) {
+    for (int i = 0; i < c->nslots; i++) ExecDropSingleTupleTableSlot(c->slots[i]);
     ExecCloseIndices(c->rri);
     table_close(c->rri->ri_RelationDesc, NoLock);
   }

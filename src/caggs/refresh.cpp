@@ -4,6 +4,8 @@
 // "Data flow: refresh" in docs/ARCHITECTURE.md.
 #include "caggs/internal.hpp"
 
+#include <algorithm>
+
 #include "core/time/chunk_range.hpp"
 #include "pg/guard.hpp"
 #include "pg/summary.hpp"
@@ -25,6 +27,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/plancache.h"
 #include "utils/snapmgr.h"
+#include "utils/sortsupport.h"
 #include "utils/tuplesort.h"
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
@@ -206,13 +209,29 @@ struct Refresh {
   bool* sort_desc;
 };
 
+// Rowstore chunks aggregated by RowstoreAggregate (src/columnstore/rowagg*) in the statements
+// planned and run until rowstore_agg_restore(nest) (or the abort), when
+// strata.cagg_refresh_rowstore_agg is on.
+int rowstore_agg_on() {
+  const int nest = NewGUCNestLevel();
+  if (guc_cagg_refresh_rowstore_agg)
+    (void)set_config_option("strata.enable_rowstore_agg", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                            false);
+  return nest;
+}
+
+void rowstore_agg_restore(int nest) { AtEOXact_GUC(true, nest); }
+
 // min / max of the raw time column over [start, end) in one query; false when there are no rows.
+// (A chunk inside the range is read by RowstoreAggregate: its time column deformed from the page.)
 bool raw_extreme_in(Refresh* r, bool max, int64 start, int64 end, int64* out) {
   const char* sql = psprintf("SELECT %s(%s) FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1 AND %s OPERATOR(pg_catalog.<) $2",
                              max ? "pg_catalog.max" : "pg_catalog.min", r->time_col, r->raw_q, r->time_col, r->time_col);
   Datum v = 0;
   bool isnull = true;
+  const int nest = rowstore_agg_on();
   run_as_owner(r->owner, sql, r->qi.time_type, start, end, true, &v, &isnull);
+  rowstore_agg_restore(nest);
   if (isnull) return false;
   *out = time_datum_to_internal(v, r->qi.time_type);
   return true;
@@ -272,11 +291,26 @@ constexpr int kRowsPerInsert = 10000;
 // `INSERT INTO mat SELECT * FROM ROWS FROM (unnest($1), ..., unnest($n))` (one array per column):
 // the hypertable's own insert path (chunk routing, indexes, invalidations for aggregates above,
 // writes into compressed chunks), one statement per block rather than one per row.
-// The rows to write: from the tuplestore, or in index order from a tuplesort.
+// A batch's rows held in memory in the order of the index on (group columns, bucket DESC)
+// (see rank_rows).
+struct RankedRows {
+  MinimalTuple* tuples;
+  int* order;
+  int n;
+  int next;
+};
+
+// The rows to write: from the tuplestore, or in index order from a tuplesort or RankedRows.
 struct RowSource {
   Tuplestorestate* ts;
   Tuplesortstate* sort;  // when not nullptr, read instead of ts
+  RankedRows* ranked;    // when not nullptr, read instead of ts
   bool next(TupleTableSlot* slot) {
+    if (ranked != nullptr) {
+      if (ranked->next >= ranked->n) return false;
+      ExecStoreMinimalTuple(ranked->tuples[ranked->order[ranked->next++]], slot, false);
+      return true;
+    }
     return sort != nullptr ? tuplesort_gettupleslot(sort, true, false, slot, nullptr)
                            : tuplestore_gettupleslot(ts, true, false, slot);
   }
@@ -338,6 +372,15 @@ uint64 insert_rows(Refresh* r, RowSource* src, TupleDesc desc, const Oid* array_
   return written;
 }
 
+// The sort operator of sort key i of the materialization's index order (see prepare), or
+// InvalidOid when the column has none.
+Oid sort_operator(const Refresh* r, TupleDesc desc, int i) {
+  if (r->sort_cols[i] < 1 || r->sort_cols[i] > desc->natts) return InvalidOid;
+  Form_pg_attribute a = TupleDescAttr(desc, r->sort_cols[i] - 1);
+  TypeCacheEntry* tc = lookup_type_cache(a->atttypid, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+  return r->sort_desc[i] ? tc->gt_opr : tc->lt_opr;
+}
+
 // The rows of `ts` sorted in the order of the materialization's index on (group columns, bucket
 // DESC), or nullptr (rows written as they come) when there is at most one row or a column has no
 // ordering operator.
@@ -347,12 +390,9 @@ Tuplesortstate* sort_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc) {
   auto* colls = static_cast<Oid*>(palloc(sizeof(Oid) * r->nsort));
   auto* nulls_first = static_cast<bool*>(palloc(sizeof(bool) * r->nsort));
   for (int i = 0; i < r->nsort; i++) {
-    if (r->sort_cols[i] < 1 || r->sort_cols[i] > desc->natts) return nullptr;
-    Form_pg_attribute a = TupleDescAttr(desc, r->sort_cols[i] - 1);
-    TypeCacheEntry* tc = lookup_type_cache(a->atttypid, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
-    ops[i] = r->sort_desc[i] ? tc->gt_opr : tc->lt_opr;
+    ops[i] = sort_operator(r, desc, i);
     if (!OidIsValid(ops[i])) return nullptr;
-    colls[i] = a->attcollation;
+    colls[i] = TupleDescAttr(desc, r->sort_cols[i] - 1)->attcollation;
     nulls_first[i] = r->sort_desc[i];  // the index's defaults: ASC NULLS LAST, DESC NULLS FIRST
   }
   Tuplesortstate* sort = tuplesort_begin_heap(desc, r->nsort, r->sort_cols, ops, colls, nulls_first, work_mem, nullptr,
@@ -363,6 +403,148 @@ Tuplesortstate* sort_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc) {
   ExecDropSingleTupleTableSlot(slot);
   tuplesort_performsort(sort);
   return sort;
+}
+
+// Ranking one sort key: the distinct images of its values (an open-addressing table of their
+// numbers), sorted with the key's comparator.
+struct KeyRanks {
+  Datum* values;  // distinct images
+  int n, cap;
+  int32* table;
+  uint32 mask;
+  bool byval;
+  int16 len;
+  SortSupportData ssup;
+};
+
+int key_distinct(KeyRanks* k, Datum v) {
+  uint32 idx = datum_image_hash(v, k->byval, k->len) & k->mask;
+  for (int32 e; (e = k->table[idx]) >= 0; idx = (idx + 1) & k->mask)
+    if (datum_image_eq(k->values[e], v, k->byval, k->len)) return e;
+  k->values[k->n] = v;  // (cap rows: never full)
+  k->table[idx] = k->n;
+  return k->n++;
+}
+
+int cmp_distinct(const void* a, const void* b, void* arg) {
+  auto* k = static_cast<KeyRanks*>(arg);
+  return ApplySortComparator(k->values[*static_cast<const int*>(a)], false, k->values[*static_cast<const int*>(b)],
+                             false, &k->ssup);
+}
+
+// The bits of x (0 for 0).
+int bit_width(uint64 x) { return x == 0 ? 0 : 64 - __builtin_clzll(x); }
+
+struct RankCmp {
+  const int32* ranks;  // nsort per row
+  int nsort;
+};
+
+int cmp_ranked_rows(const void* a, const void* b, void* arg) {
+  auto* c = static_cast<RankCmp*>(arg);
+  const int x = *static_cast<const int*>(a), y = *static_cast<const int*>(b);
+  const int32* rx = &c->ranks[(size_t)x * c->nsort];
+  const int32* ry = &c->ranks[(size_t)y * c->nsort];
+  for (int i = 0; i < c->nsort; i++)
+    if (rx[i] != ry[i]) return rx[i] < ry[i] ? -1 : 1;
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+// The rows of `ts` in the order of the materialization's index on (group columns, bucket DESC),
+// held in memory, or nullptr (the caller sorts with a tuplesort) when the tuplestore spilled to
+// disk or a key has no ordering operator. The key's comparator runs only between the distinct
+// values of each key (a batch has few accounts, statuses, buckets: far fewer than rows); the rows
+// are sorted by their values' ranks. Rows written in this order into a chunk the batch creates
+// give its index build a presorted input, which PostgreSQL's sort checks for first.
+RankedRows* rank_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc) {
+  const int64 count = tuplestore_tuple_count(ts);
+  if (r->nsort == 0 || count < 2 || count > INT_MAX / (r->nsort + 1) || !tuplestore_in_memory(ts)) return nullptr;
+  int n = (int)count;
+  const int nsort = r->nsort;
+  auto* keys = static_cast<KeyRanks*>(palloc0(sizeof(KeyRanks) * nsort));
+  for (int i = 0; i < nsort; i++) {
+    Oid op = sort_operator(r, desc, i);
+    if (!OidIsValid(op)) return nullptr;
+    Form_pg_attribute a = TupleDescAttr(desc, r->sort_cols[i] - 1);
+    KeyRanks* k = &keys[i];
+    k->byval = a->attbyval;
+    k->len = a->attlen;
+    k->ssup.ssup_cxt = CurrentMemoryContext;
+    k->ssup.ssup_collation = a->attcollation;
+    k->ssup.ssup_nulls_first = r->sort_desc[i];
+    PrepareSortSupportFromOrderingOp(op, &k->ssup);
+    k->values = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+    k->mask = 15;
+    while (k->mask < (uint32)n * 2) k->mask = k->mask * 2 + 1;
+    k->table = static_cast<int32*>(palloc(sizeof(int32) * (k->mask + 1)));
+    memset(k->table, 0xff, sizeof(int32) * (k->mask + 1));
+  }
+  auto* rr = static_cast<RankedRows*>(palloc(sizeof(RankedRows)));
+  rr->tuples = static_cast<MinimalTuple*>(palloc(sizeof(MinimalTuple) * n));
+  rr->order = static_cast<int*>(palloc(sizeof(int) * n));
+  rr->n = n;
+  rr->next = 0;
+  // Per row and key: the number of its distinct value (-1: NULL), then its rank.
+  auto* ranks = static_cast<int32*>(palloc(sizeof(int32) * (size_t)n * nsort));
+  auto* max_rank = static_cast<int32*>(palloc(sizeof(int32) * nsort));
+  TupleTableSlot* in = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+  TupleTableSlot* own = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+  tuplestore_rescan(ts);
+  int m = 0;
+  while (m < n && tuplestore_gettupleslot(ts, true, false, in)) {
+    rr->tuples[m] = ExecCopySlotMinimalTuple(in);
+    ExecStoreMinimalTuple(rr->tuples[m], own, false);
+    for (int i = 0; i < nsort; i++) {
+      bool isnull;
+      Datum v = slot_getattr(own, r->sort_cols[i], &isnull);
+      ranks[(size_t)m * nsort + i] = isnull ? -1 : key_distinct(&keys[i], v);
+    }
+    rr->order[m] = m;
+    m++;
+  }
+  ExecDropSingleTupleTableSlot(own);
+  ExecDropSingleTupleTableSlot(in);
+  rr->n = n = m;
+  for (int i = 0; i < nsort; i++) {
+    KeyRanks* k = &keys[i];
+    // The distinct values in key order; values that compare equal (different images of one
+    // value) share a rank. NULLs rank before or after all of them, as the index puts them.
+    auto* sorted = static_cast<int*>(palloc(sizeof(int) * (k->n > 0 ? k->n : 1)));
+    for (int d = 0; d < k->n; d++) sorted[d] = d;
+    qsort_arg(sorted, k->n, sizeof(int), cmp_distinct, k);
+    auto* rank_of = static_cast<int32*>(palloc(sizeof(int32) * (k->n > 0 ? k->n : 1)));
+    int32 rank = 1;
+    for (int d = 0; d < k->n; d++) {
+      if (d > 0 && cmp_distinct(&sorted[d - 1], &sorted[d], k) != 0) rank++;
+      rank_of[sorted[d]] = rank;
+    }
+    const int32 null_rank = k->ssup.ssup_nulls_first ? 0 : rank + 1;
+    max_rank[i] = rank + 1;
+    for (int row = 0; row < n; row++) {
+      int32* x = &ranks[(size_t)row * nsort + i];
+      *x = *x < 0 ? null_rank : rank_of[*x];
+    }
+  }
+  // The ranks and the row number packed into one word when they fit (the usual case: a few
+  // dozen values per key), sorted as integers; otherwise rows compared rank by rank.
+  int bits = bit_width((uint64)n);
+  for (int i = 0; i < nsort; i++) bits += bit_width((uint64)max_rank[i]);
+  if (bits <= 64) {
+    auto* packed = static_cast<uint64*>(palloc(sizeof(uint64) * n));
+    const int row_bits = bit_width((uint64)n);
+    for (int row = 0; row < n; row++) {
+      uint64 w = 0;
+      for (int i = 0; i < nsort; i++) w = (w << bit_width((uint64)max_rank[i])) | (uint64)ranks[(size_t)row * nsort + i];
+      packed[row] = (row_bits == 64 ? 0 : w << row_bits) | (uint64)row;
+    }
+    std::sort(packed, packed + n);
+    const uint64 row_mask = row_bits == 64 ? ~(uint64)0 : ((uint64)1 << row_bits) - 1;
+    for (int row = 0; row < n; row++) rr->order[row] = (int)(packed[row] & row_mask);
+    return rr;
+  }
+  RankCmp cmp{ranks, nsort};
+  qsort_arg(rr->order, n, sizeof(int), cmp_ranked_rows, &cmp);
+  return rr;
 }
 
 // The aggregation of [start, end) as a SELECT of its own, which PostgreSQL may run with parallel
@@ -413,10 +595,12 @@ bool materialize_by_select(Refresh* r, int64 start, int64 end, Snapshot snapshot
     // Straight into the materialization's chunks (mat_write.cpp) when it can; rows that all go into
     // chunks the batch creates need no index order (their indexes are built after them).
     const bool direct = mat_write_possible(r->mat, desc);
-    RowSource rows{ts, direct && mat_write_fresh_range(r->mat, start, end) ? nullptr : sort_rows(r, ts, desc)};
+    RowSource rows{ts, nullptr, rank_rows(r, ts, desc)};
+    if (rows.ranked == nullptr && !(direct && mat_write_fresh_range(r->mat, start, end)))
+      rows.sort = sort_rows(r, ts, desc);
     *written = UINT64_MAX;
     if (direct) {
-      if (rows.sort == nullptr) tuplestore_rescan(ts);
+      if (rows.sort == nullptr && rows.ranked == nullptr) tuplestore_rescan(ts);
       PushActiveSnapshot(snapshot);
       *written = mat_write(r->mat, RowSource::next_row, &rows, desc, start, end);
       PopActiveSnapshot();
@@ -445,15 +629,11 @@ uint64 materialize(Refresh* r, int64 start, int64 end) {
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
   inc_discard_deltas(r->cagg->mat_id, start, end, snapshot);
   uint64 written = 0;
-  // Rowstore chunks aggregated by RowstoreAggregate (src/columnstore/rowagg*) while the batch's
-  // aggregation is planned and run (the setting is restored at the end, or by the abort).
-  const int nest = NewGUCNestLevel();
-  if (guc_cagg_refresh_rowstore_agg)
-    (void)set_config_option("strata.enable_rowstore_agg", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-                            false);
+  // Rowstore chunks aggregated by RowstoreAggregate while the batch's aggregation is planned and run.
+  const int nest = rowstore_agg_on();
   if (!(guc_cagg_refresh_parallel && materialize_by_select(r, start, end, snapshot, &written)))
     written = run_as_owner(r->owner, r->insert_sql, r->qi.time_type, start, end, false, nullptr, nullptr, snapshot);
-  AtEOXact_GUC(true, nest);
+  rowstore_agg_restore(nest);
   UnregisterSnapshot(snapshot);
   return written;
 }

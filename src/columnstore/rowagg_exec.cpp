@@ -16,6 +16,7 @@
 
 extern "C" {
 #include "access/heapam.h"
+#include "access/xact.h"
 #include "access/htup_details.h"
 #include "access/tableam.h"
 #include "catalog/pg_am.h"
@@ -71,6 +72,13 @@ struct RowAggState {
   MemoryContext detoast_cxt;
   Interner* interns;  // per grouping column (used by varlena columns)
   ShortSlot* short_cache;  // kShortSlots per grouping column
+  // Per grouping column k (in key order): how its key word is made, and its input position.
+  uint8* kkind;  // kKeyByval, kKeyBucket, kKeyVarlen
+  int* kpos;     // values[kpos[k]]
+  int naggs;     // the kSpecAgg specs
+  int* agg_spec;
+  bool count_only;  // every aggregate is count(*): one count per group in gcount, no Acc
+  int64* gcount;
   int ngroups;
   int cap;
   uint64* gkeys;
@@ -89,11 +97,30 @@ struct RowAggState {
   TupleDesc ddesc;
   BlockNumber dblock;  // the next block to read
   int dindex, dcount;  // the next of the current page's visible tuples, and their number
+  // The current page: read by heapgetpage() (dbuf invalid: the scan's rs_cbuf and rs_vistuples)
+  // or, when all-visible, by the node itself (dbuf pinned, dlines its normal line pointers).
+  Buffer dbuf;
+  const OffsetNumber* dcur;
+  OffsetNumber dlines[MaxHeapTuplesPerPage];
   Datum* dvalues;      // per attribute 1 .. maxpos
   bool* disnull;
+  bool disnull_dirty;  // disnull may hold a true (from a row with NULLs)
+  int dprefix;         // attributes 1 .. dprefix at cached offsets (doff) when a row has no NULLs
+  uint32 dprefix_end;  // the end of the last of them
+  int dnfixed;         // the prefix's attributes that are read (their indexes in dfixed)
+  int* dfixed;
+  bool dtail_varlena;  // every attribute after the prefix (up to maxpos) is a varlena
   bool* dneed;         // read by a spec
   int* doff;           // the attribute's offset when no earlier one is NULL or varlena (-1: none)
+  struct DAtt {        // per attribute 1 .. maxpos, compact (see deform)
+    int16 len;
+    uint8 align;       // alignment in bytes
+    bool byval;
+    bool need;
+  } * datt;
 };
+
+enum KeyKind : uint8 { kKeyByval, kKeyBucket, kKeyVarlen };
 
 // A value of at most kShortLen bytes as two words and its length, which identify it: the first
 // and the last 8 bytes (overlapping when shorter than 16), or for fewer than 8 bytes the first and
@@ -119,7 +146,7 @@ inline void short_words(const uint8* d, uint32 len, uint64* w0, uint64* w1) {
 // The number of a grouping column's value in its interner. Values of at most kShortLen bytes are
 // looked up first in a direct-mapped cache of the column's recent values (kShortSlots, reset with
 // the interner), compared as words; others are compared with the previous row's value first.
-int32 intern(RowAggState* st, int k, const uint8* data, uint32 len) {
+inline __attribute__((always_inline)) int32 intern(RowAggState* st, int k, const uint8* data, uint32 len) {
   Interner* in = &st->interns[k];
   if (len <= kShortLen) {
     uint64 w0, w1;
@@ -154,7 +181,12 @@ void hash_reset(RowAggState* st) {
   st->last_group = -1;
   st->cap = 64;
   st->gkeys = (uint64*)palloc(sizeof(uint64) * st->nkey * st->cap);
-  st->gacc = (Acc*)palloc0(sizeof(Acc) * (st->nspecs > 0 ? st->nspecs : 1) * st->cap);
+  st->gacc = nullptr;
+  st->gcount = nullptr;
+  if (st->count_only)
+    st->gcount = (int64*)palloc0(sizeof(int64) * st->cap);
+  else
+    st->gacc = (Acc*)palloc0(sizeof(Acc) * (st->nspecs > 0 ? st->nspecs : 1) * st->cap);
   st->mask = 127;
   st->table = (int32*)palloc(sizeof(int32) * (st->mask + 1));
   memset(st->table, 0xff, sizeof(int32) * (st->mask + 1));
@@ -162,45 +194,61 @@ void hash_reset(RowAggState* st) {
 }
 
 // Each word times an odd constant (independent multiplications), summed, then one finalizer.
-uint64 key_hash(const uint64* key, int nkey) {
+// NKEY > 0: the number of words known at compile time (the loops unrolled); 0: `nkey` words.
+template <int NKEY>
+inline uint64 key_hash(const uint64* key, int nkey) {
   static constexpr uint64 kMul[4] = {0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL,
                                      0xd6e8feb86659fd93ULL};
-  uint64 h = (uint64)nkey;
-  for (int w = 0; w < nkey; ++w) h += key[w] * kMul[w & 3];
+  const int n = NKEY > 0 ? NKEY : nkey;
+  uint64 h = (uint64)n;
+  for (int w = 0; w < n; ++w) h += key[w] * kMul[w & 3];
   return mix64(h);
 }
 
-int32 find_group_slow(RowAggState* st, const uint64* key);
+template <int NKEY>
+inline bool key_equal(const uint64* a, const uint64* b, int nkey) {
+  const int n = NKEY > 0 ? NKEY : nkey;
+  uint64 diff = 0;
+  if constexpr (NKEY > 0) {
+    for (int w = 0; w < n; ++w) diff |= a[w] ^ b[w];
+    return diff == 0;
+  }
+  for (int w = 0; w < n; ++w)
+    if (a[w] != b[w]) return false;
+  return true;
+}
+
+int32 new_group(RowAggState* st, const uint64* key, uint32 idx);
 
 // The group of `key` (created when new); the previous row's group is tried first.
-int32 find_group(RowAggState* st, const uint64* key) {
+template <int NKEY>
+inline __attribute__((always_inline)) int32 find_group(RowAggState* st, const uint64* key) {
   const int nkey = st->nkey;
-  if (st->last_group >= 0) {
-    const uint64* k = &st->gkeys[(size_t)st->last_group * nkey];
-    int w = 0;
-    while (w < nkey && k[w] == key[w]) ++w;
-    if (w == nkey) return st->last_group;
-  }
-  const int32 g = find_group_slow(st, key);
+  if (st->last_group >= 0 && key_equal<NKEY>(&st->gkeys[(size_t)st->last_group * nkey], key, nkey))
+    return st->last_group;
+  uint32 idx = (uint32)key_hash<NKEY>(key, nkey) & st->mask;
+  int32 g;
+  for (; (g = st->table[idx]) >= 0; idx = (idx + 1) & st->mask)
+    if (key_equal<NKEY>(&st->gkeys[(size_t)g * nkey], key, nkey)) break;
+  if (g < 0) g = new_group(st, key, idx);
   st->last_group = g;
   return g;
 }
 
-int32 find_group_slow(RowAggState* st, const uint64* key) {
+// A new group for `key`, whose slot in the table is idx.
+int32 new_group(RowAggState* st, const uint64* key, uint32 idx) {
   const int nkey = st->nkey;
-  uint32 idx = (uint32)key_hash(key, nkey) & st->mask;
-  for (int32 g; (g = st->table[idx]) >= 0; idx = (idx + 1) & st->mask) {
-    const uint64* k = &st->gkeys[(size_t)g * nkey];
-    bool eq = true;
-    for (int w = 0; w < nkey && eq; ++w) eq = k[w] == key[w];
-    if (eq) return g;
-  }
   MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
   if (st->ngroups == st->cap) {
     const int ns = st->nspecs > 0 ? st->nspecs : 1;
     st->gkeys = (uint64*)repalloc(st->gkeys, sizeof(uint64) * nkey * st->cap * 2);
-    st->gacc = (Acc*)repalloc(st->gacc, sizeof(Acc) * ns * st->cap * 2);
-    memset(st->gacc + (size_t)ns * st->cap, 0, sizeof(Acc) * ns * st->cap);
+    if (st->count_only) {
+      st->gcount = (int64*)repalloc(st->gcount, sizeof(int64) * st->cap * 2);
+      memset(st->gcount + st->cap, 0, sizeof(int64) * st->cap);
+    } else {
+      st->gacc = (Acc*)repalloc(st->gacc, sizeof(Acc) * ns * st->cap * 2);
+      memset(st->gacc + (size_t)ns * st->cap, 0, sizeof(Acc) * ns * st->cap);
+    }
     st->cap *= 2;
   }
   const int32 g = st->ngroups++;
@@ -211,7 +259,7 @@ int32 find_group_slow(RowAggState* st, const uint64* key) {
     int32* table = (int32*)palloc(sizeof(int32) * (mask + 1));
     memset(table, 0xff, sizeof(int32) * (mask + 1));
     for (int32 e = 0; e < st->ngroups; ++e) {
-      uint32 k = (uint32)key_hash(&st->gkeys[(size_t)e * nkey], nkey) & mask;
+      uint32 k = (uint32)key_hash<0>(&st->gkeys[(size_t)e * nkey], nkey) & mask;
       while (table[k] >= 0) k = (k + 1) & mask;
       table[k] = e;
     }
@@ -234,8 +282,14 @@ Datum bucket_call(RowAggState* st, const SpecState* sp, int64 v) {
 // [blo, bhi] of inputs known to map to the last bucket, widened on each new bucket by asking the
 // function for the bucket's first value (the bucket itself, when the function returns the input's
 // type) and for the last value of a bucket of the constant width. Values outside it are computed.
-uint64 bucket_word(RowAggState* st, const SpecState* sp, int64 v) {
+uint64 bucket_word_slow(RowAggState* st, const SpecState* sp, int64 v);
+
+inline __attribute__((always_inline)) uint64 bucket_word(RowAggState* st, const SpecState* sp, int64 v) {
   if (st->bvalid && v >= st->blo && v <= st->bhi) return st->bval;
+  return bucket_word_slow(st, sp, v);
+}
+
+uint64 bucket_word_slow(RowAggState* st, const SpecState* sp, int64 v) {
   const uint64 b = (uint64)bucket_call(st, sp, v);
   st->bvalid = true;
   st->bval = b;
@@ -257,43 +311,54 @@ uint64 bucket_word(RowAggState* st, const SpecState* sp, int64 v) {
 }
 
 // Groups one row whose input values are values[pos - 1] / isnull[pos - 1] (the positions of the
-// specs) and accumulates its aggregates.
-inline void add_row(RowAggState* st, const Datum* values, const bool* isnull) {
-  const int nspecs = st->nspecs;
-  const int nkeycols = st->nkeycols;
+// specs) and accumulates its aggregates. NKEY: the key words, when known at compile time.
+template <int NKEY>
+inline __attribute__((always_inline)) void add_row_n(RowAggState* st, const Datum* values, const bool* isnull) {
+  const int nkeycols = NKEY > 0 ? NKEY - 1 : st->nkeycols;
   uint64 key[64];
   st->rows_in++;
   bool detoasted = false;
   uint64 nullmask = 0;
   for (int k = 0; k < nkeycols; ++k) {
-    const int s = st->key_spec[k];
-    const SpecState* sp = &st->specs[s];
-    const int p = st->pos[s] - 1;
+    const int p = st->kpos[k];
     if (isnull[p]) {
       nullmask |= (uint64)1 << k;
       key[k + 1] = 0;
-    } else if (sp->kind == kSpecBucket) {
-      key[k + 1] = bucket_word(st, sp, int_of_datum(values[p], sp->typid));
-    } else if (st->varlen[s]) {
-      struct varlena* v = (struct varlena*)DatumGetPointer(values[p]);
-      if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)) {
-        MemoryContext old = MemoryContextSwitchTo(st->detoast_cxt);
-        v = pg_detoast_datum_packed(v);
-        MemoryContextSwitchTo(old);
-        detoasted = true;
+      continue;
+    }
+    switch (st->kkind[k]) {
+      case kKeyBucket: {
+        const SpecState* sp = &st->specs[st->key_spec[k]];
+        key[k + 1] = bucket_word(st, sp, int_of_datum(values[p], sp->typid));
+        break;
       }
-      key[k + 1] = (uint64)intern(st, k, (const uint8*)VARDATA_ANY(v), (uint32)VARSIZE_ANY_EXHDR(v));
-    } else {
-      key[k + 1] = (uint64)values[p];
+      case kKeyVarlen: {
+        struct varlena* v = (struct varlena*)DatumGetPointer(values[p]);
+        if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)) {
+          MemoryContext old = MemoryContextSwitchTo(st->detoast_cxt);
+          v = pg_detoast_datum_packed(v);
+          MemoryContextSwitchTo(old);
+          detoasted = true;
+        }
+        key[k + 1] = (uint64)intern(st, k, (const uint8*)VARDATA_ANY(v), (uint32)VARSIZE_ANY_EXHDR(v));
+        break;
+      }
+      default:
+        key[k + 1] = (uint64)values[p];
+        break;
     }
   }
   key[0] = nullmask;
   if (detoasted) MemoryContextReset(st->detoast_cxt);
-  const int32 g = find_group(st, key);
-  Acc* accs = &st->gacc[(size_t)g * nspecs];
-  for (int s = 0; s < nspecs; ++s) {
+  const int32 g = find_group<NKEY>(st, key);
+  if (st->count_only) {
+    st->gcount[g]++;
+    return;
+  }
+  Acc* accs = &st->gacc[(size_t)g * st->nspecs];
+  for (int i = 0; i < st->naggs; ++i) {
+    const int s = st->agg_spec[i];
     const SpecState* sp = &st->specs[s];
-    if (sp->kind != kSpecAgg) continue;
     Acc* a = &accs[s];
     if (sp->agg == kCountStar) {
       a->n++;
@@ -308,6 +373,23 @@ inline void add_row(RowAggState* st, const Datum* values, const bool* isnull) {
     } else {
       accumulate_value(a, sp, int_of_datum(values[p], sp->typid), 0);
     }
+  }
+}
+
+inline void add_row(RowAggState* st, const Datum* values, const bool* isnull) {
+  switch (st->nkey) {
+    case 2:
+      add_row_n<2>(st, values, isnull);
+      break;
+    case 3:
+      add_row_n<3>(st, values, isnull);
+      break;
+    case 4:
+      add_row_n<4>(st, values, isnull);
+      break;
+    default:
+      add_row_n<0>(st, values, isnull);
+      break;
   }
 }
 
@@ -327,7 +409,7 @@ void fill(RowAggState* st) {
 // Reads the attributes 1 .. st->maxpos of the heap tuple `td` (of length `len`) into st->dvalues /
 // st->disnull, as slot_deform_heap_tuple() does, storing only the ones the specs read (st->dneed);
 // the values of varlena attributes point into the tuple (the page stays pinned while they are used).
-inline void deform(RowAggState* st, HeapTupleHeader td, uint32 len) {
+inline __attribute__((always_inline)) void deform(RowAggState* st, HeapTupleHeader td, uint32 len) {
   const int natts = HeapTupleHeaderGetNatts(td);
   const int maxatt = st->maxpos;
   Datum* values = st->dvalues;
@@ -339,18 +421,68 @@ inline void deform(RowAggState* st, HeapTupleHeader td, uint32 len) {
     tup.t_data = td;
     ItemPointerSetInvalid(&tup.t_self);
     tup.t_tableOid = InvalidOid;
+    st->disnull_dirty = true;
     for (int a = 0; a < maxatt; ++a)
       if (st->dneed[a]) values[a] = heap_getattr(&tup, a + 1, st->ddesc, &isnull[a]);
     return;
   }
-  const bool hasnulls = (td->t_infomask & HEAP_HASNULL) != 0;
-  const bits8* bp = td->t_bits;
   const char* tp = (const char*)td + td->t_hoff;
+  const RowAggState::DAtt* datt = st->datt;
+  if ((td->t_infomask & HEAP_HASNULL) == 0) {
+    // No NULLs: the prefix at cached offsets, then the rest walked (a varlena's one-byte header
+    // needs no alignment: a pad byte is zero).
+    if (st->disnull_dirty) {
+      memset(isnull, 0, maxatt);
+      st->disnull_dirty = false;
+    }
+    for (int i = 0; i < st->dnfixed; ++i) {
+      const int a = st->dfixed[i];
+      values[a] = fetch_att(tp + st->doff[a], datt[a].byval, datt[a].len);
+    }
+    const int prefix = st->dprefix;
+    uint32 off = st->dprefix_end;
+    if (st->dtail_varlena) {
+      // Only varlenas after the prefix (text columns, say): each one's start stored (read or not).
+      for (int a = prefix; a < maxatt; ++a) {
+        const char* p = tp + off;
+        if (!VARATT_NOT_PAD_BYTE(p)) {
+          off = TYPEALIGN(datt[a].align, off);
+          p = tp + off;
+        }
+        values[a] = PointerGetDatum(p);
+        off += VARSIZE_ANY(p);
+      }
+      return;
+    }
+    for (int a = prefix; a < maxatt; ++a) {
+      const RowAggState::DAtt d = datt[a];
+      const char* p = tp + off;
+      if (d.len == -1) {
+        if (!VARATT_NOT_PAD_BYTE(p)) {
+          off = TYPEALIGN(d.align, off);
+          p = tp + off;
+        }
+        if (d.need) values[a] = PointerGetDatum(p);
+        off += VARSIZE_ANY(p);
+      } else if (d.len > 0) {
+        off = TYPEALIGN(d.align, off);
+        p = tp + off;
+        if (d.need) values[a] = d.byval ? fetch_att(p, true, d.len) : PointerGetDatum(p);
+        off += d.len;
+      } else {  // a cstring
+        if (d.need) values[a] = PointerGetDatum(p);
+        off += strlen(p) + 1;
+      }
+    }
+    return;
+  }
+  const bits8* bp = td->t_bits;
+  st->disnull_dirty = true;
   uint32 off = 0;
   bool slow = false;  // an earlier attribute was NULL or of variable length: no cached offsets
   for (int a = 0; a < maxatt; ++a) {
-    const Form_pg_attribute att = TupleDescAttr(st->ddesc, a);
-    if (hasnulls && att_isnull(a, bp)) {
+    const RowAggState::DAtt d = datt[a];
+    if (att_isnull(a, bp)) {
       isnull[a] = true;
       values[a] = (Datum)0;
       slow = true;
@@ -359,15 +491,15 @@ inline void deform(RowAggState* st, HeapTupleHeader td, uint32 len) {
     isnull[a] = false;
     if (!slow && st->doff[a] >= 0) {
       off = (uint32)st->doff[a];
-    } else if (att->attlen == -1) {
-      off = att_align_pointer(off, att->attalign, -1, tp + off);
+    } else if (d.len == -1) {
+      if (!VARATT_NOT_PAD_BYTE(tp + off)) off = TYPEALIGN(d.align, off);
       slow = true;
     } else {
-      off = att_align_nominal(off, att->attalign);
+      off = TYPEALIGN(d.align, off);
     }
-    if (st->dneed[a]) values[a] = fetchatt(att, tp + off);
-    off = att_addlength_pointer(off, att->attlen, tp + off);
-    if (att->attlen <= 0) slow = true;
+    if (d.need) values[a] = d.len == -1 || d.len == -2 || !d.byval ? PointerGetDatum(tp + off) : fetch_att(tp + off, true, d.len);
+    off += d.len > 0 ? (uint32)d.len : d.len == -1 ? VARSIZE_ANY(tp + off) : (uint32)strlen(tp + off) + 1;
+    if (d.len <= 0) slow = true;
   }
 }
 
@@ -385,23 +517,82 @@ void fill_direct(RowAggState* st) {
   if (instr != nullptr) InstrStopNode(instr, (double)(st->rows_in - before));
 }
 
+template <int NKEY>
+void fill_direct_pages_n(RowAggState* st, HeapScanDesc hs);
+
+void release_page(RowAggState* st) {
+  if (BufferIsValid(st->dbuf)) ReleaseBuffer(st->dbuf);
+  st->dbuf = InvalidBuffer;
+}
+
+// Reads block st->dblock (then the next): an all-visible page (outside recovery and SERIALIZABLE)
+// by the node itself, every normal line pointer visible to the MVCC snapshot as heapgetpage()
+// would find it, without its per-tuple work (and without pruning the page); other pages through
+// heapgetpage(), which checks each tuple's visibility.
+void read_page(RowAggState* st, HeapScanDesc hs) {
+  CHECK_FOR_INTERRUPTS();
+  const BlockNumber block = st->dblock++;
+  release_page(st);
+  st->dindex = 0;
+  Snapshot snapshot = hs->rs_base.rs_snapshot;
+  if (!snapshot->takenDuringRecovery && !IsolationIsSerializable()) {
+    Relation rel = hs->rs_base.rs_rd;
+    Buffer buf = ReadBufferExtended(rel, MAIN_FORKNUM, block, RBM_NORMAL, hs->rs_strategy);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    const Page page = BufferGetPage(buf);
+    if (PageIsAllVisible(page)) {
+      const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+      int n = 0;
+      for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
+        if (ItemIdIsNormal(PageGetItemId(page, off))) st->dlines[n++] = off;
+      LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+      st->dbuf = buf;
+      st->dcur = st->dlines;
+      st->dcount = n;
+      return;
+    }
+    LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+    ReleaseBuffer(buf);
+  }
+  heapgetpage(&hs->rs_base, block);  // pins, visibility
+  st->dcur = hs->rs_vistuples;
+  st->dcount = hs->rs_ntuples;
+}
+
 void fill_direct_pages(RowAggState* st, HeapScanDesc hs) {
+  switch (st->nkey) {
+    case 2:
+      fill_direct_pages_n<2>(st, hs);
+      break;
+    case 3:
+      fill_direct_pages_n<3>(st, hs);
+      break;
+    case 4:
+      fill_direct_pages_n<4>(st, hs);
+      break;
+    default:
+      fill_direct_pages_n<0>(st, hs);
+      break;
+  }
+}
+
+template <int NKEY>
+void fill_direct_pages_n(RowAggState* st, HeapScanDesc hs) {
   while (st->ngroups < kMaxHashGroups) {
     if (st->dindex >= st->dcount) {
       if (st->dblock >= hs->rs_nblocks) {
         st->child_done = true;
         return;
       }
-      heapgetpage(&hs->rs_base, st->dblock++);  // CHECK_FOR_INTERRUPTS, pins, visibility
-      st->dindex = 0;
-      st->dcount = hs->rs_ntuples;
+      read_page(st, hs);
       continue;
     }
-    const Page page = BufferGetPage(hs->rs_cbuf);
+    const Page page = BufferGetPage(BufferIsValid(st->dbuf) ? st->dbuf : hs->rs_cbuf);
+    const OffsetNumber* lines = st->dcur;
     while (st->dindex < st->dcount && st->ngroups < kMaxHashGroups) {
-      const ItemId lp = PageGetItemId(page, hs->rs_vistuples[st->dindex++]);
+      const ItemId lp = PageGetItemId(page, lines[st->dindex++]);
       deform(st, (HeapTupleHeader)PageGetItem(page, lp), ItemIdGetLength(lp));
-      add_row(st, st->dvalues, st->disnull);
+      add_row_n<NKEY>(st, st->dvalues, st->disnull);
     }
   }
 }
@@ -415,11 +606,17 @@ bool emit(RowAggState* st, TupleTableSlot* slot) {
   MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
   ExecClearTuple(slot);
   const uint64* key = &st->gkeys[(size_t)g * st->nkey];
-  const Acc* accs = &st->gacc[(size_t)g * st->nspecs];
+  const Acc* accs = st->count_only ? nullptr : &st->gacc[(size_t)g * st->nspecs];
   for (int s = 0; s < st->nspecs; ++s) {
     const SpecState* sp = &st->specs[s];
     if (sp->kind == kSpecAgg) {
-      slot->tts_values[s] = partial_state(sp, &accs[s], &slot->tts_isnull[s]);
+      if (accs == nullptr) {  // count(*) only
+        Acc a{};
+        a.n = st->gcount[g];
+        slot->tts_values[s] = partial_state(sp, &a, &slot->tts_isnull[s]);
+      } else {
+        slot->tts_values[s] = partial_state(sp, &accs[s], &slot->tts_isnull[s]);
+      }
       continue;
     }
     const int k = st->spec_key[s];
@@ -545,9 +742,21 @@ void direct_setup(RowAggState* st, EState* estate, int eflags) {
   st->disnull = (bool*)palloc0(sizeof(bool) * n);
   st->dneed = (bool*)palloc0(sizeof(bool) * n);
   st->doff = (int*)palloc(sizeof(int) * n);
+  st->datt = (RowAggState::DAtt*)palloc0(sizeof(RowAggState::DAtt) * n);
   for (int s = 0; s < st->nspecs; ++s)
     if (st->pos[s] > 0) st->dneed[st->pos[s] - 1] = true;
+  for (int a = 0; a < n; ++a) {
+    const Form_pg_attribute att = TupleDescAttr(desc, a);
+    st->datt[a].len = att->attlen;
+    st->datt[a].align = att->attalign == TYPALIGN_DOUBLE ? 8 : att->attalign == TYPALIGN_INT ? 4
+                        : att->attalign == TYPALIGN_SHORT ? 2 : 1;
+    st->datt[a].byval = att->attbyval;
+    st->datt[a].need = st->dneed[a];
+  }
   int off = 0;
+  st->dprefix = 0;
+  st->dprefix_end = 0;
+  st->disnull_dirty = false;
   for (int a = 0; a < n; ++a) {
     const Form_pg_attribute att = TupleDescAttr(desc, a);
     if (off < 0 || att->attlen <= 0) {
@@ -558,7 +767,16 @@ void direct_setup(RowAggState* st, EState* estate, int eflags) {
     off = att_align_nominal(off, att->attalign);
     st->doff[a] = off;
     off += att->attlen;
+    st->dprefix = a + 1;
+    st->dprefix_end = (uint32)off;
   }
+  st->dfixed = (int*)palloc0(sizeof(int) * n);
+  st->dnfixed = 0;
+  for (int a = 0; a < st->dprefix; ++a)
+    if (st->dneed[a]) st->dfixed[st->dnfixed++] = a;
+  st->dtail_varlena = true;
+  for (int a = st->dprefix; a < n; ++a)
+    if (TupleDescAttr(desc, a)->attlen != -1) st->dtail_varlena = false;
   st->direct = true;
   if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0) return;
   // No synchronized scan (the node reads the blocks in order from the first); the bulk-read
@@ -572,6 +790,7 @@ void direct_setup(RowAggState* st, EState* estate, int eflags) {
   }
   st->dblock = 0;
   st->dindex = st->dcount = 0;
+  st->dbuf = InvalidBuffer;
 }
 
 void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
@@ -619,6 +838,14 @@ void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
     }
   }
   st->nkey = 1 + st->nkeycols;
+  st->agg_spec = (int*)palloc0(sizeof(int) * n);
+  st->naggs = 0;
+  st->count_only = true;
+  for (int s = 0; s < st->nspecs; ++s) {
+    if (st->specs[s].kind != kSpecAgg) continue;
+    st->agg_spec[st->naggs++] = s;
+    if (st->specs[s].agg != kCountStar) st->count_only = false;
+  }
   st->bvalid = false;
   st->hash_cxt = AllocSetContextCreate(CurrentMemoryContext, "RowstoreAggregate groups", ALLOCSET_DEFAULT_SIZES);
   st->detoast_cxt = AllocSetContextCreate(CurrentMemoryContext, "RowstoreAggregate detoast", ALLOCSET_SMALL_SIZES);
@@ -628,10 +855,19 @@ void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
   st->dscan = nullptr;
   st->direct = false;
   if (guc_rowstore_agg_direct_scan) direct_setup(st, estate, eflags);
+  // The grouping columns' kinds and input positions (after direct_setup, which renumbers them).
+  st->kkind = (uint8*)palloc0(n);
+  st->kpos = (int*)palloc0(sizeof(int) * n);
+  for (int k = 0; k < st->nkeycols; ++k) {
+    const int s = st->key_spec[k];
+    st->kkind[k] = st->specs[s].kind == kSpecBucket ? kKeyBucket : st->varlen[s] ? kKeyVarlen : kKeyByval;
+    st->kpos[k] = st->pos[s] - 1;
+  }
 }
 
 void end_rowagg(CustomScanState* node) {
   RowAggState* st = (RowAggState*)node;
+  release_page(st);
   if (st->dscan != nullptr) table_endscan(st->dscan);
   st->dscan = nullptr;
   ExecEndNode(st->child);
@@ -644,6 +880,7 @@ void rescan_rowagg(CustomScanState* node) {
   st->emitting = false;
   st->bvalid = false;
   if (st->dscan != nullptr) {
+    release_page(st);
     table_rescan(st->dscan, nullptr);
     st->dblock = 0;
     st->dindex = st->dcount = 0;
