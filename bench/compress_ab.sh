@@ -8,11 +8,15 @@
 # of octet_length, exact) and the total size of the hypertable.
 #
 #   bench/compress_ab.sh [--workload devops|fleet] [--scale tiny|small|full] [--runs N] [--port N]
-#                        [--configs "after fresh_memory ..."]
+#                        [--configs "after fresh_memory ..."] [--as-harness]
+# --as-harness compresses right after the COPY, as bench/harness.py does (no VACUUM ANALYZE and no
+# CHECKPOINT first: the chunks were never analyzed and their rows carry no hint bits).
 # Configurations: "before" = strata.compression_encode_thread and strata.compression_reuse_codecs
 # off (every batch encoded by the backend, every codec tried), "reuse" = only the codec reuse,
 # "after" = both on (the defaults), "fresh_memory" = the defaults but
-# strata.compression_reuse_memory off (each chunk's compression gathers its rows in fresh memory).
+# strata.compression_reuse_memory off (each chunk's compression gathers its rows in fresh memory),
+# "analyze" = the defaults but strata.compression_statistics_from_rows off (a chunk never analyzed
+# is analyzed by ANALYZE of its heap before it is compressed).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,6 +24,7 @@ workload=devops
 scale=small
 runs=3
 configs_arg="before reuse after"
+as_harness=0
 port=${BENCH_PORT:-55473}
 while [ $# -gt 0 ]; do
   case $1 in
@@ -28,6 +33,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift ;;
     --port) port=$2; shift ;;
     --configs) configs_arg=$2; shift ;;
+    --as-harness) as_harness=1 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -64,6 +70,7 @@ declare -A settings=(
   [reuse]="SET strata.compression_encode_thread = off; SET strata.compression_reuse_codecs = on;"
   [after]="SET strata.compression_encode_thread = on; SET strata.compression_reuse_codecs = on;"
   [fresh_memory]="SET strata.compression_reuse_memory = off;"
+  [analyze]="SET strata.compression_statistics_from_rows = off;"
 )
 read -r -a configs <<<"$configs_arg"
 results=$(mktemp)
@@ -96,8 +103,10 @@ SQL
     q -c "ALTER TABLE $table SET (timescaledb.compress, timescaledb.compress_segmentby = '$segmentby',
           timescaledb.compress_orderby = '$orderby')" >/dev/null
     q -c "\\copy $table FROM '$data.csv' WITH (FORMAT csv)" >/dev/null
-    q -c "VACUUM ANALYZE $table" >/dev/null
-    q -c "CHECKPOINT" >/dev/null
+    if [ "$as_harness" = 0 ]; then
+      q -c "VACUUM ANALYZE $table" >/dev/null
+      q -c "CHECKPOINT" >/dev/null
+    fi
     # the backend's CPU time (all its threads: utime + stime of /proc/PID/stat, in clock ticks)
     # before and after, read by psql's \! in the same session
     t0=$(ms)

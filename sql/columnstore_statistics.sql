@@ -33,5 +33,69 @@ ANALYZE m;
 DO $$ DECLARE c regclass; BEGIN FOR c IN SELECT show_chunks('cs_st.m') LOOP EXECUTE format('ANALYZE %s', c); END LOOP; END $$;
 SELECT stats_rows() AS stats_after_analyze;
 SELECT estimate('SELECT * FROM m WHERE v > 0.5') BETWEEN 100 AND 200 AS range_estimate_ok;
+-- The statistics come from the rows the compression gathered in memory, with ANALYZE's own
+-- functions (strata.compression_statistics_from_rows): with at most 30,000 rows a chunk (ANALYZE's
+-- sample), every row in heap order, so they are exactly ANALYZE's. Two hypertables with the same
+-- rows, one compressed each way (off: ANALYZE of the heap first).
+CREATE TABLE a (t timestamptz NOT NULL, dev int, v float8, s text, j int[]);
+CREATE TABLE b (LIKE a);
+SELECT create_hypertable(x, 't', chunk_time_interval => interval '1 day') IS NOT NULL AS ok FROM unnest(ARRAY['a', 'b']) x;
+ALTER TABLE a SET (autovacuum_enabled = false);
+ALTER TABLE b SET (autovacuum_enabled = false);
+ALTER TABLE a SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev', timescaledb.compress_orderby = 't');
+ALTER TABLE b SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev', timescaledb.compress_orderby = 't');
+INSERT INTO a SELECT '2025-01-01 00:00:00+00'::timestamptz + i * interval '1 minute', d, (i * d) % 37 / 4.0,
+                     CASE WHEN i % 7 = 0 THEN NULL ELSE 'k' || (i % 50) END, ARRAY[i % 5, d]
+  FROM generate_series(0, 2879) i, generate_series(1, 5) d;
+INSERT INTO b SELECT * FROM a;
+-- a chunk's own n_distinct setting overrides the estimate, as ANALYZE does
+SELECT format('ALTER TABLE %s ALTER COLUMN v SET (n_distinct = 123)', c) AS cmd FROM show_chunks('a') c LIMIT 1 \gset
+:cmd;
+SELECT format('ALTER TABLE %s ALTER COLUMN v SET (n_distinct = 123)', c) AS cmd FROM show_chunks('b') c LIMIT 1 \gset
+:cmd;
+SELECT count(compress_chunk(c)) FROM show_chunks('a') c;
+SET strata.compression_statistics_from_rows = off;
+SELECT count(compress_chunk(c)) FROM show_chunks('b') c;
+RESET strata.compression_statistics_from_rows;
+CREATE FUNCTION chunk_stats(ht regclass) RETURNS TABLE (k bigint, attname name, null_frac real, avg_width int,
+    n_distinct real, mcv text, mcf text, hist text, corr real, elems text, elem_freqs text) LANGUAGE sql AS $$
+  SELECT c.k, s.attname, s.null_frac, s.avg_width, s.n_distinct, s.most_common_vals::text,
+         s.most_common_freqs::text, s.histogram_bounds::text, s.correlation, s.most_common_elems::text,
+         s.most_common_elem_freqs::text
+    FROM (SELECT c, row_number() OVER () AS k FROM show_chunks(ht) c) c
+    JOIN pg_stats s ON format('%I.%I', s.schemaname, s.tablename)::regclass = c.c $$;
+SELECT count(*) AS stats_rows, count(DISTINCT k) AS chunks FROM chunk_stats('a');
+-- every statistic identical
+(SELECT * FROM chunk_stats('a') EXCEPT SELECT * FROM chunk_stats('b'))
+UNION ALL (SELECT * FROM chunk_stats('b') EXCEPT SELECT * FROM chunk_stats('a'));
+SELECT k, n_distinct FROM chunk_stats('a') WHERE attname = 'v' ORDER BY k;
+-- More rows than ANALYZE samples (30,000 with the default target; 300 with target 1): a sample of
+-- them, in heap order. The estimates stay right.
+CREATE TABLE big (t timestamptz NOT NULL, dev int, v int);
+SELECT create_hypertable('big', 't', chunk_time_interval => interval '1 day') IS NOT NULL AS ok;
+ALTER TABLE big SET (autovacuum_enabled = false);
+ALTER TABLE big SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev', timescaledb.compress_orderby = 't');
+INSERT INTO big SELECT '2025-01-01 00:00:00+00'::timestamptz + i * interval '1 second', i % 10, i % 1000
+  FROM generate_series(0, 49999) i;
+SET default_statistics_target = 1;
+SELECT count(compress_chunk(c)) FROM show_chunks('big') c;
+RESET default_statistics_target;
+SELECT s.attname, s.null_frac, s.histogram_bounds IS NOT NULL OR s.most_common_vals IS NOT NULL AS has_values
+  FROM pg_stats s JOIN show_chunks('big') c ON format('%I.%I', s.schemaname, s.tablename)::regclass = c
+ ORDER BY s.attname;
+SELECT estimate('SELECT * FROM big WHERE v < 100') BETWEEN 2500 AND 7500 AS range_estimate_ok;
+-- A chunk with an expression index: ANALYZE computes the expression's statistics too, so it
+-- analyzes the heap itself.
+CREATE TABLE e (t timestamptz NOT NULL, dev int, v float8);
+SELECT create_hypertable('e', 't', chunk_time_interval => interval '1 day') IS NOT NULL AS ok;
+ALTER TABLE e SET (autovacuum_enabled = false);
+ALTER TABLE e SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev', timescaledb.compress_orderby = 't');
+CREATE INDEX ON e ((v * 2));
+INSERT INTO e SELECT '2025-01-01 00:00:00+00'::timestamptz + i * interval '1 minute', i % 3, i % 11 FROM generate_series(0, 999) i;
+SELECT count(compress_chunk(c)) FROM show_chunks('e') c;
+SELECT count(*) AS expression_stats FROM pg_statistic s JOIN pg_index i ON i.indexrelid = s.starelid
+  JOIN show_chunks('e') c ON i.indrelid = c;
+SELECT count(*) AS column_stats FROM pg_stats s JOIN show_chunks('e') c
+    ON format('%I.%I', s.schemaname, s.tablename)::regclass = c;
 RESET search_path;
 DROP SCHEMA cs_st CASCADE;

@@ -4,6 +4,7 @@
 // SQL functions compress_chunk / decompress_chunk. C-style glue.
 #include "columnstore/batch_writer.hpp"
 #include "columnstore/columnstore.hpp"
+#include "columnstore/sample_stats.hpp"
 #include "columnstore/storage.hpp"
 #include "hypertable/chunk.hpp"
 #include "pg/compat.hpp"
@@ -27,6 +28,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "commands/tablecmds.h"
 #include "commands/trigger.h"
+#include "common/pg_prng.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "parser/parse_relation.h"
@@ -111,6 +113,25 @@ void table_sizes(Oid relid, int64* heap, int64* toast, int64* indexes) {
   *toast = OidIsValid(toastrel) ? DatumGetInt64(DirectFunctionCall1(pg_total_relation_size, ObjectIdGetDatum(toastrel)))
                                 : 0;
   *heap = table - *toast;
+}
+
+// Whether PostgreSQL has column statistics of the chunk's own rows (not those of its inheritance
+// tree, which a chunk has none of).
+bool has_column_statistics(Oid relid) {
+  HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+  if (!HeapTupleIsValid(tup)) return false;
+  const int natts = ((Form_pg_class)GETSTRUCT(tup))->relnatts;
+  ReleaseSysCache(tup);
+  for (int att = 1; att <= natts; ++att)
+    if (SearchSysCacheExists3(STATRELATTINH, ObjectIdGetDatum(relid), Int16GetDatum(att), BoolGetDatum(false)))
+      return true;
+  return false;
+}
+
+// ANALYZE of the relation, in this transaction.
+void analyze_relation(Oid relid) {
+  run_internal_ddl(psprintf("ANALYZE %s", pg::qualified_relname(relid)));
+  CommandCounterIncrement();
 }
 
 // ---- compression ----------------------------------------------------------------------------
@@ -813,6 +834,7 @@ struct MemRows {
   Size block_used, block_size;
   Size block_next;  // size of the next block
   int64 cap_first;  // capacity of the row arrays at the first row
+  BlockNumber nblocks;  // of the heap when the scan began
   TupleDesc desc;   // the chunk's (copy mode: keys read from the copies)
   // sort keys: segmentby then orderby, as begin_sort sorts them
   int nkeys, nseg;
@@ -1008,7 +1030,8 @@ MemRows* memrows_begin(Relation rel, bool copy, const CompressionSettings* s, So
   m->copy = copy;
   m->cached = row_memory_acquire();
   m->desc = RelationGetDescr(rel);
-  m->block_next = (Size)RelationGetNumberOfBlocks(rel) * BLCKSZ;
+  m->nblocks = RelationGetNumberOfBlocks(rel);
+  m->block_next = (Size)m->nblocks * BLCKSZ;
   // The row arrays sized for the rows ANALYZE counted (growing them copies and touches them again).
   const double rows = rel->rd_rel->reltuples;
   m->cap_first = rows > 0 && rows < 1e9 ? Max((int64)4096, (int64)(rows * 1.02) + 1024) : 4096;
@@ -1058,6 +1081,14 @@ bool memrows_add(MemRows* m, TupleTableSlot* slot) {
   if (m->n == m->cap) {
     int64 cap = m->cap == 0 ? m->cap_first : m->cap * 2;
     const Size per_row = kRowBytes + m->nkeys * (sizeof(Datum) + sizeof(bool));
+    if (m->cap > 0 && m->cap == m->cap_first) {
+      // A chunk never analyzed (no reltuples): the first arrays were small; the next ones are sized
+      // for the rows per page seen so far, so that they are not copied again and again.
+      const double seen = (double)ItemPointerGetBlockNumber(&m->tid[m->n - 1]) + 1;
+      const double projected = (double)m->n / seen * (double)m->nblocks * 1.02 + 1024;
+      if (projected > (double)cap && m->bytes + (projected - (double)m->cap) * (double)per_row <= (double)m->limit)
+        cap = (int64)projected;
+    }
     if (m->cap == 0 && m->bytes + (Size)cap * per_row > m->limit) cap = 4096;  // (an estimate off the mark)
     const Size grow = (Size)(cap - m->cap) * per_row;
     if (m->bytes + grow > m->limit) return false;
@@ -1406,7 +1437,34 @@ void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress*
   flush_batch(c);
 }
 
-void do_compress(ChunkTarget* t, const CompressionSettings* s) {
+// The column statistics of a chunk whose rows are all gathered (m) from a sample of them, as
+// ANALYZE would sample the heap: `target` rows chosen uniformly (selection sampling, so they stay
+// in heap order, as ANALYZE's sample is), or every row when there are no more.
+void memrows_sample_stats(MemRows* m, Relation rel, SampleStats* ss) {
+  const int64 n = m->n;
+  const int64 k = Min(n, (int64)sample_stats_target_rows(ss));
+  HeapTupleData* rows = (HeapTupleData*)MemoryContextAllocHuge(m->cxt, sizeof(HeapTupleData) * (Size)Max(k, 1));
+  int64 got = 0;
+  for (int64 r = 0; r < n && got < k; ++r) {
+    // row r is taken with probability (still wanted) / (rows left)
+    if (k < n && pg_prng_double(&pg_global_prng_state) * (double)(n - r) >= (double)(k - got)) continue;
+    rows[got].t_len = m->len[r];
+    rows[got].t_data = m->tup[r];
+    rows[got].t_self = m->tid[r];
+    rows[got].t_tableOid = RelationGetRelid(rel);
+    got++;
+  }
+  sample_stats_finish(ss, rows, (int)got, (double)n);
+  pfree(rows);
+}
+
+// Compresses the chunk. `need_stats`: the chunk has no column statistics (never analyzed, e.g.
+// loaded and compressed at once). Once its rows are in batches, ANALYZE samples only the (empty)
+// row part, which leaves the statistics as they are, and without them the planner estimates the
+// chunk's quals with default selectivities (a range filter a third of the rows), which picks
+// parallel and join plans for a few rows and the reverse. So they are computed while the rows are
+// at hand: from the rows gathered in memory (sample_stats.hpp), else by ANALYZE of the heap.
+void do_compress(ChunkTarget* t, const CompressionSettings* s, bool need_stats) {
   const TimestampTz started = pg::summary_start();
   MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "columnstore compress", ALLOCSET_DEFAULT_SIZES);
   MemoryContext old = MemoryContextSwitchTo(work);
@@ -1444,6 +1502,8 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s) {
   const Oid index = ordering_index(rel, s, cols, ncols);
   const int nkeys = s->nsegmentby + s->norderby;
   const int memmode = nkeys > 0 && guc_compression_sort_in_memory ? memrows_fit(rel, nkeys) : 0;
+  SampleStats* stats = need_stats && memmode != 0 ? sample_stats_begin(rel) : nullptr;
+  if (need_stats && stats == nullptr) analyze_relation(t->chunk.relid);
   if (memmode != 0) {
     // One sequential pass over the heap into memory, then the rows in order there.
     MemRows* m = memrows_begin(rel, memmode == 2, s, cols, ncols, work);
@@ -1465,6 +1525,8 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s) {
       CHECK_FOR_INTERRUPTS();
     }
     table_endscan(scan);
+    if (stats != nullptr && spill != nullptr) analyze_relation(t->chunk.relid);  // (the rows are still in the heap)
+    if (stats != nullptr && spill == nullptr) memrows_sample_stats(m, rel, stats);
     if (spill != nullptr) {
       UnregisterSnapshot(snap);
       compress_sorted(&c, spill, slot, RelationGetRelationName(rel), nrows);
@@ -2185,34 +2247,6 @@ void compressed_chunk_note_batches(int32 chunk_id, int64 rows, int64 batches) {
   CommandCounterIncrement();
 }
 
-namespace {
-
-// Whether PostgreSQL has column statistics of the chunk's own rows (not those of its inheritance
-// tree, which a chunk has none of).
-bool has_column_statistics(Oid relid) {
-  HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-  if (!HeapTupleIsValid(tup)) return false;
-  const int natts = ((Form_pg_class)GETSTRUCT(tup))->relnatts;
-  ReleaseSysCache(tup);
-  for (int att = 1; att <= natts; ++att)
-    if (SearchSysCacheExists3(STATRELATTINH, ObjectIdGetDatum(relid), Int16GetDatum(att), BoolGetDatum(false)))
-      return true;
-  return false;
-}
-
-// A chunk compressed before ANALYZE (or autovacuum) saw its rows would keep no column statistics
-// at all: once the rows are in batches, ANALYZE samples only the (empty) row part, which leaves the
-// statistics as they are. Without them the planner estimates the chunk's quals with default
-// selectivities (a range filter a third of the rows), which picks parallel and join plans for a few
-// rows and the reverse. So the chunk is analyzed first, while its rows are still in its heap.
-void analyze_if_never_analyzed(Oid relid) {
-  if (has_column_statistics(relid)) return;
-  run_internal_ddl(psprintf("ANALYZE %s", pg::qualified_relname(relid)));
-  CommandCounterIncrement();
-}
-
-}  // namespace
-
 bool compress_chunk(Oid chunk_relid, bool if_not_compressed, bool nowait) {
   ChunkTarget t;
   resolve_chunk(chunk_relid, "compress_chunk", &t);
@@ -2239,8 +2273,7 @@ bool compress_chunk(Oid chunk_relid, bool if_not_compressed, bool nowait) {
     if (do_recompress_segments(&t, &s)) return true;
     do_decompress(&t);
   }
-  analyze_if_never_analyzed(chunk_relid);
-  do_compress(&t, &s);
+  do_compress(&t, &s, !has_column_statistics(chunk_relid));
   return true;
 }
 

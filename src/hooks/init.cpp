@@ -4,6 +4,7 @@
 #include "columnstore/columnstore.hpp"
 #include "columnstore/direct.hpp"
 #include "columnstore/rowagg.hpp"
+#include "columnstore/sample_stats.hpp"
 #include "columnstore/scan.hpp"
 #include "gapfill/gapfill.hpp"
 #include "hooks/hooks.hpp"
@@ -162,6 +163,12 @@ void define_settings() {
                            "of the same transaction (up to maintenance_work_mem), instead of returning it.",
                            "Off, every compression asks the kernel for fresh memory (the same batches either way).",
                            &columnstore::guc_compression_reuse_memory, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
+  DefineCustomBoolVariable("strata.compression_statistics_from_rows",
+                           "Computes the column statistics of a chunk compressed before it was ever analyzed from "
+                           "the rows the compression gathered in memory, instead of running ANALYZE on its heap.",
+                           "Off, such a chunk is analyzed by ANALYZE before its rows are read (for comparisons).",
+                           &columnstore::guc_compression_statistics_from_rows, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
   DefineCustomBoolVariable("strata.compression_reuse_codecs",
                            "Compresses a chunk choosing each column's codec on its first batches and reusing it, "
