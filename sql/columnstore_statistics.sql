@@ -97,5 +97,32 @@ SELECT count(*) AS expression_stats FROM pg_statistic s JOIN pg_index i ON i.ind
   JOIN show_chunks('e') c ON i.indrelid = c;
 SELECT count(*) AS column_stats FROM pg_stats s JOIN show_chunks('e') c
     ON format('%I.%I', s.schemaname, s.tablename)::regclass = c;
+-- The types' analysis runs as the chunk's owner in a restricted operation, as ANALYZE runs it,
+-- not as the (superuser) caller of compress_chunk: a range type's subtype_diff (called to
+-- measure each range) sees the owner as current_user and cannot change the session.
+CREATE ROLE cs_st_owner;
+GRANT USAGE, CREATE ON SCHEMA cs_st TO cs_st_owner;
+CREATE FUNCTION cs_st.owner_diff(a float8, b float8) RETURNS float8 LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF current_user <> 'cs_st_owner' THEN
+    RAISE EXCEPTION 'range statistics computed as %', current_user;
+  END IF;
+  PERFORM set_config('cs_st.seen', 'yes', false);  -- a GUC nest level of its own: undone
+  RETURN a - b;
+END $$;
+CREATE TYPE cs_st.frange AS RANGE (subtype = float8, subtype_diff = cs_st.owner_diff);
+CREATE TABLE r (t timestamptz NOT NULL, dev int, span cs_st.frange);
+ALTER TABLE r OWNER TO cs_st_owner;
+SELECT create_hypertable('r', 't', chunk_time_interval => interval '1 day') IS NOT NULL AS ok;
+ALTER TABLE r SET (autovacuum_enabled = false);
+ALTER TABLE r SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev', timescaledb.compress_orderby = 't');
+INSERT INTO r SELECT '2025-01-01 00:00:00+00'::timestamptz + i * interval '1 minute', i % 3,
+    cs_st.frange(i, i + i % 7) FROM generate_series(0, 999) i;
+SELECT count(compress_chunk(c)) FROM show_chunks('r') c;
+SELECT current_setting('cs_st.seen', true) IS DISTINCT FROM 'yes' AS session_unchanged;
+SELECT count(*) AS range_length_histograms FROM pg_statistic s JOIN show_chunks('r') c ON s.starelid = c
+ WHERE 6 IN (s.stakind1, s.stakind2, s.stakind3, s.stakind4, s.stakind5);  -- STATISTIC_KIND_RANGE_LENGTH_HISTOGRAM
+SELECT count(*) AS rows_back FROM r WHERE dev = 1;
 RESET search_path;
 DROP SCHEMA cs_st CASCADE;
+DROP ROLE cs_st_owner;

@@ -9,6 +9,7 @@
 #include "caggs/internal.hpp"
 
 #include "core/time/chunk_range.hpp"
+#include "pg/internal_user.hpp"
 
 extern "C" {
 #include "access/heapam.h"
@@ -209,14 +210,7 @@ bool analyze_inc(const QueryInfo* qi, IncPlan* out) {
   return out->bucket_col >= 0;
 }
 
-// The owner of the materialization, in a restricted security context with a safe search_path
-// (as refresh.cpp runs the refresh's statements).
-struct AsOwner {
-  Oid save_user;
-  int save_sec;
-  int nest;
-};
-
+// The owner of the materialization: the refresh's statements run as it (pg::owner_user_begin).
 Oid mat_owner(int32 mat_id) {
   Hypertable* mat = hypertable_get_by_id(mat_id);
   if (mat == nullptr || !OidIsValid(mat->relid)) elog(ERROR, "materialization hypertable %d is missing", mat_id);
@@ -225,19 +219,6 @@ Oid mat_owner(int32 mat_id) {
   Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup))->relowner;
   ReleaseSysCache(tup);
   return owner;
-}
-
-void become(Oid owner, AsOwner* s) {
-  GetUserIdAndSecContext(&s->save_user, &s->save_sec);
-  SetUserIdAndSecContext(owner, s->save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-  s->nest = NewGUCNestLevel();
-  (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
-                          0, false);
-}
-
-void unbecome(const AsOwner* s) {
-  AtEOXact_GUC(true, s->nest);
-  SetUserIdAndSecContext(s->save_user, s->save_sec);
 }
 
 EphemeralNamedRelation make_enr(const char* name, TupleDesc desc, Tuplestorestate* ts, int64 rows) {
@@ -370,8 +351,8 @@ bool inc_write_deltas(Cagg* c, Tuplestorestate* rows, TupleDesc desc, int64 nrow
   register_ENR(env, make_enr(kCapturedName, desc, rows, nrows));
 
   Tuplestorestate* out = tuplestore_begin_heap(false, false, work_mem);
-  AsOwner as;
-  become(mat_owner(c->mat_id), &as);
+  pg::InternalUser as;
+  pg::owner_user_begin(&as, mat_owner(c->mat_id));
   PushActiveSnapshot(GetTransactionSnapshot());
   PlannedStmt* ps = pg_plan_query(q, "strata incremental maintenance", 0, nullptr);
   DestReceiver* dest = CreateDestReceiver(DestTuplestore);
@@ -386,7 +367,7 @@ bool inc_write_deltas(Cagg* c, Tuplestorestate* rows, TupleDesc desc, int64 nrow
   FreeQueryDesc(qd);
   dest->rDestroy(dest);
   PopActiveSnapshot();
-  unbecome(&as);
+  pg::owner_user_end(&as);
 
   // One delta row per output row: its bucket and every column in binary.
   if (out_desc->natts != ip.ncols) elog(ERROR, "unexpected shape of the aggregate's rows");
@@ -675,10 +656,10 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   Datum args[3] = {internal_to_time_datum(lo_bucket, qi->time_type), internal_to_time_datum(hi_bucket, qi->time_type),
                    PointerGetDatum(construct_array(bucket_datums, nbuckets, qi->time_type, typlen, typbyval, typalign))};
 
-  AsOwner as;
-  become(mat_owner(id), &as);
+  pg::InternalUser as;
+  pg::owner_user_begin(&as, mat_owner(id));
   // The materialized rows of the buckets joined with the combined rows by hashing (restored by
-  // unbecome): without statistics on the combined rows, the planner may take a merge or nested
+  // owner_user_end): without statistics on the combined rows, the planner may take a merge or nested
   // loop join on the bucket alone, comparing every row of a bucket with every combined row of it.
   (void)set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
   (void)set_config_option("enable_nestloop", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
@@ -717,7 +698,7 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   }
   if (combined != ts) tuplestore_end(combined);
   SPI_finish();
-  unbecome(&as);
+  pg::owner_user_end(&as);
   tuplestore_end(ts);
 
   // The delta rows merged, exactly those read (a writer's that committed since stay).

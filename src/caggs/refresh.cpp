@@ -8,6 +8,7 @@
 
 #include "core/time/chunk_range.hpp"
 #include "pg/guard.hpp"
+#include "pg/internal_user.hpp"
 #include "pg/summary.hpp"
 
 extern "C" {
@@ -132,33 +133,12 @@ void consume_log(int32 mat_id, int64 start, int64 end) {
 
 namespace {
 
-// The owner of the materialization (the view owner's rights, as REFRESH MATERIALIZED VIEW does),
-// in a restricted security context with a safe search_path, until restore_user().
-struct AsOwner {
-  Oid save_user;
-  int save_sec;
-  int nest;
-};
-
-void become_owner(Oid owner, AsOwner* s) {
-  GetUserIdAndSecContext(&s->save_user, &s->save_sec);
-  SetUserIdAndSecContext(owner, s->save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-  s->nest = NewGUCNestLevel();
-  (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
-                          0, false);
-}
-
-void restore_user(const AsOwner* s) {
-  AtEOXact_GUC(true, s->nest);
-  SetUserIdAndSecContext(s->save_user, s->save_sec);
-}
-
 // Runs `sql` with $1, $2 = [start, end) as values of the time type, as the owner of the
 // materialization.
 uint64 run_as_owner(Oid owner, const char* sql, Oid type, int64 start, int64 end, bool want_value, Datum* value,
                     bool* isnull, Snapshot snapshot = InvalidSnapshot) {
-  AsOwner as;
-  become_owner(owner, &as);
+  pg::InternalUser as;  // the materialization's owner (REFRESH MATERIALIZED VIEW's rights)
+  pg::owner_user_begin(&as, owner);
   Oid types[2] = {type, type};
   Datum values[2] = {internal_to_time_datum(start, type), internal_to_time_datum(end, type)};
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
@@ -183,7 +163,7 @@ uint64 run_as_owner(Oid owner, const char* sql, Oid type, int64 start, int64 end
     }
   }
   SPI_finish();
-  restore_user(&as);
+  pg::owner_user_end(&as);
   return processed;
 }
 
@@ -459,6 +439,9 @@ int cmp_ranked_rows(const void* a, const void* b, void* arg) {
 RankedRows* rank_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc) {
   const int64 count = tuplestore_tuple_count(ts);
   if (r->nsort == 0 || count < 2 || count > INT_MAX / (r->nsort + 1) || !tuplestore_in_memory(ts)) return nullptr;
+  // (its largest arrays, ranks and packed keys, within one palloc; a larger batch, with a huge
+  // work_mem, goes to the tuplesort)
+  if ((Size)count * Max(sizeof(uint64), sizeof(int32) * (Size)r->nsort) > MaxAllocSize) return nullptr;
   int n = (int)count;
   const int nsort = r->nsort;
   auto* keys = static_cast<KeyRanks*>(palloc0(sizeof(KeyRanks) * nsort));
@@ -552,8 +535,8 @@ RankedRows* rank_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc) {
 // disk past work_mem); then its rows into the materialization. False, having done nothing, when
 // a column's type has no array type to write it with (the caller runs INSERT ... SELECT).
 bool materialize_by_select(Refresh* r, int64 start, int64 end, Snapshot snapshot, uint64* written) {
-  AsOwner as;
-  become_owner(r->owner, &as);
+  pg::InternalUser as;
+  pg::owner_user_begin(&as, r->owner);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   Oid type = r->qi.time_type;
   Oid types[2] = {type, type};
@@ -610,7 +593,7 @@ bool materialize_by_select(Refresh* r, int64 start, int64 end, Snapshot snapshot
     tuplestore_end(ts);
   }
   SPI_finish();
-  restore_user(&as);
+  pg::owner_user_end(&as);
   return ok;
 }
 

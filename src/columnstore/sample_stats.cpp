@@ -2,6 +2,8 @@
 // C-style glue: no C++ object with a destructor lives in these frames.
 #include "columnstore/sample_stats.hpp"
 
+#include "pg/internal_user.hpp"
+
 extern "C" {
 #include "access/heapam.h"
 #include "catalog/indexing.h"
@@ -143,6 +145,10 @@ SampleStats* sample_stats_begin(Relation rel) {
   if (!guc_compression_statistics_from_rows || needs_analyze_itself(rel)) return nullptr;
   MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "columnstore statistics", ALLOCSET_DEFAULT_SIZES);
   MemoryContext old = MemoryContextSwitchTo(cxt);
+  // The types' analysis functions (and the comparison operators they use) run as the chunk's
+  // owner in a restricted operation, as in ANALYZE, not as whoever compresses the chunk.
+  pg::InternalUser as;
+  pg::owner_user_begin(&as, rel->rd_rel->relowner);
   SampleStats* ss = (SampleStats*)palloc0(sizeof(SampleStats));
   ss->rel = rel;
   ss->cxt = cxt;
@@ -154,6 +160,7 @@ SampleStats* sample_stats_begin(Relation rel) {
     ss->cols[ss->ncols++] = st;
     ss->target_rows = Max(ss->target_rows, st->minrows);
   }
+  pg::owner_user_end(&as);
   MemoryContextSwitchTo(old);
   if (ss->ncols == 0) {
     MemoryContextDelete(cxt);
@@ -182,6 +189,8 @@ void sample_stats_finish(SampleStats* ss, HeapTuple rows, int nrows, double tota
     }
   }
   Relation statrel = table_open(StatisticRelationId, RowExclusiveLock);
+  pg::InternalUser as;  // (as in sample_stats_begin)
+  pg::owner_user_begin(&as, rel->rd_rel->relowner);
   MemoryContext colcxt = AllocSetContextCreate(ss->cxt, "columnstore statistics column", ALLOCSET_DEFAULT_SIZES);
   for (int i = 0; i < ss->ncols; ++i) {
     VacAttrStats* st = ss->cols[i];
@@ -200,6 +209,7 @@ void sample_stats_finish(SampleStats* ss, HeapTuple rows, int nrows, double tota
     MemoryContextReset(colcxt);
     CHECK_FOR_INTERRUPTS();
   }
+  pg::owner_user_end(&as);
   table_close(statrel, RowExclusiveLock);
   pgstat_report_analyze(rel, (PgStat_Counter)totalrows, 0, true);
   MemoryContextSwitchTo(old);

@@ -44,6 +44,7 @@ extern "C" {
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
+#include "utils/acl.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -364,14 +365,16 @@ RouteEntry* route(DispatchState* ds, int64 v, int64 h) {
 // constants, external parameters (without a parameter compile hook, as PL/pgSQL's), and calls of
 // built-in (internal language) functions with relabellings; others, a plan executed inside its own
 // execution (the entry is busy) and EXPLAIN build the projection per execution, as before. The
-// function calls' EXECUTE privilege was checked when the entry was built: entries belong to the
-// user who built them and are dropped at any pg_proc invalidation (a GRANT or REVOKE included).
+// function calls' EXECUTE privilege is checked when the entry is built and again at every later
+// execution (a role membership can change without touching pg_proc); entries belong to the user
+// who built them and are dropped at any pg_proc invalidation (a GRANT or REVOKE included).
 struct RowProjection {
   int64 plan_id;  // 0: a free slot
   Oid userid;
   MemoryContext cxt;
   ProjectionInfo* proj;
   TupleDesc desc;  // the output slot's: the row's columns and the junk chunk OID
+  List* funcs;     // the functions the row calls (OIDs): EXECUTE is checked again at every take
   uint64 last_use;
   bool busy;   // taken by a running execution (given back when its query context goes)
   bool stale;  // dropped while busy: freed when given back
@@ -424,23 +427,34 @@ bool not_keepable(Node* node, void* context) {
     case T_List:
       break;
     case T_FuncExpr:
-      if (!internal_function(reinterpret_cast<FuncExpr*>(node)->funcid)) return true;
+    case T_OpExpr: {
+      const Oid fn = IsA(node, FuncExpr) ? reinterpret_cast<FuncExpr*>(node)->funcid
+                                         : reinterpret_cast<OpExpr*>(node)->opfuncid;
+      if (!internal_function(fn)) return true;
+      auto* funcs = static_cast<List**>(context);
+      *funcs = list_append_unique_oid(*funcs, fn);
       break;
-    case T_OpExpr:
-      if (!internal_function(reinterpret_cast<OpExpr*>(node)->opfuncid)) return true;
-      break;
+    }
     default:
       return true;
   }
   return expression_tree_walker(node, reinterpret_cast<bool (*)()>(not_keepable), context);
 }
 
-// Whether the row's compiled expressions may be kept across executions (see RowProjection).
-bool keepable_row(List* row) {
-  if (object_access_hook != nullptr) return false;  // it is told of every function's execution
+// Whether the row's compiled expressions may be kept across executions (see RowProjection); the
+// functions it calls into *funcs (in the current memory context).
+bool keepable_row(List* row, List** funcs) {
   ListCell* lc;
   foreach (lc, row)
-    if (not_keepable(reinterpret_cast<Node*>(lfirst_node(TargetEntry, lc)->expr), nullptr)) return false;
+    if (not_keepable(reinterpret_cast<Node*>(lfirst_node(TargetEntry, lc)->expr), funcs)) return false;
+  return true;
+}
+
+// Whether the user may still execute every function of a kept row.
+bool may_execute(const List* funcs, Oid user) {
+  ListCell* lc;
+  foreach (lc, funcs)
+    if (pg_proc_aclcheck(lfirst_oid(lc), user, ACL_EXECUTE) != ACLCHECK_OK) return false;
   return true;
 }
 
@@ -473,6 +487,7 @@ RowProjection* take_row_projection(CustomScanState* node, List* row, int64 plan_
   EState* estate = node->ss.ps.state;
   if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0) return nullptr;
   if (estate->es_param_list_info != nullptr && estate->es_param_list_info->paramCompile != nullptr) return nullptr;
+  if (object_access_hook != nullptr) return nullptr;  // it is told of every function's execution
   const Oid user = GetUserId();
   RowProjection* e = nullptr;
   for (RowProjection& r : row_projections)
@@ -486,7 +501,8 @@ RowProjection* take_row_projection(CustomScanState* node, List* row, int64 plan_
       seen_next = (seen_next + 1) % kSeenPlans;
       return nullptr;
     }
-    if (!keepable_row(row)) return nullptr;
+    List* funcs = NIL;
+    if (!keepable_row(row, &funcs)) return nullptr;
     RowProjection* victim = nullptr;
     for (RowProjection& r : row_projections)
       if (!r.busy && (victim == nullptr || r.last_use < victim->last_use)) victim = &r;
@@ -499,13 +515,17 @@ RowProjection* take_row_projection(CustomScanState* node, List* row, int64 plan_
     TupleDesc desc = ExecTypeFromTL(row);
     TupleTableSlot* probe = MakeTupleTableSlot(desc, &TTSOpsVirtual);
     ProjectionInfo* proj = build_row_projection(node, row, probe, true);
+    funcs = list_copy(funcs);
     MemoryContextSwitchTo(old);
     free_row_projection(victim);
     MemoryContextSetParent(cxt, TopMemoryContext);
-    *victim = RowProjection{plan_id, user, cxt, proj, desc, 0, false, false};
+    *victim = RowProjection{plan_id, user, cxt, proj, desc, funcs, 0, false, false};
     e = victim;
   } else if (e->busy) {
     return nullptr;  // the plan runs inside its own execution: a row of its own
+  } else if (!may_execute(e->funcs, user)) {
+    free_row_projection(e);  // built per execution, which reports the missing privilege
+    return nullptr;
   }
   e->busy = true;
   e->last_use = ++row_projection_clock;

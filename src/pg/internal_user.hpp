@@ -20,4 +20,12 @@ struct InternalUser {
 void internal_user_begin(InternalUser* saved, bool restricted);
 void internal_user_end(const InternalUser* saved);
 
+// Between begin and end, code runs as `owner` (a table's or a view's owner: the rights ANALYZE,
+// an index build or REFRESH MATERIALIZED VIEW run user code with) in a security-restricted
+// operation, with search_path = pg_catalog, pg_temp and a GUC nest level of its own. Ended by
+// owner_user_end (or by the abort of the (sub)transaction on error), which restores both and
+// undoes any setting changed in between (as ANALYZE and REFRESH MATERIALIZED VIEW do).
+void owner_user_begin(InternalUser* saved, Oid owner);
+void owner_user_end(const InternalUser* saved);
+
 }  // namespace strata::pg

@@ -1243,6 +1243,9 @@ bool same_pg_index(Oid a, Oid b) {
                     (ha->t_infomask & HEAP_HASNULL) == (hb->t_infomask & HEAP_HASNULL) &&
                     memcmp(ha->t_bits, hb->t_bits, ha->t_hoff - offsetof(HeapTupleHeaderData, t_bits)) == 0 &&
                     fb->indisvalid && fb->indisready && fb->indislive &&
+                    // (an index built over broken HOT chains is usable only by snapshots newer
+                    // than its pg_index row, which get_relation_info checks: not copied onto)
+                    !fb->indcheckxmin &&
                     heap_attisnull(tb, Anum_pg_index_indexprs, nullptr) &&
                     heap_attisnull(tb, Anum_pg_index_indpred, nullptr) &&
                     memcmp((char*)ha + ha->t_hoff + kOids, (char*)hb + hb->t_hoff + kOids,
