@@ -7,6 +7,9 @@
 #
 #   bench/insert_callgrind.sh DATADIR DBNAME [N]
 #
+# With KEEP=DIR, the two runs' callgrind files of the pgbench backend are copied to DIR
+# (cg-N and cg-3N) for callgrind_annotate.
+#
 # With CACHE_SIM=1, callgrind also simulates the caches and the figure is every event per
 # transaction, in callgrind's order: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw.
 #
@@ -43,8 +46,11 @@ count() {  # count REPS -> instructions of the pgbench connection's backend
   as_pg "$(dirname "$POSTGRES")/pg_ctl" -D "$d" -m fast -w -t 600 stop >/dev/null
   wait $server || true
   # (the postmaster and the auxiliary processes run no portal)
-  grep -l 'PortalRun' "$tmp"/cg-"$reps".* | while read -r f; do sed -n 's/^totals: *//p' "$f"; done |
-    sort -n -k1,1 | tail -1
+  local f
+  f=$(grep -l 'PortalRun' "$tmp"/cg-"$reps".* | while read -r f; do echo "$(sed -n 's/^totals: *//p' "$f" | cut -d' ' -f1) $f"; done |
+    sort -n -k1,1 | tail -1 | cut -d' ' -f2)
+  if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$f" "$KEEP/cg-$reps"; fi
+  sed -n 's/^totals: *//p' "$f"
 }
 a=($(count "$n"))
 b=($(count $((3 * n))))

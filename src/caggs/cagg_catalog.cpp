@@ -25,6 +25,7 @@ namespace {
 bool oids_valid = false;
 CaggOids oids;
 HTAB* exists_cache = nullptr;  // hypertable id -> has aggregates
+uint64 exists_generation = 0;  // bumped at every reset of exists_cache
 Oid ht_catalog_oid = InvalidOid;  // _strata_catalog.hypertable: its invalidations reset the cache
 
 struct ExistsEntry {
@@ -82,11 +83,14 @@ void reset_caches() {
   oids_valid = false;
   if (exists_cache != nullptr) hash_destroy(exists_cache);
   exists_cache = nullptr;
+  ++exists_generation;
 }
 
 }  // namespace strata::caggs
 
 namespace strata {
+
+uint64 caggs_exists_generation() { return caggs::exists_generation; }
 
 // The catalog_changed trigger on continuous_agg (as on every catalog table) sends a relcache
 // invalidation of _strata_catalog.hypertable.

@@ -95,6 +95,10 @@ struct CaggTracker {
 // The transaction's tracker for rows written to `ht`, or nullptr when no continuous aggregate is
 // built on it (the common case: a cached hash lookup). Call once per statement.
 CaggTracker* caggs_tracker_for(const Hypertable* ht);
+// Bumped whenever the cache of which hypertables have continuous aggregates is dropped: while it
+// stays unchanged, caggs_tracker_for(ht) keeps returning nullptr for a hypertable it returned
+// nullptr for.
+uint64 caggs_exists_generation();
 
 void caggs_track_slow(CaggTracker* t, int64 value);
 

@@ -101,6 +101,9 @@ HTAB* relids = nullptr;  // relid -> RelidEntry
 HTAB* ids = nullptr;     // chunk id -> IdEntry
 uint64 generation = 0;
 uint32 relid_epoch = 1;
+// The set get_set returned last (an INSERT's statements look up one hypertable again and again);
+// sets are dropped only by chunk_cache_reset, which clears this.
+ChunkSet* last_set = nullptr;
 
 void ensure_tables() {
   if (sets != nullptr) return;
@@ -128,6 +131,7 @@ void begin_lookup() {
 }
 
 ChunkSet* get_set(int32 hypertable_id) {
+  if (last_set != nullptr && last_set->hypertable_id == hypertable_id) return last_set;
   bool found;
   auto* set = static_cast<ChunkSet*>(hash_search(sets, &hypertable_id, HASH_ENTER, &found));
   if (!found) {
@@ -138,6 +142,7 @@ ChunkSet* get_set(int32 hypertable_id) {
     set->ncovered = 0;
     set->partial_loads = 0;
   }
+  last_set = set;
   return set;
 }
 
@@ -436,7 +441,7 @@ List* copy_range(ChunkSet* set, int first, int last, bool ascending) {
 
 void copy_one(ChunkSet* set, int pos, ChunkInfo* out) {
   const bool resolved = copy_out(set, pos, out);
-  resolve_relids(set->hypertable_id, out, &resolved, 1);
+  if (!resolved) resolve_relids(set->hypertable_id, out, &resolved, 1);
 }
 
 // ---- lookups by id and relid ---------------------------------------------------------------------
@@ -490,6 +495,7 @@ int known_position(IdEntry* e, ChunkSet** set_out) {
 void chunk_cache_reset() {
   if (cache_cxt != nullptr) MemoryContextReset(cache_cxt);
   sets = relids = ids = nullptr;
+  last_set = nullptr;
   ++generation;
 }
 

@@ -19,6 +19,7 @@ struct HtCacheEntry {
 
 HTAB* ht_cache = nullptr;
 MemoryContext ht_cache_cxt = nullptr;
+uint64 ht_cache_generation = 0;
 
 // Reads the hypertable row the scan is positioned on and its time dimension into *ht.
 void read_hypertable(const CatalogScan* scan, Hypertable* ht) {
@@ -138,13 +139,17 @@ Oid space_hash_proc(Oid type) {
   return tc->hash_extended_proc;
 }
 
+uint64 hypertable_cache_generation() { return ht_cache_generation; }
+
 void hypertable_cache_reset() {
   if (ht_cache_cxt != nullptr) MemoryContextReset(ht_cache_cxt);
   ht_cache = nullptr;
+  ++ht_cache_generation;
 }
 
 void hypertable_cache_forget(Oid relid) {
   if (ht_cache != nullptr) hash_search(ht_cache, &relid, HASH_REMOVE, nullptr);
+  ++ht_cache_generation;
 }
 
 Hypertable* hypertable_get(Oid relid) {

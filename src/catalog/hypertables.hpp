@@ -65,6 +65,10 @@ void catalog_set_time_type(const Hypertable* ht, Oid new_type);
 // Deletes the hypertable's rows: its chunk indexes, chunks, dimensions and itself.
 void catalog_delete_hypertable(int32 hypertable_id);
 
+// Bumped whenever the cache drops anything (hypertable_cache_reset, hypertable_cache_forget): a
+// copy of a Hypertable taken while it stays unchanged is still what hypertable_get would return.
+uint64 hypertable_cache_generation();
+
 // Internal to src/catalog (the invalidation callbacks): drop everything, or one relation's entry.
 void hypertable_cache_reset();
 void hypertable_cache_forget(Oid relid);

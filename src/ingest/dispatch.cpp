@@ -79,6 +79,7 @@ struct DispatchState {
   bool own_row;
   bool row_done;  // that row was returned
   ProjectionInfo* row_proj;  // computes that row into the output slot (row_projection_begin)
+  MemoryContextCallback target_release;  // gives the kept target back (take_kept_target)
 };
 
 // A chunk's columnstore state (RouteEntry data), or no entry data when it has none.
@@ -556,6 +557,58 @@ void row_projection_begin(DispatchState* ds, CustomScanState* node, List* row, i
   ds->row_proj = proj;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The hypertable of the last INSERT, kept across statements. An application inserting row by row
+// runs one statement per row into the same hypertable; each would look the hypertable up in the
+// hypertable cache and copy its Hypertable (hundreds of bytes, mostly names), and look up whether
+// it has continuous aggregates: two hash lookups and a copy whose cache misses cost more than the
+// instructions. The kept copy stands for both while neither cache dropped anything since it was
+// taken (their generations), which is exactly when both lookups would give the same answer. Only
+// a hypertable without continuous aggregates is kept (with them, the transaction's tracker is
+// looked up as before). A statement running while another one into the same hypertable holds the
+// copy (an INSERT from a trigger) makes its own, so a copy never changes under a running statement.
+struct KeptTarget {
+  Oid relid;  // InvalidOid: none
+  uint64 ht_generation;
+  uint64 cagg_generation;
+  bool busy;  // held by a running statement (given back when its query context goes)
+  Hypertable ht;
+};
+KeptTarget kept_target;
+
+void release_kept_target(void*) { kept_target.busy = false; }
+
+// The statement's hypertable `relid` and its continuous aggregate tracker (see KeptTarget).
+void take_kept_target(DispatchState* ds, Oid relid, EState* estate) {
+  KeptTarget& k = kept_target;
+  if (!k.busy && k.relid == relid && k.ht_generation == hypertable_cache_generation() &&
+      k.cagg_generation == caggs_exists_generation() && extension_is_active()) {
+    ds->ht = &k.ht;
+    ds->cagg = nullptr;
+  } else {
+    const uint64 ht_generation = hypertable_cache_generation(), cagg_generation = caggs_exists_generation();
+    ds->ht = hypertable_get(relid);
+    if (ds->ht == nullptr) elog(ERROR, "relation %u is no longer a hypertable", relid);
+    ds->cagg = caggs_tracker_for(ds->ht);
+    if (k.busy) return;
+    // Kept for the next statements when nothing was dropped while looking up (the answers are
+    // current) and there is no tracker.
+    k.relid = InvalidOid;
+    if (ds->cagg != nullptr || ht_generation != hypertable_cache_generation() ||
+        cagg_generation != caggs_exists_generation())
+      return;
+    k.ht = *ds->ht;
+    k.ht_generation = ht_generation;
+    k.cagg_generation = cagg_generation;
+    k.relid = relid;
+    ds->ht = &k.ht;
+  }
+  k.busy = true;
+  ds->target_release.func = release_kept_target;
+  ds->target_release.arg = nullptr;
+  MemoryContextRegisterResetCallback(estate->es_query_cxt, &ds->target_release);
+}
+
 Node* create_dispatch_state(CustomScan* cscan) {
   auto* ds = reinterpret_cast<DispatchState*>(newNode(sizeof(DispatchState), T_CustomScanState));
   ds->css.methods = &dispatch_exec_methods;
@@ -566,13 +619,11 @@ void dispatch_begin(CustomScanState* node, EState* estate, int eflags) {
   auto* ds = reinterpret_cast<DispatchState*>(node);
   auto* cscan = reinterpret_cast<CustomScan*>(node->ss.ps.plan);
   Oid ht_relid = static_cast<Oid>(intVal(linitial(cscan->custom_private)));
-  ds->ht = hypertable_get(ht_relid);
-  if (ds->ht == nullptr) elog(ERROR, "relation %u is no longer a hypertable", ht_relid);
+  take_kept_target(ds, ht_relid, estate);
   ds->own_row = cscan->custom_plans == NIL;
   List* row = ds->own_row ? static_cast<List*>(lsecond(cscan->custom_private)) : NIL;
   ds->natts = list_length(ds->own_row ? row : cscan->scan.plan.targetlist) - 1;
   route_cache_init(&ds->routes);
-  ds->cagg = caggs_tracker_for(ds->ht);
   ds->space_hash = nullptr;
   if (ds->ht->num_partitions > 0) {
     if (ds->ht->space_attno == InvalidAttrNumber || ds->ht->space_attno > ds->natts)
