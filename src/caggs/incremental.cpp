@@ -492,7 +492,7 @@ bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid time_type, cons
     ResultRelInfo* rri = makeNode(ResultRelInfo);
     InitResultRelInfo(rri, rel, 1, nullptr, 0);
     ExecOpenIndices(rri, false);
-    TupleTableSlot* nslot = table_slot_create(rel, nullptr);
+    TupleTableSlot* nslot = MakeSingleTupleTableSlot(td, &TTSOpsHeapTuple);
     auto* values = static_cast<Datum*>(palloc(sizeof(Datum) * ip->ncols));
     auto* nulls = static_cast<bool*>(palloc(sizeof(bool) * ip->ncols));
     for (int64 j = 0; j < nold; j++) {
@@ -815,6 +815,9 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
     }
     rows = static_cast<int64>(tuplestore_tuple_count(ts));
   }
+  elog(DEBUG1, "continuous aggregate \"%s\": %lld delta rows merged in place, %lld by SQL",
+       NameStr(cagg->user_name), static_cast<long long>(drows.n > 0 ? drows.n - rows : 0),
+       static_cast<long long>(rows));
   if (rows == 0) {  // (all merged without SQL)
     tuplestore_end(ts);
     delete_merged(rel, tids);
