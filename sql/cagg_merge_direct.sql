@@ -13,15 +13,15 @@ INSERT INTO md VALUES ('2024-01-05', 1, 't1', 1);
 CREATE VIEW md_raw AS
   SELECT time_bucket('1 hour', time) AS bucket, grp, tag, count(*) AS n, sum(v) AS s FROM md
    WHERE time < '2024-01-04' GROUP BY 1, 2, 3;
-CREATE MATERIALIZED VIEW md_agg WITH (timescaledb.continuous) AS
-  SELECT time_bucket('1 hour', time) AS bucket, grp, tag, count(*) AS n, sum(v) AS s FROM md GROUP BY 1, 2, 3
-  WITH NO DATA;
--- Full pages: the updates are not HOT, so the new versions need index entries.
-SET strata.cagg_fillfactor = 100;
-CREATE MATERIALIZED VIEW md_full WITH (timescaledb.continuous) AS
-  SELECT time_bucket('1 hour', time) AS bucket, grp, tag, count(*) AS n, sum(v) AS s FROM md GROUP BY 1, 2, 3
-  WITH NO DATA;
-RESET strata.cagg_fillfactor;
+-- md_agg and md_full, the latter with full pages: its updates are not HOT, so the new versions
+-- need index entries.
+DO $$ DECLARE a record; BEGIN
+  FOR a IN SELECT * FROM (VALUES ('md_agg', 90), ('md_full', 100)) v(name, fillfactor) LOOP
+    PERFORM set_config('strata.cagg_fillfactor', a.fillfactor::text, true);
+    EXECUTE format('CREATE MATERIALIZED VIEW %I WITH (timescaledb.continuous) AS SELECT time_bucket(%L, time) AS bucket, '
+                   'grp, tag, count(*) AS n, sum(v) AS s FROM md GROUP BY 1, 2, 3 WITH NO DATA', a.name, '1 hour');
+  END LOOP;
+END $$;
 -- avg: merged by SQL.
 CREATE MATERIALIZED VIEW md_avg WITH (timescaledb.continuous) AS
   SELECT time_bucket('1 hour', time) AS bucket, grp, count(v) AS n, sum(v) AS s, avg(v) AS a FROM md GROUP BY 1, 2
