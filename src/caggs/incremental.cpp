@@ -405,7 +405,7 @@ Oid bucket_index(Relation rel, int bucket_col) {
 // Merges delta rows [first, first + count) of one bucket into its materialized rows. Sets
 // matched[k] for the delta rows whose materialized row it updated; false (nothing written)
 // when the bucket must take the SQL path.
-bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid time_type, const DeltaRows* d, int64 first,
+bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid bucket_type, const DeltaRows* d, int64 first,
                          int64 count, const int16* typlen, const bool* typbyval, bool* matched) {
   ChunkInfo ci;
   if (!chunk_find_by_value(mat, d->bucket[first], &ci) || ci.status != kChunkStatusNormal || !OidIsValid(ci.relid))
@@ -420,16 +420,16 @@ bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid time_type, cons
   }
   Oid idx_oid = shape ? bucket_index(rel, ip->bucket_col) : InvalidOid;
   if (!OidIsValid(idx_oid)) {
-    relation_close(rel, RowExclusiveLock);
+    relation_close(rel, NoLock);  // (held to the end of the transaction)
     return false;
   }
   Relation idx = index_open(idx_oid, RowExclusiveLock);
   Oid eqop = idx->rd_rel->relam == BTREE_AM_OID
-                 ? get_opfamily_member(idx->rd_opfamily[0], time_type, time_type, BTEqualStrategyNumber)
+                 ? get_opfamily_member(idx->rd_opfamily[0], bucket_type, bucket_type, BTEqualStrategyNumber)
                  : InvalidOid;
   if (!OidIsValid(eqop)) {
-    index_close(idx, RowExclusiveLock);
-    relation_close(rel, RowExclusiveLock);
+    index_close(idx, NoLock);
+    relation_close(rel, NoLock);  // (held to the end of the transaction)
     return false;
   }
 
@@ -483,7 +483,7 @@ bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid time_type, cons
   ExecDropSingleTupleTableSlot(slot);
   index_endscan(scan);
   UnregisterSnapshot(snap);
-  index_close(idx, RowExclusiveLock);
+  index_close(idx, NoLock);
 
   // Each matched row plus its delta row (NULL, no input, takes the other side), in place; index
   // entries only for the versions that are not heap-only.
@@ -525,7 +525,7 @@ bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid time_type, cons
     ExecCloseIndices(rri);
     FreeExecutorState(estate);
   }
-  relation_close(rel, RowExclusiveLock);
+  relation_close(rel, NoLock);  // (held to the end of the transaction)
   return true;
 }
 // Deletes the delta rows merged, exactly those read (a writer's that committed since stay), and
@@ -802,7 +802,7 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
       for (int64 first = 0, last; first < drows.n; first = last) {
         for (last = first + 1; last < drows.n && drows.bucket[last] == drows.bucket[first]; last++) {
         }
-        if (merge_bucket_direct(&ip, mat, qi->time_type, &drows, first, last - first, typlen, typbyval,
+        if (merge_bucket_direct(&ip, mat, ip.types[ip.bucket_col], &drows, first, last - first, typlen, typbyval,
                                 matched + first))
           for (int64 k = first; k < last; k++) taken[k] = true;
       }
