@@ -109,3 +109,22 @@ CALL refresh_continuous_aggregate('md_daily', NULL, '2024-01-04');
 SELECT md_diff('md_agg', 'md_raw') AS md_agg,
        (SELECT n FROM md_daily WHERE grp = 7 AND day = '2024-01-01') =
        (SELECT count(*) FROM md WHERE grp = 7 AND time >= '2024-01-01' AND time < '2024-01-02') AS daily_right;
+
+-- Integer time: the bucket index searched with bigint's equality.
+CREATE TABLE mi (t bigint NOT NULL, k int, v int);
+SELECT create_hypertable('mi', by_range('t', 100));
+CREATE FUNCTION mi_now() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT coalesce(max(t), 0) FROM mi';
+SELECT set_integer_now_func('mi', 'mi_now');
+INSERT INTO mi SELECT g, g % 3, g FROM generate_series(1, 1000) g;
+CREATE MATERIALIZED VIEW mi10 WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
+  SELECT time_bucket(10, t) AS b, k, count(*) AS n, sum(v) AS s FROM mi GROUP BY 1, 2 WITH NO DATA;
+CALL refresh_continuous_aggregate('mi10', 0, 500);
+INSERT INTO mi VALUES (15, 0, 100), (15, 1, 100), (255, 2, 7);
+SET client_min_messages = debug1;
+CALL refresh_continuous_aggregate('mi10', 0, 500);
+RESET client_min_messages;
+SELECT count(*) AS differing FROM (
+  (TABLE mi10 EXCEPT ALL SELECT time_bucket(10, t), k, count(*), sum(v) FROM mi WHERE t < 500 GROUP BY 1, 2)
+  UNION ALL
+  (SELECT time_bucket(10, t), k, count(*), sum(v) FROM mi WHERE t < 500 GROUP BY 1, 2 EXCEPT ALL TABLE mi10)) d;
+SELECT * FROM mi10 WHERE b IN (10, 250) ORDER BY b, k;
