@@ -412,8 +412,12 @@ bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid bucket_type, co
     return false;
   Relation rel = try_relation_open(ci.relid, RowExclusiveLock);
   if (rel == nullptr) return false;
+  // (again under the lock, whose invalidations are processed now: compressed meanwhile?)
+  ChunkInfo now;
+  bool same_chunk = chunk_find_by_value(mat, d->bucket[first], &now) && now.id == ci.id &&
+                    now.status == kChunkStatusNormal && now.relid == ci.relid;
   TupleDesc td = RelationGetDescr(rel);
-  bool shape = td->natts == ip->ncols && rel->rd_rel->relkind == RELKIND_RELATION;
+  bool shape = same_chunk && td->natts == ip->ncols && rel->rd_rel->relkind == RELKIND_RELATION;
   for (int i = 0; shape && i < ip->ncols; i++) {
     Form_pg_attribute a = TupleDescAttr(td, i);
     shape = !a->attisdropped && a->atttypid == ip->types[i] && !a->attgenerated;
