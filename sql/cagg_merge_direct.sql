@@ -128,3 +128,14 @@ SELECT count(*) AS differing FROM (
   UNION ALL
   (SELECT time_bucket(10, t), k, count(*), sum(v) FROM mi WHERE t < 500 GROUP BY 1, 2 EXCEPT ALL TABLE mi10)) d;
 SELECT * FROM mi10 WHERE b IN (10, 250) ORDER BY b, k;
+
+-- A compressed materialization chunk (the only one): its delta rows go by SQL.
+ALTER MATERIALIZED VIEW md_agg SET (timescaledb.compress = true);
+SELECT count(compress_chunk(c)) FROM show_chunks(md_mat('md_agg')) c
+ WHERE c = (SELECT ch FROM show_chunks(md_mat('md_agg')) ch ORDER BY ch LIMIT 1);
+SELECT count(*) AS materialization_chunks FROM show_chunks(md_mat('md_agg'));
+INSERT INTO md VALUES ('2024-01-01 08:30', 8, 't3', 1), ('2024-01-03 08:30', 8, 't0', 1);
+SET client_min_messages = debug1;
+CALL refresh_continuous_aggregate('md_agg', NULL, '2024-01-04');
+RESET client_min_messages;
+SELECT md_diff('md_agg', 'md_raw') AS md_agg;
