@@ -8,6 +8,8 @@
 // raw rows the recomputation's snapshot sees. C-style glue.
 #include "caggs/internal.hpp"
 
+#include "catalog/chunks.hpp"
+#include "catalog/registry.hpp"
 #include "core/time/chunk_range.hpp"
 #include "pg/internal_user.hpp"
 
@@ -15,6 +17,14 @@ extern "C" {
 #include "access/heapam.h"
 #include "access/skey.h"
 #include "catalog/indexing.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
+#include "access/genam.h"
+#include "access/tableam.h"
+#include "common/int.h"
+#include "storage/lmgr.h"
+#include "utils/datum.h"
+#include "utils/rel.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_operator.h"
@@ -301,6 +311,217 @@ void keyset_add(KeySet* k, const IncPlan* ip, const Datum* elems, const bool* en
   if (found) k->distinct = false;
 }
 
+
+// ---- The merge without SQL ---------------------------------------------------------------------
+// When the delta rows need no combining, every aggregate column adds as bigint (count, sum of
+// int2/int4), no group column is NULL in a delta row and equal group values are equal binary
+// images, and no aggregate is built on this one (its invalidations come from DML through the
+// hypertable), each bucket's materialized rows are read through the chunk's index on the bucket
+// and the matching ones updated in place (simple_heap_update: HOT with the fillfactor's room),
+// without planning an UPDATE over the hypertable. Buckets whose chunk is compressed, missing or
+// of another shape take the SQL path.
+
+// The delta rows decoded (row-major values and NULL flags) with their buckets.
+struct DeltaRows {
+  int64 n = 0;
+  int64 cap = 0;
+  int ncols = 0;
+  Datum* vals = nullptr;
+  bool* nulls = nullptr;
+  int64* bucket = nullptr;
+};
+
+void delta_rows_add(DeltaRows* d, int64 bucket, const Datum* vals, const bool* nulls) {
+  if (d->n == d->cap) {
+    d->cap = d->cap == 0 ? 256 : d->cap * 2;
+    Size nv = sizeof(Datum) * d->ncols * d->cap, nn = sizeof(bool) * d->ncols * d->cap, nb = sizeof(int64) * d->cap;
+    d->vals = static_cast<Datum*>(d->vals == nullptr ? palloc(nv) : repalloc(d->vals, nv));
+    d->nulls = static_cast<bool*>(d->nulls == nullptr ? palloc(nn) : repalloc(d->nulls, nn));
+    d->bucket = static_cast<int64*>(d->bucket == nullptr ? palloc(nb) : repalloc(d->bucket, nb));
+  }
+  memcpy(d->vals + d->n * d->ncols, vals, sizeof(Datum) * d->ncols);
+  memcpy(d->nulls + d->n * d->ncols, nulls, sizeof(bool) * d->ncols);
+  d->bucket[d->n++] = bucket;
+}
+
+bool direct_mergeable(const IncPlan* ip, int32 mat_id) {
+  for (int i = 0; i < ip->ncols; i++) {
+    if (ip->how[i] == Combine::group) continue;
+    if ((ip->how[i] != Combine::count && ip->how[i] != Combine::sum) || ip->types[i] != INT8OID) return false;
+  }
+  return !cagg_exists_on(mat_id);
+}
+
+uint32 group_hash(const IncPlan* ip, const int16* typlen, const bool* typbyval, const Datum* v, const bool* n) {
+  uint32 h = 0;
+  for (int i = 0; i < ip->ncols; i++) {
+    if (ip->how[i] != Combine::group || i == ip->bucket_col) continue;
+    h = hash_combine(h, n[i] ? 0x9e3779b9U : datum_image_hash(v[i], typbyval[i], typlen[i]));
+  }
+  return h;
+}
+
+// The chunk's btree index whose first key column is the bucket column (attribute bucket_col + 1),
+// or InvalidOid.
+Oid bucket_index(Relation rel, int bucket_col) {
+  List* idxs = RelationGetIndexList(rel);
+  ListCell* lc;
+  Oid found = InvalidOid;
+  foreach (lc, idxs) {
+    HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+    if (!HeapTupleIsValid(tup)) continue;
+    auto* form = reinterpret_cast<Form_pg_index>(GETSTRUCT(tup));
+    bool ok = form->indnkeyatts >= 1 && form->indkey.values[0] == bucket_col + 1 && form->indisvalid &&
+              heap_attisnull(tup, Anum_pg_index_indpred, nullptr);
+    ReleaseSysCache(tup);
+    if (ok) {
+      found = lfirst_oid(lc);
+      break;
+    }
+  }
+  list_free(idxs);
+  return found;
+}
+
+// Merges delta rows [first, first + count) of one bucket into its materialized rows. Sets
+// matched[k] for the delta rows whose materialized row it updated; false (nothing written)
+// when the bucket must take the SQL path.
+bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid bucket_type, const DeltaRows* d, int64 first,
+                         int64 count, const int16* typlen, const bool* typbyval, bool* matched) {
+  ChunkInfo ci;
+  if (!chunk_find_by_value(mat, d->bucket[first], &ci) || ci.status != kChunkStatusNormal || !OidIsValid(ci.relid))
+    return false;
+  Relation rel = try_relation_open(ci.relid, RowExclusiveLock);
+  if (rel == nullptr) return false;
+  // (again under the lock, whose invalidations are processed now: compressed meanwhile?)
+  ChunkInfo now;
+  bool same_chunk = chunk_find_by_value(mat, d->bucket[first], &now) && now.id == ci.id &&
+                    now.status == kChunkStatusNormal && now.relid == ci.relid;
+  TupleDesc td = RelationGetDescr(rel);
+  bool shape = same_chunk && td->natts == ip->ncols && rel->rd_rel->relkind == RELKIND_RELATION;
+  for (int i = 0; shape && i < ip->ncols; i++) {
+    Form_pg_attribute a = TupleDescAttr(td, i);
+    shape = !a->attisdropped && a->atttypid == ip->types[i] && !a->attgenerated;
+  }
+  Oid idx_oid = shape ? bucket_index(rel, ip->bucket_col) : InvalidOid;
+  if (!OidIsValid(idx_oid)) {
+    relation_close(rel, NoLock);  // (held to the end of the transaction)
+    return false;
+  }
+  Relation idx = index_open(idx_oid, RowExclusiveLock);
+  Oid eqop = idx->rd_rel->relam == BTREE_AM_OID
+                 ? get_opfamily_member(idx->rd_opfamily[0], bucket_type, bucket_type, BTEqualStrategyNumber)
+                 : InvalidOid;
+  if (!OidIsValid(eqop)) {
+    index_close(idx, NoLock);
+    relation_close(rel, NoLock);  // (held to the end of the transaction)
+    return false;
+  }
+
+  // The bucket's delta rows by the hash of their group values (chained through `next`).
+  int nslots = 1;
+  while (nslots < 2 * count) nslots <<= 1;
+  auto* head = static_cast<int64*>(palloc(sizeof(int64) * nslots));
+  auto* next = static_cast<int64*>(palloc(sizeof(int64) * count));
+  auto* hashes = static_cast<uint32*>(palloc(sizeof(uint32) * count));
+  for (int s = 0; s < nslots; s++) head[s] = -1;
+  for (int64 k = 0; k < count; k++) {
+    const Datum* v = d->vals + (first + k) * d->ncols;
+    const bool* n = d->nulls + (first + k) * d->ncols;
+    hashes[k] = group_hash(ip, typlen, typbyval, v, n);
+    int s = static_cast<int>(hashes[k] & static_cast<uint32>(nslots - 1));
+    next[k] = head[s];
+    head[s] = k;
+  }
+
+  // The materialized rows of the bucket that match a delta row (copied: updated after the scan).
+  auto* olds = static_cast<HeapTuple*>(palloc(sizeof(HeapTuple) * count));
+  auto* old_of = static_cast<int64*>(palloc(sizeof(int64) * count));
+  int64 nold = 0;
+  ScanKeyData key;
+  ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid, idx->rd_indcollation[0], get_opcode(eqop),
+                         d->vals[first * d->ncols + ip->bucket_col]);
+  Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
+  IndexScanDesc scan = index_beginscan(rel, idx, snap, 1, 0);
+  index_rescan(scan, &key, 1, nullptr, 0);
+  TupleTableSlot* slot = table_slot_create(rel, nullptr);
+  while (index_getnext_slot(scan, ForwardScanDirection, slot)) {
+    slot_getallattrs(slot);
+    uint32 h = group_hash(ip, typlen, typbyval, slot->tts_values, slot->tts_isnull);
+    for (int64 k = head[h & static_cast<uint32>(nslots - 1)]; k >= 0; k = next[k]) {
+      if (hashes[k] != h || matched[k]) continue;
+      const Datum* v = d->vals + (first + k) * d->ncols;
+      const bool* n = d->nulls + (first + k) * d->ncols;
+      bool same = true;
+      for (int i = 0; i < ip->ncols && same; i++) {
+        if (ip->how[i] != Combine::group || i == ip->bucket_col) continue;
+        same = n[i] == slot->tts_isnull[i] &&
+               (n[i] || datum_image_eq(v[i], slot->tts_values[i], typbyval[i], typlen[i]));
+      }
+      if (!same) continue;
+      matched[k] = true;
+      olds[nold] = ExecCopySlotHeapTuple(slot);
+      old_of[nold++] = k;
+      break;
+    }
+  }
+  ExecDropSingleTupleTableSlot(slot);
+  index_endscan(scan);
+  UnregisterSnapshot(snap);
+  index_close(idx, NoLock);
+
+  // Each matched row plus its delta row (NULL, no input, takes the other side), in place; index
+  // entries only for the versions that are not heap-only.
+  if (nold > 0) {
+    EState* estate = CreateExecutorState();
+    ResultRelInfo* rri = makeNode(ResultRelInfo);
+    InitResultRelInfo(rri, rel, 1, nullptr, 0);
+    ExecOpenIndices(rri, false);
+    TupleTableSlot* nslot = MakeSingleTupleTableSlot(td, &TTSOpsHeapTuple);
+    auto* values = static_cast<Datum*>(palloc(sizeof(Datum) * ip->ncols));
+    auto* nulls = static_cast<bool*>(palloc(sizeof(bool) * ip->ncols));
+    for (int64 j = 0; j < nold; j++) {
+      const Datum* v = d->vals + (first + old_of[j]) * d->ncols;
+      const bool* n = d->nulls + (first + old_of[j]) * d->ncols;
+      heap_deform_tuple(olds[j], td, values, nulls);
+      for (int i = 0; i < ip->ncols; i++) {
+        if (ip->how[i] == Combine::group || n[i]) continue;
+        if (nulls[i]) {
+          values[i] = v[i];
+          nulls[i] = false;
+          continue;
+        }
+        int64 sum;
+        if (pg_add_s64_overflow(DatumGetInt64(values[i]), DatumGetInt64(v[i]), &sum))
+          ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
+        values[i] = Int64GetDatum(sum);
+      }
+      HeapTuple newtup = heap_form_tuple(td, values, nulls);
+      simple_heap_update(rel, &olds[j]->t_self, newtup);
+      if (rri->ri_NumIndices > 0 && !HeapTupleIsHeapOnly(newtup)) {
+        ExecStoreHeapTuple(newtup, nslot, false);
+        ResetPerTupleExprContext(estate);
+        (void)ExecInsertIndexTuples(rri, nslot, estate, false, false, nullptr, NIL);
+        ExecClearTuple(nslot);
+      }
+      heap_freetuple(newtup);
+    }
+    ExecDropSingleTupleTableSlot(nslot);
+    ExecCloseIndices(rri);
+    FreeExecutorState(estate);
+  }
+  relation_close(rel, NoLock);  // (held to the end of the transaction)
+  return true;
+}
+// Deletes the delta rows merged, exactly those read (a writer's that committed since stay), and
+// closes the delta table.
+void delete_merged(Relation rel, List* tids) {
+  ListCell* lc;
+  foreach (lc, tids) simple_heap_delete(rel, static_cast<ItemPointer>(lfirst(lc)));
+  table_close(rel, RowExclusiveLock);
+  CommandCounterIncrement();
+}
+
 }  // namespace
 
 bool inc_mergeable(const QueryInfo* qi) {
@@ -472,6 +693,11 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   // The group columns that are NULL in some delta row: only they need a NULL-matching condition.
   bool* group_null = merge ? static_cast<bool*>(palloc0(sizeof(bool) * ip.ncols)) : nullptr;
   KeySet keys_seen{nullptr, false};  // (set up by the first delta row)
+  // Candidates for the merge without SQL keep their decoded rows (the tuplestore is filled only
+  // when the SQL path needs it).
+  bool direct = merge && direct_mergeable(&ip, id);
+  DeltaRows drows;
+  drows.ncols = merge ? ip.ncols : 0;
   List* tids = NIL;
   int64 rows = 0, lo_bucket = core::kOpenEnd, hi_bucket = core::kOpenStart, last_logged = core::kOpenStart;
   int nbuckets = 0, bucket_cap = 64;  // the distinct buckets of the delta rows merged
@@ -517,7 +743,10 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
       if (nulls[i]) group_null[i] = true;
     if (rows == 0) keyset_init(&keys_seen, &ip);
     keyset_add(&keys_seen, &ip, elems, enulls);
-    tuplestore_putvalues(ts, desc, values, nulls);
+    if (direct)
+      delta_rows_add(&drows, bucket, values, nulls);
+    else
+      tuplestore_putvalues(ts, desc, values, nulls);
     auto* tid = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData)));
     *tid = tup->t_self;
     tids = lappend(tids, tid);
@@ -540,6 +769,45 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
     if (ts != nullptr) tuplestore_end(ts);
     if (any_logged) CommandCounterIncrement();
     return false;
+  }
+  direct = direct && keys_seen.distinct;
+  // Without SQL, bucket by bucket; what is left for SQL: the rows of buckets it did not take
+  // (UPDATE, then INSERT) and the rows without a materialized row (INSERT).
+  bool sql_update = true;
+  if (drows.n > 0) {
+    bool* matched = static_cast<bool*>(palloc0(sizeof(bool) * drows.n));
+    bool* taken = static_cast<bool*>(palloc0(sizeof(bool) * drows.n));
+    if (direct) {
+      Hypertable* mat = hypertable_get_by_id(id);
+      if (mat == nullptr) elog(ERROR, "materialization hypertable %d is missing", id);
+      LockRelationOid(mat->relid, RowExclusiveLock);
+      auto* typlen = static_cast<int16*>(palloc(sizeof(int16) * ip.ncols));
+      auto* typbyval = static_cast<bool*>(palloc(sizeof(bool) * ip.ncols));
+      for (int i = 0; i < ip.ncols; i++) get_typlenbyval(ip.types[i], &typlen[i], &typbyval[i]);
+      for (int64 first = 0, last; first < drows.n; first = last) {
+        for (last = first + 1; last < drows.n && drows.bucket[last] == drows.bucket[first]; last++) {
+        }
+        if (merge_bucket_direct(&ip, mat, ip.types[ip.bucket_col], &drows, first, last - first, typlen, typbyval,
+                                matched + first))
+          for (int64 k = first; k < last; k++) taken[k] = true;
+      }
+    }
+    sql_update = false;
+    for (int64 k = 0; k < drows.n; k++) {
+      if (matched[k]) continue;
+      sql_update = sql_update || !taken[k];
+      tuplestore_putvalues(ts, desc, drows.vals + k * drows.ncols, drows.nulls + k * drows.ncols);
+    }
+    rows = static_cast<int64>(tuplestore_tuple_count(ts));
+  }
+  elog(DEBUG1, "continuous aggregate \"%s\": %lld delta rows merged in place, %lld by SQL",
+       NameStr(cagg->user_name), static_cast<long long>(drows.n > 0 ? drows.n - rows : 0),
+       static_cast<long long>(rows));
+  if (rows == 0) {  // (all merged without SQL)
+    tuplestore_end(ts);
+    delete_merged(rel, tids);
+    *merged_end = hi_bucket;
+    return true;
   }
 
   // The delta rows combined per bucket and group (one row each), then added into the
@@ -686,12 +954,16 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   }
   if (SPI_register_relation(make_enr(kCombinedName, desc, combined, ncombined)) != SPI_OK_REL_REGISTER)
     elog(ERROR, "could not register the combined rows");
-  tuplestore_rescan(combined);
-  rc = SPI_execute_with_args(update_sql, 3, types, args, nullptr, false, 0);
-  if (rc != SPI_OK_UPDATE) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), update_sql);
+  uint64 updated = 0;
+  if (sql_update) {
+    tuplestore_rescan(combined);
+    rc = SPI_execute_with_args(update_sql, 3, types, args, nullptr, false, 0);
+    if (rc != SPI_OK_UPDATE) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), update_sql);
+    updated = SPI_processed;
+  }
   // (each materialized row of a bucket and group is updated from the one combined row of that
   // bucket and group: fewer rows updated than combined means groups without a materialized row)
-  if (static_cast<int64>(SPI_processed) < ncombined) {
+  if (static_cast<int64>(updated) < ncombined) {
     tuplestore_rescan(combined);
     rc = SPI_execute_with_args(insert_sql, 3, types, args, nullptr, false, 0);
     if (rc != SPI_OK_INSERT) elog(ERROR, "incremental refresh failed (%s): %s", SPI_result_code_string(rc), insert_sql);
@@ -701,11 +973,7 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   pg::owner_user_end(&as);
   tuplestore_end(ts);
 
-  // The delta rows merged, exactly those read (a writer's that committed since stay).
-  ListCell* lc;
-  foreach (lc, tids) simple_heap_delete(rel, static_cast<ItemPointer>(lfirst(lc)));
-  table_close(rel, RowExclusiveLock);
-  CommandCounterIncrement();
+  delete_merged(rel, tids);
   *merged_end = hi_bucket;
   return true;
 }
