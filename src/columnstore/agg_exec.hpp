@@ -144,6 +144,7 @@ struct AggScanState {
   int64 batches_meta;
   int64 batches_decoded;
   int64 batches_one_bucket;  // grouped by a bucket: batches found in one bucket from their metadata
+  int64 batches_counted;     // hash mode, count(*) only: batches counted per dictionary code
   int64 groups;
 };
 

@@ -393,6 +393,7 @@ bool dictionary_counts(AggScanState* st, const ColumnarBatch* b) {
     MemoryContextSwitchTo(old);
   }
   uint32* cnt = st->code_cnt;
+  uint32* touched = st->touched;
   const uint64* sel = b->selection;
   // Whether every row is selected (whole words, then the last word's rows).
   bool all = true;
@@ -416,7 +417,7 @@ bool dictionary_counts(AggScanState* st, const ColumnarBatch* b) {
         const uint32 code = codes[i];
         if (code >= nentries)
           ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("dictionary code out of range in a compressed batch")));
-        if (cnt[code]++ == 0) st->touched[ntouched++] = code;
+        if (cnt[code]++ == 0) touched[ntouched++] = code;
       }
     } else {
       for (; i < end; ++i) {
@@ -427,11 +428,11 @@ bool dictionary_counts(AggScanState* st, const ColumnarBatch* b) {
           if (slot >= nentries)
             ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("dictionary code out of range in a compressed batch")));
         }
-        if (cnt[slot]++ == 0) st->touched[ntouched++] = (uint32)slot;
+        if (cnt[slot]++ == 0) touched[ntouched++] = (uint32)slot;
       }
     }
     for (uint64 t = 0; t < ntouched; ++t) {
-      const uint32 slot = st->touched[t];
+      const uint32 slot = touched[t];
       const uint32 g = slot_group(st, sp, slot, nentries, bv, null);
       Acc* a = &st->gacc[(uint64)g * st->nspecs];
       for (int s = 0; s < st->nspecs; ++s)
@@ -439,6 +440,7 @@ bool dictionary_counts(AggScanState* st, const ColumnarBatch* b) {
       cnt[slot] = 0;
     }
   }
+  st->batches_counted++;
   return true;
 }
 
