@@ -284,6 +284,17 @@ namespace {
 
 void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m);
 
+// The batch's decoded column of spec `sp` in dictionary form (validity, a code per row, the number
+// of entries); false when it is materialised in this batch.
+bool dictionary_column(AggScanState* st, const ColumnarBatch* b, const SpecState* sp, const uint8** validity,
+                       const uint32** codes, uint64* nentries) {
+  uint64 rows;
+  const uint8* fixed;
+  if (!columnar_batch_column(st->child, sp->attno, &rows, validity, &fixed) || rows < b->rows)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+  return columnar_batch_codes(st->child, sp->attno, codes, nentries) && *nentries < PG_INT32_MAX;
+}
+
 // The group of a dictionary slot (slot nentries: NULL) in the bucket `bv` (NULL: null) of the one
 // dictionary-form grouping column: the key the general path builds, so both paths find the same
 // groups.
@@ -311,14 +322,10 @@ bool dictionary_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
   const SpecState* sp = &st->specs[st->val_spec[0]];
   if (sp->codec != kVarlen) return false;
   const uint64 n = b->rows;
-  uint64 rows;
   const uint8* validity;
-  const uint8* fixed;
   const uint32* codes;
   uint64 nentries;
-  if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
-  if (!columnar_batch_codes(st->child, sp->attno, &codes, &nentries) || nentries >= PG_INT32_MAX) return false;
+  if (!dictionary_column(st, b, sp, &validity, &codes, &nentries)) return false;
   // Slot nentries: the NULL value.
   if (nentries + 1 > st->gid_cap) {
     MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->specs));
@@ -376,14 +383,10 @@ bool dictionary_counts(AggScanState* st, const ColumnarBatch* b) {
   const SpecState* sp = &st->specs[st->val_spec[0]];
   if (sp->codec != kVarlen) return false;
   const uint64 n = b->rows;
-  uint64 rows;
   const uint8* validity;
-  const uint8* fixed;
   const uint32* codes;
   uint64 nentries;
-  if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
-  if (!columnar_batch_codes(st->child, sp->attno, &codes, &nentries) || nentries >= PG_INT32_MAX) return false;
+  if (!dictionary_column(st, b, sp, &validity, &codes, &nentries)) return false;
   // Slot nentries: the NULL value.
   if (nentries + 1 > st->cnt_cap) {
     MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->specs));
