@@ -284,10 +284,25 @@ namespace {
 
 void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m);
 
-// The batch's decoded column of spec `sp` in dictionary form (validity, a code per row, the number
-// of entries); false when it is materialised in this batch.
+// A per-slot array of at least `need` entries (query lifetime): `arr` when large enough, else a new
+// one with every byte set to `fill` (0xff: -1 for int32).
+template <typename T>
+T* slot_array(AggScanState* st, T* arr, uint64* cap, uint64 need, int fill) {
+  if (need <= *cap) return arr;
+  MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->specs));
+  if (arr != nullptr) pfree(arr);
+  arr = (T*)palloc(sizeof(T) * need);
+  memset(arr, fill, sizeof(T) * need);
+  *cap = need;
+  MemoryContextSwitchTo(old);
+  return arr;
+}
+
+// The batch's decoded text column of spec `sp` in dictionary form (validity, a code per row, the
+// number of entries); false when it is not text or is materialised in this batch.
 bool dictionary_column(AggScanState* st, const ColumnarBatch* b, const SpecState* sp, const uint8** validity,
                        const uint32** codes, uint64* nentries) {
+  if (sp->codec != kVarlen) return false;
   uint64 rows;
   const uint8* fixed;
   if (!columnar_batch_column(st->child, sp->attno, &rows, validity, &fixed) || rows < b->rows)
@@ -320,21 +335,13 @@ uint32 slot_group(AggScanState* st, const SpecState* sp, uint64 slot, uint64 nen
 // False (nothing done) when the column is not in dictionary form in this batch.
 bool dictionary_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
   const SpecState* sp = &st->specs[st->val_spec[0]];
-  if (sp->codec != kVarlen) return false;
   const uint64 n = b->rows;
   const uint8* validity;
   const uint32* codes;
   uint64 nentries;
   if (!dictionary_column(st, b, sp, &validity, &codes, &nentries)) return false;
   // Slot nentries: the NULL value.
-  if (nentries + 1 > st->gid_cap) {
-    MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->specs));
-    if (st->code_gid != nullptr) pfree(st->code_gid);
-    st->code_gid = (int32*)palloc(sizeof(int32) * (nentries + 1));
-    for (uint64 e = 0; e <= nentries; ++e) st->code_gid[e] = -1;
-    st->gid_cap = nentries + 1;
-    MemoryContextSwitchTo(old);
-  }
+  st->code_gid = slot_array(st, st->code_gid, &st->gid_cap, nentries + 1, 0xff);
   BucketColumn c{};
   Datum one_bv = 0;
   const bool one_bucket = st->bucket < 0 || batch_one_bucket(st, b, &one_bv);
@@ -381,20 +388,13 @@ bool dictionary_counts(AggScanState* st, const ColumnarBatch* b) {
   }
   if (!any) return false;
   const SpecState* sp = &st->specs[st->val_spec[0]];
-  if (sp->codec != kVarlen) return false;
   const uint64 n = b->rows;
   const uint8* validity;
   const uint32* codes;
   uint64 nentries;
   if (!dictionary_column(st, b, sp, &validity, &codes, &nentries)) return false;
   // Slot nentries: the NULL value.
-  if (nentries + 1 > st->cnt_cap) {
-    MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->specs));
-    if (st->code_cnt != nullptr) pfree(st->code_cnt);
-    st->code_cnt = (uint32*)palloc0(sizeof(uint32) * (nentries + 1));
-    st->cnt_cap = nentries + 1;
-    MemoryContextSwitchTo(old);
-  }
+  st->code_cnt = slot_array(st, st->code_cnt, &st->cnt_cap, nentries + 1, 0);
   uint32* cnt = st->code_cnt;
   uint32* touched = st->touched;
   const uint64* sel = b->selection;
