@@ -154,6 +154,31 @@ BEGIN
 END $$;
 SELECT explain_analyze($$SELECT status, count(*), sum(code) FROM m WHERE time < '2024-01-03' GROUP BY status$$);
 
+-- count(*) only, grouped by one text column in dictionary form (a continuous aggregate's rollup):
+-- rows counted per dictionary code within each bucket run ("Batches Counted per Code"): NULLs,
+-- rows filtered inside a batch, batches over many buckets and in one bucket, two count(*); with
+-- another aggregate beside count(*) the general path (no batch counted per code).
+CREATE FUNCTION agg_counters(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || format(q, 'm') LOOP
+    IF line ~ '(Batches Decoded|Batches in One Bucket|Batches Counted per Code|Partial Groups)' THEN
+      RETURN NEXT btrim(line);
+    END IF;
+  END LOOP;
+END $$;
+CREATE TABLE count_queries (id serial, q text);
+INSERT INTO count_queries (q) VALUES
+  ('SELECT time_bucket(''1 hour'', time) b, account, status, count(*) FROM %I WHERE time < ''2024-01-03'' GROUP BY 1, 2, 3'),
+  ('SELECT time_bucket(''1 day'', time) b, account, status, count(*) FROM %I WHERE time < ''2024-01-03'' GROUP BY 1, 2, 3'),
+  ('SELECT time_bucket(''1 hour'', time) b, status, count(*) AS n, count(*) AS n2 FROM %I WHERE time < ''2024-01-03'' GROUP BY 1, 2'),
+  ('SELECT time_bucket(''1 hour'', time) b, account, status, count(*) FROM %I WHERE code > 2 AND time < ''2024-01-03'' GROUP BY 1, 2, 3'),
+  ('SELECT time_bucket(''1 hour'', time) b, status, count(*) FROM %I WHERE time >= ''2024-01-01 05:10+00'' AND time < ''2024-01-02 03:50+00'' GROUP BY 1, 2'),
+  ('SELECT time_bucket(''1 hour'', time) b, account, status, count(*), count(code) FROM %I WHERE time < ''2024-01-03'' GROUP BY 1, 2, 3');
+SELECT id, agg_check(q), pushed(q) FROM count_queries ORDER BY id;
+SELECT id, agg_counters(q) FROM count_queries ORDER BY id;
+
 -- The shape of a continuous aggregate's refresh: INSERT ... SELECT over the window given as
 -- parameters (a custom plan, so the window excludes chunks when planning).
 CREATE TABLE mat (bucket timestamptz, account text, status text, n bigint);

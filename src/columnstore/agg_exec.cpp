@@ -824,6 +824,7 @@ void explain_agg(CustomScanState* node, List* ancestors, ExplainState* es) {
   ExplainPropertyInteger("Batches from Metadata", nullptr, st->batches_meta, es);
   ExplainPropertyInteger("Batches Decoded", nullptr, st->batches_decoded, es);
   if (st->bucket >= 0) ExplainPropertyInteger("Batches in One Bucket", nullptr, st->batches_one_bucket, es);
+  if (st->batches_counted > 0) ExplainPropertyInteger("Batches Counted per Code", nullptr, st->batches_counted, es);
   ExplainPropertyInteger("Partial Groups", nullptr, st->groups, es);
 }
 

@@ -136,12 +136,15 @@ struct AggScanState {
   uint32* touched;      // the codes a batch set in code_ids (reset after it)
   int32* code_gid;      // one dictionary-form grouping column: code (or NULL) -> group, per bucket run
   uint64 gid_cap;
+  uint32* code_cnt;     // the same column, count(*) only: code (or NULL) -> rows in the bucket run
+  uint64 cnt_cap;
   Tuplestorestate* store;
   TupleTableSlot* store_slot;  // minimal tuples read back from the store
   bool filled;
   int64 batches_meta;
   int64 batches_decoded;
   int64 batches_one_bucket;  // grouped by a bucket: batches found in one bucket from their metadata
+  int64 batches_counted;     // hash mode, count(*) only: batches counted per dictionary code
   int64 groups;
 };
 

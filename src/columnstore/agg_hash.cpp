@@ -284,6 +284,50 @@ namespace {
 
 void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m);
 
+// A per-slot array of at least `need` entries (query lifetime): `arr` when large enough, else a new
+// one with every byte set to `fill` (0xff: -1 for int32).
+template <typename T>
+T* slot_array(AggScanState* st, T* arr, uint64* cap, uint64 need, int fill) {
+  if (need <= *cap) return arr;
+  MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->specs));
+  if (arr != nullptr) pfree(arr);
+  arr = (T*)palloc(sizeof(T) * need);
+  memset(arr, fill, sizeof(T) * need);
+  *cap = need;
+  MemoryContextSwitchTo(old);
+  return arr;
+}
+
+// The batch's decoded text column of spec `sp` in dictionary form (validity, a code per row, the
+// number of entries); false when it is not text or is materialised in this batch.
+bool dictionary_column(AggScanState* st, const ColumnarBatch* b, const SpecState* sp, const uint8** validity,
+                       const uint32** codes, uint64* nentries) {
+  if (sp->codec != kVarlen) return false;
+  uint64 rows;
+  const uint8* fixed;
+  if (!columnar_batch_column(st->child, sp->attno, &rows, validity, &fixed) || rows < b->rows)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+  return columnar_batch_codes(st->child, sp->attno, codes, nentries) && *nentries < PG_INT32_MAX;
+}
+
+// The group of a dictionary slot (slot nentries: NULL) in the bucket `bv` (NULL: null) of the one
+// dictionary-form grouping column: the key the general path builds, so both paths find the same
+// groups.
+uint32 slot_group(AggScanState* st, const SpecState* sp, uint64 slot, uint64 nentries, Datum bv, bool null) {
+  uint64 key[3];  // st->nkey words: one value column
+  Assert(st->nkey == 3);
+  key[0] = (null ? 1 : 0) | (slot == nentries ? uint64{2} : 0);
+  key[1] = null ? 0 : (uint64)bv;
+  key[2] = 0;
+  if (slot < nentries) {
+    const uint8* data;
+    size_t len;
+    columnar_batch_entry(st->child, sp->attno, (uint32)slot, &data, &len);
+    key[2] = (uint64)intern(st, &st->interns[0], data, len);
+  }
+  return find_group(st, key);
+}
+
 // One grouping column in dictionary form (the common `GROUP BY bucket, segment, status`): each
 // selected row's group is found through its code, in a code -> group map kept for one run of rows
 // of the same bucket, so a key is built and hashed once per (run, code), not once per row. The
@@ -291,27 +335,13 @@ void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m);
 // False (nothing done) when the column is not in dictionary form in this batch.
 bool dictionary_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
   const SpecState* sp = &st->specs[st->val_spec[0]];
-  if (sp->codec != kVarlen) return false;
   const uint64 n = b->rows;
-  uint64 rows;
   const uint8* validity;
-  const uint8* fixed;
   const uint32* codes;
   uint64 nentries;
-  if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
-  if (!columnar_batch_codes(st->child, sp->attno, &codes, &nentries) || nentries >= PG_INT32_MAX) return false;
+  if (!dictionary_column(st, b, sp, &validity, &codes, &nentries)) return false;
   // Slot nentries: the NULL value.
-  if (nentries + 1 > st->gid_cap) {
-    MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->specs));
-    if (st->code_gid != nullptr) pfree(st->code_gid);
-    st->code_gid = (int32*)palloc(sizeof(int32) * (nentries + 1));
-    for (uint64 e = 0; e <= nentries; ++e) st->code_gid[e] = -1;
-    st->gid_cap = nentries + 1;
-    MemoryContextSwitchTo(old);
-  }
-  uint64 key[3];  // st->nkey words: one value column
-  Assert(st->nkey == 3);
+  st->code_gid = slot_array(st, st->code_gid, &st->gid_cap, nentries + 1, 0xff);
   BucketColumn c{};
   Datum one_bv = 0;
   const bool one_bucket = st->bucket < 0 || batch_one_bucket(st, b, &one_bv);
@@ -332,16 +362,7 @@ bool dictionary_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
       }
       int32 g = st->code_gid[slot];
       if (g < 0) {
-        key[0] = (null ? 1 : 0) | (slot == nentries ? uint64{2} : 0);
-        key[1] = null ? 0 : (uint64)bv;
-        key[2] = 0;
-        if (slot < nentries) {
-          const uint8* data;
-          size_t len;
-          columnar_batch_entry(st->child, sp->attno, (uint32)slot, &data, &len);
-          key[2] = (uint64)intern(st, &st->interns[0], data, len);
-        }
-        g = (int32)find_group(st, key);
+        g = (int32)slot_group(st, sp, slot, nentries, bv, null);
         st->code_gid[slot] = g;
         st->touched[ntouched++] = (uint32)slot;
       }
@@ -349,6 +370,80 @@ bool dictionary_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
     }
     for (uint64 t = 0; t < ntouched; ++t) st->code_gid[st->touched[t]] = -1;
   }
+  return true;
+}
+
+// count(*) only (every aggregate of the node a count(*), as in the common rollup `count(*) GROUP BY
+// bucket, segment, status`) with one grouping column in dictionary form: each bucket run's
+// selected rows are counted per code, then each counted code's group is found once and the counts
+// added to it; no per-row list of selected rows or groups. False (nothing done) when this batch
+// does not qualify.
+bool dictionary_counts(AggScanState* st, const ColumnarBatch* b) {
+  bool any = false;
+  for (int s = 0; s < st->nspecs; ++s) {
+    const SpecState* sp = &st->specs[s];
+    if (sp->kind != kSpecAgg) continue;
+    if (sp->agg != kCountStar) return false;
+    any = true;
+  }
+  if (!any) return false;
+  const SpecState* sp = &st->specs[st->val_spec[0]];
+  const uint64 n = b->rows;
+  const uint8* validity;
+  const uint32* codes;
+  uint64 nentries;
+  if (!dictionary_column(st, b, sp, &validity, &codes, &nentries)) return false;
+  // Slot nentries: the NULL value.
+  st->code_cnt = slot_array(st, st->code_cnt, &st->cnt_cap, nentries + 1, 0);
+  uint32* cnt = st->code_cnt;
+  uint32* touched = st->touched;
+  const uint64* sel = b->selection;
+  // Whether every row is selected (whole words, then the last word's rows).
+  bool all = true;
+  for (uint64 w = 0; w < n / 64 && all; ++w) all = sel[w] == ~uint64{0};
+  if (all && n % 64 != 0) {
+    const uint64 tail = (uint64{1} << (n % 64)) - 1;
+    all = (sel[n / 64] & tail) == tail;
+  }
+  BucketColumn c{};
+  Datum one_bv = 0;
+  const bool one_bucket = st->bucket < 0 || batch_one_bucket(st, b, &one_bv);
+  if (!one_bucket) c = bucket_column(st, b);
+  uint64 i = 0;
+  while (i < n) {
+    Datum bv = one_bv;
+    bool null = false;
+    const uint64 end = one_bucket ? n : bucket_run(st, c, i, &bv, &null);
+    uint64 ntouched = 0;
+    if (all && validity == nullptr) {
+      for (; i < end; ++i) {
+        const uint32 code = codes[i];
+        if (code >= nentries)
+          ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("dictionary code out of range in a compressed batch")));
+        if (cnt[code]++ == 0) touched[ntouched++] = code;
+      }
+    } else {
+      for (; i < end; ++i) {
+        if (!row_selected(sel, i)) continue;
+        uint64 slot = nentries;
+        if (row_valid(validity, i)) {
+          slot = codes[i];
+          if (slot >= nentries)
+            ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("dictionary code out of range in a compressed batch")));
+        }
+        if (cnt[slot]++ == 0) touched[ntouched++] = (uint32)slot;
+      }
+    }
+    for (uint64 t = 0; t < ntouched; ++t) {
+      const uint32 slot = touched[t];
+      const uint32 g = slot_group(st, sp, slot, nentries, bv, null);
+      Acc* a = &st->gacc[(uint64)g * st->nspecs];
+      for (int s = 0; s < st->nspecs; ++s)
+        if (st->specs[s].kind == kSpecAgg) a[s].n += cnt[slot];
+      cnt[slot] = 0;
+    }
+  }
+  st->batches_counted++;
   return true;
 }
 
@@ -373,6 +468,7 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
     st->scratch_rows = n;
     MemoryContextSwitchTo(old);
   }
+  if (st->nvals == 1 && dictionary_counts(st, b)) return;
   uint64 m = 0;
   for (uint64 i = 0; i < n; ++i)
     if (row_selected(b->selection, i)) st->sel_rows[m++] = (uint32)i;
