@@ -246,6 +246,32 @@ void BatchBuilder::append_column(size_t col, const CellValue* values, size_t n) 
   Column& c = columns_[col];
   if (c.count != rows_) bad("column " + std::to_string(col) + " already has a value for this row");
   if (n > options_.max_rows - rows_) bad("the batch is full");
+  if (c.varlen()) {
+    // The column's bytes grow once for the n values (put grows them value by value).
+    size_t total = 0;
+    for (size_t i = 0; i < n; ++i) total += values[i].null ? 0 : values[i].len;
+    if (total > codec::kMaxValueBytes - std::min<uint64_t>(c.arena.size(), codec::kMaxValueBytes))
+      throw Error(Errc::out_of_range, "values of the batch exceed 1 GiB");
+    size_t at = c.arena.size();
+    c.arena.resize(at + total);
+    const size_t first = c.offsets.size();
+    c.offsets.resize(first + n);
+    for (size_t i = 0; i < n; ++i) {
+      const CellValue& v = values[i];
+      if (v.null) {
+        ++c.nulls;
+      } else {
+        if (v.len != 0) std::memcpy(c.arena.data() + at, v.data, v.len);
+        at += v.len;
+        const size_t k = c.count + i;
+        c.validity[k >> 3] |= static_cast<uint8_t>(1u << (k & 7));
+      }
+      c.offsets[first + i] = static_cast<uint32_t>(at);
+    }
+    c.count += n;
+    varlen_bytes_ += total;
+    return;
+  }
   // The 8-byte types in one loop each (the widest share of a row); the others value by value.
   const bool int8 = c.spec.type == ColumnType::Int64 || c.spec.type == ColumnType::Timestamp;
   if (!int8 && c.spec.type != ColumnType::Float8) {
