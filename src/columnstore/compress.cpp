@@ -382,6 +382,42 @@ int64 int_datum(Datum v, int16 len) {
   return len == 2 ? (int64)DatumGetInt16(v) : len == 4 ? (int64)DatumGetInt32(v) : DatumGetInt64(v);
 }
 
+// A non-NULL value into the current batch's min/max of `m`.
+inline void minmax_add(Compressor* c, MinMax* m, Datum v) {
+  const bool byval = m->col->type.typbyval;
+  const int16 len = m->col->type.typlen;
+  if (m->int_order) {
+    // by value, ordered as the integers they hold (what their btree comparison functions do)
+    if (!m->has) {
+      m->min = m->max = v;
+      m->has = true;
+    } else if (int_datum(v, len) < int_datum(m->min, len)) {
+      m->min = v;
+    } else if (int_datum(v, len) > int_datum(m->max, len)) {
+      m->max = v;
+    }
+    return;
+  }
+  if (!m->has) {
+    MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
+    m->min = datumCopy(v, byval, len);
+    m->max = m->min;
+    MemoryContextSwitchTo(old);
+    m->has = true;
+    return;
+  }
+  if (DatumGetInt32(FunctionCall2Coll(&m->cmp, m->col->collation, v, m->min)) < 0) {
+    MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
+    m->min = datumCopy(v, byval, len);
+    MemoryContextSwitchTo(old);
+  }
+  if (DatumGetInt32(FunctionCall2Coll(&m->cmp, m->col->collation, v, m->max)) > 0) {
+    MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
+    m->max = datumCopy(v, byval, len);
+    MemoryContextSwitchTo(old);
+  }
+}
+
 void add_row(Compressor* c, TupleTableSlot* slot) {
   // Every attribute read below deformed at once (slot_getattr, one column at a time, resumed the
   // deforming in a call per column). The row's values go to the builder in one call
@@ -404,45 +440,10 @@ void add_row(Compressor* c, TupleTableSlot* slot) {
   }
   for (int k = 0; k < c->nminmax; ++k) {
     MinMax* m = &c->minmax[k];
-    const bool isnull = slot->tts_isnull[m->col->attno - 1];
-    const Datum v = slot->tts_values[m->col->attno - 1];
-    if (isnull) {
+    if (slot->tts_isnull[m->col->attno - 1])
       m->nulls++;
-      continue;
-    }
-    if (m->int_order) {
-      // by value, ordered as the integers they hold (what their btree comparison functions do)
-      const int16 len = m->col->type.typlen;
-      if (!m->has) {
-        m->min = m->max = v;
-        m->has = true;
-      } else if (int_datum(v, len) < int_datum(m->min, len)) {
-        m->min = v;
-      } else if (int_datum(v, len) > int_datum(m->max, len)) {
-        m->max = v;
-      }
-      continue;
-    }
-    const bool byval = m->col->type.typbyval;
-    const int16 len = m->col->type.typlen;
-    if (!m->has) {
-      MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
-      m->min = datumCopy(v, byval, len);
-      m->max = m->min;
-      MemoryContextSwitchTo(old);
-      m->has = true;
-      continue;
-    }
-    if (DatumGetInt32(FunctionCall2Coll(&m->cmp, m->col->collation, v, m->min)) < 0) {
-      MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
-      m->min = datumCopy(v, byval, len);
-      MemoryContextSwitchTo(old);
-    }
-    if (DatumGetInt32(FunctionCall2Coll(&m->cmp, m->col->collation, v, m->max)) > 0) {
-      MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
-      m->max = datumCopy(v, byval, len);
-      MemoryContextSwitchTo(old);
-    }
+    else
+      minmax_add(c, m, slot->tts_values[m->col->attno - 1]);
   }
   bridge::builder_append_row(c->builder, c->cells);
   for (int i = 0; i < ncopies; ++i) pfree(c->cell_copies[i]);
@@ -2192,37 +2193,13 @@ int segment_index(const Compressor* c, const SourceColumn* col) {
 // Min/max of one column over `rows`, as add_row keeps them row by row.
 void rows_minmax(Compressor* c, MinMax* m, const BatchRows* rows) {
   const int seg = segment_index(c, m->col);
-  const bool byval = m->col->type.typbyval;
-  const int16 len = m->col->type.typlen;
   for (int j = 0; j < rows->n; ++j) {
     bool isnull;
     const Datum v = rows_value(c, rows, seg, m->col, j, &isnull);
-    if (isnull) {
+    if (isnull)
       m->nulls++;
-      continue;
-    }
-    if (!m->has) {
-      MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
-      m->min = m->max = m->int_order ? v : datumCopy(v, byval, len);
-      MemoryContextSwitchTo(old);
-      m->has = true;
-    } else if (m->int_order) {
-      if (int_datum(v, len) < int_datum(m->min, len))
-        m->min = v;
-      else if (int_datum(v, len) > int_datum(m->max, len))
-        m->max = v;
-    } else {
-      if (DatumGetInt32(FunctionCall2Coll(&m->cmp, m->col->collation, v, m->min)) < 0) {
-        MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
-        m->min = datumCopy(v, byval, len);
-        MemoryContextSwitchTo(old);
-      }
-      if (DatumGetInt32(FunctionCall2Coll(&m->cmp, m->col->collation, v, m->max)) > 0) {
-        MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
-        m->max = datumCopy(v, byval, len);
-        MemoryContextSwitchTo(old);
-      }
-    }
+    else
+      minmax_add(c, m, v);
   }
 }
 

@@ -219,6 +219,28 @@ CellValue cell_of(ColumnType t, const Value& v) {
   return c;
 }
 
+// The error code `f` throws, if any.
+template <class F>
+std::optional<Errc> code_of(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return std::nullopt;
+}
+
+// Two builders' batches of the same rows are the same, byte for byte.
+void expect_same_batches(const Batch& x, const Batch& y, size_t ncols) {
+  ASSERT_EQ(x.rows, y.rows);
+  for (size_t c = 0; c < ncols; ++c) {
+    EXPECT_EQ(x.columns[c].data, y.columns[c].data) << c;
+    EXPECT_EQ(x.columns[c].has_nan, y.columns[c].has_nan) << c;
+    EXPECT_EQ(x.columns[c].stats.null_count, y.columns[c].stats.null_count) << c;
+    EXPECT_EQ(x.columns[c].bloom, y.columns[c].bloom) << c;
+  }
+}
+
 }  // namespace
 
 // A whole row in one call gives the same batches, byte for byte, as an append per value.
@@ -246,13 +268,7 @@ TEST(ColumnstoreBatchBuilder, AppendRowMatchesAppendsPerValue) {
   std::vector<CellValue> cells(specs.size());
   size_t batches = 0;
   auto compare = [&](const Batch& x, const Batch& y) {
-    ASSERT_EQ(x.rows, y.rows);
-    for (size_t c = 0; c < specs.size(); ++c) {
-      EXPECT_EQ(x.columns[c].data, y.columns[c].data) << c;
-      EXPECT_EQ(x.columns[c].has_nan, y.columns[c].has_nan) << c;
-      EXPECT_EQ(x.columns[c].stats.null_count, y.columns[c].stats.null_count) << c;
-      EXPECT_EQ(x.columns[c].bloom, y.columns[c].bloom) << c;
-    }
+    expect_same_batches(x, y, specs.size());
     ++batches;
   };
   for (size_t r = 0; r < total; ++r) {
@@ -324,14 +340,7 @@ TEST(ColumnstoreBatchBuilder, AppendColumnMatchesAppendRow) {
     ASSERT_EQ(a.varlen_bytes(), b.varlen_bytes());
     if (a.full() || r == total) {
       const Batch x = a.finish();
-      const Batch& y = b.finish();
-      ASSERT_EQ(x.rows, y.rows);
-      for (size_t c = 0; c < specs.size(); ++c) {
-        EXPECT_EQ(x.columns[c].data, y.columns[c].data) << c;
-        EXPECT_EQ(x.columns[c].has_nan, y.columns[c].has_nan) << c;
-        EXPECT_EQ(x.columns[c].stats.null_count, y.columns[c].stats.null_count) << c;
-        EXPECT_EQ(x.columns[c].bloom, y.columns[c].bloom) << c;
-      }
+      expect_same_batches(x, b.finish(), specs.size());
       ++batches;
     }
   }
@@ -340,14 +349,6 @@ TEST(ColumnstoreBatchBuilder, AppendColumnMatchesAppendRow) {
 }
 
 TEST(ColumnstoreBatchBuilder, AppendColumnMisuseIsRefused) {
-  auto code_of = [](auto f) -> std::optional<Errc> {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e.code();
-    }
-    return std::nullopt;
-  };
   BatchBuilderOptions o;
   o.max_rows = 3;
   const std::vector<ColumnSpec> specs{{ColumnType::Int16}, {ColumnType::Int64}};
@@ -375,14 +376,6 @@ TEST(ColumnstoreBatchBuilder, AppendColumnMisuseIsRefused) {
 }
 
 TEST(ColumnstoreBatchBuilder, AppendRowMisuseIsRefused) {
-  auto code_of = [](auto f) -> std::optional<Errc> {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e.code();
-    }
-    return std::nullopt;
-  };
   BatchBuilderOptions o;
   o.max_rows = 1;
   BatchBuilder b({{ColumnType::Int16}, {ColumnType::Uuid}, {ColumnType::Int32}}, o);
@@ -485,14 +478,6 @@ TEST(ColumnstoreBatchBuilder, BloomFiltersFromCallerHashes) {
 }
 
 TEST(ColumnstoreBatchBuilder, MisuseIsRefused) {
-  auto code_of = [](auto f) -> std::optional<Errc> {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e.code();
-    }
-    return std::nullopt;
-  };
   BatchBuilderOptions o;
   o.max_rows = 2;
   BatchBuilder b({{ColumnType::Int16}, {ColumnType::Uuid}}, o);
