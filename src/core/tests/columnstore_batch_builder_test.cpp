@@ -219,6 +219,23 @@ CellValue cell_of(ColumnType t, const Value& v) {
   return c;
 }
 
+// A column of every type and a varlen one with a bloom filter.
+std::vector<ColumnSpec> all_type_specs() {
+  std::vector<ColumnSpec> specs;
+  for (ColumnType t : kAllTypes) specs.push_back({t});
+  specs.push_back({ColumnType::Varlen, true});
+  return specs;
+}
+
+// `total` random values of each column.
+std::vector<std::vector<Value>> random_columns(const std::vector<ColumnSpec>& specs, size_t total, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<Value>> values(specs.size());
+  for (size_t c = 0; c < specs.size(); ++c)
+    for (size_t r = 0; r < total; ++r) values[c].push_back(random_value(specs[c].type, rng, static_cast<int>(r)));
+  return values;
+}
+
 // The error code `f` throws, if any.
 template <class F>
 std::optional<Errc> code_of(F f) {
@@ -245,17 +262,12 @@ void expect_same_batches(const Batch& x, const Batch& y, size_t ncols) {
 
 // A whole row in one call gives the same batches, byte for byte, as an append per value.
 TEST(ColumnstoreBatchBuilder, AppendRowMatchesAppendsPerValue) {
-  std::mt19937_64 rng(11);
-  std::vector<ColumnSpec> specs;
-  for (ColumnType t : kAllTypes) specs.push_back({t});
-  specs.push_back({ColumnType::Varlen, true});
+  const std::vector<ColumnSpec> specs = all_type_specs();
   BatchBuilderOptions o;
   o.max_rows = 300;
   BatchBuilder a(specs, o), b(specs, o);
   const size_t total = 1000;
-  std::vector<std::vector<Value>> values(specs.size());
-  for (size_t c = 0; c < specs.size(); ++c)
-    for (size_t r = 0; r < total; ++r) values[c].push_back(random_value(specs[c].type, rng, static_cast<int>(r)));
+  std::vector<std::vector<Value>> values = random_columns(specs, total, 11);
   // extremes of each integer width, NaNs and infinities
   values[0][5] = int64_t{INT16_MIN};
   values[0][6] = int64_t{INT16_MAX};
@@ -297,18 +309,13 @@ TEST(ColumnstoreBatchBuilder, AppendRowMatchesAppendsPerValue) {
 // Column by column (append_column, end_rows), in blocks of varying size, gives the same batches,
 // byte for byte, as a row at a time.
 TEST(ColumnstoreBatchBuilder, AppendColumnMatchesAppendRow) {
-  std::mt19937_64 rng(23);
-  std::vector<ColumnSpec> specs;
-  for (ColumnType t : kAllTypes) specs.push_back({t});
-  specs.push_back({ColumnType::Varlen, true});
+  const std::vector<ColumnSpec> specs = all_type_specs();
   BatchBuilderOptions o;
   o.max_rows = 300;
   BatchBuilder a(specs, o), b(specs, o);
   const size_t total = 1000;
   std::vector<std::vector<CellValue>> cells(specs.size());
-  std::vector<std::vector<Value>> values(specs.size());
-  for (size_t c = 0; c < specs.size(); ++c)
-    for (size_t r = 0; r < total; ++r) values[c].push_back(random_value(specs[c].type, rng, static_cast<int>(r)));
+  std::vector<std::vector<Value>> values = random_columns(specs, total, 23);
   values[2][7] = int64_t{INT64_MIN};
   values[3][8] = int64_t{INT64_MAX};
   values[6][5] = std::numeric_limits<double>::infinity();
