@@ -383,7 +383,7 @@ int64 int_datum(Datum v, int16 len) {
 }
 
 // A non-NULL value into the current batch's min/max of `m`.
-inline void minmax_add(Compressor* c, MinMax* m, Datum v) {
+inline __attribute__((always_inline)) void minmax_add(Compressor* c, MinMax* m, Datum v) {
   const bool byval = m->col->type.typbyval;
   const int16 len = m->col->type.typlen;
   if (m->int_order) {
