@@ -37,6 +37,23 @@ int64 batch_writer_write(BatchWriter* w, Tuplesortstate* sort, Tuplesortstate* c
 void batch_writer_begin_segment(BatchWriter* w, TupleTableSlot* row, int32 seq);
 void batch_writer_add_row(BatchWriter* w, TupleTableSlot* row);
 int32 batch_writer_end_segment(BatchWriter* w);
+// Rows given column by column (direct.cpp's segment buffers): row j is row order[j] of the
+// arrays, whose attribute a (1-based) is at values / nulls[order[j] * stride + a - 1]; non-NULL
+// values of types passed by reference are offsets into `bytes` (nbytes of them in all). A
+// segmentby column's value is the segment's.
+struct BatchRows {
+  const Datum* values;
+  const bool* nulls;
+  int stride;
+  const char* bytes;
+  Size nbytes;
+  const int* order;
+  int n;
+};
+// Instead of add_row for each of a batch's rows: right after begin_segment (or end_segment's
+// batch), at most kBatchRows rows and kBatchMaxVarlenBytes of `bytes`; the same batch as add_row
+// row by row.
+void batch_writer_add_rows(BatchWriter* w, const BatchRows* rows);
 // Batches are encoded on the builder's worker thread (strata.compression_encode_thread): the last
 // one is written when the next is handed over, or here (also done by batch_writer_close).
 void batch_writer_drain(BatchWriter* w);

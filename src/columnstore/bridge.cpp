@@ -225,6 +225,14 @@ void builder_end_row(Builder* b) {
   b->batch = nullptr;
   b->current().end_row();
 }
+void builder_append_column(Builder* b, int col, const RowValue* values, size_t n) {
+  b->batch = nullptr;
+  b->current().append_column(col, values, n);
+}
+void builder_end_rows(Builder* b, size_t n) {
+  b->batch = nullptr;
+  b->current().end_rows(n);
+}
 size_t builder_rows(const Builder* b) { return b->current().rows(); }
 bool builder_full(const Builder* b) { return b->current().full(); }
 size_t builder_varlen_bytes(const Builder* b) { return b->current().varlen_bytes(); }

@@ -56,6 +56,10 @@ void builder_append_row(Builder* b, const RowValue* values);
 // One column's value of the current row (then builder_end_row when the row is complete).
 void builder_append_cell(Builder* b, int col, const RowValue* value);
 void builder_end_row(Builder* b);
+// Column by column (BatchBuilder::append_column): n values of column `col` for the next n rows;
+// once every column has them, builder_end_rows(n).
+void builder_append_column(Builder* b, int col, const RowValue* values, size_t n);
+void builder_end_rows(Builder* b, size_t n);
 size_t builder_rows(const Builder* b);
 bool builder_full(const Builder* b);
 // Bytes of variable-length values in the current batch.

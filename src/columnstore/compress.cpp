@@ -382,6 +382,42 @@ int64 int_datum(Datum v, int16 len) {
   return len == 2 ? (int64)DatumGetInt16(v) : len == 4 ? (int64)DatumGetInt32(v) : DatumGetInt64(v);
 }
 
+// A non-NULL value into the current batch's min/max of `m`.
+inline __attribute__((always_inline)) void minmax_add(Compressor* c, MinMax* m, Datum v) {
+  const bool byval = m->col->type.typbyval;
+  const int16 len = m->col->type.typlen;
+  if (m->int_order) {
+    // by value, ordered as the integers they hold (what their btree comparison functions do)
+    if (!m->has) {
+      m->min = m->max = v;
+      m->has = true;
+    } else if (int_datum(v, len) < int_datum(m->min, len)) {
+      m->min = v;
+    } else if (int_datum(v, len) > int_datum(m->max, len)) {
+      m->max = v;
+    }
+    return;
+  }
+  if (!m->has) {
+    MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
+    m->min = datumCopy(v, byval, len);
+    m->max = m->min;
+    MemoryContextSwitchTo(old);
+    m->has = true;
+    return;
+  }
+  if (DatumGetInt32(FunctionCall2Coll(&m->cmp, m->col->collation, v, m->min)) < 0) {
+    MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
+    m->min = datumCopy(v, byval, len);
+    MemoryContextSwitchTo(old);
+  }
+  if (DatumGetInt32(FunctionCall2Coll(&m->cmp, m->col->collation, v, m->max)) > 0) {
+    MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
+    m->max = datumCopy(v, byval, len);
+    MemoryContextSwitchTo(old);
+  }
+}
+
 void add_row(Compressor* c, TupleTableSlot* slot) {
   // Every attribute read below deformed at once (slot_getattr, one column at a time, resumed the
   // deforming in a call per column). The row's values go to the builder in one call
@@ -404,45 +440,10 @@ void add_row(Compressor* c, TupleTableSlot* slot) {
   }
   for (int k = 0; k < c->nminmax; ++k) {
     MinMax* m = &c->minmax[k];
-    const bool isnull = slot->tts_isnull[m->col->attno - 1];
-    const Datum v = slot->tts_values[m->col->attno - 1];
-    if (isnull) {
+    if (slot->tts_isnull[m->col->attno - 1])
       m->nulls++;
-      continue;
-    }
-    if (m->int_order) {
-      // by value, ordered as the integers they hold (what their btree comparison functions do)
-      const int16 len = m->col->type.typlen;
-      if (!m->has) {
-        m->min = m->max = v;
-        m->has = true;
-      } else if (int_datum(v, len) < int_datum(m->min, len)) {
-        m->min = v;
-      } else if (int_datum(v, len) > int_datum(m->max, len)) {
-        m->max = v;
-      }
-      continue;
-    }
-    const bool byval = m->col->type.typbyval;
-    const int16 len = m->col->type.typlen;
-    if (!m->has) {
-      MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
-      m->min = datumCopy(v, byval, len);
-      m->max = m->min;
-      MemoryContextSwitchTo(old);
-      m->has = true;
-      continue;
-    }
-    if (DatumGetInt32(FunctionCall2Coll(&m->cmp, m->col->collation, v, m->min)) < 0) {
-      MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
-      m->min = datumCopy(v, byval, len);
-      MemoryContextSwitchTo(old);
-    }
-    if (DatumGetInt32(FunctionCall2Coll(&m->cmp, m->col->collation, v, m->max)) > 0) {
-      MemoryContext old = MemoryContextSwitchTo(c->batch_cxt);
-      m->max = datumCopy(v, byval, len);
-      MemoryContextSwitchTo(old);
-    }
+    else
+      minmax_add(c, m, slot->tts_values[m->col->attno - 1]);
   }
   bridge::builder_append_row(c->builder, c->cells);
   for (int i = 0; i < ncopies; ++i) pfree(c->cell_copies[i]);
@@ -2036,6 +2037,8 @@ struct BatchWriter {
   MemoryContext pending_cxt;
   MinimalTuple* pending;    // the current segment's rows not written yet (carry mode)
   int npending;
+  bridge::RowValue* column_cells;  // batch_writer_add_rows: one column's values (kBatchRows)
+  void** column_copies;            // and the detoasted copies they point into
 };
 
 bool batch_writer_fits(Relation chunk_rel, Relation companion, const CompressionSettings* s) {
@@ -2165,6 +2168,91 @@ void batch_writer_add_row(BatchWriter* w, TupleTableSlot* row) {
   if (bridge::builder_full(c->builder) || bridge::builder_varlen_bytes(c->builder) > kBatchMaxVarlenBytes)
     flush_batch(c);
   add_row(c, row);
+  MemoryContextSwitchTo(old);
+}
+
+namespace {
+
+// Value j of chunk attribute `attno` of `rows` (a segmentby column's is the segment's).
+inline Datum rows_value(const Compressor* c, const BatchRows* rows, int seg, const SourceColumn* col, int j,
+                        bool* isnull) {
+  if (seg >= 0) return *isnull = c->segment_null[seg], c->segment_value[seg];
+  const Size i = (Size)rows->order[j] * rows->stride + col->attno - 1;
+  *isnull = rows->nulls[i];
+  if (*isnull || col->type.typbyval) return rows->values[i];
+  return PointerGetDatum(rows->bytes + rows->values[i]);
+}
+
+// Which segmentby column `col` is, or -1.
+int segment_index(const Compressor* c, const SourceColumn* col) {
+  for (int k = 0; k < c->nsegment; ++k)
+    if (c->segment[k].attno == col->attno) return k;
+  return -1;
+}
+
+// Min/max of one column over `rows`, as add_row keeps them row by row.
+void rows_minmax(Compressor* c, MinMax* m, const BatchRows* rows) {
+  const int seg = segment_index(c, m->col);
+  for (int j = 0; j < rows->n; ++j) {
+    bool isnull;
+    const Datum v = rows_value(c, rows, seg, m->col, j, &isnull);
+    if (isnull)
+      m->nulls++;
+    else
+      minmax_add(c, m, v);
+  }
+}
+
+}  // namespace
+
+void batch_writer_add_rows(BatchWriter* w, const BatchRows* rows) {
+  Compressor* c = &w->c;
+  if (rows->n <= 0) return;
+  if (bridge::builder_rows(c->builder) != 0 || rows->n > kBatchRows || rows->nbytes > kBatchMaxVarlenBytes)
+    elog(ERROR, "columnstore: batch_writer_add_rows needs an empty batch and at most one batch of rows");
+  MemoryContext old = MemoryContextSwitchTo(w->work);
+  if (w->column_cells == nullptr) {
+    w->column_cells = (bridge::RowValue*)palloc(sizeof(bridge::RowValue) * kBatchRows);
+    w->column_copies = (void**)palloc(sizeof(void*) * kBatchRows);
+  }
+  bridge::RowValue* cells = w->column_cells;
+  const int n = rows->n;
+  for (int i = 0; i < c->ndata; ++i) {
+    const SourceColumn* col = &c->data[i];
+    const int seg = segment_index(c, col);
+    const int width = seg < 0 && col->type.typbyval ? col->type.typlen : 0;
+    int ncopies = 0;
+    const Oid base = col->type.basetype;
+    if (width == 8 && (base == INT8OID || base == TIMESTAMPOID || base == TIMESTAMPTZOID || base == FLOAT8OID)) {
+      // int8, timestamp[tz], float8: the Datum is the value's bits (storage_row_value's reading)
+      for (int j = 0; j < n; ++j) {
+        const Size at = (Size)rows->order[j] * rows->stride + col->attno - 1;
+        cells[j].null = rows->nulls[at];
+        cells[j].bits = (uint64)rows->values[at];
+      }
+    } else {
+      for (int j = 0; j < n; ++j) {
+        bool isnull;
+        const Datum v = rows_value(c, rows, seg, col, j, &isnull);
+        void* copy = storage_row_value(&col->type, v, isnull, &cells[j]);
+        if (copy != nullptr) w->column_copies[ncopies++] = copy;
+      }
+    }
+    for (int k = 0; k < c->nbloom; ++k) {
+      if (c->bloom[k].builder_col != i) continue;
+      for (int j = 0; j < n; ++j) {
+        bool isnull;
+        const Datum v = rows_value(c, rows, seg, col, j, &isnull);
+        if (isnull) continue;
+        Datum h = FunctionCall2Coll(&c->bloom[k].hash, c->bloom[k].collation, v, Int64GetDatum(0));
+        bridge::builder_add_bloom_hash(c->builder, i, (uint64)DatumGetInt64(h));
+      }
+    }
+    bridge::builder_append_column(c->builder, i, cells, (size_t)n);
+    for (int k = 0; k < ncopies; ++k) pfree(w->column_copies[k]);
+  }
+  for (int k = 0; k < c->nminmax; ++k) rows_minmax(c, &c->minmax[k], rows);
+  bridge::builder_end_rows(c->builder, (size_t)n);
   MemoryContextSwitchTo(old);
 }
 

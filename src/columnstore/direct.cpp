@@ -425,6 +425,20 @@ void segment_release(DirectCopy* dc, DirectChunk* ch, Segment* seg) {
   seg->nbytes = seg->capbytes = 0;
 }
 
+// Rows order[0 .. n) of the segment (n <= kBatchRows) as one batch: handed to the writer column
+// by column from the segment's buffers (row by row when its values by reference could pass the
+// batch's byte limit, where the writer would cut the batch early).
+void write_batch(DirectChunk* ch, Segment* seg, const int* order, int n) {
+  batch_writer_begin_segment(ch->writer, segment_row(ch, seg, order[0]), seg->seq);
+  if (seg->nbytes <= kBatchMaxVarlenBytes) {
+    const BatchRows rows{seg->values, seg->nulls, ch->natts, seg->bytes, seg->nbytes, order, n};
+    batch_writer_add_rows(ch->writer, &rows);
+  } else {
+    for (int j = 0; j < n; ++j) batch_writer_add_row(ch->writer, segment_row(ch, seg, order[j]));
+  }
+  seg->seq = batch_writer_end_segment(ch->writer);
+}
+
 // Writes the segment's rows as batches in orderby order: with `all` every row, else whole
 // batches only (the rows left over stay buffered, in order).
 void write_segment(DirectCopy* dc, DirectChunk* ch, Segment* seg, bool all) {
@@ -435,9 +449,7 @@ void write_segment(DirectCopy* dc, DirectChunk* ch, Segment* seg, bool all) {
   int* order = segment_order(ch, seg, seg->n);
   for (int i = 0; i < nwrite; i += kBatchRows) {
     const int end = Min(nwrite, i + kBatchRows);
-    batch_writer_begin_segment(ch->writer, segment_row(ch, seg, order[i]), seg->seq);
-    for (int j = i; j < end; ++j) batch_writer_add_row(ch->writer, segment_row(ch, seg, order[j]));
-    seg->seq = batch_writer_end_segment(ch->writer);
+    write_batch(ch, seg, order + i, end - i);
     CHECK_FOR_INTERRUPTS();
   }
   ExecClearTuple(ch->wslot);
@@ -488,9 +500,7 @@ void write_first_batch(DirectChunk* ch, Segment* seg) {
   Assert(seg->n >= kBatchRows);
   MemoryContext old = MemoryContextSwitchTo(ch->cxt);
   int* order = segment_order(ch, seg, kBatchRows);
-  batch_writer_begin_segment(ch->writer, segment_row(ch, seg, order[0]), seg->seq);
-  for (int j = 0; j < kBatchRows; ++j) batch_writer_add_row(ch->writer, segment_row(ch, seg, order[j]));
-  seg->seq = batch_writer_end_segment(ch->writer);
+  write_batch(ch, seg, order, kBatchRows);
   ExecClearTuple(ch->wslot);
   pfree(order);
   MemoryContextSwitchTo(old);

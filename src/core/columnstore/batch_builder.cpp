@@ -241,6 +241,68 @@ void BatchBuilder::append_row(const CellValue* values) {
   ++rows_;
 }
 
+void BatchBuilder::append_column(size_t col, const CellValue* values, size_t n) {
+  if (col >= columns_.size()) bad("column index " + std::to_string(col) + " out of range");
+  Column& c = columns_[col];
+  if (c.count != rows_) bad("column " + std::to_string(col) + " already has a value for this row");
+  if (n > options_.max_rows - rows_) bad("the batch is full");
+  if (c.varlen()) {
+    // The column's bytes grow once for the n values (put grows them value by value).
+    size_t total = 0;
+    for (size_t i = 0; i < n; ++i) total += values[i].null ? 0 : values[i].len;
+    if (total > codec::kMaxValueBytes - std::min<uint64_t>(c.arena.size(), codec::kMaxValueBytes))
+      throw Error(Errc::out_of_range, "values of the batch exceed 1 GiB");
+    size_t at = c.arena.size();
+    c.arena.resize(at + total);
+    const size_t first = c.offsets.size();
+    c.offsets.resize(first + n);
+    for (size_t i = 0; i < n; ++i) {
+      const CellValue& v = values[i];
+      if (v.null) {
+        ++c.nulls;
+      } else {
+        if (v.len != 0) std::memcpy(c.arena.data() + at, v.data, v.len);
+        at += v.len;
+        const size_t k = c.count + i;
+        c.validity[k >> 3] |= static_cast<uint8_t>(1u << (k & 7));
+      }
+      c.offsets[first + i] = static_cast<uint32_t>(at);
+    }
+    c.count += n;
+    varlen_bytes_ += total;
+    return;
+  }
+  // The 8-byte types in one loop each (the widest share of a row); the others value by value.
+  const bool int8 = c.spec.type == ColumnType::Int64 || c.spec.type == ColumnType::Timestamp;
+  if (!int8 && c.spec.type != ColumnType::Float8) {
+    for (size_t i = 0; i < n; ++i) put(c, values[i]);
+    return;
+  }
+  uint8_t* p = c.fixed.data() + c.count * 8;
+  bool nan = false;
+  for (size_t i = 0; i < n; ++i, p += 8) {
+    const CellValue& v = values[i];
+    const size_t k = c.count + i;
+    if (v.null) {
+      std::memset(p, 0, 8);
+      ++c.nulls;
+      continue;
+    }
+    std::memcpy(p, &v.bits, 8);
+    nan |= (v.bits & 0x7fffffffffffffffull) > 0x7ff0000000000000ull;
+    c.validity[k >> 3] |= static_cast<uint8_t>(1u << (k & 7));
+  }
+  if (!int8) c.has_nan |= nan;
+  c.count += n;
+}
+
+void BatchBuilder::end_rows(size_t n) {
+  if (n > options_.max_rows - rows_) bad("the batch is full");
+  for (size_t i = 0; i < columns_.size(); ++i)
+    if (columns_[i].count != rows_ + n) bad("column " + std::to_string(i) + " has no value for this row");
+  rows_ += n;
+}
+
 void BatchBuilder::add_bloom_hash(size_t col, uint64_t hash) {
   if (col >= columns_.size()) bad("column index " + std::to_string(col) + " out of range");
   Column& c = columns_[col];

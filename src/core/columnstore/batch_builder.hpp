@@ -104,6 +104,11 @@ class BatchBuilder {
   // One column's value given as a CellValue (the column's own type read from it), as the typed
   // appends above take it.
   void append_cell(size_t col, const CellValue& v);
+  // Column by column: the values of the next n rows (rows() .. rows() + n - 1) of one column at
+  // once, every column given its n values, then end_rows(n); the same batches as n append_row
+  // calls, with the same errors (a type switch per column instead of one per value).
+  void append_column(size_t col, const CellValue* values, size_t n);
+  void end_rows(size_t n);
   // The hash of a non-NULL value of a bloom column (once per row or once per distinct value).
   void add_bloom_hash(size_t col, uint64_t hash);
   void end_row();
