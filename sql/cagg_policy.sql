@@ -7,8 +7,10 @@ INSERT INTO cond SELECT t, 1 FROM generate_series(now() - interval '3 days', now
 CREATE MATERIALIZED VIEW hourly WITH (timescaledb.continuous) AS
   SELECT time_bucket('1 hour', time) AS bucket, count(*) AS n FROM cond GROUP BY 1 WITH NO DATA;
 
+-- (first start a day away: the scheduler must not run the job beside the test's run_job below)
 SELECT add_continuous_aggregate_policy('hourly', start_offset => interval '2 days',
-  end_offset => interval '1 hour', schedule_interval => interval '30 minutes') AS job_id \gset
+  end_offset => interval '1 hour', schedule_interval => interval '30 minutes',
+  initial_start => now() + interval '1 day') AS job_id \gset
 SELECT application_name, schedule_interval, proc_schema, proc_name, hypertable_schema, hypertable_name, config
   FROM strata_information.jobs WHERE job_id = :job_id;
 -- Once more: refused, or skipped with if_not_exists.
