@@ -139,3 +139,16 @@ SET client_min_messages = debug1;
 CALL refresh_continuous_aggregate('md_agg', NULL, '2024-01-04');
 RESET client_min_messages;
 SELECT md_diff('md_agg', 'md_raw') AS md_agg;
+-- A trigger on the materialization (a user's, on its chunks too): the merge takes the SQL path,
+-- which fires it.
+CREATE TABLE md_fired (n int);
+CREATE FUNCTION md_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO public.md_fired VALUES (1); RETURN NEW; END $$;
+SELECT format('CREATE TRIGGER md_t BEFORE UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION md_count()', md_mat('md_full')) \gexec
+SELECT count(*) > 0 AS chunks_have_it FROM pg_trigger t JOIN show_chunks(md_mat('md_full')) c ON t.tgrelid = c
+ WHERE t.tgname = 'md_t';
+INSERT INTO md VALUES ('2024-01-01 09:30', 9, 't4', 1);
+SET client_min_messages = debug1;
+CALL refresh_continuous_aggregate('md_full', NULL, '2024-01-04');
+RESET client_min_messages;
+SELECT md_diff('md_full', 'md_raw') AS md_full, (SELECT count(*) FROM md_fired) AS fired;

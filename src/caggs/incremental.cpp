@@ -398,7 +398,9 @@ bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid bucket_type, co
   bool same_chunk = chunk_find_by_value(mat, d->bucket[first], &now) && now.id == ci.id &&
                     now.status == kChunkStatusNormal && now.relid == ci.relid;
   TupleDesc td = RelationGetDescr(rel);
-  bool shape = same_chunk && td->natts == ip->ncols && rel->rd_rel->relkind == RELKIND_RELATION;
+  // (a chunk with triggers, a user's on the materialization, takes the SQL path, which fires them)
+  bool shape = same_chunk && td->natts == ip->ncols && rel->rd_rel->relkind == RELKIND_RELATION &&
+               rel->trigdesc == nullptr;
   for (int i = 0; shape && i < ip->ncols; i++) {
     Form_pg_attribute a = TupleDescAttr(td, i);
     shape = !a->attisdropped && a->atttypid == ip->types[i] && !a->attgenerated;
