@@ -148,8 +148,11 @@ void hypertable_cache_reset() {
 }
 
 void hypertable_cache_forget(Oid relid) {
-  if (ht_cache != nullptr) hash_search(ht_cache, &relid, HASH_REMOVE, nullptr);
-  ++ht_cache_generation;
+  // (the generation moves only when an entry goes: any relation's invalidation comes here, and a
+  // copy taken from the cache (hypertable_get) is current while its entry stays)
+  bool found = false;
+  if (ht_cache != nullptr) hash_search(ht_cache, &relid, HASH_REMOVE, &found);
+  if (found) ++ht_cache_generation;
 }
 
 Hypertable* hypertable_get(Oid relid) {

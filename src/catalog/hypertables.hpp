@@ -65,7 +65,7 @@ void catalog_set_time_type(const Hypertable* ht, Oid new_type);
 // Deletes the hypertable's rows: its chunk indexes, chunks, dimensions and itself.
 void catalog_delete_hypertable(int32 hypertable_id);
 
-// Bumped whenever the cache drops anything (hypertable_cache_reset, hypertable_cache_forget): a
+// Bumped whenever the cache drops an entry (hypertable_cache_reset, hypertable_cache_forget of a cached relation): a
 // copy of a Hypertable taken while it stays unchanged is still what hypertable_get would return.
 uint64 hypertable_cache_generation();
 

@@ -357,14 +357,10 @@ struct OrderArg {
   Segment* seg;
 };
 
-// compare_rows for DirectChunk::ord_signed.
-inline int compare_signed(const DirectChunk* ch, const Segment* seg, int a, int b) {
+// compare_rows for DirectChunk::ord_signed: PostgreSQL's inline comparison of signed integers.
+inline int compare_signed(DirectChunk* ch, const Segment* seg, int a, int b) {
   const Size i = (Size)a * ch->natts + ch->ordatt[0] - 1, j = (Size)b * ch->natts + ch->ordatt[0] - 1;
-  const bool na = seg->nulls[i], nb = seg->nulls[j];
-  if (na || nb) return na == nb ? 0 : (na == ch->ord[0].ssup_nulls_first ? -1 : 1);
-  const int64 x = DatumGetInt64(seg->values[i]), y = DatumGetInt64(seg->values[j]);
-  const int c = x < y ? -1 : x > y ? 1 : 0;
-  return ch->ord[0].ssup_reverse ? -c : c;
+  return ApplySignedSortComparator(seg->values[i], seg->nulls[i], seg->values[j], seg->nulls[j], &ch->ord[0]);
 }
 
 int compare_rows(DirectChunk* ch, Segment* seg, int a, int b) {
@@ -392,7 +388,7 @@ int* segment_order(DirectChunk* ch, Segment* seg, int n) {
   int* order = (int*)palloc(sizeof(int) * (n + 1));
   bool ascending = true, descending = true;
   for (int i = 1; i < n && (ascending || descending); ++i) {
-    const int c = ch->ord_signed ? compare_signed(ch, seg, i - 1, i) : compare_rows(ch, seg, i - 1, i);
+    const int c = compare_rows(ch, seg, i - 1, i);
     ascending &= c <= 0;
     descending &= c >= 0;
   }
