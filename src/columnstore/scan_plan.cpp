@@ -33,6 +33,7 @@ extern "C" {
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/date.h"
 #include "utils/pg_locale.h"
 #include "utils/selfuncs.h"
@@ -987,6 +988,106 @@ Plan* plan_columnar(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, L
   return &cscan->scan.plan;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Plan copies (planner.hpp, compressed_copy_template): in `SELECT ... ORDER BY time LIMIT n` the
+// compressed chunks read after the first (which the LIMIT most likely never reaches) take a copy
+// of its ordered ColumnarScan plan instead of being planned. The copy is the template's plan
+// exactly when the chunk's layout (per attribute its role, companion column, codec type and
+// metadata columns) and the settings the scan's order and keys come from are the template's:
+// then only the range table entry, the companion table and the estimates differ.
+
+struct CopyTemplate {
+  int natts;
+  const int* attrs;  // the template's layout (kAttrFields per attribute)
+  AttrNumber count_attno;
+  AttrNumber seq_attno;
+  int nsegmentby;
+  char** segmentby;
+  int norderby;
+  char** orderby;
+  bool* orderby_desc;
+  bool* orderby_nullsfirst;
+  double batches;
+};
+
+bool same_names(char* const* a, char* const* b, int n) {
+  for (int i = 0; i < n; ++i)
+    if (strcmp(a[i], b[i]) != 0) return false;
+  return true;
+}
+
+void* copy_template(PlannerInfo* root, RelOptInfo* rel, const ChunkInfo* chunk, Path* path) {
+  if (!is_columnar_path(path) || path->parent != rel || path->param_info != nullptr || path->parallel_aware)
+    return nullptr;
+  List* meta = (List*)linitial(((CustomPath*)path)->custom_private);
+  if (list_nth_int(meta, kOrdered) == 0 || list_nth_int(meta, kDistinct) != 0) return nullptr;
+  const Layout* l = cached_layout(planner_rt_fetch(rel->relid, root)->relid, chunk, rel->max_attr);
+  const CompressionSettings* s = &l->cc.settings;
+  CopyTemplate* t = (CopyTemplate*)palloc0(sizeof(CopyTemplate));
+  t->natts = l->natts;
+  int* attrs = (int*)palloc(sizeof(int) * kAttrFields * (l->natts > 0 ? l->natts : 1));
+  memcpy(attrs, l->attrs, sizeof(int) * kAttrFields * l->natts);
+  t->attrs = attrs;
+  t->count_attno = l->count_attno;
+  t->seq_attno = l->seq_attno;
+  t->nsegmentby = s->nsegmentby;
+  t->segmentby = (char**)palloc(sizeof(char*) * (s->nsegmentby + 1));
+  for (int i = 0; i < s->nsegmentby; ++i) t->segmentby[i] = pstrdup(s->segmentby[i]);
+  t->norderby = s->norderby;
+  t->orderby = (char**)palloc(sizeof(char*) * (s->norderby + 1));
+  t->orderby_desc = (bool*)palloc(sizeof(bool) * (s->norderby + 1));
+  t->orderby_nullsfirst = (bool*)palloc(sizeof(bool) * (s->norderby + 1));
+  for (int i = 0; i < s->norderby; ++i) {
+    t->orderby[i] = pstrdup(s->orderby[i]);
+    t->orderby_desc[i] = s->orderby_desc[i];
+    t->orderby_nullsfirst[i] = s->orderby_nullsfirst[i];
+  }
+  t->batches = std::max(1, list_nth_int(meta, kBatches));
+  return t;
+}
+
+bool copy_match(const void* tmpl, const ChunkInfo* chunk, Oid* companion, double* ratio) {
+  const CopyTemplate* t = (const CopyTemplate*)tmpl;
+  HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(chunk->relid));
+  if (!HeapTupleIsValid(tup)) return false;
+  const int natts = ((Form_pg_class)GETSTRUCT(tup))->relnatts;
+  ReleaseSysCache(tup);
+  if (natts != t->natts) return false;
+  const Layout* l = cached_layout(chunk->relid, chunk, t->natts);
+  const CompressionSettings* s = &l->cc.settings;
+  if (l->natts != t->natts || l->count_attno != t->count_attno || l->seq_attno != t->seq_attno ||
+      memcmp(l->attrs, t->attrs, sizeof(int) * kAttrFields * t->natts) != 0 || s->nsegmentby != t->nsegmentby ||
+      s->norderby != t->norderby || !same_names(s->segmentby, t->segmentby, t->nsegmentby) ||
+      !same_names(s->orderby, t->orderby, t->norderby))
+    return false;
+  for (int i = 0; i < t->norderby; ++i)
+    if (s->orderby_desc[i] != t->orderby_desc[i] || s->orderby_nullsfirst[i] != t->orderby_nullsfirst[i]) return false;
+  Layout sized = *l;
+  layout_stats(&sized);
+  *companion = sized.companion;
+  *ratio = sized.batches / t->batches;
+  return true;
+}
+
+Plan* copy_plan(PlannerInfo* root, Plan* source, Index rti, Oid companion, double ratio) {
+  if (!IsA(source, CustomScan) || ((CustomScan*)source)->methods != &columnar_scan_methods) return nullptr;
+  CustomScan* cs = (CustomScan*)copyObjectImpl(source);
+  const int from = (int)cs->scan.scanrelid;
+  cs->scan.scanrelid = rti;
+  // (segment quals on companion columns keep the chunk's range table index too)
+  ChangeVarNodes((Node*)cs->scan.plan.targetlist, from, (int)rti, 0);
+  ChangeVarNodes((Node*)cs->scan.plan.qual, from, (int)rti, 0);
+  ChangeVarNodes((Node*)cs->custom_exprs, from, (int)rti, 0);
+  List* meta = (List*)linitial(cs->custom_private);
+  list_nth_cell(meta, kCompanion)->int_value = (int)companion;
+  list_nth_cell(meta, kChunkRelid)->int_value = (int)planner_rt_fetch(rti, root)->relid;
+  list_nth_cell(meta, kBatches)->int_value = (int)std::clamp(list_nth_int(meta, kBatches) * ratio, 1.0, 1e9);
+  Plan* plan = &cs->scan.plan;
+  plan->plan_rows = clamp_row_est(plan->plan_rows * ratio);
+  plan->total_cost = plan->startup_cost + (plan->total_cost - plan->startup_cost) * ratio;
+  return plan;
+}
+
 }  // namespace
 
 const CustomScanMethods columnar_scan_methods = {
@@ -1009,6 +1110,9 @@ void scan_init() {
   RegisterCustomScanMethods(&columnar_scan_methods);
   compressed_chunk_paths = add_columnar_paths;
   compressed_distinct_path = columnar_distinct_path;
+  compressed_copy_template = copy_template;
+  compressed_copy_match = copy_match;
+  compressed_plan_copy = copy_plan;
   dml_init();  // writes into compressed chunks (dml.cpp)
   agg_init();  // aggregation pushdown (agg_plan.cpp)
 }

@@ -7,6 +7,7 @@
 #include "catalog/hypertables.hpp"
 #include "pg/pg.hpp"
 #include "planner/lazy_locks.hpp"
+#include "planner/planner.hpp"
 
 extern "C" {
 #include "commands/explain.h"
@@ -67,7 +68,10 @@ int64 int8_of(Node* n) { return DatumGetInt64(castNode(Const, n)->constvalue); }
 
 // A copy of the index scan `source` for another chunk (ChunkPlanCopy): the same quals and target
 // list on the chunk's range table entry, its index of the same definition, the costs scaled.
-Plan* copy_child_plan(Plan* source, Index rti, Oid indexoid, double ratio) {
+// (A compressed chunk's copy of a ColumnarScan is the columnstore's: `indexoid` is its companion.)
+Plan* copy_child_plan(PlannerInfo* root, Plan* source, Index rti, Oid indexoid, double ratio) {
+  if (IsA(source, CustomScan) && compressed_plan_copy != nullptr)
+    if (Plan* p = compressed_plan_copy(root, source, rti, indexoid, ratio)) return p;
   if (!IsA(source, IndexScan))
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
                     errmsg("strata: a chunk plan copy needs an index scan to copy, not node type %d",
@@ -106,7 +110,7 @@ Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_pat
         continue;
       }
       Plan* source = (Plan*)list_nth(planned, intVal(list_nth(c, 2)));
-      custom_plans = lappend(custom_plans, copy_child_plan(source, (Index)intVal(linitial(c)),
+      custom_plans = lappend(custom_plans, copy_child_plan(root, source, (Index)intVal(linitial(c)),
                                                            (Oid)intVal(lsecond(c)),
                                                            DatumGetFloat8(((Const*)lfourth(c))->constvalue)));
     }

@@ -17,7 +17,8 @@ namespace strata {
 // "Chunks a LIMIT will not reach" in docs/ARCHITECTURE.md): its plan is a copy of the plan of the
 // child `source` (an index scan of a chunk with the same column layout and restrictions), made
 // for the chunk's range table entry `rti` and its index of the same definition `indexoid`, with
-// rows and costs scaled by `ratio` (the sizes' ratio).
+// rows and costs scaled by `ratio` (the sizes' ratio); for a compressed chunk, a copy of the
+// template's ColumnarScan with `indexoid` its companion table (planner.hpp, compressed_copy_*).
 struct ChunkPlanCopy {
   Index rti;
   Oid indexoid;

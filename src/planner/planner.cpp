@@ -52,6 +52,9 @@ bool guc_enable_chunk_plan_copies = true;
 CompressedChunkPathsFn compressed_chunk_paths = nullptr;
 CompressedChunkRelFn compressed_chunk_rel = nullptr;
 CompressedChunkDmlFn compressed_chunk_dml = nullptr;
+CompressedCopyTemplateFn compressed_copy_template = nullptr;
+CompressedCopyMatchFn compressed_copy_match = nullptr;
+CompressedPlanCopyFn compressed_plan_copy = nullptr;
 
 namespace {
 
@@ -1163,8 +1166,11 @@ void forget_paths(RelOptInfo* rel) {
 // RelOptInfo at all: its plan is a copy of the template's index scan on its own range table entry
 // and index (made when ChunkAppend's plan is created, chunk_append.cpp), rows and costs scaled
 // by the sizes in pg_class. Every chunk still evaluates all the hypertable's restrictions, so
-// only estimates are shared; a chunk that does not qualify (compressed, another layout, no such
-// index) is planned as usual. The hypertable then has the one ordered ChunkAppend path.
+// only estimates are shared; a chunk that does not qualify (another layout, no such index) is
+// planned as usual. Compressed chunks alike: when the template is a compressed chunk whose ordered
+// path is the columnstore's ordered scan, each further compressed chunk (no row part) with the
+// same layout in its companion table gets a copy of that scan (the columnstore's hook points,
+// planner.hpp), with its own companion. The hypertable then has the one ordered ChunkAppend path.
 constexpr double kPlanCopyMaxLimit = 10000;
 constexpr int kPlanCopyAttempts = 2;
 
@@ -1188,10 +1194,14 @@ bool plan_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte,
   return true;
 }
 
-// The planned chunk's ordered path if other chunks may copy its plan: a plain index scan.
-IndexPath* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht, RelOptInfo* child,
-                              const ChunkInfo* chunk, int nchunks) {
-  if ((chunk->status & kChunkStatusCompressed) != 0 || child->tuples <= 0) return nullptr;
+// The planned chunk's ordered path if other chunks may copy its plan: a plain index scan, or for
+// a compressed chunk an ordered ColumnarScan the columnstore accepts (its description in
+// *compressed).
+Path* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht, RelOptInfo* child,
+                         const ChunkInfo* chunk, int nchunks, void** compressed) {
+  *compressed = nullptr;
+  const bool columnar = chunk->status == kChunkStatusCompressed && compressed_copy_template != nullptr;
+  if ((chunk->status != kChunkStatusNormal && !columnar) || child->tuples <= 0) return nullptr;
   // (its restrictions: the hypertable's but those covering its range, see clauses_covering_chunk)
   if (list_length(child->baserestrictinfo) !=
       list_length(parent->baserestrictinfo) -
@@ -1205,7 +1215,8 @@ IndexPath* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hyper
     pull_varattnos((Node*)((RestrictInfo*)lfirst(lc))->clause, child->relid, &attnos);
   if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attnos)) return nullptr;
   Path* p = ordered_child_path(root, parent, ht, child, root->query_pathkeys, STARTUP_COST);
-  if (!IsA(p, IndexPath) || p->pathtype != T_IndexScan || p->param_info != nullptr) return nullptr;
+  if (p == nullptr || p->param_info != nullptr) return nullptr;
+  if (!columnar && (!IsA(p, IndexPath) || p->pathtype != T_IndexScan)) return nullptr;
   // add_ordered_paths would also offer the children's best ordered paths by total cost (a sort
   // of a small chunk's sequential scan): the LIMIT picks between the two appends by their cost
   // for its fraction of the rows. Estimated as if every chunk were like this one.
@@ -1217,9 +1228,13 @@ IndexPath* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hyper
     };
     if (limited(t) < limited(p)) return nullptr;
   }
+  if (columnar) {
+    *compressed = compressed_copy_template(root, child, chunk, p);
+    return *compressed != nullptr ? p : nullptr;
+  }
   IndexPath* ip = (IndexPath*)p;
   if (ip->indexorderbys != NIL || ip->indexinfo->indpred != NIL || ip->indexinfo->indexprs != NIL) return nullptr;
-  return ip;
+  return &ip->path;
 }
 
 // Whether two indexes have the same definition: their pg_index rows equal but for the index's
@@ -1271,14 +1286,29 @@ Oid matching_chunk_index(Oid chunk_relid, const IndexOptInfo* index, int positio
 // The copy of the template's plan for the chunk at `rti`, or nullptr when it does not qualify.
 struct PlanCopySource {
   RelOptInfo* rel;  // the template chunk
-  IndexPath* path;
+  Path* path;       // an IndexPath, or (compressed) the columnstore's ordered scan
   int position;     // the template's position among the children with paths
   Bitmapset* covering;  // the hypertable's restrictions its range covers (dropped from it)
+  void* compressed;     // a compressed template: the columnstore's description of it
 };
+
+// The copy of the template's plan on the chunk at `rti` with its index (or companion table),
+// rows and costs scaled by `ratio`.
+const ChunkPlanCopy* new_plan_copy(Index rti, Oid indexoid, const PlanCopySource& src, double ratio) {
+  ChunkPlanCopy* c = (ChunkPlanCopy*)palloc0(sizeof(ChunkPlanCopy));
+  c->rti = rti;
+  c->indexoid = indexoid;
+  c->source = src.position;
+  c->ratio = ratio;
+  c->rows = clamp_row_est(src.path->rows * ratio);
+  c->startup_cost = src.path->startup_cost;
+  c->total_cost = src.path->startup_cost + (src.path->total_cost - src.path->startup_cost) * ratio;
+  return c;
+}
 
 const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht,
                                    const PlanCopySource& src, Index rti, const ChunkInfo* chunk) {
-  if (chunk->status != kChunkStatusNormal ||
+  if (chunk->status != (src.compressed != nullptr ? kChunkStatusCompressed : kChunkStatusNormal) ||
       !bms_equal(src.covering, clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end)))
     return nullptr;
   const List* tv = root->append_rel_array[src.rel->relid]->translated_vars;
@@ -1289,29 +1319,27 @@ const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const 
     const Var* b = (const Var*)list_nth(cv, i);
     if ((a == nullptr) != (b == nullptr) || (a != nullptr && a->varattno != b->varattno)) return nullptr;
   }
+  Oid companion;
+  double cratio;
+  if (src.compressed != nullptr) {
+    if (!compressed_copy_match(src.compressed, chunk, &companion, &cratio)) return nullptr;
+    return new_plan_copy(rti, companion, src, cratio);
+  }
   HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(chunk->relid));
   if (!HeapTupleIsValid(tup)) return nullptr;
   const double reltuples = ((Form_pg_class)GETSTRUCT(tup))->reltuples;
   ReleaseSysCache(tup);
+  const IndexOptInfo* indexinfo = ((IndexPath*)src.path)->indexinfo;
   int position = 0;
   ListCell* lc;
   foreach (lc, src.rel->indexlist) {
-    if (lfirst(lc) == src.path->indexinfo) break;
+    if (lfirst(lc) == indexinfo) break;
     position++;
   }
-  const Oid index = matching_chunk_index(chunk->relid, src.path->indexinfo, position);
+  const Oid index = matching_chunk_index(chunk->relid, indexinfo, position);
   if (!OidIsValid(index)) return nullptr;
   // (never analyzed or vacuumed: as big as the template)
-  const double ratio = reltuples >= 0 ? std::max(reltuples, 1.0) / src.rel->tuples : 1.0;
-  ChunkPlanCopy* c = (ChunkPlanCopy*)palloc0(sizeof(ChunkPlanCopy));
-  c->rti = rti;
-  c->indexoid = index;
-  c->source = src.position;
-  c->ratio = ratio;
-  c->rows = clamp_row_est(src.path->path.rows * ratio);
-  c->startup_cost = src.path->path.startup_cost;
-  c->total_cost = src.path->path.startup_cost + (src.path->path.total_cost - src.path->path.startup_cost) * ratio;
-  return c;
+  return new_plan_copy(rti, index, src, reltuples >= 0 ? std::max(reltuples, 1.0) / src.rel->tuples : 1.0);
 }
 
 // The hypertable's one path when some chunks are plan copies: the ordered ChunkAppend over the
@@ -1375,7 +1403,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   const bool copies_allowed = nchunks > 1 && !below_watermark && plan_copies_allowed(root, rel, rte, ht, time_order);
   const bool reverse = copies_allowed &&
                        ((PathKey*)linitial(root->query_pathkeys))->pk_strategy == BTGreaterStrategyNumber;
-  PlanCopySource copy_src{nullptr, nullptr, 0, nullptr};
+  PlanCopySource copy_src{nullptr, nullptr, 0, nullptr, nullptr};
   int ncopies = 0;
   int template_attempts = 0;
   if (nchunks > 0) {
@@ -1410,11 +1438,12 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order, time_var->varattno, &tmpl, &ctmpl)) continue;
       // (the chunks are alike: when the first two row-store chunks read do not make a template,
       // the others are not asked, which costs about a sort path per chunk)
-      if (copies_allowed && copy_src.path == nullptr && template_attempts < kPlanCopyAttempts &&
-          (c->status & kChunkStatusCompressed) == 0) {
+      if (copies_allowed && copy_src.path == nullptr && template_attempts < kPlanCopyAttempts) {
         template_attempts++;
-        if (IndexPath* ip = plan_copy_template(root, rel, ht, child, c, nchunks))
-          copy_src = PlanCopySource{child, ip, n - ncopies, clauses_covering_chunk(rel, ht, c->range_start, c->range_end)};
+        void* compressed;
+        if (Path* p = plan_copy_template(root, rel, ht, child, c, nchunks, &compressed))
+          copy_src = PlanCopySource{child, p, n - ncopies, clauses_covering_chunk(rel, ht, c->range_start, c->range_end),
+                                    compressed};
       }
       kids[n++] = ChildRel{child, c->range_start, c->range_end, c->space_start, c->space_end};
     }

@@ -7,6 +7,7 @@
 
 extern "C" {
 #include "nodes/pathnodes.h"
+#include "nodes/plannodes.h"
 }
 
 namespace strata {
@@ -77,6 +78,21 @@ extern CompressedChunkRelFn compressed_chunk_rel;
 // Unset: planning refuses with 0A000.
 using CompressedChunkDmlFn = void (*)(PlannerInfo* root, RelOptInfo* chunk_rel, Index rti, const ChunkInfo* chunk);
 extern CompressedChunkDmlFn compressed_chunk_dml;
+
+// Compressed chunks an ordered LIMIT will not reach (plan copies, see planner.cpp): the planned
+// compressed chunk's ordered path `path` may be copied onto the compressed chunks read after it:
+// an opaque description of the template (palloc'd), or nullptr when it may not. Then, per further
+// compressed chunk, whether it takes a copy (the same layout and settings in its companion table):
+// its companion and its size relative to the template's in *companion and *ratio. ChunkAppend's
+// plan (chunk_append.cpp): the copy of the template's plan `source` for the chunk at `rti`, or
+// nullptr when `source` is not the columnstore's. Unset: compressed chunks are never copies.
+using CompressedCopyTemplateFn = void* (*)(PlannerInfo* root, RelOptInfo* chunk_rel, const ChunkInfo* chunk,
+                                           Path* path);
+extern CompressedCopyTemplateFn compressed_copy_template;
+using CompressedCopyMatchFn = bool (*)(const void* tmpl, const ChunkInfo* chunk, Oid* companion, double* ratio);
+extern CompressedCopyMatchFn compressed_copy_match;
+using CompressedPlanCopyFn = Plan* (*)(PlannerInfo* root, Plan* source, Index rti, Oid companion, double ratio);
+extern CompressedPlanCopyFn compressed_plan_copy;
 
 // get_relation_info: a compressed chunk planned outside hypertable expansion goes to
 // compressed_chunk_rel (or is refused); a DML target or row-locked one is left to
