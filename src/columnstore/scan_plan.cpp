@@ -1074,6 +1074,7 @@ Plan* copy_plan(PlannerInfo* root, Plan* source, Index rti, Oid companion, doubl
   CustomScan* cs = (CustomScan*)copyObjectImpl(source);
   const int from = (int)cs->scan.scanrelid;
   cs->scan.scanrelid = rti;
+  cs->custom_relids = bms_make_singleton((int)rti);  // (EXPLAIN names the scan's relation from it)
   // (segment quals on companion columns keep the chunk's range table index too)
   ChangeVarNodes((Node*)cs->scan.plan.targetlist, from, (int)rti, 0);
   ChangeVarNodes((Node*)cs->scan.plan.qual, from, (int)rti, 0);
