@@ -1001,12 +1001,7 @@ struct CopyTemplate {
   const int* attrs;  // the template's layout (kAttrFields per attribute)
   AttrNumber count_attno;
   AttrNumber seq_attno;
-  int nsegmentby;
-  char** segmentby;
-  int norderby;
-  char** orderby;
-  bool* orderby_desc;
-  bool* orderby_nullsfirst;
+  CompressionSettings settings;  // its segmentby and orderby (copied; no minmax or bloom lists)
   double batches;
 };
 
@@ -1030,17 +1025,18 @@ void* copy_template(PlannerInfo* root, RelOptInfo* rel, const ChunkInfo* chunk, 
   t->attrs = attrs;
   t->count_attno = l->count_attno;
   t->seq_attno = l->seq_attno;
-  t->nsegmentby = s->nsegmentby;
-  t->segmentby = (char**)palloc(sizeof(char*) * (s->nsegmentby + 1));
-  for (int i = 0; i < s->nsegmentby; ++i) t->segmentby[i] = pstrdup(s->segmentby[i]);
-  t->norderby = s->norderby;
-  t->orderby = (char**)palloc(sizeof(char*) * (s->norderby + 1));
-  t->orderby_desc = (bool*)palloc(sizeof(bool) * (s->norderby + 1));
-  t->orderby_nullsfirst = (bool*)palloc(sizeof(bool) * (s->norderby + 1));
+  CompressionSettings* ts = &t->settings;
+  ts->nsegmentby = s->nsegmentby;
+  ts->segmentby = (char**)palloc(sizeof(char*) * (s->nsegmentby + 1));
+  for (int i = 0; i < s->nsegmentby; ++i) ts->segmentby[i] = pstrdup(s->segmentby[i]);
+  ts->norderby = s->norderby;
+  ts->orderby = (char**)palloc(sizeof(char*) * (s->norderby + 1));
+  ts->orderby_desc = (bool*)palloc(sizeof(bool) * (s->norderby + 1));
+  ts->orderby_nullsfirst = (bool*)palloc(sizeof(bool) * (s->norderby + 1));
   for (int i = 0; i < s->norderby; ++i) {
-    t->orderby[i] = pstrdup(s->orderby[i]);
-    t->orderby_desc[i] = s->orderby_desc[i];
-    t->orderby_nullsfirst[i] = s->orderby_nullsfirst[i];
+    ts->orderby[i] = pstrdup(s->orderby[i]);
+    ts->orderby_desc[i] = s->orderby_desc[i];
+    ts->orderby_nullsfirst[i] = s->orderby_nullsfirst[i];
   }
   t->batches = std::max(1, list_nth_int(meta, kBatches));
   return t;
@@ -1056,12 +1052,14 @@ bool copy_match(const void* tmpl, const ChunkInfo* chunk, Oid* companion, double
   const Layout* l = cached_layout(chunk->relid, chunk, t->natts);
   const CompressionSettings* s = &l->cc.settings;
   if (l->natts != t->natts || l->count_attno != t->count_attno || l->seq_attno != t->seq_attno ||
-      memcmp(l->attrs, t->attrs, sizeof(int) * kAttrFields * t->natts) != 0 || s->nsegmentby != t->nsegmentby ||
-      s->norderby != t->norderby || !same_names(s->segmentby, t->segmentby, t->nsegmentby) ||
-      !same_names(s->orderby, t->orderby, t->norderby))
+      memcmp(l->attrs, t->attrs, sizeof(int) * kAttrFields * t->natts) != 0)
     return false;
-  for (int i = 0; i < t->norderby; ++i)
-    if (s->orderby_desc[i] != t->orderby_desc[i] || s->orderby_nullsfirst[i] != t->orderby_nullsfirst[i]) return false;
+  const CompressionSettings* ts = &t->settings;
+  if (s->nsegmentby != ts->nsegmentby || s->norderby != ts->norderby ||
+      !same_names(s->segmentby, ts->segmentby, ts->nsegmentby) || !same_names(s->orderby, ts->orderby, ts->norderby))
+    return false;
+  for (int i = 0; i < ts->norderby; ++i)
+    if (s->orderby_desc[i] != ts->orderby_desc[i] || s->orderby_nullsfirst[i] != ts->orderby_nullsfirst[i]) return false;
   Layout sized = *l;
   layout_stats(&sized);
   *companion = sized.companion;
