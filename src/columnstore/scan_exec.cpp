@@ -340,10 +340,17 @@ void start_scan(ColumnarScanState* st) {
 // ---------------------------------------------------------------------------------------------
 // Batches.
 
-bool batch_passes_filters(ColumnarScanState* st, int32 count) {
+// Which of the batch filters a check runs: every one, all but the bloom filters, or only those.
+// An ordered scan reads every batch's metadata before its merge starts, and an ordered LIMIT
+// opens few of them: it checks a batch's bloom filters (deserialized and checksummed each time,
+// the costly part) only when the merge reaches the batch.
+enum class FilterSet { kAll, kNoBloom, kBloomOnly };
+
+bool batch_passes_filters(ColumnarScanState* st, int32 count, FilterSet which = FilterSet::kAll) {
   TupleTableSlot* cs = st->comp_slot;
   for (int i = 0; i < st->nfilters; ++i) {
     const FilterState* f = &st->filters[i];
+    if ((f->kind == kFilterBloom) ? which == FilterSet::kNoBloom : which == FilterSet::kBloomOnly) continue;
     const AttrState* a = &st->attrs[f->attno - 1];
     bool isnull;
     if (f->kind == kFilterNullTest) {
@@ -730,12 +737,17 @@ void release_slot(ColumnarScanState* st, Entry* e) {
   e->bslot = -1;
 }
 
-// Decodes the entry's batch; false when no row of it survives the filters.
+// Decodes the entry's batch; false when its bloom filters rule it out or no row of it survives the
+// filters.
 bool open_entry(ColumnarScanState* st, Entry* e) {
   if (!table_tuple_fetch_row_version(st->companion, &e->tid, st->css.ss.ps.state->es_snapshot, st->comp_slot))
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
                     errmsg("batch of companion table \"%s\" disappeared during the scan",
                            RelationGetRelationName(st->companion))));
+  if (!batch_passes_filters(st, e->count, FilterSet::kBloomOnly)) {
+    st->batches_skipped++;
+    return false;
+  }
   if (st->nfree == 0) {
     const int b = st->nslots++;
     bridge_reserve_slots(st->bridge, st->nslots);
@@ -842,7 +854,7 @@ void load_entries(ColumnarScanState* st) {
     bool isnull;
     const int32 count = DatumGetInt32(slot_getattr(st->comp_slot, st->count_attno, &isnull));
     if (isnull || count <= 0) continue;
-    if (!batch_passes_filters(st, count)) {
+    if (!batch_passes_filters(st, count, FilterSet::kNoBloom)) {
       st->batches_skipped++;
       continue;
     }
