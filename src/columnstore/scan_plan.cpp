@@ -34,6 +34,7 @@ extern "C" {
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
+#include "utils/catcache.h"
 #include "utils/date.h"
 #include "utils/pg_locale.h"
 #include "utils/selfuncs.h"
@@ -87,9 +88,15 @@ struct Layout {
   double read_fraction;
 };
 
-AttrNumber companion_attno(Oid companion, const char* name) {
-  AttrNumber a = get_attnum(companion, name);
-  return a == InvalidAttrNumber ? 0 : a;
+// The number of a relation's live column `name` (0 when it has none), from the list of its
+// attributes (`attrs`, one syscache list search: a first planning in a session reads them with
+// one catalog index scan, not one per name).
+AttrNumber attno_in(const CatCList* attrs, const char* name) {
+  for (int i = 0; i < attrs->n_members; ++i) {
+    const Form_pg_attribute a = (Form_pg_attribute)GETSTRUCT(&attrs->members[i]->tuple);
+    if (a->attnum > 0 && !a->attisdropped && strcmp(NameStr(a->attname), name) == 0) return a->attnum;
+  }
+  return 0;
 }
 
 void build_layout(Oid chunk_relid, const ChunkInfo* chunk, int natts, Layout* out) {
@@ -105,46 +112,51 @@ void build_layout(Oid chunk_relid, const ChunkInfo* chunk, int natts, Layout* ou
   const CompressionSettings* s = &out->cc.settings;
   out->natts = natts;
   out->attrs = (int*)palloc0(sizeof(int) * kAttrFields * (natts > 0 ? natts : 1));
-  out->count_attno = companion_attno(out->companion, kCountColumn);
-  out->seq_attno = companion_attno(out->companion, kSeqColumn);
+  CatCList* comp = SearchSysCacheList1(ATTNUM, ObjectIdGetDatum(out->companion));
+  out->count_attno = attno_in(comp, kCountColumn);
+  out->seq_attno = attno_in(comp, kSeqColumn);
   if (out->count_attno == 0)
     ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
                     errmsg("companion table \"%s\" has no column %s", NameStr(out->cc.table_name), kCountColumn)));
+  // The chunk's attributes by number (one list search as well).
+  CatCList* chunk_attrs = SearchSysCacheList1(ATTNUM, ObjectIdGetDatum(chunk_relid));
+  Form_pg_attribute* by_attno = (Form_pg_attribute*)palloc0(sizeof(Form_pg_attribute) * (natts + 1));
+  for (int i = 0; i < chunk_attrs->n_members; ++i) {
+    const Form_pg_attribute att = (Form_pg_attribute)GETSTRUCT(&chunk_attrs->members[i]->tuple);
+    if (att->attnum >= 1 && att->attnum <= natts) by_attno[att->attnum] = att;
+  }
   char buf[NAMEDATALEN];
   for (int attno = 1; attno <= natts; ++attno) {
     int* a = &out->attrs[(attno - 1) * kAttrFields];
-    HeapTuple tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(chunk_relid), Int16GetDatum(attno));
-    if (!HeapTupleIsValid(tup)) continue;
-    Form_pg_attribute att = (Form_pg_attribute)GETSTRUCT(tup);
-    if (att->attisdropped) {
-      ReleaseSysCache(tup);
-      continue;
-    }
+    const Form_pg_attribute att = by_attno[attno];
+    if (att == nullptr || att->attisdropped) continue;
     const char* name = NameStr(att->attname);
     StorageType st;
     storage_type(att->atttypid, &st);
     a[kCodecType] = st.codec_type;
-    a[kCompAttno] = companion_attno(out->companion, name);
+    a[kCompAttno] = attno_in(comp, name);
     if (a[kCompAttno] != 0)
       a[kRole] = storage_name_index(s->segmentby, s->nsegmentby, name) >= 0 ? kRoleSegment : kRoleData;
     const int mm = storage_name_index(s->minmax, s->nminmax, name);
     if (mm >= 0 && a[kRole] == kRoleData) {
       storage_min_column(mm + 1, buf);
-      a[kMinAttno] = companion_attno(out->companion, buf);
+      a[kMinAttno] = attno_in(comp, buf);
       storage_max_column(mm + 1, buf);
-      a[kMaxAttno] = companion_attno(out->companion, buf);
+      a[kMaxAttno] = attno_in(comp, buf);
       storage_nulls_column(mm + 1, buf);
-      a[kNullsAttno] = companion_attno(out->companion, buf);
+      a[kNullsAttno] = attno_in(comp, buf);
     }
     const int bl = storage_name_index(s->bloom, s->nbloom, name);
     if (bl >= 0 && a[kRole] == kRoleData) {
       storage_bloom_column(bl + 1, buf);
-      a[kBloomAttno] = companion_attno(out->companion, buf);
+      a[kBloomAttno] = attno_in(comp, buf);
     }
-    ReleaseSysCache(tup);
   }
-  out->first_orderby = s->norderby > 0 ? get_attnum(chunk_relid, s->orderby[0]) : InvalidAttrNumber;
+  out->first_orderby = s->norderby > 0 ? attno_in(chunk_attrs, s->orderby[0]) : InvalidAttrNumber;
   if (out->first_orderby < 1 || out->first_orderby > natts) out->first_orderby = InvalidAttrNumber;
+  pfree(by_attno);
+  ReleaseSysCacheList(chunk_attrs);
+  ReleaseSysCacheList(comp);
   const Hypertable* ht = out->first_orderby != InvalidAttrNumber ? hypertable_get_by_id(chunk->hypertable_id) : nullptr;
   out->first_is_time = ht != nullptr && strcmp(NameStr(ht->time_column), s->orderby[0]) == 0 &&
                        chunk->range_start != core::kOpenStart && chunk->range_end != core::kOpenEnd &&
