@@ -22,6 +22,8 @@ extern "C" {
 #include "access/genam.h"
 #include "access/tableam.h"
 #include "common/int.h"
+#include "datatype/timestamp.h"
+#include "port/pg_bswap.h"
 #include "storage/lmgr.h"
 #include "utils/datum.h"
 #include "utils/rel.h"
@@ -271,11 +273,18 @@ bool binary_key_exact(const IncPlan* ip, int i) {
 }
 
 // The bucket and group keys of the delta rows seen so far, to tell whether any two delta rows
-// share a bucket and group (then they are combined first). Keys are 64-bit hashes of the group
-// columns' binary values: a collision counts as a shared key (combining is exact either way).
+// share a bucket and group (then they are combined first). Keys are the bucket and the 32-bit
+// hash of the group values' images (group_hash): a collision counts as a shared key (combining is
+// exact either way).
 struct KeySet {
   HTAB* seen;
   bool distinct;  // no two delta rows share a key so far
+};
+
+struct RowKey {
+  int64 bucket;
+  uint32 hash;
+  uint32 pad;  // (zero: keys are compared as bytes)
 };
 
 void keyset_init(KeySet* k, const IncPlan* ip) {
@@ -286,31 +295,62 @@ void keyset_init(KeySet* k, const IncPlan* ip) {
   if (!k->distinct) return;
   HASHCTL ctl;
   memset(&ctl, 0, sizeof ctl);
-  ctl.keysize = sizeof(uint64);
-  ctl.entrysize = sizeof(uint64);
+  ctl.keysize = sizeof(RowKey);
+  ctl.entrysize = sizeof(RowKey);
   ctl.hcxt = CurrentMemoryContext;
   k->seen = hash_create("strata delta row keys", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-// A delta row's values (binary, as stored) and NULL flags.
-void keyset_add(KeySet* k, const IncPlan* ip, const Datum* elems, const bool* enulls) {
+// A delta row's bucket and the hash of its group values.
+void keyset_add(KeySet* k, int64 bucket, uint32 hash) {
   if (!k->distinct) return;
-  uint64 h = 0;
-  for (int i = 0; i < ip->ncols; i++) {
-    if (ip->how[i] != Combine::group) continue;
-    uint64 v = 0x9e3779b97f4a7c15ULL;  // (NULL)
-    if (!enulls[i]) {
-      bytea* b = DatumGetByteaPP(elems[i]);
-      v = hash_bytes_extended(reinterpret_cast<const unsigned char*>(VARDATA_ANY(b)),
-                              static_cast<int>(VARSIZE_ANY_EXHDR(b)), static_cast<uint64>(i));
-    }
-    h = hash_combine64(h, v);
-  }
+  RowKey key{bucket, hash, 0};
   bool found;
-  (void)hash_search(k->seen, &h, HASH_ENTER, &found);
+  (void)hash_search(k->seen, &key, HASH_ENTER, &found);
   if (found) k->distinct = false;
 }
 
+
+// A value of a fixed-width integer or timestamp type from its binary send format, without the
+// type's receive function (false: use it; for other types, typmods and values out of range).
+bool binary_fixed(Oid type, int32 typmod, const char* data, Size len, Datum* out) {
+  // (the value's bytes may be unaligned in the array)
+  auto be64 = [data] {
+    uint64 v;
+    memcpy(&v, data, sizeof v);
+    return static_cast<int64>(pg_ntoh64(v));
+  };
+  switch (type) {
+    case INT8OID:
+      if (len != 8) return false;
+      *out = Int64GetDatum(be64());
+      return true;
+    case INT4OID: {
+      if (len != 4) return false;
+      uint32 v4;
+      memcpy(&v4, data, sizeof v4);
+      *out = Int32GetDatum(static_cast<int32>(pg_ntoh32(v4)));
+      return true;
+    }
+    case INT2OID: {
+      if (len != 2) return false;
+      uint16 v2;
+      memcpy(&v2, data, sizeof v2);
+      *out = Int16GetDatum(static_cast<int16>(pg_ntoh16(v2)));
+      return true;
+    }
+    case TIMESTAMPOID:
+    case TIMESTAMPTZOID: {
+      if (len != 8 || typmod != -1) return false;
+      int64 t = be64();
+      if (!IS_VALID_TIMESTAMP(t)) return false;  // (infinities and errors: the receive function)
+      *out = Int64GetDatum(t);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
 
 // ---- The merge without SQL ---------------------------------------------------------------------
 // When the delta rows need no combining, every aggregate column adds as bigint (count, sum of
@@ -321,7 +361,8 @@ void keyset_add(KeySet* k, const IncPlan* ip, const Datum* elems, const bool* en
 // without planning an UPDATE over the hypertable. Buckets whose chunk is compressed, missing or
 // of another shape take the SQL path.
 
-// The delta rows decoded (row-major values and NULL flags) with their buckets.
+// The delta rows decoded (row-major values and NULL flags) with their buckets and the hashes of
+// their group values (group_hash).
 struct DeltaRows {
   int64 n = 0;
   int64 cap = 0;
@@ -329,19 +370,23 @@ struct DeltaRows {
   Datum* vals = nullptr;
   bool* nulls = nullptr;
   int64* bucket = nullptr;
+  uint32* hash = nullptr;
 };
 
-void delta_rows_add(DeltaRows* d, int64 bucket, const Datum* vals, const bool* nulls) {
+void delta_rows_add(DeltaRows* d, int64 bucket, uint32 hash, const Datum* vals, const bool* nulls) {
   if (d->n == d->cap) {
     d->cap = d->cap == 0 ? 256 : d->cap * 2;
-    Size nv = sizeof(Datum) * d->ncols * d->cap, nn = sizeof(bool) * d->ncols * d->cap, nb = sizeof(int64) * d->cap;
+    Size nv = sizeof(Datum) * d->ncols * d->cap, nn = sizeof(bool) * d->ncols * d->cap, nb = sizeof(int64) * d->cap,
+         nh = sizeof(uint32) * d->cap;
     d->vals = static_cast<Datum*>(d->vals == nullptr ? palloc(nv) : repalloc(d->vals, nv));
     d->nulls = static_cast<bool*>(d->nulls == nullptr ? palloc(nn) : repalloc(d->nulls, nn));
     d->bucket = static_cast<int64*>(d->bucket == nullptr ? palloc(nb) : repalloc(d->bucket, nb));
+    d->hash = static_cast<uint32*>(d->hash == nullptr ? palloc(nh) : repalloc(d->hash, nh));
   }
   memcpy(d->vals + d->n * d->ncols, vals, sizeof(Datum) * d->ncols);
   memcpy(d->nulls + d->n * d->ncols, nulls, sizeof(bool) * d->ncols);
-  d->bucket[d->n++] = bucket;
+  d->bucket[d->n] = bucket;
+  d->hash[d->n++] = hash;
 }
 
 bool direct_mergeable(const IncPlan* ip, int32 mat_id) {
@@ -352,6 +397,8 @@ bool direct_mergeable(const IncPlan* ip, int32 mat_id) {
   return !cagg_exists_on(mat_id);
 }
 
+// The hash of a row's group values other than the bucket (their images: datum_image_hash; NULL
+// has its own).
 uint32 group_hash(const IncPlan* ip, const int16* typlen, const bool* typbyval, const Datum* v, const bool* n) {
   uint32 h = 0;
   for (int i = 0; i < ip->ncols; i++) {
@@ -383,54 +430,91 @@ Oid bucket_index(Relation rel, int bucket_col) {
   return found;
 }
 
-// Merges delta rows [first, first + count) of one bucket into its materialized rows. Sets
-// matched[k] for the delta rows whose materialized row it updated; false (nothing written)
-// when the bucket must take the SQL path.
-bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid bucket_type, const DeltaRows* d, int64 first,
-                         int64 count, const int16* typlen, const bool* typbyval, bool* matched) {
+// One materialization chunk open for the merge without SQL, kept for the consecutive buckets of
+// the delta rows (in bucket order) that it holds: the chunk's relation and bucket index are
+// opened once, its other indexes and an executor state only when an update is not heap-only.
+struct ChunkMerge {
+  bool open = false;
+  bool usable = false;  // (false: the chunk's buckets take the SQL path)
   ChunkInfo ci;
-  if (!chunk_find_by_value(mat, d->bucket[first], &ci) || ci.status != kChunkStatusNormal || !OidIsValid(ci.relid))
+  Relation rel = nullptr;
+  Relation idx = nullptr;
+  RegProcedure eqproc = InvalidOid;
+  TupleTableSlot* scan_slot = nullptr;
+  EState* estate = nullptr;  // (with rri and index_slot, set up by the first update that is not HOT)
+  ResultRelInfo* rri = nullptr;
+  TupleTableSlot* index_slot = nullptr;
+};
+
+void chunk_merge_close(ChunkMerge* cm) {
+  if (!cm->open) return;
+  if (cm->estate != nullptr) {
+    ExecDropSingleTupleTableSlot(cm->index_slot);
+    ExecCloseIndices(cm->rri);
+    FreeExecutorState(cm->estate);
+  }
+  if (cm->scan_slot != nullptr) ExecDropSingleTupleTableSlot(cm->scan_slot);
+  if (cm->idx != nullptr) index_close(cm->idx, NoLock);
+  if (cm->rel != nullptr) relation_close(cm->rel, NoLock);  // (locks held to the end of the transaction)
+  *cm = ChunkMerge{};
+}
+
+// Opens the chunk holding `bucket` (after closing the one open), or keeps the open one when it
+// holds the bucket. Returns whether the bucket can be merged without SQL.
+bool chunk_merge_open(ChunkMerge* cm, const IncPlan* ip, Hypertable* mat, Oid bucket_type, int64 bucket) {
+  if (cm->open && bucket >= cm->ci.range_start && bucket < cm->ci.range_end) return cm->usable;
+  chunk_merge_close(cm);
+  cm->open = true;
+  if (!chunk_find_by_value(mat, bucket, &cm->ci) || cm->ci.status != kChunkStatusNormal ||
+      !OidIsValid(cm->ci.relid)) {
+    cm->ci.range_start = cm->ci.range_end = bucket;  // (not kept: looked up again by the next bucket)
     return false;
-  Relation rel = try_relation_open(ci.relid, RowExclusiveLock);
-  if (rel == nullptr) return false;
+  }
+  cm->rel = try_relation_open(cm->ci.relid, RowExclusiveLock);
+  if (cm->rel == nullptr) {
+    cm->ci.range_start = cm->ci.range_end = bucket;
+    return false;
+  }
   // (again under the lock, whose invalidations are processed now: compressed meanwhile?)
   ChunkInfo now;
-  bool same_chunk = chunk_find_by_value(mat, d->bucket[first], &now) && now.id == ci.id &&
-                    now.status == kChunkStatusNormal && now.relid == ci.relid;
-  TupleDesc td = RelationGetDescr(rel);
+  bool same_chunk = chunk_find_by_value(mat, bucket, &now) && now.id == cm->ci.id &&
+                    now.status == kChunkStatusNormal && now.relid == cm->ci.relid;
+  TupleDesc td = RelationGetDescr(cm->rel);
   // (a chunk with triggers, a user's on the materialization, takes the SQL path, which fires them)
-  bool shape = same_chunk && td->natts == ip->ncols && rel->rd_rel->relkind == RELKIND_RELATION &&
-               rel->trigdesc == nullptr;
+  bool shape = same_chunk && td->natts == ip->ncols && cm->rel->rd_rel->relkind == RELKIND_RELATION &&
+               cm->rel->trigdesc == nullptr;
   for (int i = 0; shape && i < ip->ncols; i++) {
     Form_pg_attribute a = TupleDescAttr(td, i);
     shape = !a->attisdropped && a->atttypid == ip->types[i] && !a->attgenerated;
   }
-  Oid idx_oid = shape ? bucket_index(rel, ip->bucket_col) : InvalidOid;
-  if (!OidIsValid(idx_oid)) {
-    relation_close(rel, NoLock);  // (held to the end of the transaction)
-    return false;
-  }
-  Relation idx = index_open(idx_oid, RowExclusiveLock);
-  Oid eqop = idx->rd_rel->relam == BTREE_AM_OID
-                 ? get_opfamily_member(idx->rd_opfamily[0], bucket_type, bucket_type, BTEqualStrategyNumber)
+  Oid idx_oid = shape ? bucket_index(cm->rel, ip->bucket_col) : InvalidOid;
+  if (!OidIsValid(idx_oid)) return false;
+  cm->idx = index_open(idx_oid, RowExclusiveLock);
+  Oid eqop = cm->idx->rd_rel->relam == BTREE_AM_OID
+                 ? get_opfamily_member(cm->idx->rd_opfamily[0], bucket_type, bucket_type, BTEqualStrategyNumber)
                  : InvalidOid;
-  if (!OidIsValid(eqop)) {
-    index_close(idx, NoLock);
-    relation_close(rel, NoLock);  // (held to the end of the transaction)
-    return false;
-  }
+  if (!OidIsValid(eqop)) return false;
+  cm->eqproc = get_opcode(eqop);
+  cm->scan_slot = table_slot_create(cm->rel, nullptr);
+  cm->usable = true;
+  return true;
+}
 
+// Merges delta rows [first, first + count) of one bucket into its materialized rows in the
+// chunk open in `cm` (chunk_merge_open returned true for the bucket). Sets matched[k] for the
+// delta rows whose materialized row it updated.
+void merge_bucket_direct(const IncPlan* ip, ChunkMerge* cm, const DeltaRows* d, int64 first, int64 count,
+                         const int16* typlen, const bool* typbyval, bool* matched) {
+  Relation rel = cm->rel;
+  TupleDesc td = RelationGetDescr(rel);
   // The bucket's delta rows by the hash of their group values (chained through `next`).
   int nslots = 1;
   while (nslots < 2 * count) nslots <<= 1;
   auto* head = static_cast<int64*>(palloc(sizeof(int64) * nslots));
   auto* next = static_cast<int64*>(palloc(sizeof(int64) * count));
-  auto* hashes = static_cast<uint32*>(palloc(sizeof(uint32) * count));
+  const uint32* hashes = d->hash + first;
   for (int s = 0; s < nslots; s++) head[s] = -1;
   for (int64 k = 0; k < count; k++) {
-    const Datum* v = d->vals + (first + k) * d->ncols;
-    const bool* n = d->nulls + (first + k) * d->ncols;
-    hashes[k] = group_hash(ip, typlen, typbyval, v, n);
     int s = static_cast<int>(hashes[k] & static_cast<uint32>(nslots - 1));
     next[k] = head[s];
     head[s] = k;
@@ -441,12 +525,12 @@ bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid bucket_type, co
   auto* old_of = static_cast<int64*>(palloc(sizeof(int64) * count));
   int64 nold = 0;
   ScanKeyData key;
-  ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid, idx->rd_indcollation[0], get_opcode(eqop),
+  ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid, cm->idx->rd_indcollation[0], cm->eqproc,
                          d->vals[first * d->ncols + ip->bucket_col]);
   Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
-  IndexScanDesc scan = index_beginscan(rel, idx, snap, 1, 0);
+  IndexScanDesc scan = index_beginscan(rel, cm->idx, snap, 1, 0);
   index_rescan(scan, &key, 1, nullptr, 0);
-  TupleTableSlot* slot = table_slot_create(rel, nullptr);
+  TupleTableSlot* slot = cm->scan_slot;
   while (index_getnext_slot(scan, ForwardScanDirection, slot)) {
     slot_getallattrs(slot);
     uint32 h = group_hash(ip, typlen, typbyval, slot->tts_values, slot->tts_isnull);
@@ -467,53 +551,56 @@ bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid bucket_type, co
       break;
     }
   }
-  ExecDropSingleTupleTableSlot(slot);
+  ExecClearTuple(slot);
   index_endscan(scan);
   UnregisterSnapshot(snap);
-  index_close(idx, NoLock);
 
   // Each matched row plus its delta row (NULL, no input, takes the other side), in place; index
   // entries only for the versions that are not heap-only.
-  if (nold > 0) {
-    EState* estate = CreateExecutorState();
-    ResultRelInfo* rri = makeNode(ResultRelInfo);
-    InitResultRelInfo(rri, rel, 1, nullptr, 0);
-    ExecOpenIndices(rri, false);
-    TupleTableSlot* nslot = MakeSingleTupleTableSlot(td, &TTSOpsHeapTuple);
-    auto* values = static_cast<Datum*>(palloc(sizeof(Datum) * ip->ncols));
-    auto* nulls = static_cast<bool*>(palloc(sizeof(bool) * ip->ncols));
-    for (int64 j = 0; j < nold; j++) {
-      const Datum* v = d->vals + (first + old_of[j]) * d->ncols;
-      const bool* n = d->nulls + (first + old_of[j]) * d->ncols;
-      heap_deform_tuple(olds[j], td, values, nulls);
-      for (int i = 0; i < ip->ncols; i++) {
-        if (ip->how[i] == Combine::group || n[i]) continue;
-        if (nulls[i]) {
-          values[i] = v[i];
-          nulls[i] = false;
-          continue;
-        }
-        int64 sum;
-        if (pg_add_s64_overflow(DatumGetInt64(values[i]), DatumGetInt64(v[i]), &sum))
-          ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
-        values[i] = Int64GetDatum(sum);
+  auto* values = static_cast<Datum*>(palloc(sizeof(Datum) * ip->ncols));
+  auto* nulls = static_cast<bool*>(palloc(sizeof(bool) * ip->ncols));
+  for (int64 j = 0; j < nold; j++) {
+    const Datum* v = d->vals + (first + old_of[j]) * d->ncols;
+    const bool* n = d->nulls + (first + old_of[j]) * d->ncols;
+    heap_deform_tuple(olds[j], td, values, nulls);
+    for (int i = 0; i < ip->ncols; i++) {
+      if (ip->how[i] == Combine::group || n[i]) continue;
+      if (nulls[i]) {
+        values[i] = v[i];
+        nulls[i] = false;
+        continue;
       }
-      HeapTuple newtup = heap_form_tuple(td, values, nulls);
-      simple_heap_update(rel, &olds[j]->t_self, newtup);
-      if (rri->ri_NumIndices > 0 && !HeapTupleIsHeapOnly(newtup)) {
-        ExecStoreHeapTuple(newtup, nslot, false);
-        ResetPerTupleExprContext(estate);
-        (void)ExecInsertIndexTuples(rri, nslot, estate, false, false, nullptr, NIL);
-        ExecClearTuple(nslot);
-      }
-      heap_freetuple(newtup);
+      int64 sum;
+      if (pg_add_s64_overflow(DatumGetInt64(values[i]), DatumGetInt64(v[i]), &sum))
+        ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
+      values[i] = Int64GetDatum(sum);
     }
-    ExecDropSingleTupleTableSlot(nslot);
-    ExecCloseIndices(rri);
-    FreeExecutorState(estate);
+    HeapTuple newtup = heap_form_tuple(td, values, nulls);
+    simple_heap_update(rel, &olds[j]->t_self, newtup);
+    if (!HeapTupleIsHeapOnly(newtup)) {
+      if (cm->estate == nullptr) {
+        cm->estate = CreateExecutorState();
+        cm->rri = makeNode(ResultRelInfo);
+        InitResultRelInfo(cm->rri, rel, 1, nullptr, 0);
+        ExecOpenIndices(cm->rri, false);
+        cm->index_slot = MakeSingleTupleTableSlot(td, &TTSOpsHeapTuple);
+      }
+      if (cm->rri->ri_NumIndices > 0) {
+        ExecStoreHeapTuple(newtup, cm->index_slot, false);
+        ResetPerTupleExprContext(cm->estate);
+        (void)ExecInsertIndexTuples(cm->rri, cm->index_slot, cm->estate, false, false, nullptr, NIL);
+        ExecClearTuple(cm->index_slot);
+      }
+    }
+    heap_freetuple(newtup);
+    heap_freetuple(olds[j]);
   }
-  relation_close(rel, NoLock);  // (held to the end of the transaction)
-  return true;
+  pfree(values);
+  pfree(nulls);
+  pfree(olds);
+  pfree(old_of);
+  pfree(head);
+  pfree(next);
 }
 // Deletes the delta rows merged, exactly those read (a writer's that committed since stay), and
 // closes the delta table.
@@ -671,9 +758,14 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   TupleDesc desc = merge ? plan_desc(&ip) : nullptr;
   FmgrInfo* recv = nullptr;
   Oid* ioparams = nullptr;
+  int16* typlen = nullptr;
+  bool* typbyval = nullptr;
   if (merge) {
     recv = static_cast<FmgrInfo*>(palloc(sizeof(FmgrInfo) * ip.ncols));
     ioparams = static_cast<Oid*>(palloc(sizeof(Oid) * ip.ncols));
+    typlen = static_cast<int16*>(palloc(sizeof(int16) * ip.ncols));
+    typbyval = static_cast<bool*>(palloc(sizeof(bool) * ip.ncols));
+    for (int i = 0; i < ip.ncols; i++) get_typlenbyval(ip.types[i], &typlen[i], &typbyval[i]);
     for (int i = 0; i < ip.ncols; i++) {
       Oid fn;
       getTypeBinaryInputInfo(ip.types[i], &fn, &ioparams[i]);
@@ -706,10 +798,16 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   auto* bucket_list = static_cast<int64*>(palloc(sizeof(int64) * bucket_cap));
   bool any_logged = false;
   HeapTuple tup;
+  int64 bucket = 0, next = 0;
+  bool have_bucket = false;
   while (HeapTupleIsValid(tup = systable_getnext(scan))) {
     bool isnull;
-    int64 bucket = DatumGetInt64(heap_getattr(tup, Anum_delta_bucket, RelationGetDescr(rel), &isnull));
-    int64 next = bucket_next(b, bucket);
+    int64 b_now = DatumGetInt64(heap_getattr(tup, Anum_delta_bucket, RelationGetDescr(rel), &isnull));
+    if (!have_bucket || b_now != bucket) {  // (rows come in bucket order: once per bucket)
+      bucket = b_now;
+      next = bucket_next(b, bucket);
+      have_bucket = true;
+    }
     bool covered = false;
     for (int i = 0; i < m && !covered; i++) covered = log[i].lo < next && log[i].hi >= bucket;
     if (covered) continue;  // recomputed by a batch, which discards it
@@ -734,19 +832,23 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
         continue;
       }
       bytea* v = DatumGetByteaPP(elems[i]);
-      StringInfoData buf;
-      buf.data = VARDATA_ANY(v);
-      buf.len = VARSIZE_ANY_EXHDR(v);
-      buf.maxlen = buf.len;
-      buf.cursor = 0;
-      values[i] = ReceiveFunctionCall(&recv[i], &buf, ioparams[i], ip.typmods[i]);
+      if (!binary_fixed(ip.types[i], ip.typmods[i], VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), &values[i])) {
+        StringInfoData buf;
+        buf.data = VARDATA_ANY(v);
+        buf.len = VARSIZE_ANY_EXHDR(v);
+        buf.maxlen = buf.len;
+        buf.cursor = 0;
+        values[i] = ReceiveFunctionCall(&recv[i], &buf, ioparams[i], ip.typmods[i]);
+      }
     }
     for (int i = 0; i < n; i++)
       if (nulls[i]) group_null[i] = true;
     if (rows == 0) keyset_init(&keys_seen, &ip);
-    keyset_add(&keys_seen, &ip, elems, enulls);
+    // (the hash of the group values: for the key set and the merge without SQL)
+    uint32 gh = direct || keys_seen.distinct ? group_hash(&ip, typlen, typbyval, values, nulls) : 0;
+    keyset_add(&keys_seen, bucket, gh);
     if (direct)
-      delta_rows_add(&drows, bucket, values, nulls);
+      delta_rows_add(&drows, bucket, gh, values, nulls);
     else
       tuplestore_putvalues(ts, desc, values, nulls);
     auto* tid = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData)));
@@ -783,16 +885,15 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
       Hypertable* mat = hypertable_get_by_id(id);
       if (mat == nullptr) elog(ERROR, "materialization hypertable %d is missing", id);
       LockRelationOid(mat->relid, RowExclusiveLock);
-      auto* typlen = static_cast<int16*>(palloc(sizeof(int16) * ip.ncols));
-      auto* typbyval = static_cast<bool*>(palloc(sizeof(bool) * ip.ncols));
-      for (int i = 0; i < ip.ncols; i++) get_typlenbyval(ip.types[i], &typlen[i], &typbyval[i]);
+      ChunkMerge cm;
       for (int64 first = 0, last; first < drows.n; first = last) {
         for (last = first + 1; last < drows.n && drows.bucket[last] == drows.bucket[first]; last++) {
         }
-        if (merge_bucket_direct(&ip, mat, ip.types[ip.bucket_col], &drows, first, last - first, typlen, typbyval,
-                                matched + first))
-          for (int64 k = first; k < last; k++) taken[k] = true;
+        if (!chunk_merge_open(&cm, &ip, mat, ip.types[ip.bucket_col], drows.bucket[first])) continue;
+        merge_bucket_direct(&ip, &cm, &drows, first, last - first, typlen, typbyval, matched + first);
+        for (int64 k = first; k < last; k++) taken[k] = true;
       }
+      chunk_merge_close(&cm);
     }
     sql_update = false;
     for (int64 k = 0; k < drows.n; k++) {
@@ -918,13 +1019,13 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   if (!OidIsValid(array_type)) elog(ERROR, "time type %u has no array type", qi->time_type);
   auto* bucket_datums = static_cast<Datum*>(palloc(sizeof(Datum) * nbuckets));
   for (int i = 0; i < nbuckets; i++) bucket_datums[i] = internal_to_time_datum(bucket_list[i], qi->time_type);
-  int16 typlen;
-  bool typbyval;
-  char typalign;
-  get_typlenbyvalalign(qi->time_type, &typlen, &typbyval, &typalign);
+  int16 time_len;
+  bool time_byval;
+  char time_align;
+  get_typlenbyvalalign(qi->time_type, &time_len, &time_byval, &time_align);
   Oid types[3] = {qi->time_type, qi->time_type, array_type};
   Datum args[3] = {internal_to_time_datum(lo_bucket, qi->time_type), internal_to_time_datum(hi_bucket, qi->time_type),
-                   PointerGetDatum(construct_array(bucket_datums, nbuckets, qi->time_type, typlen, typbyval, typalign))};
+                   PointerGetDatum(construct_array(bucket_datums, nbuckets, qi->time_type, time_len, time_byval, time_align))};
 
   pg::InternalUser as;
   pg::owner_user_begin(&as, mat_owner(id));
