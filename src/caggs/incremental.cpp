@@ -90,6 +90,19 @@ struct IncPlan {
   int bucket_col;  // 0-based
 };
 
+// An output row of the aggregate's query over captured rows, its values in binary.
+struct OutRow {
+  int64 bucket;
+  int64 seq;   // (its position: packing keeps the query's order within a bucket)
+  Size bytes;  // the values' bytes in an array
+  Datum* elems;
+  bool* nulls;
+};
+
+// The most bytes of values packed into one delta row: a row stays below the size at which it
+// would be compressed or moved out of line (TOAST_TUPLE_THRESHOLD, about 2 kB).
+constexpr Size kPackBytes = 1600;
+
 bool delta_oids(Oid* rel, Oid* idx) {
   Oid nsp = catalog_namespace_oid();
   *rel = get_relname_relid("continuous_agg_delta", nsp);
@@ -679,7 +692,10 @@ bool inc_write_deltas(Cagg* c, Tuplestorestate* rows, TupleDesc desc, int64 nrow
   PopActiveSnapshot();
   pg::owner_user_end(&as);
 
-  // One delta row per output row: its bucket and every column in binary.
+  // The output rows' values in binary, then stored by bucket: the rows of one bucket packed into
+  // delta rows of a two-dimensional array (rows x columns) each, up to kPackBytes of values, so
+  // that a refresh reads and deletes a few catalog rows per bucket, not one per group (a single
+  // row is stored as a one-dimensional array).
   if (out_desc->natts != ip.ncols) elog(ERROR, "unexpected shape of the aggregate's rows");
   auto* send = static_cast<FmgrInfo*>(palloc(sizeof(FmgrInfo) * ip.ncols));
   for (int i = 0; i < ip.ncols; i++) {
@@ -688,35 +704,68 @@ bool inc_write_deltas(Cagg* c, Tuplestorestate* rows, TupleDesc desc, int64 nrow
     getTypeBinaryOutputInfo(TupleDescAttr(out_desc, i)->atttypid, &fn, &varlena);
     fmgr_info(fn, &send[i]);
   }
-  Relation rel = table_open(delta_rel, RowExclusiveLock);
+  MemoryContext rows_cxt = AllocSetContextCreate(CurrentMemoryContext, "strata delta rows", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(rows_cxt);
+  int64 nout = tuplestore_tuple_count(out), k = 0;
+  auto* outs = static_cast<OutRow*>(palloc(sizeof(OutRow) * Max(nout, 1)));
   TupleTableSlot* slot = MakeSingleTupleTableSlot(out_desc, &TTSOpsMinimalTuple);
-  auto* elems = static_cast<Datum*>(palloc(sizeof(Datum) * ip.ncols));
-  auto* enulls = static_cast<bool*>(palloc(sizeof(bool) * ip.ncols));
-  MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "strata delta row", ALLOCSET_DEFAULT_SIZES);
-  while (tuplestore_gettupleslot(out, true, false, slot)) {
-    MemoryContext old = MemoryContextSwitchTo(row_cxt);
+  while (k < nout && tuplestore_gettupleslot(out, true, false, slot)) {
     slot_getallattrs(slot);
     if (slot->tts_isnull[ip.bucket_col]) elog(ERROR, "NULL bucket in an aggregate's late rows");
+    OutRow* r = &outs[k];
+    r->bucket = time_datum_to_internal(slot->tts_values[ip.bucket_col], qi.time_type);
+    r->seq = k++;
+    r->bytes = 0;
+    r->elems = static_cast<Datum*>(palloc(sizeof(Datum) * ip.ncols));
+    r->nulls = static_cast<bool*>(palloc(sizeof(bool) * ip.ncols));
     for (int i = 0; i < ip.ncols; i++) {
-      enulls[i] = slot->tts_isnull[i];
-      elems[i] = enulls[i] ? 0 : PointerGetDatum(SendFunctionCall(&send[i], slot->tts_values[i]));
+      r->nulls[i] = slot->tts_isnull[i];
+      r->elems[i] = r->nulls[i] ? 0 : PointerGetDatum(SendFunctionCall(&send[i], slot->tts_values[i]));
+      if (!r->nulls[i]) r->bytes += INTALIGN(VARSIZE(DatumGetPointer(r->elems[i])));
     }
-    int dims[1] = {ip.ncols};
-    int lbs[1] = {1};
+  }
+  ExecDropSingleTupleTableSlot(slot);
+  nout = k;
+  qsort(outs, static_cast<size_t>(nout), sizeof(OutRow), [](const void* x, const void* y) {
+    const auto* a = static_cast<const OutRow*>(x);
+    const auto* b = static_cast<const OutRow*>(y);
+    if (a->bucket != b->bucket) return a->bucket < b->bucket ? -1 : 1;
+    return a->seq < b->seq ? -1 : (a->seq > b->seq ? 1 : 0);
+  });
+  Relation rel = table_open(delta_rel, RowExclusiveLock);
+  auto* elems = static_cast<Datum*>(palloc(sizeof(Datum) * ip.ncols * Max(nout, 1)));
+  auto* enulls = static_cast<bool*>(palloc(sizeof(bool) * ip.ncols * Max(nout, 1)));
+  MemoryContext row_cxt = AllocSetContextCreate(rows_cxt, "strata delta row", ALLOCSET_DEFAULT_SIZES);
+  for (int64 first = 0, last; first < nout; first = last) {
+    Size bytes = outs[first].bytes;
+    for (last = first + 1; last < nout && outs[last].bucket == outs[first].bucket &&
+                           bytes + outs[last].bytes <= kPackBytes;
+         last++)
+      bytes += outs[last].bytes;
+    int nrows = static_cast<int>(last - first);
+    for (int r = 0; r < nrows; r++) {
+      memcpy(elems + r * ip.ncols, outs[first + r].elems, sizeof(Datum) * ip.ncols);
+      memcpy(enulls + r * ip.ncols, outs[first + r].nulls, sizeof(bool) * ip.ncols);
+    }
+    MemoryContextSwitchTo(row_cxt);
+    int dims[2] = {nrows, ip.ncols};
+    int lbs[2] = {1, 1};
     Datum values[Natts_delta];
     bool nulls[Natts_delta] = {};
     values[Anum_delta_mat_id - 1] = Int32GetDatum(c->mat_id);
-    values[Anum_delta_bucket - 1] =
-        Int64GetDatum(time_datum_to_internal(slot->tts_values[ip.bucket_col], qi.time_type));
+    values[Anum_delta_bucket - 1] = Int64GetDatum(outs[first].bucket);
     values[Anum_delta_vals - 1] =
-        PointerGetDatum(construct_md_array(elems, enulls, 1, dims, lbs, BYTEAOID, -1, false, TYPALIGN_INT));
+        nrows == 1 ? PointerGetDatum(construct_md_array(elems, enulls, 1, dims + 1, lbs, BYTEAOID, -1, false,
+                                                        TYPALIGN_INT))
+                   : PointerGetDatum(construct_md_array(elems, enulls, 2, dims, lbs, BYTEAOID, -1, false,
+                                                        TYPALIGN_INT));
     HeapTuple tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
     CatalogTupleInsert(rel, tup);
-    MemoryContextSwitchTo(old);
+    MemoryContextSwitchTo(rows_cxt);
     MemoryContextReset(row_cxt);
   }
-  MemoryContextDelete(row_cxt);
-  ExecDropSingleTupleTableSlot(slot);
+  MemoryContextSwitchTo(old);
+  MemoryContextDelete(rows_cxt);
   table_close(rel, RowExclusiveLock);
   tuplestore_end(out);
   return true;
@@ -823,38 +872,42 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
     bool* enulls;
     int n;
     deconstruct_array(arr, BYTEAOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
-    if (n != ip.ncols) elog(ERROR, "delta row of continuous aggregate \"%s\" has %d values, expected %d",
-                            NameStr(cagg->user_name), n, ip.ncols);
-    for (int i = 0; i < n; i++) {
-      nulls[i] = enulls[i];
-      if (nulls[i]) {
-        values[i] = 0;
-        continue;
+    // One row (a one-dimensional array) or rows packed by inc_write_deltas (rows x columns).
+    int nrows = ARR_NDIM(arr) == 2 && ARR_DIMS(arr)[1] == ip.ncols ? ARR_DIMS(arr)[0] : 1;
+    if ((ARR_NDIM(arr) != 1 && ARR_NDIM(arr) != 2) || n != nrows * ip.ncols)
+      elog(ERROR, "delta row of continuous aggregate \"%s\" has %d values, expected %d per row",
+           NameStr(cagg->user_name), n, ip.ncols);
+    for (int r = 0; r < nrows; r++) {
+      for (int i = 0; i < ip.ncols; i++) {
+        nulls[i] = enulls[r * ip.ncols + i];
+        if (nulls[i]) {
+          values[i] = 0;
+          group_null[i] = true;
+          continue;
+        }
+        bytea* v = DatumGetByteaPP(elems[r * ip.ncols + i]);
+        if (!binary_fixed(ip.types[i], ip.typmods[i], VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), &values[i])) {
+          StringInfoData buf;
+          buf.data = VARDATA_ANY(v);
+          buf.len = VARSIZE_ANY_EXHDR(v);
+          buf.maxlen = buf.len;
+          buf.cursor = 0;
+          values[i] = ReceiveFunctionCall(&recv[i], &buf, ioparams[i], ip.typmods[i]);
+        }
       }
-      bytea* v = DatumGetByteaPP(elems[i]);
-      if (!binary_fixed(ip.types[i], ip.typmods[i], VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), &values[i])) {
-        StringInfoData buf;
-        buf.data = VARDATA_ANY(v);
-        buf.len = VARSIZE_ANY_EXHDR(v);
-        buf.maxlen = buf.len;
-        buf.cursor = 0;
-        values[i] = ReceiveFunctionCall(&recv[i], &buf, ioparams[i], ip.typmods[i]);
-      }
+      if (rows == 0) keyset_init(&keys_seen, &ip);
+      // (the hash of the group values: for the key set and the merge without SQL)
+      uint32 gh = direct || keys_seen.distinct ? group_hash(&ip, typlen, typbyval, values, nulls) : 0;
+      keyset_add(&keys_seen, bucket, gh);
+      if (direct)
+        delta_rows_add(&drows, bucket, gh, values, nulls);
+      else
+        tuplestore_putvalues(ts, desc, values, nulls);
+      rows++;
     }
-    for (int i = 0; i < n; i++)
-      if (nulls[i]) group_null[i] = true;
-    if (rows == 0) keyset_init(&keys_seen, &ip);
-    // (the hash of the group values: for the key set and the merge without SQL)
-    uint32 gh = direct || keys_seen.distinct ? group_hash(&ip, typlen, typbyval, values, nulls) : 0;
-    keyset_add(&keys_seen, bucket, gh);
-    if (direct)
-      delta_rows_add(&drows, bucket, gh, values, nulls);
-    else
-      tuplestore_putvalues(ts, desc, values, nulls);
     auto* tid = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData)));
     *tid = tup->t_self;
     tids = lappend(tids, tid);
-    rows++;
     if (nbuckets == 0 || bucket_list[nbuckets - 1] != bucket) {  // (in bucket order)
       if (nbuckets == bucket_cap) {
         bucket_cap *= 2;
