@@ -33,7 +33,7 @@ END $$;
 -- Pending delta rows and range invalidations below the threshold, per aggregate.
 CREATE VIEW pending AS
   SELECT c.user_view_name AS agg,
-         (SELECT count(*) FROM _strata_catalog.continuous_agg_delta d
+         (SELECT coalesce(sum(CASE array_ndims(d.vals) WHEN 2 THEN array_length(d.vals, 1) ELSE 1 END), 0) FROM _strata_catalog.continuous_agg_delta d
            WHERE d.mat_hypertable_id = c.mat_hypertable_id) AS deltas,
          (SELECT count(*) FROM _strata_catalog.continuous_agg_invalidation i
            WHERE i.mat_hypertable_id = c.mat_hypertable_id AND i.lowest < c.invalidation_threshold) AS ranges
