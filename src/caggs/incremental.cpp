@@ -35,6 +35,7 @@ extern "C" {
 #include "common/hashfn.h"
 #include "executor/executor.h"
 #include "executor/tstoreReceiver.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -98,6 +99,62 @@ struct OutRow {
   Datum* elems;
   bool* nulls;
 };
+
+// The output rows in binary (send_rows).
+struct SendRows {
+  const IncPlan* ip;
+  FmgrInfo* send;
+  Tuplestorestate* out;
+  TupleDesc out_desc;
+  Oid time_type;
+  int64 nout;  // (the rows read)
+  OutRow* outs;
+};
+
+void send_rows(void* arg) {
+  auto* sr = static_cast<SendRows*>(arg);
+  const IncPlan* ip = sr->ip;
+  int64 k = 0;
+  TupleTableSlot* slot = MakeSingleTupleTableSlot(sr->out_desc, &TTSOpsMinimalTuple);
+  while (k < sr->nout && tuplestore_gettupleslot(sr->out, true, false, slot)) {
+    slot_getallattrs(slot);
+    if (slot->tts_isnull[ip->bucket_col]) elog(ERROR, "NULL bucket in an aggregate's late rows");
+    OutRow* r = &sr->outs[k];
+    r->bucket = time_datum_to_internal(slot->tts_values[ip->bucket_col], sr->time_type);
+    r->seq = k++;
+    r->bytes = 0;
+    r->elems = static_cast<Datum*>(palloc(sizeof(Datum) * ip->ncols));
+    r->nulls = static_cast<bool*>(palloc(sizeof(bool) * ip->ncols));
+    for (int i = 0; i < ip->ncols; i++) {
+      r->nulls[i] = slot->tts_isnull[i];
+      r->elems[i] = r->nulls[i] ? 0 : PointerGetDatum(SendFunctionCall(&sr->send[i], slot->tts_values[i]));
+      if (!r->nulls[i]) r->bytes += INTALIGN(VARSIZE(DatumGetPointer(r->elems[i])));
+    }
+  }
+  ExecDropSingleTupleTableSlot(slot);
+  sr->nout = k;
+}
+
+// Runs fn(arg) with the client encoding set to the database's: the send and receive functions of
+// text-like types convert to and from the client encoding, and the session that writes delta rows
+// and the one that merges them need not share it (the values are stored in the database's).
+void in_database_encoding(void (*fn)(void*), void* arg) {
+  const int client = pg_get_client_encoding();
+  if (client == GetDatabaseEncoding()) {
+    fn(arg);
+    return;
+  }
+  (void)SetClientEncoding(GetDatabaseEncoding());
+  PG_TRY();
+  {
+    fn(arg);
+  }
+  PG_FINALLY();
+  {
+    (void)SetClientEncoding(client);
+  }
+  PG_END_TRY();
+}
 
 // The most bytes of values packed into one delta row: a row stays below the size at which it
 // would be compressed or moved out of line (TOAST_TUPLE_THRESHOLD, about 2 kB).
@@ -362,6 +419,35 @@ bool binary_fixed(Oid type, int32 typmod, const char* data, Size len, Datum* out
     }
     default:
       return false;
+  }
+}
+
+// A catalog row's values (rows x columns) from their binary form (receive_values).
+struct ReceiveValues {
+  const IncPlan* ip;
+  FmgrInfo* recv;
+  Oid* ioparams;
+  Datum* elems;
+  bool* nulls;
+  int n;
+  Datum* values;  // (out)
+};
+
+void receive_values(void* arg) {
+  auto* d = static_cast<ReceiveValues*>(arg);
+  const IncPlan* ip = d->ip;
+  for (int e = 0; e < d->n; e++) {
+    d->values[e] = 0;
+    if (d->nulls[e]) continue;
+    const int i = e % ip->ncols;
+    bytea* v = DatumGetByteaPP(d->elems[e]);
+    if (binary_fixed(ip->types[i], ip->typmods[i], VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), &d->values[e])) continue;
+    StringInfoData buf;
+    buf.data = VARDATA_ANY(v);
+    buf.len = VARSIZE_ANY_EXHDR(v);
+    buf.maxlen = buf.len;
+    buf.cursor = 0;
+    d->values[e] = ReceiveFunctionCall(&d->recv[i], &buf, d->ioparams[i], ip->typmods[i]);
   }
 }
 
@@ -706,26 +792,11 @@ bool inc_write_deltas(Cagg* c, Tuplestorestate* rows, TupleDesc desc, int64 nrow
   }
   MemoryContext rows_cxt = AllocSetContextCreate(CurrentMemoryContext, "strata delta rows", ALLOCSET_DEFAULT_SIZES);
   MemoryContext old = MemoryContextSwitchTo(rows_cxt);
-  int64 nout = tuplestore_tuple_count(out), k = 0;
-  auto* outs = static_cast<OutRow*>(palloc(sizeof(OutRow) * Max(nout, 1)));
-  TupleTableSlot* slot = MakeSingleTupleTableSlot(out_desc, &TTSOpsMinimalTuple);
-  while (k < nout && tuplestore_gettupleslot(out, true, false, slot)) {
-    slot_getallattrs(slot);
-    if (slot->tts_isnull[ip.bucket_col]) elog(ERROR, "NULL bucket in an aggregate's late rows");
-    OutRow* r = &outs[k];
-    r->bucket = time_datum_to_internal(slot->tts_values[ip.bucket_col], qi.time_type);
-    r->seq = k++;
-    r->bytes = 0;
-    r->elems = static_cast<Datum*>(palloc(sizeof(Datum) * ip.ncols));
-    r->nulls = static_cast<bool*>(palloc(sizeof(bool) * ip.ncols));
-    for (int i = 0; i < ip.ncols; i++) {
-      r->nulls[i] = slot->tts_isnull[i];
-      r->elems[i] = r->nulls[i] ? 0 : PointerGetDatum(SendFunctionCall(&send[i], slot->tts_values[i]));
-      if (!r->nulls[i]) r->bytes += INTALIGN(VARSIZE(DatumGetPointer(r->elems[i])));
-    }
-  }
-  ExecDropSingleTupleTableSlot(slot);
-  nout = k;
+  SendRows sr{&ip, send, out, out_desc, qi.time_type, tuplestore_tuple_count(out), nullptr};
+  sr.outs = static_cast<OutRow*>(palloc(sizeof(OutRow) * Max(sr.nout, 1)));
+  in_database_encoding(send_rows, &sr);
+  int64 nout = sr.nout;
+  OutRow* outs = sr.outs;
   qsort(outs, static_cast<size_t>(nout), sizeof(OutRow), [](const void* x, const void* y) {
     const auto* a = static_cast<const OutRow*>(x);
     const auto* b = static_cast<const OutRow*>(y);
@@ -849,6 +920,8 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   HeapTuple tup;
   int64 bucket = 0, next = 0;
   bool have_bucket = false;
+  ReceiveValues dec{merge ? &ip : nullptr, recv, ioparams, nullptr, nullptr, 0, nullptr};
+  int dec_cap = 0;
   while (HeapTupleIsValid(tup = systable_getnext(scan))) {
     bool isnull;
     int64 b_now = DatumGetInt64(heap_getattr(tup, Anum_delta_bucket, RelationGetDescr(rel), &isnull));
@@ -877,23 +950,20 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
     if ((ARR_NDIM(arr) != 1 && ARR_NDIM(arr) != 2) || n != nrows * ip.ncols)
       elog(ERROR, "delta row of continuous aggregate \"%s\" has %d values, expected %d per row",
            NameStr(cagg->user_name), n, ip.ncols);
+    if (n > dec_cap) {
+      dec_cap = Max(n, 2 * dec_cap);
+      dec.values = static_cast<Datum*>(dec.values == nullptr ? palloc(sizeof(Datum) * dec_cap)
+                                                             : repalloc(dec.values, sizeof(Datum) * dec_cap));
+    }
+    dec.elems = elems;
+    dec.nulls = enulls;
+    dec.n = n;
+    in_database_encoding(receive_values, &dec);
     for (int r = 0; r < nrows; r++) {
       for (int i = 0; i < ip.ncols; i++) {
         nulls[i] = enulls[r * ip.ncols + i];
-        if (nulls[i]) {
-          values[i] = 0;
-          group_null[i] = true;
-          continue;
-        }
-        bytea* v = DatumGetByteaPP(elems[r * ip.ncols + i]);
-        if (!binary_fixed(ip.types[i], ip.typmods[i], VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), &values[i])) {
-          StringInfoData buf;
-          buf.data = VARDATA_ANY(v);
-          buf.len = VARSIZE_ANY_EXHDR(v);
-          buf.maxlen = buf.len;
-          buf.cursor = 0;
-          values[i] = ReceiveFunctionCall(&recv[i], &buf, ioparams[i], ip.typmods[i]);
-        }
+        values[i] = dec.values[r * ip.ncols + i];
+        if (nulls[i]) group_null[i] = true;
       }
       if (rows == 0) keyset_init(&keys_seen, &ip);
       // (the hash of the group values: for the key set and the merge without SQL)
