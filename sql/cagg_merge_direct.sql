@@ -156,20 +156,21 @@ SELECT md_diff('md_full', 'md_raw') AS md_full, (SELECT count(*) FROM md_fired) 
 -- Group columns of the types whose delta values are decoded without their receive functions
 -- (int2, int4, int8, timestamp, timestamptz), with infinities, NULLs and a timestamp(0) (decoded
 -- by its receive function); late rows in six buckets over three days, several of them packed
--- into one catalog row, all merged in place.
-CREATE TABLE mt (time timestamptz NOT NULL, a int2, b int4, c int8, d timestamp, e timestamptz, f timestamp(0), v int2);
+-- into one catalog row, all merged in place (a sum that is NULL in the materialized row and not in
+-- the delta row takes a new tuple, the others are added into the row's copy).
+CREATE TABLE mt (time timestamptz NOT NULL, a int2, b int4, c int8, d timestamp, e timestamptz, f timestamp(0), v int2, w int4);
 SELECT create_hypertable('mt', by_range('time', interval '1 day'));
 INSERT INTO mt SELECT '2024-01-01'::timestamptz + (g % 72) * interval '1 hour', g % 3, -(g % 4), (g % 2) * 5000000000,
                       CASE g % 5 WHEN 0 THEN 'infinity' WHEN 1 THEN '-infinity' WHEN 2 THEN NULL
                                  ELSE '2023-06-01 12:00:00.25'::timestamp END,
                       CASE g % 3 WHEN 0 THEN '-infinity'::timestamptz ELSE '2000-01-01 00:00+00' END,
-                      '2020-02-02 02:02:02', g % 7
+                      '2020-02-02 02:02:02', g % 7, NULL
   FROM generate_series(1, 3000) g;
 CREATE MATERIALIZED VIEW mt_agg WITH (timescaledb.continuous) AS
-  SELECT time_bucket('1 hour', time) AS bucket, a, b, c, d, e, f, count(*) AS n, sum(v) AS s FROM mt
+  SELECT time_bucket('1 hour', time) AS bucket, a, b, c, d, e, f, count(*) AS n, sum(v) AS s, sum(w) AS sw FROM mt
    GROUP BY 1, 2, 3, 4, 5, 6, 7 WITH NO DATA;
 CALL refresh_continuous_aggregate('mt_agg', NULL, '2024-01-04');
-INSERT INTO mt SELECT time + interval '1 second', a, b, c, d, e, f, v FROM mt
+INSERT INTO mt SELECT time + interval '1 second', a, b, c, d, e, f, v, CASE WHEN time = '2024-01-01 01:00' THEN 1 END FROM mt
  WHERE time IN ('2024-01-01 01:00', '2024-01-01 02:00', '2024-01-02 05:00', '2024-01-02 06:00',
                 '2024-01-03 22:00', '2024-01-03 23:00');
 SELECT count(*) AS catalog_rows, sum(CASE array_ndims(d.vals) WHEN 2 THEN array_length(d.vals, 1) ELSE 1 END) AS delta_rows
@@ -179,7 +180,7 @@ SET client_min_messages = debug1;
 CALL refresh_continuous_aggregate('mt_agg', NULL, '2024-01-04');
 RESET client_min_messages;
 SELECT count(*) AS differing FROM (
-  (TABLE mt_agg EXCEPT ALL SELECT time_bucket('1 hour', time), a, b, c, d, e, f, count(*), sum(v) FROM mt GROUP BY 1, 2, 3, 4, 5, 6, 7)
+  (TABLE mt_agg EXCEPT ALL SELECT time_bucket('1 hour', time), a, b, c, d, e, f, count(*), sum(v), sum(w) FROM mt GROUP BY 1, 2, 3, 4, 5, 6, 7)
   UNION ALL
-  (SELECT time_bucket('1 hour', time), a, b, c, d, e, f, count(*), sum(v) FROM mt GROUP BY 1, 2, 3, 4, 5, 6, 7 EXCEPT ALL TABLE mt_agg)) x;
+  (SELECT time_bucket('1 hour', time), a, b, c, d, e, f, count(*), sum(v), sum(w) FROM mt GROUP BY 1, 2, 3, 4, 5, 6, 7 EXCEPT ALL TABLE mt_agg)) x;
 SELECT * FROM mt_agg WHERE bucket = '2024-01-01 01:00' ORDER BY a, b, c, d, e LIMIT 6;

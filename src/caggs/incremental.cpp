@@ -343,41 +343,53 @@ bool binary_key_exact(const IncPlan* ip, int i) {
 }
 
 // The bucket and group keys of the delta rows seen so far, to tell whether any two delta rows
-// share a bucket and group (then they are combined first). Keys are the bucket and the 32-bit
-// hash of the group values' images (group_hash): a collision counts as a shared key (combining is
-// exact either way).
+// share a bucket and group (then they are combined first). Keys are 64 bits: a hash of the
+// bucket and the 32-bit hash of the group values' images (group_hash); a collision counts as a
+// shared key (combining is exact either way).
 struct KeySet {
-  HTAB* seen;
+  uint64* slots;  // (open addressing: 0 is free, keys are made nonzero)
+  int64 mask;
+  int64 used;
   bool distinct;  // no two delta rows share a key so far
 };
 
-struct RowKey {
-  int64 bucket;
-  uint32 hash;
-  uint32 pad;  // (zero: keys are compared as bytes)
-};
-
 void keyset_init(KeySet* k, const IncPlan* ip) {
-  k->seen = nullptr;
+  k->slots = nullptr;
   k->distinct = true;
   for (int i = 0; i < ip->ncols && k->distinct; i++)
     if (ip->how[i] == Combine::group && !binary_key_exact(ip, i)) k->distinct = false;
   if (!k->distinct) return;
-  HASHCTL ctl;
-  memset(&ctl, 0, sizeof ctl);
-  ctl.keysize = sizeof(RowKey);
-  ctl.entrysize = sizeof(RowKey);
-  ctl.hcxt = CurrentMemoryContext;
-  k->seen = hash_create("strata delta row keys", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  k->mask = 255;
+  k->used = 0;
+  k->slots = static_cast<uint64*>(palloc0(sizeof(uint64) * (k->mask + 1)));
 }
 
 // A delta row's bucket and the hash of its group values.
 void keyset_add(KeySet* k, int64 bucket, uint32 hash) {
   if (!k->distinct) return;
-  RowKey key{bucket, hash, 0};
-  bool found;
-  (void)hash_search(k->seen, &key, HASH_ENTER, &found);
-  if (found) k->distinct = false;
+  if (2 * (k->used + 1) > k->mask + 1) {  // (grown at half full)
+    uint64* old = k->slots;
+    int64 old_size = k->mask + 1;
+    k->mask = 2 * old_size - 1;
+    k->slots = static_cast<uint64*>(palloc0(sizeof(uint64) * (k->mask + 1)));
+    for (int64 i = 0; i < old_size; i++) {
+      if (old[i] == 0) continue;
+      int64 s = static_cast<int64>(hash_bytes_uint32(static_cast<uint32>(old[i] ^ (old[i] >> 32)))) & k->mask;
+      while (k->slots[s] != 0) s = (s + 1) & k->mask;
+      k->slots[s] = old[i];
+    }
+    pfree(old);
+  }
+  uint64 key = (static_cast<uint64>(hash_bytes_uint32(static_cast<uint32>(bucket ^ (bucket >> 32)))) << 32 | hash) | 1;
+  // (the low bit set: a key is never 0; a collision of the rest counts as a shared key)
+  int64 s = static_cast<int64>(hash_bytes_uint32(static_cast<uint32>(key ^ (key >> 32)))) & k->mask;
+  for (; k->slots[s] != 0; s = (s + 1) & k->mask)
+    if (k->slots[s] == key) {
+      k->distinct = false;
+      return;
+    }
+  k->slots[s] = key;
+  k->used++;
 }
 
 
@@ -442,6 +454,13 @@ void receive_values(void* arg) {
     const int i = e % ip->ncols;
     bytea* v = DatumGetByteaPP(d->elems[e]);
     if (binary_fixed(ip->types[i], ip->typmods[i], VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), &d->values[e])) continue;
+    if (ip->types[i] == TEXTOID) {
+      // (what textrecv does in the database's encoding, with one copy: the bytes checked)
+      const int len = static_cast<int>(VARSIZE_ANY_EXHDR(v));
+      (void)pg_verify_mbstr(GetDatabaseEncoding(), VARDATA_ANY(v), len, false);
+      d->values[e] = PointerGetDatum(cstring_to_text_with_len(VARDATA_ANY(v), len));
+      continue;
+    }
     StringInfoData buf;
     buf.data = VARDATA_ANY(v);
     buf.len = VARSIZE_ANY_EXHDR(v);
@@ -599,6 +618,32 @@ bool chunk_merge_open(ChunkMerge* cm, const IncPlan* ip, Hypertable* mat, Oid bu
   return true;
 }
 
+// Where the bigint aggregate columns' values lie in a tuple of the chunk (its own palloc'd copy):
+// fields[i] for each aggregate column, nullptr when NULL. False when the tuple has fewer
+// attributes than the descriptor (added later: missing values).
+bool int8_fields(HeapTuple tup, TupleDesc td, const IncPlan* ip, char** fields) {
+  HeapTupleHeader th = tup->t_data;
+  if (HeapTupleHeaderGetNatts(th) < ip->ncols) return false;
+  const bool hasnulls = HeapTupleHasNulls(tup);
+  char* tp = reinterpret_cast<char*>(th) + th->t_hoff;
+  uint32 off = 0;
+  for (int a = 0; a < ip->ncols; a++) {
+    fields[a] = nullptr;
+    Form_pg_attribute att = TupleDescAttr(td, a);
+    if (hasnulls && att_isnull(a, th->t_bits)) continue;
+    if (att->attlen == -1)
+      off = att_align_pointer(off, att->attalign, -1, tp + off);
+    else
+      off = att_align_nominal(off, att->attalign);
+    if (ip->how[a] != Combine::group) {
+      if (att->attlen != sizeof(int64)) return false;
+      fields[a] = tp + off;
+    }
+    off = att_addlength_pointer(off, att->attlen, tp + off);
+  }
+  return true;
+}
+
 // Merges delta rows [first, first + count) of one bucket into its materialized rows in the
 // chunk open in `cm` (chunk_merge_open returned true for the bucket). Sets matched[k] for the
 // delta rows whose materialized row it updated.
@@ -658,24 +703,43 @@ void merge_bucket_direct(const IncPlan* ip, ChunkMerge* cm, const DeltaRows* d, 
   // entries only for the versions that are not heap-only.
   auto* values = static_cast<Datum*>(palloc(sizeof(Datum) * ip->ncols));
   auto* nulls = static_cast<bool*>(palloc(sizeof(bool) * ip->ncols));
+  auto* fields = static_cast<char**>(palloc(sizeof(char*) * ip->ncols));
   for (int64 j = 0; j < nold; j++) {
     const Datum* v = d->vals + (first + old_of[j]) * d->ncols;
     const bool* n = d->nulls + (first + old_of[j]) * d->ncols;
-    heap_deform_tuple(olds[j], td, values, nulls);
-    for (int i = 0; i < ip->ncols; i++) {
-      if (ip->how[i] == Combine::group || n[i]) continue;
-      if (nulls[i]) {
-        values[i] = v[i];
-        nulls[i] = false;
-        continue;
+    // The sums added into the copy itself when every value to add has a materialized value
+    // (a bigint in place: same length); otherwise a new tuple.
+    HeapTuple newtup = olds[j];
+    bool in_place = int8_fields(olds[j], td, ip, fields);
+    for (int i = 0; in_place && i < ip->ncols; i++)
+      in_place = ip->how[i] == Combine::group || n[i] || fields[i] != nullptr;
+    if (in_place) {
+      for (int i = 0; i < ip->ncols; i++) {
+        if (ip->how[i] == Combine::group || n[i]) continue;
+        int64 old_value, sum;
+        memcpy(&old_value, fields[i], sizeof old_value);
+        if (pg_add_s64_overflow(old_value, DatumGetInt64(v[i]), &sum))
+          ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
+        memcpy(fields[i], &sum, sizeof sum);
       }
-      int64 sum;
-      if (pg_add_s64_overflow(DatumGetInt64(values[i]), DatumGetInt64(v[i]), &sum))
-        ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
-      values[i] = Int64GetDatum(sum);
+    } else {
+      heap_deform_tuple(olds[j], td, values, nulls);
+      for (int i = 0; i < ip->ncols; i++) {
+        if (ip->how[i] == Combine::group || n[i]) continue;
+        if (nulls[i]) {
+          values[i] = v[i];
+          nulls[i] = false;
+          continue;
+        }
+        int64 sum;
+        if (pg_add_s64_overflow(DatumGetInt64(values[i]), DatumGetInt64(v[i]), &sum))
+          ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
+        values[i] = Int64GetDatum(sum);
+      }
+      newtup = heap_form_tuple(td, values, nulls);
     }
-    HeapTuple newtup = heap_form_tuple(td, values, nulls);
-    simple_heap_update(rel, &olds[j]->t_self, newtup);
+    ItemPointerData otid = olds[j]->t_self;  // (heap_update sets the new version's t_self)
+    simple_heap_update(rel, &otid, newtup);
     if (!HeapTupleIsHeapOnly(newtup)) {
       if (cm->estate == nullptr) {
         cm->estate = CreateExecutorState();
@@ -691,11 +755,12 @@ void merge_bucket_direct(const IncPlan* ip, ChunkMerge* cm, const DeltaRows* d, 
         ExecClearTuple(cm->index_slot);
       }
     }
-    heap_freetuple(newtup);
+    if (newtup != olds[j]) heap_freetuple(newtup);
     heap_freetuple(olds[j]);
   }
   pfree(values);
   pfree(nulls);
+  pfree(fields);
   pfree(olds);
   pfree(old_of);
   pfree(head);
@@ -906,7 +971,7 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   bool* nulls = merge ? static_cast<bool*>(palloc(sizeof(bool) * ip.ncols)) : nullptr;
   // The group columns that are NULL in some delta row: only they need a NULL-matching condition.
   bool* group_null = merge ? static_cast<bool*>(palloc0(sizeof(bool) * ip.ncols)) : nullptr;
-  KeySet keys_seen{nullptr, false};  // (set up by the first delta row)
+  KeySet keys_seen{nullptr, 0, 0, false};  // (set up by the first delta row)
   // Candidates for the merge without SQL keep their decoded rows (the tuplestore is filled only
   // when the SQL path needs it).
   bool direct = merge && direct_mergeable(&ip, id);
@@ -990,7 +1055,7 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   }
   systable_endscan(scan);
   UnregisterSnapshot(snap);
-  if (keys_seen.seen != nullptr) hash_destroy(keys_seen.seen);
+  if (keys_seen.slots != nullptr) pfree(keys_seen.slots);
   if (rows == 0) {
     table_close(rel, RowExclusiveLock);
     if (ts != nullptr) tuplestore_end(ts);
