@@ -973,8 +973,9 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   bool* group_null = merge ? static_cast<bool*>(palloc0(sizeof(bool) * ip.ncols)) : nullptr;
   KeySet keys_seen{nullptr, 0, 0, false};  // (set up by the first delta row)
   // Candidates for the merge without SQL keep their decoded rows (the tuplestore is filled only
-  // when the SQL path needs it).
-  bool direct = merge && direct_mergeable(&ip, id);
+  // when the SQL path needs it); decided at the first delta row (a refresh without any looks up
+  // nothing more).
+  bool direct = false;
   DeltaRows drows;
   drows.ncols = merge ? ip.ncols : 0;
   List* tids = NIL;
@@ -1030,7 +1031,10 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
         values[i] = dec.values[r * ip.ncols + i];
         if (nulls[i]) group_null[i] = true;
       }
-      if (rows == 0) keyset_init(&keys_seen, &ip);
+      if (rows == 0) {
+        keyset_init(&keys_seen, &ip);
+        direct = direct_mergeable(&ip, id);
+      }
       // (the hash of the group values: for the key set and the merge without SQL)
       uint32 gh = direct || keys_seen.distinct ? group_hash(&ip, typlen, typbyval, values, nulls) : 0;
       keyset_add(&keys_seen, bucket, gh);
