@@ -107,7 +107,8 @@ struct SendRows {
   Tuplestorestate* out;
   TupleDesc out_desc;
   Oid time_type;
-  int64 nout;  // (the rows read)
+  int64 nout;    // at most this many rows read (then: the rows read)
+  Size budget;   // and about this many bytes of values
   OutRow* outs;
 };
 
@@ -115,8 +116,9 @@ void send_rows(void* arg) {
   auto* sr = static_cast<SendRows*>(arg);
   const IncPlan* ip = sr->ip;
   int64 k = 0;
+  Size bytes = 0;
   TupleTableSlot* slot = MakeSingleTupleTableSlot(sr->out_desc, &TTSOpsMinimalTuple);
-  while (k < sr->nout && tuplestore_gettupleslot(sr->out, true, false, slot)) {
+  while (k < sr->nout && bytes < sr->budget && tuplestore_gettupleslot(sr->out, true, false, slot)) {
     slot_getallattrs(slot);
     if (slot->tts_isnull[ip->bucket_col]) elog(ERROR, "NULL bucket in an aggregate's late rows");
     OutRow* r = &sr->outs[k];
@@ -130,6 +132,7 @@ void send_rows(void* arg) {
       r->elems[i] = r->nulls[i] ? 0 : PointerGetDatum(SendFunctionCall(&sr->send[i], slot->tts_values[i]));
       if (!r->nulls[i]) r->bytes += INTALIGN(VARSIZE(DatumGetPointer(r->elems[i])));
     }
+    bytes += r->bytes + sizeof(OutRow) + ip->ncols * (sizeof(Datum) + sizeof(bool));
   }
   ExecDropSingleTupleTableSlot(slot);
   sr->nout = k;
@@ -159,6 +162,8 @@ void in_database_encoding(void (*fn)(void*), void* arg) {
 // The most bytes of values packed into one delta row: a row stays below the size at which it
 // would be compressed or moved out of line (TOAST_TUPLE_THRESHOLD, about 2 kB).
 constexpr Size kPackBytes = 1600;
+// The most output rows sent and packed at a time (inc_write_deltas).
+constexpr int64 kRoundRows = 65536;
 
 bool delta_oids(Oid* rel, Oid* idx) {
   Oid nsp = catalog_namespace_oid();
@@ -855,52 +860,65 @@ bool inc_write_deltas(Cagg* c, Tuplestorestate* rows, TupleDesc desc, int64 nrow
     getTypeBinaryOutputInfo(TupleDescAttr(out_desc, i)->atttypid, &fn, &varlena);
     fmgr_info(fn, &send[i]);
   }
+  // (in rounds of at most kRoundRows rows and about work_mem of values: a large backfill does not
+  // hold all its rows in memory; each round's rows are packed by bucket)
   MemoryContext rows_cxt = AllocSetContextCreate(CurrentMemoryContext, "strata delta rows", ALLOCSET_DEFAULT_SIZES);
-  MemoryContext old = MemoryContextSwitchTo(rows_cxt);
-  SendRows sr{&ip, send, out, out_desc, qi.time_type, tuplestore_tuple_count(out), nullptr};
-  sr.outs = static_cast<OutRow*>(palloc(sizeof(OutRow) * Max(sr.nout, 1)));
-  in_database_encoding(send_rows, &sr);
-  int64 nout = sr.nout;
-  OutRow* outs = sr.outs;
-  qsort(outs, static_cast<size_t>(nout), sizeof(OutRow), [](const void* x, const void* y) {
-    const auto* a = static_cast<const OutRow*>(x);
-    const auto* b = static_cast<const OutRow*>(y);
-    if (a->bucket != b->bucket) return a->bucket < b->bucket ? -1 : 1;
-    return a->seq < b->seq ? -1 : (a->seq > b->seq ? 1 : 0);
-  });
+  MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "strata delta row", ALLOCSET_DEFAULT_SIZES);
+  const int64 total = tuplestore_tuple_count(out);
+  const int64 cap = Max(Min(total, kRoundRows), 1);
   Relation rel = table_open(delta_rel, RowExclusiveLock);
-  auto* elems = static_cast<Datum*>(palloc(sizeof(Datum) * ip.ncols * Max(nout, 1)));
-  auto* enulls = static_cast<bool*>(palloc(sizeof(bool) * ip.ncols * Max(nout, 1)));
-  MemoryContext row_cxt = AllocSetContextCreate(rows_cxt, "strata delta row", ALLOCSET_DEFAULT_SIZES);
-  for (int64 first = 0, last; first < nout; first = last) {
-    Size bytes = outs[first].bytes;
-    for (last = first + 1; last < nout && outs[last].bucket == outs[first].bucket &&
-                           bytes + outs[last].bytes <= kPackBytes;
-         last++)
-      bytes += outs[last].bytes;
-    int nrows = static_cast<int>(last - first);
-    for (int r = 0; r < nrows; r++) {
-      memcpy(elems + r * ip.ncols, outs[first + r].elems, sizeof(Datum) * ip.ncols);
-      memcpy(enulls + r * ip.ncols, outs[first + r].nulls, sizeof(bool) * ip.ncols);
+  for (int64 done = 0; done < total;) {
+    MemoryContext old = MemoryContextSwitchTo(rows_cxt);
+    SendRows sr{&ip, send, out, out_desc, qi.time_type, cap, static_cast<Size>(work_mem) * 1024, nullptr};
+    sr.outs = static_cast<OutRow*>(palloc(sizeof(OutRow) * cap));
+    in_database_encoding(send_rows, &sr);
+    const int64 nout = sr.nout;
+    OutRow* outs = sr.outs;
+    if (nout == 0) {
+      MemoryContextSwitchTo(old);
+      break;
     }
-    MemoryContextSwitchTo(row_cxt);
-    int dims[2] = {nrows, ip.ncols};
-    int lbs[2] = {1, 1};
-    Datum values[Natts_delta];
-    bool nulls[Natts_delta] = {};
-    values[Anum_delta_mat_id - 1] = Int32GetDatum(c->mat_id);
-    values[Anum_delta_bucket - 1] = Int64GetDatum(outs[first].bucket);
-    values[Anum_delta_vals - 1] =
-        nrows == 1 ? PointerGetDatum(construct_md_array(elems, enulls, 1, dims + 1, lbs, BYTEAOID, -1, false,
-                                                        TYPALIGN_INT))
-                   : PointerGetDatum(construct_md_array(elems, enulls, 2, dims, lbs, BYTEAOID, -1, false,
-                                                        TYPALIGN_INT));
-    HeapTuple tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
-    CatalogTupleInsert(rel, tup);
-    MemoryContextSwitchTo(rows_cxt);
-    MemoryContextReset(row_cxt);
+    done += nout;
+    qsort(outs, static_cast<size_t>(nout), sizeof(OutRow), [](const void* x, const void* y) {
+      const auto* a = static_cast<const OutRow*>(x);
+      const auto* b = static_cast<const OutRow*>(y);
+      if (a->bucket != b->bucket) return a->bucket < b->bucket ? -1 : 1;
+      return a->seq < b->seq ? -1 : (a->seq > b->seq ? 1 : 0);
+    });
+    auto* elems = static_cast<Datum*>(palloc(sizeof(Datum) * ip.ncols * nout));
+    auto* enulls = static_cast<bool*>(palloc(sizeof(bool) * ip.ncols * nout));
+    for (int64 first = 0, last; first < nout; first = last) {
+      Size bytes = outs[first].bytes;
+      for (last = first + 1; last < nout && outs[last].bucket == outs[first].bucket &&
+                             bytes + outs[last].bytes <= kPackBytes;
+           last++)
+        bytes += outs[last].bytes;
+      int nrows = static_cast<int>(last - first);
+      for (int r = 0; r < nrows; r++) {
+        memcpy(elems + r * ip.ncols, outs[first + r].elems, sizeof(Datum) * ip.ncols);
+        memcpy(enulls + r * ip.ncols, outs[first + r].nulls, sizeof(bool) * ip.ncols);
+      }
+      MemoryContextSwitchTo(row_cxt);
+      int dims[2] = {nrows, ip.ncols};
+      int lbs[2] = {1, 1};
+      Datum values[Natts_delta];
+      bool nulls[Natts_delta] = {};
+      values[Anum_delta_mat_id - 1] = Int32GetDatum(c->mat_id);
+      values[Anum_delta_bucket - 1] = Int64GetDatum(outs[first].bucket);
+      values[Anum_delta_vals - 1] =
+          nrows == 1 ? PointerGetDatum(construct_md_array(elems, enulls, 1, dims + 1, lbs, BYTEAOID, -1, false,
+                                                          TYPALIGN_INT))
+                     : PointerGetDatum(construct_md_array(elems, enulls, 2, dims, lbs, BYTEAOID, -1, false,
+                                                          TYPALIGN_INT));
+      HeapTuple tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+      CatalogTupleInsert(rel, tup);
+      MemoryContextSwitchTo(rows_cxt);
+      MemoryContextReset(row_cxt);
+    }
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(rows_cxt);
   }
-  MemoryContextSwitchTo(old);
+  MemoryContextDelete(row_cxt);
   MemoryContextDelete(rows_cxt);
   table_close(rel, RowExclusiveLock);
   tuplestore_end(out);
