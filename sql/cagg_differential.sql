@@ -42,8 +42,11 @@ END $$;
 CREATE TABLE mismatch (step int, n bigint);
 -- Delta rows of inc pending before its refreshes (the incremental path is exercised).
 CREATE TABLE deltas (step int, n bigint);
+-- (one row per delta row: a catalog row holds one, or several of one bucket packed as rows x columns)
 CREATE VIEW inc_deltas AS
-  SELECT d.* FROM _strata_catalog.continuous_agg_delta d JOIN _strata_catalog.continuous_agg c USING (mat_hypertable_id)
+  SELECT d.mat_hypertable_id, d.bucket, r FROM _strata_catalog.continuous_agg_delta d
+    JOIN _strata_catalog.continuous_agg c USING (mat_hypertable_id)
+   CROSS JOIN LATERAL generate_series(1, CASE array_ndims(d.vals) WHEN 2 THEN array_length(d.vals, 1) ELSE 1 END) r
    WHERE c.user_view_name = 'inc';
 
 -- The steps, drawn once.

@@ -33,7 +33,7 @@ END $$;
 -- Pending delta rows and range invalidations below the threshold, per aggregate.
 CREATE VIEW pending AS
   SELECT c.user_view_name AS agg,
-         (SELECT count(*) FROM _strata_catalog.continuous_agg_delta d
+         (SELECT coalesce(sum(CASE array_ndims(d.vals) WHEN 2 THEN array_length(d.vals, 1) ELSE 1 END), 0) FROM _strata_catalog.continuous_agg_delta d
            WHERE d.mat_hypertable_id = c.mat_hypertable_id) AS deltas,
          (SELECT count(*) FROM _strata_catalog.continuous_agg_invalidation i
            WHERE i.mat_hypertable_id = c.mat_hypertable_id AND i.lowest < c.invalidation_threshold) AS ranges
@@ -289,3 +289,31 @@ INSERT INTO m VALUES ('2024-01-02 14:00', 1, 1, 1, 'l');
 DROP MATERIALIZED VIEW daily;
 DROP MATERIALIZED VIEW inc;
 SELECT count(*) FROM _strata_catalog.continuous_agg_delta;
+
+-- Delta values are stored in the database's encoding whatever the client encoding of the
+-- session that writes them or of the one that refreshes (text's send and receive functions
+-- convert to and from the client encoding): a late 'café' written by a LATIN1 session, merged by a
+-- UTF8 one, and the other way round (by SQL: a new group; and in place: an existing group).
+CREATE TABLE enc (time timestamptz NOT NULL, name text, v int);
+SELECT create_hypertable('enc', by_range('time', interval '1 day'));
+INSERT INTO enc VALUES ('2024-01-01 00:10+00', U&'caf\00e9', 1), ('2024-01-01 00:20+00', 'abc', 1);
+CREATE MATERIALIZED VIEW enc_h WITH (timescaledb.continuous) AS
+  SELECT time_bucket('1 hour', time) AS bucket, name, count(*) AS n FROM enc GROUP BY 1, 2 WITH NO DATA;
+CALL refresh_continuous_aggregate('enc_h', NULL, '2024-01-02');
+SET client_encoding = 'LATIN1';
+INSERT INTO enc VALUES ('2024-01-01 00:30+00', U&'caf\00e9', 1), ('2024-01-01 01:30+00', U&'\00e9t\00e9', 1);
+RESET client_encoding;
+CALL refresh_continuous_aggregate('enc_h', NULL, '2024-01-02');
+SELECT bucket, name, n, name = U&'caf\00e9' AS cafe FROM enc_h ORDER BY 1, 2;
+INSERT INTO enc VALUES ('2024-01-01 00:40+00', U&'caf\00e9', 1), ('2024-01-01 02:30+00', U&'na\00efve', 1);
+SET client_encoding = 'LATIN1';
+CALL refresh_continuous_aggregate('enc_h', NULL, '2024-01-02');
+RESET client_encoding;
+SELECT bucket, name, n FROM enc_h ORDER BY 1, 2;
+SELECT count(*) AS differing FROM (
+  (TABLE enc_h EXCEPT ALL SELECT time_bucket('1 hour', time), name, count(*) FROM enc GROUP BY 1, 2)
+  UNION ALL
+  (SELECT time_bucket('1 hour', time), name, count(*) FROM enc GROUP BY 1, 2 EXCEPT ALL TABLE enc_h)) x;
+SHOW client_encoding;
+DROP MATERIALIZED VIEW enc_h;
+DROP TABLE enc;

@@ -152,3 +152,48 @@ SET client_min_messages = debug1;
 CALL refresh_continuous_aggregate('md_full', NULL, '2024-01-04');
 RESET client_min_messages;
 SELECT md_diff('md_full', 'md_raw') AS md_full, (SELECT count(*) FROM md_fired) AS fired;
+
+-- Group columns of the types whose delta values are decoded without their receive functions
+-- (int2, int4, int8, timestamp, timestamptz), with infinities, NULLs and a timestamp(0) (decoded
+-- by its receive function); late rows in six buckets over three days, several of them packed
+-- into one catalog row, all merged in place (a sum that is NULL in the materialized row and not in
+-- the delta row takes a new tuple, the others are added into the row's copy).
+CREATE TABLE mt (time timestamptz NOT NULL, a int2, b int4, c int8, d timestamp, e timestamptz, f timestamp(0), v int2, w int4);
+SELECT create_hypertable('mt', by_range('time', interval '1 day'));
+INSERT INTO mt SELECT '2024-01-01'::timestamptz + (g % 72) * interval '1 hour', g % 3, -(g % 4), (g % 2) * 5000000000,
+                      CASE g % 5 WHEN 0 THEN 'infinity' WHEN 1 THEN '-infinity' WHEN 2 THEN NULL
+                                 ELSE '2023-06-01 12:00:00.25'::timestamp END,
+                      CASE g % 3 WHEN 0 THEN '-infinity'::timestamptz ELSE '2000-01-01 00:00+00' END,
+                      '2020-02-02 02:02:02', g % 7, NULL
+  FROM generate_series(1, 3000) g;
+CREATE MATERIALIZED VIEW mt_agg WITH (timescaledb.continuous) AS
+  SELECT time_bucket('1 hour', time) AS bucket, a, b, c, d, e, f, count(*) AS n, sum(v) AS s, sum(w) AS sw FROM mt
+   GROUP BY 1, 2, 3, 4, 5, 6, 7 WITH NO DATA;
+CALL refresh_continuous_aggregate('mt_agg', NULL, '2024-01-04');
+CREATE VIEW mt_raw AS
+  SELECT time_bucket('1 hour', time) AS bucket, a, b, c, d, e, f, count(*) AS n, sum(v) AS s, sum(w) AS sw FROM mt
+   GROUP BY 1, 2, 3, 4, 5, 6, 7;
+-- (delta rows, and the catalog rows holding them)
+CREATE VIEW mt_deltas AS
+  SELECT count(*) AS catalog_rows, sum(CASE array_ndims(d.vals) WHEN 2 THEN array_length(d.vals, 1) ELSE 1 END) AS delta_rows
+    FROM _strata_catalog.continuous_agg_delta d
+   WHERE mat_hypertable_id = (SELECT mat_hypertable_id FROM _strata_catalog.continuous_agg WHERE user_view_name = 'mt_agg');
+INSERT INTO mt SELECT time + interval '1 second', a, b, c, d, e, f, v, CASE WHEN time = '2024-01-01 01:00' THEN 1 END FROM mt
+ WHERE time IN ('2024-01-01 01:00', '2024-01-01 02:00', '2024-01-02 05:00', '2024-01-02 06:00',
+                '2024-01-03 22:00', '2024-01-03 23:00');
+SELECT * FROM mt_deltas;
+SET client_min_messages = debug1;
+CALL refresh_continuous_aggregate('mt_agg', NULL, '2024-01-04');
+RESET client_min_messages;
+SELECT md_diff('mt_agg', 'mt_raw') AS differing;
+SELECT * FROM mt_agg WHERE bucket = '2024-01-01 01:00' ORDER BY a, b, c, d, e LIMIT 6;
+-- A backfill of more rows than work_mem holds: sent and packed in rounds (about work_mem of values
+-- each), none lost or repeated; the new groups go by SQL.
+SET work_mem = '64kB';
+INSERT INTO mt SELECT '2024-01-02 07:10', 1, 2, g, NULL, NULL, NULL, 1, 1 FROM generate_series(1, 20000) g;
+RESET work_mem;
+SELECT catalog_rows < 20000 AS packed, delta_rows FROM mt_deltas;
+SET client_min_messages = debug1;
+CALL refresh_continuous_aggregate('mt_agg', NULL, '2024-01-04');
+RESET client_min_messages;
+SELECT md_diff('mt_agg', 'mt_raw') AS differing;

@@ -22,6 +22,8 @@ extern "C" {
 #include "access/genam.h"
 #include "access/tableam.h"
 #include "common/int.h"
+#include "datatype/timestamp.h"
+#include "port/pg_bswap.h"
 #include "storage/lmgr.h"
 #include "utils/datum.h"
 #include "utils/rel.h"
@@ -33,6 +35,7 @@ extern "C" {
 #include "common/hashfn.h"
 #include "executor/executor.h"
 #include "executor/tstoreReceiver.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -87,6 +90,80 @@ struct IncPlan {
   char** names;
   int bucket_col;  // 0-based
 };
+
+// An output row of the aggregate's query over captured rows, its values in binary.
+struct OutRow {
+  int64 bucket;
+  int64 seq;   // (its position: packing keeps the query's order within a bucket)
+  Size bytes;  // the values' bytes in an array
+  Datum* elems;
+  bool* nulls;
+};
+
+// The output rows in binary (send_rows).
+struct SendRows {
+  const IncPlan* ip;
+  FmgrInfo* send;
+  Tuplestorestate* out;
+  TupleDesc out_desc;
+  Oid time_type;
+  int64 nout;    // at most this many rows read (then: the rows read)
+  Size budget;   // and about this many bytes of values
+  OutRow* outs;
+};
+
+void send_rows(void* arg) {
+  auto* sr = static_cast<SendRows*>(arg);
+  const IncPlan* ip = sr->ip;
+  int64 k = 0;
+  Size bytes = 0;
+  TupleTableSlot* slot = MakeSingleTupleTableSlot(sr->out_desc, &TTSOpsMinimalTuple);
+  while (k < sr->nout && bytes < sr->budget && tuplestore_gettupleslot(sr->out, true, false, slot)) {
+    slot_getallattrs(slot);
+    if (slot->tts_isnull[ip->bucket_col]) elog(ERROR, "NULL bucket in an aggregate's late rows");
+    OutRow* r = &sr->outs[k];
+    r->bucket = time_datum_to_internal(slot->tts_values[ip->bucket_col], sr->time_type);
+    r->seq = k++;
+    r->bytes = 0;
+    r->elems = static_cast<Datum*>(palloc(sizeof(Datum) * ip->ncols));
+    r->nulls = static_cast<bool*>(palloc(sizeof(bool) * ip->ncols));
+    for (int i = 0; i < ip->ncols; i++) {
+      r->nulls[i] = slot->tts_isnull[i];
+      r->elems[i] = r->nulls[i] ? 0 : PointerGetDatum(SendFunctionCall(&sr->send[i], slot->tts_values[i]));
+      if (!r->nulls[i]) r->bytes += INTALIGN(VARSIZE(DatumGetPointer(r->elems[i])));
+    }
+    bytes += r->bytes + sizeof(OutRow) + ip->ncols * (sizeof(Datum) + sizeof(bool));
+  }
+  ExecDropSingleTupleTableSlot(slot);
+  sr->nout = k;
+}
+
+// Runs fn(arg) with the client encoding set to the database's: the send and receive functions of
+// text-like types convert to and from the client encoding, and the session that writes delta rows
+// and the one that merges them need not share it (the values are stored in the database's).
+void in_database_encoding(void (*fn)(void*), void* arg) {
+  const int client = pg_get_client_encoding();
+  if (client == GetDatabaseEncoding()) {
+    fn(arg);
+    return;
+  }
+  (void)SetClientEncoding(GetDatabaseEncoding());
+  PG_TRY();
+  {
+    fn(arg);
+  }
+  PG_FINALLY();
+  {
+    (void)SetClientEncoding(client);
+  }
+  PG_END_TRY();
+}
+
+// The most bytes of values packed into one delta row: a row stays below the size at which it
+// would be compressed or moved out of line (TOAST_TUPLE_THRESHOLD, about 2 kB).
+constexpr Size kPackBytes = 1600;
+// The most output rows sent and packed at a time (inc_write_deltas).
+constexpr int64 kRoundRows = 65536;
 
 bool delta_oids(Oid* rel, Oid* idx) {
   Oid nsp = catalog_namespace_oid();
@@ -271,46 +348,132 @@ bool binary_key_exact(const IncPlan* ip, int i) {
 }
 
 // The bucket and group keys of the delta rows seen so far, to tell whether any two delta rows
-// share a bucket and group (then they are combined first). Keys are 64-bit hashes of the group
-// columns' binary values: a collision counts as a shared key (combining is exact either way).
+// share a bucket and group (then they are combined first). Keys are 64 bits: a hash of the
+// bucket and the 32-bit hash of the group values' images (group_hash); a collision counts as a
+// shared key (combining is exact either way).
 struct KeySet {
-  HTAB* seen;
+  uint64* slots;  // (open addressing: 0 is free, keys are made nonzero)
+  int64 mask;
+  int64 used;
   bool distinct;  // no two delta rows share a key so far
 };
 
 void keyset_init(KeySet* k, const IncPlan* ip) {
-  k->seen = nullptr;
+  k->slots = nullptr;
   k->distinct = true;
   for (int i = 0; i < ip->ncols && k->distinct; i++)
     if (ip->how[i] == Combine::group && !binary_key_exact(ip, i)) k->distinct = false;
   if (!k->distinct) return;
-  HASHCTL ctl;
-  memset(&ctl, 0, sizeof ctl);
-  ctl.keysize = sizeof(uint64);
-  ctl.entrysize = sizeof(uint64);
-  ctl.hcxt = CurrentMemoryContext;
-  k->seen = hash_create("strata delta row keys", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  k->mask = 255;
+  k->used = 0;
+  k->slots = static_cast<uint64*>(palloc0(sizeof(uint64) * (k->mask + 1)));
 }
 
-// A delta row's values (binary, as stored) and NULL flags.
-void keyset_add(KeySet* k, const IncPlan* ip, const Datum* elems, const bool* enulls) {
+// A delta row's bucket and the hash of its group values.
+void keyset_add(KeySet* k, int64 bucket, uint32 hash) {
   if (!k->distinct) return;
-  uint64 h = 0;
-  for (int i = 0; i < ip->ncols; i++) {
-    if (ip->how[i] != Combine::group) continue;
-    uint64 v = 0x9e3779b97f4a7c15ULL;  // (NULL)
-    if (!enulls[i]) {
-      bytea* b = DatumGetByteaPP(elems[i]);
-      v = hash_bytes_extended(reinterpret_cast<const unsigned char*>(VARDATA_ANY(b)),
-                              static_cast<int>(VARSIZE_ANY_EXHDR(b)), static_cast<uint64>(i));
+  if (2 * (k->used + 1) > k->mask + 1) {  // (grown at half full)
+    uint64* old = k->slots;
+    int64 old_size = k->mask + 1;
+    k->mask = 2 * old_size - 1;
+    k->slots = static_cast<uint64*>(palloc0(sizeof(uint64) * (k->mask + 1)));
+    for (int64 i = 0; i < old_size; i++) {
+      if (old[i] == 0) continue;
+      int64 s = static_cast<int64>(hash_bytes_uint32(static_cast<uint32>(old[i] ^ (old[i] >> 32)))) & k->mask;
+      while (k->slots[s] != 0) s = (s + 1) & k->mask;
+      k->slots[s] = old[i];
     }
-    h = hash_combine64(h, v);
+    pfree(old);
   }
-  bool found;
-  (void)hash_search(k->seen, &h, HASH_ENTER, &found);
-  if (found) k->distinct = false;
+  uint64 key = (static_cast<uint64>(hash_bytes_uint32(static_cast<uint32>(bucket ^ (bucket >> 32)))) << 32 | hash) | 1;
+  // (the low bit set: a key is never 0; a collision of the rest counts as a shared key)
+  int64 s = static_cast<int64>(hash_bytes_uint32(static_cast<uint32>(key ^ (key >> 32)))) & k->mask;
+  for (; k->slots[s] != 0; s = (s + 1) & k->mask)
+    if (k->slots[s] == key) {
+      k->distinct = false;
+      return;
+    }
+  k->slots[s] = key;
+  k->used++;
 }
 
+
+// A value of a fixed-width integer or timestamp type from its binary send format, without the
+// type's receive function (false: use it; for other types, typmods and values out of range).
+bool binary_fixed(Oid type, int32 typmod, const char* data, Size len, Datum* out) {
+  // (the value's bytes may be unaligned in the array)
+  auto be64 = [data] {
+    uint64 v;
+    memcpy(&v, data, sizeof v);
+    return static_cast<int64>(pg_ntoh64(v));
+  };
+  switch (type) {
+    case INT8OID:
+      if (len != 8) return false;
+      *out = Int64GetDatum(be64());
+      return true;
+    case INT4OID: {
+      if (len != 4) return false;
+      uint32 v4;
+      memcpy(&v4, data, sizeof v4);
+      *out = Int32GetDatum(static_cast<int32>(pg_ntoh32(v4)));
+      return true;
+    }
+    case INT2OID: {
+      if (len != 2) return false;
+      uint16 v2;
+      memcpy(&v2, data, sizeof v2);
+      *out = Int16GetDatum(static_cast<int16>(pg_ntoh16(v2)));
+      return true;
+    }
+    case TIMESTAMPOID:
+    case TIMESTAMPTZOID: {
+      if (len != 8 || typmod != -1) return false;
+      int64 t = be64();
+      if (!IS_VALID_TIMESTAMP(t)) return false;  // (infinities and errors: the receive function)
+      *out = Int64GetDatum(t);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+// A catalog row's values (rows x columns) from their binary form (receive_values).
+struct ReceiveValues {
+  const IncPlan* ip;
+  FmgrInfo* recv;
+  Oid* ioparams;
+  Datum* elems;
+  bool* nulls;
+  int n;
+  Datum* values;  // (out)
+};
+
+void receive_values(void* arg) {
+  auto* d = static_cast<ReceiveValues*>(arg);
+  const IncPlan* ip = d->ip;
+  for (int e = 0; e < d->n; e++) {
+    d->values[e] = 0;
+    if (d->nulls[e]) continue;
+    const int i = e % ip->ncols;
+    bytea* v = DatumGetByteaPP(d->elems[e]);
+    if (binary_fixed(ip->types[i], ip->typmods[i], VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), &d->values[e])) continue;
+    if (ip->types[i] == TEXTOID) {
+      // (what textrecv does in the database's encoding, with one copy: the bytes checked)
+      const int len = static_cast<int>(VARSIZE_ANY_EXHDR(v));
+      (void)pg_verify_mbstr(GetDatabaseEncoding(), VARDATA_ANY(v), len, false);
+      d->values[e] = PointerGetDatum(cstring_to_text_with_len(VARDATA_ANY(v), len));
+      continue;
+    }
+    StringInfoData buf;
+    buf.data = VARDATA_ANY(v);
+    buf.len = VARSIZE_ANY_EXHDR(v);
+    buf.maxlen = buf.len;
+    buf.cursor = 0;
+    d->values[e] = ReceiveFunctionCall(&d->recv[i], &buf, d->ioparams[i], ip->typmods[i]);
+  }
+}
 
 // ---- The merge without SQL ---------------------------------------------------------------------
 // When the delta rows need no combining, every aggregate column adds as bigint (count, sum of
@@ -321,7 +484,8 @@ void keyset_add(KeySet* k, const IncPlan* ip, const Datum* elems, const bool* en
 // without planning an UPDATE over the hypertable. Buckets whose chunk is compressed, missing or
 // of another shape take the SQL path.
 
-// The delta rows decoded (row-major values and NULL flags) with their buckets.
+// The delta rows decoded (row-major values and NULL flags) with their buckets and the hashes of
+// their group values (group_hash).
 struct DeltaRows {
   int64 n = 0;
   int64 cap = 0;
@@ -329,19 +493,23 @@ struct DeltaRows {
   Datum* vals = nullptr;
   bool* nulls = nullptr;
   int64* bucket = nullptr;
+  uint32* hash = nullptr;
 };
 
-void delta_rows_add(DeltaRows* d, int64 bucket, const Datum* vals, const bool* nulls) {
+void delta_rows_add(DeltaRows* d, int64 bucket, uint32 hash, const Datum* vals, const bool* nulls) {
   if (d->n == d->cap) {
     d->cap = d->cap == 0 ? 256 : d->cap * 2;
-    Size nv = sizeof(Datum) * d->ncols * d->cap, nn = sizeof(bool) * d->ncols * d->cap, nb = sizeof(int64) * d->cap;
+    Size nv = sizeof(Datum) * d->ncols * d->cap, nn = sizeof(bool) * d->ncols * d->cap, nb = sizeof(int64) * d->cap,
+         nh = sizeof(uint32) * d->cap;
     d->vals = static_cast<Datum*>(d->vals == nullptr ? palloc(nv) : repalloc(d->vals, nv));
     d->nulls = static_cast<bool*>(d->nulls == nullptr ? palloc(nn) : repalloc(d->nulls, nn));
     d->bucket = static_cast<int64*>(d->bucket == nullptr ? palloc(nb) : repalloc(d->bucket, nb));
+    d->hash = static_cast<uint32*>(d->hash == nullptr ? palloc(nh) : repalloc(d->hash, nh));
   }
   memcpy(d->vals + d->n * d->ncols, vals, sizeof(Datum) * d->ncols);
   memcpy(d->nulls + d->n * d->ncols, nulls, sizeof(bool) * d->ncols);
-  d->bucket[d->n++] = bucket;
+  d->bucket[d->n] = bucket;
+  d->hash[d->n++] = hash;
 }
 
 bool direct_mergeable(const IncPlan* ip, int32 mat_id) {
@@ -352,6 +520,8 @@ bool direct_mergeable(const IncPlan* ip, int32 mat_id) {
   return !cagg_exists_on(mat_id);
 }
 
+// The hash of a row's group values other than the bucket (their images: datum_image_hash; NULL
+// has its own).
 uint32 group_hash(const IncPlan* ip, const int16* typlen, const bool* typbyval, const Datum* v, const bool* n) {
   uint32 h = 0;
   for (int i = 0; i < ip->ncols; i++) {
@@ -383,54 +553,117 @@ Oid bucket_index(Relation rel, int bucket_col) {
   return found;
 }
 
-// Merges delta rows [first, first + count) of one bucket into its materialized rows. Sets
-// matched[k] for the delta rows whose materialized row it updated; false (nothing written)
-// when the bucket must take the SQL path.
-bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid bucket_type, const DeltaRows* d, int64 first,
-                         int64 count, const int16* typlen, const bool* typbyval, bool* matched) {
+// One materialization chunk open for the merge without SQL, kept for the consecutive buckets of
+// the delta rows (in bucket order) that it holds: the chunk's relation and bucket index are
+// opened once, its other indexes and an executor state only when an update is not heap-only.
+struct ChunkMerge {
+  bool open = false;
+  bool usable = false;  // (false: the chunk's buckets take the SQL path)
   ChunkInfo ci;
-  if (!chunk_find_by_value(mat, d->bucket[first], &ci) || ci.status != kChunkStatusNormal || !OidIsValid(ci.relid))
+  Relation rel = nullptr;
+  Relation idx = nullptr;
+  RegProcedure eqproc = InvalidOid;
+  TupleTableSlot* scan_slot = nullptr;
+  EState* estate = nullptr;  // (with rri and index_slot, set up by the first update that is not HOT)
+  ResultRelInfo* rri = nullptr;
+  TupleTableSlot* index_slot = nullptr;
+};
+
+void chunk_merge_close(ChunkMerge* cm) {
+  if (!cm->open) return;
+  if (cm->estate != nullptr) {
+    ExecDropSingleTupleTableSlot(cm->index_slot);
+    ExecCloseIndices(cm->rri);
+    FreeExecutorState(cm->estate);
+  }
+  if (cm->scan_slot != nullptr) ExecDropSingleTupleTableSlot(cm->scan_slot);
+  if (cm->idx != nullptr) index_close(cm->idx, NoLock);
+  if (cm->rel != nullptr) relation_close(cm->rel, NoLock);  // (locks held to the end of the transaction)
+  *cm = ChunkMerge{};
+}
+
+// Opens the chunk holding `bucket` (after closing the one open), or keeps the open one when it
+// holds the bucket. Returns whether the bucket can be merged without SQL.
+bool chunk_merge_open(ChunkMerge* cm, const IncPlan* ip, Hypertable* mat, Oid bucket_type, int64 bucket) {
+  if (cm->open && bucket >= cm->ci.range_start && bucket < cm->ci.range_end) return cm->usable;
+  chunk_merge_close(cm);
+  cm->open = true;
+  if (!chunk_find_by_value(mat, bucket, &cm->ci) || cm->ci.status != kChunkStatusNormal ||
+      !OidIsValid(cm->ci.relid)) {
+    cm->ci.range_start = cm->ci.range_end = bucket;  // (not kept: looked up again by the next bucket)
     return false;
-  Relation rel = try_relation_open(ci.relid, RowExclusiveLock);
-  if (rel == nullptr) return false;
+  }
+  cm->rel = try_relation_open(cm->ci.relid, RowExclusiveLock);
+  if (cm->rel == nullptr) {
+    cm->ci.range_start = cm->ci.range_end = bucket;
+    return false;
+  }
   // (again under the lock, whose invalidations are processed now: compressed meanwhile?)
   ChunkInfo now;
-  bool same_chunk = chunk_find_by_value(mat, d->bucket[first], &now) && now.id == ci.id &&
-                    now.status == kChunkStatusNormal && now.relid == ci.relid;
-  TupleDesc td = RelationGetDescr(rel);
+  bool same_chunk = chunk_find_by_value(mat, bucket, &now) && now.id == cm->ci.id &&
+                    now.status == kChunkStatusNormal && now.relid == cm->ci.relid;
+  TupleDesc td = RelationGetDescr(cm->rel);
   // (a chunk with triggers, a user's on the materialization, takes the SQL path, which fires them)
-  bool shape = same_chunk && td->natts == ip->ncols && rel->rd_rel->relkind == RELKIND_RELATION &&
-               rel->trigdesc == nullptr;
+  bool shape = same_chunk && td->natts == ip->ncols && cm->rel->rd_rel->relkind == RELKIND_RELATION &&
+               cm->rel->trigdesc == nullptr;
   for (int i = 0; shape && i < ip->ncols; i++) {
     Form_pg_attribute a = TupleDescAttr(td, i);
     shape = !a->attisdropped && a->atttypid == ip->types[i] && !a->attgenerated;
   }
-  Oid idx_oid = shape ? bucket_index(rel, ip->bucket_col) : InvalidOid;
-  if (!OidIsValid(idx_oid)) {
-    relation_close(rel, NoLock);  // (held to the end of the transaction)
-    return false;
-  }
-  Relation idx = index_open(idx_oid, RowExclusiveLock);
-  Oid eqop = idx->rd_rel->relam == BTREE_AM_OID
-                 ? get_opfamily_member(idx->rd_opfamily[0], bucket_type, bucket_type, BTEqualStrategyNumber)
+  Oid idx_oid = shape ? bucket_index(cm->rel, ip->bucket_col) : InvalidOid;
+  if (!OidIsValid(idx_oid)) return false;
+  cm->idx = index_open(idx_oid, RowExclusiveLock);
+  Oid eqop = cm->idx->rd_rel->relam == BTREE_AM_OID
+                 ? get_opfamily_member(cm->idx->rd_opfamily[0], bucket_type, bucket_type, BTEqualStrategyNumber)
                  : InvalidOid;
-  if (!OidIsValid(eqop)) {
-    index_close(idx, NoLock);
-    relation_close(rel, NoLock);  // (held to the end of the transaction)
-    return false;
-  }
+  if (!OidIsValid(eqop)) return false;
+  cm->eqproc = get_opcode(eqop);
+  cm->scan_slot = table_slot_create(cm->rel, nullptr);
+  cm->usable = true;
+  return true;
+}
 
+// Where the bigint aggregate columns' values lie in a tuple of the chunk (its own palloc'd copy):
+// fields[i] for each aggregate column, nullptr when NULL. False when the tuple has fewer
+// attributes than the descriptor (added later: missing values).
+bool int8_fields(HeapTuple tup, TupleDesc td, const IncPlan* ip, char** fields) {
+  HeapTupleHeader th = tup->t_data;
+  if (HeapTupleHeaderGetNatts(th) < ip->ncols) return false;
+  const bool hasnulls = HeapTupleHasNulls(tup);
+  char* tp = reinterpret_cast<char*>(th) + th->t_hoff;
+  uint32 off = 0;
+  for (int a = 0; a < ip->ncols; a++) {
+    fields[a] = nullptr;
+    Form_pg_attribute att = TupleDescAttr(td, a);
+    if (hasnulls && att_isnull(a, th->t_bits)) continue;
+    if (att->attlen == -1)
+      off = att_align_pointer(off, att->attalign, -1, tp + off);
+    else
+      off = att_align_nominal(off, att->attalign);
+    if (ip->how[a] != Combine::group) {
+      if (att->attlen != sizeof(int64)) return false;
+      fields[a] = tp + off;
+    }
+    off = att_addlength_pointer(off, att->attlen, tp + off);
+  }
+  return true;
+}
+
+// Merges delta rows [first, first + count) of one bucket into its materialized rows in the
+// chunk open in `cm` (chunk_merge_open returned true for the bucket). Sets matched[k] for the
+// delta rows whose materialized row it updated.
+void merge_bucket_direct(const IncPlan* ip, ChunkMerge* cm, const DeltaRows* d, int64 first, int64 count,
+                         const int16* typlen, const bool* typbyval, bool* matched) {
+  Relation rel = cm->rel;
+  TupleDesc td = RelationGetDescr(rel);
   // The bucket's delta rows by the hash of their group values (chained through `next`).
   int nslots = 1;
   while (nslots < 2 * count) nslots <<= 1;
   auto* head = static_cast<int64*>(palloc(sizeof(int64) * nslots));
   auto* next = static_cast<int64*>(palloc(sizeof(int64) * count));
-  auto* hashes = static_cast<uint32*>(palloc(sizeof(uint32) * count));
+  const uint32* hashes = d->hash + first;
   for (int s = 0; s < nslots; s++) head[s] = -1;
   for (int64 k = 0; k < count; k++) {
-    const Datum* v = d->vals + (first + k) * d->ncols;
-    const bool* n = d->nulls + (first + k) * d->ncols;
-    hashes[k] = group_hash(ip, typlen, typbyval, v, n);
     int s = static_cast<int>(hashes[k] & static_cast<uint32>(nslots - 1));
     next[k] = head[s];
     head[s] = k;
@@ -441,12 +674,12 @@ bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid bucket_type, co
   auto* old_of = static_cast<int64*>(palloc(sizeof(int64) * count));
   int64 nold = 0;
   ScanKeyData key;
-  ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid, idx->rd_indcollation[0], get_opcode(eqop),
+  ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid, cm->idx->rd_indcollation[0], cm->eqproc,
                          d->vals[first * d->ncols + ip->bucket_col]);
   Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
-  IndexScanDesc scan = index_beginscan(rel, idx, snap, 1, 0);
+  IndexScanDesc scan = index_beginscan(rel, cm->idx, snap, 1, 0);
   index_rescan(scan, &key, 1, nullptr, 0);
-  TupleTableSlot* slot = table_slot_create(rel, nullptr);
+  TupleTableSlot* slot = cm->scan_slot;
   while (index_getnext_slot(scan, ForwardScanDirection, slot)) {
     slot_getallattrs(slot);
     uint32 h = group_hash(ip, typlen, typbyval, slot->tts_values, slot->tts_isnull);
@@ -467,24 +700,34 @@ bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid bucket_type, co
       break;
     }
   }
-  ExecDropSingleTupleTableSlot(slot);
+  ExecClearTuple(slot);
   index_endscan(scan);
   UnregisterSnapshot(snap);
-  index_close(idx, NoLock);
 
   // Each matched row plus its delta row (NULL, no input, takes the other side), in place; index
   // entries only for the versions that are not heap-only.
-  if (nold > 0) {
-    EState* estate = CreateExecutorState();
-    ResultRelInfo* rri = makeNode(ResultRelInfo);
-    InitResultRelInfo(rri, rel, 1, nullptr, 0);
-    ExecOpenIndices(rri, false);
-    TupleTableSlot* nslot = MakeSingleTupleTableSlot(td, &TTSOpsHeapTuple);
-    auto* values = static_cast<Datum*>(palloc(sizeof(Datum) * ip->ncols));
-    auto* nulls = static_cast<bool*>(palloc(sizeof(bool) * ip->ncols));
-    for (int64 j = 0; j < nold; j++) {
-      const Datum* v = d->vals + (first + old_of[j]) * d->ncols;
-      const bool* n = d->nulls + (first + old_of[j]) * d->ncols;
+  auto* values = static_cast<Datum*>(palloc(sizeof(Datum) * ip->ncols));
+  auto* nulls = static_cast<bool*>(palloc(sizeof(bool) * ip->ncols));
+  auto* fields = static_cast<char**>(palloc(sizeof(char*) * ip->ncols));
+  for (int64 j = 0; j < nold; j++) {
+    const Datum* v = d->vals + (first + old_of[j]) * d->ncols;
+    const bool* n = d->nulls + (first + old_of[j]) * d->ncols;
+    // The sums added into the copy itself when every value to add has a materialized value
+    // (a bigint in place: same length); otherwise a new tuple.
+    HeapTuple newtup = olds[j];
+    bool in_place = int8_fields(olds[j], td, ip, fields);
+    for (int i = 0; in_place && i < ip->ncols; i++)
+      in_place = ip->how[i] == Combine::group || n[i] || fields[i] != nullptr;
+    if (in_place) {
+      for (int i = 0; i < ip->ncols; i++) {
+        if (ip->how[i] == Combine::group || n[i]) continue;
+        int64 old_value, sum;
+        memcpy(&old_value, fields[i], sizeof old_value);
+        if (pg_add_s64_overflow(old_value, DatumGetInt64(v[i]), &sum))
+          ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
+        memcpy(fields[i], &sum, sizeof sum);
+      }
+    } else {
       heap_deform_tuple(olds[j], td, values, nulls);
       for (int i = 0; i < ip->ncols; i++) {
         if (ip->how[i] == Combine::group || n[i]) continue;
@@ -498,22 +741,35 @@ bool merge_bucket_direct(const IncPlan* ip, Hypertable* mat, Oid bucket_type, co
           ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
         values[i] = Int64GetDatum(sum);
       }
-      HeapTuple newtup = heap_form_tuple(td, values, nulls);
-      simple_heap_update(rel, &olds[j]->t_self, newtup);
-      if (rri->ri_NumIndices > 0 && !HeapTupleIsHeapOnly(newtup)) {
-        ExecStoreHeapTuple(newtup, nslot, false);
-        ResetPerTupleExprContext(estate);
-        (void)ExecInsertIndexTuples(rri, nslot, estate, false, false, nullptr, NIL);
-        ExecClearTuple(nslot);
-      }
-      heap_freetuple(newtup);
+      newtup = heap_form_tuple(td, values, nulls);
     }
-    ExecDropSingleTupleTableSlot(nslot);
-    ExecCloseIndices(rri);
-    FreeExecutorState(estate);
+    ItemPointerData otid = olds[j]->t_self;  // (heap_update sets the new version's t_self)
+    simple_heap_update(rel, &otid, newtup);
+    if (!HeapTupleIsHeapOnly(newtup)) {
+      if (cm->estate == nullptr) {
+        cm->estate = CreateExecutorState();
+        cm->rri = makeNode(ResultRelInfo);
+        InitResultRelInfo(cm->rri, rel, 1, nullptr, 0);
+        ExecOpenIndices(cm->rri, false);
+        cm->index_slot = MakeSingleTupleTableSlot(td, &TTSOpsHeapTuple);
+      }
+      if (cm->rri->ri_NumIndices > 0) {
+        ExecStoreHeapTuple(newtup, cm->index_slot, false);
+        ResetPerTupleExprContext(cm->estate);
+        (void)ExecInsertIndexTuples(cm->rri, cm->index_slot, cm->estate, false, false, nullptr, NIL);
+        ExecClearTuple(cm->index_slot);
+      }
+    }
+    if (newtup != olds[j]) heap_freetuple(newtup);
+    heap_freetuple(olds[j]);
   }
-  relation_close(rel, NoLock);  // (held to the end of the transaction)
-  return true;
+  pfree(values);
+  pfree(nulls);
+  pfree(fields);
+  pfree(olds);
+  pfree(old_of);
+  pfree(head);
+  pfree(next);
 }
 // Deletes the delta rows merged, exactly those read (a writer's that committed since stay), and
 // closes the delta table.
@@ -592,7 +848,10 @@ bool inc_write_deltas(Cagg* c, Tuplestorestate* rows, TupleDesc desc, int64 nrow
   PopActiveSnapshot();
   pg::owner_user_end(&as);
 
-  // One delta row per output row: its bucket and every column in binary.
+  // The output rows' values in binary, then stored by bucket: the rows of one bucket packed into
+  // delta rows of a two-dimensional array (rows x columns) each, up to kPackBytes of values, so
+  // that a refresh reads and deletes a few catalog rows per bucket, not one per group (a single
+  // row is stored as a one-dimensional array).
   if (out_desc->natts != ip.ncols) elog(ERROR, "unexpected shape of the aggregate's rows");
   auto* send = static_cast<FmgrInfo*>(palloc(sizeof(FmgrInfo) * ip.ncols));
   for (int i = 0; i < ip.ncols; i++) {
@@ -601,35 +860,66 @@ bool inc_write_deltas(Cagg* c, Tuplestorestate* rows, TupleDesc desc, int64 nrow
     getTypeBinaryOutputInfo(TupleDescAttr(out_desc, i)->atttypid, &fn, &varlena);
     fmgr_info(fn, &send[i]);
   }
-  Relation rel = table_open(delta_rel, RowExclusiveLock);
-  TupleTableSlot* slot = MakeSingleTupleTableSlot(out_desc, &TTSOpsMinimalTuple);
-  auto* elems = static_cast<Datum*>(palloc(sizeof(Datum) * ip.ncols));
-  auto* enulls = static_cast<bool*>(palloc(sizeof(bool) * ip.ncols));
+  // (in rounds of at most kRoundRows rows and about work_mem of values: a large backfill does not
+  // hold all its rows in memory; each round's rows are packed by bucket)
+  MemoryContext rows_cxt = AllocSetContextCreate(CurrentMemoryContext, "strata delta rows", ALLOCSET_DEFAULT_SIZES);
   MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "strata delta row", ALLOCSET_DEFAULT_SIZES);
-  while (tuplestore_gettupleslot(out, true, false, slot)) {
-    MemoryContext old = MemoryContextSwitchTo(row_cxt);
-    slot_getallattrs(slot);
-    if (slot->tts_isnull[ip.bucket_col]) elog(ERROR, "NULL bucket in an aggregate's late rows");
-    for (int i = 0; i < ip.ncols; i++) {
-      enulls[i] = slot->tts_isnull[i];
-      elems[i] = enulls[i] ? 0 : PointerGetDatum(SendFunctionCall(&send[i], slot->tts_values[i]));
+  const int64 total = tuplestore_tuple_count(out);
+  const int64 cap = Max(Min(total, kRoundRows), 1);
+  Relation rel = table_open(delta_rel, RowExclusiveLock);
+  for (int64 done = 0; done < total;) {
+    MemoryContext old = MemoryContextSwitchTo(rows_cxt);
+    SendRows sr{&ip, send, out, out_desc, qi.time_type, cap, static_cast<Size>(work_mem) * 1024, nullptr};
+    sr.outs = static_cast<OutRow*>(palloc(sizeof(OutRow) * cap));
+    in_database_encoding(send_rows, &sr);
+    const int64 nout = sr.nout;
+    OutRow* outs = sr.outs;
+    if (nout == 0) {
+      MemoryContextSwitchTo(old);
+      break;
     }
-    int dims[1] = {ip.ncols};
-    int lbs[1] = {1};
-    Datum values[Natts_delta];
-    bool nulls[Natts_delta] = {};
-    values[Anum_delta_mat_id - 1] = Int32GetDatum(c->mat_id);
-    values[Anum_delta_bucket - 1] =
-        Int64GetDatum(time_datum_to_internal(slot->tts_values[ip.bucket_col], qi.time_type));
-    values[Anum_delta_vals - 1] =
-        PointerGetDatum(construct_md_array(elems, enulls, 1, dims, lbs, BYTEAOID, -1, false, TYPALIGN_INT));
-    HeapTuple tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
-    CatalogTupleInsert(rel, tup);
+    done += nout;
+    qsort(outs, static_cast<size_t>(nout), sizeof(OutRow), [](const void* x, const void* y) {
+      const auto* a = static_cast<const OutRow*>(x);
+      const auto* b = static_cast<const OutRow*>(y);
+      if (a->bucket != b->bucket) return a->bucket < b->bucket ? -1 : 1;
+      return a->seq < b->seq ? -1 : (a->seq > b->seq ? 1 : 0);
+    });
+    auto* elems = static_cast<Datum*>(palloc(sizeof(Datum) * ip.ncols * nout));
+    auto* enulls = static_cast<bool*>(palloc(sizeof(bool) * ip.ncols * nout));
+    for (int64 first = 0, last; first < nout; first = last) {
+      Size bytes = outs[first].bytes;
+      for (last = first + 1; last < nout && outs[last].bucket == outs[first].bucket &&
+                             bytes + outs[last].bytes <= kPackBytes;
+           last++)
+        bytes += outs[last].bytes;
+      int nrows = static_cast<int>(last - first);
+      for (int r = 0; r < nrows; r++) {
+        memcpy(elems + r * ip.ncols, outs[first + r].elems, sizeof(Datum) * ip.ncols);
+        memcpy(enulls + r * ip.ncols, outs[first + r].nulls, sizeof(bool) * ip.ncols);
+      }
+      MemoryContextSwitchTo(row_cxt);
+      int dims[2] = {nrows, ip.ncols};
+      int lbs[2] = {1, 1};
+      Datum values[Natts_delta];
+      bool nulls[Natts_delta] = {};
+      values[Anum_delta_mat_id - 1] = Int32GetDatum(c->mat_id);
+      values[Anum_delta_bucket - 1] = Int64GetDatum(outs[first].bucket);
+      values[Anum_delta_vals - 1] =
+          nrows == 1 ? PointerGetDatum(construct_md_array(elems, enulls, 1, dims + 1, lbs, BYTEAOID, -1, false,
+                                                          TYPALIGN_INT))
+                     : PointerGetDatum(construct_md_array(elems, enulls, 2, dims, lbs, BYTEAOID, -1, false,
+                                                          TYPALIGN_INT));
+      HeapTuple tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+      CatalogTupleInsert(rel, tup);
+      MemoryContextSwitchTo(rows_cxt);
+      MemoryContextReset(row_cxt);
+    }
     MemoryContextSwitchTo(old);
-    MemoryContextReset(row_cxt);
+    MemoryContextReset(rows_cxt);
   }
   MemoryContextDelete(row_cxt);
-  ExecDropSingleTupleTableSlot(slot);
+  MemoryContextDelete(rows_cxt);
   table_close(rel, RowExclusiveLock);
   tuplestore_end(out);
   return true;
@@ -671,9 +961,14 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   TupleDesc desc = merge ? plan_desc(&ip) : nullptr;
   FmgrInfo* recv = nullptr;
   Oid* ioparams = nullptr;
+  int16* typlen = nullptr;
+  bool* typbyval = nullptr;
   if (merge) {
     recv = static_cast<FmgrInfo*>(palloc(sizeof(FmgrInfo) * ip.ncols));
     ioparams = static_cast<Oid*>(palloc(sizeof(Oid) * ip.ncols));
+    typlen = static_cast<int16*>(palloc(sizeof(int16) * ip.ncols));
+    typbyval = static_cast<bool*>(palloc(sizeof(bool) * ip.ncols));
+    for (int i = 0; i < ip.ncols; i++) get_typlenbyval(ip.types[i], &typlen[i], &typbyval[i]);
     for (int i = 0; i < ip.ncols; i++) {
       Oid fn;
       getTypeBinaryInputInfo(ip.types[i], &fn, &ioparams[i]);
@@ -694,10 +989,11 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   bool* nulls = merge ? static_cast<bool*>(palloc(sizeof(bool) * ip.ncols)) : nullptr;
   // The group columns that are NULL in some delta row: only they need a NULL-matching condition.
   bool* group_null = merge ? static_cast<bool*>(palloc0(sizeof(bool) * ip.ncols)) : nullptr;
-  KeySet keys_seen{nullptr, false};  // (set up by the first delta row)
+  KeySet keys_seen{nullptr, 0, 0, false};  // (set up by the first delta row)
   // Candidates for the merge without SQL keep their decoded rows (the tuplestore is filled only
-  // when the SQL path needs it).
-  bool direct = merge && direct_mergeable(&ip, id);
+  // when the SQL path needs it); decided at the first delta row (a refresh without any looks up
+  // nothing more).
+  bool direct = false;
   DeltaRows drows;
   drows.ncols = merge ? ip.ncols : 0;
   List* tids = NIL;
@@ -706,10 +1002,18 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   auto* bucket_list = static_cast<int64*>(palloc(sizeof(int64) * bucket_cap));
   bool any_logged = false;
   HeapTuple tup;
+  int64 bucket = 0, next = 0;
+  bool have_bucket = false;
+  ReceiveValues dec{merge ? &ip : nullptr, recv, ioparams, nullptr, nullptr, 0, nullptr};
+  int dec_cap = 0;
   while (HeapTupleIsValid(tup = systable_getnext(scan))) {
     bool isnull;
-    int64 bucket = DatumGetInt64(heap_getattr(tup, Anum_delta_bucket, RelationGetDescr(rel), &isnull));
-    int64 next = bucket_next(b, bucket);
+    int64 b_now = DatumGetInt64(heap_getattr(tup, Anum_delta_bucket, RelationGetDescr(rel), &isnull));
+    if (!have_bucket || b_now != bucket) {  // (rows come in bucket order: once per bucket)
+      bucket = b_now;
+      next = bucket_next(b, bucket);
+      have_bucket = true;
+    }
     bool covered = false;
     for (int i = 0; i < m && !covered; i++) covered = log[i].lo < next && log[i].hi >= bucket;
     if (covered) continue;  // recomputed by a batch, which discards it
@@ -725,34 +1029,42 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
     bool* enulls;
     int n;
     deconstruct_array(arr, BYTEAOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
-    if (n != ip.ncols) elog(ERROR, "delta row of continuous aggregate \"%s\" has %d values, expected %d",
-                            NameStr(cagg->user_name), n, ip.ncols);
-    for (int i = 0; i < n; i++) {
-      nulls[i] = enulls[i];
-      if (nulls[i]) {
-        values[i] = 0;
-        continue;
-      }
-      bytea* v = DatumGetByteaPP(elems[i]);
-      StringInfoData buf;
-      buf.data = VARDATA_ANY(v);
-      buf.len = VARSIZE_ANY_EXHDR(v);
-      buf.maxlen = buf.len;
-      buf.cursor = 0;
-      values[i] = ReceiveFunctionCall(&recv[i], &buf, ioparams[i], ip.typmods[i]);
+    // One row (a one-dimensional array) or rows packed by inc_write_deltas (rows x columns).
+    int nrows = ARR_NDIM(arr) == 2 && ARR_DIMS(arr)[1] == ip.ncols ? ARR_DIMS(arr)[0] : 1;
+    if ((ARR_NDIM(arr) != 1 && ARR_NDIM(arr) != 2) || n != nrows * ip.ncols)
+      elog(ERROR, "delta row of continuous aggregate \"%s\" has %d values, expected %d per row",
+           NameStr(cagg->user_name), n, ip.ncols);
+    if (n > dec_cap) {
+      dec_cap = Max(n, 2 * dec_cap);
+      dec.values = static_cast<Datum*>(dec.values == nullptr ? palloc(sizeof(Datum) * dec_cap)
+                                                             : repalloc(dec.values, sizeof(Datum) * dec_cap));
     }
-    for (int i = 0; i < n; i++)
-      if (nulls[i]) group_null[i] = true;
-    if (rows == 0) keyset_init(&keys_seen, &ip);
-    keyset_add(&keys_seen, &ip, elems, enulls);
-    if (direct)
-      delta_rows_add(&drows, bucket, values, nulls);
-    else
-      tuplestore_putvalues(ts, desc, values, nulls);
+    dec.elems = elems;
+    dec.nulls = enulls;
+    dec.n = n;
+    in_database_encoding(receive_values, &dec);
+    for (int r = 0; r < nrows; r++) {
+      for (int i = 0; i < ip.ncols; i++) {
+        nulls[i] = enulls[r * ip.ncols + i];
+        values[i] = dec.values[r * ip.ncols + i];
+        if (nulls[i]) group_null[i] = true;
+      }
+      if (rows == 0) {
+        keyset_init(&keys_seen, &ip);
+        direct = direct_mergeable(&ip, id);
+      }
+      // (the hash of the group values: for the key set and the merge without SQL)
+      uint32 gh = direct || keys_seen.distinct ? group_hash(&ip, typlen, typbyval, values, nulls) : 0;
+      keyset_add(&keys_seen, bucket, gh);
+      if (direct)
+        delta_rows_add(&drows, bucket, gh, values, nulls);
+      else
+        tuplestore_putvalues(ts, desc, values, nulls);
+      rows++;
+    }
     auto* tid = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData)));
     *tid = tup->t_self;
     tids = lappend(tids, tid);
-    rows++;
     if (nbuckets == 0 || bucket_list[nbuckets - 1] != bucket) {  // (in bucket order)
       if (nbuckets == bucket_cap) {
         bucket_cap *= 2;
@@ -765,7 +1077,7 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   }
   systable_endscan(scan);
   UnregisterSnapshot(snap);
-  if (keys_seen.seen != nullptr) hash_destroy(keys_seen.seen);
+  if (keys_seen.slots != nullptr) pfree(keys_seen.slots);
   if (rows == 0) {
     table_close(rel, RowExclusiveLock);
     if (ts != nullptr) tuplestore_end(ts);
@@ -783,16 +1095,15 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
       Hypertable* mat = hypertable_get_by_id(id);
       if (mat == nullptr) elog(ERROR, "materialization hypertable %d is missing", id);
       LockRelationOid(mat->relid, RowExclusiveLock);
-      auto* typlen = static_cast<int16*>(palloc(sizeof(int16) * ip.ncols));
-      auto* typbyval = static_cast<bool*>(palloc(sizeof(bool) * ip.ncols));
-      for (int i = 0; i < ip.ncols; i++) get_typlenbyval(ip.types[i], &typlen[i], &typbyval[i]);
+      ChunkMerge cm;
       for (int64 first = 0, last; first < drows.n; first = last) {
         for (last = first + 1; last < drows.n && drows.bucket[last] == drows.bucket[first]; last++) {
         }
-        if (merge_bucket_direct(&ip, mat, ip.types[ip.bucket_col], &drows, first, last - first, typlen, typbyval,
-                                matched + first))
-          for (int64 k = first; k < last; k++) taken[k] = true;
+        if (!chunk_merge_open(&cm, &ip, mat, ip.types[ip.bucket_col], drows.bucket[first])) continue;
+        merge_bucket_direct(&ip, &cm, &drows, first, last - first, typlen, typbyval, matched + first);
+        for (int64 k = first; k < last; k++) taken[k] = true;
       }
+      chunk_merge_close(&cm);
     }
     sql_update = false;
     for (int64 k = 0; k < drows.n; k++) {
@@ -918,13 +1229,13 @@ bool inc_apply_deltas(Cagg* cagg, QueryInfo* qi, const char* mat_q, int64 start,
   if (!OidIsValid(array_type)) elog(ERROR, "time type %u has no array type", qi->time_type);
   auto* bucket_datums = static_cast<Datum*>(palloc(sizeof(Datum) * nbuckets));
   for (int i = 0; i < nbuckets; i++) bucket_datums[i] = internal_to_time_datum(bucket_list[i], qi->time_type);
-  int16 typlen;
-  bool typbyval;
-  char typalign;
-  get_typlenbyvalalign(qi->time_type, &typlen, &typbyval, &typalign);
+  int16 time_len;
+  bool time_byval;
+  char time_align;
+  get_typlenbyvalalign(qi->time_type, &time_len, &time_byval, &time_align);
   Oid types[3] = {qi->time_type, qi->time_type, array_type};
   Datum args[3] = {internal_to_time_datum(lo_bucket, qi->time_type), internal_to_time_datum(hi_bucket, qi->time_type),
-                   PointerGetDatum(construct_array(bucket_datums, nbuckets, qi->time_type, typlen, typbyval, typalign))};
+                   PointerGetDatum(construct_array(bucket_datums, nbuckets, qi->time_type, time_len, time_byval, time_align))};
 
   pg::InternalUser as;
   pg::owner_user_begin(&as, mat_owner(id));

@@ -1,7 +1,8 @@
 -- Continuous aggregates, incremental maintenance from late rows (src/caggs/incremental.cpp).
 -- Rows that INSERT or COPY write below an aggregate's invalidation threshold are aggregated at
 -- the end of their transaction by the aggregate's own query into delta rows (one per bucket and
--- group, in the materialization's layout, each value in its type's binary send format). A refresh
+-- group, in the materialization's layout, each value in its type's binary send format; a catalog
+-- row holds one as a one-dimensional array or several of one bucket as rows x columns). A refresh
 -- adds them into the materialized rows of buckets that have no range invalidation, and discards
 -- them where it recomputes the bucket from the raw rows.
 CREATE TABLE _strata_catalog.continuous_agg_delta (

@@ -28,8 +28,10 @@ CREATE MATERIALIZED VIEW daily WITH (timescaledb.continuous, timescaledb.materia
 -- (not before tomorrow: the test runs the job itself)
 SELECT add_continuous_aggregate_policy('hourly', interval '10 days', interval '1 hour', interval '1 hour',
   initial_start => now() + interval '1 day');
--- A late row, logged but not yet refreshed.
-INSERT INTO m VALUES (now() - interval '3 days', 1, 1000000);
+-- Late rows of three groups of one bucket, logged but not yet refreshed (one delta row of the
+-- three packed as rows x columns).
+INSERT INTO m VALUES (now() - interval '3 days', 1, 1000000), (now() - interval '3 days', 0, 5),
+                     (now() - interval '3 days', 2, 6);
 SQL
 ) >/dev/null
 
@@ -40,6 +42,7 @@ UNION ALL SELECT 'daily ' || count(*) || ' ' || sum(n) FROM daily
 UNION ALL SELECT 'catalog ' || user_view_name || ' ' || invalidation_threshold || ' ' || watermark || ' ' || materialized_only
   FROM _strata_catalog.continuous_agg
 UNION ALL SELECT 'log ' || mat_hypertable_id || ' ' || lowest || ' ' || greatest FROM _strata_catalog.continuous_agg_invalidation
+UNION ALL SELECT 'delta ' || mat_hypertable_id || ' ' || bucket || ' ' || vals::text FROM _strata_catalog.continuous_agg_delta
 UNION ALL SELECT 'job ' || proc_name || ' ' || config::text FROM strata_information.jobs WHERE proc_name LIKE 'policy_refresh%'
 UNION ALL SELECT 'view ' || view_name || ' ' || materialization_hypertable_name FROM strata_information.continuous_aggregates
 UNION ALL SELECT 'triggers ' || count(*) FROM pg_trigger WHERE tgname LIKE 'strata_cagg%'
@@ -62,8 +65,9 @@ if [ "$before" != "$after" ]; then
 fi
 echo "ok: restored aggregates, catalog and policy equal ($(echo "$before" | wc -l) properties)"
 check "stale before the refresh" t "$( [ "$(raw_diff $DST)" -gt 0 ] && echo t || echo f)"
+check "the late rows were one packed delta row" "1 [1:3][1:4]" "$(q -d $DST -c "SELECT count(*), min(array_dims(vals)) FROM _strata_catalog.continuous_agg_delta" -At -F ' ')"
 q -d $DST -c "CALL refresh_continuous_aggregate('hourly', NULL, NULL)"
-check "the logged late row is refreshed after the restore" 0 "$(raw_diff $DST)"
+check "the logged late rows are refreshed after the restore" 0 "$(raw_diff $DST)"
 # New writes after the restore are logged (the triggers and the tracking work on restored chunks).
 q -d $DST -c "UPDATE m SET v = v + 1 WHERE time < now() - interval '4 days'" >/dev/null
 q -d $DST -c "INSERT INTO m VALUES (now() - interval '2 days', 2, 7)" >/dev/null
