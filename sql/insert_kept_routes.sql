@@ -2,7 +2,7 @@
 -- src/ingest/dispatch.cpp): a later statement routing to such a chunk takes its relid, its
 -- indexes' IndexInfo and its prepared constraint checks from there. They must never be stale: a
 -- unique index or a CHECK constraint added, an index dropped, a chunk dropped by drop_chunks, a
--- chunk or an index created in a transaction that rolled back, compression, each between two
+-- chunk or an index created in a (sub)transaction that rolled back, compression, each between two
 -- executions, behave as with a fresh lookup.
 SET timezone = 'UTC';
 SET plan_cache_mode = force_generic_plan;
@@ -53,13 +53,14 @@ EXECUTE ins('2024-01-01 01:00', 92, 1);
 EXECUTE ins('2024-01-01 01:00', 93, 1);
 SELECT * FROM kr_rows;
 
--- a chunk created in a transaction that rolled back, with a route kept in it
+-- a chunk created in a subtransaction that rolled back, with a route kept in it
 BEGIN;
+SAVEPOINT before_chunk;
 EXECUTE ins('2024-01-05 01:00', 20, 20);
 EXECUTE ins('2024-01-05 02:00', 21, 21);
-EXECUTE ins('2024-01-05 03:00', 22, 22);
-ROLLBACK;
+ROLLBACK TO SAVEPOINT before_chunk;
 EXECUTE ins('2024-01-05 04:00', 23, 23);
+COMMIT;
 EXECUTE ins('2024-01-05 05:00', 24, 24);
 
 -- the kept route's chunk dropped by drop_chunks: the next rows of its range go to a new chunk
