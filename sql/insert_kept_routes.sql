@@ -83,3 +83,26 @@ SELECT to_char(range_start, 'MM-DD') AS chunk, is_compressed,
   FROM strata_information.chunks WHERE hypertable_name = 'kr' ORDER BY range_start;
 SELECT * FROM kr_rows;
 DROP TABLE kr CASCADE;
+
+-- a hash dimension: routes are kept per time range and hash slice; each row is in the chunk of its
+-- device's slice (whose CHECK constraint on the slice would refuse it otherwise)
+CREATE TABLE krs (ts timestamptz NOT NULL, dev int NOT NULL);
+SELECT * FROM create_hypertable('krs', by_range('ts', INTERVAL '1 day'));
+SELECT * FROM add_dimension('krs', by_hash('dev', 3));
+PREPARE ins_s(timestamptz, int) AS INSERT INTO krs VALUES ($1, $2);
+EXECUTE ins_s('2024-01-01 01:00', 1);
+EXECUTE ins_s('2024-01-01 02:00', 2);
+EXECUTE ins_s('2024-01-01 03:00', 3);
+EXECUTE ins_s('2024-01-02 01:00', 1);
+EXECUTE ins_s('2024-01-01 04:00', 4);
+EXECUTE ins_s('2024-01-02 02:00', 2);
+EXECUTE ins_s('2024-01-01 05:00', 5);
+EXECUTE ins_s('2024-01-02 03:00', 3);
+EXECUTE ins_s('2024-01-01 06:00', 6);
+EXECUTE ins_s('2024-01-02 04:00', 4);
+EXECUTE ins_s('2024-01-01 07:00', 1);
+EXECUTE ins_s('2024-01-02 05:00', 5);
+SELECT to_char(min(ts), 'MM-DD') AS day, min(_strata_internal.get_partition_hash(dev)) AS min_hash,
+       max(_strata_internal.get_partition_hash(dev)) AS max_hash, array_agg(dev ORDER BY ts) AS devs
+  FROM krs GROUP BY tableoid ORDER BY 1, 2;
+DROP TABLE krs;
