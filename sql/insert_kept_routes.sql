@@ -90,18 +90,10 @@ CREATE TABLE krs (ts timestamptz NOT NULL, dev int NOT NULL);
 SELECT * FROM create_hypertable('krs', by_range('ts', INTERVAL '1 day'));
 SELECT * FROM add_dimension('krs', by_hash('dev', 3));
 PREPARE ins_s(timestamptz, int) AS INSERT INTO krs VALUES ($1, $2);
-EXECUTE ins_s('2024-01-01 01:00', 1);
-EXECUTE ins_s('2024-01-01 02:00', 2);
-EXECUTE ins_s('2024-01-01 03:00', 3);
-EXECUTE ins_s('2024-01-02 01:00', 1);
-EXECUTE ins_s('2024-01-01 04:00', 4);
-EXECUTE ins_s('2024-01-02 02:00', 2);
-EXECUTE ins_s('2024-01-01 05:00', 5);
-EXECUTE ins_s('2024-01-02 03:00', 3);
-EXECUTE ins_s('2024-01-01 06:00', 6);
-EXECUTE ins_s('2024-01-02 04:00', 4);
-EXECUTE ins_s('2024-01-01 07:00', 1);
-EXECUTE ins_s('2024-01-02 05:00', 5);
+-- (12 executions, alternating between the two days, devices 1 to 5)
+SELECT format('EXECUTE ins_s(%L, %s)', timestamptz '2024-01-01 00:00+00' + (g % 2) * INTERVAL '1 day' + g * INTERVAL '1 hour',
+              g % 5 + 1)
+  FROM generate_series(1, 12) g \gexec
 SELECT to_char(min(ts), 'MM-DD') AS day, min(_strata_internal.get_partition_hash(dev)) AS min_hash,
        max(_strata_internal.get_partition_hash(dev)) AS max_hash, array_agg(dev ORDER BY ts) AS devs
   FROM krs GROUP BY tableoid ORDER BY 1, 2;
