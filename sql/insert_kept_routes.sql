@@ -78,6 +78,14 @@ EXECUTE ins('2024-01-02 01:00', 3, 100);
 EXECUTE ins('2024-01-02 09:00', 16, 16);
 EXECUTE ins('2024-01-02 10:00', 17, 17);
 EXECUTE ins('2024-01-02 10:00', 17, 17);
+-- with a columnstore, the routes of chunks without compressed rows are kept: the day 01-05 chunk's,
+-- until it is compressed between two executions (then a duplicate of a compressed row is refused)
+EXECUTE ins('2024-01-05 06:00', 25, 25);
+EXECUTE ins('2024-01-05 07:00', 26, 26);
+EXECUTE ins('2024-01-05 08:00', 27, 27);
+SELECT count(compress_chunk(c)) AS compressed FROM show_chunks('kr', newer_than => timestamptz '2024-01-05 00:00+00') c;
+EXECUTE ins('2024-01-05 07:00', 26, 126);
+EXECUTE ins('2024-01-05 09:00', 28, 28);
 SELECT to_char(range_start, 'MM-DD') AS chunk, is_compressed,
        _strata_internal.chunk_status(format('%I.%I', chunk_schema, chunk_name)::regclass) AS status
   FROM strata_information.chunks WHERE hypertable_name = 'kr' ORDER BY range_start;

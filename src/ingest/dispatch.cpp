@@ -169,8 +169,8 @@ void add_to_oid_hash(ModifyTableState* mt, Oid relid, int index) {
 // does for a table (where PostgreSQL pays it once per statement too, but for one relation). The
 // kept hypertable's (KeptTarget) routes keep, per chunk: its range and relid, its indexes' OIDs
 // and IndexInfo, and the prepared (empty) constraint checks of a routed row. A later plain INSERT
-// (no ON CONFLICT, no columnstore) routing to such a chunk locks it (the lock is still needed) and
-// opens its indexes (with their locks), and takes the rest from here.
+// (no ON CONFLICT) routing to such a chunk (one without compressed rows) locks it (the lock is
+// still needed) and opens its indexes (with their locks), and takes the rest from here.
 //
 // Validity. The routes are stamped with the chunk cache's generation (bumped by every catalog
 // change: a chunk created, dropped or compressed, the hypertable altered) and relid epoch (bumped
@@ -208,9 +208,11 @@ KeptStamp kept_stamp_now() { return KeptStamp{chunk_cache_generation(), chunk_re
 bool uses_kept_target(const DispatchState* ds);
 
 // Whether this statement may use and keep routes: a plain INSERT (no ON CONFLICT) into the kept
-// hypertable without a columnstore, its rows written one by one.
+// hypertable, its rows written one by one. (Only chunks without compressed rows are kept: their
+// status is current when the route is, as compression locks the chunk against writers and changes
+// the catalog, so a kept chunk's rows need no unique checks across batches, dml_open_for_insert.)
 bool may_keep_routes(const DispatchState* ds) {
-  return uses_kept_target(ds) && !ds->columnstore && ds->direct == nullptr && ds->mtstate != nullptr &&
+  return uses_kept_target(ds) && ds->direct == nullptr && ds->mtstate != nullptr &&
          on_conflict(ds->mtstate) == ONCONFLICT_NONE;
 }
 
@@ -471,7 +473,6 @@ RouteEntry* route(DispatchState* ds, int64 v, int64 h) {
   const KeptStamp stamp = kept_stamp_now();
   ChunkInfo* chunk = chunk_get_or_create(ds->ht, v, h);
   ResultRelInfo* chunk_rri = add_chunk_result_rel(ds, chunk->relid, chunk, nullptr, estate);
-  if (keep) keep_route(ds, chunk, chunk_rri, stamp);
   Relation rel = static_cast<Relation>(llast(ds->opened));
   Relation parent = ds->mtstate->resultRelInfo[0].ri_RelationDesc;
   columnstore::DirectChunk* direct = nullptr;
@@ -503,6 +504,8 @@ RouteEntry* route(DispatchState* ds, int64 v, int64 h) {
       w->check_constraints = routed_row_needs_constraints(rri, get_attnum(chunk->relid, NameStr(ds->ht->time_column)));
     }
   }
+  // (kept when nothing was invalidated since `stamp`, also by the columnstore's lookups above)
+  if (keep && w == nullptr) keep_route(ds, chunk, chunk_rri, stamp);
   e = route_cache_add(&ds->routes, chunk, w);
   MemoryContextSwitchTo(old);
   return e;
