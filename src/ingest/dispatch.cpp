@@ -201,7 +201,7 @@ struct KeptRoutes {
   RouteCache routes;  // data: KeptChunk*
 };
 KeptRoutes kept_routes;
-constexpr int kKeptRoutes = 64;  // chunks kept (all dropped when full)
+constexpr int kKeptRoutes = 64;  // chunks kept (the first ones routed to since the stamp)
 
 KeptStamp kept_stamp_now() { return KeptStamp{chunk_cache_generation(), chunk_relid_epoch()}; }
 
@@ -262,7 +262,7 @@ void keep_route(const DispatchState* ds, const ChunkInfo* chunk, const ResultRel
     k.cxt = AllocSetContextCreate(CacheMemoryContext, "strata INSERT chunk routes", ALLOCSET_SMALL_SIZES);
     k.ht_relid = InvalidOid;
   }
-  if (k.ht_relid != ds->ht->relid || !(k.stamp == stamp) || k.routes.n >= kKeptRoutes) {
+  if (k.ht_relid != ds->ht->relid || !(k.stamp == stamp)) {
     MemoryContextReset(k.cxt);
     k.ht_relid = InvalidOid;
     MemoryContext old = MemoryContextSwitchTo(k.cxt);
@@ -271,6 +271,7 @@ void keep_route(const DispatchState* ds, const ChunkInfo* chunk, const ResultRel
     k.stamp = stamp;
     k.ht_relid = ds->ht->relid;
   }
+  if (k.routes.n >= kKeptRoutes) return;  // (a new chunk, which changes the stamp, starts them afresh)
   if ((ds->space_hash == nullptr ? route_cache_find(&k.routes, chunk->range_start)
                                  : route_cache_find_point(&k.routes, chunk->range_start, chunk->space_start)) != nullptr)
     return;
