@@ -28,6 +28,7 @@ extern "C" {
 #include "access/transam.h"
 #include "access/tupconvert.h"
 #include "catalog/objectaccess.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -44,6 +45,7 @@ extern "C" {
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
@@ -115,7 +117,8 @@ void grow_result_rels(DispatchState* ds, EState* estate) {
   ModifyTableState* mt = ds->mtstate;
   int newcap = ds->rri_capacity * 2;
   ResultRelInfo* old = mt->resultRelInfo;
-  auto* fresh = static_cast<ResultRelInfo*>(MemoryContextAllocZero(estate->es_query_cxt, sizeof(ResultRelInfo) * newcap));
+  // (the entries past mt_nrels are set by InitResultRelInfo as they are taken: not zeroed here)
+  auto* fresh = static_cast<ResultRelInfo*>(MemoryContextAlloc(estate->es_query_cxt, sizeof(ResultRelInfo) * newcap));
   memcpy(fresh, old, sizeof(ResultRelInfo) * mt->mt_nrels);
   auto remap = [&](ResultRelInfo* p) -> ResultRelInfo* {
     if (p >= old && p < old + mt->mt_nrels) return fresh + (p - old);
@@ -156,6 +159,139 @@ void add_to_oid_hash(ModifyTableState* mt, Oid relid, int index) {
   bool found;
   auto* e = static_cast<compat::MTTargetRelLookup*>(hash_search(mt->mt_resultOidHash, &relid, HASH_ENTER, &found));
   e->relationIndex = index;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chunk routes kept across statements. An application inserting row by row into a hypertable
+// runs one statement per row, each routing its row to one of a few recent chunks: each would look
+// the chunk up in the chunk cache (and copy its catalog entry with its names), then open the
+// chunk's indexes and build their IndexInfo and prepare its CHECK constraints, as ExecOpenIndices
+// does for a table (where PostgreSQL pays it once per statement too, but for one relation). The
+// kept hypertable's (KeptTarget) routes keep, per chunk: its range and relid, its indexes' OIDs
+// and IndexInfo, and the prepared (empty) constraint checks of a routed row. A later plain INSERT
+// (no ON CONFLICT) routing to such a chunk (one without compressed rows) locks it (the lock is
+// still needed) and opens its indexes (with their locks), and takes the rest from here.
+//
+// Validity. The routes are stamped with the chunk cache's generation (bumped by every catalog
+// change: a chunk created, dropped or compressed, the hypertable altered) and relid epoch (bumped
+// by every relcache invalidation naming a relation: a DROP, a rename, an index, constraint or
+// trigger added or removed, an ALTER of a column, ANALYZE): a route is used only when both are
+// unchanged after its chunk's lock was taken, which processes the invalidations that other
+// sessions committed before (as lock_found_chunk relies on; a lock this transaction held already
+// excludes their DDL, and its own DDL processes its invalidations at once). A route is kept only
+// when nothing was invalidated while it was built, and only for indexes whose IndexInfo an INSERT
+// reads and never writes: btree, without expressions, predicate, exclusion or opclass options.
+struct KeptChunk {
+  int nindexes;
+  Oid* index_oids;           // in RelationGetIndexList's order, as ExecOpenIndices opens them
+  IndexInfo** index_infos;   // read-only, shared by the statements
+  ExprState** checks;        // ri_ConstraintExprs of a routed row (all skipped), or nullptr
+};
+
+struct KeptStamp {
+  uint64 generation;
+  uint32 epoch;
+  bool operator==(const KeptStamp& o) const { return generation == o.generation && epoch == o.epoch; }
+};
+
+struct KeptRoutes {
+  Oid ht_relid;       // the hypertable the routes are of (InvalidOid: none)
+  KeptStamp stamp;    // the caches' state the routes were built in
+  MemoryContext cxt;  // holds the routes and their KeptChunks
+  RouteCache routes;  // data: KeptChunk*
+};
+KeptRoutes kept_routes;
+constexpr int kKeptRoutes = 64;  // chunks kept (the first ones routed to since the stamp)
+
+KeptStamp kept_stamp_now() { return KeptStamp{chunk_cache_generation(), chunk_relid_epoch()}; }
+
+bool uses_kept_target(const DispatchState* ds);
+
+// Whether this statement may use and keep routes: a plain INSERT (no ON CONFLICT) into the kept
+// hypertable, its rows written one by one. (Only chunks without compressed rows are kept: their
+// status is current when the route is, as compression locks the chunk against writers and changes
+// the catalog, so a kept chunk's rows need no unique checks across batches, dml_open_for_insert.)
+bool may_keep_routes(const DispatchState* ds) {
+  return uses_kept_target(ds) && ds->direct == nullptr && ds->mtstate != nullptr &&
+         on_conflict(ds->mtstate) == ONCONFLICT_NONE;
+}
+
+// The kept route of the chunk holding (v, h), its chunk locked; nullptr when there is none (or it
+// is no longer valid: then nothing is locked).
+const RouteEntry* kept_route(const DispatchState* ds, int64 v, int64 h) {
+  KeptRoutes& k = kept_routes;
+  if (k.ht_relid != ds->ht->relid || !(k.stamp == kept_stamp_now())) return nullptr;
+  const RouteEntry* e = ds->space_hash == nullptr ? route_cache_find(&k.routes, v) : route_cache_find_point(&k.routes, v, h);
+  if (e == nullptr) return nullptr;
+  const Oid relid = e->relid;
+  LockRelationOid(relid, RowExclusiveLock);
+  if (k.stamp == kept_stamp_now()) return e;  // (the entries are as they were: nothing reset them)
+  UnlockRelationOid(relid, RowExclusiveLock);
+  return nullptr;
+}
+
+// Opens the kept chunk's indexes into `rri` as ExecOpenIndices(rri, false) would.
+void open_kept_indexes(ResultRelInfo* rri, const KeptChunk* kept) {
+  rri->ri_NumIndices = kept->nindexes;
+  if (kept->nindexes == 0) return;
+  auto* descs = static_cast<RelationPtr>(palloc(sizeof(Relation) * kept->nindexes));
+  for (int i = 0; i < kept->nindexes; i++) descs[i] = index_open(kept->index_oids[i], RowExclusiveLock);
+  rri->ri_IndexRelationDescs = descs;
+  rri->ri_IndexRelationInfo = kept->index_infos;
+}
+
+// Whether an INSERT only reads the index's IndexInfo (see KeptRoutes).
+bool index_info_shareable(Relation index, const IndexInfo* ii) {
+  return index->rd_rel->relam == BTREE_AM_OID && ii->ii_Expressions == NIL && ii->ii_Predicate == NIL &&
+         ii->ii_ExclusionOps == nullptr && ii->ii_UniqueOps == nullptr && ii->ii_OpclassOptions == nullptr &&
+         ii->ii_AmCache == nullptr;
+}
+
+// Keeps the route of `chunk`, just opened into `rri` by the statement (which looked the chunk up
+// after `stamp` was taken), when nothing was invalidated since and it qualifies.
+void keep_route(const DispatchState* ds, const ChunkInfo* chunk, const ResultRelInfo* rri, KeptStamp stamp) {
+  if (chunk->status != kChunkStatusNormal || !(stamp == kept_stamp_now())) return;
+  for (int i = 0; i < rri->ri_NumIndices; i++)
+    if (!index_info_shareable(rri->ri_IndexRelationDescs[i], rri->ri_IndexRelationInfo[i])) return;
+  const TupleConstr* constr = RelationGetDescr(rri->ri_RelationDesc)->constr;
+  const int ncheck = constr != nullptr ? constr->num_check : 0;
+  bool checks_skipped = rri->ri_ConstraintExprs != nullptr;  // (set only when there are checks)
+  for (int i = 0; checks_skipped && i < ncheck; i++) checks_skipped = rri->ri_ConstraintExprs[i] == nullptr;
+  KeptRoutes& k = kept_routes;
+  if (k.cxt == nullptr) {
+    k.cxt = AllocSetContextCreate(CacheMemoryContext, "strata INSERT chunk routes", ALLOCSET_SMALL_SIZES);
+    k.ht_relid = InvalidOid;
+  }
+  if (k.ht_relid != ds->ht->relid || !(k.stamp == stamp)) {
+    MemoryContextReset(k.cxt);
+    k.ht_relid = InvalidOid;
+    MemoryContext old = MemoryContextSwitchTo(k.cxt);
+    route_cache_init(&k.routes);
+    MemoryContextSwitchTo(old);
+    k.stamp = stamp;
+    k.ht_relid = ds->ht->relid;
+  }
+  if (k.routes.n >= kKeptRoutes) return;  // (a new chunk, which changes the stamp, starts them afresh)
+  if ((ds->space_hash == nullptr ? route_cache_find(&k.routes, chunk->range_start)
+                                 : route_cache_find_point(&k.routes, chunk->range_start, chunk->space_start)) != nullptr)
+    return;
+  MemoryContext old = MemoryContextSwitchTo(k.cxt);
+  auto* kc = static_cast<KeptChunk*>(palloc0(sizeof(KeptChunk)));
+  kc->nindexes = rri->ri_NumIndices;
+  if (kc->nindexes > 0) {
+    kc->index_oids = static_cast<Oid*>(palloc(sizeof(Oid) * kc->nindexes));
+    kc->index_infos = static_cast<IndexInfo**>(palloc(sizeof(IndexInfo*) * kc->nindexes));
+    for (int i = 0; i < kc->nindexes; i++) {
+      kc->index_oids[i] = RelationGetRelid(rri->ri_IndexRelationDescs[i]);
+      auto* ii = static_cast<IndexInfo*>(palloc(sizeof(IndexInfo)));
+      memcpy(ii, rri->ri_IndexRelationInfo[i], sizeof(IndexInfo));
+      ii->ii_Context = k.cxt;
+      kc->index_infos[i] = ii;
+    }
+  }
+  if (checks_skipped) kc->checks = static_cast<ExprState**>(palloc0(sizeof(ExprState*) * ncheck));
+  route_cache_add(&k.routes, chunk, kc);
+  MemoryContextSwitchTo(old);
 }
 
 // Arbiter indexes of the hypertable, translated to the chunk's indexes.
@@ -210,17 +346,27 @@ void bypass_insert_projection(DispatchState* ds, ResultRelInfo* rri) {
   rri->ri_projectNewInfoValid = true;
 }
 
-void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* estate) {
+// The chunk's result relation (`relid`, locked by the caller), added to ModifyTable's; `chunk` is
+// its catalog entry (ON CONFLICT's arbiters need it), `kept` its indexes and checks kept from an
+// earlier statement (see KeptRoutes; a plain INSERT only), or nullptr. Returns the result relation
+// (valid until the next one is added).
+ResultRelInfo* add_chunk_result_rel(DispatchState* ds, Oid relid, const ChunkInfo* chunk, const KeptChunk* kept,
+                                    EState* estate) {
   ModifyTableState* mt = ds->mtstate;
   if (mt == nullptr) elog(ERROR, "chunk dispatch is not under a strata ModifyTable");
   if (mt->mt_nrels == ds->rri_capacity) grow_result_rels(ds, estate);
   ResultRelInfo* root = &mt->resultRelInfo[0];
   Relation parent = root->ri_RelationDesc;
-  Relation rel = table_open(chunk->relid, NoLock);  // chunk_get_or_create locked it
+  Relation rel = table_open(relid, NoLock);  // chunk_get_or_create (or kept_route) locked it
   ds->opened = lappend(ds->opened, rel);
   ResultRelInfo* rri = &mt->resultRelInfo[mt->mt_nrels];
   InitResultRelInfo(rri, rel, 0, root, estate->es_instrument);
-  ExecOpenIndices(rri, on_conflict(mt) != ONCONFLICT_NONE);
+  if (kept != nullptr) {
+    open_kept_indexes(rri, kept);
+    rri->ri_ConstraintExprs = kept->checks;  // (nullptr: prepared below, as without it)
+  } else {
+    ExecOpenIndices(rri, on_conflict(mt) != ONCONFLICT_NONE);
+  }
   if (ds->cagg != nullptr) caggs_capture_chunk(ds->cagg, rel);
   estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, rri);
   skip_routed_range_check(rri, estate, on_conflict(mt) == ONCONFLICT_UPDATE);
@@ -302,8 +448,9 @@ void add_chunk_result_rel(DispatchState* ds, const ChunkInfo* chunk, EState* est
     }
   }
   int index = mt->mt_nrels++;
-  add_to_oid_hash(mt, chunk->relid, index);
+  add_to_oid_hash(mt, relid, index);
   mt->mt_lastResultOid = InvalidOid;
+  return rri;
 }
 
 // The chunk for time value `v` (and partition hash `h`), creating it (and its ResultRelInfo) on
@@ -314,8 +461,19 @@ RouteEntry* route(DispatchState* ds, int64 v, int64 h) {
   if (e != nullptr) return e;
   EState* estate = ds->css.ss.ps.state;
   MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+  const bool keep = may_keep_routes(ds);
+  if (keep) {
+    const RouteEntry* k = kept_route(ds, v, h);  // locked, or nullptr
+    if (k != nullptr) {
+      add_chunk_result_rel(ds, k->relid, nullptr, static_cast<const KeptChunk*>(k->data), estate);
+      e = route_cache_add(&ds->routes, RouteEntry{k->start, k->end, k->relid, nullptr, k->space_start, k->space_end});
+      MemoryContextSwitchTo(old);
+      return e;
+    }
+  }
+  const KeptStamp stamp = kept_stamp_now();
   ChunkInfo* chunk = chunk_get_or_create(ds->ht, v, h);
-  add_chunk_result_rel(ds, chunk, estate);
+  ResultRelInfo* chunk_rri = add_chunk_result_rel(ds, chunk->relid, chunk, nullptr, estate);
   Relation rel = static_cast<Relation>(llast(ds->opened));
   Relation parent = ds->mtstate->resultRelInfo[0].ri_RelationDesc;
   columnstore::DirectChunk* direct = nullptr;
@@ -347,6 +505,8 @@ RouteEntry* route(DispatchState* ds, int64 v, int64 h) {
       w->check_constraints = routed_row_needs_constraints(rri, get_attnum(chunk->relid, NameStr(ds->ht->time_column)));
     }
   }
+  // (kept when nothing was invalidated since `stamp`, also by the columnstore's lookups above)
+  if (keep && w == nullptr) keep_route(ds, chunk, chunk_rri, stamp);
   e = route_cache_add(&ds->routes, chunk, w);
   MemoryContextSwitchTo(old);
   return e;
@@ -577,6 +737,8 @@ struct KeptTarget {
 KeptTarget kept_target;
 
 void release_kept_target(void*) { kept_target.busy = false; }
+
+bool uses_kept_target(const DispatchState* ds) { return ds->ht == &kept_target.ht; }
 
 // The statement's hypertable `relid` and its continuous aggregate tracker (see KeptTarget).
 void take_kept_target(DispatchState* ds, Oid relid, EState* estate) {

@@ -67,19 +67,22 @@ RouteEntry* route_cache_find_point(RouteCache* cache, int64 v, int64 h) {
 }
 
 RouteEntry* route_cache_add(RouteCache* cache, const ChunkInfo* chunk, void* data) {
+  return route_cache_add(cache, RouteEntry{chunk->range_start, chunk->range_end, chunk->relid, data, chunk->space_start,
+                                           chunk->space_end});
+}
+
+RouteEntry* route_cache_add(RouteCache* cache, const RouteEntry& entry) {
   if (cache->n == cache->capacity) {
     cache->capacity *= 2;
     cache->entries = static_cast<RouteEntry*>(repalloc(cache->entries, sizeof(RouteEntry) * cache->capacity));
   }
   int pos = cache->n;
-  while (pos > 0 && (cache->entries[pos - 1].start > chunk->range_start ||
-                     (cache->entries[pos - 1].start == chunk->range_start &&
-                      cache->entries[pos - 1].space_start > chunk->space_start))) {
+  while (pos > 0 && (cache->entries[pos - 1].start > entry.start ||
+                     (cache->entries[pos - 1].start == entry.start && cache->entries[pos - 1].space_start > entry.space_start))) {
     cache->entries[pos] = cache->entries[pos - 1];
     --pos;
   }
-  cache->entries[pos] = RouteEntry{chunk->range_start, chunk->range_end, chunk->relid, data, chunk->space_start,
-                                   chunk->space_end};
+  cache->entries[pos] = entry;
   cache->n++;
   cache->last = pos;
   return &cache->entries[pos];

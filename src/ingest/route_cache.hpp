@@ -35,6 +35,8 @@ RouteEntry* route_cache_find(RouteCache* cache, int64 value);
 RouteEntry* route_cache_find_point(RouteCache* cache, int64 value, int64 hash);
 // Adds the chunk (which must not overlap any entry) and returns its entry.
 RouteEntry* route_cache_add(RouteCache* cache, const ChunkInfo* chunk, void* data);
+// Adds a copy of `entry` (of another cache) and returns it.
+RouteEntry* route_cache_add(RouteCache* cache, const RouteEntry& entry);
 // Every entry, for iteration: entries[0 .. n).
 inline RouteEntry* route_cache_begin(RouteCache* cache) { return cache->entries; }
 inline RouteEntry* route_cache_end(RouteCache* cache) { return cache->entries + cache->n; }
