@@ -30,6 +30,7 @@
 #include <strings.h>
 
 extern "C" {
+#include "access/nbtree.h"
 #include "access/tableam.h"
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
@@ -92,6 +93,12 @@ struct Presort {
   int64 cap;
   bool given_up;
   bool sorted;
+  bool in_order;  // the heap was in index order already: no sort
+  // Every row's key columns distinct from the others': the build skips deduplication (it would
+  // find nothing to merge), with `options` in the index's relcache entry for the build's duration.
+  bool distinct;
+  bytea* options;  // the entry's own, put back after the build
+  bytea* mine;
   IndexBuildCallback callback;
   void* callback_state;
 };
@@ -276,6 +283,34 @@ void collect(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool 
   p->entries[p->n++] = Entry{k0, k1, r};
 }
 
+// Whether two sorted neighbours have the same key columns (their keys end in the 6 bytes of the
+// TID, and the key bytes of equal values are equal).
+bool same_key_columns(const Entry& a, const Entry& b) {
+  const int la = a.rec->keylen, lb = b.rec->keylen;
+  return la == lb && memcmp(a.rec + 1, b.rec + 1, la - 6) == 0;
+}
+
+// With every key distinct, btree deduplication (on unless the index's deduplicate_items is off)
+// would only compare each index tuple with the one before, column by column, and merge nothing:
+// the build goes without it (the index is the same; later inserts deduplicate per the index's
+// setting, which is left as it is). Not for INCLUDE columns (no deduplication then anyway).
+void skip_deduplication(Presort* p, Relation index) {
+  if (p->nkeys != p->natts || !BTGetDeduplicateItems(index)) return;
+  for (int64 i = 1; i < p->n; i++)
+    if (same_key_columns(p->entries[i - 1], p->entries[i])) return;
+  auto* o = static_cast<BTOptions*>(MemoryContextAllocZero(p->cxt, sizeof(BTOptions)));
+  if (index->rd_options != nullptr)
+    memcpy(o, index->rd_options, Min(sizeof(BTOptions), VARSIZE(index->rd_options)));
+  else
+    o->fillfactor = BTREE_DEFAULT_FILLFACTOR;
+  SET_VARSIZE(o, sizeof(BTOptions));
+  o->deduplicate_items = false;
+  p->distinct = true;
+  p->options = index->rd_options;
+  p->mine = reinterpret_cast<bytea*>(o);
+  index->rd_options = p->mine;
+}
+
 double presorted_scan(Relation table_rel, Relation index_rel, IndexInfo* info, bool allow_sync, bool anyvisible,
                       bool progress, BlockNumber start_blockno, BlockNumber numblocks, IndexBuildCallback callback,
                       void* callback_state, TableScanDesc scan) {
@@ -291,7 +326,7 @@ double presorted_scan(Relation table_rel, Relation index_rel, IndexInfo* info, b
   const double rows = p->real_am->index_build_range_scan(table_rel, index_rel, info, allow_sync, anyvisible, progress,
                                                          start_blockno, numblocks, collect, p, scan);
   if (!p->given_up) {
-    std::sort(p->entries, p->entries + p->n, [](const Entry& a, const Entry& b) {
+    auto less = [](const Entry& a, const Entry& b) {
       if (a.k0 != b.k0) return a.k0 < b.k0;
       if (a.k1 != b.k1) return a.k1 < b.k1;
       const int la = a.rec->keylen, lb = b.rec->keylen;
@@ -299,8 +334,13 @@ double presorted_scan(Relation table_rel, Relation index_rel, IndexInfo* info, b
       const int c = memcmp(reinterpret_cast<const char*>(a.rec + 1) + 16, reinterpret_cast<const char*>(b.rec + 1) + 16,
                            Min(la, lb) - 16);
       return c != 0 ? c < 0 : la < lb;
-    });
+    };
+    // A heap written in the index's order (a refresh's new materialization chunk, a COPY of
+    // sorted rows) needs no sort: one pass says so.
+    p->in_order = std::is_sorted(p->entries, p->entries + p->n, less);
+    if (!p->in_order) std::sort(p->entries, p->entries + p->n, less);
     p->sorted = true;
+    skip_deduplication(p, index_rel);
     replay(p);
   }
   return rows;
@@ -345,11 +385,14 @@ bool index_build_presorted(Relation heap, Relation idx, IndexInfo* info) {
   PG_FINALLY();
   {
     if (heap->rd_tableam == &p->am) heap->rd_tableam = p->real_am;
+    // (a relcache reload in between gave the entry its own options again)
+    if (p->mine != nullptr && idx->rd_options == p->mine) idx->rd_options = p->options;
     current = nullptr;
   }
   PG_END_TRY();
-  elog(DEBUG1, "index \"%s\" of chunk \"%s\" built from %s input", RelationGetRelationName(idx),
-       RelationGetRelationName(heap), p->sorted ? "presorted" : "unsorted");
+  elog(DEBUG1, "index \"%s\" of chunk \"%s\" built from %s input%s%s", RelationGetRelationName(idx),
+       RelationGetRelationName(heap), p->sorted ? "presorted" : "unsorted",
+       p->sorted && p->in_order ? " (heap in index order)" : "", p->distinct ? ", keys distinct: no deduplication" : "");
   MemoryContextDelete(p->cxt);
   pfree(p);
   return true;
