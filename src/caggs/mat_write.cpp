@@ -52,6 +52,9 @@ struct MatChunk {
   int nused;
   int nslots;  // slots created
   bool build_indexes;  // its rows skip the indexes, which are built from the heap at the end
+  // With build_indexes, per index: its rows collected as they are written, for a build without
+  // a heap scan (nullptr: the build scans the heap). Only the first such chunk of a write.
+  PresortRows** rows;
   MatChunk* next;
 };
 
@@ -62,6 +65,7 @@ struct MatWrite {
   CommandId cid;
   MatChunk* chunks;
   MatChunk* last;  // the chunk of the previous row
+  bool collecting;  // a chunk's rows are collected for its index builds
 };
 
 // Whether the hypertable or one of the chunks has triggers other than the hypertable's insert
@@ -100,6 +104,14 @@ MatChunk* open_chunk(MatWrite* w, int64 value) {
     // Its pages are read back at once by the index builds: not through the bulk-write ring.
     FreeAccessStrategy(c->bistate->strategy);
     c->bistate->strategy = nullptr;
+    if (!w->collecting) {
+      // (maintenance_work_mem shared by the indexes, as the builds one after the other would each have it)
+      const Size budget = static_cast<Size>(maintenance_work_mem) * 1024 / c->rri->ri_NumIndices;
+      c->rows = static_cast<PresortRows**>(palloc0(sizeof(PresortRows*) * c->rri->ri_NumIndices));
+      for (int i = 0; i < c->rri->ri_NumIndices; i++)
+        c->rows[i] = presort_rows_begin(c->rri->ri_IndexRelationDescs[i], c->rri->ri_IndexRelationInfo[i], budget);
+      w->collecting = true;
+    }
   }
   c->next = w->chunks;
   w->chunks = c;
@@ -127,6 +139,12 @@ void flush_chunk(MatWrite* w, MatChunk* c) {
   for (int i = 0; i < c->nused; i++) {
     if (!c->build_indexes && c->rri->ri_NumIndices > 0)
       list_free(compat::insert_index_tuples(c->rri, c->slots[i], w->estate));
+    if (c->rows != nullptr)
+      for (int j = 0; j < c->rri->ri_NumIndices; j++)
+        if (c->rows[j] != nullptr && !presort_rows_add(c->rows[j], c->slots[i])) {
+          presort_rows_free(c->rows[j]);
+          c->rows[j] = nullptr;
+        }
     ExecClearTuple(c->slots[i]);
     ResetPerTupleExprContext(w->estate);
   }
@@ -163,8 +181,15 @@ void add_row(MatWrite* w, TupleTableSlot* row) {
 }
 
 void build_indexes(MatChunk* c) {
-  for (int i = 0; i < c->rri->ri_NumIndices; i++)
-    chunk_rebuild_index(c->rri->ri_RelationDesc, c->rri->ri_IndexRelationDescs[i], false);
+  for (int i = 0; i < c->rri->ri_NumIndices; i++) {
+    if (c->rows != nullptr && c->rows[i] != nullptr) {
+      PresortRows* rows = c->rows[i];
+      c->rows[i] = nullptr;
+      chunk_rebuild_index_from(c->rri->ri_RelationDesc, c->rri->ri_IndexRelationDescs[i], rows);
+    } else {
+      chunk_rebuild_index(c->rri->ri_RelationDesc, c->rri->ri_IndexRelationDescs[i], false);
+    }
+  }
 }
 
 }  // namespace

@@ -52,6 +52,18 @@ extern bool guc_presorted_index_build;
 // index_build of btree `idx` over `heap` with its input handed over in index order when the key
 // columns allow (presort.cpp; then serial, and true); false when they do not (nothing done).
 bool index_build_presorted(Relation heap, Relation idx, IndexInfo* info);
+// The rows of a chunk handed to the build of one of its indexes as they are written, so that the
+// build does not scan the heap (presort.cpp; a refresh's new materialization chunks): begin with
+// the chunk still empty (nullptr when the index does not qualify: a btree whose key columns
+// index_build_presorted takes, plain columns, no predicate or INCLUDE columns), add every row the
+// heap gets, with its TID set (false: the row would pass `budget` bytes of copies or its key is
+// too long; then free the rows and let chunk_rebuild_index scan), and
+// chunk_rebuild_index_from (which frees them) once the heap holds them all and nothing else.
+struct PresortRows;
+PresortRows* presort_rows_begin(Relation idx, const IndexInfo* info, Size budget);
+bool presort_rows_add(PresortRows* rows, TupleTableSlot* slot);
+void presort_rows_free(PresortRows* rows);
+void chunk_rebuild_index_from(Relation heap, Relation idx, PresortRows* rows);
 
 // Runs `sql` through SPI as the bootstrap superuser in a restricted security context; used for
 // the DDL that builds chunks (inserters need not own the hypertable).

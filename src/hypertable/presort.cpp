@@ -73,6 +73,7 @@ struct Entry {
 };
 
 struct Presort {
+  Relation heap;
   Relation index;
   const TableAmRoutine* real_am;
   TableAmRoutine am;  // real_am with index_build_range_scan taken over
@@ -99,6 +100,11 @@ struct Presort {
   bool distinct;
   bytea* options;  // the entry's own, put back after the build
   bytea* mine;
+  // The rows were handed over by the heap's writer as it wrote them (presort_rows_add): the
+  // build's heap scan is skipped.
+  bool given;
+  int64 given_rows;
+  AttrNumber attnos[INDEX_MAX_KEYS];  // the index columns' heap attributes
   IndexBuildCallback callback;
   void* callback_state;
 };
@@ -235,12 +241,9 @@ void give_up(Presort* p) {
   p->given_up = true;
 }
 
-void collect(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool alive, void* arg) {
-  auto* p = static_cast<Presort*>(arg);
-  if (p->given_up) {
-    p->callback(index, tid, values, isnull, alive, p->callback_state);
-    return;
-  }
+// The row into the collection: false (nothing done) when its key cannot be made or it would pass
+// the budget.
+bool collect_row(Presort* p, ItemPointer tid, Datum* values, bool* isnull, bool alive) {
   char key[kMaxKeyBytes];
   const int keylen = make_key(p, tid, values, isnull, key);
   Size copies = 0;
@@ -248,11 +251,7 @@ void collect(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool 
     if (!isnull[i] && !p->byval[i]) copies += MAXALIGN(datumGetSize(values[i], false, p->typlen[i]));
   const Size size = MAXALIGN(sizeof(Record) + Max(keylen, 0)) + MAXALIGN(p->natts * (sizeof(Datum) + sizeof(bool))) + copies;
   const Size array = (p->n == p->cap ? 2 * p->cap : p->cap) * sizeof(Entry);
-  if (keylen < 0 || p->used + size + array > p->budget) {
-    give_up(p);
-    p->callback(index, tid, values, isnull, alive, p->callback_state);
-    return;
-  }
+  if (keylen < 0 || p->used + size + array > p->budget) return false;
   if (p->n == p->cap) {
     p->cap *= 2;
     p->entries = static_cast<Entry*>(repalloc_huge(p->entries, p->cap * sizeof(Entry)));
@@ -281,6 +280,14 @@ void collect(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool 
   for (int b = 0; b < 8; b++) k0 = (k0 << 8) | first[b];
   for (int b = 8; b < 16; b++) k1 = (k1 << 8) | first[b];
   p->entries[p->n++] = Entry{k0, k1, r};
+  return true;
+}
+
+void collect(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool alive, void* arg) {
+  auto* p = static_cast<Presort*>(arg);
+  if (!p->given_up && collect_row(p, tid, values, isnull, alive)) return;
+  if (!p->given_up) give_up(p);
+  p->callback(index, tid, values, isnull, alive, p->callback_state);
 }
 
 // Whether two sorted neighbours have the same key columns (their keys end in the 6 bytes of the
@@ -323,8 +330,9 @@ double presorted_scan(Relation table_rel, Relation index_rel, IndexInfo* info, b
   p->callback_state = callback_state;
   // (heap_getnext insists on the heap's own routine; the one scan of the build is under way now)
   table_rel->rd_tableam = p->real_am;
-  const double rows = p->real_am->index_build_range_scan(table_rel, index_rel, info, allow_sync, anyvisible, progress,
-                                                         start_blockno, numblocks, collect, p, scan);
+  const double rows = p->given ? static_cast<double>(p->given_rows)
+                               : p->real_am->index_build_range_scan(table_rel, index_rel, info, allow_sync, anyvisible,
+                                                                    progress, start_blockno, numblocks, collect, p, scan);
   if (!p->given_up) {
     auto less = [](const Entry& a, const Entry& b) {
       if (a.k0 != b.k0) return a.k0 < b.k0;
@@ -346,15 +354,67 @@ double presorted_scan(Relation table_rel, Relation index_rel, IndexInfo* info, b
   return rows;
 }
 
-}  // namespace
-
-bool index_build_presorted(Relation heap, Relation idx, IndexInfo* info) {
+Presort* presort_new(Relation idx) {
   Presort* p = static_cast<Presort*>(palloc0(sizeof(Presort)));
   if (current != nullptr || !eligible(idx, p)) {
     pfree(p);
-    return false;
+    return nullptr;
   }
   p->budget = static_cast<Size>(maintenance_work_mem) * 1024;
+  p->index = idx;
+  p->cxt = AllocSetContextCreate(CurrentMemoryContext, "strata presorted index build", ALLOCSET_DEFAULT_SIZES);
+  p->cap = 1024;
+  p->entries = static_cast<Entry*>(MemoryContextAllocHuge(p->cxt, p->cap * sizeof(Entry)));
+  return p;
+}
+
+// After the build (also when it failed): the heap's routine and the index's options back.
+void restore_after_build() {
+  Presort* p = current;
+  if (p->heap->rd_tableam == &p->am) p->heap->rd_tableam = p->real_am;
+  // (a relcache reload in between gave the entry its own options again)
+  if (p->mine != nullptr && p->index->rd_options == p->mine) p->index->rd_options = p->options;
+  current = nullptr;
+}
+
+// index_build of `idx` with `current` taking over its heap scan.
+void run_build(Relation heap, Relation idx, IndexInfo* info) {
+  PG_TRY();
+  {
+    index_build(heap, idx, info, true, false);
+  }
+  PG_CATCH();
+  {
+    restore_after_build();
+    PG_RE_THROW();
+  }
+  PG_END_TRY();
+  restore_after_build();
+}
+
+// run_build of `p`, then `p` freed.
+void build_with(Presort* p, Relation heap, Relation idx, IndexInfo* info) {
+  p->index = idx;
+  p->real_am = heap->rd_tableam;
+  p->am = *heap->rd_tableam;
+  p->am.index_build_range_scan = presorted_scan;
+  p->heap = heap;
+  current = p;
+  heap->rd_tableam = &p->am;
+  run_build(heap, idx, info);
+  elog(DEBUG1, "index \"%s\" of chunk \"%s\" built from %s input%s%s%s", RelationGetRelationName(idx),
+       RelationGetRelationName(heap), p->sorted ? "presorted" : "unsorted",
+       p->sorted && p->in_order ? " (heap in index order)" : "", p->distinct ? ", keys distinct: no deduplication" : "",
+       p->given ? ", rows from the writer: no heap scan" : "");
+  MemoryContextDelete(p->cxt);
+  pfree(p);
+}
+
+}  // namespace
+
+bool index_build_presorted(Relation heap, Relation idx, IndexInfo* info) {
+  Presort* p = presort_new(idx);
+  if (p == nullptr) return false;
   // A heap whose rows would not fit (rows of its first page times its pages, at kRowEstimate bytes
   // each) is left to PostgreSQL's build, parallel if it likes: collecting a part of it in vain
   // would cost more than it saves.
@@ -365,37 +425,47 @@ bool index_build_presorted(Relation heap, Relation idx, IndexInfo* info) {
     const double per_page = PageGetMaxOffsetNumber(BufferGetPage(buf));
     UnlockReleaseBuffer(buf);
     if (blocks * per_page * kRowEstimate > static_cast<double>(p->budget)) {
+      MemoryContextDelete(p->cxt);
       pfree(p);
       return false;
     }
   }
-  p->index = idx;
-  p->real_am = heap->rd_tableam;
-  p->am = *heap->rd_tableam;
-  p->am.index_build_range_scan = presorted_scan;
-  p->cxt = AllocSetContextCreate(CurrentMemoryContext, "strata presorted index build", ALLOCSET_DEFAULT_SIZES);
-  p->cap = 1024;
-  p->entries = static_cast<Entry*>(MemoryContextAllocHuge(p->cxt, p->cap * sizeof(Entry)));
-  current = p;
-  heap->rd_tableam = &p->am;
-  PG_TRY();
-  {
-    index_build(heap, idx, info, true, false);
-  }
-  PG_FINALLY();
-  {
-    if (heap->rd_tableam == &p->am) heap->rd_tableam = p->real_am;
-    // (a relcache reload in between gave the entry its own options again)
-    if (p->mine != nullptr && idx->rd_options == p->mine) idx->rd_options = p->options;
-    current = nullptr;
-  }
-  PG_END_TRY();
-  elog(DEBUG1, "index \"%s\" of chunk \"%s\" built from %s input%s%s", RelationGetRelationName(idx),
-       RelationGetRelationName(heap), p->sorted ? "presorted" : "unsorted",
-       p->sorted && p->in_order ? " (heap in index order)" : "", p->distinct ? ", keys distinct: no deduplication" : "");
+  build_with(p, heap, idx, info);
+  return true;
+}
+
+// (PresortRows is an opaque name for a Presort with rows given)
+PresortRows* presort_rows_begin(Relation idx, const IndexInfo* info, Size budget) {
+  if (info->ii_Expressions != NIL || info->ii_Predicate != NIL ||
+      IndexRelationGetNumberOfAttributes(idx) != IndexRelationGetNumberOfKeyAttributes(idx))
+    return nullptr;
+  Presort* p = presort_new(idx);
+  if (p == nullptr) return nullptr;
+  p->given = true;
+  p->budget = budget;
+  for (int i = 0; i < p->natts; i++) p->attnos[i] = info->ii_IndexAttrNumbers[i];
+  return reinterpret_cast<PresortRows*>(p);
+}
+
+bool presort_rows_add(PresortRows* rows, TupleTableSlot* slot) {
+  auto* p = reinterpret_cast<Presort*>(rows);
+  Datum values[INDEX_MAX_KEYS];
+  bool isnull[INDEX_MAX_KEYS];
+  for (int i = 0; i < p->natts; i++) values[i] = slot_getattr(slot, p->attnos[i], &isnull[i]);
+  if (!collect_row(p, &slot->tts_tid, values, isnull, true)) return false;
+  p->given_rows++;
+  return true;
+}
+
+void presort_rows_free(PresortRows* rows) {
+  auto* p = reinterpret_cast<Presort*>(rows);
   MemoryContextDelete(p->cxt);
   pfree(p);
-  return true;
+}
+
+void chunk_rebuild_index_from(Relation heap, Relation idx, PresortRows* rows) {
+  RelationSetNewRelfilenode(idx, idx->rd_rel->relpersistence);
+  build_with(reinterpret_cast<Presort*>(rows), heap, idx, BuildIndexInfo(idx));
 }
 
 }  // namespace strata
