@@ -1,5 +1,6 @@
--- Continuous aggregates: the indexes of the materialization chunks a refresh creates are built
--- after the rows from the rows the refresh wrote, handed to the build as written (no heap scan;
+-- Continuous aggregates: the indexes of the materialization chunks a refresh creates are created
+-- unbuilt with the chunk (no empty build, no new storage later: DEBUG1 shows one build each) and
+-- built after the rows from the rows the refresh wrote, handed to the build as written (no heap scan;
 -- src/hypertable/presort.cpp presort_rows_*), in index order already for the group index (no
 -- sort) and, every key being distinct there, without btree deduplication. DEBUG1 says which
 -- builds took which path; with too little maintenance_work_mem for the rows the build scans the

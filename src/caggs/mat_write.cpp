@@ -88,7 +88,8 @@ bool rel_has_triggers(Oid relid) {
 
 MatChunk* open_chunk(MatWrite* w, int64 value) {
   MemoryContext old = MemoryContextSwitchTo(w->estate->es_query_cxt);
-  ChunkInfo* info = chunk_get_or_create(w->mat, value);
+  // (a chunk created here gets its indexes unbuilt: they are built below or after the rows)
+  ChunkInfo* info = chunk_get_or_create(w->mat, value, 0, true);
   Relation rel = table_open(info->relid, NoLock);  // chunk_get_or_create locked it
   auto* c = static_cast<MatChunk*>(palloc0(sizeof(MatChunk)));
   c->info = *info;
@@ -100,6 +101,10 @@ MatChunk* open_chunk(MatWrite* w, int64 value) {
   c->slots = static_cast<TupleTableSlot**>(palloc0(sizeof(TupleTableSlot*) * kMaxBufferedRows));
   // (its rows may skip the indexes: no unique ones, which a per-row insert checks as it goes)
   c->build_indexes = chunk_indexes_can_wait(c->rri, false);
+  if (!c->build_indexes)
+    for (int i = 0; i < c->rri->ri_NumIndices; i++)
+      if (chunk_index_unbuilt(c->rri->ri_IndexRelationDescs[i]))
+        chunk_build_unbuilt_index(rel, c->rri->ri_IndexRelationDescs[i], nullptr);  // (empty, before the rows)
   if (c->build_indexes) {
     // Its pages are read back at once by the index builds: not through the bulk-write ring.
     FreeAccessStrategy(c->bistate->strategy);
@@ -180,15 +185,20 @@ void add_row(MatWrite* w, TupleTableSlot* row) {
   if (++c->nused == kMaxBufferedRows) flush_chunk(w, c);
 }
 
+// (an index unbuilt since the chunk's creation is built in its storage; one built empty then gets
+// new storage)
 void build_indexes(MatChunk* c) {
+  Relation heap = c->rri->ri_RelationDesc;
   for (int i = 0; i < c->rri->ri_NumIndices; i++) {
-    if (c->rows != nullptr && c->rows[i] != nullptr) {
-      PresortRows* rows = c->rows[i];
-      c->rows[i] = nullptr;
-      chunk_rebuild_index_from(c->rri->ri_RelationDesc, c->rri->ri_IndexRelationDescs[i], rows);
-    } else {
-      chunk_rebuild_index(c->rri->ri_RelationDesc, c->rri->ri_IndexRelationDescs[i], false);
-    }
+    Relation idx = c->rri->ri_IndexRelationDescs[i];
+    PresortRows* rows = c->rows != nullptr ? c->rows[i] : nullptr;
+    if (c->rows != nullptr) c->rows[i] = nullptr;
+    if (chunk_index_unbuilt(idx))
+      chunk_build_unbuilt_index(heap, idx, rows);
+    else if (rows != nullptr)
+      chunk_rebuild_index_from(heap, idx, rows);
+    else
+      chunk_rebuild_index(heap, idx, false);
   }
 }
 

@@ -463,9 +463,13 @@ void presort_rows_free(PresortRows* rows) {
   pfree(p);
 }
 
+void presort_build_from(Relation heap, Relation idx, IndexInfo* info, PresortRows* rows) {
+  build_with(reinterpret_cast<Presort*>(rows), heap, idx, info);
+}
+
 void chunk_rebuild_index_from(Relation heap, Relation idx, PresortRows* rows) {
   RelationSetNewRelfilenode(idx, idx->rd_rel->relpersistence);
-  build_with(reinterpret_cast<Presort*>(rows), heap, idx, BuildIndexInfo(idx));
+  presort_build_from(heap, idx, BuildIndexInfo(idx), rows);
 }
 
 }  // namespace strata
