@@ -105,6 +105,7 @@ struct Presort {
   bool given;
   int64 given_rows;
   AttrNumber attnos[INDEX_MAX_KEYS];  // the index columns' heap attributes
+  AttrNumber max_attno;
   IndexBuildCallback callback;
   void* callback_state;
 };
@@ -161,8 +162,15 @@ bool eligible(Relation idx, Presort* p) {
   return true;
 }
 
-void put_be(char* out, uint64 v, int bytes) {
-  for (int b = bytes - 1; b >= 0; b--, v >>= 8) out[b] = static_cast<char>(v & 0xff);
+void put_be64(char* out, uint64 v) {
+  v = __builtin_bswap64(v);
+  memcpy(out, &v, 8);
+}
+
+uint64 get_be64(const unsigned char* in) {
+  uint64 v;
+  memcpy(&v, in, 8);
+  return __builtin_bswap64(v);
 }
 
 // The row's sort key into `out` (kMaxKeyBytes): its length, or -1 when it cannot be made (a key too
@@ -198,11 +206,13 @@ int make_key(const Presort* p, ItemPointer tid, const Datum* values, const bool*
                                               : DatumGetInt64(values[i]);
     uint64 u = static_cast<uint64>(v) ^ (uint64{1} << 63);
     if (p->desc[i]) u = ~u;
-    put_be(out + len, u, 8);
+    put_be64(out + len, u);
     len += 8;
   }
-  put_be(out + len, ItemPointerGetBlockNumberNoCheck(tid), 4);
-  put_be(out + len + 4, ItemPointerGetOffsetNumberNoCheck(tid), 2);
+  const uint32 block = __builtin_bswap32(ItemPointerGetBlockNumberNoCheck(tid));
+  const uint16 offset = __builtin_bswap16(ItemPointerGetOffsetNumberNoCheck(tid));
+  memcpy(out + len, &block, 4);
+  memcpy(out + len + 4, &offset, 2);
   return len + 6;
 }
 
@@ -247,8 +257,11 @@ bool collect_row(Presort* p, ItemPointer tid, Datum* values, bool* isnull, bool 
   char key[kMaxKeyBytes];
   const int keylen = make_key(p, tid, values, isnull, key);
   Size copies = 0;
-  for (int i = 0; i < p->natts; i++)
-    if (!isnull[i] && !p->byval[i]) copies += MAXALIGN(datumGetSize(values[i], false, p->typlen[i]));
+  Size sizes[INDEX_MAX_KEYS];
+  for (int i = 0; i < p->natts; i++) {
+    sizes[i] = isnull[i] || p->byval[i] ? 0 : datumGetSize(values[i], false, p->typlen[i]);
+    copies += MAXALIGN(sizes[i]);
+  }
   const Size size = MAXALIGN(sizeof(Record) + Max(keylen, 0)) + MAXALIGN(p->natts * (sizeof(Datum) + sizeof(bool))) + copies;
   const Size array = (p->n == p->cap ? 2 * p->cap : p->cap) * sizeof(Entry);
   if (keylen < 0 || p->used + size + array > p->budget) return false;
@@ -269,17 +282,13 @@ bool collect_row(Presort* p, ItemPointer tid, Datum* values, bool* isnull, bool 
     nulls[i] = isnull[i];
     vals[i] = values[i];
     if (isnull[i] || p->byval[i]) continue;
-    const Size n = datumGetSize(values[i], false, p->typlen[i]);
-    memcpy(copy, DatumGetPointer(values[i]), n);
+    memcpy(copy, DatumGetPointer(values[i]), sizes[i]);
     vals[i] = PointerGetDatum(copy);
-    copy += MAXALIGN(n);
+    copy += MAXALIGN(sizes[i]);
   }
   unsigned char first[16] = {0};
   memcpy(first, key, Min(keylen, 16));
-  uint64 k0 = 0, k1 = 0;
-  for (int b = 0; b < 8; b++) k0 = (k0 << 8) | first[b];
-  for (int b = 8; b < 16; b++) k1 = (k1 << 8) | first[b];
-  p->entries[p->n++] = Entry{k0, k1, r};
+  p->entries[p->n++] = Entry{get_be64(first), get_be64(first + 8), r};
   return true;
 }
 
@@ -443,7 +452,15 @@ PresortRows* presort_rows_begin(Relation idx, const IndexInfo* info, Size budget
   if (p == nullptr) return nullptr;
   p->given = true;
   p->budget = budget;
-  for (int i = 0; i < p->natts; i++) p->attnos[i] = info->ii_IndexAttrNumbers[i];
+  for (int i = 0; i < p->natts; i++) {
+    p->attnos[i] = info->ii_IndexAttrNumbers[i];
+    if (p->attnos[i] <= 0) {  // (a system column: not a plain one)
+      MemoryContextDelete(p->cxt);
+      pfree(p);
+      return nullptr;
+    }
+    p->max_attno = Max(p->max_attno, p->attnos[i]);
+  }
   return reinterpret_cast<PresortRows*>(p);
 }
 
@@ -451,7 +468,11 @@ bool presort_rows_add(PresortRows* rows, TupleTableSlot* slot) {
   auto* p = reinterpret_cast<Presort*>(rows);
   Datum values[INDEX_MAX_KEYS];
   bool isnull[INDEX_MAX_KEYS];
-  for (int i = 0; i < p->natts; i++) values[i] = slot_getattr(slot, p->attnos[i], &isnull[i]);
+  slot_getsomeattrs(slot, p->max_attno);
+  for (int i = 0; i < p->natts; i++) {
+    values[i] = slot->tts_values[p->attnos[i] - 1];
+    isnull[i] = slot->tts_isnull[p->attnos[i] - 1];
+  }
   if (!collect_row(p, &slot->tts_tid, values, isnull, true)) return false;
   p->given_rows++;
   return true;
