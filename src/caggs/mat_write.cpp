@@ -9,6 +9,7 @@
 #include "core/caggs/ranges.hpp"
 #include "core/time/chunk_range.hpp"
 #include "hypertable/chunk.hpp"
+#include "ingest/route_cache.hpp"
 #include "pg/compat.hpp"
 
 extern "C" {
@@ -52,6 +53,7 @@ struct MatChunk {
   int nused;
   int nslots;  // slots created
   bool build_indexes;  // its rows skip the indexes, which are built from the heap at the end
+  bool check_constraints;  // rows need ExecConstraints (routed_row_needs_constraints)
   // With build_indexes, per index: its rows collected as they are written, for a build without
   // a heap scan (nullptr: the build scans the heap). Only the first such chunk of a write.
   PresortRows** rows;
@@ -95,6 +97,9 @@ MatChunk* open_chunk(MatWrite* w, int64 value) {
   c->info = *info;
   c->rri = makeNode(ResultRelInfo);
   InitResultRelInfo(c->rri, rel, 0, nullptr, 0);
+  // (the chunk's range CHECK holds: rows are routed by that range, as INSERT's and COPY's are)
+  skip_routed_range_check(c->rri, w->estate, false);
+  c->check_constraints = routed_row_needs_constraints(c->rri, get_attnum(info->relid, NameStr(w->mat->time_column)));
   ExecOpenIndices(c->rri, false);
   c->map = convert_tuples_by_name(RelationGetDescr(w->mat_rel), RelationGetDescr(rel));
   c->bistate = GetBulkInsertState();
@@ -180,8 +185,8 @@ void add_row(MatWrite* w, TupleTableSlot* row) {
     ExecCopySlot(slot, row);
   }
   slot->tts_tableOid = RelationGetRelid(rel);
-  // (the chunk's range CHECK holds: the row was routed by that range)
-  if (rel->rd_att->constr != nullptr) ExecConstraints(c->rri, slot, w->estate);
+  // (its time is not NULL, checked above, and within the chunk's range: routed by it)
+  if (c->check_constraints) ExecConstraints(c->rri, slot, w->estate);
   if (++c->nused == kMaxBufferedRows) flush_chunk(w, c);
 }
 
