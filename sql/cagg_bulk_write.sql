@@ -1,7 +1,8 @@
 -- Continuous aggregates: a refresh writes its rows straight into the materialization's chunks
 -- (strata.cagg_refresh_bulk_write). A batch over materialization chunks that do not exist yet
 -- fills each new chunk in one transaction (the rows of a chunk carry one xmin) and builds its
--- indexes after the rows (new storage: an index created with its chunk has relfilenode = oid);
+-- indexes after the rows (their build records the rows in the index's pg_class.reltuples; an
+-- index built with its chunk and filled row by row keeps 0);
 -- rows into existing chunks go through per-row index inserts. Every index holds every row
 -- (amcheck), the aggregate equals the raw aggregation and the same aggregate written with the
 -- setting off; aggregates above, triggers on a chunk and compressed materializations keep the
@@ -32,10 +33,10 @@ BEGIN
     EXECUTE format('SELECT count(*), count(DISTINCT xmin::text) FROM %s', r.chunk) INTO rows, transactions;
     indexes := 0;
     built := 0;
-    FOR i IN SELECT x.indexrelid, c.relfilenode FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
+    FOR i IN SELECT x.indexrelid, c.reltuples FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
               WHERE x.indrelid = r.chunk LOOP
       indexes := indexes + 1;
-      IF i.relfilenode <> i.indexrelid THEN built := built + 1; END IF;
+      IF i.reltuples > 0 THEN built := built + 1; END IF;
       PERFORM bt_index_check(i.indexrelid, true);
     END LOOP;
     entries_ok := true;

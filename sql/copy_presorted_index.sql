@@ -111,6 +111,37 @@ RESET maintenance_work_mem;
 SELECT * FROM checked('big2');
 SELECT same('SELECT host FROM big2 ORDER BY host, time DESC');
 
+-- rows already in an index's order need no sort ("heap in index order"); an index whose keys are
+-- all distinct is built without deduplication ("keys distinct"), keeping its fillfactor (the
+-- same size as PostgreSQL's build of a plain table's index) and its own setting for later
+-- inserts; an index with deduplicate_items = off says nothing of it
+CREATE TABLE s (time timestamptz NOT NULL, host text, v int);
+SELECT created FROM create_hypertable('s', by_range('time', interval '10 days'));
+ALTER TABLE s ALTER host SET STORAGE PLAIN;
+CREATE INDEX s_host_time ON s (host, time DESC);
+CREATE INDEX s_v ON s (v);
+CREATE INDEX s_v_ff ON s (v, host) WITH (fillfactor = 50);
+CREATE INDEX s_host_nodedup ON s (host, time DESC) WITH (deduplicate_items = off);
+COPY (SELECT timestamptz '2026-01-02' - (g % 100) * interval '1 minute', 'h' || lpad((g / 100)::text, 3, '0'), g
+        FROM generate_series(0, 2999) g ORDER BY 2, 1 DESC) TO '/tmp/strata_regress_copy_presorted_s.csv' WITH (FORMAT csv);
+SET client_min_messages = debug1;
+COPY s FROM '/tmp/strata_regress_copy_presorted_s.csv' WITH (FORMAT csv);
+RESET client_min_messages;
+SELECT * FROM checked('s');
+CREATE TABLE s_plain (LIKE s);
+INSERT INTO s_plain SELECT * FROM s;
+CREATE INDEX s_plain_v_ff ON s_plain (v, host) WITH (fillfactor = 50);
+SELECT pg_relation_size(i.indexrelid) = pg_relation_size('s_plain_v_ff') AS same_size
+  FROM show_chunks('s') c JOIN pg_index i ON i.indrelid = c JOIN pg_class ic ON ic.oid = i.indexrelid
+ WHERE ic.relname LIKE '%s_v_ff';
+SELECT ic.relname LIKE '%s_host_time' AS host_time, ic.reloptions
+  FROM show_chunks('s') c JOIN pg_index i ON i.indrelid = c JOIN pg_class ic ON ic.oid = i.indexrelid
+ WHERE ic.relname LIKE '%s_host_time' OR ic.relname LIKE '%s_v_ff' ORDER BY 1;
+-- later duplicates into the chunk: deduplicated per the index's setting, still a valid index
+INSERT INTO s SELECT '2026-01-01 12:00+00', 'h005', 1 FROM generate_series(1, 2000);
+SELECT * FROM checked('s');
+SELECT same('SELECT host, time FROM s ORDER BY host, time DESC');
+
 -- the setting off: PostgreSQL's sort
 SET strata.presorted_index_build = off;
 CREATE TABLE o (time timestamptz NOT NULL, host text);

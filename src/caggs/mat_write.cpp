@@ -9,6 +9,7 @@
 #include "core/caggs/ranges.hpp"
 #include "core/time/chunk_range.hpp"
 #include "hypertable/chunk.hpp"
+#include "ingest/route_cache.hpp"
 #include "pg/compat.hpp"
 
 extern "C" {
@@ -52,6 +53,10 @@ struct MatChunk {
   int nused;
   int nslots;  // slots created
   bool build_indexes;  // its rows skip the indexes, which are built from the heap at the end
+  bool check_constraints;  // rows need ExecConstraints (routed_row_needs_constraints)
+  // With build_indexes, per index: its rows collected as they are written, for a build without
+  // a heap scan (nullptr: the build scans the heap). Only the first such chunk of a write.
+  PresortRows** rows;
   MatChunk* next;
 };
 
@@ -62,6 +67,7 @@ struct MatWrite {
   CommandId cid;
   MatChunk* chunks;
   MatChunk* last;  // the chunk of the previous row
+  bool collecting;  // a chunk's rows are collected for its index builds
 };
 
 // Whether the hypertable or one of the chunks has triggers other than the hypertable's insert
@@ -84,22 +90,38 @@ bool rel_has_triggers(Oid relid) {
 
 MatChunk* open_chunk(MatWrite* w, int64 value) {
   MemoryContext old = MemoryContextSwitchTo(w->estate->es_query_cxt);
-  ChunkInfo* info = chunk_get_or_create(w->mat, value);
+  // (a chunk created here gets its indexes unbuilt: they are built below or after the rows)
+  ChunkInfo* info = chunk_get_or_create(w->mat, value, 0, true);
   Relation rel = table_open(info->relid, NoLock);  // chunk_get_or_create locked it
   auto* c = static_cast<MatChunk*>(palloc0(sizeof(MatChunk)));
   c->info = *info;
   c->rri = makeNode(ResultRelInfo);
   InitResultRelInfo(c->rri, rel, 0, nullptr, 0);
+  // (the chunk's range CHECK holds: rows are routed by that range, as INSERT's and COPY's are)
+  skip_routed_range_check(c->rri, w->estate, false);
+  c->check_constraints = routed_row_needs_constraints(c->rri, get_attnum(info->relid, NameStr(w->mat->time_column)));
   ExecOpenIndices(c->rri, false);
   c->map = convert_tuples_by_name(RelationGetDescr(w->mat_rel), RelationGetDescr(rel));
   c->bistate = GetBulkInsertState();
   c->slots = static_cast<TupleTableSlot**>(palloc0(sizeof(TupleTableSlot*) * kMaxBufferedRows));
   // (its rows may skip the indexes: no unique ones, which a per-row insert checks as it goes)
   c->build_indexes = chunk_indexes_can_wait(c->rri, false);
+  if (!c->build_indexes)
+    for (int i = 0; i < c->rri->ri_NumIndices; i++)
+      if (chunk_index_unbuilt(c->rri->ri_IndexRelationDescs[i]))
+        chunk_build_unbuilt_index(rel, c->rri->ri_IndexRelationDescs[i], nullptr);  // (empty, before the rows)
   if (c->build_indexes) {
     // Its pages are read back at once by the index builds: not through the bulk-write ring.
     FreeAccessStrategy(c->bistate->strategy);
     c->bistate->strategy = nullptr;
+    if (!w->collecting) {
+      // (maintenance_work_mem shared by the indexes, as the builds one after the other would each have it)
+      const Size budget = static_cast<Size>(maintenance_work_mem) * 1024 / c->rri->ri_NumIndices;
+      c->rows = static_cast<PresortRows**>(palloc0(sizeof(PresortRows*) * c->rri->ri_NumIndices));
+      for (int i = 0; i < c->rri->ri_NumIndices; i++)
+        c->rows[i] = presort_rows_begin(c->rri->ri_IndexRelationDescs[i], c->rri->ri_IndexRelationInfo[i], budget);
+      w->collecting = true;
+    }
   }
   c->next = w->chunks;
   w->chunks = c;
@@ -127,6 +149,12 @@ void flush_chunk(MatWrite* w, MatChunk* c) {
   for (int i = 0; i < c->nused; i++) {
     if (!c->build_indexes && c->rri->ri_NumIndices > 0)
       list_free(compat::insert_index_tuples(c->rri, c->slots[i], w->estate));
+    if (c->rows != nullptr)
+      for (int j = 0; j < c->rri->ri_NumIndices; j++)
+        if (c->rows[j] != nullptr && !presort_rows_add(c->rows[j], c->slots[i])) {
+          presort_rows_free(c->rows[j]);
+          c->rows[j] = nullptr;
+        }
     ExecClearTuple(c->slots[i]);
     ResetPerTupleExprContext(w->estate);
   }
@@ -157,14 +185,26 @@ void add_row(MatWrite* w, TupleTableSlot* row) {
     ExecCopySlot(slot, row);
   }
   slot->tts_tableOid = RelationGetRelid(rel);
-  // (the chunk's range CHECK holds: the row was routed by that range)
-  if (rel->rd_att->constr != nullptr) ExecConstraints(c->rri, slot, w->estate);
+  // (its time is not NULL, checked above, and within the chunk's range: routed by it)
+  if (c->check_constraints) ExecConstraints(c->rri, slot, w->estate);
   if (++c->nused == kMaxBufferedRows) flush_chunk(w, c);
 }
 
+// (an index unbuilt since the chunk's creation is built in its storage; one built empty then gets
+// new storage)
 void build_indexes(MatChunk* c) {
-  for (int i = 0; i < c->rri->ri_NumIndices; i++)
-    chunk_rebuild_index(c->rri->ri_RelationDesc, c->rri->ri_IndexRelationDescs[i], false);
+  Relation heap = c->rri->ri_RelationDesc;
+  for (int i = 0; i < c->rri->ri_NumIndices; i++) {
+    Relation idx = c->rri->ri_IndexRelationDescs[i];
+    PresortRows* rows = c->rows != nullptr ? c->rows[i] : nullptr;
+    if (c->rows != nullptr) c->rows[i] = nullptr;
+    if (chunk_index_unbuilt(idx))
+      chunk_build_unbuilt_index(heap, idx, rows);
+    else if (rows != nullptr)
+      chunk_rebuild_index_from(heap, idx, rows);
+    else
+      chunk_rebuild_index(heap, idx, false);
+  }
 }
 
 }  // namespace

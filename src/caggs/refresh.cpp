@@ -271,7 +271,7 @@ constexpr int kRowsPerInsert = 10000;
 // `INSERT INTO mat SELECT * FROM ROWS FROM (unnest($1), ..., unnest($n))` (one array per column):
 // the hypertable's own insert path (chunk routing, indexes, invalidations for aggregates above,
 // writes into compressed chunks), one statement per block rather than one per row.
-// A batch's rows held in memory in the order of the index on (group columns, bucket DESC)
+// A batch's rows (the tuplestore's own, in memory) in the order of the index on (group columns, bucket DESC)
 // (see rank_rows).
 struct RankedRows {
   MinimalTuple* tuples;
@@ -471,21 +471,20 @@ RankedRows* rank_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc) {
   auto* ranks = static_cast<int32*>(palloc(sizeof(int32) * (size_t)n * nsort));
   auto* max_rank = static_cast<int32*>(palloc(sizeof(int32) * nsort));
   TupleTableSlot* in = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
-  TupleTableSlot* own = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
   tuplestore_rescan(ts);
   int m = 0;
   while (m < n && tuplestore_gettupleslot(ts, true, false, in)) {
-    rr->tuples[m] = ExecCopySlotMinimalTuple(in);
-    ExecStoreMinimalTuple(rr->tuples[m], own, false);
+    // The tuplestore's own tuple, not a copy: held in memory and left unchanged (nothing more is
+    // written to it, nothing trimmed) until tuplestore_end, after the rows are written.
+    rr->tuples[m] = reinterpret_cast<MinimalTupleTableSlot*>(in)->mintuple;
     for (int i = 0; i < nsort; i++) {
       bool isnull;
-      Datum v = slot_getattr(own, r->sort_cols[i], &isnull);
+      Datum v = slot_getattr(in, r->sort_cols[i], &isnull);
       ranks[(size_t)m * nsort + i] = isnull ? -1 : key_distinct(&keys[i], v);
     }
     rr->order[m] = m;
     m++;
   }
-  ExecDropSingleTupleTableSlot(own);
   ExecDropSingleTupleTableSlot(in);
   rr->n = n = m;
   for (int i = 0; i < nsort; i++) {

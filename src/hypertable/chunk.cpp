@@ -214,12 +214,12 @@ Oid create_chunk_table(const Hypertable* ht, int32 chunk_id, core::ChunkRange r,
 }
 
 // Row triggers, foreign keys and indexes of the hypertable, cloned onto a new chunk.
-void clone_dependents(const Hypertable* ht, const ChunkInfo* chunk) {
+void clone_dependents(const Hypertable* ht, const ChunkInfo* chunk, bool unbuilt_indexes) {
   Relation parent = table_open(ht->relid, AccessShareLock);
   List* indexes = RelationGetIndexList(parent);
   table_close(parent, AccessShareLock);
   ListCell* lc;
-  foreach (lc, indexes) chunk_clone_index(ht, chunk, lfirst_oid(lc));
+  foreach (lc, indexes) chunk_clone_index(ht, chunk, lfirst_oid(lc), unbuilt_indexes);
 
   ScanKeyData key;
   ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(ht->relid));
@@ -264,6 +264,16 @@ bool chunk_indexes_can_wait(const ResultRelInfo* rri, bool allow_unique) {
   return RelationGetNumberOfBlocks(rel) == 0;
 }
 
+bool chunk_index_unbuilt(Relation idx) { return RelationGetNumberOfBlocks(idx) == 0; }
+
+void chunk_build_unbuilt_index(Relation heap, Relation idx, PresortRows* rows) {
+  IndexInfo* info = BuildIndexInfo(idx);
+  if (rows != nullptr)
+    presort_build_from(heap, idx, info, rows);
+  else if (!index_build_presorted(heap, idx, info))
+    index_build(heap, idx, info, true, false);
+}
+
 void chunk_rebuild_index(Relation heap, Relation idx, bool parallel) {
   RelationSetNewRelfilenode(idx, idx->rd_rel->relpersistence);
   IndexInfo* info = BuildIndexInfo(idx);
@@ -303,7 +313,7 @@ bool lock_found_chunk(const Hypertable* ht, int64 value, int64 hash, ChunkInfo* 
 
 }  // namespace
 
-ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value, int64 hash) {
+ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value, int64 hash, bool unbuilt_indexes) {
   auto* chunk = static_cast<ChunkInfo*>(palloc0(sizeof(ChunkInfo)));
   while (chunk_find_by_value(ht, value, chunk, hash) && OidIsValid(chunk->relid))
     if (lock_found_chunk(ht, value, hash, chunk)) return chunk;
@@ -342,14 +352,14 @@ ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value, int64 hash) {
 
   pg::InternalUser s;
   pg::internal_user_begin(&s, true);
-  clone_dependents(ht, chunk);
+  clone_dependents(ht, chunk, unbuilt_indexes);
   pg::internal_user_end(&s);
   chunk_copy_owner_and_acl(relid, ht->relid);
   CommandCounterIncrement();
   return chunk;
 }
 
-void chunk_clone_index(const Hypertable* ht, const ChunkInfo* chunk, Oid ht_index_oid) {
+void chunk_clone_index(const Hypertable* ht, const ChunkInfo* chunk, Oid ht_index_oid, bool unbuilt) {
   Relation parent = table_open(ht->relid, AccessShareLock);
   Relation chunkrel = table_open(chunk->relid, ShareLock);
   Relation idx = index_open(ht_index_oid, AccessShareLock);
@@ -366,7 +376,7 @@ void chunk_clone_index(const Hypertable* ht, const ChunkInfo* chunk, Oid ht_inde
 
   pg::InternalUser s;
   pg::internal_user_begin(&s, true);
-  DefineIndex(chunk->relid, stmt, InvalidOid, InvalidOid, InvalidOid, false, false, false, false, true);
+  DefineIndex(chunk->relid, stmt, InvalidOid, InvalidOid, InvalidOid, false, false, false, unbuilt, true);
   pg::internal_user_end(&s);
   catalog_insert_chunk_index(chunk->id, stmt->idxname, ht->id, ht_index_name);
   CommandCounterIncrement();

@@ -14,11 +14,19 @@ inline constexpr char kChunkRangeConstraint[] = "_strata_range";
 // ShareUpdateExclusiveLock on the hypertable and re-checks the catalog before creating.
 // Returns a palloc'd ChunkInfo with relid set, locked with RowExclusiveLock, its status as of
 // after the lock was taken.
-ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value, int64 hash = 0);
+// With `unbuilt_indexes`, a chunk created here gets its indexes without building them (empty
+// storage, no blocks: not usable before chunk_build_unbuilt_index); the caller builds every one
+// before anything reads or writes them (a btree index of 0 blocks is unbuilt, a built one has its
+// metapage), so that a build after the rows needs no new storage (whose old files would go at
+// commit with a scan of all shared buffers).
+ChunkInfo* chunk_get_or_create(const Hypertable* ht, int64 value, int64 hash = 0, bool unbuilt_indexes = false);
 
 // Creates on the chunk the index implementing hypertable index `ht_index_oid` (including the
-// constraint for a unique / primary key index) and records it in _strata_catalog.chunk_index.
-void chunk_clone_index(const Hypertable* ht, const ChunkInfo* chunk, Oid ht_index_oid);
+// constraint for a unique / primary key index) and records it in _strata_catalog.chunk_index;
+// `unbuilt` as above.
+void chunk_clone_index(const Hypertable* ht, const ChunkInfo* chunk, Oid ht_index_oid, bool unbuilt = false);
+// Whether index `idx` of a chunk created with unbuilt_indexes is still unbuilt.
+bool chunk_index_unbuilt(Relation idx);
 // Adds to the chunk the foreign key constraint `constraint_oid` of the hypertable.
 void chunk_clone_foreign_key(const ChunkInfo* chunk, Oid constraint_oid);
 // Creates on the chunk a copy of the hypertable's row trigger `trigger_oid`.
@@ -52,6 +60,23 @@ extern bool guc_presorted_index_build;
 // index_build of btree `idx` over `heap` with its input handed over in index order when the key
 // columns allow (presort.cpp; then serial, and true); false when they do not (nothing done).
 bool index_build_presorted(Relation heap, Relation idx, IndexInfo* info);
+// The rows of a chunk handed to the build of one of its indexes as they are written, so that the
+// build does not scan the heap (presort.cpp; a refresh's new materialization chunks): begin with
+// the chunk still empty (nullptr when the index does not qualify: a btree whose key columns
+// index_build_presorted takes, plain columns, no predicate or INCLUDE columns), add every row the
+// heap gets, with its TID set (false: the row would pass `budget` bytes of copies or its key is
+// too long; then free the rows and let chunk_rebuild_index scan), and
+// chunk_rebuild_index_from (which frees them) once the heap holds them all and nothing else.
+struct PresortRows;
+PresortRows* presort_rows_begin(Relation idx, const IndexInfo* info, Size budget);
+bool presort_rows_add(PresortRows* rows, TupleTableSlot* slot);
+// index_build of `idx` from `rows` (freed), as it is (no new storage).
+void presort_build_from(Relation heap, Relation idx, IndexInfo* info, PresortRows* rows);
+void presort_rows_free(PresortRows* rows);
+void chunk_rebuild_index_from(Relation heap, Relation idx, PresortRows* rows);
+// Builds an unbuilt index (chunk_index_unbuilt) in its own storage: from `rows` when not nullptr
+// (freed), else from the heap (presorted when it can be).
+void chunk_build_unbuilt_index(Relation heap, Relation idx, PresortRows* rows);
 
 // Runs `sql` through SPI as the bootstrap superuser in a restricted security context; used for
 // the DDL that builds chunks (inserters need not own the hypertable).

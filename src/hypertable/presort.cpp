@@ -30,6 +30,7 @@
 #include <strings.h>
 
 extern "C" {
+#include "access/nbtree.h"
 #include "access/tableam.h"
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
@@ -72,6 +73,7 @@ struct Entry {
 };
 
 struct Presort {
+  Relation heap;
   Relation index;
   const TableAmRoutine* real_am;
   TableAmRoutine am;  // real_am with index_build_range_scan taken over
@@ -92,6 +94,18 @@ struct Presort {
   int64 cap;
   bool given_up;
   bool sorted;
+  bool in_order;  // the heap was in index order already: no sort
+  // Every row's key columns distinct from the others': the build skips deduplication (it would
+  // find nothing to merge), with `options` in the index's relcache entry for the build's duration.
+  bool distinct;
+  bytea* options;  // the entry's own, put back after the build
+  bytea* mine;
+  // The rows were handed over by the heap's writer as it wrote them (presort_rows_add): the
+  // build's heap scan is skipped.
+  bool given;
+  int64 given_rows;
+  AttrNumber attnos[INDEX_MAX_KEYS];  // the index columns' heap attributes
+  AttrNumber max_attno;
   IndexBuildCallback callback;
   void* callback_state;
 };
@@ -148,8 +162,15 @@ bool eligible(Relation idx, Presort* p) {
   return true;
 }
 
-void put_be(char* out, uint64 v, int bytes) {
-  for (int b = bytes - 1; b >= 0; b--, v >>= 8) out[b] = static_cast<char>(v & 0xff);
+void put_be64(char* out, uint64 v) {
+  v = __builtin_bswap64(v);
+  memcpy(out, &v, 8);
+}
+
+uint64 get_be64(const unsigned char* in) {
+  uint64 v;
+  memcpy(&v, in, 8);
+  return __builtin_bswap64(v);
 }
 
 // The row's sort key into `out` (kMaxKeyBytes): its length, or -1 when it cannot be made (a key too
@@ -185,11 +206,13 @@ int make_key(const Presort* p, ItemPointer tid, const Datum* values, const bool*
                                               : DatumGetInt64(values[i]);
     uint64 u = static_cast<uint64>(v) ^ (uint64{1} << 63);
     if (p->desc[i]) u = ~u;
-    put_be(out + len, u, 8);
+    put_be64(out + len, u);
     len += 8;
   }
-  put_be(out + len, ItemPointerGetBlockNumberNoCheck(tid), 4);
-  put_be(out + len + 4, ItemPointerGetOffsetNumberNoCheck(tid), 2);
+  const uint32 block = __builtin_bswap32(ItemPointerGetBlockNumberNoCheck(tid));
+  const uint16 offset = __builtin_bswap16(ItemPointerGetOffsetNumberNoCheck(tid));
+  memcpy(out + len, &block, 4);
+  memcpy(out + len + 4, &offset, 2);
   return len + 6;
 }
 
@@ -228,24 +251,20 @@ void give_up(Presort* p) {
   p->given_up = true;
 }
 
-void collect(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool alive, void* arg) {
-  auto* p = static_cast<Presort*>(arg);
-  if (p->given_up) {
-    p->callback(index, tid, values, isnull, alive, p->callback_state);
-    return;
-  }
+// The row into the collection: false (nothing done) when its key cannot be made or it would pass
+// the budget.
+bool collect_row(Presort* p, ItemPointer tid, Datum* values, bool* isnull, bool alive) {
   char key[kMaxKeyBytes];
   const int keylen = make_key(p, tid, values, isnull, key);
   Size copies = 0;
-  for (int i = 0; i < p->natts; i++)
-    if (!isnull[i] && !p->byval[i]) copies += MAXALIGN(datumGetSize(values[i], false, p->typlen[i]));
+  Size sizes[INDEX_MAX_KEYS];
+  for (int i = 0; i < p->natts; i++) {
+    sizes[i] = isnull[i] || p->byval[i] ? 0 : datumGetSize(values[i], false, p->typlen[i]);
+    copies += MAXALIGN(sizes[i]);
+  }
   const Size size = MAXALIGN(sizeof(Record) + Max(keylen, 0)) + MAXALIGN(p->natts * (sizeof(Datum) + sizeof(bool))) + copies;
   const Size array = (p->n == p->cap ? 2 * p->cap : p->cap) * sizeof(Entry);
-  if (keylen < 0 || p->used + size + array > p->budget) {
-    give_up(p);
-    p->callback(index, tid, values, isnull, alive, p->callback_state);
-    return;
-  }
+  if (keylen < 0 || p->used + size + array > p->budget) return false;
   if (p->n == p->cap) {
     p->cap *= 2;
     p->entries = static_cast<Entry*>(repalloc_huge(p->entries, p->cap * sizeof(Entry)));
@@ -263,17 +282,49 @@ void collect(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool 
     nulls[i] = isnull[i];
     vals[i] = values[i];
     if (isnull[i] || p->byval[i]) continue;
-    const Size n = datumGetSize(values[i], false, p->typlen[i]);
-    memcpy(copy, DatumGetPointer(values[i]), n);
+    memcpy(copy, DatumGetPointer(values[i]), sizes[i]);
     vals[i] = PointerGetDatum(copy);
-    copy += MAXALIGN(n);
+    copy += MAXALIGN(sizes[i]);
   }
   unsigned char first[16] = {0};
   memcpy(first, key, Min(keylen, 16));
-  uint64 k0 = 0, k1 = 0;
-  for (int b = 0; b < 8; b++) k0 = (k0 << 8) | first[b];
-  for (int b = 8; b < 16; b++) k1 = (k1 << 8) | first[b];
-  p->entries[p->n++] = Entry{k0, k1, r};
+  p->entries[p->n++] = Entry{get_be64(first), get_be64(first + 8), r};
+  return true;
+}
+
+void collect(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool alive, void* arg) {
+  auto* p = static_cast<Presort*>(arg);
+  if (!p->given_up && collect_row(p, tid, values, isnull, alive)) return;
+  if (!p->given_up) give_up(p);
+  p->callback(index, tid, values, isnull, alive, p->callback_state);
+}
+
+// Whether two sorted neighbours have the same key columns (their keys end in the 6 bytes of the
+// TID, and the key bytes of equal values are equal).
+bool same_key_columns(const Entry& a, const Entry& b) {
+  const int la = a.rec->keylen, lb = b.rec->keylen;
+  return la == lb && memcmp(a.rec + 1, b.rec + 1, la - 6) == 0;
+}
+
+// With every key distinct, btree deduplication (on unless the index's deduplicate_items is off)
+// would only compare each index tuple with the one before, column by column, and merge nothing:
+// the build goes without it (the index is the same; later inserts deduplicate per the index's
+// setting, which is left as it is). Not for INCLUDE columns (no deduplication then anyway).
+void skip_deduplication(Presort* p, Relation index) {
+  if (p->nkeys != p->natts || !BTGetDeduplicateItems(index)) return;
+  for (int64 i = 1; i < p->n; i++)
+    if (same_key_columns(p->entries[i - 1], p->entries[i])) return;
+  auto* o = static_cast<BTOptions*>(MemoryContextAllocZero(p->cxt, sizeof(BTOptions)));
+  if (index->rd_options != nullptr)
+    memcpy(o, index->rd_options, Min(sizeof(BTOptions), VARSIZE(index->rd_options)));
+  else
+    o->fillfactor = BTREE_DEFAULT_FILLFACTOR;
+  SET_VARSIZE(o, sizeof(BTOptions));
+  o->deduplicate_items = false;
+  p->distinct = true;
+  p->options = index->rd_options;
+  p->mine = reinterpret_cast<bytea*>(o);
+  index->rd_options = p->mine;
 }
 
 double presorted_scan(Relation table_rel, Relation index_rel, IndexInfo* info, bool allow_sync, bool anyvisible,
@@ -288,10 +339,11 @@ double presorted_scan(Relation table_rel, Relation index_rel, IndexInfo* info, b
   p->callback_state = callback_state;
   // (heap_getnext insists on the heap's own routine; the one scan of the build is under way now)
   table_rel->rd_tableam = p->real_am;
-  const double rows = p->real_am->index_build_range_scan(table_rel, index_rel, info, allow_sync, anyvisible, progress,
-                                                         start_blockno, numblocks, collect, p, scan);
+  const double rows = p->given ? static_cast<double>(p->given_rows)
+                               : p->real_am->index_build_range_scan(table_rel, index_rel, info, allow_sync, anyvisible,
+                                                                    progress, start_blockno, numblocks, collect, p, scan);
   if (!p->given_up) {
-    std::sort(p->entries, p->entries + p->n, [](const Entry& a, const Entry& b) {
+    auto less = [](const Entry& a, const Entry& b) {
       if (a.k0 != b.k0) return a.k0 < b.k0;
       if (a.k1 != b.k1) return a.k1 < b.k1;
       const int la = a.rec->keylen, lb = b.rec->keylen;
@@ -299,22 +351,79 @@ double presorted_scan(Relation table_rel, Relation index_rel, IndexInfo* info, b
       const int c = memcmp(reinterpret_cast<const char*>(a.rec + 1) + 16, reinterpret_cast<const char*>(b.rec + 1) + 16,
                            Min(la, lb) - 16);
       return c != 0 ? c < 0 : la < lb;
-    });
+    };
+    // A heap written in the index's order (a refresh's new materialization chunk, a COPY of
+    // sorted rows) needs no sort: one pass says so.
+    p->in_order = std::is_sorted(p->entries, p->entries + p->n, less);
+    if (!p->in_order) std::sort(p->entries, p->entries + p->n, less);
     p->sorted = true;
+    skip_deduplication(p, index_rel);
     replay(p);
   }
   return rows;
 }
 
-}  // namespace
-
-bool index_build_presorted(Relation heap, Relation idx, IndexInfo* info) {
+Presort* presort_new(Relation idx) {
   Presort* p = static_cast<Presort*>(palloc0(sizeof(Presort)));
   if (current != nullptr || !eligible(idx, p)) {
     pfree(p);
-    return false;
+    return nullptr;
   }
   p->budget = static_cast<Size>(maintenance_work_mem) * 1024;
+  p->index = idx;
+  p->cxt = AllocSetContextCreate(CurrentMemoryContext, "strata presorted index build", ALLOCSET_DEFAULT_SIZES);
+  p->cap = 1024;
+  p->entries = static_cast<Entry*>(MemoryContextAllocHuge(p->cxt, p->cap * sizeof(Entry)));
+  return p;
+}
+
+// After the build (also when it failed): the heap's routine and the index's options back.
+void restore_after_build() {
+  Presort* p = current;
+  if (p->heap->rd_tableam == &p->am) p->heap->rd_tableam = p->real_am;
+  // (a relcache reload in between gave the entry its own options again)
+  if (p->mine != nullptr && p->index->rd_options == p->mine) p->index->rd_options = p->options;
+  current = nullptr;
+}
+
+// index_build of `idx` with `current` taking over its heap scan.
+void run_build(Relation heap, Relation idx, IndexInfo* info) {
+  PG_TRY();
+  {
+    index_build(heap, idx, info, true, false);
+  }
+  PG_CATCH();
+  {
+    restore_after_build();
+    PG_RE_THROW();
+  }
+  PG_END_TRY();
+  restore_after_build();
+}
+
+// run_build of `p`, then `p` freed.
+void build_with(Presort* p, Relation heap, Relation idx, IndexInfo* info) {
+  p->index = idx;
+  p->real_am = heap->rd_tableam;
+  p->am = *heap->rd_tableam;
+  p->am.index_build_range_scan = presorted_scan;
+  p->heap = heap;
+  current = p;
+  heap->rd_tableam = &p->am;
+  run_build(heap, idx, info);
+  elog(DEBUG1, "index \"%s\" of chunk \"%s\" built from %s input%s%s%s", RelationGetRelationName(idx),
+       RelationGetRelationName(heap), p->sorted ? "presorted" : "unsorted",
+       p->sorted && p->in_order ? " (heap in index order)" : "", p->distinct ? ", keys distinct: no deduplication" : "",
+       p->given ? ", rows from the writer: no heap scan" : "");
+  MemoryContextDelete(p->cxt);
+  pfree(p);
+}
+
+}  // namespace
+
+bool index_build_presorted(Relation heap, Relation idx, IndexInfo* info) {
+  Presort* p = presort_new(idx);
+  if (p == nullptr) return false;
   // A heap whose rows would not fit (rows of its first page times its pages, at kRowEstimate bytes
   // each) is left to PostgreSQL's build, parallel if it likes: collecting a part of it in vain
   // would cost more than it saves.
@@ -325,34 +434,63 @@ bool index_build_presorted(Relation heap, Relation idx, IndexInfo* info) {
     const double per_page = PageGetMaxOffsetNumber(BufferGetPage(buf));
     UnlockReleaseBuffer(buf);
     if (blocks * per_page * kRowEstimate > static_cast<double>(p->budget)) {
+      MemoryContextDelete(p->cxt);
       pfree(p);
       return false;
     }
   }
-  p->index = idx;
-  p->real_am = heap->rd_tableam;
-  p->am = *heap->rd_tableam;
-  p->am.index_build_range_scan = presorted_scan;
-  p->cxt = AllocSetContextCreate(CurrentMemoryContext, "strata presorted index build", ALLOCSET_DEFAULT_SIZES);
-  p->cap = 1024;
-  p->entries = static_cast<Entry*>(MemoryContextAllocHuge(p->cxt, p->cap * sizeof(Entry)));
-  current = p;
-  heap->rd_tableam = &p->am;
-  PG_TRY();
-  {
-    index_build(heap, idx, info, true, false);
+  build_with(p, heap, idx, info);
+  return true;
+}
+
+// (PresortRows is an opaque name for a Presort with rows given)
+PresortRows* presort_rows_begin(Relation idx, const IndexInfo* info, Size budget) {
+  if (info->ii_Expressions != NIL || info->ii_Predicate != NIL ||
+      IndexRelationGetNumberOfAttributes(idx) != IndexRelationGetNumberOfKeyAttributes(idx))
+    return nullptr;
+  Presort* p = presort_new(idx);
+  if (p == nullptr) return nullptr;
+  p->given = true;
+  p->budget = budget;
+  for (int i = 0; i < p->natts; i++) {
+    p->attnos[i] = info->ii_IndexAttrNumbers[i];
+    if (p->attnos[i] <= 0) {  // (a system column: not a plain one)
+      MemoryContextDelete(p->cxt);
+      pfree(p);
+      return nullptr;
+    }
+    p->max_attno = Max(p->max_attno, p->attnos[i]);
   }
-  PG_FINALLY();
-  {
-    if (heap->rd_tableam == &p->am) heap->rd_tableam = p->real_am;
-    current = nullptr;
+  return reinterpret_cast<PresortRows*>(p);
+}
+
+bool presort_rows_add(PresortRows* rows, TupleTableSlot* slot) {
+  auto* p = reinterpret_cast<Presort*>(rows);
+  Datum values[INDEX_MAX_KEYS];
+  bool isnull[INDEX_MAX_KEYS];
+  slot_getsomeattrs(slot, p->max_attno);
+  for (int i = 0; i < p->natts; i++) {
+    values[i] = slot->tts_values[p->attnos[i] - 1];
+    isnull[i] = slot->tts_isnull[p->attnos[i] - 1];
   }
-  PG_END_TRY();
-  elog(DEBUG1, "index \"%s\" of chunk \"%s\" built from %s input", RelationGetRelationName(idx),
-       RelationGetRelationName(heap), p->sorted ? "presorted" : "unsorted");
+  if (!collect_row(p, &slot->tts_tid, values, isnull, true)) return false;
+  p->given_rows++;
+  return true;
+}
+
+void presort_rows_free(PresortRows* rows) {
+  auto* p = reinterpret_cast<Presort*>(rows);
   MemoryContextDelete(p->cxt);
   pfree(p);
-  return true;
+}
+
+void presort_build_from(Relation heap, Relation idx, IndexInfo* info, PresortRows* rows) {
+  build_with(reinterpret_cast<Presort*>(rows), heap, idx, info);
+}
+
+void chunk_rebuild_index_from(Relation heap, Relation idx, PresortRows* rows) {
+  RelationSetNewRelfilenode(idx, idx->rd_rel->relpersistence);
+  presort_build_from(heap, idx, BuildIndexInfo(idx), rows);
 }
 
 }  // namespace strata

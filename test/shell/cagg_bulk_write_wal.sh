@@ -50,8 +50,8 @@ check "the standby is in recovery" t "$(ssql -c "SELECT pg_is_in_recovery()")"
 sql -c "CALL refresh_continuous_aggregate('h', NULL, NULL)" >/dev/null || { echo FAIL; exit 1; }
 MAT=$(sql -c "SELECT format('%I.%I', materialization_hypertable_schema, materialization_hypertable_name)
                 FROM strata_information.continuous_aggregates WHERE view_name = 'h'")
-check "the new chunks' indexes were built after their rows (new storage)" "6|3" \
-  "$(sql -c "SELECT count(*) FILTER (WHERE c.relfilenode <> c.oid), count(DISTINCT x.indrelid)
+check "the new chunks' indexes were built after their rows (their rows counted in reltuples)" "6|3" \
+  "$(sql -c "SELECT count(*) FILTER (WHERE c.reltuples > 0), count(DISTINCT x.indrelid)
                FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
               WHERE x.indrelid IN (SELECT show_chunks('$MAT'))")"
 check "one transaction a chunk" 3 "$(sql -c "SELECT count(DISTINCT xmin::text) FROM $MAT")"
