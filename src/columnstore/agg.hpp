@@ -50,8 +50,14 @@ enum Spec {
   kSpecFunc,       // kSpecBucket: the function
   kSpecFirstConst, // kSpecBucket: index of its first constant argument in custom_exprs
   kSpecNConsts,    //   and the number of constants (1 or 2: width [, origin/offset])
+  kSpecZone,       // kSpecBucket: BucketZone
   kSpecFields
 };
+// How a bucketing function depends on the session's TimeZone (date_trunc of a timestamptz does):
+// not at all (monotonic), monotonic over any range without a UTC offset change (units below a
+// day keep the value's own offset), or not to be taken as monotonic (a day or longer: local
+// midnights, ambiguous across a fall-back).
+enum BucketZone { kZoneNone = 0, kZoneSteady = 1, kZoneAny = 2 };
 enum AggKind {
   kCountStar,
   kCount,
@@ -73,6 +79,13 @@ enum AggKind {
 Var* plain_var(Node* n, Index relid);
 // strata's time_bucket(width, col [, origin / offset]) with constant width and origin / offset.
 bool is_time_bucket(FuncExpr* f);
+// A bucketing of a column that ColumnstoreAggregate groups by: is_time_bucket, PostgreSQL's
+// date_trunc(const unit, timestamp or timestamptz column) with a unit it accepts, and
+// date_bin(const stride, timestamp or timestamptz column, const origin) with a stride it accepts
+// (so that computing it never raises an error PostgreSQL's own plan would not). Its BucketZone
+// in *zone and its width in microseconds (for estimates; months count 30 days, 0 when not
+// known) in *width.
+bool is_bucket_function(FuncExpr* f, int* zone, int64* width);
 // Whether GROUP BY compares the grouping column `sgref` with its type's default equality (the one
 // native grouping implements).
 bool default_equality(PlannerInfo* root, Expr* expr, Index sgref);

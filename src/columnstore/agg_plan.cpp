@@ -108,7 +108,9 @@ bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** 
       spec[kSpecCompAttno] = attr_field(attrs, v->varattno, scanplan::kCompAttno);
       return true;
     }
-    if (!IsA(expr, FuncExpr) || !is_time_bucket((FuncExpr*)expr)) return false;
+    int zone = kZoneNone;
+    int64 width = 0;
+    if (!IsA(expr, FuncExpr) || !is_bucket_function((FuncExpr*)expr, &zone, &width)) return false;
     FuncExpr* f = (FuncExpr*)expr;
     Var* v = plain_var((Node*)lsecond(f->args), relid);
     if (v == nullptr || attr_field(attrs, v->varattno, scanplan::kRole) != scanplan::kRoleData) return false;
@@ -120,6 +122,7 @@ bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** 
     spec[kSpecTypid] = (int)v->vartype;
     spec[kSpecCodec] = codec;
     spec[kSpecFunc] = (int)f->funcid;
+    spec[kSpecZone] = zone;
     // The column's batch metadata, when it has some: a batch whose min and max share a bucket is
     // one run (agg_exec.cpp, batch_one_bucket).
     spec[kSpecMinAttno] = attr_field(attrs, v->varattno, scanplan::kMinAttno);
@@ -215,8 +218,8 @@ PathTarget* translate_target(PlannerInfo* root, PathTarget* target, AppendRelInf
 }
 
 // rowagg_plan.cpp's bucketed_groups() (the chunk's buckets times the other grouping columns'
-// groups) when every function among the grouping expressions is a time_bucket() with constant
-// arguments (which that function expects); infinity otherwise.
+// groups) when every function among the grouping expressions is a bucketing function with
+// constant arguments (time_bucket, date_trunc, date_bin: is_bucket_function); infinity otherwise.
 double chunk_bucket_groups(PlannerInfo* root, RelOptInfo* child, AppendRelInfo* appinfo, PathTarget* target,
                            double rows) {
   const double none = std::numeric_limits<double>::infinity();
@@ -226,7 +229,9 @@ double chunk_bucket_groups(PlannerInfo* root, RelOptInfo* child, AppendRelInfo* 
   foreach (lc, target->exprs) {
     Expr* e = (Expr*)lfirst(lc);
     if (get_pathtarget_sortgroupref(target, i++) == 0 || !IsA(e, FuncExpr)) continue;
-    if (!is_time_bucket((FuncExpr*)e)) return none;
+    int zone;
+    int64 width;
+    if (!is_bucket_function((FuncExpr*)e, &zone, &width)) return none;
   }
   return bucketed_groups(root, child, appinfo, target, rows);
 }
