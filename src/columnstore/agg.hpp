@@ -51,12 +51,14 @@ enum Spec {
   kSpecFirstConst, // kSpecBucket: index of its first constant argument in custom_exprs
   kSpecNConsts,    //   and the number of constants (1 or 2: width [, origin/offset])
   kSpecZone,       // kSpecBucket: BucketZone
+  kSpecZoneMargin, //   and for kZoneSteady, seconds before a batch's min that must share its UTC offset
   kSpecFields
 };
 // How a bucketing function depends on the session's TimeZone (date_trunc of a timestamptz does):
-// not at all (monotonic), monotonic over any range without a UTC offset change (units below a
-// day keep the value's own offset), or not to be taken as monotonic (a day or longer: local
-// midnights, ambiguous across a fall-back).
+// not at all (monotonic); monotonic over a range without a UTC offset change (units below a day
+// keep each value's own offset; a day up to a year go through local midnights, so the range
+// reaches back by the unit and a day further on both sides: kSpecZoneMargin); or never taken as
+// monotonic (decades and longer).
 enum BucketZone { kZoneNone = 0, kZoneSteady = 1, kZoneAny = 2 };
 enum AggKind {
   kCountStar,

@@ -114,7 +114,8 @@ bool is_bucket_function(FuncExpr* f, int* zone, int64* width) {
       if (nargs != 2 || !non_null_const((Node*)linitial(f->args), TEXTOID)) return false;
       bool below_day = false;
       *width = trunc_unit_width((Const*)linitial(f->args), &below_day);
-      if (f->funcid == F_DATE_TRUNC_TEXT_TIMESTAMPTZ) *zone = below_day ? kZoneSteady : kZoneAny;
+      if (f->funcid == F_DATE_TRUNC_TEXT_TIMESTAMPTZ)
+        *zone = below_day || *width <= 366 * USECS_PER_DAY ? kZoneSteady : kZoneAny;
       return *width > 0;
     }
     case F_DATE_BIN_INTERVAL_TIMESTAMP_TIMESTAMP:

@@ -548,13 +548,21 @@ Datum bucket_of(AggScanState* st, const SpecState* sp, int64 v) {
 // for date_trunc of a timestamptz, which truncates in the session's time zone. Below a day it
 // keeps each value's own UTC offset (t minus (t + offset) modulo the unit), so it never decreases
 // where the offset does not change: no offset transition of the session zone in (lo, hi]. A day
-// or longer goes through local midnights (ambiguous across a fall-back): never taken as
-// monotonic. Decided per batch, at execution, so a kept generic plan follows the session's zone.
+// up to a year truncates the local time and takes the offset of the local midnight it lands on
+// (ambiguous across a fall-back): with one offset from a unit and a day before lo (the margin) to
+// a day after hi, that is truncation at a fixed offset too. Decided per batch, at execution, so
+// a kept generic plan follows the session's zone.
 bool bucket_monotonic(const SpecState* sp, int64 lo, int64 hi) {
   if (sp->zone == kZoneNone) return true;
   if (sp->zone != kZoneSteady || session_timezone == nullptr) return false;
   if (lo > hi) std::swap(lo, hi);
   if (TIMESTAMP_NOT_FINITE(lo) || TIMESTAMP_NOT_FINITE(hi)) return false;
+  if (sp->zone_margin > 0) {
+    const int64 margin = (int64)sp->zone_margin * USECS_PER_SEC;
+    if (lo < MIN_TIMESTAMP + margin || hi > END_TIMESTAMP - USECS_PER_DAY) return false;
+    lo -= margin;
+    hi += USECS_PER_DAY;
+  }
   // Whole seconds since the Unix epoch, rounded down as timestamp2tm does.
   constexpr int64 kEpochShift = (int64)(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
   auto secs = [](int64 t) { return (t >= 0 ? t / USECS_PER_SEC : -((-t + USECS_PER_SEC - 1) / USECS_PER_SEC)) + kEpochShift; };
@@ -770,6 +778,7 @@ void begin_agg(CustomScanState* node, EState* estate, int eflags) {
       const int first = list_nth_int(specs, base + kSpecFirstConst);
       sp->nconsts = list_nth_int(specs, base + kSpecNConsts);
       sp->zone = list_nth_int(specs, base + kSpecZone);
+      sp->zone_margin = list_nth_int(specs, base + kSpecZoneMargin);
       sp->width = ((Const*)list_nth(cscan->custom_exprs, first))->constvalue;
       if (sp->nconsts == 2) sp->origin = ((Const*)list_nth(cscan->custom_exprs, first + 1))->constvalue;
     }

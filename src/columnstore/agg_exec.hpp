@@ -69,6 +69,7 @@ struct SpecState {
   Datum origin;
   int nconsts;
   int zone;  // aggplan::BucketZone
+  int zone_margin;  // seconds
 };
 
 struct Acc {

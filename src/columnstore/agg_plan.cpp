@@ -123,6 +123,9 @@ bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** 
     spec[kSpecCodec] = codec;
     spec[kSpecFunc] = (int)f->funcid;
     spec[kSpecZone] = zone;
+    // A local midnight up to a unit (a month: up to 31 days, a quarter 92) and a day before.
+    if (zone == kZoneSteady && width >= USECS_PER_DAY)
+      spec[kSpecZoneMargin] = (int)((width + width / 8) / USECS_PER_SEC + 2 * SECS_PER_DAY);
     // The column's batch metadata, when it has some: a batch whose min and max share a bucket is
     // one run (agg_exec.cpp, batch_one_bucket).
     spec[kSpecMinAttno] = attr_field(attrs, v->varattno, scanplan::kMinAttno);
