@@ -1,6 +1,6 @@
 // Aggregation pushdown over compressed chunks (docs/COLUMNSTORE.md, "Aggregating compressed
 // chunks"): count(*), count, sum, avg, min and max (also of numeric) grouped by nothing, by segmentby columns or by
-// a time_bucket() of a column and by other (data) columns, computed on the decoded arrays of each batch (and from the batch
+// a time_bucket() (date_trunc(), date_bin()) of a column and by other (data) columns, computed on the decoded arrays of each batch (and from the batch
 // metadata where that suffices) by the ColumnstoreAggregate custom scan, which emits PostgreSQL's
 // partial aggregate states; PostgreSQL's Finalize Aggregate above an Append of one
 // ColumnstoreAggregate per compressed chunk (plus a Partial Aggregate of each row part and of each
