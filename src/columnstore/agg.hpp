@@ -52,6 +52,8 @@ enum Spec {
   kSpecNConsts,    //   and the number of constants (1 or 2: width [, origin/offset])
   kSpecZone,       // kSpecBucket: BucketZone
   kSpecZoneMargin, //   and for kZoneSteady, seconds before a batch's min that must share its UTC offset
+  kSpecRunConst,   //   and 1 + the index in custom_exprs of an int8 Const, the width of every bucket
+                   //   in the column's units when each bucket is [start, start + width) (0: none)
   kSpecFields
 };
 // How a bucketing function depends on the session's TimeZone (date_trunc of a timestamptz does):

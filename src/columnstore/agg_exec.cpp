@@ -635,6 +635,22 @@ uint64 bucket_run(AggScanState* st, const BucketColumn& c, uint64 i, Datum* bv_o
   const Datum bv = null ? (Datum)0 : bucket_of(st, sp, decoded_int(sp->codec, c.fixed, i));
   *bv_out = bv;
   *null_out = null;
+  if (c.sorted && sp->run_width > 0) {
+    // The bucket is [bv, bv + width): the run is the rows whose values lie in it (sorted either
+    // way), confirmed by the bucket of its last row.
+    const int64 lo = int_of_datum(bv, sp->typid);
+    const int64 v0 = decoded_int(sp->codec, c.fixed, i);
+    if (lo <= v0 && lo <= PG_INT64_MAX - sp->run_width && v0 < lo + sp->run_width) {
+      const int64 hi = lo + sp->run_width;
+      uint64 end = i + 1;
+      while (end < n) {
+        const int64 v = decoded_int(sp->codec, c.fixed, end);
+        if (v < lo || v >= hi) break;
+        ++end;
+      }
+      if (end == i + 1 || bucket_of(st, sp, decoded_int(sp->codec, c.fixed, end - 1)) == bv) return end;
+    }
+  }
   if (c.sorted) {
     uint64 good = i;
     uint64 step = 1;
@@ -779,6 +795,8 @@ void begin_agg(CustomScanState* node, EState* estate, int eflags) {
       sp->nconsts = list_nth_int(specs, base + kSpecNConsts);
       sp->zone = list_nth_int(specs, base + kSpecZone);
       sp->zone_margin = list_nth_int(specs, base + kSpecZoneMargin);
+      const int run = list_nth_int(specs, base + kSpecRunConst);
+      sp->run_width = run > 0 ? DatumGetInt64(((Const*)list_nth(cscan->custom_exprs, run - 1))->constvalue) : 0;
       sp->width = ((Const*)list_nth(cscan->custom_exprs, first))->constvalue;
       if (sp->nconsts == 2) sp->origin = ((Const*)list_nth(cscan->custom_exprs, first + 1))->constvalue;
     }

@@ -70,6 +70,7 @@ struct SpecState {
   int nconsts;
   int zone;  // aggplan::BucketZone
   int zone_margin;  // seconds
+  int64 run_width;  // aggplan::kSpecRunConst's width (0: none)
 };
 
 struct Acc {

@@ -93,6 +93,27 @@ bool value_group_column(Var* v, List* attrs, int* spec) {
   return true;
 }
 
+// The width of every bucket of bucketing function f (is_bucket_function's `width`) in the units of
+// a column of codec `codec` when each bucket is [start, start + width): time_bucket and date_bin
+// of constant width, date_trunc up to a week (of a timestamptz, where the zone's offset is
+// constant: bucket_monotonic); 0 otherwise. The executor finds a run's end by comparing values
+// with it, then checks the run's last row with the function.
+int64 run_width(FuncExpr* f, int codec, int64 width) {
+  if (width <= 0) return 0;
+  if ((f->funcid == F_DATE_TRUNC_TEXT_TIMESTAMP || f->funcid == F_DATE_TRUNC_TEXT_TIMESTAMPTZ) &&
+      width > USECS_PER_HOUR && width != USECS_PER_DAY && width != 7 * USECS_PER_DAY)
+    return 0;
+  if (codec == kDate) {
+    if (exprType((Node*)linitial(f->args)) != INTERVALOID || width % USECS_PER_DAY != 0) return 0;
+    return width / USECS_PER_DAY;
+  }
+  if (codec == kTimestamp) return exprType((Node*)linitial(f->args)) == INTERVALOID || f->funcid == F_DATE_TRUNC_TEXT_TIMESTAMP ||
+                                         f->funcid == F_DATE_TRUNC_TEXT_TIMESTAMPTZ
+                                     ? width
+                                     : 0;
+  return exprType((Node*)linitial(f->args)) == INTERVALOID ? 0 : width;
+}
+
 // The spec of one output column of a ColumnstoreAggregate over a chunk with layout `attrs`;
 // false when it cannot be computed on the batches.
 bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** consts, int* spec) {
@@ -135,6 +156,11 @@ bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** 
     spec[kSpecNConsts] = list_length(f->args) - 1;
     *consts = lappend(*consts, copyObjectImpl(linitial(f->args)));
     if (list_length(f->args) == 3) *consts = lappend(*consts, copyObjectImpl(lthird(f->args)));
+    const int64 run = run_width(f, codec, width);
+    if (run > 0) {
+      *consts = lappend(*consts, makeConst(INT8OID, -1, InvalidOid, 8, Int64GetDatum(run), false, true));
+      spec[kSpecRunConst] = list_length(*consts);
+    }
     return true;
   }
   if (!IsA(expr, Aggref)) return false;
