@@ -61,7 +61,8 @@ RESET strata.enable_columnar_pushdown;
 
 -- The one-device lookup over 24 h (both chunks): no parallel plan, whose workers would start for
 -- a scan of a few batches (with a cheap parallel start-up here, the whole-chunk cost used to make
--- a Gather over a Parallel Append of the two scans look worth it).
+-- a Gather over a Parallel Append of the two scans look worth it). Since the aggregation pushdown
+-- takes date_trunc(), one ColumnstoreAggregate per chunk.
 SET max_parallel_workers_per_gather = 2;
 SET parallel_setup_cost = 20;
 SET parallel_tuple_cost = 0.01;

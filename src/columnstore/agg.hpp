@@ -1,6 +1,6 @@
 // Aggregation pushdown over compressed chunks (docs/COLUMNSTORE.md, "Aggregating compressed
 // chunks"): count(*), count, sum, avg, min and max (also of numeric) grouped by nothing, by segmentby columns or by
-// a time_bucket() of a column and by other (data) columns, computed on the decoded arrays of each batch (and from the batch
+// a time_bucket() (date_trunc(), date_bin()) of a column and by other (data) columns, computed on the decoded arrays of each batch (and from the batch
 // metadata where that suffices) by the ColumnstoreAggregate custom scan, which emits PostgreSQL's
 // partial aggregate states; PostgreSQL's Finalize Aggregate above an Append of one
 // ColumnstoreAggregate per compressed chunk (plus a Partial Aggregate of each row part and of each
@@ -50,8 +50,18 @@ enum Spec {
   kSpecFunc,       // kSpecBucket: the function
   kSpecFirstConst, // kSpecBucket: index of its first constant argument in custom_exprs
   kSpecNConsts,    //   and the number of constants (1 or 2: width [, origin/offset])
+  kSpecZone,       // kSpecBucket: BucketZone
+  kSpecZoneMargin, //   and for kZoneSteady, seconds before a batch's min that must share its UTC offset
+  kSpecRunConst,   //   and 1 + the index in custom_exprs of an int8 Const, the width of every bucket
+                   //   in the column's units when each bucket is [start, start + width) (0: none)
   kSpecFields
 };
+// How a bucketing function depends on the session's TimeZone (date_trunc of a timestamptz does):
+// not at all (monotonic); monotonic over a range without a UTC offset change (units below a day
+// keep each value's own offset; a day up to a year go through local midnights, so the range
+// reaches back by the unit and a day further on both sides: kSpecZoneMargin); or never taken as
+// monotonic (decades and longer).
+enum BucketZone { kZoneNone = 0, kZoneSteady = 1, kZoneAny = 2 };
 enum AggKind {
   kCountStar,
   kCount,
@@ -73,6 +83,13 @@ enum AggKind {
 Var* plain_var(Node* n, Index relid);
 // strata's time_bucket(width, col [, origin / offset]) with constant width and origin / offset.
 bool is_time_bucket(FuncExpr* f);
+// A bucketing of a column that ColumnstoreAggregate groups by: is_time_bucket, PostgreSQL's
+// date_trunc(const unit, timestamp or timestamptz column) with a unit it accepts, and
+// date_bin(const stride, timestamp or timestamptz column, const origin) with a stride it accepts
+// (so that computing it never raises an error PostgreSQL's own plan would not). Its BucketZone
+// in *zone and its width in microseconds (for estimates; months count 30 days, 0 when not
+// known) in *width.
+bool is_bucket_function(FuncExpr* f, int* zone, int64* width);
 // Whether GROUP BY compares the grouping column `sgref` with its type's default equality (the one
 // native grouping implements).
 bool default_equality(PlannerInfo* root, Expr* expr, Index sgref);

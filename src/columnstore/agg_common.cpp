@@ -12,7 +12,11 @@ extern "C" {
 #include "commands/extension.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "parser/scansup.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/fmgroids.h"
+#include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 }
@@ -39,6 +43,106 @@ bool is_time_bucket(FuncExpr* f) {
   if (name == nullptr || strcmp(name, "time_bucket") != 0) return false;
   const Oid ext = get_extension_oid("strata", true);
   return OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, f->funcid) == ext;
+}
+
+namespace {
+
+bool non_null_const(Node* n, Oid type) {
+  return n != nullptr && IsA(n, Const) && !((Const*)n)->constisnull && ((Const*)n)->consttype == type;
+}
+
+// A constant interval's length in microseconds, months counted as 30 days (0 when not positive).
+int64 interval_width(const Interval* iv) {
+  const double w = (double)iv->month * DAYS_PER_MONTH * USECS_PER_DAY + (double)iv->day * USECS_PER_DAY + (double)iv->time;
+  return w > 0 && w < 9.0e18 ? (int64)w : 0;
+}
+
+// date_trunc's unit (as timestamp_trunc and timestamptz_trunc decode it): its width, or 0 when
+// those functions would reject it.
+int64 trunc_unit_width(Const* unit, bool* below_day) {
+  text* t = DatumGetTextPP(unit->constvalue);
+  char* low = downcase_truncate_identifier(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), false);
+  int val = 0;
+  if (DecodeUnits(0, low, &val) != UNITS) return 0;
+  *below_day = true;
+  switch (val) {
+    case DTK_MICROSEC:
+      return 1;
+    case DTK_MILLISEC:
+      return 1000;
+    case DTK_SECOND:
+      return USECS_PER_SEC;
+    case DTK_MINUTE:
+      return USECS_PER_MINUTE;
+    case DTK_HOUR:
+      return USECS_PER_HOUR;
+    default:
+      break;
+  }
+  *below_day = false;
+  switch (val) {
+    case DTK_DAY:
+      return USECS_PER_DAY;
+    case DTK_WEEK:
+      return 7 * USECS_PER_DAY;
+    case DTK_MONTH:
+      return DAYS_PER_MONTH * USECS_PER_DAY;
+    case DTK_QUARTER:
+      return 3 * DAYS_PER_MONTH * USECS_PER_DAY;
+    case DTK_YEAR:
+      return 365 * USECS_PER_DAY;
+    case DTK_DECADE:
+      return 3650 * USECS_PER_DAY;
+    case DTK_CENTURY:
+      return 36500 * USECS_PER_DAY;
+    case DTK_MILLENNIUM:
+      return 365000 * USECS_PER_DAY;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+bool is_bucket_function(FuncExpr* f, int* zone, int64* width) {
+  *zone = kZoneNone;
+  *width = 0;
+  const int nargs = list_length(f->args);
+  switch (f->funcid) {
+    case F_DATE_TRUNC_TEXT_TIMESTAMP:
+    case F_DATE_TRUNC_TEXT_TIMESTAMPTZ: {
+      if (nargs != 2 || !non_null_const((Node*)linitial(f->args), TEXTOID)) return false;
+      bool below_day = false;
+      *width = trunc_unit_width((Const*)linitial(f->args), &below_day);
+      if (f->funcid == F_DATE_TRUNC_TEXT_TIMESTAMPTZ)
+        *zone = below_day || *width <= 366 * USECS_PER_DAY ? kZoneSteady : kZoneAny;
+      return *width > 0;
+    }
+    case F_DATE_BIN_INTERVAL_TIMESTAMP_TIMESTAMP:
+    case F_DATE_BIN_INTERVAL_TIMESTAMPTZ_TIMESTAMPTZ: {
+      // date_bin rejects strides with months and strides that are not positive.
+      if (nargs != 3 || !non_null_const((Node*)linitial(f->args), INTERVALOID) ||
+          !non_null_const((Node*)lthird(f->args), exprType((Node*)lsecond(f->args))))
+        return false;
+      const Interval* iv = DatumGetIntervalP(((Const*)linitial(f->args))->constvalue);
+      if (iv->month != 0) return false;
+      *width = interval_width(iv);
+      return *width > 0;
+    }
+    default:
+      break;
+  }
+  if (!is_time_bucket(f)) return false;
+  const Const* w = (const Const*)linitial(f->args);
+  if (w->consttype == INTERVALOID) {
+    const Interval* iv = DatumGetIntervalP(w->constvalue);
+    if (iv->month == 0) *width = interval_width(iv);
+  } else if (w->consttype == INT2OID || w->consttype == INT4OID || w->consttype == INT8OID) {
+    *width = w->consttype == INT2OID   ? DatumGetInt16(w->constvalue)
+             : w->consttype == INT4OID ? DatumGetInt32(w->constvalue)
+                                       : DatumGetInt64(w->constvalue);
+  }
+  return true;
 }
 
 bool default_equality(PlannerInfo* root, Expr* expr, Index sgref) {

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <utility>
 
 #include "columnstore/scan.hpp"
 #include "pg/guard.hpp"
@@ -21,6 +22,7 @@ extern "C" {
 #include "executor/instrument.h"
 #include "libpq/pqformat.h"
 #include "nodes/makefuncs.h"
+#include "pgtime.h"
 #include "utils/array.h"
 #include "utils/datum.h"
 #include "utils/float.h"
@@ -542,6 +544,40 @@ Datum bucket_of(AggScanState* st, const SpecState* sp, int64 v) {
   return FunctionCall2Coll((FmgrInfo*)&sp->fn, InvalidOid, sp->width, d);
 }
 
+// Whether the bucketing never decreases over the values [lo, hi] (as instants): always, except
+// for date_trunc of a timestamptz, which truncates in the session's time zone. Below a day it
+// keeps each value's own UTC offset (t minus (t + offset) modulo the unit), so it never decreases
+// where the offset does not change: no offset transition of the session zone in (lo, hi]. A day
+// up to a year truncates the local time and takes the offset of the local midnight it lands on
+// (ambiguous across a fall-back): with one offset from a unit and a day before lo (the margin) to
+// a day after hi, that is truncation at a fixed offset too. Decided per batch, at execution, so
+// a kept generic plan follows the session's zone.
+bool bucket_monotonic(const SpecState* sp, int64 lo, int64 hi) {
+  if (sp->zone == kZoneNone) return true;
+  if (sp->zone != kZoneSteady || session_timezone == nullptr) return false;
+  if (lo > hi) std::swap(lo, hi);
+  if (TIMESTAMP_NOT_FINITE(lo) || TIMESTAMP_NOT_FINITE(hi)) return false;
+  if (sp->zone_margin > 0) {
+    const int64 margin = (int64)sp->zone_margin * USECS_PER_SEC;
+    if (lo < MIN_TIMESTAMP + margin || hi > END_TIMESTAMP - USECS_PER_DAY) return false;
+    lo -= margin;
+    hi += USECS_PER_DAY;
+  }
+  // Whole seconds since the Unix epoch, rounded down as timestamp2tm does.
+  constexpr int64 kEpochShift = (int64)(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+  auto secs = [](int64 t) { return (t >= 0 ? t / USECS_PER_SEC : -((-t + USECS_PER_SEC - 1) / USECS_PER_SEC)) + kEpochShift; };
+  const pg_time_t from = secs(lo);
+  const pg_time_t to = secs(hi);
+  long before_off = 0;
+  long after_off = 0;
+  int before_dst = 0;
+  int after_dst = 0;
+  pg_time_t boundary = 0;
+  const int r = pg_next_dst_boundary(&from, &before_off, &before_dst, &boundary, &after_off, &after_dst, session_timezone);
+  if (r == 0) return true;
+  return r == 1 && boundary > from && boundary > to;
+}
+
 }  // namespace
 
 BucketColumn bucket_column(AggScanState* st, const ColumnarBatch* b) {
@@ -565,6 +601,9 @@ BucketColumn bucket_column(AggScanState* st, const ColumnarBatch* b) {
         c.sorted = monotonic((const int64*)c.fixed, c.n);
         break;
     }
+    // Sorted, the column's extremes are its ends.
+    if (c.sorted && c.n > 0 && sp->zone != kZoneNone)
+      c.sorted = bucket_monotonic(sp, decoded_int(sp->codec, c.fixed, 0), decoded_int(sp->codec, c.fixed, c.n - 1));
   }
   return c;
 }
@@ -579,6 +618,7 @@ bool batch_one_bucket(AggScanState* st, const ColumnarBatch* b, Datum* bv) {
   if (isnull) return false;
   const Datum hi = slot_getattr(b->companion, sp->max_attno, &isnull);
   if (isnull) return false;
+  if (!bucket_monotonic(sp, int_of_datum(lo, sp->typid), int_of_datum(hi, sp->typid))) return false;
   const Datum first = bucket_of(st, sp, int_of_datum(lo, sp->typid));
   if (bucket_of(st, sp, int_of_datum(hi, sp->typid)) != first) return false;
   *bv = first;
@@ -595,6 +635,22 @@ uint64 bucket_run(AggScanState* st, const BucketColumn& c, uint64 i, Datum* bv_o
   const Datum bv = null ? (Datum)0 : bucket_of(st, sp, decoded_int(sp->codec, c.fixed, i));
   *bv_out = bv;
   *null_out = null;
+  if (c.sorted && sp->run_width > 0) {
+    // The bucket is [bv, bv + width): the run is the rows whose values lie in it (sorted either
+    // way), confirmed by the bucket of its last row.
+    const int64 lo = int_of_datum(bv, sp->typid);
+    const int64 v0 = decoded_int(sp->codec, c.fixed, i);
+    if (lo <= v0 && lo <= PG_INT64_MAX - sp->run_width && v0 < lo + sp->run_width) {
+      const int64 hi = lo + sp->run_width;
+      uint64 end = i + 1;
+      while (end < n) {
+        const int64 v = decoded_int(sp->codec, c.fixed, end);
+        if (v < lo || v >= hi) break;
+        ++end;
+      }
+      if (end == i + 1 || bucket_of(st, sp, decoded_int(sp->codec, c.fixed, end - 1)) == bv) return end;
+    }
+  }
   if (c.sorted) {
     uint64 good = i;
     uint64 step = 1;
@@ -737,6 +793,10 @@ void begin_agg(CustomScanState* node, EState* estate, int eflags) {
       fmgr_info((Oid)list_nth_int(specs, base + kSpecFunc), &sp->fn);
       const int first = list_nth_int(specs, base + kSpecFirstConst);
       sp->nconsts = list_nth_int(specs, base + kSpecNConsts);
+      sp->zone = list_nth_int(specs, base + kSpecZone);
+      sp->zone_margin = list_nth_int(specs, base + kSpecZoneMargin);
+      const int run = list_nth_int(specs, base + kSpecRunConst);
+      sp->run_width = run > 0 ? DatumGetInt64(((Const*)list_nth(cscan->custom_exprs, run - 1))->constvalue) : 0;
       sp->width = ((Const*)list_nth(cscan->custom_exprs, first))->constvalue;
       if (sp->nconsts == 2) sp->origin = ((Const*)list_nth(cscan->custom_exprs, first + 1))->constvalue;
     }

@@ -68,6 +68,9 @@ struct SpecState {
   Datum width;
   Datum origin;
   int nconsts;
+  int zone;  // aggplan::BucketZone
+  int zone_margin;  // seconds
+  int64 run_width;  // aggplan::kSpecRunConst's width (0: none)
 };
 
 struct Acc {
@@ -291,8 +294,8 @@ struct BucketColumn {
 BucketColumn bucket_column(AggScanState* st, const ColumnarBatch* b);
 
 // Whether every row of the batch lies in one bucket, known from the batch metadata of the bucketed
-// column (no NULLs, time_bucket() of its min equal to that of its max, since time_bucket() never
-// decreases); then *bv is that bucket.
+// column (no NULLs, the bucket of its min equal to that of its max, since the bucketing never
+// decreases: bucket_monotonic); then *bv is that bucket.
 bool batch_one_bucket(AggScanState* st, const ColumnarBatch* b, Datum* bv);
 
 // The run of rows of the same bucket starting at row i: its end, bucket value and NULLness.

@@ -93,6 +93,27 @@ bool value_group_column(Var* v, List* attrs, int* spec) {
   return true;
 }
 
+// The width of every bucket of bucketing function f (is_bucket_function's `width`) in the units of
+// a column of codec `codec` when each bucket is [start, start + width): time_bucket and date_bin
+// of constant width, date_trunc up to a week (of a timestamptz, where the zone's offset is
+// constant: bucket_monotonic); 0 otherwise. The executor finds a run's end by comparing values
+// with it, then checks the run's last row with the function.
+int64 run_width(FuncExpr* f, int codec, int64 width) {
+  if (width <= 0) return 0;
+  if ((f->funcid == F_DATE_TRUNC_TEXT_TIMESTAMP || f->funcid == F_DATE_TRUNC_TEXT_TIMESTAMPTZ) &&
+      width > USECS_PER_HOUR && width != USECS_PER_DAY && width != 7 * USECS_PER_DAY)
+    return 0;
+  if (codec == kDate) {
+    if (exprType((Node*)linitial(f->args)) != INTERVALOID || width % USECS_PER_DAY != 0) return 0;
+    return width / USECS_PER_DAY;
+  }
+  if (codec == kTimestamp) return exprType((Node*)linitial(f->args)) == INTERVALOID || f->funcid == F_DATE_TRUNC_TEXT_TIMESTAMP ||
+                                         f->funcid == F_DATE_TRUNC_TEXT_TIMESTAMPTZ
+                                     ? width
+                                     : 0;
+  return exprType((Node*)linitial(f->args)) == INTERVALOID ? 0 : width;
+}
+
 // The spec of one output column of a ColumnstoreAggregate over a chunk with layout `attrs`;
 // false when it cannot be computed on the batches.
 bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** consts, int* spec) {
@@ -108,7 +129,9 @@ bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** 
       spec[kSpecCompAttno] = attr_field(attrs, v->varattno, scanplan::kCompAttno);
       return true;
     }
-    if (!IsA(expr, FuncExpr) || !is_time_bucket((FuncExpr*)expr)) return false;
+    int zone = kZoneNone;
+    int64 width = 0;
+    if (!IsA(expr, FuncExpr) || !is_bucket_function((FuncExpr*)expr, &zone, &width)) return false;
     FuncExpr* f = (FuncExpr*)expr;
     Var* v = plain_var((Node*)lsecond(f->args), relid);
     if (v == nullptr || attr_field(attrs, v->varattno, scanplan::kRole) != scanplan::kRoleData) return false;
@@ -120,6 +143,10 @@ bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** 
     spec[kSpecTypid] = (int)v->vartype;
     spec[kSpecCodec] = codec;
     spec[kSpecFunc] = (int)f->funcid;
+    spec[kSpecZone] = zone;
+    // A local midnight up to a unit (a month: up to 31 days, a quarter 92) and a day before.
+    if (zone == kZoneSteady && width >= USECS_PER_DAY)
+      spec[kSpecZoneMargin] = (int)((width + width / 8) / USECS_PER_SEC + 2 * SECS_PER_DAY);
     // The column's batch metadata, when it has some: a batch whose min and max share a bucket is
     // one run (agg_exec.cpp, batch_one_bucket).
     spec[kSpecMinAttno] = attr_field(attrs, v->varattno, scanplan::kMinAttno);
@@ -129,6 +156,11 @@ bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** 
     spec[kSpecNConsts] = list_length(f->args) - 1;
     *consts = lappend(*consts, copyObjectImpl(linitial(f->args)));
     if (list_length(f->args) == 3) *consts = lappend(*consts, copyObjectImpl(lthird(f->args)));
+    const int64 run = run_width(f, codec, width);
+    if (run > 0) {
+      *consts = lappend(*consts, makeConst(INT8OID, -1, InvalidOid, 8, Int64GetDatum(run), false, true));
+      spec[kSpecRunConst] = list_length(*consts);
+    }
     return true;
   }
   if (!IsA(expr, Aggref)) return false;
@@ -215,8 +247,8 @@ PathTarget* translate_target(PlannerInfo* root, PathTarget* target, AppendRelInf
 }
 
 // rowagg_plan.cpp's bucketed_groups() (the chunk's buckets times the other grouping columns'
-// groups) when every function among the grouping expressions is a time_bucket() with constant
-// arguments (which that function expects); infinity otherwise.
+// groups) when every function among the grouping expressions is a bucketing function with
+// constant arguments (time_bucket, date_trunc, date_bin: is_bucket_function); infinity otherwise.
 double chunk_bucket_groups(PlannerInfo* root, RelOptInfo* child, AppendRelInfo* appinfo, PathTarget* target,
                            double rows) {
   const double none = std::numeric_limits<double>::infinity();
@@ -226,7 +258,9 @@ double chunk_bucket_groups(PlannerInfo* root, RelOptInfo* child, AppendRelInfo* 
   foreach (lc, target->exprs) {
     Expr* e = (Expr*)lfirst(lc);
     if (get_pathtarget_sortgroupref(target, i++) == 0 || !IsA(e, FuncExpr)) continue;
-    if (!is_time_bucket((FuncExpr*)e)) return none;
+    int zone;
+    int64 width;
+    if (!is_bucket_function((FuncExpr*)e, &zone, &width)) return none;
   }
   return bucketed_groups(root, child, appinfo, target, rows);
 }

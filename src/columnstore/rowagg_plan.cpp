@@ -186,7 +186,8 @@ Plan* plan_rowagg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, Lis
 
 }  // namespace
 
-// Grouped by a time_bucket() of constant width of the hypertable's time column: the chunk holds at
+// Grouped by a time_bucket() (or date_trunc(), date_bin(): aggplan::is_bucket_function) of constant
+// width of the hypertable's time column: the chunk holds at
 // most (its range / the width + 1) buckets, times the groups of the other grouping columns in it.
 // (PostgreSQL estimates a bucket's distinct values as the column's, every row its own group when
 // times are unique.) Infinity when that cannot be said.
@@ -211,20 +212,13 @@ double bucketed_groups(PlannerInfo* root, RelOptInfo* child, AppendRelInfo* appi
       continue;
     }
     FuncExpr* f = (FuncExpr*)e;
+    int zone;
+    int64 width = 0;  // on the internal axis
+    if (!aggplan::is_bucket_function(f, &zone, &width) || width <= 0) return none;
     Var* v = plain_var((Node*)lsecond(f->args), child->relid);
     if (v == nullptr || v->varattno > appinfo->num_child_cols ||
         appinfo->parent_colnos[v->varattno - 1] != ht->time_attno)
       return none;
-    Const* w = (Const*)linitial(f->args);
-    int64 width = 0;  // on the internal axis
-    if (w->consttype == INTERVALOID) {
-      const Interval* iv = DatumGetIntervalP(w->constvalue);
-      if (iv->month == 0) width = iv->day * USECS_PER_DAY + iv->time;
-    } else if (w->consttype == INT2OID || w->consttype == INT4OID || w->consttype == INT8OID) {
-      width = w->consttype == INT2OID ? DatumGetInt16(w->constvalue)
-              : w->consttype == INT4OID ? DatumGetInt32(w->constvalue) : DatumGetInt64(w->constvalue);
-    }
-    if (width <= 0) return none;
     buckets = (double)(chunk.range_end - chunk.range_start) / (double)width + 1.0;
   }
   if (buckets < 0) return none;
