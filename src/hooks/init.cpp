@@ -170,6 +170,13 @@ void define_settings() {
                            "Off, such a chunk is analyzed by ANALYZE before its rows are read (for comparisons).",
                            &columnstore::guc_compression_statistics_from_rows, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomBoolVariable("strata.compression_statistics_presort",
+                           "Hands each column's values to the statistics of a chunk compressed before it was ever "
+                           "analyzed already in sorted order (the same statistics, less sorting).",
+                           "Off, the values come in the sample's order and the analysis sorts them itself (for "
+                           "comparisons).",
+                           &columnstore::guc_compression_statistics_presort, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomBoolVariable("strata.compression_reuse_codecs",
                            "Compresses a chunk choosing each column's codec on its first batches and reusing it, "
                            "with a full trial of every codec every 17th batch.",
