@@ -176,6 +176,22 @@ struct Presorted {
   int nvalues;     // the non-NULL values
 };
 
+// The arrays of the presorting, each allocated (for the sample's row count) by the first column
+// that needs it and reused by the next columns: a fresh ~0.5 MB array per column cost page faults.
+struct PresortScratch {
+  MemoryContext cxt;
+  int nrows;
+  void* arrays[10];
+};
+
+enum ScratchArray { kValues, kNulls, kRank, kItems, kByRank, kTable, kGroups, kGroupOf, kOrder };
+
+void* scratch(PresortScratch* s, ScratchArray which, Size elem) {
+  if (s->arrays[which] == nullptr)
+    s->arrays[which] = MemoryContextAllocHuge(s->cxt, elem * (Size)Max(which == kTable ? 4 * s->nrows : s->nrows, 16));
+  return s->arrays[which];
+}
+
 // How a column's values compare by its "<" operator's function: as signed integers, as floats
 // (NaN above everything and equal to NaN, -0 equal to 0), or only through the comparator.
 enum class OrderKind { Signed, Float, Comparator };
@@ -201,15 +217,14 @@ struct SignedItem {
   int64 key;
   int32 rank;
 };
-struct FloatItem {
-  double key;
-  int32 rank;
-};
-
-inline int float_order(double a, double b) {
-  if (std::isnan(a)) return std::isnan(b) ? 0 : 1;
-  if (std::isnan(b)) return -1;
-  return a < b ? -1 : (a > b ? 1 : 0);
+// A float's place in the type's order as a signed integer: NaNs (all equal) above +Infinity,
+// -0 equal to 0, negative values by their magnitude reversed.
+inline int64 float_key(double d) {
+  if (std::isnan(d)) return PG_INT64_MAX;
+  if (d == 0) return 0;
+  int64 bits;
+  memcpy(&bits, &d, sizeof bits);
+  return bits < 0 ? bits ^ PG_INT64_MAX : bits;
 }
 
 // Distinct values (by their bytes) of a column, for the comparator path.
@@ -259,7 +274,7 @@ inline bool value_bytes(const Form_pg_attribute att, const Datum* v, const char*
 // Puts the column's non-NULL values (`nonnull` of them, ranks 0.. in sample order) of
 // vals/nulls into p in sorted order by the comparator. False when a value is not to be presorted.
 bool presort_by_comparator(VacAttrStats* st, Oid ltopr, const Datum* vals, const bool* nulls, int nrows, int nonnull,
-                           Presorted* p) {
+                           Presorted* p, PresortScratch* sc) {
   SortSupportData ssup;
   memset(&ssup, 0, sizeof ssup);
   ssup.ssup_cxt = CurrentMemoryContext;
@@ -270,10 +285,10 @@ bool presort_by_comparator(VacAttrStats* st, Oid ltopr, const Datum* vals, const
   // the groups of equal bytes, by an open-addressing hash table of group numbers
   uint32 cap = 16;
   while (cap < (uint32)nonnull * 2) cap <<= 1;
-  int32* table = (int32*)palloc(sizeof(int32) * cap);
+  int32* table = (int32*)scratch(sc, kTable, sizeof(int32));  // (4 x nrows >= cap)
   memset(table, 0xff, sizeof(int32) * cap);
-  ValueGroup* groups = (ValueGroup*)palloc(sizeof(ValueGroup) * nonnull);
-  int32* group_of = (int32*)palloc(sizeof(int32) * nonnull);
+  ValueGroup* groups = (ValueGroup*)scratch(sc, kGroups, sizeof(ValueGroup));
+  int32* group_of = (int32*)scratch(sc, kGroupOf, sizeof(int32));
   int32 ngroups = 0;
   int32 rank = 0;
   for (int r = 0; r < nrows; ++r) {
@@ -304,7 +319,7 @@ bool presort_by_comparator(VacAttrStats* st, Oid ltopr, const Datum* vals, const
     rank++;
   }
   // the distinct values in order
-  int32* order = (int32*)palloc(sizeof(int32) * Max(ngroups, 1));
+  int32* order = (int32*)scratch(sc, kOrder, sizeof(int32));
   for (int32 g = 0; g < ngroups; ++g) order[g] = g;
   GroupSortArg arg{groups, &ssup};
   qsort_arg(order, ngroups, sizeof(int32), compare_groups, &arg);
@@ -354,7 +369,8 @@ bool presort_by_comparator(VacAttrStats* st, Oid ltopr, const Datum* vals, const
 // The column's values (vals / nulls, nrows of them) in the order compute_scalar_stats sorts them
 // into, when it is the column's analysis; false (p untouched) when the column keeps the sample's
 // order.
-bool presort_column(VacAttrStats* st, const Datum* vals, const bool* nulls, int nrows, Presorted* p) {
+bool presort_column(VacAttrStats* st, const Datum* vals, const bool* nulls, int nrows, Presorted* p,
+                    PresortScratch* sc) {
   if (!guc_compression_statistics_presort || OidIsValid(st->attrtype->typanalyze)) return false;
   Oid ltopr, eqopr;
   get_sort_group_operators(st->attrtypid, false, false, false, &ltopr, &eqopr, nullptr, nullptr);
@@ -362,52 +378,38 @@ bool presort_column(VacAttrStats* st, const Datum* vals, const bool* nulls, int 
   int nonnull = 0;
   for (int r = 0; r < nrows; ++r) nonnull += nulls[r] ? 0 : 1;
   if (nonnull < 2) return false;
-  p->values = (Datum*)palloc(sizeof(Datum) * nrows);
-  p->nulls = (bool*)palloc(sizeof(bool) * nrows);
-  p->rank = (int32*)palloc(sizeof(int32) * nonnull);
+  p->values = (Datum*)scratch(sc, kValues, sizeof(Datum));
+  p->nulls = (bool*)scratch(sc, kNulls, sizeof(bool));
+  p->rank = (int32*)scratch(sc, kRank, sizeof(int32));
   p->nvalues = nonnull;
   const OrderKind kind = order_kind(get_opcode(ltopr));
   const int16 len = st->attr->attlen;
-  if (kind == OrderKind::Signed && st->attr->attbyval && (len == 2 || len == 4 || len == 8)) {
-    SignedItem* items = (SignedItem*)palloc(sizeof(SignedItem) * nonnull);
+  const bool ints = kind == OrderKind::Signed && st->attr->attbyval && (len == 2 || len == 4 || len == 8);
+  const bool floats = kind == OrderKind::Float && st->attr->attbyval && (len == 4 || len == 8);
+  if (ints || floats) {
+    SignedItem* items = (SignedItem*)scratch(sc, kItems, sizeof(SignedItem));
+    Datum* by_rank = (Datum*)scratch(sc, kByRank, sizeof(Datum));  // the values by rank
     int32 rank = 0;
     for (int r = 0; r < nrows; ++r) {
       if (nulls[r]) continue;
-      const int64 k = len == 8 ? DatumGetInt64(vals[r]) : len == 4 ? DatumGetInt32(vals[r]) : DatumGetInt16(vals[r]);
+      const Datum v = vals[r];
+      int64 k;
+      if (floats)
+        k = float_key(len == 8 ? DatumGetFloat8(v) : (double)DatumGetFloat4(v));
+      else
+        k = len == 8 ? DatumGetInt64(v) : len == 4 ? DatumGetInt32(v) : DatumGetInt16(v);
+      by_rank[rank] = v;
       items[rank] = SignedItem{k, rank};
       rank++;
     }
     std::sort(items, items + nonnull, [](const SignedItem& a, const SignedItem& b) {
       return a.key < b.key || (a.key == b.key && a.rank < b.rank);
     });
-    // the Datums themselves: the values of the sample by rank
-    Datum* by_rank = (Datum*)palloc(sizeof(Datum) * nonnull);
-    rank = 0;
-    for (int r = 0; r < nrows; ++r)
-      if (!nulls[r]) by_rank[rank++] = vals[r];
     for (int i = 0; i < nonnull; ++i) {
       p->values[i] = by_rank[items[i].rank];
       p->rank[i] = items[i].rank;
     }
-  } else if (kind == OrderKind::Float && st->attr->attbyval && (len == 4 || len == 8)) {
-    FloatItem* items = (FloatItem*)palloc(sizeof(FloatItem) * nonnull);
-    Datum* by_rank = (Datum*)palloc(sizeof(Datum) * nonnull);
-    int32 rank = 0;
-    for (int r = 0; r < nrows; ++r) {
-      if (nulls[r]) continue;
-      by_rank[rank] = vals[r];
-      items[rank] = FloatItem{len == 8 ? DatumGetFloat8(vals[r]) : (double)DatumGetFloat4(vals[r]), rank};
-      rank++;
-    }
-    std::sort(items, items + nonnull, [](const FloatItem& a, const FloatItem& b) {
-      const int c = float_order(a.key, b.key);
-      return c < 0 || (c == 0 && a.rank < b.rank);
-    });
-    for (int i = 0; i < nonnull; ++i) {
-      p->values[i] = by_rank[items[i].rank];
-      p->rank[i] = items[i].rank;
-    }
-  } else if (!presort_by_comparator(st, ltopr, vals, nulls, nrows, nonnull, p)) {
+  } else if (!presort_by_comparator(st, ltopr, vals, nulls, nrows, nonnull, p, sc)) {
     return false;
   }
   for (int i = 0; i < nrows; ++i) p->nulls[i] = i >= nonnull;
@@ -483,6 +485,10 @@ void sample_stats_finish(SampleStats* ss, HeapTuple rows, int nrows, double tota
   pg::InternalUser as;  // (as in sample_stats_begin)
   pg::owner_user_begin(&as, rel->rd_rel->relowner);
   MemoryContext colcxt = AllocSetContextCreate(ss->cxt, "columnstore statistics column", ALLOCSET_DEFAULT_SIZES);
+  PresortScratch scratch_arrays;
+  memset(&scratch_arrays, 0, sizeof scratch_arrays);
+  scratch_arrays.cxt = ss->cxt;
+  scratch_arrays.nrows = nrows;
   for (int i = 0; i < ss->ncols; ++i) {
     VacAttrStats* st = ss->cols[i];
     st->exprvals = values + (Size)(st->tupattnum - 1) * nrows;
@@ -492,7 +498,7 @@ void sample_stats_finish(SampleStats* ss, HeapTuple rows, int nrows, double tota
     st->rows = nullptr;
     MemoryContextSwitchTo(colcxt);
     Presorted sorted;
-    const bool presorted = presort_column(st, st->exprvals, st->exprnulls, nrows, &sorted);
+    const bool presorted = presort_column(st, st->exprvals, st->exprnulls, nrows, &sorted, &scratch_arrays);
     if (presorted) {
       st->exprvals = sorted.values;
       st->exprnulls = sorted.nulls;
