@@ -16,7 +16,8 @@
 # "after" = both on (the defaults), "fresh_memory" = the defaults but
 # strata.compression_reuse_memory off (each chunk's compression gathers its rows in fresh memory),
 # "analyze" = the defaults but strata.compression_statistics_from_rows off (a chunk never analyzed
-# is analyzed by ANALYZE of its heap before it is compressed).
+# is analyzed by ANALYZE of its heap before it is compressed), "nopresort" = the defaults but
+# strata.compression_statistics_presort off (the statistics' analysis sorts each column itself).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -71,6 +72,7 @@ declare -A settings=(
   [after]="SET strata.compression_encode_thread = on; SET strata.compression_reuse_codecs = on;"
   [fresh_memory]="SET strata.compression_reuse_memory = off;"
   [analyze]="SET strata.compression_statistics_from_rows = off;"
+  [nopresort]="SET strata.compression_statistics_presort = off;"
 )
 read -r -a configs <<<"$configs_arg"
 results=$(mktemp)
