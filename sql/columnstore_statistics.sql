@@ -80,11 +80,14 @@ CREATE DOMAIN cs_st.pos AS int CHECK (VALUE > 0);
 CREATE TABLE p (t timestamptz NOT NULL, dev int, i2 int2, i8 int8, f4 float4, f8 float8, n numeric, d date,
                 ts timestamp, iv interval, s text, ci text COLLATE cs_st.ci, w text, z text, u uuid, b bool, dm cs_st.pos);
 CREATE TABLE q (LIKE p);
-SELECT create_hypertable(x, 't', chunk_time_interval => interval '1 day') IS NOT NULL AS ok FROM unnest(ARRAY['p', 'q']) x;
-ALTER TABLE p SET (autovacuum_enabled = false);
-ALTER TABLE q SET (autovacuum_enabled = false);
-ALTER TABLE p SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev', timescaledb.compress_orderby = 't');
-ALTER TABLE q SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev', timescaledb.compress_orderby = 't');
+DO $$ DECLARE x text; BEGIN
+  FOREACH x IN ARRAY ARRAY['p', 'q'] LOOP
+    PERFORM create_hypertable(x, 't', chunk_time_interval => interval '1 day');
+    EXECUTE format('ALTER TABLE %I SET (autovacuum_enabled = false)', x);
+    EXECUTE format('ALTER TABLE %I SET (timescaledb.compress, timescaledb.compress_segmentby = ''dev'', '
+                   'timescaledb.compress_orderby = ''t'')', x);
+  END LOOP;
+END $$;
 INSERT INTO p SELECT '2025-01-01 00:00:00+00'::timestamptz + i * interval '1 minute', i % 4,
     (i * 7919 % 601 - 300)::int2,
     CASE WHEN i % 11 = 0 THEN NULL ELSE (i::int8 * 104729) % 1000003 - 500000 END,

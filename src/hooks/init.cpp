@@ -158,6 +158,12 @@ void define_settings() {
                            "small ring of buffers instead of keeping every page of it pinned in shared_buffers.",
                            "Off, the pages stay pinned (the same batches either way).",
                            &columnstore::guc_compression_copy_rows, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.compression_prefault_memory",
+                           "Has the fresh memory compress_chunk gathers a chunk's rows in faulted in (zeroed by the "
+                           "kernel) by a second thread while the rows are read.",
+                           "Off, the backend takes those page faults itself as it copies the rows (same result).",
+                           &columnstore::guc_compression_prefault_memory, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomBoolVariable("strata.compression_reuse_memory",
                            "Keeps the memory a chunk's compression gathered its rows in for the next compression "
                            "of the same transaction (up to maintenance_work_mem), instead of returning it.",
