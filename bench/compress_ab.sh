@@ -17,7 +17,9 @@
 # strata.compression_reuse_memory off (each chunk's compression gathers its rows in fresh memory),
 # "analyze" = the defaults but strata.compression_statistics_from_rows off (a chunk never analyzed
 # is analyzed by ANALYZE of its heap before it is compressed), "nopresort" = the defaults but
-# strata.compression_statistics_presort off (the statistics' analysis sorts each column itself).
+# strata.compression_statistics_presort off (the statistics' analysis sorts each column itself),
+# "noprefault" = the defaults but strata.compression_prefault_memory off (the backend faults in its
+# fresh row memory itself), "f-compress4" = both off (as before the 2026-12-07 11:15 session).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -73,6 +75,8 @@ declare -A settings=(
   [fresh_memory]="SET strata.compression_reuse_memory = off;"
   [analyze]="SET strata.compression_statistics_from_rows = off;"
   [nopresort]="SET strata.compression_statistics_presort = off;"
+  [noprefault]="SET strata.compression_prefault_memory = off;"
+  [f-compress4]="SET strata.compression_statistics_presort = off; SET strata.compression_prefault_memory = off;"
 )
 read -r -a configs <<<"$configs_arg"
 results=$(mktemp)
