@@ -16,7 +16,10 @@
 # "after" = both on (the defaults), "fresh_memory" = the defaults but
 # strata.compression_reuse_memory off (each chunk's compression gathers its rows in fresh memory),
 # "analyze" = the defaults but strata.compression_statistics_from_rows off (a chunk never analyzed
-# is analyzed by ANALYZE of its heap before it is compressed).
+# is analyzed by ANALYZE of its heap before it is compressed), "nopresort" = the defaults but
+# strata.compression_statistics_presort off (the statistics' analysis sorts each column itself),
+# "noprefault" = the defaults but strata.compression_prefault_memory off (the backend faults in its
+# fresh row memory itself), "f-compress4" = both off (as before the 2026-12-07 11:15 session).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -71,6 +74,9 @@ declare -A settings=(
   [after]="SET strata.compression_encode_thread = on; SET strata.compression_reuse_codecs = on;"
   [fresh_memory]="SET strata.compression_reuse_memory = off;"
   [analyze]="SET strata.compression_statistics_from_rows = off;"
+  [nopresort]="SET strata.compression_statistics_presort = off;"
+  [noprefault]="SET strata.compression_prefault_memory = off;"
+  [f-compress4]="SET strata.compression_statistics_presort = off; SET strata.compression_prefault_memory = off;"
 )
 read -r -a configs <<<"$configs_arg"
 results=$(mktemp)
@@ -113,19 +119,20 @@ SQL
     out=$(q <<SQL
 SELECT pg_backend_pid() AS pid \gset
 \setenv PID :pid
-\! awk '{print "cpu", \$14 + \$15}' /proc/\$PID/stat
+\! awk '{print "cpu", \$14 + \$15}' /proc/\$PID/stat; awk '{print "main", \$14 + \$15}' /proc/\$PID/task/\$PID/stat
 ${settings[$cfg]}
 SELECT count(compress_chunk(c)) FROM show_chunks('$table') c;
-\! awk '{print "cpu", \$14 + \$15}' /proc/\$PID/stat
+\! awk '{print "cpu", \$14 + \$15}' /proc/\$PID/stat; awk '{print "main", \$14 + \$15}' /proc/\$PID/task/\$PID/stat
 SQL
 )
     t1=$(ms)
     comp_ms=$((t1 - t0))
     cpu=$(echo "$out" | awk '/^cpu/ {v[n++] = $2} END {print (v[1] - v[0]) * 10}')
+    main_cpu=$(echo "$out" | awk '/^main/ {v[n++] = $2} END {print (v[1] - v[0]) * 10}')
     bytes=$(q -c "SELECT public.cs_data_bytes()")
     total=$(q -c "SELECT total_bytes FROM hypertable_detailed_size('$table')")
-    log "run $r $cfg: plain COPY ${copy_ms} ms, compress ${comp_ms} ms (backend CPU ${cpu} ms, plain COPY's ${copy_cpu} ms) ($(python3 -c "print(f'{$comp_ms / $copy_ms:.3f}')")x), data ${bytes} B, total ${total} B"
-    echo "$cfg $copy_ms $comp_ms $bytes $total $cpu $copy_cpu" >>"$results"
+    log "run $r $cfg: plain COPY ${copy_ms} ms, compress ${comp_ms} ms (backend CPU ${cpu} ms, its main thread ${main_cpu} ms, plain COPY's ${copy_cpu} ms) ($(python3 -c "print(f'{$comp_ms / $copy_ms:.3f}')")x), data ${bytes} B, total ${total} B"
+    echo "$cfg $copy_ms $comp_ms $bytes $total $cpu $copy_cpu $main_cpu" >>"$results"
   done
 done
 python3 - "$workload" "$scale" "$results" "${configs[@]}" <<'PY'
@@ -136,7 +143,7 @@ for cfg in sys.argv[4:]:
     ratios = [int(r[2]) / int(r[1]) for r in rs]
     print(f"{sys.argv[1]}/{sys.argv[2]} {cfg}: compress / plain COPY median {statistics.median(ratios):.3f}x "
           f"(runs {[round(x, 3) for x in ratios]}; compress ms {[int(r[2]) for r in rs]}, COPY ms {[int(r[1]) for r in rs]}, "
-          f"backend CPU ms median {statistics.median(int(r[5]) for r in rs)}, "
+          f"backend CPU ms median {statistics.median(int(r[5]) for r in rs)} (main thread {statistics.median(int(r[7]) for r in rs)}), "
           f"CPU compress / plain COPY median {statistics.median(int(r[5]) / int(r[6]) for r in rs):.3f}); "
           f"data bytes {sorted(set(int(r[3]) for r in rs))}, total bytes {sorted(set(int(r[4]) for r in rs))}")
 PY

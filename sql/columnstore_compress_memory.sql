@@ -282,4 +282,40 @@ SELECT batches_digest('f') = :'fresh_f' AS same_batches;
 SELECT * FROM f_differences;
 RESET maintenance_work_mem;
 
+-- strata.compression_prefault_memory: the large allocations of a compression (here the ~9 MB of
+-- tuple copies of an 80,000-row chunk and its row arrays) faulted in by short-lived threads while
+-- the heap is read. The same batches as without; a compression that fails (the threads stopped
+-- and joined when its memory goes), then the same chunk again, in fresh and in reused memory.
+CREATE TABLE g (LIKE f);
+ALTER TABLE g ADD COLUMN pad text;
+SELECT count(*) FROM create_hypertable('g', by_range('time', interval '10 days'), create_default_indexes => false);
+ALTER TABLE g SET (timescaledb.compress, timescaledb.compress_segmentby = 'host',
+                   timescaledb.compress_orderby = 'time DESC', timescaledb.compress_index = 'minmax(r)');
+INSERT INTO g SELECT timestamptz '2026-04-01' + g * interval '1 second', 'h' || (g % 5), g / 7.0,
+                     int4range(g % 1000, g % 1000 + 2)::text::int4_fail_range, repeat(md5(g::text), 2)
+  FROM generate_series(1, 80000) g;
+UPDATE g SET r = '[-1,5)' WHERE time = '2026-04-01 20:00:00';
+SELECT c AS g1 FROM show_chunks('g') c \gset
+SET strata.compression_prefault_memory = off;
+SELECT compress_chunk(:'g1') IS NOT NULL AS compressed;
+SELECT batches_digest('g') AS fresh_g \gset
+SELECT decompress_chunk(:'g1') IS NOT NULL AS decompressed;
+RESET strata.compression_prefault_memory;
+SHOW strata.compression_prefault_memory;
+SELECT compress_chunk(:'g1') IS NOT NULL AS compressed;
+SELECT batches_digest('g') = :'fresh_g' AS same_batches;
+SELECT decompress_chunk(:'g1') IS NOT NULL AS decompressed;
+BEGIN;
+SET LOCAL cs_mem.fail = on;
+SAVEPOINT u;
+SELECT compress_chunk(:'g1') IS NOT NULL AS compressed;
+ROLLBACK TO SAVEPOINT u;
+SET LOCAL cs_mem.fail = off;
+SELECT compress_chunk(:'g1') IS NOT NULL AS compressed;
+SELECT decompress_chunk(:'g1') IS NOT NULL AS decompressed;
+SELECT compress_chunk(:'g1') IS NOT NULL AS compressed;
+COMMIT;
+SELECT batches_digest('g') = :'fresh_g' AS same_batches;
+SELECT count(*) AS rows, count(DISTINCT pad) AS pads FROM g;
+
 DROP SCHEMA cs_mem CASCADE;

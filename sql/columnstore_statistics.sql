@@ -69,6 +69,53 @@ SELECT count(*) AS stats_rows, count(DISTINCT k) AS chunks FROM chunk_stats('a')
 (SELECT * FROM chunk_stats('a') EXCEPT SELECT * FROM chunk_stats('b'))
 UNION ALL (SELECT * FROM chunk_stats('b') EXCEPT SELECT * FROM chunk_stats('a'));
 SELECT k, n_distinct FROM chunk_stats('a') WHERE attname = 'v' ORDER BY k;
+-- Each column's values reach the analysis already in sorted order
+-- (strata.compression_statistics_presort: numbers sorted as numbers, other types by their distinct
+-- values), the correlation computed from the sample's order. The same statistics as ANALYZE's with
+-- values that sort equal to others of other bytes (numeric 1.0 / 1.00, float -0 / 0, intervals
+-- '1 day' / '24 hours', text under a case-insensitive collation), NaN and infinities, NULLs, values
+-- over 1 kB (left out of ANALYZE's sort) and compressed ones, a domain, uuid, bool.
+CREATE COLLATION cs_st.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE DOMAIN cs_st.pos AS int CHECK (VALUE > 0);
+CREATE TABLE p (t timestamptz NOT NULL, dev int, i2 int2, i8 int8, f4 float4, f8 float8, n numeric, d date,
+                ts timestamp, iv interval, s text, ci text COLLATE cs_st.ci, w text, z text, u uuid, b bool, dm cs_st.pos);
+CREATE TABLE q (LIKE p);
+DO $$ DECLARE x text; BEGIN
+  FOREACH x IN ARRAY ARRAY['p', 'q'] LOOP
+    PERFORM create_hypertable(x, 't', chunk_time_interval => interval '1 day');
+    EXECUTE format('ALTER TABLE %I SET (autovacuum_enabled = false)', x);
+    EXECUTE format('ALTER TABLE %I SET (timescaledb.compress, timescaledb.compress_segmentby = ''dev'', '
+                   'timescaledb.compress_orderby = ''t'')', x);
+  END LOOP;
+END $$;
+INSERT INTO p SELECT '2025-01-01 00:00:00+00'::timestamptz + i * interval '1 minute', i % 4,
+    (i * 7919 % 601 - 300)::int2,
+    CASE WHEN i % 11 = 0 THEN NULL ELSE (i::int8 * 104729) % 1000003 - 500000 END,
+    CASE i % 13 WHEN 0 THEN 'NaN'::float4 WHEN 1 THEN '-Infinity' WHEN 2 THEN '-0' WHEN 3 THEN '0'
+                ELSE (i % 97) / 8.0 - 6 END,
+    CASE i % 17 WHEN 0 THEN 'NaN'::float8 WHEN 1 THEN 'Infinity' WHEN 2 THEN '-0' WHEN 3 THEN NULL
+                WHEN 4 THEN '0' ELSE (i * 31 % 1009) / 16.0 - 30 END,
+    CASE i % 3 WHEN 0 THEN 1.0 WHEN 1 THEN 1.00 ELSE (i % 40) / 4.0 END,
+    date '2025-01-01' + (i * 37 % 500) - 250,
+    timestamp '2025-01-01 00:00:00' + (i * 7 % 3000) * interval '1 hour',
+    CASE i % 4 WHEN 0 THEN interval '1 day' WHEN 1 THEN interval '24 hours' ELSE (i % 50) * interval '1 hour' END,
+    CASE WHEN i % 5 = 0 THEN NULL ELSE 'k' || (i * 13 % 70) END,
+    CASE i % 3 WHEN 0 THEN 'Abc' WHEN 1 THEN 'aBC' ELSE 'v' || (i % 9) END,
+    CASE WHEN i % 9 = 0 THEN repeat('x', 1500) || i ELSE 'w' || (i % 5) END,
+    CASE WHEN i % 7 = 0 THEN repeat('y', 3000) || (i % 3) ELSE 'z' || (i % 4) END,
+    md5((i % 300)::text)::uuid, i % 3 = 0, i % 20 + 1
+  FROM generate_series(0, 2879) i;
+INSERT INTO q SELECT * FROM p;
+SELECT count(compress_chunk(c)) FROM show_chunks('p') c;
+SET strata.compression_statistics_from_rows = off;
+SELECT count(compress_chunk(c)) FROM show_chunks('q') c;
+RESET strata.compression_statistics_from_rows;
+SELECT count(*) AS stats_rows, count(DISTINCT k) AS chunks FROM chunk_stats('p');
+-- every statistic identical
+(SELECT * FROM chunk_stats('p') EXCEPT SELECT * FROM chunk_stats('q'))
+UNION ALL (SELECT * FROM chunk_stats('q') EXCEPT SELECT * FROM chunk_stats('p'));
+-- the correlations are not all 1 (the sorted order is not what they are computed from)
+SELECT attname, round(corr::numeric, 4) AS corr FROM chunk_stats('p') WHERE k = 1 AND attname IN ('i2', 'f8', 's', 'ci', 'iv', 't') ORDER BY attname;
 -- More rows than ANALYZE samples (30,000 with the default target; 300 with target 1): a sample of
 -- them, in heap order. The estimates stay right.
 CREATE TABLE big (t timestamptz NOT NULL, dev int, v int);

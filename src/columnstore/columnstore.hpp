@@ -28,6 +28,9 @@ extern bool guc_compression_sort_in_memory;
 // Setting strata.compression_copy_rows (src/hooks/init.cpp): with the rows gathered in memory,
 // their tuples are copied out of a ring of buffers instead of every page staying pinned.
 extern bool guc_compression_copy_rows;
+// Setting strata.compression_prefault_memory: compress_chunk's large row memory faulted in on a
+// second thread (compress.cpp).
+extern bool guc_compression_prefault_memory;
 // Setting strata.compression_reuse_memory (src/hooks/init.cpp): the large arrays of a compression
 // (tuple copies, row and key arrays) are kept for the next compression of the same transaction.
 extern bool guc_compression_reuse_memory;

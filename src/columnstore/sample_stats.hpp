@@ -15,6 +15,9 @@ struct SampleStats;
 
 // Setting strata.compression_statistics_from_rows (src/hooks/init.cpp).
 extern bool guc_compression_statistics_from_rows;
+// Setting strata.compression_statistics_presort: each column's values handed to the analysis
+// already in the order it sorts them into (sample_stats.cpp).
+extern bool guc_compression_statistics_presort;
 
 // Prepares the statistics of `rel`'s columns; nullptr when ANALYZE itself must compute them (the
 // setting is off, or the chunk has extended statistics or expression indexes, whose statistics

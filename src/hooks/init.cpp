@@ -158,6 +158,12 @@ void define_settings() {
                            "small ring of buffers instead of keeping every page of it pinned in shared_buffers.",
                            "Off, the pages stay pinned (the same batches either way).",
                            &columnstore::guc_compression_copy_rows, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.compression_prefault_memory",
+                           "Has the fresh memory compress_chunk gathers a chunk's rows in faulted in (zeroed by the "
+                           "kernel) by a second thread while the rows are read.",
+                           "Off, the backend takes those page faults itself as it copies the rows (same result).",
+                           &columnstore::guc_compression_prefault_memory, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomBoolVariable("strata.compression_reuse_memory",
                            "Keeps the memory a chunk's compression gathered its rows in for the next compression "
                            "of the same transaction (up to maintenance_work_mem), instead of returning it.",
@@ -169,6 +175,13 @@ void define_settings() {
                            "the rows the compression gathered in memory, instead of running ANALYZE on its heap.",
                            "Off, such a chunk is analyzed by ANALYZE before its rows are read (for comparisons).",
                            &columnstore::guc_compression_statistics_from_rows, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
+  DefineCustomBoolVariable("strata.compression_statistics_presort",
+                           "Hands each column's values to the statistics of a chunk compressed before it was ever "
+                           "analyzed already in sorted order (the same statistics, less sorting).",
+                           "Off, the values come in the sample's order and the analysis sorts them itself (for "
+                           "comparisons).",
+                           &columnstore::guc_compression_statistics_presort, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
   DefineCustomBoolVariable("strata.compression_reuse_codecs",
                            "Compresses a chunk choosing each column's codec on its first batches and reusing it, "
