@@ -108,7 +108,8 @@ Plan* copy_child_plan(Plan* source, Index rti, Oid indexoid, double ratio) {
   scan->scan.plan.initPlan = (List*)copyObjectImpl(from_scan->scan.plan.initPlan);
   scan->scan.plan.extParam = bms_copy(from_scan->scan.plan.extParam);
   scan->scan.plan.allParam = bms_copy(from_scan->scan.plan.allParam);
-  scan->indexqual = (List*)copyObjectImpl(from_scan->indexqual);
+  // (indexqual refers to the index's columns only, INDEX_VAR, and nothing changes it in place
+  // but set_plan_references' fixes, which are the same for every copy: shared)
   scan->indexqualorig = (List*)copyObjectImpl(from_scan->indexqualorig);
   scan->indexorderby = (List*)copyObjectImpl(from_scan->indexorderby);
   scan->indexorderbyorig = (List*)copyObjectImpl(from_scan->indexorderbyorig);
@@ -116,7 +117,7 @@ Plan* copy_child_plan(Plan* source, Index rti, Oid indexoid, double ratio) {
   const Index from = scan->scan.scanrelid;
   scan->scan.scanrelid = rti;
   scan->indexid = indexoid;
-  // (indexqual and indexorderby refer to the index's columns, INDEX_VAR, the same on both)
+  // (indexorderby refers to the index's columns, INDEX_VAR, the same on both)
   scan->scan.plan.targetlist = copy_scan_tlist(from_scan->scan.plan.targetlist, from, rti);
   ChangeVarNodes((Node*)scan->scan.plan.qual, (int)from, (int)rti, 0);
   ChangeVarNodes((Node*)scan->indexqualorig, (int)from, (int)rti, 0);
