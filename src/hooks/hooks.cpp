@@ -18,6 +18,7 @@
 #include "pg/handlers.hpp"
 #include "planner/lazy_locks.hpp"
 #include "planner/projection.hpp"
+#include "planner/restrict.hpp"
 #include "planner/planner.hpp"
 
 extern "C" {
@@ -144,6 +145,9 @@ constexpr SyscacheHandler kSyscacheInvalidation[] = {
     {NAMESPACEOID, catalog_namespace_invalidated},  // catalog: schema renames and drops
     {NAMESPACEOID, caggs_namespace_invalidated},    // caggs: its catalog OIDs
     {PROCOID, dispatch_proc_invalidated},           // ingest: one-row INSERTs' rows kept across executions
+    {AMOPOPID, planner_op_cache_invalidated},       // planner: time clauses' operator facts
+    {OPEROID, planner_op_cache_invalidated},
+    {PROCOID, planner_op_cache_invalidated},
 };
 
 // =============================================================================================
