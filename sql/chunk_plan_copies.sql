@@ -84,6 +84,22 @@ EXECUTE pc_recent('2026-01-02 12:00+00');
 SELECT v FROM pc_plain WHERE a = 1 AND time < '2026-01-02 12:00+00' ORDER BY time DESC LIMIT 3;
 DEALLOCATE pc_recent;
 RESET plan_cache_mode;
+-- A copy's index is found once per chunk and kept until a relcache invalidation: a chunk whose
+-- index is dropped is planned on its own, and one whose index is made again is copied onto it
+-- (the new index, not the dropped one's OID).
+SELECT pc_rows('SELECT * FROM pc WHERE a = 1 ORDER BY time DESC LIMIT 5');
+SELECT format('DROP INDEX %s', i.indexrelid::regclass)
+  FROM pg_index i WHERE i.indrelid = (SELECT c FROM show_chunks('pc') c ORDER BY c LIMIT 1 OFFSET 1) \gexec
+EXPLAIN (COSTS OFF) SELECT * FROM pc WHERE a = 1 ORDER BY time DESC LIMIT 5;
+SELECT (SELECT array_agg(v) FROM (SELECT v FROM pc WHERE a = 1 ORDER BY time DESC LIMIT 10 OFFSET 1995) s) =
+       (SELECT array_agg(v) FROM (SELECT v FROM pc_plain WHERE a = 1 ORDER BY time DESC LIMIT 10 OFFSET 1995) s)
+       AS same_rows_without_the_index;
+SELECT format('CREATE INDEX pc_day2_again ON %s (a, time DESC)', c)
+  FROM show_chunks('pc') c ORDER BY c LIMIT 1 OFFSET 1 \gexec
+EXPLAIN (COSTS OFF) SELECT * FROM pc WHERE a = 1 ORDER BY time DESC LIMIT 5;
+SELECT (SELECT array_agg(v) FROM (SELECT v FROM pc WHERE a = 1 ORDER BY time DESC LIMIT 10 OFFSET 1995) s) =
+       (SELECT array_agg(v) FROM (SELECT v FROM pc_plain WHERE a = 1 ORDER BY time DESC LIMIT 10 OFFSET 1995) s)
+       AS same_rows_with_the_new_index;
 -- A chunk with another column layout (created before a column was dropped) is planned on its
 -- own; a compressed chunk too; the copies around them keep the reading order.
 ALTER TABLE pc DROP COLUMN v;

@@ -42,6 +42,7 @@ void load_dimension(Hypertable* ht) {
 
   CatalogScan scan;
   catalog_scan_init(&scan, CatalogIndex::dimension_hypertable, AccessShareLock);
+  catalog_scan_heap_when_small(&scan);
   catalog_scan_key_int4(&scan, col::dimension::hypertable_id, ht->id);
   catalog_scan_begin(&scan);
   while (catalog_scan_next(&scan)) {
@@ -116,6 +117,7 @@ HtCacheEntry* cache_lookup(Oid relid) {
     if (relname != nullptr && nspname != nullptr) {
       CatalogScan scan;
       catalog_scan_init(&scan, CatalogIndex::hypertable_name, AccessShareLock);
+      catalog_scan_heap_when_small(&scan);
       catalog_scan_key_name(&scan, col::hypertable::schema_name, nspname);
       catalog_scan_key_name(&scan, col::hypertable::table_name, relname);
       is_ht = load_hypertable(&scan, &ht) && ht.relid == relid;

@@ -125,10 +125,8 @@ void lookup_extension_state() {
     // partially created or being dropped (or, for a table added by an update, not updated yet)
     if (!OidIsValid(r.tables[i]) && !kTables[i].added_by_update) return;
   }
-  for (int i = 0; i < kCatalogIndexCount; ++i) {
-    r.indexes[i] = get_relname_relid(kIndexes[i].name, nsp);
-    if (!OidIsValid(r.indexes[i]) && OidIsValid(r.tables[static_cast<int>(kIndexes[i].table)])) return;
-  }
+  // (the indexes are looked up when first used, catalog_index_oid: each lookup is a pg_class
+  // index scan in a fresh session, and a query needs three or four of the sixteen)
   registry = r;
   ext_state = ExtState::active;
 }
@@ -196,8 +194,20 @@ bool catalog_table_present(CatalogTable table) {
 
 Oid catalog_index_oid(CatalogIndex index) {
   require_active();
-  require_table(static_cast<int>(kIndexes[static_cast<int>(index)].table));
-  return registry.indexes[static_cast<int>(index)];
+  const int i = static_cast<int>(index);
+  require_table(static_cast<int>(kIndexes[i].table));
+  if (!OidIsValid(registry.indexes[i])) {
+    const Oid oid = get_relname_relid(kIndexes[i].name, registry.catalog_namespace);
+    if (!OidIsValid(oid))
+      ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                      errmsg("the strata catalog of this database has no index _strata_catalog.%s", kIndexes[i].name),
+                      errhint("Update the extension with ALTER EXTENSION strata UPDATE.")));
+    // (an invalidation processed by the lookup may have reset the registry: then the next use
+    // looks everything up again, and this answer is only kept if the registry is still active)
+    if (ext_state == ExtState::active) registry.indexes[i] = oid;
+    return oid;
+  }
+  return registry.indexes[i];
 }
 
 const char* catalog_table_name(CatalogTable table) { return kTables[static_cast<int>(table)].name; }

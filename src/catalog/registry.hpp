@@ -109,6 +109,7 @@ Oid internal_namespace_oid();  // _strata_internal
 Oid catalog_table_oid(CatalogTable table);
 // False for a table that an update script adds while the catalog is not updated yet.
 bool catalog_table_present(CatalogTable table);
+// (looked up when first asked for, then kept like the tables' OIDs; a missing index is 55000)
 Oid catalog_index_oid(CatalogIndex index);
 const char* catalog_table_name(CatalogTable table);
 // The table an index belongs to.

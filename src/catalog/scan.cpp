@@ -3,6 +3,7 @@
 
 extern "C" {
 #include "catalog/indexing.h"
+#include "storage/bufmgr.h"
 #include "utils/fmgroids.h"
 }
 
@@ -14,6 +15,8 @@ void catalog_scan_init(CatalogScan* scan, CatalogIndex index, LOCKMODE lockmode)
   scan->table = catalog_index_table(index);
   scan->lockmode = lockmode;
 }
+
+void catalog_scan_heap_when_small(CatalogScan* scan) { scan->heap_when_small = true; }
 
 void catalog_scan_key(CatalogScan* scan, AttrNumber attno, StrategyNumber strategy, RegProcedure proc,
                       Datum arg) {
@@ -33,17 +36,19 @@ void catalog_scan_key_name(CatalogScan* scan, AttrNumber attno, const char* valu
 
 void catalog_scan_begin(CatalogScan* scan, bool ordered, ScanDirection direction) {
   const Oid table = catalog_table_oid(scan->table);
-  const Oid index = catalog_index_oid(scan->index);
   scan->rel = table_open(table, scan->lockmode);
   catalog_check_columns(scan->table, scan->rel);
   scan->ordered = ordered;
   scan->direction = direction;
   // The key array is copied into the scan descriptor, whose attribute numbers are then the index's.
   if (ordered) {
-    scan->index_rel = index_open(index, AccessShareLock);
+    scan->index_rel = index_open(catalog_index_oid(scan->index), AccessShareLock);
     scan->desc = systable_beginscan_ordered(scan->rel, scan->index_rel, nullptr, scan->nkeys, scan->keys);
+  } else if (scan->heap_when_small && RelationGetNumberOfBlocks(scan->rel) <= 1) {
+    // (the keys are tested on the table's rows, by the same equality functions)
+    scan->desc = systable_beginscan(scan->rel, InvalidOid, false, nullptr, scan->nkeys, scan->keys);
   } else {
-    scan->desc = systable_beginscan(scan->rel, index, true, nullptr, scan->nkeys, scan->keys);
+    scan->desc = systable_beginscan(scan->rel, catalog_index_oid(scan->index), true, nullptr, scan->nkeys, scan->keys);
   }
 }
 

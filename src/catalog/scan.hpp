@@ -31,6 +31,7 @@ struct CatalogScan {
   SysScanDesc desc;
   ScanDirection direction;
   bool ordered;
+  bool heap_when_small;  // catalog_scan_heap_when_small
   int nkeys;
   ScanKeyData keys[kCatalogScanMaxKeys];
   NameData names[kCatalogScanMaxKeys];  // storage for name keys
@@ -40,6 +41,10 @@ struct CatalogScan {
 // Prepares a scan of the table of `index` through that index; `lockmode` is taken on the table
 // (AccessShareLock to read, RowExclusiveLock to update or delete).
 void catalog_scan_init(CatalogScan* scan, CatalogIndex index, LOCKMODE lockmode);
+// An unordered scan whose rows' order does not matter may read a table of one page without its
+// index: in a fresh session, opening a catalog index (its relcache entry, operator classes) costs
+// about 100,000 instructions, many times reading the page (the hypertable cache's loads).
+void catalog_scan_heap_when_small(CatalogScan* scan);
 // Scan keys name table columns (col::...), which must be a prefix of the index's columns in
 // order for the index to use them all.
 void catalog_scan_key(CatalogScan* scan, AttrNumber attno, StrategyNumber strategy, RegProcedure proc,

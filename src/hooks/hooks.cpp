@@ -18,6 +18,7 @@
 #include "pg/handlers.hpp"
 #include "planner/lazy_locks.hpp"
 #include "planner/projection.hpp"
+#include "planner/restrict.hpp"
 #include "planner/planner.hpp"
 
 extern "C" {
@@ -138,11 +139,15 @@ constexpr RelcacheHandler kRelcacheInvalidation[] = {
     catalog_relcache_invalidated,  // catalog: the hypertable cache and the extension state
     caggs_relcache_invalidated,    // caggs: which hypertables have aggregates, catalog OIDs
     columnstore::columnar_relcache_invalidated,  // columnstore: the planner's compressed chunk layouts
+    planner_relcache_invalidated,  // planner: chunk indexes matching a plan copy's template index
 };
 constexpr SyscacheHandler kSyscacheInvalidation[] = {
     {NAMESPACEOID, catalog_namespace_invalidated},  // catalog: schema renames and drops
     {NAMESPACEOID, caggs_namespace_invalidated},    // caggs: its catalog OIDs
     {PROCOID, dispatch_proc_invalidated},           // ingest: one-row INSERTs' rows kept across executions
+    {AMOPOPID, planner_op_cache_invalidated},       // planner: time clauses' operator facts
+    {OPEROID, planner_op_cache_invalidated},
+    {PROCOID, planner_op_cache_invalidated},
 };
 
 // =============================================================================================

@@ -66,6 +66,32 @@ Const* int8_const(int64 v) {
 
 int64 int8_of(Node* n) { return DatumGetInt64(castNode(Const, n)->constvalue); }
 
+// A scan's target list for the same columns of another range table entry: `from`'s plain Vars
+// (a `SELECT *`: most entries) copied flat with the new number, any other entry copied and
+// renumbered as ChangeVarNodes does.
+List* copy_scan_tlist(List* tlist, Index from, Index rti) {
+  List* out = NIL;
+  ListCell* lc;
+  foreach (lc, tlist) {
+    const TargetEntry* te = (const TargetEntry*)lfirst(lc);
+    TargetEntry* copy = (TargetEntry*)palloc(sizeof(TargetEntry));
+    memcpy(copy, te, sizeof(TargetEntry));
+    const Var* var = (const Var*)te->expr;
+    if (var != nullptr && IsA(var, Var) && var->varno == (int)from && var->varlevelsup == 0) {
+      Var* v = (Var*)palloc(sizeof(Var));
+      memcpy(v, var, sizeof(Var));
+      v->varno = (int)rti;
+      if (v->varnosyn == from) v->varnosyn = rti;
+      copy->expr = (Expr*)v;
+    } else {
+      copy->expr = (Expr*)copyObjectImpl(te->expr);
+      ChangeVarNodes((Node*)copy->expr, (int)from, (int)rti, 0);
+    }
+    out = lappend(out, copy);
+  }
+  return out;
+}
+
 // A copy of the index scan `source` for another chunk (ChunkPlanCopy): the same quals and target
 // list on the chunk's range table entry, its index of the same definition, the costs scaled.
 // (A compressed chunk's copy of a ColumnarScan is the columnstore's: `indexoid` is its companion.)
@@ -76,12 +102,27 @@ Plan* copy_child_plan(PlannerInfo* root, Plan* source, Index rti, Oid indexoid, 
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
                     errmsg("strata: a chunk plan copy needs an index scan to copy, not node type %d",
                            (int)nodeTag(source))));
-  IndexScan* scan = (IndexScan*)copyObjectImpl(source);
+  // (field by field: the target list, the biggest part, is copied flat below)
+  const IndexScan* from_scan = (const IndexScan*)source;
+  IndexScan* scan = makeNode(IndexScan);
+  memcpy(scan, from_scan, sizeof(IndexScan));
+  scan->scan.plan.qual = (List*)copyObjectImpl(from_scan->scan.plan.qual);
+  scan->scan.plan.lefttree = (Plan*)copyObjectImpl(from_scan->scan.plan.lefttree);
+  scan->scan.plan.righttree = (Plan*)copyObjectImpl(from_scan->scan.plan.righttree);
+  scan->scan.plan.initPlan = (List*)copyObjectImpl(from_scan->scan.plan.initPlan);
+  scan->scan.plan.extParam = bms_copy(from_scan->scan.plan.extParam);
+  scan->scan.plan.allParam = bms_copy(from_scan->scan.plan.allParam);
+  // (indexqual refers to the index's columns only, INDEX_VAR, and nothing changes it in place
+  // but set_plan_references' fixes, which are the same for every copy: shared)
+  scan->indexqualorig = (List*)copyObjectImpl(from_scan->indexqualorig);
+  scan->indexorderby = (List*)copyObjectImpl(from_scan->indexorderby);
+  scan->indexorderbyorig = (List*)copyObjectImpl(from_scan->indexorderbyorig);
+  scan->indexorderbyops = list_copy(from_scan->indexorderbyops);
   const Index from = scan->scan.scanrelid;
   scan->scan.scanrelid = rti;
   scan->indexid = indexoid;
-  // (indexqual and indexorderby refer to the index's columns, INDEX_VAR, the same on both)
-  ChangeVarNodes((Node*)scan->scan.plan.targetlist, (int)from, (int)rti, 0);
+  // (indexorderby refers to the index's columns, INDEX_VAR, the same on both)
+  scan->scan.plan.targetlist = copy_scan_tlist(from_scan->scan.plan.targetlist, from, rti);
   ChangeVarNodes((Node*)scan->scan.plan.qual, (int)from, (int)rti, 0);
   ChangeVarNodes((Node*)scan->indexqualorig, (int)from, (int)rti, 0);
   ChangeVarNodes((Node*)scan->indexorderbyorig, (int)from, (int)rti, 0);

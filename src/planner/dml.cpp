@@ -33,14 +33,16 @@ void add_tableoid_junk_column(PlannerInfo* root, Index rti, const char* name) {
 bool is_dml(CmdType cmd) { return cmd == CMD_UPDATE || cmd == CMD_DELETE || cmd == CMD_MERGE; }
 
 // One column set of the parent renumbered for the child: system columns keep their numbers; a
-// whole-row reference stands for every inherited column.
-Bitmapset* translate_columns(const Bitmapset* parent_cols, const AppendRelInfo* appinfo) {
+// whole-row reference stands for every inherited column. (`same_places`: every column of the
+// child is the parent's of the same number.)
+Bitmapset* translate_columns(const Bitmapset* parent_cols, const AppendRelInfo* appinfo, bool same_places) {
   if (parent_cols == nullptr) return nullptr;
   constexpr int kOffset = FirstLowInvalidHeapAttributeNumber;
+  const bool whole_row = bms_is_member(InvalidAttrNumber - kOffset, parent_cols);
+  if (same_places && !whole_row) return bms_copy(parent_cols);
   Bitmapset* out = nullptr;
   int m = -1;
   while ((m = bms_next_member(parent_cols, m)) >= 0 && m + kOffset < 0) out = bms_add_member(out, m);
-  const bool whole_row = bms_is_member(InvalidAttrNumber - kOffset, parent_cols);
   AttrNumber parent_attno = 0;
   ListCell* lc;
   foreach (lc, appinfo->translated_vars) {
@@ -101,11 +103,12 @@ bool register_dml_chunk(PlannerInfo* root, Index parent_rti, Index chunk_rti, Ra
   return dml;
 }
 
-void translate_chunk_columns(const RangeTblEntry* parent, RangeTblEntry* chunk, const AppendRelInfo* appinfo) {
-  chunk->selectedCols = translate_columns(parent->selectedCols, appinfo);
-  chunk->insertedCols = translate_columns(parent->insertedCols, appinfo);
-  chunk->updatedCols = translate_columns(parent->updatedCols, appinfo);
-  chunk->extraUpdatedCols = translate_columns(parent->extraUpdatedCols, appinfo);
+void translate_chunk_columns(const RangeTblEntry* parent, RangeTblEntry* chunk, const AppendRelInfo* appinfo,
+                             bool same_places) {
+  chunk->selectedCols = translate_columns(parent->selectedCols, appinfo, same_places);
+  chunk->insertedCols = translate_columns(parent->insertedCols, appinfo, same_places);
+  chunk->updatedCols = translate_columns(parent->updatedCols, appinfo, same_places);
+  chunk->extraUpdatedCols = translate_columns(parent->extraUpdatedCols, appinfo, same_places);
 }
 
 }  // namespace strata

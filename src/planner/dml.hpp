@@ -28,7 +28,9 @@ bool register_dml_chunk(PlannerInfo* root, Index parent_rti, Index chunk_rti, Ra
 
 // Copies the parent's selected / inserted / updated column sets onto a chunk's RTE, renumbered for
 // the chunk's layout (the executor reads updatedCols and extraUpdatedCols of a result relation for
-// UPDATE OF triggers, generated columns and the tuple lock mode).
-void translate_chunk_columns(const RangeTblEntry* parent, RangeTblEntry* chunk, const AppendRelInfo* appinfo);
+// UPDATE OF triggers, generated columns and the tuple lock mode). `same_places`: every column of
+// the chunk is the parent's of the same number (the sets are copied as they are).
+void translate_chunk_columns(const RangeTblEntry* parent, RangeTblEntry* chunk, const AppendRelInfo* appinfo,
+                             bool same_places);
 
 }  // namespace strata

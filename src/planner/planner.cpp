@@ -35,6 +35,8 @@ extern "C" {
 #include "rewrite/rewriteManip.h"
 #include "parser/parsetree.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -314,12 +316,21 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
 
   AppendRelInfo* appinfo = make_append_rel_info(parent_rel, child_rel, parent_rti, rti);
   root->append_rel_list = lappend(root->append_rel_list, appinfo);
-  translate_chunk_columns(parent_rte, rte, appinfo);
-
   // Column aliases as the query named the hypertable's columns, so EXPLAIN prints the same
-  // names for the chunk's columns; the table alias is the hypertable's.
+  // names for the chunk's columns; the table alias is the hypertable's. A chunk whose columns
+  // are the hypertable's in the same places (the usual case) shares the hypertable's aliases.
   TupleDesc desc = RelationGetDescr(child_rel);
   List* parent_colnames = parent_rte->eref->colnames;
+  bool same_places = desc->natts == list_length(parent_colnames);
+  for (int i = 0; same_places && i < desc->natts; ++i) same_places = appinfo->parent_colnos[i] == i + 1;
+  translate_chunk_columns(parent_rte, rte, appinfo, same_places);
+  if (same_places) {
+    rte->alias = rte->eref = parent_rte->eref;
+    root->simple_rte_array[rti] = rte;
+    root->append_rel_array[rti] = appinfo;
+    table_close(child_rel, NoLock);
+    return rti;
+  }
   List* colnames = NIL;
   for (int i = 0; i < desc->natts; ++i) {
     Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -1271,7 +1282,42 @@ bool same_pg_index(Oid a, Oid b) {
 }
 
 // The chunk's index of the template index's definition (first tried at the same position).
+// Answers are kept across queries (finding one opens the chunk and compares pg_index rows, about
+// 2,500 instructions a chunk) until the next relcache invalidation of any relation
+// (planner_relcache_invalidated): creating, dropping or changing an index (its pg_index row)
+// invalidates its table and itself, and a dropped relation's reused OID comes after that.
+struct IndexMatchKey {
+  Oid index;  // the template's index
+  Oid chunk;
+};
+struct IndexMatchEntry {
+  IndexMatchKey key;
+  Oid match;  // the chunk's index of that definition, or InvalidOid
+};
+HTAB* index_matches = nullptr;
+
+Oid find_matching_chunk_index(Oid chunk_relid, const IndexOptInfo* index, int position);
+
 Oid matching_chunk_index(Oid chunk_relid, const IndexOptInfo* index, int position) {
+  const IndexMatchKey key{index->indexoid, chunk_relid};
+  if (index_matches != nullptr) {
+    if (auto* e = (IndexMatchEntry*)hash_search(index_matches, &key, HASH_FIND, nullptr)) return e->match;
+  }
+  // (found before the entry is made: an invalidation while looking drops the table)
+  const Oid match = find_matching_chunk_index(chunk_relid, index, position);
+  if (index_matches == nullptr) {
+    HASHCTL ctl;
+    ctl.keysize = sizeof(IndexMatchKey);
+    ctl.entrysize = sizeof(IndexMatchEntry);
+    ctl.hcxt = CacheMemoryContext;
+    index_matches = hash_create("strata chunk index matches", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  }
+  auto* e = (IndexMatchEntry*)hash_search(index_matches, &key, HASH_ENTER, nullptr);
+  e->match = match;
+  return match;
+}
+
+Oid find_matching_chunk_index(Oid chunk_relid, const IndexOptInfo* index, int position) {
   Relation r = table_open(chunk_relid, NoLock);
   List* indexes = RelationGetIndexList(r);
   table_close(r, NoLock);
@@ -1499,6 +1545,13 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
 }
 
 }  // namespace
+
+void planner_relcache_invalidated(Oid) {
+  if (index_matches != nullptr) {
+    hash_destroy(index_matches);
+    index_matches = nullptr;
+  }
+}
 
 void expand_hypertable_rel(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
   if (!rte_is_marked(rte) || rte->inh) return;

@@ -257,6 +257,47 @@ RuntimeClause* runtime_clause(const ClauseMatch& cm, bool exec_time) {
 
 // Recognizes `time_col OP value`, `value OP time_col` and `time_col OP ANY/ALL (array)` with OP a
 // btree comparison of the time column's operator family.
+// What match_clause asks the catalogs about an operator of the time column's btree family: its
+// strategy and input types there (pg_amop) and whether it is immutable (pg_operator, pg_proc):
+// four syscache lookups, asked for every time clause several times per query (the analysis, the
+// covering check of each chunk). Remembered in a few slots, all forgotten at any invalidation of
+// those caches (planner_op_cache_invalidated).
+struct OpFacts {
+  Oid opno;
+  Oid opfamily;
+  int strategy;  // 0: not in the family
+  Oid lefttype;
+  Oid righttype;
+  bool immutable;
+};
+constexpr int kOpFactSlots = 16;
+OpFacts op_facts[kOpFactSlots];
+int op_facts_used = 0;
+int op_facts_next = 0;
+uint64 op_facts_generation = 0;  // moved by every invalidation
+
+const OpFacts& op_facts_of(Oid opno, Oid opfamily) {
+  for (int i = 0; i < op_facts_used; ++i)
+    if (op_facts[i].opno == opno && op_facts[i].opfamily == opfamily) return op_facts[i];
+  const uint64 generation = op_facts_generation;
+  OpFacts f{opno, opfamily, get_op_opfamily_strategy(opno, opfamily), InvalidOid, InvalidOid, false};
+  if (f.strategy != 0) {
+    int op_strategy;
+    get_op_opfamily_properties(opno, opfamily, false, &op_strategy, &f.lefttype, &f.righttype);
+    f.immutable = op_volatile(opno) == PROVOLATILE_IMMUTABLE;
+  }
+  // (an invalidation processed by the lookups above may have come after a part was read: then
+  // the answer serves this call only)
+  static OpFacts unkept;
+  if (generation != op_facts_generation) {
+    unkept = f;
+    return unkept;
+  }
+  const int slot = op_facts_used < kOpFactSlots ? op_facts_used++ : (op_facts_next++ % kOpFactSlots);
+  op_facts[slot] = f;
+  return op_facts[slot];
+}
+
 bool match_clause(const MatchContext& m, Node* clause, ClauseMatch* out) {
   Oid opno;
   Node* left;
@@ -289,12 +330,10 @@ bool match_clause(const MatchContext& m, Node* clause, ClauseMatch* out) {
     return false;
   Node* other = var_on_left ? right : left;
 
-  int strategy = get_op_opfamily_strategy(opno, m.opfamily);
+  const OpFacts facts = op_facts_of(opno, m.opfamily);
+  int strategy = facts.strategy;
   if (strategy < BTLessStrategyNumber || strategy > BTGreaterStrategyNumber) return false;
-  int op_strategy;
-  Oid lefttype, righttype;
-  get_op_opfamily_properties(opno, m.opfamily, false, &op_strategy, &lefttype, &righttype);
-  Oid value_type = var_on_left ? righttype : lefttype;
+  Oid value_type = var_on_left ? facts.righttype : facts.lefttype;
   if (!value_type_supported(value_type, m.time_type)) return false;
   if (is_array) {
     Oid elem = get_element_type(exprType(other));
@@ -309,7 +348,7 @@ bool match_clause(const MatchContext& m, Node* clause, ClauseMatch* out) {
   out->use_or = use_or;
   out->value_type = value_type;
   out->value = (Expr*)other;
-  out->constant = IsA(other, Const) && op_volatile(opno) == PROVOLATILE_IMMUTABLE;
+  out->constant = IsA(other, Const) && facts.immutable;
   out->exec_time = false;
   if (!out->constant && !runtime_value_usable(other, m.outer_relids, &out->exec_time)) return false;
   return true;
@@ -615,6 +654,11 @@ void drop_satisfied_watermark_quals(PlannerInfo* root, RelOptInfo* child, const 
     kept = lappend(kept, rinfo);
   }
   child->baserestrictinfo = kept;
+}
+
+void planner_op_cache_invalidated(int, uint32) {
+  op_facts_used = 0;
+  op_facts_generation++;
 }
 
 }  // namespace strata

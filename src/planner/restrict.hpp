@@ -52,6 +52,10 @@ struct TimeRestriction {
   List* runtime;     // RuntimeClause*, conjunctive
 };
 
+// Syscache invalidation of pg_amop, pg_operator or pg_proc: forgets the operator facts that
+// matching time clauses remembers (restrict.cpp).
+void planner_op_cache_invalidated(int cache_id, uint32 hash_value);
+
 // Analyzes rel->baserestrictinfo of the hypertable parent rel.
 void time_restriction_analyze(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
                               TimeRestriction* out);
