@@ -22,6 +22,13 @@ namespace {
 enum FieldKind : uint8 { kInput, kFloat8, kInt2, kInt4, kInt8, kTimestampTz, kTimestamp, kText };
 constexpr uint8 kForceNotNull = 1, kForceNull = 2;
 
+// The date part (YYYY-MM-DD) of the last timestamp read and its day number since 2000-01-01.
+struct DateCache {
+  bool valid;
+  char date[10];
+  int64 days;
+};
+
 }  // namespace
 
 struct CopyInput {
@@ -36,6 +43,9 @@ struct CopyInput {
   // the NULL marker is one the fields can be compared with as they lie in the buffer.
   bool typed;
   CopySplitSyntax syntax;
+  int ntext;          // fields of kind kText
+  bool null_first;    // the NULL marker is a plain form of a kind read: compared before converting
+  DateCache dates;
 };
 
 namespace {
@@ -97,15 +107,30 @@ inline bool digits(const char* s, int n, int* out) {
 // `with_offset`, +HH or +HH:MM (or -), else nothing: microseconds since 2000-01-01 (UTC with an
 // offset), as timestamptz_in / timestamp_in compute them. Anything else (24:00:00, leap
 // seconds, zone names, no offset for timestamptz, ...) is left to the input function.
-const char* parse_timestamp(const char* s, bool with_offset, int64* out) {
-  int y, mo, d, h, mi, sec;
-  if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d) ||
-      (s[10] != ' ' && s[10] != 'T') || !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) ||
+// `cache`: the date part of the last timestamp read and its day number (the same date again
+// is compared, not parsed; only when the bytes before `lim` may be read); nullptr for none.
+const char* parse_timestamp(const char* s, const char* lim, bool with_offset, DateCache* cache, int64* out) {
+  int64 days;
+  if (cache != nullptr && cache->valid && lim - s >= (long)sizeof(cache->date) &&
+      memcmp(s, cache->date, sizeof(cache->date)) == 0) {
+    days = cache->days;
+  } else {
+    int y, mo, d;
+    if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d))
+      return nullptr;
+    if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > day_tab[isleap(y) ? 1 : 0][mo - 1]) return nullptr;
+    days = (int64)(date2j(y, mo, d) - POSTGRES_EPOCH_JDATE);
+    if (cache != nullptr) {
+      memcpy(cache->date, s, sizeof(cache->date));
+      cache->days = days;
+      cache->valid = true;
+    }
+  }
+  int h, mi, sec;
+  if ((s[10] != ' ' && s[10] != 'T') || !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) ||
       s[16] != ':' || !digits(s + 17, 2, &sec))
     return nullptr;
-  if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > day_tab[isleap(y) ? 1 : 0][mo - 1] || h > 23 || mi > 59 ||
-      sec > 59)
-    return nullptr;
+  if (h > 23 || mi > 59 || sec > 59) return nullptr;
   s += 19;
   int64 usec = 0;
   if (*s == '.') {
@@ -130,15 +155,14 @@ const char* parse_timestamp(const char* s, bool with_offset, int64* out) {
     }
     offset = (int64)(oh * 3600 + om * 60) * (west ? -1 : 1);
   }
-  const int64 days = (int64)(date2j(y, mo, d) - POSTGRES_EPOCH_JDATE);
   const int64 secs = ((days * 24 + h) * 60 + mi) * 60 + sec - offset;
   *out = secs * USECS_PER_SEC + usec;
   return s;
 }
 
 // The value of a field of a kind other than kText in its plain form at s, or nullptr; where the
-// form stops.
-inline const char* convert_plain(uint8 kind, const char* s, Datum* out) {
+// form stops. `lim` and `cache`: parse_timestamp's.
+inline const char* convert_plain(uint8 kind, const char* s, const char* lim, DateCache* cache, Datum* out) {
   switch (kind) {
     case kFloat8: {
       double v = 0;
@@ -157,7 +181,7 @@ inline const char* convert_plain(uint8 kind, const char* s, Datum* out) {
     case kTimestampTz:
     case kTimestamp: {
       int64 v = 0;
-      const char* e = parse_timestamp(s, kind == kTimestampTz, &v);
+      const char* e = parse_timestamp(s, lim, kind == kTimestampTz, cache, &v);
       *out = Int64GetDatum(v);
       return e;
     }
@@ -172,8 +196,15 @@ bool convert(uint8 kind, const char* s, int len, Datum* out) {
     *out = PointerGetDatum(len >= 0 ? cstring_to_text_with_len(s, len) : cstring_to_text(s));
     return true;
   }
-  const char* e = convert_plain(kind, s, out);
+  const char* e = convert_plain(kind, s, len >= 0 ? s + len + 1 : s + strlen(s) + 1, nullptr, out);
   return e != nullptr && *e == '\0';
+}
+
+// Whether the field at p (the line's terminator at eol) is the NULL marker as it lies in the buffer.
+inline bool null_at(const CopySplitSyntax& x, const char* p, const char* eol) {
+  if (eol - p < x.null_len || memcmp(p, x.null_print, x.null_len) != 0) return false;
+  const char c = p[x.null_len];
+  return c == x.delim || c == '\n' || c == '\r';
 }
 
 // A line read straight from PostgreSQL's input buffer, without splitting it first: each field
@@ -196,23 +227,39 @@ bool typed_line(CopyInput* in, CopyFromState cstate, Datum* values, bool* nulls)
   const char delim = x.delim;
   const int last = in->nread - 1;
   const char* p = line;
+  // the line's text values, carved from one allocation (room for the line's bytes and each one's
+  // header and alignment)
+  char* arena = nullptr;
   for (int f = 0;; ++f) {
     const int m = in->readatt[f];
     const uint8 kind = in->readkind[f];
     const char* q;
-    if (x.null_len == 0 ? *p == delim || *p == '\n' || *p == '\r'
-                        : eol - p >= x.null_len && memcmp(p, x.null_print, x.null_len) == 0 &&
-                              (p[x.null_len] == delim || p[x.null_len] == '\n' || p[x.null_len] == '\r')) {
-      q = p + x.null_len;  // (nulls[m] is true)
-    } else if (kind == kText) {
+    if (kind == kText) {
       q = copy_find_special(delim, x.special, p, end);
-      if (*q == x.special) return false;
-      values[m] = PointerGetDatum(cstring_to_text_with_len(p, static_cast<int>(q - p)));
-      nulls[m] = false;
+      if (*q == x.special) {
+        // text format: the NULL marker \N
+        if (!null_at(x, p, eol)) return false;
+        q = p + x.null_len;
+      } else if (q - p != x.null_len || (x.null_len > 0 && memcmp(p, x.null_print, x.null_len) != 0)) {
+        const int len = static_cast<int>(q - p);
+        if (arena == nullptr)
+          arena = static_cast<char*>(palloc(static_cast<size_t>(eol - p) + in->ntext * (VARHDRSZ + MAXIMUM_ALIGNOF)));
+        SET_VARSIZE(arena, len + VARHDRSZ);
+        memcpy(VARDATA(arena), p, len);
+        values[m] = PointerGetDatum(arena);
+        nulls[m] = false;
+        arena += MAXALIGN(len + VARHDRSZ);
+      }
+    } else if (in->null_first && null_at(x, p, eol)) {
+      q = p + x.null_len;
     } else {
-      q = convert_plain(kind, p, &values[m]);
-      if (q == nullptr) return false;
-      nulls[m] = false;
+      q = convert_plain(kind, p, end, &in->dates, &values[m]);
+      if (q != nullptr && (*q == delim || *q == '\n' || *q == '\r')) {
+        nulls[m] = false;
+      } else {
+        if (in->null_first || !null_at(x, p, eol)) return false;
+        q = p + x.null_len;
+      }
     }
     if (*q == delim) {
       if (f == last) return false;  // extra data: PostgreSQL's error
@@ -302,6 +349,14 @@ CopyInput* copy_input_begin(CopyFromState cstate) {
     // (text format: a NULL marker with a backslash is compared in the buffer only when it is the
     // splitter's kind, a backslash and one character that does not end the copy: \N)
     const CopySplitSyntax& x = in->syntax;
+    for (int i = 0; i < in->nread; ++i) {
+      in->ntext += in->readkind[i] == kText;
+      Datum ignored;
+      const char* e = in->readkind[i] == kText ? nullptr
+                                                : convert_plain(in->readkind[i], x.null_print,
+                                                                x.null_print + x.null_len + 1, nullptr, &ignored);
+      in->null_first |= e != nullptr && *e == '\0';
+    }
     if (!x.csv && memchr(x.null_print, '\\', x.null_len) != nullptr &&
         !(x.null_len == 2 && x.null_print[0] == '\\' && x.null_print[1] != '.'))
       in->typed = false;
