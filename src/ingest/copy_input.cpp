@@ -16,6 +16,7 @@ extern "C" {
 namespace strata {
 
 bool guc_copy_fast_input = true;
+bool guc_copy_typed_lines = true;
 
 namespace {
 
@@ -331,7 +332,7 @@ CopyInput* copy_input_begin(CopyFromState cstate) {
   in->readatt = (int*)palloc0(sizeof(int) * (in->nread + 1));
   in->force = (uint8*)palloc0(in->nread + 1);
   in->readkind = (uint8*)palloc0(in->nread + 1);
-  in->typed = in->split != nullptr && in->nread > 0;
+  in->typed = guc_copy_typed_lines && in->split != nullptr && in->nread > 0;
   int f = 0;
   ListCell* cur;
   foreach (cur, cstate->attnumlist) {
