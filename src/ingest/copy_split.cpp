@@ -307,20 +307,6 @@ CopySplit* copy_split_begin(CopyFromState cstate) {
   return s;
 }
 
-void copy_split_take_line(CopyFromState cstate, const char* line, const char* stop, const char* next) {
-  // The line without its terminator, for the error context (CopyFromErrorCallback).
-  const int len = static_cast<int>(stop - line);
-  StringInfo lb = &cstate->line_buf;
-  resetStringInfo(lb);
-  if (lb->maxlen <= len) enlargeStringInfo(lb, len);
-  memcpy(lb->data, line, len);
-  lb->data[len] = '\0';
-  lb->len = len;
-  cstate->line_buf_valid = true;
-  cstate->input_buf_index = static_cast<int>(next - cstate->input_buf);
-  cstate->cur_lineno++;
-}
-
 bool copy_split_next(CopySplit* s, CopyFromState cstate, char*** fields, int** lengths, int* nfields) {
   // The first line (and the header) fix the newline style: PostgreSQL's.
   if (copy_split_may_read(cstate)) {

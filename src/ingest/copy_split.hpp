@@ -13,6 +13,7 @@ extern "C" {
 #include "postgres.h"
 
 #include "commands/copyfrom_internal.h"
+#include "lib/stringinfo.h"
 }
 
 #ifdef __SSE2__
@@ -50,7 +51,19 @@ inline bool copy_split_may_read(CopyFromState cstate) {
 }
 // The line [line, stop) read, its terminator ending at `next`: line_buf (for the error context),
 // the buffer's position and the line number move on as CopyReadLine moves them.
-void copy_split_take_line(CopyFromState cstate, const char* line, const char* stop, const char* next);
+inline void copy_split_take_line(CopyFromState cstate, const char* line, const char* stop, const char* next) {
+  // The line without its terminator, for the error context (CopyFromErrorCallback).
+  const int len = static_cast<int>(stop - line);
+  StringInfo lb = &cstate->line_buf;
+  resetStringInfo(lb);
+  if (lb->maxlen <= len) enlargeStringInfo(lb, len);
+  memcpy(lb->data, line, len);
+  lb->data[len] = '\0';
+  lb->len = len;
+  cstate->line_buf_valid = true;
+  cstate->input_buf_index = static_cast<int>(next - cstate->input_buf);
+  cstate->cur_lineno++;
+}
 
 // The first byte at or after p (before end) that is `delim`, `special`, a newline or a carriage
 // return; end when none.
