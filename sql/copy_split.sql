@@ -1,7 +1,9 @@
 -- COPY FROM into a hypertable in text and CSV format splits the lines that lie whole in
 -- PostgreSQL's input buffer into fields itself (strata.copy_fast_split, src/ingest/copy_split.cpp)
--- and leaves every other line to PostgreSQL's parser. A differential test: the same bytes copied
--- into a plain table and into a hypertable (splitter on and off) with the same name in two schemas
+-- and leaves every other line to PostgreSQL's parser; a plain line whose fields all have types
+-- copy_input.cpp converts is not even split (strata.copy_typed_lines). A differential test: the same
+-- bytes copied into a plain table and into a hypertable (typed lines on; off with the splitter on;
+-- splitter off) with the same name in two schemas
 -- must give the same rows and the same error, SQLSTATE, message, detail, hint and context (line
 -- number, column, line text) - for hand-picked inputs (escapes, \N, quotes, CRLF, empty lines,
 -- long lines, multibyte, the end-of-copy marker, mixed newlines) and for random ones.
@@ -28,7 +30,7 @@ END $$;
 
 -- One COPY of the file with `opts` into `schema`.t: its rows (those at 2026-01-01 00:00) or its
 -- error; rolled back either way.
-CREATE FUNCTION csp.run(schema text, opts text, split boolean) RETURNS text LANGUAGE plpgsql AS $$
+CREATE FUNCTION csp.run(schema text, opts text, split boolean, typed boolean, cols text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   r text;
   st text; msg text; det text; hint text; ctx text;
@@ -36,7 +38,8 @@ BEGIN
   BEGIN
     PERFORM set_config('search_path', schema, true);
     PERFORM set_config('strata.copy_fast_split', split::text, true);
-    EXECUTE format('COPY t FROM %L WITH (%s)', csp.path(), opts);
+    PERFORM set_config('strata.copy_typed_lines', typed::text, true);
+    EXECUTE format('COPY t %s FROM %L WITH (%s)', cols, csp.path(), opts);
     EXECUTE $q$SELECT coalesce(string_agg(t::text, E'\n' ORDER BY t::text), '(no rows)') FROM t
                WHERE tz = '2026-01-01 00:00:00+00'$q$ INTO r;
     RAISE SQLSTATE 'SX001';
@@ -53,20 +56,22 @@ BEGIN
   END;
 END $$;
 
--- The three outcomes of `data`: the plain table's when all agree, else all three.
-CREATE FUNCTION csp.cmp(data bytea, opts text) RETURNS text LANGUAGE plpgsql AS $$
+-- The four outcomes of `data`: the plain table's when all agree, else all four.
+CREATE FUNCTION csp.cmp(data bytea, opts text, cols text DEFAULT '') RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
-  p text; h text; o text;
+  p text; h text; s text; o text;
 BEGIN
   PERFORM csp.put(data);
-  p := csp.run('csp', opts, true);
-  h := csp.run('csh', opts, true);
-  o := csp.run('csh', opts, false);
-  IF p = h AND p = o THEN RETURN p; END IF;
-  RETURN format(E'DIFF\n--- plain:\n%s\n--- strata:\n%s\n--- strata, split off:\n%s', p, h, o);
+  p := csp.run('csp', opts, true, true, cols);
+  h := csp.run('csh', opts, true, true, cols);
+  s := csp.run('csh', opts, true, false, cols);
+  o := csp.run('csh', opts, false, false, cols);
+  IF p = h AND p = s AND p = o THEN RETURN p; END IF;
+  RETURN format(E'DIFF\n--- plain:\n%s\n--- strata:\n%s\n--- strata, typed lines off:\n%s\n--- strata, split off:\n%s',
+                p, h, s, o);
 END $$;
-CREATE FUNCTION csp.cmp(data text, opts text) RETURNS text LANGUAGE sql AS $$
-  SELECT csp.cmp(convert_to(data, 'UTF8'), opts) $$;
+CREATE FUNCTION csp.cmp(data text, opts text, cols text DEFAULT '') RETURNS text LANGUAGE sql AS $$
+  SELECT csp.cmp(convert_to(data, 'UTF8'), opts, cols) $$;
 
 -- CSV: quotes, doubled quotes, delimiters and newlines inside quotes, empty and quoted empty
 -- fields, \N (data in CSV), a backslash line that is not the end marker, an empty line.
@@ -126,6 +131,36 @@ SELECT r NOT LIKE 'DIFF%' AND r NOT LIKE 'ERROR%' AS same, array_length(string_t
   FROM (SELECT csp.cmp(string_agg(format(E'2026-01-01 00:00:00+00,"r%s, q""",%s,%s.5,%s\n', i, i, i,
                                          repeat('é', i % 50)), ''), 'FORMAT csv') AS r
           FROM generate_series(1, 3000) i) s;
+
+-- Typed lines (every field of a converted type): values next to the plain forms (signs,
+-- spaces, exponents, too many digits, out of range, timestamps without offset or with 7 digits of
+-- fraction, another date part for the same instant, a day that does not exist), a NULL marker that is itself a plain value (compared before
+-- converting), NULL markers that a field only starts with, too few and too many fields, a column
+-- list in another order with the others' defaults, a CR inside an NL file.
+SELECT csp.cmp(E'2026-01-01 00:00:00+00,a,+1,+1.5,x\n2026-01-01 00:00:00+00,b,-0,-0.0,y\n'
+               '2026-01-01 00:00:00+00,c,00012,000.125,z\n2026-01-01 00:00:00.5+05:30,d,7,.5,w\n'
+               '2026-01-01 00:00:00-01,e,8,5.,v\n', 'FORMAT csv');
+SELECT csp.cmp(E'2026-01-01 00:00:00+00,a,1,1,x\n2026-01-01 00:00:00+00,b, 2,2,y\n', 'FORMAT csv');
+SELECT csp.cmp(E'2026-01-01 00:00:00+00,a,1,1,x\n2026-01-01 00:00:00+00,b,2,2 ,y\n', 'FORMAT csv');
+SELECT csp.cmp(E'2026-01-01 00:00:00+00,a,1,1e2,x\n2026-01-01 00:00:00+00,b,2,1234567890123456.5,y\n'
+               '2026-01-01 00:00:00+00,c,3,0.30000000000000004,z\n', 'FORMAT csv');
+SELECT csp.cmp(E'2026-01-01 00:00:00+00,a,2147483647,1,x\n2026-01-01 00:00:00+00,b,2147483648,2,y\n', 'FORMAT csv');
+SELECT csp.cmp(E'2026-01-01 00:00:00+00,a,1,1,x\n2026-01-01 00:00:00,b,2,2,y\n', 'FORMAT csv');
+SELECT csp.cmp(E'2026-01-01 00:00:00+00,a,1,1,x\n2025-12-31 19:00:00.1234567-05,b,2,2,y\n', 'FORMAT csv');
+SELECT csp.cmp(E'2026-01-01 00:00:00+00,a,1,1,x\n2025-12-31 19:00:00-05,b,2,2,y\n2026-01-01 05:30:00+05:30,c,3,3,z\n'
+               '2025-12-31 23:00:00-01,d,4,4,w\n2026-01-01 00:00:00+00,e,5,5,v\n', 'FORMAT csv');
+SELECT csp.cmp(E'2026-01-01 00:00:00+00,a,1,1,x\n2026-02-30 00:00:00+00,b,2,2,y\n', 'FORMAT csv');
+SELECT csp.cmp(E'2026-01-01 00:00:00+00,0,0,0,0\n2026-01-01 00:00:00+00,00,1,0.0,\n', $$FORMAT csv, NULL '0'$$);
+SELECT csp.cmp(E'2026-01-01 00:00:00+00\tNULL\tNULL\tNULL\tNULLx\n2026-01-01 00:00:00+00\tNULLy\t1\t1\t\n',
+               $$FORMAT text, NULL 'NULL'$$);
+SELECT csp.cmp(E'2026-01-01 00:00:00+00\t\\N\t\\N\t\\N\t\\Nx\n2026-01-01 00:00:00+00\t\\N1\t1\t1\t\n', 'FORMAT text');
+SELECT csp.cmp(E'2026-01-01 00:00:00+00,a,1,1,x\n2026-01-01 00:00:00+00,b,2,2\n', 'FORMAT csv');
+SELECT csp.cmp(E'2026-01-01 00:00:00+00,a,1,1,x\n2026-01-01 00:00:00+00,b,2,2,y,\n', 'FORMAT csv');
+SELECT csp.cmp(E'2026-01-01 00:00:00+00,a,1,1,x\n2026-01-01 00:00:00+00,b,2,2,y\r\n', 'FORMAT csv');
+ALTER TABLE csp.t ALTER b SET DEFAULT 42;
+ALTER TABLE csh.t ALTER b SET DEFAULT 42;
+SELECT csp.cmp(E'x,1.5,2026-01-01 00:00:00+00\ny,,2026-01-01 00:00:00+00\n,2,2026-01-01 00:00:00+00\n', 'FORMAT csv',
+               '(d, c, tz)');
 
 -- Random inputs: fields made of pieces that mean something to one format or the other, random
 -- newline styles (now and then a different one), now and then a missing last newline or an end

@@ -115,6 +115,10 @@ void define_settings() {
                            "Splits COPY lines in text and CSV format into fields without PostgreSQL's parser where they are plain.",
                            "Off, PostgreSQL splits every line (for comparisons).",
                            &guc_copy_fast_split, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.copy_typed_lines",
+                           "Converts plain COPY lines field by field where they lie in PostgreSQL's input buffer, without splitting them first.",
+                           "Needs strata.copy_fast_split and strata.copy_fast_input; off, such lines are split, then converted (for comparisons).",
+                           &guc_copy_typed_lines, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_columnstore_agg_pushdown",
                            "Computes aggregates over compressed chunks on their batches (decoded columns and metadata).",
                            "Off, compressed chunks' rows are formed and aggregated by PostgreSQL (for comparisons).",

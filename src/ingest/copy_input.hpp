@@ -5,7 +5,9 @@
 // offset, text), giving exactly the value the input function gives; every other field, and any
 // field not in such a form, goes to the input function as NextCopyFrom would call it (so errors
 // are PostgreSQL's), and the defaults of columns not read are computed as NextCopyFrom does.
-// C-style glue.
+// When every field read is of such a type (strata.copy_typed_lines), a plain line is converted
+// field by field where it lies in PostgreSQL's input buffer without being split first; any other
+// line goes to the splitter as before. C-style glue.
 #pragma once
 
 extern "C" {
@@ -26,5 +28,6 @@ CopyInput* copy_input_begin(CopyFromState cstate);
 bool copy_input_next(CopyInput* in, CopyFromState cstate, ExprContext* econtext, Datum* values, bool* nulls);
 
 extern bool guc_copy_fast_input;
+extern bool guc_copy_typed_lines;
 
 }  // namespace strata

@@ -18,9 +18,6 @@ extern "C" {
 #include "lib/stringinfo.h"
 }
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 namespace strata {
 
@@ -44,41 +41,6 @@ namespace {
 
 // Result of splitting one line.
 enum SplitResult { kSplitDone, kSplitGeneral, kSplitFallback };
-
-inline bool is_special(const CopySplit* s, char c) {
-  return c == s->delim || c == s->special || c == '\n' || c == '\r';
-}
-
-// The first byte at or after p (before end) that is the delimiter, the quote (CSV) or backslash
-// (text), a newline or a carriage return; end when none.
-inline const char* find_special(const CopySplit* s, const char* p, const char* end) {
-#ifdef __SSE2__
-  const __m128i d = _mm_set1_epi8(s->delim);
-  const __m128i q = _mm_set1_epi8(s->special);
-  const __m128i nl = _mm_set1_epi8('\n');
-  const __m128i cr = _mm_set1_epi8('\r');
-  while (end - p >= 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, d), _mm_cmpeq_epi8(v, q)),
-                                   _mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, cr)));
-    const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(m));
-    if (mask != 0) return p + __builtin_ctz(mask);
-    p += 16;
-  }
-#endif
-  while (p < end && !is_special(s, *p)) ++p;
-  return p;
-}
-
-// At a newline or carriage return `p` outside quotes: where the next line starts, or nullptr when
-// the terminator does not match the input's newline style (PostgreSQL's error) or the buffer ends
-// before the terminator does.
-inline const char* line_end(CopyFromState cstate, const char* p, const char* end) {
-  if (*p == '\n') return cstate->eol_type == EOL_NL ? p + 1 : nullptr;
-  if (cstate->eol_type == EOL_CR) return p + 1;
-  if (cstate->eol_type == EOL_CRNL && p + 1 < end && p[1] == '\n') return p + 2;
-  return nullptr;
-}
 
 inline bool is_null(const CopySplit* s, const char* p, int len) {
   return len == s->null_len && memcmp(p, s->null_print, len) == 0;
@@ -110,7 +72,7 @@ SplitResult split_plain(CopySplit* s, CopyFromState cstate, const char* line, co
   const int max = cstate->max_fields;
   for (;;) {
     const char* f = p;
-    const char* q = find_special(s, p, end);
+    const char* q = copy_find_special(s->delim, s->special, p, end);
     if (q == end) return kSplitFallback;
     if (*q == s->special) {
       // text: "\N" (the default NULL marker) alone in its field stays on this path
@@ -127,7 +89,7 @@ SplitResult split_plain(CopySplit* s, CopyFromState cstate, const char* line, co
       p = q + 1;
       continue;
     }
-    *next = line_end(cstate, q, end);
+    *next = copy_line_end(cstate, q, end);
     if (*next == nullptr) return kSplitFallback;
     *stop = q;
     break;
@@ -195,7 +157,7 @@ SplitResult split_csv(CopySplit* s, CopyFromState cstate, const char* line, cons
       ++p;
       continue;
     }
-    *next = line_end(cstate, p, end);
+    *next = copy_line_end(cstate, p, end);
     if (*next == nullptr) return kSplitFallback;
     *stop = p;
     break;
@@ -300,7 +262,7 @@ SplitResult split_text(CopySplit* s, CopyFromState cstate, const char* line, con
       ++p;
       continue;
     }
-    *next = line_end(cstate, p, end);
+    *next = copy_line_end(cstate, p, end);
     if (*next == nullptr) return kSplitFallback;
     *stop = p;
     break;
@@ -311,6 +273,10 @@ SplitResult split_text(CopySplit* s, CopyFromState cstate, const char* line, con
 }
 
 }  // namespace
+
+CopySplitSyntax copy_split_syntax(const CopySplit* s) {
+  return CopySplitSyntax{s->delim, s->special, s->csv, s->null_print, s->null_len};
+}
 
 CopySplit* copy_split_begin(CopyFromState cstate) {
   const CopyFormatOptions* o = &cstate->opts;
@@ -343,7 +309,7 @@ CopySplit* copy_split_begin(CopyFromState cstate) {
 
 bool copy_split_next(CopySplit* s, CopyFromState cstate, char*** fields, int** lengths, int* nfields) {
   // The first line (and the header) fix the newline style: PostgreSQL's.
-  if (cstate->cur_lineno > 0 && cstate->eol_type != EOL_UNKNOWN && cstate->input_buf_index < cstate->input_buf_len) {
+  if (copy_split_may_read(cstate)) {
     const char* line = cstate->input_buf + cstate->input_buf_index;
     const char* end = cstate->input_buf + cstate->input_buf_len;
     // (the fields are no longer than what is left in the buffer)
@@ -360,17 +326,7 @@ bool copy_split_next(CopySplit* s, CopyFromState cstate, char*** fields, int** l
       r = s->csv ? split_csv(s, cstate, line, end, &stop, &next, &nf)
                  : split_text(s, cstate, line, end, &stop, &next, &nf);
     if (r == kSplitDone) {
-      // The line without its terminator, for the error context (CopyFromErrorCallback).
-      const int len = static_cast<int>(stop - line);
-      StringInfo lb = &cstate->line_buf;
-      resetStringInfo(lb);
-      if (lb->maxlen <= len) enlargeStringInfo(lb, len);
-      memcpy(lb->data, line, len);
-      lb->data[len] = '\0';
-      lb->len = len;
-      cstate->line_buf_valid = true;
-      cstate->input_buf_index = static_cast<int>(next - cstate->input_buf);
-      cstate->cur_lineno++;
+      copy_split_take_line(cstate, line, stop, next);
       *fields = cstate->raw_fields;
       *lengths = s->lengths;
       *nfields = nf;
