@@ -106,3 +106,31 @@ SELECT to_char(min(ts), 'MM-DD') AS day, min(_strata_internal.get_partition_hash
        max(_strata_internal.get_partition_hash(dev)) AS max_hash, array_agg(dev ORDER BY ts) AS devs
   FROM krs GROUP BY tableoid ORDER BY 1, 2;
 DROP TABLE krs;
+
+-- the routes are started afresh (the stamp moved) in the middle of a statement that still uses a
+-- kept route: its chunk's IndexInfo must stay as it was. Day 02-01's chunk keeps the dropped
+-- column's place (val is its column 3), day 02-03's does not (val is column 2): one INSERT routes
+-- to 02-01 (kept), creates 02-02 (the stamp moves), routes to 02-03 (kept anew) and to 02-01 again,
+-- whose row must be found through the (val, ts) index.
+CREATE TABLE krd (ts timestamptz NOT NULL, junk int, val int NOT NULL);
+SELECT * FROM create_hypertable('krd', by_range('ts', INTERVAL '1 day'), create_default_indexes => false);
+CREATE UNIQUE INDEX krd_val_ts ON krd (val, ts);
+INSERT INTO krd VALUES ('2024-02-01 01:00', 0, 1);
+ALTER TABLE krd DROP COLUMN junk;
+INSERT INTO krd VALUES ('2024-02-03 01:00', 2);
+PREPARE ins_d(timestamptz, int) AS INSERT INTO krd VALUES ($1, $2);
+EXECUTE ins_d('2024-02-01 02:00', 3);
+EXECUTE ins_d('2024-02-01 03:00', 4);
+INSERT INTO krd SELECT ts::timestamptz, val
+  FROM (VALUES ('2024-02-01 04:00+00', 5), ('2024-02-02 04:00+00', 6), ('2024-02-03 04:00+00', 7),
+               ('2024-02-01 05:00+00', 8), ('2024-02-01 06:00+00', 9)) v(ts, val);
+-- every row found through the index as through the heap
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SELECT val, (SELECT count(*) FROM krd k WHERE k.val = r.val AND k.ts = r.ts) AS by_index
+  FROM (SELECT * FROM krd ORDER BY ts) r;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+-- and a duplicate of the last row is refused
+INSERT INTO krd VALUES ('2024-02-01 06:00', 9);
+DROP TABLE krd;

@@ -258,13 +258,16 @@ void keep_route(const DispatchState* ds, const ChunkInfo* chunk, const ResultRel
   bool checks_skipped = rri->ri_ConstraintExprs != nullptr;  // (set only when there are checks)
   for (int i = 0; checks_skipped && i < ncheck; i++) checks_skipped = rri->ri_ConstraintExprs[i] == nullptr;
   KeptRoutes& k = kept_routes;
+  if (k.cxt != nullptr && (k.ht_relid != ds->ht->relid || !(k.stamp == stamp))) {
+    // The old routes go, but not their memory: result relations of this very statement may still
+    // point at their IndexInfo and checks (a route taken before the stamp moved, its chunk routed
+    // to again later). They are freed with the statement's memory.
+    k.ht_relid = InvalidOid;
+    MemoryContextSetParent(k.cxt, ds->css.ss.ps.state->es_query_cxt);
+    k.cxt = nullptr;
+  }
   if (k.cxt == nullptr) {
     k.cxt = AllocSetContextCreate(CacheMemoryContext, "strata INSERT chunk routes", ALLOCSET_SMALL_SIZES);
-    k.ht_relid = InvalidOid;
-  }
-  if (k.ht_relid != ds->ht->relid || !(k.stamp == stamp)) {
-    MemoryContextReset(k.cxt);
-    k.ht_relid = InvalidOid;
     MemoryContext old = MemoryContextSwitchTo(k.cxt);
     route_cache_init(&k.routes);
     MemoryContextSwitchTo(old);
