@@ -466,11 +466,11 @@ void receive_values(void* arg) {
       d->values[e] = PointerGetDatum(cstring_to_text_with_len(VARDATA_ANY(v), len));
       continue;
     }
+    // (a copy, NUL-terminated as a receive function expects: array_recv and record_recv write
+    // into their input, which here may lie in a shared buffer of the catalog)
     StringInfoData buf;
-    buf.data = VARDATA_ANY(v);
-    buf.len = VARSIZE_ANY_EXHDR(v);
-    buf.maxlen = buf.len;
-    buf.cursor = 0;
+    initStringInfo(&buf);
+    appendBinaryStringInfo(&buf, VARDATA_ANY(v), static_cast<int>(VARSIZE_ANY_EXHDR(v)));
     d->values[e] = ReceiveFunctionCall(&d->recv[i], &buf, d->ioparams[i], ip->typmods[i]);
   }
 }
