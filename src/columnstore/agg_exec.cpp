@@ -642,12 +642,29 @@ uint64 bucket_run(AggScanState* st, const BucketColumn& c, uint64 i, Datum* bv_o
     const int64 v0 = decoded_int(sp->codec, c.fixed, i);
     if (lo <= v0 && lo <= PG_INT64_MAX - sp->run_width && v0 < lo + sp->run_width) {
       const int64 hi = lo + sp->run_width;
-      uint64 end = i + 1;
-      while (end < n) {
-        const int64 v = decoded_int(sp->codec, c.fixed, end);
-        if (v < lo || v >= hi) break;
-        ++end;
+      // On a monotonic column the rows from i on lie in [lo, hi) up to the run's end and never
+      // after it: the end found by doubling steps, then halving (not row by row).
+      auto in = [&](uint64 j) {
+        const int64 v = decoded_int(sp->codec, c.fixed, j);
+        return v >= lo && v < hi;
+      };
+      uint64 good = i;
+      uint64 bad = n;
+      for (uint64 step = 1; good + step < n; step *= 2) {
+        if (!in(good + step)) {
+          bad = good + step;
+          break;
+        }
+        good += step;
       }
+      while (bad - good > 1) {
+        const uint64 mid = good + (bad - good) / 2;
+        if (in(mid))
+          good = mid;
+        else
+          bad = mid;
+      }
+      const uint64 end = bad;
       if (end == i + 1 || bucket_of(st, sp, decoded_int(sp->codec, c.fixed, end - 1)) == bv) return end;
     }
   }
