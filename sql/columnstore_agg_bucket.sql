@@ -233,5 +233,43 @@ SET TimeZone = 'UTC';
 -- time column's distinct values).
 SELECT plan_rows($$SELECT date_trunc('hour', time) b, dev, count(*) FROM m GROUP BY 1, 2$$) <= 2000 AS estimate_bounded;
 
+-- A bucket's run in a batch sorted by time (either way) is found by doubling and halving steps;
+-- a count(*) by one dictionary column of at most 64 entries counts codes without noting the new
+-- ones. Runs of one row, runs up to the batch's end, rows not selected, a dictionary of 150
+-- entries, batches not sorted by time: the same rows as a plain table (schema cs_aggr).
+CREATE SCHEMA cs_aggr;
+SET search_path = cs_aggr, cs_aggb, public;
+CREATE TABLE ref AS
+SELECT '2024-01-01'::timestamptz + g * interval '7 seconds' + d * interval '1 second' AS time, d AS dev,
+       (ARRAY['ok', 'bad', 'idle'])[1 + (g * (d + 1)) % 3] AS status, 'l' || (g % 150) AS label, g % 7 AS v
+FROM generate_series(0, 2) d, generate_series(0, 14999) g
+WHERE g % 1000 NOT BETWEEN 100 + 100 * d AND 400;
+CREATE FUNCTION runs_check(orderby text) RETURNS TABLE (id int, pushed boolean, r text) LANGUAGE plpgsql AS $$
+BEGIN
+  DROP TABLE IF EXISTS cs_aggr.m;
+  CREATE TABLE cs_aggr.m (LIKE cs_aggr.ref);
+  PERFORM create_hypertable('cs_aggr.m', by_range('time', interval '1 day'));
+  INSERT INTO cs_aggr.m SELECT * FROM cs_aggr.ref;
+  EXECUTE format('ALTER TABLE cs_aggr.m SET (timescaledb.compress, timescaledb.compress_segmentby = ''dev'', '
+                 'timescaledb.compress_orderby = %L)', orderby);
+  PERFORM compress_chunk(c) FROM show_chunks('cs_aggr.m') c;
+  ANALYZE cs_aggr.m;
+  RETURN QUERY SELECT q.id, cs_aggb.pushed(q.q), agg_check(q.q) FROM (VALUES
+    (1, 'SELECT time_bucket(''1 minute'', time) b, status, count(*) FROM %I GROUP BY 1, 2'),
+    (2, 'SELECT time_bucket(''1 hour'', time) b, dev, status, count(*) FROM %I GROUP BY 1, 2, 3'),
+    (3, 'SELECT time_bucket(''13 seconds'', time) b, dev, status, count(*) FROM %I GROUP BY 1, 2, 3'),
+    (4, 'SELECT time_bucket(''1 hour'', time) b, dev, label, count(*) FROM %I GROUP BY 1, 2, 3'),
+    (5, 'SELECT time_bucket(''1 hour'', time) b, status, count(*) FROM %I WHERE v <> 3 GROUP BY 1, 2'),
+    (6, 'SELECT time_bucket(''1 day'', time) b, dev, status, count(*), sum(v) FROM %I GROUP BY 1, 2, 3')) q(id, q)
+  ORDER BY 1;
+END $$;
+SELECT * FROM runs_check('time');
+SELECT * FROM runs_check('time DESC');
+SELECT * FROM runs_check('v, time');
+SET search_path = cs_aggt, cs_aggb, public;
+SET client_min_messages = warning;
+DROP SCHEMA cs_aggr CASCADE;
+RESET client_min_messages;
+
 DROP SCHEMA cs_aggt CASCADE;
 DROP SCHEMA cs_aggb CASCADE;

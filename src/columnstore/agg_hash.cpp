@@ -378,6 +378,8 @@ bool dictionary_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
 // selected rows are counted per code, then each counted code's group is found once and the counts
 // added to it; no per-row list of selected rows or groups. False (nothing done) when this batch
 // does not qualify.
+constexpr uint64 kScannedSlots = 64;
+
 bool dictionary_counts(AggScanState* st, const ColumnarBatch* b) {
   bool any = false;
   for (int s = 0; s < st->nspecs; ++s) {
@@ -415,7 +417,18 @@ bool dictionary_counts(AggScanState* st, const ColumnarBatch* b) {
     bool null = false;
     const uint64 end = one_bucket ? n : bucket_run(st, c, i, &bv, &null);
     uint64 ntouched = 0;
-    if (all && validity == nullptr) {
+    if (all && validity == nullptr && nentries <= kScannedSlots) {
+      // A small dictionary (a status column's few values): the run's codes counted without
+      // noting which were new, then the counted slots found by a pass over the counts.
+      for (; i < end; ++i) {
+        const uint32 code = codes[i];
+        if (code >= nentries)
+          ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("dictionary code out of range in a compressed batch")));
+        cnt[code]++;
+      }
+      for (uint32 slot = 0; slot < nentries; ++slot)
+        if (cnt[slot] != 0) touched[ntouched++] = slot;
+    } else if (all && validity == nullptr) {
       for (; i < end; ++i) {
         const uint32 code = codes[i];
         if (code >= nentries)
