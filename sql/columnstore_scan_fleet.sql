@@ -59,6 +59,30 @@ SELECT cost_of($$SELECT * FROM t WHERE account = 'acct_4'$$) > 0.9 * cost_of('SE
        AS no_share_without_pushdown;
 RESET strata.enable_columnar_pushdown;
 
+-- The scan's row estimate of one device in its account: the bloom column is the lookup key and
+-- the device lies in one account, so the device's rows (720 a chunk) are estimated, not the
+-- product of the account's and the device's shares (60 a chunk, which kept the aggregation
+-- pushdown's path below from being chosen when the estimates were that low). An equality on a column
+-- without a bloom filter still multiplies (about 2 rows: 1 of 12 accounts, v = 13 of 1000 values).
+CREATE FUNCTION rows_of(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE
+  j json;
+BEGIN
+  EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
+  RETURN (j -> 0 -> 'Plan' ->> 'Plan Rows')::float8;
+END $$;
+SELECT count(*) AS device_rows FROM t WHERE device = 'dev_13' AND account = 'acct_4';
+SELECT rows_of($$SELECT * FROM t WHERE device = 'dev_13' AND account = 'acct_4'$$) BETWEEN 1000 AND 2000
+       AS device_in_account_estimate;
+SELECT rows_of($$SELECT * FROM t WHERE device = 'dev_13' AND account = 'acct_4'
+                 AND ts >= '2024-01-01 12:00' AND ts < '2024-01-02 12:00'$$) BETWEEN 500 AND 1000
+       AS device_day_estimate;
+SELECT rows_of($$SELECT * FROM t WHERE v = 13 AND account = 'acct_4'$$) < 20 AS other_column_multiplies;
+SET strata.enable_columnar_pushdown = off;
+SELECT rows_of($$SELECT * FROM t WHERE device = 'dev_13' AND account = 'acct_4'$$) < 200
+       AS product_without_pushdown;
+RESET strata.enable_columnar_pushdown;
+
 -- The one-device lookup over 24 h (both chunks): no parallel plan, whose workers would start for
 -- a scan of a few batches (with a cheap parallel start-up here, the whole-chunk cost used to make
 -- a Gather over a Parallel Append of the two scans look worth it). Since the aggregation pushdown
