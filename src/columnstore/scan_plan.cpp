@@ -962,10 +962,26 @@ Selectivity scan_selectivity(PlannerInfo* root, RelOptInfo* rel, const Layout* l
   List* all = rel->baserestrictinfo;
   if (!guc_enable_columnar_pushdown || list_length(all) < 2)
     return clauselist_selectivity(root, all, 0, JOIN_INNER, nullptr);
+  // First a cheap look for an operator on a bloom column: most queries have none.
+  bool any_key = false;
+  ListCell* lc;
+  foreach (lc, all) {
+    const Expr* clause = ((RestrictInfo*)lfirst(lc))->clause;
+    if (!IsA(clause, OpExpr) || list_length(((const OpExpr*)clause)->args) != 2) continue;
+    ListCell* ac;
+    foreach (ac, ((const OpExpr*)clause)->args) {
+      const Node* arg = (const Node*)lfirst(ac);
+      while (IsA(arg, RelabelType)) arg = (const Node*)((const RelabelType*)arg)->arg;
+      if (!IsA(arg, Var)) continue;
+      const Var* v = (const Var*)arg;
+      any_key |= v->varno == (int)rel->relid && v->varattno > 0 && v->varattno <= layout->natts &&
+                 layout->attrs[(v->varattno - 1) * kAttrFields + kBloomAttno] != 0;
+    }
+  }
+  if (!any_key) return clauselist_selectivity(root, all, 0, JOIN_INNER, nullptr);
   List* seg = NIL;
   List* key = NIL;
   List* rest = NIL;
-  ListCell* lc;
   foreach (lc, all) {
     RestrictInfo* ri = (RestrictInfo*)lfirst(lc);
     Comparison c;
