@@ -24,14 +24,16 @@ SELECT count(compress_chunk(c)) FROM show_chunks('t') c;
 ANALYZE t;
 ANALYZE ref;
 
--- The total cost of a query's plan.
-CREATE FUNCTION cost_of(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+-- A figure of a query's plan's top node: its total cost, or its estimated rows.
+CREATE FUNCTION plan_value(q text, field text) RETURNS float8 LANGUAGE plpgsql AS $$
 DECLARE
   j json;
 BEGIN
   EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
-  RETURN (j -> 0 -> 'Plan' ->> 'Total Cost')::float8;
+  RETURN (j -> 0 -> 'Plan' ->> field)::float8;
 END $$;
+CREATE FUNCTION cost_of(q text) RETURNS float8 LANGUAGE sql AS $$ SELECT plan_value(q, 'Total Cost') $$;
+CREATE FUNCTION rows_of(q text) RETURNS float8 LANGUAGE sql AS $$ SELECT plan_value(q, 'Plan Rows') $$;
 -- Runs q on t and on ref ("%I" is the table) and says whether they return the same rows.
 CREATE FUNCTION same(q text) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
@@ -64,13 +66,6 @@ RESET strata.enable_columnar_pushdown;
 -- product of the account's and the device's shares (60 a chunk, which kept the aggregation
 -- pushdown's path below from being chosen when the estimates were that low). An equality on a column
 -- without a bloom filter still multiplies (about 2 rows: 1 of 12 accounts, v = 13 of 1000 values).
-CREATE FUNCTION rows_of(q text) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE
-  j json;
-BEGIN
-  EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
-  RETURN (j -> 0 -> 'Plan' ->> 'Plan Rows')::float8;
-END $$;
 SELECT count(*) AS device_rows FROM t WHERE device = 'dev_13' AND account = 'acct_4';
 SELECT rows_of($$SELECT * FROM t WHERE device = 'dev_13' AND account = 'acct_4'$$) BETWEEN 1000 AND 2000
        AS device_in_account_estimate;
