@@ -2310,11 +2310,8 @@ void batch_writer_add_rows(BatchWriter* w, const BatchRows* rows) {
   for (int i = 0; i < c->ndata; ++i) {
     const SourceColumn* col = &c->data[i];
     const int seg = segment_index(c, col);
-    const int width = seg < 0 && col->type.typbyval ? col->type.typlen : 0;
     int ncopies = 0;
-    const Oid base = col->type.basetype;
-    if (width == 8 && (base == INT8OID || base == TIMESTAMPOID || base == TIMESTAMPTZOID || base == FLOAT8OID)) {
-      // int8, timestamp[tz], float8: the Datum is the value's bits (storage_row_value's reading)
+    if (seg < 0 && storage_value_is_datum(&col->type)) {
       for (int j = 0; j < n; ++j) {
         const Size at = (Size)rows->order[j] * rows->stride + col->attno - 1;
         cells[j].null = rows->nulls[at];

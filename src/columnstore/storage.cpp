@@ -175,6 +175,11 @@ void* storage_row_value(const StorageType* type, Datum value, bool isnull, bridg
   return nullptr;
 }
 
+bool storage_value_is_datum(const StorageType* type) {
+  const uint8 t = type->codec_type;
+  return type->typbyval && type->typlen == 8 && (t == kInt64 || t == kTimestamp || t == kFloat8);
+}
+
 Datum storage_decoded_datum(const bridge::Decoder* decoder, size_t row, const StorageType* type, bool* isnull) {
   *isnull = bridge::decoder_is_null(decoder, row);
   if (*isnull) return (Datum)0;
