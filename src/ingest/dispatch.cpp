@@ -478,13 +478,14 @@ RouteEntry* route(DispatchState* ds, int64 v, int64 h) {
   Relation parent = ds->mtstate->resultRelInfo[0].ri_RelationDesc;
   columnstore::DirectChunk* direct = nullptr;
   ResultRelInfo* rri = nullptr;
+  bool range_skipped = false;
   if (ds->direct != nullptr) {
     // Its own result relation (ModifyTable's array of them may move as chunks are added).
     rri = makeNode(ResultRelInfo);
     InitResultRelInfo(rri, rel, 0, &ds->mtstate->resultRelInfo[0], 0);
     ExecOpenIndices(rri, false);
     estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, rri);
-    skip_routed_range_check(rri, estate, false);
+    range_skipped = skip_routed_range_check(rri, estate, false);
     direct = columnstore::direct_copy_chunk(ds->direct, chunk, rri);
   }
   // A compressed chunk's row part gets rows: it becomes partial (the status is current: see
@@ -502,7 +503,8 @@ RouteEntry* route(DispatchState* ds, int64 v, int64 h) {
       w->rri = rri;
       w->map = convert_tuples_by_name(RelationGetDescr(parent), RelationGetDescr(rel));
       w->slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
-      w->check_constraints = routed_row_needs_constraints(rri, get_attnum(chunk->relid, NameStr(ds->ht->time_column)));
+      w->check_constraints = routed_row_needs_constraints(
+          rri, range_skipped, get_attnum(chunk->relid, NameStr(ds->ht->time_column)));
     }
   }
   // (kept when nothing was invalidated since `stamp`, also by the columnstore's lookups above)
