@@ -551,11 +551,6 @@ int seen_next;
 uint64 row_projection_clock;
 int64 last_row_plan_id;
 
-struct RowProjectionRelease {
-  MemoryContextCallback cb;
-  RowProjection* entry;
-};
-
 void free_row_projection(RowProjection* e) {
   if (e->cxt != nullptr) MemoryContextDelete(e->cxt);
   *e = RowProjection{};
@@ -564,7 +559,7 @@ void free_row_projection(RowProjection* e) {
 // At the end of the execution that took the entry (its query context is reset or deleted, also
 // when it fails). Frees nothing but a stale entry's memory; cannot fail.
 void release_row_projection(void* arg) {
-  RowProjection* e = static_cast<RowProjectionRelease*>(arg)->entry;
+  auto* e = static_cast<RowProjection*>(arg);
   e->busy = false;
   if (e->stale) free_row_projection(e);
 }
@@ -692,11 +687,7 @@ RowProjection* take_row_projection(CustomScanState* node, List* row, int64 plan_
   }
   e->busy = true;
   e->last_use = ++row_projection_clock;
-  auto* rel = static_cast<RowProjectionRelease*>(MemoryContextAlloc(estate->es_query_cxt, sizeof(RowProjectionRelease)));
-  rel->entry = e;
-  rel->cb.func = release_row_projection;
-  rel->cb.arg = rel;
-  MemoryContextRegisterResetCallback(estate->es_query_cxt, &rel->cb);
+  pg::call_at_reset(estate->es_query_cxt, release_row_projection, e);
   return e;
 }
 
@@ -768,9 +759,7 @@ void take_kept_target(DispatchState* ds, Oid relid, EState* estate) {
     ds->ht = &k.ht;
   }
   k.busy = true;
-  ds->target_release.func = release_kept_target;
-  ds->target_release.arg = nullptr;
-  MemoryContextRegisterResetCallback(estate->es_query_cxt, &ds->target_release);
+  pg::call_at_reset(estate->es_query_cxt, release_kept_target, nullptr, &ds->target_release);
 }
 
 Node* create_dispatch_state(CustomScan* cscan) {
