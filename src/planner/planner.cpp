@@ -655,7 +655,7 @@ bool sibling_has_template_indexes(RelOptInfo* t, RelOptInfo* child) {
 void scale_path_costs(RelOptInfo* t, RelOptInfo* child, Path* path, const Path* from, double ratio) {
   path->rows = clamp_row_est(from->rows * (child->rows / t->rows));
   path->startup_cost = from->startup_cost;
-  path->total_cost = from->startup_cost + (from->total_cost - from->startup_cost) * ratio;
+  path->total_cost = scaled_total_cost(from->startup_cost, from->total_cost, ratio);
 }
 
 IndexPath* clone_index_path(RelOptInfo* t, RelOptInfo* child, const IndexPath* from, double ratio) {
@@ -1348,7 +1348,7 @@ const ChunkPlanCopy* new_plan_copy(Index rti, Oid indexoid, const PlanCopySource
   c->ratio = ratio;
   c->rows = clamp_row_est(src.path->rows * ratio);
   c->startup_cost = src.path->startup_cost;
-  c->total_cost = src.path->startup_cost + (src.path->total_cost - src.path->startup_cost) * ratio;
+  c->total_cost = scaled_total_cost(src.path->startup_cost, src.path->total_cost, ratio);
   return c;
 }
 
