@@ -1207,16 +1207,15 @@ bool plan_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte,
 
 // The planned chunk's ordered path if other chunks may copy its plan: a plain index scan, or for
 // a compressed chunk an ordered ColumnarScan the columnstore accepts (its description in
-// *compressed).
+// *compressed). *covering: the hypertable's restrictions its range covers (dropped from it).
 Path* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht, RelOptInfo* child,
-                         const ChunkInfo* chunk, int nchunks, void** compressed) {
+                         const ChunkInfo* chunk, int nchunks, void** compressed, Bitmapset** covering) {
   *compressed = nullptr;
   const bool columnar = chunk->status == kChunkStatusCompressed && compressed_copy_template != nullptr;
   if ((chunk->status != kChunkStatusNormal && !columnar) || child->tuples <= 0) return nullptr;
   // (its restrictions: the hypertable's but those covering its range, see clauses_covering_chunk)
-  if (list_length(child->baserestrictinfo) !=
-      list_length(parent->baserestrictinfo) -
-          bms_num_members(clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end)))
+  *covering = clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end);
+  if (list_length(child->baserestrictinfo) != list_length(parent->baserestrictinfo) - bms_num_members(*covering))
     return nullptr;
   // (a whole-row Var of a chunk has the chunk's row type: not one to copy onto another chunk)
   Bitmapset* attnos = nullptr;
@@ -1390,8 +1389,9 @@ const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const 
 
 // The hypertable's one path when some chunks are plan copies: the ordered ChunkAppend over the
 // children in reading order (`kids`); its size from the planned chunks and the copies' estimates.
+// (The template's ordered path is src's.)
 void add_path_with_plan_copies(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, ChildRel* kids, int n,
-                               List* runtime) {
+                               List* runtime, const PlanCopySource& src) {
   ChildRel* planned = (ChildRel*)palloc(sizeof(ChildRel) * n);
   int nplanned = 0;
   double copy_rows = 0;
@@ -1410,9 +1410,10 @@ void add_path_with_plan_copies(PlannerInfo* root, RelOptInfo* rel, const Hyperta
   ChunkAppendChild* children = (ChunkAppendChild*)palloc(sizeof(ChunkAppendChild) * n);
   for (int i = 0; i < n; ++i) {
     ChildRel* kid = &kids[i];
-    Path* path = kid->rel != nullptr
-                     ? ordered_child_path(root, rel, ht, kid->rel, root->query_pathkeys, STARTUP_COST)
-                     : nullptr;
+    Path* path = kid->rel == nullptr ? nullptr
+                 : kid->rel == src.rel
+                     ? src.path
+                     : ordered_child_path(root, rel, ht, kid->rel, root->query_pathkeys, STARTUP_COST);
     children[i] = ChunkAppendChild{path, kid->range_start, kid->range_end, kid->space_start, kid->space_end,
                                    kid->copy};
   }
@@ -1487,9 +1488,9 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       if (copies_allowed && copy_src.path == nullptr && template_attempts < kPlanCopyAttempts) {
         template_attempts++;
         void* compressed;
-        if (Path* p = plan_copy_template(root, rel, ht, child, c, nchunks, &compressed))
-          copy_src = PlanCopySource{child, p, n - ncopies, clauses_covering_chunk(rel, ht, c->range_start, c->range_end),
-                                    compressed};
+        Bitmapset* covering = nullptr;
+        if (Path* p = plan_copy_template(root, rel, ht, child, c, nchunks, &compressed, &covering))
+          copy_src = PlanCopySource{child, p, n - ncopies, covering, compressed};
       }
       kids[n++] = ChildRel{child, c->range_start, c->range_end, c->space_start, c->space_end};
     }
@@ -1498,7 +1499,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   if (ncopies > 0) {
     rte->inh = true;
     const double old_rows = rel->rows;
-    add_path_with_plan_copies(root, rel, ht, kids, n, runtime);
+    add_path_with_plan_copies(root, rel, ht, kids, n, runtime, copy_src);
     propagate_rows_to_appendrel_parents(root, rel, old_rows);
     return;
   }
