@@ -908,10 +908,6 @@ bool expr_is_time_var(Expr* expr, Index relid, AttrNumber attno) {
 // time_bucket() of it (monotonic: non-overlapping chunks read in range order are ordered by it).
 enum class TimeOrder { none, column, bucket };
 
-// time_bucket(const width, time_col [, const origin/offset]) from strata's own schema, and
-// PostgreSQL's date_bin(const stride, time_col, const origin) and date_trunc(const unit, time_col)
-// of a timestamp without time zone. The forms that bucket in local time (time_bucket with a time
-// zone, date_trunc of a timestamptz) are left out: they are not monotonic across DST changes.
 // Whether funcid is strata's time_bucket. Planning asks this for every pathkey it considers, and
 // the extension lookups scan pg_extension and pg_depend (about 15,000 instructions each time), so
 // answers are remembered per function, each with the identity of the pg_proc row it was found
@@ -947,6 +943,10 @@ bool is_strata_time_bucket(Oid funcid) {
   return answer;
 }
 
+// Whether expr is time_bucket(const width, time_col [, const origin/offset]) from strata's own
+// schema, or PostgreSQL's date_bin(const stride, time_col, const origin) or date_trunc(const unit,
+// time_col) of a timestamp without time zone. The forms that bucket in local time (time_bucket with a time
+// zone, date_trunc of a timestamptz) are left out: they are not monotonic across DST changes.
 bool is_time_bucket_of_time(Expr* expr, Index relid, const Hypertable* ht) {
   if (!IsA(expr, FuncExpr)) return false;
   FuncExpr* f = (FuncExpr*)expr;
