@@ -945,8 +945,9 @@ bool is_strata_time_bucket(Oid funcid) {
 
 // Whether expr is time_bucket(const width, time_col [, const origin/offset]) from strata's own
 // schema, or PostgreSQL's date_bin(const stride, time_col, const origin) or date_trunc(const unit,
-// time_col) of a timestamp without time zone. The forms that bucket in local time (time_bucket with a time
-// zone, date_trunc of a timestamptz) are left out: they are not monotonic across DST changes.
+// time_col) of a timestamp without time zone. The forms that bucket in local time (time_bucket
+// with a time zone, date_trunc of a timestamptz) are left out: they are not monotonic across DST
+// changes.
 bool is_time_bucket_of_time(Expr* expr, Index relid, const Hypertable* ht) {
   if (!IsA(expr, FuncExpr)) return false;
   FuncExpr* f = (FuncExpr*)expr;
