@@ -31,7 +31,8 @@ inline AttStep att_step(Form_pg_attribute a, bool need) {
 
 // The start of the (non-NULL) attribute `d` that follows offset *off of a tuple's data `tp`;
 // *off moves past it. A varlena is aligned unless it starts with a 1-byte header (no pad byte is
-// zero there).
+// zero there). (BucketAggregate's deform_prefix, which reads only by-value attributes, keeps its
+// own loop over the same AttSteps: this step in it cost 0.7% more instructions in callgrind.)
 inline __attribute__((always_inline)) const char* step_over_att(const char* tp, uint32* off, AttStep d) {
   if (d.len == -1) {
     if (!VARATT_NOT_PAD_BYTE(tp + *off)) *off = TYPEALIGN(d.align, *off);

@@ -474,14 +474,14 @@ bool begin_direct_child(BucketAggState* s, PlanState* ps) {
 
 // The attributes 1..natts of a heap tuple that layout marks as needed (as heap_deform_tuple
 // steps over them: alignment, varlena headers, NULL bitmap, attributes missing from an older
-// tuple).
+// tuple; pg::step_over_att's steps, written out: see deform.hpp).
 void deform_prefix(HeapTupleHeader tup, TupleDesc desc, const pg::AttStep* layout, int natts, Datum* values,
                    bool* nulls) {
   const bool hasnulls = (tup->t_infomask & HEAP_HASNULL) != 0;
   bits8* bp = tup->t_bits;
   const char* tp = (const char*)tup + tup->t_hoff;
   const int tupnatts = HeapTupleHeaderGetNatts(tup);
-  uint32 off = 0;
+  uintptr_t off = 0;
   for (int att = 1; att <= natts; ++att) {
     const pg::AttStep& a = layout[att];
     if (att > tupnatts) {
@@ -493,11 +493,22 @@ void deform_prefix(HeapTupleHeader tup, TupleDesc desc, const pg::AttStep* layou
       nulls[att] = true;
       continue;
     }
-    const char* p = pg::step_over_att(tp, &off, a);
+    if (a.len == -1) {
+      // A varlena is aligned unless it starts with a 1-byte header (no pad byte is zero there).
+      if (!VARATT_NOT_PAD_BYTE(tp + off)) off = TYPEALIGN(a.align, off);
+      off += VARSIZE_ANY(tp + off);
+      continue;
+    }
+    off = TYPEALIGN(a.align, off);
+    if (a.len == -2) {
+      off += strlen(tp + off) + 1;
+      continue;
+    }
     if (a.need) {
       nulls[att] = false;
-      values[att] = fetch_att(p, true, a.len);
+      values[att] = fetch_att(tp + off, true, a.len);
     }
+    off += a.len;
   }
 }
 
