@@ -98,8 +98,9 @@ MatChunk* open_chunk(MatWrite* w, int64 value) {
   c->rri = makeNode(ResultRelInfo);
   InitResultRelInfo(c->rri, rel, 0, nullptr, 0);
   // (the chunk's range CHECK holds: rows are routed by that range, as INSERT's and COPY's are)
-  skip_routed_range_check(c->rri, w->estate, false);
-  c->check_constraints = routed_row_needs_constraints(c->rri, get_attnum(info->relid, NameStr(w->mat->time_column)));
+  const bool skipped = skip_routed_range_check(c->rri, w->estate, false);
+  c->check_constraints =
+      routed_row_needs_constraints(c->rri, skipped, get_attnum(info->relid, NameStr(w->mat->time_column)));
   ExecOpenIndices(c->rri, false);
   c->map = convert_tuples_by_name(RelationGetDescr(w->mat_rel), RelationGetDescr(rel));
   c->bistate = GetBulkInsertState();

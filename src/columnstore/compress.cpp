@@ -913,10 +913,7 @@ bool row_memory_acquire() {
   if (!guc_compression_reuse_memory) return false;
   if (row_memory.cxt == nullptr) {
     row_memory.cxt = AllocSetContextCreate(TopTransactionContext, "columnstore row memory", ALLOCSET_SMALL_SIZES);
-    MemoryContextCallback* cb = (MemoryContextCallback*)MemoryContextAlloc(row_memory.cxt, sizeof(MemoryContextCallback));
-    cb->func = row_memory_forget;
-    cb->arg = nullptr;
-    MemoryContextRegisterResetCallback(row_memory.cxt, cb);
+    pg::call_at_reset(row_memory.cxt, row_memory_forget, nullptr);
   }
   if (row_memory.busy) return false;
   row_memory.busy = true;
@@ -1040,12 +1037,7 @@ void memrows_prefault(MemRows* m, void* p, Size size) {
   pf->start = (char*)p;
   pf->size = size;
   new (&pf->stop) std::atomic<bool>(false);
-  if (m->prefaults == nullptr) {
-    MemoryContextCallback* cb = (MemoryContextCallback*)MemoryContextAlloc(m->cxt, sizeof(MemoryContextCallback));
-    cb->func = prefault_reset_callback;
-    cb->arg = m;
-    MemoryContextRegisterResetCallback(m->cxt, cb);
-  }
+  if (m->prefaults == nullptr) pg::call_at_reset(m->cxt, prefault_reset_callback, m);
   // Every signal blocked while the thread is created, so that it inherits a full mask: the
   // backend's handlers must run on the backend's own thread.
   sigset_t all, old;
@@ -2310,11 +2302,8 @@ void batch_writer_add_rows(BatchWriter* w, const BatchRows* rows) {
   for (int i = 0; i < c->ndata; ++i) {
     const SourceColumn* col = &c->data[i];
     const int seg = segment_index(c, col);
-    const int width = seg < 0 && col->type.typbyval ? col->type.typlen : 0;
     int ncopies = 0;
-    const Oid base = col->type.basetype;
-    if (width == 8 && (base == INT8OID || base == TIMESTAMPOID || base == TIMESTAMPTZOID || base == FLOAT8OID)) {
-      // int8, timestamp[tz], float8: the Datum is the value's bits (storage_row_value's reading)
+    if (seg < 0 && storage_value_is_datum(&col->type)) {
       for (int j = 0; j < n; ++j) {
         const Size at = (Size)rows->order[j] * rows->stride + col->attno - 1;
         cells[j].null = rows->nulls[at];

@@ -11,6 +11,7 @@
 
 #include "columnstore/agg_exec.hpp"
 #include "columnstore/rowagg.hpp"
+#include "pg/deform.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
 
@@ -112,12 +113,7 @@ struct RowAggState {
   bool dtail_varlena;  // every attribute after the prefix (up to maxpos) is a varlena
   bool* dneed;         // read by a spec
   int* doff;           // the attribute's offset when no earlier one is NULL or varlena (-1: none)
-  struct DAtt {        // per attribute 1 .. maxpos, compact (see deform)
-    int16 len;
-    uint8 align;       // alignment in bytes
-    bool byval;
-    bool need;
-  } * datt;
+  pg::AttStep* datt;   // per attribute 1 .. maxpos (see deform)
 };
 
 enum KeyKind : uint8 { kKeyByval, kKeyBucket, kKeyVarlen };
@@ -427,7 +423,7 @@ inline __attribute__((always_inline)) void deform(RowAggState* st, HeapTupleHead
     return;
   }
   const char* tp = (const char*)td + td->t_hoff;
-  const RowAggState::DAtt* datt = st->datt;
+  const pg::AttStep* datt = st->datt;
   if ((td->t_infomask & HEAP_HASNULL) == 0) {
     // No NULLs: the prefix at cached offsets, then the rest walked (a varlena's one-byte header
     // needs no alignment: a pad byte is zero).
@@ -455,24 +451,9 @@ inline __attribute__((always_inline)) void deform(RowAggState* st, HeapTupleHead
       return;
     }
     for (int a = prefix; a < maxatt; ++a) {
-      const RowAggState::DAtt d = datt[a];
-      const char* p = tp + off;
-      if (d.len == -1) {
-        if (!VARATT_NOT_PAD_BYTE(p)) {
-          off = TYPEALIGN(d.align, off);
-          p = tp + off;
-        }
-        if (d.need) values[a] = PointerGetDatum(p);
-        off += VARSIZE_ANY(p);
-      } else if (d.len > 0) {
-        off = TYPEALIGN(d.align, off);
-        p = tp + off;
-        if (d.need) values[a] = d.byval ? fetch_att(p, true, d.len) : PointerGetDatum(p);
-        off += d.len;
-      } else {  // a cstring
-        if (d.need) values[a] = PointerGetDatum(p);
-        off += strlen(p) + 1;
-      }
+      const pg::AttStep d = datt[a];
+      const char* p = pg::step_over_att(tp, &off, d);
+      if (d.need) values[a] = d.byval ? fetch_att(p, true, d.len) : PointerGetDatum(p);
     }
     return;
   }
@@ -481,7 +462,7 @@ inline __attribute__((always_inline)) void deform(RowAggState* st, HeapTupleHead
   uint32 off = 0;
   bool slow = false;  // an earlier attribute was NULL or of variable length: no cached offsets
   for (int a = 0; a < maxatt; ++a) {
-    const RowAggState::DAtt d = datt[a];
+    const pg::AttStep d = datt[a];
     if (att_isnull(a, bp)) {
       isnull[a] = true;
       values[a] = (Datum)0;
@@ -742,17 +723,10 @@ void direct_setup(RowAggState* st, EState* estate, int eflags) {
   st->disnull = (bool*)palloc0(sizeof(bool) * n);
   st->dneed = (bool*)palloc0(sizeof(bool) * n);
   st->doff = (int*)palloc(sizeof(int) * n);
-  st->datt = (RowAggState::DAtt*)palloc0(sizeof(RowAggState::DAtt) * n);
+  st->datt = (pg::AttStep*)palloc0(sizeof(pg::AttStep) * n);
   for (int s = 0; s < st->nspecs; ++s)
     if (st->pos[s] > 0) st->dneed[st->pos[s] - 1] = true;
-  for (int a = 0; a < n; ++a) {
-    const Form_pg_attribute att = TupleDescAttr(desc, a);
-    st->datt[a].len = att->attlen;
-    st->datt[a].align = att->attalign == TYPALIGN_DOUBLE ? 8 : att->attalign == TYPALIGN_INT ? 4
-                        : att->attalign == TYPALIGN_SHORT ? 2 : 1;
-    st->datt[a].byval = att->attbyval;
-    st->datt[a].need = st->dneed[a];
-  }
+  for (int a = 0; a < n; ++a) st->datt[a] = pg::att_step(TupleDescAttr(desc, a), st->dneed[a]);
   int off = 0;
   st->dprefix = 0;
   st->dprefix_end = 0;

@@ -326,10 +326,7 @@ void start_scan(ColumnarScanState* st) {
   int* types = (int*)palloc(sizeof(int) * (st->ncols > 0 ? st->ncols : 1));
   for (int i = 0; i < st->ncols; ++i) types[i] = st->attrs[st->col_attnos[i] - 1].codec_type;
   st->bridge = bridge_create(st->ncols, types, 1, st->never ? 0 : st->npreds, preds);
-  MemoryContextCallback* cb = (MemoryContextCallback*)palloc0(sizeof(MemoryContextCallback));
-  cb->func = pg::guarded<free_bridge>;
-  cb->arg = st->bridge;
-  MemoryContextRegisterResetCallback(st->scan_cxt, cb);
+  pg::call_at_reset(st->scan_cxt, pg::guarded<free_bridge>, st->bridge);
   MemoryContextSwitchTo(old);
   st->started = true;
   st->batch_rows = 0;

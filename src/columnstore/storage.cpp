@@ -1,5 +1,6 @@
 // The companion-table layout helpers and datum <-> codec value conversion (storage.hpp).
 #include "columnstore/storage.hpp"
+#include "pg/pg.hpp"
 
 extern "C" {
 #include "catalog/namespace.h"
@@ -175,6 +176,11 @@ void* storage_row_value(const StorageType* type, Datum value, bool isnull, bridg
   return nullptr;
 }
 
+bool storage_value_is_datum(const StorageType* type) {
+  const uint8 t = type->codec_type;
+  return type->typbyval && type->typlen == 8 && (t == kInt64 || t == kTimestamp || t == kFloat8);
+}
+
 Datum storage_decoded_datum(const bridge::Decoder* decoder, size_t row, const StorageType* type, bool* isnull) {
   *isnull = bridge::decoder_is_null(decoder, row);
   if (*isnull) return (Datum)0;
@@ -249,20 +255,16 @@ Datum storage_decoded_datum(const bridge::Decoder* decoder, size_t row, const St
 }
 
 bridge::Builder* storage_builder_create(const uint8* types, const bool* bloom, int ncols) {
-  MemoryContextCallback* cb = (MemoryContextCallback*)palloc0(sizeof(MemoryContextCallback));
+  auto* cb = (MemoryContextCallback*)palloc0(sizeof(MemoryContextCallback));  // (allocated before the builder)
   bridge::Builder* b = bridge::builder_create(types, bloom, ncols);
-  cb->func = destroy_builder;
-  cb->arg = b;
-  MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+  pg::call_at_reset(CurrentMemoryContext, destroy_builder, b, cb);
   return b;
 }
 
 bridge::Decoder* storage_decoder_create() {
-  MemoryContextCallback* cb = (MemoryContextCallback*)palloc0(sizeof(MemoryContextCallback));
+  auto* cb = (MemoryContextCallback*)palloc0(sizeof(MemoryContextCallback));  // (allocated before the decoder)
   bridge::Decoder* d = bridge::decoder_create();
-  cb->func = destroy_decoder;
-  cb->arg = d;
-  MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+  pg::call_at_reset(CurrentMemoryContext, destroy_decoder, d, cb);
   return d;
 }
 

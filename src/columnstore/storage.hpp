@@ -70,6 +70,9 @@ void storage_append_datum(bridge::Builder* builder, int col, const StorageType* 
 // varlena) that the caller frees once the row is appended, else nullptr. `out` must stay where
 // it is until then (a by-value type's bytes are kept in it).
 void* storage_row_value(const StorageType* type, Datum value, bool isnull, bridge::RowValue* out);
+// Whether storage_row_value's value of a datum of this type is the Datum's own bits (int8,
+// timestamp[tz] and float8, by value): a caller may take the Datum as the cell's bits.
+bool storage_value_is_datum(const StorageType* type);
 // Row `row` of a decoded column as a datum of the column's type (palloc'd when by reference).
 Datum storage_decoded_datum(const bridge::Decoder* decoder, size_t row, const StorageType* type, bool* isnull);
 

@@ -1,6 +1,8 @@
 // The command tag of a MERGE into a hypertable (merge_count.hpp). C-style glue.
 #include "hypertable/merge_count.hpp"
 
+#include "pg/pg.hpp"
+
 extern "C" {
 #include "nodes/plannodes.h"
 #include "parser/parsetree.h"
@@ -51,9 +53,7 @@ void note_merge_into_hypertable(QueryDesc* query_desc, int) {
   auto* entry = static_cast<RunningMerge*>(MemoryContextAllocZero(estate->es_query_cxt, sizeof(RunningMerge)));
   entry->estate = estate;
   entry->relid = relid;
-  entry->on_end.func = forget_merge;
-  entry->on_end.arg = entry;
-  MemoryContextRegisterResetCallback(estate->es_query_cxt, &entry->on_end);
+  pg::call_at_reset(estate->es_query_cxt, forget_merge, entry, &entry->on_end);
   entry->next = running_merges;
   running_merges = entry;
 }

@@ -252,7 +252,7 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v, int64 h) {
   InitResultRelInfo(rri, rel, 0, run->root, 0);
   ExecOpenIndices(rri, false);
   run->estate->es_opened_result_relations = lappend(run->estate->es_opened_result_relations, rri);
-  skip_routed_range_check(rri, run->estate, false);
+  const bool range_skipped = skip_routed_range_check(rri, run->estate, false);
   columnstore::DirectChunk* direct =
       run->direct != nullptr ? columnstore::direct_copy_chunk(run->direct, info, rri) : nullptr;
   // A compressed chunk's row part gets rows: it becomes partial (the status is current: see
@@ -265,7 +265,8 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v, int64 h) {
   c->rri = rri;
   c->direct = direct;
   c->map = convert_tuples_by_name(RelationGetDescr(run->root->ri_RelationDesc), RelationGetDescr(rel));
-  c->check_constraints = routed_row_needs_constraints(rri, get_attnum(info->relid, NameStr(ht->time_column)));
+  c->check_constraints =
+      routed_row_needs_constraints(rri, range_skipped, get_attnum(info->relid, NameStr(ht->time_column)));
   c->single = rri->ri_TrigDesc != nullptr &&
               (rri->ri_TrigDesc->trig_insert_before_row || rri->ri_TrigDesc->trig_insert_instead_row);
   c->bistate = GetBulkInsertState();

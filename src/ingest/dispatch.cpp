@@ -481,13 +481,14 @@ RouteEntry* route(DispatchState* ds, int64 v, int64 h) {
   Relation parent = ds->mtstate->resultRelInfo[0].ri_RelationDesc;
   columnstore::DirectChunk* direct = nullptr;
   ResultRelInfo* rri = nullptr;
+  bool range_skipped = false;
   if (ds->direct != nullptr) {
     // Its own result relation (ModifyTable's array of them may move as chunks are added).
     rri = makeNode(ResultRelInfo);
     InitResultRelInfo(rri, rel, 0, &ds->mtstate->resultRelInfo[0], 0);
     ExecOpenIndices(rri, false);
     estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, rri);
-    skip_routed_range_check(rri, estate, false);
+    range_skipped = skip_routed_range_check(rri, estate, false);
     direct = columnstore::direct_copy_chunk(ds->direct, chunk, rri);
   }
   // A compressed chunk's row part gets rows: it becomes partial (the status is current: see
@@ -505,7 +506,8 @@ RouteEntry* route(DispatchState* ds, int64 v, int64 h) {
       w->rri = rri;
       w->map = convert_tuples_by_name(RelationGetDescr(parent), RelationGetDescr(rel));
       w->slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
-      w->check_constraints = routed_row_needs_constraints(rri, get_attnum(chunk->relid, NameStr(ds->ht->time_column)));
+      w->check_constraints = routed_row_needs_constraints(
+          rri, range_skipped, get_attnum(chunk->relid, NameStr(ds->ht->time_column)));
     }
   }
   // (kept when nothing was invalidated since `stamp`, also by the columnstore's lookups above)
@@ -552,11 +554,6 @@ int seen_next;
 uint64 row_projection_clock;
 int64 last_row_plan_id;
 
-struct RowProjectionRelease {
-  MemoryContextCallback cb;
-  RowProjection* entry;
-};
-
 void free_row_projection(RowProjection* e) {
   if (e->cxt != nullptr) MemoryContextDelete(e->cxt);
   *e = RowProjection{};
@@ -565,7 +562,7 @@ void free_row_projection(RowProjection* e) {
 // At the end of the execution that took the entry (its query context is reset or deleted, also
 // when it fails). Frees nothing but a stale entry's memory; cannot fail.
 void release_row_projection(void* arg) {
-  RowProjection* e = static_cast<RowProjectionRelease*>(arg)->entry;
+  auto* e = static_cast<RowProjection*>(arg);
   e->busy = false;
   if (e->stale) free_row_projection(e);
 }
@@ -693,11 +690,7 @@ RowProjection* take_row_projection(CustomScanState* node, List* row, int64 plan_
   }
   e->busy = true;
   e->last_use = ++row_projection_clock;
-  auto* rel = static_cast<RowProjectionRelease*>(MemoryContextAlloc(estate->es_query_cxt, sizeof(RowProjectionRelease)));
-  rel->entry = e;
-  rel->cb.func = release_row_projection;
-  rel->cb.arg = rel;
-  MemoryContextRegisterResetCallback(estate->es_query_cxt, &rel->cb);
+  pg::call_at_reset(estate->es_query_cxt, release_row_projection, e);
   return e;
 }
 
@@ -769,9 +762,7 @@ void take_kept_target(DispatchState* ds, Oid relid, EState* estate) {
     ds->ht = &k.ht;
   }
   k.busy = true;
-  ds->target_release.func = release_kept_target;
-  ds->target_release.arg = nullptr;
-  MemoryContextRegisterResetCallback(estate->es_query_cxt, &ds->target_release);
+  pg::call_at_reset(estate->es_query_cxt, release_kept_target, nullptr, &ds->target_release);
 }
 
 Node* create_dispatch_state(CustomScan* cscan) {

@@ -47,12 +47,13 @@ inline RouteEntry* route_cache_end(RouteCache* cache) { return cache->entries + 
 // check and a statement no parsing of the constraint. Only when nothing can change the row between
 // routing and ExecConstraints: `may_change_row` (ON CONFLICT DO UPDATE updates the row in place) or a
 // BEFORE ROW INSERT trigger on the chunk leave the constraints as they are. (A generated time column
-// cannot be routed at all: its value is NULL until after routing.)
-void skip_routed_range_check(ResultRelInfo* rri, EState* estate, bool may_change_row);
-// Whether a row routed to the chunk still needs ExecConstraints after skip_routed_range_check:
-// false when its only constraints are the skipped range check and NOT NULL on the time column
-// (attribute `time_attno` of the chunk), which routing checked before it chose the chunk, and
-// skip_routed_range_check applied (nothing can change the row after routing).
-bool routed_row_needs_constraints(ResultRelInfo* rri, AttrNumber time_attno);
+// cannot be routed at all: its value is NULL until after routing.) Returns whether it skipped the
+// range check.
+bool skip_routed_range_check(ResultRelInfo* rri, EState* estate, bool may_change_row);
+// Whether a row routed to the chunk still needs ExecConstraints after skip_routed_range_check
+// (which returned `range_skipped`): false when it skipped the range check (nothing can change the
+// row after routing) and the chunk's only other constraint is NOT NULL on the time column
+// (attribute `time_attno` of the chunk), which routing checked before it chose the chunk.
+bool routed_row_needs_constraints(ResultRelInfo* rri, bool range_skipped, AttrNumber time_attno);
 
 }  // namespace strata

@@ -28,6 +28,7 @@
 #include <cstring>
 
 #include "catalog/registry.hpp"
+#include "pg/deform.hpp"
 #include "pg/guard.hpp"
 #include "pg/min_max.hpp"
 #include "pg/pg.hpp"
@@ -343,14 +344,6 @@ struct Col {
   int64 count;
 };
 
-// How deform_prefix steps over an attribute: its length (-1 varlena, -2 cstring), alignment in
-// bytes, and whether the node reads it (a by-value column).
-struct AttLayout {
-  int16 len;
-  int16 align;
-  bool read;
-};
-
 struct BucketAggState {
   CustomScanState css;
   PlanState* input;
@@ -368,7 +361,7 @@ struct BucketAggState {
   int maxatt;
   Datum* att_values;        // deformed attributes 1..maxatt
   bool* att_nulls;
-  AttLayout* layout;        // the chunk's attributes 1..maxatt
+  pg::AttStep* layout;      // the chunk's attributes 1..maxatt (need: read, a by-value column)
   bool all_visible_ok;      // an all-visible page's tuples need no visibility check
   bool page_all_visible;    // the locked page is all-visible (and all_visible_ok)
   ItemPointerData* tids;
@@ -453,23 +446,15 @@ bool begin_direct_child(BucketAggState* s, PlanState* ps) {
     MemoryContext cxt = s->css.ss.ps.state->es_query_cxt;
     s->att_values = (Datum*)MemoryContextAlloc(cxt, sizeof(Datum) * (maxatt + 1));
     s->att_nulls = (bool*)MemoryContextAlloc(cxt, sizeof(bool) * (maxatt + 1));
-    s->layout = (AttLayout*)MemoryContextAlloc(cxt, sizeof(AttLayout) * (maxatt + 1));
+    s->layout = (pg::AttStep*)MemoryContextAlloc(cxt, sizeof(pg::AttStep) * (maxatt + 1));
   }
   s->maxatt = maxatt;
   TupleDesc desc = RelationGetDescr(heap);
-  for (int att = 1; att <= maxatt; ++att) {
-    Form_pg_attribute a = TupleDescAttr(desc, att - 1);
-    s->layout[att].len = a->attlen;
-    s->layout[att].align = a->attalign == TYPALIGN_DOUBLE ? ALIGNOF_DOUBLE
-                           : a->attalign == TYPALIGN_INT  ? ALIGNOF_INT
-                           : a->attalign == TYPALIGN_SHORT ? ALIGNOF_SHORT
-                                                           : 1;
-    s->layout[att].read = false;
-  }
+  for (int att = 1; att <= maxatt; ++att) s->layout[att] = pg::att_step(TupleDescAttr(desc, att - 1), false);
   for (int pos = 1; pos <= s->npos; ++pos) {
     const int att = s->attno_of_pos[pos];
     if (att == 0) continue;
-    s->layout[att].read = true;
+    s->layout[att].need = true;
   }
   s->scan = iss->iss_ScanDesc;
   s->heap = heap;
@@ -487,18 +472,18 @@ bool begin_direct_child(BucketAggState* s, PlanState* ps) {
   return true;
 }
 
-// The attributes 1..natts of a heap tuple that layout marks as read (as heap_deform_tuple
+// The attributes 1..natts of a heap tuple that layout marks as needed (as heap_deform_tuple
 // steps over them: alignment, varlena headers, NULL bitmap, attributes missing from an older
-// tuple).
-void deform_prefix(HeapTupleHeader tup, TupleDesc desc, const AttLayout* layout, int natts, Datum* values,
+// tuple; pg::step_over_att's steps, written out: see deform.hpp).
+void deform_prefix(HeapTupleHeader tup, TupleDesc desc, const pg::AttStep* layout, int natts, Datum* values,
                    bool* nulls) {
   const bool hasnulls = (tup->t_infomask & HEAP_HASNULL) != 0;
   bits8* bp = tup->t_bits;
-  char* tp = (char*)tup + tup->t_hoff;
+  const char* tp = (const char*)tup + tup->t_hoff;
   const int tupnatts = HeapTupleHeaderGetNatts(tup);
   uintptr_t off = 0;
   for (int att = 1; att <= natts; ++att) {
-    const AttLayout& a = layout[att];
+    const pg::AttStep& a = layout[att];
     if (att > tupnatts) {
       values[att] = getmissingattr(desc, att, &nulls[att]);
       continue;
@@ -519,7 +504,7 @@ void deform_prefix(HeapTupleHeader tup, TupleDesc desc, const AttLayout* layout,
       off += strlen(tp + off) + 1;
       continue;
     }
-    if (a.read) {
+    if (a.need) {
       nulls[att] = false;
       values[att] = fetch_att(tp + off, true, a.len);
     }

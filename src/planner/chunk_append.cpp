@@ -128,7 +128,7 @@ Plan* copy_child_plan(PlannerInfo* root, Plan* source, Index rti, Oid indexoid, 
   ChangeVarNodes((Node*)scan->indexorderbyorig, (int)from, (int)rti, 0);
   Plan* plan = &scan->scan.plan;
   plan->plan_rows = clamp_row_est(plan->plan_rows * ratio);
-  plan->total_cost = plan->startup_cost + (plan->total_cost - plan->startup_cost) * ratio;
+  plan->total_cost = scaled_total_cost(plan->startup_cost, plan->total_cost, ratio);
   return plan;
 }
 

@@ -655,7 +655,7 @@ bool sibling_has_template_indexes(RelOptInfo* t, RelOptInfo* child) {
 void scale_path_costs(RelOptInfo* t, RelOptInfo* child, Path* path, const Path* from, double ratio) {
   path->rows = clamp_row_est(from->rows * (child->rows / t->rows));
   path->startup_cost = from->startup_cost;
-  path->total_cost = from->startup_cost + (from->total_cost - from->startup_cost) * ratio;
+  path->total_cost = scaled_total_cost(from->startup_cost, from->total_cost, ratio);
 }
 
 IndexPath* clone_index_path(RelOptInfo* t, RelOptInfo* child, const IndexPath* from, double ratio) {
@@ -908,10 +908,6 @@ bool expr_is_time_var(Expr* expr, Index relid, AttrNumber attno) {
 // time_bucket() of it (monotonic: non-overlapping chunks read in range order are ordered by it).
 enum class TimeOrder { none, column, bucket };
 
-// time_bucket(const width, time_col [, const origin/offset]) from strata's own schema, and
-// PostgreSQL's date_bin(const stride, time_col, const origin) and date_trunc(const unit, time_col)
-// of a timestamp without time zone. The forms that bucket in local time (time_bucket with a time
-// zone, date_trunc of a timestamptz) are left out: they are not monotonic across DST changes.
 // Whether funcid is strata's time_bucket. Planning asks this for every pathkey it considers, and
 // the extension lookups scan pg_extension and pg_depend (about 15,000 instructions each time), so
 // answers are remembered per function, each with the identity of the pg_proc row it was found
@@ -947,6 +943,11 @@ bool is_strata_time_bucket(Oid funcid) {
   return answer;
 }
 
+// Whether expr is time_bucket(const width, time_col [, const origin/offset]) from strata's own
+// schema, or PostgreSQL's date_bin(const stride, time_col, const origin) or date_trunc(const unit,
+// time_col) of a timestamp without time zone. The forms that bucket in local time (time_bucket
+// with a time zone, date_trunc of a timestamptz) are left out: they are not monotonic across DST
+// changes.
 bool is_time_bucket_of_time(Expr* expr, Index relid, const Hypertable* ht) {
   if (!IsA(expr, FuncExpr)) return false;
   FuncExpr* f = (FuncExpr*)expr;
@@ -1207,16 +1208,15 @@ bool plan_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte,
 
 // The planned chunk's ordered path if other chunks may copy its plan: a plain index scan, or for
 // a compressed chunk an ordered ColumnarScan the columnstore accepts (its description in
-// *compressed).
+// *compressed). *covering: the hypertable's restrictions its range covers (dropped from it).
 Path* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht, RelOptInfo* child,
-                         const ChunkInfo* chunk, int nchunks, void** compressed) {
+                         const ChunkInfo* chunk, int nchunks, void** compressed, Bitmapset** covering) {
   *compressed = nullptr;
   const bool columnar = chunk->status == kChunkStatusCompressed && compressed_copy_template != nullptr;
   if ((chunk->status != kChunkStatusNormal && !columnar) || child->tuples <= 0) return nullptr;
   // (its restrictions: the hypertable's but those covering its range, see clauses_covering_chunk)
-  if (list_length(child->baserestrictinfo) !=
-      list_length(parent->baserestrictinfo) -
-          bms_num_members(clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end)))
+  *covering = clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end);
+  if (list_length(child->baserestrictinfo) != list_length(parent->baserestrictinfo) - bms_num_members(*covering))
     return nullptr;
   // (a whole-row Var of a chunk has the chunk's row type: not one to copy onto another chunk)
   Bitmapset* attnos = nullptr;
@@ -1348,7 +1348,7 @@ const ChunkPlanCopy* new_plan_copy(Index rti, Oid indexoid, const PlanCopySource
   c->ratio = ratio;
   c->rows = clamp_row_est(src.path->rows * ratio);
   c->startup_cost = src.path->startup_cost;
-  c->total_cost = src.path->startup_cost + (src.path->total_cost - src.path->startup_cost) * ratio;
+  c->total_cost = scaled_total_cost(src.path->startup_cost, src.path->total_cost, ratio);
   return c;
 }
 
@@ -1390,8 +1390,9 @@ const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const 
 
 // The hypertable's one path when some chunks are plan copies: the ordered ChunkAppend over the
 // children in reading order (`kids`); its size from the planned chunks and the copies' estimates.
+// (The template's ordered path is src's.)
 void add_path_with_plan_copies(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, ChildRel* kids, int n,
-                               List* runtime) {
+                               List* runtime, const PlanCopySource& src) {
   ChildRel* planned = (ChildRel*)palloc(sizeof(ChildRel) * n);
   int nplanned = 0;
   double copy_rows = 0;
@@ -1410,9 +1411,10 @@ void add_path_with_plan_copies(PlannerInfo* root, RelOptInfo* rel, const Hyperta
   ChunkAppendChild* children = (ChunkAppendChild*)palloc(sizeof(ChunkAppendChild) * n);
   for (int i = 0; i < n; ++i) {
     ChildRel* kid = &kids[i];
-    Path* path = kid->rel != nullptr
-                     ? ordered_child_path(root, rel, ht, kid->rel, root->query_pathkeys, STARTUP_COST)
-                     : nullptr;
+    Path* path = kid->rel == nullptr ? nullptr
+                 : kid->rel == src.rel
+                     ? src.path
+                     : ordered_child_path(root, rel, ht, kid->rel, root->query_pathkeys, STARTUP_COST);
     children[i] = ChunkAppendChild{path, kid->range_start, kid->range_end, kid->space_start, kid->space_end,
                                    kid->copy};
   }
@@ -1487,9 +1489,9 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       if (copies_allowed && copy_src.path == nullptr && template_attempts < kPlanCopyAttempts) {
         template_attempts++;
         void* compressed;
-        if (Path* p = plan_copy_template(root, rel, ht, child, c, nchunks, &compressed))
-          copy_src = PlanCopySource{child, p, n - ncopies, clauses_covering_chunk(rel, ht, c->range_start, c->range_end),
-                                    compressed};
+        Bitmapset* covering = nullptr;
+        if (Path* p = plan_copy_template(root, rel, ht, child, c, nchunks, &compressed, &covering))
+          copy_src = PlanCopySource{child, p, n - ncopies, covering, compressed};
       }
       kids[n++] = ChildRel{child, c->range_start, c->range_end, c->space_start, c->space_end};
     }
@@ -1498,7 +1500,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   if (ncopies > 0) {
     rte->inh = true;
     const double old_rows = rel->rows;
-    add_path_with_plan_copies(root, rel, ht, kids, n, runtime);
+    add_path_with_plan_copies(root, rel, ht, kids, n, runtime, copy_src);
     propagate_rows_to_appendrel_parents(root, rel, old_rows);
     return;
   }

@@ -96,6 +96,9 @@ using CompressedCopyMatchFn = bool (*)(const void* tmpl, const ChunkInfo* chunk,
 extern CompressedCopyMatchFn compressed_copy_match;
 using CompressedPlanCopyFn = Plan* (*)(PlannerInfo* root, Plan* source, Index rti, Oid companion, double ratio);
 extern CompressedPlanCopyFn compressed_plan_copy;
+// The total cost of a copy of a path or plan (of startup and total cost) onto `ratio` times its
+// rows: the start-up cost as is, the rest scaled.
+inline Cost scaled_total_cost(Cost startup, Cost total, double ratio) { return startup + (total - startup) * ratio; }
 
 // get_relation_info: a compressed chunk planned outside hypertable expansion goes to
 // compressed_chunk_rel (or is refused); a DML target or row-locked one is left to

@@ -255,8 +255,6 @@ RuntimeClause* runtime_clause(const ClauseMatch& cm, bool exec_time) {
   return rc;
 }
 
-// Recognizes `time_col OP value`, `value OP time_col` and `time_col OP ANY/ALL (array)` with OP a
-// btree comparison of the time column's operator family.
 // What match_clause asks the catalogs about an operator of the time column's btree family: its
 // strategy and input types there (pg_amop) and whether it is immutable (pg_operator, pg_proc):
 // four syscache lookups, asked for every time clause several times per query (the analysis, the
@@ -298,6 +296,8 @@ const OpFacts& op_facts_of(Oid opno, Oid opfamily) {
   return op_facts[slot];
 }
 
+// Recognizes `time_col OP value`, `value OP time_col` and `time_col OP ANY/ALL (array)` with OP a
+// btree comparison of the time column's operator family.
 bool match_clause(const MatchContext& m, Node* clause, ClauseMatch* out) {
   Oid opno;
   Node* left;
@@ -580,6 +580,7 @@ bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypert
 // a chunk of [12:00, 24:00) keeps only `time < '22:00'`, and a chunk the range covers entirely
 // keeps neither. Such clauses are dropped from the chunk's restrictions: no selectivity estimate,
 // no index clause matching and no evaluation per row. (Open-ended chunks keep them.)
+
 // Whether the restriction is a constant comparison of the time column (m's) that every value of
 // [range_start, range_end) satisfies.
 bool clause_covers_range(const MatchContext& m, RestrictInfo* rinfo, const Hypertable* ht, int64 range_start,
