@@ -258,6 +258,13 @@ COPY t FROM STDIN;
 SELECT * FROM t WHERE tz = '2026-01-01 00:00:00+00' ORDER BY a;
 RESET search_path;
 
+-- A delimiter that can be part of a value (a space inside a timestamp, a dot inside a float): PostgreSQL
+-- splits at every delimiter and finds extra data; typed lines must not read a value across one.
+-- (the first line is always left to the splitter)
+SELECT csp.cmp(E'2026-01-01T00:00:00+00 5\n2026-01-01 00:00:00+00 6\n', $$DELIMITER ' '$$, '(tz, b)');
+SELECT csp.cmp(E'2026-01-01T00:00:00+00.1.5\n2026-01-01 00:00:00+00.1.5.7\n', $$FORMAT csv, DELIMITER '.'$$, '(tz, c, b)');
+SELECT csp.cmp(E'20260101 00:00:00+00-5-6\n2026-01-01 00:00:00+00-5-6\n', $$DELIMITER '-'$$, '(tz, b, c)');
+
 SELECT csp.put(''::bytea);
 SET client_min_messages = warning;
 DROP SCHEMA csp, csh CASCADE;

@@ -358,6 +358,10 @@ CopyInput* copy_input_begin(CopyFromState cstate) {
                                                                 x.null_print + x.null_len + 1, nullptr, &ignored);
       in->null_first |= e != nullptr && *e == '\0';
     }
+    // (the value parsers stop at the first byte outside a value's form and only then look for the
+    // delimiter: a delimiter that can be part of a value, say a space between a timestamp's date and
+    // time, would be read across, joining fields PostgreSQL keeps apart)
+    if (isalnum(static_cast<unsigned char>(x.delim)) || strchr("+-.: ", x.delim) != nullptr) in->typed = false;
     if (!x.csv && memchr(x.null_print, '\\', x.null_len) != nullptr &&
         !(x.null_len == 2 && x.null_print[0] == '\\' && x.null_print[1] != '.'))
       in->typed = false;
