@@ -9,7 +9,6 @@
 #include "core/caggs/ranges.hpp"
 #include "core/time/chunk_range.hpp"
 #include "hypertable/chunk.hpp"
-#include "ingest/route_cache.hpp"
 #include "pg/compat.hpp"
 
 extern "C" {

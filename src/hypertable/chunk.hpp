@@ -4,6 +4,10 @@
 
 #include "catalog/catalog.hpp"
 
+extern "C" {
+#include "nodes/execnodes.h"
+}
+
 namespace strata {
 
 // Name of the CHECK constraint on a chunk's range (INSERT and COPY skip it for rows they route).
@@ -81,5 +85,20 @@ void chunk_build_unbuilt_index(Relation heap, Relation idx, PresortRows* rows);
 // Runs `sql` through SPI as the bootstrap superuser in a restricted security context; used for
 // the DDL that builds chunks (inserters need not own the hypertable).
 void run_internal_ddl(const char* sql);
+
+// A chunk's CHECK constraint on its range (`_strata_range`) holds for every row routed to it,
+// which was routed by that very range: prepares the chunk's CHECK constraints for ExecConstraints
+// (ri_ConstraintExprs, in the executor's query context) without that one, so a row costs no range
+// check and a statement no parsing of the constraint. Only when nothing can change the row between
+// routing and ExecConstraints: `may_change_row` (ON CONFLICT DO UPDATE updates the row in place) or a
+// BEFORE ROW INSERT trigger on the chunk leave the constraints as they are. (A generated time column
+// cannot be routed at all: its value is NULL until after routing.) Returns whether it skipped the
+// range check.
+bool skip_routed_range_check(ResultRelInfo* rri, EState* estate, bool may_change_row);
+// Whether a row routed to the chunk still needs ExecConstraints after skip_routed_range_check
+// (which returned `range_skipped`): false when it skipped the range check (nothing can change the
+// row after routing) and the chunk's only other constraint is NOT NULL on the time column
+// (attribute `time_attno` of the chunk), which routing checked before it chose the chunk.
+bool routed_row_needs_constraints(ResultRelInfo* rri, bool range_skipped, AttrNumber time_attno);
 
 }  // namespace strata

@@ -88,38 +88,4 @@ RouteEntry* route_cache_add(RouteCache* cache, const RouteEntry& entry) {
   return &cache->entries[pos];
 }
 
-bool skip_routed_range_check(ResultRelInfo* rri, EState* estate, bool may_change_row) {
-  Relation rel = rri->ri_RelationDesc;
-  TupleConstr* constr = RelationGetDescr(rel)->constr;
-  if (may_change_row || constr == nullptr || constr->num_check == 0 || rri->ri_ConstraintExprs != nullptr)
-    return false;
-  if (rri->ri_TrigDesc != nullptr && (rri->ri_TrigDesc->trig_insert_before_row || rri->ri_TrigDesc->trig_insert_instead_row))
-    return false;
-  const int ncheck = constr->num_check;
-  int range = -1;
-  for (int i = 0; i < ncheck; i++)
-    if (strcmp(constr->check[i].ccname, kChunkRangeConstraint) == 0) range = i;
-  if (range < 0) return false;
-  MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
-  auto* exprs = static_cast<ExprState**>(palloc0(sizeof(ExprState*) * ncheck));
-  for (int i = 0; i < ncheck; i++)
-    if (i != range) exprs[i] = ExecPrepareExpr(static_cast<Expr*>(stringToNode(constr->check[i].ccbin)), estate);
-  rri->ri_ConstraintExprs = exprs;
-  MemoryContextSwitchTo(old);
-  return true;
-}
-
-bool routed_row_needs_constraints(ResultRelInfo* rri, bool range_skipped, AttrNumber time_attno) {
-  TupleDesc desc = RelationGetDescr(rri->ri_RelationDesc);
-  TupleConstr* constr = desc->constr;
-  if (constr == nullptr) return false;
-  // (without the skip, a trigger or ON CONFLICT can change the row, say set its time to NULL,
-  // after routing; with it, every CHECK but the range's is prepared)
-  if (!range_skipped || constr->num_check > 1) return true;
-  if (constr->has_not_null)
-    for (int a = 0; a < desc->natts; a++)
-      if (TupleDescAttr(desc, a)->attnotnull && a + 1 != time_attno) return true;
-  return false;
-}
-
 }  // namespace strata
