@@ -417,9 +417,10 @@ bool dictionary_counts(AggScanState* st, const ColumnarBatch* b) {
     bool null = false;
     const uint64 end = one_bucket ? n : bucket_run(st, c, i, &bv, &null);
     uint64 ntouched = 0;
-    if (all && validity == nullptr && nentries <= kScannedSlots) {
-      // A small dictionary (a status column's few values): the run's codes counted without
-      // noting which were new, then the counted slots found by a pass over the counts.
+    if (all && validity == nullptr && nentries <= kScannedSlots && end - i >= nentries) {
+      // A small dictionary (a status column's few values) and a run at least as long: the run's
+      // codes counted without noting which were new, then the counted slots found by a pass over
+      // the counts.
       for (; i < end; ++i) {
         const uint32 code = codes[i];
         if (code >= nentries)

@@ -951,15 +951,6 @@ void read_fractions(PlannerInfo* root, RelOptInfo* rel, Layout* layout) {
   layout->read_fraction = read / batches;
 }
 
-// The share of the chunk's rows the rel's restrictions select. PostgreSQL multiplies the
-// selectivities of independent-looking clauses; but a column with a bloom filter is the lookup key
-// the settings declare (a device id), and such a key usually lies within one segment (a device
-// reports under one account): equality on it with a constant together with equality on the
-// segmentby columns selects the key's rows, not the product of both shares (fleet one device in
-// its account: 3 rows a chunk estimated against 180 real, and the aggregation pushdown's path was
-// not chosen). So there the smaller of the two shares counts, times the other clauses' share
-// (the key's rows are at most the segment's). A key that is not in the segment overestimates:
-// the bloom filters then skip its batches.
 // Whether the clause is an equality (an operator estimated by eqsel) of a column with a bloom
 // filter and a value without Vars of the rel.
 bool bloom_key_clause(const RestrictInfo* ri, Index relid, const Layout* layout) {
