@@ -453,6 +453,8 @@ struct ReceiveValues {
 void receive_values(void* arg) {
   auto* d = static_cast<ReceiveValues*>(arg);
   const IncPlan* ip = d->ip;
+  StringInfoData buf;
+  buf.data = nullptr;
   for (int e = 0; e < d->n; e++) {
     d->values[e] = 0;
     if (d->nulls[e]) continue;
@@ -468,8 +470,10 @@ void receive_values(void* arg) {
     }
     // (a copy, NUL-terminated as a receive function expects: array_recv and record_recv write
     // into their input, which here may lie in a shared buffer of the catalog)
-    StringInfoData buf;
-    initStringInfo(&buf);
+    if (buf.data == nullptr)
+      initStringInfo(&buf);
+    else
+      resetStringInfo(&buf);
     appendBinaryStringInfo(&buf, VARDATA_ANY(v), static_cast<int>(VARSIZE_ANY_EXHDR(v)));
     d->values[e] = ReceiveFunctionCall(&d->recv[i], &buf, d->ioparams[i], ip->typmods[i]);
   }

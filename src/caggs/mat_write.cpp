@@ -106,11 +106,11 @@ MatChunk* open_chunk(MatWrite* w, int64 value) {
   c->slots = static_cast<TupleTableSlot**>(palloc0(sizeof(TupleTableSlot*) * kMaxBufferedRows));
   // (its rows may skip the indexes: no unique ones, which a per-row insert checks as it goes)
   c->build_indexes = chunk_indexes_can_wait(c->rri, false);
-  if (!c->build_indexes)
+  if (!c->build_indexes) {
     for (int i = 0; i < c->rri->ri_NumIndices; i++)
       if (chunk_index_unbuilt(c->rri->ri_IndexRelationDescs[i]))
         chunk_build_unbuilt_index(rel, c->rri->ri_IndexRelationDescs[i], nullptr);  // (empty, before the rows)
-  if (c->build_indexes) {
+  } else {
     // Its pages are read back at once by the index builds: not through the bulk-write ring.
     FreeAccessStrategy(c->bistate->strategy);
     c->bistate->strategy = nullptr;

@@ -476,7 +476,9 @@ RankedRows* rank_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc) {
   while (m < n && tuplestore_gettupleslot(ts, true, false, in)) {
     // The tuplestore's own tuple, not a copy: held in memory and left unchanged (nothing more is
     // written to it, nothing trimmed) until tuplestore_end, after the rows are written.
-    rr->tuples[m] = reinterpret_cast<MinimalTupleTableSlot*>(in)->mintuple;
+    bool should_free;
+    rr->tuples[m] = ExecFetchSlotMinimalTuple(in, &should_free);
+    Assert(!should_free);
     for (int i = 0; i < nsort; i++) {
       bool isnull;
       Datum v = slot_getattr(in, r->sort_cols[i], &isnull);

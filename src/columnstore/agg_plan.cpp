@@ -251,17 +251,7 @@ PathTarget* translate_target(PlannerInfo* root, PathTarget* target, AppendRelInf
 // constant arguments (time_bucket, date_trunc, date_bin: is_bucket_function); infinity otherwise.
 double chunk_bucket_groups(PlannerInfo* root, RelOptInfo* child, AppendRelInfo* appinfo, PathTarget* target,
                            double rows) {
-  const double none = std::numeric_limits<double>::infinity();
-  if (appinfo == nullptr) return none;
-  int i = 0;
-  ListCell* lc;
-  foreach (lc, target->exprs) {
-    Expr* e = (Expr*)lfirst(lc);
-    if (get_pathtarget_sortgroupref(target, i++) == 0 || !IsA(e, FuncExpr)) continue;
-    int zone;
-    int64 width;
-    if (!is_bucket_function((FuncExpr*)e, &zone, &width)) return none;
-  }
+  if (appinfo == nullptr) return std::numeric_limits<double>::infinity();
   return bucketed_groups(root, child, appinfo, target, rows);
 }
 

@@ -38,6 +38,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
+#include "port/pg_bswap.h"
 #include "storage/bufmgr.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -163,14 +164,14 @@ bool eligible(Relation idx, Presort* p) {
 }
 
 void put_be64(char* out, uint64 v) {
-  v = __builtin_bswap64(v);
+  v = pg_hton64(v);
   memcpy(out, &v, 8);
 }
 
 uint64 get_be64(const unsigned char* in) {
   uint64 v;
   memcpy(&v, in, 8);
-  return __builtin_bswap64(v);
+  return pg_ntoh64(v);
 }
 
 // The row's sort key into `out` (kMaxKeyBytes): its length, or -1 when it cannot be made (a key too
@@ -209,8 +210,8 @@ int make_key(const Presort* p, ItemPointer tid, const Datum* values, const bool*
     put_be64(out + len, u);
     len += 8;
   }
-  const uint32 block = __builtin_bswap32(ItemPointerGetBlockNumberNoCheck(tid));
-  const uint16 offset = __builtin_bswap16(ItemPointerGetOffsetNumberNoCheck(tid));
+  const uint32 block = pg_hton32(ItemPointerGetBlockNumberNoCheck(tid));
+  const uint16 offset = pg_hton16(ItemPointerGetOffsetNumberNoCheck(tid));
   memcpy(out + len, &block, 4);
   memcpy(out + len + 4, &offset, 2);
   return len + 6;

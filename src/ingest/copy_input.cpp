@@ -197,7 +197,8 @@ bool convert(uint8 kind, const char* s, int len, Datum* out) {
     *out = PointerGetDatum(len >= 0 ? cstring_to_text_with_len(s, len) : cstring_to_text(s));
     return true;
   }
-  const char* e = convert_plain(kind, s, len >= 0 ? s + len + 1 : s + strlen(s) + 1, nullptr, out);
+  // (`lim` is read only with a date cache, which is the typed lines')
+  const char* e = convert_plain(kind, s, s, nullptr, out);
   return e != nullptr && *e == '\0';
 }
 

@@ -590,7 +590,10 @@ bool clause_covers_range(const MatchContext& m, RestrictInfo* rinfo, const Hyper
       !match_clause(m, (Node*)rinfo->clause, &cm) || !cm.constant || cm.is_array || cm.value_type != ht->time_type)
     return false;
   // (the chunk's values are range_start .. range_end - 1; the sets' intervals are closed)
-  TimeSet allowed = plan_time_set(m, (Node*)rinfo->clause);
+  // (plan_time_set of the clause, from the match made above)
+  const Const* c = (const Const*)cm.value;
+  TimeSet allowed = time_set_for_value(cm.strategy, false, cm.use_or, c->constvalue, c->constisnull, cm.value_type,
+                                       m.time_type);
   return !allowed.all && allowed.n == 1 && allowed.iv[0].lo <= range_start && range_end - 1 <= allowed.iv[0].hi;
 }
 
