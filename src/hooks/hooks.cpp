@@ -139,7 +139,6 @@ constexpr RelcacheHandler kRelcacheInvalidation[] = {
     catalog_relcache_invalidated,  // catalog: the hypertable cache and the extension state
     caggs_relcache_invalidated,    // caggs: which hypertables have aggregates, catalog OIDs
     columnstore::columnar_relcache_invalidated,  // columnstore: the planner's compressed chunk layouts
-    planner_relcache_invalidated,  // planner: chunk indexes matching a plan copy's template index
 };
 constexpr SyscacheHandler kSyscacheInvalidation[] = {
     {NAMESPACEOID, catalog_namespace_invalidated},  // catalog: schema renames and drops

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "catalog/chunks.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
 #include "planner/chunk_append.hpp"
@@ -1283,9 +1284,10 @@ bool same_pg_index(Oid a, Oid b) {
 
 // The chunk's index of the template index's definition (first tried at the same position).
 // Answers are kept across queries (finding one opens the chunk and compares pg_index rows, about
-// 2,500 instructions a chunk) until the next relcache invalidation of any relation
-// (planner_relcache_invalidated): creating, dropping or changing an index (its pg_index row)
-// invalidates its table and itself, and a dropped relation's reused OID comes after that.
+// 2,500 instructions a chunk) while the chunk cache's generation and relid epoch stay as they were
+// (the stamp kept INSERT routes use): creating, dropping or changing an index (its pg_index row)
+// sends a relcache invalidation naming its table and itself, which moves the epoch, and a dropped
+// relation's reused OID comes after that.
 struct IndexMatchKey {
   Oid index;  // the template's index
   Oid chunk;
@@ -1295,17 +1297,28 @@ struct IndexMatchEntry {
   Oid match;  // the chunk's index of that definition, or InvalidOid
 };
 HTAB* index_matches = nullptr;
+uint64 index_matches_generation = 0;  // the stamp the answers were found in
+uint32 index_matches_epoch = 0;
 
 Oid find_matching_chunk_index(Oid chunk_relid, const IndexOptInfo* index, int position);
 
 Oid matching_chunk_index(Oid chunk_relid, const IndexOptInfo* index, int position) {
   const IndexMatchKey key{index->indexoid, chunk_relid};
+  const uint64 generation = chunk_cache_generation();
+  const uint32 epoch = chunk_relid_epoch();
+  if (index_matches != nullptr && (index_matches_generation != generation || index_matches_epoch != epoch)) {
+    hash_destroy(index_matches);
+    index_matches = nullptr;
+  }
   if (index_matches != nullptr) {
     if (auto* e = (IndexMatchEntry*)hash_search(index_matches, &key, HASH_FIND, nullptr)) return e->match;
   }
-  // (found before the entry is made: an invalidation while looking drops the table)
   const Oid match = find_matching_chunk_index(chunk_relid, index, position);
+  // (kept only when nothing was invalidated while looking)
+  if (generation != chunk_cache_generation() || epoch != chunk_relid_epoch()) return match;
   if (index_matches == nullptr) {
+    index_matches_generation = generation;
+    index_matches_epoch = epoch;
     HASHCTL ctl;
     ctl.keysize = sizeof(IndexMatchKey);
     ctl.entrysize = sizeof(IndexMatchEntry);
@@ -1547,13 +1560,6 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
 }
 
 }  // namespace
-
-void planner_relcache_invalidated(Oid) {
-  if (index_matches != nullptr) {
-    hash_destroy(index_matches);
-    index_matches = nullptr;
-  }
-}
 
 void expand_hypertable_rel(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
   if (!rte_is_marked(rte) || rte->inh) return;

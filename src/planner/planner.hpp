@@ -28,9 +28,6 @@ extern bool guc_enable_bucket_agg;
 
 // Registers ChunkAppend's custom scan methods; once, from _PG_init.
 void planner_init();
-// Relcache invalidation (any relation): forgets the chunk indexes found to match a plan copy's
-// template index (planner.cpp).
-void planner_relcache_invalidated(Oid relid);
 
 // planner, before planning: marks the hypertable RTEs of every query level (not an INSERT's
 // target, not ONLY, not TABLESAMPLE) so that PostgreSQL
