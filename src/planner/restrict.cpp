@@ -274,7 +274,7 @@ int op_facts_used = 0;
 int op_facts_next = 0;
 uint64 op_facts_generation = 0;  // moved by every invalidation
 
-const OpFacts& op_facts_of(Oid opno, Oid opfamily) {
+OpFacts op_facts_of(Oid opno, Oid opfamily) {
   for (int i = 0; i < op_facts_used; ++i)
     if (op_facts[i].opno == opno && op_facts[i].opfamily == opfamily) return op_facts[i];
   const uint64 generation = op_facts_generation;
@@ -284,16 +284,10 @@ const OpFacts& op_facts_of(Oid opno, Oid opfamily) {
     get_op_opfamily_properties(opno, opfamily, false, &op_strategy, &f.lefttype, &f.righttype);
     f.immutable = op_volatile(opno) == PROVOLATILE_IMMUTABLE;
   }
-  // (an invalidation processed by the lookups above may have come after a part was read: then
-  // the answer serves this call only)
-  static OpFacts unkept;
-  if (generation != op_facts_generation) {
-    unkept = f;
-    return unkept;
-  }
-  const int slot = op_facts_used < kOpFactSlots ? op_facts_used++ : (op_facts_next++ % kOpFactSlots);
-  op_facts[slot] = f;
-  return op_facts[slot];
+  // (kept unless an invalidation processed by the lookups above came after a part was read)
+  if (generation == op_facts_generation)
+    op_facts[op_facts_used < kOpFactSlots ? op_facts_used++ : (op_facts_next++ % kOpFactSlots)] = f;
+  return f;
 }
 
 // Recognizes `time_col OP value`, `value OP time_col` and `time_col OP ANY/ALL (array)` with OP a
