@@ -38,6 +38,7 @@ extern "C" {
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "pg/deform.hpp"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "tcop/pquery.h"
@@ -640,15 +641,11 @@ bool int8_fields(HeapTuple tup, TupleDesc td, const IncPlan* ip, char** fields) 
     fields[a] = nullptr;
     Form_pg_attribute att = TupleDescAttr(td, a);
     if (hasnulls && att_isnull(a, th->t_bits)) continue;
-    if (att->attlen == -1)
-      off = att_align_pointer(off, att->attalign, -1, tp + off);
-    else
-      off = att_align_nominal(off, att->attalign);
+    char* p = const_cast<char*>(pg::step_over_att(tp, &off, pg::att_step(att, true)));
     if (ip->how[a] != Combine::group) {
       if (att->attlen != sizeof(int64)) return false;
-      fields[a] = tp + off;
+      fields[a] = p;
     }
-    off = att_addlength_pointer(off, att->attlen, tp + off);
   }
   return true;
 }
