@@ -11,6 +11,7 @@
 #include "catalog/chunks.hpp"
 #include "catalog/registry.hpp"
 #include "core/time/chunk_range.hpp"
+#include "pg/deform.hpp"
 #include "pg/internal_user.hpp"
 
 extern "C" {
@@ -38,7 +39,6 @@ extern "C" {
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
-#include "pg/deform.hpp"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "tcop/pquery.h"
