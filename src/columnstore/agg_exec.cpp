@@ -639,6 +639,29 @@ bool batch_one_bucket(AggScanState* st, const ColumnarBatch* b, Datum* bv) {
   return true;
 }
 
+// The first row from i on (rows i .. first-1 satisfying `in`, which holds for row i) where `in`
+// fails, or n: doubling steps, then halving; `in` must hold on a prefix of the rows from i on.
+template <typename In>
+static uint64 first_outside(uint64 i, uint64 n, In in) {
+  uint64 good = i;
+  uint64 bad = n;
+  for (uint64 step = 1; good + step < n; step *= 2) {
+    if (!in(good + step)) {
+      bad = good + step;
+      break;
+    }
+    good += step;
+  }
+  while (bad - good > 1) {
+    const uint64 mid = good + (bad - good) / 2;
+    if (in(mid))
+      good = mid;
+    else
+      bad = mid;
+  }
+  return bad;
+}
+
 // On a sorted column a bucket's rows are one run, found by binary search, since time_bucket() never
 // decreases as its argument grows.
 uint64 bucket_run(AggScanState* st, const BucketColumn& c, uint64 i, Datum* bv_out, bool* null_out) {
@@ -656,54 +679,16 @@ uint64 bucket_run(AggScanState* st, const BucketColumn& c, uint64 i, Datum* bv_o
     if (lo <= v0 && lo <= PG_INT64_MAX - sp->run_width && v0 < lo + sp->run_width) {
       const int64 hi = lo + sp->run_width;
       // On a monotonic column the rows from i on lie in [lo, hi) up to the run's end and never
-      // after it: the end found by doubling steps, then halving (not row by row).
-      auto in = [&](uint64 j) {
+      // after it.
+      const uint64 end = first_outside(i, n, [&](uint64 j) {
         const int64 v = decoded_int(sp->codec, c.fixed, j);
         return v >= lo && v < hi;
-      };
-      uint64 good = i;
-      uint64 bad = n;
-      for (uint64 step = 1; good + step < n; step *= 2) {
-        if (!in(good + step)) {
-          bad = good + step;
-          break;
-        }
-        good += step;
-      }
-      while (bad - good > 1) {
-        const uint64 mid = good + (bad - good) / 2;
-        if (in(mid))
-          good = mid;
-        else
-          bad = mid;
-      }
-      const uint64 end = bad;
+      });
       if (end == i + 1 || bucket_of(st, sp, decoded_int(sp->codec, c.fixed, end - 1)) == bv) return end;
     }
   }
-  if (c.sorted) {
-    uint64 good = i;
-    uint64 step = 1;
-    uint64 hi = n;
-    for (;;) {
-      const uint64 probe = good + step;
-      if (probe >= n) break;
-      if (bucket_of(st, sp, decoded_int(sp->codec, c.fixed, probe)) != bv) {
-        hi = probe;
-        break;
-      }
-      good = probe;
-      step *= 2;
-    }
-    while (hi - good > 1) {
-      const uint64 mid = good + (hi - good) / 2;
-      if (bucket_of(st, sp, decoded_int(sp->codec, c.fixed, mid)) == bv)
-        good = mid;
-      else
-        hi = mid;
-    }
-    return hi;
-  }
+  if (c.sorted)
+    return first_outside(i, n, [&](uint64 j) { return bucket_of(st, sp, decoded_int(sp->codec, c.fixed, j)) == bv; });
   uint64 end = i + 1;
   while (end < n) {
     const bool enull = !row_valid(c.validity, end);
