@@ -59,12 +59,11 @@ int64 interval_width(const Interval* iv) {
 
 // date_trunc's unit (as timestamp_trunc and timestamptz_trunc decode it): its width, or 0 when
 // those functions would reject it.
-int64 trunc_unit_width(Const* unit, bool* below_day) {
+int64 trunc_unit_width(Const* unit) {
   text* t = DatumGetTextPP(unit->constvalue);
   char* low = downcase_truncate_identifier(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), false);
   int val = 0;
   if (DecodeUnits(0, low, &val) != UNITS) return 0;
-  *below_day = true;
   switch (val) {
     case DTK_MICROSEC:
       return 1;
@@ -76,11 +75,6 @@ int64 trunc_unit_width(Const* unit, bool* below_day) {
       return USECS_PER_MINUTE;
     case DTK_HOUR:
       return USECS_PER_HOUR;
-    default:
-      break;
-  }
-  *below_day = false;
-  switch (val) {
     case DTK_DAY:
       return USECS_PER_DAY;
     case DTK_WEEK:
@@ -112,10 +106,9 @@ bool is_bucket_function(FuncExpr* f, int* zone, int64* width) {
     case F_DATE_TRUNC_TEXT_TIMESTAMP:
     case F_DATE_TRUNC_TEXT_TIMESTAMPTZ: {
       if (nargs != 2 || !non_null_const((Node*)linitial(f->args), TEXTOID)) return false;
-      bool below_day = false;
-      *width = trunc_unit_width((Const*)linitial(f->args), &below_day);
+      *width = trunc_unit_width((Const*)linitial(f->args));
       if (f->funcid == F_DATE_TRUNC_TEXT_TIMESTAMPTZ)
-        *zone = below_day || *width <= 366 * USECS_PER_DAY ? kZoneSteady : kZoneAny;
+        *zone = *width <= 366 * USECS_PER_DAY ? kZoneSteady : kZoneAny;
       return *width > 0;
     }
     case F_DATE_BIN_INTERVAL_TIMESTAMP_TIMESTAMP:
