@@ -82,6 +82,7 @@ struct DispatchState {
   bool row_done;  // that row was returned
   ProjectionInfo* row_proj;  // computes that row into the output slot (row_projection_begin)
   MemoryContextCallback target_release;  // gives the kept target back (take_kept_target)
+  MemoryContextCallback row_release;     // gives the kept row back (take_row_projection)
 };
 
 // A chunk's columnstore state (RouteEntry data), or no entry data when it has none.
@@ -349,73 +350,53 @@ void bypass_insert_projection(DispatchState* ds, ResultRelInfo* rri) {
   rri->ri_projectNewInfoValid = true;
 }
 
-// The chunk's result relation (`relid`, locked by the caller), added to ModifyTable's; `chunk` is
-// its catalog entry (ON CONFLICT's arbiters need it), `kept` its indexes and checks kept from an
-// earlier statement (see KeptRoutes; a plain INSERT only), or nullptr. Returns the result relation
-// (valid until the next one is added).
-ResultRelInfo* add_chunk_result_rel(DispatchState* ds, Oid relid, const ChunkInfo* chunk, const KeptChunk* kept,
-                                    EState* estate) {
-  ModifyTableState* mt = ds->mtstate;
-  if (mt == nullptr) elog(ERROR, "chunk dispatch is not under a strata ModifyTable");
-  if (mt->mt_nrels == ds->rri_capacity) grow_result_rels(ds, estate);
+// ON CONFLICT, RETURNING and row-level security checks of a chunk's result relation (kept out of
+// add_chunk_result_rel, whose plain-INSERT path runs at every statement of a row-by-row load).
+[[gnu::cold, gnu::noinline]] void chunk_on_conflict(ModifyTableState* mt, ResultRelInfo* rri, const ChunkInfo* chunk,
+                                                   bool identical, EState* estate) {
   ResultRelInfo* root = &mt->resultRelInfo[0];
   Relation parent = root->ri_RelationDesc;
-  Relation rel = table_open(relid, NoLock);  // chunk_get_or_create (or kept_route) locked it
-  ds->opened = lappend(ds->opened, rel);
-  ResultRelInfo* rri = &mt->resultRelInfo[mt->mt_nrels];
-  InitResultRelInfo(rri, rel, 0, root, estate->es_instrument);
-  if (kept != nullptr) {
-    open_kept_indexes(rri, kept);
-    rri->ri_ConstraintExprs = kept->checks;  // (nullptr: prepared below, as without it)
-  } else {
-    ExecOpenIndices(rri, on_conflict(mt) != ONCONFLICT_NONE);
-  }
-  if (ds->cagg != nullptr) caggs_capture_chunk(ds->cagg, rel);
-  estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, rri);
-  skip_routed_range_check(rri, estate, on_conflict(mt) == ONCONFLICT_UPDATE);
-
-  bool identical = same_layout(RelationGetDescr(parent), RelationGetDescr(rel));
-  if (!identical)
-    build_mapped_projection(mt, rri, parent, estate);
-  else if (ds->out_desc != nullptr)
-    bypass_insert_projection(ds, rri);
-
-  if (on_conflict(mt) != ONCONFLICT_NONE) {
-    rri->ri_onConflictArbiterIndexes = chunk_arbiters(chunk, root->ri_onConflictArbiterIndexes);
-    if (on_conflict(mt) == ONCONFLICT_UPDATE) {
-      OnConflictSetState* oc = makeNode(OnConflictSetState);
-      oc->oc_Existing = table_slot_create(rel, &estate->es_tupleTable);
-      if (identical) {
-        // Same layout: the hypertable's projection and WHERE work on the chunk's slots.
-        oc->oc_ProjSlot = root->ri_onConflict->oc_ProjSlot;
-        oc->oc_ProjInfo = root->ri_onConflict->oc_ProjInfo;
-        oc->oc_WhereClause = root->ri_onConflict->oc_WhereClause;
-      } else {
-        // The SET list and WHERE refer to the existing row (the result relation's varno) and to
-        // EXCLUDED (INNER_VAR), both rows of the chunk: renumber their attributes for its layout.
-        auto* plan = reinterpret_cast<ModifyTable*>(mt->ps.plan);
-        AttrMap* map = build_attrmap_by_name(RelationGetDescr(rel), RelationGetDescr(parent));
-        Oid rowtype = RelationGetForm(rel)->reltype;  // a whole-row reference reads the chunk's row, converted back
-        auto remap = [&](Node* n) -> Node* {
-          bool whole_row;
-          n = map_variable_attnos(n, root->ri_RangeTableIndex, 0, map, rowtype, &whole_row);
-          return map_variable_attnos(n, INNER_VAR, 0, map, rowtype, &whole_row);
-        };
-        List* set = reinterpret_cast<List*>(remap(reinterpret_cast<Node*>(plan->onConflictSet)));
-        List* cols = NIL;
-        ListCell* lc;
-        foreach (lc, plan->onConflictCols) cols = lappend_int(cols, map->attnums[lfirst_int(lc) - 1]);
-        if (mt->ps.ps_ExprContext == nullptr) ExecAssignExprContext(estate, &mt->ps);
-        oc->oc_ProjSlot = table_slot_create(rel, &estate->es_tupleTable);
-        oc->oc_ProjInfo = ExecBuildUpdateProjection(set, true, cols, RelationGetDescr(rel), mt->ps.ps_ExprContext,
-                                                    oc->oc_ProjSlot, &mt->ps);
-        if (plan->onConflictWhere != nullptr)
-          oc->oc_WhereClause = ExecInitQual(reinterpret_cast<List*>(remap(plan->onConflictWhere)), &mt->ps);
-      }
-      rri->ri_onConflict = oc;
-      guard_on_conflict_range(rri, estate);  // a move out of the chunk: 0A000, as for partitions
+  Relation rel = rri->ri_RelationDesc;
+  rri->ri_onConflictArbiterIndexes = chunk_arbiters(chunk, root->ri_onConflictArbiterIndexes);
+  if (on_conflict(mt) == ONCONFLICT_UPDATE) {
+    OnConflictSetState* oc = makeNode(OnConflictSetState);
+    oc->oc_Existing = table_slot_create(rel, &estate->es_tupleTable);
+    if (identical) {
+      // Same layout: the hypertable's projection and WHERE work on the chunk's slots.
+      oc->oc_ProjSlot = root->ri_onConflict->oc_ProjSlot;
+      oc->oc_ProjInfo = root->ri_onConflict->oc_ProjInfo;
+      oc->oc_WhereClause = root->ri_onConflict->oc_WhereClause;
+    } else {
+      // The SET list and WHERE refer to the existing row (the result relation's varno) and to
+      // EXCLUDED (INNER_VAR), both rows of the chunk: renumber their attributes for its layout.
+      auto* plan = reinterpret_cast<ModifyTable*>(mt->ps.plan);
+      AttrMap* map = build_attrmap_by_name(RelationGetDescr(rel), RelationGetDescr(parent));
+      Oid rowtype = RelationGetForm(rel)->reltype;  // a whole-row reference reads the chunk's row, converted back
+      auto remap = [&](Node* n) -> Node* {
+        bool whole_row;
+        n = map_variable_attnos(n, root->ri_RangeTableIndex, 0, map, rowtype, &whole_row);
+        return map_variable_attnos(n, INNER_VAR, 0, map, rowtype, &whole_row);
+      };
+      List* set = reinterpret_cast<List*>(remap(reinterpret_cast<Node*>(plan->onConflictSet)));
+      List* cols = NIL;
+      ListCell* lc;
+      foreach (lc, plan->onConflictCols) cols = lappend_int(cols, map->attnums[lfirst_int(lc) - 1]);
+      if (mt->ps.ps_ExprContext == nullptr) ExecAssignExprContext(estate, &mt->ps);
+      oc->oc_ProjSlot = table_slot_create(rel, &estate->es_tupleTable);
+      oc->oc_ProjInfo = ExecBuildUpdateProjection(set, true, cols, RelationGetDescr(rel), mt->ps.ps_ExprContext,
+                                                  oc->oc_ProjSlot, &mt->ps);
+      if (plan->onConflictWhere != nullptr)
+        oc->oc_WhereClause = ExecInitQual(reinterpret_cast<List*>(remap(plan->onConflictWhere)), &mt->ps);
     }
+    rri->ri_onConflict = oc;
+    guard_on_conflict_range(rri, estate);  // a move out of the chunk: 0A000, as for partitions
   }
+}
+
+[[gnu::cold, gnu::noinline]] void chunk_returning_and_checks(ModifyTableState* mt, ResultRelInfo* rri, bool identical) {
+  ResultRelInfo* root = &mt->resultRelInfo[0];
+  Relation parent = root->ri_RelationDesc;
+  Relation rel = rri->ri_RelationDesc;
   if (root->ri_returningList != NIL) {
     if (identical) {
       rri->ri_returningList = root->ri_returningList;
@@ -450,6 +431,41 @@ ResultRelInfo* add_chunk_result_rel(DispatchState* ds, Oid relid, const ChunkInf
       rri->ri_WithCheckOptionExprs = exprs;
     }
   }
+}
+
+// The chunk's result relation (`relid`, locked by the caller), added to ModifyTable's; `chunk` is
+// its catalog entry (ON CONFLICT's arbiters need it), `kept` its indexes and checks kept from an
+// earlier statement (see KeptRoutes; a plain INSERT only), or nullptr. Returns the result relation
+// (valid until the next one is added).
+ResultRelInfo* add_chunk_result_rel(DispatchState* ds, Oid relid, const ChunkInfo* chunk, const KeptChunk* kept,
+                                    EState* estate) {
+  ModifyTableState* mt = ds->mtstate;
+  if (mt == nullptr) elog(ERROR, "chunk dispatch is not under a strata ModifyTable");
+  if (mt->mt_nrels == ds->rri_capacity) grow_result_rels(ds, estate);
+  ResultRelInfo* root = &mt->resultRelInfo[0];
+  Relation parent = root->ri_RelationDesc;
+  Relation rel = table_open(relid, NoLock);  // chunk_get_or_create (or kept_route) locked it
+  ds->opened = lappend(ds->opened, rel);
+  ResultRelInfo* rri = &mt->resultRelInfo[mt->mt_nrels];
+  InitResultRelInfo(rri, rel, 0, root, estate->es_instrument);
+  if (kept != nullptr) {
+    open_kept_indexes(rri, kept);
+    rri->ri_ConstraintExprs = kept->checks;  // (nullptr: prepared below, as without it)
+  } else {
+    ExecOpenIndices(rri, on_conflict(mt) != ONCONFLICT_NONE);
+  }
+  if (ds->cagg != nullptr) caggs_capture_chunk(ds->cagg, rel);
+  estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, rri);
+  skip_routed_range_check(rri, estate, on_conflict(mt) == ONCONFLICT_UPDATE);
+
+  bool identical = same_layout(RelationGetDescr(parent), RelationGetDescr(rel));
+  if (!identical)
+    build_mapped_projection(mt, rri, parent, estate);
+  else if (ds->out_desc != nullptr)
+    bypass_insert_projection(ds, rri);
+
+  if (on_conflict(mt) != ONCONFLICT_NONE) chunk_on_conflict(mt, rri, chunk, identical, estate);
+  if (root->ri_returningList != NIL || root->ri_WithCheckOptions != NIL) chunk_returning_and_checks(mt, rri, identical);
   int index = mt->mt_nrels++;
   add_to_oid_hash(mt, relid, index);
   mt->mt_lastResultOid = InvalidOid;
@@ -644,7 +660,8 @@ void drop_row_projections() {
 
 // The kept row of plan `plan_id`, taken for this execution; nullptr when there is none to take
 // (the plan's first execution, which is remembered, or one that may not keep it).
-RowProjection* take_row_projection(CustomScanState* node, List* row, int64 plan_id, int eflags) {
+RowProjection* take_row_projection(DispatchState* ds, List* row, int64 plan_id, int eflags) {
+  CustomScanState* node = &ds->css;
   EState* estate = node->ss.ps.state;
   if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0) return nullptr;
   if (estate->es_param_list_info != nullptr && estate->es_param_list_info->paramCompile != nullptr) return nullptr;
@@ -690,14 +707,14 @@ RowProjection* take_row_projection(CustomScanState* node, List* row, int64 plan_
   }
   e->busy = true;
   e->last_use = ++row_projection_clock;
-  pg::call_at_reset(estate->es_query_cxt, release_row_projection, e);
+  pg::call_at_reset(estate->es_query_cxt, release_row_projection, e, &ds->row_release);
   return e;
 }
 
 // The output slot and the projection of a node computing its own row.
 void row_projection_begin(DispatchState* ds, CustomScanState* node, List* row, int64 plan_id, int eflags) {
   EState* estate = node->ss.ps.state;
-  RowProjection* kept = take_row_projection(node, row, plan_id, eflags);
+  RowProjection* kept = take_row_projection(ds, row, plan_id, eflags);
   TupleDesc desc = kept != nullptr ? kept->desc : ExecTypeFromTL(row);
   TupleTableSlot* out = ExecAllocTableSlot(&estate->es_tupleTable, desc, &TTSOpsVirtual);
   node->ss.ps.ps_ResultTupleSlot = out;
