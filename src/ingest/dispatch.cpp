@@ -187,6 +187,7 @@ struct KeptChunk {
   Oid* index_oids;           // in RelationGetIndexList's order, as ExecOpenIndices opens them
   IndexInfo** index_infos;   // read-only, shared by the statements
   ExprState** checks;        // ri_ConstraintExprs of a routed row (all skipped), or nullptr
+  bool identical;            // the chunk's row has the hypertable's layout (same_layout)
 };
 
 struct KeptStamp {
@@ -294,6 +295,8 @@ void keep_route(const DispatchState* ds, const ChunkInfo* chunk, const ResultRel
     }
   }
   if (checks_skipped) kc->checks = static_cast<ExprState**>(palloc0(sizeof(ExprState*) * ncheck));
+  kc->identical = same_layout(RelationGetDescr(ds->mtstate->resultRelInfo[0].ri_RelationDesc),
+                              RelationGetDescr(rri->ri_RelationDesc));
   route_cache_add(&k.routes, chunk, kc);
   MemoryContextSwitchTo(old);
 }
@@ -458,7 +461,8 @@ ResultRelInfo* add_chunk_result_rel(DispatchState* ds, Oid relid, const ChunkInf
   estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, rri);
   skip_routed_range_check(rri, estate, on_conflict(mt) == ONCONFLICT_UPDATE);
 
-  bool identical = same_layout(RelationGetDescr(parent), RelationGetDescr(rel));
+  // (a kept route's layout is current: a change of either relation's columns moves the stamp)
+  const bool identical = kept != nullptr ? kept->identical : same_layout(RelationGetDescr(parent), RelationGetDescr(rel));
   if (!identical)
     build_mapped_projection(mt, rri, parent, estate);
   else if (ds->out_desc != nullptr)
@@ -565,6 +569,7 @@ struct RowProjection {
 constexpr int kRowProjections = 8;   // plans kept
 constexpr int kSeenPlans = 16;       // plans executed once (built per execution the first time)
 RowProjection row_projections[kRowProjections];
+RowProjection* last_taken_row = &row_projections[0];  // (a free entry's plan_id is 0, no plan's)
 int64 seen_plans[kSeenPlans];
 int seen_next;
 uint64 row_projection_clock;
@@ -667,9 +672,14 @@ RowProjection* take_row_projection(DispatchState* ds, List* row, int64 plan_id, 
   if (estate->es_param_list_info != nullptr && estate->es_param_list_info->paramCompile != nullptr) return nullptr;
   if (object_access_hook != nullptr) return nullptr;  // it is told of every function's execution
   const Oid user = GetUserId();
-  RowProjection* e = nullptr;
-  for (RowProjection& r : row_projections)
-    if (r.plan_id == plan_id && !r.stale && r.userid == user) e = &r;
+  // (the entry taken last first: a session running one statement over and over touches no other;
+  // there is at most one entry of a plan and user that is not stale)
+  RowProjection* e = last_taken_row;
+  if (e->plan_id != plan_id || e->stale || e->userid != user) {
+    e = nullptr;
+    for (RowProjection& r : row_projections)
+      if (r.plan_id == plan_id && !r.stale && r.userid == user) e = &r;
+  }
   if (e == nullptr) {
     // The plan's first execution builds its row per execution; the second keeps it.
     bool seen = false;
@@ -707,6 +717,7 @@ RowProjection* take_row_projection(DispatchState* ds, List* row, int64 plan_id, 
   }
   e->busy = true;
   e->last_use = ++row_projection_clock;
+  last_taken_row = e;
   pg::call_at_reset(estate->es_query_cxt, release_row_projection, e, &ds->row_release);
   return e;
 }
