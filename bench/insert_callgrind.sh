@@ -13,6 +13,14 @@
 # With CACHE_SIM=1, callgrind also simulates the caches and the figure is every event per
 # transaction, in callgrind's order: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw.
 #
+# A second line gives the same figures without the cumulative statistics' flushes (the inclusive
+# cost of pgstat_report_stat and pgstat_assoc_relation): a backend flushes its pending statistics
+# at most once a second and then associates every relation it writes with a fresh entry; under
+# callgrind a transaction takes milliseconds, so a flush (and, for a hypertable, the association of
+# each chunk written next) falls every few dozen transactions instead of every few ten thousand as
+# at full speed, which charged a hypertable's transaction about 600-1,200 instructions of work that
+# a real run spreads over 30,000 transactions (a plain table's one relation about 100).
+#
 # DATADIR is a STOPPED cluster holding the insert workload's database DBNAME (bench/workloads/insert;
 # copy the data directory of a stopped server). Two runs, of N and 3N transactions, each from a
 # fresh copy of DATADIR, with the server (POSTGRES, default: pg_config's) under callgrind; the
@@ -51,9 +59,21 @@ count() {  # count REPS -> instructions of the pgbench connection's backend
     sort -n -k1,1 | tail -1 | cut -d' ' -f2)
   if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$f" "$KEEP/cg-$reps"; fi
   sed -n 's/^totals: *//p' "$f"
+  # (the statistics' flushes and associations, inclusive, every event in the same order)
+  callgrind_annotate --inclusive=yes --threshold=100 "$f" 2>/dev/null |
+    grep -E ':(pgstat_report_stat|pgstat_assoc_relation) \[' | sed 's/([^)]*)//g; s/,//g' |
+    awk '{ for (i = 1; i <= NF && $i ~ /^[0-9]+$/; i++) s[i] += $i; if (i - 1 > n) n = i - 1 }
+         END { for (i = 1; i <= n; i++) printf "%s%d", (i > 1 ? " " : ""), s[i]; print "" }'
 }
-a=($(count "$n"))
-b=($(count $((3 * n))))
-# (integer instructions alone; two decimals with the cache events, whose misses are a few a transaction)
-paste <(printf '%s\n' "${a[@]}") <(printf '%s\n' "${b[@]}") |
-  awk -v n="$n" -v all="${CACHE_SIM:-}" '{ d = ($2 - $1) / (2 * n); printf "%s", (NR > 1 ? " " : ""); if (all != "") printf "%.2f", d; else printf "%d", d } END { print "" }'
+mapfile -t ra < <(count "$n")
+mapfile -t rb < <(count $((3 * n)))
+# per transaction: (3N run - N run) / 2N, event by event; integer instructions alone, two
+# decimals with the cache events (whose misses are a few a transaction)
+per_tx() {
+  paste <(printf '%s\n' $1) <(printf '%s\n' $2) |
+    awk -v n="$n" -v all="${CACHE_SIM:-}" '{ d = ($2 - $1) / (2 * n); printf "%s", (NR > 1 ? " " : ""); if (all != "") printf "%.2f", d; else printf "%d", d } END { print "" }'
+}
+per_tx "${ra[0]}" "${rb[0]}"
+# the same without the statistics' flushes (see above)
+net() { paste <(printf '%s\n' $1) <(printf '%s\n' ${2:-0}) | awk '{ printf "%s%d", (NR > 1 ? " " : ""), $1 - $2 } END { print "" }'; }
+per_tx "$(net "${ra[0]}" "${ra[1]:-}")" "$(net "${rb[0]}" "${rb[1]:-}")"
