@@ -450,7 +450,7 @@ void jobs_init() {
                           "track of.",
                           "Databases with strata but no scheduled job take none. The jobs of a database past the "
                           "limit wait until one is free.",
-                          &guc_max_job_databases, 512, 1, 100000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+                          &guc_max_job_databases, 512, 1, 10000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
   // Jobs need the preload (shared memory, the launcher); none run during pg_upgrade.
   if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade) return;
   jobs::jobs_enabled = true;
