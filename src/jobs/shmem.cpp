@@ -445,12 +445,6 @@ int guc_max_background_workers = 8;
 int guc_max_job_databases = 512;
 
 void jobs_init() {
-  DefineCustomIntVariable("strata.max_job_databases",
-                          "Maximum number of databases with scheduled strata jobs that the job launcher keeps "
-                          "track of.",
-                          "Databases with strata but no scheduled job take none. The jobs of a database past the "
-                          "limit wait until one is free.",
-                          &guc_max_job_databases, 512, 1, 10000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
   // Jobs need the preload (shared memory, the launcher); none run during pg_upgrade.
   if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade) return;
   jobs::jobs_enabled = true;
