@@ -22,13 +22,7 @@ runs() { q -d "$1" -c "SELECT count(*) FROM runs"; }
 expect postgres "SHOW strata.max_job_databases" 2 "the setting"
 q -d postgres -c "CREATE DATABASE plain"   # no strata: comes first in the startup scan
 q -d postgres -c "CREATE DATABASE tpl"
-q -d tpl >/dev/null <<'SQL'
-SET client_min_messages = warning;
-CREATE EXTENSION strata;
-CREATE TABLE runs (job int, at timestamptz DEFAULT clock_timestamp());
-CREATE PROCEDURE tick(job_id int, config jsonb) LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO public.runs (job) VALUES (job_id); END $$;
-SQL
+install_tick tpl
 for db in d1 d2 d3 d4; do q -d postgres -c "CREATE DATABASE $db TEMPLATE tpl" 2>/dev/null; done
 
 # Five databases with strata and no job: their entries are given back, no scheduler stays.
