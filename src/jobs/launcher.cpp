@@ -81,40 +81,58 @@ static void read_databases(DatabaseScan* scan) {
   *scan = DatabaseScan{dbs, n, 0, rescans};
 }
 
+enum class Placed : uint8 { already, placed, full };
+
+// Gives dboid an entry, due now, unless it has one. One database per hold of the mutex: each
+// search walks the whole table.
+static Placed place_database(Oid dboid) {
+  const TimestampTz now = GetCurrentTimestamp();
+  Placed result = Placed::already;
+  SpinLockAcquire(&shared->mutex);
+  if (find_db_locked(dboid) == nullptr) {
+    DbEntry* e = add_db_locked(dboid);
+    if (e != nullptr) {
+      e->generation = shared->next_generation++;
+      e->next_due = now;
+      result = Placed::placed;
+    } else {
+      result = Placed::full;
+    }
+  }
+  SpinLockRelease(&shared->mutex);
+  return result;
+}
+
 // Gives free entries to the databases waiting for one: first those that found none (shared->unplaced:
 // they have strata and a job change), then the scan's. Returns whether any still wait.
 static bool place_databases(DatabaseScan* scan) {
   for (;;) {
-    const TimestampTz now = GetCurrentTimestamp();
     bool waiting = false;
-    SpinLockAcquire(&shared->mutex);
     int unconfirmed = 0;
+    SpinLockAcquire(&shared->mutex);
     for (int i = 0; i < shared->ndbs; i++)
       if (shared->dbs[i].in_use && !shared->dbs[i].confirmed) unconfirmed++;
-    for (Oid& dboid : shared->unplaced) {
-      if (dboid == InvalidOid || find_db_locked(dboid) != nullptr) {
-        dboid = InvalidOid;
-        continue;
-      }
-      DbEntry* e = add_db_locked(dboid);
-      if (e == nullptr) {
+    SpinLockRelease(&shared->mutex);
+    for (int k = 0; k < kMaxUnplaced && !waiting; k++) {
+      SpinLockAcquire(&shared->mutex);
+      const Oid dboid = shared->unplaced[k];
+      SpinLockRelease(&shared->mutex);
+      if (dboid == InvalidOid) continue;
+      if (place_database(dboid) == Placed::full) {
         waiting = true;
-        break;
+      } else {
+        SpinLockAcquire(&shared->mutex);
+        if (shared->unplaced[k] == dboid) shared->unplaced[k] = InvalidOid;
+        SpinLockRelease(&shared->mutex);
       }
-      e->generation = shared->next_generation++;
-      e->next_due = now;
-      dboid = InvalidOid;
     }
     for (; scan->next < scan->n && unconfirmed < kMaxScanUnconfirmed; scan->next++) {
-      const Oid dboid = scan->dbs[scan->next];
-      if (find_db_locked(dboid) != nullptr) continue;
-      DbEntry* e = add_db_locked(dboid);
-      if (e == nullptr) break;
-      e->generation = shared->next_generation++;
-      e->next_due = now;
-      unconfirmed++;
+      const Placed placed = place_database(scan->dbs[scan->next]);
+      if (placed == Placed::full) break;
+      if (placed == Placed::placed) unconfirmed++;
     }
     if (scan->next < scan->n) waiting = true;
+    SpinLockAcquire(&shared->mutex);
     const bool rescan = !waiting && shared->rescans != scan->rescans;
     SpinLockRelease(&shared->mutex);
     if (!rescan) return waiting;

@@ -119,7 +119,8 @@ bool request_scheduler(Oid dboid) {
   const int ndbs = shared->ndbs;
   SpinLockRelease(&shared->mutex);
   if (!ok)
-    ereport(WARNING, (errmsg("too many databases with strata jobs: the jobs of database %u wait for a scheduler", dboid),
+    ereport(WARNING, (errmsg("too many databases with strata jobs: the jobs of database %u wait for a scheduler",
+                             dboid),
                       errdetail("All %d entries of strata.max_job_databases are held by databases with jobs; this "
                                 "database gets one as soon as one is given back.",
                                 ndbs),
@@ -369,8 +370,8 @@ static bool is_job_table(const RangeVar* rv) {
 // Commands that need a database to themselves, or that remove or replace the extension, make
 // the scheduler leave first. A COPY into the job tables, or an ALTER TABLE of them, counts as a
 // change to the jobs even when their triggers are disabled (pg_restore --disable-triggers
-// disables them around the COPY and enables them again with ALTER TABLE). This handler also acts for databases other than the current one,
-// so it does not wait for extension_is_active().
+// disables them around the COPY and enables them again with ALTER TABLE). This handler also
+// acts for databases other than the current one, so it does not wait for extension_is_active().
 void wrap_utility(const pg::UtilityCall* call) {
   Node* stmt = call->pstmt->utilityStmt;
   if (shared != nullptr) {
