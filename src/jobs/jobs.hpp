@@ -23,7 +23,8 @@ namespace strata {
 
 // Setting strata.max_background_workers (registered by src/hooks/init.cpp).
 extern int guc_max_background_workers;
-// Setting strata.max_job_databases (registered by jobs_init): the launcher's database entries.
+// Setting strata.max_job_databases (registered by src/hooks/init.cpp, at preload): the launcher's
+// database entries.
 extern int guc_max_job_databases;
 
 // Registers the launcher when strata is being preloaded (not under pg_upgrade), which turns the

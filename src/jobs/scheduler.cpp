@@ -344,9 +344,10 @@ static bool confirm_extension(uint64 generation) {
       e->in_use = false;
     }
     SpinLockRelease(&shared->mutex);
+    if (retry) continue;
     // Either way the launcher may hand out another entry, or start another unconfirmed scheduler.
-    if (!retry) wake_launcher();
-    if (!retry) return present;
+    wake_launcher();
+    return present;
   }
 }
 
