@@ -197,6 +197,14 @@ void define_settings() {
                           "Maximum number of strata jobs that run at the same time.", nullptr,
                           &guc_max_background_workers, 8, 0, 1000, PGC_SIGHUP, 0, nullptr, nullptr,
                           nullptr);
+  // A server-start setting can only be defined at preload (jobs run only then anyway).
+  if (process_shared_preload_libraries_in_progress)
+    DefineCustomIntVariable("strata.max_job_databases",
+                            "Maximum number of databases with scheduled strata jobs that the job launcher keeps "
+                            "track of.",
+                            "Databases with strata but no scheduled job take none. The jobs of a database past "
+                            "the limit wait until one is free.",
+                            &guc_max_job_databases, 512, 1, 10000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("strata.summary_min_duration",
                           "Sends a NOTICE summarising drop_chunks, compress_chunk, decompress_chunk and "
                           "continuous aggregate refreshes that run at least this long.",

@@ -23,6 +23,9 @@ namespace strata {
 
 // Setting strata.max_background_workers (registered by src/hooks/init.cpp).
 extern int guc_max_background_workers;
+// Setting strata.max_job_databases (registered by src/hooks/init.cpp, at preload): the launcher's
+// database entries.
+extern int guc_max_job_databases;
 
 // Registers the launcher when strata is being preloaded (not under pg_upgrade), which turns the
 // handlers below on; once, from _PG_init.
@@ -43,13 +46,17 @@ void wrap_utility(const pg::UtilityCall* call);
 // Transaction end: applies the scheduler starts, stops and wake-ups the transaction asked for.
 void on_xact_event(XactEvent event);
 
-// Databases with strata in a cluster that get a scheduler (an entry each, held while the extension is
-// installed, jobs or not: docs/JOBS.md). The test suite alone keeps about 135 in its shared cluster.
-inline constexpr int kMaxDatabases = 512;
+// The launcher keeps an entry for each database with scheduled jobs (strata.max_job_databases of
+// them, docs/JOBS.md): a database without any gives its entry back when its scheduler leaves, and
+// asks for one again when a change to its jobs commits. A database that finds no free entry is
+// remembered (kMaxUnplaced of them; beyond that the launcher scans pg_database again) and placed
+// by the launcher as soon as one is free.
 inline constexpr int kMaxWaiting = 256;
+inline constexpr int kMaxUnplaced = 64;
 
-// A database that has strata (or may have: the launcher's first scan). Its scheduler runs only
-// while jobs are due; in between the launcher keeps the time it must start it again.
+// A database that has strata jobs (or may have: the launcher's scans, CREATE EXTENSION). Its
+// scheduler runs only while jobs are due; in between the launcher keeps the time it must start it
+// again.
 struct DbEntry {
   Oid dboid;
   bool in_use;
@@ -86,7 +93,12 @@ struct Shared {
   Latch* launcher_latch;
   uint64 next_generation;
   bool pressure;  // databases are due that the launcher cannot start a scheduler for
-  DbEntry dbs[kMaxDatabases];
+  int ndbs;       // strata.max_job_databases
+  DbEntry* dbs;   // ndbs entries, in this shared memory segment after slots
+  // Databases that found no free entry (0: none), and a count bumped when one did not fit here
+  // either (the launcher then scans pg_database again).
+  Oid unplaced[kMaxUnplaced];
+  uint64 rescans;
   WaitingJob waiting[kMaxWaiting];
   int nslots;
   JobSlot slots[FLEXIBLE_ARRAY_MEMBER];
@@ -97,7 +109,11 @@ extern Shared* shared;
 
 // Finds the entry of a database (call with the mutex held); nullptr if none.
 DbEntry* find_db_locked(Oid dboid);
-// Adds (or reuses) an entry for dboid and wakes the launcher; false if the table is full.
+// Takes a free entry for dboid (call with the mutex held; it must have none): zeroed but for
+// dboid, in_use and clean_exit; nullptr if every entry is in use.
+DbEntry* add_db_locked(Oid dboid);
+// Adds (or reuses) an entry for dboid, due now, and wakes the launcher. If the table is full,
+// warns and leaves dboid for the launcher to place when an entry is free; returns false then.
 bool request_scheduler(Oid dboid);
 void wake_launcher();
 

@@ -42,21 +42,102 @@ static void launcher_detach(int, Datum) {
   SpinLockRelease(&shared->mutex);
 }
 
-// Adds every database that accepts connections and is not a template; their schedulers exit at
-// once if the extension is not installed there.
-static void add_all_databases() {
+// The databases of a scan of pg_database not yet given an entry. The launcher scans at startup
+// (every database that accepts connections and is not a template: their schedulers give the entry
+// back at once where strata is not installed or no job is scheduled), and again when a database
+// found no free entry and no room in shared->unplaced either. The scan hands out entries a few at
+// a time, as they are free, so a scan of more databases than entries is finished, not dropped.
+struct DatabaseScan {
+  Oid* dbs;  // in TopMemoryContext
+  int n;
+  int next;
+  uint64 rescans;  // shared->rescans when it was read
+};
+
+// Entries the scan has handed out whose scheduler has not yet confirmed strata, at most.
+static constexpr int kMaxScanUnconfirmed = 8;
+
+static void read_databases(DatabaseScan* scan) {
+  uint64 rescans;
+  SpinLockAcquire(&shared->mutex);
+  rescans = shared->rescans;
+  SpinLockRelease(&shared->mutex);
+  int cap = 64, n = 0;
+  Oid* dbs = static_cast<Oid*>(MemoryContextAlloc(TopMemoryContext, sizeof(Oid) * cap));
   StartTransactionCommand();
   Relation rel = table_open(DatabaseRelationId, AccessShareLock);
-  TableScanDesc scan = table_beginscan_catalog(rel, 0, nullptr);
+  TableScanDesc ts = table_beginscan_catalog(rel, 0, nullptr);
   HeapTuple tup;
-  while ((tup = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
+  while ((tup = heap_getnext(ts, ForwardScanDirection)) != nullptr) {
     Form_pg_database db = reinterpret_cast<Form_pg_database>(GETSTRUCT(tup));
     if (!db->datallowconn || db->datistemplate) continue;
-    (void)request_scheduler(db->oid);
+    if (n == cap) dbs = static_cast<Oid*>(repalloc(dbs, sizeof(Oid) * (cap *= 2)));
+    dbs[n++] = db->oid;
   }
-  table_endscan(scan);
+  table_endscan(ts);
   table_close(rel, AccessShareLock);
   CommitTransactionCommand();
+  if (scan->dbs != nullptr) pfree(scan->dbs);
+  *scan = DatabaseScan{dbs, n, 0, rescans};
+}
+
+enum class Placed : uint8 { already, placed, full };
+
+// Gives dboid an entry, due now, unless it has one. One database per hold of the mutex: each
+// search walks the whole table.
+static Placed place_database(Oid dboid) {
+  const TimestampTz now = GetCurrentTimestamp();
+  Placed result = Placed::already;
+  SpinLockAcquire(&shared->mutex);
+  if (find_db_locked(dboid) == nullptr) {
+    DbEntry* e = add_db_locked(dboid);
+    if (e != nullptr) {
+      e->generation = shared->next_generation++;
+      e->next_due = now;
+      result = Placed::placed;
+    } else {
+      result = Placed::full;
+    }
+  }
+  SpinLockRelease(&shared->mutex);
+  return result;
+}
+
+// Gives free entries to the databases waiting for one: first those that found none (shared->unplaced:
+// they have strata and a job change), then the scan's. Returns whether any still wait.
+static bool place_databases(DatabaseScan* scan) {
+  for (;;) {
+    bool waiting = false;
+    int unconfirmed = 0;
+    SpinLockAcquire(&shared->mutex);
+    for (int i = 0; i < shared->ndbs; i++)
+      if (shared->dbs[i].in_use && !shared->dbs[i].confirmed) unconfirmed++;
+    SpinLockRelease(&shared->mutex);
+    for (int k = 0; k < kMaxUnplaced && !waiting; k++) {
+      SpinLockAcquire(&shared->mutex);
+      const Oid dboid = shared->unplaced[k];
+      SpinLockRelease(&shared->mutex);
+      if (dboid == InvalidOid) continue;
+      if (place_database(dboid) == Placed::full) {
+        waiting = true;
+      } else {
+        SpinLockAcquire(&shared->mutex);
+        if (shared->unplaced[k] == dboid) shared->unplaced[k] = InvalidOid;
+        SpinLockRelease(&shared->mutex);
+      }
+    }
+    for (; scan->next < scan->n && unconfirmed < kMaxScanUnconfirmed; scan->next++) {
+      const Placed placed = place_database(scan->dbs[scan->next]);
+      if (placed == Placed::full) break;
+      if (placed == Placed::placed) unconfirmed++;
+    }
+    if (scan->next < scan->n) waiting = true;
+    SpinLockAcquire(&shared->mutex);
+    const bool rescan = !waiting && shared->rescans != scan->rescans;
+    SpinLockRelease(&shared->mutex);
+    if (!rescan) return waiting;
+    read_databases(scan);
+  }
 }
 
 static BackgroundWorkerHandle* start_scheduler(Oid dboid) {
@@ -112,16 +193,21 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
 
   BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);
   pgstat_report_appname("strata job launcher");
-  add_all_databases();
+  DatabaseScan scan{};
+  read_databases(&scan);
 
   // Handles of the schedulers this launcher started, by entry index. A scheduler that leaves
   // on its own is started again at its database's next due time; one that fails is started
   // again after a pause if it failed fast.
-  BackgroundWorkerHandle* handles[kMaxDatabases] = {};
-  TimestampTz started_at[kMaxDatabases] = {};
-  Oid started_db[kMaxDatabases] = {};
-  int quick_exits[kMaxDatabases] = {};  // failed schedulers in a row that stopped within 10 s
-  Candidate candidates[kMaxDatabases];
+  const int ndbs = shared->ndbs;
+  auto* handles = static_cast<BackgroundWorkerHandle**>(
+      MemoryContextAllocZero(TopMemoryContext, sizeof(BackgroundWorkerHandle*) * ndbs));
+  auto* started_at = static_cast<TimestampTz*>(MemoryContextAllocZero(TopMemoryContext, sizeof(TimestampTz) * ndbs));
+  auto* started_db = static_cast<Oid*>(MemoryContextAllocZero(TopMemoryContext, sizeof(Oid) * ndbs));
+  // Failed schedulers in a row that stopped within 10 s.
+  auto* quick_exits = static_cast<int*>(MemoryContextAllocZero(TopMemoryContext, sizeof(int) * ndbs));
+  auto* candidates = static_cast<Candidate*>(MemoryContextAllocZero(TopMemoryContext, sizeof(Candidate) * ndbs));
+  auto* wake = static_cast<Latch**>(MemoryContextAllocZero(TopMemoryContext, sizeof(Latch*) * ndbs));
   constexpr int kMaxUnconfirmed = 4;
   TimestampTz no_slot_until = 0;  // a scheduler could not be registered: wait a little
 
@@ -131,7 +217,7 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
       ProcessConfigFile(PGC_SIGHUP);
     }
     const TimestampTz now = GetCurrentTimestamp();
-    for (int i = 0; i < kMaxDatabases; i++) {
+    for (int i = 0; i < ndbs; i++) {
       if (handles[i] == nullptr) continue;
       pid_t pid;
       if (GetBackgroundWorkerPid(handles[i], &pid) != BGWH_STOPPED) continue;
@@ -153,13 +239,16 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
       }
     }
 
+    // Databases waiting for an entry get the free ones.
+    const bool unplaced = place_databases(&scan);
+
     // Databases due now without a scheduler, and the next time one will be.
-    long timeout_ms = -1;
+    long timeout_ms = unplaced ? 1000 : -1;
     int ncandidates = 0, running = 0, unconfirmed = 0, job_workers = 0;
     SpinLockAcquire(&shared->mutex);
     for (int i = 0; i < shared->nslots; i++)
       if (shared->slots[i].in_use) job_workers++;
-    for (int i = 0; i < kMaxDatabases; i++) {
+    for (int i = 0; i < ndbs; i++) {
       const DbEntry& e = shared->dbs[i];
       if (handles[i] != nullptr) {
         running++;
@@ -207,12 +296,11 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
     // Databases left waiting: running schedulers leave as soon as their due jobs have started,
     // and their jobs show as waiting; look again when anything ends, or within a second.
     const bool pressure = started < ncandidates;
-    Latch* wake[kMaxDatabases];
     int nwake = 0;
     SpinLockAcquire(&shared->mutex);
     const bool was = shared->pressure;
     shared->pressure = pressure;
-    for (int i = 0; i < kMaxDatabases; i++) {
+    for (int i = 0; i < ndbs; i++) {
       DbEntry& e = shared->dbs[i];
       e.no_scheduler = false;
       if (pressure && !was && e.scheduler_latch != nullptr) wake[nwake++] = e.scheduler_latch;

@@ -344,7 +344,10 @@ static bool confirm_extension(uint64 generation) {
       e->in_use = false;
     }
     SpinLockRelease(&shared->mutex);
-    if (!retry) return present;
+    if (retry) continue;
+    // Either way the launcher may hand out another entry, or start another unconfirmed scheduler.
+    wake_launcher();
+    return present;
   }
 }
 
@@ -352,17 +355,28 @@ static bool confirm_extension(uint64 generation) {
 enum class Blocked : uint8 { none, cap, no_bgworker };
 
 // Leaves (returns true) if no change to the jobs committed since they were read (`seen`),
-// recording when the launcher must start a scheduler again.
-static bool leave_if_unchanged(uint64 seen, TimestampTz next_due) {
-  bool leave = false;
+// recording when the launcher must start a scheduler again. With `no_jobs` (no scheduled job, none
+// waiting) the database gives its entry back instead, unless a job worker of it still runs: the
+// next change to its jobs asks for one again (docs/JOBS.md).
+static bool leave_if_unchanged(uint64 seen, TimestampTz next_due, bool no_jobs) {
+  bool leave = false, freed = false;
   SpinLockAcquire(&shared->mutex);
   DbEntry* e = find_db_locked(my_db);
   if (e != nullptr && e->changes == seen && !e->stop_requested) {
     e->next_due = next_due;
     e->clean_exit = true;
     leave = true;
+    freed = no_jobs;
+    for (int i = 0; i < shared->nslots && freed; i++)
+      if (shared->slots[i].in_use && shared->slots[i].dboid == my_db) freed = false;
+    if (freed) {
+      e->in_use = false;
+      e->scheduler_pid = 0;
+      e->scheduler_latch = nullptr;
+    }
   }
   SpinLockRelease(&shared->mutex);
+  if (freed) wake_launcher();  // a database may be waiting for the entry
   return leave;
 }
 
@@ -486,7 +500,8 @@ static void scheduler_loop() {
       else  // its running workers' jobs are likely due again after they end: stay for them
         leave = nrunning == 0 && next_due > now + kIdleHorizonUsec;
     }
-    if (leave && leave_if_unchanged(seen, leave_due)) return;  // our running workers go on
+    const bool no_jobs = next_due == DT_NOEND && blocked == Blocked::none && nrunning == 0;
+    if (leave && leave_if_unchanged(seen, leave_due, no_jobs)) return;  // our running workers go on
     if (leave) continue;  // the jobs changed meanwhile: look again
 
     int64 sleep_usec = 60 * INT64CONST(1000000);

@@ -16,6 +16,7 @@ extern "C" {
 #include "storage/lmgr.h"
 #include "storage/shmem.h"
 #include "tcop/utility.h"
+#include "utils/guc.h"
 #include "utils/wait_event.h"
 }
 
@@ -26,9 +27,12 @@ Shared* shared = nullptr;
 // Whether this postmaster runs background jobs (strata preloaded, not under pg_upgrade).
 static bool jobs_enabled = false;
 
-static Size shared_size() {
-  return add_size(offsetof(Shared, slots), mul_size(sizeof(JobSlot), max_worker_processes));
+// Shared, its job slots, then the database entries.
+static Size entries_offset() {
+  return MAXALIGN(add_size(offsetof(Shared, slots), mul_size(sizeof(JobSlot), max_worker_processes)));
 }
+
+static Size shared_size() { return add_size(entries_offset(), mul_size(sizeof(DbEntry), guc_max_job_databases)); }
 
 void request_shmem() {
   if (jobs_enabled) RequestAddinShmemSpace(shared_size());
@@ -43,15 +47,51 @@ void startup_shmem() {
     memset(shared, 0, shared_size());
     SpinLockInit(&shared->mutex);
     shared->nslots = max_worker_processes;
+    shared->ndbs = guc_max_job_databases;
+    shared->dbs = reinterpret_cast<DbEntry*>(reinterpret_cast<char*>(shared) + entries_offset());
     shared->next_generation = 1;
   }
   LWLockRelease(AddinShmemInitLock);
 }
 
 DbEntry* find_db_locked(Oid dboid) {
-  for (int i = 0; i < kMaxDatabases; i++)
+  for (int i = 0; i < shared->ndbs; i++)
     if (shared->dbs[i].in_use && shared->dbs[i].dboid == dboid) return &shared->dbs[i];
   return nullptr;
+}
+
+DbEntry* add_db_locked(Oid dboid) {
+  for (int i = 0; i < shared->ndbs; i++) {
+    DbEntry* e = &shared->dbs[i];
+    if (e->in_use) continue;
+    memset(e, 0, sizeof *e);
+    e->dboid = dboid;
+    e->in_use = true;
+    // No scheduler has failed on this entry (the launcher may still hold the handle of one that
+    // left an earlier entry of the same database at this index: that one did not fail).
+    e->clean_exit = true;
+    return e;
+  }
+  return nullptr;
+}
+
+// Remembers a database that found no free entry, for the launcher (mutex held).
+static void add_unplaced_locked(Oid dboid) {
+  int free_at = -1;
+  for (int i = 0; i < kMaxUnplaced; i++) {
+    if (shared->unplaced[i] == dboid) return;
+    if (shared->unplaced[i] == InvalidOid && free_at < 0) free_at = i;
+  }
+  if (free_at >= 0)
+    shared->unplaced[free_at] = dboid;
+  else
+    shared->rescans++;  // the launcher finds it by scanning pg_database again
+}
+
+static bool is_unplaced_locked(Oid dboid) {
+  for (int i = 0; i < kMaxUnplaced; i++)
+    if (shared->unplaced[i] == dboid) return true;
+  return false;
 }
 
 void wake_launcher() {
@@ -68,24 +108,23 @@ bool request_scheduler(Oid dboid) {
   const TimestampTz now = GetCurrentTimestamp();
   SpinLockAcquire(&shared->mutex);
   DbEntry* e = find_db_locked(dboid);
-  if (e == nullptr) {
-    for (int i = 0; i < kMaxDatabases && e == nullptr; i++)
-      if (!shared->dbs[i].in_use) e = &shared->dbs[i];
-    if (e != nullptr) {
-      memset(e, 0, sizeof *e);
-      e->dboid = dboid;
-      e->in_use = true;
-    } else {
-      ok = false;
-    }
-  }
+  if (e == nullptr) e = add_db_locked(dboid);
   if (e != nullptr) {
     e->generation = shared->next_generation++;
     e->next_due = now;
+  } else {
+    ok = false;
+    add_unplaced_locked(dboid);
   }
+  const int ndbs = shared->ndbs;
   SpinLockRelease(&shared->mutex);
   if (!ok)
-    ereport(WARNING, (errmsg("too many databases with strata jobs: no scheduler for database %u", dboid)));
+    ereport(WARNING, (errmsg("too many databases with strata jobs: the jobs of database %u wait for a scheduler",
+                             dboid),
+                      errdetail("All %d entries of strata.max_job_databases are held by databases with jobs; this "
+                                "database gets one as soon as one is given back.",
+                                ndbs),
+                      errhint("Raise strata.max_job_databases (takes a server restart).")));
   wake_launcher();
   return ok;
 }
@@ -110,8 +149,7 @@ void note_jobs_changed(Oid dboid) {
   Latch* launcher = shared->launcher_latch;
   SpinLockRelease(&shared->mutex);
   if (e == nullptr) {
-    // No entry (the table was full, or the scheduler of a database without strata freed it
-    // while the extension was being created): ask for one.
+    // No entry (the database had no jobs, or the table was full): ask for one.
     (void)request_scheduler(dboid);
     return;
   }
@@ -152,6 +190,10 @@ enum class Pending : uint8 { none, start, resume, forget };
 struct PendingDb {
   Oid dboid;
   Pending on_commit;
+  // The generation of an entry stop_scheduler took for a database that had none (0: none), only
+  // to keep schedulers away during the command: given back when it ends, unless a start was
+  // asked for meanwhile.
+  uint64 reserved;
 };
 static PendingDb pending[8];
 static int npending = 0;
@@ -177,7 +219,7 @@ static void terminate_pending_jobs() {
   }
 }
 
-static void add_pending(Oid dboid, Pending on_commit) {
+static PendingDb* add_pending(Oid dboid, Pending on_commit) {
   for (int i = 0; i < npending; i++)
     if (pending[i].dboid == dboid) {
       // Of "start" (CREATE EXTENSION) and "forget" (a drop) the later wins; "resume" never
@@ -186,15 +228,20 @@ static void add_pending(Oid dboid, Pending on_commit) {
         pending[i].on_commit = on_commit;
       else if (on_commit == Pending::start)
         pending[i].on_commit = Pending::start;
-      return;
+      return &pending[i];
     }
-  if (npending < static_cast<int>(lengthof(pending))) pending[npending++] = PendingDb{dboid, on_commit};
+  if (npending >= static_cast<int>(lengthof(pending))) return nullptr;
+  pending[npending] = PendingDb{dboid, on_commit, 0};
+  return &pending[npending++];
 }
 
-static void clear_stop(Oid dboid) {
+static void clear_stop(const PendingDb& p) {
   SpinLockAcquire(&shared->mutex);
-  DbEntry* e = find_db_locked(dboid);
-  if (e) e->stop_requested = false;
+  DbEntry* e = find_db_locked(p.dboid);
+  if (e && p.reserved != 0 && e->generation == p.reserved && e->next_due == DT_NOEND && e->scheduler_pid == 0)
+    e->in_use = false;  // taken by stop_scheduler and not asked for since
+  else if (e)
+    e->stop_requested = false;
   SpinLockRelease(&shared->mutex);
 }
 
@@ -208,16 +255,19 @@ void on_xact_event(XactEvent event) {
           SpinLockAcquire(&shared->mutex);
           DbEntry* e = find_db_locked(p.dboid);
           if (e) e->in_use = false;
+          for (Oid& u : shared->unplaced)
+            if (u == p.dboid) u = InvalidOid;
           SpinLockRelease(&shared->mutex);
           clear_waiting_jobs(p.dboid);
+          wake_launcher();  // a database may be waiting for the entry
           break;
         }
         case Pending::resume:
-          clear_stop(p.dboid);
+          clear_stop(p);
           wake_launcher();
           break;
         case Pending::start:
-          clear_stop(p.dboid);
+          clear_stop(p);
           request_scheduler(p.dboid);
           break;
         case Pending::none:
@@ -229,7 +279,7 @@ void on_xact_event(XactEvent event) {
     if (wake_on_commit && !in_scheduler) note_jobs_changed(MyDatabaseId);
   } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
              event == XACT_EVENT_PREPARE) {
-    for (int i = 0; i < npending; i++) clear_stop(pending[i].dboid);
+    for (int i = 0; i < npending; i++) clear_stop(pending[i]);
     if (npending > 0) wake_launcher();
   } else {
     return;
@@ -242,9 +292,15 @@ void on_xact_event(XactEvent event) {
 // Makes the scheduler of `dboid` (and its job workers) leave, and waits until they have.
 static void stop_scheduler(Oid dboid, Pending on_commit) {
   if (!OidIsValid(dboid)) return;
-  add_pending(dboid, on_commit);
+  PendingDb* p = add_pending(dboid, on_commit);
   SpinLockAcquire(&shared->mutex);
   DbEntry* e = find_db_locked(dboid);
+  if (e == nullptr && p != nullptr && (e = add_db_locked(dboid)) != nullptr) {
+    // A database without jobs has no entry: take one for the command, so that no scheduler
+    // (a job change committed meanwhile, the launcher's scan) connects to it meanwhile.
+    e->next_due = DT_NOEND;
+    e->generation = p->reserved = shared->next_generation++;
+  }
   pid_t pid = 0;
   if (e) {
     e->stop_requested = true;
@@ -305,13 +361,28 @@ static char* option_string(List* options, const char* name) {
   return nullptr;
 }
 
+// Whether rv names one of the job tables (pg_dump schema-qualifies it).
+static bool is_job_table(const RangeVar* rv) {
+  return rv != nullptr && (rv->schemaname == nullptr || strcmp(rv->schemaname, "_strata_catalog") == 0) &&
+         (strcmp(rv->relname, "bgw_job") == 0 || strcmp(rv->relname, "bgw_job_stat") == 0);
+}
+
 // Commands that need a database to themselves, or that remove or replace the extension, make
-// the scheduler leave first. This handler also acts for databases other than the current one,
-// so it does not wait for extension_is_active().
+// the scheduler leave first. A COPY into the job tables, or an ALTER TABLE of them, counts as a
+// change to the jobs even when their triggers are disabled (pg_restore --disable-triggers
+// disables them around the COPY and enables them again with ALTER TABLE). This handler also
+// acts for databases other than the current one, so it does not wait for extension_is_active().
 void wrap_utility(const pg::UtilityCall* call) {
   Node* stmt = call->pstmt->utilityStmt;
   if (shared != nullptr) {
     switch (nodeTag(stmt)) {
+      case T_CopyStmt:
+        if (castNode(CopyStmt, stmt)->is_from && is_job_table(castNode(CopyStmt, stmt)->relation))
+          wake_on_commit = true;
+        break;
+      case T_AlterTableStmt:
+        if (is_job_table(castNode(AlterTableStmt, stmt)->relation)) wake_on_commit = true;
+        break;
       case T_DropdbStmt:
         stop_scheduler(get_database_oid(castNode(DropdbStmt, stmt)->dbname, true), Pending::forget);
         break;
@@ -372,6 +443,7 @@ static void register_launcher() {
 namespace strata {
 
 int guc_max_background_workers = 8;
+int guc_max_job_databases = 512;
 
 void jobs_init() {
   // Jobs need the preload (shared memory, the launcher); none run during pg_upgrade.
@@ -401,6 +473,7 @@ STRATA_FUNCTION(strata_job_waiting) {
     if (shared->waiting[i].job_id == job_id && shared->waiting[i].dboid == MyDatabaseId) waiting = true;
   const DbEntry* e = find_db_locked(MyDatabaseId);
   if (due && e != nullptr && e->no_scheduler && e->scheduler_pid == 0) waiting = true;
+  if (due && e == nullptr && is_unplaced_locked(MyDatabaseId)) waiting = true;  // no free entry yet
   SpinLockRelease(&shared->mutex);
   PG_RETURN_BOOL(waiting);
 }

@@ -15,16 +15,9 @@ schedulers() {
 }
 setup_db() {
   q -d postgres -c "CREATE DATABASE $1"
-  q -d "$1" >/dev/null <<'SQL'
-SET client_min_messages = warning;
-CREATE EXTENSION strata;
-CREATE TABLE runs (job int, at timestamptz DEFAULT clock_timestamp());
-CREATE PROCEDURE tick(job_id int, config jsonb) LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO public.runs (job) VALUES (job_id); END $$;
-CREATE PROCEDURE sleeper(job_id int, config jsonb) LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO public.runs (job) VALUES (job_id); COMMIT; PERFORM pg_sleep(60); END $$;
-SELECT add_job('tick', '1 second');
-SQL
+  install_tick "$1" -c 'CREATE PROCEDURE sleeper(job_id int, config jsonb) LANGUAGE plpgsql AS $$
+    BEGIN INSERT INTO public.runs (job) VALUES (job_id); COMMIT; PERFORM pg_sleep(60); END $$' \
+    -c "SELECT add_job('tick', '1 second')"
 }
 
 q -d postgres -c "CREATE DATABASE plain"   # no extension: no scheduler
@@ -91,14 +84,7 @@ if poll postgres "SELECT count(*) = 1 FROM pg_stat_activity WHERE datname = 'db_
 
 # strata in template1 with a job: no scheduler there (CREATE DATABASE must be able to copy it),
 # and a database created from it gets one that runs the copied job.
-q -d template1 >/dev/null <<'SQL'
-SET client_min_messages = warning;
-CREATE EXTENSION strata;
-CREATE TABLE runs (job int, at timestamptz DEFAULT clock_timestamp());
-CREATE PROCEDURE tick(job_id int, config jsonb) LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO public.runs (job) VALUES (job_id); END $$;
-SELECT add_job('tick', '1 second');
-SQL
+install_tick template1 -c "SELECT add_job('tick', '1 second')"
 sleep 1
 expect postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'template1'" 0 "no scheduler in template1"
 expect template1 "SELECT count(*) FROM runs" 0 "no job ran in template1"

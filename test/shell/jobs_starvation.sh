@@ -17,13 +17,7 @@ dbs=()
 for i in $(seq 1 $NDB); do dbs+=("starve_$i"); done
 # One database set up, then copied (CREATE DATABASE ... TEMPLATE: quicker than 12 installs).
 q -d postgres -c "CREATE DATABASE starve_tpl"
-q -d starve_tpl >/dev/null <<'SQL'
-SET client_min_messages = warning;
-CREATE EXTENSION strata;
-CREATE TABLE runs (job int, at timestamptz DEFAULT clock_timestamp());
-CREATE PROCEDURE tick(job_id int, config jsonb) LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO runs (job) VALUES (job_id); END $$;
-SQL
+install_tick starve_tpl
 for db in "${dbs[@]}"; do q -d postgres -c "CREATE DATABASE $db TEMPLATE starve_tpl"; done
 # All jobs start together, then every 3 seconds: more databases with due jobs than worker slots.
 start=$(q -d postgres -c "SELECT now() + interval '2 seconds'")

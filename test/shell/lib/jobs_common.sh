@@ -26,6 +26,15 @@ expect() {
   got=$(q -d "$1" -c "$2" 2>&1) || true
   if [ "$got" = "$3" ]; then ok "$4"; else fail "$4: expected '$3', got '$got'"; fi
 }
+# install_tick DB [psql options...]: strata, a table runs and a procedure tick(job_id, config) that
+# adds a row to it, in DB; then the further -c commands given.
+install_tick() {
+  local db=$1; shift
+  q -d "$db" >/dev/null -c "SET client_min_messages = warning" -c "CREATE EXTENSION strata" \
+    -c "CREATE TABLE runs (job int, at timestamptz DEFAULT clock_timestamp())" \
+    -c 'CREATE PROCEDURE tick(job_id int, config jsonb) LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO public.runs (job) VALUES (job_id); END $$' "$@"
+}
 start_test_cluster() {
   rm -rf "$DATA" "$DATA.sock" "$DATA.log"
   [ -x "$STAGE_BINDIR/postgres" ] && [ -f "$STAGE$SYS_PKGLIBDIR/strata.so" ] || stage_install
