@@ -211,7 +211,6 @@ void define_settings() {
                           "-1 never summarises, 0 summarises every such operation.",
                           &pg::guc_summary_min_duration, 1000, -1, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr,
                           nullptr, nullptr);
-  MarkGUCPrefixReserved("strata");
 }
 
 }  // namespace
@@ -227,7 +226,10 @@ void _PG_init(void) {
     strata::gapfill::gapfill_init();  // GapFill's
     strata::row_move_init();  // StrataUpdate's and ChunkRowMove's
     strata::jobs_init();     // the launcher, when preloaded
-    strata::caggs_init();    // its setting
+    strata::caggs_init();    // its settings
+    // After every subsystem defined its settings: reserving the prefix first would make the server
+    // drop a later-defined strata.* value given in postgresql.conf ("invalid configuration parameter").
+    MarkGUCPrefixReserved("strata");
     strata::hooks::install_hooks();
   });
 }

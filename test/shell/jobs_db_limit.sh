@@ -12,7 +12,9 @@ PORT=55427
 source "$(dirname "${BASH_SOURCE[0]}")/lib/jobs_common.sh"
 DUMP=$DATA.dump
 trap 'cluster_stop "$DATA"; rm -f "$DUMP"' EXIT
-start_test_cluster "strata.max_job_databases = 2"
+# (strata.cagg_refresh_batch_buckets: a setting a subsystem defines after the hook module's own,
+# which the server must keep from postgresql.conf too)
+start_test_cluster "strata.max_job_databases = 2" "strata.cagg_refresh_batch_buckets = 7"
 
 schedulers() {
   q -d postgres -c "SELECT coalesce(string_agg(datname, ',' ORDER BY datname), '') FROM pg_stat_activity WHERE backend_type = 'strata job scheduler'"
@@ -20,6 +22,7 @@ schedulers() {
 runs() { q -d "$1" -c "SELECT count(*) FROM runs"; }
 
 expect postgres "SHOW strata.max_job_databases" 2 "the setting"
+expect postgres "SHOW strata.cagg_refresh_batch_buckets" 7 "a continuous aggregate setting from postgresql.conf"
 q -d postgres -c "CREATE DATABASE plain"   # no strata: comes first in the startup scan
 q -d postgres -c "CREATE DATABASE tpl"
 install_tick tpl
