@@ -26,6 +26,12 @@ SELECT * FROM pri WHERE device = 1 ORDER BY time DESC LIMIT 2;
 SELECT time, count(*) FROM pri WHERE time >= '2026-01-02' AND time < '2026-01-02 03:00' GROUP BY time ORDER BY time;
 SELECT pri_parent_index_locks();
 COMMIT;
+-- The same through a view.
+CREATE VIEW pri_view AS SELECT time, device, v FROM pri WHERE device = 1;
+BEGIN;
+SELECT * FROM pri_view ORDER BY time DESC LIMIT 2;
+SELECT pri_parent_index_locks();
+COMMIT;
 
 -- A join (here a sub-query of one hypertable that the planner pulls up into the join): the
 -- indexes are there, so the join knows that its inner side is unique.
@@ -46,5 +52,6 @@ SELECT count(*) FROM pg_locks l JOIN pg_index i ON i.indexrelid = l.relation
   WHERE l.pid = pg_backend_pid() AND i.indrelid = 'pru'::regclass;
 COMMIT;
 
+DROP VIEW pri_view;
 DROP TABLE pri, pri_dev, pru;
 DROP FUNCTION pri_parent_index_locks();

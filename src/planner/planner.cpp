@@ -78,6 +78,14 @@ bool rte_is_deferred(const RangeTblEntry* rte) {
   return rte->rtekind == RTE_RELATION && rte->ctename != nullptr && strcmp(rte->ctename, kDeferMarker) == 0;
 }
 
+// Whether the join tree reads nothing but relation `relid` (FromExprs of one item each, as a view
+// or another sub-query pulled up into a query of its own leaves them).
+bool jointree_reads_only(Node* node, Index relid) {
+  while (node != nullptr && IsA(node, FromExpr) && list_length(((FromExpr*)node)->fromlist) == 1)
+    node = (Node*)linitial(((FromExpr*)node)->fromlist);
+  return node != nullptr && IsA(node, RangeTblRef) && (Index)((RangeTblRef*)node)->rtindex == relid;
+}
+
 bool rte_is_left(const RangeTblEntry* rte) {
   return rte->rtekind == RTE_RELATION && rte->ctename != nullptr && strcmp(rte->ctename, kLeaveMarker) == 0;
 }
@@ -134,9 +142,7 @@ void mark_query_rtes(Query* q, bool leave) {
       rte->ctename = pstrdup(kLeaveMarker);
       continue;
     }
-    if (q->commandType == CMD_SELECT && q->rowMarks == NIL && q->jointree != nullptr &&
-        list_length(q->jointree->fromlist) == 1 && IsA(linitial(q->jointree->fromlist), RangeTblRef) &&
-        ((RangeTblRef*)linitial(q->jointree->fromlist))->rtindex == rti) {
+    if (q->commandType == CMD_SELECT && q->rowMarks == NIL && jointree_reads_only((Node*)q->jointree, (Index)rti)) {
       rte->ctename = pstrdup(kDeferMarker);
       continue;
     }
@@ -230,11 +236,7 @@ namespace {
 bool parent_needs_no_indexes(PlannerInfo* root, Oid relid, RelOptInfo* rel) {
   Query* parse = root->parse;
   if (rel->reloptkind != RELOPT_BASEREL || parse->commandType != CMD_SELECT || parse->rowMarks != NIL ||
-      root->rowMarks != NIL)
-    return false;
-  FromExpr* jt = parse->jointree;
-  if (jt == nullptr || list_length(jt->fromlist) != 1 || !IsA(linitial(jt->fromlist), RangeTblRef) ||
-      (Index)((RangeTblRef*)linitial(jt->fromlist))->rtindex != rel->relid)
+      root->rowMarks != NIL || !jointree_reads_only((Node*)parse->jointree, rel->relid))
     return false;
   Relation relation = table_open(relid, NoLock);
   List* indexes = relation->rd_rel->relhasindex ? RelationGetIndexList(relation) : NIL;
