@@ -69,6 +69,23 @@ const char kExpandMarker[] = "strata_expand_hypertable";
 // that take_over_late_rte does not take them after all.
 const char kLeaveMarker[] = "strata_leave_hypertable";
 
+// Hypertables read alone by a SELECT level without row marks carry this one and keep `inh` until
+// get_relation_info has built their rel as an inheritance parent (see take_over_late_rte), which
+// then takes them over like a marked one.
+const char kDeferMarker[] = "strata_expand_hypertable_deferred";
+
+bool rte_is_deferred(const RangeTblEntry* rte) {
+  return rte->rtekind == RTE_RELATION && rte->ctename != nullptr && strcmp(rte->ctename, kDeferMarker) == 0;
+}
+
+// Whether the join tree reads nothing but relation `relid` (FromExprs of one item each, as a view
+// or another sub-query pulled up into a query of its own leaves them).
+bool jointree_reads_only(Node* node, Index relid) {
+  while (node != nullptr && IsA(node, FromExpr) && list_length(((FromExpr*)node)->fromlist) == 1)
+    node = (Node*)linitial(((FromExpr*)node)->fromlist);
+  return node != nullptr && IsA(node, RangeTblRef) && (Index)((RangeTblRef*)node)->rtindex == relid;
+}
+
 bool rte_is_left(const RangeTblEntry* rte) {
   return rte->rtekind == RTE_RELATION && rte->ctename != nullptr && strcmp(rte->ctename, kLeaveMarker) == 0;
 }
@@ -123,6 +140,10 @@ void mark_query_rtes(Query* q, bool leave) {
     if (!is_hypertable(rte->relid)) continue;
     if (leave) {
       rte->ctename = pstrdup(kLeaveMarker);
+      continue;
+    }
+    if (q->commandType == CMD_SELECT && q->rowMarks == NIL && jointree_reads_only((Node*)q->jointree, (Index)rti)) {
+      rte->ctename = pstrdup(kDeferMarker);
       continue;
     }
     rte->inh = false;
@@ -204,14 +225,58 @@ void restore_hypertable_indexes(PlannerInfo* root, RelOptInfo* rel) {
 
 }  // namespace
 
+namespace {
+
+// Whether the hypertable's own table, built as an inheritance parent (no index list, no size
+// estimate), is all the query needs of it: a SELECT of this one relation, without joins (whose
+// uniqueness proofs and foreign-key estimates use the parent's indexes and keys) and without row
+// marks, on a hypertable without a one-column unique index (which makes estimates of that column
+// take it as distinct: has_unique_index). The index check reads pg_index rows from the syscache
+// rather than building the indexes' relcache entries.
+bool parent_needs_no_indexes(PlannerInfo* root, Oid relid, RelOptInfo* rel) {
+  Query* parse = root->parse;
+  if (rel->reloptkind != RELOPT_BASEREL || parse->commandType != CMD_SELECT || parse->rowMarks != NIL ||
+      root->rowMarks != NIL || !jointree_reads_only((Node*)parse->jointree, rel->relid))
+    return false;
+  Relation relation = table_open(relid, NoLock);
+  List* indexes = relation->rd_rel->relhasindex ? RelationGetIndexList(relation) : NIL;
+  table_close(relation, NoLock);
+  bool unique_column = false;
+  ListCell* lc;
+  foreach (lc, indexes) {
+    HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+    if (!HeapTupleIsValid(tuple)) continue;
+    Form_pg_index index = (Form_pg_index)GETSTRUCT(tuple);
+    if (index->indisunique && index->indnkeyatts == 1) unique_column = true;
+    ReleaseSysCache(tuple);
+  }
+  list_free(indexes);
+  return !unique_column;
+}
+
+}  // namespace
+
 // Hypertable RTEs that appear only during planning (bodies of inlined SQL functions) escape the
 // walk above; they are taken over when their rel is built, which is still before PostgreSQL
 // expands inheritance (add_other_rels_to_query). Every taken-over hypertable that is a DML target
 // or row-locked gets its junk columns here, before PostgreSQL builds the rels' target lists.
+// Deferred RTEs (SELECT levels) arrive here as inheritance parents: get_relation_info skipped the
+// hypertable's indexes (index_open, IndexOptInfo, a size lookup per index) and its size estimate,
+// which the expansion throws away. When the query needs the indexes after all
+// (parent_needs_no_indexes), the rel is built again as a plain relation.
 void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel) {
   if (rel->reloptkind != RELOPT_BASEREL && rel->reloptkind != RELOPT_OTHER_MEMBER_REL) return;
   RangeTblEntry* rte = root->simple_rte_array[rel->relid];
   if (rte == nullptr || rte->rtekind != RTE_RELATION) return;
+  if (rte_is_deferred(rte)) {
+    rte->ctename = pstrdup(kExpandMarker);
+    if (inhparent) {
+      rte->inh = false;
+      if (!parent_needs_no_indexes(root, relid, rel)) get_relation_info(root, relid, false, rel);
+      return;
+    }
+    // (no chunks: subquery_planner cleared inh, and the rel was built as a plain relation)
+  }
   if (rte_is_marked(rte)) {
     if (!rte->inh && rel->reloptkind == RELOPT_BASEREL) prepare_dml_hypertable_rel(root, rel->relid);
     if (!rte->inh) hide_hypertable_indexes(root, rel);

@@ -34,8 +34,10 @@ void planner_init();
 // does not expand their inheritance tree (expand_hypertable_rel does, with chunk exclusion).
 void mark_hypertable_rtes(const pg::PlannerCall* call);
 // get_relation_info: marks hypertable RTEs that appear only during planning (inlined SQL
-// function bodies), before PostgreSQL expands inheritance; for every taken-over hypertable that is
-// the target of UPDATE/DELETE/MERGE or row-locked, adds the junk columns its chunks need (dml.hpp).
+// function bodies), before PostgreSQL expands inheritance, and those that a SELECT level reads alone,
+// which mark_hypertable_rtes left `inh` so that their rel is built without the hypertable's own
+// indexes; for every taken-over hypertable that is the target of UPDATE/DELETE/MERGE or row-locked,
+// adds the junk columns its chunks need (dml.hpp).
 void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel);
 // set_rel_pathlist: plans a marked hypertable as an append of the chunks its restrictions can
 // match (Append, MergeAppend or ChunkAppend paths).
