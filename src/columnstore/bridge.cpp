@@ -265,6 +265,12 @@ void builder_submit(Builder* b) {
 
 bool builder_in_flight(const Builder* b) { return b->in_flight; }
 
+bool builder_busy(Builder* b) {
+  if (!b->in_flight) return false;
+  std::lock_guard<std::mutex> lock(b->mu);
+  return b->job != nullptr;
+}
+
 void builder_reuse_codecs(Builder* b, bool on) {
   if (b->in_flight || b->bufs[1] || b->current().rows() != 0)
     throw core::Error(core::Errc::internal, "columnstore: builder_reuse_codecs after the first row");

@@ -51,6 +51,14 @@ namespace {
 
 // Initial row capacity of a segment's buffer (doubled up to kBatchRows as rows come).
 constexpr int kFirstRows = 64;
+// A chunk that got no row while this many rows (or its own buffered rows, if more) went to other
+// chunks is taken as done with (rows that come in time order leave a chunk for good): its
+// segments' last rows are written as batches while the COPY reads on, not after the input.
+constexpr int64 kIdleRows = 32 * (int64)kBatchRows;
+// Paced writing looks at the chunk's queue every kPaceRows rows (a power of two) and at the
+// other chunks every kOtherRows rows.
+constexpr int kPaceRows = 32;
+constexpr int kOtherRows = 128;
 
 }  // namespace
 
@@ -113,17 +121,21 @@ struct DirectChunk {
   int nsegs, capsegs;
   Segment* last;         // the segment of the previous row
   bool last_missed;      // the previous row was not of its predecessor's segment (rows come round-robin)
-  // Segments holding at least a whole batch, oldest first: one batch is written per
-  // kBatchRows / 2 rows buffered (a segment that reaches 2 * kBatchRows rows at once), so that
-  // batches are handed to the encoding worker evenly rather than all segments' at the same row
-  // (rows that come round-robin over the segments fill them together), and each batch is encoded
-  // while the next rows are read.
+  // Segments holding at least a whole batch, oldest first: one batch is written whenever the
+  // chunk's encoding worker has finished the one before (looked at every kPaceRows rows; one per
+  // kBatchRows / 2 rows, the worker busy or not, once the buffers hold half of their limit; a
+  // segment that reaches 2 * kBatchRows rows at once), so that batches are handed to the worker
+  // as fast as it encodes them rather than all segments' at the same row (rows that come
+  // round-robin over the segments fill them together), each encoded while the next rows are read,
+  // and the backend does not encode a batch itself because the worker had not got to it yet.
   Segment** queue;       // a ring of capsegs entries
   int qhead, qlen;
-  int since_write;       // rows buffered since the last paced batch
+  int64 last_seen;       // DirectCopy::seen at the chunk's latest row
+  int flush_next;        // an idle chunk: the next segment whose last rows are written
   TupleTableSlot* wslot; // a buffered row, for the writer
   int64 buffered;
   int64 rows;            // written as batches
+  int64 rows_read;       // written as batches while the input was read
   bool automatic;        // written as batches only once min_rows rows are buffered
   bool decided;          // automatic: enough rows came, batches are written
   bool row_part;         // automatic, too few rows: they (and later ones) go to the row part
@@ -140,6 +152,11 @@ struct DirectCopy {
   List* chunks;  // DirectChunk*
   Size held;     // bytes of the segments' buffers
   Size limit;    // past which every chunk's rows are written
+  // Paced writing (DirectChunk::queue) over all chunks: a batch of the chunk the rows go to, else
+  // (every kOtherRows rows) of another chunk: its queued batches, or the last rows of an idle one.
+  int64 seen;         // rows buffered so far
+  int64 since_write;  // rows buffered since the last paced batch
+  int since_check;    // pacing checks since other chunks were looked at
 };
 
 namespace {
@@ -552,7 +569,36 @@ void write_queued(DirectChunk* ch) {
 void clear_queue(DirectChunk* ch) {
   for (int i = 0; i < ch->qlen; ++i) ch->queue[(ch->qhead + i) % ch->capsegs]->queued = false;
   ch->qhead = ch->qlen = 0;
-  ch->since_write = 0;
+}
+
+// Paced writing of the chunks the rows do not go to: one batch of another chunk whose worker is
+// free, its oldest queued one, or the last rows of one segment of a chunk that no longer gets
+// rows (as write_chunk writes them at the end; a row that comes for it later starts a new batch).
+// Whether a batch was written.
+bool write_other(DirectCopy* dc, DirectChunk* cur) {
+  ListCell* lc;
+  foreach (lc, dc->chunks) {
+    auto* ch = (DirectChunk*)lfirst(lc);
+    if (ch == cur || ch->buffered == 0 || ch->row_part || (ch->automatic && !ch->decided) ||
+        batch_writer_busy(ch->writer))
+      continue;
+    if (ch->qlen > 0) {
+      write_queued(ch);
+      return true;
+    }
+    if (dc->seen - ch->last_seen < Max(kIdleRows, ch->buffered)) continue;
+    // Idle, and no segment holds a whole batch (it would be queued).
+    for (; ch->flush_next < ch->nsegs; ch->flush_next++) {
+      Segment* seg = ch->segs[ch->flush_next];
+      if (seg->n == 0) continue;
+      write_segment(dc, ch, seg, true);
+      segment_release(dc, ch, seg);
+      ch->flush_next++;
+      return true;
+    }
+    ch->flush_next = 0;  // (not reached: buffered rows are in some segment)
+  }
+  return false;
 }
 
 // Writes the chunk's buffered rows (`all`: every row, else whole batches); an automatic chunk
@@ -754,6 +800,8 @@ void buffer_row(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
   }
   seg->n++;
   ch->buffered++;
+  ch->last_seen = ++dc->seen;
+  ch->flush_next = 0;
   if (ch->automatic && !ch->decided) {
     if (seg->n >= kBatchRows && ch->buffered >= dc->min_rows) {
       ch->decided = true;
@@ -763,9 +811,19 @@ void buffer_row(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
     if (seg->n >= kBatchRows) queue_segment(ch, seg);
     if (seg->n >= 2 * kBatchRows) {
       write_first_batch(ch, seg);  // stays queued (it still holds a whole batch)
-    } else if (++ch->since_write >= kBatchRows / 2 && ch->qlen > 0) {
-      ch->since_write = 0;
-      write_queued(ch);
+    } else if ((++dc->since_write & (kPaceRows - 1)) == 0) {
+      bool wrote = false;
+      if (ch->qlen > 0 &&
+          (!batch_writer_busy(ch->writer) || (dc->since_write >= kBatchRows / 2 && dc->held > dc->limit / 2))) {
+        write_queued(ch);
+        wrote = true;
+      }
+      // (every chunk has its own worker)
+      if (++dc->since_check == kOtherRows / kPaceRows) {
+        dc->since_check = 0;
+        if (dc->chunks->length > 1) wrote |= write_other(dc, ch);
+      }
+      if (wrote) dc->since_write = 0;
     }
   }
   if (dc->held > dc->limit) write_all(dc);
@@ -936,15 +994,21 @@ void direct_copy_add(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
 void direct_copy_finish(DirectCopy* dc) {
   if (dc == nullptr) return;
   ListCell* lc;
-  foreach (lc, dc->chunks) check_copy_keys(dc, (DirectChunk*)lfirst(lc));
+  foreach (lc, dc->chunks) {
+    auto* ch = (DirectChunk*)lfirst(lc);
+    check_copy_keys(dc, ch);
+    ch->rows_read = ch->rows;
+  }
   write_all(dc);
   foreach (lc, dc->chunks) {
     auto* ch = (DirectChunk*)lfirst(lc);
     batch_writer_drain(ch->writer);
     const int64 batches = batch_writer_batches(ch->writer);
     if (ch->converted) compressed_chunk_note_batches(ch->chunk.id, ch->rows, batches);
-    ereport(DEBUG1, (errmsg("direct compression: %lld rows of chunk \"%s\" in %lld batches", (long long)ch->rows,
-                            NameStr(ch->chunk.table_name), (long long)batches)));
+    ereport(DEBUG1, (errmsg("direct compression: %lld rows of chunk \"%s\" in %lld batches, %lld rows written after "
+                            "the input was read",
+                            (long long)ch->rows, NameStr(ch->chunk.table_name), (long long)batches,
+                            (long long)(ch->rows - ch->rows_read))));
     batch_writer_close(ch->writer);
     ch->writer = nullptr;
     for (int i = 0; i < ch->nuniq; ++i) ExecDropSingleTupleTableSlot(ch->uniq[i].keyslot);
