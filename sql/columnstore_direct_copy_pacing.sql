@@ -72,6 +72,26 @@ COPY threaded FROM '/tmp/strata_regress_direct_pacing_long.csv' WITH (FORMAT csv
 SELECT * FROM check_rows('threaded', '/tmp/strata_regress_direct_pacing_long.csv');
 SELECT sum(n) AS day1_rows FROM day1_batches('threaded') b, unnest(b.batch_rows) n;
 
+-- The rows left at the end of the input (here 8 hosts with 900 rows each, 2 with 1,200) are
+-- written through two writers in turn, a segment at a time: every host's batches are numbered
+-- 1, 2, ... in time order, the rows and per-batch bounds are the input's.
+COPY (SELECT timestamptz '2026-02-01 00:00:00+00' + g * interval '1 second' AS time, 'w' || (g % 10) AS host, g AS v
+        FROM generate_series(1, 12000) g WHERE g % 10 < 2 OR g <= 9000 ORDER BY g)
+  TO '/tmp/strata_regress_direct_pacing_split.csv' WITH (FORMAT csv);
+SELECT mk('split');
+COPY split FROM '/tmp/strata_regress_direct_pacing_split.csv' WITH (FORMAT csv, direct_compress);
+SELECT * FROM day1_batches('split');
+SELECT * FROM check_rows('split', '/tmp/strata_regress_direct_pacing_split.csv');
+SELECT format('%I.%I', cc.schema_name, cc.table_name) AS split_cs FROM _strata_catalog.compressed_chunk cc
+  JOIN _strata_catalog.chunk ch ON ch.id = cc.chunk_id WHERE ch.table_name = (SELECT relname FROM pg_class WHERE oid =
+  (SELECT c FROM show_chunks('split') c LIMIT 1)) \gset
+SELECT count(*) AS batches, count(DISTINCT (host, _strata_seq)) AS distinct_seq,
+       count(*) FILTER (WHERE b.lo IS DISTINCT FROM b.min OR b.hi IS DISTINCT FROM b.max) AS wrong_bounds
+  FROM (SELECT host, _strata_seq, _strata_min_1 AS min, _strata_max_1 AS max,
+               (SELECT min(time) FROM split s WHERE s.host = c.host AND s.time >= c._strata_min_1 AND s.time <= c._strata_max_1) AS lo,
+               (SELECT max(time) FROM split s WHERE s.host = c.host AND s.time >= c._strata_min_1 AND s.time <= c._strata_max_1) AS hi
+          FROM :split_cs c) b;
+
 RESET search_path;
 SET client_min_messages = warning;
 DROP SCHEMA cs_dcp CASCADE;

@@ -8,6 +8,7 @@
 #include "columnstore/direct.hpp"
 
 #include "columnstore/batch_writer.hpp"
+#include "columnstore/columnstore.hpp"
 #include "columnstore/storage.hpp"
 #include "pg/compat.hpp"
 #include "pg/guard.hpp"
@@ -59,6 +60,9 @@ constexpr int64 kIdleRows = 32 * (int64)kBatchRows;
 // other chunks every kOtherRows rows.
 constexpr int kPaceRows = 32;
 constexpr int kOtherRows = 128;
+// At the end of the input, a chunk with at least this many rows left writes them through two
+// writers (write_chunk).
+constexpr int64 kSplitRows = 4 * (int64)kBatchRows;
 
 }  // namespace
 
@@ -100,6 +104,8 @@ struct DirectChunk {
   ResultRelInfo* rri;
   Relation companion;
   BatchWriter* writer;
+  BatchWriter* writer2;  // direct_copy_finish: a second writer for the rows left (write_chunk)
+  CompressionSettings settings;
   MemoryContext cxt;     // the segments and their buffers
   int natts;
   bool* byval;           // per attribute
@@ -157,6 +163,7 @@ struct DirectCopy {
   int64 seen;         // rows buffered so far
   int64 since_write;  // rows buffered since the last paced batch
   int since_check;    // pacing checks since other chunks were looked at
+  bool finishing;     // the input is read (direct_copy_finish)
 };
 
 namespace {
@@ -626,13 +633,35 @@ void write_chunk(DirectCopy* dc, DirectChunk* ch, bool all) {
       return;
     }
   }
+  // The rows left when the input is read are written through two writers in turn, a segment at a
+  // time (its batches' _strata_seq continue whichever writer writes them), so that their batches
+  // are encoded by two workers side by side while the backend fills the next, not one batch at a
+  // time.
+  BatchWriter* writers[2] = {ch->writer, nullptr};
+  if (all && dc->finishing && guc_compression_encode_thread && ch->buffered >= kSplitRows) {
+    if (ch->writer2 == nullptr) {
+      MemoryContext old = MemoryContextSwitchTo(dc->cxt);
+      ch->writer2 = batch_writer_open(ch->rri->ri_RelationDesc, ch->companion, &ch->settings);
+      MemoryContextSwitchTo(old);
+    }
+    writers[1] = ch->writer2;
+  }
+  int w = 0;
   // The queued whole batches first, in the order they came (as if written when they filled).
-  while (ch->qlen > 0) write_queued(ch);
+  while (ch->qlen > 0) {
+    ch->writer = writers[w];
+    if (writers[1] != nullptr) w ^= 1;
+    write_queued(ch);
+  }
   clear_queue(ch);
   for (int i = 0; i < ch->nsegs; ++i) {
+    if (ch->segs[i]->n == 0) continue;
+    ch->writer = writers[w];
+    if (writers[1] != nullptr) w ^= 1;
     write_segment(dc, ch, ch->segs[i], all);
     if (all) segment_release(dc, ch, ch->segs[i]);
   }
+  ch->writer = writers[0];
 }
 
 void write_all(DirectCopy* dc) {
@@ -972,6 +1001,7 @@ DirectChunk* direct_copy_chunk(DirectCopy* dc, const ChunkInfo* chunk, ResultRel
   ch->rri = rri;
   ch->companion = companion;
   ch->writer = batch_writer_open(rri->ri_RelationDesc, companion, &cc.settings);
+  ch->settings = cc.settings;
   ch->automatic = !dc->asked;
   ch->converted = converted;
   ch->cxt = AllocSetContextCreate(dc->cxt, "direct compression segments", ALLOCSET_DEFAULT_SIZES);
@@ -999,11 +1029,18 @@ void direct_copy_finish(DirectCopy* dc) {
     check_copy_keys(dc, ch);
     ch->rows_read = ch->rows;
   }
+  dc->finishing = true;
   write_all(dc);
   foreach (lc, dc->chunks) {
     auto* ch = (DirectChunk*)lfirst(lc);
     batch_writer_drain(ch->writer);
-    const int64 batches = batch_writer_batches(ch->writer);
+    int64 batches = batch_writer_batches(ch->writer);
+    if (ch->writer2 != nullptr) {
+      batch_writer_drain(ch->writer2);
+      batches += batch_writer_batches(ch->writer2);
+      batch_writer_close(ch->writer2);
+      ch->writer2 = nullptr;
+    }
     if (ch->converted) compressed_chunk_note_batches(ch->chunk.id, ch->rows, batches);
     ereport(DEBUG1, (errmsg("direct compression: %lld rows of chunk \"%s\" in %lld batches, %lld rows written after "
                             "the input was read",
