@@ -95,6 +95,7 @@ struct Segment {
   Size nbytes, capbytes;
   int32 seq;       // batches of the segment written so far
   bool queued;     // in its chunk's queue of segments holding a whole batch
+  Segment* next;   // the segment of the row that came after this segment's latest row
 };
 
 struct DirectChunk {
@@ -729,14 +730,22 @@ void table_put(DirectChunk* ch, Segment* seg) {
 // The row's segment, created when new.
 Segment* find_segment(DirectChunk* ch, const Datum* values, const bool* isnull) {
   // The previous row's segment is tried first unless it was not the one before it (rows that
-  // come round-robin over the segments would compare with a wrong segment every time).
-  if (ch->last != nullptr && !ch->last_missed && segment_matches(ch, ch->last, values, isnull)) return ch->last;
+  // come round-robin over the segments would compare with a wrong segment every time), then the
+  // segment that followed it before, then the hash table.
+  Segment* prev = ch->last;
+  if (prev != nullptr && !ch->last_missed && segment_matches(ch, prev, values, isnull)) return prev;
+  // Then the one that followed it the last time (rows that come round-robin: the next in turn).
+  if (prev != nullptr && prev->next != nullptr && prev->next != prev && segment_matches(ch, prev->next, values, isnull)) {
+    ch->last_missed = true;
+    return ch->last = prev->next;
+  }
   const uint32 h = segment_hash(ch, values, isnull);
   int i = (int)(h & (uint32)(ch->tsize - 1));
   for (; ch->table[i] != nullptr; i = (i + 1) & (ch->tsize - 1)) {
     Segment* seg = ch->table[i];
     if (seg->hash == h && segment_matches(ch, seg, values, isnull)) {
-      ch->last_missed = seg != ch->last;
+      ch->last_missed = seg != prev;
+      if (prev != nullptr) prev->next = seg;
       return ch->last = seg;
     }
   }
@@ -769,6 +778,7 @@ Segment* find_segment(DirectChunk* ch, const Datum* values, const bool* isnull) 
     ch->capsegs = cap;
   }
   ch->segs[ch->nsegs++] = seg;
+  if (prev != nullptr) prev->next = seg;
   if (ch->nsegs * 2 > ch->tsize) {
     const int size = ch->tsize * 2;
     pfree(ch->table);
