@@ -60,6 +60,8 @@ void batch_writer_drain(BatchWriter* w);
 // Whether the batch handed to the worker thread is still being encoded (handing over the next
 // one would wait for it, or encode it on the caller's thread).
 bool batch_writer_busy(BatchWriter* w);
+// Batches the worker had not started when they were needed back, encoded on the caller's thread.
+int64 batch_writer_taken_back(const BatchWriter* w);
 // Batches written so far (call batch_writer_drain first for an exact count).
 int64 batch_writer_batches(const BatchWriter* w);
 // Frees the writer (the companion stays open).

@@ -127,6 +127,7 @@ struct Builder {
   std::exception_ptr job_error;
   bool stop = false;
   bool in_flight = false;  // backend side: a submitted batch not collected yet
+  int64_t taken_back = 0;  // batches builder_collect encoded on the backend's thread
 
   // Each column's codec choice, shared by both sets of buffers (only one batch is encoded at a
   // time: by the worker, or by the backend when there is no worker).
@@ -265,6 +266,8 @@ void builder_submit(Builder* b) {
 
 bool builder_in_flight(const Builder* b) { return b->in_flight; }
 
+int64_t builder_taken_back(const Builder* b) { return b->taken_back; }
+
 bool builder_busy(Builder* b) {
   if (!b->in_flight) return false;
   std::lock_guard<std::mutex> lock(b->mu);
@@ -294,6 +297,7 @@ void builder_collect(Builder* b) {
   }
   b->in_flight = false;
   if (stolen != nullptr) {
+    b->taken_back++;
     b->job_error = nullptr;
     b->batch = &stolen->finish();  // (only one batch is encoded at a time: the worker has none)
     return;

@@ -1045,17 +1045,19 @@ void direct_copy_finish(DirectCopy* dc) {
     auto* ch = (DirectChunk*)lfirst(lc);
     batch_writer_drain(ch->writer);
     int64 batches = batch_writer_batches(ch->writer);
+    int64 taken_back = batch_writer_taken_back(ch->writer);
     if (ch->writer2 != nullptr) {
       batch_writer_drain(ch->writer2);
       batches += batch_writer_batches(ch->writer2);
+      taken_back += batch_writer_taken_back(ch->writer2);
       batch_writer_close(ch->writer2);
       ch->writer2 = nullptr;
     }
     if (ch->converted) compressed_chunk_note_batches(ch->chunk.id, ch->rows, batches);
-    ereport(DEBUG1, (errmsg("direct compression: %lld rows of chunk \"%s\" in %lld batches, %lld rows written after "
-                            "the input was read",
+    ereport(DEBUG1, (errmsg("direct compression: %lld rows of chunk \"%s\" in %lld batches (%lld encoded by the backend, "
+                            "the worker had not started them), %lld rows written after the input was read",
                             (long long)ch->rows, NameStr(ch->chunk.table_name), (long long)batches,
-                            (long long)(ch->rows - ch->rows_read))));
+                            (long long)taken_back, (long long)(ch->rows - ch->rows_read))));
     batch_writer_close(ch->writer);
     ch->writer = nullptr;
     for (int i = 0; i < ch->nuniq; ++i) ExecDropSingleTupleTableSlot(ch->uniq[i].keyslot);
