@@ -43,31 +43,31 @@ BEGIN
                            UNION ALL (SELECT * FROM input EXCEPT ALL SELECT * FROM %1$s)) d)$q$, ht);
   DROP TABLE input;
 END $$;
-CREATE FUNCTION mk(name text) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE format('CREATE TABLE %I (time timestamptz NOT NULL, host text, v int)', name);
-  PERFORM create_hypertable(name, by_range('time', interval '1 day'));
-  EXECUTE format($f$ALTER TABLE %I SET (timescaledb.compress, timescaledb.compress_segmentby = 'host',
-                   timescaledb.compress_orderby = 'time')$f$, name);
-END $$;
+-- The hypertables of the cases below: 1-day chunks, segments by host, batches in time order.
+CREATE TABLE long (time timestamptz NOT NULL, host text, v int);
+CREATE TABLE short (LIKE long);
+CREATE TABLE threaded (LIKE long);
+CREATE TABLE split (LIKE long);
+SELECT count(*) FROM unnest('{long,short,threaded,split}'::regclass[]) t, create_hypertable(t, by_range('time', interval '1 day')) h;
+ALTER TABLE long SET (timescaledb.compress, timescaledb.compress_segmentby = 'host', timescaledb.compress_orderby = 'time');
+ALTER TABLE short SET (timescaledb.compress, timescaledb.compress_segmentby = 'host', timescaledb.compress_orderby = 'time');
+ALTER TABLE threaded SET (timescaledb.compress, timescaledb.compress_segmentby = 'host', timescaledb.compress_orderby = 'time');
+ALTER TABLE split SET (timescaledb.compress, timescaledb.compress_segmentby = 'host', timescaledb.compress_orderby = 'time');
 SET strata.compression_encode_thread = off;
 
 -- 40,000 rows of day 2 in between: day 1's 500 rows per host were written as one batch each
 -- while day 2 was read; its 10 late rows per host make a second batch.
-SELECT mk('long');
 COPY long FROM '/tmp/strata_regress_direct_pacing_long.csv' WITH (FORMAT csv, direct_compress);
 SELECT * FROM day1_batches('long');
 SELECT * FROM check_rows('long', '/tmp/strata_regress_direct_pacing_long.csv');
 
 -- 3,000 rows in between: day 1 is not idle yet, its rows stay buffered (one batch per host).
-SELECT mk('short');
 COPY short FROM '/tmp/strata_regress_direct_pacing_short.csv' WITH (FORMAT csv, direct_compress);
 SELECT * FROM day1_batches('short');
 SELECT * FROM check_rows('short', '/tmp/strata_regress_direct_pacing_short.csv');
 
 -- With the encoding worker (its timing decides when batches are written): the same rows.
 RESET strata.compression_encode_thread;
-SELECT mk('threaded');
 COPY threaded FROM '/tmp/strata_regress_direct_pacing_long.csv' WITH (FORMAT csv, direct_compress);
 SELECT * FROM check_rows('threaded', '/tmp/strata_regress_direct_pacing_long.csv');
 SELECT sum(n) AS day1_rows FROM day1_batches('threaded') b, unnest(b.batch_rows) n;
@@ -78,7 +78,6 @@ SELECT sum(n) AS day1_rows FROM day1_batches('threaded') b, unnest(b.batch_rows)
 COPY (SELECT timestamptz '2026-02-01 00:00:00+00' + g * interval '1 second' AS time, 'w' || (g % 10) AS host, g AS v
         FROM generate_series(1, 12000) g WHERE g % 10 < 2 OR g <= 9000 ORDER BY g)
   TO '/tmp/strata_regress_direct_pacing_split.csv' WITH (FORMAT csv);
-SELECT mk('split');
 COPY split FROM '/tmp/strata_regress_direct_pacing_split.csv' WITH (FORMAT csv, direct_compress);
 SELECT * FROM day1_batches('split');
 SELECT * FROM check_rows('split', '/tmp/strata_regress_direct_pacing_split.csv');
