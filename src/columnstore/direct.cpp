@@ -734,8 +734,8 @@ Segment* find_segment(DirectChunk* ch, const Datum* values, const bool* isnull) 
   // segment that followed it before, then the hash table.
   Segment* prev = ch->last;
   if (prev != nullptr && !ch->last_missed && segment_matches(ch, prev, values, isnull)) return prev;
-  // Then the one that followed it the last time (rows that come round-robin: the next in turn).
-  if (prev != nullptr && prev->next != nullptr && prev->next != prev && segment_matches(ch, prev->next, values, isnull)) {
+  if (prev != nullptr && prev->next != nullptr && prev->next != prev &&
+      segment_matches(ch, prev->next, values, isnull)) {
     ch->last_missed = true;
     return ch->last = prev->next;
   }
@@ -860,7 +860,7 @@ void buffer_row(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
       // (every chunk has its own worker)
       if (++dc->since_check == kOtherRows / kPaceRows) {
         dc->since_check = 0;
-        if (dc->chunks->length > 1) wrote |= write_other(dc, ch);
+        if (list_length(dc->chunks) > 1) wrote |= write_other(dc, ch);
       }
       if (wrote) dc->since_write = 0;
     }
@@ -1054,8 +1054,8 @@ void direct_copy_finish(DirectCopy* dc) {
       ch->writer2 = nullptr;
     }
     if (ch->converted) compressed_chunk_note_batches(ch->chunk.id, ch->rows, batches);
-    ereport(DEBUG1, (errmsg("direct compression: %lld rows of chunk \"%s\" in %lld batches (%lld encoded by the backend, "
-                            "the worker had not started them), %lld rows written after the input was read",
+    ereport(DEBUG1, (errmsg("direct compression: %lld rows of chunk \"%s\" in %lld batches (%lld encoded by the "
+                            "backend, the worker had not started them), %lld rows written after the input was read",
                             (long long)ch->rows, NameStr(ch->chunk.table_name), (long long)batches,
                             (long long)taken_back, (long long)(ch->rows - ch->rows_read))));
     batch_writer_close(ch->writer);
