@@ -91,6 +91,36 @@ SELECT count(*) AS batches, count(DISTINCT (host, _strata_seq)) AS distinct_seq,
                (SELECT max(time) FROM split s WHERE s.host = c.host AND s.time >= c._strata_min_1 AND s.time <= c._strata_max_1) AS hi
           FROM :split_cs c) b;
 
+-- A unique index, chunks this COPY creates: their batches are all the COPY's own, so no batch is
+-- moved into the row part for a key and the empty row part is not probed; a key equal to one of
+-- a batch written 2,000 rows before is found among the COPY's keys at the end (23505, nothing
+-- left). A chunk that had a row before the COPY is probed as before.
+CREATE TABLE uq (time timestamptz NOT NULL, host text, v int);
+SELECT count(*) FROM create_hypertable('uq', by_range('time', interval '1 day'));
+ALTER TABLE uq SET (timescaledb.compress, timescaledb.compress_segmentby = 'host', timescaledb.compress_orderby = 'time');
+CREATE UNIQUE INDEX ON uq (host, time);
+CREATE FUNCTION try_copy(path text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE d text;
+BEGIN
+  EXECUTE format('COPY uq FROM %L WITH (FORMAT csv, direct_compress)', path);
+  RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+  RETURN SQLSTATE || ': ' || d;
+END $$;
+COPY (SELECT timestamptz '2026-03-01 00:00:00+00' + (CASE WHEN g = 2500 THEN 10 ELSE g END) * interval '1 second', 'u1', g
+        FROM generate_series(1, 2500) g ORDER BY g)
+  TO '/tmp/strata_regress_direct_pacing_dup.csv' WITH (FORMAT csv);
+SELECT try_copy('/tmp/strata_regress_direct_pacing_dup.csv');
+SELECT count(*) FROM uq;
+COPY (SELECT timestamptz '2026-03-01 00:00:00+00' + g * interval '1 second', 'u1', g FROM generate_series(1, 2500) g ORDER BY g)
+  TO '/tmp/strata_regress_direct_pacing_dup.csv' WITH (FORMAT csv);
+COPY uq FROM '/tmp/strata_regress_direct_pacing_dup.csv' WITH (FORMAT csv, direct_compress);
+INSERT INTO uq VALUES ('2026-03-02 00:00:05+00', 'u1', 0);
+COPY (SELECT timestamptz '2026-03-02 00:00:00+00' + g * interval '1 second', 'u1', g FROM generate_series(1, 2500) g ORDER BY g)
+  TO '/tmp/strata_regress_direct_pacing_dup.csv' WITH (FORMAT csv);
+SELECT try_copy('/tmp/strata_regress_direct_pacing_dup.csv');
+SELECT count(*), count(*) FILTER (WHERE time >= '2026-03-02 00:00:00+00') AS day2 FROM uq;
+
 RESET search_path;
 SET client_min_messages = warning;
 DROP SCHEMA cs_dcp CASCADE;

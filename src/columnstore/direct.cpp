@@ -147,6 +147,9 @@ struct DirectChunk {
   bool decided;          // automatic: enough rows came, batches are written
   bool row_part;         // automatic, too few rows: they (and later ones) go to the row part
   bool converted;        // this COPY made the chunk a compressed one
+  // Converted with an empty row part: no other writer adds rows to it before this transaction
+  // ends (the unique check's lock), nor does this statement, so a key is not probed there.
+  bool row_part_empty;
   BulkInsertState bistate;
 };
 
@@ -272,7 +275,7 @@ void check_unique(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
     for (int k = 0; k < u->nkeys; ++k) has_null |= isnull[k];
     if (has_null && !u->nulls_not_distinct) continue;  // NULLs are distinct: never a conflict
     ItemPointerData conflict;
-    if (!ExecCheckIndexConstraints(ch->rri, slot, dc->estate, &conflict, u->arbiter))
+    if (!ch->row_part_empty && !ExecCheckIndexConstraints(ch->rri, slot, dc->estate, &conflict, u->arbiter))
       raise_duplicate(ch->rri, u->index, values, isnull);
     MemoryContext old = MemoryContextSwitchTo(dc->cxt);
     if (u->keys == nullptr) {
@@ -1014,6 +1017,7 @@ DirectChunk* direct_copy_chunk(DirectCopy* dc, const ChunkInfo* chunk, ResultRel
   ch->settings = cc.settings;
   ch->automatic = !dc->asked;
   ch->converted = converted;
+  ch->row_part_empty = converted && has_unique && RelationGetNumberOfBlocks(rri->ri_RelationDesc) == 0;
   ch->cxt = AllocSetContextCreate(dc->cxt, "direct compression segments", ALLOCSET_DEFAULT_SIZES);
   open_layout(ch, &cc.settings);
   open_unique_checks(ch);
@@ -1030,6 +1034,8 @@ void direct_copy_add(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
   }
   buffer_row(dc, ch, slot);
 }
+
+bool direct_copy_chunk_converted(const DirectChunk* ch) { return ch->converted; }
 
 void direct_copy_finish(DirectCopy* dc) {
   if (dc == nullptr) return;
