@@ -279,18 +279,27 @@ void check_unique(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
       raise_duplicate(ch->rri, u->index, values, isnull);
     MemoryContext old = MemoryContextSwitchTo(dc->cxt);
     if (u->keys == nullptr) {
+      // Any order of the key columns puts equal keys side by side: those of types passed by value
+      // first (a timestamp is the sort's first datum, compared inline; many rows share the
+      // leading text columns' first bytes), then the others, each in the index's order.
       AttrNumber attnums[INDEX_MAX_KEYS];
       Oid ops[INDEX_MAX_KEYS];
+      Oid colls[INDEX_MAX_KEYS];
       bool nulls_first[INDEX_MAX_KEYS];
-      for (int k = 0; k < u->nkeys; ++k) {
-        attnums[k] = (AttrNumber)(k + 1);
-        ops[k] = get_opfamily_member(u->index->rd_opfamily[k], u->index->rd_opcintype[k],
-                                     u->index->rd_opcintype[k], BTLessStrategyNumber);
-        if (!OidIsValid(ops[k]))
-          elog(ERROR, "missing operator < for index \"%s\"", RelationGetRelationName(u->index));
-        nulls_first[k] = false;
-      }
-      u->keys = tuplesort_begin_heap(u->keydesc, u->nkeys, attnums, ops, u->colls, nulls_first, work_mem, nullptr,
+      int n = 0;
+      for (int pass = 0; pass < 2; ++pass)
+        for (int k = 0; k < u->nkeys; ++k) {
+          if (TupleDescAttr(u->keydesc, k)->attbyval != (pass == 0)) continue;
+          attnums[n] = (AttrNumber)(k + 1);
+          ops[n] = get_opfamily_member(u->index->rd_opfamily[k], u->index->rd_opcintype[k],
+                                       u->index->rd_opcintype[k], BTLessStrategyNumber);
+          if (!OidIsValid(ops[n]))
+            elog(ERROR, "missing operator < for index \"%s\"", RelationGetRelationName(u->index));
+          colls[n] = u->colls[k];
+          nulls_first[n] = false;
+          n++;
+        }
+      u->keys = tuplesort_begin_heap(u->keydesc, u->nkeys, attnums, ops, colls, nulls_first, work_mem, nullptr,
                                      TUPLESORT_NONE);
     }
     ExecClearTuple(u->keyslot);
