@@ -57,6 +57,11 @@ void batch_writer_add_rows(BatchWriter* w, const BatchRows* rows);
 // Batches are encoded on the builder's worker thread (strata.compression_encode_thread): the last
 // one is written when the next is handed over, or here (also done by batch_writer_close).
 void batch_writer_drain(BatchWriter* w);
+// Whether the batch handed to the worker thread is still being encoded (handing over the next
+// one would wait for it, or encode it on the caller's thread).
+bool batch_writer_busy(BatchWriter* w);
+// Batches the worker had not started when they were needed back, encoded on the caller's thread.
+int64 batch_writer_taken_back(const BatchWriter* w);
 // Batches written so far (call batch_writer_drain first for an exact count).
 int64 batch_writer_batches(const BatchWriter* w);
 // Frees the writer (the companion stays open).

@@ -127,6 +127,7 @@ struct Builder {
   std::exception_ptr job_error;
   bool stop = false;
   bool in_flight = false;  // backend side: a submitted batch not collected yet
+  int64_t taken_back = 0;  // batches builder_collect encoded on the backend's thread
 
   // Each column's codec choice, shared by both sets of buffers (only one batch is encoded at a
   // time: by the worker, or by the backend when there is no worker).
@@ -265,6 +266,14 @@ void builder_submit(Builder* b) {
 
 bool builder_in_flight(const Builder* b) { return b->in_flight; }
 
+int64_t builder_taken_back(const Builder* b) { return b->taken_back; }
+
+bool builder_busy(Builder* b) {
+  if (!b->in_flight) return false;
+  std::lock_guard<std::mutex> lock(b->mu);
+  return b->job != nullptr;
+}
+
 void builder_reuse_codecs(Builder* b, bool on) {
   if (b->in_flight || b->bufs[1] || b->current().rows() != 0)
     throw core::Error(core::Errc::internal, "columnstore: builder_reuse_codecs after the first row");
@@ -288,6 +297,7 @@ void builder_collect(Builder* b) {
   }
   b->in_flight = false;
   if (stolen != nullptr) {
+    b->taken_back++;
     b->job_error = nullptr;
     b->batch = &stolen->finish();  // (only one batch is encoded at a time: the worker has none)
     return;

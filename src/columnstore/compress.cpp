@@ -2349,6 +2349,10 @@ void batch_writer_drain(BatchWriter* w) {
   MemoryContextSwitchTo(old);
 }
 
+bool batch_writer_busy(BatchWriter* w) { return w->c.async && bridge::builder_busy(w->c.builder); }
+
+int64 batch_writer_taken_back(const BatchWriter* w) { return bridge::builder_taken_back(w->c.builder); }
+
 int64 batch_writer_batches(const BatchWriter* w) { return w->c.batches; }
 
 void batch_writer_close(BatchWriter* w) {

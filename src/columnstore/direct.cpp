@@ -8,6 +8,7 @@
 #include "columnstore/direct.hpp"
 
 #include "columnstore/batch_writer.hpp"
+#include "columnstore/columnstore.hpp"
 #include "columnstore/storage.hpp"
 #include "pg/compat.hpp"
 #include "pg/guard.hpp"
@@ -51,6 +52,17 @@ namespace {
 
 // Initial row capacity of a segment's buffer (doubled up to kBatchRows as rows come).
 constexpr int kFirstRows = 64;
+// A chunk that got no row while this many rows (or its own buffered rows, if more) went to other
+// chunks is taken as done with (rows that come in time order leave a chunk for good): its
+// segments' last rows are written as batches while the COPY reads on, not after the input.
+constexpr int64 kIdleRows = 32 * (int64)kBatchRows;
+// Paced writing looks at the chunk's queue every kPaceRows rows (a power of two) and at the
+// other chunks every kOtherRows rows.
+constexpr int kPaceRows = 32;
+constexpr int kOtherRows = 128;
+// At the end of the input, a chunk with at least this many rows left writes them through two
+// writers (write_chunk).
+constexpr int64 kSplitRows = 4 * (int64)kBatchRows;
 
 }  // namespace
 
@@ -83,6 +95,7 @@ struct Segment {
   Size nbytes, capbytes;
   int32 seq;       // batches of the segment written so far
   bool queued;     // in its chunk's queue of segments holding a whole batch
+  Segment* next;   // the segment of the row that came after this segment's latest row
 };
 
 struct DirectChunk {
@@ -92,6 +105,8 @@ struct DirectChunk {
   ResultRelInfo* rri;
   Relation companion;
   BatchWriter* writer;
+  BatchWriter* writer2;  // direct_copy_finish: a second writer for the rows left (write_chunk)
+  CompressionSettings settings;
   MemoryContext cxt;     // the segments and their buffers
   int natts;
   bool* byval;           // per attribute
@@ -113,21 +128,28 @@ struct DirectChunk {
   int nsegs, capsegs;
   Segment* last;         // the segment of the previous row
   bool last_missed;      // the previous row was not of its predecessor's segment (rows come round-robin)
-  // Segments holding at least a whole batch, oldest first: one batch is written per
-  // kBatchRows / 2 rows buffered (a segment that reaches 2 * kBatchRows rows at once), so that
-  // batches are handed to the encoding worker evenly rather than all segments' at the same row
-  // (rows that come round-robin over the segments fill them together), and each batch is encoded
-  // while the next rows are read.
+  // Segments holding at least a whole batch, oldest first: one batch is written whenever the
+  // chunk's encoding worker has finished the one before (looked at every kPaceRows rows; one per
+  // kBatchRows / 2 rows, the worker busy or not, once the buffers hold half of their limit; a
+  // segment that reaches 2 * kBatchRows rows at once), so that batches are handed to the worker
+  // as fast as it encodes them rather than all segments' at the same row (rows that come
+  // round-robin over the segments fill them together), each encoded while the next rows are read,
+  // and the backend does not encode a batch itself because the worker had not got to it yet.
   Segment** queue;       // a ring of capsegs entries
   int qhead, qlen;
-  int since_write;       // rows buffered since the last paced batch
+  int64 last_seen;       // DirectCopy::seen at the chunk's latest row
+  int flush_next;        // an idle chunk: the next segment whose last rows are written
   TupleTableSlot* wslot; // a buffered row, for the writer
   int64 buffered;
   int64 rows;            // written as batches
+  int64 rows_read;       // written as batches while the input was read
   bool automatic;        // written as batches only once min_rows rows are buffered
   bool decided;          // automatic: enough rows came, batches are written
   bool row_part;         // automatic, too few rows: they (and later ones) go to the row part
   bool converted;        // this COPY made the chunk a compressed one
+  // Converted with an empty row part: no other writer adds rows to it before this transaction
+  // ends (the unique check's lock), nor does this statement, so a key is not probed there.
+  bool row_part_empty;
   BulkInsertState bistate;
 };
 
@@ -140,6 +162,12 @@ struct DirectCopy {
   List* chunks;  // DirectChunk*
   Size held;     // bytes of the segments' buffers
   Size limit;    // past which every chunk's rows are written
+  // Paced writing (DirectChunk::queue) over all chunks: a batch of the chunk the rows go to, else
+  // (every kOtherRows rows) of another chunk: its queued batches, or the last rows of an idle one.
+  int64 seen;         // rows buffered so far
+  int64 since_write;  // rows buffered since the last paced batch
+  int since_check;    // pacing checks since other chunks were looked at
+  bool finishing;     // the input is read (direct_copy_finish)
 };
 
 namespace {
@@ -247,22 +275,31 @@ void check_unique(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
     for (int k = 0; k < u->nkeys; ++k) has_null |= isnull[k];
     if (has_null && !u->nulls_not_distinct) continue;  // NULLs are distinct: never a conflict
     ItemPointerData conflict;
-    if (!ExecCheckIndexConstraints(ch->rri, slot, dc->estate, &conflict, u->arbiter))
+    if (!ch->row_part_empty && !ExecCheckIndexConstraints(ch->rri, slot, dc->estate, &conflict, u->arbiter))
       raise_duplicate(ch->rri, u->index, values, isnull);
     MemoryContext old = MemoryContextSwitchTo(dc->cxt);
     if (u->keys == nullptr) {
+      // Any order of the key columns puts equal keys side by side: those of types passed by value
+      // first (a timestamp is the sort's first datum, compared inline; many rows share the
+      // leading text columns' first bytes), then the others, each in the index's order.
       AttrNumber attnums[INDEX_MAX_KEYS];
       Oid ops[INDEX_MAX_KEYS];
+      Oid colls[INDEX_MAX_KEYS];
       bool nulls_first[INDEX_MAX_KEYS];
-      for (int k = 0; k < u->nkeys; ++k) {
-        attnums[k] = (AttrNumber)(k + 1);
-        ops[k] = get_opfamily_member(u->index->rd_opfamily[k], u->index->rd_opcintype[k],
-                                     u->index->rd_opcintype[k], BTLessStrategyNumber);
-        if (!OidIsValid(ops[k]))
-          elog(ERROR, "missing operator < for index \"%s\"", RelationGetRelationName(u->index));
-        nulls_first[k] = false;
-      }
-      u->keys = tuplesort_begin_heap(u->keydesc, u->nkeys, attnums, ops, u->colls, nulls_first, work_mem, nullptr,
+      int n = 0;
+      for (int pass = 0; pass < 2; ++pass)
+        for (int k = 0; k < u->nkeys; ++k) {
+          if (TupleDescAttr(u->keydesc, k)->attbyval != (pass == 0)) continue;
+          attnums[n] = (AttrNumber)(k + 1);
+          ops[n] = get_opfamily_member(u->index->rd_opfamily[k], u->index->rd_opcintype[k],
+                                       u->index->rd_opcintype[k], BTLessStrategyNumber);
+          if (!OidIsValid(ops[n]))
+            elog(ERROR, "missing operator < for index \"%s\"", RelationGetRelationName(u->index));
+          colls[n] = u->colls[k];
+          nulls_first[n] = false;
+          n++;
+        }
+      u->keys = tuplesort_begin_heap(u->keydesc, u->nkeys, attnums, ops, colls, nulls_first, work_mem, nullptr,
                                      TUPLESORT_NONE);
     }
     ExecClearTuple(u->keyslot);
@@ -552,7 +589,36 @@ void write_queued(DirectChunk* ch) {
 void clear_queue(DirectChunk* ch) {
   for (int i = 0; i < ch->qlen; ++i) ch->queue[(ch->qhead + i) % ch->capsegs]->queued = false;
   ch->qhead = ch->qlen = 0;
-  ch->since_write = 0;
+}
+
+// Paced writing of the chunks the rows do not go to: one batch of another chunk whose worker is
+// free, its oldest queued one, or the last rows of one segment of a chunk that no longer gets
+// rows (as write_chunk writes them at the end; a row that comes for it later starts a new batch).
+// Whether a batch was written.
+bool write_other(DirectCopy* dc, DirectChunk* cur) {
+  ListCell* lc;
+  foreach (lc, dc->chunks) {
+    auto* ch = (DirectChunk*)lfirst(lc);
+    if (ch == cur || ch->buffered == 0 || ch->row_part || (ch->automatic && !ch->decided) ||
+        batch_writer_busy(ch->writer))
+      continue;
+    if (ch->qlen > 0) {
+      write_queued(ch);
+      return true;
+    }
+    if (dc->seen - ch->last_seen < Max(kIdleRows, ch->buffered)) continue;
+    // Idle, and no segment holds a whole batch (it would be queued).
+    for (; ch->flush_next < ch->nsegs; ch->flush_next++) {
+      Segment* seg = ch->segs[ch->flush_next];
+      if (seg->n == 0) continue;
+      write_segment(dc, ch, seg, true);
+      segment_release(dc, ch, seg);
+      ch->flush_next++;
+      return true;
+    }
+    ch->flush_next = 0;  // (not reached: buffered rows are in some segment)
+  }
+  return false;
 }
 
 // Writes the chunk's buffered rows (`all`: every row, else whole batches); an automatic chunk
@@ -580,13 +646,35 @@ void write_chunk(DirectCopy* dc, DirectChunk* ch, bool all) {
       return;
     }
   }
+  // The rows left when the input is read are written through two writers in turn, a segment at a
+  // time (its batches' _strata_seq continue whichever writer writes them), so that their batches
+  // are encoded by two workers side by side while the backend fills the next, not one batch at a
+  // time.
+  BatchWriter* writers[2] = {ch->writer, nullptr};
+  if (all && dc->finishing && guc_compression_encode_thread && ch->buffered >= kSplitRows) {
+    if (ch->writer2 == nullptr) {
+      MemoryContext old = MemoryContextSwitchTo(dc->cxt);
+      ch->writer2 = batch_writer_open(ch->rri->ri_RelationDesc, ch->companion, &ch->settings);
+      MemoryContextSwitchTo(old);
+    }
+    writers[1] = ch->writer2;
+  }
+  int w = 0;
   // The queued whole batches first, in the order they came (as if written when they filled).
-  while (ch->qlen > 0) write_queued(ch);
+  while (ch->qlen > 0) {
+    ch->writer = writers[w];
+    if (writers[1] != nullptr) w ^= 1;
+    write_queued(ch);
+  }
   clear_queue(ch);
   for (int i = 0; i < ch->nsegs; ++i) {
+    if (ch->segs[i]->n == 0) continue;
+    ch->writer = writers[w];
+    if (writers[1] != nullptr) w ^= 1;
     write_segment(dc, ch, ch->segs[i], all);
     if (all) segment_release(dc, ch, ch->segs[i]);
   }
+  ch->writer = writers[0];
 }
 
 void write_all(DirectCopy* dc) {
@@ -654,14 +742,22 @@ void table_put(DirectChunk* ch, Segment* seg) {
 // The row's segment, created when new.
 Segment* find_segment(DirectChunk* ch, const Datum* values, const bool* isnull) {
   // The previous row's segment is tried first unless it was not the one before it (rows that
-  // come round-robin over the segments would compare with a wrong segment every time).
-  if (ch->last != nullptr && !ch->last_missed && segment_matches(ch, ch->last, values, isnull)) return ch->last;
+  // come round-robin over the segments would compare with a wrong segment every time), then the
+  // segment that followed it before, then the hash table.
+  Segment* prev = ch->last;
+  if (prev != nullptr && !ch->last_missed && segment_matches(ch, prev, values, isnull)) return prev;
+  if (prev != nullptr && prev->next != nullptr && prev->next != prev &&
+      segment_matches(ch, prev->next, values, isnull)) {
+    ch->last_missed = true;
+    return ch->last = prev->next;
+  }
   const uint32 h = segment_hash(ch, values, isnull);
   int i = (int)(h & (uint32)(ch->tsize - 1));
   for (; ch->table[i] != nullptr; i = (i + 1) & (ch->tsize - 1)) {
     Segment* seg = ch->table[i];
     if (seg->hash == h && segment_matches(ch, seg, values, isnull)) {
-      ch->last_missed = seg != ch->last;
+      ch->last_missed = seg != prev;
+      if (prev != nullptr) prev->next = seg;
       return ch->last = seg;
     }
   }
@@ -694,6 +790,7 @@ Segment* find_segment(DirectChunk* ch, const Datum* values, const bool* isnull) 
     ch->capsegs = cap;
   }
   ch->segs[ch->nsegs++] = seg;
+  if (prev != nullptr) prev->next = seg;
   if (ch->nsegs * 2 > ch->tsize) {
     const int size = ch->tsize * 2;
     pfree(ch->table);
@@ -754,6 +851,8 @@ void buffer_row(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
   }
   seg->n++;
   ch->buffered++;
+  ch->last_seen = ++dc->seen;
+  ch->flush_next = 0;
   if (ch->automatic && !ch->decided) {
     if (seg->n >= kBatchRows && ch->buffered >= dc->min_rows) {
       ch->decided = true;
@@ -763,9 +862,19 @@ void buffer_row(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
     if (seg->n >= kBatchRows) queue_segment(ch, seg);
     if (seg->n >= 2 * kBatchRows) {
       write_first_batch(ch, seg);  // stays queued (it still holds a whole batch)
-    } else if (++ch->since_write >= kBatchRows / 2 && ch->qlen > 0) {
-      ch->since_write = 0;
-      write_queued(ch);
+    } else if ((++dc->since_write & (kPaceRows - 1)) == 0) {
+      bool wrote = false;
+      if (ch->qlen > 0 &&
+          (!batch_writer_busy(ch->writer) || (dc->since_write >= kBatchRows / 2 && dc->held > dc->limit / 2))) {
+        write_queued(ch);
+        wrote = true;
+      }
+      // (every chunk has its own worker)
+      if (++dc->since_check == kOtherRows / kPaceRows) {
+        dc->since_check = 0;
+        if (list_length(dc->chunks) > 1) wrote |= write_other(dc, ch);
+      }
+      if (wrote) dc->since_write = 0;
     }
   }
   if (dc->held > dc->limit) write_all(dc);
@@ -914,8 +1023,10 @@ DirectChunk* direct_copy_chunk(DirectCopy* dc, const ChunkInfo* chunk, ResultRel
   ch->rri = rri;
   ch->companion = companion;
   ch->writer = batch_writer_open(rri->ri_RelationDesc, companion, &cc.settings);
+  ch->settings = cc.settings;
   ch->automatic = !dc->asked;
   ch->converted = converted;
+  ch->row_part_empty = converted && has_unique && RelationGetNumberOfBlocks(rri->ri_RelationDesc) == 0;
   ch->cxt = AllocSetContextCreate(dc->cxt, "direct compression segments", ALLOCSET_DEFAULT_SIZES);
   open_layout(ch, &cc.settings);
   open_unique_checks(ch);
@@ -933,18 +1044,35 @@ void direct_copy_add(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
   buffer_row(dc, ch, slot);
 }
 
+bool direct_copy_chunk_converted(const DirectChunk* ch) { return ch->converted; }
+
 void direct_copy_finish(DirectCopy* dc) {
   if (dc == nullptr) return;
   ListCell* lc;
-  foreach (lc, dc->chunks) check_copy_keys(dc, (DirectChunk*)lfirst(lc));
+  foreach (lc, dc->chunks) {
+    auto* ch = (DirectChunk*)lfirst(lc);
+    check_copy_keys(dc, ch);
+    ch->rows_read = ch->rows;
+  }
+  dc->finishing = true;
   write_all(dc);
   foreach (lc, dc->chunks) {
     auto* ch = (DirectChunk*)lfirst(lc);
     batch_writer_drain(ch->writer);
-    const int64 batches = batch_writer_batches(ch->writer);
+    int64 batches = batch_writer_batches(ch->writer);
+    int64 taken_back = batch_writer_taken_back(ch->writer);
+    if (ch->writer2 != nullptr) {
+      batch_writer_drain(ch->writer2);
+      batches += batch_writer_batches(ch->writer2);
+      taken_back += batch_writer_taken_back(ch->writer2);
+      batch_writer_close(ch->writer2);
+      ch->writer2 = nullptr;
+    }
     if (ch->converted) compressed_chunk_note_batches(ch->chunk.id, ch->rows, batches);
-    ereport(DEBUG1, (errmsg("direct compression: %lld rows of chunk \"%s\" in %lld batches", (long long)ch->rows,
-                            NameStr(ch->chunk.table_name), (long long)batches)));
+    ereport(DEBUG1, (errmsg("direct compression: %lld rows of chunk \"%s\" in %lld batches (%lld encoded by the "
+                            "backend, the worker had not started them), %lld rows written after the input was read",
+                            (long long)ch->rows, NameStr(ch->chunk.table_name), (long long)batches,
+                            (long long)taken_back, (long long)(ch->rows - ch->rows_read))));
     batch_writer_close(ch->writer);
     ch->writer = nullptr;
     for (int i = 0; i < ch->nuniq; ++i) ExecDropSingleTupleTableSlot(ch->uniq[i].keyslot);

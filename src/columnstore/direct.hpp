@@ -53,6 +53,11 @@ DirectChunk* direct_copy_chunk(DirectCopy* dc, const ChunkInfo* chunk, ResultRel
 // part first (dml_check_unique): the key is probed there (23505) and kept for the check among the
 // statement's own rows (direct_copy_finish).
 void direct_copy_add(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot);
+// Whether the statement made the chunk a compressed one: its batches are all the statement's own
+// (the companion was created empty; other writers wait or take the row path), whose unique keys
+// direct_copy_finish checks among themselves, so no batch needs moving into the row part for a
+// row's key (dml_check_unique).
+bool direct_copy_chunk_converted(const DirectChunk* ch);
 // Checks the statement's own keys for duplicates (23505), then writes everything still buffered (rows of a chunk that got too few for the automatic use go to
 // its row part) and closes the companions. Before the COPY's AFTER STATEMENT triggers.
 void direct_copy_finish(DirectCopy* dc);

@@ -273,8 +273,9 @@ CopyChunk* open_chunk(CopyRun* run, const Hypertable* ht, int64 v, int64 h) {
   c->slots = static_cast<TupleTableSlot**>(palloc0(sizeof(TupleTableSlot*) * kMaxBufferedRows));
   c->linenos = static_cast<uint64*>(palloc0(sizeof(uint64) * kMaxBufferedRows));
   // (also for rows written as batches: the batches holding a key equal to a new row's move into
-  // the row part, where direct.cpp's unique check finds them)
-  if (run->columnstore)
+  // the row part, where direct.cpp's unique check finds them; not when every batch of the chunk
+  // is this COPY's own)
+  if (run->columnstore && (direct == nullptr || !columnstore::direct_copy_chunk_converted(direct)))
     c->dml = columnstore::dml_open_for_insert(rel, info, RelationGetDescr(run->root->ri_RelationDesc), run->move_cid);
   c->defer_indexes = can_defer_indexes(run, c);
   keep_heap_in_buffers(run, c);
