@@ -318,4 +318,25 @@ COMMIT;
 SELECT batches_digest('g') = :'fresh_g' AS same_batches;
 SELECT count(*) AS rows, count(DISTINCT pad) AS pads FROM g;
 
+-- One segment whose value is stored inline compressed in one row (the toaster compressed it to
+-- fit the row) and plain in the others: grouped into one segment by its bytes, one batch.
+CREATE TABLE s (time timestamptz NOT NULL, seg text, pad text);
+SELECT create_hypertable('s', 'time', chunk_time_interval => interval '1 day');
+ALTER TABLE s SET (timescaledb.compress, timescaledb.compress_segmentby = 'seg',
+                   timescaledb.compress_orderby = 'time');
+INSERT INTO s VALUES ('2026-05-01 00:00:00+00', repeat('ab', 800), 'short'),
+                     ('2026-05-01 01:00:00+00', repeat('ab', 800),
+                      (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 30) g)),
+                     ('2026-05-01 02:00:00+00', repeat('ab', 800), 'short'),
+                     ('2026-05-01 03:00:00+00', 'other', 'short');
+SELECT c AS s1 FROM show_chunks('s') c \gset
+SELECT count(*) FILTER (WHERE pg_column_compression(seg) IS NOT NULL) AS compressed_values,
+       count(*) FILTER (WHERE pg_column_compression(seg) IS NULL) AS plain_values
+  FROM s WHERE seg <> 'other';
+SELECT compress_chunk(:'s1') IS NOT NULL AS compressed;
+SELECT cc.uncompressed_rows, cc.compressed_rows
+  FROM _strata_catalog.compressed_chunk cc JOIN _strata_catalog.chunk k ON k.id = cc.chunk_id
+ WHERE format('%I.%I', k.schema_name, k.table_name)::regclass = :'s1'::regclass;
+SELECT time, length(seg) AS seg_length, length(pad) AS pad_length FROM s ORDER BY time;
+
 DROP SCHEMA cs_mem CASCADE;
