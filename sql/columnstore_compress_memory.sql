@@ -339,4 +339,39 @@ SELECT cc.uncompressed_rows, cc.compressed_rows
  WHERE format('%I.%I', k.schema_name, k.table_name)::regclass = :'s1'::regclass;
 SELECT time, length(seg) AS seg_length, length(pad) AS pad_length FROM s ORDER BY time;
 
+-- Copy mode reads the chunk's pages itself, without setting hint bits: the rows a heap scan
+-- would see, and only those (committed rows no scan has seen yet, rows of an aborted insert,
+-- deleted and updated rows, a row inserted and one deleted by the compressing transaction).
+CREATE TABLE v (time timestamptz NOT NULL, dev int, val int);
+SELECT create_hypertable('v', 'time', chunk_time_interval => interval '1 day');
+ALTER TABLE v SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev',
+                   timescaledb.compress_orderby = 'time');
+INSERT INTO v SELECT timestamptz '2026-06-01 00:00:00+00' + g * interval '1 second', g % 4, g
+  FROM generate_series(1, 2000) g;
+DELETE FROM v WHERE val % 10 = 0;
+UPDATE v SET val = val + 100000 WHERE val % 10 = 5;
+CREATE TABLE v_expected AS SELECT * FROM v;
+INSERT INTO v SELECT timestamptz '2026-06-01 03:00:00+00' + g * interval '1 second', 5, 10000 + g
+  FROM generate_series(1, 1000) g;
+INSERT INTO v_expected SELECT timestamptz '2026-06-01 03:00:00+00' + g * interval '1 second', 5, 10000 + g
+  FROM generate_series(1, 1000) g;
+BEGIN;
+INSERT INTO v SELECT timestamptz '2026-06-01 05:00:00+00' + g * interval '1 second', 9, -g
+  FROM generate_series(1, 500) g;
+ROLLBACK;
+BEGIN;
+INSERT INTO v VALUES ('2026-06-01 02:00:00+00', 7, 7);
+INSERT INTO v_expected VALUES ('2026-06-01 02:00:00+00', 7, 7);
+DELETE FROM v WHERE time = timestamptz '2026-06-01 00:00:01+00';
+DELETE FROM v_expected WHERE time = timestamptz '2026-06-01 00:00:01+00';
+SELECT c AS v1 FROM show_chunks('v') c \gset
+SELECT compress_chunk(:'v1') IS NOT NULL AS compressed;
+SELECT (SELECT count(*) FROM (SELECT * FROM v EXCEPT ALL SELECT * FROM v_expected) d) AS extra,
+       (SELECT count(*) FROM (SELECT * FROM v_expected EXCEPT ALL SELECT * FROM v) d) AS missing,
+       (SELECT count(*) FROM v) AS rows;
+COMMIT;
+SELECT (SELECT count(*) FROM (SELECT * FROM v EXCEPT ALL SELECT * FROM v_expected) d) AS extra,
+       (SELECT count(*) FROM (SELECT * FROM v_expected EXCEPT ALL SELECT * FROM v) d) AS missing,
+       (SELECT count(*) FROM v) AS rows, (SELECT count(*) FROM v WHERE dev = 9) AS aborted_rows;
+
 DROP SCHEMA cs_mem CASCADE;
