@@ -373,5 +373,12 @@ COMMIT;
 SELECT (SELECT count(*) FROM (SELECT * FROM v EXCEPT ALL SELECT * FROM v_expected) d) AS extra,
        (SELECT count(*) FROM (SELECT * FROM v_expected EXCEPT ALL SELECT * FROM v) d) AS missing,
        (SELECT count(*) FROM v) AS rows, (SELECT count(*) FROM v WHERE dev = 9) AS aborted_rows;
+-- the same batches as from the heap scan of the pinned-pages mode
+SELECT batches_digest('v') AS fresh_v \gset
+SELECT decompress_chunk(:'v1') IS NOT NULL AS decompressed;
+SET strata.compression_copy_rows = off;
+SELECT compress_chunk(:'v1') IS NOT NULL AS compressed;
+RESET strata.compression_copy_rows;
+SELECT batches_digest('v') = :'fresh_v' AS same_batches;
 
 DROP SCHEMA cs_mem CASCADE;
