@@ -318,4 +318,67 @@ COMMIT;
 SELECT batches_digest('g') = :'fresh_g' AS same_batches;
 SELECT count(*) AS rows, count(DISTINCT pad) AS pads FROM g;
 
+-- One segment whose value is stored inline compressed in one row (the toaster compressed it to
+-- fit the row) and plain in the others: grouped into one segment by its bytes, one batch.
+CREATE TABLE s (time timestamptz NOT NULL, seg text, pad text);
+SELECT create_hypertable('s', 'time', chunk_time_interval => interval '1 day');
+ALTER TABLE s SET (timescaledb.compress, timescaledb.compress_segmentby = 'seg',
+                   timescaledb.compress_orderby = 'time');
+INSERT INTO s VALUES ('2026-05-01 00:00:00+00', repeat('ab', 800), 'short'),
+                     ('2026-05-01 01:00:00+00', repeat('ab', 800),
+                      (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 30) g)),
+                     ('2026-05-01 02:00:00+00', repeat('ab', 800), 'short'),
+                     ('2026-05-01 03:00:00+00', 'other', 'short');
+SELECT c AS s1 FROM show_chunks('s') c \gset
+SELECT count(*) FILTER (WHERE pg_column_compression(seg) IS NOT NULL) AS compressed_values,
+       count(*) FILTER (WHERE pg_column_compression(seg) IS NULL) AS plain_values
+  FROM s WHERE seg <> 'other';
+SELECT compress_chunk(:'s1') IS NOT NULL AS compressed;
+SELECT cc.uncompressed_rows, cc.compressed_rows
+  FROM _strata_catalog.compressed_chunk cc JOIN _strata_catalog.chunk k ON k.id = cc.chunk_id
+ WHERE format('%I.%I', k.schema_name, k.table_name)::regclass = :'s1'::regclass;
+SELECT time, length(seg) AS seg_length, length(pad) AS pad_length FROM s ORDER BY time;
+
+-- Copy mode reads the chunk's pages itself, without setting hint bits: the rows a heap scan
+-- would see, and only those (committed rows no scan has seen yet, rows of an aborted insert,
+-- deleted and updated rows, a row inserted and one deleted by the compressing transaction).
+CREATE TABLE v (time timestamptz NOT NULL, dev int, val int);
+SELECT create_hypertable('v', 'time', chunk_time_interval => interval '1 day');
+ALTER TABLE v SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev',
+                   timescaledb.compress_orderby = 'time');
+INSERT INTO v SELECT timestamptz '2026-06-01 00:00:00+00' + g * interval '1 second', g % 4, g
+  FROM generate_series(1, 2000) g;
+DELETE FROM v WHERE val % 10 = 0;
+UPDATE v SET val = val + 100000 WHERE val % 10 = 5;
+CREATE TABLE v_expected AS SELECT * FROM v;
+INSERT INTO v SELECT timestamptz '2026-06-01 03:00:00+00' + g * interval '1 second', 5, 10000 + g
+  FROM generate_series(1, 1000) g;
+INSERT INTO v_expected SELECT timestamptz '2026-06-01 03:00:00+00' + g * interval '1 second', 5, 10000 + g
+  FROM generate_series(1, 1000) g;
+BEGIN;
+INSERT INTO v SELECT timestamptz '2026-06-01 05:00:00+00' + g * interval '1 second', 9, -g
+  FROM generate_series(1, 500) g;
+ROLLBACK;
+BEGIN;
+INSERT INTO v VALUES ('2026-06-01 02:00:00+00', 7, 7);
+INSERT INTO v_expected VALUES ('2026-06-01 02:00:00+00', 7, 7);
+DELETE FROM v WHERE time = timestamptz '2026-06-01 00:00:01+00';
+DELETE FROM v_expected WHERE time = timestamptz '2026-06-01 00:00:01+00';
+SELECT c AS v1 FROM show_chunks('v') c \gset
+SELECT compress_chunk(:'v1') IS NOT NULL AS compressed;
+SELECT (SELECT count(*) FROM (SELECT * FROM v EXCEPT ALL SELECT * FROM v_expected) d) AS extra,
+       (SELECT count(*) FROM (SELECT * FROM v_expected EXCEPT ALL SELECT * FROM v) d) AS missing,
+       (SELECT count(*) FROM v) AS rows;
+COMMIT;
+SELECT (SELECT count(*) FROM (SELECT * FROM v EXCEPT ALL SELECT * FROM v_expected) d) AS extra,
+       (SELECT count(*) FROM (SELECT * FROM v_expected EXCEPT ALL SELECT * FROM v) d) AS missing,
+       (SELECT count(*) FROM v) AS rows, (SELECT count(*) FROM v WHERE dev = 9) AS aborted_rows;
+-- the same batches as from the heap scan of the pinned-pages mode
+SELECT batches_digest('v') AS fresh_v \gset
+SELECT decompress_chunk(:'v1') IS NOT NULL AS decompressed;
+SET strata.compression_copy_rows = off;
+SELECT compress_chunk(:'v1') IS NOT NULL AS compressed;
+RESET strata.compression_copy_rows;
+SELECT batches_digest('v') = :'fresh_v' AS same_batches;
+
 DROP SCHEMA cs_mem CASCADE;

@@ -34,6 +34,7 @@ extern "C" {
 #include "parser/parse_relation.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "pgstat.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -1157,9 +1158,8 @@ void memrows_store(MemRows* m, int64 r, HeapTupleData* h, TupleTableSlot* slot) 
   ExecStoreHeapTuple(h, slot, false);
 }
 
-// Adds the row in `slot` (a heap scan's); false when that goes over the memory limit (the row
-// is not added).
-bool memrows_add(MemRows* m, TupleTableSlot* slot) {
+// Room for one more row in the row arrays; false when that goes over the memory limit.
+bool memrows_reserve(MemRows* m) {
   if (m->n == m->cap) {
     int64 cap = m->cap == 0 ? m->cap_first : m->cap * 2;
     const Size per_row = kRowBytes + m->nkeys * (sizeof(Datum) + sizeof(bool));
@@ -1191,37 +1191,53 @@ bool memrows_add(MemRows* m, TupleTableSlot* slot) {
     m->bytes += grow;
     m->cap = cap;
   }
+  return true;
+}
+
+// Copy mode: a copy of tuple `t` (whose page goes back to the ring) as the next row, its keys read
+// from the copy; false when that goes over the memory limit (the row is not added).
+bool memrows_add_copy(MemRows* m, const HeapTupleData* t) {
+  if (!memrows_reserve(m)) return false;
+  const Size need = MAXALIGN(t->t_len);
+  if (m->block == nullptr || m->block_used + need > m->block_size) {
+    const Size size = Max(Max(m->block_next, need), (Size)64 * 1024);
+    if (m->bytes + size > m->limit) return false;
+    m->block = (char*)memrows_alloc(m, size);
+    m->block_size = size;
+    m->block_used = 0;
+    m->bytes += size;
+    m->block_next = (Size)8 * 1024 * 1024;  // (not reached: the first block holds the whole heap)
+  }
+  HeapTupleHeader copy = (HeapTupleHeader)(m->block + m->block_used);
+  memcpy(copy, t->t_data, t->t_len);
+  m->block_used += need;
+  const int64 r = m->n++;
+  m->tup[r] = copy;
+  m->len[r] = t->t_len;
+  m->tid[r] = t->t_self;
+  HeapTupleData h;
+  h.t_len = m->len[r];
+  h.t_data = copy;
+  h.t_self = m->tid[r];
+  h.t_tableOid = InvalidOid;
+  for (int k = 0; k < m->nkeys; ++k)
+    m->key[r * m->nkeys + k] = heap_getattr(&h, m->keyatt[k], m->desc, &m->keynull[r * m->nkeys + k]);
+  return true;
+}
+
+// Adds the row in `slot` (a heap scan's); false when that goes over the memory limit (the row
+// is not added).
+bool memrows_add(MemRows* m, TupleTableSlot* slot) {
   if (m->copy) {
-    // The tuple copied (the page goes back to the scan's ring), its keys read from the copy.
     bool should_free;
     HeapTuple t = ExecFetchSlotHeapTuple(slot, false, &should_free);
-    const Size need = MAXALIGN(t->t_len);
-    if (m->block == nullptr || m->block_used + need > m->block_size) {
-      const Size size = Max(Max(m->block_next, need), (Size)64 * 1024);
-      if (m->bytes + size > m->limit) return false;
-      m->block = (char*)memrows_alloc(m, size);
-      m->block_size = size;
-      m->block_used = 0;
-      m->bytes += size;
-      m->block_next = (Size)8 * 1024 * 1024;  // (not reached: the first block holds the whole heap)
-    }
-    HeapTupleHeader copy = (HeapTupleHeader)(m->block + m->block_used);
-    memcpy(copy, t->t_data, t->t_len);
-    m->block_used += need;
-    const int64 r = m->n++;
-    m->tup[r] = copy;
-    m->len[r] = t->t_len;
-    m->tid[r] = slot->tts_tid;
+    HeapTupleData h = *t;
+    h.t_self = slot->tts_tid;
+    const bool added = memrows_add_copy(m, &h);
     if (should_free) heap_freetuple(t);
-    HeapTupleData h;
-    h.t_len = m->len[r];
-    h.t_data = copy;
-    h.t_self = m->tid[r];
-    h.t_tableOid = InvalidOid;
-    for (int k = 0; k < m->nkeys; ++k)
-      m->key[r * m->nkeys + k] = heap_getattr(&h, m->keyatt[k], m->desc, &m->keynull[r * m->nkeys + k]);
-    return true;
+    return added;
   }
+  if (!memrows_reserve(m)) return false;
   // The page stays pinned (one extra pin per page), so the tuple and its key datums stay valid.
   const Buffer buf = ((BufferHeapTupleTableSlot*)slot)->buffer;
   if (!BufferIsValid(buf)) elog(ERROR, "columnstore: heap scan slot without a buffer");
@@ -1244,6 +1260,86 @@ bool memrows_add(MemRows* m, TupleTableSlot* slot) {
   for (int k = 0; k < m->nkeys; ++k)
     m->key[r * m->nkeys + k] = slot_getattr(slot, m->keyatt[k], &m->keynull[r * m->nkeys + k]);
   return true;
+}
+
+// Puts every gathered row into `sort` and lets them go (the memory ran out).
+void memrows_spill(MemRows* m, Tuplesortstate* sort, TupleDesc desc);
+
+// Whether `t` (in the share-locked page `buf`) is visible to the MVCC snapshot `snap`: what
+// HeapTupleSatisfiesVisibility answers, without the hint bits it sets. For a tuple that no
+// transaction deleted (xmax invalid), whose inserting transaction is not this one, the answer
+// follows from xmin's hint bits, the snapshot and the commit log, as HeapTupleSatisfiesMVCC finds
+// it; every other tuple is asked of HeapTupleSatisfiesVisibility itself.
+bool tuple_visible_no_hints(HeapTuple t, Snapshot snap, Buffer buf) {
+  const HeapTupleHeader h = t->t_data;
+  if ((h->t_infomask & HEAP_XMAX_INVALID) && !(h->t_infomask & HEAP_MOVED)) {
+    const TransactionId xmin = HeapTupleHeaderGetRawXmin(h);
+    if (HeapTupleHeaderXminCommitted(h)) return HeapTupleHeaderXminFrozen(h) || !XidInMVCCSnapshot(xmin, snap);
+    if (HeapTupleHeaderXminInvalid(h)) return false;
+    if (!TransactionIdIsCurrentTransactionId(xmin)) {
+      if (XidInMVCCSnapshot(xmin, snap)) return false;
+      return TransactionIdDidCommit(xmin);
+    }
+  }
+  return HeapTupleSatisfiesVisibility(t, snap, buf);
+}
+
+// Copy mode's read of the heap: each page through a ring of buffers (BAS_BULKREAD), share-locked
+// once, its visible tuples copied. A heap scan set the hint bits of every tuple of a freshly
+// loaded chunk, which dirtied every page, and the ring then wrote each page back as it reused its
+// buffer: 5% of the backend's time for pages whose rows leave the heap at the end of the
+// compression (docs/BENCHMARKS.md, branch f-compress6); the rows, their order and the visibility
+// are the scan's. Returns the rows read. When the memory runs out, the rows gathered so far and
+// the rest go into a tuplesort (*spill). Not under SERIALIZABLE (a heap scan's predicate lock
+// and conflict checks).
+int64 memrows_read_heap(MemRows* m, Relation rel, Snapshot snap, Tuplesortstate** spill, const CompressionSettings* s,
+                        SourceColumn* cols, int ncols) {
+  TupleDesc desc = RelationGetDescr(rel);
+  BufferAccessStrategy strategy = GetAccessStrategy(BAS_BULKREAD);
+  TupleTableSlot* hslot = nullptr;
+  const BlockNumber nblocks = m->nblocks;
+  int64 nrows = 0;
+  pgstat_count_heap_scan(rel);
+  for (BlockNumber blk = 0; blk < nblocks; ++blk) {
+    const Buffer buf = ReadBufferExtended(rel, MAIN_FORKNUM, blk, RBM_NORMAL, strategy);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    const Page page = BufferGetPage(buf);
+    const bool all_visible = PageIsAllVisible(page) && !snap->takenDuringRecovery;
+    const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+    for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
+      const ItemId lp = PageGetItemId(page, off);
+      if (!ItemIdIsNormal(lp)) continue;
+      HeapTupleData t;
+      t.t_data = (HeapTupleHeader)PageGetItem(page, lp);
+      t.t_len = ItemIdGetLength(lp);
+      t.t_tableOid = RelationGetRelid(rel);
+      ItemPointerSet(&t.t_self, blk, off);
+      if (!all_visible && !tuple_visible_no_hints(&t, snap, buf)) continue;
+      nrows++;
+      pgstat_count_heap_getnext(rel);
+      if (*spill == nullptr && !memrows_add_copy(m, &t)) {
+        // (the page stays pinned, and nothing else changes it: the chunk is ExclusiveLocked)
+        LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+        ereport(DEBUG1, (errmsg("compressing chunk \"%s\": more rows than maintenance_work_mem holds, sorting them with a tuplesort",
+                                RelationGetRelationName(rel))));
+        *spill = begin_sort(desc, s, cols, ncols);
+        memrows_spill(m, *spill, desc);
+        hslot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+      }
+      if (*spill != nullptr) {
+        ExecStoreHeapTuple(&t, hslot, false);
+        tuplesort_puttupleslot(*spill, hslot);
+        ExecClearTuple(hslot);
+      }
+    }
+    LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+    ReleaseBuffer(buf);
+    CHECK_FOR_INTERRUPTS();
+  }
+  if (hslot != nullptr) ExecDropSingleTupleTableSlot(hslot);
+  FreeAccessStrategy(strategy);
+  return nrows;
 }
 
 // Releases the pins and the memory.
@@ -1298,12 +1394,30 @@ int compare_order_rows(const void* a, const void* b, void* arg) {
   return c != 0 ? c : (ra < rb ? -1 : ra > rb ? 1 : 0);
 }
 
+// datum_image_eq for two values of one type. A varlena that is neither external nor compressed
+// (every segment value of a freshly loaded chunk: short text such as a host name) is compared
+// by its bytes here; datum_image_eq asked toast_raw_datum_size for each side first, which with
+// the call itself was a third of the cost of grouping a chunk's rows into segments
+// (docs/BENCHMARKS.md, branch f-compress6). Same answer: the bytes datum_image_eq compares.
+inline bool segment_value_eq(Datum a, Datum b, bool byval, int16 len) {
+  if (len == -1 && !byval) {
+    const varlena* va = (const varlena*)DatumGetPointer(a);
+    const varlena* vb = (const varlena*)DatumGetPointer(b);
+    if (!VARATT_IS_EXTERNAL(va) && !VARATT_IS_COMPRESSED(va) && !VARATT_IS_EXTERNAL(vb) && !VARATT_IS_COMPRESSED(vb)) {
+      const Size n = VARSIZE_ANY_EXHDR(va);
+      return n == VARSIZE_ANY_EXHDR(vb) && memcmp(VARDATA_ANY(va), VARDATA_ANY(vb), n) == 0;
+    }
+  }
+  return datum_image_eq(a, b, byval, len);
+}
+
 // Whether rows a and b have the same segment (the same bytes: as same_segment tells them apart).
 bool memrows_same_segment(const MemRows* m, int64 a, int64 b) {
   for (int k = 0; k < m->nseg; ++k) {
     const int64 ia = a * m->nkeys + k, ib = b * m->nkeys + k;
     if (m->keynull[ia] != m->keynull[ib]) return false;
-    if (!m->keynull[ia] && !datum_image_eq(m->key[ia], m->key[ib], m->keycol[k]->type.typbyval, m->keycol[k]->type.typlen))
+    if (!m->keynull[ia] &&
+        !segment_value_eq(m->key[ia], m->key[ib], m->keycol[k]->type.typbyval, m->keycol[k]->type.typlen))
       return false;
   }
   return true;
@@ -1591,12 +1705,14 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s, bool need_stats) 
     // One sequential pass over the heap into memory, then the rows in order there.
     MemRows* m = memrows_begin(rel, memmode == 2, s, cols, ncols, work);
     Tuplesortstate* spill = nullptr;
-    TableScanDesc scan = table_beginscan_strat(rel, snap, 0, nullptr, false, false);
+    if (m->copy && !IsolationIsSerializable()) nrows = memrows_read_heap(m, rel, snap, &spill, s, cols, ncols);
+    TableScanDesc scan = m->copy && !IsolationIsSerializable() ? nullptr
+                                                                : table_beginscan_strat(rel, snap, 0, nullptr, false, false);
     // Copy mode: the pages through a ring of buffers. heapam uses a ring only for tables larger
     // than a quarter of shared_buffers (these chunks are smaller), so the scan is given one.
-    if (m->copy && ((HeapScanDesc)scan)->rs_strategy == nullptr)
+    if (scan != nullptr && m->copy && ((HeapScanDesc)scan)->rs_strategy == nullptr)
       ((HeapScanDesc)scan)->rs_strategy = GetAccessStrategy(BAS_BULKREAD);
-    while (table_scan_getnextslot(scan, ForwardScanDirection, scan_slot)) {
+    while (scan != nullptr && table_scan_getnextslot(scan, ForwardScanDirection, scan_slot)) {
       nrows++;
       if (spill == nullptr && !memrows_add(m, scan_slot)) {
         ereport(DEBUG1, (errmsg("compressing chunk \"%s\": more rows than maintenance_work_mem holds, sorting them with a tuplesort",
@@ -1607,7 +1723,7 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s, bool need_stats) 
       if (spill != nullptr) tuplesort_puttupleslot(spill, scan_slot);
       CHECK_FOR_INTERRUPTS();
     }
-    table_endscan(scan);
+    if (scan != nullptr) table_endscan(scan);
     if (stats != nullptr && spill != nullptr) analyze_relation(t->chunk.relid);  // (the rows are still in the heap)
     if (stats != nullptr && spill == nullptr) memrows_sample_stats(m, rel, stats);
     if (spill != nullptr) {
