@@ -76,6 +76,11 @@ void hash_reset(AggScanState* st) {
   MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
   st->interns = (Interner*)palloc(sizeof(Interner) * (st->nvals > 0 ? st->nvals : 1));
   for (int j = 0; j < st->nvals; ++j) interner_init(&st->interns[j]);
+  if (st->final_rows) {
+    st->seg_interns = (Interner*)palloc(sizeof(Interner) * (st->nsegs > 0 ? st->nsegs : 1));
+    for (int k = 0; k < st->nsegs; ++k) interner_init(&st->seg_interns[k]);
+  }
+  st->emit_next = 0;
   st->ngroups = 0;
   st->cap_groups = 64;
   st->gkeys = (uint64*)palloc(sizeof(uint64) * st->nkey * st->cap_groups);
@@ -168,7 +173,55 @@ Datum value_datum(AggScanState* st, int j, uint64 word) {
   }
 }
 
+// Final mode: the datum of segment column k from its key word (not 0: NULL).
+Datum segment_datum(AggScanState* st, int k, uint64 word) {
+  const SpecState* sp = &st->specs[st->seg_spec[k]];
+  const Interned* it = &st->seg_interns[k].items[word - 1];
+  if (sp->typbyval) {
+    Datum d;
+    memcpy(&d, it->data, sizeof d);
+    return d;
+  }
+  if (sp->typlen > 0) {
+    uint8* p = (uint8*)palloc(sp->typlen);
+    memcpy(p, it->data, sp->typlen);
+    return PointerGetDatum(p);
+  }
+  struct varlena* v = (struct varlena*)palloc(it->len + VARHDRSZ);
+  SET_VARSIZE(v, it->len + VARHDRSZ);
+  memcpy(VARDATA(v), it->data, it->len);
+  return PointerGetDatum(v);
+}
+
 }  // namespace
+
+void group_values(AggScanState* st, int g, Datum* values, bool* nulls) {
+  const uint64* key = st->gkeys + (uint64)g * st->nkey;
+  int j = 0;
+  int k = 0;
+  for (int s = 0; s < st->nspecs; ++s) {
+    const SpecState* sp = &st->specs[s];
+    nulls[s] = false;
+    values[s] = (Datum)0;
+    if (sp->kind == kSpecAgg) {
+      values[s] = partial_state(sp, &st->gacc[(uint64)g * st->nspecs + s], &nulls[s]);
+    } else if (sp->kind == kSpecSegment && st->final_rows) {
+      const uint64 word = key[2 + st->nvals + k++];
+      nulls[s] = word == 0;
+      if (!nulls[s]) values[s] = segment_datum(st, k - 1, word);
+    } else if (sp->kind == kSpecSegment) {
+      values[s] = st->key[s];
+      nulls[s] = st->key_null[s];
+    } else if (sp->kind == kSpecBucket) {
+      nulls[s] = (key[0] & 1) != 0;
+      values[s] = nulls[s] ? (Datum)0 : (Datum)key[1];
+    } else {
+      nulls[s] = ((key[0] >> (j + 1)) & 1) != 0;
+      if (!nulls[s]) values[s] = value_datum(st, j, key[2 + j]);
+      ++j;
+    }
+  }
+}
 
 // Emits every group of the hash table (the segment values from st->key) and empties it.
 void flush_hash(AggScanState* st) {
@@ -177,28 +230,9 @@ void flush_hash(AggScanState* st) {
   const int n = st->nspecs > 0 ? st->nspecs : 1;
   for (int g = 0; g < st->ngroups; ++g) {
     MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-    const uint64* key = st->gkeys + (uint64)g * st->nkey;
     Datum* values = (Datum*)palloc(sizeof(Datum) * n);
     bool* nulls = (bool*)palloc(sizeof(bool) * n);
-    int j = 0;
-    for (int s = 0; s < st->nspecs; ++s) {
-      const SpecState* sp = &st->specs[s];
-      nulls[s] = false;
-      values[s] = (Datum)0;
-      if (sp->kind == kSpecAgg) {
-        values[s] = partial_state(sp, &st->gacc[(uint64)g * st->nspecs + s], &nulls[s]);
-      } else if (sp->kind == kSpecSegment) {
-        values[s] = st->key[s];
-        nulls[s] = st->key_null[s];
-      } else if (sp->kind == kSpecBucket) {
-        nulls[s] = (key[0] & 1) != 0;
-        values[s] = nulls[s] ? (Datum)0 : (Datum)key[1];
-      } else {
-        nulls[s] = ((key[0] >> (j + 1)) & 1) != 0;
-        if (!nulls[s]) values[s] = value_datum(st, j, key[2 + j]);
-        ++j;
-      }
-    }
+    group_values(st, g, values, nulls);
     tuplestore_putvalues(st->store, slot->tts_tupleDescriptor, values, nulls);
     MemoryContextSwitchTo(old);
     ResetExprContext(econtext);
@@ -211,6 +245,28 @@ void flush_hash(AggScanState* st) {
 // Hash mode: makes the batch's segment values the current ones (flushing the groups of the
 // previous segment when they differ).
 void enter_segment(AggScanState* st) {
+  if (st->final_rows) {
+    // Every group stays in the table: the segment values become key words.
+    for (int k = 0; k < st->nsegs; ++k) {
+      const int s = st->seg_spec[k];
+      const SpecState* sp = &st->specs[s];
+      if (st->seg_null[s]) {
+        st->seg_words[k] = 0;
+      } else if (sp->typbyval) {
+        const Datum d = st->seg[s];
+        st->seg_words[k] = 1 + (uint64)intern(st, &st->seg_interns[k], (const uint8*)&d, sizeof d);
+      } else if (sp->typlen > 0) {
+        st->seg_words[k] =
+            1 + (uint64)intern(st, &st->seg_interns[k], (const uint8*)DatumGetPointer(st->seg[s]), sp->typlen);
+      } else {
+        struct varlena* v = PG_DETOAST_DATUM_PACKED(st->seg[s]);
+        st->seg_words[k] = 1 + (uint64)intern(st, &st->seg_interns[k], (const uint8*)VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+        if ((Pointer)v != DatumGetPointer(st->seg[s])) pfree(v);
+      }
+    }
+    st->open = true;
+    return;
+  }
   if (st->open) {
     bool same = true;
     for (int s = 0; s < st->nspecs && same; ++s) {
@@ -314,8 +370,8 @@ bool dictionary_column(AggScanState* st, const ColumnarBatch* b, const SpecState
 // dictionary-form grouping column: the key the general path builds, so both paths find the same
 // groups.
 uint32 slot_group(AggScanState* st, const SpecState* sp, uint64 slot, uint64 nentries, Datum bv, bool null) {
-  uint64 key[3];  // st->nkey words: one value column
-  Assert(st->nkey == 3);
+  uint64* key = st->slot_key;  // st->nkey words: one value column (and the segment words in final mode)
+  for (int k = 0; k < st->nsegs && st->final_rows; ++k) key[3 + k] = st->seg_words[k];
   key[0] = (null ? 1 : 0) | (slot == nentries ? uint64{2} : 0);
   key[1] = null ? 0 : (uint64)bv;
   key[2] = 0;
@@ -595,6 +651,9 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
       }
     }
   }
+  if (st->final_rows)
+    for (uint64 k = 0; k < m; ++k)
+      for (int w = 0; w < st->nsegs; ++w) keys[k * nkey + 2 + st->nvals + w] = st->seg_words[w];
   // Groups (a row with the key of the previous row is in its group).
   for (uint64 k = 0; k < m; ++k) {
     if (k > 0 && keys_equal(keys + k * nkey, keys + (k - 1) * nkey, nkey))
