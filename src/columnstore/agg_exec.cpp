@@ -861,7 +861,13 @@ TupleTableSlot* agg_next(ScanState* node) {
     // The groups straight from the hash table, formed in the per-tuple memory (reset by ExecScan
     // before each call).
     ExecClearTuple(slot);
-    if (st->emit_next >= st->ngroups) return slot;
+    if (st->emit_next >= st->ngroups) {
+      // Done: the table's memory goes back before the next chunk's node fills its own.
+      if (st->ngroups > 0) MemoryContextReset(st->hash_cxt);
+      st->ngroups = 0;
+      st->emit_next = 0;
+      return slot;
+    }
     MemoryContext old = MemoryContextSwitchTo(st->css.ss.ps.ps_ExprContext->ecxt_per_tuple_memory);
     group_values(st, st->emit_next++, slot->tts_values, slot->tts_isnull);
     MemoryContextSwitchTo(old);

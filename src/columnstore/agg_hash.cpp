@@ -83,9 +83,14 @@ void hash_reset(AggScanState* st) {
   st->emit_next = 0;
   st->ngroups = 0;
   st->cap_groups = 64;
+  // Final mode keeps every group of the chunk: sized for the planner's estimate of them (up to
+  // kMaxHashGroups) rather than grown from 64 by copies.
+  if (st->final_rows)
+    while (st->cap_groups < kMaxHashGroups && st->cap_groups < st->css.ss.ps.plan->plan_rows) st->cap_groups *= 2;
   st->gkeys = (uint64*)palloc(sizeof(uint64) * st->nkey * st->cap_groups);
   st->gacc = (Acc*)palloc(sizeof(Acc) * st->nspecs * st->cap_groups);
   st->table_mask = 127;
+  while (st->table_mask + 1 < (uint32)st->cap_groups * 2) st->table_mask = st->table_mask * 2 + 1;
   st->table = (int32*)palloc(sizeof(int32) * (st->table_mask + 1));
   memset(st->table, 0xff, sizeof(int32) * (st->table_mask + 1));
   MemoryContextSwitchTo(old);
