@@ -836,6 +836,11 @@ void begin_agg(CustomScanState* node, EState* estate, int eflags) {
       if (st->specs[s].kind == kSpecSegment) st->seg_spec[st->nsegs++] = s;
   st->seg_words = (uint64*)palloc0(sizeof(uint64) * (st->nsegs > 0 ? st->nsegs : 1));
   st->nkey = 2 + st->nvals + st->nsegs;
+  st->nacc = 0;
+  st->acc_index = (int*)palloc0(sizeof(int) * n);
+  for (int s = 0; s < st->nspecs; ++s)
+    if (st->specs[s].kind == kSpecAgg) st->acc_index[s] = st->nacc++;
+  if (st->nacc == 0) st->nacc = 1;
   st->slot_key = (uint64*)palloc0(sizeof(uint64) * st->nkey);
   st->key_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnstoreAggregate group", ALLOCSET_SMALL_SIZES);
   st->num_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnstoreAggregate numeric", ALLOCSET_SMALL_SIZES);

@@ -126,7 +126,9 @@ struct AggScanState {
   int ngroups;
   int cap_groups;
   uint64* gkeys;        // ngroups * nkey
-  Acc* gacc;            // ngroups * nspecs
+  Acc* gacc;            // ngroups * nacc: an accumulator per aggregate spec (acc_index)
+  int nacc;
+  int* acc_index;       // spec -> its accumulator's index in a group's nacc (aggregate specs)
   int32* table;
   uint32 table_mask;
   // Per-batch scratch (query lifetime): selected rows, their key words and groups.
@@ -317,6 +319,9 @@ uint64 bucket_run(AggScanState* st, const BucketColumn& c, uint64 i, Datum* bv_o
 
 // The hash table is flushed (its groups emitted) when it holds more groups than this.
 constexpr int kMaxHashGroups = 65536;
+
+// The accumulator of aggregate spec s in group g.
+inline Acc* group_acc(AggScanState* st, uint64 g, int s) { return &st->gacc[g * st->nacc + st->acc_index[s]]; }
 
 // Empties the hash table (and the interners); emits its groups first (flush_hash).
 void hash_reset(AggScanState* st);

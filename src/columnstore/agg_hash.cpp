@@ -88,7 +88,7 @@ void hash_reset(AggScanState* st) {
   if (st->final_rows)
     while (st->cap_groups < kMaxHashGroups && st->cap_groups < st->css.ss.ps.plan->plan_rows) st->cap_groups *= 2;
   st->gkeys = (uint64*)palloc(sizeof(uint64) * st->nkey * st->cap_groups);
-  st->gacc = (Acc*)palloc(sizeof(Acc) * st->nspecs * st->cap_groups);
+  st->gacc = (Acc*)palloc(sizeof(Acc) * st->nacc * st->cap_groups);
   st->table_mask = 127;
   while (st->table_mask + 1 < (uint32)st->cap_groups * 2) st->table_mask = st->table_mask * 2 + 1;
   st->table = (int32*)palloc(sizeof(int32) * (st->table_mask + 1));
@@ -120,11 +120,11 @@ uint32 find_group(AggScanState* st, const uint64* key) {
   if (st->ngroups == st->cap_groups) {
     st->cap_groups *= 2;
     st->gkeys = (uint64*)repalloc(st->gkeys, sizeof(uint64) * nkey * st->cap_groups);
-    st->gacc = (Acc*)repalloc(st->gacc, sizeof(Acc) * st->nspecs * st->cap_groups);
+    st->gacc = (Acc*)repalloc(st->gacc, sizeof(Acc) * st->nacc * st->cap_groups);
   }
   const int32 g = st->ngroups++;
   memcpy(st->gkeys + (uint64)g * nkey, key, sizeof(uint64) * nkey);
-  memset(st->gacc + (uint64)g * st->nspecs, 0, sizeof(Acc) * st->nspecs);
+  memset(st->gacc + (uint64)g * st->nacc, 0, sizeof(Acc) * st->nacc);
   st->table[idx] = g;
   if ((uint32)st->ngroups * 2 > st->table_mask) {
     const uint32 mask = st->table_mask * 2 + 1;
@@ -209,7 +209,7 @@ void group_values(AggScanState* st, int g, Datum* values, bool* nulls) {
     nulls[s] = false;
     values[s] = (Datum)0;
     if (sp->kind == kSpecAgg) {
-      values[s] = partial_state(sp, &st->gacc[(uint64)g * st->nspecs + s], &nulls[s]);
+      values[s] = partial_state(sp, group_acc(st, g, s), &nulls[s]);
     } else if (sp->kind == kSpecSegment && st->final_rows) {
       const uint64 word = key[2 + st->nvals + k++];
       nulls[s] = word == 0;
@@ -331,7 +331,7 @@ void accumulate_hashed_array(AggScanState* st, int s, const T* vals, const uint8
   for (uint64 k = 0; k < m; ++k) {
     const uint32 i = st->sel_rows[k];
     if (!row_valid(validity, i)) continue;
-    Acc* a = &st->gacc[(uint64)st->row_gid[k] * st->nspecs + s];
+    Acc* a = group_acc(st, st->row_gid[k], s);
     if constexpr (std::is_floating_point_v<T>)
       accumulate_value(a, sp, 0, (double)vals[i]);
     else
@@ -512,9 +512,8 @@ bool dictionary_counts(AggScanState* st, const ColumnarBatch* b) {
     for (uint64 t = 0; t < ntouched; ++t) {
       const uint32 slot = touched[t];
       const uint32 g = slot_group(st, sp, slot, nentries, bv, null);
-      Acc* a = &st->gacc[(uint64)g * st->nspecs];
-      for (int s = 0; s < st->nspecs; ++s)
-        if (st->specs[s].kind == kSpecAgg) a[s].n += cnt[slot];
+      Acc* a = &st->gacc[(uint64)g * st->nacc];  // (the group's accumulators: every one a count(*))
+      for (int x = 0; x < st->nacc; ++x) a[x].n += cnt[slot];
       cnt[slot] = 0;
     }
   }
@@ -678,7 +677,7 @@ void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
     const SpecState* sp = &st->specs[s];
     if (sp->kind != kSpecAgg) continue;
     if (sp->agg == kCountStar) {
-      for (uint64 k = 0; k < m; ++k) st->gacc[(uint64)st->row_gid[k] * st->nspecs + s].n++;
+      for (uint64 k = 0; k < m; ++k) group_acc(st, st->row_gid[k], s)->n++;
       continue;
     }
     if (sp->comp_attno != 0) {  // a segment column: one value for the batch
@@ -688,7 +687,7 @@ void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
       const int64 iv = sp->is_float ? 0 : int_of_datum(v, sp->typid);
       const double fv = sp->is_float ? float_of_datum(v, sp->typid) : 0;
       for (uint64 k = 0; k < m; ++k) {
-        Acc* a = &st->gacc[(uint64)st->row_gid[k] * st->nspecs + s];
+        Acc* a = group_acc(st, st->row_gid[k], s);
         if (sp->agg == kCount)
           a->n++;
         else
@@ -701,7 +700,7 @@ void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
         const uint8* data;
         size_t len;
         if (!columnar_batch_bytes(st->child, sp->attno, st->sel_rows[k], &data, &len)) continue;
-        Acc* a = &st->gacc[(uint64)st->row_gid[k] * st->nspecs + s];
+        Acc* a = group_acc(st, st->row_gid[k], s);
         if (sp->is_numeric)
           numeric_min_max(st, a, sp, data, len);
         else
@@ -716,7 +715,7 @@ void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
       ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
     if (sp->agg == kCount) {
       for (uint64 k = 0; k < m; ++k)
-        if (row_valid(validity, st->sel_rows[k])) st->gacc[(uint64)st->row_gid[k] * st->nspecs + s].n++;
+        if (row_valid(validity, st->sel_rows[k])) group_acc(st, st->row_gid[k], s)->n++;
       continue;
     }
     switch (sp->codec) {
