@@ -469,15 +469,15 @@ bool bytes_grouping_type(Oid type, Oid coll) {
 // ending at e have buckets below e, rows of later chunks buckets at or above e. Every other
 // output column is a grouping column grouped by its bytes or an aggregate whose final value is
 // its state (final_is_state). No HAVING (the Finalize Aggregate's).
-void add_final_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output_rel, AppendPath* append,
+bool add_final_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output_rel, AppendPath* append,
                     GroupPathExtraData* ex, double groups) {
   if (!guc_enable_columnstore_agg_final || !guc_enable_columnstore_agg_pushdown || ex->havingQual != nullptr ||
       root->parse->groupClause == NIL)
-    return;
+    return false;
   RangeTblEntry* rte = planner_rt_fetch(input_rel->relid, root);
-  if (rte->rtekind != RTE_RELATION || rte->inh == false) return;
+  if (rte->rtekind != RTE_RELATION || rte->inh == false) return false;
   Hypertable* ht = hypertable_get(rte->relid);
-  if (ht == nullptr || ht->num_partitions > 0) return;
+  if (ht == nullptr || ht->num_partitions > 0) return false;
   PathTarget* target = output_rel->reltarget;
   FuncExpr* bucket = nullptr;
   int i = 0;
@@ -486,32 +486,32 @@ void add_final_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output
     Expr* e = (Expr*)lfirst(lc);
     const Index sgref = get_pathtarget_sortgroupref(target, i++);
     if (sgref == 0) {
-      if (!IsA(e, Aggref) || !final_is_state((Aggref*)e)) return;
+      if (!IsA(e, Aggref) || !final_is_state((Aggref*)e)) return false;
       continue;
     }
     if (Var* v = plain_var((Node*)e, input_rel->relid)) {
-      if (!bytes_grouping_type(v->vartype, v->varcollid)) return;
+      if (!bytes_grouping_type(v->vartype, v->varcollid)) return false;
       continue;
     }
     int zone = kZoneNone;
     int64 width = 0;
     if (bucket != nullptr || !IsA(e, FuncExpr) || !is_bucket_function((FuncExpr*)e, &zone, &width) || zone != kZoneNone)
-      return;
+      return false;
     Var* v = plain_var((Node*)lsecond(((FuncExpr*)e)->args), input_rel->relid);
-    if (v == nullptr || v->varattno != ht->time_attno || v->vartype != ht->time_type) return;
+    if (v == nullptr || v->varattno != ht->time_attno || v->vartype != ht->time_type) return false;
     bucket = (FuncExpr*)e;
   }
-  if (bucket == nullptr) return;
+  if (bucket == nullptr) return false;
   List* subpaths = NIL;
   foreach (lc, append->subpaths) {
     Path* sub = (Path*)lfirst(lc);
     RelOptInfo* child = sub->parent;
-    if (!is_columnar_path(sub) || child->reloptkind != RELOPT_OTHER_MEMBER_REL || sub->param_info != nullptr) return;
+    if (!is_columnar_path(sub) || child->reloptkind != RELOPT_OTHER_MEMBER_REL || sub->param_info != nullptr) return false;
     AppendRelInfo* appinfo = root->append_rel_array[child->relid];
-    if (appinfo == nullptr || appinfo->parent_relid != input_rel->relid) return;
+    if (appinfo == nullptr || appinfo->parent_relid != input_rel->relid) return false;
     ChunkInfo chunk;
     if (!chunk_get_by_relid(planner_rt_fetch(child->relid, root)->relid, &chunk) || chunk.hypertable_id != ht->id)
-      return;
+      return false;
     if (chunk.range_start != core::kOpenStart) {
       // bucket(start) == start, computed as PostgreSQL would (the function is immutable here).
       FuncExpr* f = (FuncExpr*)copyObjectImpl(bucket);
@@ -520,11 +520,11 @@ void add_final_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output
       Node* folded = eval_const_expressions(root, (Node*)f);
       if (!IsA(folded, Const) || ((Const*)folded)->constisnull ||
           time_datum_to_internal(((Const*)folded)->constvalue, ht->time_type) != chunk.range_start)
-        return;
+        return false;
     }
     PathTarget* child_target = translate_target(root, target, appinfo);
     Path* p = make_agg_scan_path(root, child, appinfo, (CustomPath*)sub, child_target, groups);
-    if (p == nullptr) return;
+    if (p == nullptr) return false;
     CustomPath* cp = (CustomPath*)p;
     // Every grouping column of the chunk must be a segment, bucket or value column (not a
     // metadata-only plan) for the node's hash mode: at least one value column.
@@ -532,13 +532,14 @@ void add_final_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output
     bool value = false;
     for (int s = 0; s < list_length(specs) / kSpecFields; ++s)
       value |= list_nth_int(specs, s * kSpecFields + kSpecKind) == kSpecValue;
-    if (!value) return;
+    if (!value) return false;
     cp->custom_private = lappend(cp->custom_private, list_make1_int(1));  // kFinal (plan_agg)
     subpaths = lappend(subpaths, p);
   }
-  if (subpaths == NIL) return;
+  if (subpaths == NIL) return false;
   AppendPath* ap = create_append_path(root, output_rel, subpaths, NIL, NIL, nullptr, 0, false, -1);
   add_path(output_rel, &ap->path);
+  return true;
 }
 }  // namespace
 
@@ -582,6 +583,9 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
   double groups = 1;
   ListCell* lc;
   foreach (lc, output_rel->pathlist) groups = std::max(groups, ((Path*)lfirst(lc))->rows);
+  // (the final plan, when possible, is cheaper than the partial one: the same Append without the
+  // Finalize Aggregate above it; not planned as well)
+  if (has_columnar && add_final_path(root, input_rel, output_rel, append, ex, groups)) return;
 
   List* subpaths = NIL;
   bool any_columnar = false;
@@ -626,7 +630,6 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
     }
   }
   if (!any_columnar) return;
-  add_final_path(root, input_rel, output_rel, append, ex, groups);
   // The final groups are at most the partial groups of all chunks (a bucketed aggregation's chunks
   // split the time axis): PostgreSQL's estimate of a time_bucket()'s distinct values is the time
   // column's, and the Finalize Aggregate's hash table is created (zeroed) at that size.
