@@ -119,8 +119,9 @@ uint32 find_group(AggScanState* st, const uint64* key) {
   MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
   if (st->ngroups == st->cap_groups) {
     st->cap_groups *= 2;
-    st->gkeys = (uint64*)repalloc(st->gkeys, sizeof(uint64) * nkey * st->cap_groups);
-    st->gacc = (Acc*)repalloc(st->gacc, sizeof(Acc) * st->nacc * st->cap_groups);
+    // (huge: final mode's table is not flushed at kMaxHashGroups)
+    st->gkeys = (uint64*)repalloc_huge(st->gkeys, sizeof(uint64) * nkey * st->cap_groups);
+    st->gacc = (Acc*)repalloc_huge(st->gacc, sizeof(Acc) * st->nacc * st->cap_groups);
   }
   const int32 g = st->ngroups++;
   memcpy(st->gkeys + (uint64)g * nkey, key, sizeof(uint64) * nkey);
@@ -128,7 +129,7 @@ uint32 find_group(AggScanState* st, const uint64* key) {
   st->table[idx] = g;
   if ((uint32)st->ngroups * 2 > st->table_mask) {
     const uint32 mask = st->table_mask * 2 + 1;
-    int32* table = (int32*)palloc(sizeof(int32) * (mask + 1));
+    int32* table = (int32*)MemoryContextAllocHuge(st->hash_cxt, sizeof(int32) * (mask + 1));
     memset(table, 0xff, sizeof(int32) * (mask + 1));
     for (int32 e = 0; e < st->ngroups; ++e) {
       uint32 k = (uint32)key_hash(st->gkeys + (uint64)e * nkey, nkey) & mask;

@@ -469,6 +469,9 @@ bool bytes_grouping_type(Oid type, Oid coll) {
 // ending at e have buckets below e, rows of later chunks buckets at or above e. Every other
 // output column is a grouping column grouped by its bytes or an aggregate whose final value is
 // its state (final_is_state). No HAVING (the Finalize Aggregate's).
+// Groups per chunk beyond which the partial plan (whose node flushes its table) is kept.
+constexpr double kMaxFinalGroups = 1000000;
+
 bool add_final_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output_rel, AppendPath* append,
                     GroupPathExtraData* ex, double groups) {
   if (!guc_enable_columnstore_agg_final || !guc_enable_columnstore_agg_pushdown || ex->havingQual != nullptr ||
@@ -524,7 +527,8 @@ bool add_final_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output
     }
     PathTarget* child_target = translate_target(root, target, appinfo);
     Path* p = make_agg_scan_path(root, child, appinfo, (CustomPath*)sub, child_target, groups);
-    if (p == nullptr) return false;
+    // (its table holds all the chunk's groups: not when they are expected to be very many)
+    if (p == nullptr || p->rows > kMaxFinalGroups) return false;
     CustomPath* cp = (CustomPath*)p;
     // Every grouping column of the chunk must be a segment, bucket or value column (not a
     // metadata-only plan) for the node's hash mode: at least one value column.
