@@ -19,6 +19,8 @@ namespace strata::columnstore {
 
 // Setting strata.enable_columnstore_agg_pushdown (registered by src/hooks/init.cpp).
 extern bool guc_enable_columnstore_agg_pushdown;
+// strata.enable_columnstore_agg_final (src/hooks/init.cpp).
+extern bool guc_enable_columnstore_agg_final;
 
 // create_upper_paths_hook handler (run by the hook dispatcher, src/hooks): at UPPERREL_GROUP_AGG
 // over a hypertable with compressed chunks, adds a Finalize Aggregate path over an Append of
@@ -32,7 +34,8 @@ void agg_init();
 // Plan layout shared by agg_plan.cpp and agg_exec.cpp.
 namespace aggplan {
 // custom_private = list_make2(meta, specs); custom_exprs = constant arguments of time_bucket().
-enum Meta { kMetaOnly, kNSpecs, kMetaLen };
+// kFinal: the node emits final values of groups complete in its chunk (no Finalize Aggregate above).
+enum Meta { kMetaOnly, kNSpecs, kFinal, kMetaLen };
 // One spec (kSpecFields ints) per output column, in the order of the node's target list.
 // kSpecValue: a grouping column that is a data column (grouped by its decoded values, hashed).
 enum SpecKind { kSpecSegment = 0, kSpecBucket = 1, kSpecAgg = 2, kSpecValue = 3 };

@@ -747,7 +747,7 @@ void fill(AggScanState* st) {
     if (st->hashed) {
       enter_segment(st);
       accumulate_hashed(st, &b);
-      if (st->ngroups > kMaxHashGroups) flush_hash(st);
+      if (st->ngroups > kMaxHashGroups && !st->final_rows) flush_hash(st);
     } else if (st->bucket >= 0) {
       accumulate_buckets(st, &b);
     } else {
@@ -756,7 +756,7 @@ void fill(AggScanState* st) {
     }
   }
   if (st->hashed) {
-    if (st->open) flush_hash(st);
+    if (st->open && !st->final_rows) flush_hash(st);  // (final mode: emitted from the table, agg_next)
     st->open = false;
   } else if (st->open) {
     flush_group(st);
@@ -777,6 +777,7 @@ void begin_agg(CustomScanState* node, EState* estate, int eflags) {
   List* specs = (List*)lsecond(cscan->custom_private);
   st->meta_only = list_nth_int(meta, kMetaOnly) != 0;
   st->nspecs = list_nth_int(meta, kNSpecs);
+  st->final_rows = list_length(meta) > kFinal && list_nth_int(meta, kFinal) != 0;
   const int n = st->nspecs > 0 ? st->nspecs : 1;
   st->specs = (SpecState*)palloc0(sizeof(SpecState) * n);
   st->acc = (Acc*)palloc0(sizeof(Acc) * n);
@@ -827,7 +828,20 @@ void begin_agg(CustomScanState* node, EState* estate, int eflags) {
     ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("too many grouping columns for columnstore aggregation")));
   st->hashed = st->nvals > 0;
   st->decodes |= st->hashed;
-  st->nkey = 2 + st->nvals;
+  st->final_rows &= st->hashed;
+  st->nsegs = 0;
+  st->seg_spec = (int*)palloc0(sizeof(int) * n);
+  if (st->final_rows)
+    for (int s = 0; s < st->nspecs; ++s)
+      if (st->specs[s].kind == kSpecSegment) st->seg_spec[st->nsegs++] = s;
+  st->seg_words = (uint64*)palloc0(sizeof(uint64) * (st->nsegs > 0 ? st->nsegs : 1));
+  st->nkey = 2 + st->nvals + st->nsegs;
+  st->nacc = 0;
+  st->acc_index = (int*)palloc0(sizeof(int) * n);
+  for (int s = 0; s < st->nspecs; ++s)
+    if (st->specs[s].kind == kSpecAgg) st->acc_index[s] = st->nacc++;
+  if (st->nacc == 0) st->nacc = 1;
+  st->slot_key = (uint64*)palloc0(sizeof(uint64) * st->nkey);
   st->key_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnstoreAggregate group", ALLOCSET_SMALL_SIZES);
   st->num_cxt = AllocSetContextCreate(CurrentMemoryContext, "ColumnstoreAggregate numeric", ALLOCSET_SMALL_SIZES);
   if (st->hashed) {
@@ -842,12 +856,29 @@ void begin_agg(CustomScanState* node, EState* estate, int eflags) {
 TupleTableSlot* agg_next(ScanState* node) {
   AggScanState* st = (AggScanState*)node;
   if (!st->filled) {
-    st->store = tuplestore_begin_heap(false, false, work_mem);
+    if (!st->final_rows) st->store = tuplestore_begin_heap(false, false, work_mem);
     st->open = false;
     fill(st);
     st->filled = true;
   }
   TupleTableSlot* slot = node->ss_ScanTupleSlot;
+  if (st->final_rows) {
+    // The groups straight from the hash table, formed in the per-tuple memory (reset by ExecScan
+    // before each call).
+    ExecClearTuple(slot);
+    if (st->emit_next >= st->ngroups) {
+      // Done: the table's memory goes back before the next chunk's node fills its own.
+      if (st->ngroups > 0) MemoryContextReset(st->hash_cxt);
+      st->ngroups = 0;
+      st->emit_next = 0;
+      return slot;
+    }
+    MemoryContext old = MemoryContextSwitchTo(st->css.ss.ps.ps_ExprContext->ecxt_per_tuple_memory);
+    group_values(st, st->emit_next++, slot->tts_values, slot->tts_isnull);
+    MemoryContextSwitchTo(old);
+    st->groups++;
+    return ExecStoreVirtualTuple(slot);
+  }
   if (!tuplestore_gettupleslot(st->store, true, false, st->store_slot)) return ExecClearTuple(slot);
   return ExecCopySlot(slot, st->store_slot);
 }
@@ -895,12 +926,13 @@ void explain_agg(CustomScanState* node, List* ancestors, ExplainState* es) {
                                       : "segment values",
                       es);
   if (st->hashed) ExplainPropertyText("Grouped By", "hashed decoded values", es);
+  if (st->final_rows) ExplainPropertyText("Emits", "final groups", es);
   if (!es->analyze) return;
   ExplainPropertyInteger("Batches from Metadata", nullptr, st->batches_meta, es);
   ExplainPropertyInteger("Batches Decoded", nullptr, st->batches_decoded, es);
   if (st->bucket >= 0) ExplainPropertyInteger("Batches in One Bucket", nullptr, st->batches_one_bucket, es);
   if (st->batches_counted > 0) ExplainPropertyInteger("Batches Counted per Code", nullptr, st->batches_counted, es);
-  ExplainPropertyInteger("Partial Groups", nullptr, st->groups, es);
+  ExplainPropertyInteger(st->final_rows ? "Groups" : "Partial Groups", nullptr, st->groups, es);
 }
 
 const CustomExecMethods exec_methods = {

@@ -126,7 +126,9 @@ struct AggScanState {
   int ngroups;
   int cap_groups;
   uint64* gkeys;        // ngroups * nkey
-  Acc* gacc;            // ngroups * nspecs
+  Acc* gacc;            // ngroups * nacc: an accumulator per aggregate spec (acc_index)
+  int nacc;
+  int* acc_index;       // spec -> its accumulator's index in a group's nacc (aggregate specs)
   int32* table;
   uint32 table_mask;
   // Per-batch scratch (query lifetime): selected rows, their key words and groups.
@@ -141,6 +143,17 @@ struct AggScanState {
   uint64 gid_cap;
   uint32* code_cnt;     // the same column, count(*) only: code (or NULL) -> rows in the bucket run
   uint64 cnt_cap;
+  // Final mode (kFinal, agg_plan.cpp add_final_path): the hash table keeps every group of the
+  // chunk, the segment values as key words after the value columns (0 for NULL, else 1 + their
+  // number in that segment column's interner), and the groups are emitted as final rows from it
+  // (emit_next) instead of through the tuplestore.
+  bool final_rows;
+  int nsegs;
+  int* seg_spec;        // spec index of each segment column
+  Interner* seg_interns;  // one per segment column (in hash_cxt)
+  uint64* seg_words;    // the current batch's segment words
+  uint64* slot_key;     // nkey words of scratch (slot_group)
+  int emit_next;
   Tuplestorestate* store;
   TupleTableSlot* store_slot;  // minimal tuples read back from the store
   bool filled;
@@ -307,9 +320,14 @@ uint64 bucket_run(AggScanState* st, const BucketColumn& c, uint64 i, Datum* bv_o
 // The hash table is flushed (its groups emitted) when it holds more groups than this.
 constexpr int kMaxHashGroups = 65536;
 
+// The accumulator of aggregate spec s in group g.
+inline Acc* group_acc(AggScanState* st, uint64 g, int s) { return &st->gacc[g * st->nacc + st->acc_index[s]]; }
+
 // Empties the hash table (and the interners); emits its groups first (flush_hash).
 void hash_reset(AggScanState* st);
 void flush_hash(AggScanState* st);
+// Final mode: the output row of group g (values in the current memory context).
+void group_values(AggScanState* st, int g, Datum* values, bool* nulls);
 // Makes the batch's segment values the current ones (flushing the groups of the previous
 // segment when they differ).
 void enter_segment(AggScanState* st);

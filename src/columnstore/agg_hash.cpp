@@ -76,11 +76,21 @@ void hash_reset(AggScanState* st) {
   MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
   st->interns = (Interner*)palloc(sizeof(Interner) * (st->nvals > 0 ? st->nvals : 1));
   for (int j = 0; j < st->nvals; ++j) interner_init(&st->interns[j]);
+  if (st->final_rows) {
+    st->seg_interns = (Interner*)palloc(sizeof(Interner) * (st->nsegs > 0 ? st->nsegs : 1));
+    for (int k = 0; k < st->nsegs; ++k) interner_init(&st->seg_interns[k]);
+  }
+  st->emit_next = 0;
   st->ngroups = 0;
   st->cap_groups = 64;
+  // Final mode keeps every group of the chunk: sized for the planner's estimate of them (up to
+  // kMaxHashGroups) rather than grown from 64 by copies.
+  if (st->final_rows)
+    while (st->cap_groups < kMaxHashGroups && st->cap_groups < st->css.ss.ps.plan->plan_rows) st->cap_groups *= 2;
   st->gkeys = (uint64*)palloc(sizeof(uint64) * st->nkey * st->cap_groups);
-  st->gacc = (Acc*)palloc(sizeof(Acc) * st->nspecs * st->cap_groups);
+  st->gacc = (Acc*)palloc(sizeof(Acc) * st->nacc * st->cap_groups);
   st->table_mask = 127;
+  while (st->table_mask + 1 < (uint32)st->cap_groups * 2) st->table_mask = st->table_mask * 2 + 1;
   st->table = (int32*)palloc(sizeof(int32) * (st->table_mask + 1));
   memset(st->table, 0xff, sizeof(int32) * (st->table_mask + 1));
   MemoryContextSwitchTo(old);
@@ -109,16 +119,17 @@ uint32 find_group(AggScanState* st, const uint64* key) {
   MemoryContext old = MemoryContextSwitchTo(st->hash_cxt);
   if (st->ngroups == st->cap_groups) {
     st->cap_groups *= 2;
-    st->gkeys = (uint64*)repalloc(st->gkeys, sizeof(uint64) * nkey * st->cap_groups);
-    st->gacc = (Acc*)repalloc(st->gacc, sizeof(Acc) * st->nspecs * st->cap_groups);
+    // (huge: final mode's table is not flushed at kMaxHashGroups)
+    st->gkeys = (uint64*)repalloc_huge(st->gkeys, sizeof(uint64) * nkey * st->cap_groups);
+    st->gacc = (Acc*)repalloc_huge(st->gacc, sizeof(Acc) * st->nacc * st->cap_groups);
   }
   const int32 g = st->ngroups++;
   memcpy(st->gkeys + (uint64)g * nkey, key, sizeof(uint64) * nkey);
-  memset(st->gacc + (uint64)g * st->nspecs, 0, sizeof(Acc) * st->nspecs);
+  memset(st->gacc + (uint64)g * st->nacc, 0, sizeof(Acc) * st->nacc);
   st->table[idx] = g;
   if ((uint32)st->ngroups * 2 > st->table_mask) {
     const uint32 mask = st->table_mask * 2 + 1;
-    int32* table = (int32*)palloc(sizeof(int32) * (mask + 1));
+    int32* table = (int32*)MemoryContextAllocHuge(st->hash_cxt, sizeof(int32) * (mask + 1));
     memset(table, 0xff, sizeof(int32) * (mask + 1));
     for (int32 e = 0; e < st->ngroups; ++e) {
       uint32 k = (uint32)key_hash(st->gkeys + (uint64)e * nkey, nkey) & mask;
@@ -168,7 +179,55 @@ Datum value_datum(AggScanState* st, int j, uint64 word) {
   }
 }
 
+// Final mode: the datum of segment column k from its key word (not 0: NULL).
+Datum segment_datum(AggScanState* st, int k, uint64 word) {
+  const SpecState* sp = &st->specs[st->seg_spec[k]];
+  const Interned* it = &st->seg_interns[k].items[word - 1];
+  if (sp->typbyval) {
+    Datum d;
+    memcpy(&d, it->data, sizeof d);
+    return d;
+  }
+  if (sp->typlen > 0) {
+    uint8* p = (uint8*)palloc(sp->typlen);
+    memcpy(p, it->data, sp->typlen);
+    return PointerGetDatum(p);
+  }
+  struct varlena* v = (struct varlena*)palloc(it->len + VARHDRSZ);
+  SET_VARSIZE(v, it->len + VARHDRSZ);
+  memcpy(VARDATA(v), it->data, it->len);
+  return PointerGetDatum(v);
+}
+
 }  // namespace
+
+void group_values(AggScanState* st, int g, Datum* values, bool* nulls) {
+  const uint64* key = st->gkeys + (uint64)g * st->nkey;
+  int j = 0;
+  int k = 0;
+  for (int s = 0; s < st->nspecs; ++s) {
+    const SpecState* sp = &st->specs[s];
+    nulls[s] = false;
+    values[s] = (Datum)0;
+    if (sp->kind == kSpecAgg) {
+      values[s] = partial_state(sp, group_acc(st, g, s), &nulls[s]);
+    } else if (sp->kind == kSpecSegment && st->final_rows) {
+      const uint64 word = key[2 + st->nvals + k++];
+      nulls[s] = word == 0;
+      if (!nulls[s]) values[s] = segment_datum(st, k - 1, word);
+    } else if (sp->kind == kSpecSegment) {
+      values[s] = st->key[s];
+      nulls[s] = st->key_null[s];
+    } else if (sp->kind == kSpecBucket) {
+      nulls[s] = (key[0] & 1) != 0;
+      values[s] = nulls[s] ? (Datum)0 : (Datum)key[1];
+    } else {
+      nulls[s] = ((key[0] >> (j + 1)) & 1) != 0;
+      if (!nulls[s]) values[s] = value_datum(st, j, key[2 + j]);
+      ++j;
+    }
+  }
+}
 
 // Emits every group of the hash table (the segment values from st->key) and empties it.
 void flush_hash(AggScanState* st) {
@@ -177,28 +236,9 @@ void flush_hash(AggScanState* st) {
   const int n = st->nspecs > 0 ? st->nspecs : 1;
   for (int g = 0; g < st->ngroups; ++g) {
     MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-    const uint64* key = st->gkeys + (uint64)g * st->nkey;
     Datum* values = (Datum*)palloc(sizeof(Datum) * n);
     bool* nulls = (bool*)palloc(sizeof(bool) * n);
-    int j = 0;
-    for (int s = 0; s < st->nspecs; ++s) {
-      const SpecState* sp = &st->specs[s];
-      nulls[s] = false;
-      values[s] = (Datum)0;
-      if (sp->kind == kSpecAgg) {
-        values[s] = partial_state(sp, &st->gacc[(uint64)g * st->nspecs + s], &nulls[s]);
-      } else if (sp->kind == kSpecSegment) {
-        values[s] = st->key[s];
-        nulls[s] = st->key_null[s];
-      } else if (sp->kind == kSpecBucket) {
-        nulls[s] = (key[0] & 1) != 0;
-        values[s] = nulls[s] ? (Datum)0 : (Datum)key[1];
-      } else {
-        nulls[s] = ((key[0] >> (j + 1)) & 1) != 0;
-        if (!nulls[s]) values[s] = value_datum(st, j, key[2 + j]);
-        ++j;
-      }
-    }
+    group_values(st, g, values, nulls);
     tuplestore_putvalues(st->store, slot->tts_tupleDescriptor, values, nulls);
     MemoryContextSwitchTo(old);
     ResetExprContext(econtext);
@@ -211,6 +251,28 @@ void flush_hash(AggScanState* st) {
 // Hash mode: makes the batch's segment values the current ones (flushing the groups of the
 // previous segment when they differ).
 void enter_segment(AggScanState* st) {
+  if (st->final_rows) {
+    // Every group stays in the table: the segment values become key words.
+    for (int k = 0; k < st->nsegs; ++k) {
+      const int s = st->seg_spec[k];
+      const SpecState* sp = &st->specs[s];
+      if (st->seg_null[s]) {
+        st->seg_words[k] = 0;
+      } else if (sp->typbyval) {
+        const Datum d = st->seg[s];
+        st->seg_words[k] = 1 + (uint64)intern(st, &st->seg_interns[k], (const uint8*)&d, sizeof d);
+      } else if (sp->typlen > 0) {
+        st->seg_words[k] =
+            1 + (uint64)intern(st, &st->seg_interns[k], (const uint8*)DatumGetPointer(st->seg[s]), sp->typlen);
+      } else {
+        struct varlena* v = PG_DETOAST_DATUM_PACKED(st->seg[s]);
+        st->seg_words[k] = 1 + (uint64)intern(st, &st->seg_interns[k], (const uint8*)VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+        if ((Pointer)v != DatumGetPointer(st->seg[s])) pfree(v);
+      }
+    }
+    st->open = true;
+    return;
+  }
   if (st->open) {
     bool same = true;
     for (int s = 0; s < st->nspecs && same; ++s) {
@@ -270,7 +332,7 @@ void accumulate_hashed_array(AggScanState* st, int s, const T* vals, const uint8
   for (uint64 k = 0; k < m; ++k) {
     const uint32 i = st->sel_rows[k];
     if (!row_valid(validity, i)) continue;
-    Acc* a = &st->gacc[(uint64)st->row_gid[k] * st->nspecs + s];
+    Acc* a = group_acc(st, st->row_gid[k], s);
     if constexpr (std::is_floating_point_v<T>)
       accumulate_value(a, sp, 0, (double)vals[i]);
     else
@@ -314,8 +376,8 @@ bool dictionary_column(AggScanState* st, const ColumnarBatch* b, const SpecState
 // dictionary-form grouping column: the key the general path builds, so both paths find the same
 // groups.
 uint32 slot_group(AggScanState* st, const SpecState* sp, uint64 slot, uint64 nentries, Datum bv, bool null) {
-  uint64 key[3];  // st->nkey words: one value column
-  Assert(st->nkey == 3);
+  uint64* key = st->slot_key;  // st->nkey words: one value column (and the segment words in final mode)
+  for (int k = 0; k < st->nsegs && st->final_rows; ++k) key[3 + k] = st->seg_words[k];
   key[0] = (null ? 1 : 0) | (slot == nentries ? uint64{2} : 0);
   key[1] = null ? 0 : (uint64)bv;
   key[2] = 0;
@@ -451,9 +513,8 @@ bool dictionary_counts(AggScanState* st, const ColumnarBatch* b) {
     for (uint64 t = 0; t < ntouched; ++t) {
       const uint32 slot = touched[t];
       const uint32 g = slot_group(st, sp, slot, nentries, bv, null);
-      Acc* a = &st->gacc[(uint64)g * st->nspecs];
-      for (int s = 0; s < st->nspecs; ++s)
-        if (st->specs[s].kind == kSpecAgg) a[s].n += cnt[slot];
+      Acc* a = &st->gacc[(uint64)g * st->nacc];  // (the group's accumulators: every one a count(*))
+      for (int x = 0; x < st->nacc; ++x) a[x].n += cnt[slot];
       cnt[slot] = 0;
     }
   }
@@ -595,6 +656,9 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
       }
     }
   }
+  if (st->final_rows)
+    for (uint64 k = 0; k < m; ++k)
+      for (int w = 0; w < st->nsegs; ++w) keys[k * nkey + 2 + st->nvals + w] = st->seg_words[w];
   // Groups (a row with the key of the previous row is in its group).
   for (uint64 k = 0; k < m; ++k) {
     if (k > 0 && keys_equal(keys + k * nkey, keys + (k - 1) * nkey, nkey))
@@ -614,7 +678,7 @@ void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
     const SpecState* sp = &st->specs[s];
     if (sp->kind != kSpecAgg) continue;
     if (sp->agg == kCountStar) {
-      for (uint64 k = 0; k < m; ++k) st->gacc[(uint64)st->row_gid[k] * st->nspecs + s].n++;
+      for (uint64 k = 0; k < m; ++k) group_acc(st, st->row_gid[k], s)->n++;
       continue;
     }
     if (sp->comp_attno != 0) {  // a segment column: one value for the batch
@@ -624,7 +688,7 @@ void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
       const int64 iv = sp->is_float ? 0 : int_of_datum(v, sp->typid);
       const double fv = sp->is_float ? float_of_datum(v, sp->typid) : 0;
       for (uint64 k = 0; k < m; ++k) {
-        Acc* a = &st->gacc[(uint64)st->row_gid[k] * st->nspecs + s];
+        Acc* a = group_acc(st, st->row_gid[k], s);
         if (sp->agg == kCount)
           a->n++;
         else
@@ -637,7 +701,7 @@ void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
         const uint8* data;
         size_t len;
         if (!columnar_batch_bytes(st->child, sp->attno, st->sel_rows[k], &data, &len)) continue;
-        Acc* a = &st->gacc[(uint64)st->row_gid[k] * st->nspecs + s];
+        Acc* a = group_acc(st, st->row_gid[k], s);
         if (sp->is_numeric)
           numeric_min_max(st, a, sp, data, len);
         else
@@ -652,7 +716,7 @@ void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
       ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
     if (sp->agg == kCount) {
       for (uint64 k = 0; k < m; ++k)
-        if (row_valid(validity, st->sel_rows[k])) st->gacc[(uint64)st->row_gid[k] * st->nspecs + s].n++;
+        if (row_valid(validity, st->sel_rows[k])) group_acc(st, st->row_gid[k], s)->n++;
       continue;
     }
     switch (sp->codec) {

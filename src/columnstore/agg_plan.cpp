@@ -11,7 +11,10 @@
 #include <algorithm>
 #include <limits>
 
+#include "catalog/chunks.hpp"
+#include "catalog/hypertables.hpp"
 #include "columnstore/rowagg.hpp"
+#include "core/time/chunk_range.hpp"
 #include "columnstore/scan.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
@@ -29,6 +32,8 @@ extern "C" {
 #include "optimizer/pathnode.h"
 #include "optimizer/prep.h"
 #include "optimizer/tlist.h"
+#include "parser/parsetree.h"
+#include "utils/syscache.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
@@ -37,6 +42,7 @@ extern "C" {
 namespace strata::columnstore {
 
 bool guc_enable_columnstore_agg_pushdown = true;
+bool guc_enable_columnstore_agg_final = true;
 
 namespace {
 
@@ -392,7 +398,8 @@ Plan* plan_agg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* 
     if (list_nth_int(attrs, base + scanplan::kRole) != scanplan::kRoleData) continue;
     list_nth_cell(attrs, base + scanplan::kNeeded)->int_value = decode[attno] ? 1 : 0;
   }
-  const int meta[kMetaLen] = {meta_only ? 1 : 0, nspecs};
+  const bool final_rows = list_length(best_path->custom_private) > 2;  // (add_final_path)
+  const int meta[kMetaLen] = {meta_only ? 1 : 0, nspecs, final_rows ? 1 : 0};
   List* meta_list = NIL;
   for (int v : meta) meta_list = lappend_int(meta_list, v);
 
@@ -409,6 +416,135 @@ Plan* plan_agg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* 
   return &cscan->scan.plan;
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Final groups per chunk.
+
+// Whether aggregate `a` (of the final target) has a final value equal to the partial state the
+// node computes (no final function, the state its result: count, sum of int2/int4, by-value min
+// and max), and the node computes it.
+bool final_is_state(const Aggref* a) {
+  if (!plain_aggref(a)) return false;
+  const int kind = agg_kind(a->aggfnoid, false);
+  if (kind != kCountStar && kind != kCount && kind != kSumInt && kind != kMin && kind != kMax) return false;
+  if ((kind == kMin || kind == kMax) && a->aggtype == NUMERICOID) return false;
+  HeapTuple tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(a->aggfnoid));
+  if (!HeapTupleIsValid(tup)) return false;
+  Form_pg_aggregate agg = (Form_pg_aggregate)GETSTRUCT(tup);
+  const bool ok = !OidIsValid(agg->aggfinalfn) && agg->aggtranstype == a->aggtype;
+  ReleaseSysCache(tup);
+  return ok;
+}
+
+// A grouping column whose equal values are equal bytes (as value_group_column's and segment
+// values are compared by the node): integers, dates, timestamps, bool, uuid, and text, varchar and
+// bytea under a deterministic collation.
+bool bytes_grouping_type(Oid type, Oid coll) {
+  switch (type) {
+    case INT2OID:
+    case INT4OID:
+    case INT8OID:
+    case DATEOID:
+    case TIMESTAMPOID:
+    case TIMESTAMPTZOID:
+    case BOOLOID:
+    case UUIDOID:
+      return true;
+    case TEXTOID:
+    case VARCHAROID:
+    case BYTEAOID:
+      return !OidIsValid(coll) || get_collation_isdeterministic(coll);
+    default:
+      return false;
+  }
+}
+
+// The final plan: when every chunk of the Append is compressed (no row part) and each group lies in
+// one chunk, each chunk's ColumnstoreAggregate keeps all its groups (segment values as key words,
+// no flush per segment) and emits final rows; a plain Append of them is the aggregation, without
+// the partial rows' round trip through a Finalize Aggregate. A group lies in one chunk when the
+// query groups by a bucket (time_bucket, date_trunc, date_bin: floor functions of their value)
+// of the hypertable's time column that does not depend on the session's TimeZone, the hypertable
+// has no space dimension, and the bucket of each chunk's start is that start: rows of a chunk
+// ending at e have buckets below e, rows of later chunks buckets at or above e. Every other
+// output column is a grouping column grouped by its bytes or an aggregate whose final value is
+// its state (final_is_state). No HAVING (the Finalize Aggregate's).
+// Groups per chunk beyond which the partial plan (whose node flushes its table) is kept.
+constexpr double kMaxFinalGroups = 1000000;
+
+bool add_final_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output_rel, AppendPath* append,
+                    GroupPathExtraData* ex, double groups) {
+  if (!guc_enable_columnstore_agg_final || !guc_enable_columnstore_agg_pushdown || ex->havingQual != nullptr ||
+      root->parse->groupClause == NIL)
+    return false;
+  RangeTblEntry* rte = planner_rt_fetch(input_rel->relid, root);
+  if (rte->rtekind != RTE_RELATION || rte->inh == false) return false;
+  Hypertable* ht = hypertable_get(rte->relid);
+  if (ht == nullptr || ht->num_partitions > 0) return false;
+  PathTarget* target = output_rel->reltarget;
+  FuncExpr* bucket = nullptr;
+  int i = 0;
+  ListCell* lc;
+  foreach (lc, target->exprs) {
+    Expr* e = (Expr*)lfirst(lc);
+    const Index sgref = get_pathtarget_sortgroupref(target, i++);
+    if (sgref == 0) {
+      if (!IsA(e, Aggref) || !final_is_state((Aggref*)e)) return false;
+      continue;
+    }
+    if (Var* v = plain_var((Node*)e, input_rel->relid)) {
+      if (!bytes_grouping_type(v->vartype, v->varcollid)) return false;
+      continue;
+    }
+    int zone = kZoneNone;
+    int64 width = 0;
+    if (bucket != nullptr || !IsA(e, FuncExpr) || !is_bucket_function((FuncExpr*)e, &zone, &width) || zone != kZoneNone)
+      return false;
+    Var* v = plain_var((Node*)lsecond(((FuncExpr*)e)->args), input_rel->relid);
+    if (v == nullptr || v->varattno != ht->time_attno || v->vartype != ht->time_type) return false;
+    bucket = (FuncExpr*)e;
+  }
+  if (bucket == nullptr) return false;
+  List* subpaths = NIL;
+  foreach (lc, append->subpaths) {
+    Path* sub = (Path*)lfirst(lc);
+    RelOptInfo* child = sub->parent;
+    if (!is_columnar_path(sub) || child->reloptkind != RELOPT_OTHER_MEMBER_REL || sub->param_info != nullptr) return false;
+    AppendRelInfo* appinfo = root->append_rel_array[child->relid];
+    if (appinfo == nullptr || appinfo->parent_relid != input_rel->relid) return false;
+    ChunkInfo chunk;
+    if (!chunk_get_by_relid(planner_rt_fetch(child->relid, root)->relid, &chunk) || chunk.hypertable_id != ht->id)
+      return false;
+    if (chunk.range_start != core::kOpenStart) {
+      // bucket(start) == start, computed as PostgreSQL would (the function is immutable here).
+      FuncExpr* f = (FuncExpr*)copyObjectImpl(bucket);
+      lsecond(f->args) = makeConst(ht->time_type, -1, InvalidOid, get_typlen(ht->time_type),
+                                   internal_to_time_datum(chunk.range_start, ht->time_type), false, true);
+      Node* folded = eval_const_expressions(root, (Node*)f);
+      if (!IsA(folded, Const) || ((Const*)folded)->constisnull ||
+          time_datum_to_internal(((Const*)folded)->constvalue, ht->time_type) != chunk.range_start)
+        return false;
+    }
+    PathTarget* child_target = translate_target(root, target, appinfo);
+    Path* p = make_agg_scan_path(root, child, appinfo, (CustomPath*)sub, child_target, groups);
+    // (its table holds all the chunk's groups: not when they are expected to be very many)
+    if (p == nullptr || p->rows > kMaxFinalGroups) return false;
+    CustomPath* cp = (CustomPath*)p;
+    // Every grouping column of the chunk must be a segment, bucket or value column (not a
+    // metadata-only plan) for the node's hash mode: at least one value column.
+    List* specs = (List*)linitial(cp->custom_private);
+    bool value = false;
+    for (int s = 0; s < list_length(specs) / kSpecFields; ++s)
+      value |= list_nth_int(specs, s * kSpecFields + kSpecKind) == kSpecValue;
+    if (!value) return false;
+    cp->custom_private = lappend(cp->custom_private, list_make1_int(1));  // kFinal (plan_agg)
+    subpaths = lappend(subpaths, p);
+  }
+  if (subpaths == NIL) return false;
+  AppendPath* ap = create_append_path(root, output_rel, subpaths, NIL, NIL, nullptr, 0, false, -1);
+  add_path(output_rel, &ap->path);
+  return true;
+}
 }  // namespace
 
 void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
@@ -451,6 +587,9 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
   double groups = 1;
   ListCell* lc;
   foreach (lc, output_rel->pathlist) groups = std::max(groups, ((Path*)lfirst(lc))->rows);
+  // (the final plan, when possible, is cheaper than the partial one: the same Append without the
+  // Finalize Aggregate above it; not planned as well)
+  if (has_columnar && add_final_path(root, input_rel, output_rel, append, ex, groups)) return;
 
   List* subpaths = NIL;
   bool any_columnar = false;

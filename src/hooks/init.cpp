@@ -124,6 +124,11 @@ void define_settings() {
                            "Off, compressed chunks' rows are formed and aggregated by PostgreSQL (for comparisons).",
                            &columnstore::guc_enable_columnstore_agg_pushdown, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomBoolVariable("strata.enable_columnstore_agg_final",
+                           "Compressed chunks' aggregation emits final groups when no group spans two chunks.",
+                           "When every chunk is compressed, the query groups by a bucket of the time column whose boundaries fall on the chunks' and by columns grouped by their bytes, and every aggregate's final value is its state (count, sum of int2/int4, min, max), each chunk's ColumnstoreAggregate emits final rows under a plain Append, without a Finalize Aggregate. Off, the partial plan (for comparisons).",
+                           &columnstore::guc_enable_columnstore_agg_final, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomBoolVariable("strata.enable_rowstore_agg",
                            "Computes aggregates over rowstore chunks natively (RowstoreAggregate) as partial aggregates.",
                            "Off (the default outside continuous aggregate refreshes, see strata.cagg_refresh_rowstore_agg), PostgreSQL aggregates the rows of uncompressed chunks.",

@@ -835,7 +835,9 @@ void decode_ints_narrow(ByteReader& r, size_t n, T* out, int64_t lo, int64_t hi,
           if (static_cast<__int128>(h.gcd) * mq > room) corrupt("value out of range for type");
         }
         if (g == 1) {
-          for (size_t i = 0; i < len; ++i) out[at + i] = static_cast<T>(base + q[i]);
+          // (32-bit values unpacked in place with base 0, as dictionary codes are: already final)
+          if (sizeof(T) != 4 || base != 0)
+            for (size_t i = 0; i < len; ++i) out[at + i] = static_cast<T>(base + q[i]);
         } else {
           for (size_t i = 0; i < len; ++i) out[at + i] = static_cast<T>(base + g * q[i]);
         }
