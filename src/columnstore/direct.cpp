@@ -36,6 +36,7 @@ extern "C" {
 #include "parser/parse_relation.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/snapmgr.h"
 #include "utils/sortsupport.h"
 #include "utils/syscache.h"
 #include "utils/tuplesort.h"
@@ -311,8 +312,39 @@ void check_unique(DirectCopy* dc, DirectChunk* ch, TupleTableSlot* slot) {
   }
 }
 
-// The COPY's own keys of the chunk: sorted, equal neighbours are duplicates.
+// Whether the chunk's row part holds a row, committed or written by a transaction in progress
+// (this one included), with the index key values in `keys` (as check_exclusion_or_unique_constraint
+// looks with a dirty snapshot).
+bool row_part_has_key(DirectChunk* ch, UniqueCheck* u, TupleTableSlot* keys) {
+  ScanKeyData sk[INDEX_MAX_KEYS];
+  for (int k = 0; k < u->nkeys; ++k) {
+    if (keys->tts_isnull[k])
+      ScanKeyEntryInitialize(&sk[k], SK_ISNULL | SK_SEARCHNULL, (AttrNumber)(k + 1), InvalidStrategy, InvalidOid,
+                             InvalidOid, InvalidOid, (Datum)0);
+    else
+      ScanKeyEntryInitialize(&sk[k], 0, (AttrNumber)(k + 1), u->info->ii_UniqueStrats[k],
+                             u->index->rd_opcintype[k], u->colls[k], u->info->ii_UniqueProcs[k],
+                             keys->tts_values[k]);
+  }
+  SnapshotData dirty;
+  InitDirtySnapshot(dirty);
+  Relation heap = ch->rri->ri_RelationDesc;
+  IndexScanDesc scan = index_beginscan(heap, u->index, &dirty, u->nkeys, 0);
+  index_rescan(scan, sk, u->nkeys, nullptr, 0);
+  TupleTableSlot* slot = table_slot_create(heap, nullptr);
+  const bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
+  index_endscan(scan);
+  ExecDropSingleTupleTableSlot(slot);
+  return found;
+}
+
+// The COPY's own keys of the chunk: sorted, equal neighbours are duplicates. When check_unique
+// skipped the row part (empty when this COPY converted the chunk) and rows reached it since without
+// this COPY putting them there (a function its WHERE, defaults or checks call that inserts into the
+// hypertable), every key is looked up there once.
 void check_copy_keys(DirectCopy* dc, DirectChunk* ch) {
+  const bool probe = ch->nuniq > 0 && ch->row_part_empty && !ch->row_part &&
+                     RelationGetNumberOfBlocks(ch->rri->ri_RelationDesc) > 0;
   for (int i = 0; i < ch->nuniq; ++i) {
     UniqueCheck* u = &ch->uniq[i];
     if (u->keys == nullptr) continue;
@@ -335,6 +367,7 @@ void check_copy_keys(DirectCopy* dc, DirectChunk* ch) {
         }
         if (equal) raise_duplicate(ch->rri, u->index, cur->tts_values, cur->tts_isnull);
       }
+      if (probe && row_part_has_key(ch, u, cur)) raise_duplicate(ch->rri, u->index, cur->tts_values, cur->tts_isnull);
       ExecCopySlot(prev, cur);
       slot_getallattrs(prev);
       have_prev = true;
