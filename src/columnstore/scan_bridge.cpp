@@ -112,25 +112,48 @@ void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len) 
   if (bridge->dictionaries.find(id) == bridge->dictionaries.end()) bridge->dictionaries.emplace(id, std::move(dict));
 }
 
-uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len) {
-  Slot& s = slot_of(bridge, slot);
+namespace {
+
+// The shared dictionary a column's bytes were encoded against (nullptr for none).
+const codec::Dictionary* dictionary_of(const ScanBridge* bridge, std::span<const uint8_t> bytes) {
+  const codec::ColumnInfo info = codec::inspect_column(bytes);
+  if (info.dictionary_id == 0) return nullptr;
+  auto it = bridge->dictionaries.find(info.dictionary_id);
+  if (it == bridge->dictionaries.end())
+    throw core::Error(core::Errc::data_corrupted,
+                      "columnar scan: a batch refers to a shared dictionary that its segment does not hold");
+  return it->second.get();
+}
+
+codec::DecodedColumn& column_of(Slot& s, int col) {
   if (col < 0 || static_cast<size_t>(col) >= s.columns.size())
     throw core::Error(core::Errc::invalid_argument, "columnar scan: column out of range");
+  return s.columns[col];
+}
+
+}  // namespace
+
+uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len) {
+  Slot& s = slot_of(bridge, slot);
+  codec::DecodedColumn& out = column_of(s, col);
   const std::span<const uint8_t> bytes(data, len);
-  const codec::ColumnInfo info = codec::inspect_column(bytes);
-  const codec::Dictionary* dictionary = nullptr;
-  if (info.dictionary_id != 0) {
-    auto it = bridge->dictionaries.find(info.dictionary_id);
-    if (it == bridge->dictionaries.end())
-      throw core::Error(core::Errc::data_corrupted,
-                        "columnar scan: a batch refers to a shared dictionary that its segment does not hold");
-    dictionary = it->second.get();
-  }
   codec::DecodeOptions options;
   options.context = &decode_context();
-  codec::decode_column_into(bytes, bridge->types[col], s.columns[col], dictionary, options);
-  s.rows = s.columns[col].rows;
+  codec::decode_column_into(bytes, bridge->types[col], out, dictionary_of(bridge, bytes), options);
+  s.rows = out.rows;
   return s.rows;
+}
+
+uint64_t bridge_decode_selected(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len) {
+  Slot& s = slot_of(bridge, slot);
+  codec::DecodedColumn& out = column_of(s, col);
+  const std::span<const uint8_t> bytes(data, len);
+  if (s.selection.size() < (codec::inspect_column(bytes).rows + 63) / 64)
+    throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
+  codec::DecodeOptions options;
+  options.context = &decode_context();
+  codec::decode_column_rows_into(bytes, bridge->types[col], out, s.selection, dictionary_of(bridge, bytes), options);
+  return out.rows;
 }
 
 void bridge_set_rows(ScanBridge* bridge, int slot, uint64_t rows) { slot_of(bridge, slot).rows = rows; }

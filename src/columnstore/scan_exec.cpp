@@ -474,7 +474,9 @@ bool toast_read(ColumnarScanState* st, struct varlena* attr, const uint8** data,
   return true;
 }
 
-void decode_column(ColumnarScanState* st, int bslot, int col, int32 count) {
+// Decodes column `col` of the current companion row's batch into bridge slot `bslot`; with
+// `selected_only`, only the rows the slot's filter kept (bridge_decode_selected).
+void decode_column(ColumnarScanState* st, int bslot, int col, int32 count, bool selected_only = false) {
   const AttrState* a = &st->attrs[st->col_attnos[col] - 1];
   bool isnull;
   Datum d = slot_getattr(st->comp_slot, a->comp_attno, &isnull);
@@ -486,11 +488,12 @@ void decode_column(ColumnarScanState* st, int bslot, int col, int32 count) {
   const uint8* bytes;
   size_t nbytes;
   uint64 rows;
+  auto decode = selected_only ? bridge_decode_selected : bridge_decode;
   if (toast_read(st, raw, &bytes, &nbytes)) {
-    rows = bridge_decode(st->bridge, bslot, col, bytes, nbytes);
+    rows = decode(st->bridge, bslot, col, bytes, nbytes);
   } else {
     struct varlena* v = pg_detoast_datum_packed(raw);
-    rows = bridge_decode(st->bridge, bslot, col, (const uint8*)VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+    rows = decode(st->bridge, bslot, col, (const uint8*)VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
     if ((Pointer)v != (Pointer)raw) pfree(v);  // the bridge holds the decoded copy
   }
   if (rows != (uint64)count)
@@ -511,8 +514,14 @@ bool fetch_companion(ColumnarScanState* st) {
   }
 }
 
-// Reads companion rows until one whose batch has selected rows; false at the end.
-bool next_batch(ColumnarScanState* st) {
+// Whether a batch's other columns are decoded only at the rows its filter kept: when it kept
+// few of them (a device's rows of its account's batch, say), random access into the encoded
+// values costs less than decoding every row.
+inline bool decode_selected_only(uint64 selected, int32 count) { return selected * 4 <= (uint64)count; }
+
+// Reads companion rows until one whose batch has selected rows; false at the end. `all_rows`:
+// the caller reads every row of the columns (with the selection), not only the selected ones.
+bool next_batch(ColumnarScanState* st, bool all_rows = false) {
   ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
   for (;;) {
     if (!fetch_companion(st)) return false;
@@ -548,7 +557,8 @@ bool next_batch(ColumnarScanState* st) {
       MemoryContextSwitchTo(old);
       continue;
     }
-    for (int c = st->npred_cols; c < st->ncols; ++c) decode_column(st, 0, c, count);
+    const bool only = !all_rows && decode_selected_only(selected, count);
+    for (int c = st->npred_cols; c < st->ncols; ++c) decode_column(st, 0, c, count, only);
     for (int c = 0; c < st->ncols; ++c) bridge_column(st->bridge, 0, c, &st->cols[c]);
     for (int i = 0; i < st->nneeded; ++i) {
       const AttrState* a = &st->attrs[st->needed[i] - 1];
@@ -773,7 +783,8 @@ bool open_entry(ColumnarScanState* st, Entry* e) {
     release_slot(st, e);
     return false;
   }
-  for (int c = st->npred_cols; c < st->ncols; ++c) decode_column(st, e->bslot, c, e->count);
+  const bool only = decode_selected_only(selected, e->count);
+  for (int c = st->npred_cols; c < st->ncols; ++c) decode_column(st, e->bslot, c, e->count, only);
   for (int c = 0; c < st->ncols; ++c) bridge_column(st->bridge, e->bslot, c, &st->slot_cols[e->bslot][c]);
   for (int i = 0; i < st->nneeded; ++i) {
     const AttrNumber attno = st->needed[i];
@@ -1257,7 +1268,7 @@ const CustomExecMethods exec_methods = {
 bool columnar_next_batch(CustomScanState* node, ColumnarBatch* out) {
   ColumnarScanState* st = (ColumnarScanState*)node;
   if (!st->started) start_scan(st);
-  if (!next_batch(st)) return false;
+  if (!next_batch(st, true)) return false;
   out->companion = st->comp_slot;
   out->rows = st->batch_rows;
   out->selection = st->selection;

@@ -159,7 +159,8 @@ void swap_string_buffers(Strings& st, DecodedColumn& out) {
   st.eoffs.swap(out.dict_offsets);
 }
 
-// No rows and every buffer empty (capacity kept).
+}  // namespace
+
 void make_empty(DecodedColumn& out) {
   out.rows = out.null_count = 0;
   out.validity.clear();
@@ -171,6 +172,8 @@ void make_empty(DecodedColumn& out) {
   out.dict_data.clear();
   out.external = nullptr;
 }
+
+namespace {
 
 void decode_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out, const Dictionary* dict,
                  const DecodeOptions& opt) {

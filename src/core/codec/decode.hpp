@@ -13,4 +13,7 @@ namespace strata::core::codec {
 // bytes; NULL rows are not expanded).
 void decode_fixed(const Parsed& p, ByteReader& r, uint8_t* out);
 
+// No rows and every buffer of `out` empty (capacity kept).
+void make_empty(DecodedColumn& out);
+
 }  // namespace strata::core::codec

@@ -1003,4 +1003,87 @@ void aggregate_ints(ByteReader& r, size_t n, IntAgg& agg) {
   visit_ints(r, n, on_run, on_packed, on_values);
 }
 
+
+namespace {
+
+// Value k of n bit-packed values of `width` bits (bitpack.hpp's layout) in the `size` bytes at p.
+inline uint64_t packed_at(const uint8_t* p, size_t size, size_t k, unsigned width) {
+  if (width == 0) return 0;
+  const size_t bit = k * width;
+  const size_t at = bit >> 3;
+  const unsigned shift = static_cast<unsigned>(bit & 7);
+  uint8_t buf[16] = {};
+  std::memcpy(buf, p + at, std::min<size_t>(9, size - at));  // at < size: k < n
+  uint64_t lo;
+  std::memcpy(&lo, buf, 8);
+  uint64_t v = lo >> shift;
+  if (shift != 0 && width + shift > 64) v |= static_cast<uint64_t>(buf[8]) << (64 - shift);
+  return width == 64 ? v : v & ((uint64_t{1} << width) - 1);
+}
+
+}  // namespace
+
+bool gather_ints(ByteReader& r, size_t n, const uint32_t* idx, size_t cnt, int64_t* out, int depth) {
+  if (depth > kMaxDecodeDepth) corrupt("integer block nested too deeply");
+  ByteReader probe = r;
+  const uint8_t kind = probe.u8();
+  switch (kind) {
+    case kIntConst: {
+      const int64_t v = probe.svarint();
+      std::fill(out, out + cnt, v);
+      break;
+    }
+    case kIntFor:
+    case kIntForBitmap: {
+      const uint8_t* bm;
+      const ForHeader h = read_for_kind(probe, n, kind, &bm);
+      const size_t size = packed_size(n, h.width);
+      const uint8_t* p = probe.bytes(size);
+      const uint64_t base = static_cast<uint64_t>(h.base);
+      for (size_t j = 0; j < cnt; ++j)
+        out[j] = static_cast<int64_t>(base + packed_at(p, size, idx[j], h.width) * h.gcd);
+      if (bm) {  // exception k is the value of the k-th set bit's position
+        std::vector<int64_t, UninitializedAllocator<int64_t>> val(h.exceptions);
+        decode_ints(probe, h.exceptions, val.data(), depth + 1);
+        size_t rank = 0, counted = 0;  // rank = set bits of bm before position `counted`
+        for (size_t j = 0; j < cnt; ++j) {
+          const size_t i = idx[j];
+          for (; counted + 8 <= i; counted += 8) rank += static_cast<size_t>(__builtin_popcount(bm[counted >> 3]));
+          const unsigned below = static_cast<unsigned>(bm[counted >> 3]) & ((1u << (i - counted)) - 1);
+          if ((bm[i >> 3] >> (i & 7)) & 1) out[j] = val[rank + static_cast<size_t>(__builtin_popcount(below))];
+        }
+      } else if (h.exceptions) {
+        std::vector<int64_t> pos(h.exceptions), val(h.exceptions);
+        decode_ints(probe, h.exceptions, pos.data(), depth + 1);
+        decode_ints(probe, h.exceptions, val.data(), depth + 1);
+        int64_t prev = -1;
+        size_t e = 0;
+        for (size_t k = 0; k < pos.size(); ++k) {
+          if (pos[k] <= prev || static_cast<uint64_t>(pos[k]) >= n) corrupt("bad exception position");
+          prev = pos[k];
+        }
+        for (size_t j = 0; j < cnt; ++j) {
+          while (e < pos.size() && static_cast<uint64_t>(pos[e]) < idx[j]) ++e;
+          if (e < pos.size() && static_cast<uint64_t>(pos[e]) == idx[j]) out[j] = val[e];
+        }
+      }
+      break;
+    }
+    case kIntRle: {
+      std::vector<int64_t> vals, lens;
+      read_runs(probe, n, vals, lens, depth);
+      size_t run = 0, end = vals.empty() ? 0 : static_cast<size_t>(lens[0]) + 1;  // rows [.., end) in run
+      for (size_t j = 0; j < cnt; ++j) {
+        while (idx[j] >= end) end += static_cast<size_t>(lens[++run]) + 1;  // idx < n = total length
+        out[j] = vals[run];
+      }
+      break;
+    }
+    default:
+      return false;
+  }
+  r = probe;
+  return true;
+}
+
 }  // namespace strata::core::codec
