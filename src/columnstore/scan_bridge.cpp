@@ -24,6 +24,11 @@ struct Slot {
   std::vector<codec::DecodedColumn> columns;
   std::vector<uint64_t> selection;
   uint64_t rows = 0;
+  // Predicate columns filtered on their encoded bytes (bridge_prefilter) in the current batch:
+  // their rows that match, and their bytes, decoded once the batch's selection is known.
+  std::vector<uint8_t> prefiltered;
+  std::vector<std::vector<uint64_t>> matches;
+  std::vector<std::vector<uint8_t>> pending;
 };
 
 }  // namespace
@@ -34,6 +39,10 @@ struct ScanBridge {
   std::unique_ptr<cs::BatchFilter> filter;  // null without predicates
   std::unordered_map<uint64_t, std::unique_ptr<codec::Dictionary>> dictionaries;
   std::vector<const codec::DecodedColumn*> filter_columns;
+  // Per column: the constants when every predicate on it is a Varlen equality or IN (one of
+  // them, for a single predicate), evaluated on the encoded bytes where the codec allows.
+  std::vector<std::vector<std::string_view>> equal_values;
+  std::vector<uint8_t> filter_scratch;
 };
 
 namespace {
@@ -51,6 +60,22 @@ codec::CodecContext& decode_context() {
 void init_slot(const ScanBridge& b, Slot& s) {
   s.columns.resize(b.types.size());
   for (size_t i = 0; i < b.types.size(); ++i) s.columns[i].type = b.types[i];
+  s.prefiltered.assign(b.types.size(), 0);
+  s.matches.resize(b.types.size());
+  s.pending.resize(b.types.size());
+}
+
+// The columns whose predicates can all run on encoded plain strings: a single equality or IN on a
+// Varlen column (two predicates on one column are left to the filter of decoded values).
+void find_equal_values(ScanBridge& b) {
+  b.equal_values.assign(b.types.size(), {});
+  std::vector<int> count(b.types.size(), 0);
+  for (const cs::FilterPredicate& p : b.filter->predicates()) count[p.column]++;
+  for (const cs::FilterPredicate& p : b.filter->predicates()) {
+    if (count[p.column] != 1 || p.type != codec::ColumnType::Varlen || (p.op != cs::FilterOp::Eq && p.op != cs::FilterOp::In))
+      continue;
+    for (const std::string& v : p.bytes) b.equal_values[p.column].emplace_back(v);
+  }
 }
 
 Slot& slot_of(ScanBridge* b, int slot) {
@@ -88,6 +113,7 @@ ScanBridge* bridge_create(int ncolumns, const int* types, int nslots, int npredi
       preds.push_back(std::move(fp));
     }
     b->filter = std::make_unique<cs::BatchFilter>(std::move(preds));
+    find_equal_values(*b);
   }
   b->slots.resize(nslots > 0 ? nslots : 1);
   for (Slot& s : b->slots) init_slot(*b, s);
@@ -136,6 +162,7 @@ codec::DecodedColumn& column_of(Slot& s, int col) {
 uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len) {
   Slot& s = slot_of(bridge, slot);
   codec::DecodedColumn& out = column_of(s, col);
+  s.prefiltered[col] = 0;
   const std::span<const uint8_t> bytes(data, len);
   codec::DecodeOptions options;
   options.context = &decode_context();
@@ -147,6 +174,7 @@ uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* dat
 uint64_t bridge_decode_selected(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len) {
   Slot& s = slot_of(bridge, slot);
   codec::DecodedColumn& out = column_of(s, col);
+  s.prefiltered[col] = 0;
   const std::span<const uint8_t> bytes(data, len);
   if (s.selection.size() < (codec::inspect_column(bytes).rows + 63) / 64)
     throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
@@ -154,6 +182,31 @@ uint64_t bridge_decode_selected(ScanBridge* bridge, int slot, int col, const uin
   options.context = &decode_context();
   codec::decode_column_rows_into(bytes, bridge->types[col], out, s.selection, dictionary_of(bridge, bytes), options);
   return out.rows;
+}
+
+bool bridge_prefilter(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len) {
+  Slot& s = slot_of(bridge, slot);
+  codec::DecodedColumn& work = column_of(s, col);
+  s.prefiltered[col] = 0;
+  if (bridge->equal_values.empty() || bridge->equal_values[col].empty()) return false;
+  codec::DecodeOptions options;
+  options.context = &decode_context();
+  const std::span<const uint8_t> bytes(data, len);
+  if (!codec::select_equal_strings(bytes, bridge->equal_values[col], s.matches[col], work, options)) return false;
+  s.pending[col].assign(data, data + len);
+  s.prefiltered[col] = 1;
+  return true;
+}
+
+bool bridge_decode_pending(ScanBridge* bridge, int slot, int col, bool selected_only, uint64_t* rows) {
+  Slot& s = slot_of(bridge, slot);
+  column_of(s, col);
+  if (!s.prefiltered[col]) return false;
+  std::vector<uint8_t> bytes = std::move(s.pending[col]);  // (the decode clears the flag)
+  *rows = selected_only ? bridge_decode_selected(bridge, slot, col, bytes.data(), bytes.size())
+                        : bridge_decode(bridge, slot, col, bytes.data(), bytes.size());
+  s.pending[col] = std::move(bytes);  // (its capacity kept for the next batch)
+  return true;
 }
 
 void bridge_set_rows(ScanBridge* bridge, int slot, uint64_t rows) { slot_of(bridge, slot).rows = rows; }
@@ -166,6 +219,26 @@ uint64_t bridge_filter(ScanBridge* bridge, int slot, uint64_t rows) {
     s.selection.assign(words, ~uint64_t{0});
     if (rows % 64 != 0 && words > 0) s.selection[words - 1] = (uint64_t{1} << (rows % 64)) - 1;
     return rows;
+  }
+  bool any_prefiltered = false;
+  for (uint8_t f : s.prefiltered) any_prefiltered |= f != 0;
+  if (any_prefiltered) {
+    // The prefiltered columns' matches, then every other predicate on its decoded column.
+    s.selection.assign(words, ~uint64_t{0});
+    if (rows % 64 != 0 && words > 0) s.selection[words - 1] = (uint64_t{1} << (rows % 64)) - 1;
+    for (size_t c = 0; c < s.columns.size(); ++c) {
+      if (!s.prefiltered[c]) continue;
+      if (s.matches[c].size() != words)
+        throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
+      for (size_t w = 0; w < words; ++w) s.selection[w] &= s.matches[c][w];
+    }
+    for (const cs::FilterPredicate& p : bridge->filter->predicates()) {
+      if (s.prefiltered[p.column]) continue;
+      if (s.columns[p.column].rows != rows)
+        throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
+      cs::apply_predicate(s.columns[p.column], p, s.selection.data(), bridge->filter_scratch);
+    }
+    return cs::count_selected(s.selection);
   }
   bridge->filter_columns.clear();
   for (const codec::DecodedColumn& c : s.columns) {

@@ -474,9 +474,21 @@ bool toast_read(ColumnarScanState* st, struct varlena* attr, const uint8** data,
   return true;
 }
 
-// Decodes column `col` of the current companion row's batch into bridge slot `bslot`; with
-// `selected_only`, only the rows the slot's filter kept (bridge_decode_selected).
-void decode_column(ColumnarScanState* st, int bslot, int col, int32 count, bool selected_only = false) {
+// How decode_column reads a column: every row; only the rows the slot's filter kept
+// (bridge_decode_selected); or, for a predicate column, filtered on its encoded bytes where the
+// bridge can (bridge_prefilter: decoded after the filter by decode_prefiltered), else every row.
+enum class Decode { kWhole, kSelected, kFilterFirst };
+
+void check_rows(ColumnarScanState* st, uint64 rows, int32 count) {
+  if (rows != (uint64)count)
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("batch of companion table \"%s\" has %d rows but a column with %llu",
+                           RelationGetRelationName(st->companion), count, (unsigned long long)rows)));
+}
+
+// Decodes column `col` of the current companion row's batch into bridge slot `bslot`; true when
+// it was filtered on its encoded bytes instead (kFilterFirst).
+bool decode_column(ColumnarScanState* st, int bslot, int col, int32 count, Decode how = Decode::kWhole) {
   const AttrState* a = &st->attrs[st->col_attnos[col] - 1];
   bool isnull;
   Datum d = slot_getattr(st->comp_slot, a->comp_attno, &isnull);
@@ -487,19 +499,28 @@ void decode_column(ColumnarScanState* st, int bslot, int col, int32 count, bool 
   struct varlena* raw = (struct varlena*)DatumGetPointer(d);
   const uint8* bytes;
   size_t nbytes;
-  uint64 rows;
-  auto decode = selected_only ? bridge_decode_selected : bridge_decode;
-  if (toast_read(st, raw, &bytes, &nbytes)) {
-    rows = decode(st->bridge, bslot, col, bytes, nbytes);
-  } else {
-    struct varlena* v = pg_detoast_datum_packed(raw);
-    rows = decode(st->bridge, bslot, col, (const uint8*)VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
-    if ((Pointer)v != (Pointer)raw) pfree(v);  // the bridge holds the decoded copy
+  uint64 rows = 0;
+  struct varlena* v = nullptr;
+  if (!toast_read(st, raw, &bytes, &nbytes)) {
+    v = pg_detoast_datum_packed(raw);
+    bytes = (const uint8*)VARDATA_ANY(v);
+    nbytes = VARSIZE_ANY_EXHDR(v);
   }
-  if (rows != (uint64)count)
-    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                    errmsg("batch of companion table \"%s\" has %d rows but a column with %llu",
-                           RelationGetRelationName(st->companion), count, (unsigned long long)rows)));
+  const bool prefiltered = how == Decode::kFilterFirst && bridge_prefilter(st->bridge, bslot, col, bytes, nbytes);
+  if (!prefiltered)
+    rows = (how == Decode::kSelected ? bridge_decode_selected : bridge_decode)(st->bridge, bslot, col, bytes, nbytes);
+  if (v != nullptr && (Pointer)v != (Pointer)raw) pfree(v);  // the bridge holds the decoded copy
+  if (!prefiltered) check_rows(st, rows, count);
+  return prefiltered;
+}
+
+// Decodes the predicate columns of slot `bslot` that were filtered on their encoded bytes, once
+// the batch's selection is known.
+void decode_prefiltered(ColumnarScanState* st, int bslot, int32 count, bool selected_only) {
+  for (int c = 0; c < st->npred_cols; ++c) {
+    uint64 rows = 0;
+    if (bridge_decode_pending(st->bridge, bslot, c, selected_only, &rows)) check_rows(st, rows, count);
+  }
 }
 
 // The next companion row (batch) into comp_slot: through the index with the scan keys, or a heap scan;
@@ -550,7 +571,7 @@ bool next_batch(ColumnarScanState* st, bool all_rows = false) {
     }
     MemoryContext old = MemoryContextSwitchTo(st->batch_cxt);
     st->batches_decoded++;
-    for (int c = 0; c < st->npred_cols; ++c) decode_column(st, 0, c, count);
+    for (int c = 0; c < st->npred_cols; ++c) decode_column(st, 0, c, count, Decode::kFilterFirst);
     uint64 selected = bridge_filter(st->bridge, 0, (uint64)count);
     st->rows_filtered += (int64)count - (int64)selected;
     if (selected == 0) {
@@ -558,7 +579,8 @@ bool next_batch(ColumnarScanState* st, bool all_rows = false) {
       continue;
     }
     const bool only = !all_rows && decode_selected_only(selected, count);
-    for (int c = st->npred_cols; c < st->ncols; ++c) decode_column(st, 0, c, count, only);
+    decode_prefiltered(st, 0, count, only);
+    for (int c = st->npred_cols; c < st->ncols; ++c) decode_column(st, 0, c, count, only ? Decode::kSelected : Decode::kWhole);
     for (int c = 0; c < st->ncols; ++c) bridge_column(st->bridge, 0, c, &st->cols[c]);
     for (int i = 0; i < st->nneeded; ++i) {
       const AttrState* a = &st->attrs[st->needed[i] - 1];
@@ -775,7 +797,7 @@ bool open_entry(ColumnarScanState* st, Entry* e) {
   MemoryContextReset(st->slot_cxt[e->bslot]);
   MemoryContext old = MemoryContextSwitchTo(st->slot_cxt[e->bslot]);
   st->batches_decoded++;
-  for (int c = 0; c < st->npred_cols; ++c) decode_column(st, e->bslot, c, e->count);
+  for (int c = 0; c < st->npred_cols; ++c) decode_column(st, e->bslot, c, e->count, Decode::kFilterFirst);
   const uint64 selected = bridge_filter(st->bridge, e->bslot, (uint64)e->count);
   st->rows_filtered += (int64)e->count - (int64)selected;
   if (selected == 0) {
@@ -784,7 +806,9 @@ bool open_entry(ColumnarScanState* st, Entry* e) {
     return false;
   }
   const bool only = decode_selected_only(selected, e->count);
-  for (int c = st->npred_cols; c < st->ncols; ++c) decode_column(st, e->bslot, c, e->count, only);
+  decode_prefiltered(st, e->bslot, e->count, only);
+  for (int c = st->npred_cols; c < st->ncols; ++c)
+    decode_column(st, e->bslot, c, e->count, only ? Decode::kSelected : Decode::kWhole);
   for (int c = 0; c < st->ncols; ++c) bridge_column(st->bridge, e->bslot, c, &st->slot_cols[e->bslot][c]);
   for (int i = 0; i < st->nneeded; ++i) {
     const AttrNumber attno = st->needed[i];

@@ -255,6 +255,16 @@ void decode_column_rows_into(std::span<const uint8_t> bytes, ColumnType type, De
                              std::span<const uint64_t> selection, const Dictionary* dictionary = nullptr,
                              const DecodeOptions& options = {});
 
+// The rows of a Varlen column whose value equals one of `values` (bytewise; `col = v` or `col IN
+// (...)`), as a bitmap of ceil(rows / 64) words into `bits`, for plain strings (VarPlain, the
+// body's lengths and bytes): compared where they lie in the body, no value materialised (with
+// one length for every value, a search for each constant in the bytes). Returns false, `bits`
+// untouched, for every other codec: the caller decodes the column and filters it. `work` lends
+// its buffers (validity, zstd scratch) and is left an empty column. Corrupt input throws
+// data_corrupted.
+bool select_equal_strings(std::span<const uint8_t> bytes, std::span<const std::string_view> values,
+                          std::vector<uint64_t>& bits, DecodedColumn& work, const DecodeOptions& options = {});
+
 // Header facts readable without decoding.
 struct ColumnInfo {
   uint8_t version = 0;

@@ -2,6 +2,7 @@
 // filtered scan will turn into tuples, read by random access where the encoding allows it.
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 
 #include "codec/decode.hpp"
 #include "codec/int_codec.hpp"
@@ -207,6 +208,83 @@ void decode_column_rows_into(std::span<const uint8_t> bytes, ColumnType type, De
     make_empty(out);
     throw;
   }
+}
+
+bool select_equal_strings(std::span<const uint8_t> bytes, std::span<const std::string_view> values,
+                          std::vector<uint64_t>& bits, DecodedColumn& work, const DecodeOptions& options) {
+  const ColumnInfo info = inspect_column(bytes);
+  if (info.type != ColumnType::Varlen || info.codec != Codec::VarPlain) return false;
+  const DecodeOptions opt = capped(options);
+  make_empty(work);
+  Parsed p;
+  p.bitmap.swap(work.validity);
+  p.zbody.swap(work.scratch);
+  struct GiveBack {  // the buffers go back to `work` however this returns
+    Parsed& p;
+    DecodedColumn& w;
+    ~GiveBack() {
+      p.zbody.swap(w.scratch);
+      p.bitmap.swap(w.validity);
+      w.validity.clear();
+    }
+  } give_back{p, work};
+  parse_into(p, bytes, ColumnType::Varlen, opt, true);
+  const size_t m = p.m;
+  std::vector<uint64_t> vbits((m + 63) / 64, 0);
+  ByteReader r(p.body, p.body_len);
+  ByteReader probe = r;
+  if (m > 0 && probe.u8() == kIntConst) {  // one length: each constant searched in the bytes
+    const int64_t l = probe.svarint();
+    if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes / m) corrupt("bad value length");
+    r = probe;
+    const size_t len = static_cast<size_t>(l), total = len * m;
+    const char* body = reinterpret_cast<const char*>(r.bytes(total));
+    r.expect_end("trailing bytes in column body");
+    for (std::string_view v : values) {
+      if (v.size() != len) continue;
+      if (len == 0) {
+        for (size_t k = 0; k < m; ++k) vbits[k >> 6] |= uint64_t{1} << (k & 63);
+        continue;
+      }
+      // (a match counts where a value starts; the next search starts at the next value)
+      for (size_t from = 0; from < total;) {
+        const void* hit = memmem(body + from, total - from, v.data(), len);
+        if (hit == nullptr) break;
+        const size_t at = static_cast<size_t>(static_cast<const char*>(hit) - body), k = at / len;
+        if (at % len == 0) vbits[k >> 6] |= uint64_t{1} << (k & 63);
+        from = (k + 1) * len;
+      }
+    }
+  } else if (m > 0) {
+    std::vector<int64_t, UninitializedAllocator<int64_t>> lens(m);
+    decode_ints(r, m, lens.data());
+    uint64_t total = 0;
+    for (int64_t l : lens) {
+      if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes) corrupt("bad value length");
+      total += static_cast<uint64_t>(l);
+      if (total > opt.max_output_bytes) corrupt("values exceed size limit");
+    }
+    const char* body = reinterpret_cast<const char*>(r.bytes(total));
+    r.expect_end("trailing bytes in column body");
+    size_t at = 0;
+    for (size_t k = 0; k < m; ++k) {
+      const std::string_view x(body + at, static_cast<size_t>(lens[k]));
+      for (std::string_view v : values) {
+        if (x == v) {
+          vbits[k >> 6] |= uint64_t{1} << (k & 63);
+          break;
+        }
+      }
+      at += static_cast<size_t>(lens[k]);
+    }
+  }
+  if (p.info.null_count == 0) {
+    bits.swap(vbits);
+  } else {
+    bits = scatter(p, vbits);
+  }
+  bits.resize((p.info.rows + 63) / 64, 0);
+  return true;
 }
 
 }  // namespace strata::core::codec

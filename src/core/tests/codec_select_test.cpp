@@ -186,5 +186,57 @@ TEST(CodecSelect, CorruptInputThrowsOrDecodes) {
   }
 }
 
+// Equality / IN on plain strings without materialising them, against a plain comparison: one
+// length for every value (searched in the bytes, a match across two values not counted) or
+// varying lengths, NULLs, zstd, constants absent or of another length.
+TEST(CodecSelect, EqualStringsOnPlainStrings) {
+  std::mt19937_64 rng(5);
+  for (int shape = 0; shape < 4; ++shape) {
+    const size_t n = shape == 3 ? 70 : 1000;
+    std::vector<std::string> v(n);
+    for (size_t i = 0; i < n; ++i) {
+      switch (shape) {
+        case 0: v[i] = "dev_00" + std::to_string(1300 + (i * 7) % 38); break;  // one length
+        case 1: v[i] = (i % 2) ? "ab" : "ba"; break;                          // "ba" across "ab","ab"
+        case 2: v[i] = std::string(rng() % 6, static_cast<char>('a' + rng() % 3)); break;  // varying
+        default: v[i] = ""; break;
+      }
+    }
+    TestColumn c = make_strings(v);
+    std::vector<bool> isnull(n);
+    for (size_t i = 0; i < n; ++i) isnull[i] = shape != 1 && i % 9 == 4;
+    c.set_nulls(isnull);
+    const std::vector<std::vector<std::string>> lists = {
+        {"dev_001333"}, {"dev_001301", "dev_001337", "dev_009999"}, {"ab"}, {"ba", "zz"},
+        {"b"}, {""}, {"aa", "", "ccc"}, {"dev_00133"}};
+    for (bool z : {false, true}) {
+      EncodeOptions o;
+      o.force_codec = Codec::VarPlain;
+      o.allow_zstd = z;
+      const auto blob = encode_column(ColumnType::Varlen, c.view(), o);
+      DecodedColumn work;
+      for (const auto& list : lists) {
+        std::vector<std::string_view> values(list.begin(), list.end());
+        std::vector<uint64_t> bits;
+        ASSERT_TRUE(select_equal_strings(blob, values, bits, work));
+        ASSERT_EQ(bits.size(), (n + 63) / 64);
+        for (size_t i = 0; i < n; ++i) {
+          bool want = false;
+          for (const auto& x : list) want |= !isnull[i] && v[i] == x;
+          ASSERT_EQ(((bits[i >> 6] >> (i & 63)) & 1) != 0, want) << "shape " << shape << " row " << i << " " << list[0];
+        }
+      }
+      o.force_codec = Codec::Dictionary;
+      if (shape == 0) {
+        const auto dblob = encode_column(ColumnType::Varlen, c.view(), o);
+        std::vector<uint64_t> bits(3, 7);
+        const std::string_view one[] = {"dev_001333"};
+        EXPECT_FALSE(select_equal_strings(dblob, one, bits, work));
+        EXPECT_EQ(bits, std::vector<uint64_t>(3, 7));
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace strata::core::codec
