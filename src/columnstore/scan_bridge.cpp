@@ -24,11 +24,10 @@ struct Slot {
   std::vector<codec::DecodedColumn> columns;
   std::vector<uint64_t> selection;
   uint64_t rows = 0;
-  // Predicate columns filtered on their encoded bytes (bridge_prefilter) in the current batch:
-  // their rows that match, and their bytes, decoded once the batch's selection is known.
+  // Predicate columns filtered on their encoded bytes (bridge_prefilter) in the current batch,
+  // and their rows that match.
   std::vector<uint8_t> prefiltered;
   std::vector<std::vector<uint64_t>> matches;
-  std::vector<std::vector<uint8_t>> pending;
 };
 
 }  // namespace
@@ -62,7 +61,6 @@ void init_slot(const ScanBridge& b, Slot& s) {
   for (size_t i = 0; i < b.types.size(); ++i) s.columns[i].type = b.types[i];
   s.prefiltered.assign(b.types.size(), 0);
   s.matches.resize(b.types.size());
-  s.pending.resize(b.types.size());
 }
 
 // The columns whose predicates can all run on encoded plain strings: a single equality or IN on a
@@ -184,28 +182,17 @@ uint64_t bridge_decode_selected(ScanBridge* bridge, int slot, int col, const uin
   return out.rows;
 }
 
-bool bridge_prefilter(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len) {
+bool bridge_prefilter(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len, uint64_t* rows) {
   Slot& s = slot_of(bridge, slot);
-  codec::DecodedColumn& work = column_of(s, col);
+  codec::DecodedColumn& out = column_of(s, col);
   s.prefiltered[col] = 0;
   if (bridge->equal_values.empty() || bridge->equal_values[col].empty()) return false;
   codec::DecodeOptions options;
   options.context = &decode_context();
   const std::span<const uint8_t> bytes(data, len);
-  if (!codec::select_equal_strings(bytes, bridge->equal_values[col], s.matches[col], work, options)) return false;
-  s.pending[col].assign(data, data + len);
+  if (!codec::select_equal_strings(bytes, bridge->equal_values[col], s.matches[col], out, options)) return false;
   s.prefiltered[col] = 1;
-  return true;
-}
-
-bool bridge_decode_pending(ScanBridge* bridge, int slot, int col, bool selected_only, uint64_t* rows) {
-  Slot& s = slot_of(bridge, slot);
-  column_of(s, col);
-  if (!s.prefiltered[col]) return false;
-  std::vector<uint8_t> bytes = std::move(s.pending[col]);  // (the decode clears the flag)
-  *rows = selected_only ? bridge_decode_selected(bridge, slot, col, bytes.data(), bytes.size())
-                        : bridge_decode(bridge, slot, col, bytes.data(), bytes.size());
-  s.pending[col] = std::move(bytes);  // (its capacity kept for the next batch)
+  *rows = out.rows;
   return true;
 }
 

@@ -53,14 +53,12 @@ uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* dat
 // their values (codec::decode_column_rows_into), the others read as zero / empty or their value.
 // Returns the column's row count; a column with more rows than the selection covers throws.
 uint64_t bridge_decode_selected(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len);
-// Filters a predicate column of the slot's batch on its encoded bytes, without decoding it, when
-// every predicate on it is a text equality or IN and the codec allows (plain strings,
-// codec::select_equal_strings): true then, and bridge_filter uses the matches; the bytes are kept
-// for bridge_decode_pending. False (nothing done): decode the column as usual.
-bool bridge_prefilter(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len);
-// After bridge_filter: decodes a column bridge_prefilter filtered in this batch from the bytes it
-// kept (only the selected rows with `selected_only`) and sets *rows; false for any other column.
-bool bridge_decode_pending(ScanBridge* bridge, int slot, int col, bool selected_only, uint64_t* rows);
+// Filters a predicate column of the slot's batch on its encoded bytes, when every predicate on it
+// is a text equality or IN and the codec allows (plain strings, codec::select_equal_strings):
+// true then, with the column's row count in *rows; bridge_filter uses its matches, and the column
+// holds the matching rows' values (every row bridge_filter can select). False (nothing done):
+// decode the column as usual.
+bool bridge_prefilter(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len, uint64_t* rows);
 // Sets the row count of a slot without decoding any column (a batch none of whose data columns the
 // query needs).
 void bridge_set_rows(ScanBridge* bridge, int slot, uint64_t rows);

@@ -476,7 +476,8 @@ bool toast_read(ColumnarScanState* st, struct varlena* attr, const uint8** data,
 
 // How decode_column reads a column: every row; only the rows the slot's filter kept
 // (bridge_decode_selected); or, for a predicate column, filtered on its encoded bytes where the
-// bridge can (bridge_prefilter: decoded after the filter by decode_prefiltered), else every row.
+// bridge can (bridge_prefilter: the column then holds the values of the rows it matched), else
+// every row.
 enum class Decode { kWhole, kSelected, kFilterFirst };
 
 void check_rows(ColumnarScanState* st, uint64 rows, int32 count) {
@@ -486,9 +487,8 @@ void check_rows(ColumnarScanState* st, uint64 rows, int32 count) {
                            RelationGetRelationName(st->companion), count, (unsigned long long)rows)));
 }
 
-// Decodes column `col` of the current companion row's batch into bridge slot `bslot`; true when
-// it was filtered on its encoded bytes instead (kFilterFirst).
-bool decode_column(ColumnarScanState* st, int bslot, int col, int32 count, Decode how = Decode::kWhole) {
+// Decodes column `col` of the current companion row's batch into bridge slot `bslot`.
+void decode_column(ColumnarScanState* st, int bslot, int col, int32 count, Decode how = Decode::kWhole) {
   const AttrState* a = &st->attrs[st->col_attnos[col] - 1];
   bool isnull;
   Datum d = slot_getattr(st->comp_slot, a->comp_attno, &isnull);
@@ -506,21 +506,10 @@ bool decode_column(ColumnarScanState* st, int bslot, int col, int32 count, Decod
     bytes = (const uint8*)VARDATA_ANY(v);
     nbytes = VARSIZE_ANY_EXHDR(v);
   }
-  const bool prefiltered = how == Decode::kFilterFirst && bridge_prefilter(st->bridge, bslot, col, bytes, nbytes);
-  if (!prefiltered)
+  if (how != Decode::kFilterFirst || !bridge_prefilter(st->bridge, bslot, col, bytes, nbytes, &rows))
     rows = (how == Decode::kSelected ? bridge_decode_selected : bridge_decode)(st->bridge, bslot, col, bytes, nbytes);
   if (v != nullptr && (Pointer)v != (Pointer)raw) pfree(v);  // the bridge holds the decoded copy
-  if (!prefiltered) check_rows(st, rows, count);
-  return prefiltered;
-}
-
-// Decodes the predicate columns of slot `bslot` that were filtered on their encoded bytes, once
-// the batch's selection is known.
-void decode_prefiltered(ColumnarScanState* st, int bslot, int32 count, bool selected_only) {
-  for (int c = 0; c < st->npred_cols; ++c) {
-    uint64 rows = 0;
-    if (bridge_decode_pending(st->bridge, bslot, c, selected_only, &rows)) check_rows(st, rows, count);
-  }
+  check_rows(st, rows, count);
 }
 
 // The next companion row (batch) into comp_slot: through the index with the scan keys, or a heap scan;
@@ -571,7 +560,9 @@ bool next_batch(ColumnarScanState* st, bool all_rows = false) {
     }
     MemoryContext old = MemoryContextSwitchTo(st->batch_cxt);
     st->batches_decoded++;
-    for (int c = 0; c < st->npred_cols; ++c) decode_column(st, 0, c, count, Decode::kFilterFirst);
+    // (an aggregation reads every row of the columns: no prefilter for it)
+    for (int c = 0; c < st->npred_cols; ++c)
+      decode_column(st, 0, c, count, all_rows ? Decode::kWhole : Decode::kFilterFirst);
     uint64 selected = bridge_filter(st->bridge, 0, (uint64)count);
     st->rows_filtered += (int64)count - (int64)selected;
     if (selected == 0) {
@@ -579,7 +570,6 @@ bool next_batch(ColumnarScanState* st, bool all_rows = false) {
       continue;
     }
     const bool only = !all_rows && decode_selected_only(selected, count);
-    decode_prefiltered(st, 0, count, only);
     for (int c = st->npred_cols; c < st->ncols; ++c) decode_column(st, 0, c, count, only ? Decode::kSelected : Decode::kWhole);
     for (int c = 0; c < st->ncols; ++c) bridge_column(st->bridge, 0, c, &st->cols[c]);
     for (int i = 0; i < st->nneeded; ++i) {
@@ -806,7 +796,6 @@ bool open_entry(ColumnarScanState* st, Entry* e) {
     return false;
   }
   const bool only = decode_selected_only(selected, e->count);
-  decode_prefiltered(st, e->bslot, e->count, only);
   for (int c = st->npred_cols; c < st->ncols; ++c)
     decode_column(st, e->bslot, c, e->count, only ? Decode::kSelected : Decode::kWhole);
   for (int c = 0; c < st->ncols; ++c) bridge_column(st->bridge, e->bslot, c, &st->slot_cols[e->bslot][c]);

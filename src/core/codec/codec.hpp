@@ -257,13 +257,15 @@ void decode_column_rows_into(std::span<const uint8_t> bytes, ColumnType type, De
 
 // The rows of a Varlen column whose value equals one of `values` (bytewise; `col = v` or `col IN
 // (...)`), as a bitmap of ceil(rows / 64) words into `bits`, for plain strings (VarPlain, the
-// body's lengths and bytes): compared where they lie in the body, no value materialised (with
-// one length for every value, a search for each constant in the bytes). Returns false, `bits`
-// untouched, for every other codec: the caller decodes the column and filters it. `work` lends
-// its buffers (validity, zstd scratch) and is left an empty column. Corrupt input throws
-// data_corrupted.
+// body's lengths and bytes): compared where they lie in the body (with one length for every
+// value, 8 bytes at a time), no other value materialised. `out` becomes the column as
+// decode_column_rows_into gives it for the selection `bits`: the matching rows' values, every
+// other row empty, so a scan whose final selection lies within the matches reads the column
+// without decoding it. Returns false, `bits` and `out` untouched, for every other codec: the
+// caller decodes the column and filters it. Corrupt input throws data_corrupted (`out` left an
+// empty column).
 bool select_equal_strings(std::span<const uint8_t> bytes, std::span<const std::string_view> values,
-                          std::vector<uint64_t>& bits, DecodedColumn& work, const DecodeOptions& options = {});
+                          std::vector<uint64_t>& bits, DecodedColumn& out, const DecodeOptions& options = {});
 
 // Header facts readable without decoding.
 struct ColumnInfo {

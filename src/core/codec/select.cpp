@@ -42,13 +42,14 @@ void selected_values(const Parsed& p, std::span<const uint64_t> sel, Index& rows
   }
 }
 
-// The selected values of the m-value integer block at r, in ks order: by random access, or by
-// decoding the block whole.
-void gather_block(ByteReader& r, size_t m, const Index& ks, int64_t* out) {
-  if (gather_ints(r, m, ks.data(), ks.size(), out)) return;
-  std::vector<int64_t, UninitializedAllocator<int64_t>> all(m);
-  decode_ints(r, m, all.data());
-  for (size_t j = 0; j < ks.size(); ++j) out[j] = all[ks[j]];
+// A fixed-width body without random access: every value (by the column decoder's own narrow
+// loops), then the selected ones placed.
+void whole_fixed(const Parsed& p, ByteReader& r, const Index& rows, const Index& ks, uint8_t* dst) {
+  const size_t width = fixed_width(p.info.type);
+  ByteBuffer all(p.m * width);
+  decode_fixed(p, r, all.data());
+  for (size_t j = 0; j < ks.size(); ++j) std::memcpy(dst + rows[j] * width, all.data() + ks[j] * width, width);
+  r.expect_end("trailing bytes in column body");
 }
 
 void fixed_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& ks, DecodedColumn& out) {
@@ -60,7 +61,7 @@ void fixed_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& 
   uint8_t* dst = out.fixed.data();
   if (int_like(t) && p.info.codec != Codec::Constant) {
     std::vector<int64_t, UninitializedAllocator<int64_t>> v(ks.size());
-    gather_block(r, p.m, ks, v.data());
+    if (!gather_ints(r, p.m, ks.data(), ks.size(), v.data())) return whole_fixed(p, r, rows, ks, dst);
     const IntRange range = int_range(t);
     for (size_t j = 0; j < ks.size(); ++j) {
       if (v[j] < range.lo || v[j] > range.hi) corrupt("value out of range for type");
@@ -81,11 +82,7 @@ void fixed_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& 
     r.expect_end("trailing bytes in column body");
     return;
   }
-  // Constant, Alp, FloatXor: every value, then the selected ones
-  ByteBuffer all(p.m * width);
-  decode_fixed(p, r, all.data());
-  for (size_t j = 0; j < ks.size(); ++j) std::memcpy(dst + rows[j] * width, all.data() + ks[j] * width, width);
-  r.expect_end("trailing bytes in column body");
+  whole_fixed(p, r, rows, ks, dst);  // Constant, Alp, FloatXor
 }
 
 // Dictionary codecs: the entries whole, then the codes of the selected rows (every other row code 0).
@@ -106,10 +103,15 @@ void coded_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& 
   std::fill(out.codes.begin(), out.codes.end(), 0u);
   if (present) {
     std::vector<int64_t, UninitializedAllocator<int64_t>> v(ks.size());
-    gather_block(r, p.m, ks, v.data());
-    for (size_t j = 0; j < ks.size(); ++j) {
-      if (v[j] < 0 || static_cast<uint64_t>(v[j]) >= k) corrupt("value out of range for type");
-      out.codes[rows[j]] = static_cast<uint32_t>(v[j]);
+    if (gather_ints(r, p.m, ks.data(), ks.size(), v.data())) {
+      for (size_t j = 0; j < ks.size(); ++j) {
+        if (v[j] < 0 || static_cast<uint64_t>(v[j]) >= k) corrupt("value out of range for type");
+        out.codes[rows[j]] = static_cast<uint32_t>(v[j]);
+      }
+    } else {  // every code (range-checked by read_codes), then the selected ones
+      CodeBuffer all;
+      read_codes(r, p.m, k, true, all);
+      for (size_t j = 0; j < ks.size(); ++j) out.codes[rows[j]] = all[ks[j]];
     }
   }
   r.expect_end("trailing bytes in column body");
@@ -211,79 +213,92 @@ void decode_column_rows_into(std::span<const uint8_t> bytes, ColumnType type, De
 }
 
 bool select_equal_strings(std::span<const uint8_t> bytes, std::span<const std::string_view> values,
-                          std::vector<uint64_t>& bits, DecodedColumn& work, const DecodeOptions& options) {
+                          std::vector<uint64_t>& bits, DecodedColumn& out, const DecodeOptions& options) {
   const ColumnInfo info = inspect_column(bytes);
   if (info.type != ColumnType::Varlen || info.codec != Codec::VarPlain) return false;
-  const DecodeOptions opt = capped(options);
-  make_empty(work);
-  Parsed p;
-  p.bitmap.swap(work.validity);
-  p.zbody.swap(work.scratch);
-  struct GiveBack {  // the buffers go back to `work` however this returns
-    Parsed& p;
-    DecodedColumn& w;
-    ~GiveBack() {
-      p.zbody.swap(w.scratch);
-      p.bitmap.swap(w.validity);
-      w.validity.clear();
-    }
-  } give_back{p, work};
-  parse_into(p, bytes, ColumnType::Varlen, opt, true);
-  const size_t m = p.m;
-  std::vector<uint64_t> vbits((m + 63) / 64, 0);
-  ByteReader r(p.body, p.body_len);
-  ByteReader probe = r;
-  if (m > 0 && probe.u8() == kIntConst) {  // one length: each constant searched in the bytes
-    const int64_t l = probe.svarint();
-    if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes / m) corrupt("bad value length");
-    r = probe;
-    const size_t len = static_cast<size_t>(l), total = len * m;
-    const char* body = reinterpret_cast<const char*>(r.bytes(total));
-    r.expect_end("trailing bytes in column body");
-    for (std::string_view v : values) {
-      if (v.size() != len) continue;
-      if (len == 0) {
-        for (size_t k = 0; k < m; ++k) vbits[k >> 6] |= uint64_t{1} << (k & 63);
-        continue;
-      }
-      // (a match counts where a value starts; the next search starts at the next value)
-      for (size_t from = 0; from < total;) {
-        const void* hit = memmem(body + from, total - from, v.data(), len);
-        if (hit == nullptr) break;
-        const size_t at = static_cast<size_t>(static_cast<const char*>(hit) - body), k = at / len;
-        if (at % len == 0) vbits[k >> 6] |= uint64_t{1} << (k & 63);
-        from = (k + 1) * len;
-      }
-    }
-  } else if (m > 0) {
-    std::vector<int64_t, UninitializedAllocator<int64_t>> lens(m);
-    decode_ints(r, m, lens.data());
-    uint64_t total = 0;
-    for (int64_t l : lens) {
-      if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes) corrupt("bad value length");
-      total += static_cast<uint64_t>(l);
-      if (total > opt.max_output_bytes) corrupt("values exceed size limit");
-    }
-    const char* body = reinterpret_cast<const char*>(r.bytes(total));
-    r.expect_end("trailing bytes in column body");
-    size_t at = 0;
-    for (size_t k = 0; k < m; ++k) {
-      const std::string_view x(body + at, static_cast<size_t>(lens[k]));
+  try {
+    const DecodeOptions opt = capped(options);
+    make_empty(out);
+    out.type = ColumnType::Varlen;
+    Parsed p;
+    p.bitmap.swap(out.validity);
+    p.zbody.swap(out.scratch);
+    struct GiveBack {  // the zstd body buffer goes back to `out` however this returns
+      ByteBuffer& a;
+      ByteBuffer& b;
+      ~GiveBack() { a.swap(b); }
+    } give_back{p.zbody, out.scratch};
+    parse_into(p, bytes, ColumnType::Varlen, opt, true);
+    const size_t m = p.m;
+    std::vector<uint64_t> vbits((m + 63) / 64, 0);
+    ByteReader probe(p.body, p.body_len);
+    if (m > 0 && probe.u8() == kIntConst) {  // one length: value k at k * len
+      const int64_t l = probe.svarint();
+      if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes / m) corrupt("bad value length");
+      const size_t len = static_cast<size_t>(l);
+      const char* body = reinterpret_cast<const char*>(probe.bytes(len * m));
       for (std::string_view v : values) {
-        if (x == v) {
-          vbits[k >> 6] |= uint64_t{1} << (k & 63);
-          break;
+        if (v.size() != len) continue;
+        if (len >= 8 && len <= 16) {  // two (overlapping) 8-byte words compare the whole value
+          uint64_t a0, a1;
+          std::memcpy(&a0, v.data(), 8);
+          std::memcpy(&a1, v.data() + len - 8, 8);
+          for (size_t k = 0; k < m; ++k) {
+            uint64_t x0, x1;
+            std::memcpy(&x0, body + k * len, 8);
+            std::memcpy(&x1, body + k * len + len - 8, 8);
+            vbits[k >> 6] |= static_cast<uint64_t>(x0 == a0 && x1 == a1) << (k & 63);
+          }
+        } else {
+          for (size_t k = 0; k < m; ++k)
+            if (std::memcmp(body + k * len, v.data(), len) == 0) vbits[k >> 6] |= uint64_t{1} << (k & 63);
         }
       }
-      at += static_cast<size_t>(lens[k]);
+    } else if (m > 0) {
+      probe = ByteReader(p.body, p.body_len);
+      std::vector<int64_t, UninitializedAllocator<int64_t>> lens(m);
+      decode_ints(probe, m, lens.data());
+      uint64_t total = 0;
+      for (int64_t l : lens) {
+        if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes) corrupt("bad value length");
+        total += static_cast<uint64_t>(l);
+        if (total > opt.max_output_bytes) corrupt("values exceed size limit");
+      }
+      const char* body = reinterpret_cast<const char*>(probe.bytes(total));
+      size_t at = 0;
+      for (size_t k = 0; k < m; ++k) {
+        const std::string_view x(body + at, static_cast<size_t>(lens[k]));
+        for (std::string_view v : values) {
+          if (x == v) {
+            vbits[k >> 6] |= uint64_t{1} << (k & 63);
+            break;
+          }
+        }
+        at += static_cast<size_t>(lens[k]);
+      }
     }
+    if (p.info.null_count == 0) {
+      bits.swap(vbits);
+    } else {
+      bits = scatter(p, vbits);
+    }
+    bits.resize((p.info.rows + 63) / 64, 0);
+    // The column itself: the matching rows' values, every other row empty.
+    out.rows = p.info.rows;
+    out.null_count = p.info.null_count;
+    Index rows, ks;
+    selected_values(p, bits, rows, ks);
+    ByteReader r(p.body, p.body_len);
+    if (m == 0) {
+      out.offsets.assign(p.info.rows + 1, 0);
+    } else {
+      plain_rows(p, r, rows, ks, opt, out);
+    }
+    out.validity.swap(p.bitmap);
+  } catch (...) {
+    make_empty(out);
+    throw;
   }
-  if (p.info.null_count == 0) {
-    bits.swap(vbits);
-  } else {
-    bits = scatter(p, vbits);
-  }
-  bits.resize((p.info.rows + 63) / 64, 0);
   return true;
 }
 

@@ -186,7 +186,8 @@ TEST(CodecSelect, CorruptInputThrowsOrDecodes) {
   }
 }
 
-// Equality / IN on plain strings without materialising them, against a plain comparison: one
+// Equality / IN on plain strings without materialising them, against a plain comparison (and
+// the column then holding exactly the matching rows' values): one
 // length for every value (searched in the bytes, a match across two values not counted) or
 // varying lengths, NULLs, zstd, constants absent or of another length.
 TEST(CodecSelect, EqualStringsOnPlainStrings) {
@@ -224,6 +225,10 @@ TEST(CodecSelect, EqualStringsOnPlainStrings) {
           bool want = false;
           for (const auto& x : list) want |= !isnull[i] && v[i] == x;
           ASSERT_EQ(((bits[i >> 6] >> (i & 63)) & 1) != 0, want) << "shape " << shape << " row " << i << " " << list[0];
+          // the column: the matching rows' values, every other row empty
+          ASSERT_EQ(work.rows, n);
+          ASSERT_EQ(work.is_null(i), static_cast<bool>(isnull[i]));
+          ASSERT_EQ(work.string_at(i), want ? std::string_view(v[i]) : std::string_view()) << "row " << i;
         }
       }
       o.force_codec = Codec::Dictionary;
