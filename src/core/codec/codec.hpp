@@ -245,7 +245,7 @@ void decode_column_into(std::span<const uint8_t> bytes, ColumnType type, Decoded
 // i of word i / 64 set for row i. `out` gets rows, null_count and validity as decode_column_into
 // gives them, and every selected row the same value; each other row holds its value or zero /
 // empty (dictionary forms: code 0). Random access where the encoding allows it (integer blocks of kind
-// CONST, FOR and RLE, dictionary codes in those, Plain and ByteSplit floats, plain strings: only
+// CONST, FOR, RLE and LZ, dictionary codes in those, Plain and ByteSplit floats, plain strings: only
 // the selected values are read or copied); otherwise the body is decoded whole into scratch
 // storage and only the selected values are placed. For a batch filtered down to a few rows (an
 // ordered LIMIT, a one-device lookup) before its other columns are decoded. Corrupt input

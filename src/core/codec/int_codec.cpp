@@ -1079,6 +1079,52 @@ bool gather_ints(ByteReader& r, size_t n, const uint32_t* idx, size_t cnt, int64
       }
       break;
     }
+    case kIntLz: {  // each position followed back through the matches to a literal
+      const uint64_t t = probe.count(n / kLzMinMatch, "too many LZ matches");
+      if (t == 0) corrupt("LZ block without matches");
+      std::vector<uint32_t, UninitializedAllocator<uint32_t>> runs(t), lens(t), dists(t);
+      const int64_t top = static_cast<int64_t>(n);
+      decode_ints_narrow(probe, t, runs.data(), 0, top, depth + 1);
+      decode_ints_narrow(probe, t, lens.data(), 0, top, depth + 1);
+      decode_ints_narrow(probe, t, dists.data(), 0, top, depth + 1);
+      uint64_t matched = 0;
+      for (uint32_t l : lens) matched += l + kLzMinMatch;
+      if (matched > n) corrupt("LZ matches exceed block");
+      const size_t nlit = n - matched;
+      std::vector<int64_t, UninitializedAllocator<int64_t>> lit(nlit);
+      decode_ints(probe, nlit, lit.data(), depth + 1);
+      // match k copies [mstart[k], mstart[k] + len) from dist back; the literals before it start
+      // at row mstart[k] - runs[k], literal index lstart[k]
+      std::vector<size_t> mstart(t), lstart(t);
+      size_t at = 0, li = 0;
+      for (size_t k = 0; k < t; ++k) {
+        if (runs[k] > nlit - li) corrupt("LZ literals exceed block");
+        lstart[k] = li;
+        at += runs[k];
+        li += runs[k];
+        if (size_t{dists[k]} + 1 > at) corrupt("LZ distance before block start");
+        mstart[k] = at;
+        at += lens[k] + kLzMinMatch;
+      }
+      for (size_t j = 0; j < cnt; ++j) {
+        size_t x = idx[j];
+        for (;;) {
+          // the last match starting at or before x (none: x is in the literals before the first)
+          const size_t k = static_cast<size_t>(std::upper_bound(mstart.begin(), mstart.end(), x) - mstart.begin());
+          if (k == 0) {
+            out[j] = lit[x];
+            break;
+          }
+          const size_t m = k - 1, s = mstart[m], len = lens[m] + kLzMinMatch, dist = size_t{dists[m]} + 1;
+          if (x >= s + len) {  // in the literals after match m (those before match m + 1, or the last)
+            out[j] = lit[(m + 1 < t ? lstart[m + 1] : li) + (x - s - len)];
+            break;
+          }
+          x = s - dist + (x - s) % dist;  // (an overlapping copy repeats its first dist values)
+        }
+      }
+      break;
+    }
     default:
       return false;
   }
