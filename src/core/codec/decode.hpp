@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "codec/byte_io.hpp"
@@ -19,5 +20,19 @@ std::vector<uint64_t> scatter(const Parsed& p, const std::vector<uint64_t>& vbit
 
 // No rows and every buffer of `out` empty (capacity kept).
 void make_empty(DecodedColumn& out);
+
+// A column parsed for decoding into `out`: `out` is emptied (capacity kept) and typed, and lends
+// `p` its validity and scratch buffers (the bitmap is read through p and handed back by the
+// decoder; the scratch, the decompressed body, goes back to `out` when this is destroyed).
+struct ParsedFor {
+  ParsedFor(DecodedColumn& out, std::span<const uint8_t> bytes, ColumnType type, const DecodeOptions& opt);
+  ~ParsedFor();
+  ParsedFor(const ParsedFor&) = delete;
+  ParsedFor& operator=(const ParsedFor&) = delete;
+  Parsed p;
+
+ private:
+  DecodedColumn& out_;
+};
 
 }  // namespace strata::core::codec

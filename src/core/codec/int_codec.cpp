@@ -664,11 +664,16 @@ void scatter_bitmap(const uint8_t* bm, size_t n, const T* vals, T* out) {
 // LZ block after its kind byte: t matches, their literal-run lengths, lengths - kLzMinMatch and
 // distances - 1 (each an integer block of t values), then the n - sum(lengths) literals, decoded
 // by `lits` (which range-checks them). Every count, length and distance is checked.
-template <class T, class DecodeLiterals>
-void decode_lz(ByteReader& r, size_t n, T* out, int depth, DecodeLiterals lits) {
+using LzField = std::vector<uint32_t, UninitializedAllocator<uint32_t>>;
+
+// The matches of an LZ block of n values (after its kind byte) into runs / lens / dists; returns
+// the number of literals that follow.
+size_t read_lz_matches(ByteReader& r, size_t n, int depth, LzField& runs, LzField& lens, LzField& dists) {
   const uint64_t t = r.count(n / kLzMinMatch, "too many LZ matches");
   if (t == 0) corrupt("LZ block without matches");
-  std::vector<uint32_t, UninitializedAllocator<uint32_t>> runs(t), lens(t), dists(t);
+  runs.resize(t);
+  lens.resize(t);
+  dists.resize(t);
   const int64_t top = static_cast<int64_t>(n);
   decode_ints_narrow(r, t, runs.data(), 0, top, depth + 1);
   decode_ints_narrow(r, t, lens.data(), 0, top, depth + 1);
@@ -676,7 +681,14 @@ void decode_lz(ByteReader& r, size_t n, T* out, int depth, DecodeLiterals lits) 
   uint64_t matched = 0;
   for (uint32_t l : lens) matched += l + kLzMinMatch;
   if (matched > n) corrupt("LZ matches exceed block");
-  const size_t nlit = n - matched;
+  return n - matched;
+}
+
+template <class T, class DecodeLiterals>
+void decode_lz(ByteReader& r, size_t n, T* out, int depth, DecodeLiterals lits) {
+  LzField runs, lens, dists;
+  const size_t nlit = read_lz_matches(r, n, depth, runs, lens, dists);
+  const size_t t = runs.size();
   std::vector<T, UninitializedAllocator<T>> lit(nlit);
   lits(r, nlit, lit.data());
   size_t at = 0, li = 0;
@@ -1080,17 +1092,9 @@ bool gather_ints(ByteReader& r, size_t n, const uint32_t* idx, size_t cnt, int64
       break;
     }
     case kIntLz: {  // each position followed back through the matches to a literal
-      const uint64_t t = probe.count(n / kLzMinMatch, "too many LZ matches");
-      if (t == 0) corrupt("LZ block without matches");
-      std::vector<uint32_t, UninitializedAllocator<uint32_t>> runs(t), lens(t), dists(t);
-      const int64_t top = static_cast<int64_t>(n);
-      decode_ints_narrow(probe, t, runs.data(), 0, top, depth + 1);
-      decode_ints_narrow(probe, t, lens.data(), 0, top, depth + 1);
-      decode_ints_narrow(probe, t, dists.data(), 0, top, depth + 1);
-      uint64_t matched = 0;
-      for (uint32_t l : lens) matched += l + kLzMinMatch;
-      if (matched > n) corrupt("LZ matches exceed block");
-      const size_t nlit = n - matched;
+      LzField runs, lens, dists;
+      const size_t nlit = read_lz_matches(probe, n, depth, runs, lens, dists);
+      const size_t t = runs.size();
       std::vector<int64_t, UninitializedAllocator<int64_t>> lit(nlit);
       decode_ints(probe, nlit, lit.data(), depth + 1);
       // match k copies [mstart[k], mstart[k] + len) from dist back; the literals before it start

@@ -162,17 +162,8 @@ void plain_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& 
 
 void rows_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out, std::span<const uint64_t> sel,
                const Dictionary* dict, const DecodeOptions& opt) {
-  make_empty(out);
-  out.type = type;
-  Parsed p;
-  p.bitmap.swap(out.validity);
-  p.zbody.swap(out.scratch);
-  struct GiveBack {  // the zstd body buffer goes back to `out` however this returns
-    ByteBuffer& a;
-    ByteBuffer& b;
-    ~GiveBack() { a.swap(b); }
-  } give_back{p.zbody, out.scratch};
-  parse_into(p, bytes, type, opt, true);  // (the bitmap is read through p, handed to out at the end)
+  ParsedFor parsed(out, bytes, type, opt);  // (the bitmap is read through p, handed to out at the end)
+  Parsed& p = parsed.p;
   if (sel.size() < (p.info.rows + 63) / 64) throw Error(Errc::invalid_argument, "selection shorter than the column");
   out.rows = p.info.rows;
   out.null_count = p.info.null_count;
@@ -218,17 +209,8 @@ bool select_equal_strings(std::span<const uint8_t> bytes, std::span<const std::s
   if (info.type != ColumnType::Varlen || info.codec != Codec::VarPlain) return false;
   try {
     const DecodeOptions opt = capped(options);
-    make_empty(out);
-    out.type = ColumnType::Varlen;
-    Parsed p;
-    p.bitmap.swap(out.validity);
-    p.zbody.swap(out.scratch);
-    struct GiveBack {  // the zstd body buffer goes back to `out` however this returns
-      ByteBuffer& a;
-      ByteBuffer& b;
-      ~GiveBack() { a.swap(b); }
-    } give_back{p.zbody, out.scratch};
-    parse_into(p, bytes, ColumnType::Varlen, opt, true);
+    ParsedFor parsed(out, bytes, ColumnType::Varlen, opt);
+    Parsed& p = parsed.p;
     const size_t m = p.m;
     std::vector<uint64_t> vbits((m + 63) / 64, 0);
     ByteReader probe(p.body, p.body_len);
