@@ -21,8 +21,12 @@ void selected_values(const Parsed& p, std::span<const uint64_t> sel, Index& rows
   const size_t n = p.info.rows;
   const bool nulls = p.info.null_count > 0;
   const uint8_t* bm = p.bitmap.data();
+  size_t most = 0;
+  for (size_t w = 0; w * 64 < n; ++w) most += static_cast<size_t>(__builtin_popcountll(sel[w]));
   rows.clear();
   ks.clear();
+  rows.reserve(most);
+  ks.reserve(most);
   size_t k = 0, counted = 0;  // k = values in rows [0, counted)
   for (size_t w = 0; w * 64 < n; ++w) {
     uint64_t bits = sel[w];
@@ -122,16 +126,18 @@ void coded_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& 
 void plain_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& ks, const DecodeOptions& opt,
                 DecodedColumn& out) {
   const size_t n = p.info.rows, m = p.m;
-  std::vector<int64_t, UninitializedAllocator<int64_t>> lens(m);
+  std::vector<int64_t, UninitializedAllocator<int64_t>> lens;  // empty: every value `one` bytes
+  size_t one = 0;
   uint64_t total = 0;
   ByteReader probe = r;
   if (probe.u8() == kIntConst) {  // every value of one length
     const int64_t l = probe.svarint();
     if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes / std::max<size_t>(m, 1)) corrupt("bad value length");
     r = probe;
-    std::fill(lens.begin(), lens.end(), l);
+    one = static_cast<size_t>(l);
     total = static_cast<uint64_t>(l) * m;
   } else {
+    lens.resize(m);
     decode_ints(r, m, lens.data());
     for (int64_t l : lens) {
       if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes) corrupt("bad value length");
@@ -141,23 +147,29 @@ void plain_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& 
   }
   const uint8_t* body = r.bytes(total);
   r.expect_end("trailing bytes in column body");
-  // start of value k: the sum of the lengths before it (a running sum over the increasing ks)
-  out.offsets.resize(n + 1);  // every entry written below
+  auto len_of = [&](size_t k) { return lens.empty() ? one : static_cast<size_t>(lens[k]); };
   uint64_t bytes = 0;
-  for (size_t j = 0; j < ks.size(); ++j) bytes += static_cast<uint64_t>(lens[ks[j]]);
+  for (size_t j = 0; j < ks.size(); ++j) bytes += len_of(ks[j]);
   out.data.resize(bytes);
+  out.offsets.resize(n + 1);  // every entry written below
+  // start of value k: the sum of the lengths before it (a running sum over the increasing ks)
   uint64_t start = 0;
   size_t summed = 0;
   uint32_t at = 0;
   size_t row = 0;
   for (size_t j = 0; j < ks.size(); ++j) {
-    for (; summed < ks[j]; ++summed) start += static_cast<uint64_t>(lens[summed]);
-    const uint32_t l = static_cast<uint32_t>(lens[ks[j]]);
-    for (; row <= rows[j]; ++row) out.offsets[row] = at;
+    if (lens.empty()) {
+      start = static_cast<uint64_t>(ks[j]) * one;
+    } else {
+      for (; summed < ks[j]; ++summed) start += static_cast<uint64_t>(lens[summed]);
+    }
+    const uint32_t l = static_cast<uint32_t>(len_of(ks[j]));
+    std::fill(out.offsets.begin() + static_cast<std::ptrdiff_t>(row), out.offsets.begin() + rows[j] + 1, at);
+    row = rows[j] + 1;
     std::memcpy(out.data.data() + at, body + start, l);
     at += l;
   }
-  for (; row <= n; ++row) out.offsets[row] = at;
+  std::fill(out.offsets.begin() + static_cast<std::ptrdiff_t>(row), out.offsets.end(), at);
 }
 
 void rows_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out, std::span<const uint64_t> sel,
@@ -225,11 +237,17 @@ bool select_equal_strings(std::span<const uint8_t> bytes, std::span<const std::s
           uint64_t a0, a1;
           std::memcpy(&a0, v.data(), 8);
           std::memcpy(&a1, v.data() + len - 8, 8);
-          for (size_t k = 0; k < m; ++k) {
-            uint64_t x0, x1;
-            std::memcpy(&x0, body + k * len, 8);
-            std::memcpy(&x1, body + k * len + len - 8, 8);
-            vbits[k >> 6] |= static_cast<uint64_t>(x0 == a0 && x1 == a1) << (k & 63);
+          for (size_t w = 0; w * 64 < m; ++w) {
+            uint64_t word = 0;
+            const size_t end = std::min<size_t>(64, m - w * 64);
+            const char* at = body + w * 64 * len;
+            for (size_t i = 0; i < end; ++i, at += len) {
+              uint64_t x0, x1;
+              std::memcpy(&x0, at, 8);
+              std::memcpy(&x1, at + len - 8, 8);
+              word |= static_cast<uint64_t>((x0 ^ a0) == 0 && (x1 ^ a1) == 0) << i;
+            }
+            vbits[w] |= word;
           }
         } else {
           for (size_t k = 0; k < m; ++k)
