@@ -24,6 +24,10 @@ struct Slot {
   std::vector<codec::DecodedColumn> columns;
   std::vector<uint64_t> selection;
   uint64_t rows = 0;
+  // Predicate columns filtered on their encoded bytes (bridge_prefilter) in the current batch,
+  // and their rows that match.
+  std::vector<uint8_t> prefiltered;
+  std::vector<std::vector<uint64_t>> matches;
 };
 
 }  // namespace
@@ -34,6 +38,10 @@ struct ScanBridge {
   std::unique_ptr<cs::BatchFilter> filter;  // null without predicates
   std::unordered_map<uint64_t, std::unique_ptr<codec::Dictionary>> dictionaries;
   std::vector<const codec::DecodedColumn*> filter_columns;
+  // Per column: the constants when every predicate on it is a Varlen equality or IN (one of
+  // them, for a single predicate), evaluated on the encoded bytes where the codec allows.
+  std::vector<std::vector<std::string_view>> equal_values;
+  std::vector<uint8_t> filter_scratch;
 };
 
 namespace {
@@ -51,6 +59,21 @@ codec::CodecContext& decode_context() {
 void init_slot(const ScanBridge& b, Slot& s) {
   s.columns.resize(b.types.size());
   for (size_t i = 0; i < b.types.size(); ++i) s.columns[i].type = b.types[i];
+  s.prefiltered.assign(b.types.size(), 0);
+  s.matches.resize(b.types.size());
+}
+
+// The columns whose predicates can all run on encoded plain strings: a single equality or IN on a
+// Varlen column (two predicates on one column are left to the filter of decoded values).
+void find_equal_values(ScanBridge& b) {
+  b.equal_values.assign(b.types.size(), {});
+  std::vector<int> count(b.types.size(), 0);
+  for (const cs::FilterPredicate& p : b.filter->predicates()) count[p.column]++;
+  for (const cs::FilterPredicate& p : b.filter->predicates()) {
+    if (count[p.column] != 1 || p.type != codec::ColumnType::Varlen || (p.op != cs::FilterOp::Eq && p.op != cs::FilterOp::In))
+      continue;
+    for (const std::string& v : p.bytes) b.equal_values[p.column].emplace_back(v);
+  }
 }
 
 Slot& slot_of(ScanBridge* b, int slot) {
@@ -88,6 +111,7 @@ ScanBridge* bridge_create(int ncolumns, const int* types, int nslots, int npredi
       preds.push_back(std::move(fp));
     }
     b->filter = std::make_unique<cs::BatchFilter>(std::move(preds));
+    find_equal_values(*b);
   }
   b->slots.resize(nslots > 0 ? nslots : 1);
   for (Slot& s : b->slots) init_slot(*b, s);
@@ -112,25 +136,64 @@ void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len) 
   if (bridge->dictionaries.find(id) == bridge->dictionaries.end()) bridge->dictionaries.emplace(id, std::move(dict));
 }
 
-uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len) {
-  Slot& s = slot_of(bridge, slot);
+namespace {
+
+// The shared dictionary a column's bytes were encoded against (nullptr for none).
+const codec::Dictionary* dictionary_of(const ScanBridge* bridge, std::span<const uint8_t> bytes) {
+  const codec::ColumnInfo info = codec::inspect_column(bytes);
+  if (info.dictionary_id == 0) return nullptr;
+  auto it = bridge->dictionaries.find(info.dictionary_id);
+  if (it == bridge->dictionaries.end())
+    throw core::Error(core::Errc::data_corrupted,
+                      "columnar scan: a batch refers to a shared dictionary that its segment does not hold");
+  return it->second.get();
+}
+
+codec::DecodedColumn& column_of(Slot& s, int col) {
   if (col < 0 || static_cast<size_t>(col) >= s.columns.size())
     throw core::Error(core::Errc::invalid_argument, "columnar scan: column out of range");
+  return s.columns[col];
+}
+
+}  // namespace
+
+uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len) {
+  Slot& s = slot_of(bridge, slot);
+  codec::DecodedColumn& out = column_of(s, col);
+  s.prefiltered[col] = 0;
   const std::span<const uint8_t> bytes(data, len);
-  const codec::ColumnInfo info = codec::inspect_column(bytes);
-  const codec::Dictionary* dictionary = nullptr;
-  if (info.dictionary_id != 0) {
-    auto it = bridge->dictionaries.find(info.dictionary_id);
-    if (it == bridge->dictionaries.end())
-      throw core::Error(core::Errc::data_corrupted,
-                        "columnar scan: a batch refers to a shared dictionary that its segment does not hold");
-    dictionary = it->second.get();
-  }
   codec::DecodeOptions options;
   options.context = &decode_context();
-  codec::decode_column_into(bytes, bridge->types[col], s.columns[col], dictionary, options);
-  s.rows = s.columns[col].rows;
+  codec::decode_column_into(bytes, bridge->types[col], out, dictionary_of(bridge, bytes), options);
+  s.rows = out.rows;
   return s.rows;
+}
+
+uint64_t bridge_decode_selected(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len) {
+  Slot& s = slot_of(bridge, slot);
+  codec::DecodedColumn& out = column_of(s, col);
+  s.prefiltered[col] = 0;
+  const std::span<const uint8_t> bytes(data, len);
+  if (s.selection.size() < (codec::inspect_column(bytes).rows + 63) / 64)
+    throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
+  codec::DecodeOptions options;
+  options.context = &decode_context();
+  codec::decode_column_rows_into(bytes, bridge->types[col], out, s.selection, dictionary_of(bridge, bytes), options);
+  return out.rows;
+}
+
+bool bridge_prefilter(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len, uint64_t* rows) {
+  Slot& s = slot_of(bridge, slot);
+  codec::DecodedColumn& out = column_of(s, col);
+  s.prefiltered[col] = 0;
+  if (bridge->equal_values.empty() || bridge->equal_values[col].empty()) return false;
+  codec::DecodeOptions options;
+  options.context = &decode_context();
+  const std::span<const uint8_t> bytes(data, len);
+  if (!codec::select_equal_strings(bytes, bridge->equal_values[col], s.matches[col], out, options)) return false;
+  s.prefiltered[col] = 1;
+  *rows = out.rows;
+  return true;
 }
 
 void bridge_set_rows(ScanBridge* bridge, int slot, uint64_t rows) { slot_of(bridge, slot).rows = rows; }
@@ -143,6 +206,26 @@ uint64_t bridge_filter(ScanBridge* bridge, int slot, uint64_t rows) {
     s.selection.assign(words, ~uint64_t{0});
     if (rows % 64 != 0 && words > 0) s.selection[words - 1] = (uint64_t{1} << (rows % 64)) - 1;
     return rows;
+  }
+  bool any_prefiltered = false;
+  for (uint8_t f : s.prefiltered) any_prefiltered |= f != 0;
+  if (any_prefiltered) {
+    // The prefiltered columns' matches, then every other predicate on its decoded column.
+    s.selection.assign(words, ~uint64_t{0});
+    if (rows % 64 != 0 && words > 0) s.selection[words - 1] = (uint64_t{1} << (rows % 64)) - 1;
+    for (size_t c = 0; c < s.columns.size(); ++c) {
+      if (!s.prefiltered[c]) continue;
+      if (s.matches[c].size() != words)
+        throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
+      for (size_t w = 0; w < words; ++w) s.selection[w] &= s.matches[c][w];
+    }
+    for (const cs::FilterPredicate& p : bridge->filter->predicates()) {
+      if (s.prefiltered[p.column]) continue;
+      if (s.columns[p.column].rows != rows)
+        throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
+      cs::apply_predicate(s.columns[p.column], p, s.selection.data(), bridge->filter_scratch);
+    }
+    return cs::count_selected(s.selection);
   }
   bridge->filter_columns.clear();
   for (const codec::DecodedColumn& c : s.columns) {

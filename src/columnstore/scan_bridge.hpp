@@ -49,6 +49,16 @@ void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len);
 // Decodes column `col` of a batch into slot `slot`; returns its row count. Throws
 // core::Error(data_corrupted) on corrupt input, or when the column needs an unknown dictionary.
 uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len);
+// The same for a slot already filtered (bridge_filter): only the rows its selection keeps get
+// their values (codec::decode_column_rows_into), the others read as zero / empty or their value.
+// Returns the column's row count; a column with more rows than the selection covers throws.
+uint64_t bridge_decode_selected(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len);
+// Filters a predicate column of the slot's batch on its encoded bytes, when every predicate on it
+// is a text equality or IN and the codec allows (plain strings, codec::select_equal_strings):
+// true then, with the column's row count in *rows; bridge_filter uses its matches, and the column
+// holds the matching rows' values (every row bridge_filter can select). False (nothing done):
+// decode the column as usual.
+bool bridge_prefilter(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len, uint64_t* rows);
 // Sets the row count of a slot without decoding any column (a batch none of whose data columns the
 // query needs).
 void bridge_set_rows(ScanBridge* bridge, int slot, uint64_t rows);

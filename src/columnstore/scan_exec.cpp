@@ -474,7 +474,21 @@ bool toast_read(ColumnarScanState* st, struct varlena* attr, const uint8** data,
   return true;
 }
 
-void decode_column(ColumnarScanState* st, int bslot, int col, int32 count) {
+// How decode_column reads a column: every row; only the rows the slot's filter kept
+// (bridge_decode_selected); or, for a predicate column, filtered on its encoded bytes where the
+// bridge can (bridge_prefilter: the column then holds the values of the rows it matched), else
+// every row.
+enum class Decode { kWhole, kSelected, kFilterFirst };
+
+void check_rows(ColumnarScanState* st, uint64 rows, int32 count) {
+  if (rows != (uint64)count)
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("batch of companion table \"%s\" has %d rows but a column with %llu",
+                           RelationGetRelationName(st->companion), count, (unsigned long long)rows)));
+}
+
+// Decodes column `col` of the current companion row's batch into bridge slot `bslot`.
+void decode_column(ColumnarScanState* st, int bslot, int col, int32 count, Decode how = Decode::kWhole) {
   const AttrState* a = &st->attrs[st->col_attnos[col] - 1];
   bool isnull;
   Datum d = slot_getattr(st->comp_slot, a->comp_attno, &isnull);
@@ -485,18 +499,17 @@ void decode_column(ColumnarScanState* st, int bslot, int col, int32 count) {
   struct varlena* raw = (struct varlena*)DatumGetPointer(d);
   const uint8* bytes;
   size_t nbytes;
-  uint64 rows;
-  if (toast_read(st, raw, &bytes, &nbytes)) {
-    rows = bridge_decode(st->bridge, bslot, col, bytes, nbytes);
-  } else {
-    struct varlena* v = pg_detoast_datum_packed(raw);
-    rows = bridge_decode(st->bridge, bslot, col, (const uint8*)VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
-    if ((Pointer)v != (Pointer)raw) pfree(v);  // the bridge holds the decoded copy
+  uint64 rows = 0;
+  struct varlena* v = nullptr;
+  if (!toast_read(st, raw, &bytes, &nbytes)) {
+    v = pg_detoast_datum_packed(raw);
+    bytes = (const uint8*)VARDATA_ANY(v);
+    nbytes = VARSIZE_ANY_EXHDR(v);
   }
-  if (rows != (uint64)count)
-    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                    errmsg("batch of companion table \"%s\" has %d rows but a column with %llu",
-                           RelationGetRelationName(st->companion), count, (unsigned long long)rows)));
+  if (how != Decode::kFilterFirst || !bridge_prefilter(st->bridge, bslot, col, bytes, nbytes, &rows))
+    rows = (how == Decode::kSelected ? bridge_decode_selected : bridge_decode)(st->bridge, bslot, col, bytes, nbytes);
+  if (v != nullptr && (Pointer)v != (Pointer)raw) pfree(v);  // the bridge holds the decoded copy
+  check_rows(st, rows, count);
 }
 
 // The next companion row (batch) into comp_slot: through the index with the scan keys, or a heap scan;
@@ -511,8 +524,14 @@ bool fetch_companion(ColumnarScanState* st) {
   }
 }
 
-// Reads companion rows until one whose batch has selected rows; false at the end.
-bool next_batch(ColumnarScanState* st) {
+// Whether a batch's other columns are decoded only at the rows its filter kept: when it kept
+// few of them (a device's rows of its account's batch, say), random access into the encoded
+// values costs less than decoding every row.
+inline bool decode_selected_only(uint64 selected, int32 count) { return selected * 4 <= (uint64)count; }
+
+// Reads companion rows until one whose batch has selected rows; false at the end. `all_rows`:
+// the caller reads every row of the columns (with the selection), not only the selected ones.
+bool next_batch(ColumnarScanState* st, bool all_rows = false) {
   ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
   for (;;) {
     if (!fetch_companion(st)) return false;
@@ -541,14 +560,17 @@ bool next_batch(ColumnarScanState* st) {
     }
     MemoryContext old = MemoryContextSwitchTo(st->batch_cxt);
     st->batches_decoded++;
-    for (int c = 0; c < st->npred_cols; ++c) decode_column(st, 0, c, count);
+    // (an aggregation reads every row of the columns: no prefilter for it)
+    for (int c = 0; c < st->npred_cols; ++c)
+      decode_column(st, 0, c, count, all_rows ? Decode::kWhole : Decode::kFilterFirst);
     uint64 selected = bridge_filter(st->bridge, 0, (uint64)count);
     st->rows_filtered += (int64)count - (int64)selected;
     if (selected == 0) {
       MemoryContextSwitchTo(old);
       continue;
     }
-    for (int c = st->npred_cols; c < st->ncols; ++c) decode_column(st, 0, c, count);
+    const bool only = !all_rows && decode_selected_only(selected, count);
+    for (int c = st->npred_cols; c < st->ncols; ++c) decode_column(st, 0, c, count, only ? Decode::kSelected : Decode::kWhole);
     for (int c = 0; c < st->ncols; ++c) bridge_column(st->bridge, 0, c, &st->cols[c]);
     for (int i = 0; i < st->nneeded; ++i) {
       const AttrState* a = &st->attrs[st->needed[i] - 1];
@@ -765,7 +787,7 @@ bool open_entry(ColumnarScanState* st, Entry* e) {
   MemoryContextReset(st->slot_cxt[e->bslot]);
   MemoryContext old = MemoryContextSwitchTo(st->slot_cxt[e->bslot]);
   st->batches_decoded++;
-  for (int c = 0; c < st->npred_cols; ++c) decode_column(st, e->bslot, c, e->count);
+  for (int c = 0; c < st->npred_cols; ++c) decode_column(st, e->bslot, c, e->count, Decode::kFilterFirst);
   const uint64 selected = bridge_filter(st->bridge, e->bslot, (uint64)e->count);
   st->rows_filtered += (int64)e->count - (int64)selected;
   if (selected == 0) {
@@ -773,7 +795,9 @@ bool open_entry(ColumnarScanState* st, Entry* e) {
     release_slot(st, e);
     return false;
   }
-  for (int c = st->npred_cols; c < st->ncols; ++c) decode_column(st, e->bslot, c, e->count);
+  const bool only = decode_selected_only(selected, e->count);
+  for (int c = st->npred_cols; c < st->ncols; ++c)
+    decode_column(st, e->bslot, c, e->count, only ? Decode::kSelected : Decode::kWhole);
   for (int c = 0; c < st->ncols; ++c) bridge_column(st->bridge, e->bslot, c, &st->slot_cols[e->bslot][c]);
   for (int i = 0; i < st->nneeded; ++i) {
     const AttrNumber attno = st->needed[i];
@@ -1257,7 +1281,7 @@ const CustomExecMethods exec_methods = {
 bool columnar_next_batch(CustomScanState* node, ColumnarBatch* out) {
   ColumnarScanState* st = (ColumnarScanState*)node;
   if (!st->started) start_scan(st);
-  if (!next_batch(st)) return false;
+  if (!next_batch(st, true)) return false;
   out->companion = st->comp_slot;
   out->rows = st->batch_rows;
   out->selection = st->selection;

@@ -70,6 +70,24 @@ const CustomPathMethods path_methods = {
 // ---------------------------------------------------------------------------------------------
 // The chunk's layout: per chunk attribute its role in the companion table and its metadata.
 
+// A segmentby or orderby column of the chunk as its pathkeys need it (attno 0: the chunk has no
+// such live column).
+struct KeyColumn {
+  AttrNumber attno;
+  Oid typid;
+  int32 typmod;
+  Oid collation;
+};
+
+// The ordering of an orderby column in one direction (index 0 ascending, 1 descending), looked up
+// once per layout: planning an ordered query read the catalogs for it at every chunk and query.
+struct KeyOrdering {
+  Oid sortop;  // InvalidOid: the type has no such ordering
+  Oid opfamily;
+  Oid opcintype;
+  List* eq_opfamilies;  // the btree opfamilies of the equality operator (NIL: none)
+};
+
 struct Layout {
   Oid companion;
   int natts;
@@ -88,6 +106,9 @@ struct Layout {
   // on the first orderby column too.
   double seg_fraction;
   double read_fraction;
+  KeyColumn* segment_cols;    // per segmentby column of the settings
+  KeyColumn* orderby_cols;    // per orderby column
+  KeyOrdering* orderings;     // per orderby column, ascending then descending
 };
 
 // The number of a relation's live column `name` (0 when it has none), from the list of its
@@ -99,6 +120,34 @@ AttrNumber attno_in(const CatCList* attrs, const char* name) {
     if (a->attnum > 0 && !a->attisdropped && strcmp(NameStr(a->attname), name) == 0) return a->attnum;
   }
   return 0;
+}
+
+// The chunk's columns `names` (from the list of its attributes).
+KeyColumn* key_columns(const CatCList* attrs, char* const* names, int n, int natts) {
+  KeyColumn* out = (KeyColumn*)palloc0(sizeof(KeyColumn) * (n > 0 ? n : 1));
+  for (int i = 0; i < n; ++i) {
+    for (int m = 0; m < attrs->n_members; ++m) {
+      const Form_pg_attribute a = (Form_pg_attribute)GETSTRUCT(&attrs->members[m]->tuple);
+      if (a->attnum < 1 || a->attnum > natts || a->attisdropped || strcmp(NameStr(a->attname), names[i]) != 0) continue;
+      out[i] = KeyColumn{a->attnum, a->atttypid, a->atttypmod, a->attcollation};
+      break;
+    }
+  }
+  return out;
+}
+
+// The ordering operator of type `typid` in a direction and what its pathkey needs.
+void key_ordering(Oid typid, bool desc, KeyOrdering* out) {
+  TypeCacheEntry* tce = lookup_type_cache(typid, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+  const Oid sortop = desc ? tce->gt_opr : tce->lt_opr;
+  int16 strategy;
+  if (!OidIsValid(sortop) || !get_ordering_op_properties(sortop, &out->opfamily, &out->opcintype, &strategy)) return;
+  // The equivalence class is identified by every btree opfamily of the equality operator (text's
+  // = is in text_ops and text_pattern_ops), as PostgreSQL builds it for ORDER BY.
+  const Oid eqop = get_equality_op_for_ordering_op(sortop, nullptr);
+  if (!OidIsValid(eqop)) return;
+  out->eq_opfamilies = get_mergejoin_opfamilies(eqop);
+  out->sortop = sortop;
 }
 
 void build_layout(Oid chunk_relid, const ChunkInfo* chunk, int natts, Layout* out) {
@@ -154,6 +203,12 @@ void build_layout(Oid chunk_relid, const ChunkInfo* chunk, int natts, Layout* ou
       a[kBloomAttno] = attno_in(comp, buf);
     }
   }
+  out->segment_cols = key_columns(chunk_attrs, s->segmentby, s->nsegmentby, natts);
+  out->orderby_cols = key_columns(chunk_attrs, s->orderby, s->norderby, natts);
+  out->orderings = (KeyOrdering*)palloc0(sizeof(KeyOrdering) * 2 * (s->norderby > 0 ? s->norderby : 1));
+  for (int i = 0; i < s->norderby; ++i)
+    if (out->orderby_cols[i].attno != 0)
+      for (int desc = 0; desc < 2; ++desc) key_ordering(out->orderby_cols[i].typid, desc != 0, &out->orderings[2 * i + desc]);
   out->first_orderby = s->norderby > 0 ? attno_in(chunk_attrs, s->orderby[0]) : InvalidAttrNumber;
   if (out->first_orderby < 1 || out->first_orderby > natts) out->first_orderby = InvalidAttrNumber;
   pfree(by_attno);
@@ -321,16 +376,15 @@ namespace {
 // for the executor in *orderby. NIL when nothing useful.
 // Whether query pathkey `qpk` orders by a segmentby column of the chunk (and is not in `pathkeys`
 // yet): then it goes to `pathkeys` and its key to `orderby`.
-bool add_segment_pathkey(PlannerInfo* root, RelOptInfo* rel, Oid chunk_relid, const Layout* layout, PathKey* qpk,
+bool add_segment_pathkey(PlannerInfo* root, RelOptInfo* rel, const Layout* layout, PathKey* qpk,
                          List** pathkeys, List** orderby) {
   const CompressionSettings* s = &layout->cc.settings;
   for (int i = 0; i < s->nsegmentby; ++i) {
-    const AttrNumber attno = get_attnum(chunk_relid, s->segmentby[i]);
+    const AttrNumber attno = layout->segment_cols[i].attno;
     if (attno <= 0 || attno > layout->natts || layout->attrs[(attno - 1) * kAttrFields + kRole] != kRoleSegment)
       continue;
-    Oid typid, collation;
-    int32 typmod;
-    get_atttypetypmodcoll(chunk_relid, attno, &typid, &typmod, &collation);
+    const Oid typid = layout->segment_cols[i].typid, collation = layout->segment_cols[i].collation;
+    const int32 typmod = layout->segment_cols[i].typmod;
     const Oid sortop = get_opfamily_member(qpk->pk_opfamily, typid, typid, qpk->pk_strategy);
     if (!OidIsValid(sortop)) continue;
     Oid opfamily, opcintype;
@@ -351,7 +405,7 @@ bool add_segment_pathkey(PlannerInfo* root, RelOptInfo* rel, Oid chunk_relid, co
   return false;
 }
 
-List* orderby_pathkeys(PlannerInfo* root, RelOptInfo* rel, Oid chunk_relid, const Layout* layout, bool reverse,
+List* orderby_pathkeys(PlannerInfo* root, RelOptInfo* rel, const Layout* layout, bool reverse,
                        List** orderby, int* nseg, int* nsuffix) {
   const CompressionSettings* s = &layout->cc.settings;
   List* pathkeys = NIL;
@@ -362,37 +416,28 @@ List* orderby_pathkeys(PlannerInfo* root, RelOptInfo* rel, Oid chunk_relid, cons
   // merged, the segments come in the order of their values (ORDER BY host, time DESC).
   ListCell* qlc;
   foreach (qlc, root->query_pathkeys) {
-    if (!add_segment_pathkey(root, rel, chunk_relid, layout, (PathKey*)lfirst(qlc), &pathkeys, orderby)) break;
+    if (!add_segment_pathkey(root, rel, layout, (PathKey*)lfirst(qlc), &pathkeys, orderby)) break;
     ++*nseg;
   }
   bool every_orderby = true;
   for (int i = 0; i < s->norderby; ++i) {
     every_orderby = false;
-    const AttrNumber attno = get_attnum(chunk_relid, s->orderby[i]);
+    const KeyColumn* kc = &layout->orderby_cols[i];
+    const AttrNumber attno = kc->attno;
     if (attno <= 0 || attno > layout->natts) break;
     if (layout->attrs[(attno - 1) * kAttrFields + kRole] != kRoleData) break;
-    Oid typid, collation;
-    int32 typmod;
-    get_atttypetypmodcoll(chunk_relid, attno, &typid, &typmod, &collation);
+    const Oid collation = kc->collation;
     const bool desc = s->orderby_desc[i] != reverse;
     const bool nulls_first = s->orderby_nullsfirst[i] != reverse;
-    TypeCacheEntry* tce = lookup_type_cache(typid, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
-    const Oid sortop = desc ? tce->gt_opr : tce->lt_opr;
-    if (!OidIsValid(sortop)) break;
-    Oid opfamily, opcintype;
-    int16 strategy;
-    if (!get_ordering_op_properties(sortop, &opfamily, &opcintype, &strategy)) break;
-    Var* var = makeVar(rel->relid, attno, typid, typmod, collation, 0);
-    // The equivalence class is identified by every btree opfamily of the equality operator (text's
-    // = is in text_ops and text_pattern_ops), as PostgreSQL builds it for ORDER BY.
-    const Oid eqop = get_equality_op_for_ordering_op(sortop, nullptr);
-    if (!OidIsValid(eqop)) break;
-    List* opfamilies = get_mergejoin_opfamilies(eqop);
-    if (opfamilies == NIL) break;
-    EquivalenceClass* ec = get_eclass_for_sort_expr(root, (Expr*)var, nullptr, opfamilies, opcintype, collation, 0,
-                                                    rel->relids, false);
+    const KeyOrdering* ko = &layout->orderings[2 * i + (desc ? 1 : 0)];
+    const Oid sortop = ko->sortop;
+    if (!OidIsValid(sortop) || ko->eq_opfamilies == NIL) break;
+    Var* var = makeVar(rel->relid, attno, kc->typid, kc->typmod, collation, 0);
+    // (get_eclass_for_sort_expr keeps the opfamilies list in a new class: it gets a copy)
+    EquivalenceClass* ec = get_eclass_for_sort_expr(root, (Expr*)var, nullptr, list_copy(ko->eq_opfamilies),
+                                                    ko->opcintype, collation, 0, rel->relids, false);
     if (ec == nullptr) break;
-    PathKey* pk = make_canonical_pathkey(root, ec, opfamily, desc ? BTGreaterStrategyNumber : BTLessStrategyNumber,
+    PathKey* pk = make_canonical_pathkey(root, ec, ko->opfamily, desc ? BTGreaterStrategyNumber : BTLessStrategyNumber,
                                          nulls_first);
     if (!list_member_ptr(pathkeys, pk)) pathkeys = lappend(pathkeys, pk);
     const int k[kOrderFields] = {attno, (int)sortop, (int)collation, nulls_first ? 1 : 0};
@@ -413,7 +458,7 @@ List* orderby_pathkeys(PlannerInfo* root, RelOptInfo* rel, Oid chunk_relid, cons
     for (int i = 0; i < list_length(pathkeys) && prefix; ++i)
       prefix = list_nth(root->query_pathkeys, i) == list_nth(pathkeys, i);
     for (int i = list_length(pathkeys); prefix && i < list_length(root->query_pathkeys); ++i) {
-      if (!add_segment_pathkey(root, rel, chunk_relid, layout, (PathKey*)list_nth(root->query_pathkeys, i), &pathkeys,
+      if (!add_segment_pathkey(root, rel, layout, (PathKey*)list_nth(root->query_pathkeys, i), &pathkeys,
                                orderby))
         break;
       ++*nsuffix;
@@ -495,7 +540,7 @@ void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInf
   for (int reverse = 0; reverse < 2; ++reverse) {
     List* orderby;
     int nseg, nsuffix;
-    List* pathkeys = orderby_pathkeys(root, rel, rte->relid, &layout, reverse != 0, &orderby, &nseg, &nsuffix);
+    List* pathkeys = orderby_pathkeys(root, rel, &layout, reverse != 0, &orderby, &nseg, &nsuffix);
     if (pathkeys == NIL) continue;
     CustomPath* cp = make_columnar_path(root, rel, &layout, rows, attrs);
     cp->path.pathkeys = pathkeys;

@@ -241,6 +241,32 @@ DecodedColumn decode_column(std::span<const uint8_t> bytes, ColumnType type,
 void decode_column_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out,
                         const Dictionary* dictionary = nullptr, const DecodeOptions& options = {});
 
+// Decodes only the rows a scan will read: `selection` holds at least ceil(rows / 64) words, bit
+// i of word i / 64 set for row i. `out` gets rows, null_count and validity as decode_column_into
+// gives them, and every selected row the same value; each other row holds its value or zero /
+// empty (dictionary forms: code 0). Random access where the encoding allows it (integer blocks of kind
+// CONST, FOR, RLE and LZ, dictionary codes in those, Plain and ByteSplit floats, plain strings: only
+// the selected values are read or copied); otherwise the body is decoded whole into scratch
+// storage and only the selected values are placed. For a batch filtered down to a few rows (an
+// ordered LIMIT, a one-device lookup) before its other columns are decoded. Corrupt input
+// throws as decode_column_into does (bytes of values not selected are not all checked); if it
+// throws, `out` is left an empty column.
+void decode_column_rows_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out,
+                             std::span<const uint64_t> selection, const Dictionary* dictionary = nullptr,
+                             const DecodeOptions& options = {});
+
+// The rows of a Varlen column whose value equals one of `values` (bytewise; `col = v` or `col IN
+// (...)`), as a bitmap of ceil(rows / 64) words into `bits`, for plain strings (VarPlain, the
+// body's lengths and bytes): compared where they lie in the body (with one length for every
+// value, 8 bytes at a time), no other value materialised. `out` becomes the column as
+// decode_column_rows_into gives it for the selection `bits`: the matching rows' values, every
+// other row empty, so a scan whose final selection lies within the matches reads the column
+// without decoding it. Returns false, `bits` and `out` untouched, for every other codec: the
+// caller decodes the column and filters it. Corrupt input throws data_corrupted (`out` left an
+// empty column).
+bool select_equal_strings(std::span<const uint8_t> bytes, std::span<const std::string_view> values,
+                          std::vector<uint64_t>& bits, DecodedColumn& out, const DecodeOptions& options = {});
+
 // Header facts readable without decoding.
 struct ColumnInfo {
   uint8_t version = 0;

@@ -159,7 +159,8 @@ void swap_string_buffers(Strings& st, DecodedColumn& out) {
   st.eoffs.swap(out.dict_offsets);
 }
 
-// No rows and every buffer empty (capacity kept).
+}  // namespace
+
 void make_empty(DecodedColumn& out) {
   out.rows = out.null_count = 0;
   out.validity.clear();
@@ -172,22 +173,31 @@ void make_empty(DecodedColumn& out) {
   out.external = nullptr;
 }
 
+ParsedFor::ParsedFor(DecodedColumn& out, std::span<const uint8_t> bytes, ColumnType type, const DecodeOptions& opt)
+    : out_(out) {
+  make_empty(out);
+  out.type = type;
+  p.bitmap.swap(out.validity);
+  p.zbody.swap(out.scratch);
+  try {
+    parse_into(p, bytes, type, opt, true);
+  } catch (...) {
+    p.zbody.swap(out.scratch);  // (the destructor does not run for a constructor that throws)
+    throw;
+  }
+}
+
+ParsedFor::~ParsedFor() { p.zbody.swap(out_.scratch); }
+
+namespace {
+
 void decode_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out, const Dictionary* dict,
                  const DecodeOptions& opt) {
   // Every buffer of `out` is taken over with its capacity and emptied first, so a decode never
   // leaves a field of the previous batch behind and, once the buffers have grown, allocates
   // nothing.
-  make_empty(out);
-  out.type = type;
-  Parsed p;
-  p.bitmap.swap(out.validity);
-  p.zbody.swap(out.scratch);
-  struct GiveBack {  // the zstd body buffer goes back to `out` however this returns
-    ByteBuffer& a;
-    ByteBuffer& b;
-    ~GiveBack() { a.swap(b); }
-  } give_back{p.zbody, out.scratch};
-  parse_into(p, bytes, type, opt, true);
+  ParsedFor parsed(out, bytes, type, opt);
+  Parsed& p = parsed.p;
   out.validity.swap(p.bitmap);
   out.rows = p.info.rows;
   out.null_count = p.info.null_count;

@@ -664,11 +664,16 @@ void scatter_bitmap(const uint8_t* bm, size_t n, const T* vals, T* out) {
 // LZ block after its kind byte: t matches, their literal-run lengths, lengths - kLzMinMatch and
 // distances - 1 (each an integer block of t values), then the n - sum(lengths) literals, decoded
 // by `lits` (which range-checks them). Every count, length and distance is checked.
-template <class T, class DecodeLiterals>
-void decode_lz(ByteReader& r, size_t n, T* out, int depth, DecodeLiterals lits) {
+using LzField = std::vector<uint32_t, UninitializedAllocator<uint32_t>>;
+
+// The matches of an LZ block of n values (after its kind byte) into runs / lens / dists; returns
+// the number of literals that follow.
+size_t read_lz_matches(ByteReader& r, size_t n, int depth, LzField& runs, LzField& lens, LzField& dists) {
   const uint64_t t = r.count(n / kLzMinMatch, "too many LZ matches");
   if (t == 0) corrupt("LZ block without matches");
-  std::vector<uint32_t, UninitializedAllocator<uint32_t>> runs(t), lens(t), dists(t);
+  runs.resize(t);
+  lens.resize(t);
+  dists.resize(t);
   const int64_t top = static_cast<int64_t>(n);
   decode_ints_narrow(r, t, runs.data(), 0, top, depth + 1);
   decode_ints_narrow(r, t, lens.data(), 0, top, depth + 1);
@@ -676,7 +681,14 @@ void decode_lz(ByteReader& r, size_t n, T* out, int depth, DecodeLiterals lits) 
   uint64_t matched = 0;
   for (uint32_t l : lens) matched += l + kLzMinMatch;
   if (matched > n) corrupt("LZ matches exceed block");
-  const size_t nlit = n - matched;
+  return n - matched;
+}
+
+template <class T, class DecodeLiterals>
+void decode_lz(ByteReader& r, size_t n, T* out, int depth, DecodeLiterals lits) {
+  LzField runs, lens, dists;
+  const size_t nlit = read_lz_matches(r, n, depth, runs, lens, dists);
+  const size_t t = runs.size();
   std::vector<T, UninitializedAllocator<T>> lit(nlit);
   lits(r, nlit, lit.data());
   size_t at = 0, li = 0;
@@ -1003,6 +1015,127 @@ void aggregate_ints(ByteReader& r, size_t n, IntAgg& agg) {
     for (int64_t x : v) agg.add_run(x, 1);
   };
   visit_ints(r, n, on_run, on_packed, on_values);
+}
+
+
+namespace {
+
+// Value k of n bit-packed values of `width` bits (bitpack.hpp's layout) in the `size` bytes at p.
+inline uint64_t packed_at(const uint8_t* p, size_t size, size_t k, unsigned width) {
+  if (width == 0) return 0;
+  const size_t bit = k * width;
+  const size_t at = bit >> 3;
+  const unsigned shift = static_cast<unsigned>(bit & 7);
+  uint8_t buf[16] = {};
+  std::memcpy(buf, p + at, std::min<size_t>(9, size - at));  // at < size: k < n
+  uint64_t lo;
+  std::memcpy(&lo, buf, 8);
+  uint64_t v = lo >> shift;
+  if (shift != 0 && width + shift > 64) v |= static_cast<uint64_t>(buf[8]) << (64 - shift);
+  return width == 64 ? v : v & ((uint64_t{1} << width) - 1);
+}
+
+}  // namespace
+
+bool gather_ints(ByteReader& r, size_t n, const uint32_t* idx, size_t cnt, int64_t* out, int depth) {
+  if (depth > kMaxDecodeDepth) corrupt("integer block nested too deeply");
+  ByteReader probe = r;
+  const uint8_t kind = probe.u8();
+  switch (kind) {
+    case kIntConst: {
+      const int64_t v = probe.svarint();
+      std::fill(out, out + cnt, v);
+      break;
+    }
+    case kIntFor:
+    case kIntForBitmap: {
+      const uint8_t* bm;
+      const ForHeader h = read_for_kind(probe, n, kind, &bm);
+      const size_t size = packed_size(n, h.width);
+      const uint8_t* p = probe.bytes(size);
+      const uint64_t base = static_cast<uint64_t>(h.base);
+      for (size_t j = 0; j < cnt; ++j)
+        out[j] = static_cast<int64_t>(base + packed_at(p, size, idx[j], h.width) * h.gcd);
+      if (bm) {  // exception k is the value of the k-th set bit's position
+        std::vector<int64_t, UninitializedAllocator<int64_t>> val(h.exceptions);
+        decode_ints(probe, h.exceptions, val.data(), depth + 1);
+        size_t rank = 0, counted = 0;  // rank = set bits of bm before position `counted`
+        for (size_t j = 0; j < cnt; ++j) {
+          const size_t i = idx[j];
+          for (; counted + 8 <= i; counted += 8) rank += static_cast<size_t>(__builtin_popcount(bm[counted >> 3]));
+          const unsigned below = static_cast<unsigned>(bm[counted >> 3]) & ((1u << (i - counted)) - 1);
+          if ((bm[i >> 3] >> (i & 7)) & 1) out[j] = val[rank + static_cast<size_t>(__builtin_popcount(below))];
+        }
+      } else if (h.exceptions) {
+        std::vector<int64_t> pos(h.exceptions), val(h.exceptions);
+        decode_ints(probe, h.exceptions, pos.data(), depth + 1);
+        decode_ints(probe, h.exceptions, val.data(), depth + 1);
+        int64_t prev = -1;
+        size_t e = 0;
+        for (size_t k = 0; k < pos.size(); ++k) {
+          if (pos[k] <= prev || static_cast<uint64_t>(pos[k]) >= n) corrupt("bad exception position");
+          prev = pos[k];
+        }
+        for (size_t j = 0; j < cnt; ++j) {
+          while (e < pos.size() && static_cast<uint64_t>(pos[e]) < idx[j]) ++e;
+          if (e < pos.size() && static_cast<uint64_t>(pos[e]) == idx[j]) out[j] = val[e];
+        }
+      }
+      break;
+    }
+    case kIntRle: {
+      std::vector<int64_t> vals, lens;
+      read_runs(probe, n, vals, lens, depth);
+      size_t run = 0, end = vals.empty() ? 0 : static_cast<size_t>(lens[0]) + 1;  // rows [.., end) in run
+      for (size_t j = 0; j < cnt; ++j) {
+        while (idx[j] >= end) end += static_cast<size_t>(lens[++run]) + 1;  // idx < n = total length
+        out[j] = vals[run];
+      }
+      break;
+    }
+    case kIntLz: {  // each position followed back through the matches to a literal
+      LzField runs, lens, dists;
+      const size_t nlit = read_lz_matches(probe, n, depth, runs, lens, dists);
+      const size_t t = runs.size();
+      std::vector<int64_t, UninitializedAllocator<int64_t>> lit(nlit);
+      decode_ints(probe, nlit, lit.data(), depth + 1);
+      // match k copies [mstart[k], mstart[k] + len) from dist back; the literals before it start
+      // at row mstart[k] - runs[k], literal index lstart[k]
+      std::vector<size_t> mstart(t), lstart(t);
+      size_t at = 0, li = 0;
+      for (size_t k = 0; k < t; ++k) {
+        if (runs[k] > nlit - li) corrupt("LZ literals exceed block");
+        lstart[k] = li;
+        at += runs[k];
+        li += runs[k];
+        if (size_t{dists[k]} + 1 > at) corrupt("LZ distance before block start");
+        mstart[k] = at;
+        at += lens[k] + kLzMinMatch;
+      }
+      for (size_t j = 0; j < cnt; ++j) {
+        size_t x = idx[j];
+        for (;;) {
+          // the last match starting at or before x (none: x is in the literals before the first)
+          const size_t k = static_cast<size_t>(std::upper_bound(mstart.begin(), mstart.end(), x) - mstart.begin());
+          if (k == 0) {
+            out[j] = lit[x];
+            break;
+          }
+          const size_t m = k - 1, s = mstart[m], len = lens[m] + kLzMinMatch, dist = size_t{dists[m]} + 1;
+          if (x >= s + len) {  // in the literals after match m (those before match m + 1, or the last)
+            out[j] = lit[(m + 1 < t ? lstart[m + 1] : li) + (x - s - len)];
+            break;
+          }
+          x = s - dist + (x - s) % dist;  // (an overlapping copy repeats its first dist values)
+        }
+      }
+      break;
+    }
+    default:
+      return false;
+  }
+  r = probe;
+  return true;
 }
 
 }  // namespace strata::core::codec

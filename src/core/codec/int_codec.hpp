@@ -46,6 +46,14 @@ void decode_ints(ByteReader& r, size_t n, int64_t* out, int depth = 0);
 template <class T>
 void decode_ints_narrow(ByteReader& r, size_t n, T* out, int64_t lo, int64_t hi, int depth = 0);
 
+// Random access into a block of n values: out[j] = value idx[j] for the cnt strictly increasing
+// positions idx (each < n), reading only those values, for CONST, FOR / FORBM (bit-packed values
+// extracted where they lie, exceptions decoded), RLE and LZ blocks (a position followed back
+// through the matches to its literal); r is moved past the whole block and true returned. A DELTA
+// block (a value is the sum of the ones before it) returns false with r unchanged: the caller
+// decodes the block whole. Corrupt input throws data_corrupted as decode_ints does.
+bool gather_ints(ByteReader& r, size_t n, const uint32_t* idx, size_t cnt, int64_t* out, int depth = 0);
+
 // Bitmap over the n values (bit i set when value i satisfies `op c`), evaluated per run for RLE
 // and CONST, on packed values for FOR without exceptions; other shapes decode first.
 void predicate_ints(ByteReader& r, size_t n, CmpOp op, int64_t c, std::vector<uint64_t>& bits);

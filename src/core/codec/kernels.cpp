@@ -11,9 +11,6 @@
 
 namespace strata::core::codec {
 
-namespace {
-
-// Spreads a bitmap over the m non-null values onto row positions.
 std::vector<uint64_t> scatter(const Parsed& p, const std::vector<uint64_t>& vbits) {
   if (p.info.null_count == 0) return vbits;
   std::vector<uint64_t> out((p.info.rows + 63) / 64, 0);
@@ -25,8 +22,6 @@ std::vector<uint64_t> scatter(const Parsed& p, const std::vector<uint64_t>& vbit
   }
   return out;
 }
-
-}  // namespace
 
 std::vector<uint64_t> evaluate_predicate(std::span<const uint8_t> bytes, ColumnType type, const Predicate& pred,
                                          const Dictionary* dict, const DecodeOptions& requested) {

@@ -201,6 +201,8 @@ void roundtrip_all(TestColumn& c, std::mt19937_64& rng, bool with_predicates = t
       // whatever type, form and size the previous decode left
       decode_column_into(blob, c.type, g_reused, dp);
       expect_same(c, g_reused);
+      expect_selected_rows(blob, c.type, dp, d, g_reused, rng);
+      if (::testing::Test::HasFatalFailure()) return;
       if (c.type == ColumnType::Varlen) {
         DecodeOptions mo;
         mo.materialize_strings = true;

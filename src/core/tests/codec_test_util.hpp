@@ -103,4 +103,40 @@ inline void expect_same(const TestColumn& c, const DecodedColumn& d) {
   }
 }
 
+// Checks decode_column_rows_into against the whole decode `full` of blob for a few selections
+// (none, every row, every 7th, about 1 in 50, the last row): the same rows, NULLs and validity;
+// each selected row's value; every other row its value or zero / empty. `reused` is decoded into each time.
+inline void expect_selected_rows(const std::vector<uint8_t>& blob, ColumnType type, const Dictionary* dict,
+                                 const DecodedColumn& full, DecodedColumn& reused, std::mt19937_64& rng) {
+  const size_t n = full.rows, words = (n + 63) / 64;
+  for (int form = 0; form < 5; ++form) {
+    std::vector<uint64_t> sel(words, 0);
+    for (size_t i = 0; i < n; ++i) {
+      const bool on = form == 1 || (form == 2 && i % 7 == 3) || (form == 3 && rng() % 50 == 0) || (form == 4 && i + 1 == n);
+      if (on) sel[i >> 6] |= uint64_t{1} << (i & 63);
+    }
+    SCOPED_TRACE("selection form " + std::to_string(form));
+    ASSERT_NO_THROW(decode_column_rows_into(blob, type, reused, sel, dict));
+    ASSERT_EQ(reused.rows, n);
+    ASSERT_EQ(reused.null_count, full.null_count);
+    ASSERT_EQ(reused.validity, full.validity);
+    const size_t w = fixed_width(type);
+    if (type == ColumnType::Varlen && !reused.dictionary_form()) ASSERT_EQ(reused.offsets.size(), n + 1);
+    if (type != ColumnType::Varlen) ASSERT_EQ(reused.fixed.size(), n * w);
+    for (size_t i = 0; i < n; ++i) {
+      const bool on = (sel[i >> 6] >> (i & 63)) & 1;
+      ASSERT_EQ(reused.is_null(i), full.is_null(i)) << "row " << i;
+      if (type == ColumnType::Varlen) {
+        const std::string_view v = reused.string_at(i);
+        const bool blank = reused.dictionary_form() ? reused.codes[i] == 0 : v.empty();
+        if (on || !blank) ASSERT_EQ(v, full.string_at(i)) << "row " << i;
+      } else {
+        const std::vector<uint8_t> zero(w, 0);
+        const bool same = std::memcmp(reused.fixed.data() + i * w, full.fixed.data() + i * w, w) == 0;
+        ASSERT_TRUE(same || (!on && std::memcmp(reused.fixed.data() + i * w, zero.data(), w) == 0)) << "row " << i;
+      }
+    }
+  }
+}
+
 }  // namespace strata::core::codec::testing

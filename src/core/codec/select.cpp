@@ -1,0 +1,305 @@
+// Decoding only the selected rows of a column (decode_column_rows_into, codec.hpp): the values a
+// filtered scan will turn into tuples, read by random access where the encoding allows it.
+#include <algorithm>
+#include <cstring>
+#include <string_view>
+
+#include "codec/decode.hpp"
+#include "codec/int_codec.hpp"
+#include "codec/internal.hpp"
+#include "codec/string_codec.hpp"
+
+namespace strata::core::codec {
+
+namespace {
+
+using Index = std::vector<uint32_t, UninitializedAllocator<uint32_t>>;
+
+// The selected rows that hold a value (rows) and each one's place among the column's m values
+// (ks: its row minus the NULL rows before it), both increasing.
+void selected_values(const Parsed& p, std::span<const uint64_t> sel, Index& rows, Index& ks) {
+  const size_t n = p.info.rows;
+  const bool nulls = p.info.null_count > 0;
+  const uint8_t* bm = p.bitmap.data();
+  size_t most = 0;
+  for (size_t w = 0; w * 64 < n; ++w) most += static_cast<size_t>(__builtin_popcountll(sel[w]));
+  rows.clear();
+  ks.clear();
+  rows.reserve(most);
+  ks.reserve(most);
+  size_t k = 0, counted = 0;  // k = values in rows [0, counted)
+  for (size_t w = 0; w * 64 < n; ++w) {
+    uint64_t bits = sel[w];
+    if (w * 64 + 64 > n) bits &= (uint64_t{1} << (n - w * 64)) - 1;
+    for (; bits; bits &= bits - 1) {
+      const size_t i = w * 64 + static_cast<size_t>(__builtin_ctzll(bits));
+      if (nulls) {
+        if (!bit_at(bm, i)) continue;
+        for (; counted + 8 <= i; counted += 8) k += static_cast<size_t>(__builtin_popcount(bm[counted >> 3]));
+        const unsigned below = static_cast<unsigned>(bm[counted >> 3]) & ((1u << (i - counted)) - 1);
+        ks.push_back(static_cast<uint32_t>(k + static_cast<size_t>(__builtin_popcount(below))));
+      } else {
+        ks.push_back(static_cast<uint32_t>(i));
+      }
+      rows.push_back(static_cast<uint32_t>(i));
+    }
+  }
+}
+
+// A fixed-width body without random access: every value (by the column decoder's own narrow
+// loops), then the selected ones placed.
+void whole_fixed(const Parsed& p, ByteReader& r, const Index& rows, const Index& ks, uint8_t* dst) {
+  const size_t width = fixed_width(p.info.type);
+  ByteBuffer all(p.m * width);
+  decode_fixed(p, r, all.data());
+  for (size_t j = 0; j < ks.size(); ++j) std::memcpy(dst + rows[j] * width, all.data() + ks[j] * width, width);
+  r.expect_end("trailing bytes in column body");
+}
+
+void fixed_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& ks, DecodedColumn& out) {
+  const ColumnType t = p.info.type;
+  const size_t width = fixed_width(t);
+  out.fixed.resize(p.info.rows * width);
+  if (!out.fixed.empty()) std::memset(out.fixed.data(), 0, out.fixed.size());
+  if (p.m == 0) return;
+  uint8_t* dst = out.fixed.data();
+  if (int_like(t) && p.info.codec != Codec::Constant) {
+    std::vector<int64_t, UninitializedAllocator<int64_t>> v(ks.size());
+    if (!gather_ints(r, p.m, ks.data(), ks.size(), v.data())) return whole_fixed(p, r, rows, ks, dst);
+    const IntRange range = int_range(t);
+    for (size_t j = 0; j < ks.size(); ++j) {
+      if (v[j] < range.lo || v[j] > range.hi) corrupt("value out of range for type");
+      std::memcpy(dst + rows[j] * width, &v[j], width);  // little-endian: the low bytes
+    }
+    r.expect_end("trailing bytes in column body");
+    return;
+  }
+  if (p.info.codec == Codec::Plain || p.info.codec == Codec::ByteSplit) {
+    const uint8_t* b = r.bytes(p.m * width);
+    for (size_t j = 0; j < ks.size(); ++j) {
+      if (p.info.codec == Codec::Plain) {
+        std::memcpy(dst + rows[j] * width, b + ks[j] * width, width);
+      } else {  // byte x of value k at x * m + k
+        for (size_t x = 0; x < width; ++x) dst[rows[j] * width + x] = b[x * p.m + ks[j]];
+      }
+    }
+    r.expect_end("trailing bytes in column body");
+    return;
+  }
+  whole_fixed(p, r, rows, ks, dst);  // Constant, Alp, FloatXor
+}
+
+// Dictionary codecs: the entries whole, then the codes of the selected rows (every other row code 0).
+void coded_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& ks, const Dictionary* dict,
+                const DecodeOptions& opt, DecodedColumn& out) {
+  uint64_t k;
+  bool present = true;
+  if (p.info.codec == Codec::Dictionary) {
+    k = read_local_dictionary(r, ColumnType::Varlen, p.m, opt, out.dict_data, out.dict_offsets);
+    present = k > 1;
+  } else {
+    check_dictionary(p.info, dict);
+    if (dict->size() == 0) corrupt("codes into an empty dictionary");
+    k = dict->size();
+    out.external = dict;
+  }
+  out.codes.resize(p.info.rows);
+  std::fill(out.codes.begin(), out.codes.end(), 0u);
+  if (present) {
+    std::vector<int64_t, UninitializedAllocator<int64_t>> v(ks.size());
+    if (gather_ints(r, p.m, ks.data(), ks.size(), v.data())) {
+      for (size_t j = 0; j < ks.size(); ++j) {
+        if (v[j] < 0 || static_cast<uint64_t>(v[j]) >= k) corrupt("value out of range for type");
+        out.codes[rows[j]] = static_cast<uint32_t>(v[j]);
+      }
+    } else {  // every code (range-checked by read_codes), then the selected ones
+      CodeBuffer all;
+      read_codes(r, p.m, k, true, all);
+      for (size_t j = 0; j < ks.size(); ++j) out.codes[rows[j]] = all[ks[j]];
+    }
+  }
+  r.expect_end("trailing bytes in column body");
+}
+
+// Plain strings: the lengths (every one: the offsets are their sums), then only the selected
+// values' bytes.
+void plain_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& ks, const DecodeOptions& opt,
+                DecodedColumn& out) {
+  const size_t n = p.info.rows, m = p.m;
+  std::vector<int64_t, UninitializedAllocator<int64_t>> lens;  // empty: every value `one` bytes
+  size_t one = 0;
+  uint64_t total = 0;
+  ByteReader probe = r;
+  if (probe.u8() == kIntConst) {  // every value of one length
+    const int64_t l = probe.svarint();
+    if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes / std::max<size_t>(m, 1)) corrupt("bad value length");
+    r = probe;
+    one = static_cast<size_t>(l);
+    total = static_cast<uint64_t>(l) * m;
+  } else {
+    lens.resize(m);
+    decode_ints(r, m, lens.data());
+    for (int64_t l : lens) {
+      if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes) corrupt("bad value length");
+      total += static_cast<uint64_t>(l);
+      if (total > opt.max_output_bytes) corrupt("values exceed size limit");
+    }
+  }
+  const uint8_t* body = r.bytes(total);
+  r.expect_end("trailing bytes in column body");
+  auto len_of = [&](size_t k) { return lens.empty() ? one : static_cast<size_t>(lens[k]); };
+  uint64_t bytes = 0;
+  for (size_t j = 0; j < ks.size(); ++j) bytes += len_of(ks[j]);
+  out.data.resize(bytes);
+  out.offsets.resize(n + 1);  // every entry written below
+  // start of value k: the sum of the lengths before it (a running sum over the increasing ks)
+  uint64_t start = 0;
+  size_t summed = 0;
+  uint32_t at = 0;
+  size_t row = 0;
+  for (size_t j = 0; j < ks.size(); ++j) {
+    if (lens.empty()) {
+      start = static_cast<uint64_t>(ks[j]) * one;
+    } else {
+      for (; summed < ks[j]; ++summed) start += static_cast<uint64_t>(lens[summed]);
+    }
+    const uint32_t l = static_cast<uint32_t>(len_of(ks[j]));
+    std::fill(out.offsets.begin() + static_cast<std::ptrdiff_t>(row), out.offsets.begin() + rows[j] + 1, at);
+    row = rows[j] + 1;
+    std::memcpy(out.data.data() + at, body + start, l);
+    at += l;
+  }
+  std::fill(out.offsets.begin() + static_cast<std::ptrdiff_t>(row), out.offsets.end(), at);
+}
+
+void rows_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out, std::span<const uint64_t> sel,
+               const Dictionary* dict, const DecodeOptions& opt) {
+  ParsedFor parsed(out, bytes, type, opt);  // (the bitmap is read through p, handed to out at the end)
+  Parsed& p = parsed.p;
+  if (sel.size() < (p.info.rows + 63) / 64) throw Error(Errc::invalid_argument, "selection shorter than the column");
+  out.rows = p.info.rows;
+  out.null_count = p.info.null_count;
+  Index rows, ks;
+  selected_values(p, sel, rows, ks);
+  ByteReader r(p.body, p.body_len);
+  if (type != ColumnType::Varlen) {
+    fixed_rows(p, r, rows, ks, out);
+  } else if (p.m == 0) {
+    out.offsets.assign(p.info.rows + 1, 0);
+  } else if (p.info.codec == Codec::Dictionary || p.info.codec == Codec::ExtDictionary) {
+    coded_rows(p, r, rows, ks, dict, opt, out);
+  } else {
+    plain_rows(p, r, rows, ks, opt, out);
+  }
+  out.validity.swap(p.bitmap);
+}
+
+}  // namespace
+
+void decode_column_rows_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out,
+                             std::span<const uint64_t> selection, const Dictionary* dictionary,
+                             const DecodeOptions& options) {
+  try {
+    // Uuid columns and the string codecs without random access (Constant, UuidText) decode whole.
+    const ColumnInfo info = inspect_column(bytes);
+    if (type == ColumnType::Uuid ||
+        (type == ColumnType::Varlen && info.codec != Codec::Dictionary && info.codec != Codec::ExtDictionary &&
+         info.codec != Codec::VarPlain && info.codec != Codec::AllNull)) {
+      decode_column_into(bytes, type, out, dictionary, options);
+      return;
+    }
+    rows_into(bytes, type, out, selection, dictionary, capped(options));
+  } catch (...) {
+    make_empty(out);
+    throw;
+  }
+}
+
+bool select_equal_strings(std::span<const uint8_t> bytes, std::span<const std::string_view> values,
+                          std::vector<uint64_t>& bits, DecodedColumn& out, const DecodeOptions& options) {
+  const ColumnInfo info = inspect_column(bytes);
+  if (info.type != ColumnType::Varlen || info.codec != Codec::VarPlain) return false;
+  try {
+    const DecodeOptions opt = capped(options);
+    ParsedFor parsed(out, bytes, ColumnType::Varlen, opt);
+    Parsed& p = parsed.p;
+    const size_t m = p.m;
+    std::vector<uint64_t> vbits((m + 63) / 64, 0);
+    ByteReader probe(p.body, p.body_len);
+    if (m > 0 && probe.u8() == kIntConst) {  // one length: value k at k * len
+      const int64_t l = probe.svarint();
+      if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes / m) corrupt("bad value length");
+      const size_t len = static_cast<size_t>(l);
+      const char* body = reinterpret_cast<const char*>(probe.bytes(len * m));
+      for (std::string_view v : values) {
+        if (v.size() != len) continue;
+        if (len >= 8 && len <= 16) {  // two (overlapping) 8-byte words compare the whole value
+          uint64_t a0, a1;
+          std::memcpy(&a0, v.data(), 8);
+          std::memcpy(&a1, v.data() + len - 8, 8);
+          for (size_t w = 0; w * 64 < m; ++w) {
+            uint64_t word = 0;
+            const size_t end = std::min<size_t>(64, m - w * 64);
+            const char* at = body + w * 64 * len;
+            for (size_t i = 0; i < end; ++i, at += len) {
+              uint64_t x0, x1;
+              std::memcpy(&x0, at, 8);
+              std::memcpy(&x1, at + len - 8, 8);
+              word |= static_cast<uint64_t>((x0 ^ a0) == 0 && (x1 ^ a1) == 0) << i;
+            }
+            vbits[w] |= word;
+          }
+        } else {
+          for (size_t k = 0; k < m; ++k)
+            if (std::memcmp(body + k * len, v.data(), len) == 0) vbits[k >> 6] |= uint64_t{1} << (k & 63);
+        }
+      }
+    } else if (m > 0) {
+      probe = ByteReader(p.body, p.body_len);
+      std::vector<int64_t, UninitializedAllocator<int64_t>> lens(m);
+      decode_ints(probe, m, lens.data());
+      uint64_t total = 0;
+      for (int64_t l : lens) {
+        if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes) corrupt("bad value length");
+        total += static_cast<uint64_t>(l);
+        if (total > opt.max_output_bytes) corrupt("values exceed size limit");
+      }
+      const char* body = reinterpret_cast<const char*>(probe.bytes(total));
+      size_t at = 0;
+      for (size_t k = 0; k < m; ++k) {
+        const std::string_view x(body + at, static_cast<size_t>(lens[k]));
+        for (std::string_view v : values) {
+          if (x == v) {
+            vbits[k >> 6] |= uint64_t{1} << (k & 63);
+            break;
+          }
+        }
+        at += static_cast<size_t>(lens[k]);
+      }
+    }
+    if (p.info.null_count == 0) {
+      bits.swap(vbits);
+    } else {
+      bits = scatter(p, vbits);
+    }
+    bits.resize((p.info.rows + 63) / 64, 0);
+    // The column itself: the matching rows' values, every other row empty.
+    out.rows = p.info.rows;
+    out.null_count = p.info.null_count;
+    Index rows, ks;
+    selected_values(p, bits, rows, ks);
+    ByteReader r(p.body, p.body_len);
+    if (m == 0) {
+      out.offsets.assign(p.info.rows + 1, 0);
+    } else {
+      plain_rows(p, r, rows, ks, opt, out);
+    }
+    out.validity.swap(p.bitmap);
+  } catch (...) {
+    make_empty(out);
+    throw;
+  }
+  return true;
+}
+
+}  // namespace strata::core::codec
