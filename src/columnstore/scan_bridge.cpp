@@ -104,6 +104,7 @@ void bridge_reserve_slots(ScanBridge* bridge, int nslots) {
 }
 
 void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len) {
+  if (bridge->dictionaries.count(codec::Dictionary::serialized_id(std::span<const uint8_t>(data, len)))) return;
   codec::DecodeOptions options;
   options.context = &decode_context();
   auto dict = std::make_unique<codec::Dictionary>(
@@ -121,9 +122,7 @@ uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* dat
   const codec::Dictionary* dictionary = nullptr;
   if (info.dictionary_id != 0) {
     auto it = bridge->dictionaries.find(info.dictionary_id);
-    if (it == bridge->dictionaries.end())
-      throw core::Error(core::Errc::data_corrupted,
-                        "columnar scan: a batch refers to a shared dictionary that its segment does not hold");
+    if (it == bridge->dictionaries.end()) return kMissingDictionary;
     dictionary = it->second.get();
   }
   codec::DecodeOptions options;
