@@ -276,6 +276,16 @@ void batch_metadata_reset(Compressor* c) {
   }
 }
 
+// Inserts a companion row (and, when recompressing, its index entries).
+void insert_companion_row(Compressor* c, HeapTuple tup) {
+  heap_insert(c->companion, tup, c->cid, 0, c->bistate);
+  if (c->rri != nullptr && c->rri->ri_NumIndices > 0) {
+    ExecStoreHeapTuple(tup, c->cslot, false);
+    compat::insert_index_tuples(c->rri, c->cslot, c->estate);
+    ExecClearTuple(c->cslot);
+  }
+}
+
 // Adds the data columns of the builder's finished batch to values / nulls (bytea in the current
 // memory context) and inserts the row (and its index entries).
 void write_batch_row(Compressor* c, Datum* values, bool* nulls) {
@@ -301,13 +311,7 @@ void write_batch_row(Compressor* c, Datum* values, bool* nulls) {
       nulls[c->bloom[k].att - 1] = false;
     }
   }
-  HeapTuple tup = heap_form_tuple(c->cdesc, values, nulls);
-  heap_insert(c->companion, tup, c->cid, 0, c->bistate);
-  if (c->rri != nullptr && c->rri->ri_NumIndices > 0) {
-    ExecStoreHeapTuple(tup, c->cslot, false);
-    compat::insert_index_tuples(c->rri, c->cslot, c->estate);
-    ExecClearTuple(c->cslot);
-  }
+  insert_companion_row(c, heap_form_tuple(c->cdesc, values, nulls));
   c->batches++;
 }
 
@@ -332,12 +336,7 @@ void write_dictionary_row(Compressor* c, const uint8* data, size_t len) {
   values[c->dict_att - 1] = PointerGetDatum(b);
   nulls[c->dict_att - 1] = false;
   HeapTuple tup = heap_form_tuple(c->cdesc, values, nulls);
-  heap_insert(c->companion, tup, c->cid, 0, c->bistate);
-  if (c->rri != nullptr && c->rri->ri_NumIndices > 0) {
-    ExecStoreHeapTuple(tup, c->cslot, false);
-    compat::insert_index_tuples(c->rri, c->cslot, c->estate);
-    ExecClearTuple(c->cslot);
-  }
+  insert_companion_row(c, tup);
   heap_freetuple(tup);
   pfree(b);
   pfree(values);

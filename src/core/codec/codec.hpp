@@ -158,7 +158,7 @@ struct CodecHint {
 
 struct EncodeOptions {
   Codec force_codec = Codec::Auto;      // for tests; Error(invalid_argument) if not applicable
-  CodecHint* hint = nullptr;            // see CodecHint (ignored with force_codec or a dictionary)
+  CodecHint* hint = nullptr;            // see CodecHint (ignored with force_codec)
   const Dictionary* dictionary = nullptr;  // external shared dictionary (Varlen/Uuid)
   int zstd_level = 3;
   bool allow_zstd = true;               // zstd last stage where it pays

@@ -522,13 +522,30 @@ void DictionaryPlanner::end_batch() {
 void DictionaryPlanner::add(std::string_view value) {
   if (type_ == ColumnType::Uuid && value.size() != 16) bad("uuid values must be 16 bytes");
   const size_t batch = rows_ / batch_rows_;
-  auto [it, fresh] = seen_.try_emplace(std::string(value), batch);
-  if (fresh) {
-    order_.push_back(&it->first);
-    dict_bytes_ += value.size();
+  // A few distinct values (a status column) are searched in order; the hash table is built once
+  // there are more.
+  size_t* last = nullptr;
+  if (values_store_.size() <= kLinearValues) {
+    for (size_t i = 0; i < values_store_.size(); ++i)
+      if (values_store_[i].size() == value.size() && std::memcmp(values_store_[i].data(), value.data(), value.size()) == 0) {
+        last = &last_batch_[i];
+        break;
+      }
+  } else {
+    if (seen_.empty())
+      for (size_t i = 0; i < values_store_.size(); ++i) seen_.emplace(values_store_[i], i);
+    auto it = seen_.find(value);
+    if (it != seen_.end()) last = &last_batch_[it->second];
   }
-  if (fresh || it->second != batch) {
-    it->second = batch;
+  if (last == nullptr) {
+    values_store_.emplace_back(value);
+    last_batch_.push_back(batch);
+    if (!seen_.empty()) seen_.emplace(values_store_.back(), values_store_.size() - 1);
+    dict_bytes_ += value.size();
+    local_bytes_ += value.size();
+    ++batch_distinct_;
+  } else if (*last != batch) {
+    *last = batch;
     local_bytes_ += value.size();
     ++batch_distinct_;
   }
@@ -544,23 +561,23 @@ void DictionaryPlanner::add_null() {
 size_t DictionaryPlanner::shared_bytes() const {
   const size_t batches = (rows_ + batch_rows_ - 1) / batch_rows_;
   const size_t local_code_bits = code_bits_local_ + batch_values_ * code_width(batch_distinct_);
-  const size_t shared_code_bits = values_ * code_width(order_.size());
+  const size_t shared_code_bits = values_ * code_width(values_store_.size());
   const size_t wider = shared_code_bits > local_code_bits ? (shared_code_bits - local_code_bits + 7) / 8 : 0;
   return dict_bytes_ + batches * 8 + wider;
 }
 
 std::optional<codec::Dictionary> DictionaryPlanner::finish() const {
-  if (rows_ <= batch_rows_ || order_.empty()) return std::nullopt;
+  if (rows_ <= batch_rows_ || values_store_.empty()) return std::nullopt;
   if (static_cast<double>(shared_bytes()) > static_cast<double>(local_bytes_) * (1.0 - min_gain_)) return std::nullopt;
-  std::vector<std::string_view> values(order_.size());
-  for (size_t i = 0; i < order_.size(); ++i) values[i] = *order_[i];
+  std::vector<std::string_view> values(values_store_.begin(), values_store_.end());
   return codec::Dictionary::build(type_, values);
 }
 
 void DictionaryPlanner::reset() {
   rows_ = local_bytes_ = dict_bytes_ = batch_distinct_ = batch_values_ = values_ = code_bits_local_ = 0;
   seen_.clear();
-  order_.clear();
+  values_store_.clear();
+  last_batch_.clear();
 }
 
 }  // namespace strata::core::columnstore

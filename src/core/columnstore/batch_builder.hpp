@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -179,7 +180,7 @@ class DictionaryPlanner {
   void add(std::string_view value);  // the next row's value (Uuid: 16 bytes)
   void add_null();                   // the next row is NULL
   size_t rows() const { return rows_; }
-  size_t distinct() const { return order_.size(); }
+  size_t distinct() const { return values_store_.size(); }
   // The estimated bytes of the batch-local dictionaries' entries, and of the shared dictionary
   // with its per-batch costs (ids and wider codes), for the rows given so far.
   size_t local_bytes() const { return local_bytes_; }
@@ -200,8 +201,13 @@ class DictionaryPlanner {
   size_t batch_values_ = 0;    // non-NULL rows of the current batch
   size_t values_ = 0;          // non-NULL rows of the group
   size_t code_bits_local_ = 0; // sum over closed batches of values * bit width of the batch's codes
-  std::unordered_map<std::string, size_t> seen_;  // value -> the last batch that met it
-  std::vector<const std::string*> order_;          // distinct values in order of first appearance
+  // The distinct values in order of first appearance (a deque: its strings never move) and the
+  // last batch that met each; past kLinearValues of them, seen_ finds a value's position (its
+  // keys view values_store_, so a value met before is looked up without a copy).
+  static constexpr size_t kLinearValues = 16;
+  std::deque<std::string> values_store_;
+  std::vector<size_t> last_batch_;
+  std::unordered_map<std::string_view, size_t> seen_;
   void end_batch();
 };
 

@@ -171,6 +171,17 @@ TEST(ColumnstoreDictionaryPlan, PlannerEstimates) {
   EXPECT_EQ(p.rows(), 25u);
   EXPECT_EQ(p.distinct(), 1u);
   EXPECT_EQ(p.local_bytes(), 3u);
+  // past the values searched in order (16), the same counts through the hash table
+  DictionaryPlanner q(ColumnType::Varlen, 40);
+  for (int r = 0; r < 120; ++r) q.add("value-" + std::to_string(r % 40));
+  EXPECT_EQ(q.distinct(), 40u);
+  size_t bytes = 0;
+  for (int v = 0; v < 40; ++v) bytes += ("value-" + std::to_string(v)).size();
+  EXPECT_EQ(q.local_bytes(), 3 * bytes);
+  std::optional<Dictionary> d40 = q.finish();
+  ASSERT_TRUE(d40.has_value());
+  EXPECT_EQ(d40->size(), 40u);
+  EXPECT_EQ(d40->entry(17), "value-17");
 }
 
 TEST(ColumnstoreDictionaryPlan, RefusedWhenItCannotPay) {
