@@ -10,18 +10,21 @@ SET search_path = cs_dict, public;
 SET max_parallel_workers_per_gather = 0;
 
 -- Accounts a0 and a1: 150 devices reporting every minute for 20 minutes (3 batches, each holding
--- every device); a2: 10 devices, 5 reports (one batch: no shared dictionary). status has 3 values
--- (its batches' own dictionaries are small: not planned).
-CREATE TABLE t (ts timestamptz NOT NULL, account text NOT NULL, device text, u uuid, status text, v int);
+-- every device); a2: 10 devices, 5 reports (one batch: no shared dictionary). status has 3 short
+-- values (its batches' own dictionaries are small: not planned); model 10 longer ones, the same in
+-- every account (planned in a0, its dictionary kept for a1 without reading a1's rows again).
+CREATE TABLE t (ts timestamptz NOT NULL, account text NOT NULL, device text, u uuid, status text, v int,
+                model text);
 SELECT count(*) FROM create_hypertable('t', by_range('ts', interval '1 day'));
 INSERT INTO t
 SELECT '2024-01-01 00:00:00+00'::timestamptz + s * interval '1 minute', 'a' || a,
        CASE WHEN (s + d) % 41 = 0 THEN NULL ELSE 'dev-' || md5(a::text || '-' || d::text) END,
-       md5('u' || d::text)::uuid, (ARRAY['up', 'down', 'idle'])[1 + (s + d) % 3], s * 1000 + d
+       md5('u' || d::text)::uuid, (ARRAY['up', 'down', 'idle'])[1 + (s + d) % 3], s * 1000 + d,
+       'model-' || repeat('x', 20) || (d % 10)
 FROM generate_series(0, 1) a, generate_series(0, 19) s, generate_series(0, 149) d;
 INSERT INTO t
 SELECT '2024-01-01 00:00:00+00'::timestamptz + s * interval '1 minute', 'a2', 'dev-' || md5('2-' || d::text),
-       md5('u' || d::text)::uuid, 'up', s * 1000 + d
+       md5('u' || d::text)::uuid, 'up', s * 1000 + d, 'model-' || repeat('x', 20) || (d % 10)
 FROM generate_series(0, 4) s, generate_series(0, 9) d;
 CREATE TABLE ref AS SELECT * FROM t;
 ALTER TABLE t SET (timescaledb.compress, timescaledb.compress_segmentby = 'account',
@@ -45,11 +48,13 @@ SELECT format('%I.%I', cc.schema_name, cc.table_name) AS comp_off FROM _strata_c
   JOIN _strata_catalog.chunk ch ON ch.id = cc.chunk_id WHERE ch.table_name = (
     SELECT relname FROM pg_class WHERE oid = (SELECT c FROM show_chunks('t_off') c LIMIT 1)) \gset
 
--- Dictionary rows: one per column that pays (device and u) in a0 and a1; none in a2 (one batch)
--- and none for status; none with the setting off. Batches are unchanged.
+-- Dictionary rows: one per column that pays (device, u and model) in a0 and a1; none in a2 (one
+-- batch) and none for status; none with the setting off. Batches are unchanged. a0's and a1's
+-- dictionaries of model are the same bytes (kept; u's differ in the order the values came in).
 SELECT account, count(*) FILTER (WHERE _strata_count = 0) AS dictionaries,
        count(*) FILTER (WHERE _strata_count > 0) AS batches, sum(_strata_count) AS rows
   FROM :comp GROUP BY account ORDER BY account;
+SELECT count(*) AS dictionaries, count(DISTINCT _strata_dict) AS different FROM :comp WHERE _strata_count = 0;
 SELECT count(*) FILTER (WHERE _strata_count = 0) AS dictionaries, count(*) AS batches FROM :comp_off;
 SELECT bool_and(_strata_seq = 0 AND _strata_dict IS NOT NULL AND device IS NULL AND _strata_min_1 IS NULL)
   AS dictionary_rows_hold_only_the_dictionary FROM :comp WHERE _strata_count = 0;

@@ -136,10 +136,11 @@ struct Builder {
   cs::BatchBuilderOptions options;
 
   // Planned shared dictionaries, per column: `cur` is set on the buffers appended to; `prev`
-  // stays alive while a batch appended under it may still be encoded.
+  // stays alive while a batch appended under it may still be encoded; `kept` is the last planned
+  // one (builder_plan_keep), `serialized` its serialized form.
   struct Plan {
     std::unique_ptr<cs::DictionaryPlanner> planner;
-    std::unique_ptr<codec::Dictionary> cur, prev;
+    std::shared_ptr<const codec::Dictionary> cur, prev, kept;
     std::vector<uint8_t> serialized;
   };
   std::vector<Plan> plans;
@@ -304,22 +305,28 @@ void builder_plan_add(Builder* b, int col, const uint8_t* data, size_t len, bool
     p.planner->add(std::string_view(reinterpret_cast<const char*>(data), len));
 }
 
-bool builder_plan_end(Builder* b, int col, const uint8_t** data, size_t* len, size_t* local_bytes) {
+bool builder_plan_end(Builder* b, int col, const uint8_t** data, size_t* len, size_t* local_bytes, size_t* distinct) {
   Builder::Plan& p = plan_of(b, col);
   if (!p.planner) throw core::Error(core::Errc::internal, "columnstore: builder_plan_end without builder_plan_begin");
   *local_bytes = p.planner->local_bytes();
+  *distinct = p.planner->distinct();
   std::optional<codec::Dictionary> d = p.planner->finish();
   p.planner->reset();
+  p.kept = d ? std::make_shared<const codec::Dictionary>(std::move(*d)) : nullptr;
+  p.serialized.clear();
+  if (p.kept) p.serialized = p.kept->serialize(b->options.encode.zstd_level);
+  return builder_plan_keep(b, col, true, data, len);
+}
+
+bool builder_plan_keep(Builder* b, int col, bool use, const uint8_t** data, size_t* len) {
+  Builder::Plan& p = plan_of(b, col);
+  if (!p.planner) throw core::Error(core::Errc::internal, "columnstore: builder_plan_keep without a plan");
   // (a batch in flight may use `cur`; the one before it has been collected)
   p.prev = std::move(p.cur);
-  p.serialized.clear();
-  if (d) {
-    p.cur = std::make_unique<codec::Dictionary>(std::move(*d));
-    p.serialized = p.cur->serialize(b->options.encode.zstd_level);
-  }
+  p.cur = use ? p.kept : nullptr;
   b->current().set_dictionary(static_cast<size_t>(col), p.cur.get());
   *data = p.serialized.data();
-  *len = p.serialized.size();
+  *len = p.cur ? p.serialized.size() : 0;
   return p.cur != nullptr;
 }
 

@@ -93,10 +93,14 @@ void builder_collect(Builder* b);
 // dictionary where it is their smallest form, and *data / *len is its serialized form for the
 // caller to store (valid until the column's next plan). False: batch-local dictionaries again.
 // *local_bytes: the estimated bytes of the batch-local dictionaries' entries of the planned rows
-// (a caller may stop planning a column whose batches' dictionaries are small).
+// (a caller may stop planning a column whose batches' dictionaries are small); *distinct: the
+// planned rows' distinct values. builder_plan_keep: the next rows use the last planned dictionary
+// again (`use`; false when there is none) or none, without planning (a column of a few values
+// that recur from segment to segment); *data / *len as builder_plan_end gives them.
 void builder_plan_begin(Builder* b, int col);
 void builder_plan_add(Builder* b, int col, const uint8_t* data, size_t len, bool isnull);
-bool builder_plan_end(Builder* b, int col, const uint8_t** data, size_t* len, size_t* local_bytes);
+bool builder_plan_end(Builder* b, int col, const uint8_t** data, size_t* len, size_t* local_bytes, size_t* distinct);
+bool builder_plan_keep(Builder* b, int col, bool use, const uint8_t** data, size_t* len);
 
 // ---- decoding (src/core/codec) -----------------------------------------------------------------
 

@@ -213,8 +213,9 @@ struct Compressor {
   // rows' order where the next group starts, and a slot for the planning pass.
   int ndict;
   int* dict_cols;
+  int* dict_kept;   // per candidate: groups since its kept dictionary was planned (-1: planned per group)
+  bool* dict_plan;  // per candidate: planned in the current group
   AttrNumber dict_att;
-  AttrNumber dict_max_attno;
   int64 group_end;
   TupleTableSlot* plan_slot;
   bool async;
@@ -1534,10 +1535,15 @@ constexpr int64 kPrefetchRows = 16;
 
 // Rows of a segment one shared dictionary is planned for (core kDictionaryGroupBatches batches).
 constexpr int64 kDictionaryGroupRows = 64 * (int64)kBatchRows;
-// A column whose batches' own dictionaries take less than this many bytes a row is not planned
-// again in this compression (low-cardinality columns: a status's few values cost a batch tens
-// of bytes, a shared dictionary cannot save more than that).
+// A column whose batches' own dictionaries take less than this many bytes a row, and for which a
+// shared dictionary did not pay, is not planned again in this compression.
 constexpr double kDictionaryMinBytesPerRow = 0.5;
+// A column whose shared dictionary holds at most this many values (a status's few values recur in
+// every segment) keeps it for the next groups without reading their rows: each group that spans
+// more than one batch stores it again in a dictionary row of its segment (a batch holding a value
+// it lacks keeps its own dictionary). It is planned again every kDictionaryReplanGroups groups.
+constexpr size_t kDictionaryKeptValues = 16;
+constexpr int kDictionaryReplanGroups = 32;
 
 // Sets up shared dictionary planning for compress_memrows (strata.compression_shared_dictionaries;
 // a companion with _strata_dict): every Varlen/Uuid data column is a candidate.
@@ -1546,11 +1552,12 @@ void compressor_plan_dictionaries(Compressor* c, TupleDesc desc) {
   c->dict_att = storage_dict_attno(c->companion);
   if (!guc_compression_shared_dictionaries || c->dict_att == InvalidAttrNumber) return;
   c->dict_cols = (int*)palloc0(sizeof(int) * (c->ndata + 1));
-  c->dict_max_attno = 1;
+  c->dict_kept = (int*)palloc0(sizeof(int) * (c->ndata + 1));
+  c->dict_plan = (bool*)palloc0(sizeof(bool) * (c->ndata + 1));
   for (int i = 0; i < c->ndata; ++i) {
     if (!storage_dictionary_type(&c->data[i].type)) continue;
+    c->dict_kept[c->ndict] = -1;
     c->dict_cols[c->ndict++] = i;
-    c->dict_max_attno = Max(c->dict_max_attno, c->data[i].attno);
   }
   if (c->ndict > 0) c->plan_slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
   c->group_end = -1;
@@ -1558,21 +1565,32 @@ void compressor_plan_dictionaries(Compressor* c, TupleDesc desc) {
 
 // Plans the shared dictionaries of the group of rows that starts at position `from` of m->order
 // (the current segment's next kDictionaryGroupRows rows at most): one more pass over those rows
-// reading only the candidate columns; each dictionary that pays is stored in a dictionary row
-// and the builder encodes the group's batches against it.
+// reading only the columns planned (kept dictionaries need only the group's row count); each
+// dictionary that pays is stored in a dictionary row and the builder encodes the group's batches
+// against it.
 void plan_dictionaries(Compressor* c, MemRows* m, int64 from) {
-  for (int k = 0; k < c->ndict; ++k) bridge::builder_plan_begin(c->builder, c->dict_cols[k]);
+  int nplan = 0;
+  AttrNumber max_attno = 0;
+  for (int k = 0; k < c->ndict; ++k) {
+    c->dict_plan[k] = c->dict_kept[k] < 0 || c->dict_kept[k] >= kDictionaryReplanGroups;
+    if (!c->dict_plan[k]) continue;
+    bridge::builder_plan_begin(c->builder, c->dict_cols[k]);
+    max_attno = Max(max_attno, c->data[c->dict_cols[k]].attno);
+    nplan++;
+  }
   HeapTupleData h;
   int64 j = from;
   for (; j < m->n && j - from < kDictionaryGroupRows; ++j) {
     if (j > from && m->seg_start != nullptr && m->seg_start[j]) break;
+    if (nplan == 0 && m->seg_start != nullptr) continue;  // (only counted)
     memrows_store(m, m->order[j], &h, c->plan_slot);
     if (j > from && m->seg_start == nullptr && !same_segment(c, c->plan_slot)) {
       ExecClearTuple(c->plan_slot);
       break;
     }
-    slot_getsomeattrs(c->plan_slot, c->dict_max_attno);
+    if (nplan > 0) slot_getsomeattrs(c->plan_slot, max_attno);
     for (int k = 0; k < c->ndict; ++k) {
+      if (!c->dict_plan[k]) continue;
       const SourceColumn* col = &c->data[c->dict_cols[k]];
       bridge::RowValue cell;
       void* copy = storage_row_value(&col->type, c->plan_slot->tts_values[col->attno - 1],
@@ -1586,13 +1604,23 @@ void plan_dictionaries(Compressor* c, MemRows* m, int64 from) {
   const int64 rows = j - from;
   for (int k = 0; k < c->ndict;) {
     const uint8* data;
-    size_t len, local_bytes;
-    if (bridge::builder_plan_end(c->builder, c->dict_cols[k], &data, &len, &local_bytes)) {
+    size_t len, local_bytes, distinct;
+    if (!c->dict_plan[k]) {
+      c->dict_kept[k]++;
+      if (bridge::builder_plan_keep(c->builder, c->dict_cols[k], rows > kBatchRows, &data, &len))
+        write_dictionary_row(c, data, len);
+    } else if (bridge::builder_plan_end(c->builder, c->dict_cols[k], &data, &len, &local_bytes, &distinct)) {
       write_dictionary_row(c, data, len);
+      c->dict_kept[k] = distinct <= kDictionaryKeptValues ? 0 : -1;
     } else if (rows >= kBatchRows && (double)local_bytes < kDictionaryMinBytesPerRow * (double)rows) {
       // not worth planning again: batch-local from here on (no dictionary is set for it now)
-      c->dict_cols[k] = c->dict_cols[--c->ndict];
+      --c->ndict;
+      c->dict_cols[k] = c->dict_cols[c->ndict];
+      c->dict_kept[k] = c->dict_kept[c->ndict];
+      c->dict_plan[k] = c->dict_plan[c->ndict];
       continue;
+    } else {
+      c->dict_kept[k] = -1;
     }
     ++k;
   }
