@@ -32,7 +32,13 @@ struct ScanBridge {
   std::vector<codec::ColumnType> types;
   std::vector<Slot> slots;
   std::unique_ptr<cs::BatchFilter> filter;  // null without predicates
-  std::unordered_map<uint64_t, std::unique_ptr<codec::Dictionary>> dictionaries;
+  // Shared dictionaries by id: the serialized bytes as added, decoded at the first batch that
+  // needs one (a segment's dictionary rows hold every column's; a query reads a few columns).
+  struct SharedDictionary {
+    std::vector<uint8_t> bytes;
+    std::unique_ptr<codec::Dictionary> dict;
+  };
+  std::unordered_map<uint64_t, SharedDictionary> dictionaries;
   std::vector<const codec::DecodedColumn*> filter_columns;
 };
 
@@ -104,13 +110,9 @@ void bridge_reserve_slots(ScanBridge* bridge, int nslots) {
 }
 
 void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len) {
-  if (bridge->dictionaries.count(codec::Dictionary::serialized_id(std::span<const uint8_t>(data, len)))) return;
-  codec::DecodeOptions options;
-  options.context = &decode_context();
-  auto dict = std::make_unique<codec::Dictionary>(
-      codec::Dictionary::deserialize(std::span<const uint8_t>(data, len), options));
-  const uint64_t id = dict->id();
-  if (bridge->dictionaries.find(id) == bridge->dictionaries.end()) bridge->dictionaries.emplace(id, std::move(dict));
+  const uint64_t id = codec::Dictionary::serialized_id(std::span<const uint8_t>(data, len));
+  if (bridge->dictionaries.count(id)) return;
+  bridge->dictionaries[id].bytes.assign(data, data + len);
 }
 
 uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len) {
@@ -123,7 +125,17 @@ uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* dat
   if (info.dictionary_id != 0) {
     auto it = bridge->dictionaries.find(info.dictionary_id);
     if (it == bridge->dictionaries.end()) return kMissingDictionary;
-    dictionary = it->second.get();
+    ScanBridge::SharedDictionary& sd = it->second;
+    if (!sd.dict) {
+      codec::DecodeOptions options;
+      options.context = &decode_context();
+      auto dict = std::make_unique<codec::Dictionary>(codec::Dictionary::deserialize(sd.bytes, options));
+      if (dict->id() != info.dictionary_id)
+        throw core::Error(core::Errc::data_corrupted, "columnar scan: a shared dictionary's id does not match its contents");
+      sd.dict = std::move(dict);
+      sd.bytes = std::vector<uint8_t>();
+    }
+    dictionary = sd.dict.get();
   }
   codec::DecodeOptions options;
   options.context = &decode_context();
