@@ -18,7 +18,8 @@
 # "analyze" = the defaults but strata.compression_statistics_from_rows off (a chunk never analyzed
 # is analyzed by ANALYZE of its heap before it is compressed), "nopresort" = the defaults but
 # strata.compression_statistics_presort off (the statistics' analysis sorts each column itself),
-# "noprefault" = the defaults but strata.compression_prefault_memory off (the backend faults in its
+# "nodict" = the defaults but strata.compression_shared_dictionaries off (every batch keeps its own
+# dictionaries), "noprefault" = the defaults but strata.compression_prefault_memory off (the backend faults in its
 # fresh row memory itself), "f-compress4" = both off (as before the 2026-12-07 11:15 session).
 set -euo pipefail
 
@@ -59,7 +60,7 @@ BEGIN
              FROM _strata_catalog.compressed_chunk c
              JOIN pg_attribute a ON a.attrelid = format('%I.%I', c.schema_name, c.table_name)::regclass
             WHERE a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = 'bytea'::regtype
-              AND a.attname NOT LIKE '\\_strata\\_%'
+              AND (a.attname NOT LIKE '\\_strata\\_%' OR a.attname = '_strata_dict')
   LOOP
     EXECUTE format('SELECT coalesce(sum(octet_length(%I)), 0) FROM %I.%I', r.attname, r.schema_name, r.table_name) INTO n;
     total := total + n;
@@ -77,6 +78,7 @@ declare -A settings=(
   [nopresort]="SET strata.compression_statistics_presort = off;"
   [noprefault]="SET strata.compression_prefault_memory = off;"
   [f-compress4]="SET strata.compression_statistics_presort = off; SET strata.compression_prefault_memory = off;"
+  [nodict]="SET strata.compression_shared_dictionaries = off;"
 )
 read -r -a configs <<<"$configs_arg"
 results=$(mktemp)

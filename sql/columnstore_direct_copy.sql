@@ -40,7 +40,8 @@ BEGIN
      WHERE format('%I.%I', ch.schema_name, ch.table_name)::regclass = c;
     batches := NULL; batch_rows := NULL;
     IF comp IS NOT NULL THEN
-      EXECUTE format('SELECT count(*), coalesce(sum(_strata_count), 0) FROM %s', comp) INTO batches, batch_rows;
+      EXECUTE format('SELECT count(*) FILTER (WHERE _strata_count > 0), coalesce(sum(_strata_count), 0) FROM %s', comp)
+        INTO batches, batch_rows;
     END IF;
     RETURN NEXT;
   END LOOP;

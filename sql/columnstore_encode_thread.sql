@@ -27,9 +27,13 @@ SELECT compress_chunk(:'mchunk') IS NOT NULL AS compressed;
 SELECT format('%I.%I', c.schema_name, c.table_name) AS mcomp FROM _strata_catalog.compressed_chunk c
   JOIN _strata_catalog.chunk k ON k.id = c.chunk_id WHERE format('%I.%I', k.schema_name, k.table_name)::regclass = :'mchunk'::regclass \gset
 CREATE TABLE m_backend AS SELECT host, _strata_seq, _strata_count, _strata_min_1, _strata_max_1, _strata_bloom_1,
-                                 md5(time::text) AS t, md5(usage::text) AS u, md5(code::text) AS c, md5(note::text) AS n
+                                 md5(time::text) AS t, md5(usage::text) AS u, md5(code::text) AS c, md5(note::text) AS n,
+                                 md5(_strata_dict::text) AS d
                             FROM :mcomp;
-SELECT count(*) AS batches, sum(_strata_count) AS rows FROM m_backend;
+-- (note's 23 values repeat in every batch of a host: a shared dictionary per host, in a
+-- dictionary row)
+SELECT count(*) FILTER (WHERE _strata_count > 0) AS batches, count(*) FILTER (WHERE _strata_count = 0) AS dictionaries,
+       sum(_strata_count) AS rows FROM m_backend;
 SELECT count(*) AS differences
   FROM ((TABLE m EXCEPT ALL TABLE m_expected) UNION ALL (TABLE m_expected EXCEPT ALL TABLE m)) d;
 SELECT decompress_chunk(:'mchunk') IS NOT NULL AS decompressed;
@@ -39,12 +43,14 @@ RESET strata.compression_encode_thread;
 SELECT compress_chunk(:'mchunk') IS NOT NULL AS compressed;
 SELECT format('%I.%I', c.schema_name, c.table_name) AS mcomp FROM _strata_catalog.compressed_chunk c
   JOIN _strata_catalog.chunk k ON k.id = c.chunk_id WHERE format('%I.%I', k.schema_name, k.table_name)::regclass = :'mchunk'::regclass \gset
-SELECT count(*) AS batches,
+SELECT count(*) AS companion_rows,
        count(*) FILTER (WHERE b.host IS NOT DISTINCT FROM c.host AND b._strata_count = c._strata_count
-                          AND b._strata_min_1 = c._strata_min_1 AND b._strata_max_1 = c._strata_max_1
-                          AND b._strata_bloom_1 = c._strata_bloom_1
-                          AND b.t = md5(c.time::text) AND b.u = md5(c.usage::text)
-                          AND b.c = md5(c.code::text) AND b.n = md5(c.note::text)) AS same
+                          AND b._strata_min_1 IS NOT DISTINCT FROM c._strata_min_1
+                          AND b._strata_max_1 IS NOT DISTINCT FROM c._strata_max_1
+                          AND b._strata_bloom_1 IS NOT DISTINCT FROM c._strata_bloom_1
+                          AND b.t IS NOT DISTINCT FROM md5(c.time::text) AND b.u IS NOT DISTINCT FROM md5(c.usage::text)
+                          AND b.c IS NOT DISTINCT FROM md5(c.code::text) AND b.n IS NOT DISTINCT FROM md5(c.note::text)
+                          AND b.d IS NOT DISTINCT FROM md5(c._strata_dict::text)) AS same
   FROM m_backend b FULL JOIN :mcomp c ON b.host IS NOT DISTINCT FROM c.host AND b._strata_seq = c._strata_seq;
 SELECT count(*) AS differences
   FROM ((TABLE m EXCEPT ALL TABLE m_expected) UNION ALL (TABLE m_expected EXCEPT ALL TABLE m)) d;
@@ -56,7 +62,8 @@ INSERT INTO m_expected VALUES ('2026-01-01 00:00:05', 'h1', 1.5, 3, 'new'), ('20
 SELECT compress_chunk(:'mchunk') IS NOT NULL AS recompressed;
 SELECT count(*) AS differences
   FROM ((TABLE m EXCEPT ALL TABLE m_expected) UNION ALL (TABLE m_expected EXCEPT ALL TABLE m)) d;
-SELECT host, count(*) AS batches, sum(_strata_count) AS rows FROM :mcomp GROUP BY host ORDER BY host;
+SELECT host, count(*) FILTER (WHERE _strata_count > 0) AS batches, sum(_strata_count) AS rows FROM :mcomp
+  GROUP BY host ORDER BY host;
 SELECT decompress_chunk(:'mchunk') IS NOT NULL AS decompressed;
 SELECT count(*) AS differences
   FROM ((TABLE m EXCEPT ALL TABLE m_expected) UNION ALL (TABLE m_expected EXCEPT ALL TABLE m)) d;

@@ -449,6 +449,10 @@ struct Rewrite {
   ResultRelInfo* rri;
   EState* index_estate;  // index insertion resets its own per-tuple context
   TupleTableSlot* cslot;
+  // for the shared dictionaries of a batch's segment (storage_decode)
+  const CompressedChunk* cc;
+  Snapshot snapshot;
+  TupleTableSlot* dslot;
 };
 
 AttrNumber companion_att(Relation companion, const char* name) {
@@ -464,11 +468,20 @@ void rewrite_batch(Rewrite* w, HeapTuple tup, MemoryContext batch_cxt) {
   Datum* values = (Datum*)palloc(sizeof(Datum) * natts);
   bool* nulls = (bool*)palloc(sizeof(bool) * natts);
   heap_deform_tuple(tup, w->cdesc, values, nulls);
+  if (!nulls[w->count_att - 1] && storage_is_dictionary_row(DatumGetInt32(values[w->count_att - 1]))) {
+    // a dictionary row: no batch to convert
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(batch_cxt);
+    return;
+  }
   if (nulls[w->count_att - 1] || nulls[w->data_att - 1])
     ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("batch without data for column \"%s\"", w->tc->name)));
   const int32 rows = DatumGetInt32(values[w->count_att - 1]);
   bytea* b = DatumGetByteaPP(values[w->data_att - 1]);
-  bridge::decoder_decode(w->decoder, (const uint8*)VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), w->old_type.codec_type);
+  ExecStoreHeapTuple(tup, w->dslot, false);
+  storage_decode(w->decoder, (const uint8*)VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), w->old_type.codec_type, w->companion,
+                 w->cc->settings.segmentby, w->cc->settings.nsegmentby, w->dslot, w->snapshot);
+  ExecClearTuple(w->dslot);
   if (bridge::decoder_rows(w->decoder) != (size_t)rows)
     ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("batch column \"%s\" has a wrong row count", w->tc->name)));
   bool has = false;
@@ -636,6 +649,9 @@ void rewrite_chunk_column(AlterState* st, TypeChange* tc, Oid chunk_relid) {
   // The batches as they are now; the new versions (this command id) are not seen again.
   CommandCounterIncrement();
   Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
+  w.cc = &cc;
+  w.snapshot = snap;
+  w.dslot = MakeSingleTupleTableSlot(w.cdesc, &TTSOpsHeapTuple);
   TableScanDesc scan = table_beginscan(w.companion, snap, 0, nullptr);
   HeapTuple tup;
   while ((tup = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
@@ -645,6 +661,7 @@ void rewrite_chunk_column(AlterState* st, TypeChange* tc, Oid chunk_relid) {
   table_endscan(scan);
   UnregisterSnapshot(snap);
   ExecDropSingleTupleTableSlot(w.cslot);
+  ExecDropSingleTupleTableSlot(w.dslot);
   ExecDropSingleTupleTableSlot(w.row);
   ExecCloseIndices(w.rri);
   FreeExecutorState(w.estate);

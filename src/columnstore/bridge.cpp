@@ -11,7 +11,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <span>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/codec/codec.hpp"
@@ -134,7 +136,17 @@ struct Builder {
   std::vector<codec::CodecHint> hints;
   cs::BatchBuilderOptions options;
 
-  explicit Builder(std::vector<cs::ColumnSpec> s) : specs(std::move(s)), hints(specs.size()) {
+  // Planned shared dictionaries, per column: `cur` is set on the buffers appended to; `prev`
+  // stays alive while a batch appended under it may still be encoded; `kept` is the last planned
+  // one (builder_plan_keep), `serialized` its serialized form.
+  struct Plan {
+    std::unique_ptr<cs::DictionaryPlanner> planner;
+    std::shared_ptr<const codec::Dictionary> cur, prev, kept;
+    std::vector<uint8_t> serialized;
+  };
+  std::vector<Plan> plans;
+
+  explicit Builder(std::vector<cs::ColumnSpec> s) : specs(std::move(s)), hints(specs.size()), plans(specs.size()) {
     bufs[0] = std::make_unique<cs::BatchBuilder>(specs, options);
   }
   cs::BatchBuilder& current() { return *bufs[cur]; }
@@ -262,6 +274,61 @@ void builder_submit(Builder* b) {
   }
   b->in_flight = true;
   b->cur = next;
+  // The buffer appended to next was encoded last under the dictionaries of its time.
+  for (size_t col = 0; col < b->plans.size(); ++col)
+    if (b->plans[col].planner) b->current().set_dictionary(col, b->plans[col].cur.get());
+}
+
+namespace {
+
+Builder::Plan& plan_of(Builder* b, int col) {
+  if (col < 0 || static_cast<size_t>(col) >= b->plans.size())
+    throw core::Error(core::Errc::internal, "columnstore: no builder column " + std::to_string(col));
+  return b->plans[col];
+}
+
+}  // namespace
+
+void builder_plan_begin(Builder* b, int col) {
+  Builder::Plan& p = plan_of(b, col);
+  if (!p.planner)
+    p.planner = std::make_unique<cs::DictionaryPlanner>(b->specs[col].type, b->current().max_rows());
+  else
+    p.planner->reset();
+}
+
+void builder_plan_add(Builder* b, int col, const uint8_t* data, size_t len, bool isnull) {
+  Builder::Plan& p = plan_of(b, col);
+  if (!p.planner) throw core::Error(core::Errc::internal, "columnstore: builder_plan_add without builder_plan_begin");
+  if (isnull)
+    p.planner->add_null();
+  else
+    p.planner->add(std::string_view(reinterpret_cast<const char*>(data), len));
+}
+
+bool builder_plan_end(Builder* b, int col, const uint8_t** data, size_t* len, size_t* local_bytes, size_t* distinct) {
+  Builder::Plan& p = plan_of(b, col);
+  if (!p.planner) throw core::Error(core::Errc::internal, "columnstore: builder_plan_end without builder_plan_begin");
+  *local_bytes = p.planner->local_bytes();
+  *distinct = p.planner->distinct();
+  std::optional<codec::Dictionary> d = p.planner->finish();
+  p.planner->reset();
+  p.kept = d ? std::make_shared<const codec::Dictionary>(std::move(*d)) : nullptr;
+  p.serialized.clear();
+  if (p.kept) p.serialized = p.kept->serialize(b->options.encode.zstd_level);
+  return builder_plan_keep(b, col, true, data, len);
+}
+
+bool builder_plan_keep(Builder* b, int col, bool use, const uint8_t** data, size_t* len) {
+  Builder::Plan& p = plan_of(b, col);
+  if (!p.planner) throw core::Error(core::Errc::internal, "columnstore: builder_plan_keep without a plan");
+  // (a batch in flight may use `cur`; the one before it has been collected)
+  p.prev = std::move(p.cur);
+  p.cur = use ? p.kept : nullptr;
+  b->current().set_dictionary(static_cast<size_t>(col), p.cur.get());
+  *data = p.serialized.data();
+  *len = p.cur ? p.serialized.size() : 0;
+  return p.cur != nullptr;
 }
 
 bool builder_in_flight(const Builder* b) { return b->in_flight; }
@@ -326,18 +393,37 @@ void builder_column(const Builder* b, int col, const uint8_t** data, size_t* len
 struct Decoder {
   codec::DecodedColumn column;
   codec::CodecContext context;
+  std::unordered_map<uint64_t, std::unique_ptr<codec::Dictionary>> dictionaries;  // shared, by id
 };
 
 Decoder* decoder_create() { return new Decoder(); }
 void decoder_destroy(Decoder* d) { delete d; }
 
-void decoder_decode(Decoder* d, const uint8_t* data, size_t len, uint8_t type) {
+bool decoder_decode(Decoder* d, const uint8_t* data, size_t len, uint8_t type) {
   codec::DecodeOptions options;
   options.materialize_strings = true;
   options.context = &d->context;
-  codec::decode_column_into(std::span<const uint8_t>(data, len), static_cast<codec::ColumnType>(type), d->column,
-                            nullptr, options);
+  const std::span<const uint8_t> bytes(data, len);
+  const codec::Dictionary* dictionary = nullptr;
+  if (const uint64_t id = codec::inspect_column(bytes).dictionary_id; id != 0) {
+    auto it = d->dictionaries.find(id);
+    if (it == d->dictionaries.end()) return false;
+    dictionary = it->second.get();
+  }
+  codec::decode_column_into(bytes, static_cast<codec::ColumnType>(type), d->column, dictionary, options);
+  return true;
 }
+
+void decoder_add_dictionary(Decoder* d, const uint8_t* data, size_t len) {
+  const std::span<const uint8_t> bytes(data, len);
+  if (d->dictionaries.count(codec::Dictionary::serialized_id(bytes))) return;
+  codec::DecodeOptions options;
+  options.context = &d->context;
+  auto dict = std::make_unique<codec::Dictionary>(codec::Dictionary::deserialize(bytes, options));
+  const uint64_t id = dict->id();
+  d->dictionaries.emplace(id, std::move(dict));
+}
+
 
 size_t decoder_rows(const Decoder* d) { return d->column.rows; }
 bool decoder_is_null(const Decoder* d, size_t row) { return d->column.is_null(row); }

@@ -92,13 +92,34 @@ bool builder_busy(Builder* b);
 int64_t builder_taken_back(const Builder* b);
 void builder_collect(Builder* b);
 
+// Shared dictionaries planned by a streaming writer (core DictionaryPlanner, docs/COLUMNSTORE.md
+// "Per-segment shared dictionaries"): builder_plan_begin starts planning Varlen/Uuid column `col`
+// over the rows that follow; builder_plan_add gives each of them (in the order they will be
+// appended); builder_plan_end decides. True: the column's batches encoded from then on use the
+// dictionary where it is their smallest form, and *data / *len is its serialized form for the
+// caller to store (valid until the column's next plan). False: batch-local dictionaries again.
+// *local_bytes: the estimated bytes of the batch-local dictionaries' entries of the planned rows
+// (a caller may stop planning a column whose batches' dictionaries are small); *distinct: the
+// planned rows' distinct values. builder_plan_keep: the next rows use the last planned dictionary
+// again (`use`; false when there is none) or none, without planning (a column of a few values
+// that recur from segment to segment); *data / *len as builder_plan_end gives them.
+void builder_plan_begin(Builder* b, int col);
+void builder_plan_add(Builder* b, int col, const uint8_t* data, size_t len, bool isnull);
+bool builder_plan_end(Builder* b, int col, const uint8_t** data, size_t* len, size_t* local_bytes, size_t* distinct);
+bool builder_plan_keep(Builder* b, int col, bool use, const uint8_t** data, size_t* len);
+
 // ---- decoding (src/core/codec) -----------------------------------------------------------------
 
 struct Decoder;  // one reusable DecodedColumn
 Decoder* decoder_create();
 void decoder_destroy(Decoder* d);
 // Decodes an encoded batch column of codec type `type`; throws Error(data_corrupted) on bad input.
-void decoder_decode(Decoder* d, const uint8_t* data, size_t len, uint8_t type);
+// False (nothing decoded) when the column needs a shared dictionary the decoder does not hold:
+// the caller adds its segment's dictionaries and decodes again.
+bool decoder_decode(Decoder* d, const uint8_t* data, size_t len, uint8_t type);
+// Remembers a serialized shared dictionary; a later decode of a column encoded against it finds
+// it by id (one already held is not decoded again).
+void decoder_add_dictionary(Decoder* d, const uint8_t* data, size_t len);
 size_t decoder_rows(const Decoder* d);
 bool decoder_is_null(const Decoder* d, size_t row);
 // The value of a non-NULL row in its C form: integer types widened, float4/float8, bool, and

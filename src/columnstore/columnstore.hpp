@@ -37,6 +37,9 @@ extern bool guc_compression_reuse_memory;
 // Setting strata.compression_encode_thread (src/hooks/init.cpp): compress_chunk encodes batches
 // on a worker thread (pure C++ data, docs/ARCHITECTURE.md rule 6) while it reads the next rows.
 extern bool guc_compression_encode_thread;
+// Setting strata.compression_shared_dictionaries (src/hooks/init.cpp): compress_chunk plans a
+// dictionary shared by a segment's batches for text/uuid columns that gain from it.
+extern bool guc_compression_shared_dictionaries;
 // Setting strata.compression_reuse_codecs (src/hooks/init.cpp): each column's batches reuse the
 // codec the chunk's earlier batches chose (codec::CodecHint) instead of trying every codec.
 extern bool guc_compression_reuse_codecs;

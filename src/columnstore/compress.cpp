@@ -64,6 +64,7 @@ bool guc_compression_index_scan = true;
 bool guc_compression_sort_in_memory = true;
 bool guc_compression_encode_thread = true;
 bool guc_compression_reuse_codecs = true;
+bool guc_compression_shared_dictionaries = true;
 bool guc_compression_copy_rows = true;
 bool guc_compression_prefault_memory = true;
 bool guc_compression_reuse_memory = true;
@@ -207,6 +208,17 @@ struct Compressor {
   // batch N+1 has been handed to the worker. pending[k] holds a submitted batch's companion row
   // without its data columns (copies in its own context); pending_next is the slot the next
   // submitted batch takes, the other one belongs to the batch in flight.
+  // Shared dictionaries (compress_memrows only: a group's rows are read once more to plan them):
+  // the builder columns planned (Varlen/Uuid data columns, dropped from the list once their
+  // batches' own dictionaries prove small), the companion's _strata_dict, the position in the
+  // rows' order where the next group starts, and a slot for the planning pass.
+  int ndict;
+  int* dict_cols;
+  int* dict_kept;   // per candidate: groups since its kept dictionary was planned (-1: planned per group)
+  bool* dict_plan;  // per candidate: planned in the current group
+  AttrNumber dict_att;
+  int64 group_end;
+  TupleTableSlot* plan_slot;
   bool async;
   struct Pending {
     MemoryContext cxt;
@@ -266,6 +278,16 @@ void batch_metadata_reset(Compressor* c) {
   }
 }
 
+// Inserts a companion row (and, when recompressing, its index entries).
+void insert_companion_row(Compressor* c, HeapTuple tup) {
+  heap_insert(c->companion, tup, c->cid, 0, c->bistate);
+  if (c->rri != nullptr && c->rri->ri_NumIndices > 0) {
+    ExecStoreHeapTuple(tup, c->cslot, false);
+    compat::insert_index_tuples(c->rri, c->cslot, c->estate);
+    ExecClearTuple(c->cslot);
+  }
+}
+
 // Adds the data columns of the builder's finished batch to values / nulls (bytea in the current
 // memory context) and inserts the row (and its index entries).
 void write_batch_row(Compressor* c, Datum* values, bool* nulls) {
@@ -291,14 +313,36 @@ void write_batch_row(Compressor* c, Datum* values, bool* nulls) {
       nulls[c->bloom[k].att - 1] = false;
     }
   }
-  HeapTuple tup = heap_form_tuple(c->cdesc, values, nulls);
-  heap_insert(c->companion, tup, c->cid, 0, c->bistate);
-  if (c->rri != nullptr && c->rri->ri_NumIndices > 0) {
-    ExecStoreHeapTuple(tup, c->cslot, false);
-    compat::insert_index_tuples(c->rri, c->cslot, c->estate);
-    ExecClearTuple(c->cslot);
-  }
+  insert_companion_row(c, heap_form_tuple(c->cdesc, values, nulls));
   c->batches++;
+}
+
+// Writes a dictionary row of the current segment holding one serialized shared dictionary.
+void write_dictionary_row(Compressor* c, const uint8* data, size_t len) {
+  Datum* values = (Datum*)palloc0(sizeof(Datum) * c->cdesc->natts);
+  bool* nulls = (bool*)palloc(sizeof(bool) * c->cdesc->natts);
+  for (int i = 0; i < c->cdesc->natts; ++i) nulls[i] = true;
+  for (int i = 0; i < c->nsegment; ++i) {
+    values[c->segment_att[i] - 1] = c->segment_value[i];
+    nulls[c->segment_att[i] - 1] = c->segment_null[i];
+  }
+  values[c->count_att - 1] = Int32GetDatum(0);
+  nulls[c->count_att - 1] = false;
+  values[c->seq_att - 1] = Int32GetDatum(0);
+  nulls[c->seq_att - 1] = false;
+  if (len > MaxAllocSize - VARHDRSZ)
+    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("shared dictionary too large")));
+  bytea* b = (bytea*)palloc(len + VARHDRSZ);
+  SET_VARSIZE(b, len + VARHDRSZ);
+  memcpy(VARDATA(b), data, len);
+  values[c->dict_att - 1] = PointerGetDatum(b);
+  nulls[c->dict_att - 1] = false;
+  HeapTuple tup = heap_form_tuple(c->cdesc, values, nulls);
+  insert_companion_row(c, tup);
+  heap_freetuple(tup);
+  pfree(b);
+  pfree(values);
+  pfree(nulls);
 }
 
 // Writes the batch in flight on the worker (if any) once it is encoded.
@@ -495,6 +539,10 @@ Oid create_companion(const ChunkTarget* t, const CompressionSettings* s, SourceC
   }
   StringInfoData storage;
   initStringInfo(&storage);
+  // Dictionary rows' shared dictionaries (NULL in batch rows), after the metadata: a batch row's
+  // NULL costs a bit of its null bitmap.
+  appendStringInfo(&sql, ", %s bytea", kDictColumn);
+  appendStringInfo(&storage, "ALTER COLUMN %s SET STORAGE EXTERNAL", kDictColumn);
   for (int i = 0; i < ncols; ++i) {
     if (storage_name_index(s->segmentby, s->nsegmentby, cols[i].name) >= 0) continue;
     appendStringInfo(&sql, ", %s bytea", quote_identifier(cols[i].name));
@@ -1599,6 +1647,99 @@ bool memrows_index_order(MemRows* m, Relation rel, Oid index, Snapshot snap) {
 // i + kPrefetchRows, the tuple of row i + kPrefetchRows / 2 (whose address the first fetched).
 constexpr int64 kPrefetchRows = 16;
 
+// Rows of a segment one shared dictionary is planned for (core kDictionaryGroupBatches batches).
+constexpr int64 kDictionaryGroupRows = 64 * (int64)kBatchRows;
+// A column whose batches' own dictionaries take less than this many bytes a row, and for which a
+// shared dictionary did not pay, is not planned again in this compression.
+constexpr double kDictionaryMinBytesPerRow = 0.5;
+// A column whose shared dictionary holds at most this many values (a status's few values recur in
+// every segment) keeps it for the next groups without reading their rows: each group that spans
+// more than one batch stores it again in a dictionary row of its segment (a batch holding a value
+// it lacks keeps its own dictionary). It is planned again every kDictionaryReplanGroups groups.
+constexpr size_t kDictionaryKeptValues = 16;
+constexpr int kDictionaryReplanGroups = 32;
+
+// Sets up shared dictionary planning for compress_memrows (strata.compression_shared_dictionaries;
+// a companion with _strata_dict): every Varlen/Uuid data column is a candidate.
+void compressor_plan_dictionaries(Compressor* c, TupleDesc desc) {
+  c->ndict = 0;
+  c->dict_att = storage_dict_attno(c->companion);
+  if (!guc_compression_shared_dictionaries || c->dict_att == InvalidAttrNumber) return;
+  c->dict_cols = (int*)palloc0(sizeof(int) * (c->ndata + 1));
+  c->dict_kept = (int*)palloc0(sizeof(int) * (c->ndata + 1));
+  c->dict_plan = (bool*)palloc0(sizeof(bool) * (c->ndata + 1));
+  for (int i = 0; i < c->ndata; ++i) {
+    if (!storage_dictionary_type(&c->data[i].type)) continue;
+    c->dict_kept[c->ndict] = -1;
+    c->dict_cols[c->ndict++] = i;
+  }
+  if (c->ndict > 0) c->plan_slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+  c->group_end = -1;
+}
+
+// Plans the shared dictionaries of the group of rows that starts at position `from` of m->order
+// (the current segment's next kDictionaryGroupRows rows at most): one more pass over those rows
+// reading only the columns planned (kept dictionaries need only the group's row count); each
+// dictionary that pays is stored in a dictionary row and the builder encodes the group's batches
+// against it.
+void plan_dictionaries(Compressor* c, MemRows* m, int64 from) {
+  int nplan = 0;
+  AttrNumber max_attno = 0;
+  for (int k = 0; k < c->ndict; ++k) {
+    c->dict_plan[k] = c->dict_kept[k] < 0 || c->dict_kept[k] >= kDictionaryReplanGroups;
+    if (!c->dict_plan[k]) continue;
+    bridge::builder_plan_begin(c->builder, c->dict_cols[k]);
+    max_attno = Max(max_attno, c->data[c->dict_cols[k]].attno);
+    nplan++;
+  }
+  HeapTupleData h;
+  int64 j = from;
+  for (; j < m->n && j - from < kDictionaryGroupRows; ++j) {
+    if (j > from && m->seg_start != nullptr && m->seg_start[j]) break;
+    if (nplan == 0 && m->seg_start != nullptr) continue;  // (only counted)
+    memrows_store(m, m->order[j], &h, c->plan_slot);
+    if (j > from && m->seg_start == nullptr && !same_segment(c, c->plan_slot)) {
+      ExecClearTuple(c->plan_slot);
+      break;
+    }
+    if (nplan > 0) slot_getsomeattrs(c->plan_slot, max_attno);
+    for (int k = 0; k < c->ndict; ++k) {
+      if (!c->dict_plan[k]) continue;
+      const SourceColumn* col = &c->data[c->dict_cols[k]];
+      bridge::RowValue cell;
+      void* copy = storage_row_value(&col->type, c->plan_slot->tts_values[col->attno - 1],
+                                     c->plan_slot->tts_isnull[col->attno - 1], &cell);
+      bridge::builder_plan_add(c->builder, c->dict_cols[k], (const uint8*)cell.data, cell.len, cell.null);
+      if (copy != nullptr) pfree(copy);
+    }
+    ExecClearTuple(c->plan_slot);
+  }
+  c->group_end = j;
+  const int64 rows = j - from;
+  for (int k = 0; k < c->ndict;) {
+    const uint8* data;
+    size_t len, local_bytes, distinct;
+    if (!c->dict_plan[k]) {
+      c->dict_kept[k]++;
+      if (bridge::builder_plan_keep(c->builder, c->dict_cols[k], rows > kBatchRows, &data, &len))
+        write_dictionary_row(c, data, len);
+    } else if (bridge::builder_plan_end(c->builder, c->dict_cols[k], &data, &len, &local_bytes, &distinct)) {
+      write_dictionary_row(c, data, len);
+      c->dict_kept[k] = distinct <= kDictionaryKeptValues ? 0 : -1;
+    } else if (rows >= kBatchRows && (double)local_bytes < kDictionaryMinBytesPerRow * (double)rows) {
+      // not worth planning again: batch-local from here on (no dictionary is set for it now)
+      --c->ndict;
+      c->dict_cols[k] = c->dict_cols[c->ndict];
+      c->dict_kept[k] = c->dict_kept[c->ndict];
+      c->dict_plan[k] = c->dict_plan[c->ndict];
+      continue;
+    } else {
+      c->dict_kept[k] = -1;
+    }
+    ++k;
+  }
+}
+
 // Streams the gathered rows in m->order into batches. In that order consecutive rows are far
 // apart in memory (rows loaded in time order interleave the segments: devops, 100 hosts, reads
 // every 100th row), so each row's array entries and tuple were cache misses, a tenth of the
@@ -1620,12 +1761,15 @@ void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress*
       if (len > 0) __builtin_prefetch(t + len - 1);
     }
     memrows_store(m, m->order[i], &h, slot);
+    bool group = false;
     if (m->seg_start != nullptr ? m->seg_start[i] : !same_segment(c, slot)) {
       flush_batch(c);
       start_segment(c, slot);
+      group = true;
     } else if (bridge::builder_full(c->builder) || bridge::builder_varlen_bytes(c->builder) > kBatchMaxVarlenBytes) {
       flush_batch(c);
     }
+    if (c->ndict > 0 && (group || i == c->group_end)) plan_dictionaries(c, m, i);
     add_row(c, slot);
     ExecClearTuple(slot);
     progress_row(progress);
@@ -1745,8 +1889,10 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s, bool need_stats) 
       }
       UnregisterSnapshot(snap);
       TupleTableSlot* hslot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+      compressor_plan_dictionaries(&c, desc);
       compress_memrows(&c, m, hslot, &progress);
       ExecDropSingleTupleTableSlot(hslot);
+      if (c.plan_slot != nullptr) ExecDropSingleTupleTableSlot(c.plan_slot);
       memrows_end(m);
     }
     snap = nullptr;
@@ -1846,11 +1992,19 @@ struct BatchDecoder {
   AttrNumber count_att;
   Datum* values;
   bool* nulls;
+  // for the shared dictionaries of a batch's segment (storage_decode)
+  Relation companion;
+  const CompressedChunk* cc;
+  Snapshot snapshot;
 };
 
-void batch_decoder_init(BatchDecoder* d, Relation rel, Relation companion, const CompressedChunk* cc) {
+void batch_decoder_init(BatchDecoder* d, Relation rel, Relation companion, const CompressedChunk* cc,
+                        Snapshot snapshot) {
   TupleDesc desc = RelationGetDescr(rel);
   d->desc = desc;
+  d->companion = companion;
+  d->cc = cc;
+  d->snapshot = snapshot;
   d->count_att = companion_att(companion, kCountColumn);
   d->cols = (TargetColumn*)palloc0(sizeof(TargetColumn) * (desc->natts + 1));
   d->ndecoders = 0;
@@ -1869,11 +2023,13 @@ void batch_decoder_init(BatchDecoder* d, Relation rel, Relation companion, const
   d->nulls = (bool*)palloc0(sizeof(bool) * (desc->natts + 1));
 }
 
-// Decodes the data columns of the batch in `bslot` (all attributes fetched); returns its rows.
+// Decodes the data columns of the batch in `bslot` (all attributes fetched); returns its rows (0:
+// a dictionary row, nothing to decode).
 int32 batch_decode(BatchDecoder* d, TupleTableSlot* bslot) {
   slot_getallattrs(bslot);
   if (bslot->tts_isnull[d->count_att - 1]) ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("batch without row count")));
   const int32 rows = DatumGetInt32(bslot->tts_values[d->count_att - 1]);
+  if (storage_is_dictionary_row(rows)) return 0;
   for (int i = 0; i < d->desc->natts; ++i) {
     TargetColumn* tc = &d->cols[i];
     if (TupleDescAttr(d->desc, i)->attisdropped || tc->companion_att == InvalidAttrNumber || tc->segment) continue;
@@ -1881,8 +2037,8 @@ int32 batch_decode(BatchDecoder* d, TupleTableSlot* bslot) {
       ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
                       errmsg("batch without data for column \"%s\"", NameStr(TupleDescAttr(d->desc, i)->attname))));
     bytea* b = DatumGetByteaPP(bslot->tts_values[tc->companion_att - 1]);
-    bridge::decoder_decode(d->decoders[tc->decoder], (const uint8*)VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
-                           tc->type.codec_type);
+    storage_decode(d->decoders[tc->decoder], (const uint8*)VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), tc->type.codec_type,
+                   d->companion, d->cc->settings.segmentby, d->cc->settings.nsegmentby, bslot, d->snapshot);
     if (bridge::decoder_rows(d->decoders[tc->decoder]) != (size_t)rows)
       ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
                       errmsg("batch column \"%s\" has %zu rows instead of %d", NameStr(TupleDescAttr(d->desc, i)->attname),
@@ -1943,8 +2099,9 @@ void do_decompress(ChunkTarget* t) {
 
   Relation companion = table_open(companion_relid, ExclusiveLock);
   Relation rel = table_open(t->chunk.relid, NoLock);
+  Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
   BatchDecoder d;
-  batch_decoder_init(&d, rel, companion, &cc);
+  batch_decoder_init(&d, rel, companion, &cc, snap);
 
   EState* estate = CreateExecutorState();
   ResultRelInfo* rri = makeNode(ResultRelInfo);
@@ -1954,12 +2111,12 @@ void do_decompress(ChunkTarget* t) {
   BulkInsertState bistate = GetBulkInsertState();
   const CommandId cid = GetCurrentCommandId(true);
 
-  Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
   TableScanDesc scan = table_beginscan(companion, snap, 0, nullptr);
   TupleTableSlot* bslot = table_slot_create(companion, nullptr);
   int64 nrows = 0, nbatches = 0;
   while (table_scan_getnextslot(scan, ForwardScanDirection, bslot)) {
     const int32 rows = batch_decode(&d, bslot);
+    if (rows == 0) continue;  // a dictionary row
     nrows += rows;
     nbatches++;
     for (int32 r = 0; r < rows; ++r) {
@@ -2024,7 +2181,7 @@ bool companion_matches(Relation companion, const CompressionSettings* s, SourceC
   int live = 0;
   for (int i = 0; i < cdesc->natts; ++i)
     if (!TupleDescAttr(cdesc, i)->attisdropped) live++;
-  const int want = ncols + 2 + 3 * s->nminmax + s->nbloom;
+  const int want = ncols + 2 + 3 * s->nminmax + s->nbloom + (storage_dict_attno(companion) != InvalidAttrNumber ? 1 : 0);
   if (live != want) return false;
   for (int i = 0; i < ncols; ++i) {
     AttrNumber a = attnameAttNum(companion, cols[i].name, false);
@@ -2139,7 +2296,7 @@ bool do_recompress_segments(ChunkTarget* t, const CompressionSettings* s) {
   // left as it is.
   MemoryContext row_cxt = AllocSetContextCreate(work, "columnstore row", ALLOCSET_DEFAULT_SIZES);
   BatchDecoder d;
-  batch_decoder_init(&d, rel, companion, &cc);
+  batch_decoder_init(&d, rel, companion, &cc, snap);
   TupleTableSlot* out = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
   TupleTableSlot* bslot = table_slot_create(companion, nullptr);
   scan = table_beginscan(companion, snap, 0, nullptr);
@@ -2161,8 +2318,10 @@ bool do_recompress_segments(ChunkTarget* t, const CompressionSettings* s) {
       MemoryContextReset(row_cxt);
     }
     old_rows += rows;
+    // (a dictionary row of the segment goes too: its batches are rewritten; `snap` still sees it
+    // for the segment's batches decoded after it)
     simple_heap_delete(companion, &bslot->tts_tid);
-    rewritten++;
+    if (rows > 0) rewritten++;
     CHECK_FOR_INTERRUPTS();
   }
   table_endscan(scan);

@@ -245,7 +245,11 @@ bool strategy_holds(int strategy, int r) {
 }
 
 // Whether some row of the batch in `b` may satisfy every condition (never false for one that does).
+// A dictionary row holds no rows.
 bool batch_may_match(DmlChunk* dc, TupleTableSlot* b, const Cond* conds, int n) {
+  bool count_null;
+  const Datum count = slot_getattr(b, dc->count_att, &count_null);
+  if (!count_null && storage_is_dictionary_row(DatumGetInt32(count))) return false;
   for (int i = 0; i < n; ++i) {
     const Cond* c = &conds[i];
     const AttrInfo* a = &dc->attrs[c->attno - 1];
@@ -407,8 +411,8 @@ void decode_column(DmlChunk* dc, TupleTableSlot* b, int attno, int32 rows) {
                     errmsg("batch without data for column \"%s\"",
                            NameStr(TupleDescAttr(RelationGetDescr(dc->chunk), attno - 1)->attname))));
   bytea* v = DatumGetByteaPP(d);
-  bridge::decoder_decode(dc->decoders[a->decoder], (const uint8*)VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v),
-                         a->type.codec_type);
+  storage_decode(dc->decoders[a->decoder], (const uint8*)VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), a->type.codec_type,
+                 dc->companion, dc->cc.settings.segmentby, dc->cc.settings.nsegmentby, b, dc->snapshot);
   if (bridge::decoder_rows(dc->decoders[a->decoder]) != (size_t)rows)
     ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("batch column has %zu rows instead of %d",
                                                             bridge::decoder_rows(dc->decoders[a->decoder]), rows)));

@@ -36,7 +36,13 @@ struct ScanBridge {
   std::vector<codec::ColumnType> types;
   std::vector<Slot> slots;
   std::unique_ptr<cs::BatchFilter> filter;  // null without predicates
-  std::unordered_map<uint64_t, std::unique_ptr<codec::Dictionary>> dictionaries;
+  // Shared dictionaries by id: the serialized bytes as added, decoded at the first batch that
+  // needs one (a segment's dictionary rows hold every column's; a query reads a few columns).
+  struct SharedDictionary {
+    std::vector<uint8_t> bytes;
+    std::unique_ptr<codec::Dictionary> dict;
+  };
+  std::unordered_map<uint64_t, SharedDictionary> dictionaries;
   std::vector<const codec::DecodedColumn*> filter_columns;
   // Per column: the constants when every predicate on it is a Varlen equality or IN (one of
   // them, for a single predicate), evaluated on the encoded bytes where the codec allows.
@@ -128,25 +134,36 @@ void bridge_reserve_slots(ScanBridge* bridge, int nslots) {
 }
 
 void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len) {
-  codec::DecodeOptions options;
-  options.context = &decode_context();
-  auto dict = std::make_unique<codec::Dictionary>(
-      codec::Dictionary::deserialize(std::span<const uint8_t>(data, len), options));
-  const uint64_t id = dict->id();
-  if (bridge->dictionaries.find(id) == bridge->dictionaries.end()) bridge->dictionaries.emplace(id, std::move(dict));
+  const uint64_t id = codec::Dictionary::serialized_id(std::span<const uint8_t>(data, len));
+  if (bridge->dictionaries.count(id)) return;
+  bridge->dictionaries[id].bytes.assign(data, data + len);
 }
 
 namespace {
 
-// The shared dictionary a column's bytes were encoded against (nullptr for none).
-const codec::Dictionary* dictionary_of(const ScanBridge* bridge, std::span<const uint8_t> bytes) {
+// The shared dictionary a column's bytes were encoded against (nullptr for none), decoded at the
+// first batch that needs it; `missing` when the bridge was not given it (its segment's dictionary
+// rows are not loaded yet).
+const codec::Dictionary* dictionary_of(ScanBridge* bridge, std::span<const uint8_t> bytes, bool* missing) {
+  *missing = false;
   const codec::ColumnInfo info = codec::inspect_column(bytes);
   if (info.dictionary_id == 0) return nullptr;
   auto it = bridge->dictionaries.find(info.dictionary_id);
-  if (it == bridge->dictionaries.end())
-    throw core::Error(core::Errc::data_corrupted,
-                      "columnar scan: a batch refers to a shared dictionary that its segment does not hold");
-  return it->second.get();
+  if (it == bridge->dictionaries.end()) {
+    *missing = true;
+    return nullptr;
+  }
+  ScanBridge::SharedDictionary& sd = it->second;
+  if (!sd.dict) {
+    codec::DecodeOptions options;
+    options.context = &decode_context();
+    auto dict = std::make_unique<codec::Dictionary>(codec::Dictionary::deserialize(sd.bytes, options));
+    if (dict->id() != info.dictionary_id)
+      throw core::Error(core::Errc::data_corrupted, "columnar scan: a shared dictionary's id does not match its contents");
+    sd.dict = std::move(dict);
+    sd.bytes = std::vector<uint8_t>();
+  }
+  return sd.dict.get();
 }
 
 codec::DecodedColumn& column_of(Slot& s, int col) {
@@ -162,9 +179,12 @@ uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* dat
   codec::DecodedColumn& out = column_of(s, col);
   s.prefiltered[col] = 0;
   const std::span<const uint8_t> bytes(data, len);
+  bool missing;
+  const codec::Dictionary* dictionary = dictionary_of(bridge, bytes, &missing);
+  if (missing) return kMissingDictionary;
   codec::DecodeOptions options;
   options.context = &decode_context();
-  codec::decode_column_into(bytes, bridge->types[col], out, dictionary_of(bridge, bytes), options);
+  codec::decode_column_into(bytes, bridge->types[col], out, dictionary, options);
   s.rows = out.rows;
   return s.rows;
 }
@@ -176,9 +196,12 @@ uint64_t bridge_decode_selected(ScanBridge* bridge, int slot, int col, const uin
   const std::span<const uint8_t> bytes(data, len);
   if (s.selection.size() < (codec::inspect_column(bytes).rows + 63) / 64)
     throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
+  bool missing;
+  const codec::Dictionary* dictionary = dictionary_of(bridge, bytes, &missing);
+  if (missing) return kMissingDictionary;
   codec::DecodeOptions options;
   options.context = &decode_context();
-  codec::decode_column_rows_into(bytes, bridge->types[col], out, s.selection, dictionary_of(bridge, bytes), options);
+  codec::decode_column_rows_into(bytes, bridge->types[col], out, s.selection, dictionary, options);
   return out.rows;
 }
 

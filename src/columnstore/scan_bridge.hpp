@@ -46,8 +46,11 @@ void bridge_reserve_slots(ScanBridge* bridge, int nslots);
 // Remembers a shared dictionary (its serialized form); a later decode of a column encoded against
 // it finds it by id.
 void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len);
-// Decodes column `col` of a batch into slot `slot`; returns its row count. Throws
-// core::Error(data_corrupted) on corrupt input, or when the column needs an unknown dictionary.
+// Decodes column `col` of a batch into slot `slot`; returns its row count, or kMissingDictionary
+// (nothing decoded) when the column needs a shared dictionary the bridge does not hold: the
+// caller adds its segment's dictionaries and decodes again. Throws core::Error(data_corrupted)
+// on corrupt input.
+inline constexpr uint64_t kMissingDictionary = ~uint64_t{0};
 uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len);
 // The same for a slot already filtered (bridge_filter): only the rows its selection keeps get
 // their values (codec::decode_column_rows_into), the others read as zero / empty or their value.

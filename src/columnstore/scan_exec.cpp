@@ -474,6 +474,35 @@ bool toast_read(ColumnarScanState* st, struct varlena* attr, const uint8** data,
   return true;
 }
 
+void add_to_bridge(void* arg, const uint8* data, size_t len) { bridge_add_dictionary((ScanBridge*)arg, data, len); }
+
+// Hands the bridge the shared dictionaries of the segment of the batch in comp_slot.
+void load_segment_dictionaries(ColumnarScanState* st) {
+  AttrNumber* seg_atts = (AttrNumber*)palloc(sizeof(AttrNumber) * (st->natts + 1));
+  int nseg = 0;
+  for (int i = 0; i < st->natts; ++i)
+    if (st->attrs[i].role == kRoleSegment && st->attrs[i].comp_attno != InvalidAttrNumber)
+      seg_atts[nseg++] = st->attrs[i].comp_attno;
+  storage_segment_dictionaries(st->companion, seg_atts, nseg, st->comp_slot, st->css.ss.ps.state->es_snapshot,
+                               add_to_bridge, st->bridge);
+  pfree(seg_atts);
+}
+
+// bridge_decode (or bridge_decode_selected), with the segment's shared dictionaries loaded when the
+// column needs one.
+uint64 decode_bytes(ColumnarScanState* st, int bslot, int col, const uint8* data, size_t len, bool selected) {
+  auto decode = selected ? bridge_decode_selected : bridge_decode;
+  uint64 rows = decode(st->bridge, bslot, col, data, len);
+  if (rows != kMissingDictionary) return rows;
+  load_segment_dictionaries(st);
+  rows = decode(st->bridge, bslot, col, data, len);
+  if (rows == kMissingDictionary)
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("a batch of companion table \"%s\" refers to a shared dictionary that its segment does not hold",
+                           RelationGetRelationName(st->companion))));
+  return rows;
+}
+
 // How decode_column reads a column: every row; only the rows the slot's filter kept
 // (bridge_decode_selected); or, for a predicate column, filtered on its encoded bytes where the
 // bridge can (bridge_prefilter: the column then holds the values of the rows it matched), else
@@ -507,7 +536,7 @@ void decode_column(ColumnarScanState* st, int bslot, int col, int32 count, Decod
     nbytes = VARSIZE_ANY_EXHDR(v);
   }
   if (how != Decode::kFilterFirst || !bridge_prefilter(st->bridge, bslot, col, bytes, nbytes, &rows))
-    rows = (how == Decode::kSelected ? bridge_decode_selected : bridge_decode)(st->bridge, bslot, col, bytes, nbytes);
+    rows = decode_bytes(st, bslot, col, bytes, nbytes, how == Decode::kSelected);
   if (v != nullptr && (Pointer)v != (Pointer)raw) pfree(v);  // the bridge holds the decoded copy
   check_rows(st, rows, count);
 }
@@ -536,6 +565,9 @@ bool next_batch(ColumnarScanState* st, bool all_rows = false) {
   for (;;) {
     if (!fetch_companion(st)) return false;
     CHECK_FOR_INTERRUPTS();
+    bool isnull;
+    const int32 count = DatumGetInt32(slot_getattr(st->comp_slot, st->count_attno, &isnull));
+    if (isnull || count <= 0) continue;  // (count 0: a dictionary row)
     st->batches_total++;
     MemoryContextReset(st->batch_cxt);
     if (st->never) {
@@ -551,9 +583,6 @@ bool next_batch(ColumnarScanState* st, bool all_rows = false) {
         continue;
       }
     }
-    bool isnull;
-    const int32 count = DatumGetInt32(slot_getattr(st->comp_slot, st->count_attno, &isnull));
-    if (isnull || count <= 0) continue;
     if (!batch_passes_filters(st, count)) {
       st->batches_skipped++;
       continue;
@@ -862,6 +891,9 @@ void load_entries(ColumnarScanState* st) {
   const bool first_nulls_first = st->key_nulls_first[st->nseg];
   while (!st->never && fetch_companion(st)) {
     CHECK_FOR_INTERRUPTS();
+    bool isnull;
+    const int32 count = DatumGetInt32(slot_getattr(st->comp_slot, st->count_attno, &isnull));
+    if (isnull || count <= 0) continue;  // (count 0: a dictionary row)
     st->batches_total++;
     if (st->seg_qual != nullptr) {
       econtext->ecxt_scantuple = st->comp_slot;
@@ -872,9 +904,6 @@ void load_entries(ColumnarScanState* st) {
         continue;
       }
     }
-    bool isnull;
-    const int32 count = DatumGetInt32(slot_getattr(st->comp_slot, st->count_attno, &isnull));
-    if (isnull || count <= 0) continue;
     if (!batch_passes_filters(st, count, FilterSet::kNoBloom)) {
       st->batches_skipped++;
       continue;

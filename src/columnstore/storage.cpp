@@ -3,11 +3,18 @@
 #include "pg/pg.hpp"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
+#include "parser/parse_relation.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/syscache.h"
 #include "utils/uuid.h"
 }
@@ -89,6 +96,10 @@ void storage_append_datum(bridge::Builder* builder, int col, const StorageType* 
   void* copy = storage_row_value(type, value, isnull, &cell);
   bridge::builder_append_cell(builder, col, &cell);
   if (copy != nullptr) pfree(copy);
+}
+
+bool storage_dictionary_type(const StorageType* type) {
+  return type->codec_type == kUuid || type->codec_type == kVarlen;
 }
 
 void* storage_row_value(const StorageType* type, Datum value, bool isnull, bridge::RowValue* out) {
@@ -252,6 +263,97 @@ Datum storage_decoded_datum(const bridge::Decoder* decoder, size_t row, const St
       return Int64GetDatum(v);
     }
   }
+}
+
+AttrNumber storage_dict_attno(Relation companion) { return attnameAttNum(companion, kDictColumn, false); }
+
+void storage_dictionary_bytes(Datum value, const uint8** data, size_t* len) {
+  struct varlena* v = pg_detoast_datum_packed((struct varlena*)DatumGetPointer(value));
+  *data = (const uint8*)VARDATA_ANY(v);
+  *len = VARSIZE_ANY_EXHDR(v);
+}
+
+AttrNumber* storage_segment_attnos(Relation companion, char* const* segmentby, int nsegmentby) {
+  AttrNumber* atts = (AttrNumber*)palloc0(sizeof(AttrNumber) * (nsegmentby + 1));
+  for (int i = 0; i < nsegmentby; ++i) {
+    atts[i] = attnameAttNum(companion, segmentby[i], false);
+    if (atts[i] == InvalidAttrNumber) elog(ERROR, "columnstore: companion column \"%s\" missing", segmentby[i]);
+  }
+  return atts;
+}
+
+void storage_segment_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
+                                  Snapshot snapshot, void (*add)(void* arg, const uint8* data, size_t len), void* arg) {
+  const AttrNumber dict_att = storage_dict_attno(companion);
+  const AttrNumber count_att = attnameAttNum(companion, kCountColumn, false);
+  if (dict_att == InvalidAttrNumber || count_att == InvalidAttrNumber) return;
+  // Equality keys on the leading columns of the companion's index that are segmentby columns
+  // (all of them: the index leads with them; systable_beginscan takes heap attnos); without any,
+  // every row is read.
+  ScanKeyData keys[INDEX_MAX_KEYS];
+  int nkeys = 0;
+  Oid index = InvalidOid;
+  if (nseg > 0) {
+    List* indexes = RelationGetIndexList(companion);
+    if (indexes != NIL) index = linitial_oid(indexes);
+  }
+  if (OidIsValid(index)) {
+    Relation irel = index_open(index, AccessShareLock);
+    for (int k = 0; k < IndexRelationGetNumberOfKeyAttributes(irel); ++k) {
+      const AttrNumber att = irel->rd_index->indkey.values[k];
+      bool seg = false;
+      for (int i = 0; i < nseg && !seg; ++i) seg = seg_atts[i] == att;
+      if (!seg) break;
+      bool isnull;
+      const Datum v = slot_getattr(row, att, &isnull);
+      if (isnull) {
+        ScanKeyEntryInitialize(&keys[nkeys], SK_ISNULL | SK_SEARCHNULL, att, InvalidStrategy, InvalidOid, InvalidOid,
+                               InvalidOid, (Datum)0);
+      } else {
+        const Oid type = irel->rd_opcintype[k];
+        const Oid op = get_opfamily_member(irel->rd_opfamily[k], type, type, BTEqualStrategyNumber);
+        if (!OidIsValid(op)) break;
+        ScanKeyEntryInitialize(&keys[nkeys], 0, att, BTEqualStrategyNumber, type, irel->rd_indcollation[k],
+                               get_opcode(op), v);
+      }
+      ++nkeys;
+    }
+    index_close(irel, AccessShareLock);
+  }
+  SysScanDesc scan = systable_beginscan(companion, nkeys > 0 ? index : InvalidOid, nkeys > 0, snapshot, nkeys, keys);
+  HeapTuple tup;
+  TupleDesc desc = RelationGetDescr(companion);
+  while (HeapTupleIsValid(tup = systable_getnext(scan))) {
+    bool isnull;
+    const Datum count = heap_getattr(tup, count_att, desc, &isnull);
+    if (isnull || !storage_is_dictionary_row(DatumGetInt32(count))) continue;
+    const Datum d = heap_getattr(tup, dict_att, desc, &isnull);
+    if (isnull) continue;
+    const uint8* data;
+    size_t len;
+    storage_dictionary_bytes(d, &data, &len);
+    add(arg, data, len);
+  }
+  systable_endscan(scan);
+}
+
+namespace {
+
+void add_to_decoder(void* arg, const uint8* data, size_t len) {
+  bridge::decoder_add_dictionary((bridge::Decoder*)arg, data, len);
+}
+
+}  // namespace
+
+void storage_decode(bridge::Decoder* decoder, const uint8* data, size_t len, uint8 codec_type, Relation companion,
+                    char* const* segmentby, int nsegmentby, TupleTableSlot* row, Snapshot snapshot) {
+  if (bridge::decoder_decode(decoder, data, len, codec_type)) return;
+  storage_segment_dictionaries(companion, storage_segment_attnos(companion, segmentby, nsegmentby), nsegmentby, row,
+                               snapshot, add_to_decoder, decoder);
+  if (!bridge::decoder_decode(decoder, data, len, codec_type))
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("a batch of companion table \"%s\" refers to a shared dictionary that its segment does not hold",
+                           RelationGetRelationName(companion))));
 }
 
 bridge::Builder* storage_builder_create(const uint8* types, const bool* bloom, int ncols) {

@@ -10,6 +10,9 @@
 //   _strata_min_<k>, _strata_max_<k> (the column's type), _strata_nulls_<k> int4 for the k-th
 //     (1-based) column of the chunk's settings.minmax
 //   _strata_bloom_<k> bytea for the k-th column of settings.bloom
+//   _strata_dict bytea STORAGE EXTERNAL (format version 2): NULL in batch rows; in a dictionary
+//     row (_strata_count 0, _strata_seq 0, every data column NULL) one serialized shared
+//     dictionary that batches of the same segment refer to by id
 //   each other column of the chunk (by name) bytea STORAGE EXTERNAL: its codec encoding, inline
 //     while the row fits a page (toast_tuple_target kCompanionToastTarget), else TOASTed
 // and a btree index on (segmentby columns..., _strata_min_1) when there is a minmax column.
@@ -22,6 +25,7 @@ namespace strata::columnstore {
 
 inline constexpr const char* kCountColumn = "_strata_count";
 inline constexpr const char* kSeqColumn = "_strata_seq";
+inline constexpr const char* kDictColumn = "_strata_dict";
 // Names beginning with this are reserved for metadata columns (a hypertable with such a column
 // cannot enable compression).
 inline constexpr const char* kReservedPrefix = "_strata_";
@@ -31,8 +35,9 @@ inline constexpr size_t kBatchMaxVarlenBytes = size_t{64} << 20;
 // The companion's toast_tuple_target: PostgreSQL's largest (TOAST_TUPLE_TARGET_MAIN), so that a
 // batch row that fits on a page keeps its data columns inline.
 inline constexpr int kCompanionToastTarget = 8160;
-// Version of the companion layout (compressed_chunk.format_version).
-inline constexpr int16 kStorageFormatVersion = 1;
+// Version of the companion layout (compressed_chunk.format_version): 2 adds _strata_dict and
+// dictionary rows; companions of version 1 (no such column) are read as they are.
+inline constexpr int16 kStorageFormatVersion = 2;
 
 // Metadata column names for the k-th (1-based) minmax / bloom column, into `buf` (NAMEDATALEN).
 void storage_min_column(int k, char* buf);
@@ -63,6 +68,8 @@ struct StorageType {
 // The codec type for a column type: the fixed C form for int2/int4/int8, float4/float8, bool,
 // date, timestamp, timestamptz and uuid (domains by their base type); Varlen for every other.
 void storage_type(Oid typid, StorageType* out);
+// Whether the column's values may share a per-segment dictionary (codec types Varlen and Uuid).
+bool storage_dictionary_type(const StorageType* type);
 // Appends a datum (or NULL) to column `col` of the builder.
 void storage_append_datum(bridge::Builder* builder, int col, const StorageType* type, Datum value, bool isnull);
 // The datum (or NULL) as a value for bridge::builder_append_row, the same value
@@ -75,6 +82,28 @@ void* storage_row_value(const StorageType* type, Datum value, bool isnull, bridg
 bool storage_value_is_datum(const StorageType* type);
 // Row `row` of a decoded column as a datum of the column's type (palloc'd when by reference).
 Datum storage_decoded_datum(const bridge::Decoder* decoder, size_t row, const StorageType* type, bool* isnull);
+
+// The companion's _strata_dict column, or InvalidAttrNumber (format version 1).
+AttrNumber storage_dict_attno(Relation companion);
+// Whether a companion row (`count` its _strata_count) is a dictionary row, not a batch.
+inline bool storage_is_dictionary_row(int32 count) { return count == 0; }
+// Hands every shared dictionary stored in `companion` for the segment of `row` (a slot holding a
+// companion row; `seg_atts` are the companion's segmentby columns, in any order) to
+// add(arg, bytes, len), reading the rows visible to `snapshot` through the companion's index on
+// the segmentby columns (every row when there is none). For a reader whose batch refers to a
+// dictionary it has not met.
+void storage_segment_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
+                                  Snapshot snapshot, void (*add)(void* arg, const uint8* data, size_t len), void* arg);
+// The companion attnos of the named segmentby columns (palloc'd).
+AttrNumber* storage_segment_attnos(Relation companion, char* const* segmentby, int nsegmentby);
+// Decodes an encoded batch column with `decoder` (bridge::decoder_decode); a column that needs a
+// shared dictionary the decoder does not hold gets the dictionaries of its segment first
+// (storage_segment_dictionaries of the companion row in `row`). data_corrupted when the segment
+// does not hold it either.
+void storage_decode(bridge::Decoder* decoder, const uint8* data, size_t len, uint8 codec_type, Relation companion,
+                    char* const* segmentby, int nsegmentby, TupleTableSlot* row, Snapshot snapshot);
+// The bytes of a dictionary row's _strata_dict value (detoasted into the current memory context).
+void storage_dictionary_bytes(Datum value, const uint8** data, size_t* len);
 
 // Creates a builder / decoder freed with the current memory context (also on error).
 bridge::Builder* storage_builder_create(const uint8* types, const bool* bloom, int ncols);

@@ -162,6 +162,12 @@ void define_settings() {
                            "Off, every batch is encoded by the backend itself (the same bytes either way).",
                            &columnstore::guc_compression_encode_thread, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomBoolVariable("strata.compression_shared_dictionaries",
+                           "Compresses a text or uuid column whose batches repeat the same values (device ids) "
+                           "against one dictionary per segment, stored once in the companion table.",
+                           "Off, every batch keeps its own dictionary. Chunks whose rows are gathered in memory only.",
+                           &columnstore::guc_compression_shared_dictionaries, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomBoolVariable("strata.compression_copy_rows",
                            "Compresses a chunk whose heap fits in maintenance_work_mem by copying its rows through a "
                            "small ring of buffers instead of keeping every page of it pinned in shared_buffers.",

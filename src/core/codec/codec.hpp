@@ -158,7 +158,7 @@ struct CodecHint {
 
 struct EncodeOptions {
   Codec force_codec = Codec::Auto;      // for tests; Error(invalid_argument) if not applicable
-  CodecHint* hint = nullptr;            // see CodecHint (ignored with force_codec or a dictionary)
+  CodecHint* hint = nullptr;            // see CodecHint (ignored with force_codec)
   const Dictionary* dictionary = nullptr;  // external shared dictionary (Varlen/Uuid)
   int zstd_level = 3;
   bool allow_zstd = true;               // zstd last stage where it pays
@@ -335,6 +335,10 @@ class Dictionary {
   // Serialized form (docs/FORMAT.md, "External dictionary"); its id is a hash of the entries.
   std::vector<uint8_t> serialize(int zstd_level = 3) const;
   static Dictionary deserialize(std::span<const uint8_t> bytes, const DecodeOptions& options = {});
+  // The id in a serialized dictionary's header, without decoding its entries (so a reader that
+  // holds it already need not deserialize it again); throws Error(data_corrupted) when `bytes` is
+  // too short or not of a version this build reads. deserialize() still checks the id.
+  static uint64_t serialized_id(std::span<const uint8_t> bytes);
 
   ColumnType type() const { return type_; }
   uint64_t id() const { return id_; }

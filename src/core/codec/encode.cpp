@@ -296,8 +296,10 @@ std::vector<uint8_t> encode_column(ColumnType type, const ColumnView& col, const
         if (!aligned) consider(c, std::move(body), false, raw, false, shape);
       }
     };
-    // Only the variant the hint remembers (after Constant); false when it does not apply here.
-    CodecHint* hints = forced || o.dictionary != nullptr ? nullptr : o.hint;
+    // Only the variant the hint remembers (after Constant); false when it does not apply here (an
+    // ExtDictionary hint for a batch without a dictionary, or with values the dictionary lacks:
+    // then the full trial runs).
+    CodecHint* hints = forced ? nullptr : o.hint;
     CodecHint::Choice* hint = hints != nullptr ? &hints->by_nulls[g.m < g.rows ? 1 : 0] : nullptr;
     auto try_hinted = [&]() -> bool {
       try_codec(Codec::Constant);

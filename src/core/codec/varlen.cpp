@@ -270,6 +270,14 @@ std::vector<uint8_t> Dictionary::serialize(int zstd_level) const {
   return std::move(w.buf());
 }
 
+uint64_t Dictionary::serialized_id(std::span<const uint8_t> bytes) {
+  ByteReader r(bytes);
+  if (const uint8_t v = r.u8(); v < kMinFormatVersion || v > kFormatVersion) corrupt("unsupported dictionary version");
+  r.u8();  // type
+  r.u8();  // flags
+  return r.u64le();
+}
+
 Dictionary Dictionary::deserialize(std::span<const uint8_t> bytes, const DecodeOptions& requested) {
   const DecodeOptions options = capped(requested);
   ByteReader r(bytes);

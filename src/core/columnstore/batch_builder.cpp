@@ -41,6 +41,7 @@ struct BatchBuilder::Column {
   std::vector<uint64_t> hashes;
   bool has_nan = false;
   BloomFilter bloom;
+  const codec::Dictionary* dictionary = nullptr;  // set_dictionary (streaming shared dictionary)
 
   // Segment mode, shared_dictionary columns: every row of the segment's closed batches (NULL
   // rows empty), and each batch's validity bitmap (empty when it had no NULLs)
@@ -317,6 +318,21 @@ void BatchBuilder::end_row() {
   ++rows_;
 }
 
+void BatchBuilder::set_dictionary(size_t col, const codec::Dictionary* dictionary) {
+  if (col >= columns_.size()) bad("column index " + std::to_string(col) + " out of range");
+  Column& c = columns_[col];
+  if (!is_bytes(c.spec.type)) bad("column " + std::to_string(col) + ": a shared dictionary needs a varlen or uuid column");
+  if (c.spec.shared_dictionary) bad("column " + std::to_string(col) + " plans its own shared dictionary (segment mode)");
+  if (dictionary != nullptr && dictionary->type() != c.spec.type)
+    bad("column " + std::to_string(col) + ": the dictionary is of another type");
+  c.dictionary = dictionary;
+}
+
+const codec::Dictionary* BatchBuilder::dictionary(size_t col) const {
+  if (col >= columns_.size()) bad("column index " + std::to_string(col) + " out of range");
+  return columns_[col].dictionary;
+}
+
 void BatchBuilder::encode_batch(Batch& out) {
   out.rows = rows_;
   out.columns.resize(columns_.size());
@@ -337,9 +353,10 @@ void BatchBuilder::encode_batch(Batch& out) {
     }
     e.stats = codec::ColumnStats{};
     eo.hint = options_.hints ? &options_.hints[i] : nullptr;
+    eo.dictionary = c.dictionary;
     e.data = codec::encode_column(c.spec.type, view, eo, &e.stats);
     e.has_nan = c.has_nan;
-    e.uses_shared_dictionary = false;
+    e.uses_shared_dictionary = c.dictionary != nullptr && e.stats.codec == codec::Codec::ExtDictionary;
     e.has_bloom = c.spec.bloom;
     if (c.spec.bloom) {
       std::sort(c.hashes.begin(), c.hashes.end());
@@ -474,6 +491,93 @@ const Segment& BatchBuilder::finish_segment() {
     c.seg_validity.clear();
   }
   return segment_;
+}
+
+// ---- DictionaryPlanner ----
+
+namespace {
+
+size_t code_width(size_t entries) {  // bits of a code into `entries` entries
+  size_t bits = 0;
+  while (entries > (size_t{1} << bits)) ++bits;
+  return bits;
+}
+
+}  // namespace
+
+DictionaryPlanner::DictionaryPlanner(ColumnType type, size_t batch_rows, double min_gain)
+    : type_(type), batch_rows_(batch_rows), min_gain_(min_gain) {
+  if (!is_bytes(type)) bad("a shared dictionary needs a varlen or uuid column");
+  if (batch_rows < 1 || batch_rows > codec::kMaxRows)
+    bad("batch size must be between 1 and " + std::to_string(codec::kMaxRows) + " rows");
+  if (!(min_gain >= 0 && min_gain < 1)) bad("min_gain must be in [0, 1)");
+}
+
+void DictionaryPlanner::end_batch() {
+  code_bits_local_ += batch_values_ * code_width(batch_distinct_);
+  batch_values_ = 0;
+  batch_distinct_ = 0;
+}
+
+void DictionaryPlanner::add(std::string_view value) {
+  if (type_ == ColumnType::Uuid && value.size() != 16) bad("uuid values must be 16 bytes");
+  const size_t batch = rows_ / batch_rows_;
+  // A few distinct values (a status column) are searched in order; the hash table is built once
+  // there are more.
+  size_t* last = nullptr;
+  if (values_store_.size() <= kLinearValues) {
+    for (size_t i = 0; i < values_store_.size(); ++i)
+      if (values_store_[i].size() == value.size() && std::memcmp(values_store_[i].data(), value.data(), value.size()) == 0) {
+        last = &last_batch_[i];
+        break;
+      }
+  } else {
+    if (seen_.empty())
+      for (size_t i = 0; i < values_store_.size(); ++i) seen_.emplace(values_store_[i], i);
+    auto it = seen_.find(value);
+    if (it != seen_.end()) last = &last_batch_[it->second];
+  }
+  if (last == nullptr) {
+    values_store_.emplace_back(value);
+    last_batch_.push_back(batch);
+    if (!seen_.empty()) seen_.emplace(values_store_.back(), values_store_.size() - 1);
+    dict_bytes_ += value.size();
+    local_bytes_ += value.size();
+    ++batch_distinct_;
+  } else if (*last != batch) {
+    *last = batch;
+    local_bytes_ += value.size();
+    ++batch_distinct_;
+  }
+  ++batch_values_;
+  ++values_;
+  if (++rows_ % batch_rows_ == 0) end_batch();
+}
+
+void DictionaryPlanner::add_null() {
+  if (++rows_ % batch_rows_ == 0) end_batch();
+}
+
+size_t DictionaryPlanner::shared_bytes() const {
+  const size_t batches = (rows_ + batch_rows_ - 1) / batch_rows_;
+  const size_t local_code_bits = code_bits_local_ + batch_values_ * code_width(batch_distinct_);
+  const size_t shared_code_bits = values_ * code_width(values_store_.size());
+  const size_t wider = shared_code_bits > local_code_bits ? (shared_code_bits - local_code_bits + 7) / 8 : 0;
+  return dict_bytes_ + batches * 8 + wider;
+}
+
+std::optional<codec::Dictionary> DictionaryPlanner::finish() const {
+  if (rows_ <= batch_rows_ || values_store_.empty()) return std::nullopt;
+  if (static_cast<double>(shared_bytes()) > static_cast<double>(local_bytes_) * (1.0 - min_gain_)) return std::nullopt;
+  std::vector<std::string_view> values(values_store_.begin(), values_store_.end());
+  return codec::Dictionary::build(type_, values);
+}
+
+void DictionaryPlanner::reset() {
+  rows_ = local_bytes_ = dict_bytes_ = batch_distinct_ = batch_values_ = values_ = code_bits_local_ = 0;
+  seen_.clear();
+  values_store_.clear();
+  last_batch_.clear();
 }
 
 }  // namespace strata::core::columnstore

@@ -12,14 +12,22 @@
 // segment is known: call finish_batch() where finish() would be, and finish_segment() at the end
 // of the segment, which returns every batch of the segment and the dictionaries they use.
 //
+// A streaming writer (one that cannot hold a segment's batches until the segment ends) plans a
+// column's shared dictionary instead from one pass over the values of a group of the segment's
+// rows before appending them (DictionaryPlanner, at most kDictionaryGroupBatches batches a group),
+// and has the group's batches encoded against it with set_dictionary().
+//
 // Buffers keep their capacity from batch to batch; once they have grown to a full batch,
 // appending allocates nothing (the encoded blobs are new vectors from encode_column).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "codec/codec.hpp"
@@ -113,6 +121,16 @@ class BatchBuilder {
   void add_bloom_hash(size_t col, uint64_t hash);
   void end_row();
 
+  // Streaming shared dictionary: the batches encoded from now on (finish / finish_batch) encode
+  // Varlen/Uuid column `col` against `dictionary` where that is their smallest form (a batch
+  // holding a value the dictionary lacks, or one that is smaller on its own, is encoded without
+  // it: EncodedColumn::uses_shared_dictionary says which). nullptr: batch-local again. The
+  // dictionary is the caller's and must outlive the encoding of those batches. Not for a
+  // shared_dictionary (segment mode) column. Errors (invalid_argument): a column out of range or
+  // of another type, a dictionary of another type.
+  void set_dictionary(size_t col, const codec::Dictionary* dictionary);
+  const codec::Dictionary* dictionary(size_t col) const;
+
   // Encodes the current batch and starts the next one. Only without shared_dictionary columns;
   // the result stays valid until the next call.
   const Batch& finish();
@@ -137,6 +155,60 @@ class BatchBuilder {
   Batch batch_;
   Segment segment_;
   codec::CodecContext context_;
+};
+
+// Rows of one segment that a streaming writer plans one shared dictionary for (a bound on the
+// planner's memory and on the rows a dictionary entry must be useful to): 64 batches of 1,000 rows.
+inline constexpr size_t kDictionaryGroupBatches = 64;
+
+// Decides, from one pass over a Varlen/Uuid column's values in a group of a segment's rows (in the
+// order they will be appended, NULLs included so that batch boundaries fall where the builder will
+// cut them: every batch_rows rows), whether a dictionary shared by the group's batches makes the
+// column smaller, and builds it. The estimate: each batch's own dictionary holds the distinct
+// values it meets (their bytes once a batch), a shared one holds each distinct value of the group
+// once and costs every batch its 8-byte id and codes wide enough for the group's distinct values
+// rather than the batch's; the shared dictionary is taken when it saves at least min_gain of the
+// batch-local entries' bytes and the group spans at least two batches. An estimate only: a batch
+// encoded against the dictionary still picks its smallest form (set_dictionary).
+//   DictionaryPlanner p(ColumnType::Varlen);
+//   for each row of the group: v is NULL ? p.add_null() : p.add(v);
+//   if (auto d = p.finish()) { b.set_dictionary(col, &*d); store d->serialize(); }
+//   ... append the group's rows ...; p.reset() for the next group.
+class DictionaryPlanner {
+ public:
+  explicit DictionaryPlanner(codec::ColumnType type, size_t batch_rows = 1000, double min_gain = 0.25);
+  void add(std::string_view value);  // the next row's value (Uuid: 16 bytes)
+  void add_null();                   // the next row is NULL
+  size_t rows() const { return rows_; }
+  size_t distinct() const { return values_store_.size(); }
+  // The estimated bytes of the batch-local dictionaries' entries, and of the shared dictionary
+  // with its per-batch costs (ids and wider codes), for the rows given so far.
+  size_t local_bytes() const { return local_bytes_; }
+  size_t shared_bytes() const;
+  // The shared dictionary of the rows given (entries in order of first appearance), or nothing
+  // when it would not pay. The planner keeps its rows until reset().
+  std::optional<codec::Dictionary> finish() const;
+  void reset();
+
+ private:
+  codec::ColumnType type_;
+  size_t batch_rows_;
+  double min_gain_;
+  size_t rows_ = 0;
+  size_t local_bytes_ = 0;     // sum over batches of the bytes of the distinct values they meet
+  size_t dict_bytes_ = 0;      // bytes of the distinct values of the group
+  size_t batch_distinct_ = 0;  // distinct values met by the current batch
+  size_t batch_values_ = 0;    // non-NULL rows of the current batch
+  size_t values_ = 0;          // non-NULL rows of the group
+  size_t code_bits_local_ = 0; // sum over closed batches of values * bit width of the batch's codes
+  // The distinct values in order of first appearance (a deque: its strings never move) and the
+  // last batch that met each; past kLinearValues of them, seen_ finds a value's position (its
+  // keys view values_store_, so a value met before is looked up without a copy).
+  static constexpr size_t kLinearValues = 16;
+  std::deque<std::string> values_store_;
+  std::vector<size_t> last_batch_;
+  std::unordered_map<std::string_view, size_t> seen_;
+  void end_batch();
 };
 
 }  // namespace strata::core::columnstore
