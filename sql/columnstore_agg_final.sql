@@ -98,6 +98,12 @@ SET strata.enable_columnstore_agg_final = off;
 SELECT plan_kind('SELECT time_bucket(''1 hour'', time) b, account, status, count(*) FROM %I GROUP BY 1, 2, 3');
 RESET strata.enable_columnstore_agg_final;
 
+-- A grouping column under a nondeterministic collation given by COLLATE (a RelabelType over the
+-- column, whose own collation is deterministic): its groups are not its bytes, never final mode.
+CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+SELECT plan_kind('SELECT time_bucket(''1 hour'', time) b, account COLLATE ci, count(*) FROM %I GROUP BY 1, 2'),
+       final_check('SELECT time_bucket(''1 hour'', time) b, account COLLATE ci, count(*) FROM %I GROUP BY 1, 2');
+
 -- A continuous aggregate refreshed over the compressed chunks equals the raw aggregation.
 CREATE MATERIALIZED VIEW h WITH (timescaledb.continuous) AS
 SELECT time_bucket('1 hour', time) AS bucket, account, status, count(*) AS n FROM m GROUP BY 1, 2, 3 WITH NO DATA;

@@ -24,6 +24,7 @@ extern "C" {
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_proc.h"
 #include "commands/extension.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/appendinfo.h"
@@ -469,8 +470,9 @@ bool bytes_grouping_type(Oid type, Oid coll) {
 // ending at e have buckets below e, rows of later chunks buckets at or above e. Every other
 // output column is a grouping column grouped by its bytes or an aggregate whose final value is
 // its state (final_is_state). No HAVING (the Finalize Aggregate's).
-// Groups per chunk beyond which the partial plan (whose node flushes its table) is kept.
-constexpr double kMaxFinalGroups = 1000000;
+// Bytes a group is reckoned to take in the node's table beyond its key and state words (the
+// estimate that decides whether a chunk's groups fit in hash memory, see add_final_path).
+constexpr double kFinalGroupOverhead = 64;
 
 bool add_final_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output_rel, AppendPath* append,
                     GroupPathExtraData* ex, double groups) {
@@ -492,8 +494,9 @@ bool add_final_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output
       if (!IsA(e, Aggref) || !final_is_state((Aggref*)e)) return false;
       continue;
     }
-    if (Var* v = plain_var((Node*)e, input_rel->relid)) {
-      if (!bytes_grouping_type(v->vartype, v->varcollid)) return false;
+    if (plain_var((Node*)e, input_rel->relid) != nullptr) {
+      // (the expression's collation: a COLLATE clause on the column is a RelabelType over it)
+      if (!bytes_grouping_type(exprType((Node*)e), exprCollation((Node*)e))) return false;
       continue;
     }
     int zone = kZoneNone;
@@ -527,8 +530,11 @@ bool add_final_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output
     }
     PathTarget* child_target = translate_target(root, target, appinfo);
     Path* p = make_agg_scan_path(root, child, appinfo, (CustomPath*)sub, child_target, groups);
-    // (its table holds all the chunk's groups: not when they are expected to be very many)
-    if (p == nullptr || p->rows > kMaxFinalGroups) return false;
+    // (its table holds all the chunk's groups, never flushed: only when they are expected to fit
+    // in hash memory, as PostgreSQL's hash aggregation plans; the partial plan's node flushes)
+    if (p == nullptr ||
+        p->rows * (child_target->width + kFinalGroupOverhead) > static_cast<double>(get_hash_memory_limit()))
+      return false;
     CustomPath* cp = (CustomPath*)p;
     // Every grouping column of the chunk must be a segment, bucket or value column (not a
     // metadata-only plan) for the node's hash mode: at least one value column.

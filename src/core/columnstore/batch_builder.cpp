@@ -567,7 +567,9 @@ size_t DictionaryPlanner::shared_bytes() const {
 }
 
 std::optional<codec::Dictionary> DictionaryPlanner::finish() const {
-  if (rows_ <= batch_rows_ || values_store_.empty()) return std::nullopt;
+  // (past kMaxSharedBytes of distinct values: none, so that no group's values can make a shared
+  // dictionary too large to build where the batches' own dictionaries would not be)
+  if (rows_ <= batch_rows_ || values_store_.empty() || dict_bytes_ > kMaxSharedBytes) return std::nullopt;
   if (static_cast<double>(shared_bytes()) > static_cast<double>(local_bytes_) * (1.0 - min_gain_)) return std::nullopt;
   std::vector<std::string_view> values(values_store_.begin(), values_store_.end());
   return codec::Dictionary::build(type_, values);

@@ -205,6 +205,7 @@ class DictionaryPlanner {
   // last batch that met each; past kLinearValues of them, seen_ finds a value's position (its
   // keys view values_store_, so a value met before is looked up without a copy).
   static constexpr size_t kLinearValues = 16;
+  static constexpr size_t kMaxSharedBytes = size_t{16} << 20;  // of a shared dictionary's values
   std::deque<std::string> values_store_;
   std::vector<size_t> last_batch_;
   std::unordered_map<std::string_view, size_t> seen_;

@@ -420,7 +420,10 @@ TEST(CodecRoundTrip, RandomFuzzishColumns) {
     if (t == ColumnType::Varlen) {
       std::vector<std::string> v(n);
       size_t card = 1 + rng() % 40;
-      for (size_t i = 0; i < n; ++i) v[i] = std::to_string(rng() % card) + std::string(rng() % 3, 'x');
+      for (size_t i = 0; i < n; ++i) {
+        v[i] = std::to_string(rng() % card);
+        v[i].append(rng() % 3, 'x');
+      }
       c = make_strings(v);
     } else {
       c.type = t;

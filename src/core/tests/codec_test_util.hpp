@@ -121,15 +121,21 @@ inline void expect_selected_rows(const std::vector<uint8_t>& blob, ColumnType ty
     ASSERT_EQ(reused.null_count, full.null_count);
     ASSERT_EQ(reused.validity, full.validity);
     const size_t w = fixed_width(type);
-    if (type == ColumnType::Varlen && !reused.dictionary_form()) ASSERT_EQ(reused.offsets.size(), n + 1);
-    if (type != ColumnType::Varlen) ASSERT_EQ(reused.fixed.size(), n * w);
+    if (type == ColumnType::Varlen && !reused.dictionary_form()) {
+      ASSERT_EQ(reused.offsets.size(), n + 1);
+    }
+    if (type != ColumnType::Varlen) {
+      ASSERT_EQ(reused.fixed.size(), n * w);
+    }
     for (size_t i = 0; i < n; ++i) {
       const bool on = (sel[i >> 6] >> (i & 63)) & 1;
       ASSERT_EQ(reused.is_null(i), full.is_null(i)) << "row " << i;
       if (type == ColumnType::Varlen) {
         const std::string_view v = reused.string_at(i);
         const bool blank = reused.dictionary_form() ? reused.codes[i] == 0 : v.empty();
-        if (on || !blank) ASSERT_EQ(v, full.string_at(i)) << "row " << i;
+        if (on || !blank) {
+          ASSERT_EQ(v, full.string_at(i)) << "row " << i;
+        }
       } else {
         const std::vector<uint8_t> zero(w, 0);
         const bool same = std::memcmp(reused.fixed.data() + i * w, full.fixed.data() + i * w, w) == 0;

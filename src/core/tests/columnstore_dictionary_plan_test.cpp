@@ -204,6 +204,19 @@ TEST(ColumnstoreDictionaryPlan, RefusedWhenItCannotPay) {
   EXPECT_FALSE(stream(ColumnType::Varlen, turnover, true).planned);
 }
 
+TEST(ColumnstoreDictionaryPlan, RefusedPastTheSizeCap) {
+  // Two large values repeated in every batch would pay, but their dictionary is over the cap: the
+  // batches keep their own (a shared dictionary may never fail a compression that would succeed).
+  const std::string a(9u << 20, 'a'), b(9u << 20, 'b'), c(1u << 20, 'c');
+  DictionaryPlanner big(ColumnType::Varlen, 2);
+  for (int r = 0; r < 6; ++r) big.add(r % 2 ? b : a);
+  EXPECT_GT(big.local_bytes(), 2 * big.shared_bytes());
+  EXPECT_FALSE(big.finish().has_value());
+  DictionaryPlanner small(ColumnType::Varlen, 2);
+  for (int r = 0; r < 6; ++r) small.add(r % 2 ? c : std::string_view(c).substr(1));
+  EXPECT_TRUE(small.finish().has_value());
+}
+
 TEST(ColumnstoreDictionaryPlan, UuidColumn) {
   std::vector<std::optional<std::string>> rows;
   for (int r = 0; r < 5000; ++r) {
