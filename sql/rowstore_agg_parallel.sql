@@ -54,7 +54,7 @@ SELECT check_par('SELECT count(*), sum(v) FROM %s');
 -- Whole chunks in the restriction (no filter left on their scans): parallel.
 SELECT check_par('SELECT time_bucket(''1 hour'', time) b, st, count(*) FROM %s
                   WHERE time >= ''2024-01-02'' AND time < ''2024-01-03'' GROUP BY 1, 2');
--- A filter on the chunk's scan: the serial node (over PostgreSQL's scan) is used.
+-- A filter on the chunk's scan: no parallel RowstoreAggregate (here PostgreSQL's parallel plan).
 SELECT check_par('SELECT dev, count(*) FROM %s WHERE v > 500 GROUP BY dev');
 -- Off: serial.
 SET strata.rowstore_agg_parallel = off;
@@ -75,20 +75,16 @@ SELECT leader_rows('SELECT st, count(*) FROM h WHERE time >= ''2024-01-01'' AND 
 SELECT check_par('SELECT time_bucket(''1 day'', time) b, dev, count(*), sum(v) FROM %s GROUP BY 1, 2');
 RESET parallel_leader_participation;
 
--- Rescans of the Gather (a nested loop's inner side, re-run per outer row): each run claims the
--- blocks anew.
+-- Rescans of the Gather (a subquery run again for each outer row): each run claims the blocks
+-- anew.
 CREATE TABLE st_counts AS SELECT st, count(*) AS n FROM p GROUP BY st;
-SET enable_hashjoin = off;
-SET enable_mergejoin = off;
-SET enable_material = off;
 EXPLAIN (COSTS OFF)
-SELECT s.st, g.c = s.n AS same FROM st_counts s JOIN (SELECT st, count(*) AS c FROM h GROUP BY st) g ON g.st = s.st
-ORDER BY 1;
-SELECT s.st, g.c = s.n AS same FROM st_counts s JOIN (SELECT st, count(*) AS c FROM h GROUP BY st) g ON g.st = s.st
-ORDER BY 1;
-RESET enable_hashjoin;
-RESET enable_mergejoin;
-RESET enable_material;
+SELECT s.st, (SELECT g.c FROM (SELECT st, count(*) AS c FROM h GROUP BY st OFFSET 0) g
+               WHERE g.st IS NOT DISTINCT FROM s.st) = s.n AS same
+FROM st_counts s ORDER BY 1;
+SELECT s.st, (SELECT g.c FROM (SELECT st, count(*) AS c FROM h GROUP BY st OFFSET 0) g
+               WHERE g.st IS NOT DISTINCT FROM s.st) = s.n AS same
+FROM st_counts s ORDER BY 1;
 
 -- A continuous aggregate refreshed by the parallel plan: the raw aggregation exactly, also after
 -- late rows.
