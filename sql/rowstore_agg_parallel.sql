@@ -68,7 +68,7 @@ DECLARE
   line text;
 BEGIN
   FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
-    IF line ~ '(Workers Launched|Rows Aggregated|RowstoreAggregate)' THEN RETURN NEXT line; END IF;
+    IF line ~ '(Workers Launched|Rows Aggregated)' THEN RETURN NEXT line; END IF;
   END LOOP;
 END $$;
 SELECT leader_rows('SELECT st, count(*) FROM h WHERE time >= ''2024-01-01'' AND time < ''2024-01-02'' GROUP BY st');
