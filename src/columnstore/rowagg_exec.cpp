@@ -927,6 +927,7 @@ void attach_shared(RowAggState* st, RowAggShared* shared) {
   st->serial_checked = false;
 }
 
+// Also on a rescan of the Gather (the workers are gone; the block count is the rescanned scan's).
 void initialize_dsm_rowagg(CustomScanState* node, ParallelContext* pcxt, void* coordinate) {
   RowAggState* st = (RowAggState*)node;
   RowAggShared* shared = (RowAggShared*)coordinate;
@@ -934,15 +935,6 @@ void initialize_dsm_rowagg(CustomScanState* node, ParallelContext* pcxt, void* c
   pg_atomic_init_u32(&shared->workers, 0);
   pg_atomic_init_u32(&shared->serial, 0);
   shared->nblocks = st->dscan != nullptr ? ((HeapScanDesc)st->dscan)->rs_nblocks : 0;
-  attach_shared(st, shared);
-}
-
-void reinitialize_dsm_rowagg(CustomScanState* node, ParallelContext* pcxt, void* coordinate) {
-  RowAggState* st = (RowAggState*)node;
-  RowAggShared* shared = (RowAggShared*)coordinate;
-  pg_atomic_write_u32(&shared->next, 0);
-  pg_atomic_write_u32(&shared->workers, 0);
-  pg_atomic_write_u32(&shared->serial, 0);
   attach_shared(st, shared);
 }
 
@@ -971,7 +963,7 @@ const CustomExecMethods exec_methods = {
     nullptr,
     pg::guarded<estimate_dsm_rowagg>,
     pg::guarded<initialize_dsm_rowagg>,
-    pg::guarded<reinitialize_dsm_rowagg>,
+    pg::guarded<initialize_dsm_rowagg>,
     pg::guarded<initialize_worker_rowagg>,
     nullptr,
     pg::guarded<explain_rowagg>,
