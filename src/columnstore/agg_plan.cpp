@@ -553,6 +553,45 @@ bool add_final_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output
 }
 }  // namespace
 
+namespace {
+
+// Rowstore chunks only: the same aggregation with the chunks' RowstoreAggregates shared by parallel
+// workers (rowagg_partial_path): a Finalize Aggregate over a Gather of an Append of them, with as
+// many workers as PostgreSQL gives the hypertable's own partial scan. Kept when it costs less.
+void add_rowagg_parallel_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output_rel, AppendPath* append,
+                              PathTarget* partial, GroupPathExtraData* ex, AggClauseCosts* final_costs, double groups) {
+  if (!input_rel->consider_parallel || !output_rel->consider_parallel || input_rel->partial_pathlist == NIL) return;
+  const int workers = ((Path*)linitial(input_rel->partial_pathlist))->parallel_workers;
+  if (workers <= 0) return;
+  List* subpaths = NIL;
+  double partial_rows = 0;
+  ListCell* lc;
+  foreach (lc, append->subpaths) {
+    RelOptInfo* child = ((Path*)lfirst(lc))->parent;
+    AppendRelInfo* appinfo = root->append_rel_array[child->relid];
+    Path* p = rowagg_partial_path(root, child, translate_target(root, partial, appinfo), groups, workers);
+    if (p == nullptr) return;
+    subpaths = lappend(subpaths, p);
+    partial_rows += p->rows;
+  }
+  RelOptInfo* partial_rel = makeNode(RelOptInfo);
+  partial_rel->reloptkind = RELOPT_UPPER_REL;
+  partial_rel->relids = bms_copy(input_rel->relids);
+  partial_rel->reltarget = partial;
+  partial_rel->consider_parallel = true;
+  // Every participant runs each chunk's node in turn (a plain Append of partial paths).
+  AppendPath* ap = create_append_path(root, partial_rel, NIL, subpaths, NIL, nullptr, workers, false, -1);
+  double gathered = clamp_row_est(partial_rows * (workers + 1));  // each participant's groups
+  Path* gather = (Path*)create_gather_path(root, partial_rel, &ap->path, partial, nullptr, &gathered);
+  Query* parse = root->parse;
+  add_path(output_rel, (Path*)create_agg_path(root, output_rel, gather, output_rel->reltarget,
+                                              parse->groupClause != NIL ? AGG_HASHED : AGG_PLAIN,
+                                              AGGSPLIT_FINAL_DESERIAL, parse->groupClause, (List*)ex->havingQual,
+                                              final_costs, groups));
+}
+
+}  // namespace
+
 void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
                                RelOptInfo* output_rel, void* extra) {
   if ((!guc_enable_columnstore_agg_pushdown && !guc_enable_rowstore_agg) || stage != UPPERREL_GROUP_AGG ||
@@ -658,6 +697,7 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
                                             parse->groupClause != NIL ? AGG_HASHED : AGG_PLAIN, AGGSPLIT_FINAL_DESERIAL,
                                             parse->groupClause, (List*)ex->havingQual, &final_costs, groups);
   add_path(output_rel, final_path);
+  if (!has_columnar) add_rowagg_parallel_path(root, input_rel, output_rel, append, partial, ex, &final_costs, groups);
 }
 
 void agg_init() {

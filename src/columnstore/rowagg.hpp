@@ -23,6 +23,8 @@ extern bool guc_enable_rowstore_agg;
 // Setting strata.rowstore_agg_direct_scan: RowstoreAggregate reads a heap chunk's pages itself
 // (rowagg_exec.cpp, direct_setup) when its child is a SeqScan without quals.
 extern bool guc_rowstore_agg_direct_scan;
+// Setting strata.rowstore_agg_parallel: parallel workers share RowstoreAggregate's direct scans.
+extern bool guc_rowstore_agg_parallel;
 
 // Whether the aggregation `partial` (the partial grouping target over the hypertable rel
 // `parent`) can be computed by RowstoreAggregate: checked once per query, before any chunk.
@@ -31,6 +33,12 @@ bool rowagg_query_supported(PlannerInfo* root, RelOptInfo* parent, PathTarget* p
 // The RowstoreAggregate path over `sub` (a path of the uncompressed chunk, or of a compressed
 // chunk's row part) computing `target` (the partial target translated to the chunk), or NULL.
 Path* rowagg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* target, double groups);
+
+// The parallel-aware RowstoreAggregate of the chunk `child` for a partial plan of `workers` workers
+// under a Gather: each participant reads a share of the chunk's heap blocks (claimed from shared
+// memory) and emits the partial groups of its rows; or NULL (a filter on the chunk, not a plain
+// relation, settings off).
+Path* rowagg_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget* target, double groups, int workers);
 
 // The groups a chunk `child` can hold when `target` (translated to the chunk) groups by a
 // time_bucket() of constant width of the hypertable's time column: its buckets times the groups

@@ -17,6 +17,7 @@
 
 extern "C" {
 #include "access/heapam.h"
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "access/htup_details.h"
 #include "access/tableam.h"
@@ -27,6 +28,7 @@ extern "C" {
 #include "common/hashfn.h"
 #include "executor/executor.h"
 #include "fmgr.h"
+#include "port/atomics.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -49,6 +51,27 @@ struct ShortSlot {
 };
 constexpr int kShortBits = 8;
 constexpr int kShortSlots = 1 << kShortBits;
+
+// In the dynamic shared memory of a parallel query, one per parallel-aware RowstoreAggregate: the
+// participants (the leader and each worker) claim ranges of the chunk's blocks from `next`, each
+// reads its blocks directly and emits its own partial groups (the Finalize Aggregate above the
+// Gather combines them). `nblocks` is the leader's count at the scan's start.
+//
+// The leader claims blocks only until a worker has started (`workers`): a participant emits its
+// groups only after its share of a chunk, and while the leader reads its share it does not read the
+// workers' tuple queues, which fill up (a chunk's groups are more than a queue holds) and stop the
+// workers. From then on the leader reads their rows and the workers share the blocks (every
+// worker runs every chunk's node to its end, so the blocks left are all read).
+struct RowAggShared {
+  pg_atomic_uint32 next;
+  pg_atomic_uint32 workers;  // the workers that have started
+  uint32 nblocks;
+  // Without the direct scan (a chunk that is not a heap), the one participant that set it reads
+  // the child's whole scan and the others nothing.
+  pg_atomic_uint32 serial;
+};
+// Blocks claimed at a time: few atomic operations, and a small imbalance at the end.
+constexpr uint32 kClaimBlocks = 16;
 
 struct RowAggState {
   CustomScanState css;
@@ -97,6 +120,10 @@ struct RowAggState {
   TableScanDesc dscan;
   TupleDesc ddesc;
   BlockNumber dblock;  // the next block to read
+  BlockNumber dend;    // the end of the claimed blocks (all of them when not parallel)
+  bool parallel;       // parallel-aware: the blocks are shared with the other participants
+  RowAggShared* shared;  // set when run in a parallel query (nullptr: all blocks are this node's)
+  bool serial_checked;   // (without the direct scan) whether this participant tried `serial`
   int dindex, dcount;  // the next of the current page's visible tuples, and their number
   // The current page: read by heapgetpage() (dbuf invalid: the scan's rs_cbuf and rs_vistuples)
   // or, when all-visible, by the node itself (dbuf pinned, dlines its normal line pointers).
@@ -391,6 +418,13 @@ inline void add_row(RowAggState* st, const Datum* values, const bool* isnull) {
 
 // Reads rows from the child into the groups until it is exhausted or the table is full.
 void fill(RowAggState* st) {
+  if (st->shared != nullptr && !st->serial_checked) {
+    st->serial_checked = true;
+    if (pg_atomic_exchange_u32(&st->shared->serial, 1) != 0) {
+      st->child_done = true;  // another participant reads the child
+      return;
+    }
+  }
   while (st->ngroups < kMaxHashGroups) {
     TupleTableSlot* slot = ExecProcNode(st->child);
     if (TupIsNull(slot)) {
@@ -501,6 +535,19 @@ void fill_direct(RowAggState* st) {
 template <int NKEY>
 void fill_direct_pages_n(RowAggState* st, HeapScanDesc hs);
 
+// The next range of blocks of a parallel scan into [dblock, dend); false when none is left (and
+// always false outside a parallel query, where the node's range was every block).
+bool claim_blocks(RowAggState* st, HeapScanDesc hs) {
+  if (st->shared == nullptr) return false;
+  if (!IsParallelWorker() && pg_atomic_read_u32(&st->shared->workers) > 0) return false;
+  const uint32 nblocks = Min(st->shared->nblocks, hs->rs_nblocks);
+  const uint32 first = pg_atomic_fetch_add_u32(&st->shared->next, kClaimBlocks);
+  if (first >= nblocks) return false;
+  st->dblock = first;
+  st->dend = Min(first + kClaimBlocks, nblocks);
+  return true;
+}
+
 void release_page(RowAggState* st) {
   if (BufferIsValid(st->dbuf)) ReleaseBuffer(st->dbuf);
   st->dbuf = InvalidBuffer;
@@ -561,7 +608,7 @@ template <int NKEY>
 void fill_direct_pages_n(RowAggState* st, HeapScanDesc hs) {
   while (st->ngroups < kMaxHashGroups) {
     if (st->dindex >= st->dcount) {
-      if (st->dblock >= hs->rs_nblocks) {
+      if (st->dblock >= st->dend && !claim_blocks(st, hs)) {
         st->child_done = true;
         return;
       }
@@ -763,6 +810,7 @@ void direct_setup(RowAggState* st, EState* estate, int eflags) {
     return;
   }
   st->dblock = 0;
+  st->dend = ((HeapScanDesc)st->dscan)->rs_nblocks;
   st->dindex = st->dcount = 0;
   st->dbuf = InvalidBuffer;
 }
@@ -828,7 +876,12 @@ void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
   st->emitting = false;
   st->dscan = nullptr;
   st->direct = false;
-  if (guc_rowstore_agg_direct_scan) direct_setup(st, estate, eflags);
+  st->parallel = cscan->scan.plan.parallel_aware;
+  st->shared = nullptr;
+  st->serial_checked = false;
+  // (a parallel-aware node was planned for the direct scan: it reads the heap itself whatever the
+  // setting says by now)
+  if (guc_rowstore_agg_direct_scan || st->parallel) direct_setup(st, estate, eflags);
   // The grouping columns' kinds and input positions (after direct_setup, which renumbers them).
   st->kkind = (uint8*)palloc0(n);
   st->kpos = (int*)palloc0(sizeof(int) * n);
@@ -857,9 +910,38 @@ void rescan_rowagg(CustomScanState* node) {
     release_page(st);
     table_rescan(st->dscan, nullptr);
     st->dblock = 0;
+    st->dend = st->shared != nullptr ? 0 : ((HeapScanDesc)st->dscan)->rs_nblocks;
     st->dindex = st->dcount = 0;
   }
+  st->serial_checked = false;
   ExecReScan(st->child);
+}
+
+// Parallel query (RowAggShared): the leader sets the shared state up after its own start, so
+// that the number of blocks is its scan's; every participant then claims its blocks from it.
+Size estimate_dsm_rowagg(CustomScanState* node, ParallelContext* pcxt) { return MAXALIGN(sizeof(RowAggShared)); }
+
+void attach_shared(RowAggState* st, RowAggShared* shared) {
+  st->shared = shared;
+  st->dblock = st->dend = 0;  // nothing claimed yet
+  st->serial_checked = false;
+}
+
+// Also on a rescan of the Gather (the workers are gone; the block count is the rescanned scan's).
+void initialize_dsm_rowagg(CustomScanState* node, ParallelContext* pcxt, void* coordinate) {
+  RowAggState* st = (RowAggState*)node;
+  RowAggShared* shared = (RowAggShared*)coordinate;
+  pg_atomic_init_u32(&shared->next, 0);
+  pg_atomic_init_u32(&shared->workers, 0);
+  pg_atomic_init_u32(&shared->serial, 0);
+  shared->nblocks = st->dscan != nullptr ? ((HeapScanDesc)st->dscan)->rs_nblocks : 0;
+  attach_shared(st, shared);
+}
+
+void initialize_worker_rowagg(CustomScanState* node, shm_toc* toc, void* coordinate) {
+  RowAggShared* shared = (RowAggShared*)coordinate;
+  attach_shared((RowAggState*)node, shared);
+  pg_atomic_fetch_add_u32(&shared->workers, 1);
 }
 
 void explain_rowagg(CustomScanState* node, List* ancestors, ExplainState* es) {
@@ -879,10 +961,10 @@ const CustomExecMethods exec_methods = {
     pg::guarded<rescan_rowagg>,
     nullptr,
     nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
+    pg::guarded<estimate_dsm_rowagg>,
+    pg::guarded<initialize_dsm_rowagg>,
+    pg::guarded<initialize_dsm_rowagg>,
+    pg::guarded<initialize_worker_rowagg>,
     nullptr,
     pg::guarded<explain_rowagg>,
 };

@@ -22,6 +22,7 @@ extern "C" {
 #include "commands/extension.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/cost.h"
 #include "optimizer/plancat.h"
 #include "optimizer/planmain.h"
@@ -39,6 +40,7 @@ namespace strata::columnstore {
 
 bool guc_enable_rowstore_agg = false;
 bool guc_rowstore_agg_direct_scan = true;
+bool guc_rowstore_agg_parallel = true;
 
 namespace {
 
@@ -162,6 +164,9 @@ Plan* plan_rowagg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, Lis
   // is the table's physical one: the values are then read straight from the scanned tuple.
   if (IsA(child, SeqScan) || IsA(child, IndexScan) || IsA(child, BitmapHeapScan))
     child->targetlist = build_physical_tlist(root, best_path->path.parent);
+  // A parallel-aware node divides the chunk's blocks among the participants itself (its child,
+  // planned from a partial path, is only opened, or read whole by one participant).
+  if (best_path->path.parallel_aware) child->parallel_aware = false;
   const int nspecs = list_length(vars);
   int maxpos = 0;
   for (int s = 0; s < nspecs; ++s) {
@@ -235,8 +240,10 @@ bool rowagg_query_supported(PlannerInfo* root, RelOptInfo* parent, PathTarget* p
   return analyze_target(root, partial, parent->relid, &specs, &vars, &consts, &nbucket);
 }
 
-Path* rowagg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* target, double groups) {
-  if (!guc_enable_rowstore_agg || sub->param_info != nullptr || sub->parallel_aware) return nullptr;
+namespace {
+
+Path* make_rowagg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* target, double groups,
+                       int workers) {
   List* specs = NIL;
   List* vars = NIL;
   List* consts = NIL;
@@ -247,9 +254,9 @@ Path* rowagg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* t
   path->path.parent = child;
   path->path.pathtarget = target;
   path->path.param_info = nullptr;
-  path->path.parallel_aware = false;
-  path->path.parallel_safe = false;
-  path->path.parallel_workers = 0;
+  path->path.parallel_aware = workers > 0;
+  path->path.parallel_safe = workers > 0;
+  path->path.parallel_workers = workers;
   path->path.pathkeys = NIL;
   path->flags = 0;
   path->custom_paths = list_make1(sub);
@@ -272,6 +279,27 @@ Path* rowagg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* t
   path->path.startup_cost = sub->total_cost;
   path->path.total_cost = sub->total_cost + 0.25 * cpu_operator_cost * ncols * rows + cpu_tuple_cost * path->path.rows;
   return &path->path;
+}
+
+}  // namespace
+
+Path* rowagg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* target, double groups) {
+  if (!guc_enable_rowstore_agg || sub->param_info != nullptr || sub->parallel_aware) return nullptr;
+  return make_rowagg_path(root, child, sub, target, groups, 0);
+}
+
+Path* rowagg_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget* target, double groups, int workers) {
+  // Only where every participant reads its share of the heap directly (rowagg_exec.cpp's
+  // direct_setup): a sequential scan of the chunk without a filter.
+  if (!guc_enable_rowstore_agg || !guc_rowstore_agg_parallel || !guc_rowstore_agg_direct_scan || workers <= 0 ||
+      !child->consider_parallel || child->baserestrictinfo != NIL || child->lateral_relids != nullptr ||
+      child->rtekind != RTE_RELATION)
+    return nullptr;
+  // The partial scan path costs and sizes the participant's share.
+  Path* sub = create_seqscan_path(root, child, nullptr, workers);
+  if (!sub->parallel_safe) return nullptr;
+  if (!is_parallel_safe(root, (Node*)target->exprs)) return nullptr;
+  return make_rowagg_path(root, child, sub, target, groups, workers);
 }
 
 void rowagg_init() { RegisterCustomScanMethods(&rowagg_scan_methods); }

@@ -137,6 +137,10 @@ void define_settings() {
                            "RowstoreAggregate reads the pages of a heap chunk itself when its scan has no filter.",
                            "Off, it pulls the rows of PostgreSQL's sequential scan (for comparisons).",
                            &columnstore::guc_rowstore_agg_direct_scan, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.rowstore_agg_parallel",
+                           "Lets parallel workers share RowstoreAggregate's direct reads of heap chunks (a partial plan under a Gather).",
+                           "Off, each chunk is aggregated by one process (for comparisons).",
+                           &columnstore::guc_rowstore_agg_parallel, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_columnstore_parallel_scan",
                            "Lets parallel workers share the scan of compressed chunks (their batches divided among them).",
                            "Off, compressed chunks are read by one process each (for comparisons).",
