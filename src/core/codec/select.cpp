@@ -166,7 +166,7 @@ void plain_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& 
     const uint32_t l = static_cast<uint32_t>(len_of(ks[j]));
     std::fill(out.offsets.begin() + static_cast<std::ptrdiff_t>(row), out.offsets.begin() + rows[j] + 1, at);
     row = rows[j] + 1;
-    std::memcpy(out.data.data() + at, body + start, l);
+    if (l != 0) std::memcpy(out.data.data() + at, body + start, l);  // (data() may be null when empty)
     at += l;
   }
   std::fill(out.offsets.begin() + static_cast<std::ptrdiff_t>(row), out.offsets.end(), at);
