@@ -49,6 +49,7 @@ namespace strata {
 bool guc_enable_chunk_exclusion = true;
 bool guc_enable_ordered_append = true;
 bool guc_enable_runtime_exclusion = true;
+bool guc_enable_parallel_chunk_append = true;
 bool guc_enable_chunk_index_sharing = true;
 bool guc_enable_chunk_path_cloning = true;
 bool guc_enable_chunk_plan_copies = true;
@@ -964,6 +965,48 @@ void use_chunk_append_for_appends(PlannerInfo* root, RelOptInfo* rel, const Hype
   }
 }
 
+// Whether chunks that `runtime` excludes at executor start may also be read by parallel workers
+// (strata.enable_parallel_chunk_append): every clause is evaluated at startup (none on executor
+// parameters, which workers are not sent) and is parallel safe, so every participant of the Gather
+// evaluates them alike (the same parameters, snapshot and statement time) and keeps the same
+// children. They must: the leader sets up the shared state of the children it keeps, and a
+// worker's parallel-aware scan looks its own up there.
+bool runtime_allows_parallel(PlannerInfo* root, List* runtime) {
+  if (!guc_enable_parallel_chunk_append) return false;
+  ListCell* lc;
+  foreach (lc, runtime) {
+    const RuntimeClause* rc = (const RuntimeClause*)lfirst(lc);
+    if (rc->exec_time || !is_parallel_safe(root, (Node*)rc->value)) return false;
+  }
+  return true;
+}
+
+// With run-time clauses, the partial Append paths that add_paths_to_append_rel made from the
+// chunks' partial paths (which exclude nothing) are replaced by one partial ChunkAppend over each
+// chunk's cheapest partial path. It is not parallel-aware: every participant evaluates the clauses
+// at its startup and reads the surviving children one after the other, and each child's
+// parallel-aware scan shares out its blocks among them (PostgreSQL's non-parallel-aware Append over
+// partial paths, with enable_parallel_append off, does the same). The real-time aggregate's raw
+// tail is the case: one chunk at or above the watermark, aggregated in parallel.
+void use_partial_chunk_append(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, ChildRel* kids,
+                              int n, List* runtime) {
+  rel->partial_pathlist = NIL;
+  if (!rel->consider_parallel || rel->lateral_relids != nullptr) return;
+  ChunkAppendChild* children = (ChunkAppendChild*)palloc(sizeof(ChunkAppendChild) * n);
+  int workers = 0;
+  for (int i = 0; i < n; ++i) {
+    if (kids[i].rel == nullptr || kids[i].rel->partial_pathlist == NIL) return;
+    Path* sub = (Path*)linitial(kids[i].rel->partial_pathlist);
+    workers = std::max(workers, sub->parallel_workers);
+    children[i] = ChunkAppendChild{sub, kids[i].range_start, kids[i].range_end, kids[i].space_start, kids[i].space_end};
+  }
+  if (workers == 0) return;
+  CustomPath* path = chunk_append_path_create(root, rel, children, n, runtime, ht->time_type, NIL, nullptr, nullptr);
+  path->path.parallel_safe = true;
+  path->path.parallel_workers = workers;
+  add_partial_path(rel, &path->path);
+}
+
 bool expr_is_time_var(Expr* expr, Index relid, AttrNumber attno) {
   while (expr != nullptr && IsA(expr, RelabelType)) expr = ((RelabelType*)expr)->arg;
   return expr != nullptr && IsA(expr, Var) && ((Var*)expr)->varno == (int)relid &&
@@ -1520,6 +1563,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   List* time_order = time_order_for_bucket_keys(root, rel, ht);
   int64 watermark = 0;
   const bool below_watermark = cagg_watermark_upper_bound(root, rel, ht, &watermark);
+  const bool parallel_runtime = runtime != NIL && runtime_allows_parallel(root, runtime);
   const int nchunks = list_length(chunks);
   ChildRel* kids = (ChildRel*)palloc(sizeof(ChildRel) * (nchunks > 0 ? nchunks : 1));
   int n = 0;
@@ -1559,9 +1603,12 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       drop_clauses_covering_chunk(child, ht, c->range_start, c->range_end,
                                   root->append_rel_array[child_rti]->translated_vars);
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
-      // exclude chunks, so no partial paths compete with it.
+      // exclude chunks: the chunks' partial paths are made only for a partial ChunkAppend
+      // (use_partial_chunk_append), never for an Append that would compete with it.
       Var* time_var = (Var*)list_nth(root->append_rel_array[child_rti]->translated_vars, ht->time_attno - 1);
-      if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order, time_var->varattno, &tmpl, &ctmpl)) continue;
+      if (!plan_chunk_rel(root, rel, child, runtime == NIL || parallel_runtime, c, dml, time_order, time_var->varattno,
+                          &tmpl, &ctmpl))
+        continue;
       // (the chunks are alike: when the first two row-store chunks read do not make a template,
       // the others are not asked, which costs about a sort path per chunk)
       if (copies_allowed && copy_src.path == nullptr && template_attempts < kPlanCopyAttempts) {
@@ -1602,6 +1649,12 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   for (int i = 0; i < n; ++i) live = lappend(live, kids[i].rel);
   add_paths_to_append_rel(root, rel, live);
   if (guc_enable_runtime_exclusion) use_chunk_append_for_appends(root, rel, ht, kids, n, runtime);
+  if (runtime != NIL) {
+    if (parallel_runtime)
+      use_partial_chunk_append(root, rel, ht, kids, n, runtime);
+    else
+      rel->partial_pathlist = NIL;
+  }
   // Reading chunks one after the other in range order is ordered only when no two of them share
   // a time range (with a hash dimension, several do unless a hash restriction left one slice):
   // otherwise PostgreSQL's MergeAppend paths stay.

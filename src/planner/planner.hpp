@@ -21,6 +21,8 @@ extern bool guc_enable_chunk_path_cloning;
 // Setting strata.enable_chunk_plan_copies (chunks an ordered LIMIT will not reach, planner.cpp).
 extern bool guc_enable_chunk_plan_copies;
 extern bool guc_enable_runtime_exclusion;
+// Setting strata.enable_parallel_chunk_append (partial ChunkAppend paths, planner.cpp).
+extern bool guc_enable_parallel_chunk_append;
 // Setting strata.enable_skipscan (src/planner/skip_scan.cpp).
 extern bool guc_enable_skipscan;
 // Setting strata.enable_bucket_agg (src/planner/bucket_agg.cpp).
