@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "catalog/chunks.hpp"
+#include "core/time/chunk_range.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
 #include "planner/chunk_append.hpp"
@@ -35,7 +36,10 @@ extern "C" {
 #include "optimizer/prep.h"
 #include "rewrite/rewriteManip.h"
 #include "parser/parsetree.h"
+#include "optimizer/tlist.h"
 #include "utils/fmgroids.h"
+#include "utils/selfuncs.h"
+#include "utils/timestamp.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/lsyscache.h"
@@ -1735,6 +1739,98 @@ void check_compressed_chunk_rel(PlannerInfo* root, Oid relid, bool inhparent, Re
   if (compressed_chunk_dml != nullptr && is_dml_target_rel(root, rel->relid)) return;
   if (compressed_chunk_rel == nullptr) refuse_compressed_chunk(&chunk);
   compressed_chunk_rel(root, relid, rel, &chunk);
+}
+
+namespace {
+
+// The number of time_bucket(width, time) buckets that the ranges of a ChunkAppend path's children
+// can hold (width in microseconds, the internal axis of timestamps), or -1.
+double chunk_append_buckets(const CustomPath* path, int64 width) {
+  List* ranges = (List*)linitial(path->custom_private);
+  double buckets = 0;
+  int64 prev_start = 0;
+  for (int i = 0; i + 3 < list_length(ranges); i += 4) {
+    const int64 start = DatumGetInt64(((Const*)list_nth(ranges, i))->constvalue);
+    const int64 end = DatumGetInt64(((Const*)list_nth(ranges, i + 1))->constvalue);
+    if (end <= start || start == core::kOpenStart || end == core::kOpenEnd) return -1;
+    if (i > 0 && start == prev_start) continue;  // (a hash slice of the same range)
+    prev_start = start;
+    // (+1: a chunk's range need not start on a bucket boundary)
+    buckets += std::ceil(((double)end - (double)start) / (double)width) + 1;
+  }
+  return buckets;
+}
+
+// The partial ChunkAppend under `path` (through a projection), or nullptr.
+const CustomPath* partial_chunk_append_below(const Path* path) {
+  if (IsA(path, ProjectionPath)) path = ((const ProjectionPath*)path)->subpath;
+  return is_chunk_append_path(path) && path->parallel_safe ? (const CustomPath*)path : nullptr;
+}
+
+// At most how many groups GROUP BY yields over the chunks of `append`: the buckets of its first
+// time_bucket(fixed interval, time) key times the other keys' groups; -1 when there is none.
+double capped_bucket_groups(PlannerInfo* root, RelOptInfo* input_rel, const CustomPath* append) {
+  const Hypertable* ht = hypertable_get(planner_rt_fetch(input_rel->relid, root)->relid);
+  if (ht == nullptr || (ht->time_type != TIMESTAMPTZOID && ht->time_type != TIMESTAMPOID)) return -1;
+  List* others = NIL;
+  double buckets = -1;
+  ListCell* lc;
+  foreach (lc, get_sortgrouplist_exprs(root->parse->groupClause, root->processed_tlist)) {
+    Node* e = (Node*)lfirst(lc);
+    if (buckets < 0 && IsA(e, FuncExpr) && list_length(((FuncExpr*)e)->args) == 2 &&
+        is_strata_time_bucket(((FuncExpr*)e)->funcid)) {
+      const Node* w = (const Node*)linitial(((FuncExpr*)e)->args);
+      if (IsA(w, Const) && !((const Const*)w)->constisnull && ((const Const*)w)->consttype == INTERVALOID &&
+          expr_is_time_var((Expr*)lsecond(((FuncExpr*)e)->args), input_rel->relid, ht->time_attno)) {
+        const Interval* iv = DatumGetIntervalP(((const Const*)w)->constvalue);
+        const int64 width = iv->month == 0 ? iv->time + (int64)iv->day * USECS_PER_DAY : 0;
+        if (width > 0) buckets = chunk_append_buckets(append, width);
+        if (buckets >= 0) continue;
+      }
+    }
+    others = lappend(others, e);
+  }
+  if (buckets < 0) return -1;
+  return buckets * (others == NIL ? 1.0 : estimate_num_groups(root, others, input_rel->rows, nullptr, nullptr));
+}
+
+}  // namespace
+
+void add_bucket_capped_gather_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
+                                    RelOptInfo* output_rel, void* extra) {
+  if (stage != UPPERREL_GROUP_AGG || extra == nullptr || !guc_enable_parallel_chunk_append) return;
+  const GroupPathExtraData* ex = (const GroupPathExtraData*)extra;
+  if (input_rel->reloptkind != RELOPT_BASEREL || root->parse->groupingSets != NIL ||
+      root->parse->groupClause == NIL || root->hasHavingQual || (ex->flags & GROUPING_CAN_PARTIAL_AGG) == 0 ||
+      (ex->flags & GROUPING_CAN_USE_HASH) == 0 || ex->patype != PARTITIONWISE_AGGREGATE_NONE ||
+      output_rel->pathlist == NIL)
+    return;
+  RelOptInfo* partial_rel = find_base_rel(root, input_rel->relid) == input_rel
+                                ? fetch_upper_rel(root, UPPERREL_PARTIAL_GROUP_AGG, output_rel->relids)
+                                : nullptr;
+  if (partial_rel == nullptr) return;
+  AggPath* best = nullptr;
+  ListCell* lc;
+  foreach (lc, partial_rel->partial_pathlist) {
+    Path* p = (Path*)lfirst(lc);
+    if (!IsA(p, AggPath) || ((AggPath*)p)->aggstrategy != AGG_HASHED ||
+        ((AggPath*)p)->aggsplit != AGGSPLIT_INITIAL_SERIAL || partial_chunk_append_below(((AggPath*)p)->subpath) == nullptr)
+      continue;
+    if (best == nullptr || p->total_cost < best->path.total_cost) best = (AggPath*)p;
+  }
+  if (best == nullptr) return;
+  const double groups = capped_bucket_groups(root, input_rel, partial_chunk_append_below(best->subpath));
+  if (groups < 0 || groups >= best->path.rows) return;
+  AggPath* partial = makeNode(AggPath);
+  memcpy(partial, best, sizeof(AggPath));
+  partial->path.rows = clamp_row_est(groups);
+  partial->numGroups = (Cardinality)partial->path.rows;
+  double gathered = partial->path.rows * partial->path.parallel_workers;
+  Path* gather = (Path*)create_gather_path(root, partial_rel, &partial->path, partial_rel->reltarget, nullptr, &gathered);
+  const double final_groups = std::min(gathered, ((Path*)linitial(output_rel->pathlist))->rows);
+  add_path(output_rel, (Path*)create_agg_path(root, output_rel, gather, output_rel->reltarget, AGG_HASHED,
+                                              AGGSPLIT_FINAL_DESERIAL, root->parse->groupClause, NIL,
+                                              &ex->agg_final_costs, final_groups));
 }
 
 void planner_init() {
