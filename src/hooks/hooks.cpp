@@ -99,6 +99,7 @@ constexpr UpperPathsHandler kCreateUpperPaths[] = {
     gapfill::add_gapfill_paths,  // gapfill: GapFill above an aggregation grouped by time_bucket_gapfill()
     add_skip_scan_paths,  // planner: DISTINCT / DISTINCT ON over a btree prefix as a skip scan
     add_bucket_agg_paths,  // planner: GROUP BY time_bucket() over bucket-ordered input, aggregated natively
+    add_bucket_capped_gather_paths,  // planner: parallel time_bucket() aggregation over a partial ChunkAppend, groups estimated from the chunks' ranges
 };
 
 // ProcessUtility_hook. "wrap" handlers nest, the first outermost: each does its work before and

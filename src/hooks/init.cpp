@@ -69,6 +69,10 @@ void define_settings() {
                            "Excludes chunks at executor start for now()-relative and parameterized predicates.",
                            nullptr, &guc_enable_runtime_exclusion, true, PGC_USERSET, 0, nullptr,
                            nullptr, nullptr);
+  DefineCustomBoolVariable("strata.enable_parallel_chunk_append",
+                           "Plans chunks excluded at executor start also with parallel workers: a ChunkAppend over partial scans under a Gather.",
+                           "Off, a query with such clauses (now()-relative, parameters, a real-time aggregate's watermark) reads its chunks serially.",
+                           &guc_enable_parallel_chunk_append, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_lazy_chunk_locking",
                            "Locks only the chunks that survive startup exclusion when a cached plan runs.",
                            "Off, plans list every chunk they may read and PostgreSQL locks them all before execution.",

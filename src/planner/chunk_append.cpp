@@ -355,7 +355,11 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
   // it is first read. EXPLAIN and instrumented runs (EXPLAIN ANALYZE, auto_explain) initialize
   // every child at once, so that they show the children never read; so do statements other than
   // plain SELECT (row locks, EvalPlanQual rechecks and DML keep PostgreSQL's order of things).
+  // So does a partial ChunkAppend (under a Gather, the only ChunkAppend marked parallel safe): the
+  // leader sets up the shared state of its children's parallel-aware scans, and each worker
+  // attaches to it, when the executor starts.
   state->defer_init = (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 && estate->es_instrument == 0 &&
+                      !cscan->scan.plan.parallel_safe &&
                       estate->es_plannedstmt != nullptr &&
                       estate->es_plannedstmt->commandType == CMD_SELECT &&
                       estate->es_plannedstmt->rowMarks == NIL && estate->es_epq_active == nullptr;

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "catalog/chunks.hpp"
+#include "core/time/chunk_range.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
 #include "planner/chunk_append.hpp"
@@ -35,7 +36,10 @@ extern "C" {
 #include "optimizer/prep.h"
 #include "rewrite/rewriteManip.h"
 #include "parser/parsetree.h"
+#include "optimizer/tlist.h"
 #include "utils/fmgroids.h"
+#include "utils/selfuncs.h"
+#include "utils/timestamp.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/lsyscache.h"
@@ -49,6 +53,7 @@ namespace strata {
 bool guc_enable_chunk_exclusion = true;
 bool guc_enable_ordered_append = true;
 bool guc_enable_runtime_exclusion = true;
+bool guc_enable_parallel_chunk_append = true;
 bool guc_enable_chunk_index_sharing = true;
 bool guc_enable_chunk_path_cloning = true;
 bool guc_enable_chunk_plan_copies = true;
@@ -964,6 +969,48 @@ void use_chunk_append_for_appends(PlannerInfo* root, RelOptInfo* rel, const Hype
   }
 }
 
+// Whether chunks that `runtime` excludes at executor start may also be read by parallel workers
+// (strata.enable_parallel_chunk_append): every clause is evaluated at startup (none on executor
+// parameters, which workers are not sent) and is parallel safe, so every participant of the Gather
+// evaluates them alike (the same parameters, snapshot and statement time) and keeps the same
+// children. They must: the leader sets up the shared state of the children it keeps, and a
+// worker's parallel-aware scan looks its own up there.
+bool runtime_allows_parallel(PlannerInfo* root, List* runtime) {
+  if (!guc_enable_parallel_chunk_append) return false;
+  ListCell* lc;
+  foreach (lc, runtime) {
+    const RuntimeClause* rc = (const RuntimeClause*)lfirst(lc);
+    if (rc->exec_time || !is_parallel_safe(root, (Node*)rc->value)) return false;
+  }
+  return true;
+}
+
+// With run-time clauses, the partial Append paths that add_paths_to_append_rel made from the
+// chunks' partial paths (which exclude nothing) are replaced by one partial ChunkAppend over each
+// chunk's cheapest partial path. It is not parallel-aware: every participant evaluates the clauses
+// at its startup and reads the surviving children one after the other, and each child's
+// parallel-aware scan shares out its blocks among them (PostgreSQL's non-parallel-aware Append over
+// partial paths, with enable_parallel_append off, does the same). The real-time aggregate's raw
+// tail is the case: one chunk at or above the watermark, aggregated in parallel.
+void use_partial_chunk_append(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, ChildRel* kids,
+                              int n, List* runtime) {
+  rel->partial_pathlist = NIL;
+  if (!rel->consider_parallel || rel->lateral_relids != nullptr) return;
+  ChunkAppendChild* children = (ChunkAppendChild*)palloc(sizeof(ChunkAppendChild) * n);
+  int workers = 0;
+  for (int i = 0; i < n; ++i) {
+    if (kids[i].rel == nullptr || kids[i].rel->partial_pathlist == NIL) return;
+    Path* sub = (Path*)linitial(kids[i].rel->partial_pathlist);
+    workers = std::max(workers, sub->parallel_workers);
+    children[i] = ChunkAppendChild{sub, kids[i].range_start, kids[i].range_end, kids[i].space_start, kids[i].space_end};
+  }
+  if (workers == 0) return;
+  CustomPath* path = chunk_append_path_create(root, rel, children, n, runtime, ht->time_type, NIL, nullptr, nullptr);
+  path->path.parallel_safe = true;
+  path->path.parallel_workers = workers;
+  add_partial_path(rel, &path->path);
+}
+
 bool expr_is_time_var(Expr* expr, Index relid, AttrNumber attno) {
   while (expr != nullptr && IsA(expr, RelabelType)) expr = ((RelabelType*)expr)->arg;
   return expr != nullptr && IsA(expr, Var) && ((Var*)expr)->varno == (int)relid &&
@@ -1520,6 +1567,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   List* time_order = time_order_for_bucket_keys(root, rel, ht);
   int64 watermark = 0;
   const bool below_watermark = cagg_watermark_upper_bound(root, rel, ht, &watermark);
+  const bool parallel_runtime = runtime != NIL && runtime_allows_parallel(root, runtime);
   const int nchunks = list_length(chunks);
   ChildRel* kids = (ChildRel*)palloc(sizeof(ChildRel) * (nchunks > 0 ? nchunks : 1));
   int n = 0;
@@ -1559,9 +1607,12 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       drop_clauses_covering_chunk(child, ht, c->range_start, c->range_end,
                                   root->append_rel_array[child_rti]->translated_vars);
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
-      // exclude chunks, so no partial paths compete with it.
+      // exclude chunks: the chunks' partial paths are made only for a partial ChunkAppend
+      // (use_partial_chunk_append), never for an Append that would compete with it.
       Var* time_var = (Var*)list_nth(root->append_rel_array[child_rti]->translated_vars, ht->time_attno - 1);
-      if (!plan_chunk_rel(root, rel, child, runtime == NIL, c, dml, time_order, time_var->varattno, &tmpl, &ctmpl)) continue;
+      if (!plan_chunk_rel(root, rel, child, runtime == NIL || parallel_runtime, c, dml, time_order, time_var->varattno,
+                          &tmpl, &ctmpl))
+        continue;
       // (the chunks are alike: when the first two row-store chunks read do not make a template,
       // the others are not asked, which costs about a sort path per chunk)
       if (copies_allowed && copy_src.path == nullptr && template_attempts < kPlanCopyAttempts) {
@@ -1602,6 +1653,12 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   for (int i = 0; i < n; ++i) live = lappend(live, kids[i].rel);
   add_paths_to_append_rel(root, rel, live);
   if (guc_enable_runtime_exclusion) use_chunk_append_for_appends(root, rel, ht, kids, n, runtime);
+  if (runtime != NIL) {
+    if (parallel_runtime)
+      use_partial_chunk_append(root, rel, ht, kids, n, runtime);
+    else
+      rel->partial_pathlist = NIL;
+  }
   // Reading chunks one after the other in range order is ordered only when no two of them share
   // a time range (with a hash dimension, several do unless a hash restriction left one slice):
   // otherwise PostgreSQL's MergeAppend paths stay.
@@ -1682,6 +1739,98 @@ void check_compressed_chunk_rel(PlannerInfo* root, Oid relid, bool inhparent, Re
   if (compressed_chunk_dml != nullptr && is_dml_target_rel(root, rel->relid)) return;
   if (compressed_chunk_rel == nullptr) refuse_compressed_chunk(&chunk);
   compressed_chunk_rel(root, relid, rel, &chunk);
+}
+
+namespace {
+
+// The number of time_bucket(width, time) buckets that the ranges of a ChunkAppend path's children
+// can hold (width in microseconds, the internal axis of timestamps), or -1.
+double chunk_append_buckets(const CustomPath* path, int64 width) {
+  List* ranges = (List*)linitial(path->custom_private);
+  double buckets = 0;
+  int64 prev_start = 0;
+  for (int i = 0; i + 3 < list_length(ranges); i += 4) {
+    const int64 start = DatumGetInt64(((Const*)list_nth(ranges, i))->constvalue);
+    const int64 end = DatumGetInt64(((Const*)list_nth(ranges, i + 1))->constvalue);
+    if (end <= start || start == core::kOpenStart || end == core::kOpenEnd) return -1;
+    if (i > 0 && start == prev_start) continue;  // (a hash slice of the same range)
+    prev_start = start;
+    // (+1: a chunk's range need not start on a bucket boundary)
+    buckets += std::ceil(((double)end - (double)start) / (double)width) + 1;
+  }
+  return buckets;
+}
+
+// The partial ChunkAppend under `path` (through a projection), or nullptr.
+const CustomPath* partial_chunk_append_below(const Path* path) {
+  if (IsA(path, ProjectionPath)) path = ((const ProjectionPath*)path)->subpath;
+  return is_chunk_append_path(path) && path->parallel_safe ? (const CustomPath*)path : nullptr;
+}
+
+// At most how many groups GROUP BY yields over the chunks of `append`: the buckets of its first
+// time_bucket(fixed interval, time) key times the other keys' groups; -1 when there is none.
+double capped_bucket_groups(PlannerInfo* root, RelOptInfo* input_rel, const CustomPath* append) {
+  const Hypertable* ht = hypertable_get(planner_rt_fetch(input_rel->relid, root)->relid);
+  if (ht == nullptr || (ht->time_type != TIMESTAMPTZOID && ht->time_type != TIMESTAMPOID)) return -1;
+  List* others = NIL;
+  double buckets = -1;
+  ListCell* lc;
+  foreach (lc, get_sortgrouplist_exprs(root->parse->groupClause, root->processed_tlist)) {
+    Node* e = (Node*)lfirst(lc);
+    if (buckets < 0 && IsA(e, FuncExpr) && list_length(((FuncExpr*)e)->args) == 2 &&
+        is_strata_time_bucket(((FuncExpr*)e)->funcid)) {
+      const Node* w = (const Node*)linitial(((FuncExpr*)e)->args);
+      if (IsA(w, Const) && !((const Const*)w)->constisnull && ((const Const*)w)->consttype == INTERVALOID &&
+          expr_is_time_var((Expr*)lsecond(((FuncExpr*)e)->args), input_rel->relid, ht->time_attno)) {
+        const Interval* iv = DatumGetIntervalP(((const Const*)w)->constvalue);
+        const int64 width = iv->month == 0 ? iv->time + (int64)iv->day * USECS_PER_DAY : 0;
+        if (width > 0) buckets = chunk_append_buckets(append, width);
+        if (buckets >= 0) continue;
+      }
+    }
+    others = lappend(others, e);
+  }
+  if (buckets < 0) return -1;
+  return buckets * (others == NIL ? 1.0 : estimate_num_groups(root, others, input_rel->rows, nullptr, nullptr));
+}
+
+}  // namespace
+
+void add_bucket_capped_gather_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
+                                    RelOptInfo* output_rel, void* extra) {
+  if (stage != UPPERREL_GROUP_AGG || extra == nullptr || !guc_enable_parallel_chunk_append) return;
+  const GroupPathExtraData* ex = (const GroupPathExtraData*)extra;
+  if (input_rel->reloptkind != RELOPT_BASEREL || root->parse->groupingSets != NIL ||
+      root->parse->groupClause == NIL || root->hasHavingQual || (ex->flags & GROUPING_CAN_PARTIAL_AGG) == 0 ||
+      (ex->flags & GROUPING_CAN_USE_HASH) == 0 || ex->patype != PARTITIONWISE_AGGREGATE_NONE ||
+      output_rel->pathlist == NIL)
+    return;
+  RelOptInfo* partial_rel = find_base_rel(root, input_rel->relid) == input_rel
+                                ? fetch_upper_rel(root, UPPERREL_PARTIAL_GROUP_AGG, output_rel->relids)
+                                : nullptr;
+  if (partial_rel == nullptr) return;
+  AggPath* best = nullptr;
+  ListCell* lc;
+  foreach (lc, partial_rel->partial_pathlist) {
+    Path* p = (Path*)lfirst(lc);
+    if (!IsA(p, AggPath) || ((AggPath*)p)->aggstrategy != AGG_HASHED ||
+        ((AggPath*)p)->aggsplit != AGGSPLIT_INITIAL_SERIAL || partial_chunk_append_below(((AggPath*)p)->subpath) == nullptr)
+      continue;
+    if (best == nullptr || p->total_cost < best->path.total_cost) best = (AggPath*)p;
+  }
+  if (best == nullptr) return;
+  const double groups = capped_bucket_groups(root, input_rel, partial_chunk_append_below(best->subpath));
+  if (groups < 0 || groups >= best->path.rows) return;
+  AggPath* partial = makeNode(AggPath);
+  memcpy(partial, best, sizeof(AggPath));
+  partial->path.rows = clamp_row_est(groups);
+  partial->numGroups = (Cardinality)partial->path.rows;
+  double gathered = partial->path.rows * partial->path.parallel_workers;
+  Path* gather = (Path*)create_gather_path(root, partial_rel, &partial->path, partial_rel->reltarget, nullptr, &gathered);
+  const double final_groups = std::min(gathered, ((Path*)linitial(output_rel->pathlist))->rows);
+  add_path(output_rel, (Path*)create_agg_path(root, output_rel, gather, output_rel->reltarget, AGG_HASHED,
+                                              AGGSPLIT_FINAL_DESERIAL, root->parse->groupClause, NIL,
+                                              &ex->agg_final_costs, final_groups));
 }
 
 void planner_init() {

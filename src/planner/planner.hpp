@@ -21,6 +21,8 @@ extern bool guc_enable_chunk_path_cloning;
 // Setting strata.enable_chunk_plan_copies (chunks an ordered LIMIT will not reach, planner.cpp).
 extern bool guc_enable_chunk_plan_copies;
 extern bool guc_enable_runtime_exclusion;
+// Setting strata.enable_parallel_chunk_append (partial ChunkAppend paths, planner.cpp).
+extern bool guc_enable_parallel_chunk_append;
 // Setting strata.enable_skipscan (src/planner/skip_scan.cpp).
 extern bool guc_enable_skipscan;
 // Setting strata.enable_bucket_agg (src/planner/bucket_agg.cpp).
@@ -50,6 +52,13 @@ void add_skip_scan_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo*
 // create_upper_paths: for GROUP BY time_bucket(const width, time) with min / max / count over an
 // input ordered by that bucket, a BucketAggregate node in place of PostgreSQL's GroupAggregate
 // (src/planner/bucket_agg.cpp).
+// create_upper_paths: GROUP BY time_bucket(fixed width, time) over a partial ChunkAppend. PostgreSQL
+// estimates the partial aggregation's groups at a tenth of its input, which makes the Gather above it
+// look dear; the chunks' ranges hold at most so many buckets per group of the other keys. With that
+// estimate, a Finalize HashAggregate over a Gather of PostgreSQL's Partial HashAggregate (copied,
+// with the lower row count) is offered beside its paths (planner.cpp).
+void add_bucket_capped_gather_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
+                                    RelOptInfo* output_rel, void* extra);
 void add_bucket_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
                           RelOptInfo* output_rel, void* extra);
 
