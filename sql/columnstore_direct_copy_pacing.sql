@@ -99,10 +99,10 @@ CREATE TABLE uq (time timestamptz NOT NULL, host text, v int);
 SELECT count(*) FROM create_hypertable('uq', by_range('time', interval '1 day'));
 ALTER TABLE uq SET (timescaledb.compress, timescaledb.compress_segmentby = 'host', timescaledb.compress_orderby = 'time');
 CREATE UNIQUE INDEX ON uq (host, time);
-CREATE FUNCTION try_copy(path text) RETURNS text LANGUAGE plpgsql AS $$
+CREATE FUNCTION try_copy(path text, clause text DEFAULT '') RETURNS text LANGUAGE plpgsql AS $$
 DECLARE d text;
 BEGIN
-  EXECUTE format('COPY uq FROM %L WITH (FORMAT csv, direct_compress)', path);
+  EXECUTE format('COPY uq FROM %L WITH (FORMAT csv, direct_compress) ', path) || clause;
   RETURN 'ok';
 EXCEPTION WHEN OTHERS THEN GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
   RETURN SQLSTATE || ': ' || d;
@@ -129,17 +129,9 @@ BEGIN
   IF t = '2026-03-03 00:00:02+00' THEN INSERT INTO uq VALUES ('2026-03-03 00:00:05+00', 'u1', -1); END IF;
   RETURN true;
 END $$;
-CREATE FUNCTION try_copy_where(path text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE d text;
-BEGIN
-  EXECUTE format('COPY uq FROM %L WITH (FORMAT csv, direct_compress) WHERE ins_dup(time)', path);
-  RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-  RETURN SQLSTATE || ': ' || d;
-END $$;
 COPY (SELECT timestamptz '2026-03-03 00:00:00+00' + g * interval '1 second', 'u1', g FROM generate_series(1, 2500) g ORDER BY g)
   TO '/tmp/strata_regress_direct_pacing_dup.csv' WITH (FORMAT csv);
-SELECT try_copy_where('/tmp/strata_regress_direct_pacing_dup.csv');
+SELECT try_copy('/tmp/strata_regress_direct_pacing_dup.csv', 'WHERE ins_dup(time)');
 SELECT count(*) FROM uq WHERE time >= '2026-03-03 00:00:00+00';
 
 RESET search_path;
