@@ -409,7 +409,8 @@ bool same_segment(Compressor* c, TupleTableSlot* slot) {
     if (isnull != c->segment_null[i]) return false;
     // Segments are told apart by their exact bytes: numeric 1.0 and 1.00 sort together but are
     // stored as the values they are.
-    if (!isnull && !datum_image_eq(v, c->segment_value[i], c->segment[i].type.typbyval, c->segment[i].type.typlen))
+    if (!isnull &&
+        !storage_segment_value_eq(v, c->segment_value[i], c->segment[i].type.typbyval, c->segment[i].type.typlen))
       return false;
   }
   return true;
@@ -1442,30 +1443,13 @@ int compare_order_rows(const void* a, const void* b, void* arg) {
   return c != 0 ? c : (ra < rb ? -1 : ra > rb ? 1 : 0);
 }
 
-// datum_image_eq for two values of one type. A varlena that is neither external nor compressed
-// (every segment value of a freshly loaded chunk: short text such as a host name) is compared
-// by its bytes here; datum_image_eq asked toast_raw_datum_size for each side first, which with
-// the call itself was a third of the cost of grouping a chunk's rows into segments
-// (docs/BENCHMARKS.md, branch f-compress6). Same answer: the bytes datum_image_eq compares.
-inline bool segment_value_eq(Datum a, Datum b, bool byval, int16 len) {
-  if (len == -1 && !byval) {
-    const varlena* va = (const varlena*)DatumGetPointer(a);
-    const varlena* vb = (const varlena*)DatumGetPointer(b);
-    if (!VARATT_IS_EXTERNAL(va) && !VARATT_IS_COMPRESSED(va) && !VARATT_IS_EXTERNAL(vb) && !VARATT_IS_COMPRESSED(vb)) {
-      const Size n = VARSIZE_ANY_EXHDR(va);
-      return n == VARSIZE_ANY_EXHDR(vb) && memcmp(VARDATA_ANY(va), VARDATA_ANY(vb), n) == 0;
-    }
-  }
-  return datum_image_eq(a, b, byval, len);
-}
-
 // Whether rows a and b have the same segment (the same bytes: as same_segment tells them apart).
 bool memrows_same_segment(const MemRows* m, int64 a, int64 b) {
   for (int k = 0; k < m->nseg; ++k) {
     const int64 ia = a * m->nkeys + k, ib = b * m->nkeys + k;
     if (m->keynull[ia] != m->keynull[ib]) return false;
     if (!m->keynull[ia] &&
-        !segment_value_eq(m->key[ia], m->key[ib], m->keycol[k]->type.typbyval, m->keycol[k]->type.typlen))
+        !storage_segment_value_eq(m->key[ia], m->key[ib], m->keycol[k]->type.typbyval, m->keycol[k]->type.typlen))
       return false;
   }
   return true;
@@ -2202,7 +2186,7 @@ struct SegmentKey {
 bool segment_key_eq(const SegmentKey* a, const SegmentKey* b, const SourceColumn* seg, int nseg) {
   for (int i = 0; i < nseg; ++i) {
     if (a->nulls[i] != b->nulls[i]) return false;
-    if (!a->nulls[i] && !datum_image_eq(a->values[i], b->values[i], seg[i].type.typbyval, seg[i].type.typlen))
+    if (!a->nulls[i] && !storage_segment_value_eq(a->values[i], b->values[i], seg[i].type.typbyval, seg[i].type.typlen))
       return false;
   }
   return true;

@@ -733,18 +733,6 @@ uint32 value_hash(Datum v, bool byval, int16 typlen) {
   return datum_image_hash(v, byval, typlen);
 }
 
-// datum_image_eq, with plain varlenas compared inline.
-inline bool value_eq(Datum a, Datum b, bool byval, int16 typlen) {
-  if (typlen == -1 && plain_varlena(DatumGetPointer(a)) && plain_varlena(DatumGetPointer(b))) {
-    const char* p = DatumGetPointer(a);
-    const char* q = DatumGetPointer(b);
-    const Size len = VARSIZE_ANY_EXHDR(p);
-    return len == VARSIZE_ANY_EXHDR(q) && memcmp(VARDATA_ANY(p), VARDATA_ANY(q), len) == 0;
-  }
-  if (byval) return a == b;
-  return datum_image_eq(a, b, byval, typlen);
-}
-
 uint32 segment_hash(DirectChunk* ch, const Datum* values, const bool* isnull) {
   uint32 h = 0;
   for (int k = 0; k < ch->nseg; ++k) {
@@ -761,7 +749,7 @@ bool segment_matches(DirectChunk* ch, Segment* seg, const Datum* values, const b
   for (int k = 0; k < ch->nseg; ++k) {
     const int a = ch->segatt[k] - 1;
     if (isnull[a] != seg->keynull[k]) return false;
-    if (!isnull[a] && !value_eq(values[a], seg->key[k], ch->byval[a], ch->typlen[a])) return false;
+    if (!isnull[a] && !storage_segment_value_eq(values[a], seg->key[k], ch->byval[a], ch->typlen[a])) return false;
   }
   return true;
 }

@@ -21,6 +21,10 @@
 #include "catalog/catalog.hpp"
 #include "columnstore/bridge.hpp"
 
+extern "C" {
+#include "utils/datum.h"
+}
+
 namespace strata::columnstore {
 
 inline constexpr const char* kCountColumn = "_strata_count";
@@ -82,6 +86,24 @@ void* storage_row_value(const StorageType* type, Datum value, bool isnull, bridg
 bool storage_value_is_datum(const StorageType* type);
 // Row `row` of a decoded column as a datum of the column's type (palloc'd when by reference).
 Datum storage_decoded_datum(const bridge::Decoder* decoder, size_t row, const StorageType* type, bool* isnull);
+
+// Whether two segmentby values of one type are the same segment: their exact bytes, as
+// datum_image_eq compares them (numeric 1.0 and 1.00 are two segments). A varlena that is
+// neither external nor compressed (every segment value of a freshly loaded chunk: a host name)
+// is compared inline: datum_image_eq asks toast_raw_datum_size for each side first, which was a
+// third of the cost of grouping a chunk's rows into segments (docs/BENCHMARKS.md, f-compress6).
+inline bool storage_segment_value_eq(Datum a, Datum b, bool byval, int16 typlen) {
+  if (typlen == -1) {
+    const char* p = DatumGetPointer(a);
+    const char* q = DatumGetPointer(b);
+    if (!VARATT_IS_EXTERNAL(p) && !VARATT_IS_COMPRESSED(p) && !VARATT_IS_EXTERNAL(q) && !VARATT_IS_COMPRESSED(q)) {
+      const Size len = VARSIZE_ANY_EXHDR(p);
+      return len == VARSIZE_ANY_EXHDR(q) && memcmp(VARDATA_ANY(p), VARDATA_ANY(q), len) == 0;
+    }
+  }
+  if (byval) return a == b;
+  return datum_image_eq(a, b, byval, typlen);
+}
 
 // The companion's _strata_dict column, or InvalidAttrNumber (format version 1).
 AttrNumber storage_dict_attno(Relation companion);

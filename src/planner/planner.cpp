@@ -1745,7 +1745,7 @@ namespace {
 
 // The number of time_bucket(width, time) buckets that the ranges of a ChunkAppend path's children
 // can hold (width in microseconds, the internal axis of timestamps), or -1.
-double chunk_append_buckets(const CustomPath* path, int64 width) {
+double chunk_append_buckets(const CustomPath* path, double width) {
   List* ranges = (List*)linitial(path->custom_private);
   double buckets = 0;
   int64 prev_start = 0;
@@ -1756,7 +1756,7 @@ double chunk_append_buckets(const CustomPath* path, int64 width) {
     if (i > 0 && start == prev_start) continue;  // (a hash slice of the same range)
     prev_start = start;
     // (+1: a chunk's range need not start on a bucket boundary)
-    buckets += std::ceil(((double)end - (double)start) / (double)width) + 1;
+    buckets += std::ceil(((double)end - (double)start) / width) + 1;
   }
   return buckets;
 }
@@ -1783,7 +1783,8 @@ double capped_bucket_groups(PlannerInfo* root, RelOptInfo* input_rel, const Cust
       if (IsA(w, Const) && !((const Const*)w)->constisnull && ((const Const*)w)->consttype == INTERVALOID &&
           expr_is_time_var((Expr*)lsecond(((FuncExpr*)e)->args), input_rel->relid, ht->time_attno)) {
         const Interval* iv = DatumGetIntervalP(((const Const*)w)->constvalue);
-        const int64 width = iv->month == 0 ? iv->time + (int64)iv->day * USECS_PER_DAY : 0;
+        // (in double: a width of millions of days would overflow int64 microseconds)
+        const double width = iv->month == 0 ? (double)iv->time + (double)iv->day * (double)USECS_PER_DAY : 0;
         if (width > 0) buckets = chunk_append_buckets(append, width);
         if (buckets >= 0) continue;
       }
