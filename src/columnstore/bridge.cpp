@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <exception>
@@ -124,6 +125,9 @@ struct Builder {
   std::mutex mu;
   std::condition_variable cv;
   cs::BatchBuilder* job = nullptr;   // set by the backend, cleared by the worker when encoded
+  // Whether `job` is set, readable without mu (builder_busy: no mutex operation, which could
+  // throw, on the glue's paths; written with mu held, next to every change of `job`).
+  std::atomic<bool> job_pending{false};
   bool job_running = false;          // the worker has taken `job` and is encoding it
   const cs::Batch* job_result = nullptr;
   std::exception_ptr job_error;
@@ -178,6 +182,7 @@ struct Builder {
       }
       lock.lock();
       job = nullptr;
+      job_pending.store(false, std::memory_order_release);
       job_running = false;
       job_result = result;
       job_error = error;
@@ -200,15 +205,16 @@ struct Builder {
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
   }
 
-  ~Builder() {
-    if (worker.joinable()) {
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        stop = true;
-      }
-      cv.notify_all();
-      worker.join();
+  // Stops and joins the worker, if one runs. May throw (std::system_error of the mutex or the
+  // join): builder_destroy calls it, not the destructor (noexcept: a throw there terminates).
+  void stop_worker() {
+    if (!worker.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
     }
+    cv.notify_all();
+    worker.join();
   }
 };
 
@@ -222,11 +228,15 @@ Builder* builder_create(const uint8_t* types, const bool* bloom, int ncols) {
 }
 
 void builder_destroy(Builder* b) {
-  // Called from a memory context callback (C): nothing may escape.
+  // Called from a memory context callback (C, outside any cpp_entry: also during an abort):
+  // nothing may escape. A worker that cannot be stopped may still use the builder: then it is
+  // left allocated rather than freed under the worker.
   try {
-    delete b;
+    b->stop_worker();
   } catch (...) {
+    return;
   }
+  delete b;
 }
 void builder_add_bloom_hash(Builder* b, int col, uint64_t hash) { b->current().add_bloom_hash(col, hash); }
 void builder_append_row(Builder* b, const RowValue* values) {
@@ -267,6 +277,7 @@ void builder_submit(Builder* b) {
     {
       std::lock_guard<std::mutex> lock(b->mu);
       b->job = &b->current();
+      b->job_pending.store(true, std::memory_order_release);
       b->job_result = nullptr;
       b->job_error = nullptr;
     }
@@ -335,10 +346,8 @@ bool builder_in_flight(const Builder* b) { return b->in_flight; }
 
 int64_t builder_taken_back(const Builder* b) { return b->taken_back; }
 
-bool builder_busy(Builder* b) {
-  if (!b->in_flight) return false;
-  std::lock_guard<std::mutex> lock(b->mu);
-  return b->job != nullptr;
+bool builder_busy(const Builder* b) noexcept {
+  return b->in_flight && b->job_pending.load(std::memory_order_acquire);
 }
 
 void builder_reuse_codecs(Builder* b, bool on) {
@@ -358,6 +367,7 @@ void builder_collect(Builder* b) {
       // a while): the backend encodes it itself rather than wait for the worker to be scheduled.
       stolen = b->job;
       b->job = nullptr;
+      b->job_pending.store(false, std::memory_order_release);
     } else {
       b->cv.wait(lock, [b] { return b->job == nullptr; });
     }

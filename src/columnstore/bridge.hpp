@@ -85,8 +85,9 @@ void builder_submit(Builder* b);
 void builder_reuse_codecs(Builder* b, bool on);
 bool builder_in_flight(const Builder* b);
 // Whether a batch is in flight and its encoding not finished yet (builder_collect would wait for
-// the worker, or encode it on the caller's thread when the worker has not started it).
-bool builder_busy(Builder* b);
+// the worker, or encode it on the caller's thread when the worker has not started it). Takes no
+// mutex and cannot throw: glue calls it on its per-row paths (direct COPY's pacing).
+bool builder_busy(const Builder* b) noexcept;
 // How many submitted batches builder_collect encoded on the caller's thread (the worker had not
 // started them).
 int64_t builder_taken_back(const Builder* b);

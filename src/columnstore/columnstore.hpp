@@ -40,6 +40,9 @@ extern bool guc_compression_encode_thread;
 // Setting strata.compression_shared_dictionaries (src/hooks/init.cpp): compress_chunk plans a
 // dictionary shared by a segment's batches for text/uuid columns that gain from it.
 extern bool guc_compression_shared_dictionaries;
+// Setting strata.compression_format_version (src/hooks/init.cpp): the companion layout version
+// new compressed chunks get (storage.hpp kStorageFormatVersion; 1 for tests of older chunks).
+extern int guc_compression_format_version;
 // Setting strata.compression_reuse_codecs (src/hooks/init.cpp): each column's batches reuse the
 // codec the chunk's earlier batches chose (codec::CodecHint) instead of trying every codec.
 extern bool guc_compression_reuse_codecs;

@@ -65,6 +65,7 @@ bool guc_compression_sort_in_memory = true;
 bool guc_compression_encode_thread = true;
 bool guc_compression_reuse_codecs = true;
 bool guc_compression_shared_dictionaries = true;
+int guc_compression_format_version = kStorageFormatVersion;
 bool guc_compression_copy_rows = true;
 bool guc_compression_prefault_memory = true;
 bool guc_compression_reuse_memory = true;
@@ -542,8 +543,10 @@ Oid create_companion(const ChunkTarget* t, const CompressionSettings* s, SourceC
   initStringInfo(&storage);
   // Dictionary rows' shared dictionaries (NULL in batch rows), after the metadata: a batch row's
   // NULL costs a bit of its null bitmap.
-  appendStringInfo(&sql, ", %s bytea", kDictColumn);
-  appendStringInfo(&storage, "ALTER COLUMN %s SET STORAGE EXTERNAL", kDictColumn);
+  if (guc_compression_format_version >= 2) {  // (version 1 has none)
+    appendStringInfo(&sql, ", %s bytea", kDictColumn);
+    appendStringInfo(&storage, "ALTER COLUMN %s SET STORAGE EXTERNAL", kDictColumn);
+  }
   for (int i = 0; i < ncols; ++i) {
     if (storage_name_index(s->segmentby, s->nsegmentby, cols[i].name) >= 0) continue;
     appendStringInfo(&sql, ", %s bytea", quote_identifier(cols[i].name));
@@ -1808,7 +1811,7 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s, bool need_stats) 
   storage_companion_name(t->ht->id, t->chunk.id, cname);
   namestrcpy(&cc.table_name, cname);
   cc.settings = *s;
-  cc.format_version = kStorageFormatVersion;
+  cc.format_version = (int16)guc_compression_format_version;
   cc.compression_time = GetCurrentTimestamp();
   table_sizes(t->chunk.relid, &cc.sizes.uncompressed_heap, &cc.sizes.uncompressed_toast,
               &cc.sizes.uncompressed_index);
@@ -2204,7 +2207,7 @@ bool do_recompress_segments(ChunkTarget* t, const CompressionSettings* s) {
   if (!catalog_get_compressed_chunk(t->chunk.id, &cc))
     ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
                     errmsg("compressed chunk \"%s\" has no compressed_chunk catalog row", NameStr(t->chunk.table_name))));
-  if (!same_settings(&cc.settings, s) || cc.format_version != kStorageFormatVersion) return false;
+  if (!same_settings(&cc.settings, s) || !storage_format_writable(cc.format_version)) return false;
   Oid companion_relid = storage_companion_relid(&cc);
   if (!OidIsValid(companion_relid))
     ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
@@ -2608,6 +2611,8 @@ void batch_writer_drain(BatchWriter* w) {
   MemoryContextSwitchTo(old);
 }
 
+// (no C++ exception may come out of the bridge here: checked at compile time)
+static_assert(noexcept(bridge::builder_busy(static_cast<const bridge::Builder*>(nullptr))));
 bool batch_writer_busy(BatchWriter* w) { return w->c.async && bridge::builder_busy(w->c.builder); }
 
 int64 batch_writer_taken_back(const BatchWriter* w) { return bridge::builder_taken_back(w->c.builder); }
@@ -2651,7 +2656,7 @@ bool convert_chunk_for_batches(ChunkInfo* chunk) {
   storage_companion_name(t.ht->id, chunk->id, cname);
   namestrcpy(&cc.table_name, cname);
   cc.settings = s;
-  cc.format_version = kStorageFormatVersion;
+  cc.format_version = (int16)guc_compression_format_version;
   cc.compression_time = GetCurrentTimestamp();
   Oid companion_relid = create_companion(&t, &s, cols, ncols, cname);
   create_companion_index(&s, cname);

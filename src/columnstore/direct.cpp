@@ -1016,7 +1016,7 @@ DirectChunk* direct_copy_chunk(DirectCopy* dc, const ChunkInfo* chunk, ResultRel
   }
   CompressedChunk cc;
   Oid companion_relid = InvalidOid;
-  if (catalog_get_compressed_chunk(info.id, &cc) && cc.format_version == kStorageFormatVersion)
+  if (catalog_get_compressed_chunk(info.id, &cc) && storage_format_writable(cc.format_version))
     companion_relid = storage_companion_relid(&cc);
   if (!OidIsValid(companion_relid)) {
     MemoryContextSwitchTo(old);

@@ -125,6 +125,14 @@ struct DmlChunk {
   int64 moved;
   int64 deleted;
   int64 deleted_rows;
+  // The segments whose batches were moved or deleted (UPDATE / DELETE / MERGE: their dictionary
+  // rows go when no batch is left), as companion rows holding only the segmentby values.
+  bool note_segments;
+  int nseg;
+  AttrNumber* seg_atts;  // the companion's segmentby columns
+  int ntouched;
+  int touched_cap;
+  TupleTableSlot** touched;
 };
 
 namespace {
@@ -452,6 +460,52 @@ bool delete_batch_row(DmlChunk* dc, TupleTableSlot* b) {
   return false;
 }
 
+// Remembers the segment of batch `b` (moved or deleted) for drop_orphan_dictionaries.
+void note_segment(DmlChunk* dc, TupleTableSlot* b) {
+  if (!dc->note_segments) return;
+  TupleDesc cdesc = RelationGetDescr(dc->companion);
+  for (int t = dc->ntouched - 1; t >= 0; --t) {
+    TupleTableSlot* seen = dc->touched[t];
+    bool same = true;
+    for (int i = 0; i < dc->nseg && same; ++i) {
+      const AttrNumber att = dc->seg_atts[i];
+      Form_pg_attribute a = TupleDescAttr(cdesc, att - 1);
+      const bool n1 = seen->tts_isnull[att - 1], n2 = b->tts_isnull[att - 1];
+      same = n1 == n2 && (n1 || storage_segment_value_eq(seen->tts_values[att - 1], b->tts_values[att - 1], a->attbyval,
+                                                         a->attlen));
+    }
+    if (same) return;
+  }
+  MemoryContext old = MemoryContextSwitchTo(dc->cxt);
+  if (dc->ntouched == dc->touched_cap) {
+    dc->touched_cap = Max(8, dc->touched_cap * 2);
+    dc->touched = dc->touched == nullptr ? (TupleTableSlot**)palloc(sizeof(TupleTableSlot*) * dc->touched_cap)
+                                         : (TupleTableSlot**)repalloc(dc->touched, sizeof(TupleTableSlot*) * dc->touched_cap);
+  }
+  TupleTableSlot* seg = MakeSingleTupleTableSlot(cdesc, &TTSOpsVirtual);
+  for (int i = 0; i < cdesc->natts; ++i) seg->tts_isnull[i] = true;
+  for (int i = 0; i < dc->nseg; ++i) {
+    const AttrNumber att = dc->seg_atts[i];
+    Form_pg_attribute a = TupleDescAttr(cdesc, att - 1);
+    seg->tts_isnull[att - 1] = b->tts_isnull[att - 1];
+    if (!b->tts_isnull[att - 1]) seg->tts_values[att - 1] = datumCopy(b->tts_values[att - 1], a->attbyval, a->attlen);
+  }
+  ExecStoreVirtualTuple(seg);
+  dc->touched[dc->ntouched++] = seg;
+  MemoryContextSwitchTo(old);
+}
+
+// Deletes the dictionary rows of the remembered segments that have no batch left (`snapshot`
+// must not see the batches the statement removed); the deletes use the statement's move command id.
+void drop_orphan_dictionaries(DmlChunk* dc, Snapshot snapshot) {
+  for (int t = 0; t < dc->ntouched; ++t) {
+    (void)storage_drop_orphan_dictionaries(dc->companion, dc->seg_atts, dc->nseg, dc->touched[t], snapshot, dc->cid);
+    ExecDropSingleTupleTableSlot(dc->touched[t]);
+    CHECK_FOR_INTERRUPTS();
+  }
+  dc->ntouched = 0;
+}
+
 void mark_partial(DmlChunk* dc) {
   if (dc->marked_partial) return;
   chunk_note_rows_in_row_part(&dc->info);
@@ -463,6 +517,7 @@ void mark_partial(DmlChunk* dc) {
 void move_batch(DmlChunk* dc, TupleTableSlot* b) {
   slot_getallattrs(b);
   if (!delete_batch_row(dc, b)) return;
+  note_segment(dc, b);
   mark_partial(dc);
   const int32 rows = batch_rows(b, dc->count_att);
   TupleDesc desc = RelationGetDescr(dc->chunk);
@@ -830,12 +885,19 @@ void move_matching_batches(DmlScanState* st, CustomScan* cscan, EState* estate, 
   Relation chunk = table_open(relid, RowExclusiveLock);
   const bool whole_delete = list_nth_int(meta, kWholeDelete) != 0 && !chunk_has_delete_row_triggers(chunk);
   DmlChunk* dc = open_chunk(chunk, &info, estate->es_output_cid, estate->es_snapshot, true);
+  if (dc != nullptr && storage_dict_attno(dc->companion) != InvalidAttrNumber) {
+    // (format version 1 companions have no dictionary rows)
+    dc->note_segments = true;
+    dc->nseg = dc->cc.settings.nsegmentby;
+    dc->seg_atts = storage_segment_attnos(dc->companion, dc->cc.settings.segmentby, dc->nseg);
+  }
   if (dc != nullptr) {
     for_each_candidate(dc, conds, n, [&](TupleTableSlot* b) {
       if (whole_delete && batch_all_match(dc, b, conds, n)) {
         slot_getallattrs(b);
         const int32 rows = batch_rows(b, dc->count_att);
         if (delete_batch_row(dc, b)) {
+          note_segment(dc, b);
           dc->deleted++;
           dc->deleted_rows += rows;
         }
@@ -846,16 +908,19 @@ void move_matching_batches(DmlScanState* st, CustomScan* cscan, EState* estate, 
     st->moved = dc->moved;
     st->deleted = dc->deleted;
     st->deleted_rows = dc->deleted_rows;
+    if (st->moved > 0 || st->deleted > 0) {
+      // The statement from here on sees the moves (and not what it writes itself).
+      CommandCounterIncrement();
+      const CommandId cid = GetCurrentCommandId(true);
+      estate->es_output_cid = cid;
+      estate->es_snapshot->curcid = cid;
+      // A segment left without batches keeps no dictionary rows (deleted with the moves' id, so
+      // the statement's scans do not see them either).
+      drop_orphan_dictionaries(dc, estate->es_snapshot);
+    }
     close_chunk(dc);
   }
   table_close(chunk, NoLock);
-  if (st->moved > 0 || st->deleted > 0) {
-    // The statement from here on sees the moves (and not what it writes itself).
-    CommandCounterIncrement();
-    const CommandId cid = GetCurrentCommandId(true);
-    estate->es_output_cid = cid;
-    estate->es_snapshot->curcid = cid;
-  }
 }
 
 TupleTableSlot* dml_exec(CustomScanState* node) {

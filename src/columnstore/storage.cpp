@@ -7,6 +7,7 @@ extern "C" {
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "parser/parse_relation.h"
 #include "catalog/pg_collation.h"
@@ -282,11 +283,11 @@ AttrNumber* storage_segment_attnos(Relation companion, char* const* segmentby, i
   return atts;
 }
 
-void storage_segment_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
-                                  Snapshot snapshot, void (*add)(void* arg, const uint8* data, size_t len), void* arg) {
-  const AttrNumber dict_att = storage_dict_attno(companion);
-  const AttrNumber count_att = attnameAttNum(companion, kCountColumn, false);
-  if (dict_att == InvalidAttrNumber || count_att == InvalidAttrNumber) return;
+namespace {
+
+// A scan of the companion rows of `row`'s segment visible to `snapshot`.
+SysScanDesc begin_segment_scan(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
+                               Snapshot snapshot) {
   // Equality keys on the leading columns of the companion's index that are segmentby columns
   // (all of them: the index leads with them; systable_beginscan takes heap attnos); without any,
   // every row is read.
@@ -320,7 +321,18 @@ void storage_segment_dictionaries(Relation companion, const AttrNumber* seg_atts
     }
     index_close(irel, AccessShareLock);
   }
-  SysScanDesc scan = systable_beginscan(companion, nkeys > 0 ? index : InvalidOid, nkeys > 0, snapshot, nkeys, keys);
+  // (systable_beginscan copies the keys)
+  return systable_beginscan(companion, nkeys > 0 ? index : InvalidOid, nkeys > 0, snapshot, nkeys, keys);
+}
+
+}  // namespace
+
+void storage_segment_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
+                                  Snapshot snapshot, void (*add)(void* arg, const uint8* data, size_t len), void* arg) {
+  const AttrNumber dict_att = storage_dict_attno(companion);
+  const AttrNumber count_att = attnameAttNum(companion, kCountColumn, false);
+  if (dict_att == InvalidAttrNumber || count_att == InvalidAttrNumber) return;
+  SysScanDesc scan = begin_segment_scan(companion, seg_atts, nseg, row, snapshot);
   HeapTuple tup;
   TupleDesc desc = RelationGetDescr(companion);
   while (HeapTupleIsValid(tup = systable_getnext(scan))) {
@@ -335,6 +347,38 @@ void storage_segment_dictionaries(Relation companion, const AttrNumber* seg_atts
     add(arg, data, len);
   }
   systable_endscan(scan);
+}
+
+int64 storage_drop_orphan_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
+                                       Snapshot snapshot, CommandId cid) {
+  const AttrNumber count_att = attnameAttNum(companion, kCountColumn, false);
+  if (storage_dict_attno(companion) == InvalidAttrNumber || count_att == InvalidAttrNumber) return 0;
+  int n = 0, cap = 4;
+  ItemPointerData* dicts = (ItemPointerData*)palloc(sizeof(ItemPointerData) * cap);
+  bool batches = false;
+  SysScanDesc scan = begin_segment_scan(companion, seg_atts, nseg, row, snapshot);
+  HeapTuple tup;
+  TupleDesc desc = RelationGetDescr(companion);
+  while (!batches && HeapTupleIsValid(tup = systable_getnext(scan))) {
+    bool isnull;
+    const Datum count = heap_getattr(tup, count_att, desc, &isnull);
+    if (isnull || !storage_is_dictionary_row(DatumGetInt32(count))) {
+      batches = true;
+    } else {
+      if (n == cap) dicts = (ItemPointerData*)repalloc(dicts, sizeof(ItemPointerData) * (cap *= 2));
+      dicts[n++] = tup->t_self;
+    }
+  }
+  systable_endscan(scan);
+  int64 deleted = 0;
+  for (int i = 0; i < n && !batches; ++i) {
+    // (another transaction that deleted it first, or this one, leaves nothing to do)
+    TM_FailureData tmfd;
+    if (table_tuple_delete(companion, &dicts[i], cid, snapshot, InvalidSnapshot, true, &tmfd, false) == TM_Ok)
+      deleted++;
+  }
+  pfree(dicts);
+  return deleted;
 }
 
 namespace {

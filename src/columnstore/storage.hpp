@@ -42,6 +42,10 @@ inline constexpr int kCompanionToastTarget = 8160;
 // Version of the companion layout (compressed_chunk.format_version): 2 adds _strata_dict and
 // dictionary rows; companions of version 1 (no such column) are read as they are.
 inline constexpr int16 kStorageFormatVersion = 2;
+// Whether batches can be added to a companion of this version (segment-wise recompression,
+// direct COPY): 1 and 2 (those writers keep batch-local dictionaries, so a version 1 companion,
+// without _strata_dict, needs nothing it lacks; it stays version 1).
+inline bool storage_format_writable(int16 version) { return version >= 1 && version <= kStorageFormatVersion; }
 
 // Metadata column names for the k-th (1-based) minmax / bloom column, into `buf` (NAMEDATALEN).
 void storage_min_column(int k, char* buf);
@@ -116,6 +120,12 @@ inline bool storage_is_dictionary_row(int32 count) { return count == 0; }
 // dictionary it has not met.
 void storage_segment_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
                                   Snapshot snapshot, void (*add)(void* arg, const uint8* data, size_t len), void* arg);
+// Deletes the dictionary rows of `row`'s segment (read as storage_segment_dictionaries reads
+// them) when `snapshot` sees no batch of the segment, with command id `cid`; returns how many.
+// For writers that removed batches (DML's moves and whole-batch deletes): a segment without
+// batches keeps no dictionary rows. `snapshot` must not see the batches the caller removed.
+int64 storage_drop_orphan_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
+                                       Snapshot snapshot, CommandId cid);
 // The companion attnos of the named segmentby columns (palloc'd).
 AttrNumber* storage_segment_attnos(Relation companion, char* const* segmentby, int nsegmentby);
 // Decodes an encoded batch column with `decoder` (bridge::decoder_decode); a column that needs a

@@ -2,6 +2,7 @@
 #include "caggs/caggs.hpp"
 #include "columnstore/agg.hpp"
 #include "columnstore/columnstore.hpp"
+#include "columnstore/storage.hpp"
 #include "columnstore/direct.hpp"
 #include "columnstore/rowagg.hpp"
 #include "columnstore/sample_stats.hpp"
@@ -176,6 +177,12 @@ void define_settings() {
                            "Off, every batch keeps its own dictionary. Chunks whose rows are gathered in memory only.",
                            &columnstore::guc_compression_shared_dictionaries, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomIntVariable("strata.compression_format_version",
+                          "The companion table layout version that compress_chunk writes for new compressed chunks.",
+                          "For testing chunks compressed by older versions: 1 has no shared dictionaries "
+                          "(docs/COLUMNSTORE.md). Chunks of either version are read, written and recompressed.",
+                          &columnstore::guc_compression_format_version, columnstore::kStorageFormatVersion, 1,
+                          columnstore::kStorageFormatVersion, PGC_SUSET, GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.compression_copy_rows",
                            "Compresses a chunk whose heap fits in maintenance_work_mem by copying its rows through a "
                            "small ring of buffers instead of keeping every page of it pinned in shared_buffers.",

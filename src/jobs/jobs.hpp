@@ -53,6 +53,10 @@ void on_xact_event(XactEvent event);
 // by the launcher as soon as one is free.
 inline constexpr int kMaxWaiting = 256;
 inline constexpr int kMaxUnplaced = 64;
+// How long the launcher lets an unconfirmed entry (a database not yet known to have strata) or its
+// running scheduler hold back the others: a database whose scheduler never confirms (it cannot
+// connect, or waits on a lock) must not stall the startup scan or the start of other schedulers.
+inline constexpr int64 kConfirmGraceUsec = 10 * INT64CONST(1000000);
 
 // A database that has strata jobs (or may have: the launcher's scans, CREATE EXTENSION). Its
 // scheduler runs only while jobs are due; in between the launcher keeps the time it must start it
@@ -67,6 +71,8 @@ struct DbEntry {
   uint64 generation;    // bumped by every start request (see scheduler startup)
   uint64 changes;       // bumped when a change to the jobs commits and when a job worker exits
   TimestampTz next_due; // when no scheduler runs: start one then (0: now; DT_NOEND: no job)
+  TimestampTz placed_at; // when the entry was given to dboid (the launcher's caps on unconfirmed
+                         // entries count one for kConfirmGraceUsec after this only)
   pid_t scheduler_pid;  // 0 when no scheduler runs
   Latch* scheduler_latch;
 };
@@ -110,8 +116,8 @@ extern Shared* shared;
 // Finds the entry of a database (call with the mutex held); nullptr if none.
 DbEntry* find_db_locked(Oid dboid);
 // Takes a free entry for dboid (call with the mutex held; it must have none): zeroed but for
-// dboid, in_use and clean_exit; nullptr if every entry is in use.
-DbEntry* add_db_locked(Oid dboid);
+// dboid, in_use, clean_exit and placed_at (`now`); nullptr if every entry is in use.
+DbEntry* add_db_locked(Oid dboid, TimestampTz now);
 // Adds (or reuses) an entry for dboid, due now, and wakes the launcher. If the table is full,
 // warns and leaves dboid for the launcher to place when an entry is free; returns false then.
 bool request_scheduler(Oid dboid);

@@ -54,8 +54,13 @@ struct DatabaseScan {
   uint64 rescans;  // shared->rescans when it was read
 };
 
-// Entries the scan has handed out whose scheduler has not yet confirmed strata, at most.
+// Entries the scan has handed out whose scheduler has not yet confirmed strata, at most; an entry
+// counts for kConfirmGraceUsec after it was placed (one whose scheduler never confirms, because it
+// fails to connect or waits on a lock, does not stall the scan).
 static constexpr int kMaxScanUnconfirmed = 8;
+
+// Whether an unconfirmed entry or scheduler since `since` still counts against a cap at `now`.
+static bool within_grace(TimestampTz since, TimestampTz now) { return now - since < kConfirmGraceUsec; }
 
 static void read_databases(DatabaseScan* scan) {
   uint64 rescans;
@@ -90,7 +95,7 @@ static Placed place_database(Oid dboid) {
   Placed result = Placed::already;
   SpinLockAcquire(&shared->mutex);
   if (find_db_locked(dboid) == nullptr) {
-    DbEntry* e = add_db_locked(dboid);
+    DbEntry* e = add_db_locked(dboid, now);
     if (e != nullptr) {
       e->generation = shared->next_generation++;
       e->next_due = now;
@@ -109,9 +114,12 @@ static bool place_databases(DatabaseScan* scan) {
   for (;;) {
     bool waiting = false;
     int unconfirmed = 0;
+    const TimestampTz now = GetCurrentTimestamp();
     SpinLockAcquire(&shared->mutex);
-    for (int i = 0; i < shared->ndbs; i++)
-      if (shared->dbs[i].in_use && !shared->dbs[i].confirmed) unconfirmed++;
+    for (int i = 0; i < shared->ndbs; i++) {
+      const DbEntry& e = shared->dbs[i];
+      if (e.in_use && !e.confirmed && within_grace(e.placed_at, now)) unconfirmed++;
+    }
     SpinLockRelease(&shared->mutex);
     for (int k = 0; k < kMaxUnplaced && !waiting; k++) {
       SpinLockAcquire(&shared->mutex);
@@ -252,7 +260,7 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
       const DbEntry& e = shared->dbs[i];
       if (handles[i] != nullptr) {
         running++;
-        if (e.in_use && !e.confirmed) unconfirmed++;
+        if (e.in_use && !e.confirmed && within_grace(started_at[i], now)) unconfirmed++;
         continue;
       }
       if (!e.in_use || e.stop_requested || e.scheduler_pid != 0) continue;
@@ -271,18 +279,21 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
     }
     SpinLockRelease(&shared->mutex);
 
-    // Earliest due first; stop when there is no room (a job worker must always find a slot).
+    // Earliest due first; stop when there is no room (a job worker must always find a slot). A
+    // database not yet confirmed waits while kMaxUnconfirmed schedulers of such databases started
+    // within kConfirmGraceUsec have not confirmed; confirmed ones start meanwhile. Candidates
+    // left waiting are moved to the end of the list (they count as not started).
     qsort(candidates, ncandidates, sizeof(Candidate), compare_candidates);
     int started = 0;
-    for (; started < ncandidates; started++) {
-      const int i = candidates[started].index;
-      if (unconfirmed >= kMaxUnconfirmed || running >= max_schedulers() ||
-          1 + running + job_workers + 2 > max_worker_processes || now < no_slot_until)
+    for (int k = 0; k < ncandidates; k++) {
+      const int i = candidates[k].index;
+      if (running >= max_schedulers() || 1 + running + job_workers + 2 > max_worker_processes || now < no_slot_until)
         break;
       SpinLockAcquire(&shared->mutex);
       const Oid dboid = shared->dbs[i].dboid;
       const bool confirmed = shared->dbs[i].confirmed;
       SpinLockRelease(&shared->mutex);
+      if (!confirmed && unconfirmed >= kMaxUnconfirmed) continue;
       handles[i] = start_scheduler(dboid);
       started_at[i] = now;
       started_db[i] = dboid;
@@ -290,6 +301,10 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
         no_slot_until = now + 1000 * INT64CONST(1000);  // no free worker slot
         break;
       }
+      // (started candidates go to the front: those from `started` on wait)
+      const Candidate c = candidates[k];
+      candidates[k] = candidates[started];
+      candidates[started++] = c;
       running++;
       if (!confirmed) unconfirmed++;
     }

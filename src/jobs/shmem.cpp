@@ -60,7 +60,7 @@ DbEntry* find_db_locked(Oid dboid) {
   return nullptr;
 }
 
-DbEntry* add_db_locked(Oid dboid) {
+DbEntry* add_db_locked(Oid dboid, TimestampTz now) {
   for (int i = 0; i < shared->ndbs; i++) {
     DbEntry* e = &shared->dbs[i];
     if (e->in_use) continue;
@@ -70,6 +70,7 @@ DbEntry* add_db_locked(Oid dboid) {
     // No scheduler has failed on this entry (the launcher may still hold the handle of one that
     // left an earlier entry of the same database at this index: that one did not fail).
     e->clean_exit = true;
+    e->placed_at = now;
     return e;
   }
   return nullptr;
@@ -108,7 +109,7 @@ bool request_scheduler(Oid dboid) {
   const TimestampTz now = GetCurrentTimestamp();
   SpinLockAcquire(&shared->mutex);
   DbEntry* e = find_db_locked(dboid);
-  if (e == nullptr) e = add_db_locked(dboid);
+  if (e == nullptr) e = add_db_locked(dboid, now);
   if (e != nullptr) {
     e->generation = shared->next_generation++;
     e->next_due = now;
@@ -293,9 +294,10 @@ void on_xact_event(XactEvent event) {
 static void stop_scheduler(Oid dboid, Pending on_commit) {
   if (!OidIsValid(dboid)) return;
   PendingDb* p = add_pending(dboid, on_commit);
+  const TimestampTz now = GetCurrentTimestamp();
   SpinLockAcquire(&shared->mutex);
   DbEntry* e = find_db_locked(dboid);
-  if (e == nullptr && p != nullptr && (e = add_db_locked(dboid)) != nullptr) {
+  if (e == nullptr && p != nullptr && (e = add_db_locked(dboid, now)) != nullptr) {
     // A database without jobs has no entry: take one for the command, so that no scheduler
     // (a job change committed meanwhile, the launcher's scan) connects to it meanwhile.
     e->next_due = DT_NOEND;
