@@ -73,4 +73,35 @@ SELECT count(compress_chunk(c)) FROM show_chunks('t') c;
 SELECT * FROM segments;
 SELECT same();
 
+-- Batches moved by INSERT ... ON CONFLICT (their rows stay in the row part, so the segment's
+-- dictionary rows stay for its recompression), whose rows are then deleted from the row part: the
+-- next recompression, which does not touch the segment (no rows of it in the row part), deletes
+-- the dictionary rows of the segment left without batches.
+CREATE TABLE u (ts timestamptz NOT NULL, account text NOT NULL, device text, v int, model text,
+                UNIQUE (account, ts, device));
+SELECT count(*) FROM create_hypertable('u', by_range('ts', interval '1 day'));
+INSERT INTO u SELECT * FROM ref WHERE account = 'a2';
+INSERT INTO u SELECT ts, 'b' || substr(account, 2), device, v, model FROM ref WHERE account = 'a2';
+ALTER TABLE u SET (timescaledb.compress, timescaledb.compress_segmentby = 'account',
+                   timescaledb.compress_orderby = 'ts, device');
+SELECT count(compress_chunk(c)) FROM show_chunks('u') c;
+SELECT format('%I.%I', cc.schema_name, cc.table_name) AS ucomp FROM _strata_catalog.compressed_chunk cc
+  JOIN _strata_catalog.chunk ch ON ch.id = cc.chunk_id WHERE ch.table_name = (
+    SELECT relname FROM pg_class WHERE oid = (SELECT c FROM show_chunks('u') c LIMIT 1)) \gset
+CREATE VIEW usegments AS
+SELECT account, count(*) FILTER (WHERE _strata_count = 0) AS dictionaries,
+       count(*) FILTER (WHERE _strata_count > 0) AS batches
+  FROM :ucomp GROUP BY account ORDER BY account;
+SELECT * FROM usegments;
+-- one conflicting key in each of a2's batches
+INSERT INTO u SELECT * FROM ref WHERE account = 'a2' AND device = 'dev-' || md5('2-0')
+   AND ts IN ('2024-01-01 00:00+00', '2024-01-01 00:07+00', '2024-01-01 00:14+00')
+ON CONFLICT DO NOTHING;
+SELECT * FROM usegments;
+DELETE FROM u WHERE account = 'a2';
+SELECT * FROM usegments;
+SELECT count(compress_chunk(c)) FROM show_chunks('u') c;
+SELECT * FROM usegments;
+SELECT count(*), sum(v), count(DISTINCT device) FROM u;
+
 DROP SCHEMA cs_orphan CASCADE;

@@ -2195,6 +2195,46 @@ bool segment_key_eq(const SegmentKey* a, const SegmentKey* b, const SourceColumn
   return true;
 }
 
+// Remembers the segment `k` (of a dictionary row) once, copying its values.
+void note_dictionary_segment(const SegmentKey* k, const SourceColumn* seg, int nseg, SegmentKey** keys, int* n,
+                             int* cap) {
+  for (int j = *n - 1; j >= 0; --j)
+    if (segment_key_eq(k, &(*keys)[j], seg, nseg)) return;
+  if (*n == *cap) {
+    *cap = Max(16, *cap * 2);
+    *keys = *keys == nullptr ? (SegmentKey*)palloc(sizeof(SegmentKey) * *cap)
+                             : (SegmentKey*)repalloc(*keys, sizeof(SegmentKey) * *cap);
+  }
+  SegmentKey* c = &(*keys)[(*n)++];
+  c->values = (Datum*)palloc(sizeof(Datum) * (nseg + 1));
+  c->nulls = (bool*)palloc(sizeof(bool) * (nseg + 1));
+  for (int i = 0; i < nseg; ++i) {
+    c->nulls[i] = k->nulls[i];
+    c->values[i] = k->nulls[i] ? (Datum)0 : datumCopy(k->values[i], seg[i].type.typbyval, seg[i].type.typlen);
+  }
+}
+
+// Deletes the dictionary rows of those segments that `snap` shows without a batch
+// (storage_drop_orphan_dictionaries).
+void drop_orphan_dictionaries(Relation companion, const AttrNumber* seg_catt, int nseg, const SegmentKey* keys, int n,
+                              Snapshot snap) {
+  if (n == 0) return;
+  TupleDesc cdesc = RelationGetDescr(companion);
+  TupleTableSlot* row = MakeSingleTupleTableSlot(cdesc, &TTSOpsVirtual);
+  const CommandId cid = GetCurrentCommandId(true);
+  for (int j = 0; j < n; ++j) {
+    ExecClearTuple(row);
+    for (int i = 0; i < cdesc->natts; ++i) row->tts_isnull[i] = true;
+    for (int i = 0; i < nseg; ++i) {
+      row->tts_values[seg_catt[i] - 1] = keys[j].values[i];
+      row->tts_isnull[seg_catt[i] - 1] = keys[j].nulls[i];
+    }
+    ExecStoreVirtualTuple(row);
+    (void)storage_drop_orphan_dictionaries(companion, seg_catt, nseg, row, snap, cid);
+  }
+  ExecDropSingleTupleTableSlot(row);
+}
+
 // Recompresses a partial chunk segment by segment: the rows of its row part are merged, in
 // orderby order, with the decoded batches of the segments they belong to, and only those
 // segments' batches are rewritten; batches of other segments stay as they are. Returns false
@@ -2291,11 +2331,23 @@ bool do_recompress_segments(ChunkTarget* t, const CompressionSettings* s) {
   SegmentKey bk;
   bk.values = (Datum*)palloc(sizeof(Datum) * (nseg + 1));
   bk.nulls = (bool*)palloc(sizeof(bool) * (nseg + 1));
+  // Segments not touched that hold dictionary rows: those left without batches (by DML that
+  // moved their batches, whose rows were deleted from the row part since) lose them below.
+  const bool has_dicts = storage_dict_attno(companion) != InvalidAttrNumber;
+  const AttrNumber count_att = companion_att(companion, kCountColumn);
+  int ndict_segs = 0, dict_cap = 0;
+  SegmentKey* dict_segs = nullptr;
   while (table_scan_getnextslot(scan, ForwardScanDirection, bslot)) {
     for (int i = 0; i < nseg; ++i) bk.values[i] = slot_getattr(bslot, seg_catt[i], &bk.nulls[i]);
     bool hit = false;
     for (int j = 0; j < ntouched && !hit; ++j) hit = segment_key_eq(&bk, &touched[j], seg, nseg);
-    if (!hit) continue;
+    if (!hit) {
+      bool isnull;
+      const Datum count = has_dicts ? slot_getattr(bslot, count_att, &isnull) : (Datum)0;
+      if (has_dicts && !isnull && storage_is_dictionary_row(DatumGetInt32(count)))
+        note_dictionary_segment(&bk, seg, nseg, &dict_segs, &ndict_segs, &dict_cap);
+      continue;
+    }
     const int32 rows = batch_decode(&d, bslot);
     for (int32 r = 0; r < rows; ++r) {
       MemoryContext rowold = MemoryContextSwitchTo(row_cxt);
@@ -2312,6 +2364,8 @@ bool do_recompress_segments(ChunkTarget* t, const CompressionSettings* s) {
     CHECK_FOR_INTERRUPTS();
   }
   table_endscan(scan);
+  // (`snap` sees the untouched segments as they are: nothing of them was deleted above)
+  drop_orphan_dictionaries(companion, seg_catt, nseg, dict_segs, ndict_segs, snap);
   UnregisterSnapshot(snap);
   ExecDropSingleTupleTableSlot(bslot);
   ExecDropSingleTupleTableSlot(out);
