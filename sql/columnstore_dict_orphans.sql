@@ -20,14 +20,18 @@ CREATE TABLE ref AS SELECT * FROM t;
 ALTER TABLE t SET (timescaledb.compress, timescaledb.compress_segmentby = 'account',
                    timescaledb.compress_orderby = 'ts, device');
 SELECT count(compress_chunk(c)) FROM show_chunks('t') c;
-SELECT format('%I.%I', cc.schema_name, cc.table_name) AS comp FROM _strata_catalog.compressed_chunk cc
-  JOIN _strata_catalog.chunk ch ON ch.id = cc.chunk_id WHERE ch.table_name = (
-    SELECT relname FROM pg_class WHERE oid = (SELECT c FROM show_chunks('t') c LIMIT 1)) \gset
-
-CREATE VIEW segments AS
-SELECT account, count(*) FILTER (WHERE _strata_count = 0) AS dictionaries,
-       count(*) FILTER (WHERE _strata_count > 0) AS batches
-  FROM :comp GROUP BY account ORDER BY account;
+-- Per segment of the (one) compressed chunk of a hypertable: its dictionary rows and batches.
+CREATE FUNCTION segments_of(ht regclass) RETURNS TABLE (account text, dictionaries bigint, batches bigint)
+LANGUAGE plpgsql AS $$
+DECLARE comp text;
+BEGIN
+  SELECT format('%I.%I', cc.schema_name, cc.table_name) INTO comp
+    FROM _strata_catalog.compressed_chunk cc JOIN _strata_catalog.chunk ch ON ch.id = cc.chunk_id
+   WHERE format('%I.%I', ch.schema_name, ch.table_name)::regclass = (SELECT c FROM show_chunks(ht) c LIMIT 1);
+  RETURN QUERY EXECUTE format('SELECT account, count(*) FILTER (WHERE _strata_count = 0),
+    count(*) FILTER (WHERE _strata_count > 0) FROM %s GROUP BY account ORDER BY account', comp);
+END $$;
+CREATE VIEW segments AS SELECT * FROM segments_of('t');
 CREATE FUNCTION same() RETURNS boolean LANGUAGE sql AS $$
   SELECT NOT EXISTS ((SELECT * FROM t EXCEPT ALL SELECT * FROM ref) UNION ALL (SELECT * FROM ref EXCEPT ALL SELECT * FROM t))
 $$;
@@ -85,13 +89,7 @@ INSERT INTO u SELECT ts, 'b' || substr(account, 2), device, v, model FROM ref WH
 ALTER TABLE u SET (timescaledb.compress, timescaledb.compress_segmentby = 'account',
                    timescaledb.compress_orderby = 'ts, device');
 SELECT count(compress_chunk(c)) FROM show_chunks('u') c;
-SELECT format('%I.%I', cc.schema_name, cc.table_name) AS ucomp FROM _strata_catalog.compressed_chunk cc
-  JOIN _strata_catalog.chunk ch ON ch.id = cc.chunk_id WHERE ch.table_name = (
-    SELECT relname FROM pg_class WHERE oid = (SELECT c FROM show_chunks('u') c LIMIT 1)) \gset
-CREATE VIEW usegments AS
-SELECT account, count(*) FILTER (WHERE _strata_count = 0) AS dictionaries,
-       count(*) FILTER (WHERE _strata_count > 0) AS batches
-  FROM :ucomp GROUP BY account ORDER BY account;
+CREATE VIEW usegments AS SELECT * FROM segments_of('u');
 SELECT * FROM usegments;
 -- one conflicting key in each of a2's batches
 INSERT INTO u SELECT * FROM ref WHERE account = 'a2' AND device = 'dev-' || md5('2-0')
