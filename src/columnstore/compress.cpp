@@ -2195,44 +2195,67 @@ bool segment_key_eq(const SegmentKey* a, const SegmentKey* b, const SourceColumn
   return true;
 }
 
-// Remembers the segment `k` (of a dictionary row) once, copying its values.
-void note_dictionary_segment(const SegmentKey* k, const SourceColumn* seg, int nseg, SegmentKey** keys, int* n,
-                             int* cap) {
-  for (int j = *n - 1; j >= 0; --j)
-    if (segment_key_eq(k, &(*keys)[j], seg, nseg)) return;
-  if (*n == *cap) {
-    *cap = Max(16, *cap * 2);
-    *keys = *keys == nullptr ? (SegmentKey*)palloc(sizeof(SegmentKey) * *cap)
-                             : (SegmentKey*)repalloc(*keys, sizeof(SegmentKey) * *cap);
+// The segments of dictionary rows that a segment-wise recompression does not touch, and whether
+// its scan met a batch of each.
+struct DictSegments {
+  SegmentKey* keys;
+  bool* has_batch;
+  int n;
+  int cap;
+  int last;  // the entry of the latest dictionary row (its segment's batches usually follow it)
+};
+
+// Remembers the segment `k` of a dictionary row once, copying its values.
+void note_dictionary_segment(DictSegments* d, const SegmentKey* k, const SourceColumn* seg, int nseg) {
+  for (int j = d->n - 1; j >= 0; --j)
+    if (segment_key_eq(k, &d->keys[j], seg, nseg)) {
+      d->last = j;
+      return;
+    }
+  if (d->n == d->cap) {
+    d->cap = Max(16, d->cap * 2);
+    d->keys = d->keys == nullptr ? (SegmentKey*)palloc(sizeof(SegmentKey) * d->cap)
+                                 : (SegmentKey*)repalloc(d->keys, sizeof(SegmentKey) * d->cap);
+    d->has_batch = d->has_batch == nullptr ? (bool*)palloc(sizeof(bool) * d->cap)
+                                           : (bool*)repalloc(d->has_batch, sizeof(bool) * d->cap);
   }
-  SegmentKey* c = &(*keys)[(*n)++];
+  SegmentKey* c = &d->keys[d->n];
   c->values = (Datum*)palloc(sizeof(Datum) * (nseg + 1));
   c->nulls = (bool*)palloc(sizeof(bool) * (nseg + 1));
   for (int i = 0; i < nseg; ++i) {
     c->nulls[i] = k->nulls[i];
     c->values[i] = k->nulls[i] ? (Datum)0 : datumCopy(k->values[i], seg[i].type.typbyval, seg[i].type.typlen);
   }
+  d->has_batch[d->n] = false;
+  d->last = d->n++;
 }
 
-// Deletes the dictionary rows of those segments that `snap` shows without a batch
-// (storage_drop_orphan_dictionaries).
-void drop_orphan_dictionaries(Relation companion, const AttrNumber* seg_catt, int nseg, const SegmentKey* keys, int n,
+// A batch of an untouched segment: it has one when it is the latest dictionary row's segment
+// (batches read before their segment's dictionary row are found by drop_orphan_dictionaries).
+void note_batch_segment(DictSegments* d, const SegmentKey* k, const SourceColumn* seg, int nseg) {
+  if (d->n > 0 && !d->has_batch[d->last] && segment_key_eq(k, &d->keys[d->last], seg, nseg)) d->has_batch[d->last] = true;
+}
+
+// Deletes the dictionary rows of the noted segments that `snap` shows without a batch
+// (storage_drop_orphan_dictionaries; not asked for segments whose batch the scan met).
+void drop_orphan_dictionaries(Relation companion, const AttrNumber* seg_catt, int nseg, const DictSegments* d,
                               Snapshot snap) {
-  if (n == 0) return;
   TupleDesc cdesc = RelationGetDescr(companion);
-  TupleTableSlot* row = MakeSingleTupleTableSlot(cdesc, &TTSOpsVirtual);
+  TupleTableSlot* row = nullptr;
   const CommandId cid = GetCurrentCommandId(true);
-  for (int j = 0; j < n; ++j) {
+  for (int j = 0; j < d->n; ++j) {
+    if (d->has_batch[j]) continue;
+    if (row == nullptr) row = MakeSingleTupleTableSlot(cdesc, &TTSOpsVirtual);
     ExecClearTuple(row);
     for (int i = 0; i < cdesc->natts; ++i) row->tts_isnull[i] = true;
     for (int i = 0; i < nseg; ++i) {
-      row->tts_values[seg_catt[i] - 1] = keys[j].values[i];
-      row->tts_isnull[seg_catt[i] - 1] = keys[j].nulls[i];
+      row->tts_values[seg_catt[i] - 1] = d->keys[j].values[i];
+      row->tts_isnull[seg_catt[i] - 1] = d->keys[j].nulls[i];
     }
     ExecStoreVirtualTuple(row);
     (void)storage_drop_orphan_dictionaries(companion, seg_catt, nseg, row, snap, cid);
   }
-  ExecDropSingleTupleTableSlot(row);
+  if (row != nullptr) ExecDropSingleTupleTableSlot(row);
 }
 
 // Recompresses a partial chunk segment by segment: the rows of its row part are merged, in
@@ -2335,17 +2358,19 @@ bool do_recompress_segments(ChunkTarget* t, const CompressionSettings* s) {
   // moved their batches, whose rows were deleted from the row part since) lose them below.
   const bool has_dicts = storage_dict_attno(companion) != InvalidAttrNumber;
   const AttrNumber count_att = companion_att(companion, kCountColumn);
-  int ndict_segs = 0, dict_cap = 0;
-  SegmentKey* dict_segs = nullptr;
+  DictSegments dict_segs{};
   while (table_scan_getnextslot(scan, ForwardScanDirection, bslot)) {
     for (int i = 0; i < nseg; ++i) bk.values[i] = slot_getattr(bslot, seg_catt[i], &bk.nulls[i]);
     bool hit = false;
     for (int j = 0; j < ntouched && !hit; ++j) hit = segment_key_eq(&bk, &touched[j], seg, nseg);
     if (!hit) {
-      bool isnull;
+      bool isnull = true;
       const Datum count = has_dicts ? slot_getattr(bslot, count_att, &isnull) : (Datum)0;
-      if (has_dicts && !isnull && storage_is_dictionary_row(DatumGetInt32(count)))
-        note_dictionary_segment(&bk, seg, nseg, &dict_segs, &ndict_segs, &dict_cap);
+      if (isnull) continue;  // (no dictionaries in a version 1 companion)
+      if (storage_is_dictionary_row(DatumGetInt32(count)))
+        note_dictionary_segment(&dict_segs, &bk, seg, nseg);
+      else
+        note_batch_segment(&dict_segs, &bk, seg, nseg);
       continue;
     }
     const int32 rows = batch_decode(&d, bslot);
@@ -2365,7 +2390,7 @@ bool do_recompress_segments(ChunkTarget* t, const CompressionSettings* s) {
   }
   table_endscan(scan);
   // (`snap` sees the untouched segments as they are: nothing of them was deleted above)
-  drop_orphan_dictionaries(companion, seg_catt, nseg, dict_segs, ndict_segs, snap);
+  drop_orphan_dictionaries(companion, seg_catt, nseg, &dict_segs, snap);
   UnregisterSnapshot(snap);
   ExecDropSingleTupleTableSlot(bslot);
   ExecDropSingleTupleTableSlot(out);

@@ -360,6 +360,16 @@ int64 storage_drop_orphan_dictionaries(Relation companion, const AttrNumber* seg
   HeapTuple tup;
   TupleDesc desc = RelationGetDescr(companion);
   while (!batches && HeapTupleIsValid(tup = systable_getnext(scan))) {
+    // (without an index on every segmentby column the scan returns other segments' rows too)
+    bool same = true;
+    for (int i = 0; i < nseg && same; ++i) {
+      Form_pg_attribute a = TupleDescAttr(desc, seg_atts[i] - 1);
+      bool n1, n2;
+      const Datum v1 = heap_getattr(tup, seg_atts[i], desc, &n1);
+      const Datum v2 = slot_getattr(row, seg_atts[i], &n2);
+      same = n1 == n2 && (n1 || storage_segment_value_eq(v1, v2, a->attbyval, a->attlen));
+    }
+    if (!same) continue;
     bool isnull;
     const Datum count = heap_getattr(tup, count_att, desc, &isnull);
     if (isnull || !storage_is_dictionary_row(DatumGetInt32(count))) {
