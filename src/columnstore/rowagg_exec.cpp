@@ -14,6 +14,7 @@
 #include "pg/deform.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
+#include "planner/chunk_append.hpp"
 
 extern "C" {
 #include "access/heapam.h"
@@ -24,6 +25,7 @@ extern "C" {
 #include "catalog/pg_am.h"
 #include "commands/explain.h"
 #include "executor/instrument.h"
+#include "nodes/tidbitmap.h"
 #include "storage/bufmgr.h"
 #include "common/hashfn.h"
 #include "executor/executor.h"
@@ -141,6 +143,18 @@ struct RowAggState {
   bool* dneed;         // read by a spec
   int* doff;           // the attribute's offset when no earlier one is NULL or varlena (-1: none)
   pg::AttStep* datt;   // per attribute 1 .. maxpos (see deform)
+  // The child is a ChunkAppend (rowagg_tail.cpp): the node reads the children it keeps itself
+  // (tail_append non-NULL; see "Bitmap heap scan children" below).
+  CustomScanState* tail_append;
+  int tail_nchildren;   // the ChunkAppend's children (-1: not asked yet)
+  int tail_next;        // the next child to read
+  PlanState* tail_cur;  // the child being read (NULL between children)
+  bool tail_bitmap;     // tail_cur is a bitmap heap scan read by the node
+  int* tail_pos;        // per spec: its input's position in the ChunkAppend's output (0: none)
+  int tail_maxpos;
+  bool tail_all_visible_ok;  // an all-visible page's tuples need no visibility check
+  TIDBitmap* tail_tbm;
+  TBMIterator* tail_iter;
 };
 
 enum KeyKind : uint8 { kKeyByval, kKeyBucket, kKeyVarlen };
@@ -625,6 +639,252 @@ void fill_direct_pages_n(RowAggState* st, HeapScanDesc hs) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Bitmap heap scan children (rowagg_tail.cpp plans them): the child is a ChunkAppend, and the node
+// reads the children it keeps after its exclusion itself. A BitmapHeapScan of a heap chunk without
+// a filter is read from its TID bitmap (its bitmap index scans run by MultiExecProcNode, as
+// BitmapHeapNext runs them): an exact page without recheck that is all-visible (outside recovery
+// and SERIALIZABLE) has its listed tuples deformed straight from the page, a line pointer that is
+// not a plain tuple (a HOT chain's redirect) followed by heap_hot_search_buffer under the same
+// share lock, as the heap AM does; other pages (lossy, to recheck, not all-visible) go through the
+// table AM's bitmap functions and the scan's recheck quals. Other children are pulled through
+// ExecProcNode. The children's instrumentation (and the ChunkAppend's) counts the rows read.
+
+void direct_layout(RowAggState* st, TupleDesc desc, const int* attnos, int maxatt);
+
+// The ChunkAppend child's setup (from begin_rowagg): a plain MVCC read, no row locks.
+void tail_setup(RowAggState* st, EState* estate, int eflags) {
+  st->tail_append = nullptr;
+  Plan* plan = st->child->plan;
+  if (!IsA(plan, CustomScan) || !is_chunk_append_plan((CustomScan*)plan)) return;
+  if (!IsMVCCSnapshot(estate->es_snapshot) || estate->es_epq_active != nullptr ||
+      (estate->es_plannedstmt != nullptr && estate->es_plannedstmt->rowMarks != NIL))
+    return;
+  st->tail_append = (CustomScanState*)st->child;
+  const int n = st->nspecs > 0 ? st->nspecs : 1;
+  st->tail_pos = (int*)palloc(sizeof(int) * n);
+  memcpy(st->tail_pos, st->pos, sizeof(int) * n);
+  st->tail_maxpos = st->maxpos;
+  st->tail_nchildren = -1;
+  st->tail_next = 0;
+  st->tail_cur = nullptr;
+  st->tail_bitmap = false;
+  st->tail_tbm = nullptr;
+  st->tail_iter = nullptr;
+  st->tail_all_visible_ok = !estate->es_snapshot->takenDuringRecovery && !IsolationIsSerializable();
+}
+
+void set_key_positions(RowAggState* st) {
+  for (int k = 0; k < st->nkeycols; ++k) st->kpos[k] = st->pos[st->key_spec[k]] - 1;
+}
+
+// Whether the child `ps` is a bitmap heap scan the node reads itself; if so, its bitmap is built
+// and the specs read the chunk's attributes.
+bool bitmap_begin(RowAggState* st, PlanState* ps) {
+  if (!IsA(ps, BitmapHeapScanState) || st->tail_maxpos <= 0) return false;
+  BitmapHeapScanState* bs = (BitmapHeapScanState*)ps;
+  Plan* plan = ps->plan;
+  Relation rel = bs->ss.ss_currentRelation;
+  if (ps->qual != nullptr || plan->parallel_aware || bs->pstate != nullptr || plan->initPlan != NIL ||
+      rel == nullptr || rel->rd_rel->relam != HEAP_TABLE_AM_OID || bs->ss.ss_currentScanDesc == nullptr ||
+      outerPlanState(ps) == nullptr)
+    return false;
+  const Index scanrelid = ((Scan*)plan)->scanrelid;
+  TupleDesc desc = RelationGetDescr(rel);
+  int* attnos = (int*)palloc0(sizeof(int) * (st->nspecs > 0 ? st->nspecs : 1));
+  int maxatt = 0;
+  for (int s = 0; s < st->nspecs; ++s) {
+    const int p = st->tail_pos[s];
+    if (p == 0) continue;
+    if (p > list_length(plan->targetlist)) return false;
+    const Var* v = (const Var*)((TargetEntry*)list_nth(plan->targetlist, p - 1))->expr;
+    if (v == nullptr || !IsA(v, Var) || v->varno != (int)scanrelid || v->varattno <= 0 || v->varlevelsup != 0 ||
+        v->varattno > desc->natts)
+      return false;
+    attnos[s] = v->varattno;
+    maxatt = Max(maxatt, (int)v->varattno);
+  }
+  if (maxatt <= 0) return false;
+  // What ExecProcNode would do first: a rescan for changed parameters.
+  if (ps->chgParam != nullptr) ExecReScan(ps);
+  direct_layout(st, desc, attnos, maxatt);
+  set_key_positions(st);
+  Node* bitmap = MultiExecProcNode(outerPlanState(ps));
+  if (bitmap == nullptr || !IsA(bitmap, TIDBitmap))
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("unrecognized result from subplan")));
+  st->tail_tbm = (TIDBitmap*)bitmap;
+  st->tail_iter = tbm_begin_iterate(st->tail_tbm);
+  st->dindex = st->dcount = 0;
+  st->dbuf = InvalidBuffer;
+  return true;
+}
+
+void bitmap_end(RowAggState* st) {
+  release_page(st);
+  if (st->tail_iter != nullptr) tbm_end_iterate(st->tail_iter);
+  if (st->tail_tbm != nullptr) tbm_free(st->tail_tbm);
+  st->tail_iter = nullptr;
+  st->tail_tbm = nullptr;
+  if (st->tail_cur != nullptr && st->tail_bitmap) ExecClearTuple(((ScanState*)st->tail_cur)->ss_ScanTupleSlot);
+}
+
+// The page of `r` read by the node (an exact page, no recheck, all-visible): its tuples' offsets
+// into st->dlines, the buffer pinned in st->dbuf. False when the page is not such a page.
+bool bitmap_page(RowAggState* st, BitmapHeapScanState* bs, TBMIterateResult* r) {
+  if (r->ntuples < 0 || r->recheck || !st->tail_all_visible_ok) return false;
+  HeapScanDesc hs = (HeapScanDesc)bs->ss.ss_currentScanDesc;
+  release_page(st);
+  st->dindex = st->dcount = 0;
+  if (r->blockno >= hs->rs_nblocks) return true;  // added after the scan started (as the heap AM skips it)
+  Relation rel = hs->rs_base.rs_rd;
+  const Buffer buf = ReadBuffer(rel, r->blockno);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  const Page page = BufferGetPage(buf);
+  if (!PageIsAllVisible(page)) {
+    LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+    ReleaseBuffer(buf);
+    return false;
+  }
+  const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+  int n = 0;
+  for (int i = 0; i < r->ntuples; ++i) {
+    const OffsetNumber off = r->offsets[i];
+    if (off >= FirstOffsetNumber && off <= maxoff) {
+      const ItemId lp = PageGetItemId(page, off);
+      if (ItemIdIsNormal(lp) && !HeapTupleHeaderIsHeapOnly((HeapTupleHeader)PageGetItem(page, lp))) {
+        st->dlines[n++] = off;
+        continue;
+      }
+    }
+    ItemPointerData tid;
+    ItemPointerSet(&tid, r->blockno, off);
+    HeapTupleData tuple;
+    if (heap_hot_search_buffer(&tid, rel, buf, hs->rs_base.rs_snapshot, &tuple, nullptr, true))
+      st->dlines[n++] = ItemPointerGetOffsetNumber(&tid);
+  }
+  LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+  st->dbuf = buf;
+  st->dcur = st->dlines;
+  st->dcount = n;
+  bs->exact_pages++;
+  return true;
+}
+
+// The page of `r` through the table AM (visibility per tuple, lossy pages), with the scan's
+// recheck quals where the bitmap asks for them, as BitmapHeapNext reads it.
+void bitmap_page_am(RowAggState* st, BitmapHeapScanState* bs, TBMIterateResult* r) {
+  release_page(st);
+  st->dindex = st->dcount = 0;
+  TableScanDesc scan = bs->ss.ss_currentScanDesc;
+  if (!table_scan_bitmap_next_block(scan, r)) return;
+  if (r->ntuples >= 0)
+    bs->exact_pages++;
+  else
+    bs->lossy_pages++;
+  TupleTableSlot* slot = bs->ss.ss_ScanTupleSlot;
+  ExprContext* econtext = bs->ss.ps.ps_ExprContext;
+  while (table_scan_bitmap_next_tuple(scan, r, slot)) {
+    if (r->recheck) {
+      econtext->ecxt_scantuple = slot;
+      if (!ExecQualAndReset(bs->bitmapqualorig, econtext)) continue;
+    }
+    slot_getsomeattrs(slot, st->maxpos);
+    add_row(st, slot->tts_values, slot->tts_isnull);
+  }
+}
+
+// Rows of the bitmap heap scan child into the groups until the table is full (true) or the
+// child's bitmap is exhausted (false).
+template <int NKEY>
+bool bitmap_fill_n(RowAggState* st, BitmapHeapScanState* bs) {
+  while (st->ngroups < kMaxHashGroups) {
+    if (st->dindex < st->dcount) {
+      const Page page = BufferGetPage(st->dbuf);
+      while (st->dindex < st->dcount) {
+        const ItemId lp = PageGetItemId(page, st->dcur[st->dindex++]);
+        deform(st, (HeapTupleHeader)PageGetItem(page, lp), ItemIdGetLength(lp));
+        add_row_n<NKEY>(st, st->dvalues, st->disnull);
+      }
+      continue;
+    }
+    TBMIterateResult* r = tbm_iterate(st->tail_iter);
+    if (r == nullptr) return false;
+    CHECK_FOR_INTERRUPTS();
+    if (!bitmap_page(st, bs, r)) bitmap_page_am(st, bs, r);
+  }
+  return true;
+}
+
+bool bitmap_fill(RowAggState* st, BitmapHeapScanState* bs) {
+  switch (st->nkey) {
+    case 2:
+      return bitmap_fill_n<2>(st, bs);
+    case 3:
+      return bitmap_fill_n<3>(st, bs);
+    case 4:
+      return bitmap_fill_n<4>(st, bs);
+    default:
+      return bitmap_fill_n<0>(st, bs);
+  }
+}
+
+// Rows of the child `ps` pulled through its node until the table is full (true) or it is
+// exhausted (false); the specs read the ChunkAppend's output positions.
+bool pull_fill(RowAggState* st, PlanState* ps) {
+  while (st->ngroups < kMaxHashGroups) {
+    TupleTableSlot* slot = ExecProcNode(ps);
+    if (TupIsNull(slot)) return false;
+    if (st->maxpos > 0) slot_getsomeattrs(slot, st->maxpos);
+    add_row(st, slot->tts_values, slot->tts_isnull);
+  }
+  return true;
+}
+
+void fill_tail(RowAggState* st) {
+  if (st->tail_nchildren < 0) st->tail_nchildren = chunk_append_nchildren(st->tail_append);
+  Instrumentation* ainstr = st->child->instrument;
+  while (st->ngroups < kMaxHashGroups) {
+    if (st->tail_cur == nullptr) {
+      if (st->tail_next >= st->tail_nchildren) {
+        st->child_done = true;
+        return;
+      }
+      PlanState* ps = chunk_append_child(st->tail_append, st->tail_next++);
+      if (ps == nullptr) continue;
+      st->tail_cur = ps;
+      st->tail_bitmap = bitmap_begin(st, ps);
+      if (!st->tail_bitmap) {
+        memcpy(st->pos, st->tail_pos, sizeof(int) * st->nspecs);
+        st->maxpos = st->tail_maxpos;
+        set_key_positions(st);
+      }
+    }
+    const int64 before = st->rows_in;
+    Instrumentation* instr = st->tail_bitmap ? st->tail_cur->instrument : nullptr;
+    if (ainstr != nullptr) InstrStartNode(ainstr);
+    if (instr != nullptr) InstrStartNode(instr);
+    const bool more =
+        st->tail_bitmap ? bitmap_fill(st, (BitmapHeapScanState*)st->tail_cur) : pull_fill(st, st->tail_cur);
+    if (instr != nullptr) InstrStopNode(instr, (double)(st->rows_in - before));
+    if (ainstr != nullptr) InstrStopNode(ainstr, (double)(st->rows_in - before));
+    if (!more) {
+      bitmap_end(st);
+      st->tail_cur = nullptr;
+      st->tail_bitmap = false;
+    }
+  }
+}
+
+void tail_rescan(RowAggState* st) {
+  bitmap_end(st);
+  st->tail_nchildren = -1;
+  st->tail_next = 0;
+  st->tail_cur = nullptr;
+  st->tail_bitmap = false;
+  // At once, not at the ChunkAppend's next ExecProcNode, which the node's reads bypass.
+  if (st->css.ss.ps.chgParam != nullptr) UpdateChangedParamSet(st->child, st->css.ss.ps.chgParam);
+}
+
 // The next group as a row of the scan slot, or false when all are emitted.
 bool emit(RowAggState* st, TupleTableSlot* slot) {
   if (st->emit_next >= st->ngroups) return false;
@@ -683,6 +943,8 @@ TupleTableSlot* rowagg_next(ScanState* node) {
     CHECK_FOR_INTERRUPTS();
     if (st->dscan != nullptr)
       fill_direct(st);
+    else if (st->tail_append != nullptr)
+      fill_tail(st);
     else
       fill(st);
     st->emitting = true;
@@ -732,35 +994,9 @@ void bucket_setup(RowAggState* st, const SpecState* sp, Oid result_type, Oid wid
   }
 }
 
-// Whether the node reads the heap itself instead of pulling the rows of its child (a SeqScan of a
-// heap chunk without quals whose target list holds the columns read as plain Vars): page by page, the
-// visible rows as heapgetpage() lists them, deforming only up to the last attribute it reads,
-// with no slot per row. The child stays initialized (its relation opened and locked by the
-// executor) but is never run; its instrumentation counts the rows read.
-void direct_setup(RowAggState* st, EState* estate, int eflags) {
-  Plan* plan = st->child->plan;
-  if (!IsA(plan, SeqScan) || plan->qual != NIL || plan->parallel_aware || plan->initPlan != NIL || st->maxpos <= 0)
-    return;
-  // The attribute of each spec's input (a Var of the scanned relation in the child's target list).
-  const Index scanrelid = ((Scan*)plan)->scanrelid;
-  int* attnos = (int*)palloc0(sizeof(int) * (st->nspecs > 0 ? st->nspecs : 1));
-  int maxatt = 0;
-  for (int s = 0; s < st->nspecs; ++s) {
-    const int p = st->pos[s];
-    if (p == 0) continue;
-    if (p > list_length(plan->targetlist)) return;
-    const TargetEntry* tle = (TargetEntry*)list_nth(plan->targetlist, p - 1);
-    const Var* v = (const Var*)tle->expr;
-    if (v == nullptr || !IsA(v, Var) || v->varno != (int)scanrelid || v->varattno <= 0 || v->varlevelsup != 0) return;
-    attnos[s] = v->varattno;
-    maxatt = Max(maxatt, (int)v->varattno);
-  }
-  Relation rel = ((ScanState*)st->child)->ss_currentRelation;
-  Snapshot snapshot = estate->es_snapshot;
-  if (rel == nullptr || rel->rd_rel->relam != HEAP_TABLE_AM_OID || snapshot == nullptr || !IsMVCCSnapshot(snapshot))
-    return;
-  TupleDesc desc = RelationGetDescr(rel);
-  if (maxatt <= 0 || maxatt > desc->natts) return;
+// The layout of the direct reads of relation `desc` (the deform's arrays and offsets): the
+// specs read attribute attnos[s] (0: none), maxatt the last.
+void direct_layout(RowAggState* st, TupleDesc desc, const int* attnos, int maxatt) {
   // From here on the specs read attributes (values[attno - 1]) instead of the child's columns.
   for (int s = 0; s < st->nspecs; ++s) st->pos[s] = attnos[s];
   st->maxpos = maxatt;
@@ -798,6 +1034,38 @@ void direct_setup(RowAggState* st, EState* estate, int eflags) {
   st->dtail_varlena = true;
   for (int a = st->dprefix; a < n; ++a)
     if (TupleDescAttr(desc, a)->attlen != -1) st->dtail_varlena = false;
+}
+
+// Whether the node reads the heap itself instead of pulling the rows of its child (a SeqScan of a
+// heap chunk without quals whose target list holds the columns read as plain Vars): page by page, the
+// visible rows as heapgetpage() lists them, deforming only up to the last attribute it reads,
+// with no slot per row. The child stays initialized (its relation opened and locked by the
+// executor) but is never run; its instrumentation counts the rows read.
+void direct_setup(RowAggState* st, EState* estate, int eflags) {
+  Plan* plan = st->child->plan;
+  if (!IsA(plan, SeqScan) || plan->qual != NIL || plan->parallel_aware || plan->initPlan != NIL || st->maxpos <= 0)
+    return;
+  // The attribute of each spec's input (a Var of the scanned relation in the child's target list).
+  const Index scanrelid = ((Scan*)plan)->scanrelid;
+  int* attnos = (int*)palloc0(sizeof(int) * (st->nspecs > 0 ? st->nspecs : 1));
+  int maxatt = 0;
+  for (int s = 0; s < st->nspecs; ++s) {
+    const int p = st->pos[s];
+    if (p == 0) continue;
+    if (p > list_length(plan->targetlist)) return;
+    const TargetEntry* tle = (TargetEntry*)list_nth(plan->targetlist, p - 1);
+    const Var* v = (const Var*)tle->expr;
+    if (v == nullptr || !IsA(v, Var) || v->varno != (int)scanrelid || v->varattno <= 0 || v->varlevelsup != 0) return;
+    attnos[s] = v->varattno;
+    maxatt = Max(maxatt, (int)v->varattno);
+  }
+  Relation rel = ((ScanState*)st->child)->ss_currentRelation;
+  Snapshot snapshot = estate->es_snapshot;
+  if (rel == nullptr || rel->rd_rel->relam != HEAP_TABLE_AM_OID || snapshot == nullptr || !IsMVCCSnapshot(snapshot))
+    return;
+  TupleDesc desc = RelationGetDescr(rel);
+  if (maxatt <= 0 || maxatt > desc->natts) return;
+  direct_layout(st, desc, attnos, maxatt);
   st->direct = true;
   if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0) return;
   // No synchronized scan (the node reads the blocks in order from the first); the bulk-read
@@ -882,6 +1150,7 @@ void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
   // (a parallel-aware node was planned for the direct scan: it reads the heap itself whatever the
   // setting says by now)
   if (guc_rowstore_agg_direct_scan || st->parallel) direct_setup(st, estate, eflags);
+  tail_setup(st, estate, eflags);
   // The grouping columns' kinds and input positions (after direct_setup, which renumbers them).
   st->kkind = (uint8*)palloc0(n);
   st->kpos = (int*)palloc0(sizeof(int) * n);
@@ -894,6 +1163,7 @@ void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
 
 void end_rowagg(CustomScanState* node) {
   RowAggState* st = (RowAggState*)node;
+  if (st->tail_append != nullptr) bitmap_end(st);
   release_page(st);
   if (st->dscan != nullptr) table_endscan(st->dscan);
   st->dscan = nullptr;
@@ -914,6 +1184,7 @@ void rescan_rowagg(CustomScanState* node) {
     st->dindex = st->dcount = 0;
   }
   st->serial_checked = false;
+  if (st->tail_append != nullptr) tail_rescan(st);
   ExecReScan(st->child);
 }
 
@@ -948,6 +1219,7 @@ void explain_rowagg(CustomScanState* node, List* ancestors, ExplainState* es) {
   RowAggState* st = (RowAggState*)node;
   ExplainPropertyText("Grouped By", st->nkeycols == 0 ? "nothing" : "hashed row values", es);
   if (st->direct) ExplainPropertyText("Heap Pages", "read directly", es);
+  if (st->tail_append != nullptr) ExplainPropertyText("Bitmap Heap Scans", "read directly", es);
   if (!es->analyze) return;
   ExplainPropertyInteger("Rows Aggregated", nullptr, st->rows_in, es);
   ExplainPropertyInteger("Partial Groups", nullptr, st->groups_out, es);

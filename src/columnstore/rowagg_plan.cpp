@@ -288,6 +288,11 @@ Path* rowagg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* t
   return make_rowagg_path(root, child, sub, target, groups, 0);
 }
 
+Path* rowagg_append_path(PlannerInfo* root, RelOptInfo* rel, Path* append, PathTarget* target, double groups) {
+  if (append->param_info != nullptr || append->parallel_aware) return nullptr;
+  return make_rowagg_path(root, rel, append, target, groups, 0);
+}
+
 Path* rowagg_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget* target, double groups, int workers) {
   // Only where every participant reads its share of the heap directly (rowagg_exec.cpp's
   // direct_setup): a sequential scan of the chunk without a filter.
