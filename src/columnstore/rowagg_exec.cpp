@@ -155,6 +155,23 @@ struct RowAggState {
   bool tail_all_visible_ok;  // an all-visible page's tuples need no visibility check
   TIDBitmap* tail_tbm;
   TBMIterator* tail_iter;
+  bool tail_iter_done;
+  // The pages read ahead (see "Pages read ahead"): a ring of kAhead, the oldest at tail_head.
+  struct AheadPage* tail_ahead;
+  int tail_head, tail_count;
+};
+
+// A page of the bitmap read ahead: its bitmap entry (copied: the iterator reuses its own), and for
+// a page the node reads itself (exact, no recheck) its pinned buffer; once prepared, its visible
+// tuples' offsets (or `am`: read through the table AM).
+constexpr int kAhead = 6;  // with the pins of one being read, within PostgreSQL's 8 fast private refcounts
+struct AheadPage {
+  Buffer buf;
+  bool prepared;
+  bool am;
+  int nlines;
+  OffsetNumber lines[MaxHeapTuplesPerPage];
+  TBMIterateResult* r;  // with room for MaxHeapTuplesPerPage offsets
 };
 
 enum KeyKind : uint8 { kKeyByval, kKeyBucket, kKeyVarlen };
@@ -671,6 +688,8 @@ void tail_setup(RowAggState* st, EState* estate, int eflags) {
   st->tail_bitmap = false;
   st->tail_tbm = nullptr;
   st->tail_iter = nullptr;
+  st->tail_ahead = nullptr;
+  st->tail_count = 0;
   st->tail_all_visible_ok = !estate->es_snapshot->takenDuringRecovery && !IsolationIsSerializable();
 }
 
@@ -714,6 +733,15 @@ bool bitmap_begin(RowAggState* st, PlanState* ps) {
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("unrecognized result from subplan")));
   st->tail_tbm = (TIDBitmap*)bitmap;
   st->tail_iter = tbm_begin_iterate(st->tail_tbm);
+  st->tail_iter_done = false;
+  if (st->tail_ahead == nullptr) {
+    MemoryContext cxt = st->css.ss.ps.state->es_query_cxt;
+    st->tail_ahead = (AheadPage*)MemoryContextAllocZero(cxt, sizeof(AheadPage) * kAhead);
+    for (int i = 0; i < kAhead; ++i)
+      st->tail_ahead[i].r = (TBMIterateResult*)MemoryContextAlloc(
+          cxt, offsetof(TBMIterateResult, offsets) + sizeof(OffsetNumber) * MaxHeapTuplesPerPage);
+  }
+  st->tail_head = st->tail_count = 0;
   st->dindex = st->dcount = 0;
   st->dbuf = InvalidBuffer;
   return true;
@@ -721,6 +749,12 @@ bool bitmap_begin(RowAggState* st, PlanState* ps) {
 
 void bitmap_end(RowAggState* st) {
   release_page(st);
+  for (int i = 0; i < st->tail_count; ++i) {
+    AheadPage* a = &st->tail_ahead[(st->tail_head + i) % kAhead];
+    if (BufferIsValid(a->buf)) ReleaseBuffer(a->buf);
+    a->buf = InvalidBuffer;
+  }
+  st->tail_count = 0;
   if (st->tail_iter != nullptr) tbm_end_iterate(st->tail_iter);
   if (st->tail_tbm != nullptr) tbm_free(st->tail_tbm);
   st->tail_iter = nullptr;
@@ -728,22 +762,47 @@ void bitmap_end(RowAggState* st) {
   if (st->tail_cur != nullptr && st->tail_bitmap) ExecClearTuple(((ScanState*)st->tail_cur)->ss_ScanTupleSlot);
 }
 
-// The page of `r` read by the node (an exact page, no recheck, all-visible): its tuples' offsets
-// into st->dlines, the buffer pinned in st->dbuf. False when the page is not such a page.
-bool bitmap_page(RowAggState* st, BitmapHeapScanState* bs, TBMIterateResult* r) {
-  if (r->ntuples < 0 || r->recheck || !st->tail_all_visible_ok) return false;
-  HeapScanDesc hs = (HeapScanDesc)bs->ss.ss_currentScanDesc;
-  release_page(st);
-  st->dindex = st->dcount = 0;
-  if (r->blockno >= hs->rs_nblocks) return true;  // added after the scan started (as the heap AM skips it)
+// Pages read ahead. The per-page cost of a bitmap heap scan whose pages hold a row or two each is
+// memory latency (the bitmap's entry, the buffer mapping, the buffer header, the page's header, line
+// pointer and tuple, each a cache miss), so the node reads kAhead pages ahead of the one it
+// aggregates: a page entering the ring is pinned and its header and listed line pointers
+// prefetched; the next page to aggregate is prepared one step ahead (locked once, all-visible
+// checked, its tuples' offsets listed, their data prefetched) while the current one is aggregated.
+
+// Pins a new page of the ring (an exact page without recheck, when the node may read pages itself).
+void ahead_read(RowAggState* st, HeapScanDesc hs, AheadPage* a) {
+  const TBMIterateResult* r = a->r;
+  a->buf = InvalidBuffer;
+  a->prepared = false;
+  a->am = r->ntuples < 0 || r->recheck || !st->tail_all_visible_ok;
+  if (a->am) return;
+  if (r->blockno >= hs->rs_nblocks) {  // added after the scan started (as the heap AM skips it)
+    a->prepared = true;
+    a->nlines = 0;
+    return;
+  }
+  a->buf = ReadBuffer(hs->rs_base.rs_rd, r->blockno);
+  const char* page = (const char*)BufferGetPage(a->buf);
+  __builtin_prefetch(page);
+  for (int i = 0; i < r->ntuples && i < 4; ++i)
+    __builtin_prefetch(page + offsetof(PageHeaderData, pd_linp) + (r->offsets[i] - 1) * sizeof(ItemIdData));
+}
+
+// Lists the visible tuples of a pinned page when it is all-visible (else it goes to the table AM),
+// and prefetches their data.
+void ahead_prepare(HeapScanDesc hs, AheadPage* a) {
+  a->prepared = true;
+  if (a->am || !BufferIsValid(a->buf)) return;
+  const TBMIterateResult* r = a->r;
   Relation rel = hs->rs_base.rs_rd;
-  const Buffer buf = ReadBuffer(rel, r->blockno);
-  LockBuffer(buf, BUFFER_LOCK_SHARE);
-  const Page page = BufferGetPage(buf);
+  LockBuffer(a->buf, BUFFER_LOCK_SHARE);
+  const Page page = BufferGetPage(a->buf);
   if (!PageIsAllVisible(page)) {
-    LockBuffer(buf, BUFFER_LOCK_UNLOCK);
-    ReleaseBuffer(buf);
-    return false;
+    LockBuffer(a->buf, BUFFER_LOCK_UNLOCK);
+    ReleaseBuffer(a->buf);
+    a->buf = InvalidBuffer;
+    a->am = true;
+    return;
   }
   const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
   int n = 0;
@@ -752,22 +811,24 @@ bool bitmap_page(RowAggState* st, BitmapHeapScanState* bs, TBMIterateResult* r) 
     if (off >= FirstOffsetNumber && off <= maxoff) {
       const ItemId lp = PageGetItemId(page, off);
       if (ItemIdIsNormal(lp) && !HeapTupleHeaderIsHeapOnly((HeapTupleHeader)PageGetItem(page, lp))) {
-        st->dlines[n++] = off;
+        a->lines[n++] = off;
         continue;
       }
     }
+    // A HOT chain's redirect or anything else: as the heap AM follows it.
     ItemPointerData tid;
     ItemPointerSet(&tid, r->blockno, off);
     HeapTupleData tuple;
-    if (heap_hot_search_buffer(&tid, rel, buf, hs->rs_base.rs_snapshot, &tuple, nullptr, true))
-      st->dlines[n++] = ItemPointerGetOffsetNumber(&tid);
+    if (heap_hot_search_buffer(&tid, rel, a->buf, hs->rs_base.rs_snapshot, &tuple, nullptr, true))
+      a->lines[n++] = ItemPointerGetOffsetNumber(&tid);
   }
-  LockBuffer(buf, BUFFER_LOCK_UNLOCK);
-  st->dbuf = buf;
-  st->dcur = st->dlines;
-  st->dcount = n;
-  bs->exact_pages++;
-  return true;
+  LockBuffer(a->buf, BUFFER_LOCK_UNLOCK);
+  a->nlines = n;
+  for (int i = 0; i < n && i < 4; ++i) {
+    const char* t = (const char*)PageGetItem(page, PageGetItemId(page, a->lines[i]));
+    __builtin_prefetch(t);
+    __builtin_prefetch(t + 64);
+  }
 }
 
 // The page of `r` through the table AM (visibility per tuple, lossy pages), with the scan's
@@ -794,23 +855,46 @@ void bitmap_page_am(RowAggState* st, BitmapHeapScanState* bs, TBMIterateResult* 
 }
 
 // Rows of the bitmap heap scan child into the groups until the table is full (true) or the
-// child's bitmap is exhausted (false).
+// child's bitmap is exhausted (false), a page at a time.
 template <int NKEY>
 bool bitmap_fill_n(RowAggState* st, BitmapHeapScanState* bs) {
+  HeapScanDesc hs = (HeapScanDesc)bs->ss.ss_currentScanDesc;
   while (st->ngroups < kMaxHashGroups) {
-    if (st->dindex < st->dcount) {
-      const Page page = BufferGetPage(st->dbuf);
-      while (st->dindex < st->dcount) {
-        const ItemId lp = PageGetItemId(page, st->dcur[st->dindex++]);
+    while (!st->tail_iter_done && st->tail_count < kAhead) {
+      const TBMIterateResult* r = tbm_iterate(st->tail_iter);
+      if (r == nullptr) {
+        st->tail_iter_done = true;
+        break;
+      }
+      AheadPage* a = &st->tail_ahead[(st->tail_head + st->tail_count++) % kAhead];
+      memcpy(a->r, r, offsetof(TBMIterateResult, offsets) + sizeof(OffsetNumber) * Max(r->ntuples, 0));
+      ahead_read(st, hs, a);
+    }
+    if (st->tail_count == 0) return false;
+    CHECK_FOR_INTERRUPTS();
+    AheadPage* a = &st->tail_ahead[st->tail_head];
+    if (!a->prepared) ahead_prepare(hs, a);
+    if (st->tail_count > 1) {
+      AheadPage* next = &st->tail_ahead[(st->tail_head + 1) % kAhead];
+      if (!next->prepared) ahead_prepare(hs, next);
+    }
+    st->tail_head = (st->tail_head + 1) % kAhead;
+    st->tail_count--;
+    if (a->am) {
+      bitmap_page_am(st, bs, a->r);
+      continue;
+    }
+    if (a->nlines > 0) {
+      const Page page = BufferGetPage(a->buf);
+      for (int i = 0; i < a->nlines; ++i) {
+        const ItemId lp = PageGetItemId(page, a->lines[i]);
         deform(st, (HeapTupleHeader)PageGetItem(page, lp), ItemIdGetLength(lp));
         add_row_n<NKEY>(st, st->dvalues, st->disnull);
       }
-      continue;
+      bs->exact_pages++;
     }
-    TBMIterateResult* r = tbm_iterate(st->tail_iter);
-    if (r == nullptr) return false;
-    CHECK_FOR_INTERRUPTS();
-    if (!bitmap_page(st, bs, r)) bitmap_page_am(st, bs, r);
+    if (BufferIsValid(a->buf)) ReleaseBuffer(a->buf);
+    a->buf = InvalidBuffer;
   }
   return true;
 }
