@@ -164,7 +164,8 @@ struct RowAggState {
 // A page of the bitmap read ahead: its bitmap entry (copied: the iterator reuses its own), and for
 // a page the node reads itself (exact, no recheck) its pinned buffer; once prepared, its visible
 // tuples' offsets (or `am`: read through the table AM).
-constexpr int kAhead = 6;  // with the pins of one being read, within PostgreSQL's 8 fast private refcounts
+constexpr int kAhead = 6;
+constexpr OffsetNumber kLineFound = 0x8000;  // in AheadPage.lines: found by heap_hot_search_buffer  // with the pins of one being read, within PostgreSQL's 8 fast private refcounts
 struct AheadPage {
   Buffer buf;
   bool prepared;
@@ -809,8 +810,8 @@ void ahead_prepare(HeapScanDesc hs, AheadPage* a) {
   for (int i = 0; i < r->ntuples; ++i) {
     const OffsetNumber off = r->offsets[i];
     if (off >= FirstOffsetNumber && off <= maxoff) {
-      const ItemId lp = PageGetItemId(page, off);
-      if (ItemIdIsNormal(lp) && !HeapTupleHeaderIsHeapOnly((HeapTupleHeader)PageGetItem(page, lp))) {
+      // (a normal line pointer's tuple is checked for being a chain's start when it is read)
+      if (ItemIdIsNormal(PageGetItemId(page, off))) {
         a->lines[n++] = off;
         continue;
       }
@@ -820,12 +821,12 @@ void ahead_prepare(HeapScanDesc hs, AheadPage* a) {
     ItemPointerSet(&tid, r->blockno, off);
     HeapTupleData tuple;
     if (heap_hot_search_buffer(&tid, rel, a->buf, hs->rs_base.rs_snapshot, &tuple, nullptr, true))
-      a->lines[n++] = ItemPointerGetOffsetNumber(&tid);
+      a->lines[n++] = ItemPointerGetOffsetNumber(&tid) | kLineFound;
   }
   LockBuffer(a->buf, BUFFER_LOCK_UNLOCK);
   a->nlines = n;
   for (int i = 0; i < n && i < 4; ++i) {
-    const char* t = (const char*)PageGetItem(page, PageGetItemId(page, a->lines[i]));
+    const char* t = (const char*)PageGetItem(page, PageGetItemId(page, a->lines[i] & ~kLineFound));
     __builtin_prefetch(t);
     __builtin_prefetch(t + 64);
   }
@@ -887,8 +888,13 @@ bool bitmap_fill_n(RowAggState* st, BitmapHeapScanState* bs) {
     if (a->nlines > 0) {
       const Page page = BufferGetPage(a->buf);
       for (int i = 0; i < a->nlines; ++i) {
-        const ItemId lp = PageGetItemId(page, a->lines[i]);
-        deform(st, (HeapTupleHeader)PageGetItem(page, lp), ItemIdGetLength(lp));
+        const ItemId lp = PageGetItemId(page, a->lines[i] & ~kLineFound);
+        const HeapTupleHeader t = (HeapTupleHeader)PageGetItem(page, lp);
+        // A heap-only tuple at a listed normal line pointer is no chain's start (its slot was
+        // reused): heap_hot_search_buffer finds nothing there either. (Read without the lock: the
+        // pin keeps the page's tuples in place, and this flag of an existing tuple does not change.)
+        if ((a->lines[i] & kLineFound) == 0 && HeapTupleHeaderIsHeapOnly(t)) continue;
+        deform(st, t, ItemIdGetLength(lp));
         add_row_n<NKEY>(st, st->dvalues, st->disnull);
       }
       bs->exact_pages++;
