@@ -9,6 +9,8 @@
 // more than once: the Finalize Aggregate above combines them). C-style glue.
 #include "columnstore/rowagg_exec.hpp"
 
+#include <algorithm>
+
 #include "columnstore/agg_exec.hpp"
 #include "columnstore/rowagg.hpp"
 #include "pg/deform.hpp"
@@ -17,7 +19,10 @@
 #include "planner/chunk_append.hpp"
 
 extern "C" {
+#include "access/amapi.h"
+#include "access/genam.h"
 #include "access/heapam.h"
+#include "access/relscan.h"
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "access/htup_details.h"
@@ -34,6 +39,7 @@ extern "C" {
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 }
@@ -159,6 +165,9 @@ struct RowAggState {
   // The pages read ahead (see "Pages read ahead"): a ring of kAhead, the oldest at tail_head.
   struct AheadPage* tail_ahead;
   int tail_head, tail_count;
+  // Without a TIDBitmap (see collect_tids): the index's TIDs as (block << 16 | offset), in order.
+  uint64* tail_tids;
+  int64 tail_ntids, tail_tidpos, tail_tidcap;
 };
 
 // A page of the bitmap read ahead: its bitmap entry (copied: the iterator reuses its own), and for
@@ -691,11 +700,98 @@ void tail_setup(RowAggState* st, EState* estate, int eflags) {
   st->tail_iter = nullptr;
   st->tail_ahead = nullptr;
   st->tail_count = 0;
+  st->tail_tids = nullptr;
+  st->tail_ntids = st->tail_tidpos = 0;
   st->tail_all_visible_ok = !estate->es_snapshot->takenDuringRecovery && !IsolationIsSerializable();
 }
 
 void set_key_positions(RowAggState* st) {
   for (int k = 0; k < st->nkeycols; ++k) st->kpos[k] = st->pos[st->key_spec[k]] - 1;
+}
+
+// The bitmap of a lone btree BitmapIndexScan (no array keys run by the node) is not built: its
+// TIDs are fetched with index_getnext_tid into an array, sorted by page when they are not in
+// order already (an index on (account, time) of rows written in time order lists them in page
+// order), and read a page's run at a time (next_tid_page), as a TIDBitmap's exact pages would be.
+// This saves the bitmap's hash table, its sort of page entries and a cache miss per page of its
+// iteration. Past work_mem of TIDs (8 bytes each) they go into a TIDBitmap after all, which may
+// turn lossy as PostgreSQL's would. The index scan node's instrumentation counts the TIDs.
+bool collect_tids(RowAggState* st, PlanState* outer) {
+  if (!IsA(outer, BitmapIndexScanState)) return false;
+  BitmapIndexScanState* bis = (BitmapIndexScanState*)outer;
+  IndexScanDesc scan = bis->biss_ScanDesc;
+  if (scan == nullptr || bis->biss_NumArrayKeys != 0 || bis->biss_RelationDesc->rd_rel->relam != BTREE_AM_OID ||
+      bis->biss_RelationDesc->rd_indam->amgettuple == nullptr)
+    return false;
+  if (outer->instrument != nullptr) InstrStartNode(outer->instrument);
+  // (as MultiExecBitmapIndexScan: the run-time keys' values first)
+  if (!bis->biss_RuntimeKeysReady && bis->biss_NumRuntimeKeys != 0) ExecReScan(outer);
+  const int64 limit = Max((int64)work_mem * 1024 / (int64)sizeof(uint64), (int64)1024);
+  if (st->tail_tids == nullptr) {
+    st->tail_tidcap = 1024;
+    st->tail_tids = (uint64*)MemoryContextAlloc(st->css.ss.ps.state->es_query_cxt, sizeof(uint64) * st->tail_tidcap);
+  }
+  int64 n = 0;
+  int64 fetched = 0;
+  bool sorted = true;
+  uint64 prev = 0;
+  TIDBitmap* tbm = nullptr;
+  for (;;) {
+    CHECK_FOR_INTERRUPTS();
+    ItemPointer tid = index_getnext_tid(scan, ForwardScanDirection);
+    if (tid == nullptr) break;
+    fetched++;
+    if (tbm != nullptr) {
+      tbm_add_tuples(tbm, tid, 1, scan->xs_recheck);
+      continue;
+    }
+    if (scan->xs_recheck || n == limit) {
+      tbm = tbm_create(work_mem * 1024L, nullptr);
+      for (int64 i = 0; i < n; ++i) {
+        ItemPointerData t;
+        ItemPointerSet(&t, (BlockNumber)(st->tail_tids[i] >> 16), (OffsetNumber)(st->tail_tids[i] & 0xffff));
+        tbm_add_tuples(tbm, &t, 1, false);
+      }
+      tbm_add_tuples(tbm, tid, 1, scan->xs_recheck);
+      continue;
+    }
+    const uint64 key = ((uint64)ItemPointerGetBlockNumber(tid) << 16) | ItemPointerGetOffsetNumber(tid);
+    sorted &= key > prev || n == 0;
+    prev = key;
+    if (n == st->tail_tidcap) {
+      st->tail_tidcap *= 2;
+      st->tail_tids = (uint64*)repalloc(st->tail_tids, sizeof(uint64) * st->tail_tidcap);
+    }
+    st->tail_tids[n++] = key;
+  }
+  if (outer->instrument != nullptr) InstrStopNode(outer->instrument, (double)fetched);
+  if (tbm != nullptr) {
+    st->tail_tbm = tbm;
+    return true;
+  }
+  if (!sorted) {
+    std::sort(st->tail_tids, st->tail_tids + n);
+    n = std::unique(st->tail_tids, st->tail_tids + n) - st->tail_tids;
+  }
+  st->tail_ntids = n;
+  st->tail_tidpos = 0;
+  return true;
+}
+
+// The next page's run of the sorted TIDs as an exact bitmap entry in *r; false at the end.
+bool next_tid_page(RowAggState* st, TBMIterateResult* r) {
+  if (st->tail_tidpos >= st->tail_ntids) return false;
+  const uint64* t = st->tail_tids;
+  int64 i = st->tail_tidpos;
+  const uint64 block = t[i] >> 16;
+  int n = 0;
+  for (; i < st->tail_ntids && (t[i] >> 16) == block && n < MaxHeapTuplesPerPage; ++i)
+    r->offsets[n++] = (OffsetNumber)(t[i] & 0xffff);
+  st->tail_tidpos = i;
+  r->blockno = (BlockNumber)block;
+  r->ntuples = n;
+  r->recheck = false;
+  return true;
 }
 
 // Whether the child `ps` is a bitmap heap scan the node reads itself; if so, its bitmap is built
@@ -729,11 +825,16 @@ bool bitmap_begin(RowAggState* st, PlanState* ps) {
   if (ps->chgParam != nullptr) ExecReScan(ps);
   direct_layout(st, desc, attnos, maxatt);
   set_key_positions(st);
-  Node* bitmap = MultiExecProcNode(outerPlanState(ps));
-  if (bitmap == nullptr || !IsA(bitmap, TIDBitmap))
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("unrecognized result from subplan")));
-  st->tail_tbm = (TIDBitmap*)bitmap;
-  st->tail_iter = tbm_begin_iterate(st->tail_tbm);
+  st->tail_ntids = st->tail_tidpos = 0;
+  st->tail_tbm = nullptr;
+  st->tail_iter = nullptr;
+  if (!collect_tids(st, outerPlanState(ps))) {
+    Node* bitmap = MultiExecProcNode(outerPlanState(ps));
+    if (bitmap == nullptr || !IsA(bitmap, TIDBitmap))
+      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("unrecognized result from subplan")));
+    st->tail_tbm = (TIDBitmap*)bitmap;
+  }
+  if (st->tail_tbm != nullptr) st->tail_iter = tbm_begin_iterate(st->tail_tbm);
   st->tail_iter_done = false;
   if (st->tail_ahead == nullptr) {
     MemoryContext cxt = st->css.ss.ps.state->es_query_cxt;
@@ -862,13 +963,21 @@ bool bitmap_fill_n(RowAggState* st, BitmapHeapScanState* bs) {
   HeapScanDesc hs = (HeapScanDesc)bs->ss.ss_currentScanDesc;
   while (st->ngroups < kMaxHashGroups) {
     while (!st->tail_iter_done && st->tail_count < kAhead) {
-      const TBMIterateResult* r = tbm_iterate(st->tail_iter);
-      if (r == nullptr) {
-        st->tail_iter_done = true;
-        break;
+      AheadPage* a = &st->tail_ahead[(st->tail_head + st->tail_count) % kAhead];
+      if (st->tail_iter == nullptr) {
+        if (!next_tid_page(st, a->r)) {
+          st->tail_iter_done = true;
+          break;
+        }
+      } else {
+        const TBMIterateResult* r = tbm_iterate(st->tail_iter);
+        if (r == nullptr) {
+          st->tail_iter_done = true;
+          break;
+        }
+        memcpy(a->r, r, offsetof(TBMIterateResult, offsets) + sizeof(OffsetNumber) * Max(r->ntuples, 0));
       }
-      AheadPage* a = &st->tail_ahead[(st->tail_head + st->tail_count++) % kAhead];
-      memcpy(a->r, r, offsetof(TBMIterateResult, offsets) + sizeof(OffsetNumber) * Max(r->ntuples, 0));
+      st->tail_count++;
       ahead_read(st, hs, a);
     }
     if (st->tail_count == 0) return false;
