@@ -289,6 +289,8 @@ Path* rowagg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* t
   return make_rowagg_path(root, child, sub, target, groups, 0);
 }
 
+constexpr int kTailCapChunks = 16;
+
 Path* rowagg_append_path(PlannerInfo* root, RelOptInfo* rel, Path* append, PathTarget* target, double groups) {
   if (append->param_info != nullptr || append->parallel_aware) return nullptr;
   Path* path = make_rowagg_path(root, rel, append, target, groups, 0);
@@ -296,9 +298,12 @@ Path* rowagg_append_path(PlannerInfo* root, RelOptInfo* rel, Path* append, PathT
   if (path == nullptr || !IsA(append, CustomPath) || list_length(((CustomPath*)append)->custom_private) > 3) return path;
   // Grouped by a bucket, the groups are at most the sum of the chunks' buckets times the other
   // grouping columns' groups (bucketed_groups), when every child has a path of its chunk.
+  // (a few chunks only: estimate_num_groups per chunk is not free, and a real-time tail is a
+  // chunk or two)
   double cap = 0;
   const List* subpaths = ((CustomPath*)append)->custom_paths;
   const int nchildren = list_length(subpaths);
+  if (nchildren > kTailCapChunks) return path;
   ListCell* lc;
   foreach (lc, subpaths) {
     Path* sub = (Path*)lfirst(lc);
