@@ -168,6 +168,11 @@ struct RowAggState {
   // Without a TIDBitmap (see collect_tids): the index's TIDs as (block << 16 | offset), in order.
   uint64* tail_tids;
   int64 tail_ntids, tail_tidpos, tail_tidcap;
+  // The child whose layout the direct reads have (direct_layout, once per child, not per rescan),
+  // and its specs' attributes.
+  PlanState* tail_layout_ps;
+  int* tail_attnos;
+  int tail_maxatt;
 };
 
 // A page of the bitmap read ahead: its bitmap entry (copied: the iterator reuses its own), and for
@@ -702,6 +707,9 @@ void tail_setup(RowAggState* st, EState* estate, int eflags) {
   st->tail_count = 0;
   st->tail_tids = nullptr;
   st->tail_ntids = st->tail_tidpos = 0;
+  st->tail_layout_ps = nullptr;
+  st->tail_attnos = (int*)palloc0(sizeof(int) * n);
+  st->tail_maxatt = 0;
   st->tail_all_visible_ok = !estate->es_snapshot->takenDuringRecovery && !IsolationIsSerializable();
 }
 
@@ -805,25 +813,39 @@ bool bitmap_begin(RowAggState* st, PlanState* ps) {
       rel == nullptr || rel->rd_rel->relam != HEAP_TABLE_AM_OID || bs->ss.ss_currentScanDesc == nullptr ||
       outerPlanState(ps) == nullptr)
     return false;
-  const Index scanrelid = ((Scan*)plan)->scanrelid;
-  TupleDesc desc = RelationGetDescr(rel);
-  int* attnos = (int*)palloc0(sizeof(int) * (st->nspecs > 0 ? st->nspecs : 1));
-  int maxatt = 0;
-  for (int s = 0; s < st->nspecs; ++s) {
-    const int p = st->tail_pos[s];
-    if (p == 0) continue;
-    if (p > list_length(plan->targetlist)) return false;
-    const Var* v = (const Var*)((TargetEntry*)list_nth(plan->targetlist, p - 1))->expr;
-    if (v == nullptr || !IsA(v, Var) || v->varno != (int)scanrelid || v->varattno <= 0 || v->varlevelsup != 0 ||
-        v->varattno > desc->natts)
-      return false;
-    attnos[s] = v->varattno;
-    maxatt = Max(maxatt, (int)v->varattno);
+  if (ps != st->tail_layout_ps) {
+    // The chunk's attribute of each spec's input (a Var of the scanned relation in the child's
+    // target list, at the position the ChunkAppend's output has it).
+    const Index scanrelid = ((Scan*)plan)->scanrelid;
+    TupleDesc desc = RelationGetDescr(rel);
+    int* attnos = st->tail_attnos;
+    memset(attnos, 0, sizeof(int) * (st->nspecs > 0 ? st->nspecs : 1));
+    int maxatt = 0;
+    for (int s = 0; s < st->nspecs; ++s) {
+      const int p = st->tail_pos[s];
+      if (p == 0) continue;
+      if (p > list_length(plan->targetlist)) return false;
+      const Var* v = (const Var*)((TargetEntry*)list_nth(plan->targetlist, p - 1))->expr;
+      if (v == nullptr || !IsA(v, Var) || v->varno != (int)scanrelid || v->varattno <= 0 || v->varlevelsup != 0 ||
+          v->varattno > desc->natts)
+        return false;
+      attnos[s] = v->varattno;
+      maxatt = Max(maxatt, (int)v->varattno);
+    }
+    if (maxatt <= 0) return false;
+    // (the previous child's layout freed: rescans come back here)
+    for (void* p : {(void*)st->dvalues, (void*)st->disnull, (void*)st->dneed, (void*)st->doff, (void*)st->datt,
+                    (void*)st->dfixed})
+      if (p != nullptr) pfree(p);
+    direct_layout(st, desc, attnos, maxatt);
+    st->tail_layout_ps = ps;
+    st->tail_maxatt = maxatt;
+  } else {
+    memcpy(st->pos, st->tail_attnos, sizeof(int) * st->nspecs);
+    st->maxpos = st->tail_maxatt;
   }
-  if (maxatt <= 0) return false;
   // What ExecProcNode would do first: a rescan for changed parameters.
   if (ps->chgParam != nullptr) ExecReScan(ps);
-  direct_layout(st, desc, attnos, maxatt);
   set_key_positions(st);
   st->tail_ntids = st->tail_tidpos = 0;
   st->tail_tbm = nullptr;
