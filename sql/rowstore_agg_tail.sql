@@ -20,11 +20,13 @@ VACUUM ANALYZE st;
 -- The tail chunk's bitmap heap scan (small tables otherwise get a sequential or index scan).
 SET enable_seqscan = off;
 SET enable_indexscan = off;
-CREATE FUNCTION tail_plan(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+-- The plan's lines about the tail (with `counts`, EXPLAIN ANALYZE's).
+CREATE FUNCTION tail_plan(query text, counts bool DEFAULT false) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE line text;
 BEGIN
-  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
-    IF line ~ '(Aggregate|ChunkAppend\) on st|Bitmap|read directly)' THEN
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF' || CASE WHEN counts THEN ', ANALYZE, TIMING OFF, SUMMARY OFF' ELSE '' END
+                      || ') ' || query LOOP
+    IF line ~ '(Aggregate|ChunkAppend\) on st|Bitmap (Heap|Index) Scan on _hyper_1|BitmapOr|read directly|Rows Aggregated|Heap Blocks|excluded)' THEN
       RETURN NEXT regexp_replace(line, '_hyper_[0-9]+_[0-9]+_chunk( st_[0-9]+)?', '<chunk>', 'g');
     END IF;
   END LOOP;
@@ -45,19 +47,10 @@ SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
 SELECT same($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct IN ('acct_0', 'acct_2')$$);
 SELECT * FROM tail_plan($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct = 'acct_0' OR acct = 'acct_2'$$);
 SELECT same($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct = 'acct_0' OR acct = 'acct_2'$$);
-CREATE FUNCTION tail_analyze(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE line text;
-BEGIN
-  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF, ANALYZE, TIMING OFF, SUMMARY OFF) ' || query LOOP
-    IF line ~ '(RowstoreAggregate|Rows Aggregated|ChunkAppend\) on st|Bitmap (Heap|Index) Scan on _hyper_1|Heap Blocks|excluded)' THEN
-      RETURN NEXT regexp_replace(line, '_hyper_[0-9]+_[0-9]+_chunk( st_[0-9]+)?', '<chunk>', 'g');
-    END IF;
-  END LOOP;
-END $$;
 -- The rows the bitmap heap scan read, counted in EXPLAIN ANALYZE (all-visible pages: exact).
-SELECT * FROM tail_analyze($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
+SELECT * FROM tail_plan($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$, true);
 -- A filter on the chunk's scan (the bucket's bound): that child is read through its node.
-SELECT * FROM tail_analyze($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1' AND bucket >= '2024-01-01 20:00'$$);
+SELECT * FROM tail_plan($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1' AND bucket >= '2024-01-01 20:00'$$, true);
 SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1' AND bucket >= '2024-01-01 20:00'$$);
 -- Off: PostgreSQL's aggregation over the ChunkAppend.
 SET strata.rowstore_agg_tail = off;
@@ -73,14 +66,14 @@ UPDATE st SET status = 's9' WHERE ts = '2024-01-01 21:00' AND acct = 'acct_1';
 SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
 -- Pruned and vacuumed: all-visible pages whose index entries point at HOT redirects.
 VACUUM st;
-SELECT * FROM tail_analyze($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
+SELECT * FROM tail_plan($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$, true);
 SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
 SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1' AND bucket >= '2024-01-01 21:00' AND bucket < '2024-01-01 22:00' ORDER BY 1, 2;
 -- Little work_mem: one account's TIDs (4,681) still fit (8 bytes each), two accounts' (9,362) go into
 -- a TIDBitmap, which turns lossy: every tuple of a lossy page rechecked against the index condition.
 SET work_mem = '64kB';
 SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
-SELECT * FROM tail_analyze($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct > 'acct_0'$$);
+SELECT * FROM tail_plan($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct > 'acct_0'$$, true);
 SELECT same($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct > 'acct_0'$$);
 RESET work_mem;
 -- A generic plan: chunks excluded at executor start, right before and after a refresh moves the
@@ -107,6 +100,5 @@ SELECT same($$SELECT a.acct, h.bucket, h.status, h.n FROM (VALUES ('acct_0'), ('
   CROSS JOIN LATERAL (SELECT * FROM st_hourly WHERE acct = a.acct) h$$);
 DROP MATERIALIZED VIEW st_hourly;
 DROP TABLE st;
-DROP FUNCTION tail_plan(text);
+DROP FUNCTION tail_plan(text, bool);
 DROP FUNCTION same(text);
-DROP FUNCTION tail_analyze(text);
