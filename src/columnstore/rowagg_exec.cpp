@@ -697,19 +697,8 @@ void tail_setup(RowAggState* st, EState* estate, int eflags) {
   st->tail_pos = (int*)palloc(sizeof(int) * n);
   memcpy(st->tail_pos, st->pos, sizeof(int) * n);
   st->tail_maxpos = st->maxpos;
-  st->tail_nchildren = -1;
-  st->tail_next = 0;
-  st->tail_cur = nullptr;
-  st->tail_bitmap = false;
-  st->tail_tbm = nullptr;
-  st->tail_iter = nullptr;
-  st->tail_ahead = nullptr;
-  st->tail_count = 0;
-  st->tail_tids = nullptr;
-  st->tail_ntids = st->tail_tidpos = 0;
-  st->tail_layout_ps = nullptr;
   st->tail_attnos = (int*)palloc0(sizeof(int) * n);
-  st->tail_maxatt = 0;
+  st->tail_nchildren = -1;  // (the other tail_ fields start zeroed: create_state's newNode)
   st->tail_all_visible_ok = !estate->es_snapshot->takenDuringRecovery && !IsolationIsSerializable();
 }
 
