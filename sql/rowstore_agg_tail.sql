@@ -86,6 +86,12 @@ CALL refresh_continuous_aggregate('st_hourly', NULL, '2024-01-01 21:00');
 CREATE TEMP TABLE after_refresh AS EXECUTE q('acct_1');
 SELECT count(*) FROM ((TABLE before_refresh EXCEPT ALL TABLE after_refresh) UNION ALL (TABLE after_refresh EXCEPT ALL TABLE before_refresh)) d;
 SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
+-- Materialized to the end: the cached plan's tail chunk is excluded at executor start, and the node
+-- reads no child.
+CALL refresh_continuous_aggregate('st_hourly', NULL, NULL);
+SELECT * FROM tail_plan('EXECUTE q(''acct_1'')', true);
+CREATE TEMP TABLE all_refreshed AS EXECUTE q('acct_1');
+SELECT count(*) FROM ((TABLE before_refresh EXCEPT ALL TABLE all_refreshed) UNION ALL (TABLE all_refreshed EXCEPT ALL TABLE before_refresh)) d;
 RESET plan_cache_mode;
 -- Inside a cursor moved back and forth (a rescan), and as the inner side of a nested loop.
 BEGIN;

@@ -1051,8 +1051,15 @@ bool pull_fill(RowAggState* st, PlanState* ps) {
 }
 
 void fill_tail(RowAggState* st) {
-  if (st->tail_nchildren < 0) st->tail_nchildren = chunk_append_nchildren(st->tail_append);
   Instrumentation* ainstr = st->child->instrument;
+  if (st->tail_nchildren < 0) {
+    st->tail_nchildren = chunk_append_nchildren(st->tail_append);
+    // (the ChunkAppend counts as run even when its exclusion left it nothing to read)
+    if (ainstr != nullptr) {
+      InstrStartNode(ainstr);
+      InstrStopNode(ainstr, 0);
+    }
+  }
   while (st->ngroups < kMaxHashGroups) {
     if (st->tail_cur == nullptr) {
       if (st->tail_next >= st->tail_nchildren) {
