@@ -1069,7 +1069,13 @@ void fill_tail(RowAggState* st) {
       PlanState* ps = chunk_append_child(st->tail_append, st->tail_next++);
       if (ps == nullptr) continue;
       st->tail_cur = ps;
+      // (the bitmap index scans run in bitmap_begin: their time and buffers count in the heap
+      // scan's and the ChunkAppend's, as PostgreSQL's nodes count their children's)
+      if (ainstr != nullptr) InstrStartNode(ainstr);
+      if (ps->instrument != nullptr) InstrStartNode(ps->instrument);
       st->tail_bitmap = bitmap_begin(st, ps);
+      if (ps->instrument != nullptr) InstrStopNode(ps->instrument, 0);
+      if (ainstr != nullptr) InstrStopNode(ainstr, 0);
       if (!st->tail_bitmap) {
         memcpy(st->pos, st->tail_pos, sizeof(int) * st->nspecs);
         st->maxpos = st->tail_maxpos;
