@@ -178,8 +178,8 @@ struct RowAggState {
 // A page of the bitmap read ahead: its bitmap entry (copied: the iterator reuses its own), and for
 // a page the node reads itself (exact, no recheck) its pinned buffer; once prepared, its visible
 // tuples' offsets (or `am`: read through the table AM).
-constexpr int kAhead = 6;
-constexpr OffsetNumber kLineFound = 0x8000;  // in AheadPage.lines: found by heap_hot_search_buffer  // with the pins of one being read, within PostgreSQL's 8 fast private refcounts
+constexpr int kAhead = 6;  // with the pins of one being read, within PostgreSQL's 8 fast private refcounts
+constexpr OffsetNumber kLineFound = 0x8000;  // in AheadPage.lines: found by heap_hot_search_buffer
 struct AheadPage {
   Buffer buf;
   bool prepared;
@@ -674,13 +674,15 @@ void fill_direct_pages_n(RowAggState* st, HeapScanDesc hs) {
 // ---------------------------------------------------------------------------------------------
 // Bitmap heap scan children (rowagg_tail.cpp plans them): the child is a ChunkAppend, and the node
 // reads the children it keeps after its exclusion itself. A BitmapHeapScan of a heap chunk without
-// a filter is read from its TID bitmap (its bitmap index scans run by MultiExecProcNode, as
-// BitmapHeapNext runs them): an exact page without recheck that is all-visible (outside recovery
-// and SERIALIZABLE) has its listed tuples deformed straight from the page, a line pointer that is
-// not a plain tuple (a HOT chain's redirect) followed by heap_hot_search_buffer under the same
-// share lock, as the heap AM does; other pages (lossy, to recheck, not all-visible) go through the
-// table AM's bitmap functions and the scan's recheck quals. Other children are pulled through
-// ExecProcNode. The children's instrumentation (and the ChunkAppend's) counts the rows read.
+// a filter is read from its TIDs (collect_tids: a lone btree index scan's TIDs in an array; else
+// the bitmap its bitmap quals build through MultiExecProcNode, as BitmapHeapNext runs them), its
+// pages read a few ahead ("Pages read ahead"): an exact page without recheck that is all-visible
+// (outside recovery and SERIALIZABLE) has its listed tuples deformed straight from the page, a line
+// pointer that is not a plain tuple (a HOT chain's redirect) followed by heap_hot_search_buffer
+// under the same share lock, as the heap AM does; other pages (lossy, to recheck, not all-visible)
+// go through the table AM's bitmap functions and the scan's recheck quals. Other children are
+// pulled through ExecProcNode. The children's instrumentation (and the ChunkAppend's) counts the
+// rows read.
 
 void direct_layout(RowAggState* st, TupleDesc desc, const int* attnos, int maxatt);
 
@@ -721,7 +723,9 @@ bool collect_tids(RowAggState* st, PlanState* outer) {
       bis->biss_RelationDesc->rd_indam->amgettuple == nullptr)
     return false;
   if (outer->instrument != nullptr) InstrStartNode(outer->instrument);
-  // (as MultiExecBitmapIndexScan: the run-time keys' values first)
+  // (as MultiExecProcNode and MultiExecBitmapIndexScan: a rescan for changed parameters, the
+  // run-time keys' values first)
+  if (outer->chgParam != nullptr) ExecReScan(outer);
   if (!bis->biss_RuntimeKeysReady && bis->biss_NumRuntimeKeys != 0) ExecReScan(outer);
   const int64 limit = Max((int64)work_mem * 1024 / (int64)sizeof(uint64), (int64)1024);
   if (st->tail_tids == nullptr) {
