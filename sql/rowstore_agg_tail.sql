@@ -26,7 +26,7 @@ DECLARE line text;
 BEGIN
   FOR line IN EXECUTE 'EXPLAIN (COSTS OFF' || CASE WHEN counts THEN ', ANALYZE, TIMING OFF, SUMMARY OFF' ELSE '' END
                       || ') ' || query LOOP
-    IF line ~ '(Aggregate|ChunkAppend\) on st|Bitmap (Heap|Index) Scan on _hyper_1|BitmapOr|read directly|Rows Aggregated|Heap Blocks|excluded)' THEN
+    IF line ~ '(Aggregate|ChunkAppend\) on st|Bitmap (Heap|Index) Scan on _hyper_1|BitmapOr|read directly|Read Directly|Rows Aggregated|Heap Blocks|excluded)' THEN
       RETURN NEXT regexp_replace(line, '_hyper_[0-9]+_[0-9]+_chunk( st_[0-9]+)?', '<chunk>', 'g');
     END IF;
   END LOOP;

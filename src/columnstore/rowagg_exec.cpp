@@ -173,6 +173,7 @@ struct RowAggState {
   PlanState* tail_layout_ps;
   int* tail_attnos;
   int tail_maxatt;
+  int64 tail_direct_reads;  // children read as bitmap heap scans by the node (EXPLAIN ANALYZE)
 };
 
 // A page of the bitmap read ahead: its bitmap entry (copied: the iterator reuses its own), and for
@@ -1078,6 +1079,7 @@ void fill_tail(RowAggState* st) {
       if (ainstr != nullptr) InstrStartNode(ainstr);
       if (ps->instrument != nullptr) InstrStartNode(ps->instrument);
       st->tail_bitmap = bitmap_begin(st, ps);
+      st->tail_direct_reads += st->tail_bitmap ? 1 : 0;
       if (ps->instrument != nullptr) InstrStopNode(ps->instrument, 0);
       if (ainstr != nullptr) InstrStopNode(ainstr, 0);
       if (!st->tail_bitmap) {
@@ -1450,6 +1452,8 @@ void explain_rowagg(CustomScanState* node, List* ancestors, ExplainState* es) {
   if (!es->analyze) return;
   ExplainPropertyInteger("Rows Aggregated", nullptr, st->rows_in, es);
   ExplainPropertyInteger("Partial Groups", nullptr, st->groups_out, es);
+  if (st->tail_append != nullptr)
+    ExplainPropertyInteger("Bitmap Heap Scans Read Directly", nullptr, st->tail_direct_reads, es);
 }
 
 const CustomExecMethods exec_methods = {
