@@ -210,6 +210,8 @@ bool analyze_column(Expr* expr, bool is_group, Index relid, List* attrs, List** 
   return true;
 }
 
+}  // namespace
+
 // The partial grouping target, as PostgreSQL's make_partial_grouping_target builds it: the
 // grouping expressions, then the Aggrefs (and Vars) of the other columns and of HAVING, each
 // Aggref marked partial. NULL when a column outside the aggregates is not a grouping expression.
@@ -246,6 +248,8 @@ PathTarget* make_partial_target(PlannerInfo* root, PathTarget* grouping_target, 
   }
   return set_pathtarget_cost_width(root, partial);
 }
+
+namespace {
 
 PathTarget* translate_target(PlannerInfo* root, PathTarget* target, AppendRelInfo* appinfo) {
   PathTarget* t = copy_pathtarget(target);

@@ -48,4 +48,21 @@ double bucketed_groups(PlannerInfo* root, RelOptInfo* child, AppendRelInfo* appi
 // Registers the custom scan methods; once, from agg_init.
 void rowagg_init();
 
+// Setting strata.rowstore_agg_tail (src/hooks/init.cpp): add_rowagg_tail_paths on.
+extern bool guc_rowstore_agg_tail;
+
+// The partial grouping target of an aggregation (agg_plan.cpp), NULL when it has none.
+PathTarget* make_partial_target(PlannerInfo* root, PathTarget* grouping_target, Node* having);
+
+// The RowstoreAggregate path over `append`, a ChunkAppend path of the hypertable rel `rel`,
+// computing `target` (rel's partial target): the node reads the children the ChunkAppend keeps at
+// executor start itself (rowagg_exec.cpp); NULL when the target cannot be computed natively.
+Path* rowagg_append_path(PlannerInfo* root, RelOptInfo* rel, Path* append, PathTarget* target, double groups);
+
+// create_upper_paths_hook handler (rowagg_tail.cpp): at UPPERREL_GROUP_AGG over a hypertable read
+// by a ChunkAppend with bitmap heap scan children (a filtered real-time tail), a Finalize
+// Aggregate over a RowstoreAggregate over that ChunkAppend.
+void add_rowagg_tail_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel, RelOptInfo* output_rel,
+                           void* extra);
+
 }  // namespace strata::columnstore

@@ -9,14 +9,20 @@
 // more than once: the Finalize Aggregate above combines them). C-style glue.
 #include "columnstore/rowagg_exec.hpp"
 
+#include <algorithm>
+
 #include "columnstore/agg_exec.hpp"
 #include "columnstore/rowagg.hpp"
 #include "pg/deform.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
+#include "planner/chunk_append.hpp"
 
 extern "C" {
+#include "access/amapi.h"
+#include "access/genam.h"
 #include "access/heapam.h"
+#include "access/relscan.h"
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "access/htup_details.h"
@@ -24,6 +30,7 @@ extern "C" {
 #include "catalog/pg_am.h"
 #include "commands/explain.h"
 #include "executor/instrument.h"
+#include "nodes/tidbitmap.h"
 #include "storage/bufmgr.h"
 #include "common/hashfn.h"
 #include "executor/executor.h"
@@ -32,6 +39,7 @@ extern "C" {
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 }
@@ -141,6 +149,45 @@ struct RowAggState {
   bool* dneed;         // read by a spec
   int* doff;           // the attribute's offset when no earlier one is NULL or varlena (-1: none)
   pg::AttStep* datt;   // per attribute 1 .. maxpos (see deform)
+  // The child is a ChunkAppend (rowagg_tail.cpp): the node reads the children it keeps itself
+  // (tail_append non-NULL; see "Bitmap heap scan children" below).
+  CustomScanState* tail_append;
+  int tail_nchildren;   // the ChunkAppend's children (-1: not asked yet)
+  int tail_next;        // the next child to read
+  PlanState* tail_cur;  // the child being read (NULL between children)
+  bool tail_bitmap;     // tail_cur is a bitmap heap scan read by the node
+  int* tail_pos;        // per spec: its input's position in the ChunkAppend's output (0: none)
+  int tail_maxpos;
+  bool tail_all_visible_ok;  // an all-visible page's tuples need no visibility check
+  TIDBitmap* tail_tbm;
+  TBMIterator* tail_iter;
+  bool tail_iter_done;
+  // The pages read ahead (see "Pages read ahead"): a ring of kAhead, the oldest at tail_head.
+  struct AheadPage* tail_ahead;
+  int tail_head, tail_count;
+  // Without a TIDBitmap (see collect_tids): the index's TIDs as (block << 16 | offset), in order.
+  uint64* tail_tids;
+  int64 tail_ntids, tail_tidpos, tail_tidcap;
+  // The child whose layout the direct reads have (direct_layout, once per child, not per rescan),
+  // and its specs' attributes.
+  PlanState* tail_layout_ps;
+  int* tail_attnos;
+  int tail_maxatt;
+  int64 tail_direct_reads;  // children read as bitmap heap scans by the node (EXPLAIN ANALYZE)
+};
+
+// A page of the bitmap read ahead: its bitmap entry (copied: the iterator reuses its own), and for
+// a page the node reads itself (exact, no recheck) its pinned buffer; once prepared, its visible
+// tuples' offsets (or `am`: read through the table AM).
+constexpr int kAhead = 6;  // with the pins of one being read, within PostgreSQL's 8 fast private refcounts
+constexpr OffsetNumber kLineFound = 0x8000;  // in AheadPage.lines: found by heap_hot_search_buffer
+struct AheadPage {
+  Buffer buf;
+  bool prepared;
+  bool am;
+  int nlines;
+  OffsetNumber lines[MaxHeapTuplesPerPage];
+  TBMIterateResult* r;  // with room for MaxHeapTuplesPerPage offsets
 };
 
 enum KeyKind : uint8 { kKeyByval, kKeyBucket, kKeyVarlen };
@@ -625,6 +672,448 @@ void fill_direct_pages_n(RowAggState* st, HeapScanDesc hs) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Bitmap heap scan children (rowagg_tail.cpp plans them): the child is a ChunkAppend, and the node
+// reads the children it keeps after its exclusion itself. A BitmapHeapScan of a heap chunk without
+// a filter is read from its TIDs (collect_tids: a lone btree index scan's TIDs in an array; else
+// the bitmap its bitmap quals build through MultiExecProcNode, as BitmapHeapNext runs them), its
+// pages read a few ahead ("Pages read ahead"): an exact page without recheck that is all-visible
+// (outside recovery and SERIALIZABLE) has its listed tuples deformed straight from the page, a line
+// pointer that is not a plain tuple (a HOT chain's redirect) followed by heap_hot_search_buffer
+// under the same share lock, as the heap AM does; other pages (lossy, to recheck, not all-visible)
+// go through the table AM's bitmap functions and the scan's recheck quals. Other children are
+// pulled through ExecProcNode. The children's instrumentation (and the ChunkAppend's) counts the
+// rows read.
+
+void direct_layout(RowAggState* st, TupleDesc desc, const int* attnos, int maxatt);
+
+// The ChunkAppend child's setup (from begin_rowagg): a plain MVCC read, no row locks.
+void tail_setup(RowAggState* st, EState* estate, int eflags) {
+  st->tail_append = nullptr;
+  Plan* plan = st->child->plan;
+  if (!IsA(plan, CustomScan) || !is_chunk_append_plan((CustomScan*)plan)) return;
+  if (!IsMVCCSnapshot(estate->es_snapshot) || estate->es_epq_active != nullptr ||
+      (estate->es_plannedstmt != nullptr && estate->es_plannedstmt->rowMarks != NIL))
+    return;
+  st->tail_append = (CustomScanState*)st->child;
+  const int n = st->nspecs > 0 ? st->nspecs : 1;
+  st->tail_pos = (int*)palloc(sizeof(int) * n);
+  memcpy(st->tail_pos, st->pos, sizeof(int) * n);
+  st->tail_maxpos = st->maxpos;
+  st->tail_attnos = (int*)palloc0(sizeof(int) * n);
+  st->tail_nchildren = -1;  // (the other tail_ fields start zeroed: create_state's newNode)
+  st->tail_all_visible_ok = !estate->es_snapshot->takenDuringRecovery && !IsolationIsSerializable();
+}
+
+void set_key_positions(RowAggState* st) {
+  for (int k = 0; k < st->nkeycols; ++k) st->kpos[k] = st->pos[st->key_spec[k]] - 1;
+}
+
+// The bitmap of a lone btree BitmapIndexScan (no array keys run by the node) is not built: its
+// TIDs are fetched with index_getnext_tid into an array, sorted by page when they are not in
+// order already (an index on (account, time) of rows written in time order lists them in page
+// order), and read a page's run at a time (next_tid_page), as a TIDBitmap's exact pages would be.
+// This saves the bitmap's hash table, its sort of page entries and a cache miss per page of its
+// iteration. Past work_mem of TIDs (8 bytes each) they go into a TIDBitmap after all, which may
+// turn lossy as PostgreSQL's would. The index scan node's instrumentation counts the TIDs.
+bool collect_tids(RowAggState* st, PlanState* outer) {
+  if (!IsA(outer, BitmapIndexScanState)) return false;
+  BitmapIndexScanState* bis = (BitmapIndexScanState*)outer;
+  IndexScanDesc scan = bis->biss_ScanDesc;
+  if (scan == nullptr || bis->biss_NumArrayKeys != 0 || bis->biss_RelationDesc->rd_rel->relam != BTREE_AM_OID ||
+      bis->biss_RelationDesc->rd_indam->amgettuple == nullptr)
+    return false;
+  if (outer->instrument != nullptr) InstrStartNode(outer->instrument);
+  // (as MultiExecProcNode and MultiExecBitmapIndexScan: a rescan for changed parameters, the
+  // run-time keys' values first)
+  if (outer->chgParam != nullptr) ExecReScan(outer);
+  if (!bis->biss_RuntimeKeysReady && bis->biss_NumRuntimeKeys != 0) ExecReScan(outer);
+  const int64 limit = Max((int64)work_mem * 1024 / (int64)sizeof(uint64), (int64)1024);
+  if (st->tail_tids == nullptr) {
+    st->tail_tidcap = 1024;
+    st->tail_tids = (uint64*)MemoryContextAlloc(st->css.ss.ps.state->es_query_cxt, sizeof(uint64) * st->tail_tidcap);
+  }
+  int64 n = 0;
+  int64 fetched = 0;
+  bool sorted = true;
+  uint64 prev = 0;
+  TIDBitmap* tbm = nullptr;
+  for (;;) {
+    CHECK_FOR_INTERRUPTS();
+    ItemPointer tid = index_getnext_tid(scan, ForwardScanDirection);
+    if (tid == nullptr) break;
+    fetched++;
+    if (tbm != nullptr) {
+      tbm_add_tuples(tbm, tid, 1, scan->xs_recheck);
+      continue;
+    }
+    if (scan->xs_recheck || n == limit) {
+      tbm = tbm_create(work_mem * 1024L, nullptr);
+      for (int64 i = 0; i < n; ++i) {
+        ItemPointerData t;
+        ItemPointerSet(&t, (BlockNumber)(st->tail_tids[i] >> 16), (OffsetNumber)(st->tail_tids[i] & 0xffff));
+        tbm_add_tuples(tbm, &t, 1, false);
+      }
+      tbm_add_tuples(tbm, tid, 1, scan->xs_recheck);
+      continue;
+    }
+    const uint64 key = ((uint64)ItemPointerGetBlockNumber(tid) << 16) | ItemPointerGetOffsetNumber(tid);
+    sorted &= key > prev || n == 0;
+    prev = key;
+    if (n == st->tail_tidcap) {
+      st->tail_tidcap *= 2;
+      st->tail_tids = (uint64*)repalloc(st->tail_tids, sizeof(uint64) * st->tail_tidcap);
+    }
+    st->tail_tids[n++] = key;
+  }
+  if (outer->instrument != nullptr) InstrStopNode(outer->instrument, (double)fetched);
+  if (tbm != nullptr) {
+    st->tail_tbm = tbm;
+    return true;
+  }
+  if (!sorted) {
+    std::sort(st->tail_tids, st->tail_tids + n);
+    n = std::unique(st->tail_tids, st->tail_tids + n) - st->tail_tids;
+  }
+  st->tail_ntids = n;
+  st->tail_tidpos = 0;
+  return true;
+}
+
+// The next page's run of the sorted TIDs as an exact bitmap entry in *r; false at the end.
+bool next_tid_page(RowAggState* st, TBMIterateResult* r) {
+  if (st->tail_tidpos >= st->tail_ntids) return false;
+  const uint64* t = st->tail_tids;
+  int64 i = st->tail_tidpos;
+  const uint64 block = t[i] >> 16;
+  int n = 0;
+  for (; i < st->tail_ntids && (t[i] >> 16) == block && n < MaxHeapTuplesPerPage; ++i)
+    r->offsets[n++] = (OffsetNumber)(t[i] & 0xffff);
+  st->tail_tidpos = i;
+  r->blockno = (BlockNumber)block;
+  r->ntuples = n;
+  r->recheck = false;
+  return true;
+}
+
+// Whether the child `ps` is a bitmap heap scan the node reads itself; if so, its bitmap is built
+// and the specs read the chunk's attributes.
+bool bitmap_begin(RowAggState* st, PlanState* ps) {
+  if (!IsA(ps, BitmapHeapScanState) || st->tail_maxpos <= 0) return false;
+  BitmapHeapScanState* bs = (BitmapHeapScanState*)ps;
+  Plan* plan = ps->plan;
+  Relation rel = bs->ss.ss_currentRelation;
+  if (ps->qual != nullptr || plan->parallel_aware || bs->pstate != nullptr || plan->initPlan != NIL ||
+      rel == nullptr || rel->rd_rel->relam != HEAP_TABLE_AM_OID || bs->ss.ss_currentScanDesc == nullptr ||
+      outerPlanState(ps) == nullptr)
+    return false;
+  if (ps != st->tail_layout_ps) {
+    // The chunk's attribute of each spec's input (a Var of the scanned relation in the child's
+    // target list, at the position the ChunkAppend's output has it).
+    const Index scanrelid = ((Scan*)plan)->scanrelid;
+    TupleDesc desc = RelationGetDescr(rel);
+    int* attnos = st->tail_attnos;
+    memset(attnos, 0, sizeof(int) * (st->nspecs > 0 ? st->nspecs : 1));
+    int maxatt = 0;
+    for (int s = 0; s < st->nspecs; ++s) {
+      const int p = st->tail_pos[s];
+      if (p == 0) continue;
+      if (p > list_length(plan->targetlist)) return false;
+      const Var* v = (const Var*)((TargetEntry*)list_nth(plan->targetlist, p - 1))->expr;
+      if (v == nullptr || !IsA(v, Var) || v->varno != (int)scanrelid || v->varattno <= 0 || v->varlevelsup != 0 ||
+          v->varattno > desc->natts)
+        return false;
+      attnos[s] = v->varattno;
+      maxatt = Max(maxatt, (int)v->varattno);
+    }
+    if (maxatt <= 0) return false;
+    // (the previous child's layout freed: rescans come back here)
+    for (void* p : {(void*)st->dvalues, (void*)st->disnull, (void*)st->dneed, (void*)st->doff, (void*)st->datt,
+                    (void*)st->dfixed})
+      if (p != nullptr) pfree(p);
+    direct_layout(st, desc, attnos, maxatt);
+    st->tail_layout_ps = ps;
+    st->tail_maxatt = maxatt;
+  } else {
+    memcpy(st->pos, st->tail_attnos, sizeof(int) * st->nspecs);
+    st->maxpos = st->tail_maxatt;
+  }
+  // What ExecProcNode would do first: a rescan for changed parameters.
+  if (ps->chgParam != nullptr) ExecReScan(ps);
+  set_key_positions(st);
+  st->tail_ntids = st->tail_tidpos = 0;
+  st->tail_tbm = nullptr;
+  st->tail_iter = nullptr;
+  if (!collect_tids(st, outerPlanState(ps))) {
+    Node* bitmap = MultiExecProcNode(outerPlanState(ps));
+    if (bitmap == nullptr || !IsA(bitmap, TIDBitmap))
+      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("unrecognized result from subplan")));
+    st->tail_tbm = (TIDBitmap*)bitmap;
+  }
+  if (st->tail_tbm != nullptr) st->tail_iter = tbm_begin_iterate(st->tail_tbm);
+  st->tail_iter_done = false;
+  if (st->tail_ahead == nullptr) {
+    MemoryContext cxt = st->css.ss.ps.state->es_query_cxt;
+    st->tail_ahead = (AheadPage*)MemoryContextAllocZero(cxt, sizeof(AheadPage) * kAhead);
+    for (int i = 0; i < kAhead; ++i)
+      st->tail_ahead[i].r = (TBMIterateResult*)MemoryContextAlloc(
+          cxt, offsetof(TBMIterateResult, offsets) + sizeof(OffsetNumber) * MaxHeapTuplesPerPage);
+  }
+  st->tail_head = st->tail_count = 0;
+  st->dindex = st->dcount = 0;
+  st->dbuf = InvalidBuffer;
+  return true;
+}
+
+void bitmap_end(RowAggState* st) {
+  release_page(st);
+  for (int i = 0; i < st->tail_count; ++i) {
+    AheadPage* a = &st->tail_ahead[(st->tail_head + i) % kAhead];
+    if (BufferIsValid(a->buf)) ReleaseBuffer(a->buf);
+    a->buf = InvalidBuffer;
+  }
+  st->tail_count = 0;
+  if (st->tail_iter != nullptr) tbm_end_iterate(st->tail_iter);
+  if (st->tail_tbm != nullptr) tbm_free(st->tail_tbm);
+  st->tail_iter = nullptr;
+  st->tail_tbm = nullptr;
+  if (st->tail_cur != nullptr && st->tail_bitmap) ExecClearTuple(((ScanState*)st->tail_cur)->ss_ScanTupleSlot);
+}
+
+// Pages read ahead. The per-page cost of a bitmap heap scan whose pages hold a row or two each is
+// memory latency (the bitmap's entry, the buffer mapping, the buffer header, the page's header, line
+// pointer and tuple, each a cache miss), so the node reads kAhead pages ahead of the one it
+// aggregates: a page entering the ring is pinned and its header and listed line pointers
+// prefetched; the next page to aggregate is prepared one step ahead (locked once, all-visible
+// checked, its tuples' offsets listed, their data prefetched) while the current one is aggregated.
+
+// Pins a new page of the ring (an exact page without recheck, when the node may read pages itself).
+void ahead_read(RowAggState* st, HeapScanDesc hs, AheadPage* a) {
+  const TBMIterateResult* r = a->r;
+  a->buf = InvalidBuffer;
+  a->prepared = false;
+  a->am = r->ntuples < 0 || r->recheck || !st->tail_all_visible_ok;
+  if (a->am) return;
+  if (r->blockno >= hs->rs_nblocks) {  // added after the scan started (as the heap AM skips it)
+    a->prepared = true;
+    a->nlines = 0;
+    return;
+  }
+  a->buf = ReadBuffer(hs->rs_base.rs_rd, r->blockno);
+  const char* page = (const char*)BufferGetPage(a->buf);
+  __builtin_prefetch(page);
+  for (int i = 0; i < r->ntuples && i < 4; ++i)
+    __builtin_prefetch(page + offsetof(PageHeaderData, pd_linp) + (r->offsets[i] - 1) * sizeof(ItemIdData));
+}
+
+// Lists the visible tuples of a pinned page when it is all-visible (else it goes to the table AM),
+// and prefetches their data.
+void ahead_prepare(HeapScanDesc hs, AheadPage* a) {
+  a->prepared = true;
+  if (a->am || !BufferIsValid(a->buf)) return;
+  const TBMIterateResult* r = a->r;
+  Relation rel = hs->rs_base.rs_rd;
+  LockBuffer(a->buf, BUFFER_LOCK_SHARE);
+  const Page page = BufferGetPage(a->buf);
+  if (!PageIsAllVisible(page)) {
+    LockBuffer(a->buf, BUFFER_LOCK_UNLOCK);
+    ReleaseBuffer(a->buf);
+    a->buf = InvalidBuffer;
+    a->am = true;
+    return;
+  }
+  const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+  int n = 0;
+  for (int i = 0; i < r->ntuples; ++i) {
+    const OffsetNumber off = r->offsets[i];
+    if (off >= FirstOffsetNumber && off <= maxoff) {
+      // (a normal line pointer's tuple is checked for being a chain's start when it is read)
+      if (ItemIdIsNormal(PageGetItemId(page, off))) {
+        a->lines[n++] = off;
+        continue;
+      }
+    }
+    // A HOT chain's redirect or anything else: as the heap AM follows it.
+    ItemPointerData tid;
+    ItemPointerSet(&tid, r->blockno, off);
+    HeapTupleData tuple;
+    if (heap_hot_search_buffer(&tid, rel, a->buf, hs->rs_base.rs_snapshot, &tuple, nullptr, true))
+      a->lines[n++] = ItemPointerGetOffsetNumber(&tid) | kLineFound;
+  }
+  LockBuffer(a->buf, BUFFER_LOCK_UNLOCK);
+  a->nlines = n;
+  for (int i = 0; i < n && i < 4; ++i) {
+    const char* t = (const char*)PageGetItem(page, PageGetItemId(page, a->lines[i] & ~kLineFound));
+    __builtin_prefetch(t);
+    __builtin_prefetch(t + 64);
+  }
+}
+
+// The page of `r` through the table AM (visibility per tuple, lossy pages), with the scan's
+// recheck quals where the bitmap asks for them, as BitmapHeapNext reads it.
+void bitmap_page_am(RowAggState* st, BitmapHeapScanState* bs, TBMIterateResult* r) {
+  release_page(st);
+  st->dindex = st->dcount = 0;
+  TableScanDesc scan = bs->ss.ss_currentScanDesc;
+  if (!table_scan_bitmap_next_block(scan, r)) return;
+  if (r->ntuples >= 0)
+    bs->exact_pages++;
+  else
+    bs->lossy_pages++;
+  TupleTableSlot* slot = bs->ss.ss_ScanTupleSlot;
+  ExprContext* econtext = bs->ss.ps.ps_ExprContext;
+  while (table_scan_bitmap_next_tuple(scan, r, slot)) {
+    if (r->recheck) {
+      econtext->ecxt_scantuple = slot;
+      if (!ExecQualAndReset(bs->bitmapqualorig, econtext)) continue;
+    }
+    slot_getsomeattrs(slot, st->maxpos);
+    add_row(st, slot->tts_values, slot->tts_isnull);
+  }
+}
+
+// Rows of the bitmap heap scan child into the groups until the table is full (true) or the
+// child's bitmap is exhausted (false), a page at a time.
+template <int NKEY>
+bool bitmap_fill_n(RowAggState* st, BitmapHeapScanState* bs) {
+  HeapScanDesc hs = (HeapScanDesc)bs->ss.ss_currentScanDesc;
+  while (st->ngroups < kMaxHashGroups) {
+    while (!st->tail_iter_done && st->tail_count < kAhead) {
+      AheadPage* a = &st->tail_ahead[(st->tail_head + st->tail_count) % kAhead];
+      if (st->tail_iter == nullptr) {
+        if (!next_tid_page(st, a->r)) {
+          st->tail_iter_done = true;
+          break;
+        }
+      } else {
+        const TBMIterateResult* r = tbm_iterate(st->tail_iter);
+        if (r == nullptr) {
+          st->tail_iter_done = true;
+          break;
+        }
+        memcpy(a->r, r, offsetof(TBMIterateResult, offsets) + sizeof(OffsetNumber) * Max(r->ntuples, 0));
+      }
+      st->tail_count++;
+      ahead_read(st, hs, a);
+    }
+    if (st->tail_count == 0) return false;
+    CHECK_FOR_INTERRUPTS();
+    AheadPage* a = &st->tail_ahead[st->tail_head];
+    if (!a->prepared) ahead_prepare(hs, a);
+    if (st->tail_count > 1) {
+      AheadPage* next = &st->tail_ahead[(st->tail_head + 1) % kAhead];
+      if (!next->prepared) ahead_prepare(hs, next);
+    }
+    st->tail_head = (st->tail_head + 1) % kAhead;
+    st->tail_count--;
+    if (a->am) {
+      bitmap_page_am(st, bs, a->r);
+      continue;
+    }
+    if (a->nlines > 0) {
+      const Page page = BufferGetPage(a->buf);
+      for (int i = 0; i < a->nlines; ++i) {
+        const ItemId lp = PageGetItemId(page, a->lines[i] & ~kLineFound);
+        const HeapTupleHeader t = (HeapTupleHeader)PageGetItem(page, lp);
+        // A heap-only tuple at a listed normal line pointer is no chain's start (its slot was
+        // reused): heap_hot_search_buffer finds nothing there either. (Read without the lock: the
+        // pin keeps the page's tuples in place, and this flag of an existing tuple does not change.)
+        if ((a->lines[i] & kLineFound) == 0 && HeapTupleHeaderIsHeapOnly(t)) continue;
+        deform(st, t, ItemIdGetLength(lp));
+        add_row_n<NKEY>(st, st->dvalues, st->disnull);
+      }
+      bs->exact_pages++;
+    }
+    if (BufferIsValid(a->buf)) ReleaseBuffer(a->buf);
+    a->buf = InvalidBuffer;
+  }
+  return true;
+}
+
+bool bitmap_fill(RowAggState* st, BitmapHeapScanState* bs) {
+  switch (st->nkey) {
+    case 2:
+      return bitmap_fill_n<2>(st, bs);
+    case 3:
+      return bitmap_fill_n<3>(st, bs);
+    case 4:
+      return bitmap_fill_n<4>(st, bs);
+    default:
+      return bitmap_fill_n<0>(st, bs);
+  }
+}
+
+// Rows of the child `ps` pulled through its node until the table is full (true) or it is
+// exhausted (false); the specs read the ChunkAppend's output positions.
+bool pull_fill(RowAggState* st, PlanState* ps) {
+  while (st->ngroups < kMaxHashGroups) {
+    TupleTableSlot* slot = ExecProcNode(ps);
+    if (TupIsNull(slot)) return false;
+    if (st->maxpos > 0) slot_getsomeattrs(slot, st->maxpos);
+    add_row(st, slot->tts_values, slot->tts_isnull);
+  }
+  return true;
+}
+
+void fill_tail(RowAggState* st) {
+  Instrumentation* ainstr = st->child->instrument;
+  if (st->tail_nchildren < 0) {
+    st->tail_nchildren = chunk_append_nchildren(st->tail_append);
+    // (the ChunkAppend counts as run even when its exclusion left it nothing to read)
+    if (ainstr != nullptr) {
+      InstrStartNode(ainstr);
+      InstrStopNode(ainstr, 0);
+    }
+  }
+  while (st->ngroups < kMaxHashGroups) {
+    if (st->tail_cur == nullptr) {
+      if (st->tail_next >= st->tail_nchildren) {
+        st->child_done = true;
+        return;
+      }
+      PlanState* ps = chunk_append_child(st->tail_append, st->tail_next++);
+      if (ps == nullptr) continue;
+      st->tail_cur = ps;
+      // (the bitmap index scans run in bitmap_begin: their time and buffers count in the heap
+      // scan's and the ChunkAppend's, as PostgreSQL's nodes count their children's)
+      if (ainstr != nullptr) InstrStartNode(ainstr);
+      if (ps->instrument != nullptr) InstrStartNode(ps->instrument);
+      st->tail_bitmap = bitmap_begin(st, ps);
+      st->tail_direct_reads += st->tail_bitmap ? 1 : 0;
+      if (ps->instrument != nullptr) InstrStopNode(ps->instrument, 0);
+      if (ainstr != nullptr) InstrStopNode(ainstr, 0);
+      if (!st->tail_bitmap) {
+        memcpy(st->pos, st->tail_pos, sizeof(int) * st->nspecs);
+        st->maxpos = st->tail_maxpos;
+        set_key_positions(st);
+      }
+    }
+    const int64 before = st->rows_in;
+    Instrumentation* instr = st->tail_bitmap ? st->tail_cur->instrument : nullptr;
+    if (ainstr != nullptr) InstrStartNode(ainstr);
+    if (instr != nullptr) InstrStartNode(instr);
+    const bool more =
+        st->tail_bitmap ? bitmap_fill(st, (BitmapHeapScanState*)st->tail_cur) : pull_fill(st, st->tail_cur);
+    if (instr != nullptr) InstrStopNode(instr, (double)(st->rows_in - before));
+    if (ainstr != nullptr) InstrStopNode(ainstr, (double)(st->rows_in - before));
+    if (!more) {
+      bitmap_end(st);
+      st->tail_cur = nullptr;
+      st->tail_bitmap = false;
+    }
+  }
+}
+
+void tail_rescan(RowAggState* st) {
+  bitmap_end(st);
+  st->tail_nchildren = -1;
+  st->tail_next = 0;
+  st->tail_cur = nullptr;
+  st->tail_bitmap = false;
+  // At once, not at the ChunkAppend's next ExecProcNode, which the node's reads bypass.
+  if (st->css.ss.ps.chgParam != nullptr) UpdateChangedParamSet(st->child, st->css.ss.ps.chgParam);
+}
+
 // The next group as a row of the scan slot, or false when all are emitted.
 bool emit(RowAggState* st, TupleTableSlot* slot) {
   if (st->emit_next >= st->ngroups) return false;
@@ -683,6 +1172,8 @@ TupleTableSlot* rowagg_next(ScanState* node) {
     CHECK_FOR_INTERRUPTS();
     if (st->dscan != nullptr)
       fill_direct(st);
+    else if (st->tail_append != nullptr)
+      fill_tail(st);
     else
       fill(st);
     st->emitting = true;
@@ -732,35 +1223,9 @@ void bucket_setup(RowAggState* st, const SpecState* sp, Oid result_type, Oid wid
   }
 }
 
-// Whether the node reads the heap itself instead of pulling the rows of its child (a SeqScan of a
-// heap chunk without quals whose target list holds the columns read as plain Vars): page by page, the
-// visible rows as heapgetpage() lists them, deforming only up to the last attribute it reads,
-// with no slot per row. The child stays initialized (its relation opened and locked by the
-// executor) but is never run; its instrumentation counts the rows read.
-void direct_setup(RowAggState* st, EState* estate, int eflags) {
-  Plan* plan = st->child->plan;
-  if (!IsA(plan, SeqScan) || plan->qual != NIL || plan->parallel_aware || plan->initPlan != NIL || st->maxpos <= 0)
-    return;
-  // The attribute of each spec's input (a Var of the scanned relation in the child's target list).
-  const Index scanrelid = ((Scan*)plan)->scanrelid;
-  int* attnos = (int*)palloc0(sizeof(int) * (st->nspecs > 0 ? st->nspecs : 1));
-  int maxatt = 0;
-  for (int s = 0; s < st->nspecs; ++s) {
-    const int p = st->pos[s];
-    if (p == 0) continue;
-    if (p > list_length(plan->targetlist)) return;
-    const TargetEntry* tle = (TargetEntry*)list_nth(plan->targetlist, p - 1);
-    const Var* v = (const Var*)tle->expr;
-    if (v == nullptr || !IsA(v, Var) || v->varno != (int)scanrelid || v->varattno <= 0 || v->varlevelsup != 0) return;
-    attnos[s] = v->varattno;
-    maxatt = Max(maxatt, (int)v->varattno);
-  }
-  Relation rel = ((ScanState*)st->child)->ss_currentRelation;
-  Snapshot snapshot = estate->es_snapshot;
-  if (rel == nullptr || rel->rd_rel->relam != HEAP_TABLE_AM_OID || snapshot == nullptr || !IsMVCCSnapshot(snapshot))
-    return;
-  TupleDesc desc = RelationGetDescr(rel);
-  if (maxatt <= 0 || maxatt > desc->natts) return;
+// The layout of the direct reads of relation `desc` (the deform's arrays and offsets): the
+// specs read attribute attnos[s] (0: none), maxatt the last.
+void direct_layout(RowAggState* st, TupleDesc desc, const int* attnos, int maxatt) {
   // From here on the specs read attributes (values[attno - 1]) instead of the child's columns.
   for (int s = 0; s < st->nspecs; ++s) st->pos[s] = attnos[s];
   st->maxpos = maxatt;
@@ -798,6 +1263,38 @@ void direct_setup(RowAggState* st, EState* estate, int eflags) {
   st->dtail_varlena = true;
   for (int a = st->dprefix; a < n; ++a)
     if (TupleDescAttr(desc, a)->attlen != -1) st->dtail_varlena = false;
+}
+
+// Whether the node reads the heap itself instead of pulling the rows of its child (a SeqScan of a
+// heap chunk without quals whose target list holds the columns read as plain Vars): page by page, the
+// visible rows as heapgetpage() lists them, deforming only up to the last attribute it reads,
+// with no slot per row. The child stays initialized (its relation opened and locked by the
+// executor) but is never run; its instrumentation counts the rows read.
+void direct_setup(RowAggState* st, EState* estate, int eflags) {
+  Plan* plan = st->child->plan;
+  if (!IsA(plan, SeqScan) || plan->qual != NIL || plan->parallel_aware || plan->initPlan != NIL || st->maxpos <= 0)
+    return;
+  // The attribute of each spec's input (a Var of the scanned relation in the child's target list).
+  const Index scanrelid = ((Scan*)plan)->scanrelid;
+  int* attnos = (int*)palloc0(sizeof(int) * (st->nspecs > 0 ? st->nspecs : 1));
+  int maxatt = 0;
+  for (int s = 0; s < st->nspecs; ++s) {
+    const int p = st->pos[s];
+    if (p == 0) continue;
+    if (p > list_length(plan->targetlist)) return;
+    const TargetEntry* tle = (TargetEntry*)list_nth(plan->targetlist, p - 1);
+    const Var* v = (const Var*)tle->expr;
+    if (v == nullptr || !IsA(v, Var) || v->varno != (int)scanrelid || v->varattno <= 0 || v->varlevelsup != 0) return;
+    attnos[s] = v->varattno;
+    maxatt = Max(maxatt, (int)v->varattno);
+  }
+  Relation rel = ((ScanState*)st->child)->ss_currentRelation;
+  Snapshot snapshot = estate->es_snapshot;
+  if (rel == nullptr || rel->rd_rel->relam != HEAP_TABLE_AM_OID || snapshot == nullptr || !IsMVCCSnapshot(snapshot))
+    return;
+  TupleDesc desc = RelationGetDescr(rel);
+  if (maxatt <= 0 || maxatt > desc->natts) return;
+  direct_layout(st, desc, attnos, maxatt);
   st->direct = true;
   if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0) return;
   // No synchronized scan (the node reads the blocks in order from the first); the bulk-read
@@ -882,6 +1379,7 @@ void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
   // (a parallel-aware node was planned for the direct scan: it reads the heap itself whatever the
   // setting says by now)
   if (guc_rowstore_agg_direct_scan || st->parallel) direct_setup(st, estate, eflags);
+  tail_setup(st, estate, eflags);
   // The grouping columns' kinds and input positions (after direct_setup, which renumbers them).
   st->kkind = (uint8*)palloc0(n);
   st->kpos = (int*)palloc0(sizeof(int) * n);
@@ -894,6 +1392,7 @@ void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
 
 void end_rowagg(CustomScanState* node) {
   RowAggState* st = (RowAggState*)node;
+  if (st->tail_append != nullptr) bitmap_end(st);
   release_page(st);
   if (st->dscan != nullptr) table_endscan(st->dscan);
   st->dscan = nullptr;
@@ -914,6 +1413,7 @@ void rescan_rowagg(CustomScanState* node) {
     st->dindex = st->dcount = 0;
   }
   st->serial_checked = false;
+  if (st->tail_append != nullptr) tail_rescan(st);
   ExecReScan(st->child);
 }
 
@@ -948,9 +1448,12 @@ void explain_rowagg(CustomScanState* node, List* ancestors, ExplainState* es) {
   RowAggState* st = (RowAggState*)node;
   ExplainPropertyText("Grouped By", st->nkeycols == 0 ? "nothing" : "hashed row values", es);
   if (st->direct) ExplainPropertyText("Heap Pages", "read directly", es);
+  if (st->tail_append != nullptr) ExplainPropertyText("Bitmap Heap Scans", "read directly", es);
   if (!es->analyze) return;
   ExplainPropertyInteger("Rows Aggregated", nullptr, st->rows_in, es);
   ExplainPropertyInteger("Partial Groups", nullptr, st->groups_out, es);
+  if (st->tail_append != nullptr)
+    ExplainPropertyInteger("Bitmap Heap Scans Read Directly", nullptr, st->tail_direct_reads, es);
 }
 
 const CustomExecMethods exec_methods = {

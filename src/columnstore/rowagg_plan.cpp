@@ -25,6 +25,7 @@ extern "C" {
 #include "optimizer/clauses.h"
 #include "optimizer/cost.h"
 #include "optimizer/plancat.h"
+#include "optimizer/appendinfo.h"
 #include "optimizer/planmain.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
@@ -286,6 +287,37 @@ Path* make_rowagg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarg
 Path* rowagg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* target, double groups) {
   if (!guc_enable_rowstore_agg || sub->param_info != nullptr || sub->parallel_aware) return nullptr;
   return make_rowagg_path(root, child, sub, target, groups, 0);
+}
+
+constexpr int kTailCapChunks = 16;
+
+Path* rowagg_append_path(PlannerInfo* root, RelOptInfo* rel, Path* append, PathTarget* target, double groups) {
+  if (append->param_info != nullptr || append->parallel_aware) return nullptr;
+  Path* path = make_rowagg_path(root, rel, append, target, groups, 0);
+  // (a ChunkAppend with plan copies, a fourth private element, has children without paths)
+  if (path == nullptr || !IsA(append, CustomPath) || list_length(((CustomPath*)append)->custom_private) > 3) return path;
+  // Grouped by a bucket, the groups are at most the sum of the chunks' buckets times the other
+  // grouping columns' groups (bucketed_groups), when every child has a path of its chunk.
+  // (a few chunks only: estimate_num_groups per chunk is not free, and a real-time tail is a
+  // chunk or two)
+  double cap = 0;
+  const List* subpaths = ((CustomPath*)append)->custom_paths;
+  const int nchildren = list_length(subpaths);
+  if (nchildren > kTailCapChunks) return path;
+  ListCell* lc;
+  foreach (lc, subpaths) {
+    Path* sub = (Path*)lfirst(lc);
+    RelOptInfo* child = sub->parent;
+    AppendRelInfo* appinfo = root->append_rel_array != nullptr ? root->append_rel_array[child->relid] : nullptr;
+    if (appinfo == nullptr || appinfo->parent_relid != rel->relid) return path;
+    PathTarget* t = copy_pathtarget(target);
+    t->exprs = (List*)adjust_appendrel_attrs(root, (Node*)t->exprs, 1, &appinfo);
+    cap += bucketed_groups(root, child, appinfo, t, sub->rows);
+  }
+  if (nchildren == 0 || !(cap < path->rows)) return path;
+  path->total_cost -= cpu_tuple_cost * (path->rows - clamp_row_est(cap));
+  path->rows = clamp_row_est(cap);
+  return path;
 }
 
 Path* rowagg_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget* target, double groups, int workers) {

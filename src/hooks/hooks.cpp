@@ -7,6 +7,7 @@
 #include "catalog/catalog.hpp"
 #include "columnstore/agg.hpp"
 #include "columnstore/columnstore.hpp"
+#include "columnstore/rowagg.hpp"
 #include "columnstore/scan.hpp"
 #include "ddl/ddl.hpp"
 #include "gapfill/gapfill.hpp"
@@ -100,6 +101,7 @@ constexpr UpperPathsHandler kCreateUpperPaths[] = {
     add_skip_scan_paths,  // planner: DISTINCT / DISTINCT ON over a btree prefix as a skip scan
     add_bucket_agg_paths,  // planner: GROUP BY time_bucket() over bucket-ordered input, aggregated natively
     add_bucket_capped_gather_paths,  // planner: parallel time_bucket() aggregation over a partial ChunkAppend, groups estimated from the chunks' ranges
+    columnstore::add_rowagg_tail_paths,  // columnstore: RowstoreAggregate over a ChunkAppend of bitmap heap scans (a filtered real-time tail)
 };
 
 // ProcessUtility_hook. "wrap" handlers nest, the first outermost: each does its work before and

@@ -146,6 +146,11 @@ void define_settings() {
                            "Lets parallel workers share RowstoreAggregate's direct reads of heap chunks (a partial plan under a Gather).",
                            "Off, each chunk is aggregated by one process (for comparisons).",
                            &columnstore::guc_rowstore_agg_parallel, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.rowstore_agg_tail",
+                           "Aggregates a hypertable read by a ChunkAppend of bitmap heap scans (a real-time tail filtered on "
+                           "an indexed column) with one RowstoreAggregate that reads the scans' bitmaps and heap pages itself.",
+                           "Off, PostgreSQL's aggregation over the ChunkAppend (for comparisons).",
+                           &columnstore::guc_rowstore_agg_tail, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_columnstore_parallel_scan",
                            "Lets parallel workers share the scan of compressed chunks (their batches divided among them).",
                            "Off, compressed chunks are read by one process each (for comparisons).",

@@ -1,0 +1,110 @@
+-- The real-time tail of a continuous aggregate filtered on an indexed column (one account):
+-- strata.rowstore_agg_tail aggregates the raw side with one RowstoreAggregate over the ChunkAppend,
+-- which reads the bitmap heap scan children that survive the ChunkAppend's exclusion itself (their
+-- TID bitmaps, all-visible exact pages straight from the page, other pages through the heap AM).
+-- Every result is compared with the same query with the setting off (PostgreSQL's HashAggregate).
+SET timezone = 'UTC';
+CREATE TABLE st (ts timestamptz NOT NULL, acct text NOT NULL, dev text, colo text, status text);
+SELECT create_hypertable('st', 'ts', chunk_time_interval => interval '6 hours', create_default_indexes => false);
+CREATE INDEX st_acct_ts ON st (acct, ts);
+-- 4 chunks; 3 accounts over 40 devices, a status that is NULL sometimes; the last chunk's rows are
+-- wide (about 10 a page: 1,440 pages, more than a bitmap of 64kB holds exactly).
+INSERT INTO st SELECT '2024-01-01'::timestamptz + (g / 40) * interval '1 minute', 'acct_' || (g % 40) % 3,
+    repeat('d', 40) || (g % 40), CASE WHEN g >= 18 * 60 * 40 THEN repeat('c', 800) ELSE 'colo' || (g % 5) END,
+    CASE WHEN g % 17 = 0 THEN NULL ELSE 's' || (g % 4) END
+  FROM generate_series(0, 24 * 60 * 40 - 1) g;
+CREATE MATERIALIZED VIEW st_hourly WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+  SELECT time_bucket('1 hour', ts) AS bucket, acct, status, count(*) AS n FROM st GROUP BY 1, 2, 3 WITH NO DATA;
+CALL refresh_continuous_aggregate('st_hourly', NULL, '2024-01-01 18:00');
+VACUUM ANALYZE st;
+-- The tail chunk's bitmap heap scan (small tables otherwise get a sequential or index scan).
+SET enable_seqscan = off;
+SET enable_indexscan = off;
+-- The plan's lines about the tail (with `counts`, EXPLAIN ANALYZE's).
+CREATE FUNCTION tail_plan(query text, counts bool DEFAULT false) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF' || CASE WHEN counts THEN ', ANALYZE, TIMING OFF, SUMMARY OFF' ELSE '' END
+                      || ') ' || query LOOP
+    IF line ~ '(Aggregate|ChunkAppend\) on st|Bitmap (Heap|Index) Scan on _hyper_1|BitmapOr|read directly|Read Directly|Rows Aggregated|Heap Blocks|excluded)' THEN
+      RETURN NEXT regexp_replace(line, '_hyper_[0-9]+_[0-9]+_chunk( st_[0-9]+)?', '<chunk>', 'g');
+    END IF;
+  END LOOP;
+END $$;
+CREATE FUNCTION same(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE a text; b text;
+BEGIN
+  EXECUTE format('SELECT md5(string_agg(r::text, '','' ORDER BY r::text)) || '' '' || count(*) FROM (%s) r', query) INTO a;
+  SET LOCAL strata.rowstore_agg_tail = off;
+  EXECUTE format('SELECT md5(string_agg(r::text, '','' ORDER BY r::text)) || '' '' || count(*) FROM (%s) r', query) INTO b;
+  SET LOCAL strata.rowstore_agg_tail = on;
+  RETURN CASE WHEN a = b THEN 'same ' || split_part(a, ' ', 2) || ' rows' ELSE 'DIFFERENT ' || a || ' / ' || b END;
+END $$;
+SELECT * FROM tail_plan($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1' ORDER BY 1, 2$$);
+SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
+-- Two accounts: the index lists their TIDs one account after the other, out of page order (sorted
+-- by the node); as a BitmapOr, a TIDBitmap built by PostgreSQL's nodes.
+SELECT same($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct IN ('acct_0', 'acct_2')$$);
+SELECT * FROM tail_plan($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct = 'acct_0' OR acct = 'acct_2'$$);
+SELECT same($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct = 'acct_0' OR acct = 'acct_2'$$);
+-- The rows the bitmap heap scan read, counted in EXPLAIN ANALYZE (all-visible pages: exact).
+SELECT * FROM tail_plan($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$, true);
+-- A filter on the chunk's scan (the bucket's bound): that child is read through its node.
+SELECT * FROM tail_plan($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1' AND bucket >= '2024-01-01 20:00'$$, true);
+SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1' AND bucket >= '2024-01-01 20:00'$$);
+-- Off: PostgreSQL's aggregation over the ChunkAppend.
+SET strata.rowstore_agg_tail = off;
+SELECT * FROM tail_plan($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1' ORDER BY 1, 2$$);
+RESET strata.rowstore_agg_tail;
+-- Pages that are not all-visible (rows written after the VACUUM, a deleted row, updated rows:
+-- moved to the chunk's last page, then HOT-updated there, which leaves redirects once pruned) go
+-- through the heap AM.
+INSERT INTO st VALUES ('2024-01-01 19:30:00.5+00', 'acct_1', 'late', 'c', 's1'), ('2024-01-01 23:59:59+00', 'acct_1', 'late', 'c', NULL);
+DELETE FROM st WHERE ts = '2024-01-01 20:00' AND acct = 'acct_1' AND dev = repeat('d', 40) || '1';
+UPDATE st SET status = 's8' WHERE ts = '2024-01-01 21:00' AND acct = 'acct_1';
+UPDATE st SET status = 's9' WHERE ts = '2024-01-01 21:00' AND acct = 'acct_1';
+SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
+-- Pruned and vacuumed: all-visible pages whose index entries point at HOT redirects.
+VACUUM st;
+SELECT * FROM tail_plan($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$, true);
+SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
+SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1' AND bucket >= '2024-01-01 21:00' AND bucket < '2024-01-01 22:00' ORDER BY 1, 2;
+-- Little work_mem: one account's TIDs (4,681) still fit (8 bytes each), two accounts' (9,362) go into
+-- a TIDBitmap, which turns lossy: every tuple of a lossy page rechecked against the index condition.
+SET work_mem = '64kB';
+SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
+SELECT * FROM tail_plan($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct > 'acct_0'$$, true);
+SELECT same($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct > 'acct_0'$$);
+RESET work_mem;
+-- A generic plan: chunks excluded at executor start, right before and after a refresh moves the
+-- watermark, and the account a parameter.
+PREPARE q(text) AS SELECT bucket, status, n FROM st_hourly WHERE acct = $1;
+SET plan_cache_mode = force_generic_plan;
+SELECT * FROM tail_plan('EXECUTE q(''acct_1'')');
+CREATE TEMP TABLE before_refresh AS EXECUTE q('acct_1');
+CALL refresh_continuous_aggregate('st_hourly', NULL, '2024-01-01 21:00');
+CREATE TEMP TABLE after_refresh AS EXECUTE q('acct_1');
+SELECT count(*) FROM ((TABLE before_refresh EXCEPT ALL TABLE after_refresh) UNION ALL (TABLE after_refresh EXCEPT ALL TABLE before_refresh)) d;
+SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
+-- Materialized to the end: the cached plan's tail chunk is excluded at executor start, and the node
+-- reads no child.
+CALL refresh_continuous_aggregate('st_hourly', NULL, NULL);
+SELECT * FROM tail_plan('EXECUTE q(''acct_1'')', true);
+CREATE TEMP TABLE all_refreshed AS EXECUTE q('acct_1');
+SELECT count(*) FROM ((TABLE before_refresh EXCEPT ALL TABLE all_refreshed) UNION ALL (TABLE all_refreshed EXCEPT ALL TABLE before_refresh)) d;
+RESET plan_cache_mode;
+-- Inside a cursor moved back and forth (a rescan), and as the inner side of a nested loop.
+BEGIN;
+DECLARE c SCROLL CURSOR FOR SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_2' ORDER BY 1, 2;
+MOVE FORWARD ALL IN c;
+FETCH BACKWARD 2 FROM c;
+FETCH ABSOLUTE 1 FROM c;
+COMMIT;
+SELECT * FROM tail_plan($$SELECT a.acct, h.bucket, h.status, h.n FROM (VALUES ('acct_0'), ('acct_2')) a(acct)
+  CROSS JOIN LATERAL (SELECT * FROM st_hourly WHERE acct = a.acct) h$$);
+SELECT same($$SELECT a.acct, h.bucket, h.status, h.n FROM (VALUES ('acct_0'), ('acct_2')) a(acct)
+  CROSS JOIN LATERAL (SELECT * FROM st_hourly WHERE acct = a.acct) h$$);
+DROP MATERIALIZED VIEW st_hourly;
+DROP TABLE st;
+DROP FUNCTION tail_plan(text, bool);
+DROP FUNCTION same(text);
