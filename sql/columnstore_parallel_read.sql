@@ -80,4 +80,33 @@ SELECT companion_md5(:'chunk') AS q \gset
 SELECT (:q) = :'serial_md5' AS same_batches;
 RESET max_parallel_maintenance_workers;
 
+-- Two chunks in one statement: the second compression takes the shared memory the first one
+-- kept; the batches are the serial read's.
+CREATE TABLE q (LIKE p);
+SELECT count(*) FROM create_hypertable('q', by_range('time', interval '10 days'), create_default_indexes => false);
+ALTER TABLE q SET (timescaledb.compress, timescaledb.compress_segmentby = 'host',
+                   timescaledb.compress_orderby = 'time DESC, k');
+INSERT INTO q SELECT * FROM p WHERE time < '2026-01-11 00:00:00+00';
+INSERT INTO q SELECT time + interval '10 days', host, k, note, v FROM p WHERE time < '2026-01-11 00:00:00+00';
+CREATE FUNCTION all_md5(ht regclass) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE c regclass; q text; m text; r text := '';
+BEGIN
+  FOR c IN SELECT show_chunks(ht) ORDER BY 1 LOOP
+    q := companion_md5(c);
+    EXECUTE q INTO m;
+    r := r || m;
+  END LOOP;
+  RETURN md5(r);
+END $$;
+SET strata.compression_progress = on;
+SET client_min_messages = notice;
+SELECT count(compress_chunk(c)) FROM show_chunks('q') c;
+RESET strata.compression_progress;
+SELECT all_md5('q') AS parallel_md5 \gset
+SELECT count(decompress_chunk(c)) FROM show_chunks('q') c;
+SET strata.compression_parallel_read = off;
+SELECT count(compress_chunk(c)) FROM show_chunks('q') c;
+RESET strata.compression_parallel_read;
+SELECT all_md5('q') = :'parallel_md5' AS same_batches;
+
 DROP SCHEMA cs_par CASCADE;
