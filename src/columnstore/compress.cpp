@@ -1374,14 +1374,8 @@ int64 memrows_read_heap(MemRows* m, Relation rel, Snapshot snap, Tuplesortstate*
     const bool all_visible = PageIsAllVisible(page) && !snap->takenDuringRecovery;
     const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
-      const ItemId lp = PageGetItemId(page, off);
-      if (!ItemIdIsNormal(lp)) continue;
       HeapTupleData t;
-      t.t_data = (HeapTupleHeader)PageGetItem(page, lp);
-      t.t_len = ItemIdGetLength(lp);
-      t.t_tableOid = RelationGetRelid(rel);
-      ItemPointerSet(&t.t_self, blk, off);
-      if (!all_visible && !tuple_visible_no_hints(&t, snap, buf)) continue;
+      if (!page_tuple_visible(rel, buf, blk, off, snap, all_visible, &t)) continue;
       nrows++;
       pgstat_count_heap_getnext(rel);
       if (*spill == nullptr && !memrows_add_copy(m, &t)) {

@@ -28,9 +28,13 @@ namespace strata::columnstore {
 bool guc_compression_parallel_read = true;
 int guc_compression_parallel_read_min_pages = 2048;
 
-// For a tuple that no transaction deleted (xmax invalid), whose inserting transaction is not this
-// one, the answer follows from xmin's hint bits, the snapshot and the commit log, as
-// HeapTupleSatisfiesMVCC finds it; every other tuple is asked of HeapTupleSatisfiesVisibility.
+namespace {
+
+// Whether `t` (in the share-locked page `buf`) is visible to the MVCC snapshot `snap`: what
+// HeapTupleSatisfiesVisibility answers, without the hint bits it sets. For a tuple that no
+// transaction deleted (xmax invalid), whose inserting transaction is not this one, the answer
+// follows from xmin's hint bits, the snapshot and the commit log, as HeapTupleSatisfiesMVCC finds
+// it; every other tuple is asked of HeapTupleSatisfiesVisibility itself.
 bool tuple_visible_no_hints(HeapTuple t, Snapshot snap, Buffer buf) {
   const HeapTupleHeader h = t->t_data;
   if ((h->t_infomask & HEAP_XMAX_INVALID) && !(h->t_infomask & HEAP_MOVED)) {
@@ -43,6 +47,20 @@ bool tuple_visible_no_hints(HeapTuple t, Snapshot snap, Buffer buf) {
     }
   }
   return HeapTupleSatisfiesVisibility(t, snap, buf);
+}
+
+}  // namespace
+
+bool page_tuple_visible(Relation rel, Buffer buf, BlockNumber blk, OffsetNumber off, Snapshot snap, bool all_visible,
+                        HeapTupleData* t) {
+  const Page page = BufferGetPage(buf);
+  const ItemId lp = PageGetItemId(page, off);
+  if (!ItemIdIsNormal(lp)) return false;
+  t->t_data = (HeapTupleHeader)PageGetItem(page, lp);
+  t->t_len = ItemIdGetLength(lp);
+  t->t_tableOid = RelationGetRelid(rel);
+  ItemPointerSet(&t->t_self, blk, off);
+  return all_visible || tuple_visible_no_hints(t, snap, buf);
 }
 
 namespace {
@@ -98,14 +116,8 @@ void parallel_read_worker(shm_toc* toc) {
     Size at = used + head;
     uint32 n = 0;
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
-      const ItemId lp = PageGetItemId(page, off);
-      if (!ItemIdIsNormal(lp)) continue;
       HeapTupleData t;
-      t.t_data = (HeapTupleHeader)PageGetItem(page, lp);
-      t.t_len = ItemIdGetLength(lp);
-      t.t_tableOid = RelationGetRelid(rel);
-      ItemPointerSet(&t.t_self, blk, off);
-      if (!all_visible && !tuple_visible_no_hints(&t, snap, buf)) continue;
+      if (!page_tuple_visible(rel, buf, blk, off, snap, all_visible, &t)) continue;
       if (at + MAXALIGN(t.t_len) > sh->data_size) elog(ERROR, "columnstore: parallel read overran its shared memory");
       memcpy(base + at, t.t_data, t.t_len);
       entries[n].len = (uint16)t.t_len;

@@ -9,6 +9,7 @@ extern "C" {
 #include "access/htup.h"
 #include "storage/block.h"
 #include "storage/buf.h"
+#include "storage/off.h"
 #include "utils/rel.h"
 #include "utils/snapshot.h"
 }
@@ -20,9 +21,12 @@ namespace strata::columnstore {
 extern bool guc_compression_parallel_read;
 extern int guc_compression_parallel_read_min_pages;
 
-// Whether `t` (in the share-locked page `buf`) is visible to the MVCC snapshot `snap`: what
-// HeapTupleSatisfiesVisibility answers, without the hint bits it sets (compress.cpp's heap read).
-bool tuple_visible_no_hints(HeapTuple t, Snapshot snap, Buffer buf);
+// Tuple `off` of the share-locked page `buf` (block `blk` of `rel`) into *t; whether it is a
+// normal tuple visible to the MVCC snapshot `snap` (any normal one when `all_visible`), as
+// HeapTupleSatisfiesVisibility decides but without setting hint bits (copy mode's heap read and
+// the parallel worker's: the rows leave the heap at the end of the compression).
+bool page_tuple_visible(Relation rel, Buffer buf, BlockNumber blk, OffsetNumber off, Snapshot snap, bool all_visible,
+                        HeapTupleData* t);
 
 struct ParallelRead;
 
