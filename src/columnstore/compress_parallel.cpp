@@ -164,10 +164,7 @@ void shared_rows_forget(void*) {
 // A segment of at least `size` bytes, or nullptr.
 dsm_segment* shared_rows_take(Size size) {
   if (!shared_rows.callback) {
-    MemoryContextCallback* cb =
-        (MemoryContextCallback*)MemoryContextAllocZero(TopTransactionContext, sizeof(MemoryContextCallback));
-    cb->func = shared_rows_forget;
-    MemoryContextRegisterResetCallback(TopTransactionContext, cb);
+    pg::call_at_reset(TopTransactionContext, shared_rows_forget, nullptr);
     shared_rows.callback = true;
   }
   if (shared_rows.busy) return nullptr;  // (a compression that failed in a subtransaction holds it)
