@@ -20,7 +20,8 @@
 # strata.compression_statistics_presort off (the statistics' analysis sorts each column itself),
 # "nodict" = the defaults but strata.compression_shared_dictionaries off (every batch keeps its own
 # dictionaries), "noprefault" = the defaults but strata.compression_prefault_memory off (the backend faults in its
-# fresh row memory itself), "f-compress4" = both off (as before the 2026-12-07 11:15 session).
+# fresh row memory itself), "noparallel" = the defaults but strata.compression_parallel_read off (the
+# backend reads every page itself), "f-compress4" = both off (as before the 2026-12-07 11:15 session).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -79,6 +80,7 @@ declare -A settings=(
   [noprefault]="SET strata.compression_prefault_memory = off;"
   [f-compress4]="SET strata.compression_statistics_presort = off; SET strata.compression_prefault_memory = off;"
   [nodict]="SET strata.compression_shared_dictionaries = off;"
+  [noparallel]="SET strata.compression_parallel_read = off;"
 )
 read -r -a configs <<<"$configs_arg"
 results=$(mktemp)

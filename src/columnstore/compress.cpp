@@ -4,6 +4,7 @@
 // SQL functions compress_chunk / decompress_chunk. C-style glue.
 #include "columnstore/batch_writer.hpp"
 #include "columnstore/columnstore.hpp"
+#include "columnstore/compress_parallel.hpp"
 #include "columnstore/sample_stats.hpp"
 #include "columnstore/storage.hpp"
 #include "hypertable/chunk.hpp"
@@ -907,6 +908,7 @@ struct MemRows {
   bool* seg_start;  // per position in order: a segment starts there (memrows_sort; else nullptr)
   bool cached;   // the large allocations come from the transaction's row memory (row_memory_take)
   struct Prefault* prefaults;  // threads faulting in large allocations (memrows_prefault)
+  ParallelRead* pread;  // the parallel read whose shared memory holds the upper pages' rows, if any
 };
 
 constexpr Size kRowBytes = sizeof(HeapTupleHeader) + sizeof(uint32) + sizeof(ItemPointerData) + 2 * sizeof(int64);
@@ -1246,6 +1248,21 @@ bool memrows_reserve(MemRows* m) {
   return true;
 }
 
+// The next row (room reserved): tuple `data` (of t's length and TID), its keys read from it.
+void memrows_set_row(MemRows* m, HeapTupleHeader data, const HeapTupleData* t) {
+  const int64 r = m->n++;
+  m->tup[r] = data;
+  m->len[r] = t->t_len;
+  m->tid[r] = t->t_self;
+  HeapTupleData h;
+  h.t_len = m->len[r];
+  h.t_data = data;
+  h.t_self = m->tid[r];
+  h.t_tableOid = InvalidOid;
+  for (int k = 0; k < m->nkeys; ++k)
+    m->key[r * m->nkeys + k] = heap_getattr(&h, m->keyatt[k], m->desc, &m->keynull[r * m->nkeys + k]);
+}
+
 // Copy mode: a copy of tuple `t` (whose page goes back to the ring) as the next row, its keys read
 // from the copy; false when that goes over the memory limit (the row is not added).
 bool memrows_add_copy(MemRows* m, const HeapTupleData* t) {
@@ -1263,17 +1280,15 @@ bool memrows_add_copy(MemRows* m, const HeapTupleData* t) {
   HeapTupleHeader copy = (HeapTupleHeader)(m->block + m->block_used);
   memcpy(copy, t->t_data, t->t_len);
   m->block_used += need;
-  const int64 r = m->n++;
-  m->tup[r] = copy;
-  m->len[r] = t->t_len;
-  m->tid[r] = t->t_self;
-  HeapTupleData h;
-  h.t_len = m->len[r];
-  h.t_data = copy;
-  h.t_self = m->tid[r];
-  h.t_tableOid = InvalidOid;
-  for (int k = 0; k < m->nkeys; ++k)
-    m->key[r * m->nkeys + k] = heap_getattr(&h, m->keyatt[k], m->desc, &m->keynull[r * m->nkeys + k]);
+  memrows_set_row(m, copy, t);
+  return true;
+}
+
+// Tuple `t`, which stays where it is until memrows_end (the parallel read's shared memory), as
+// the next row; false when that goes over the memory limit (the row is not added).
+bool memrows_add_ref(MemRows* m, const HeapTupleData* t) {
+  if (!memrows_reserve(m)) return false;
+  memrows_set_row(m, t->t_data, t);
   return true;
 }
 
@@ -1317,23 +1332,21 @@ bool memrows_add(MemRows* m, TupleTableSlot* slot) {
 // Puts every gathered row into `sort` and lets them go (the memory ran out).
 void memrows_spill(MemRows* m, Tuplesortstate* sort, TupleDesc desc);
 
-// Whether `t` (in the share-locked page `buf`) is visible to the MVCC snapshot `snap`: what
-// HeapTupleSatisfiesVisibility answers, without the hint bits it sets. For a tuple that no
-// transaction deleted (xmax invalid), whose inserting transaction is not this one, the answer
-// follows from xmin's hint bits, the snapshot and the commit log, as HeapTupleSatisfiesMVCC finds
-// it; every other tuple is asked of HeapTupleSatisfiesVisibility itself.
-bool tuple_visible_no_hints(HeapTuple t, Snapshot snap, Buffer buf) {
-  const HeapTupleHeader h = t->t_data;
-  if ((h->t_infomask & HEAP_XMAX_INVALID) && !(h->t_infomask & HEAP_MOVED)) {
-    const TransactionId xmin = HeapTupleHeaderGetRawXmin(h);
-    if (HeapTupleHeaderXminCommitted(h)) return HeapTupleHeaderXminFrozen(h) || !XidInMVCCSnapshot(xmin, snap);
-    if (HeapTupleHeaderXminInvalid(h)) return false;
-    if (!TransactionIdIsCurrentTransactionId(xmin)) {
-      if (XidInMVCCSnapshot(xmin, snap)) return false;
-      return TransactionIdDidCommit(xmin);
-    }
-  }
-  return HeapTupleSatisfiesVisibility(t, snap, buf);
+// Puts tuple `t` into the spill sort (through the slot *hslot, made on first use).
+void spill_row(Tuplesortstate* spill, TupleTableSlot** hslot, TupleDesc desc, HeapTupleData* t) {
+  if (*hslot == nullptr) *hslot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+  ExecStoreHeapTuple(t, *hslot, false);
+  tuplesort_puttupleslot(spill, *hslot);
+  ExecClearTuple(*hslot);
+}
+
+// The memory ran out: the rows gathered so far, and from now on every row, go into a tuplesort.
+Tuplesortstate* start_spill(MemRows* m, Relation rel, const CompressionSettings* s, SourceColumn* cols, int ncols) {
+  ereport(DEBUG1, (errmsg("compressing chunk \"%s\": more rows than maintenance_work_mem holds, sorting them with a tuplesort",
+                          RelationGetRelationName(rel))));
+  Tuplesortstate* spill = begin_sort(RelationGetDescr(rel), s, cols, ncols);
+  memrows_spill(m, spill, RelationGetDescr(rel));
+  return spill;
 }
 
 // Copy mode's read of the heap: each page through a ring of buffers (BAS_BULKREAD), share-locked
@@ -1343,15 +1356,20 @@ bool tuple_visible_no_hints(HeapTuple t, Snapshot snap, Buffer buf) {
 // compression (docs/BENCHMARKS.md, branch f-compress6); the rows, their order and the visibility
 // are the scan's. Returns the rows read. When the memory runs out, the rows gathered so far and
 // the rest go into a tuplesort (*spill). Not under SERIALIZABLE (a heap scan's predicate lock
-// and conflict checks).
+// and conflict checks). A parallel worker may read the upper half of the pages
+// (compress_parallel.hpp): its rows are taken after this backend's, in the same order.
 int64 memrows_read_heap(MemRows* m, Relation rel, Snapshot snap, Tuplesortstate** spill, const CompressionSettings* s,
                         SourceColumn* cols, int ncols) {
   TupleDesc desc = RelationGetDescr(rel);
   BufferAccessStrategy strategy = GetAccessStrategy(BAS_BULKREAD);
   TupleTableSlot* hslot = nullptr;
-  const BlockNumber nblocks = m->nblocks;
+  BlockNumber nblocks = m->nblocks;
   int64 nrows = 0;
   pgstat_count_heap_scan(rel);
+  // A parallel worker copies the pages from `nblocks` on (strata.compression_parallel_read); this
+  // backend's copies then need only its own pages' bytes.
+  ParallelRead* pread = parallel_read_begin(rel, snap, m->nblocks, &nblocks);
+  if (pread != nullptr && m->block == nullptr) m->block_next = (Size)nblocks * BLCKSZ;
   for (BlockNumber blk = 0; blk < nblocks; ++blk) {
     const Buffer buf = ReadBufferExtended(rel, MAIN_FORKNUM, blk, RBM_NORMAL, strategy);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -1359,35 +1377,41 @@ int64 memrows_read_heap(MemRows* m, Relation rel, Snapshot snap, Tuplesortstate*
     const bool all_visible = PageIsAllVisible(page) && !snap->takenDuringRecovery;
     const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
-      const ItemId lp = PageGetItemId(page, off);
-      if (!ItemIdIsNormal(lp)) continue;
       HeapTupleData t;
-      t.t_data = (HeapTupleHeader)PageGetItem(page, lp);
-      t.t_len = ItemIdGetLength(lp);
-      t.t_tableOid = RelationGetRelid(rel);
-      ItemPointerSet(&t.t_self, blk, off);
-      if (!all_visible && !tuple_visible_no_hints(&t, snap, buf)) continue;
+      if (!page_tuple_visible(rel, buf, blk, off, snap, all_visible, &t)) continue;
       nrows++;
       pgstat_count_heap_getnext(rel);
       if (*spill == nullptr && !memrows_add_copy(m, &t)) {
         // (the page stays pinned, and nothing else changes it: the chunk is ExclusiveLocked)
         LockBuffer(buf, BUFFER_LOCK_UNLOCK);
-        ereport(DEBUG1, (errmsg("compressing chunk \"%s\": more rows than maintenance_work_mem holds, sorting them with a tuplesort",
-                                RelationGetRelationName(rel))));
-        *spill = begin_sort(desc, s, cols, ncols);
-        memrows_spill(m, *spill, desc);
-        hslot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+        *spill = start_spill(m, rel, s, cols, ncols);
         LockBuffer(buf, BUFFER_LOCK_SHARE);
       }
-      if (*spill != nullptr) {
-        ExecStoreHeapTuple(&t, hslot, false);
-        tuplesort_puttupleslot(*spill, hslot);
-        ExecClearTuple(hslot);
-      }
+      if (*spill != nullptr) spill_row(*spill, &hslot, desc, &t);
     }
     LockBuffer(buf, BUFFER_LOCK_UNLOCK);
     ReleaseBuffer(buf);
     CHECK_FOR_INTERRUPTS();
+  }
+  if (pread != nullptr) {
+    // The worker's rows after this backend's, in page order: the serial read's order.
+    parallel_read_wait(pread);
+    ereport(guc_compression_progress ? NOTICE : DEBUG1,
+            (errmsg("compressing chunk \"%s\": pages %u to %u read by a parallel worker",
+                    RelationGetRelationName(rel), nblocks, m->nblocks - 1)));
+    HeapTupleData t;
+    while (parallel_read_next_row(pread, &t)) {
+      nrows++;
+      pgstat_count_heap_getnext(rel);
+      if (*spill == nullptr && !memrows_add_ref(m, &t)) *spill = start_spill(m, rel, s, cols, ncols);
+      if (*spill != nullptr) spill_row(*spill, &hslot, desc, &t);
+      if ((nrows & 4095) == 0) CHECK_FOR_INTERRUPTS();
+    }
+    // The rows in memory point into the worker's shared memory: it goes with them (memrows_end).
+    if (*spill == nullptr)
+      m->pread = pread;
+    else
+      parallel_read_release(pread);
   }
   if (hslot != nullptr) ExecDropSingleTupleTableSlot(hslot);
   FreeAccessStrategy(strategy);
@@ -1397,6 +1421,8 @@ int64 memrows_read_heap(MemRows* m, Relation rel, Snapshot snap, Tuplesortstate*
 // Releases the pins and the memory.
 void memrows_end(MemRows* m) {
   prefault_join_all(m);
+  if (m->pread != nullptr) parallel_read_release(m->pread);
+  m->pread = nullptr;
   for (int64 i = 0; i < m->npins; ++i) ReleaseBuffer(m->pins[i]);
   m->npins = 0;
   if (m->cached) {
@@ -1845,12 +1871,7 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s, bool need_stats) 
       ((HeapScanDesc)scan)->rs_strategy = GetAccessStrategy(BAS_BULKREAD);
     while (scan != nullptr && table_scan_getnextslot(scan, ForwardScanDirection, scan_slot)) {
       nrows++;
-      if (spill == nullptr && !memrows_add(m, scan_slot)) {
-        ereport(DEBUG1, (errmsg("compressing chunk \"%s\": more rows than maintenance_work_mem holds, sorting them with a tuplesort",
-                                RelationGetRelationName(rel))));
-        spill = begin_sort(desc, s, cols, ncols);
-        memrows_spill(m, spill, desc);
-      }
+      if (spill == nullptr && !memrows_add(m, scan_slot)) spill = start_spill(m, rel, s, cols, ncols);
       if (spill != nullptr) tuplesort_puttupleslot(spill, scan_slot);
       CHECK_FOR_INTERRUPTS();
     }

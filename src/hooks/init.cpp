@@ -2,11 +2,12 @@
 #include "caggs/caggs.hpp"
 #include "columnstore/agg.hpp"
 #include "columnstore/columnstore.hpp"
-#include "columnstore/storage.hpp"
+#include "columnstore/compress_parallel.hpp"
 #include "columnstore/direct.hpp"
 #include "columnstore/rowagg.hpp"
 #include "columnstore/sample_stats.hpp"
 #include "columnstore/scan.hpp"
+#include "columnstore/storage.hpp"
 #include "gapfill/gapfill.hpp"
 #include "hooks/hooks.hpp"
 #include "hypertable/chunk.hpp"
@@ -193,6 +194,17 @@ void define_settings() {
                            "small ring of buffers instead of keeping every page of it pinned in shared_buffers.",
                            "Off, the pages stay pinned (the same batches either way).",
                            &columnstore::guc_compression_copy_rows, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.compression_parallel_read",
+                           "Has a parallel worker copy the upper half of a chunk's pages while compress_chunk copies "
+                           "the lower half (chunks whose rows are copied into memory).",
+                           "Off, the backend reads every page itself (the same rows in the same order either way). "
+                           "Needs max_parallel_maintenance_workers > 0.",
+                           &columnstore::guc_compression_parallel_read, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
+  DefineCustomIntVariable("strata.compression_parallel_read_min_pages",
+                          "Chunks with fewer heap pages are read by compress_chunk alone.", nullptr,
+                          &columnstore::guc_compression_parallel_read_min_pages, 2048, 0, INT_MAX, PGC_USERSET, 0,
+                          nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.compression_prefault_memory",
                            "Has the fresh memory compress_chunk gathers a chunk's rows in faulted in (zeroed by the "
                            "kernel) by a second thread while the rows are read.",

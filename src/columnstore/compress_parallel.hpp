@@ -1,0 +1,49 @@
+// compress_chunk's parallel heap read (compress_parallel.cpp): a parallel worker copies the upper
+// half of a chunk's pages into dynamic shared memory while the backend copies the lower half, so
+// the rows are gathered in the heap's order, as the serial read gathers them.
+#pragma once
+
+#include "pg/pg.hpp"
+
+extern "C" {
+#include "access/htup.h"
+#include "storage/block.h"
+#include "storage/buf.h"
+#include "storage/off.h"
+#include "utils/rel.h"
+#include "utils/snapshot.h"
+}
+
+namespace strata::columnstore {
+
+// Settings strata.compression_parallel_read and strata.compression_parallel_read_min_pages
+// (src/hooks/init.cpp).
+extern bool guc_compression_parallel_read;
+extern int guc_compression_parallel_read_min_pages;
+
+// Tuple `off` of the share-locked page `buf` (block `blk` of `rel`) into *t; whether it is a
+// normal tuple visible to the MVCC snapshot `snap` (any normal one when `all_visible`), as
+// HeapTupleSatisfiesVisibility decides but without setting hint bits (copy mode's heap read and
+// the parallel worker's: the rows leave the heap at the end of the compression).
+bool page_tuple_visible(Relation rel, Buffer buf, BlockNumber blk, OffsetNumber off, Snapshot snap, bool all_visible,
+                        HeapTupleData* t);
+
+struct ParallelRead;
+
+// Starts one parallel worker reading the pages [*split, nblocks) of `rel` (visible tuples under
+// `snap`) into shared memory; sets *split. nullptr (and nothing started) when the setting is off,
+// the heap is smaller than the setting's minimum, or no worker could be started: the backend
+// then reads every page itself.
+ParallelRead* parallel_read_begin(Relation rel, Snapshot snap, BlockNumber nblocks, BlockNumber* split);
+
+// Waits for the worker to finish and leaves parallel mode (its error, if any, is raised here).
+void parallel_read_wait(ParallelRead* p);
+
+// The worker's next row in heap order into `t` (t_data points into the shared memory, valid
+// until parallel_read_release); false after the last.
+bool parallel_read_next_row(ParallelRead* p, HeapTupleData* t);
+
+// Lets the shared memory go.
+void parallel_read_release(ParallelRead* p);
+
+}  // namespace strata::columnstore
