@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -401,26 +402,129 @@ def run_data_workload(w, targets, args, data_dir):
 # ---------------------------------------------------------------------------------------------
 # insert workload: single-row INSERTs through a prepared statement (pgbench -M prepared)
 
-def pgbench_tps(db, script, variables, clients, seconds):
-    """Runs `script` for `seconds` with `clients` clients; returns transactions per second."""
+def proc_stat(pid):
+    """The fields of /proc/PID/stat after the command name (index 0 is the state), or None."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def machine_ticks():
+    """(busy, steal) clock ticks of all CPUs since boot from /proc/stat, or None."""
+    try:
+        f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal ...
+    return f[0] + f[1] + f[2] + f[5] + f[6], f[7] if len(f) > 7 else 0
+
+
+def postmaster_pid(db):
+    """The server's postmaster process when it runs on this machine (its reaped children's CPU
+    times are the backends' CPU), or None."""
+    try:
+        line = psql_value(db, "SELECT split_part(pg_read_file('postmaster.pid'), E'\\n', 1)")
+        pid = int(line)
+    except (BenchError, ValueError):
+        return None
+    return pid if proc_stat(pid) is not None else None
+
+
+def backends_of(postmaster, db):
+    """The pids of the postmaster's children serving database `db` (by their process titles),
+    zombies included."""
+    tag = f" {db} ".encode()
+    pids = set()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        st = proc_stat(entry.name)
+        if st is None or st[1] != str(postmaster):
+            continue
+        try:
+            cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes().replace(b"\0", b" ") + b" "
+        except OSError:
+            continue
+        if st[0] == "Z" or tag in cmd:
+            pids.add(int(entry.name))
+    return pids
+
+
+def reaped_ticks(postmaster, pids, deadline_s=10.0):
+    """The postmaster's reaped children's CPU ticks (cutime + cstime), once the processes `pids`
+    are reaped (a backend's times count for its parent when it is)."""
+    end = time.monotonic() + deadline_s
+    while any(Path(f"/proc/{pid}").exists() for pid in pids) and time.monotonic() < end:
+        time.sleep(0.02)
+    st = proc_stat(postmaster)
+    return int(st[13]) + int(st[14]) if st else None
+
+
+def checkpoints(db):
+    return int(psql_value(db, "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"))
+
+
+def pgbench_run(db, script, variables, clients, seconds, postmaster=None):
+    """Runs `script` for `seconds` with `clients` clients. Returns a dict: tps, and, when the
+    server runs on this machine, the CPU microseconds per transaction of its backends (the
+    postmaster's reaped children: the pgbench connections' backends), of pgbench itself, and of
+    everything else on the machine in the meantime (other processes, WAL writer, interrupts: a
+    load indicator), the steal time, and whether a checkpoint ran during it."""
     cmd = [PGBENCH, "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients),
            "-T", str(seconds), "-f", str(script)]
     for key, value in variables.items():
         cmd += ["-D", f"{key}={value}"]
-    proc = subprocess.run(cmd + [db], capture_output=True, text=True)
+    ckpt0 = checkpoints(db)
+    tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
+    back0 = reaped_ticks(postmaster, backends_of(postmaster, db)) if postmaster else None
+    mach0 = machine_ticks()
+    self0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.Popen(cmd + [db], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pids = set()
+    if postmaster:
+        # the run's backends, once all have started (the connections come first)
+        deadline = time.monotonic() + min(2.0, seconds / 2)
+        while len(pids) < clients and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+            pids = backends_of(postmaster, db)
+    out, err = proc.communicate()
+    self1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    back1 = reaped_ticks(postmaster, pids) if postmaster and len(pids) == clients else None
+    mach1 = machine_ticks()
+    proc = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
     if proc.returncode != 0:
         raise BenchError(f"pgbench failed in database {db}:\n{proc.stderr.strip()}")
     m = re.search(r"^tps = ([0-9.]+) \(without initial connection time\)", proc.stdout, flags=re.M)
     failed = re.search(r"^number of failed transactions: ([0-9]+)", proc.stdout, flags=re.M)
-    if m is None or (failed and int(failed.group(1)) > 0):
+    done = re.search(r"^number of transactions actually processed: ([0-9]+)", proc.stdout, flags=re.M)
+    if m is None or done is None or (failed and int(failed.group(1)) > 0):
         raise BenchError(f"pgbench in database {db}: no tps or failed transactions:\n{proc.stdout}")
-    return float(m.group(1))
+    tx = int(done.group(1))
+    run = {"tps": float(m.group(1)), "transactions": tx, "checkpoint": checkpoints(db) != ckpt0}
+    client_us = ((self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime)) * 1e6
+    run["client_cpu_us_per_tx"] = client_us / tx
+    if back0 is not None and back1 is not None:
+        backend_us = (back1 - back0) * tick_us
+        run["backend_cpu_us_per_tx"] = backend_us / tx
+        if mach0 and mach1:
+            busy_us = (mach1[0] - mach0[0]) * tick_us
+            run["other_cpu_us_per_tx"] = max(0.0, busy_us - backend_us - client_us) / tx
+            run["steal_ticks"] = mach1[1] - mach0[1]
+    return run
 
 
 def run_insert(w, targets, args):
     """Per target: the table with its indexes and :days days of data; then `runs` rounds, each
     running the prepared single-row INSERT for `seconds` on every target (alternating which goes
-    first); the figure is the median rows/s."""
+    first). The figures are the median rows/s of each target, the median of the per-round ratios
+    (each round's targets ran within the same half minute, so a slow minute of the machine moves
+    both), and, when the server runs on this machine, the median backend CPU per transaction.
+
+    A CHECKPOINT before the rounds: afterwards a timed checkpoint is checkpoint_timeout away, and
+    no round starts with some targets' pages needing full-page images and others' not. A round in
+    which a checkpoint ran anyway (the first write of each page after it logs the whole page, so
+    the target running then pays for it) is run again, at most `runs` times in all."""
     dbs = {t.name: f"strata_bench_insert_{t.name}" for t in targets}
     setup = {}
     for t in targets:
@@ -433,17 +537,42 @@ def run_insert(w, targets, args):
                          "chunks": int(psql_value(dbs[t.name], f"SELECT count(*) FROM pg_inherits WHERE inhparent = '{w.vars['table']}'::regclass"))}
     bench_vars = {k: w.vars[k] for k in ("start", "days", "devices")}
     clients, seconds, runs = int(w.vars["clients"]), int(w.vars["seconds"]), int(w.vars["runs"])
-    rates = {t.name: [] for t in targets}
-    for i in range(runs):
-        order = targets if i % 2 == 0 else list(reversed(targets))
-        for t in order:
-            rates[t.name].append(pgbench_tps(dbs[t.name], w.file("insert.pgbench"), bench_vars, clients, seconds))
-        log("insert: round " + str(i + 1) + ": " + ", ".join(f"{t.name} {rates[t.name][-1]:,.0f} rows/s" for t in targets))
-    figures = {t.name: dict(setup[t.name], insert_rows_per_s=median(rates[t.name]), runs_rows_per_s=rates[t.name])
-               for t in targets}
-    base = figures[targets[0].name]["insert_rows_per_s"]
-    ratios = {t.name: {"insert_rows_per_s": ratio(figures[t.name]["insert_rows_per_s"], base)} for t in targets[1:]}
-    return {"parameters": w.vars, "targets": figures, "ratios": ratios}
+    postmaster = postmaster_pid(dbs[targets[0].name])
+    psql(dbs[targets[0].name], "CHECKPOINT;\n")
+    rounds, repeated = [], 0
+    while len(rounds) < runs:
+        order = targets if len(rounds) % 2 == 0 else list(reversed(targets))
+        this = {t.name: pgbench_run(dbs[t.name], w.file("insert.pgbench"), bench_vars, clients, seconds, postmaster)
+                for t in order}
+        note = ""
+        if any(r["checkpoint"] for r in this.values()) and repeated < runs:
+            repeated += 1
+            note = " (a checkpoint ran: round repeated)"
+        log(f"insert: round {len(rounds) + 1}: " + ", ".join(
+            f"{t.name} {this[t.name]['tps']:,.0f} rows/s" +
+            (f" ({this[t.name]['backend_cpu_us_per_tx']:.1f} us backend CPU a row)" if "backend_cpu_us_per_tx" in this[t.name] else "")
+            for t in targets) + note)
+        if not note:
+            rounds.append(this)
+    figures = {}
+    for t in targets:
+        mine = [r[t.name] for r in rounds]
+        figures[t.name] = dict(setup[t.name], insert_rows_per_s=median([r["tps"] for r in mine]),
+                               runs_rows_per_s=[r["tps"] for r in mine], runs=mine)
+        for key in ("backend_cpu_us_per_tx", "client_cpu_us_per_tx", "other_cpu_us_per_tx"):
+            if all(key in r for r in mine):
+                figures[t.name][key] = median([r[key] for r in mine])
+    base = targets[0].name
+    ratios = {}
+    for t in targets[1:]:
+        per_round = [ratio(r[t.name]["tps"], r[base]["tps"]) for r in rounds]
+        ratios[t.name] = {"insert_rows_per_s": ratio(figures[t.name]["insert_rows_per_s"], figures[base]["insert_rows_per_s"]),
+                          "insert_rows_per_s_rounds": per_round,
+                          "insert_rows_per_s_round_median": median(per_round)}
+        if "backend_cpu_us_per_tx" in figures[t.name] and "backend_cpu_us_per_tx" in figures[base]:
+            per_round_cpu = [ratio(r[t.name]["backend_cpu_us_per_tx"], r[base]["backend_cpu_us_per_tx"]) for r in rounds]
+            ratios[t.name]["backend_cpu_round_median"] = median(per_round_cpu)
+    return {"parameters": w.vars, "targets": figures, "ratios": ratios, "rounds_repeated": repeated}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -577,13 +706,29 @@ def markdown_insert(scale, result, targets):
     p = result["parameters"]
     head = ["figure"] + names + [f"{o}/{names[0]}" for o in others]
     figs = result["targets"]
+    rounds = len(figs[names[0]]["runs_rows_per_s"])
     label = (f"prepared single-row INSERT, {p['clients']} clients, {p['seconds']} s, into "
-             f"{p['days']} existing daily chunks (rows/s, median of {p['runs']})")
+             f"{p['days']} existing daily chunks (rows/s, median of {rounds})")
     cells = [fmt(figs[n]["insert_rows_per_s"], 0) for n in names]
     cells += [fmt(result["ratios"][o]["insert_rows_per_s"], 2) for o in others]
     lines = [f"**insert** ({scale} scale, {int(p['days']) * int(p['rows_per_day']):,} rows loaded first)", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head),
              f"| {label} | " + " | ".join(cells) + " |"]
+    per_round = {o: result["ratios"][o].get("insert_rows_per_s_rounds") for o in others}
+    if all(per_round.values()):
+        cells = ["-"] * len(names)
+        cells += [f"{fmt(result['ratios'][o]['insert_rows_per_s_round_median'], 2)} "
+                  f"({fmt(min(per_round[o]), 2)}-{fmt(max(per_round[o]), 2)})" for o in others]
+        lines.append("| the same, median of the per-round ratios (lowest-highest) | " + " | ".join(cells) + " |")
+    for key, what in (("backend_cpu_us_per_tx", "server backends"), ("client_cpu_us_per_tx", "pgbench"),
+                      ("other_cpu_us_per_tx", "rest of the machine (load)")):
+        if all(key in figs[n] for n in names):
+            cells = [fmt(figs[n][key], 1) for n in names]
+            cells += [fmt(result["ratios"][o].get("backend_cpu_round_median"), 3)
+                      if key == "backend_cpu_us_per_tx" else "-" for o in others]
+            lines.append(f"| CPU us a row, {what} (median; ratio: median of the rounds') | " + " | ".join(cells) + " |")
+    if result.get("rounds_repeated"):
+        lines.append(f"\n({result['rounds_repeated']} round(s) run again: a checkpoint ran during them)")
     return "\n".join(lines) + "\n"
 
 
