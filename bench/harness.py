@@ -771,7 +771,7 @@ def main():
             if doc["workload"] == "planning":
                 print(markdown_planning(doc["scale"], doc))
             elif doc["workload"] == "insert":
-                print(markdown_insert(doc["scale"], doc, targets))
+                print(markdown_insert(doc["scale"], doc, [t for t in targets if t.name in doc["targets"]]))
             else:
                 print(markdown_data(doc["workload"], doc["scale"], doc, targets))
         return 0
