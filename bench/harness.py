@@ -461,6 +461,53 @@ def reaped_ticks(postmaster, pids, deadline_s=10.0):
     return int(st[13]) + int(st[14]) if st else None
 
 
+def sched_sample(pids):
+    """{pid: (last CPU, migrations)} of the processes (or threads) `pids` that still run."""
+    out = {}
+    for pid in pids:
+        st = proc_stat(pid)
+        try:
+            sched = Path(f"/proc/{pid}/sched").read_text()
+            mig = int(re.search(r"^se\.nr_migrations\s*:\s*(\d+)", sched, flags=re.M).group(1))
+        except (OSError, AttributeError):
+            mig = None
+        if st is not None and len(st) > 36:
+            out[pid] = (int(st[36]), mig)
+    return out
+
+
+class Placement:
+    """Where the run's backends and pgbench's threads ran, sampled while it runs: the share of
+    samples in which the two backends (and the two client threads) were last on different CPUs, and
+    their CPU migrations per thousand transactions. Two clients on two CPUs run best as two
+    client-backend pairs, one per CPU (each wake-up local); a run whose processes share or swap
+    CPUs pays cross-CPU wake-ups, which cost much more in a virtual machine."""
+
+    def __init__(self):
+        self.samples = {"backends": [], "clients": []}
+        self.first = {}
+        self.last = {}
+
+    def add(self, kind, pids):
+        cur = sched_sample(pids)
+        if len(cur) == 2:
+            self.samples[kind].append(len({cpu for cpu, _ in cur.values()}) == 2)
+        for pid, (_, mig) in cur.items():
+            if mig is not None:
+                self.first.setdefault((kind, pid), mig)
+                self.last[(kind, pid)] = mig
+
+    def figures(self, tx):
+        res = {}
+        for kind, seen in self.samples.items():
+            if seen:
+                res[f"{kind}_apart"] = sum(seen) / len(seen)
+            migs = [self.last[k] - self.first[k] for k in self.last if k[0] == kind]
+            if migs and tx:
+                res[f"{kind}_migrations_per_1000_tx"] = 1000 * sum(migs) / tx
+        return res
+
+
 def checkpoints(db):
     return int(psql_value(db, "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"))
 
@@ -488,6 +535,14 @@ def pgbench_run(db, script, variables, clients, seconds, postmaster=None):
         while len(pids) < clients and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
             pids = backends_of(postmaster, db)
+        place = Placement()
+        while proc.poll() is None and len(pids) == clients == 2:
+            place.add("backends", pids)
+            try:
+                place.add("clients", [int(t) for t in os.listdir(f"/proc/{proc.pid}/task")])
+            except OSError:
+                pass
+            time.sleep(0.25)
     out, err = proc.communicate()
     self1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     back1 = reaped_ticks(postmaster, pids) if postmaster and len(pids) == clients else None
@@ -504,6 +559,8 @@ def pgbench_run(db, script, variables, clients, seconds, postmaster=None):
     run = {"tps": float(m.group(1)), "transactions": tx, "checkpoint": checkpoints(db) != ckpt0}
     client_us = ((self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime)) * 1e6
     run["client_cpu_us_per_tx"] = client_us / tx
+    if postmaster and len(pids) == clients == 2:
+        run.update(place.figures(tx))
     if back0 is not None and back1 is not None:
         backend_us = (back1 - back0) * tick_us
         run["backend_cpu_us_per_tx"] = backend_us / tx
@@ -550,7 +607,9 @@ def run_insert(w, targets, args):
             note = " (a checkpoint ran: round repeated)"
         log(f"insert: round {len(rounds) + 1}: " + ", ".join(
             f"{t.name} {this[t.name]['tps']:,.0f} rows/s" +
-            (f" ({this[t.name]['backend_cpu_us_per_tx']:.1f} us backend CPU a row)" if "backend_cpu_us_per_tx" in this[t.name] else "")
+            (f" ({this[t.name]['backend_cpu_us_per_tx']:.1f} us backend CPU a row" +
+             (f", backends apart {this[t.name]['backends_apart']:.2f}" if "backends_apart" in this[t.name] else "") + ")"
+             if "backend_cpu_us_per_tx" in this[t.name] else "")
             for t in targets) + note)
         if not note:
             rounds.append(this)
@@ -559,7 +618,8 @@ def run_insert(w, targets, args):
         mine = [r[t.name] for r in rounds]
         figures[t.name] = dict(setup[t.name], insert_rows_per_s=median([r["tps"] for r in mine]),
                                runs_rows_per_s=[r["tps"] for r in mine], runs=mine)
-        for key in ("backend_cpu_us_per_tx", "client_cpu_us_per_tx", "other_cpu_us_per_tx"):
+        for key in ("backend_cpu_us_per_tx", "client_cpu_us_per_tx", "other_cpu_us_per_tx", "backends_apart",
+                    "clients_apart", "backends_migrations_per_1000_tx"):
             if all(key in r for r in mine):
                 figures[t.name][key] = median([r[key] for r in mine])
     base = targets[0].name
@@ -727,6 +787,10 @@ def markdown_insert(scale, result, targets):
             cells += [fmt(result["ratios"][o].get("backend_cpu_round_median"), 3)
                       if key == "backend_cpu_us_per_tx" else "-" for o in others]
             lines.append(f"| CPU us a row, {what} (median; ratio: median of the rounds') | " + " | ".join(cells) + " |")
+    if all("backends_apart" in figs[n] for n in names):
+        cells = [f"{fmt(figs[n]['backends_apart'], 2)} / {fmt(figs[n].get('clients_apart'), 2)}" for n in names]
+        lines.append("| share of samples with the 2 backends / the 2 pgbench threads on different CPUs (median) | " +
+                     " | ".join(cells + ["-"] * len(others)) + " |")
     if result.get("rounds_repeated"):
         lines.append(f"\n({result['rounds_repeated']} round(s) run again: a checkpoint ran during them)")
     return "\n".join(lines) + "\n"
