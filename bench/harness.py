@@ -512,51 +512,84 @@ def checkpoints(db):
     return int(psql_value(db, "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"))
 
 
-def pgbench_run(db, script, variables, clients, seconds, postmaster=None):
+def pgbench_run(db, script, variables, clients, seconds, postmaster=None, pin=False):
     """Runs `script` for `seconds` with `clients` clients. Returns a dict: tps, and, when the
     server runs on this machine, the CPU microseconds per transaction of its backends (the
     postmaster's reaped children: the pgbench connections' backends), of pgbench itself, and of
     everything else on the machine in the meantime (other processes, WAL writer, interrupts: a
-    load indicator), the steal time, and whether a checkpoint ran during it."""
-    cmd = [PGBENCH, "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients),
-           "-T", str(seconds), "-f", str(script)]
+    load indicator), the steal time, and whether a checkpoint ran during it.
+
+    With `pin` (the server on this machine), each client is a pgbench process of its own (-c 1),
+    pinned with its backend to a CPU of its own: client i and its backend on the i-th CPU this
+    process may use, so that the scheduler's placement of the processes, which differs from run to
+    run, does not move the rate; the rate is the sum of the processes' rates."""
+    base = [PGBENCH, "-n", "-M", "prepared", "-T", str(seconds), "-f", str(script)]
     for key, value in variables.items():
-        cmd += ["-D", f"{key}={value}"]
+        base += ["-D", f"{key}={value}"]
+    cpus = sorted(os.sched_getaffinity(0)) if pin else []
+    if pin and (postmaster is None or len(cpus) < clients):
+        raise BenchError("pinned insert runs need the server on this machine and a CPU per client")
     ckpt0 = checkpoints(db)
     tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
     back0 = reaped_ticks(postmaster, backends_of(postmaster, db)) if postmaster else None
     mach0 = machine_ticks()
     self0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.Popen(cmd + [db], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    pids = set()
+    procs, pids = [], set()
+    if pin:
+        for i in range(clients):
+            cpu = cpus[i]
+            procs.append(subprocess.Popen(base + ["-c", "1", "-j", "1", db], stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True,
+                                          preexec_fn=lambda cpu=cpu: os.sched_setaffinity(0, {cpu})))
+            # its backend: the one new backend of the database, pinned to the same CPU
+            deadline = time.monotonic() + 5.0
+            new = set()
+            while not new and time.monotonic() < deadline and procs[-1].poll() is None:
+                time.sleep(0.01)
+                new = backends_of(postmaster, db) - pids
+            for pid in new:
+                try:
+                    os.sched_setaffinity(pid, {cpu})
+                except OSError as e:
+                    for p in procs:
+                        p.kill()
+                    raise BenchError(f"cannot pin backend {pid} to CPU {cpu} (run as root or as the server's user): {e}")
+            pids |= new
+    else:
+        procs.append(subprocess.Popen(base + ["-c", str(clients), "-j", str(clients), db], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True))
     if postmaster:
         # the run's backends, once all have started (the connections come first)
         deadline = time.monotonic() + min(2.0, seconds / 2)
-        while len(pids) < clients and time.monotonic() < deadline and proc.poll() is None:
+        while len(pids) < clients and time.monotonic() < deadline and procs[0].poll() is None:
             time.sleep(0.05)
             pids = backends_of(postmaster, db)
         place = Placement()
-        while proc.poll() is None and len(pids) == clients == 2:
+        while all(p.poll() is None for p in procs) and len(pids) == clients == 2:
             place.add("backends", pids)
             try:
-                place.add("clients", [int(t) for t in os.listdir(f"/proc/{proc.pid}/task")])
+                place.add("clients", [int(t) for p in procs for t in os.listdir(f"/proc/{p.pid}/task")])
             except OSError:
                 pass
             time.sleep(0.25)
-    out, err = proc.communicate()
+    outs = [p.communicate() for p in procs]
     self1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     back1 = reaped_ticks(postmaster, pids) if postmaster and len(pids) == clients else None
     mach1 = machine_ticks()
-    proc = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
-    if proc.returncode != 0:
-        raise BenchError(f"pgbench failed in database {db}:\n{proc.stderr.strip()}")
-    m = re.search(r"^tps = ([0-9.]+) \(without initial connection time\)", proc.stdout, flags=re.M)
-    failed = re.search(r"^number of failed transactions: ([0-9]+)", proc.stdout, flags=re.M)
-    done = re.search(r"^number of transactions actually processed: ([0-9]+)", proc.stdout, flags=re.M)
-    if m is None or done is None or (failed and int(failed.group(1)) > 0):
-        raise BenchError(f"pgbench in database {db}: no tps or failed transactions:\n{proc.stdout}")
-    tx = int(done.group(1))
-    run = {"tps": float(m.group(1)), "transactions": tx, "checkpoint": checkpoints(db) != ckpt0}
+    results = [subprocess.CompletedProcess(base, p.returncode, o, e) for p, (o, e) in zip(procs, outs)]
+    for proc in results:
+        if proc.returncode != 0:
+            raise BenchError(f"pgbench failed in database {db}:\n{proc.stderr.strip()}")
+    tps, tx = 0.0, 0
+    for proc in results:
+        m = re.search(r"^tps = ([0-9.]+) \(without initial connection time\)", proc.stdout, flags=re.M)
+        failed = re.search(r"^number of failed transactions: ([0-9]+)", proc.stdout, flags=re.M)
+        done = re.search(r"^number of transactions actually processed: ([0-9]+)", proc.stdout, flags=re.M)
+        if m is None or done is None or (failed and int(failed.group(1)) > 0):
+            raise BenchError(f"pgbench in database {db}: no tps or failed transactions:\n{proc.stdout}")
+        tps += float(m.group(1))
+        tx += int(done.group(1))
+    run = {"tps": tps, "transactions": tx, "checkpoint": checkpoints(db) != ckpt0, "pinned": pin}
     client_us = ((self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime)) * 1e6
     run["client_cpu_us_per_tx"] = client_us / tx
     if postmaster and len(pids) == clients == 2:
@@ -599,7 +632,8 @@ def run_insert(w, targets, args):
     rounds, repeated = [], 0
     while len(rounds) < runs:
         order = targets if len(rounds) % 2 == 0 else list(reversed(targets))
-        this = {t.name: pgbench_run(dbs[t.name], w.file("insert.pgbench"), bench_vars, clients, seconds, postmaster)
+        this = {t.name: pgbench_run(dbs[t.name], w.file("insert.pgbench"), bench_vars, clients, seconds, postmaster,
+                                    args.pin_insert)
                 for t in order}
         note = ""
         if any(r["checkpoint"] for r in this.values()) and repeated < runs:
@@ -632,7 +666,8 @@ def run_insert(w, targets, args):
         if "backend_cpu_us_per_tx" in figures[t.name] and "backend_cpu_us_per_tx" in figures[base]:
             per_round_cpu = [ratio(r[t.name]["backend_cpu_us_per_tx"], r[base]["backend_cpu_us_per_tx"]) for r in rounds]
             ratios[t.name]["backend_cpu_round_median"] = median(per_round_cpu)
-    return {"parameters": w.vars, "targets": figures, "ratios": ratios, "rounds_repeated": repeated}
+    return {"parameters": w.vars, "targets": figures, "ratios": ratios, "rounds_repeated": repeated,
+            "pinned": bool(args.pin_insert)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -768,7 +803,8 @@ def markdown_insert(scale, result, targets):
     figs = result["targets"]
     rounds = len(figs[names[0]]["runs_rows_per_s"])
     label = (f"prepared single-row INSERT, {p['clients']} clients, {p['seconds']} s, into "
-             f"{p['days']} existing daily chunks (rows/s, median of {rounds})")
+             f"{p['days']} existing daily chunks (rows/s, median of {rounds}"
+             f"{'; each client and its backend pinned to a CPU' if result.get('pinned') else ''})")
     cells = [fmt(figs[n]["insert_rows_per_s"], 0) for n in names]
     cells += [fmt(result["ratios"][o]["insert_rows_per_s"], 2) for o in others]
     lines = [f"**insert** ({scale} scale, {int(p['days']) * int(p['rows_per_day']):,} rows loaded first)", "",
@@ -821,6 +857,9 @@ def main():
     parser.add_argument("--data-dir", type=Path, default=BENCH / "data",
                         help="where generated CSV and INSERT files are kept between runs")
     parser.add_argument("--skip-insert", action="store_true", help="skip the batched INSERT figure")
+    parser.add_argument("--pin-insert", action="store_true",
+                        help="insert workload: each client a pgbench process pinned with its backend to a CPU "
+                             "of its own (the server on this machine)")
     parser.add_argument("--no-extension", action="store_true",
                         help="make the strata target a plain table (to test the harness itself)")
     parser.add_argument("--targets", default=",".join(t.name for t in TARGETS),
