@@ -541,12 +541,17 @@ def pgbench_run(db, script, variables, clients, seconds, postmaster=None, pin=Fa
             procs.append(subprocess.Popen(base + ["-c", "1", "-j", "1", db], stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, text=True,
                                           preexec_fn=lambda cpu=cpu: os.sched_setaffinity(0, {cpu})))
-            # its backend: the one new backend of the database, pinned to the same CPU
+            # its backend: the new backend of the database that stays (pgbench first opens and
+            # closes a connection of its own), pinned to the same CPU
             deadline = time.monotonic() + 5.0
-            new = set()
+            new, gone = set(), set()
             while not new and time.monotonic() < deadline and procs[-1].poll() is None:
                 time.sleep(0.01)
-                new = backends_of(postmaster, db) - pids
+                seen = backends_of(postmaster, db) - pids - gone
+                time.sleep(0.2)
+                alive = {pid for pid in seen if (proc_stat(pid) or ["Z"])[0] != "Z"}
+                gone |= seen - alive
+                new = alive
             for pid in new:
                 try:
                     os.sched_setaffinity(pid, {cpu})
