@@ -619,7 +619,12 @@ def run_insert(w, targets, args):
     A CHECKPOINT before the rounds: afterwards a timed checkpoint is checkpoint_timeout away, and
     no round starts with some targets' pages needing full-page images and others' not. A round in
     which a checkpoint ran anyway (the first write of each page after it logs the whole page, so
-    the target running then pays for it) is run again, at most `runs` times in all."""
+    the target running then pays for it) is run again, at most `runs` times in all.
+
+    Each run inserts into a fresh copy of the loaded database (unless --insert-keep-rows): a run
+    adds hundreds of thousands of rows on an idle machine, and without the copy, every round would
+    measure bigger tables than the one before, by as much as the machine was fast (the chunks'
+    indexes gain a btree level at about 75,000 rows each, the plain table's much later)."""
     dbs = {t.name: f"strata_bench_insert_{t.name}" for t in targets}
     setup = {}
     for t in targets:
@@ -633,13 +638,23 @@ def run_insert(w, targets, args):
     bench_vars = {k: w.vars[k] for k in ("start", "days", "devices")}
     clients, seconds, runs = int(w.vars["clients"]), int(w.vars["seconds"]), int(w.vars["runs"])
     postmaster = postmaster_pid(dbs[targets[0].name])
+    fresh = not args.insert_keep_rows
+    run_db = {t.name: dbs[t.name] + "_run" if fresh else dbs[t.name] for t in targets}
+
+    def one_run(t):
+        if fresh:
+            # (DROP DATABASE checkpoints; CREATE DATABASE ... TEMPLATE logs every page it copies,
+            # so no page of the copy needs a full-page image in the run that follows)
+            psql("postgres", f'DROP DATABASE IF EXISTS "{run_db[t.name]}" WITH (FORCE);\n')
+            psql("postgres", f'CREATE DATABASE "{run_db[t.name]}" TEMPLATE "{dbs[t.name]}";\n')
+        return pgbench_run(run_db[t.name], w.file("insert.pgbench"), bench_vars, clients, seconds, postmaster,
+                           args.pin_insert)
+
     psql(dbs[targets[0].name], "CHECKPOINT;\n")
     rounds, repeated = [], 0
     while len(rounds) < runs:
         order = targets if len(rounds) % 2 == 0 else list(reversed(targets))
-        this = {t.name: pgbench_run(dbs[t.name], w.file("insert.pgbench"), bench_vars, clients, seconds, postmaster,
-                                    args.pin_insert)
-                for t in order}
+        this = {t.name: one_run(t) for t in order}
         note = ""
         if any(r["checkpoint"] for r in this.values()) and repeated < runs:
             repeated += 1
@@ -672,7 +687,7 @@ def run_insert(w, targets, args):
             per_round_cpu = [ratio(r[t.name]["backend_cpu_us_per_tx"], r[base]["backend_cpu_us_per_tx"]) for r in rounds]
             ratios[t.name]["backend_cpu_round_median"] = median(per_round_cpu)
     return {"parameters": w.vars, "targets": figures, "ratios": ratios, "rounds_repeated": repeated,
-            "pinned": bool(args.pin_insert)}
+            "pinned": bool(args.pin_insert), "fresh_copy_per_run": fresh}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -809,7 +824,8 @@ def markdown_insert(scale, result, targets):
     rounds = len(figs[names[0]]["runs_rows_per_s"])
     label = (f"prepared single-row INSERT, {p['clients']} clients, {p['seconds']} s, into "
              f"{p['days']} existing daily chunks (rows/s, median of {rounds}"
-             f"{'; each client and its backend pinned to a CPU' if result.get('pinned') else ''})")
+             f"{'; each client and its backend pinned to a CPU' if result.get('pinned') else ''}"
+             f"{'; each run into a fresh copy of the loaded tables' if result.get('fresh_copy_per_run') else ''})")
     cells = [fmt(figs[n]["insert_rows_per_s"], 0) for n in names]
     cells += [fmt(result["ratios"][o]["insert_rows_per_s"], 2) for o in others]
     lines = [f"**insert** ({scale} scale, {int(p['days']) * int(p['rows_per_day']):,} rows loaded first)", "",
@@ -862,6 +878,9 @@ def main():
     parser.add_argument("--data-dir", type=Path, default=BENCH / "data",
                         help="where generated CSV and INSERT files are kept between runs")
     parser.add_argument("--skip-insert", action="store_true", help="skip the batched INSERT figure")
+    parser.add_argument("--insert-keep-rows", action="store_true",
+                        help="insert workload: every run inserts into the tables as the earlier runs left them "
+                             "(by default each run gets a fresh copy of the loaded database)")
     parser.add_argument("--pin-insert", action="store_true",
                         help="insert workload: each client a pgbench process pinned with its backend to a CPU "
                              "of its own (the server on this machine)")
