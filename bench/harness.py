@@ -431,10 +431,10 @@ def postmaster_pid(db):
     return pid if proc_stat(pid) is not None else None
 
 
-def backends_of(postmaster, db):
-    """The pids of the postmaster's children serving database `db` (by their process titles),
-    zombies included."""
-    tag = f" {db} ".encode()
+def backends_of(postmaster, db=None):
+    """The pids of the postmaster's children serving database `db` (by their process titles), or
+    every client's backend when `db` is None, zombies included."""
+    tag = f" {db} ".encode() if db is not None else None
     pids = set()
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -446,7 +446,8 @@ def backends_of(postmaster, db):
             cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes().replace(b"\0", b" ") + b" "
         except OSError:
             continue
-        if st[0] == "Z" or tag in cmd:
+        if st[0] == "Z" or (tag in cmd if tag is not None else
+                            re.match(rb"postgres: \S+ \S+ (\[local\]|\S+\(\d+\)) ", cmd) is not None):
             pids.add(int(entry.name))
     return pids
 
@@ -533,7 +534,8 @@ def pgbench_run(db, script, variables, clients, seconds, postmaster=None, pin=Fa
         raise BenchError("pinned insert runs need the server on this machine and a CPU per client")
     ckpt0 = checkpoints(db)
     tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
-    back0 = reaped_ticks(postmaster, backends_of(postmaster, db)) if postmaster else None
+    # (every client's backend gone first: the psql sessions just before, say the database copy's)
+    back0 = reaped_ticks(postmaster, backends_of(postmaster)) if postmaster else None
     mach0 = machine_ticks()
     self0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     procs, pids = [], set()
