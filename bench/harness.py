@@ -606,9 +606,10 @@ def pgbench_run(db, script, variables, clients, seconds, postmaster=None, pin=Fa
     if back0 is not None and back1 is not None:
         backend_us = (back1 - back0) * tick_us
         # Other backends of the cluster that ended meanwhile count in the reaped times too: not a
-        # figure of the run when they are well above the run's backends' own times seen last.
+        # figure of the run when they are well above the run's backends' own times seen last (the
+        # last sample misses at most a sampling interval of each).
         seen = sum(v for k, v in place.ticks.items() if k[0] == "backends") * tick_us if len(pids) == 2 else None
-        if seen is not None and backend_us > 1.2 * seen + 10 * tick_us:
+        if seen is not None and backend_us > 1.15 * seen + clients * 0.3e6:
             run["backend_cpu_other_backends_us"] = backend_us - seen
             back1 = None
     if back0 is not None and back1 is not None:
