@@ -512,7 +512,10 @@ class Placement:
 
 
 def checkpoints(db):
-    return int(psql_value(db, "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"))
+    """(checkpoints started, WAL bytes, full-page images) of the cluster so far."""
+    row = psql_value(db, "SELECT b.checkpoints_timed + b.checkpoints_req, w.wal_bytes, w.wal_fpi "
+                         "FROM pg_stat_bgwriter b, pg_stat_wal w")
+    return tuple(int(x) for x in row.split("|"))
 
 
 def pgbench_run(db, script, variables, clients, seconds, postmaster=None, pin=False):
@@ -598,7 +601,9 @@ def pgbench_run(db, script, variables, clients, seconds, postmaster=None, pin=Fa
             raise BenchError(f"pgbench in database {db}: no tps or failed transactions:\n{proc.stdout}")
         tps += float(m.group(1))
         tx += int(done.group(1))
-    run = {"tps": tps, "transactions": tx, "checkpoint": checkpoints(db) != ckpt0, "pinned": pin}
+    ckpt1 = checkpoints(db)
+    run = {"tps": tps, "transactions": tx, "checkpoint": ckpt1[0] != ckpt0[0], "pinned": pin,
+           "wal_bytes_per_tx": (ckpt1[1] - ckpt0[1]) / tx, "wal_fpi_per_tx": (ckpt1[2] - ckpt0[2]) / tx}
     client_us = ((self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime)) * 1e6
     run["client_cpu_us_per_tx"] = client_us / tx
     if postmaster and len(pids) == clients == 2:
@@ -684,7 +689,8 @@ def run_insert(w, targets, args):
         mine = [r[t.name] for r in rounds]
         figures[t.name] = dict(setup[t.name], insert_rows_per_s=median([r["tps"] for r in mine]),
                                runs_rows_per_s=[r["tps"] for r in mine], runs=mine)
-        for key in ("backend_cpu_us_per_tx", "client_cpu_us_per_tx", "other_cpu_us_per_tx", "backends_apart",
+        for key in ("backend_cpu_us_per_tx", "client_cpu_us_per_tx", "other_cpu_us_per_tx", "wal_bytes_per_tx",
+                    "wal_fpi_per_tx", "backends_apart",
                     "clients_apart", "backends_migrations_per_1000_tx"):
             if any(key in r for r in mine):  # (a run may lack it: see pgbench_run)
                 figures[t.name][key] = median([r[key] for r in mine if key in r])
@@ -850,6 +856,9 @@ def markdown_insert(scale, result, targets):
         cells += [f"{fmt(result['ratios'][o]['insert_rows_per_s_round_median'], 2)} "
                   f"({fmt(min(per_round[o]), 2)}-{fmt(max(per_round[o]), 2)})" for o in others]
         lines.append("| the same, median of the per-round ratios (lowest-highest) | " + " | ".join(cells) + " |")
+    if all("wal_bytes_per_tx" in figs[n] for n in names):
+        cells = [f"{fmt(figs[n]['wal_bytes_per_tx'], 0)} / {fmt(figs[n].get('wal_fpi_per_tx'), 3)}" for n in names]
+        lines.append("| WAL bytes / full-page images a row (median) | " + " | ".join(cells + ["-"] * len(others)) + " |")
     for key, what in (("backend_cpu_us_per_tx", "server backends"), ("client_cpu_us_per_tx", "pgbench"),
                       ("other_cpu_us_per_tx", "rest of the machine (load)")):
         if all(key in figs[n] for n in names):
