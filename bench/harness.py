@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -401,26 +402,246 @@ def run_data_workload(w, targets, args, data_dir):
 # ---------------------------------------------------------------------------------------------
 # insert workload: single-row INSERTs through a prepared statement (pgbench -M prepared)
 
-def pgbench_tps(db, script, variables, clients, seconds):
-    """Runs `script` for `seconds` with `clients` clients; returns transactions per second."""
-    cmd = [PGBENCH, "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients),
-           "-T", str(seconds), "-f", str(script)]
+def proc_stat(pid):
+    """The fields of /proc/PID/stat after the command name (index 0 is the state), or None."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def machine_ticks():
+    """(busy, steal) clock ticks of all CPUs since boot from /proc/stat, or None."""
+    try:
+        f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal ...
+    return f[0] + f[1] + f[2] + f[5] + f[6], f[7] if len(f) > 7 else 0
+
+
+def postmaster_pid(db):
+    """The server's postmaster process when it runs on this machine (its reaped children's CPU
+    times are the backends' CPU), or None."""
+    try:
+        line = psql_value(db, "SELECT split_part(pg_read_file('postmaster.pid'), E'\\n', 1)")
+        pid = int(line)
+    except (BenchError, ValueError):
+        return None
+    return pid if proc_stat(pid) is not None else None
+
+
+def backends_of(postmaster, db=None):
+    """The pids of the postmaster's children serving database `db` (by their process titles), or
+    every client's backend when `db` is None, zombies included."""
+    tag = f" {db} ".encode() if db is not None else None
+    pids = set()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        st = proc_stat(entry.name)
+        if st is None or st[1] != str(postmaster):
+            continue
+        try:
+            cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes().replace(b"\0", b" ") + b" "
+        except OSError:
+            continue
+        if st[0] == "Z" or (tag in cmd if tag is not None else
+                            re.match(rb"postgres: \S+ \S+ (\[local\]|\S+\(\d+\)) ", cmd) is not None):
+            pids.add(int(entry.name))
+    return pids
+
+
+def reaped_ticks(postmaster, pids, deadline_s=10.0):
+    """The postmaster's reaped children's CPU ticks (cutime + cstime), once the processes `pids`
+    are reaped (a backend's times count for its parent when it is)."""
+    end = time.monotonic() + deadline_s
+    while any(Path(f"/proc/{pid}").exists() for pid in pids) and time.monotonic() < end:
+        time.sleep(0.02)
+    st = proc_stat(postmaster)
+    return int(st[13]) + int(st[14]) if st else None
+
+
+def sched_sample(pids):
+    """{pid: (last CPU, migrations)} of the processes (or threads) `pids` that still run."""
+    out = {}
+    for pid in pids:
+        st = proc_stat(pid)
+        try:
+            sched = Path(f"/proc/{pid}/sched").read_text()
+            mig = int(re.search(r"^se\.nr_migrations\s*:\s*(\d+)", sched, flags=re.M).group(1))
+        except (OSError, AttributeError):
+            mig = None
+        if st is not None and len(st) > 36:
+            out[pid] = (int(st[36]), mig, int(st[11]) + int(st[12]))
+    return out
+
+
+class Placement:
+    """Where the run's backends and pgbench's threads ran, sampled while it runs: the share of
+    samples in which the two backends (and the two client threads) were last on different CPUs, and
+    their CPU migrations per thousand transactions. Two clients on two CPUs run best as two
+    client-backend pairs, one per CPU (each wake-up local); a run whose processes share or swap
+    CPUs pays cross-CPU wake-ups, which cost much more in a virtual machine."""
+
+    def __init__(self):
+        self.samples = {"backends": [], "clients": []}
+        self.first = {}
+        self.last = {}
+        self.ticks = {}  # the last CPU ticks seen of each process
+
+    def add(self, kind, pids):
+        cur = sched_sample(pids)
+        if len(cur) == 2:
+            self.samples[kind].append(len({cpu for cpu, _, _ in cur.values()}) == 2)
+        for pid, (_, mig, ticks) in cur.items():
+            self.ticks[(kind, pid)] = ticks
+            if mig is not None:
+                self.first.setdefault((kind, pid), mig)
+                self.last[(kind, pid)] = mig
+
+    def figures(self, tx):
+        res = {}
+        for kind, seen in self.samples.items():
+            if seen:
+                res[f"{kind}_apart"] = sum(seen) / len(seen)
+            migs = [self.last[k] - self.first[k] for k in self.last if k[0] == kind]
+            if migs and tx:
+                res[f"{kind}_migrations_per_1000_tx"] = 1000 * sum(migs) / tx
+        return res
+
+
+def checkpoints(db):
+    """(checkpoints started, WAL bytes, full-page images) of the cluster so far."""
+    row = psql_value(db, "SELECT b.checkpoints_timed + b.checkpoints_req, w.wal_bytes, w.wal_fpi "
+                         "FROM pg_stat_bgwriter b, pg_stat_wal w")
+    return tuple(int(x) for x in row.split("|"))
+
+
+def pgbench_run(db, script, variables, clients, seconds, postmaster=None, pin=False):
+    """Runs `script` for `seconds` with `clients` clients. Returns a dict: tps, and, when the
+    server runs on this machine, the CPU microseconds per transaction of its backends (the
+    postmaster's reaped children: the pgbench connections' backends), of pgbench itself, and of
+    everything else on the machine in the meantime (other processes, WAL writer, interrupts: a
+    load indicator), the steal time, and whether a checkpoint ran during it.
+
+    With `pin` (the server on this machine), each client is a pgbench process of its own (-c 1),
+    pinned with its backend to a CPU of its own: client i and its backend on the i-th CPU this
+    process may use, so that the scheduler's placement of the processes, which differs from run to
+    run, does not move the rate; the rate is the sum of the processes' rates."""
+    base = [PGBENCH, "-n", "-M", "prepared", "-T", str(seconds), "-f", str(script)]
     for key, value in variables.items():
-        cmd += ["-D", f"{key}={value}"]
-    proc = subprocess.run(cmd + [db], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise BenchError(f"pgbench failed in database {db}:\n{proc.stderr.strip()}")
-    m = re.search(r"^tps = ([0-9.]+) \(without initial connection time\)", proc.stdout, flags=re.M)
-    failed = re.search(r"^number of failed transactions: ([0-9]+)", proc.stdout, flags=re.M)
-    if m is None or (failed and int(failed.group(1)) > 0):
-        raise BenchError(f"pgbench in database {db}: no tps or failed transactions:\n{proc.stdout}")
-    return float(m.group(1))
+        base += ["-D", f"{key}={value}"]
+    cpus = sorted(os.sched_getaffinity(0)) if pin else []
+    if pin and (postmaster is None or len(cpus) < clients):
+        raise BenchError("pinned insert runs need the server on this machine and a CPU per client")
+    ckpt0 = checkpoints(db)
+    tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
+    # (every client's backend gone first: the psql sessions just before, say the database copy's)
+    back0 = reaped_ticks(postmaster, backends_of(postmaster)) if postmaster else None
+    mach0 = machine_ticks()
+    self0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    procs, pids = [], set()
+    if pin:
+        for i in range(clients):
+            cpu = cpus[i]
+            procs.append(subprocess.Popen(base + ["-c", "1", "-j", "1", db], stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True,
+                                          preexec_fn=lambda cpu=cpu: os.sched_setaffinity(0, {cpu})))
+            # its backend: the new backend of the database that stays (pgbench first opens and
+            # closes a connection of its own), pinned to the same CPU
+            deadline = time.monotonic() + 5.0
+            new, gone = set(), set()
+            while not new and time.monotonic() < deadline and procs[-1].poll() is None:
+                time.sleep(0.01)
+                seen = backends_of(postmaster, db) - pids - gone
+                time.sleep(0.2)
+                alive = {pid for pid in seen if (proc_stat(pid) or ["Z"])[0] != "Z"}
+                gone |= seen - alive
+                new = alive
+            for pid in new:
+                try:
+                    os.sched_setaffinity(pid, {cpu})
+                except OSError as e:
+                    for p in procs:
+                        p.kill()
+                    raise BenchError(f"cannot pin backend {pid} to CPU {cpu} (run as root or as the server's user): {e}")
+            pids |= new
+    else:
+        procs.append(subprocess.Popen(base + ["-c", str(clients), "-j", str(clients), db], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True))
+    if postmaster:
+        # the run's backends, once all have started (the connections come first)
+        deadline = time.monotonic() + min(2.0, seconds / 2)
+        while len(pids) < clients and time.monotonic() < deadline and procs[0].poll() is None:
+            time.sleep(0.05)
+            pids = backends_of(postmaster, db)
+        place = Placement()
+        while all(p.poll() is None for p in procs) and len(pids) == clients == 2:
+            place.add("backends", pids)
+            try:
+                place.add("clients", [int(t) for p in procs for t in os.listdir(f"/proc/{p.pid}/task")])
+            except OSError:
+                pass
+            time.sleep(0.25)
+    outs = [p.communicate() for p in procs]
+    self1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    back1 = reaped_ticks(postmaster, pids) if postmaster and len(pids) == clients else None
+    mach1 = machine_ticks()
+    results = [subprocess.CompletedProcess(base, p.returncode, o, e) for p, (o, e) in zip(procs, outs)]
+    for proc in results:
+        if proc.returncode != 0:
+            raise BenchError(f"pgbench failed in database {db}:\n{proc.stderr.strip()}")
+    tps, tx = 0.0, 0
+    for proc in results:
+        m = re.search(r"^tps = ([0-9.]+) \(without initial connection time\)", proc.stdout, flags=re.M)
+        failed = re.search(r"^number of failed transactions: ([0-9]+)", proc.stdout, flags=re.M)
+        done = re.search(r"^number of transactions actually processed: ([0-9]+)", proc.stdout, flags=re.M)
+        if m is None or done is None or (failed and int(failed.group(1)) > 0):
+            raise BenchError(f"pgbench in database {db}: no tps or failed transactions:\n{proc.stdout}")
+        tps += float(m.group(1))
+        tx += int(done.group(1))
+    ckpt1 = checkpoints(db)
+    run = {"tps": tps, "transactions": tx, "checkpoint": ckpt1[0] != ckpt0[0], "pinned": pin,
+           "wal_bytes_per_tx": (ckpt1[1] - ckpt0[1]) / tx, "wal_fpi_per_tx": (ckpt1[2] - ckpt0[2]) / tx}
+    client_us = ((self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime)) * 1e6
+    run["client_cpu_us_per_tx"] = client_us / tx
+    if postmaster and len(pids) == clients == 2:
+        run.update(place.figures(tx))
+    if back0 is not None and back1 is not None:
+        backend_us = (back1 - back0) * tick_us
+        # Other backends of the cluster that ended meanwhile count in the reaped times too: not a
+        # figure of the run when they are well above the run's backends' own times seen last (the
+        # last sample misses at most a sampling interval of each).
+        seen = sum(v for k, v in place.ticks.items() if k[0] == "backends") * tick_us if len(pids) == 2 else None
+        if seen is not None and backend_us > 1.15 * seen + clients * 0.3e6:
+            run["backend_cpu_other_backends_us"] = backend_us - seen
+            back1 = None
+    if back0 is not None and back1 is not None:
+        run["backend_cpu_us_per_tx"] = backend_us / tx
+        if mach0 and mach1:
+            busy_us = (mach1[0] - mach0[0]) * tick_us
+            run["other_cpu_us_per_tx"] = max(0.0, busy_us - backend_us - client_us) / tx
+            run["steal_ticks"] = mach1[1] - mach0[1]
+    return run
 
 
 def run_insert(w, targets, args):
     """Per target: the table with its indexes and :days days of data; then `runs` rounds, each
     running the prepared single-row INSERT for `seconds` on every target (alternating which goes
-    first); the figure is the median rows/s."""
+    first). The figures are the median rows/s of each target, the median of the per-round ratios
+    (each round's targets ran within the same half minute, so a slow minute of the machine moves
+    both), and, when the server runs on this machine, the median backend CPU per transaction.
+
+    A CHECKPOINT before the rounds: afterwards a timed checkpoint is checkpoint_timeout away, and
+    no round starts with some targets' pages needing full-page images and others' not. A round in
+    which a checkpoint ran anyway (the first write of each page after it logs the whole page, so
+    the target running then pays for it) is run again, at most `runs` times in all.
+
+    Each run inserts into a fresh copy of the loaded database (unless --insert-keep-rows): a run
+    adds hundreds of thousands of rows on an idle machine, and without the copy, every round would
+    measure bigger tables than the one before, by as much as the machine was fast (the chunks'
+    indexes gain a btree level at about 75,000 rows each, the plain table's much later)."""
     dbs = {t.name: f"strata_bench_insert_{t.name}" for t in targets}
     setup = {}
     for t in targets:
@@ -433,17 +654,59 @@ def run_insert(w, targets, args):
                          "chunks": int(psql_value(dbs[t.name], f"SELECT count(*) FROM pg_inherits WHERE inhparent = '{w.vars['table']}'::regclass"))}
     bench_vars = {k: w.vars[k] for k in ("start", "days", "devices")}
     clients, seconds, runs = int(w.vars["clients"]), int(w.vars["seconds"]), int(w.vars["runs"])
-    rates = {t.name: [] for t in targets}
-    for i in range(runs):
-        order = targets if i % 2 == 0 else list(reversed(targets))
-        for t in order:
-            rates[t.name].append(pgbench_tps(dbs[t.name], w.file("insert.pgbench"), bench_vars, clients, seconds))
-        log("insert: round " + str(i + 1) + ": " + ", ".join(f"{t.name} {rates[t.name][-1]:,.0f} rows/s" for t in targets))
-    figures = {t.name: dict(setup[t.name], insert_rows_per_s=median(rates[t.name]), runs_rows_per_s=rates[t.name])
-               for t in targets}
-    base = figures[targets[0].name]["insert_rows_per_s"]
-    ratios = {t.name: {"insert_rows_per_s": ratio(figures[t.name]["insert_rows_per_s"], base)} for t in targets[1:]}
-    return {"parameters": w.vars, "targets": figures, "ratios": ratios}
+    postmaster = postmaster_pid(dbs[targets[0].name])
+    fresh = not args.insert_keep_rows
+    run_db = {t.name: dbs[t.name] + "_run" if fresh else dbs[t.name] for t in targets}
+
+    def one_run(t):
+        if fresh:
+            # (DROP DATABASE checkpoints; CREATE DATABASE ... TEMPLATE logs every page it copies,
+            # so no page of the copy needs a full-page image in the run that follows)
+            psql("postgres", f'DROP DATABASE IF EXISTS "{run_db[t.name]}" WITH (FORCE);\n')
+            psql("postgres", f'CREATE DATABASE "{run_db[t.name]}" TEMPLATE "{dbs[t.name]}";\n')
+        return pgbench_run(run_db[t.name], w.file("insert.pgbench"), bench_vars, clients, seconds, postmaster,
+                           args.pin_insert)
+
+    psql(dbs[targets[0].name], "CHECKPOINT;\n")
+    rounds, repeated = [], 0
+    while len(rounds) < runs:
+        order = targets if len(rounds) % 2 == 0 else list(reversed(targets))
+        this = {t.name: one_run(t) for t in order}
+        note = ""
+        if any(r["checkpoint"] for r in this.values()) and repeated < runs:
+            repeated += 1
+            note = " (a checkpoint ran: round repeated)"
+        log(f"insert: round {len(rounds) + 1}: " + ", ".join(
+            f"{t.name} {this[t.name]['tps']:,.0f} rows/s" +
+            (f" ({this[t.name]['backend_cpu_us_per_tx']:.1f} us backend CPU a row" +
+             (f", backends apart {this[t.name]['backends_apart']:.2f}" if "backends_apart" in this[t.name] else "") + ")"
+             if "backend_cpu_us_per_tx" in this[t.name] else "")
+            for t in targets) + note)
+        if not note:
+            rounds.append(this)
+    figures = {}
+    for t in targets:
+        mine = [r[t.name] for r in rounds]
+        figures[t.name] = dict(setup[t.name], insert_rows_per_s=median([r["tps"] for r in mine]),
+                               runs_rows_per_s=[r["tps"] for r in mine], runs=mine)
+        for key in ("backend_cpu_us_per_tx", "client_cpu_us_per_tx", "other_cpu_us_per_tx", "wal_bytes_per_tx",
+                    "wal_fpi_per_tx", "backends_apart",
+                    "clients_apart", "backends_migrations_per_1000_tx"):
+            if any(key in r for r in mine):  # (a run may lack it: see pgbench_run)
+                figures[t.name][key] = median([r[key] for r in mine if key in r])
+    base = targets[0].name
+    ratios = {}
+    for t in targets[1:]:
+        per_round = [ratio(r[t.name]["tps"], r[base]["tps"]) for r in rounds]
+        ratios[t.name] = {"insert_rows_per_s": ratio(figures[t.name]["insert_rows_per_s"], figures[base]["insert_rows_per_s"]),
+                          "insert_rows_per_s_rounds": per_round,
+                          "insert_rows_per_s_round_median": median(per_round)}
+        if "backend_cpu_us_per_tx" in figures[t.name] and "backend_cpu_us_per_tx" in figures[base]:
+            per_round_cpu = [ratio(r[t.name]["backend_cpu_us_per_tx"], r[base]["backend_cpu_us_per_tx"]) for r in rounds
+                             if "backend_cpu_us_per_tx" in r[t.name] and "backend_cpu_us_per_tx" in r[base]]
+            ratios[t.name]["backend_cpu_round_median"] = median(per_round_cpu)
+    return {"parameters": w.vars, "targets": figures, "ratios": ratios, "rounds_repeated": repeated,
+            "pinned": bool(args.pin_insert), "fresh_copy_per_run": fresh}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -577,13 +840,38 @@ def markdown_insert(scale, result, targets):
     p = result["parameters"]
     head = ["figure"] + names + [f"{o}/{names[0]}" for o in others]
     figs = result["targets"]
+    rounds = len(figs[names[0]]["runs_rows_per_s"])
     label = (f"prepared single-row INSERT, {p['clients']} clients, {p['seconds']} s, into "
-             f"{p['days']} existing daily chunks (rows/s, median of {p['runs']})")
+             f"{p['days']} existing daily chunks (rows/s, median of {rounds}"
+             f"{'; each client and its backend pinned to a CPU' if result.get('pinned') else ''}"
+             f"{'; each run into a fresh copy of the loaded tables' if result.get('fresh_copy_per_run') else ''})")
     cells = [fmt(figs[n]["insert_rows_per_s"], 0) for n in names]
     cells += [fmt(result["ratios"][o]["insert_rows_per_s"], 2) for o in others]
     lines = [f"**insert** ({scale} scale, {int(p['days']) * int(p['rows_per_day']):,} rows loaded first)", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head),
              f"| {label} | " + " | ".join(cells) + " |"]
+    per_round = {o: result["ratios"][o].get("insert_rows_per_s_rounds") for o in others}
+    if all(per_round.values()):
+        cells = ["-"] * len(names)
+        cells += [f"{fmt(result['ratios'][o]['insert_rows_per_s_round_median'], 2)} "
+                  f"({fmt(min(per_round[o]), 2)}-{fmt(max(per_round[o]), 2)})" for o in others]
+        lines.append("| the same, median of the per-round ratios (lowest-highest) | " + " | ".join(cells) + " |")
+    if all("wal_bytes_per_tx" in figs[n] for n in names):
+        cells = [f"{fmt(figs[n]['wal_bytes_per_tx'], 0)} / {fmt(figs[n].get('wal_fpi_per_tx'), 3)}" for n in names]
+        lines.append("| WAL bytes / full-page images a row (median) | " + " | ".join(cells + ["-"] * len(others)) + " |")
+    for key, what in (("backend_cpu_us_per_tx", "server backends"), ("client_cpu_us_per_tx", "pgbench"),
+                      ("other_cpu_us_per_tx", "rest of the machine (load)")):
+        if all(key in figs[n] for n in names):
+            cells = [fmt(figs[n][key], 1) for n in names]
+            cells += [fmt(result["ratios"][o].get("backend_cpu_round_median"), 3)
+                      if key == "backend_cpu_us_per_tx" else "-" for o in others]
+            lines.append(f"| CPU us a row, {what} (median; ratio: median of the rounds') | " + " | ".join(cells) + " |")
+    if all("backends_apart" in figs[n] for n in names):
+        cells = [f"{fmt(figs[n]['backends_apart'], 2)} / {fmt(figs[n].get('clients_apart'), 2)}" for n in names]
+        lines.append("| share of samples with the 2 backends / the 2 pgbench threads on different CPUs (median) | " +
+                     " | ".join(cells + ["-"] * len(others)) + " |")
+    if result.get("rounds_repeated"):
+        lines.append(f"\n({result['rounds_repeated']} round(s) run again: a checkpoint ran during them)")
     return "\n".join(lines) + "\n"
 
 
@@ -612,6 +900,12 @@ def main():
     parser.add_argument("--data-dir", type=Path, default=BENCH / "data",
                         help="where generated CSV and INSERT files are kept between runs")
     parser.add_argument("--skip-insert", action="store_true", help="skip the batched INSERT figure")
+    parser.add_argument("--insert-keep-rows", action="store_true",
+                        help="insert workload: every run inserts into the tables as the earlier runs left them "
+                             "(by default each run gets a fresh copy of the loaded database)")
+    parser.add_argument("--pin-insert", action="store_true",
+                        help="insert workload: each client a pgbench process pinned with its backend to a CPU "
+                             "of its own (the server on this machine)")
     parser.add_argument("--no-extension", action="store_true",
                         help="make the strata target a plain table (to test the harness itself)")
     parser.add_argument("--targets", default=",".join(t.name for t in TARGETS),
@@ -626,7 +920,7 @@ def main():
             if doc["workload"] == "planning":
                 print(markdown_planning(doc["scale"], doc))
             elif doc["workload"] == "insert":
-                print(markdown_insert(doc["scale"], doc, targets))
+                print(markdown_insert(doc["scale"], doc, [t for t in targets if t.name in doc["targets"]]))
             else:
                 print(markdown_data(doc["workload"], doc["scale"], doc, targets))
         return 0

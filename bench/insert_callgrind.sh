@@ -11,7 +11,10 @@
 # (cg-N and cg-3N) for callgrind_annotate.
 #
 # With CACHE_SIM=1, callgrind also simulates the caches and the figure is every event per
-# transaction, in callgrind's order: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw.
+# transaction, in callgrind's order: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw. With
+# VALGRIND_OPTS=--LL=262144,8,64 as well, the last-level cache is shrunk to 256 KB so that its misses
+# count the distinct lines a transaction brings in (as on a machine where other processes run between
+# two transactions; docs/BENCHMARKS.md, f-prepins7).
 #
 # A second line gives the same figures without the cumulative statistics' flushes (the inclusive
 # cost of pgstat_report_stat and pgstat_assoc_relation): a backend flushes its pending statistics

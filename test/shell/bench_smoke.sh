@@ -40,6 +40,10 @@ for name, doc in files.items():
         problems.append(f"{name}: the columnstore target has no compressed chunks")
     if name == "insert" and not all(t["insert_rows_per_s"] > 0 for t in doc["targets"].values()):
         problems.append("insert: no rows/s figure")
+    if name == "insert" and doc["ratios"]["strata"].get("insert_rows_per_s_round_median") is None:
+        problems.append("insert: no median of the per-round ratios")
+    if name == "insert" and not all(t.get("backend_cpu_us_per_tx", 0) > 0 for t in doc["targets"].values()):
+        problems.append("insert: no backend CPU figure (the server runs on this machine)")
     for n, row in doc.get("chunks", {}).items():
         if "hypertable" not in row:
             problems.append(f"planning: no hypertable figure for {n} chunks")
