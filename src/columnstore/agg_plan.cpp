@@ -16,6 +16,7 @@
 #include "columnstore/rowagg.hpp"
 #include "core/time/chunk_range.hpp"
 #include "columnstore/scan.hpp"
+#include "planner/chunk_append.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
 
@@ -590,12 +591,69 @@ void add_rowagg_parallel_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptIn
                                               final_costs, groups));
 }
 
+// The real-time tail of a continuous aggregate (the raw chunks read under `time >=
+// cagg_watermark(...)`, src/caggs/query.cpp) read by a partial ChunkAppend: the same aggregation as
+// a Finalize Aggregate over a Gather of a ChunkAppend (the partial one's ranges and startup
+// exclusion, so chunks below the watermark are left out at executor start, generic plans too) of
+// each chunk's parallel-aware RowstoreAggregate (rowagg_tail_partial_path), which computes the
+// bucket itself and reads the heap directly when the chunk lies above the watermark. Kept when it
+// costs less.
+void add_rowagg_tail_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output_rel, GroupPathExtraData* ex) {
+  if (!guc_rowstore_agg_realtime || !input_rel->consider_parallel || !output_rel->consider_parallel) return;
+  const CustomPath* tail = nullptr;
+  ListCell* lc;
+  foreach (lc, input_rel->partial_pathlist) {
+    Path* p = (Path*)lfirst(lc);
+    if (IsA(p, ProjectionPath)) p = ((ProjectionPath*)p)->subpath;
+    if (is_chunk_append_path(p) && p->parallel_safe && p->parallel_workers > 0 && p->param_info == nullptr) {
+      tail = (const CustomPath*)p;
+      break;
+    }
+  }
+  if (tail == nullptr || tail->custom_paths == NIL) return;
+  PathTarget* partial = make_partial_target(root, output_rel->reltarget, ex->havingQual);
+  if (partial == nullptr) return;
+  double groups = 1;
+  foreach (lc, output_rel->pathlist) groups = std::max(groups, ((Path*)lfirst(lc))->rows);
+  const int workers = tail->path.parallel_workers;
+  List* subpaths = NIL;
+  double partial_rows = 0;
+  foreach (lc, tail->custom_paths) {
+    RelOptInfo* child = ((Path*)lfirst(lc))->parent;
+    AppendRelInfo* appinfo = root->append_rel_array[child->relid];
+    if (child->reloptkind != RELOPT_OTHER_MEMBER_REL || appinfo == nullptr || appinfo->parent_relid != input_rel->relid)
+      return;
+    Path* p = rowagg_tail_partial_path(root, child, translate_target(root, partial, appinfo), groups, workers);
+    if (p == nullptr) return;
+    subpaths = lappend(subpaths, p);
+    partial_rows += p->rows;
+  }
+  RelOptInfo* partial_rel = makeNode(RelOptInfo);
+  partial_rel->reloptkind = RELOPT_UPPER_REL;
+  partial_rel->relids = bms_copy(input_rel->relids);
+  partial_rel->reltarget = partial;
+  partial_rel->consider_parallel = true;
+  CustomPath* ca = chunk_append_path_over(tail, partial_rel, partial, subpaths);
+  if (ca == nullptr) return;
+  groups = clamp_row_est(std::min(groups, partial_rows * (workers + 1)));
+  AggClauseCosts final_costs;
+  memset(&final_costs, 0, sizeof final_costs);
+  get_agg_clause_costs(root, AGGSPLIT_FINAL_DESERIAL, &final_costs);
+  double gathered = clamp_row_est(partial_rows * (workers + 1));  // each participant's groups
+  Path* gather = (Path*)create_gather_path(root, partial_rel, &ca->path, partial, nullptr, &gathered);
+  Query* parse = root->parse;
+  add_path(output_rel, (Path*)create_agg_path(root, output_rel, gather, output_rel->reltarget,
+                                              parse->groupClause != NIL ? AGG_HASHED : AGG_PLAIN,
+                                              AGGSPLIT_FINAL_DESERIAL, parse->groupClause, (List*)ex->havingQual,
+                                              &final_costs, groups));
+}
+
 }  // namespace
 
 void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
                                RelOptInfo* output_rel, void* extra) {
-  if ((!guc_enable_columnstore_agg_pushdown && !guc_enable_rowstore_agg) || stage != UPPERREL_GROUP_AGG ||
-      extra == nullptr)
+  if ((!guc_enable_columnstore_agg_pushdown && !guc_enable_rowstore_agg && !guc_rowstore_agg_realtime) ||
+      stage != UPPERREL_GROUP_AGG || extra == nullptr)
     return;
   Query* parse = root->parse;
   GroupPathExtraData* ex = (GroupPathExtraData*)extra;
@@ -605,7 +663,11 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
   if (input_rel->reloptkind != RELOPT_BASEREL || output_rel->pathlist == NIL || root->append_rel_array == nullptr)
     return;
   AppendPath* append = find_append(input_rel);
-  if (append == nullptr) return;
+  if (append == nullptr) {
+    add_rowagg_tail_path(root, input_rel, output_rel, ex);
+    return;
+  }
+  if (!guc_enable_columnstore_agg_pushdown && !guc_enable_rowstore_agg) return;
   // Nothing to do (and nothing to spend planning time on) without a compressed chunk.
   bool has_columnar = false;
   ListCell* sc;

@@ -9,6 +9,9 @@
 // more than once: the Finalize Aggregate above combines them). C-style glue.
 #include "columnstore/rowagg_exec.hpp"
 
+#include "catalog/time_types.hpp"
+#include "core/time/chunk_range.hpp"
+
 #include "columnstore/agg_exec.hpp"
 #include "columnstore/rowagg.hpp"
 #include "pg/deform.hpp"
@@ -17,6 +20,7 @@
 
 extern "C" {
 #include "access/heapam.h"
+#include "access/stratnum.h"
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "access/htup_details.h"
@@ -117,6 +121,7 @@ struct RowAggState {
   int64 groups_out;
   // The direct scan of a heap chunk (dscan non-NULL; see begin_rowagg) in place of the child's.
   bool direct;         // the node reads the heap itself (dscan is set unless EXPLAIN only)
+  int bounds_dropped;  // the child's quals found satisfied by the chunk's range (bounds_implied)
   TableScanDesc dscan;
   TupleDesc ddesc;
   BlockNumber dblock;  // the next block to read
@@ -732,6 +737,51 @@ void bucket_setup(RowAggState* st, const SpecState* sp, Oid result_type, Oid wid
   }
 }
 
+// Whether every row of the chunk satisfies the child scan's quals, all of them bounds on its time
+// column recorded by the plan (rowagg_exec.hpp, kRBounds): each bound evaluated now (the real-time
+// tail's `time >= cagg_watermark(...)`), compared with the chunk's range. Then the quals are
+// dropped (the direct scan applies); otherwise the child's scan evaluates them.
+bool bounds_implied(RowAggState* st, int nquals) {
+  CustomScan* cscan = (CustomScan*)st->css.ss.ps.plan;
+  if (list_length(cscan->custom_private) < 3) return false;
+  List* b = (List*)lthird(cscan->custom_private);
+  const int first = list_nth_int(b, kRBoundsFirstExpr);
+  const int n = list_nth_int(b, kRBoundsCount);
+  const Oid type = (Oid)list_nth_int(b, kRBoundsTimeType);
+  if (n != nquals || n <= 0) return false;
+  const int64 start = DatumGetInt64(((Const*)list_nth(cscan->custom_exprs, first + n))->constvalue);
+  const int64 end = DatumGetInt64(((Const*)list_nth(cscan->custom_exprs, first + n + 1))->constvalue);
+  ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
+  for (int i = 0; i < n; ++i) {
+    ExprState* es = ExecInitExpr((Expr*)list_nth(cscan->custom_exprs, first + i), &st->css.ss.ps);
+    bool isnull = false;
+    const Datum d = ExecEvalExprSwitchContext(es, econtext, &isnull);
+    const int64 v = isnull ? 0 : time_datum_to_internal(d, type);
+    ResetExprContext(econtext);
+    if (isnull) return false;
+    bool all;
+    switch (list_nth_int(b, kRBounds + i)) {
+      case BTGreaterEqualStrategyNumber:
+        all = start != core::kOpenStart && start >= v;
+        break;
+      case BTGreaterStrategyNumber:
+        all = start != core::kOpenStart && start > v;
+        break;
+      case BTLessStrategyNumber:
+        all = end != core::kOpenEnd && end <= v;
+        break;
+      case BTLessEqualStrategyNumber:
+        all = end != core::kOpenEnd && end - 1 <= v;
+        break;
+      default:
+        all = false;
+    }
+    if (!all) return false;
+  }
+  st->bounds_dropped = n;
+  return true;
+}
+
 // Whether the node reads the heap itself instead of pulling the rows of its child (a SeqScan of a
 // heap chunk without quals whose target list holds the columns read as plain Vars): page by page, the
 // visible rows as heapgetpage() lists them, deforming only up to the last attribute it reads,
@@ -739,7 +789,7 @@ void bucket_setup(RowAggState* st, const SpecState* sp, Oid result_type, Oid wid
 // executor) but is never run; its instrumentation counts the rows read.
 void direct_setup(RowAggState* st, EState* estate, int eflags) {
   Plan* plan = st->child->plan;
-  if (!IsA(plan, SeqScan) || plan->qual != NIL || plan->parallel_aware || plan->initPlan != NIL || st->maxpos <= 0)
+  if (!IsA(plan, SeqScan) || (plan->qual != NIL && !bounds_implied(st, list_length(plan->qual))) || plan->parallel_aware || plan->initPlan != NIL || st->maxpos <= 0)
     return;
   // The attribute of each spec's input (a Var of the scanned relation in the child's target list).
   const Index scanrelid = ((Scan*)plan)->scanrelid;
@@ -876,6 +926,7 @@ void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
   st->emitting = false;
   st->dscan = nullptr;
   st->direct = false;
+  st->bounds_dropped = 0;
   st->parallel = cscan->scan.plan.parallel_aware;
   st->shared = nullptr;
   st->serial_checked = false;
@@ -948,6 +999,7 @@ void explain_rowagg(CustomScanState* node, List* ancestors, ExplainState* es) {
   RowAggState* st = (RowAggState*)node;
   ExplainPropertyText("Grouped By", st->nkeycols == 0 ? "nothing" : "hashed row values", es);
   if (st->direct) ExplainPropertyText("Heap Pages", "read directly", es);
+  if (st->bounds_dropped > 0) ExplainPropertyText("Filter", "dropped (the chunk's range satisfies it)", es);
   if (!es->analyze) return;
   ExplainPropertyInteger("Rows Aggregated", nullptr, st->rows_in, es);
   ExplainPropertyInteger("Partial Groups", nullptr, st->groups_out, es);

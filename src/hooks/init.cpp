@@ -145,6 +145,10 @@ void define_settings() {
                            "Lets parallel workers share RowstoreAggregate's direct reads of heap chunks (a partial plan under a Gather).",
                            "Off, each chunk is aggregated by one process (for comparisons).",
                            &columnstore::guc_rowstore_agg_parallel, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.rowstore_agg_realtime",
+                           "Aggregates the real-time tail of continuous aggregates (raw chunks at or above the watermark) with parallel RowstoreAggregates.",
+                           "Whatever strata.enable_rowstore_agg says; off, PostgreSQL's partial aggregation reads the tail (for comparisons).",
+                           &columnstore::guc_rowstore_agg_realtime, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_columnstore_parallel_scan",
                            "Lets parallel workers share the scan of compressed chunks (their batches divided among them).",
                            "Off, compressed chunks are read by one process each (for comparisons).",
