@@ -63,3 +63,9 @@ SELECT rt_diff();
 SET strata.rowstore_agg_realtime = off;
 SELECT * FROM rt_plan('SELECT bucket, dev, sum(n) FROM rt_hourly GROUP BY 1, 2');
 SELECT rt_diff();
+RESET strata.rowstore_agg_realtime;
+-- A compressed chunk in the tail is left to the columnstore's scan (no RowstoreAggregate of its heap).
+ALTER TABLE rt SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev');
+SELECT count(compress_chunk(c)) FROM show_chunks('rt') c WHERE c::text LIKE '%_3_chunk';
+SELECT * FROM rt_plan('SELECT bucket, dev, sum(n) FROM rt_hourly GROUP BY 1, 2') WHERE rt_plan ~ 'RowstoreAggregate';
+SELECT rt_diff();

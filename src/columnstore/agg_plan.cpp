@@ -619,6 +619,8 @@ void add_rowagg_tail_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* 
   List* subpaths = NIL;
   double partial_rows = 0;
   foreach (lc, tail->custom_paths) {
+    // (a rowstore chunk's parallel scan: not a compressed chunk's plan)
+    if (((Path*)lfirst(lc))->pathtype != T_SeqScan) return;
     RelOptInfo* child = ((Path*)lfirst(lc))->parent;
     AppendRelInfo* appinfo = root->append_rel_array[child->relid];
     if (child->reloptkind != RELOPT_OTHER_MEMBER_REL || appinfo == nullptr || appinfo->parent_relid != input_rel->relid)

@@ -396,8 +396,9 @@ Path* rowagg_tail_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget*
       child->rtekind != RTE_RELATION)
     return nullptr;
   const Hypertable* ht = nullptr;
-  Var* tv = chunk_time_var(root, child, &ht, nullptr);
-  if (tv == nullptr) return nullptr;
+  ChunkInfo chunk;
+  Var* tv = chunk_time_var(root, child, &ht, &chunk);
+  if (tv == nullptr || (chunk.status & kChunkStatusCompressed) != 0) return nullptr;
   ListCell* lc;
   foreach (lc, child->baserestrictinfo) {
     RestrictInfo* ri = (RestrictInfo*)lfirst(lc);
