@@ -64,6 +64,16 @@ SET strata.rowstore_agg_realtime = off;
 SELECT * FROM rt_plan('SELECT bucket, dev, sum(n) FROM rt_hourly GROUP BY 1, 2');
 SELECT rt_diff();
 RESET strata.rowstore_agg_realtime;
+-- Without parallel workers: a serial RowstoreAggregate per chunk under the ChunkAppend.
+SET max_parallel_workers_per_gather = 0;
+SELECT * FROM rt_plan('SELECT bucket, dev, sum(n) FROM rt_hourly GROUP BY 1, 2');
+SELECT rt_diff();
+-- Two chunks in the tail: the one the watermark cuts keeps its filter, the newer one drops it.
+INSERT INTO rt SELECT '2024-01-04'::timestamptz + g * interval '10 seconds', d, g % 5, 'new'
+  FROM generate_series(0, 359) g, generate_series(1, 2) d;
+SELECT * FROM rt_plan('SELECT bucket, dev, sum(n) FROM rt_hourly GROUP BY 1, 2');
+SELECT rt_diff();
+RESET max_parallel_workers_per_gather;
 -- A compressed chunk in the tail is left to the columnstore's scan (no RowstoreAggregate of its heap).
 ALTER TABLE rt SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev');
 SELECT count(compress_chunk(c)) FROM show_chunks('rt') c WHERE c::text LIKE '%_3_chunk';

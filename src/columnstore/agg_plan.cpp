@@ -592,34 +592,21 @@ void add_rowagg_parallel_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptIn
 }
 
 // The real-time tail of a continuous aggregate (the raw chunks read under `time >=
-// cagg_watermark(...)`, src/caggs/query.cpp) read by a partial ChunkAppend: the same aggregation as
-// a Finalize Aggregate over a Gather of a ChunkAppend (the partial one's ranges and startup
-// exclusion, so chunks below the watermark are left out at executor start, generic plans too) of
-// each chunk's parallel-aware RowstoreAggregate (rowagg_tail_partial_path), which computes the
-// bucket itself and reads the heap directly when the chunk lies above the watermark. Kept when it
-// costs less.
-void add_rowagg_tail_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output_rel, GroupPathExtraData* ex) {
-  if (!guc_rowstore_agg_realtime || !input_rel->consider_parallel || !output_rel->consider_parallel) return;
-  const CustomPath* tail = nullptr;
-  ListCell* lc;
-  foreach (lc, input_rel->partial_pathlist) {
-    Path* p = (Path*)lfirst(lc);
-    if (IsA(p, ProjectionPath)) p = ((ProjectionPath*)p)->subpath;
-    if (is_chunk_append_path(p) && p->parallel_safe && p->parallel_workers > 0 && p->param_info == nullptr) {
-      tail = (const CustomPath*)p;
-      break;
-    }
-  }
-  if (tail == nullptr || tail->custom_paths == NIL) return;
-  PathTarget* partial = make_partial_target(root, output_rel->reltarget, ex->havingQual);
-  if (partial == nullptr) return;
-  double groups = 1;
-  foreach (lc, output_rel->pathlist) groups = std::max(groups, ((Path*)lfirst(lc))->rows);
-  const int workers = tail->path.parallel_workers;
+// cagg_watermark(...)`, src/caggs/query.cpp) read by a ChunkAppend: the same aggregation as a
+// Finalize Aggregate over a ChunkAppend (`tail`'s ranges and startup exclusion, so chunks below the
+// watermark are left out at executor start, generic plans too) of each chunk's RowstoreAggregate
+// (rowagg_tail_partial_path), which computes the bucket itself and reads the heap directly when
+// the chunk lies above the watermark; for a partial ChunkAppend (f-rtfull) parallel-aware ones
+// under a Gather. Kept when it costs less.
+void add_rowagg_tail_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output_rel, GroupPathExtraData* ex,
+                          const CustomPath* tail, PathTarget* partial, double groups) {
+  const bool parallel = tail->path.parallel_safe && tail->path.parallel_workers > 0;
+  const int workers = parallel ? tail->path.parallel_workers : 0;
   List* subpaths = NIL;
   double partial_rows = 0;
+  ListCell* lc;
   foreach (lc, tail->custom_paths) {
-    // (a rowstore chunk's parallel scan: not a compressed chunk's plan)
+    // (a rowstore chunk's sequential scan: not a compressed chunk's plan)
     if (((Path*)lfirst(lc))->pathtype != T_SeqScan) return;
     RelOptInfo* child = ((Path*)lfirst(lc))->parent;
     AppendRelInfo* appinfo = root->append_rel_array[child->relid];
@@ -634,20 +621,47 @@ void add_rowagg_tail_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* 
   partial_rel->reloptkind = RELOPT_UPPER_REL;
   partial_rel->relids = bms_copy(input_rel->relids);
   partial_rel->reltarget = partial;
-  partial_rel->consider_parallel = true;
+  partial_rel->consider_parallel = parallel;
   CustomPath* ca = chunk_append_path_over(tail, partial_rel, partial, subpaths);
   if (ca == nullptr) return;
-  groups = clamp_row_est(std::min(groups, partial_rows * (workers + 1)));
+  double gathered = clamp_row_est(partial_rows * (workers + 1));  // each participant's groups
+  groups = clamp_row_est(std::min(groups, gathered));
   AggClauseCosts final_costs;
   memset(&final_costs, 0, sizeof final_costs);
   get_agg_clause_costs(root, AGGSPLIT_FINAL_DESERIAL, &final_costs);
-  double gathered = clamp_row_est(partial_rows * (workers + 1));  // each participant's groups
-  Path* gather = (Path*)create_gather_path(root, partial_rel, &ca->path, partial, nullptr, &gathered);
+  Path* input = parallel ? (Path*)create_gather_path(root, partial_rel, &ca->path, partial, nullptr, &gathered)
+                         : &ca->path;
   Query* parse = root->parse;
-  add_path(output_rel, (Path*)create_agg_path(root, output_rel, gather, output_rel->reltarget,
+  add_path(output_rel, (Path*)create_agg_path(root, output_rel, input, output_rel->reltarget,
                                               parse->groupClause != NIL ? AGG_HASHED : AGG_PLAIN,
                                               AGGSPLIT_FINAL_DESERIAL, parse->groupClause, (List*)ex->havingQual,
                                               &final_costs, groups));
+}
+
+// add_rowagg_tail_path for the ChunkAppends of input_rel: its partial one and its serial one.
+void add_rowagg_tail_paths(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output_rel, GroupPathExtraData* ex) {
+  if (!guc_rowstore_agg_realtime) return;
+  const CustomPath* tails[2] = {nullptr, nullptr};
+  ListCell* lc;
+  for (int k = 0; k < 2; ++k) {
+    foreach (lc, k == 0 ? input_rel->partial_pathlist : input_rel->pathlist) {
+      Path* p = (Path*)lfirst(lc);
+      if (IsA(p, ProjectionPath)) p = ((ProjectionPath*)p)->subpath;
+      if (is_chunk_append_path(p) && p->param_info == nullptr && ((CustomPath*)p)->custom_paths != NIL &&
+          (k == 1 || (p->parallel_safe && p->parallel_workers > 0 && input_rel->consider_parallel &&
+                      output_rel->consider_parallel))) {
+        tails[k] = (const CustomPath*)p;
+        break;
+      }
+    }
+  }
+  if (tails[0] == nullptr && tails[1] == nullptr) return;
+  PathTarget* partial = make_partial_target(root, output_rel->reltarget, ex->havingQual);
+  if (partial == nullptr) return;
+  double groups = 1;
+  foreach (lc, output_rel->pathlist) groups = std::max(groups, ((Path*)lfirst(lc))->rows);
+  for (const CustomPath* tail : tails)
+    if (tail != nullptr) add_rowagg_tail_path(root, input_rel, output_rel, ex, tail, partial, groups);
 }
 
 }  // namespace
@@ -666,7 +680,7 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
     return;
   AppendPath* append = find_append(input_rel);
   if (append == nullptr) {
-    add_rowagg_tail_path(root, input_rel, output_rel, ex);
+    add_rowagg_tail_paths(root, input_rel, output_rel, ex);
     return;
   }
   if (!guc_enable_columnstore_agg_pushdown && !guc_enable_rowstore_agg) return;

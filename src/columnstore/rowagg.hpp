@@ -48,7 +48,8 @@ Path* rowagg_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget* targ
 // rowagg_partial_path, with the chunk's restrictions all `time >= cagg_watermark(...)` (or >),
 // which the node drops at executor start when the chunk's range lies at or above the watermark
 // (then it reads the heap directly) and otherwise leaves to its child's scan, read whole by one
-// participant. NULL otherwise, or with strata.rowstore_agg_realtime off.
+// participant; with `workers` 0, the serial node over the chunk's sequential scan. NULL otherwise,
+// or with strata.rowstore_agg_realtime off.
 Path* rowagg_tail_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget* target, double groups, int workers);
 
 // The groups a chunk `child` can hold when `target` (translated to the chunk) groups by a

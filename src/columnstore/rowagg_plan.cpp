@@ -391,8 +391,8 @@ Path* rowagg_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget* targ
 }
 
 Path* rowagg_tail_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget* target, double groups, int workers) {
-  if (!guc_rowstore_agg_realtime || !guc_rowstore_agg_parallel || !guc_rowstore_agg_direct_scan || workers <= 0 ||
-      !child->consider_parallel || child->baserestrictinfo == NIL || child->lateral_relids != nullptr ||
+  if (!guc_rowstore_agg_realtime || !guc_rowstore_agg_direct_scan || workers < 0 ||
+      (workers > 0 && (!guc_rowstore_agg_parallel || !child->consider_parallel)) || child->baserestrictinfo == NIL || child->lateral_relids != nullptr ||
       child->rtekind != RTE_RELATION)
     return nullptr;
   const Hypertable* ht = nullptr;
@@ -409,7 +409,7 @@ Path* rowagg_tail_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget*
       return nullptr;
   }
   Path* sub = create_seqscan_path(root, child, nullptr, workers);
-  if (!sub->parallel_safe || !is_parallel_safe(root, (Node*)target->exprs)) return nullptr;
+  if (workers > 0 && (!sub->parallel_safe || !is_parallel_safe(root, (Node*)target->exprs))) return nullptr;
   return make_rowagg_path(root, child, sub, target, groups, workers);
 }
 
