@@ -19,19 +19,15 @@ CREATE VIEW rt_raw AS
 -- Materialized up to the last day: the tail is one whole raw chunk.
 CALL refresh_continuous_aggregate('rt_hourly', NULL, '2024-01-03');
 ANALYZE;
-SET max_parallel_workers_per_gather = 2;
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-CREATE FUNCTION rt_plan(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE line text;
-BEGIN
-  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
-    IF line ~ '(Gather|Aggregate|ChunkAppend|Filter|Heap Pages|Seq Scan on _hyper_1_)' THEN
-      RETURN NEXT regexp_replace(line, '_hyper_1_[0-9]+_chunk', '<chunk>');
-    END IF;
-  END LOOP;
-END $$;
+-- Parallel plans whatever the sizes and costs.
+SELECT count(set_config(name, value, false)) FROM (VALUES ('max_parallel_workers_per_gather', '2'),
+  ('parallel_setup_cost', '0'), ('parallel_tuple_cost', '0'), ('min_parallel_table_scan_size', '0')) s(name, value);
+CREATE FUNCTION rt_explain(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN RETURN QUERY EXECUTE 'EXPLAIN (COSTS OFF) ' || query; END $$;
+CREATE FUNCTION rt_plan(query text) RETURNS SETOF text LANGUAGE sql AS $$
+  SELECT regexp_replace(line, '_hyper_1_[0-9]+_chunk', '<chunk>') FROM rt_explain(query) line
+  WHERE line ~ '(Gather|Aggregate|ChunkAppend|Filter|Heap Pages|Seq Scan on _hyper_1_)'
+$$;
 CREATE FUNCTION rt_diff() RETURNS bigint LANGUAGE sql AS $$
   SELECT count(*) FROM ((TABLE rt_hourly EXCEPT ALL TABLE rt_raw) UNION ALL (TABLE rt_raw EXCEPT ALL TABLE rt_hourly)) d
 $$;

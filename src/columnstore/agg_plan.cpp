@@ -556,6 +556,27 @@ bool add_final_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output
 
 namespace {
 
+// An upper rel for the partially grouped rows of input_rel (target `partial`): PostgreSQL's own
+// (if it made one) is left alone.
+RelOptInfo* partial_group_rel(RelOptInfo* input_rel, PathTarget* partial, bool parallel) {
+  RelOptInfo* partial_rel = makeNode(RelOptInfo);
+  partial_rel->reloptkind = RELOPT_UPPER_REL;
+  partial_rel->relids = bms_copy(input_rel->relids);
+  partial_rel->reltarget = partial;
+  partial_rel->consider_parallel = parallel;
+  return partial_rel;
+}
+
+// The Finalize Aggregate of the query's grouping over `input`'s partial rows, added to output_rel.
+void add_finalize_path(PlannerInfo* root, RelOptInfo* output_rel, Path* input, GroupPathExtraData* ex,
+                       const AggClauseCosts* final_costs, double groups) {
+  Query* parse = root->parse;
+  add_path(output_rel, (Path*)create_agg_path(root, output_rel, input, output_rel->reltarget,
+                                              parse->groupClause != NIL ? AGG_HASHED : AGG_PLAIN,
+                                              AGGSPLIT_FINAL_DESERIAL, parse->groupClause, (List*)ex->havingQual,
+                                              final_costs, groups));
+}
+
 // Rowstore chunks only: the same aggregation with the chunks' RowstoreAggregates shared by parallel
 // workers (rowagg_partial_path): a Finalize Aggregate over a Gather of an Append of them, with as
 // many workers as PostgreSQL gives the hypertable's own partial scan. Kept when it costs less.
@@ -575,20 +596,12 @@ void add_rowagg_parallel_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptIn
     subpaths = lappend(subpaths, p);
     partial_rows += p->rows;
   }
-  RelOptInfo* partial_rel = makeNode(RelOptInfo);
-  partial_rel->reloptkind = RELOPT_UPPER_REL;
-  partial_rel->relids = bms_copy(input_rel->relids);
-  partial_rel->reltarget = partial;
-  partial_rel->consider_parallel = true;
+  RelOptInfo* partial_rel = partial_group_rel(input_rel, partial, true);
   // Every participant runs each chunk's node in turn (a plain Append of partial paths).
   AppendPath* ap = create_append_path(root, partial_rel, NIL, subpaths, NIL, nullptr, workers, false, -1);
   double gathered = clamp_row_est(partial_rows * (workers + 1));  // each participant's groups
   Path* gather = (Path*)create_gather_path(root, partial_rel, &ap->path, partial, nullptr, &gathered);
-  Query* parse = root->parse;
-  add_path(output_rel, (Path*)create_agg_path(root, output_rel, gather, output_rel->reltarget,
-                                              parse->groupClause != NIL ? AGG_HASHED : AGG_PLAIN,
-                                              AGGSPLIT_FINAL_DESERIAL, parse->groupClause, (List*)ex->havingQual,
-                                              final_costs, groups));
+  add_finalize_path(root, output_rel, gather, ex, final_costs, groups);
 }
 
 // The real-time tail of a continuous aggregate (the raw chunks read under `time >=
@@ -617,11 +630,7 @@ void add_rowagg_tail_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* 
     subpaths = lappend(subpaths, p);
     partial_rows += p->rows;
   }
-  RelOptInfo* partial_rel = makeNode(RelOptInfo);
-  partial_rel->reloptkind = RELOPT_UPPER_REL;
-  partial_rel->relids = bms_copy(input_rel->relids);
-  partial_rel->reltarget = partial;
-  partial_rel->consider_parallel = parallel;
+  RelOptInfo* partial_rel = partial_group_rel(input_rel, partial, parallel);
   CustomPath* ca = chunk_append_path_over(tail, partial_rel, partial, subpaths);
   if (ca == nullptr) return;
   double gathered = clamp_row_est(partial_rows * (workers + 1));  // each participant's groups
@@ -631,11 +640,7 @@ void add_rowagg_tail_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* 
   get_agg_clause_costs(root, AGGSPLIT_FINAL_DESERIAL, &final_costs);
   Path* input = parallel ? (Path*)create_gather_path(root, partial_rel, &ca->path, partial, nullptr, &gathered)
                          : &ca->path;
-  Query* parse = root->parse;
-  add_path(output_rel, (Path*)create_agg_path(root, output_rel, input, output_rel->reltarget,
-                                              parse->groupClause != NIL ? AGG_HASHED : AGG_PLAIN,
-                                              AGGSPLIT_FINAL_DESERIAL, parse->groupClause, (List*)ex->havingQual,
-                                              &final_costs, groups));
+  add_finalize_path(root, output_rel, input, ex, &final_costs, groups);
 }
 
 // add_rowagg_tail_path for the ChunkAppends of input_rel: its partial one and its serial one.
@@ -764,17 +769,10 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
   foreach (lc, subpaths) partial_groups += ((Path*)lfirst(lc))->rows;
   groups = clamp_row_est(std::min(groups, partial_groups));
 
-  // The partially grouped rel of the Append: PostgreSQL's own (if it made one) is left alone.
-  RelOptInfo* partial_rel = makeNode(RelOptInfo);
-  partial_rel->reloptkind = RELOPT_UPPER_REL;
-  partial_rel->relids = bms_copy(input_rel->relids);
-  partial_rel->reltarget = partial;
-  partial_rel->consider_parallel = false;
+  // The partially grouped rel of the Append.
+  RelOptInfo* partial_rel = partial_group_rel(input_rel, partial, false);
   AppendPath* ap = create_append_path(root, partial_rel, subpaths, NIL, NIL, nullptr, 0, false, -1);
-  Path* final_path = (Path*)create_agg_path(root, output_rel, &ap->path, output_rel->reltarget,
-                                            parse->groupClause != NIL ? AGG_HASHED : AGG_PLAIN, AGGSPLIT_FINAL_DESERIAL,
-                                            parse->groupClause, (List*)ex->havingQual, &final_costs, groups);
-  add_path(output_rel, final_path);
+  add_finalize_path(root, output_rel, &ap->path, ex, &final_costs, groups);
   if (!has_columnar) add_rowagg_parallel_path(root, input_rel, output_rel, append, partial, ex, &final_costs, groups);
 }
 
