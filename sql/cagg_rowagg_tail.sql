@@ -1,8 +1,8 @@
 -- The raw tail of a real-time continuous aggregate aggregated by parallel RowstoreAggregates
 -- (strata.rowstore_agg_realtime) under the partial ChunkAppend: each chunk at or above the watermark
 -- drops its `time >= cagg_watermark(...)` filter at executor start (its range satisfies it) and its
--- heap pages are read directly; a chunk the watermark cuts keeps the filter (its scan, read whole by
--- one participant, evaluates it). Results equal the raw aggregation's in both cases, with generic
+-- heap pages are read directly; a chunk the watermark cuts is read directly too, each row's time
+-- checked against the watermark. Results equal the raw aggregation's in both cases, with generic
 -- plans across refreshes too.
 SET timezone = 'UTC';
 CREATE TABLE rt (time timestamptz NOT NULL, dev int, v int, tag text);
@@ -35,8 +35,8 @@ SELECT * FROM rt_plan('SELECT bucket, dev, sum(n) FROM rt_hourly GROUP BY 1, 2')
 SELECT count(*) FROM rt_hourly;
 SELECT rt_diff();
 SELECT bucket, sum(n), sum(s), min(lo), max(hi) FROM rt_hourly WHERE bucket >= '2024-01-03 22:00' GROUP BY 1 ORDER BY 1;
--- A generic plan: the filter dropped at one execution, kept at the next after a refresh moved the
--- watermark inside the tail's chunk, with late rows.
+-- A generic plan: the filter dropped at one execution, checked per row at the next after a refresh
+-- moved the watermark inside the tail's chunk, with late rows (one at the watermark, one just below).
 PREPARE q AS SELECT count(*), sum(n), sum(s), min(lo), max(hi) FROM rt_hourly;
 SET plan_cache_mode = force_generic_plan;
 SELECT * FROM rt_plan('EXECUTE q');
@@ -64,7 +64,7 @@ RESET strata.rowstore_agg_realtime;
 SET max_parallel_workers_per_gather = 0;
 SELECT * FROM rt_plan('SELECT bucket, dev, sum(n) FROM rt_hourly GROUP BY 1, 2');
 SELECT rt_diff();
--- Two chunks in the tail: the one the watermark cuts keeps its filter, the newer one drops it.
+-- Two chunks in the tail: the one the watermark cuts checks its rows, the newer one drops the filter.
 INSERT INTO rt SELECT '2024-01-04'::timestamptz + g * interval '10 seconds', d, g % 5, 'new'
   FROM generate_series(0, 359) g, generate_series(1, 2) d;
 SELECT * FROM rt_plan('SELECT bucket, dev, sum(n) FROM rt_hourly GROUP BY 1, 2');

@@ -222,7 +222,7 @@ List* record_time_bounds(PlannerInfo* root, RelOptInfo* rel, Plan* child, List**
   ChunkInfo chunk;
   Var* tv = chunk_time_var(root, rel, &ht, &chunk);
   if (tv == nullptr) return NIL;
-  List* meta = list_make3_int(list_length(*custom_exprs), list_length(child->qual), (int)ht->time_type);
+  List* meta = list_make4_int(list_length(*custom_exprs), list_length(child->qual), (int)ht->time_type, tv->varattno);
   List* bounds = NIL;
   ListCell* lc;
   foreach (lc, child->qual) {
