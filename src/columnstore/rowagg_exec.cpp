@@ -820,7 +820,8 @@ bool bounds_setup(RowAggState* st, int nquals) {
 // executor) but is never run; its instrumentation counts the rows read.
 void direct_setup(RowAggState* st, EState* estate, int eflags) {
   Plan* plan = st->child->plan;
-  if (!IsA(plan, SeqScan) || (plan->qual != NIL && !bounds_setup(st, list_length(plan->qual))) || plan->parallel_aware || plan->initPlan != NIL || st->maxpos <= 0)
+  if (!IsA(plan, SeqScan) || (plan->qual != NIL && !bounds_setup(st, list_length(plan->qual))) ||
+      plan->parallel_aware || plan->initPlan != NIL || st->maxpos <= 0)
     return;
   // The attribute of each spec's input (a Var of the scanned relation in the child's target list).
   const Index scanrelid = ((Scan*)plan)->scanrelid;
@@ -1038,7 +1039,8 @@ void explain_rowagg(CustomScanState* node, List* ancestors, ExplainState* es) {
   RowAggState* st = (RowAggState*)node;
   ExplainPropertyText("Grouped By", st->nkeycols == 0 ? "nothing" : "hashed row values", es);
   if (st->direct) ExplainPropertyText("Heap Pages", "read directly", es);
-  if (st->direct && st->bounds_dropped > 0) ExplainPropertyText("Filter", "dropped (the chunk's range satisfies it)", es);
+  if (st->direct && st->bounds_dropped > 0)
+    ExplainPropertyText("Filter", "dropped (the chunk's range satisfies it)", es);
   if (st->direct && st->dcheck) ExplainPropertyText("Filter", "the time column checked per row", es);
   if (!es->analyze) return;
   ExplainPropertyInteger("Rows Aggregated", nullptr, st->rows_in, es);

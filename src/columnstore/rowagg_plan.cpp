@@ -233,8 +233,8 @@ List* record_time_bounds(PlannerInfo* root, RelOptInfo* rel, Plan* child, List**
     bounds = lappend(bounds, copyObjectImpl(bound));
   }
   *custom_exprs = list_concat(*custom_exprs, bounds);
-  *custom_exprs = lappend(*custom_exprs, makeConst(INT8OID, -1, InvalidOid, 8, Int64GetDatum(chunk.range_start), false, true));
-  *custom_exprs = lappend(*custom_exprs, makeConst(INT8OID, -1, InvalidOid, 8, Int64GetDatum(chunk.range_end), false, true));
+  for (int64 edge : {chunk.range_start, chunk.range_end})
+    *custom_exprs = lappend(*custom_exprs, makeConst(INT8OID, -1, InvalidOid, 8, Int64GetDatum(edge), false, true));
   return meta;
 }
 
@@ -392,8 +392,8 @@ Path* rowagg_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget* targ
 
 Path* rowagg_tail_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget* target, double groups, int workers) {
   if (!guc_rowstore_agg_realtime || !guc_rowstore_agg_direct_scan || workers < 0 ||
-      (workers > 0 && (!guc_rowstore_agg_parallel || !child->consider_parallel)) || child->baserestrictinfo == NIL || child->lateral_relids != nullptr ||
-      child->rtekind != RTE_RELATION)
+      (workers > 0 && (!guc_rowstore_agg_parallel || !child->consider_parallel)) || child->baserestrictinfo == NIL ||
+      child->lateral_relids != nullptr || child->rtekind != RTE_RELATION)
     return nullptr;
   const Hypertable* ht = nullptr;
   ChunkInfo chunk;

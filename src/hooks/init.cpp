@@ -146,8 +146,10 @@ void define_settings() {
                            "Off, each chunk is aggregated by one process (for comparisons).",
                            &columnstore::guc_rowstore_agg_parallel, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.rowstore_agg_realtime",
-                           "Aggregates the real-time tail of continuous aggregates (raw chunks at or above the watermark) with parallel RowstoreAggregates.",
-                           "Whatever strata.enable_rowstore_agg says; off, PostgreSQL's partial aggregation reads the tail (for comparisons).",
+                           "Aggregates the real-time tail of continuous aggregates (raw chunks at or above the watermark) "
+                           "with RowstoreAggregates.",
+                           "Whatever strata.enable_rowstore_agg says; off, PostgreSQL's partial aggregation reads the tail "
+                           "(for comparisons).",
                            &columnstore::guc_rowstore_agg_realtime, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_columnstore_parallel_scan",
                            "Lets parallel workers share the scan of compressed chunks (their batches divided among them).",
