@@ -17,6 +17,8 @@ SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET parallel_leader_participation = off;
+-- (PostgreSQL's partial aggregation over the partial ChunkAppend: RowstoreAggregate's is cagg_rowagg_tail's)
+SET strata.rowstore_agg_realtime = off;
 CREATE FUNCTION tail_plan(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE line text;
 BEGIN

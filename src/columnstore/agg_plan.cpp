@@ -16,6 +16,7 @@
 #include "columnstore/rowagg.hpp"
 #include "core/time/chunk_range.hpp"
 #include "columnstore/scan.hpp"
+#include "planner/chunk_append.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
 
@@ -559,6 +560,27 @@ bool add_final_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output
 
 namespace {
 
+// An upper rel for the partially grouped rows of input_rel (target `partial`): PostgreSQL's own
+// (if it made one) is left alone.
+RelOptInfo* partial_group_rel(RelOptInfo* input_rel, PathTarget* partial, bool parallel) {
+  RelOptInfo* partial_rel = makeNode(RelOptInfo);
+  partial_rel->reloptkind = RELOPT_UPPER_REL;
+  partial_rel->relids = bms_copy(input_rel->relids);
+  partial_rel->reltarget = partial;
+  partial_rel->consider_parallel = parallel;
+  return partial_rel;
+}
+
+// The Finalize Aggregate of the query's grouping over `input`'s partial rows, added to output_rel.
+void add_finalize_path(PlannerInfo* root, RelOptInfo* output_rel, Path* input, GroupPathExtraData* ex,
+                       const AggClauseCosts* final_costs, double groups) {
+  Query* parse = root->parse;
+  add_path(output_rel, (Path*)create_agg_path(root, output_rel, input, output_rel->reltarget,
+                                              parse->groupClause != NIL ? AGG_HASHED : AGG_PLAIN,
+                                              AGGSPLIT_FINAL_DESERIAL, parse->groupClause, (List*)ex->havingQual,
+                                              final_costs, groups));
+}
+
 // Rowstore chunks only: the same aggregation with the chunks' RowstoreAggregates shared by parallel
 // workers (rowagg_partial_path): a Finalize Aggregate over a Gather of an Append of them, with as
 // many workers as PostgreSQL gives the hypertable's own partial scan. Kept when it costs less.
@@ -578,28 +600,85 @@ void add_rowagg_parallel_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptIn
     subpaths = lappend(subpaths, p);
     partial_rows += p->rows;
   }
-  RelOptInfo* partial_rel = makeNode(RelOptInfo);
-  partial_rel->reloptkind = RELOPT_UPPER_REL;
-  partial_rel->relids = bms_copy(input_rel->relids);
-  partial_rel->reltarget = partial;
-  partial_rel->consider_parallel = true;
+  RelOptInfo* partial_rel = partial_group_rel(input_rel, partial, true);
   // Every participant runs each chunk's node in turn (a plain Append of partial paths).
   AppendPath* ap = create_append_path(root, partial_rel, NIL, subpaths, NIL, nullptr, workers, false, -1);
   double gathered = clamp_row_est(partial_rows * (workers + 1));  // each participant's groups
   Path* gather = (Path*)create_gather_path(root, partial_rel, &ap->path, partial, nullptr, &gathered);
-  Query* parse = root->parse;
-  add_path(output_rel, (Path*)create_agg_path(root, output_rel, gather, output_rel->reltarget,
-                                              parse->groupClause != NIL ? AGG_HASHED : AGG_PLAIN,
-                                              AGGSPLIT_FINAL_DESERIAL, parse->groupClause, (List*)ex->havingQual,
-                                              final_costs, groups));
+  add_finalize_path(root, output_rel, gather, ex, final_costs, groups);
+}
+
+// The real-time tail of a continuous aggregate (the raw chunks read under `time >=
+// cagg_watermark(...)`, src/caggs/query.cpp) read by a ChunkAppend: the same aggregation as a
+// Finalize Aggregate over a ChunkAppend (`tail`'s ranges and startup exclusion, so chunks below the
+// watermark are left out at executor start, generic plans too) of each chunk's RowstoreAggregate
+// (rowagg_tail_partial_path), which computes the bucket itself and reads the heap directly when
+// the chunk lies above the watermark; for a partial ChunkAppend (f-rtfull) parallel-aware ones
+// under a Gather. Kept when it costs less.
+void add_rowagg_tail_path(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output_rel, GroupPathExtraData* ex,
+                          const CustomPath* tail, PathTarget* partial, double groups) {
+  const bool parallel = tail->path.parallel_safe && tail->path.parallel_workers > 0;
+  const int workers = parallel ? tail->path.parallel_workers : 0;
+  List* subpaths = NIL;
+  double partial_rows = 0;
+  ListCell* lc;
+  foreach (lc, tail->custom_paths) {
+    // (a rowstore chunk's sequential scan: not a compressed chunk's plan)
+    if (((Path*)lfirst(lc))->pathtype != T_SeqScan) return;
+    RelOptInfo* child = ((Path*)lfirst(lc))->parent;
+    AppendRelInfo* appinfo = root->append_rel_array[child->relid];
+    if (child->reloptkind != RELOPT_OTHER_MEMBER_REL || appinfo == nullptr || appinfo->parent_relid != input_rel->relid)
+      return;
+    Path* p = rowagg_tail_partial_path(root, child, translate_target(root, partial, appinfo), groups, workers);
+    if (p == nullptr) return;
+    subpaths = lappend(subpaths, p);
+    partial_rows += p->rows;
+  }
+  RelOptInfo* partial_rel = partial_group_rel(input_rel, partial, parallel);
+  CustomPath* ca = chunk_append_path_over(tail, partial_rel, partial, subpaths);
+  if (ca == nullptr) return;
+  double gathered = clamp_row_est(partial_rows * (workers + 1));  // each participant's groups
+  groups = clamp_row_est(std::min(groups, gathered));
+  AggClauseCosts final_costs;
+  memset(&final_costs, 0, sizeof final_costs);
+  get_agg_clause_costs(root, AGGSPLIT_FINAL_DESERIAL, &final_costs);
+  Path* input = parallel ? (Path*)create_gather_path(root, partial_rel, &ca->path, partial, nullptr, &gathered)
+                         : &ca->path;
+  add_finalize_path(root, output_rel, input, ex, &final_costs, groups);
+}
+
+// add_rowagg_tail_path for the ChunkAppends of input_rel: its partial one and its serial one.
+void add_rowagg_tail_paths(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo* output_rel, GroupPathExtraData* ex) {
+  if (!guc_rowstore_agg_realtime) return;
+  const CustomPath* tails[2] = {nullptr, nullptr};
+  ListCell* lc;
+  for (int k = 0; k < 2; ++k) {
+    foreach (lc, k == 0 ? input_rel->partial_pathlist : input_rel->pathlist) {
+      Path* p = (Path*)lfirst(lc);
+      if (IsA(p, ProjectionPath)) p = ((ProjectionPath*)p)->subpath;
+      if (is_chunk_append_path(p) && p->param_info == nullptr && ((CustomPath*)p)->custom_paths != NIL &&
+          (k == 1 || (p->parallel_safe && p->parallel_workers > 0 && input_rel->consider_parallel &&
+                      output_rel->consider_parallel))) {
+        tails[k] = (const CustomPath*)p;
+        break;
+      }
+    }
+  }
+  if (tails[0] == nullptr && tails[1] == nullptr) return;
+  PathTarget* partial = make_partial_target(root, output_rel->reltarget, ex->havingQual);
+  if (partial == nullptr) return;
+  double groups = 1;
+  foreach (lc, output_rel->pathlist) groups = std::max(groups, ((Path*)lfirst(lc))->rows);
+  for (const CustomPath* tail : tails)
+    if (tail != nullptr) add_rowagg_tail_path(root, input_rel, output_rel, ex, tail, partial, groups);
 }
 
 }  // namespace
 
 void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOptInfo* input_rel,
                                RelOptInfo* output_rel, void* extra) {
-  if ((!guc_enable_columnstore_agg_pushdown && !guc_enable_rowstore_agg) || stage != UPPERREL_GROUP_AGG ||
-      extra == nullptr)
+  if ((!guc_enable_columnstore_agg_pushdown && !guc_enable_rowstore_agg && !guc_rowstore_agg_realtime) ||
+      stage != UPPERREL_GROUP_AGG || extra == nullptr)
     return;
   Query* parse = root->parse;
   GroupPathExtraData* ex = (GroupPathExtraData*)extra;
@@ -609,7 +688,11 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
   if (input_rel->reloptkind != RELOPT_BASEREL || output_rel->pathlist == NIL || root->append_rel_array == nullptr)
     return;
   AppendPath* append = find_append(input_rel);
-  if (append == nullptr) return;
+  if (append == nullptr) {
+    add_rowagg_tail_paths(root, input_rel, output_rel, ex);
+    return;
+  }
+  if (!guc_enable_columnstore_agg_pushdown && !guc_enable_rowstore_agg) return;
   // Nothing to do (and nothing to spend planning time on) without a compressed chunk.
   bool has_columnar = false;
   ListCell* sc;
@@ -690,17 +773,10 @@ void add_columnstore_agg_paths(PlannerInfo* root, UpperRelationKind stage, RelOp
   foreach (lc, subpaths) partial_groups += ((Path*)lfirst(lc))->rows;
   groups = clamp_row_est(std::min(groups, partial_groups));
 
-  // The partially grouped rel of the Append: PostgreSQL's own (if it made one) is left alone.
-  RelOptInfo* partial_rel = makeNode(RelOptInfo);
-  partial_rel->reloptkind = RELOPT_UPPER_REL;
-  partial_rel->relids = bms_copy(input_rel->relids);
-  partial_rel->reltarget = partial;
-  partial_rel->consider_parallel = false;
+  // The partially grouped rel of the Append.
+  RelOptInfo* partial_rel = partial_group_rel(input_rel, partial, false);
   AppendPath* ap = create_append_path(root, partial_rel, subpaths, NIL, NIL, nullptr, 0, false, -1);
-  Path* final_path = (Path*)create_agg_path(root, output_rel, &ap->path, output_rel->reltarget,
-                                            parse->groupClause != NIL ? AGG_HASHED : AGG_PLAIN, AGGSPLIT_FINAL_DESERIAL,
-                                            parse->groupClause, (List*)ex->havingQual, &final_costs, groups);
-  add_path(output_rel, final_path);
+  add_finalize_path(root, output_rel, &ap->path, ex, &final_costs, groups);
   if (!has_columnar) add_rowagg_parallel_path(root, input_rel, output_rel, append, partial, ex, &final_costs, groups);
 }
 

@@ -25,6 +25,10 @@ extern bool guc_enable_rowstore_agg;
 extern bool guc_rowstore_agg_direct_scan;
 // Setting strata.rowstore_agg_parallel: parallel workers share RowstoreAggregate's direct scans.
 extern bool guc_rowstore_agg_parallel;
+// Setting strata.rowstore_agg_realtime: the real-time tail of a continuous aggregate (the chunks
+// read under `time >= cagg_watermark(...)`) aggregated by parallel RowstoreAggregates whatever
+// strata.enable_rowstore_agg says (agg_plan.cpp, add_rowagg_tail_path).
+extern bool guc_rowstore_agg_realtime;
 
 // Whether the aggregation `partial` (the partial grouping target over the hypertable rel
 // `parent`) can be computed by RowstoreAggregate: checked once per query, before any chunk.
@@ -39,6 +43,14 @@ Path* rowagg_path(PlannerInfo* root, RelOptInfo* child, Path* sub, PathTarget* t
 // memory) and emits the partial groups of its rows; or NULL (a filter on the chunk, not a plain
 // relation, settings off).
 Path* rowagg_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget* target, double groups, int workers);
+
+// The parallel-aware RowstoreAggregate of the chunk `child` of the real-time tail: like
+// rowagg_partial_path, with the chunk's restrictions all `time >= cagg_watermark(...)` (or >),
+// which the node drops at executor start when the chunk's range lies at or above the watermark
+// (then it reads the heap directly) and otherwise leaves to its child's scan, read whole by one
+// participant; with `workers` 0, the serial node over the chunk's sequential scan. NULL otherwise,
+// or with strata.rowstore_agg_realtime off.
+Path* rowagg_tail_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget* target, double groups, int workers);
 
 // The groups a chunk `child` can hold when `target` (translated to the chunk) groups by a
 // time_bucket() of constant width of the hypertable's time column: its buckets times the groups

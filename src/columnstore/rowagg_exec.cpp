@@ -11,8 +11,10 @@
 
 #include <algorithm>
 
+#include "catalog/time_types.hpp"
 #include "columnstore/agg_exec.hpp"
 #include "columnstore/rowagg.hpp"
+#include "core/time/chunk_range.hpp"
 #include "pg/deform.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
@@ -23,6 +25,7 @@ extern "C" {
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "access/relscan.h"
+#include "access/stratnum.h"
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "access/htup_details.h"
@@ -125,6 +128,12 @@ struct RowAggState {
   int64 groups_out;
   // The direct scan of a heap chunk (dscan non-NULL; see begin_rowagg) in place of the child's.
   bool direct;         // the node reads the heap itself (dscan is set unless EXPLAIN only)
+  int bounds_dropped;  // the child's quals found satisfied by the chunk's range (bounds_setup)
+  // Otherwise, for a timestamp column, the direct scan checks them per row: the time attribute's
+  // index dtime (in dvalues), its Datum within [dlo, dhi] (bounds_setup).
+  bool dcheck;
+  int dtime;
+  int64 dlo, dhi;
   TableScanDesc dscan;
   TupleDesc ddesc;
   BlockNumber dblock;  // the next block to read
@@ -667,6 +676,10 @@ void fill_direct_pages_n(RowAggState* st, HeapScanDesc hs) {
     while (st->dindex < st->dcount && st->ngroups < kMaxHashGroups) {
       const ItemId lp = PageGetItemId(page, lines[st->dindex++]);
       deform(st, (HeapTupleHeader)PageGetItem(page, lp), ItemIdGetLength(lp));
+      if (__builtin_expect(st->dcheck, 0)) {  // the child's quals on the time column (bounds_setup)
+        const int64 t = DatumGetInt64(st->dvalues[st->dtime]);
+        if (st->disnull[st->dtime] || t < st->dlo || t > st->dhi) continue;
+      }
       add_row_n<NKEY>(st, st->dvalues, st->disnull);
     }
   }
@@ -1223,6 +1236,73 @@ void bucket_setup(RowAggState* st, const SpecState* sp, Oid result_type, Oid wid
   }
 }
 
+// Whether the direct scan can stand in for the child scan's quals, all of them bounds on its time
+// column recorded by the plan (rowagg_exec.hpp, kRBounds): each bound evaluated now (the real-time
+// tail's `time >= cagg_watermark(...)`). When the chunk's range satisfies every one, they are
+// dropped (bounds_dropped); otherwise, for a timestamp column, the direct scan checks each row's
+// time against them (dcheck). False leaves them to the child's scan.
+bool bounds_setup(RowAggState* st, int nquals) {
+  CustomScan* cscan = (CustomScan*)st->css.ss.ps.plan;
+  if (list_length(cscan->custom_private) < 3) return false;
+  List* b = (List*)lthird(cscan->custom_private);
+  const int first = list_nth_int(b, kRBoundsFirstExpr);
+  const int n = list_nth_int(b, kRBoundsCount);
+  const Oid type = (Oid)list_nth_int(b, kRBoundsTimeType);
+  if (n != nquals || n <= 0) return false;
+  const int64 start = DatumGetInt64(((Const*)list_nth(cscan->custom_exprs, first + n))->constvalue);
+  const int64 end = DatumGetInt64(((Const*)list_nth(cscan->custom_exprs, first + n + 1))->constvalue);
+  // The times every qual admits, [lo, hi] on the internal axis.
+  int64 lo = PG_INT64_MIN;
+  int64 hi = PG_INT64_MAX;
+  // The same as the column's own values (a timestamp's Datum, whose epoch is not the axis's).
+  const bool timestamp = type == TIMESTAMPTZOID || type == TIMESTAMPOID;
+  int64 rlo = PG_INT64_MIN;
+  int64 rhi = PG_INT64_MAX;
+  ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
+  for (int i = 0; i < n; ++i) {
+    ExprState* es = ExecInitExpr((Expr*)list_nth(cscan->custom_exprs, first + i), &st->css.ss.ps);
+    bool isnull = false;
+    const Datum d = ExecEvalExprSwitchContext(es, econtext, &isnull);
+    const int64 v = isnull ? 0 : time_datum_to_internal(d, type);
+    const int64 r = isnull || !timestamp ? 0 : DatumGetInt64(d);
+    ResetExprContext(econtext);
+    if (isnull) return false;
+    switch (list_nth_int(b, kRBounds + i)) {
+      case BTGreaterEqualStrategyNumber:
+        lo = Max(lo, v);
+        rlo = Max(rlo, r);
+        break;
+      case BTGreaterStrategyNumber:
+        if (v == PG_INT64_MAX || r == PG_INT64_MAX) return false;
+        lo = Max(lo, v + 1);
+        rlo = Max(rlo, r + 1);
+        break;
+      case BTLessStrategyNumber:
+        if (v == PG_INT64_MIN || r == PG_INT64_MIN) return false;
+        hi = Min(hi, v - 1);
+        rhi = Min(rhi, r - 1);
+        break;
+      case BTLessEqualStrategyNumber:
+        hi = Min(hi, v);
+        rhi = Min(rhi, r);
+        break;
+      default:
+        return false;
+    }
+  }
+  if ((lo == PG_INT64_MIN || (start != core::kOpenStart && start >= lo)) &&
+      (hi == PG_INT64_MAX || (end != core::kOpenEnd && end - 1 <= hi))) {
+    st->bounds_dropped = n;
+    return true;
+  }
+  if (!timestamp) return false;
+  st->dcheck = true;
+  st->dtime = list_nth_int(b, kRBoundsTimeAttno) - 1;
+  st->dlo = rlo;
+  st->dhi = rhi;
+  return st->dtime >= 0;
+}
+
 // The layout of the direct reads of relation `desc` (the deform's arrays and offsets): the
 // specs read attribute attnos[s] (0: none), maxatt the last.
 void direct_layout(RowAggState* st, TupleDesc desc, const int* attnos, int maxatt) {
@@ -1238,6 +1318,7 @@ void direct_layout(RowAggState* st, TupleDesc desc, const int* attnos, int maxat
   st->datt = (pg::AttStep*)palloc0(sizeof(pg::AttStep) * n);
   for (int s = 0; s < st->nspecs; ++s)
     if (st->pos[s] > 0) st->dneed[st->pos[s] - 1] = true;
+  if (st->dcheck) st->dneed[st->dtime] = true;
   for (int a = 0; a < n; ++a) st->datt[a] = pg::att_step(TupleDescAttr(desc, a), st->dneed[a]);
   int off = 0;
   st->dprefix = 0;
@@ -1272,7 +1353,8 @@ void direct_layout(RowAggState* st, TupleDesc desc, const int* attnos, int maxat
 // executor) but is never run; its instrumentation counts the rows read.
 void direct_setup(RowAggState* st, EState* estate, int eflags) {
   Plan* plan = st->child->plan;
-  if (!IsA(plan, SeqScan) || plan->qual != NIL || plan->parallel_aware || plan->initPlan != NIL || st->maxpos <= 0)
+  if (!IsA(plan, SeqScan) || (plan->qual != NIL && !bounds_setup(st, list_length(plan->qual))) ||
+      plan->parallel_aware || plan->initPlan != NIL || st->maxpos <= 0)
     return;
   // The attribute of each spec's input (a Var of the scanned relation in the child's target list).
   const Index scanrelid = ((Scan*)plan)->scanrelid;
@@ -1293,6 +1375,12 @@ void direct_setup(RowAggState* st, EState* estate, int eflags) {
   if (rel == nullptr || rel->rd_rel->relam != HEAP_TABLE_AM_OID || snapshot == nullptr || !IsMVCCSnapshot(snapshot))
     return;
   TupleDesc desc = RelationGetDescr(rel);
+  if (st->dcheck) {  // (the time attribute is read too, for the quals' check per row)
+    if (st->dtime >= desc->natts) return;
+    const Form_pg_attribute ta = TupleDescAttr(desc, st->dtime);
+    if (ta->attisdropped || (ta->atttypid != TIMESTAMPTZOID && ta->atttypid != TIMESTAMPOID)) return;
+    maxatt = Max(maxatt, st->dtime + 1);
+  }
   if (maxatt <= 0 || maxatt > desc->natts) return;
   direct_layout(st, desc, attnos, maxatt);
   st->direct = true;
@@ -1373,6 +1461,8 @@ void begin_rowagg(CustomScanState* node, EState* estate, int eflags) {
   st->emitting = false;
   st->dscan = nullptr;
   st->direct = false;
+  st->bounds_dropped = 0;
+  st->dcheck = false;
   st->parallel = cscan->scan.plan.parallel_aware;
   st->shared = nullptr;
   st->serial_checked = false;
@@ -1449,6 +1539,9 @@ void explain_rowagg(CustomScanState* node, List* ancestors, ExplainState* es) {
   ExplainPropertyText("Grouped By", st->nkeycols == 0 ? "nothing" : "hashed row values", es);
   if (st->direct) ExplainPropertyText("Heap Pages", "read directly", es);
   if (st->tail_append != nullptr) ExplainPropertyText("Bitmap Heap Scans", "read directly", es);
+  if (st->direct && st->bounds_dropped > 0)
+    ExplainPropertyText("Filter", "dropped (the chunk's range satisfies it)", es);
+  if (st->direct && st->dcheck) ExplainPropertyText("Filter", "the time column checked per row", es);
   if (!es->analyze) return;
   ExplainPropertyInteger("Rows Aggregated", nullptr, st->rows_in, es);
   ExplainPropertyInteger("Partial Groups", nullptr, st->groups_out, es);

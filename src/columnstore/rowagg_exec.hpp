@@ -27,6 +27,12 @@ enum RSpec {
   kRSpecNConsts,     //   and the number of constants (1 or 2)
   kRSpecFields
 };
+// A third element of custom_private when every qual of the child SeqScan bounds the chunk's time
+// column (its attribute kRBoundsTimeAttno in the chunk) by a value known at executor start (`time
+// >= cagg_watermark(...)`): kRBounds ints, then one btree strategy per qual (time on the left);
+// custom_exprs holds, from the first index, the bounds, then the chunk's range start and end (int8
+// Consts on the internal axis).
+enum RBounds { kRBoundsFirstExpr, kRBoundsCount, kRBoundsTimeType, kRBoundsTimeAttno, kRBounds };
 }  // namespace rowaggplan
 
 extern const CustomScanMethods rowagg_scan_methods;

@@ -9,6 +9,7 @@
 
 #include "catalog/chunks.hpp"
 #include "catalog/hypertables.hpp"
+#include "catalog/registry.hpp"
 #include "columnstore/agg.hpp"
 #include "columnstore/rowagg_exec.hpp"
 #include "core/time/chunk_range.hpp"
@@ -35,6 +36,7 @@ extern "C" {
 #include "utils/selfuncs.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
+#include "access/stratnum.h"
 }
 
 namespace strata::columnstore {
@@ -42,6 +44,7 @@ namespace strata::columnstore {
 bool guc_enable_rowstore_agg = false;
 bool guc_rowstore_agg_direct_scan = true;
 bool guc_rowstore_agg_parallel = true;
+bool guc_rowstore_agg_realtime = true;
 
 namespace {
 
@@ -155,6 +158,87 @@ int tlist_position(Plan* child, Var* var) {
   return tle->resno;
 }
 
+// The chunk's own Var of the hypertable's time column, its hypertable (and, when `chunk` is given,
+// the chunk's catalog row), or NULL.
+Var* chunk_time_var(PlannerInfo* root, RelOptInfo* child, const Hypertable** ht_out, ChunkInfo* chunk) {
+  AppendRelInfo* appinfo = root->append_rel_array != nullptr ? root->append_rel_array[child->relid] : nullptr;
+  if (appinfo == nullptr || child->rtekind != RTE_RELATION) return nullptr;
+  RangeTblEntry* prte = root->simple_rte_array[appinfo->parent_relid];
+  RangeTblEntry* crte = root->simple_rte_array[child->relid];
+  if (prte == nullptr || crte == nullptr || prte->rtekind != RTE_RELATION) return nullptr;
+  const Hypertable* ht = hypertable_get(prte->relid);
+  if (ht == nullptr || ht->time_attno <= 0 || ht->time_attno > list_length(appinfo->translated_vars)) return nullptr;
+  Var* v = (Var*)list_nth(appinfo->translated_vars, ht->time_attno - 1);
+  if (v == nullptr || !IsA(v, Var) || v->vartype != ht->time_type) return nullptr;
+  if (chunk != nullptr && !chunk_get_by_relid(crte->relid, chunk)) return nullptr;
+  *ht_out = ht;
+  return v;
+}
+
+// A clause `time op bound` (or `bound op time`) on the time column `tv` with op a comparison of
+// the btree operator family of its type and `bound` of the same type, free of Vars, executor
+// parameters, subplans and volatile functions (evaluated once at executor start): its btree
+// strategy with the time column on the left, and the bound; false otherwise.
+bool time_bound_clause(Expr* clause, const Var* tv, int* strategy, Expr** bound) {
+  if (!IsA(clause, OpExpr) || list_length(((OpExpr*)clause)->args) != 2) return false;
+  OpExpr* op = (OpExpr*)clause;
+  Node* l = (Node*)linitial(op->args);
+  Node* r = (Node*)lsecond(op->args);
+  const auto is_time = [tv](Node* n) {
+    return IsA(n, Var) && ((Var*)n)->varno == tv->varno && ((Var*)n)->varattno == tv->varattno &&
+           ((Var*)n)->varlevelsup == 0;
+  };
+  bool commuted = false;
+  if (!is_time(l)) {
+    if (!is_time(r)) return false;
+    std::swap(l, r);
+    commuted = true;
+  }
+  if (exprType(r) != tv->vartype || contain_var_clause(r) || contain_volatile_functions(r) ||
+      contain_exec_param(r, NIL) || contain_subplans(r))
+    return false;
+  const Oid opf = lookup_type_cache(tv->vartype, TYPECACHE_BTREE_OPFAMILY)->btree_opf;
+  if (!OidIsValid(opf)) return false;
+  int s = get_op_opfamily_strategy(op->opno, opf);
+  if (s == 0 || s == BTEqualStrategyNumber) return false;
+  if (commuted) s = BTMaxStrategyNumber + 1 - s;  // (<, <=, >=, > reversed)
+  *strategy = s;
+  *bound = (Expr*)r;
+  return true;
+}
+
+// A call of _strata_internal.cagg_watermark() (the real-time tail's bound, src/caggs/query.cpp).
+bool is_watermark_call(const Expr* e) {
+  if (e == nullptr || !IsA(e, FuncExpr)) return false;
+  const Oid f = ((const FuncExpr*)e)->funcid;
+  const char* name = get_func_name(f);
+  return name != nullptr && strcmp(name, "cagg_watermark") == 0 && get_func_namespace(f) == internal_namespace_oid();
+}
+
+// The time bounds of the child scan's quals (rowagg_exec.hpp, kRBounds) when every qual is one
+// (time_bound_clause): appended to the node's custom_exprs with the chunk's range; NIL otherwise.
+List* record_time_bounds(PlannerInfo* root, RelOptInfo* rel, Plan* child, List** custom_exprs) {
+  if (!IsA(child, SeqScan) || child->qual == NIL) return NIL;
+  const Hypertable* ht = nullptr;
+  ChunkInfo chunk;
+  Var* tv = chunk_time_var(root, rel, &ht, &chunk);
+  if (tv == nullptr) return NIL;
+  List* meta = list_make4_int(list_length(*custom_exprs), list_length(child->qual), (int)ht->time_type, tv->varattno);
+  List* bounds = NIL;
+  ListCell* lc;
+  foreach (lc, child->qual) {
+    int strategy;
+    Expr* bound;
+    if (!time_bound_clause((Expr*)lfirst(lc), tv, &strategy, &bound)) return NIL;
+    meta = lappend_int(meta, strategy);
+    bounds = lappend(bounds, copyObjectImpl(bound));
+  }
+  *custom_exprs = list_concat(*custom_exprs, bounds);
+  for (int64 edge : {chunk.range_start, chunk.range_end})
+    *custom_exprs = lappend(*custom_exprs, makeConst(INT8OID, -1, InvalidOid, 8, Int64GetDatum(edge), false, true));
+  return meta;
+}
+
 Plan* plan_rowagg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist, List* clauses,
                   List* custom_plans) {
   Plan* child = (Plan*)linitial(custom_plans);
@@ -186,6 +270,10 @@ Plan* plan_rowagg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, Lis
   cscan->custom_scan_tlist = (List*)copyObjectImpl(tlist);
   cscan->custom_exprs = (List*)copyObjectImpl(consts);
   cscan->custom_private = list_make2(list_make2_int(nspecs, maxpos), specs);
+  // Quals the chunk's range may satisfy whatever their bounds are by then (rowagg_exec.cpp drops
+  // them at executor start, and the direct scan applies).
+  if (List* bounds = record_time_bounds(root, rel, child, &cscan->custom_exprs))
+    cscan->custom_private = lappend(cscan->custom_private, bounds);
   cscan->methods = &rowagg_scan_methods;
   return &cscan->scan.plan;
 }
@@ -331,6 +419,29 @@ Path* rowagg_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget* targ
   Path* sub = create_seqscan_path(root, child, nullptr, workers);
   if (!sub->parallel_safe) return nullptr;
   if (!is_parallel_safe(root, (Node*)target->exprs)) return nullptr;
+  return make_rowagg_path(root, child, sub, target, groups, workers);
+}
+
+Path* rowagg_tail_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget* target, double groups, int workers) {
+  if (!guc_rowstore_agg_realtime || !guc_rowstore_agg_direct_scan || workers < 0 ||
+      (workers > 0 && (!guc_rowstore_agg_parallel || !child->consider_parallel)) || child->baserestrictinfo == NIL ||
+      child->lateral_relids != nullptr || child->rtekind != RTE_RELATION)
+    return nullptr;
+  const Hypertable* ht = nullptr;
+  ChunkInfo chunk;
+  Var* tv = chunk_time_var(root, child, &ht, &chunk);
+  if (tv == nullptr || (chunk.status & kChunkStatusCompressed) != 0) return nullptr;
+  ListCell* lc;
+  foreach (lc, child->baserestrictinfo) {
+    RestrictInfo* ri = (RestrictInfo*)lfirst(lc);
+    int strategy;
+    Expr* bound;
+    if (ri->pseudoconstant || !time_bound_clause(ri->clause, tv, &strategy, &bound) || !is_watermark_call(bound) ||
+        (strategy != BTGreaterEqualStrategyNumber && strategy != BTGreaterStrategyNumber))
+      return nullptr;
+  }
+  Path* sub = create_seqscan_path(root, child, nullptr, workers);
+  if (workers > 0 && (!sub->parallel_safe || !is_parallel_safe(root, (Node*)target->exprs))) return nullptr;
   return make_rowagg_path(root, child, sub, target, groups, workers);
 }
 

@@ -152,6 +152,12 @@ void define_settings() {
                            "an indexed column) with one RowstoreAggregate that reads the scans' bitmaps and heap pages itself.",
                            "Off, PostgreSQL's aggregation over the ChunkAppend (for comparisons).",
                            &columnstore::guc_rowstore_agg_tail, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.rowstore_agg_realtime",
+                           "Aggregates the real-time tail of continuous aggregates (raw chunks at or above the watermark) "
+                           "with RowstoreAggregates.",
+                           "Whatever strata.enable_rowstore_agg says; off, PostgreSQL's partial aggregation reads the tail "
+                           "(for comparisons).",
+                           &columnstore::guc_rowstore_agg_realtime, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_columnstore_parallel_scan",
                            "Lets parallel workers share the scan of compressed chunks (their batches divided among them).",
                            "Off, compressed chunks are read by one process each (for comparisons).",

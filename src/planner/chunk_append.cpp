@@ -167,6 +167,12 @@ Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_pat
   cscan->custom_exprs = values;
   cscan->custom_private = list_make2(meta, ranges);
   cscan->custom_scan_tlist = NIL;
+  // Over children that are not scans of the rel (chunk_append_path_over): no relation of its
+  // own, its rows described by its target list.
+  if (rel->reloptkind == RELOPT_UPPER_REL) {
+    cscan->scan.scanrelid = 0;
+    cscan->custom_scan_tlist = (List*)copyObjectImpl(tlist);
+  }
   cscan->methods = &scan_methods;
   return &cscan->scan.plan;
 }
@@ -584,6 +590,29 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
                                                             : children[0].copy->startup_cost;
     path->path.total_cost = total + cpu_tuple_cost * kAppendCpuCostMultiplier * rows;
   }
+  return path;
+}
+
+CustomPath* chunk_append_path_over(const CustomPath* from, RelOptInfo* rel, PathTarget* target, List* children) {
+  if (list_length(from->custom_private) > 3 || list_length(children) != list_length(from->custom_paths)) return nullptr;
+  CustomPath* path = makeNode(CustomPath);
+  memcpy(path, from, sizeof(CustomPath));
+  path->path.parent = rel;
+  path->path.pathtarget = target;
+  path->path.param_info = nullptr;
+  path->path.pathkeys = NIL;
+  path->custom_paths = children;
+  path->custom_private = list_copy(from->custom_private);
+  double rows = 0;
+  Cost total = 0;
+  ListCell* lc;
+  foreach (lc, children) {
+    rows += ((Path*)lfirst(lc))->rows;
+    total += ((Path*)lfirst(lc))->total_cost;
+  }
+  path->path.rows = clamp_row_est(rows);
+  path->path.startup_cost = children != NIL ? ((Path*)linitial(children))->startup_cost : 0;
+  path->path.total_cost = total + cpu_tuple_cost * kAppendCpuCostMultiplier * rows;
   return path;
 }
 

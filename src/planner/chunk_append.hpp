@@ -51,6 +51,13 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
 
 bool is_chunk_append_path(const Path* path);
 
+// A ChunkAppend path like `from` (its children's ranges and clauses evaluated at executor start)
+// over other paths of the same chunks, one per child of `from` in its order (a partial aggregation
+// of each chunk, say), producing `target` for `rel` (an upper rel: the plan then reads its
+// children's rows through a custom_scan_tlist), parallel safe as `from` is. NULL when `from` has
+// children planned as plan copies.
+CustomPath* chunk_append_path_over(const CustomPath* from, RelOptInfo* rel, PathTarget* target, List* children);
+
 // For the plan: whether `cscan` is a ChunkAppend, whether it has clauses that exclude children
 // at executor start, and (lazy_locks.cpp) the RT indexes of each child's chunks that it locks
 // itself, for the children that survive (a List of IntLists, one per child).
