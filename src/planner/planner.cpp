@@ -10,6 +10,7 @@
 #include "core/time/chunk_range.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
+#include "planner/bitmap_cost.hpp"
 #include "planner/chunk_append.hpp"
 #include "planner/chunk_merge.hpp"
 #include "planner/dml.hpp"
@@ -855,9 +856,11 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
     List* query_pathkeys = root->query_pathkeys;
     root->query_pathkeys = time_order;
     create_index_paths(root, child);
+    if (rowstore) add_time_ordered_bitmap_paths(root, child, time_attno);
     root->query_pathkeys = query_pathkeys;
   } else {
     create_index_paths(root, child);
+    if (rowstore) add_time_ordered_bitmap_paths(root, child, time_attno);
   }
   child->indexlist = all_indexes;
   if (!skip_rowpart) create_tidscan_paths(root, child);
