@@ -35,6 +35,7 @@ extern "C" {
 }
 
 #include <cmath>
+#include <initializer_list>
 
 namespace strata {
 
@@ -84,6 +85,23 @@ bool restricts_leading_column(RelOptInfo* rel, const IndexOptInfo* index) {
     const bool only_lead = bms_is_member(lead, attrs) && bms_num_members(attrs) == 1;
     bms_free(attrs);
     if (only_lead) return true;
+  }
+  return false;
+}
+
+// Whether some restriction of the chunk compares its time column (`Var op expr` or `expr op Var`),
+// as an index condition on time would.
+bool has_time_comparison(RelOptInfo* rel, AttrNumber time_attno) {
+  ListCell* lc;
+  foreach (lc, rel->baserestrictinfo) {
+    Node* clause = (Node*)((RestrictInfo*)lfirst(lc))->clause;
+    if (!IsA(clause, OpExpr) || list_length(((OpExpr*)clause)->args) != 2) continue;
+    for (Node* arg : {(Node*)linitial(((OpExpr*)clause)->args), (Node*)lsecond(((OpExpr*)clause)->args)}) {
+      while (IsA(arg, RelabelType)) arg = (Node*)((RelabelType*)arg)->arg;
+      if (IsA(arg, Var) && ((Var*)arg)->varno == (int)rel->relid && ((Var*)arg)->varattno == time_attno &&
+          ((Var*)arg)->varlevelsup == 0)
+        return true;
+    }
   }
   return false;
 }
@@ -140,7 +158,7 @@ bool recost_time_ordered(PlannerInfo* root, RelOptInfo* rel, BitmapHeapPath* bp,
 
 void add_time_ordered_bitmap_paths(PlannerInfo* root, RelOptInfo* rel, AttrNumber time_attno) {
   if (!guc_enable_time_ordered_bitmap_costs || rel->pages < 2 || rel->lateral_relids != nullptr ||
-      rel->baserestrictinfo == NIL || time_attno <= 0)
+      rel->baserestrictinfo == NIL || time_attno <= 0 || !has_time_comparison(rel, time_attno))
     return;
   Path* cheapest = cheapest_unparameterized(rel);
   IndexPath* cheapest_bitmap = cheapest != nullptr ? single_index_bitmap(cheapest) : nullptr;
