@@ -42,12 +42,8 @@ FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename
 WHERE s.attname = 'time' AND s.tablename LIKE '\_hyper%' ORDER BY 1;
 
 -- The estimated total cost of a query's plan.
-CREATE FUNCTION plan_cost(q text) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE plan json;
-BEGIN
-  EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO plan;
-  RETURN (plan -> 0 -> 'Plan' ->> 'Total Cost')::float8;
-END $$;
+CREATE FUNCTION plan_cost(q text, OUT cost float8) LANGUAGE plpgsql AS $$ DECLARE plan json; BEGIN
+  EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO plan; cost := (plan -> 0 -> 'Plan' ->> 'Total Cost')::float8; END $$;
 
 \set eight_hosts '''host_2'', ''host_7'', ''host_12'', ''host_17'', ''host_22'', ''host_27'', ''host_32'', ''host_37'''
 \set q 'SELECT date_trunc(''hour'', time) AS hour, max(v1) AS max_v1, max(v2) AS max_v2 FROM readings WHERE host IN (' :eight_hosts ') AND time >= ''2026-01-01 09:00:00+00'' AND time < ''2026-01-01 17:00:00+00'' GROUP BY hour ORDER BY hour'
