@@ -52,6 +52,19 @@ SELECT count(*) FROM pg_locks l JOIN pg_index i ON i.indexrelid = l.relation
   WHERE l.pid = pg_backend_pid() AND i.indrelid = 'pru'::regclass;
 COMMIT;
 
+-- Whether the hypertable has such an index is kept with the hypertable's cache entry: an index
+-- created or dropped after a query has cached the answer changes it.
+CREATE UNIQUE INDEX pri_time_unique ON pri (time);
+BEGIN;
+SELECT count(*) FROM pri WHERE device = 1;
+SELECT pri_parent_index_locks();
+COMMIT;
+DROP INDEX pri_time_unique;
+BEGIN;
+SELECT count(*) FROM pri WHERE device = 1;
+SELECT pri_parent_index_locks();
+COMMIT;
+
 DROP VIEW pri_view;
 DROP TABLE pri, pri_dev, pru;
 DROP FUNCTION pri_parent_index_locks();

@@ -3,7 +3,13 @@
 #include "catalog/scan.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_index.h"
 #include "utils/hsearch.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 }
 
@@ -14,6 +20,7 @@ namespace {
 struct HtCacheEntry {
   Oid relid;  // hash key
   bool is_hypertable;
+  int8 unique_column_index;  // has_one_column_unique_index: -1 until asked, then 0 or 1
   Hypertable ht;
 };
 
@@ -126,8 +133,28 @@ HtCacheEntry* cache_lookup(Oid relid) {
   if (ht_cache == nullptr) return cache_lookup(relid);  // reset while loading: start over
   entry = static_cast<HtCacheEntry*>(hash_search(ht_cache, &relid, HASH_ENTER, &found));
   entry->is_hypertable = is_ht;
+  entry->unique_column_index = -1;
   if (is_ht) entry->ht = ht;
   return entry;
+}
+
+// Reads the table's pg_index rows from the syscache rather than building the indexes' relcache
+// entries.
+bool lookup_one_column_unique_index(Oid relid) {
+  Relation relation = table_open(relid, NoLock);
+  List* indexes = relation->rd_rel->relhasindex ? RelationGetIndexList(relation) : NIL;
+  table_close(relation, NoLock);
+  bool unique_column = false;
+  ListCell* lc;
+  foreach (lc, indexes) {
+    HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+    if (!HeapTupleIsValid(tuple)) continue;
+    Form_pg_index index = (Form_pg_index)GETSTRUCT(tuple);
+    if (index->indisunique && index->indnkeyatts == 1) unique_column = true;
+    ReleaseSysCache(tuple);
+  }
+  list_free(indexes);
+  return unique_column;
 }
 
 }  // namespace
@@ -169,6 +196,19 @@ Hypertable* hypertable_get(Oid relid) {
 bool is_hypertable(Oid relid) {
   if (!OidIsValid(relid) || !extension_is_active()) return false;
   return cache_lookup(relid)->is_hypertable;
+}
+
+bool has_one_column_unique_index(Oid relid) {
+  if (!is_hypertable(relid)) return lookup_one_column_unique_index(relid);
+  HtCacheEntry* entry = static_cast<HtCacheEntry*>(hash_search(ht_cache, &relid, HASH_FIND, nullptr));
+  if (entry != nullptr && entry->unique_column_index >= 0) return entry->unique_column_index == 1;
+  const bool unique_column = lookup_one_column_unique_index(relid);
+  // (the lookup may process invalidations that reset the cache or drop the entry)
+  if (ht_cache != nullptr) {
+    entry = static_cast<HtCacheEntry*>(hash_search(ht_cache, &relid, HASH_FIND, nullptr));
+    if (entry != nullptr) entry->unique_column_index = unique_column ? 1 : 0;
+  }
+  return unique_column;
 }
 
 Hypertable* hypertable_get_by_id(int32 id) {

@@ -45,6 +45,11 @@ inline int64 space_hash_value(FmgrInfo* hash_proc, Oid collation, Datum value, b
 // current memory context (the cache behind it can be reset by any invalidation).
 Hypertable* hypertable_get(Oid relid);
 bool is_hypertable(Oid relid);
+// Whether the table `relid` has a unique index of one key column (which makes estimates take that
+// column as distinct). For a hypertable the answer is kept with its cache entry until the table's
+// next relcache invalidation (creating or dropping one of its indexes sends one); for any other
+// table it is looked up each time.
+bool has_one_column_unique_index(Oid relid);
 // By catalog id (not cached: a scan of the hypertable catalog), or nullptr.
 Hypertable* hypertable_get_by_id(int32 id);
 // All hypertables (palloc'd copies), for views and jobs.

@@ -19,6 +19,7 @@
 #include "pg/guard.hpp"
 #include "pg/module.hpp"
 #include "pg/summary.hpp"
+#include "planner/bitmap_cost.hpp"
 #include "planner/lazy_locks.hpp"
 #include "planner/planner.hpp"
 #include "planner/projection.hpp"
@@ -46,6 +47,12 @@ void define_settings() {
                            "Builds a chunk's index paths only for the indexes a similar sibling chunk's plan uses.",
                            nullptr, &guc_enable_chunk_index_sharing, true, PGC_USERSET, 0, nullptr,
                            nullptr, nullptr);
+  DefineCustomBoolVariable("strata.enable_time_ordered_bitmap_costs",
+                           "Costs a chunk's bitmap scans bounded in time for a heap in time order.",
+                           "Bitmap heap scans of indexes led by another column, whose conditions on the time column "
+                           "confine the rows to a share of the chunk's pages when its time column is correlated.",
+                           &guc_enable_time_ordered_bitmap_costs, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomBoolVariable("strata.enable_chunk_path_cloning",
                            "Gives a chunk similar to a sibling chunk the sibling's estimates and scan paths instead of its own.",
                            "Applies to plain SELECTs when strata.enable_chunk_index_sharing is on.",

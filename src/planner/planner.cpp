@@ -10,6 +10,7 @@
 #include "core/time/chunk_range.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
+#include "planner/bitmap_cost.hpp"
 #include "planner/chunk_append.hpp"
 #include "planner/chunk_merge.hpp"
 #include "planner/dml.hpp"
@@ -236,27 +237,13 @@ namespace {
 // estimate), is all the query needs of it: a SELECT of this one relation, without joins (whose
 // uniqueness proofs and foreign-key estimates use the parent's indexes and keys) and without row
 // marks, on a hypertable without a one-column unique index (which makes estimates of that column
-// take it as distinct: has_unique_index). The index check reads pg_index rows from the syscache
-// rather than building the indexes' relcache entries.
+// take it as distinct: has_unique_index; kept with the hypertable cache's entry).
 bool parent_needs_no_indexes(PlannerInfo* root, Oid relid, RelOptInfo* rel) {
   Query* parse = root->parse;
   if (rel->reloptkind != RELOPT_BASEREL || parse->commandType != CMD_SELECT || parse->rowMarks != NIL ||
       root->rowMarks != NIL || !jointree_reads_only((Node*)parse->jointree, rel->relid))
     return false;
-  Relation relation = table_open(relid, NoLock);
-  List* indexes = relation->rd_rel->relhasindex ? RelationGetIndexList(relation) : NIL;
-  table_close(relation, NoLock);
-  bool unique_column = false;
-  ListCell* lc;
-  foreach (lc, indexes) {
-    HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
-    if (!HeapTupleIsValid(tuple)) continue;
-    Form_pg_index index = (Form_pg_index)GETSTRUCT(tuple);
-    if (index->indisunique && index->indnkeyatts == 1) unique_column = true;
-    ReleaseSysCache(tuple);
-  }
-  list_free(indexes);
-  return !unique_column;
+  return !has_one_column_unique_index(relid);
 }
 
 }  // namespace
@@ -855,9 +842,11 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
     List* query_pathkeys = root->query_pathkeys;
     root->query_pathkeys = time_order;
     create_index_paths(root, child);
+    if (rowstore) add_time_ordered_bitmap_paths(root, child, time_attno);
     root->query_pathkeys = query_pathkeys;
   } else {
     create_index_paths(root, child);
+    if (rowstore) add_time_ordered_bitmap_paths(root, child, time_attno);
   }
   child->indexlist = all_indexes;
   if (!skip_rowpart) create_tidscan_paths(root, child);
