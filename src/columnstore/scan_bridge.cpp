@@ -2,6 +2,8 @@
 // filter (see scan_bridge.hpp). No PostgreSQL headers here.
 #include "columnstore/scan_bridge.hpp"
 
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -36,11 +38,15 @@ struct ScanBridge {
   std::vector<codec::ColumnType> types;
   std::vector<Slot> slots;
   std::unique_ptr<cs::BatchFilter> filter;  // null without predicates
+  // The companion table the scan reads (its OID; 0 unknown): the backend's decoded shared
+  // dictionaries are kept per companion (dictionary_cache).
+  uint32_t relation = 0;
   // Shared dictionaries by id: the serialized bytes as added, decoded at the first batch that
-  // needs one (a segment's dictionary rows hold every column's; a query reads a few columns).
+  // needs one (a segment's dictionary rows hold every column's; a query reads a few columns), or
+  // taken decoded from the backend's cache.
   struct SharedDictionary {
     std::vector<uint8_t> bytes;
-    std::unique_ptr<codec::Dictionary> dict;
+    std::shared_ptr<const codec::Dictionary> dict;
   };
   std::unordered_map<uint64_t, SharedDictionary> dictionaries;
   std::vector<const codec::DecodedColumn*> filter_columns;
@@ -60,6 +66,61 @@ namespace {
 codec::CodecContext& decode_context() {
   static codec::CodecContext context;
   return context;
+}
+
+// The shared dictionaries this backend decoded, by (companion OID, dictionary id), kept across
+// scans: a query that opens one batch would otherwise read its segment's dictionary rows,
+// deserialize and index every dictionary its columns use (six for fleet device-recent-rows,
+// 585 device ids among them) and free them again: ~140k instructions per query, more than the
+// batch's own decoding. A dictionary is immutable and its id is the hash of its entries, checked
+// when it was deserialized, so an entry stays right for as long as its companion exists; entries
+// of a companion go at its relcache invalidation (dropped, truncated, rewritten:
+// bridge_forget_dictionaries), and all of them when the cache would pass kCacheBytes. Scans hold
+// their dictionaries by shared_ptr, so an entry dropped mid-scan lives until the scan ends. One
+// cache per backend process (a backend decodes on one thread).
+struct CacheKey {
+  uint32_t relation;
+  uint64_t id;
+  bool operator==(const CacheKey&) const = default;
+};
+struct CacheKeyHash {
+  size_t operator()(const CacheKey& k) const noexcept { return std::hash<uint64_t>()(k.id ^ (uint64_t{k.relation} << 32)); }
+};
+struct DictionaryCache {
+  std::unordered_map<CacheKey, std::shared_ptr<const codec::Dictionary>, CacheKeyHash> entries;
+  size_t bytes = 0;
+};
+constexpr size_t kCacheBytes = size_t{32} << 20;
+
+DictionaryCache& dictionary_cache() {
+  static DictionaryCache cache;
+  return cache;
+}
+
+// Roughly the memory a decoded dictionary holds: its entries, their offsets and its lookup table.
+size_t dictionary_bytes(const codec::Dictionary& d) {
+  size_t total = 64 + d.size() * (sizeof(uint32_t) + 48);
+  for (size_t i = 0; i < d.size(); ++i) total += d.entry(i).size();
+  return total;
+}
+
+void cache_dictionary(uint32_t relation, const std::shared_ptr<const codec::Dictionary>& d) {
+  if (relation == 0) return;
+  DictionaryCache& c = dictionary_cache();
+  const size_t bytes = dictionary_bytes(*d);
+  if (bytes > kCacheBytes / 4) return;  // (a huge dictionary is not worth evicting the others for)
+  if (c.bytes + bytes > kCacheBytes) {
+    c.entries.clear();
+    c.bytes = 0;
+  }
+  if (c.entries.emplace(CacheKey{relation, d->id()}, d).second) c.bytes += bytes;
+}
+
+std::shared_ptr<const codec::Dictionary> cached_dictionary(uint32_t relation, uint64_t id) {
+  if (relation == 0) return nullptr;
+  const DictionaryCache& c = dictionary_cache();
+  auto it = c.entries.find(CacheKey{relation, id});
+  return it == c.entries.end() ? nullptr : it->second;
 }
 
 void init_slot(const ScanBridge& b, Slot& s) {
@@ -133,10 +194,34 @@ void bridge_reserve_slots(ScanBridge* bridge, int nslots) {
   for (size_t i = old; i < bridge->slots.size(); ++i) init_slot(*bridge, bridge->slots[i]);
 }
 
+void bridge_set_relation(ScanBridge* bridge, uint32_t relation) { bridge->relation = relation; }
+
+void bridge_forget_dictionaries(uint32_t relation) noexcept {
+  DictionaryCache& c = dictionary_cache();
+  if (c.entries.empty()) return;
+  if (relation == 0) {
+    c.entries.clear();
+    c.bytes = 0;
+    return;
+  }
+  for (auto it = c.entries.begin(); it != c.entries.end();) {
+    if (it->first.relation != relation) {
+      ++it;
+      continue;
+    }
+    c.bytes -= std::min(c.bytes, dictionary_bytes(*it->second));
+    it = c.entries.erase(it);
+  }
+}
+
+size_t bridge_cached_dictionaries() noexcept { return dictionary_cache().entries.size(); }
+
 void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len) {
   const uint64_t id = codec::Dictionary::serialized_id(std::span<const uint8_t>(data, len));
   if (bridge->dictionaries.count(id)) return;
-  bridge->dictionaries[id].bytes.assign(data, data + len);
+  ScanBridge::SharedDictionary& sd = bridge->dictionaries[id];
+  sd.dict = cached_dictionary(bridge->relation, id);
+  if (!sd.dict) sd.bytes.assign(data, data + len);
 }
 
 namespace {
@@ -150,18 +235,24 @@ const codec::Dictionary* dictionary_of(ScanBridge* bridge, std::span<const uint8
   if (info.dictionary_id == 0) return nullptr;
   auto it = bridge->dictionaries.find(info.dictionary_id);
   if (it == bridge->dictionaries.end()) {
-    *missing = true;
-    return nullptr;
+    // (decoded by an earlier scan of this companion: its dictionary rows need not be read)
+    std::shared_ptr<const codec::Dictionary> cached = cached_dictionary(bridge->relation, info.dictionary_id);
+    if (!cached) {
+      *missing = true;
+      return nullptr;
+    }
+    it = bridge->dictionaries.emplace(info.dictionary_id, ScanBridge::SharedDictionary{{}, std::move(cached)}).first;
   }
   ScanBridge::SharedDictionary& sd = it->second;
   if (!sd.dict) {
     codec::DecodeOptions options;
     options.context = &decode_context();
-    auto dict = std::make_unique<codec::Dictionary>(codec::Dictionary::deserialize(sd.bytes, options));
+    auto dict = std::make_shared<const codec::Dictionary>(codec::Dictionary::deserialize(sd.bytes, options));
     if (dict->id() != info.dictionary_id)
       throw core::Error(core::Errc::data_corrupted, "columnar scan: a shared dictionary's id does not match its contents");
     sd.dict = std::move(dict);
     sd.bytes = std::vector<uint8_t>();
+    cache_dictionary(bridge->relation, sd.dict);
   }
   return sd.dict.get();
 }

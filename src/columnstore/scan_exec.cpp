@@ -327,6 +327,7 @@ void start_scan(ColumnarScanState* st) {
   for (int i = 0; i < st->ncols; ++i) types[i] = st->attrs[st->col_attnos[i] - 1].codec_type;
   st->bridge = bridge_create(st->ncols, types, 1, st->never ? 0 : st->npreds, preds);
   pg::call_at_reset(st->scan_cxt, pg::guarded<free_bridge>, st->bridge);
+  bridge_set_relation(st->bridge, RelationGetRelid(st->companion));
   MemoryContextSwitchTo(old);
   st->started = true;
   st->batch_rows = 0;
