@@ -321,34 +321,13 @@ uint64_t bridge_filter(ScanBridge* bridge, int slot, uint64_t rows) {
     if (rows % 64 != 0 && words > 0) s.selection[words - 1] = (uint64_t{1} << (rows % 64)) - 1;
     return rows;
   }
-  bool any_prefiltered = false;
-  for (uint8_t f : s.prefiltered) any_prefiltered |= f != 0;
-  if (any_prefiltered) {
-    // The prefiltered columns' matches, then every other predicate on its decoded column.
-    s.selection.assign(words, ~uint64_t{0});
-    if (rows % 64 != 0 && words > 0) s.selection[words - 1] = (uint64_t{1} << (rows % 64)) - 1;
-    for (size_t c = 0; c < s.columns.size(); ++c) {
-      if (!s.prefiltered[c]) continue;
-      if (s.matches[c].size() != words)
-        throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
-      for (size_t w = 0; w < words; ++w) s.selection[w] &= s.matches[c][w];
-    }
-    for (const cs::FilterPredicate& p : bridge->filter->predicates()) {
-      if (s.prefiltered[p.column]) continue;
-      if (s.columns[p.column].rows != rows)
-        throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
-      cs::apply_predicate(s.columns[p.column], p, s.selection.data(), bridge->filter_scratch);
-    }
-    return cs::count_selected(s.selection);
-  }
+  // (the prefiltered columns' predicates ran on their encoded values: their matches are used)
   bridge->filter_columns.clear();
-  for (const codec::DecodedColumn& c : s.columns) {
-    bridge->filter_columns.push_back(&c);
-  }
+  for (const codec::DecodedColumn& c : s.columns) bridge->filter_columns.push_back(&c);
   for (const cs::FilterPredicate& p : bridge->filter->predicates())
-    if (s.columns[p.column].rows != rows)
+    if (s.columns[p.column].rows != rows || (s.prefiltered[p.column] && s.matches[p.column].size() != words))
       throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
-  const std::vector<uint64_t>& sel = bridge->filter->evaluate(bridge->filter_columns);
+  const std::vector<uint64_t>& sel = bridge->filter->evaluate(bridge->filter_columns, s.prefiltered, s.matches);
   s.selection.assign(sel.begin(), sel.end());
   s.selection.resize(words, 0);
   return cs::count_selected(s.selection);
