@@ -229,9 +229,8 @@ namespace {
 // The shared dictionary a column's bytes were encoded against (nullptr for none), decoded at the
 // first batch that needs it; `missing` when the bridge was not given it (its segment's dictionary
 // rows are not loaded yet).
-const codec::Dictionary* dictionary_of(ScanBridge* bridge, std::span<const uint8_t> bytes, bool* missing) {
+const codec::Dictionary* dictionary_of(ScanBridge* bridge, const codec::ColumnInfo& info, bool* missing) {
   *missing = false;
-  const codec::ColumnInfo info = codec::inspect_column(bytes);
   if (info.dictionary_id == 0) return nullptr;
   auto it = bridge->dictionaries.find(info.dictionary_id);
   if (it == bridge->dictionaries.end()) {
@@ -271,7 +270,7 @@ uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* dat
   s.prefiltered[col] = 0;
   const std::span<const uint8_t> bytes(data, len);
   bool missing;
-  const codec::Dictionary* dictionary = dictionary_of(bridge, bytes, &missing);
+  const codec::Dictionary* dictionary = dictionary_of(bridge, codec::inspect_column(bytes), &missing);
   if (missing) return kMissingDictionary;
   codec::DecodeOptions options;
   options.context = &decode_context();
@@ -285,10 +284,11 @@ uint64_t bridge_decode_selected(ScanBridge* bridge, int slot, int col, const uin
   codec::DecodedColumn& out = column_of(s, col);
   s.prefiltered[col] = 0;
   const std::span<const uint8_t> bytes(data, len);
-  if (s.selection.size() < (codec::inspect_column(bytes).rows + 63) / 64)
+  const codec::ColumnInfo info = codec::inspect_column(bytes);
+  if (s.selection.size() < (info.rows + 63) / 64)
     throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
   bool missing;
-  const codec::Dictionary* dictionary = dictionary_of(bridge, bytes, &missing);
+  const codec::Dictionary* dictionary = dictionary_of(bridge, info, &missing);
   if (missing) return kMissingDictionary;
   codec::DecodeOptions options;
   options.context = &decode_context();
