@@ -3,7 +3,6 @@
 #include "columnstore/scan_bridge.hpp"
 
 #include <algorithm>
-#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -74,20 +73,16 @@ codec::CodecContext& decode_context() {
 // 585 device ids among them) and free them again: ~140k instructions per query, more than the
 // batch's own decoding. A dictionary is immutable and its id is the hash of its entries, checked
 // when it was deserialized, so an entry stays right for as long as its companion exists; entries
-// of a companion go at its relcache invalidation (dropped, truncated, rewritten:
-// bridge_forget_dictionaries), and all of them when the cache would pass kCacheBytes. Scans hold
-// their dictionaries by shared_ptr, so an entry dropped mid-scan lives until the scan ends. One
-// cache per backend process (a backend decodes on one thread).
-struct CacheKey {
-  uint32_t relation;
-  uint64_t id;
-  bool operator==(const CacheKey&) const = default;
-};
-struct CacheKeyHash {
-  size_t operator()(const CacheKey& k) const noexcept { return std::hash<uint64_t>()(k.id ^ (uint64_t{k.relation} << 32)); }
-};
+// of a companion (kept together) go at its relcache invalidation (dropped, truncated, rewritten,
+// analyzed: bridge_forget_dictionaries), and all of them when the cache would pass kCacheBytes.
+// Scans hold their dictionaries by shared_ptr, so an entry dropped mid-scan lives until the scan
+// ends. One cache per backend process (a backend decodes on one thread).
 struct DictionaryCache {
-  std::unordered_map<CacheKey, std::shared_ptr<const codec::Dictionary>, CacheKeyHash> entries;
+  struct Relation {
+    std::unordered_map<uint64_t, std::shared_ptr<const codec::Dictionary>> by_id;
+    size_t bytes = 0;
+  };
+  std::unordered_map<uint32_t, Relation> relations;  // by companion OID
   size_t bytes = 0;
 };
 constexpr size_t kCacheBytes = size_t{32} << 20;
@@ -110,17 +105,22 @@ void cache_dictionary(uint32_t relation, const std::shared_ptr<const codec::Dict
   const size_t bytes = dictionary_bytes(*d);
   if (bytes > kCacheBytes / 4) return;  // (a huge dictionary is not worth evicting the others for)
   if (c.bytes + bytes > kCacheBytes) {
-    c.entries.clear();
+    c.relations.clear();
     c.bytes = 0;
   }
-  if (c.entries.emplace(CacheKey{relation, d->id()}, d).second) c.bytes += bytes;
+  DictionaryCache::Relation& r = c.relations[relation];
+  if (r.by_id.emplace(d->id(), d).second) {
+    r.bytes += bytes;
+    c.bytes += bytes;
+  }
 }
 
 std::shared_ptr<const codec::Dictionary> cached_dictionary(uint32_t relation, uint64_t id) {
-  if (relation == 0) return nullptr;
   const DictionaryCache& c = dictionary_cache();
-  auto it = c.entries.find(CacheKey{relation, id});
-  return it == c.entries.end() ? nullptr : it->second;
+  auto r = c.relations.find(relation);
+  if (r == c.relations.end()) return nullptr;
+  auto it = r->second.by_id.find(id);
+  return it == r->second.by_id.end() ? nullptr : it->second;
 }
 
 void init_slot(const ScanBridge& b, Slot& s) {
@@ -198,23 +198,17 @@ void bridge_set_relation(ScanBridge* bridge, uint32_t relation) { bridge->relati
 
 void bridge_forget_dictionaries(uint32_t relation) noexcept {
   DictionaryCache& c = dictionary_cache();
-  if (c.entries.empty()) return;
+  if (c.relations.empty()) return;
   if (relation == 0) {
-    c.entries.clear();
+    c.relations.clear();
     c.bytes = 0;
     return;
   }
-  for (auto it = c.entries.begin(); it != c.entries.end();) {
-    if (it->first.relation != relation) {
-      ++it;
-      continue;
-    }
-    c.bytes -= std::min(c.bytes, dictionary_bytes(*it->second));
-    it = c.entries.erase(it);
-  }
+  auto r = c.relations.find(relation);
+  if (r == c.relations.end()) return;
+  c.bytes -= std::min(c.bytes, r->second.bytes);
+  c.relations.erase(r);
 }
-
-size_t bridge_cached_dictionaries() noexcept { return dictionary_cache().entries.size(); }
 
 void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len) {
   const uint64_t id = codec::Dictionary::serialized_id(std::span<const uint8_t>(data, len));

@@ -50,8 +50,6 @@ void bridge_set_relation(ScanBridge* bridge, uint32_t relation);
 // Drops the backend's cached shared dictionaries of a companion (every one for 0): at its relcache
 // invalidation.
 void bridge_forget_dictionaries(uint32_t relation) noexcept;
-// How many shared dictionaries the backend holds decoded (for tests).
-size_t bridge_cached_dictionaries() noexcept;
 // Remembers a shared dictionary (its serialized form); a later decode of a column encoded against
 // it finds it by id.
 void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len);
