@@ -2,6 +2,7 @@
 // filter (see scan_bridge.hpp). No PostgreSQL headers here.
 #include "columnstore/scan_bridge.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <span>
 #include <string>
@@ -36,11 +37,15 @@ struct ScanBridge {
   std::vector<codec::ColumnType> types;
   std::vector<Slot> slots;
   std::unique_ptr<cs::BatchFilter> filter;  // null without predicates
+  // The companion table the scan reads (its OID; 0 unknown): the backend's decoded shared
+  // dictionaries are kept per companion (dictionary_cache).
+  uint32_t relation = 0;
   // Shared dictionaries by id: the serialized bytes as added, decoded at the first batch that
-  // needs one (a segment's dictionary rows hold every column's; a query reads a few columns).
+  // needs one (a segment's dictionary rows hold every column's; a query reads a few columns), or
+  // taken decoded from the backend's cache.
   struct SharedDictionary {
     std::vector<uint8_t> bytes;
-    std::unique_ptr<codec::Dictionary> dict;
+    std::shared_ptr<const codec::Dictionary> dict;
   };
   std::unordered_map<uint64_t, SharedDictionary> dictionaries;
   std::vector<const codec::DecodedColumn*> filter_columns;
@@ -60,6 +65,62 @@ namespace {
 codec::CodecContext& decode_context() {
   static codec::CodecContext context;
   return context;
+}
+
+// The shared dictionaries this backend decoded, by (companion OID, dictionary id), kept across
+// scans: a query that opens one batch would otherwise read its segment's dictionary rows,
+// deserialize and index every dictionary its columns use (six for fleet device-recent-rows,
+// 585 device ids among them) and free them again: ~140k instructions per query, more than the
+// batch's own decoding. A dictionary is immutable and its id is the hash of its entries, checked
+// when it was deserialized, so an entry stays right for as long as its companion exists; entries
+// of a companion (kept together) go at its relcache invalidation (dropped, truncated, rewritten,
+// analyzed: bridge_forget_dictionaries), and all of them when the cache would pass kCacheBytes.
+// Scans hold their dictionaries by shared_ptr, so an entry dropped mid-scan lives until the scan
+// ends. One cache per backend process (a backend decodes on one thread).
+struct DictionaryCache {
+  struct Relation {
+    std::unordered_map<uint64_t, std::shared_ptr<const codec::Dictionary>> by_id;
+    size_t bytes = 0;
+  };
+  std::unordered_map<uint32_t, Relation> relations;  // by companion OID
+  size_t bytes = 0;
+};
+constexpr size_t kCacheBytes = size_t{32} << 20;
+
+DictionaryCache& dictionary_cache() {
+  static DictionaryCache cache;
+  return cache;
+}
+
+// Roughly the memory a decoded dictionary holds: its entries, their offsets and its lookup table.
+size_t dictionary_bytes(const codec::Dictionary& d) {
+  size_t total = 64 + d.size() * (sizeof(uint32_t) + 48);
+  for (size_t i = 0; i < d.size(); ++i) total += d.entry(i).size();
+  return total;
+}
+
+void cache_dictionary(uint32_t relation, const std::shared_ptr<const codec::Dictionary>& d) {
+  if (relation == 0) return;
+  DictionaryCache& c = dictionary_cache();
+  const size_t bytes = dictionary_bytes(*d);
+  if (bytes > kCacheBytes / 4) return;  // (a huge dictionary is not worth evicting the others for)
+  if (c.bytes + bytes > kCacheBytes) {
+    c.relations.clear();
+    c.bytes = 0;
+  }
+  DictionaryCache::Relation& r = c.relations[relation];
+  if (r.by_id.emplace(d->id(), d).second) {
+    r.bytes += bytes;
+    c.bytes += bytes;
+  }
+}
+
+std::shared_ptr<const codec::Dictionary> cached_dictionary(uint32_t relation, uint64_t id) {
+  const DictionaryCache& c = dictionary_cache();
+  auto r = c.relations.find(relation);
+  if (r == c.relations.end()) return nullptr;
+  auto it = r->second.by_id.find(id);
+  return it == r->second.by_id.end() ? nullptr : it->second;
 }
 
 void init_slot(const ScanBridge& b, Slot& s) {
@@ -133,10 +194,28 @@ void bridge_reserve_slots(ScanBridge* bridge, int nslots) {
   for (size_t i = old; i < bridge->slots.size(); ++i) init_slot(*bridge, bridge->slots[i]);
 }
 
+void bridge_set_relation(ScanBridge* bridge, uint32_t relation) { bridge->relation = relation; }
+
+void bridge_forget_dictionaries(uint32_t relation) noexcept {
+  DictionaryCache& c = dictionary_cache();
+  if (c.relations.empty()) return;
+  if (relation == 0) {
+    c.relations.clear();
+    c.bytes = 0;
+    return;
+  }
+  auto r = c.relations.find(relation);
+  if (r == c.relations.end()) return;
+  c.bytes -= std::min(c.bytes, r->second.bytes);
+  c.relations.erase(r);
+}
+
 void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len) {
   const uint64_t id = codec::Dictionary::serialized_id(std::span<const uint8_t>(data, len));
   if (bridge->dictionaries.count(id)) return;
-  bridge->dictionaries[id].bytes.assign(data, data + len);
+  ScanBridge::SharedDictionary& sd = bridge->dictionaries[id];
+  sd.dict = cached_dictionary(bridge->relation, id);
+  if (!sd.dict) sd.bytes.assign(data, data + len);
 }
 
 namespace {
@@ -144,24 +223,29 @@ namespace {
 // The shared dictionary a column's bytes were encoded against (nullptr for none), decoded at the
 // first batch that needs it; `missing` when the bridge was not given it (its segment's dictionary
 // rows are not loaded yet).
-const codec::Dictionary* dictionary_of(ScanBridge* bridge, std::span<const uint8_t> bytes, bool* missing) {
+const codec::Dictionary* dictionary_of(ScanBridge* bridge, const codec::ColumnInfo& info, bool* missing) {
   *missing = false;
-  const codec::ColumnInfo info = codec::inspect_column(bytes);
   if (info.dictionary_id == 0) return nullptr;
   auto it = bridge->dictionaries.find(info.dictionary_id);
   if (it == bridge->dictionaries.end()) {
-    *missing = true;
-    return nullptr;
+    // (decoded by an earlier scan of this companion: its dictionary rows need not be read)
+    std::shared_ptr<const codec::Dictionary> cached = cached_dictionary(bridge->relation, info.dictionary_id);
+    if (!cached) {
+      *missing = true;
+      return nullptr;
+    }
+    it = bridge->dictionaries.emplace(info.dictionary_id, ScanBridge::SharedDictionary{{}, std::move(cached)}).first;
   }
   ScanBridge::SharedDictionary& sd = it->second;
   if (!sd.dict) {
     codec::DecodeOptions options;
     options.context = &decode_context();
-    auto dict = std::make_unique<codec::Dictionary>(codec::Dictionary::deserialize(sd.bytes, options));
+    auto dict = std::make_shared<const codec::Dictionary>(codec::Dictionary::deserialize(sd.bytes, options));
     if (dict->id() != info.dictionary_id)
       throw core::Error(core::Errc::data_corrupted, "columnar scan: a shared dictionary's id does not match its contents");
     sd.dict = std::move(dict);
     sd.bytes = std::vector<uint8_t>();
+    cache_dictionary(bridge->relation, sd.dict);
   }
   return sd.dict.get();
 }
@@ -180,7 +264,7 @@ uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* dat
   s.prefiltered[col] = 0;
   const std::span<const uint8_t> bytes(data, len);
   bool missing;
-  const codec::Dictionary* dictionary = dictionary_of(bridge, bytes, &missing);
+  const codec::Dictionary* dictionary = dictionary_of(bridge, codec::inspect_column(bytes), &missing);
   if (missing) return kMissingDictionary;
   codec::DecodeOptions options;
   options.context = &decode_context();
@@ -194,10 +278,11 @@ uint64_t bridge_decode_selected(ScanBridge* bridge, int slot, int col, const uin
   codec::DecodedColumn& out = column_of(s, col);
   s.prefiltered[col] = 0;
   const std::span<const uint8_t> bytes(data, len);
-  if (s.selection.size() < (codec::inspect_column(bytes).rows + 63) / 64)
+  const codec::ColumnInfo info = codec::inspect_column(bytes);
+  if (s.selection.size() < (info.rows + 63) / 64)
     throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
   bool missing;
-  const codec::Dictionary* dictionary = dictionary_of(bridge, bytes, &missing);
+  const codec::Dictionary* dictionary = dictionary_of(bridge, info, &missing);
   if (missing) return kMissingDictionary;
   codec::DecodeOptions options;
   options.context = &decode_context();
@@ -230,34 +315,13 @@ uint64_t bridge_filter(ScanBridge* bridge, int slot, uint64_t rows) {
     if (rows % 64 != 0 && words > 0) s.selection[words - 1] = (uint64_t{1} << (rows % 64)) - 1;
     return rows;
   }
-  bool any_prefiltered = false;
-  for (uint8_t f : s.prefiltered) any_prefiltered |= f != 0;
-  if (any_prefiltered) {
-    // The prefiltered columns' matches, then every other predicate on its decoded column.
-    s.selection.assign(words, ~uint64_t{0});
-    if (rows % 64 != 0 && words > 0) s.selection[words - 1] = (uint64_t{1} << (rows % 64)) - 1;
-    for (size_t c = 0; c < s.columns.size(); ++c) {
-      if (!s.prefiltered[c]) continue;
-      if (s.matches[c].size() != words)
-        throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
-      for (size_t w = 0; w < words; ++w) s.selection[w] &= s.matches[c][w];
-    }
-    for (const cs::FilterPredicate& p : bridge->filter->predicates()) {
-      if (s.prefiltered[p.column]) continue;
-      if (s.columns[p.column].rows != rows)
-        throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
-      cs::apply_predicate(s.columns[p.column], p, s.selection.data(), bridge->filter_scratch);
-    }
-    return cs::count_selected(s.selection);
-  }
+  // (the prefiltered columns' predicates ran on their encoded values: their matches are used)
   bridge->filter_columns.clear();
-  for (const codec::DecodedColumn& c : s.columns) {
-    bridge->filter_columns.push_back(&c);
-  }
+  for (const codec::DecodedColumn& c : s.columns) bridge->filter_columns.push_back(&c);
   for (const cs::FilterPredicate& p : bridge->filter->predicates())
-    if (s.columns[p.column].rows != rows)
+    if (s.columns[p.column].rows != rows || (s.prefiltered[p.column] && s.matches[p.column].size() != words))
       throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
-  const std::vector<uint64_t>& sel = bridge->filter->evaluate(bridge->filter_columns);
+  const std::vector<uint64_t>& sel = bridge->filter->evaluate(bridge->filter_columns, s.prefiltered, s.matches);
   s.selection.assign(sel.begin(), sel.end());
   s.selection.resize(words, 0);
   return cs::count_selected(s.selection);

@@ -43,6 +43,13 @@ void bridge_destroy(ScanBridge* bridge) noexcept;
 // Grows the number of slots to at least `nslots`.
 void bridge_reserve_slots(ScanBridge* bridge, int nslots);
 
+// The companion table (OID) the bridge's batches come from: shared dictionaries it decodes are
+// kept for later scans of the same companion in this backend, and taken from there (without the
+// caller adding them) when an earlier scan decoded them. Without it (0) nothing is cached.
+void bridge_set_relation(ScanBridge* bridge, uint32_t relation);
+// Drops the backend's cached shared dictionaries of a companion (every one for 0): at its relcache
+// invalidation.
+void bridge_forget_dictionaries(uint32_t relation) noexcept;
 // Remembers a shared dictionary (its serialized form); a later decode of a column encoded against
 // it finds it by id.
 void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len);

@@ -327,6 +327,7 @@ void start_scan(ColumnarScanState* st) {
   for (int i = 0; i < st->ncols; ++i) types[i] = st->attrs[st->col_attnos[i] - 1].codec_type;
   st->bridge = bridge_create(st->ncols, types, 1, st->never ? 0 : st->npreds, preds);
   pg::call_at_reset(st->scan_cxt, pg::guarded<free_bridge>, st->bridge);
+  bridge_set_relation(st->bridge, RelationGetRelid(st->companion));
   MemoryContextSwitchTo(old);
   st->started = true;
   st->batch_rows = 0;
@@ -490,17 +491,27 @@ void load_segment_dictionaries(ColumnarScanState* st) {
 
 // bridge_decode (or bridge_decode_selected), with the segment's shared dictionaries loaded when the
 // column needs one.
+struct BridgeCall {
+  ColumnarScanState* st;
+  int bslot, col;
+  const uint8* data;
+  size_t len;
+  bool selected;
+  uint64 rows;
+};
+
+bool bridge_call(void* arg) {
+  BridgeCall* c = (BridgeCall*)arg;
+  c->rows = (c->selected ? bridge_decode_selected : bridge_decode)(c->st->bridge, c->bslot, c->col, c->data, c->len);
+  return c->rows != kMissingDictionary;
+}
+
+void bridge_load(void* arg) { load_segment_dictionaries(((BridgeCall*)arg)->st); }
+
 uint64 decode_bytes(ColumnarScanState* st, int bslot, int col, const uint8* data, size_t len, bool selected) {
-  auto decode = selected ? bridge_decode_selected : bridge_decode;
-  uint64 rows = decode(st->bridge, bslot, col, data, len);
-  if (rows != kMissingDictionary) return rows;
-  load_segment_dictionaries(st);
-  rows = decode(st->bridge, bslot, col, data, len);
-  if (rows == kMissingDictionary)
-    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                    errmsg("a batch of companion table \"%s\" refers to a shared dictionary that its segment does not hold",
-                           RelationGetRelationName(st->companion))));
-  return rows;
+  BridgeCall call{st, bslot, col, data, len, selected, 0};
+  storage_decode_with_dictionaries(st->companion, bridge_call, bridge_load, &call);
+  return call.rows;
 }
 
 // How decode_column reads a column: every row; only the rows the slot's filter kept

@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "columnstore/storage.hpp"
+#include "columnstore/scan_bridge.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
 #include "planner/planner.hpp"
@@ -1217,6 +1218,7 @@ bool is_columnar_path(const Path* path) {
 }
 
 void columnar_relcache_invalidated(Oid relid) {
+  bridge_forget_dictionaries(relid);  // (the scans' decoded shared dictionaries of a companion)
   if (layout_cache == nullptr || layout_cache_stale) return;
   if (relid == InvalidOid || relid == layout_catalog_oid ||
       hash_search(layout_cache, &relid, HASH_FIND, nullptr) != nullptr)

@@ -399,15 +399,46 @@ void add_to_decoder(void* arg, const uint8* data, size_t len) {
 
 }  // namespace
 
-void storage_decode(bridge::Decoder* decoder, const uint8* data, size_t len, uint8 codec_type, Relation companion,
-                    char* const* segmentby, int nsegmentby, TupleTableSlot* row, Snapshot snapshot) {
-  if (bridge::decoder_decode(decoder, data, len, codec_type)) return;
-  storage_segment_dictionaries(companion, storage_segment_attnos(companion, segmentby, nsegmentby), nsegmentby, row,
-                               snapshot, add_to_decoder, decoder);
-  if (!bridge::decoder_decode(decoder, data, len, codec_type))
+void storage_decode_with_dictionaries(Relation companion, bool (*decode)(void* arg), void (*load)(void* arg), void* arg) {
+  if (decode(arg)) return;
+  load(arg);
+  if (!decode(arg))
     ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
                     errmsg("a batch of companion table \"%s\" refers to a shared dictionary that its segment does not hold",
                            RelationGetRelationName(companion))));
+}
+
+namespace {
+
+struct DecoderCall {
+  bridge::Decoder* decoder;
+  const uint8* data;
+  size_t len;
+  uint8 codec_type;
+  Relation companion;
+  char* const* segmentby;
+  int nsegmentby;
+  TupleTableSlot* row;
+  Snapshot snapshot;
+};
+
+bool decoder_call(void* arg) {
+  const DecoderCall* c = (const DecoderCall*)arg;
+  return bridge::decoder_decode(c->decoder, c->data, c->len, c->codec_type);
+}
+
+void decoder_load(void* arg) {
+  const DecoderCall* c = (const DecoderCall*)arg;
+  storage_segment_dictionaries(c->companion, storage_segment_attnos(c->companion, c->segmentby, c->nsegmentby),
+                               c->nsegmentby, c->row, c->snapshot, add_to_decoder, c->decoder);
+}
+
+}  // namespace
+
+void storage_decode(bridge::Decoder* decoder, const uint8* data, size_t len, uint8 codec_type, Relation companion,
+                    char* const* segmentby, int nsegmentby, TupleTableSlot* row, Snapshot snapshot) {
+  DecoderCall call{decoder, data, len, codec_type, companion, segmentby, nsegmentby, row, snapshot};
+  storage_decode_with_dictionaries(companion, decoder_call, decoder_load, &call);
 }
 
 bridge::Builder* storage_builder_create(const uint8* types, const bool* bloom, int ncols) {

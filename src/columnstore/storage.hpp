@@ -128,6 +128,11 @@ int64 storage_drop_orphan_dictionaries(Relation companion, const AttrNumber* seg
                                        Snapshot snapshot, CommandId cid);
 // The companion attnos of the named segmentby columns (palloc'd).
 AttrNumber* storage_segment_attnos(Relation companion, char* const* segmentby, int nsegmentby);
+// Runs decode(arg), which is false when the column needs a shared dictionary its reader does not
+// hold; then load(arg), which hands the reader its segment's dictionaries
+// (storage_segment_dictionaries), and decode(arg) again: data_corrupted (naming `companion`) when
+// the segment does not hold it either.
+void storage_decode_with_dictionaries(Relation companion, bool (*decode)(void* arg), void (*load)(void* arg), void* arg);
 // Decodes an encoded batch column with `decoder` (bridge::decoder_decode); a column that needs a
 // shared dictionary the decoder does not hold gets the dictionaries of its segment first
 // (storage_segment_dictionaries of the companion row in `row`). data_corrupted when the segment

@@ -104,7 +104,7 @@ void coded_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& 
     out.external = dict;
   }
   out.codes.resize(p.info.rows);
-  std::fill(out.codes.begin(), out.codes.end(), 0u);
+  if (!out.codes.empty()) std::memset(out.codes.data(), 0, out.codes.size() * sizeof(uint32_t));  // (std::fill: a loop)
   if (present) {
     std::vector<int64_t, UninitializedAllocator<int64_t>> v(ks.size());
     if (gather_ints(r, p.m, ks.data(), ks.size(), v.data())) {
@@ -121,35 +121,44 @@ void coded_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& 
   r.expect_end("trailing bytes in column body");
 }
 
-// Plain strings: the lengths (every one: the offsets are their sums), then only the selected
-// values' bytes.
-void plain_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& ks, const DecodeOptions& opt,
-                DecodedColumn& out) {
-  const size_t n = p.info.rows, m = p.m;
+// The lengths of a plain-string body (every one: the offsets are their sums) and its values' bytes.
+struct PlainBody {
   std::vector<int64_t, UninitializedAllocator<int64_t>> lens;  // empty: every value `one` bytes
   size_t one = 0;
+  const uint8_t* body = nullptr;
+  size_t len(size_t k) const { return lens.empty() ? one : static_cast<size_t>(lens[k]); }
+};
+
+PlainBody read_plain_body(const Parsed& p, ByteReader& r, const DecodeOptions& opt) {
+  const size_t m = p.m;
+  PlainBody b;
   uint64_t total = 0;
   ByteReader probe = r;
   if (probe.u8() == kIntConst) {  // every value of one length
     const int64_t l = probe.svarint();
     if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes / std::max<size_t>(m, 1)) corrupt("bad value length");
     r = probe;
-    one = static_cast<size_t>(l);
+    b.one = static_cast<size_t>(l);
     total = static_cast<uint64_t>(l) * m;
   } else {
-    lens.resize(m);
-    decode_ints(r, m, lens.data());
-    for (int64_t l : lens) {
+    b.lens.resize(m);
+    decode_ints(r, m, b.lens.data());
+    for (int64_t l : b.lens) {
       if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes) corrupt("bad value length");
       total += static_cast<uint64_t>(l);
       if (total > opt.max_output_bytes) corrupt("values exceed size limit");
     }
   }
-  const uint8_t* body = r.bytes(total);
+  b.body = r.bytes(total);
   r.expect_end("trailing bytes in column body");
-  auto len_of = [&](size_t k) { return lens.empty() ? one : static_cast<size_t>(lens[k]); };
+  return b;
+}
+
+// Plain strings: only the selected values' bytes.
+void plain_rows(const Parsed& p, const PlainBody& b, const Index& rows, const Index& ks, DecodedColumn& out) {
+  const size_t n = p.info.rows;
   uint64_t bytes = 0;
-  for (size_t j = 0; j < ks.size(); ++j) bytes += len_of(ks[j]);
+  for (size_t j = 0; j < ks.size(); ++j) bytes += b.len(ks[j]);
   out.data.resize(bytes);
   out.offsets.resize(n + 1);  // every entry written below
   // start of value k: the sum of the lengths before it (a running sum over the increasing ks)
@@ -158,15 +167,15 @@ void plain_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& 
   uint32_t at = 0;
   size_t row = 0;
   for (size_t j = 0; j < ks.size(); ++j) {
-    if (lens.empty()) {
-      start = static_cast<uint64_t>(ks[j]) * one;
+    if (b.lens.empty()) {
+      start = static_cast<uint64_t>(ks[j]) * b.one;
     } else {
-      for (; summed < ks[j]; ++summed) start += static_cast<uint64_t>(lens[summed]);
+      for (; summed < ks[j]; ++summed) start += static_cast<uint64_t>(b.lens[summed]);
     }
-    const uint32_t l = static_cast<uint32_t>(len_of(ks[j]));
+    const uint32_t l = static_cast<uint32_t>(b.len(ks[j]));
     std::fill(out.offsets.begin() + static_cast<std::ptrdiff_t>(row), out.offsets.begin() + rows[j] + 1, at);
     row = rows[j] + 1;
-    if (l != 0) std::memcpy(out.data.data() + at, body + start, l);  // (data() may be null when empty)
+    if (l != 0) std::memcpy(out.data.data() + at, b.body + start, l);  // (data() may be null when empty)
     at += l;
   }
   std::fill(out.offsets.begin() + static_cast<std::ptrdiff_t>(row), out.offsets.end(), at);
@@ -189,7 +198,7 @@ void rows_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& o
   } else if (p.info.codec == Codec::Dictionary || p.info.codec == Codec::ExtDictionary) {
     coded_rows(p, r, rows, ks, dict, opt, out);
   } else {
-    plain_rows(p, r, rows, ks, opt, out);
+    plain_rows(p, read_plain_body(p, r, opt), rows, ks, out);
   }
   out.validity.swap(p.bitmap);
 }
@@ -225,12 +234,13 @@ bool select_equal_strings(std::span<const uint8_t> bytes, std::span<const std::s
     Parsed& p = parsed.p;
     const size_t m = p.m;
     std::vector<uint64_t> vbits((m + 63) / 64, 0);
-    ByteReader probe(p.body, p.body_len);
-    if (m > 0 && probe.u8() == kIntConst) {  // one length: value k at k * len
-      const int64_t l = probe.svarint();
-      if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes / m) corrupt("bad value length");
-      const size_t len = static_cast<size_t>(l);
-      const char* body = reinterpret_cast<const char*>(probe.bytes(len * m));
+    // (the lengths are read once: the matching values' bytes below come from the same body)
+    ByteReader r(p.body, p.body_len);
+    PlainBody b;
+    if (m > 0) b = read_plain_body(p, r, opt);
+    const char* body = reinterpret_cast<const char*>(b.body);
+    if (m > 0 && b.lens.empty()) {  // one length: value k at k * len
+      const size_t len = b.one;
       for (std::string_view v : values) {
         if (v.size() != len) continue;
         if (len >= 8 && len <= 16) {  // two (overlapping) 8-byte words compare the whole value
@@ -255,26 +265,16 @@ bool select_equal_strings(std::span<const uint8_t> bytes, std::span<const std::s
         }
       }
     } else if (m > 0) {
-      probe = ByteReader(p.body, p.body_len);
-      std::vector<int64_t, UninitializedAllocator<int64_t>> lens(m);
-      decode_ints(probe, m, lens.data());
-      uint64_t total = 0;
-      for (int64_t l : lens) {
-        if (l < 0 || static_cast<uint64_t>(l) > opt.max_output_bytes) corrupt("bad value length");
-        total += static_cast<uint64_t>(l);
-        if (total > opt.max_output_bytes) corrupt("values exceed size limit");
-      }
-      const char* body = reinterpret_cast<const char*>(probe.bytes(total));
       size_t at = 0;
       for (size_t k = 0; k < m; ++k) {
-        const std::string_view x(body + at, static_cast<size_t>(lens[k]));
+        const std::string_view x(body + at, static_cast<size_t>(b.lens[k]));
         for (std::string_view v : values) {
           if (x == v) {
             vbits[k >> 6] |= uint64_t{1} << (k & 63);
             break;
           }
         }
-        at += static_cast<size_t>(lens[k]);
+        at += static_cast<size_t>(b.lens[k]);
       }
     }
     if (p.info.null_count == 0) {
@@ -288,11 +288,10 @@ bool select_equal_strings(std::span<const uint8_t> bytes, std::span<const std::s
     out.null_count = p.info.null_count;
     Index rows, ks;
     selected_values(p, bits, rows, ks);
-    ByteReader r(p.body, p.body_len);
     if (m == 0) {
       out.offsets.assign(p.info.rows + 1, 0);
     } else {
-      plain_rows(p, r, rows, ks, opt, out);
+      plain_rows(p, b, rows, ks, out);
     }
     out.validity.swap(p.bitmap);
   } catch (...) {

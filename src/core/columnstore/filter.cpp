@@ -228,6 +228,14 @@ void bytes_predicate(const DecodedColumn& col, const FilterPredicate& p, uint64_
     // once per dictionary entry, then a lookup per row
     const size_t entries = col.external ? col.external->size() : col.dict_offsets.size() - 1;
     scratch.assign(std::max<size_t>(entries, 1), 0);  // (NULL rows hold code 0)
+    if (col.external && (p.op == FilterOp::Eq || p.op == FilterOp::In)) {
+      // A shared dictionary (hundreds of device ids, say) has a lookup table: the constants' codes
+      // from it (its entries are distinct, so each constant is at most one entry).
+      for (const std::string& c : p.bytes)
+        if (const std::optional<uint32_t> code = col.external->find(c)) scratch[*code] = 1;
+      const uint8_t* m = scratch.data();
+      return kernel(col.codes.data(), rows, sel, [m](uint32_t code) { return m[code] != 0; });
+    }
     for (size_t e = 0; e < entries; ++e) {
       const std::string_view s =
           col.external ? col.external->entry(e)
@@ -351,7 +359,10 @@ BatchFilter::BatchFilter(std::vector<FilterPredicate> predicates) : predicates_(
   }
 }
 
-const std::vector<uint64_t>& BatchFilter::evaluate(std::span<const DecodedColumn* const> columns) {
+const std::vector<uint64_t>& BatchFilter::evaluate(std::span<const DecodedColumn* const> columns,
+                                                   std::span<const uint8_t> applied,
+                                                   std::span<const std::vector<uint64_t>> matches) {
+  auto done = [&](size_t column) { return column < applied.size() && applied[column] != 0; };
   rows_ = 0;
   bool have_rows = false;
   for (const FilterPredicate& p : predicates_) {
@@ -370,7 +381,13 @@ const std::vector<uint64_t>& BatchFilter::evaluate(std::span<const DecodedColumn
   const size_t words = (rows_ + 63) / 64;
   selection_.assign(words, ~uint64_t{0});
   if (rows_ % 64) selection_[words - 1] = (uint64_t{1} << (rows_ % 64)) - 1;
+  for (size_t c = 0; c < applied.size(); ++c) {
+    if (!done(c)) continue;
+    if (c >= matches.size() || matches[c].size() != words) bad("filter matches of a different row count");
+    for (size_t w = 0; w < words; ++w) selection_[w] &= matches[c][w];
+  }
   for (const FilterPredicate& p : predicates_) {
+    if (done(p.column)) continue;
     apply_predicate(*columns[p.column], p, selection_.data(), entry_match_);
     if (count_selected(selection_) == 0) break;
   }

@@ -62,7 +62,11 @@ class BatchFilter {
   // word w is row 64w + i, bits past the last row clear. `columns[p.column]` must be decoded
   // columns of the same batch, of the predicate's type (Error(invalid_argument) otherwise).
   // The result is valid until the next call.
-  const std::vector<uint64_t>& evaluate(std::span<const codec::DecodedColumn* const> columns);
+  // A column c with applied[c] set had its predicates applied already (on its encoded values,
+  // say): matches[c] (as many words as the result) is ANDed in instead of running them.
+  const std::vector<uint64_t>& evaluate(std::span<const codec::DecodedColumn* const> columns,
+                                        std::span<const uint8_t> applied = {},
+                                        std::span<const std::vector<uint64_t>> matches = {});
   size_t rows() const { return rows_; }
 
   const std::vector<FilterPredicate>& predicates() const { return predicates_; }

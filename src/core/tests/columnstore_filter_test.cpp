@@ -295,6 +295,57 @@ TEST(ColumnstoreFilter, DictionaryFormEvaluatedPerEntry) {
   EXPECT_EQ(count_selected(g.evaluate(std::span(&p, 1))), 667u);
 }
 
+TEST(ColumnstoreFilter, SharedDictionaryEqualityByLookup) {
+  // codes into an external dictionary of 600 ids: = and IN find their codes in its lookup table
+  std::vector<std::string> ids;
+  for (int i = 0; i < 600; ++i) ids.push_back("dev_" + std::to_string(100000 + i));
+  std::vector<std::string_view> entries(ids.begin(), ids.end());
+  const Dictionary dict = Dictionary::build(ColumnType::Varlen, entries);
+  std::vector<std::string_view> v;
+  for (int r = 0; r < 1000; ++r) v.push_back(entries[(r * 7) % 600]);
+  EncodeOptions eo;
+  eo.dictionary = &dict;
+  DecodedColumn d = decode_column(encode_column(ColumnType::Varlen, ColumnView::of_varlen(v.data(), v.size()), eo),
+                                  ColumnType::Varlen, &dict);
+  ASSERT_TRUE(d.dictionary_form());
+  ASSERT_EQ(d.external, &dict);
+  const DecodedColumn* p = &d;
+  std::vector<uint32_t> idx;
+  BatchFilter eq({FilterPredicate::cmp_bytes(0, ColumnType::Varlen, FilterOp::Eq, "dev_100007")});
+  EXPECT_EQ(selected_rows(eq.evaluate(std::span(&p, 1)), idx), 2u);  // rows 1 and 601
+  EXPECT_EQ(idx[0], 1u);
+  EXPECT_EQ(idx[1], 601u);
+  BatchFilter none({FilterPredicate::cmp_bytes(0, ColumnType::Varlen, FilterOp::Eq, "dev_0")});
+  EXPECT_EQ(count_selected(none.evaluate(std::span(&p, 1))), 0u);
+  FilterPredicate in{0, ColumnType::Varlen, FilterOp::In, {}, {}, {"dev_100000", "nope", "dev_100007", "dev_100000"}};
+  BatchFilter g({in});
+  EXPECT_EQ(count_selected(g.evaluate(std::span(&p, 1))), 4u);  // rows 0, 600, 1, 601
+  BatchFilter ne({FilterPredicate::cmp_bytes(0, ColumnType::Varlen, FilterOp::Ne, "dev_100007")});
+  EXPECT_EQ(count_selected(ne.evaluate(std::span(&p, 1))), 998u);
+}
+
+TEST(ColumnstoreFilter, AppliedColumnsUseTheirMatches) {
+  // column 0's predicate already applied elsewhere: its matches are ANDed in, not evaluated again
+  std::vector<int64_t> a(130), b(130);
+  for (int r = 0; r < 130; ++r) a[r] = r % 2, b[r] = r % 3;
+  DecodedColumn da = decode_column(encode_column(ColumnType::Int64, ColumnView::of_fixed(a.data(), a.size())),
+                                   ColumnType::Int64);
+  DecodedColumn db = decode_column(encode_column(ColumnType::Int64, ColumnView::of_fixed(b.data(), b.size())),
+                                   ColumnType::Int64);
+  const DecodedColumn* cols[] = {&da, &db};
+  BatchFilter f({FilterPredicate::cmp_int(0, ColumnType::Int64, FilterOp::Eq, 1),
+                 FilterPredicate::cmp_int(1, ColumnType::Int64, FilterOp::Eq, 0)});
+  EXPECT_EQ(count_selected(f.evaluate(cols)), 22u);  // odd multiples of 3 below 130
+  std::vector<std::vector<uint64_t>> matches(2);
+  matches[0] = {0x5, 0, 0};  // rows 0 and 2 (even: column 0's predicate would reject them)
+  const std::vector<uint8_t> applied = {1, 0};
+  std::vector<uint32_t> idx;
+  EXPECT_EQ(selected_rows(f.evaluate(cols, applied, matches), idx), 1u);
+  EXPECT_EQ(idx[0], 0u);
+  matches[0] = {~uint64_t{0}};  // one word for 130 rows
+  EXPECT_THROW(f.evaluate(cols, applied, matches), Error);
+}
+
 TEST(ColumnstoreFilter, BatchSkippingFromMinMax) {
   ColumnStats st;
   st.rows = 1000;
