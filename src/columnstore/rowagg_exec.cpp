@@ -186,6 +186,7 @@ struct RowAggState {
   int* tail_attnos;
   int tail_maxatt;
   int64 tail_direct_reads;  // children read as bitmap heap scans by the node (EXPLAIN ANALYZE)
+  int64 tail_tid_lists;     // of which read from TIDs in an array (collect_tids), no TIDBitmap
 };
 
 // A page of the bitmap read ahead: its bitmap entry (copied: the iterator reuses its own), and for
@@ -873,7 +874,9 @@ void bitmap_begin(RowAggState* st, PlanState* ps) {
   st->tail_ntids = st->tail_tidpos = 0;
   st->tail_tbm = nullptr;
   st->tail_iter = nullptr;
-  if (!collect_tids(st, outerPlanState(ps))) {
+  if (collect_tids(st, outerPlanState(ps))) {
+    st->tail_tid_lists += st->tail_tbm == nullptr ? 1 : 0;
+  } else {
     Node* bitmap = MultiExecProcNode(outerPlanState(ps));
     if (bitmap == nullptr || !IsA(bitmap, TIDBitmap))
       ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("unrecognized result from subplan")));
@@ -1569,8 +1572,10 @@ void explain_rowagg(CustomScanState* node, List* ancestors, ExplainState* es) {
   if (!es->analyze) return;
   ExplainPropertyInteger("Rows Aggregated", nullptr, st->rows_in, es);
   ExplainPropertyInteger("Partial Groups", nullptr, st->groups_out, es);
-  if (st->tail_append != nullptr)
+  if (st->tail_append != nullptr) {
     ExplainPropertyInteger("Bitmap Heap Scans Read Directly", nullptr, st->tail_direct_reads, es);
+    ExplainPropertyInteger("Bitmap Heap Scans Read From TID Lists", nullptr, st->tail_tid_lists, es);
+  }
 }
 
 const CustomExecMethods exec_methods = {
