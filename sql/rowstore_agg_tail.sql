@@ -76,6 +76,14 @@ SET work_mem = '64kB';
 SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
 SELECT * FROM tail_plan($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct > 'acct_0'$$, true);
 SELECT same($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct > 'acct_0'$$);
+-- Pages prefetched further ahead from a second iterator of the TIDBitmap, and not at all.
+SET effective_io_concurrency = 32;
+SELECT same($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct > 'acct_0'$$);
+SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
+SET effective_io_concurrency = 0;
+SELECT same($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct > 'acct_0'$$);
+SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
+RESET effective_io_concurrency;
 RESET work_mem;
 -- A generic plan: chunks excluded at executor start, right before and after a refresh moves the
 -- watermark, and the account a parameter.
