@@ -209,6 +209,7 @@ struct PrefetchedPage {
   Buffer recent;
 };
 constexpr int kPrefetchMax = 64;  // (effective_io_concurrency beyond this: 64 pages ahead)
+constexpr int kPrefetchQueue = 128;  // the queue's room (a power of two, above kPrefetchMax + 1)
 
 enum KeyKind : uint8 { kKeyByval, kKeyBucket, kKeyVarlen };
 
@@ -893,7 +894,7 @@ void bitmap_begin(RowAggState* st, PlanState* ps) {
   if (!st->tail_pf_done && st->tail_tbm != nullptr) st->tail_pf_iter = tbm_begin_iterate(st->tail_tbm);
   if (!st->tail_pf_done && st->tail_pfq == nullptr)
     st->tail_pfq = (PrefetchedPage*)MemoryContextAlloc(st->css.ss.ps.state->es_query_cxt,
-                                                       sizeof(PrefetchedPage) * (kPrefetchMax + 1));
+                                                       sizeof(PrefetchedPage) * kPrefetchQueue);
   if (st->tail_ahead == nullptr) {
     MemoryContext cxt = st->css.ss.ps.state->es_query_cxt;
     st->tail_ahead = (AheadPage*)MemoryContextAllocZero(cxt, sizeof(AheadPage) * kAhead);
@@ -935,10 +936,13 @@ void bitmap_end(RowAggState* st) {
 // Prefetches the bitmap's pages up to tail_pf_max beyond the last one taken into the ring (the
 // pages of the ring are pinned, that is read, as they enter it), as BitmapHeapScan prefetches:
 // the kernel reads them while the node aggregates the ring's. A page already in shared buffers
-// costs the lookup that ReadRecentBuffer then saves.
+// costs the buffer mapping lookup that ReadRecentBuffer then saves.
 void tail_prefetch(RowAggState* st, HeapScanDesc hs) {
-  while (!st->tail_pf_done && st->tail_pf_pages < st->tail_pages_in + st->tail_pf_max &&
-         st->tail_pfq_count <= kPrefetchMax) {
+  if (st->tail_pf_done) return;
+  const int64 target = st->tail_pages_in + st->tail_pf_max;
+  int64 pages = st->tail_pf_pages;
+  int count = st->tail_pfq_count;
+  while (pages < target && count < kPrefetchQueue) {
     BlockNumber block;
     if (st->tail_pf_iter != nullptr) {
       const TBMIterateResult* r = tbm_iterate(st->tail_pf_iter);
@@ -949,31 +953,38 @@ void tail_prefetch(RowAggState* st, HeapScanDesc hs) {
       block = r->blockno;
     } else {
       const uint64* t = st->tail_tids;
-      if (st->tail_pf_pos >= st->tail_ntids) {
+      const int64 n = st->tail_ntids;
+      int64 pos = st->tail_pf_pos;
+      if (pos >= n) {
         st->tail_pf_done = true;
         break;
       }
-      block = (BlockNumber)(t[st->tail_pf_pos] >> 16);
-      while (st->tail_pf_pos < st->tail_ntids && (BlockNumber)(t[st->tail_pf_pos] >> 16) == block)
-        st->tail_pf_pos++;
+      const uint64 b = t[pos] >> 16;
+      do ++pos;
+      while (pos < n && (t[pos] >> 16) == b);
+      st->tail_pf_pos = pos;
+      block = (BlockNumber)b;
     }
-    st->tail_pf_pages++;
-    PrefetchedPage* q = &st->tail_pfq[(st->tail_pfq_head + st->tail_pfq_count) % (kPrefetchMax + 1)];
+    pages++;
+    PrefetchedPage* q = &st->tail_pfq[(st->tail_pfq_head + count) & (kPrefetchQueue - 1)];
     q->block = block;
-    q->recent = InvalidBuffer;
-    if (block < hs->rs_nblocks) q->recent = PrefetchBuffer(hs->rs_base.rs_rd, MAIN_FORKNUM, block).recent_buffer;
-    st->tail_pfq_count++;
+    q->recent = block < hs->rs_nblocks ? PrefetchBuffer(hs->rs_base.rs_rd, MAIN_FORKNUM, block).recent_buffer
+                                       : InvalidBuffer;
+    count++;
   }
+  st->tail_pf_pages = pages;
+  st->tail_pfq_count = count;
 }
 
 // The buffer that prefetching found for the page `block` entering the ring, or InvalidBuffer. (The
 // queue's pages come in the ring's order; a page split in two runs of TIDs is queued once.)
 Buffer tail_prefetched(RowAggState* st, BlockNumber block) {
-  if (st->tail_pfq_count == 0 || st->tail_pfq[st->tail_pfq_head].block != block) return InvalidBuffer;
-  const Buffer recent = st->tail_pfq[st->tail_pfq_head].recent;
-  st->tail_pfq_head = (st->tail_pfq_head + 1) % (kPrefetchMax + 1);
+  if (st->tail_pfq_count == 0) return InvalidBuffer;
+  const PrefetchedPage* q = &st->tail_pfq[st->tail_pfq_head];
+  if (q->block != block) return InvalidBuffer;
+  st->tail_pfq_head = (st->tail_pfq_head + 1) & (kPrefetchQueue - 1);
   st->tail_pfq_count--;
-  return recent;
+  return q->recent;
 }
 
 // Pins a new page of the ring (an exact page without recheck, when the node may read pages itself).
