@@ -20,14 +20,15 @@ VACUUM ANALYZE st;
 -- The tail chunk's bitmap heap scan (small tables otherwise get a sequential or index scan).
 SET enable_seqscan = off;
 SET enable_indexscan = off;
--- The plan's lines about the tail (with `counts`, EXPLAIN ANALYZE's).
+-- The plan's lines about the tail (with `counts`, EXPLAIN ANALYZE's); st's chunks are hypertable
+-- 1's, mt's (below) 3's.
 CREATE FUNCTION tail_plan(query text, counts bool DEFAULT false) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE line text;
 BEGIN
   FOR line IN EXECUTE 'EXPLAIN (COSTS OFF' || CASE WHEN counts THEN ', ANALYZE, TIMING OFF, SUMMARY OFF' ELSE '' END
                       || ') ' || query LOOP
-    IF line ~ '(Aggregate|ChunkAppend\) on st|Bitmap (Heap|Index) Scan on _hyper_1|BitmapOr|read directly|Read Directly|Rows Aggregated|Heap Blocks|excluded)' THEN
-      RETURN NEXT regexp_replace(line, '_hyper_[0-9]+_[0-9]+_chunk( st_[0-9]+)?', '<chunk>', 'g');
+    IF line ~ '(Aggregate|ChunkAppend\) on (st|mt)|Bitmap (Heap|Index) Scan on _hyper_[13]_|Scan\) on _hyper_3_|BitmapOr|SubPlan|Nested Loop|read directly|Read Directly|TID Lists|Rows Aggregated|Heap Blocks|excluded)' THEN
+      RETURN NEXT regexp_replace(line, '_hyper_[0-9]+_[0-9]+_chunk( (st|mt)_[0-9]+)?', '<chunk>', 'g');
     END IF;
   END LOOP;
 END $$;
@@ -43,7 +44,8 @@ END $$;
 SELECT * FROM tail_plan($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1' ORDER BY 1, 2$$);
 SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
 -- Two accounts: the index lists their TIDs one account after the other, out of page order (sorted
--- by the node); as a BitmapOr, a TIDBitmap built by PostgreSQL's nodes.
+-- by the node); as a BitmapOr, the chunk's scan has the watermark as a filter and is pulled through
+-- its node (the plan says nothing is read directly).
 SELECT same($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct IN ('acct_0', 'acct_2')$$);
 SELECT * FROM tail_plan($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct = 'acct_0' OR acct = 'acct_2'$$);
 SELECT same($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct = 'acct_0' OR acct = 'acct_2'$$);
@@ -75,6 +77,14 @@ SET work_mem = '64kB';
 SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
 SELECT * FROM tail_plan($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct > 'acct_0'$$, true);
 SELECT same($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct > 'acct_0'$$);
+-- Pages prefetched further ahead from a second iterator of the TIDBitmap, and not at all.
+SET effective_io_concurrency = 32;
+SELECT same($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct > 'acct_0'$$);
+SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
+SET effective_io_concurrency = 0;
+SELECT same($$SELECT bucket, acct, status, n FROM st_hourly WHERE acct > 'acct_0'$$);
+SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
+RESET effective_io_concurrency;
 RESET work_mem;
 -- A generic plan: chunks excluded at executor start, right before and after a refresh moves the
 -- watermark, and the account a parameter.
@@ -106,5 +116,75 @@ SELECT same($$SELECT a.acct, h.bucket, h.status, h.n FROM (VALUES ('acct_0'), ('
   CROSS JOIN LATERAL (SELECT * FROM st_hourly WHERE acct = a.acct) h$$);
 DROP MATERIALIZED VIEW st_hourly;
 DROP TABLE st;
+-- A hypertable queried directly, its chunks excluded at executor start (now()): 4 chunks of 6
+-- hours, the first compressed (pulled through its node), the others read by bitmap heap scans.
+CREATE TABLE mt (ts timestamptz NOT NULL, acct int NOT NULL, v int, s text);
+SELECT create_hypertable('mt', 'ts', chunk_time_interval => interval '6 hours', create_default_indexes => false);
+CREATE INDEX mt_acct_ts ON mt (acct, ts);
+INSERT INTO mt SELECT '2024-01-01'::timestamptz + g * interval '3 seconds', g % 50, g % 1000, 's' || (g % 7)
+  FROM generate_series(0, 28799) g;
+ALTER TABLE mt SET (timescaledb.compress, timescaledb.compress_segmentby = 'acct', timescaledb.compress_orderby = 'ts');
+SELECT count(compress_chunk(c)) FROM (SELECT c FROM show_chunks('mt') c ORDER BY 1 LIMIT 1) s;
+VACUUM ANALYZE mt;
+-- A compressed chunk beside bitmap heap scan children, with and without HAVING.
+SELECT * FROM tail_plan($$SELECT time_bucket('1 hour', ts), s, count(*), sum(v) FROM mt
+  WHERE acct = 7 AND ts >= now() - interval '100 years' GROUP BY 1, 2$$, true);
+SELECT same($$SELECT time_bucket('1 hour', ts), s, count(*), sum(v) FROM mt
+  WHERE acct = 7 AND ts >= now() - interval '100 years' GROUP BY 1, 2$$);
+SELECT * FROM tail_plan($$SELECT time_bucket('1 hour', ts), count(*), sum(v) FROM mt
+  WHERE acct = 7 AND ts >= now() - interval '100 years' GROUP BY 1 HAVING sum(v) > 4000$$);
+SELECT same($$SELECT time_bucket('1 hour', ts), count(*), sum(v) FROM mt
+  WHERE acct = 7 AND ts >= now() - interval '100 years' GROUP BY 1 HAVING sum(v) > 4000$$);
+-- IN (...): btree runs the array itself, the TIDs are still fetched into an array (TID Lists).
+SELECT * FROM tail_plan($$SELECT time_bucket('1 hour', ts), acct, count(*), sum(v) FROM mt
+  WHERE acct IN (3, 7, 11) AND ts >= now() - interval '100 years' GROUP BY 1, 2$$, true);
+SELECT same($$SELECT time_bucket('1 hour', ts), acct, count(*), sum(v) FROM mt
+  WHERE acct IN (3, 7, 11) AND ts >= now() - interval '100 years' GROUP BY 1, 2$$);
+-- Rescanned with a changed parameter (a correlated subquery, the LATERAL side of a nested loop):
+-- the account is the bitmap index scan's run-time key.
+SELECT * FROM tail_plan($$SELECT a, (SELECT max(n) FROM (SELECT time_bucket('1 hour', ts), count(*) AS n FROM mt
+  WHERE acct = a AND ts >= now() - interval '100 years' GROUP BY 1) x) FROM generate_series(1, 3) a$$, true);
+SELECT same($$SELECT a, (SELECT max(n) FROM (SELECT time_bucket('1 hour', ts), count(*) AS n FROM mt
+  WHERE acct = a AND ts >= now() - interval '100 years' GROUP BY 1) x) FROM generate_series(1, 3) a$$);
+SELECT * FROM tail_plan($$SELECT a, h.* FROM generate_series(1, 3) a CROSS JOIN LATERAL (SELECT time_bucket('1 hour', ts),
+  count(*), sum(v) FROM mt WHERE acct = a AND ts >= now() - interval '100 years' GROUP BY 1) h$$);
+SELECT same($$SELECT a, h.* FROM generate_series(1, 3) a CROSS JOIN LATERAL (SELECT time_bucket('1 hour', ts),
+  count(*), sum(v) FROM mt WHERE acct = a AND ts >= now() - interval '100 years' GROUP BY 1) h$$);
+-- EXPLAIN ANALYZE with timing (as auto_explain's log_timing): the children's rescans for the changed
+-- parameter run before their instrumentation starts (ExecReScan of a node whose timer runs fails).
+CREATE FUNCTION timed_plan(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, TIMING ON, COSTS OFF, SUMMARY OFF) ' || query LOOP
+    IF line ~ '(RowstoreAggregate|ChunkAppend\) on mt| on _hyper_|Read Directly)' THEN
+      RETURN NEXT regexp_replace(regexp_replace(line, '_hyper_[0-9]+_[0-9]+_chunk( mt_[0-9]+)?', '<chunk>', 'g'),
+                                 'actual time=[0-9.]+\.\.[0-9.]+ ', 'actual ');
+    END IF;
+  END LOOP;
+END $$;
+SELECT * FROM timed_plan($$SELECT a, (SELECT max(n) FROM (SELECT time_bucket('1 hour', ts), count(*) AS n FROM mt
+  WHERE acct = a AND ts >= now() - interval '100 years' GROUP BY 1) x) FROM generate_series(1, 3) a$$);
+-- REPEATABLE READ and SERIALIZABLE (where all-visible pages still go through the table AM, which
+-- takes the predicate locks).
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT same($$SELECT time_bucket('1 hour', ts), s, count(*), sum(v) FROM mt
+  WHERE acct = 7 AND ts >= now() - interval '100 years' GROUP BY 1, 2$$);
+COMMIT;
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT * FROM tail_plan($$SELECT time_bucket('1 hour', ts), s, count(*), sum(v) FROM mt
+  WHERE acct = 7 AND ts >= now() - interval '100 years' GROUP BY 1, 2$$, true);
+SELECT same($$SELECT time_bucket('1 hour', ts), s, count(*), sum(v) FROM mt
+  WHERE acct = 7 AND ts >= now() - interval '100 years' GROUP BY 1, 2$$);
+COMMIT;
+-- Most rows in compressed chunks, one bitmap heap scan child: the node, which would pull the
+-- compressed chunks' rows one at a time, is not offered; PostgreSQL's aggregation stays.
+SELECT count(compress_chunk(c)) FROM (SELECT c FROM show_chunks('mt') c ORDER BY 1 OFFSET 1 LIMIT 2) s;
+ANALYZE mt;
+SELECT * FROM tail_plan($$SELECT time_bucket('1 hour', ts), s, count(*), sum(v) FROM mt
+  WHERE acct = 7 AND ts >= now() - interval '100 years' GROUP BY 1, 2$$);
+SELECT same($$SELECT time_bucket('1 hour', ts), s, count(*), sum(v) FROM mt
+  WHERE acct = 7 AND ts >= now() - interval '100 years' GROUP BY 1, 2$$);
+DROP TABLE mt;
+DROP FUNCTION timed_plan(text);
 DROP FUNCTION tail_plan(text, bool);
 DROP FUNCTION same(text);

@@ -38,11 +38,13 @@ extern "C" {
 #include "common/hashfn.h"
 #include "executor/executor.h"
 #include "fmgr.h"
+#include "pgstat.h"
 #include "port/atomics.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/spccache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 }
@@ -174,6 +176,17 @@ struct RowAggState {
   // The pages read ahead (see "Pages read ahead"): a ring of kAhead, the oldest at tail_head.
   struct AheadPage* tail_ahead;
   int tail_head, tail_count;
+  // The pages prefetched beyond the ring (see "Pages read ahead"): a second iterator of the bitmap
+  // (or a position in the TIDs) up to tail_pf_max pages ahead of the last page pinned, and a queue
+  // of the prefetched pages' buffers, read with ReadRecentBuffer when they enter the ring.
+  TBMIterator* tail_pf_iter;
+  int64 tail_pf_pos;
+  bool tail_pf_done;
+  int tail_pf_max;
+  int64 tail_pages_in, tail_pf_pages;
+  int tail_pf_hits;  // the last prefetches that found their page in shared buffers, in a row
+  struct PrefetchedPage* tail_pfq;
+  int tail_pfq_head, tail_pfq_count;
   // Without a TIDBitmap (see collect_tids): the index's TIDs as (block << 16 | offset), in order.
   uint64* tail_tids;
   int64 tail_ntids, tail_tidpos, tail_tidcap;
@@ -183,6 +196,7 @@ struct RowAggState {
   int* tail_attnos;
   int tail_maxatt;
   int64 tail_direct_reads;  // children read as bitmap heap scans by the node (EXPLAIN ANALYZE)
+  int64 tail_tid_lists;     // of which read from TIDs in an array (collect_tids), no TIDBitmap
 };
 
 // A page of the bitmap read ahead: its bitmap entry (copied: the iterator reuses its own), and for
@@ -198,6 +212,19 @@ struct AheadPage {
   OffsetNumber lines[MaxHeapTuplesPerPage];
   TBMIterateResult* r;  // with room for MaxHeapTuplesPerPage offsets
 };
+
+// A page prefetched beyond the ring: its buffer when it was in shared buffers already.
+struct PrefetchedPage {
+  BlockNumber block;
+  Buffer recent;
+};
+constexpr int kPrefetchMax = 64;  // (effective_io_concurrency beyond this: 64 pages ahead)
+constexpr int kPrefetchQueue = 128;  // the queue's room (a power of two, above kPrefetchMax + 1)
+// After kPrefetchHits prefetches in a row found their pages in shared buffers, one page in
+// kPrefetchSample is looked up until one is not there (the others are read by ReadBuffer as
+// without prefetching): a lookup ahead of every cached page cost ~5% of the backend's CPU.
+constexpr int kPrefetchHits = 32;
+constexpr int64 kPrefetchSample = 8;
 
 enum KeyKind : uint8 { kKeyByval, kKeyBucket, kKeyVarlen };
 
@@ -736,12 +763,14 @@ bool collect_tids(RowAggState* st, PlanState* outer) {
   if (scan == nullptr || bis->biss_NumArrayKeys != 0 || bis->biss_RelationDesc->rd_rel->relam != BTREE_AM_OID ||
       bis->biss_RelationDesc->rd_indam->amgettuple == nullptr)
     return false;
-  if (outer->instrument != nullptr) InstrStartNode(outer->instrument);
-  // (as MultiExecProcNode and MultiExecBitmapIndexScan: a rescan for changed parameters, the
-  // run-time keys' values first)
+  // (as MultiExecProcNode: a rescan for changed parameters, and the run-time keys' values, before
+  // the node's instrumentation starts: ExecReScan ends its loop, an error while its timer runs)
   if (outer->chgParam != nullptr) ExecReScan(outer);
   if (!bis->biss_RuntimeKeysReady && bis->biss_NumRuntimeKeys != 0) ExecReScan(outer);
-  const int64 limit = Max((int64)work_mem * 1024 / (int64)sizeof(uint64), (int64)1024);
+  if (outer->instrument != nullptr) InstrStartNode(outer->instrument);
+  // (at most half of a palloc's 1 GB: the array doubles by repalloc)
+  const int64 limit = Min(Max((int64)work_mem * 1024 / (int64)sizeof(uint64), (int64)1024),
+                          (int64)(MaxAllocSize / sizeof(uint64) / 2));
   if (st->tail_tids == nullptr) {
     st->tail_tidcap = 1024;
     st->tail_tids = (uint64*)MemoryContextAlloc(st->css.ss.ps.state->es_query_cxt, sizeof(uint64) * st->tail_tidcap);
@@ -767,6 +796,11 @@ bool collect_tids(RowAggState* st, PlanState* outer) {
         ItemPointerSet(&t, (BlockNumber)(st->tail_tids[i] >> 16), (OffsetNumber)(st->tail_tids[i] & 0xffff));
         tbm_add_tuples(tbm, &t, 1, false);
       }
+      // (not kept beside the bitmap: both would hold up to work_mem)
+      pfree(st->tail_tids);
+      st->tail_tids = nullptr;
+      st->tail_tidcap = 0;
+      n = 0;
       tbm_add_tuples(tbm, tid, 1, scan->xs_recheck);
       continue;
     }
@@ -809,9 +843,9 @@ bool next_tid_page(RowAggState* st, TBMIterateResult* r) {
   return true;
 }
 
-// Whether the child `ps` is a bitmap heap scan the node reads itself; if so, its bitmap is built
-// and the specs read the chunk's attributes.
-bool bitmap_begin(RowAggState* st, PlanState* ps) {
+// Whether the child `ps` is a bitmap heap scan the node reads itself; if so, the specs read the
+// chunk's attributes (bitmap_begin then builds its bitmap).
+bool bitmap_usable(RowAggState* st, PlanState* ps) {
   if (!IsA(ps, BitmapHeapScanState) || st->tail_maxpos <= 0) return false;
   BitmapHeapScanState* bs = (BitmapHeapScanState*)ps;
   Plan* plan = ps->plan;
@@ -851,13 +885,18 @@ bool bitmap_begin(RowAggState* st, PlanState* ps) {
     memcpy(st->pos, st->tail_attnos, sizeof(int) * st->nspecs);
     st->maxpos = st->tail_maxatt;
   }
-  // What ExecProcNode would do first: a rescan for changed parameters.
-  if (ps->chgParam != nullptr) ExecReScan(ps);
   set_key_positions(st);
+  return true;
+}
+
+// The bitmap of the bitmap heap scan child `ps` (bitmap_usable) built, its pages not read yet.
+void bitmap_begin(RowAggState* st, PlanState* ps) {
   st->tail_ntids = st->tail_tidpos = 0;
   st->tail_tbm = nullptr;
   st->tail_iter = nullptr;
-  if (!collect_tids(st, outerPlanState(ps))) {
+  if (collect_tids(st, outerPlanState(ps))) {
+    st->tail_tid_lists += st->tail_tbm == nullptr ? 1 : 0;
+  } else {
     Node* bitmap = MultiExecProcNode(outerPlanState(ps));
     if (bitmap == nullptr || !IsA(bitmap, TIDBitmap))
       ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("unrecognized result from subplan")));
@@ -865,6 +904,17 @@ bool bitmap_begin(RowAggState* st, PlanState* ps) {
   }
   if (st->tail_tbm != nullptr) st->tail_iter = tbm_begin_iterate(st->tail_tbm);
   st->tail_iter_done = false;
+  // (as BitmapHeapScan prefetches: up to the tablespace's effective_io_concurrency pages)
+  Relation rel = ((ScanState*)ps)->ss_currentRelation;
+  st->tail_pf_max = Min(get_tablespace_io_concurrency(rel->rd_rel->reltablespace), kPrefetchMax);
+  st->tail_pf_pos = st->tail_pages_in = st->tail_pf_pages = 0;
+  st->tail_pf_hits = 0;
+  st->tail_pf_done = st->tail_pf_max <= 0;
+  st->tail_pfq_head = st->tail_pfq_count = 0;
+  if (!st->tail_pf_done && st->tail_tbm != nullptr) st->tail_pf_iter = tbm_begin_iterate(st->tail_tbm);
+  if (!st->tail_pf_done && st->tail_pfq == nullptr)
+    st->tail_pfq = (PrefetchedPage*)MemoryContextAlloc(st->css.ss.ps.state->es_query_cxt,
+                                                       sizeof(PrefetchedPage) * kPrefetchQueue);
   if (st->tail_ahead == nullptr) {
     MemoryContext cxt = st->css.ss.ps.state->es_query_cxt;
     st->tail_ahead = (AheadPage*)MemoryContextAllocZero(cxt, sizeof(AheadPage) * kAhead);
@@ -875,7 +925,6 @@ bool bitmap_begin(RowAggState* st, PlanState* ps) {
   st->tail_head = st->tail_count = 0;
   st->dindex = st->dcount = 0;
   st->dbuf = InvalidBuffer;
-  return true;
 }
 
 void bitmap_end(RowAggState* st) {
@@ -887,8 +936,12 @@ void bitmap_end(RowAggState* st) {
   }
   st->tail_count = 0;
   if (st->tail_iter != nullptr) tbm_end_iterate(st->tail_iter);
+  if (st->tail_pf_iter != nullptr) tbm_end_iterate(st->tail_pf_iter);
   if (st->tail_tbm != nullptr) tbm_free(st->tail_tbm);
   st->tail_iter = nullptr;
+  st->tail_pf_iter = nullptr;
+  st->tail_pf_done = true;
+  st->tail_pfq_count = 0;
   st->tail_tbm = nullptr;
   if (st->tail_cur != nullptr && st->tail_bitmap) ExecClearTuple(((ScanState*)st->tail_cur)->ss_ScanTupleSlot);
 }
@@ -900,8 +953,69 @@ void bitmap_end(RowAggState* st) {
 // prefetched; the next page to aggregate is prepared one step ahead (locked once, all-visible
 // checked, its tuples' offsets listed, their data prefetched) while the current one is aggregated.
 
+// Prefetches the bitmap's pages up to tail_pf_max beyond the last one taken into the ring (the
+// pages of the ring are pinned, that is read, as they enter it), as BitmapHeapScan prefetches:
+// the kernel reads them while the node aggregates the ring's. A page already in shared buffers
+// costs a buffer mapping lookup (which ReadRecentBuffer then saves, in part): while they all are,
+// only a sample of the pages is looked up (kPrefetchHits).
+void tail_prefetch(RowAggState* st, HeapScanDesc hs) {
+  if (st->tail_pf_done) return;
+  const int64 target = st->tail_pages_in + st->tail_pf_max;
+  int64 pages = st->tail_pf_pages;
+  int count = st->tail_pfq_count;
+  while (pages < target && count < kPrefetchQueue) {
+    BlockNumber block;
+    if (st->tail_pf_iter != nullptr) {
+      const TBMIterateResult* r = tbm_iterate(st->tail_pf_iter);
+      if (r == nullptr) {
+        st->tail_pf_done = true;
+        break;
+      }
+      block = r->blockno;
+    } else {
+      const uint64* t = st->tail_tids;
+      const int64 n = st->tail_ntids;
+      int64 pos = st->tail_pf_pos;
+      if (pos >= n) {
+        st->tail_pf_done = true;
+        break;
+      }
+      const uint64 b = t[pos] >> 16;
+      do ++pos;
+      while (pos < n && (t[pos] >> 16) == b);
+      st->tail_pf_pos = pos;
+      block = (BlockNumber)b;
+    }
+    pages++;
+    PrefetchedPage* q = &st->tail_pfq[(st->tail_pfq_head + count) & (kPrefetchQueue - 1)];
+    q->block = block;
+    q->recent = InvalidBuffer;
+    if (block < hs->rs_nblocks && (st->tail_pf_hits < kPrefetchHits || pages % kPrefetchSample == 0)) {
+      q->recent = PrefetchBuffer(hs->rs_base.rs_rd, MAIN_FORKNUM, block).recent_buffer;
+      st->tail_pf_hits = BufferIsValid(q->recent) ? st->tail_pf_hits + 1 : 0;
+    }
+    count++;
+  }
+  st->tail_pf_pages = pages;
+  st->tail_pfq_count = count;
+}
+
+// The buffer that prefetching found for the page `block` entering the ring, or InvalidBuffer. (The
+// queue's pages come in the ring's order; a page split in two runs of TIDs is queued once.)
+Buffer tail_prefetched(RowAggState* st, BlockNumber block) {
+  if (st->tail_pfq_count == 0) return InvalidBuffer;
+  const PrefetchedPage* q = &st->tail_pfq[st->tail_pfq_head];
+  if (q->block != block) return InvalidBuffer;
+  st->tail_pfq_head = (st->tail_pfq_head + 1) & (kPrefetchQueue - 1);
+  st->tail_pfq_count--;
+  return q->recent;
+}
+
 // Pins a new page of the ring (an exact page without recheck, when the node may read pages itself).
 void ahead_read(RowAggState* st, HeapScanDesc hs, AheadPage* a) {
+  st->tail_pages_in++;
+  tail_prefetch(st, hs);
+  const Buffer recent = tail_prefetched(st, a->r->blockno);
   const TBMIterateResult* r = a->r;
   a->buf = InvalidBuffer;
   a->prepared = false;
@@ -912,7 +1026,13 @@ void ahead_read(RowAggState* st, HeapScanDesc hs, AheadPage* a) {
     a->nlines = 0;
     return;
   }
-  a->buf = ReadBuffer(hs->rs_base.rs_rd, r->blockno);
+  Relation rel = hs->rs_base.rs_rd;
+  if (BufferIsValid(recent) && ReadRecentBuffer(rel->rd_node, MAIN_FORKNUM, r->blockno, recent)) {
+    a->buf = recent;
+    pgstat_count_buffer_read(rel);  // (as ReadBuffer counts a hit)
+    pgstat_count_buffer_hit(rel);
+  } else
+    a->buf = ReadBuffer(rel, r->blockno);
   const char* page = (const char*)BufferGetPage(a->buf);
   __builtin_prefetch(page);
   for (int i = 0; i < r->ntuples && i < 4; ++i)
@@ -968,11 +1088,13 @@ void bitmap_page_am(RowAggState* st, BitmapHeapScanState* bs, TBMIterateResult* 
   release_page(st);
   st->dindex = st->dcount = 0;
   TableScanDesc scan = bs->ss.ss_currentScanDesc;
-  if (!table_scan_bitmap_next_block(scan, r)) return;
+  // (counted as BitmapHeapNext counts them, also a page past the scan's end)
+  const bool valid = table_scan_bitmap_next_block(scan, r);
   if (r->ntuples >= 0)
     bs->exact_pages++;
   else
     bs->lossy_pages++;
+  if (!valid) return;
   TupleTableSlot* slot = bs->ss.ss_ScanTupleSlot;
   ExprContext* econtext = bs->ss.ps.ps_ExprContext;
   while (table_scan_bitmap_next_tuple(scan, r, slot)) {
@@ -1035,8 +1157,8 @@ bool bitmap_fill_n(RowAggState* st, BitmapHeapScanState* bs) {
         deform(st, t, ItemIdGetLength(lp));
         add_row_n<NKEY>(st, st->dvalues, st->disnull);
       }
-      bs->exact_pages++;
     }
+    bs->exact_pages++;  // (also one without visible tuples, as BitmapHeapNext counts it)
     if (BufferIsValid(a->buf)) ReleaseBuffer(a->buf);
     a->buf = InvalidBuffer;
   }
@@ -1087,19 +1209,27 @@ void fill_tail(RowAggState* st) {
       PlanState* ps = chunk_append_child(st->tail_append, st->tail_next++);
       if (ps == nullptr) continue;
       st->tail_cur = ps;
-      // (the bitmap index scans run in bitmap_begin: their time and buffers count in the heap
-      // scan's and the ChunkAppend's, as PostgreSQL's nodes count their children's)
-      if (ainstr != nullptr) InstrStartNode(ainstr);
-      if (ps->instrument != nullptr) InstrStartNode(ps->instrument);
-      st->tail_bitmap = bitmap_begin(st, ps);
-      st->tail_direct_reads += st->tail_bitmap ? 1 : 0;
-      if (ps->instrument != nullptr) InstrStopNode(ps->instrument, 0);
-      if (ainstr != nullptr) InstrStopNode(ainstr, 0);
-      if (!st->tail_bitmap) {
+      // (the child's layout, its bitmap and the pages' ring live as long as the query)
+      MemoryContext old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+      st->tail_bitmap = bitmap_usable(st, ps);
+      if (st->tail_bitmap) {
+        // What ExecProcNode does before the node's instrumentation starts (ExecReScan ends the
+        // node's loop, an error while its timer runs): a rescan for changed parameters.
+        if (ps->chgParam != nullptr) ExecReScan(ps);
+        // (the bitmap index scans run in bitmap_begin: their time and buffers count in the heap
+        // scan's and the ChunkAppend's, as PostgreSQL's nodes count their children's)
+        if (ainstr != nullptr) InstrStartNode(ainstr);
+        if (ps->instrument != nullptr) InstrStartNode(ps->instrument);
+        bitmap_begin(st, ps);
+        st->tail_direct_reads++;
+        if (ps->instrument != nullptr) InstrStopNode(ps->instrument, 0);
+        if (ainstr != nullptr) InstrStopNode(ainstr, 0);
+      } else {
         memcpy(st->pos, st->tail_pos, sizeof(int) * st->nspecs);
         st->maxpos = st->tail_maxpos;
         set_key_positions(st);
       }
+      MemoryContextSwitchTo(old);
     }
     const int64 before = st->rows_in;
     Instrumentation* instr = st->tail_bitmap ? st->tail_cur->instrument : nullptr;
@@ -1534,19 +1664,33 @@ void initialize_worker_rowagg(CustomScanState* node, shm_toc* toc, void* coordin
   pg_atomic_fetch_add_u32(&shared->workers, 1);
 }
 
+// Whether one of the ChunkAppend's children is a bitmap heap scan the node may read itself (the
+// plan's side of bitmap_usable).
+bool tail_has_bitmap_child(RowAggState* st) {
+  ListCell* lc;
+  foreach (lc, ((CustomScan*)st->child->plan)->custom_plans) {
+    const Plan* p = (const Plan*)lfirst(lc);
+    if (IsA(p, BitmapHeapScan) && p->qual == NIL && !p->parallel_aware && p->initPlan == NIL) return true;
+  }
+  return false;
+}
+
 void explain_rowagg(CustomScanState* node, List* ancestors, ExplainState* es) {
   RowAggState* st = (RowAggState*)node;
   ExplainPropertyText("Grouped By", st->nkeycols == 0 ? "nothing" : "hashed row values", es);
   if (st->direct) ExplainPropertyText("Heap Pages", "read directly", es);
-  if (st->tail_append != nullptr) ExplainPropertyText("Bitmap Heap Scans", "read directly", es);
+  if (st->tail_append != nullptr && tail_has_bitmap_child(st))
+    ExplainPropertyText("Bitmap Heap Scans", "read directly", es);
   if (st->direct && st->bounds_dropped > 0)
     ExplainPropertyText("Filter", "dropped (the chunk's range satisfies it)", es);
   if (st->direct && st->dcheck) ExplainPropertyText("Filter", "the time column checked per row", es);
   if (!es->analyze) return;
   ExplainPropertyInteger("Rows Aggregated", nullptr, st->rows_in, es);
   ExplainPropertyInteger("Partial Groups", nullptr, st->groups_out, es);
-  if (st->tail_append != nullptr)
+  if (st->tail_append != nullptr) {
     ExplainPropertyInteger("Bitmap Heap Scans Read Directly", nullptr, st->tail_direct_reads, es);
+    ExplainPropertyInteger("Bitmap Heap Scans Read From TID Lists", nullptr, st->tail_tid_lists, es);
+  }
 }
 
 const CustomExecMethods exec_methods = {

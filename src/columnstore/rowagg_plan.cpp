@@ -382,8 +382,20 @@ constexpr int kTailCapChunks = 16;
 Path* rowagg_append_path(PlannerInfo* root, RelOptInfo* rel, Path* append, PathTarget* target, double groups) {
   if (append->param_info != nullptr || append->parallel_aware) return nullptr;
   Path* path = make_rowagg_path(root, rel, append, target, groups, 0);
+  if (path == nullptr || !IsA(append, CustomPath)) return path;
+  // The children other than bitmap heap scans are pulled through their nodes, a row at a time,
+  // and aggregated from their slots: costed per row and column as PostgreSQL's aggregation is
+  // (cpu_operator_cost, make_rowagg_path charged a quarter of it).
+  {
+    const double ncols = list_length(target->exprs);
+    ListCell* lc;
+    foreach (lc, ((CustomPath*)append)->custom_paths) {
+      const Path* sub = (const Path*)lfirst(lc);
+      if (!IsA(sub, BitmapHeapPath)) path->total_cost += 0.75 * cpu_operator_cost * ncols * sub->rows;
+    }
+  }
   // (a ChunkAppend with plan copies, a fourth private element, has children without paths)
-  if (path == nullptr || !IsA(append, CustomPath) || list_length(((CustomPath*)append)->custom_private) > 3) return path;
+  if (list_length(((CustomPath*)append)->custom_private) > 3) return path;
   // Grouped by a bucket, the groups are at most the sum of the chunks' buckets times the other
   // grouping columns' groups (bucketed_groups), when every child has a path of its chunk.
   // (a few chunks only: estimate_num_groups per chunk is not free, and a real-time tail is a

@@ -28,18 +28,24 @@ bool guc_rowstore_agg_tail = true;
 namespace {
 
 // The ChunkAppend path of `rel` (below the projection that computes the grouping expressions)
-// when one of its children is a bitmap heap scan, or NULL.
+// when most of its estimated rows come from bitmap heap scan children (which the node reads
+// itself; it pulls the others' rows through their nodes, no faster than PostgreSQL's
+// aggregation), or NULL.
 Path* bitmap_chunk_append(RelOptInfo* rel) {
   ListCell* lc;
   foreach (lc, rel->pathlist) {
     Path* p = (Path*)lfirst(lc);
     if (IsA(p, ProjectionPath)) p = ((ProjectionPath*)p)->subpath;
     if (!is_chunk_append_path(p) || p->param_info != nullptr || p->parallel_aware) continue;
+    double bitmap_rows = 0;
+    double rows = 0;
     ListCell* sc;
     foreach (sc, ((CustomPath*)p)->custom_paths) {
       Path* sub = (Path*)lfirst(sc);
-      if (IsA(sub, BitmapHeapPath) && !sub->parallel_aware && sub->param_info == nullptr) return p;
+      rows += sub->rows;
+      if (IsA(sub, BitmapHeapPath) && !sub->parallel_aware && sub->param_info == nullptr) bitmap_rows += sub->rows;
     }
+    if (bitmap_rows > 0 && bitmap_rows >= 0.5 * rows) return p;
   }
   return nullptr;
 }
