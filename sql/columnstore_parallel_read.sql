@@ -82,6 +82,23 @@ RESET strata.compression_progress;
 SELECT companion_md5(:'chunk') AS q \gset
 SELECT (:q) = :'serial_md5' AS same_batches;
 RESET max_parallel_maintenance_workers;
+SELECT decompress_chunk(:'chunk') IS NOT NULL AS decompressed;
+
+-- The shared memory for the worker's rows cannot be created (/dev/shm full, which the test
+-- setting pretends): its error is rolled back, the backend reads every page, the same batches;
+-- the transaction goes on, and its next compression has its worker again.
+BEGIN;
+SET LOCAL strata.compression_parallel_read_fail_memory = on;
+SET LOCAL strata.compression_progress = on;
+SELECT compress_chunk(:'chunk') IS NOT NULL AS compressed;
+SELECT companion_md5(:'chunk') AS q \gset
+SELECT (:q) = :'serial_md5' AS same_batches;
+SELECT decompress_chunk(:'chunk') IS NOT NULL AS decompressed;
+SET LOCAL strata.compression_parallel_read_fail_memory = off;
+SELECT compress_chunk(:'chunk') IS NOT NULL AS compressed;
+SELECT companion_md5(:'chunk') AS q \gset
+SELECT (:q) = :'serial_md5' AS same_batches;
+COMMIT;
 
 -- Two chunks in one statement: the second compression takes the shared memory the first one
 -- kept; the batches are the serial read's.
