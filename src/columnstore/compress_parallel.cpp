@@ -9,6 +9,7 @@
 // read: it writes nothing then. C-style glue.
 #include "columnstore/compress_parallel.hpp"
 
+#include "columnstore/columnstore.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -16,7 +17,6 @@ extern "C" {
 #include "access/parallel.h"
 #include "access/table.h"
 #include "access/xact.h"
-#include "columnstore/columnstore.hpp"
 #include "executor/instrument.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
