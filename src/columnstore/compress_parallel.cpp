@@ -183,30 +183,28 @@ void shared_rows_drop() {
 // subtransaction: dsm_create raises an error when /dev/shm is full (posix_fallocate fails; a
 // container's 64 MB /dev/shm, say), and returns nullptr only when the segment slots run out;
 // either way the backend then reads every page itself, as with the setting off.
-dsm_segment* shared_rows_create(Size size) {
+dsm_segment* shared_rows_create(Size size, Relation rel) {
   dsm_segment* seg = nullptr;
   ErrorData* error = nullptr;
   const bool created = pg::pg_call_in_subtransaction(
       [&] {
         if (guc_compression_parallel_read_fail_memory)
           ereport(ERROR, (errcode(ERRCODE_DISK_FULL),
-                          errmsg("could not create a shared memory segment of %zu bytes "
-                                 "(strata.compression_parallel_read_fail_memory)",
-                                 size)));
+                          errmsg("could not create a shared memory segment (strata.compression_parallel_read_fail_memory)")));
         seg = dsm_create(size, DSM_CREATE_NULL_IF_MAXSEGMENTS);
         if (seg != nullptr) dsm_pin_mapping(seg);
       },
       &error);
   if (created) return seg;
   ereport(guc_compression_progress ? NOTICE : LOG,
-          (errmsg("compressing chunk: no shared memory for a parallel read, the backend reads every page: %s",
-                  error->message)));
+          (errmsg("compressing chunk \"%s\": no shared memory for a parallel read, the backend reads every page: %s",
+                  RelationGetRelationName(rel), error->message)));
   FreeErrorData(error);
   return nullptr;
 }
 
-// A segment of at least `size` bytes, or nullptr.
-dsm_segment* shared_rows_take(Size size) {
+// A segment of at least `size` bytes for reading `rel`, or nullptr.
+dsm_segment* shared_rows_take(Size size, Relation rel) {
   if (!shared_rows.callback) {
     pg::call_at_reset(TopTransactionContext, shared_rows_forget, nullptr);
     shared_rows.callback = true;
@@ -217,7 +215,7 @@ dsm_segment* shared_rows_take(Size size) {
     shared_rows.seg = nullptr;
   }
   if (shared_rows.seg == nullptr) {
-    shared_rows.seg = shared_rows_create(size);
+    shared_rows.seg = shared_rows_create(size, rel);
     if (shared_rows.seg == nullptr) return nullptr;
     shared_rows.size = size;
   }
@@ -250,7 +248,7 @@ ParallelRead* parallel_read_begin(Relation rel, Snapshot snap, BlockNumber nbloc
     return nullptr;
   const BlockNumber s = nblocks / 2;
   const BlockNumber npages = nblocks - s;
-  dsm_segment* data = shared_rows_take(mul_size(npages, BLCKSZ));
+  dsm_segment* data = shared_rows_take(mul_size(npages, BLCKSZ), rel);
   if (data == nullptr) return nullptr;
   const Size data_size = shared_rows.size;
   EnterParallelMode();
