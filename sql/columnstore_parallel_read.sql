@@ -100,6 +100,12 @@ SET LOCAL strata.compression_parallel_read_fail_memory = off;
 SELECT compress_chunk(:'chunk') IS NOT NULL AS compressed;
 SELECT companion_md5(:'chunk') AS q \gset
 SELECT (:q) = :'serial_md5' AS same_batches;
+-- no parallel worker free: the shared memory is let go, the backend reads every page
+SELECT decompress_chunk(:'chunk') IS NOT NULL AS decompressed;
+SET LOCAL max_parallel_workers = 0;
+SELECT compress_chunk(:'chunk') IS NOT NULL AS compressed;
+SELECT companion_md5(:'chunk') AS q \gset
+SELECT (:q) = :'serial_md5' AS same_batches;
 COMMIT;
 
 -- Two chunks in one statement: the second compression takes the shared memory the first one
