@@ -57,6 +57,7 @@ cluster_start() {
       echo "fsync = off"
       echo "full_page_writes = on"
       echo "max_worker_processes = 32"
+      echo "max_parallel_workers = 24"  # tests side by side launch parallel workers; the default 8 can run out
       echo "log_min_messages = warning"
       echo "log_line_prefix = '%m [%p] '"
       echo "max_locks_per_transaction = 1024"

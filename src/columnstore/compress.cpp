@@ -1384,6 +1384,8 @@ int64 memrows_read_heap(MemRows* m, Relation rel, Snapshot snap, Tuplesortstate*
       if (*spill == nullptr && !memrows_add_copy(m, &t)) {
         // (the page stays pinned, and nothing else changes it: the chunk is ExclusiveLocked)
         LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+        // The tuplesort's comparators run outside parallel mode: the worker is waited for first.
+        if (pread != nullptr) parallel_read_wait(pread);
         *spill = start_spill(m, rel, s, cols, ncols);
         LockBuffer(buf, BUFFER_LOCK_SHARE);
       }

@@ -9,6 +9,7 @@
 // read: it writes nothing then. C-style glue.
 #include "columnstore/compress_parallel.hpp"
 
+#include "columnstore/columnstore.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -16,6 +17,7 @@ extern "C" {
 #include "access/parallel.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "executor/instrument.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/dsm.h"
@@ -27,14 +29,16 @@ namespace strata::columnstore {
 
 bool guc_compression_parallel_read = true;
 int guc_compression_parallel_read_min_pages = 2048;
+bool guc_compression_parallel_read_fail_memory = false;
 
 namespace {
 
 // Whether `t` (in the share-locked page `buf`) is visible to the MVCC snapshot `snap`: what
-// HeapTupleSatisfiesVisibility answers, without the hint bits it sets. For a tuple that no
-// transaction deleted (xmax invalid), whose inserting transaction is not this one, the answer
-// follows from xmin's hint bits, the snapshot and the commit log, as HeapTupleSatisfiesMVCC finds
-// it; every other tuple is asked of HeapTupleSatisfiesVisibility itself.
+// HeapTupleSatisfiesVisibility answers. For a tuple that no transaction deleted (xmax invalid),
+// whose inserting transaction is not this one, the answer follows from xmin's hint bits, the
+// snapshot and the commit log, as HeapTupleSatisfiesMVCC finds it, and no hint bit is set (the
+// freshly loaded chunk's common case); every other tuple is asked of HeapTupleSatisfiesVisibility
+// itself, which may set hint bits.
 bool tuple_visible_no_hints(HeapTuple t, Snapshot snap, Buffer buf) {
   const HeapTupleHeader h = t->t_data;
   if ((h->t_infomask & HEAP_XMAX_INVALID) && !(h->t_infomask & HEAP_MOVED)) {
@@ -67,6 +71,8 @@ namespace {
 
 constexpr uint64 kKeyShared = UINT64CONST(0x5354524143500001);
 constexpr uint64 kKeySnapshot = UINT64CONST(0x5354524143500002);
+constexpr uint64 kKeyBufferUsage = UINT64CONST(0x5354524143500003);
+constexpr uint64 kKeyWalUsage = UINT64CONST(0x5354524143500004);
 
 // In the parallel context's segment.
 struct ReadShared {
@@ -95,6 +101,7 @@ Size record_head(OffsetNumber maxoff) { return MAXALIGN(sizeof(PageRecord) + siz
 
 // The worker: copies the visible tuples of pages [split, nblocks).
 void parallel_read_worker(shm_toc* toc) {
+  InstrStartParallelQuery();  // (its buffer usage is added to the backend's, as a parallel index build's)
   ReadShared* sh = (ReadShared*)shm_toc_lookup(toc, kKeyShared, false);
   Snapshot snap = RestoreSnapshot((char*)shm_toc_lookup(toc, kKeySnapshot, false));
   Relation rel = table_open(sh->relid, AccessShareLock);  // (the backend's lock group holds it already)
@@ -137,6 +144,9 @@ void parallel_read_worker(shm_toc* toc) {
   FreeAccessStrategy(strategy);
   dsm_detach(data);
   table_close(rel, AccessShareLock);
+  BufferUsage* bufusage = (BufferUsage*)shm_toc_lookup(toc, kKeyBufferUsage, false);
+  WalUsage* walusage = (WalUsage*)shm_toc_lookup(toc, kKeyWalUsage, false);
+  InstrEndParallelQuery(&bufusage[ParallelWorkerNumber], &walusage[ParallelWorkerNumber]);
 }
 
 // ---- the shared memory kept for the transaction's next compression ----
@@ -161,8 +171,40 @@ void shared_rows_forget(void*) {
   memset(&shared_rows, 0, sizeof shared_rows);
 }
 
-// A segment of at least `size` bytes, or nullptr.
-dsm_segment* shared_rows_take(Size size) {
+// Lets the segment go now (no worker could be started: nothing to keep it for).
+void shared_rows_drop() {
+  if (shared_rows.seg != nullptr) dsm_detach(shared_rows.seg);
+  shared_rows.seg = nullptr;
+  shared_rows.size = 0;
+  shared_rows.busy = false;
+}
+
+// A new segment of `size` bytes, mapped to the transaction's end, or nullptr. Created in a
+// subtransaction: dsm_create raises an error when /dev/shm is full (posix_fallocate fails; a
+// container's 64 MB /dev/shm, say), and returns nullptr only when the segment slots run out;
+// either way the backend then reads every page itself, as with the setting off.
+dsm_segment* shared_rows_create(Size size, Relation rel) {
+  dsm_segment* seg = nullptr;
+  ErrorData* error = nullptr;
+  const bool created = pg::pg_call_in_subtransaction(
+      [&] {
+        if (guc_compression_parallel_read_fail_memory)
+          ereport(ERROR, (errcode(ERRCODE_DISK_FULL),
+                          errmsg("could not create a shared memory segment (strata.compression_parallel_read_fail_memory)")));
+        seg = dsm_create(size, DSM_CREATE_NULL_IF_MAXSEGMENTS);
+        if (seg != nullptr) dsm_pin_mapping(seg);
+      },
+      &error);
+  if (created) return seg;
+  ereport(guc_compression_progress ? NOTICE : LOG,
+          (errmsg("compressing chunk \"%s\": no shared memory for a parallel read, the backend reads every page: %s",
+                  RelationGetRelationName(rel), error->message)));
+  FreeErrorData(error);
+  return nullptr;
+}
+
+// A segment of at least `size` bytes for reading `rel`, or nullptr.
+dsm_segment* shared_rows_take(Size size, Relation rel) {
   if (!shared_rows.callback) {
     pg::call_at_reset(TopTransactionContext, shared_rows_forget, nullptr);
     shared_rows.callback = true;
@@ -173,9 +215,8 @@ dsm_segment* shared_rows_take(Size size) {
     shared_rows.seg = nullptr;
   }
   if (shared_rows.seg == nullptr) {
-    shared_rows.seg = dsm_create(size, DSM_CREATE_NULL_IF_MAXSEGMENTS);
+    shared_rows.seg = shared_rows_create(size, rel);
     if (shared_rows.seg == nullptr) return nullptr;
-    dsm_pin_mapping(shared_rows.seg);
     shared_rows.size = size;
   }
   shared_rows.busy = true;
@@ -187,6 +228,8 @@ dsm_segment* shared_rows_take(Size size) {
 struct ParallelRead {
   ParallelContext* pcxt;
   ReadShared* shared;
+  BufferUsage* bufusage;  // the worker's, in the parallel context's segment
+  WalUsage* walusage;
   dsm_segment* data;
   char* base;
   Oid relid;
@@ -205,7 +248,7 @@ ParallelRead* parallel_read_begin(Relation rel, Snapshot snap, BlockNumber nbloc
     return nullptr;
   const BlockNumber s = nblocks / 2;
   const BlockNumber npages = nblocks - s;
-  dsm_segment* data = shared_rows_take(mul_size(npages, BLCKSZ));
+  dsm_segment* data = shared_rows_take(mul_size(npages, BLCKSZ), rel);
   if (data == nullptr) return nullptr;
   const Size data_size = shared_rows.size;
   EnterParallelMode();
@@ -214,12 +257,14 @@ ParallelRead* parallel_read_begin(Relation rel, Snapshot snap, BlockNumber nbloc
   const Size snap_size = EstimateSnapshotSpace(snap);
   shm_toc_estimate_chunk(&pcxt->estimator, shared_size);
   shm_toc_estimate_chunk(&pcxt->estimator, snap_size);
-  shm_toc_estimate_keys(&pcxt->estimator, 2);
+  shm_toc_estimate_chunk(&pcxt->estimator, mul_size(sizeof(BufferUsage), pcxt->nworkers));
+  shm_toc_estimate_chunk(&pcxt->estimator, mul_size(sizeof(WalUsage), pcxt->nworkers));
+  shm_toc_estimate_keys(&pcxt->estimator, 4);
   InitializeParallelDSM(pcxt);
   if (pcxt->seg == nullptr || pcxt->nworkers == 0) {
     DestroyParallelContext(pcxt);
     ExitParallelMode();
-    shared_rows.busy = false;
+    shared_rows_drop();
     return nullptr;
   }
   ReadShared* sh = (ReadShared*)shm_toc_allocate(pcxt->toc, shared_size);
@@ -233,16 +278,22 @@ ParallelRead* parallel_read_begin(Relation rel, Snapshot snap, BlockNumber nbloc
   char* sp = (char*)shm_toc_allocate(pcxt->toc, snap_size);
   SerializeSnapshot(snap, sp);
   shm_toc_insert(pcxt->toc, kKeySnapshot, sp);
+  BufferUsage* bufusage = (BufferUsage*)shm_toc_allocate(pcxt->toc, mul_size(sizeof(BufferUsage), pcxt->nworkers));
+  shm_toc_insert(pcxt->toc, kKeyBufferUsage, bufusage);
+  WalUsage* walusage = (WalUsage*)shm_toc_allocate(pcxt->toc, mul_size(sizeof(WalUsage), pcxt->nworkers));
+  shm_toc_insert(pcxt->toc, kKeyWalUsage, walusage);
   LaunchParallelWorkers(pcxt);
   if (pcxt->nworkers_launched == 0) {
     DestroyParallelContext(pcxt);
     ExitParallelMode();
-    shared_rows.busy = false;
+    shared_rows_drop();
     return nullptr;
   }
   ParallelRead* p = (ParallelRead*)palloc0(sizeof(ParallelRead));
   p->pcxt = pcxt;
   p->shared = sh;
+  p->bufusage = bufusage;
+  p->walusage = walusage;
   p->data = data;
   p->base = (char*)dsm_segment_address(data);
   p->relid = RelationGetRelid(rel);
@@ -253,7 +304,12 @@ ParallelRead* parallel_read_begin(Relation rel, Snapshot snap, BlockNumber nbloc
 }
 
 void parallel_read_wait(ParallelRead* p) {
+  if (p->pcxt == nullptr) return;  // (waited for already: the memory ran out during the backend's pages)
+  // A registered worker that never started (the postmaster could not fork it) makes this raise an
+  // error rather than hang, as it does for PostgreSQL's parallel index build; compress_chunk then
+  // fails, as it would on any other error of the read.
   WaitForParallelWorkersToFinish(p->pcxt);
+  for (int i = 0; i < p->pcxt->nworkers_launched; ++i) InstrAccumParallelQuery(&p->bufusage[i], &p->walusage[i]);
   const BlockNumber npages = p->nblocks - p->split;
   p->page_offset = (uint64*)palloc(sizeof(uint64) * (Size)npages);
   memcpy(p->page_offset, p->shared->page_offset, sizeof(uint64) * (Size)npages);

@@ -16,15 +16,17 @@ extern "C" {
 
 namespace strata::columnstore {
 
-// Settings strata.compression_parallel_read and strata.compression_parallel_read_min_pages
-// (src/hooks/init.cpp).
+// Settings strata.compression_parallel_read, strata.compression_parallel_read_min_pages and,
+// for tests, strata.compression_parallel_read_fail_memory (src/hooks/init.cpp).
 extern bool guc_compression_parallel_read;
 extern int guc_compression_parallel_read_min_pages;
+extern bool guc_compression_parallel_read_fail_memory;
 
 // Tuple `off` of the share-locked page `buf` (block `blk` of `rel`) into *t; whether it is a
 // normal tuple visible to the MVCC snapshot `snap` (any normal one when `all_visible`), as
-// HeapTupleSatisfiesVisibility decides but without setting hint bits (copy mode's heap read and
-// the parallel worker's: the rows leave the heap at the end of the compression).
+// HeapTupleSatisfiesVisibility decides, setting no hint bits for the common tuple that nobody
+// deleted (copy mode's heap read and the parallel worker's: the rows leave the heap at the end
+// of the compression).
 bool page_tuple_visible(Relation rel, Buffer buf, BlockNumber blk, OffsetNumber off, Snapshot snap, bool all_visible,
                         HeapTupleData* t);
 
@@ -32,11 +34,12 @@ struct ParallelRead;
 
 // Starts one parallel worker reading the pages [*split, nblocks) of `rel` (visible tuples under
 // `snap`) into shared memory; sets *split. nullptr (and nothing started) when the setting is off,
-// the heap is smaller than the setting's minimum, or no worker could be started: the backend
-// then reads every page itself.
+// the heap is smaller than the setting's minimum, the shared memory could not be created (its
+// error flushed), or no worker could be started: the backend then reads every page itself.
 ParallelRead* parallel_read_begin(Relation rel, Snapshot snap, BlockNumber nblocks, BlockNumber* split);
 
-// Waits for the worker to finish and leaves parallel mode (its error, if any, is raised here).
+// Waits for the worker to finish and leaves parallel mode (its error, if any, is raised here);
+// again, does nothing.
 void parallel_read_wait(ParallelRead* p);
 
 // The worker's next row in heap order into `t` (t_data points into the shared memory, valid

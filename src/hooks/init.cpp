@@ -216,8 +216,13 @@ void define_settings() {
                            nullptr);
   DefineCustomIntVariable("strata.compression_parallel_read_min_pages",
                           "Chunks with fewer heap pages are read by compress_chunk alone.", nullptr,
-                          &columnstore::guc_compression_parallel_read_min_pages, 2048, 0, INT_MAX, PGC_USERSET, 0,
-                          nullptr, nullptr, nullptr);
+                          &columnstore::guc_compression_parallel_read_min_pages, 2048, 0, INT_MAX, PGC_USERSET,
+                          GUC_UNIT_BLOCKS, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.compression_parallel_read_fail_memory",
+                           "For tests: the parallel read's shared memory cannot be created, as when /dev/shm is full.",
+                           "compress_chunk then reads every page itself.",
+                           &columnstore::guc_compression_parallel_read_fail_memory, false, PGC_SUSET,
+                           GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.compression_prefault_memory",
                            "Has the fresh memory compress_chunk gathers a chunk's rows in faulted in (zeroed by the "
                            "kernel) by a second thread while the rows are read.",

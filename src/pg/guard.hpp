@@ -147,6 +147,21 @@ auto pg_call_in_subtransaction(F&& f) -> decltype(f()) {
   throw PgError(error, true);
 }
 
+// pg_call_in_subtransaction() for glue code that handles the error itself (it may not catch:
+// scripts/check-boundary.sh): true when f (returning nothing) succeeded; false when its
+// PostgreSQL error was rolled back, with the ErrorData (in the caller's memory context) in *error.
+template <typename F>
+bool pg_call_in_subtransaction(F&& f, ErrorData** error) {
+  try {
+    pg_call_in_subtransaction(f);
+    return true;
+  } catch (const PgError& e) {
+    if (!e.recovered()) throw;
+    *error = e.edata();
+    return false;
+  }
+}
+
 // SQLSTATE for an error thrown by the PostgreSQL-free core.
 int sqlstate_for(core::Errc code);
 
