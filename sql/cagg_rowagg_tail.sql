@@ -91,7 +91,7 @@ CREATE FUNCTION rd_plan(query text) RETURNS SETOF text LANGUAGE sql AS $$
   SELECT regexp_replace(regexp_replace(line, '_hyper_[0-9]+_[0-9]+_chunk', '<chunk>'), ' \(actual[^)]*\)', '')
   FROM rt_explain(query) line
   WHERE line ~ '(Gather|Workers Launched|Aggregate|ChunkAppend|Filter:|excluded|Heap Pages|Seq Scan on _hyper_)'
-    AND line !~ '_materialized_hypertable_|Rows Removed'
+    AND line !~ '_materialized_hypertable_|Rows Removed|Rows Aggregated'
 $$;
 CREATE FUNCTION rd_diff() RETURNS bigint LANGUAGE sql AS $$
   SELECT count(*) FROM ((TABLE rd_daily EXCEPT ALL TABLE rd_raw) UNION ALL (TABLE rd_raw EXCEPT ALL TABLE rd_daily)) d

@@ -133,8 +133,12 @@ RESET plan_cache_mode;
 
 -- A real-time continuous aggregate's generic plan: each raw tail chunk under the ChunkAppend is
 -- read by its RowstoreAggregate, and is locked only when it survives the watermark's startup
--- exclusion (the plan's three tail chunks, one of them left after a refresh).
+-- exclusion (the plan's three tail chunks, one of them left after a refresh). (Sequential scans:
+-- a bitmap heap scan tail is one RowstoreAggregate over the ChunkAppend, deferred already.)
 SET plan_cache_mode = force_generic_plan;
+SET strata.rowstore_agg_tail = off;
+SET enable_bitmapscan = off;
+SET enable_indexscan = off;
 CREATE TABLE glr (time timestamptz NOT NULL, v int);
 SELECT create_hypertable('glr', 'time', chunk_time_interval => interval '1 day') IS NOT NULL AS created;
 INSERT INTO glr SELECT timestamptz '2026-03-01' + g * interval '10 minutes', g % 100 FROM generate_series(0, 4 * 144 - 1) g;
@@ -159,3 +163,6 @@ COMMIT;
 SELECT count(DISTINCT time_bucket('1 day', time)) AS days, count(*) AS n, sum(v) AS s FROM glr;
 EXPLAIN (COSTS OFF) EXECUTE qr;
 RESET plan_cache_mode;
+RESET strata.rowstore_agg_tail;
+RESET enable_bitmapscan;
+RESET enable_indexscan;
