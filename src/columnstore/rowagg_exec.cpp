@@ -1236,21 +1236,10 @@ void bucket_setup(RowAggState* st, const SpecState* sp, Oid result_type, Oid wid
   }
 }
 
-// Whether the time column's type is one the direct scan checks per row: its Datum, as deform()
-// reads it (fetch_att sign-extends), is the value as an int64.
-bool row_checkable_time_type(Oid type) {
-  switch (type) {
-    case INT2OID:
-    case INT4OID:
-    case INT8OID:
-    case DATEOID:
-    case TIMESTAMPOID:
-    case TIMESTAMPTZOID:
-      return true;
-    default:
-      return false;
-  }
-}
+// Whether the time column's type is one the direct scan checks per row: every time type
+// (time_types.hpp: integers, date, timestamps), whose Datum as deform() reads it (fetch_att
+// sign-extends) is the value as an int64.
+bool row_checkable_time_type(Oid type) { return time_type_supported(type, nullptr); }
 
 // Whether the direct scan can stand in for the child scan's quals, all of them bounds on its time
 // column recorded by the plan (rowagg_exec.hpp, kRBounds): each bound evaluated now (the real-time
