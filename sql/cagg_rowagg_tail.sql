@@ -110,3 +110,17 @@ SELECT regexp_replace(p, 'Launched: [1-9][0-9]*', 'Launched: some') FROM rd_plan
 RESET plan_cache_mode;
 SELECT rd_diff();
 SELECT bucket, sum(n), sum(s) FROM rd_daily WHERE bucket BETWEEN '1999-12-27' AND '2000-01-02' GROUP BY 1 ORDER BY 1;
+-- A smallint time column (2-byte Datums, negative values in the cut chunk [-100, 0)).
+CREATE TABLE ri (t smallint NOT NULL, dev int, v int);
+SELECT create_hypertable('ri', by_range('t', 100));
+INSERT INTO ri SELECT t, d, (t * d) % 13 FROM generate_series(-300, 199) t, generate_series(1, 20) d;
+CREATE FUNCTION ri_now() RETURNS smallint LANGUAGE sql STABLE AS $$ SELECT 200::smallint $$;
+SELECT set_integer_now_func('ri', 'ri_now');
+CREATE MATERIALIZED VIEW ri_tens WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+  SELECT time_bucket(10::smallint, t) AS bucket, dev, count(*) AS n, sum(v) AS s FROM ri GROUP BY 1, 2 WITH NO DATA;
+CALL refresh_continuous_aggregate('ri_tens', NULL, -50);
+ANALYZE ri;
+SELECT * FROM rd_plan('SELECT count(*), sum(n), sum(s) FROM ri_tens') WHERE rd_plan !~ 'Launched';
+SELECT count(*), sum(n), sum(s), min(bucket), max(bucket) FROM ri_tens WHERE bucket >= -60;
+SELECT count(*), sum(n), sum(s), min(bucket), max(bucket) FROM
+  (SELECT time_bucket(10::smallint, t) AS bucket, dev, count(*) AS n, sum(v) AS s FROM ri GROUP BY 1, 2) r WHERE bucket >= -60;
