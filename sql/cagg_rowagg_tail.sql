@@ -75,3 +75,52 @@ ALTER TABLE rt SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev'
 SELECT count(compress_chunk(c)) FROM show_chunks('rt') c WHERE c::text LIKE '%_3_chunk';
 SELECT * FROM rt_plan('SELECT bucket, dev, sum(n) FROM rt_hourly GROUP BY 1, 2') WHERE rt_plan ~ 'RowstoreAggregate';
 SELECT rt_diff();
+-- A date time column, its values before 2000-01-01 negative Datums: the chunk the watermark cuts
+-- (1999-12-25 to 2000-01-04) is read directly by the parallel participants, each row's date
+-- checked against the watermark. A generic plan made with the watermark in an older chunk leaves
+-- that chunk out at executor start once a refresh moved the watermark past it.
+CREATE TABLE rd (day date NOT NULL, dev int, v int);
+SELECT create_hypertable('rd', by_range('day', interval '10 days'));
+INSERT INTO rd SELECT date '1999-12-12' + g, d, (g * d) % 11 FROM generate_series(0, 29) g, generate_series(1, 200) d;
+CREATE MATERIALIZED VIEW rd_daily WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+  SELECT time_bucket('1 day', day) AS bucket, dev, count(*) AS n, sum(v) AS s FROM rd GROUP BY 1, 2 WITH NO DATA;
+CREATE VIEW rd_raw AS SELECT time_bucket('1 day', day) AS bucket, dev, count(*) AS n, sum(v) AS s FROM rd GROUP BY 1, 2;
+CALL refresh_continuous_aggregate('rd_daily', NULL, '1999-12-20'::date);
+ANALYZE rd;
+CREATE FUNCTION rd_plan(query text) RETURNS SETOF text LANGUAGE sql AS $$
+  SELECT regexp_replace(regexp_replace(line, '_hyper_[0-9]+_[0-9]+_chunk', '<chunk>'), ' \(actual[^)]*\)', '')
+  FROM rt_explain(query) line
+  WHERE line ~ '(Gather|Workers Launched|Aggregate|ChunkAppend|Filter:|excluded|Heap Pages|Seq Scan on _hyper_)'
+    AND line !~ '_materialized_hypertable_|Rows Removed|Rows Aggregated'
+$$;
+CREATE FUNCTION rd_diff() RETURNS bigint LANGUAGE sql AS $$
+  SELECT count(*) FROM ((TABLE rd_daily EXCEPT ALL TABLE rd_raw) UNION ALL (TABLE rd_raw EXCEPT ALL TABLE rd_daily)) d
+$$;
+PREPARE qd AS SELECT count(*), sum(n), sum(s) FROM rd_daily;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE qd;
+CALL refresh_continuous_aggregate('rd_daily', NULL, '1999-12-29'::date);
+SELECT * FROM rd_plan('EXECUTE qd');
+EXECUTE qd;
+SELECT count(*), sum(n), sum(s) FROM rd_raw;
+-- EXPLAIN ANALYZE: the workers launched, the cut chunk's rows checked per row.
+CREATE OR REPLACE FUNCTION rt_explain(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN RETURN QUERY EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query; END $$;
+SELECT regexp_replace(p, 'Launched: [1-9][0-9]*', 'Launched: some') FROM rd_plan('EXECUTE qd') p;
+RESET plan_cache_mode;
+SELECT rd_diff();
+SELECT bucket, sum(n), sum(s) FROM rd_daily WHERE bucket BETWEEN '1999-12-27' AND '2000-01-02' GROUP BY 1 ORDER BY 1;
+-- A smallint time column (2-byte Datums, negative values in the cut chunk [-100, 0)).
+CREATE TABLE ri (t smallint NOT NULL, dev int, v int);
+SELECT create_hypertable('ri', by_range('t', 100));
+INSERT INTO ri SELECT t, d, (t * d) % 13 FROM generate_series(-300, 199) t, generate_series(1, 20) d;
+CREATE FUNCTION ri_now() RETURNS smallint LANGUAGE sql STABLE AS $$ SELECT 200::smallint $$;
+SELECT set_integer_now_func('ri', 'ri_now');
+CREATE MATERIALIZED VIEW ri_tens WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+  SELECT time_bucket(10::smallint, t) AS bucket, dev, count(*) AS n, sum(v) AS s FROM ri GROUP BY 1, 2 WITH NO DATA;
+CALL refresh_continuous_aggregate('ri_tens', NULL, -50);
+ANALYZE ri;
+SELECT * FROM rd_plan('SELECT count(*), sum(n), sum(s) FROM ri_tens') WHERE rd_plan !~ 'Launched';
+SELECT count(*), sum(n), sum(s), min(bucket), max(bucket) FROM ri_tens WHERE bucket >= -60;
+SELECT count(*), sum(n), sum(s), min(bucket), max(bucket) FROM
+  (SELECT time_bucket(10::smallint, t) AS bucket, dev, count(*) AS n, sum(v) AS s FROM ri GROUP BY 1, 2) r WHERE bucket >= -60;

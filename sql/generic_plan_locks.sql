@@ -130,3 +130,39 @@ SELECT chunk_locks() AS chunk_locks;
 COMMIT;
 SELECT count(*) FROM gl_copy;
 RESET plan_cache_mode;
+
+-- A real-time continuous aggregate's generic plan: each raw tail chunk under the ChunkAppend is
+-- read by its RowstoreAggregate, and is locked only when it survives the watermark's startup
+-- exclusion (the plan's three tail chunks, one of them left after a refresh). (Sequential scans:
+-- a bitmap heap scan tail is one RowstoreAggregate over the ChunkAppend, deferred already.)
+SET plan_cache_mode = force_generic_plan;
+SET strata.rowstore_agg_tail = off;
+SET enable_bitmapscan = off;
+SET enable_indexscan = off;
+CREATE TABLE glr (time timestamptz NOT NULL, v int);
+SELECT create_hypertable('glr', 'time', chunk_time_interval => interval '1 day') IS NOT NULL AS created;
+INSERT INTO glr SELECT timestamptz '2026-03-01' + g * interval '10 minutes', g % 100 FROM generate_series(0, 4 * 144 - 1) g;
+CREATE MATERIALIZED VIEW glr_daily WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+  SELECT time_bucket('1 day', time) AS day, count(*) AS n, sum(v) AS s FROM glr GROUP BY 1 WITH NO DATA;
+CALL refresh_continuous_aggregate('glr_daily', NULL, '2026-03-02');
+CREATE TABLE glr_chunks AS SELECT show_chunks('glr')::oid AS c;
+CREATE FUNCTION glr_locks() RETURNS bigint LANGUAGE sql AS $$
+  SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation'
+    AND relation IN (SELECT c FROM glr_chunks) $$;
+PREPARE qr AS SELECT count(*) AS days, sum(n) AS n, sum(s) AS s FROM glr_daily;
+EXECUTE qr;
+BEGIN;
+EXECUTE qr;
+SELECT glr_locks() AS tail_chunk_locks;
+COMMIT;
+CALL refresh_continuous_aggregate('glr_daily', NULL, '2026-03-04');
+BEGIN;
+EXECUTE qr;
+SELECT glr_locks() AS tail_chunk_locks;
+COMMIT;
+SELECT count(DISTINCT time_bucket('1 day', time)) AS days, count(*) AS n, sum(v) AS s FROM glr;
+EXPLAIN (COSTS OFF) EXECUTE qr;
+RESET plan_cache_mode;
+RESET strata.rowstore_agg_tail;
+RESET enable_bitmapscan;
+RESET enable_indexscan;

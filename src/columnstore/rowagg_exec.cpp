@@ -131,8 +131,8 @@ struct RowAggState {
   // The direct scan of a heap chunk (dscan non-NULL; see begin_rowagg) in place of the child's.
   bool direct;         // the node reads the heap itself (dscan is set unless EXPLAIN only)
   int bounds_dropped;  // the child's quals found satisfied by the chunk's range (bounds_setup)
-  // Otherwise, for a timestamp column, the direct scan checks them per row: the time attribute's
-  // index dtime (in dvalues), its Datum within [dlo, dhi] (bounds_setup).
+  // Otherwise, for an integer, date or timestamp column, the direct scan checks them per row: the
+  // time attribute's index dtime (in dvalues), its Datum within [dlo, dhi] (bounds_setup).
   bool dcheck;
   int dtime;
   int64 dlo, dhi;
@@ -1366,11 +1366,16 @@ void bucket_setup(RowAggState* st, const SpecState* sp, Oid result_type, Oid wid
   }
 }
 
+// Whether the time column's type is one the direct scan checks per row: every time type
+// (time_types.hpp: integers, date, timestamps), whose Datum as deform() reads it (fetch_att
+// sign-extends) is the value as an int64.
+bool row_checkable_time_type(Oid type) { return time_type_supported(type, nullptr); }
+
 // Whether the direct scan can stand in for the child scan's quals, all of them bounds on its time
 // column recorded by the plan (rowagg_exec.hpp, kRBounds): each bound evaluated now (the real-time
 // tail's `time >= cagg_watermark(...)`). When the chunk's range satisfies every one, they are
-// dropped (bounds_dropped); otherwise, for a timestamp column, the direct scan checks each row's
-// time against them (dcheck). False leaves them to the child's scan.
+// dropped (bounds_dropped); otherwise, for an integer, date or timestamp column, the direct scan
+// checks each row's time against them (dcheck). False leaves them to the child's scan.
 bool bounds_setup(RowAggState* st, int nquals) {
   CustomScan* cscan = (CustomScan*)st->css.ss.ps.plan;
   if (list_length(cscan->custom_private) < 3) return false;
@@ -1381,11 +1386,13 @@ bool bounds_setup(RowAggState* st, int nquals) {
   if (n != nquals || n <= 0) return false;
   const int64 start = DatumGetInt64(((Const*)list_nth(cscan->custom_exprs, first + n))->constvalue);
   const int64 end = DatumGetInt64(((Const*)list_nth(cscan->custom_exprs, first + n + 1))->constvalue);
-  // The times every qual admits, [lo, hi] on the internal axis.
+  // The times every qual admits, [lo, hi] on the internal axis (has_lo, has_hi: bounded at all).
   int64 lo = PG_INT64_MIN;
   int64 hi = PG_INT64_MAX;
-  // The same as the column's own values (a timestamp's Datum, whose epoch is not the axis's).
-  const bool timestamp = type == TIMESTAMPTZOID || type == TIMESTAMPOID;
+  bool has_lo = false;
+  bool has_hi = false;
+  // The same in the column's own values (a timestamp's Datum, whose epoch is not the axis's).
+  const bool checkable = row_checkable_time_type(type);
   int64 rlo = PG_INT64_MIN;
   int64 rhi = PG_INT64_MAX;
   ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
@@ -1394,38 +1401,42 @@ bool bounds_setup(RowAggState* st, int nquals) {
     bool isnull = false;
     const Datum d = ExecEvalExprSwitchContext(es, econtext, &isnull);
     const int64 v = isnull ? 0 : time_datum_to_internal(d, type);
-    const int64 r = isnull || !timestamp ? 0 : DatumGetInt64(d);
+    const int64 r = isnull || !checkable ? 0 : int_of_datum(d, type);
     ResetExprContext(econtext);
     if (isnull) return false;
     switch (list_nth_int(b, kRBounds + i)) {
       case BTGreaterEqualStrategyNumber:
         lo = Max(lo, v);
         rlo = Max(rlo, r);
+        has_lo = true;
         break;
       case BTGreaterStrategyNumber:
         if (v == PG_INT64_MAX || r == PG_INT64_MAX) return false;
         lo = Max(lo, v + 1);
         rlo = Max(rlo, r + 1);
+        has_lo = true;
         break;
       case BTLessStrategyNumber:
         if (v == PG_INT64_MIN || r == PG_INT64_MIN) return false;
         hi = Min(hi, v - 1);
         rhi = Min(rhi, r - 1);
+        has_hi = true;
         break;
       case BTLessEqualStrategyNumber:
         hi = Min(hi, v);
         rhi = Min(rhi, r);
+        has_hi = true;
         break;
       default:
         return false;
     }
   }
-  if ((lo == PG_INT64_MIN || (start != core::kOpenStart && start >= lo)) &&
-      (hi == PG_INT64_MAX || (end != core::kOpenEnd && end - 1 <= hi))) {
+  if ((!has_lo || (start != core::kOpenStart && start >= lo)) &&
+      (!has_hi || (end != core::kOpenEnd && end - 1 <= hi))) {
     st->bounds_dropped = n;
     return true;
   }
-  if (!timestamp) return false;
+  if (!checkable) return false;
   st->dcheck = true;
   st->dtime = list_nth_int(b, kRBoundsTimeAttno) - 1;
   st->dlo = rlo;
@@ -1508,7 +1519,7 @@ void direct_setup(RowAggState* st, EState* estate, int eflags) {
   if (st->dcheck) {  // (the time attribute is read too, for the quals' check per row)
     if (st->dtime >= desc->natts) return;
     const Form_pg_attribute ta = TupleDescAttr(desc, st->dtime);
-    if (ta->attisdropped || (ta->atttypid != TIMESTAMPTZOID && ta->atttypid != TIMESTAMPOID)) return;
+    if (ta->attisdropped || !ta->attbyval || !row_checkable_time_type(ta->atttypid)) return;
     maxatt = Max(maxatt, st->dtime + 1);
   }
   if (maxatt <= 0 || maxatt > desc->natts) return;
@@ -1682,8 +1693,8 @@ void explain_rowagg(CustomScanState* node, List* ancestors, ExplainState* es) {
   if (st->tail_append != nullptr && tail_has_bitmap_child(st))
     ExplainPropertyText("Bitmap Heap Scans", "read directly", es);
   if (st->direct && st->bounds_dropped > 0)
-    ExplainPropertyText("Filter", "dropped (the chunk's range satisfies it)", es);
-  if (st->direct && st->dcheck) ExplainPropertyText("Filter", "the time column checked per row", es);
+    ExplainPropertyText("Time Filter", "dropped (the chunk's range satisfies it)", es);
+  if (st->direct && st->dcheck) ExplainPropertyText("Time Filter", "the time column checked per row", es);
   if (!es->analyze) return;
   ExplainPropertyInteger("Rows Aggregated", nullptr, st->rows_in, es);
   ExplainPropertyInteger("Partial Groups", nullptr, st->groups_out, es);

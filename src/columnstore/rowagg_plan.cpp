@@ -15,6 +15,7 @@
 #include "core/time/chunk_range.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
+#include "planner/lazy_locks.hpp"
 
 extern "C" {
 #include "catalog/dependency.h"
@@ -457,6 +458,10 @@ Path* rowagg_tail_partial_path(PlannerInfo* root, RelOptInfo* child, PathTarget*
   return make_rowagg_path(root, child, sub, target, groups, workers);
 }
 
-void rowagg_init() { RegisterCustomScanMethods(&rowagg_scan_methods); }
+void rowagg_init() {
+  RegisterCustomScanMethods(&rowagg_scan_methods);
+  // Its chunk is opened by its child scan only (which a ChunkAppend's startup exclusion may skip).
+  register_child_scoped_scan(&rowagg_scan_methods);
+}
 
 }  // namespace strata::columnstore

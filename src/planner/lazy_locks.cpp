@@ -60,6 +60,18 @@ struct Walk {
   bool* dml_result;
 };
 
+// register_child_scoped_scan's methods (a handful, registered at load).
+constexpr int kMaxChildScoped = 4;
+const CustomScanMethods* child_scoped[kMaxChildScoped];
+int nchild_scoped = 0;
+
+bool is_child_scoped(const CustomScan* cscan) {
+  if (is_skip_scan_plan(cscan)) return true;
+  for (int i = 0; i < nchild_scoped; ++i)
+    if (cscan->methods == child_scoped[i]) return true;
+  return false;
+}
+
 void ref(Walk* w, int rti, int slot) {
   if (rti <= 0 || rti > w->nrtable) return;
   const int o = slot > 0 ? slot : kShared;
@@ -122,8 +134,9 @@ void walk_plan(Walk* w, Plan* plan, int slot) {
           walk_plan(w, (Plan*)lfirst(lc), w->nslots);
         }
       } else {
-        // A SkipScan's relids are its child index scan's relation, which only that child opens.
-        ref_set(w, cscan->custom_relids, is_skip_scan_plan(cscan) ? slot : kShared);
+        // A SkipScan's relids are its child index scan's relation, which only that child opens (a
+        // RowstoreAggregate's likewise: register_child_scoped_scan).
+        ref_set(w, cscan->custom_relids, is_child_scoped(cscan) ? slot : kShared);
         walk_list(w, cscan->custom_plans, slot);
       }
       // A wrapper whose child is both its custom plan and its lefttree (ChunkRowMove, for
@@ -169,6 +182,14 @@ void walk_plan(Walk* w, Plan* plan, int slot) {
 }
 
 }  // namespace
+
+void register_child_scoped_scan(const CustomScanMethods* methods) {
+  for (int i = 0; i < nchild_scoped; ++i)
+    if (child_scoped[i] == methods) return;
+  if (nchild_scoped == kMaxChildScoped)
+    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("too many child-scoped custom scans")));
+  child_scoped[nchild_scoped++] = methods;
+}
 
 void defer_chunk_locks(const pg::PlannerCall*, PlannedStmt* stmt) {
   if (!guc_enable_lazy_chunk_locking || stmt == nullptr || stmt->commandType == CMD_UTILITY) return;

@@ -7,6 +7,7 @@
 
 extern "C" {
 #include "executor/execdesc.h"
+#include "nodes/extensible.h"
 #include "nodes/execnodes.h"
 }
 
@@ -34,5 +35,10 @@ bool lock_deferred_chunks(EState* estate, List* rtis);
 // whether an entry is one of this execution's deferred chunks not locked yet.
 bool lock_deferred_rtes(List* rtable, List* rtis);
 bool is_deferred_for_execution(const RangeTblEntry* rte);
+
+// A custom scan whose custom_relids are only its child plans' relations, opened by those children
+// (a columnstore RowstoreAggregate over a chunk's scan): under a ChunkAppend child it leaves the
+// chunk deferrable, as a SkipScan does. Registered when the library loads.
+void register_child_scoped_scan(const CustomScanMethods* methods);
 
 }  // namespace strata
