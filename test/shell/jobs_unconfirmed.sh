@@ -26,7 +26,10 @@ sched="SELECT pid FROM pg_stat_activity WHERE backend_type = 'strata job schedul
 waiters="FROM pg_locks WHERE NOT granted AND relation = 'pg_catalog.pg_extension'::regclass"
 
 q -d postgres -c "CREATE DATABASE late"
-install_tick late -c "SELECT add_job('tick', '1 second')"
+# (each run records when its worker started)
+install_tick late -c 'CREATE FUNCTION worker_start() RETURNS timestamptz LANGUAGE sql
+                        AS $$SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()$$' \
+  -c "ALTER TABLE runs ADD COLUMN started timestamptz DEFAULT worker_start()" -c "SELECT add_job('tick', '1 second')"
 if poll late "SELECT count(*) >= 1 FROM runs" 10; then ok "the job runs"; else fail "no run"; fi
 for i in $(seq 1 $NBLOCK); do
   q -d postgres -c "CREATE DATABASE blk$i"
@@ -37,16 +40,24 @@ done
 # started by CREATE DATABASE may have met the lock too: only waits that start later count.)
 t0=$(q -d postgres -c "SELECT clock_timestamp()")
 new="$waiters AND waitstart > '$t0'"
-q -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'strata job launcher'" >/dev/null
+launcher="FROM pg_stat_activity WHERE backend_type = 'strata job launcher'"
+old=$(q -d postgres -c "SELECT pid $launcher")
+q -d postgres -c "SELECT pg_terminate_backend(pid) $launcher" >/dev/null
+if poll postgres "SELECT EXISTS (SELECT $launcher AND pid <> $old)" 10; then ok "the launcher starts again"; else
+  fail "no new launcher"; fi
+# (it starts the blocked databases' schedulers after this)
+launched=$(q -d postgres -c "SELECT backend_start $launcher")
 if poll postgres "SELECT count(*) >= 4 $new" 10; then ok "schedulers of the locked databases wait on the lock"; else
   fail "waiting: $(q -d postgres -c "SELECT count(*) $new")"; fi
-first=$(q -d postgres -c "SELECT min(waitstart) $new")
 t=$(q -d postgres -c "SELECT clock_timestamp()")
 q -d postgres -c "SELECT pg_terminate_backend(pid) FROM ($sched) s" >/dev/null
-if poll late "SELECT EXISTS (SELECT FROM runs WHERE at > '$t'::timestamptz + interval '1 s')" 10; then
+# (a worker that starts after this was started by a new scheduler)
+if poll late "SELECT EXISTS (SELECT FROM runs WHERE started > '$t')" 10; then
   ok "the job's scheduler starts again"; else fail "no run in late"; fi
-# (without the skip of unconfirmed candidates it waits for the grace, 10 s, of the blocked ones)
-expect late "SELECT min(at) < '$first'::timestamptz + interval '7 s' FROM runs WHERE at > '$t'::timestamptz + interval '1 s'" t \
+# (the launcher starts it past the blocked candidates while 4 unconfirmed schedulers are within
+# their grace: seen in the launcher; note that the code before this skip passed this check too,
+# for reasons not found)
+expect late "SELECT min(started) < '$launched'::timestamptz + interval '10 s' FROM runs WHERE started > '$t'" t \
   "it starts while unconfirmed schedulers are within their grace"
 
 # 2. Schedulers that wait past the grace are terminated (and started again later).
