@@ -2225,16 +2225,13 @@ struct DictSegments {
   bool* has_batch;
   int n;
   int cap;
-  int last;  // the entry of the latest dictionary row (its segment's batches usually follow it)
 };
 
-// Remembers the segment `k` of a dictionary row once, copying its values.
+// Remembers the segment `k` of a dictionary row, copying its values, unless it is the latest
+// entry's (a segment's dictionary rows are written together; one noted again later costs one more
+// lookup in drop_orphan_dictionaries, which finds its batches or deletes nothing twice).
 void note_dictionary_segment(DictSegments* d, const SegmentKey* k, const SourceColumn* seg, int nseg) {
-  for (int j = d->n - 1; j >= 0; --j)
-    if (segment_key_eq(k, &d->keys[j], seg, nseg)) {
-      d->last = j;
-      return;
-    }
+  if (d->n > 0 && segment_key_eq(k, &d->keys[d->n - 1], seg, nseg)) return;
   if (d->n == d->cap) {
     d->cap = Max(16, d->cap * 2);
     d->keys = d->keys == nullptr ? (SegmentKey*)palloc(sizeof(SegmentKey) * d->cap)
@@ -2249,14 +2246,14 @@ void note_dictionary_segment(DictSegments* d, const SegmentKey* k, const SourceC
     c->nulls[i] = k->nulls[i];
     c->values[i] = k->nulls[i] ? (Datum)0 : datumCopy(k->values[i], seg[i].type.typbyval, seg[i].type.typlen);
   }
-  d->has_batch[d->n] = false;
-  d->last = d->n++;
+  d->has_batch[d->n++] = false;
 }
 
 // A batch of an untouched segment: it has one when it is the latest dictionary row's segment
 // (batches read before their segment's dictionary row are found by drop_orphan_dictionaries).
 void note_batch_segment(DictSegments* d, const SegmentKey* k, const SourceColumn* seg, int nseg) {
-  if (d->n > 0 && !d->has_batch[d->last] && segment_key_eq(k, &d->keys[d->last], seg, nseg)) d->has_batch[d->last] = true;
+  const int last = d->n - 1;
+  if (last >= 0 && !d->has_batch[last] && segment_key_eq(k, &d->keys[last], seg, nseg)) d->has_batch[last] = true;
 }
 
 // Deletes the dictionary rows of the noted segments that `snap` shows without a batch

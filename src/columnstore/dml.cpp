@@ -126,13 +126,14 @@ struct DmlChunk {
   int64 deleted;
   int64 deleted_rows;
   // The segments whose batches were moved or deleted (UPDATE / DELETE / MERGE: their dictionary
-  // rows go when no batch is left), as companion rows holding only the segmentby values.
+  // rows go when no batch is left): nseg values and null flags each, in dc->cxt.
   bool note_segments;
   int nseg;
   AttrNumber* seg_atts;  // the companion's segmentby columns
   int ntouched;
   int touched_cap;
-  TupleTableSlot** touched;
+  Datum* touched_values;
+  bool* touched_nulls;
 };
 
 namespace {
@@ -460,49 +461,66 @@ bool delete_batch_row(DmlChunk* dc, TupleTableSlot* b) {
   return false;
 }
 
-// Remembers the segment of batch `b` (moved or deleted) for drop_orphan_dictionaries.
+// Remembers the segment of batch `b` (moved or deleted) for drop_orphan_dictionaries. Only the
+// latest noted segment is compared: the scans meet a segment's batches together (the index is on
+// the segmentby columns; compression writes them in a run), and a segment noted twice costs one
+// more lookup that finds nothing to delete.
 void note_segment(DmlChunk* dc, TupleTableSlot* b) {
   if (!dc->note_segments) return;
   TupleDesc cdesc = RelationGetDescr(dc->companion);
-  for (int t = dc->ntouched - 1; t >= 0; --t) {
-    TupleTableSlot* seen = dc->touched[t];
+  const int nseg = dc->nseg;
+  if (dc->ntouched > 0) {
+    const Datum* v = &dc->touched_values[(dc->ntouched - 1) * nseg];
+    const bool* nl = &dc->touched_nulls[(dc->ntouched - 1) * nseg];
     bool same = true;
-    for (int i = 0; i < dc->nseg && same; ++i) {
+    for (int i = 0; i < nseg && same; ++i) {
       const AttrNumber att = dc->seg_atts[i];
       Form_pg_attribute a = TupleDescAttr(cdesc, att - 1);
-      const bool n1 = seen->tts_isnull[att - 1], n2 = b->tts_isnull[att - 1];
-      same = n1 == n2 && (n1 || storage_segment_value_eq(seen->tts_values[att - 1], b->tts_values[att - 1], a->attbyval,
-                                                         a->attlen));
+      const bool n2 = b->tts_isnull[att - 1];
+      same = nl[i] == n2 && (n2 || storage_segment_value_eq(v[i], b->tts_values[att - 1], a->attbyval, a->attlen));
     }
     if (same) return;
   }
   MemoryContext old = MemoryContextSwitchTo(dc->cxt);
   if (dc->ntouched == dc->touched_cap) {
     dc->touched_cap = Max(8, dc->touched_cap * 2);
-    dc->touched = dc->touched == nullptr ? (TupleTableSlot**)palloc(sizeof(TupleTableSlot*) * dc->touched_cap)
-                                         : (TupleTableSlot**)repalloc(dc->touched, sizeof(TupleTableSlot*) * dc->touched_cap);
+    const Size nv = (Size)dc->touched_cap * Max(nseg, 1);
+    dc->touched_values = dc->touched_values == nullptr ? (Datum*)palloc(sizeof(Datum) * nv)
+                                                       : (Datum*)repalloc(dc->touched_values, sizeof(Datum) * nv);
+    dc->touched_nulls = dc->touched_nulls == nullptr ? (bool*)palloc(sizeof(bool) * nv)
+                                                     : (bool*)repalloc(dc->touched_nulls, sizeof(bool) * nv);
   }
-  TupleTableSlot* seg = MakeSingleTupleTableSlot(cdesc, &TTSOpsVirtual);
-  for (int i = 0; i < cdesc->natts; ++i) seg->tts_isnull[i] = true;
-  for (int i = 0; i < dc->nseg; ++i) {
+  Datum* v = &dc->touched_values[dc->ntouched * nseg];
+  bool* nl = &dc->touched_nulls[dc->ntouched * nseg];
+  for (int i = 0; i < nseg; ++i) {
     const AttrNumber att = dc->seg_atts[i];
     Form_pg_attribute a = TupleDescAttr(cdesc, att - 1);
-    seg->tts_isnull[att - 1] = b->tts_isnull[att - 1];
-    if (!b->tts_isnull[att - 1]) seg->tts_values[att - 1] = datumCopy(b->tts_values[att - 1], a->attbyval, a->attlen);
+    nl[i] = b->tts_isnull[att - 1];
+    v[i] = nl[i] ? (Datum)0 : datumCopy(b->tts_values[att - 1], a->attbyval, a->attlen);
   }
-  ExecStoreVirtualTuple(seg);
-  dc->touched[dc->ntouched++] = seg;
+  dc->ntouched++;
   MemoryContextSwitchTo(old);
 }
 
 // Deletes the dictionary rows of the remembered segments that have no batch left (`snapshot`
 // must not see the batches the statement removed); the deletes use the statement's move command id.
 void drop_orphan_dictionaries(DmlChunk* dc, Snapshot snapshot) {
+  if (dc->ntouched == 0) return;
+  TupleDesc cdesc = RelationGetDescr(dc->companion);
+  TupleTableSlot* row = MakeSingleTupleTableSlot(cdesc, &TTSOpsVirtual);
   for (int t = 0; t < dc->ntouched; ++t) {
-    (void)storage_drop_orphan_dictionaries(dc->companion, dc->seg_atts, dc->nseg, dc->touched[t], snapshot, dc->cid);
-    ExecDropSingleTupleTableSlot(dc->touched[t]);
+    ExecClearTuple(row);
+    for (int i = 0; i < cdesc->natts; ++i) row->tts_isnull[i] = true;
+    for (int i = 0; i < dc->nseg; ++i) {
+      const AttrNumber att = dc->seg_atts[i];
+      row->tts_values[att - 1] = dc->touched_values[t * dc->nseg + i];
+      row->tts_isnull[att - 1] = dc->touched_nulls[t * dc->nseg + i];
+    }
+    ExecStoreVirtualTuple(row);
+    (void)storage_drop_orphan_dictionaries(dc->companion, dc->seg_atts, dc->nseg, row, snapshot, dc->cid);
     CHECK_FOR_INTERRUPTS();
   }
+  ExecDropSingleTupleTableSlot(row);
   dc->ntouched = 0;
 }
 

@@ -55,8 +55,9 @@ struct DatabaseScan {
 };
 
 // Entries the scan has handed out whose scheduler has not yet confirmed strata, at most; an entry
-// counts for kConfirmGraceUsec after it was placed (one whose scheduler never confirms, because it
-// fails to connect or waits on a lock, does not stall the scan).
+// counts until its scheduler starts and for kConfirmGraceUsec after (one whose scheduler never
+// confirms, because it fails to connect or waits on a lock, does not stall the scan; one waiting
+// for a worker slot does not let the scan place more).
 static constexpr int kMaxScanUnconfirmed = 8;
 
 // Whether an unconfirmed entry or scheduler since `since` still counts against a cap at `now`.
@@ -109,8 +110,9 @@ static Placed place_database(Oid dboid) {
 }
 
 // Gives free entries to the databases waiting for one: first those that found none (shared->unplaced:
-// they have strata and a job change), then the scan's. Returns whether any still wait.
-static bool place_databases(DatabaseScan* scan) {
+// they have strata and a job change), then the scan's. Returns whether any still wait. The
+// launcher started the scheduler of entry i last at started_at[i], for database started_db[i].
+static bool place_databases(DatabaseScan* scan, const TimestampTz* started_at, const Oid* started_db) {
   for (;;) {
     bool waiting = false;
     int unconfirmed = 0;
@@ -118,7 +120,9 @@ static bool place_databases(DatabaseScan* scan) {
     SpinLockAcquire(&shared->mutex);
     for (int i = 0; i < shared->ndbs; i++) {
       const DbEntry& e = shared->dbs[i];
-      if (e.in_use && !e.confirmed && within_grace(e.placed_at, now)) unconfirmed++;
+      if (!e.in_use || e.confirmed) continue;
+      const bool started = started_db[i] == e.dboid && started_at[i] >= e.placed_at;
+      if (!started || within_grace(started_at[i], now)) unconfirmed++;
     }
     SpinLockRelease(&shared->mutex);
     for (int k = 0; k < kMaxUnplaced && !waiting; k++) {
@@ -214,6 +218,11 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
   auto* started_db = static_cast<Oid*>(MemoryContextAllocZero(TopMemoryContext, sizeof(Oid) * ndbs));
   // Failed schedulers in a row that stopped within 10 s.
   auto* quick_exits = static_cast<int*>(MemoryContextAllocZero(TopMemoryContext, sizeof(int) * ndbs));
+  // The pause after a failure counts from here: the start, or when the launcher terminated a
+  // scheduler that had not confirmed within kConfirmGraceUsec (`gave_up`).
+  auto* backoff_from = static_cast<TimestampTz*>(MemoryContextAllocZero(TopMemoryContext, sizeof(TimestampTz) * ndbs));
+  auto* gave_up = static_cast<bool*>(MemoryContextAllocZero(TopMemoryContext, sizeof(bool) * ndbs));
+  auto* stuck = static_cast<int*>(MemoryContextAllocZero(TopMemoryContext, sizeof(int) * ndbs));
   auto* candidates = static_cast<Candidate*>(MemoryContextAllocZero(TopMemoryContext, sizeof(Candidate) * ndbs));
   auto* wake = static_cast<Latch**>(MemoryContextAllocZero(TopMemoryContext, sizeof(Latch*) * ndbs));
   constexpr int kMaxUnconfirmed = 4;
@@ -237,6 +246,9 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
       SpinLockRelease(&shared->mutex);
       if (!failed) {
         quick_exits[i] = 0;
+      } else if (gave_up[i]) {
+        quick_exits[i] = Min(quick_exits[i] + 1, 6);
+        backoff_from[i] = now;
       } else {
         quick_exits[i] = TimestampDifferenceExceeds(started_at[i], now, 10000) ? 0 : Min(quick_exits[i] + 1, 6);
         if (!database_exists(started_db[i])) {
@@ -248,11 +260,11 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
     }
 
     // Databases waiting for an entry get the free ones.
-    const bool unplaced = place_databases(&scan);
+    const bool unplaced = place_databases(&scan, started_at, started_db);
 
     // Databases due now without a scheduler, and the next time one will be.
     long timeout_ms = unplaced ? 1000 : -1;
-    int ncandidates = 0, running = 0, unconfirmed = 0, job_workers = 0;
+    int ncandidates = 0, running = 0, unconfirmed = 0, job_workers = 0, nstuck = 0;
     SpinLockAcquire(&shared->mutex);
     for (int i = 0; i < shared->nslots; i++)
       if (shared->slots[i].in_use) job_workers++;
@@ -260,7 +272,15 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
       const DbEntry& e = shared->dbs[i];
       if (handles[i] != nullptr) {
         running++;
-        if (e.in_use && !e.confirmed && within_grace(started_at[i], now)) unconfirmed++;
+        if (e.in_use && !e.confirmed && e.dboid == started_db[i]) {
+          if (within_grace(started_at[i], now)) {
+            unconfirmed++;
+            const long ms = static_cast<long>((started_at[i] + kConfirmGraceUsec - now + 999) / 1000);
+            timeout_ms = timeout_ms < 0 ? ms : Min(timeout_ms, ms);
+          } else if (!gave_up[i]) {
+            stuck[nstuck++] = i;
+          }
+        }
         continue;
       }
       if (!e.in_use || e.stop_requested || e.scheduler_pid != 0) continue;
@@ -268,8 +288,8 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
       TimestampTz due = e.next_due;
       // A scheduler that keeps failing soon after it starts (it cannot connect, say) is
       // started again after 1, 2, 4, ... 64 seconds.
-      if (quick_exits[i] > 0 && started_at[i] != 0)
-        due = Max(due, started_at[i] + (INT64CONST(1000) << (quick_exits[i] - 1)) * 1000);
+      if (quick_exits[i] > 0 && backoff_from[i] != 0)
+        due = Max(due, backoff_from[i] + (INT64CONST(1000) << (quick_exits[i] - 1)) * 1000);
       if (due <= now) {
         candidates[ncandidates++] = Candidate{i, due};
       } else if (due != DT_NOEND) {
@@ -278,6 +298,14 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
       }
     }
     SpinLockRelease(&shared->mutex);
+    // A scheduler that has not confirmed strata within kConfirmGraceUsec (it waits on a lock while
+    // connecting, say) is terminated: it would hold its slot for good. It is started again after a
+    // pause, as after a failure.
+    for (int k = 0; k < nstuck; k++) {
+      const int i = stuck[k];
+      gave_up[i] = true;
+      TerminateBackgroundWorker(handles[i]);
+    }
 
     // Earliest due first; stop when there is no room (a job worker must always find a slot). A
     // database not yet confirmed waits while kMaxUnconfirmed schedulers of such databases started
@@ -295,8 +323,10 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
       SpinLockRelease(&shared->mutex);
       if (!confirmed && unconfirmed >= kMaxUnconfirmed) continue;
       handles[i] = start_scheduler(dboid);
-      started_at[i] = now;
+      // (the current time: the scan's count compares it with when the entry was placed)
+      started_at[i] = backoff_from[i] = GetCurrentTimestamp();
       started_db[i] = dboid;
+      gave_up[i] = false;
       if (handles[i] == nullptr) {
         no_slot_until = now + 1000 * INT64CONST(1000);  // no free worker slot
         break;

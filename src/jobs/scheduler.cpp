@@ -537,7 +537,11 @@ STRATA_BGWORKER_MAIN(strata_jobs_scheduler_main) {
   using namespace strata::jobs;
   my_db = DatumGetObjectId(arg);
   in_scheduler = true;
-  pqsignal(SIGTERM, scheduler_sigterm);
+  // Until the extension is confirmed SIGTERM is PostgreSQL's die(): connecting can wait on a lock
+  // (a prepared transaction holding pg_extension, say), and such a wait must end on a fast
+  // shutdown or when the launcher gives up on an unconfirmed scheduler (a FATAL exit: the launcher
+  // retries after a pause).
+  pqsignal(SIGTERM, die);
   pqsignal(SIGHUP, SignalHandlerForConfigReload);
   BackgroundWorkerUnblockSignals();
 
@@ -563,6 +567,8 @@ STRATA_BGWORKER_MAIN(strata_jobs_scheduler_main) {
   BackgroundWorkerInitializeConnectionByOid(my_db, InvalidOid, 0);
   pgstat_report_appname("strata job scheduler");
   if (!confirm_extension(generation)) proc_exit(0);
+  pqsignal(SIGTERM, scheduler_sigterm);
+  CHECK_FOR_INTERRUPTS();  // (a SIGTERM that came before)
   mark_interrupted_runs();
   scheduler_loop();
   if (scheduler_stop) {
