@@ -17,8 +17,10 @@
 // an empty path list, so that the scan the first pass threw away comes back) and costed with the
 // pages that the time conditions among their index conditions select: PostgreSQL's own costing
 // with the chunk's page count taken as that share of it, blended with its uniform estimate by the
-// square of the time column's correlation, as cost_index blends an index scan's I/O. The scans
-// are then offered beside the chunk's paths (`strata.enable_time_ordered_bitmap_costs`).
+// square of the time column's correlation, as cost_index blends an index scan's I/O (nothing is
+// done below a correlation of 0.1 in magnitude). One scan per index (its bitmap scan, else one
+// built from its index scan) is then offered beside the chunk's paths
+// (`strata.enable_time_ordered_bitmap_costs`).
 #include "planner/bitmap_cost.hpp"
 
 extern "C" {
