@@ -138,6 +138,26 @@ BEGIN;
 SELECT * FROM answers('plain_readings');
 ROLLBACK;
 
+-- A generic plan's bounds ($1, $2) are unknown at planning: its costs are PostgreSQL's. A custom
+-- plan's are constants.
+PREPARE ranged(timestamptz, timestamptz) AS
+  SELECT date_trunc('hour', time) AS hour, max(v1) FROM readings
+  WHERE host IN ('host_2', 'host_7', 'host_12', 'host_17', 'host_22', 'host_27', 'host_32', 'host_37')
+    AND time >= $1 AND time < $2 GROUP BY hour ORDER BY hour;
+\set qp 'EXECUTE ranged(''2026-01-01 09:00:00+00'', ''2026-01-01 17:00:00+00'')'
+SET plan_cache_mode = force_generic_plan;
+SELECT plan_cost(:'qp') AS generic_on \gset
+SET plan_cache_mode = force_custom_plan;
+SELECT plan_cost(:'qp') AS custom_on \gset
+SET strata.enable_time_ordered_bitmap_costs = off;
+SELECT plan_cost(:'qp') AS custom_off \gset
+SET plan_cache_mode = force_generic_plan;
+SELECT plan_cost(:'qp') AS generic_off \gset
+RESET strata.enable_time_ordered_bitmap_costs;
+RESET plan_cache_mode;
+SELECT :generic_on = :generic_off AS generic_unchanged, :custom_on < :custom_off AS custom_cheaper;
+DEALLOCATE ranged;
+
 -- A chunk the time range covers whole has no time condition left: nothing changes.
 \set qc 'SELECT max(v1) FROM readings WHERE host IN (' :eight_hosts ') AND time >= ''2026-01-01 00:00:00+00'' AND time < ''2026-01-02 00:00:00+00'''
 SELECT plan_cost(:'qc') AS on_cost \gset

@@ -134,7 +134,22 @@ double time_correlation(PlannerInfo* root, RelOptInfo* rel, AttrNumber time_attn
   return correlation;
 }
 
-// Selectivity of the index conditions of `ip` on the time column (1 when it has none).
+// Whether `clause` (`time op expr` or `expr op time`) compares time with a value known at planning:
+// a constant, or one once parameters and stable functions are folded (a generic plan's `time >= $1`
+// is not: PostgreSQL's default selectivity for it says nothing of the pages it reads).
+bool bound_is_known(PlannerInfo* root, Node* clause, Index relid) {
+  if (!IsA(clause, OpExpr) || list_length(((OpExpr*)clause)->args) != 2) return true;
+  for (Node* arg : {(Node*)linitial(((OpExpr*)clause)->args), (Node*)lsecond(((OpExpr*)clause)->args)}) {
+    Node* bare = arg;
+    while (IsA(bare, RelabelType)) bare = (Node*)((RelabelType*)bare)->arg;
+    if (IsA(bare, Var) && ((Var*)bare)->varno == (int)relid) continue;
+    if (!IsA(estimate_expression_value(root, arg), Const)) return false;
+  }
+  return true;
+}
+
+// Selectivity of the index conditions of `ip` on the time column (1 when it has none, or when one
+// of them compares with a value unknown at planning).
 Selectivity time_condition_selectivity(PlannerInfo* root, RelOptInfo* rel, const IndexPath* ip,
                                        AttrNumber time_attno) {
   const int pos = time_key_position(ip->indexinfo, time_attno);
@@ -142,7 +157,9 @@ Selectivity time_condition_selectivity(PlannerInfo* root, RelOptInfo* rel, const
   ListCell* lc;
   foreach (lc, ip->indexclauses) {
     const IndexClause* ic = (const IndexClause*)lfirst(lc);
-    if (ic->indexcol == pos && ic->indexcols == NIL) rinfos = lappend(rinfos, ic->rinfo);
+    if (ic->indexcol != pos || ic->indexcols != NIL) continue;
+    if (!bound_is_known(root, (Node*)ic->rinfo->clause, rel->relid)) return 1.0;
+    rinfos = lappend(rinfos, ic->rinfo);
   }
   if (rinfos == NIL) return 1.0;
   return clauselist_selectivity(root, rinfos, rel->relid, JOIN_INNER, nullptr);
