@@ -136,9 +136,12 @@ void cache_dictionary(uint32_t relation, const std::shared_ptr<const codec::Dict
     evict(c, relation, bytes, limit);
     DictionaryCache::Relation& r = c.relations[relation];
     r.used = ++c.uses;
-    if (r.by_id.emplace(d->id(), DictionaryCache::Entry{d, serialized_len}).second) {
+    auto [it, added] = r.by_id.emplace(d->id(), DictionaryCache::Entry{d, serialized_len});
+    if (added) {
       r.bytes += bytes;
       c.bytes += bytes;
+    } else {  // (the same entries from bytes of another length, say another format version)
+      it->second = DictionaryCache::Entry{d, serialized_len};
     }
   } catch (const std::bad_alloc&) {
   }
@@ -148,10 +151,9 @@ void cache_dictionary(uint32_t relation, const std::shared_ptr<const codec::Dict
 const DictionaryCache::Entry* cached_dictionary(uint32_t relation, uint64_t id) {
   DictionaryCache& c = dictionary_cache();
   if (c.relations.empty()) return nullptr;
-  if (cache_limit() == 0) {  // (the setting was turned to 0)
-    c.relations.clear();
-    c.bytes = 0;
-    return nullptr;
+  if (const size_t limit = cache_limit(); c.bytes > limit) {  // (the setting was lowered)
+    evict(c, 0, 0, limit);
+    if (limit == 0) return nullptr;
   }
   auto r = c.relations.find(relation);
   if (r == c.relations.end()) return nullptr;
