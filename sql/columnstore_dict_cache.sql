@@ -37,6 +37,23 @@ SELECT ts, account, device, status, v FROM ref
   WHERE account = 'a1' AND device = 'dev-' || md5('1-7') ORDER BY ts DESC LIMIT 3;
 EXPLAIN (COSTS OFF) SELECT * FROM recent;
 
+-- strata.dictionary_cache_size = 0 keeps no dictionary (and drops those kept): without the
+-- dictionary rows the batches cannot decode. Nor with a cache too small for the dictionaries
+-- (one may take at most a quarter of it).
+BEGIN;
+DELETE FROM :comp WHERE _strata_count = 0;
+SET LOCAL strata.dictionary_cache_size = 0;
+SELECT * FROM recent;
+ROLLBACK;
+BEGIN;
+SET LOCAL strata.dictionary_cache_size = '4kB';
+SELECT * FROM recent;
+DELETE FROM :comp WHERE _strata_count = 0;
+SELECT * FROM recent;
+ROLLBACK;
+-- (with the default cache size, the dictionaries are kept again)
+SELECT * FROM recent;
+
 -- Without its dictionary rows, the companion's batches still decode in this session (the
 -- dictionaries are cached)...
 DELETE FROM :comp WHERE _strata_count = 0;

@@ -4,6 +4,7 @@
 -- batch keeps them; a rolled-back statement keeps them; results stay those of a plain table.
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
+SET strata.dictionary_cache_size = 0;  -- (every scan decodes from the segment's dictionary rows)
 CREATE SCHEMA cs_orphan;
 SET search_path = cs_orphan, public;
 SET max_parallel_workers_per_gather = 0;

@@ -150,7 +150,10 @@ bool lookup_one_column_unique_index(Oid relid) {
     HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
     if (!HeapTupleIsValid(tuple)) continue;
     Form_pg_index index = (Form_pg_index)GETSTRUCT(tuple);
-    if (index->indisunique && index->indnkeyatts == 1) unique_column = true;
+    // (as PostgreSQL's has_unique_index: a valid index on a plain column, without a predicate)
+    if (index->indisunique && index->indisvalid && index->indnkeyatts == 1 && index->indkey.values[0] != 0 &&
+        heap_attisnull(tuple, Anum_pg_index_indpred, nullptr))
+      unique_column = true;
     ReleaseSysCache(tuple);
   }
   list_free(indexes);

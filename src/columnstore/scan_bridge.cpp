@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -18,6 +19,8 @@ namespace strata::columnstore {
 
 namespace codec = core::codec;
 namespace cs = core::columnstore;
+
+int guc_dictionary_cache_size = 8192;
 
 namespace {
 
@@ -74,23 +77,31 @@ codec::CodecContext& decode_context() {
 // batch's own decoding. A dictionary is immutable and its id is the hash of its entries, checked
 // when it was deserialized, so an entry stays right for as long as its companion exists; entries
 // of a companion (kept together) go at its relcache invalidation (dropped, truncated, rewritten,
-// analyzed: bridge_forget_dictionaries), and all of them when the cache would pass kCacheBytes.
+// analyzed: bridge_forget_dictionaries). The cache holds at most strata.dictionary_cache_size:
+// past it, the companions used least recently go first (then the current one's other entries).
 // Scans hold their dictionaries by shared_ptr, so an entry dropped mid-scan lives until the scan
 // ends. One cache per backend process (a backend decodes on one thread).
 struct DictionaryCache {
+  struct Entry {
+    std::shared_ptr<const codec::Dictionary> dict;
+    size_t serialized_len;  // the length of the dictionary row's bytes it was decoded from
+  };
   struct Relation {
-    std::unordered_map<uint64_t, std::shared_ptr<const codec::Dictionary>> by_id;
+    std::unordered_map<uint64_t, Entry> by_id;
     size_t bytes = 0;
+    uint64_t used = 0;  // the cache's use counter at the companion's last use
   };
   std::unordered_map<uint32_t, Relation> relations;  // by companion OID
   size_t bytes = 0;
+  uint64_t uses = 0;
 };
-constexpr size_t kCacheBytes = size_t{32} << 20;
 
 DictionaryCache& dictionary_cache() {
   static DictionaryCache cache;
   return cache;
 }
+
+size_t cache_limit() { return guc_dictionary_cache_size <= 0 ? 0 : size_t(guc_dictionary_cache_size) * 1024; }
 
 // Roughly the memory a decoded dictionary holds: its entries, their offsets and its lookup table.
 size_t dictionary_bytes(const codec::Dictionary& d) {
@@ -99,28 +110,57 @@ size_t dictionary_bytes(const codec::Dictionary& d) {
   return total;
 }
 
-void cache_dictionary(uint32_t relation, const std::shared_ptr<const codec::Dictionary>& d) {
-  if (relation == 0) return;
-  DictionaryCache& c = dictionary_cache();
-  const size_t bytes = dictionary_bytes(*d);
-  if (bytes > kCacheBytes / 4) return;  // (a huge dictionary is not worth evicting the others for)
-  if (c.bytes + bytes > kCacheBytes) {
-    c.relations.clear();
-    c.bytes = 0;
-  }
-  DictionaryCache::Relation& r = c.relations[relation];
-  if (r.by_id.emplace(d->id(), d).second) {
-    r.bytes += bytes;
-    c.bytes += bytes;
+// Makes room for `bytes` more under `limit`, the companions used least recently first (the one
+// being added to last).
+void evict(DictionaryCache& c, uint32_t relation, size_t bytes, size_t limit) {
+  while (c.bytes + bytes > limit && !c.relations.empty()) {
+    auto victim = c.relations.end();
+    for (auto it = c.relations.begin(); it != c.relations.end(); ++it)
+      if (it->first != relation && (victim == c.relations.end() || it->second.used < victim->second.used))
+        victim = it;
+    if (victim == c.relations.end()) victim = c.relations.find(relation);
+    c.bytes -= std::min(c.bytes, victim->second.bytes);
+    c.relations.erase(victim);
   }
 }
 
-std::shared_ptr<const codec::Dictionary> cached_dictionary(uint32_t relation, uint64_t id) {
-  const DictionaryCache& c = dictionary_cache();
+// Best effort: out of memory, the dictionary is simply not kept.
+void cache_dictionary(uint32_t relation, const std::shared_ptr<const codec::Dictionary>& d,
+                      size_t serialized_len) noexcept {
+  const size_t limit = cache_limit();
+  if (relation == 0 || limit == 0) return;
+  try {
+    DictionaryCache& c = dictionary_cache();
+    const size_t bytes = dictionary_bytes(*d);
+    if (bytes > limit / 4) return;  // (a huge dictionary is not worth evicting the others for)
+    evict(c, relation, bytes, limit);
+    DictionaryCache::Relation& r = c.relations[relation];
+    r.used = ++c.uses;
+    auto [it, added] = r.by_id.emplace(d->id(), DictionaryCache::Entry{d, serialized_len});
+    if (added) {
+      r.bytes += bytes;
+      c.bytes += bytes;
+    } else {  // (the same entries from bytes of another length, say another format version)
+      it->second = DictionaryCache::Entry{d, serialized_len};
+    }
+  } catch (const std::bad_alloc&) {
+  }
+}
+
+// The cached entry of dictionary `id` of the companion, or nullptr.
+const DictionaryCache::Entry* cached_dictionary(uint32_t relation, uint64_t id) {
+  DictionaryCache& c = dictionary_cache();
+  if (c.relations.empty()) return nullptr;
+  if (const size_t limit = cache_limit(); c.bytes > limit) {  // (the setting was lowered)
+    evict(c, 0, 0, limit);
+    if (limit == 0) return nullptr;
+  }
   auto r = c.relations.find(relation);
   if (r == c.relations.end()) return nullptr;
   auto it = r->second.by_id.find(id);
-  return it == r->second.by_id.end() ? nullptr : it->second;
+  if (it == r->second.by_id.end()) return nullptr;
+  r->second.used = ++c.uses;
+  return &it->second;
 }
 
 void init_slot(const ScanBridge& b, Slot& s) {
@@ -214,8 +254,13 @@ void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len) 
   const uint64_t id = codec::Dictionary::serialized_id(std::span<const uint8_t>(data, len));
   if (bridge->dictionaries.count(id)) return;
   ScanBridge::SharedDictionary& sd = bridge->dictionaries[id];
-  sd.dict = cached_dictionary(bridge->relation, id);
-  if (!sd.dict) sd.bytes.assign(data, data + len);
+  // (the cached copy when it was decoded from as many bytes: otherwise the row is deserialized
+  // and its id checked against its contents)
+  const DictionaryCache::Entry* cached = cached_dictionary(bridge->relation, id);
+  if (cached != nullptr && cached->serialized_len == len)
+    sd.dict = cached->dict;
+  else
+    sd.bytes.assign(data, data + len);
 }
 
 namespace {
@@ -229,12 +274,12 @@ const codec::Dictionary* dictionary_of(ScanBridge* bridge, const codec::ColumnIn
   auto it = bridge->dictionaries.find(info.dictionary_id);
   if (it == bridge->dictionaries.end()) {
     // (decoded by an earlier scan of this companion: its dictionary rows need not be read)
-    std::shared_ptr<const codec::Dictionary> cached = cached_dictionary(bridge->relation, info.dictionary_id);
-    if (!cached) {
+    const DictionaryCache::Entry* cached = cached_dictionary(bridge->relation, info.dictionary_id);
+    if (cached == nullptr) {
       *missing = true;
       return nullptr;
     }
-    it = bridge->dictionaries.emplace(info.dictionary_id, ScanBridge::SharedDictionary{{}, std::move(cached)}).first;
+    it = bridge->dictionaries.emplace(info.dictionary_id, ScanBridge::SharedDictionary{{}, cached->dict}).first;
   }
   ScanBridge::SharedDictionary& sd = it->second;
   if (!sd.dict) {
@@ -244,8 +289,8 @@ const codec::Dictionary* dictionary_of(ScanBridge* bridge, const codec::ColumnIn
     if (dict->id() != info.dictionary_id)
       throw core::Error(core::Errc::data_corrupted, "columnar scan: a shared dictionary's id does not match its contents");
     sd.dict = std::move(dict);
+    cache_dictionary(bridge->relation, sd.dict, sd.bytes.size());
     sd.bytes = std::vector<uint8_t>();
-    cache_dictionary(bridge->relation, sd.dict);
   }
   return sd.dict.get();
 }

@@ -43,6 +43,10 @@ void bridge_destroy(ScanBridge* bridge) noexcept;
 // Grows the number of slots to at least `nslots`.
 void bridge_reserve_slots(ScanBridge* bridge, int nslots);
 
+// strata.dictionary_cache_size: the most memory (kB) a backend's cache of decoded shared
+// dictionaries holds; 0 keeps none (each scan reads and decodes its segments' dictionaries).
+extern int guc_dictionary_cache_size;
+
 // The companion table (OID) the bridge's batches come from: shared dictionaries it decodes are
 // kept for later scans of the same companion in this backend, and taken from there (without the
 // caller adding them) when an earlier scan decoded them. Without it (0) nothing is cached.

@@ -7,6 +7,7 @@
 #include "columnstore/rowagg.hpp"
 #include "columnstore/sample_stats.hpp"
 #include "columnstore/scan.hpp"
+#include "columnstore/scan_bridge.hpp"
 #include "columnstore/storage.hpp"
 #include "gapfill/gapfill.hpp"
 #include "hooks/hooks.hpp"
@@ -218,6 +219,13 @@ void define_settings() {
                           "Chunks with fewer heap pages are read by compress_chunk alone.", nullptr,
                           &columnstore::guc_compression_parallel_read_min_pages, 2048, 0, INT_MAX, PGC_USERSET,
                           GUC_UNIT_BLOCKS, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("strata.dictionary_cache_size",
+                          "The most memory a session keeps decoded shared dictionaries of compressed chunks in, "
+                          "for its later scans.",
+                          "The companions used least recently are dropped first. 0 keeps none: each scan reads "
+                          "and decodes its segments' dictionary rows.",
+                          &columnstore::guc_dictionary_cache_size, 8192, 0, INT_MAX / 1024, PGC_USERSET,
+                          GUC_UNIT_KB, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.compression_parallel_read_fail_memory",
                            "For tests: the parallel read's shared memory cannot be created, as when /dev/shm is full.",
                            "compress_chunk then reads every page itself.",

@@ -17,21 +17,25 @@
 // an empty path list, so that the scan the first pass threw away comes back) and costed with the
 // pages that the time conditions among their index conditions select: PostgreSQL's own costing
 // with the chunk's page count taken as that share of it, blended with its uniform estimate by the
-// square of the time column's correlation, as cost_index blends an index scan's I/O. The scans
-// are then offered beside the chunk's paths (`strata.enable_time_ordered_bitmap_costs`).
+// square of the time column's correlation, as cost_index blends an index scan's I/O (nothing is
+// done below a correlation of 0.1 in magnitude). One scan per index (its bitmap scan, else one
+// built from its index scan) is then offered beside the chunk's paths
+// (`strata.enable_time_ordered_bitmap_costs`).
 #include "planner/bitmap_cost.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
 #include "access/sysattr.h"
+#include "catalog/pg_am_d.h"
 #include "catalog/pg_statistic.h"
+#include "nodes/makefuncs.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
 #include "parser/parsetree.h"
 #include "utils/lsyscache.h"
-#include "utils/syscache.h"
+#include "utils/selfuncs.h"
 }
 
 #include <cmath>
@@ -50,10 +54,11 @@ int time_key_position(const IndexOptInfo* index, AttrNumber time_attno) {
   return -1;
 }
 
-// An index whose bitmap scans this file costs: a btree-like index with bitmap scans, no predicate
-// or expressions, led by another column, with the time column among its later keys.
+// An index whose bitmap scans this file costs: a btree (whose conditions on a later key column
+// bound the scan, unlike a BRIN or bloom index's), no predicate or expressions, led by another
+// column, with the time column among its later keys.
 bool candidate_index(const IndexOptInfo* index, AttrNumber time_attno) {
-  return index->amhasgetbitmap && index->indpred == NIL && index->indexprs == NIL && index->nkeycolumns >= 2 &&
+  return index->relam == BTREE_AM_OID && index->amhasgetbitmap && index->indpred == NIL && index->indexprs == NIL && index->nkeycolumns >= 2 &&
          index->indexkeys[0] != time_attno && time_key_position(index, time_attno) > 0;
 }
 
@@ -106,23 +111,45 @@ bool has_time_comparison(RelOptInfo* rel, AttrNumber time_attno) {
   return false;
 }
 
-// The chunk's time column correlation (0 without statistics).
+// The chunk's time column correlation (0 without statistics), as btcostestimate reads it:
+// examine_variable asks get_relation_stats_hook first when one is set.
 double time_correlation(PlannerInfo* root, RelOptInfo* rel, AttrNumber time_attno) {
   RangeTblEntry* rte = planner_rt_fetch(rel->relid, root);
-  HeapTuple tuple = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(rte->relid), Int16GetDatum(time_attno),
-                                    BoolGetDatum(false));
-  if (!HeapTupleIsValid(tuple)) return 0;
+  Oid type;
+  int32 typmod;
+  Oid collation;
+  get_atttypetypmodcoll(rte->relid, time_attno, &type, &typmod, &collation);
+  Var* var = makeVar(rel->relid, time_attno, type, typmod, collation, 0);
+  VariableStatData vardata;
+  examine_variable(root, (Node*)var, 0, &vardata);
   double correlation = 0;
   AttStatsSlot sslot;
-  if (get_attstatsslot(&sslot, tuple, STATISTIC_KIND_CORRELATION, InvalidOid, ATTSTATSSLOT_NUMBERS)) {
+  if (HeapTupleIsValid(vardata.statsTuple) &&
+      get_attstatsslot(&sslot, vardata.statsTuple, STATISTIC_KIND_CORRELATION, InvalidOid, ATTSTATSSLOT_NUMBERS)) {
     if (sslot.nnumbers == 1) correlation = sslot.numbers[0];
     free_attstatsslot(&sslot);
   }
-  ReleaseSysCache(tuple);
+  ReleaseVariableStats(vardata);
+  pfree(var);
   return correlation;
 }
 
-// Selectivity of the index conditions of `ip` on the time column (1 when it has none).
+// Whether `clause` (`time op expr` or `expr op time`) compares time with a value known at planning:
+// a constant, or one once parameters and stable functions are folded (a generic plan's `time >= $1`
+// is not: PostgreSQL's default selectivity for it says nothing of the pages it reads).
+bool bound_is_known(PlannerInfo* root, Node* clause, Index relid) {
+  if (!IsA(clause, OpExpr) || list_length(((OpExpr*)clause)->args) != 2) return true;
+  for (Node* arg : {(Node*)linitial(((OpExpr*)clause)->args), (Node*)lsecond(((OpExpr*)clause)->args)}) {
+    Node* bare = arg;
+    while (IsA(bare, RelabelType)) bare = (Node*)((RelabelType*)bare)->arg;
+    if (IsA(bare, Var) && ((Var*)bare)->varno == (int)relid) continue;
+    if (!IsA(estimate_expression_value(root, arg), Const)) return false;
+  }
+  return true;
+}
+
+// Selectivity of the index conditions of `ip` on the time column (1 when it has none, or when one
+// of them compares with a value unknown at planning).
 Selectivity time_condition_selectivity(PlannerInfo* root, RelOptInfo* rel, const IndexPath* ip,
                                        AttrNumber time_attno) {
   const int pos = time_key_position(ip->indexinfo, time_attno);
@@ -130,7 +157,9 @@ Selectivity time_condition_selectivity(PlannerInfo* root, RelOptInfo* rel, const
   ListCell* lc;
   foreach (lc, ip->indexclauses) {
     const IndexClause* ic = (const IndexClause*)lfirst(lc);
-    if (ic->indexcol == pos && ic->indexcols == NIL) rinfos = lappend(rinfos, ic->rinfo);
+    if (ic->indexcol != pos || ic->indexcols != NIL) continue;
+    if (!bound_is_known(root, (Node*)ic->rinfo->clause, rel->relid)) return 1.0;
+    rinfos = lappend(rinfos, ic->rinfo);
   }
   if (rinfos == NIL) return 1.0;
   return clauselist_selectivity(root, rinfos, rel->relid, JOIN_INNER, nullptr);
@@ -171,8 +200,10 @@ void add_time_ordered_bitmap_paths(PlannerInfo* root, RelOptInfo* rel, AttrNumbe
     if (restricts_leading_column(rel, index)) candidates = lappend(candidates, index);
   }
   if (candidates == NIL) return;
+  // (a shuffled heap's correlation is small but rarely 0: below 0.1 the blend moves the cost by
+  // under 1%, not worth a second pass)
   const double correlation = time_correlation(root, rel, time_attno);
-  if (correlation == 0) return;
+  if (correlation * correlation < 0.01) return;
 
   // The candidates' paths on their own (the first pass's bitmap scan lost to another path there).
   List* pathlist = rel->pathlist;
@@ -187,18 +218,31 @@ void add_time_ordered_bitmap_paths(PlannerInfo* root, RelOptInfo* rel, AttrNumbe
   rel->partial_pathlist = partial_pathlist;
   rel->indexlist = indexlist;
 
-  foreach (lc, built) {
-    Path* p = (Path*)lfirst(lc);
-    BitmapHeapPath* bp = nullptr;
-    if (single_index_bitmap(p) != nullptr) {
-      bp = (BitmapHeapPath*)p;
-    } else if (IsA(p, IndexPath) && p->pathtype == T_IndexScan && p->param_info == nullptr &&
-               ((IndexPath*)p)->indexclauses != NIL) {
-      // (the index scan beat the bitmap scan in the pass above: build the bitmap scan from it)
-      bp = create_bitmap_heap_path(root, rel, p, nullptr, 1.0, 0);
+  // One path per index: its bitmap scan, else one built from its (forward or backward) index scan,
+  // which beat the bitmap scan in the pass above. (Chosen before add_path, which frees the
+  // bitmap paths it rejects.)
+  List* indexes = NIL;
+  List* chosen = NIL;
+  for (const bool bitmap : {true, false}) {
+    foreach (lc, built) {
+      Path* p = (Path*)lfirst(lc);
+      IndexPath* ip = bitmap ? single_index_bitmap(p) : nullptr;
+      if (!bitmap && IsA(p, IndexPath) && p->pathtype == T_IndexScan && p->param_info == nullptr &&
+          ((IndexPath*)p)->indexclauses != NIL)
+        ip = (IndexPath*)p;
+      if (ip == nullptr || list_member_ptr(indexes, ip->indexinfo)) continue;
+      indexes = lappend(indexes, ip->indexinfo);
+      chosen = lappend(chosen, p);
     }
-    if (bp != nullptr && recost_time_ordered(root, rel, bp, time_attno, correlation)) add_path(rel, &bp->path);
   }
+  foreach (lc, chosen) {
+    Path* p = (Path*)lfirst(lc);
+    BitmapHeapPath* bp = IsA(p, BitmapHeapPath) ? (BitmapHeapPath*)p
+                                                 : create_bitmap_heap_path(root, rel, p, nullptr, 1.0, 0);
+    if (recost_time_ordered(root, rel, bp, time_attno, correlation)) add_path(rel, &bp->path);
+  }
+  list_free(indexes);
+  list_free(chosen);
 }
 
 }  // namespace strata

@@ -207,6 +207,17 @@ struct BytesTest {
 };
 
 void bytes_predicate(const DecodedColumn& col, const FilterPredicate& p, uint64_t* sel, std::vector<uint8_t>& scratch) {
+  const size_t rows = col.rows;
+  if (col.type != ColumnType::Uuid && col.dictionary_form() && col.external &&
+      (p.op == FilterOp::Eq || p.op == FilterOp::In)) {
+    // A shared dictionary (hundreds of device ids, say) has a lookup table: the constants' codes
+    // from it (its entries are distinct, so each constant is at most one entry; no sorted list).
+    scratch.assign(std::max<size_t>(col.external->size(), 1), 0);  // (NULL rows hold code 0)
+    for (const std::string& c : p.bytes)
+      if (const std::optional<uint32_t> code = col.external->find(c)) scratch[*code] = 1;
+    const uint8_t* m = scratch.data();
+    return kernel(col.codes.data(), rows, sel, [m](uint32_t code) { return m[code] != 0; });
+  }
   std::vector<std::string> sorted;
   const std::vector<std::string>* list = &p.bytes;
   if (p.op == FilterOp::In && !std::is_sorted(p.bytes.begin(), p.bytes.end())) {
@@ -215,7 +226,6 @@ void bytes_predicate(const DecodedColumn& col, const FilterPredicate& p, uint64_
     list = &sorted;
   }
   const BytesTest test{p.op, list, p.op == FilterOp::In ? std::string_view() : std::string_view(p.bytes[0])};
-  const size_t rows = col.rows;
   if (col.type == ColumnType::Uuid) {
     struct U {
       uint8_t b[16];
@@ -228,14 +238,6 @@ void bytes_predicate(const DecodedColumn& col, const FilterPredicate& p, uint64_
     // once per dictionary entry, then a lookup per row
     const size_t entries = col.external ? col.external->size() : col.dict_offsets.size() - 1;
     scratch.assign(std::max<size_t>(entries, 1), 0);  // (NULL rows hold code 0)
-    if (col.external && (p.op == FilterOp::Eq || p.op == FilterOp::In)) {
-      // A shared dictionary (hundreds of device ids, say) has a lookup table: the constants' codes
-      // from it (its entries are distinct, so each constant is at most one entry).
-      for (const std::string& c : p.bytes)
-        if (const std::optional<uint32_t> code = col.external->find(c)) scratch[*code] = 1;
-      const uint8_t* m = scratch.data();
-      return kernel(col.codes.data(), rows, sel, [m](uint32_t code) { return m[code] != 0; });
-    }
     for (size_t e = 0; e < entries; ++e) {
       const std::string_view s =
           col.external ? col.external->entry(e)
