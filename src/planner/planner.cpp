@@ -1569,6 +1569,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   PlanCopySource copy_src{nullptr, nullptr, 0, nullptr, nullptr};
   int ncopies = 0;
   int template_attempts = 0;
+  List* unwatermarked = NIL;
+  bool have_unwatermarked = false;
   if (nchunks > 0) {
     expand_planner_arrays(root, nchunks);
     Relation parent_rel = table_open(rte->relid, NoLock);
@@ -1591,8 +1593,18 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
           continue;
         }
       }
+      // (a chunk below the watermark is built without the parent's watermark clause, which holds for
+      // all its rows at every execution)
+      const bool satisfied = below_watermark && c->range_end <= watermark;
+      if (satisfied && !have_unwatermarked) {
+        unwatermarked = quals_without_watermark(rel, ht);
+        have_unwatermarked = true;
+      }
+      List* const parent_quals = rel->baserestrictinfo;
+      if (satisfied) rel->baserestrictinfo = unwatermarked;
+      // (an error while building ends planning, which discards the rel: no need to restore it then)
       RelOptInfo* child = build_simple_rel(root, child_rti, rel);
-      if (below_watermark) drop_satisfied_watermark_quals(root, child, ht, watermark, c->range_end);
+      rel->baserestrictinfo = parent_quals;
       drop_clauses_covering_chunk(child, ht, c->range_start, c->range_end,
                                   root->append_rel_array[child_rti]->translated_vars);
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to

@@ -630,28 +630,22 @@ Bitmapset* clauses_covering_chunk(RelOptInfo* parent, const Hypertable* ht, int6
   return positions;
 }
 
-void drop_satisfied_watermark_quals(PlannerInfo* root, RelOptInfo* child, const Hypertable* ht, int64 wm,
-                                    int64 range_end) {
-  if (range_end > wm || root->append_rel_array == nullptr) return;
-  AppendRelInfo* ai = root->append_rel_array[child->relid];
-  if (ai == nullptr || ht->time_attno > list_length(ai->translated_vars)) return;
-  Node* tv = (Node*)list_nth(ai->translated_vars, ht->time_attno - 1);
-  if (tv == nullptr || !IsA(tv, Var)) return;
+List* quals_without_watermark(RelOptInfo* rel, const Hypertable* ht) {
   const Oid opfamily = time_btree_opfamily(ht->time_type);
-  MatchContext m{child->relid, ((Var*)tv)->varattno, ht->time_type, opfamily, nullptr};
+  if (!OidIsValid(opfamily)) return rel->baserestrictinfo;
+  MatchContext m{rel->relid, ht->time_attno, ht->time_type, opfamily, nullptr};
   List* kept = NIL;
   ListCell* lc;
-  foreach (lc, child->baserestrictinfo) {
+  foreach (lc, rel->baserestrictinfo) {
     RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
     ClauseMatch cm;
-    // Every value of the chunk is below range_end <= wm <= the watermark at execution.
     if (!rinfo->pseudoconstant && match_clause(m, (Node*)rinfo->clause, &cm) && !cm.is_array &&
         (cm.strategy == BTLessStrategyNumber || cm.strategy == BTLessEqualStrategyNumber) &&
         cm.value_type == ht->time_type && is_cagg_watermark((Node*)cm.value))
       continue;
     kept = lappend(kept, rinfo);
   }
-  child->baserestrictinfo = kept;
+  return kept;
 }
 
 void planner_op_cache_invalidated(int, uint32) {

@@ -63,10 +63,11 @@ void time_restriction_analyze(PlannerInfo* root, RelOptInfo* rel, const Hypertab
 // The planning-time value of a `time < cagg_watermark(...)` (or <=) restriction of the hypertable
 // parent rel (the materialized side of a real-time continuous aggregate); false when none.
 bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, int64* wm);
-// Drops those clauses from a chunk's restrictions when the chunk's range ends at or below wm: the
-// watermark never decreases, so they hold at every execution of the plan.
-void drop_satisfied_watermark_quals(PlannerInfo* root, RelOptInfo* child, const Hypertable* ht, int64 wm,
-                                    int64 range_end);
+// The parent rel's restrictions without those clauses: a chunk whose range ends at or below wm
+// satisfies them at every execution of the plan (the watermark never decreases), so its rel is built
+// from this list (build_simple_rel translates each parent clause for the chunk: cheaper than
+// translating the clause and dropping it afterwards).
+List* quals_without_watermark(RelOptInfo* rel, const Hypertable* ht);
 
 // Drops from a chunk's restrictions the constant comparisons of the time column that every value
 // of its range [range_start, range_end) satisfies (translated_vars: the chunk's AppendRelInfo's).
