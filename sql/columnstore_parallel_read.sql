@@ -7,7 +7,8 @@
 SET TimeZone = 'UTC';
 CREATE SCHEMA cs_par;
 SET search_path = cs_par, public;
-SHOW strata.compression_parallel_read;
+SHOW strata.compression_parallel_read;  -- (off by default)
+SET strata.compression_parallel_read = on;
 SET strata.compression_parallel_read_min_pages = 0;  -- (the default leaves chunks under 16 MB alone)
 SET max_parallel_maintenance_workers = 2;
 
@@ -134,7 +135,7 @@ SELECT all_md5('q') AS parallel_md5 \gset
 SELECT count(decompress_chunk(c)) FROM show_chunks('q') c;
 SET strata.compression_parallel_read = off;
 SELECT count(compress_chunk(c)) FROM show_chunks('q') c;
-RESET strata.compression_parallel_read;
+SET strata.compression_parallel_read = on;
 SELECT all_md5('q') = :'parallel_md5' AS same_batches;
 
 -- Statistics that undercount the rows (ANALYZE at 1,000 rows): the memory runs out while the
@@ -161,7 +162,7 @@ SELECT count(*) AS differences
 SELECT count(decompress_chunk(c)) FROM show_chunks('sp') c;
 SET strata.compression_parallel_read = off;
 SELECT count(compress_chunk(c)) FROM show_chunks('sp') c;
-RESET strata.compression_parallel_read;
+SET strata.compression_parallel_read = on;
 RESET maintenance_work_mem;
 SELECT all_md5('sp') = :'parallel_md5' AS same_batches;
 

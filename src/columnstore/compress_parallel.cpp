@@ -27,7 +27,7 @@ extern "C" {
 
 namespace strata::columnstore {
 
-bool guc_compression_parallel_read = true;
+bool guc_compression_parallel_read = false;
 int guc_compression_parallel_read_min_pages = 2048;
 bool guc_compression_parallel_read_fail_memory = false;
 

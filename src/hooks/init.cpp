@@ -213,7 +213,7 @@ void define_settings() {
                            "the lower half (chunks whose rows are copied into memory).",
                            "Off, the backend reads every page itself (the same rows in the same order either way). "
                            "Needs max_parallel_maintenance_workers > 0.",
-                           &columnstore::guc_compression_parallel_read, true, PGC_USERSET, 0, nullptr, nullptr,
+                           &columnstore::guc_compression_parallel_read, false, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
   DefineCustomIntVariable("strata.compression_parallel_read_min_pages",
                           "Chunks with fewer heap pages are read by compress_chunk alone.", nullptr,
