@@ -97,9 +97,29 @@ CREATE TEMP TABLE after_refresh AS EXECUTE q('acct_1');
 SELECT count(*) FROM ((TABLE before_refresh EXCEPT ALL TABLE after_refresh) UNION ALL (TABLE after_refresh EXCEPT ALL TABLE before_refresh)) d;
 SELECT same($$SELECT bucket, status, n FROM st_hourly WHERE acct = 'acct_1'$$);
 -- Materialized to the end: the cached plan's tail chunk is excluded at executor start, and the node
--- reads no child.
+-- reads no child. PostgreSQL may rebuild a cached plan at any time (a backend that falls behind on
+-- other sessions' invalidation messages, as under the parallel test schedule, resets all its plans);
+-- a rebuilt plan excludes the chunk while planning. Either way no raw chunk may be read, and the
+-- verdict says nothing about which way it was.
+CREATE FUNCTION raw_tail_read(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE plan text := '';
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
+    plan := plan || line || E'\n';
+  END LOOP;
+  IF plan ~ 'Scan on _hyper_1_' THEN RETURN 'a raw chunk is read: ' || plan; END IF;
+  IF plan ~ 'ChunkAppend\) on st' THEN
+    IF plan !~ 'RowstoreAggregate\) \(actual rows=0 loops=1\)' OR plan !~ 'Chunks excluded during startup: 1'
+       OR plan !~ 'Rows Aggregated: 0' THEN
+      RETURN 'unexpected cached plan: ' || plan;
+    END IF;
+  END IF;
+  RETURN 'no raw chunk read';
+END $$;
 CALL refresh_continuous_aggregate('st_hourly', NULL, NULL);
-SELECT * FROM tail_plan('EXECUTE q(''acct_1'')', true);
+SELECT raw_tail_read('EXECUTE q(''acct_1'')');
+DROP FUNCTION raw_tail_read(text);
 CREATE TEMP TABLE all_refreshed AS EXECUTE q('acct_1');
 SELECT count(*) FROM ((TABLE before_refresh EXCEPT ALL TABLE all_refreshed) UNION ALL (TABLE all_refreshed EXCEPT ALL TABLE before_refresh)) d;
 RESET plan_cache_mode;
