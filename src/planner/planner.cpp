@@ -355,6 +355,14 @@ List* lock_chunks(List* chunks, LOCKMODE lockmode) {
   return live;
 }
 
+// Whether every chunk (ChunkInfo*) of the list ends at or below `end`.
+bool all_chunks_end_by(List* chunks, int64 end) {
+  ListCell* lc;
+  foreach (lc, chunks)
+    if (((ChunkInfo*)lfirst(lc))->range_end > end) return false;
+  return true;
+}
+
 // Adds the range table entry and AppendRelInfo for one chunk; returns its RT index.
 Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_rti,
                     Relation parent_rel, Oid chunk_relid) {
@@ -1556,6 +1564,12 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   List* time_order = time_order_for_bucket_keys(root, rel, ht);
   int64 watermark = 0;
   const bool below_watermark = cagg_watermark_upper_bound(root, rel, ht, &watermark);
+  // (the materialized side of a real-time aggregate whose chunks all end at or below the watermark's
+  // planning-time value: its clause excludes none of them at any later execution, since the watermark
+  // never decreases and a new chunk invalidates the plan, so it is no run-time clause: without
+  // other ones the chunks are read by a plain Append, as when the materialization is read alone)
+  if (below_watermark && runtime != NIL && all_chunks_end_by(chunks, watermark))
+    runtime = runtime_without_watermark(runtime, ht);
   const bool parallel_runtime = runtime != NIL && runtime_allows_parallel(root, runtime);
   const int nchunks = list_length(chunks);
   ChildRel* kids = (ChildRel*)palloc(sizeof(ChildRel) * (nchunks > 0 ? nchunks : 1));

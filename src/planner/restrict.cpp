@@ -648,6 +648,20 @@ List* quals_without_watermark(RelOptInfo* rel, const Hypertable* ht) {
   return kept;
 }
 
+List* runtime_without_watermark(List* runtime, const Hypertable* ht) {
+  List* kept = NIL;
+  ListCell* lc;
+  foreach (lc, runtime) {
+    const RuntimeClause* rc = (const RuntimeClause*)lfirst(lc);
+    if (!rc->is_array && !OidIsValid(rc->hash_proc) &&
+        (rc->strategy == BTLessStrategyNumber || rc->strategy == BTLessEqualStrategyNumber) &&
+        rc->value_type == ht->time_type && is_cagg_watermark((Node*)rc->value))
+      continue;
+    kept = lappend(kept, (void*)rc);
+  }
+  return kept;
+}
+
 void planner_op_cache_invalidated(int, uint32) {
   op_facts_used = 0;
   op_facts_generation++;

@@ -68,6 +68,10 @@ bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypert
 // from this list (build_simple_rel translates each parent clause for the chunk: cheaper than
 // translating the clause and dropping it afterwards).
 List* quals_without_watermark(RelOptInfo* rel, const Hypertable* ht);
+// `runtime` (RuntimeClauses) without those of `time < cagg_watermark(...)` (or <=): when every
+// chunk of the plan ends at or below the watermark's planning-time value, they exclude none of
+// them at any later execution.
+List* runtime_without_watermark(List* runtime, const Hypertable* ht);
 
 // Drops from a chunk's restrictions the constant comparisons of the time column that every value
 // of its range [range_start, range_end) satisfies (translated_vars: the chunk's AppendRelInfo's).
