@@ -95,12 +95,32 @@ List* copy_scan_tlist(List* tlist, Index from, Index rti) {
 // A copy of the index scan `source` for another chunk (ChunkPlanCopy): the same quals and target
 // list on the chunk's range table entry, its index of the same definition, the costs scaled.
 // (A compressed chunk's copy of a ColumnarScan is the columnstore's: `indexoid` is its companion.)
+// A copy of the sequential scan `source` for another chunk (the tiny real-time tail's, planner.cpp):
+// the same filter and target list on the chunk's range table entry, the costs scaled.
+Plan* copy_seqscan_plan(const SeqScan* from_scan, Index rti, double ratio) {
+  SeqScan* scan = makeNode(SeqScan);
+  memcpy(scan, from_scan, sizeof(SeqScan));
+  scan->scan.plan.qual = (List*)copyObjectImpl(from_scan->scan.plan.qual);
+  scan->scan.plan.initPlan = (List*)copyObjectImpl(from_scan->scan.plan.initPlan);
+  scan->scan.plan.extParam = bms_copy(from_scan->scan.plan.extParam);
+  scan->scan.plan.allParam = bms_copy(from_scan->scan.plan.allParam);
+  const Index from = scan->scan.scanrelid;
+  scan->scan.scanrelid = rti;
+  scan->scan.plan.targetlist = copy_scan_tlist(from_scan->scan.plan.targetlist, from, rti);
+  ChangeVarNodes((Node*)scan->scan.plan.qual, (int)from, (int)rti, 0);
+  Plan* plan = &scan->scan.plan;
+  plan->plan_rows = clamp_row_est(plan->plan_rows * ratio);
+  plan->total_cost = scaled_total_cost(plan->startup_cost, plan->total_cost, ratio);
+  return plan;
+}
+
 Plan* copy_child_plan(PlannerInfo* root, Plan* source, Index rti, Oid indexoid, double ratio) {
   if (IsA(source, CustomScan) && compressed_plan_copy != nullptr)
     if (Plan* p = compressed_plan_copy(root, source, rti, indexoid, ratio)) return p;
+  if (IsA(source, SeqScan)) return copy_seqscan_plan((const SeqScan*)source, rti, ratio);
   if (!IsA(source, IndexScan))
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                    errmsg("strata: a chunk plan copy needs an index scan to copy, not node type %d",
+                    errmsg("strata: a chunk plan copy needs an index or sequential scan to copy, not node type %d",
                            (int)nodeTag(source))));
   // (field by field: the target list, the biggest part, is copied flat below)
   const IndexScan* from_scan = (const IndexScan*)source;

@@ -1319,22 +1319,28 @@ bool plan_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte,
 // The planned chunk's ordered path if other chunks may copy its plan: a plain index scan, or for
 // a compressed chunk an ordered ColumnarScan the columnstore accepts (its description in
 // *compressed). *covering: the hypertable's restrictions its range covers (dropped from it).
-Path* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht, RelOptInfo* child,
-                         const ChunkInfo* chunk, int nchunks, void** compressed, Bitmapset** covering) {
-  *compressed = nullptr;
-  const bool columnar = chunk->status == kChunkStatusCompressed && compressed_copy_template != nullptr;
-  if ((chunk->status != kChunkStatusNormal && !columnar) || child->tuples <= 0) return nullptr;
-  // (its restrictions: the hypertable's but those covering its range, see clauses_covering_chunk)
+// Whether the planned chunk's plan may be copied onto its siblings as far as its restrictions and
+// columns go: exactly the hypertable's restrictions but those covering its range (*covering, see
+// clauses_covering_chunk), and no whole-row Var (which has the chunk's row type).
+bool copyable_restrictions(RelOptInfo* parent, const Hypertable* ht, RelOptInfo* child, const ChunkInfo* chunk,
+                           Bitmapset** covering) {
   *covering = clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end);
   if (list_length(child->baserestrictinfo) != list_length(parent->baserestrictinfo) - bms_num_members(*covering))
-    return nullptr;
-  // (a whole-row Var of a chunk has the chunk's row type: not one to copy onto another chunk)
+    return false;
   Bitmapset* attnos = nullptr;
   pull_varattnos((Node*)child->reltarget->exprs, child->relid, &attnos);
   ListCell* lc;
   foreach (lc, child->baserestrictinfo)
     pull_varattnos((Node*)((RestrictInfo*)lfirst(lc))->clause, child->relid, &attnos);
-  if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attnos)) return nullptr;
+  return !bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attnos);
+}
+
+Path* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht, RelOptInfo* child,
+                         const ChunkInfo* chunk, int nchunks, void** compressed, Bitmapset** covering) {
+  *compressed = nullptr;
+  const bool columnar = chunk->status == kChunkStatusCompressed && compressed_copy_template != nullptr;
+  if ((chunk->status != kChunkStatusNormal && !columnar) || child->tuples <= 0) return nullptr;
+  if (!copyable_restrictions(parent, ht, child, chunk, covering)) return nullptr;
   Path* p = ordered_child_path(root, parent, ht, child, root->query_pathkeys, STARTUP_COST);
   if (p == nullptr || p->param_info != nullptr) return nullptr;
   if (!columnar && (!IsA(p, IndexPath) || p->pathtype != T_IndexScan)) return nullptr;
@@ -1356,6 +1362,49 @@ Path* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hypertable
   IndexPath* ip = (IndexPath*)p;
   if (ip->indexorderbys != NIL || ip->indexinfo->indpred != NIL || ip->indexinfo->indexprs != NIL) return nullptr;
   return &ip->path;
+}
+
+// The tiny real-time tail (`strata.enable_chunk_plan_copies`): the raw side of a real-time
+// continuous aggregate, `time >= cagg_watermark(...)` (src/caggs/query.cpp), reads the few chunks at
+// or above the watermark, usually a handful of small ones. Planning each of them (a RelOptInfo with
+// its indexes and statistics, the selectivity of the watermark clause evaluated per chunk, paths)
+// costs more than the rest of the view's planning. So when the first chunk planned is tiny and read
+// best by a plain sequential scan (no parallel plan, no index), it is the template, and each further
+// row-store chunk with the same column layout and the same restrictions gets a copy of that scan
+// on its own range table entry (the filter renumbered, rows and costs scaled by the sizes in
+// pg_class), as for the chunks a LIMIT will not reach. Only while the whole tail is estimated at no
+// more than kTailCopyMaxRows rows: a bigger tail keeps its chunks planned one by one, which the
+// real-time aggregation paths of the columnstore (RowstoreAggregate per chunk, in parallel or not)
+// need.
+constexpr double kTailCopyMaxRows = 1000;
+
+bool tail_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte, const Hypertable* ht,
+                         List* runtime) {
+  if (!guc_enable_chunk_plan_copies || !has_cagg_watermark_lower_bound(runtime, ht)) return false;
+  if (rel->reloptkind != RELOPT_BASEREL || bms_membership(root->all_baserels) != BMS_SINGLETON) return false;
+  if (rel->lateral_relids != nullptr || rel->joininfo != NIL || ht->num_partitions > 0 ||
+      rte->rellockmode != AccessShareLock || root->parse->rowMarks != NIL)
+    return false;
+  PlannerInfo* top = root;
+  while (top->parent_root != nullptr) top = top->parent_root;
+  if (top->parse->commandType != CMD_SELECT || top->parse->rowMarks != NIL || top->parse->hasModifyingCTE)
+    return false;
+  ListCell* lc;
+  foreach (lc, rel->baserestrictinfo)
+    if (contain_subplans((Node*)((RestrictInfo*)lfirst(lc))->clause)) return false;
+  return true;
+}
+
+// The planned chunk's sequential scan if the tail's other chunks may copy it (see above).
+Path* tail_copy_template(RelOptInfo* parent, const Hypertable* ht, RelOptInfo* child, const ChunkInfo* chunk,
+                         int nchunks, Bitmapset** covering) {
+  if (chunk->status != kChunkStatusNormal || child->tuples <= 0 || child->tuples * nchunks > kTailCopyMaxRows ||
+      child->partial_pathlist != NIL || child->cheapest_total_path == nullptr)
+    return nullptr;
+  Path* p = child->cheapest_total_path;
+  if (p->pathtype != T_SeqScan || !IsA(p, Path) || p->param_info != nullptr || p->parallel_aware) return nullptr;
+  if (!copyable_restrictions(parent, ht, child, chunk, covering)) return nullptr;
+  return p;
 }
 
 // Whether two indexes have the same definition: their pg_index rows equal but for the index's
@@ -1497,6 +1546,8 @@ const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const 
   if (!HeapTupleIsValid(tup)) return nullptr;
   const double reltuples = ((Form_pg_class)GETSTRUCT(tup))->reltuples;
   ReleaseSysCache(tup);
+  if (src.path->pathtype == T_SeqScan)  // (the tiny tail's: no index)
+    return new_plan_copy(rti, InvalidOid, src, reltuples >= 0 ? std::max(reltuples, 1.0) / src.rel->tuples : 1.0);
   const IndexOptInfo* indexinfo = ((IndexPath*)src.path)->indexinfo;
   int position = 0;
   ListCell* lc;
@@ -1513,8 +1564,9 @@ const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const 
 // The hypertable's one path when some chunks are plan copies: the ordered ChunkAppend over the
 // children in reading order (`kids`); its size from the planned chunks and the copies' estimates.
 // (The template's ordered path is src's.)
+// (`ordered` false: the tiny tail's unordered ChunkAppend over each planned chunk's cheapest path.)
 void add_path_with_plan_copies(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, ChildRel* kids, int n,
-                               List* runtime, const PlanCopySource& src) {
+                               List* runtime, const PlanCopySource& src, bool ordered = true) {
   ChildRel* planned = (ChildRel*)palloc(sizeof(ChildRel) * n);
   int nplanned = 0;
   double copy_rows = 0;
@@ -1534,15 +1586,15 @@ void add_path_with_plan_copies(PlannerInfo* root, RelOptInfo* rel, const Hyperta
   for (int i = 0; i < n; ++i) {
     ChildRel* kid = &kids[i];
     Path* path = kid->rel == nullptr ? nullptr
-                 : kid->rel == src.rel
-                     ? src.path
-                     : ordered_child_path(root, rel, ht, kid->rel, root->query_pathkeys, STARTUP_COST);
+                 : kid->rel == src.rel ? src.path
+                 : !ordered            ? kid->rel->cheapest_total_path
+                                       : ordered_child_path(root, rel, ht, kid->rel, root->query_pathkeys, STARTUP_COST);
     children[i] = ChunkAppendChild{path, kid->range_start, kid->range_end, kid->space_start, kid->space_end,
                                    kid->copy};
   }
   forget_paths(rel);
   add_path(rel, (Path*)chunk_append_path_create(root, rel, children, n, runtime, ht->time_type,
-                                                root->query_pathkeys, nullptr, nullptr));
+                                                ordered ? root->query_pathkeys : NIL, nullptr, nullptr));
 }
 
 void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte,
@@ -1580,6 +1632,9 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   const bool copies_allowed = nchunks > 1 && !below_watermark && plan_copies_allowed(root, rel, rte, ht, time_order);
   const bool reverse = copies_allowed &&
                        ((PathKey*)linitial(root->query_pathkeys))->pk_strategy == BTGreaterStrategyNumber;
+  // The tiny real-time tail (see tail_copies_allowed): planned in range order.
+  const bool tail_copies = nchunks > 1 && !copies_allowed && !below_watermark &&
+                           tail_copies_allowed(root, rel, rte, ht, runtime);
   PlanCopySource copy_src{nullptr, nullptr, 0, nullptr, nullptr};
   int ncopies = 0;
   int template_attempts = 0;
@@ -1636,6 +1691,11 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
         Bitmapset* covering = nullptr;
         if (Path* p = plan_copy_template(root, rel, ht, child, c, nchunks, &compressed, &covering))
           copy_src = PlanCopySource{child, p, n - ncopies, covering, compressed};
+      } else if (tail_copies && copy_src.path == nullptr && template_attempts < kPlanCopyAttempts) {
+        template_attempts++;
+        Bitmapset* covering = nullptr;
+        if (Path* p = tail_copy_template(rel, ht, child, c, nchunks, &covering))
+          copy_src = PlanCopySource{child, p, n - ncopies, covering, nullptr};
       }
       kids[n++] = ChildRel{child, c->range_start, c->range_end, c->space_start, c->space_end};
     }
@@ -1644,7 +1704,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   if (ncopies > 0) {
     rte->inh = true;
     const double old_rows = rel->rows;
-    add_path_with_plan_copies(root, rel, ht, kids, n, runtime, copy_src);
+    add_path_with_plan_copies(root, rel, ht, kids, n, runtime, copy_src, !tail_copies);
     propagate_rows_to_appendrel_parents(root, rel, old_rows);
     return;
   }

@@ -648,18 +648,34 @@ List* quals_without_watermark(RelOptInfo* rel, const Hypertable* ht) {
   return kept;
 }
 
+namespace {
+
+// Whether the run-time clause compares the time column with cagg_watermark(...) by an operator of
+// one of the two strategies.
+bool is_watermark_clause(const RuntimeClause* rc, const Hypertable* ht, int strategy, int or_equal) {
+  return !rc->is_array && !OidIsValid(rc->hash_proc) && (rc->strategy == strategy || rc->strategy == or_equal) &&
+         rc->value_type == ht->time_type && is_cagg_watermark((Node*)rc->value);
+}
+
+}  // namespace
+
 List* runtime_without_watermark(List* runtime, const Hypertable* ht) {
   List* kept = NIL;
   ListCell* lc;
   foreach (lc, runtime) {
     const RuntimeClause* rc = (const RuntimeClause*)lfirst(lc);
-    if (!rc->is_array && !OidIsValid(rc->hash_proc) &&
-        (rc->strategy == BTLessStrategyNumber || rc->strategy == BTLessEqualStrategyNumber) &&
-        rc->value_type == ht->time_type && is_cagg_watermark((Node*)rc->value))
-      continue;
+    if (is_watermark_clause(rc, ht, BTLessStrategyNumber, BTLessEqualStrategyNumber)) continue;
     kept = lappend(kept, (void*)rc);
   }
   return kept;
+}
+
+bool has_cagg_watermark_lower_bound(List* runtime, const Hypertable* ht) {
+  ListCell* lc;
+  foreach (lc, runtime)
+    if (is_watermark_clause((const RuntimeClause*)lfirst(lc), ht, BTGreaterStrategyNumber, BTGreaterEqualStrategyNumber))
+      return true;
+  return false;
 }
 
 void planner_op_cache_invalidated(int, uint32) {

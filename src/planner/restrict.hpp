@@ -72,6 +72,9 @@ List* quals_without_watermark(RelOptInfo* rel, const Hypertable* ht);
 // chunk of the plan ends at or below the watermark's planning-time value, they exclude none of
 // them at any later execution.
 List* runtime_without_watermark(List* runtime, const Hypertable* ht);
+// Whether `runtime` holds `time > cagg_watermark(...)` (or >=): the raw side of a real-time
+// continuous aggregate.
+bool has_cagg_watermark_lower_bound(List* runtime, const Hypertable* ht);
 
 // Drops from a chunk's restrictions the constant comparisons of the time column that every value
 // of its range [range_start, range_end) satisfies (translated_vars: the chunk's AppendRelInfo's).
