@@ -657,6 +657,7 @@ void add_rowagg_tail_paths(PlannerInfo* root, RelOptInfo* input_rel, RelOptInfo*
       Path* p = (Path*)lfirst(lc);
       if (IsA(p, ProjectionPath)) p = ((ProjectionPath*)p)->subpath;
       if (is_chunk_append_path(p) && p->param_info == nullptr && ((CustomPath*)p)->custom_paths != NIL &&
+          !chunk_append_path_has_copies((CustomPath*)p) &&
           (k == 1 || (p->parallel_safe && p->parallel_workers > 0 && input_rel->consider_parallel &&
                       output_rel->consider_parallel))) {
         tails[k] = (const CustomPath*)p;

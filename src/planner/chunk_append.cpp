@@ -614,7 +614,7 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
 }
 
 CustomPath* chunk_append_path_over(const CustomPath* from, RelOptInfo* rel, PathTarget* target, List* children) {
-  if (list_length(from->custom_private) > 3 || list_length(children) != list_length(from->custom_paths)) return nullptr;
+  if (chunk_append_path_has_copies(from) || list_length(children) != list_length(from->custom_paths)) return nullptr;
   CustomPath* path = makeNode(CustomPath);
   memcpy(path, from, sizeof(CustomPath));
   path->path.parent = rel;
@@ -637,6 +637,8 @@ CustomPath* chunk_append_path_over(const CustomPath* from, RelOptInfo* rel, Path
 }
 
 bool is_chunk_append_plan(const CustomScan* cscan) { return cscan->methods == &scan_methods; }
+
+bool chunk_append_path_has_copies(const CustomPath* path) { return list_length(path->custom_private) > 3; }
 
 bool chunk_append_excludes_at_startup(const CustomScan* cscan) {
   List* meta = (List*)linitial(cscan->custom_private);

@@ -50,6 +50,9 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
                                      ParamPathInfo* param_info, Path* costs_from);
 
 bool is_chunk_append_path(const Path* path);
+// Whether some children of the ChunkAppend path are plan copies (ChunkPlanCopy): such a path has no
+// path for each child (chunk_append_path_over refuses it).
+bool chunk_append_path_has_copies(const CustomPath* path);
 
 // A ChunkAppend path like `from` (its children's ranges and clauses evaluated at executor start)
 // over other paths of the same chunks, one per child of `from` in its order (a partial aggregation

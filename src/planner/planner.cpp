@@ -1369,13 +1369,13 @@ Path* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hypertable
 // or above the watermark, usually a handful of small ones. Planning each of them (a RelOptInfo with
 // its indexes and statistics, the selectivity of the watermark clause evaluated per chunk, paths)
 // costs more than the rest of the view's planning. So when the first chunk planned is tiny and read
-// best by a plain sequential scan (no parallel plan, no index), it is the template, and each further
+// best by a plain sequential scan (no index), it is the template, and each further
 // row-store chunk with the same column layout and the same restrictions gets a copy of that scan
 // on its own range table entry (the filter renumbered, rows and costs scaled by the sizes in
 // pg_class), as for the chunks a LIMIT will not reach. Only while the whole tail is estimated at no
 // more than kTailCopyMaxRows rows: a bigger tail keeps its chunks planned one by one, which the
 // real-time aggregation paths of the columnstore (RowstoreAggregate per chunk, in parallel or not)
-// need.
+// and parallel plans need (a tiny tail is aggregated by PostgreSQL over the ChunkAppend).
 constexpr double kTailCopyMaxRows = 1000;
 
 bool tail_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte, const Hypertable* ht,
@@ -1399,7 +1399,7 @@ bool tail_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte,
 Path* tail_copy_template(RelOptInfo* parent, const Hypertable* ht, RelOptInfo* child, const ChunkInfo* chunk,
                          int nchunks, Bitmapset** covering) {
   if (chunk->status != kChunkStatusNormal || child->tuples <= 0 || child->tuples * nchunks > kTailCopyMaxRows ||
-      child->partial_pathlist != NIL || child->cheapest_total_path == nullptr)
+      child->cheapest_total_path == nullptr)
     return nullptr;
   Path* p = child->cheapest_total_path;
   if (p->pathtype != T_SeqScan || !IsA(p, Path) || p->param_info != nullptr || p->parallel_aware) return nullptr;
