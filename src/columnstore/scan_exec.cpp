@@ -306,6 +306,7 @@ void start_scan(ColumnarScanState* st) {
   }
   if (st->iscan != nullptr) {
     for (int i = 0; i < st->nkeys_index; ++i) {
+      if (st->index_key_const[i] < 0) continue;  // IS NOT NULL
       ExprContext* econtext = st->css.ss.ps.ps_ExprContext;
       bool isnull = false;
       Datum d = ExecEvalExprSwitchContext(st->consts[st->index_key_const[i]], econtext, &isnull);
@@ -1185,6 +1186,29 @@ void open_companion(ColumnarScanState* st) {
 // Chooses the companion's btree index whose columns the plan's keys cover best (a key on a later
 // column counts only after keys on every earlier one) and begins an index scan with the keys
 // sorted by index column; their values are set when the scan starts.
+// The segment's dictionary rows (count 0) lie in the companion's index beside its batches, their
+// metadata NULL. When an index column after the keyed ones is the batch minimum of a NOT NULL
+// column (the first orderby column, usually the time column), every batch has a value there: an
+// `IS NOT NULL` key on it passes over the dictionary rows inside the index instead of fetching
+// them from the heap, and, being required after equality keys on every earlier column of a NULLS
+// LAST column, ends the segment's range at its first dictionary row.
+void add_not_null_min_key(ColumnarScanState* st, int first_col) {
+  Form_pg_index ix = st->index->rd_index;
+  TupleDesc desc = RelationGetDescr(st->css.ss.ss_currentRelation);
+  for (int col = first_col; col < ix->indnkeyatts; ++col) {
+    for (int i = 0; i < st->natts && i < desc->natts; ++i) {
+      const AttrState* a = &st->attrs[i];
+      if (a->min_attno == 0 || a->min_attno != ix->indkey.values[col] || !TupleDescAttr(desc, i)->attnotnull) continue;
+      ScanKeyData* sk = &st->index_keys[st->nkeys_index];
+      ScanKeyEntryInitialize(sk, SK_ISNULL | SK_SEARCHNOTNULL, (AttrNumber)(col + 1), InvalidStrategy, InvalidOid,
+                             InvalidOid, InvalidOid, (Datum)0);
+      st->index_key_const[st->nkeys_index] = -1;  // (no value to set when the scan starts)
+      st->nkeys_index++;
+      return;
+    }
+  }
+}
+
 void open_index(ColumnarScanState* st, List* keys, EState* estate) {
   const int nkeys = list_length(keys) / kKeyFields;
   List* indexes = RelationGetIndexList(st->companion);
@@ -1219,9 +1243,9 @@ void open_index(ColumnarScanState* st, List* keys, EState* estate) {
   if (!OidIsValid(best)) return;
   st->index = index_open(best, AccessShareLock);
   Form_pg_index ix = st->index->rd_index;
-  st->index_keys = (ScanKeyData*)palloc0(sizeof(ScanKeyData) * nkeys);
-  st->index_key_const = (int*)palloc0(sizeof(int) * nkeys);
-  st->index_key_array = (bool*)palloc0(sizeof(bool) * nkeys);
+  st->index_keys = (ScanKeyData*)palloc0(sizeof(ScanKeyData) * (nkeys + 1));
+  st->index_key_const = (int*)palloc0(sizeof(int) * (nkeys + 1));
+  st->index_key_array = (bool*)palloc0(sizeof(bool) * (nkeys + 1));
   st->nkeys_index = 0;
   for (int col = 0; col < best_cover; ++col) {
     for (int k = 0; k < nkeys; ++k) {
@@ -1238,6 +1262,7 @@ void open_index(ColumnarScanState* st, List* keys, EState* estate) {
       st->nkeys_index++;
     }
   }
+  add_not_null_min_key(st, best_cover);
   st->iscan = index_beginscan(st->companion, st->index, estate->es_snapshot, st->nkeys_index, 0);
 }
 

@@ -1186,16 +1186,53 @@ bool copy_match(const void* tmpl, const ChunkInfo* chunk, Oid* companion, double
   return true;
 }
 
+// The template's expressions for another range table entry in one pass: every node copied but the
+// constants (shared: nothing writes into a plan's Consts), the template's Vars moved to `to`.
+struct Renumber {
+  int from, to;
+};
+
+Node* renumber_mutator(Node* node, void* arg) {
+  const Renumber* r = (const Renumber*)arg;
+  if (node == nullptr || IsA(node, Const)) return node;
+  if (IsA(node, Var)) {
+    Var* v = (Var*)palloc(sizeof(Var));
+    *v = *(const Var*)node;
+    if (v->varlevelsup == 0 && (int)v->varno == r->from) {
+      v->varno = r->to;
+      if ((int)v->varnosyn == r->from) v->varnosyn = r->to;
+    }
+    return (Node*)v;
+  }
+  if (IsA(node, PlaceHolderVar) || IsA(node, CurrentOfExpr)) {  // (relids or a cvarno: ChangeVarNodes's rules)
+    Node* c = (Node*)copyObjectImpl(node);
+    ChangeVarNodes(c, r->from, r->to, 0);
+    return c;
+  }
+  return expression_tree_mutator(node, (Node * (*)()) renumber_mutator, arg);
+}
+
 Plan* copy_plan(PlannerInfo* root, Plan* source, Index rti, Oid companion, double ratio) {
   if (!IsA(source, CustomScan) || ((CustomScan*)source)->methods != &columnar_scan_methods) return nullptr;
-  CustomScan* cs = (CustomScan*)copyObjectImpl(source);
-  const int from = (int)cs->scan.scanrelid;
+  const CustomScan* src = (const CustomScan*)source;
+  if (src->custom_plans != NIL || src->custom_scan_tlist != NIL || source->lefttree != nullptr ||
+      source->righttree != nullptr || source->initPlan != NIL)
+    return nullptr;
+  // A flat copy: the expressions that name the scan's relation are copied with its Vars renumbered
+  // (segment quals on companion columns keep the chunk's range table index too), the lists of
+  // integers that differ (meta) or that aggregation planning rewrites (attrs) copied, the others
+  // (predicates, filters, order, index keys: read only) shared with the template.
+  CustomScan* cs = makeNode(CustomScan);
+  *cs = *src;
+  Renumber r{(int)src->scan.scanrelid, (int)rti};
   cs->scan.scanrelid = rti;
   cs->custom_relids = bms_make_singleton((int)rti);  // (EXPLAIN names the scan's relation from it)
-  // (segment quals on companion columns keep the chunk's range table index too)
-  ChangeVarNodes((Node*)cs->scan.plan.targetlist, from, (int)rti, 0);
-  ChangeVarNodes((Node*)cs->scan.plan.qual, from, (int)rti, 0);
-  ChangeVarNodes((Node*)cs->custom_exprs, from, (int)rti, 0);
+  cs->scan.plan.targetlist = (List*)renumber_mutator((Node*)src->scan.plan.targetlist, &r);
+  cs->scan.plan.qual = (List*)renumber_mutator((Node*)src->scan.plan.qual, &r);
+  cs->custom_exprs = (List*)renumber_mutator((Node*)src->custom_exprs, &r);
+  cs->custom_private = list_copy(src->custom_private);
+  list_nth_cell(cs->custom_private, 0)->ptr_value = list_copy((List*)linitial(src->custom_private));
+  list_nth_cell(cs->custom_private, 1)->ptr_value = list_copy((List*)lsecond(src->custom_private));
   List* meta = (List*)linitial(cs->custom_private);
   list_nth_cell(meta, kCompanion)->int_value = (int)companion;
   list_nth_cell(meta, kChunkRelid)->int_value = (int)planner_rt_fetch(rti, root)->relid;

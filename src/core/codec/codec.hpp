@@ -246,8 +246,9 @@ void decode_column_into(std::span<const uint8_t> bytes, ColumnType type, Decoded
 // gives them, and every selected row the same value; each other row holds its value or zero /
 // empty (dictionary forms: code 0). Random access where the encoding allows it (integer blocks of kind
 // CONST, FOR, RLE and LZ, dictionary codes in those, Plain and ByteSplit floats, plain strings: only
-// the selected values are read or copied); otherwise the body is decoded whole into scratch
-// storage and only the selected values are placed. For a batch filtered down to a few rows (an
+// the selected values are read or copied); otherwise the body is decoded whole (a fixed-width
+// column without NULLs straight into `out`, every row its value; else into scratch storage, only
+// the selected values placed). For a batch filtered down to a few rows (an
 // ordered LIMIT, a one-device lookup) before its other columns are decoded. Corrupt input
 // throws as decode_column_into does (bytes of values not selected are not all checked); if it
 // throws, `out` is left an empty column.

@@ -46,12 +46,51 @@ void selected_values(const Parsed& p, std::span<const uint64_t> sel, Index& rows
   }
 }
 
+void zero_fixed(DecodedColumn& out) {
+  if (!out.fixed.empty()) std::memset(out.fixed.data(), 0, out.fixed.size());
+}
+
+// The selected rows of a column without NULLs (value k is row k), kept for the thread's next
+// column at the same selection: a scan decodes a filtered batch's columns one after another at
+// one selection.
+struct DenseSelection {
+  std::vector<uint64_t> sel;  // the selection's ceil(n / 64) words
+  size_t n = 0;               // 0: nothing kept
+  Index rows;
+};
+
+const Index& dense_rows(std::span<const uint64_t> sel, size_t n) {
+  thread_local DenseSelection kept;
+  const size_t words = (n + 63) / 64;
+  if (kept.n == n && n > 0 && std::equal(kept.sel.begin(), kept.sel.end(), sel.begin(), sel.begin() + words))
+    return kept.rows;
+  kept.n = 0;  // (until the rows below are complete)
+  kept.rows.clear();
+  for (size_t w = 0; w < words; ++w) {
+    uint64_t bits = sel[w];
+    if (w * 64 + 64 > n) bits &= (uint64_t{1} << (n - w * 64)) - 1;
+    for (; bits; bits &= bits - 1) kept.rows.push_back(static_cast<uint32_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(bits))));
+  }
+  kept.sel.assign(sel.begin(), sel.begin() + words);
+  kept.n = n;
+  return kept.rows;
+}
+
 // A fixed-width body without random access: every value (by the column decoder's own narrow
-// loops), then the selected ones placed.
-void whole_fixed(const Parsed& p, ByteReader& r, const Index& rows, const Index& ks, uint8_t* dst) {
+// loops). Without NULLs value k is row k's, so the values go straight into the column (every row
+// its value: nothing to zero, no scratch copy); otherwise into scratch storage, the selected ones
+// placed and every other row zero.
+void whole_fixed(const Parsed& p, ByteReader& r, const Index& rows, const Index& ks, DecodedColumn& out) {
+  if (p.m == p.info.rows) {
+    decode_fixed(p, r, out.fixed.data());
+    r.expect_end("trailing bytes in column body");
+    return;
+  }
+  zero_fixed(out);
   const size_t width = fixed_width(p.info.type);
   ByteBuffer all(p.m * width);
   decode_fixed(p, r, all.data());
+  uint8_t* dst = out.fixed.data();
   for (size_t j = 0; j < ks.size(); ++j) std::memcpy(dst + rows[j] * width, all.data() + ks[j] * width, width);
   r.expect_end("trailing bytes in column body");
 }
@@ -60,12 +99,12 @@ void fixed_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& 
   const ColumnType t = p.info.type;
   const size_t width = fixed_width(t);
   out.fixed.resize(p.info.rows * width);
-  if (!out.fixed.empty()) std::memset(out.fixed.data(), 0, out.fixed.size());
-  if (p.m == 0) return;
+  if (p.m == 0) return zero_fixed(out);
   uint8_t* dst = out.fixed.data();
   if (int_like(t) && p.info.codec != Codec::Constant) {
     std::vector<int64_t, UninitializedAllocator<int64_t>> v(ks.size());
-    if (!gather_ints(r, p.m, ks.data(), ks.size(), v.data())) return whole_fixed(p, r, rows, ks, dst);
+    if (!gather_ints(r, p.m, ks.data(), ks.size(), v.data())) return whole_fixed(p, r, rows, ks, out);
+    zero_fixed(out);
     const IntRange range = int_range(t);
     for (size_t j = 0; j < ks.size(); ++j) {
       if (v[j] < range.lo || v[j] > range.hi) corrupt("value out of range for type");
@@ -75,6 +114,7 @@ void fixed_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& 
     return;
   }
   if (p.info.codec == Codec::Plain || p.info.codec == Codec::ByteSplit) {
+    zero_fixed(out);
     const uint8_t* b = r.bytes(p.m * width);
     for (size_t j = 0; j < ks.size(); ++j) {
       if (p.info.codec == Codec::Plain) {
@@ -86,7 +126,7 @@ void fixed_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& 
     r.expect_end("trailing bytes in column body");
     return;
   }
-  whole_fixed(p, r, rows, ks, dst);  // Constant, Alp, FloatXor
+  whole_fixed(p, r, rows, ks, out);  // Constant, Alp, FloatXor
 }
 
 // Dictionary codecs: the entries whole, then the codes of the selected rows (every other row code 0).
@@ -188,8 +228,11 @@ void rows_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& o
   if (sel.size() < (p.info.rows + 63) / 64) throw Error(Errc::invalid_argument, "selection shorter than the column");
   out.rows = p.info.rows;
   out.null_count = p.info.null_count;
-  Index rows, ks;
-  selected_values(p, sel, rows, ks);
+  Index sparse_rows, sparse_ks;
+  if (p.info.null_count > 0) selected_values(p, sel, sparse_rows, sparse_ks);
+  // (without NULLs a selected row is its value's place)
+  const Index& rows = p.info.null_count > 0 ? sparse_rows : dense_rows(sel, p.info.rows);
+  const Index& ks = p.info.null_count > 0 ? sparse_ks : rows;
   ByteReader r(p.body, p.body_len);
   if (type != ColumnType::Varlen) {
     fixed_rows(p, r, rows, ks, out);

@@ -118,6 +118,70 @@ TEST(CodecSelect, IntegerBlockShapesWithNulls) {
   }
 }
 
+// A fixed-width column without random access (DELTA timestamps) and without NULLs is decoded
+// straight into the column: every row holds its value, selected or not (nothing zeroed, no
+// scratch copy). With NULLs the selected values are placed and the other rows are zero.
+TEST(CodecSelect, DenseWholeDecodeFillsEveryRow) {
+  const size_t n = 840;
+  std::vector<int64_t> ts(n);
+  for (size_t i = 0; i < n; ++i) ts[i] = 1'700'000'000'000'000 + static_cast<int64_t>(i) * 120'000'000 + static_cast<int64_t>(i % 7);
+  const auto sel = select_rows(n, {3, 64, 500, 839});
+  for (bool z : {false, true}) {
+    EncodeOptions o;
+    o.force_codec = Codec::Integer;
+    o.allow_zstd = z;
+    TestColumn t = make_fixed(ColumnType::Timestamp, ts);
+    const auto blob = encode_column(ColumnType::Timestamp, t.view(), o);
+    DecodedColumn out;
+    decode_column_rows_into(blob, ColumnType::Timestamp, out, sel);
+    ASSERT_EQ(out.rows, n);
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(out.values<int64_t>()[i], ts[i]) << i;
+    std::vector<bool> isnull(n);
+    for (size_t i = 0; i < n; ++i) isnull[i] = i % 10 == 1;
+    t.set_nulls(isnull);
+    const auto nblob = encode_column(ColumnType::Timestamp, t.view(), o);
+    decode_column_rows_into(nblob, ColumnType::Timestamp, out, sel);
+    ASSERT_EQ(out.rows, n);
+    for (size_t i : {3, 64, 500, 839}) EXPECT_EQ(out.values<int64_t>()[i], ts[i]) << i;
+    for (size_t i : {0, 2, 100, 838}) EXPECT_EQ(out.values<int64_t>()[i], 0) << i;
+  }
+}
+
+// Columns without NULLs decoded one after another at one selection share its row list (kept per
+// thread): a selection changed in place, or one of the same words over fewer rows, is read anew.
+TEST(CodecSelect, SelectionKeptAcrossColumns) {
+  const size_t n = 300;
+  std::vector<int64_t> a(n), b(n);
+  for (size_t i = 0; i < n; ++i) {
+    a[i] = static_cast<int64_t>((i * 37) % 101);
+    b[i] = static_cast<int64_t>(i) * 3 + 1;
+  }
+  EncodeOptions o;
+  o.force_codec = Codec::Integer;
+  o.allow_zstd = false;
+  TestColumn ca = make_fixed(ColumnType::Int64, a), cb = make_fixed(ColumnType::Int64, b);
+  const auto blob_a = encode_column(ColumnType::Int64, ca.view(), o);
+  const auto blob_b = encode_column(ColumnType::Int64, cb.view(), o);
+  std::vector<uint64_t> sel = select_rows(n, {1, 70, 199, 299});
+  DecodedColumn da, db;
+  decode_column_rows_into(blob_a, ColumnType::Int64, da, sel);
+  decode_column_rows_into(blob_b, ColumnType::Int64, db, sel);
+  for (size_t i : {1, 70, 199, 299}) {
+    EXPECT_EQ(da.values<int64_t>()[i], a[i]) << i;
+    EXPECT_EQ(db.values<int64_t>()[i], b[i]) << i;
+  }
+  sel = select_rows(n, {2, 71, 250});  // (the same vector, other rows)
+  decode_column_rows_into(blob_a, ColumnType::Int64, da, sel);
+  for (size_t i : {2, 71, 250}) EXPECT_EQ(da.values<int64_t>()[i], a[i]) << i;
+  // the same words over 200 rows: row 250 is not one of them
+  std::vector<int64_t> shorter(a.begin(), a.begin() + 200);
+  TestColumn cs = make_fixed(ColumnType::Int64, shorter);
+  const auto blob_s = encode_column(ColumnType::Int64, cs.view(), o);
+  decode_column_rows_into(blob_s, ColumnType::Int64, da, sel);
+  ASSERT_EQ(da.rows, 200u);
+  for (size_t i : {2, 71}) EXPECT_EQ(da.values<int64_t>()[i], a[i]) << i;
+}
+
 TEST(CodecSelect, ShortSelectionIsRejected) {
   std::vector<int32_t> v(130, 3);
   TestColumn c = make_fixed(ColumnType::Int32, v);
