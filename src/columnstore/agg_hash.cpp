@@ -8,6 +8,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "pg/probe_table.hpp"
+
 extern "C" {
 #include "common/hashfn.h"
 #include "utils/datum.h"
@@ -23,8 +25,7 @@ void interner_init(Interner* in) {
   in->cap = 64;
   in->items = (Interned*)palloc(sizeof(Interned) * in->cap);
   in->mask = 127;
-  in->table = (int32*)palloc(sizeof(int32) * (in->mask + 1));
-  memset(in->table, 0xff, sizeof(int32) * (in->mask + 1));
+  in->table = pg::probe_table_alloc(CurrentMemoryContext, in->mask);
 }
 
 int32 interner_lookup(Interner* in, MemoryContext cxt, const uint8* data, uint32 len) {
@@ -44,19 +45,7 @@ int32 interner_lookup(Interner* in, MemoryContext cxt, const uint8* data, uint32
   const int32 id = in->n++;
   in->items[id] = Interned{h, copy, len};
   in->table[idx] = id;
-  if ((uint32)in->n * 2 > in->mask) {
-    const uint32 mask = in->mask * 2 + 1;
-    int32* table = (int32*)palloc(sizeof(int32) * (mask + 1));
-    memset(table, 0xff, sizeof(int32) * (mask + 1));
-    for (int32 e = 0; e < in->n; ++e) {
-      uint32 k = (uint32)in->items[e].hash & mask;
-      while (table[k] >= 0) k = (k + 1) & mask;
-      table[k] = e;
-    }
-    pfree(in->table);
-    in->table = table;
-    in->mask = mask;
-  }
+  pg::probe_table_grow_if_half_full(cxt, &in->table, &in->mask, in->n, [in](int32 e) { return in->items[e].hash; });
   MemoryContextSwitchTo(old);
   return id;
 }
@@ -91,8 +80,7 @@ void hash_reset(AggScanState* st) {
   st->gacc = (Acc*)palloc(sizeof(Acc) * st->nacc * st->cap_groups);
   st->table_mask = 127;
   while (st->table_mask + 1 < (uint32)st->cap_groups * 2) st->table_mask = st->table_mask * 2 + 1;
-  st->table = (int32*)palloc(sizeof(int32) * (st->table_mask + 1));
-  memset(st->table, 0xff, sizeof(int32) * (st->table_mask + 1));
+  st->table = pg::probe_table_alloc(st->hash_cxt, st->table_mask);
   MemoryContextSwitchTo(old);
 }
 
@@ -127,19 +115,9 @@ uint32 find_group(AggScanState* st, const uint64* key) {
   memcpy(st->gkeys + (uint64)g * nkey, key, sizeof(uint64) * nkey);
   memset(st->gacc + (uint64)g * st->nacc, 0, sizeof(Acc) * st->nacc);
   st->table[idx] = g;
-  if ((uint32)st->ngroups * 2 > st->table_mask) {
-    const uint32 mask = st->table_mask * 2 + 1;
-    int32* table = (int32*)MemoryContextAllocHuge(st->hash_cxt, sizeof(int32) * (mask + 1));
-    memset(table, 0xff, sizeof(int32) * (mask + 1));
-    for (int32 e = 0; e < st->ngroups; ++e) {
-      uint32 k = (uint32)key_hash(st->gkeys + (uint64)e * nkey, nkey) & mask;
-      while (table[k] >= 0) k = (k + 1) & mask;
-      table[k] = e;
-    }
-    pfree(st->table);
-    st->table = table;
-    st->table_mask = mask;
-  }
+  pg::probe_table_grow_if_half_full(
+      st->hash_cxt, &st->table, &st->table_mask, st->ngroups,
+      [st, nkey](int32 e) { return key_hash(st->gkeys + (uint64)e * nkey, nkey); }, MCXT_ALLOC_HUGE);
   MemoryContextSwitchTo(old);
   return (uint32)g;
 }
