@@ -343,10 +343,8 @@ T* slot_array(AggScanState* st, T* arr, uint64* cap, uint64 need, int fill) {
 bool dictionary_column(AggScanState* st, const ColumnarBatch* b, const SpecState* sp, const uint8** validity,
                        const uint32** codes, uint64* nentries) {
   if (sp->codec != kVarlen) return false;
-  uint64 rows;
   const uint8* fixed;
-  if (!columnar_batch_column(st->child, sp->attno, &rows, validity, &fixed) || rows < b->rows)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+  decoded_column(st, sp, b->rows, validity, &fixed);
   return columnar_batch_codes(st->child, sp->attno, codes, nentries) && *nentries < PG_INT32_MAX;
 }
 
@@ -558,11 +556,9 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
     if (sp->codec == kVarlen || sp->codec == kUuid) {
       const uint32* codes;
       uint64 nentries;
-      uint64 rows;
       const uint8* validity;
       const uint8* fixed;
-      if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+      decoded_column(st, sp, n, &validity, &fixed);
       if (sp->codec == kVarlen && columnar_batch_codes(st->child, sp->attno, &codes, &nentries)) {
         // Dictionary form: each code interned once per batch (a shared dictionary may be much
         // larger than a batch: only the codes the batch used are reset after it).
@@ -619,11 +615,9 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
       }
       continue;
     }
-    uint64 rows;
     const uint8* validity;
     const uint8* fixed;
-    if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
-      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+    decoded_column(st, sp, n, &validity, &fixed);
     for (uint64 k = 0; k < m; ++k) {
       const uint32 i = st->sel_rows[k];
       if (!row_valid(validity, i)) {
@@ -679,19 +673,13 @@ void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
         const uint8* data;
         size_t len;
         if (!columnar_batch_bytes(st->child, sp->attno, st->sel_rows[k], &data, &len)) continue;
-        Acc* a = group_acc(st, st->row_gid[k], s);
-        if (sp->is_numeric)
-          numeric_min_max(st, a, sp, data, len);
-        else
-          accumulate_numeric(st, a, data, len);
+        accumulate_numeric_spec(st, group_acc(st, st->row_gid[k], s), sp, data, len);
       }
       continue;
     }
-    uint64 rows;
     const uint8* validity;
     const uint8* fixed;
-    if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
-      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+    decoded_column(st, sp, n, &validity, &fixed);
     if (sp->agg == kCount) {
       for (uint64 k = 0; k < m; ++k)
         if (row_valid(validity, st->sel_rows[k])) group_acc(st, st->row_gid[k], s)->n++;

@@ -1031,13 +1031,9 @@ void ahead_prepare(HeapScanDesc hs, AheadPage* a) {
     a->am = true;
     return;
   }
-  int n = 0;
-  for (int i = 0; i < r->ntuples; ++i) {
-    // (a normal line pointer's tuple is checked for being a chain's start when it is read)
-    const OffsetNumber line =
-        pg::heap_all_visible_line(rel, a->buf, page, r->blockno, r->offsets[i], hs->rs_base.rs_snapshot);
-    if (line != InvalidOffsetNumber) a->lines[n++] = line;
-  }
+  // (a normal line pointer's tuple is checked for being a chain's start when it is read)
+  const int n =
+      pg::heap_all_visible_lines(rel, a->buf, r->blockno, r->offsets, r->ntuples, hs->rs_base.rs_snapshot, a->lines);
   LockBuffer(a->buf, BUFFER_LOCK_UNLOCK);
   a->nlines = n;
   for (int i = 0; i < n && i < 4; ++i) {

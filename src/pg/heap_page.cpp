@@ -15,6 +15,24 @@ OffsetNumber heap_chain_line(Relation rel, Buffer buf, BlockNumber block, Offset
   return ItemPointerGetOffsetNumber(&tid) | kHeapLineFound;
 }
 
+int heap_all_visible_lines(Relation rel, Buffer buf, BlockNumber block, const OffsetNumber* offsets, int n,
+                           Snapshot snapshot, OffsetNumber* lines) {
+  // (heap_all_visible_line with the page's line pointer count read once)
+  const Page page = BufferGetPage(buf);
+  const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+  int k = 0;
+  for (int i = 0; i < n; ++i) {
+    const OffsetNumber off = offsets[i];
+    if (off >= FirstOffsetNumber && off <= maxoff && ItemIdIsNormal(PageGetItemId(page, off))) {
+      lines[k++] = off;
+      continue;
+    }
+    const OffsetNumber line = heap_chain_line(rel, buf, block, off, snapshot);
+    if (line != InvalidOffsetNumber) lines[k++] = line;
+  }
+  return k;
+}
+
 Buffer heap_read_all_visible_page(Relation rel, BlockNumber block, BufferAccessStrategy strategy, OffsetNumber* lines,
                                   int* nlines) {
   Buffer buf = ReadBufferExtended(rel, MAIN_FORKNUM, block, RBM_NORMAL, strategy);

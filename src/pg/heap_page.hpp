@@ -55,6 +55,11 @@ inline bool heap_line_heads_chain(OffsetNumber line, HeapTupleHeader t) {
   return (line & kHeapLineFound) != 0 || !HeapTupleHeaderIsHeapOnly(t);
 }
 
+// heap_all_visible_line of each of the `n` offsets of the page `buf` (one exact bitmap page's),
+// the lines found into `lines`; their number.
+int heap_all_visible_lines(Relation rel, Buffer buf, BlockNumber block, const OffsetNumber* offsets, int n,
+                           Snapshot snapshot, OffsetNumber* lines);
+
 // The tuple data of such a line of `page`.
 inline HeapTupleHeader heap_line_tuple(Page page, OffsetNumber line) {
   return (HeapTupleHeader)PageGetItem(page, PageGetItemId(page, line & ~kHeapLineFound));

@@ -18,11 +18,11 @@
 //     from index_getnext_tid in batches (as a btree scan reads a leaf page's matches at once), each
 //     run of TIDs on one heap page is looked up under one share lock of that buffer with
 //     heap_hot_search_buffer (visibility, HOT chains and serializable conflicts as an index scan
-//     checks them; an all-visible page's tuples as pg/heap_page.hpp trusts them), and only the columns the node needs are deformed, before any varlena is
-//     touched beyond its length. No content lock is held while the node calls into the index or
-//     returns a row. Other children (sorts, compressed chunks, index scans with filters) are read
-//     through ExecProcNode. EXPLAIN ANALYZE reads every child through ExecProcNode so that their
-//     counters are right.
+//     checks them; an all-visible page's tuples as pg/heap_page.hpp trusts them), and only the
+//     columns the node needs are deformed, before any varlena is touched beyond its length. No
+//     content lock is held while the node calls into the index or returns a row. Other children
+//     (sorts, compressed chunks, index scans with filters) are read through ExecProcNode. EXPLAIN
+//     ANALYZE reads every child through ExecProcNode so that their counters are right.
 #include "planner/bucket_agg.hpp"
 
 #include <cstring>
