@@ -1111,7 +1111,9 @@ bool bitmap_fill_n(RowAggState* st, BitmapHeapScanState* bs) {
       for (int i = 0; i < a->nlines; ++i) {
         const ItemId lp = PageGetItemId(page, a->lines[i] & ~pg::kHeapLineFound);
         const HeapTupleHeader t = (HeapTupleHeader)PageGetItem(page, lp);
-        if (!pg::heap_line_heads_chain(a->lines[i], t)) continue;  // (read without the lock: see there)
+        // (pg::heap_line_heads_chain, written out: that call here cost 1.5% more instructions in
+        // callgrind on a bitmap tail, the loop around it compiled worse; read without the lock)
+        if ((a->lines[i] & pg::kHeapLineFound) == 0 && HeapTupleHeaderIsHeapOnly(t)) continue;
         deform(st, t, ItemIdGetLength(lp));
         add_row_n<NKEY>(st, st->dvalues, st->disnull);
       }
