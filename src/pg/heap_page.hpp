@@ -36,7 +36,8 @@ inline constexpr OffsetNumber kHeapLineFound = 0x8000;
 // it: a normal line pointer is its own tuple (returned as `off`; see heap_line_heads_chain), any
 // other (a HOT chain's redirect, an offset past the page's end) is followed by
 // heap_hot_search_buffer under the same lock (its visible member's offset | kHeapLineFound, or
-// InvalidOffsetNumber when it finds none).
+// InvalidOffsetNumber when it finds none). heap_chain_line: that lookup alone, on any share-locked
+// page (visibility checked per tuple).
 OffsetNumber heap_chain_line(Relation rel, Buffer buf, BlockNumber block, OffsetNumber off, Snapshot snapshot);
 inline OffsetNumber heap_all_visible_line(Relation rel, Buffer buf, Page page, BlockNumber block, OffsetNumber off,
                                           Snapshot snapshot) {
@@ -50,7 +51,7 @@ inline OffsetNumber heap_all_visible_line(Relation rel, Buffer buf, Page page, B
 // slot was reused; heap_hot_search_buffer finds nothing there either). On an all-visible page a
 // chain's older members are gone, so a normal line pointer heads no longer chain. (May be read
 // without the lock: the pin keeps the page's tuples in place, and this flag of an existing tuple
-// does not change.)
+// does not change.) The bitmap tail's read loop writes this test out (see rowagg_exec.cpp).
 inline bool heap_line_heads_chain(OffsetNumber line, HeapTupleHeader t) {
   return (line & kHeapLineFound) != 0 || !HeapTupleHeaderIsHeapOnly(t);
 }
