@@ -103,4 +103,77 @@ SELECT count(compress_chunk(c)) FROM show_chunks('u') c;
 SELECT * FROM usegments;
 SELECT count(*), sum(v), count(DISTINCT device) FROM u;
 
+-- The catalog row's has_dictionaries says whether the companion may hold dictionary rows: a
+-- DELETE or UPDATE that empties segments of a companion without any does not look for theirs.
+-- d and nd hold the same rows; nd is compressed with shared dictionaries off.
+CREATE TABLE d (LIKE t);
+SELECT count(*) FROM create_hypertable('d', by_range('ts', interval '1 day'));
+INSERT INTO d
+SELECT '2024-01-01 00:00:00+00'::timestamptz + s * interval '1 minute', 'a' || a,
+       'dev-' || md5(a::text || '-' || d::text), s * 1000 + d, 'model-' || repeat('x', 20) || (d % 10)
+FROM generate_series(0, 3) a, generate_series(0, 19) s, generate_series(0, 149) d;
+CREATE TABLE nd (LIKE d);
+SELECT count(*) FROM create_hypertable('nd', by_range('ts', interval '1 day'));
+INSERT INTO nd SELECT * FROM d;
+ALTER TABLE d SET (timescaledb.compress, timescaledb.compress_segmentby = 'account',
+                   timescaledb.compress_orderby = 'ts, device');
+ALTER TABLE nd SET (timescaledb.compress, timescaledb.compress_segmentby = 'account',
+                    timescaledb.compress_orderby = 'ts, device');
+SELECT count(compress_chunk(c)) FROM show_chunks('d') c;
+SET strata.compression_shared_dictionaries = off;
+SELECT count(compress_chunk(c)) FROM show_chunks('nd') c;
+RESET strata.compression_shared_dictionaries;
+CREATE VIEW dsegments AS SELECT * FROM segments_of('d');
+CREATE VIEW ndsegments AS SELECT * FROM segments_of('nd');
+SELECT * FROM dsegments;
+SELECT * FROM ndsegments;
+CREATE VIEW flags AS
+SELECT h.table_name, cc.has_dictionaries FROM _strata_catalog.compressed_chunk cc
+  JOIN _strata_catalog.hypertable h ON h.id = cc.hypertable_id
+ WHERE h.table_name IN ('d', 'nd') ORDER BY 1;
+SELECT * FROM flags;
+-- The index scans of a hypertable's companion tables in this transaction (pg_stat_xact: this
+-- backend's own counts, up to date).
+CREATE FUNCTION companion_scans(ht text) RETURNS bigint LANGUAGE sql AS $$
+  SELECT coalesce(sum(pg_stat_get_xact_numscans(i.indexrelid)), 0)::bigint
+    FROM _strata_catalog.compressed_chunk cc JOIN _strata_catalog.hypertable h ON h.id = cc.hypertable_id
+    JOIN pg_class c ON c.relname = cc.table_name AND c.relnamespace = cc.schema_name::regnamespace
+    JOIN pg_index i ON i.indrelid = c.oid
+   WHERE h.table_name = ht
+$$;
+-- The scans of ht's companion indexes that statement `stmt` makes itself to find batches and
+-- dictionary rows (its plan reads the chunk without index scans).
+CREATE FUNCTION scans_of(ht text, stmt text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE before bigint := companion_scans(ht);
+BEGIN
+  SET LOCAL enable_indexscan = off;
+  SET LOCAL enable_bitmapscan = off;
+  EXECUTE stmt;
+  RETURN companion_scans(ht) - before;
+END $$;
+-- A whole segment deleted (its batches without decoding): with dictionary rows, the scan that
+-- finds the batches and one that finds the emptied segment's dictionary rows (they go); without,
+-- the first one only.
+BEGIN;
+SELECT ht, scans_of(ht, format('DELETE FROM %I WHERE account = ''a0''', ht)) FROM unnest('{d,nd}'::text[]) ht;
+SELECT * FROM dsegments;
+SELECT * FROM ndsegments;
+ROLLBACK;
+-- An UPDATE that moves every batch of a segment (decoded: with dictionary rows, the reads of the
+-- segment's dictionaries count too): without dictionary rows, again the first scan only.
+BEGIN;
+SELECT ht, scans_of(ht, format('UPDATE %I SET v = v + 1 WHERE account = ''a2''', ht)) FROM unnest('{d,nd}'::text[]) ht;
+SELECT * FROM dsegments;
+SELECT * FROM ndsegments;
+ROLLBACK;
+-- Recompression (segment-wise, batch-local dictionaries) keeps each flag.
+INSERT INTO d VALUES ('2024-01-01 00:30+00', 'a3', 'dev-new', 1, 'model-new');
+INSERT INTO nd VALUES ('2024-01-01 00:30+00', 'a3', 'dev-new', 1, 'model-new');
+SELECT count(compress_chunk(c)) FROM show_chunks('d') c;
+SELECT count(compress_chunk(c)) FROM show_chunks('nd') c;
+SELECT * FROM flags;
+SELECT * FROM dsegments;
+SELECT * FROM ndsegments;
+SELECT NOT EXISTS ((SELECT * FROM d EXCEPT ALL SELECT * FROM nd) UNION ALL (SELECT * FROM nd EXCEPT ALL SELECT * FROM d)) AS same;
+
 DROP SCHEMA cs_orphan CASCADE;

@@ -9,6 +9,7 @@
 #include "core/time/chunk_range.hpp"
 #include "pg/guard.hpp"
 #include "pg/internal_user.hpp"
+#include "pg/probe_table.hpp"
 #include "pg/summary.hpp"
 
 extern "C" {
@@ -459,8 +460,7 @@ RankedRows* rank_rows(Refresh* r, Tuplestorestate* ts, TupleDesc desc) {
     k->values = static_cast<Datum*>(palloc(sizeof(Datum) * n));
     k->mask = 15;
     while (k->mask < (uint32)n * 2) k->mask = k->mask * 2 + 1;
-    k->table = static_cast<int32*>(palloc(sizeof(int32) * (k->mask + 1)));
-    memset(k->table, 0xff, sizeof(int32) * (k->mask + 1));
+    k->table = pg::probe_table_alloc(CurrentMemoryContext, k->mask);
   }
   auto* rr = static_cast<RankedRows*>(palloc(sizeof(RankedRows)));
   rr->tuples = static_cast<MinimalTuple*>(palloc(sizeof(MinimalTuple) * n));

@@ -51,6 +51,10 @@ struct CompressedChunk {
   int16 format_version;
   TimestampTz compression_time;
   CompressionSizes sizes;
+  // The companion may hold shared-dictionary rows: set by compress_chunk when it writes one, kept
+  // by the writers that copy the row (recompression, direct COPY and ALTER write batch-local
+  // dictionaries only; DML that deletes dictionary rows leaves it set). False: none to look for.
+  bool has_dictionaries;
 };
 
 // The compressed_chunk row of a chunk, or false.

@@ -145,6 +145,9 @@ bool catalog_get_compressed_chunk(int32 chunk_id, CompressedChunk* out) {
     out->sizes.compressed_toast = catalog_scan_int8(&scan, c::compressed_toast_size);
     out->sizes.compressed_index = catalog_scan_int8(&scan, c::compressed_index_size);
     out->sizes.compressed_rows = catalog_scan_int8(&scan, c::compressed_rows);
+    // (NULL, from a row restored without the column: may have some)
+    const Datum dicts = catalog_scan_datum(&scan, c::has_dictionaries, &isnull);
+    out->has_dictionaries = isnull || DatumGetBool(dicts);
   }
   catalog_scan_end(&scan);
   return found;
@@ -170,6 +173,7 @@ void catalog_insert_compressed_chunk(const CompressedChunk* cc) {
   values[c::compressed_toast_size - 1] = Int64GetDatum(cc->sizes.compressed_toast);
   values[c::compressed_index_size - 1] = Int64GetDatum(cc->sizes.compressed_index);
   values[c::compressed_rows - 1] = Int64GetDatum(cc->sizes.compressed_rows);
+  values[c::has_dictionaries - 1] = BoolGetDatum(cc->has_dictionaries);
   catalog_insert_row(CatalogTable::compressed_chunk, values, nulls);
   catalog_invalidate();
 }

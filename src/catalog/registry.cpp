@@ -48,7 +48,7 @@ constexpr const char* kCompressedChunkCols[] = {
     "chunk_id", "hypertable_id", "schema_name", "table_name", "segmentby", "orderby", "orderby_desc",
     "orderby_nullsfirst", "minmax", "bloom", "format_version", "compression_time", "uncompressed_heap_size",
     "uncompressed_toast_size", "uncompressed_index_size", "uncompressed_rows", "compressed_heap_size",
-    "compressed_toast_size", "compressed_index_size", "compressed_rows"};
+    "compressed_toast_size", "compressed_index_size", "compressed_rows", "has_dictionaries"};
 
 static_assert(sizeof kHypertableCols / sizeof *kHypertableCols == col::hypertable::natts);
 static_assert(sizeof kDimensionCols / sizeof *kDimensionCols == col::dimension::natts);

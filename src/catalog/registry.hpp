@@ -82,7 +82,7 @@ enum : AttrNumber { chunk_id = 1, hypertable_id, schema_name, table_name, segmen
                     orderby_nullsfirst, minmax, bloom, format_version, compression_time,
                     uncompressed_heap_size, uncompressed_toast_size, uncompressed_index_size,
                     uncompressed_rows, compressed_heap_size, compressed_toast_size, compressed_index_size,
-                    compressed_rows, natts = compressed_rows };
+                    compressed_rows, has_dictionaries, natts = has_dictionaries };
 }
 }  // namespace col
 

@@ -102,6 +102,11 @@ bool plain_aggref(const Aggref* a);
 // The AggKind of aggregate function `fnoid`, or -1 when it is not computed natively; `rowstore`:
 // for the rowstore aggregation, which has neither the float sums and averages nor numeric.
 int agg_kind(Oid fnoid, bool rowstore);
+// The aggregation node's CustomScan over its one child `child`: it projects nothing (its scan
+// target list is a copy of `tlist`), its constants in custom_exprs (a copy of `consts`), `priv`
+// its custom_private.
+CustomScan* agg_custom_scan(CustomPath* best_path, List* tlist, Plan* child, List* consts, List* priv,
+                            const CustomScanMethods* methods);
 }  // namespace aggplan
 
 // Executor side (agg_exec.cpp).

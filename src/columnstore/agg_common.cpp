@@ -196,4 +196,19 @@ int agg_kind(Oid fnoid, bool rowstore) {
   }
 }
 
+CustomScan* agg_custom_scan(CustomPath* best_path, List* tlist, Plan* child, List* consts, List* priv,
+                            const CustomScanMethods* methods) {
+  CustomScan* cscan = makeNode(CustomScan);
+  cscan->scan.plan.targetlist = tlist;
+  cscan->scan.plan.qual = NIL;
+  cscan->scan.scanrelid = 0;
+  cscan->flags = best_path->flags;
+  cscan->custom_plans = list_make1(child);
+  cscan->custom_scan_tlist = (List*)copyObjectImpl(tlist);
+  cscan->custom_exprs = (List*)copyObjectImpl(consts);
+  cscan->custom_private = priv;
+  cscan->methods = methods;
+  return cscan;
+}
+
 }  // namespace strata::columnstore::aggplan

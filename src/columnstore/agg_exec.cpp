@@ -481,18 +481,13 @@ void accumulate_rows(AggScanState* st, const ColumnarBatch* b, uint64 from, uint
         const uint8* data;
         size_t len;
         if (!row_selected(b->selection, i) || !columnar_batch_bytes(st->child, sp->attno, i, &data, &len)) continue;
-        if (sp->is_numeric)
-          numeric_min_max(st, a, sp, data, len);
-        else
-          accumulate_numeric(st, a, data, len);
+        accumulate_numeric_spec(st, a, sp, data, len);
       }
       continue;
     }
-    uint64 rows;
     const uint8* validity;
     const uint8* fixed;
-    if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < to)
-      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+    decoded_column(st, sp, to, &validity, &fixed);
     if (sp->agg == kCount) {
       for (uint64 i = from; i < to; ++i)
         if (row_selected(b->selection, i) && row_valid(validity, i)) a->n++;

@@ -292,6 +292,22 @@ inline int64 decoded_int(int codec, const uint8* fixed, uint64 i) {
 // min/max(numeric) one (agg_exec.cpp).
 void accumulate_numeric(AggScanState* st, Acc* a, const uint8* data, size_t len);
 void numeric_min_max(AggScanState* st, Acc* a, const SpecState* sp, const uint8* data, size_t len);
+// Either, as spec `sp` aggregates.
+inline void accumulate_numeric_spec(AggScanState* st, Acc* a, const SpecState* sp, const uint8* data, size_t len) {
+  if (sp->is_numeric)
+    numeric_min_max(st, a, sp, data, len);
+  else
+    accumulate_numeric(st, a, data, len);
+}
+
+// The decoded column of spec `sp` in the child's current batch (its validity bitmap and
+// fixed-width values), which must hold at least `need` rows: an internal error otherwise.
+inline void decoded_column(AggScanState* st, const SpecState* sp, uint64 need, const uint8** validity,
+                           const uint8** fixed) {
+  uint64 rows;
+  if (!columnar_batch_column(st->child, sp->attno, &rows, validity, fixed) || rows < need)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+}
 
 // An accumulator's partial state, in the form PostgreSQL's Finalize Aggregate deserializes.
 Datum partial_state(const SpecState* s, const Acc* a, bool* isnull);

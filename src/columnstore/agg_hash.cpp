@@ -8,6 +8,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "pg/probe_table.hpp"
+
 extern "C" {
 #include "common/hashfn.h"
 #include "utils/datum.h"
@@ -23,8 +25,7 @@ void interner_init(Interner* in) {
   in->cap = 64;
   in->items = (Interned*)palloc(sizeof(Interned) * in->cap);
   in->mask = 127;
-  in->table = (int32*)palloc(sizeof(int32) * (in->mask + 1));
-  memset(in->table, 0xff, sizeof(int32) * (in->mask + 1));
+  in->table = pg::probe_table_alloc(CurrentMemoryContext, in->mask);
 }
 
 int32 interner_lookup(Interner* in, MemoryContext cxt, const uint8* data, uint32 len) {
@@ -44,19 +45,7 @@ int32 interner_lookup(Interner* in, MemoryContext cxt, const uint8* data, uint32
   const int32 id = in->n++;
   in->items[id] = Interned{h, copy, len};
   in->table[idx] = id;
-  if ((uint32)in->n * 2 > in->mask) {
-    const uint32 mask = in->mask * 2 + 1;
-    int32* table = (int32*)palloc(sizeof(int32) * (mask + 1));
-    memset(table, 0xff, sizeof(int32) * (mask + 1));
-    for (int32 e = 0; e < in->n; ++e) {
-      uint32 k = (uint32)in->items[e].hash & mask;
-      while (table[k] >= 0) k = (k + 1) & mask;
-      table[k] = e;
-    }
-    pfree(in->table);
-    in->table = table;
-    in->mask = mask;
-  }
+  pg::probe_table_grow_if_half_full(cxt, &in->table, &in->mask, in->n, [in](int32 e) { return in->items[e].hash; });
   MemoryContextSwitchTo(old);
   return id;
 }
@@ -91,8 +80,7 @@ void hash_reset(AggScanState* st) {
   st->gacc = (Acc*)palloc(sizeof(Acc) * st->nacc * st->cap_groups);
   st->table_mask = 127;
   while (st->table_mask + 1 < (uint32)st->cap_groups * 2) st->table_mask = st->table_mask * 2 + 1;
-  st->table = (int32*)palloc(sizeof(int32) * (st->table_mask + 1));
-  memset(st->table, 0xff, sizeof(int32) * (st->table_mask + 1));
+  st->table = pg::probe_table_alloc(st->hash_cxt, st->table_mask);
   MemoryContextSwitchTo(old);
 }
 
@@ -127,19 +115,9 @@ uint32 find_group(AggScanState* st, const uint64* key) {
   memcpy(st->gkeys + (uint64)g * nkey, key, sizeof(uint64) * nkey);
   memset(st->gacc + (uint64)g * st->nacc, 0, sizeof(Acc) * st->nacc);
   st->table[idx] = g;
-  if ((uint32)st->ngroups * 2 > st->table_mask) {
-    const uint32 mask = st->table_mask * 2 + 1;
-    int32* table = (int32*)MemoryContextAllocHuge(st->hash_cxt, sizeof(int32) * (mask + 1));
-    memset(table, 0xff, sizeof(int32) * (mask + 1));
-    for (int32 e = 0; e < st->ngroups; ++e) {
-      uint32 k = (uint32)key_hash(st->gkeys + (uint64)e * nkey, nkey) & mask;
-      while (table[k] >= 0) k = (k + 1) & mask;
-      table[k] = e;
-    }
-    pfree(st->table);
-    st->table = table;
-    st->table_mask = mask;
-  }
+  pg::probe_table_grow_if_half_full(
+      st->hash_cxt, &st->table, &st->table_mask, st->ngroups,
+      [st, nkey](int32 e) { return key_hash(st->gkeys + (uint64)e * nkey, nkey); }, MCXT_ALLOC_HUGE);
   MemoryContextSwitchTo(old);
   return (uint32)g;
 }
@@ -365,10 +343,8 @@ T* slot_array(AggScanState* st, T* arr, uint64* cap, uint64 need, int fill) {
 bool dictionary_column(AggScanState* st, const ColumnarBatch* b, const SpecState* sp, const uint8** validity,
                        const uint32** codes, uint64* nentries) {
   if (sp->codec != kVarlen) return false;
-  uint64 rows;
   const uint8* fixed;
-  if (!columnar_batch_column(st->child, sp->attno, &rows, validity, &fixed) || rows < b->rows)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+  decoded_column(st, sp, b->rows, validity, &fixed);
   return columnar_batch_codes(st->child, sp->attno, codes, nentries) && *nentries < PG_INT32_MAX;
 }
 
@@ -580,11 +556,9 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
     if (sp->codec == kVarlen || sp->codec == kUuid) {
       const uint32* codes;
       uint64 nentries;
-      uint64 rows;
       const uint8* validity;
       const uint8* fixed;
-      if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+      decoded_column(st, sp, n, &validity, &fixed);
       if (sp->codec == kVarlen && columnar_batch_codes(st->child, sp->attno, &codes, &nentries)) {
         // Dictionary form: each code interned once per batch (a shared dictionary may be much
         // larger than a batch: only the codes the batch used are reset after it).
@@ -641,11 +615,9 @@ void accumulate_hashed(AggScanState* st, const ColumnarBatch* b) {
       }
       continue;
     }
-    uint64 rows;
     const uint8* validity;
     const uint8* fixed;
-    if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
-      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+    decoded_column(st, sp, n, &validity, &fixed);
     for (uint64 k = 0; k < m; ++k) {
       const uint32 i = st->sel_rows[k];
       if (!row_valid(validity, i)) {
@@ -701,19 +673,13 @@ void accumulate_groups(AggScanState* st, const ColumnarBatch* b, uint64 m) {
         const uint8* data;
         size_t len;
         if (!columnar_batch_bytes(st->child, sp->attno, st->sel_rows[k], &data, &len)) continue;
-        Acc* a = group_acc(st, st->row_gid[k], s);
-        if (sp->is_numeric)
-          numeric_min_max(st, a, sp, data, len);
-        else
-          accumulate_numeric(st, a, data, len);
+        accumulate_numeric_spec(st, group_acc(st, st->row_gid[k], s), sp, data, len);
       }
       continue;
     }
-    uint64 rows;
     const uint8* validity;
     const uint8* fixed;
-    if (!columnar_batch_column(st->child, sp->attno, &rows, &validity, &fixed) || rows < n)
-      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)sp->attno)));
+    decoded_column(st, sp, n, &validity, &fixed);
     if (sp->agg == kCount) {
       for (uint64 k = 0; k < m; ++k)
         if (row_valid(validity, st->sel_rows[k])) group_acc(st, st->row_gid[k], s)->n++;

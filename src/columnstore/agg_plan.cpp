@@ -409,17 +409,8 @@ Plan* plan_agg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* 
   List* meta_list = NIL;
   for (int v : meta) meta_list = lappend_int(meta_list, v);
 
-  CustomScan* cscan = makeNode(CustomScan);
-  cscan->scan.plan.targetlist = tlist;
-  cscan->scan.plan.qual = NIL;
-  cscan->scan.scanrelid = 0;
-  cscan->flags = best_path->flags;
-  cscan->custom_plans = list_make1(scan);
-  cscan->custom_scan_tlist = (List*)copyObjectImpl(tlist);
-  cscan->custom_exprs = (List*)copyObjectImpl(consts);
-  cscan->custom_private = list_make2(meta_list, specs_out);
-  cscan->methods = &agg_scan_methods;
-  return &cscan->scan.plan;
+  return &agg_custom_scan(best_path, tlist, &scan->scan.plan, consts, list_make2(meta_list, specs_out), &agg_scan_methods)
+              ->scan.plan;
 }
 
 

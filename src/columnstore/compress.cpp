@@ -196,6 +196,7 @@ struct Compressor {
   AttrNumber count_att, seq_att;
   int32 seq;
   int64 batches;
+  int64 dict_rows;
   bridge::RowValue* cells;    // add_row: the row's data column values (ndata)
   void** cell_copies;         // add_row: detoasted copies the row's values point into (ndata)
   MemoryContext batch_cxt;    // min/max copies of the current batch
@@ -343,6 +344,7 @@ void write_dictionary_row(Compressor* c, const uint8* data, size_t len) {
   insert_companion_row(c, tup);
   heap_freetuple(tup);
   pfree(b);
+  c->dict_rows++;
   pfree(values);
   pfree(nulls);
 }
@@ -1971,6 +1973,7 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s, bool need_stats) 
 
   cc.sizes.uncompressed_rows = nrows;
   cc.sizes.compressed_rows = c.batches;
+  cc.has_dictionaries = c.dict_rows > 0;
   table_sizes(companion_relid, &cc.sizes.compressed_heap, &cc.sizes.compressed_toast, &cc.sizes.compressed_index);
   catalog_insert_compressed_chunk(&cc);
   catalog_update_chunk_status(t->chunk.id, kChunkStatusCompressed);

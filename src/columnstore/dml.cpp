@@ -903,8 +903,9 @@ void move_matching_batches(DmlScanState* st, CustomScan* cscan, EState* estate, 
   Relation chunk = table_open(relid, RowExclusiveLock);
   const bool whole_delete = list_nth_int(meta, kWholeDelete) != 0 && !chunk_has_delete_row_triggers(chunk);
   DmlChunk* dc = open_chunk(chunk, &info, estate->es_output_cid, estate->es_snapshot, true);
-  if (dc != nullptr && storage_dict_attno(dc->companion) != InvalidAttrNumber) {
-    // (format version 1 companions have no dictionary rows)
+  if (dc != nullptr && dc->cc.has_dictionaries && storage_dict_attno(dc->companion) != InvalidAttrNumber) {
+    // (format version 1 companions have no dictionary rows; nor has one that compress_chunk wrote
+    // none into: no segment's dictionaries to look for)
     dc->note_segments = true;
     dc->nseg = dc->cc.settings.nsegmentby;
     dc->seg_atts = storage_segment_attnos(dc->companion, dc->cc.settings.segmentby, dc->nseg);

@@ -262,20 +262,12 @@ Plan* plan_rowagg(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, Lis
     list_nth_cell(specs, s * kRSpecFields + kRSpecPos)->int_value = pos;
     maxpos = std::max(maxpos, pos);
   }
-  CustomScan* cscan = makeNode(CustomScan);
-  cscan->scan.plan.targetlist = tlist;
-  cscan->scan.plan.qual = NIL;
-  cscan->scan.scanrelid = 0;
-  cscan->flags = best_path->flags;
-  cscan->custom_plans = list_make1(child);
-  cscan->custom_scan_tlist = (List*)copyObjectImpl(tlist);
-  cscan->custom_exprs = (List*)copyObjectImpl(consts);
-  cscan->custom_private = list_make2(list_make2_int(nspecs, maxpos), specs);
+  CustomScan* cscan = aggplan::agg_custom_scan(best_path, tlist, child, consts,
+                                               list_make2(list_make2_int(nspecs, maxpos), specs), &rowagg_scan_methods);
   // Quals the chunk's range may satisfy whatever their bounds are by then (rowagg_exec.cpp drops
   // them at executor start, and the direct scan applies).
   if (List* bounds = record_time_bounds(root, rel, child, &cscan->custom_exprs))
     cscan->custom_private = lappend(cscan->custom_private, bounds);
-  cscan->methods = &rowagg_scan_methods;
   return &cscan->scan.plan;
 }
 

@@ -18,11 +18,11 @@
 //     from index_getnext_tid in batches (as a btree scan reads a leaf page's matches at once), each
 //     run of TIDs on one heap page is looked up under one share lock of that buffer with
 //     heap_hot_search_buffer (visibility, HOT chains and serializable conflicts as an index scan
-//     checks them), and only the columns the node needs are deformed, before any varlena is
-//     touched beyond its length. No content lock is held while the node calls into the index or
-//     returns a row. Other children (sorts, compressed chunks, index scans with filters) are read
-//     through ExecProcNode. EXPLAIN ANALYZE reads every child through ExecProcNode so that their
-//     counters are right.
+//     checks them; an all-visible page's tuples as pg/heap_page.hpp trusts them), and only the
+//     columns the node needs are deformed, before any varlena is touched beyond its length. No
+//     content lock is held while the node calls into the index or returns a row. Other children
+//     (sorts, compressed chunks, index scans with filters) are read through ExecProcNode. EXPLAIN
+//     ANALYZE reads every child through ExecProcNode so that their counters are right.
 #include "planner/bucket_agg.hpp"
 
 #include <cstring>
@@ -30,6 +30,7 @@
 #include "catalog/registry.hpp"
 #include "pg/deform.hpp"
 #include "pg/guard.hpp"
+#include "pg/heap_page.hpp"
 #include "pg/min_max.hpp"
 #include "pg/pg.hpp"
 #include "planner/chunk_append.hpp"
@@ -466,7 +467,7 @@ bool begin_direct_child(BucketAggState* s, PlanState* ps) {
   s->block = InvalidBlockNumber;
   s->locked = false;
   // Serializable transactions need the predicate locks and conflict checks of heap_hot_search_buffer.
-  s->all_visible_ok = !s->scan->xs_snapshot->takenDuringRecovery && !IsolationIsSerializable();
+  s->all_visible_ok = pg::heap_all_visible_trusted(s->scan->xs_snapshot);
   s->page_all_visible = false;
   s->cur_fast = true;
   return true;
@@ -550,23 +551,13 @@ bool next_direct_row(BucketAggState* s) {
       s->page_all_visible = s->all_visible_ok && PageIsAllVisible(page);
     }
     // On an all-visible page (as a sequential scan trusts it) a normal line pointer that an index
-    // entry names is the visible tuple: it heads no HOT chain (the chain's older versions would be
-    // dead, and the page then not all-visible). Anything else goes through heap_hot_search_buffer.
-    HeapTupleHeader data = nullptr;
+    // entry names is the visible tuple; anything else goes through heap_hot_search_buffer.
     const OffsetNumber off = ItemPointerGetOffsetNumber(&tid);
-    if (s->page_all_visible && off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page)) {
-      ItemId lp = PageGetItemId(page, off);
-      if (ItemIdIsNormal(lp)) {
-        data = (HeapTupleHeader)PageGetItem(page, lp);
-        if (HeapTupleHeaderIsHeapOnly(data)) data = nullptr;
-      }
-    }
-    if (data == nullptr) {
-      HeapTupleData tuple;
-      bool all_dead = false;
-      if (!heap_hot_search_buffer(&tid, s->heap, s->buf, snapshot, &tuple, &all_dead, true)) continue;
-      data = tuple.t_data;
-    }
+    const OffsetNumber line = s->page_all_visible ? pg::heap_all_visible_line(s->heap, s->buf, page, block, off, snapshot)
+                                                  : pg::heap_chain_line(s->heap, s->buf, block, off, snapshot);
+    if (line == InvalidOffsetNumber) continue;
+    const HeapTupleHeader data = pg::heap_line_tuple(page, line);
+    if (!pg::heap_line_heads_chain(line, data)) continue;
     deform_prefix(data, RelationGetDescr(s->heap), s->layout, s->maxatt, s->att_values, s->att_nulls);
     for (int pos = 1; pos <= s->maxpos; ++pos) {
       const int att = s->attno_of_pos[pos];

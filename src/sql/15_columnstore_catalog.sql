@@ -17,6 +17,8 @@ CREATE TABLE _strata_catalog.compression_settings (
 
 -- One row per compressed chunk: its companion table, the settings it was compressed with (every
 -- reader uses these, not the hypertable's current ones) and the sizes before and after.
+-- has_dictionaries: the companion may hold shared-dictionary rows (false: it holds none, and DML
+-- that empties a segment need not look for them; compress_chunk sets it when it writes one).
 CREATE TABLE _strata_catalog.compressed_chunk (
   chunk_id                 integer PRIMARY KEY REFERENCES _strata_catalog.chunk(id) ON DELETE CASCADE,
   hypertable_id            integer NOT NULL REFERENCES _strata_catalog.hypertable(id) ON DELETE CASCADE,
@@ -37,7 +39,8 @@ CREATE TABLE _strata_catalog.compressed_chunk (
   compressed_heap_size     bigint NOT NULL,
   compressed_toast_size    bigint NOT NULL,
   compressed_index_size    bigint NOT NULL,
-  compressed_rows          bigint NOT NULL
+  compressed_rows          bigint NOT NULL,
+  has_dictionaries         boolean NOT NULL DEFAULT true
 );
 CREATE INDEX compressed_chunk_hypertable_id_idx ON _strata_catalog.compressed_chunk (hypertable_id);
 
