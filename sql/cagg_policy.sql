@@ -42,8 +42,10 @@ SELECT remove_continuous_aggregate_policy('hourly');
 SELECT remove_continuous_aggregate_policy('hourly', if_exists => true);
 SELECT remove_continuous_aggregate_policy('cond');
 
--- Open offsets are allowed; DROP MATERIALIZED VIEW removes the policy with the aggregate.
-SELECT add_continuous_aggregate_policy('hourly', NULL, interval '1 hour', interval '1 hour') > 0 AS added;
+-- Open offsets are allowed; DROP MATERIALIZED VIEW removes the policy with the aggregate. (Its
+-- first start a day away: a run of the scheduler's would only race with the DROP.)
+SELECT add_continuous_aggregate_policy('hourly', NULL, interval '1 hour', interval '1 hour',
+  initial_start => now() + interval '1 day') > 0 AS added;
 SELECT config->>'start_offset' AS start_offset FROM strata_information.jobs
  WHERE proc_name = 'policy_refresh_continuous_aggregate';
 DROP MATERIALIZED VIEW hourly;
@@ -60,6 +62,8 @@ CREATE FUNCTION readings_now() RETURNS int LANGUAGE sql STABLE AS 'SELECT coales
 SELECT set_integer_now_func('readings', 'readings_now');
 SELECT add_continuous_aggregate_policy('r', interval '1 day', 10, interval '1 hour');
 SELECT add_continuous_aggregate_policy('r', 15, 10, interval '1 hour');
-SELECT add_continuous_aggregate_policy('r', 100, 10, interval '1 hour') AS rjob \gset
+-- (first start a day away: a run of the scheduler's beside the run_job below would make it fail with
+-- 'job ... is already running')
+SELECT add_continuous_aggregate_policy('r', 100, 10, interval '1 hour', initial_start => now() + interval '1 day') AS rjob \gset
 CALL run_job(:rjob);
 SELECT min(b), max(b), count(*) FROM r;

@@ -131,10 +131,22 @@ SET plan_cache_mode = force_generic_plan;
 PREPARE q AS SELECT count(*), sum(n) FROM hourly WHERE device = $1;
 EXECUTE q(1);
 EXPLAIN (COSTS OFF, ANALYZE, TIMING OFF, SUMMARY OFF) EXECUTE q(1);
+-- The scans a plan runs, with their rows. PostgreSQL may plan a cached plan again at any time (a
+-- backend that falls behind on other sessions' invalidation messages, as under the parallel test
+-- schedule, resets all its plans): the plan made before the refresh excludes the raw chunks below
+-- the new watermark at startup, one made after it while planning. Either way only these run.
+CREATE FUNCTION scans(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF, ANALYZE, TIMING OFF, SUMMARY OFF) ' || query LOOP
+    IF line ~ 'Scan on _hyper_' THEN RETURN NEXT regexp_replace(line, '^ *(->  )?', ''); END IF;
+  END LOOP;
+END $$;
 CALL refresh_continuous_aggregate('hourly', NULL, NULL);
 SELECT * FROM bounds;
 EXECUTE q(1);
-EXPLAIN (COSTS OFF, ANALYZE, TIMING OFF, SUMMARY OFF) EXECUTE q(1);
+SELECT * FROM scans('EXECUTE q(1)');
+DROP FUNCTION scans(text);
 SELECT count(*) FROM diff;
 -- A late row below the watermark shows once refreshed.
 INSERT INTO cond VALUES ('2024-01-10 05:30', 1, 1);

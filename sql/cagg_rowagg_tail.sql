@@ -96,18 +96,28 @@ $$;
 CREATE FUNCTION rd_diff() RETURNS bigint LANGUAGE sql AS $$
   SELECT count(*) FROM ((TABLE rd_daily EXCEPT ALL TABLE rd_raw) UNION ALL (TABLE rd_raw EXCEPT ALL TABLE rd_daily)) d
 $$;
+-- The plan of qd after a refresh, without the count of chunks excluded at startup: PostgreSQL may
+-- plan a cached plan again at any time (a backend that falls behind on other sessions'
+-- invalidation messages, as under the parallel test schedule, resets all its plans), and the plan
+-- made before the refresh excludes the chunk below the new watermark at startup, one made after
+-- it while planning. The chunks scanned are the same either way.
+CREATE FUNCTION qd_plan() RETURNS SETOF text LANGUAGE sql AS $$
+  SELECT regexp_replace(p, 'Launched: [1-9][0-9]*', 'Launched: some') FROM rd_plan('EXECUTE qd') p
+  WHERE p !~ 'Chunks excluded during startup'
+$$;
 PREPARE qd AS SELECT count(*), sum(n), sum(s) FROM rd_daily;
 SET plan_cache_mode = force_generic_plan;
 EXECUTE qd;
 CALL refresh_continuous_aggregate('rd_daily', NULL, '1999-12-29'::date);
-SELECT * FROM rd_plan('EXECUTE qd');
+SELECT * FROM qd_plan();
 EXECUTE qd;
 SELECT count(*), sum(n), sum(s) FROM rd_raw;
 -- EXPLAIN ANALYZE: the workers launched, the cut chunk's rows checked per row.
 CREATE OR REPLACE FUNCTION rt_explain(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 BEGIN RETURN QUERY EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query; END $$;
-SELECT regexp_replace(p, 'Launched: [1-9][0-9]*', 'Launched: some') FROM rd_plan('EXECUTE qd') p;
+SELECT * FROM qd_plan();
 RESET plan_cache_mode;
+DROP FUNCTION qd_plan();
 SELECT rd_diff();
 SELECT bucket, sum(n), sum(s) FROM rd_daily WHERE bucket BETWEEN '1999-12-27' AND '2000-01-02' GROUP BY 1 ORDER BY 1;
 -- A smallint time column (2-byte Datums, negative values in the cut chunk [-100, 0)).

@@ -71,6 +71,13 @@ FROM generate_series(0, 4) d ORDER BY d;
 -- now()-relative bounds: 20 hourly chunks up to the current hour; 15 are excluded at startup.
 -- (The bound is taken from the start of the current hour, so that neither the chunks nor the rows
 -- that survive depend on the minute the test runs at.)
+-- When less than two minutes of the current hour are left, wait for the next one (an hour that
+-- ended between the INSERT and the queries moved the bound past one more chunk's rows).
+DO $$ BEGIN
+  IF date_trunc('hour', clock_timestamp()) + interval '1 hour' - clock_timestamp() < interval '2 minutes' THEN
+    PERFORM pg_sleep_until(date_trunc('hour', clock_timestamp()) + interval '1 hour 1 second');
+  END IF;
+END $$;
 CREATE TABLE gn (time timestamptz NOT NULL, device int, v float8);
 SELECT create_hypertable('gn', 'time', chunk_time_interval => interval '1 hour') IS NOT NULL AS created;
 CREATE INDEX gn_device_time ON gn (device, time DESC);

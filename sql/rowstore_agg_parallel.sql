@@ -62,13 +62,17 @@ SELECT check_par('SELECT time_bucket(''6 hours'', time) b, st, count(*) FROM %s 
 RESET strata.rowstore_agg_parallel;
 
 -- The workers read the blocks: without the leader's participation it aggregates no row itself.
+-- (How many of the 2 planned workers launch depends on the free worker slots of the server, which
+-- the tests running beside this one share: one is enough.)
 SET parallel_leader_participation = off;
 CREATE FUNCTION leader_rows(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
   line text;
 BEGIN
   FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
-    IF line ~ '(Workers Launched|Rows Aggregated)' THEN RETURN NEXT line; END IF;
+    IF line ~ '(Workers Launched|Rows Aggregated)' THEN
+      RETURN NEXT regexp_replace(line, 'Workers Launched: [12]$', 'Workers Launched: 1 or 2');
+    END IF;
   END LOOP;
 END $$;
 SELECT leader_rows('SELECT st, count(*) FROM h WHERE time >= ''2024-01-01'' AND time < ''2024-01-02'' GROUP BY st');

@@ -538,6 +538,7 @@ bool chunk_get_by_id(int32 id, ChunkInfo* out) {
   if (!extension_is_active()) return false;
   begin_lookup();
   for (;;) {
+    ensure_tables();  // (again after a reset during the catalog read below: the tables are gone)
     bool found;
     auto* e = static_cast<IdEntry*>(hash_search(ids, &id, HASH_FIND, &found));
     if (!found) {
@@ -574,6 +575,7 @@ bool chunk_get_by_relid(Oid relid, ChunkInfo* out) {
   if (!OidIsValid(relid) || !extension_is_active()) return false;
   begin_lookup();
   for (;;) {
+    ensure_tables();  // (again after a reset during the catalog read below: the tables are gone)
     bool found;
     auto* r = static_cast<RelidEntry*>(hash_search(relids, &relid, HASH_FIND, &found));
     if (!found) {

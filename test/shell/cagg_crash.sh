@@ -57,12 +57,9 @@ while [ "$SECONDS" -lt "$deadline" ]; do
   sleep 0.05
 done
 check "the refresh waits between two batches" 1 "$waiting"
-pm=$(head -1 "$TEST_DATA/postmaster.pid")
-pkill -9 -P "$pm" || true
-kill -9 "$pm" || true
+kill_server
 wait $job 2>/dev/null || true
 wait $holder 2>/dev/null || true
-sleep 1
 rm -f "$TEST_DATA/postmaster.pid" "$TEST_DATA.sock"/.s.PGSQL.*.lock
 cluster_start "$TEST_DATA" "$TEST_PORT" || { tail -20 "$TEST_DATA.log"; echo FAIL; exit 1; }
 

@@ -34,12 +34,9 @@ while [ "$SECONDS" -lt "$deadline" ]; do
   sleep 0.1
 done
 check "the interrupted COPY was seen in progress" 1 "$seen"
-pm=$(head -1 "$TEST_DATA/postmaster.pid")
-pkill -9 -P "$pm" || true
-kill -9 "$pm" || true
+kill_server
 pkill -9 -f 'sleep 119.75' || true
 wait $copy_pid 2>/dev/null || true
-sleep 1
 # The killed postmaster may linger as a zombie (no init reaping in some containers): clear its lock files.
 rm -f "$TEST_DATA/postmaster.pid" "$TEST_DATA.sock"/.s.PGSQL.*.lock
 cluster_start "$TEST_DATA" "$TEST_PORT" || { tail -20 "$TEST_DATA.log"; echo FAIL; exit 1; }

@@ -99,7 +99,9 @@ q -d jobsdb -c "SELECT delete_job(1004)" -c "GRANT CONNECT ON DATABASE jobsdb TO
 
 # 5. strata.max_background_workers = 1: two due jobs never run at the same time.
 q -d jobsdb -c "ALTER SYSTEM SET strata.max_background_workers = 1" -c "SELECT pg_reload_conf()" >/dev/null
-sleep 0.5
+# (until a new session gets the setting, that is until the postmaster has reloaded and signalled
+# the schedulers: on a loaded machine a fixed half second could be too short)
+poll jobsdb "SELECT current_setting('strata.max_background_workers') = '1'" 10 || fail "the setting was not reloaded"
 q -d jobsdb -c "SELECT add_job('sleeper', '1 hour', '{\"seconds\": 1.5}')" -c "SELECT add_job('sleeper', '1 hour', '{\"seconds\": 1.5}')" >/dev/null
 max=0
 for _ in $(seq 1 25); do

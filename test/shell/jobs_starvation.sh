@@ -75,7 +75,9 @@ done
 
 # A job that cannot get a worker waits, shown as 'Waiting', and runs when a worker is free.
 q -d "$db" -c "ALTER SYSTEM SET strata.max_background_workers = 1" -c "SELECT pg_reload_conf()" >/dev/null
-sleep 0.5
+# (until a new session gets the setting, that is until the postmaster has reloaded and signalled
+# the schedulers: on a loaded machine a fixed half second could be too short)
+poll "$db" "SELECT current_setting('strata.max_background_workers') = '1'" 10 || fail "the setting was not reloaded"
 q -d "$db" >/dev/null <<'SQL'
 -- (holds the only worker until the test has seen the other job wait, at most 60 s: a fixed
 -- sleep could end before a loaded machine's scheduler got to see the other job due)

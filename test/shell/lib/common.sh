@@ -42,17 +42,34 @@ wait_for_activity() {
   check "$what" 1 "$seen"
 }
 
+# kill_server: kills the test cluster's postmaster and its children with SIGKILL and waits (up to
+# 60 s) until they are gone, a zombie counting as gone (nothing reaps the postmaster in some
+# containers): a new postmaster refuses to start while the old shared memory is attached, and on a
+# loaded machine the killed processes may take longer than a fixed sleep to exit.
+kill_server() {
+  local pm pids p alive deadline=$((SECONDS + 60))
+  pm=$(head -1 "$TEST_DATA/postmaster.pid")
+  pids="$pm $(pgrep -P "$pm" | tr '\n' ' ')"
+  pkill -9 -P "$pm" || true
+  kill -9 "$pm" || true
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    alive=
+    for p in $pids; do
+      case $(ps -o stat= -p "$p" 2>/dev/null) in ''|Z*) ;; *) alive=1 ;; esac
+    done
+    [ -z "$alive" ] && return 0
+    sleep 0.05
+  done
+}
+
 # crash_and_restart JOB_PID DELAY: after DELAY seconds kills the whole server with SIGKILL (the
 # postmaster and every backend, as a power loss would), reaps the background client JOB_PID and
 # starts the cluster again (crash recovery replays the WAL).
 crash_and_restart() {
-  local job=$1 delay=$2 pm
+  local job=$1 delay=$2
   sleep "$delay"
-  pm=$(head -1 "$TEST_DATA/postmaster.pid")
-  pkill -9 -P "$pm" || true
-  kill -9 "$pm" || true
+  kill_server
   wait "$job" 2>/dev/null || true
-  sleep 1
   rm -f "$TEST_DATA/postmaster.pid" "$TEST_DATA.sock"/.s.PGSQL.*.lock
   cluster_start "$TEST_DATA" "$TEST_PORT" || { tail -20 "$TEST_DATA.log"; echo FAIL; exit 1; }
 }
