@@ -4,9 +4,12 @@
 
 extern "C" {
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "catalog/pg_index.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/syscache.h"
@@ -21,6 +24,8 @@ struct HtCacheEntry {
   Oid relid;  // hash key
   bool is_hypertable;
   int8 unique_column_index;  // has_one_column_unique_index: -1 until asked, then 0 or 1
+  int type_widths_natts;      // hypertable_type_widths: its array (nullptr until asked)
+  int32* type_widths;
   Hypertable ht;
 };
 
@@ -134,6 +139,8 @@ HtCacheEntry* cache_lookup(Oid relid) {
   entry = static_cast<HtCacheEntry*>(hash_search(ht_cache, &relid, HASH_ENTER, &found));
   entry->is_hypertable = is_ht;
   entry->unique_column_index = -1;
+  entry->type_widths_natts = 0;
+  entry->type_widths = nullptr;
   if (is_ht) entry->ht = ht;
   return entry;
 }
@@ -183,7 +190,9 @@ void hypertable_cache_forget(Oid relid) {
   // (the generation moves only when an entry goes: any relation's invalidation comes here, and a
   // copy taken from the cache (hypertable_get) is current while its entry stays)
   bool found = false;
-  if (ht_cache != nullptr) hash_search(ht_cache, &relid, HASH_REMOVE, &found);
+  HtCacheEntry* gone = nullptr;
+  if (ht_cache != nullptr) gone = static_cast<HtCacheEntry*>(hash_search(ht_cache, &relid, HASH_REMOVE, &found));
+  if (found && gone->type_widths != nullptr) pfree(gone->type_widths);
   if (found) ++ht_cache_generation;
 }
 
@@ -212,6 +221,36 @@ bool has_one_column_unique_index(Oid relid) {
     if (entry != nullptr) entry->unique_column_index = unique_column ? 1 : 0;
   }
   return unique_column;
+}
+
+const int32* hypertable_type_widths(Oid relid, int* natts) {
+  if (!OidIsValid(relid) || !extension_is_active()) return nullptr;
+  HtCacheEntry* entry = cache_lookup(relid);
+  if (!entry->is_hypertable) return nullptr;
+  if (entry->type_widths != nullptr) {
+    *natts = entry->type_widths_natts;
+    return entry->type_widths;
+  }
+  Relation relation = relation_open(relid, NoLock);
+  TupleDesc desc = RelationGetDescr(relation);
+  const int n = desc->natts;
+  int32* widths = static_cast<int32*>(palloc0(sizeof(int32) * (n > 0 ? n : 1)));
+  for (int i = 0; i < n; ++i) {
+    Form_pg_attribute att = TupleDescAttr(desc, i);
+    if (!att->attisdropped) widths[i] = get_typavgwidth(att->atttypid, att->atttypmod);
+  }
+  relation_close(relation, NoLock);
+  *natts = n;
+  // (the lookups may process invalidations that reset the cache or drop the entry: then the
+  // caller gets this query's array, and the next asks again)
+  if (ht_cache == nullptr) return widths;
+  entry = static_cast<HtCacheEntry*>(hash_search(ht_cache, &relid, HASH_FIND, nullptr));
+  if (entry == nullptr || entry->type_widths != nullptr) return widths;
+  entry->type_widths = static_cast<int32*>(MemoryContextAlloc(ht_cache_cxt, sizeof(int32) * (n > 0 ? n : 1)));
+  memcpy(entry->type_widths, widths, sizeof(int32) * (n > 0 ? n : 1));
+  entry->type_widths_natts = n;
+  pfree(widths);
+  return entry->type_widths;
 }
 
 Hypertable* hypertable_get_by_id(int32 id) {

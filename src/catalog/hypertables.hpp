@@ -50,6 +50,11 @@ bool is_hypertable(Oid relid);
 // next relcache invalidation (creating or dropping one of its indexes sends one); for any other
 // table it is looked up each time.
 bool has_one_column_unique_index(Oid relid);
+// The type's average width (get_typavgwidth) of each column of hypertable `relid`, by attribute
+// number - 1 (0 for a dropped column), with their number in *natts; nullptr if `relid` is not a
+// hypertable. Kept with its cache entry until the table's next relcache invalidation (ALTER TABLE
+// sends one); valid until the next invalidation is processed.
+const int32* hypertable_type_widths(Oid relid, int* natts);
 // By catalog id (not cached: a scan of the hypertable catalog), or nullptr.
 Hypertable* hypertable_get_by_id(int32 id);
 // All hypertables (palloc'd copies), for views and jobs.

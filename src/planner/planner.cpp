@@ -246,6 +246,18 @@ bool parent_needs_no_indexes(PlannerInfo* root, Oid relid, RelOptInfo* rel) {
   return !has_one_column_unique_index(relid);
 }
 
+// The column widths set_rel_width would find for the hypertable's own table, filled in before it
+// asks: with no statistics of that (empty) table, the types' average widths, kept in the
+// hypertable cache. set_rel_width then looks up neither pg_statistic nor the type of each column
+// of the parent, whose widths the expansion replaces with its chunks' (set_parent_size) anyway.
+void prefill_parent_widths(Oid relid, RelOptInfo* rel) {
+  int natts = 0;
+  const int32* widths = hypertable_type_widths(relid, &natts);
+  if (widths == nullptr) return;
+  for (int a = 1; a <= natts && a <= rel->max_attr; ++a)
+    if (rel->attr_widths[a - rel->min_attr] == 0) rel->attr_widths[a - rel->min_attr] = widths[a - 1];
+}
+
 }  // namespace
 
 // Hypertable RTEs that appear only during planning (bodies of inlined SQL functions) escape the
@@ -265,6 +277,7 @@ void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo
     if (inhparent) {
       rte->inh = false;
       if (!parent_needs_no_indexes(root, relid, rel)) get_relation_info(root, relid, false, rel);
+      prefill_parent_widths(relid, rel);
       return;
     }
     // (no chunks: subquery_planner cleared inh, and the rel was built as a plain relation)
