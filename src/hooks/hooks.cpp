@@ -17,7 +17,6 @@
 #include "jobs/jobs.hpp"
 #include "pg/guard.hpp"
 #include "pg/handlers.hpp"
-#include "planner/append_exec.hpp"
 #include "planner/lazy_locks.hpp"
 #include "planner/projection.hpp"
 #include "planner/restrict.hpp"
@@ -81,7 +80,6 @@ constexpr ExecutorStartHandler kExecutorStart[] = {
 constexpr ExecutorStartHandler kExecutorStartAfter[] = {
     link_chunk_dispatch,         // ingest: each ChunkDispatch gets the ModifyTableState above it
     note_merge_into_hypertable,  // hypertable: the MERGE whose tag counts rows the routing trigger inserts
-    use_sync_append,             // planner: Appends without asynchronous subplans skip their checks per row
 };
 
 // get_relation_info_hook: after the previous hook.

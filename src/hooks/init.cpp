@@ -20,7 +20,6 @@
 #include "pg/guard.hpp"
 #include "pg/module.hpp"
 #include "pg/summary.hpp"
-#include "planner/append_exec.hpp"
 #include "planner/bitmap_cost.hpp"
 #include "planner/lazy_locks.hpp"
 #include "planner/planner.hpp"
@@ -69,9 +68,6 @@ void define_settings() {
                            "Computes a SELECT's projection in the chunks' scans instead of a Result above them.",
                            nullptr, &guc_enable_chunk_projection, true, PGC_USERSET, 0, nullptr,
                            nullptr, nullptr);
-  DefineCustomBoolVariable("strata.enable_sync_append",
-                           "Runs an Append without asynchronous subplans without checking for them on every row.",
-                           nullptr, &guc_enable_sync_append, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_skipscan",
                            "Plans DISTINCT and DISTINCT ON over the leading column of a btree index as a skip scan.",
                            nullptr, &guc_enable_skipscan, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
