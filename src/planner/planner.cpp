@@ -1758,6 +1758,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
 
 }  // namespace
 
+bool is_strata_time_bucket_function(Oid funcid) { return is_strata_time_bucket(funcid); }
+
 void expand_hypertable_rel(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
   if (!rte_is_marked(rte) || rte->inh) return;
   restore_hypertable_indexes(root, rel);

@@ -575,20 +575,87 @@ bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypert
 // keeps neither. Such clauses are dropped from the chunk's restrictions: no selectivity estimate,
 // no index clause matching and no evaluation per row. (Open-ended chunks keep them.)
 
-// Whether the restriction is a constant comparison of the time column (m's) that every value of
-// [range_start, range_end) satisfies.
+// The same holds for a comparison of `time_bucket(width, time [, origin | offset])` of a fixed
+// width (no months; strata's own time_bucket, without a time zone): a row's bucket starts after
+// time - width and at or before time, so the buckets of the chunk's rows lie in
+// [range_start - width + 1, range_end - 1]. A query over a real-time aggregate pushes
+// `bucket >= C` into the raw side as `time_bucket(..., time) >= C`; on the tail's chunks, well
+// after C, it is dropped like `time >= C` (no estimate, no copies of it in the plan, no bucket
+// computed per row to test it).
+
+// Whether node is such a bucket of m's time column, and its width in the axis's units.
+bool fixed_width_bucket_of_time(const MatchContext& m, Node* node, int64* width) {
+  if (!IsA(node, FuncExpr)) return false;
+  FuncExpr* f = (FuncExpr*)node;
+  const int nargs = list_length(f->args);
+  if (nargs < 2 || nargs > 3 || f->funcresulttype != m.time_type) return false;
+  if (!IsA(linitial(f->args), Const) || !is_time_var(m, (Node*)lsecond(f->args))) return false;
+  if (nargs == 3 && (!IsA(lthird(f->args), Const) || exprType((Node*)lthird(f->args)) == TEXTOID)) return false;
+  const Const* w = (const Const*)linitial(f->args);
+  if (w->constisnull) return false;
+  int64 units = 0;
+  switch (m.time_type) {
+    case TIMESTAMPOID:
+    case TIMESTAMPTZOID: {
+      if (w->consttype != INTERVALOID) return false;
+      const Interval* iv = DatumGetIntervalP(w->constvalue);
+      if (iv->month != 0 || iv->day < 0 || iv->time < 0 ||
+          __builtin_mul_overflow(static_cast<int64>(iv->day), USECS_PER_DAY, &units) ||
+          __builtin_add_overflow(units, iv->time, &units))
+        return false;
+      break;
+    }
+    case INT2OID:
+      if (w->consttype != INT2OID) return false;
+      units = DatumGetInt16(w->constvalue);
+      break;
+    case INT4OID:
+      if (w->consttype != INT4OID) return false;
+      units = DatumGetInt32(w->constvalue);
+      break;
+    case INT8OID:
+      if (w->consttype != INT8OID) return false;
+      units = DatumGetInt64(w->constvalue);
+      break;
+    default:
+      return false;
+  }
+  if (units <= 0 || !is_strata_time_bucket_function(f->funcid)) return false;
+  *width = units;
+  return true;
+}
+
+// Whether the restriction is a constant comparison of the time column (m's), or of a fixed-width
+// bucket of it, that every value of [range_start, range_end) satisfies.
 bool clause_covers_range(const MatchContext& m, RestrictInfo* rinfo, const Hypertable* ht, int64 range_start,
                          int64 range_end) {
+  if (rinfo->pseudoconstant || rinfo->security_level != 0 || !IsA(rinfo->clause, OpExpr)) return false;
+  OpExpr* op = (OpExpr*)rinfo->clause;
+  Node* clause = (Node*)op;
+  // (a bucket comparison is matched as the same comparison of the time column itself, over the
+  // interval its buckets can take)
+  OpExpr of_time;
+  int64 lowest = range_start;
+  if (list_length(op->args) == 2) {
+    for (int side = 0; side < 2; ++side) {
+      int64 width;
+      if (!fixed_width_bucket_of_time(m, (Node*)list_nth(op->args, side), &width)) continue;
+      if (__builtin_sub_overflow(range_start, width - 1, &lowest)) return false;
+      Node* time = (Node*)lsecond(((FuncExpr*)list_nth(op->args, side))->args);
+      of_time = *op;
+      of_time.args = side == 0 ? list_make2(time, lsecond(op->args)) : list_make2(linitial(op->args), time);
+      clause = (Node*)&of_time;
+      break;
+    }
+  }
   ClauseMatch cm;
-  if (rinfo->pseudoconstant || rinfo->security_level != 0 || !IsA(rinfo->clause, OpExpr) ||
-      !match_clause(m, (Node*)rinfo->clause, &cm) || !cm.constant || cm.is_array || cm.value_type != ht->time_type)
-    return false;
+  if (!match_clause(m, clause, &cm) || !cm.constant || cm.is_array || cm.value_type != ht->time_type) return false;
   // (the chunk's values are range_start .. range_end - 1; the sets' intervals are closed)
   // (plan_time_set of the clause, from the match made above)
   const Const* c = (const Const*)cm.value;
   TimeSet allowed = time_set_for_value(cm.strategy, false, cm.use_or, c->constvalue, c->constisnull, cm.value_type,
                                        m.time_type);
-  return !allowed.all && allowed.n == 1 && allowed.iv[0].lo <= range_start && range_end - 1 <= allowed.iv[0].hi;
+  return !allowed.all && allowed.n == 1 && allowed.iv[0].lo <= lowest && range_end - 1 <= allowed.iv[0].hi;
 }
 
 void drop_clauses_covering_chunk(RelOptInfo* child, const Hypertable* ht, int64 range_start,
