@@ -459,6 +459,35 @@ bool is_cagg_watermark(Node* expr) {
   return get_func_namespace(f) == internal_namespace_oid() && strcmp(get_func_name(f), "cagg_watermark") == 0;
 }
 
+// The planning-time value of a cagg_watermark(...) call (is_cagg_watermark), false when it is NULL
+// or not computable now. With constant arguments (always so in a real-time aggregate's view) the
+// function is called directly: estimate_expression_value would build an executor state for the
+// one call (about 5,000 instructions each time).
+bool cagg_watermark_estimate(PlannerInfo* root, Node* call, Datum* value) {
+  FuncExpr* f = (FuncExpr*)call;
+  if (list_length(f->args) == 2 && IsA(linitial(f->args), Const) && IsA(lsecond(f->args), Const)) {
+    FmgrInfo flinfo;
+    fmgr_info(f->funcid, &flinfo);
+    fmgr_info_set_expr(call, &flinfo);  // (its result type is that of its anyelement argument)
+    LOCAL_FCINFO(fcinfo, 2);
+    InitFunctionCallInfoData(*fcinfo, &flinfo, 2, f->inputcollid, nullptr, nullptr);
+    for (int i = 0; i < 2; ++i) {
+      const Const* c = (const Const*)list_nth(f->args, i);
+      if (c->constisnull && flinfo.fn_strict) return false;
+      fcinfo->args[i].value = c->constvalue;
+      fcinfo->args[i].isnull = c->constisnull;
+    }
+    Datum r = FunctionCallInvoke(fcinfo);
+    if (fcinfo->isnull) return false;
+    *value = r;
+    return true;
+  }
+  Node* est = estimate_expression_value(root, call);
+  if (!IsA(est, Const) || ((Const*)est)->constisnull) return false;
+  *value = ((Const*)est)->constvalue;
+  return true;
+}
+
 // The btree operator family of the time column's type's default opclass, from the type cache
 // (GetDefaultOpClass scans pg_opclass on every call: a tenth of a small query's planning time).
 Oid time_btree_opfamily(Oid type) { return lookup_type_cache(type, TYPECACHE_BTREE_OPFAMILY)->btree_opf; }
@@ -495,10 +524,10 @@ void time_restriction_analyze(PlannerInfo* root, RelOptInfo* rel, const Hypertab
         bound.iv[0] = core::TimeInterval{lower, INT64_MAX};
         out->plan_set = time_set_intersect(out->plan_set, bound);
       } else if (lower_strategy && cm.value_type == ht->time_type && is_cagg_watermark((Node*)cm.value)) {
-        Node* est = estimate_expression_value(root, (Node*)cm.value);
-        if (IsA(est, Const) && !((Const*)est)->constisnull) {
+        Datum wm;
+        if (cagg_watermark_estimate(root, (Node*)cm.value, &wm)) {
           TimeSet bound = make_set(1);
-          bound.iv[0] = core::TimeInterval{time_datum_to_internal(((Const*)est)->constvalue, cm.value_type), INT64_MAX};
+          bound.iv[0] = core::TimeInterval{time_datum_to_internal(wm, cm.value_type), INT64_MAX};
           out->plan_set = time_set_intersect(out->plan_set, bound);
         }
       }
@@ -560,9 +589,9 @@ bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypert
         (cm.strategy != BTLessStrategyNumber && cm.strategy != BTLessEqualStrategyNumber) ||
         cm.value_type != ht->time_type || !is_cagg_watermark((Node*)cm.value))
       continue;
-    Node* est = estimate_expression_value(root, (Node*)cm.value);
-    if (!IsA(est, Const) || ((Const*)est)->constisnull) return false;
-    *wm = time_datum_to_internal(((Const*)est)->constvalue, cm.value_type);
+    Datum value;
+    if (!cagg_watermark_estimate(root, (Node*)cm.value, &value)) return false;
+    *wm = time_datum_to_internal(value, cm.value_type);
     return true;
   }
   return false;
