@@ -654,22 +654,29 @@ bool fixed_width_bucket_of_time(const MatchContext& m, Node* node, int64* width)
   return true;
 }
 
-// Whether the restriction is a constant comparison of the time column (m's), or of a fixed-width
-// bucket of it, that every value of [range_start, range_end) satisfies.
-bool clause_covers_range(const MatchContext& m, RestrictInfo* rinfo, const Hypertable* ht, int64 range_start,
-                         int64 range_end) {
+// The interval [lo, hi] of values a constant comparison of the time column (m's), or of a
+// fixed-width bucket of it (then `widen` is the width - 1, else 0), allows; false for any other
+// restriction. A chunk of [range_start, range_end) satisfies it everywhere when
+// lo <= range_start - widen and range_end - 1 <= hi (covers_range).
+struct CoveringBound {
+  int64 lo;
+  int64 hi;
+  int64 widen;
+};
+
+bool clause_covering_bound(const MatchContext& m, RestrictInfo* rinfo, const Hypertable* ht, CoveringBound* out) {
   if (rinfo->pseudoconstant || rinfo->security_level != 0 || !IsA(rinfo->clause, OpExpr)) return false;
   OpExpr* op = (OpExpr*)rinfo->clause;
   Node* clause = (Node*)op;
   // (a bucket comparison is matched as the same comparison of the time column itself, over the
   // interval its buckets can take)
   OpExpr of_time;
-  int64 lowest = range_start;
+  int64 widen = 0;
   if (list_length(op->args) == 2) {
     for (int side = 0; side < 2; ++side) {
       int64 width;
       if (!fixed_width_bucket_of_time(m, (Node*)list_nth(op->args, side), &width)) continue;
-      if (__builtin_sub_overflow(range_start, width - 1, &lowest)) return false;
+      widen = width - 1;
       Node* time = (Node*)lsecond(((FuncExpr*)list_nth(op->args, side))->args);
       of_time = *op;
       of_time.args = side == 0 ? list_make2(time, lsecond(op->args)) : list_make2(linitial(op->args), time);
@@ -679,12 +686,27 @@ bool clause_covers_range(const MatchContext& m, RestrictInfo* rinfo, const Hyper
   }
   ClauseMatch cm;
   if (!match_clause(m, clause, &cm) || !cm.constant || cm.is_array || cm.value_type != ht->time_type) return false;
-  // (the chunk's values are range_start .. range_end - 1; the sets' intervals are closed)
-  // (plan_time_set of the clause, from the match made above)
+  // (plan_time_set of the clause, from the match made above; the sets' intervals are closed)
   const Const* c = (const Const*)cm.value;
   TimeSet allowed = time_set_for_value(cm.strategy, false, cm.use_or, c->constvalue, c->constisnull, cm.value_type,
                                        m.time_type);
-  return !allowed.all && allowed.n == 1 && allowed.iv[0].lo <= lowest && range_end - 1 <= allowed.iv[0].hi;
+  if (allowed.all || allowed.n != 1) return false;
+  *out = CoveringBound{allowed.iv[0].lo, allowed.iv[0].hi, widen};
+  return true;
+}
+
+// (the chunk's values are range_start .. range_end - 1)
+bool covers_range(const CoveringBound& b, int64 range_start, int64 range_end) {
+  int64 lowest;
+  return !__builtin_sub_overflow(range_start, b.widen, &lowest) && b.lo <= lowest && range_end - 1 <= b.hi;
+}
+
+// Whether the restriction is a constant comparison of the time column (m's), or of a fixed-width
+// bucket of it, that every value of [range_start, range_end) satisfies.
+bool clause_covers_range(const MatchContext& m, RestrictInfo* rinfo, const Hypertable* ht, int64 range_start,
+                         int64 range_end) {
+  CoveringBound b;
+  return clause_covering_bound(m, rinfo, ht, &b) && covers_range(b, range_start, range_end);
 }
 
 void drop_clauses_covering_chunk(RelOptInfo* child, const Hypertable* ht, int64 range_start,
@@ -710,19 +732,36 @@ void drop_clauses_covering_chunk(RelOptInfo* child, const Hypertable* ht, int64 
   if (dropped) child->baserestrictinfo = kept;
 }
 
-Bitmapset* clauses_covering_chunk(RelOptInfo* parent, const Hypertable* ht, int64 range_start, int64 range_end) {
+struct CoveringClauses {
+  int n;
+  int* positions;  // in the parent's restrictions
+  CoveringBound* bounds;
+};
+
+Bitmapset* clauses_covering_chunk(RelOptInfo* parent, const Hypertable* ht, int64 range_start, int64 range_end,
+                                  CoveringClauses** cache) {
   if (range_start == INT64_MIN || range_end == INT64_MAX || parent->baserestrictinfo == NIL) return nullptr;
-  const Oid opfamily = time_btree_opfamily(ht->time_type);
-  if (!OidIsValid(opfamily)) return nullptr;
-  MatchContext m{parent->relid, ht->time_attno, ht->time_type, opfamily, nullptr};
-  Bitmapset* positions = nullptr;
-  int i = 0;
-  ListCell* lc;
-  foreach (lc, parent->baserestrictinfo) {
-    if (clause_covers_range(m, (RestrictInfo*)lfirst(lc), ht, range_start, range_end))
-      positions = bms_add_member(positions, i);
-    i++;
+  CoveringClauses* cc = cache != nullptr ? *cache : nullptr;
+  if (cc == nullptr) {
+    const Oid opfamily = time_btree_opfamily(ht->time_type);
+    if (!OidIsValid(opfamily)) return nullptr;
+    MatchContext m{parent->relid, ht->time_attno, ht->time_type, opfamily, nullptr};
+    const int nclauses = list_length(parent->baserestrictinfo);
+    cc = (CoveringClauses*)palloc(sizeof(CoveringClauses));
+    cc->n = 0;
+    cc->positions = (int*)palloc(sizeof(int) * nclauses);
+    cc->bounds = (CoveringBound*)palloc(sizeof(CoveringBound) * nclauses);
+    int i = 0;
+    ListCell* lc;
+    foreach (lc, parent->baserestrictinfo) {
+      if (clause_covering_bound(m, (RestrictInfo*)lfirst(lc), ht, &cc->bounds[cc->n])) cc->positions[cc->n++] = i;
+      i++;
+    }
+    if (cache != nullptr) *cache = cc;
   }
+  Bitmapset* positions = nullptr;
+  for (int k = 0; k < cc->n; ++k)
+    if (covers_range(cc->bounds[k], range_start, range_end)) positions = bms_add_member(positions, cc->positions[k]);
   return positions;
 }
 

@@ -87,7 +87,11 @@ void drop_clauses_covering_chunk(RelOptInfo* child, const Hypertable* ht, int64 
                                  int64 range_end, List* translated_vars);
 // The positions in the parent rel's restrictions of the clauses drop_clauses_covering_chunk drops
 // from a chunk of [range_start, range_end) (nullptr when none).
-Bitmapset* clauses_covering_chunk(RelOptInfo* parent, const Hypertable* ht, int64 range_start, int64 range_end);
+// (cache: nullptr, or where the parent's clause bounds are kept for the next chunk of the same
+// parent restrictions; *cache nullptr at first)
+struct CoveringClauses;
+Bitmapset* clauses_covering_chunk(RelOptInfo* parent, const Hypertable* ht, int64 range_start, int64 range_end,
+                                  CoveringClauses** cache = nullptr);
 
 // The join clauses `time_col OP expr(outer rels)` that a scan of rel parameterized by
 // required_outer enforces, as RuntimeClauses evaluated each time the scan (re)starts (their outer
