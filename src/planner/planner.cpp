@@ -1520,6 +1520,8 @@ struct PlanCopySource {
   int position;     // the template's position among the children with paths
   Bitmapset* covering;  // the hypertable's restrictions its range covers (dropped from it)
   void* compressed;     // a compressed template: the columnstore's description of it
+  // (the parent's restrictions' bounds, computed for the first chunk asked about)
+  mutable CoveringClauses* covering_cache = nullptr;
 };
 
 // The copy of the template's plan on the chunk at `rti` with its index (or companion table),
@@ -1539,7 +1541,8 @@ const ChunkPlanCopy* new_plan_copy(Index rti, Oid indexoid, const PlanCopySource
 const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht,
                                    const PlanCopySource& src, Index rti, const ChunkInfo* chunk) {
   if (chunk->status != (src.compressed != nullptr ? kChunkStatusCompressed : kChunkStatusNormal) ||
-      !bms_equal(src.covering, clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end)))
+      !bms_equal(src.covering,
+                 clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end, &src.covering_cache)))
     return nullptr;
   const List* tv = root->append_rel_array[src.rel->relid]->translated_vars;
   const List* cv = root->append_rel_array[rti]->translated_vars;
@@ -1770,6 +1773,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
 }
 
 }  // namespace
+
+bool is_strata_time_bucket_function(Oid funcid) { return is_strata_time_bucket(funcid); }
 
 void expand_hypertable_rel(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
   if (!rte_is_marked(rte) || rte->inh) return;

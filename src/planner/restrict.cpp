@@ -459,6 +459,35 @@ bool is_cagg_watermark(Node* expr) {
   return get_func_namespace(f) == internal_namespace_oid() && strcmp(get_func_name(f), "cagg_watermark") == 0;
 }
 
+// The planning-time value of a cagg_watermark(...) call (is_cagg_watermark), false when it is NULL
+// or not computable now. With constant arguments (always so in a real-time aggregate's view) the
+// function is called directly: estimate_expression_value would build an executor state for the
+// one call (about 5,000 instructions each time).
+bool cagg_watermark_estimate(PlannerInfo* root, Node* call, Datum* value) {
+  FuncExpr* f = (FuncExpr*)call;
+  if (list_length(f->args) == 2 && IsA(linitial(f->args), Const) && IsA(lsecond(f->args), Const)) {
+    FmgrInfo flinfo;
+    fmgr_info(f->funcid, &flinfo);
+    fmgr_info_set_expr(call, &flinfo);  // (its result type is that of its anyelement argument)
+    LOCAL_FCINFO(fcinfo, 2);
+    InitFunctionCallInfoData(*fcinfo, &flinfo, 2, f->inputcollid, nullptr, nullptr);
+    for (int i = 0; i < 2; ++i) {
+      const Const* c = (const Const*)list_nth(f->args, i);
+      if (c->constisnull && flinfo.fn_strict) return false;
+      fcinfo->args[i].value = c->constvalue;
+      fcinfo->args[i].isnull = c->constisnull;
+    }
+    Datum r = FunctionCallInvoke(fcinfo);
+    if (fcinfo->isnull) return false;
+    *value = r;
+    return true;
+  }
+  Node* est = estimate_expression_value(root, call);
+  if (!IsA(est, Const) || ((Const*)est)->constisnull) return false;
+  *value = ((Const*)est)->constvalue;
+  return true;
+}
+
 // The btree operator family of the time column's type's default opclass, from the type cache
 // (GetDefaultOpClass scans pg_opclass on every call: a tenth of a small query's planning time).
 Oid time_btree_opfamily(Oid type) { return lookup_type_cache(type, TYPECACHE_BTREE_OPFAMILY)->btree_opf; }
@@ -495,10 +524,10 @@ void time_restriction_analyze(PlannerInfo* root, RelOptInfo* rel, const Hypertab
         bound.iv[0] = core::TimeInterval{lower, INT64_MAX};
         out->plan_set = time_set_intersect(out->plan_set, bound);
       } else if (lower_strategy && cm.value_type == ht->time_type && is_cagg_watermark((Node*)cm.value)) {
-        Node* est = estimate_expression_value(root, (Node*)cm.value);
-        if (IsA(est, Const) && !((Const*)est)->constisnull) {
+        Datum wm;
+        if (cagg_watermark_estimate(root, (Node*)cm.value, &wm)) {
           TimeSet bound = make_set(1);
-          bound.iv[0] = core::TimeInterval{time_datum_to_internal(((Const*)est)->constvalue, cm.value_type), INT64_MAX};
+          bound.iv[0] = core::TimeInterval{time_datum_to_internal(wm, cm.value_type), INT64_MAX};
           out->plan_set = time_set_intersect(out->plan_set, bound);
         }
       }
@@ -560,9 +589,9 @@ bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypert
         (cm.strategy != BTLessStrategyNumber && cm.strategy != BTLessEqualStrategyNumber) ||
         cm.value_type != ht->time_type || !is_cagg_watermark((Node*)cm.value))
       continue;
-    Node* est = estimate_expression_value(root, (Node*)cm.value);
-    if (!IsA(est, Const) || ((Const*)est)->constisnull) return false;
-    *wm = time_datum_to_internal(((Const*)est)->constvalue, cm.value_type);
+    Datum value;
+    if (!cagg_watermark_estimate(root, (Node*)cm.value, &value)) return false;
+    *wm = time_datum_to_internal(value, cm.value_type);
     return true;
   }
   return false;
@@ -575,20 +604,109 @@ bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypert
 // keeps neither. Such clauses are dropped from the chunk's restrictions: no selectivity estimate,
 // no index clause matching and no evaluation per row. (Open-ended chunks keep them.)
 
-// Whether the restriction is a constant comparison of the time column (m's) that every value of
-// [range_start, range_end) satisfies.
-bool clause_covers_range(const MatchContext& m, RestrictInfo* rinfo, const Hypertable* ht, int64 range_start,
-                         int64 range_end) {
+// The same holds for a comparison of `time_bucket(width, time [, origin | offset])` of a fixed
+// width (no months; strata's own time_bucket, without a time zone): a row's bucket starts after
+// time - width and at or before time, so the buckets of the chunk's rows lie in
+// [range_start - width + 1, range_end - 1]. A query over a real-time aggregate pushes
+// `bucket >= C` into the raw side as `time_bucket(..., time) >= C`; on the tail's chunks, well
+// after C, it is dropped like `time >= C` (no estimate, no copies of it in the plan, no bucket
+// computed per row to test it).
+
+// Whether node is such a bucket of m's time column, and its width in the axis's units.
+bool fixed_width_bucket_of_time(const MatchContext& m, Node* node, int64* width) {
+  if (!IsA(node, FuncExpr)) return false;
+  FuncExpr* f = (FuncExpr*)node;
+  const int nargs = list_length(f->args);
+  if (nargs < 2 || nargs > 3 || f->funcresulttype != m.time_type) return false;
+  if (!IsA(linitial(f->args), Const) || !is_time_var(m, (Node*)lsecond(f->args))) return false;
+  if (nargs == 3 && (!IsA(lthird(f->args), Const) || exprType((Node*)lthird(f->args)) == TEXTOID)) return false;
+  const Const* w = (const Const*)linitial(f->args);
+  if (w->constisnull) return false;
+  int64 units = 0;
+  switch (m.time_type) {
+    case TIMESTAMPOID:
+    case TIMESTAMPTZOID: {
+      if (w->consttype != INTERVALOID) return false;
+      const Interval* iv = DatumGetIntervalP(w->constvalue);
+      if (iv->month != 0 || iv->day < 0 || iv->time < 0 ||
+          __builtin_mul_overflow(static_cast<int64>(iv->day), USECS_PER_DAY, &units) ||
+          __builtin_add_overflow(units, iv->time, &units))
+        return false;
+      break;
+    }
+    case INT2OID:
+      if (w->consttype != INT2OID) return false;
+      units = DatumGetInt16(w->constvalue);
+      break;
+    case INT4OID:
+      if (w->consttype != INT4OID) return false;
+      units = DatumGetInt32(w->constvalue);
+      break;
+    case INT8OID:
+      if (w->consttype != INT8OID) return false;
+      units = DatumGetInt64(w->constvalue);
+      break;
+    default:
+      return false;
+  }
+  if (units <= 0 || !is_strata_time_bucket_function(f->funcid)) return false;
+  *width = units;
+  return true;
+}
+
+// The interval [lo, hi] of values a constant comparison of the time column (m's), or of a
+// fixed-width bucket of it (then `widen` is the width - 1, else 0), allows; false for any other
+// restriction. A chunk of [range_start, range_end) satisfies it everywhere when
+// lo <= range_start - widen and range_end - 1 <= hi (covers_range).
+struct CoveringBound {
+  int64 lo;
+  int64 hi;
+  int64 widen;
+};
+
+bool clause_covering_bound(const MatchContext& m, RestrictInfo* rinfo, const Hypertable* ht, CoveringBound* out) {
+  if (rinfo->pseudoconstant || rinfo->security_level != 0 || !IsA(rinfo->clause, OpExpr)) return false;
+  OpExpr* op = (OpExpr*)rinfo->clause;
+  Node* clause = (Node*)op;
+  // (a bucket comparison is matched as the same comparison of the time column itself, over the
+  // interval its buckets can take)
+  OpExpr of_time;
+  int64 widen = 0;
+  if (list_length(op->args) == 2) {
+    for (int side = 0; side < 2; ++side) {
+      int64 width;
+      if (!fixed_width_bucket_of_time(m, (Node*)list_nth(op->args, side), &width)) continue;
+      widen = width - 1;
+      Node* time = (Node*)lsecond(((FuncExpr*)list_nth(op->args, side))->args);
+      of_time = *op;
+      of_time.args = side == 0 ? list_make2(time, lsecond(op->args)) : list_make2(linitial(op->args), time);
+      clause = (Node*)&of_time;
+      break;
+    }
+  }
   ClauseMatch cm;
-  if (rinfo->pseudoconstant || rinfo->security_level != 0 || !IsA(rinfo->clause, OpExpr) ||
-      !match_clause(m, (Node*)rinfo->clause, &cm) || !cm.constant || cm.is_array || cm.value_type != ht->time_type)
-    return false;
-  // (the chunk's values are range_start .. range_end - 1; the sets' intervals are closed)
-  // (plan_time_set of the clause, from the match made above)
+  if (!match_clause(m, clause, &cm) || !cm.constant || cm.is_array || cm.value_type != ht->time_type) return false;
+  // (plan_time_set of the clause, from the match made above; the sets' intervals are closed)
   const Const* c = (const Const*)cm.value;
   TimeSet allowed = time_set_for_value(cm.strategy, false, cm.use_or, c->constvalue, c->constisnull, cm.value_type,
                                        m.time_type);
-  return !allowed.all && allowed.n == 1 && allowed.iv[0].lo <= range_start && range_end - 1 <= allowed.iv[0].hi;
+  if (allowed.all || allowed.n != 1) return false;
+  *out = CoveringBound{allowed.iv[0].lo, allowed.iv[0].hi, widen};
+  return true;
+}
+
+// (the chunk's values are range_start .. range_end - 1)
+bool covers_range(const CoveringBound& b, int64 range_start, int64 range_end) {
+  int64 lowest;
+  return !__builtin_sub_overflow(range_start, b.widen, &lowest) && b.lo <= lowest && range_end - 1 <= b.hi;
+}
+
+// Whether the restriction is a constant comparison of the time column (m's), or of a fixed-width
+// bucket of it, that every value of [range_start, range_end) satisfies.
+bool clause_covers_range(const MatchContext& m, RestrictInfo* rinfo, const Hypertable* ht, int64 range_start,
+                         int64 range_end) {
+  CoveringBound b;
+  return clause_covering_bound(m, rinfo, ht, &b) && covers_range(b, range_start, range_end);
 }
 
 void drop_clauses_covering_chunk(RelOptInfo* child, const Hypertable* ht, int64 range_start,
@@ -614,19 +732,36 @@ void drop_clauses_covering_chunk(RelOptInfo* child, const Hypertable* ht, int64 
   if (dropped) child->baserestrictinfo = kept;
 }
 
-Bitmapset* clauses_covering_chunk(RelOptInfo* parent, const Hypertable* ht, int64 range_start, int64 range_end) {
+struct CoveringClauses {
+  int n;
+  int* positions;  // in the parent's restrictions
+  CoveringBound* bounds;
+};
+
+Bitmapset* clauses_covering_chunk(RelOptInfo* parent, const Hypertable* ht, int64 range_start, int64 range_end,
+                                  CoveringClauses** cache) {
   if (range_start == INT64_MIN || range_end == INT64_MAX || parent->baserestrictinfo == NIL) return nullptr;
-  const Oid opfamily = time_btree_opfamily(ht->time_type);
-  if (!OidIsValid(opfamily)) return nullptr;
-  MatchContext m{parent->relid, ht->time_attno, ht->time_type, opfamily, nullptr};
-  Bitmapset* positions = nullptr;
-  int i = 0;
-  ListCell* lc;
-  foreach (lc, parent->baserestrictinfo) {
-    if (clause_covers_range(m, (RestrictInfo*)lfirst(lc), ht, range_start, range_end))
-      positions = bms_add_member(positions, i);
-    i++;
+  CoveringClauses* cc = cache != nullptr ? *cache : nullptr;
+  if (cc == nullptr) {
+    const Oid opfamily = time_btree_opfamily(ht->time_type);
+    if (!OidIsValid(opfamily)) return nullptr;
+    MatchContext m{parent->relid, ht->time_attno, ht->time_type, opfamily, nullptr};
+    const int nclauses = list_length(parent->baserestrictinfo);
+    cc = (CoveringClauses*)palloc(sizeof(CoveringClauses));
+    cc->n = 0;
+    cc->positions = (int*)palloc(sizeof(int) * nclauses);
+    cc->bounds = (CoveringBound*)palloc(sizeof(CoveringBound) * nclauses);
+    int i = 0;
+    ListCell* lc;
+    foreach (lc, parent->baserestrictinfo) {
+      if (clause_covering_bound(m, (RestrictInfo*)lfirst(lc), ht, &cc->bounds[cc->n])) cc->positions[cc->n++] = i;
+      i++;
+    }
+    if (cache != nullptr) *cache = cc;
   }
+  Bitmapset* positions = nullptr;
+  for (int k = 0; k < cc->n; ++k)
+    if (covers_range(cc->bounds[k], range_start, range_end)) positions = bms_add_member(positions, cc->positions[k]);
   return positions;
 }
 

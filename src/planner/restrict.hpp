@@ -76,13 +76,22 @@ List* runtime_without_watermark(List* runtime, const Hypertable* ht);
 // continuous aggregate.
 bool has_cagg_watermark_lower_bound(List* runtime, const Hypertable* ht);
 
+// Whether funcid is strata's time_bucket (planner.cpp; the answers are remembered).
+bool is_strata_time_bucket_function(Oid funcid);
+
 // Drops from a chunk's restrictions the constant comparisons of the time column that every value
-// of its range [range_start, range_end) satisfies (translated_vars: the chunk's AppendRelInfo's).
+// of its range [range_start, range_end) satisfies (translated_vars: the chunk's AppendRelInfo's),
+// and those of a fixed-width time_bucket of it, e.g. `time_bucket('1 hour', time) >= C` that a
+// query over a real-time aggregate pushes into the raw side (see clause_covers_range).
 void drop_clauses_covering_chunk(RelOptInfo* child, const Hypertable* ht, int64 range_start,
                                  int64 range_end, List* translated_vars);
 // The positions in the parent rel's restrictions of the clauses drop_clauses_covering_chunk drops
 // from a chunk of [range_start, range_end) (nullptr when none).
-Bitmapset* clauses_covering_chunk(RelOptInfo* parent, const Hypertable* ht, int64 range_start, int64 range_end);
+// (cache: nullptr, or where the parent's clause bounds are kept for the next chunk of the same
+// parent restrictions; *cache nullptr at first)
+struct CoveringClauses;
+Bitmapset* clauses_covering_chunk(RelOptInfo* parent, const Hypertable* ht, int64 range_start, int64 range_end,
+                                  CoveringClauses** cache = nullptr);
 
 // The join clauses `time_col OP expr(outer rels)` that a scan of rel parameterized by
 // required_outer enforces, as RuntimeClauses evaluated each time the scan (re)starts (their outer
