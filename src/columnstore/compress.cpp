@@ -223,6 +223,8 @@ struct Compressor {
   int64 batches;
   bridge::RowValue* cells;    // add_row: the row's data column values (ndata)
   SeenValues** seen;          // per data column: values of the current batch (nullptr: not kept)
+  int nseen;
+  int* seen_cols;             // the data columns that have one
   bool* repeat;               // add_row: per data column, the row's value is in its `seen`
   void** cell_copies;         // add_row: detoasted copies the row's values point into (ndata)
   MemoryContext batch_cxt;    // min/max copies of the current batch
@@ -340,8 +342,7 @@ void batch_metadata_reset(Compressor* c) {
     c->minmax[k].has = false;
     c->minmax[k].nulls = 0;
   }
-  for (int i = 0; i < c->ndata; ++i)
-    if (c->seen[i] != nullptr) seen_values_reset(c->seen[i]);
+  for (int j = 0; j < c->nseen; ++j) seen_values_reset(c->seen[c->seen_cols[j]]);
 }
 
 // Inserts a companion row (and, when recompressing, its index entries).
@@ -549,15 +550,19 @@ void add_row(Compressor* c, TupleTableSlot* slot) {
     const Datum v = slot->tts_values[c->data[i].attno - 1];
     void* copy = storage_row_value(&c->data[i].type, v, isnull, &c->cells[i]);
     if (copy != nullptr) c->cell_copies[ncopies++] = copy;
-    c->repeat[i] = false;
-    if (isnull) continue;
+  }
+  // (repeat stays false for the columns without a set)
+  for (int j = 0; j < c->nseen; ++j) {
+    const int i = c->seen_cols[j];
+    c->repeat[i] = !c->cells[i].null && seen_values_add(c->seen[i], &c->cells[i], c->batch_cxt);
+  }
+  for (int k = 0; k < c->nbloom; ++k) {
+    const int i = c->bloom[k].builder_col;
     // (a value the batch holds already: its hash is in the bloom filter's)
-    if (c->seen[i] != nullptr && (c->repeat[i] = seen_values_add(c->seen[i], &c->cells[i], c->batch_cxt))) continue;
-    for (int k = 0; k < c->nbloom; ++k) {
-      if (c->bloom[k].builder_col != i) continue;
-      Datum h = FunctionCall2Coll(&c->bloom[k].hash, c->bloom[k].collation, v, Int64GetDatum(0));
-      bridge::builder_add_bloom_hash(c->builder, i, (uint64)DatumGetInt64(h));
-    }
+    if (i < 0 || c->cells[i].null || c->repeat[i]) continue;
+    const Datum v = slot->tts_values[c->data[i].attno - 1];
+    Datum h = FunctionCall2Coll(&c->bloom[k].hash, c->bloom[k].collation, v, Int64GetDatum(0));
+    bridge::builder_add_bloom_hash(c->builder, i, (uint64)DatumGetInt64(h));
   }
   for (int k = 0; k < c->nminmax; ++k) {
     MinMax* m = &c->minmax[k];
@@ -742,6 +747,7 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
   c->cell_copies = (void**)palloc0(sizeof(void*) * (ncols + 1));
   c->seen = (SeenValues**)palloc0(sizeof(SeenValues*) * (ncols + 1));
   c->repeat = (bool*)palloc0(sizeof(bool) * (ncols + 1));
+  c->seen_cols = (int*)palloc0(sizeof(int) * (ncols + 1));
   uint8* types = (uint8*)palloc0(ncols + 1);
   bool* bloomflags = (bool*)palloc0(ncols + 1);
   for (int i = 0; i < ncols; ++i) {
@@ -802,6 +808,7 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
     c->seen[i] = (SeenValues*)palloc0(sizeof(SeenValues));
     c->seen[i]->slots = (SeenSlot*)palloc0(sizeof(SeenSlot) * kSeenSlots);
     c->seen[i]->gen = 1;
+    c->seen_cols[c->nseen++] = i;
   }
   c->max_attno = 1;
   for (int i = 0; i < c->ndata; ++i) c->max_attno = Max(c->max_attno, c->data[i].attno);
