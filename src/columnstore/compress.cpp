@@ -177,6 +177,7 @@ struct MinMax {
 // f-compress8). A column whose batches repeat few values is left out for a while.
 constexpr uint32 kSeenSlots = 2048;           // a power of 2, at least 2 x kBatchRows
 constexpr uint32 kSeenOffBatches = 16;        // batches a column with few repeats is left out
+constexpr size_t kSeenMaxBytes = 1024;        // longer values are not remembered (nor copied)
 struct SeenSlot {
   uint32 gen;  // the batch generation that filled it (others: empty)
   uint32 hash;
@@ -303,7 +304,7 @@ void batch_metadata(Compressor* c, int rows, Datum* values, bool* nulls, bool co
 // Whether the current batch already holds the value `v` (not NULL, by its bytes); if not, it is
 // remembered (a copy in `cxt`) unless the set is full or left out.
 bool seen_values_add(SeenValues* s, const bridge::RowValue* v, MemoryContext cxt) {
-  if (s->off > 0 || s->used >= kSeenSlots / 2 || v->len > (size_t)PG_INT32_MAX) return false;
+  if (s->off > 0 || s->used >= kSeenSlots / 2 || v->len > kSeenMaxBytes) return false;
   const uint32 len = (uint32)v->len;
   const uint32 h = hash_bytes((const unsigned char*)v->data, (int)len);
   for (uint32 i = h & (kSeenSlots - 1);; i = (i + 1) & (kSeenSlots - 1)) {
