@@ -31,6 +31,9 @@ extern bool guc_compression_copy_rows;
 // Setting strata.compression_prefault_memory: compress_chunk's large row memory faulted in on a
 // second thread (compress.cpp).
 extern bool guc_compression_prefault_memory;
+// Setting strata.compression_skip_repeats (src/hooks/init.cpp): compress_chunk skips the min/max
+// comparisons and bloom hashing of values their batch already holds (compress.cpp SeenValues).
+extern bool guc_compression_skip_repeats;
 // Setting strata.compression_reuse_memory (src/hooks/init.cpp): the large arrays of a compression
 // (tuple copies, row and key arrays) are kept for the next compression of the same transaction.
 extern bool guc_compression_reuse_memory;

@@ -29,6 +29,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "commands/tablecmds.h"
 #include "commands/trigger.h"
+#include "common/hashfn.h"
 #include "common/pg_prng.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
@@ -70,6 +71,7 @@ int guc_compression_format_version = kStorageFormatVersion;
 bool guc_compression_copy_rows = true;
 bool guc_compression_prefault_memory = true;
 bool guc_compression_reuse_memory = true;
+bool guc_compression_skip_repeats = true;
 
 namespace {
 
@@ -158,12 +160,36 @@ struct SourceColumn {
 
 struct MinMax {
   SourceColumn* col;
+  int data_col;    // the builder column of `col`, -1 when it has none (a segmentby column)
   bool int_order;  // a built-in integer-like type (int2/4/8, date, timestamp[tz]): compared as integers
   FmgrInfo cmp;
   AttrNumber min_att, max_att, nulls_att;  // in the companion
   bool has;
   Datum min, max;
   int32 nulls;
+};
+
+// The values of one data column that the current batch already holds, by their bytes (an
+// open-addressing set, emptied per batch by moving to the next generation). A value met again
+// changes neither the batch's min/max nor its bloom filter (the builder keeps each hash once),
+// so add_row skips their comparisons and hashing: two text comparisons and a hash per row
+// were ~1/8 of the backend's instructions on fleet's device_id (docs/BENCHMARKS.md, branch
+// f-compress8). A column whose batches repeat few values is left out for a while.
+constexpr uint32 kSeenSlots = 2048;           // a power of 2, at least 2 x kBatchRows
+constexpr uint32 kSeenOffBatches = 16;        // batches a column with few repeats is left out
+constexpr size_t kSeenMaxBytes = 1024;        // longer values are not remembered (nor copied)
+struct SeenSlot {
+  uint32 gen;  // the batch generation that filled it (others: empty)
+  uint32 hash;
+  uint32 len;
+  const char* data;  // a copy in the compressor's batch_cxt
+};
+struct SeenValues {
+  SeenSlot* slots;
+  uint32 gen;   // the current batch's generation (from 1)
+  uint32 used;  // values inserted in the current batch
+  uint32 hits;  // values found in the current batch
+  uint32 off;   // batches left during which the set is not used
 };
 
 struct Bloom {
@@ -198,6 +224,10 @@ struct Compressor {
   int64 batches;
   int64 dict_rows;
   bridge::RowValue* cells;    // add_row: the row's data column values (ndata)
+  SeenValues** seen;          // per data column: values of the current batch (nullptr: not kept)
+  int nseen;
+  int* seen_cols;             // the data columns that have one
+  bool* repeat;               // add_row: per data column, the row's value is in its `seen`
   void** cell_copies;         // add_row: detoasted copies the row's values point into (ndata)
   MemoryContext batch_cxt;    // min/max copies of the current batch
   MemoryContext segment_cxt;  // the current segment's values
@@ -272,13 +302,49 @@ void batch_metadata(Compressor* c, int rows, Datum* values, bool* nulls, bool co
   }
 }
 
-// Forgets the current batch's min/max (their copies live in batch_cxt).
+// Whether the current batch already holds the value `v` (not NULL, by its bytes); if not, it is
+// remembered (a copy in `cxt`) unless the set is full or left out.
+bool seen_values_add(SeenValues* s, const bridge::RowValue* v, MemoryContext cxt) {
+  if (s->off > 0 || s->used >= kSeenSlots / 2 || v->len > kSeenMaxBytes) return false;
+  const uint32 len = (uint32)v->len;
+  const uint32 h = hash_bytes((const unsigned char*)v->data, (int)len);
+  for (uint32 i = h & (kSeenSlots - 1);; i = (i + 1) & (kSeenSlots - 1)) {
+    SeenSlot* e = &s->slots[i];
+    if (e->gen != s->gen) {
+      char* copy = (char*)MemoryContextAlloc(cxt, Max(len, 1));
+      memcpy(copy, v->data, len);
+      *e = SeenSlot{s->gen, h, len, copy};
+      s->used++;
+      return false;
+    }
+    if (e->hash == h && e->len == len && memcmp(e->data, v->data, len) == 0) {
+      s->hits++;
+      return true;
+    }
+  }
+}
+
+// Empties the set for the next batch; a set whose batch repeated less than a quarter of its
+// values is left out for the next kSeenOffBatches batches.
+void seen_values_reset(SeenValues* s) {
+  if (s->off > 0) {
+    s->off--;
+  } else if (s->used + s->hits >= 64 && s->hits * 4 < s->used + s->hits) {
+    s->off = kSeenOffBatches;
+  }
+  s->gen++;
+  s->used = 0;
+  s->hits = 0;
+}
+
+// Forgets the current batch's min/max and values met (their copies live in batch_cxt).
 void batch_metadata_reset(Compressor* c) {
   MemoryContextReset(c->batch_cxt);
   for (int k = 0; k < c->nminmax; ++k) {
     c->minmax[k].has = false;
     c->minmax[k].nulls = 0;
   }
+  for (int j = 0; j < c->nseen; ++j) seen_values_reset(c->seen[c->seen_cols[j]]);
 }
 
 // Inserts a companion row (and, when recompressing, its index entries).
@@ -487,18 +553,25 @@ void add_row(Compressor* c, TupleTableSlot* slot) {
     const Datum v = slot->tts_values[c->data[i].attno - 1];
     void* copy = storage_row_value(&c->data[i].type, v, isnull, &c->cells[i]);
     if (copy != nullptr) c->cell_copies[ncopies++] = copy;
-    if (isnull) continue;
-    for (int k = 0; k < c->nbloom; ++k) {
-      if (c->bloom[k].builder_col != i) continue;
-      Datum h = FunctionCall2Coll(&c->bloom[k].hash, c->bloom[k].collation, v, Int64GetDatum(0));
-      bridge::builder_add_bloom_hash(c->builder, i, (uint64)DatumGetInt64(h));
-    }
+  }
+  // (repeat stays false for the columns without a set)
+  for (int j = 0; j < c->nseen; ++j) {
+    const int i = c->seen_cols[j];
+    c->repeat[i] = !c->cells[i].null && seen_values_add(c->seen[i], &c->cells[i], c->batch_cxt);
+  }
+  for (int k = 0; k < c->nbloom; ++k) {
+    const int i = c->bloom[k].builder_col;
+    // (a value the batch holds already: its hash is in the bloom filter's)
+    if (i < 0 || c->cells[i].null || c->repeat[i]) continue;
+    const Datum v = slot->tts_values[c->data[i].attno - 1];
+    Datum h = FunctionCall2Coll(&c->bloom[k].hash, c->bloom[k].collation, v, Int64GetDatum(0));
+    bridge::builder_add_bloom_hash(c->builder, i, (uint64)DatumGetInt64(h));
   }
   for (int k = 0; k < c->nminmax; ++k) {
     MinMax* m = &c->minmax[k];
     if (slot->tts_isnull[m->col->attno - 1])
       m->nulls++;
-    else
+    else if (m->data_col < 0 || !c->repeat[m->data_col])  // (a repeat is within min/max already)
       minmax_add(c, m, slot->tts_values[m->col->attno - 1]);
   }
   bridge::builder_append_row(c->builder, c->cells);
@@ -675,6 +748,9 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
   c->data_att = (AttrNumber*)palloc0(sizeof(AttrNumber) * (ncols + 1));
   c->cells = (bridge::RowValue*)palloc0(sizeof(bridge::RowValue) * (ncols + 1));
   c->cell_copies = (void**)palloc0(sizeof(void*) * (ncols + 1));
+  c->seen = (SeenValues**)palloc0(sizeof(SeenValues*) * (ncols + 1));
+  c->repeat = (bool*)palloc0(sizeof(bool) * (ncols + 1));
+  c->seen_cols = (int*)palloc0(sizeof(int) * (ncols + 1));
   uint8* types = (uint8*)palloc0(ncols + 1);
   bool* bloomflags = (bool*)palloc0(ncols + 1);
   for (int i = 0; i < ncols; ++i) {
@@ -698,6 +774,9 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
     const Oid t = m->col->typid;
     m->int_order = t == INT2OID || t == INT4OID || t == INT8OID || t == DATEOID || t == TIMESTAMPOID ||
                    t == TIMESTAMPTZOID;
+    m->data_col = -1;
+    for (int i = 0; i < c->ndata; ++i)
+      if (c->data[i].attno == m->col->attno) m->data_col = i;
     storage_min_column(k + 1, buf);
     m->min_att = companion_att(c->companion, buf);
     storage_max_column(k + 1, buf);
@@ -721,6 +800,18 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
     b->collation = col->collation;
     storage_bloom_column(k + 1, buf);
     b->att = companion_att(c->companion, buf);
+  }
+  // Values met per batch for the columns whose repeats cost comparisons (min/max by a comparison
+  // function) or hashing (bloom), when the builder gets their bytes (not by-value types).
+  for (int i = 0; i < c->ndata; ++i) {
+    bool wanted = false;
+    for (int k = 0; k < c->nminmax; ++k) wanted |= c->minmax[k].data_col == i && !c->minmax[k].int_order;
+    for (int k = 0; k < c->nbloom; ++k) wanted |= c->bloom[k].builder_col == i;
+    if (!wanted || c->data[i].type.typbyval || !guc_compression_skip_repeats) continue;
+    c->seen[i] = (SeenValues*)palloc0(sizeof(SeenValues));
+    c->seen[i]->slots = (SeenSlot*)palloc0(sizeof(SeenSlot) * kSeenSlots);
+    c->seen[i]->gen = 1;
+    c->seen_cols[c->nseen++] = i;
   }
   c->max_attno = 1;
   for (int i = 0; i < c->ndata; ++i) c->max_attno = Max(c->max_attno, c->data[i].attno);

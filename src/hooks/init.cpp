@@ -237,6 +237,12 @@ void define_settings() {
                            "Off, the backend takes those page faults itself as it copies the rows (same result).",
                            &columnstore::guc_compression_prefault_memory, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomBoolVariable("strata.compression_skip_repeats",
+                           "Has compress_chunk skip the min/max comparisons and bloom hashing of a value its batch "
+                           "already holds (by its bytes).",
+                           "Off, every value is compared and hashed (the same batches either way).",
+                           &columnstore::guc_compression_skip_repeats, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomBoolVariable("strata.compression_reuse_memory",
                            "Keeps the memory a chunk's compression gathered its rows in for the next compression "
                            "of the same transaction (up to maintenance_work_mem), instead of returning it.",

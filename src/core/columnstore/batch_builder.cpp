@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 
 #include "error.hpp"
@@ -26,6 +27,38 @@ bool is_bool(ColumnType t) { return t == ColumnType::Bool; }
 bool is_bytes(ColumnType t) { return t == ColumnType::Varlen || t == ColumnType::Uuid; }
 bool any_type(ColumnType) { return true; }
 
+// A column's Varlen bytes: a growable buffer whose append is a capacity check and a copy (a
+// std::vector<char>'s range insert was half of a Varlen value's cost in put; docs/BENCHMARKS.md,
+// branch f-compress8). resize leaves the new bytes for the caller to write.
+class ByteArena {
+ public:
+  char* data() { return buf_.get(); }
+  const char* data() const { return buf_.get(); }
+  size_t size() const { return size_; }
+  void clear() { size_ = 0; }
+  void resize(size_t n) {
+    if (n > cap_) grow(n);
+    size_ = n;
+  }
+  void append(const char* p, size_t n) {
+    if (n > cap_ - size_) grow(size_ + n);
+    if (n != 0) std::memcpy(buf_.get() + size_, p, n);
+    size_ += n;
+  }
+
+ private:
+  void grow(size_t need) {
+    const size_t cap = std::max(need, std::max<size_t>(cap_ * 2, 256));
+    std::unique_ptr<char[]> b(new char[cap]);
+    if (size_ != 0) std::memcpy(b.get(), buf_.get(), size_);
+    buf_ = std::move(b);
+    cap_ = cap;
+  }
+  std::unique_ptr<char[]> buf_;
+  size_t size_ = 0;
+  size_t cap_ = 0;
+};
+
 }  // namespace
 
 struct BatchBuilder::Column {
@@ -35,7 +68,7 @@ struct BatchBuilder::Column {
   size_t nulls = 0;
   std::vector<uint8_t> fixed;     // max_rows * width bytes
   std::vector<uint8_t> validity;  // LSB-first, bit set = not NULL; ceil(max_rows / 8) bytes
-  std::vector<char> arena;        // Varlen bytes
+  ByteArena arena;                // Varlen bytes
   std::vector<uint32_t> offsets;  // Varlen: count + 1 offsets into arena
   std::vector<std::string_view> views;
   std::vector<uint64_t> hashes;
@@ -159,7 +192,7 @@ void BatchBuilder::append_bytes(size_t col, std::string_view v) {
   if (c.varlen()) {
     if (v.size() > codec::kMaxValueBytes - std::min<uint64_t>(c.arena.size(), codec::kMaxValueBytes))
       throw Error(Errc::out_of_range, "values of the batch exceed 1 GiB");
-    c.arena.insert(c.arena.end(), v.begin(), v.end());
+    c.arena.append(v.data(), v.size());
     c.offsets.push_back(static_cast<uint32_t>(c.arena.size()));
     varlen_bytes_ += v.size();
   } else {
@@ -220,7 +253,7 @@ void BatchBuilder::put(Column& c, const CellValue& v) {
       if (v.len > codec::kMaxValueBytes - std::min<uint64_t>(c.arena.size(), codec::kMaxValueBytes))
         throw Error(Errc::out_of_range, "values of the batch exceed 1 GiB");
       const char* d = static_cast<const char*>(v.data);
-      c.arena.insert(c.arena.end(), d, d + v.len);
+      c.arena.append(d, v.len);
       c.offsets.push_back(static_cast<uint32_t>(c.arena.size()));
       varlen_bytes_ += v.len;
       break;
@@ -519,28 +552,77 @@ void DictionaryPlanner::end_batch() {
   batch_distinct_ = 0;
 }
 
+namespace {
+
+// The planner's hash of a value: 8 bytes at a time, multiplied and folded.
+uint64_t value_hash(std::string_view v) {
+  const char* p = v.data();
+  size_t n = v.size();
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
+  }
+  uint64_t w = 0;
+  if (n != 0) std::memcpy(&w, p, n);
+  h = (h ^ w) * 0x94d049bb133111ebull;
+  return h ^ (h >> 32);
+}
+
+}  // namespace
+
+// Enters the value at `pos` into slots_, which grows (and is filled again) to stay at most half
+// full.
+void DictionaryPlanner::index_value(size_t pos) {
+  if ((values_store_.size() + 1) * 2 > slots_.size()) {
+    const size_t size = std::max<size_t>(64, slots_.size() * 2);
+    slots_.assign(size, 0);
+    for (size_t i = 0; i < values_store_.size(); ++i) {
+      size_t k = hashes_[i] & (size - 1);
+      while (slots_[k] != 0) k = (k + 1) & (size - 1);
+      slots_[k] = static_cast<uint32_t>(i + 1);
+    }
+    return;  // (pos is among them)
+  }
+  const size_t mask = slots_.size() - 1;
+  size_t k = hashes_[pos] & mask;
+  while (slots_[k] != 0) k = (k + 1) & mask;
+  slots_[k] = static_cast<uint32_t>(pos + 1);
+}
+
 void DictionaryPlanner::add(std::string_view value) {
   if (type_ == ColumnType::Uuid && value.size() != 16) bad("uuid values must be 16 bytes");
   const size_t batch = rows_ / batch_rows_;
   // A few distinct values (a status column) are searched in order; the hash table is built once
   // there are more.
   size_t* last = nullptr;
+  uint64_t h = 0;
   if (values_store_.size() <= kLinearValues) {
     for (size_t i = 0; i < values_store_.size(); ++i)
       if (values_store_[i].size() == value.size() && std::memcmp(values_store_[i].data(), value.data(), value.size()) == 0) {
         last = &last_batch_[i];
         break;
       }
+    if (last == nullptr) h = value_hash(value);
   } else {
-    if (seen_.empty())
-      for (size_t i = 0; i < values_store_.size(); ++i) seen_.emplace(values_store_[i], i);
-    auto it = seen_.find(value);
-    if (it != seen_.end()) last = &last_batch_[it->second];
+    if (slots_.empty()) index_value(0);  // (fills the table with every value)
+    h = value_hash(value);
+    const size_t mask = slots_.size() - 1;
+    for (size_t k = h & mask; slots_[k] != 0; k = (k + 1) & mask) {
+      const size_t pos = slots_[k] - 1;
+      if (hashes_[pos] == h && values_store_[pos] == value) {
+        last = &last_batch_[pos];
+        break;
+      }
+    }
   }
   if (last == nullptr) {
     values_store_.emplace_back(value);
     last_batch_.push_back(batch);
-    if (!seen_.empty()) seen_.emplace(values_store_.back(), values_store_.size() - 1);
+    hashes_.push_back(h);
+    if (!slots_.empty()) index_value(values_store_.size() - 1);
     dict_bytes_ += value.size();
     local_bytes_ += value.size();
     ++batch_distinct_;
@@ -577,9 +659,10 @@ std::optional<codec::Dictionary> DictionaryPlanner::finish() const {
 
 void DictionaryPlanner::reset() {
   rows_ = local_bytes_ = dict_bytes_ = batch_distinct_ = batch_values_ = values_ = code_bits_local_ = 0;
-  seen_.clear();
   values_store_.clear();
   last_batch_.clear();
+  hashes_.clear();
+  slots_.clear();
 }
 
 }  // namespace strata::core::columnstore

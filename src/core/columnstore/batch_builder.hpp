@@ -201,14 +201,18 @@ class DictionaryPlanner {
   size_t batch_values_ = 0;    // non-NULL rows of the current batch
   size_t values_ = 0;          // non-NULL rows of the group
   size_t code_bits_local_ = 0; // sum over closed batches of values * bit width of the batch's codes
-  // The distinct values in order of first appearance (a deque: its strings never move) and the
-  // last batch that met each; past kLinearValues of them, seen_ finds a value's position (its
-  // keys view values_store_, so a value met before is looked up without a copy).
+  // The distinct values in order of first appearance (a deque: its strings never move), the
+  // last batch that met each and its hash; past kLinearValues of them, slots_ (open addressing,
+  // a value's position + 1, 0 empty, at most half full) finds a value's position without a copy
+  // (a std::unordered_map's lookup was a third of the planning pass: docs/BENCHMARKS.md, branch
+  // f-compress8).
   static constexpr size_t kLinearValues = 16;
   static constexpr size_t kMaxSharedBytes = size_t{16} << 20;  // of a shared dictionary's values
   std::deque<std::string> values_store_;
   std::vector<size_t> last_batch_;
-  std::unordered_map<std::string_view, size_t> seen_;
+  std::vector<uint64_t> hashes_;
+  std::vector<uint32_t> slots_;
+  void index_value(size_t pos);
   void end_batch();
 };
 
