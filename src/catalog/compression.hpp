@@ -52,8 +52,8 @@ struct CompressedChunk {
   TimestampTz compression_time;
   CompressionSizes sizes;
   // The companion may hold shared-dictionary rows: set by compress_chunk when it writes one, kept
-  // by the writers that copy the row (recompression, direct COPY and ALTER write batch-local
-  // dictionaries only; DML that deletes dictionary rows leaves it set). False: none to look for.
+  // by the writers that copy the row (segment-wise recompression, direct COPY and ALTER write
+  // batch-local dictionaries only; whole recompression works it out again; DML that deletes dictionary rows leaves it set). False: none to look for.
   bool has_dictionaries;
 };
 

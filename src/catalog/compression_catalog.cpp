@@ -145,7 +145,7 @@ bool catalog_get_compressed_chunk(int32 chunk_id, CompressedChunk* out) {
     out->sizes.compressed_toast = catalog_scan_int8(&scan, c::compressed_toast_size);
     out->sizes.compressed_index = catalog_scan_int8(&scan, c::compressed_index_size);
     out->sizes.compressed_rows = catalog_scan_int8(&scan, c::compressed_rows);
-    // (NULL, from a row restored without the column: may have some)
+    // (the column is NOT NULL DEFAULT true; a NULL is read as "may have some" only defensively)
     const Datum dicts = catalog_scan_datum(&scan, c::has_dictionaries, &isnull);
     out->has_dictionaries = isnull || DatumGetBool(dicts);
   }

@@ -24,7 +24,7 @@ namespace strata::pg {
 // recovery (as heapgetpage), and not in a SERIALIZABLE transaction, which needs the predicate
 // locks and conflict checks of the per-tuple functions.
 inline bool heap_all_visible_trusted(Snapshot snapshot) {
-  return !snapshot->takenDuringRecovery && !IsolationIsSerializable();
+  return IsMVCCSnapshot(snapshot) && !snapshot->takenDuringRecovery && !IsolationIsSerializable();
 }
 
 // In a line returned by heap_all_visible_line: the offset is the visible member of a HOT chain

@@ -250,7 +250,11 @@ bool parent_needs_no_indexes(PlannerInfo* root, Oid relid, RelOptInfo* rel) {
 // asks: with no statistics of that (empty) table, the types' average widths, kept in the
 // hypertable cache. set_rel_width then looks up neither pg_statistic nor the type of each column
 // of the parent, whose widths the expansion replaces with its chunks' (set_parent_size) anyway.
+// Not with a get_attavgwidth_hook (another extension's widths), and a parent that kept statistics
+// of rows it held before create_hypertable(migrate_data => true) moved them out gets the types'
+// widths instead of those stale ones (they matter only when every chunk is excluded).
 void prefill_parent_widths(Oid relid, RelOptInfo* rel) {
+  if (get_attavgwidth_hook != nullptr) return;
   int natts = 0;
   const int32* widths = hypertable_type_widths(relid, &natts);
   if (widths == nullptr) return;
