@@ -55,8 +55,8 @@ SELECT cpc_rows('SELECT * FROM cpc WHERE a = 1 ORDER BY time LIMIT 5');
 SELECT cpc_same('SELECT v FROM cpc WHERE dev = 1 ORDER BY time LIMIT 10 OFFSET 1495') AS same_rows_ascending;
 -- A copy's expressions are the template's with the chunk's Vars (one pass renumbers them and
 -- shares the constants): a filter the scan does not run itself (the plan's qual) and the output
--- read in every copy.
-EXPLAIN (COSTS OFF) SELECT v, time FROM cpc WHERE a = 1 AND v::text LIKE '%7%' ORDER BY time DESC LIMIT 10;
+-- read in every copy, each naming its own chunk's alias (VERBOSE).
+EXPLAIN (VERBOSE, COSTS OFF) SELECT v, time FROM cpc WHERE a = 1 AND v::text LIKE '%7%' ORDER BY time DESC LIMIT 10;
 SELECT cpc_same('SELECT v, time FROM cpc WHERE a = 1 AND v::text LIKE ''%7%'' ORDER BY time DESC LIMIT 10 OFFSET 400') AS same_rows_filtered_copies;
 -- (rows of the second and third chunk read)
 SELECT count(*) FILTER (WHERE v >= 20000) AS third, count(*) FILTER (WHERE v < 20000) AS second

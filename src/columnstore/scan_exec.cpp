@@ -1191,8 +1191,12 @@ void open_companion(ColumnarScanState* st) {
 // column (the first orderby column, usually the time column), every batch has a value there: an
 // `IS NOT NULL` key on it passes over the dictionary rows inside the index instead of fetching
 // them from the heap, and, being required after equality keys on every earlier column of a NULLS
-// LAST column, ends the segment's range at its first dictionary row.
+// LAST column, ends the segment's range at its first dictionary row. Only for a companion with
+// dictionary rows (elsewhere it passes over nothing). It trusts the column's NOT NULL, which
+// ALTER ... SET NOT NULL sets before its check reads the rows (alter.cpp check_not_null): that
+// query has no index key, so its scan opens no index and reads every batch.
 void add_not_null_min_key(ColumnarScanState* st, int first_col) {
+  if (storage_dict_attno(st->companion) == InvalidAttrNumber) return;
   Form_pg_index ix = st->index->rd_index;
   TupleDesc desc = RelationGetDescr(st->css.ss.ss_currentRelation);
   for (int col = first_col; col < ix->indnkeyatts; ++col) {

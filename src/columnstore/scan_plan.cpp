@@ -1195,15 +1195,7 @@ struct Renumber {
 Node* renumber_mutator(Node* node, void* arg) {
   const Renumber* r = (const Renumber*)arg;
   if (node == nullptr || IsA(node, Const)) return node;
-  if (IsA(node, Var)) {
-    Var* v = (Var*)palloc(sizeof(Var));
-    *v = *(const Var*)node;
-    if (v->varlevelsup == 0 && (int)v->varno == r->from) {
-      v->varno = r->to;
-      if ((int)v->varnosyn == r->from) v->varnosyn = r->to;
-    }
-    return (Node*)v;
-  }
+  if (IsA(node, Var)) return (Node*)renumbered_var((const Var*)node, r->from, r->to);
   if (IsA(node, PlaceHolderVar) || IsA(node, CurrentOfExpr)) {  // (relids or a cvarno: ChangeVarNodes's rules)
     Node* c = (Node*)copyObjectImpl(node);
     ChangeVarNodes(c, r->from, r->to, 0);
@@ -1215,9 +1207,9 @@ Node* renumber_mutator(Node* node, void* arg) {
 Plan* copy_plan(PlannerInfo* root, Plan* source, Index rti, Oid companion, double ratio) {
   if (!IsA(source, CustomScan) || ((CustomScan*)source)->methods != &columnar_scan_methods) return nullptr;
   const CustomScan* src = (const CustomScan*)source;
-  if (src->custom_plans != NIL || src->custom_scan_tlist != NIL || source->lefttree != nullptr ||
-      source->righttree != nullptr || source->initPlan != NIL)
-    return nullptr;
+  // (plan_columnar makes none of these, and create_plan attaches no initPlan to a scan)
+  Assert(src->custom_plans == NIL && src->custom_scan_tlist == NIL && source->lefttree == nullptr &&
+         source->righttree == nullptr && source->initPlan == NIL);
   // A flat copy: the expressions that name the scan's relation are copied with its Vars renumbered
   // (segment quals on companion columns keep the chunk's range table index too), the lists of
   // integers that differ (meta) or that aggregation planning rewrites (attrs) copied, the others

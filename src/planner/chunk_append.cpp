@@ -78,11 +78,7 @@ List* copy_scan_tlist(List* tlist, Index from, Index rti) {
     memcpy(copy, te, sizeof(TargetEntry));
     const Var* var = (const Var*)te->expr;
     if (var != nullptr && IsA(var, Var) && var->varno == (int)from && var->varlevelsup == 0) {
-      Var* v = (Var*)palloc(sizeof(Var));
-      memcpy(v, var, sizeof(Var));
-      v->varno = (int)rti;
-      if (v->varnosyn == from) v->varnosyn = rti;
-      copy->expr = (Expr*)v;
+      copy->expr = (Expr*)renumbered_var(var, (int)from, (int)rti);
     } else {
       copy->expr = (Expr*)copyObjectImpl(te->expr);
       ChangeVarNodes((Node*)copy->expr, (int)from, (int)rti, 0);

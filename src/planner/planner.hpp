@@ -107,6 +107,17 @@ extern CompressedPlanCopyFn compressed_plan_copy;
 // The total cost of a copy of a path or plan (of startup and total cost) onto `ratio` times its
 // rows: the start-up cost as is, the rest scaled.
 inline Cost scaled_total_cost(Cost startup, Cost total, double ratio) { return startup + (total - startup) * ratio; }
+// A flat copy of a Var for another range table entry: moved (and its varnosyn with it) from
+// `from` to `to` when it is a Var of `from` at this query level (ChangeVarNodes's rule for Vars).
+inline Var* renumbered_var(const Var* var, int from, int to) {
+  Var* v = (Var*)palloc(sizeof(Var));
+  *v = *var;
+  if (v->varlevelsup == 0 && (int)v->varno == from) {
+    v->varno = to;
+    if ((int)v->varnosyn == from) v->varnosyn = to;
+  }
+  return v;
+}
 
 // get_relation_info: a compressed chunk planned outside hypertable expansion goes to
 // compressed_chunk_rel (or is refused); a DML target or row-locked one is left to

@@ -170,16 +170,16 @@ TEST(CodecSelect, SelectionKeptAcrossColumns) {
     EXPECT_EQ(da.values<int64_t>()[i], a[i]) << i;
     EXPECT_EQ(db.values<int64_t>()[i], b[i]) << i;
   }
-  sel = select_rows(n, {2, 71, 250});  // (the same vector, other rows)
+  sel = select_rows(n, {2, 71, 250, 290});  // (the same vector, other rows)
   decode_column_rows_into(blob_a, ColumnType::Int64, da, sel);
-  for (size_t i : {2, 71, 250}) EXPECT_EQ(da.values<int64_t>()[i], a[i]) << i;
-  // the same words over 200 rows: row 250 is not one of them
-  std::vector<int64_t> shorter(a.begin(), a.begin() + 200);
+  for (size_t i : {2, 71, 250, 290}) EXPECT_EQ(da.values<int64_t>()[i], a[i]) << i;
+  // the same words (five) over 280 rows: row 290 is not one of them
+  std::vector<int64_t> shorter(a.begin(), a.begin() + 280);
   TestColumn cs = make_fixed(ColumnType::Int64, shorter);
   const auto blob_s = encode_column(ColumnType::Int64, cs.view(), o);
   decode_column_rows_into(blob_s, ColumnType::Int64, da, sel);
-  ASSERT_EQ(da.rows, 200u);
-  for (size_t i : {2, 71}) EXPECT_EQ(da.values<int64_t>()[i], a[i]) << i;
+  ASSERT_EQ(da.rows, 280u);
+  for (size_t i : {2, 71, 250}) EXPECT_EQ(da.values<int64_t>()[i], a[i]) << i;
 }
 
 TEST(CodecSelect, ShortSelectionIsRejected) {
