@@ -50,3 +50,41 @@ CALL refresh_continuous_aggregate('bc_rt', NULL, '2026-01-01 03:00+00');
 EXPLAIN (COSTS OFF) SELECT * FROM bc_rt WHERE bucket >= '2026-01-01 02:00+00';
 SELECT count(*), sum(n), sum(s) FROM bc_rt WHERE bucket >= '2026-01-01 02:00+00';
 SELECT count(*), sum(v) FROM bc WHERE time >= '2026-01-01 02:00+00';
+-- An interval offset with months or days is applied with calendar arithmetic (a month clamps to the
+-- month's end; days follow the time zone's DST), so its bucket can lie more than a width below the
+-- row's time: such clauses stay. A pure time offset and an origin keep the bound.
+CREATE TABLE bo (time timestamptz NOT NULL, v int);
+SELECT create_hypertable('bo', by_range('time', interval '1 day')) IS NOT NULL AS created;
+INSERT INTO bo SELECT '2024-03-28'::timestamptz + g * interval '2 hours', g FROM generate_series(0, 71) g;
+ANALYZE bo;
+-- time_bucket('1 day', '2024-03-31 12:00', '1 month') is 2024-03-29: no row of the chunk of 03-31
+-- has a bucket at or after 03-30.
+SELECT time_bucket('1 day', '2024-03-31 12:00+00'::timestamptz, '1 month'::interval);
+SELECT count(*) FROM bo WHERE time >= '2024-03-31' AND time_bucket('1 day', time, '1 month'::interval) >= '2024-03-30';
+CREATE FUNCTION bo_same() RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE c timestamptz; o interval; a bigint; b bigint;
+BEGIN
+  FOREACH o IN ARRAY ARRAY['1 month', '1 day', '-1 day', '2 hours', '-30 minutes']::interval[] LOOP
+    FOR c IN SELECT '2024-03-27'::timestamptz + g * interval '6 hours' FROM generate_series(0, 28) g LOOP
+      SELECT count(*) INTO a FROM bo WHERE time_bucket('1 day', time, o) >= c;
+      SELECT count(*) INTO b FROM bo WHERE time_bucket('1 day', time + interval '0', o) >= c;
+      IF a <> b THEN RAISE NOTICE '>= % %: % vs %', o, c, a, b; RETURN false; END IF;
+      SELECT count(*) INTO a FROM bo WHERE time_bucket('1 day', time, o) < c;
+      SELECT count(*) INTO b FROM bo WHERE time_bucket('1 day', time + interval '0', o) < c;
+      IF a <> b THEN RAISE NOTICE '< % %: % vs %', o, c, a, b; RETURN false; END IF;
+    END LOOP;
+  END LOOP;
+  FOR c IN SELECT '2024-03-27'::timestamptz + g * interval '6 hours' FROM generate_series(0, 28) g LOOP
+    SELECT count(*) INTO a FROM bo WHERE time_bucket('1 day', time, '2024-01-01 05:00+00'::timestamptz) >= c;
+    SELECT count(*) INTO b FROM bo WHERE time_bucket('1 day', time + interval '0', '2024-01-01 05:00+00'::timestamptz) >= c;
+    IF a <> b THEN RAISE NOTICE 'origin >= %: % vs %', c, a, b; RETURN false; END IF;
+  END LOOP;
+  RETURN true;
+END $$;
+SELECT bo_same();
+SET timezone = 'Europe/Berlin';
+SELECT bo_same();
+RESET timezone;
+-- The month offset keeps its filter on every chunk; the pure time offset drops it on the later ones.
+EXPLAIN (COSTS OFF) SELECT count(*) FROM bo WHERE time_bucket('1 day', time, '1 month'::interval) >= '2024-03-29 00:00+00';
+EXPLAIN (COSTS OFF) SELECT count(*) FROM bo WHERE time_bucket('1 day', time, '2 hours'::interval) >= '2024-03-29 00:00+00';

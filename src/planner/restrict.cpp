@@ -605,7 +605,8 @@ bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypert
 // no index clause matching and no evaluation per row. (Open-ended chunks keep them.)
 
 // The same holds for a comparison of `time_bucket(width, time [, origin | offset])` of a fixed
-// width (no months; strata's own time_bucket, without a time zone): a row's bucket starts after
+// width (no months; strata's own time_bucket, without a time zone; an interval offset of neither
+// months nor days): a row's bucket starts after
 // time - width and at or before time, so the buckets of the chunk's rows lie in
 // [range_start - width + 1, range_end - 1]. A query over a real-time aggregate pushes
 // `bucket >= C` into the raw side as `time_bucket(..., time) >= C`; on the tail's chunks, well
@@ -620,6 +621,15 @@ bool fixed_width_bucket_of_time(const MatchContext& m, Node* node, int64* width)
   if (nargs < 2 || nargs > 3 || f->funcresulttype != m.time_type) return false;
   if (!IsA(linitial(f->args), Const) || !is_time_var(m, (Node*)lsecond(f->args))) return false;
   if (nargs == 3 && (!IsA(lthird(f->args), Const) || exprType((Node*)lthird(f->args)) == TEXTOID)) return false;
+  // An interval offset is applied with calendar arithmetic (months clamp to a month's end, days
+  // follow the session time zone's DST), so only a pure time offset keeps the bucket in
+  // (time - width, time].
+  if (nargs == 3 && exprType((Node*)lthird(f->args)) == INTERVALOID) {
+    const Const* off = (const Const*)lthird(f->args);
+    if (off->constisnull) return false;
+    const Interval* oiv = DatumGetIntervalP(off->constvalue);
+    if (oiv->month != 0 || oiv->day != 0) return false;
+  }
   const Const* w = (const Const*)linitial(f->args);
   if (w->constisnull) return false;
   int64 units = 0;
