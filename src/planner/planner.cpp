@@ -1310,24 +1310,32 @@ void forget_paths(RelOptInfo* rel) {
 constexpr double kPlanCopyMaxLimit = 10000;
 constexpr int kPlanCopyAttempts = 2;
 
-bool plan_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte, const Hypertable* ht,
-                         List* time_order) {
-  if (!guc_enable_chunk_plan_copies || !guc_enable_ordered_append || time_order != NIL) return false;
+// What both kinds of plan copies need: a plain SELECT (no row marks, no modifying CTE) in which the
+// hypertable, without space partitions, is alone in its query level, with no lateral references,
+// join clauses or sub-plans in its restrictions.
+bool copies_query_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte, const Hypertable* ht) {
+  if (!guc_enable_chunk_plan_copies) return false;
   if (rel->reloptkind != RELOPT_BASEREL || bms_membership(root->all_baserels) != BMS_SINGLETON) return false;
-  if (root->limit_tuples <= 0 || root->limit_tuples > kPlanCopyMaxLimit) return false;
-  if (list_length(root->query_pathkeys) != 1 || rel->lateral_relids != nullptr || rel->joininfo != NIL ||
-      ht->num_partitions > 0 || rte->rellockmode != AccessShareLock)
+  if (rel->lateral_relids != nullptr || rel->joininfo != NIL || ht->num_partitions > 0 ||
+      rte->rellockmode != AccessShareLock || root->parse->rowMarks != NIL)
     return false;
   PlannerInfo* top = root;
   while (top->parent_root != nullptr) top = top->parent_root;
-  if (top->parse->commandType != CMD_SELECT || top->parse->rowMarks != NIL || top->parse->hasModifyingCTE ||
-      root->parse->rowMarks != NIL)
+  if (top->parse->commandType != CMD_SELECT || top->parse->rowMarks != NIL || top->parse->hasModifyingCTE)
     return false;
-  if (!pathkey_is_time((PathKey*)linitial(root->query_pathkeys), rel, ht)) return false;
   ListCell* lc;
   foreach (lc, rel->baserestrictinfo)
     if (contain_subplans((Node*)((RestrictInfo*)lfirst(lc))->clause)) return false;
   return true;
+}
+
+bool plan_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte, const Hypertable* ht,
+                         List* time_order) {
+  if (!guc_enable_ordered_append || time_order != NIL) return false;
+  if (root->limit_tuples <= 0 || root->limit_tuples > kPlanCopyMaxLimit || list_length(root->query_pathkeys) != 1)
+    return false;
+  return copies_query_allowed(root, rel, rte, ht) &&
+         pathkey_is_time((PathKey*)linitial(root->query_pathkeys), rel, ht);
 }
 
 // The planned chunk's ordered path if other chunks may copy its plan: a plain index scan, or for
@@ -1415,19 +1423,7 @@ bool tail_chunk_tuples(List* chunks, double* tuples) {
 
 bool tail_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte, const Hypertable* ht,
                          List* runtime) {
-  if (!guc_enable_chunk_plan_copies || !has_cagg_watermark_lower_bound(runtime, ht)) return false;
-  if (rel->reloptkind != RELOPT_BASEREL || bms_membership(root->all_baserels) != BMS_SINGLETON) return false;
-  if (rel->lateral_relids != nullptr || rel->joininfo != NIL || ht->num_partitions > 0 ||
-      rte->rellockmode != AccessShareLock || root->parse->rowMarks != NIL)
-    return false;
-  PlannerInfo* top = root;
-  while (top->parent_root != nullptr) top = top->parent_root;
-  if (top->parse->commandType != CMD_SELECT || top->parse->rowMarks != NIL || top->parse->hasModifyingCTE)
-    return false;
-  ListCell* lc;
-  foreach (lc, rel->baserestrictinfo)
-    if (contain_subplans((Node*)((RestrictInfo*)lfirst(lc))->clause)) return false;
-  return true;
+  return has_cagg_watermark_lower_bound(runtime, ht) && copies_query_allowed(root, rel, rte, ht);
 }
 
 // The planned chunk's sequential scan if the tail's other chunks may copy it (see above).
