@@ -133,3 +133,26 @@ EXECUTE tq4('2026-01-01');
 RESET plan_cache_mode;
 SELECT tc_mat_appends('SELECT * FROM tc_rt4');
 SELECT count(*), sum(n) FROM tc_rt4;
+-- Two watermark clauses on a materialized side whose chunks all end at the first one's value: only
+-- that clause is dropped (from the chunks and the run-time exclusion), the other one's lower value
+-- still filters. tc_w4 is materialized to 04:00 (one chunk, ending there), tc_w2 to 02:00: 12
+-- buckets of tc_w4 lie below 02:00, in either order of the clauses.
+CREATE MATERIALIZED VIEW tc_w4 WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+  SELECT time_bucket('10 minutes', time) AS bucket, count(*) AS n FROM tc GROUP BY 1 WITH NO DATA;
+CREATE MATERIALIZED VIEW tc_w2 WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+  SELECT time_bucket('10 minutes', time) AS bucket, count(*) AS n FROM tc GROUP BY 1 WITH NO DATA;
+CALL refresh_continuous_aggregate('tc_w4', NULL, '2026-01-01 04:00+00');
+CALL refresh_continuous_aggregate('tc_w2', NULL, '2026-01-01 02:00+00');
+CREATE FUNCTION tc_below_both(first text, second text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE mat text; a int; b int; r bigint;
+BEGIN
+  SELECT format('%I.%I', materialization_hypertable_schema, materialization_hypertable_name),
+         substring(materialization_hypertable_name from '(\d+)$')::int INTO mat, a
+    FROM strata_information.continuous_aggregates WHERE view_name = first;
+  SELECT substring(materialization_hypertable_name from '(\d+)$')::int INTO b
+    FROM strata_information.continuous_aggregates WHERE view_name = second;
+  EXECUTE format('SELECT count(*) FROM %s WHERE bucket < _strata_internal.cagg_watermark(%s, NULL::timestamptz)'
+                 ' AND bucket < _strata_internal.cagg_watermark(%s, NULL::timestamptz)', mat, a, b) INTO r;
+  RETURN r;
+END $$;
+SELECT tc_below_both('tc_w4', 'tc_w4'), tc_below_both('tc_w4', 'tc_w2'), tc_below_both('tc_w2', 'tc_w4');

@@ -1648,14 +1648,14 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   if (ht->num_partitions > 0) candidates = space_filter_chunks(root, rel, ht, candidates);
   List* chunks = lock_chunks(candidates, rte->rellockmode);
   List* time_order = time_order_for_bucket_keys(root, rel, ht);
-  int64 watermark = 0;
+  WatermarkBound watermark{0, nullptr, 0, nullptr};
   const bool below_watermark = cagg_watermark_upper_bound(root, rel, ht, &watermark);
   // (the materialized side of a real-time aggregate whose chunks all end at or below the watermark's
   // planning-time value: its clause excludes none of them at any later execution, since the watermark
   // never decreases and a new chunk invalidates the plan, so it is no run-time clause: without
   // other ones the chunks are read by a plain Append, as when the materialization is read alone)
-  if (below_watermark && runtime != NIL && all_chunks_end_by(chunks, watermark))
-    runtime = runtime_without_watermark(runtime, ht);
+  if (below_watermark && runtime != NIL && all_chunks_end_by(chunks, watermark.value))
+    runtime = runtime_without_watermark(runtime, watermark);
   const bool parallel_runtime = runtime != NIL && runtime_allows_parallel(root, runtime);
   const int nchunks = list_length(chunks);
   ChildRel* kids = (ChildRel*)palloc(sizeof(ChildRel) * (nchunks > 0 ? nchunks : 1));
@@ -1704,9 +1704,9 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       }
       // (a chunk below the watermark is built without the parent's watermark clause, which holds for
       // all its rows at every execution)
-      const bool satisfied = below_watermark && c->range_end <= watermark;
+      const bool satisfied = below_watermark && c->range_end <= watermark.value;
       if (satisfied && !have_unwatermarked) {
-        unwatermarked = quals_without_watermark(rel, ht);
+        unwatermarked = quals_without_watermark(rel, watermark);
         have_unwatermarked = true;
       }
       List* const parent_quals = rel->baserestrictinfo;
