@@ -61,19 +61,16 @@ CALL refresh_continuous_aggregate('tc_rt', NULL, '2026-01-01 05:20+00');
 -- the chunk of 04:00 at executor start; one rebuilt (when this session's cache is reset by other
 -- sessions' invalidation messages, as under the parallel schedule) while planning: the verdict
 -- holds for either and does not say which.
-CREATE FUNCTION tc_tail_read(query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE plan text := '';
-  line text;
+CREATE FUNCTION tc_analyze(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 BEGIN
-  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
-    plan := plan || line || E'\n';
-  END LOOP;
-  IF plan ~ '_hyper_1_5_chunk' OR plan !~ 'Scan on _hyper_1_6_chunk [^\n]*\(actual rows=4 loops=1\)'
-     OR (plan ~ 'Chunks excluded during startup' AND plan !~ 'Chunks excluded during startup: 1') THEN
-    RETURN 'the raw tail is read wrong: ' || plan;
-  END IF;
-  RETURN 'the raw tail is read right';
+  RETURN QUERY EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query;
 END $$;
+CREATE FUNCTION tc_tail_read(query text) RETURNS text LANGUAGE sql AS $$
+  SELECT CASE WHEN plan ~ '_hyper_1_5_chunk' OR plan !~ 'Scan on _hyper_1_6_chunk [^\n]*\(actual rows=4 loops=1\)'
+                   OR (plan ~ 'Chunks excluded during startup' AND plan !~ 'Chunks excluded during startup: 1')
+              THEN 'the raw tail is read wrong: ' || plan ELSE 'the raw tail is read right' END
+    FROM (SELECT string_agg(line, E'\n' ORDER BY n) AS plan FROM tc_analyze(query) WITH ORDINALITY t(line, n)) p
+$$;
 SELECT tc_tail_read('EXECUTE tq(''2026-01-01'')');
 EXECUTE tq('2026-01-01');
 INSERT INTO tc VALUES ('2026-01-01 05:55+00', 100), ('2026-01-01 05:25+00', 1000);
