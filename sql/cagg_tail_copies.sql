@@ -106,6 +106,11 @@ INSERT INTO tc VALUES ('2026-01-01 09:00+00', 1, 1), ('2026-01-01 09:20+00', 2, 
 ANALYZE tc;
 SELECT tc_rows('SELECT * FROM tc_rt', true);
 SELECT tc_same();
+-- A chunk never analyzed nor vacuumed (as the newest, still filling, often is) could hold any
+-- number of rows: no copies in the tail then (the chunk of 08:00 pays its own page again).
+INSERT INTO tc VALUES ('2026-01-01 10:00+00', 1, 1);
+SELECT tc_rows('SELECT * FROM tc_rt', true);
+SELECT tc_same();
 -- The materialized side (chunks of 10 hours, from 2025-12-31 18:00): materialized up to 04:00, its
 -- one chunk ends at the watermark, so no ChunkAppend on it; a generic plan made then stays right
 -- when a refresh fills the next chunk (a new chunk invalidates the plan), which holds the watermark
