@@ -15,6 +15,7 @@
 #include "core/time/chunk_range.hpp"
 #include "pg/guard.hpp"
 #include "pg/pg.hpp"
+#include "planner/chunk_append.hpp"
 #include "planner/lazy_locks.hpp"
 
 extern "C" {
@@ -388,7 +389,7 @@ Path* rowagg_append_path(PlannerInfo* root, RelOptInfo* rel, Path* append, PathT
     }
   }
   // (a ChunkAppend with plan copies, a fourth private element, has children without paths)
-  if (list_length(((CustomPath*)append)->custom_private) > 3) return path;
+  if (chunk_append_path_has_copies((CustomPath*)append)) return path;
   // Grouped by a bucket, the groups are at most the sum of the chunks' buckets times the other
   // grouping columns' groups (bucketed_groups), when every child has a path of its chunk.
   // (a few chunks only: estimate_num_groups per chunk is not free, and a real-time tail is a

@@ -30,13 +30,16 @@ namespace {
 // The ChunkAppend path of `rel` (below the projection that computes the grouping expressions)
 // when most of its estimated rows come from bitmap heap scan children (which the node reads
 // itself; it pulls the others' rows through their nodes, no faster than PostgreSQL's
-// aggregation), or NULL.
+// aggregation), or NULL. (Not one with plan copies, the tiny real-time tail's: its copies have no
+// paths to count, and its few rows are aggregated by PostgreSQL.)
 Path* bitmap_chunk_append(RelOptInfo* rel) {
   ListCell* lc;
   foreach (lc, rel->pathlist) {
     Path* p = (Path*)lfirst(lc);
     if (IsA(p, ProjectionPath)) p = ((ProjectionPath*)p)->subpath;
-    if (!is_chunk_append_path(p) || p->param_info != nullptr || p->parallel_aware) continue;
+    if (!is_chunk_append_path(p) || p->param_info != nullptr || p->parallel_aware ||
+        chunk_append_path_has_copies((CustomPath*)p))
+      continue;
     double bitmap_rows = 0;
     double rows = 0;
     ListCell* sc;

@@ -88,64 +88,62 @@ List* copy_scan_tlist(List* tlist, Index from, Index rti) {
   return out;
 }
 
-// A copy of the index scan `source` for another chunk (ChunkPlanCopy): the same quals and target
-// list on the chunk's range table entry, its index of the same definition, the costs scaled.
-// (A compressed chunk's copy of a ColumnarScan is the columnstore's: `indexoid` is its companion.)
-// A copy of the sequential scan `source` for another chunk (the tiny real-time tail's, planner.cpp):
-// the same filter and target list on the chunk's range table entry, the costs scaled.
-Plan* copy_seqscan_plan(const SeqScan* from_scan, Index rti, double ratio) {
-  SeqScan* scan = makeNode(SeqScan);
-  memcpy(scan, from_scan, sizeof(SeqScan));
-  scan->scan.plan.qual = (List*)copyObjectImpl(from_scan->scan.plan.qual);
-  scan->scan.plan.initPlan = (List*)copyObjectImpl(from_scan->scan.plan.initPlan);
-  scan->scan.plan.extParam = bms_copy(from_scan->scan.plan.extParam);
-  scan->scan.plan.allParam = bms_copy(from_scan->scan.plan.allParam);
-  const Index from = scan->scan.scanrelid;
-  scan->scan.scanrelid = rti;
-  scan->scan.plan.targetlist = copy_scan_tlist(from_scan->scan.plan.targetlist, from, rti);
-  ChangeVarNodes((Node*)scan->scan.plan.qual, (int)from, (int)rti, 0);
-  Plan* plan = &scan->scan.plan;
+// The parts of a scan's copy for another chunk (ChunkPlanCopy) every scan node has, once the node
+// was copied flat onto `scan`: the filter, parameters and target list moved to the chunk's range
+// table entry `rti`, the rows and costs scaled. Returns the range table index copied from.
+Index copy_scan_base(Scan* scan, const Scan* from_scan, Index rti, double ratio) {
+  Plan* plan = &scan->plan;
+  const Plan* from_plan = &from_scan->plan;
+  plan->qual = (List*)copyObjectImpl(from_plan->qual);
+  plan->lefttree = (Plan*)copyObjectImpl(from_plan->lefttree);
+  plan->righttree = (Plan*)copyObjectImpl(from_plan->righttree);
+  plan->initPlan = (List*)copyObjectImpl(from_plan->initPlan);
+  plan->extParam = bms_copy(from_plan->extParam);
+  plan->allParam = bms_copy(from_plan->allParam);
+  const Index from = from_scan->scanrelid;
+  scan->scanrelid = rti;
+  // (the target list, the biggest part, is copied flat)
+  plan->targetlist = copy_scan_tlist(from_plan->targetlist, from, rti);
+  ChangeVarNodes((Node*)plan->qual, (int)from, (int)rti, 0);
   plan->plan_rows = clamp_row_est(plan->plan_rows * ratio);
   plan->total_cost = scaled_total_cost(plan->startup_cost, plan->total_cost, ratio);
-  return plan;
+  return from;
 }
 
+// A copy of the index scan `source` for another chunk (ChunkPlanCopy): the same quals and target
+// list on the chunk's range table entry, its index of the same definition, the costs scaled.
+// (A compressed chunk's copy of a ColumnarScan is the columnstore's: `indexoid` is its companion.
+// The tiny real-time tail's copies, planner.cpp, are of a sequential scan: the same filter and
+// target list on the chunk's range table entry, the costs scaled.)
 Plan* copy_child_plan(PlannerInfo* root, Plan* source, Index rti, Oid indexoid, double ratio) {
   if (IsA(source, CustomScan) && compressed_plan_copy != nullptr)
     if (Plan* p = compressed_plan_copy(root, source, rti, indexoid, ratio)) return p;
-  if (IsA(source, SeqScan)) return copy_seqscan_plan((const SeqScan*)source, rti, ratio);
+  if (IsA(source, SeqScan)) {
+    SeqScan* scan = makeNode(SeqScan);
+    memcpy(scan, source, sizeof(SeqScan));
+    copy_scan_base(&scan->scan, &((const SeqScan*)source)->scan, rti, ratio);
+    return &scan->scan.plan;
+  }
   if (!IsA(source, IndexScan))
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
                     errmsg("strata: a chunk plan copy needs an index or sequential scan to copy, not node type %d",
                            (int)nodeTag(source))));
-  // (field by field: the target list, the biggest part, is copied flat below)
+  // (field by field)
   const IndexScan* from_scan = (const IndexScan*)source;
   IndexScan* scan = makeNode(IndexScan);
   memcpy(scan, from_scan, sizeof(IndexScan));
-  scan->scan.plan.qual = (List*)copyObjectImpl(from_scan->scan.plan.qual);
-  scan->scan.plan.lefttree = (Plan*)copyObjectImpl(from_scan->scan.plan.lefttree);
-  scan->scan.plan.righttree = (Plan*)copyObjectImpl(from_scan->scan.plan.righttree);
-  scan->scan.plan.initPlan = (List*)copyObjectImpl(from_scan->scan.plan.initPlan);
-  scan->scan.plan.extParam = bms_copy(from_scan->scan.plan.extParam);
-  scan->scan.plan.allParam = bms_copy(from_scan->scan.plan.allParam);
+  const Index from = copy_scan_base(&scan->scan, &from_scan->scan, rti, ratio);
   // (indexqual refers to the index's columns only, INDEX_VAR, and nothing changes it in place
   // but set_plan_references' fixes, which are the same for every copy: shared)
   scan->indexqualorig = (List*)copyObjectImpl(from_scan->indexqualorig);
   scan->indexorderby = (List*)copyObjectImpl(from_scan->indexorderby);
   scan->indexorderbyorig = (List*)copyObjectImpl(from_scan->indexorderbyorig);
   scan->indexorderbyops = list_copy(from_scan->indexorderbyops);
-  const Index from = scan->scan.scanrelid;
-  scan->scan.scanrelid = rti;
   scan->indexid = indexoid;
   // (indexorderby refers to the index's columns, INDEX_VAR, the same on both)
-  scan->scan.plan.targetlist = copy_scan_tlist(from_scan->scan.plan.targetlist, from, rti);
-  ChangeVarNodes((Node*)scan->scan.plan.qual, (int)from, (int)rti, 0);
   ChangeVarNodes((Node*)scan->indexqualorig, (int)from, (int)rti, 0);
   ChangeVarNodes((Node*)scan->indexorderbyorig, (int)from, (int)rti, 0);
-  Plan* plan = &scan->scan.plan;
-  plan->plan_rows = clamp_row_est(plan->plan_rows * ratio);
-  plan->total_cost = scaled_total_cost(plan->startup_cost, plan->total_cost, ratio);
-  return plan;
+  return &scan->scan.plan;
 }
 
 Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist,
@@ -154,7 +152,7 @@ Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_pat
   List* ranges = (List*)linitial(best_path->custom_private);
   List* values = (List*)lsecond(best_path->custom_private);
   List* meta = (List*)lthird(best_path->custom_private);
-  if (list_length(best_path->custom_private) > 3) {
+  if (chunk_append_path_has_copies(best_path)) {
     // Children planned as copies of another child's plan get theirs now, in reading order.
     List* planned = custom_plans;
     custom_plans = NIL;

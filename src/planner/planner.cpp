@@ -46,6 +46,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 }
 
@@ -1313,24 +1314,32 @@ void forget_paths(RelOptInfo* rel) {
 constexpr double kPlanCopyMaxLimit = 10000;
 constexpr int kPlanCopyAttempts = 2;
 
-bool plan_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte, const Hypertable* ht,
-                         List* time_order) {
-  if (!guc_enable_chunk_plan_copies || !guc_enable_ordered_append || time_order != NIL) return false;
+// What both kinds of plan copies need: a plain SELECT (no row marks, no modifying CTE) in which the
+// hypertable, without space partitions, is alone in its query level, with no lateral references,
+// join clauses or sub-plans in its restrictions.
+bool copies_query_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte, const Hypertable* ht) {
+  if (!guc_enable_chunk_plan_copies) return false;
   if (rel->reloptkind != RELOPT_BASEREL || bms_membership(root->all_baserels) != BMS_SINGLETON) return false;
-  if (root->limit_tuples <= 0 || root->limit_tuples > kPlanCopyMaxLimit) return false;
-  if (list_length(root->query_pathkeys) != 1 || rel->lateral_relids != nullptr || rel->joininfo != NIL ||
-      ht->num_partitions > 0 || rte->rellockmode != AccessShareLock)
+  if (rel->lateral_relids != nullptr || rel->joininfo != NIL || ht->num_partitions > 0 ||
+      rte->rellockmode != AccessShareLock || root->parse->rowMarks != NIL)
     return false;
   PlannerInfo* top = root;
   while (top->parent_root != nullptr) top = top->parent_root;
-  if (top->parse->commandType != CMD_SELECT || top->parse->rowMarks != NIL || top->parse->hasModifyingCTE ||
-      root->parse->rowMarks != NIL)
+  if (top->parse->commandType != CMD_SELECT || top->parse->rowMarks != NIL || top->parse->hasModifyingCTE)
     return false;
-  if (!pathkey_is_time((PathKey*)linitial(root->query_pathkeys), rel, ht)) return false;
   ListCell* lc;
   foreach (lc, rel->baserestrictinfo)
     if (contain_subplans((Node*)((RestrictInfo*)lfirst(lc))->clause)) return false;
   return true;
+}
+
+bool plan_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte, const Hypertable* ht,
+                         List* time_order) {
+  if (!guc_enable_ordered_append || time_order != NIL) return false;
+  if (root->limit_tuples <= 0 || root->limit_tuples > kPlanCopyMaxLimit || list_length(root->query_pathkeys) != 1)
+    return false;
+  return copies_query_allowed(root, rel, rte, ht) &&
+         pathkey_is_time((PathKey*)linitial(root->query_pathkeys), rel, ht);
 }
 
 // The planned chunk's ordered path if other chunks may copy its plan: a plain index scan, or for
@@ -1390,33 +1399,41 @@ Path* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hypertable
 // row-store chunk with the same column layout and the same restrictions gets a copy of that scan
 // on its own range table entry (the filter renumbered, rows and costs scaled by the sizes in
 // pg_class), as for the chunks a LIMIT will not reach. Only while the whole tail is estimated at no
-// more than kTailCopyMaxRows rows: a bigger tail keeps its chunks planned one by one, which the
-// real-time aggregation paths of the columnstore (RowstoreAggregate per chunk, in parallel or not)
-// and parallel plans need (a tiny tail is aggregated by PostgreSQL over the ChunkAppend).
+// more than kTailCopyMaxRows rows (tail_chunk_tuples): a bigger tail keeps its chunks planned one by
+// one, which the real-time aggregation paths of the columnstore (RowstoreAggregate per chunk, in
+// parallel or not) and parallel plans mostly need (a tiny tail is aggregated by PostgreSQL over the
+// ChunkAppend).
 constexpr double kTailCopyMaxRows = 1000;
+
+// Each tail chunk's rows as the planner would estimate them (pg_class's density times the current
+// number of pages, as estimate_rel_size), into tuples[] in the order of `chunks`; false when their
+// sum passes kTailCopyMaxRows or a chunk's size is unknown (never analyzed or vacuumed, as the
+// newest chunk, still filling, often is; or no pages then but some now): no tail copies then.
+bool tail_chunk_tuples(List* chunks, double* tuples) {
+  double total = 0;
+  for (int k = 0; k < list_length(chunks); ++k) {
+    Relation r = table_open(((ChunkInfo*)list_nth(chunks, k))->relid, NoLock);
+    const double reltuples = r->rd_rel->reltuples;
+    const double relpages = r->rd_rel->relpages;
+    const double pages = RelationGetNumberOfBlocks(r);
+    table_close(r, NoLock);
+    if (reltuples < 0 || (relpages <= 0 && pages > 0)) return false;
+    tuples[k] = pages > 0 ? std::floor(reltuples / relpages * pages + 0.5) : 0;
+    total += tuples[k];
+    if (total > kTailCopyMaxRows) return false;
+  }
+  return true;
+}
 
 bool tail_copies_allowed(PlannerInfo* root, RelOptInfo* rel, RangeTblEntry* rte, const Hypertable* ht,
                          List* runtime) {
-  if (!guc_enable_chunk_plan_copies || !has_cagg_watermark_lower_bound(runtime, ht)) return false;
-  if (rel->reloptkind != RELOPT_BASEREL || bms_membership(root->all_baserels) != BMS_SINGLETON) return false;
-  if (rel->lateral_relids != nullptr || rel->joininfo != NIL || ht->num_partitions > 0 ||
-      rte->rellockmode != AccessShareLock || root->parse->rowMarks != NIL)
-    return false;
-  PlannerInfo* top = root;
-  while (top->parent_root != nullptr) top = top->parent_root;
-  if (top->parse->commandType != CMD_SELECT || top->parse->rowMarks != NIL || top->parse->hasModifyingCTE)
-    return false;
-  ListCell* lc;
-  foreach (lc, rel->baserestrictinfo)
-    if (contain_subplans((Node*)((RestrictInfo*)lfirst(lc))->clause)) return false;
-  return true;
+  return has_cagg_watermark_lower_bound(runtime, ht) && copies_query_allowed(root, rel, rte, ht);
 }
 
 // The planned chunk's sequential scan if the tail's other chunks may copy it (see above).
 Path* tail_copy_template(RelOptInfo* parent, const Hypertable* ht, RelOptInfo* child, const ChunkInfo* chunk,
-                         int nchunks, Bitmapset** covering) {
-  if (chunk->status != kChunkStatusNormal || child->tuples <= 0 || child->tuples * nchunks > kTailCopyMaxRows ||
-      child->cheapest_total_path == nullptr)
+                         Bitmapset** covering) {
+  if (chunk->status != kChunkStatusNormal || child->tuples <= 0 || child->cheapest_total_path == nullptr)
     return nullptr;
   Path* p = child->cheapest_total_path;
   if (p->pathtype != T_SeqScan || !IsA(p, Path) || p->param_info != nullptr || p->parallel_aware) return nullptr;
@@ -1542,8 +1559,9 @@ const ChunkPlanCopy* new_plan_copy(Index rti, Oid indexoid, const PlanCopySource
   return c;
 }
 
+// (`tuples`: the tail chunk's rows from tail_chunk_tuples)
 const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht,
-                                   const PlanCopySource& src, Index rti, const ChunkInfo* chunk) {
+                                   const PlanCopySource& src, Index rti, const ChunkInfo* chunk, double tuples) {
   if (chunk->status != (src.compressed != nullptr ? kChunkStatusCompressed : kChunkStatusNormal) ||
       !bms_equal(src.covering,
                  clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end, &src.covering_cache)))
@@ -1562,12 +1580,12 @@ const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const 
     if (!compressed_copy_match(src.compressed, chunk, &companion, &cratio)) return nullptr;
     return new_plan_copy(rti, companion, src, cratio);
   }
+  if (src.path->pathtype == T_SeqScan)  // (the tiny tail's: no index)
+    return new_plan_copy(rti, InvalidOid, src, std::max(tuples, 1.0) / src.rel->tuples);
   HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(chunk->relid));
   if (!HeapTupleIsValid(tup)) return nullptr;
   const double reltuples = ((Form_pg_class)GETSTRUCT(tup))->reltuples;
   ReleaseSysCache(tup);
-  if (src.path->pathtype == T_SeqScan)  // (the tiny tail's: no index)
-    return new_plan_copy(rti, InvalidOid, src, reltuples >= 0 ? std::max(reltuples, 1.0) / src.rel->tuples : 1.0);
   const IndexOptInfo* indexinfo = ((IndexPath*)src.path)->indexinfo;
   int position = 0;
   ListCell* lc;
@@ -1634,14 +1652,14 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   if (ht->num_partitions > 0) candidates = space_filter_chunks(root, rel, ht, candidates);
   List* chunks = lock_chunks(candidates, rte->rellockmode);
   List* time_order = time_order_for_bucket_keys(root, rel, ht);
-  int64 watermark = 0;
+  WatermarkBound watermark{0, nullptr, 0, nullptr};
   const bool below_watermark = cagg_watermark_upper_bound(root, rel, ht, &watermark);
   // (the materialized side of a real-time aggregate whose chunks all end at or below the watermark's
   // planning-time value: its clause excludes none of them at any later execution, since the watermark
   // never decreases and a new chunk invalidates the plan, so it is no run-time clause: without
   // other ones the chunks are read by a plain Append, as when the materialization is read alone)
-  if (below_watermark && runtime != NIL && all_chunks_end_by(chunks, watermark))
-    runtime = runtime_without_watermark(runtime, ht);
+  if (below_watermark && runtime != NIL && all_chunks_end_by(chunks, watermark.value))
+    runtime = runtime_without_watermark(runtime, watermark);
   const bool parallel_runtime = runtime != NIL && runtime_allows_parallel(root, runtime);
   const int nchunks = list_length(chunks);
   ChildRel* kids = (ChildRel*)palloc(sizeof(ChildRel) * (nchunks > 0 ? nchunks : 1));
@@ -1653,8 +1671,9 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
   const bool reverse = copies_allowed &&
                        ((PathKey*)linitial(root->query_pathkeys))->pk_strategy == BTGreaterStrategyNumber;
   // The tiny real-time tail (see tail_copies_allowed): planned in range order.
-  const bool tail_copies = nchunks > 1 && !copies_allowed && !below_watermark &&
-                           tail_copies_allowed(root, rel, rte, ht, runtime);
+  double* tail_tuples = nullptr;
+  bool tail_copies = nchunks > 1 && !copies_allowed && !below_watermark &&
+                     tail_copies_allowed(root, rel, rte, ht, runtime);
   PlanCopySource copy_src{nullptr, nullptr, 0, nullptr, nullptr};
   int ncopies = 0;
   int template_attempts = 0;
@@ -1670,13 +1689,18 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       rtis[k] = add_chunk_rte(root, rte, rti, parent_rel, ((ChunkInfo*)list_nth(chunks, k))->relid);
       dmls[k] = register_dml_chunk(root, rti, rtis[k], root->simple_rte_array[rtis[k]]);
     }
+    if (tail_copies) {
+      tail_tuples = (double*)palloc(sizeof(double) * nchunks);
+      tail_copies = tail_chunk_tuples(chunks, tail_tuples);
+    }
     for (int k = 0; k < nchunks; ++k) {
       const int at = reverse ? nchunks - 1 - k : k;
       ChunkInfo* c = (ChunkInfo*)list_nth(chunks, at);
       const Index child_rti = rtis[at];
       const bool dml = dmls[at];
       if (copy_src.path != nullptr) {
-        if (const ChunkPlanCopy* copy = plan_copy_for(root, rel, ht, copy_src, child_rti, c)) {
+        if (const ChunkPlanCopy* copy = plan_copy_for(root, rel, ht, copy_src, child_rti, c,
+                                                            tail_copies ? tail_tuples[at] : -1)) {
           kids[n++] = ChildRel{nullptr, c->range_start, c->range_end, c->space_start, c->space_end, copy};
           ncopies++;
           continue;
@@ -1684,9 +1708,9 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       }
       // (a chunk below the watermark is built without the parent's watermark clause, which holds for
       // all its rows at every execution)
-      const bool satisfied = below_watermark && c->range_end <= watermark;
+      const bool satisfied = below_watermark && c->range_end <= watermark.value;
       if (satisfied && !have_unwatermarked) {
-        unwatermarked = quals_without_watermark(rel, ht);
+        unwatermarked = quals_without_watermark(rel, watermark);
         have_unwatermarked = true;
       }
       List* const parent_quals = rel->baserestrictinfo;
@@ -1711,10 +1735,11 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
         Bitmapset* covering = nullptr;
         if (Path* p = plan_copy_template(root, rel, ht, child, c, nchunks, &compressed, &covering))
           copy_src = PlanCopySource{child, p, n - ncopies, covering, compressed};
-      } else if (tail_copies && copy_src.path == nullptr && template_attempts < kPlanCopyAttempts) {
+      } else if (tail_copies && copy_src.path == nullptr && template_attempts == 0) {
+        // (one attempt: the tail's first chunk)
         template_attempts++;
         Bitmapset* covering = nullptr;
-        if (Path* p = tail_copy_template(rel, ht, child, c, nchunks, &covering))
+        if (Path* p = tail_copy_template(rel, ht, child, c, &covering))
           copy_src = PlanCopySource{child, p, n - ncopies, covering, nullptr};
       }
       kids[n++] = ChildRel{child, c->range_start, c->range_end, c->space_start, c->space_end};

@@ -577,7 +577,7 @@ namespace strata {
 // range ends at or below its value when planning satisfies the clause at every later execution
 // of the plan: the clause is dropped from that chunk's restrictions (no selectivity estimate, no
 // watermark evaluation per chunk while planning, no filter per row).
-bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, int64* wm) {
+bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, WatermarkBound* wm) {
   const Oid opfamily = time_btree_opfamily(ht->time_type);
   if (!OidIsValid(opfamily)) return false;
   MatchContext m{rel->relid, ht->time_attno, ht->time_type, opfamily, nullptr};
@@ -591,7 +591,7 @@ bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypert
       continue;
     Datum value;
     if (!cagg_watermark_estimate(root, (Node*)cm.value, &value)) return false;
-    *wm = time_datum_to_internal(value, cm.value_type);
+    *wm = WatermarkBound{time_datum_to_internal(value, cm.value_type), rinfo->clause, cm.strategy, cm.value};
     return true;
   }
   return false;
@@ -775,20 +775,12 @@ Bitmapset* clauses_covering_chunk(RelOptInfo* parent, const Hypertable* ht, int6
   return positions;
 }
 
-List* quals_without_watermark(RelOptInfo* rel, const Hypertable* ht) {
-  const Oid opfamily = time_btree_opfamily(ht->time_type);
-  if (!OidIsValid(opfamily)) return rel->baserestrictinfo;
-  MatchContext m{rel->relid, ht->time_attno, ht->time_type, opfamily, nullptr};
+List* quals_without_watermark(RelOptInfo* rel, const WatermarkBound& wm) {
   List* kept = NIL;
   ListCell* lc;
   foreach (lc, rel->baserestrictinfo) {
     RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
-    ClauseMatch cm;
-    if (!rinfo->pseudoconstant && match_clause(m, (Node*)rinfo->clause, &cm) && !cm.is_array &&
-        (cm.strategy == BTLessStrategyNumber || cm.strategy == BTLessEqualStrategyNumber) &&
-        cm.value_type == ht->time_type && is_cagg_watermark((Node*)cm.value))
-      continue;
-    kept = lappend(kept, rinfo);
+    if (!equal(rinfo->clause, wm.clause)) kept = lappend(kept, rinfo);
   }
   return kept;
 }
@@ -804,12 +796,13 @@ bool is_watermark_clause(const RuntimeClause* rc, const Hypertable* ht, int stra
 
 }  // namespace
 
-List* runtime_without_watermark(List* runtime, const Hypertable* ht) {
+List* runtime_without_watermark(List* runtime, const WatermarkBound& wm) {
   List* kept = NIL;
   ListCell* lc;
   foreach (lc, runtime) {
     const RuntimeClause* rc = (const RuntimeClause*)lfirst(lc);
-    if (is_watermark_clause(rc, ht, BTLessStrategyNumber, BTLessEqualStrategyNumber)) continue;
+    if (!rc->is_array && !OidIsValid(rc->hash_proc) && rc->strategy == wm.strategy && equal(rc->value, wm.expr))
+      continue;
     kept = lappend(kept, (void*)rc);
   }
   return kept;

@@ -60,18 +60,26 @@ void planner_op_cache_invalidated(int cache_id, uint32 hash_value);
 void time_restriction_analyze(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
                               TimeRestriction* out);
 
-// The planning-time value of a `time < cagg_watermark(...)` (or <=) restriction of the hypertable
-// parent rel (the materialized side of a real-time continuous aggregate); false when none.
-bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, int64* wm);
-// The parent rel's restrictions without those clauses: a chunk whose range ends at or below wm
-// satisfies them at every execution of the plan (the watermark never decreases), so its rel is built
-// from this list (build_simple_rel translates each parent clause for the chunk: cheaper than
-// translating the clause and dropping it afterwards).
-List* quals_without_watermark(RelOptInfo* rel, const Hypertable* ht);
-// `runtime` (RuntimeClauses) without those of `time < cagg_watermark(...)` (or <=): when every
-// chunk of the plan ends at or below the watermark's planning-time value, they exclude none of
-// them at any later execution.
-List* runtime_without_watermark(List* runtime, const Hypertable* ht);
+// A `time < cagg_watermark(...)` (or <=) restriction of a hypertable (the materialized side of a
+// real-time continuous aggregate): the watermark's planning-time value, the clause, its strategy and
+// the compared expression.
+struct WatermarkBound {
+  int64 value;
+  Expr* clause;
+  int strategy;
+  Expr* expr;
+};
+// The first such restriction of the hypertable parent rel; false when none.
+bool cagg_watermark_upper_bound(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht, WatermarkBound* wm);
+// The parent rel's restrictions without wm's clause (and its equals): a chunk whose range ends at or
+// below wm.value satisfies it at every execution of the plan (the watermark never decreases), so
+// its rel is built from this list (build_simple_rel translates each parent clause for the chunk:
+// cheaper than translating the clause and dropping it afterwards). Another watermark's clause is
+// kept: its value may be lower.
+List* quals_without_watermark(RelOptInfo* rel, const WatermarkBound& wm);
+// `runtime` (RuntimeClauses) without the one of wm's clause: when every chunk of the plan ends at or
+// below wm.value, it excludes none of them at any later execution.
+List* runtime_without_watermark(List* runtime, const WatermarkBound& wm);
 // Whether `runtime` holds `time > cagg_watermark(...)` (or >=): the raw side of a real-time
 // continuous aggregate.
 bool has_cagg_watermark_lower_bound(List* runtime, const Hypertable* ht);
