@@ -101,8 +101,10 @@ $$;
 -- invalidation messages, as under the parallel test schedule, resets all its plans), and the plan
 -- made before the refresh excludes the chunk below the new watermark at startup, one made after
 -- it while planning. The chunks scanned are the same either way.
+-- (How many workers launch depends on the free worker slots that the tests beside this one
+-- share, none at times: the results are checked against rd_raw.)
 CREATE FUNCTION qd_plan() RETURNS SETOF text LANGUAGE sql AS $$
-  SELECT regexp_replace(p, 'Launched: [1-9][0-9]*', 'Launched: some') FROM rd_plan('EXECUTE qd') p
+  SELECT regexp_replace(p, 'Launched: [0-9]+', 'Launched: some') FROM rd_plan('EXECUTE qd') p
   WHERE p !~ 'Chunks excluded during startup'
 $$;
 PREPARE qd AS SELECT count(*), sum(n), sum(s) FROM rd_daily;

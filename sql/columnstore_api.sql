@@ -20,6 +20,13 @@ $$;
 
 CREATE TABLE m (time timestamptz NOT NULL, host text, cpu float8, PRIMARY KEY (host, time));
 SELECT count(*) FROM create_hypertable('m', by_range('time', interval '1 day'));
+-- The chunks that the policy compresses below depend on the UTC day: within 2 minutes of its end,
+-- wait for the next one (a midnight between the INSERT and run_job made 4 chunks old enough, not 3).
+DO $$ BEGIN
+  IF date_trunc('day', clock_timestamp(), 'UTC') + interval '1 day' - clock_timestamp() < interval '2 minutes' THEN
+    PERFORM pg_sleep_until(date_trunc('day', clock_timestamp(), 'UTC') + interval '1 day 1 second');
+  END IF;
+END $$;
 -- Hourly rows back from the start of the current UTC day (from now() they spanned 5 daily chunks
 -- instead of 6 when the test ran in the last hour of a UTC day).
 INSERT INTO m SELECT date_trunc('day', now(), 'UTC') + interval '1 hour' - g * interval '1 hour', 'h' || (g % 3), g

@@ -31,19 +31,27 @@ FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 stage_install || exit 1
 mkdir -p "$DIR/diffs"; chmod 777 "$DIR"
 if [ ! -f "$D/PG_VERSION" ]; then cluster_start "$D" "$PORT" || exit 1; cluster_stop "$D"; fi
+# start: starts the server (under FAKE_TIME with only the postgres processes on the fake clock:
+# pg_ctl itself keeps the real one, so its -t 60 is 60 real seconds, not 60 fake ones); fails with
+# the end of the server's log when the server does not come up.
 start() {
+  local rc
   if [ -n "${FAKE_TIME:-}" ]; then
-    as_pg env LD_PRELOAD="$FAKETIME_LIB" FAKETIME="@$(date -u +%F) $FAKE_TIME" \
+    as_pg env LD_PRELOAD="$FAKETIME_LIB" FAKETIME="@$(date -u +%F) $FAKE_TIME" FAKETIME_ONLY_CMDS=postgres \
       "$STAGE_BINDIR/pg_ctl" -D "$D" -l "$D.log" -w -t 60 start >/dev/null
   else
     as_pg "$STAGE_BINDIR/pg_ctl" -D "$D" -l "$D.log" -w -t 60 start >/dev/null
   fi
+  rc=$?
+  [ "$rc" = 0 ] || { echo "the server did not start (pg_ctl exit $rc):"; tail -5 "$D.log"; }
+  return "$rc"
 }
 sq() { psql_at "$D" "$PORT" -qAt "$@" postgres 2>/dev/null; }
+# (the storm's sessions run while FAKE_TIME stops and starts the server around each test: each
+# round (re)creates what it needs and tolerates a server that is down)
 storm() {
-  sq -c "CREATE TABLE IF NOT EXISTS flaky_storm (a int)"
   while [ -f "$DIR/storm.on" ]; do
-    sq -c "DO \$\$ BEGIN FOR i IN 1..2500 LOOP GRANT SELECT ON flaky_storm TO public;
+    sq -c "CREATE TABLE IF NOT EXISTS flaky_storm (a int)" -c "DO \$\$ BEGIN FOR i IN 1..2500 LOOP GRANT SELECT ON flaky_storm TO public;
            REVOKE SELECT ON flaky_storm FROM public; END LOOP; END \$\$" >/dev/null
     sleep 1
   done
@@ -60,7 +68,7 @@ trap 'stop_storm; cluster_stop "$D"' EXIT
 
 failed=0
 log0=$(stat -c %s "$D.log" 2>/dev/null || echo 0)
-[ -z "${FAKE_TIME:-}" ] && start
+if [ -z "${FAKE_TIME:-}" ]; then start || exit 1; fi
 if [ "${STORM:-0}" = 1 ]; then touch "$DIR/storm.on"; storm & flip & fi
 for round in $(seq 1 "${ROUNDS:-1}"); do
   for t in "$@"; do
@@ -70,7 +78,9 @@ for round in $(seq 1 "${ROUNDS:-1}"); do
     else
       prog=$PGXS_DIR/src/test/isolation/pg_isolation_regress; inputdir=$ROOT/test/isolation; db=isolation_$name
     fi
-    [ -n "${FAKE_TIME:-}" ] && start
+    if [ -n "${FAKE_TIME:-}" ] && ! start; then
+      echo "FAIL $t (round $round): the server did not start"; failed=$((failed + 1)); continue
+    fi
     sq -c "DROP DATABASE IF EXISTS $db" >/dev/null
     for r in $(sq -c "SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' AND rolname <> 'postgres'"); do
       sq -c "DROP ROLE $r" >/dev/null

@@ -32,6 +32,13 @@ struct HtCacheEntry {
 HTAB* ht_cache = nullptr;
 MemoryContext ht_cache_cxt = nullptr;
 uint64 ht_cache_generation = 0;
+// Bumped by every hypertable_cache_reset and by a hypertable_cache_forget of the relation being
+// loaded (ht_cache_loading): cache_lookup loads an entry outside the hash table, and a forget
+// processed during that load finds nothing to remove, so the load compares this counter and
+// starts over rather than store what it read before the invalidation. (Forgets of other
+// relations, frequent under DDL elsewhere, do not make it start over.)
+uint64 ht_cache_changes = 0;
+Oid ht_cache_loading = InvalidOid;
 
 // Reads the hypertable row the scan is positioned on and its time dimension into *ht.
 void read_hypertable(const CatalogScan* scan, Hypertable* ht) {
@@ -103,7 +110,10 @@ bool load_hypertable(CatalogScan* scan, Hypertable* ht) {
   return found;
 }
 
-HtCacheEntry* cache_lookup(Oid relid) {
+// One try of cache_lookup: false in *loaded when the cache was reset, or an entry forgotten,
+// while the entry was being read (`changes` is ht_cache_changes before the try).
+HtCacheEntry* cache_lookup_once(Oid relid, uint64 changes, bool* loaded) {
+  *loaded = true;
   if (ht_cache == nullptr) {
     if (ht_cache_cxt == nullptr)
       ht_cache_cxt = AllocSetContextCreate(CacheMemoryContext, "strata hypertable cache",
@@ -135,7 +145,10 @@ HtCacheEntry* cache_lookup(Oid relid) {
       is_ht = load_hypertable(&scan, &ht) && ht.relid == relid;
     }
   }
-  if (ht_cache == nullptr) return cache_lookup(relid);  // reset while loading: start over
+  if (ht_cache == nullptr || ht_cache_changes != changes) {  // reset or forgotten while loading
+    *loaded = false;
+    return nullptr;
+  }
   entry = static_cast<HtCacheEntry*>(hash_search(ht_cache, &relid, HASH_ENTER, &found));
   entry->is_hypertable = is_ht;
   entry->unique_column_index = -1;
@@ -143,6 +156,18 @@ HtCacheEntry* cache_lookup(Oid relid) {
   entry->type_widths = nullptr;
   if (is_ht) entry->ht = ht;
   return entry;
+}
+
+HtCacheEntry* cache_lookup(Oid relid) {
+  for (;;) {
+    const uint64 changes = ht_cache_changes;
+    const Oid outer = ht_cache_loading;  // (an error leaves it set: harmless, a spurious retry at most)
+    ht_cache_loading = relid;
+    bool loaded;
+    HtCacheEntry* entry = cache_lookup_once(relid, changes, &loaded);
+    ht_cache_loading = outer;
+    if (loaded) return entry;
+  }
 }
 
 // Reads the table's pg_index rows from the syscache rather than building the indexes' relcache
@@ -184,6 +209,7 @@ void hypertable_cache_reset() {
   if (ht_cache_cxt != nullptr) MemoryContextReset(ht_cache_cxt);
   ht_cache = nullptr;
   ++ht_cache_generation;
+  ++ht_cache_changes;
 }
 
 void hypertable_cache_forget(Oid relid) {
@@ -191,6 +217,7 @@ void hypertable_cache_forget(Oid relid) {
   // copy taken from the cache (hypertable_get) is current while its entry stays)
   bool found = false;
   HtCacheEntry* gone = nullptr;
+  if (relid == ht_cache_loading) ++ht_cache_changes;
   if (ht_cache != nullptr) gone = static_cast<HtCacheEntry*>(hash_search(ht_cache, &relid, HASH_REMOVE, &found));
   if (found && gone->type_widths != nullptr) pfree(gone->type_widths);
   if (found) ++ht_cache_generation;

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <exception>
@@ -134,6 +135,7 @@ struct Builder {
   bool stop = false;
   bool in_flight = false;  // backend side: a submitted batch not collected yet
   int64_t taken_back = 0;  // batches builder_collect encoded on the backend's thread
+  int test_delay_ms = 0;   // builder_test_encode_delay: a pause before each batch's encoding
 
   // Each column's codec choice, shared by both sets of buffers (only one batch is encoded at a
   // time: by the worker, or by the backend when there is no worker).
@@ -154,6 +156,12 @@ struct Builder {
     bufs[0] = std::make_unique<cs::BatchBuilder>(specs, options);
   }
   cs::BatchBuilder& current() { return *bufs[cur]; }
+  // Encodes `j` (on the worker, or on the backend's thread when it has none or takes the batch
+  // back), after the test-only pause.
+  const cs::Batch* encode(cs::BatchBuilder* j) {
+    if (test_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(test_delay_ms));
+    return &j->finish();
+  }
   const cs::BatchBuilder& current() const { return *bufs[cur]; }
 
   // Runs on the worker thread: C++ data of this builder only.
@@ -176,7 +184,7 @@ struct Builder {
       const cs::Batch* result = nullptr;
       std::exception_ptr error;
       try {
-        result = &j->finish();
+        result = encode(j);
       } catch (...) {
         error = std::current_exception();
       }
@@ -271,7 +279,7 @@ void builder_submit(Builder* b) {
   if (!b->bufs[next]) b->bufs[next] = std::make_unique<cs::BatchBuilder>(b->specs, b->options);
   if (!b->worker_started) b->start_worker();
   if (b->worker_failed) {
-    b->job_result = &b->current().finish();
+    b->job_result = b->encode(&b->current());
     b->job_error = nullptr;
   } else {
     {
@@ -344,6 +352,8 @@ bool builder_plan_keep(Builder* b, int col, bool use, const uint8_t** data, size
 
 bool builder_in_flight(const Builder* b) { return b->in_flight; }
 
+void builder_test_encode_delay(Builder* b, int ms) noexcept { b->test_delay_ms = ms; }
+
 int64_t builder_taken_back(const Builder* b) { return b->taken_back; }
 
 bool builder_busy(const Builder* b) noexcept {
@@ -376,7 +386,7 @@ void builder_collect(Builder* b) {
   if (stolen != nullptr) {
     b->taken_back++;
     b->job_error = nullptr;
-    b->batch = &stolen->finish();  // (only one batch is encoded at a time: the worker has none)
+    b->batch = b->encode(stolen);  // (only one batch is encoded at a time: the worker has none)
     return;
   }
   if (b->job_error) {

@@ -84,6 +84,10 @@ void builder_submit(Builder* b);
 // when created). Only before the first row.
 void builder_reuse_codecs(Builder* b, bool on);
 bool builder_in_flight(const Builder* b);
+// For tests (strata.compression_test_encode_delay): each batch submitted pauses `ms` before it is
+// encoded (on the worker, or on the caller's thread when it encodes the batch itself), so that a
+// cancel lands while a batch is being encoded. Before the first submit.
+void builder_test_encode_delay(Builder* b, int ms) noexcept;
 // Whether a batch is in flight and its encoding not finished yet (builder_collect would wait for
 // the worker, or encode it on the caller's thread when the worker has not started it). Takes no
 // mutex and cannot throw: glue calls it on its per-row paths (direct COPY's pacing).

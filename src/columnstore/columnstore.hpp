@@ -40,6 +40,7 @@ extern bool guc_compression_reuse_memory;
 // Setting strata.compression_encode_thread (src/hooks/init.cpp): compress_chunk encodes batches
 // on a worker thread (pure C++ data, docs/ARCHITECTURE.md rule 6) while it reads the next rows.
 extern bool guc_compression_encode_thread;
+extern int guc_compression_test_encode_delay;  // ms, for tests (bridge::builder_test_encode_delay)
 // Setting strata.compression_shared_dictionaries (src/hooks/init.cpp): compress_chunk plans a
 // dictionary shared by a segment's batches for text/uuid columns that gain from it.
 extern bool guc_compression_shared_dictionaries;

@@ -65,6 +65,7 @@ bool guc_compression_progress = false;
 bool guc_compression_index_scan = true;
 bool guc_compression_sort_in_memory = true;
 bool guc_compression_encode_thread = true;
+int guc_compression_test_encode_delay = 0;
 bool guc_compression_reuse_codecs = true;
 bool guc_compression_shared_dictionaries = true;
 int guc_compression_format_version = kStorageFormatVersion;
@@ -431,6 +432,7 @@ void compressor_drain(Compressor* c) {
 void compressor_encode_async(Compressor* c, MemoryContext work) {
   if (!guc_compression_encode_thread) return;
   c->async = true;
+  bridge::builder_test_encode_delay(c->builder, guc_compression_test_encode_delay);
   for (int k = 0; k < 2; ++k) {
     c->pending[k].cxt = AllocSetContextCreate(work, "columnstore pending batch", ALLOCSET_DEFAULT_SIZES);
     c->pending[k].values = (Datum*)MemoryContextAllocZero(work, sizeof(Datum) * c->cdesc->natts);

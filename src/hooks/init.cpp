@@ -191,6 +191,11 @@ void define_settings() {
                            "Off, every batch is encoded by the backend itself (the same bytes either way).",
                            &columnstore::guc_compression_encode_thread, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomIntVariable("strata.compression_test_encode_delay",
+                          "For tests: each batch handed to the encode thread waits this long before it is encoded.",
+                          "So that a cancel or timeout lands while compress_chunk is encoding.",
+                          &columnstore::guc_compression_test_encode_delay, 0, 0, 10000, PGC_SUSET,
+                          GUC_UNIT_MS | GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.compression_shared_dictionaries",
                            "Compresses a text or uuid column whose batches repeat the same values (device ids) "
                            "against one dictionary per segment, stored once in the companion table.",

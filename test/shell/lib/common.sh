@@ -45,7 +45,8 @@ wait_for_activity() {
 # kill_server: kills the test cluster's postmaster and its children with SIGKILL and waits (up to
 # 60 s) until they are gone, a zombie counting as gone (nothing reaps the postmaster in some
 # containers): a new postmaster refuses to start while the old shared memory is attached, and on a
-# loaded machine the killed processes may take longer than a fixed sleep to exit.
+# loaded machine the killed processes may take longer than a fixed sleep to exit. Past the deadline
+# it lists the survivors and fails the test.
 kill_server() {
   local pm pids p alive deadline=$((SECONDS + 60))
   pm=$(head -1 "$TEST_DATA/postmaster.pid")
@@ -60,6 +61,10 @@ kill_server() {
     [ -z "$alive" ] && return 0
     sleep 0.05
   done
+  echo "FAIL: kill_server: processes of the killed server still alive after 60 s:"
+  for p in $pids; do ps -o pid=,stat=,args= -p "$p" 2>/dev/null; done
+  echo "FAIL"
+  exit 1
 }
 
 # crash_and_restart JOB_PID DELAY: after DELAY seconds kills the whole server with SIGKILL (the
