@@ -525,7 +525,10 @@ int64 int_datum(Datum v, int16 len) {
   return len == 2 ? (int64)DatumGetInt16(v) : len == 4 ? (int64)DatumGetInt32(v) : DatumGetInt64(v);
 }
 
-// A non-NULL value into the current batch's min/max of `m`.
+// A non-NULL value into the current batch's min/max of `m`. The comparisons are strict (< and >):
+// among values that compare equal with different bytes (a nondeterministic collation, numeric
+// 1.0 / 1.00) the FIRST stays, which SeenValues relies on: a later repeat it skips could not
+// have replaced the min or max (columnstore_skip_repeats checks it).
 inline __attribute__((always_inline)) void minmax_add(Compressor* c, MinMax* m, Datum v) {
   const bool byval = m->col->type.typbyval;
   const int16 len = m->col->type.typlen;
