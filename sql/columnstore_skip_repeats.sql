@@ -90,6 +90,10 @@ SELECT count(*) AS differences FROM (
   UNION ALL (SELECT * FROM expected WHERE seg = 'a' EXCEPT ALL SELECT * FROM t)) d;
 SELECT count(*) AS dev_3_rows FROM t WHERE dev = 'dev_3';
 
+-- The companion table of compressed chunk `ch`.
+CREATE FUNCTION companion(ch regclass) RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT format('%I.%I', c.schema_name, c.table_name) FROM _strata_catalog.compressed_chunk c
+    JOIN _strata_catalog.chunk k ON k.id = c.chunk_id WHERE format('%I.%I', k.schema_name, k.table_name)::regclass = ch $$;
 -- Compresses the one chunk of `tab` with the setting off, then on: the comparisons counted each
 -- time, the batches, and the companion rows that differ (byte for byte).
 CREATE FUNCTION on_off(tab regclass, OUT calls_off bigint, OUT calls_on bigint, OUT batches bigint,
@@ -103,16 +107,14 @@ BEGIN
   c0 := cs_rep.cmp_count();
   PERFORM compress_chunk(ch);
   calls_off := cs_rep.cmp_count() - c0;
-  SELECT format('%I.%I', c.schema_name, c.table_name) INTO comp FROM _strata_catalog.compressed_chunk c
-    JOIN _strata_catalog.chunk k ON k.id = c.chunk_id WHERE format('%I.%I', k.schema_name, k.table_name)::regclass = ch;
+  comp := cs_rep.companion(ch);
   EXECUTE format('CREATE TEMP TABLE rows_off AS SELECT c::text AS row FROM %s c', comp);
   PERFORM decompress_chunk(ch);
   PERFORM set_config('strata.compression_skip_repeats', 'on', true);
   c0 := cs_rep.cmp_count();
   PERFORM compress_chunk(ch);
   calls_on := cs_rep.cmp_count() - c0;
-  SELECT format('%I.%I', c.schema_name, c.table_name) INTO comp FROM _strata_catalog.compressed_chunk c
-    JOIN _strata_catalog.chunk k ON k.id = c.chunk_id WHERE format('%I.%I', k.schema_name, k.table_name)::regclass = ch;
+  comp := cs_rep.companion(ch);
   EXECUTE format('SELECT count(*) FROM %s', comp) INTO batches;
   EXECUTE format('SELECT count(*) FROM ((SELECT c::text FROM %s c EXCEPT ALL SELECT row FROM rows_off)
                   UNION ALL (SELECT row FROM rows_off EXCEPT ALL SELECT c::text FROM %s c)) d', comp, comp) INTO differences;
@@ -123,11 +125,8 @@ END $$;
 -- repeated) are not remembered: as many comparisons on as off. Segment 'd': 200 values of about
 -- 900 bytes per batch, each 5 times; a batch remembers 64 kB of copies (its first ~70 values), so
 -- the others are compared at every row (were all remembered, on would compare ~800 times).
-CREATE FUNCTION text_cmp_counted(a text, b text) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-  PERFORM nextval('cs_rep.cmp_calls');
-  RETURN bttextcmp(a, b);
-END $$;
+CREATE FUNCTION text_cmp_counted(a text, b text) RETURNS int LANGUAGE sql IMMUTABLE
+  AS $$ SELECT bttextcmp(a, b) + 0 * nextval('cs_rep.cmp_calls')::int $$;
 CREATE OPERATOR CLASS text_counted_ops FOR TYPE text USING btree AS
   OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 text_cmp_counted(text, text);
 CREATE TYPE counted_trange AS RANGE (subtype = text, subtype_opclass = text_counted_ops, collation = "C");
@@ -167,9 +166,7 @@ INSERT INTO eq SELECT timestamptz '2026-02-01 00:00:00+00' + g * interval '1 sec
   FROM generate_series(0, 399) g;
 ANALYZE eq;
 SELECT batches, differences FROM on_off('eq');
-SELECT format('%I.%I', c.schema_name, c.table_name) AS comp FROM _strata_catalog.compressed_chunk c
-  JOIN _strata_catalog.chunk k ON k.id = c.chunk_id
- WHERE format('%I.%I', k.schema_name, k.table_name)::regclass = (SELECT show_chunks('eq') LIMIT 1) \gset
+SELECT companion(show_chunks('eq')) AS comp \gset
 -- (minmax 1 is time, the orderby column)
 SELECT _strata_min_2, _strata_max_2, _strata_min_3, _strata_max_3 FROM :comp WHERE _strata_count > 0;
 SELECT count(*) AS a_rows FROM eq WHERE s = 'a';
