@@ -90,5 +90,86 @@ SELECT count(*) AS differences FROM (
   UNION ALL (SELECT * FROM expected WHERE seg = 'a' EXCEPT ALL SELECT * FROM t)) d;
 SELECT count(*) AS dev_3_rows FROM t WHERE dev = 'dev_3';
 
+-- The companion table of compressed chunk `ch`.
+CREATE FUNCTION companion(ch regclass) RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT format('%I.%I', c.schema_name, c.table_name) FROM _strata_catalog.compressed_chunk c
+    JOIN _strata_catalog.chunk k ON k.id = c.chunk_id WHERE format('%I.%I', k.schema_name, k.table_name)::regclass = ch $$;
+-- Compresses the one chunk of `tab` with the setting off, then on: the comparisons counted each
+-- time, the batches, and the companion rows that differ (byte for byte).
+CREATE FUNCTION on_off(tab regclass, OUT calls_off bigint, OUT calls_on bigint, OUT batches bigint,
+                       OUT differences bigint) LANGUAGE plpgsql AS $$
+DECLARE
+  ch regclass := (SELECT show_chunks(tab) LIMIT 1);
+  comp text;
+  c0 bigint;
+BEGIN
+  PERFORM set_config('strata.compression_skip_repeats', 'off', true);
+  c0 := cs_rep.cmp_count();
+  PERFORM compress_chunk(ch);
+  calls_off := cs_rep.cmp_count() - c0;
+  comp := cs_rep.companion(ch);
+  EXECUTE format('CREATE TEMP TABLE rows_off AS SELECT c::text AS row FROM %s c', comp);
+  PERFORM decompress_chunk(ch);
+  PERFORM set_config('strata.compression_skip_repeats', 'on', true);
+  c0 := cs_rep.cmp_count();
+  PERFORM compress_chunk(ch);
+  calls_on := cs_rep.cmp_count() - c0;
+  comp := cs_rep.companion(ch);
+  EXECUTE format('SELECT count(*) FROM %s', comp) INTO batches;
+  EXECUTE format('SELECT count(*) FROM ((SELECT c::text FROM %s c EXCEPT ALL SELECT row FROM rows_off)
+                  UNION ALL (SELECT row FROM rows_off EXCEPT ALL SELECT c::text FROM %s c)) d', comp, comp) INTO differences;
+  DROP TABLE rows_off;
+END $$;
+
+-- Text ranges whose comparisons are counted. Segment 'c': values longer than 1 kB (three, each
+-- repeated) are not remembered: as many comparisons on as off. Segment 'd': 200 values of about
+-- 900 bytes per batch, each 5 times; a batch remembers 64 kB of copies (its first ~70 values), so
+-- the others are compared at every row (were all remembered, on would compare ~800 times).
+CREATE FUNCTION text_cmp_counted(a text, b text) RETURNS int LANGUAGE sql IMMUTABLE
+  AS $$ SELECT bttextcmp(a, b) + 0 * nextval('cs_rep.cmp_calls')::int $$;
+CREATE OPERATOR CLASS text_counted_ops FOR TYPE text USING btree AS
+  OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 text_cmp_counted(text, text);
+CREATE TYPE counted_trange AS RANGE (subtype = text, subtype_opclass = text_counted_ops, collation = "C");
+CREATE TABLE long_c (time timestamptz NOT NULL, seg text, lr counted_trange);
+CREATE TABLE budget_d (time timestamptz NOT NULL, seg text, lr counted_trange);
+SELECT count(*) FROM create_hypertable('long_c', by_range('time', interval '100 days'), create_default_indexes => false);
+SELECT count(*) FROM create_hypertable('budget_d', by_range('time', interval '100 days'), create_default_indexes => false);
+ALTER TABLE long_c SET (timescaledb.compress, timescaledb.compress_segmentby = 'seg',
+                        timescaledb.compress_orderby = 'time', timescaledb.compress_index = 'minmax(lr)');
+ALTER TABLE budget_d SET (timescaledb.compress, timescaledb.compress_segmentby = 'seg',
+                          timescaledb.compress_orderby = 'time', timescaledb.compress_index = 'minmax(lr)');
+INSERT INTO long_c SELECT timestamptz '2026-02-01 00:00:00+00' + g * interval '1 second', 'c',
+                          counted_trange(repeat('a', 1500) || (g % 3), repeat('b', 1500) || (g % 3))
+  FROM generate_series(1, 1500) g;
+INSERT INTO budget_d SELECT timestamptz '2026-02-01 00:00:00+00' + g * interval '1 second', 'd',
+                            counted_trange(repeat('a', 440) || lpad((g % 200)::text, 3, '0'),
+                                           repeat('b', 440) || lpad((g % 200)::text, 3, '0'))
+  FROM generate_series(1, 2000) g;
+ANALYZE long_c;
+ANALYZE budget_d;
+SELECT octet_length(lr::text) > 3000 AS long_values FROM long_c LIMIT 1;
+SELECT octet_length(lr::text) BETWEEN 800 AND 1000 AS budget_values FROM budget_d LIMIT 1;
+SELECT * FROM on_off('long_c');
+SELECT * FROM on_off('budget_d');
+
+-- The sets rely on min/max keeping the FIRST of the values that compare equal (strict < and >): a
+-- value skipped as a repeat of one that did not become the min could otherwise have replaced it.
+-- A nondeterministic (case-insensitive) collation and numeric 1.0 / 1.00 compare equal with
+-- different bytes; min/max and blooms are the same on and off, and the min is the first one.
+CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE eq (time timestamptz NOT NULL, seg text, s text COLLATE ci, n numeric);
+SELECT count(*) FROM create_hypertable('eq', by_range('time', interval '100 days'), create_default_indexes => false);
+ALTER TABLE eq SET (timescaledb.compress, timescaledb.compress_segmentby = 'seg', timescaledb.compress_orderby = 'time',
+                    timescaledb.compress_index = 'minmax(s), bloom(s), minmax(n), bloom(n)');
+INSERT INTO eq SELECT timestamptz '2026-02-01 00:00:00+00' + g * interval '1 second', 'e',
+                      (ARRAY['A', 'a', 'B', 'A'])[g % 4 + 1], (ARRAY[1.0, 1.00, 2, 1.0])[g % 4 + 1]
+  FROM generate_series(0, 399) g;
+ANALYZE eq;
+SELECT batches, differences FROM on_off('eq');
+SELECT companion(show_chunks('eq')) AS comp \gset
+-- (minmax 1 is time, the orderby column)
+SELECT _strata_min_2, _strata_max_2, _strata_min_3, _strata_max_3 FROM :comp WHERE _strata_count > 0;
+SELECT count(*) AS a_rows FROM eq WHERE s = 'a';
+
 RESET search_path;
 DROP SCHEMA cs_rep CASCADE;

@@ -176,9 +176,15 @@ struct MinMax {
 // so add_row skips their comparisons and hashing: two text comparisons and a hash per row
 // were ~1/8 of the backend's instructions on fleet's device_id (docs/BENCHMARKS.md, branch
 // f-compress8). A column whose batches repeat few values is left out for a while.
+// The slots are allocated at the set's first value (a compressor made for direct COPY's
+// column-wise path, one per chunk it touches, never uses them), and each batch's copies are
+// bounded by kSeenBatchBytes: values met after that are compared and hashed like the others.
 constexpr uint32 kSeenSlots = 2048;           // a power of 2, at least 2 x kBatchRows
 constexpr uint32 kSeenOffBatches = 16;        // batches a column with few repeats is left out
 constexpr size_t kSeenMaxBytes = 1024;        // longer values are not remembered (nor copied)
+constexpr size_t kSeenBatchBytes = 64 * 1024;  // copies remembered per batch and column
+static_assert(kSeenSlots >= 2 * kBatchRows && (kSeenSlots & (kSeenSlots - 1)) == 0,
+              "kSeenSlots: a power of 2, at least 2 x kBatchRows (the set stops at half full)");
 struct SeenSlot {
   uint32 gen;  // the batch generation that filled it (others: empty)
   uint32 hash;
@@ -186,9 +192,11 @@ struct SeenSlot {
   const char* data;  // a copy in the compressor's batch_cxt
 };
 struct SeenValues {
-  SeenSlot* slots;
-  uint32 gen;   // the current batch's generation (from 1)
-  uint32 used;  // values inserted in the current batch
+  SeenSlot* slots;  // kSeenSlots, allocated in `cxt` at the first value (nullptr before)
+  MemoryContext cxt;
+  uint32 gen;    // the current batch's generation (from 1)
+  uint32 used;   // values inserted in the current batch
+  size_t bytes;  // bytes of their copies
   uint32 hits;  // values found in the current batch
   uint32 off;   // batches left during which the set is not used
 };
@@ -268,6 +276,13 @@ SourceColumn* find_source(SourceColumn* cols, int n, const char* name) {
   return nullptr;
 }
 
+// The data (builder) column of chunk attribute `attno`, or -1 (a segmentby column).
+int data_index(const Compressor* c, AttrNumber attno) {
+  for (int i = 0; i < c->ndata; ++i)
+    if (c->data[i].attno == attno) return i;
+  return -1;
+}
+
 AttrNumber companion_att(Relation rel, const char* name) {
   AttrNumber a = attnameAttNum(rel, name, false);
   if (a == InvalidAttrNumber) elog(ERROR, "columnstore: companion column \"%s\" missing", name);
@@ -304,14 +319,17 @@ void batch_metadata(Compressor* c, int rows, Datum* values, bool* nulls, bool co
 }
 
 // Whether the current batch already holds the value `v` (not NULL, by its bytes); if not, it is
-// remembered (a copy in `cxt`) unless the set is full or left out.
+// remembered (a copy in `cxt`) unless the set is full, over its bytes or left out.
 bool seen_values_add(SeenValues* s, const bridge::RowValue* v, MemoryContext cxt) {
   if (s->off > 0 || s->used >= kSeenSlots / 2 || v->len > kSeenMaxBytes) return false;
+  if (s->slots == nullptr) s->slots = (SeenSlot*)MemoryContextAllocZero(s->cxt, sizeof(SeenSlot) * kSeenSlots);
   const uint32 len = (uint32)v->len;
   const uint32 h = hash_bytes((const unsigned char*)v->data, (int)len);
   for (uint32 i = h & (kSeenSlots - 1);; i = (i + 1) & (kSeenSlots - 1)) {
     SeenSlot* e = &s->slots[i];
     if (e->gen != s->gen) {
+      if (s->bytes + len > kSeenBatchBytes) return false;  // (not remembered: compared and hashed)
+      s->bytes += len;
       char* copy = (char*)MemoryContextAlloc(cxt, Max(len, 1));
       memcpy(copy, v->data, len);
       *e = SeenSlot{s->gen, h, len, copy};
@@ -334,7 +352,12 @@ void seen_values_reset(SeenValues* s) {
     s->off = kSeenOffBatches;
   }
   s->gen++;
+  if (s->gen == 0) {  // wrapped: slots of generation 0 would look filled
+    if (s->slots != nullptr) memset(s->slots, 0, sizeof(SeenSlot) * kSeenSlots);
+    s->gen = 1;
+  }
   s->used = 0;
+  s->bytes = 0;
   s->hits = 0;
 }
 
@@ -506,7 +529,10 @@ int64 int_datum(Datum v, int16 len) {
   return len == 2 ? (int64)DatumGetInt16(v) : len == 4 ? (int64)DatumGetInt32(v) : DatumGetInt64(v);
 }
 
-// A non-NULL value into the current batch's min/max of `m`.
+// A non-NULL value into the current batch's min/max of `m`. The comparisons are strict (< and >):
+// among values that compare equal with different bytes (a nondeterministic collation, numeric
+// 1.0 / 1.00) the FIRST stays, which SeenValues relies on: a later repeat it skips could not
+// have replaced the min or max (columnstore_skip_repeats checks it).
 inline __attribute__((always_inline)) void minmax_add(Compressor* c, MinMax* m, Datum v) {
   const bool byval = m->col->type.typbyval;
   const int16 len = m->col->type.typlen;
@@ -776,9 +802,7 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
     const Oid t = m->col->typid;
     m->int_order = t == INT2OID || t == INT4OID || t == INT8OID || t == DATEOID || t == TIMESTAMPOID ||
                    t == TIMESTAMPTZOID;
-    m->data_col = -1;
-    for (int i = 0; i < c->ndata; ++i)
-      if (c->data[i].attno == m->col->attno) m->data_col = i;
+    m->data_col = data_index(c, m->col->attno);
     storage_min_column(k + 1, buf);
     m->min_att = companion_att(c->companion, buf);
     storage_max_column(k + 1, buf);
@@ -790,10 +814,8 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
   c->bloom = (Bloom*)palloc0(sizeof(Bloom) * (s->nbloom + 1));
   for (int k = 0; k < s->nbloom; ++k) {
     Bloom* b = &c->bloom[k];
-    b->builder_col = -1;
-    for (int i = 0; i < c->ndata; ++i)
-      if (strcmp(c->data[i].name, s->bloom[k]) == 0) b->builder_col = i;
     SourceColumn* col = find_source(cols, ncols, s->bloom[k]);
+    b->builder_col = data_index(c, col->attno);
     TypeCacheEntry* tc = lookup_type_cache(col->typid, TYPECACHE_HASH_EXTENDED_PROC_FINFO);
     if (!OidIsValid(tc->hash_extended_proc_finfo.fn_oid))
       ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
@@ -811,7 +833,7 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
     for (int k = 0; k < c->nbloom; ++k) wanted |= c->bloom[k].builder_col == i;
     if (!wanted || c->data[i].type.typbyval || !guc_compression_skip_repeats) continue;
     c->seen[i] = (SeenValues*)palloc0(sizeof(SeenValues));
-    c->seen[i]->slots = (SeenSlot*)palloc0(sizeof(SeenSlot) * kSeenSlots);
+    c->seen[i]->cxt = CurrentMemoryContext;
     c->seen[i]->gen = 1;
     c->seen_cols[c->nseen++] = i;
   }

@@ -243,9 +243,11 @@ void define_settings() {
                            &columnstore::guc_compression_prefault_memory, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
   DefineCustomBoolVariable("strata.compression_skip_repeats",
-                           "Has compress_chunk skip the min/max comparisons and bloom hashing of a value its batch "
+                           "Has compression skip the min/max comparisons and bloom hashing of a value its batch "
                            "already holds (by its bytes).",
-                           "Off, every value is compared and hashed (the same batches either way).",
+                           "Applies to compress_chunk, recompression and direct COPY's row-by-row path; by-reference "
+                           "types, values up to 1 kB, at most 64 kB of them per column and batch. Off, every value is "
+                           "compared and hashed (the same batches either way).",
                            &columnstore::guc_compression_skip_repeats, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
   DefineCustomBoolVariable("strata.compression_reuse_memory",

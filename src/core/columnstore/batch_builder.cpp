@@ -32,6 +32,19 @@ bool any_type(ColumnType) { return true; }
 // branch f-compress8). resize leaves the new bytes for the caller to write.
 class ByteArena {
  public:
+  ByteArena() = default;
+  // (a moved-from arena is empty: its size and capacity go with the buffer)
+  ByteArena(ByteArena&& o) noexcept : buf_(std::move(o.buf_)), size_(o.size_), cap_(o.cap_) { o.size_ = o.cap_ = 0; }
+  ByteArena& operator=(ByteArena&& o) noexcept {
+    if (this == &o) return *this;
+    buf_ = std::move(o.buf_);
+    size_ = o.size_;
+    cap_ = o.cap_;
+    o.size_ = o.cap_ = 0;
+    return *this;
+  }
+  ByteArena(const ByteArena&) = delete;
+  ByteArena& operator=(const ByteArena&) = delete;
   char* data() { return buf_.get(); }
   const char* data() const { return buf_.get(); }
   size_t size() const { return size_; }
