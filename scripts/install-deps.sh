@@ -5,10 +5,11 @@ set -euo pipefail
 # pg_prove comes from libtap-parser-sourcehandler-pgtap-perl, which postgresql-15-pgtap only
 # recommends (and recommended packages are not installed here): it is named explicitly.
 # postgresql-15-tdigest and postgresql-15-hll are the sketches strata's rollups use (percentiles,
-# distinct counts); the test suite exercises them.
+# distinct counts); the test suite exercises them. faketime (libfaketime) is for test/flaky.sh's
+# FAKE_TIME mode (a server clock near hour and day boundaries), not the suite.
 PKGS=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
       postgresql-15-tdigest postgresql-15-hll pgbouncer libzstd-dev zstd cmake g++ make pkg-config libgtest-dev libbenchmark-dev clang
-      libclang-rt-14-dev libipc-run-perl python3 procps util-linux)
+      libclang-rt-14-dev libipc-run-perl python3 procps util-linux faketime)
 # The client tests (test/clients) need node and npm: Debian's packages when there is no node (a
 # node installed otherwise, e.g. NodeSource's, which bundles npm, is used as it is).
 if ! command -v node >/dev/null 2>&1; then PKGS+=(nodejs npm); elif ! command -v npm >/dev/null 2>&1; then PKGS+=(npm); fi

@@ -10,7 +10,7 @@
 #                    (every cached plan of every database is invalidated) every 0.2 s.
 #   FAKE_TIME=HH:MM:SS[ xSPEED]
 #                    starts the server for each test with its clock at HH:MM:SS UTC of today (through
-#                    libfaketime: apt-get install faketime), running SPEED times as fast, e.g.
+#                    libfaketime, installed by scripts/install-deps.sh), running SPEED times as fast, e.g.
 #                    FAKE_TIME='23:59:30 x10' to cross the end of a day (and of an hour) within a test.
 #   ROUNDS=N         runs the list N times (default 1).
 #   PORT, DIR        the cluster's port (55397) and directory (/tmp/strata-flaky-<checkout>).
