@@ -19,6 +19,7 @@
 #include "pg/handlers.hpp"
 #include "planner/lazy_locks.hpp"
 #include "planner/projection.hpp"
+#include "planner/realtime_union.hpp"
 #include "planner/restrict.hpp"
 #include "planner/planner.hpp"
 
@@ -63,6 +64,7 @@ struct SyscacheHandler {
 // planner_hook. "before" handlers may change the query tree; then the previous planner hook (or
 // standard_planner) plans; "after" handlers may change the plan.
 constexpr PlannerBefore kPlannerBefore[] = {
+    pull_up_realtime_materialized_side,  // planner: a real-time aggregate's materialized branch joins its UNION ALL's appendrel
     mark_hypertable_rtes,  // planner: strata, not PostgreSQL, expands hypertables
 };
 constexpr PlannerAfter kPlannerAfter[] = {
@@ -90,6 +92,7 @@ constexpr RelationInfoHandler kGetRelationInfo[] = {
 
 // set_rel_pathlist_hook: after the previous hook.
 constexpr RelPathlistHandler kSetRelPathlist[] = {
+    level_realtime_member_quals,  // planner: a pulled-up real-time branch's leakproof quals at one security level
     expand_hypertable_rel,  // planner: the chunks that the restrictions can match, ChunkAppend
     plan_compressed_chunk_dml_target,  // planner: UPDATE/DELETE/MERGE of compressed chunks (columnstore)
 };

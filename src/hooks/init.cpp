@@ -24,6 +24,7 @@
 #include "planner/lazy_locks.hpp"
 #include "planner/planner.hpp"
 #include "planner/projection.hpp"
+#include "planner/realtime_union.hpp"
 
 extern "C" {
 #include "utils/guc.h"
@@ -64,6 +65,12 @@ void define_settings() {
                            "Applies to plain SELECTs of one hypertable ordered by its time column with a LIMIT.",
                            &guc_enable_chunk_plan_copies, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomBoolVariable("strata.enable_realtime_pullup",
+                           "Plans the materialized side of a real-time continuous aggregate's view as a member of its UNION ALL.",
+                           "Its watermark clause becomes a restriction of the materialization hypertable, so that "
+                           "PostgreSQL pulls the branch up instead of planning it as a sub-query; not when the query "
+                           "has quals that are not leakproof.",
+                           &guc_enable_realtime_pullup, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_chunk_projection",
                            "Computes a SELECT's projection in the chunks' scans instead of a Result above them.",
                            nullptr, &guc_enable_chunk_projection, true, PGC_USERSET, 0, nullptr,

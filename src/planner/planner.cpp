@@ -14,6 +14,7 @@
 #include "planner/chunk_append.hpp"
 #include "planner/chunk_merge.hpp"
 #include "planner/dml.hpp"
+#include "planner/realtime_union.hpp"
 #include "planner/restrict.hpp"
 #include "planner/skip_scan.hpp"
 
@@ -281,7 +282,8 @@ void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo
     rte->ctename = pstrdup(kExpandMarker);
     if (inhparent) {
       rte->inh = false;
-      if (!parent_needs_no_indexes(root, relid, rel)) get_relation_info(root, relid, false, rel);
+      if (!parent_needs_no_indexes(root, relid, rel) && !realtime_member_needs_no_indexes(root, relid, rel))
+        get_relation_info(root, relid, false, rel);
       prefill_parent_widths(relid, rel);
       return;
     }

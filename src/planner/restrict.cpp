@@ -450,6 +450,8 @@ bool monotonic_now_lower_bound(PlannerInfo* root, Node* expr, int64* lower, bool
   return true;
 }
 
+}  // namespace
+
 // _strata_internal.cagg_watermark(...) (the raw side of a real-time continuous aggregate): the
 // watermark never decreases (src/caggs), so its value now is a plan-time lower bound for every
 // later execution of the plan too.
@@ -458,6 +460,8 @@ bool is_cagg_watermark(Node* expr) {
   Oid f = ((FuncExpr*)expr)->funcid;
   return get_func_namespace(f) == internal_namespace_oid() && strcmp(get_func_name(f), "cagg_watermark") == 0;
 }
+
+namespace {
 
 // The planning-time value of a cagg_watermark(...) call (is_cagg_watermark), false when it is NULL
 // or not computable now. With constant arguments (always so in a real-time aggregate's view) the
@@ -674,8 +678,12 @@ struct CoveringBound {
   int64 widen;
 };
 
+// (A clause above security level 0, below a table's row security or a security qual, counts when it
+// is leakproof: it may be evaluated before those, or not at all. The materialized side of a
+// real-time aggregate, realtime_union.cpp, gets the query's clauses at level 1.)
 bool clause_covering_bound(const MatchContext& m, RestrictInfo* rinfo, const Hypertable* ht, CoveringBound* out) {
-  if (rinfo->pseudoconstant || rinfo->security_level != 0 || !IsA(rinfo->clause, OpExpr)) return false;
+  if (rinfo->pseudoconstant || (rinfo->security_level != 0 && !rinfo->leakproof) || !IsA(rinfo->clause, OpExpr))
+    return false;
   OpExpr* op = (OpExpr*)rinfo->clause;
   Node* clause = (Node*)op;
   // (a bucket comparison is matched as the same comparison of the time column itself, over the

@@ -60,6 +60,9 @@ void planner_op_cache_invalidated(int cache_id, uint32 hash_value);
 void time_restriction_analyze(PlannerInfo* root, RelOptInfo* rel, const Hypertable* ht,
                               TimeRestriction* out);
 
+// Whether expr is a call of _strata_internal.cagg_watermark(...) (a continuous aggregate's watermark).
+bool is_cagg_watermark(Node* expr);
+
 // A `time < cagg_watermark(...)` (or <=) restriction of a hypertable (the materialized side of a
 // real-time continuous aggregate): the watermark's planning-time value, the clause, its strategy and
 // the compared expression.
