@@ -455,10 +455,18 @@ bool monotonic_now_lower_bound(PlannerInfo* root, Node* expr, int64* lower, bool
 // _strata_internal.cagg_watermark(...) (the raw side of a real-time continuous aggregate): the
 // watermark never decreases (src/caggs), so its value now is a plan-time lower bound for every
 // later execution of the plan too.
+// (The function found last is remembered until a pg_proc invalidation, planner_op_cache_invalidated:
+// two catalog lookups less per call.)
+static Oid known_cagg_watermark = InvalidOid;
+
 bool is_cagg_watermark(Node* expr) {
   if (expr == nullptr || !IsA(expr, FuncExpr)) return false;
   Oid f = ((FuncExpr*)expr)->funcid;
-  return get_func_namespace(f) == internal_namespace_oid() && strcmp(get_func_name(f), "cagg_watermark") == 0;
+  if (f == known_cagg_watermark) return true;
+  if (get_func_namespace(f) != internal_namespace_oid() || strcmp(get_func_name(f), "cagg_watermark") != 0)
+    return false;
+  known_cagg_watermark = f;
+  return true;
 }
 
 namespace {
@@ -825,6 +833,7 @@ bool has_cagg_watermark_lower_bound(List* runtime, const Hypertable* ht) {
 }
 
 void planner_op_cache_invalidated(int, uint32) {
+  known_cagg_watermark = InvalidOid;
   op_facts_used = 0;
   op_facts_generation++;
 }
