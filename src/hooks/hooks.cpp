@@ -94,6 +94,7 @@ constexpr RelationInfoHandler kGetRelationInfo[] = {
 constexpr RelPathlistHandler kSetRelPathlist[] = {
     level_realtime_member_quals,  // planner: a pulled-up real-time branch's leakproof quals at one security level
     expand_hypertable_rel,  // planner: the chunks that the restrictions can match, ChunkAppend
+    gather_realtime_member,  // planner: a pulled-up real-time branch keeps its Gather paths
     plan_compressed_chunk_dml_target,  // planner: UPDATE/DELETE/MERGE of compressed chunks (columnstore)
 };
 

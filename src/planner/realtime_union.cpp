@@ -36,6 +36,7 @@ extern "C" {
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/paths.h"
 #include "utils/syscache.h"
 }
 
@@ -217,6 +218,13 @@ void level_realtime_member_quals(PlannerInfo* root, RelOptInfo* rel, Index rti, 
   }
   foreach (lc, rel->baserestrictinfo) ((RestrictInfo*)lfirst(lc))->security_level = 0;
   rel->baserestrict_min_security = 0;
+}
+
+void gather_realtime_member(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
+  if (rte->securityQuals == NIL || rel->reloptkind != RELOPT_OTHER_MEMBER_REL || rel->partial_pathlist == NIL ||
+      !rel->consider_parallel || !is_realtime_member_rte(rte))
+    return;
+  generate_useful_gather_paths(root, rel, false);
 }
 
 void pull_up_realtime_materialized_side(const pg::PlannerCall* call) {

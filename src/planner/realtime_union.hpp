@@ -31,4 +31,10 @@ bool realtime_member_needs_no_indexes(PlannerInfo* root, Oid relid, RelOptInfo* 
 // PostgreSQL's leakproofness check per clause and chunk (make_restrictinfo).
 void level_realtime_member_quals(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte);
 
+// set_rel_pathlist, after the expansion: as a sub-query of its own the materialized side could be
+// read in parallel under a Gather of its own (PostgreSQL gathers base rels only, and the view's
+// Append cannot be parallel: its aggregated branch has a Gather of its own or is not parallel-safe);
+// as a member it gets the same Gather paths, so that its plan is as good as before.
+void gather_realtime_member(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte);
+
 }  // namespace strata
