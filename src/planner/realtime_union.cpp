@@ -7,8 +7,8 @@
 // level, but pulls up a member sub-query only when it has no WHERE clause (prepjointree.c,
 // is_safe_append_member: an appendrel has no place for a member's quals). So the materialized
 // branch, with its watermark clause, was planned as a sub-query of its own (a second
-// subquery_planner, its plan copied by set_plan_references): ~5% of the view's planning with 1,000
-// raw chunks. Before planning, its WHERE clause moves into the materialization hypertable's range
+// subquery_planner, its plan copied by set_plan_references, a Subquery Scan and a Result per row
+// when executed). Before planning, its WHERE clause moves into the materialization hypertable's range
 // table entry as a security qual, PostgreSQL's own place for a member's restrictions (row-level
 // security on a UNION ALL member's table, inherit.c apply_child_basequals): the branch is then
 // pulled up, and the clause is still enforced by PostgreSQL, as part of the hypertable rel's
@@ -47,8 +47,9 @@ bool guc_enable_realtime_pullup = true;
 namespace {
 
 // The materialized branch of a real-time aggregate's view: the left leaf of a UNION ALL whose
-// query reads one table (not ONLY, no row security) under exactly `Var < cagg_watermark(...)`.
-// Returns the leaf's query, or nullptr.
+// query reads one table (not ONLY, no row security) under exactly one comparison of a column with
+// cagg_watermark(...) (the view writes `bucket < cagg_watermark(...)`). Returns the leaf's query, or
+// nullptr.
 Query* realtime_materialized_leaf(Query* q) {
   auto* op = (SetOperationStmt*)q->setOperations;
   if (!IsA(op, SetOperationStmt) || op->op != SETOP_UNION || !op->all || !IsA(op->larg, RangeTblRef)) return nullptr;
@@ -238,6 +239,7 @@ void pull_up_realtime_materialized_side(const pg::PlannerCall* call) {
   ListCell* lc;
   foreach (lc, s.leaves) {
     Query* leaf = (Query*)lfirst(lc);
+    if (leaf->jointree->quals == nullptr) continue;  // (reached twice)
     RangeTblEntry* rte = (RangeTblEntry*)linitial(leaf->rtable);
     rte->securityQuals = list_make1(leaf->jointree->quals);
     leaf->jointree->quals = nullptr;
