@@ -82,6 +82,7 @@ struct Scan {
   List* leaves;      // Query* of materialized branches to pull up
   bool leaky;        // some qual that may reach a view's level can leak
   bool top;          // at the statement's own level (its target list is not a qual)
+  bool check_leaks;  // (a first walk only looks for views: a statement without one pays no leak checks)
 };
 
 bool scan_walker(Node* node, void* context);
@@ -134,7 +135,7 @@ bool inlinable_function_rte(const RangeTblEntry* rte) {
 void scan_query(Query* q, Scan* s) {
   const bool top = s->top;
   s->top = false;
-  if (!s->leaky && (jointree_quals_leak((Node*)q->jointree) ||
+  if (s->check_leaks && !s->leaky && (jointree_quals_leak((Node*)q->jointree) ||
                     (q->havingQual != nullptr && contain_leaked_vars(q->havingQual)) ||
                     (!top && target_list_leaks(q->targetList))))
     s->leaky = true;
@@ -143,11 +144,11 @@ void scan_query(Query* q, Scan* s) {
   ListCell* lc;
   foreach (lc, q->rtable) {
     RangeTblEntry* rte = (RangeTblEntry*)lfirst(lc);
-    if (rte->rtekind == RTE_FUNCTION && !s->leaky && inlinable_function_rte(rte)) s->leaky = true;
+    if (rte->rtekind == RTE_FUNCTION && s->check_leaks && !s->leaky && inlinable_function_rte(rte)) s->leaky = true;
     if (rte->rtekind != RTE_SUBQUERY || rte->subquery == mat_leaf) continue;
     if (mat_leaf != nullptr) {
       // the aggregated branch (and anything else under the view): leave its views alone
-      Scan inner{NIL, true, false};
+      Scan inner{NIL, true, false, false};
       scan_query(rte->subquery, &inner);
       continue;
     }
@@ -233,9 +234,12 @@ void pull_up_realtime_materialized_side(const pg::PlannerCall* call) {
   if (!guc_enable_realtime_pullup || parse->commandType != CMD_SELECT || !has_set_operations(parse) ||
       !extension_is_active())
     return;
-  Scan s{NIL, false, true};
+  Scan views{NIL, false, true, false};
+  scan_query(parse, &views);
+  if (views.leaves == NIL) return;
+  Scan s{NIL, false, true, true};
   scan_query(parse, &s);
-  if (s.leaves == NIL || s.leaky) return;
+  if (s.leaky) return;
   ListCell* lc;
   foreach (lc, s.leaves) {
     Query* leaf = (Query*)lfirst(lc);
