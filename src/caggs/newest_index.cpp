@@ -3,15 +3,16 @@
 // no writer recorded it (a fresh aggregate over existing rows, newest.cpp). Without it the
 // refresh reads every row of the newest chunk once for max(time) and then again to aggregate it.
 //
-// Two index shapes qualify: the time column first (one backward descent), or second after one
-// prefix column, as in (device, time) or (account, time): a backward skip scan that takes, from
-// the greatest prefix value down, the first visible entry below the previous prefix value (each
-// is the newest visible row of its prefix value), one descent per distinct prefix value. The scan
+// Two index shapes qualify: the time column first (one descent), or second after one prefix
+// column, as in (device, time DESC) or (account, time): a skip scan that takes, for each prefix
+// value in turn, the first visible entry past the previous prefix value in the direction in which
+// time descends (each is the newest visible row of its prefix value), one descent per distinct
+// prefix value. The scan
 // gives up (the caller reads the rows) past a budget of descents proportional to the chunk's
 // pages, and an index whose prefix column has more distinct values than that budget (its
 // statistics) is not tried. Visibility is the heap's under a fresh snapshot, as the SQL read's.
 // Only for a whole plain heap chunk (no columnstore part, no row-level security: the value is
-// the same as the SQL read's) and plain key columns in ascending order with NULLs last.
+// the same as the SQL read's) and plain key columns, in either order.
 #include "caggs/internal.hpp"
 
 extern "C" {
@@ -49,14 +50,14 @@ double distinct_values(Relation rel, AttrNumber attno) {
   const float4 d = reinterpret_cast<Form_pg_statistic>(GETSTRUCT(tup))->stadistinct;
   ReleaseSysCache(tup);
   if (d > 0) return d;
-  if (d < 0 && rel->rd_rel->reltuples > 0) return -d * rel->rd_rel->reltuples;
+  if (d < 0 && rel->rd_rel->reltuples >= 0) return -d * rel->rd_rel->reltuples;  // (-1: never counted)
   return -1;
 }
 
-// Whether key column `col` of index `idx` is plain heap column `attno`, ascending, NULLs last.
-bool plain_asc_key(Relation idx, int col, AttrNumber attno) {
-  return idx->rd_index->indkey.values[col] == attno && (idx->rd_indoption[col] & (INDOPTION_DESC | INDOPTION_NULLS_FIRST)) == 0;
-}
+// Whether key column `col` of index `idx` is plain heap column `attno`.
+bool plain_key(Relation idx, int col, AttrNumber attno) { return idx->rd_index->indkey.values[col] == attno; }
+
+bool desc_key(Relation idx, int col) { return (idx->rd_indoption[col] & INDOPTION_DESC) != 0; }
 
 // Whether the time column's key of `idx` (column `col`) orders by the time type's own btree order.
 bool time_order(Relation idx, int col, Oid time_type) {
@@ -77,13 +78,12 @@ Oid pick_index(Relation rel, AttrNumber tattno, Oid time_type, double budget, bo
     const Form_pg_index ix = idx->rd_index;
     const bool usable = idx->rd_rel->relam == BTREE_AM_OID && ix->indisvalid && ix->indisready && ix->indislive &&
                         heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, nullptr);
-    if (usable && plain_asc_key(idx, 0, tattno) && time_order(idx, 0, time_type)) {
+    if (usable && plain_key(idx, 0, tattno) && time_order(idx, 0, time_type)) {
       index_close(idx, NoLock);
       *prefix = false;
       return lfirst_oid(lc);
     }
-    if (usable && ix->indnkeyatts >= 2 && ix->indkey.values[0] != 0 && plain_asc_key(idx, 0, ix->indkey.values[0]) &&
-        plain_asc_key(idx, 1, tattno) && time_order(idx, 1, time_type)) {
+    if (usable && ix->indnkeyatts >= 2 && ix->indkey.values[0] != 0 && plain_key(idx, 1, tattno) && time_order(idx, 1, time_type)) {
       const double d = distinct_values(rel, ix->indkey.values[0]);
       if (d >= 0 && d <= budget && (!OidIsValid(best) || d < best_distinct)) {
         best = lfirst_oid(lc);
@@ -126,8 +126,15 @@ bool chunk_newest_by_index(Oid chunk_relid, const Hypertable* ht, bool* found, i
   bool have = false;
   int64 newest = 0;
   int64 descents = 0;
-  // Each descent has one key on the prefix column: first its NULLs (which sort last), then below
-  // the prefix value of the previous entry ("IS NOT NULL" after the NULLs).
+  // The newest entry of a prefix value comes first backward (time ascending) or forward (time
+  // descending). Each descent has one key on the prefix column: first its NULLs, then its other
+  // values ("IS NOT NULL"), then the values not reached yet, past the previous one: below it when
+  // the scan runs towards smaller values (backward over an ascending prefix, forward over a
+  // descending one), above it otherwise.
+  const int tcol = prefix ? 1 : 0;
+  const ScanDirection dir = desc_key(idx, tcol) ? ForwardScanDirection : BackwardScanDirection;
+  const StrategyNumber next = (dir == BackwardScanDirection) != desc_key(idx, 0) ? BTLessStrategyNumber
+                                                                                 : BTGreaterStrategyNumber;
   enum { kIsNull, kNotNull, kBelow } bound = kIsNull;
   Datum below = 0;
   const Form_pg_attribute pattr = TupleDescAttr(RelationGetDescr(rel), pattno - 1);
@@ -137,16 +144,16 @@ bool chunk_newest_by_index(Oid chunk_relid, const Hypertable* ht, bool* found, i
                              InvalidStrategy, InvalidOid, InvalidOid, InvalidOid, 0);
     } else if (prefix) {
       const Oid opfamily = idx->rd_opfamily[0], type = idx->rd_opcintype[0];
-      const Oid op = get_opfamily_member(opfamily, type, type, BTLessStrategyNumber);
+      const Oid op = get_opfamily_member(opfamily, type, type, next);
       if (!OidIsValid(op)) {
         complete = false;
         break;
       }
-      ScanKeyInit(&key, 1, BTLessStrategyNumber, get_opcode(op), below);
+      ScanKeyInit(&key, 1, next, get_opcode(op), below);
       key.sk_collation = idx->rd_indcollation[0];
     }
     index_rescan(scan, prefix ? &key : nullptr, prefix ? 1 : 0, nullptr, 0);
-    if (!index_getnext_slot(scan, BackwardScanDirection, slot)) {
+    if (!index_getnext_slot(scan, dir, slot)) {
       if (prefix && bound == kIsNull) {
         bound = kNotNull;
         continue;
@@ -155,7 +162,7 @@ bool chunk_newest_by_index(Oid chunk_relid, const Hypertable* ht, bool* found, i
     }
     bool isnull;
     const Datum t = slot_getattr(slot, tattno, &isnull);
-    if (isnull) {  // (NULLs sort last: the newest of this prefix value is behind it; a hypertable has none)
+    if (isnull) {  // (the newest of this prefix value may be past its NULLs; a hypertable has none)
       complete = false;
       break;
     }
