@@ -41,50 +41,28 @@ CREATE VIEW state AS
 CREATE FUNCTION index_scans() RETURNS bigint LANGUAGE sql AS $$
   SELECT coalesce(sum(idx_scan), 0)::bigint FROM pg_stat_user_indexes
    WHERE relid IN (SELECT c FROM show_chunks('m') c) $$;
+CREATE TABLE scans (k text, n bigint);
+CREATE VIEW step_scans AS
+  SELECT (SELECT n FROM scans WHERE k = 's1') - (SELECT n FROM scans WHERE k = 's0') AS index_scans_off,
+         (SELECT n FROM scans WHERE k = 's2') - (SELECT n FROM scans WHERE k = 's1') AS index_scans_on;
+\set step 'SELECT FROM pg_stat_force_next_flush(); TRUNCATE scans; INSERT INTO scans SELECT ''s0'', index_scans(); SET strata.cagg_refresh_newest_by_index = off; CALL refresh_continuous_aggregate(''agg_off'', NULL, NULL); RESET strata.cagg_refresh_newest_by_index; SELECT FROM pg_stat_force_next_flush(); INSERT INTO scans SELECT ''s1'', index_scans(); CALL refresh_continuous_aggregate(''agg_on'', NULL, NULL); SELECT FROM pg_stat_force_next_flush(); INSERT INTO scans SELECT ''s2'', index_scans(); SELECT * FROM step_scans, state;'
 
--- Each step refreshes agg_off with the index read off, then agg_on with it on, counting the scans
+-- Each step (:step) refreshes agg_off with the index read off, then agg_on with it on, counting the scans
 -- of the raw chunks' indexes in each refresh (with the (time DESC) index the batches' aggregation
 -- makes 2 of its own, in both).
 -- (dev, time): NULLs (none), IS NOT NULL (c), below c (b: its dead newest entry passed over), below
 -- b (a), below a (none): 5 descents; the window ends after the newest live row (17:20).
-SELECT index_scans() AS s0 \gset
-SET strata.cagg_refresh_newest_by_index = off;
-CALL refresh_continuous_aggregate('agg_off', NULL, NULL);
-RESET strata.cagg_refresh_newest_by_index;
-SELECT pg_stat_force_next_flush() \gset
-SELECT index_scans() AS s1 \gset
-CALL refresh_continuous_aggregate('agg_on', NULL, NULL);
-SELECT pg_stat_force_next_flush() \gset
-SELECT :s1 - :s0 AS index_scans_off, index_scans() - :s1 AS index_scans_on;
-SELECT * FROM state;
+:step
 
 -- The newest row has a NULL prefix: the first descent finds it.
 INSERT INTO m VALUES ('2024-01-03 20:10', NULL, 1), ('2024-01-03 19:00', 'c', 1);
-SELECT index_scans() AS s0 \gset
-SET strata.cagg_refresh_newest_by_index = off;
-CALL refresh_continuous_aggregate('agg_off', NULL, NULL);
-RESET strata.cagg_refresh_newest_by_index;
-SELECT pg_stat_force_next_flush() \gset
-SELECT index_scans() AS s1 \gset
-CALL refresh_continuous_aggregate('agg_on', NULL, NULL);
-SELECT pg_stat_force_next_flush() \gset
-SELECT :s1 - :s0 AS index_scans_off, index_scans() - :s1 AS index_scans_on;
-SELECT * FROM state;
+:step
 
 -- (time DESC) only: one forward descent.
 DROP INDEX m_dev_time;
 CREATE INDEX m_time ON m (time DESC);
 INSERT INTO m VALUES ('2024-01-03 21:30', 'a', 1);
-SELECT index_scans() AS s0 \gset
-SET strata.cagg_refresh_newest_by_index = off;
-CALL refresh_continuous_aggregate('agg_off', NULL, NULL);
-RESET strata.cagg_refresh_newest_by_index;
-SELECT pg_stat_force_next_flush() \gset
-SELECT index_scans() AS s1 \gset
-CALL refresh_continuous_aggregate('agg_on', NULL, NULL);
-SELECT pg_stat_force_next_flush() \gset
-SELECT :s1 - :s0 AS index_scans_off, index_scans() - :s1 AS index_scans_on;
-SELECT * FROM state;
+:step
 
 -- (dev DESC, time DESC), as a space column's index: forward, each descent below the previous
 -- value (NULLs first in this index).
@@ -92,62 +70,27 @@ DROP INDEX m_time;
 CREATE INDEX m_dev_desc_time ON m (dev DESC, time DESC);
 ANALYZE m;
 INSERT INTO m VALUES ('2024-01-03 22:40', 'b', 1), ('2024-01-03 22:50', NULL, 1);
-SELECT index_scans() AS s0 \gset
-SET strata.cagg_refresh_newest_by_index = off;
-CALL refresh_continuous_aggregate('agg_off', NULL, NULL);
-RESET strata.cagg_refresh_newest_by_index;
-SELECT pg_stat_force_next_flush() \gset
-SELECT index_scans() AS s1 \gset
-CALL refresh_continuous_aggregate('agg_on', NULL, NULL);
-SELECT pg_stat_force_next_flush() \gset
-SELECT :s1 - :s0 AS index_scans_off, index_scans() - :s1 AS index_scans_on;
-SELECT * FROM state;
+:step
 
 -- A new chunk whose prefix column has no statistics: the index is not used (the rows are read).
 INSERT INTO m VALUES ('2024-01-04 02:15', 'c', 1), ('2024-01-04 01:00', 'a', 1);
-SELECT index_scans() AS s0 \gset
-SET strata.cagg_refresh_newest_by_index = off;
-CALL refresh_continuous_aggregate('agg_off', NULL, NULL);
-RESET strata.cagg_refresh_newest_by_index;
-SELECT pg_stat_force_next_flush() \gset
-SELECT index_scans() AS s1 \gset
-CALL refresh_continuous_aggregate('agg_on', NULL, NULL);
-SELECT pg_stat_force_next_flush() \gset
-SELECT :s1 - :s0 AS index_scans_off, index_scans() - :s1 AS index_scans_on;
-SELECT * FROM state;
+:step
 
 -- Statistics: the index is used; newest chunks left with dead entries only are passed over for
 -- the one below (2 + 2 + 5 descents).
 INSERT INTO m VALUES ('2024-01-05 03:00', 'z', 1);
 ANALYZE m;
 DELETE FROM m WHERE time >= '2024-01-04';
-SELECT index_scans() AS s0 \gset
-SET strata.cagg_refresh_newest_by_index = off;
-CALL refresh_continuous_aggregate('agg_off', NULL, NULL);
-RESET strata.cagg_refresh_newest_by_index;
-SELECT pg_stat_force_next_flush() \gset
-SELECT index_scans() AS s1 \gset
-CALL refresh_continuous_aggregate('agg_on', NULL, NULL);
-SELECT pg_stat_force_next_flush() \gset
-SELECT :s1 - :s0 AS index_scans_off, index_scans() - :s1 AS index_scans_on;
-SELECT * FROM state;
+:step
 
 -- (v, time), v nearly unique: more distinct values in the 2024-01-03 chunk than descents allowed
 -- (64 in so small a chunk): not used there, the rows are read (2 + 2 descents above it).
 DROP INDEX m_dev_desc_time;
 CREATE INDEX m_v_time ON m (v, time);
-SELECT index_scans() AS s0 \gset
-SET strata.cagg_refresh_newest_by_index = off;
-CALL refresh_continuous_aggregate('agg_off', NULL, NULL);
-RESET strata.cagg_refresh_newest_by_index;
-SELECT pg_stat_force_next_flush() \gset
-SELECT index_scans() AS s1 \gset
-CALL refresh_continuous_aggregate('agg_on', NULL, NULL);
-SELECT pg_stat_force_next_flush() \gset
-SELECT :s1 - :s0 AS index_scans_off, index_scans() - :s1 AS index_scans_on;
-SELECT * FROM state;
+:step
 
-DROP VIEW state;
+DROP VIEW step_scans, state;
+DROP TABLE scans;
 DROP MATERIALIZED VIEW agg_on;
 DROP MATERIALIZED VIEW agg_off;
 DROP TABLE m CASCADE;
