@@ -7,10 +7,9 @@
 // column, as in (device, time DESC) or (account, time): a skip scan that takes, for each prefix
 // value in turn, the first visible entry past the previous prefix value in the direction in which
 // time descends (each is the newest visible row of its prefix value), one descent per distinct
-// prefix value. The scan
-// gives up (the caller reads the rows) past a budget of descents proportional to the chunk's
-// pages, and an index whose prefix column has more distinct values than that budget (its
-// statistics) is not tried. Visibility is the heap's under a fresh snapshot, as the SQL read's.
+// prefix value. The scan gives up (the caller reads the rows) past a budget of descents
+// proportional to the chunk's pages, and an index whose prefix column has more distinct values
+// than that budget (its statistics) is not tried. Visibility is the heap's under a fresh snapshot, as the SQL read's.
 // Only for a whole plain heap chunk (no columnstore part, no row-level security: the value is
 // the same as the SQL read's) and plain key columns, in either order.
 #include "caggs/internal.hpp"
@@ -108,7 +107,8 @@ bool chunk_newest_by_index(Oid chunk_relid, const Hypertable* ht, bool* found, i
     return false;
   }
   const AttrNumber tattno = get_attnum(chunk_relid, NameStr(ht->time_column));
-  // Descents allowed: one per 16 heap pages (a descent and its heap fetch touch a few pages).
+  // Descents allowed: one per 16 heap pages (a descent and its heap fetch touch a few pages; the
+  // rows' read touches every page once).
   const double budget = Max(64.0, static_cast<double>(RelationGetNumberOfBlocks(rel)) / 16);
   bool prefix = false;
   const Oid index_oid = tattno > 0 ? pick_index(rel, tattno, ht->time_type, budget, &prefix) : InvalidOid;
