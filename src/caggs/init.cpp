@@ -24,6 +24,7 @@ extern bool guc_cagg_incremental;
 extern bool guc_cagg_refresh_rowstore_agg;
 extern bool guc_cagg_refresh_cached_newest;
 extern bool guc_cagg_refresh_bulk_write;
+extern bool guc_cagg_refresh_newest_by_index;
 
 void caggs_wrap_utility(const pg::UtilityCall* c) {
   if (!caggs_process_utility(c->pstmt, c->query_string, c->read_only_tree, c->context, c->params, c->query_env,
@@ -61,6 +62,11 @@ void caggs_init() {
                            "memory, where writers record it, instead of reading the newest raw rows (needs strata "
                            "in shared_preload_libraries).",
                            nullptr, &guc_cagg_refresh_cached_newest, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.cagg_refresh_newest_by_index",
+                           "Continuous aggregate refreshes with an open end that must read the newest raw chunk "
+                           "for its newest time read it through a btree index holding the time column (first, or "
+                           "second after a column with few distinct values) instead of reading every row.",
+                           nullptr, &guc_cagg_refresh_newest_by_index, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.cagg_refresh_bulk_write",
                            "Continuous aggregate refreshes write their rows straight into the materialization's "
                            "chunks, and a batch over chunks that do not exist yet fills each new chunk and builds "

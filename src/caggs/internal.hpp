@@ -167,6 +167,10 @@ bool newest_lookup(const Cagg* c, int64* out);
 void newest_found(const Cagg* c, int64 newest);
 // CREATE of aggregate `mat_id`: forgets what an earlier aggregate of that id left.
 void newest_reset(int32 mat_id);
+// The newest time of the rows of plain raw chunk `chunk_relid` of `ht` (all of them), read through
+// a btree index holding the time column (newest_index.cpp): *found false when it has none. False
+// when no index qualifies or the scan gave up (then read the rows).
+bool chunk_newest_by_index(Oid chunk_relid, const Hypertable* ht, bool* found, int64* out);
 
 // ---- Incremental maintenance from late rows (incremental.cpp) ------------------------------
 

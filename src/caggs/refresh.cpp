@@ -229,6 +229,13 @@ bool raw_extreme(Refresh* r, bool max, int64 start, int64 end, int64* out) {
   foreach (lc, chunks) {
     auto* c = static_cast<ChunkInfo*>(lfirst(lc));
     int64 lo = Max(c->range_start, start), hi = Min(c->range_end, end);
+    // The newest time of a whole plain chunk (the only one of its range) through an index.
+    bool found;
+    if (max && lo == c->range_start && hi == c->range_end && c->status == kChunkStatusNormal &&
+        r->qi.raw_ht->num_partitions == 0 && chunk_newest_by_index(c->relid, r->qi.raw_ht, &found, out)) {
+      if (found) return true;
+      continue;
+    }
     if (lo < hi && raw_extreme_in(r, max, lo, hi, out)) return true;
   }
   // Rows outside every chunk (none, unless the catalog is being changed under us): one query.
