@@ -167,6 +167,10 @@ run_pg_test() {
   else
     dir=$ROOT/build/isolation/$name; prog=$PGXS_DIR/src/test/isolation/pg_isolation_regress; inputdir=test/isolation; db=isolation_$name
   fi
+  # Files a test writes (COPY TO, read back with COPY FROM): a directory of this run and test, which
+  # the server may write into (a fixed /tmp path would be shared by two suites run at once).
+  export STRATA_REGRESS_TMP=$TMP/files/$kind-$name
+  mkdir -p "$STRATA_REGRESS_TMP" && chown postgres "$TMP/files" "$STRATA_REGRESS_TMP" 2>/dev/null
   # shellcheck disable=SC2086  # EXTRA_REGRESS_OPTS: options, split as make splits them
   out=$(cd "$ROOT" && "$prog" --inputdir="$inputdir" --bindir="$SYS_BINDIR" --outputdir="$dir" \
           --load-extension=strata --dbname="$db" ${EXTRA_REGRESS_OPTS:-} "$name" 2>&1)
