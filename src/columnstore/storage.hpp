@@ -126,6 +126,14 @@ void storage_segment_dictionaries(Relation companion, const AttrNumber* seg_atts
 // batches keeps no dictionary rows. `snapshot` must not see the batches the caller removed.
 int64 storage_drop_orphan_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
                                        Snapshot snapshot, CommandId cid);
+// Locks (FOR UPDATE, waiting) the dictionary rows of `row`'s segment that `snapshot` sees, with
+// command id `cid`; returns how many it locked. Writers that may empty a segment lock them before
+// storage_drop_orphan_dictionaries, which then must read with a snapshot taken after the locks:
+// two transactions that each remove some of a segment's batches then decide one after the other,
+// and the second sees the first's removals (without, each saw the other's batches and both kept
+// the dictionary rows of a segment left without batches).
+int64 storage_lock_segment_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
+                                        Snapshot snapshot, CommandId cid);
 // The companion attnos of the named segmentby columns (palloc'd).
 AttrNumber* storage_segment_attnos(Relation companion, char* const* segmentby, int nsegmentby);
 // Runs decode(arg), which is false when the column needs a shared dictionary its reader does not
