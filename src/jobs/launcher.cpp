@@ -225,6 +225,14 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
   auto* stuck = static_cast<int*>(MemoryContextAllocZero(TopMemoryContext, sizeof(int) * ndbs));
   auto* candidates = static_cast<Candidate*>(MemoryContextAllocZero(TopMemoryContext, sizeof(Candidate) * ndbs));
   auto* wake = static_cast<Latch**>(MemoryContextAllocZero(TopMemoryContext, sizeof(Latch*) * ndbs));
+  // Schedulers this launcher did not start (a launcher before it did, which was terminated and
+  // started again): the pid of the unconfirmed one seen on entry i, and since when. One that does
+  // not confirm within kConfirmGraceUsec of being seen is terminated as the launcher's own are:
+  // no handle reports its end here, and without this it held its worker slot and its entry for
+  // as long as its wait lasted (test/shell/jobs_restart.sh).
+  auto* adopted_pid = static_cast<pid_t*>(MemoryContextAllocZero(TopMemoryContext, sizeof(pid_t) * ndbs));
+  auto* adopted_since = static_cast<TimestampTz*>(MemoryContextAllocZero(TopMemoryContext, sizeof(TimestampTz) * ndbs));
+  auto* adopted_stuck = static_cast<pid_t*>(MemoryContextAllocZero(TopMemoryContext, sizeof(pid_t) * ndbs));
   constexpr int kMaxUnconfirmed = 4;
   TimestampTz no_slot_until = 0;  // a scheduler could not be registered: wait a little
 
@@ -264,7 +272,7 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
 
     // Databases due now without a scheduler, and the next time one will be.
     long timeout_ms = unplaced ? 1000 : -1;
-    int ncandidates = 0, running = 0, unconfirmed = 0, job_workers = 0, nstuck = 0;
+    int ncandidates = 0, running = 0, unconfirmed = 0, job_workers = 0, nstuck = 0, nadopted_stuck = 0;
     SpinLockAcquire(&shared->mutex);
     for (int i = 0; i < shared->nslots; i++)
       if (shared->slots[i].in_use) job_workers++;
@@ -282,6 +290,19 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
           }
         }
         continue;
+      }
+      if (e.in_use && e.scheduler_pid != 0 && !e.confirmed) {
+        if (adopted_pid[i] != e.scheduler_pid) {
+          adopted_pid[i] = e.scheduler_pid;
+          adopted_since[i] = now;
+        }
+        if (within_grace(adopted_since[i], now)) {
+          const long ms = static_cast<long>((adopted_since[i] + kConfirmGraceUsec - now + 999) / 1000);
+          timeout_ms = timeout_ms < 0 ? ms : Min(timeout_ms, ms);
+        } else {
+          adopted_stuck[nadopted_stuck++] = e.scheduler_pid;
+          adopted_since[i] = now;  // (signalled again after another grace if it is still there)
+        }
       }
       if (!e.in_use || e.stop_requested || e.scheduler_pid != 0) continue;
       if (started_db[i] != e.dboid) quick_exits[i] = 0;
@@ -306,6 +327,8 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
       gave_up[i] = true;
       TerminateBackgroundWorker(handles[i]);
     }
+    // (an unconfirmed scheduler's SIGTERM is die(): it leaves, and is started again as a candidate)
+    for (int k = 0; k < nadopted_stuck; k++) (void)kill(adopted_stuck[k], SIGTERM);
 
     // Earliest due first; stop when there is no room (a job worker must always find a slot). A
     // database not yet confirmed waits while kMaxUnconfirmed schedulers of such databases started
