@@ -338,6 +338,35 @@ bool same_segment(HeapTuple tup, TupleDesc desc, const AttrNumber* seg_atts, int
   return true;
 }
 
+// The dictionary rows of `row`'s segment that `snapshot` sees (their TIDs, palloc'd, in *dicts and
+// their number in *n; none in a companion without dictionary rows); returns whether the scan met a
+// batch of the segment, and stops there when `stop_at_batch`.
+bool segment_dictionary_rows(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
+                             Snapshot snapshot, bool stop_at_batch, ItemPointerData** dicts, int* n) {
+  int cap = 4;
+  *n = 0;
+  *dicts = (ItemPointerData*)palloc(sizeof(ItemPointerData) * cap);
+  const AttrNumber count_att = attnameAttNum(companion, kCountColumn, false);
+  if (storage_dict_attno(companion) == InvalidAttrNumber || count_att == InvalidAttrNumber) return false;
+  bool batches = false;
+  SysScanDesc scan = begin_segment_scan(companion, seg_atts, nseg, row, snapshot);
+  HeapTuple tup;
+  TupleDesc desc = RelationGetDescr(companion);
+  while (!(batches && stop_at_batch) && HeapTupleIsValid(tup = systable_getnext(scan))) {
+    if (!same_segment(tup, desc, seg_atts, nseg, row)) continue;
+    bool isnull;
+    const Datum count = heap_getattr(tup, count_att, desc, &isnull);
+    if (isnull || !storage_is_dictionary_row(DatumGetInt32(count))) {
+      batches = true;
+    } else {
+      if (*n == cap) *dicts = (ItemPointerData*)repalloc(*dicts, sizeof(ItemPointerData) * (cap *= 2));
+      (*dicts)[(*n)++] = tup->t_self;
+    }
+  }
+  systable_endscan(scan);
+  return batches;
+}
+
 }  // namespace
 
 void storage_segment_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
@@ -364,26 +393,9 @@ void storage_segment_dictionaries(Relation companion, const AttrNumber* seg_atts
 
 int64 storage_drop_orphan_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
                                        Snapshot snapshot, CommandId cid) {
-  const AttrNumber count_att = attnameAttNum(companion, kCountColumn, false);
-  if (storage_dict_attno(companion) == InvalidAttrNumber || count_att == InvalidAttrNumber) return 0;
-  int n = 0, cap = 4;
-  ItemPointerData* dicts = (ItemPointerData*)palloc(sizeof(ItemPointerData) * cap);
-  bool batches = false;
-  SysScanDesc scan = begin_segment_scan(companion, seg_atts, nseg, row, snapshot);
-  HeapTuple tup;
-  TupleDesc desc = RelationGetDescr(companion);
-  while (!batches && HeapTupleIsValid(tup = systable_getnext(scan))) {
-    if (!same_segment(tup, desc, seg_atts, nseg, row)) continue;
-    bool isnull;
-    const Datum count = heap_getattr(tup, count_att, desc, &isnull);
-    if (isnull || !storage_is_dictionary_row(DatumGetInt32(count))) {
-      batches = true;
-    } else {
-      if (n == cap) dicts = (ItemPointerData*)repalloc(dicts, sizeof(ItemPointerData) * (cap *= 2));
-      dicts[n++] = tup->t_self;
-    }
-  }
-  systable_endscan(scan);
+  ItemPointerData* dicts;
+  int n;
+  const bool batches = segment_dictionary_rows(companion, seg_atts, nseg, row, snapshot, true, &dicts, &n);
   int64 deleted = 0;
   for (int i = 0; i < n && !batches; ++i) {
     // (another transaction that deleted it first, or this one, leaves nothing to do)
@@ -397,22 +409,9 @@ int64 storage_drop_orphan_dictionaries(Relation companion, const AttrNumber* seg
 
 int64 storage_lock_segment_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
                                         Snapshot snapshot, CommandId cid) {
-  const AttrNumber count_att = attnameAttNum(companion, kCountColumn, false);
-  if (storage_dict_attno(companion) == InvalidAttrNumber || count_att == InvalidAttrNumber) return 0;
-  int n = 0, cap = 4;
-  ItemPointerData* dicts = (ItemPointerData*)palloc(sizeof(ItemPointerData) * cap);
-  SysScanDesc scan = begin_segment_scan(companion, seg_atts, nseg, row, snapshot);
-  HeapTuple tup;
-  TupleDesc desc = RelationGetDescr(companion);
-  while (HeapTupleIsValid(tup = systable_getnext(scan))) {
-    bool isnull;
-    const Datum count = heap_getattr(tup, count_att, desc, &isnull);
-    if (isnull || !storage_is_dictionary_row(DatumGetInt32(count))) continue;
-    if (!same_segment(tup, desc, seg_atts, nseg, row)) continue;
-    if (n == cap) dicts = (ItemPointerData*)repalloc(dicts, sizeof(ItemPointerData) * (cap *= 2));
-    dicts[n++] = tup->t_self;
-  }
-  systable_endscan(scan);
+  ItemPointerData* dicts;
+  int n;
+  (void)segment_dictionary_rows(companion, seg_atts, nseg, row, snapshot, false, &dicts, &n);
   // (locked after the scan: a lock's wait must not hold the index scan's buffer pins)
   TupleTableSlot* slot = table_slot_create(companion, nullptr);
   int64 locked = 0;
