@@ -505,7 +505,7 @@ void note_segment(DmlChunk* dc, TupleTableSlot* b) {
 // Deletes the dictionary rows of the segment of `row` when no batch of it is left. Another
 // transaction may be removing the segment's other batches at the same time, and neither sees the
 // other's removals in its own snapshot: both would keep the dictionary rows of a segment left
-// without batches. So the segment's dictionary rows are locked first (held to the end of the
+// without batches. So the segment's first dictionary row is locked first (held to the end of the
 // transaction) and the batches looked for with a snapshot taken after the lock: of two such
 // transactions the second waits for the first to end and then sees its removals.
 void drop_orphan_dictionaries_locked(DmlChunk* dc, TupleTableSlot* row, Snapshot snapshot) {

@@ -414,10 +414,13 @@ int64 storage_lock_segment_dictionaries(Relation companion, const AttrNumber* se
   (void)segment_dictionary_rows(companion, seg_atts, nseg, row, snapshot, false, &dicts, &n);
   // (locked after the scan: a lock's wait must not hold the index scan's buffer pins)
   TupleTableSlot* slot = table_slot_create(companion, nullptr);
+  // One row serializes the writers of the segment: the first in index order, which every writer
+  // scans first (dictionary rows are written only by compression, which excludes writers); one
+  // deleted by a transaction that committed meanwhile (it found the segment empty and deleted all
+  // of them) is skipped.
   int64 locked = 0;
-  for (int i = 0; i < n; ++i) {
+  for (int i = 0; i < n && locked == 0; ++i) {
     TM_FailureData tmfd;
-    // (deleted by a transaction that committed meanwhile: gone, nothing to wait for)
     if (table_tuple_lock(companion, &dicts[i], snapshot, slot, cid, LockTupleExclusive, LockWaitBlock, 0, &tmfd) ==
         TM_Ok)
       locked++;

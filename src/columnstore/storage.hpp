@@ -126,8 +126,9 @@ void storage_segment_dictionaries(Relation companion, const AttrNumber* seg_atts
 // batches keeps no dictionary rows. `snapshot` must not see the batches the caller removed.
 int64 storage_drop_orphan_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
                                        Snapshot snapshot, CommandId cid);
-// Locks (FOR UPDATE, waiting) the dictionary rows of `row`'s segment that `snapshot` sees, with
-// command id `cid`; returns how many it locked. Writers that may empty a segment lock them before
+// Locks (FOR UPDATE, waiting) the first dictionary row of `row`'s segment that `snapshot` sees and
+// that is still there, with command id `cid`; returns 1, or 0 when there is none (no dictionary
+// rows, or all deleted by a transaction that committed). Writers that may empty a segment lock it before
 // storage_drop_orphan_dictionaries, which then must read with a snapshot taken after the locks:
 // two transactions that each remove some of a segment's batches then decide one after the other,
 // and the second sees the first's removals (without, each saw the other's batches and both kept
