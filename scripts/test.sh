@@ -221,7 +221,7 @@ T_TESTS=$(date +%s)
 rm -rf "$ROOT/build/regress" "$ROOT/build/isolation"; mkdir -p "$ROOT/build/regress" "$ROOT/build/isolation"
 # The longest jobs start first, so that the pool does not end with one long job running alone (the
 # solo test first of all, while only shell tests run beside it); then everything else in name order.
-FIRST=(regress:generic_plan_locks shell:jobs_scheduler shell:jobs_starvation shell:bench_smoke shell:copy_million shell:jobs_lifecycle
+FIRST=(regress:generic_plan_locks shell:jobs_scheduler shell:jobs_starvation shell:bench_smoke shell:copy_million shell:jobs_lifecycle shell:jobs_restart
        shell:many_chunks shell:extension_update shell:replica shell:columnstore_replica shell:crash_recovery clients
        regress:planner regress:rowstore_agg)
 queue=()
