@@ -152,9 +152,8 @@ BEGIN
   RETURN companion_scans(ht) - before;
 END $$;
 -- A whole segment deleted (its batches without decoding): with dictionary rows, the scan that
--- finds the batches, one that finds and locks the emptied segment's dictionary rows and one, with a
--- snapshot taken after the lock, that finds no batch left (they go; isolation spec
--- columnstore_dict_orphans shows why the lock); without, the first one only.
+-- finds the batches and one that finds the emptied segment's dictionary rows (they go); without,
+-- the first one only.
 BEGIN;
 SELECT ht, scans_of(ht, format('DELETE FROM %I WHERE account = ''a0''', ht)) FROM unnest('{d,nd}'::text[]) ht;
 SELECT * FROM dsegments;

@@ -502,20 +502,6 @@ void note_segment(DmlChunk* dc, TupleTableSlot* b) {
   MemoryContextSwitchTo(old);
 }
 
-// Deletes the dictionary rows of the segment of `row` when no batch of it is left. Another
-// transaction may be removing the segment's other batches at the same time, and neither sees the
-// other's removals in its own snapshot: both would keep the dictionary rows of a segment left
-// without batches. So the segment's first dictionary row is locked first (held to the end of the
-// transaction) and the batches looked for with a snapshot taken after the lock: of two such
-// transactions the second waits for the first to end and then sees its removals.
-void drop_orphan_dictionaries_locked(DmlChunk* dc, TupleTableSlot* row, Snapshot snapshot) {
-  if (storage_lock_segment_dictionaries(dc->companion, dc->seg_atts, dc->nseg, row, snapshot, dc->cid) == 0) return;
-  // (the latest snapshot has the statement's command id: it does not see the batches removed)
-  Snapshot latest = RegisterSnapshot(GetLatestSnapshot());
-  (void)storage_drop_orphan_dictionaries(dc->companion, dc->seg_atts, dc->nseg, row, latest, dc->cid);
-  UnregisterSnapshot(latest);
-}
-
 // Deletes the dictionary rows of the remembered segments that have no batch left (`snapshot`
 // must not see the batches the statement removed); the deletes use the statement's move command id.
 void drop_orphan_dictionaries(DmlChunk* dc, Snapshot snapshot) {
@@ -531,7 +517,7 @@ void drop_orphan_dictionaries(DmlChunk* dc, Snapshot snapshot) {
       row->tts_isnull[att - 1] = dc->touched_nulls[t * dc->nseg + i];
     }
     ExecStoreVirtualTuple(row);
-    drop_orphan_dictionaries_locked(dc, row, snapshot);
+    (void)storage_drop_orphan_dictionaries(dc->companion, dc->seg_atts, dc->nseg, row, snapshot, dc->cid);
     CHECK_FOR_INTERRUPTS();
   }
   ExecDropSingleTupleTableSlot(row);

@@ -340,9 +340,9 @@ bool same_segment(HeapTuple tup, TupleDesc desc, const AttrNumber* seg_atts, int
 
 // The dictionary rows of `row`'s segment that `snapshot` sees (their TIDs, palloc'd, in *dicts and
 // their number in *n; none in a companion without dictionary rows); returns whether the scan met a
-// batch of the segment, and stops there when `stop_at_batch`.
+// batch of the segment (it stops there).
 bool segment_dictionary_rows(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
-                             Snapshot snapshot, bool stop_at_batch, ItemPointerData** dicts, int* n) {
+                             Snapshot snapshot, ItemPointerData** dicts, int* n) {
   int cap = 4;
   *n = 0;
   *dicts = (ItemPointerData*)palloc(sizeof(ItemPointerData) * cap);
@@ -352,7 +352,7 @@ bool segment_dictionary_rows(Relation companion, const AttrNumber* seg_atts, int
   SysScanDesc scan = begin_segment_scan(companion, seg_atts, nseg, row, snapshot);
   HeapTuple tup;
   TupleDesc desc = RelationGetDescr(companion);
-  while (!(batches && stop_at_batch) && HeapTupleIsValid(tup = systable_getnext(scan))) {
+  while (!batches && HeapTupleIsValid(tup = systable_getnext(scan))) {
     if (!same_segment(tup, desc, seg_atts, nseg, row)) continue;
     bool isnull;
     const Datum count = heap_getattr(tup, count_att, desc, &isnull);
@@ -395,7 +395,7 @@ int64 storage_drop_orphan_dictionaries(Relation companion, const AttrNumber* seg
                                        Snapshot snapshot, CommandId cid) {
   ItemPointerData* dicts;
   int n;
-  const bool batches = segment_dictionary_rows(companion, seg_atts, nseg, row, snapshot, true, &dicts, &n);
+  const bool batches = segment_dictionary_rows(companion, seg_atts, nseg, row, snapshot, &dicts, &n);
   int64 deleted = 0;
   for (int i = 0; i < n && !batches; ++i) {
     // (another transaction that deleted it first, or this one, leaves nothing to do)
@@ -405,29 +405,6 @@ int64 storage_drop_orphan_dictionaries(Relation companion, const AttrNumber* seg
   }
   pfree(dicts);
   return deleted;
-}
-
-int64 storage_lock_segment_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
-                                        Snapshot snapshot, CommandId cid) {
-  ItemPointerData* dicts;
-  int n;
-  (void)segment_dictionary_rows(companion, seg_atts, nseg, row, snapshot, false, &dicts, &n);
-  // (locked after the scan: a lock's wait must not hold the index scan's buffer pins)
-  TupleTableSlot* slot = table_slot_create(companion, nullptr);
-  // One row serializes the writers of the segment: the first in index order, which every writer
-  // scans first (dictionary rows are written only by compression, which excludes writers); one
-  // deleted by a transaction that committed meanwhile (it found the segment empty and deleted all
-  // of them) is skipped.
-  int64 locked = 0;
-  for (int i = 0; i < n && locked == 0; ++i) {
-    TM_FailureData tmfd;
-    if (table_tuple_lock(companion, &dicts[i], snapshot, slot, cid, LockTupleExclusive, LockWaitBlock, 0, &tmfd) ==
-        TM_Ok)
-      locked++;
-  }
-  ExecDropSingleTupleTableSlot(slot);
-  pfree(dicts);
-  return locked;
 }
 
 namespace {

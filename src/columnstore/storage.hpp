@@ -124,17 +124,11 @@ void storage_segment_dictionaries(Relation companion, const AttrNumber* seg_atts
 // them) when `snapshot` sees no batch of the segment, with command id `cid`; returns how many.
 // For writers that removed batches (DML's moves and whole-batch deletes): a segment without
 // batches keeps no dictionary rows. `snapshot` must not see the batches the caller removed.
+// Only the caller's own snapshot decides (a later one could see a batch gone that the caller's
+// reads still need): two transactions that each remove some of a segment's batches both keep its
+// dictionary rows, orphans that the chunk's next recompression removes (do_recompress_segments).
 int64 storage_drop_orphan_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
                                        Snapshot snapshot, CommandId cid);
-// Locks (FOR UPDATE, waiting) the first dictionary row of `row`'s segment that `snapshot` sees and
-// that is still there, with command id `cid`; returns 1, or 0 when there is none (no dictionary
-// rows, or all deleted by a transaction that committed). Writers that may empty a segment lock it before
-// storage_drop_orphan_dictionaries, which then must read with a snapshot taken after the locks:
-// two transactions that each remove some of a segment's batches then decide one after the other,
-// and the second sees the first's removals (without, each saw the other's batches and both kept
-// the dictionary rows of a segment left without batches).
-int64 storage_lock_segment_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
-                                        Snapshot snapshot, CommandId cid);
 // The companion attnos of the named segmentby columns (palloc'd).
 AttrNumber* storage_segment_attnos(Relation companion, char* const* segmentby, int nsegmentby);
 // Runs decode(arg), which is false when the column needs a shared dictionary its reader does not
