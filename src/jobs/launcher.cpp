@@ -233,6 +233,7 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
   auto* adopted_pid = static_cast<pid_t*>(MemoryContextAllocZero(TopMemoryContext, sizeof(pid_t) * ndbs));
   auto* adopted_since = static_cast<TimestampTz*>(MemoryContextAllocZero(TopMemoryContext, sizeof(TimestampTz) * ndbs));
   auto* adopted_stuck = static_cast<pid_t*>(MemoryContextAllocZero(TopMemoryContext, sizeof(pid_t) * ndbs));
+  auto* adopted_stuck_db = static_cast<int*>(MemoryContextAllocZero(TopMemoryContext, sizeof(int) * ndbs));
   constexpr int kMaxUnconfirmed = 4;
   TimestampTz no_slot_until = 0;  // a scheduler could not be registered: wait a little
 
@@ -300,6 +301,7 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
           const long ms = static_cast<long>((adopted_since[i] + kConfirmGraceUsec - now + 999) / 1000);
           timeout_ms = timeout_ms < 0 ? ms : Min(timeout_ms, ms);
         } else {
+          adopted_stuck_db[nadopted_stuck] = i;
           adopted_stuck[nadopted_stuck++] = e.scheduler_pid;
           adopted_since[i] = now;  // (signalled again after another grace if it is still there)
         }
@@ -327,8 +329,17 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
       gave_up[i] = true;
       TerminateBackgroundWorker(handles[i]);
     }
-    // (an unconfirmed scheduler's SIGTERM is die(): it leaves, and is started again as a candidate)
-    for (int k = 0; k < nadopted_stuck; k++) (void)kill(adopted_stuck[k], SIGTERM);
+    // (an unconfirmed scheduler's SIGTERM is die(): it leaves, and is started again as a candidate.
+    // Signalled under the mutex, after checking again that entry i still has that pid unconfirmed:
+    // the scheduler confirms, and clears its pid when it leaves, under the same mutex, so neither a
+    // scheduler that confirmed meanwhile nor a reused pid gets it; kill() is one system call.)
+    for (int k = 0; k < nadopted_stuck; k++) {
+      const int i = adopted_stuck_db[k];
+      SpinLockAcquire(&shared->mutex);
+      const DbEntry& e = shared->dbs[i];
+      if (e.in_use && e.scheduler_pid == adopted_stuck[k] && !e.confirmed) (void)kill(adopted_stuck[k], SIGTERM);
+      SpinLockRelease(&shared->mutex);
+    }
 
     // Earliest due first; stop when there is no room (a job worker must always find a slot). A
     // database not yet confirmed waits while kMaxUnconfirmed schedulers of such databases started
