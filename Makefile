@@ -38,6 +38,16 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Tests that write files (`\getenv tmpdir STRATA_REGRESS_TMP`) put them here under `make
+# installcheck` (scripts/test.sh and test/flaky.sh give each test a directory of its own); the
+# server writes them, so the directory is open to it.
+STRATA_REGRESS_TMP ?= $(CURDIR)/build/regress/files
+export STRATA_REGRESS_TMP
+installcheck: regress-tmp
+.PHONY: regress-tmp
+regress-tmp:
+	@mkdir -p '$(STRATA_REGRESS_TMP)' && chmod 777 '$(STRATA_REGRESS_TMP)'
+
 # The install script is concatenated from src/sql/*.sql in name order.
 $(INSTALL_SQL): $(SQL_SRCS) strata.control
 	@echo "-- generated from src/sql/*.sql; edit those files, not this one" > $@

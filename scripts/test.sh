@@ -167,6 +167,10 @@ run_pg_test() {
   else
     dir=$ROOT/build/isolation/$name; prog=$PGXS_DIR/src/test/isolation/pg_isolation_regress; inputdir=test/isolation; db=isolation_$name
   fi
+  # Files a test writes (COPY TO, read back with COPY FROM): a directory of this run and test, which
+  # the server may write into (a fixed /tmp path would be shared by two suites run at once).
+  export STRATA_REGRESS_TMP=$TMP/files/$kind-$name
+  mkdir -p "$STRATA_REGRESS_TMP" && chown postgres "$TMP/files" "$STRATA_REGRESS_TMP" 2>/dev/null
   # shellcheck disable=SC2086  # EXTRA_REGRESS_OPTS: options, split as make splits them
   out=$(cd "$ROOT" && "$prog" --inputdir="$inputdir" --bindir="$SYS_BINDIR" --outputdir="$dir" \
           --load-extension=strata --dbname="$db" ${EXTRA_REGRESS_OPTS:-} "$name" 2>&1)
@@ -217,7 +221,7 @@ T_TESTS=$(date +%s)
 rm -rf "$ROOT/build/regress" "$ROOT/build/isolation"; mkdir -p "$ROOT/build/regress" "$ROOT/build/isolation"
 # The longest jobs start first, so that the pool does not end with one long job running alone (the
 # solo test first of all, while only shell tests run beside it); then everything else in name order.
-FIRST=(regress:generic_plan_locks shell:jobs_scheduler shell:jobs_starvation shell:bench_smoke shell:copy_million shell:jobs_lifecycle
+FIRST=(regress:generic_plan_locks shell:jobs_scheduler shell:jobs_starvation shell:bench_smoke shell:copy_million shell:jobs_lifecycle shell:jobs_restart
        shell:many_chunks shell:extension_update shell:replica shell:columnstore_replica shell:crash_recovery clients
        regress:planner regress:rowstore_agg)
 queue=()

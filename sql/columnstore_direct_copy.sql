@@ -3,6 +3,12 @@
 -- with the columnstore enabled are written as compressed batches, not into the chunks' row parts;
 -- automatically for rows that go to an already compressed chunk in groups of at least
 -- strata.direct_compress_copy_min_rows. Results equal those of the same COPY into a plain table.
+-- Files go to this run's own directory (STRATA_REGRESS_TMP, set by scripts/test.sh and
+-- test/flaky.sh), never to a fixed /tmp path that another run of the test could share.
+\getenv tmpdir STRATA_REGRESS_TMP
+\set direct_copy :tmpdir '/direct_copy.csv'
+\set direct_copy_big :tmpdir '/direct_copy_big.csv'
+\set direct_copy_more :tmpdir '/direct_copy_more.csv'
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
 CREATE SCHEMA cs_dc;
@@ -13,10 +19,10 @@ COPY (SELECT timestamptz '2026-01-01' + g * interval '3 minutes' AS time, 'h' ||
              CASE WHEN g % 17 = 0 THEN NULL ELSE g END AS v, (g % 101) / 4.0 AS f,
              CASE WHEN g % 5 = 0 THEN NULL ELSE 'note ' || (g % 13) END AS note
         FROM generate_series(1, 9000) g)
-  TO '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv);
+  TO :'direct_copy' WITH (FORMAT csv);
 
 CREATE TABLE plain (time timestamptz NOT NULL, host text, v int, f numeric, note text);
-COPY plain FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv);
+COPY plain FROM :'direct_copy' WITH (FORMAT csv);
 
 CREATE FUNCTION mk(name text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -59,14 +65,14 @@ END $$;
 SHOW strata.enable_direct_compress_copy;
 SHOW timescaledb.enable_direct_compress_copy;
 SELECT mk('d0');
-COPY d0 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv);
+COPY d0 FROM :'direct_copy' WITH (FORMAT csv);
 SELECT * FROM parts('d0');
 
 -- On: every chunk becomes compressed (partial: its row part may get rows from other writers),
 -- its rows in batches of up to 1,000 rows per host.
 SET strata.enable_direct_compress_copy = on;
 SELECT mk('d1');
-COPY d1 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv);
+COPY d1 FROM :'direct_copy' WITH (FORMAT csv);
 SELECT * FROM parts('d1');
 SELECT same('d1') AS same_rows;
 SELECT count(*), count(v), sum(v), count(note), min(time), max(time) FROM d1;
@@ -100,16 +106,16 @@ RESET strata.enable_direct_compress_copy;
 -- The timescaledb. spelling, and the COPY option.
 SET timescaledb.enable_direct_compress_copy = on;
 SELECT mk('d2');
-COPY d2 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv);
+COPY d2 FROM :'direct_copy' WITH (FORMAT csv);
 SELECT * FROM parts('d2');
 SELECT same('d2') AS same_rows;
 -- direct_compress false: not even the automatic use.
 TRUNCATE d2;
-COPY d2 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv, direct_compress false);
+COPY d2 FROM :'direct_copy' WITH (FORMAT csv, direct_compress false);
 SELECT * FROM parts('d2');
 RESET timescaledb.enable_direct_compress_copy;
 SELECT mk('d3');
-COPY d3 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv, direct_compress);
+COPY d3 FROM :'direct_copy' WITH (FORMAT csv, direct_compress);
 SELECT * FROM parts('d3');
 SELECT same('d3') AS same_rows;
 
@@ -118,14 +124,14 @@ SELECT same('d3') AS same_rows;
 CREATE TABLE more (LIKE plain);
 INSERT INTO more SELECT time + interval '1 second', host, v, f, note FROM plain WHERE time < '2026-01-04';
 INSERT INTO plain SELECT * FROM more;
-COPY more TO '/tmp/strata_regress_direct_copy_more.csv' WITH (FORMAT csv);
+COPY more TO :'direct_copy_more' WITH (FORMAT csv);
 SELECT count(*) FROM more;
-COPY d0 FROM '/tmp/strata_regress_direct_copy_more.csv' WITH (FORMAT csv);
+COPY d0 FROM :'direct_copy_more' WITH (FORMAT csv);
 SELECT * FROM parts('d0');
 SELECT same('d0') AS same_rows;
 SET strata.direct_compress_copy_min_rows = 2000;
 SELECT count(compress_chunk(c)) FROM show_chunks('d3') c;
-COPY d3 FROM '/tmp/strata_regress_direct_copy_more.csv' WITH (FORMAT csv);
+COPY d3 FROM :'direct_copy_more' WITH (FORMAT csv);
 SELECT * FROM parts('d3');
 SELECT same('d3') AS same_rows;
 RESET strata.direct_compress_copy_min_rows;
@@ -135,7 +141,7 @@ SET strata.enable_direct_compress_copy = on;
 SELECT mk('c1');
 ALTER TABLE c1 ADD CONSTRAINT v_small CHECK (v < 8000);
 \set VERBOSITY terse
-COPY c1 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv);
+COPY c1 FROM :'direct_copy' WITH (FORMAT csv);
 \set VERBOSITY default
 SELECT count(*) FROM c1;
 SELECT * FROM parts('c1');
@@ -147,8 +153,8 @@ SELECT mk('u1');
 CREATE UNIQUE INDEX ON u1 (host, time);
 CREATE TABLE u1_plain (LIKE plain);
 CREATE UNIQUE INDEX ON u1_plain (host, time);
-COPY u1 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv);
-COPY u1_plain FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv);
+COPY u1 FROM :'direct_copy' WITH (FORMAT csv);
+COPY u1_plain FROM :'direct_copy' WITH (FORMAT csv);
 SELECT * FROM parts('u1');
 CREATE FUNCTION copy_both(rows text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE a text := 'ok'; b text := 'ok'; d text;
@@ -166,7 +172,7 @@ BEGIN
 END $$;
 -- The whole file again: every key is in a batch already.
 \set VERBOSITY terse
-COPY u1 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv);
+COPY u1 FROM :'direct_copy' WITH (FORMAT csv);
 \set VERBOSITY default
 -- One key of a batch among new ones; the same key twice in one COPY; a key of the row part.
 SELECT copy_both('2026-02-01 00:00:00+00,h1,1,,\\n2026-01-01 00:03:00+00,h1,2,,\\n');
@@ -182,19 +188,19 @@ SELECT * FROM parts('u1');
 -- A unique index with a predicate (or expressions, or deferrable): the row path, with a NOTICE.
 SELECT mk('u2');
 CREATE UNIQUE INDEX ON u2 (host, time) WHERE v > 0;
-COPY u2 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv);
+COPY u2 FROM :'direct_copy' WITH (FORMAT csv);
 SELECT * FROM parts('u2');
 -- A row trigger: the row path, the trigger fires for every row.
 SELECT mk('t1');
 CREATE TABLE fired (n int);
 CREATE FUNCTION t1_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO fired VALUES (1); RETURN NEW; END $$;
 CREATE TRIGGER t1_count AFTER INSERT ON t1 FOR EACH ROW EXECUTE FUNCTION t1_count();
-COPY t1 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv);
+COPY t1 FROM :'direct_copy' WITH (FORMAT csv);
 SELECT count(*) FROM fired;
 -- Without the columnstore: a NOTICE, the row path.
 CREATE TABLE n1 (time timestamptz NOT NULL, host text, v int, f numeric, note text);
 SELECT count(*) FROM create_hypertable('n1', by_range('time', interval '10 days'));
-COPY n1 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv);
+COPY n1 FROM :'direct_copy' WITH (FORMAT csv);
 SELECT count(*) FROM n1;
 -- A user with INSERT only (not the owner): the conversion of the chunks is strata's, the
 -- companions belong to the hypertable's owner.
@@ -204,7 +210,7 @@ GRANT USAGE ON SCHEMA cs_dc TO dc_writer;
 SELECT mk('w1');
 GRANT INSERT, SELECT ON w1 TO dc_writer;
 SET ROLE dc_writer;
-COPY w1 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv, direct_compress);
+COPY w1 FROM :'direct_copy' WITH (FORMAT csv, direct_compress);
 RESET ROLE;
 SELECT * FROM parts('w1');
 SELECT count(*), count(v), sum(v), count(note), min(time), max(time) FROM w1;
@@ -214,7 +220,7 @@ SELECT DISTINCT pg_get_userbyid(c.relowner) = current_user AS owner_owns_compani
 -- Rolled back: nothing is left, not even the conversion of the chunks.
 SELECT mk('r1');
 BEGIN;
-COPY r1 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv);
+COPY r1 FROM :'direct_copy' WITH (FORMAT csv);
 SELECT count(*) FROM r1;
 ROLLBACK;
 SELECT count(*) FROM r1;
@@ -225,12 +231,12 @@ SELECT count(*) FROM _strata_catalog.compressed_chunk cc JOIN _strata_catalog.hy
 -- not fill a batch kept for the next round, so batches stay full.
 CREATE TABLE big_plain (time timestamptz NOT NULL, host text, v int);
 COPY (SELECT timestamptz '2026-03-01' + g * interval '1 second', 'b' || (g % 7), g FROM generate_series(1, 250000) g)
-  TO '/tmp/strata_regress_direct_copy_big.csv' WITH (FORMAT csv);
-COPY big_plain FROM '/tmp/strata_regress_direct_copy_big.csv' WITH (FORMAT csv);
+  TO :'direct_copy_big' WITH (FORMAT csv);
+COPY big_plain FROM :'direct_copy_big' WITH (FORMAT csv);
 CREATE TABLE big (time timestamptz NOT NULL, host text, v int);
 SELECT count(*) FROM create_hypertable('big', by_range('time', interval '10 days'));
 ALTER TABLE big SET (timescaledb.compress, timescaledb.compress_segmentby = 'host', timescaledb.compress_orderby = 'time');
-COPY big FROM '/tmp/strata_regress_direct_copy_big.csv' WITH (FORMAT csv);
+COPY big FROM :'direct_copy_big' WITH (FORMAT csv);
 SELECT chunk, status, row_part, batches, batch_rows FROM parts('big');
 SELECT format('%I.%I', cc.schema_name, cc.table_name) AS big_cs FROM _strata_catalog.compressed_chunk cc
   JOIN _strata_catalog.hypertable h ON h.id = cc.hypertable_id WHERE h.table_name = 'big' \gset
@@ -242,9 +248,10 @@ RESET strata.enable_direct_compress_copy;
 
 -- Errors.
 \set VERBOSITY terse
-COPY d3 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv, direct_compress 'maybe');
-COPY d3 FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv, direct_compress, direct_compress false);
-COPY plain FROM '/tmp/strata_regress_direct_copy.csv' WITH (FORMAT csv, direct_compress);
+-- (errors in the options: the file, a fixed path, is never read; the error's position stays)
+COPY d3 FROM '/dev/null' WITH (FORMAT csv, direct_compress 'maybe');
+COPY d3 FROM '/dev/null' WITH (FORMAT csv, direct_compress, direct_compress false);
+COPY plain FROM '/dev/null' WITH (FORMAT csv, direct_compress);
 SET strata.enable_direct_compress_copy = 'maybe';
 SET strata.direct_compress_copy_min_rows = -1;
 \set VERBOSITY default

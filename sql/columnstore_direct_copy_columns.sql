@@ -7,6 +7,10 @@
 -- a column's codec hint carries over from batch to batch, and compress_chunk writes the segments
 -- in another order.) Each segment has fewer than 1,000 rows per chunk with distinct times, so both
 -- write one batch per segment and chunk.
+-- Files go to this run's own directory (STRATA_REGRESS_TMP, set by scripts/test.sh and
+-- test/flaky.sh), never to a fixed /tmp path that another run of the test could share.
+\getenv tmpdir STRATA_REGRESS_TMP
+\set direct_copy_columns :tmpdir '/direct_copy_columns.csv'
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
 CREATE SCHEMA cs_dcc;
@@ -34,7 +38,7 @@ SELECT timestamptz '2026-01-01' + g * interval '7 minutes', 'h' || (g % 3),
   FROM generate_series(1, 4000) g;
 -- Some of the long notes are stored compressed inline (read back through INSERT ... SELECT as such).
 SELECT count(*) > 0 AS some_compressed FROM src WHERE pg_column_size(note) < octet_length(note);
-COPY src TO '/tmp/strata_regress_direct_copy_columns.csv' WITH (FORMAT csv);
+COPY src TO :'direct_copy_columns' WITH (FORMAT csv);
 
 CREATE FUNCTION mk(name text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -76,7 +80,7 @@ SELECT count(compress_chunk(c)) FROM show_chunks('ref') c;
 
 SET strata.enable_direct_compress_copy = on;
 SELECT mk('dcopy');
-COPY dcopy FROM '/tmp/strata_regress_direct_copy_columns.csv' WITH (FORMAT csv);
+COPY dcopy FROM :'direct_copy_columns' WITH (FORMAT csv);
 SELECT mk('dins');
 INSERT INTO dins SELECT * FROM src;
 RESET strata.enable_direct_compress_copy;

@@ -2,6 +2,13 @@
 -- it holds 1,000 (src/columnstore/direct.cpp): rows that do not come in orderby order are put in
 -- order within each batch, and when the buffers of many small segments reach
 -- maintenance_work_mem every buffered row is written. The results equal a plain table's.
+-- Files go to this run's own directory (STRATA_REGRESS_TMP, set by scripts/test.sh and
+-- test/flaky.sh), never to a fixed /tmp path that another run of the test could share.
+\getenv tmpdir STRATA_REGRESS_TMP
+\set direct_copy_order1 :tmpdir '/direct_copy_order1.csv'
+\set direct_copy_order2 :tmpdir '/direct_copy_order2.csv'
+\set direct_copy_order3 :tmpdir '/direct_copy_order3.csv'
+\set direct_copy_order4 :tmpdir '/direct_copy_order4.csv'
 SET TimeZone = 'UTC';
 CREATE SCHEMA cs_dco;
 SET search_path = cs_dco, public;
@@ -9,20 +16,20 @@ SET search_path = cs_dco, public;
 COPY (SELECT timestamptz '2026-01-01' + (g * 7919 % 3000) * interval '1 minute' AS time, 'h' || (g % 3) AS host,
              g AS v, CASE WHEN g % 11 = 0 THEN NULL ELSE 'n' || (g % 7) END AS note
         FROM generate_series(1, 3000) g ORDER BY md5(g::text))
-  TO '/tmp/strata_regress_direct_copy_order1.csv' WITH (FORMAT csv);
+  TO :'direct_copy_order1' WITH (FORMAT csv);
 COPY (SELECT timestamptz '2026-01-02' + (g / 4000) * interval '1 minute' AS time, 'host-' || (g % 4000) AS host,
              g AS v, repeat('x', g % 50) AS note
         FROM generate_series(1, 20000) g)
-  TO '/tmp/strata_regress_direct_copy_order2.csv' WITH (FORMAT csv);
+  TO :'direct_copy_order2' WITH (FORMAT csv);
 CREATE TABLE plain (time timestamptz NOT NULL, host text, v int, note text);
-COPY plain FROM '/tmp/strata_regress_direct_copy_order1.csv' WITH (FORMAT csv);
-COPY plain FROM '/tmp/strata_regress_direct_copy_order2.csv' WITH (FORMAT csv);
+COPY plain FROM :'direct_copy_order1' WITH (FORMAT csv);
+COPY plain FROM :'direct_copy_order2' WITH (FORMAT csv);
 CREATE TABLE d (time timestamptz NOT NULL, host text, v int, note text);
 SELECT create_hypertable('d', by_range('time', interval '10 days'));
 ALTER TABLE d SET (timescaledb.compress, timescaledb.compress_segmentby = 'host', timescaledb.compress_orderby = 'time DESC');
-COPY d FROM '/tmp/strata_regress_direct_copy_order1.csv' WITH (FORMAT csv, direct_compress);
+COPY d FROM :'direct_copy_order1' WITH (FORMAT csv, direct_compress);
 SET maintenance_work_mem = '1MB';
-COPY d FROM '/tmp/strata_regress_direct_copy_order2.csv' WITH (FORMAT csv, direct_compress);
+COPY d FROM :'direct_copy_order2' WITH (FORMAT csv, direct_compress);
 RESET maintenance_work_mem;
 -- Everything in batches (the row part is empty), the same rows as the plain table.
 SELECT pg_relation_size(c) AS row_part FROM show_chunks('d') c;
@@ -55,9 +62,9 @@ COPY (SELECT timestamptz '2026-02-01' + g * interval '1 second' AS time,
              CASE WHEN g BETWEEN 20001 AND 22500 THEN 'hot' ELSE 'p' || (g % 20) END AS host, g AS v,
              CASE WHEN g % 7 = 0 THEN NULL ELSE repeat(chr(97 + g % 26), g % 40) END AS note
         FROM generate_series(1, 25500) g)
-  TO '/tmp/strata_regress_direct_copy_order3.csv' WITH (FORMAT csv);
-COPY plain FROM '/tmp/strata_regress_direct_copy_order3.csv' WITH (FORMAT csv);
-COPY d FROM '/tmp/strata_regress_direct_copy_order3.csv' WITH (FORMAT csv, direct_compress);
+  TO :'direct_copy_order3' WITH (FORMAT csv);
+COPY plain FROM :'direct_copy_order3' WITH (FORMAT csv);
+COPY d FROM :'direct_copy_order3' WITH (FORMAT csv, direct_compress);
 SELECT (SELECT count(*) FROM d) AS rows,
        (SELECT count(*) FROM (SELECT * FROM d EXCEPT ALL SELECT * FROM plain) x) AS extra,
        (SELECT count(*) FROM (SELECT * FROM plain EXCEPT ALL SELECT * FROM d) x) AS missing;
@@ -94,7 +101,7 @@ SELECT string_agg(note, ',' ORDER BY time) = (SELECT string_agg(note, ',' ORDER 
 COPY (SELECT timestamptz '2026-03-01' + g * interval '1 minute', 'a',
              CASE WHEN g % 5 = 0 THEN NULL ELSE (g * 7919) % 1000 - 500 END
         FROM generate_series(1, 1500) g ORDER BY md5(g::text))
-  TO '/tmp/strata_regress_direct_copy_order4.csv' WITH (FORMAT csv);
+  TO :'direct_copy_order4' WITH (FORMAT csv);
 CREATE FUNCTION out_of_order(t regclass, descending bool) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE c regclass; n bigint := 0; k bigint;
 BEGIN
@@ -113,11 +120,11 @@ END $$;
 CREATE TABLE o1 (time timestamptz NOT NULL, host text, v bigint);
 SELECT create_hypertable('o1', by_range('time', interval '10 days'));
 ALTER TABLE o1 SET (timescaledb.compress, timescaledb.compress_segmentby = 'host', timescaledb.compress_orderby = 'v NULLS FIRST');
-COPY o1 FROM '/tmp/strata_regress_direct_copy_order4.csv' WITH (FORMAT csv, direct_compress);
+COPY o1 FROM :'direct_copy_order4' WITH (FORMAT csv, direct_compress);
 CREATE TABLE o2 (LIKE o1);
 SELECT create_hypertable('o2', by_range('time', interval '10 days'));
 ALTER TABLE o2 SET (timescaledb.compress, timescaledb.compress_segmentby = 'host', timescaledb.compress_orderby = 'v DESC NULLS LAST');
-COPY o2 FROM '/tmp/strata_regress_direct_copy_order4.csv' WITH (FORMAT csv, direct_compress);
+COPY o2 FROM :'direct_copy_order4' WITH (FORMAT csv, direct_compress);
 SELECT (SELECT count(*) FROM o1) AS o1_rows, (SELECT count(*) FROM o2) AS o2_rows,
        (SELECT count(*) FROM o1 WHERE v IS NULL) AS o1_nulls;
 SELECT out_of_order('o1', false) AS o1_out_of_order;

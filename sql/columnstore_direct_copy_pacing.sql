@@ -4,6 +4,13 @@
 -- as batches then, not after the input; a row that comes for it later starts a new batch. With
 -- strata.compression_encode_thread off the worker is never busy, so when batches are written does
 -- not depend on timing. The results equal a plain table's either way.
+-- Files go to this run's own directory (STRATA_REGRESS_TMP, set by scripts/test.sh and
+-- test/flaky.sh), never to a fixed /tmp path that another run of the test could share.
+\getenv tmpdir STRATA_REGRESS_TMP
+\set direct_pacing_dup :tmpdir '/direct_pacing_dup.csv'
+\set direct_pacing_long :tmpdir '/direct_pacing_long.csv'
+\set direct_pacing_short :tmpdir '/direct_pacing_short.csv'
+\set direct_pacing_split :tmpdir '/direct_pacing_split.csv'
 SET TimeZone = 'UTC';
 CREATE SCHEMA cs_dcp;
 SET search_path = cs_dcp, public;
@@ -20,8 +27,8 @@ BEGIN
       SELECT 3, g, timestamptz '2026-01-01 12:00:00+00' + g * interval '10 seconds', 'h' || (g %% 3), -g FROM generate_series(1, 30) g
     ) r ORDER BY part, g) TO %L WITH (FORMAT csv)$q$, gap, path);
 END $$;
-SELECT write_input('/tmp/strata_regress_direct_pacing_long.csv', 40000);
-SELECT write_input('/tmp/strata_regress_direct_pacing_short.csv', 3000);
+SELECT write_input(:'direct_pacing_long', 40000);
+SELECT write_input(:'direct_pacing_short', 3000);
 -- Per host, the batches of the day-1 chunk (rows in each, in _strata_seq order), and whether the
 -- hypertable holds exactly the rows of the input.
 CREATE FUNCTION day1_batches(ht regclass) RETURNS TABLE (host text, batch_rows int[]) LANGUAGE plpgsql AS $$
@@ -57,19 +64,19 @@ SET strata.compression_encode_thread = off;
 
 -- 40,000 rows of day 2 in between: day 1's 500 rows per host were written as one batch each
 -- while day 2 was read; its 10 late rows per host make a second batch.
-COPY long FROM '/tmp/strata_regress_direct_pacing_long.csv' WITH (FORMAT csv, direct_compress);
+COPY long FROM :'direct_pacing_long' WITH (FORMAT csv, direct_compress);
 SELECT * FROM day1_batches('long');
-SELECT * FROM check_rows('long', '/tmp/strata_regress_direct_pacing_long.csv');
+SELECT * FROM check_rows('long', :'direct_pacing_long');
 
 -- 3,000 rows in between: day 1 is not idle yet, its rows stay buffered (one batch per host).
-COPY short FROM '/tmp/strata_regress_direct_pacing_short.csv' WITH (FORMAT csv, direct_compress);
+COPY short FROM :'direct_pacing_short' WITH (FORMAT csv, direct_compress);
 SELECT * FROM day1_batches('short');
-SELECT * FROM check_rows('short', '/tmp/strata_regress_direct_pacing_short.csv');
+SELECT * FROM check_rows('short', :'direct_pacing_short');
 
 -- With the encoding worker (its timing decides when batches are written): the same rows.
 RESET strata.compression_encode_thread;
-COPY threaded FROM '/tmp/strata_regress_direct_pacing_long.csv' WITH (FORMAT csv, direct_compress);
-SELECT * FROM check_rows('threaded', '/tmp/strata_regress_direct_pacing_long.csv');
+COPY threaded FROM :'direct_pacing_long' WITH (FORMAT csv, direct_compress);
+SELECT * FROM check_rows('threaded', :'direct_pacing_long');
 SELECT sum(n) AS day1_rows FROM day1_batches('threaded') b, unnest(b.batch_rows) n;
 
 -- The rows left at the end of the input (here 8 hosts with 900 rows each, 2 with 1,200) are
@@ -77,10 +84,10 @@ SELECT sum(n) AS day1_rows FROM day1_batches('threaded') b, unnest(b.batch_rows)
 -- 1, 2, ... in time order, the rows and per-batch bounds are the input's.
 COPY (SELECT timestamptz '2026-02-01 00:00:00+00' + g * interval '1 second' AS time, 'w' || (g % 10) AS host, g AS v
         FROM generate_series(1, 12000) g WHERE g % 10 < 2 OR g <= 9000 ORDER BY g)
-  TO '/tmp/strata_regress_direct_pacing_split.csv' WITH (FORMAT csv);
-COPY split FROM '/tmp/strata_regress_direct_pacing_split.csv' WITH (FORMAT csv, direct_compress);
+  TO :'direct_pacing_split' WITH (FORMAT csv);
+COPY split FROM :'direct_pacing_split' WITH (FORMAT csv, direct_compress);
 SELECT * FROM day1_batches('split');
-SELECT * FROM check_rows('split', '/tmp/strata_regress_direct_pacing_split.csv');
+SELECT * FROM check_rows('split', :'direct_pacing_split');
 SELECT format('%I.%I', cc.schema_name, cc.table_name) AS split_cs FROM _strata_catalog.compressed_chunk cc
   JOIN _strata_catalog.chunk ch ON ch.id = cc.chunk_id WHERE ch.table_name = (SELECT relname FROM pg_class WHERE oid =
   (SELECT c FROM show_chunks('split') c LIMIT 1)) \gset
@@ -109,16 +116,16 @@ EXCEPTION WHEN OTHERS THEN GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
 END $$;
 COPY (SELECT timestamptz '2026-03-01 00:00:00+00' + (CASE WHEN g = 2500 THEN 10 ELSE g END) * interval '1 second', 'u1', g
         FROM generate_series(1, 2500) g ORDER BY g)
-  TO '/tmp/strata_regress_direct_pacing_dup.csv' WITH (FORMAT csv);
-SELECT try_copy('/tmp/strata_regress_direct_pacing_dup.csv');
+  TO :'direct_pacing_dup' WITH (FORMAT csv);
+SELECT try_copy(:'direct_pacing_dup');
 SELECT count(*) FROM uq;
 COPY (SELECT timestamptz '2026-03-01 00:00:00+00' + g * interval '1 second', 'u1', g FROM generate_series(1, 2500) g ORDER BY g)
-  TO '/tmp/strata_regress_direct_pacing_dup.csv' WITH (FORMAT csv);
-COPY uq FROM '/tmp/strata_regress_direct_pacing_dup.csv' WITH (FORMAT csv, direct_compress);
+  TO :'direct_pacing_dup' WITH (FORMAT csv);
+COPY uq FROM :'direct_pacing_dup' WITH (FORMAT csv, direct_compress);
 INSERT INTO uq VALUES ('2026-03-02 00:00:05+00', 'u1', 0);
 COPY (SELECT timestamptz '2026-03-02 00:00:00+00' + g * interval '1 second', 'u1', g FROM generate_series(1, 2500) g ORDER BY g)
-  TO '/tmp/strata_regress_direct_pacing_dup.csv' WITH (FORMAT csv);
-SELECT try_copy('/tmp/strata_regress_direct_pacing_dup.csv');
+  TO :'direct_pacing_dup' WITH (FORMAT csv);
+SELECT try_copy(:'direct_pacing_dup');
 SELECT count(*), count(*) FILTER (WHERE time >= '2026-03-02 00:00:00+00') AS day2 FROM uq;
 
 -- A row the COPY's own statement writes into the row part of a chunk the COPY converted (here from
@@ -130,8 +137,8 @@ BEGIN
   RETURN true;
 END $$;
 COPY (SELECT timestamptz '2026-03-03 00:00:00+00' + g * interval '1 second', 'u1', g FROM generate_series(1, 2500) g ORDER BY g)
-  TO '/tmp/strata_regress_direct_pacing_dup.csv' WITH (FORMAT csv);
-SELECT try_copy('/tmp/strata_regress_direct_pacing_dup.csv', 'WHERE ins_dup(time)');
+  TO :'direct_pacing_dup' WITH (FORMAT csv);
+SELECT try_copy(:'direct_pacing_dup', 'WHERE ins_dup(time)');
 SELECT count(*) FROM uq WHERE time >= '2026-03-03 00:00:00+00';
 
 RESET search_path;

@@ -8,6 +8,11 @@
 SET TimeZone = 'UTC';
 CREATE SCHEMA cs_diff;
 SET search_path = cs_diff, public;
+-- The COPY file goes to this run's own directory (STRATA_REGRESS_TMP, set by scripts/test.sh
+-- and test/flaky.sh), never to a fixed /tmp path that another run of the test could share.
+\getenv tmpdir STRATA_REGRESS_TMP
+\set copy_file :tmpdir '/cs_diff.copy'
+SET cs_diff.copy_file = :'copy_file';
 
 CREATE TABLE ht (time timestamptz NOT NULL, device int NOT NULL, val float8, tag text,
                  PRIMARY KEY (device, time));
@@ -118,7 +123,7 @@ DECLARE
   a text;
   b text;
   d bigint;
-  f text := '/tmp/strata_cs_diff_' || current_database() || '.copy';
+  f text := current_setting('cs_diff.copy_file');
 BEGIN
   PERFORM setseed(0.17);
   FOR step IN 1..400 LOOP

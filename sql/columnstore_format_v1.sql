@@ -3,6 +3,10 @@
 -- read, take direct COPY into their batches and segment-wise recompression (batch-local
 -- dictionaries on both paths, which version 1 has), and stay version 1; a recompression that has
 -- to rewrite the whole chunk (settings changed) writes the current version.
+-- Files go to this run's own directory (STRATA_REGRESS_TMP, set by scripts/test.sh and
+-- test/flaky.sh), never to a fixed /tmp path that another run of the test could share.
+\getenv tmpdir STRATA_REGRESS_TMP
+\set format_v1 :tmpdir '/format_v1.csv'
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
 CREATE SCHEMA cs_v1;
@@ -40,11 +44,11 @@ SELECT host, count(*), sum(v) FROM t WHERE ts < '2026-01-03' GROUP BY host ORDER
 
 -- Direct COPY into the version 1 chunk: the rows are written as batches (the row part stays empty).
 COPY (SELECT '2026-01-05 00:00+00'::timestamptz + g * interval '1 second', 'h' || (g % 2), -g, NULL
-        FROM generate_series(1, 3000) g) TO '/tmp/strata_regress_format_v1.csv' WITH (FORMAT csv);
+        FROM generate_series(1, 3000) g) TO :'format_v1' WITH (FORMAT csv);
 SET strata.enable_direct_compress_copy = on;
-COPY t FROM '/tmp/strata_regress_format_v1.csv' WITH (FORMAT csv);
+COPY t FROM :'format_v1' WITH (FORMAT csv);
 RESET strata.enable_direct_compress_copy;
-COPY ref FROM '/tmp/strata_regress_format_v1.csv' WITH (FORMAT csv);
+COPY ref FROM :'format_v1' WITH (FORMAT csv);
 SELECT pg_relation_size(:'chunk') AS row_part_bytes;
 SELECT count(*) AS batches, sum(_strata_count) AS rows FROM :comp;
 SELECT same();

@@ -1,4 +1,8 @@
 -- COPY FROM into a hypertable: every format and the usual options, routed in batches per chunk.
+-- Files go to this run's own directory (STRATA_REGRESS_TMP, set by scripts/test.sh and
+-- test/flaky.sh), never to a fixed /tmp path that another run of the test could share.
+\getenv tmpdir STRATA_REGRESS_TMP
+\set cpu_bin :tmpdir '/cpu.bin'
 CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
   EXECUTE sql;
@@ -41,8 +45,8 @@ COPY cpu FROM STDIN WITH (FORMAT csv) WHERE host <> 'skip';
 SELECT time, host, usage, tableoid::regclass FROM cpu ORDER BY time, host;
 
 -- binary format, from a file written by COPY TO
-COPY (SELECT time + INTERVAL '1 day', host, usage FROM cpu) TO '/tmp/strata_regress_cpu.bin' WITH (FORMAT binary);
-COPY cpu FROM '/tmp/strata_regress_cpu.bin' WITH (FORMAT binary);
+COPY (SELECT time + INTERVAL '1 day', host, usage FROM cpu) TO :'cpu_bin' WITH (FORMAT binary);
+COPY cpu FROM :'cpu_bin' WITH (FORMAT binary);
 SELECT count(*), count(DISTINCT tableoid) FROM cpu;
 
 -- a unique violation rolls back the whole COPY, with the failing line reported
@@ -76,15 +80,15 @@ SELECT * FROM cpu_log ORDER BY host;
 -- permissions: INSERT privilege on the hypertable is required
 CREATE ROLE strata_copier IN ROLE pg_read_server_files;
 SET ROLE strata_copier;
-SELECT pg_temp.err($$COPY cpu FROM '/tmp/strata_regress_cpu.bin' WITH (FORMAT binary)$$);
+SELECT pg_temp.err(format('COPY cpu FROM %L WITH (FORMAT binary)', :'cpu_bin'));
 RESET ROLE;
 GRANT INSERT ON cpu TO strata_copier;
 SET ROLE strata_copier;
-SELECT pg_temp.err($$COPY cpu FROM '/tmp/strata_regress_cpu.bin' WITH (FORMAT binary)$$);
+SELECT pg_temp.err(format('COPY cpu FROM %L WITH (FORMAT binary)', :'cpu_bin'));
 RESET ROLE;
 REVOKE INSERT ON cpu FROM strata_copier;
 DROP ROLE strata_copier;
-SELECT pg_temp.err($$COPY cpu FROM '/tmp/strata_regress_cpu.bin' WITH (FORMAT binary, FREEZE)$$);
+SELECT pg_temp.err(format('COPY cpu FROM %L WITH (FORMAT binary, FREEZE)', :'cpu_bin'));
 
 -- many chunks in one COPY
 COPY cpu (time, host, usage) FROM PROGRAM 'seq 0 499 | awk ''{ printf "2024-02-%02d %02d:00:00+00,h%d,%d\n", 1 + int($1 / 24), $1 % 24, $1, $1 }''' WITH (FORMAT csv);

@@ -4,6 +4,11 @@
 -- leave nothing, savepoints roll it back, AFTER ROW triggers see complete indexes, and chunks that
 -- existed before the COPY, deferrable unique constraints and the setting off keep per-row inserts;
 -- the chunk's heap stays in shared_buffers for the build, which may use parallel workers.
+-- Files go to this run's own directory (STRATA_REGRESS_TMP, set by scripts/test.sh and
+-- test/flaky.sh), never to a fixed /tmp path that another run of the test could share.
+\getenv tmpdir STRATA_REGRESS_TMP
+\set copy_bulk :tmpdir '/copy_bulk.csv'
+SET cbi.file = :'copy_bulk';  -- (for a function below)
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
 CREATE EXTENSION IF NOT EXISTS amcheck;
@@ -39,10 +44,10 @@ END $$;
 CREATE TABLE m (time timestamptz NOT NULL, host text NOT NULL, v float8, UNIQUE (host, time));
 SELECT created FROM create_hypertable('m', by_range('time', interval '1 day'));
 COPY (SELECT timestamptz '2026-01-01' + g * interval '1 minute', 'h' || (g % 7), g / 2.0
-        FROM generate_series(0, 4319) g) TO '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
+        FROM generate_series(0, 4319) g) TO :'copy_bulk' WITH (FORMAT csv);
 
 -- 4,320 rows into 3 new chunks (more than one 1,000-row batch each): every index built in bulk
-COPY m FROM '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
+COPY m FROM :'copy_bulk' WITH (FORMAT csv);
 SELECT * FROM idx('m');
 SET enable_seqscan = off;
 SET enable_bitmapscan = off;
@@ -195,8 +200,8 @@ ROLLBACK;
 CREATE TABLE wide (time timestamptz NOT NULL, pad text, UNIQUE (time));
 SELECT created FROM create_hypertable('wide', by_range('time', interval '1 year'));
 COPY (SELECT timestamptz '2026-01-01' + g * interval '1 second', repeat(chr(97 + g % 26), 1800)
-        FROM generate_series(1, 12000) g) TO '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
-COPY wide FROM '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
+        FROM generate_series(1, 12000) g) TO :'copy_bulk' WITH (FORMAT csv);
+COPY wide FROM :'copy_bulk' WITH (FORMAT csv);
 SELECT pg_stat_force_next_flush();
 SELECT pg_relation_size(c) > 20 * 1024 * 1024 AS over_20mb,
        heap_blks_read - pg_relation_size(c) / 8192 < 100 AS read_back_under_100
@@ -206,7 +211,7 @@ DROP TABLE wide;
 CREATE TABLE wide (time timestamptz NOT NULL, pad text, UNIQUE (time));
 SELECT created FROM create_hypertable('wide', by_range('time', interval '1 year'));
 SET strata.copy_keep_heap_in_buffers = off;
-COPY wide FROM '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
+COPY wide FROM :'copy_bulk' WITH (FORMAT csv);
 RESET strata.copy_keep_heap_in_buffers;
 SELECT pg_stat_force_next_flush();
 SELECT heap_blks_read - pg_relation_size(c) / 8192 > 500 AS read_back_over_500
@@ -221,8 +226,8 @@ CREATE TABLE par (time timestamptz NOT NULL, host text NOT NULL, v float8, UNIQU
 SELECT created FROM create_hypertable('par', by_range('time', interval '1 year'));
 CREATE INDEX ON par (v);
 COPY (SELECT timestamptz '2026-01-01' + g * interval '1 minute', 'h' || (g % 7), g / 2.0
-        FROM generate_series(0, 4319) g) TO '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
-COPY par FROM '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
+        FROM generate_series(0, 4319) g) TO :'copy_bulk' WITH (FORMAT csv);
+COPY par FROM :'copy_bulk' WITH (FORMAT csv);
 SELECT * FROM idx('par');
 SELECT count(*), sum(v) FROM par WHERE host = 'h3';
 SELECT err($$COPY par FROM PROGRAM 'printf "2027-02-01 00:00:00+00,a,1\n2027-02-01 00:00:01+00,a,1\n2027-02-01 00:00:00+00,a,2\n"' WITH (FORMAT csv)$$);
@@ -231,12 +236,12 @@ SELECT count(*) FROM par;
 -- Failures of a parallel build at the end of a COPY that created its chunks: the COPY fails as a
 -- whole (no row, no chunk left) and the next COPY of the same rows builds complete indexes.
 COPY (SELECT timestamptz '2027-03-01' + g * interval '1 minute', 'h' || (g % 7), g / 2.0
-        FROM generate_series(0, 4319) g) TO '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
+        FROM generate_series(0, 4319) g) TO :'copy_bulk' WITH (FORMAT csv);
 SELECT count(*) AS chunks_before FROM show_chunks('par');
 -- a duplicate key far from its twin (in another block: likely in another participant's sort) and
 -- one next to it: 23505 worded as a per-row insert's
-SELECT err($$COPY par FROM PROGRAM 'cat /tmp/strata_regress_copy_bulk.csv; printf "2027-03-01 00:10:00+00,h3,7\n"' WITH (FORMAT csv)$$);
-SELECT err($$COPY par FROM PROGRAM 'printf "2027-03-02 00:10:00+00,h3,7\n2027-03-02 00:10:00+00,h3,8\n"; cat /tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv)$$);
+SELECT err(format($$COPY par FROM PROGRAM 'cat %s; printf "2027-03-01 00:10:00+00,h3,7\n"' WITH (FORMAT csv)$$, :'copy_bulk'));
+SELECT err(format($$COPY par FROM PROGRAM 'printf "2027-03-02 00:10:00+00,h3,7\n2027-03-02 00:10:00+00,h3,8\n"; cat %s' WITH (FORMAT csv)$$, :'copy_bulk'));
 SELECT count(*) AS rows, (SELECT count(*) FROM show_chunks('par')) AS chunks FROM par;
 -- a chunk created earlier in the transaction and emptied: the build failed in a savepoint, its
 -- indexes get their earlier storage back, and the next COPY builds them again
@@ -286,7 +291,7 @@ DECLARE
 BEGIN
   PERFORM set_config('cbi.leader', pg_backend_pid()::text, false);
   FOR i IN 1..5 LOOP
-    r := err($q$COPY par FROM '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv)$q$);
+    r := err(format('COPY par FROM %L WITH (FORMAT csv)', current_setting('cbi.file')));
     EXIT WHEN r <> 'ok';
     r := 'no parallel worker read a row';
     FOR c IN SELECT x FROM show_chunks('par') x WHERE x <> ALL (before) LOOP
@@ -298,7 +303,7 @@ BEGIN
 END $$;
 SELECT copy_until_worker_error();
 SELECT count(*) AS rows, (SELECT count(*) FROM show_chunks('par')) AS chunks FROM par;
-COPY par FROM '/tmp/strata_regress_copy_bulk.csv' WITH (FORMAT csv);
+COPY par FROM :'copy_bulk' WITH (FORMAT csv);
 SELECT count(*) AS indexes, count(*) FILTER (WHERE bulk) AS built_in_bulk, bool_and(entries_ok) FROM idx('par');
 SET enable_seqscan = off;
 SET enable_bitmapscan = off;

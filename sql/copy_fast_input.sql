@@ -2,6 +2,10 @@
 -- their plain forms without the types' input functions (strata.copy_fast_input,
 -- src/ingest/copy_input.cpp): every value must equal what the input function gives, and every
 -- other form must still reach the input function (same values, same errors).
+-- Files go to this run's own directory (STRATA_REGRESS_TMP, set by scripts/test.sh and
+-- test/flaky.sh), never to a fixed /tmp path that another run of the test could share.
+\getenv tmpdir STRATA_REGRESS_TMP
+\set copy_fast_input :tmpdir '/copy_fast_input.csv'
 SET TimeZone = 'America/New_York';
 SET DateStyle = 'ISO, YMD';
 CREATE SCHEMA cfi;
@@ -26,10 +30,10 @@ INSERT INTO raw VALUES
   (14, '9007199254740993', '12', '12', '12', '2026-01-01 00:00:00.0+00', '2026-01-01', 'z'),
   (15, '00000000000000000000.25', '12', '12', '12', '1000-01-01 00:00:00+00', '9999-12-31 23:59:59', 'z'),
   (16, NULL, NULL, NULL, NULL, '2026-06-30 00:00:00+02', NULL, NULL);
-COPY (SELECT f, i2, i4, i8, tz, ts, t FROM raw ORDER BY n) TO '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
+COPY (SELECT f, i2, i4, i8, tz, ts, t FROM raw ORDER BY n) TO :'copy_fast_input' WITH (FORMAT csv);
 
 CREATE TABLE plain (f float8, i2 int2, i4 int4, i8 int8, tz timestamptz NOT NULL, ts timestamp, t text);
-COPY plain FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
+COPY plain FROM :'copy_fast_input' WITH (FORMAT csv);
 CREATE FUNCTION mk(name text, columnstore boolean DEFAULT true) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   EXECUTE format('CREATE TABLE %I (f float8, i2 int2, i4 int4, i8 int8, tz timestamptz NOT NULL, ts timestamp, t text)', name);
@@ -39,10 +43,10 @@ BEGIN
   END IF;
 END $$;
 SELECT mk('fast'), mk('slow'), mk('fast_row', false);
-COPY fast FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
-COPY fast_row FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
+COPY fast FROM :'copy_fast_input' WITH (FORMAT csv);
+COPY fast_row FROM :'copy_fast_input' WITH (FORMAT csv);
 SET strata.copy_fast_input = off;
-COPY slow FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
+COPY slow FROM :'copy_fast_input' WITH (FORMAT csv);
 RESET strata.copy_fast_input;
 -- The same bytes in all four (float8send tells -0 from 0).
 SELECT count(*) AS rows,
@@ -59,31 +63,31 @@ SELECT float8send(f), i2, i4, i8, tz, ts, t FROM fast ORDER BY tz, ts, i2, t, f;
 
 -- A column list (the others NULL), FORCE_NULL / FORCE_NOT_NULL, the text format, a header.
 TRUNCATE plain, fast;
-COPY (SELECT tz, f, t FROM raw WHERE n <= 4 ORDER BY n) TO '/tmp/strata_regress_copy_fast_input.csv'
+COPY (SELECT tz, f, t FROM raw WHERE n <= 4 ORDER BY n) TO :'copy_fast_input'
   WITH (FORMAT csv, HEADER, FORCE_QUOTE *);
-COPY plain (tz, f, t) FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv, HEADER, FORCE_NULL (t));
-COPY fast (tz, f, t) FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv, HEADER, FORCE_NULL (t));
-COPY (SELECT tz, f, t FROM raw WHERE n IN (5, 16) ORDER BY n) TO '/tmp/strata_regress_copy_fast_input.csv';
-COPY plain (tz, f, t) FROM '/tmp/strata_regress_copy_fast_input.csv';
-COPY fast (tz, f, t) FROM '/tmp/strata_regress_copy_fast_input.csv';
-COPY (SELECT tz, NULL::text AS f, NULL::text AS t FROM raw WHERE n = 1) TO '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
-COPY plain (tz, f, t) FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv, FORCE_NOT_NULL (t));
-COPY fast (tz, f, t) FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv, FORCE_NOT_NULL (t));
+COPY plain (tz, f, t) FROM :'copy_fast_input' WITH (FORMAT csv, HEADER, FORCE_NULL (t));
+COPY fast (tz, f, t) FROM :'copy_fast_input' WITH (FORMAT csv, HEADER, FORCE_NULL (t));
+COPY (SELECT tz, f, t FROM raw WHERE n IN (5, 16) ORDER BY n) TO :'copy_fast_input';
+COPY plain (tz, f, t) FROM :'copy_fast_input';
+COPY fast (tz, f, t) FROM :'copy_fast_input';
+COPY (SELECT tz, NULL::text AS f, NULL::text AS t FROM raw WHERE n = 1) TO :'copy_fast_input' WITH (FORMAT csv);
+COPY plain (tz, f, t) FROM :'copy_fast_input' WITH (FORMAT csv, FORCE_NOT_NULL (t));
+COPY fast (tz, f, t) FROM :'copy_fast_input' WITH (FORMAT csv, FORCE_NOT_NULL (t));
 SELECT (SELECT array_agg((float8send(f), i2, i4, i8, tz, ts, t)::text ORDER BY tz, f, t) FROM plain) =
        (SELECT array_agg((float8send(f), i2, i4, i8, tz, ts, t)::text ORDER BY tz, f, t) FROM fast) AS same;
 SELECT float8send(f), tz, t, t IS NULL AS t_null FROM fast ORDER BY tz, f, t;
 
 -- Errors are the input functions', with COPY's context (line and column).
-COPY (SELECT '1.2.3' AS f, '1' AS i2, '1' AS i4, '1' AS i8, '2026-01-01 00:00:00+00' AS tz) TO '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
-COPY fast (f, i2, i4, i8, tz) FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
-COPY (SELECT '1' AS f, '99999' AS i2, '1' AS i4, '1' AS i8, '2026-01-01 00:00:00+00' AS tz) TO '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
-COPY fast (f, i2, i4, i8, tz) FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
-COPY (SELECT '1' AS f, '1' AS i2, '1' AS i4, '1' AS i8, '2023-02-29 00:00:00+00' AS tz) TO '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
-COPY fast (f, i2, i4, i8, tz) FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
-COPY (SELECT '1' AS f, '1' AS i2, '1' AS i4, '1' AS i8, '2026-01-01 00:00:00+00' AS tz, 'x' AS extra) TO '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
-COPY fast (f, i2, i4, i8, tz) FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
-COPY (SELECT '1' AS f, '1' AS i2) TO '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
-COPY fast (f, i2, i4, i8, tz) FROM '/tmp/strata_regress_copy_fast_input.csv' WITH (FORMAT csv);
+COPY (SELECT '1.2.3' AS f, '1' AS i2, '1' AS i4, '1' AS i8, '2026-01-01 00:00:00+00' AS tz) TO :'copy_fast_input' WITH (FORMAT csv);
+COPY fast (f, i2, i4, i8, tz) FROM :'copy_fast_input' WITH (FORMAT csv);
+COPY (SELECT '1' AS f, '99999' AS i2, '1' AS i4, '1' AS i8, '2026-01-01 00:00:00+00' AS tz) TO :'copy_fast_input' WITH (FORMAT csv);
+COPY fast (f, i2, i4, i8, tz) FROM :'copy_fast_input' WITH (FORMAT csv);
+COPY (SELECT '1' AS f, '1' AS i2, '1' AS i4, '1' AS i8, '2023-02-29 00:00:00+00' AS tz) TO :'copy_fast_input' WITH (FORMAT csv);
+COPY fast (f, i2, i4, i8, tz) FROM :'copy_fast_input' WITH (FORMAT csv);
+COPY (SELECT '1' AS f, '1' AS i2, '1' AS i4, '1' AS i8, '2026-01-01 00:00:00+00' AS tz, 'x' AS extra) TO :'copy_fast_input' WITH (FORMAT csv);
+COPY fast (f, i2, i4, i8, tz) FROM :'copy_fast_input' WITH (FORMAT csv);
+COPY (SELECT '1' AS f, '1' AS i2) TO :'copy_fast_input' WITH (FORMAT csv);
+COPY fast (f, i2, i4, i8, tz) FROM :'copy_fast_input' WITH (FORMAT csv);
 SELECT count(*) FROM fast;
 
 SET client_min_messages = warning;

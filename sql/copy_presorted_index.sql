@@ -7,6 +7,11 @@
 -- unique index still raise 23505; past maintenance_work_mem the rest goes unsorted (and the
 -- index is still right), and a heap judged too large is left to PostgreSQL from the start; the
 -- setting off and other key types keep PostgreSQL's sort.
+-- Files go to this run's own directory (STRATA_REGRESS_TMP, set by scripts/test.sh and
+-- test/flaky.sh), never to a fixed /tmp path that another run of the test could share.
+\getenv tmpdir STRATA_REGRESS_TMP
+\set copy_presorted :tmpdir '/copy_presorted.csv'
+\set copy_presorted_s :tmpdir '/copy_presorted_s.csv'
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
 CREATE EXTENSION IF NOT EXISTS amcheck;
@@ -46,7 +51,7 @@ COPY (SELECT timestamptz '2026-01-01' + (g % 97) * interval '1 hour' + g * inter
              CASE WHEN g % 19 = 0 THEN NULL ELSE (g * 7919) % 100003 - 50000 END,
              date '2026-01-01' + (g % 61) - 30,
              g / 7.0, g % 23
-        FROM generate_series(1, 3000) g) TO '/tmp/strata_regress_copy_presorted.csv' WITH (FORMAT csv);
+        FROM generate_series(1, 3000) g) TO :'copy_presorted' WITH (FORMAT csv);
 -- (With DEBUG1 messages shown, PostgreSQL also tells when a catalog cache of the backend outgrows
 -- its hash buckets and rehashes. When that happens depends on the cache resets the backend gets
 -- (under the parallel schedule a reset of the invalidation queue empties the caches at any time),
@@ -57,7 +62,7 @@ SELECT count(has_column_privilege(attrelid, attnum, 'SELECT')) + count(has_colum
        + (SELECT count(has_type_privilege(oid, 'USAGE')) FROM pg_type) > 0 AS caches_grown
   FROM pg_attribute WHERE attnum > 0 AND NOT attisdropped;
 SET client_min_messages = debug1;
-COPY t FROM '/tmp/strata_regress_copy_presorted.csv' WITH (FORMAT csv);
+COPY t FROM :'copy_presorted' WITH (FORMAT csv);
 RESET client_min_messages;
 SELECT * FROM checked('t');
 SELECT count(*) FROM t;
@@ -132,9 +137,9 @@ CREATE INDEX s_v ON s (v);
 CREATE INDEX s_v_ff ON s (v, host) WITH (fillfactor = 50);
 CREATE INDEX s_host_nodedup ON s (host, time DESC) WITH (deduplicate_items = off);
 COPY (SELECT timestamptz '2026-01-02' - (g % 100) * interval '1 minute', 'h' || lpad((g / 100)::text, 3, '0'), g
-        FROM generate_series(0, 2999) g ORDER BY 2, 1 DESC) TO '/tmp/strata_regress_copy_presorted_s.csv' WITH (FORMAT csv);
+        FROM generate_series(0, 2999) g ORDER BY 2, 1 DESC) TO :'copy_presorted_s' WITH (FORMAT csv);
 SET client_min_messages = debug1;
-COPY s FROM '/tmp/strata_regress_copy_presorted_s.csv' WITH (FORMAT csv);
+COPY s FROM :'copy_presorted_s' WITH (FORMAT csv);
 RESET client_min_messages;
 SELECT * FROM checked('s');
 CREATE TABLE s_plain (LIKE s);

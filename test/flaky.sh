@@ -86,6 +86,9 @@ for round in $(seq 1 "${ROUNDS:-1}"); do
       sq -c "DROP ROLE $r" >/dev/null
     done
     out=$DIR/out/$name; mkdir -p "$out"
+    # (files the test writes: a directory of this run's own, as scripts/test.sh gives each test)
+    export STRATA_REGRESS_TMP=$DIR/files/$name; rm -rf "$STRATA_REGRESS_TMP"; mkdir -p "$STRATA_REGRESS_TMP"
+    chown postgres "$DIR/files" "$STRATA_REGRESS_TMP" 2>/dev/null
     res=$("$prog" --inputdir="$inputdir" --bindir="$SYS_BINDIR" --outputdir="$out" --load-extension=strata \
             --dbname="$db" "$name" 2>&1)
     if grep -qE '\.\.\. ok|^ok [0-9]+' <<<"$res"; then

@@ -158,14 +158,35 @@ HtCacheEntry* cache_lookup_once(Oid relid, uint64 changes, bool* loaded) {
   return entry;
 }
 
+// One try of cache_lookup with ht_cache_loading set to `relid`, and set back to what it was also
+// when the try raises an error (a lock timeout or a cancel in the catalog scan, say): left set, every
+// later forget of that relation would bump ht_cache_changes and make unrelated loads start over.
+// (PG_TRY in a frame that owns nothing with a destructor, as the boundary rules allow.)
+HtCacheEntry* cache_lookup_marked(Oid relid, uint64 changes, bool* loaded) {
+  const Oid outer = ht_cache_loading;
+  HtCacheEntry* volatile entry = nullptr;
+  ht_cache_loading = relid;
+  PG_TRY();
+  {
+    entry = cache_lookup_once(relid, changes, loaded);
+  }
+  PG_FINALLY();
+  {
+    ht_cache_loading = outer;
+  }
+  PG_END_TRY();
+  return entry;
+}
+
 HtCacheEntry* cache_lookup(Oid relid) {
+  if (ht_cache != nullptr) {  // (a hit needs no PG_TRY)
+    auto* entry = static_cast<HtCacheEntry*>(hash_search(ht_cache, &relid, HASH_FIND, nullptr));
+    if (entry != nullptr) return entry;
+  }
   for (;;) {
     const uint64 changes = ht_cache_changes;
-    const Oid outer = ht_cache_loading;  // (an error leaves it set: harmless, a spurious retry at most)
-    ht_cache_loading = relid;
     bool loaded;
-    HtCacheEntry* entry = cache_lookup_once(relid, changes, &loaded);
-    ht_cache_loading = outer;
+    HtCacheEntry* entry = cache_lookup_marked(relid, changes, &loaded);
     if (loaded) return entry;
   }
 }

@@ -2494,7 +2494,8 @@ bool do_recompress_segments(ChunkTarget* t, const CompressionSettings* s) {
   bk.nulls = (bool*)palloc(sizeof(bool) * (nseg + 1));
   // Segments not touched that hold dictionary rows: those left without batches (by DML that
   // moved their batches, whose rows were deleted from the row part since) lose them below.
-  const bool has_dicts = storage_dict_attno(companion) != InvalidAttrNumber;
+  // (none to look for when compress_chunk wrote no dictionary row: cc.has_dictionaries, as DML uses it)
+  const bool has_dicts = cc.has_dictionaries && storage_dict_attno(companion) != InvalidAttrNumber;
   const AttrNumber count_att = companion_att(companion, kCountColumn);
   DictSegments dict_segs{};
   while (table_scan_getnextslot(scan, ForwardScanDirection, bslot)) {

@@ -325,6 +325,48 @@ SysScanDesc begin_segment_scan(Relation companion, const AttrNumber* seg_atts, i
   return systable_beginscan(companion, nkeys > 0 ? index : InvalidOid, nkeys > 0, snapshot, nkeys, keys);
 }
 
+// Whether companion row `tup` is of `row`'s segment (without an index on every segmentby column
+// a segment scan returns other segments' rows too).
+bool same_segment(HeapTuple tup, TupleDesc desc, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row) {
+  for (int i = 0; i < nseg; ++i) {
+    Form_pg_attribute a = TupleDescAttr(desc, seg_atts[i] - 1);
+    bool n1, n2;
+    const Datum v1 = heap_getattr(tup, seg_atts[i], desc, &n1);
+    const Datum v2 = slot_getattr(row, seg_atts[i], &n2);
+    if (n1 != n2 || (!n1 && !storage_segment_value_eq(v1, v2, a->attbyval, a->attlen))) return false;
+  }
+  return true;
+}
+
+// The dictionary rows of `row`'s segment that `snapshot` sees (their TIDs, palloc'd, in *dicts and
+// their number in *n; none in a companion without dictionary rows); returns whether the scan met a
+// batch of the segment (it stops there).
+bool segment_dictionary_rows(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
+                             Snapshot snapshot, ItemPointerData** dicts, int* n) {
+  int cap = 4;
+  *n = 0;
+  *dicts = (ItemPointerData*)palloc(sizeof(ItemPointerData) * cap);
+  const AttrNumber count_att = attnameAttNum(companion, kCountColumn, false);
+  if (storage_dict_attno(companion) == InvalidAttrNumber || count_att == InvalidAttrNumber) return false;
+  bool batches = false;
+  SysScanDesc scan = begin_segment_scan(companion, seg_atts, nseg, row, snapshot);
+  HeapTuple tup;
+  TupleDesc desc = RelationGetDescr(companion);
+  while (!batches && HeapTupleIsValid(tup = systable_getnext(scan))) {
+    if (!same_segment(tup, desc, seg_atts, nseg, row)) continue;
+    bool isnull;
+    const Datum count = heap_getattr(tup, count_att, desc, &isnull);
+    if (isnull || !storage_is_dictionary_row(DatumGetInt32(count))) {
+      batches = true;
+    } else {
+      if (*n == cap) *dicts = (ItemPointerData*)repalloc(*dicts, sizeof(ItemPointerData) * (cap *= 2));
+      (*dicts)[(*n)++] = tup->t_self;
+    }
+  }
+  systable_endscan(scan);
+  return batches;
+}
+
 }  // namespace
 
 void storage_segment_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
@@ -351,35 +393,9 @@ void storage_segment_dictionaries(Relation companion, const AttrNumber* seg_atts
 
 int64 storage_drop_orphan_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
                                        Snapshot snapshot, CommandId cid) {
-  const AttrNumber count_att = attnameAttNum(companion, kCountColumn, false);
-  if (storage_dict_attno(companion) == InvalidAttrNumber || count_att == InvalidAttrNumber) return 0;
-  int n = 0, cap = 4;
-  ItemPointerData* dicts = (ItemPointerData*)palloc(sizeof(ItemPointerData) * cap);
-  bool batches = false;
-  SysScanDesc scan = begin_segment_scan(companion, seg_atts, nseg, row, snapshot);
-  HeapTuple tup;
-  TupleDesc desc = RelationGetDescr(companion);
-  while (!batches && HeapTupleIsValid(tup = systable_getnext(scan))) {
-    // (without an index on every segmentby column the scan returns other segments' rows too)
-    bool same = true;
-    for (int i = 0; i < nseg && same; ++i) {
-      Form_pg_attribute a = TupleDescAttr(desc, seg_atts[i] - 1);
-      bool n1, n2;
-      const Datum v1 = heap_getattr(tup, seg_atts[i], desc, &n1);
-      const Datum v2 = slot_getattr(row, seg_atts[i], &n2);
-      same = n1 == n2 && (n1 || storage_segment_value_eq(v1, v2, a->attbyval, a->attlen));
-    }
-    if (!same) continue;
-    bool isnull;
-    const Datum count = heap_getattr(tup, count_att, desc, &isnull);
-    if (isnull || !storage_is_dictionary_row(DatumGetInt32(count))) {
-      batches = true;
-    } else {
-      if (n == cap) dicts = (ItemPointerData*)repalloc(dicts, sizeof(ItemPointerData) * (cap *= 2));
-      dicts[n++] = tup->t_self;
-    }
-  }
-  systable_endscan(scan);
+  ItemPointerData* dicts;
+  int n;
+  const bool batches = segment_dictionary_rows(companion, seg_atts, nseg, row, snapshot, &dicts, &n);
   int64 deleted = 0;
   for (int i = 0; i < n && !batches; ++i) {
     // (another transaction that deleted it first, or this one, leaves nothing to do)

@@ -124,6 +124,9 @@ void storage_segment_dictionaries(Relation companion, const AttrNumber* seg_atts
 // them) when `snapshot` sees no batch of the segment, with command id `cid`; returns how many.
 // For writers that removed batches (DML's moves and whole-batch deletes): a segment without
 // batches keeps no dictionary rows. `snapshot` must not see the batches the caller removed.
+// Only the caller's own snapshot decides (a later one could see a batch gone that the caller's
+// reads still need): two transactions that each remove some of a segment's batches both keep its
+// dictionary rows, orphans that the chunk's next recompression removes (do_recompress_segments).
 int64 storage_drop_orphan_dictionaries(Relation companion, const AttrNumber* seg_atts, int nseg, TupleTableSlot* row,
                                        Snapshot snapshot, CommandId cid);
 // The companion attnos of the named segmentby columns (palloc'd).

@@ -225,6 +225,15 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
   auto* stuck = static_cast<int*>(MemoryContextAllocZero(TopMemoryContext, sizeof(int) * ndbs));
   auto* candidates = static_cast<Candidate*>(MemoryContextAllocZero(TopMemoryContext, sizeof(Candidate) * ndbs));
   auto* wake = static_cast<Latch**>(MemoryContextAllocZero(TopMemoryContext, sizeof(Latch*) * ndbs));
+  // Schedulers this launcher did not start (a launcher before it did, which was terminated and
+  // started again): the pid of the unconfirmed one seen on entry i, and since when. One that does
+  // not confirm within kConfirmGraceUsec of being seen is terminated as the launcher's own are:
+  // no handle reports its end here, and without this it held its worker slot and its entry for
+  // as long as its wait lasted (test/shell/jobs_restart.sh).
+  auto* adopted_pid = static_cast<pid_t*>(MemoryContextAllocZero(TopMemoryContext, sizeof(pid_t) * ndbs));
+  auto* adopted_since = static_cast<TimestampTz*>(MemoryContextAllocZero(TopMemoryContext, sizeof(TimestampTz) * ndbs));
+  auto* adopted_stuck = static_cast<pid_t*>(MemoryContextAllocZero(TopMemoryContext, sizeof(pid_t) * ndbs));
+  auto* adopted_stuck_db = static_cast<int*>(MemoryContextAllocZero(TopMemoryContext, sizeof(int) * ndbs));
   constexpr int kMaxUnconfirmed = 4;
   TimestampTz no_slot_until = 0;  // a scheduler could not be registered: wait a little
 
@@ -264,7 +273,7 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
 
     // Databases due now without a scheduler, and the next time one will be.
     long timeout_ms = unplaced ? 1000 : -1;
-    int ncandidates = 0, running = 0, unconfirmed = 0, job_workers = 0, nstuck = 0;
+    int ncandidates = 0, running = 0, unconfirmed = 0, job_workers = 0, nstuck = 0, nadopted_stuck = 0;
     SpinLockAcquire(&shared->mutex);
     for (int i = 0; i < shared->nslots; i++)
       if (shared->slots[i].in_use) job_workers++;
@@ -282,6 +291,20 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
           }
         }
         continue;
+      }
+      if (e.in_use && e.scheduler_pid != 0 && !e.confirmed) {
+        if (adopted_pid[i] != e.scheduler_pid) {
+          adopted_pid[i] = e.scheduler_pid;
+          adopted_since[i] = now;
+        }
+        if (within_grace(adopted_since[i], now)) {
+          const long ms = static_cast<long>((adopted_since[i] + kConfirmGraceUsec - now + 999) / 1000);
+          timeout_ms = timeout_ms < 0 ? ms : Min(timeout_ms, ms);
+        } else {
+          adopted_stuck_db[nadopted_stuck] = i;
+          adopted_stuck[nadopted_stuck++] = e.scheduler_pid;
+          adopted_since[i] = now;  // (signalled again after another grace if it is still there)
+        }
       }
       if (!e.in_use || e.stop_requested || e.scheduler_pid != 0) continue;
       if (started_db[i] != e.dboid) quick_exits[i] = 0;
@@ -305,6 +328,17 @@ STRATA_BGWORKER_MAIN(strata_jobs_launcher_main) {
       const int i = stuck[k];
       gave_up[i] = true;
       TerminateBackgroundWorker(handles[i]);
+    }
+    // (an unconfirmed scheduler's SIGTERM is die(): it leaves, and is started again as a candidate.
+    // Signalled under the mutex, after checking again that entry i still has that pid unconfirmed:
+    // the scheduler confirms, and clears its pid when it leaves, under the same mutex, so neither a
+    // scheduler that confirmed meanwhile nor a reused pid gets it; kill() is one system call.)
+    for (int k = 0; k < nadopted_stuck; k++) {
+      const int i = adopted_stuck_db[k];
+      SpinLockAcquire(&shared->mutex);
+      const DbEntry& e = shared->dbs[i];
+      if (e.in_use && e.scheduler_pid == adopted_stuck[k] && !e.confirmed) (void)kill(adopted_stuck[k], SIGTERM);
+      SpinLockRelease(&shared->mutex);
     }
 
     // Earliest due first; stop when there is no room (a job worker must always find a slot). A
