@@ -84,6 +84,7 @@ struct Entry {
   int32 count;
   int32 rank;  // the order of its values of the trailing segment keys among all entries (nsuffix > 0)
   int64 row;
+  int64 sel_rank;  // row's place among the batch's selected rows (its row in a dense column)
   ItemPointerData tid;
   Datum* keys;  // the segment keys, then (not opened) the first orderby key's bound, then the trailing segment keys
   bool* key_nulls;
@@ -127,6 +128,7 @@ struct ColumnarScanState {
   // current batch
   uint64 batch_rows;
   uint64 next_row;
+  uint64 next_rank;  // the selected rows before next_row (the next one's row in a dense column)
   BridgeColumn* cols;  // the decoded columns of bridge slot 0 (unordered scans), filled per batch
   const uint64* selection;
   Datum* seg_values;  // per chunk attribute
@@ -333,6 +335,7 @@ void start_scan(ColumnarScanState* st) {
   st->started = true;
   st->batch_rows = 0;
   st->next_row = 0;
+  st->next_rank = 0;
   columnar_parallel_restart(st->par);
 }
 
@@ -624,15 +627,18 @@ bool next_batch(ColumnarScanState* st, bool all_rows = false) {
     st->selection = (const uint64*)bridge_selection(st->bridge, 0);
     st->batch_rows = (uint64)count;
     st->next_row = 0;
+    st->next_rank = 0;
     return true;
   }
 }
 
-// A datum of the attribute's type from row `row` of its decoded column.
+// A datum of the attribute's type from row `row` of its decoded column, the selection's row `rank`
+// when the column holds the selected rows alone (dense).
 // `cols`: the slot's decoded columns (fill_columns).
 Datum decoded_datum(ColumnarScanState* st, const AttrState* a, int bslot, const BridgeColumn* cols, uint64 row,
-                    bool* isnull) {
+                    uint64 rank, bool* isnull) {
   const BridgeColumn& col = cols[a->bridge_col];
+  if (col.dense) row = rank;
   if (col.validity != nullptr && !((col.validity[row >> 3] >> (row & 7)) & 1)) {
     *isnull = true;
     return (Datum)0;
@@ -706,7 +712,7 @@ Datum decoded_datum(ColumnarScanState* st, const AttrState* a, int bslot, const 
   }
 }
 
-TupleTableSlot* form_tuple(ColumnarScanState* st, int bslot, const BridgeColumn* cols, uint64 row,
+TupleTableSlot* form_tuple(ColumnarScanState* st, int bslot, const BridgeColumn* cols, uint64 row, uint64 rank,
                            const Datum* seg_values, const bool* seg_isnull) {
   TupleTableSlot* slot = st->css.ss.ss_ScanTupleSlot;
   ExecClearTuple(slot);
@@ -718,7 +724,7 @@ TupleTableSlot* form_tuple(ColumnarScanState* st, int bslot, const BridgeColumn*
       slot->tts_values[attno - 1] = seg_values[attno - 1];
       slot->tts_isnull[attno - 1] = seg_isnull[attno - 1];
     } else if (a->bridge_col >= 0) {
-      slot->tts_values[attno - 1] = decoded_datum(st, a, bslot, cols, row, &slot->tts_isnull[attno - 1]);
+      slot->tts_values[attno - 1] = decoded_datum(st, a, bslot, cols, row, rank, &slot->tts_isnull[attno - 1]);
     } else {
       slot->tts_values[attno - 1] = st->missing_values[attno - 1];
       slot->tts_isnull[attno - 1] = st->missing_isnull[attno - 1];
@@ -741,7 +747,7 @@ TupleTableSlot* columnar_next(ScanState* node) {
     while (st->next_row < st->batch_rows) {
       const uint64 row = st->next_row++;
       if (!((st->selection[row >> 6] >> (row & 63)) & 1)) continue;
-      return form_tuple(st, 0, st->cols, row, st->seg_values, st->seg_isnull);
+      return form_tuple(st, 0, st->cols, row, st->next_rank++, st->seg_values, st->seg_isnull);
     }
     if (!next_batch(st)) return ExecClearTuple(node->ss_ScanTupleSlot);
   }
@@ -788,7 +794,7 @@ void load_keys(ColumnarScanState* st, Entry* e) {
   MemoryContext old = MemoryContextSwitchTo(st->slot_cxt[e->bslot]);
   for (int k = st->nseg; k < st->nkeys - st->nsuffix; ++k)
     e->keys[k] = decoded_datum(st, &st->attrs[st->key_attnos[k] - 1], e->bslot, st->slot_cols[e->bslot], (uint64)e->row,
-                              &e->key_nulls[k]);
+                              (uint64)e->sel_rank, &e->key_nulls[k]);
   MemoryContextSwitchTo(old);
 }
 
@@ -853,6 +859,7 @@ bool open_entry(ColumnarScanState* st, Entry* e) {
   e->opened = true;
   e->unknown = false;
   e->row = next_selected(st, e, st->ordered == 2 ? e->count - 1 : 0);
+  e->sel_rank = st->ordered == 2 ? (int64)selected - 1 : 0;
   load_keys(st, e);
   return true;
 }
@@ -930,6 +937,7 @@ void load_entries(ColumnarScanState* st) {
     e->bslot = -1;
     e->count = count;
     e->row = -1;
+    e->sel_rank = -1;
     e->tid = st->comp_slot->tts_tid;
     e->keys = (Datum*)palloc0(sizeof(Datum) * st->nkeys);
     e->key_nulls = (bool*)palloc0(sizeof(bool) * st->nkeys);
@@ -1000,6 +1008,7 @@ TupleTableSlot* ordered_next(ColumnarScanState* st) {
     Entry* e = &st->entries[st->pending];
     st->pending = -1;
     e->row = next_selected(st, e, e->row + (st->ordered == 2 ? -1 : 1));
+    e->sel_rank += st->ordered == 2 ? -1 : 1;
     if (e->row < 0) {
       release_slot(st, e);
       binaryheap_remove_first(st->heap);
@@ -1019,8 +1028,8 @@ TupleTableSlot* ordered_next(ColumnarScanState* st) {
       continue;
     }
     st->pending = idx;
-    return form_tuple(st, e->bslot, st->slot_cols[e->bslot], (uint64)e->row, st->slot_seg_values[e->bslot],
-                      st->slot_seg_isnull[e->bslot]);
+    return form_tuple(st, e->bslot, st->slot_cols[e->bslot], (uint64)e->row, (uint64)e->sel_rank,
+                      st->slot_seg_values[e->bslot], st->slot_seg_isnull[e->bslot]);
   }
   return ExecClearTuple(st->css.ss.ss_ScanTupleSlot);
 }
@@ -1300,6 +1309,7 @@ void rescan_columnar(CustomScanState* node) {
   st->started = false;
   st->batch_rows = 0;
   st->next_row = 0;
+  st->next_rank = 0;
   st->heap = nullptr;  // in order_cxt, which load_entries resets
   st->pending = -1;
   st->emitted = false;
