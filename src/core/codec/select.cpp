@@ -463,7 +463,7 @@ bool decode_selected_rows(std::span<const uint8_t> bytes, ColumnType type, Decod
     ByteReader r(p.body, p.body_len);
     if (type != ColumnType::Varlen) {
       dense_fixed(p, r, rows, out);
-    } else if (p.m == 0) {
+    } else if (p.m == 0 || rows.empty()) {  // (no row: the materialised form, whatever the codec)
       out.offsets.assign(1, 0);
     } else if (p.info.codec == Codec::Dictionary || p.info.codec == Codec::ExtDictionary) {
       dense_codes(p, r, rows, dictionary, opt, out);
