@@ -400,6 +400,22 @@ void bridge_column(const ScanBridge* bridge, int slot, int col, BridgeColumn* ou
   out->validity = c.validity.empty() ? nullptr : c.validity.data();
   out->fixed = c.type == codec::ColumnType::Varlen ? nullptr : c.fixed.data();
   out->dense = s.dense[col];
+  out->codes = out->entry_offsets = out->offsets = nullptr;
+  out->bytes = nullptr;
+  if (c.type != codec::ColumnType::Varlen) return;
+  if (c.dictionary_form()) {
+    out->codes = c.codes.data();
+    if (c.external != nullptr) {
+      out->entry_offsets = c.external->entry_offsets();
+      out->bytes = reinterpret_cast<const uint8_t*>(c.external->entry_data());
+    } else {
+      out->entry_offsets = c.dict_offsets.data();
+      out->bytes = c.dict_data.data();
+    }
+  } else if (c.offsets.size() == c.rows + 1) {
+    out->offsets = c.offsets.data();
+    out->bytes = c.data.data();
+  }
 }
 
 bool bridge_bytes(const ScanBridge* bridge, int slot, int col, uint64_t row, const uint8_t** data, size_t* len) {

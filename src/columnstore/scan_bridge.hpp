@@ -29,11 +29,19 @@ struct BridgePredicate {
 // One decoded column of a batch slot, as flat arrays (valid until the slot's next decode).
 // `dense`: the column holds the slot's selected rows alone (bridge_decode_selected), so the
 // batch's i-th selected row is its row i (its rank in the selection, not its row in the batch).
+// A Varlen column's values, read without a call per value: in dictionary form, row i's value is
+// entry codes[i] of the entries (bytes from entry_offsets[code] to entry_offsets[code + 1]);
+// materialised, bytes from offsets[i] to offsets[i + 1]; both nullptr otherwise (bridge_bytes).
+// Codes were range-checked when the column was decoded.
 struct BridgeColumn {
   uint64_t rows;
   const uint8_t* validity;  // LSB-first, nullptr when there are no NULLs
   const uint8_t* fixed;     // fixed-width values (rows * width bytes); nullptr for Varlen
   uint8_t dense;
+  const uint32_t* codes;
+  const uint32_t* entry_offsets;
+  const uint32_t* offsets;
+  const uint8_t* bytes;  // the entries' (dictionary form) or the values' (materialised) bytes
 };
 
 // A bridge with `ncolumns` columns of codec types `types`, `nslots` batch slots (one per batch

@@ -674,13 +674,22 @@ Datum decoded_datum(ColumnarScanState* st, const AttrState* a, int bslot, const 
   }
   const uint8* data;
   size_t len;
-  bridge_bytes(st->bridge, bslot, a->bridge_col, row, &data, &len);
+  if (col.codes != nullptr) {  // (bridge_column's flat arrays: no call per value)
+    const uint32 code = col.codes[row];
+    data = col.bytes + col.entry_offsets[code];
+    len = col.entry_offsets[code + 1] - col.entry_offsets[code];
+  } else if (col.offsets != nullptr) {
+    data = col.bytes + col.offsets[row];
+    len = col.offsets[row + 1] - col.offsets[row];
+  } else {
+    bridge_bytes(st->bridge, bslot, a->bridge_col, row, &data, &len);
+  }
   if (a->typlen == -1) {
     if (len > MaxAllocSize - VARHDRSZ)
       ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("compressed value too large")));
     struct varlena* v = (struct varlena*)palloc(len + VARHDRSZ);
     SET_VARSIZE(v, len + VARHDRSZ);
-    memcpy(VARDATA(v), data, len);
+    if (len > 0) memcpy(VARDATA(v), data, len);
     return PointerGetDatum(v);
   }
   if (a->typlen == -2) {

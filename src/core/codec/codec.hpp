@@ -359,6 +359,9 @@ class Dictionary {
     return std::string_view(data_.data() + offsets_[code], offsets_[code + 1] - offsets_[code]);
   }
   std::optional<uint32_t> find(std::string_view value) const;
+  // The entries as flat arrays: entry k is entry_data()[entry_offsets()[k], entry_offsets()[k + 1]).
+  const char* entry_data() const { return data_.data(); }
+  const uint32_t* entry_offsets() const { return offsets_.data(); }
 
  private:
   void index();
