@@ -195,11 +195,51 @@ Slot& slot_of(ScanBridge* b, int slot) {
 
 const Slot& slot_of(const ScanBridge* b, int slot) { return slot_of(const_cast<ScanBridge*>(b), slot); }
 
+// The last bridge the backend destroyed, kept for its next scan with the buffers of its decoded
+// columns (their capacity): a short query (fleet device-recent-rows: one batch) otherwise
+// allocates and frees a bridge and a dozen column buffers each time, fresh memory its decoding
+// then writes. Kept only while its buffers hold at most kSpareBytes; it holds no dictionary,
+// filter or value of the scan it served.
+constexpr size_t kSpareBytes = size_t{1} << 20;
+
+std::unique_ptr<ScanBridge>& spare_bridge() {
+  static std::unique_ptr<ScanBridge> spare;
+  return spare;
+}
+
+size_t buffer_bytes(const ScanBridge& b) {
+  size_t total = 0;
+  for (const Slot& s : b.slots) {
+    total += s.selection.capacity() * sizeof(uint64_t);
+    for (const std::vector<uint64_t>& m : s.matches) total += m.capacity() * sizeof(uint64_t);
+    for (const codec::DecodedColumn& c : s.columns)
+      total += c.validity.capacity() + c.fixed.capacity() + c.offsets.capacity() * sizeof(uint32_t) +
+               c.data.capacity() + c.codes.capacity() * sizeof(uint32_t) +
+               c.dict_offsets.capacity() * sizeof(uint32_t) + c.dict_data.capacity() + c.scratch.capacity();
+  }
+  return total;
+}
+
+// A column with no rows, its buffers' capacity kept (and no shared dictionary pointed to).
+void empty_column(codec::DecodedColumn& c) {
+  c.rows = c.null_count = 0;
+  c.validity.clear();
+  c.fixed.clear();
+  c.offsets.clear();
+  c.data.clear();
+  c.codes.clear();
+  c.dict_offsets.clear();
+  c.dict_data.clear();
+  c.external = nullptr;
+}
+
 }  // namespace
 
 ScanBridge* bridge_create(int ncolumns, const int* types, int nslots, int npredicates,
                           const BridgePredicate* predicates) {
-  auto b = std::make_unique<ScanBridge>();
+  std::unique_ptr<ScanBridge> b = std::move(spare_bridge());
+  if (!b) b = std::make_unique<ScanBridge>();
+  b->types.clear();
   b->types.reserve(ncolumns);
   for (int i = 0; i < ncolumns; ++i) b->types.push_back(static_cast<codec::ColumnType>(types[i]));
   if (npredicates > 0) {
@@ -229,7 +269,18 @@ ScanBridge* bridge_create(int ncolumns, const int* types, int nslots, int npredi
   return b.release();
 }
 
-void bridge_destroy(ScanBridge* bridge) noexcept { delete bridge; }
+void bridge_destroy(ScanBridge* bridge) noexcept {
+  std::unique_ptr<ScanBridge> b(bridge);
+  if (!b || spare_bridge() || buffer_bytes(*b) > kSpareBytes) return;  // (freed)
+  b->filter.reset();
+  b->relation = 0;
+  b->dictionaries.clear();
+  b->filter_columns.clear();
+  b->equal_values.clear();
+  for (Slot& s : b->slots)
+    for (codec::DecodedColumn& c : s.columns) empty_column(c);
+  spare_bridge() = std::move(b);
+}
 
 void bridge_reserve_slots(ScanBridge* bridge, int nslots) {
   if (nslots <= 0 || static_cast<size_t>(nslots) <= bridge->slots.size()) return;

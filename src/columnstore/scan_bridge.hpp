@@ -49,7 +49,8 @@ struct BridgeColumn {
 // predicates every decoded batch is filtered with. Throws core::Error on a bad predicate.
 ScanBridge* bridge_create(int ncolumns, const int* types, int nslots, int npredicates,
                           const BridgePredicate* predicates);
-// Frees everything; never throws.
+// Ends a bridge; never throws. The backend keeps the last one (its column buffers, not its
+// dictionaries, filter or values) for the next bridge_create while they hold at most 1 MB.
 void bridge_destroy(ScanBridge* bridge) noexcept;
 // Grows the number of slots to at least `nslots`.
 void bridge_reserve_slots(ScanBridge* bridge, int nslots);
