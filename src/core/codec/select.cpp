@@ -129,20 +129,28 @@ void fixed_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& 
   whole_fixed(p, r, rows, ks, out);  // Constant, Alp, FloatXor
 }
 
+// A dictionary-coded column's entries: read whole (a local dictionary) or the shared one checked
+// and pointed to; returns their number. `present`: whether the body holds codes (a local
+// dictionary of one entry has none: every code 0).
+uint64_t code_entries(const Parsed& p, ByteReader& r, const Dictionary* dict, const DecodeOptions& opt,
+                      DecodedColumn& out, bool* present) {
+  *present = true;
+  if (p.info.codec == Codec::Dictionary) {
+    const uint64_t k = read_local_dictionary(r, ColumnType::Varlen, p.m, opt, out.dict_data, out.dict_offsets);
+    *present = k > 1;
+    return k;
+  }
+  check_dictionary(p.info, dict);
+  if (dict->size() == 0) corrupt("codes into an empty dictionary");
+  out.external = dict;
+  return dict->size();
+}
+
 // Dictionary codecs: the entries whole, then the codes of the selected rows (every other row code 0).
 void coded_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& ks, const Dictionary* dict,
                 const DecodeOptions& opt, DecodedColumn& out) {
-  uint64_t k;
-  bool present = true;
-  if (p.info.codec == Codec::Dictionary) {
-    k = read_local_dictionary(r, ColumnType::Varlen, p.m, opt, out.dict_data, out.dict_offsets);
-    present = k > 1;
-  } else {
-    check_dictionary(p.info, dict);
-    if (dict->size() == 0) corrupt("codes into an empty dictionary");
-    k = dict->size();
-    out.external = dict;
-  }
+  bool present;
+  const uint64_t k = code_entries(p, r, dict, opt, out, &present);
   out.codes.resize(p.info.rows);
   if (!out.codes.empty()) std::memset(out.codes.data(), 0, out.codes.size() * sizeof(uint32_t));  // (std::fill: a loop)
   if (present) {
@@ -290,17 +298,8 @@ void dense_fixed(const Parsed& p, ByteReader& r, const Index& rows, DecodedColum
 // Dictionary codecs: the entries whole, then the selected rows' codes.
 void dense_codes(const Parsed& p, ByteReader& r, const Index& rows, const Dictionary* dict, const DecodeOptions& opt,
                  DecodedColumn& out) {
-  uint64_t k;
-  bool present = true;
-  if (p.info.codec == Codec::Dictionary) {
-    k = read_local_dictionary(r, ColumnType::Varlen, p.m, opt, out.dict_data, out.dict_offsets);
-    present = k > 1;
-  } else {
-    check_dictionary(p.info, dict);
-    if (dict->size() == 0) corrupt("codes into an empty dictionary");
-    k = dict->size();
-    out.external = dict;
-  }
+  bool present;
+  const uint64_t k = code_entries(p, r, dict, opt, out, &present);
   const size_t cnt = rows.size();
   out.codes.resize(cnt);
   if (!present) {
