@@ -42,6 +42,14 @@ EXPLAIN (COSTS OFF) SELECT * FROM cs WHERE dev = 'dev_07' AND acct = 'a1' ORDER 
 SELECT pg_temp.same($$SELECT * FROM cs WHERE dev = 'dev_07' AND acct = 'a1' ORDER BY ts DESC LIMIT 10$$);
 SELECT pg_temp.same($$SELECT * FROM cs WHERE dev = 'dev_07' ORDER BY ts, acct LIMIT 25$$);
 SELECT pg_temp.same($$SELECT * FROM cs WHERE dev = 'dev_07'$$);
+-- Columns without NULLs hold the selected rows alone (codec::decode_selected_rows), read by the
+-- row's rank in the selection, beside columns with NULLs read by row: ordered merges across the
+-- batches of a segment both ways (LIMITs crossing batches), two devices, DISTINCT ON.
+SELECT pg_temp.same($$SELECT * FROM cs WHERE dev IN ('dev_07', 'dev_08') AND acct = 'a1' ORDER BY ts DESC, dev DESC LIMIT 70$$);
+SELECT pg_temp.same($$SELECT * FROM cs WHERE dev IN ('dev_07', 'dev_08') AND acct = 'a1' ORDER BY ts, dev LIMIT 70$$);
+SELECT pg_temp.same($$SELECT * FROM cs WHERE dev = 'dev_33' ORDER BY ts DESC, acct LIMIT 45$$);
+SELECT pg_temp.same($$SELECT DISTINCT ON (acct) * FROM cs WHERE dev = 'dev_12' ORDER BY acct, ts DESC$$);
+SELECT pg_temp.same($$SELECT ts, status, i4, f8, key FROM cs WHERE dev = 'dev_07' AND acct = 'a0'$$);
 -- Plain strings of one length: one row, a list, a constant of another length, a missing one.
 SELECT pg_temp.same($$SELECT * FROM cs WHERE key = 'k000123'$$);
 SELECT pg_temp.same($$SELECT * FROM cs WHERE key IN ('k000000', 'k004799', 'k002400', 'nope')$$);

@@ -28,10 +28,13 @@ struct Slot {
   std::vector<codec::DecodedColumn> columns;
   std::vector<uint64_t> selection;
   uint64_t rows = 0;
+  uint64_t selected = 0;  // the rows `selection` keeps (bridge_filter's count)
   // Predicate columns filtered on their encoded bytes (bridge_prefilter) in the current batch,
   // and their rows that match.
   std::vector<uint8_t> prefiltered;
   std::vector<std::vector<uint64_t>> matches;
+  // Columns holding the selected rows alone (codec::decode_selected_rows) in the current batch.
+  std::vector<uint8_t> dense;
 };
 
 }  // namespace
@@ -167,6 +170,7 @@ void init_slot(const ScanBridge& b, Slot& s) {
   s.columns.resize(b.types.size());
   for (size_t i = 0; i < b.types.size(); ++i) s.columns[i].type = b.types[i];
   s.prefiltered.assign(b.types.size(), 0);
+  s.dense.assign(b.types.size(), 0);
   s.matches.resize(b.types.size());
 }
 
@@ -191,11 +195,51 @@ Slot& slot_of(ScanBridge* b, int slot) {
 
 const Slot& slot_of(const ScanBridge* b, int slot) { return slot_of(const_cast<ScanBridge*>(b), slot); }
 
+// The last bridge the backend destroyed, kept for its next scan with the buffers of its decoded
+// columns (their capacity): a short query (fleet device-recent-rows: one batch) otherwise
+// allocates and frees a bridge and a dozen column buffers each time, fresh memory its decoding
+// then writes. Kept only while its buffers hold at most kSpareBytes; it holds no dictionary,
+// filter or value of the scan it served.
+constexpr size_t kSpareBytes = size_t{1} << 20;
+
+std::unique_ptr<ScanBridge>& spare_bridge() {
+  static std::unique_ptr<ScanBridge> spare;
+  return spare;
+}
+
+size_t buffer_bytes(const ScanBridge& b) {
+  size_t total = 0;
+  for (const Slot& s : b.slots) {
+    total += s.selection.capacity() * sizeof(uint64_t);
+    for (const std::vector<uint64_t>& m : s.matches) total += m.capacity() * sizeof(uint64_t);
+    for (const codec::DecodedColumn& c : s.columns)
+      total += c.validity.capacity() + c.fixed.capacity() + c.offsets.capacity() * sizeof(uint32_t) +
+               c.data.capacity() + c.codes.capacity() * sizeof(uint32_t) +
+               c.dict_offsets.capacity() * sizeof(uint32_t) + c.dict_data.capacity() + c.scratch.capacity();
+  }
+  return total;
+}
+
+// A column with no rows, its buffers' capacity kept (and no shared dictionary pointed to).
+void empty_column(codec::DecodedColumn& c) {
+  c.rows = c.null_count = 0;
+  c.validity.clear();
+  c.fixed.clear();
+  c.offsets.clear();
+  c.data.clear();
+  c.codes.clear();
+  c.dict_offsets.clear();
+  c.dict_data.clear();
+  c.external = nullptr;
+}
+
 }  // namespace
 
 ScanBridge* bridge_create(int ncolumns, const int* types, int nslots, int npredicates,
                           const BridgePredicate* predicates) {
-  auto b = std::make_unique<ScanBridge>();
+  std::unique_ptr<ScanBridge> b = std::move(spare_bridge());
+  if (!b) b = std::make_unique<ScanBridge>();
+  b->types.clear();
   b->types.reserve(ncolumns);
   for (int i = 0; i < ncolumns; ++i) b->types.push_back(static_cast<codec::ColumnType>(types[i]));
   if (npredicates > 0) {
@@ -225,7 +269,18 @@ ScanBridge* bridge_create(int ncolumns, const int* types, int nslots, int npredi
   return b.release();
 }
 
-void bridge_destroy(ScanBridge* bridge) noexcept { delete bridge; }
+void bridge_destroy(ScanBridge* bridge) noexcept {
+  std::unique_ptr<ScanBridge> b(bridge);
+  if (!b || spare_bridge() || buffer_bytes(*b) > kSpareBytes) return;  // (freed)
+  b->filter.reset();
+  b->relation = 0;
+  b->dictionaries.clear();
+  b->filter_columns.clear();
+  b->equal_values.clear();
+  for (Slot& s : b->slots)
+    for (codec::DecodedColumn& c : s.columns) empty_column(c);
+  spare_bridge() = std::move(b);
+}
 
 void bridge_reserve_slots(ScanBridge* bridge, int nslots) {
   if (nslots <= 0 || static_cast<size_t>(nslots) <= bridge->slots.size()) return;
@@ -307,6 +362,7 @@ uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* dat
   Slot& s = slot_of(bridge, slot);
   codec::DecodedColumn& out = column_of(s, col);
   s.prefiltered[col] = 0;
+  s.dense[col] = 0;
   const std::span<const uint8_t> bytes(data, len);
   bool missing;
   const codec::Dictionary* dictionary = dictionary_of(bridge, codec::inspect_column(bytes), &missing);
@@ -331,6 +387,15 @@ uint64_t bridge_decode_selected(ScanBridge* bridge, int slot, int col, const uin
   if (missing) return kMissingDictionary;
   codec::DecodeOptions options;
   options.context = &decode_context();
+  // (the selected rows alone where the column allows: no batch-sized array written)
+  s.dense[col] = 0;
+  if (codec::decode_selected_rows(bytes, bridge->types[col], out, s.selection, dictionary, options)) {
+    // (the scan addresses the column by a rank below bridge_filter's count)
+    if (info.rows != s.rows || out.rows != s.selected)
+      throw core::Error(core::Errc::data_corrupted, "columnar scan: a batch's columns disagree on its row count");
+    s.dense[col] = 1;
+    return info.rows;
+  }
   codec::decode_column_rows_into(bytes, bridge->types[col], out, s.selection, dictionary, options);
   return out.rows;
 }
@@ -339,6 +404,7 @@ bool bridge_prefilter(ScanBridge* bridge, int slot, int col, const uint8_t* data
   Slot& s = slot_of(bridge, slot);
   codec::DecodedColumn& out = column_of(s, col);
   s.prefiltered[col] = 0;
+  s.dense[col] = 0;
   if (bridge->equal_values.empty() || bridge->equal_values[col].empty()) return false;
   codec::DecodeOptions options;
   options.context = &decode_context();
@@ -358,6 +424,7 @@ uint64_t bridge_filter(ScanBridge* bridge, int slot, uint64_t rows) {
   if (!bridge->filter) {
     s.selection.assign(words, ~uint64_t{0});
     if (rows % 64 != 0 && words > 0) s.selection[words - 1] = (uint64_t{1} << (rows % 64)) - 1;
+    s.selected = rows;
     return rows;
   }
   // (the prefiltered columns' predicates ran on their encoded values: their matches are used)
@@ -369,7 +436,8 @@ uint64_t bridge_filter(ScanBridge* bridge, int slot, uint64_t rows) {
   const std::vector<uint64_t>& sel = bridge->filter->evaluate(bridge->filter_columns, s.prefiltered, s.matches);
   s.selection.assign(sel.begin(), sel.end());
   s.selection.resize(words, 0);
-  return cs::count_selected(s.selection);
+  s.selected = cs::count_selected(s.selection);
+  return s.selected;
 }
 
 const uint64_t* bridge_selection(const ScanBridge* bridge, int slot) {
@@ -377,10 +445,28 @@ const uint64_t* bridge_selection(const ScanBridge* bridge, int slot) {
 }
 
 void bridge_column(const ScanBridge* bridge, int slot, int col, BridgeColumn* out) {
-  const codec::DecodedColumn& c = slot_of(bridge, slot).columns.at(col);
+  const Slot& s = slot_of(bridge, slot);
+  const codec::DecodedColumn& c = s.columns.at(col);
   out->rows = c.rows;
   out->validity = c.validity.empty() ? nullptr : c.validity.data();
   out->fixed = c.type == codec::ColumnType::Varlen ? nullptr : c.fixed.data();
+  out->dense = s.dense[col];
+  out->codes = out->entry_offsets = out->offsets = nullptr;
+  out->bytes = nullptr;
+  if (c.type != codec::ColumnType::Varlen) return;
+  if (c.dictionary_form()) {
+    out->codes = c.codes.data();
+    if (c.external != nullptr) {
+      out->entry_offsets = c.external->entry_offsets();
+      out->bytes = reinterpret_cast<const uint8_t*>(c.external->entry_data());
+    } else {
+      out->entry_offsets = c.dict_offsets.data();
+      out->bytes = c.dict_data.data();
+    }
+  } else if (c.offsets.size() == c.rows + 1) {
+    out->offsets = c.offsets.data();
+    out->bytes = c.data.data();
+  }
 }
 
 bool bridge_bytes(const ScanBridge* bridge, int slot, int col, uint64_t row, const uint8_t** data, size_t* len) {
@@ -400,8 +486,9 @@ bool bridge_bytes(const ScanBridge* bridge, int slot, int col, uint64_t row, con
 }
 
 bool bridge_codes(const ScanBridge* bridge, int slot, int col, const uint32_t** codes, uint64_t* nentries) {
-  const codec::DecodedColumn& c = slot_of(bridge, slot).columns.at(col);
-  if (c.type != codec::ColumnType::Varlen || !c.dictionary_form()) return false;
+  const Slot& s = slot_of(bridge, slot);
+  const codec::DecodedColumn& c = s.columns.at(col);
+  if (c.type != codec::ColumnType::Varlen || !c.dictionary_form() || s.dense[col]) return false;
   *codes = c.codes.data();
   *nentries = c.external != nullptr ? c.external->size() : (c.dict_offsets.empty() ? 0 : c.dict_offsets.size() - 1);
   return true;

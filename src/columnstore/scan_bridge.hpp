@@ -27,10 +27,21 @@ struct BridgePredicate {
 };
 
 // One decoded column of a batch slot, as flat arrays (valid until the slot's next decode).
+// `dense`: the column holds the slot's selected rows alone (bridge_decode_selected), so the
+// batch's i-th selected row is its row i (its rank in the selection, not its row in the batch).
+// A Varlen column's values, read without a call per value: in dictionary form, row i's value is
+// entry codes[i] of the entries (bytes from entry_offsets[code] to entry_offsets[code + 1]);
+// materialised, bytes from offsets[i] to offsets[i + 1]; both nullptr otherwise (bridge_bytes).
+// Codes were range-checked when the column was decoded.
 struct BridgeColumn {
   uint64_t rows;
   const uint8_t* validity;  // LSB-first, nullptr when there are no NULLs
   const uint8_t* fixed;     // fixed-width values (rows * width bytes); nullptr for Varlen
+  uint8_t dense;
+  const uint32_t* codes;
+  const uint32_t* entry_offsets;
+  const uint32_t* offsets;
+  const uint8_t* bytes;  // the entries' (dictionary form) or the values' (materialised) bytes
 };
 
 // A bridge with `ncolumns` columns of codec types `types`, `nslots` batch slots (one per batch
@@ -38,7 +49,8 @@ struct BridgeColumn {
 // predicates every decoded batch is filtered with. Throws core::Error on a bad predicate.
 ScanBridge* bridge_create(int ncolumns, const int* types, int nslots, int npredicates,
                           const BridgePredicate* predicates);
-// Frees everything; never throws.
+// Ends a bridge; never throws. The backend keeps the last one (its column buffers, not its
+// dictionaries, filter or values) for the next bridge_create while they hold at most 1 MB.
 void bridge_destroy(ScanBridge* bridge) noexcept;
 // Grows the number of slots to at least `nslots`.
 void bridge_reserve_slots(ScanBridge* bridge, int nslots);
@@ -64,8 +76,11 @@ void bridge_add_dictionary(ScanBridge* bridge, const uint8_t* data, size_t len);
 inline constexpr uint64_t kMissingDictionary = ~uint64_t{0};
 uint64_t bridge_decode(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len);
 // The same for a slot already filtered (bridge_filter): only the rows its selection keeps get
-// their values (codec::decode_column_rows_into), the others read as zero / empty or their value.
-// Returns the column's row count; a column with more rows than the selection covers throws.
+// their values. A column without NULLs whose codec allows it holds the selected rows alone, in
+// order (codec::decode_selected_rows; bridge_column says `dense`: address its rows by their rank
+// in the selection); otherwise the batch's rows, the unselected ones zero / empty or their value
+// (codec::decode_column_rows_into). Returns the batch column's row count either way; a column
+// with more rows than the selection covers throws.
 uint64_t bridge_decode_selected(ScanBridge* bridge, int slot, int col, const uint8_t* data, size_t len);
 // Filters a predicate column of the slot's batch on its encoded bytes, when every predicate on it
 // is a text equality or IN and the codec allows (plain strings, codec::select_equal_strings):
@@ -90,7 +105,7 @@ bool bridge_bytes(const ScanBridge* bridge, int slot, int col, uint64_t row, con
                   size_t* len);
 
 // The dictionary form of a decoded Varlen column (for grouping by it): one code per row (0 for a
-// NULL row) and the number of entries; false when the column is materialised.
+// NULL row) and the number of entries; false when the column is materialised or dense.
 bool bridge_codes(const ScanBridge* bridge, int slot, int col, const uint32_t** codes, uint64_t* nentries);
 // The bytes of dictionary entry `code` of that column; throws core::Error(data_corrupted) when out
 // of range.

@@ -84,6 +84,7 @@ struct Entry {
   int32 count;
   int32 rank;  // the order of its values of the trailing segment keys among all entries (nsuffix > 0)
   int64 row;
+  int64 sel_rank;  // row's place among the batch's selected rows (its row in a dense column)
   ItemPointerData tid;
   Datum* keys;  // the segment keys, then (not opened) the first orderby key's bound, then the trailing segment keys
   bool* key_nulls;
@@ -127,6 +128,7 @@ struct ColumnarScanState {
   // current batch
   uint64 batch_rows;
   uint64 next_row;
+  uint64 next_rank;  // the selected rows before next_row (the next one's row in a dense column)
   BridgeColumn* cols;  // the decoded columns of bridge slot 0 (unordered scans), filled per batch
   const uint64* selection;
   Datum* seg_values;  // per chunk attribute
@@ -333,23 +335,32 @@ void start_scan(ColumnarScanState* st) {
   st->started = true;
   st->batch_rows = 0;
   st->next_row = 0;
+  st->next_rank = 0;
   columnar_parallel_restart(st->par);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Batches.
 
-// Which of the batch filters a check runs: every one, all but the bloom filters, or only those.
-// An ordered scan reads every batch's metadata before its merge starts, and an ordered LIMIT
-// opens few of them: it checks a batch's bloom filters (deserialized and checksummed each time,
-// the costly part) only when the merge reaches the batch.
-enum class FilterSet { kAll, kNoBloom, kBloomOnly };
+// Which of the batch filters a check runs: every one; those an ordered scan runs as it reads the
+// batches' metadata (kLoad); or the others, when its merge reaches a batch (kOpen). An ordered
+// LIMIT opens few of the batches it loads, so the costly checks wait: bloom filters (deserialized
+// and checksummed each time) and min/max of a type passed by reference (text: two detoasted
+// values compared through the btree support function, ~1.5k instructions a batch in fleet
+// device-recent-rows, for batches never opened). By-value min/max (a time range) and NULL counts
+// stay at load, where they keep batches out of the merge.
+enum class FilterSet { kAll, kLoad, kOpen };
+
+// Whether a filter waits for the batch's opening in an ordered scan (FilterSet::kOpen).
+inline bool filter_at_open(const ColumnarScanState* st, const FilterState* f) {
+  return f->kind == kFilterBloom || (f->kind == kFilterMinMax && !st->attrs[f->attno - 1].typbyval);
+}
 
 bool batch_passes_filters(ColumnarScanState* st, int32 count, FilterSet which = FilterSet::kAll) {
   TupleTableSlot* cs = st->comp_slot;
   for (int i = 0; i < st->nfilters; ++i) {
     const FilterState* f = &st->filters[i];
-    if ((f->kind == kFilterBloom) ? which == FilterSet::kNoBloom : which == FilterSet::kBloomOnly) continue;
+    if (which != FilterSet::kAll && filter_at_open(st, f) != (which == FilterSet::kOpen)) continue;
     const AttrState* a = &st->attrs[f->attno - 1];
     bool isnull;
     if (f->kind == kFilterNullTest) {
@@ -624,15 +635,18 @@ bool next_batch(ColumnarScanState* st, bool all_rows = false) {
     st->selection = (const uint64*)bridge_selection(st->bridge, 0);
     st->batch_rows = (uint64)count;
     st->next_row = 0;
+    st->next_rank = 0;
     return true;
   }
 }
 
-// A datum of the attribute's type from row `row` of its decoded column.
+// A datum of the attribute's type from row `row` of its decoded column, the selection's row `rank`
+// when the column holds the selected rows alone (dense).
 // `cols`: the slot's decoded columns (fill_columns).
 Datum decoded_datum(ColumnarScanState* st, const AttrState* a, int bslot, const BridgeColumn* cols, uint64 row,
-                    bool* isnull) {
+                    uint64 rank, bool* isnull) {
   const BridgeColumn& col = cols[a->bridge_col];
+  if (col.dense) row = rank;
   if (col.validity != nullptr && !((col.validity[row >> 3] >> (row & 7)) & 1)) {
     *isnull = true;
     return (Datum)0;
@@ -660,13 +674,22 @@ Datum decoded_datum(ColumnarScanState* st, const AttrState* a, int bslot, const 
   }
   const uint8* data;
   size_t len;
-  bridge_bytes(st->bridge, bslot, a->bridge_col, row, &data, &len);
+  if (col.codes != nullptr) {  // (bridge_column's flat arrays: no call per value)
+    const uint32 code = col.codes[row];
+    data = col.bytes + col.entry_offsets[code];
+    len = col.entry_offsets[code + 1] - col.entry_offsets[code];
+  } else if (col.offsets != nullptr) {
+    data = col.bytes + col.offsets[row];
+    len = col.offsets[row + 1] - col.offsets[row];
+  } else {
+    bridge_bytes(st->bridge, bslot, a->bridge_col, row, &data, &len);
+  }
   if (a->typlen == -1) {
     if (len > MaxAllocSize - VARHDRSZ)
       ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("compressed value too large")));
     struct varlena* v = (struct varlena*)palloc(len + VARHDRSZ);
     SET_VARSIZE(v, len + VARHDRSZ);
-    memcpy(VARDATA(v), data, len);
+    if (len > 0) memcpy(VARDATA(v), data, len);
     return PointerGetDatum(v);
   }
   if (a->typlen == -2) {
@@ -706,7 +729,7 @@ Datum decoded_datum(ColumnarScanState* st, const AttrState* a, int bslot, const 
   }
 }
 
-TupleTableSlot* form_tuple(ColumnarScanState* st, int bslot, const BridgeColumn* cols, uint64 row,
+TupleTableSlot* form_tuple(ColumnarScanState* st, int bslot, const BridgeColumn* cols, uint64 row, uint64 rank,
                            const Datum* seg_values, const bool* seg_isnull) {
   TupleTableSlot* slot = st->css.ss.ss_ScanTupleSlot;
   ExecClearTuple(slot);
@@ -718,7 +741,7 @@ TupleTableSlot* form_tuple(ColumnarScanState* st, int bslot, const BridgeColumn*
       slot->tts_values[attno - 1] = seg_values[attno - 1];
       slot->tts_isnull[attno - 1] = seg_isnull[attno - 1];
     } else if (a->bridge_col >= 0) {
-      slot->tts_values[attno - 1] = decoded_datum(st, a, bslot, cols, row, &slot->tts_isnull[attno - 1]);
+      slot->tts_values[attno - 1] = decoded_datum(st, a, bslot, cols, row, rank, &slot->tts_isnull[attno - 1]);
     } else {
       slot->tts_values[attno - 1] = st->missing_values[attno - 1];
       slot->tts_isnull[attno - 1] = st->missing_isnull[attno - 1];
@@ -741,7 +764,7 @@ TupleTableSlot* columnar_next(ScanState* node) {
     while (st->next_row < st->batch_rows) {
       const uint64 row = st->next_row++;
       if (!((st->selection[row >> 6] >> (row & 63)) & 1)) continue;
-      return form_tuple(st, 0, st->cols, row, st->seg_values, st->seg_isnull);
+      return form_tuple(st, 0, st->cols, row, st->next_rank++, st->seg_values, st->seg_isnull);
     }
     if (!next_batch(st)) return ExecClearTuple(node->ss_ScanTupleSlot);
   }
@@ -788,7 +811,7 @@ void load_keys(ColumnarScanState* st, Entry* e) {
   MemoryContext old = MemoryContextSwitchTo(st->slot_cxt[e->bslot]);
   for (int k = st->nseg; k < st->nkeys - st->nsuffix; ++k)
     e->keys[k] = decoded_datum(st, &st->attrs[st->key_attnos[k] - 1], e->bslot, st->slot_cols[e->bslot], (uint64)e->row,
-                              &e->key_nulls[k]);
+                              (uint64)e->sel_rank, &e->key_nulls[k]);
   MemoryContextSwitchTo(old);
 }
 
@@ -804,7 +827,7 @@ bool open_entry(ColumnarScanState* st, Entry* e) {
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
                     errmsg("batch of companion table \"%s\" disappeared during the scan",
                            RelationGetRelationName(st->companion))));
-  if (!batch_passes_filters(st, e->count, FilterSet::kBloomOnly)) {
+  if (!batch_passes_filters(st, e->count, FilterSet::kOpen)) {
     st->batches_skipped++;
     return false;
   }
@@ -853,6 +876,7 @@ bool open_entry(ColumnarScanState* st, Entry* e) {
   e->opened = true;
   e->unknown = false;
   e->row = next_selected(st, e, st->ordered == 2 ? e->count - 1 : 0);
+  e->sel_rank = st->ordered == 2 ? (int64)selected - 1 : 0;
   load_keys(st, e);
   return true;
 }
@@ -916,7 +940,7 @@ void load_entries(ColumnarScanState* st) {
         continue;
       }
     }
-    if (!batch_passes_filters(st, count, FilterSet::kNoBloom)) {
+    if (!batch_passes_filters(st, count, FilterSet::kLoad)) {
       st->batches_skipped++;
       continue;
     }
@@ -930,6 +954,7 @@ void load_entries(ColumnarScanState* st) {
     e->bslot = -1;
     e->count = count;
     e->row = -1;
+    e->sel_rank = -1;
     e->tid = st->comp_slot->tts_tid;
     e->keys = (Datum*)palloc0(sizeof(Datum) * st->nkeys);
     e->key_nulls = (bool*)palloc0(sizeof(bool) * st->nkeys);
@@ -1000,6 +1025,7 @@ TupleTableSlot* ordered_next(ColumnarScanState* st) {
     Entry* e = &st->entries[st->pending];
     st->pending = -1;
     e->row = next_selected(st, e, e->row + (st->ordered == 2 ? -1 : 1));
+    e->sel_rank += st->ordered == 2 ? -1 : 1;
     if (e->row < 0) {
       release_slot(st, e);
       binaryheap_remove_first(st->heap);
@@ -1019,8 +1045,8 @@ TupleTableSlot* ordered_next(ColumnarScanState* st) {
       continue;
     }
     st->pending = idx;
-    return form_tuple(st, e->bslot, st->slot_cols[e->bslot], (uint64)e->row, st->slot_seg_values[e->bslot],
-                      st->slot_seg_isnull[e->bslot]);
+    return form_tuple(st, e->bslot, st->slot_cols[e->bslot], (uint64)e->row, (uint64)e->sel_rank,
+                      st->slot_seg_values[e->bslot], st->slot_seg_isnull[e->bslot]);
   }
   return ExecClearTuple(st->css.ss.ss_ScanTupleSlot);
 }
@@ -1300,6 +1326,7 @@ void rescan_columnar(CustomScanState* node) {
   st->started = false;
   st->batch_rows = 0;
   st->next_row = 0;
+  st->next_rank = 0;
   st->heap = nullptr;  // in order_cxt, which load_entries resets
   st->pending = -1;
   st->emitted = false;

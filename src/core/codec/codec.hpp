@@ -256,6 +256,17 @@ void decode_column_rows_into(std::span<const uint8_t> bytes, ColumnType type, De
                              std::span<const uint64_t> selection, const Dictionary* dictionary = nullptr,
                              const DecodeOptions& options = {});
 
+// The selected rows alone, in order: `out` becomes a column of as many rows as `selection` selects
+// (within the column's rows), row j holding the j-th selected row's value, and nothing else is
+// written (no batch-sized array zeroed). For a column without NULLs whose codec
+// decode_column_rows_into reads by random access or decodes whole (not Uuid, not the string
+// codecs Constant and UuidText): false otherwise, `out` untouched, and the caller uses
+// decode_column_rows_into. A shorter selection throws invalid_argument; corrupt input throws as
+// decode_column_rows_into does, leaving `out` an empty column.
+bool decode_selected_rows(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out,
+                          std::span<const uint64_t> selection, const Dictionary* dictionary = nullptr,
+                          const DecodeOptions& options = {});
+
 // The rows of a Varlen column whose value equals one of `values` (bytewise; `col = v` or `col IN
 // (...)`), as a bitmap of ceil(rows / 64) words into `bits`, for plain strings (VarPlain, the
 // body's lengths and bytes): compared where they lie in the body (with one length for every
@@ -348,6 +359,9 @@ class Dictionary {
     return std::string_view(data_.data() + offsets_[code], offsets_[code + 1] - offsets_[code]);
   }
   std::optional<uint32_t> find(std::string_view value) const;
+  // The entries as flat arrays: entry k is entry_data()[entry_offsets()[k], entry_offsets()[k + 1]).
+  const char* entry_data() const { return data_.data(); }
+  const uint32_t* entry_offsets() const { return offsets_.data(); }
 
  private:
   void index();

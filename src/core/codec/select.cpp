@@ -129,20 +129,28 @@ void fixed_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& 
   whole_fixed(p, r, rows, ks, out);  // Constant, Alp, FloatXor
 }
 
+// A dictionary-coded column's entries: read whole (a local dictionary) or the shared one checked
+// and pointed to; returns their number. `present`: whether the body holds codes (a local
+// dictionary of one entry has none: every code 0).
+uint64_t code_entries(const Parsed& p, ByteReader& r, const Dictionary* dict, const DecodeOptions& opt,
+                      DecodedColumn& out, bool* present) {
+  *present = true;
+  if (p.info.codec == Codec::Dictionary) {
+    const uint64_t k = read_local_dictionary(r, ColumnType::Varlen, p.m, opt, out.dict_data, out.dict_offsets);
+    *present = k > 1;
+    return k;
+  }
+  check_dictionary(p.info, dict);
+  if (dict->size() == 0) corrupt("codes into an empty dictionary");
+  out.external = dict;
+  return dict->size();
+}
+
 // Dictionary codecs: the entries whole, then the codes of the selected rows (every other row code 0).
 void coded_rows(const Parsed& p, ByteReader& r, const Index& rows, const Index& ks, const Dictionary* dict,
                 const DecodeOptions& opt, DecodedColumn& out) {
-  uint64_t k;
-  bool present = true;
-  if (p.info.codec == Codec::Dictionary) {
-    k = read_local_dictionary(r, ColumnType::Varlen, p.m, opt, out.dict_data, out.dict_offsets);
-    present = k > 1;
-  } else {
-    check_dictionary(p.info, dict);
-    if (dict->size() == 0) corrupt("codes into an empty dictionary");
-    k = dict->size();
-    out.external = dict;
-  }
+  bool present;
+  const uint64_t k = code_entries(p, r, dict, opt, out, &present);
   out.codes.resize(p.info.rows);
   if (!out.codes.empty()) std::memset(out.codes.data(), 0, out.codes.size() * sizeof(uint32_t));  // (std::fill: a loop)
   if (present) {
@@ -246,6 +254,96 @@ void rows_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& o
   out.validity.swap(p.bitmap);
 }
 
+// ---- The selected rows alone (decode_selected_rows): value j is the j-th selected row's. ----
+
+// A fixed-width column without NULLs: random access where the encoding allows it, else the body
+// decoded whole into the thread's scratch storage and the selected values copied.
+void dense_fixed(const Parsed& p, ByteReader& r, const Index& rows, DecodedColumn& out) {
+  const ColumnType t = p.info.type;
+  const size_t width = fixed_width(t);
+  const size_t cnt = rows.size();
+  out.fixed.resize(cnt * width);
+  if (p.m == 0) return;
+  uint8_t* dst = out.fixed.data();
+  if (int_like(t) && p.info.codec != Codec::Constant) {
+    std::vector<int64_t, UninitializedAllocator<int64_t>> v(cnt);
+    if (gather_ints(r, p.m, rows.data(), cnt, v.data())) {
+      const IntRange range = int_range(t);
+      for (size_t j = 0; j < cnt; ++j) {
+        if (v[j] < range.lo || v[j] > range.hi) corrupt("value out of range for type");
+        std::memcpy(dst + j * width, &v[j], width);  // little-endian: the low bytes
+      }
+      r.expect_end("trailing bytes in column body");
+      return;
+    }
+  } else if (p.info.codec == Codec::Plain || p.info.codec == Codec::ByteSplit) {
+    const uint8_t* b = r.bytes(p.m * width);
+    for (size_t j = 0; j < cnt; ++j) {
+      if (p.info.codec == Codec::Plain) {
+        std::memcpy(dst + j * width, b + rows[j] * width, width);
+      } else {  // byte x of value k at x * m + k
+        for (size_t x = 0; x < width; ++x) dst[j * width + x] = b[x * p.m + rows[j]];
+      }
+    }
+    r.expect_end("trailing bytes in column body");
+    return;
+  }
+  thread_local ByteBuffer all;  // (Constant, Alp, FloatXor, integer blocks without random access)
+  all.resize(p.m * width);
+  decode_fixed(p, r, all.data());
+  for (size_t j = 0; j < cnt; ++j) std::memcpy(dst + j * width, all.data() + rows[j] * width, width);
+  r.expect_end("trailing bytes in column body");
+}
+
+// Dictionary codecs: the entries whole, then the selected rows' codes.
+void dense_codes(const Parsed& p, ByteReader& r, const Index& rows, const Dictionary* dict, const DecodeOptions& opt,
+                 DecodedColumn& out) {
+  bool present;
+  const uint64_t k = code_entries(p, r, dict, opt, out, &present);
+  const size_t cnt = rows.size();
+  out.codes.resize(cnt);
+  if (!present) {
+    if (cnt > 0) std::memset(out.codes.data(), 0, cnt * sizeof(uint32_t));  // (one entry: every code 0)
+  } else {
+    std::vector<int64_t, UninitializedAllocator<int64_t>> v(cnt);
+    if (gather_ints(r, p.m, rows.data(), cnt, v.data())) {
+      for (size_t j = 0; j < cnt; ++j) {
+        if (v[j] < 0 || static_cast<uint64_t>(v[j]) >= k) corrupt("value out of range for type");
+        out.codes[j] = static_cast<uint32_t>(v[j]);
+      }
+    } else {  // every code (range-checked by read_codes), then the selected ones
+      CodeBuffer all;
+      read_codes(r, p.m, k, true, all);
+      for (size_t j = 0; j < cnt; ++j) out.codes[j] = all[rows[j]];
+    }
+  }
+  r.expect_end("trailing bytes in column body");
+}
+
+// Plain strings: the selected values' bytes, one after another.
+void dense_plain(const PlainBody& b, const Index& rows, DecodedColumn& out) {
+  const size_t cnt = rows.size();
+  uint64_t bytes = 0;
+  for (size_t j = 0; j < cnt; ++j) bytes += b.len(rows[j]);
+  out.data.resize(bytes);
+  out.offsets.resize(cnt + 1);
+  uint64_t start = 0;  // of value rows[j]: the sum of the lengths before it (a running sum)
+  size_t summed = 0;
+  uint32_t at = 0;
+  for (size_t j = 0; j < cnt; ++j) {
+    if (b.lens.empty()) {
+      start = static_cast<uint64_t>(rows[j]) * b.one;
+    } else {
+      for (; summed < rows[j]; ++summed) start += static_cast<uint64_t>(b.lens[summed]);
+    }
+    const uint32_t l = static_cast<uint32_t>(b.len(rows[j]));
+    out.offsets[j] = at;
+    if (l != 0) std::memcpy(out.data.data() + at, b.body + start, l);  // (data() may be null when empty)
+    at += l;
+  }
+  out.offsets[cnt] = at;
+}
+
 }  // namespace
 
 void decode_column_rows_into(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out,
@@ -335,6 +433,41 @@ bool select_equal_strings(std::span<const uint8_t> bytes, std::span<const std::s
       out.offsets.assign(p.info.rows + 1, 0);
     } else {
       plain_rows(p, b, rows, ks, out);
+    }
+    out.validity.swap(p.bitmap);
+  } catch (...) {
+    make_empty(out);
+    throw;
+  }
+  return true;
+}
+
+bool decode_selected_rows(std::span<const uint8_t> bytes, ColumnType type, DecodedColumn& out,
+                          std::span<const uint64_t> selection, const Dictionary* dictionary,
+                          const DecodeOptions& options) {
+  try {
+    const ColumnInfo info = inspect_column(bytes);
+    if (info.null_count > 0 || type == ColumnType::Uuid ||
+        (type == ColumnType::Varlen && info.codec != Codec::Dictionary && info.codec != Codec::ExtDictionary &&
+         info.codec != Codec::VarPlain))
+      return false;
+    const DecodeOptions opt = capped(options);
+    ParsedFor parsed(out, bytes, type, opt);
+    Parsed& p = parsed.p;
+    if (selection.size() < (p.info.rows + 63) / 64)
+      throw Error(Errc::invalid_argument, "selection shorter than the column");
+    const Index& rows = dense_rows(selection, p.info.rows);  // (no NULLs: a row is its value's place)
+    out.rows = rows.size();
+    out.null_count = 0;
+    ByteReader r(p.body, p.body_len);
+    if (type != ColumnType::Varlen) {
+      dense_fixed(p, r, rows, out);
+    } else if (p.m == 0 || rows.empty()) {  // (no row: the materialised form, whatever the codec)
+      out.offsets.assign(1, 0);
+    } else if (p.info.codec == Codec::Dictionary || p.info.codec == Codec::ExtDictionary) {
+      dense_codes(p, r, rows, dictionary, opt, out);
+    } else {
+      dense_plain(read_plain_body(p, r, opt), rows, out);
     }
     out.validity.swap(p.bitmap);
   } catch (...) {

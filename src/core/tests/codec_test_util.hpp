@@ -103,9 +103,50 @@ inline void expect_same(const TestColumn& c, const DecodedColumn& d) {
   }
 }
 
+// Checks decode_selected_rows of `sel` against the whole decode `full` of blob: false (`out`
+// untouched) exactly for a column with NULLs, a Uuid column or a string codec without random
+// access; otherwise as many rows as `sel` selects, row j the j-th selected row's value, no NULLs.
+inline void expect_selected_dense(const std::vector<uint8_t>& blob, ColumnType type, const Dictionary* dict,
+                                  const DecodedColumn& full, const std::vector<uint64_t>& sel, DecodedColumn& out) {
+  const ColumnInfo info = inspect_column(blob);
+  const bool expected = info.null_count == 0 && type != ColumnType::Uuid &&
+                        (type != ColumnType::Varlen || info.codec == Codec::Dictionary ||
+                         info.codec == Codec::ExtDictionary || info.codec == Codec::VarPlain);
+  out.rows = 12345;  // (untouched when it declines)
+  bool dense = false;
+  ASSERT_NO_THROW(dense = decode_selected_rows(blob, type, out, sel, dict));
+  ASSERT_EQ(dense, expected);
+  if (!dense) {
+    ASSERT_EQ(out.rows, 12345u);
+    return;
+  }
+  std::vector<size_t> picked;
+  for (size_t i = 0; i < full.rows; ++i)
+    if ((sel[i >> 6] >> (i & 63)) & 1) picked.push_back(i);
+  ASSERT_EQ(out.rows, picked.size());
+  ASSERT_EQ(out.null_count, 0u);
+  ASSERT_TRUE(out.validity.empty());
+  const size_t w = fixed_width(type);
+  if (type != ColumnType::Varlen) {
+    ASSERT_EQ(out.fixed.size(), picked.size() * w);
+  } else if (out.dictionary_form()) {
+    ASSERT_EQ(out.codes.size(), picked.size());
+  } else {
+    ASSERT_EQ(out.offsets.size(), picked.size() + 1);
+  }
+  for (size_t j = 0; j < picked.size(); ++j) {
+    if (type == ColumnType::Varlen) {
+      ASSERT_EQ(out.string_at(j), full.string_at(picked[j])) << "selected row " << j;
+    } else {
+      ASSERT_EQ(std::memcmp(out.fixed.data() + j * w, full.fixed.data() + picked[j] * w, w), 0) << "selected row " << j;
+    }
+  }
+}
+
 // Checks decode_column_rows_into against the whole decode `full` of blob for a few selections
 // (none, every row, every 7th, about 1 in 50, the last row): the same rows, NULLs and validity;
 // each selected row's value; every other row its value or zero / empty. `reused` is decoded into each time.
+// Then decode_selected_rows at the same selections (expect_selected_dense).
 inline void expect_selected_rows(const std::vector<uint8_t>& blob, ColumnType type, const Dictionary* dict,
                                  const DecodedColumn& full, DecodedColumn& reused, std::mt19937_64& rng) {
   const size_t n = full.rows, words = (n + 63) / 64;
@@ -142,6 +183,8 @@ inline void expect_selected_rows(const std::vector<uint8_t>& blob, ColumnType ty
         ASSERT_TRUE(same || (!on && std::memcmp(reused.fixed.data() + i * w, zero.data(), w) == 0)) << "row " << i;
       }
     }
+    expect_selected_dense(blob, type, dict, full, sel, reused);
+    if (::testing::Test::HasFatalFailure()) return;
   }
 }
 
