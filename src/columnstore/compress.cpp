@@ -73,6 +73,7 @@ bool guc_compression_copy_rows = true;
 bool guc_compression_prefault_memory = true;
 bool guc_compression_reuse_memory = true;
 bool guc_compression_skip_repeats = true;
+bool guc_compression_column_appends = true;
 
 namespace {
 
@@ -238,6 +239,17 @@ struct Compressor {
   int* seen_cols;             // the data columns that have one
   bool* repeat;               // add_row: per data column, the row's value is in its `seen`
   void** cell_copies;         // add_row: detoasted copies the row's values point into (ndata)
+  // Rows added by add_row_pending and not yet handed to the builder: per data column the cells of
+  // those rows (kBatchRows each, allocated at the first such row), handed over column by column
+  // (append_pending) when the batch is cut, a dictionary group starts or the batch is flushed.
+  MemoryContext cxt;          // the compression's (the pending cells and copies' array)
+  bridge::RowValue** pend_cells;
+  int npending;
+  size_t pend_varlen;         // bytes of their Varlen values (the builder's varlen_bytes counts them)
+  bool* value_is_datum;       // per data column: storage_value_is_datum
+  bool* varlen_col;           // per data column: codec type Varlen
+  void** pend_copies;         // detoasted copies the pending cells point into
+  int npend_copies, cap_pend_copies;
   MemoryContext batch_cxt;    // min/max copies of the current batch
   MemoryContext segment_cxt;  // the current segment's values
   Datum* values;              // companion row
@@ -464,9 +476,12 @@ void compressor_encode_async(Compressor* c, MemoryContext work) {
   c->pending_next = 0;
 }
 
+void append_pending(Compressor* c);
+
 // Writes the current batch as one companion row (with async encoding: hands it to the worker and
 // writes the batch before it).
 void flush_batch(Compressor* c) {
+  append_pending(c);
   const int rows = (int)bridge::builder_rows(c->builder);
   if (rows == 0) return;
   if (!c->async) {
@@ -568,6 +583,33 @@ inline __attribute__((always_inline)) void minmax_add(Compressor* c, MinMax* m, 
   }
 }
 
+// The row's min/max, bloom hashes and repeat sets, from its deformed values in `slot` and its
+// cells (cell of data column i at cells[i * stride]).
+inline __attribute__((always_inline)) void row_metadata(Compressor* c, TupleTableSlot* slot,
+                                                        const bridge::RowValue* cells, size_t stride) {
+  // (repeat stays false for the columns without a set)
+  for (int j = 0; j < c->nseen; ++j) {
+    const int i = c->seen_cols[j];
+    const bridge::RowValue* v = &cells[(size_t)i * stride];
+    c->repeat[i] = !v->null && seen_values_add(c->seen[i], v, c->batch_cxt);
+  }
+  for (int k = 0; k < c->nbloom; ++k) {
+    const int i = c->bloom[k].builder_col;
+    // (a value the batch holds already: its hash is in the bloom filter's)
+    if (i < 0 || cells[(size_t)i * stride].null || c->repeat[i]) continue;
+    const Datum v = slot->tts_values[c->data[i].attno - 1];
+    Datum h = FunctionCall2Coll(&c->bloom[k].hash, c->bloom[k].collation, v, Int64GetDatum(0));
+    bridge::builder_add_bloom_hash(c->builder, i, (uint64)DatumGetInt64(h));
+  }
+  for (int k = 0; k < c->nminmax; ++k) {
+    MinMax* m = &c->minmax[k];
+    if (slot->tts_isnull[m->col->attno - 1])
+      m->nulls++;
+    else if (m->data_col < 0 || !c->repeat[m->data_col])  // (a repeat is within min/max already)
+      minmax_add(c, m, slot->tts_values[m->col->attno - 1]);
+  }
+}
+
 void add_row(Compressor* c, TupleTableSlot* slot) {
   // Every attribute read below deformed at once (slot_getattr, one column at a time, resumed the
   // deforming in a call per column). The row's values go to the builder in one call
@@ -582,28 +624,75 @@ void add_row(Compressor* c, TupleTableSlot* slot) {
     void* copy = storage_row_value(&c->data[i].type, v, isnull, &c->cells[i]);
     if (copy != nullptr) c->cell_copies[ncopies++] = copy;
   }
-  // (repeat stays false for the columns without a set)
-  for (int j = 0; j < c->nseen; ++j) {
-    const int i = c->seen_cols[j];
-    c->repeat[i] = !c->cells[i].null && seen_values_add(c->seen[i], &c->cells[i], c->batch_cxt);
-  }
-  for (int k = 0; k < c->nbloom; ++k) {
-    const int i = c->bloom[k].builder_col;
-    // (a value the batch holds already: its hash is in the bloom filter's)
-    if (i < 0 || c->cells[i].null || c->repeat[i]) continue;
-    const Datum v = slot->tts_values[c->data[i].attno - 1];
-    Datum h = FunctionCall2Coll(&c->bloom[k].hash, c->bloom[k].collation, v, Int64GetDatum(0));
-    bridge::builder_add_bloom_hash(c->builder, i, (uint64)DatumGetInt64(h));
-  }
-  for (int k = 0; k < c->nminmax; ++k) {
-    MinMax* m = &c->minmax[k];
-    if (slot->tts_isnull[m->col->attno - 1])
-      m->nulls++;
-    else if (m->data_col < 0 || !c->repeat[m->data_col])  // (a repeat is within min/max already)
-      minmax_add(c, m, slot->tts_values[m->col->attno - 1]);
-  }
+  row_metadata(c, slot, c->cells, 1);
   bridge::builder_append_row(c->builder, c->cells);
   for (int i = 0; i < ncopies; ++i) pfree(c->cell_copies[i]);
+}
+
+// ---- rows handed to the builder column by column ----
+//
+// add_row hands each row to the builder as it comes (a type dispatch, checks and a store per
+// value: ~60 instructions a value, plus the cell's conversion: a third of the backend's main
+// thread on devops, docs/BENCHMARKS.md, branch f-compress10). compress_memrows instead keeps the
+// batch's cells column by column (add_row_pending: the row deformed once, its min/max, bloom
+// hashes and repeat sets as add_row keeps them) and hands each column's cells over in one call
+// when the batch is cut (append_pending: BatchBuilder::append_column, a tight loop per column).
+// The batch is cut where add_row's would be (pending_full: the builder's rows and varlen bytes
+// with the pending rows counted in), so the batches are the same bytes.
+// strata.compression_column_appends.
+
+// Whether the batch (the builder's rows and the pending ones) is full, as builder_full and
+// builder_varlen_bytes tell it for add_row.
+bool pending_full(const Compressor* c) {
+  return bridge::builder_rows(c->builder) + (size_t)c->npending >= (size_t)kBatchRows ||
+         bridge::builder_varlen_bytes(c->builder) + c->pend_varlen > kBatchMaxVarlenBytes;
+}
+
+// Hands the pending rows to the builder, column by column.
+void append_pending(Compressor* c) {
+  if (c->npending == 0) return;
+  for (int i = 0; i < c->ndata; ++i) bridge::builder_append_column(c->builder, i, c->pend_cells[i], (size_t)c->npending);
+  bridge::builder_end_rows(c->builder, (size_t)c->npending);
+  for (int k = 0; k < c->npend_copies; ++k) pfree(c->pend_copies[k]);
+  c->npend_copies = 0;
+  c->npending = 0;
+  c->pend_varlen = 0;
+}
+
+// add_row, with the row's cells kept for append_pending (the caller cuts batches with
+// pending_full, which also keeps the pending rows within kBatchRows).
+void add_row_pending(Compressor* c, TupleTableSlot* slot) {
+  if (c->pend_cells == nullptr) {
+    // (one block: the cells of data column i from (i * kBatchRows))
+    bridge::RowValue* block =
+        (bridge::RowValue*)MemoryContextAlloc(c->cxt, sizeof(bridge::RowValue) * kBatchRows * Max(c->ndata, 1));
+    c->pend_cells = (bridge::RowValue**)MemoryContextAlloc(c->cxt, sizeof(bridge::RowValue*) * (c->ndata + 1));
+    for (int i = 0; i < Max(c->ndata, 1); ++i) c->pend_cells[i] = block + (size_t)i * kBatchRows;
+  }
+  slot_getsomeattrs(slot, c->max_attno);
+  const int j = c->npending;
+  for (int i = 0; i < c->ndata; ++i) {
+    const AttrNumber a = c->data[i].attno - 1;
+    bridge::RowValue* cell = &c->pend_cells[i][j];
+    if (c->value_is_datum[i]) {
+      cell->null = slot->tts_isnull[a];
+      cell->bits = (uint64)slot->tts_values[a];
+      continue;
+    }
+    void* copy = storage_row_value(&c->data[i].type, slot->tts_values[a], slot->tts_isnull[a], cell);
+    if (copy != nullptr) {
+      if (c->npend_copies == c->cap_pend_copies) {
+        c->cap_pend_copies = c->cap_pend_copies == 0 ? 64 : c->cap_pend_copies * 2;
+        c->pend_copies = c->pend_copies == nullptr
+                             ? (void**)MemoryContextAlloc(c->cxt, sizeof(void*) * c->cap_pend_copies)
+                             : (void**)repalloc(c->pend_copies, sizeof(void*) * c->cap_pend_copies);
+      }
+      c->pend_copies[c->npend_copies++] = copy;
+    }
+    if (c->varlen_col[i] && !cell->null) c->pend_varlen += cell->len;
+  }
+  row_metadata(c, slot, &c->pend_cells[0][j], kBatchRows);
+  c->npending++;
 }
 
 // The companion goes when its chunk is dropped (DROP TABLE, drop_chunks, retention, DROP TABLE of
@@ -752,6 +841,7 @@ SourceColumn* chunk_columns(Relation rel, const CompressionSettings* s, int* nco
 void compressor_init(Compressor* c, Relation companion, const CompressionSettings* s, SourceColumn* cols, int ncols,
                      MemoryContext work) {
   memset(c, 0, sizeof *c);
+  c->cxt = work;
   c->companion = companion;
   c->cdesc = RelationGetDescr(c->companion);
   c->bistate = GetBulkInsertState();
@@ -836,6 +926,12 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
     c->seen[i]->cxt = CurrentMemoryContext;
     c->seen[i]->gen = 1;
     c->seen_cols[c->nseen++] = i;
+  }
+  c->value_is_datum = (bool*)palloc0(ncols + 1);
+  c->varlen_col = (bool*)palloc0(ncols + 1);
+  for (int i = 0; i < c->ndata; ++i) {
+    c->value_is_datum[i] = storage_value_is_datum(&c->data[i].type);
+    c->varlen_col[i] = storage_dictionary_type(&c->data[i].type) && c->data[i].type.basetype != UUIDOID;
   }
   c->max_attno = 1;
   for (int i = 0; i < c->ndata; ++i) c->max_attno = Max(c->max_attno, c->data[i].attno);
@@ -1878,6 +1974,8 @@ void plan_dictionaries(Compressor* c, MemRows* m, int64 from) {
 // backend's time (docs/BENCHMARKS.md, branch f-compress3): they are prefetched a few rows ahead.
 void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress* progress) {
   HeapTupleData h;
+  // (rows handed to the builder column by column: add_row_pending)
+  const bool columns = guc_compression_column_appends;
   for (int64 i = 0; i < m->n; ++i) {
     if (i + kPrefetchRows < m->n) {
       const int64 r = m->order[i + kPrefetchRows];
@@ -1898,11 +1996,19 @@ void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress*
       flush_batch(c);
       start_segment(c, slot);
       group = true;
-    } else if (bridge::builder_full(c->builder) || bridge::builder_varlen_bytes(c->builder) > kBatchMaxVarlenBytes) {
+    } else if (columns ? pending_full(c)
+                       : bridge::builder_full(c->builder) ||
+                             bridge::builder_varlen_bytes(c->builder) > kBatchMaxVarlenBytes) {
       flush_batch(c);
     }
-    if (c->ndict > 0 && (group || i == c->group_end)) plan_dictionaries(c, m, i);
-    add_row(c, slot);
+    if (c->ndict > 0 && (group || i == c->group_end)) {
+      append_pending(c);  // (a group may start inside a batch cut early by its bytes)
+      plan_dictionaries(c, m, i);
+    }
+    if (columns)
+      add_row_pending(c, slot);
+    else
+      add_row(c, slot);
     ExecClearTuple(slot);
     progress_row(progress);
     CHECK_FOR_INTERRUPTS();

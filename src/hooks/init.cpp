@@ -250,6 +250,11 @@ void define_settings() {
                            "compared and hashed (the same batches either way).",
                            &columnstore::guc_compression_skip_repeats, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomBoolVariable("strata.compression_column_appends",
+                           "Has compress_chunk hand a batch's rows to the batch builder column by column.",
+                           "Off, row by row (the same batches either way).",
+                           &columnstore::guc_compression_column_appends, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomBoolVariable("strata.compression_reuse_memory",
                            "Keeps the memory a chunk's compression gathered its rows in for the next compression "
                            "of the same transaction (up to maintenance_work_mem), instead of returning it.",
