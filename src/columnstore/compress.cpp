@@ -1582,6 +1582,7 @@ int64 memrows_read_heap(MemRows* m, Relation rel, Snapshot snap, Tuplesortstate*
   // A parallel worker copies the pages from `nblocks` on (strata.compression_parallel_read); this
   // backend's copies then need only its own pages' bytes.
   ParallelRead* pread = parallel_read_begin(rel, snap, m->nblocks, &nblocks);
+  XminMemo memo;
   if (pread != nullptr && m->block == nullptr) m->block_next = (Size)nblocks * BLCKSZ;
   for (BlockNumber blk = 0; blk < nblocks; ++blk) {
     const Buffer buf = ReadBufferExtended(rel, MAIN_FORKNUM, blk, RBM_NORMAL, strategy);
@@ -1591,7 +1592,7 @@ int64 memrows_read_heap(MemRows* m, Relation rel, Snapshot snap, Tuplesortstate*
     const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
       HeapTupleData t;
-      if (!page_tuple_visible(rel, buf, blk, off, snap, all_visible, &t)) continue;
+      if (!page_tuple_visible(rel, buf, blk, off, snap, all_visible, &t, &memo)) continue;
       nrows++;
       pgstat_count_heap_getnext(rel);
       if (*spill == nullptr && !memrows_add_copy(m, &t)) {
