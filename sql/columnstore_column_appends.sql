@@ -113,5 +113,32 @@ SELECT count(*) AS differences FROM ((SELECT * FROM fleet EXCEPT ALL SELECT * FR
                                      UNION ALL (SELECT * FROM fleet_expected EXCEPT ALL SELECT * FROM fleet)) d;
 SELECT count(*) AS device_7_rows FROM fleet WHERE device = 'device_0007';
 
+-- Rows without NULLs that hold every attribute are deformed without the slot (compress.cpp,
+-- deform_plain): every alignment and length (1-, 2-, 4-, 8-byte by value, fixed-length by
+-- reference, short and long varlenas, a column dropped while its values stay in the rows), and
+-- rows with NULLs among them (deformed through the slot) in the same batches.
+CREATE TABLE plain (time timestamptz NOT NULL, seg text, ch "char", i2 int2, t1 text, i4 int4, b bool, i8 int8,
+                    nm name, f4 float4, iv interval, gone int8, u uuid, long text, f8 float8, n numeric, pt point,
+                    d date, ts timestamp);
+SELECT count(*) FROM create_hypertable('plain', by_range('time', interval '100 days'), create_default_indexes => false);
+ALTER TABLE plain SET (timescaledb.compress, timescaledb.compress_segmentby = 'seg',
+                       timescaledb.compress_orderby = 'time', timescaledb.compress_index = 'minmax(t1), bloom(nm)');
+INSERT INTO plain
+SELECT timestamptz '2026-02-01 00:00:00+00' + g * interval '1 second', 's' || (g % 2), chr(65 + g % 26)::"char",
+       (g % 1000)::int2, repeat('t', g % 5) || g, g * 7, g % 3 = 0, g::int8 << 20, 'name_' || (g % 11),
+       g / 3.0, make_interval(days => g % 40, secs => g), g * 11, md5(g::text)::uuid,
+       repeat('long text ', 20 + g % 7) || g, g / 8.0, (g / 7.0)::numeric(14, 5), point(g, -g),
+       date '2026-01-01' + g % 300, timestamp '2026-01-01 00:00:00' + g * interval '1 second'
+  FROM generate_series(1, 2600) g;
+UPDATE plain SET f8 = NULL, t1 = NULL WHERE i4 % 97 = 0;
+ALTER TABLE plain DROP COLUMN gone;
+SELECT count(*) AS rows, count(*) FILTER (WHERE f8 IS NULL) AS rows_with_nulls FROM plain;
+ANALYZE plain;
+CREATE TABLE plain_expected AS SELECT * FROM plain;
+SELECT * FROM on_off('plain');
+SELECT count(*) AS differences FROM ((SELECT p::text FROM plain p EXCEPT ALL SELECT e::text FROM plain_expected e)
+                                     UNION ALL (SELECT e::text FROM plain_expected e EXCEPT ALL SELECT p::text FROM plain p)) d;
+SELECT count(*) AS name_5_rows FROM plain WHERE nm = 'name_5';
+
 RESET search_path;
 DROP SCHEMA cs_colapp CASCADE;

@@ -585,7 +585,7 @@ inline __attribute__((always_inline)) void minmax_add(Compressor* c, MinMax* m, 
 
 // The row's min/max, bloom hashes and repeat sets, from its deformed values in `slot` and its
 // cells (cell of data column i at cells[i * stride]).
-inline __attribute__((always_inline)) void row_metadata(Compressor* c, TupleTableSlot* slot,
+inline __attribute__((always_inline)) void row_metadata(Compressor* c, const Datum* values, const bool* isnull,
                                                         const bridge::RowValue* cells, size_t stride) {
   // (repeat stays false for the columns without a set)
   for (int j = 0; j < c->nseen; ++j) {
@@ -597,16 +597,16 @@ inline __attribute__((always_inline)) void row_metadata(Compressor* c, TupleTabl
     const int i = c->bloom[k].builder_col;
     // (a value the batch holds already: its hash is in the bloom filter's)
     if (i < 0 || cells[(size_t)i * stride].null || c->repeat[i]) continue;
-    const Datum v = slot->tts_values[c->data[i].attno - 1];
+    const Datum v = values[c->data[i].attno - 1];
     Datum h = FunctionCall2Coll(&c->bloom[k].hash, c->bloom[k].collation, v, Int64GetDatum(0));
     bridge::builder_add_bloom_hash(c->builder, i, (uint64)DatumGetInt64(h));
   }
   for (int k = 0; k < c->nminmax; ++k) {
     MinMax* m = &c->minmax[k];
-    if (slot->tts_isnull[m->col->attno - 1])
+    if (isnull[m->col->attno - 1])
       m->nulls++;
     else if (m->data_col < 0 || !c->repeat[m->data_col])  // (a repeat is within min/max already)
-      minmax_add(c, m, slot->tts_values[m->col->attno - 1]);
+      minmax_add(c, m, values[m->col->attno - 1]);
   }
 }
 
@@ -624,7 +624,7 @@ void add_row(Compressor* c, TupleTableSlot* slot) {
     void* copy = storage_row_value(&c->data[i].type, v, isnull, &c->cells[i]);
     if (copy != nullptr) c->cell_copies[ncopies++] = copy;
   }
-  row_metadata(c, slot, c->cells, 1);
+  row_metadata(c, slot->tts_values, slot->tts_isnull, c->cells, 1);
   bridge::builder_append_row(c->builder, c->cells);
   for (int i = 0; i < ncopies; ++i) pfree(c->cell_copies[i]);
 }
@@ -659,9 +659,10 @@ void append_pending(Compressor* c) {
   c->pend_varlen = 0;
 }
 
-// add_row, with the row's cells kept for append_pending (the caller cuts batches with
-// pending_full, which also keeps the pending rows within kBatchRows).
-void add_row_pending(Compressor* c, TupleTableSlot* slot) {
+// add_row of a row deformed into values / isnull (at least c->max_attno of them), with the row's
+// cells kept for append_pending (the caller cuts batches with pending_full, which also keeps the
+// pending rows within kBatchRows).
+void add_row_pending(Compressor* c, const Datum* values, const bool* isnull) {
   if (c->pend_cells == nullptr) {
     // (one block: the cells of data column i from (i * kBatchRows))
     bridge::RowValue* block =
@@ -669,17 +670,16 @@ void add_row_pending(Compressor* c, TupleTableSlot* slot) {
     c->pend_cells = (bridge::RowValue**)MemoryContextAlloc(c->cxt, sizeof(bridge::RowValue*) * (c->ndata + 1));
     for (int i = 0; i < Max(c->ndata, 1); ++i) c->pend_cells[i] = block + (size_t)i * kBatchRows;
   }
-  slot_getsomeattrs(slot, c->max_attno);
   const int j = c->npending;
   for (int i = 0; i < c->ndata; ++i) {
     const AttrNumber a = c->data[i].attno - 1;
     bridge::RowValue* cell = &c->pend_cells[i][j];
     if (c->value_is_datum[i]) {
-      cell->null = slot->tts_isnull[a];
-      cell->bits = (uint64)slot->tts_values[a];
+      cell->null = isnull[a];
+      cell->bits = (uint64)values[a];
       continue;
     }
-    void* copy = storage_row_value(&c->data[i].type, slot->tts_values[a], slot->tts_isnull[a], cell);
+    void* copy = storage_row_value(&c->data[i].type, values[a], isnull[a], cell);
     if (copy != nullptr) {
       if (c->npend_copies == c->cap_pend_copies) {
         c->cap_pend_copies = c->cap_pend_copies == 0 ? 64 : c->cap_pend_copies * 2;
@@ -691,7 +691,7 @@ void add_row_pending(Compressor* c, TupleTableSlot* slot) {
     }
     if (c->varlen_col[i] && !cell->null) c->pend_varlen += cell->len;
   }
-  row_metadata(c, slot, &c->pend_cells[0][j], kBatchRows);
+  row_metadata(c, values, isnull, &c->pend_cells[0][j], kBatchRows);
   c->npending++;
 }
 
@@ -1985,14 +1985,85 @@ void plan_dictionaries(Compressor* c, MemRows* m, int64 from) {
   }
 }
 
+// ---- rows deformed without the slot ----
+//
+// compress_memrows deforms every row once for its batch; through the slot that was a fifth of
+// the main thread (slot_getsomeattrs: a call chain per row, and per attribute the tuple
+// descriptor's wide entries, the cached offsets' upkeep and fetchatt's branches). A row without
+// NULLs that holds every attribute read (the common row of a loaded chunk) is deformed from a
+// compact plan of the attributes instead, with the same offsets and values as
+// slot_deform_heap_tuple; other rows go through the slot.
+
+struct DeformAtt {
+  int16 len;    // attlen
+  uint8 align;  // attalign in bytes
+  bool byval;
+};
+
+// The plan of the first natts attributes of `desc` (dropped ones included: their bytes are skipped).
+DeformAtt* deform_plan(TupleDesc desc, int natts) {
+  DeformAtt* plan = (DeformAtt*)palloc0(sizeof(DeformAtt) * (natts + 1));
+  for (int a = 0; a < natts; ++a) {
+    const Form_pg_attribute att = TupleDescAttr(desc, a);
+    plan[a].len = att->attlen;
+    plan[a].align = att->attalign == TYPALIGN_DOUBLE ? ALIGNOF_DOUBLE
+                    : att->attalign == TYPALIGN_INT  ? ALIGNOF_INT
+                    : att->attalign == TYPALIGN_SHORT ? ALIGNOF_SHORT
+                                                      : 1;
+    plan[a].byval = att->attbyval;
+  }
+  return plan;
+}
+
+// The first natts attributes of `tup` into values / isnull; false (nothing done) when the tuple
+// has NULLs or fewer attributes (added columns' missing values): the caller uses the slot then.
+inline bool deform_plain(const DeformAtt* plan, int natts, HeapTupleHeader tup, Datum* values, bool* isnull) {
+  if ((tup->t_infomask & HEAP_HASNULL) || HeapTupleHeaderGetNatts(tup) < natts) return false;
+  const char* tp = (const char*)tup + tup->t_hoff;
+  uintptr_t off = 0;
+  for (int a = 0; a < natts; ++a) {
+    const DeformAtt d = plan[a];
+    if (d.len == -1) {
+      // (att_align_pointer: a short varlena is not aligned; a pad byte is zero)
+      if (*(const uint8*)(tp + off) == 0) off = TYPEALIGN(d.align, off);
+      values[a] = PointerGetDatum(tp + off);
+      off += VARSIZE_ANY(tp + off);
+    } else if (d.len > 0) {
+      off = TYPEALIGN(d.align, off);
+      const char* p = tp + off;
+      if (!d.byval)
+        values[a] = PointerGetDatum(p);
+      else if (d.len == 8)
+        values[a] = *(const Datum*)p;
+      else if (d.len == 4)
+        values[a] = Int32GetDatum(*(const int32*)p);
+      else if (d.len == 2)
+        values[a] = Int16GetDatum(*(const int16*)p);
+      else
+        values[a] = CharGetDatum(*p);
+      off += (uintptr_t)d.len;
+    } else {  // a cstring
+      off = TYPEALIGN(d.align, off);
+      values[a] = PointerGetDatum(tp + off);
+      off += strlen(tp + off) + 1;
+    }
+    isnull[a] = false;
+  }
+  return true;
+}
+
 // Streams the gathered rows in m->order into batches. In that order consecutive rows are far
 // apart in memory (rows loaded in time order interleave the segments: devops, 100 hosts, reads
 // every 100th row), so each row's array entries and tuple were cache misses, a tenth of the
 // backend's time (docs/BENCHMARKS.md, branch f-compress3): they are prefetched a few rows ahead.
 void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress* progress) {
   HeapTupleData h;
-  // (rows handed to the builder column by column: add_row_pending)
+  // (rows handed to the builder column by column: add_row_pending, deformed by deform_plain
+  // where they can be)
   const bool columns = guc_compression_column_appends;
+  const DeformAtt* plan = columns ? deform_plan(slot->tts_tupleDescriptor, c->max_attno) : nullptr;
+  Datum* values = columns ? (Datum*)palloc(sizeof(Datum) * (c->max_attno + 1)) : nullptr;
+  bool* isnull = columns ? (bool*)palloc(sizeof(bool) * (c->max_attno + 1)) : nullptr;
   for (int64 i = 0; i < m->n; ++i) {
     if (i + kPrefetchRows < m->n) {
       const int64 r = m->order[i + kPrefetchRows];
@@ -2022,10 +2093,14 @@ void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress*
       append_pending(c);  // (a group may start inside a batch cut early by its bytes)
       plan_dictionaries(c, m, i);
     }
-    if (columns)
-      add_row_pending(c, slot);
-    else
+    if (!columns) {
       add_row(c, slot);
+    } else if (deform_plain(plan, c->max_attno, h.t_data, values, isnull)) {
+      add_row_pending(c, values, isnull);
+    } else {
+      slot_getsomeattrs(slot, c->max_attno);
+      add_row_pending(c, slot->tts_values, slot->tts_isnull);
+    }
     ExecClearTuple(slot);
     progress_row(progress);
     CHECK_FOR_INTERRUPTS();
