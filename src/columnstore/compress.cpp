@@ -247,6 +247,7 @@ struct Compressor {
   int npending;
   size_t pend_varlen;         // bytes of their Varlen values (the builder's varlen_bytes counts them)
   bool* value_is_datum;       // per data column: storage_value_is_datum
+  int16* data_idx;            // per data column: its attribute's index (attno - 1)
   bool* varlen_col;           // per data column: codec type Varlen
   void** pend_copies;         // detoasted copies the pending cells point into
   int npend_copies, cap_pend_copies;
@@ -273,6 +274,9 @@ struct Compressor {
   AttrNumber dict_att;
   int64 group_end;
   TupleTableSlot* plan_slot;
+  struct DeformAtt* plan_deform;  // the planning pass's deforming (deform_plain), up to max_attno
+  Datum* plan_values;
+  bool* plan_isnull;
   bool async;
   struct Pending {
     MemoryContext cxt;
@@ -672,7 +676,7 @@ void add_row_pending(Compressor* c, const Datum* values, const bool* isnull) {
   }
   const int j = c->npending;
   for (int i = 0; i < c->ndata; ++i) {
-    const AttrNumber a = c->data[i].attno - 1;
+    const int a = c->data_idx[i];
     bridge::RowValue* cell = &c->pend_cells[i][j];
     if (c->value_is_datum[i]) {
       cell->null = isnull[a];
@@ -929,7 +933,9 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
   }
   c->value_is_datum = (bool*)palloc0(ncols + 1);
   c->varlen_col = (bool*)palloc0(ncols + 1);
+  c->data_idx = (int16*)palloc0(sizeof(int16) * (ncols + 1));
   for (int i = 0; i < c->ndata; ++i) {
+    c->data_idx[i] = (int16)(c->data[i].attno - 1);
     c->value_is_datum[i] = storage_value_is_datum(&c->data[i].type);
     c->varlen_col[i] = storage_dictionary_type(&c->data[i].type) && c->data[i].type.basetype != UUIDOID;
   }
@@ -1074,6 +1080,74 @@ void compress_sorted(Compressor* c, Tuplesortstate* sort, TupleTableSlot* slot, 
   flush_batch(c);
 }
 
+// ---- rows deformed without the slot ----
+//
+// compress_memrows deforms every row once for its batch; through the slot that was a fifth of
+// the main thread (slot_getsomeattrs: a call chain per row, and per attribute the tuple
+// descriptor's wide entries, the cached offsets' upkeep and fetchatt's branches). A row without
+// NULLs that holds every attribute read (the common row of a loaded chunk) is deformed from a
+// compact plan of the attributes instead, with the same offsets and values as
+// slot_deform_heap_tuple; other rows go through the slot.
+
+struct DeformAtt {
+  int16 len;    // attlen
+  uint8 align;  // attalign in bytes
+  bool byval;
+};
+
+// The plan of the first natts attributes of `desc` (dropped ones included: their bytes are skipped).
+DeformAtt* deform_plan(TupleDesc desc, int natts) {
+  DeformAtt* plan = (DeformAtt*)palloc0(sizeof(DeformAtt) * (natts + 1));
+  for (int a = 0; a < natts; ++a) {
+    const Form_pg_attribute att = TupleDescAttr(desc, a);
+    plan[a].len = att->attlen;
+    plan[a].align = att->attalign == TYPALIGN_DOUBLE ? ALIGNOF_DOUBLE
+                    : att->attalign == TYPALIGN_INT  ? ALIGNOF_INT
+                    : att->attalign == TYPALIGN_SHORT ? ALIGNOF_SHORT
+                                                      : 1;
+    plan[a].byval = att->attbyval;
+  }
+  return plan;
+}
+
+// The first natts attributes of `tup` into values / isnull; false (nothing done) when the tuple
+// has NULLs or fewer attributes (added columns' missing values): the caller uses the slot then.
+inline __attribute__((always_inline)) bool deform_plain(const DeformAtt* plan, int natts, HeapTupleHeader tup,
+                                                        Datum* values, bool* isnull) {
+  if ((tup->t_infomask & HEAP_HASNULL) || HeapTupleHeaderGetNatts(tup) < natts) return false;
+  const char* tp = (const char*)tup + tup->t_hoff;
+  uintptr_t off = 0;
+  for (int a = 0; a < natts; ++a) {
+    const DeformAtt d = plan[a];
+    if (d.len == -1) {
+      // (att_align_pointer: a short varlena is not aligned; a pad byte is zero)
+      if (*(const uint8*)(tp + off) == 0) off = TYPEALIGN(d.align, off);
+      values[a] = PointerGetDatum(tp + off);
+      off += VARSIZE_ANY(tp + off);
+    } else if (d.len > 0) {
+      off = TYPEALIGN(d.align, off);
+      const char* p = tp + off;
+      if (!d.byval)
+        values[a] = PointerGetDatum(p);
+      else if (d.len == 8)
+        values[a] = *(const Datum*)p;
+      else if (d.len == 4)
+        values[a] = Int32GetDatum(*(const int32*)p);
+      else if (d.len == 2)
+        values[a] = Int16GetDatum(*(const int16*)p);
+      else
+        values[a] = CharGetDatum(*p);
+      off += (uintptr_t)d.len;
+    } else {  // a cstring
+      off = TYPEALIGN(d.align, off);
+      values[a] = PointerGetDatum(tp + off);
+      off += strlen(tp + off) + 1;
+    }
+    isnull[a] = false;
+  }
+  return true;
+}
+
 // ---- rows held in memory --------------------------------------------------------------------
 //
 // When a chunk's heap is small against shared_buffers (a quarter of it at most) and its rows'
@@ -1115,6 +1189,11 @@ struct MemRows {
   SortSupportData* ssup;
   AttrNumber* keyatt;
   SourceColumn** keycol;
+  // copy mode: the attributes up to the last key's, deformed at once (deform_plain)
+  AttrNumber maxkeyatt;
+  DeformAtt* keyplan;
+  Datum* keyvals;
+  bool* keynulls;
   Datum* key;  // n * nkeys
   bool* keynull;
   int64* order;  // the rows in compression order
@@ -1412,6 +1491,16 @@ MemRows* memrows_begin(Relation rel, bool copy, const CompressionSettings* s, So
     PrepareSortSupportFromOrderingOp(op, ss);
     m->keyatt[i] = col->attno;
     m->keycol[i] = col;
+    m->maxkeyatt = Max(m->maxkeyatt, col->attno);
+  }
+  // (only when a key follows a variable-length attribute: before one, heap_getattr finds the key at
+  // its cached offset, which costs less)
+  bool after_varlen = false;
+  for (int a = 0; a + 1 < m->maxkeyatt; ++a) after_varlen |= TupleDescAttr(m->desc, a)->attlen < 0;
+  if (after_varlen) {
+    m->keyplan = deform_plan(m->desc, m->maxkeyatt);
+    m->keyvals = (Datum*)palloc(sizeof(Datum) * (m->maxkeyatt + 1));
+    m->keynulls = (bool*)palloc(sizeof(bool) * (m->maxkeyatt + 1));
   }
   return m;
 }
@@ -1467,6 +1556,15 @@ void memrows_set_row(MemRows* m, HeapTupleHeader data, const HeapTupleData* t) {
   m->tup[r] = data;
   m->len[r] = t->t_len;
   m->tid[r] = t->t_self;
+  // (the attributes up to the last key's at once when the row has no NULLs: heap_getattr of a key
+  // after a varlena walked the row from its start for each key)
+  if (m->keyplan != nullptr && deform_plain(m->keyplan, m->maxkeyatt, data, m->keyvals, m->keynulls)) {
+    for (int k = 0; k < m->nkeys; ++k) {
+      m->key[r * m->nkeys + k] = m->keyvals[m->keyatt[k] - 1];
+      m->keynull[r * m->nkeys + k] = false;
+    }
+    return;
+  }
   HeapTupleData h;
   h.t_len = m->len[r];
   h.t_data = data;
@@ -1918,7 +2016,13 @@ void compressor_plan_dictionaries(Compressor* c, TupleDesc desc) {
     c->dict_kept[c->ndict] = -1;
     c->dict_cols[c->ndict++] = i;
   }
-  if (c->ndict > 0) c->plan_slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+  if (c->ndict > 0) {
+    c->plan_slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+    // (the planning pass deforms the rows' planned columns as compress_memrows does: deform_plain)
+    c->plan_deform = deform_plan(desc, c->max_attno);
+    c->plan_values = (Datum*)palloc(sizeof(Datum) * (c->max_attno + 1));
+    c->plan_isnull = (bool*)palloc(sizeof(bool) * (c->max_attno + 1));
+  }
   c->group_end = -1;
 }
 
@@ -1947,13 +2051,18 @@ void plan_dictionaries(Compressor* c, MemRows* m, int64 from) {
       ExecClearTuple(c->plan_slot);
       break;
     }
-    if (nplan > 0) slot_getsomeattrs(c->plan_slot, max_attno);
+    const Datum* values = c->plan_values;
+    const bool* isnull = c->plan_isnull;
+    if (nplan > 0 && !deform_plain(c->plan_deform, max_attno, h.t_data, c->plan_values, c->plan_isnull)) {
+      slot_getsomeattrs(c->plan_slot, max_attno);
+      values = c->plan_slot->tts_values;
+      isnull = c->plan_slot->tts_isnull;
+    }
     for (int k = 0; k < c->ndict; ++k) {
       if (!c->dict_plan[k]) continue;
       const SourceColumn* col = &c->data[c->dict_cols[k]];
       bridge::RowValue cell;
-      void* copy = storage_row_value(&col->type, c->plan_slot->tts_values[col->attno - 1],
-                                     c->plan_slot->tts_isnull[col->attno - 1], &cell);
+      void* copy = storage_row_value(&col->type, values[col->attno - 1], isnull[col->attno - 1], &cell);
       bridge::builder_plan_add(c->builder, c->dict_cols[k], (const uint8*)cell.data, cell.len, cell.null);
       if (copy != nullptr) pfree(copy);
     }
@@ -1983,73 +2092,6 @@ void plan_dictionaries(Compressor* c, MemRows* m, int64 from) {
     }
     ++k;
   }
-}
-
-// ---- rows deformed without the slot ----
-//
-// compress_memrows deforms every row once for its batch; through the slot that was a fifth of
-// the main thread (slot_getsomeattrs: a call chain per row, and per attribute the tuple
-// descriptor's wide entries, the cached offsets' upkeep and fetchatt's branches). A row without
-// NULLs that holds every attribute read (the common row of a loaded chunk) is deformed from a
-// compact plan of the attributes instead, with the same offsets and values as
-// slot_deform_heap_tuple; other rows go through the slot.
-
-struct DeformAtt {
-  int16 len;    // attlen
-  uint8 align;  // attalign in bytes
-  bool byval;
-};
-
-// The plan of the first natts attributes of `desc` (dropped ones included: their bytes are skipped).
-DeformAtt* deform_plan(TupleDesc desc, int natts) {
-  DeformAtt* plan = (DeformAtt*)palloc0(sizeof(DeformAtt) * (natts + 1));
-  for (int a = 0; a < natts; ++a) {
-    const Form_pg_attribute att = TupleDescAttr(desc, a);
-    plan[a].len = att->attlen;
-    plan[a].align = att->attalign == TYPALIGN_DOUBLE ? ALIGNOF_DOUBLE
-                    : att->attalign == TYPALIGN_INT  ? ALIGNOF_INT
-                    : att->attalign == TYPALIGN_SHORT ? ALIGNOF_SHORT
-                                                      : 1;
-    plan[a].byval = att->attbyval;
-  }
-  return plan;
-}
-
-// The first natts attributes of `tup` into values / isnull; false (nothing done) when the tuple
-// has NULLs or fewer attributes (added columns' missing values): the caller uses the slot then.
-inline bool deform_plain(const DeformAtt* plan, int natts, HeapTupleHeader tup, Datum* values, bool* isnull) {
-  if ((tup->t_infomask & HEAP_HASNULL) || HeapTupleHeaderGetNatts(tup) < natts) return false;
-  const char* tp = (const char*)tup + tup->t_hoff;
-  uintptr_t off = 0;
-  for (int a = 0; a < natts; ++a) {
-    const DeformAtt d = plan[a];
-    if (d.len == -1) {
-      // (att_align_pointer: a short varlena is not aligned; a pad byte is zero)
-      if (*(const uint8*)(tp + off) == 0) off = TYPEALIGN(d.align, off);
-      values[a] = PointerGetDatum(tp + off);
-      off += VARSIZE_ANY(tp + off);
-    } else if (d.len > 0) {
-      off = TYPEALIGN(d.align, off);
-      const char* p = tp + off;
-      if (!d.byval)
-        values[a] = PointerGetDatum(p);
-      else if (d.len == 8)
-        values[a] = *(const Datum*)p;
-      else if (d.len == 4)
-        values[a] = Int32GetDatum(*(const int32*)p);
-      else if (d.len == 2)
-        values[a] = Int16GetDatum(*(const int16*)p);
-      else
-        values[a] = CharGetDatum(*p);
-      off += (uintptr_t)d.len;
-    } else {  // a cstring
-      off = TYPEALIGN(d.align, off);
-      values[a] = PointerGetDatum(tp + off);
-      off += strlen(tp + off) + 1;
-    }
-    isnull[a] = false;
-  }
-  return true;
 }
 
 // Streams the gathered rows in m->order into batches. In that order consecutive rows are far
