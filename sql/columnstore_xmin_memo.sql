@@ -33,6 +33,14 @@ BEGIN
   RETURN d = before;
 END $$;
 
+-- Rows of `t` not in x_expected, rows of x_expected not in `t`, and the rows of `t`.
+CREATE FUNCTION vs_expected(t regclass, OUT extra bigint, OUT missing bigint, OUT rows bigint) LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('SELECT (SELECT count(*) FROM (TABLE %1$s EXCEPT ALL TABLE cs_memo.x_expected) d),
+                         (SELECT count(*) FROM (TABLE cs_memo.x_expected EXCEPT ALL TABLE %1$s) d),
+                         (SELECT count(*) FROM %1$s)', t) INTO extra, missing, rows;
+END $$;
+
 CREATE TABLE x (time timestamptz NOT NULL, dev int, val int, pad text);
 SELECT count(*) FROM create_hypertable('x', by_range('time', interval '100 days'), create_default_indexes => false);
 ALTER TABLE x SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev', timescaledb.compress_orderby = 'time');
@@ -78,13 +86,9 @@ INSERT INTO x_expected VALUES ('2026-03-06 00:00:01+00', 1, 400001, 'own');
 DELETE FROM x WHERE val = 3000;
 DELETE FROM x_expected WHERE val = 3000;
 SELECT compress_chunk(:'x1') IS NOT NULL AS compressed;
-SELECT (SELECT count(*) FROM (SELECT * FROM x EXCEPT ALL SELECT * FROM x_expected) d) AS extra,
-       (SELECT count(*) FROM (SELECT * FROM x_expected EXCEPT ALL SELECT * FROM x) d) AS missing,
-       (SELECT count(*) FROM x) AS rows;
+SELECT * FROM vs_expected('x');
 COMMIT;
-SELECT (SELECT count(*) FROM (SELECT * FROM x EXCEPT ALL SELECT * FROM x_expected) d) AS extra,
-       (SELECT count(*) FROM (SELECT * FROM x_expected EXCEPT ALL SELECT * FROM x) d) AS missing,
-       (SELECT count(*) FROM x) AS rows, (SELECT count(*) FROM x WHERE val < 0) AS aborted_rows;
+SELECT *, (SELECT count(*) FROM x WHERE val < 0) AS aborted_rows FROM vs_expected('x');
 SELECT same_as_heap_scan('x');
 -- The same with a parallel worker reading the upper half of the pages (its own memo), on a
 -- fresh table whose rows alternate between committed and aborted subtransactions throughout.
@@ -120,9 +124,7 @@ RESET strata.compression_progress;
 RESET max_parallel_maintenance_workers;
 RESET strata.compression_parallel_read_min_pages;
 RESET strata.compression_parallel_read;
-SELECT (SELECT count(*) FROM (SELECT * FROM y EXCEPT ALL SELECT * FROM x_expected) d) AS extra,
-       (SELECT count(*) FROM (SELECT * FROM x_expected EXCEPT ALL SELECT * FROM y) d) AS missing,
-       (SELECT count(*) FROM y) AS rows;
+SELECT * FROM vs_expected('y');
 SELECT same_as_heap_scan('y');
 
 RESET search_path;
