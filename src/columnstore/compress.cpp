@@ -249,6 +249,7 @@ struct Compressor {
   bool* value_is_datum;       // per data column: storage_value_is_datum
   int16* data_idx;            // per data column: its attribute's index (attno - 1)
   bool* varlen_col;           // per data column: codec type Varlen
+  bool* plain_varlena;        // per data column: codec type Varlen and a varlena type (row_value)
   void** pend_copies;         // detoasted copies the pending cells point into
   int npend_copies, cap_pend_copies;
   MemoryContext batch_cxt;    // min/max copies of the current batch
@@ -633,6 +634,21 @@ void add_row(Compressor* c, TupleTableSlot* slot) {
   for (int i = 0; i < ncopies; ++i) pfree(c->cell_copies[i]);
 }
 
+// storage_row_value's cell, the call saved for a text-like value stored plainly in the row.
+inline __attribute__((always_inline)) void* row_value(const Compressor* c, int i, Datum v, bool isnull,
+                                                      bridge::RowValue* cell) {
+  if (!isnull && c->plain_varlena[i]) {
+    const struct varlena* p = (const struct varlena*)DatumGetPointer(v);
+    if (!VARATT_IS_EXTERNAL(p) && !VARATT_IS_COMPRESSED(p)) {
+      cell->null = false;
+      cell->data = VARDATA_ANY(p);
+      cell->len = VARSIZE_ANY_EXHDR(p);
+      return nullptr;
+    }
+  }
+  return storage_row_value(&c->data[i].type, v, isnull, cell);
+}
+
 // ---- rows handed to the builder column by column ----
 //
 // add_row hands each row to the builder as it comes (a type dispatch, checks and a store per
@@ -683,7 +699,7 @@ void add_row_pending(Compressor* c, const Datum* values, const bool* isnull) {
       cell->bits = (uint64)values[a];
       continue;
     }
-    void* copy = storage_row_value(&c->data[i].type, values[a], isnull[a], cell);
+    void* copy = row_value(c, i, values[a], isnull[a], cell);
     if (copy != nullptr) {
       if (c->npend_copies == c->cap_pend_copies) {
         c->cap_pend_copies = c->cap_pend_copies == 0 ? 64 : c->cap_pend_copies * 2;
@@ -933,11 +949,13 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
   }
   c->value_is_datum = (bool*)palloc0(ncols + 1);
   c->varlen_col = (bool*)palloc0(ncols + 1);
+  c->plain_varlena = (bool*)palloc0(ncols + 1);
   c->data_idx = (int16*)palloc0(sizeof(int16) * (ncols + 1));
   for (int i = 0; i < c->ndata; ++i) {
     c->data_idx[i] = (int16)(c->data[i].attno - 1);
     c->value_is_datum[i] = storage_value_is_datum(&c->data[i].type);
     c->varlen_col[i] = storage_dictionary_type(&c->data[i].type) && c->data[i].type.basetype != UUIDOID;
+    c->plain_varlena[i] = c->varlen_col[i] && c->data[i].type.typlen == -1;
   }
   c->max_attno = 1;
   for (int i = 0; i < c->ndata; ++i) c->max_attno = Max(c->max_attno, c->data[i].attno);
@@ -2046,27 +2064,34 @@ void plan_dictionaries(Compressor* c, MemRows* m, int64 from) {
   for (; j < m->n && j - from < kDictionaryGroupRows; ++j) {
     if (j > from && m->seg_start != nullptr && m->seg_start[j]) break;
     if (nplan == 0 && m->seg_start != nullptr) continue;  // (only counted)
-    memrows_store(m, m->order[j], &h, c->plan_slot);
-    if (j > from && m->seg_start == nullptr && !same_segment(c, c->plan_slot)) {
-      ExecClearTuple(c->plan_slot);
-      break;
+    // (the slot only where the row is compared or deformed through it)
+    bool stored = false;
+    if (j > from && m->seg_start == nullptr) {
+      memrows_store(m, m->order[j], &h, c->plan_slot);
+      stored = true;
+      if (!same_segment(c, c->plan_slot)) {
+        ExecClearTuple(c->plan_slot);
+        break;
+      }
     }
     const Datum* values = c->plan_values;
     const bool* isnull = c->plan_isnull;
-    if (nplan > 0 && !deform_plain(c->plan_deform, max_attno, h.t_data, c->plan_values, c->plan_isnull)) {
+    if (nplan > 0 && !deform_plain(c->plan_deform, max_attno, m->tup[m->order[j]], c->plan_values, c->plan_isnull)) {
+      if (!stored) memrows_store(m, m->order[j], &h, c->plan_slot);
+      stored = true;
       slot_getsomeattrs(c->plan_slot, max_attno);
       values = c->plan_slot->tts_values;
       isnull = c->plan_slot->tts_isnull;
     }
     for (int k = 0; k < c->ndict; ++k) {
       if (!c->dict_plan[k]) continue;
-      const SourceColumn* col = &c->data[c->dict_cols[k]];
+      const int i = c->dict_cols[k];
       bridge::RowValue cell;
-      void* copy = storage_row_value(&col->type, values[col->attno - 1], isnull[col->attno - 1], &cell);
-      bridge::builder_plan_add(c->builder, c->dict_cols[k], (const uint8*)cell.data, cell.len, cell.null);
+      void* copy = row_value(c, i, values[c->data_idx[i]], isnull[c->data_idx[i]], &cell);
+      bridge::builder_plan_add(c->builder, i, (const uint8*)cell.data, cell.len, cell.null);
       if (copy != nullptr) pfree(copy);
     }
-    ExecClearTuple(c->plan_slot);
+    if (stored) ExecClearTuple(c->plan_slot);
   }
   c->group_end = j;
   const int64 rows = j - from;
