@@ -2145,7 +2145,10 @@ void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress*
       for (uint32 off = 0; off < len; off += 64) __builtin_prefetch(t + off);
       if (len > 0) __builtin_prefetch(t + len - 1);
     }
-    memrows_store(m, m->order[i], &h, slot);
+    // (the row goes into the slot only where it is read through it: segment changes, rows
+    // deform_plain leaves to the slot, the row-by-row path)
+    bool stored = !columns || m->seg_start == nullptr || m->seg_start[i];
+    if (stored) memrows_store(m, m->order[i], &h, slot);
     bool group = false;
     if (m->seg_start != nullptr ? m->seg_start[i] : !same_segment(c, slot)) {
       flush_batch(c);
@@ -2162,13 +2165,15 @@ void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress*
     }
     if (!columns) {
       add_row(c, slot);
-    } else if (deform_plain(plan, c->max_attno, h.t_data, values, isnull)) {
+    } else if (deform_plain(plan, c->max_attno, m->tup[m->order[i]], values, isnull)) {
       add_row_pending(c, values, isnull);
     } else {
+      if (!stored) memrows_store(m, m->order[i], &h, slot);
+      stored = true;
       slot_getsomeattrs(slot, c->max_attno);
       add_row_pending(c, slot->tts_values, slot->tts_isnull);
     }
-    ExecClearTuple(slot);
+    if (stored) ExecClearTuple(slot);
     progress_row(progress);
     CHECK_FOR_INTERRUPTS();
   }
