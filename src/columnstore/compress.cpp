@@ -1932,6 +1932,21 @@ void memrows_sort(MemRows* m) {
         }
         continue;
       }
+      // Rows already in order by the first orderby key (loaded in time order, ordered by time then
+      // a device): only each run of rows with an equal first key is sorted (the order is total,
+      // ties broken by heap order, so the result is the whole sort's).
+      bool first_in_order = m->nkeys - m->nseg > 1;
+      for (int64 i = 1; i < cnt && first_in_order; ++i)
+        first_in_order = compare_keys(m, rows[i - 1], rows[i], m->nseg, m->nseg + 1) <= 0;
+      if (first_in_order) {
+        for (int64 a = 0, b; a < cnt; a = b) {
+          for (b = a + 1; b < cnt && compare_keys(m, rows[a], rows[b], m->nseg, m->nseg + 1) == 0; ++b) {
+          }
+          if (b - a > 1) qsort_arg(rows + a, b - a, sizeof(int64), compare_order_rows, m);
+        }
+        CHECK_FOR_INTERRUPTS();
+        continue;
+      }
       qsort_arg(rows, cnt, sizeof(int64), compare_order_rows, m);
       CHECK_FOR_INTERRUPTS();
     }
