@@ -74,6 +74,7 @@ bool guc_compression_prefault_memory = true;
 bool guc_compression_reuse_memory = true;
 bool guc_compression_skip_repeats = true;
 bool guc_compression_column_appends = true;
+bool guc_compression_statistics_overlap = true;
 
 namespace {
 
@@ -2138,8 +2139,14 @@ void plan_dictionaries(Compressor* c, MemRows* m, int64 from) {
 // apart in memory (rows loaded in time order interleave the segments: devops, 100 hosts, reads
 // every 100th row), so each row's array entries and tuple were cache misses, a tenth of the
 // backend's time (docs/BENCHMARKS.md, branch f-compress3): they are prefetched a few rows ahead.
-void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress* progress) {
+void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress* progress, SampleStats* stats) {
   HeapTupleData h;
+  // Column statistics started (memrows_sample_stats_start): a column's are computed whenever a
+  // batch is cut while the encoding thread is still busy with the one before, when the backend
+  // would otherwise wait for it (the encoding takes longer than the rest of the streaming), so
+  // that on a machine with a second core the statistics no longer come before the streaming.
+  bool stats_left = stats != nullptr && guc_compression_statistics_overlap;
+  int stats_overlapped = 0;
   // (rows handed to the builder column by column: add_row_pending, deformed by deform_plain
   // where they can be)
   const bool columns = guc_compression_column_appends;
@@ -2165,13 +2172,19 @@ void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress*
     bool stored = !columns || m->seg_start == nullptr || m->seg_start[i];
     if (stored) memrows_store(m, m->order[i], &h, slot);
     bool group = false;
-    if (m->seg_start != nullptr ? m->seg_start[i] : !same_segment(c, slot)) {
+    const bool segment = m->seg_start != nullptr ? m->seg_start[i] : !same_segment(c, slot);
+    const bool cut = segment || (columns ? pending_full(c)
+                                         : bridge::builder_full(c->builder) ||
+                                               bridge::builder_varlen_bytes(c->builder) > kBatchMaxVarlenBytes);
+    if (cut && stats_left && bridge::builder_busy(c->builder)) {
+      stats_left = sample_stats_step(stats);
+      stats_overlapped += stats_left ? 1 : 0;
+    }
+    if (segment) {
       flush_batch(c);
       start_segment(c, slot);
       group = true;
-    } else if (columns ? pending_full(c)
-                       : bridge::builder_full(c->builder) ||
-                             bridge::builder_varlen_bytes(c->builder) > kBatchMaxVarlenBytes) {
+    } else if (cut) {
       flush_batch(c);
     }
     if (c->ndict > 0 && (group || i == c->group_end)) {
@@ -2193,12 +2206,17 @@ void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress*
     CHECK_FOR_INTERRUPTS();
   }
   flush_batch(c);
+  if (stats != nullptr)
+    ereport(guc_compression_progress ? NOTICE : DEBUG1,
+            (errmsg("compressing chunk \"%s\": statistics of %d columns computed while batches were encoded",
+                    progress->relname, stats_overlapped)));
 }
 
-// The column statistics of a chunk whose rows are all gathered (m) from a sample of them, as
-// ANALYZE would sample the heap: `target` rows chosen uniformly (selection sampling, so they stay
+// Starts the column statistics of a chunk whose rows are all gathered (m) from a sample of them
+// (sample_stats_start; compress_memrows runs the steps, sample_stats_end ends them before
+// memrows_end), as ANALYZE would sample the heap: `target` rows chosen uniformly (selection sampling, so they stay
 // in heap order, as ANALYZE's sample is), or every row when there are no more.
-void memrows_sample_stats(MemRows* m, Relation rel, SampleStats* ss) {
+void memrows_sample_stats_start(MemRows* m, Relation rel, SampleStats* ss) {
   const int64 n = m->n;
   const int64 k = Min(n, (int64)sample_stats_target_rows(ss));
   HeapTupleData* rows = (HeapTupleData*)MemoryContextAllocHuge(m->cxt, sizeof(HeapTupleData) * (Size)Max(k, 1));
@@ -2230,7 +2248,7 @@ void memrows_sample_stats(MemRows* m, Relation rel, SampleStats* ss) {
     rows[got].t_tableOid = RelationGetRelid(rel);
     got++;
   }
-  sample_stats_finish(ss, rows, (int)got, (double)n);
+  sample_stats_start(ss, rows, (int)got, (double)n);
   pfree(rows);
   if (taken != nullptr) pfree(taken);
 }
@@ -2300,7 +2318,7 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s, bool need_stats) 
     }
     if (scan != nullptr) table_endscan(scan);
     if (stats != nullptr && spill != nullptr) analyze_relation(t->chunk.relid);  // (the rows are still in the heap)
-    if (stats != nullptr && spill == nullptr) memrows_sample_stats(m, rel, stats);
+    if (stats != nullptr && spill == nullptr) memrows_sample_stats_start(m, rel, stats);
     if (spill != nullptr) {
       UnregisterSnapshot(snap);
       compress_sorted(&c, spill, slot, RelationGetRelationName(rel), nrows);
@@ -2321,7 +2339,8 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s, bool need_stats) 
       UnregisterSnapshot(snap);
       TupleTableSlot* hslot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
       compressor_plan_dictionaries(&c, desc);
-      compress_memrows(&c, m, hslot, &progress);
+      compress_memrows(&c, m, hslot, &progress, stats);
+      if (stats != nullptr) sample_stats_end(stats);  // (the columns left, while the last batch encodes)
       ExecDropSingleTupleTableSlot(hslot);
       if (c.plan_slot != nullptr) ExecDropSingleTupleTableSlot(c.plan_slot);
       memrows_end(m);
