@@ -241,8 +241,8 @@ struct Compressor {
   bool* repeat;               // add_row: per data column, the row's value is in its `seen`
   void** cell_copies;         // add_row: detoasted copies the row's values point into (ndata)
   // Rows added by add_row_pending and not yet handed to the builder: per data column the cells of
-  // those rows (kBatchRows each, allocated at the first such row), handed over column by column
-  // (append_pending) when the batch is cut, a dictionary group starts or the batch is flushed.
+  // those rows (kPendingRows each, allocated at the first such row), handed over column by column
+  // (append_pending) every kPendingRows rows, when the batch is cut and when a dictionary group starts.
   MemoryContext cxt;          // the compression's (the pending cells and copies' array)
   bridge::RowValue** pend_cells;
   int npending;
@@ -657,10 +657,13 @@ inline __attribute__((always_inline)) void* row_value(const Compressor* c, int i
 // thread on devops, docs/BENCHMARKS.md, branch f-compress10). compress_memrows instead keeps the
 // batch's cells column by column (add_row_pending: the row deformed once, its min/max, bloom
 // hashes and repeat sets as add_row keeps them) and hands each column's cells over in one call
-// when the batch is cut (append_pending: BatchBuilder::append_column, a tight loop per column).
+// every kPendingRows rows and when the batch is cut (append_pending: BatchBuilder::append_column,
+// a tight loop per column).
 // The batch is cut where add_row's would be (pending_full: the builder's rows and varlen bytes
 // with the pending rows counted in), so the batches are the same bytes.
 // strata.compression_column_appends.
+
+constexpr int kPendingRows = 128;
 
 // Whether the batch (the builder's rows and the pending ones) is full, as builder_full and
 // builder_varlen_bytes tell it for add_row.
@@ -685,11 +688,11 @@ void append_pending(Compressor* c) {
 // pending rows within kBatchRows).
 void add_row_pending(Compressor* c, const Datum* values, const bool* isnull) {
   if (c->pend_cells == nullptr) {
-    // (one block: the cells of data column i from (i * kBatchRows))
+    // (one block: the cells of data column i from (i * kPendingRows))
     bridge::RowValue* block =
-        (bridge::RowValue*)MemoryContextAlloc(c->cxt, sizeof(bridge::RowValue) * kBatchRows * Max(c->ndata, 1));
+        (bridge::RowValue*)MemoryContextAlloc(c->cxt, sizeof(bridge::RowValue) * kPendingRows * Max(c->ndata, 1));
     c->pend_cells = (bridge::RowValue**)MemoryContextAlloc(c->cxt, sizeof(bridge::RowValue*) * (c->ndata + 1));
-    for (int i = 0; i < Max(c->ndata, 1); ++i) c->pend_cells[i] = block + (size_t)i * kBatchRows;
+    for (int i = 0; i < Max(c->ndata, 1); ++i) c->pend_cells[i] = block + (size_t)i * kPendingRows;
   }
   const int j = c->npending;
   for (int i = 0; i < c->ndata; ++i) {
@@ -712,8 +715,10 @@ void add_row_pending(Compressor* c, const Datum* values, const bool* isnull) {
     }
     if (c->varlen_col[i] && !cell->null) c->pend_varlen += cell->len;
   }
-  row_metadata(c, values, isnull, &c->pend_cells[0][j], kBatchRows);
-  c->npending++;
+  row_metadata(c, values, isnull, &c->pend_cells[0][j], kPendingRows);
+  // (handed over every kPendingRows rows: a batch's cells, 32 bytes a value, would leave the
+  // core's caches before they are read back)
+  if (++c->npending == kPendingRows) append_pending(c);
 }
 
 // The companion goes when its chunk is dropped (DROP TABLE, drop_chunks, retention, DROP TABLE of
