@@ -34,12 +34,11 @@ DELETE FROM pg_statistic WHERE starelid = :'chunk'::regclass;  -- (never analyze
 
 -- computed while batches are encoded: each batch's encoding waits 300 ms on the encoding thread
 -- (strata.compression_test_encode_delay), so at each of the two cuts after the first batch the
--- thread is busy and a column is done then; the other three are done at the end
+-- thread is busy and a column is done then (a DEBUG1 message counts them); the other three are
+-- done at the end
 RESET strata.compression_statistics_overlap;
 SET strata.compression_test_encode_delay = 300;
-SET strata.compression_progress = on;
 SELECT compress_chunk(:'chunk') IS NOT NULL AS compressed;
-RESET strata.compression_progress;
 RESET strata.compression_test_encode_delay;
 SELECT count(*) AS differences FROM ((SELECT * FROM chunk_stats(:'chunk') EXCEPT ALL SELECT * FROM stats_off)
                                      UNION ALL (SELECT * FROM stats_off EXCEPT ALL SELECT * FROM chunk_stats(:'chunk'))) d;

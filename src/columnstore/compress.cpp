@@ -2211,8 +2211,9 @@ void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress*
     CHECK_FOR_INTERRUPTS();
   }
   flush_batch(c);
+  // (DEBUG1 only: how many depends on the threads' timing)
   if (stats != nullptr)
-    ereport(guc_compression_progress ? NOTICE : DEBUG1,
+    ereport(DEBUG1,
             (errmsg("compressing chunk \"%s\": statistics of %d columns computed while batches were encoded",
                     progress->relname, stats_overlapped)));
 }
