@@ -34,6 +34,13 @@ extern bool guc_compression_prefault_memory;
 // Setting strata.compression_skip_repeats (src/hooks/init.cpp): compress_chunk skips the min/max
 // comparisons and bloom hashing of values their batch already holds (compress.cpp SeenValues).
 extern bool guc_compression_skip_repeats;
+// Setting strata.compression_column_appends (src/hooks/init.cpp): compress_chunk hands a batch's
+// rows to the batch builder column by column (compress.cpp add_row_pending).
+extern bool guc_compression_column_appends;
+// Setting strata.compression_statistics_overlap (src/hooks/init.cpp): the column statistics
+// compress_chunk computes from the rows in memory are computed column by column while the
+// encoding thread is busy (compress.cpp compress_memrows).
+extern bool guc_compression_statistics_overlap;
 // Setting strata.compression_reuse_memory (src/hooks/init.cpp): the large arrays of a compression
 // (tuple copies, row and key arrays) are kept for the next compression of the same transaction.
 extern bool guc_compression_reuse_memory;

@@ -73,6 +73,8 @@ bool guc_compression_copy_rows = true;
 bool guc_compression_prefault_memory = true;
 bool guc_compression_reuse_memory = true;
 bool guc_compression_skip_repeats = true;
+bool guc_compression_column_appends = true;
+bool guc_compression_statistics_overlap = true;
 
 namespace {
 
@@ -238,6 +240,19 @@ struct Compressor {
   int* seen_cols;             // the data columns that have one
   bool* repeat;               // add_row: per data column, the row's value is in its `seen`
   void** cell_copies;         // add_row: detoasted copies the row's values point into (ndata)
+  // Rows added by add_row_pending and not yet handed to the builder: per data column the cells of
+  // those rows (kPendingRows each, allocated at the first such row), handed over column by column
+  // (append_pending) every kPendingRows rows, when the batch is cut and when a dictionary group starts.
+  MemoryContext cxt;          // the compression's (the pending cells and copies' array)
+  bridge::RowValue** pend_cells;
+  int npending;
+  size_t pend_varlen;         // bytes of their Varlen values (the builder's varlen_bytes counts them)
+  bool* value_is_datum;       // per data column: storage_value_is_datum
+  int16* data_idx;            // per data column: its attribute's index (attno - 1)
+  bool* varlen_col;           // per data column: codec type Varlen
+  bool* plain_varlena;        // per data column: codec type Varlen and a varlena type (row_value)
+  void** pend_copies;         // detoasted copies the pending cells point into
+  int npend_copies, cap_pend_copies;
   MemoryContext batch_cxt;    // min/max copies of the current batch
   MemoryContext segment_cxt;  // the current segment's values
   Datum* values;              // companion row
@@ -261,6 +276,9 @@ struct Compressor {
   AttrNumber dict_att;
   int64 group_end;
   TupleTableSlot* plan_slot;
+  struct DeformAtt* plan_deform;  // the planning pass's deforming (deform_plain), up to max_attno
+  Datum* plan_values;
+  bool* plan_isnull;
   bool async;
   struct Pending {
     MemoryContext cxt;
@@ -464,9 +482,12 @@ void compressor_encode_async(Compressor* c, MemoryContext work) {
   c->pending_next = 0;
 }
 
+void append_pending(Compressor* c);
+
 // Writes the current batch as one companion row (with async encoding: hands it to the worker and
 // writes the batch before it).
 void flush_batch(Compressor* c) {
+  append_pending(c);
   const int rows = (int)bridge::builder_rows(c->builder);
   if (rows == 0) return;
   if (!c->async) {
@@ -568,6 +589,33 @@ inline __attribute__((always_inline)) void minmax_add(Compressor* c, MinMax* m, 
   }
 }
 
+// The row's min/max, bloom hashes and repeat sets, from its deformed values in `slot` and its
+// cells (cell of data column i at cells[i * stride]).
+inline __attribute__((always_inline)) void row_metadata(Compressor* c, const Datum* values, const bool* isnull,
+                                                        const bridge::RowValue* cells, size_t stride) {
+  // (repeat stays false for the columns without a set)
+  for (int j = 0; j < c->nseen; ++j) {
+    const int i = c->seen_cols[j];
+    const bridge::RowValue* v = &cells[(size_t)i * stride];
+    c->repeat[i] = !v->null && seen_values_add(c->seen[i], v, c->batch_cxt);
+  }
+  for (int k = 0; k < c->nbloom; ++k) {
+    const int i = c->bloom[k].builder_col;
+    // (a value the batch holds already: its hash is in the bloom filter's)
+    if (i < 0 || cells[(size_t)i * stride].null || c->repeat[i]) continue;
+    const Datum v = values[c->data[i].attno - 1];
+    Datum h = FunctionCall2Coll(&c->bloom[k].hash, c->bloom[k].collation, v, Int64GetDatum(0));
+    bridge::builder_add_bloom_hash(c->builder, i, (uint64)DatumGetInt64(h));
+  }
+  for (int k = 0; k < c->nminmax; ++k) {
+    MinMax* m = &c->minmax[k];
+    if (isnull[m->col->attno - 1])
+      m->nulls++;
+    else if (m->data_col < 0 || !c->repeat[m->data_col])  // (a repeat is within min/max already)
+      minmax_add(c, m, values[m->col->attno - 1]);
+  }
+}
+
 void add_row(Compressor* c, TupleTableSlot* slot) {
   // Every attribute read below deformed at once (slot_getattr, one column at a time, resumed the
   // deforming in a call per column). The row's values go to the builder in one call
@@ -582,28 +630,95 @@ void add_row(Compressor* c, TupleTableSlot* slot) {
     void* copy = storage_row_value(&c->data[i].type, v, isnull, &c->cells[i]);
     if (copy != nullptr) c->cell_copies[ncopies++] = copy;
   }
-  // (repeat stays false for the columns without a set)
-  for (int j = 0; j < c->nseen; ++j) {
-    const int i = c->seen_cols[j];
-    c->repeat[i] = !c->cells[i].null && seen_values_add(c->seen[i], &c->cells[i], c->batch_cxt);
-  }
-  for (int k = 0; k < c->nbloom; ++k) {
-    const int i = c->bloom[k].builder_col;
-    // (a value the batch holds already: its hash is in the bloom filter's)
-    if (i < 0 || c->cells[i].null || c->repeat[i]) continue;
-    const Datum v = slot->tts_values[c->data[i].attno - 1];
-    Datum h = FunctionCall2Coll(&c->bloom[k].hash, c->bloom[k].collation, v, Int64GetDatum(0));
-    bridge::builder_add_bloom_hash(c->builder, i, (uint64)DatumGetInt64(h));
-  }
-  for (int k = 0; k < c->nminmax; ++k) {
-    MinMax* m = &c->minmax[k];
-    if (slot->tts_isnull[m->col->attno - 1])
-      m->nulls++;
-    else if (m->data_col < 0 || !c->repeat[m->data_col])  // (a repeat is within min/max already)
-      minmax_add(c, m, slot->tts_values[m->col->attno - 1]);
-  }
+  row_metadata(c, slot->tts_values, slot->tts_isnull, c->cells, 1);
   bridge::builder_append_row(c->builder, c->cells);
   for (int i = 0; i < ncopies; ++i) pfree(c->cell_copies[i]);
+}
+
+// storage_row_value's cell, the call saved for a text-like value stored plainly in the row.
+inline __attribute__((always_inline)) void* row_value(const Compressor* c, int i, Datum v, bool isnull,
+                                                      bridge::RowValue* cell) {
+  if (!isnull && c->plain_varlena[i]) {
+    const struct varlena* p = (const struct varlena*)DatumGetPointer(v);
+    if (!VARATT_IS_EXTERNAL(p) && !VARATT_IS_COMPRESSED(p)) {
+      cell->null = false;
+      cell->data = VARDATA_ANY(p);
+      cell->len = VARSIZE_ANY_EXHDR(p);
+      return nullptr;
+    }
+  }
+  return storage_row_value(&c->data[i].type, v, isnull, cell);
+}
+
+// ---- rows handed to the builder column by column ----
+//
+// add_row hands each row to the builder as it comes (a type dispatch, checks and a store per
+// value: ~60 instructions a value, plus the cell's conversion: a third of the backend's main
+// thread on devops, docs/BENCHMARKS.md, branch f-compress10). compress_memrows instead keeps the
+// batch's cells column by column (add_row_pending: the row deformed once, its min/max, bloom
+// hashes and repeat sets as add_row keeps them) and hands each column's cells over in one call
+// every kPendingRows rows and when the batch is cut (append_pending: BatchBuilder::append_column,
+// a tight loop per column).
+// The batch is cut where add_row's would be (pending_full: the builder's rows and varlen bytes
+// with the pending rows counted in), so the batches are the same bytes.
+// strata.compression_column_appends.
+
+constexpr int kPendingRows = 128;
+
+// Whether the batch (the builder's rows and the pending ones) is full, as builder_full and
+// builder_varlen_bytes tell it for add_row.
+bool pending_full(const Compressor* c) {
+  return bridge::builder_rows(c->builder) + (size_t)c->npending >= (size_t)kBatchRows ||
+         bridge::builder_varlen_bytes(c->builder) + c->pend_varlen > kBatchMaxVarlenBytes;
+}
+
+// Hands the pending rows to the builder, column by column.
+void append_pending(Compressor* c) {
+  if (c->npending == 0) return;
+  for (int i = 0; i < c->ndata; ++i) bridge::builder_append_column(c->builder, i, c->pend_cells[i], (size_t)c->npending);
+  bridge::builder_end_rows(c->builder, (size_t)c->npending);
+  for (int k = 0; k < c->npend_copies; ++k) pfree(c->pend_copies[k]);
+  c->npend_copies = 0;
+  c->npending = 0;
+  c->pend_varlen = 0;
+}
+
+// add_row of a row deformed into values / isnull (at least c->max_attno of them), with the row's
+// cells kept for append_pending (the caller cuts batches with pending_full, which also keeps the
+// pending rows within kBatchRows).
+void add_row_pending(Compressor* c, const Datum* values, const bool* isnull) {
+  if (c->pend_cells == nullptr) {
+    // (one block: the cells of data column i from (i * kPendingRows))
+    bridge::RowValue* block =
+        (bridge::RowValue*)MemoryContextAlloc(c->cxt, sizeof(bridge::RowValue) * kPendingRows * Max(c->ndata, 1));
+    c->pend_cells = (bridge::RowValue**)MemoryContextAlloc(c->cxt, sizeof(bridge::RowValue*) * (c->ndata + 1));
+    for (int i = 0; i < Max(c->ndata, 1); ++i) c->pend_cells[i] = block + (size_t)i * kPendingRows;
+  }
+  const int j = c->npending;
+  for (int i = 0; i < c->ndata; ++i) {
+    const int a = c->data_idx[i];
+    bridge::RowValue* cell = &c->pend_cells[i][j];
+    if (c->value_is_datum[i]) {
+      cell->null = isnull[a];
+      cell->bits = (uint64)values[a];
+      continue;
+    }
+    void* copy = row_value(c, i, values[a], isnull[a], cell);
+    if (copy != nullptr) {
+      if (c->npend_copies == c->cap_pend_copies) {
+        c->cap_pend_copies = c->cap_pend_copies == 0 ? 64 : c->cap_pend_copies * 2;
+        c->pend_copies = c->pend_copies == nullptr
+                             ? (void**)MemoryContextAlloc(c->cxt, sizeof(void*) * c->cap_pend_copies)
+                             : (void**)repalloc(c->pend_copies, sizeof(void*) * c->cap_pend_copies);
+      }
+      c->pend_copies[c->npend_copies++] = copy;
+    }
+    if (c->varlen_col[i] && !cell->null) c->pend_varlen += cell->len;
+  }
+  row_metadata(c, values, isnull, &c->pend_cells[0][j], kPendingRows);
+  // (handed over every kPendingRows rows: a batch's cells, 32 bytes a value, would leave the
+  // core's caches before they are read back)
+  if (++c->npending == kPendingRows) append_pending(c);
 }
 
 // The companion goes when its chunk is dropped (DROP TABLE, drop_chunks, retention, DROP TABLE of
@@ -752,6 +867,7 @@ SourceColumn* chunk_columns(Relation rel, const CompressionSettings* s, int* nco
 void compressor_init(Compressor* c, Relation companion, const CompressionSettings* s, SourceColumn* cols, int ncols,
                      MemoryContext work) {
   memset(c, 0, sizeof *c);
+  c->cxt = work;
   c->companion = companion;
   c->cdesc = RelationGetDescr(c->companion);
   c->bistate = GetBulkInsertState();
@@ -836,6 +952,16 @@ void compressor_init(Compressor* c, Relation companion, const CompressionSetting
     c->seen[i]->cxt = CurrentMemoryContext;
     c->seen[i]->gen = 1;
     c->seen_cols[c->nseen++] = i;
+  }
+  c->value_is_datum = (bool*)palloc0(ncols + 1);
+  c->varlen_col = (bool*)palloc0(ncols + 1);
+  c->plain_varlena = (bool*)palloc0(ncols + 1);
+  c->data_idx = (int16*)palloc0(sizeof(int16) * (ncols + 1));
+  for (int i = 0; i < c->ndata; ++i) {
+    c->data_idx[i] = (int16)(c->data[i].attno - 1);
+    c->value_is_datum[i] = storage_value_is_datum(&c->data[i].type);
+    c->varlen_col[i] = storage_dictionary_type(&c->data[i].type) && c->data[i].type.basetype != UUIDOID;
+    c->plain_varlena[i] = c->varlen_col[i] && c->data[i].type.typlen == -1;
   }
   c->max_attno = 1;
   for (int i = 0; i < c->ndata; ++i) c->max_attno = Max(c->max_attno, c->data[i].attno);
@@ -978,6 +1104,74 @@ void compress_sorted(Compressor* c, Tuplesortstate* sort, TupleTableSlot* slot, 
   flush_batch(c);
 }
 
+// ---- rows deformed without the slot ----
+//
+// compress_memrows deforms every row once for its batch; through the slot that was a fifth of
+// the main thread (slot_getsomeattrs: a call chain per row, and per attribute the tuple
+// descriptor's wide entries, the cached offsets' upkeep and fetchatt's branches). A row without
+// NULLs that holds every attribute read (the common row of a loaded chunk) is deformed from a
+// compact plan of the attributes instead, with the same offsets and values as
+// slot_deform_heap_tuple; other rows go through the slot.
+
+struct DeformAtt {
+  int16 len;    // attlen
+  uint8 align;  // attalign in bytes
+  bool byval;
+};
+
+// The plan of the first natts attributes of `desc` (dropped ones included: their bytes are skipped).
+DeformAtt* deform_plan(TupleDesc desc, int natts) {
+  DeformAtt* plan = (DeformAtt*)palloc0(sizeof(DeformAtt) * (natts + 1));
+  for (int a = 0; a < natts; ++a) {
+    const Form_pg_attribute att = TupleDescAttr(desc, a);
+    plan[a].len = att->attlen;
+    plan[a].align = att->attalign == TYPALIGN_DOUBLE ? ALIGNOF_DOUBLE
+                    : att->attalign == TYPALIGN_INT  ? ALIGNOF_INT
+                    : att->attalign == TYPALIGN_SHORT ? ALIGNOF_SHORT
+                                                      : 1;
+    plan[a].byval = att->attbyval;
+  }
+  return plan;
+}
+
+// The first natts attributes of `tup` into values / isnull; false (nothing done) when the tuple
+// has NULLs or fewer attributes (added columns' missing values): the caller uses the slot then.
+inline __attribute__((always_inline)) bool deform_plain(const DeformAtt* plan, int natts, HeapTupleHeader tup,
+                                                        Datum* values, bool* isnull) {
+  if ((tup->t_infomask & HEAP_HASNULL) || HeapTupleHeaderGetNatts(tup) < natts) return false;
+  const char* tp = (const char*)tup + tup->t_hoff;
+  uintptr_t off = 0;
+  for (int a = 0; a < natts; ++a) {
+    const DeformAtt d = plan[a];
+    if (d.len == -1) {
+      // (att_align_pointer: a short varlena is not aligned; a pad byte is zero)
+      if (*(const uint8*)(tp + off) == 0) off = TYPEALIGN(d.align, off);
+      values[a] = PointerGetDatum(tp + off);
+      off += VARSIZE_ANY(tp + off);
+    } else if (d.len > 0) {
+      off = TYPEALIGN(d.align, off);
+      const char* p = tp + off;
+      if (!d.byval)
+        values[a] = PointerGetDatum(p);
+      else if (d.len == 8)
+        values[a] = *(const Datum*)p;
+      else if (d.len == 4)
+        values[a] = Int32GetDatum(*(const int32*)p);
+      else if (d.len == 2)
+        values[a] = Int16GetDatum(*(const int16*)p);
+      else
+        values[a] = CharGetDatum(*p);
+      off += (uintptr_t)d.len;
+    } else {  // a cstring
+      off = TYPEALIGN(d.align, off);
+      values[a] = PointerGetDatum(tp + off);
+      off += strlen(tp + off) + 1;
+    }
+    isnull[a] = false;
+  }
+  return true;
+}
+
 // ---- rows held in memory --------------------------------------------------------------------
 //
 // When a chunk's heap is small against shared_buffers (a quarter of it at most) and its rows'
@@ -1019,6 +1213,11 @@ struct MemRows {
   SortSupportData* ssup;
   AttrNumber* keyatt;
   SourceColumn** keycol;
+  // copy mode: the attributes up to the last key's, deformed at once (deform_plain)
+  AttrNumber maxkeyatt;
+  DeformAtt* keyplan;
+  Datum* keyvals;
+  bool* keynulls;
   Datum* key;  // n * nkeys
   bool* keynull;
   int64* order;  // the rows in compression order
@@ -1316,6 +1515,16 @@ MemRows* memrows_begin(Relation rel, bool copy, const CompressionSettings* s, So
     PrepareSortSupportFromOrderingOp(op, ss);
     m->keyatt[i] = col->attno;
     m->keycol[i] = col;
+    m->maxkeyatt = Max(m->maxkeyatt, col->attno);
+  }
+  // (only when a key follows a variable-length attribute: before one, heap_getattr finds the key at
+  // its cached offset, which costs less)
+  bool after_varlen = false;
+  for (int a = 0; a + 1 < m->maxkeyatt; ++a) after_varlen |= TupleDescAttr(m->desc, a)->attlen < 0;
+  if (after_varlen) {
+    m->keyplan = deform_plan(m->desc, m->maxkeyatt);
+    m->keyvals = (Datum*)palloc(sizeof(Datum) * (m->maxkeyatt + 1));
+    m->keynulls = (bool*)palloc(sizeof(bool) * (m->maxkeyatt + 1));
   }
   return m;
 }
@@ -1371,6 +1580,15 @@ void memrows_set_row(MemRows* m, HeapTupleHeader data, const HeapTupleData* t) {
   m->tup[r] = data;
   m->len[r] = t->t_len;
   m->tid[r] = t->t_self;
+  // (the attributes up to the last key's at once when the row has no NULLs: heap_getattr of a key
+  // after a varlena walked the row from its start for each key)
+  if (m->keyplan != nullptr && deform_plain(m->keyplan, m->maxkeyatt, data, m->keyvals, m->keynulls)) {
+    for (int k = 0; k < m->nkeys; ++k) {
+      m->key[r * m->nkeys + k] = m->keyvals[m->keyatt[k] - 1];
+      m->keynull[r * m->nkeys + k] = false;
+    }
+    return;
+  }
   HeapTupleData h;
   h.t_len = m->len[r];
   h.t_data = data;
@@ -1486,6 +1704,7 @@ int64 memrows_read_heap(MemRows* m, Relation rel, Snapshot snap, Tuplesortstate*
   // A parallel worker copies the pages from `nblocks` on (strata.compression_parallel_read); this
   // backend's copies then need only its own pages' bytes.
   ParallelRead* pread = parallel_read_begin(rel, snap, m->nblocks, &nblocks);
+  XminMemo memo;
   if (pread != nullptr && m->block == nullptr) m->block_next = (Size)nblocks * BLCKSZ;
   for (BlockNumber blk = 0; blk < nblocks; ++blk) {
     const Buffer buf = ReadBufferExtended(rel, MAIN_FORKNUM, blk, RBM_NORMAL, strategy);
@@ -1495,7 +1714,7 @@ int64 memrows_read_heap(MemRows* m, Relation rel, Snapshot snap, Tuplesortstate*
     const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
       HeapTupleData t;
-      if (!page_tuple_visible(rel, buf, blk, off, snap, all_visible, &t)) continue;
+      if (!page_tuple_visible(rel, buf, blk, off, snap, all_visible, &t, &memo)) continue;
       nrows++;
       pgstat_count_heap_getnext(rel);
       if (*spill == nullptr && !memrows_add_copy(m, &t)) {
@@ -1603,12 +1822,22 @@ bool memrows_same_segment(const MemRows* m, int64 a, int64 b) {
   return true;
 }
 
+// datum_image_hash's value, without its call and toast_raw_datum_size for a varlena stored
+// plainly in the row (the segment values of most rows).
+inline uint32 segment_value_hash(Datum v, const SourceColumn* col) {
+  if (col->type.typlen == -1) {
+    const struct varlena* p = (const struct varlena*)DatumGetPointer(v);
+    if (!VARATT_IS_EXTERNAL(p) && !VARATT_IS_COMPRESSED(p))
+      return hash_bytes((const unsigned char*)VARDATA_ANY(p), (int)VARSIZE_ANY_EXHDR(p));
+  }
+  return datum_image_hash(v, col->type.typbyval, col->type.typlen);
+}
+
 uint32 memrows_segment_hash(const MemRows* m, int64 r) {
   uint32 h = 0;
   for (int k = 0; k < m->nseg; ++k) {
     const int64 i = r * m->nkeys + k;
-    const uint32 v = m->keynull[i] ? 0x9e3779b9u
-                                   : datum_image_hash(m->key[i], m->keycol[k]->type.typbyval, m->keycol[k]->type.typlen);
+    const uint32 v = m->keynull[i] ? 0x9e3779b9u : segment_value_hash(m->key[i], m->keycol[k]);
     h = (h ^ v) * 0x01000193u + (uint32)k;
   }
   return h;
@@ -1635,11 +1864,17 @@ void memrows_sort(MemRows* m) {
     int64* slots = (int64*)memrows_alloc(m, sizeof(int64) * size);  // segment + 1, 0 empty
     memset(slots, 0, sizeof(int64) * size);
     first = (int64*)MemoryContextAllocHuge(m->cxt, sizeof(int64) * cap);
+    // Consecutive rows are often of one segment (rows loaded segment by segment), or almost
+    // never (loaded in time order, the segments interleave: devops's hosts, fleet's accounts): after
+    // a miss, the previous row's segment is tried again only every 64th row.
+    bool try_previous = true;
     for (int64 r = 0; r < n; ++r) {
-      // consecutive rows are often of one segment
-      if (r > 0 && memrows_same_segment(m, r, first[seg_of[r - 1]])) {
-        seg_of[r] = seg_of[r - 1];
-        continue;
+      if (r > 0 && (try_previous || (r & 63) == 0)) {
+        try_previous = memrows_same_segment(m, r, first[seg_of[r - 1]]);
+        if (try_previous) {
+          seg_of[r] = seg_of[r - 1];
+          continue;
+        }
       }
       int64 i = memrows_segment_hash(m, r) & (size - 1);
       for (;; i = (i + 1) & (size - 1)) {
@@ -1701,6 +1936,21 @@ void memrows_sort(MemRows* m) {
           rows[i] = rows[j];
           rows[j] = t;
         }
+        continue;
+      }
+      // Rows already in order by the first orderby key (loaded in time order, ordered by time then
+      // a device): only each run of rows with an equal first key is sorted (the order is total,
+      // ties broken by heap order, so the result is the whole sort's).
+      bool first_in_order = m->nkeys - m->nseg > 1;
+      for (int64 i = 1; i < cnt && first_in_order; ++i)
+        first_in_order = compare_keys(m, rows[i - 1], rows[i], m->nseg, m->nseg + 1) <= 0;
+      if (first_in_order) {
+        for (int64 a = 0, b; a < cnt; a = b) {
+          for (b = a + 1; b < cnt && compare_keys(m, rows[a], rows[b], m->nseg, m->nseg + 1) == 0; ++b) {
+          }
+          if (b - a > 1) qsort_arg(rows + a, b - a, sizeof(int64), compare_order_rows, m);
+        }
+        CHECK_FOR_INTERRUPTS();
         continue;
       }
       qsort_arg(rows, cnt, sizeof(int64), compare_order_rows, m);
@@ -1805,7 +2055,13 @@ void compressor_plan_dictionaries(Compressor* c, TupleDesc desc) {
     c->dict_kept[c->ndict] = -1;
     c->dict_cols[c->ndict++] = i;
   }
-  if (c->ndict > 0) c->plan_slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+  if (c->ndict > 0) {
+    c->plan_slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+    // (the planning pass deforms the rows' planned columns as compress_memrows does: deform_plain)
+    c->plan_deform = deform_plan(desc, c->max_attno);
+    c->plan_values = (Datum*)palloc(sizeof(Datum) * (c->max_attno + 1));
+    c->plan_isnull = (bool*)palloc(sizeof(bool) * (c->max_attno + 1));
+  }
   c->group_end = -1;
 }
 
@@ -1829,22 +2085,34 @@ void plan_dictionaries(Compressor* c, MemRows* m, int64 from) {
   for (; j < m->n && j - from < kDictionaryGroupRows; ++j) {
     if (j > from && m->seg_start != nullptr && m->seg_start[j]) break;
     if (nplan == 0 && m->seg_start != nullptr) continue;  // (only counted)
-    memrows_store(m, m->order[j], &h, c->plan_slot);
-    if (j > from && m->seg_start == nullptr && !same_segment(c, c->plan_slot)) {
-      ExecClearTuple(c->plan_slot);
-      break;
+    // (the slot only where the row is compared or deformed through it)
+    bool stored = false;
+    if (j > from && m->seg_start == nullptr) {
+      memrows_store(m, m->order[j], &h, c->plan_slot);
+      stored = true;
+      if (!same_segment(c, c->plan_slot)) {
+        ExecClearTuple(c->plan_slot);
+        break;
+      }
     }
-    if (nplan > 0) slot_getsomeattrs(c->plan_slot, max_attno);
+    const Datum* values = c->plan_values;
+    const bool* isnull = c->plan_isnull;
+    if (nplan > 0 && !deform_plain(c->plan_deform, max_attno, m->tup[m->order[j]], c->plan_values, c->plan_isnull)) {
+      if (!stored) memrows_store(m, m->order[j], &h, c->plan_slot);
+      stored = true;
+      slot_getsomeattrs(c->plan_slot, max_attno);
+      values = c->plan_slot->tts_values;
+      isnull = c->plan_slot->tts_isnull;
+    }
     for (int k = 0; k < c->ndict; ++k) {
       if (!c->dict_plan[k]) continue;
-      const SourceColumn* col = &c->data[c->dict_cols[k]];
+      const int i = c->dict_cols[k];
       bridge::RowValue cell;
-      void* copy = storage_row_value(&col->type, c->plan_slot->tts_values[col->attno - 1],
-                                     c->plan_slot->tts_isnull[col->attno - 1], &cell);
-      bridge::builder_plan_add(c->builder, c->dict_cols[k], (const uint8*)cell.data, cell.len, cell.null);
+      void* copy = row_value(c, i, values[c->data_idx[i]], isnull[c->data_idx[i]], &cell);
+      bridge::builder_plan_add(c->builder, i, (const uint8*)cell.data, cell.len, cell.null);
       if (copy != nullptr) pfree(copy);
     }
-    ExecClearTuple(c->plan_slot);
+    if (stored) ExecClearTuple(c->plan_slot);
   }
   c->group_end = j;
   const int64 rows = j - from;
@@ -1876,8 +2144,20 @@ void plan_dictionaries(Compressor* c, MemRows* m, int64 from) {
 // apart in memory (rows loaded in time order interleave the segments: devops, 100 hosts, reads
 // every 100th row), so each row's array entries and tuple were cache misses, a tenth of the
 // backend's time (docs/BENCHMARKS.md, branch f-compress3): they are prefetched a few rows ahead.
-void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress* progress) {
+void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress* progress, SampleStats* stats) {
   HeapTupleData h;
+  // Column statistics started (memrows_sample_stats_start): a column's are computed whenever a
+  // batch is cut while the encoding thread is still busy with the one before, when the backend
+  // would otherwise wait for it (the encoding takes longer than the rest of the streaming), so
+  // that on a machine with a second core the statistics no longer come before the streaming.
+  bool stats_left = stats != nullptr && guc_compression_statistics_overlap;
+  int stats_overlapped = 0;
+  // (rows handed to the builder column by column: add_row_pending, deformed by deform_plain
+  // where they can be)
+  const bool columns = guc_compression_column_appends;
+  const DeformAtt* plan = columns ? deform_plan(slot->tts_tupleDescriptor, c->max_attno) : nullptr;
+  Datum* values = columns ? (Datum*)palloc(sizeof(Datum) * (c->max_attno + 1)) : nullptr;
+  bool* isnull = columns ? (bool*)palloc(sizeof(bool) * (c->max_attno + 1)) : nullptr;
   for (int64 i = 0; i < m->n; ++i) {
     if (i + kPrefetchRows < m->n) {
       const int64 r = m->order[i + kPrefetchRows];
@@ -1892,43 +2172,91 @@ void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress*
       for (uint32 off = 0; off < len; off += 64) __builtin_prefetch(t + off);
       if (len > 0) __builtin_prefetch(t + len - 1);
     }
-    memrows_store(m, m->order[i], &h, slot);
+    // (the row goes into the slot only where it is read through it: segment changes, rows
+    // deform_plain leaves to the slot, the row-by-row path)
+    bool stored = !columns || m->seg_start == nullptr || m->seg_start[i];
+    if (stored) memrows_store(m, m->order[i], &h, slot);
     bool group = false;
-    if (m->seg_start != nullptr ? m->seg_start[i] : !same_segment(c, slot)) {
+    const bool segment = m->seg_start != nullptr ? m->seg_start[i] : !same_segment(c, slot);
+    const bool cut = segment || (columns ? pending_full(c)
+                                         : bridge::builder_full(c->builder) ||
+                                               bridge::builder_varlen_bytes(c->builder) > kBatchMaxVarlenBytes);
+    if (cut && stats_left && bridge::builder_busy(c->builder)) {
+      stats_left = sample_stats_step(stats);
+      stats_overlapped += stats_left ? 1 : 0;
+    }
+    if (segment) {
       flush_batch(c);
       start_segment(c, slot);
       group = true;
-    } else if (bridge::builder_full(c->builder) || bridge::builder_varlen_bytes(c->builder) > kBatchMaxVarlenBytes) {
+    } else if (cut) {
       flush_batch(c);
     }
-    if (c->ndict > 0 && (group || i == c->group_end)) plan_dictionaries(c, m, i);
-    add_row(c, slot);
-    ExecClearTuple(slot);
+    if (c->ndict > 0 && (group || i == c->group_end)) {
+      append_pending(c);  // (a group may start inside a batch cut early by its bytes)
+      plan_dictionaries(c, m, i);
+    }
+    if (!columns) {
+      add_row(c, slot);
+    } else if (deform_plain(plan, c->max_attno, m->tup[m->order[i]], values, isnull)) {
+      add_row_pending(c, values, isnull);
+    } else {
+      if (!stored) memrows_store(m, m->order[i], &h, slot);
+      stored = true;
+      slot_getsomeattrs(slot, c->max_attno);
+      add_row_pending(c, slot->tts_values, slot->tts_isnull);
+    }
+    if (stored) ExecClearTuple(slot);
     progress_row(progress);
     CHECK_FOR_INTERRUPTS();
   }
   flush_batch(c);
+  // (DEBUG1 only: how many depends on the threads' timing)
+  if (stats != nullptr)
+    ereport(DEBUG1,
+            (errmsg("compressing chunk \"%s\": statistics of %d columns computed while batches were encoded",
+                    progress->relname, stats_overlapped)));
 }
 
-// The column statistics of a chunk whose rows are all gathered (m) from a sample of them, as
-// ANALYZE would sample the heap: `target` rows chosen uniformly (selection sampling, so they stay
+// Starts the column statistics of a chunk whose rows are all gathered (m) from a sample of them
+// (sample_stats_start; compress_memrows runs the steps, sample_stats_end ends them before
+// memrows_end), as ANALYZE would sample the heap: `target` rows chosen uniformly (selection sampling, so they stay
 // in heap order, as ANALYZE's sample is), or every row when there are no more.
-void memrows_sample_stats(MemRows* m, Relation rel, SampleStats* ss) {
+void memrows_sample_stats_start(MemRows* m, Relation rel, SampleStats* ss) {
   const int64 n = m->n;
   const int64 k = Min(n, (int64)sample_stats_target_rows(ss));
   HeapTupleData* rows = (HeapTupleData*)MemoryContextAllocHuge(m->cxt, sizeof(HeapTupleData) * (Size)Max(k, 1));
+  // The k rows by Floyd's algorithm (every k-subset equally likely, k random numbers rather than
+  // one per row: pg_prng_double per row was 2% of the main thread), marked in a bitmap so that
+  // they are taken in heap order.
+  uint64* taken = nullptr;
+  if (k < n) {
+    taken = (uint64*)MemoryContextAllocHuge(m->cxt, sizeof(uint64) * (Size)(n / 64 + 1));
+    memset(taken, 0, sizeof(uint64) * (Size)(n / 64 + 1));
+    for (int64 j = n - k; j < n; ++j) {
+      const int64 t = (int64)pg_prng_uint64_range(&pg_global_prng_state, 0, (uint64)j);
+      const int64 pick = (taken[t >> 6] >> (t & 63)) & 1 ? j : t;
+      taken[pick >> 6] |= UINT64CONST(1) << (pick & 63);
+    }
+  }
   int64 got = 0;
   for (int64 r = 0; r < n && got < k; ++r) {
-    // row r is taken with probability (still wanted) / (rows left)
-    if (k < n && pg_prng_double(&pg_global_prng_state) * (double)(n - r) >= (double)(k - got)) continue;
+    if (taken != nullptr) {
+      if (taken[r >> 6] == 0) {
+        r |= 63;  // (none of these 64)
+        continue;
+      }
+      if (!((taken[r >> 6] >> (r & 63)) & 1)) continue;
+    }
     rows[got].t_len = m->len[r];
     rows[got].t_data = m->tup[r];
     rows[got].t_self = m->tid[r];
     rows[got].t_tableOid = RelationGetRelid(rel);
     got++;
   }
-  sample_stats_finish(ss, rows, (int)got, (double)n);
+  sample_stats_start(ss, rows, (int)got, (double)n);
   pfree(rows);
+  if (taken != nullptr) pfree(taken);
 }
 
 // Compresses the chunk. `need_stats`: the chunk has no column statistics (never analyzed, e.g.
@@ -1996,7 +2324,7 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s, bool need_stats) 
     }
     if (scan != nullptr) table_endscan(scan);
     if (stats != nullptr && spill != nullptr) analyze_relation(t->chunk.relid);  // (the rows are still in the heap)
-    if (stats != nullptr && spill == nullptr) memrows_sample_stats(m, rel, stats);
+    if (stats != nullptr && spill == nullptr) memrows_sample_stats_start(m, rel, stats);
     if (spill != nullptr) {
       UnregisterSnapshot(snap);
       compress_sorted(&c, spill, slot, RelationGetRelationName(rel), nrows);
@@ -2017,7 +2345,8 @@ void do_compress(ChunkTarget* t, const CompressionSettings* s, bool need_stats) 
       UnregisterSnapshot(snap);
       TupleTableSlot* hslot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
       compressor_plan_dictionaries(&c, desc);
-      compress_memrows(&c, m, hslot, &progress);
+      compress_memrows(&c, m, hslot, &progress, stats);
+      if (stats != nullptr) sample_stats_end(stats);  // (the columns left, while the last batch encodes)
       ExecDropSingleTupleTableSlot(hslot);
       if (c.plan_slot != nullptr) ExecDropSingleTupleTableSlot(c.plan_slot);
       memrows_end(m);

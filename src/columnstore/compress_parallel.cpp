@@ -39,15 +39,27 @@ namespace {
 // snapshot and the commit log, as HeapTupleSatisfiesMVCC finds it, and no hint bit is set (the
 // freshly loaded chunk's common case); every other tuple is asked of HeapTupleSatisfiesVisibility
 // itself, which may set hint bits.
-bool tuple_visible_no_hints(HeapTuple t, Snapshot snap, Buffer buf) {
+//
+// The memo: for one snapshot, the verdict on an xmin that is not this transaction's cannot change
+// during the read. An xmin in the snapshot is invisible whatever becomes of it; one not in it had
+// ended when the snapshot was taken (XidInMVCCSnapshot is true for every xid at or past its xmax
+// and for the running ones), so whether it committed is settled; and which xids are this
+// transaction's does not change while it reads (it starts no subtransaction then). So the last
+// such xmin's verdict is kept and reused for the next tuples with that xmin (every row of a COPY
+// or multi-row INSERT): XidInMVCCSnapshot and TransactionIdDidCommit were ~90 instructions a row
+// of a freshly loaded chunk. This transaction's own rows are not memoized (they go to
+// HeapTupleSatisfiesVisibility, which tells them apart by command id).
+bool tuple_visible_no_hints(HeapTuple t, Snapshot snap, Buffer buf, XminMemo* memo) {
   const HeapTupleHeader h = t->t_data;
   if ((h->t_infomask & HEAP_XMAX_INVALID) && !(h->t_infomask & HEAP_MOVED)) {
     const TransactionId xmin = HeapTupleHeaderGetRawXmin(h);
     if (HeapTupleHeaderXminCommitted(h)) return HeapTupleHeaderXminFrozen(h) || !XidInMVCCSnapshot(xmin, snap);
     if (HeapTupleHeaderXminInvalid(h)) return false;
+    if (memo != nullptr && memo->valid && memo->xid == xmin) return memo->visible;
     if (!TransactionIdIsCurrentTransactionId(xmin)) {
-      if (XidInMVCCSnapshot(xmin, snap)) return false;
-      return TransactionIdDidCommit(xmin);
+      const bool visible = !XidInMVCCSnapshot(xmin, snap) && TransactionIdDidCommit(xmin);
+      if (memo != nullptr) *memo = XminMemo{true, xmin, visible};
+      return visible;
     }
   }
   return HeapTupleSatisfiesVisibility(t, snap, buf);
@@ -56,7 +68,7 @@ bool tuple_visible_no_hints(HeapTuple t, Snapshot snap, Buffer buf) {
 }  // namespace
 
 bool page_tuple_visible(Relation rel, Buffer buf, BlockNumber blk, OffsetNumber off, Snapshot snap, bool all_visible,
-                        HeapTupleData* t) {
+                        HeapTupleData* t, XminMemo* memo) {
   const Page page = BufferGetPage(buf);
   const ItemId lp = PageGetItemId(page, off);
   if (!ItemIdIsNormal(lp)) return false;
@@ -64,7 +76,7 @@ bool page_tuple_visible(Relation rel, Buffer buf, BlockNumber blk, OffsetNumber 
   t->t_len = ItemIdGetLength(lp);
   t->t_tableOid = RelationGetRelid(rel);
   ItemPointerSet(&t->t_self, blk, off);
-  return all_visible || tuple_visible_no_hints(t, snap, buf);
+  return all_visible || tuple_visible_no_hints(t, snap, buf, memo);
 }
 
 namespace {
@@ -110,6 +122,7 @@ void parallel_read_worker(shm_toc* toc) {
   char* base = (char*)dsm_segment_address(data);
   BufferAccessStrategy strategy = GetAccessStrategy(BAS_BULKREAD);
   Size used = 0;
+  XminMemo memo;
   for (BlockNumber blk = sh->split; blk < sh->nblocks; ++blk) {
     const Buffer buf = ReadBufferExtended(rel, MAIN_FORKNUM, blk, RBM_NORMAL, strategy);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -124,7 +137,7 @@ void parallel_read_worker(shm_toc* toc) {
     uint32 n = 0;
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
       HeapTupleData t;
-      if (!page_tuple_visible(rel, buf, blk, off, snap, all_visible, &t)) continue;
+      if (!page_tuple_visible(rel, buf, blk, off, snap, all_visible, &t, &memo)) continue;
       if (at + MAXALIGN(t.t_len) > sh->data_size) elog(ERROR, "columnstore: parallel read overran its shared memory");
       memcpy(base + at, t.t_data, t.t_len);
       entries[n].len = (uint16)t.t_len;

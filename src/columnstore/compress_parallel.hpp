@@ -27,8 +27,15 @@ extern bool guc_compression_parallel_read_fail_memory;
 // HeapTupleSatisfiesVisibility decides, setting no hint bits for the common tuple that nobody
 // deleted (copy mode's heap read and the parallel worker's: the rows leave the heap at the end
 // of the compression).
+// `memo` (one per read, with the same snapshot; nullptr: none) keeps the verdict on the last
+// inserting transaction looked up in the commit log, which is the same for every row a COPY wrote.
+struct XminMemo {
+  bool valid = false;
+  TransactionId xid = InvalidTransactionId;
+  bool visible = false;
+};
 bool page_tuple_visible(Relation rel, Buffer buf, BlockNumber blk, OffsetNumber off, Snapshot snap, bool all_visible,
-                        HeapTupleData* t);
+                        HeapTupleData* t, XminMemo* memo);
 
 struct ParallelRead;
 

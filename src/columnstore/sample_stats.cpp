@@ -34,6 +34,7 @@ struct SampleStats {
   int ncols;
   VacAttrStats** cols;   // the columns to analyze
   int target_rows;
+  void* run;             // a StatsRun between sample_stats_start and sample_stats_end
 };
 
 namespace {
@@ -489,61 +490,98 @@ SampleStats* sample_stats_begin(Relation rel) {
 
 int sample_stats_target_rows(const SampleStats* ss) { return ss->target_rows; }
 
-void sample_stats_finish(SampleStats* ss, HeapTuple rows, int nrows, double totalrows) {
+namespace {
+
+// The analysis between sample_stats_start and sample_stats_end.
+struct StatsRun {
+  Datum* values;  // the sample's values, column by column
+  bool* isnull;
+  int nrows;
+  double totalrows;
+  Relation statrel;
+  MemoryContext colcxt;
+  PresortScratch scratch;
+  int next;  // the next column to analyze
+};
+
+}  // namespace
+
+void sample_stats_start(SampleStats* ss, HeapTuple rows, int nrows, double totalrows) {
   MemoryContext old = MemoryContextSwitchTo(ss->cxt);
   Relation rel = ss->rel;
   TupleDesc desc = RelationGetDescr(rel);
   const int natts = desc->natts;
+  StatsRun* run = (StatsRun*)palloc0(sizeof(StatsRun));
   // The sample's values column by column (one deform per row).
-  Datum* values = (Datum*)MemoryContextAllocHuge(ss->cxt, sizeof(Datum) * (Size)Max(nrows, 1) * natts);
-  bool* isnull = (bool*)MemoryContextAllocHuge(ss->cxt, sizeof(bool) * (Size)Max(nrows, 1) * natts);
+  run->values = (Datum*)MemoryContextAllocHuge(ss->cxt, sizeof(Datum) * (Size)Max(nrows, 1) * natts);
+  run->isnull = (bool*)MemoryContextAllocHuge(ss->cxt, sizeof(bool) * (Size)Max(nrows, 1) * natts);
   Datum* rowvals = (Datum*)palloc(sizeof(Datum) * natts);
   bool* rownulls = (bool*)palloc(sizeof(bool) * natts);
   for (int r = 0; r < nrows; ++r) {
     heap_deform_tuple(&rows[r], desc, rowvals, rownulls);
     for (int a = 0; a < natts; ++a) {
-      values[(Size)a * nrows + r] = rowvals[a];
-      isnull[(Size)a * nrows + r] = rownulls[a];
+      run->values[(Size)a * nrows + r] = rowvals[a];
+      run->isnull[(Size)a * nrows + r] = rownulls[a];
     }
   }
-  Relation statrel = table_open(StatisticRelationId, RowExclusiveLock);
+  run->nrows = nrows;
+  run->totalrows = totalrows;
+  run->statrel = table_open(StatisticRelationId, RowExclusiveLock);
+  run->colcxt = AllocSetContextCreate(ss->cxt, "columnstore statistics column", ALLOCSET_DEFAULT_SIZES);
+  run->scratch.cxt = ss->cxt;
+  run->scratch.nrows = nrows;
+  ss->run = run;
+  MemoryContextSwitchTo(old);
+}
+
+bool sample_stats_step(SampleStats* ss) {
+  StatsRun* run = (StatsRun*)ss->run;
+  if (run->next >= ss->ncols) return false;
+  MemoryContext old = MemoryContextSwitchTo(ss->cxt);
+  Relation rel = ss->rel;
+  const int nrows = run->nrows;
   pg::InternalUser as;  // (as in sample_stats_begin)
   pg::owner_user_begin(&as, rel->rd_rel->relowner);
-  MemoryContext colcxt = AllocSetContextCreate(ss->cxt, "columnstore statistics column", ALLOCSET_DEFAULT_SIZES);
-  PresortScratch scratch_arrays;
-  memset(&scratch_arrays, 0, sizeof scratch_arrays);
-  scratch_arrays.cxt = ss->cxt;
-  scratch_arrays.nrows = nrows;
-  for (int i = 0; i < ss->ncols; ++i) {
-    VacAttrStats* st = ss->cols[i];
-    st->exprvals = values + (Size)(st->tupattnum - 1) * nrows;
-    st->exprnulls = isnull + (Size)(st->tupattnum - 1) * nrows;
-    st->rowstride = 1;
-    st->tupDesc = desc;
-    st->rows = nullptr;
-    MemoryContextSwitchTo(colcxt);
-    Presorted sorted;
-    const bool presorted = presort_column(st, st->exprvals, st->exprnulls, nrows, &sorted, &scratch_arrays);
-    if (presorted) {
-      st->exprvals = sorted.values;
-      st->exprnulls = sorted.nulls;
-    }
-    st->compute_stats(st, fetch_value, nrows, totalrows);
-    if (presorted && st->stats_valid) restore_correlation(st, &sorted);
-    // ALTER TABLE ... ALTER COLUMN ... SET (n_distinct = ...) overrides the estimate, as in ANALYZE.
-    AttributeOpts* aopt = get_attribute_options(RelationGetRelid(rel), st->tupattnum);
-    if (aopt != nullptr && aopt->n_distinct != 0.0) st->stadistinct = (float4)aopt->n_distinct;
-    if (st->stats_valid) store_column_stats(statrel, RelationGetRelid(rel), st);
-    MemoryContextSwitchTo(ss->cxt);
-    MemoryContextReset(colcxt);
-    CHECK_FOR_INTERRUPTS();
+  VacAttrStats* st = ss->cols[run->next++];
+  st->exprvals = run->values + (Size)(st->tupattnum - 1) * nrows;
+  st->exprnulls = run->isnull + (Size)(st->tupattnum - 1) * nrows;
+  st->rowstride = 1;
+  st->tupDesc = RelationGetDescr(rel);
+  st->rows = nullptr;
+  MemoryContextSwitchTo(run->colcxt);
+  Presorted sorted;
+  const bool presorted = presort_column(st, st->exprvals, st->exprnulls, nrows, &sorted, &run->scratch);
+  if (presorted) {
+    st->exprvals = sorted.values;
+    st->exprnulls = sorted.nulls;
   }
+  st->compute_stats(st, fetch_value, nrows, run->totalrows);
+  if (presorted && st->stats_valid) restore_correlation(st, &sorted);
+  // ALTER TABLE ... ALTER COLUMN ... SET (n_distinct = ...) overrides the estimate, as in ANALYZE.
+  AttributeOpts* aopt = get_attribute_options(RelationGetRelid(rel), st->tupattnum);
+  if (aopt != nullptr && aopt->n_distinct != 0.0) st->stadistinct = (float4)aopt->n_distinct;
+  if (st->stats_valid) store_column_stats(run->statrel, RelationGetRelid(rel), st);
+  MemoryContextSwitchTo(ss->cxt);
+  MemoryContextReset(run->colcxt);
   pg::owner_user_end(&as);
-  table_close(statrel, RowExclusiveLock);
-  pgstat_report_analyze(rel, (PgStat_Counter)totalrows, 0, true);
   MemoryContextSwitchTo(old);
+  CHECK_FOR_INTERRUPTS();
+  return true;
+}
+
+void sample_stats_end(SampleStats* ss) {
+  while (sample_stats_step(ss)) {
+  }
+  StatsRun* run = (StatsRun*)ss->run;
+  table_close(run->statrel, RowExclusiveLock);
+  pgstat_report_analyze(ss->rel, (PgStat_Counter)run->totalrows, 0, true);
   MemoryContextDelete(ss->cxt);
   CommandCounterIncrement();
+}
+
+void sample_stats_finish(SampleStats* ss, HeapTuple rows, int nrows, double totalrows) {
+  sample_stats_start(ss, rows, nrows, totalrows);
+  sample_stats_end(ss);
 }
 
 }  // namespace strata::columnstore

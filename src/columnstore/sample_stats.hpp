@@ -31,5 +31,13 @@ int sample_stats_target_rows(const SampleStats* ss);
 // relation's `totalrows` live rows in heap order, or all of them) and writes them to pg_statistic,
 // replacing any there. Reports the analysis to the cumulative statistics as ANALYZE does.
 void sample_stats_finish(SampleStats* ss, HeapTuple rows, int nrows, double totalrows);
+// The same in steps: sample_stats_start takes the sample (the rows' HeapTupleData may go
+// afterwards, their tuples must stay until sample_stats_end), each
+// sample_stats_step computes and writes one column's statistics (false when none was left), and
+// sample_stats_end does the rest and frees `ss`. compress_chunk runs the steps while its encoding
+// thread is busy with a batch.
+void sample_stats_start(SampleStats* ss, HeapTuple rows, int nrows, double totalrows);
+bool sample_stats_step(SampleStats* ss);
+void sample_stats_end(SampleStats* ss);
 
 }  // namespace strata::columnstore

@@ -257,6 +257,17 @@ void define_settings() {
                            "compared and hashed (the same batches either way).",
                            &columnstore::guc_compression_skip_repeats, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
+  DefineCustomBoolVariable("strata.compression_column_appends",
+                           "Has compress_chunk hand a batch's rows to the batch builder column by column.",
+                           "Off, row by row (the same batches either way).",
+                           &columnstore::guc_compression_column_appends, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
+  DefineCustomBoolVariable("strata.compression_statistics_overlap",
+                           "Has compress_chunk compute a never-analyzed chunk's column statistics column by column "
+                           "while its encoding thread is busy, instead of before writing the batches.",
+                           "Off, they are computed before (the same statistics either way).",
+                           &columnstore::guc_compression_statistics_overlap, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomBoolVariable("strata.compression_reuse_memory",
                            "Keeps the memory a chunk's compression gathered its rows in for the next compression "
                            "of the same transaction (up to maintenance_work_mem), instead of returning it.",
