@@ -249,25 +249,6 @@ bool index_info_shareable(Relation index, const IndexInfo* ii) {
          ii->ii_AmCache == nullptr;
 }
 
-// The kept copy of a shareable IndexInfo (index_info_shareable), in the routes' context: the copy
-// another chunk's route keeps when it is the same (the chunks of a hypertable have the same indexes,
-// and an IndexInfo names no relation), so that the statements, whichever chunk they route to, read
-// one IndexInfo per hypertable index, which stays in the CPU's caches. The caller's context is
-// the routes'.
-IndexInfo* kept_index_info(const KeptRoutes& k, const IndexInfo* ii) {
-  IndexInfo probe;
-  memcpy(&probe, ii, sizeof(IndexInfo));
-  probe.ii_Context = k.cxt;
-  for (RouteEntry* e = k.routes.entries; e != k.routes.entries + k.routes.n; ++e) {
-    const auto* other = static_cast<const KeptChunk*>(e->data);
-    for (int i = 0; i < other->nindexes; i++)
-      if (memcmp(other->index_infos[i], &probe, sizeof(IndexInfo)) == 0) return other->index_infos[i];
-  }
-  auto* copy = static_cast<IndexInfo*>(palloc(sizeof(IndexInfo)));
-  memcpy(copy, &probe, sizeof(IndexInfo));
-  return copy;
-}
-
 // Keeps the route of `chunk`, just opened into `rri` by the statement (which looked the chunk up
 // after `stamp` was taken), when nothing was invalidated since and it qualifies.
 void keep_route(const DispatchState* ds, const ChunkInfo* chunk, const ResultRelInfo* rri, KeptStamp stamp) {
@@ -300,23 +281,20 @@ void keep_route(const DispatchState* ds, const ChunkInfo* chunk, const ResultRel
                                  : route_cache_find_point(&k.routes, chunk->range_start, chunk->space_start)) != nullptr)
     return;
   MemoryContext old = MemoryContextSwitchTo(k.cxt);
-  // One block per chunk (the route, its index OIDs and IndexInfo pointers, its checks): a statement
-  // routed to a chunk last used 30 statements ago reads one or two cold cache lines, not five.
-  const int n = rri->ri_NumIndices;
-  const Size head = MAXALIGN(sizeof(KeptChunk)), infos = MAXALIGN(sizeof(IndexInfo*) * n),
-             oids = MAXALIGN(sizeof(Oid) * n);
-  char* block = static_cast<char*>(palloc0(head + infos + oids + (checks_skipped ? sizeof(ExprState*) * ncheck : 0)));
-  auto* kc = reinterpret_cast<KeptChunk*>(block);
-  kc->nindexes = n;
-  if (n > 0) {
-    kc->index_infos = reinterpret_cast<IndexInfo**>(block + head);
-    kc->index_oids = reinterpret_cast<Oid*>(block + head + infos);
-    for (int i = 0; i < n; i++) {
+  auto* kc = static_cast<KeptChunk*>(palloc0(sizeof(KeptChunk)));
+  kc->nindexes = rri->ri_NumIndices;
+  if (kc->nindexes > 0) {
+    kc->index_oids = static_cast<Oid*>(palloc(sizeof(Oid) * kc->nindexes));
+    kc->index_infos = static_cast<IndexInfo**>(palloc(sizeof(IndexInfo*) * kc->nindexes));
+    for (int i = 0; i < kc->nindexes; i++) {
       kc->index_oids[i] = RelationGetRelid(rri->ri_IndexRelationDescs[i]);
-      kc->index_infos[i] = kept_index_info(k, rri->ri_IndexRelationInfo[i]);
+      auto* ii = static_cast<IndexInfo*>(palloc(sizeof(IndexInfo)));
+      memcpy(ii, rri->ri_IndexRelationInfo[i], sizeof(IndexInfo));
+      ii->ii_Context = k.cxt;
+      kc->index_infos[i] = ii;
     }
   }
-  if (checks_skipped) kc->checks = reinterpret_cast<ExprState**>(block + head + infos + oids);
+  if (checks_skipped) kc->checks = static_cast<ExprState**>(palloc0(sizeof(ExprState*) * ncheck));
   kc->identical = same_layout(RelationGetDescr(ds->mtstate->resultRelInfo[0].ri_RelationDesc),
                               RelationGetDescr(rri->ri_RelationDesc));
   route_cache_add(&k.routes, chunk, kc);
