@@ -127,9 +127,21 @@ CALL refresh_continuous_aggregate('md_agg', NULL, NULL);
 SELECT FROM pg_stat_force_next_flush();
 SELECT coalesce(sum(idx_scan), 0) AS md_scans_after FROM pg_stat_user_indexes WHERE relid IN (SELECT c FROM show_chunks('md') c);
 SELECT min(bucket), max(bucket), count(*) AS buckets, sum(n) AS n FROM md_agg;
+-- A hash dimension (chunks share a time range): the index is not used, the rows are read.
+CREATE TABLE mh (time timestamptz NOT NULL, dev int, v int);
+SELECT create_hypertable('mh', by_range('time', interval '1 day'));
+SELECT add_dimension('mh', by_hash('dev', 2)) IS NOT NULL AS added;
+INSERT INTO mh SELECT t, i % 4, 1 FROM generate_series('2024-01-01'::timestamptz, '2024-01-02 23:00', interval '1 hour') WITH ORDINALITY g(t, i);
+CREATE MATERIALIZED VIEW mh_agg WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
+  SELECT time_bucket('1 hour', time) AS bucket, count(*) AS n FROM mh GROUP BY 1 WITH NO DATA;
+CALL refresh_continuous_aggregate('mh_agg', NULL, NULL);
+SELECT FROM pg_stat_force_next_flush();
+SELECT coalesce(sum(idx_scan), 0) AS mh_scans FROM pg_stat_user_indexes WHERE relid IN (SELECT c FROM show_chunks('mh') c);
+SELECT max(bucket), count(*) AS buckets, sum(n) AS n FROM mh_agg;
 DROP MATERIALIZED VIEW mi_agg;
 DROP MATERIALIZED VIEW md_agg;
-DROP TABLE mi, md;
+DROP MATERIALIZED VIEW mh_agg;
+DROP TABLE mi, md, mh;
 
 DROP VIEW step_scans, state;
 DROP TABLE scans;
