@@ -89,6 +89,60 @@ DROP INDEX m_dev_desc_time;
 CREATE INDEX m_v_time ON m (v, time);
 :step
 
+-- Row-level security on the hypertable (policies may filter the SQL read, run as the aggregate's
+-- owner): the index is not used, the rows are read.
+DROP INDEX m_v_time;
+CREATE INDEX m_dev_time ON m (dev, time);
+ALTER TABLE m ENABLE ROW LEVEL SECURITY;
+INSERT INTO m VALUES ('2024-01-03 23:10', 'b', 1);
+:step
+ALTER TABLE m DISABLE ROW LEVEL SECURITY;
+
+-- More prefix values than the statistics said (written after ANALYZE): past the 64 descents
+-- allowed in the 2024-01-03 chunk the scan gives up and the rows are read (2 + 2 + 65 descents).
+INSERT INTO m SELECT '2024-01-03 23:20'::timestamptz - i * interval '1 second', 'x' || i, 1 FROM generate_series(1, 100) i;
+:step
+
+-- Integer and date time columns (time index first: one descent for the newest chunk).
+CREATE TABLE mi (t int NOT NULL, v int);
+SELECT create_hypertable('mi', by_range('t', 100));
+INSERT INTO mi SELECT i, i FROM generate_series(1, 450) i;
+CREATE MATERIALIZED VIEW mi_agg WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
+  SELECT time_bucket(10, t) AS bucket, sum(v) AS s FROM mi GROUP BY 1 WITH NO DATA;
+SELECT FROM pg_stat_force_next_flush();
+SELECT coalesce(sum(idx_scan), 0) AS mi_scans_before FROM pg_stat_user_indexes WHERE relid IN (SELECT c FROM show_chunks('mi') c);
+CALL refresh_continuous_aggregate('mi_agg', NULL, NULL);
+SELECT FROM pg_stat_force_next_flush();
+SELECT coalesce(sum(idx_scan), 0) AS mi_scans_after FROM pg_stat_user_indexes WHERE relid IN (SELECT c FROM show_chunks('mi') c);
+SELECT (SELECT invalidation_threshold FROM _strata_catalog.continuous_agg WHERE user_view_name = 'mi_agg') AS threshold,
+       count(*) AS buckets, sum(s) AS s FROM mi_agg;
+CREATE TABLE md (d date NOT NULL, v int);
+SELECT create_hypertable('md', by_range('d', interval '7 days'));
+INSERT INTO md SELECT d, 1 FROM generate_series('2024-01-01'::date, '2024-01-20'::date, interval '1 day') d;
+CREATE MATERIALIZED VIEW md_agg WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
+  SELECT time_bucket('1 day', d) AS bucket, count(*) AS n FROM md GROUP BY 1 WITH NO DATA;
+SELECT FROM pg_stat_force_next_flush();
+SELECT coalesce(sum(idx_scan), 0) AS md_scans_before FROM pg_stat_user_indexes WHERE relid IN (SELECT c FROM show_chunks('md') c);
+CALL refresh_continuous_aggregate('md_agg', NULL, NULL);
+SELECT FROM pg_stat_force_next_flush();
+SELECT coalesce(sum(idx_scan), 0) AS md_scans_after FROM pg_stat_user_indexes WHERE relid IN (SELECT c FROM show_chunks('md') c);
+SELECT min(bucket), max(bucket), count(*) AS buckets, sum(n) AS n FROM md_agg;
+-- A hash dimension (chunks share a time range): the index is not used, the rows are read.
+CREATE TABLE mh (time timestamptz NOT NULL, dev int, v int);
+SELECT create_hypertable('mh', by_range('time', interval '1 day'));
+SELECT add_dimension('mh', by_hash('dev', 2)) IS NOT NULL AS added;
+INSERT INTO mh SELECT t, i % 4, 1 FROM generate_series('2024-01-01'::timestamptz, '2024-01-02 23:00', interval '1 hour') WITH ORDINALITY g(t, i);
+CREATE MATERIALIZED VIEW mh_agg WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
+  SELECT time_bucket('1 hour', time) AS bucket, count(*) AS n FROM mh GROUP BY 1 WITH NO DATA;
+CALL refresh_continuous_aggregate('mh_agg', NULL, NULL);
+SELECT FROM pg_stat_force_next_flush();
+SELECT coalesce(sum(idx_scan), 0) AS mh_scans FROM pg_stat_user_indexes WHERE relid IN (SELECT c FROM show_chunks('mh') c);
+SELECT max(bucket), count(*) AS buckets, sum(n) AS n FROM mh_agg;
+DROP MATERIALIZED VIEW mi_agg;
+DROP MATERIALIZED VIEW md_agg;
+DROP MATERIALIZED VIEW mh_agg;
+DROP TABLE mi, md, mh;
+
 DROP VIEW step_scans, state;
 DROP TABLE scans;
 DROP MATERIALIZED VIEW agg_on;

@@ -9,18 +9,25 @@
 // time descends (each is the newest visible row of its prefix value), one descent per distinct
 // prefix value. The scan gives up (the caller reads the rows) past a budget of descents
 // proportional to the chunk's pages, and an index whose prefix column has more distinct values
-// than that budget (its statistics) is not tried. Visibility is the heap's under a fresh snapshot, as the SQL read's.
-// Only for a whole plain heap chunk (no columnstore part, no row-level security: the value is
-// the same as the SQL read's) and plain key columns, in either order.
+// than that budget (its statistics) is not tried. Visibility is the heap's under a fresh snapshot:
+// only under READ COMMITTED, where the SQL read's (and the batches' aggregation, later) snapshot is
+// as fresh; under REPEATABLE READ or SERIALIZABLE (CREATE ... WITH DATA in a transaction block) the
+// transaction's snapshot may not see rows that a fresh one does, and the rows are read as before.
+// Only for a whole plain heap chunk (its status re-read once it is locked: no columnstore part), a
+// hypertable without row-level security, and plain key columns, in either order.
 #include "caggs/internal.hpp"
+#include "catalog/chunks.hpp"
 
 extern "C" {
 #include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/nbtree.h"
 #include "access/relation.h"
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_statistic.h"
@@ -53,6 +60,15 @@ double distinct_values(Relation rel, AttrNumber attno) {
   return -1;
 }
 
+// Whether relation `relid` has row-level security enabled (policies may filter the SQL read).
+bool row_security(Oid relid) {
+  HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+  if (!HeapTupleIsValid(tup)) return true;
+  const bool rls = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup))->relrowsecurity;
+  ReleaseSysCache(tup);
+  return rls;
+}
+
 // Whether key column `col` of index `idx` is plain heap column `attno`.
 bool plain_key(Relation idx, int col, AttrNumber attno) { return idx->rd_index->indkey.values[col] == attno; }
 
@@ -75,8 +91,11 @@ Oid pick_index(Relation rel, AttrNumber tattno, Oid time_type, double budget, bo
   foreach (lc, indexes) {
     Relation idx = index_open(lfirst_oid(lc), AccessShareLock);
     const Form_pg_index ix = idx->rd_index;
+    // (indcheckxmin: as the planner, not while HOT chains broken by its build may still be seen)
     const bool usable = idx->rd_rel->relam == BTREE_AM_OID && ix->indisvalid && ix->indisready && ix->indislive &&
-                        heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, nullptr);
+                        heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, nullptr) &&
+                        (!ix->indcheckxmin ||
+                         TransactionIdPrecedes(HeapTupleHeaderGetXmin(idx->rd_indextuple->t_data), TransactionXmin));
     if (usable && plain_key(idx, 0, tattno) && time_order(idx, 0, time_type)) {
       index_close(idx, NoLock);
       *prefix = false;
@@ -98,11 +117,15 @@ Oid pick_index(Relation rel, AttrNumber tattno, Oid time_type, double budget, bo
 }  // namespace
 
 bool chunk_newest_by_index(Oid chunk_relid, const Hypertable* ht, bool* found, int64* out) {
-  if (!guc_cagg_refresh_newest_by_index) return false;
+  if (!guc_cagg_refresh_newest_by_index || IsolationUsesXactSnapshot() || row_security(ht->relid))
+    return false;
   Relation rel = try_relation_open(chunk_relid, AccessShareLock);
   if (rel == nullptr) return false;
+  // The status the caller saw was read before the lock: a compression that committed meanwhile
+  // has emptied the heap.
+  ChunkInfo now;
   if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
-      rel->rd_rel->relrowsecurity) {
+      !chunk_get_by_relid(chunk_relid, &now) || now.status != kChunkStatusNormal) {
     relation_close(rel, NoLock);
     return false;
   }

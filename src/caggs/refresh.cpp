@@ -14,6 +14,7 @@
 
 extern "C" {
 #include "access/skey.h"
+#include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_type.h"
 #include "executor/tstoreReceiver.h"
@@ -258,9 +259,12 @@ bool raw_oldest_bound(Refresh* r, int64 start, int64 end, int64* out) {
 // The newest raw time at or after `start` (false when there is none). Taken from the newest raw
 // time that writers record (newest.cpp) when it is known: then it may lie after the newest row
 // still there (rows deleted, chunks dropped), which only ends the window later. Otherwise read
-// from the raw rows, and recorded when the read covered them all.
+// from the raw rows, and recorded when the read covered them all. Under READ COMMITTED only: a
+// transaction's snapshot (REPEATABLE READ) may miss rows that the value holds (their buckets would
+// end below the threshold unread), or rows committed before the aggregate existed (a value too small).
 bool raw_newest(Refresh* r, int64 start, int64* out) {
-  const bool cacheable = r->qi.parent == nullptr;  // an aggregate below: its real-time part too
+  // (an aggregate below: its real-time part too)
+  const bool cacheable = r->qi.parent == nullptr && !IsolationUsesXactSnapshot();
   int64 cached;
   if (cacheable && newest_lookup(r->cagg, &cached)) {
     if (cached == core::kOpenStart || cached < start) return false;
