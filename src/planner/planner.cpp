@@ -1596,7 +1596,11 @@ const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const 
   const Oid index = matching_chunk_index(chunk->relid, indexinfo, position);
   if (!OidIsValid(index)) return nullptr;
   // (never analyzed or vacuumed: as big as the template)
-  return new_plan_copy(rti, index, src, reltuples >= 0 ? std::max(reltuples, 1.0) / src.rel->tuples : 1.0);
+  ChunkPlanCopy* copy =
+      (ChunkPlanCopy*)new_plan_copy(rti, index, src, reltuples >= 0 ? std::max(reltuples, 1.0) / src.rel->tuples : 1.0);
+  // (an ordered LIMIT's copy of a row-store index scan: made when the executor first reads it)
+  copy->lazy = guc_enable_lazy_chunk_plan_copies;
+  return copy;
 }
 
 // The hypertable's one path when some chunks are plan copies: the ordered ChunkAppend over the
