@@ -436,6 +436,34 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
   return rti;
 }
 
+// The chunk's restrictions: the hypertable's (`quals`) translated to the chunk's columns, as
+// build_simple_rel's apply_child_basequals gives an inheritance child, but without its per-clause
+// eval_const_expressions and make_restrictinfo (a third of building the chunk's rel): the
+// RestrictInfos translated as PostgreSQL translates a child's join clauses (adjust_appendrel_attrs),
+// then their join-only markings cleared as make_restrictinfo leaves them. The hypertable's clauses
+// were folded already; a chunk's Var translation (other column numbers, a whole-row conversion)
+// gives nothing more to fold (a clause folded to false would only mark the chunk empty early).
+void translate_child_quals(PlannerInfo* root, List* quals, RelOptInfo* child) {
+  AppendRelInfo* appinfo = root->append_rel_array[child->relid];
+  List* translated = (List*)adjust_appendrel_attrs(root, (Node*)quals, 1, &appinfo);
+  Index min_security = UINT_MAX;
+  ListCell* lc;
+  foreach (lc, translated) {
+    RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
+    rinfo->parent_ec = nullptr;
+    rinfo->left_ec = nullptr;
+    rinfo->right_ec = nullptr;
+    rinfo->outer_is_left = false;
+    rinfo->mergeopfamilies = NIL;
+    rinfo->hashjoinoperator = InvalidOid;
+    rinfo->left_hasheqoperator = InvalidOid;
+    rinfo->right_hasheqoperator = InvalidOid;
+    min_security = std::min(min_security, rinfo->security_level);
+  }
+  child->baserestrictinfo = translated;
+  child->baserestrict_min_security = min_security;
+}
+
 // Sizes and paths for one chunk, as set_append_rel_size / set_plain_rel_pathlist do for an
 // inheritance child. Returns false if the chunk turned out empty (dummy).
 [[noreturn]] void refuse_compressed_chunk(const ChunkInfo* chunk) {
@@ -470,6 +498,7 @@ struct ChunkPlanTemplate {
   bool clonable;    // its surviving paths can be rebuilt on a sibling (template_paths_clonable)
   List* time_positions;  // positions in its baserestrictinfo of the clauses on the time column
   Selectivity time_selectivity;  // their selectivity on the template
+  bool last = false;  // the chunk being planned is the last: it is no template for any
 };
 
 void collect_bitmap_indexes(Path* bitmapqual, List** used) {
@@ -891,7 +920,7 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
     root->query_pathkeys = query_pathkeys;
   }
   set_cheapest(child);
-  if (guc_enable_chunk_index_sharing && rowstore && (tmpl->rel == nullptr || other_coverage) &&
+  if (guc_enable_chunk_index_sharing && rowstore && !tmpl->last && (tmpl->rel == nullptr || other_coverage) &&
       child->tuples > 0 && child->indexlist != NIL) {
     tmpl->rel = child;
     tmpl->used = NIL;
@@ -1718,16 +1747,19 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
         have_unwatermarked = true;
       }
       List* const parent_quals = rel->baserestrictinfo;
-      if (satisfied) rel->baserestrictinfo = unwatermarked;
-      // (an error while building ends planning, which discards the rel: no need to restore it then)
+      // (built without the parent's restrictions, which translate_child_quals gives it; an error
+      // while building ends planning, which discards the rel: no need to restore it then)
+      rel->baserestrictinfo = NIL;
       RelOptInfo* child = build_simple_rel(root, child_rti, rel);
       rel->baserestrictinfo = parent_quals;
+      translate_child_quals(root, satisfied ? unwatermarked : parent_quals, child);
       drop_clauses_covering_chunk(child, ht, c->range_start, c->range_end,
                                   root->append_rel_array[child_rti]->translated_vars);
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
       // exclude chunks: the chunks' partial paths are made only for a partial ChunkAppend
       // (use_partial_chunk_append), never for an Append that would compete with it.
       Var* time_var = (Var*)list_nth(root->append_rel_array[child_rti]->translated_vars, ht->time_attno - 1);
+      tmpl.last = k == nchunks - 1;
       if (!plan_chunk_rel(root, rel, child, runtime == NIL || parallel_runtime, c, dml, time_order, time_var->varattno,
                           &tmpl, &ctmpl))
         continue;
