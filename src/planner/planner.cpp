@@ -442,12 +442,25 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
 // RestrictInfos translated as PostgreSQL translates a child's join clauses (adjust_appendrel_attrs),
 // then their join-only markings cleared as make_restrictinfo leaves them. The hypertable's clauses
 // were folded already; a chunk's Var translation (other column numbers, a whole-row conversion)
-// gives nothing more to fold (a clause folded to false would only mark the chunk empty early).
+// gives nothing more to fold. A constant clause (contradicting equalities, say) acts as there: a
+// false or null one makes the chunk empty (dummy), a true one is dropped.
 void translate_child_quals(PlannerInfo* root, List* quals, RelOptInfo* child) {
   AppendRelInfo* appinfo = root->append_rel_array[child->relid];
-  List* translated = (List*)adjust_appendrel_attrs(root, (Node*)quals, 1, &appinfo);
-  Index min_security = UINT_MAX;
+  List* kept = quals;
   ListCell* lc;
+  foreach (lc, quals) {
+    const Const* c = (const Const*)((RestrictInfo*)lfirst(lc))->clause;
+    if (!IsA(c, Const)) continue;
+    if (c->constisnull || !DatumGetBool(c->constvalue)) {
+      child->baserestrictinfo = NIL;
+      mark_dummy_rel(child);
+      return;
+    }
+    if (kept == quals) kept = list_copy(quals);
+    kept = list_delete_ptr(kept, lfirst(lc));
+  }
+  List* translated = (List*)adjust_appendrel_attrs(root, (Node*)kept, 1, &appinfo);
+  Index min_security = UINT_MAX;
   foreach (lc, translated) {
     RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
     rinfo->parent_ec = nullptr;
