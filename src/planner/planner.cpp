@@ -381,9 +381,32 @@ bool all_chunks_end_by(List* chunks, int64 end) {
   return true;
 }
 
-// Adds the range table entry and AppendRelInfo for one chunk; returns its RT index.
+// Whether the chunk's columns are the hypertable's in the same places (names, types, typmods and
+// collations, none dropped): make_append_rel_info's translation would be the identity.
+bool same_column_places(TupleDesc parent, TupleDesc chunk) {
+  if (parent->natts != chunk->natts) return false;
+  for (int i = 0; i < parent->natts; ++i) {
+    const Form_pg_attribute p = TupleDescAttr(parent, i);
+    const Form_pg_attribute c = TupleDescAttr(chunk, i);
+    if (p->attisdropped || c->attisdropped || p->atttypid != c->atttypid || p->atttypmod != c->atttypmod ||
+        p->attcollation != c->attcollation || strcmp(NameStr(p->attname), NameStr(c->attname)) != 0)
+      return false;
+  }
+  return true;
+}
+
+bool selects_whole_row(const RangeTblEntry* rte) {
+  const int whole_row = InvalidAttrNumber - FirstLowInvalidHeapAttributeNumber;
+  return bms_is_member(whole_row, rte->selectedCols) || bms_is_member(whole_row, rte->insertedCols) ||
+         bms_is_member(whole_row, rte->updatedCols) || bms_is_member(whole_row, rte->extraUpdatedCols);
+}
+
+// Adds the range table entry and AppendRelInfo for one chunk; returns its RT index. With
+// `defer_appinfo` (chunks an ordered LIMIT may plan as copies, which need no AppendRelInfo), a
+// chunk whose columns are the hypertable's in the same places gets none yet: ensure_chunk_appinfo
+// adds it if the chunk is planned after all.
 Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_rti,
-                    Relation parent_rel, Oid chunk_relid) {
+                    Relation parent_rel, Oid chunk_relid, bool defer_appinfo) {
   Relation child_rel = table_open(chunk_relid, NoLock);
   RangeTblEntry* rte = makeNode(RangeTblEntry);
   memcpy(rte, parent_rte, sizeof(RangeTblEntry));
@@ -398,6 +421,14 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
   root->parse->rtable = lappend(root->parse->rtable, rte);
   Index rti = list_length(root->parse->rtable);
 
+  if (defer_appinfo && !selects_whole_row(parent_rte) &&
+      same_column_places(RelationGetDescr(parent_rel), RelationGetDescr(child_rel))) {
+    translate_chunk_columns(parent_rte, rte, nullptr, true);
+    rte->alias = rte->eref = parent_rte->eref;
+    root->simple_rte_array[rti] = rte;
+    table_close(child_rel, NoLock);
+    return rti;
+  }
   AppendRelInfo* appinfo = make_append_rel_info(parent_rel, child_rel, parent_rti, rti);
   root->append_rel_list = lappend(root->append_rel_list, appinfo);
   // Column aliases as the query named the hypertable's columns, so EXPLAIN prints the same
@@ -434,6 +465,16 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
   root->append_rel_array[rti] = appinfo;
   table_close(child_rel, NoLock);
   return rti;
+}
+
+// The AppendRelInfo add_chunk_rte deferred, for a chunk planned after all.
+void ensure_chunk_appinfo(PlannerInfo* root, Index parent_rti, Relation parent_rel, Index rti) {
+  if (root->append_rel_array[rti] != nullptr) return;
+  Relation child_rel = table_open(root->simple_rte_array[rti]->relid, NoLock);
+  AppendRelInfo* appinfo = make_append_rel_info(parent_rel, child_rel, parent_rti, rti);
+  table_close(child_rel, NoLock);
+  root->append_rel_list = lappend(root->append_rel_list, appinfo);
+  root->append_rel_array[rti] = appinfo;
 }
 
 // The chunk's restrictions: the hypertable's (`quals`) translated to the chunk's columns, as
@@ -1609,12 +1650,21 @@ const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const 
                  clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end, &src.covering_cache)))
     return nullptr;
   const List* tv = root->append_rel_array[src.rel->relid]->translated_vars;
-  const List* cv = root->append_rel_array[rti]->translated_vars;
-  if (list_length(tv) != list_length(cv)) return nullptr;
-  for (int i = 0; i < list_length(tv); ++i) {
-    const Var* a = (const Var*)list_nth(tv, i);
-    const Var* b = (const Var*)list_nth(cv, i);
-    if ((a == nullptr) != (b == nullptr) || (a != nullptr && a->varattno != b->varattno)) return nullptr;
+  if (root->append_rel_array[rti] == nullptr) {
+    // (the chunk's columns are the hypertable's in the same places, add_chunk_rte: the template's
+    // must be too)
+    for (int i = 0; i < list_length(tv); ++i) {
+      const Var* a = (const Var*)list_nth(tv, i);
+      if (a == nullptr || a->varattno != i + 1) return nullptr;
+    }
+  } else {
+    const List* cv = root->append_rel_array[rti]->translated_vars;
+    if (list_length(tv) != list_length(cv)) return nullptr;
+    for (int i = 0; i < list_length(tv); ++i) {
+      const Var* a = (const Var*)list_nth(tv, i);
+      const Var* b = (const Var*)list_nth(cv, i);
+      if ((a == nullptr) != (b == nullptr) || (a != nullptr && a->varattno != b->varattno)) return nullptr;
+    }
   }
   Oid companion;
   double cratio;
@@ -1732,7 +1782,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
     Index* rtis = (Index*)palloc(sizeof(Index) * nchunks);
     bool* dmls = (bool*)palloc(sizeof(bool) * nchunks);
     for (int k = 0; k < nchunks; ++k) {
-      rtis[k] = add_chunk_rte(root, rte, rti, parent_rel, ((ChunkInfo*)list_nth(chunks, k))->relid);
+      rtis[k] = add_chunk_rte(root, rte, rti, parent_rel, ((ChunkInfo*)list_nth(chunks, k))->relid, copies_allowed);
       dmls[k] = register_dml_chunk(root, rti, rtis[k], root->simple_rte_array[rtis[k]]);
     }
     if (tail_copies) {
@@ -1763,6 +1813,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       // (built without the parent's restrictions, which translate_child_quals gives it; an error
       // while building ends planning, which discards the rel: no need to restore it then)
       rel->baserestrictinfo = NIL;
+      ensure_chunk_appinfo(root, rti, parent_rel, child_rti);
       RelOptInfo* child = build_simple_rel(root, child_rti, rel);
       rel->baserestrictinfo = parent_quals;
       translate_child_quals(root, satisfied ? unwatermarked : parent_quals, child);
