@@ -33,13 +33,14 @@ namespace {
 constexpr double kAppendCpuCostMultiplier = 0.5;
 
 // custom_private of the path: list_make3(ranges, runtime values, meta), and a fourth element when
-// some children are plan copies (ChunkPlanCopy): per child nullptr (a child with a path, in
-// custom_paths) or (rti, index, source, ratio as a float8 Const, lazy as 0 or 1); of the plan:
+// some children are plan copies: per child nullptr (a child with a path, in custom_paths) or its
+// ChunkPlanCopy (a path is never copied); of the plan:
 // list_make2(meta, ranges) with the runtime values in custom_exprs, and a third element when
 // chunks' locks are deferred (lazy_locks.hpp): per child an IntList of RT indexes to lock (and a
 // fourth, in a copy that executor start made for one execution, lazy_dml.cpp: the number of
 // children it left out, with the third possibly NIL). ranges
-// holds four int8 Consts per child (time start, end, hash slice start, end); meta is an IntList:
+// is an IntList of four int64s per child (time start, end, hash slice start, end), each as two ints
+// (high and low half: range_at); meta is an IntList:
 // time type, clause count, then per clause strategy, is_array, use_or, value type, exec_time,
 // hash function and collation (both 0 for a clause on time; see RuntimeClause), then, with lazy
 // plan copies only, two ints per child (see "Lazy plan copies").
@@ -63,11 +64,14 @@ const CustomScanMethods scan_methods = {
     pg::guarded<create_chunk_append_state>,
 };
 
-Const* int8_const(int64 v) {
-  return makeConst(INT8OID, -1, InvalidOid, sizeof(int64), Int64GetDatum(v), false, true);
+void append_range(List** ranges, int64 v) {
+  *ranges = lappend_int(lappend_int(*ranges, (int)(uint32)((uint64)v >> 32)), (int)(uint32)(uint64)v);
 }
 
-int64 int8_of(Node* n) { return DatumGetInt64(castNode(Const, n)->constvalue); }
+// The i-th int64 of ranges (kRangesPerChild per child).
+int64 range_at(List* ranges, int i) {
+  return (int64)(((uint64)(uint32)list_nth_int(ranges, 2 * i) << 32) | (uint64)(uint32)list_nth_int(ranges, 2 * i + 1));
+}
 
 // A scan's target list for the same columns of another range table entry: `from`'s plain Vars
 // (a `SELECT *`: most entries) copied flat with the new number, any other entry copied and
@@ -222,19 +226,19 @@ Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_pat
     int next = 0;
     ListCell* lc;
     foreach (lc, (List*)lfourth(best_path->custom_private)) {
-      List* c = (List*)lfirst(lc);
-      if (c == NIL) {
+      const ChunkPlanCopy* c = (const ChunkPlanCopy*)lfirst(lc);
+      if (c == nullptr) {
         position[next] = list_length(custom_plans);
         custom_plans = lappend(custom_plans, list_nth(planned, next++));
         lazy = lappend_int(lappend_int(lazy, -1), 0);
         continue;
       }
-      const int source_at = intVal(list_nth(c, 2));
+      const int source_at = c->source;
       Plan* source = (Plan*)list_nth(planned, source_at);
-      const Index rti = (Index)intVal(linitial(c));
-      const Oid indexoid = (Oid)intVal(lsecond(c));
-      const double ratio = DatumGetFloat8(((Const*)lfourth(c))->constvalue);
-      if (intVal(list_nth(c, 4)) != 0 && IsA(source, IndexScan)) {
+      const Index rti = c->rti;
+      const Oid indexoid = c->indexoid;
+      const double ratio = c->ratio;
+      if (c->lazy && IsA(source, IndexScan)) {
         custom_plans = lappend(custom_plans, lazy_copy_stand_in(source, rti, ratio));
         lazy = lappend_int(lappend_int(lazy, position[source_at]), (int)indexoid);
         any_lazy = true;
@@ -476,10 +480,10 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
                                             ALLOCSET_SMALL_SIZES);
   node->custom_ps = NIL;
   for (int i = 0; i < nchildren; ++i) {
-    const int64 start = int8_of((Node*)list_nth(ranges, kRangesPerChild * i));
-    const int64 end = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 1));
-    const int64 space_start = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 2));
-    const int64 space_end = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 3));
+    const int64 start = range_at(ranges, kRangesPerChild * i);
+    const int64 end = range_at(ranges, kRangesPerChild * i + 1);
+    const int64 space_start = range_at(ranges, kRangesPerChild * i + 2);
+    const int64 space_end = range_at(ranges, kRangesPerChild * i + 3);
     if (state->has_startup &&
         !allowed.admits(start, end, space_start, space_end)) {
       state->excluded++;
@@ -630,21 +634,17 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
 
   List* ranges = NIL;
   List* subpaths = NIL;
-  List* copies = NIL;  // per child: nullptr, or (rti, index, source, ratio) of a plan copy
+  List* copies = NIL;  // per child: nullptr, or its ChunkPlanCopy
   bool any_copy = false;
   double rows = 0;
   Cost total = 0;
   for (int i = 0; i < nchildren; ++i) {
-    ranges = lappend(ranges, int8_const(children[i].range_start));
-    ranges = lappend(ranges, int8_const(children[i].range_end));
-    ranges = lappend(ranges, int8_const(children[i].space_start));
-    ranges = lappend(ranges, int8_const(children[i].space_end));
+    append_range(&ranges, children[i].range_start);
+    append_range(&ranges, children[i].range_end);
+    append_range(&ranges, children[i].space_start);
+    append_range(&ranges, children[i].space_end);
     if (const ChunkPlanCopy* c = children[i].copy) {
-      copies = lappend(copies, lappend(list_make4(makeInteger((int)c->rti), makeInteger((int)c->indexoid),
-                                                  makeInteger(c->source),
-                                                  makeConst(FLOAT8OID, -1, InvalidOid, sizeof(float8),
-                                                            Float8GetDatum(c->ratio), false, FLOAT8PASSBYVAL)),
-                                       makeInteger(c->lazy ? 1 : 0)));
+      copies = lappend(copies, (void*)c);
       any_copy = true;
       rows += c->rows;
       total += c->total_cost;
@@ -713,6 +713,13 @@ CustomPath* chunk_append_path_over(const CustomPath* from, RelOptInfo* rel, Path
 
 bool is_chunk_append_plan(const CustomScan* cscan) { return cscan->methods == &scan_methods; }
 
+int chunk_append_range_children(List* ranges) { return list_length(ranges) / (2 * kRangesPerChild); }
+
+void chunk_append_child_range(List* ranges, int i, int64* start, int64* end) {
+  *start = range_at(ranges, kRangesPerChild * i);
+  *end = range_at(ranges, kRangesPerChild * i + 1);
+}
+
 bool chunk_append_path_has_copies(const CustomPath* path) { return list_length(path->custom_private) > 3; }
 
 bool chunk_append_excludes_at_startup(const CustomScan* cscan) {
@@ -750,10 +757,10 @@ bool* chunk_append_startup_survivors(const CustomScan* cscan, ParamListInfo para
     allowed.narrow(es, econtext, m, &hash, time_type);
   }
   for (int i = 0; i < nchildren; ++i) {
-    const int64 start = int8_of((Node*)list_nth(ranges, kRangesPerChild * i));
-    const int64 end = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 1));
-    const int64 space_start = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 2));
-    const int64 space_end = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 3));
+    const int64 start = range_at(ranges, kRangesPerChild * i);
+    const int64 end = range_at(ranges, kRangesPerChild * i + 1);
+    const int64 space_start = range_at(ranges, kRangesPerChild * i + 2);
+    const int64 space_end = range_at(ranges, kRangesPerChild * i + 3);
     keep[i] = allowed.admits(start, end, space_start, space_end);
   }
   FreeExprContext(econtext, true);
@@ -775,7 +782,8 @@ CustomScan* chunk_append_copy_keeping(const CustomScan* cscan, const bool* keep)
       continue;
     }
     plans = lappend(plans, child_plan(cscan, i));  // (a lazy copy made now: positions change)
-    for (int k = 0; k < kRangesPerChild; ++k) kept_ranges = lappend(kept_ranges, list_nth(ranges, kRangesPerChild * i + k));
+    for (int k = 0; k < 2 * kRangesPerChild; ++k)
+      kept_ranges = lappend_int(kept_ranges, list_nth_int(ranges, 2 * kRangesPerChild * i + k));
     if (deferred != NIL) kept_deferred = lappend(kept_deferred, list_nth(deferred, i));
   }
   copy->custom_plans = plans;

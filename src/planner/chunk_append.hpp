@@ -58,6 +58,10 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
                                      ParamPathInfo* param_info, Path* costs_from);
 
 bool is_chunk_append_path(const Path* path);
+// The children's ranges as a ChunkAppend path (and plan) carries them (the first element of the
+// path's custom_private): how many children, and child i's time range on the internal axis.
+int chunk_append_range_children(List* ranges);
+void chunk_append_child_range(List* ranges, int i, int64* start, int64* end);
 // Whether some children of the ChunkAppend path are plan copies (ChunkPlanCopy): such a path has no
 // path for each child (chunk_append_path_over refuses it).
 bool chunk_append_path_has_copies(const CustomPath* path);

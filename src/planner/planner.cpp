@@ -1971,9 +1971,10 @@ double chunk_append_buckets(const CustomPath* path, double width) {
   List* ranges = (List*)linitial(path->custom_private);
   double buckets = 0;
   int64 prev_start = 0;
-  for (int i = 0; i + 3 < list_length(ranges); i += 4) {
-    const int64 start = DatumGetInt64(((Const*)list_nth(ranges, i))->constvalue);
-    const int64 end = DatumGetInt64(((Const*)list_nth(ranges, i + 1))->constvalue);
+  const int n = chunk_append_range_children(ranges);
+  for (int i = 0; i < n; ++i) {
+    int64 start, end;
+    chunk_append_child_range(ranges, i, &start, &end);
     if (end <= start || start == core::kOpenStart || end == core::kOpenEnd) return -1;
     if (i > 0 && start == prev_start) continue;  // (a hash slice of the same range)
     prev_start = start;
