@@ -1436,12 +1436,14 @@ bool copyable_restrictions(RelOptInfo* parent, const Hypertable* ht, RelOptInfo*
   *covering = clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end);
   if (list_length(child->baserestrictinfo) != list_length(parent->baserestrictinfo) - bms_num_members(*covering))
     return false;
-  Bitmapset* attnos = nullptr;
-  pull_varattnos((Node*)child->reltarget->exprs, child->relid, &attnos);
+  // (a walk for a whole-row Var, attno 0, without collecting every column read)
+  ReadsColumn whole_row{child->relid, InvalidAttrNumber};
   ListCell* lc;
+  foreach (lc, child->reltarget->exprs)
+    if (reads_column_walker((Node*)lfirst(lc), &whole_row)) return false;
   foreach (lc, child->baserestrictinfo)
-    pull_varattnos((Node*)((RestrictInfo*)lfirst(lc))->clause, child->relid, &attnos);
-  return !bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attnos);
+    if (reads_column_walker((Node*)((RestrictInfo*)lfirst(lc))->clause, &whole_row)) return false;
+  return true;
 }
 
 Path* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht, RelOptInfo* child,
