@@ -467,6 +467,24 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
   return rti;
 }
 
+// The chunk's target list: the hypertable's translated. When every entry is a plain column of the
+// hypertable (a user column, the usual case), each is the chunk's translated Var copied, as
+// adjust_appendrel_attrs makes it, without its mutator's walk; anything else goes through it.
+List* translate_child_target(PlannerInfo* root, RelOptInfo* parent, AppendRelInfo* appinfo) {
+  List* exprs = parent->reltarget->exprs;
+  ListCell* lc;
+  foreach (lc, exprs) {
+    const Var* v = (const Var*)lfirst(lc);
+    if (!IsA(v, Var) || v->varno != (int)appinfo->parent_relid || v->varlevelsup != 0 || v->varattno <= 0 ||
+        v->varattno > list_length(appinfo->translated_vars) || list_nth(appinfo->translated_vars, v->varattno - 1) == nullptr)
+      return (List*)adjust_appendrel_attrs(root, (Node*)exprs, 1, &appinfo);
+  }
+  List* out = NIL;
+  foreach (lc, exprs)
+    out = lappend(out, copyObjectImpl(list_nth(appinfo->translated_vars, ((const Var*)lfirst(lc))->varattno - 1)));
+  return out;
+}
+
 // The AppendRelInfo add_chunk_rte deferred, for a chunk planned after all.
 void ensure_chunk_appinfo(PlannerInfo* root, Index parent_rti, Relation parent_rel, Index rti) {
   if (root->append_rel_array[rti] != nullptr) return;
@@ -899,8 +917,7 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
   if (IS_DUMMY_REL(child)) return false;
   AppendRelInfo* appinfo = root->append_rel_array[child->relid];
   child->joininfo = (List*)adjust_appendrel_attrs(root, (Node*)parent->joininfo, 1, &appinfo);
-  child->reltarget->exprs =
-      (List*)adjust_appendrel_attrs(root, (Node*)parent->reltarget->exprs, 1, &appinfo);
+  child->reltarget->exprs = translate_child_target(root, parent, appinfo);
   if (parent->has_eclass_joins || has_useful_pathkeys(root, parent))
     add_child_rel_equivalences(root, appinfo, parent, child);
   child->has_eclass_joins = parent->has_eclass_joins;
