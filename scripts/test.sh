@@ -83,7 +83,7 @@ pool_jobs() {
 # plan is planned again (test/flaky.sh STORM=1 shows it planned once more). Job names carry their kind (regress.X,
 # isolation.X, shell.X): a regress test, an isolation spec and a shell test may share a name.
 declare -A SHARED=()
-SOLO='^(regress\.(catalog_cache|generic_plan_locks|generic_dml_locks|generic_merge_append|skip_scan_generic|space_runtime_exclusion|chunk_append_lazy_init|dml_exclusion|planner)|isolation\.generic_dml_locks)$'
+SOLO='^(regress\.(catalog_cache|lazy_plan_copies|generic_plan_locks|generic_dml_locks|generic_merge_append|skip_scan_generic|space_runtime_exclusion|chunk_append_lazy_init|dml_exclusion|planner)|isolation\.generic_dml_locks)$'
 shared_running() {
   local name n=0
   for name in "${!JOB_PID[@]}"; do [ -n "${SHARED[$name]:-}" ] && n=$((n + 1)); done

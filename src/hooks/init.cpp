@@ -21,6 +21,7 @@
 #include "pg/module.hpp"
 #include "pg/summary.hpp"
 #include "planner/bitmap_cost.hpp"
+#include "planner/chunk_append.hpp"
 #include "planner/lazy_locks.hpp"
 #include "planner/planner.hpp"
 #include "planner/projection.hpp"
@@ -71,6 +72,11 @@ void define_settings() {
                            "PostgreSQL pulls the branch up instead of planning it as a sub-query; not when the query "
                            "has quals that are not leakproof.",
                            &guc_enable_realtime_pullup, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("strata.enable_lazy_chunk_plan_copies",
+                           "Makes the copies of a planned chunk's index scan for the chunks an ordered LIMIT reads after the first only when the executor first reads them.",
+                           "Applies with strata.enable_chunk_plan_copies; EXPLAIN and statements other than plain SELECT make them at executor start.",
+                           &guc_enable_lazy_chunk_plan_copies, true, PGC_USERSET, 0, nullptr, nullptr,
+                           nullptr);
   DefineCustomBoolVariable("strata.enable_chunk_projection",
                            "Computes a SELECT's projection in the chunks' scans instead of a Result above them.",
                            nullptr, &guc_enable_chunk_projection, true, PGC_USERSET, 0, nullptr,

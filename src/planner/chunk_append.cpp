@@ -25,21 +25,25 @@ extern "C" {
 
 namespace strata {
 
+bool guc_enable_lazy_chunk_plan_copies = true;
+
 namespace {
 
 // Same share of cpu_tuple_cost that PostgreSQL charges for passing a tuple through an Append.
 constexpr double kAppendCpuCostMultiplier = 0.5;
 
 // custom_private of the path: list_make3(ranges, runtime values, meta), and a fourth element when
-// some children are plan copies (ChunkPlanCopy): per child nullptr (a child with a path, in
-// custom_paths) or (rti, index, source, ratio as a float8 Const); of the plan:
+// some children are plan copies: per child nullptr (a child with a path, in custom_paths) or its
+// ChunkPlanCopy (a path is never copied); of the plan:
 // list_make2(meta, ranges) with the runtime values in custom_exprs, and a third element when
 // chunks' locks are deferred (lazy_locks.hpp): per child an IntList of RT indexes to lock (and a
 // fourth, in a copy that executor start made for one execution, lazy_dml.cpp: the number of
 // children it left out, with the third possibly NIL). ranges
-// holds four int8 Consts per child (time start, end, hash slice start, end); meta is an IntList:
+// is an IntList of four int64s per child (time start, end, hash slice start, end), each as two ints
+// (high and low half: range_at); meta is an IntList:
 // time type, clause count, then per clause strategy, is_array, use_or, value type, exec_time,
-// hash function and collation (both 0 for a clause on time; see RuntimeClause).
+// hash function and collation (both 0 for a clause on time; see RuntimeClause), then, with lazy
+// plan copies only, two ints per child (see "Lazy plan copies").
 enum { kMetaTimeType = 0, kMetaClauseCount = 1, kMetaFirstClause = 2, kMetaPerClause = 7 };
 enum { kClauseExecTime = 4, kClauseHashProc = 5, kClauseHashCollation = 6 };
 constexpr int kRangesPerChild = 4;
@@ -60,11 +64,14 @@ const CustomScanMethods scan_methods = {
     pg::guarded<create_chunk_append_state>,
 };
 
-Const* int8_const(int64 v) {
-  return makeConst(INT8OID, -1, InvalidOid, sizeof(int64), Int64GetDatum(v), false, true);
+void append_range(List** ranges, int64 v) {
+  *ranges = lappend_int(lappend_int(*ranges, (int)(uint32)((uint64)v >> 32)), (int)(uint32)(uint64)v);
 }
 
-int64 int8_of(Node* n) { return DatumGetInt64(castNode(Const, n)->constvalue); }
+// The i-th int64 of ranges (kRangesPerChild per child).
+int64 range_at(List* ranges, int i) {
+  return (int64)(((uint64)(uint32)list_nth_int(ranges, 2 * i) << 32) | (uint64)(uint32)list_nth_int(ranges, 2 * i + 1));
+}
 
 // A scan's target list for the same columns of another range table entry: `from`'s plain Vars
 // (a `SELECT *`: most entries) copied flat with the new number, any other entry copied and
@@ -146,6 +153,62 @@ Plan* copy_child_plan(PlannerInfo* root, Plan* source, Index rti, Oid indexoid, 
   return &scan->scan.plan;
 }
 
+// Lazy plan copies (strata.enable_lazy_chunk_plan_copies). A row-store chunk planned as a copy of
+// another child's index scan (ChunkPlanCopy.lazy: an ordered LIMIT's chunks after the first) gets
+// in the plan only a stand-in: a SeqScan of its range table entry without target list or filter,
+// carrying the copy's estimates, which set_plan_references renumbers (its scanrelid) and numbers
+// (plan_node_id) at almost no cost, and which the plan's walkers see as a scan of the chunk (the
+// deferred locks of lazy_locks.cpp). The ChunkAppend makes the real copy from its source's finished
+// plan (renumbered from the source's entry to the stand-in's) when the executor first reads the
+// child, so the chunks the LIMIT never reaches cost neither the copy nor set_plan_references' pass
+// over it; whenever every child is initialized at executor start (EXPLAIN, instrumented runs,
+// statements other than plain SELECT: see begin_chunk_append) the copies are made then. Where
+// the stand-ins are: the plan's meta list, after the clauses, holds two ints per child (the
+// source's position among the children and the copy's index; -1 and 0 for other children).
+Plan* lazy_copy_stand_in(const Plan* source, Index rti, double ratio) {
+  SeqScan* stand_in = makeNode(SeqScan);
+  stand_in->scan.scanrelid = rti;
+  Plan* plan = &stand_in->scan.plan;
+  plan->plan_rows = clamp_row_est(source->plan_rows * ratio);
+  plan->startup_cost = source->startup_cost;
+  plan->total_cost = scaled_total_cost(source->startup_cost, source->total_cost, ratio);
+  plan->plan_width = source->plan_width;
+  return plan;
+}
+
+// The position in meta of the lazy copies' ints, and whether there are any.
+int lazy_copies_at(List* meta) { return kMetaFirstClause + list_nth_int(meta, kMetaClauseCount) * kMetaPerClause; }
+
+bool has_lazy_copies(const CustomScan* cscan) {
+  List* meta = (List*)linitial(cscan->custom_private);
+  return list_length(meta) > lazy_copies_at(meta);
+}
+
+// Child i's source position if it is a lazy copy's stand-in (and its index in *indexoid), else -1.
+int lazy_copy_source(const CustomScan* cscan, int i, Oid* indexoid) {
+  List* meta = (List*)linitial(cscan->custom_private);
+  const int at = lazy_copies_at(meta);
+  if (list_length(meta) <= at) return -1;
+  *indexoid = (Oid)list_nth_int(meta, at + 2 * i + 1);
+  return list_nth_int(meta, at + 2 * i);
+}
+
+// The plan of child i: the copy of its source's finished plan if it is a lazy copy's stand-in
+// (in the current memory context), the child's plan otherwise.
+Plan* child_plan(const CustomScan* cscan, int i) {
+  Plan* plan = (Plan*)list_nth(cscan->custom_plans, i);
+  Oid indexoid = InvalidOid;
+  const int source = lazy_copy_source(cscan, i, &indexoid);
+  if (source < 0) return plan;
+  Plan* copy = copy_child_plan(nullptr, (Plan*)list_nth(cscan->custom_plans, source),
+                               ((Scan*)plan)->scanrelid, indexoid, 1.0);
+  copy->plan_rows = plan->plan_rows;
+  copy->startup_cost = plan->startup_cost;
+  copy->total_cost = plan->total_cost;
+  copy->plan_node_id = plan->plan_node_id;
+  return copy;
+}
+
 Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist,
                         List* clauses, List* custom_plans) {
   CustomScan* cscan = makeNode(CustomScan);
@@ -153,22 +216,38 @@ Plan* plan_chunk_append(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_pat
   List* values = (List*)lsecond(best_path->custom_private);
   List* meta = (List*)lthird(best_path->custom_private);
   if (chunk_append_path_has_copies(best_path)) {
-    // Children planned as copies of another child's plan get theirs now, in reading order.
+    // Children planned as copies of another child's plan get theirs now, in reading order (a lazy
+    // copy a stand-in, see "Lazy plan copies" below).
     List* planned = custom_plans;
     custom_plans = NIL;
+    int* position = (int*)palloc(sizeof(int) * (list_length(planned) > 0 ? list_length(planned) : 1));
+    List* lazy = NIL;  // per child: the source's position and the index, or (-1, 0)
+    bool any_lazy = false;
     int next = 0;
     ListCell* lc;
     foreach (lc, (List*)lfourth(best_path->custom_private)) {
-      List* c = (List*)lfirst(lc);
-      if (c == NIL) {
+      const ChunkPlanCopy* c = (const ChunkPlanCopy*)lfirst(lc);
+      if (c == nullptr) {
+        position[next] = list_length(custom_plans);
         custom_plans = lappend(custom_plans, list_nth(planned, next++));
+        lazy = lappend_int(lappend_int(lazy, -1), 0);
         continue;
       }
-      Plan* source = (Plan*)list_nth(planned, intVal(list_nth(c, 2)));
-      custom_plans = lappend(custom_plans, copy_child_plan(root, source, (Index)intVal(linitial(c)),
-                                                           (Oid)intVal(lsecond(c)),
-                                                           DatumGetFloat8(((Const*)lfourth(c))->constvalue)));
+      const int source_at = c->source;
+      Plan* source = (Plan*)list_nth(planned, source_at);
+      const Index rti = c->rti;
+      const Oid indexoid = c->indexoid;
+      const double ratio = c->ratio;
+      if (c->lazy && IsA(source, IndexScan)) {
+        custom_plans = lappend(custom_plans, lazy_copy_stand_in(source, rti, ratio));
+        lazy = lappend_int(lappend_int(lazy, position[source_at]), (int)indexoid);
+        any_lazy = true;
+        continue;
+      }
+      custom_plans = lappend(custom_plans, copy_child_plan(root, source, rti, indexoid, ratio));
+      lazy = lappend_int(lappend_int(lazy, -1), 0);
     }
+    if (any_lazy) meta = list_concat(list_copy(meta), lazy);
   }
 
   // The children evaluate the restriction clauses and produce exactly our target list (they are
@@ -196,7 +275,8 @@ struct ChunkAppendState {
   CustomScanState css;
   PlanState** plans;  // the children that survived startup exclusion, in reading order (NULL
                       // until first read when their initialization is deferred)
-  Plan** subplans;    // their plans
+  Plan** subplans;    // their plans (a lazy copy's stand-in until it is initialized)
+  int* lazy_child;    // with lazy copies: each one's child number in the plan, else nullptr
   EState* estate;     // for deferred initialization
   int eflags;
   bool defer_init;    // initialize each child when it is first read
@@ -388,6 +468,7 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
   state->space_starts = (int64*)palloc0(sizeof(int64) * cap);
   state->space_ends = (int64*)palloc0(sizeof(int64) * cap);
   state->active = (bool*)palloc0(sizeof(bool) * cap);
+  state->lazy_child = state->defer_init && has_lazy_copies(cscan) ? (int*)palloc(sizeof(int) * cap) : nullptr;
   state->nplans = 0;
   state->excluded = excluded_before(cscan);
   state->current = 0;
@@ -399,10 +480,10 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
                                             ALLOCSET_SMALL_SIZES);
   node->custom_ps = NIL;
   for (int i = 0; i < nchildren; ++i) {
-    const int64 start = int8_of((Node*)list_nth(ranges, kRangesPerChild * i));
-    const int64 end = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 1));
-    const int64 space_start = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 2));
-    const int64 space_end = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 3));
+    const int64 start = range_at(ranges, kRangesPerChild * i);
+    const int64 end = range_at(ranges, kRangesPerChild * i + 1);
+    const int64 space_start = range_at(ranges, kRangesPerChild * i + 2);
+    const int64 space_end = range_at(ranges, kRangesPerChild * i + 3);
     if (state->has_startup &&
         !allowed.admits(start, end, space_start, space_end)) {
       state->excluded++;
@@ -413,9 +494,10 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
       state->excluded++;
       continue;
     }
-    Plan* child = (Plan*)list_nth(cscan->custom_plans, i);
+    Plan* child = state->defer_init ? (Plan*)list_nth(cscan->custom_plans, i) : child_plan(cscan, i);
     state->subplans[state->nplans] = child;
     state->plans[state->nplans] = nullptr;
+    if (state->lazy_child != nullptr) state->lazy_child[state->nplans] = i;
     if (!state->defer_init) {
       PlanState* ps = ExecInitNode(child, estate, eflags);
       state->plans[state->nplans] = ps;
@@ -434,6 +516,8 @@ void begin_chunk_append(CustomScanState* node, EState* estate, int eflags) {
 PlanState* child_state(ChunkAppendState* state, int i) {
   if (state->plans[i] == nullptr) {
     MemoryContext old = MemoryContextSwitchTo(state->estate->es_query_cxt);
+    if (state->lazy_child != nullptr)
+      state->subplans[i] = child_plan((CustomScan*)state->css.ss.ps.plan, state->lazy_child[i]);
     PlanState* ps = ExecInitNode(state->subplans[i], state->estate, state->eflags);
     state->plans[i] = ps;
     state->css.custom_ps = lappend(state->css.custom_ps, ps);
@@ -550,20 +634,17 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
 
   List* ranges = NIL;
   List* subpaths = NIL;
-  List* copies = NIL;  // per child: nullptr, or (rti, index, source, ratio) of a plan copy
+  List* copies = NIL;  // per child: nullptr, or its ChunkPlanCopy
   bool any_copy = false;
   double rows = 0;
   Cost total = 0;
   for (int i = 0; i < nchildren; ++i) {
-    ranges = lappend(ranges, int8_const(children[i].range_start));
-    ranges = lappend(ranges, int8_const(children[i].range_end));
-    ranges = lappend(ranges, int8_const(children[i].space_start));
-    ranges = lappend(ranges, int8_const(children[i].space_end));
+    append_range(&ranges, children[i].range_start);
+    append_range(&ranges, children[i].range_end);
+    append_range(&ranges, children[i].space_start);
+    append_range(&ranges, children[i].space_end);
     if (const ChunkPlanCopy* c = children[i].copy) {
-      copies = lappend(copies, list_make4(makeInteger((int)c->rti), makeInteger((int)c->indexoid),
-                                          makeInteger(c->source),
-                                          makeConst(FLOAT8OID, -1, InvalidOid, sizeof(float8),
-                                                    Float8GetDatum(c->ratio), false, FLOAT8PASSBYVAL)));
+      copies = lappend(copies, (void*)c);
       any_copy = true;
       rows += c->rows;
       total += c->total_cost;
@@ -632,6 +713,13 @@ CustomPath* chunk_append_path_over(const CustomPath* from, RelOptInfo* rel, Path
 
 bool is_chunk_append_plan(const CustomScan* cscan) { return cscan->methods == &scan_methods; }
 
+int chunk_append_range_children(List* ranges) { return list_length(ranges) / (2 * kRangesPerChild); }
+
+void chunk_append_child_range(List* ranges, int i, int64* start, int64* end) {
+  *start = range_at(ranges, kRangesPerChild * i);
+  *end = range_at(ranges, kRangesPerChild * i + 1);
+}
+
 bool chunk_append_path_has_copies(const CustomPath* path) { return list_length(path->custom_private) > 3; }
 
 bool chunk_append_excludes_at_startup(const CustomScan* cscan) {
@@ -669,10 +757,10 @@ bool* chunk_append_startup_survivors(const CustomScan* cscan, ParamListInfo para
     allowed.narrow(es, econtext, m, &hash, time_type);
   }
   for (int i = 0; i < nchildren; ++i) {
-    const int64 start = int8_of((Node*)list_nth(ranges, kRangesPerChild * i));
-    const int64 end = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 1));
-    const int64 space_start = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 2));
-    const int64 space_end = int8_of((Node*)list_nth(ranges, kRangesPerChild * i + 3));
+    const int64 start = range_at(ranges, kRangesPerChild * i);
+    const int64 end = range_at(ranges, kRangesPerChild * i + 1);
+    const int64 space_start = range_at(ranges, kRangesPerChild * i + 2);
+    const int64 space_end = range_at(ranges, kRangesPerChild * i + 3);
     keep[i] = allowed.admits(start, end, space_start, space_end);
   }
   FreeExprContext(econtext, true);
@@ -693,13 +781,16 @@ CustomScan* chunk_append_copy_keeping(const CustomScan* cscan, const bool* keep)
       excluded++;
       continue;
     }
-    plans = lappend(plans, list_nth(cscan->custom_plans, i));
-    for (int k = 0; k < kRangesPerChild; ++k) kept_ranges = lappend(kept_ranges, list_nth(ranges, kRangesPerChild * i + k));
+    plans = lappend(plans, child_plan(cscan, i));  // (a lazy copy made now: positions change)
+    for (int k = 0; k < 2 * kRangesPerChild; ++k)
+      kept_ranges = lappend_int(kept_ranges, list_nth_int(ranges, 2 * kRangesPerChild * i + k));
     if (deferred != NIL) kept_deferred = lappend(kept_deferred, list_nth(deferred, i));
   }
   copy->custom_plans = plans;
   // The children left out count as excluded at startup (EXPLAIN).
-  copy->custom_private = list_make4(linitial(cscan->custom_private), kept_ranges, kept_deferred,
+  List* meta = (List*)linitial(cscan->custom_private);
+  if (has_lazy_copies(cscan)) meta = list_truncate(list_copy(meta), lazy_copies_at(meta));
+  copy->custom_private = list_make4(meta, kept_ranges, kept_deferred,
                                     makeInteger(excluded + excluded_before(cscan)));
   return copy;
 }

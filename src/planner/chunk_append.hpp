@@ -19,6 +19,10 @@ namespace strata {
 // for the chunk's range table entry `rti` and its index of the same definition `indexoid`, with
 // rows and costs scaled by `ratio` (the sizes' ratio); for a compressed chunk, a copy of the
 // template's ColumnarScan with `indexoid` its companion table (planner.hpp, compressed_copy_*).
+// A `lazy` copy (strata.enable_lazy_chunk_plan_copies; a row-store index scan's copy) is made
+// only when the executor first reads the child: the plan holds a stand-in for it (see "Lazy plan
+// copies" in chunk_append.cpp), so the chunks an ordered LIMIT never reaches cost neither the copy
+// nor set_plan_references' pass over it.
 struct ChunkPlanCopy {
   Index rti;
   Oid indexoid;
@@ -27,7 +31,11 @@ struct ChunkPlanCopy {
   double rows;
   Cost startup_cost;
   Cost total_cost;
+  bool lazy;
 };
+
+// Setting strata.enable_lazy_chunk_plan_copies (registered by src/hooks/init.cpp).
+extern bool guc_enable_lazy_chunk_plan_copies;
 
 // A child of the append: a path over one chunk (or, with `path` nullptr, a copy of another
 // child's plan), the chunk's range on the internal axis and its slice of the hash dimension
@@ -50,6 +58,10 @@ CustomPath* chunk_append_path_create(PlannerInfo* root, RelOptInfo* rel, ChunkAp
                                      ParamPathInfo* param_info, Path* costs_from);
 
 bool is_chunk_append_path(const Path* path);
+// The children's ranges as a ChunkAppend path (and plan) carries them (the first element of the
+// path's custom_private): how many children, and child i's time range on the internal axis.
+int chunk_append_range_children(List* ranges);
+void chunk_append_child_range(List* ranges, int i, int64* start, int64* end);
 // Whether some children of the ChunkAppend path are plan copies (ChunkPlanCopy): such a path has no
 // path for each child (chunk_append_path_over refuses it).
 bool chunk_append_path_has_copies(const CustomPath* path);

@@ -383,9 +383,32 @@ bool all_chunks_end_by(List* chunks, int64 end) {
   return true;
 }
 
-// Adds the range table entry and AppendRelInfo for one chunk; returns its RT index.
+// Whether the chunk's columns are the hypertable's in the same places (names, types, typmods and
+// collations, none dropped): make_append_rel_info's translation would be the identity.
+bool same_column_places(TupleDesc parent, TupleDesc chunk) {
+  if (parent->natts != chunk->natts) return false;
+  for (int i = 0; i < parent->natts; ++i) {
+    const Form_pg_attribute p = TupleDescAttr(parent, i);
+    const Form_pg_attribute c = TupleDescAttr(chunk, i);
+    if (p->attisdropped || c->attisdropped || p->atttypid != c->atttypid || p->atttypmod != c->atttypmod ||
+        p->attcollation != c->attcollation || strcmp(NameStr(p->attname), NameStr(c->attname)) != 0)
+      return false;
+  }
+  return true;
+}
+
+bool selects_whole_row(const RangeTblEntry* rte) {
+  const int whole_row = InvalidAttrNumber - FirstLowInvalidHeapAttributeNumber;
+  return bms_is_member(whole_row, rte->selectedCols) || bms_is_member(whole_row, rte->insertedCols) ||
+         bms_is_member(whole_row, rte->updatedCols) || bms_is_member(whole_row, rte->extraUpdatedCols);
+}
+
+// Adds the range table entry and AppendRelInfo for one chunk; returns its RT index. With
+// `defer_appinfo` (chunks an ordered LIMIT may plan as copies, which need no AppendRelInfo), a
+// chunk whose columns are the hypertable's in the same places gets none yet: ensure_chunk_appinfo
+// adds it if the chunk is planned after all.
 Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_rti,
-                    Relation parent_rel, Oid chunk_relid) {
+                    Relation parent_rel, Oid chunk_relid, bool defer_appinfo) {
   Relation child_rel = table_open(chunk_relid, NoLock);
   RangeTblEntry* rte = makeNode(RangeTblEntry);
   memcpy(rte, parent_rte, sizeof(RangeTblEntry));
@@ -400,6 +423,14 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
   root->parse->rtable = lappend(root->parse->rtable, rte);
   Index rti = list_length(root->parse->rtable);
 
+  if (defer_appinfo && !selects_whole_row(parent_rte) &&
+      same_column_places(RelationGetDescr(parent_rel), RelationGetDescr(child_rel))) {
+    translate_chunk_columns(parent_rte, rte, nullptr, true);
+    rte->alias = rte->eref = parent_rte->eref;
+    root->simple_rte_array[rti] = rte;
+    table_close(child_rel, NoLock);
+    return rti;
+  }
   AppendRelInfo* appinfo = make_append_rel_info(parent_rel, child_rel, parent_rti, rti);
   root->append_rel_list = lappend(root->append_rel_list, appinfo);
   // Column aliases as the query named the hypertable's columns, so EXPLAIN prints the same
@@ -438,6 +469,75 @@ Index add_chunk_rte(PlannerInfo* root, RangeTblEntry* parent_rte, Index parent_r
   return rti;
 }
 
+// The chunk's target list: the hypertable's translated. When every entry is a plain column of the
+// hypertable (a user column, the usual case), each is the chunk's translated Var copied, as
+// adjust_appendrel_attrs makes it, without its mutator's walk; anything else goes through it.
+List* translate_child_target(PlannerInfo* root, RelOptInfo* parent, AppendRelInfo* appinfo) {
+  List* exprs = parent->reltarget->exprs;
+  ListCell* lc;
+  foreach (lc, exprs) {
+    const Var* v = (const Var*)lfirst(lc);
+    if (!IsA(v, Var) || v->varno != (int)appinfo->parent_relid || v->varlevelsup != 0 || v->varattno <= 0 ||
+        v->varattno > list_length(appinfo->translated_vars) || list_nth(appinfo->translated_vars, v->varattno - 1) == nullptr)
+      return (List*)adjust_appendrel_attrs(root, (Node*)exprs, 1, &appinfo);
+  }
+  List* out = NIL;
+  foreach (lc, exprs)
+    out = lappend(out, copyObjectImpl(list_nth(appinfo->translated_vars, ((const Var*)lfirst(lc))->varattno - 1)));
+  return out;
+}
+
+// The AppendRelInfo add_chunk_rte deferred, for a chunk planned after all.
+void ensure_chunk_appinfo(PlannerInfo* root, Index parent_rti, Relation parent_rel, Index rti) {
+  if (root->append_rel_array[rti] != nullptr) return;
+  Relation child_rel = table_open(root->simple_rte_array[rti]->relid, NoLock);
+  AppendRelInfo* appinfo = make_append_rel_info(parent_rel, child_rel, parent_rti, rti);
+  table_close(child_rel, NoLock);
+  root->append_rel_list = lappend(root->append_rel_list, appinfo);
+  root->append_rel_array[rti] = appinfo;
+}
+
+// The chunk's restrictions: the hypertable's (`quals`) translated to the chunk's columns, as
+// build_simple_rel's apply_child_basequals gives an inheritance child, but without its per-clause
+// eval_const_expressions and make_restrictinfo (a third of building the chunk's rel): the
+// RestrictInfos translated as PostgreSQL translates a child's join clauses (adjust_appendrel_attrs),
+// then their join-only markings cleared as make_restrictinfo leaves them. The hypertable's clauses
+// were folded already; a chunk's Var translation (other column numbers, a whole-row conversion)
+// gives nothing more to fold. A constant clause (contradicting equalities, say) acts as there: a
+// false or null one makes the chunk empty (dummy), a true one is dropped.
+void translate_child_quals(PlannerInfo* root, List* quals, RelOptInfo* child) {
+  AppendRelInfo* appinfo = root->append_rel_array[child->relid];
+  List* kept = quals;
+  ListCell* lc;
+  foreach (lc, quals) {
+    const Const* c = (const Const*)((RestrictInfo*)lfirst(lc))->clause;
+    if (!IsA(c, Const)) continue;
+    if (c->constisnull || !DatumGetBool(c->constvalue)) {
+      child->baserestrictinfo = NIL;
+      mark_dummy_rel(child);
+      return;
+    }
+    if (kept == quals) kept = list_copy(quals);
+    kept = list_delete_ptr(kept, lfirst(lc));
+  }
+  List* translated = (List*)adjust_appendrel_attrs(root, (Node*)kept, 1, &appinfo);
+  Index min_security = UINT_MAX;
+  foreach (lc, translated) {
+    RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
+    rinfo->parent_ec = nullptr;
+    rinfo->left_ec = nullptr;
+    rinfo->right_ec = nullptr;
+    rinfo->outer_is_left = false;
+    rinfo->mergeopfamilies = NIL;
+    rinfo->hashjoinoperator = InvalidOid;
+    rinfo->left_hasheqoperator = InvalidOid;
+    rinfo->right_hasheqoperator = InvalidOid;
+    min_security = std::min(min_security, rinfo->security_level);
+  }
+  child->baserestrictinfo = translated;
+  child->baserestrict_min_security = min_security;
+}
+
 // Sizes and paths for one chunk, as set_append_rel_size / set_plain_rel_pathlist do for an
 // inheritance child. Returns false if the chunk turned out empty (dummy).
 [[noreturn]] void refuse_compressed_chunk(const ChunkInfo* chunk) {
@@ -472,6 +572,7 @@ struct ChunkPlanTemplate {
   bool clonable;    // its surviving paths can be rebuilt on a sibling (template_paths_clonable)
   List* time_positions;  // positions in its baserestrictinfo of the clauses on the time column
   Selectivity time_selectivity;  // their selectivity on the template
+  bool last = false;  // the chunk being planned is the last: it is no template for any
 };
 
 void collect_bitmap_indexes(Path* bitmapqual, List** used) {
@@ -818,8 +919,7 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
   if (IS_DUMMY_REL(child)) return false;
   AppendRelInfo* appinfo = root->append_rel_array[child->relid];
   child->joininfo = (List*)adjust_appendrel_attrs(root, (Node*)parent->joininfo, 1, &appinfo);
-  child->reltarget->exprs =
-      (List*)adjust_appendrel_attrs(root, (Node*)parent->reltarget->exprs, 1, &appinfo);
+  child->reltarget->exprs = translate_child_target(root, parent, appinfo);
   if (parent->has_eclass_joins || has_useful_pathkeys(root, parent))
     add_child_rel_equivalences(root, appinfo, parent, child);
   child->has_eclass_joins = parent->has_eclass_joins;
@@ -893,7 +993,7 @@ bool plan_chunk_rel(PlannerInfo* root, RelOptInfo* parent, RelOptInfo* child, bo
     root->query_pathkeys = query_pathkeys;
   }
   set_cheapest(child);
-  if (guc_enable_chunk_index_sharing && rowstore && (tmpl->rel == nullptr || other_coverage) &&
+  if (guc_enable_chunk_index_sharing && rowstore && !tmpl->last && (tmpl->rel == nullptr || other_coverage) &&
       child->tuples > 0 && child->indexlist != NIL) {
     tmpl->rel = child;
     tmpl->used = NIL;
@@ -1355,12 +1455,14 @@ bool copyable_restrictions(RelOptInfo* parent, const Hypertable* ht, RelOptInfo*
   *covering = clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end);
   if (list_length(child->baserestrictinfo) != list_length(parent->baserestrictinfo) - bms_num_members(*covering))
     return false;
-  Bitmapset* attnos = nullptr;
-  pull_varattnos((Node*)child->reltarget->exprs, child->relid, &attnos);
+  // (a walk for a whole-row Var, attno 0, without collecting every column read)
+  ReadsColumn whole_row{child->relid, InvalidAttrNumber};
   ListCell* lc;
+  foreach (lc, child->reltarget->exprs)
+    if (reads_column_walker((Node*)lfirst(lc), &whole_row)) return false;
   foreach (lc, child->baserestrictinfo)
-    pull_varattnos((Node*)((RestrictInfo*)lfirst(lc))->clause, child->relid, &attnos);
-  return !bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attnos);
+    if (reads_column_walker((Node*)((RestrictInfo*)lfirst(lc))->clause, &whole_row)) return false;
+  return true;
 }
 
 Path* plan_copy_template(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht, RelOptInfo* child,
@@ -1569,12 +1671,21 @@ const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const 
                  clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end, &src.covering_cache)))
     return nullptr;
   const List* tv = root->append_rel_array[src.rel->relid]->translated_vars;
-  const List* cv = root->append_rel_array[rti]->translated_vars;
-  if (list_length(tv) != list_length(cv)) return nullptr;
-  for (int i = 0; i < list_length(tv); ++i) {
-    const Var* a = (const Var*)list_nth(tv, i);
-    const Var* b = (const Var*)list_nth(cv, i);
-    if ((a == nullptr) != (b == nullptr) || (a != nullptr && a->varattno != b->varattno)) return nullptr;
+  if (root->append_rel_array[rti] == nullptr) {
+    // (the chunk's columns are the hypertable's in the same places, add_chunk_rte: the template's
+    // must be too)
+    for (int i = 0; i < list_length(tv); ++i) {
+      const Var* a = (const Var*)list_nth(tv, i);
+      if (a == nullptr || a->varattno != i + 1) return nullptr;
+    }
+  } else {
+    const List* cv = root->append_rel_array[rti]->translated_vars;
+    if (list_length(tv) != list_length(cv)) return nullptr;
+    for (int i = 0; i < list_length(tv); ++i) {
+      const Var* a = (const Var*)list_nth(tv, i);
+      const Var* b = (const Var*)list_nth(cv, i);
+      if ((a == nullptr) != (b == nullptr) || (a != nullptr && a->varattno != b->varattno)) return nullptr;
+    }
   }
   Oid companion;
   double cratio;
@@ -1598,7 +1709,11 @@ const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const 
   const Oid index = matching_chunk_index(chunk->relid, indexinfo, position);
   if (!OidIsValid(index)) return nullptr;
   // (never analyzed or vacuumed: as big as the template)
-  return new_plan_copy(rti, index, src, reltuples >= 0 ? std::max(reltuples, 1.0) / src.rel->tuples : 1.0);
+  ChunkPlanCopy* copy =
+      (ChunkPlanCopy*)new_plan_copy(rti, index, src, reltuples >= 0 ? std::max(reltuples, 1.0) / src.rel->tuples : 1.0);
+  // (an ordered LIMIT's copy of a row-store index scan: made when the executor first reads it)
+  copy->lazy = guc_enable_lazy_chunk_plan_copies;
+  return copy;
 }
 
 // The hypertable's one path when some chunks are plan copies: the ordered ChunkAppend over the
@@ -1688,7 +1803,7 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
     Index* rtis = (Index*)palloc(sizeof(Index) * nchunks);
     bool* dmls = (bool*)palloc(sizeof(bool) * nchunks);
     for (int k = 0; k < nchunks; ++k) {
-      rtis[k] = add_chunk_rte(root, rte, rti, parent_rel, ((ChunkInfo*)list_nth(chunks, k))->relid);
+      rtis[k] = add_chunk_rte(root, rte, rti, parent_rel, ((ChunkInfo*)list_nth(chunks, k))->relid, copies_allowed);
       dmls[k] = register_dml_chunk(root, rti, rtis[k], root->simple_rte_array[rtis[k]]);
     }
     if (tail_copies) {
@@ -1716,16 +1831,20 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
         have_unwatermarked = true;
       }
       List* const parent_quals = rel->baserestrictinfo;
-      if (satisfied) rel->baserestrictinfo = unwatermarked;
-      // (an error while building ends planning, which discards the rel: no need to restore it then)
+      // (built without the parent's restrictions, which translate_child_quals gives it; an error
+      // while building ends planning, which discards the rel: no need to restore it then)
+      rel->baserestrictinfo = NIL;
+      ensure_chunk_appinfo(root, rti, parent_rel, child_rti);
       RelOptInfo* child = build_simple_rel(root, child_rti, rel);
       rel->baserestrictinfo = parent_quals;
+      translate_child_quals(root, satisfied ? unwatermarked : parent_quals, child);
       drop_clauses_covering_chunk(child, ht, c->range_start, c->range_end,
                                   root->append_rel_array[child_rti]->translated_vars);
       // With run-time clauses, ChunkAppend (which is not parallel-aware) must get the chance to
       // exclude chunks: the chunks' partial paths are made only for a partial ChunkAppend
       // (use_partial_chunk_append), never for an Append that would compete with it.
       Var* time_var = (Var*)list_nth(root->append_rel_array[child_rti]->translated_vars, ht->time_attno - 1);
+      tmpl.last = k == nchunks - 1;
       if (!plan_chunk_rel(root, rel, child, runtime == NIL || parallel_runtime, c, dml, time_order, time_var->varattno,
                           &tmpl, &ctmpl))
         continue;
@@ -1873,9 +1992,10 @@ double chunk_append_buckets(const CustomPath* path, double width) {
   List* ranges = (List*)linitial(path->custom_private);
   double buckets = 0;
   int64 prev_start = 0;
-  for (int i = 0; i + 3 < list_length(ranges); i += 4) {
-    const int64 start = DatumGetInt64(((Const*)list_nth(ranges, i))->constvalue);
-    const int64 end = DatumGetInt64(((Const*)list_nth(ranges, i + 1))->constvalue);
+  const int n = chunk_append_range_children(ranges);
+  for (int i = 0; i < n; ++i) {
+    int64 start, end;
+    chunk_append_child_range(ranges, i, &start, &end);
     if (end <= start || start == core::kOpenStart || end == core::kOpenEnd) return -1;
     if (i > 0 && start == prev_start) continue;  // (a hash slice of the same range)
     prev_start = start;
