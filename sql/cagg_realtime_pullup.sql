@@ -132,3 +132,45 @@ DROP MATERIALIZED VIEW prs_daily;
 DROP TABLE prs;
 REVOKE CREATE ON SCHEMA public FROM pullup_owner;
 DROP ROLE pullup_owner;
+
+-- A user table whose row security policy has the watermark clause's shape (`col = f()`), a member of
+-- a UNION ALL: left alone by the handlers of pulled-up members, here and in a database without the
+-- extension (where strata's library is loaded all the same and must look nothing up).
+SELECT current_database() AS regress_db \gset
+CREATE ROLE pullup_reader;
+CREATE FUNCTION cur_tenant() RETURNS int LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN 1; END $$;
+CREATE TABLE ten1 (tenant int, v int);
+CREATE TABLE ten2 (tenant int, v int);
+INSERT INTO ten1 VALUES (1, 10), (2, 20);
+INSERT INTO ten2 VALUES (1, 30), (2, 40);
+ALTER TABLE ten1 ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_tenant ON ten1 USING (tenant = cur_tenant());
+GRANT SELECT ON ten1, ten2 TO pullup_reader;
+SET ROLE pullup_reader;
+SELECT * FROM ten1 UNION ALL SELECT * FROM ten2 ORDER BY 1, 2;
+RESET ROLE;
+DROP TABLE ten1, ten2;
+DROP FUNCTION cur_tenant();
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS strata_pullup_noext_test;
+CREATE DATABASE strata_pullup_noext_test;
+\c strata_pullup_noext_test
+SELECT count(*) AS strata_installed FROM pg_extension WHERE extname = 'strata';
+CREATE FUNCTION cur_tenant() RETURNS int LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN 1; END $$;
+CREATE TABLE ten1 (tenant int, v int);
+CREATE TABLE ten2 (tenant int, v int);
+INSERT INTO ten1 VALUES (1, 10), (2, 20);
+INSERT INTO ten2 VALUES (1, 30), (2, 40);
+ALTER TABLE ten1 ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_tenant ON ten1 USING (tenant = cur_tenant());
+GRANT SELECT ON ten1, ten2 TO pullup_reader;
+SET ROLE pullup_reader;
+SELECT * FROM ten1 UNION ALL SELECT * FROM ten2 ORDER BY 1, 2;
+SET strata.enable_realtime_pullup = off;
+SELECT * FROM ten1 UNION ALL SELECT * FROM ten2 ORDER BY 1, 2;
+RESET strata.enable_realtime_pullup;
+RESET ROLE;
+\c :regress_db
+SET client_min_messages = warning;
+DROP DATABASE strata_pullup_noext_test;
+DROP ROLE pullup_reader;

@@ -27,6 +27,7 @@
 
 #include "catalog/hypertables.hpp"
 #include "catalog/registry.hpp"
+#include "planner/planner.hpp"
 #include "planner/restrict.hpp"
 
 extern "C" {
@@ -187,9 +188,13 @@ bool has_set_operations(Query* q) {
 }
 
 // Whether the range table entry carries the watermark clause that pull_up_realtime_materialized_side
-// moved (its only security qual; preprocess_expression makes it an implicit-AND list).
+// moved (its only security qual; preprocess_expression makes it an implicit-AND list). Only a
+// hypertable strata has taken over can be one: a user table with a row security policy of the same
+// shape (`col = f()`) is left alone, and in a database without the extension nothing is looked up.
 bool is_realtime_member_rte(const RangeTblEntry* rte) {
-  if (rte->rtekind != RTE_RELATION || list_length(rte->securityQuals) != 1) return false;
+  if (rte->rtekind != RTE_RELATION || list_length(rte->securityQuals) != 1 || !rte_is_taken_over_hypertable(rte) ||
+      !extension_is_active())
+    return false;
   Node* qual = (Node*)linitial(rte->securityQuals);
   if (IsA(qual, List)) {
     if (list_length((List*)qual) != 1) return false;
@@ -212,7 +217,9 @@ bool realtime_member_needs_no_indexes(PlannerInfo* root, Oid relid, RelOptInfo* 
 }
 
 void level_realtime_member_quals(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
-  if (rte->securityQuals == NIL || rel->reloptkind != RELOPT_OTHER_MEMBER_REL || !is_realtime_member_rte(rte)) return;
+  if (!guc_enable_realtime_pullup || rte->securityQuals == NIL || rel->reloptkind != RELOPT_OTHER_MEMBER_REL ||
+      !is_realtime_member_rte(rte))
+    return;
   ListCell* lc;
   foreach (lc, rel->baserestrictinfo) {
     RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
@@ -223,8 +230,8 @@ void level_realtime_member_quals(PlannerInfo* root, RelOptInfo* rel, Index rti, 
 }
 
 void gather_realtime_member(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
-  if (rte->securityQuals == NIL || rel->reloptkind != RELOPT_OTHER_MEMBER_REL || rel->partial_pathlist == NIL ||
-      !rel->consider_parallel || !is_realtime_member_rte(rte))
+  if (!guc_enable_realtime_pullup || rte->securityQuals == NIL || rel->reloptkind != RELOPT_OTHER_MEMBER_REL ||
+      rel->partial_pathlist == NIL || !rel->consider_parallel || !is_realtime_member_rte(rte))
     return;
   generate_useful_gather_paths(root, rel, false);
 }
