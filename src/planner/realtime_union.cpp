@@ -22,7 +22,11 @@
 // can leak (contain_leaked_vars): the quals of every query level but the view's own branches,
 // the target lists of sub-queries (pulled up, their expressions replace Vars in outer quals), and
 // no SQL function in FROM (inlined later, bringing its quals along); otherwise the view is planned
-// as before. With only leakproof quals the security levels change no planning decision.
+// as before. With only leakproof quals the security levels change almost no planning decision:
+// index quals and equivalence classes are used as before; but order_qual_clauses puts the
+// watermark clause ahead of a leakproof qual of a higher level that costs 10 operators or more
+// (the order in which a scan evaluates its quals, not which rows it returns), where
+// level_realtime_member_quals has not set the member's levels to 0.
 #include "planner/realtime_union.hpp"
 
 #include "catalog/hypertables.hpp"
