@@ -51,10 +51,12 @@ bool guc_enable_realtime_pullup = true;
 
 namespace {
 
+bool target_list_leaks(List* tlist);
+
 // The materialized branch of a real-time aggregate's view: the left leaf of a UNION ALL whose
 // query reads one table (not ONLY, no row security) under exactly one comparison of a column with
-// cagg_watermark(...) (the view writes `bucket < cagg_watermark(...)`). Returns the leaf's query, or
-// nullptr.
+// cagg_watermark(...) (the view writes `bucket < cagg_watermark(...)`), with a select list that cannot
+// leak. Returns the leaf's query, or nullptr.
 Query* realtime_materialized_leaf(Query* q) {
   auto* op = (SetOperationStmt*)q->setOperations;
   if (!IsA(op, SetOperationStmt) || op->op != SETOP_UNION || !op->all || !IsA(op->larg, RangeTblRef)) return nullptr;
@@ -80,6 +82,9 @@ Query* realtime_materialized_leaf(Query* q) {
   Var* var = (Var*)linitial(cmp->args);
   if (var->varno != 1 || var->varlevelsup != 0 || var->varattno <= 0) return nullptr;
   if (!is_cagg_watermark((Node*)lsecond(cmp->args))) return nullptr;
+  // (the view's select list holds plain columns; a hand-written one that can leak would put its
+  // expressions into the outer quals at a level above the watermark clause's)
+  if (target_list_leaks(leaf->targetList)) return nullptr;
   return leaf;
 }
 
