@@ -214,14 +214,8 @@ DROP ROLE pullup_owner;
 -- extension (where strata's library is loaded all the same and must look nothing up).
 SELECT current_database() AS regress_db \gset
 CREATE ROLE pullup_reader;
-CREATE FUNCTION cur_tenant() RETURNS int LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN 1; END $$;
-CREATE TABLE ten1 (tenant int, v int);
-CREATE TABLE ten2 (tenant int, v int);
-INSERT INTO ten1 VALUES (1, 10), (2, 20);
-INSERT INTO ten2 VALUES (1, 30), (2, 40);
-ALTER TABLE ten1 ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own_tenant ON ten1 USING (tenant = cur_tenant());
-GRANT SELECT ON ten1, ten2 TO pullup_reader;
+\set tenant_tables 'CREATE FUNCTION cur_tenant() RETURNS int LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN 1; END $$; CREATE TABLE ten1 (tenant int, v int); CREATE TABLE ten2 (tenant int, v int); INSERT INTO ten1 VALUES (1, 10), (2, 20); INSERT INTO ten2 VALUES (1, 30), (2, 40); ALTER TABLE ten1 ENABLE ROW LEVEL SECURITY; CREATE POLICY own_tenant ON ten1 USING (tenant = cur_tenant()); GRANT SELECT ON ten1, ten2 TO pullup_reader;'
+:tenant_tables
 SET ROLE pullup_reader;
 SELECT * FROM ten1 UNION ALL SELECT * FROM ten2 ORDER BY 1, 2;
 RESET ROLE;
@@ -232,14 +226,7 @@ DROP DATABASE IF EXISTS strata_pullup_noext_test;
 CREATE DATABASE strata_pullup_noext_test;
 \c strata_pullup_noext_test
 SELECT count(*) AS strata_installed FROM pg_extension WHERE extname = 'strata';
-CREATE FUNCTION cur_tenant() RETURNS int LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN 1; END $$;
-CREATE TABLE ten1 (tenant int, v int);
-CREATE TABLE ten2 (tenant int, v int);
-INSERT INTO ten1 VALUES (1, 10), (2, 20);
-INSERT INTO ten2 VALUES (1, 30), (2, 40);
-ALTER TABLE ten1 ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own_tenant ON ten1 USING (tenant = cur_tenant());
-GRANT SELECT ON ten1, ten2 TO pullup_reader;
+:tenant_tables
 SET ROLE pullup_reader;
 SELECT * FROM ten1 UNION ALL SELECT * FROM ten2 ORDER BY 1, 2;
 SET strata.enable_realtime_pullup = off;
