@@ -171,6 +171,8 @@ bool mark_walker(Node* node, void* context) {
 
 }  // namespace
 
+bool rte_is_taken_over_hypertable(const RangeTblEntry* rte) { return rte_is_marked(rte); }
+
 void mark_hypertable_rtes(const pg::PlannerCall* call) {
   Query* parse = call->parse;
   if (!guc_enable_chunk_exclusion || parse->commandType == CMD_UTILITY || !extension_is_active()) return;

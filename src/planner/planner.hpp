@@ -41,6 +41,9 @@ void mark_hypertable_rtes(const pg::PlannerCall* call);
 // indexes; for every taken-over hypertable that is the target of UPDATE/DELETE/MERGE or row-locked,
 // adds the junk columns its chunks need (dml.hpp).
 void take_over_late_rte(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel);
+// Whether the range table entry is a hypertable that strata has taken over (marked by
+// mark_hypertable_rtes or take_over_late_rte; only in a database with the extension active).
+bool rte_is_taken_over_hypertable(const RangeTblEntry* rte);
 // set_rel_pathlist: plans a marked hypertable as an append of the chunks its restrictions can
 // match (Append, MergeAppend or ChunkAppend paths).
 void expand_hypertable_rel(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte);

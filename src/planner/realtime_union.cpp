@@ -22,11 +22,16 @@
 // can leak (contain_leaked_vars): the quals of every query level but the view's own branches,
 // the target lists of sub-queries (pulled up, their expressions replace Vars in outer quals), and
 // no SQL function in FROM (inlined later, bringing its quals along); otherwise the view is planned
-// as before. With only leakproof quals the security levels change no planning decision.
+// as before. With only leakproof quals the security levels change almost no planning decision:
+// index quals and equivalence classes are used as before; but order_qual_clauses puts the
+// watermark clause ahead of a leakproof qual of a higher level that costs 10 operators or more
+// (the order in which a scan evaluates its quals, not which rows it returns), where
+// level_realtime_member_quals has not set the member's levels to 0.
 #include "planner/realtime_union.hpp"
 
 #include "catalog/hypertables.hpp"
 #include "catalog/registry.hpp"
+#include "planner/planner.hpp"
 #include "planner/restrict.hpp"
 
 extern "C" {
@@ -46,10 +51,12 @@ bool guc_enable_realtime_pullup = true;
 
 namespace {
 
+bool target_list_leaks(List* tlist);
+
 // The materialized branch of a real-time aggregate's view: the left leaf of a UNION ALL whose
 // query reads one table (not ONLY, no row security) under exactly one comparison of a column with
-// cagg_watermark(...) (the view writes `bucket < cagg_watermark(...)`). Returns the leaf's query, or
-// nullptr.
+// cagg_watermark(...) (the view writes `bucket < cagg_watermark(...)`), with a select list that cannot
+// leak. Returns the leaf's query, or nullptr.
 Query* realtime_materialized_leaf(Query* q) {
   auto* op = (SetOperationStmt*)q->setOperations;
   if (!IsA(op, SetOperationStmt) || op->op != SETOP_UNION || !op->all || !IsA(op->larg, RangeTblRef)) return nullptr;
@@ -75,6 +82,9 @@ Query* realtime_materialized_leaf(Query* q) {
   Var* var = (Var*)linitial(cmp->args);
   if (var->varno != 1 || var->varlevelsup != 0 || var->varattno <= 0) return nullptr;
   if (!is_cagg_watermark((Node*)lsecond(cmp->args))) return nullptr;
+  // (the view's select list holds plain columns; a hand-written one that can leak would put its
+  // expressions into the outer quals at a level above the watermark clause's)
+  if (target_list_leaks(leaf->targetList)) return nullptr;
   return leaf;
 }
 
@@ -187,9 +197,13 @@ bool has_set_operations(Query* q) {
 }
 
 // Whether the range table entry carries the watermark clause that pull_up_realtime_materialized_side
-// moved (its only security qual; preprocess_expression makes it an implicit-AND list).
+// moved (its only security qual; preprocess_expression makes it an implicit-AND list). Only a
+// hypertable strata has taken over can be one: a user table with a row security policy of the same
+// shape (`col = f()`) is left alone, and in a database without the extension nothing is looked up.
 bool is_realtime_member_rte(const RangeTblEntry* rte) {
-  if (rte->rtekind != RTE_RELATION || list_length(rte->securityQuals) != 1) return false;
+  if (rte->rtekind != RTE_RELATION || list_length(rte->securityQuals) != 1 || !rte_is_taken_over_hypertable(rte) ||
+      !extension_is_active())
+    return false;
   Node* qual = (Node*)linitial(rte->securityQuals);
   if (IsA(qual, List)) {
     if (list_length((List*)qual) != 1) return false;
@@ -212,7 +226,9 @@ bool realtime_member_needs_no_indexes(PlannerInfo* root, Oid relid, RelOptInfo* 
 }
 
 void level_realtime_member_quals(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
-  if (rte->securityQuals == NIL || rel->reloptkind != RELOPT_OTHER_MEMBER_REL || !is_realtime_member_rte(rte)) return;
+  if (!guc_enable_realtime_pullup || rte->securityQuals == NIL || rel->reloptkind != RELOPT_OTHER_MEMBER_REL ||
+      !is_realtime_member_rte(rte))
+    return;
   ListCell* lc;
   foreach (lc, rel->baserestrictinfo) {
     RestrictInfo* rinfo = (RestrictInfo*)lfirst(lc);
@@ -223,8 +239,8 @@ void level_realtime_member_quals(PlannerInfo* root, RelOptInfo* rel, Index rti, 
 }
 
 void gather_realtime_member(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
-  if (rte->securityQuals == NIL || rel->reloptkind != RELOPT_OTHER_MEMBER_REL || rel->partial_pathlist == NIL ||
-      !rel->consider_parallel || !is_realtime_member_rte(rte))
+  if (!guc_enable_realtime_pullup || rte->securityQuals == NIL || rel->reloptkind != RELOPT_OTHER_MEMBER_REL ||
+      rel->partial_pathlist == NIL || !rel->consider_parallel || !is_realtime_member_rte(rte))
     return;
   generate_useful_gather_paths(root, rel, false);
 }
