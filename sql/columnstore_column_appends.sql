@@ -1,8 +1,9 @@
 -- strata.compression_column_appends: compress_chunk keeps a batch's rows column by column and
--- hands each column to the batch builder in one call when the batch is cut, instead of handing
--- the builder each row as it comes. The batches (companion rows) are the same bytes either way,
--- whatever the types, NULLs, toasted values, dropped and added columns, blooms, min/max and
--- shared dictionaries; and the rows come back as they were.
+-- hands each column to the batch builder every 128 rows, when the batch is cut and when a
+-- dictionary group starts, instead of handing the builder each row as it comes. The batches
+-- (companion rows) are the same bytes either way, whatever the types, NULLs, toasted values,
+-- dropped and added columns, blooms, min/max and shared dictionaries; and the rows come back as
+-- they were.
 SET TimeZone = 'UTC';
 CREATE SCHEMA cs_colapp;
 SET search_path = cs_colapp, public;
