@@ -1,7 +1,7 @@
 -- strata.compression_statistics_overlap: the column statistics of a never-analyzed chunk, taken
 -- from the rows compress_chunk holds in memory, are computed column by column while the encoding
--- thread is busy with a batch (when the backend would wait for it), not before the batches are
--- written. The statistics are the same either way (every row is sampled in a chunk this small).
+-- thread is busy with a batch (when the backend would wait for it), not all after the last batch
+-- (off). The statistics are the same either way (every row is sampled in a chunk this small).
 SET TimeZone = 'UTC';
 CREATE SCHEMA cs_sto;
 SET search_path = cs_sto, public;
@@ -24,7 +24,7 @@ CREATE FUNCTION chunk_stats(ch regclass) RETURNS TABLE (attname name, stats text
 -- the statistics' correlation reflects, in both compressions below)
 SELECT decompress_chunk(compress_chunk(:'chunk')) IS NOT NULL AS decompressed;
 DELETE FROM pg_statistic WHERE starelid = :'chunk'::regclass;  -- (never analyzed again)
--- computed before the batches (off)
+-- computed after the last batch (off)
 SET strata.compression_statistics_overlap = off;
 SELECT compress_chunk(:'chunk') IS NOT NULL AS compressed;
 CREATE TABLE stats_off AS SELECT * FROM chunk_stats(:'chunk');

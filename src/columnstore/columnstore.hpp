@@ -35,11 +35,12 @@ extern bool guc_compression_prefault_memory;
 // comparisons and bloom hashing of values their batch already holds (compress.cpp SeenValues).
 extern bool guc_compression_skip_repeats;
 // Setting strata.compression_column_appends (src/hooks/init.cpp): compress_chunk hands a batch's
-// rows to the batch builder column by column (compress.cpp add_row_pending).
+// rows to the batch builder column by column (compress.cpp add_row_pending) and deforms rows
+// without NULLs from a compact plan (deform_plain: the main pass, sort keys, dictionary planning).
 extern bool guc_compression_column_appends;
 // Setting strata.compression_statistics_overlap (src/hooks/init.cpp): the column statistics
 // compress_chunk computes from the rows in memory are computed column by column while the
-// encoding thread is busy (compress.cpp compress_memrows).
+// encoding thread is busy (compress.cpp compress_memrows); off, all after the last batch.
 extern bool guc_compression_statistics_overlap;
 // Setting strata.compression_reuse_memory (src/hooks/init.cpp): the large arrays of a compression
 // (tuple copies, row and key arrays) are kept for the next compression of the same transaction.

@@ -1518,10 +1518,10 @@ MemRows* memrows_begin(Relation rel, bool copy, const CompressionSettings* s, So
     m->maxkeyatt = Max(m->maxkeyatt, col->attno);
   }
   // (only when a key follows a variable-length attribute: before one, heap_getattr finds the key at
-  // its cached offset, which costs less)
+  // its cached offset, which costs less; and with strata.compression_column_appends on)
   bool after_varlen = false;
   for (int a = 0; a + 1 < m->maxkeyatt; ++a) after_varlen |= TupleDescAttr(m->desc, a)->attlen < 0;
-  if (after_varlen) {
+  if (after_varlen && guc_compression_column_appends) {
     m->keyplan = deform_plan(m->desc, m->maxkeyatt);
     m->keyvals = (Datum*)palloc(sizeof(Datum) * (m->maxkeyatt + 1));
     m->keynulls = (bool*)palloc(sizeof(bool) * (m->maxkeyatt + 1));
@@ -2057,8 +2057,9 @@ void compressor_plan_dictionaries(Compressor* c, TupleDesc desc) {
   }
   if (c->ndict > 0) {
     c->plan_slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
-    // (the planning pass deforms the rows' planned columns as compress_memrows does: deform_plain)
-    c->plan_deform = deform_plan(desc, c->max_attno);
+    // (the planning pass deforms the rows' planned columns as compress_memrows does: deform_plain;
+    // with strata.compression_column_appends off, through the slot only)
+    c->plan_deform = guc_compression_column_appends ? deform_plan(desc, c->max_attno) : nullptr;
     c->plan_values = (Datum*)palloc(sizeof(Datum) * (c->max_attno + 1));
     c->plan_isnull = (bool*)palloc(sizeof(bool) * (c->max_attno + 1));
   }
@@ -2097,7 +2098,8 @@ void plan_dictionaries(Compressor* c, MemRows* m, int64 from) {
     }
     const Datum* values = c->plan_values;
     const bool* isnull = c->plan_isnull;
-    if (nplan > 0 && !deform_plain(c->plan_deform, max_attno, m->tup[m->order[j]], c->plan_values, c->plan_isnull)) {
+    if (nplan > 0 && (c->plan_deform == nullptr ||
+                      !deform_plain(c->plan_deform, max_attno, m->tup[m->order[j]], c->plan_values, c->plan_isnull))) {
       if (!stored) memrows_store(m, m->order[j], &h, c->plan_slot);
       stored = true;
       slot_getsomeattrs(c->plan_slot, max_attno);
@@ -2149,7 +2151,8 @@ void compress_memrows(Compressor* c, MemRows* m, TupleTableSlot* slot, Progress*
   // Column statistics started (memrows_sample_stats_start): a column's are computed whenever a
   // batch is cut while the encoding thread is still busy with the one before, when the backend
   // would otherwise wait for it (the encoding takes longer than the rest of the streaming), so
-  // that on a machine with a second core the statistics no longer come before the streaming.
+  // that on a machine with a second core few are left for sample_stats_end after the last batch
+  // (where all of them are computed with the setting off).
   bool stats_left = stats != nullptr && guc_compression_statistics_overlap;
   int stats_overlapped = 0;
   // (rows handed to the builder column by column: add_row_pending, deformed by deform_plain

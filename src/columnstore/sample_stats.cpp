@@ -30,7 +30,7 @@ bool guc_compression_statistics_presort = true;
 
 struct SampleStats {
   Relation rel;
-  MemoryContext cxt;     // everything of the analysis; deleted by sample_stats_finish
+  MemoryContext cxt;     // everything of the analysis; deleted by sample_stats_end
   int ncols;
   VacAttrStats** cols;   // the columns to analyze
   int target_rows;
@@ -577,11 +577,6 @@ void sample_stats_end(SampleStats* ss) {
   pgstat_report_analyze(ss->rel, (PgStat_Counter)run->totalrows, 0, true);
   MemoryContextDelete(ss->cxt);
   CommandCounterIncrement();
-}
-
-void sample_stats_finish(SampleStats* ss, HeapTuple rows, int nrows, double totalrows) {
-  sample_stats_start(ss, rows, nrows, totalrows);
-  sample_stats_end(ss);
 }
 
 }  // namespace strata::columnstore

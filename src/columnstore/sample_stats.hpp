@@ -29,9 +29,8 @@ int sample_stats_target_rows(const SampleStats* ss);
 
 // Computes every column's statistics from `rows` (`nrows` of them, a uniform sample of the
 // relation's `totalrows` live rows in heap order, or all of them) and writes them to pg_statistic,
-// replacing any there. Reports the analysis to the cumulative statistics as ANALYZE does.
-void sample_stats_finish(SampleStats* ss, HeapTuple rows, int nrows, double totalrows);
-// The same in steps: sample_stats_start takes the sample (the rows' HeapTupleData may go
+// replacing any there, in steps; reports the analysis to the cumulative statistics as ANALYZE
+// does. sample_stats_start takes the sample (the rows' HeapTupleData may go
 // afterwards, their tuples must stay until sample_stats_end), each
 // sample_stats_step computes and writes one column's statistics (false when none was left), and
 // sample_stats_end does the rest and frees `ss`. compress_chunk runs the steps while its encoding

@@ -265,13 +265,14 @@ void define_settings() {
                            nullptr);
   DefineCustomBoolVariable("strata.compression_column_appends",
                            "Has compress_chunk hand a batch's rows to the batch builder column by column.",
-                           "Off, row by row (the same batches either way).",
+                           "Off, row by row, each row deformed through the slot, also in the shared dictionaries' "
+                           "planning and for sort keys (the same batches either way).",
                            &columnstore::guc_compression_column_appends, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
   DefineCustomBoolVariable("strata.compression_statistics_overlap",
                            "Has compress_chunk compute a never-analyzed chunk's column statistics column by column "
-                           "while its encoding thread is busy, instead of before writing the batches.",
-                           "Off, they are computed before (the same statistics either way).",
+                           "while its encoding thread is busy, instead of after the last batch.",
+                           "Off, every column is computed after the last batch (the same statistics either way).",
                            &columnstore::guc_compression_statistics_overlap, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
   DefineCustomBoolVariable("strata.compression_reuse_memory",
