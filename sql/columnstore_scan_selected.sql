@@ -42,7 +42,7 @@ BEGIN
   END IF;
   EXECUTE format('SELECT md5(string_agg(ROW(%s)::text, ''|'')) FROM (%s) x', key, q) INTO o1;
   EXECUTE format('SELECT md5(string_agg(ROW(%s)::text, ''|'')) FROM (%s) x', key, p) INTO o2;
-  RETURN a || ' rows, ' || d || ' differ, ' || CASE WHEN o1 = o2 THEN 'same order' ELSE 'ORDER DIFFERS' END;
+  RETURN a || ' rows, ' || d || ' differ, ' || CASE WHEN o1 IS NOT DISTINCT FROM o2 THEN 'same order' ELSE 'ORDER DIFFERS' END;
 END $$;
 
 -- One device of its account, newest first: the ordered scan opens the newest batch and decodes
