@@ -44,6 +44,11 @@ ANALYZE mo;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT time, v FROM mo WHERE name = 'n6' ORDER BY time DESC LIMIT 2;
 SELECT time, v FROM mo WHERE name = 'n6' ORDER BY time DESC LIMIT 2;
+-- Without a LIMIT the planner passes to the scan (here behind an OFFSET 0 fence) the merge is
+-- expected to reach most batches: the text bounds are checked at the set-up again (a batch they
+-- exclude stays out of the merge), nine skipped there though two rows are read.
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT * FROM (SELECT time, v FROM mo WHERE name = 'n6' ORDER BY time DESC OFFSET 0) x LIMIT 2;
 -- A by-value bound (v) still excludes batches at the set-up: eight skipped, whatever the LIMIT.
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT time, v FROM mo WHERE v BETWEEN 2500 AND 3500 ORDER BY time DESC LIMIT 2;
@@ -56,5 +61,12 @@ SELECT count(*) AS differ FROM (
   ((SELECT time, v FROM mo WHERE name > 'n7' ORDER BY time DESC)
    EXCEPT ALL (SELECT time, v FROM mo_plain WHERE name > 'n7'))) d;
 SELECT count(*), min(v), max(v) FROM (SELECT v FROM mo WHERE name < 'n3' AND name >= 'n1' ORDER BY time DESC) x;
+-- and in the same order (the times as returned, not sorted again)
+SELECT (SELECT md5(string_agg(time::text, '|')) FROM (SELECT time FROM mo WHERE name IN ('n2', 'n7') ORDER BY time LIMIT 1500) x)
+     = (SELECT md5(string_agg(time::text, '|')) FROM (SELECT time FROM mo_plain WHERE name IN ('n2', 'n7') ORDER BY time LIMIT 1500) x)
+       AS same_order_asc,
+       (SELECT md5(string_agg(time::text, '|')) FROM (SELECT time FROM mo WHERE name > 'n7' ORDER BY time DESC) x)
+     = (SELECT md5(string_agg(time::text, '|')) FROM (SELECT time FROM mo_plain WHERE name > 'n7' ORDER BY time DESC) x)
+       AS same_order_desc;
 DROP TABLE mo;
 DROP TABLE mo_plain;

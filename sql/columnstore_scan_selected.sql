@@ -24,37 +24,46 @@ SELECT count(compress_chunk(c)) AS compressed FROM show_chunks('cs') c;
 ANALYZE cs;
 
 -- The query's rows on the compressed table, and how many of them differ from the plain copy's.
-CREATE FUNCTION pg_temp.same(q text) RETURNS text LANGUAGE plpgsql AS $$
+-- With `key` (the ORDER BY columns, unique among the query's rows), also whether the rows come in
+-- the same order: the keys in output order, not sorted again, against the plain copy's.
+CREATE FUNCTION pg_temp.same(q text, key text DEFAULT NULL) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   a bigint;
   d bigint;
+  o1 text;
+  o2 text;
   p text := replace(q, 'FROM cs ', 'FROM cs_plain ');
 BEGIN
   EXECUTE format('SELECT count(*) FROM (%s) x', q) INTO a;
   EXECUTE format('SELECT count(*) FROM ((SELECT * FROM (%1$s) x EXCEPT ALL SELECT * FROM (%2$s) y) '
                  'UNION ALL (SELECT * FROM (%2$s) y EXCEPT ALL SELECT * FROM (%1$s) x)) z', q, p) INTO d;
-  RETURN a || ' rows, ' || d || ' differ';
+  IF key IS NULL THEN
+    RETURN a || ' rows, ' || d || ' differ';
+  END IF;
+  EXECUTE format('SELECT md5(string_agg(ROW(%s)::text, ''|'')) FROM (%s) x', key, q) INTO o1;
+  EXECUTE format('SELECT md5(string_agg(ROW(%s)::text, ''|'')) FROM (%s) x', key, p) INTO o2;
+  RETURN a || ' rows, ' || d || ' differ, ' || CASE WHEN o1 IS NOT DISTINCT FROM o2 THEN 'same order' ELSE 'ORDER DIFFERS' END;
 END $$;
 
 -- One device of its account, newest first: the ordered scan opens the newest batch and decodes
 -- the other columns at the device's rows.
 EXPLAIN (COSTS OFF) SELECT * FROM cs WHERE dev = 'dev_07' AND acct = 'a1' ORDER BY ts DESC LIMIT 10;
-SELECT pg_temp.same($$SELECT * FROM cs WHERE dev = 'dev_07' AND acct = 'a1' ORDER BY ts DESC LIMIT 10$$);
-SELECT pg_temp.same($$SELECT * FROM cs WHERE dev = 'dev_07' ORDER BY ts, acct LIMIT 25$$);
+SELECT pg_temp.same($$SELECT * FROM cs WHERE dev = 'dev_07' AND acct = 'a1' ORDER BY ts DESC LIMIT 10$$, 'ts');
+SELECT pg_temp.same($$SELECT * FROM cs WHERE dev = 'dev_07' ORDER BY ts, acct LIMIT 25$$, 'ts, acct');
 SELECT pg_temp.same($$SELECT * FROM cs WHERE dev = 'dev_07'$$);
 -- Columns without NULLs hold the selected rows alone (codec::decode_selected_rows), read by the
 -- row's rank in the selection, beside columns with NULLs read by row: ordered merges across the
 -- batches of a segment both ways (LIMITs crossing batches), two devices, DISTINCT ON.
-SELECT pg_temp.same($$SELECT * FROM cs WHERE dev IN ('dev_07', 'dev_08') AND acct = 'a1' ORDER BY ts DESC, dev DESC LIMIT 70$$);
-SELECT pg_temp.same($$SELECT * FROM cs WHERE dev IN ('dev_07', 'dev_08') AND acct = 'a1' ORDER BY ts, dev LIMIT 70$$);
-SELECT pg_temp.same($$SELECT * FROM cs WHERE dev = 'dev_33' ORDER BY ts DESC, acct LIMIT 45$$);
-SELECT pg_temp.same($$SELECT DISTINCT ON (acct) * FROM cs WHERE dev = 'dev_12' ORDER BY acct, ts DESC$$);
+SELECT pg_temp.same($$SELECT * FROM cs WHERE dev IN ('dev_07', 'dev_08') AND acct = 'a1' ORDER BY ts DESC, dev DESC LIMIT 70$$, 'ts, dev');
+SELECT pg_temp.same($$SELECT * FROM cs WHERE dev IN ('dev_07', 'dev_08') AND acct = 'a1' ORDER BY ts, dev LIMIT 70$$, 'ts, dev');
+SELECT pg_temp.same($$SELECT * FROM cs WHERE dev = 'dev_33' ORDER BY ts DESC, acct LIMIT 45$$, 'ts, acct');
+SELECT pg_temp.same($$SELECT DISTINCT ON (acct) * FROM cs WHERE dev = 'dev_12' ORDER BY acct, ts DESC$$, 'acct, ts');
 SELECT pg_temp.same($$SELECT ts, status, i4, f8, key FROM cs WHERE dev = 'dev_07' AND acct = 'a0'$$);
 -- Plain strings of one length: one row, a list, a constant of another length, a missing one.
 SELECT pg_temp.same($$SELECT * FROM cs WHERE key = 'k000123'$$);
 SELECT pg_temp.same($$SELECT * FROM cs WHERE key IN ('k000000', 'k004799', 'k002400', 'nope')$$);
 SELECT pg_temp.same($$SELECT * FROM cs WHERE key = 'k00012'$$);
-SELECT pg_temp.same($$SELECT * FROM cs WHERE key = 'k999999' ORDER BY ts DESC LIMIT 3$$);
+SELECT pg_temp.same($$SELECT * FROM cs WHERE key = 'k999999' ORDER BY ts DESC LIMIT 3$$, 'ts');
 -- Plain strings of many lengths with NULLs, and two predicates on one column.
 SELECT pg_temp.same($$SELECT * FROM cs WHERE v = substr(md5('1234'), 1, 1 + 1234 % 17)$$);
 SELECT pg_temp.same($$SELECT * FROM cs WHERE v IN ('c', '0', 'e', '1')$$);
@@ -63,7 +72,7 @@ SELECT pg_temp.same($$SELECT * FROM cs WHERE key >= 'k000100' AND key = 'k000123
 SELECT pg_temp.same($$SELECT * FROM cs WHERE dev = 'dev_07' AND i4 > 600 AND status = 'ok'$$);
 SELECT pg_temp.same($$SELECT * FROM cs WHERE status = 'warn' AND i2 IS NULL$$);
 SELECT pg_temp.same($$SELECT * FROM cs WHERE status <> 'fail'$$);
-SELECT pg_temp.same($$SELECT ts, v, u FROM cs WHERE key IN ('k000011', 'k000022') ORDER BY ts$$);
+SELECT pg_temp.same($$SELECT ts, v, u FROM cs WHERE key IN ('k000011', 'k000022') ORDER BY ts$$, 'ts');
 -- Aggregates over the filtered batches (every row of a batch decoded for them).
 SELECT pg_temp.same($$SELECT dev, count(*), sum(i8), min(v), max(ts) FROM cs WHERE dev IN ('dev_07', 'dev_33') GROUP BY dev$$);
 SELECT pg_temp.same($$SELECT count(*), sum(num) FROM cs WHERE key = 'k004000'$$);

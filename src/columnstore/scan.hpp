@@ -45,9 +45,10 @@ namespace scanplan {
 // returns only the first row of each value of those (DISTINCT ON them, see skip_scan.cpp);
 // kBatches: the planner's estimate of the companion's rows (for costs); kSegSuffix: how many of the
 // orderby keys (last, after every orderby column) are segmentby columns that break the ties of the
-// orderby columns (ORDER BY time, host).
+// orderby columns (ORDER BY time, host); kLimited: 1 when the query has a LIMIT the planner
+// passes down (root->limit_tuples), so an ordered scan is likely to open few of its batches.
 enum Meta { kCompanion, kCountAttno, kSeqAttno, kOrdered, kChunkRelid, kNSegQuals, kSegKeys, kDistinct, kBatches,
-           kSegSuffix, kMetaLen };
+           kSegSuffix, kLimited, kMetaLen };
 // attrs: kAttrFields ints per chunk attribute 1..natts.
 enum Attr { kRole, kCompAttno, kCodecType, kMinAttno, kMaxAttno, kNullsAttno, kBloomAttno, kNeeded, kAttrFields };
 enum Role { kRoleNone = 0, kRoleSegment = 1, kRoleData = 2 };

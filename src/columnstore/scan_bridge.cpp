@@ -58,7 +58,6 @@ struct ScanBridge {
   // Per column: the constants when every predicate on it is a Varlen equality or IN (one of
   // them, for a single predicate), evaluated on the encoded bytes where the codec allows.
   std::vector<std::vector<std::string_view>> equal_values;
-  std::vector<uint8_t> filter_scratch;
 };
 
 namespace {
@@ -220,19 +219,6 @@ size_t buffer_bytes(const ScanBridge& b) {
   return total;
 }
 
-// A column with no rows, its buffers' capacity kept (and no shared dictionary pointed to).
-void empty_column(codec::DecodedColumn& c) {
-  c.rows = c.null_count = 0;
-  c.validity.clear();
-  c.fixed.clear();
-  c.offsets.clear();
-  c.data.clear();
-  c.codes.clear();
-  c.dict_offsets.clear();
-  c.dict_data.clear();
-  c.external = nullptr;
-}
-
 }  // namespace
 
 ScanBridge* bridge_create(int ncolumns, const int* types, int nslots, int npredicates,
@@ -278,7 +264,7 @@ void bridge_destroy(ScanBridge* bridge) noexcept {
   b->filter_columns.clear();
   b->equal_values.clear();
   for (Slot& s : b->slots)
-    for (codec::DecodedColumn& c : s.columns) empty_column(c);
+    for (codec::DecodedColumn& c : s.columns) c.clear();
   spare_bridge() = std::move(b);
 }
 
@@ -468,6 +454,8 @@ void bridge_column(const ScanBridge* bridge, int slot, int col, BridgeColumn* ou
     out->bytes = c.data.data();
   }
 }
+
+bool bridge_dense(const ScanBridge* bridge, int slot, int col) { return slot_of(bridge, slot).dense.at(col) != 0; }
 
 bool bridge_bytes(const ScanBridge* bridge, int slot, int col, uint64_t row, const uint8_t** data, size_t* len) {
   const codec::DecodedColumn& c = slot_of(bridge, slot).columns.at(col);

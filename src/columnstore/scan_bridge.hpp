@@ -100,6 +100,8 @@ uint64_t bridge_filter(ScanBridge* bridge, int slot, uint64_t rows);
 const uint64_t* bridge_selection(const ScanBridge* bridge, int slot);
 
 void bridge_column(const ScanBridge* bridge, int slot, int col, BridgeColumn* out);
+// Whether the column holds the slot's selected rows alone (BridgeColumn::dense).
+bool bridge_dense(const ScanBridge* bridge, int slot, int col);
 // The bytes of a Varlen or Uuid value (false when NULL).
 bool bridge_bytes(const ScanBridge* bridge, int slot, int col, uint64_t row, const uint8_t** data,
                   size_t* len);

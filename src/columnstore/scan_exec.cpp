@@ -143,6 +143,7 @@ struct ColumnarScanState {
   int nseg;        // the first nseg keys are segmentby columns (from the companion row)
   int nsuffix;     // so are the last nsuffix keys (after every orderby column: they break its ties)
   bool distinct;   // only the first row of each segment (DISTINCT ON the segment keys)
+  bool defer_text_bounds;  // an ordered scan checks by-reference min/max at a batch's opening (FilterSet)
   bool emitted;    // the row of `pending` passed the quals and was returned
   AttrNumber* key_attnos;
   SortSupportData* keys;
@@ -345,15 +346,18 @@ void start_scan(ColumnarScanState* st) {
 // Which of the batch filters a check runs: every one; those an ordered scan runs as it reads the
 // batches' metadata (kLoad); or the others, when its merge reaches a batch (kOpen). An ordered
 // LIMIT opens few of the batches it loads, so the costly checks wait: bloom filters (deserialized
-// and checksummed each time) and min/max of a type passed by reference (text: two detoasted
-// values compared through the btree support function, ~1.5k instructions a batch in fleet
-// device-recent-rows, for batches never opened). By-value min/max (a time range) and NULL counts
-// stay at load, where they keep batches out of the merge.
+// and checksummed each time) and, under a LIMIT or DISTINCT ON (defer_text_bounds), min/max of a
+// type passed by reference (text: two detoasted values compared through the btree support
+// function, ~1.5k instructions a batch in fleet device-recent-rows, for batches never opened).
+// Without them a scan reads most batches, and a batch a text bound excludes is better kept out
+// of the merge (else it is fetched again by TID when reached). By-value min/max (a time range)
+// and NULL counts stay at load, where they keep batches out of the merge.
 enum class FilterSet { kAll, kLoad, kOpen };
 
 // Whether a filter waits for the batch's opening in an ordered scan (FilterSet::kOpen).
 inline bool filter_at_open(const ColumnarScanState* st, const FilterState* f) {
-  return f->kind == kFilterBloom || (f->kind == kFilterMinMax && !st->attrs[f->attno - 1].typbyval);
+  return f->kind == kFilterBloom ||
+         (f->kind == kFilterMinMax && st->defer_text_bounds && !st->attrs[f->attno - 1].typbyval);
 }
 
 bool batch_passes_filters(ColumnarScanState* st, int32 count, FilterSet which = FilterSet::kAll) {
@@ -1163,6 +1167,7 @@ void begin_columnar(CustomScanState* node, EState* estate, int eflags) {
   st->nsuffix = list_nth_int(meta, kSegSuffix);
   if (st->nkeys - st->nsuffix <= st->nseg) st->ordered = 0;
   st->distinct = st->ordered != 0 && st->nseg > 0 && list_nth_int(meta, kDistinct) != 0;
+  st->defer_text_bounds = st->distinct || list_nth_int(meta, kLimited) != 0;
   st->emitted = false;
   st->key_attnos = (AttrNumber*)palloc0(sizeof(AttrNumber) * (st->nkeys > 0 ? st->nkeys : 1));
   st->keys = (SortSupportData*)palloc0(sizeof(SortSupportData) * (st->nkeys > 0 ? st->nkeys : 1));
@@ -1372,6 +1377,14 @@ const CustomExecMethods exec_methods = {
     pg::guarded<explain_columnar>,
 };
 
+// The batch accessors below address a column by row in the batch: a dense column (the selected
+// rows alone, decoded for the row-by-row scan) is addressed by rank, so reading it here would
+// read the wrong rows. columnar_next_batch decodes every column whole, so this is never reached.
+void dense_batch_column(AttrNumber attno) {
+  ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                  errmsg("column %d of the batch holds its selected rows alone, not addressable by row", (int)attno)));
+}
+
 }  // namespace
 
 bool columnar_next_batch(CustomScanState* node, ColumnarBatch* out) {
@@ -1391,6 +1404,7 @@ bool columnar_batch_column(CustomScanState* node, AttrNumber attno, uint64* rows
   if (attno < 1 || attno > st->natts || st->attrs[attno - 1].bridge_col < 0) return false;
   BridgeColumn col;
   bridge_column(st->bridge, 0, st->attrs[attno - 1].bridge_col, &col);
+  if (col.dense) dense_batch_column(attno);
   *rows = col.rows;
   *validity = col.validity;
   *fixed = col.fixed;
@@ -1411,6 +1425,7 @@ bool columnar_batch_bytes(CustomScanState* node, AttrNumber attno, uint64 row, c
   ColumnarScanState* st = (ColumnarScanState*)node;
   if (attno < 1 || attno > st->natts || st->attrs[attno - 1].bridge_col < 0)
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("column %d of the batch is not decoded", (int)attno)));
+  if (bridge_dense(st->bridge, 0, st->attrs[attno - 1].bridge_col)) dense_batch_column(attno);
   return bridge_bytes(st->bridge, 0, st->attrs[attno - 1].bridge_col, row, data, len);
 }
 

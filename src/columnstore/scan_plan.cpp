@@ -548,6 +548,7 @@ void add_columnar_paths(PlannerInfo* root, RelOptInfo* hypertable_rel, RelOptInf
     list_nth_cell((List*)linitial(cp->custom_private), kOrdered)->int_value = reverse ? 2 : 1;
     list_nth_cell((List*)linitial(cp->custom_private), kSegKeys)->int_value = nseg;
     list_nth_cell((List*)linitial(cp->custom_private), kSegSuffix)->int_value = nsuffix;
+    list_nth_cell((List*)linitial(cp->custom_private), kLimited)->int_value = root->limit_tuples >= 0 ? 1 : 0;
     cp->custom_private = lappend(cp->custom_private, orderby);
     // Reading every batch's metadata first, then a heap merge of the batches' rows.
     cp->path.startup_cost =

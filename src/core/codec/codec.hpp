@@ -227,6 +227,18 @@ struct DecodedColumn {
   template <class T>
   const T* values() const { return reinterpret_cast<const T*>(fixed.data()); }
   std::string_view string_at(size_t row) const;
+  // No rows and every buffer empty, their capacity kept (and no external dictionary pointed to).
+  void clear() {
+    rows = null_count = 0;
+    validity.clear();
+    fixed.clear();
+    offsets.clear();
+    data.clear();
+    codes.clear();
+    dict_offsets.clear();
+    dict_data.clear();
+    external = nullptr;
+  }
 };
 // Decodes an encoded column. `dictionary` must be given when the column was encoded against an
 // external dictionary (its id is checked). Corrupt or truncated input throws

@@ -161,17 +161,7 @@ void swap_string_buffers(Strings& st, DecodedColumn& out) {
 
 }  // namespace
 
-void make_empty(DecodedColumn& out) {
-  out.rows = out.null_count = 0;
-  out.validity.clear();
-  out.fixed.clear();
-  out.offsets.clear();
-  out.data.clear();
-  out.codes.clear();
-  out.dict_offsets.clear();
-  out.dict_data.clear();
-  out.external = nullptr;
-}
+void make_empty(DecodedColumn& out) { out.clear(); }
 
 ParsedFor::ParsedFor(DecodedColumn& out, std::span<const uint8_t> bytes, ColumnType type, const DecodeOptions& opt)
     : out_(out) {

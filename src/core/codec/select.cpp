@@ -288,7 +288,12 @@ void dense_fixed(const Parsed& p, ByteReader& r, const Index& rows, DecodedColum
     r.expect_end("trailing bytes in column body");
     return;
   }
-  thread_local ByteBuffer all;  // (Constant, Alp, FloatXor, integer blocks without random access)
+  // (Constant, Alp, FloatXor, integer blocks without random access.) The thread keeps a buffer of
+  // up to 64 KB (8K eight-byte values) for the next batch; a larger body uses one of its own.
+  constexpr size_t kKeepBytes = size_t{64} << 10;
+  thread_local ByteBuffer kept;
+  ByteBuffer own;
+  ByteBuffer& all = p.m * width <= kKeepBytes ? kept : own;
   all.resize(p.m * width);
   decode_fixed(p, r, all.data());
   for (size_t j = 0; j < cnt; ++j) std::memcpy(dst + j * width, all.data() + rows[j] * width, width);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,66 @@ inline const Dictionary& fuzz_dictionary() {
   return d;
 }
 
+// decode_selected_rows with a selection drawn from the input's own bytes (its density from the
+// first byte): a throw must leave the reused column empty; an accepted decode must hold, row j,
+// the j-th selected row's value of the whole decode (when the whole decode accepts the bytes).
+inline void exercise_selected(std::span<const uint8_t> bytes, ColumnType type, const Dictionary* dict,
+                              const DecodeOptions& o) {
+  uint64_t rows = 0;
+  try {
+    rows = inspect_column(bytes).rows;
+  } catch (const Error&) {
+    return;
+  }
+  if (rows > (uint64_t{1} << 20)) return;
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (size_t i = 0; i < bytes.size() && i < 16; ++i) x = (x ^ bytes[i]) * 0x100000001b3ull;
+  const unsigned density = bytes.empty() ? 0 : bytes[0] % 4;  // 0: all, 1: ~1/2, 2: ~1/4, 3: ~1/64
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  std::vector<uint64_t> sel((rows + 63) / 64 + 1);  // (one spare word: bits past the rows are ignored)
+  for (uint64_t& w : sel) {
+    w = density == 0 ? ~uint64_t{0} : density == 1 ? next() : density == 2 ? next() & next() : uint64_t{1} << (next() & 63);
+  }
+  static DecodedColumn dense;
+  const uint64_t before = dense.rows;
+  bool ok = false;
+  try {
+    ok = decode_selected_rows(bytes, type, dense, sel, dict, o);
+  } catch (const Error&) {
+    if (dense.rows != 0 || !dense.fixed.empty() || !dense.data.empty() || !dense.codes.empty()) __builtin_trap();
+    return;
+  }
+  if (!ok) {
+    if (dense.rows != before) __builtin_trap();
+    return;
+  }
+  std::vector<uint64_t> picked;
+  for (uint64_t r = 0; r < rows; ++r)
+    if ((sel[r >> 6] >> (r & 63)) & 1) picked.push_back(r);
+  if (dense.rows != picked.size() || dense.null_count != 0) __builtin_trap();
+  DecodedColumn whole;
+  try {
+    whole = decode_column(bytes, type, dict, o);
+  } catch (const Error&) {
+    return;  // (bytes of rows not selected are not all checked)
+  }
+  if (whole.rows != rows) __builtin_trap();
+  if (type == ColumnType::Varlen) {
+    for (size_t j = 0; j < picked.size(); ++j)
+      if (dense.string_at(j) != whole.string_at(picked[j])) __builtin_trap();
+  } else if (rows > 0) {
+    const size_t w = fixed_width(type);
+    if (dense.fixed.size() < picked.size() * w) __builtin_trap();
+    for (size_t j = 0; j < picked.size(); ++j)
+      if (std::memcmp(dense.fixed.data() + j * w, whole.fixed.data() + picked[j] * w, w) != 0) __builtin_trap();
+  }
+}
+
 inline void exercise(ColumnType type, const uint8_t* data, size_t size) {
   std::span<const uint8_t> bytes(data, size);
   DecodeOptions o;
@@ -61,6 +122,7 @@ inline void exercise(ColumnType type, const uint8_t* data, size_t size) {
   } catch (const Error&) {
     if (reused.rows != 0 || !reused.fixed.empty() || !reused.data.empty()) __builtin_trap();
   }
+  exercise_selected(bytes, type, dict, o);
   try {
     Predicate p = Predicate::int_cmp(CmpOp::Ge, 3);
     p.float_value = 1.5;
