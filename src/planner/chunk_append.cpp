@@ -20,6 +20,8 @@ extern "C" {
 #include "rewrite/rewriteManip.h"
 #include "utils/array.h"
 #include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/lsyscache.h"
 }
 
@@ -160,8 +162,8 @@ Plan* copy_child_plan(PlannerInfo* root, Plan* source, Index rti, Oid indexoid, 
 // (plan_node_id) at almost no cost, and which the plan's walkers see as a scan of the chunk (the
 // deferred locks of lazy_locks.cpp). The ChunkAppend makes the real copy from its source's finished
 // plan (renumbered from the source's entry to the stand-in's) when the executor first reads the
-// child, so the chunks the LIMIT never reaches cost neither the copy nor set_plan_references' pass
-// over it; whenever every child is initialized at executor start (EXPLAIN, instrumented runs,
+// child (once per backend for a cached plan, see child_plan), so the chunks the LIMIT never reaches
+// cost neither the copy nor set_plan_references' pass over it; whenever every child is initialized at executor start (EXPLAIN, instrumented runs,
 // statements other than plain SELECT: see begin_chunk_append) the copies are made then. Where
 // the stand-ins are: the plan's meta list, after the clauses, holds two ints per child (the
 // source's position among the children and the copy's index; -1 and 0 for other children).
@@ -193,19 +195,74 @@ int lazy_copy_source(const CustomScan* cscan, int i, Oid* indexoid) {
   return list_nth_int(meta, at + 2 * i);
 }
 
+// A cached plan's lazy copies, made once per backend: a plan the plan cache built (a prepared
+// statement's generic or custom plan, in its own "CachedPlan" memory context, which the plan cache
+// only ever deletes as a whole) is executed again and again, and without this every execution
+// reading past the first chunk would copy the scan again (about 5,000 instructions a chunk). Such a
+// copy is made in the plan's context and found again by its stand-in's address; a reset callback in
+// that context forgets it when the plan goes. The copy is as read-only as the plan. Plans elsewhere
+// (a simple query's, a one-shot SPI plan's) run once: their copies go in the current context.
+struct CachedCopy {
+  const Plan* stand_in;  // hash key
+  Plan* copy;
+};
+struct CachedCopyForget {
+  MemoryContextCallback callback;
+  const Plan* stand_in;
+};
+HTAB* cached_copies = nullptr;
+
+void forget_cached_copy(void* arg) {
+  if (cached_copies != nullptr)
+    hash_search(cached_copies, &((CachedCopyForget*)arg)->stand_in, HASH_REMOVE, nullptr);
+}
+
+// The plan cache's context holding the plan node, or nullptr.
+MemoryContext cached_plan_context(const Plan* plan) {
+  MemoryContext cxt = GetMemoryChunkContext((void*)plan);
+  return cxt->name != nullptr && strcmp(cxt->name, "CachedPlan") == 0 ? cxt : nullptr;
+}
+
+Plan* make_lazy_copy(const CustomScan* cscan, const Plan* plan, int source, Oid indexoid) {
+  Plan* copy = copy_child_plan(nullptr, (Plan*)list_nth(cscan->custom_plans, source),
+                               ((const Scan*)plan)->scanrelid, indexoid, 1.0);
+  copy->plan_rows = plan->plan_rows;
+  copy->startup_cost = plan->startup_cost;
+  copy->total_cost = plan->total_cost;
+  copy->plan_node_id = plan->plan_node_id;
+  return copy;
+}
+
 // The plan of child i: the copy of its source's finished plan if it is a lazy copy's stand-in
-// (in the current memory context), the child's plan otherwise.
+// (in the current memory context, or kept with a cached plan, see above), the child's plan otherwise.
 Plan* child_plan(const CustomScan* cscan, int i) {
   Plan* plan = (Plan*)list_nth(cscan->custom_plans, i);
   Oid indexoid = InvalidOid;
   const int source = lazy_copy_source(cscan, i, &indexoid);
   if (source < 0) return plan;
-  Plan* copy = copy_child_plan(nullptr, (Plan*)list_nth(cscan->custom_plans, source),
-                               ((Scan*)plan)->scanrelid, indexoid, 1.0);
-  copy->plan_rows = plan->plan_rows;
-  copy->startup_cost = plan->startup_cost;
-  copy->total_cost = plan->total_cost;
-  copy->plan_node_id = plan->plan_node_id;
+  MemoryContext plan_cxt = cached_plan_context(plan);
+  if (plan_cxt == nullptr) return make_lazy_copy(cscan, plan, source, indexoid);
+  if (cached_copies == nullptr) {
+    HASHCTL ctl;
+    ctl.keysize = sizeof(const Plan*);
+    ctl.entrysize = sizeof(CachedCopy);
+    ctl.hcxt = TopMemoryContext;
+    cached_copies = hash_create("strata cached plan copies", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  }
+  const Plan* key = plan;
+  CachedCopy* found = (CachedCopy*)hash_search(cached_copies, &key, HASH_FIND, nullptr);
+  if (found != nullptr) return found->copy;
+  MemoryContext old = MemoryContextSwitchTo(plan_cxt);
+  Plan* copy = make_lazy_copy(cscan, plan, source, indexoid);
+  CachedCopyForget* forget = (CachedCopyForget*)palloc(sizeof(CachedCopyForget));
+  MemoryContextSwitchTo(old);
+  forget->stand_in = plan;
+  forget->callback.func = forget_cached_copy;
+  forget->callback.arg = forget;
+  // The entry first (hash_search can fail on memory), then the callback that removes it.
+  CachedCopy* entry = (CachedCopy*)hash_search(cached_copies, &key, HASH_ENTER, nullptr);
+  entry->copy = copy;
+  MemoryContextRegisterResetCallback(plan_cxt, &forget->callback);
   return copy;
 }
 
