@@ -14,6 +14,7 @@ extern "C" {
 #include "executor/executor.h"
 #include "nodes/extensible.h"
 #include "nodes/makefuncs.h"
+#include "nodes/readfuncs.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
@@ -36,7 +37,7 @@ constexpr double kAppendCpuCostMultiplier = 0.5;
 
 // custom_private of the path: list_make3(ranges, runtime values, meta), and a fourth element when
 // some children are plan copies: per child nullptr (a child with a path, in custom_paths) or its
-// ChunkPlanCopy (a path is never copied); of the plan:
+// ChunkPlanCopy (an extensible node); of the plan:
 // list_make2(meta, ranges) with the runtime values in custom_exprs, and a third element when
 // chunks' locks are deferred (lazy_locks.hpp): per child an IntList of RT indexes to lock (and a
 // fourth, in a copy that executor start made for one execution, lazy_dml.cpp: the number of
@@ -869,6 +870,85 @@ bool is_chunk_append_path(const Path* path) {
   return IsA(path, CustomPath) && ((const CustomPath*)path)->methods == &path_methods;
 }
 
-void chunk_append_register() { RegisterCustomScanMethods(&scan_methods); }
+namespace {
+
+// ChunkPlanCopy's extensible node methods: copy, equal, out, read.
+constexpr const char* kPlanCopyNodeName = "StrataChunkPlanCopy";
+
+void plan_copy_copy(ExtensibleNode* to, const ExtensibleNode* from) {
+  ChunkPlanCopy* t = (ChunkPlanCopy*)to;
+  const ChunkPlanCopy* f = (const ChunkPlanCopy*)from;
+  t->rti = f->rti;
+  t->indexoid = f->indexoid;
+  t->source = f->source;
+  t->ratio = f->ratio;
+  t->rows = f->rows;
+  t->startup_cost = f->startup_cost;
+  t->total_cost = f->total_cost;
+  t->lazy = f->lazy;
+}
+
+bool plan_copy_equal(const ExtensibleNode* a, const ExtensibleNode* b) {
+  const ChunkPlanCopy* x = (const ChunkPlanCopy*)a;
+  const ChunkPlanCopy* y = (const ChunkPlanCopy*)b;
+  return x->rti == y->rti && x->indexoid == y->indexoid && x->source == y->source && x->ratio == y->ratio &&
+         x->rows == y->rows && x->startup_cost == y->startup_cost && x->total_cost == y->total_cost &&
+         x->lazy == y->lazy;
+}
+
+void plan_copy_out(StringInfo str, const ExtensibleNode* node) {
+  const ChunkPlanCopy* c = (const ChunkPlanCopy*)node;
+  appendStringInfo(str, " :rti %u :indexoid %u :source %d :ratio %.17g :rows %.17g :startup_cost %.17g",
+                   c->rti, c->indexoid, c->source, c->ratio, c->rows, c->startup_cost);
+  appendStringInfo(str, " :total_cost %.17g :lazy %d", c->total_cost, c->lazy ? 1 : 0);
+}
+
+// The next field's value token (after its name), NUL-terminated in `buf`.
+const char* plan_copy_field(char* buf, size_t size) {
+  int length;
+  pg_strtok(&length);  // :name
+  const char* token = pg_strtok(&length);
+  if (token == nullptr || length <= 0 || (size_t)length >= size)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("malformed %s node", kPlanCopyNodeName)));
+  memcpy(buf, token, length);
+  buf[length] = '\0';
+  return buf;
+}
+
+void plan_copy_read(ExtensibleNode* node) {
+  ChunkPlanCopy* c = (ChunkPlanCopy*)node;
+  char buf[64];
+  c->rti = (Index)strtoul(plan_copy_field(buf, sizeof(buf)), nullptr, 10);
+  c->indexoid = (Oid)strtoul(plan_copy_field(buf, sizeof(buf)), nullptr, 10);
+  c->source = atoi(plan_copy_field(buf, sizeof(buf)));
+  c->ratio = strtod(plan_copy_field(buf, sizeof(buf)), nullptr);
+  c->rows = strtod(plan_copy_field(buf, sizeof(buf)), nullptr);
+  c->startup_cost = strtod(plan_copy_field(buf, sizeof(buf)), nullptr);
+  c->total_cost = strtod(plan_copy_field(buf, sizeof(buf)), nullptr);
+  c->lazy = atoi(plan_copy_field(buf, sizeof(buf))) != 0;
+}
+
+const ExtensibleNodeMethods plan_copy_methods = {
+    kPlanCopyNodeName,
+    sizeof(ChunkPlanCopy),
+    pg::guarded<plan_copy_copy>,
+    pg::guarded<plan_copy_equal>,
+    pg::guarded<plan_copy_out>,
+    pg::guarded<plan_copy_read>,
+};
+
+}  // namespace
+
+ChunkPlanCopy* new_chunk_plan_copy() {
+  ChunkPlanCopy* c = (ChunkPlanCopy*)palloc0(sizeof(ChunkPlanCopy));
+  c->node.type = T_ExtensibleNode;
+  c->node.extnodename = kPlanCopyNodeName;
+  return c;
+}
+
+void chunk_append_register() {
+  RegisterCustomScanMethods(&scan_methods);
+  RegisterExtensibleNodeMethods(&plan_copy_methods);
+}
 
 }  // namespace strata

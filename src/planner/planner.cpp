@@ -1650,7 +1650,7 @@ struct PlanCopySource {
 // The copy of the template's plan on the chunk at `rti` with its index (or companion table),
 // rows and costs scaled by `ratio`.
 const ChunkPlanCopy* new_plan_copy(Index rti, Oid indexoid, const PlanCopySource& src, double ratio) {
-  ChunkPlanCopy* c = (ChunkPlanCopy*)palloc0(sizeof(ChunkPlanCopy));
+  ChunkPlanCopy* c = new_chunk_plan_copy();
   c->rti = rti;
   c->indexoid = indexoid;
   c->source = src.position;
@@ -1661,9 +1661,11 @@ const ChunkPlanCopy* new_plan_copy(Index rti, Oid indexoid, const PlanCopySource
   return c;
 }
 
-// (`tuples`: the tail chunk's rows from tail_chunk_tuples)
+// (`tuples`: the tail chunk's rows from tail_chunk_tuples; `lazy`: an ordered LIMIT's copy, made
+// when the executor first reads it if it is a row-store index scan's)
 const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht,
-                                   const PlanCopySource& src, Index rti, const ChunkInfo* chunk, double tuples) {
+                                   const PlanCopySource& src, Index rti, const ChunkInfo* chunk, double tuples,
+                                   bool lazy) {
   if (chunk->status != (src.compressed != nullptr ? kChunkStatusCompressed : kChunkStatusNormal) ||
       !bms_equal(src.covering,
                  clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end, &src.covering_cache)))
@@ -1709,8 +1711,7 @@ const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const 
   // (never analyzed or vacuumed: as big as the template)
   ChunkPlanCopy* copy =
       (ChunkPlanCopy*)new_plan_copy(rti, index, src, reltuples >= 0 ? std::max(reltuples, 1.0) / src.rel->tuples : 1.0);
-  // (an ordered LIMIT's copy of a row-store index scan: made when the executor first reads it)
-  copy->lazy = guc_enable_lazy_chunk_plan_copies;
+  copy->lazy = lazy;
   return copy;
 }
 
@@ -1815,7 +1816,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       const bool dml = dmls[at];
       if (copy_src.path != nullptr) {
         if (const ChunkPlanCopy* copy = plan_copy_for(root, rel, ht, copy_src, child_rti, c,
-                                                            tail_copies ? tail_tuples[at] : -1)) {
+                                                            tail_copies ? tail_tuples[at] : -1,
+                                                            copies_allowed && guc_enable_lazy_chunk_plan_copies)) {
           kids[n++] = ChildRel{nullptr, c->range_start, c->range_end, c->space_start, c->space_end, copy};
           ncopies++;
           continue;
