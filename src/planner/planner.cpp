@@ -502,7 +502,13 @@ void ensure_chunk_appinfo(PlannerInfo* root, Index parent_rti, Relation parent_r
 // then their join-only markings cleared as make_restrictinfo leaves them. The hypertable's clauses
 // were folded already; a chunk's Var translation (other column numbers, a whole-row conversion)
 // gives nothing more to fold. A constant clause (contradicting equalities, say) acts as there: a
-// false or null one makes the chunk empty (dummy), a true one is dropped.
+// false or null one makes the chunk empty (dummy), a true one is dropped. Each RestrictInfo keeps
+// the hypertable clause's security_level and leakproof: for a whole-row reference that becomes a
+// ConvertRowtypeExpr, PostgreSQL would recompute it as leaky (contain_leaked_vars does not know the
+// node), but a row-type conversion calls no user function, so leakproof stays true to what runs.
+// baserestrict_min_security is the minimum over all the clauses; drop_clauses_covering_chunk may
+// drop some later (leakproof covering clauses of any level), leaving it lower than the kept
+// clauses' minimum: only more conservative (fewer index clauses count as securely promotable).
 void translate_child_quals(PlannerInfo* root, List* quals, RelOptInfo* child) {
   AppendRelInfo* appinfo = root->append_rel_array[child->relid];
   List* kept = quals;
