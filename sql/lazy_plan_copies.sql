@@ -70,6 +70,46 @@ EXECUTE lazy_deep(1, 790) \gset lazy_
 SELECT :'lazy_array_agg' = :'plain' AS same_rows_cached;
 EXECUTE lazy_deep(1, 790) \gset lazy_
 SELECT :'lazy_array_agg' = :'plain' AS same_rows_cached_again;
+-- A cached plan's copies are made once per backend, in the plan's own memory context (chunk_append.cpp,
+-- "a cached plan's lazy copies"): the plan grows when an execution first reads past the first chunk
+-- (device 7 has no rows: every chunk is read), and not again.
+PREPARE lazy_kept(int) AS SELECT array_agg(v) FROM (SELECT v FROM lc WHERE device = $1 ORDER BY time DESC LIMIT 20) s;
+EXECUTE lazy_kept(1) \gset kept_
+SELECT (SELECT array_agg(v) FROM (SELECT v FROM lc_plain WHERE device = 1 ORDER BY time DESC LIMIT 20) s) = :'kept_array_agg' AS same_rows_kept;
+SELECT used_bytes AS kept_before FROM pg_backend_memory_contexts WHERE name = 'CachedPlan' AND ident LIKE 'PREPARE lazy_kept%' \gset
+EXECUTE lazy_kept(7);
+SELECT used_bytes AS kept_after FROM pg_backend_memory_contexts WHERE name = 'CachedPlan' AND ident LIKE 'PREPARE lazy_kept%' \gset
+EXECUTE lazy_kept(7);
+EXECUTE lazy_kept(1) \gset kept_
+SELECT used_bytes AS kept_again FROM pg_backend_memory_contexts WHERE name = 'CachedPlan' AND ident LIKE 'PREPARE lazy_kept%' \gset
+SELECT :kept_after > :kept_before + 5000 AS copies_kept_with_plan, :kept_again = :kept_after AS copies_made_once,
+       (SELECT array_agg(v) FROM (SELECT v FROM lc_plain WHERE device = 1 ORDER BY time DESC LIMIT 20) s) = :'kept_array_agg'
+       AS same_rows_kept_again;
+-- Dropped with the plan (the reset callback forgets them): a new plan is copied afresh.
+DEALLOCATE lazy_kept;
+PREPARE lazy_kept(int) AS SELECT array_agg(v) FROM (SELECT v FROM lc WHERE device = $1 ORDER BY time DESC LIMIT 20 OFFSET 790) s;
+EXECUTE lazy_kept(1) \gset kept_
+SELECT :'kept_array_agg' = :'plain' AS same_rows_replanned;
+DEALLOCATE lazy_kept;
+-- A filter that is not an index condition and a computed output, copied from the source's finished
+-- plan: as the plain table's, cached and not.
+PREPARE lazy_filter(int, int) AS SELECT array_agg(x) FROM (SELECT v * 2 AS x, time FROM lc WHERE device = $1 AND v % 7 = 0 ORDER BY time DESC LIMIT 20 OFFSET $2) s;
+SELECT (SELECT array_agg(x) FROM (SELECT v * 2 AS x, time FROM lc_plain WHERE device = 1 AND v % 7 = 0 ORDER BY time DESC LIMIT 20 OFFSET 100) s) AS plain_filter \gset
+EXECUTE lazy_filter(1, 100) \gset lf_
+SELECT :'lf_array_agg' = :'plain_filter' AS same_rows_filter_cached;
+EXECUTE lazy_filter(1, 100) \gset lf_
+SELECT :'lf_array_agg' = :'plain_filter' AS same_rows_filter_cached_again;
+SELECT (SELECT array_agg(x) FROM (SELECT v * 2 AS x, time FROM lc WHERE device = 1 AND v % 7 = 0 ORDER BY time DESC LIMIT 20 OFFSET 100) s) = :'plain_filter'
+       AS same_rows_filter;
+-- max(time) (PG's min/max subplan: an ordered LIMIT 1 in an initplan), generic plan and not.
+PREPARE lazy_max(int) AS SELECT max(time) FROM lc WHERE device = $1 AND v % 5 = 0;
+SELECT max(time) AS plain_max FROM lc_plain WHERE device = 2 AND v % 5 = 0 \gset
+EXECUTE lazy_max(2) \gset lm_
+EXECUTE lazy_max(2) \gset lm2_
+SELECT :'lm_max' = :'plain_max' AS same_max_cached, :'lm2_max' = :'plain_max' AS same_max_cached_again,
+       (SELECT max(time) FROM lc WHERE device = 2 AND v % 5 = 0) = :'plain_max' AS same_max;
+DEALLOCATE lazy_filter;
+DEALLOCATE lazy_max;
 
 -- A time bound that is a parameter: chunks excluded at executor start, and only the survivors
 -- locked, by the ChunkAppend: the first chunk read is a copy (the plan's newest chunk, whose scan

@@ -74,7 +74,7 @@ void define_settings() {
                            &guc_enable_realtime_pullup, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("strata.enable_lazy_chunk_plan_copies",
                            "Makes the copies of a planned chunk's index scan for the chunks an ordered LIMIT reads after the first only when the executor first reads them.",
-                           "Applies with strata.enable_chunk_plan_copies; EXPLAIN and statements other than plain SELECT make them at executor start.",
+                           "Applies with strata.enable_chunk_plan_copies; EXPLAIN and statements other than plain SELECT make them at executor start; a cached (prepared) plan keeps them for its later executions.",
                            &guc_enable_lazy_chunk_plan_copies, true, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
   DefineCustomBoolVariable("strata.enable_chunk_projection",

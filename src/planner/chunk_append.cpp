@@ -14,12 +14,15 @@ extern "C" {
 #include "executor/executor.h"
 #include "nodes/extensible.h"
 #include "nodes/makefuncs.h"
+#include "nodes/readfuncs.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/array.h"
 #include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/lsyscache.h"
 }
 
@@ -34,7 +37,7 @@ constexpr double kAppendCpuCostMultiplier = 0.5;
 
 // custom_private of the path: list_make3(ranges, runtime values, meta), and a fourth element when
 // some children are plan copies: per child nullptr (a child with a path, in custom_paths) or its
-// ChunkPlanCopy (a path is never copied); of the plan:
+// ChunkPlanCopy (an extensible node); of the plan:
 // list_make2(meta, ranges) with the runtime values in custom_exprs, and a third element when
 // chunks' locks are deferred (lazy_locks.hpp): per child an IntList of RT indexes to lock (and a
 // fourth, in a copy that executor start made for one execution, lazy_dml.cpp: the number of
@@ -160,8 +163,8 @@ Plan* copy_child_plan(PlannerInfo* root, Plan* source, Index rti, Oid indexoid, 
 // (plan_node_id) at almost no cost, and which the plan's walkers see as a scan of the chunk (the
 // deferred locks of lazy_locks.cpp). The ChunkAppend makes the real copy from its source's finished
 // plan (renumbered from the source's entry to the stand-in's) when the executor first reads the
-// child, so the chunks the LIMIT never reaches cost neither the copy nor set_plan_references' pass
-// over it; whenever every child is initialized at executor start (EXPLAIN, instrumented runs,
+// child (once per backend for a cached plan, see child_plan), so the chunks the LIMIT never reaches
+// cost neither the copy nor set_plan_references' pass over it; whenever every child is initialized at executor start (EXPLAIN, instrumented runs,
 // statements other than plain SELECT: see begin_chunk_append) the copies are made then. Where
 // the stand-ins are: the plan's meta list, after the clauses, holds two ints per child (the
 // source's position among the children and the copy's index; -1 and 0 for other children).
@@ -193,19 +196,74 @@ int lazy_copy_source(const CustomScan* cscan, int i, Oid* indexoid) {
   return list_nth_int(meta, at + 2 * i);
 }
 
+// A cached plan's lazy copies, made once per backend: a plan the plan cache built (a prepared
+// statement's generic or custom plan, in its own "CachedPlan" memory context, which the plan cache
+// only ever deletes as a whole) is executed again and again, and without this every execution
+// reading past the first chunk would copy the scan again (about 5,000 instructions a chunk). Such a
+// copy is made in the plan's context and found again by its stand-in's address; a reset callback in
+// that context forgets it when the plan goes. The copy is as read-only as the plan. Plans elsewhere
+// (a simple query's, a one-shot SPI plan's) run once: their copies go in the current context.
+struct CachedCopy {
+  const Plan* stand_in;  // hash key
+  Plan* copy;
+};
+struct CachedCopyForget {
+  MemoryContextCallback callback;
+  const Plan* stand_in;
+};
+HTAB* cached_copies = nullptr;
+
+void forget_cached_copy(void* arg) {
+  if (cached_copies != nullptr)
+    hash_search(cached_copies, &((CachedCopyForget*)arg)->stand_in, HASH_REMOVE, nullptr);
+}
+
+// The plan cache's context holding the plan node, or nullptr.
+MemoryContext cached_plan_context(const Plan* plan) {
+  MemoryContext cxt = GetMemoryChunkContext((void*)plan);
+  return cxt->name != nullptr && strcmp(cxt->name, "CachedPlan") == 0 ? cxt : nullptr;
+}
+
+Plan* make_lazy_copy(const CustomScan* cscan, const Plan* plan, int source, Oid indexoid) {
+  Plan* copy = copy_child_plan(nullptr, (Plan*)list_nth(cscan->custom_plans, source),
+                               ((const Scan*)plan)->scanrelid, indexoid, 1.0);
+  copy->plan_rows = plan->plan_rows;
+  copy->startup_cost = plan->startup_cost;
+  copy->total_cost = plan->total_cost;
+  copy->plan_node_id = plan->plan_node_id;
+  return copy;
+}
+
 // The plan of child i: the copy of its source's finished plan if it is a lazy copy's stand-in
-// (in the current memory context), the child's plan otherwise.
+// (in the current memory context, or kept with a cached plan, see above), the child's plan otherwise.
 Plan* child_plan(const CustomScan* cscan, int i) {
   Plan* plan = (Plan*)list_nth(cscan->custom_plans, i);
   Oid indexoid = InvalidOid;
   const int source = lazy_copy_source(cscan, i, &indexoid);
   if (source < 0) return plan;
-  Plan* copy = copy_child_plan(nullptr, (Plan*)list_nth(cscan->custom_plans, source),
-                               ((Scan*)plan)->scanrelid, indexoid, 1.0);
-  copy->plan_rows = plan->plan_rows;
-  copy->startup_cost = plan->startup_cost;
-  copy->total_cost = plan->total_cost;
-  copy->plan_node_id = plan->plan_node_id;
+  MemoryContext plan_cxt = cached_plan_context(plan);
+  if (plan_cxt == nullptr) return make_lazy_copy(cscan, plan, source, indexoid);
+  if (cached_copies == nullptr) {
+    HASHCTL ctl;
+    ctl.keysize = sizeof(const Plan*);
+    ctl.entrysize = sizeof(CachedCopy);
+    ctl.hcxt = TopMemoryContext;
+    cached_copies = hash_create("strata cached plan copies", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  }
+  const Plan* key = plan;
+  CachedCopy* found = (CachedCopy*)hash_search(cached_copies, &key, HASH_FIND, nullptr);
+  if (found != nullptr) return found->copy;
+  MemoryContext old = MemoryContextSwitchTo(plan_cxt);
+  Plan* copy = make_lazy_copy(cscan, plan, source, indexoid);
+  CachedCopyForget* forget = (CachedCopyForget*)palloc(sizeof(CachedCopyForget));
+  MemoryContextSwitchTo(old);
+  forget->stand_in = plan;
+  forget->callback.func = forget_cached_copy;
+  forget->callback.arg = forget;
+  // The entry first (hash_search can fail on memory), then the callback that removes it.
+  CachedCopy* entry = (CachedCopy*)hash_search(cached_copies, &key, HASH_ENTER, nullptr);
+  entry->copy = copy;
+  MemoryContextRegisterResetCallback(plan_cxt, &forget->callback);
   return copy;
 }
 
@@ -812,6 +870,85 @@ bool is_chunk_append_path(const Path* path) {
   return IsA(path, CustomPath) && ((const CustomPath*)path)->methods == &path_methods;
 }
 
-void chunk_append_register() { RegisterCustomScanMethods(&scan_methods); }
+namespace {
+
+// ChunkPlanCopy's extensible node methods: copy, equal, out, read.
+constexpr const char* kPlanCopyNodeName = "StrataChunkPlanCopy";
+
+void plan_copy_copy(ExtensibleNode* to, const ExtensibleNode* from) {
+  ChunkPlanCopy* t = (ChunkPlanCopy*)to;
+  const ChunkPlanCopy* f = (const ChunkPlanCopy*)from;
+  t->rti = f->rti;
+  t->indexoid = f->indexoid;
+  t->source = f->source;
+  t->ratio = f->ratio;
+  t->rows = f->rows;
+  t->startup_cost = f->startup_cost;
+  t->total_cost = f->total_cost;
+  t->lazy = f->lazy;
+}
+
+bool plan_copy_equal(const ExtensibleNode* a, const ExtensibleNode* b) {
+  const ChunkPlanCopy* x = (const ChunkPlanCopy*)a;
+  const ChunkPlanCopy* y = (const ChunkPlanCopy*)b;
+  return x->rti == y->rti && x->indexoid == y->indexoid && x->source == y->source && x->ratio == y->ratio &&
+         x->rows == y->rows && x->startup_cost == y->startup_cost && x->total_cost == y->total_cost &&
+         x->lazy == y->lazy;
+}
+
+void plan_copy_out(StringInfo str, const ExtensibleNode* node) {
+  const ChunkPlanCopy* c = (const ChunkPlanCopy*)node;
+  appendStringInfo(str, " :rti %u :indexoid %u :source %d :ratio %.17g :rows %.17g :startup_cost %.17g",
+                   c->rti, c->indexoid, c->source, c->ratio, c->rows, c->startup_cost);
+  appendStringInfo(str, " :total_cost %.17g :lazy %d", c->total_cost, c->lazy ? 1 : 0);
+}
+
+// The next field's value token (after its name), NUL-terminated in `buf`.
+const char* plan_copy_field(char* buf, size_t size) {
+  int length;
+  pg_strtok(&length);  // :name
+  const char* token = pg_strtok(&length);
+  if (token == nullptr || length <= 0 || (size_t)length >= size)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("malformed %s node", kPlanCopyNodeName)));
+  memcpy(buf, token, length);
+  buf[length] = '\0';
+  return buf;
+}
+
+void plan_copy_read(ExtensibleNode* node) {
+  ChunkPlanCopy* c = (ChunkPlanCopy*)node;
+  char buf[64];
+  c->rti = (Index)strtoul(plan_copy_field(buf, sizeof(buf)), nullptr, 10);
+  c->indexoid = (Oid)strtoul(plan_copy_field(buf, sizeof(buf)), nullptr, 10);
+  c->source = atoi(plan_copy_field(buf, sizeof(buf)));
+  c->ratio = strtod(plan_copy_field(buf, sizeof(buf)), nullptr);
+  c->rows = strtod(plan_copy_field(buf, sizeof(buf)), nullptr);
+  c->startup_cost = strtod(plan_copy_field(buf, sizeof(buf)), nullptr);
+  c->total_cost = strtod(plan_copy_field(buf, sizeof(buf)), nullptr);
+  c->lazy = atoi(plan_copy_field(buf, sizeof(buf))) != 0;
+}
+
+const ExtensibleNodeMethods plan_copy_methods = {
+    kPlanCopyNodeName,
+    sizeof(ChunkPlanCopy),
+    pg::guarded<plan_copy_copy>,
+    pg::guarded<plan_copy_equal>,
+    pg::guarded<plan_copy_out>,
+    pg::guarded<plan_copy_read>,
+};
+
+}  // namespace
+
+ChunkPlanCopy* new_chunk_plan_copy() {
+  ChunkPlanCopy* c = (ChunkPlanCopy*)palloc0(sizeof(ChunkPlanCopy));
+  c->node.type = T_ExtensibleNode;
+  c->node.extnodename = kPlanCopyNodeName;
+  return c;
+}
+
+void chunk_append_register() {
+  RegisterCustomScanMethods(&scan_methods);
+  RegisterExtensibleNodeMethods(&plan_copy_methods);
+}
 
 }  // namespace strata

@@ -7,6 +7,7 @@
 
 extern "C" {
 #include "nodes/execnodes.h"
+#include "nodes/extensible.h"
 #include "nodes/pathnodes.h"
 #include "nodes/plannodes.h"
 }
@@ -23,7 +24,11 @@ namespace strata {
 // only when the executor first reads the child: the plan holds a stand-in for it (see "Lazy plan
 // copies" in chunk_append.cpp), so the chunks an ordered LIMIT never reaches cost neither the copy
 // nor set_plan_references' pass over it.
+// An extensible node ("StrataChunkPlanCopy", registered by chunk_append_register), so that the
+// path's custom_private, which holds these, can be printed (nodeToString, OPTIMIZER_DEBUG, a
+// debugger's pprint) and copied. Made by new_chunk_plan_copy.
 struct ChunkPlanCopy {
+  ExtensibleNode node;
   Index rti;
   Oid indexoid;
   int source;  // position of the child whose plan is copied (one with a path)
@@ -33,6 +38,9 @@ struct ChunkPlanCopy {
   Cost total_cost;
   bool lazy;
 };
+
+// A new ChunkPlanCopy, zeroed.
+ChunkPlanCopy* new_chunk_plan_copy();
 
 // Setting strata.enable_lazy_chunk_plan_copies (registered by src/hooks/init.cpp).
 extern bool guc_enable_lazy_chunk_plan_copies;

@@ -506,7 +506,13 @@ void ensure_chunk_appinfo(PlannerInfo* root, Index parent_rti, Relation parent_r
 // then their join-only markings cleared as make_restrictinfo leaves them. The hypertable's clauses
 // were folded already; a chunk's Var translation (other column numbers, a whole-row conversion)
 // gives nothing more to fold. A constant clause (contradicting equalities, say) acts as there: a
-// false or null one makes the chunk empty (dummy), a true one is dropped.
+// false or null one makes the chunk empty (dummy), a true one is dropped. Each RestrictInfo keeps
+// the hypertable clause's security_level and leakproof: for a whole-row reference that becomes a
+// ConvertRowtypeExpr, PostgreSQL would recompute it as leaky (contain_leaked_vars does not know the
+// node), but a row-type conversion calls no user function, so leakproof stays true to what runs.
+// baserestrict_min_security is the minimum over all the clauses; drop_clauses_covering_chunk may
+// drop some later (leakproof covering clauses of any level), leaving it lower than the kept
+// clauses' minimum: only more conservative (fewer index clauses count as securely promotable).
 void translate_child_quals(PlannerInfo* root, List* quals, RelOptInfo* child) {
   AppendRelInfo* appinfo = root->append_rel_array[child->relid];
   List* kept = quals;
@@ -1654,7 +1660,7 @@ struct PlanCopySource {
 // The copy of the template's plan on the chunk at `rti` with its index (or companion table),
 // rows and costs scaled by `ratio`.
 const ChunkPlanCopy* new_plan_copy(Index rti, Oid indexoid, const PlanCopySource& src, double ratio) {
-  ChunkPlanCopy* c = (ChunkPlanCopy*)palloc0(sizeof(ChunkPlanCopy));
+  ChunkPlanCopy* c = new_chunk_plan_copy();
   c->rti = rti;
   c->indexoid = indexoid;
   c->source = src.position;
@@ -1665,9 +1671,11 @@ const ChunkPlanCopy* new_plan_copy(Index rti, Oid indexoid, const PlanCopySource
   return c;
 }
 
-// (`tuples`: the tail chunk's rows from tail_chunk_tuples)
+// (`tuples`: the tail chunk's rows from tail_chunk_tuples; `lazy`: an ordered LIMIT's copy, made
+// when the executor first reads it if it is a row-store index scan's)
 const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const Hypertable* ht,
-                                   const PlanCopySource& src, Index rti, const ChunkInfo* chunk, double tuples) {
+                                   const PlanCopySource& src, Index rti, const ChunkInfo* chunk, double tuples,
+                                   bool lazy) {
   if (chunk->status != (src.compressed != nullptr ? kChunkStatusCompressed : kChunkStatusNormal) ||
       !bms_equal(src.covering,
                  clauses_covering_chunk(parent, ht, chunk->range_start, chunk->range_end, &src.covering_cache)))
@@ -1713,8 +1721,7 @@ const ChunkPlanCopy* plan_copy_for(PlannerInfo* root, RelOptInfo* parent, const 
   // (never analyzed or vacuumed: as big as the template)
   ChunkPlanCopy* copy =
       (ChunkPlanCopy*)new_plan_copy(rti, index, src, reltuples >= 0 ? std::max(reltuples, 1.0) / src.rel->tuples : 1.0);
-  // (an ordered LIMIT's copy of a row-store index scan: made when the executor first reads it)
-  copy->lazy = guc_enable_lazy_chunk_plan_copies;
+  copy->lazy = lazy;
   return copy;
 }
 
@@ -1819,7 +1826,8 @@ void expand_hypertable(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEn
       const bool dml = dmls[at];
       if (copy_src.path != nullptr) {
         if (const ChunkPlanCopy* copy = plan_copy_for(root, rel, ht, copy_src, child_rti, c,
-                                                            tail_copies ? tail_tuples[at] : -1)) {
+                                                            tail_copies ? tail_tuples[at] : -1,
+                                                            copies_allowed && guc_enable_lazy_chunk_plan_copies)) {
           kids[n++] = ChildRel{nullptr, c->range_start, c->range_end, c->space_start, c->space_end, copy};
           ncopies++;
           continue;
